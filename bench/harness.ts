@@ -1,0 +1,61 @@
+/**
+ * Benchmark harness. A suite (bench/suites/*.ts) default-exports `(ctx) => Promise<void>` and
+ * calls `ctx.report` for each figure. Where a figure names a `baseline`, the baseline must be
+ * measured in the same run, and the ratio (value / baseline) is computed at the end.
+ */
+
+/** One figure. */
+export interface BenchResult {
+  name: string;
+  value: number;
+  unit: string;
+  baseline?: string;
+  ratio?: number;
+}
+
+/** What a suite receives. */
+export interface BenchContext {
+  /** Records a figure. */
+  report(result: Omit<BenchResult, 'ratio'>): void;
+  /** Scale factor for durations and counts (BENCH_SCALE, default 1; CI may lower it). */
+  scale: number;
+  /** Logs progress to stderr (never to stdout, which carries the JSON lines). */
+  log(message: string): void;
+}
+
+/** A suite module's default export. */
+export type BenchSuite = (ctx: BenchContext) => Promise<void>;
+
+/**
+ * Runs `fn` (one operation, or `batch` operations per call) repeatedly for about
+ * `durationMs` after a warm-up, and returns operations per second.
+ */
+export async function opsPerSecond(fn: () => unknown | Promise<unknown>, options: { durationMs?: number; warmupMs?: number; batch?: number } = {}): Promise<number> {
+  const { durationMs = 1500, warmupMs = 300, batch = 1 } = options;
+  const isAsync = fn() instanceof Promise;
+  const runFor = async (ms: number): Promise<[number, number]> => {
+    let ops = 0;
+    const start = process.hrtime.bigint();
+    const limit = BigInt(ms) * 1_000_000n;
+    let elapsed = 0n;
+    while (elapsed < limit) {
+      for (let i = 0; i < 64; i++) {
+        if (isAsync) await fn();
+        else fn();
+      }
+      ops += 64 * batch;
+      elapsed = process.hrtime.bigint() - start;
+    }
+    return [ops, Number(elapsed) / 1e9];
+  };
+  await runFor(warmupMs);
+  const [ops, seconds] = await runFor(durationMs);
+  return ops / seconds;
+}
+
+/** Percentile of sorted numbers (nearest rank). */
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}

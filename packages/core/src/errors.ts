@@ -1,0 +1,195 @@
+/**
+ * Error classes shared by every Converge package.
+ *
+ * One class per condition, each with a stable `code` (for programs) and a `name`
+ * (for people), and the standard `cause` (as nats.js v3 and libp2p do).
+ */
+
+/** Options accepted by every Converge error. */
+export interface ConvergeErrorOptions {
+  /** The underlying error, if any. */
+  cause?: unknown;
+}
+
+/** Base class of every error Converge throws on purpose. `code` is stable across releases. */
+export class ConvergeError extends Error {
+  /** Stable, machine-readable code, e.g. `ERR_DECODE`. */
+  readonly code: string;
+  constructor(message: string, code = 'ERR_CONVERGE', options?: ConvergeErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ConvergeError';
+    this.code = code;
+  }
+}
+
+/** Bytes that are not a valid message, frame or record. */
+export class DecodeError extends ConvergeError {
+  constructor(message: string, options?: ConvergeErrorOptions) {
+    super(message, 'ERR_DECODE', options);
+    this.name = 'DecodeError';
+  }
+}
+
+/** A value that cannot be encoded (unsupported type, too deep, too large). */
+export class EncodeError extends ConvergeError {
+  constructor(message: string, options?: ConvergeErrorOptions) {
+    super(message, 'ERR_ENCODE', options);
+    this.name = 'EncodeError';
+  }
+}
+
+/** A signature that is missing, malformed or does not verify. */
+export class SignatureError extends ConvergeError {
+  constructor(message: string, options?: ConvergeErrorOptions) {
+    super(message, 'ERR_SIGNATURE', options);
+    this.name = 'SignatureError';
+  }
+}
+
+/** A key of the wrong length or form, or an identity without the secret key it needs. */
+export class KeyError extends ConvergeError {
+  constructor(message: string, options?: ConvergeErrorOptions) {
+    super(message, 'ERR_KEY', options);
+    this.name = 'KeyError';
+  }
+}
+
+/** A message could not be sent or received. */
+export class TransportError extends ConvergeError {
+  constructor(message: string, options?: ConvergeErrorOptions & { code?: string }) {
+    super(message, options?.code ?? 'ERR_TRANSPORT', options);
+    this.name = 'TransportError';
+  }
+}
+
+/** A frame or message larger than the configured limit. */
+export class FrameTooLargeError extends TransportError {
+  /** Size of the refused frame in bytes. */
+  readonly size: number;
+  /** The limit in force. */
+  readonly limit: number;
+  constructor(size: number, limit: number, options?: ConvergeErrorOptions) {
+    super(`frame of ${size} bytes exceeds the limit of ${limit} bytes`, { ...options, code: 'ERR_FRAME_TOO_LARGE' });
+    this.name = 'FrameTooLargeError';
+    this.size = size;
+    this.limit = limit;
+  }
+}
+
+/** A bounded queue is full and the caller asked to be told rather than wait. */
+export class QueueFullError extends TransportError {
+  constructor(message: string, options?: ConvergeErrorOptions) {
+    super(message, { ...options, code: 'ERR_QUEUE_FULL' });
+    this.name = 'QueueFullError';
+  }
+}
+
+/** A component was used before `start()` or after `stop()`. */
+export class NotStartedError extends ConvergeError {
+  constructor(message = 'not started', options?: ConvergeErrorOptions) {
+    super(message, 'ERR_NOT_STARTED', options);
+    this.name = 'NotStartedError';
+  }
+}
+
+/** An operation was cancelled through its `AbortSignal`. */
+export class AbortError extends ConvergeError {
+  constructor(message = 'the operation was aborted', options?: ConvergeErrorOptions) {
+    super(message, 'ERR_ABORTED', options);
+    this.name = 'AbortError';
+  }
+}
+
+/** An operation did not finish in the time it was given. */
+export class TimeoutError extends ConvergeError {
+  constructor(message = 'the operation timed out', options?: ConvergeErrorOptions) {
+    super(message, 'ERR_TIMEOUT', options);
+    this.name = 'TimeoutError';
+  }
+}
+
+/** A state change that lost a race or is not legal from the current state. */
+export class ConflictError extends ConvergeError {
+  /** The state the record was in when the change was refused, where there is one. */
+  readonly currentState?: string;
+  constructor(message: string, options?: ConvergeErrorOptions & { currentState?: string }) {
+    super(message, 'ERR_CONFLICT', options);
+    this.name = 'ConflictError';
+    this.currentState = options?.currentState;
+  }
+}
+
+/** A task, pool, session, key or agent that does not exist. */
+export class NotFoundError extends ConvergeError {
+  constructor(message: string, options?: ConvergeErrorOptions) {
+    super(message, 'ERR_NOT_FOUND', options);
+    this.name = 'NotFoundError';
+  }
+}
+
+/** An action refused by a policy (admission, governance, allowlist, limits). */
+export class PolicyError extends ConvergeError {
+  constructor(message: string, options?: ConvergeErrorOptions & { code?: string }) {
+    super(message, options?.code ?? 'ERR_POLICY', options);
+    this.name = 'PolicyError';
+  }
+}
+
+/** A rate or resource limit was hit. */
+export class LimitExceededError extends PolicyError {
+  constructor(message: string, options?: ConvergeErrorOptions) {
+    super(message, { ...options, code: 'ERR_LIMIT_EXCEEDED' });
+    this.name = 'LimitExceededError';
+  }
+}
+
+/** An invalid configuration value. `key` names the offending setting. */
+export class ConfigError extends ConvergeError {
+  /** The configuration key that was invalid, where known. */
+  readonly key?: string;
+  constructor(message: string, options?: ConvergeErrorOptions & { key?: string }) {
+    super(message, 'ERR_CONFIG', options);
+    this.name = 'ConfigError';
+    this.key = options?.key;
+  }
+}
+
+/** A store failed to read or write, or holds a record it cannot read. */
+export class StoreError extends ConvergeError {
+  /** The key involved, where known. */
+  readonly key?: string;
+  constructor(message: string, options?: ConvergeErrorOptions & { key?: string; code?: string }) {
+    super(message, options?.code ?? 'ERR_STORE', options);
+    this.name = 'StoreError';
+    this.key = options?.key;
+  }
+}
+
+/** A store key that is not allowed (empty, too long, path traversal, control characters). */
+export class InvalidKeyError extends StoreError {
+  constructor(key: string, reason: string, options?: ConvergeErrorOptions) {
+    super(`invalid store key ${JSON.stringify(key)}: ${reason}`, { ...options, key, code: 'ERR_INVALID_KEY' });
+    this.name = 'InvalidKeyError';
+  }
+}
+
+/** Invalid input to an API call (wrong type, out of range). */
+export class ValidationError extends ConvergeError {
+  constructor(message: string, options?: ConvergeErrorOptions) {
+    super(message, 'ERR_VALIDATION', options);
+    this.name = 'ValidationError';
+  }
+}
+
+/** Encryption or decryption failed (wrong key, tampered data, wrong associated data). */
+export class CryptoError extends ConvergeError {
+  constructor(message: string, options?: ConvergeErrorOptions) {
+    super(message, 'ERR_CRYPTO', options);
+    this.name = 'CryptoError';
+  }
+}
+
+/** Throws `AbortError` if the signal is aborted. */
+export function throwIfAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new AbortError('the operation was aborted', { cause: signal.reason });
+}

@@ -1,0 +1,23 @@
+/**
+ * @converge/core: identities, signed messages, topics, tasks, pools, capabilities,
+ * decisions, tools, the Agent base class, the Store interface, errors and the wire codec.
+ * @packageDocumentation
+ */
+export * from './errors.js';
+export * from './float.js';
+export * from './value.js';
+export * from './bytes.js';
+export * from './topic.js';
+export * from './identity.js';
+export { ed25519Sign, ed25519Verify, fingerprintOf, publicKeyOf, type Ed25519Backend } from './ed25519.js';
+export * from './codec.js';
+export { scanValue } from './scan.js';
+export * from './message.js';
+export * from './task.js';
+export * from './pool.js';
+export * from './capability.js';
+export * from './store.js';
+export * from './decisions.js';
+export * from './tools.js';
+export * from './agent.js';
+export * from './uuid.js';
