@@ -1,1 +1,34 @@
-export {};
+/**
+ * @converge/network: the Transport interface and the in-process transport, identity
+ * registry, signature and replay verification (optionally on worker threads), discovery and
+ * the AgentNetwork facade. TCP is exported here; WebSocket lives in `@converge/network/websocket`.
+ * @packageDocumentation
+ */
+export type { Transport, ReceiveOptions, SendOptions } from './transport.js';
+export {
+  AsyncQueue, DEFAULT_QUEUE_CAPACITY, type AsyncQueueOptions, type OverflowPolicy, type ShiftOptions,
+} from './async-queue.js';
+export {
+  LocalHub, LocalTransport, type LocalHubOptions, type LocalHubStats, type LocalTransportOptions,
+} from './local.js';
+export { messageSizeBound } from './local-size.js';
+export { IdentityRegistry, DEFAULT_REGISTRY_MAX_ENTRIES, type IdentityRegistryOptions } from './registry.js';
+export { ReplayCache, DEFAULT_REPLAY_CACHE_SIZE, type ReplayCacheOptions } from './replay.js';
+export {
+  MessageVerifier, receiveVerified, defaultVerifierFor, DEFAULT_SKEW_MS, DEFAULT_VERIFY_BATCH, REJECTION_REASONS,
+  type CheckResult, type MessageVerifierOptions, type ReceiveVerifiedOptions, type RejectionReason,
+} from './verify.js';
+export { VerifierPool, DEFAULT_POOL_MAX_PENDING, type VerifierPoolOptions } from './verify-pool.js';
+export {
+  createDescriptor, cloneDescriptor, descriptorToDict, descriptorFromDict, clonePlainValue,
+  type AgentDescriptor, type AgentDescriptorInit, type AgentDescriptorDict, type CapabilityDict,
+  type DescriptorCapability, type TopicDict,
+} from './discovery-descriptor.js';
+export {
+  DiscoveryService, DEFAULT_DISCOVERY_TTL_MS, DEFAULT_DISCOVERY_MAX_AGENTS, DISCOVERY_AGENT_PREFIX,
+  DISCOVERY_EXTRA_PREFIX, type DiscoveryQuery, type DiscoveryServiceOptions,
+} from './discovery.js';
+export { AgentNetwork, descriptorOfAgent, type AgentNetworkOptions } from './agent-network.js';
+
+// ---- TCP (owned by the TCP/WebSocket engineer) ----------------------------------------------
+export * from './tcp/index.js';

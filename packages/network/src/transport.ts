@@ -35,6 +35,11 @@ export interface Transport {
   send(message: Message, options?: SendOptions): Promise<void>;
   /** The next message, or `null` on timeout or stop. */
   receive(options?: ReceiveOptions): Promise<Message | null>;
+  /**
+   * Optional: the next message that has already arrived, without waiting (`null` if none).
+   * Lets batch consumers (`receiveVerified` with a `VerifierPool`) gather what is queued.
+   */
+  tryReceive?(): Message | null;
   /** Messages until the transport stops. */
   [Symbol.asyncIterator](): AsyncIterator<Message>;
   /** Receive messages whose topics include this namespace (where the transport routes by topic). */

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { AbortError, QueueFullError } from '@converge/core';
+import { AsyncQueue } from '../src/index.js';
+
+describe('AsyncQueue', () => {
+  it('is FIFO across ring-buffer growth and wrap-around', () => {
+    const q = new AsyncQueue<number>({ maxSize: 100 });
+    const out: number[] = [];
+    for (let i = 0; i < 70; i++) q.push(i);
+    for (let i = 0; i < 50; i++) out.push(q.tryShift()!);
+    for (let i = 70; i < 120; i++) q.push(i);
+    while (q.size) out.push(q.tryShift()!);
+    expect(out).toEqual(Array.from({ length: 120 }, (_, i) => i));
+  });
+
+  it('applies its overflow policy when full: throw, reject, drop-oldest', () => {
+    const t = new AsyncQueue<number>({ maxSize: 2 });
+    t.push(1); t.push(2);
+    expect(() => t.push(3)).toThrow(QueueFullError);
+    const r = new AsyncQueue<number>({ maxSize: 2, overflow: 'reject' });
+    expect([r.push(1), r.push(2), r.push(3)]).toEqual([true, true, false]);
+    expect(r.drain()).toEqual([1, 2]);
+    const d = new AsyncQueue<number>({ maxSize: 2, overflow: 'drop-oldest' });
+    for (let i = 1; i <= 5; i++) d.push(i);
+    expect(d.dropped).toBe(3);
+    expect(d.drain()).toEqual([4, 5]);
+  });
+
+  it('hands a pushed item straight to a waiting shift', async () => {
+    const q = new AsyncQueue<string>({ maxSize: 1 });
+    const p1 = q.shift();
+    const p2 = q.shift();
+    expect(q.waiting).toBe(2);
+    q.push('a');
+    q.push('b');
+    expect(await p1).toBe('a');
+    expect(await p2).toBe('b');
+    expect(q.size).toBe(0);
+  });
+
+  it('resolves null on timeout (and at once for timeoutMs 0) and removes the waiter', async () => {
+    const q = new AsyncQueue<number>();
+    expect(await q.shift({ timeoutMs: 0 })).toBeNull();
+    expect(await q.shift({ timeoutMs: 5 })).toBeNull();
+    expect(q.waiting).toBe(0);
+    q.push(1);
+    expect(q.size).toBe(1);
+  });
+
+  it('rejects with AbortError on abort, without losing the next item', async () => {
+    const q = new AsyncQueue<number>();
+    const ac = new AbortController();
+    const p = q.shift({ signal: ac.signal, timeoutMs: 60_000 });
+    ac.abort('why');
+    const err = await p.catch((e) => e);
+    expect(err).toBeInstanceOf(AbortError);
+    expect(err.cause).toBe('why');
+    await expect(q.shift({ signal: ac.signal })).rejects.toBeInstanceOf(AbortError);
+    q.push(7);
+    expect(q.waiting).toBe(0);
+    expect(await q.shift()).toBe(7);
+  });
+
+  it('close() resolves waiters with null, refuses pushes, and leaves queued items to drain', async () => {
+    const q = new AsyncQueue<number>({ overflow: 'reject' });
+    const w = q.shift();
+    q.close();
+    expect(await w).toBeNull();
+    expect(q.push(1)).toBe(false);
+    const q2 = new AsyncQueue<number>();
+    q2.push(1);
+    q2.close();
+    expect(() => q2.push(2)).toThrow(QueueFullError);
+    expect(await q2.shift()).toBe(1);
+    expect(await q2.shift()).toBeNull();
+  });
+
+  it('rejects a non-positive capacity', () => {
+    expect(() => new AsyncQueue({ maxSize: 0 })).toThrow(/maxSize/);
+  });
+});

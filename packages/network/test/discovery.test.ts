@@ -1,0 +1,152 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { Float64, Identity, KeyError, LimitExceededError, createTopic, encodeValue, hexToBytes } from '@converge/core';
+import { MemoryStore } from '@converge/extensions/storage';
+import {
+  DiscoveryService, DISCOVERY_AGENT_PREFIX, DISCOVERY_EXTRA_PREFIX, descriptorFromDict, descriptorToDict,
+} from '../src/index.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const VECTORS_PATH = process.env.CONVERGE_VECTORS ?? resolve(here, '../../../../shared/interop/vectors.json');
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const vectors: any = JSON.parse(readFileSync(VECTORS_PATH, 'utf8'));
+
+// The typed-JSON reviver of shared/interop/README.md.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function fromTyped(v: any): any {
+  if (Array.isArray(v)) return v.map(fromTyped);
+  if (v && typeof v === 'object') {
+    const k = Object.keys(v);
+    if (k.length === 1 && k[0]!.startsWith('$')) {
+      const x = v[k[0]!];
+      switch (k[0]) {
+        case '$float': return new Float64(typeof x === 'string' ? Number(x) : x);
+        case '$bigint': return BigInt(x);
+        case '$bytes': return hexToBytes(x);
+        case '$map': return new Map(x.map(([kk, vv]: [string, unknown]) => [kk, fromTyped(vv)]));
+      }
+    }
+    return Object.fromEntries(Object.entries(v).map(([kk, vv]) => [kk, fromTyped(vv)]));
+  }
+  return v;
+}
+
+describe('descriptor dict form (interop vectors)', () => {
+  const cases = vectors.descriptors.vectors as { name: string; store_key: string; dict: unknown }[];
+  it('has vectors to check', () => expect(cases.length).toBeGreaterThan(0));
+  for (const v of cases) {
+    it(`reproduces ${v.name} exactly (keys, order, types)`, () => {
+      const dict = fromTyped(v.dict);
+      const d = descriptorFromDict(dict);
+      const back = descriptorToDict(d);
+      expect(back).toEqual(dict);
+      expect(JSON.stringify(Object.keys(back))).toBe(JSON.stringify(Object.keys(dict)));
+      // Byte-identical msgpack proves key order and int/float types survive.
+      expect(Buffer.from(encodeValue(back)).toString('hex')).toBe(Buffer.from(encodeValue(dict)).toString('hex'));
+      expect(DISCOVERY_AGENT_PREFIX + d.id).toBe(v.store_key);
+    });
+
+    it(`stores ${v.name} under its store_key in the reference form, extras beside it`, async () => {
+      const store = new MemoryStore();
+      const disc = new DiscoveryService({ store, clock: () => 1000 });
+      const d = descriptorFromDict(fromTyped(v.dict));
+      await disc.register({ ...d, endpoints: ['tcp://127.0.0.1:9000'], metadata: { region: 'eu' } });
+      const stored = await store.get(v.store_key);
+      expect(Buffer.from(encodeValue(stored)).toString('hex')).toBe(Buffer.from(encodeValue(fromTyped(v.dict))).toString('hex'));
+      expect(await store.get(DISCOVERY_EXTRA_PREFIX + d.id)).toEqual({ endpoints: ['tcp://127.0.0.1:9000'], metadata: { region: 'eu' }, last_seen: 1000 });
+    });
+  }
+
+  it('refuses a public key whose fingerprint is not the id', () => {
+    const a = Identity.generate();
+    const b = Identity.generate();
+    expect(() => descriptorFromDict({ id: a.fingerprint, topics: [], capabilities: [], public_key: Buffer.from(b.publicKey).toString('base64') })).toThrow(KeyError);
+  });
+});
+
+describe('DiscoveryService', () => {
+  const alice = Identity.generate();
+  const bob = Identity.generate();
+  const carol = Identity.generate();
+  const descriptors = () => [
+    { id: alice.fingerprint, publicKey: alice.publicKey, topics: [createTopic('tasks', { type: 'translate' })], capabilities: [{ name: 'translate' }, { name: 'summarize' }] },
+    { id: bob.fingerprint, publicKey: bob.publicKey, topics: [createTopic('tasks'), createTopic('chat')], capabilities: [{ name: 'summarize', latencyMs: 20 }] },
+    { id: carol.fingerprint, topics: [createTopic('chat')], capabilities: [] },
+  ];
+
+  it('answers queries with match all / any over topics and capabilities', async () => {
+    const disc = new DiscoveryService();
+    for (const d of descriptors()) await disc.register(d);
+    const ids = async (q: Parameters<DiscoveryService['query']>[0]) => (await disc.query(q)).map((d) => d.id);
+    expect(await ids({})).toEqual([alice.fingerprint, bob.fingerprint, carol.fingerprint]);
+    expect(await ids({ topics: ['tasks'] })).toEqual([alice.fingerprint, bob.fingerprint]);
+    expect(await ids({ topics: [createTopic('tasks', { type: 'translate' })] })).toEqual([alice.fingerprint]);
+    expect(await ids({ topics: ['chat'], capabilities: ['summarize'], match: 'all' })).toEqual([bob.fingerprint]);
+    expect(await ids({ topics: ['chat'], capabilities: ['translate'], match: 'any' })).toEqual([alice.fingerprint, bob.fingerprint, carol.fingerprint]);
+    expect(await ids({ capabilities: ['translate', 'summarize'] })).toEqual([alice.fingerprint]);
+    expect(await ids({ capabilities: ['fly'] })).toEqual([]);
+  });
+
+  it('expires registrations after the TTL unless refreshed', async () => {
+    let now = 0;
+    const store = new MemoryStore();
+    const disc = new DiscoveryService({ store, ttlMs: 1000, clock: () => now });
+    const [a, b] = descriptors();
+    await disc.register(a!);
+    await disc.register(b!);
+    now = 900;
+    await disc.refresh(alice.fingerprint);
+    now = 1500;
+    expect((await disc.query()).map((d) => d.id)).toEqual([alice.fingerprint]);
+    expect(await disc.get(bob.fingerprint)).toBeUndefined();
+    expect(await store.get(DISCOVERY_AGENT_PREFIX + bob.fingerprint)).toBeUndefined();
+    expect(disc.stats.expired).toBe(1);
+    now = 1900;
+    expect(await disc.get(alice.fingerprint)).toBeUndefined();
+    await expect(disc.refresh(alice.fingerprint)).rejects.toMatchObject({ name: 'NotFoundError' });
+  });
+
+  it('reloads from the store on start, with extras, and reads records written in the bare reference form', async () => {
+    const store = new MemoryStore();
+    const first = new DiscoveryService({ store, clock: () => 5000 });
+    const [a, b] = descriptors();
+    await first.register({ ...a!, endpoints: ['ws://x'], metadata: { cost: new Float64(2) } });
+    // A record as the reference writes it: only the dict, no extras.
+    await store.put(DISCOVERY_AGENT_PREFIX + bob.fingerprint, descriptorToDict(descriptorFromDict({ ...descriptorToDict({ ...b!, endpoints: [], metadata: {}, lastSeen: 0, capabilities: [{ name: 'summarize', version: '1.0', description: '', constraints: {}, costs: {}, latencyMs: 20 }] }) })));
+    await store.put(DISCOVERY_AGENT_PREFIX + 'broken', { id: 7 });
+    const second = new DiscoveryService({ store, clock: () => 6000 });
+    await second.start();
+    const got = await second.get(alice.fingerprint);
+    expect(got?.endpoints).toEqual(['ws://x']);
+    expect(got?.metadata.cost).toBeInstanceOf(Float64);
+    expect(got?.lastSeen).toBe(5000);
+    expect([...got!.publicKey!]).toEqual([...alice.publicKey]);
+    const bobD = await second.get(bob.fingerprint);
+    expect(bobD?.lastSeen).toBe(6000);
+    expect(bobD?.capabilities[0]?.latencyMs).toBe(20);
+    expect(second.stats.invalidRecords).toBe(1);
+    expect(second.size).toBe(2);
+  });
+
+  it('unregisters from memory and the store', async () => {
+    const store = new MemoryStore();
+    const disc = new DiscoveryService({ store });
+    await disc.register(descriptors()[0]!);
+    expect(await disc.unregister(alice.fingerprint)).toBe(true);
+    expect(await store.list('discovery:')).toEqual([]);
+    expect(await disc.unregister(alice.fingerprint)).toBe(false);
+  });
+
+  it('is bounded by maxAgents and returns copies', async () => {
+    const disc = new DiscoveryService({ maxAgents: 2 });
+    const [a, b, c] = descriptors();
+    await disc.register(a!);
+    await disc.register(b!);
+    await expect(disc.register(c!)).rejects.toBeInstanceOf(LimitExceededError);
+    const got = await disc.get(alice.fingerprint);
+    got!.capabilities.length = 0;
+    expect((await disc.get(alice.fingerprint))!.capabilities.length).toBe(2);
+  });
+});
