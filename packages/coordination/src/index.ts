@@ -1,1 +1,14 @@
-export {};
+/**
+ * @converge/coordination: pools, leased exactly-once tasks, negotiation, voting, auctions and
+ * delegation.
+ * @packageDocumentation
+ */
+export * from './common.js';
+export * from './task-record.js';
+export * from './task-manager.js';
+export { PendingIndex, DEFAULT_CACHE_SIZE, DEFAULT_CACHED_PREFIXES } from './pending-index.js';
+export * from './pool-manager.js';
+export * from './negotiation.js';
+export * from './consensus.js';
+export * from './bidding.js';
+export * from './delegation.js';

@@ -1,0 +1,168 @@
+import { ValidationError, type Task } from '@converge/core';
+import { keySegment } from './common.js';
+
+/**
+ * A task as the TaskManager stores it: the `Task` fields plus lease and retry bookkeeping.
+ * Plain data only, so every Store can hold it and any process can read it back.
+ */
+export interface TaskRecord extends Task {
+  /** Unix ms at which the current claim's lease runs out (`null` when unclaimed). */
+  leaseExpiresAt: number | null;
+  /** A pending task may not be claimed before this Unix ms (retry backoff), or `null`. */
+  notBefore: number | null;
+  /** Failed attempts so far (`fail` calls and expired leases). */
+  failures: number;
+  /** Whether the task ran out of retries and was dead-lettered (state `failed`). */
+  deadLettered: boolean;
+  /** Reason of the latest failure (`'deadline'`, `'lease-expired'` or the worker's reason). */
+  failureReason: string | null;
+  /** Unix ms of `submit`. */
+  submittedAt: number;
+  /** Unix ms of the latest transition. */
+  updatedAt: number;
+}
+
+/**
+ * Proof of a claim, handed to the worker. `attempt` is the task's `attempts` counter after the
+ * claim: a report, fail or heartbeat carrying an older attempt is refused (fencing).
+ */
+export interface Lease {
+  taskId: string;
+  agentId: string;
+  attempt: number;
+  /** Unix ms at which the lease runs out unless extended. */
+  expiresAt: number;
+}
+
+/** What `releaseExpiredClaims` did with one expired claim. */
+export interface ReleasedClaim {
+  taskId: string;
+  /** The agent whose lease ran out. */
+  agentId: string | null;
+  /** The attempt that expired. */
+  attempt: number;
+  /** `pending`: back in the pool; `dead-lettered`: out of retries; `expired`: past its deadline. */
+  outcome: 'pending' | 'dead-lettered' | 'expired';
+}
+
+/** Store key prefixes used by the TaskManager (all under `task`). */
+export const TASK_KEYS = {
+  /** `task:<taskId>` — the task record, the source of truth. */
+  record: 'task:',
+  /** `task-pending:<poolId|#>:<taskId>` — index of pending tasks by pool (`#` = no pool). */
+  pending: 'task-pending:',
+  /** `task-claimed:<taskId>:<attempt>` — index of claims, for the expiry sweep. */
+  claimed: 'task-claimed:',
+  /** `task-dead:<taskId>` — index of dead-lettered tasks. */
+  dead: 'task-dead:',
+} as const;
+
+// `#` is always escaped by encodeURIComponent, so it can never be a real pool id's segment.
+const NO_POOL = '#';
+
+/** Key of a task record. */
+export function recordKey(taskId: string): string {
+  return TASK_KEYS.record + keySegment(taskId);
+}
+
+/** Prefix of the pending index of one pool (`null`: tasks without a pool). */
+export function pendingPoolPrefix(poolId: string | null): string {
+  return `${TASK_KEYS.pending}${poolId === null ? NO_POOL : keySegment(poolId)}:`;
+}
+
+/** Key of a task's pending-index entry. */
+export function pendingKey(poolId: string | null, taskId: string): string {
+  return pendingPoolPrefix(poolId) + keySegment(taskId);
+}
+
+/** Key of a claim-index entry. */
+export function claimedKey(taskId: string, attempt: number): string {
+  return `${TASK_KEYS.claimed}${keySegment(taskId)}:${attempt}`;
+}
+
+/** Key of a dead-letter-index entry. */
+export function deadKey(taskId: string): string {
+  return TASK_KEYS.dead + keySegment(taskId);
+}
+
+/** Parses a pending-index key into pool segment and task id, or `null`. */
+export function parsePendingKey(key: string): { poolSegment: string; taskId: string } | null {
+  const rest = key.slice(TASK_KEYS.pending.length);
+  const i = rest.indexOf(':');
+  if (i < 0) return null;
+  try {
+    return { poolSegment: rest.slice(0, i), taskId: decodeURIComponent(rest.slice(i + 1)) };
+  } catch {
+    return null;
+  }
+}
+
+/** Parses a claim-index key, or `null`. */
+export function parseClaimedKey(key: string): { taskId: string; attempt: number } | null {
+  const rest = key.slice(TASK_KEYS.claimed.length);
+  const i = rest.lastIndexOf(':');
+  if (i < 0) return null;
+  const attempt = Number(rest.slice(i + 1));
+  if (!Number.isSafeInteger(attempt)) return null;
+  try {
+    return { taskId: decodeURIComponent(rest.slice(0, i)), attempt };
+  } catch {
+    return null;
+  }
+}
+
+/** Parses a record or dead-letter key (`<prefix><taskId>`), or `null`. */
+export function parseIdKey(prefix: string, key: string): string | null {
+  try {
+    return decodeURIComponent(key.slice(prefix.length));
+  } catch {
+    return null;
+  }
+}
+
+/** Checks the constraint keys the TaskManager enforces; throws `ValidationError`. */
+export function validateConstraints(task: Task): void {
+  const c = task.constraints ?? {};
+  if (c.claimTtlMs !== undefined && (!Number.isSafeInteger(c.claimTtlMs) || c.claimTtlMs <= 0)) {
+    throw new ValidationError(`task ${task.id}: constraints.claimTtlMs must be a positive integer`);
+  }
+  if (c.maxRetries !== undefined && (!Number.isSafeInteger(c.maxRetries) || c.maxRetries < 0)) {
+    throw new ValidationError(`task ${task.id}: constraints.maxRetries must be an integer >= 0`);
+  }
+  if (c.deadline !== undefined && (typeof c.deadline !== 'number' || !Number.isFinite(c.deadline))) {
+    throw new ValidationError(`task ${task.id}: constraints.deadline must be a Unix ms number`);
+  }
+  if (!Array.isArray(task.requiredCapabilities) || task.requiredCapabilities.some((x) => typeof x !== 'string')) {
+    throw new ValidationError(`task ${task.id}: requiredCapabilities must be an array of strings`);
+  }
+  if (task.poolId !== null && (typeof task.poolId !== 'string' || task.poolId.length === 0)) {
+    throw new ValidationError(`task ${task.id}: poolId must be a non-empty string or null`);
+  }
+}
+
+/** Whether a task holds a claim (assigned or running). */
+export function isClaimed(rec: TaskRecord): boolean {
+  return rec.state === 'assigned' || rec.state === 'running';
+}
+
+/** Whether a non-terminal task is past its deadline at `now`. */
+export function pastDeadline(rec: TaskRecord, now: number): boolean {
+  const d = rec.constraints?.deadline;
+  return typeof d === 'number' && now >= d && !isTerminal(rec);
+}
+
+/** Whether a task's state is terminal. */
+export function isTerminal(rec: TaskRecord): boolean {
+  return rec.state === 'completed' || rec.state === 'failed' || rec.state === 'cancelled';
+}
+
+/** Freezes plain objects and arrays in place (typed arrays, Maps and Float64 are left as they are). */
+export function deepFreeze<T>(value: T): T {
+  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
+  if (ArrayBuffer.isView(value) || value instanceof Map) return value;
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) return value;
+  Object.freeze(value);
+  for (const v of Object.values(value as object)) deepFreeze(v);
+  return value;
+}
