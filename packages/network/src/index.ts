@@ -30,5 +30,10 @@ export {
 } from './discovery.js';
 export { AgentNetwork, descriptorOfAgent, type AgentNetworkOptions } from './agent-network.js';
 
-// ---- TCP (owned by the TCP/WebSocket engineer) ----------------------------------------------
+// Framing and TCP. The WebSocket transport lives on the `@converge/network/websocket` subpath
+// so that importing this entry never requires the optional `ws` package.
+export * from './framing.js';
+export * from './framing-instruments.js';
+export { FrameReceiver, DEFAULT_MAX_RECEIVE_QUEUE, type PausableSource } from './framing-receiver.js';
+export { WriteQueue, DEFAULT_MAX_QUEUE_PER_PEER, DEFAULT_MAX_QUEUE_BYTES_PER_PEER, type PendingWrite } from './framing-write-queue.js';
 export * from './tcp/index.js';

@@ -1,0 +1,181 @@
+import type { Logger, MetricsCollector } from '@converge/observability';
+
+/** Why an inbound frame or WS message was refused (the `reason` label). */
+export type FrameRejectReason = 'oversize' | 'malformed' | 'truncated' | 'short';
+
+/** Why a `send` failed (the `reason` label of `converge_transport_send_errors_total`). */
+export type SendErrorReason = 'no_route' | 'connect' | 'socket' | 'queue_full' | 'oversize' | 'stopped' | 'aborted';
+
+/**
+ * Counters every network transport keeps (always, with or without a `MetricsCollector`), so
+ * that tests and operators can read them directly.
+ */
+export interface NetTransportStats {
+  /** Frames handed to a socket. */
+  framesSent: number;
+  /** Bytes handed to a socket (prefixes included). */
+  bytesSent: number;
+  /** Frames decoded into messages and queued for `receive`. */
+  framesReceived: number;
+  /** Bytes read from sockets. */
+  bytesReceived: number;
+  /** Connections opened (inbound and outbound). */
+  connectionsOpened: number;
+  /** Connections closed (inbound and outbound, for any reason). */
+  connectionsClosed: number;
+  /** Dial attempts that failed (refused, timed out, TLS failure). */
+  connectFailures: number;
+  /** Connections re-established after a loss or a failed attempt. */
+  reconnects: number;
+  /** Inbound frames refused: length prefix over the limit (connection closed). */
+  rejectedOversize: number;
+  /** Inbound frames whose body is not a valid message (dropped; the connection continues). */
+  rejectedMalformed: number;
+  /** Connections that ended in the middle of a frame (the partial frame is discarded). */
+  rejectedTruncated: number;
+  /** WebSocket messages shorter than the 4-byte prefix or whose prefix disagrees with their size. */
+  rejectedShort: number;
+  /** WebSocket text messages (accepted as UTF-8 bytes, as the reference does). */
+  textFrames: number;
+  /** `send` calls that rejected. */
+  sendErrors: number;
+  /** Decoded messages discarded because the receive queue was full (see `maxReceiveQueue`). */
+  droppedReceiveQueueFull: number;
+}
+
+/** A fresh, zeroed `NetTransportStats`. */
+export function emptyStats(): NetTransportStats {
+  return {
+    framesSent: 0, bytesSent: 0, framesReceived: 0, bytesReceived: 0, connectionsOpened: 0, connectionsClosed: 0,
+    connectFailures: 0, reconnects: 0, rejectedOversize: 0, rejectedMalformed: 0, rejectedTruncated: 0,
+    rejectedShort: 0, textFrames: 0, sendErrors: 0, droppedReceiveQueueFull: 0,
+  };
+}
+
+type Counter = ReturnType<MetricsCollector['counter']>;
+
+const REJECT_FIELD: Record<FrameRejectReason, keyof NetTransportStats> = {
+  oversize: 'rejectedOversize', malformed: 'rejectedMalformed', truncated: 'rejectedTruncated', short: 'rejectedShort',
+};
+
+/**
+ * Stats, metrics and logs of one transport instance. Metric names (label `transport` is
+ * `tcp` or `websocket`):
+ * - `converge_transport_frames_sent_total{transport}`, `converge_transport_frames_received_total{transport}`
+ * - `converge_frames_rejected_total{transport,reason}` (reason: oversize, malformed, truncated, short)
+ * - `converge_transport_connections_opened_total{transport,direction}` and
+ *   `converge_transport_connections_closed_total{transport,direction}` (direction: inbound, outbound)
+ * - `converge_transport_connect_failures_total{transport}`, `converge_transport_reconnects_total{transport}`
+ * - `converge_transport_send_errors_total{transport,reason}` (see `SendErrorReason`)
+ * - `converge_transport_dropped_total{transport,reason="receive_queue_full"}`
+ */
+export class NetInstruments {
+  /** Counters of this transport. */
+  readonly stats: NetTransportStats = emptyStats();
+  /** The `transport` label value. */
+  readonly transport: string;
+  readonly #logger: Logger | undefined;
+  readonly #sent: Counter | undefined;
+  readonly #received: Counter | undefined;
+  readonly #rejected: Counter | undefined;
+  readonly #opened: Counter | undefined;
+  readonly #closed: Counter | undefined;
+  readonly #connectFailures: Counter | undefined;
+  readonly #reconnects: Counter | undefined;
+  readonly #sendErrors: Counter | undefined;
+  readonly #dropped: Counter | undefined;
+  readonly #labels: { transport: string };
+
+  constructor(transport: string, logger?: Logger, metrics?: MetricsCollector) {
+    this.transport = transport;
+    this.#labels = { transport };
+    this.#logger = logger;
+    if (metrics) {
+      this.#sent = metrics.counter('converge_transport_frames_sent_total', 'Frames written to sockets', ['transport']);
+      this.#received = metrics.counter('converge_transport_frames_received_total', 'Frames received and queued', ['transport']);
+      this.#rejected = metrics.counter('converge_frames_rejected_total', 'Inbound frames refused, by reason', ['transport', 'reason']);
+      this.#opened = metrics.counter('converge_transport_connections_opened_total', 'Connections opened', ['transport', 'direction']);
+      this.#closed = metrics.counter('converge_transport_connections_closed_total', 'Connections closed', ['transport', 'direction']);
+      this.#connectFailures = metrics.counter('converge_transport_connect_failures_total', 'Failed dial attempts', ['transport']);
+      this.#reconnects = metrics.counter('converge_transport_reconnects_total', 'Connections re-established', ['transport']);
+      this.#sendErrors = metrics.counter('converge_transport_send_errors_total', 'Sends that rejected, by reason', ['transport', 'reason']);
+      this.#dropped = metrics.counter(
+        'converge_transport_dropped_total',
+        'Messages a transport discarded (overflow under drop-oldest, queued at stop)',
+        ['transport', 'reason'],
+      );
+    }
+  }
+
+  /** Counts `n` frames (`bytes` bytes) handed to a socket. */
+  sent(n: number, bytes: number): void {
+    this.stats.framesSent += n;
+    this.stats.bytesSent += bytes;
+    this.#sent?.inc(this.#labels, n);
+  }
+
+  /** Counts `n` frames queued for `receive`. */
+  received(n: number): void {
+    this.stats.framesReceived += n;
+    this.#received?.inc(this.#labels, n);
+  }
+
+  /** Counts and logs (warn) a refused inbound frame. */
+  rejected(reason: FrameRejectReason, detail: Record<string, unknown>, err?: unknown): void {
+    this.stats[REJECT_FIELD[reason]]++;
+    this.#rejected?.inc({ transport: this.transport, reason });
+    this.#logger?.warn({ transport: this.transport, reason, ...detail, err }, 'inbound frame rejected');
+  }
+
+  /** Counts an opened connection. */
+  opened(direction: 'inbound' | 'outbound', remote: string): void {
+    this.stats.connectionsOpened++;
+    this.#opened?.inc({ transport: this.transport, direction });
+    this.#logger?.debug({ transport: this.transport, direction, remote }, 'connection opened');
+  }
+
+  /** Counts a closed connection. */
+  closed(direction: 'inbound' | 'outbound', remote: string, err?: unknown): void {
+    this.stats.connectionsClosed++;
+    this.#closed?.inc({ transport: this.transport, direction });
+    this.#logger?.debug({ transport: this.transport, direction, remote, err }, 'connection closed');
+  }
+
+  /** Counts and logs a failed dial attempt. */
+  connectFailed(remote: string, attempt: number, err: unknown): void {
+    this.stats.connectFailures++;
+    this.#connectFailures?.inc(this.#labels);
+    this.#logger?.warn({ transport: this.transport, remote, attempt, err }, 'connect failed');
+  }
+
+  /** Counts a re-established connection. */
+  reconnected(remote: string): void {
+    this.stats.reconnects++;
+    this.#reconnects?.inc(this.#labels);
+    this.#logger?.info({ transport: this.transport, remote }, 'reconnected');
+  }
+
+  /** Counts `count` rejected sends that failed for one reason, and logs them once (warn). */
+  sendFailed(reason: SendErrorReason, err: unknown, remote?: string, count = 1): void {
+    this.stats.sendErrors += count;
+    this.#sendErrors?.inc({ transport: this.transport, reason }, count);
+    this.#logger?.warn({ transport: this.transport, reason, remote, count, err }, 'send failed');
+  }
+
+  /** Counts and logs (error) a message dropped because the receive queue was full. */
+  droppedQueueFull(remote: string): void {
+    this.stats.droppedReceiveQueueFull++;
+    this.#dropped?.inc({ transport: this.transport, reason: 'receive_queue_full' });
+    this.#logger?.error({ transport: this.transport, remote }, 'receive queue full: message dropped');
+  }
+
+  /** Counts a WS text message (accepted). */
+  text(): void {
+    this.stats.textFrames++;
+  }
+
+  /** Logs at debug level. */
+  debug(detail: Record<string, unknown>, msg: string): void {
+    this.#logger?.debug({ transport: this.transport, ...detail }, msg);
+  }
+}

@@ -1,0 +1,119 @@
+import { decodeMessage, ValidationError, type Message } from '@converge/core';
+import { AsyncQueue } from './async-queue.js';
+import type { NetInstruments } from './framing-instruments.js';
+import type { ReceiveOptions } from './transport.js';
+
+/** Default capacity of a network transport's receive queue: 10,000 messages. */
+export const DEFAULT_MAX_RECEIVE_QUEUE = 10_000;
+
+/** Something whose inbound data can be paused (a `net.Socket`, a `ws` WebSocket). */
+export interface PausableSource {
+  pause(): unknown;
+  resume(): unknown;
+}
+
+/**
+ * The one bounded receive queue of a network transport, fed by every connection.
+ *
+ * Backpressure instead of loss: once the queue is half full, every connection is paused (the
+ * kernel buffers fill and TCP flow control slows the senders); reading resumes when the
+ * consumer has brought it down to a quarter. The half left free absorbs what is already in
+ * flight when the pause happens (at most one read per connection), so the drop path
+ * (`droppedReceiveQueueFull`, logged and counted) is a safety net, not a policy.
+ *
+ * A frame whose body is not a valid message is dropped, logged and counted (`malformed`): the
+ * length prefix delimited it, so the stream stays in sync and the connection continues.
+ */
+export class FrameReceiver {
+  /** Capacity of the queue. */
+  readonly maxSize: number;
+  readonly #queue: AsyncQueue<Message>;
+  readonly #sources = new Set<PausableSource>();
+  readonly #instruments: NetInstruments;
+  readonly #maxFrameBytes: number;
+  readonly #pauseAt: number;
+  readonly #resumeAt: number;
+  #paused = false;
+
+  constructor(options: { maxSize?: number; maxFrameBytes: number; instruments: NetInstruments }) {
+    const max = options.maxSize ?? DEFAULT_MAX_RECEIVE_QUEUE;
+    if (!Number.isSafeInteger(max) || max < 4) throw new ValidationError('maxReceiveQueue must be an integer >= 4');
+    this.maxSize = max;
+    this.#queue = new AsyncQueue<Message>({ maxSize: max, overflow: 'reject' });
+    this.#instruments = options.instruments;
+    this.#maxFrameBytes = options.maxFrameBytes;
+    this.#pauseAt = Math.ceil(max / 2);
+    this.#resumeAt = Math.floor(max / 4);
+  }
+
+  /** Messages waiting. */
+  get size(): number {
+    return this.#queue.size;
+  }
+
+  /** Whether inbound connections are paused because the queue is filling up. */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /** Registers a connection to pause and resume with the queue. */
+  attach(source: PausableSource): void {
+    this.#sources.add(source);
+    if (this.#paused) source.pause();
+  }
+
+  /** Forgets a connection. */
+  detach(source: PausableSource): void {
+    this.#sources.delete(source);
+  }
+
+  /**
+   * Decodes a frame body and queues the message. A body that does not decode is counted as
+   * `malformed` and dropped. Returns the message when it was queued.
+   */
+  deliver(body: Uint8Array, remote: string): Message | undefined {
+    let msg: Message;
+    try {
+      msg = decodeMessage(body, { maxBytes: this.#maxFrameBytes });
+    } catch (err) {
+      this.#instruments.rejected('malformed', { remote, bytes: body.byteLength }, err);
+      return undefined;
+    }
+    if (!this.#queue.push(msg)) {
+      if (!this.#queue.closed) this.#instruments.droppedQueueFull(remote);
+      return undefined;
+    }
+    if (!this.#paused && this.#queue.size >= this.#pauseAt) {
+      this.#paused = true;
+      for (const s of this.#sources) s.pause();
+    }
+    return msg;
+  }
+
+  /** The next message, `null` on timeout or close. */
+  async receive(options?: ReceiveOptions): Promise<Message | null> {
+    const m = await this.#queue.shift(options);
+    if (this.#paused && this.#queue.size <= this.#resumeAt) this.#resume();
+    return m;
+  }
+
+  /** The next message without waiting, or `null`. */
+  tryReceive(): Message | null {
+    const m = this.#queue.tryShift();
+    if (this.#paused && this.#queue.size <= this.#resumeAt) this.#resume();
+    return m;
+  }
+
+  /** Resolves pending receives with `null` and discards what is queued. Returns how many were discarded. */
+  close(): number {
+    const n = this.#queue.drain().length;
+    this.#queue.close();
+    this.#sources.clear();
+    return n;
+  }
+
+  #resume(): void {
+    this.#paused = false;
+    for (const s of this.#sources) s.resume();
+  }
+}

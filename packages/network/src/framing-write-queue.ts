@@ -1,0 +1,137 @@
+import { AbortError, QueueFullError } from '@converge/core';
+
+/** Default most frames waiting to be written to one peer: 8,192. */
+export const DEFAULT_MAX_QUEUE_PER_PEER = 8_192;
+
+/** Default most bytes waiting to be written to one peer: 64 MiB (67,108,864). */
+export const DEFAULT_MAX_QUEUE_BYTES_PER_PEER = 64 * 1024 * 1024;
+
+/** One frame waiting to be written, and the `send` call waiting for it. */
+export interface PendingWrite {
+  /** The bytes to write (a complete frame). */
+  readonly data: Buffer;
+  /** Settles the `send` call. */
+  resolve(): void;
+  reject(err: unknown): void;
+  /** Set once settled (written, failed or aborted). */
+  done: boolean;
+  cleanup: (() => void) | undefined;
+}
+
+/**
+ * The bounded queue of frames waiting for one connection (while it connects, or while the
+ * socket's buffer drains). Bounded by count and by bytes; beyond either, `enqueue` rejects
+ * with `QueueFullError` at once (never waits, never drops). A `send` whose signal aborts
+ * while its frame waits is taken out of the queue and rejects with `AbortError`.
+ */
+export class WriteQueue {
+  /** Most frames held. */
+  readonly maxFrames: number;
+  /** Most bytes held. */
+  readonly maxBytes: number;
+  #items: PendingWrite[] = [];
+  #head = 0;
+  #bytes = 0;
+  #live = 0;
+
+  readonly #onAbort: ((err: AbortError) => void) | undefined;
+
+  /** `onAbort` is told of every send aborted while its frame waited (for counting). */
+  constructor(maxFrames: number, maxBytes: number, onAbort?: (err: AbortError) => void) {
+    this.maxFrames = maxFrames;
+    this.maxBytes = maxBytes;
+    this.#onAbort = onAbort;
+  }
+
+  /** Whether a frame of `bytes` bytes would be accepted now. */
+  hasRoom(bytes: number): boolean {
+    return this.#live < this.maxFrames && this.#bytes + bytes <= this.maxBytes;
+  }
+
+  /** Frames waiting (aborted ones excluded). */
+  get size(): number {
+    return this.#live;
+  }
+
+  /** Bytes waiting. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Queues a frame; the promise settles when it is written or fails. */
+  enqueue(data: Buffer, signal?: AbortSignal): Promise<void> {
+    if (!this.hasRoom(data.byteLength)) {
+      return Promise.reject(
+        new QueueFullError(`peer write queue full (${this.#live} frames, ${this.#bytes} bytes; limits ${this.maxFrames}, ${this.maxBytes})`),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      const entry: PendingWrite = { data, resolve, reject, done: false, cleanup: undefined };
+      if (signal) {
+        const onAbort = (): void => {
+          if (entry.done) return;
+          entry.done = true;
+          this.#live--;
+          this.#bytes -= data.byteLength;
+          const err = new AbortError('send aborted', { cause: signal.reason });
+          this.#onAbort?.(err);
+          reject(err);
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        entry.cleanup = () => signal.removeEventListener('abort', onAbort);
+      }
+      this.#items.push(entry);
+      this.#live++;
+      this.#bytes += data.byteLength;
+    });
+  }
+
+  /**
+   * Takes waiting frames, in order, up to `maxBytes` in total (at least one). The caller
+   * must settle each with `settle`.
+   */
+  take(maxBytes: number): PendingWrite[] {
+    const out: PendingWrite[] = [];
+    let total = 0;
+    const items = this.#items;
+    while (this.#head < items.length) {
+      const e = items[this.#head]!;
+      if (e.done) {
+        items[this.#head++] = undefined as unknown as PendingWrite;
+        continue;
+      }
+      if (out.length > 0 && total + e.data.byteLength > maxBytes) break;
+      items[this.#head++] = undefined as unknown as PendingWrite;
+      out.push(e);
+      total += e.data.byteLength;
+      this.#live--;
+      this.#bytes -= e.data.byteLength;
+    }
+    if (this.#head === items.length) {
+      this.#items = [];
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > items.length) {
+      this.#items = items.slice(this.#head);
+      this.#head = 0;
+    }
+    return out;
+  }
+
+  /** Settles taken entries: resolved, or rejected with `err`. */
+  static settle(entries: PendingWrite[], err?: unknown): void {
+    for (const e of entries) {
+      if (e.done) continue;
+      e.done = true;
+      e.cleanup?.();
+      if (err === undefined) e.resolve();
+      else e.reject(err);
+    }
+  }
+
+  /** Rejects every waiting frame with `err` and empties the queue. Returns how many. */
+  failAll(err: unknown): number {
+    const entries = this.take(Number.POSITIVE_INFINITY);
+    WriteQueue.settle(entries, err);
+    return entries.length;
+  }
+}

@@ -1,0 +1,67 @@
+import { AbortError, ValidationError } from '@converge/core';
+
+/** Reconnection settings shared by the TCP transport and the WebSocket client. */
+export interface ReconnectOptions {
+  /** Dial attempts per connection cycle before the waiting sends fail (default 5). */
+  maxAttempts?: number;
+  /** Delay before the second attempt, in ms (default 50); doubles per attempt. */
+  initialDelayMs?: number;
+  /** Longest delay between attempts, in ms (default 2,000). */
+  maxDelayMs?: number;
+}
+
+/** Default dial attempts per connection cycle: 5. */
+export const DEFAULT_CONNECT_ATTEMPTS = 5;
+/** Default first backoff delay: 50 ms. */
+export const DEFAULT_BACKOFF_INITIAL_MS = 50;
+/** Default largest backoff delay: 2,000 ms. */
+export const DEFAULT_BACKOFF_MAX_MS = 2_000;
+/** Default time allowed for one dial (TCP connect plus TLS handshake): 5,000 ms. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+
+/** Validated reconnection settings. */
+export interface Backoff {
+  readonly maxAttempts: number;
+  readonly initialDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+/** Fills in and checks `ReconnectOptions`. */
+export function resolveBackoff(options: ReconnectOptions = {}): Backoff {
+  const b = {
+    maxAttempts: options.maxAttempts ?? DEFAULT_CONNECT_ATTEMPTS,
+    initialDelayMs: options.initialDelayMs ?? DEFAULT_BACKOFF_INITIAL_MS,
+    maxDelayMs: options.maxDelayMs ?? DEFAULT_BACKOFF_MAX_MS,
+  };
+  if (!Number.isSafeInteger(b.maxAttempts) || b.maxAttempts < 1) throw new ValidationError('reconnect.maxAttempts must be a positive integer');
+  if (!(b.initialDelayMs >= 0) || !(b.maxDelayMs >= b.initialDelayMs)) throw new ValidationError('reconnect delays must satisfy 0 <= initialDelayMs <= maxDelayMs');
+  return b;
+}
+
+/**
+ * Delay before attempt `attempt` (1-based; attempt 0 is immediate): exponential, capped, with
+ * "equal jitter" (between half and all of the capped value) so that many peers that lost the
+ * same server do not all redial in step.
+ */
+export function backoffDelay(b: Backoff, attempt: number): number {
+  if (attempt <= 0) return 0;
+  const capped = Math.min(b.maxDelayMs, b.initialDelayMs * 2 ** (attempt - 1));
+  return capped / 2 + Math.random() * (capped / 2);
+}
+
+/** Waits `ms`, or rejects with `AbortError` as soon as `signal` aborts (the timer is cleared). */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(new AbortError('aborted', { cause: signal.reason }));
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(new AbortError('aborted', { cause: signal.reason }));
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

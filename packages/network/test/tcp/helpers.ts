@@ -1,0 +1,139 @@
+// Shared test helpers: the interop vectors (read in place), identities, vector messages,
+// and throwaway TLS certificates made with the openssl CLI.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  Float64, Identity, createMessage, createTopic, hexToBytes, signMessage, type Message,
+} from '@converge/core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** Path of vectors.json: $CONVERGE_VECTORS, else ../shared/interop/vectors.json beside the repo. */
+export const VECTORS_PATH = process.env.CONVERGE_VECTORS ?? resolve(here, '../../../../../shared/interop/vectors.json');
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const vectors: any = JSON.parse(readFileSync(VECTORS_PATH, 'utf8'));
+
+/** The typed-JSON reviver of the interop README. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function fromTyped(v: any): any {
+  if (Array.isArray(v)) return v.map(fromTyped);
+  if (v && typeof v === 'object') {
+    const k = Object.keys(v);
+    if (k.length === 1 && k[0]!.startsWith('$')) {
+      const x = v[k[0]!];
+      switch (k[0]) {
+        case '$float': return new Float64(typeof x === 'string' ? Number(x) : x);
+        case '$bigint': return BigInt(x);
+        case '$bytes': return hexToBytes(x);
+        case '$map': return new Map(x.map(([kk, vv]: [string, unknown]) => [kk, fromTyped(vv)]));
+      }
+    }
+    return Object.fromEntries(Object.entries(v).map(([kk, vv]) => [kk, fromTyped(vv)]));
+  }
+  return v;
+}
+
+/** Vector identities by name. */
+export const identities = new Map<string, Identity>(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  vectors.identities.map((v: any) => [v.name, Identity.fromSecretKey(hexToBytes(v.seed))]),
+);
+
+/** Builds and signs a vector message from its `input` (sender already the signer's fingerprint). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function vectorMessage(input: any, signer: string): Message {
+  const msg = createMessage({
+    id: input.id,
+    sender: input.sender,
+    recipient: input.recipient,
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    topics: input.topics.map((t: any) => createTopic(t.namespace, fromTyped(t.attributes), t.version)),
+    payload: fromTyped(input.payload),
+    taskId: input.task_id,
+    timestamp: fromTyped(input.timestamp),
+  });
+  return signMessage(msg, identities.get(signer)!);
+}
+
+/** A vector message (from `messages[]`) by name, signed by its signer. */
+export function namedVectorMessage(name: string): Message {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const v = vectors.messages.find((m: any) => m.name === name);
+  if (!v) throw new Error(`no vector message ${name}`);
+  return vectorMessage(v.input, v.signer);
+}
+
+/** Splits bytes at the given cut points (sorted, deduplicated, within range). */
+export function chunk(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
+  const points = [...new Set(cuts.map((c) => Math.max(0, Math.min(bytes.byteLength, c))))].sort((a, b) => a - b);
+  const out: Uint8Array[] = [];
+  let prev = 0;
+  for (const p of [...points, bytes.byteLength]) {
+    if (p > prev) out.push(bytes.subarray(prev, p));
+    prev = p;
+  }
+  return out;
+}
+
+/** Polls `cond` (every few ms) until true; the test timeout bounds the wait. */
+export async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setTimeout(r, 5));
+}
+
+/** PEM material for TLS tests: a CA, a server certificate (127.0.0.1, localhost) and a client certificate. */
+export interface TestPki {
+  ca: string;
+  serverKey: string;
+  serverCert: string;
+  clientKey: string;
+  clientCert: string;
+  /** A second CA (untrusted by the first) with its own client certificate. */
+  otherCa: string;
+  otherClientKey: string;
+  otherClientCert: string;
+}
+
+/** Whether the openssl CLI is available. */
+export function hasOpenssl(): boolean {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Makes a throwaway PKI with the openssl CLI (EC P-256 keys, valid one day). */
+export function makePki(): TestPki {
+  const dir = mkdtempSync(join(tmpdir(), 'converge-pki-'));
+  const run = (...args: string[]): void => {
+    execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  };
+  const key = (name: string): void => run('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`);
+  try {
+    for (const ca of ['ca', 'ca2']) {
+      key(ca);
+      run('req', '-x509', '-new', '-key', `${ca}.key`, '-subj', `/CN=Converge test ${ca}`, '-days', '1', '-out', `${ca}.crt`,
+        '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign');
+    }
+    const leaf = (name: string, ca: string, cn: string, ext: string): void => {
+      key(name);
+      run('req', '-new', '-key', `${name}.key`, '-subj', `/CN=${cn}`, '-out', `${name}.csr`);
+      execFileSync('sh', ['-c', `printf '%s\\n' "${ext}" > ${name}.ext`], { cwd: dir });
+      run('x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-days', '1',
+        '-out', `${name}.crt`, '-extfile', `${name}.ext`);
+    };
+    leaf('server', 'ca', 'localhost', 'subjectAltName=IP:127.0.0.1,DNS:localhost');
+    leaf('client', 'ca', 'client', 'extendedKeyUsage=clientAuth');
+    leaf('other', 'ca2', 'intruder', 'extendedKeyUsage=clientAuth');
+    const r = (f: string): string => readFileSync(join(dir, f), 'utf8');
+    return {
+      ca: r('ca.crt'), serverKey: r('server.key'), serverCert: r('server.crt'), clientKey: r('client.key'), clientCert: r('client.crt'),
+      otherCa: r('ca2.crt'), otherClientKey: r('other.key'), otherClientCert: r('other.crt'),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,13 @@
+// WebSocketTransport (a: client, b: server) passes the shared Transport compliance suite.
+import { transportComplianceTests } from '@converge/compliance/transport';
+import { WebSocketTransport } from '../../src/websocket/index.js';
+
+transportComplianceTests({
+  name: 'WebSocketTransport',
+  capabilities: { broadcast: true, topics: false }, // a client sends everything to its server
+  createPair: async () => {
+    const b = new WebSocketTransport({ port: 0, agentId: 'b', maxFrameBytes: 65_536 });
+    const a = new WebSocketTransport({ url: () => b.listenUrl, agentId: 'a', maxFrameBytes: 65_536 });
+    return { a, b, aId: 'a', bId: 'b', maxMessageBytes: 65_536 };
+  },
+});
