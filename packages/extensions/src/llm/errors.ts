@@ -1,0 +1,87 @@
+// Typed errors of the LLM providers. Messages never contain the API key (providers redact it
+// from anything a server echoes back).
+import { ConvergeError, type ConvergeErrorOptions } from '@converge/core';
+
+/** Options shared by the LLM errors. */
+export interface LLMErrorOptions extends ConvergeErrorOptions {
+  /** HTTP status of the response that caused the error, where there was one. */
+  status?: number;
+  /** Name of the provider (`openai`, `anthropic`, `mistral`, ...). */
+  provider?: string;
+}
+
+/** Base class of every LLM provider error (`code` `ERR_LLM…`). */
+export class LLMError extends ConvergeError {
+  /** HTTP status, where the error came from a response. */
+  readonly status?: number;
+  /** The provider that failed. */
+  readonly provider?: string;
+  constructor(message: string, code = 'ERR_LLM', options: LLMErrorOptions = {}) {
+    super(message, code, options);
+    this.name = 'LLMError';
+    this.status = options.status;
+    this.provider = options.provider;
+  }
+}
+
+/** The API key was refused (HTTP 401 or 403). Not retried. */
+export class LLMAuthError extends LLMError {
+  constructor(message: string, options: LLMErrorOptions = {}) {
+    super(message, 'ERR_LLM_AUTH', options);
+    this.name = 'LLMAuthError';
+  }
+}
+
+/** Still rate limited (HTTP 429) after the allowed retries, or asked to wait past the deadline. */
+export class LLMRateLimitError extends LLMError {
+  /** How long the server asked to wait (from `Retry-After` / `retry-after-ms`), if it said. */
+  readonly retryAfterMs?: number;
+  constructor(message: string, options: LLMErrorOptions & { retryAfterMs?: number } = {}) {
+    super(message, 'ERR_LLM_RATE_LIMIT', options);
+    this.name = 'LLMRateLimitError';
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/** The request was refused as invalid (HTTP 400, 404, 422 and other non-retryable 4xx). */
+export class LLMBadRequestError extends LLMError {
+  constructor(message: string, options: LLMErrorOptions = {}) {
+    super(message, 'ERR_LLM_BAD_REQUEST', options);
+    this.name = 'LLMBadRequestError';
+  }
+}
+
+/** The server failed (HTTP 5xx, or an overload/server error event in a stream) after the allowed retries. */
+export class LLMServerError extends LLMError {
+  constructor(message: string, options: LLMErrorOptions = {}) {
+    super(message, 'ERR_LLM_SERVER', options);
+    this.name = 'LLMServerError';
+  }
+}
+
+/** The server could not be reached (DNS, refused or reset connection) after the allowed retries. */
+export class LLMConnectionError extends LLMError {
+  constructor(message: string, options: LLMErrorOptions = {}) {
+    super(message, 'ERR_LLM_CONNECTION', options);
+    this.name = 'LLMConnectionError';
+  }
+}
+
+/** The call did not finish within its `timeoutMs` (retries and stream reading included). */
+export class LLMTimeoutError extends LLMError {
+  /** The timeout that expired, in ms. */
+  readonly timeoutMs: number;
+  constructor(timeoutMs: number, options: LLMErrorOptions = {}) {
+    super(`the LLM call did not finish within ${timeoutMs} ms`, 'ERR_LLM_TIMEOUT', options);
+    this.name = 'LLMTimeoutError';
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** A response that is not what the API promises: malformed JSON, missing fields, a broken stream, oversize. */
+export class LLMResponseError extends LLMError {
+  constructor(message: string, options: LLMErrorOptions = {}) {
+    super(message, 'ERR_LLM_RESPONSE', options);
+    this.name = 'LLMResponseError';
+  }
+}

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { backoffDelay, parseRetryAfter } from '../../src/llm/index.js';
+
+describe('parseRetryAfter', () => {
+  const now = Date.parse('2025-01-01T00:00:00Z');
+  it('reads seconds, HTTP dates and retry-after-ms', () => {
+    expect(parseRetryAfter(new Headers({ 'retry-after': '2' }), now)).toBe(2000);
+    expect(parseRetryAfter(new Headers({ 'retry-after': '0.25' }), now)).toBe(250);
+    expect(parseRetryAfter(new Headers({ 'retry-after': 'Wed, 01 Jan 2025 00:00:03 GMT' }), now)).toBe(3000);
+    expect(parseRetryAfter(new Headers({ 'retry-after': 'Tue, 31 Dec 2024 23:59:00 GMT' }), now)).toBe(0);
+    expect(parseRetryAfter(new Headers({ 'retry-after-ms': '150', 'retry-after': '9' }), now)).toBe(150);
+    expect(parseRetryAfter(new Headers({ 'retry-after': 'soon' }), now)).toBeUndefined();
+    expect(parseRetryAfter(new Headers(), now)).toBeUndefined();
+  });
+});
+
+describe('backoffDelay', () => {
+  it('doubles, stays within 50–100 % of the step, and is capped', () => {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const step = Math.min(1000, 100 * 2 ** attempt);
+      for (let i = 0; i < 20; i++) {
+        const d = backoffDelay(attempt, 100, 1000);
+        expect(d).toBeGreaterThanOrEqual(step / 2);
+        expect(d).toBeLessThanOrEqual(step);
+      }
+    }
+  });
+});
