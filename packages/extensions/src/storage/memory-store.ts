@@ -1,66 +1,102 @@
-import { StoreError, ValidationError, type Store, type StoreEntry } from '@converge/core';
+import { ConfigError, StoreError, ValidationError, throwIfAborted, type Store, type StoreCallOptions, type StoreEntry } from '@converge/core';
 import { clonePlain } from './clone.js';
+import { DEFAULT_MAX_KEY_LENGTH, checkRevision, validateStoreKey } from './validate.js';
 import { KeyWatchers } from './watchers.js';
 
 /** Options of `MemoryStore`. */
 export interface MemoryStoreOptions {
-  /** Largest number of keys held (default: unbounded, as the store is the caller's data). */
+  /**
+   * Largest number of keys held (default: unbounded, as the store holds the caller's data,
+   * not a cache). A write of a new key beyond it throws `StoreError` `ERR_STORE_FULL`.
+   */
   maxKeys?: number;
+  /** Longest key in UTF-16 code units (default `DEFAULT_MAX_KEY_LENGTH`, 1024). */
+  maxKeyLength?: number;
+  /** Hears exceptions thrown by `watch` listeners (they are counted in `watchErrors` either way). */
+  onWatchError?: (error: unknown, key: string) => void;
 }
 
 /**
  * An in-process Store. Values are deep-copied on the way in and out, so a caller can never
- * change stored data by mutating an object it passed or received.
+ * change stored data by mutating an object it passed or received; values keep their exact
+ * types (`Float64`, `bigint`, `Map`, `Uint8Array`).
  */
 export class MemoryStore implements Store {
   readonly #data = new Map<string, { value: unknown; revision: number }>();
-  readonly #watchers = new KeyWatchers();
+  readonly #watchers: KeyWatchers;
   readonly #maxKeys: number;
-  // Revisions keep growing across delete and re-create, so a stale CAS can never succeed.
+  readonly #maxKeyLength: number;
+  // One counter for the whole store: revisions keep growing across delete and re-create,
+  // so a stale compareAndSet can never succeed.
   #clock = 0;
 
   constructor(options: MemoryStoreOptions = {}) {
-    this.#maxKeys = options.maxKeys ?? Number.POSITIVE_INFINITY;
+    this.#maxKeys = positive(options.maxKeys, Number.POSITIVE_INFINITY, 'maxKeys');
+    this.#maxKeyLength = positive(options.maxKeyLength, DEFAULT_MAX_KEY_LENGTH, 'maxKeyLength');
+    this.#watchers = new KeyWatchers(options.onWatchError);
   }
 
-  async get<V = unknown>(key: string): Promise<V | undefined> {
-    const e = this.#data.get(checkKey(key));
+  /** The value at `key`, a copy, or `undefined`. */
+  async get<V = unknown>(key: string, options?: StoreCallOptions): Promise<V | undefined> {
+    throwIfAborted(options?.signal);
+    const e = this.#data.get(this.#key(key));
     return e ? clonePlain(e.value as V) : undefined;
   }
 
-  async getEntry<V = unknown>(key: string): Promise<StoreEntry<V> | undefined> {
-    const e = this.#data.get(checkKey(key));
+  /** The value (a copy) and revision at `key`, or `undefined`. */
+  async getEntry<V = unknown>(key: string, options?: StoreCallOptions): Promise<StoreEntry<V> | undefined> {
+    throwIfAborted(options?.signal);
+    const e = this.#data.get(this.#key(key));
     return e ? { value: clonePlain(e.value as V), revision: e.revision } : undefined;
   }
 
-  async put(key: string, value: unknown): Promise<number> {
-    return this.#write(checkKey(key), value);
+  /** Writes a copy of `value`; returns the new revision. */
+  async put(key: string, value: unknown, options?: StoreCallOptions): Promise<number> {
+    throwIfAborted(options?.signal);
+    const k = this.#key(key);
+    return this.#write(k, copyValue(k, value));
   }
 
-  async putIfAbsent(key: string, value: unknown): Promise<boolean> {
-    if (this.#data.has(checkKey(key))) return false;
-    this.#write(key, value);
+  /** Writes a copy of `value` only if `key` has none; returns whether it wrote. */
+  async putIfAbsent(key: string, value: unknown, options?: StoreCallOptions): Promise<boolean> {
+    throwIfAborted(options?.signal);
+    const k = this.#key(key);
+    const copy = copyValue(k, value);
+    if (this.#data.has(k)) return false;
+    this.#write(k, copy);
     return true;
   }
 
-  async compareAndSet(key: string, value: unknown, expectedRevision: number): Promise<number | null> {
-    const current = this.#data.get(checkKey(key))?.revision ?? 0;
+  /** Writes only if the revision of `key` is `expectedRevision` (`0`: absent); new revision or `null`. */
+  async compareAndSet(key: string, value: unknown, expectedRevision: number, options?: StoreCallOptions): Promise<number | null> {
+    throwIfAborted(options?.signal);
+    const k = this.#key(key);
+    checkRevision(expectedRevision);
+    const copy = copyValue(k, value);
+    const current = this.#data.get(k)?.revision ?? 0;
     if (current !== expectedRevision) return null;
-    return this.#write(key, value);
+    return this.#write(k, copy);
   }
 
-  async delete(key: string): Promise<boolean> {
-    const had = this.#data.delete(checkKey(key));
-    if (had) this.#watchers.emit(key);
+  /** Removes `key`; returns whether it existed. */
+  async delete(key: string, options?: StoreCallOptions): Promise<boolean> {
+    throwIfAborted(options?.signal);
+    const k = this.#key(key);
+    const had = this.#data.delete(k);
+    if (had) this.#watchers.emit(k);
     return had;
   }
 
-  async list(prefix = ''): Promise<string[]> {
+  /** Keys starting with `prefix`, sorted in code-unit order. */
+  async list(prefix = '', options?: StoreCallOptions): Promise<string[]> {
+    throwIfAborted(options?.signal);
+    if (typeof prefix !== 'string') throw new ValidationError('a list prefix is a string');
     const out: string[] = [];
     for (const k of this.#data.keys()) if (k.startsWith(prefix)) out.push(k);
     return out.sort();
   }
 
+  /** Calls `listener` with every key written or deleted under `prefix`; returns the unsubscribe function. */
   watch(prefix: string, listener: (key: string) => void): () => void {
     return this.#watchers.add(prefix, listener);
   }
@@ -70,13 +106,16 @@ export class MemoryStore implements Store {
     return this.#data.size;
   }
 
-  #write(key: string, value: unknown): number {
-    let copy: unknown;
-    try {
-      copy = clonePlain(value);
-    } catch (err) {
-      throw new ValidationError(`value for ${key} is not plain data: ${(err as Error).message}`, { cause: err });
-    }
+  /** Number of exceptions thrown by `watch` listeners so far. */
+  get watchErrors(): number {
+    return this.#watchers.failures;
+  }
+
+  #key(key: string): string {
+    return validateStoreKey(key, this.#maxKeyLength);
+  }
+
+  #write(key: string, copy: unknown): number {
     if (!this.#data.has(key) && this.#data.size >= this.#maxKeys) {
       throw new StoreError(`store is full (${this.#maxKeys} keys)`, { key, code: 'ERR_STORE_FULL' });
     }
@@ -87,7 +126,18 @@ export class MemoryStore implements Store {
   }
 }
 
-function checkKey(key: string): string {
-  if (typeof key !== 'string' || key.length === 0) throw new ValidationError('a store key is a non-empty string');
-  return key;
+/** Copies a value for storing, or throws `ValidationError` when it is not plain data. */
+function copyValue(key: string, value: unknown): unknown {
+  if (value === undefined) throw new ValidationError(`value for ${key} is undefined (store null instead)`);
+  try {
+    return clonePlain(value);
+  } catch (err) {
+    throw new ValidationError(`value for ${key} is not plain data: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function positive(v: number | undefined, fallback: number, name: string): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !(v >= 1)) throw new ConfigError(`${name} must be a number >= 1, got ${String(v)}`, { key: name });
+  return v;
 }

@@ -1,22 +1,43 @@
 /** Listeners on key prefixes, shared by the stores' `watch` implementations. */
 export class KeyWatchers {
   readonly #listeners = new Set<{ prefix: string; listener: (key: string) => void }>();
+  readonly #onError?: (error: unknown, key: string) => void;
+  #failures = 0;
+
+  /** `onError` hears every exception a listener throws (they are counted either way). */
+  constructor(onError?: (error: unknown, key: string) => void) {
+    this.#onError = onError;
+  }
 
   /** Adds a listener; returns the function that removes it. */
   add(prefix: string, listener: (key: string) => void): () => void {
-    const entry = { prefix, listener };
+    if (typeof listener !== 'function') throw new TypeError('a watch listener is a function');
+    const entry = { prefix: String(prefix), listener };
     this.#listeners.add(entry);
-    return () => this.#listeners.delete(entry);
+    return () => {
+      this.#listeners.delete(entry);
+    };
   }
 
-  /** Calls every listener whose prefix `key` starts with. A throwing listener does not stop the others. */
+  /**
+   * Calls every listener whose prefix `key` starts with. A throwing listener does not stop the
+   * others: its error is counted (`failures`) and passed to `onError`.
+   */
   emit(key: string): void {
-    for (const { prefix, listener } of this.#listeners) {
+    if (this.#listeners.size === 0) return;
+    // A snapshot, so a listener added while emitting does not hear this key.
+    for (const { prefix, listener } of [...this.#listeners]) {
       if (!key.startsWith(prefix)) continue;
       try {
         listener(key);
-      } catch {
+      } catch (err) {
         // A watcher's failure is its own; the write has happened and others must hear of it.
+        this.#failures++;
+        try {
+          this.#onError?.(err, key);
+        } catch {
+          // An error reporter that throws has nobody left to report to; it is counted above.
+        }
       }
     }
   }
@@ -24,5 +45,15 @@ export class KeyWatchers {
   /** Number of listeners. */
   get size(): number {
     return this.#listeners.size;
+  }
+
+  /** Number of exceptions thrown by listeners so far. */
+  get failures(): number {
+    return this.#failures;
+  }
+
+  /** Removes every listener. */
+  clear(): void {
+    this.#listeners.clear();
   }
 }
