@@ -1,1 +1,14 @@
-export {};
+/**
+ * `@converge/runtime`: the event-driven agent runtime, its bounded inbox, the scheduler that
+ * wakes it, and the executors that carry out decisions.
+ * @packageDocumentation
+ */
+export { AgentRuntime, RUNTIME_DEFAULTS, type AgentRuntimeOptions } from './runtime.js';
+export { Inbox, DEFAULT_INBOX_SIZE, type InboxOptions, type InboxOverflow } from './inbox.js';
+export { Scheduler } from './scheduler.js';
+export { StandardExecutor, DEFAULT_TOOL_TIMEOUT_MS, isLostRace, type StandardExecutorOptions, type ExecutorLimits } from './standard-executor.js';
+export type { Executor, ExecutionContext, ExecutionResult, DecisionHandler } from './executor.js';
+export { LeaseKeeper, type LeaseKeeperOptions } from './lease-keeper.js';
+export type { DiscoveryPort, VerifierPort, ReplayPort, SpanRunner, Checkpointable, RuntimeHooksOptions } from './runtime-hooks.js';
+export type { TaskLease, TaskManagerPort, PoolManagerPort, NegotiationPort, BiddingPort, BallotsPort, DelegationPort } from './ports.js';
+export { UnknownDecisionError, NotConfiguredError, SkippedDecisionError } from './errors.js';

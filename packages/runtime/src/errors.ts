@@ -1,0 +1,28 @@
+import { ConvergeError, type ConvergeErrorOptions } from '@converge/core';
+
+/** A decision whose type no handler knows. */
+export class UnknownDecisionError extends ConvergeError {
+  /** The unknown decision type. */
+  readonly decisionType: string;
+  constructor(type: string, options?: ConvergeErrorOptions) {
+    super(`no handler for decision type ${JSON.stringify(type)}`, 'ERR_UNKNOWN_DECISION', options);
+    this.name = 'UnknownDecisionError';
+    this.decisionType = type;
+  }
+}
+
+/** A decision that needs a service (task manager, tools…) the executor was not given. */
+export class NotConfiguredError extends ConvergeError {
+  constructor(what: string, options?: ConvergeErrorOptions) {
+    super(`${what} is not configured on this executor`, 'ERR_NOT_CONFIGURED', options);
+    this.name = 'NotConfiguredError';
+  }
+}
+
+/** A decision skipped because an earlier decision of the same batch on the same task failed. */
+export class SkippedDecisionError extends ConvergeError {
+  constructor(message: string, options?: ConvergeErrorOptions) {
+    super(message, 'ERR_SKIPPED', options);
+    this.name = 'SkippedDecisionError';
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The shapes of the coordination services the runtime drives. `@converge/coordination`'s
+ * classes satisfy them; declaring only what the runtime calls keeps the executor testable
+ * and lets users plug in their own implementations.
+ */
+import type { Pool, PolicySpec, Task, TaskInit, WireRecord, WireValue } from '@converge/core';
+
+/** A claim on a task, renewed by heartbeats and checked on report (fencing). */
+export interface TaskLease {
+  taskId: string;
+  agentId: string;
+  attempt: number;
+  expiresAt: number;
+}
+
+/** What the runtime needs of a task manager. */
+export interface TaskManagerPort {
+  submit(task: TaskInit | Task): Promise<Task>;
+  claim(agentId: string, taskId: string): Promise<TaskLease>;
+  extendClaim(lease: TaskLease): Promise<TaskLease>;
+  report(agentId: string, taskId: string, result: WireValue, lease?: TaskLease): Promise<unknown>;
+  fail(taskId: string, reason: string, agentId?: string, lease?: TaskLease): Promise<unknown>;
+  cancel(taskId: string): Promise<unknown>;
+  releaseExpiredClaims(now?: number): Promise<unknown>;
+  listPendingTasksForAgent(agentId: string, poolIds: readonly string[], capabilities: readonly string[]): Promise<Task[]>;
+  /** Hands a claimed task back to pending without counting a failure (graceful stop). */
+  release?(agentId: string, taskId: string, lease?: TaskLease): Promise<unknown>;
+  on?(event: 'submitted' | 'released', listener: (task: Task) => void): unknown;
+  off?(event: 'submitted' | 'released', listener: (task: Task) => void): unknown;
+}
+
+/** What the runtime needs of a pool manager. */
+export interface PoolManagerPort {
+  createPool(spec: Partial<Pool>): Promise<Pool>;
+  joinPool(agentId: string, poolId: string, context?: WireRecord): Promise<unknown>;
+  leavePool(agentId: string, poolId: string): Promise<unknown>;
+  getPoolsForAgent(agentId: string): Promise<Pool[]>;
+}
+
+/** What the executor needs of a negotiation protocol. */
+export interface NegotiationPort {
+  propose(from: string, participants: string[], terms: WireValue): unknown;
+  counter(sessionId: string, from: string, terms: WireValue): unknown;
+  accept(sessionId: string, by: string): unknown;
+  reject(sessionId: string, by: string, reason?: string): unknown;
+}
+
+/** What the executor needs of an auction house. */
+export interface BiddingPort {
+  bid(auctionId: string, agentId: string, amount: number): unknown;
+}
+
+/** What the executor needs to cast votes: ballots by id. */
+export interface BallotsPort {
+  vote(ballotId: string, voter: string, choice: string, weight?: number): unknown;
+}
+
+/** What the executor needs of a delegation registry. */
+export interface DelegationPort {
+  delegate(delegator: string, delegatee: string, scope: { actions: string[]; expiresAt?: number | null }): unknown;
+  revoke(delegationId: string, by: string): unknown;
+}
+
+/** Admission/governance spec type re-exported for convenience. */
+export type { PolicySpec };

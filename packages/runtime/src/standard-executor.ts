@@ -1,0 +1,232 @@
+import {
+  ConflictError, LimitExceededError, PolicyError, TimeoutError, ValidationError, createMessage, signMessage, isCoreDecision,
+  type CoreDecision, type Decision, type DecisionPolicy, type MessageInit, type ToolRegistry, type WireValue,
+} from '@converge/core';
+import type { Transport } from '@converge/network';
+import type { Logger, MetricsCollector } from '@converge/observability';
+import type { BallotsPort, BiddingPort, DelegationPort, NegotiationPort, PoolManagerPort, TaskManagerPort } from './ports.js';
+import type { DecisionHandler, ExecutionContext, ExecutionResult, Executor } from './executor.js';
+import { NotConfiguredError, SkippedDecisionError, UnknownDecisionError } from './errors.js';
+
+/** The limits the executor enforces (`ResourceLimits` from `@converge/policy` fits). */
+export interface ExecutorLimits {
+  /** Waits for (or refuses) a tool slot; returns the function that frees it. */
+  acquireToolSlot(options?: { signal?: AbortSignal }): Promise<() => void>;
+  /** Whether one more message may be sent now (token bucket). */
+  tryConsumeMessage(): boolean;
+}
+
+/** Options of `StandardExecutor`. */
+export interface StandardExecutorOptions {
+  /** Where `SendMessage` decisions go. */
+  transport?: Transport;
+  taskManager?: TaskManagerPort;
+  poolManager?: PoolManagerPort;
+  negotiation?: NegotiationPort;
+  bidding?: BiddingPort;
+  ballots?: BallotsPort;
+  delegation?: DelegationPort;
+  /** Tools available to `InvokeTool`. */
+  tools?: ToolRegistry;
+  /** Tools an agent may invoke; empty (the default) allows none. */
+  toolAllowlist?: readonly string[];
+  /** Per-call tool timeout, ms (default 30,000). */
+  toolTimeoutMs?: number;
+  /** The safety policy every decision passes first (e.g. an `ActionPolicy`). */
+  policy?: DecisionPolicy;
+  /** Rate and concurrency limits (e.g. a `ResourceLimits`). */
+  limits?: ExecutorLimits;
+  /** Adds to each outgoing message before it is signed (e.g. trace context). */
+  decorateMessage?: (init: MessageInit) => MessageInit;
+  logger?: Logger;
+  metrics?: MetricsCollector;
+}
+
+/** Default tool call timeout, ms. */
+export const DEFAULT_TOOL_TIMEOUT_MS = 30_000;
+
+type Handlers = { [K in CoreDecision['type']]: (d: Extract<CoreDecision, { type: K }>, ctx: ExecutionContext) => Promise<unknown> };
+
+/**
+ * Executes every core decision type, coordination decisions through the configured
+ * protocols, and custom types registered with `register`. Each decision passes the safety
+ * policy first; a refused, failed or unknown decision is logged and counted
+ * (`converge_decisions_total{type,outcome}`) and the batch goes on. A failed `ClaimTask`
+ * makes later decisions of the batch on the same task skip (they would act on a task the
+ * agent does not hold).
+ */
+export class StandardExecutor implements Executor {
+  readonly #o: StandardExecutorOptions;
+  readonly #custom = new Map<string, DecisionHandler>();
+  readonly #core: Handlers;
+  readonly #allowedTools: ReadonlySet<string>;
+  readonly #decisions: ReturnType<MetricsCollector['counter']> | undefined;
+  readonly #stats = new Map<string, number>();
+
+  constructor(options: StandardExecutorOptions = {}) {
+    this.#o = options;
+    this.#allowedTools = new Set(options.toolAllowlist ?? []);
+    this.#decisions = options.metrics?.counter('converge_decisions_total', 'Decisions executed, by type and outcome', ['type', 'outcome']);
+    this.#core = this.#coreHandlers();
+  }
+
+  /** Registers the handler of a custom decision type (core types cannot be replaced). */
+  register(type: string, handler: DecisionHandler): this {
+    if (isCoreDecision({ type } as Decision)) throw new ValidationError(`${type} is a core decision type`);
+    this.#custom.set(type, handler);
+    return this;
+  }
+
+  /** Decisions executed so far by `type:outcome` (outcome: ok, refused, error, unknown, skipped). */
+  stats(): Record<string, number> {
+    return Object.fromEntries(this.#stats);
+  }
+
+  async execute(decisions: readonly Decision[], context: ExecutionContext): Promise<ExecutionResult[]> {
+    const results: ExecutionResult[] = [];
+    const lostTasks = new Set<string>();
+    for (const decision of decisions) {
+      const result = await this.#executeOne(decision, context, lostTasks);
+      results.push(result);
+      const outcome = result.ok ? 'ok' : result.outcome;
+      this.#count(typeof decision?.type === 'string' ? decision.type : 'invalid', outcome);
+      if (!result.ok) {
+        const taskId = (decision as { taskId?: unknown }).taskId;
+        if (decision.type === 'ClaimTask' && typeof taskId === 'string') lostTasks.add(taskId);
+        const level = result.outcome === 'error' || result.outcome === 'unknown' ? 'warn' : 'debug';
+        this.#o.logger?.[level]({ agentId: context.agentId, decisionType: decision?.type, outcome, err: result.error }, 'decision not executed');
+      }
+    }
+    return results;
+  }
+
+  async #executeOne(decision: Decision, ctx: ExecutionContext, lostTasks: Set<string>): Promise<ExecutionResult> {
+    if (!decision || typeof decision !== 'object' || typeof decision.type !== 'string') {
+      return { decision, ok: false, outcome: 'error', error: new ValidationError('a decision is an object with a string type') };
+    }
+    const taskId = (decision as { taskId?: unknown }).taskId;
+    if (typeof taskId === 'string' && lostTasks.has(taskId) && decision.type !== 'ClaimTask') {
+      return { decision, ok: false, outcome: 'skipped', error: new SkippedDecisionError(`task ${taskId} was not claimed in this batch`) };
+    }
+    const verdict = this.#o.policy?.check(decision);
+    if (verdict && !verdict.allowed) {
+      return { decision, ok: false, outcome: 'refused', error: new PolicyError(`decision ${decision.type} refused: ${verdict.reason ?? 'by policy'}`) };
+    }
+    try {
+      if (isCoreDecision(decision)) {
+        const handler = this.#core[decision.type] as (d: Decision, c: ExecutionContext) => Promise<unknown>;
+        return { decision, ok: true, value: await handler(decision, ctx) };
+      }
+      const custom = this.#custom.get(decision.type);
+      if (!custom) return { decision, ok: false, outcome: 'unknown', error: new UnknownDecisionError(decision.type) };
+      return { decision, ok: true, value: await custom(decision, ctx) };
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      const refused = error instanceof PolicyError;
+      return { decision, ok: false, outcome: refused ? 'refused' : 'error', error };
+    }
+  }
+
+  #count(type: string, outcome: string): void {
+    const key = `${type}:${outcome}`;
+    this.#stats.set(key, (this.#stats.get(key) ?? 0) + 1);
+    this.#decisions?.inc({ type, outcome });
+  }
+
+  #need<T>(service: T | undefined, what: string): T {
+    if (service === undefined) throw new NotConfiguredError(what);
+    return service;
+  }
+
+  #coreHandlers(): Handlers {
+    const o = this.#o;
+    const tasks = () => this.#need(o.taskManager, 'a task manager');
+    const pools = () => this.#need(o.poolManager, 'a pool manager');
+    return {
+      SendMessage: async (d, ctx) => {
+        const transport = this.#need(o.transport, 'a transport');
+        if (o.limits && !o.limits.tryConsumeMessage()) throw new LimitExceededError('message rate limit reached');
+        let init: MessageInit = { recipient: d.recipient, payload: d.payload, topics: d.topics ?? [], taskId: d.taskId ?? null, sender: ctx.agentId };
+        if (o.decorateMessage) init = o.decorateMessage(init);
+        const message = signMessage(createMessage(init), ctx.identity);
+        await transport.send(message, { signal: ctx.signal });
+        return message.id;
+      },
+      JoinPool: (d, ctx) => pools().joinPool(ctx.agentId, d.poolId, d.context),
+      LeavePool: (d, ctx) => pools().leavePool(ctx.agentId, d.poolId),
+      CreatePool: async (d, ctx) => {
+        const pool = await pools().createPool(d.pool);
+        await pools().joinPool(ctx.agentId, pool.id);
+        return pool;
+      },
+      SubmitTask: (d) => tasks().submit(d.task),
+      ClaimTask: async (d, ctx) => {
+        const lease = await tasks().claim(ctx.agentId, d.taskId);
+        ctx.leases.set(d.taskId, lease);
+        return lease;
+      },
+      ReportTask: async (d, ctx) => {
+        const lease = ctx.leases.get(d.taskId);
+        try {
+          return await tasks().report(ctx.agentId, d.taskId, d.result, lease);
+        } finally {
+          ctx.leases.delete(d.taskId);
+        }
+      },
+      FailTask: async (d, ctx) => {
+        const lease = ctx.leases.get(d.taskId);
+        try {
+          return await tasks().fail(d.taskId, d.reason, ctx.agentId, lease);
+        } finally {
+          ctx.leases.delete(d.taskId);
+        }
+      },
+      CancelTask: async (d, ctx) => {
+        const r = await tasks().cancel(d.taskId);
+        ctx.leases.delete(d.taskId);
+        return r;
+      },
+      SubmitBid: async (d, ctx) => this.#need(o.bidding, 'a bidding protocol').bid(d.auctionId, ctx.agentId, d.amount),
+      Vote: async (d, ctx) => this.#need(o.ballots, 'ballots').vote(d.ballotId, ctx.agentId, d.choice, d.weight),
+      Propose: async (d, ctx) => {
+        const n = this.#need(o.negotiation, 'a negotiation protocol');
+        return d.sessionId ? n.counter(d.sessionId, ctx.agentId, d.terms) : n.propose(ctx.agentId, d.participants, d.terms);
+      },
+      AcceptProposal: async (d, ctx) => this.#need(o.negotiation, 'a negotiation protocol').accept(d.sessionId, ctx.agentId),
+      RejectProposal: async (d, ctx) => this.#need(o.negotiation, 'a negotiation protocol').reject(d.sessionId, ctx.agentId, d.reason),
+      Delegate: async (d, ctx) =>
+        this.#need(o.delegation, 'a delegation protocol').delegate(ctx.agentId, d.delegatee, { actions: d.actions, expiresAt: d.expiresAt ?? null }),
+      RevokeDelegation: async (d, ctx) => this.#need(o.delegation, 'a delegation protocol').revoke(d.delegationId, ctx.agentId),
+      InvokeTool: async (d, ctx) => this.#invokeTool(d.tool, d.params, d.timeoutMs, ctx),
+    };
+  }
+
+  async #invokeTool(name: string, params: Record<string, WireValue>, timeoutMs: number | undefined, ctx: ExecutionContext): Promise<unknown> {
+    if (!this.#allowedTools.has(name)) throw new PolicyError(`tool ${name} is not in the allowlist`);
+    const tool = this.#need(this.#o.tools, 'a tool registry').require(name);
+    const release = this.#o.limits ? await this.#o.limits.acquireToolSlot({ signal: ctx.signal }) : () => {};
+    const limit = Math.min(timeoutMs ?? this.#o.toolTimeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS, this.#o.toolTimeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS);
+    const controller = new AbortController();
+    const onStop = () => controller.abort(ctx.signal?.reason);
+    ctx.signal?.addEventListener('abort', onStop, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          controller.abort(new TimeoutError(`tool ${name} timed out after ${limit} ms`));
+          reject(new TimeoutError(`tool ${name} timed out after ${limit} ms`));
+        }, limit);
+      });
+      return await Promise.race([Promise.resolve(tool.run(params, { signal: controller.signal })), timeout]);
+    } finally {
+      clearTimeout(timer);
+      ctx.signal?.removeEventListener('abort', onStop);
+      release();
+    }
+  }
+}
+
+/** Whether an error means "someone else holds or finished this task" (a lost race, not a fault). */
+export function isLostRace(err: unknown): boolean {
+  return err instanceof ConflictError;
+}
