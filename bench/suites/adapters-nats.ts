@@ -1,0 +1,94 @@
+// adapters.nats_*: throughput through the NATS server at CONVERGE_NATS_URL (default
+// nats://127.0.0.1:4222), one sender connection and one receiver connection.
+// raw.nats_publish: bare nats.js publish → subscription callback of the same ~450-byte presigned
+// message bytes (a flush every 1,024 messages, as nats bench-style publishers do); msgs/s
+// received. adapters.nats_presigned: NatsTransport sender → NatsTransport receiver, presigned
+// messages, awaited send() and receive() as an agent loop would; baseline raw.nats_publish.
+import { randomBytes } from 'node:crypto';
+import { Identity, createMessage, createTopic, encodeMessage, signMessage, type Message } from '@converge/core';
+import { NatsTransport } from '@converge/transport-nats';
+import { connect } from '@nats-io/transport-node';
+import type { BenchContext } from '../harness.js';
+
+const URL = process.env.CONVERGE_NATS_URL ?? 'nats://127.0.0.1:4222';
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((x, y) => x - y);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+export default async function natsBench(ctx: BenchContext): Promise<void> {
+  const alice = Identity.generate();
+  const bob = Identity.generate();
+  const topics = [createTopic('tasks', { type: 'compute' })];
+  const presigned: Message[] = [];
+  for (let i = 0; i < 1024; i++) {
+    const payload = { action: 'compute', args: [1, 2, 3], note: 'x'.repeat(44), ok: true, seq: i };
+    presigned.push(signMessage(createMessage({ recipient: bob.fingerprint, topics, payload }), alice));
+  }
+  const wire = presigned.map((m) => encodeMessage(m));
+  ctx.log(`message size: ${wire[0]!.byteLength} bytes`);
+  const count = Math.max(10_000, Math.round(200_000 * ctx.scale));
+  const prefix = `bench.${randomBytes(4).toString('hex')}`;
+
+  // Raw nats.js.
+  const pub = await connect({ servers: URL });
+  const sub = await connect({ servers: URL });
+  let got = 0;
+  let target = 0;
+  let done: () => void = () => {};
+  const subject = `${prefix}.raw`;
+  sub.subscribe(subject, { callback: () => { if (++got === target) done(); } });
+  await sub.flush();
+  const rawRun = async (n: number): Promise<number> => {
+    got = 0;
+    target = n;
+    const finished = new Promise<void>((r) => { done = r; });
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) {
+      pub.publish(subject, wire[i & 1023]!);
+      if ((i & 1023) === 1023) await pub.flush();
+    }
+    await finished;
+    return n / (Number(process.hrtime.bigint() - start) / 1e9);
+  };
+
+  // NatsTransport.
+  const a = new NatsTransport({ servers: URL, agentId: alice.fingerprint, subjectPrefix: prefix });
+  const b = new NatsTransport({ servers: URL, agentId: bob.fingerprint, subjectPrefix: prefix, maxQueue: 100_000 });
+  await b.start();
+  await a.start();
+  const transportRun = async (n: number): Promise<number> => {
+    const start = process.hrtime.bigint();
+    let received = 0;
+    const receiver = (async () => {
+      while (received < n) {
+        if ((await b.receive()) === null) break;
+        received++;
+      }
+    })();
+    for (let i = 0; i < n; i++) await a.send(presigned[i & 1023]!);
+    await receiver;
+    if (received !== n) throw new Error(`lost messages: ${received} of ${n} (dropped ${b.stats.droppedQueueFull})`);
+    return n / (Number(process.hrtime.bigint() - start) / 1e9);
+  };
+
+  try {
+    await rawRun(count);
+    await transportRun(count); // warm-up
+    const raw: number[] = [];
+    const adapter: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      raw.push(await rawRun(count));
+      adapter.push(await transportRun(count));
+    }
+    ctx.log(`raw runs (msgs/s): ${raw.map(Math.round).join(', ')}; transport runs: ${adapter.map(Math.round).join(', ')}; medians reported`);
+    ctx.report({ name: 'raw.nats_publish', value: median(raw), unit: 'msgs/s' });
+    ctx.report({ name: 'adapters.nats_presigned', value: median(adapter), unit: 'msgs/s', baseline: 'raw.nats_publish' });
+  } finally {
+    await a.stop();
+    await b.stop();
+    await pub.close();
+    await sub.close();
+  }
+}
