@@ -1,0 +1,34 @@
+import { execFile } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '../../..');
+
+describe('examples/delegation', () => {
+  it('runs as a program: scopes narrow along the chain, refusals typed, revocation cascades, expiry lapses, exit 0', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', '--conditions=@converge/source', resolve(here, '../src/main.ts')],
+      { cwd: root, timeout: 60_000 },
+    );
+    const lines = stdout.trim().split('\n');
+    expect(stdout).not.toContain('UNEXPECTED');
+    // What bob and carol may do, in order: start, delegated, revoked, 10 min into the temporary grant, expired.
+    expect(lines.filter((l) => l.startsWith('  bob ')).map((l) => l.split('may: ')[1])).toEqual([
+      '- - -', 'read write -', '- - -', '- - deploy', '- - -',
+    ]);
+    expect(lines.filter((l) => l.startsWith('  carol ')).map((l) => l.split('may: ')[1])).toEqual([
+      '- - -', 'read - -', '- - -', '- - deploy', '- - -',
+    ]);
+    expect(lines.filter((l) => l.startsWith('  alice ')).every((l) => l.endsWith('may: read write deploy'))).toBe(true);
+    expect(stdout).toContain('bob -> carol: deploy (bob does not hold it): refused (PolicyError ERR_POLICY)');
+    expect(stdout).toContain("bob revokes alice's grant to him: refused (PolicyError ERR_POLICY)");
+    expect(stdout).toContain("alice revokes her grant to bob: 2 delegations revoked (cascade: carol's included)");
+    expect(stdout).toContain('bob -> carol: deploy again (his grant expired): refused (PolicyError ERR_POLICY)');
+    expect(stdout).toContain('protocol: 4 delegated, 2 revoked, 4 refused');
+    expect(lines.at(-1)).toBe('summary: OK');
+  });
+});

@@ -1,0 +1,35 @@
+import { execFile } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '../../..');
+
+describe('examples/negotiation', () => {
+  it('runs as a program: a deal at 250 after 5 offers, illegal moves refused with typed errors, exit 0', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', '--conditions=@converge/source', resolve(here, '../src/main.ts')],
+      { cwd: root, timeout: 60_000 },
+    );
+    const lines = stdout.trim().split('\n');
+    expect(stdout).not.toContain('UNEXPECTED');
+    expect(lines.filter((l) => / counters \d+ \(state countered\)$/.test(l))).toEqual([
+      'seller counters 400 (state countered)',
+      'buyer counters 233 (state countered)',
+      'seller counters 344 (state countered)',
+      'buyer counters 250 (state countered)',
+    ]);
+    expect(stdout).toContain('seller accepts 250 (state accepted)');
+    expect(stdout).toContain('deal: accepted at 250, offered by the buyer after 5 offers');
+    expect(stdout).toContain('buyer accepts its own proposal: refused (ConflictError ERR_CONFLICT (session proposed))');
+    expect(stdout).toContain('an outsider counters: refused (PolicyError ERR_POLICY)');
+    expect(stdout).toContain('seller counters after the deal: refused (ConflictError ERR_CONFLICT (session accepted))');
+    expect(stdout).toContain('buyer rejects after the deal: refused (ConflictError ERR_CONFLICT (session accepted))');
+    expect(stdout).toContain('buyer accepts the rejected helmet offer: refused (ConflictError ERR_CONFLICT (session rejected))');
+    expect(stdout).toContain('protocol: 2 proposed, 4 countered, 1 accepted, 1 rejected, 5 refused');
+    expect(lines.at(-1)).toBe('summary: OK');
+  });
+});

@@ -1,0 +1,26 @@
+import { execFile } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '../../..');
+
+describe('examples/task-pool', () => {
+  it('runs as a program: 100 tasks, each completed once with a checked result, split among 3 workers, exit 0', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', '--conditions=@converge/source', resolve(here, '../src/main.ts')],
+      { cwd: root, timeout: 60_000 },
+    );
+    const lines = stdout.trim().split('\n');
+    expect(stdout).not.toContain('WRONG');
+    const counts = lines.map((l) => /^(worker-\d): (\d+) tasks$/.exec(l)).filter((m) => m !== null);
+    expect(counts.map((m) => m[1])).toEqual(['worker-1', 'worker-2', 'worker-3']);
+    expect(counts.reduce((sum, m) => sum + Number(m[2]), 0)).toBe(100);
+    expect(stdout).toMatch(/^claims won: 100, claim races lost \(skipped safely\): \d+, completed: 100$/m);
+    expect(stdout).toContain('reports received by the coordinator: 100 (verified 100, rejected 0, duplicates 0)');
+    expect(lines.at(-1)).toBe('summary: 100 of 100 tasks completed and checked, OK');
+  });
+});
