@@ -4,7 +4,10 @@ import { defineConfig } from 'vitest/config';
 // run against src/ without a build; CI builds as well and the examples run the built output.
 export default defineConfig({
   resolve: { conditions: ['@converge/source', 'import', 'module', 'node', 'default'] },
-  ssr: { resolve: { conditions: ['@converge/source', 'import', 'node', 'default'], externalConditions: ['@converge/source'] } },
+  // No 'import' here: Vitest passes these to Node as --conditions, and a CommonJS dependency's
+  // require() would then load a dual package's ESM wrapper (pg -> pg-pool breaks). Vite adds
+  // 'import'/'require' by itself according to how a module is loaded.
+  ssr: { resolve: { conditions: ['@converge/source', 'node', 'default'], externalConditions: ['@converge/source'] } },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'bench/test/**/*.test.ts'],
     testTimeout: 60_000,

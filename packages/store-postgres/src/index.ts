@@ -1,0 +1,25 @@
+/**
+ * `@converge/store-postgres`: a Converge `Store` in a PostgreSQL table, on `pg`, with
+ * exactly-once `compareAndSet` across processes and a LISTEN/NOTIFY change feed for `watch`.
+ * @packageDocumentation
+ */
+export {
+  PostgresStore,
+  type PostgresStoreOptions,
+  type PostgresStoreLogger,
+  type PostgresStoreStats,
+  type StoreMetricsSink,
+  POSTGRES_DEFAULT_TABLE,
+  POSTGRES_DEFAULT_MAX_CONNECTIONS,
+  POSTGRES_DEFAULT_CONNECT_TIMEOUT_MS,
+  POSTGRES_DEFAULT_STATEMENT_TIMEOUT_MS,
+  POSTGRES_DEFAULT_APPLICATION_NAME,
+  POSTGRES_DEFAULT_MAX_VALUE_BYTES,
+} from './postgres-store.js';
+export {
+  type RetryOptions,
+  POSTGRES_DEFAULT_RETRY_ATTEMPTS,
+  POSTGRES_DEFAULT_RETRY_BASE_DELAY_MS,
+  POSTGRES_DEFAULT_RETRY_MAX_DELAY_MS,
+} from './retry.js';
+export { DEFAULT_MAX_KEY_LENGTH as POSTGRES_DEFAULT_MAX_KEY_LENGTH } from './keys.js';

@@ -1,0 +1,124 @@
+/**
+ * How values are stored: `encodeValue` msgpack (never JSON revivers, never code), plus the
+ * paths of integral `Float64` markers. msgpack writes `new Float64(2)` as float64 but decodes it
+ * as the number `2`, which would re-encode as an int; the paths restore the marker so a value
+ * reads back with the exact types it was written with (as `MemoryStore` and `FileStore` do).
+ */
+import { DecodeError, EncodeError, Float64, RawMsgpack, StoreError, ValidationError, decodeValue, encodeValue } from '@converge/core';
+
+/** A value encoded once, before it is sent to the server. */
+export interface EncodedValue {
+  /** `encodeValue(value)`. */
+  bytes: Uint8Array;
+  /** msgpack of the list of paths of integral `Float64` markers, or `null` when there are none. */
+  floats: Uint8Array | null;
+}
+
+type Path = Array<string | number>;
+
+/** Encodes `value`; throws `ValidationError` for anything that is not plain data, `StoreError` `ERR_STORE_VALUE_TOO_LARGE` when it is too large. */
+export function encodeStored(key: string, value: unknown, maxBytes: number): EncodedValue {
+  if (value === undefined) throw new ValidationError(`value for ${key} is undefined (store null instead)`);
+  let bytes: Uint8Array;
+  try {
+    bytes = encodeValue(value);
+  } catch (err) {
+    if (!(err instanceof EncodeError)) throw err;
+    throw new ValidationError(`value for ${key} is not plain data: ${err.message}`, { cause: err });
+  }
+  if (bytes.byteLength > maxBytes) {
+    // The code FileStore uses for the same condition, so callers handle every store alike.
+    throw new StoreError(`value of key ${JSON.stringify(key)} is ${bytes.byteLength} bytes, over the limit of ${maxBytes}`, { key, code: 'ERR_STORE_VALUE_TOO_LARGE' });
+  }
+  // The decoder refuses a `__proto__` key: such a value could be written but never read.
+  if (Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes(PROTO) && hasProtoKey(value, 0)) {
+    throw new ValidationError(`value for ${key} has a __proto__ key, which cannot be stored`);
+  }
+  // 0xcb heads every float64; without that byte anywhere there is no Float64 to look for.
+  if (!bytes.includes(0xcb)) return { bytes, floats: null };
+  const paths: Path[] = [];
+  collect(value, [], paths);
+  return { bytes, floats: paths.length > 0 ? encodeValue(paths) : null };
+}
+
+const PROTO = Buffer.from('__proto__');
+
+function hasProtoKey(v: unknown, depth: number): boolean {
+  if (v === null || typeof v !== 'object' || v instanceof Uint8Array || depth > 100) return false;
+  if (Array.isArray(v)) return v.some((x) => hasProtoKey(x, depth + 1));
+  if (v instanceof Map) {
+    for (const [k, x] of v) if (k === '__proto__' || hasProtoKey(x, depth + 1)) return true;
+    return false;
+  }
+  for (const k of Object.keys(v)) if (k === '__proto__' || hasProtoKey((v as Record<string, unknown>)[k], depth + 1)) return true;
+  return false;
+}
+
+function collect(v: unknown, path: Path, out: Path[]): void {
+  if (v instanceof Float64) {
+    if (Number.isInteger(v.value)) out.push([...path]);
+    return;
+  }
+  if (v === null || typeof v !== 'object' || v instanceof Uint8Array || v instanceof RawMsgpack) return;
+  const step = (x: unknown, s: string | number): void => {
+    if (x === null || typeof x !== 'object') return;
+    path.push(s);
+    collect(x, path, out);
+    path.pop();
+  };
+  if (Array.isArray(v)) v.forEach((x, i) => step(x, i));
+  else if (v instanceof Map) for (const [k, x] of v) step(x, k as string);
+  else for (const k of Object.keys(v)) step((v as Record<string, unknown>)[k], k);
+}
+
+/** A record that cannot be read: `StoreError` `ERR_STORE_CORRUPT`, naming the key. */
+export function corrupt(key: string, detail: string, cause?: unknown): StoreError {
+  return new StoreError(`record of key ${JSON.stringify(key)} is corrupt: ${detail}`, { key, code: 'ERR_STORE_CORRUPT', cause });
+}
+
+/** Decodes a stored value (and its float paths); throws `ERR_STORE_CORRUPT` for anything malformed. */
+export function decodeStored(key: string, bytes: Uint8Array, floats: Uint8Array | null, maxBytes: number): unknown {
+  let value: unknown;
+  let paths: unknown;
+  try {
+    // A plain Uint8Array view: drivers hand out Buffers, and bin values would come back as Buffers.
+    value = decodeValue(plain(bytes), { maxBytes });
+    paths = floats === null ? [] : decodeValue(plain(floats), { maxBytes });
+  } catch (err) {
+    if (err instanceof DecodeError) throw corrupt(key, err.message, err);
+    throw err;
+  }
+  if (!Array.isArray(paths)) throw corrupt(key, 'bad float path list');
+  for (const p of paths) value = restoreFloat(key, value, p);
+  return value;
+}
+
+function plain(b: Uint8Array): Uint8Array {
+  return Object.getPrototypeOf(b) === Uint8Array.prototype ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+function restoreFloat(key: string, root: unknown, path: unknown): unknown {
+  if (!Array.isArray(path)) throw corrupt(key, 'bad float path');
+  const mark = (n: unknown): Float64 => {
+    if (typeof n !== 'number' || !Number.isInteger(n)) throw corrupt(key, 'float path does not lead to an integral number');
+    return new Float64(n);
+  };
+  if (path.length === 0) return mark(root);
+  let node: unknown = root;
+  for (let i = 0; i < path.length; i++) {
+    const s = path[i];
+    const last = i === path.length - 1;
+    if (Array.isArray(node) && typeof s === 'number' && s >= 0 && s < node.length) {
+      if (last) node[s] = mark(node[s]);
+      else node = node[s];
+    } else if (node instanceof Map && typeof s === 'string' && node.has(s)) {
+      if (last) node.set(s, mark(node.get(s)));
+      else node = node.get(s);
+    } else if (node !== null && typeof node === 'object' && typeof s === 'string' && Object.hasOwn(node, s)) {
+      const o = node as Record<string, unknown>;
+      if (last) o[s] = mark(o[s]);
+      else node = o[s];
+    } else throw corrupt(key, 'float path does not match the value');
+  }
+  return root;
+}

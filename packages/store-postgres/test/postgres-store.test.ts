@@ -1,0 +1,322 @@
+import pg from 'pg';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { PostgresStore } from '@converge/store-postgres';
+import { dropTable, eventually, makeStore, PG_URL, requirePostgres, uniqueTable, withAdmin } from './helpers.js';
+import { TcpProxy } from './tcp-proxy.js';
+
+beforeAll(requirePostgres);
+
+// Every store made here is stopped and its table dropped after each test.
+const made: PostgresStore[] = [];
+function fresh(options: Parameters<typeof makeStore>[1] = {}, table = uniqueTable()): PostgresStore {
+  const s = makeStore(table, options);
+  made.push(s);
+  return s;
+}
+afterEach(async () => {
+  const tables = new Set(made.map((s) => s.table));
+  await Promise.all(made.splice(0).map((s) => s.stop()));
+  for (const t of tables) await dropTable(t);
+});
+
+describe('schema', () => {
+  it('start() creates the table with the documented columns, key in COLLATE "C"', async () => {
+    const s = fresh();
+    await s.start();
+    const cols = await withAdmin((c) =>
+      c.query<{ column_name: string; data_type: string; collation_name: string | null; is_nullable: string }>(
+        'SELECT column_name, data_type, collation_name, is_nullable FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position',
+        [s.table],
+      ),
+    );
+    expect(cols.rows).toEqual([
+      { column_name: 'key', data_type: 'text', collation_name: 'C', is_nullable: 'NO' },
+      { column_name: 'revision', data_type: 'bigint', collation_name: null, is_nullable: 'NO' },
+      { column_name: 'value', data_type: 'bytea', collation_name: null, is_nullable: 'NO' },
+      { column_name: 'float_paths', data_type: 'bytea', collation_name: null, is_nullable: 'YES' },
+      { column_name: 'updated_at', data_type: 'timestamp with time zone', collation_name: null, is_nullable: 'NO' },
+    ]);
+  });
+
+  it('prefix listing is an index range scan', async () => {
+    const s = fresh();
+    await s.start();
+    const plan = await withAdmin(async (c) => {
+      await c.query('SET enable_seqscan = off');
+      const r = await c.query(`EXPLAIN SELECT key FROM ${pg.escapeIdentifier(s.table)} WHERE key >= $1 AND key < $2`, ['task:', 'task;']);
+      return r.rows.map((row: Record<string, string>) => row['QUERY PLAN']).join('\n');
+    });
+    expect(plan).toMatch(/Index Only Scan|Index Scan|Bitmap Index Scan/);
+  });
+
+  it('concurrent starts on one new table all succeed and share one revision sequence', async () => {
+    const table = uniqueTable();
+    const stores = [fresh({}, table), fresh({}, table), fresh({}, table)];
+    await Promise.all(stores.map((s) => s.start()));
+    const revs = await Promise.all(stores.map((s, i) => s.put(`k${i}`, i)));
+    expect(new Set(revs).size).toBe(3);
+    expect(await stores[0]!.list('')).toEqual(['k0', 'k1', 'k2']);
+  });
+
+  it('refuses an existing table that lacks the columns it needs', async () => {
+    const table = uniqueTable();
+    await withAdmin((c) => c.query(`CREATE TABLE ${table} (key text primary key, v int)`));
+    const s = fresh({}, table);
+    await expect(s.start()).rejects.toMatchObject({ name: 'StoreError', code: 'ERR_STORE_SCHEMA' });
+  });
+});
+
+describe('operations', () => {
+  it('list treats LIKE wildcards, backslashes and U+10FFFF literally, in code-unit order', async () => {
+    const s = fresh();
+    await s.start();
+    const keys = ['a%b', 'a_b', 'a\\b', 'ab', 'axb', 'a\u{10FFFF}', 'a\u{10FFFF}z', '\u{10FFFF}x', 'a\uFFFF', 'b'];
+    for (const k of keys) await s.put(k, 1);
+    expect(await s.list('a%')).toEqual(['a%b']);
+    expect(await s.list('a_')).toEqual(['a_b']);
+    expect(await s.list('a\\')).toEqual(['a\\b']);
+    expect(await s.list('\u{10FFFF}')).toEqual(['\u{10FFFF}x']);
+    expect(await s.list('a\u{10FFFF}')).toEqual(['a\u{10FFFF}', 'a\u{10FFFF}z']);
+    // UTF-16 order puts U+10FFFF (a surrogate pair) before U+FFFF; UTF-8 byte order would not.
+    expect(await s.list('a')).toEqual(['a%b', 'a\\b', 'a_b', 'ab', 'axb', 'a\u{10FFFF}', 'a\u{10FFFF}z', 'a\uFFFF']);
+  });
+
+  it('revisions from two instances on one table never repeat, and a stale one never succeeds', async () => {
+    const table = uniqueTable();
+    const a = fresh({}, table);
+    const b = fresh({}, table);
+    await Promise.all([a.start(), b.start()]);
+    const r1 = await a.put('k', 1);
+    expect(await b.delete('k')).toBe(true);
+    const r2 = await b.put('k', 2);
+    expect(r2).toBeGreaterThan(r1);
+    expect(await a.compareAndSet('k', 3, r1)).toBeNull();
+    const r3 = await a.compareAndSet('k', 3, r2);
+    expect(r3).toBeGreaterThan(r2);
+    expect(await b.getEntry('k')).toEqual({ value: 3, revision: r3 });
+  });
+
+  it('an aborted signal rejects with AbortError and writes nothing', async () => {
+    const s = fresh();
+    await s.start();
+    const ac = new AbortController();
+    ac.abort();
+    await expect(s.put('k', 1, { signal: ac.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(s.list('', { signal: ac.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    expect(await s.get('k')).toBeUndefined();
+  });
+
+  it('a value over maxValueBytes is StoreError ERR_STORE_VALUE_TOO_LARGE and is not written', async () => {
+    const s = fresh({ maxValueBytes: 100 });
+    await s.start();
+    await expect(s.put('k', 'x'.repeat(200))).rejects.toMatchObject({ name: 'StoreError', code: 'ERR_STORE_VALUE_TOO_LARGE', key: 'k' });
+    await expect(s.compareAndSet('k', 'x'.repeat(200), 0)).rejects.toMatchObject({ code: 'ERR_STORE_VALUE_TOO_LARGE' });
+    expect(await s.list('')).toEqual([]);
+    expect(await s.put('k', 'x'.repeat(50))).toBeGreaterThan(0);
+  });
+
+  it('calls before start() or after stop() are NotStartedError', async () => {
+    const s = fresh();
+    await expect(s.get('k')).rejects.toMatchObject({ name: 'NotStartedError' });
+    await s.start();
+    await s.stop();
+    await expect(s.put('k', 1)).rejects.toMatchObject({ name: 'NotStartedError' });
+  });
+
+  it('bad options are ConfigError', () => {
+    expect(() => new PostgresStore({ connectionString: PG_URL, table: 'drop table;' })).toThrow(expect.objectContaining({ name: 'ConfigError', key: 'table' }));
+    expect(() => new PostgresStore({ connectionString: PG_URL, channel: 'a-b' })).toThrow(expect.objectContaining({ name: 'ConfigError', key: 'channel' }));
+    expect(() => new PostgresStore({} as never)).toThrow(expect.objectContaining({ name: 'ConfigError' }));
+    expect(() => new PostgresStore({ connectionString: PG_URL, maxConnections: 0 })).toThrow(expect.objectContaining({ key: 'maxConnections' }));
+    expect(() => new PostgresStore({ connectionString: PG_URL, retry: { attempts: 0 } })).toThrow(expect.objectContaining({ key: 'retry.attempts' }));
+  });
+
+  it('with a caller-owned pool, stop() leaves the pool open', async () => {
+    const pool = new pg.Pool({ connectionString: PG_URL, max: 2 });
+    try {
+      const table = uniqueTable();
+      const s = new PostgresStore({ pool, table });
+      made.push(s);
+      await s.start();
+      await s.put('k', 1);
+      await s.stop();
+      expect((await pool.query('SELECT 1 AS one')).rows[0].one).toBe(1);
+    } finally {
+      await pool.end();
+    }
+  });
+});
+
+describe('corrupt records', () => {
+  it('garbage bytes are StoreError ERR_STORE_CORRUPT naming the key; put repairs the key', async () => {
+    const s = fresh();
+    await s.start();
+    await s.put('good', 1);
+    await withAdmin((c) => c.query(`INSERT INTO ${pg.escapeIdentifier(s.table)} (key, revision, value) VALUES ('bad', 99, '\\xc1ffff'::bytea)`));
+    const err = await s.getEntry('bad').catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'StoreError', code: 'ERR_STORE_CORRUPT', key: 'bad' });
+    expect((err as Error).message).toContain('"bad"');
+    await expect(s.get('bad')).rejects.toMatchObject({ code: 'ERR_STORE_CORRUPT' });
+    expect(s.stats.corrupt).toBe(2);
+    // The rest of the store is unaffected, and the bad key can be overwritten or deleted.
+    expect(await s.get('good')).toBe(1);
+    expect(await s.list('')).toEqual(['bad', 'good']);
+    await s.put('bad', 'fixed');
+    expect(await s.get('bad')).toBe('fixed');
+  });
+
+  it('a float path list that does not match the value is ERR_STORE_CORRUPT', async () => {
+    const s = fresh();
+    await s.start();
+    // value = msgpack "x" (a1 78), float paths = [["nope"]] (91 91 a4 6e 6f 70 65)
+    await withAdmin((c) =>
+      c.query(`INSERT INTO ${pg.escapeIdentifier(s.table)} (key, revision, value, float_paths) VALUES ('k', 5, '\\xa178'::bytea, '\\x9191a46e6f7065'::bytea)`),
+    );
+    await expect(s.getEntry('k')).rejects.toMatchObject({ code: 'ERR_STORE_CORRUPT', key: 'k' });
+  });
+});
+
+describe('watch', () => {
+  it('a write through another instance (another connection) wakes this one; own writes are heard once', async () => {
+    const table = uniqueTable();
+    const a = fresh({}, table);
+    const b = fresh({}, table);
+    await Promise.all([a.start(), b.start()]);
+    const seenA: string[] = [];
+    const seenB: string[] = [];
+    a.watch('w:', (k) => seenA.push(k));
+    b.watch('w:', (k) => seenB.push(k));
+    await b.put('w:1', 1);
+    expect(seenB).toEqual(['w:1']); // synchronously, for its own write
+    await b.delete('w:1');
+    await b.put('other', 1);
+    expect(await eventually(() => seenA.length >= 2)).toBe(true);
+    // A's write reaches B after B's own NOTIFYs (delivered in commit order), which B must skip.
+    await a.put('w:2', 2);
+    expect(await eventually(() => seenB.length >= 3)).toBe(true);
+    expect(seenA).toEqual(['w:1', 'w:1', 'w:2']);
+    expect(seenB).toEqual(['w:1', 'w:1', 'w:2']);
+    expect(b.stats.notifications).toBe(1);
+  });
+
+  it('a throwing listener is counted and does not stop the others', async () => {
+    const s = fresh();
+    await s.start();
+    const seen: string[] = [];
+    s.watch('', () => {
+      throw new Error('listener bug');
+    });
+    s.watch('', (k) => seen.push(k));
+    await s.put('k', 1);
+    expect(seen).toEqual(['k']);
+    expect(s.stats.watchErrors).toBe(1);
+  });
+
+  it('with notify: false other instances hear nothing, while the data is shared as usual', async () => {
+    const table = uniqueTable();
+    const quiet = fresh({ notify: false, listen: false }, table);
+    const loud = fresh({}, table);
+    const watcher = fresh({}, table);
+    await Promise.all([quiet.start(), loud.start(), watcher.start()]);
+    const seen: string[] = [];
+    watcher.watch('', (k) => seen.push(k));
+    await quiet.put('silent', 1);
+    expect(await quiet.delete('silent')).toBe(true);
+    await quiet.put('silent2', 1);
+    // A later NOTIFY from another writer arrives; had the quiet ones notified, they would be first.
+    await loud.put('marker', 1);
+    expect(await eventually(() => seen.includes('marker'))).toBe(true);
+    expect(seen).toEqual(['marker']);
+    expect(await watcher.get('silent2')).toBe(1);
+  });
+
+  it('with listen: false there is no LISTEN connection, and own writes are still heard', async () => {
+    const s = fresh({ listen: false });
+    await s.start();
+    expect(s.listening).toBe(false);
+    const seen: string[] = [];
+    s.watch('', (k) => seen.push(k));
+    await s.put('k', 1);
+    expect(seen).toEqual(['k']);
+  });
+});
+
+describe('server unavailable', () => {
+  it('a server that is down at start: StoreError ERR_STORE_UNAVAILABLE after the bounded retries', async () => {
+    const s = new PostgresStore({ connectionString: 'postgres://postgres@127.0.0.1:1/test', retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 10 } });
+    const err = await s.start().catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'StoreError', code: 'ERR_STORE_UNAVAILABLE' });
+    expect((err as Error).message).toContain('3 attempts');
+    expect(s.stats).toMatchObject({ retries: 2, unavailable: 1 });
+    await expect(s.get('k')).rejects.toMatchObject({ name: 'NotStartedError' });
+    await s.stop();
+  });
+
+  it('terminated backend connections mid-run: operations reconnect, state is intact, watch resumes', async () => {
+    const app = `cvt-${Math.random().toString(36).slice(2, 10)}`;
+    const table = uniqueTable();
+    const s = fresh({ applicationName: app, retry: { attempts: 5, baseDelayMs: 20, maxDelayMs: 200 } }, table);
+    const other = fresh({ listen: false }, table);
+    await Promise.all([s.start(), other.start()]);
+    const r1 = await s.put('a', { n: 1 });
+    await s.put('b', 2);
+    const seen: string[] = [];
+    s.watch('', (k) => seen.push(k));
+
+    const killed = await withAdmin(async (c) => {
+      const r = await c.query('SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1', [app]);
+      return r.rows.length;
+    });
+    expect(killed).toBeGreaterThanOrEqual(2); // at least the pool connection and the LISTEN one
+
+    expect(await s.getEntry('a')).toEqual({ value: { n: 1 }, revision: r1 });
+    const r2 = await s.compareAndSet('a', { n: 2 }, r1);
+    expect(r2).toBeGreaterThan(r1);
+    expect(await s.list('')).toEqual(['a', 'b']);
+    expect(await eventually(() => s.stats.listenerLost >= 1)).toBe(true);
+    // The LISTEN connection comes back by itself: writes by another instance are heard again.
+    let i = 0;
+    const heard = await eventually(async () => {
+      await other.put(`after:${i++}`, 1);
+      return seen.some((k) => k.startsWith('after:'));
+    }, 100, 50);
+    expect(heard).toBe(true);
+  });
+
+  it('a server that goes away mid-run: calls fail with ERR_STORE_UNAVAILABLE; when it returns, state is intact and watch resumes', async () => {
+    const url = new URL(PG_URL);
+    const proxy = new TcpProxy(url.hostname, Number(url.port || 5432));
+    await proxy.up();
+    try {
+      url.host = `127.0.0.1:${proxy.port}`;
+      const table = uniqueTable();
+      const s = fresh({ connectionString: url.toString(), retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 } }, table);
+      const direct = fresh({ listen: false }, table);
+      await s.start();
+      await direct.start();
+      const r1 = await s.put('a', 1);
+      const seen: string[] = [];
+      s.watch('', (k) => seen.push(k));
+
+      await proxy.down();
+      await expect(s.get('a')).rejects.toMatchObject({ name: 'StoreError', code: 'ERR_STORE_UNAVAILABLE' });
+      await expect(s.put('b', 2)).rejects.toMatchObject({ code: 'ERR_STORE_UNAVAILABLE' });
+      expect(s.stats.unavailable).toBeGreaterThanOrEqual(2);
+      await direct.put('while-down', 1); // the server itself is fine; only this store's path is cut
+
+      await proxy.up();
+      expect(await s.getEntry('a')).toEqual({ value: 1, revision: r1 });
+      expect(await s.get('while-down')).toBe(1);
+      const r2 = await s.put('a', 2);
+      expect(r2).toBeGreaterThan(r1);
+      let i = 0;
+      const heard = await eventually(async () => {
+        await direct.put(`after:${i++}`, 1);
+        return seen.some((k) => k.startsWith('after:'));
+      }, 100, 50);
+      expect(heard).toBe(true);
+    } finally {
+      await proxy.down();
+    }
+  });
+});

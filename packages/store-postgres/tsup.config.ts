@@ -1,0 +1,13 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: {
+    "index": "src/index.ts"
+  },
+  format: ['esm', 'cjs'],
+  dts: { compilerOptions: { customConditions: [] } },
+  tsconfig: '../../tsconfig.build.json',
+  sourcemap: true,
+  clean: true,
+  target: 'node20',
+});

@@ -1,0 +1,477 @@
+import { randomBytes } from 'node:crypto';
+import {
+  AbortError,
+  ConfigError,
+  ConvergeError,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  NotStartedError,
+  StoreError,
+  throwIfAborted,
+  type Store,
+  type StoreCallOptions,
+  type StoreEntry,
+} from '@converge/core';
+import { createClient, ErrorReply, ReconnectStrategyError, RESP_TYPES } from 'redis';
+import { checkRevision, DEFAULT_MAX_KEY_LENGTH, validateKey, validatePrefix } from './keys.js';
+import { backoffDelay, isTransient, resolveRetry, withRetry, type RetryHooks, type RetryOptions, type RetryPolicy } from './retry.js';
+import { CAS, DELETE, PUT, type Script } from './scripts.js';
+import { corrupt, decodeStored, encodeStored } from './values.js';
+import { KeyWatchers } from './watchers.js';
+
+/** Default server URL. */
+export const REDIS_DEFAULT_URL = 'redis://127.0.0.1:6379';
+/** Default prefix of every Redis key and channel the store uses. */
+export const REDIS_DEFAULT_PREFIX = 'converge:';
+/** Default time to establish one connection (ms). */
+export const REDIS_DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+/** Default most commands queued while the connection is down (node-redis `commandsQueueMaxLength`). */
+export const REDIS_DEFAULT_MAX_QUEUED_COMMANDS = 10_000;
+/** Default `COUNT` hint of each SCAN step of `list`. */
+export const REDIS_DEFAULT_SCAN_COUNT = 1000;
+/** Default largest encoded value written or read (10 MiB, the codec's own limit). */
+export const REDIS_DEFAULT_MAX_VALUE_BYTES = DEFAULT_MAX_MESSAGE_BYTES;
+/** Default `CLIENT SETNAME` of the store's connections. */
+export const REDIS_DEFAULT_CLIENT_NAME = 'converge-store';
+
+/** Minimal logger (pino-compatible): connection losses and listener errors are logged at `warn`. */
+export interface RedisStoreLogger {
+  warn(obj: object, msg?: string): void;
+}
+
+/**
+ * Where the store reports its counters: any object with a get-or-create `counter` (the
+ * `MetricsCollector` of `@converge/observability` fits). Every series has the label `store`.
+ */
+export interface StoreMetricsSink {
+  counter(name: string, help: string, labelNames?: string[]): { inc(labels?: Record<string, string | number>, value?: number): void };
+}
+
+/** Counters of one store instance. */
+export interface RedisStoreStats {
+  /** Operations retried after a transient connection error. */
+  retries: number;
+  /** Operations that failed with `ERR_STORE_UNAVAILABLE`. */
+  unavailable: number;
+  /** Records found corrupt (`ERR_STORE_CORRUPT`). */
+  corrupt: number;
+  /** Exceptions thrown by `watch` listeners. */
+  watchErrors: number;
+  /** Times a ready connection (commands or change feed) was lost. */
+  connectionLost: number;
+  /** Change messages received from other instances. */
+  notifications: number;
+}
+
+/** Options of `RedisStore`. */
+export interface RedisStoreOptions {
+  /** Server URL (default `redis://127.0.0.1:6379`); `rediss://` for TLS, credentials in the URL. */
+  url?: string;
+  /** Prefix of every key and channel (default `converge:`); put a `{hash tag}` in it for Redis Cluster. */
+  prefix?: string;
+  /** Time to establish one connection, ms (default 5000). */
+  connectTimeoutMs?: number;
+  /** Most commands queued while reconnecting (default 10,000); beyond it calls fail at once. */
+  maxQueuedCommands?: number;
+  /** Retries of transient errors and reconnect attempts (default 5 attempts, 100 ms doubling to 2 s). */
+  retry?: RetryOptions;
+  /** `CLIENT SETNAME` of the connections (default `converge-store`). */
+  clientName?: string;
+  /** Whether `start()` subscribes to the change channel that `watch` needs for other instances' writes (default true). */
+  listen?: boolean;
+  /** `COUNT` hint of each SCAN step of `list` (default 1000). */
+  scanCount?: number;
+  /** Longest key in UTF-16 code units (default 1024). */
+  maxKeyLength?: number;
+  /** Largest encoded value written or read, bytes (default 10 MiB). */
+  maxValueBytes?: number;
+  /** Logger for connection losses and listener errors. */
+  logger?: RedisStoreLogger;
+  /** Counter sink (see `StoreMetricsSink`). */
+  metrics?: StoreMetricsSink;
+}
+
+type Counter = { inc(labels?: Record<string, string | number>, value?: number): void };
+type CounterName = 'retries' | 'unavailable' | 'corrupt' | 'watchErrors' | 'connectionLost';
+const LABELS = { store: 'redis' };
+const TYPE_MAPPING = { [RESP_TYPES.BLOB_STRING]: Buffer } as const;
+// `withTypeMapping` does not reach `sendCommand`; every raw command asks for Buffers itself.
+const BINARY = { typeMapping: TYPE_MAPPING };
+
+function makeClient(url: string, name: string, connectTimeout: number, queue: number, reconnectStrategy: (retries: number) => number | Error) {
+  return createClient({ url, name, commandsQueueMaxLength: queue, socket: { connectTimeout, reconnectStrategy } });
+}
+type Client = ReturnType<typeof makeClient>;
+
+/**
+ * A Store in Redis (see the package README for the key layout and guarantees).
+ *
+ * One hash per key (`value`: msgpack bytes, `revision`, optional `floats`), written only by
+ * Lua scripts, so `put`, `putIfAbsent`, `compareAndSet` and `delete` are atomic on the server
+ * and `compareAndSet` is exactly-once across processes; revisions come from one `INCR` counter
+ * and grow across delete and re-create. Every write PUBLISHes `<origin> <key>` on
+ * `<prefix>changes` from inside its script, and `watch` hears other instances' writes through a
+ * subscribed duplicate connection (no keyspace-notification server config needed).
+ */
+export class RedisStore implements Store {
+  readonly #url: string;
+  readonly #prefix: string;
+  readonly #keyPrefix: string;
+  readonly #counterKey: string;
+  readonly #channel: string;
+  readonly #origin = randomBytes(8).toString('hex');
+  readonly #policy: RetryPolicy;
+  readonly #scanCount: number;
+  readonly #maxKeyLength: number;
+  readonly #maxValueBytes: number;
+  readonly #listen: boolean;
+  readonly #logger?: RedisStoreLogger;
+  readonly #watchers: KeyWatchers;
+  readonly #hooks: RetryHooks;
+  readonly #counters: Record<CounterName, Counter | undefined>;
+  readonly #stats: RedisStoreStats = { retries: 0, unavailable: 0, corrupt: 0, watchErrors: 0, connectionLost: 0, notifications: 0 };
+  readonly #client: Client;
+  readonly #subscriber?: Client;
+  #connecting: Promise<void> | undefined;
+  #state: 'new' | 'started' | 'stopped' = 'new';
+
+  constructor(options: RedisStoreOptions = {}) {
+    this.#url = options.url ?? REDIS_DEFAULT_URL;
+    if (typeof this.#url !== 'string' || !/^rediss?:\/\//.test(this.#url)) throw new ConfigError('url must start with redis:// or rediss://', { key: 'url' });
+    this.#prefix = options.prefix ?? REDIS_DEFAULT_PREFIX;
+    if (typeof this.#prefix !== 'string' || this.#prefix.length > 256) throw new ConfigError('prefix must be a string of at most 256 characters', { key: 'prefix' });
+    this.#keyPrefix = `${this.#prefix}key:`;
+    this.#counterKey = `${this.#prefix}revision`;
+    this.#channel = `${this.#prefix}changes`;
+    this.#policy = resolveRetry(options.retry);
+    this.#scanCount = positiveInt(options.scanCount, REDIS_DEFAULT_SCAN_COUNT, 'scanCount');
+    this.#maxKeyLength = positiveInt(options.maxKeyLength, DEFAULT_MAX_KEY_LENGTH, 'maxKeyLength');
+    this.#maxValueBytes = positiveInt(options.maxValueBytes, REDIS_DEFAULT_MAX_VALUE_BYTES, 'maxValueBytes');
+    this.#listen = options.listen !== false;
+    this.#logger = options.logger;
+    const m = options.metrics;
+    this.#counters = {
+      retries: m?.counter('converge_store_retries_total', 'Store operations retried after a transient connection error', ['store']),
+      unavailable: m?.counter('converge_store_unavailable_total', 'Store operations failed with ERR_STORE_UNAVAILABLE', ['store']),
+      corrupt: m?.counter('converge_store_corrupt_records_total', 'Store records found corrupt', ['store']),
+      watchErrors: m?.counter('converge_store_watch_listener_errors_total', 'Exceptions thrown by store watch listeners', ['store']),
+      connectionLost: m?.counter('converge_store_watch_connection_lost_total', 'Times the store change-feed connection was lost', ['store']),
+    };
+    this.#watchers = new KeyWatchers((err, key) => {
+      this.#count('watchErrors');
+      this.#logger?.warn({ err, key }, 'store watch listener threw');
+    });
+    this.#hooks = {
+      onRetry: (err, attempt) => {
+        this.#count('retries');
+        this.#logger?.warn({ err, attempt, prefix: this.#prefix }, 'Redis operation failed, retrying');
+      },
+      onUnavailable: () => this.#count('unavailable'),
+    };
+    const name = options.clientName ?? REDIS_DEFAULT_CLIENT_NAME;
+    if (!/^[!-~]{1,64}$/.test(name)) throw new ConfigError('clientName must be 1-64 printable ASCII characters without spaces', { key: 'clientName' });
+    const connectTimeout = positiveInt(options.connectTimeoutMs, REDIS_DEFAULT_CONNECT_TIMEOUT_MS, 'connectTimeoutMs');
+    const queue = positiveInt(options.maxQueuedCommands, REDIS_DEFAULT_MAX_QUEUED_COMMANDS, 'maxQueuedCommands');
+    // Commands: a bounded number of reconnect attempts, then calls fail with ERR_STORE_UNAVAILABLE
+    // (the next call tries to connect again).
+    this.#client = makeClient(this.#url, name, connectTimeout, queue, (retries) =>
+      retries + 1 >= this.#policy.attempts ? new Error(`gave up after ${this.#policy.attempts} connection attempts`) : backoffDelay(this.#policy, retries),
+    );
+    this.#client.on('error', (err: unknown) => this.#logger?.warn({ err, prefix: this.#prefix }, 'Redis connection error'));
+    this.#countLosses(this.#client);
+    if (this.#listen) {
+      // The change feed keeps reconnecting while the store runs (capped backoff); node-redis
+      // re-subscribes on reconnect. Messages published while it is down are lost.
+      this.#subscriber = makeClient(this.#url, name, connectTimeout, queue, (retries) => backoffDelay(this.#policy, retries));
+      this.#subscriber.on('error', (err: unknown) => this.#logger?.warn({ err, channel: this.#channel }, 'Redis subscriber error'));
+      this.#countLosses(this.#subscriber);
+    }
+  }
+
+  /** The prefix of every key and channel in use. */
+  get prefix(): string {
+    return this.#prefix;
+  }
+
+  /** The channel every write is published on. */
+  get channel(): string {
+    return this.#channel;
+  }
+
+  /** A snapshot of this instance's counters. */
+  get stats(): RedisStoreStats {
+    return { ...this.#stats };
+  }
+
+  /** Whether the change-feed connection is up (false with `listen: false`). */
+  get listening(): boolean {
+    return this.#subscriber?.isReady ?? false;
+  }
+
+  /**
+   * Connects (bounded retries: a server unreachable through all of them → `StoreError`
+   * `ERR_STORE_UNAVAILABLE`, after which `start()` may be called again) and subscribes to the
+   * change channel.
+   */
+  async start(): Promise<void> {
+    if (this.#state === 'started') return;
+    if (this.#state === 'stopped') throw new NotStartedError('a stopped RedisStore cannot be restarted; create a new one');
+    try {
+      await this.#ensureConnected();
+      if (this.#subscriber) {
+        const sub = this.#subscriber;
+        // The subscriber's first connection uses the same bounded budget as the commands one.
+        await withRetry(this.#policy, 'subscribe', undefined, async () => {
+          if (!sub.isOpen) await sub.connect();
+        }, this.#hooks);
+        await sub.subscribe(this.#channel, (message: string) => this.#onMessage(message));
+      }
+    } catch (err) {
+      await Promise.all([closeClient(this.#client), this.#subscriber ? closeClient(this.#subscriber) : undefined]);
+      throw this.#wrap(err, 'start', undefined);
+    }
+    this.#state = 'started';
+  }
+
+  /** Closes both connections. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.#state === 'stopped') return;
+    this.#state = 'stopped';
+    this.#watchers.clear();
+    await Promise.all([closeClient(this.#client), this.#subscriber ? closeClient(this.#subscriber) : undefined]);
+  }
+
+  /** The value at `key`, or `undefined`. */
+  async get<V = unknown>(key: string, options?: StoreCallOptions): Promise<V | undefined> {
+    return (await this.getEntry<V>(key, options))?.value;
+  }
+
+  /** The value and revision at `key`, or `undefined`. A malformed record → `ERR_STORE_CORRUPT`. */
+  async getEntry<V = unknown>(key: string, options?: StoreCallOptions): Promise<StoreEntry<V> | undefined> {
+    const k = this.#key(key);
+    const reply = await this.#command<Array<Buffer | null>>('get', k, ['HMGET', this.#keyPrefix + k, 'value', 'revision', 'floats'], options?.signal);
+    const [value, revision, floats] = reply;
+    if (value === null && revision === null) return undefined;
+    try {
+      if (!(value instanceof Uint8Array)) throw corrupt(k, 'no value field');
+      const rev = parseRevision(k, revision);
+      return { value: decodeStored(k, value, floats ?? null, this.#maxValueBytes) as V, revision: rev };
+    } catch (err) {
+      if (err instanceof StoreError && err.code === 'ERR_STORE_CORRUPT') this.#count('corrupt');
+      throw err;
+    }
+  }
+
+  /** Writes `value` unconditionally; returns the new revision. */
+  async put(key: string, value: unknown, options?: StoreCallOptions): Promise<number> {
+    const k = this.#key(key);
+    const v = encodeStored(k, value, this.#maxValueBytes);
+    const rev = await this.#script('put', k, PUT, [this.#keyPrefix + k, this.#counterKey], [v.bytes, v.floats ?? '', this.#channel, this.#message(k)], options?.signal);
+    if (typeof rev !== 'number') throw new StoreError(`put of ${JSON.stringify(k)} returned ${String(rev)}`, { key: k });
+    this.#watchers.emit(k);
+    return rev;
+  }
+
+  /** Writes `value` only if `key` has none; returns whether it wrote. */
+  async putIfAbsent(key: string, value: unknown, options?: StoreCallOptions): Promise<boolean> {
+    return (await this.#cas('putIfAbsent', key, value, 0, options)) !== null;
+  }
+
+  /**
+   * Writes only if the revision of `key` is `expectedRevision` (`0`: absent); returns the new
+   * revision or `null` on conflict. One Lua script, so two processes can never both succeed.
+   */
+  async compareAndSet(key: string, value: unknown, expectedRevision: number, options?: StoreCallOptions): Promise<number | null> {
+    return this.#cas('compareAndSet', key, value, expectedRevision, options);
+  }
+
+  /** Removes `key`; returns whether it existed. */
+  async delete(key: string, options?: StoreCallOptions): Promise<boolean> {
+    const k = this.#key(key);
+    const n = await this.#script('delete', k, DELETE, [this.#keyPrefix + k], [this.#channel, this.#message(k)], options?.signal);
+    if (n === 1) this.#watchers.emit(k);
+    return n === 1;
+  }
+
+  /**
+   * Keys that start with `prefix`, sorted in UTF-16 code-unit order. SCAN walks the whole
+   * database (MATCH filters server-side), so the cost grows with every key in it.
+   */
+  async list(prefix = '', options?: StoreCallOptions): Promise<string[]> {
+    const p = validatePrefix(prefix);
+    const full = this.#keyPrefix + p;
+    const match = `${globEscape(full)}*`;
+    const found = new Set<string>(); // SCAN may return a key more than once
+    let cursor = '0';
+    do {
+      const reply = await this.#command<[Buffer, Buffer[]]>('list', undefined, ['SCAN', cursor, 'MATCH', match, 'COUNT', String(this.#scanCount)], options?.signal);
+      cursor = reply[0].toString('latin1');
+      for (const raw of reply[1]) {
+        const name = raw.toString('utf8');
+        if (name.startsWith(full)) found.add(name.slice(this.#keyPrefix.length));
+      }
+    } while (cursor !== '0');
+    return [...found].sort();
+  }
+
+  /**
+   * Calls `listener` with every key written or deleted under `prefix`: at once for this
+   * instance's writes, through the change channel for other instances' and processes' (while
+   * the subscriber is connected). Returns the unsubscribe function.
+   */
+  watch(prefix: string, listener: (key: string) => void): () => void {
+    return this.#watchers.add(prefix, listener);
+  }
+
+  async #cas(what: string, key: string, value: unknown, expected: number, options?: StoreCallOptions): Promise<number | null> {
+    const k = this.#key(key);
+    checkRevision(expected);
+    const v = encodeStored(k, value, this.#maxValueBytes);
+    const rev = await this.#script(what, k, CAS, [this.#keyPrefix + k, this.#counterKey], [v.bytes, v.floats ?? '', this.#channel, this.#message(k), String(expected)], options?.signal);
+    if (rev === null) return null;
+    if (typeof rev !== 'number') throw new StoreError(`${what} of ${JSON.stringify(k)} returned ${String(rev)}`, { key: k });
+    this.#watchers.emit(k);
+    return rev;
+  }
+
+  // `<origin> <key>`: the origin lets this instance skip its own writes (already emitted).
+  #message(key: string): string {
+    return `${this.#origin} ${key}`;
+  }
+
+  #onMessage(message: string): void {
+    const space = message.indexOf(' ');
+    if (space < 0 || message.slice(0, space) === this.#origin) return;
+    this.#stats.notifications++;
+    this.#watchers.emit(message.slice(space + 1));
+  }
+
+  async #script(what: string, key: string, s: Script, keys: string[], args: Array<string | Uint8Array>, signal?: AbortSignal): Promise<unknown> {
+    const tail = [String(keys.length), ...keys, ...args.map((a) => (typeof a === 'string' ? a : Buffer.from(a.buffer, a.byteOffset, a.byteLength)))];
+    return this.#command(what, key, ['EVALSHA', s.sha, ...tail], signal, ['EVAL', s.source, ...tail]);
+  }
+
+  async #command<T>(what: string, key: string | undefined, args: Array<string | Buffer>, signal?: AbortSignal, noScriptFallback?: Array<string | Buffer>): Promise<T> {
+    if (this.#state !== 'started') {
+      throw new NotStartedError(`RedisStore is ${this.#state === 'new' ? 'not started' : 'stopped'}`);
+    }
+    throwIfAborted(signal);
+    try {
+      return await withRetry(
+        this.#policy,
+        what,
+        key,
+        async () => {
+          await this.#ensureConnected();
+          const opts = signal ? { ...BINARY, abortSignal: signal } : BINARY;
+          try {
+            return (await this.#client.sendCommand(args, opts)) as T;
+          } catch (err) {
+            // The script cache is empty after a server restart or SCRIPT FLUSH: EVAL loads it.
+            if (noScriptFallback && err instanceof ErrorReply && err.message.startsWith('NOSCRIPT')) {
+              return (await this.#client.sendCommand(noScriptFallback, opts)) as T;
+            }
+            throw err;
+          }
+        },
+        this.#hooks,
+        signal,
+      );
+    } catch (err) {
+      // A command still queued when the signal fired was never sent.
+      if (signal?.aborted && !(err instanceof ConvergeError)) throw new AbortError('the operation was aborted', { cause: signal.reason });
+      if (err instanceof ErrorReply && err.message.includes('WRONGTYPE') && key !== undefined) {
+        this.#count('corrupt');
+        throw corrupt(key, 'the Redis key is not a hash', err);
+      }
+      throw this.#wrap(err, what, key);
+    }
+  }
+
+  // Connects when the client is closed: at start, or after the reconnect strategy gave up.
+  // A connect that exhausts its attempts is ERR_STORE_UNAVAILABLE at once (no nested retries).
+  async #ensureConnected(): Promise<void> {
+    if (this.#client.isOpen) return;
+    this.#connecting ??= this.#client
+      .connect()
+      .then(() => undefined)
+      .catch((err: unknown) => {
+        this.#count('unavailable');
+        throw new StoreError(`Redis unavailable at ${redactUrl(this.#url)}: ${describe(err)}`, { code: 'ERR_STORE_UNAVAILABLE', cause: err });
+      })
+      .finally(() => {
+        this.#connecting = undefined;
+      });
+    await this.#connecting;
+  }
+
+  #wrap(err: unknown, what: string, key: string | undefined): Error {
+    if (err instanceof ConvergeError) return err;
+    return new StoreError(`Redis ${what} failed: ${describe(err)}`, { key, cause: err });
+  }
+
+  #key(key: string): string {
+    return validateKey(key, this.#maxKeyLength);
+  }
+
+  // One count per loss of a ready connection (not per reconnect attempt).
+  #countLosses(client: Client): void {
+    let up = false;
+    client.on('ready', () => (up = true));
+    const lost = (): void => {
+      if (!up) return;
+      up = false;
+      this.#count('connectionLost');
+    };
+    client.on('error', lost);
+    client.on('reconnecting', lost);
+  }
+
+  #count(name: CounterName): void {
+    this.#stats[name]++;
+    this.#counters[name]?.inc(LABELS);
+  }
+}
+
+// Closes a client whatever its state: QUIT-less close when connected, destroy while it is
+// (re)connecting (close would wait for a connection), nothing when already closed.
+async function closeClient(client: Client): Promise<void> {
+  try {
+    if (!client.isOpen) return;
+    if (client.isReady) await client.close();
+    else client.destroy();
+  } catch {
+    try {
+      client.destroy();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+/** Escapes Redis glob metacharacters so that MATCH treats the prefix literally. */
+export function globEscape(s: string): string {
+  return s.replace(/[\\*?[\]^]/g, '\\$&');
+}
+
+function parseRevision(key: string, raw: Buffer | null | undefined): number {
+  const text = raw ? raw.toString('latin1') : '';
+  const n = /^[1-9][0-9]{0,15}$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(n)) throw corrupt(key, `bad revision ${JSON.stringify(text)}`);
+  return n;
+}
+
+function describe(err: unknown): string {
+  if (err instanceof ReconnectStrategyError) return `${err.message} (${describe(err.socketError)})`;
+  if (err instanceof AggregateError) return err.errors.map(describe).join('; ');
+  return (err as Error)?.message ?? String(err);
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}
+
+function positiveInt(v: number | undefined, fallback: number, name: string): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ConfigError(`${name} must be an integer >= 1, got ${String(v)}`, { key: name });
+  return v;
+}

@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto';
+import { createClient } from 'redis';
+import { RedisStore, type RedisStoreOptions } from '@converge/store-redis';
+
+/** The test server (override with CONVERGE_TEST_REDIS_URL). */
+export const REDIS_URL = process.env.CONVERGE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A key prefix no other run uses. */
+export function uniquePrefix(tag = 't'): string {
+  return `cvt:${tag}:${randomBytes(5).toString('hex')}:`;
+}
+
+type Admin = ReturnType<typeof createClient>;
+
+/** Runs `fn` with a plain admin connection (setup, cleanup, fault injection). */
+export async function withAdmin<T>(fn: (c: Admin) => Promise<T>): Promise<T> {
+  const c = createClient({ url: REDIS_URL, socket: { reconnectStrategy: false, connectTimeout: 3000 } });
+  c.on('error', () => undefined);
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    c.destroy();
+  }
+}
+
+/** Fails (never skips) with a clear message when the server is not reachable. */
+export async function requireRedis(): Promise<void> {
+  try {
+    await withAdmin((c) => c.ping());
+  } catch (err) {
+    throw new Error(`Redis is not reachable at ${REDIS_URL} (${(err as Error).message}); start it (check: redis-cli ping). These tests need the real server.`);
+  }
+}
+
+/** Deletes every key under `prefix`. */
+export async function dropPrefix(prefix: string): Promise<void> {
+  await withAdmin(async (c) => {
+    const keys: string[] = [];
+    for await (const batch of c.scanIterator({ MATCH: `${prefix.replace(/[\\*?[\]^]/g, '\\$&')}*`, COUNT: 1000 })) keys.push(...batch);
+    if (keys.length > 0) await c.del(keys);
+  });
+}
+
+/** A store under a fresh prefix. */
+export function makeStore(prefix: string, options: Partial<RedisStoreOptions> = {}): RedisStore {
+  return new RedisStore({ url: REDIS_URL, prefix, ...options });
+}
+
+/** Waits (bounded by `rounds` × `ms`) until `cond()` holds; returns whether it did. */
+export async function eventually(cond: () => boolean | Promise<boolean>, rounds = 200, ms = 25): Promise<boolean> {
+  for (let i = 0; i < rounds; i++) {
+    if (await cond()) return true;
+    await new Promise((r) => setTimeout(r, ms));
+  }
+  return cond();
+}

@@ -1,0 +1,255 @@
+import { RESP_TYPES } from 'redis';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { globEscape, RedisStore } from '@converge/store-redis';
+import { dropPrefix, eventually, makeStore, REDIS_URL, requireRedis, uniquePrefix, withAdmin } from './helpers.js';
+import { TcpProxy } from './tcp-proxy.js';
+
+beforeAll(requireRedis);
+
+// Every store made here is stopped and its keys deleted after each test.
+const made: RedisStore[] = [];
+function fresh(options: Parameters<typeof makeStore>[1] = {}, prefix = uniquePrefix()): RedisStore {
+  const s = makeStore(prefix, options);
+  made.push(s);
+  return s;
+}
+afterEach(async () => {
+  const prefixes = new Set(made.map((s) => s.prefix));
+  await Promise.all(made.splice(0).map((s) => s.stop()));
+  for (const p of prefixes) await dropPrefix(p);
+});
+
+describe('key layout', () => {
+  it('one hash per key (binary msgpack value, revision) and a global revision counter', async () => {
+    const s = fresh();
+    await s.start();
+    const r = await s.put('task:1', new Uint8Array([0, 255, 10]));
+    const k = `${s.prefix}key:task:1`;
+    const { fields, value, revision, counter, type } = await withAdmin(async (c) => {
+      const [v, rev] = await c.sendCommand<[Buffer, Buffer]>(['HMGET', k, 'value', 'revision'], { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } });
+      return { type: await c.type(k), fields: await c.hKeys(k), value: v, revision: rev, counter: await c.get(`${s.prefix}revision`) };
+    });
+    expect(type).toBe('hash');
+    expect(fields.sort()).toEqual(['revision', 'value']);
+    // msgpack bin8 of three bytes: c4 03 00 ff 0a
+    expect([...value]).toEqual([0xc4, 3, 0, 255, 10]);
+    expect(revision.toString()).toBe(String(r));
+    expect(counter).toBe(String(r));
+  });
+
+  it('globEscape makes SCAN MATCH literal', () => {
+    expect(globEscape('a*b?c[d]e\\f^g')).toBe('a\\*b\\?c\\[d\\]e\\\\f\\^g');
+  });
+});
+
+describe('operations', () => {
+  it('list treats glob metacharacters in the prefix literally and sorts in code-unit order', async () => {
+    const s = fresh();
+    await s.start();
+    const keys = ['a*b', 'a?b', 'a[b]', 'a\\b', 'ab', 'axb', 'a\u{10FFFF}', 'a\uFFFF', 'b'];
+    for (const k of keys) await s.put(k, 1);
+    expect(await s.list('a*')).toEqual(['a*b']);
+    expect(await s.list('a?')).toEqual(['a?b']);
+    expect(await s.list('a[')).toEqual(['a[b]']);
+    expect(await s.list('a\\')).toEqual(['a\\b']);
+    expect(await s.list('a')).toEqual(['a*b', 'a?b', 'a[b]', 'a\\b', 'ab', 'axb', 'a\u{10FFFF}', 'a\uFFFF']);
+  });
+
+  it('list pages through SCAN cursors (more keys than one COUNT step)', async () => {
+    const s = fresh({ scanCount: 10 });
+    await s.start();
+    const keys = Array.from({ length: 120 }, (_, i) => `p:${String(i).padStart(3, '0')}`);
+    await Promise.all(keys.map((k) => s.put(k, 1)));
+    await s.put('q:1', 1);
+    expect(await s.list('p:')).toEqual(keys);
+  });
+
+  it('two instances with different prefixes on one server do not see each other', async () => {
+    const a = fresh();
+    const b = fresh();
+    await Promise.all([a.start(), b.start()]);
+    await a.put('k', 'a');
+    expect(await b.get('k')).toBeUndefined();
+    expect(await b.list('')).toEqual([]);
+  });
+
+  it('an aborted signal rejects with AbortError and writes nothing', async () => {
+    const s = fresh();
+    await s.start();
+    const ac = new AbortController();
+    ac.abort();
+    await expect(s.put('k', 1, { signal: ac.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    expect(await s.get('k')).toBeUndefined();
+  });
+
+  it('a value over maxValueBytes is StoreError ERR_STORE_VALUE_TOO_LARGE and is not written', async () => {
+    const s = fresh({ maxValueBytes: 100 });
+    await s.start();
+    await expect(s.put('k', 'x'.repeat(200))).rejects.toMatchObject({ name: 'StoreError', code: 'ERR_STORE_VALUE_TOO_LARGE', key: 'k' });
+    await expect(s.compareAndSet('k', 'x'.repeat(200), 0)).rejects.toMatchObject({ code: 'ERR_STORE_VALUE_TOO_LARGE' });
+    expect(await s.list('')).toEqual([]);
+  });
+
+  it('calls before start() or after stop() are NotStartedError', async () => {
+    const s = fresh();
+    await expect(s.get('k')).rejects.toMatchObject({ name: 'NotStartedError' });
+    await s.start();
+    await s.stop();
+    await expect(s.put('k', 1)).rejects.toMatchObject({ name: 'NotStartedError' });
+  });
+
+  it('bad options are ConfigError', () => {
+    expect(() => new RedisStore({ url: 'http://x' })).toThrow(expect.objectContaining({ name: 'ConfigError', key: 'url' }));
+    expect(() => new RedisStore({ clientName: 'has space' })).toThrow(expect.objectContaining({ key: 'clientName' }));
+    expect(() => new RedisStore({ scanCount: 0 })).toThrow(expect.objectContaining({ key: 'scanCount' }));
+    expect(() => new RedisStore({ retry: { attempts: 0 } })).toThrow(expect.objectContaining({ key: 'retry.attempts' }));
+  });
+});
+
+describe('corrupt records', () => {
+  it('garbage bytes, a missing value, a bad revision or a non-hash key: ERR_STORE_CORRUPT naming the key', async () => {
+    const s = fresh();
+    await s.start();
+    await s.put('good', 1);
+    await withAdmin(async (c) => {
+      await c.hSet(`${s.prefix}key:garbage`, { value: Buffer.from([0xc1, 0xff]), revision: '3' });
+      await c.hSet(`${s.prefix}key:novalue`, { revision: '3' });
+      await c.hSet(`${s.prefix}key:badrev`, { value: Buffer.from([0x01]), revision: 'x1' });
+      await c.set(`${s.prefix}key:string`, 'not a hash');
+    });
+    for (const k of ['garbage', 'novalue', 'badrev', 'string']) {
+      const err = await s.getEntry(k).catch((e: unknown) => e);
+      expect(err, k).toMatchObject({ name: 'StoreError', code: 'ERR_STORE_CORRUPT', key: k });
+      expect((err as Error).message).toContain(JSON.stringify(k));
+    }
+    await expect(s.compareAndSet('string', 1, 5)).rejects.toMatchObject({ code: 'ERR_STORE_CORRUPT', key: 'string' });
+    expect(s.stats.corrupt).toBe(5);
+    // The rest of the store works; put and delete repair a bad key.
+    expect(await s.get('good')).toBe(1);
+    await s.put('string', 'fixed');
+    expect(await s.get('string')).toBe('fixed');
+    expect(await s.delete('garbage')).toBe(true);
+  });
+});
+
+describe('watch', () => {
+  it('a write through another instance (another connection) wakes this one; own writes are heard once', async () => {
+    const prefix = uniquePrefix();
+    const a = fresh({}, prefix);
+    const b = fresh({}, prefix);
+    await Promise.all([a.start(), b.start()]);
+    const seenA: string[] = [];
+    const seenB: string[] = [];
+    a.watch('w:', (k) => seenA.push(k));
+    b.watch('w:', (k) => seenB.push(k));
+    await b.put('w:1', 1);
+    expect(seenB).toEqual(['w:1']);
+    await b.delete('w:1');
+    await b.put('other', 1);
+    expect(await eventually(() => seenA.length >= 2)).toBe(true);
+    // A's message reaches B after B's own (published in order), which B must skip.
+    await a.put('w:2', 2);
+    expect(await eventually(() => seenB.length >= 3)).toBe(true);
+    expect(seenA).toEqual(['w:1', 'w:1', 'w:2']);
+    expect(seenB).toEqual(['w:1', 'w:1', 'w:2']);
+    expect(b.stats.notifications).toBe(1);
+  });
+
+  it('the change message is "<origin> <key>" on <prefix>changes', async () => {
+    const s = fresh();
+    await s.start();
+    const messages: string[] = [];
+    const sub = (await import('redis')).createClient({ url: REDIS_URL });
+    sub.on('error', () => undefined);
+    await sub.connect();
+    try {
+      await sub.subscribe(s.channel, (m) => messages.push(m));
+      await s.put('x y', 1);
+      expect(await eventually(() => messages.length === 1)).toBe(true);
+      expect(messages[0]).toMatch(/^[0-9a-f]{16} x y$/);
+    } finally {
+      sub.destroy();
+    }
+  });
+});
+
+describe('server unavailable', () => {
+  it('a server that is down at start: StoreError ERR_STORE_UNAVAILABLE after bounded reconnect attempts', async () => {
+    const s = new RedisStore({ url: 'redis://127.0.0.1:1', retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 10 } });
+    const err = await s.start().catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'StoreError', code: 'ERR_STORE_UNAVAILABLE' });
+    expect((err as Error).message).toContain('3 connection attempts');
+    await expect(s.get('k')).rejects.toMatchObject({ name: 'NotStartedError' });
+    await s.stop();
+  });
+
+  it('killed connections mid-run: operations reconnect, state is intact, watch resumes', async () => {
+    const name = `cvt-${Math.random().toString(36).slice(2, 10)}`;
+    const prefix = uniquePrefix();
+    const s = fresh({ clientName: name, retry: { attempts: 5, baseDelayMs: 20, maxDelayMs: 200 } }, prefix);
+    const other = fresh({ listen: false }, prefix);
+    await Promise.all([s.start(), other.start()]);
+    const r1 = await s.put('a', { n: 1 });
+    await s.put('b', 2);
+    const seen: string[] = [];
+    s.watch('', (k) => seen.push(k));
+
+    const killed = await withAdmin(async (c) => {
+      const list = await c.clientList();
+      const ours = list.filter((x) => x.name === name);
+      for (const x of ours) await c.clientKill({ filter: 'ID', id: Number(x.id) } as never);
+      return ours.length;
+    });
+    expect(killed).toBe(2); // the command connection and the subscriber
+
+    expect(await s.getEntry('a')).toEqual({ value: { n: 1 }, revision: r1 });
+    const r2 = await s.compareAndSet('a', { n: 2 }, r1);
+    expect(r2).toBeGreaterThan(r1);
+    expect(await s.list('')).toEqual(['a', 'b']);
+    expect(s.stats.connectionLost).toBeGreaterThanOrEqual(1);
+    let i = 0;
+    const heard = await eventually(async () => {
+      await other.put(`after:${i++}`, 1);
+      return seen.some((k) => k.startsWith('after:'));
+    }, 100, 50);
+    expect(heard).toBe(true);
+  });
+
+  it('a server that goes away mid-run: calls fail with ERR_STORE_UNAVAILABLE; when it returns, state is intact and watch resumes', async () => {
+    const url = new URL(REDIS_URL);
+    const proxy = new TcpProxy(url.hostname, Number(url.port || 6379));
+    await proxy.up();
+    try {
+      url.host = `127.0.0.1:${proxy.port}`;
+      const prefix = uniquePrefix();
+      const s = fresh({ url: url.toString(), retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 } }, prefix);
+      const direct = fresh({ listen: false }, prefix);
+      await s.start();
+      await direct.start();
+      const r1 = await s.put('a', 1);
+      const seen: string[] = [];
+      s.watch('', (k) => seen.push(k));
+
+      await proxy.down();
+      await expect(s.get('a')).rejects.toMatchObject({ name: 'StoreError', code: 'ERR_STORE_UNAVAILABLE' });
+      await expect(s.put('b', 2)).rejects.toMatchObject({ code: 'ERR_STORE_UNAVAILABLE' });
+      expect(s.stats.unavailable).toBeGreaterThanOrEqual(2);
+      expect(s.stats.connectionLost).toBeGreaterThanOrEqual(1);
+      await direct.put('while-down', 1); // the server itself is fine; only this store's path is cut
+
+      await proxy.up();
+      expect(await s.getEntry('a')).toEqual({ value: 1, revision: r1 });
+      expect(await s.get('while-down')).toBe(1);
+      const r2 = await s.put('a', 2);
+      expect(r2).toBeGreaterThan(r1);
+      let i = 0;
+      const heard = await eventually(async () => {
+        await direct.put(`after:${i++}`, 1);
+        return seen.some((k) => k.startsWith('after:'));
+      }, 100, 50);
+      expect(heard).toBe(true);
+    } finally {
+      await proxy.down();
+    }
+  });
+});
