@@ -238,7 +238,8 @@ export class ReplayLog {
   /** Parses NDJSON text made by `toNDJSON` or a replay file. */
   static parse(text: string, options: Omit<ReplayLogOptions, 'file'> = {}): ReplayLog {
     const log = new ReplayLog(options);
-    const lines = text.split('\n');
+    // Line breaks as `load` (readline) counts them, so both name the same line in errors.
+    const lines = text.split(/\r\n|\r|\n/);
     lines.forEach((line, i) => {
       if (line.trim() === '') return;
       log.#adopt(parseEntry(line, i + 1), line);

@@ -4,7 +4,10 @@
 /** Longest model output examined, in characters (longer output is unparseable). */
 export const MAX_MODEL_OUTPUT_CHARS = 200_000;
 
-const FENCE = /```[ \t]*([A-Za-z0-9_-]*)[^\n]*\n([\s\S]*?)```/g;
+// The lookahead makes the language name maximal and the info string cannot hold a backtick
+// (as in CommonMark): without both, a long fence line without a newline backtracks
+// quadratically (200,000 characters took minutes).
+const FENCE = /```[ \t]*([A-Za-z0-9_-]*)(?![A-Za-z0-9_-])[^\n`]*\n([\s\S]*?)```/g;
 
 function tryParse(text: string): { ok: true; value: unknown } | { ok: false } {
   try {

@@ -1,0 +1,167 @@
+// soak: 16 agents in AgentRuntimes on a LocalHub (one submitter, fifteen workers) under steady
+// mixed traffic — tasks submitted, claimed and reported through a TaskManager on a MemoryStore,
+// and a message from every worker to another worker per task — sampling RSS and heapUsed every
+// second. After the warm-up (first 20% of the run), growth must stay under 10%.
+// Duration: SOAK_SECONDS (default 60). Figures: soak.rss_growth_pct, soak.heap_growth_pct,
+// soak.tasks_per_s, soak.msgs_per_s. Heap samples follow a full GC (global.gc with
+// --expose-gc, else one exposed through V8 flags), so they measure what is retained.
+// Completed task records are deleted as they complete (as an archiver would): TaskManager keeps
+// them forever otherwise, which is retention, not a leak.
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { Agent, Decisions, Identity, type Decision, type Message, type Task } from '@converge/core';
+import { LocalHub, LocalTransport } from '@converge/network';
+import { PoolManager, TaskManager } from '@converge/coordination';
+import { MemoryStore } from '@converge/extensions/storage';
+import { AgentRuntime } from '@converge/runtime';
+import type { BenchContext } from '../harness.js';
+
+/** Options of `runSoak`. */
+export interface SoakOptions {
+  seconds: number;
+  /** Agents in all (one submitter, the rest workers); default 16. */
+  agents?: number;
+  /** Most tasks outstanding at once (default 256). */
+  inFlight?: number;
+  log?: (m: string) => void;
+}
+
+/** What a soak run measured. */
+export interface SoakResult {
+  rssGrowthPct: number;
+  heapGrowthPct: number;
+  tasksPerS: number;
+  msgsPerS: number;
+  tasks: number;
+  messages: number;
+  samples: { t: number; rss: number; heap: number }[];
+}
+
+let gcFn: (() => void) | undefined;
+function fullGc(): void {
+  if (!gcFn) {
+    const g = (globalThis as { gc?: () => void }).gc;
+    if (g) gcFn = g;
+    else {
+      v8.setFlagsFromString('--expose-gc');
+      gcFn = vm.runInNewContext('gc') as () => void;
+    }
+  }
+  gcFn();
+}
+
+class Submitter extends Agent {
+  submitted = 0;
+  completed = 0;
+  stopped = false;
+  constructor(readonly poolId: string, readonly inFlight: number) {
+    super({ identity: Identity.generate() });
+  }
+  decide(messages: readonly Message[]): Decision[] {
+    this.completed += messages.length;
+    const out: Decision[] = [];
+    if (this.submitted === 0) out.push(Decisions.joinPool(this.poolId));
+    while (!this.stopped && this.submitted - this.completed < this.inFlight && out.length < 64) {
+      const i = this.submitted++;
+      out.push(Decisions.submitTask({ id: `soak-${i}`, objective: 'square', inputs: { n: i }, poolId: this.poolId, constraints: { claimTtlMs: 5_000 } }));
+    }
+    return out;
+  }
+}
+
+class Worker extends Agent {
+  peers: string[] = [];
+  calls = 0;
+  received = 0;
+  constructor(readonly poolId: string, readonly submitter: string) {
+    super({ identity: Identity.generate(), capabilities: ['square'] });
+  }
+  decide(messages: readonly Message[], tasks: readonly Task[]): Decision[] {
+    this.received += messages.length;
+    const out: Decision[] = [];
+    if (this.calls++ === 0) out.push(Decisions.joinPool(this.poolId));
+    for (const t of tasks.slice(0, 8)) {
+      const n = (t.inputs as { n: number }).n;
+      out.push(Decisions.claimTask(t.id), Decisions.reportTask(t.id, n * n));
+      out.push(Decisions.sendMessage(this.submitter, { done: t.id }, { taskId: t.id }));
+      const peer = this.peers[n % this.peers.length];
+      if (peer) out.push(Decisions.sendMessage(peer, { hello: n, note: 'soak traffic between workers' }));
+    }
+    return out;
+  }
+}
+
+/** Runs the soak scenario for `seconds` and returns its figures (growth measured after the warm-up). */
+export async function runSoak(o: SoakOptions): Promise<SoakResult> {
+  const log = o.log ?? (() => undefined);
+  const store = new MemoryStore();
+  const taskManager = new TaskManager({ store });
+  const poolManager = new PoolManager({ store });
+  await poolManager.createPool({ id: 'soak' });
+  let tasks = 0;
+  taskManager.on('completed', (t) => {
+    tasks++;
+    void store.delete(`task:${t.id}`);
+  });
+  const hub = new LocalHub();
+  const submitter = new Submitter('soak', o.inFlight ?? 256);
+  const workers = Array.from({ length: (o.agents ?? 16) - 1 }, () => new Worker('soak', submitter.id));
+  for (const w of workers) w.peers = workers.filter((x) => x !== w).map((x) => x.id);
+  const runtimes = [submitter, ...workers].map((agent) => new AgentRuntime({
+    agent, transport: new LocalTransport(agent.id, { hub }), taskManager, poolManager, sweepIntervalMs: 200, tickIntervalMs: 100,
+  }));
+  for (const r of runtimes) await r.start();
+  const messages = (): number => submitter.completed + workers.reduce((s, w) => s + w.received, 0);
+
+  const samples: SoakResult['samples'] = [];
+  const t0 = Date.now();
+  const end = t0 + o.seconds * 1000;
+  let tasksAtWarm = 0;
+  let msgsAtWarm = 0;
+  let warmAt = 0;
+  const warmupMs = o.seconds * 200;
+  while (Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 1000));
+    fullGc();
+    const m = process.memoryUsage();
+    const t = Date.now() - t0;
+    samples.push({ t, rss: m.rss, heap: m.heapUsed });
+    if (warmAt === 0 && t >= warmupMs) {
+      warmAt = Date.now();
+      tasksAtWarm = tasks;
+      msgsAtWarm = messages();
+    }
+    log(`t=${(t / 1000).toFixed(0)}s tasks=${tasks} msgs=${messages()} rss=${(m.rss / 2 ** 20).toFixed(1)}MiB heap=${(m.heapUsed / 2 ** 20).toFixed(1)}MiB`);
+  }
+  const measured = (Date.now() - warmAt) / 1000;
+  const tasksDone = tasks - tasksAtWarm;
+  const msgsDone = messages() - msgsAtWarm;
+  submitter.stopped = true;
+  for (const r of runtimes) await r.stop();
+  await taskManager.stop?.();
+
+  // Growth: the highest sample after the warm-up against the first one after it (the median
+  // of the first three, so one noisy sample does not set the baseline).
+  const after = samples.filter((s) => s.t >= warmupMs);
+  const base = (k: 'rss' | 'heap'): number => after.slice(0, 3).map((s) => s[k]).sort((a, b) => a - b)[Math.min(1, after.length - 1)]!;
+  const growth = (k: 'rss' | 'heap'): number => (after.length === 0 ? 0 : (100 * (Math.max(...after.map((s) => s[k])) - base(k))) / base(k));
+  return {
+    rssGrowthPct: growth('rss'),
+    heapGrowthPct: growth('heap'),
+    tasksPerS: tasksDone / measured,
+    msgsPerS: msgsDone / measured,
+    tasks,
+    messages: messages(),
+    samples,
+  };
+}
+
+export default async function soakBench(ctx: BenchContext): Promise<void> {
+  const seconds = Number(process.env.SOAK_SECONDS ?? 60);
+  const r = await runSoak({ seconds, log: (m) => ctx.log(m) });
+  ctx.report({ name: 'soak.rss_growth_pct', value: r.rssGrowthPct, unit: '%' });
+  ctx.report({ name: 'soak.heap_growth_pct', value: r.heapGrowthPct, unit: '%' });
+  ctx.report({ name: 'soak.tasks_per_s', value: r.tasksPerS, unit: 'tasks/s' });
+  ctx.report({ name: 'soak.msgs_per_s', value: r.msgsPerS, unit: 'msgs/s' });
+  if (r.rssGrowthPct >= 10 || r.heapGrowthPct >= 10) throw new Error(`soak: growth after warm-up over 10% (rss ${r.rssGrowthPct.toFixed(1)}%, heap ${r.heapGrowthPct.toFixed(1)}%)`);
+}
