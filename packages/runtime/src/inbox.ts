@@ -1,11 +1,27 @@
-import { ConfigError, type Message } from '@converge/core';
+import { ConfigError, encodeMessage, type Message } from '@converge/core';
 
 /** What an `Inbox` does when a message arrives and it is full. */
 export type InboxOverflow = 'reject' | 'drop-oldest' | 'drop-newest';
 
+/**
+ * Why an inbox let a message go without delivering it: evicted (`drop-oldest`), discarded on
+ * arrival (`drop-newest`), larger than the whole byte budget (`too-large`), or still queued
+ * when the runtime stopped (`stopped`). A refusal under `reject` is not a drop: `offer`
+ * returns `false` and the caller keeps the message (the runtime retries it once there is room).
+ */
+export type InboxDropReason = 'drop-oldest' | 'drop-newest' | 'too-large' | 'stopped';
+
+/** A byte budget for queued messages (`ResourceLimits` from `@converge/policy` fits). */
+export interface QueueByteBudget {
+  /** Reserves `n` bytes; `false` when that would exceed the budget. */
+  reserveQueueBytes(n: number): boolean;
+  /** Returns `n` reserved bytes. */
+  releaseQueueBytes(n: number): void;
+}
+
 /** Options of `Inbox`. */
 export interface InboxOptions {
-  /** Most messages held (default 10,000). */
+  /** Most messages held (default `DEFAULT_INBOX_SIZE`, 10,000). */
   maxSize?: number;
   /**
    * When full: `reject` (default) refuses the message so the caller can push back on its
@@ -14,34 +30,53 @@ export interface InboxOptions {
    * queued message; `drop-newest` discards the arriving one. Every drop is counted.
    */
   overflow?: InboxOverflow;
+  /**
+   * Accounts each queued message's encoded size (`encodeMessage(m).byteLength`) against this
+   * budget; a message that does not fit counts as the inbox being full. Without it, no message
+   * is encoded (the size is not measured).
+   */
+  limits?: QueueByteBudget;
+  /** Called for every message dropped (not for refusals under `reject`); the runtime counts them. */
+  onDrop?: (reason: InboxDropReason, message: Message) => void;
 }
 
 /** Default most messages an inbox holds. */
 export const DEFAULT_INBOX_SIZE = 10_000;
 
+const OVERFLOWS: readonly InboxOverflow[] = ['reject', 'drop-oldest', 'drop-newest'];
+
 /**
  * A bounded FIFO of received messages between the transport and an agent's `decide`.
- * A ring buffer: push and poll are O(1) and allocation-free.
+ * A ring buffer: push and poll are O(1) and allocation-free (once grown). Bounded by count
+ * and, when `limits` is given, by bytes.
  */
 export class Inbox {
   readonly maxSize: number;
   readonly overflow: InboxOverflow;
+  readonly #limits: QueueByteBudget | undefined;
   #buf: (Message | undefined)[];
+  #sizes: number[] | undefined;
   #head = 0;
   #size = 0;
+  #bytes = 0;
   #dropped = 0;
   #rejected = 0;
   #spaceWaiters: (() => void)[] = [];
   #onMessage: (() => void) | undefined;
+  #onDrop: InboxOptions['onDrop'];
 
+  /** @throws ConfigError on a bad `maxSize` or `overflow`. */
   constructor(options: InboxOptions = {}) {
     this.maxSize = options.maxSize ?? DEFAULT_INBOX_SIZE;
     this.overflow = options.overflow ?? 'reject';
-    if (!Number.isInteger(this.maxSize) || this.maxSize < 1) throw new ConfigError('inbox maxSize must be a positive integer', { key: 'maxSize' });
-    if (!['reject', 'drop-oldest', 'drop-newest'].includes(this.overflow)) {
+    if (!Number.isSafeInteger(this.maxSize) || this.maxSize < 1) throw new ConfigError('inbox maxSize must be a positive integer', { key: 'maxSize' });
+    if (!OVERFLOWS.includes(this.overflow)) {
       throw new ConfigError(`inbox overflow must be reject, drop-oldest or drop-newest, got ${String(this.overflow)}`, { key: 'overflow' });
     }
+    this.#limits = options.limits;
+    this.#onDrop = options.onDrop;
     this.#buf = new Array(Math.min(this.maxSize, 1024));
+    if (this.#limits) this.#sizes = new Array(this.#buf.length).fill(0);
   }
 
   /** Number of queued messages. */
@@ -49,7 +84,12 @@ export class Inbox {
     return this.#size;
   }
 
-  /** Messages discarded by `drop-oldest` / `drop-newest`. */
+  /** Encoded bytes of the queued messages (0 unless `limits` was given). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Messages discarded: evicted by `drop-oldest`, discarded by `drop-newest`, too large, or left at stop. */
   get dropped(): number {
     return this.#dropped;
   }
@@ -59,7 +99,7 @@ export class Inbox {
     return this.#rejected;
   }
 
-  /** Whether the inbox is at capacity. */
+  /** Whether the inbox is at its message capacity. */
   get full(): boolean {
     return this.#size >= this.maxSize;
   }
@@ -69,25 +109,39 @@ export class Inbox {
     this.#onMessage = listener;
   }
 
+  /** Called for every message let go without delivery (replaces the constructor's `onDrop`). */
+  set onDrop(listener: InboxOptions['onDrop']) {
+    this.#onDrop = listener;
+  }
+
   /**
-   * Offers a message. Returns `true` if queued; `false` if it was refused (`reject`) or
-   * discarded (`drop-newest`). Under `drop-oldest` it always queues, evicting the oldest.
+   * Offers a message. Returns `true` if queued; `false` if it was refused (`reject`: counted
+   * in `rejected`, the caller still holds it), discarded (`drop-newest`), or is larger than
+   * the whole byte budget. Under `drop-oldest` it queues, evicting the oldest messages until
+   * it fits. Every drop and eviction is counted in `dropped` and reported to `onDrop`.
    */
   offer(message: Message): boolean {
-    if (this.#size >= this.maxSize) {
+    const n = this.#limits ? encodeMessage(message).byteLength : 0;
+    while (!this.#fits(n)) {
+      if (this.#size === 0) {
+        // Alone it exceeds the byte budget: it can never be queued, whatever the policy.
+        this.#drop('too-large', message);
+        return false;
+      }
       if (this.overflow === 'reject') {
         this.#rejected++;
         return false;
       }
       if (this.overflow === 'drop-newest') {
-        this.#dropped++;
+        this.#drop('drop-newest', message);
         return false;
       }
-      this.#shift();
-      this.#dropped++;
+      this.#drop('drop-oldest', this.#shift()!);
     }
     if (this.#size === this.#buf.length) this.#grow();
-    this.#buf[(this.#head + this.#size) % this.#buf.length] = message;
+    const i = (this.#head + this.#size) % this.#buf.length;
+    this.#buf[i] = message;
+    if (this.#sizes) this.#sizes[i] = n;
     this.#size++;
     this.#onMessage?.();
     return true;
@@ -102,9 +156,48 @@ export class Inbox {
     return out;
   }
 
-  /** Resolves when there is room for at least one message (at once if there is). */
+  /**
+   * Resolves when the inbox is below its message capacity (at once if it is), or when
+   * `signal` aborts. A byte budget may still refuse the next message: `offer` is the final
+   * judge, and `waitForPoll` waits for bytes to be freed.
+   */
   waitForSpace(signal?: AbortSignal): Promise<void> {
     if (this.#size < this.maxSize || signal?.aborted) return Promise.resolve();
+    return this.#waitForPoll(signal);
+  }
+
+  /** Resolves at the next `poll` that removes a message (or when `signal` aborts). */
+  waitForPoll(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.resolve();
+    return this.#waitForPoll(signal);
+  }
+
+  /** Removes every queued message and returns them. */
+  drain(): Message[] {
+    return this.poll();
+  }
+
+  /** Discards every queued message, counting each as dropped with `reason`; returns how many. */
+  discard(reason: InboxDropReason = 'stopped'): number {
+    const messages = this.poll();
+    for (const m of messages) this.#drop(reason, m);
+    return messages.length;
+  }
+
+  #fits(n: number): boolean {
+    if (this.#size >= this.maxSize) return false;
+    if (!this.#limits) return true;
+    if (!this.#limits.reserveQueueBytes(n)) return false;
+    this.#bytes += n;
+    return true;
+  }
+
+  #drop(reason: InboxDropReason, message: Message): void {
+    this.#dropped++;
+    this.#onDrop?.(reason, message);
+  }
+
+  #waitForPoll(signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
         signal?.removeEventListener('abort', done);
@@ -115,24 +208,32 @@ export class Inbox {
     });
   }
 
-  /** Removes every queued message and returns them. */
-  drain(): Message[] {
-    return this.poll();
-  }
-
   #shift(): Message | undefined {
     if (this.#size === 0) return undefined;
     const m = this.#buf[this.#head];
     this.#buf[this.#head] = undefined;
+    if (this.#sizes) {
+      const n = this.#sizes[this.#head]!;
+      this.#sizes[this.#head] = 0;
+      this.#bytes -= n;
+      this.#limits!.releaseQueueBytes(n);
+    }
     this.#head = (this.#head + 1) % this.#buf.length;
     this.#size--;
     return m;
   }
 
   #grow(): void {
-    const next = new Array<Message | undefined>(Math.min(this.maxSize, this.#buf.length * 2));
-    for (let i = 0; i < this.#size; i++) next[i] = this.#buf[(this.#head + i) % this.#buf.length];
+    const len = Math.min(this.maxSize, this.#buf.length * 2);
+    const next = new Array<Message | undefined>(len);
+    const sizes = this.#sizes ? new Array<number>(len).fill(0) : undefined;
+    for (let i = 0; i < this.#size; i++) {
+      const j = (this.#head + i) % this.#buf.length;
+      next[i] = this.#buf[j];
+      if (sizes) sizes[i] = this.#sizes![j]!;
+    }
     this.#buf = next;
+    this.#sizes = sizes;
     this.#head = 0;
   }
 

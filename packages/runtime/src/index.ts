@@ -4,11 +4,14 @@
  * @packageDocumentation
  */
 export { AgentRuntime, RUNTIME_DEFAULTS, type AgentRuntimeOptions } from './runtime.js';
-export { Inbox, DEFAULT_INBOX_SIZE, type InboxOptions, type InboxOverflow } from './inbox.js';
+export { Inbox, DEFAULT_INBOX_SIZE, type InboxOptions, type InboxOverflow, type InboxDropReason, type QueueByteBudget } from './inbox.js';
 export { Scheduler } from './scheduler.js';
 export { StandardExecutor, DEFAULT_TOOL_TIMEOUT_MS, isLostRace, type StandardExecutorOptions, type ExecutorLimits } from './standard-executor.js';
 export type { Executor, ExecutionContext, ExecutionResult, DecisionHandler } from './executor.js';
 export { LeaseKeeper, type LeaseKeeperOptions } from './lease-keeper.js';
-export type { DiscoveryPort, VerifierPort, ReplayPort, SpanRunner, Checkpointable, RuntimeHooksOptions } from './runtime-hooks.js';
-export type { TaskLease, TaskManagerPort, PoolManagerPort, NegotiationPort, BiddingPort, BallotsPort, DelegationPort } from './ports.js';
+export { RUNTIME_METRICS_HELP, carriesTraceContext } from './runtime-hooks.js';
+export type {
+  DiscoveryPort, VerifierPort, ReplayPort, SpanRunner, SpanHandle, TraceContextPort, Checkpointable, RuntimeHooksOptions,
+} from './runtime-hooks.js';
+export type { TaskLease, TaskFailedEvent, TaskManagerPort, PoolManagerPort, NegotiationPort, BiddingPort, BallotsPort, DelegationPort } from './ports.js';
 export { UnknownDecisionError, NotConfiguredError, SkippedDecisionError } from './errors.js';

@@ -7,13 +7,28 @@ import type { Pool, PolicySpec, Task, TaskInit, WireRecord, WireValue } from '@c
 
 /** A claim on a task, renewed by heartbeats and checked on report (fencing). */
 export interface TaskLease {
+  /** The claimed task. */
   taskId: string;
+  /** The agent holding the claim. */
   agentId: string;
+  /** The claim's attempt number (fencing token). */
   attempt: number;
+  /** Unix ms at which the claim lapses unless extended. */
   expiresAt: number;
 }
 
-/** What the runtime needs of a task manager. */
+/** A failed attempt, as `TaskManager` reports it: `retryAt` is when the task is claimable again. */
+export interface TaskFailedEvent {
+  task: Task;
+  retryAt: number | null;
+}
+
+/**
+ * What the runtime needs of a task manager (`TaskManager` from `@converge/coordination`).
+ * The optional members make the runtime better, not possible: `release` hands claims back on
+ * stop without counting a failure, `on`/`off` wake the loop at once on task events, `stats`
+ * is exported as metrics.
+ */
 export interface TaskManagerPort {
   submit(task: TaskInit | Task): Promise<Task>;
   claim(agentId: string, taskId: string): Promise<TaskLease>;
@@ -25,8 +40,16 @@ export interface TaskManagerPort {
   listPendingTasksForAgent(agentId: string, poolIds: readonly string[], capabilities: readonly string[]): Promise<Task[]>;
   /** Hands a claimed task back to pending without counting a failure (graceful stop). */
   release?(agentId: string, taskId: string, lease?: TaskLease): Promise<unknown>;
+  /** Subscribes to task events: submissions and released claims (a task claimable now). */
   on?(event: 'submitted' | 'released', listener: (task: Task) => void): unknown;
+  /** Subscribes to failed attempts (a task claimable again at `retryAt`). */
+  on?(event: 'failed', listener: (event: TaskFailedEvent) => void): unknown;
+  /** Removes a listener added with `on`. */
   off?(event: 'submitted' | 'released', listener: (task: Task) => void): unknown;
+  /** Removes a listener added with `on`. */
+  off?(event: 'failed', listener: (event: TaskFailedEvent) => void): unknown;
+  /** Counters of this task manager (exported as `converge_taskmanager_events_total{event}`). */
+  stats?(): object;
 }
 
 /** What the runtime needs of a pool manager. */

@@ -1,49 +1,92 @@
-import type { Agent, Decision, Message, Store, Task } from '@converge/core';
-import type { Logger, MetricsCollector } from '@converge/observability';
+import type { Agent, Decision, Message, MessageInit, Store, Task, WireRecord } from '@converge/core';
+import { TRACE_KEY, type Logger, type MetricsCollector, type TraceContext } from '@converge/observability';
 import type { ExecutionContext, ExecutionResult, Executor } from './executor.js';
 
-/** What the runtime needs of a discovery service. */
+/** What the runtime needs of a discovery service (`DiscoveryService` from `@converge/network`). */
 export interface DiscoveryPort {
+  /** Registers (or replaces) the agent's descriptor. */
   register(descriptor: {
     id: string;
     publicKey: Uint8Array;
     topics: Agent['topics'];
     capabilities: ReturnType<Agent['capabilities']['toJSON']>;
-    endpoints?: unknown;
-    metadata?: Record<string, unknown>;
+    endpoints?: string[];
+    metadata?: WireRecord;
   }): unknown;
+  /** Removes the agent. */
   unregister(id: string): unknown;
+  /** Extends the registration (registrations expire without it); called every `discoveryRefreshMs`. */
+  refresh?(id: string): unknown;
 }
 
 /** What the runtime needs to vet incoming messages (`MessageVerifier` from `@converge/network`). */
 export interface VerifierPort {
+  /** Whether the message may be delivered, and why not. */
   check(message: Message): { ok: boolean; reason?: string };
 }
 
 /** What the runtime records to a replay log (`ReplayLog` from `@converge/observability`). */
 export interface ReplayPort {
+  /** Records an accepted incoming message. */
   recordMessage(message: Message): unknown;
-  recordDecisions(agentId: string, decisions: readonly Decision[], inputs: readonly Message[]): unknown;
+  /** Records one `decide` call: its inputs, the tasks offered and the decisions made. */
+  recordDecisions(agentId: string, decisions: readonly Decision[], inputs: readonly Message[], tasks?: readonly Task[]): unknown;
 }
 
-/** Wraps work in a tracing span (`withSpan` from `@converge/observability`). */
-export type SpanRunner = <T>(name: string, attributes: Record<string, string | number | boolean>, fn: () => Promise<T>) => Promise<T>;
+/** The part of a span the runtime touches (an OpenTelemetry `Span` fits). */
+export interface SpanHandle {
+  setAttribute(key: string, value: string | number | boolean): unknown;
+  recordException(exception: Error): unknown;
+}
 
-/** An agent that can save and restore its own state. */
+/**
+ * Wraps work in a tracing span: `withSpan` from `@converge/observability` (or the `withSpan`
+ * of a `createTracing()` object) fits as is. The span records an exception if `fn` throws.
+ */
+export type SpanRunner = <T>(
+  name: string,
+  attributes: Record<string, string | number | boolean>,
+  fn: (span?: SpanHandle) => Promise<T>,
+  options?: { parent?: TraceContext },
+) => Promise<T>;
+
+/**
+ * Trace context carried in messages (`createTracing()` from `@converge/observability` fits):
+ * outgoing messages get the active context, incoming ones give the parent of the turn's spans.
+ */
+export interface TraceContextPort {
+  /** `init` with the active trace context added (under `payload._trace`), before signing. */
+  attachTraceContext(init: MessageInit): MessageInit;
+  /** The context a message carries. */
+  traceContextOf(message: Message): TraceContext;
+}
+
+/** An agent that can save and restore its own state (plain data). */
 export interface Checkpointable {
+  /** The agent's state, as plain data a `Store` can hold. */
   snapshot(): unknown;
+  /** Puts back a state `snapshot()` returned. */
   restore(state: unknown): void | Promise<void>;
 }
 
 /** The optional services the runtime reports to. */
 export interface RuntimeHooksOptions {
   discovery?: DiscoveryPort;
-  /** Endpoints advertised in discovery (e.g. `{ tcp: 'host:port' }`). */
-  endpoints?: Record<string, string>;
+  /** Endpoints advertised in discovery (e.g. `['tcp://10.0.0.5:7000']`). */
+  endpoints?: string[];
+  /** Metadata advertised in discovery (plain data). */
+  metadata?: WireRecord;
   /** Checks every incoming message; rejected ones are counted and logged, never delivered. */
   verifier?: VerifierPort;
-  /** Wraps decide and execute in spans. */
+  /** Wraps decide and execute in spans (`agent.decide`, `agent.execute`). */
   tracer?: SpanRunner;
+  /**
+   * Carries trace context in messages: `true` uses `@converge/observability`'s global
+   * OpenTelemetry setup, an object (e.g. `createTracing({...})`) its own. Outgoing messages of
+   * the default executor carry the active context; the first incoming message of a turn that
+   * carries one is the parent of the turn's spans. Default off (payloads are left as they are).
+   */
+  propagateTraceContext?: boolean | TraceContextPort;
   replayLog?: ReplayPort;
   checkpointStore?: Store;
   logger?: Logger;
@@ -54,6 +97,13 @@ function isCheckpointable(agent: unknown): agent is Checkpointable {
   return typeof (agent as Checkpointable).snapshot === 'function' && typeof (agent as Checkpointable).restore === 'function';
 }
 
+/** Whether a message's payload carries a trace context entry. */
+export function carriesTraceContext(message: Message): boolean {
+  const p = message.payload;
+  if (p instanceof Map) return p.has(TRACE_KEY);
+  return p !== null && typeof p === 'object' && !Array.isArray(p) && !(p instanceof Uint8Array) && Object.prototype.hasOwnProperty.call(p, TRACE_KEY);
+}
+
 /**
  * The runtime's side concerns, kept out of its loop: verification, discovery, checkpoints,
  * replay recording, spans, error and metric accounting.
@@ -61,14 +111,17 @@ function isCheckpointable(agent: unknown): agent is Checkpointable {
 export class RuntimeHooks {
   readonly #agent: Agent;
   readonly #o: RuntimeHooksOptions;
+  readonly #trace: TraceContextPort | undefined;
   readonly #counters = new Map<string, ReturnType<MetricsCollector['counter']>>();
   readonly #errors = new Map<string, number>();
   #registered = false;
   #rejected = 0;
 
-  constructor(agent: Agent, options: RuntimeHooksOptions) {
+  /** @param trace - resolved trace-context propagation (the runtime loads the global one for `true`). */
+  constructor(agent: Agent, options: RuntimeHooksOptions, trace?: TraceContextPort) {
     this.#agent = agent;
     this.#o = options;
+    this.#trace = trace;
   }
 
   /** Errors so far by stage (decide, execute, receive, …). */
@@ -81,42 +134,62 @@ export class RuntimeHooks {
     return this.#rejected;
   }
 
+  /** Whether the agent is registered in discovery now. */
+  get registered(): boolean {
+    return this.#registered;
+  }
+
+  /** Restores the checkpoint (if any) and registers in discovery. */
   async onStart(): Promise<void> {
     const { discovery, checkpointStore } = this.#o;
     if (checkpointStore && isCheckpointable(this.#agent)) {
       const state = await checkpointStore.get(this.#checkpointKey());
       if (state !== undefined) await this.#agent.restore(state);
     }
-    if (discovery) {
-      await discovery.register({
-        id: this.#agent.id,
-        publicKey: this.#agent.identity.publicKey,
-        topics: this.#agent.topics,
-        capabilities: this.#agent.capabilities.toJSON(),
-        endpoints: this.#o.endpoints ?? {},
-      });
-      this.#registered = true;
-    }
+    if (discovery) await this.#register();
   }
 
-  async onStop(): Promise<void> {
+  /** Renews the discovery registration (re-registers if it expired meanwhile). */
+  async refreshDiscovery(): Promise<void> {
+    const d = this.#o.discovery;
+    if (!d || !this.#registered) return;
+    try {
+      if (d.refresh) {
+        await d.refresh(this.#agent.id);
+        return;
+      }
+    } catch {
+      // Expired or lost (e.g. a discovery restart): register afresh below.
+    }
+    await this.#register();
+  }
+
+  async #register(): Promise<void> {
+    await this.#o.discovery!.register({
+      id: this.#agent.id,
+      publicKey: this.#agent.identity.publicKey,
+      topics: this.#agent.topics,
+      capabilities: this.#agent.capabilities.toJSON(),
+      endpoints: this.#o.endpoints ?? [],
+      ...(this.#o.metadata ? { metadata: this.#o.metadata } : {}),
+    });
+    this.#registered = true;
+  }
+
+  /** Unregisters from discovery; errors are logged and counted. */
+  async unregister(): Promise<void> {
     try {
       if (this.#registered) await this.#o.discovery?.unregister(this.#agent.id);
       this.#registered = false;
     } catch (err) {
       this.error('unregister', err);
     }
-    try {
-      await this.checkpoint();
-    } catch (err) {
-      this.error('checkpoint', err);
-    }
   }
 
   /** Saves the agent's snapshot, if it has one and a checkpoint store is configured. */
   async checkpoint(): Promise<void> {
     if (this.#o.checkpointStore && isCheckpointable(this.#agent)) {
-      await this.#o.checkpointStore.put(this.#checkpointKey(), this.#agent.snapshot());
+      await this.#o.checkpointStore.put(this.#checkpointKey(), this.#agent.snapshot() as never);
     }
   }
 
@@ -131,24 +204,66 @@ export class RuntimeHooks {
         return false;
       }
     }
-    this.#o.replayLog?.recordMessage(message);
+    if (this.#o.replayLog) {
+      try {
+        this.#o.replayLog.recordMessage(message);
+      } catch (err) {
+        this.error('replay', err);
+      }
+    }
     this.count('converge_runtime_messages_received_total', {});
     return true;
   }
 
-  /** Calls the agent's `decide`, inside a span when tracing is on. */
-  decide(messages: readonly Message[], tasks: readonly Task[]): Promise<Decision[]> {
-    const run = async () => await this.#agent.decide(messages, tasks);
-    const { tracer } = this.#o;
-    return tracer ? tracer('agent.decide', { 'converge.agent': this.#agent.id, 'converge.messages': messages.length, 'converge.tasks': tasks.length }, run) : run();
+  /** The trace context a turn's spans take as parent: the first input message that carries one. */
+  parentOf(messages: readonly Message[]): TraceContext | undefined {
+    if (!this.#trace || !this.#o.tracer) return undefined;
+    for (const m of messages) if (carriesTraceContext(m)) return this.#trace.traceContextOf(m);
+    return undefined;
   }
 
-  /** Runs the executor on a batch, recording the decisions for replay. */
-  execute(executor: Executor, decisions: Decision[], ctx: ExecutionContext, inputs: readonly Message[]): Promise<ExecutionResult[]> {
-    this.#o.replayLog?.recordDecisions(this.#agent.id, decisions, inputs);
-    const run = () => executor.execute(decisions, ctx);
+  /** Calls the agent's `decide`, inside a span when tracing is on. */
+  decide(messages: readonly Message[], tasks: readonly Task[], parent?: TraceContext): Promise<Decision[]> {
+    const run = async () => await this.#agent.decide(messages, tasks);
     const { tracer } = this.#o;
-    return tracer ? tracer('agent.execute', { 'converge.agent': this.#agent.id, 'converge.decisions': decisions.length }, run) : run();
+    if (!tracer) return run();
+    const attrs = { 'converge.agent': this.#agent.id, 'converge.messages': messages.length, 'converge.tasks': tasks.length };
+    return parent ? tracer('agent.decide', attrs, run, { parent }) : tracer('agent.decide', attrs, run);
+  }
+
+  /** Records a `decide` call for replay (a failure to record is logged and counted, never fatal). */
+  record(decisions: readonly Decision[], inputs: readonly Message[], tasks: readonly Task[]): void {
+    const log = this.#o.replayLog;
+    if (!log || (decisions.length === 0 && inputs.length === 0 && tasks.length === 0)) return;
+    try {
+      log.recordDecisions(this.#agent.id, decisions, inputs, tasks);
+    } catch (err) {
+      this.error('replay', err);
+    }
+  }
+
+  /**
+   * Runs the executor on a batch, inside a span when tracing is on; decisions that failed
+   * with an error are recorded on the span as exceptions.
+   */
+  execute(executor: Executor, decisions: Decision[], ctx: ExecutionContext, parent?: TraceContext): Promise<ExecutionResult[]> {
+    const { tracer } = this.#o;
+    if (!tracer) return executor.execute(decisions, ctx);
+    const run = async (span?: SpanHandle) => {
+      const results = await executor.execute(decisions, ctx);
+      if (span) {
+        let failed = 0;
+        for (const r of results) {
+          if (r.ok) continue;
+          failed++;
+          if (r.outcome === 'error' || r.outcome === 'unknown') span.recordException(r.error);
+        }
+        span.setAttribute('converge.failed', failed);
+      }
+      return results;
+    };
+    const attrs = { 'converge.agent': this.#agent.id, 'converge.decisions': decisions.length };
+    return parent ? tracer('agent.execute', attrs, run, { parent }) : tracer('agent.execute', attrs, run);
   }
 
   /** Logs and counts an error of one stage; the loop goes on. */
@@ -159,15 +274,21 @@ export class RuntimeHooks {
   }
 
   /** Increments a counter of the runtime's (no-op without a metrics collector). */
-  count(name: string, labels: Record<string, string>): void {
+  count(name: string, labels: Record<string, string>, value = 1): void {
+    const c = this.counter(name, Object.keys(labels));
+    c?.inc(labels, value);
+  }
+
+  /** The counter `name` (created on first use with its help text), or `undefined` without metrics. */
+  counter(name: string, labelNames: string[]): ReturnType<MetricsCollector['counter']> | undefined {
     const metrics = this.#o.metrics;
-    if (!metrics) return;
+    if (!metrics) return undefined;
     let c = this.#counters.get(name);
     if (!c) {
-      c = metrics.counter(name, HELP[name] ?? name, Object.keys(labels));
+      c = metrics.counter(name, HELP[name] ?? name, labelNames);
       this.#counters.set(name, c);
     }
-    c.inc(labels);
+    return c;
   }
 
   #checkpointKey(): string {
@@ -175,10 +296,14 @@ export class RuntimeHooks {
   }
 }
 
-const HELP: Record<string, string> = {
+/** Help texts of the runtime's metrics (see the package README). */
+export const RUNTIME_METRICS_HELP: Readonly<Record<string, string>> = {
   converge_runtime_errors_total: 'Errors in the agent runtime loop, by stage; the loop goes on',
   converge_runtime_messages_received_total: 'Messages accepted into agent inboxes',
   converge_runtime_messages_rejected_total: 'Incoming messages the runtime refused (verification), by reason',
-  converge_inbox_dropped_total: 'Messages an inbox refused or dropped because it was full',
+  converge_inbox_dropped_total: 'Messages an inbox dropped, by reason (drop-oldest, drop-newest, too-large, stopped)',
   converge_runtime_lease_events_total: 'Task lease heartbeats, by event (renewed, lost)',
+  converge_runtime_claims_returned_total: 'Claims handed back to pending by a stopping runtime',
+  converge_taskmanager_events_total: 'Counters of the TaskManager the runtime drives (TaskManager.stats()), by event',
 };
+const HELP = RUNTIME_METRICS_HELP;

@@ -1,13 +1,13 @@
-import { NotStartedError, type Agent, type Decision, type Message, type Store, type Task } from '@converge/core';
+import { NotStartedError, TransportError, type Agent, type Decision, type DecisionPolicy, type Message, type Store, type Task } from '@converge/core';
 import type { Transport } from '@converge/network';
-import type { Logger, MetricsCollector } from '@converge/observability';
-import { Inbox } from './inbox.js';
+import { attachTraceContext, traceContextOf, type Logger, type MetricsCollector, type TraceContext } from '@converge/observability';
+import { Inbox, type InboxDropReason, type QueueByteBudget } from './inbox.js';
 import { Scheduler } from './scheduler.js';
-import { StandardExecutor } from './standard-executor.js';
+import { StandardExecutor, isLostRace, type ExecutorLimits, type StandardExecutorOptions } from './standard-executor.js';
 import type { ExecutionContext, ExecutionResult, Executor } from './executor.js';
-import type { PoolManagerPort, TaskLease, TaskManagerPort } from './ports.js';
+import type { PoolManagerPort, TaskFailedEvent, TaskLease, TaskManagerPort } from './ports.js';
 import { LeaseKeeper } from './lease-keeper.js';
-import { RuntimeHooks, type RuntimeHooksOptions } from './runtime-hooks.js';
+import { RuntimeHooks, type RuntimeHooksOptions, type TraceContextPort } from './runtime-hooks.js';
 
 /** Options of `AgentRuntime`. Only `agent` is required. */
 export interface AgentRuntimeOptions extends RuntimeHooksOptions {
@@ -16,28 +16,48 @@ export interface AgentRuntimeOptions extends RuntimeHooksOptions {
   transport?: Transport;
   /** Whether `stop()` stops the transport (default true). */
   ownsTransport?: boolean;
+  /** Default: `new Inbox({ limits })` (10,000 messages, `reject`, bytes accounted when `limits` has a byte budget). */
   inbox?: Inbox;
   scheduler?: Scheduler;
-  /** Defaults to a `StandardExecutor` on the given transport and managers. */
+  /** Defaults to a `StandardExecutor` on the given transport, managers, `policy`, `limits` and `executorOptions`. */
   executor?: Executor;
   poolManager?: PoolManagerPort;
   taskManager?: TaskManagerPort;
+  /** The safety policy of the default executor (e.g. an `ActionPolicy`); ignored with `executor`. */
+  policy?: DecisionPolicy;
+  /**
+   * Resource limits (a `ResourceLimits` from `@converge/policy`): the default executor's tool
+   * slots and message rate, and the default inbox's byte budget (`reserveQueueBytes`).
+   */
+  limits?: ExecutorLimits & Partial<QueueByteBudget>;
+  /** More options of the default executor (tools, allowlist, protocols…); ignored with `executor`. */
+  executorOptions?: Omit<StandardExecutorOptions, 'transport' | 'taskManager' | 'poolManager' | 'policy' | 'limits'>;
   logger?: Logger;
   metrics?: MetricsCollector;
   /** Most messages handed to one `decide` call (default 256). */
   batchSize?: number;
   /** Most pending tasks handed to one `decide` call (default 64). */
   taskBatchSize?: number;
-  /** Longest the loop sleeps with nothing signalled before a tick (default 1,000 ms). */
+  /**
+   * Longest the loop sleeps with nothing signalled (default 1,000 ms). Not a poll interval:
+   * work wakes the loop at once. The idle tick refreshes pool membership (changes made by
+   * others) and catches work no event announced (tasks submitted by another process).
+   */
   tickIntervalMs?: number;
   /** How often expired claims of any agent are returned to pending (default 1,000 ms; 0 = never). */
   sweepIntervalMs?: number;
-  /** Longest `stop()` waits for in-flight work (default 10,000 ms). */
+  /** Longest `stop()` waits for the turn in progress and the inbox drain (default 10,000 ms). */
   stopTimeoutMs?: number;
   /** Store of checkpoints (agents that implement `snapshot()`/`restore()`). */
   checkpointStore?: Store;
-  /** Checkpoint period, ms (default 30,000 when a checkpoint store is given). */
+  /** Checkpoint period, ms (default 30,000 when a checkpoint store is given; 0 = only at stop). */
   checkpointIntervalMs?: number;
+  /** Discovery registration refresh period, ms (default 20,000: a third of discovery's 60 s TTL). */
+  discoveryRefreshMs?: number;
+  /** How often `TaskManager.stats()` is exported as metrics, ms (default 5,000; 0 = only by `collectMetrics()`). */
+  metricsIntervalMs?: number;
+  /** A turn running longer than this makes `isHealthy()` false (default 30,000 ms). */
+  stuckTurnMs?: number;
 }
 
 /** Runtime defaults (also in docs/LIMITS.md). */
@@ -48,9 +68,18 @@ export const RUNTIME_DEFAULTS = {
   sweepIntervalMs: 1_000,
   stopTimeoutMs: 10_000,
   checkpointIntervalMs: 30_000,
-  /** Delay before the turn after a failed `decide`. */
+  discoveryRefreshMs: 20_000,
+  metricsIntervalMs: 5_000,
+  stuckTurnMs: 30_000,
+  /** First delay before the turn after a failed `decide` (doubles per consecutive failure). */
   errorRetryMs: 10,
+  /** Largest delay between turns after consecutive `decide` failures. */
+  maxErrorRetryMs: 1_000,
 } as const;
+
+type State = 'idle' | 'starting' | 'running' | 'stopping' | 'halted' | 'stopped';
+
+const POOL_DECISIONS: ReadonlySet<string> = new Set(['JoinPool', 'LeavePool', 'CreatePool']);
 
 /**
  * Runs one agent: an event-driven loop that wakes at once when a message arrives, a task
@@ -59,40 +88,68 @@ export const RUNTIME_DEFAULTS = {
  * is logged, counted and traced, and the loop goes on.
  */
 export class AgentRuntime {
+  /** The agent this runtime drives. */
   readonly agent: Agent;
+  /** Messages received and not yet handed to `decide`. */
   readonly inbox: Inbox;
+  /** What wakes the loop. */
   readonly scheduler: Scheduler;
+  /** What carries out decisions. */
   readonly executor: Executor;
   readonly #o: AgentRuntimeOptions;
   readonly #hooks: RuntimeHooks;
   readonly #leases = new Map<string, TaskLease>();
   #leaseKeeper: LeaseKeeper | undefined;
-  #stopController = new AbortController();
-  #running = false;
-  #started = false;
+  #intakeController = new AbortController();
+  #loopController = new AbortController();
+  #turnController = new AbortController();
+  #state: State = 'idle';
   #ready = false;
+  #intakeAlive = false;
   #loop: Promise<void> | undefined;
   #intake: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
   #timers: NodeJS.Timeout[] = [];
   #poolIds: string[] = [];
   #taskOffset = 0;
   #lastTurnAt = 0;
   #busySince = 0;
   #turns = 0;
+  #errorStreak = 0;
+  #sweeping = false;
+  #unsubscribe: (() => void)[] = [];
   #onTaskEvent = (task: Task) => {
-    if (task.poolId === null || this.#poolIds.includes(task.poolId)) this.scheduler.notify();
+    if (this.#inPools(task)) this.scheduler.notify();
+  };
+  #onTaskFailed = (event: TaskFailedEvent) => {
+    if (event.retryAt !== null && this.#inPools(event.task)) this.scheduler.notifyAt(event.retryAt);
   };
 
+  /** @param options - see `AgentRuntimeOptions`; only `agent` is required. */
   constructor(options: AgentRuntimeOptions) {
     this.#o = options;
     this.agent = options.agent;
-    this.inbox = options.inbox ?? new Inbox();
+    const trace = resolveTrace(options.propagateTraceContext);
+    this.#hooks = new RuntimeHooks(this.agent, options, trace);
+    const { limits } = options;
+    const byteBudget = limits && typeof limits.reserveQueueBytes === 'function' && typeof limits.releaseQueueBytes === 'function' ? (limits as QueueByteBudget) : undefined;
+    this.inbox = options.inbox ?? new Inbox({ limits: byteBudget });
     this.scheduler = options.scheduler ?? new Scheduler();
     this.executor =
       options.executor ??
-      new StandardExecutor({ transport: options.transport, taskManager: options.taskManager, poolManager: options.poolManager, logger: options.logger, metrics: options.metrics });
-    this.#hooks = new RuntimeHooks(this.agent, options);
+      new StandardExecutor({
+        logger: options.logger,
+        metrics: options.metrics,
+        ...(trace ? { decorateMessage: (init) => trace.attachTraceContext(init) } : {}),
+        ...options.executorOptions,
+        transport: options.transport,
+        taskManager: options.taskManager,
+        poolManager: options.poolManager,
+        policy: options.policy,
+        limits: options.limits,
+      });
     this.inbox.onMessage = () => this.scheduler.notify();
+    this.inbox.onDrop = (reason: InboxDropReason) => this.#hooks.count('converge_inbox_dropped_total', { reason });
   }
 
   /** The agent's id. */
@@ -120,18 +177,41 @@ export class AgentRuntime {
     return this.#turns;
   }
 
-  /** Starts the transport, registers in discovery, restores a checkpoint, and runs the loop. */
+  /** Time of the last completed loop turn (Unix ms), 0 before the first. */
+  get lastTurnAt(): number {
+    return this.#lastTurnAt;
+  }
+
+  /** Whether the agent is registered in discovery now. */
+  get registered(): boolean {
+    return this.#hooks.registered;
+  }
+
+  /**
+   * Starts the transport, restores a checkpoint, registers in discovery, calls the agent's
+   * `onStart` and runs the loop. If any step throws, what was started is undone and the error
+   * is rethrown (the runtime can be started again). A stopped runtime can be started again.
+   */
   async start(): Promise<void> {
-    if (this.#started) return;
-    this.#started = true;
-    this.#running = true;
-    this.#stopController = new AbortController();
+    if (this.#state !== 'idle' && this.#state !== 'stopped') return;
+    this.#state = 'starting';
+    this.#stopping = undefined;
+    this.#intakeController = new AbortController();
+    this.#loopController = new AbortController();
+    this.#turnController = new AbortController();
     const { transport, taskManager } = this.#o;
-    await transport?.start();
-    await this.#hooks.onStart();
-    await this.#refreshPools();
-    taskManager?.on?.('submitted', this.#onTaskEvent);
-    taskManager?.on?.('released', this.#onTaskEvent);
+    try {
+      await transport?.start();
+      await this.#hooks.onStart();
+      await this.#refreshPools();
+      await this.agent.onStart();
+    } catch (err) {
+      await this.#hooks.unregister();
+      if (this.#o.ownsTransport !== false) await transport?.stop().catch(() => undefined);
+      this.#state = 'stopped';
+      throw err;
+    }
+    this.#subscribe();
     if (taskManager) {
       this.#leaseKeeper = new LeaseKeeper({
         taskManager,
@@ -144,154 +224,260 @@ export class AgentRuntime {
       });
       this.#leaseKeeper.start();
       const sweep = this.#o.sweepIntervalMs ?? RUNTIME_DEFAULTS.sweepIntervalMs;
-      if (sweep > 0) this.#every(sweep, () => void taskManager.releaseExpiredClaims().catch((err) => this.#hooks.error('sweep', err)));
+      if (sweep > 0) this.#every(sweep, () => void this.#sweep());
+      const metricsEvery = this.#o.metricsIntervalMs ?? RUNTIME_DEFAULTS.metricsIntervalMs;
+      if (this.#o.metrics && taskManager.stats && metricsEvery > 0) this.#every(metricsEvery, () => this.collectMetrics());
     }
-    if (this.#o.checkpointStore) {
-      this.#every(this.#o.checkpointIntervalMs ?? RUNTIME_DEFAULTS.checkpointIntervalMs, () => void this.#hooks.checkpoint().catch((err) => this.#hooks.error('checkpoint', err)));
+    const cpEvery = this.#o.checkpointIntervalMs ?? RUNTIME_DEFAULTS.checkpointIntervalMs;
+    if (this.#o.checkpointStore && cpEvery > 0) this.#every(cpEvery, () => void this.#hooks.checkpoint().catch((err) => this.#hooks.error('checkpoint', err)));
+    const refreshEvery = this.#o.discoveryRefreshMs ?? RUNTIME_DEFAULTS.discoveryRefreshMs;
+    if (this.#o.discovery && refreshEvery > 0) this.#every(refreshEvery, () => void this.#hooks.refreshDiscovery().catch((err) => this.#hooks.error('discovery', err)));
+    this.#state = 'running';
+    if (transport) {
+      this.#intakeAlive = true;
+      this.#intake = this.#runIntake(transport);
     }
-    await this.agent.onStart();
-    if (transport) this.#intake = this.#runIntake(transport);
     this.#loop = this.#runLoop();
     this.#ready = true;
     this.scheduler.notify();
   }
 
   /**
-   * Stops gracefully, within `stopTimeoutMs`: stops intake, lets the turn in progress finish,
-   * hands back the claims it still holds, unregisters from discovery, saves a checkpoint and
-   * stops the transport.
+   * Stops gracefully, within about `stopTimeoutMs`: stops intake at once, lets the turn in
+   * progress finish and drains the inbox through `decide` (with no tasks on offer); past the
+   * timeout it aborts the turn's signal (tool calls abort, the rest of the batch is skipped)
+   * and counts what is left in the inbox as dropped (`stopped`). Then it hands back every
+   * claim still held (`taskManager.release`, or `fail` without it), unregisters from
+   * discovery, saves a checkpoint, calls the agent's `onStop` and stops the transport.
+   * After `halt()`, `stop()` only releases resources (timers, transport): the claims and the
+   * registration stay as a crash leaves them. Concurrent calls share one stop.
    */
-  async stop(): Promise<void> {
-    if (!this.#started || !this.#running) return;
-    this.#running = false;
+  stop(): Promise<void> {
+    if (this.#state === 'idle' || this.#state === 'stopped') return this.#stopping ?? Promise.resolve();
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    if (this.#state === 'starting') await waitUntilNot(() => this.#state === 'starting');
+    const crashed = this.#state === 'halted';
+    if (!crashed) this.#state = 'stopping';
     this.#ready = false;
-    this.#stopController.abort();
+    this.#intakeController.abort();
     this.scheduler.notify();
     this.#clearTimers();
     const limit = this.#o.stopTimeoutMs ?? RUNTIME_DEFAULTS.stopTimeoutMs;
-    await withTimeout(Promise.allSettled([this.#loop, this.#intake]), limit);
-    await this.#handBackLeases();
-    await this.#hooks.onStop();
-    try {
-      await this.agent.onStop();
-    } catch (err) {
-      this.#hooks.error('onStop', err);
+    const settled = await withTimeout(Promise.allSettled([this.#loop, this.#intake]), limit);
+    // Past the grace period: abort what is in flight (tools, sends that wait) and move on.
+    this.#turnController.abort(new NotStartedError('the runtime stopped'));
+    this.#loopController.abort();
+    if (!settled) this.#hooks.error('stop', new Error(`the turn in progress did not finish within ${limit} ms`));
+    this.inbox.discard('stopped');
+    if (!crashed) {
+      await this.#handBackLeases();
+      await this.#hooks.unregister();
+      await this.#hooks.checkpoint().catch((err) => this.#hooks.error('checkpoint', err));
+      try {
+        await this.agent.onStop();
+      } catch (err) {
+        this.#hooks.error('onStop', err);
+      }
     }
-    if (this.#o.ownsTransport !== false) await this.#o.transport?.stop();
+    this.collectMetrics();
+    if (this.#o.ownsTransport !== false) {
+      try {
+        await this.#o.transport?.stop();
+      } catch (err) {
+        this.#hooks.error('transportStop', err);
+      }
+    }
+    this.#state = 'stopped';
   }
 
   /**
    * Halts at once without any cleanup, as a crash would: claims stay held until their leases
-   * expire, nothing is unregistered, the transport is left as it is. For fault tests.
+   * expire, nothing is unregistered, the transport is left as it is, the rest of the turn in
+   * progress is skipped. For fault tests. `stop()` afterwards releases timers and the transport.
    */
   halt(): void {
-    this.#running = false;
+    if (this.#state !== 'running' && this.#state !== 'stopping') return;
+    this.#state = 'halted';
     this.#ready = false;
-    this.#stopController.abort();
-    this.scheduler.notify();
+    this.#intakeController.abort();
+    this.#loopController.abort();
+    this.#turnController.abort(new NotStartedError('the runtime halted'));
     this.#clearTimers();
   }
 
-  /** Whether the loop is running and not stuck in one turn for longer than 30 s. */
+  /**
+   * Whether the runtime is working: running, its intake still reading the transport (it
+   * stops if the transport was stopped under it), and no turn stuck for longer than `stuckTurnMs`.
+   */
   isHealthy(): boolean {
-    if (!this.#running) return false;
-    return this.#busySince === 0 || Date.now() - this.#busySince < 30_000;
+    if (this.#state !== 'running') return false;
+    if (this.#o.transport && !this.#intakeAlive) return false;
+    const stuck = this.#o.stuckTurnMs ?? RUNTIME_DEFAULTS.stuckTurnMs;
+    return this.#busySince === 0 || Date.now() - this.#busySince < stuck;
   }
 
-  /** Whether start-up completed (transport up, registered) and the runtime is not stopping. */
+  /**
+   * Whether the runtime takes work now: start-up completed (transport up, registered), not
+   * stopping, and the inbox not full.
+   */
   isReady(): boolean {
-    return this.#ready && this.#running;
+    return this.#ready && this.#state === 'running' && !this.inbox.full;
   }
 
-  /** Time of the last completed loop turn (Unix ms), 0 before the first. */
-  get lastTurnAt(): number {
-    return this.#lastTurnAt;
+  /**
+   * Exports the task manager's `stats()` as `converge_taskmanager_events_total{event}` (no-op
+   * without `metrics` or a task manager with `stats`). Runs on a timer (`metricsIntervalMs`);
+   * call it before a scrape for fresh values. Idempotent: runtimes sharing one task manager
+   * and one collector export the same values, not their sum.
+   */
+  collectMetrics(): void {
+    const stats = this.#o.taskManager?.stats?.();
+    if (!stats || !this.#o.metrics) return;
+    try {
+      const counter = this.#hooks.counter('converge_taskmanager_events_total', ['event'])!;
+      for (const [event, value] of Object.entries(stats)) {
+        if (typeof value !== 'number' || !Number.isFinite(value)) continue;
+        const delta = value - counter.get({ event });
+        if (delta > 0) counter.inc({ event }, delta);
+      }
+    } catch (err) {
+      this.#hooks.error('metrics', err);
+    }
+  }
+
+  /** Throws `NotStartedError` unless running (for callers that need a live runtime). */
+  assertRunning(): void {
+    if (this.#state !== 'running') throw new NotStartedError('the runtime is not running');
   }
 
   async #runIntake(transport: Transport): Promise<void> {
-    const signal = this.#stopController.signal;
-    while (this.#running) {
-      // Under 'reject' a full inbox stops intake here, so the transport's own bounded queue
-      // fills and pushes back on senders, instead of this loop dropping or blocking forever.
-      if (this.inbox.overflow === 'reject') await this.inbox.waitForSpace(signal);
-      let message: Message | null;
-      try {
-        message = await transport.receive({ signal });
-      } catch (err) {
-        if (!this.#running) return;
-        this.#hooks.error('receive', err);
-        continue;
+    const signal = this.#intakeController.signal;
+    try {
+      while (!signal.aborted) {
+        // Under 'reject' a full inbox stops intake here, so the transport's own bounded queue
+        // fills and pushes back on senders, instead of this loop dropping or blocking forever.
+        if (this.inbox.overflow === 'reject') await this.inbox.waitForSpace(signal);
+        if (signal.aborted) return;
+        let message: Message | null;
+        try {
+          message = await transport.receive({ signal });
+        } catch (err) {
+          if (signal.aborted) return;
+          this.#hooks.error('receive', err);
+          await sleep(RUNTIME_DEFAULTS.errorRetryMs, signal);
+          continue;
+        }
+        if (message === null) {
+          if (!transport.started) {
+            if (!signal.aborted) this.#hooks.error('receive', new TransportError('the transport stopped under a running runtime'));
+            return;
+          }
+          continue;
+        }
+        if (!this.#hooks.accept(message)) continue;
+        await this.#deliver(message, signal);
       }
-      if (message === null) {
-        if (!transport.started) return;
-        continue;
+    } finally {
+      this.#intakeAlive = false;
+    }
+  }
+
+  // Offers a message to the inbox; under 'reject', holds it until there is room (a byte budget
+  // can refuse it even below the message capacity). Drops are counted by the inbox's onDrop.
+  async #deliver(message: Message, signal: AbortSignal): Promise<void> {
+    for (;;) {
+      const refusedBefore = this.inbox.rejected;
+      if (this.inbox.offer(message)) return;
+      if (this.inbox.rejected === refusedBefore) return; // dropped (drop-newest, too large): counted
+      await this.inbox.waitForPoll(signal);
+      if (signal.aborted) {
+        this.#hooks.count('converge_inbox_dropped_total', { reason: 'stopped' });
+        return;
       }
-      if (!this.#hooks.accept(message)) continue;
-      if (!this.inbox.offer(message)) this.#hooks.count('converge_inbox_dropped_total', { agent: this.agentId.slice(0, 12) });
     }
   }
 
   async #runLoop(): Promise<void> {
-    const signal = this.#stopController.signal;
+    const signal = this.#loopController.signal;
     const tick = this.#o.tickIntervalMs ?? RUNTIME_DEFAULTS.tickIntervalMs;
-    while (this.#running) {
+    while (this.#state === 'running') {
+      let worked: boolean;
       try {
-        await this.scheduler.waitForWork({ timeoutMs: tick, signal });
+        worked = await this.scheduler.waitForWork({ timeoutMs: tick, signal });
       } catch {
-        break; // aborted: stopping
+        return; // aborted: halted
       }
-      if (!this.#running) break;
-      this.#busySince = Date.now();
-      try {
-        await this.#turn(signal);
-      } catch (err) {
-        this.#hooks.error('turn', err);
-      } finally {
-        this.#busySince = 0;
-        this.#lastTurnAt = Date.now();
-        this.#turns++;
-      }
+      if (this.#state !== 'running') break;
+      if (!worked) await this.#refreshPools();
+      await this.#guardedTurn(false);
       // A turn whose work all resolved as microtasks (an in-memory store, say) would never let
       // timers and sockets run; yield to the event loop between turns.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
+    // Stopping: hand what is already in the inbox to decide (no new tasks), as time allows.
+    while (this.#state === 'stopping' && this.inbox.size > 0 && !this.#turnController.signal.aborted) {
+      await this.#guardedTurn(true);
+    }
   }
 
-  async #turn(signal: AbortSignal): Promise<void> {
+  async #guardedTurn(draining: boolean): Promise<void> {
+    this.#busySince = Date.now();
     try {
-      await this.agent.onTick();
+      await this.#turn(draining);
     } catch (err) {
-      this.#hooks.error('onTick', err);
+      this.#hooks.error('turn', err);
+    } finally {
+      this.#busySince = 0;
+      this.#lastTurnAt = Date.now();
+      this.#turns++;
+    }
+  }
+
+  async #turn(draining: boolean): Promise<void> {
+    if (!draining) {
+      try {
+        await this.agent.onTick();
+      } catch (err) {
+        this.#hooks.error('onTick', err);
+      }
     }
     const messages = this.inbox.poll(this.#o.batchSize ?? RUNTIME_DEFAULTS.batchSize);
-    const tasks = await this.#pendingTasks();
+    const tasks = draining ? [] : await this.#pendingTasks();
+    const parent = this.#hooks.parentOf(messages);
     let decisions: Decision[];
     try {
-      decisions = await this.#hooks.decide(messages, tasks);
+      decisions = await this.#hooks.decide(messages, tasks, parent);
+      if (!Array.isArray(decisions)) throw new TypeError('decide must return an array of decisions');
     } catch (err) {
+      // The batch's messages are not redelivered: a message that makes decide throw would
+      // otherwise come back forever. Retry with what is left, after a growing delay, so a
+      // decide that always throws cannot spin the CPU.
       this.#hooks.error('decide', err);
-      // Try again soon, not at once: a decide that always throws must not spin the CPU.
-      if (this.inbox.size > 0 || tasks.length > 0) this.#wakeSoon();
+      this.#errorStreak++;
+      if (this.inbox.size > 0 || tasks.length > 0) this.#wakeAfterError();
       return;
     }
-    if (!Array.isArray(decisions)) {
-      this.#hooks.error('decide', new TypeError('decide must return an array of decisions'));
-      return;
-    }
-    if (decisions.length > 0 && this.#running) {
-      const ctx: ExecutionContext = { agentId: this.agentId, identity: this.agent.identity, leases: this.#leases, signal };
-      let results: ExecutionResult[] = [];
+    this.#errorStreak = 0;
+    this.#hooks.record(decisions, messages, tasks);
+    let results: ExecutionResult[] = [];
+    if (decisions.length > 0 && this.#state !== 'halted') {
+      const ctx: ExecutionContext = { agentId: this.agentId, identity: this.agent.identity, leases: this.#leases, signal: this.#turnController.signal };
       try {
-        results = await this.#hooks.execute(this.executor, decisions, ctx, messages);
+        results = await this.#hooks.execute(this.executor, decisions, ctx, parent);
       } catch (err) {
         this.#hooks.error('execute', err);
       }
       this.#leaseKeeper?.reschedule();
-      if (results.some((r) => r.ok && ['JoinPool', 'LeavePool', 'CreatePool'].includes(r.decision.type))) await this.#refreshPools();
+      if (results.some((r) => r.ok && POOL_DECISIONS.has(r.decision.type))) await this.#refreshPools();
     }
-    // An agent that acted gets another turn at once (it may have more to do); one that
-    // returned nothing sleeps until a message, a task or a lease event wakes it.
-    if (this.inbox.size > 0 || decisions.length > 0) this.scheduler.notify();
+    // An agent whose decisions took effect (or lost a race for a task: others may be left)
+    // gets another turn at once; one whose decisions were all refused or failed sleeps until
+    // a message, a task or a lease event wakes it (re-deciding at once would repeat them).
+    if (this.inbox.size > 0 || results.some((r) => r.ok || isLostRace(r.error))) this.scheduler.notify();
   }
 
   async #pendingTasks(): Promise<Task[]> {
@@ -324,44 +510,75 @@ export class AgentRuntime {
     }
   }
 
+  #inPools(task: Task): boolean {
+    return task.poolId === null || task.poolId === undefined || this.#poolIds.includes(task.poolId);
+  }
+
+  #subscribe(): void {
+    const tm = this.#o.taskManager;
+    if (!tm?.on) return;
+    tm.on('submitted', this.#onTaskEvent);
+    tm.on('released', this.#onTaskEvent);
+    tm.on('failed', this.#onTaskFailed);
+    this.#unsubscribe.push(() => {
+      tm.off?.('submitted', this.#onTaskEvent);
+      tm.off?.('released', this.#onTaskEvent);
+      tm.off?.('failed', this.#onTaskFailed);
+    });
+  }
+
+  async #sweep(): Promise<void> {
+    // One sweep at a time: on a slow store a sweep can outlast the interval.
+    if (this.#sweeping) return;
+    this.#sweeping = true;
+    try {
+      await this.#o.taskManager?.releaseExpiredClaims();
+    } catch (err) {
+      this.#hooks.error('sweep', err);
+    } finally {
+      this.#sweeping = false;
+    }
+  }
+
   async #handBackLeases(): Promise<void> {
     const tm = this.#o.taskManager;
     if (!tm) return;
-    this.#leaseKeeper?.stop();
     for (const lease of [...this.#leases.values()]) {
       try {
         if (tm.release) await tm.release(this.agentId, lease.taskId, lease);
         else await tm.fail(lease.taskId, 'agent stopped', this.agentId, lease);
+        this.#hooks.count('converge_runtime_claims_returned_total', {});
       } catch (err) {
         this.#hooks.error('handBack', err);
       }
       this.#leases.delete(lease.taskId);
     }
-    tm.off?.('submitted', this.#onTaskEvent);
-    tm.off?.('released', this.#onTaskEvent);
   }
 
-  #wakeSoon(): void {
-    const t = setTimeout(() => this.scheduler.notify(), RUNTIME_DEFAULTS.errorRetryMs);
-    t.unref?.();
+  #wakeAfterError(): void {
+    const delay = Math.min(RUNTIME_DEFAULTS.maxErrorRetryMs, RUNTIME_DEFAULTS.errorRetryMs * 2 ** Math.min(this.#errorStreak - 1, 16));
+    this.scheduler.notifyAt(Date.now() + delay);
   }
 
   #every(ms: number, fn: () => void): void {
     const t = setInterval(fn, ms);
     t.unref?.();
-    this.#timers.push(t as unknown as NodeJS.Timeout);
+    this.#timers.push(t);
   }
 
   #clearTimers(): void {
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
     this.#leaseKeeper?.stop();
+    this.scheduler.cancelTimer();
+    for (const u of this.#unsubscribe.splice(0)) u();
   }
+}
 
-  /** Throws `NotStartedError` unless running (for callers that need a live runtime). */
-  assertRunning(): void {
-    if (!this.#running) throw new NotStartedError('the runtime is not running');
-  }
+function resolveTrace(option: AgentRuntimeOptions['propagateTraceContext']): TraceContextPort | undefined {
+  if (!option) return undefined;
+  if (option === true) return { attachTraceContext: (init) => attachTraceContext(init), traceContextOf: (m): TraceContext => traceContextOf(m) };
+  return option;
 }
 
 function hashOf(s: string): number {
@@ -370,8 +587,29 @@ function hashOf(s: string): number {
   return Math.abs(h);
 }
 
-async function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
+/** Resolves `true` if `p` settled within `ms`, `false` otherwise. */
+async function withTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([p, new Promise((r) => (timer = setTimeout(r, ms)))]);
-  clearTimeout(timer);
+  const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([p.then(() => true as const), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+async function waitUntilNot(cond: () => boolean): Promise<void> {
+  while (cond()) await new Promise<void>((resolve) => setImmediate(resolve));
 }

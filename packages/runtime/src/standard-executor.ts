@@ -1,5 +1,5 @@
 import {
-  ConflictError, LimitExceededError, PolicyError, TimeoutError, ValidationError, createMessage, signMessage, isCoreDecision,
+  AbortError, ConflictError, LimitExceededError, PolicyError, TimeoutError, ValidationError, createMessage, signMessage, isCoreDecision, throwIfAborted,
   type CoreDecision, type Decision, type DecisionPolicy, type MessageInit, type ToolRegistry, type WireValue,
 } from '@converge/core';
 import type { Transport } from '@converge/network';
@@ -8,11 +8,14 @@ import type { BallotsPort, BiddingPort, DelegationPort, NegotiationPort, PoolMan
 import type { DecisionHandler, ExecutionContext, ExecutionResult, Executor } from './executor.js';
 import { NotConfiguredError, SkippedDecisionError, UnknownDecisionError } from './errors.js';
 
-/** The limits the executor enforces (`ResourceLimits` from `@converge/policy` fits). */
+/**
+ * The limits the executor enforces: the subset of `ResourceLimits` (from `@converge/policy`)
+ * it calls, so a `ResourceLimits` is passed as is.
+ */
 export interface ExecutorLimits {
-  /** Waits for (or refuses) a tool slot; returns the function that frees it. */
+  /** Waits for (or refuses, with `LimitExceededError`) a tool slot; returns the function that frees it. */
   acquireToolSlot(options?: { signal?: AbortSignal }): Promise<() => void>;
-  /** Whether one more message may be sent now (token bucket). */
+  /** Takes one message token if available (token bucket); `false` refuses the send. */
   tryConsumeMessage(): boolean;
 }
 
@@ -63,6 +66,7 @@ export class StandardExecutor implements Executor {
   readonly #decisions: ReturnType<MetricsCollector['counter']> | undefined;
   readonly #stats = new Map<string, number>();
 
+  /** @param options - the services decisions are carried out with; each is optional. */
   constructor(options: StandardExecutorOptions = {}) {
     this.#o = options;
     this.#allowedTools = new Set(options.toolAllowlist ?? []);
@@ -77,22 +81,33 @@ export class StandardExecutor implements Executor {
     return this;
   }
 
-  /** Decisions executed so far by `type:outcome` (outcome: ok, refused, error, unknown, skipped). */
+  /**
+   * Decisions executed so far by `type:outcome` (outcome: ok, refused, error, unknown,
+   * skipped; types not core nor registered are counted as `_unknown`, malformed ones as `_invalid`).
+   */
   stats(): Record<string, number> {
     return Object.fromEntries(this.#stats);
   }
 
+  /**
+   * Executes `decisions` in order and returns one result per decision. Never throws for a
+   * decision's failure: each is logged, counted and returned as `ok: false`.
+   */
   async execute(decisions: readonly Decision[], context: ExecutionContext): Promise<ExecutionResult[]> {
     const results: ExecutionResult[] = [];
     const lostTasks = new Set<string>();
     for (const decision of decisions) {
-      const result = await this.#executeOne(decision, context, lostTasks);
+      // Once the context's signal aborts (a halt, or a stop past its grace period), the rest
+      // of the batch is skipped, not half-done.
+      const result: ExecutionResult = context.signal?.aborted
+        ? { decision, ok: false, outcome: 'skipped', error: new AbortError('the runtime stopped before this decision ran', { cause: context.signal.reason }) }
+        : await this.#executeOne(decision, context, lostTasks);
       results.push(result);
       const outcome = result.ok ? 'ok' : result.outcome;
-      this.#count(typeof decision?.type === 'string' ? decision.type : 'invalid', outcome);
+      this.#count(this.#typeLabel(decision), outcome);
       if (!result.ok) {
-        const taskId = (decision as { taskId?: unknown }).taskId;
-        if (decision.type === 'ClaimTask' && typeof taskId === 'string') lostTasks.add(taskId);
+        const taskId = (decision as { taskId?: unknown } | null)?.taskId;
+        if (decision?.type === 'ClaimTask' && typeof taskId === 'string') lostTasks.add(taskId);
         const level = result.outcome === 'error' || result.outcome === 'unknown' ? 'warn' : 'debug';
         this.#o.logger?.[level]({ agentId: context.agentId, decisionType: decision?.type, outcome, err: result.error }, 'decision not executed');
       }
@@ -108,11 +123,12 @@ export class StandardExecutor implements Executor {
     if (typeof taskId === 'string' && lostTasks.has(taskId) && decision.type !== 'ClaimTask') {
       return { decision, ok: false, outcome: 'skipped', error: new SkippedDecisionError(`task ${taskId} was not claimed in this batch`) };
     }
-    const verdict = this.#o.policy?.check(decision);
-    if (verdict && !verdict.allowed) {
-      return { decision, ok: false, outcome: 'refused', error: new PolicyError(`decision ${decision.type} refused: ${verdict.reason ?? 'by policy'}`) };
-    }
     try {
+      // Inside the try: a policy that throws refuses nothing silently and crashes nothing.
+      const verdict = this.#o.policy?.check(decision);
+      if (verdict && !verdict.allowed) {
+        return { decision, ok: false, outcome: 'refused', error: new PolicyError(`decision ${decision.type} refused: ${verdict.reason ?? 'by policy'}`) };
+      }
       if (isCoreDecision(decision)) {
         const handler = this.#core[decision.type] as (d: Decision, c: ExecutionContext) => Promise<unknown>;
         return { decision, ok: true, value: await handler(decision, ctx) };
@@ -125,6 +141,14 @@ export class StandardExecutor implements Executor {
       const refused = error instanceof PolicyError;
       return { decision, ok: false, outcome: refused ? 'refused' : 'error', error };
     }
+  }
+
+  // Metric labels stay bounded: core and registered types by name, anything else (an agent
+  // can return any string) as one `_unknown` (or `_invalid`) series.
+  #typeLabel(decision: Decision): string {
+    const type = (decision as { type?: unknown } | null)?.type;
+    if (typeof type !== 'string') return '_invalid';
+    return isCoreDecision(decision) || this.#custom.has(type) ? type : '_unknown';
   }
 
   #count(type: string, outcome: string): void {
@@ -204,23 +228,34 @@ export class StandardExecutor implements Executor {
   async #invokeTool(name: string, params: Record<string, WireValue>, timeoutMs: number | undefined, ctx: ExecutionContext): Promise<unknown> {
     if (!this.#allowedTools.has(name)) throw new PolicyError(`tool ${name} is not in the allowlist`);
     const tool = this.#need(this.#o.tools, 'a tool registry').require(name);
+    throwIfAborted(ctx.signal);
     const release = this.#o.limits ? await this.#o.limits.acquireToolSlot({ signal: ctx.signal }) : () => {};
-    const limit = Math.min(timeoutMs ?? this.#o.toolTimeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS, this.#o.toolTimeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS);
+    const max = this.#o.toolTimeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS;
+    // A decision may ask for less time than the executor allows, never more.
+    const limit = typeof timeoutMs === 'number' && timeoutMs > 0 ? Math.min(timeoutMs, max) : max;
     const controller = new AbortController();
-    const onStop = () => controller.abort(ctx.signal?.reason);
-    ctx.signal?.addEventListener('abort', onStop, { once: true });
     let timer: NodeJS.Timeout | undefined;
+    let onStop: (() => void) | undefined;
     try {
-      const timeout = new Promise<never>((_, reject) => {
+      // The tool gets a signal that aborts on timeout or when the runtime stops; the race makes
+      // sure a tool that ignores its signal cannot hold the executor past either.
+      const ended = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
-          controller.abort(new TimeoutError(`tool ${name} timed out after ${limit} ms`));
-          reject(new TimeoutError(`tool ${name} timed out after ${limit} ms`));
+          const err = new TimeoutError(`tool ${name} timed out after ${limit} ms`);
+          controller.abort(err);
+          reject(err);
         }, limit);
+        onStop = () => {
+          const err = new AbortError(`tool ${name} aborted: the runtime is stopping`, { cause: ctx.signal?.reason });
+          controller.abort(err);
+          reject(err);
+        };
+        ctx.signal?.addEventListener('abort', onStop, { once: true });
       });
-      return await Promise.race([Promise.resolve(tool.run(params, { signal: controller.signal })), timeout]);
+      return await Promise.race([Promise.resolve().then(() => tool.run(params, { signal: controller.signal })), ended]);
     } finally {
       clearTimeout(timer);
-      ctx.signal?.removeEventListener('abort', onStop);
+      if (onStop) ctx.signal?.removeEventListener('abort', onStop);
       release();
     }
   }

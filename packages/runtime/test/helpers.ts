@@ -12,7 +12,8 @@ export class SubmitterAgent extends Agent {
   ) {
     super({ identity: Identity.generate() });
   }
-  decide(): Decision[] {
+  // Parameters declared (and unused) so that tests can wrap `decide` and see the messages.
+  decide(_messages: readonly Message[], _tasks: readonly Task[] = []): Decision[] {
     const out: Decision[] = [];
     if (this.submitted === 0) out.push(Decisions.joinPool(this.poolId));
     while (this.submitted < this.total && out.length < this.batch) {

@@ -48,7 +48,7 @@ describe('a coordinator and four workers on a LocalHub, identity verification on
     const originalDecide = s.coordinator.decide.bind(s.coordinator);
     s.coordinator.decide = (messages) => {
       for (const m of messages) doneMessages.push(String((m.payload as { done: string }).done));
-      return originalDecide();
+      return originalDecide(messages);
     };
     await coordinatorRt.start();
     await Promise.all(workerRts.map((r) => r.start()));

@@ -24,7 +24,7 @@ describe('a coordinator and four workers, each on its own TCP socket, identity v
     const decide = coordinator.decide.bind(coordinator);
     coordinator.decide = (messages) => {
       for (const m of messages) done.add(String((m.payload as { done: string }).done));
-      return decide();
+      return decide(messages);
     };
     const workers = [0, 1, 2, 3].map((i) => new SquareWorker('pool-1', { notify: coordinator.id, holdClaims: i === 0, maxPerTurn: 32 }));
     const agents = [coordinator, ...workers];
