@@ -1,0 +1,153 @@
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { parse as parseToml } from 'smol-toml';
+import { z } from 'zod';
+import { ConfigError } from '@converge/core';
+import { RUN_OPTIONS, envName, type OptionSpec } from './options.js';
+
+const transport = z.string().refine((t) => ['local', 'tcp', 'ws'].includes(t) || /^nats:\/\//.test(t), {
+  message: 'expected local, tcp, ws or a nats:// URL',
+});
+
+/** The schema of a resolved `converge run` configuration. */
+export const RunConfigSchema = z
+  .object({
+    agents: z.number().int().min(1).max(512).default(4),
+    tasks: z.number().int().min(0).max(10_000_000).default(200),
+    transport: transport.default('local'),
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(0),
+    poolId: z.string().min(1).max(200).regex(/^[\w.:-]+$/, 'letters, digits, _ . : - only').default('converge-main'),
+    store: z.string().regex(/^(memory|file:.+|postgres(ql)?:\/\/.+|redis:\/\/.+)$/, 'expected memory, file:PATH, postgres://… or redis://…').default('memory'),
+    discoveryStore: z.string().min(1).optional(),
+    assignment: z.enum(['claim', 'auction', 'mixed']).default('mixed'),
+    agent: z.string().min(1).optional(),
+    duration: z.number().min(0).optional(),
+    claimTtlMs: z.number().int().min(100).max(3_600_000).default(5_000),
+    timeoutMs: z.number().int().min(1).default(600_000),
+    json: z.boolean().default(false),
+    progress: z.boolean().optional(),
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('warn'),
+    verbose: z.boolean().default(false),
+    metricsPort: z.number().int().min(0).max(65535).optional(),
+  })
+  .strict();
+
+/** A resolved, validated configuration. */
+export type RunConfig = z.infer<typeof RunConfigSchema>;
+
+type Raw = Record<string, unknown>;
+
+function fromText(spec: OptionSpec, text: string, source: string): unknown {
+  if (spec.kind === 'string') return text;
+  if (spec.kind === 'boolean') {
+    if (/^(1|true|yes|on)$/i.test(text)) return true;
+    if (/^(0|false|no|off)$/i.test(text)) return false;
+    throw new ConfigError(`${source}: expected true or false, got ${JSON.stringify(text)}`, { key: spec.key });
+  }
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || (spec.kind === 'int' && !Number.isInteger(n))) {
+    throw new ConfigError(`${source}: expected ${spec.kind === 'int' ? 'an integer' : 'a number'}, got ${JSON.stringify(text)}`, { key: spec.key });
+  }
+  return n;
+}
+
+/** Reads flags (`process.argv` after `run`). Unknown flags are a `ConfigError`. */
+export function readFlags(argv: string[]): { values: Raw; help: boolean } {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
+  for (const s of RUN_OPTIONS) {
+    options[s.flag] = { type: s.kind === 'boolean' ? 'boolean' : 'string', ...(s.short ? { short: s.short } : {}) };
+    if (s.kind === 'boolean') options[`no-${s.flag}`] = { type: 'boolean' };
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: false, strict: true });
+  } catch (err) {
+    throw new ConfigError((err as Error).message, { cause: err });
+  }
+  const values: Raw = {};
+  for (const s of RUN_OPTIONS) {
+    const v = parsed.values[s.flag];
+    if (v !== undefined) values[s.key] = s.kind === 'boolean' ? v : fromText(s, v as string, `--${s.flag}`);
+    if (s.kind === 'boolean' && parsed.values[`no-${s.flag}`]) values[s.key] = false;
+  }
+  return { values, help: parsed.values.help === true };
+}
+
+/** Reads `CONVERGE_*` variables. */
+export function readEnv(env: NodeJS.ProcessEnv): Raw {
+  const values: Raw = {};
+  for (const s of RUN_OPTIONS) {
+    const text = env[envName(s)];
+    if (text !== undefined && text !== '') values[s.key] = fromText(s, text, envName(s));
+  }
+  return values;
+}
+
+/** Reads a YAML or TOML config file; keys are the camelCase setting names (or the flag names). */
+export async function readConfigFile(path: string): Promise<Raw> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`, { key: 'config', cause: err });
+  }
+  let data: unknown;
+  try {
+    data = ['.toml'].includes(extname(path)) ? parseToml(text) : parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`config file ${path} is not valid ${extname(path) === '.toml' ? 'TOML' : 'YAML'}: ${(err as Error).message}`, { key: 'config', cause: err });
+  }
+  if (data === null || data === undefined) return {};
+  if (typeof data !== 'object' || Array.isArray(data)) throw new ConfigError(`config file ${path} must hold a map of settings`, { key: 'config' });
+  const out: Raw = {};
+  for (const [k, v] of Object.entries(data as Raw)) {
+    const spec = RUN_OPTIONS.find((s) => s.key === k || s.flag === k);
+    if (!spec || spec.key === 'config') throw new ConfigError(`${path}: unknown setting ${JSON.stringify(k)}`, { key: k });
+    out[spec.key] = v instanceof Date ? v.toISOString() : typeof v === 'bigint' ? Number(v) : v;
+  }
+  return out;
+}
+
+/**
+ * Resolves the configuration: flags > environment > file > defaults, validated. Throws
+ * `ConfigError` naming the key and what was expected.
+ */
+export async function resolveConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ config: RunConfig; help: boolean }> {
+  const flags = readFlags(argv);
+  if (flags.help) return { config: RunConfigSchema.parse({}), help: true };
+  const fromEnv = readEnv(env);
+  const file = (flags.values.config ?? fromEnv.config) as string | undefined;
+  const fromFile = file ? await readConfigFile(file) : {};
+  const merged: Raw = { ...fromFile, ...fromEnv, ...flags.values };
+  delete merged.config;
+  const result = RunConfigSchema.safeParse(merged);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const key = issue.path.join('.') || (issue.code === 'unrecognized_keys' ? (issue as { keys?: string[] }).keys?.join(', ') ?? '' : '');
+    throw new ConfigError(`invalid value for ${key || 'config'}: ${issue.message}`, { key });
+  }
+  return { config: result.data, help: false };
+}
+
+/** The `--help` text, generated from the settings table. */
+export function helpText(): string {
+  const lines = [
+    'Usage: converge run [options]',
+    '',
+    'Runs a multi-agent workload: agents register in discovery, join a pool, win tasks by',
+    'claim or auction, execute and report them; the results are checked. Exits 0 when every',
+    'task completed with the right result, 1 if any was lost or wrong, 2 on invalid config.',
+    '',
+    'Options (precedence: flags > CONVERGE_* environment > config file > defaults):',
+  ];
+  for (const s of RUN_OPTIONS) {
+    const flag = `${s.short ? `-${s.short}, ` : '    '}--${s.flag}${s.arg ? ` ${s.arg}` : ''}`;
+    const def = s.defaultText ? ` (default ${s.defaultText})` : '';
+    lines.push(`  ${flag.padEnd(30)} ${s.help}${def}`, `  ${''.padEnd(30)} env ${envName(s)}${s.key === 'config' ? '' : `, file key ${s.key}`}`);
+  }
+  lines.push('  -h, --help                     show this help', '');
+  return lines.join('\n');
+}

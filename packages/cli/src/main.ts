@@ -1,0 +1,68 @@
+import { ConfigError } from '@converge/core';
+import { helpText, resolveConfig } from './config.js';
+import { runWorkload } from './run.js';
+import { summaryTable } from './summary.js';
+
+const USAGE = 'Usage: converge run [options]   (converge run --help for the options)\n';
+
+/** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(command === undefined ? USAGE : helpText());
+    return command === undefined ? 2 : 0;
+  }
+  if (command !== 'run') {
+    process.stderr.write(`converge: unknown command ${JSON.stringify(command)}\n${USAGE}`);
+    return 2;
+  }
+  let resolved;
+  try {
+    resolved = await resolveConfig(rest, env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`converge: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (resolved.help) {
+    process.stdout.write(helpText());
+    return 0;
+  }
+  const { config } = resolved;
+  const controller = new AbortController();
+  let signalName: NodeJS.Signals | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (signalName) process.exit(sig === 'SIGINT' ? 130 : 143); // a second signal: stop now
+    signalName = sig;
+    process.stderr.write(`converge: ${sig} received, stopping gracefully\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const summary = await runWorkload(config, { stderr: process.stderr, signal: controller.signal });
+    if (config.json) process.stdout.write(JSON.stringify(summary) + '\n');
+    else process.stdout.write(summaryTable(summary));
+    if (summary.wrong_results > 0) {
+      process.stderr.write(`converge: ${summary.wrong_results} task(s) completed with a wrong result\n`);
+      return 1;
+    }
+    if (signalName && config.duration === undefined) return signalName === 'SIGINT' ? 130 : 143;
+    if (summary.lost > 0 || summary.failed > 0) {
+      process.stderr.write(`converge: ${summary.lost} task(s) lost and ${summary.failed} failed out of ${summary.tasks}\n`);
+      return 1;
+    }
+    return 0;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`converge: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Every setting of `converge run`: its flag, its `CONVERGE_*` variable, its type, its default
+ * and its help line. The flag parser, the environment reader, `--help` and the docs are all
+ * generated from this one table.
+ */
+
+/** How a setting's text (flag or variable) is read. */
+export type OptionKind = 'int' | 'number' | 'string' | 'boolean';
+
+/** One setting. */
+export interface OptionSpec {
+  /** Key in config files and in the resolved config. */
+  key: string;
+  /** Long flag, without dashes. */
+  flag: string;
+  /** One-letter alias, if any. */
+  short?: string;
+  kind: OptionKind;
+  /** Placeholder shown in help. */
+  arg?: string;
+  help: string;
+  /** Default shown in help (the schema holds the real one). */
+  defaultText?: string;
+}
+
+/** The settings of `converge run`, in help order. */
+export const RUN_OPTIONS: readonly OptionSpec[] = [
+  { key: 'config', flag: 'config', short: 'c', kind: 'string', arg: 'FILE', help: 'YAML (.yaml/.yml) or TOML (.toml) config file' },
+  { key: 'agents', flag: 'agents', short: 'n', kind: 'int', arg: 'N', help: 'number of worker agents', defaultText: '4' },
+  { key: 'tasks', flag: 'tasks', short: 't', kind: 'int', arg: 'M', help: 'number of tasks the coordinator submits', defaultText: '200' },
+  { key: 'transport', flag: 'transport', kind: 'string', arg: 'KIND', help: 'local | tcp | ws (each agent on its own real socket)', defaultText: 'local' },
+  { key: 'host', flag: 'host', kind: 'string', arg: 'H', help: 'address the tcp/ws agents listen on', defaultText: '127.0.0.1' },
+  { key: 'port', flag: 'port', kind: 'int', arg: 'P', help: 'first port for tcp/ws agents (0 = any free port)', defaultText: '0' },
+  { key: 'poolId', flag: 'pool-id', kind: 'string', arg: 'ID', help: 'id of the task pool', defaultText: 'converge-main' },
+  { key: 'store', flag: 'store', kind: 'string', arg: 'URL', help: 'memory | file:PATH (pools, tasks and discovery survive restarts)', defaultText: 'memory' },
+  { key: 'discoveryStore', flag: 'discovery-store', kind: 'string', arg: 'WHERE', help: 'memory | PATH (a directory for discovery records; default: the --store)' },
+  { key: 'assignment', flag: 'assignment', kind: 'string', arg: 'MODE', help: 'claim | auction | mixed (every 10th task auctioned)', defaultText: 'mixed' },
+  { key: 'agent', flag: 'agent', kind: 'string', arg: 'MODULE', help: "module whose default export (or export 'Agent') is the worker Agent class" },
+  { key: 'duration', flag: 'duration', kind: 'number', arg: 'SECONDS', help: 'keep submitting work for this long (0 = until SIGINT/SIGTERM)' },
+  { key: 'claimTtlMs', flag: 'claim-ttl-ms', kind: 'int', arg: 'MS', help: 'task lease length', defaultText: '5000' },
+  { key: 'timeoutMs', flag: 'timeout-ms', kind: 'int', arg: 'MS', help: 'give up if the tasks are not all done by then', defaultText: '600000' },
+  { key: 'json', flag: 'json', kind: 'boolean', help: 'print the summary as one JSON object on stdout' },
+  { key: 'progress', flag: 'progress', kind: 'boolean', help: 'force the progress bar on/off (default: on when stderr is a TTY)' },
+  { key: 'logLevel', flag: 'log-level', kind: 'string', arg: 'LEVEL', help: 'trace | debug | info | warn | error | silent', defaultText: 'warn' },
+  { key: 'verbose', flag: 'verbose', short: 'v', kind: 'boolean', help: 'log at info level, pretty-printed' },
+  { key: 'metricsPort', flag: 'metrics-port', kind: 'int', arg: 'P', help: 'serve Prometheus metrics on this port while running' },
+];
+
+/** `CONVERGE_POOL_ID` for `poolId`, etc. */
+export function envName(spec: OptionSpec): string {
+  return 'CONVERGE_' + spec.flag.replace(/-/g, '_').toUpperCase();
+}

@@ -1,0 +1,256 @@
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+import { ConfigError, Identity, NotFoundError, type Agent, type Task, type TaskInit } from '@converge/core';
+import { DiscoveryService, IdentityRegistry, MessageVerifier, type Transport } from '@converge/network';
+import { PoolManager, TaskManager } from '@converge/coordination';
+import { AgentRuntime } from '@converge/runtime';
+import { MetricsCollector, createLogger, serveMetrics, type Logger } from '@converge/observability';
+import type { RunConfig } from './config.js';
+import { openStore, transportFactory, type OpenedStore } from './stack.js';
+import { CoordinatorAgent } from './workload/coordinator.js';
+import { WorkerAgent, expectedSum, type SumInputs } from './workload/agents.js';
+import { percentile, type RunSummary } from './summary.js';
+import { createProgress } from './progress.js';
+
+/** Where `runWorkload` writes and what can stop it. */
+export interface RunIO {
+  stderr: NodeJS.WriteStream;
+  /** Aborting stops the run gracefully; the summary is still returned. */
+  signal?: AbortSignal;
+  /** Whether stderr is a terminal (progress bar) — default `stderr.isTTY`. */
+  tty?: boolean;
+}
+
+const NUMBERS_PER_TASK = 8;
+/** How long a stop request waits for tasks already submitted to finish. */
+const DRAIN_ON_STOP_MS = 5_000;
+
+/** The deterministic body of workload task `i` (so a restart resubmits exactly what is missing). */
+function taskBody(poolId: string, i: number, claimTtlMs: number): TaskInit & { id: string } {
+  const numbers = Array.from({ length: NUMBERS_PER_TASK }, (_, k) => ((i * 7919 + k * 104729) % 1000) - 500);
+  return {
+    id: `${poolId}:task:${i}`,
+    objective: 'sum',
+    inputs: { numbers, submittedAt: Date.now() },
+    poolId,
+    requiredCapabilities: ['sum'],
+    constraints: { claimTtlMs },
+  };
+}
+
+async function loadWorkerClass(module: string): Promise<new (options: Record<string, unknown>) => Agent> {
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(resolve(module)).href)) as Record<string, unknown>;
+  } catch (err) {
+    throw new ConfigError(`cannot load agent module ${module}: ${(err as Error).message}`, { key: 'agent', cause: err });
+  }
+  const cls = (mod.default ?? mod.Agent) as unknown;
+  if (typeof cls !== 'function' || typeof (cls as { prototype?: { decide?: unknown } }).prototype?.decide !== 'function') {
+    throw new ConfigError(`agent module ${module} must export (default or as 'Agent') an Agent subclass with a decide() method`, { key: 'agent' });
+  }
+  return cls as new (options: Record<string, unknown>) => Agent;
+}
+
+/**
+ * Runs the main job: a coordinator and `config.agents` workers register in discovery, join a
+ * pool, win tasks by claim or auction, execute and report them; every result is checked.
+ */
+export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSummary> {
+  const logger: Logger = createLogger({ level: config.verbose && config.logLevel === 'warn' ? 'info' : config.logLevel, pretty: config.verbose, destination: 2 });
+  const metrics = new MetricsCollector();
+  const opened: OpenedStore[] = [];
+  const runtimes: AgentRuntime[] = [];
+  let metricsServer: { close(): Promise<void> } | undefined;
+  const transports = await transportFactory(config);
+  const WorkerClass = config.agent ? await loadWorkerClass(config.agent) : undefined;
+  try {
+    const main = await openStore(config.store, 'store');
+    opened.push(main);
+    const discoveryStore = config.discoveryStore ? await openStore(config.discoveryStore, 'discoveryStore') : main;
+    if (discoveryStore !== main) opened.push(discoveryStore);
+    const store = main.store;
+    const taskManager = new TaskManager({ store, defaults: { claimTtlMs: config.claimTtlMs } });
+    const poolManager = new PoolManager({ store });
+    const discovery = new DiscoveryService({ store: discoveryStore.store });
+    await discovery.start?.();
+    const registry = new IdentityRegistry();
+    if (config.metricsPort !== undefined) metricsServer = await serveMetrics({ port: config.metricsPort, collector: metrics });
+    try {
+      await poolManager.getPool(config.poolId);
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+      await poolManager.createPool({ id: config.poolId });
+    }
+
+    // What this pool already holds (a restart on a persistent store resumes it).
+    const unlimited = config.duration !== undefined;
+    const total = unlimited ? undefined : config.tasks;
+    const latencies: number[] = [];
+    const outcome = new Map<string, 'completed' | 'failed' | 'wrong'>();
+    const existing = new Set<string>();
+    if (!unlimited) {
+      for (let i = 0; i < config.tasks; i++) {
+        const id = `${config.poolId}:task:${i}`;
+        try {
+          const t = await taskManager.getTask(id);
+          existing.add(id);
+          if (t.state === 'completed') outcome.set(id, t.result === expectedSum(t.inputs as unknown as SumInputs) ? 'completed' : 'wrong');
+          else if (t.state === 'failed' || t.state === 'cancelled') outcome.set(id, 'failed');
+        } catch (err) {
+          if (!(err instanceof NotFoundError)) throw err;
+        }
+      }
+    }
+    const record = (t: Task, state: 'completed' | 'failed') => {
+      if (t.poolId !== config.poolId || outcome.has(t.id)) return;
+      const inputs = t.inputs as unknown as SumInputs;
+      if (state === 'completed') {
+        outcome.set(t.id, t.result === expectedSum(inputs) ? 'completed' : 'wrong');
+        latencies.push(Date.now() - inputs.submittedAt);
+      } else outcome.set(t.id, 'failed');
+    };
+    taskManager.on('completed', (t) => record(t, 'completed'));
+    taskManager.on('failed', (e) => {
+      if (e.deadLettered || e.task.state === 'failed') record(e.task, 'failed');
+    });
+
+    // The agents: identities, transports, runtimes; each registers in discovery on start.
+    let started = false;
+    let workerIds: string[] = [];
+    let index = 0;
+    let stopSubmitting = false;
+    const coordinator = new CoordinatorAgent({
+      identity: Identity.generate(),
+      poolId: config.poolId,
+      assignment: config.assignment,
+      workers: () => workerIds,
+      // Not before every agent is discovered and its key registered.
+      ready: () => started,
+      plan: function* () {
+        for (;;) {
+          if (stopSubmitting || (total !== undefined && index >= total)) return;
+          const body = taskBody(config.poolId, index++, config.claimTtlMs);
+          if (!existing.has(body.id)) yield body;
+        }
+      },
+    });
+    const workers: Agent[] = [];
+    for (let i = 0; i < config.agents; i++) {
+      const options = { identity: Identity.generate(), coordinatorId: coordinator.id };
+      workers.push(WorkerClass ? new WorkerClass(options) : new WorkerAgent(options));
+    }
+    const agents: Agent[] = [coordinator, ...workers];
+    const agentTransports: Transport[] = [];
+    for (let i = 0; i < agents.length; i++) agentTransports.push(await transports.create(agents[i]!.id, i));
+    const verifier = new MessageVerifier({ registry });
+    for (let i = 0; i < agents.length; i++) {
+      const agent = agents[i]!;
+      runtimes.push(
+        new AgentRuntime({
+          agent,
+          transport: agentTransports[i],
+          taskManager,
+          poolManager,
+          discovery: {
+            register: (d) => discovery.register({ ...d, endpoints: transports.endpoints(agentTransports[i]!) } as Parameters<DiscoveryService['register']>[0]),
+            unregister: (id) => discovery.unregister(id),
+          },
+          verifier,
+          logger: logger.child({ agentId: agent.id.slice(0, 12) }),
+          metrics,
+          sweepIntervalMs: Math.max(50, Math.floor(config.claimTtlMs / 2)),
+        }),
+      );
+    }
+    // Workers join the pool (its admission policy applies) before they start looking for work.
+    for (const w of workers) await poolManager.joinPool(w.id, config.poolId);
+    for (const rt of runtimes) await rt.start();
+
+    // Discovery: learn every agent's key (for verification) and address (for routing).
+    const found = await discovery.query({ capabilities: ['sum'] });
+    workerIds = found.map((d) => d.id).filter((id) => workers.some((w) => w.id === id));
+    for (const d of await discovery.query({})) {
+      if (d.publicKey && !registry.has(d.id)) registry.register(d.publicKey);
+      for (const t of agentTransports) transports.connect(t, d.id, d.endpoints);
+    }
+    if (workerIds.length !== workers.length) throw new Error(`discovery found ${workerIds.length} of ${workers.length} workers`);
+    const t0 = Date.now();
+    started = true;
+    runtimes[0]!.scheduler.notify();
+
+    // Wait for every task to reach a terminal state, the deadline, or a stop request.
+    const progress = createProgress(io.stderr, { tty: config.progress ?? io.tty ?? io.stderr.isTTY === true });
+    const durationMs = config.duration ? config.duration * 1000 : undefined;
+    let interrupted = false;
+    let drainUntil = Number.POSITIVE_INFINITY;
+    await new Promise<void>((done) => {
+      const tick = setInterval(() => {
+        const finished = outcome.size;
+        progress.update(finished, total);
+        const now = Date.now();
+        if (durationMs !== undefined && now - t0 >= durationMs) stopSubmitting = true;
+        // Everything submitted (and everything a restart found) has reached a terminal state.
+        const submittedAll = coordinator.exhausted && coordinator.openAuctions === 0;
+        const drained = submittedAll && finished >= coordinator.submitted + existing.size;
+        if (drained && (stopSubmitting || total !== undefined)) finish();
+        else if (now > drainUntil || now - t0 > config.timeoutMs) finish();
+      }, 25);
+      const finish = () => {
+        clearInterval(tick);
+        io.signal?.removeEventListener('abort', onAbort);
+        done();
+      };
+      // A stop request: submit nothing more, let the tasks already out finish (bounded), stop.
+      const onAbort = () => {
+        interrupted = true;
+        stopSubmitting = true;
+        drainUntil = Date.now() + DRAIN_ON_STOP_MS;
+        runtimes[0]!.scheduler.notify();
+      };
+      if (io.signal?.aborted) onAbort();
+      else io.signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    const durationMsActual = Date.now() - t0;
+    progress.update(outcome.size, total);
+    progress.stop();
+    stopSubmitting = true;
+    await Promise.allSettled(runtimes.map((r) => r.stop()));
+
+    const planned = interrupted || total === undefined ? coordinator.submitted + existing.size : total;
+    let completed = 0;
+    let failed = 0;
+    let wrong = 0;
+    for (const v of outcome.values()) {
+      if (v === 'completed') completed++;
+      else if (v === 'failed') failed++;
+      else wrong++;
+    }
+    latencies.sort((a, b) => a - b);
+    const received = metrics.counter('converge_runtime_messages_received_total', 'Messages accepted into agent inboxes', []).get();
+    const rejected = runtimes.reduce((n, r) => n + r.rejectedMessages, 0);
+    const seconds = Math.max(0.001, durationMsActual / 1000);
+    return {
+      tasks: planned,
+      completed,
+      failed,
+      duration_ms: durationMsActual,
+      tasks_per_s: Number(((completed + wrong) / seconds).toFixed(1)),
+      messages_per_s: Number((received / seconds).toFixed(1)),
+      latency_ms: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
+      rejected_messages: rejected,
+      auctioned: coordinator.auctioned,
+      wrong_results: wrong,
+      lost: Math.max(0, planned - completed - failed - wrong),
+      agents: config.agents,
+      transport: config.transport,
+      store: main.label,
+      interrupted,
+    };
+  } finally {
+    await Promise.allSettled(runtimes.map((r) => r.stop()));
+    await metricsServer?.close();
+    await transports.close();
+    for (const s of opened.reverse()) await s.close().catch(() => {});
+  }
+}

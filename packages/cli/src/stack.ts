@@ -1,0 +1,112 @@
+import { resolve } from 'node:path';
+import { ConfigError, type Store } from '@converge/core';
+import { LocalHub, LocalTransport, TcpTransport, type Transport } from '@converge/network';
+import { MemoryStore, FileStore } from '@converge/extensions/storage';
+import type { RunConfig } from './config.js';
+
+/** A store opened from a `--store` value, with what it takes to close it. */
+export interface OpenedStore {
+  store: Store;
+  /** A short description for the summary (no credentials). */
+  label: string;
+  close(): Promise<void>;
+}
+
+/** Opens the store a `--store` / `--discovery-store` value names. */
+export async function openStore(spec: string, key: 'store' | 'discoveryStore'): Promise<OpenedStore> {
+  if (spec === 'memory') return { store: new MemoryStore(), label: 'memory', close: async () => {} };
+  if (spec.startsWith('file:') || (key === 'discoveryStore' && !/^[a-z]+:\/\//.test(spec))) {
+    const dir = resolve(spec.startsWith('file:') ? spec.slice(5) : spec);
+    const store = new FileStore({ dir });
+    await store.start();
+    return { store, label: `file:${dir}`, close: () => store.stop() };
+  }
+  if (/^postgres(ql)?:\/\//.test(spec)) {
+    const mod = await importAdapter('@converge/store-postgres', key);
+    const store = new mod.PostgresStore({ connectionString: spec }) as Store;
+    await store.start?.();
+    return { store, label: 'postgres', close: async () => store.stop?.() };
+  }
+  if (spec.startsWith('redis://')) {
+    const mod = await importAdapter('@converge/store-redis', key);
+    const store = new mod.RedisStore({ url: spec }) as Store;
+    await store.start?.();
+    return { store, label: 'redis', close: async () => store.stop?.() };
+  }
+  throw new ConfigError(`invalid value for ${key}: ${JSON.stringify(spec)} (expected memory, file:PATH, postgres://… or redis://…)`, { key });
+}
+
+// Adapters are separate packages that only their users install; load them on demand.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function importAdapter(name: string, key: string): Promise<any> {
+  try {
+    return await import(name);
+  } catch (err) {
+    throw new ConfigError(`${key} needs the ${name} package: npm i ${name}`, { key, cause: err });
+  }
+}
+
+/** Creates one transport per agent for `--transport`. */
+export interface TransportFactory {
+  /** A started transport for the agent (coordinator first). */
+  create(agentId: string, index: number): Promise<Transport>;
+  /** Where the agent can be reached, for discovery. */
+  endpoints(transport: Transport): string[];
+  /** Tells `transport` how to reach a discovered agent. */
+  connect(transport: Transport, agentId: string, endpoints: readonly string[]): void;
+  close(): Promise<void>;
+}
+
+/** The transports of `--transport local|tcp|ws`. */
+export async function transportFactory(config: RunConfig): Promise<TransportFactory> {
+  if (config.transport === 'local') {
+    const hub = new LocalHub();
+    return {
+      create: async (agentId) => {
+        const t = new LocalTransport(agentId, { hub, maxQueue: 100_000 });
+        await t.start();
+        return t;
+      },
+      endpoints: () => ['local://'],
+      connect: () => {},
+      close: async () => {},
+    };
+  }
+  if (config.transport === 'tcp') {
+    return {
+      create: async (agentId, i) => {
+        const t = new TcpTransport({ host: config.host, port: config.port === 0 ? 0 : config.port + i, agentId });
+        await t.start();
+        return t;
+      },
+      endpoints: (t) => [`tcp://${(t as TcpTransport).address.host}:${(t as TcpTransport).address.port}`],
+      connect: (t, agentId, endpoints) => {
+        const e = endpoints.find((x) => x.startsWith('tcp://'));
+        if (!e) return;
+        const url = new URL(e);
+        (t as TcpTransport).addPeer(agentId, { host: url.hostname, port: Number(url.port) });
+      },
+      close: async () => {},
+    };
+  }
+  if (config.transport === 'ws') {
+    const { WebSocketTransport } = await import('@converge/network/websocket');
+    // A star: the coordinator (index 0) serves; each worker is a client on its own socket.
+    let serverUrl = '';
+    return {
+      create: async (agentId, i) => {
+        const t =
+          i === 0
+            ? new WebSocketTransport({ host: config.host, port: config.port, agentId })
+            : new WebSocketTransport({ url: serverUrl, agentId });
+        await t.start();
+        if (i === 0) serverUrl = t.listenUrl;
+        return t;
+      },
+      endpoints: (t) => [(t as InstanceType<typeof WebSocketTransport>).url ?? serverUrl],
+      connect: () => {},
+      close: async () => {},
+    };
+  }
+  throw new ConfigError(`transport ${config.transport} is not available in this build`, { key: 'transport' });
+}

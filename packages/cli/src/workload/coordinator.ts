@@ -1,0 +1,141 @@
+import { Agent, Decisions, createTopic, type AgentOptions, type Decision, type Message, type Task, type TaskInit } from '@converge/core';
+import { BiddingProtocol } from '@converge/coordination';
+import { AUCTION_NAMESPACE } from './agents.js';
+
+/** How the coordinator hands out tasks. */
+export type AssignmentMode = 'claim' | 'auction' | 'mixed';
+
+/** Options of the coordinator. */
+export interface CoordinatorOptions extends AgentOptions {
+  poolId: string;
+  /** Task ids and bodies to submit, in order (the driver makes them deterministic). */
+  plan: () => Iterable<TaskInit & { id: string }>;
+  /** Ids of the workers (found through discovery). */
+  workers: () => readonly string[];
+  assignment: AssignmentMode;
+  /** Whether to start submitting (e.g. once every worker has been discovered); default always. */
+  ready?: () => boolean;
+  /** Tasks submitted per turn (default 500). */
+  submitBatch?: number;
+  /** How long an auction waits for bids before closing with what it has (default 2,000 ms). */
+  auctionTimeoutMs?: number;
+  /** How long an auction winner has the task to itself (default 10,000 ms). */
+  reservationMs?: number;
+  clock?: () => number;
+}
+
+interface OpenAuction {
+  task: TaskInit & { id: string };
+  openedAt: number;
+  bids: number;
+}
+
+/**
+ * The workload's coordinator: joins the pool, submits the planned tasks in batches and
+ * auctions some of them (second-price sealed bid among the workers; the winner gets the task
+ * reserved for a while), and counts the workers' "done" messages.
+ */
+export class CoordinatorAgent extends Agent {
+  readonly bidding: BiddingProtocol;
+  readonly #o: CoordinatorOptions;
+  readonly #clock: () => number;
+  readonly #open = new Map<string, OpenAuction>();
+  #plan: Iterator<TaskInit & { id: string }> | undefined;
+  #index = 0;
+  #joined = false;
+  /** Tasks submitted so far. */
+  submitted = 0;
+  /** Tasks handed out by auction so far. */
+  auctioned = 0;
+  /** "done" messages received. */
+  doneMessages = 0;
+  /** Whether every planned task has been submitted. */
+  exhausted = false;
+
+  constructor(options: CoordinatorOptions) {
+    super(options);
+    this.#o = options;
+    this.#clock = options.clock ?? Date.now;
+    this.bidding = new BiddingProtocol({ clock: this.#clock });
+  }
+
+  decide(messages: readonly Message[], _tasks: readonly Task[]): Decision[] {
+    const out: Decision[] = [];
+    if (!this.#joined) {
+      out.push(Decisions.joinPool(this.#o.poolId));
+      this.#joined = true;
+    }
+    for (const m of messages) this.#onMessage(m);
+    this.#closeAuctions(out);
+    this.#submitMore(out);
+    return out;
+  }
+
+  #onMessage(m: Message): void {
+    const p = m.payload as { type?: string; auctionId?: string; amount?: number } | null;
+    if (!p || typeof p !== 'object') return;
+    if (p.type === 'done') this.doneMessages++;
+    else if (p.type === 'bid' && typeof p.auctionId === 'string' && typeof p.amount === 'number') {
+      const a = this.#open.get(p.auctionId);
+      if (!a) return;
+      try {
+        this.bidding.bid(p.auctionId, m.sender, p.amount);
+        a.bids++;
+      } catch {
+        // A second bid from the same worker, or a bid after close: refused by the protocol.
+      }
+    }
+  }
+
+  #closeAuctions(out: Decision[]): void {
+    const now = this.#clock();
+    const workers = this.#o.workers().length;
+    for (const [id, a] of this.#open) {
+      if (a.bids < workers && now - a.openedAt < (this.#o.auctionTimeoutMs ?? 2_000)) continue;
+      this.bidding.close(id);
+      const result = this.bidding.resolve(id);
+      const constraints = { ...(a.task.constraints ?? {}) } as Record<string, unknown>;
+      if (result.winner) {
+        constraints.reservedFor = result.winner;
+        constraints.reservedUntil = now + (this.#o.reservationMs ?? 10_000);
+        constraints.clearingPrice = result.price;
+      }
+      out.push(Decisions.submitTask({ ...a.task, constraints: constraints as TaskInit['constraints'] }));
+      this.#open.delete(id);
+      this.submitted++;
+      this.auctioned++;
+    }
+  }
+
+  #submitMore(out: Decision[]): void {
+    if (this.exhausted || (this.#o.ready && !this.#o.ready())) return;
+    this.#plan ??= this.#o.plan()[Symbol.iterator]();
+    const batch = this.#o.submitBatch ?? 500;
+    const workers = this.#o.workers();
+    for (let i = 0; i < batch; i++) {
+      const next = this.#plan.next();
+      if (next.done) {
+        this.exhausted = true;
+        return;
+      }
+      const task = next.value;
+      const auction = workers.length > 0 && (this.#o.assignment === 'auction' || (this.#o.assignment === 'mixed' && this.#index % 10 === 0));
+      this.#index++;
+      if (!auction) {
+        out.push(Decisions.submitTask(task));
+        this.submitted++;
+        continue;
+      }
+      this.bidding.openAuction({ id: task.id, type: 'second-price' });
+      this.#open.set(task.id, { task, openedAt: this.#clock(), bids: 0 });
+      for (const w of workers) {
+        out.push(Decisions.sendMessage(w, { type: 'call-for-bids', auctionId: task.id }, { topics: [createTopic(AUCTION_NAMESPACE)] }));
+      }
+    }
+  }
+
+  /** Auctions still waiting for bids. */
+  get openAuctions(): number {
+    return this.#open.size;
+  }
+}
