@@ -35,7 +35,7 @@ for (const name of readdirSync(join(root, 'packages'))) {
     if (lines.length > 600) problems.push(`${rel}: ${lines.length} lines; split it (one responsibility per file)`);
     // Every exported declaration carries TSDoc (a /** … */ block ending right above it).
     lines.forEach((line, i) => {
-      if (!/^export (declare )?(abstract )?(async )?(function|class|interface|type|const|enum) /.test(line)) return;
+      if (!/^export (declare )?(abstract )?(async )?(function|class|interface|type|const|enum) /.test(line) || /^export type {/.test(line)) return;
       let j = i - 1;
       while (j >= 0 && lines[j].trim().startsWith('//')) j--;
       if (j < 0 || !lines[j].trim().endsWith('*/')) problems.push(`${rel}:${i + 1}: exported declaration without TSDoc`);
