@@ -6,7 +6,7 @@
 export * from './common.js';
 export * from './task-record.js';
 export * from './task-manager.js';
-export { PendingIndex, DEFAULT_CACHE_SIZE, DEFAULT_CACHED_PREFIXES } from './pending-index.js';
+export { PendingIndex, DEFAULT_CACHE_SIZE, DEFAULT_CACHED_PREFIXES, DEFAULT_MAX_DIRTY_KEYS, DEFAULT_RESYNC_MS } from './pending-index.js';
 export * from './pool-manager.js';
 export * from './negotiation.js';
 export * from './consensus.js';

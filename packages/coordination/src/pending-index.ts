@@ -6,6 +6,20 @@ import { TASK_KEYS, deepFreeze, isTerminal, parseIdKey, parsePendingKey, recordK
 export const DEFAULT_CACHE_SIZE = 10_000;
 /** Number of index prefixes (pools) whose key lists the cache holds: 1,000. */
 export const DEFAULT_CACHED_PREFIXES = 1_000;
+/** Index keys changed since the last listing that are checked one by one: 10,000 (beyond, the pools are listed again). */
+export const DEFAULT_MAX_DIRTY_KEYS = 10_000;
+/**
+ * Age after which a cached pool list is listed again from the store: 1 s. A store's `watch`
+ * may not see other processes' writes (FileStore sees its own only); this bounds how long a
+ * task submitted elsewhere can stay unseen.
+ */
+export const DEFAULT_RESYNC_MS = 1_000;
+
+interface PoolList {
+  /** Index key → task id, in the order this process learnt of them (oldest first). */
+  keys: Map<string, string>;
+  listedAt: number;
+}
 
 /**
  * Reads the pending index (`task-pending:<pool>:<task>`) and the records it points at.
@@ -14,19 +28,21 @@ export const DEFAULT_CACHED_PREFIXES = 1_000;
  * skipped, and its index entry removed when the record is gone or terminal (a claimed record
  * may come back to pending, so its entry is left for the transition that owns it).
  *
- * When the store has `watch`, key lists and records are cached and a store change drops the
- * affected cache entries, so repeated listings cost no store reads. A generation counter
- * keeps a read that raced with a change from being cached.
+ * When the store has `watch`, each pool's key list is kept in memory and updated
+ * incrementally: a changed index key is only marked, and the next listing checks that one key
+ * (one store read) instead of listing the pool again. Records are cached too, and dropped when
+ * the store reports a change. Lists older than `DEFAULT_RESYNC_MS` are listed afresh.
  */
 export class PendingIndex {
   readonly #store: Store;
   readonly #cacheSize: number;
   readonly #onRepair: () => void;
-  readonly #lists = new Map<string, string[]>();
+  readonly #lists = new Map<string, PoolList>();
   readonly #records = new Map<string, TaskRecord>();
+  #dirty = new Set<string>();
   #unsubscribe: (() => void)[] | null = null;
   #stopped = false;
-  #listGen = 0;
+  #overflows = 0;
   #recordGen = 0;
 
   constructor(store: Store, cacheSize: number | undefined, onRepair: () => void) {
@@ -42,20 +58,26 @@ export class PendingIndex {
     this.#unsubscribe = null;
     this.#lists.clear();
     this.#records.clear();
+    this.#dirty.clear();
   }
 
   /** Pending records under `prefixes` that pass `filter`, at most `limit`, frozen. */
   async list(prefixes: readonly string[], limit: number, options: CallOptions, filter: (r: TaskRecord) => boolean): Promise<TaskRecord[]> {
     const caching = this.#watch();
+    if (caching && this.#dirty.size > 0) await this.#applyDirty(options);
     const out: TaskRecord[] = [];
-    for (const prefix of new Set(prefixes)) {
+    const seen = prefixes.length > 1 ? new Set<string>() : undefined;
+    for (const prefix of prefixes) {
+      if (seen) {
+        if (seen.has(prefix)) continue;
+        seen.add(prefix);
+      }
       const keys = await this.#keys(prefix, caching, options);
-      for (const ik of keys) {
+      for (const [ik, taskId] of keys) {
         if (out.length >= limit) return out;
-        const parsed = parsePendingKey(ik);
-        if (!parsed) continue;
-        const rec = await this.#record(parsed.taskId, caching, options);
+        const rec = await this.#record(taskId, caching, options);
         if (rec === undefined || isTerminal(rec)) {
+          if (caching) this.#lists.get(prefix)?.keys.delete(ik);
           if (await this.#store.delete(ik, { signal: options.signal })) this.#onRepair();
           continue;
         }
@@ -71,8 +93,13 @@ export class PendingIndex {
     if (this.#stopped || typeof this.#store.watch !== 'function') return false;
     this.#unsubscribe = [
       this.#store.watch(TASK_KEYS.pending, (key) => {
-        this.#listGen++;
-        for (const p of this.#lists.keys()) if (key.startsWith(p)) this.#lists.delete(p);
+        if (this.#dirty.size < DEFAULT_MAX_DIRTY_KEYS) this.#dirty.add(key);
+        else {
+          // Too many to check one by one: list every pool again.
+          this.#overflows++;
+          this.#lists.clear();
+          this.#dirty.clear();
+        }
       }),
       this.#store.watch(TASK_KEYS.record, (key) => {
         this.#recordGen++;
@@ -83,16 +110,48 @@ export class PendingIndex {
     return true;
   }
 
-  async #keys(prefix: string, caching: boolean, options: CallOptions): Promise<string[]> {
+  /** Checks each index key changed since the last listing, and updates the cached pool lists. */
+  async #applyDirty(options: CallOptions): Promise<void> {
+    const dirty = this.#dirty;
+    this.#dirty = new Set();
+    for (const ik of dirty) {
+      const parsed = parsePendingKey(ik);
+      if (!parsed) continue;
+      // The two lists a key can be in: its pool's, and the one of every pool.
+      const pool = this.#lists.get(`${TASK_KEYS.pending}${parsed.poolSegment}:`);
+      const all = this.#lists.get(TASK_KEYS.pending);
+      if (!pool && !all) continue; // not cached: listed in full when asked for
+      // A change while this read is in flight marks the key again, for the next listing.
+      const present = (await this.#store.get(ik, { signal: options.signal })) !== undefined;
+      for (const list of [pool, all]) {
+        if (!list) continue;
+        if (!present) list.keys.delete(ik);
+        else if (!list.keys.has(ik)) list.keys.set(ik, parsed.taskId);
+      }
+    }
+  }
+
+  async #keys(prefix: string, caching: boolean, options: CallOptions): Promise<Map<string, string>> {
+    const now = performance.now();
     if (caching) {
       const hit = this.#lists.get(prefix);
-      if (hit) return hit;
+      if (hit && now - hit.listedAt < DEFAULT_RESYNC_MS) return hit.keys;
     }
-    const gen = this.#listGen;
-    const keys = await this.#store.list(prefix, { signal: options.signal });
-    if (caching && gen === this.#listGen) {
-      if (this.#lists.size >= DEFAULT_CACHED_PREFIXES) this.#lists.delete(this.#lists.keys().next().value!);
-      this.#lists.set(prefix, keys);
+    const overflows = this.#overflows;
+    const listed = await this.#store.list(prefix, { signal: options.signal });
+    const keys = new Map<string, string>();
+    for (const ik of listed) {
+      const parsed = parsePendingKey(ik);
+      if (!parsed) continue;
+      keys.set(ik, parsed.taskId);
+      // Another process may have changed the record without this store's watch hearing of it.
+      if (caching) this.#records.delete(parsed.taskId);
+    }
+    // A change during the listing may or may not be in it: its key is marked dirty and checked
+    // next time (unless the dirty set overflowed meanwhile; then this list is not kept).
+    if (caching && overflows === this.#overflows) {
+      if (!this.#lists.has(prefix) && this.#lists.size >= DEFAULT_CACHED_PREFIXES) this.#lists.delete(this.#lists.keys().next().value!);
+      this.#lists.set(prefix, { keys, listedAt: now });
     }
     return keys;
   }

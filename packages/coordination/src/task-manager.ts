@@ -5,10 +5,11 @@ import {
 import { TypedEmitter, nonNegative, positiveInt, requireId, type CallOptions, type Clock, type Listener } from './common.js';
 import {
   TASK_KEYS, claimedKey, deadKey, deepFreeze, isClaimed, isTerminal, parseClaimedKey, parseIdKey, parsePendingKey,
-  pastDeadline, pendingKey, pendingPoolPrefix, recordKey, validateConstraints,
+  pastDeadline, pendingKey, pendingPoolPrefix, recordKey, copyPlainData, validateConstraints,
   type Lease, type ReleasedClaim, type TaskRecord,
 } from './task-record.js';
-import { PendingIndex } from './pending-index.js';
+import { DEFAULT_CACHE_SIZE, PendingIndex } from './pending-index.js';
+import { OwnWrites, type OwnWrite } from './own-writes.js';
 
 /** Default lease length of a claim when the task has no `claimTtlMs` constraint: 30 s. */
 export const DEFAULT_CLAIM_TTL_MS = 30_000;
@@ -22,6 +23,11 @@ export const DEFAULT_RETRY_MAX_MS = 60_000;
 export const DEFAULT_MAX_CAS_ROUNDS = 16;
 /** Default cap on the tasks one sweep or one listing handles: 10,000. */
 export const DEFAULT_SWEEP_LIMIT = 10_000;
+/**
+ * Default cap on the tasks one `listPendingTasksForAgent` call returns: 256 (an agent takes a
+ * few dozen per turn; the window keeps a turn's cost independent of the backlog).
+ */
+export const DEFAULT_AGENT_LIST_LIMIT = 256;
 
 /** Tunable defaults of a `TaskManager`. */
 export interface TaskManagerDefaults {
@@ -37,7 +43,13 @@ export interface TaskManagerDefaults {
   maxCasRounds?: number;
   /** Tasks handled per sweep or listing (default `DEFAULT_SWEEP_LIMIT`). */
   sweepLimit?: number;
-  /** Task records cached for listings when the store has `watch` (default `DEFAULT_CACHE_SIZE` in pending-index). */
+  /** Tasks returned by one `listPendingTasksForAgent` call (default `DEFAULT_AGENT_LIST_LIMIT`, at most `sweepLimit`). */
+  agentListLimit?: number;
+  /**
+   * Task records cached (default `DEFAULT_CACHE_SIZE` in pending-index): for listings when the
+   * store has `watch`, and, separately, the records this manager wrote last (so that its next
+   * transition of a task can compare-and-set without reading it back).
+   */
   cacheSize?: number;
 }
 
@@ -49,6 +61,12 @@ export interface TaskManagerOptions {
   clock?: Clock;
   /** Default limits. */
   defaults?: TaskManagerDefaults;
+}
+
+/** Options of `listPendingTasksForAgent`. */
+export interface ListOptions extends CallOptions {
+  /** Most tasks returned (default: the manager's `agentListLimit`). */
+  limit?: number;
 }
 
 /** Counters of one TaskManager (this process's view), exported by the runtime as metrics. */
@@ -119,8 +137,10 @@ export class TaskManager {
   readonly #retryMax: number;
   readonly #casRounds: number;
   readonly #sweepLimit: number;
+  readonly #agentListLimit: number;
   readonly #events = new TypedEmitter<TaskManagerEvents>();
   readonly #index: PendingIndex;
+  readonly #own: OwnWrites;
   readonly #stats: Omit<TaskManagerStats, 'listenerErrors'> = {
     submitted: 0, claims: 0, conflicts: 0, casRetries: 0, completed: 0, failed: 0, retried: 0, deadLettered: 0,
     released: 0, returned: 0, expired: 0, cancelled: 0, extended: 0, indexRepairs: 0,
@@ -137,6 +157,8 @@ export class TaskManager {
     this.#retryMax = nonNegative(d.retryMaxMs, DEFAULT_RETRY_MAX_MS, 'defaults.retryMaxMs');
     this.#casRounds = positiveInt(d.maxCasRounds, DEFAULT_MAX_CAS_ROUNDS, 'defaults.maxCasRounds');
     this.#sweepLimit = positiveInt(d.sweepLimit, DEFAULT_SWEEP_LIMIT, 'defaults.sweepLimit');
+    this.#agentListLimit = Math.min(this.#sweepLimit, positiveInt(d.agentListLimit, DEFAULT_AGENT_LIST_LIMIT, 'defaults.agentListLimit'));
+    this.#own = new OwnWrites(positiveInt(d.cacheSize, DEFAULT_CACHE_SIZE, 'defaults.cacheSize'));
     this.#index = new PendingIndex(this.#store, d.cacheSize, () => this.#stats.indexRepairs++);
   }
 
@@ -158,6 +180,7 @@ export class TaskManager {
   /** Releases the store watch used by the listing cache (the store itself is the caller's). */
   stop(): void {
     this.#index.stop();
+    this.#own.clear();
   }
 
   /**
@@ -173,15 +196,23 @@ export class TaskManager {
     if (t.constraints.deadline !== undefined && now >= t.constraints.deadline) {
       throw new ValidationError(`task ${t.id}: deadline ${t.constraints.deadline} already passed`);
     }
+    // Spelled out rather than `{ ...t, more }`: V8 gives a spread followed by new members a
+    // hidden class of its own per object (measured: ~50x slower to build, and every later
+    // access to such records megamorphic). One literal = one shape for every record.
     const rec: TaskRecord = {
-      ...t, assignedTo: null, result: t.result ?? null, claimedAt: null, attempts: 0,
+      id: t.id, objective: t.objective, inputs: t.inputs, outputs: t.outputs, constraints: t.constraints,
+      evaluator: t.evaluator, state: t.state, assignedTo: null, result: t.result ?? null, claimedAt: null,
+      poolId: t.poolId, topic: t.topic, requiredCapabilities: t.requiredCapabilities, attempts: 0,
       leaseExpiresAt: null, notBefore: null, failures: 0, deadLettered: false, failureReason: null, submittedAt: now, updatedAt: now,
     };
-    const sig = { signal: options.signal };
-    if (!(await this.#store.putIfAbsent(recordKey(rec.id), rec, sig))) {
+    const sig: CallOptions = options; // the store reads `signal` only
+    // Revision 0 = "must not exist" (putIfAbsent), and the answer is the revision to remember.
+    const revision = await this.#store.compareAndSet(recordKey(rec.id), rec, 0, sig);
+    if (revision === null) {
       const existing = await this.#store.get<TaskRecord>(recordKey(rec.id), sig);
       throw this.#conflict(`task ${rec.id} already exists`, existing?.state);
     }
+    this.#remember(rec, revision);
     // Record first, index second: an index entry never points at a record that was never written.
     await this.#store.put(pendingKey(rec.poolId, rec.id), 1, sig);
     this.#stats.submitted++;
@@ -197,8 +228,14 @@ export class TaskManager {
    */
   async claim(agentId: string, taskId: string, options: CallOptions = {}): Promise<Lease> {
     requireId(agentId, 'agentId');
-    const key = recordKey(requireId(taskId, 'taskId'));
-    const sig = { signal: options.signal };
+    const own = this.#own.get(requireId(taskId, 'taskId'));
+    // The remembered key string is built and hashed once, not on every call.
+    const key = own?.key ?? recordKey(taskId);
+    const sig: CallOptions = options; // the store reads `signal` only
+    if (own !== undefined) {
+      const lease = await this.#claimOwn(agentId, taskId, key, own, sig);
+      if (lease !== null) return lease;
+    }
     for (let round = 0; round < this.#casRounds; round++) {
       const entry = await this.#read(key, taskId, options);
       const rec = entry.value;
@@ -229,17 +266,54 @@ export class TaskManager {
       // The claim index is written before the CAS so that a crash right after it never leaves
       // an unindexed claim (which the sweep could then never release).
       await this.#store.put(claimedKey(taskId, attempt), agentId, sig);
-      if ((await this.#store.compareAndSet(key, rec, entry.revision, sig)) === null) {
+      const revision = await this.#store.compareAndSet(key, rec, entry.revision, sig);
+      if (revision === null) {
         this.#stats.casRetries++;
         continue;
       }
-      await this.#store.delete(pendingKey(rec.poolId, taskId), sig);
-      this.#stats.claims++;
-      const lease: Lease = { taskId, agentId, attempt, expiresAt };
-      if (this.#events.hasListeners('claimed')) this.#events.emit('claimed', { task: rec, lease });
-      return lease;
+      this.#remember(rec, revision);
+      return this.#claimed(rec, attempt, expiresAt, sig);
     }
     throw this.#conflict(`task ${taskId}: gave up after ${this.#casRounds} contended rounds`, undefined);
+  }
+
+  /**
+   * Claim from the record this manager wrote last, without reading it back: the CAS against
+   * its revision fails if anyone wrote the task since. `null` = decide from the store instead
+   * (a refusal is always decided on a fresh read).
+   */
+  async #claimOwn(agentId: string, taskId: string, key: string, own: OwnWrite, sig: CallOptions): Promise<Lease | null> {
+    const cur = own.rec;
+    const now = this.#clock();
+    if (cur.state !== 'pending' || (cur.notBefore !== null && cur.notBefore > now) || pastDeadline(cur, now)) return null;
+    const rec: TaskRecord = { ...cur };
+    const attempt = cur.attempts + 1;
+    const expiresAt = now + (cur.constraints.claimTtlMs ?? this.#ttl);
+    rec.state = 'assigned';
+    rec.assignedTo = agentId;
+    rec.attempts = attempt;
+    rec.claimedAt = now;
+    rec.leaseExpiresAt = expiresAt;
+    rec.notBefore = null;
+    rec.updatedAt = now;
+    // As in `claim`: the claim index first. If the CAS then fails, the entry names an attempt
+    // the record has passed or will reach through a rival's claim, and the sweep clears it.
+    await this.#store.put(claimedKey(taskId, attempt), agentId, sig);
+    const revision = await this.#store.compareAndSet(key, rec, own.revision, sig);
+    if (revision === null) {
+      this.#own.delete(taskId);
+      return null;
+    }
+    this.#own.set(taskId, key, rec, revision);
+    return this.#claimed(rec, attempt, expiresAt, sig);
+  }
+
+  async #claimed(rec: TaskRecord, attempt: number, expiresAt: number, sig: CallOptions): Promise<Lease> {
+    await this.#store.delete(pendingKey(rec.poolId, rec.id), sig);
+    this.#stats.claims++;
+    const lease: Lease = { taskId: rec.id, agentId: rec.assignedTo!, attempt, expiresAt };
+    if (this.#events.hasListeners('claimed')) this.#events.emit('claimed', { task: this.#out(rec), lease });
+    return lease;
   }
 
   /** Heartbeat: extends a valid lease by the task's TTL from now. Stale or expired lease → `ConflictError`. */
@@ -265,8 +339,9 @@ export class TaskManager {
       r.state = 'running';
       r.updatedAt = now;
     });
-    this.#events.emit('started', rec);
-    return rec;
+    const out = this.#out(rec);
+    this.#events.emit('started', out);
+    return out;
   }
 
   /**
@@ -285,10 +360,11 @@ export class TaskManager {
       r.leaseExpiresAt = null;
       r.updatedAt = now;
     });
-    await this.#store.delete(claimedKey(taskId, attempt), { signal: options.signal });
+    await this.#store.delete(claimedKey(taskId, attempt), options);
     this.#stats.completed++;
-    if (this.#events.hasListeners('completed')) this.#events.emit('completed', rec);
-    return rec;
+    const out = this.#out(rec);
+    if (this.#events.hasListeners('completed')) this.#events.emit('completed', out);
+    return out;
   }
 
   /**
@@ -311,8 +387,9 @@ export class TaskManager {
     this.#stats.failed++;
     if (rec.deadLettered) this.#stats.deadLettered++;
     else this.#stats.retried++;
-    this.#events.emit('failed', { task: rec, reason, deadLettered: rec.deadLettered, retryAt: rec.deadLettered ? null : rec.notBefore });
-    return rec;
+    const out = this.#out(rec);
+    this.#events.emit('failed', { task: out, reason, deadLettered: rec.deadLettered, retryAt: rec.deadLettered ? null : rec.notBefore });
+    return out;
   }
 
   /**
@@ -334,8 +411,9 @@ export class TaskManager {
     });
     await this.#afterFailOrRelease(rec, attempt, options);
     this.#stats.returned++;
-    this.#events.emit('released', rec);
-    return rec;
+    const out = this.#out(rec);
+    this.#events.emit('released', out);
+    return out;
   }
 
   /** Cancels a task from any non-terminal state; a terminal task → `ConflictError`. */
@@ -348,12 +426,13 @@ export class TaskManager {
       r.leaseExpiresAt = null;
       r.updatedAt = now;
     });
-    const sig = { signal: options.signal };
+    const sig: CallOptions = options; // the store reads `signal` only
     if (before === 'pending') await this.#store.delete(pendingKey(rec.poolId, taskId), sig);
     else await this.#store.delete(claimedKey(taskId, rec.attempts), sig);
     this.#stats.cancelled++;
-    this.#events.emit('cancelled', rec);
-    return rec;
+    const out = this.#out(rec);
+    this.#events.emit('cancelled', out);
+    return out;
   }
 
   /**
@@ -362,7 +441,7 @@ export class TaskManager {
    * Also repairs the claim index. Returns what it released (at most `sweepLimit` entries).
    */
   async releaseExpiredClaims(now?: number, options: CallOptions = {}): Promise<ReleasedClaim[]> {
-    const sig = { signal: options.signal };
+    const sig: CallOptions = options; // the store reads `signal` only
     const released: ReleasedClaim[] = [];
     const keys = await this.#store.list(TASK_KEYS.claimed, sig);
     for (const ik of keys) {
@@ -440,17 +519,23 @@ export class TaskManager {
    * Pending tasks that `agentId` may claim now: in one of `poolIds` (or in no pool), not
    * waiting for a retry, not past their deadline, and whose `requiredCapabilities` are all in
    * `capabilities`. Reads only the pending index of those pools; with a store that has
-   * `watch`, an in-memory cache makes repeated calls cost no store reads.
+   * `watch`, an in-memory cache makes repeated calls cost no store reads. Returns the oldest
+   * such tasks this manager knows of, at most `options.limit` (default `agentListLimit`,
+   * capped by `sweepLimit`), so a call costs the same whatever the backlog.
    */
-  async listPendingTasksForAgent(agentId: string, poolIds: readonly string[], capabilities: Iterable<string>, options: CallOptions = {}): Promise<TaskRecord[]> {
+  async listPendingTasksForAgent(agentId: string, poolIds: readonly string[], capabilities: Iterable<string>, options: ListOptions = {}): Promise<TaskRecord[]> {
     requireId(agentId, 'agentId');
     const caps = capabilities instanceof Set ? (capabilities as Set<string>) : new Set(capabilities);
-    const prefixes = [pendingPoolPrefix(null), ...poolIds.map((p) => pendingPoolPrefix(p))];
+    const prefixes = [pendingPoolPrefix(null)];
+    for (const p of poolIds) prefixes.push(pendingPoolPrefix(p));
     const now = this.#clock();
-    return this.#index.list(prefixes, this.#sweepLimit, options, (r) =>
-      (r.notBefore === null || r.notBefore <= now)
-      && !pastDeadline(r, now)
-      && r.requiredCapabilities.every((c) => caps.has(c)));
+    const limit = options.limit === undefined ? this.#agentListLimit : Math.min(this.#sweepLimit, positiveInt(options.limit, 1, 'limit'));
+    return this.#index.list(prefixes, limit, options, (r) => {
+      if ((r.notBefore !== null && r.notBefore > now) || pastDeadline(r, now)) return false;
+      const need = r.requiredCapabilities;
+      for (let i = 0; i < need.length; i++) if (!caps.has(need[i]!)) return false;
+      return true;
+    });
   }
 
   /** Dead-lettered tasks (at most `sweepLimit`). */
@@ -470,7 +555,7 @@ export class TaskManager {
   // ---- internals ----
 
   async #read(key: string, taskId: string, options: CallOptions): Promise<StoreEntry<TaskRecord>> {
-    const entry = await this.#store.getEntry<TaskRecord>(key, { signal: options.signal });
+    const entry = await this.#store.getEntry<TaskRecord>(key, options);
     if (!entry) throw new NotFoundError(`no task ${taskId}`);
     return entry;
   }
@@ -480,7 +565,12 @@ export class TaskManager {
    * record in place or throws (nothing is written then).
    */
   async #transition(taskId: string, options: CallOptions, mutate: (rec: TaskRecord, now: number) => void): Promise<TaskRecord> {
-    const key = recordKey(requireId(taskId, 'taskId'));
+    const own = this.#own.get(requireId(taskId, 'taskId'));
+    const key = own?.key ?? recordKey(taskId);
+    if (own !== undefined) {
+      const rec = await this.#transitionOwn(taskId, key, own, options, mutate);
+      if (rec !== null) return rec;
+    }
     for (let round = 0; round < this.#casRounds; round++) {
       const entry = await this.#read(key, taskId, options);
       const now = this.#clock();
@@ -495,10 +585,54 @@ export class TaskManager {
         if (err instanceof ConflictError) this.#stats.conflicts++;
         throw err;
       }
-      if ((await this.#store.compareAndSet(key, rec, entry.revision, { signal: options.signal })) !== null) return rec;
+      const revision = await this.#store.compareAndSet(key, rec, entry.revision, options);
+      if (revision !== null) {
+        this.#remember(rec, revision);
+        return rec;
+      }
       this.#stats.casRetries++;
     }
     throw this.#conflict(`task ${taskId}: gave up after ${this.#casRounds} contended rounds`, undefined);
+  }
+
+  /**
+   * `#transition` from the record this manager wrote last, fenced by a CAS on its revision.
+   * Returns the new record (the remembered object when still live: copy it with `#out`), or `null` when the store must decide:
+   * the CAS lost (someone wrote since), the task is past its deadline, or `mutate` refused
+   * (a refusal is only ever made on a fresh read).
+   */
+  async #transitionOwn(taskId: string, key: string, own: OwnWrite, options: CallOptions, mutate: (rec: TaskRecord, now: number) => void): Promise<TaskRecord | null> {
+    const now = this.#clock();
+    if (pastDeadline(own.rec, now)) return null;
+    const rec: TaskRecord = { ...own.rec };
+    try {
+      mutate(rec, now);
+    } catch {
+      this.#own.delete(taskId);
+      return null;
+    }
+    // The only member a transition replaces with the caller's data: a remembered record keeps
+    // its own copy, so that what is remembered is exactly what is written.
+    const keep = !isTerminal(rec);
+    if (keep && rec.result !== own.rec.result) rec.result = copyPlainData(rec.result);
+    const revision = await this.#store.compareAndSet(key, rec, own.revision, options);
+    // A terminal record is forgotten, and its members (private to the entry until now) pass to
+    // the caller; a live one stays remembered, and `#out` copies it for the caller.
+    this.#own.delete(taskId);
+    if (revision === null) return null;
+    if (keep) this.#own.set(taskId, key, rec, revision);
+    return rec;
+  }
+
+  /** Remembers a record this manager just wrote at `revision` (a private copy), or forgets a terminal one. */
+  #remember(rec: TaskRecord, revision: number): void {
+    if (isTerminal(rec)) this.#own.delete(rec.id);
+    else this.#own.set(rec.id, recordKey(rec.id), copyPlainData(rec), revision);
+  }
+
+  /** What callers and listeners get: the record, or a copy of it when it is the remembered one. */
+  #out(rec: TaskRecord): TaskRecord {
+    return this.#own.get(rec.id)?.rec === rec ? copyPlainData(rec) : rec;
   }
 
   /** Fencing: the caller must hold the current, unexpired claim (and `lease`, if given, must be it). */
@@ -539,7 +673,7 @@ export class TaskManager {
 
   /** Index writes after a claimed record went back to pending or to the dead letters. */
   async #afterFailOrRelease(rec: TaskRecord, attempt: number, options: CallOptions): Promise<void> {
-    const sig = { signal: options.signal };
+    const sig: CallOptions = options; // the store reads `signal` only
     if (rec.deadLettered) await this.#store.put(deadKey(rec.id), 1, sig);
     else await this.#store.put(pendingKey(rec.poolId, rec.id), 1, sig);
     // Deleted last: until then the sweep can finish an interrupted release from this entry.
@@ -552,6 +686,7 @@ export class TaskManager {
     const attempt = rec.attempts;
     const agentId = rec.assignedTo;
     this.#failAttempt(rec, 'lease-expired', now, false);
+    this.#own.delete(rec.id);
     if ((await this.#store.compareAndSet(key, rec, entry.revision, { signal: options.signal })) === null) {
       this.#stats.casRetries++;
       return null;
@@ -574,9 +709,10 @@ export class TaskManager {
     rec.failureReason = 'deadline';
     rec.leaseExpiresAt = null;
     rec.updatedAt = now;
+    this.#own.delete(rec.id);
     const won = (await this.#store.compareAndSet(key, rec, entry.revision, { signal: options.signal })) !== null;
     if (won) {
-      const sig = { signal: options.signal };
+      const sig: CallOptions = options; // the store reads `signal` only
       if (was === 'pending') await this.#store.delete(pendingKey(rec.poolId, rec.id), sig);
       else await this.#store.delete(claimedKey(rec.id, rec.attempts), sig);
       this.#stats.expired++;

@@ -1,5 +1,5 @@
 import { ConfigError, StoreError, ValidationError, throwIfAborted, type Store, type StoreCallOptions, type StoreEntry } from '@converge/core';
-import { clonePlain } from './clone.js';
+import { clonePlain, cloneTrusted } from './clone.js';
 import { DEFAULT_MAX_KEY_LENGTH, checkRevision, validateStoreKey } from './validate.js';
 import { KeyWatchers } from './watchers.js';
 
@@ -16,13 +16,22 @@ export interface MemoryStoreOptions {
   onWatchError?: (error: unknown, key: string) => void;
 }
 
+/** One stored value: a private deep copy, never handed out (reads return copies of it). */
+interface Slot {
+  value: unknown;
+  revision: number;
+}
+
 /**
  * An in-process Store. Values are deep-copied on the way in and out, so a caller can never
  * change stored data by mutating an object it passed or received; values keep their exact
  * types (`Float64`, `bigint`, `Map`, `Uint8Array`).
+ *
+ * Fast paths: a key already held was validated when it was first written, so calls on it skip
+ * the key checks; a read copies the store's private snapshot without re-validating it.
  */
 export class MemoryStore implements Store {
-  readonly #data = new Map<string, { value: unknown; revision: number }>();
+  readonly #data = new Map<string, Slot>();
   readonly #watchers: KeyWatchers;
   readonly #maxKeys: number;
   readonly #maxKeyLength: number;
@@ -38,53 +47,55 @@ export class MemoryStore implements Store {
 
   /** The value at `key`, a copy, or `undefined`. */
   async get<V = unknown>(key: string, options?: StoreCallOptions): Promise<V | undefined> {
-    throwIfAborted(options?.signal);
-    const e = this.#data.get(this.#key(key));
-    return e ? clonePlain(e.value as V) : undefined;
+    if (options?.signal) throwIfAborted(options.signal);
+    const e = this.#slot(key);
+    return e ? cloneTrusted(e.value as V) : undefined;
   }
 
   /** The value (a copy) and revision at `key`, or `undefined`. */
   async getEntry<V = unknown>(key: string, options?: StoreCallOptions): Promise<StoreEntry<V> | undefined> {
-    throwIfAborted(options?.signal);
-    const e = this.#data.get(this.#key(key));
-    return e ? { value: clonePlain(e.value as V), revision: e.revision } : undefined;
+    if (options?.signal) throwIfAborted(options.signal);
+    const e = this.#slot(key);
+    return e ? { value: cloneTrusted(e.value as V), revision: e.revision } : undefined;
   }
 
   /** Writes a copy of `value`; returns the new revision. */
   async put(key: string, value: unknown, options?: StoreCallOptions): Promise<number> {
-    throwIfAborted(options?.signal);
-    const k = this.#key(key);
-    return this.#write(k, copyValue(k, value));
+    if (options?.signal) throwIfAborted(options.signal);
+    this.#slot(key);
+    const copy = copyValue(key, value);
+    // Looked up after the copy: the copy reads the caller's object, which could touch the store.
+    return this.#write(key, this.#data.get(key), copy);
   }
 
   /** Writes a copy of `value` only if `key` has none; returns whether it wrote. */
   async putIfAbsent(key: string, value: unknown, options?: StoreCallOptions): Promise<boolean> {
-    throwIfAborted(options?.signal);
-    const k = this.#key(key);
-    const copy = copyValue(k, value);
-    if (this.#data.has(k)) return false;
-    this.#write(k, copy);
+    if (options?.signal) throwIfAborted(options.signal);
+    this.#slot(key);
+    const copy = copyValue(key, value);
+    if (this.#data.has(key)) return false;
+    this.#write(key, undefined, copy);
     return true;
   }
 
   /** Writes only if the revision of `key` is `expectedRevision` (`0`: absent); new revision or `null`. */
   async compareAndSet(key: string, value: unknown, expectedRevision: number, options?: StoreCallOptions): Promise<number | null> {
-    throwIfAborted(options?.signal);
-    const k = this.#key(key);
+    if (options?.signal) throwIfAborted(options.signal);
+    this.#slot(key);
     checkRevision(expectedRevision);
-    const copy = copyValue(k, value);
-    const current = this.#data.get(k)?.revision ?? 0;
-    if (current !== expectedRevision) return null;
-    return this.#write(k, copy);
+    const copy = copyValue(key, value);
+    const e = this.#data.get(key);
+    if ((e?.revision ?? 0) !== expectedRevision) return null;
+    return this.#write(key, e, copy);
   }
 
   /** Removes `key`; returns whether it existed. */
   async delete(key: string, options?: StoreCallOptions): Promise<boolean> {
-    throwIfAborted(options?.signal);
-    const k = this.#key(key);
-    const had = this.#data.delete(k);
-    if (had) this.#watchers.emit(k);
-    return had;
+    if (options?.signal) throwIfAborted(options.signal);
+    if (!this.#slot(key)) return false;
+    this.#data.delete(key);
+    this.#watchers.emit(key);
+    return true;
   }
 
   /** Keys starting with `prefix`, sorted in code-unit order. */
@@ -111,16 +122,24 @@ export class MemoryStore implements Store {
     return this.#watchers.failures;
   }
 
-  #key(key: string): string {
-    return validateStoreKey(key, this.#maxKeyLength);
+  /** The slot at `key`; a key not held is validated (one held was validated when written). */
+  #slot(key: string): Slot | undefined {
+    const e = this.#data.get(key);
+    if (e === undefined) validateStoreKey(key, this.#maxKeyLength);
+    return e;
   }
 
-  #write(key: string, copy: unknown): number {
-    if (!this.#data.has(key) && this.#data.size >= this.#maxKeys) {
+  #write(key: string, slot: Slot | undefined, copy: unknown): number {
+    if (!slot && this.#data.size >= this.#maxKeys) {
       throw new StoreError(`store is full (${this.#maxKeys} keys)`, { key, code: 'ERR_STORE_FULL' });
     }
     const revision = ++this.#clock;
-    this.#data.set(key, { value: copy, revision });
+    if (slot) {
+      slot.value = copy;
+      slot.revision = revision;
+    } else {
+      this.#data.set(key, { value: copy, revision });
+    }
     this.#watchers.emit(key);
     return revision;
   }
