@@ -1,0 +1,132 @@
+// Leases: winning a claim (exactly once across every TaskManager on the store), extending it,
+// and fencing every later call of the holder against a stale or expired lease.
+import { ConflictError, ValidationError } from '@converge/core';
+import { requireId, type CallOptions } from './common.js';
+import { claimedKey, isClaimed, pastDeadline, pendingKey, recordKey, type Lease, type TaskRecord } from './task-record.js';
+import type { OwnWrite } from './own-writes.js';
+import type { TaskCore } from './task-core.js';
+import { expire, releaseExpired } from './task-retry.js';
+
+/** `TaskManager.claim`: see there. */
+export async function claimTask(core: TaskCore, agentId: string, taskId: string, options: CallOptions): Promise<Lease> {
+  requireId(agentId, 'agentId');
+  const own = core.own.get(requireId(taskId, 'taskId'));
+  // The remembered key string is built and hashed once, not on every call.
+  const key = own?.key ?? recordKey(taskId);
+  const sig: CallOptions = options; // the store reads `signal` only
+  if (own !== undefined) {
+    const lease = await claimOwn(core, agentId, taskId, key, own, sig);
+    if (lease !== null) return lease;
+  }
+  for (let round = 0; round < core.casRounds; round++) {
+    const entry = await core.read(key, taskId, options);
+    const rec = entry.value;
+    const now = core.clock();
+    if (pastDeadline(rec, now)) {
+      await expire(core, key, entry, now, options);
+      continue;
+    }
+    if (isClaimed(rec) && rec.leaseExpiresAt !== null && rec.leaseExpiresAt <= now) {
+      await releaseExpired(core, key, entry, now, options);
+      continue;
+    }
+    if (rec.state !== 'pending') {
+      throw core.conflict(`task ${taskId} is ${rec.state}${rec.assignedTo ? ` (assigned to ${rec.assignedTo})` : ''}`, rec.state);
+    }
+    if (rec.notBefore !== null && rec.notBefore > now) {
+      throw core.conflict(`task ${taskId} is pending a retry, claimable from ${rec.notBefore}`, rec.state);
+    }
+    const attempt = rec.attempts + 1;
+    const expiresAt = now + (rec.constraints.claimTtlMs ?? core.ttl);
+    rec.state = 'assigned';
+    rec.assignedTo = agentId;
+    rec.attempts = attempt;
+    rec.claimedAt = now;
+    rec.leaseExpiresAt = expiresAt;
+    rec.notBefore = null;
+    rec.updatedAt = now;
+    // The claim index is written before the CAS so that a crash right after it never leaves
+    // an unindexed claim (which the sweep could then never release).
+    await core.store.put(claimedKey(taskId, attempt), agentId, sig);
+    const revision = await core.store.compareAndSet(key, rec, entry.revision, sig);
+    if (revision === null) {
+      core.stats.casRetries++;
+      continue;
+    }
+    core.remember(rec, revision);
+    return claimed(core, rec, attempt, expiresAt, sig);
+  }
+  throw core.conflict(`task ${taskId}: gave up after ${core.casRounds} contended rounds`, undefined);
+}
+
+/**
+ * Claim from the record this manager wrote last, without reading it back: the CAS against
+ * its revision fails if anyone wrote the task since. `null` = decide from the store instead
+ * (a refusal is always decided on a fresh read).
+ */
+async function claimOwn(core: TaskCore, agentId: string, taskId: string, key: string, own: OwnWrite, sig: CallOptions): Promise<Lease | null> {
+  const cur = own.rec;
+  const now = core.clock();
+  if (cur.state !== 'pending' || (cur.notBefore !== null && cur.notBefore > now) || pastDeadline(cur, now)) return null;
+  const rec: TaskRecord = { ...cur };
+  const attempt = cur.attempts + 1;
+  const expiresAt = now + (cur.constraints.claimTtlMs ?? core.ttl);
+  rec.state = 'assigned';
+  rec.assignedTo = agentId;
+  rec.attempts = attempt;
+  rec.claimedAt = now;
+  rec.leaseExpiresAt = expiresAt;
+  rec.notBefore = null;
+  rec.updatedAt = now;
+  // As in `claimTask`: the claim index first. If the CAS then fails, the entry names an attempt
+  // the record has passed or will reach through a rival's claim, and the sweep clears it.
+  await core.store.put(claimedKey(taskId, attempt), agentId, sig);
+  const revision = await core.store.compareAndSet(key, rec, own.revision, sig);
+  if (revision === null) {
+    core.own.delete(taskId);
+    return null;
+  }
+  core.own.set(taskId, key, rec, revision);
+  return claimed(core, rec, attempt, expiresAt, sig);
+}
+
+/** After a won claim: the pending-index entry goes, the counter and the `claimed` event. */
+async function claimed(core: TaskCore, rec: TaskRecord, attempt: number, expiresAt: number, sig: CallOptions): Promise<Lease> {
+  await core.store.delete(pendingKey(rec.poolId, rec.id), sig);
+  core.stats.claims++;
+  const lease: Lease = { taskId: rec.id, agentId: rec.assignedTo!, attempt, expiresAt };
+  if (core.events.hasListeners('claimed')) core.events.emit('claimed', { task: core.out(rec), lease });
+  return lease;
+}
+
+/** `TaskManager.extendClaim`: see there. */
+export async function extendLease(core: TaskCore, lease: Lease, options: CallOptions): Promise<Lease> {
+  if (!lease || typeof lease !== 'object') throw new ValidationError('extendClaim needs a lease');
+  let out: Lease | undefined;
+  await core.transition(lease.taskId, options, (rec, now) => {
+    checkHolder(rec, lease.agentId, lease, now);
+    rec.leaseExpiresAt = now + (rec.constraints.claimTtlMs ?? core.ttl);
+    rec.updatedAt = now;
+    out = { taskId: rec.id, agentId: lease.agentId, attempt: rec.attempts, expiresAt: rec.leaseExpiresAt };
+  });
+  core.stats.extended++;
+  return out!;
+}
+
+/** Fencing: the caller must hold the current, unexpired claim (and `lease`, if given, must be it). */
+export function checkHolder(rec: TaskRecord, agentId: string, lease: Lease | undefined, now: number): void {
+  if (!isClaimed(rec)) throw new ConflictError(`task ${rec.id} is ${rec.state}, not claimed`, { currentState: rec.state });
+  if (lease !== undefined) {
+    if (lease.taskId !== rec.id) throw new ValidationError(`lease is for task ${lease.taskId}, not ${rec.id}`);
+    if (lease.agentId !== agentId) throw new ConflictError(`lease belongs to ${lease.agentId}, not ${agentId}`, { currentState: rec.state });
+    if (lease.attempt !== rec.attempts) {
+      throw new ConflictError(`stale lease on task ${rec.id}: attempt ${lease.attempt}, current attempt ${rec.attempts} (${rec.state}, assigned to ${rec.assignedTo})`, { currentState: rec.state });
+    }
+  }
+  if (rec.assignedTo !== agentId) {
+    throw new ConflictError(`task ${rec.id} is ${rec.state} and assigned to ${rec.assignedTo}, not ${agentId}`, { currentState: rec.state });
+  }
+  if (rec.leaseExpiresAt !== null && rec.leaseExpiresAt <= now) {
+    throw new ConflictError(`lease on task ${rec.id} (attempt ${rec.attempts}) expired at ${rec.leaseExpiresAt}`, { currentState: rec.state });
+  }
+}

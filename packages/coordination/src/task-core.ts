@@ -1,0 +1,159 @@
+import { ConflictError, NotFoundError, ValidationError, type Store, type StoreEntry } from '@converge/core';
+import { TypedEmitter, nonNegative, positiveInt, requireId, type CallOptions, type Clock } from './common.js';
+import { copyPlainData, isTerminal, pastDeadline, recordKey, type TaskRecord } from './task-record.js';
+import { DEFAULT_CACHE_SIZE, PendingIndex } from './pending-index.js';
+import { OwnWrites, type OwnWrite } from './own-writes.js';
+import {
+  DEFAULT_AGENT_LIST_LIMIT, DEFAULT_CLAIM_TTL_MS, DEFAULT_MAX_CAS_ROUNDS, DEFAULT_MAX_RETRIES, DEFAULT_RETRY_BASE_MS,
+  DEFAULT_RETRY_MAX_MS, DEFAULT_SWEEP_LIMIT, type TaskManagerEvents, type TaskManagerOptions, type TaskManagerStats,
+} from './task-manager-config.js';
+import { expire } from './task-retry.js';
+
+/** A record mutation inside a transition: changes `rec` in place, or throws (nothing is written then). */
+export type Mutation = (rec: TaskRecord, now: number) => void;
+
+/**
+ * The state one TaskManager shares between its parts (claims, retries, sweeps, listings), and
+ * the compare-and-set transition engine they all go through. Internal: not exported by the
+ * package; `TaskManager` is its only owner.
+ */
+export class TaskCore {
+  readonly store: Store;
+  readonly clock: Clock;
+  /** Lease length when a task has no `claimTtlMs` constraint. */
+  readonly ttl: number;
+  readonly maxRetries: number;
+  readonly retryBase: number;
+  readonly retryMax: number;
+  readonly casRounds: number;
+  readonly sweepLimit: number;
+  readonly agentListLimit: number;
+  readonly events = new TypedEmitter<TaskManagerEvents>();
+  readonly index: PendingIndex;
+  /** The records this manager wrote last (see `OwnWrites`). */
+  readonly own: OwnWrites;
+  readonly stats: Omit<TaskManagerStats, 'listenerErrors'> = {
+    submitted: 0, claims: 0, conflicts: 0, casRetries: 0, completed: 0, failed: 0, retried: 0, deadLettered: 0,
+    released: 0, returned: 0, expired: 0, cancelled: 0, extended: 0, indexRepairs: 0,
+  };
+
+  /** Validates the options (throws `ValidationError`) and resolves the defaults. */
+  constructor(options: TaskManagerOptions) {
+    if (!options?.store) throw new ValidationError('TaskManager needs a store');
+    const d = options.defaults ?? {};
+    this.store = options.store;
+    this.clock = options.clock ?? Date.now;
+    this.ttl = positiveInt(d.claimTtlMs, DEFAULT_CLAIM_TTL_MS, 'defaults.claimTtlMs');
+    this.maxRetries = d.maxRetries === undefined ? DEFAULT_MAX_RETRIES : nonNegativeInt(d.maxRetries, 'defaults.maxRetries');
+    this.retryBase = nonNegative(d.retryBaseMs, DEFAULT_RETRY_BASE_MS, 'defaults.retryBaseMs');
+    this.retryMax = nonNegative(d.retryMaxMs, DEFAULT_RETRY_MAX_MS, 'defaults.retryMaxMs');
+    this.casRounds = positiveInt(d.maxCasRounds, DEFAULT_MAX_CAS_ROUNDS, 'defaults.maxCasRounds');
+    this.sweepLimit = positiveInt(d.sweepLimit, DEFAULT_SWEEP_LIMIT, 'defaults.sweepLimit');
+    this.agentListLimit = Math.min(this.sweepLimit, positiveInt(d.agentListLimit, DEFAULT_AGENT_LIST_LIMIT, 'defaults.agentListLimit'));
+    this.own = new OwnWrites(positiveInt(d.cacheSize, DEFAULT_CACHE_SIZE, 'defaults.cacheSize'));
+    this.index = new PendingIndex(this.store, d.cacheSize, () => this.stats.indexRepairs++);
+  }
+
+  /** The stored entry of a task; unknown id → `NotFoundError`. */
+  async read(key: string, taskId: string, options: CallOptions): Promise<StoreEntry<TaskRecord>> {
+    const entry = await this.store.getEntry<TaskRecord>(key, options);
+    if (!entry) throw new NotFoundError(`no task ${taskId}`);
+    return entry;
+  }
+
+  /**
+   * Read → check (deadline first) → mutate → CAS, retried on lost rounds. `mutate` changes the
+   * record in place or throws (nothing is written then).
+   */
+  async transition(taskId: string, options: CallOptions, mutate: Mutation): Promise<TaskRecord> {
+    const own = this.own.get(requireId(taskId, 'taskId'));
+    const key = own?.key ?? recordKey(taskId);
+    if (own !== undefined) {
+      const rec = await this.#transitionOwn(taskId, key, own, options, mutate);
+      if (rec !== null) return rec;
+    }
+    for (let round = 0; round < this.casRounds; round++) {
+      const entry = await this.read(key, taskId, options);
+      const now = this.clock();
+      if (pastDeadline(entry.value, now)) {
+        await expire(this, key, entry, now, options);
+        continue;
+      }
+      const rec = entry.value;
+      try {
+        mutate(rec, now);
+      } catch (err) {
+        if (err instanceof ConflictError) this.stats.conflicts++;
+        throw err;
+      }
+      const revision = await this.store.compareAndSet(key, rec, entry.revision, options);
+      if (revision !== null) {
+        this.remember(rec, revision);
+        return rec;
+      }
+      this.stats.casRetries++;
+    }
+    throw this.conflict(`task ${taskId}: gave up after ${this.casRounds} contended rounds`, undefined);
+  }
+
+  /**
+   * `transition` from the record this manager wrote last, fenced by a CAS on its revision.
+   * Returns the new record (the remembered object when still live: copy it with `out`), or `null` when the store must decide:
+   * the CAS lost (someone wrote since), the task is past its deadline, or `mutate` refused
+   * (a refusal is only ever made on a fresh read).
+   */
+  async #transitionOwn(taskId: string, key: string, own: OwnWrite, options: CallOptions, mutate: Mutation): Promise<TaskRecord | null> {
+    const now = this.clock();
+    if (pastDeadline(own.rec, now)) return null;
+    const rec: TaskRecord = { ...own.rec };
+    try {
+      mutate(rec, now);
+    } catch {
+      this.own.delete(taskId);
+      return null;
+    }
+    // The only member a transition replaces with the caller's data: a remembered record keeps
+    // its own copy, so that what is remembered is exactly what is written.
+    const keep = !isTerminal(rec);
+    if (keep && rec.result !== own.rec.result) rec.result = copyPlainData(rec.result);
+    const revision = await this.store.compareAndSet(key, rec, own.revision, options);
+    // A terminal record is forgotten, and its members (private to the entry until now) pass to
+    // the caller; a live one stays remembered, and `out` copies it for the caller.
+    this.own.delete(taskId);
+    if (revision === null) return null;
+    if (keep) this.own.set(taskId, key, rec, revision);
+    return rec;
+  }
+
+  /** Remembers a record this manager just wrote at `revision` (a private copy), or forgets a terminal one. */
+  remember(rec: TaskRecord, revision: number): void {
+    if (isTerminal(rec)) this.own.delete(rec.id);
+    else this.own.set(rec.id, recordKey(rec.id), copyPlainData(rec), revision);
+  }
+
+  /** What callers and listeners get: the record, or a copy of it when it is the remembered one. */
+  out(rec: TaskRecord): TaskRecord {
+    return this.own.get(rec.id)?.rec === rec ? copyPlainData(rec) : rec;
+  }
+
+  /** Deletes a stale index entry, counting it as a repair when it was there. */
+  async repairDelete(indexKey: string, options: CallOptions): Promise<void> {
+    if (await this.store.delete(indexKey, { signal: options.signal })) this.stats.indexRepairs++;
+  }
+
+  /** A counted `ConflictError` (for refusals outside `transition`, which counts its own). */
+  conflict(message: string, state: string | undefined): ConflictError {
+    this.stats.conflicts++;
+    return conflictError(message, state);
+  }
+}
+
+/** A `ConflictError` naming the task's current state (uncounted: `transition` counts refusals). */
+export function conflictError(message: string, state: string | undefined): ConflictError {
+  return new ConflictError(state ? `${message} (current state: ${state})` : message, { currentState: state });
+}
+
+function nonNegativeInt(v: number, what: string): number {
+  if (!Number.isSafeInteger(v) || v < 0) throw new ValidationError(`${what} must be an integer >= 0`);
+  return v;
+}

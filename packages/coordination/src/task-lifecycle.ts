@@ -1,0 +1,136 @@
+// The task lifecycle past the claim, as TaskManager's public calls make it: submit, start,
+// report, fail, release, cancel. Each is one `TaskCore.transition` (or a putIfAbsent for
+// submit), then its index writes, counters and event, in that order.
+import { ValidationError, createTask, type Task, type TaskInit, type WireValue } from '@converge/core';
+import { requireId, type CallOptions } from './common.js';
+import { claimedKey, isClaimed, isTerminal, pendingKey, recordKey, validateConstraints, type Lease, type TaskRecord } from './task-record.js';
+import { conflictError, type TaskCore } from './task-core.js';
+import { checkHolder } from './task-claim.js';
+import { afterFailOrRelease, failAttempt } from './task-retry.js';
+
+/** `TaskManager.submit`: see there. */
+export async function submitTask(core: TaskCore, task: Task | TaskInit, options: CallOptions): Promise<TaskRecord> {
+  const t = createTask(task);
+  requireId(t.id, 'task id');
+  if (t.state !== 'pending') throw new ValidationError(`task ${t.id}: a submitted task must be pending, got ${t.state}`);
+  validateConstraints(t);
+  const now = core.clock();
+  if (t.constraints.deadline !== undefined && now >= t.constraints.deadline) {
+    throw new ValidationError(`task ${t.id}: deadline ${t.constraints.deadline} already passed`);
+  }
+  // Spelled out rather than `{ ...t, more }`: V8 gives a spread followed by new members a
+  // hidden class of its own per object (measured: ~50x slower to build, and every later
+  // access to such records megamorphic). One literal = one shape for every record.
+  const rec: TaskRecord = {
+    id: t.id, objective: t.objective, inputs: t.inputs, outputs: t.outputs, constraints: t.constraints,
+    evaluator: t.evaluator, state: t.state, assignedTo: null, result: t.result ?? null, claimedAt: null,
+    poolId: t.poolId, topic: t.topic, requiredCapabilities: t.requiredCapabilities, attempts: 0,
+    leaseExpiresAt: null, notBefore: null, failures: 0, deadLettered: false, failureReason: null, submittedAt: now, updatedAt: now,
+  };
+  const sig: CallOptions = options; // the store reads `signal` only
+  // Revision 0 = "must not exist" (putIfAbsent), and the answer is the revision to remember.
+  const revision = await core.store.compareAndSet(recordKey(rec.id), rec, 0, sig);
+  if (revision === null) {
+    const existing = await core.store.get<TaskRecord>(recordKey(rec.id), sig);
+    throw core.conflict(`task ${rec.id} already exists`, existing?.state);
+  }
+  core.remember(rec, revision);
+  // Record first, index second: an index entry never points at a record that was never written.
+  await core.store.put(pendingKey(rec.poolId, rec.id), 1, sig);
+  core.stats.submitted++;
+  core.events.emit('submitted', rec);
+  return rec;
+}
+
+/** `TaskManager.start`: see there. */
+export async function startTask(core: TaskCore, agentId: string, taskId: string, lease: Lease | undefined, options: CallOptions): Promise<TaskRecord> {
+  requireId(agentId, 'agentId');
+  const rec = await core.transition(taskId, options, (r, now) => {
+    if (r.state !== 'assigned') throw conflictError(`task ${taskId} is ${r.state}, not assigned`, r.state);
+    checkHolder(r, agentId, lease, now);
+    r.state = 'running';
+    r.updatedAt = now;
+  });
+  const out = core.out(rec);
+  core.events.emit('started', out);
+  return out;
+}
+
+/** `TaskManager.report`: see there. */
+export async function reportTask(core: TaskCore, agentId: string, taskId: string, result: WireValue, lease: Lease | undefined, options: CallOptions): Promise<TaskRecord> {
+  requireId(agentId, 'agentId');
+  let attempt = 0;
+  const rec = await core.transition(taskId, options, (r, now) => {
+    checkHolder(r, agentId, lease, now);
+    attempt = r.attempts;
+    r.state = 'completed';
+    r.result = result === undefined ? null : result;
+    r.leaseExpiresAt = null;
+    r.updatedAt = now;
+  });
+  await core.store.delete(claimedKey(taskId, attempt), options);
+  core.stats.completed++;
+  const out = core.out(rec);
+  if (core.events.hasListeners('completed')) core.events.emit('completed', out);
+  return out;
+}
+
+/** `TaskManager.fail`: see there. */
+export async function failTask(core: TaskCore, taskId: string, reason: string, agentId: string | undefined, lease: Lease | undefined, options: CallOptions): Promise<TaskRecord> {
+  if (typeof reason !== 'string') throw new ValidationError('fail reason must be a string');
+  const who = agentId ?? lease?.agentId;
+  let attempt = 0;
+  const rec = await core.transition(taskId, options, (r, now) => {
+    if (!isClaimed(r)) throw conflictError(`task ${taskId} is ${r.state}; only a claimed task can fail`, r.state);
+    if (who !== undefined) checkHolder(r, who, lease, now);
+    attempt = r.attempts;
+    failAttempt(core, r, reason, now, true);
+  });
+  await afterFailOrRelease(core, rec, attempt, options);
+  core.stats.failed++;
+  if (rec.deadLettered) core.stats.deadLettered++;
+  else core.stats.retried++;
+  const out = core.out(rec);
+  core.events.emit('failed', { task: out, reason, deadLettered: rec.deadLettered, retryAt: rec.deadLettered ? null : rec.notBefore });
+  return out;
+}
+
+/** `TaskManager.release`: see there. */
+export async function releaseTask(core: TaskCore, agentId: string, taskId: string, lease: Lease | undefined, options: CallOptions): Promise<TaskRecord> {
+  requireId(agentId, 'agentId');
+  let attempt = 0;
+  const rec = await core.transition(taskId, options, (r, now) => {
+    checkHolder(r, agentId, lease, now);
+    attempt = r.attempts;
+    r.state = 'pending';
+    r.assignedTo = null;
+    r.claimedAt = null;
+    r.leaseExpiresAt = null;
+    r.notBefore = null;
+    r.updatedAt = now;
+  });
+  await afterFailOrRelease(core, rec, attempt, options);
+  core.stats.returned++;
+  const out = core.out(rec);
+  core.events.emit('released', out);
+  return out;
+}
+
+/** `TaskManager.cancel`: see there. */
+export async function cancelTask(core: TaskCore, taskId: string, options: CallOptions): Promise<TaskRecord> {
+  let before: TaskRecord['state'] = 'pending';
+  const rec = await core.transition(taskId, options, (r, now) => {
+    if (isTerminal(r)) throw conflictError(`task ${taskId} is already ${r.state}`, r.state);
+    before = r.state;
+    r.state = 'cancelled';
+    r.leaseExpiresAt = null;
+    r.updatedAt = now;
+  });
+  const sig: CallOptions = options; // the store reads `signal` only
+  if (before === 'pending') await core.store.delete(pendingKey(rec.poolId, taskId), sig);
+  else await core.store.delete(claimedKey(taskId, rec.attempts), sig);
+  core.stats.cancelled++;
+  const out = core.out(rec);
+  core.events.emit('cancelled', out);
+  return out;
+}

@@ -1,0 +1,80 @@
+// How a claimed or live task ends an attempt without completing it: retry with backoff or
+// dead-letter (`fail`, expired leases), and failure past its deadline. Functions of a TaskCore.
+import type { StoreEntry } from '@converge/core';
+import type { CallOptions } from './common.js';
+import { claimedKey, deadKey, pendingKey, type ReleasedClaim, type TaskRecord } from './task-record.js';
+import type { TaskCore } from './task-core.js';
+
+/**
+ * Applies one failed attempt to a claimed record in place: back to pending (with an
+ * exponential `notBefore` when `backoff`), or dead-lettered once past `maxRetries`.
+ */
+export function failAttempt(core: TaskCore, r: TaskRecord, reason: string, now: number, backoff: boolean): void {
+  r.failures += 1;
+  r.failureReason = reason;
+  r.leaseExpiresAt = null;
+  r.updatedAt = now;
+  const maxRetries = r.constraints.maxRetries ?? core.maxRetries;
+  if (r.failures > maxRetries) {
+    r.state = 'failed';
+    r.deadLettered = true;
+    return;
+  }
+  r.state = 'pending';
+  r.assignedTo = null;
+  r.claimedAt = null;
+  r.notBefore = backoff ? now + Math.min(core.retryMax, core.retryBase * 2 ** (r.failures - 1)) : null;
+}
+
+/** Index writes after a claimed record went back to pending or to the dead letters. */
+export async function afterFailOrRelease(core: TaskCore, rec: TaskRecord, attempt: number, options: CallOptions): Promise<void> {
+  const sig: CallOptions = options; // the store reads `signal` only
+  if (rec.deadLettered) await core.store.put(deadKey(rec.id), 1, sig);
+  else await core.store.put(pendingKey(rec.poolId, rec.id), 1, sig);
+  // Deleted last: until then the sweep can finish an interrupted release from this entry.
+  await core.store.delete(claimedKey(rec.id, attempt), sig);
+}
+
+/** Takes back an expired claim (one CAS). Returns what happened, or `null` if another writer won. */
+export async function releaseExpired(core: TaskCore, key: string, entry: StoreEntry<TaskRecord>, now: number, options: CallOptions): Promise<ReleasedClaim | null> {
+  const rec = entry.value;
+  const attempt = rec.attempts;
+  const agentId = rec.assignedTo;
+  failAttempt(core, rec, 'lease-expired', now, false);
+  core.own.delete(rec.id);
+  if ((await core.store.compareAndSet(key, rec, entry.revision, { signal: options.signal })) === null) {
+    core.stats.casRetries++;
+    return null;
+  }
+  await afterFailOrRelease(core, rec, attempt, options);
+  core.stats.released++;
+  if (rec.deadLettered) core.stats.deadLettered++;
+  core.events.emit('released', rec);
+  return { taskId: rec.id, agentId, attempt, outcome: rec.deadLettered ? 'dead-lettered' : 'pending' };
+}
+
+/**
+ * Fails a task past its deadline (reason `'deadline'`). With `raise`, then throws the
+ * `ConflictError` the touching call owes its caller; returns whether this call expired it.
+ */
+export async function expire(core: TaskCore, key: string, entry: StoreEntry<TaskRecord>, now: number, options: CallOptions, raise = true): Promise<boolean> {
+  const rec = entry.value;
+  const was = rec.state;
+  rec.state = 'failed';
+  rec.failureReason = 'deadline';
+  rec.leaseExpiresAt = null;
+  rec.updatedAt = now;
+  core.own.delete(rec.id);
+  const won = (await core.store.compareAndSet(key, rec, entry.revision, { signal: options.signal })) !== null;
+  if (won) {
+    const sig: CallOptions = options; // the store reads `signal` only
+    if (was === 'pending') await core.store.delete(pendingKey(rec.poolId, rec.id), sig);
+    else await core.store.delete(claimedKey(rec.id, rec.attempts), sig);
+    core.stats.expired++;
+    core.events.emit('failed', { task: rec, reason: 'deadline', deadLettered: false, retryAt: null });
+  } else {
+    core.stats.casRetries++;
+  }
+  if (raise && won) throw core.conflict(`task ${rec.id} passed its deadline ${rec.constraints.deadline} and failed`, 'failed');
+  return won;
+}

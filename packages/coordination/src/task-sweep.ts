@@ -1,0 +1,70 @@
+// Maintenance passes over the claim and pending indexes: take back expired leases, fail tasks
+// past their deadline, and repair index entries the record (the source of truth) contradicts.
+import { throwIfAborted } from '@converge/core';
+import type { CallOptions } from './common.js';
+import {
+  TASK_KEYS, isClaimed, isTerminal, parseClaimedKey, parsePendingKey, pastDeadline, pendingKey, recordKey,
+  type ReleasedClaim, type TaskRecord,
+} from './task-record.js';
+import type { TaskCore } from './task-core.js';
+import { expire, releaseExpired } from './task-retry.js';
+
+/** `TaskManager.releaseExpiredClaims`: see there. */
+export async function releaseExpiredClaims(core: TaskCore, now: number | undefined, options: CallOptions): Promise<ReleasedClaim[]> {
+  const sig: CallOptions = options; // the store reads `signal` only
+  const released: ReleasedClaim[] = [];
+  const keys = await core.store.list(TASK_KEYS.claimed, sig);
+  for (const ik of keys) {
+    if (released.length >= core.sweepLimit) break;
+    throwIfAborted(options.signal);
+    const parsed = parseClaimedKey(ik);
+    if (!parsed) continue;
+    const key = recordKey(parsed.taskId);
+    const entry = await core.store.getEntry<TaskRecord>(key, sig);
+    if (!entry) {
+      await core.repairDelete(ik, options);
+      continue;
+    }
+    const rec = entry.value;
+    const t = now ?? core.clock();
+    if (rec.attempts === parsed.attempt && pastDeadline(rec, t)) {
+      if (await expire(core, key, entry, t, options, false)) {
+        released.push({ taskId: rec.id, agentId: rec.assignedTo, attempt: rec.attempts, outcome: 'expired' });
+      }
+    } else if (isClaimed(rec) && rec.attempts === parsed.attempt) {
+      if (rec.leaseExpiresAt !== null && rec.leaseExpiresAt <= t) {
+        const r = await releaseExpired(core, key, entry, t, options);
+        if (r) released.push(r);
+      }
+    } else if (rec.state === 'pending' && rec.attempts === parsed.attempt) {
+      // A release that stopped between its CAS and its index writes: finish them.
+      await core.store.put(pendingKey(rec.poolId, rec.id), 1, sig);
+      await core.repairDelete(ik, options);
+    } else if (isTerminal(rec) || rec.attempts > parsed.attempt) {
+      await core.repairDelete(ik, options);
+    }
+    // attempts < entry's attempt on a live task: a claim in flight wrote the entry; keep it.
+  }
+  return released;
+}
+
+/** `TaskManager.sweep`: see there. */
+export async function sweep(core: TaskCore, now: number | undefined, options: CallOptions): Promise<ReleasedClaim[]> {
+  const out = await releaseExpiredClaims(core, now, options);
+  const keys = await core.store.list(TASK_KEYS.pending, { signal: options.signal });
+  for (const ik of keys) {
+    if (out.length >= core.sweepLimit) break;
+    throwIfAborted(options.signal);
+    const parsed = parsePendingKey(ik);
+    if (!parsed) continue;
+    const key = recordKey(parsed.taskId);
+    const entry = await core.store.getEntry<TaskRecord>(key, { signal: options.signal });
+    const t = now ?? core.clock();
+    if (entry && entry.value.state === 'pending' && pastDeadline(entry.value, t)) {
+      if (await expire(core, key, entry, t, options, false)) {
+        out.push({ taskId: entry.value.id, agentId: null, attempt: entry.value.attempts, outcome: 'expired' });
+      }
+    }
+  }
+  return out;
+}
