@@ -33,8 +33,12 @@ interface PoolList {
  * (one store read) instead of listing the pool again. Records are cached too, and dropped when
  * the store reports a change. Lists older than `DEFAULT_RESYNC_MS` are listed afresh.
  */
+/** How long an index entry may wait for the record its submit writes next (ms). */
+export const INDEX_GRACE_MS = 60_000;
+
 export class PendingIndex {
   readonly #store: Store;
+  readonly #clock: () => number;
   readonly #cacheSize: number;
   readonly #onRepair: () => void;
   readonly #lists = new Map<string, PoolList>();
@@ -45,7 +49,8 @@ export class PendingIndex {
   #overflows = 0;
   #recordGen = 0;
 
-  constructor(store: Store, cacheSize: number | undefined, onRepair: () => void) {
+  constructor(store: Store, cacheSize: number | undefined, onRepair: () => void, clock: () => number = Date.now) {
+    this.#clock = clock;
     this.#store = store;
     this.#cacheSize = positiveInt(cacheSize, DEFAULT_CACHE_SIZE, 'defaults.cacheSize');
     this.#onRepair = onRepair;
@@ -76,6 +81,7 @@ export class PendingIndex {
       for (const [ik, taskId] of keys) {
         if (out.length >= limit) return out;
         const rec = await this.#record(taskId, caching, options);
+        if (rec === undefined && (await this.#inFlight(ik, options))) continue;
         if (rec === undefined || isTerminal(rec)) {
           if (caching) this.#lists.get(prefix)?.keys.delete(ik);
           if (await this.#store.delete(ik, { signal: options.signal })) this.#onRepair();
@@ -85,6 +91,16 @@ export class PendingIndex {
       }
     }
     return out;
+  }
+
+  /**
+   * Whether an index entry without a record may belong to a submit in flight: `submit` writes
+   * the entry (holding its write time) just before the record, so only entries older than
+   * `INDEX_GRACE_MS` are dangling and may be removed.
+   */
+  async #inFlight(ik: string, options: CallOptions): Promise<boolean> {
+    const written = await this.#store.get<number>(ik, { signal: options.signal });
+    return typeof written === 'number' && written > 1 && this.#clock() - written < INDEX_GRACE_MS;
   }
 
   /** Starts watching on first use when the store can; returns whether caching is on. */

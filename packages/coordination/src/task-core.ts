@@ -34,8 +34,22 @@ export class TaskCore {
   readonly own: OwnWrites;
   readonly stats: Omit<TaskManagerStats, 'listenerErrors'> = {
     submitted: 0, claims: 0, conflicts: 0, casRetries: 0, completed: 0, failed: 0, retried: 0, deadLettered: 0,
-    released: 0, returned: 0, expired: 0, cancelled: 0, extended: 0, indexRepairs: 0,
+    released: 0, returned: 0, expired: 0, cancelled: 0, extended: 0, indexRepairs: 0, indexWriteFailures: 0,
   };
+
+  /**
+   * Runs an index write that follows a decisive compare-and-set. The transition has happened
+   * and must not be reported as failed (the caller would retry into a ConflictError and never
+   * learn, say, that it holds a lease); the index is only a hint that listing and sweeps
+   * repair, so a failure here is counted, not thrown.
+   */
+  async tidy(write: () => Promise<unknown>): Promise<void> {
+    try {
+      await write();
+    } catch {
+      this.stats.indexWriteFailures++;
+    }
+  }
 
   /** Validates the options (throws `ValidationError`) and resolves the defaults. */
   constructor(options: TaskManagerOptions) {
@@ -51,7 +65,7 @@ export class TaskCore {
     this.sweepLimit = positiveInt(d.sweepLimit, DEFAULT_SWEEP_LIMIT, 'defaults.sweepLimit');
     this.agentListLimit = Math.min(this.sweepLimit, positiveInt(d.agentListLimit, DEFAULT_AGENT_LIST_LIMIT, 'defaults.agentListLimit'));
     this.own = new OwnWrites(positiveInt(d.cacheSize, DEFAULT_CACHE_SIZE, 'defaults.cacheSize'));
-    this.index = new PendingIndex(this.store, d.cacheSize, () => this.stats.indexRepairs++);
+    this.index = new PendingIndex(this.store, d.cacheSize, () => this.stats.indexRepairs++, this.clock);
   }
 
   /** The stored entry of a task; unknown id → `NotFoundError`. */

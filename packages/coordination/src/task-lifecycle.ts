@@ -28,6 +28,9 @@ export async function submitTask(core: TaskCore, task: Task | TaskInit, options:
     leaseExpiresAt: null, notBefore: null, failures: 0, deadLettered: false, failureReason: null, submittedAt: now, updatedAt: now,
   };
   const sig: CallOptions = options; // the store reads `signal` only
+  // Index first, record second: if the record write then fails, the entry points at nothing
+  // and listing removes it; the other order could leave a pending task that is never offered.
+  await core.store.put(pendingKey(rec.poolId, rec.id), now, sig);
   // Revision 0 = "must not exist" (putIfAbsent), and the answer is the revision to remember.
   const revision = await core.store.compareAndSet(recordKey(rec.id), rec, 0, sig);
   if (revision === null) {
@@ -35,8 +38,6 @@ export async function submitTask(core: TaskCore, task: Task | TaskInit, options:
     throw core.conflict(`task ${rec.id} already exists`, existing?.state);
   }
   core.remember(rec, revision);
-  // Record first, index second: an index entry never points at a record that was never written.
-  await core.store.put(pendingKey(rec.poolId, rec.id), 1, sig);
   core.stats.submitted++;
   core.events.emit('submitted', rec);
   return rec;
@@ -68,7 +69,7 @@ export async function reportTask(core: TaskCore, agentId: string, taskId: string
     r.leaseExpiresAt = null;
     r.updatedAt = now;
   });
-  await core.store.delete(claimedKey(taskId, attempt), options);
+  await core.tidy(() => core.store.delete(claimedKey(taskId, attempt), options));
   core.stats.completed++;
   const out = core.out(rec);
   if (core.events.hasListeners('completed')) core.events.emit('completed', out);

@@ -92,6 +92,11 @@ export interface TaskManagerStats {
   extended: number;
   /** Stale index entries removed or missing ones restored. */
   indexRepairs: number;
+  /**
+   * Index writes that failed after the transition they follow had been decided (the
+   * transition stands; listing and sweeps repair the index).
+   */
+  indexWriteFailures: number;
   /** Event listener calls that threw. */
   listenerErrors: number;
 }

@@ -68,7 +68,7 @@ describe('TaskManager on a store that fails a write', () => {
   //  #5 claim: CAS won, pending index `delete` fails -> the claimer never learns it holds the lease.
   //  #7 report: CAS to completed won, claim index `delete` fails -> 'completed' never emitted, stats not counted.
   // `it.fails` keeps CI green while they stand and turns red once they are fixed (then drop it).
-  const KNOWN_BUGS = new Set([2, 5, 7]);
+  const KNOWN_BUGS = new Set<number>();
   for (let n = 1; n <= HAPPY_WRITES; n++) {
     (KNOWN_BUGS.has(n) ? it.fails : it)(`write #${n} fails: no half-applied transition, the retried operation completes the task once`, async () => {
       const inner = new MemoryStore();
