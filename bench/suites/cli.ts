@@ -1,12 +1,43 @@
 // cli.run_8x5000: tasks/s of `converge run --agents 8 --tasks 5000 --json`, taken from its summary.
-import { spawnSync } from 'node:child_process';
+// cli.scaleout_{redis,postgres}: tasks/s of a coordinator process + 3 worker processes (4 agents
+// each) over NATS and the store, from the coordinator's summary (engines from CONVERGE_*_URL or
+// the local defaults; the figure is skipped, with a log line, when an engine is not reachable).
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { BenchContext } from '../harness.js';
 
+const bin = fileURLToPath(new URL('../../packages/cli/src/bin.ts', import.meta.url));
+const node = [process.execPath, '--import', 'tsx', '--conditions=@converge/source', bin, 'run'] as const;
+
+function runAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(node[0], [...node.slice(1), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function scaleOut(ctx: BenchContext, name: string, store: string, tasks: number): Promise<void> {
+  const ns = `bench_${name}_${Date.now().toString(36)}`;
+  const common = ['--store', store, '--store-namespace', ns, '--pool-id', ns, '--transport', process.env.CONVERGE_NATS_URL ?? 'nats://127.0.0.1:4222', '--json', '--log-level', 'error', '--timeout-ms', '300000'];
+  const workers = [0, 1, 2].map(() => runAsync(['--role', 'worker', '--agents', '4', ...common]));
+  const coord = await runAsync(['--role', 'coordinator', '--tasks', String(tasks), '--min-workers', '12', ...common]);
+  await Promise.all(workers);
+  if (coord.code !== 0) {
+    ctx.log(`scale-out on ${name} skipped: coordinator exited ${coord.code}: ${coord.stderr.slice(-500)}`);
+    return;
+  }
+  const s = JSON.parse(coord.stdout.trim().split('\n').pop()!);
+  ctx.log(`scale-out ${name}: ${s.completed}/${s.tasks} in ${s.duration_ms} ms (tables/keys left under namespace ${ns})`);
+  ctx.report({ name: `cli.scaleout_${name}`, value: s.tasks_per_s, unit: 'tasks/s' });
+}
+
 export default async function cliBench(ctx: BenchContext): Promise<void> {
-  const bin = fileURLToPath(new URL('../../packages/cli/src/bin.ts', import.meta.url));
   const tasks = Math.max(500, Math.round(5000 * ctx.scale));
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=@converge/source', bin, 'run', '--agents', '8', '--tasks', String(tasks), '--json'], {
+  const r = spawnSync(node[0], [...node.slice(1), '--agents', '8', '--tasks', String(tasks), '--json'], {
     encoding: 'utf8',
     timeout: 300_000,
   });
@@ -14,4 +45,7 @@ export default async function cliBench(ctx: BenchContext): Promise<void> {
   const summary = JSON.parse(r.stdout.trim().split('\n').pop()!);
   ctx.log(`completed ${summary.completed}/${summary.tasks} in ${summary.duration_ms} ms, p50 ${summary.latency_ms.p50} ms`);
   ctx.report({ name: 'cli.run_8x5000', value: summary.tasks_per_s, unit: 'tasks/s' });
+
+  await scaleOut(ctx, 'redis', process.env.CONVERGE_REDIS_URL ?? 'redis://127.0.0.1:6379', tasks);
+  await scaleOut(ctx, 'postgres', process.env.CONVERGE_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test', tasks);
 }

@@ -16,11 +16,14 @@ export const RunConfigSchema = z
   .object({
     agents: z.number().int().min(1).max(512).default(4),
     tasks: z.number().int().min(0).max(10_000_000).default(200),
+    role: z.enum(['all', 'coordinator', 'worker']).default('all'),
     transport: transport.default('local'),
     host: z.string().min(1).default('127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(0),
     poolId: z.string().min(1).max(200).regex(/^[\w.:-]+$/, 'letters, digits, _ . : - only').default('converge-main'),
-    store: z.string().regex(/^(memory|file:.+|postgres(ql)?:\/\/.+|redis:\/\/.+)$/, 'expected memory, file:PATH, postgres://… or redis://…').default('memory'),
+    store: z.string().regex(/^(memory|file:.+|postgres(ql)?:\/\/.+|rediss?:\/\/.+)$/, 'expected memory, file:PATH, postgres://…, redis://… or rediss://…').default('memory'),
+    storeNamespace: z.string().regex(/^[A-Za-z0-9_]{1,38}$/, '1-38 letters, digits or _').optional(),
+    minWorkers: z.number().int().min(0).max(100_000).default(1),
     discoveryStore: z.string().min(1).optional(),
     assignment: z.enum(['claim', 'auction', 'mixed']).default('mixed'),
     agent: z.string().min(1).optional(),
@@ -33,7 +36,15 @@ export const RunConfigSchema = z
     verbose: z.boolean().default(false),
     metricsPort: z.number().int().min(0).max(65535).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.role === 'all') return;
+    // Separate processes share work through the store and talk through the transport.
+    if (c.store === 'memory') ctx.addIssue({ code: 'custom', path: ['store'], message: `--role ${c.role} needs a store shared by every process (file:PATH, postgres://… or redis://…)` });
+    else if (c.discoveryStore === 'memory') ctx.addIssue({ code: 'custom', path: ['discoveryStore'], message: `--role ${c.role} needs discovery in a shared store` });
+    else if (!/^nats:\/\//.test(c.transport) && c.transport !== 'tcp') ctx.addIssue({ code: 'custom', path: ['transport'], message: `--role ${c.role} needs a transport between processes (nats://… or tcp)` });
+    else if (c.duration !== undefined) ctx.addIssue({ code: 'custom', path: ['duration'], message: `--duration is only for --role all` });
+  });
 
 /** A resolved, validated configuration. */
 export type RunConfig = z.infer<typeof RunConfigSchema>;
@@ -140,6 +151,11 @@ export function helpText(): string {
     'Runs a multi-agent workload: agents register in discovery, join a pool, win tasks by',
     'claim or auction, execute and report them; the results are checked. Exits 0 when every',
     'task completed with the right result, 1 if any was lost or wrong, 2 on invalid config.',
+    '',
+    'Across processes and machines: one `--role coordinator` and any number of `--role worker`',
+    'processes with the same --store (postgres://, redis:// or file:), --transport (nats:// or',
+    'tcp), --pool-id and --store-namespace. The coordinator submits and checks the tasks; workers',
+    'find it in discovery, claim and execute, and exit when it writes its done record.',
     '',
     'Options (precedence: flags > CONVERGE_* environment > config file > defaults):',
   ];

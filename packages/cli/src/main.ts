@@ -1,7 +1,10 @@
 import { ConfigError } from '@converge/core';
 import { helpText, resolveConfig } from './config.js';
 import { runWorkload } from './run.js';
-import { summaryTable } from './summary.js';
+import { summaryTable, workerSummaryTable } from './summary.js';
+import { runCoordinator } from './distributed/coordinator-role.js';
+import { runWorker } from './distributed/worker-role.js';
+import { EngineUnavailableError } from './stack.js';
 
 const USAGE = 'Usage: converge run [options]   (converge run --help for the options)\n';
 
@@ -42,7 +45,17 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const summary = await runWorkload(config, { stderr: process.stderr, signal: controller.signal });
+    const io = { stderr: process.stderr, signal: controller.signal };
+    if (config.role === 'worker') {
+      const ws = await runWorker(config, io);
+      process.stdout.write(config.json ? JSON.stringify(ws) + '\n' : workerSummaryTable(ws));
+      if (ws.stopped_by === 'timeout') {
+        process.stderr.write(`converge: the coordinator did not finish within --timeout-ms ${config.timeoutMs}\n`);
+        return 1;
+      }
+      return ws.stopped_by === 'signal' ? (signalName === 'SIGINT' ? 130 : 143) : 0;
+    }
+    const summary = config.role === 'coordinator' ? await runCoordinator(config, io) : await runWorkload(config, io);
     if (config.json) process.stdout.write(JSON.stringify(summary) + '\n');
     else process.stdout.write(summaryTable(summary));
     if (summary.wrong_results > 0) {
@@ -59,6 +72,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     if (err instanceof ConfigError) {
       process.stderr.write(`converge: ${err.message}\n`);
       return 2;
+    }
+    if (err instanceof EngineUnavailableError) {
+      process.stderr.write(`converge: ${err.message}\n`);
+      return 1;
     }
     throw err;
   } finally {

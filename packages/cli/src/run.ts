@@ -1,12 +1,11 @@
-import { pathToFileURL } from 'node:url';
-import { resolve } from 'node:path';
-import { ConfigError, Identity, NotFoundError, type Agent, type Task, type TaskInit } from '@converge/core';
+import { Identity, NotFoundError, type Agent, type Task } from '@converge/core';
 import { DiscoveryService, IdentityRegistry, MessageVerifier, type Transport } from '@converge/network';
 import { PoolManager, TaskManager } from '@converge/coordination';
 import { AgentRuntime } from '@converge/runtime';
 import { MetricsCollector, createLogger, serveMetrics, type Logger } from '@converge/observability';
 import type { RunConfig } from './config.js';
-import { openStore, transportFactory, type OpenedStore } from './stack.js';
+import { openStore, storeNamespace, transportFactory, type OpenedStore } from './stack.js';
+import { loadWorkerClass, taskBody } from './workload/plan.js';
 import { CoordinatorAgent } from './workload/coordinator.js';
 import { WorkerAgent, expectedSum, type SumInputs } from './workload/agents.js';
 import { percentile, type RunSummary } from './summary.js';
@@ -21,36 +20,8 @@ export interface RunIO {
   tty?: boolean;
 }
 
-const NUMBERS_PER_TASK = 8;
 /** How long a stop request waits for tasks already submitted to finish. */
 const DRAIN_ON_STOP_MS = 5_000;
-
-/** The deterministic body of workload task `i` (so a restart resubmits exactly what is missing). */
-function taskBody(poolId: string, i: number, claimTtlMs: number): TaskInit & { id: string } {
-  const numbers = Array.from({ length: NUMBERS_PER_TASK }, (_, k) => ((i * 7919 + k * 104729) % 1000) - 500);
-  return {
-    id: `${poolId}:task:${i}`,
-    objective: 'sum',
-    inputs: { numbers, submittedAt: Date.now() },
-    poolId,
-    requiredCapabilities: ['sum'],
-    constraints: { claimTtlMs },
-  };
-}
-
-async function loadWorkerClass(module: string): Promise<new (options: Record<string, unknown>) => Agent> {
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(pathToFileURL(resolve(module)).href)) as Record<string, unknown>;
-  } catch (err) {
-    throw new ConfigError(`cannot load agent module ${module}: ${(err as Error).message}`, { key: 'agent', cause: err });
-  }
-  const cls = (mod.default ?? mod.Agent) as unknown;
-  if (typeof cls !== 'function' || typeof (cls as { prototype?: { decide?: unknown } }).prototype?.decide !== 'function') {
-    throw new ConfigError(`agent module ${module} must export (default or as 'Agent') an Agent subclass with a decide() method`, { key: 'agent' });
-  }
-  return cls as new (options: Record<string, unknown>) => Agent;
-}
 
 /**
  * Runs the main job: a coordinator and `config.agents` workers register in discovery, join a
@@ -65,9 +36,10 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
   const transports = await transportFactory(config);
   const WorkerClass = config.agent ? await loadWorkerClass(config.agent) : undefined;
   try {
-    const main = await openStore(config.store, 'store');
+    const namespace = storeNamespace(config);
+    const main = await openStore(config.store, 'store', namespace);
     opened.push(main);
-    const discoveryStore = config.discoveryStore ? await openStore(config.discoveryStore, 'discoveryStore') : main;
+    const discoveryStore = config.discoveryStore ? await openStore(config.discoveryStore, 'discoveryStore', namespace) : main;
     if (discoveryStore !== main) opened.push(discoveryStore);
     const store = main.store;
     const taskManager = new TaskManager({ store, defaults: { claimTtlMs: config.claimTtlMs } });
@@ -246,6 +218,7 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
       transport: config.transport,
       store: main.label,
       interrupted,
+      role: 'all',
     };
   } finally {
     await Promise.allSettled(runtimes.map((r) => r.stop()));

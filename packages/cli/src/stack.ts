@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { ConfigError, type Store } from '@converge/core';
+import { ConfigError, ConvergeError, type Store } from '@converge/core';
 import { LocalHub, LocalTransport, TcpTransport, type Transport } from '@converge/network';
 import { MemoryStore, FileStore } from '@converge/extensions/storage';
 import type { RunConfig } from './config.js';
@@ -12,8 +12,22 @@ export interface OpenedStore {
   close(): Promise<void>;
 }
 
-/** Opens the store a `--store` / `--discovery-store` value names. */
-export async function openStore(spec: string, key: 'store' | 'discoveryStore'): Promise<OpenedStore> {
+/**
+ * The namespace that keeps one workload's data apart from another's on shared engines:
+ * `--store-namespace`, or the pool id with every character other than a letter, digit or `_`
+ * replaced by `_` (truncated to 38 characters).
+ */
+export function storeNamespace(config: Pick<RunConfig, 'storeNamespace' | 'poolId'>): string {
+  return config.storeNamespace ?? (config.poolId.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 38) || 'main');
+}
+
+/** Where the workload's state lives on each engine, for a namespace. */
+export function engineNames(namespace: string): { table: string; redisPrefix: string; subjectPrefix: string } {
+  return { table: `converge_${namespace}`, redisPrefix: `converge:${namespace}:`, subjectPrefix: `converge.${namespace}` };
+}
+
+/** Opens the store a `--store` / `--discovery-store` value names (`namespace`: see {@link storeNamespace}). */
+export async function openStore(spec: string, key: 'store' | 'discoveryStore', namespace = 'main'): Promise<OpenedStore> {
   if (spec === 'memory') return { store: new MemoryStore(), label: 'memory', close: async () => {} };
   if (spec.startsWith('file:') || (key === 'discoveryStore' && !/^[a-z]+:\/\//.test(spec))) {
     const dir = resolve(spec.startsWith('file:') ? spec.slice(5) : spec);
@@ -23,17 +37,38 @@ export async function openStore(spec: string, key: 'store' | 'discoveryStore'): 
   }
   if (/^postgres(ql)?:\/\//.test(spec)) {
     const mod = await importAdapter('@converge/store-postgres', key);
-    const store = new mod.PostgresStore({ connectionString: spec }) as Store;
-    await store.start?.();
-    return { store, label: 'postgres', close: async () => store.stop?.() };
+    const { table } = engineNames(namespace);
+    const store = new mod.PostgresStore({ connectionString: spec, table, applicationName: 'converge-cli' }) as Store;
+    await startOrExplain(store, key, 'PostgreSQL');
+    return { store, label: `postgres:${table}`, close: async () => store.stop?.() };
   }
-  if (spec.startsWith('redis://')) {
+  if (/^rediss?:\/\//.test(spec)) {
     const mod = await importAdapter('@converge/store-redis', key);
-    const store = new mod.RedisStore({ url: spec }) as Store;
-    await store.start?.();
-    return { store, label: 'redis', close: async () => store.stop?.() };
+    const { redisPrefix } = engineNames(namespace);
+    const store = new mod.RedisStore({ url: spec, prefix: redisPrefix, clientName: 'converge-cli' }) as Store;
+    await startOrExplain(store, key, 'Redis');
+    return { store, label: `redis:${redisPrefix}`, close: async () => store.stop?.() };
   }
   throw new ConfigError(`invalid value for ${key}: ${JSON.stringify(spec)} (expected memory, file:PATH, postgres://… or redis://…)`, { key });
+}
+
+/** Thrown when an engine named by `--store` or `--transport` cannot be reached at start. */
+export class EngineUnavailableError extends ConvergeError {
+  /** The setting that named the engine (`store`, `discoveryStore`, `transport`). */
+  readonly key: string;
+  constructor(message: string, options: { key: string; cause?: unknown }) {
+    super(message, 'ERR_ENGINE_UNAVAILABLE', { cause: options.cause });
+    this.name = 'EngineUnavailableError';
+    this.key = options.key;
+  }
+}
+
+async function startOrExplain(store: Store, key: string, engine: string): Promise<void> {
+  try {
+    await store.start?.();
+  } catch (err) {
+    throw new EngineUnavailableError(`cannot open the ${engine} store (${key}): ${(err as Error).message}`, { key, cause: err });
+  }
 }
 
 // Adapters are separate packages that only their users install; load them on demand.
@@ -104,6 +139,28 @@ export async function transportFactory(config: RunConfig): Promise<TransportFact
         return t;
       },
       endpoints: (t) => [(t as InstanceType<typeof WebSocketTransport>).url ?? serverUrl],
+      connect: () => {},
+      close: async () => {},
+    };
+  }
+  if (/^nats:\/\//.test(config.transport)) {
+    const mod = await importAdapter('@converge/transport-nats', 'transport');
+    const servers = config.transport.split(',').map((s) => s.trim()).filter(Boolean);
+    const { subjectPrefix } = engineNames(storeNamespace(config));
+    return {
+      create: async (agentId) => {
+        // Core NATS for directed messages: the workload's messages (calls for bids, bids) are
+        // hints bounded by timeouts; task state lives in the store, so none needs JetStream.
+        const t = new mod.NatsTransport({ servers, agentId, subjectPrefix, maxQueue: 100_000 }) as Transport;
+        try {
+          await t.start();
+        } catch (err) {
+          throw new EngineUnavailableError(`cannot connect to NATS at ${servers.join(',')}: ${(err as Error).message}`, { key: 'transport', cause: err });
+        }
+        return t;
+      },
+      // Subjects are derived from the agent id: no address to advertise.
+      endpoints: () => [`nats:${subjectPrefix}`],
       connect: () => {},
       close: async () => {},
     };

@@ -18,6 +18,32 @@ export interface RunSummary {
   transport: string;
   store: string;
   interrupted: boolean;
+  /** Which part of the workload this process ran (`--role`). */
+  role?: 'all' | 'coordinator';
+}
+
+/** The outcome of a `converge run --role worker` process. */
+export interface WorkerSummary {
+  role: 'worker';
+  /** Worker agents this process ran. */
+  agents: number;
+  /** Their ids (fingerprints), so outcomes in the store can be traced to this process. */
+  agent_ids: string[];
+  /** Tasks this process's agents completed (reports the store accepted). */
+  completed: number;
+  /** Claims this process's agents won. */
+  claims: number;
+  /** Claims or reports refused because another agent (or a newer lease) held the task. */
+  conflicts: number;
+  /** Id of the coordinator this process worked for. */
+  coordinator: string;
+  duration_ms: number;
+  tasks_per_s: number;
+  rejected_messages: number;
+  transport: string;
+  store: string;
+  /** What ended the process: the coordinator's done signal, or a signal. */
+  stopped_by: 'coordinator' | 'signal' | 'timeout';
 }
 
 /** Nearest-rank percentile of an ascending array (NaN when empty). */
@@ -44,7 +70,25 @@ export function summaryTable(s: RunSummary): string {
     ['latency p50 / p99', `${fmt(s.latency_ms.p50, 2)} / ${fmt(s.latency_ms.p99, 2)} ms`],
     ['rejected messages', fmt(s.rejected_messages)],
   ];
+  if (s.role === 'coordinator') rows[0] = ['agents', `${s.agents} workers (in other processes) + 1 coordinator`];
   if (s.interrupted) rows.push(['interrupted', 'yes']);
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return ['', 'converge run: summary', ...rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`), ''].join('\n');
+}
+
+/** A worker process's summary as an aligned two-column table. */
+export function workerSummaryTable(s: WorkerSummary): string {
+  const rows: [string, string][] = [
+    ['role', `worker (${s.agents} agents)`],
+    ['coordinator', s.coordinator.slice(0, 16)],
+    ['transport / store', `${s.transport} / ${s.store}`],
+    ['completed here', s.completed.toLocaleString('en-US')],
+    ['claims / conflicts', `${s.claims} / ${s.conflicts}`],
+    ['duration', `${s.duration_ms.toLocaleString('en-US')} ms`],
+    ['tasks/s', s.tasks_per_s.toLocaleString('en-US', { maximumFractionDigits: 1 })],
+    ['rejected messages', String(s.rejected_messages)],
+    ['stopped by', s.stopped_by],
+  ];
   const w = Math.max(...rows.map(([k]) => k.length));
   return ['', 'converge run: summary', ...rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`), ''].join('\n');
 }

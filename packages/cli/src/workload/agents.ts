@@ -27,6 +27,12 @@ export function reservationOf(task: Task): { agentId: string; until: number } | 
 export interface WorkerAgentOptions extends AgentOptions {
   /** Fingerprint of the coordinator, to report to and bid with. */
   coordinatorId?: string;
+  /**
+   * Whether to send the coordinator a signed "done" message per task (default true). A worker
+   * in another process than the coordinator leaves it off: the coordinator reads outcomes from
+   * the shared store, and may not have learnt this worker's key yet.
+   */
+  notifyCoordinator?: boolean;
   /** Most tasks claimed per turn (default 16). */
   maxClaimsPerTurn?: number;
   clock?: () => number;
@@ -39,6 +45,7 @@ export interface WorkerAgentOptions extends AgentOptions {
 export class WorkerAgent extends Agent {
   coordinatorId: string | undefined;
   readonly #maxClaims: number;
+  readonly #notify: boolean;
   readonly #clock: () => number;
   #load = 0;
 
@@ -46,6 +53,7 @@ export class WorkerAgent extends Agent {
     super({ capabilities: ['sum'], ...options });
     this.coordinatorId = options.coordinatorId;
     this.#maxClaims = options.maxClaimsPerTurn ?? 16;
+    this.#notify = options.notifyCoordinator ?? true;
     this.#clock = options.clock ?? Date.now;
   }
 
@@ -66,12 +74,16 @@ export class WorkerAgent extends Agent {
     }
     const now = this.#clock();
     let claimed = 0;
-    for (const task of tasks) {
+    // Start at a random place in the offered list: workers that see the same pending tasks
+    // (in other processes, too) then mostly claim different ones instead of racing.
+    const offset = tasks.length > 0 ? Math.floor(Math.random() * tasks.length) : 0;
+    for (let k = 0; k < tasks.length; k++) {
+      const task = tasks[(offset + k) % tasks.length]!;
       if (claimed >= this.#maxClaims) break;
       const r = reservationOf(task);
       if (r && r.agentId !== this.id && r.until > now) continue;
       out.push(Decisions.claimTask(task.id), Decisions.reportTask(task.id, this.execute(task)));
-      if (this.coordinatorId) out.push(Decisions.sendMessage(this.coordinatorId, { type: 'done', taskId: task.id }, { taskId: task.id }));
+      if (this.coordinatorId && this.#notify) out.push(Decisions.sendMessage(this.coordinatorId, { type: 'done', taskId: task.id }, { taskId: task.id }));
       claimed++;
     }
     this.#load = claimed;

@@ -1,0 +1,259 @@
+import { Identity, NotFoundError, type Task } from '@converge/core';
+import { DiscoveryService, IdentityRegistry, MessageVerifier } from '@converge/network';
+import { TASK_KEYS, recordKey } from '@converge/coordination';
+import { AgentRuntime } from '@converge/runtime';
+import type { RunConfig } from '../config.js';
+import type { RunIO } from '../run.js';
+import { percentile, type RunSummary } from '../summary.js';
+import { createProgress } from '../progress.js';
+import { CoordinatorAgent } from '../workload/coordinator.js';
+import { expectedSum, type SumInputs } from '../workload/agents.js';
+import { taskBody, taskId } from '../workload/plan.js';
+import {
+  DISCOVERY_POLL_MS,
+  DISCOVERY_REFRESH_MS,
+  DISCOVERY_TTL_MS,
+  discoverRole,
+  doneKey,
+  openSharedStack,
+  roleMetadata,
+  sleep,
+  type DoneRecord,
+} from './shared.js';
+
+/** How long a stop request waits for tasks already submitted to finish. */
+const DRAIN_ON_STOP_MS = 5_000;
+/** Task records read at once when checking outcomes in the shared store. */
+const READ_CONCURRENCY = 16;
+/** Every outstanding task is re-read this often (store notifications are only hints). */
+const RECONCILE_MS = 3_000;
+
+type Outcome = 'completed' | 'failed' | 'wrong';
+
+/**
+ * `converge run --role coordinator`: submits the workload's tasks to the pool in the shared
+ * store (and auctions some among the workers it discovers), waits until every task is terminal
+ * — reading outcomes from the store, since workers in other processes complete them — checks
+ * each result, writes the done record workers watch for, and returns the summary.
+ */
+export async function runCoordinator(config: RunConfig, io: RunIO): Promise<RunSummary> {
+  const stack = await openSharedStack(config);
+  const { store, taskManager, poolManager, transports, logger, metrics } = stack;
+  let runtime: AgentRuntime | undefined;
+  try {
+    try {
+      await poolManager.getPool(config.poolId);
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+      await poolManager.createPool({ id: config.poolId });
+    }
+    // A done record of an earlier run would stop the new run's workers at once.
+    await store.delete(doneKey(config.poolId));
+
+    // What the pool already holds (a restarted coordinator resumes): one listing, then reads.
+    const total = config.tasks;
+    const outcome = new Map<string, Outcome>();
+    const latencies: number[] = [];
+    const existing = new Set<string>();
+    const recordPrefix = recordKey(taskId(config.poolId, 0)).slice(0, -1);
+    const wanted = new Set(Array.from({ length: total }, (_, i) => recordKey(taskId(config.poolId, i))));
+    const judge = (t: Task, observedAt: number): void => {
+      if (outcome.has(t.id)) return;
+      if (t.state === 'completed') {
+        const inputs = t.inputs as unknown as SumInputs;
+        outcome.set(t.id, t.result === expectedSum(inputs) ? 'completed' : 'wrong');
+        latencies.push(observedAt - inputs.submittedAt);
+      } else if (t.state === 'failed' || t.state === 'cancelled') outcome.set(t.id, 'failed');
+    };
+    for (const key of await store.list(recordPrefix)) {
+      if (!wanted.has(key)) continue;
+      const t = await store.get<Task>(key);
+      if (!t) continue;
+      existing.add(t.id);
+      if (t.state === 'completed') outcome.set(t.id, t.result === expectedSum(t.inputs as unknown as SumInputs) ? 'completed' : 'wrong');
+      else if (t.state === 'failed' || t.state === 'cancelled') outcome.set(t.id, 'failed');
+    }
+
+    // Outcomes: the store's change feed marks records to read; a periodic pass re-reads the rest.
+    const outstanding = new Set<string>();
+    const dirty = new Set<string>();
+    taskManager.on('submitted', (t) => {
+      if (t.poolId === config.poolId && !outcome.has(t.id)) outstanding.add(t.id);
+    });
+    for (const id of existing) if (!outcome.has(id)) outstanding.add(id);
+    const unwatch =
+      store.watch?.(TASK_KEYS.record, (key) => {
+        if (!key.startsWith(recordPrefix)) return;
+        const id = decodeURIComponent(key.slice(TASK_KEYS.record.length));
+        if (outstanding.has(id)) dirty.add(id);
+      }) ?? (() => {});
+
+    // The coordinator agent and its runtime; discovery and keys of the workers come from the store.
+    const registry = new IdentityRegistry();
+    let workerIds: string[] = [];
+    let index = 0;
+    let stopSubmitting = false;
+    let readyLatch = false;
+    const coordinator: CoordinatorAgent = new CoordinatorAgent({
+      identity: Identity.generate(),
+      poolId: config.poolId,
+      assignment: config.assignment,
+      workers: () => workerIds,
+      // Once enough workers have shown up; workers that die later do not stop the submissions.
+      ready: () => (readyLatch ||= workerIds.length >= config.minWorkers),
+      // An auction winner that dies holds its reservation no longer than a lease would.
+      reservationMs: Math.min(10_000, 2 * config.claimTtlMs),
+      plan: function* () {
+        for (;;) {
+          if (stopSubmitting || index >= total) return;
+          const body = taskBody(config.poolId, index++, config.claimTtlMs);
+          if (!existing.has(body.id)) yield body;
+        }
+      },
+    });
+    const discovery = new DiscoveryService({ store: stack.discoveryStore, ttlMs: DISCOVERY_TTL_MS });
+    await discovery.start();
+    const transport = await transports.create(coordinator.id, 0);
+    runtime = new AgentRuntime({
+      agent: coordinator,
+      transport,
+      taskManager,
+      poolManager,
+      discovery: discoveryPort(discovery, transports.endpoints(transport)),
+      metadata: roleMetadata('coordinator', config.poolId),
+      discoveryRefreshMs: DISCOVERY_REFRESH_MS,
+      verifier: new MessageVerifier({ registry }),
+      logger: logger.child({ agentId: coordinator.id.slice(0, 12), role: 'coordinator' }),
+      metrics,
+      sweepIntervalMs: Math.max(50, Math.floor(config.claimTtlMs / 2)),
+    });
+    await runtime.start();
+    const rt = runtime;
+    process.stderr.write(`converge: coordinator ${coordinator.id} of pool ${config.poolId} on ${stack.storeLabel}, waiting for ${config.minWorkers} worker agent(s)\n`);
+
+    const refreshWorkers = async (): Promise<void> => {
+      const found = await discoverRole(stack.discoveryStore, config.poolId, 'worker');
+      for (const d of found) {
+        if (d.publicKey && !registry.has(d.id)) registry.register(d.publicKey);
+        transports.connect(transport, d.id, d.endpoints);
+      }
+      const before = workerIds.length;
+      workerIds = found.filter((d) => registry.has(d.id)).map((d) => d.id);
+      if (workerIds.length !== before) rt.scheduler.notify();
+    };
+
+    const progress = createProgress(io.stderr, { tty: config.progress ?? io.tty ?? io.stderr.isTTY === true });
+    const t0 = Date.now();
+    let interrupted = false;
+    let timedOut = false;
+    let drainUntil = Number.POSITIVE_INFINITY;
+    const onAbort = () => {
+      interrupted = true;
+      stopSubmitting = true;
+      drainUntil = Date.now() + DRAIN_ON_STOP_MS;
+      rt.scheduler.notify();
+    };
+    if (io.signal?.aborted) onAbort();
+    else io.signal?.addEventListener('abort', onAbort, { once: true });
+
+    const readOutcomes = async (ids: string[]): Promise<void> => {
+      for (let i = 0; i < ids.length; i += READ_CONCURRENCY) {
+        const chunk = ids.slice(i, i + READ_CONCURRENCY);
+        const recs = await Promise.all(chunk.map((id) => store.get<Task>(recordKey(id))));
+        const now = Date.now();
+        for (const t of recs) {
+          if (!t) continue;
+          judge(t, now);
+          if (outcome.has(t.id)) outstanding.delete(t.id);
+        }
+      }
+    };
+
+    let lastDiscovery = 0;
+    let lastReconcile = Date.now();
+    let lastCount = -1;
+    for (;;) {
+      const now = Date.now();
+      if (now - lastDiscovery >= DISCOVERY_POLL_MS) {
+        lastDiscovery = now;
+        await refreshWorkers().catch((err) => logger.warn({ err }, 'discovery refresh failed'));
+      }
+      if (dirty.size > 0) {
+        const ids = [...dirty];
+        dirty.clear();
+        await readOutcomes(ids);
+      }
+      if (now - lastReconcile >= RECONCILE_MS && outstanding.size > 0) {
+        lastReconcile = now;
+        await readOutcomes([...outstanding]);
+      }
+      if (outcome.size !== lastCount) {
+        lastCount = outcome.size;
+        progress.update(outcome.size, total);
+      }
+      const submittedAll = coordinator.exhausted && coordinator.openAuctions === 0;
+      if (submittedAll && outcome.size >= coordinator.submitted + existing.size) break;
+      if (Date.now() > drainUntil) break;
+      if (Date.now() - t0 > config.timeoutMs) {
+        timedOut = true;
+        break;
+      }
+      await sleep(50);
+    }
+    io.signal?.removeEventListener('abort', onAbort);
+    unwatch();
+    const durationMs = Date.now() - t0;
+    progress.update(outcome.size, total);
+    progress.stop();
+    stopSubmitting = true;
+
+    let completed = 0;
+    let failed = 0;
+    let wrong = 0;
+    for (const v of outcome.values()) {
+      if (v === 'completed') completed++;
+      else if (v === 'failed') failed++;
+      else wrong++;
+    }
+    // Tell the workers (they watch this key) that the workload is over.
+    if (!interrupted && !timedOut) {
+      const done: DoneRecord = { coordinatorId: coordinator.id, completed, tasks: total, at: Date.now() };
+      await store.put(doneKey(config.poolId), done as unknown as Record<string, number | string>);
+    }
+    await rt.stop();
+    const planned = interrupted ? coordinator.submitted + existing.size : total;
+    latencies.sort((a, b) => a - b);
+    const received = metrics.counter('converge_runtime_messages_received_total', 'Messages accepted into agent inboxes', []).get();
+    const seconds = Math.max(0.001, durationMs / 1000);
+    return {
+      tasks: planned,
+      completed,
+      failed,
+      duration_ms: durationMs,
+      tasks_per_s: Number(((completed + wrong) / seconds).toFixed(1)),
+      messages_per_s: Number((received / seconds).toFixed(1)),
+      latency_ms: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
+      rejected_messages: rt.rejectedMessages,
+      auctioned: coordinator.auctioned,
+      wrong_results: wrong,
+      lost: Math.max(0, planned - completed - failed - wrong),
+      agents: workerIds.length,
+      transport: config.transport.startsWith('nats://') ? 'nats' : config.transport,
+      store: stack.storeLabel,
+      interrupted,
+      role: 'coordinator',
+    };
+  } finally {
+    await runtime?.stop().catch(() => {});
+    await stack.close();
+  }
+}
+
+/** The runtime's discovery port on a `DiscoveryService`, advertising `endpoints`. */
+export function discoveryPort(discovery: DiscoveryService, endpoints: string[]) {
+  return {
+    register: (d: Parameters<DiscoveryService['register']>[0]) => discovery.register({ ...d, endpoints }),
+    unregister: (id: string) => discovery.unregister(id),
+    refresh: (id: string) => discovery.refresh(id),
+  };
+}

@@ -1,0 +1,134 @@
+import type { Store, WireRecord } from '@converge/core';
+import { DiscoveryService, type AgentDescriptor } from '@converge/network';
+import { PoolManager, TaskManager, pendingPoolPrefix } from '@converge/coordination';
+import { MetricsCollector, createLogger, type Logger } from '@converge/observability';
+import type { AgentRuntime } from '@converge/runtime';
+import type { RunConfig } from '../config.js';
+import { openStore, storeNamespace, transportFactory, type OpenedStore, type TransportFactory } from '../stack.js';
+
+/**
+ * How long a discovery registration lives without a refresh in the split roles (15 s; each
+ * runtime refreshes every {@link DISCOVERY_REFRESH_MS}). Shorter than the library default so
+ * that a dead worker process stops being called for bids soon.
+ */
+export const DISCOVERY_TTL_MS = 15_000;
+/** How often each runtime refreshes its discovery registration in the split roles (5 s). */
+export const DISCOVERY_REFRESH_MS = 5_000;
+/** How often a split-role process re-reads discovery from the shared store (500 ms). */
+export const DISCOVERY_POLL_MS = 500;
+
+/** Store key the coordinator writes when every task of the pool is terminal. */
+export function doneKey(poolId: string): string {
+  return `workload:${poolId}:done`;
+}
+
+/** The value under {@link doneKey}. */
+export interface DoneRecord {
+  /** Fingerprint of the coordinator that finished. */
+  coordinatorId: string;
+  completed: number;
+  tasks: number;
+  /** Unix ms. */
+  at: number;
+}
+
+/** Discovery metadata of the workload's agents in the split roles. */
+export function roleMetadata(role: 'coordinator' | 'worker', poolId: string): WireRecord {
+  return { role, poolId };
+}
+
+/** What a split-role process opens: stores, coordination services, transports, telemetry. */
+export interface SharedStack {
+  logger: Logger;
+  metrics: MetricsCollector;
+  store: Store;
+  storeLabel: string;
+  discoveryStore: Store;
+  taskManager: TaskManager;
+  poolManager: PoolManager;
+  transports: TransportFactory;
+  close(): Promise<void>;
+}
+
+/** Opens the shared store(s), the coordination services and the transport factory. */
+export async function openSharedStack(config: RunConfig): Promise<SharedStack> {
+  const logger = createLogger({ level: config.verbose && config.logLevel === 'warn' ? 'info' : config.logLevel, pretty: config.verbose, destination: 2 });
+  const metrics = new MetricsCollector();
+  const opened: OpenedStore[] = [];
+  const closeAll = async () => {
+    for (const s of opened.reverse()) await s.close().catch(() => {});
+  };
+  try {
+    const namespace = storeNamespace(config);
+    const main = await openStore(config.store, 'store', namespace);
+    opened.push(main);
+    const disc = config.discoveryStore ? await openStore(config.discoveryStore, 'discoveryStore', namespace) : main;
+    if (disc !== main) opened.push(disc);
+    const transports = await transportFactory(config);
+    const taskManager = new TaskManager({ store: main.store, defaults: { claimTtlMs: config.claimTtlMs } });
+    return {
+      logger,
+      metrics,
+      store: main.store,
+      storeLabel: main.label,
+      discoveryStore: disc.store,
+      taskManager,
+      poolManager: new PoolManager({ store: main.store }),
+      transports,
+      close: async () => {
+        taskManager.stop?.();
+        await transports.close();
+        await closeAll();
+      },
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+/**
+ * The live agents of `poolId` with `role` in the shared discovery store. Reads the store afresh
+ * (a `DiscoveryService` holds what it loaded at start), so agents of other processes appear.
+ */
+export async function discoverRole(store: Store, poolId: string, role: 'coordinator' | 'worker'): Promise<AgentDescriptor[]> {
+  const discovery = new DiscoveryService({ store, ttlMs: DISCOVERY_TTL_MS });
+  await discovery.start();
+  const all = await discovery.query({});
+  return all.filter((d) => d.metadata?.role === role && d.metadata?.poolId === poolId);
+}
+
+/**
+ * Wakes `runtimes` when the shared store reports a change in the pool's pending index — a task
+ * submitted (or handed back) by another process. The TaskManager's own events cover only this
+ * process's transitions; without this, the runtime's idle tick (1 s) bounds the latency.
+ * Stores without `watch` (or whose watch does not hear other processes, as FileStore) fall back
+ * to that tick. Returns the unsubscribe function.
+ */
+export function wakeOnPendingTasks(store: Store, poolId: string, runtimes: readonly AgentRuntime[]): () => void {
+  if (typeof store.watch !== 'function') return () => {};
+  let scheduled = false;
+  return store.watch(pendingPoolPrefix(poolId), () => {
+    if (scheduled) return;
+    scheduled = true;
+    // Coalesce a burst of notifications (a batch of submits) into one wake-up per runtime.
+    setImmediate(() => {
+      scheduled = false;
+      for (const rt of runtimes) rt.scheduler.notify();
+    });
+  });
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

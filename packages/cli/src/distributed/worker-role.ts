@@ -1,0 +1,166 @@
+import { Identity, type Agent } from '@converge/core';
+import { DiscoveryService, IdentityRegistry, MessageVerifier, type AgentDescriptor } from '@converge/network';
+import { AgentRuntime } from '@converge/runtime';
+import type { RunConfig } from '../config.js';
+import type { RunIO } from '../run.js';
+import type { WorkerSummary } from '../summary.js';
+import { WorkerAgent } from '../workload/agents.js';
+import { loadWorkerClass } from '../workload/plan.js';
+import { discoveryPort } from './coordinator-role.js';
+import {
+  DISCOVERY_POLL_MS,
+  DISCOVERY_REFRESH_MS,
+  DISCOVERY_TTL_MS,
+  discoverRole,
+  doneKey,
+  openSharedStack,
+  roleMetadata,
+  sleep,
+  wakeOnPendingTasks,
+  type DoneRecord,
+} from './shared.js';
+
+/** How often a worker process checks the coordinator's done record (250 ms; a watch wakes it sooner). */
+const DONE_POLL_MS = 250;
+
+/**
+ * `converge run --role worker`: waits for the pool's coordinator to appear in the shared
+ * discovery store (its public key goes into the identity registry, so its messages verify),
+ * runs `config.agents` worker agents that join the pool and claim, execute and report tasks
+ * (leases and fencing in the shared store make each task complete once), and stops — handing
+ * back any claim it holds — when the coordinator writes its done record, on a signal, or at
+ * `timeoutMs`.
+ */
+export async function runWorker(config: RunConfig, io: RunIO): Promise<WorkerSummary> {
+  const WorkerClass = config.agent ? await loadWorkerClass(config.agent) : undefined;
+  const stack = await openSharedStack(config);
+  const { store, taskManager, poolManager, transports, logger, metrics } = stack;
+  const runtimes: AgentRuntime[] = [];
+  const agentIds: string[] = [];
+  const t0 = Date.now();
+  try {
+    // The coordinator: found through the shared discovery store.
+    const registry = new IdentityRegistry();
+    const coordinators = new Set<string>();
+    const learn = (found: AgentDescriptor[]) => {
+      for (const d of found) {
+        if (!d.publicKey) continue;
+        if (!registry.has(d.id)) registry.register(d.publicKey);
+        coordinators.add(d.id);
+      }
+    };
+    let coordinator: AgentDescriptor | undefined;
+    process.stderr.write(`converge: worker waiting for the coordinator of pool ${config.poolId} on ${stack.storeLabel}\n`);
+    while (!coordinator) {
+      if (io.signal?.aborted) return summary('signal', '', 0);
+      if (Date.now() - t0 > config.timeoutMs) return summary('timeout', '', 0);
+      const found = await discoverRole(stack.discoveryStore, config.poolId, 'coordinator');
+      learn(found);
+      coordinator = found.at(-1);
+      if (!coordinator) await sleep(DISCOVERY_POLL_MS, io.signal);
+    }
+    const coordinatorId = coordinator.id;
+
+    // The workers: transports, runtimes, pool membership.
+    const discovery = new DiscoveryService({ store: stack.discoveryStore, ttlMs: DISCOVERY_TTL_MS });
+    await discovery.start();
+    const verifier = new MessageVerifier({ registry });
+    const workers: Agent[] = [];
+    for (let i = 0; i < config.agents; i++) {
+      const options = { identity: Identity.generate(), coordinatorId, notifyCoordinator: false };
+      workers.push(WorkerClass ? new WorkerClass(options) : new WorkerAgent(options));
+    }
+    for (let i = 0; i < workers.length; i++) {
+      const agent = workers[i]!;
+      agentIds.push(agent.id);
+      const transport = await transports.create(agent.id, i + 1);
+      transports.connect(transport, coordinatorId, coordinator.endpoints);
+      runtimes.push(
+        new AgentRuntime({
+          agent,
+          transport,
+          taskManager,
+          poolManager,
+          discovery: discoveryPort(discovery, transports.endpoints(transport)),
+          metadata: roleMetadata('worker', config.poolId),
+          discoveryRefreshMs: DISCOVERY_REFRESH_MS,
+          verifier,
+          logger: logger.child({ agentId: agent.id.slice(0, 12), role: 'worker' }),
+          metrics,
+          sweepIntervalMs: Math.max(50, Math.floor(config.claimTtlMs / 2)),
+        }),
+      );
+    }
+    for (const w of workers) await poolManager.joinPool(w.id, config.poolId);
+    let completedHere = 0;
+    taskManager.on('completed', () => completedHere++);
+    for (const rt of runtimes) await rt.start();
+    const unwake = wakeOnPendingTasks(store, config.poolId, runtimes);
+    process.stderr.write(`converge: worker running ${workers.length} agent(s) for coordinator ${coordinatorId}\n`);
+
+    // Until the coordinator's done record (from a coordinator this process knows), a signal or the deadline.
+    let wake: (() => void) | undefined;
+    const unwatchDone = store.watch?.(doneKey(config.poolId), () => wake?.()) ?? (() => {});
+    let stoppedBy: WorkerSummary['stopped_by'] = 'timeout';
+    let lastDiscovery = Date.now();
+    let lastProgress = Date.now();
+    for (;;) {
+      if (io.signal?.aborted) {
+        stoppedBy = 'signal';
+        break;
+      }
+      const done = await store.get<DoneRecord>(doneKey(config.poolId));
+      if (done && coordinators.has(done.coordinatorId)) {
+        stoppedBy = 'coordinator';
+        break;
+      }
+      if (Date.now() - t0 > config.timeoutMs) break;
+      const now = Date.now();
+      if (now - lastDiscovery >= 2 * DISCOVERY_POLL_MS) {
+        // A restarted coordinator has a new identity: learn its key too.
+        lastDiscovery = now;
+        learn(await discoverRole(stack.discoveryStore, config.poolId, 'coordinator').catch(() => []));
+      }
+      if (now - lastProgress >= 1_000) {
+        lastProgress = now;
+        io.stderr.write(`progress: ${completedHere} tasks completed by this worker\n`);
+      }
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, DONE_POLL_MS);
+        wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+        io.signal?.addEventListener('abort', wake, { once: true });
+      });
+      if (wake) io.signal?.removeEventListener('abort', wake);
+    }
+    unwatchDone();
+    unwake();
+    await Promise.allSettled(runtimes.map((r) => r.stop()));
+    return summary(stoppedBy, coordinatorId, runtimes.reduce((n, r) => n + r.rejectedMessages, 0), completedHere);
+  } finally {
+    await Promise.allSettled(runtimes.map((r) => r.stop()));
+    await stack.close();
+  }
+
+  function summary(stoppedBy: WorkerSummary['stopped_by'], coordinatorId: string, rejected: number, completed = 0): WorkerSummary {
+    const durationMs = Date.now() - t0;
+    const stats = taskManager.stats() as unknown as Record<string, number>;
+    return {
+      role: 'worker',
+      agents: config.agents,
+      agent_ids: agentIds,
+      completed,
+      claims: stats.claims ?? 0,
+      conflicts: stats.conflicts ?? 0,
+      coordinator: coordinatorId,
+      duration_ms: durationMs,
+      tasks_per_s: Number((completed / Math.max(0.001, durationMs / 1000)).toFixed(1)),
+      rejected_messages: rejected,
+      transport: config.transport.startsWith('nats://') ? 'nats' : config.transport,
+      store: stack.storeLabel,
+      stopped_by: stoppedBy,
+    };
+  }
+}
