@@ -16,7 +16,7 @@ export interface ExecutionContext {
 /** The outcome of one decision. */
 export type ExecutionResult =
   | { decision: Decision; ok: true; value?: unknown }
-  | { decision: Decision; ok: false; outcome: 'refused' | 'error' | 'unknown' | 'skipped'; error: Error };
+  | { decision: Decision; ok: false; outcome: 'refused' | 'conflict' | 'error' | 'unknown' | 'skipped'; error: Error };
 
 /** Carries out decisions. `StandardExecutor` is the full implementation. */
 export interface Executor {

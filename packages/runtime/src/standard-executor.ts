@@ -82,7 +82,7 @@ export class StandardExecutor implements Executor {
   }
 
   /**
-   * Decisions executed so far by `type:outcome` (outcome: ok, refused, error, unknown,
+   * Decisions executed so far by `type:outcome` (outcome: ok, refused, conflict, error, unknown,
    * skipped; types not core nor registered are counted as `_unknown`, malformed ones as `_invalid`).
    */
   stats(): Record<string, number> {
@@ -138,8 +138,10 @@ export class StandardExecutor implements Executor {
       return { decision, ok: true, value: await custom(decision, ctx) };
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
-      const refused = error instanceof PolicyError;
-      return { decision, ok: false, outcome: refused ? 'refused' : 'error', error };
+      // A conflict (a claim race lost, a vote cast twice, a move after a terminal state) is the
+      // normal friction of peers sharing state, not a fault: counted apart, logged at debug.
+      const outcome = error instanceof PolicyError ? 'refused' : error instanceof ConflictError ? 'conflict' : 'error';
+      return { decision, ok: false, outcome, error };
     }
   }
 

@@ -113,15 +113,15 @@ describe('StandardExecutor: core decision types through the real coordination cl
     expect(result.bids.map((b) => b.agentId)).toEqual([s.alice.fingerprint, s.bob.fingerprint]);
   });
 
-  it('Vote casts the agent\'s vote in a BallotBox ballot; a second vote is an error, counted', async () => {
+  it('Vote casts the agent\'s vote in a BallotBox ballot; a second vote is a conflict, counted', async () => {
     const s = await setup();
     s.ballots.open({ id: 'b1', choices: ['yes', 'no'] });
     await s.executor.execute([Decisions.vote('b1', 'yes')], s.ctx(s.alice));
     await s.bobExecutor.execute([Decisions.vote('b1', 'yes')], s.ctx(s.bob));
     const [again] = await s.executor.execute([Decisions.vote('b1', 'no')], s.ctx(s.alice));
-    expect(again).toMatchObject({ ok: false, outcome: 'error' });
+    expect(again).toMatchObject({ ok: false, outcome: 'conflict' });
     expect(s.ballots.close('b1')).toMatchObject({ outcome: 'winner', winner: 'yes' });
-    expect(decisionsTotal(s.metrics, 'Vote', 'error')).toBe(1);
+    expect(decisionsTotal(s.metrics, 'Vote', 'conflict')).toBe(1);
   });
 
   it('Propose opens and counters a NegotiationProtocol session; AcceptProposal and RejectProposal end it', async () => {
@@ -133,7 +133,7 @@ describe('StandardExecutor: core decision types through the real coordination cl
     expect(s.negotiation.getSession(session.id)).toMatchObject({ state: 'countered', current: { by: s.bob.fingerprint } });
     // Accepting one's own offer is refused by the state machine (a PolicyError would be 'refused'; this is a conflict).
     const [own] = await s.bobExecutor.execute([Decisions.acceptProposal(session.id)], s.ctx(s.bob));
-    expect(own).toMatchObject({ ok: false, outcome: 'error' });
+    expect(own).toMatchObject({ ok: false, outcome: 'conflict' });
     await s.executor.execute([Decisions.acceptProposal(session.id)], s.ctx(s.alice));
     expect(s.negotiation.getSession(session.id).state).toBe('accepted');
 
@@ -178,11 +178,11 @@ describe('StandardExecutor: failures are counted and contained', () => {
       [Decisions.claimTask('won-by-bob'), Decisions.reportTask('won-by-bob', 1), Decisions.sendMessage(s.bob.fingerprint, { after: true })],
       s.ctx(),
     );
-    expect(results.map((r) => (r.ok ? 'ok' : r.outcome))).toEqual(['error', 'skipped', 'ok']);
+    expect(results.map((r) => (r.ok ? 'ok' : r.outcome))).toEqual(['conflict', 'skipped', 'ok']);
     expect((results[0] as { error: Error }).error).toBeInstanceOf(ConflictError);
     expect((results[1] as { error: Error }).error).toBeInstanceOf(SkippedDecisionError);
     expect((await s.taskManager.getTask('won-by-bob')).state).toBe('assigned');
-    expect(s.executor.stats()).toMatchObject({ 'ClaimTask:error': 1, 'ReportTask:skipped': 1, 'SendMessage:ok': 1 });
+    expect(s.executor.stats()).toMatchObject({ 'ClaimTask:conflict': 1, 'ReportTask:skipped': 1, 'SendMessage:ok': 1 });
   });
 
   it('every decision passes the safety policy first; a refusal is counted and nothing happens', async () => {
