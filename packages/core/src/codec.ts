@@ -12,7 +12,8 @@
 import { Encoder, Decoder } from '@msgpack/msgpack';
 import { Float64 } from './float.js';
 import { DecodeError, EncodeError } from './errors.js';
-import { scanValue } from './scan.js';
+import { copyBytes } from './alloc.js';
+import { scanValue, takeScanFlags, SCAN_INT64, SCAN_ODD_KEY } from './scan.js';
 
 /** Pre-encoded msgpack bytes to be written verbatim by `encodeValue`. */
 export class RawMsgpack {
@@ -39,6 +40,10 @@ interface EncoderInternals {
   writeU8a(v: ArrayLike<number>): void;
   writeBigUint64(v: bigint): void;
   writeBigInt64(v: bigint): void;
+  ensureBufferSizeToWrite(n: number): void;
+  encodeBinary(v: ArrayBufferView): void;
+  bytes: Uint8Array;
+  pos: number;
 }
 
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
@@ -46,51 +51,122 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const U64_MAX = (1n << 64n) - 1n;
 const I64_MIN = -(1n << 63n);
 
+// ES2024 string methods (Node >= 20); typed here because the project's lib is ES2023.
+type WellFormed = { isWellFormed(): boolean; toWellFormed(): string };
+const isWellFormed = (s: string): boolean => (s as unknown as WellFormed).isWellFormed();
+const toWellFormed = (s: string): string => (s as unknown as WellFormed).toWellFormed();
+
+function encodeBigInt(self: EncoderInternals, n: bigint): void {
+  if (n >= MIN_SAFE && n <= MAX_SAFE) self.encodeNumber(Number(n));
+  else if (n > 0n && n <= U64_MAX) {
+    self.writeU8(0xcf);
+    self.writeBigUint64(n);
+  } else if (n < 0n && n >= I64_MIN) {
+    self.writeU8(0xd3);
+    self.writeBigInt64(n);
+  } else throw new EncodeError(`integer ${n} does not fit in 64 bits`);
+}
+
+function writeHeader(self: EncoderInternals, n: number, fix: number, h16: number, h32: number): void {
+  if (n < 16) self.writeU8(fix + n);
+  else if (n < 0x10000) {
+    self.writeU8(h16);
+    self.writeU16(n);
+  } else {
+    self.writeU8(h32);
+    self.writeU32(n);
+  }
+}
+
+function encodeMap(self: EncoderInternals, map: Map<unknown, unknown>, depth: number): void {
+  writeHeader(self, map.size, 0x80, 0xde, 0xdf);
+  for (const [k, v] of map) {
+    if (typeof k !== 'string') throw new EncodeError('map keys must be strings');
+    self.encodeString(k);
+    self.doEncode(v, depth + 1);
+  }
+}
+
 function createCanonicalEncoder(): Encoder {
   const encoder = new Encoder({ useBigInt64: false, forceFloat32: false, ignoreUndefined: false, maxDepth: MAX_DEPTH, initialBufferSize: 512 });
   const self = encoder as unknown as EncoderInternals;
-  const base = self.doEncode.bind(self);
-  self.doEncode = (object: unknown, depth: number): void => {
-    if (object instanceof Float64) {
-      self.encodeNumberAsFloat(object.value);
-    } else if (typeof object === 'bigint') {
-      if (object >= MIN_SAFE && object <= MAX_SAFE) self.encodeNumber(Number(object));
-      else if (object > 0n && object <= U64_MAX) {
-        self.writeU8(0xcf);
-        self.writeBigUint64(object);
-      } else if (object < 0n && object >= I64_MIN) {
-        self.writeU8(0xd3);
-        self.writeBigInt64(object);
-      } else throw new EncodeError(`integer ${object} does not fit in 64 bits`);
-    } else if (object instanceof Map) {
-      if (depth > MAX_DEPTH) throw new EncodeError(`nesting deeper than ${MAX_DEPTH}`);
-      const size = object.size;
-      if (size < 16) self.writeU8(0x80 + size);
-      else if (size < 0x10000) {
-        self.writeU8(0xde);
-        self.writeU16(size);
-      } else {
-        self.writeU8(0xdf);
-        self.writeU32(size);
+  // Always well-formed UTF-8 (a lone surrogate becomes U+FFFD, as TextEncoder does): the
+  // library's short-string path would write the surrogate's bytes, which no UTF-8 reader
+  // (Python's included) accepts. The envelope writer does the same.
+  const baseString = self.encodeString.bind(self);
+  self.encodeString = (s: string): void => {
+    const n = s.length;
+    if (n < 0x100) {
+      // ASCII up to 255 bytes (fixstr/str8) in one pass, where the library measures the UTF-8
+      // length in one loop and writes it in another.
+      self.ensureBufferSizeToWrite(2 + n);
+      const bytes = self.bytes;
+      const start = self.pos;
+      const head = n < 32 ? 1 : 2;
+      for (let i = 0; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) return baseString(isWellFormed(s) ? s : toWellFormed(s));
+        bytes[start + head + i] = c;
       }
-      for (const [k, v] of object) {
-        if (typeof k !== 'string') throw new EncodeError('map keys must be strings');
-        self.encodeString(k);
-        self.doEncode(v, depth + 1);
+      if (head === 1) bytes[start] = 0xa0 | n;
+      else {
+        bytes[start] = 0xd9;
+        bytes[start + 1] = n;
       }
-    } else if (object instanceof RawMsgpack) {
-      self.writeU8a(object.bytes);
-    } else if (typeof object === 'number' && !Number.isSafeInteger(object)) {
-      // Python writes every float as float64; the library would write unsafe integers as u64.
-      self.encodeNumberAsFloat(object);
-    } else if (object !== null && typeof object === 'object' && !Array.isArray(object) && !ArrayBuffer.isView(object) && Object.getPrototypeOf(object) !== Object.prototype && Object.getPrototypeOf(object) !== null) {
-      throw new EncodeError(`cannot encode an instance of ${object.constructor?.name ?? 'an unknown class'}`);
-    } else if (typeof object === 'function' || typeof object === 'symbol') {
-      throw new EncodeError(`cannot encode a ${typeof object}`);
-    } else {
-      base(object, depth);
+      self.pos = start + head + n;
+      return;
     }
+    baseString(isWellFormed(s) ? s : toWellFormed(s));
   };
+  // The library's dispatch, specialised: primitives go straight to their writers, and plain
+  // objects and arrays skip its extension lookup and second round of type tests. Containers
+  // are limited to MAX_DEPTH levels, as the decoder's scan is.
+  self.doEncode = (object: unknown, depth: number): void => {
+    switch (typeof object) {
+      case 'string':
+        return self.encodeString(object);
+      case 'number':
+        // Python writes every float as float64; the library would write unsafe integers as u64.
+        return Number.isSafeInteger(object) ? self.encodeNumber(object) : self.encodeNumberAsFloat(object);
+      case 'boolean':
+        return self.writeU8(object ? 0xc3 : 0xc2);
+      case 'undefined':
+        return self.writeU8(0xc0);
+      case 'bigint':
+        return encodeBigInt(self, object);
+      case 'object':
+        break;
+      default:
+        throw new EncodeError(`cannot encode a ${typeof object}`);
+    }
+    if (object === null) return self.writeU8(0xc0);
+    if (depth > MAX_DEPTH) throw new EncodeError(`nesting deeper than ${MAX_DEPTH}`);
+    if (Array.isArray(object)) {
+      const n = object.length;
+      writeHeader(self, n, 0x90, 0xdc, 0xdd);
+      for (let i = 0; i < n; i++) self.doEncode(object[i], depth + 1);
+      return;
+    }
+    if (ArrayBuffer.isView(object)) return self.encodeBinary(object);
+    const proto = Object.getPrototypeOf(object);
+    if (proto === Object.prototype || proto === null) {
+      const o = object as Record<string, unknown>;
+      const keys = Object.keys(o);
+      writeHeader(self, keys.length, 0x80, 0xde, 0xdf);
+      for (let i = 0; i < keys.length; i++) {
+        self.encodeString(keys[i]!);
+        self.doEncode(o[keys[i]!], depth + 1);
+      }
+      return;
+    }
+    if (object instanceof Float64) self.encodeNumberAsFloat(object.value);
+    else if (object instanceof Map) encodeMap(self, object, depth);
+    else if (object instanceof RawMsgpack) self.writeU8a(object.bytes);
+    else throw new EncodeError(`cannot encode an instance of ${(object as object).constructor?.name ?? 'an unknown class'}`);
+  };
+  // A nested encode (a getter that encodes while its object is being encoded) runs on a
+  // clone; the library's clone would lack these overrides.
+  (encoder as unknown as { clone(): Encoder }).clone = createCanonicalEncoder;
   return encoder;
 }
 
@@ -99,7 +175,7 @@ const sharedEncoder = createCanonicalEncoder();
 /** Encodes plain data as Python's msgpack would. Throws `EncodeError` for unsupported values. */
 export function encodeValue(value: unknown): Uint8Array {
   try {
-    return sharedEncoder.encode(value);
+    return copyBytes(sharedEncoder.encodeSharedRef(value));
   } catch (err) {
     if (err instanceof EncodeError) throw err;
     throw new EncodeError(`cannot encode value: ${(err as Error).message}`, { cause: err });
@@ -115,15 +191,24 @@ export interface DecodeLimits {
 /** Default largest message or value accepted by the decoder: 10 MiB. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
 
-// Every map key is prefixed while decoding so that no key is array-index-like: the object
-// then keeps wire order, and `restore` turns it back into an object or, where a plain object
-// would reorder its keys, a Map.
+// The common case (no 64-bit ints, no map key that starts with a digit or NUL, as the scan
+// reports) decodes straight through @msgpack/msgpack. Otherwise every map key is prefixed
+// while decoding so that no key is array-index-like: the object then keeps wire order, and
+// `restore` turns it back into an object or, where a plain object would reorder its keys, a
+// Map, and turns 64-bit ints that fit in a double back into numbers.
 const KEY_MARK = '\u0000';
-const decoder = new Decoder({
+const orderedDecoder = new Decoder({
   useBigInt64: true,
   mapKeyConverter: (key: unknown) => {
     if (typeof key !== 'string') throw new DecodeError(`map keys must be strings, got ${typeof key}`);
     return KEY_MARK + key;
+  },
+});
+const plainDecoder = new Decoder({
+  useBigInt64: true,
+  mapKeyConverter: (key: unknown) => {
+    if (typeof key !== 'string') throw new DecodeError(`map keys must be strings, got ${typeof key}`);
+    return key;
   },
 });
 
@@ -167,15 +252,21 @@ export function decodeValue(bytes: Uint8Array, limits: DecodeLimits = {}): unkno
   if (!(bytes instanceof Uint8Array)) throw new DecodeError('input must be a Uint8Array');
   if (bytes.byteLength > max) throw new DecodeError(`input of ${bytes.byteLength} bytes exceeds the limit of ${max}`);
   // The scan checks structure, truncation, depth and types before anything is allocated.
+  takeScanFlags();
   const end = scanValue(bytes, 0);
+  const flags = takeScanFlags();
   if (end !== bytes.byteLength) throw new DecodeError(`${bytes.byteLength - end} extra bytes after the value`);
-  return decodeScanned(bytes);
+  return decodeScanned(bytes, flags);
 }
 
-/** Decodes bytes that `scanValue` has already validated. */
-export function decodeScanned(bytes: Uint8Array): unknown {
+/**
+ * Decodes bytes that `scanValue` has already validated. `scanFlags` are the flags that scan
+ * reported (`takeScanFlags`); when omitted, the slower path that handles every case is used.
+ */
+export function decodeScanned(bytes: Uint8Array, scanFlags = SCAN_INT64 | SCAN_ODD_KEY): unknown {
   try {
-    return restore(decoder.decode(bytes));
+    if (scanFlags === 0) return plainDecoder.decode(bytes);
+    return restore(orderedDecoder.decode(bytes));
   } catch (err) {
     if (err instanceof DecodeError) throw err;
     throw new DecodeError(`malformed msgpack: ${(err as Error).message}`, { cause: err });

@@ -54,7 +54,10 @@ function cachedNodePublicKey(publicKey: Uint8Array): KeyObject {
 /** Signs `data` with a seed (or a prepared node key object). */
 export function ed25519Sign(data: Uint8Array, seed: Uint8Array, backend: Ed25519Backend = 'node', nodeKey?: KeyObject): Uint8Array {
   if (backend === 'noble') return noble.sign(data, seed);
-  return new Uint8Array(nodeSign(null, data, nodeKey ?? nodePrivateKey(seed)));
+  const sig = nodeSign(null, data, nodeKey ?? nodePrivateKey(seed));
+  // node:crypto returns a Buffer over its own 64-byte ArrayBuffer: a plain view of it is as
+  // private as a copy and costs less. (Copy in case a pooled Buffer is ever returned.)
+  return sig.buffer.byteLength === sig.byteLength ? new Uint8Array(sig.buffer, sig.byteOffset, sig.byteLength) : new Uint8Array(sig);
 }
 
 /**

@@ -3,16 +3,42 @@
  *
  * It is how the message decoder finds the raw bytes of the payload (kept, so that a peer's
  * encoding choices never break its signature), and it validates a frame before the decoder
- * allocates anything: truncation, ext types (never sent by the reference) and nesting depth
- * are `DecodeError`s, and no length can make it allocate.
+ * allocates anything: truncation, ext types (never sent by the reference), non-string map
+ * keys and nesting depth are `DecodeError`s, and a declared length (even 4 GiB) is checked
+ * against the bytes actually present before anything relies on it, so no length can make a
+ * decoder allocate beyond its input.
+ *
+ * While scanning it notes (see `takeScanFlags`) whether the value holds 64-bit integers or
+ * map keys that a plain object might reorder, so that the decoder can skip its slower,
+ * order-preserving path for the common payload that has neither.
  */
 import { DecodeError } from './errors.js';
 
 /** Deepest nesting accepted. */
 export const MAX_SCAN_DEPTH = 100;
 
+/** Scan flag: the value contains a uint64/int64 (`cf`/`d3`), which decodes as a `bigint`. */
+export const SCAN_INT64 = 1;
+/** Scan flag: a map key starts with a digit or NUL (may be array-index-like). */
+export const SCAN_ODD_KEY = 2;
+
+// Set by the scanner, read and cleared by `takeScanFlags`. Scanning runs no user code, so a
+// module-level accumulator cannot be disturbed between a scan and the read that follows it.
+let flags = 0;
+
+/** Returns the flags noted since the last call (`SCAN_INT64 | SCAN_ODD_KEY`) and clears them. */
+export function takeScanFlags(): number {
+  const f = flags;
+  flags = 0;
+  return f;
+}
+
+function truncated(pos: number, n: number): DecodeError {
+  return new DecodeError(`truncated msgpack at byte ${pos}: need ${n} more bytes`);
+}
+
 function need(bytes: Uint8Array, pos: number, n: number): void {
-  if (pos + n > bytes.byteLength) throw new DecodeError(`truncated msgpack at byte ${pos}: need ${n} more bytes`);
+  if (pos + n > bytes.byteLength) throw truncated(pos, n);
 }
 
 function u16(b: Uint8Array, p: number): number {
@@ -25,6 +51,15 @@ function u32(b: Uint8Array, p: number): number {
 
 /** Reads a str header at `pos`; returns `[start, end]` of its UTF-8 bytes, or throws if not a str. */
 export function scanString(bytes: Uint8Array, pos: number): [number, number] {
+  const start = strStart(bytes, pos);
+  return [start, strEnd];
+}
+
+// End of the string whose start `strStart` returned (avoids allocating a tuple per key).
+let strEnd = 0;
+
+/** Start of the UTF-8 bytes of the str at `pos` (sets `strEnd`); throws if not a complete str. */
+function strStart(bytes: Uint8Array, pos: number): number {
   need(bytes, pos, 1);
   const h = bytes[pos]!;
   let len: number;
@@ -46,7 +81,8 @@ export function scanString(bytes: Uint8Array, pos: number): [number, number] {
     start = pos + 5;
   } else throw new DecodeError(`expected a string at byte ${pos}, found type byte 0x${h.toString(16)}`);
   need(bytes, start, len);
-  return [start, start + len];
+  strEnd = start + len;
+  return start;
 }
 
 /** Reads a map header at `pos`; returns `[entryCount, firstEntryPos]`, or throws if not a map. */
@@ -65,52 +101,60 @@ export function scanMapHeader(bytes: Uint8Array, pos: number): [number, number] 
   throw new DecodeError(`expected a map at byte ${pos}, found type byte 0x${h.toString(16)}`);
 }
 
+function scanMap(bytes: Uint8Array, p: number, count: number, depth: number): number {
+  // Each entry takes at least 2 bytes: reject impossible counts before looping.
+  if (count * 2 > bytes.byteLength - p) throw truncated(p, count * 2);
+  for (let i = 0; i < count; i++) {
+    const h = bytes[p]!;
+    const isStr = (h >= 0xa0 && h <= 0xbf) || h === 0xd9 || h === 0xda || h === 0xdb;
+    if (!isStr) throw new DecodeError(`map key at byte ${p} is not a string (type byte 0x${h.toString(16)})`);
+    const ks = strStart(bytes, p);
+    const ke = strEnd;
+    if (ke > ks) {
+      const c = bytes[ks]!;
+      if (c === 0 || (c >= 0x30 && c <= 0x39)) flags |= SCAN_ODD_KEY;
+    }
+    p = scanValue(bytes, ke, depth + 1);
+  }
+  return p;
+}
+
+function scanArray(bytes: Uint8Array, p: number, count: number, depth: number): number {
+  // Each item takes at least 1 byte.
+  if (count > bytes.byteLength - p) throw truncated(p, count);
+  for (let i = 0; i < count; i++) p = scanValue(bytes, p, depth + 1);
+  return p;
+}
+
+function skipBytes(bytes: Uint8Array, start: number, len: number): number {
+  if (start + len > bytes.byteLength) throw truncated(start, len);
+  return start + len;
+}
+
 /** Returns the offset just past the msgpack value starting at `pos`. Map keys must be strings. */
 export function scanValue(bytes: Uint8Array, pos: number, depth = 0): number {
   if (depth > MAX_SCAN_DEPTH) throw new DecodeError(`nesting deeper than ${MAX_SCAN_DEPTH}`);
-  need(bytes, pos, 1);
+  if (pos >= bytes.byteLength) throw truncated(pos, 1);
   const h = bytes[pos]!;
   if (h <= 0x7f || h >= 0xe0) return pos + 1; // fixints
-  if (h <= 0x8f || h === 0xde || h === 0xdf) {
-    let [n, p] = scanMapHeader(bytes, pos);
-    // Each entry takes at least 2 bytes: reject impossible counts before looping.
-    need(bytes, p, n * 2);
-    for (let i = 0; i < n; i++) {
-      const h2 = bytes[p]!;
-      const isStr = (h2 >= 0xa0 && h2 <= 0xbf) || h2 === 0xd9 || h2 === 0xda || h2 === 0xdb;
-      if (!isStr) throw new DecodeError(`map key at byte ${p} is not a string (type byte 0x${h2.toString(16)})`);
-      p = scanString(bytes, p)[1];
-      p = scanValue(bytes, p, depth + 1);
-    }
-    return p;
-  }
-  if (h <= 0x9f || h === 0xdc || h === 0xdd) {
-    let n: number;
-    let p: number;
-    if (h <= 0x9f) [n, p] = [h & 0x0f, pos + 1];
-    else if (h === 0xdc) {
-      need(bytes, pos, 3);
-      [n, p] = [u16(bytes, pos + 1), pos + 3];
-    } else {
-      need(bytes, pos, 5);
-      [n, p] = [u32(bytes, pos + 1), pos + 5];
-    }
-    need(bytes, p, n);
-    for (let i = 0; i < n; i++) p = scanValue(bytes, p, depth + 1);
-    return p;
-  }
-  if (h <= 0xbf || h === 0xd9 || h === 0xda || h === 0xdb) return scanString(bytes, pos)[1];
+  if (h <= 0x8f) return scanMap(bytes, pos + 1, h & 0x0f, depth);
+  if (h <= 0x9f) return scanArray(bytes, pos + 1, h & 0x0f, depth);
+  if (h <= 0xbf) return skipBytes(bytes, pos + 1, h & 0x1f);
   switch (h) {
     case 0xc0: case 0xc2: case 0xc3: return pos + 1;
-    case 0xc4: need(bytes, pos, 2); need(bytes, pos + 2, bytes[pos + 1]!); return pos + 2 + bytes[pos + 1]!;
-    case 0xc5: { need(bytes, pos, 3); const n = u16(bytes, pos + 1); need(bytes, pos + 3, n); return pos + 3 + n; }
-    case 0xc6: { need(bytes, pos, 5); const n = u32(bytes, pos + 1); need(bytes, pos + 5, n); return pos + 5 + n; }
+    case 0xc4: case 0xd9: need(bytes, pos, 2); return skipBytes(bytes, pos + 2, bytes[pos + 1]!);
+    case 0xc5: case 0xda: need(bytes, pos, 3); return skipBytes(bytes, pos + 3, u16(bytes, pos + 1));
+    case 0xc6: case 0xdb: need(bytes, pos, 5); return skipBytes(bytes, pos + 5, u32(bytes, pos + 1));
     case 0xca: need(bytes, pos, 5); return pos + 5;
     case 0xcb: need(bytes, pos, 9); return pos + 9;
     case 0xcc: case 0xd0: need(bytes, pos, 2); return pos + 2;
     case 0xcd: case 0xd1: need(bytes, pos, 3); return pos + 3;
     case 0xce: case 0xd2: need(bytes, pos, 5); return pos + 5;
-    case 0xcf: case 0xd3: need(bytes, pos, 9); return pos + 9;
+    case 0xcf: case 0xd3: need(bytes, pos, 9); flags |= SCAN_INT64; return pos + 9;
+    case 0xdc: need(bytes, pos, 3); return scanArray(bytes, pos + 3, u16(bytes, pos + 1), depth);
+    case 0xdd: need(bytes, pos, 5); return scanArray(bytes, pos + 5, u32(bytes, pos + 1), depth);
+    case 0xde: need(bytes, pos, 3); return scanMap(bytes, pos + 3, u16(bytes, pos + 1), depth);
+    case 0xdf: need(bytes, pos, 5); return scanMap(bytes, pos + 5, u32(bytes, pos + 1), depth);
     default:
       // 0xc1 is never used; 0xc7-0xc9 and 0xd4-0xd8 are ext types, which Python's msgpack
       // does not write for plain data and which could smuggle in timestamps or custom types.

@@ -4,13 +4,13 @@ import { ValidationError } from './errors.js';
 /** An attribute value of a topic. `Float64` prints as a Python float (`2.0`). */
 export type TopicAttributeValue = string | number | boolean | null | bigint | Float64;
 
-/** A topic: a namespace with attributes and a version, e.g. `transport.tcp[host=h,port=1]v1.0`. */
 /**
  * Topic attributes: a plain object, or a `Map` where insertion order must survive
  * array-index-like keys (`"10"`, `"9"`), which a plain object would reorder.
  */
 export type TopicAttributes = Record<string, TopicAttributeValue> | Map<string, TopicAttributeValue>;
 
+/** A topic: a namespace with attributes and a version, e.g. `transport.tcp[host=h,port=1]v1.0`. */
 export interface Topic {
   namespace: string;
   attributes: TopicAttributes;
@@ -30,7 +30,8 @@ function pythonStr(v: TopicAttributeValue): string {
   if (v === true) return 'True';
   if (v === false) return 'False';
   if (v instanceof Float64) return pythonFloatRepr(v.value);
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : pythonFloatRepr(v);
+  // As the codec writes them: safe integers as ints, every other number as a float.
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? String(v) : pythonFloatRepr(v);
   return String(v);
 }
 

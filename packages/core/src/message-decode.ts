@@ -1,0 +1,350 @@
+/**
+ * `decodeMessage`: one pass over the envelope. The scanner validates every value (structure,
+ * truncation, declared lengths against the bytes present, depth, string keys) before
+ * anything is built; the fixed fields (strings, ints, nil, bin) are then read straight from
+ * the bytes, and only the payload goes through the general decoder. The payload's raw bytes
+ * are kept with the message, so verifying it never re-encodes the payload.
+ */
+import type { Message } from './message.js';
+import type { Topic, TopicAttributeValue } from './topic.js';
+import type { WireValue } from './value.js';
+import { Float64 } from './float.js';
+import { DecodeError } from './errors.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, decodeScanned, type DecodeLimits } from './codec.js';
+import { scanValue, takeScanFlags } from './scan.js';
+import { sealMessage } from './message-slot.js';
+import { copyBytes } from './alloc.js';
+
+const ID = 0;
+const SENDER = 1;
+const RECIPIENT = 2;
+const TOPICS = 3;
+const PAYLOAD = 4;
+const TASK_ID = 5;
+const TIMESTAMP = 6;
+const SIGNATURE = 7;
+const NAMESPACE = 8;
+const ATTRIBUTES = 9;
+const VERSION = 10;
+
+// Known keys by UTF-8 length: fields and their bytes. Keys are matched on their bytes, not decoded.
+const KEYS_BY_LENGTH: { field: number; bytes: Uint8Array }[][] = [];
+for (const [field, name] of [
+  [ID, 'id'], [SENDER, 'sender'], [RECIPIENT, 'recipient'], [TOPICS, 'topics'], [PAYLOAD, 'payload'],
+  [TASK_ID, 'task_id'], [TIMESTAMP, 'timestamp'], [SIGNATURE, 'signature'], [NAMESPACE, 'namespace'],
+  [ATTRIBUTES, 'attributes'], [VERSION, 'version'],
+] as const) {
+  const bytes = new TextEncoder().encode(name);
+  (KEYS_BY_LENGTH[bytes.length] ??= []).push({ field, bytes });
+}
+
+function keyAt(b: Uint8Array, start: number, end: number): number {
+  const candidates = KEYS_BY_LENGTH[end - start];
+  if (candidates === undefined) return -1;
+  for (let c = 0; c < candidates.length; c++) {
+    const key = candidates[c]!.bytes;
+    let i = 0;
+    while (i < key.length && b[start + i] === key[i]) i++;
+    if (i === key.length) return candidates[c]!.field;
+  }
+  return -1;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+const nativeLatin1 = (Buffer.prototype as unknown as { latin1Slice?: (this: Uint8Array, s: number, e: number) => string }).latin1Slice;
+
+/** Decodes UTF-8 bytes `[s, e)`; invalid UTF-8 is a `DecodeError`, as in Python's msgpack. */
+function utf8At(b: Uint8Array, s: number, e: number, what: string): string {
+  let acc = 0;
+  for (let i = s; i < e; i++) acc |= b[i]!;
+  if (acc < 0x80) {
+    // ASCII: every byte is its own code unit.
+    if (e - s > 16 && nativeLatin1 !== undefined) return nativeLatin1.call(b, s, e);
+    let out = '';
+    for (let i = s; i < e; i++) out += String.fromCharCode(b[i]!);
+    return out;
+  }
+  try {
+    return strictUtf8.decode(b.subarray(s, e));
+  } catch (err) {
+    throw new DecodeError(`${what} is not valid UTF-8`, { cause: err });
+  }
+}
+
+// Where the last `strSpan` call's string ends (saves a tuple per string).
+let spanEnd = 0;
+
+/** Start of the UTF-8 bytes of a str at `pos` (sets `spanEnd`), or -1 if it is not a str. */
+function strSpan(b: Uint8Array, pos: number): number {
+  const h = b[pos]!;
+  let start: number;
+  let len: number;
+  if (h >= 0xa0 && h <= 0xbf) {
+    start = pos + 1;
+    len = h & 0x1f;
+  } else if (h === 0xd9) {
+    start = pos + 2;
+    len = b[pos + 1]!;
+  } else if (h === 0xda) {
+    start = pos + 3;
+    len = (b[pos + 1]! << 8) | b[pos + 2]!;
+  } else if (h === 0xdb) {
+    start = pos + 5;
+    len = ((b[pos + 1]! << 24) >>> 0) + ((b[pos + 2]! << 16) | (b[pos + 3]! << 8) | b[pos + 4]!);
+  } else return -1;
+  spanEnd = start + len;
+  return start;
+}
+
+function strAt(b: Uint8Array, pos: number, what: string): string {
+  const s = strSpan(b, pos);
+  if (s < 0) throw new DecodeError(`${what} must be a string`);
+  return utf8At(b, s, spanEnd, what);
+}
+
+function optionalStrAt(b: Uint8Array, pos: number, what: string): string | null {
+  return pos < 0 || b[pos] === 0xc0 ? null : strAt(b, pos, what + ' or nil');
+}
+
+function u32At(b: Uint8Array, p: number): number {
+  return ((b[p]! << 24) >>> 0) + ((b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!);
+}
+
+function i32At(b: Uint8Array, p: number): number {
+  return (b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!;
+}
+
+/** A msgpack int at `pos` as a number (safe range) or bigint; `undefined` if it is not an int. */
+function intAt(b: Uint8Array, pos: number): number | bigint | undefined {
+  const h = b[pos]!;
+  if (h <= 0x7f) return h;
+  if (h >= 0xe0) return h - 0x100;
+  switch (h) {
+    case 0xcc: return b[pos + 1]!;
+    case 0xcd: return (b[pos + 1]! << 8) | b[pos + 2]!;
+    case 0xce: return u32At(b, pos + 1);
+    case 0xcf: {
+      const hi = u32At(b, pos + 1);
+      const lo = u32At(b, pos + 5);
+      return hi < 0x200000 ? hi * 2 ** 32 + lo : (BigInt(hi) << 32n) | BigInt(lo);
+    }
+    case 0xd0: return (b[pos + 1]! << 24) >> 24;
+    case 0xd1: return (((b[pos + 1]! << 8) | b[pos + 2]!) << 16) >> 16;
+    case 0xd2: return i32At(b, pos + 1);
+    case 0xd3: {
+      const hi = i32At(b, pos + 1);
+      const lo = u32At(b, pos + 5);
+      const n = hi * 2 ** 32 + lo;
+      return Number.isSafeInteger(n) ? n : (BigInt(hi) << 32n) | BigInt(lo);
+    }
+    default: return undefined;
+  }
+}
+
+function floatAt(b: Uint8Array, pos: number): number {
+  const view = new DataView(b.buffer, b.byteOffset + pos + 1, b[pos] === 0xcb ? 8 : 4);
+  return b[pos] === 0xcb ? view.getFloat64(0) : view.getFloat32(0);
+}
+
+/** Header of the map at `pos`: its entry count, with `spanEnd` set to the first entry; -1 if not a map. */
+function mapAt(b: Uint8Array, pos: number): number {
+  const h = b[pos]!;
+  if (h >= 0x80 && h <= 0x8f) {
+    spanEnd = pos + 1;
+    return h & 0x0f;
+  }
+  if (h === 0xde) {
+    spanEnd = pos + 3;
+    return (b[pos + 1]! << 8) | b[pos + 2]!;
+  }
+  if (h === 0xdf) {
+    spanEnd = pos + 5;
+    return u32At(b, pos + 1);
+  }
+  return -1;
+}
+
+const INDEX_LIKE = /^(0|[1-9][0-9]*)$/;
+
+// A topic attribute stays exactly what it was on the wire (a float stays a float, `2.0`):
+// the signed bytes hold the topic's string form.
+function attributeAt(b: Uint8Array, pos: number, what: string): TopicAttributeValue {
+  const h = b[pos]!;
+  if (h === 0xc0) return null;
+  if (h === 0xc2) return false;
+  if (h === 0xc3) return true;
+  if (h === 0xca || h === 0xcb) return new Float64(floatAt(b, pos));
+  const s = strSpan(b, pos);
+  if (s >= 0) return utf8At(b, s, spanEnd, what);
+  const n = intAt(b, pos);
+  if (n === undefined) throw new DecodeError(`${what} is not a scalar`);
+  return n;
+}
+
+function topicAt(b: Uint8Array, pos: number, i: number): Topic {
+  const count = mapAt(b, pos);
+  if (count < 0) throw new DecodeError(`topics[${i}] must be a map`);
+  let p = spanEnd;
+  let namespace: string | undefined;
+  let version = '1.0';
+  let attributes: Topic['attributes'] = {};
+  for (let k = 0; k < count; k++) {
+    const ks = strSpan(b, p);
+    const ke = spanEnd;
+    const vEnd = scanValue(b, ke, 2);
+    const field = keyAt(b, ks, ke);
+    if (field === NAMESPACE) namespace = strAt(b, ke, `topics[${i}].namespace`);
+    else if (field === VERSION) version = strAt(b, ke, `topics[${i}].version`);
+    else if (field === ATTRIBUTES) attributes = attributesAt(b, ke, i);
+    p = vEnd;
+  }
+  if (namespace === undefined) throw new DecodeError(`topics[${i}].namespace is missing`);
+  spanEnd = p; // where the topic ends
+  return { namespace, attributes, version };
+}
+
+function attributesAt(b: Uint8Array, pos: number, i: number): Topic['attributes'] {
+  const count = mapAt(b, pos);
+  if (count < 0) throw new DecodeError(`topics[${i}].attributes must be a map`);
+  let p = spanEnd;
+  const names: string[] = [];
+  const values: TopicAttributeValue[] = [];
+  let needsMap = false;
+  for (let j = 0; j < count; j++) {
+    const s = strSpan(b, p);
+    const first = b[s];
+    const name = utf8At(b, s, spanEnd, `topics[${i}] attribute name`);
+    const vStart = spanEnd;
+    p = scanValue(b, vStart, 3);
+    names.push(name);
+    values.push(attributeAt(b, vStart, `topics[${i}].attributes.${name}`));
+    // A plain object would move array-index-like keys first: keep wire order in a Map.
+    if (!needsMap && first !== undefined && first >= 0x30 && first <= 0x39 && INDEX_LIKE.test(name)) needsMap = true;
+  }
+  if (needsMap) {
+    const m = new Map<string, TopicAttributeValue>();
+    for (let j = 0; j < names.length; j++) m.set(names[j]!, values[j]!);
+    return m;
+  }
+  const o: Record<string, TopicAttributeValue> = {};
+  for (let j = 0; j < names.length; j++) {
+    // `__proto__` must become an own property, not the object's prototype.
+    if (names[j] === '__proto__') Object.defineProperty(o, '__proto__', { value: values[j], enumerable: true, writable: true, configurable: true });
+    else o[names[j]!] = values[j]!;
+  }
+  return o;
+}
+
+function topicsAt(b: Uint8Array, pos: number): Topic[] {
+  const h = b[pos]!;
+  let n: number;
+  let p: number;
+  if (h >= 0x90 && h <= 0x9f) {
+    n = h & 0x0f;
+    p = pos + 1;
+  } else if (h === 0xdc) {
+    n = (b[pos + 1]! << 8) | b[pos + 2]!;
+    p = pos + 3;
+  } else if (h === 0xdd) {
+    n = u32At(b, pos + 1);
+    p = pos + 5;
+  } else if (h === 0xc0) return [];
+  else throw new DecodeError('topics must be an array');
+  const topics: Topic[] = [];
+  for (let i = 0; i < n; i++) {
+    topics.push(topicAt(b, p, i));
+    p = spanEnd;
+  }
+  return topics;
+}
+
+function signatureAt(b: Uint8Array, pos: number): Uint8Array {
+  const h = b[pos]!;
+  if (h === 0xc0) return new Uint8Array(0);
+  let start: number;
+  let len: number;
+  if (h === 0xc4) {
+    start = pos + 2;
+    len = b[pos + 1]!;
+  } else if (h === 0xc5) {
+    start = pos + 3;
+    len = (b[pos + 1]! << 8) | b[pos + 2]!;
+  } else if (h === 0xc6) {
+    start = pos + 5;
+    len = u32At(b, pos + 1);
+  } else throw new DecodeError('signature must be bytes');
+  if (len !== 0 && len !== 64) throw new DecodeError(`signature must be 0 or 64 bytes, got ${len}`);
+  return copyBytes(b.subarray(start, start + len));
+}
+
+function decodeEnvelope(b: Uint8Array): Message {
+  const count = mapAt(b, 0);
+  if (count < 0) throw new DecodeError(b.byteLength === 0 ? 'empty input' : 'a message must be a msgpack map');
+  let p = spanEnd;
+  if (p > b.byteLength) throw new DecodeError('truncated map header');
+  // Each entry takes at least 2 bytes: reject impossible counts before looping.
+  if (count * 2 > b.byteLength - p) throw new DecodeError(`truncated message: ${count} entries declared`);
+  // Where each known field's value starts (-1: absent). A repeated key: the last one wins.
+  const at = [-1, -1, -1, -1, -1, -1, -1, -1];
+  let payloadEnd = -1;
+  let payloadFlags = 0;
+  for (let i = 0; i < count; i++) {
+    if (p >= b.byteLength) throw new DecodeError(`truncated message: entry ${i} of ${count} is missing`);
+    const ks = strSpan(b, p);
+    if (ks < 0) throw new DecodeError(`map key at byte ${p} is not a string (type byte 0x${b[p]!.toString(16)})`);
+    const ke = spanEnd;
+    // Declared lengths are checked against the bytes present before anything relies on them.
+    if (ks > b.byteLength || ke > b.byteLength) throw new DecodeError(`truncated msgpack at byte ${p}: the key runs past the end`);
+    takeScanFlags();
+    // Each field value has the codec's whole depth budget, so any payload encodeValue writes decodes.
+    const vEnd = scanValue(b, ke, 0);
+    const field = keyAt(b, ks, ke);
+    if (field >= 0 && field <= SIGNATURE) {
+      at[field] = ke;
+      if (field === PAYLOAD) {
+        payloadEnd = vEnd;
+        payloadFlags = takeScanFlags();
+      }
+    }
+    p = vEnd;
+  }
+  if (p !== b.byteLength) throw new DecodeError(`${b.byteLength - p} extra bytes after the message`);
+
+  if (at[ID]! < 0) throw new DecodeError('id is missing');
+  const id = strAt(b, at[ID]!, 'id');
+  const sender = optionalStrAt(b, at[SENDER]!, 'sender') ?? '';
+  const recipient = optionalStrAt(b, at[RECIPIENT]!, 'recipient');
+  const topics = at[TOPICS]! < 0 ? [] : topicsAt(b, at[TOPICS]!);
+  const taskId = optionalStrAt(b, at[TASK_ID]!, 'task_id');
+  if (at[TIMESTAMP]! < 0) throw new DecodeError('timestamp is missing');
+  const timestamp = intAt(b, at[TIMESTAMP]!);
+  if (typeof timestamp !== 'number') throw new DecodeError('timestamp must be an integer (Unix ms) within the safe range');
+  const signature = at[SIGNATURE]! < 0 ? new Uint8Array(0) : signatureAt(b, at[SIGNATURE]!);
+  let payload: WireValue = {};
+  let raw: Uint8Array | undefined;
+  if (at[PAYLOAD]! >= 0) {
+    raw = copyBytes(b.subarray(at[PAYLOAD]!, payloadEnd));
+    payload = decodeScanned(raw, payloadFlags) as WireValue;
+  }
+  return sealMessage({ id, sender, recipient, topics: Object.freeze(topics), payload, taskId, timestamp, signature }, raw);
+}
+
+/**
+ * Decodes bytes made by `encodeMessage` or by the reference (keys in any order, unknown keys
+ * ignored, a missing `recipient`/`task_id` is null). Throws only `DecodeError`: for a
+ * non-map top level, non-string keys, wrong field types (a timestamp must be an integer),
+ * invalid UTF-8 in a field, a signature that is not 0 or 64 bytes, or input over `maxBytes`
+ * (default 10 MiB). Declared lengths are checked against the input before anything is
+ * allocated.
+ */
+export function decodeMessage(bytes: Uint8Array, limits: DecodeLimits = {}): Message {
+  const max = limits.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  if (!(bytes instanceof Uint8Array)) throw new DecodeError('input must be a Uint8Array');
+  if (bytes.byteLength > max) throw new DecodeError(`message of ${bytes.byteLength} bytes exceeds the limit of ${max}`);
+  try {
+    return decodeEnvelope(bytes);
+  } catch (err) {
+    if (err instanceof DecodeError) throw err;
+    throw new DecodeError(`malformed message: ${(err as Error).message}`, { cause: err });
+  }
+}

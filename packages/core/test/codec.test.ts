@@ -1,0 +1,172 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { DecodeError, EncodeError, Float64, RawMsgpack, bytesToHex, decodeValue, encodeValue, isFloat64 } from '@converge/core';
+import { normal, wireValue } from './arbitraries.js';
+
+const hex = (v: unknown) => bytesToHex(encodeValue(v));
+
+describe('Float64', () => {
+  it('is written as float64 (cb) even when integer-valued; a plain integral number is an int', () => {
+    expect(hex(new Float64(2))).toBe('cb4000000000000000');
+    expect(hex(2)).toBe('02');
+    expect(hex(new Float64(-0))).toBe('cb8000000000000000');
+    expect(hex(-0)).toBe('00');
+    expect(hex(new Float64(NaN))).toBe('cb7ff8000000000000');
+    expect(hex(0.5)).toBe('cb3fe0000000000000');
+  });
+
+  it('behaves as its number (valueOf, toJSON) and is recognised by isFloat64', () => {
+    const f = new Float64(1.5);
+    expect(+f + 1).toBe(2.5);
+    expect(JSON.stringify({ f })).toBe('{"f":1.5}');
+    expect(isFloat64(f)).toBe(true);
+    expect(isFloat64(1.5)).toBe(false);
+  });
+
+  it('decodes floats as plain numbers (the marker is for writing), -0 included', () => {
+    expect(decodeValue(encodeValue(new Float64(2)))).toBe(2);
+    expect(Object.is(decodeValue(encodeValue(new Float64(-0))), -0)).toBe(true);
+    expect(Number.isNaN(decodeValue(encodeValue(new Float64(NaN))))).toBe(true);
+  });
+
+  it('writes every non-safe-integer number as float64, as Python does for floats', () => {
+    expect(hex(2 ** 53)).toBe('cb4340000000000000');
+    expect(hex(Infinity)).toBe('cb7ff0000000000000');
+  });
+});
+
+describe('integers and bigint', () => {
+  const cases: [number | bigint, string][] = [
+    [0, '00'], [127, '7f'], [128, 'cc80'], [255, 'ccff'], [256, 'cd0100'], [65535, 'cdffff'], [65536, 'ce00010000'],
+    [2 ** 32 - 1, 'ceffffffff'], [2 ** 32, 'cf0000000100000000'], [-1, 'ff'], [-32, 'e0'], [-33, 'd0df'], [-128, 'd080'],
+    [-129, 'd1ff7f'], [-32768, 'd18000'], [-32769, 'd2ffff7fff'], [-(2 ** 31), 'd280000000'], [-(2 ** 31) - 1, 'd3ffffffff7fffffff'],
+    [5n, '05'], [-5n, 'fb'], [300n, 'cd012c'], [2n ** 64n - 1n, 'cfffffffffffffffff'], [-(2n ** 63n), 'd38000000000000000'],
+    [2n ** 53n, 'cf0020000000000000'],
+  ];
+  it.each(cases)('%s is written in the smallest form: %s', (v, expected) => {
+    expect(hex(v)).toBe(expected);
+  });
+
+  it('refuses a bigint beyond 64 bits with EncodeError', () => {
+    expect(() => encodeValue(2n ** 64n)).toThrow(EncodeError);
+    expect(() => encodeValue(-(2n ** 63n) - 1n)).toThrow(EncodeError);
+  });
+
+  it('decodes 64-bit ints in the safe range as numbers, beyond it as bigint', () => {
+    expect(decodeValue(encodeValue(2n ** 53n - 1n))).toBe(2 ** 53 - 1);
+    expect(decodeValue(Buffer.from('cf0000000000000005', 'hex'))).toBe(5);
+    expect(decodeValue(encodeValue(2n ** 64n - 1n))).toBe(2n ** 64n - 1n);
+    expect(decodeValue(encodeValue(-(2n ** 63n)))).toBe(-(2n ** 63n));
+    expect(decodeValue(encodeValue({ a: [2n ** 60n] }))).toEqual({ a: [2n ** 60n] });
+  });
+});
+
+describe('strings and bytes', () => {
+  it('writes str8 (not bin) from 32 bytes, counting UTF-8 bytes, and bytes as bin', () => {
+    expect(hex('a'.repeat(31)).slice(0, 2)).toBe('bf');
+    expect(hex('a'.repeat(32)).slice(0, 4)).toBe('d920');
+    expect(hex('é'.repeat(16)).slice(0, 4)).toBe('d920');
+    expect(hex('a\u0000b')).toBe('a3610062');
+    expect(hex(new Uint8Array([1, 2]))).toBe('c4020102');
+  });
+
+  it('writes any string as its UTF-8 bytes behind the smallest str header (checked against Buffer)', () => {
+    const header = (n: number) => (n < 32 ? (0xa0 | n).toString(16) : n < 256 ? 'd9' + n.toString(16).padStart(2, '0') : n < 65536 ? 'da' + n.toString(16).padStart(4, '0') : 'db' + n.toString(16).padStart(8, '0'));
+    const expected = (x: string) => { const b = Buffer.from(x, 'utf8'); return header(b.byteLength) + b.toString('hex'); };
+    fc.assert(fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.string({ unit: 'binary-ascii', maxLength: 300 })), (x) => {
+      expect(hex(x)).toBe(expected(x));
+    }), { numRuns: 500 });
+    for (const n of [31, 32, 255, 256, 65535, 65536]) expect(hex('a'.repeat(n))).toBe(expected('a'.repeat(n)));
+  });
+
+  it('writes a lone surrogate as U+FFFD, so the output is always valid UTF-8', () => {
+    expect(hex('\ud800')).toBe('a3efbfbd');
+    expect(hex('x'.repeat(60) + '\udc00').slice(-6)).toBe('efbfbd');
+  });
+});
+
+describe('maps', () => {
+  it('keep insertion order, for objects and Maps', () => {
+    expect(hex({ b: 1, a: 2 })).toBe('82a16201a16102');
+    expect(hex(new Map([['10', 'a'], ['9', 'b']]))).toBe('82a23130a161a139a162');
+  });
+
+  it('decode array-index-like keys as a Map in wire order, other maps as plain objects', () => {
+    const m = decodeValue(encodeValue(new Map([['2', 1], ['10', 2], ['x', 3]])));
+    expect(m).toBeInstanceOf(Map);
+    expect([...(m as Map<string, number>).keys()]).toEqual(['2', '10', 'x']);
+    const o = decodeValue(encodeValue({ b: 1, a: { c: 2 } }));
+    expect(Object.getPrototypeOf(o)).toBe(Object.prototype);
+    expect(Object.keys(o as object)).toEqual(['b', 'a']);
+    // A key starting with a digit that is not an index, or with NUL, stays a plain-object key.
+    expect(decodeValue(encodeValue({ '1a': 1, '\u0000z': 2, '01': 3 }))).toEqual({ '1a': 1, '\u0000z': 2, '01': 3 });
+  });
+
+  it('refuse non-string keys on both sides', () => {
+    expect(() => encodeValue(new Map([[1 as never, 1]]))).toThrow(EncodeError);
+    expect(() => decodeValue(Buffer.from('810102', 'hex'))).toThrow(DecodeError);
+  });
+
+  it('refuse __proto__ as a key when decoding (no prototype games)', () => {
+    expect(() => decodeValue(encodeValue(new Map([['__proto__', 1]])))).toThrow(DecodeError);
+  });
+});
+
+describe('nested encoding', () => {
+  it('a getter that encodes while its object is being encoded gets the same canonical forms', () => {
+    let inner = '';
+    const outer = {};
+    Object.defineProperty(outer, 'x', { enumerable: true, get: () => (inner = bytesToHex(encodeValue([new Float64(2), 2n ** 64n - 1n, new Map([['1', 1]])]))) });
+    const encoded = hex(outer);
+    expect(encoded).toBe(hex({ x: inner }));
+    expect(inner).toBe(hex([new Float64(2), 2n ** 64n - 1n, new Map([['1', 1]])]));
+    expect(inner).toBe('93cb4000000000000000cfffffffffffffffff81a13101');
+  });
+});
+
+describe('RawMsgpack', () => {
+  it('is spliced in verbatim', () => {
+    expect(hex({ a: new RawMsgpack(new Uint8Array([0xcc, 0x01])) })).toBe('81a161cc01');
+  });
+});
+
+describe('refused values', () => {
+  class Point {
+    x = 1;
+  }
+  const refused: [string, unknown][] = [
+    ['a class instance', new Point()],
+    ['a Date', new Date(0)],
+    ['a function', () => 1],
+    ['a nested function', { a: [() => 1] }],
+    ['a symbol', Symbol('s')],
+    ['a Set', new Set([1])],
+    ['a bigint beyond 64 bits', 2n ** 70n],
+    ['nesting deeper than 100', Array.from({ length: 120 }).reduce<unknown>((acc) => [acc], 0)],
+  ];
+  it.each(refused)('%s gives EncodeError', (_name, v) => {
+    expect(() => encodeValue(v)).toThrow(EncodeError);
+  });
+
+  it('accepts a null-prototype object as a map', () => {
+    const o = Object.assign(Object.create(null), { a: 1 });
+    expect(hex(o)).toBe('81a16101');
+  });
+});
+
+describe('decodeValue', () => {
+  it('round-trips arbitrary plain data', () => {
+    fc.assert(fc.property(wireValue, (v) => {
+      const bytes = encodeValue(v);
+      expect(normal(decodeValue(bytes))).toEqual(normal(v));
+    }), { numRuns: 500 });
+  });
+
+  it('refuses ext types, the never-used 0xc1, trailing bytes, truncation and oversize with DecodeError', () => {
+    for (const h of ['c1', 'd401', 'c70100', 'c0c0', 'a3616263'.slice(0, 6), 'dc0001']) {
+      expect(() => decodeValue(Buffer.from(h, 'hex')), h).toThrow(DecodeError);
+    }
+    expect(() => decodeValue(new Uint8Array(11), { maxBytes: 10 })).toThrow(DecodeError);
+    expect(() => decodeValue(new Uint8Array(0))).toThrow(DecodeError);
+  });
+});
