@@ -21,6 +21,9 @@ interface PoolList {
   listedAt: number;
 }
 
+/** How long an index entry may wait for the record its submit writes next (ms). */
+export const INDEX_GRACE_MS = 60_000;
+
 /**
  * Reads the pending index (`task-pending:<pool>:<task>`) and the records it points at.
  *
@@ -33,9 +36,6 @@ interface PoolList {
  * (one store read) instead of listing the pool again. Records are cached too, and dropped when
  * the store reports a change. Lists older than `DEFAULT_RESYNC_MS` are listed afresh.
  */
-/** How long an index entry may wait for the record its submit writes next (ms). */
-export const INDEX_GRACE_MS = 60_000;
-
 export class PendingIndex {
   readonly #store: Store;
   readonly #clock: () => number;
