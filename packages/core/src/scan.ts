@@ -105,6 +105,8 @@ function scanMap(bytes: Uint8Array, p: number, count: number, depth: number): nu
   // Each entry takes at least 2 bytes: reject impossible counts before looping.
   if (count * 2 > bytes.byteLength - p) throw truncated(p, count * 2);
   for (let i = 0; i < count; i++) {
+    // Earlier values may have used up the bytes the header promised to the later entries.
+    if (p >= bytes.byteLength) throw truncated(p, 2);
     const h = bytes[p]!;
     const isStr = (h >= 0xa0 && h <= 0xbf) || h === 0xd9 || h === 0xda || h === 0xdb;
     if (!isStr) throw new DecodeError(`map key at byte ${p} is not a string (type byte 0x${h.toString(16)})`);

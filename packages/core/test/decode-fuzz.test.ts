@@ -232,3 +232,11 @@ describe('keys and signatures of the wrong size', () => {
     );
   });
 });
+
+describe('a map header that over-counts its entries', () => {
+  it('is a DecodeError even when nested values used up the bytes first', () => {
+    // fixmap of 2 entries: "a" -> [1, 2.0]; the second entry is missing entirely.
+    const bytes = Uint8Array.from([0x82, 0xa1, 0x61, 0x92, 0x01, 0xcb, 0x40, 0, 0, 0, 0, 0, 0, 0]);
+    expect(() => decodeValue(bytes)).toThrow(DecodeError);
+  });
+});
