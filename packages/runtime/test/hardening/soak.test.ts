@@ -1,5 +1,5 @@
 // CI soak: the scenario of bench/suites/soak.ts (16 agents on a LocalHub, steady tasks and
-// messages) for SOAK_SECONDS (default 20). After the warm-up (first 20%), RSS and heapUsed
+// messages) for SOAK_SECONDS (default 20). After the warm-up (first 30%), RSS and heapUsed (median of the last third against the first third)
 // (sampled every second after a full GC) must grow by less than 10%. The growth bound is the
 // requirement (the only timing-dependent assertion here); throughput is only reported.
 import { describe, expect, it } from 'vitest';
