@@ -17,6 +17,7 @@ export * from './task.js';
 export * from './pool.js';
 export * from './capability.js';
 export * from './store.js';
+export * from './store-support/index.js';
 export * from './decisions.js';
 export * from './tools.js';
 export * from './agent.js';

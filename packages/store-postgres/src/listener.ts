@@ -4,11 +4,12 @@
  * connection goes away. Notifications sent while it is down are lost (PostgreSQL does not
  * queue them for a session that is not listening): `watch` is a wake-up hint, not a log.
  */
+import { abortableSleep, storeRetryDelay, withStoreRetry, type StoreRetryHooks, type StoreRetryPolicy } from '@converge/core';
 import pg from 'pg';
-import { backoffDelay, isTransient, sleep, withRetry, type RetryHooks, type RetryPolicy } from './retry.js';
+import { POSTGRES_BACKEND, isTransient } from './retry.js';
 
 /** What the listener reports to its store. */
-export interface ListenerEvents extends RetryHooks {
+export interface ListenerEvents extends StoreRetryHooks {
   /** A notification: `key` was written or deleted by the backend `pid`. */
   onNotify(key: string, pid: number): void;
   /** The connection was lost and a reconnect began. */
@@ -21,14 +22,14 @@ export interface ListenerEvents extends RetryHooks {
 export class NotifyListener {
   readonly #config: pg.ClientConfig;
   readonly #channel: string;
-  readonly #policy: RetryPolicy;
+  readonly #policy: StoreRetryPolicy;
   readonly #events: ListenerEvents;
   #client: pg.Client | undefined;
   #stopped = false;
   #reconnecting: Promise<void> | undefined;
   #abort = new AbortController();
 
-  constructor(config: pg.ClientConfig, channel: string, policy: RetryPolicy, events: ListenerEvents) {
+  constructor(config: pg.ClientConfig, channel: string, policy: StoreRetryPolicy, events: ListenerEvents) {
     this.#config = config;
     this.#channel = channel;
     this.#policy = policy;
@@ -44,7 +45,7 @@ export class NotifyListener {
   async start(): Promise<void> {
     this.#stopped = false;
     this.#abort = new AbortController();
-    await withRetry(this.#policy, 'LISTEN', undefined, () => this.#connect(), this.#events);
+    await withStoreRetry(POSTGRES_BACKEND, this.#policy, 'LISTEN', undefined, () => this.#connect(), this.#events);
   }
 
   /** Closes the connection; no reconnect happens after this. */
@@ -97,7 +98,7 @@ export class NotifyListener {
   // attempt per `maxDelayMs` once the backoff is capped.
   async #reconnectLoop(): Promise<void> {
     for (let n = 0; !this.#stopped; n++) {
-      await sleep(backoffDelay(this.#policy, n), this.#abort.signal).catch(() => undefined);
+      await abortableSleep(storeRetryDelay(this.#policy, n), this.#abort.signal).catch(() => undefined);
       if (this.#stopped) return;
       try {
         await this.#connect();

@@ -1,21 +1,32 @@
 import {
+  checkStoreKey,
+  checkStorePrefix,
+  checkStoreRevision,
   ConfigError,
   ConvergeError,
+  decodeStoredValue,
   DEFAULT_MAX_MESSAGE_BYTES,
+  encodeStoredValue,
+  KeyWatchers,
   NotStartedError,
+  resolveStoreRetry,
+  STORE_DEFAULT_MAX_KEY_LENGTH,
+  storedValueCorrupt,
   StoreError,
   throwIfAborted,
+  withStoreRetry,
   type Store,
   type StoreCallOptions,
   type StoreEntry,
+  type StoreRetryHooks,
+  type StoreRetryOptions,
+  type StoreRetryPolicy,
 } from '@converge/core';
 import pg from 'pg';
-import { DEFAULT_MAX_KEY_LENGTH, checkRevision, prefixUpperBound, validateKey, validatePrefix } from './keys.js';
+import { prefixUpperBound } from './keys.js';
 import { NotifyListener } from './listener.js';
-import { isTransient, resolveRetry, withRetry, type RetryHooks, type RetryOptions, type RetryPolicy } from './retry.js';
+import { POSTGRES_BACKEND, isTransient } from './retry.js';
 import { buildStatements, checkNames, type Statements } from './schema.js';
-import { corrupt, decodeStored, encodeStored } from './values.js';
-import { KeyWatchers } from './watchers.js';
 
 /** Default table name. */
 export const POSTGRES_DEFAULT_TABLE = 'converge_kv';
@@ -78,7 +89,7 @@ export interface PostgresStoreOptions {
   /** `application_name` of the connections the store opens (default `converge-store`). */
   applicationName?: string;
   /** Retries of transient connection errors (default 5 attempts, 100 ms doubling to 2 s). */
-  retry?: RetryOptions;
+  retry?: StoreRetryOptions;
   /** Whether `start()` opens the LISTEN connection that `watch` needs for other processes' writes (default true). */
   listen?: boolean;
   /**
@@ -116,13 +127,13 @@ export class PostgresStore implements Store {
   readonly #table: string;
   readonly #channel: string;
   readonly #sql: Statements;
-  readonly #policy: RetryPolicy;
+  readonly #policy: StoreRetryPolicy;
   readonly #maxKeyLength: number;
   readonly #maxValueBytes: number;
   readonly #logger?: PostgresStoreLogger;
   readonly #watchers: KeyWatchers;
   readonly #listener?: NotifyListener;
-  readonly #hooks: RetryHooks;
+  readonly #hooks: StoreRetryHooks;
   readonly #counters: Record<'retries' | 'unavailable' | 'corrupt' | 'watchErrors' | 'listenerLost', Counter | undefined>;
   readonly #stats: PostgresStoreStats = { retries: 0, unavailable: 0, corrupt: 0, watchErrors: 0, listenerLost: 0, notifications: 0 };
   // Backend pids of this store's pool connections: their NOTIFYs were already emitted locally.
@@ -140,8 +151,8 @@ export class PostgresStore implements Store {
     this.#channel = options.channel ?? `${this.#table}_changes`;
     checkNames(this.#table, this.#channel);
     this.#sql = buildStatements(this.#table, options.notify !== false);
-    this.#policy = resolveRetry(options.retry);
-    this.#maxKeyLength = positiveInt(options.maxKeyLength, DEFAULT_MAX_KEY_LENGTH, 'maxKeyLength');
+    this.#policy = resolveStoreRetry(options.retry);
+    this.#maxKeyLength = positiveInt(options.maxKeyLength, STORE_DEFAULT_MAX_KEY_LENGTH, 'maxKeyLength');
     this.#maxValueBytes = positiveInt(options.maxValueBytes, POSTGRES_DEFAULT_MAX_VALUE_BYTES, 'maxValueBytes');
     this.#logger = options.logger;
     const m = options.metrics;
@@ -233,7 +244,7 @@ export class PostgresStore implements Store {
     if (this.#state === 'stopped') throw new NotStartedError('a stopped PostgresStore cannot be restarted; create a new one');
     this.#pool.on('error', this.#onPoolError);
     try {
-      await withRetry(this.#policy, 'schema setup', undefined, () => this.#setupSchema(), this.#hooks);
+      await withStoreRetry(POSTGRES_BACKEND, this.#policy, 'schema setup', undefined, () => this.#setupSchema(), this.#hooks);
       await this.#listener?.start();
     } catch (err) {
       this.#pool.off('error', this.#onPoolError);
@@ -266,8 +277,8 @@ export class PostgresStore implements Store {
     if (!row) return undefined;
     try {
       const revision = parseRevision(k, row.revision);
-      if (!(row.value instanceof Uint8Array)) throw corrupt(k, 'value is not bytes');
-      return { value: decodeStored(k, row.value, row.float_paths, this.#maxValueBytes) as V, revision };
+      if (!(row.value instanceof Uint8Array)) throw storedValueCorrupt(k, 'value is not bytes');
+      return { value: decodeStoredValue(k, row.value, row.float_paths, this.#maxValueBytes) as V, revision };
     } catch (err) {
       if (err instanceof StoreError && err.code === 'ERR_STORE_CORRUPT') this.#count('corrupt');
       throw err;
@@ -277,7 +288,7 @@ export class PostgresStore implements Store {
   /** Writes `value` unconditionally; returns the new revision. */
   async put(key: string, value: unknown, options?: StoreCallOptions): Promise<number> {
     const k = this.#key(key);
-    const v = encodeStored(k, value, this.#maxValueBytes);
+    const v = encodeStoredValue(k, value, this.#maxValueBytes);
     const rev = await this.#write('put', k, this.#sql.put, [k, v.bytes, v.floats, this.#channel], options?.signal);
     if (rev === null) throw new StoreError(`put of ${JSON.stringify(k)} wrote no row`, { key: k });
     return rev;
@@ -286,7 +297,7 @@ export class PostgresStore implements Store {
   /** Writes `value` only if `key` has none; returns whether it wrote. */
   async putIfAbsent(key: string, value: unknown, options?: StoreCallOptions): Promise<boolean> {
     const k = this.#key(key);
-    const v = encodeStored(k, value, this.#maxValueBytes);
+    const v = encodeStoredValue(k, value, this.#maxValueBytes);
     return (await this.#write('putIfAbsent', k, this.#sql.insert, [k, v.bytes, v.floats, this.#channel], options?.signal)) !== null;
   }
 
@@ -296,8 +307,8 @@ export class PostgresStore implements Store {
    */
   async compareAndSet(key: string, value: unknown, expectedRevision: number, options?: StoreCallOptions): Promise<number | null> {
     const k = this.#key(key);
-    checkRevision(expectedRevision);
-    const v = encodeStored(k, value, this.#maxValueBytes);
+    checkStoreRevision(expectedRevision);
+    const v = encodeStoredValue(k, value, this.#maxValueBytes);
     if (expectedRevision === 0) return this.#write('compareAndSet', k, this.#sql.insert, [k, v.bytes, v.floats, this.#channel], options?.signal);
     return this.#write('compareAndSet', k, this.#sql.update, [k, v.bytes, v.floats, this.#channel, String(expectedRevision)], options?.signal);
   }
@@ -310,7 +321,7 @@ export class PostgresStore implements Store {
 
   /** Keys that start with `prefix`, sorted in UTF-16 code-unit order (an index range scan). */
   async list(prefix = '', options?: StoreCallOptions): Promise<string[]> {
-    const p = validatePrefix(prefix);
+    const p = checkStorePrefix(prefix);
     const upper = p === '' ? undefined : prefixUpperBound(p);
     const [sql, params] = p === '' ? [this.#sql.listAll, []] : upper === undefined ? [this.#sql.listOpen, [p]] : [this.#sql.listRange, [p, upper]];
     const res = await this.#query<{ key: string }>('list', undefined, sql, params, options?.signal);
@@ -365,7 +376,8 @@ export class PostgresStore implements Store {
     if (this.#state !== 'started') throw new NotStartedError(`PostgresStore is ${this.#state === 'new' ? 'not started' : 'stopped'}`);
     throwIfAborted(signal);
     try {
-      return await withRetry(
+      return await withStoreRetry(
+        POSTGRES_BACKEND,
         this.#policy,
         what,
         key,
@@ -410,7 +422,7 @@ export class PostgresStore implements Store {
   }
 
   #key(key: string): string {
-    return validateKey(key, this.#maxKeyLength);
+    return checkStoreKey(key, this.#maxKeyLength);
   }
 
   #count(name: 'retries' | 'unavailable' | 'corrupt' | 'watchErrors' | 'listenerLost'): void {
@@ -421,7 +433,7 @@ export class PostgresStore implements Store {
 
 function parseRevision(key: string, text: unknown): number {
   const n = typeof text === 'string' && /^[1-9][0-9]{0,15}$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(n)) throw corrupt(key, `bad revision ${String(text)}`);
+  if (!Number.isSafeInteger(n)) throw storedValueCorrupt(key, `bad revision ${String(text)}`);
   return n;
 }
 

@@ -1,22 +1,33 @@
 import { randomBytes } from 'node:crypto';
 import {
   AbortError,
+  checkStoreKey,
+  checkStorePrefix,
+  checkStoreRevision,
   ConfigError,
   ConvergeError,
+  decodeStoredValue,
   DEFAULT_MAX_MESSAGE_BYTES,
+  encodeStoredValue,
+  KeyWatchers,
   NotStartedError,
+  resolveStoreRetry,
+  STORE_DEFAULT_MAX_KEY_LENGTH,
+  storedValueCorrupt,
   StoreError,
+  storeRetryDelay,
   throwIfAborted,
+  withStoreRetry,
   type Store,
   type StoreCallOptions,
   type StoreEntry,
+  type StoreRetryHooks,
+  type StoreRetryOptions,
+  type StoreRetryPolicy,
 } from '@converge/core';
 import { createClient, ErrorReply, ReconnectStrategyError, RESP_TYPES } from 'redis';
-import { checkRevision, DEFAULT_MAX_KEY_LENGTH, validateKey, validatePrefix } from './keys.js';
-import { backoffDelay, isTransient, resolveRetry, withRetry, type RetryHooks, type RetryOptions, type RetryPolicy } from './retry.js';
+import { REDIS_BACKEND } from './retry.js';
 import { CAS, DELETE, PUT, type Script } from './scripts.js';
-import { corrupt, decodeStored, encodeStored } from './values.js';
-import { KeyWatchers } from './watchers.js';
 
 /** Default server URL. */
 export const REDIS_DEFAULT_URL = 'redis://127.0.0.1:6379';
@@ -73,7 +84,7 @@ export interface RedisStoreOptions {
   /** Most commands queued while reconnecting (default 10,000); beyond it calls fail at once. */
   maxQueuedCommands?: number;
   /** Retries of transient errors and reconnect attempts (default 5 attempts, 100 ms doubling to 2 s). */
-  retry?: RetryOptions;
+  retry?: StoreRetryOptions;
   /** `CLIENT SETNAME` of the connections (default `converge-store`). */
   clientName?: string;
   /** Whether `start()` subscribes to the change channel that `watch` needs for other instances' writes (default true). */
@@ -119,14 +130,14 @@ export class RedisStore implements Store {
   readonly #counterKey: string;
   readonly #channel: string;
   readonly #origin = randomBytes(8).toString('hex');
-  readonly #policy: RetryPolicy;
+  readonly #policy: StoreRetryPolicy;
   readonly #scanCount: number;
   readonly #maxKeyLength: number;
   readonly #maxValueBytes: number;
   readonly #listen: boolean;
   readonly #logger?: RedisStoreLogger;
   readonly #watchers: KeyWatchers;
-  readonly #hooks: RetryHooks;
+  readonly #hooks: StoreRetryHooks;
   readonly #counters: Record<CounterName, Counter | undefined>;
   readonly #stats: RedisStoreStats = { retries: 0, unavailable: 0, corrupt: 0, watchErrors: 0, connectionLost: 0, notifications: 0 };
   readonly #client: Client;
@@ -142,9 +153,9 @@ export class RedisStore implements Store {
     this.#keyPrefix = `${this.#prefix}key:`;
     this.#counterKey = `${this.#prefix}revision`;
     this.#channel = `${this.#prefix}changes`;
-    this.#policy = resolveRetry(options.retry);
+    this.#policy = resolveStoreRetry(options.retry);
     this.#scanCount = positiveInt(options.scanCount, REDIS_DEFAULT_SCAN_COUNT, 'scanCount');
-    this.#maxKeyLength = positiveInt(options.maxKeyLength, DEFAULT_MAX_KEY_LENGTH, 'maxKeyLength');
+    this.#maxKeyLength = positiveInt(options.maxKeyLength, STORE_DEFAULT_MAX_KEY_LENGTH, 'maxKeyLength');
     this.#maxValueBytes = positiveInt(options.maxValueBytes, REDIS_DEFAULT_MAX_VALUE_BYTES, 'maxValueBytes');
     this.#listen = options.listen !== false;
     this.#logger = options.logger;
@@ -174,14 +185,14 @@ export class RedisStore implements Store {
     // Commands: a bounded number of reconnect attempts, then calls fail with ERR_STORE_UNAVAILABLE
     // (the next call tries to connect again).
     this.#client = makeClient(this.#url, name, connectTimeout, queue, (retries) =>
-      retries + 1 >= this.#policy.attempts ? new Error(`gave up after ${this.#policy.attempts} connection attempts`) : backoffDelay(this.#policy, retries),
+      retries + 1 >= this.#policy.attempts ? new Error(`gave up after ${this.#policy.attempts} connection attempts`) : storeRetryDelay(this.#policy, retries),
     );
     this.#client.on('error', (err: unknown) => this.#logger?.warn({ err, prefix: this.#prefix }, 'Redis connection error'));
     this.#countLosses(this.#client);
     if (this.#listen) {
       // The change feed keeps reconnecting while the store runs (capped backoff); node-redis
       // re-subscribes on reconnect. Messages published while it is down are lost.
-      this.#subscriber = makeClient(this.#url, name, connectTimeout, queue, (retries) => backoffDelay(this.#policy, retries));
+      this.#subscriber = makeClient(this.#url, name, connectTimeout, queue, (retries) => storeRetryDelay(this.#policy, retries));
       this.#subscriber.on('error', (err: unknown) => this.#logger?.warn({ err, channel: this.#channel }, 'Redis subscriber error'));
       this.#countLosses(this.#subscriber);
     }
@@ -220,7 +231,7 @@ export class RedisStore implements Store {
       if (this.#subscriber) {
         const sub = this.#subscriber;
         // The subscriber's first connection uses the same bounded budget as the commands one.
-        await withRetry(this.#policy, 'subscribe', undefined, async () => {
+        await withStoreRetry(REDIS_BACKEND, this.#policy, 'subscribe', undefined, async () => {
           if (!sub.isOpen) await sub.connect();
         }, this.#hooks);
         await sub.subscribe(this.#channel, (message: string) => this.#onMessage(message));
@@ -252,9 +263,9 @@ export class RedisStore implements Store {
     const [value, revision, floats] = reply;
     if (value === null && revision === null) return undefined;
     try {
-      if (!(value instanceof Uint8Array)) throw corrupt(k, 'no value field');
+      if (!(value instanceof Uint8Array)) throw storedValueCorrupt(k, 'no value field');
       const rev = parseRevision(k, revision);
-      return { value: decodeStored(k, value, floats ?? null, this.#maxValueBytes) as V, revision: rev };
+      return { value: decodeStoredValue(k, value, floats ?? null, this.#maxValueBytes) as V, revision: rev };
     } catch (err) {
       if (err instanceof StoreError && err.code === 'ERR_STORE_CORRUPT') this.#count('corrupt');
       throw err;
@@ -264,7 +275,7 @@ export class RedisStore implements Store {
   /** Writes `value` unconditionally; returns the new revision. */
   async put(key: string, value: unknown, options?: StoreCallOptions): Promise<number> {
     const k = this.#key(key);
-    const v = encodeStored(k, value, this.#maxValueBytes);
+    const v = encodeStoredValue(k, value, this.#maxValueBytes);
     const rev = await this.#script('put', k, PUT, [this.#keyPrefix + k, this.#counterKey], [v.bytes, v.floats ?? '', this.#channel, this.#message(k)], options?.signal);
     if (typeof rev !== 'number') throw new StoreError(`put of ${JSON.stringify(k)} returned ${String(rev)}`, { key: k });
     this.#watchers.emit(k);
@@ -297,7 +308,7 @@ export class RedisStore implements Store {
    * database (MATCH filters server-side), so the cost grows with every key in it.
    */
   async list(prefix = '', options?: StoreCallOptions): Promise<string[]> {
-    const p = validatePrefix(prefix);
+    const p = checkStorePrefix(prefix);
     const full = this.#keyPrefix + p;
     const match = `${globEscape(full)}*`;
     const found = new Set<string>(); // SCAN may return a key more than once
@@ -324,8 +335,8 @@ export class RedisStore implements Store {
 
   async #cas(what: string, key: string, value: unknown, expected: number, options?: StoreCallOptions): Promise<number | null> {
     const k = this.#key(key);
-    checkRevision(expected);
-    const v = encodeStored(k, value, this.#maxValueBytes);
+    checkStoreRevision(expected);
+    const v = encodeStoredValue(k, value, this.#maxValueBytes);
     const rev = await this.#script(what, k, CAS, [this.#keyPrefix + k, this.#counterKey], [v.bytes, v.floats ?? '', this.#channel, this.#message(k), String(expected)], options?.signal);
     if (rev === null) return null;
     if (typeof rev !== 'number') throw new StoreError(`${what} of ${JSON.stringify(k)} returned ${String(rev)}`, { key: k });
@@ -356,7 +367,8 @@ export class RedisStore implements Store {
     }
     throwIfAborted(signal);
     try {
-      return await withRetry(
+      return await withStoreRetry(
+        REDIS_BACKEND,
         this.#policy,
         what,
         key,
@@ -381,7 +393,7 @@ export class RedisStore implements Store {
       if (signal?.aborted && !(err instanceof ConvergeError)) throw new AbortError('the operation was aborted', { cause: signal.reason });
       if (err instanceof ErrorReply && err.message.includes('WRONGTYPE') && key !== undefined) {
         this.#count('corrupt');
-        throw corrupt(key, 'the Redis key is not a hash', err);
+        throw storedValueCorrupt(key, 'the Redis key is not a hash', err);
       }
       throw this.#wrap(err, what, key);
     }
@@ -410,7 +422,7 @@ export class RedisStore implements Store {
   }
 
   #key(key: string): string {
-    return validateKey(key, this.#maxKeyLength);
+    return checkStoreKey(key, this.#maxKeyLength);
   }
 
   // One count per loss of a ready connection (not per reconnect attempt).
@@ -456,7 +468,7 @@ export function globEscape(s: string): string {
 function parseRevision(key: string, raw: Buffer | null | undefined): number {
   const text = raw ? raw.toString('latin1') : '';
   const n = /^[1-9][0-9]{0,15}$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(n)) throw corrupt(key, `bad revision ${JSON.stringify(text)}`);
+  if (!Number.isSafeInteger(n)) throw storedValueCorrupt(key, `bad revision ${JSON.stringify(text)}`);
   return n;
 }
 

@@ -21,6 +21,7 @@ import {
   ConfigError,
   DEFAULT_MAX_MESSAGE_BYTES,
   InvalidKeyError,
+  KeyWatchers,
   NotStartedError,
   StoreError,
   ValidationError,
@@ -35,7 +36,6 @@ import { decodeKeyName, encodeKeyName } from './file-names.js';
 import { KeyMutex } from './key-mutex.js';
 import { decodeRecord, decodeTombstone, encodeRecord, encodeTombstone, prepareValue, type LiveRecord, type PreparedValue } from './record.js';
 import { checkRevision, shorten, validateStoreKey } from './validate.js';
-import { KeyWatchers } from './watchers.js';
 
 /** Longest encoded file-name stem of a key, in bytes (file systems allow 255 per name). */
 export const FILE_STORE_MAX_NAME_BYTES = 240;
@@ -272,7 +272,7 @@ export class FileStore implements Store {
 
   /** Calls `listener` with every key this instance writes or deletes under `prefix`; returns the unsubscribe function. */
   watch(prefix: string, listener: (key: string) => void): () => void {
-    return this.#watchers.add(prefix, listener);
+    return this.#watchers.add(String(prefix), listener);
   }
 
   // ---------------------------------------------------------------------------------------

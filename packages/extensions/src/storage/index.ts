@@ -16,4 +16,4 @@ export {
 export { clonePlain, MAX_CLONE_DEPTH } from './clone.js';
 export { validateStoreKey, checkRevision, DEFAULT_MAX_KEY_LENGTH } from './validate.js';
 export { encodeKeyName, decodeKeyName } from './file-names.js';
-export { KeyWatchers } from './watchers.js';
+export { KeyWatchers } from '@converge/core';

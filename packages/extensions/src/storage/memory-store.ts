@@ -1,7 +1,6 @@
-import { ConfigError, StoreError, ValidationError, throwIfAborted, type Store, type StoreCallOptions, type StoreEntry } from '@converge/core';
+import { ConfigError, KeyWatchers, StoreError, ValidationError, throwIfAborted, type Store, type StoreCallOptions, type StoreEntry } from '@converge/core';
 import { clonePlain, cloneTrusted } from './clone.js';
 import { DEFAULT_MAX_KEY_LENGTH, checkRevision, validateStoreKey } from './validate.js';
-import { KeyWatchers } from './watchers.js';
 
 /** Options of `MemoryStore`. */
 export interface MemoryStoreOptions {
@@ -109,7 +108,7 @@ export class MemoryStore implements Store {
 
   /** Calls `listener` with every key written or deleted under `prefix`; returns the unsubscribe function. */
   watch(prefix: string, listener: (key: string) => void): () => void {
-    return this.#watchers.add(prefix, listener);
+    return this.#watchers.add(String(prefix), listener);
   }
 
   /** Number of keys held. */

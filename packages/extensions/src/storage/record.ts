@@ -9,7 +9,7 @@
  * decodes it as the number `2`, which would re-encode as an int. Restoring the marker keeps a
  * stored value byte-for-byte the same on the wire (what Python interop and signatures need).
  */
-import { DecodeError, EncodeError, Float64, RawMsgpack, StoreError, ValidationError, decodeValue, encodeValue } from '@converge/core';
+import { DecodeError, RawMsgpack, StoreError, decodeValue, encodeValue, prepareStoredValue, restoreFloatPath } from '@converge/core';
 
 /** Format version written in every record. */
 export const RECORD_VERSION = 1;
@@ -32,55 +32,9 @@ export interface LiveRecord {
 
 /** Encodes `value`; throws `ValidationError` for anything that is not plain data. */
 export function prepareValue(key: string, value: unknown): PreparedValue {
-  if (value === undefined) throw new ValidationError(`value for ${key} is undefined (store null instead)`);
-  let bytes: Uint8Array;
-  try {
-    bytes = encodeValue(value);
-  } catch (err) {
-    if (!(err instanceof EncodeError)) throw err;
-    throw new ValidationError(`value for ${key} is not plain data: ${err.message}`, { cause: err });
-  }
-  // The decoder refuses a `__proto__` key: such a record could be written but never read.
-  if (Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes(PROTO) && hasProtoKey(value, 0)) {
-    throw new ValidationError(`value for ${key} has a __proto__ key, which cannot be stored`);
-  }
-  // 0xcb heads every float64; without that byte anywhere there is no Float64 to look for.
-  if (!bytes.includes(0xcb)) return { bytes };
-  const floats: Array<Array<string | number>> = [];
-  collectFloats(value, [], floats);
-  return floats.length > 0 ? { bytes, floats } : { bytes };
-}
-
-const PROTO = Buffer.from('__proto__');
-
-function hasProtoKey(v: unknown, depth: number): boolean {
-  if (v === null || typeof v !== 'object' || v instanceof Uint8Array || depth > 100) return false;
-  if (Array.isArray(v)) return v.some((x) => hasProtoKey(x, depth + 1));
-  if (v instanceof Map) {
-    for (const [k, x] of v) if (k === '__proto__' || hasProtoKey(x, depth + 1)) return true;
-    return false;
-  }
-  for (const k of Object.keys(v)) if (k === '__proto__' || hasProtoKey((v as Record<string, unknown>)[k], depth + 1)) return true;
-  return false;
-}
-
-function collectFloats(v: unknown, path: Array<string | number>, out: Array<Array<string | number>>): void {
-  if (v instanceof Float64) {
-    if (Number.isInteger(v.value)) out.push([...path]);
-  } else if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) descend(v[i], path, i, out);
-  } else if (v instanceof Map) {
-    for (const [k, x] of v) descend(x, path, k as string, out);
-  } else if (v !== null && typeof v === 'object' && !(v instanceof Uint8Array) && !(v instanceof RawMsgpack)) {
-    for (const k of Object.keys(v)) descend((v as Record<string, unknown>)[k], path, k, out);
-  }
-}
-
-function descend(v: unknown, path: Array<string | number>, step: string | number, out: Array<Array<string | number>>): void {
-  if (v === null || (typeof v !== 'object')) return;
-  path.push(step);
-  collectFloats(v, path, out);
-  path.pop();
+  // No size limit here: FileStore checks the size of the whole record.
+  const { bytes, floatPaths } = prepareStoredValue(key, value);
+  return floatPaths.length > 0 ? { bytes, floats: floatPaths } : { bytes };
 }
 
 /** The bytes of a live record. */
@@ -122,7 +76,8 @@ export function decodeRecord(bytes: Uint8Array, key: string, file: string, maxBy
   let value = r.value;
   if (r.f !== undefined) {
     if (!Array.isArray(r.f)) throw corrupt(key, file, 'bad float list');
-    for (const path of r.f) value = restoreFloat(value, path, key, file);
+    const fail = (detail: string): Error => corrupt(key, file, detail);
+    for (const path of r.f) value = restoreFloatPath(value, path, fail);
   }
   return { revision: r.revision as number, value };
 }
@@ -132,30 +87,4 @@ export function decodeTombstone(bytes: Uint8Array, key: string, file: string, ma
   const r = decodeHead(bytes, key, file, maxBytes);
   if (r.deleted !== true) throw corrupt(key, file, 'not a tombstone');
   return r.revision as number;
-}
-
-function restoreFloat(root: unknown, path: unknown, key: string, file: string): unknown {
-  if (!Array.isArray(path)) throw corrupt(key, file, 'bad float path');
-  const mark = (n: unknown): Float64 => {
-    if (typeof n !== 'number' || !Number.isInteger(n)) throw corrupt(key, file, 'float path does not lead to an integral number');
-    return new Float64(n);
-  };
-  if (path.length === 0) return mark(root);
-  let node: unknown = root;
-  for (let i = 0; i < path.length; i++) {
-    const step = path[i];
-    const last = i === path.length - 1;
-    if (Array.isArray(node) && typeof step === 'number' && step >= 0 && step < node.length) {
-      if (last) node[step] = mark(node[step]);
-      else node = node[step];
-    } else if (node instanceof Map && typeof step === 'string' && node.has(step)) {
-      if (last) node.set(step, mark(node.get(step)));
-      else node = node.get(step);
-    } else if (node !== null && typeof node === 'object' && typeof step === 'string' && Object.hasOwn(node, step)) {
-      const o = node as Record<string, unknown>;
-      if (last) o[step] = mark(o[step]);
-      else node = o[step];
-    } else throw corrupt(key, file, 'float path does not match the value');
-  }
-  return root;
 }

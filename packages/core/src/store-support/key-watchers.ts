@@ -1,4 +1,8 @@
-/** Listeners on key prefixes, shared by the stores' `watch` implementations. */
+/**
+ * Listeners on key prefixes, shared by the stores' `watch` implementations.
+ */
+
+/** Listeners on key prefixes, called synchronously; a throwing listener is counted and reported, never fatal. */
 export class KeyWatchers {
   readonly #listeners = new Set<{ prefix: string; listener: (key: string) => void }>();
   readonly #onError?: (error: unknown, key: string) => void;
@@ -9,10 +13,11 @@ export class KeyWatchers {
     this.#onError = onError;
   }
 
-  /** Adds a listener; returns the function that removes it. */
+  /** Adds a listener; returns the function that removes it. Throws `TypeError` for a prefix that is not a string or a listener that is not a function. */
   add(prefix: string, listener: (key: string) => void): () => void {
+    if (typeof prefix !== 'string') throw new TypeError('a watch prefix is a string');
     if (typeof listener !== 'function') throw new TypeError('a watch listener is a function');
-    const entry = { prefix: String(prefix), listener };
+    const entry = { prefix, listener };
     this.#listeners.add(entry);
     return () => {
       this.#listeners.delete(entry);

@@ -1,23 +1,40 @@
 /**
- * How values are stored: `encodeValue` msgpack (never JSON revivers, never code), plus the
+ * How a store keeps a value: `encodeValue` msgpack (never JSON revivers, never code), plus the
  * paths of integral `Float64` markers. msgpack writes `new Float64(2)` as float64 but decodes it
  * as the number `2`, which would re-encode as an int; the paths restore the marker so a value
- * reads back with the exact types it was written with (as `MemoryStore` and `FileStore` do).
+ * reads back with the exact types it was written with (byte-for-byte the same on the wire).
+ * Shared by `MemoryStore`/`FileStore` and the store adapters, so every store behaves alike.
  */
-import { DecodeError, EncodeError, Float64, RawMsgpack, StoreError, ValidationError, decodeValue, encodeValue } from '@converge/core';
+import { DecodeError, EncodeError, StoreError, ValidationError } from '../errors.js';
+import { Float64 } from '../float.js';
+import { RawMsgpack, decodeValue, encodeValue } from '../codec.js';
 
-/** A value encoded once, before it is sent to the server. */
-export interface EncodedValue {
+/** A path from a value's root to one of its nodes: array indexes and map / object keys. */
+export type StoredValuePath = Array<string | number>;
+
+/** A value encoded once (before any lock is taken or anything is sent to a server), with its float paths as a list. */
+export interface PreparedStoredValue {
+  /** `encodeValue(value)`. */
+  bytes: Uint8Array;
+  /** Paths of the integral `Float64` markers in the value; empty when there are none. */
+  floatPaths: StoredValuePath[];
+}
+
+/** A value encoded once, with its float paths encoded too, ready to be sent to a server. */
+export interface EncodedStoredValue {
   /** `encodeValue(value)`. */
   bytes: Uint8Array;
   /** msgpack of the list of paths of integral `Float64` markers, or `null` when there are none. */
   floats: Uint8Array | null;
 }
 
-type Path = Array<string | number>;
-
-/** Encodes `value`; throws `ValidationError` for anything that is not plain data, `StoreError` `ERR_STORE_VALUE_TOO_LARGE` when it is too large. */
-export function encodeStored(key: string, value: unknown, maxBytes: number): EncodedValue {
+/**
+ * Encodes `value` for the store key `key` and finds its integral `Float64` markers. Throws
+ * `ValidationError` for `undefined`, anything that is not plain data or has a `__proto__` key
+ * (the decoder refuses one), and `StoreError` `ERR_STORE_VALUE_TOO_LARGE` when the encoding is
+ * over `maxBytes` (default: no limit).
+ */
+export function prepareStoredValue(key: string, value: unknown, maxBytes = Infinity): PreparedStoredValue {
   if (value === undefined) throw new ValidationError(`value for ${key} is undefined (store null instead)`);
   let bytes: Uint8Array;
   try {
@@ -34,11 +51,19 @@ export function encodeStored(key: string, value: unknown, maxBytes: number): Enc
   if (Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes(PROTO) && hasProtoKey(value, 0)) {
     throw new ValidationError(`value for ${key} has a __proto__ key, which cannot be stored`);
   }
+  const floatPaths: StoredValuePath[] = [];
   // 0xcb heads every float64; without that byte anywhere there is no Float64 to look for.
-  if (!bytes.includes(0xcb)) return { bytes, floats: null };
-  const paths: Path[] = [];
-  collect(value, [], paths);
-  return { bytes, floats: paths.length > 0 ? encodeValue(paths) : null };
+  if (bytes.includes(0xcb)) collectFloats(value, [], floatPaths);
+  return { bytes, floatPaths };
+}
+
+/**
+ * Encodes `value` as `prepareStoredValue` does (same errors), with the float paths encoded as
+ * msgpack (`null` when there are none): the form the server-backed stores keep.
+ */
+export function encodeStoredValue(key: string, value: unknown, maxBytes: number): EncodedStoredValue {
+  const { bytes, floatPaths } = prepareStoredValue(key, value, maxBytes);
+  return { bytes, floats: floatPaths.length > 0 ? encodeValue(floatPaths) : null };
 }
 
 const PROTO = Buffer.from('__proto__');
@@ -54,7 +79,7 @@ function hasProtoKey(v: unknown, depth: number): boolean {
   return false;
 }
 
-function collect(v: unknown, path: Path, out: Path[]): void {
+function collectFloats(v: unknown, path: StoredValuePath, out: StoredValuePath[]): void {
   if (v instanceof Float64) {
     if (Number.isInteger(v.value)) out.push([...path]);
     return;
@@ -63,7 +88,7 @@ function collect(v: unknown, path: Path, out: Path[]): void {
   const step = (x: unknown, s: string | number): void => {
     if (x === null || typeof x !== 'object') return;
     path.push(s);
-    collect(x, path, out);
+    collectFloats(x, path, out);
     path.pop();
   };
   if (Array.isArray(v)) v.forEach((x, i) => step(x, i));
@@ -71,13 +96,16 @@ function collect(v: unknown, path: Path, out: Path[]): void {
   else for (const k of Object.keys(v)) step((v as Record<string, unknown>)[k], k);
 }
 
-/** A record that cannot be read: `StoreError` `ERR_STORE_CORRUPT`, naming the key. */
-export function corrupt(key: string, detail: string, cause?: unknown): StoreError {
+/** A stored record that cannot be read: `StoreError` `ERR_STORE_CORRUPT`, naming the key. */
+export function storedValueCorrupt(key: string, detail: string, cause?: unknown): StoreError {
   return new StoreError(`record of key ${JSON.stringify(key)} is corrupt: ${detail}`, { key, code: 'ERR_STORE_CORRUPT', cause });
 }
 
-/** Decodes a stored value (and its float paths); throws `ERR_STORE_CORRUPT` for anything malformed. */
-export function decodeStored(key: string, bytes: Uint8Array, floats: Uint8Array | null, maxBytes: number): unknown {
+/**
+ * Decodes a value kept by `encodeStoredValue` (and its float paths, `null` for none); throws
+ * `StoreError` `ERR_STORE_CORRUPT` for anything malformed.
+ */
+export function decodeStoredValue(key: string, bytes: Uint8Array, floats: Uint8Array | null, maxBytes: number): unknown {
   let value: unknown;
   let paths: unknown;
   try {
@@ -85,11 +113,12 @@ export function decodeStored(key: string, bytes: Uint8Array, floats: Uint8Array 
     value = decodeValue(plain(bytes), { maxBytes });
     paths = floats === null ? [] : decodeValue(plain(floats), { maxBytes });
   } catch (err) {
-    if (err instanceof DecodeError) throw corrupt(key, err.message, err);
+    if (err instanceof DecodeError) throw storedValueCorrupt(key, err.message, err);
     throw err;
   }
-  if (!Array.isArray(paths)) throw corrupt(key, 'bad float path list');
-  for (const p of paths) value = restoreFloat(key, value, p);
+  if (!Array.isArray(paths)) throw storedValueCorrupt(key, 'bad float path list');
+  const fail = (detail: string): Error => storedValueCorrupt(key, detail);
+  for (const p of paths) value = restoreFloatPath(value, p, fail);
   return value;
 }
 
@@ -97,10 +126,15 @@ function plain(b: Uint8Array): Uint8Array {
   return Object.getPrototypeOf(b) === Uint8Array.prototype ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
-function restoreFloat(key: string, root: unknown, path: unknown): unknown {
-  if (!Array.isArray(path)) throw corrupt(key, 'bad float path');
+/**
+ * Puts the `Float64` marker back on the integral number at `path` in the decoded `root` (in
+ * place; returns the new root, which changes only for the empty path). `path` comes from storage
+ * and is checked: anything that does not lead to an integral number throws `corrupt(detail)`.
+ */
+export function restoreFloatPath(root: unknown, path: unknown, corrupt: (detail: string) => Error): unknown {
+  if (!Array.isArray(path)) throw corrupt('bad float path');
   const mark = (n: unknown): Float64 => {
-    if (typeof n !== 'number' || !Number.isInteger(n)) throw corrupt(key, 'float path does not lead to an integral number');
+    if (typeof n !== 'number' || !Number.isInteger(n)) throw corrupt('float path does not lead to an integral number');
     return new Float64(n);
   };
   if (path.length === 0) return mark(root);
@@ -118,7 +152,7 @@ function restoreFloat(key: string, root: unknown, path: unknown): unknown {
       const o = node as Record<string, unknown>;
       if (last) o[s] = mark(o[s]);
       else node = o[s];
-    } else throw corrupt(key, 'float path does not match the value');
+    } else throw corrupt('float path does not match the value');
   }
   return root;
 }

@@ -1,0 +1,117 @@
+/**
+ * Bounded retries with jittered exponential backoff for a store's transient connection errors.
+ * Which errors are transient is the adapter's business (it knows its driver); the loop, the
+ * delays and the `ERR_STORE_UNAVAILABLE` report are shared.
+ */
+import { AbortError, ConfigError, StoreError, throwIfAborted } from '../errors.js';
+
+/** How hard a store tries before it reports `ERR_STORE_UNAVAILABLE`. */
+export interface StoreRetryOptions {
+  /** Attempts in all, the first included (default `STORE_DEFAULT_RETRY_ATTEMPTS`, 5). */
+  attempts?: number;
+  /** Delay before the first retry in ms, doubled each time (default 100). */
+  baseDelayMs?: number;
+  /** Longest delay between two attempts in ms (default 2000). */
+  maxDelayMs?: number;
+}
+
+/** Default attempts per operation, the first included. */
+export const STORE_DEFAULT_RETRY_ATTEMPTS = 5;
+/** Default delay before the first retry (ms). */
+export const STORE_DEFAULT_RETRY_BASE_DELAY_MS = 100;
+/** Default cap on the delay between retries (ms). */
+export const STORE_DEFAULT_RETRY_MAX_DELAY_MS = 2000;
+
+/** Resolved retry settings. */
+export interface StoreRetryPolicy {
+  /** Attempts in all, the first included. */
+  attempts: number;
+  /** Delay before the first retry, ms. */
+  baseDelayMs: number;
+  /** Cap on the delay between attempts, ms. */
+  maxDelayMs: number;
+}
+
+/** Fills defaults and checks `options`; throws `ConfigError` for a bad value. */
+export function resolveStoreRetry(options: StoreRetryOptions | undefined): StoreRetryPolicy {
+  const attempts = options?.attempts ?? STORE_DEFAULT_RETRY_ATTEMPTS;
+  const baseDelayMs = options?.baseDelayMs ?? STORE_DEFAULT_RETRY_BASE_DELAY_MS;
+  const maxDelayMs = options?.maxDelayMs ?? STORE_DEFAULT_RETRY_MAX_DELAY_MS;
+  if (!Number.isInteger(attempts) || attempts < 1 || attempts > 100) throw new ConfigError(`retry.attempts must be an integer in 1..100, got ${attempts}`, { key: 'retry.attempts' });
+  if (!(baseDelayMs >= 0) || !(maxDelayMs >= baseDelayMs) || maxDelayMs > 60_000) {
+    throw new ConfigError('retry delays must satisfy 0 <= baseDelayMs <= maxDelayMs <= 60000', { key: 'retry' });
+  }
+  return { attempts, baseDelayMs, maxDelayMs };
+}
+
+/** Delay before retry number `n` (0-based): full jitter over an exponential, capped. */
+export function storeRetryDelay(policy: StoreRetryPolicy, n: number): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(n, 30));
+  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+}
+
+/** Waits `ms`, or rejects with `AbortError` as soon as `signal` aborts. */
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new AbortError('the operation was aborted', { cause: signal.reason }));
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(new AbortError('the operation was aborted', { cause: signal?.reason }));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** What `withStoreRetry` reports to the store's counters. */
+export interface StoreRetryHooks {
+  /** Called before each retry, with the error that caused it. */
+  onRetry(err: unknown, attempt: number): void;
+  /** Called when every attempt failed with a transient error. */
+  onUnavailable(err: unknown): void;
+}
+
+/** The backend a retry loop talks to: how it is named in errors and which of its errors are worth retrying. */
+export interface StoreRetryBackend {
+  /** Name of the server in the `ERR_STORE_UNAVAILABLE` message, e.g. `'PostgreSQL'`. */
+  name: string;
+  /** Whether `err` is a connection-level failure worth retrying (as opposed to a bad query or bad data). */
+  isTransient(err: unknown): boolean;
+}
+
+/**
+ * Runs `op` up to `policy.attempts` times while it fails with an error `backend.isTransient`
+ * accepts, sleeping a jittered backoff in between. Exhaustion → `StoreError`
+ * `ERR_STORE_UNAVAILABLE` (with the last error as `cause`); any other error is rethrown as is.
+ */
+export async function withStoreRetry<T>(
+  backend: StoreRetryBackend,
+  policy: StoreRetryPolicy,
+  what: string,
+  key: string | undefined,
+  op: () => Promise<T>,
+  hooks: StoreRetryHooks,
+  signal?: AbortSignal,
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    throwIfAborted(signal);
+    try {
+      return await op();
+    } catch (err) {
+      if (!backend.isTransient(err)) throw err;
+      if (attempt + 1 >= policy.attempts) {
+        hooks.onUnavailable(err);
+        throw new StoreError(`${backend.name} unavailable: ${what} failed after ${policy.attempts} attempts: ${(err as Error).message ?? String(err)}`, {
+          key,
+          code: 'ERR_STORE_UNAVAILABLE',
+          cause: err,
+        });
+      }
+      hooks.onRetry(err, attempt + 1);
+      await abortableSleep(storeRetryDelay(policy, attempt), signal);
+    }
+  }
+}
