@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parse as parseYaml } from 'yaml';
+import { parseDocument } from 'yaml';
 import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import { ConfigError } from '@converge/core';
@@ -97,6 +97,17 @@ export function readEnv(env: NodeJS.ProcessEnv): Raw {
   return values;
 }
 
+/**
+ * Parses YAML, treating the parser's warnings (an unresolved tag, say) as errors: in a config
+ * file they are mistakes, and the library would otherwise print them to the process.
+ */
+function parseYamlStrict(text: string): unknown {
+  const doc = parseDocument(text, { logLevel: 'silent' });
+  const problem = doc.errors[0] ?? doc.warnings[0];
+  if (problem) throw problem;
+  return doc.toJS();
+}
+
 /** Reads a YAML or TOML config file; keys are the camelCase setting names (or the flag names). */
 export async function readConfigFile(path: string): Promise<Raw> {
   let text: string;
@@ -107,7 +118,7 @@ export async function readConfigFile(path: string): Promise<Raw> {
   }
   let data: unknown;
   try {
-    data = ['.toml'].includes(extname(path)) ? parseToml(text) : parseYaml(text);
+    data = ['.toml'].includes(extname(path)) ? parseToml(text) : parseYamlStrict(text);
   } catch (err) {
     throw new ConfigError(`config file ${path} is not valid ${extname(path) === '.toml' ? 'TOML' : 'YAML'}: ${(err as Error).message}`, { key: 'config', cause: err });
   }
