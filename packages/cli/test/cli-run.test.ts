@@ -85,6 +85,10 @@ describe('converge run', () => {
     const r1 = await runCli(['run', '-c', file]);
     expect(r1.code).toBe(2);
     expect(r1.stderr).toMatch(/agents/);
+    writeFileSync(file, 'agents: !!foo 3\n');
+    const r3 = await runCli(['run', '-c', file]);
+    expect(r3.code).toBe(2);
+    expect(r3.stderr).toMatch(/not valid YAML: Unresolved tag/);
     const r2 = await runCli(['run'], { env: { CONVERGE_CLAIM_TTL_MS: 'soon' } });
     expect(r2.code).toBe(2);
     expect(r2.stderr).toMatch(/CONVERGE_CLAIM_TTL_MS/);
