@@ -73,16 +73,29 @@ export default async function natsBench(ctx: BenchContext): Promise<void> {
     return n / (Number(process.hrtime.bigint() - start) / 1e9);
   };
 
+  // This process's CPU time per message over a run (sender, receiver and nats.js together): a
+  // diagnostic next to the throughput, which on a shared host also moves with other load.
+  const cpuPerMsg = async (run: (n: number) => Promise<number>, cpu: number[]): Promise<number> => {
+    const c0 = process.cpuUsage();
+    const rate = await run(count);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / count);
+    return rate;
+  };
+
   try {
     await rawRun(count);
     await transportRun(count); // warm-up
     const raw: number[] = [];
     const adapter: number[] = [];
+    const rawCpu: number[] = [];
+    const adapterCpu: number[] = [];
     for (let i = 0; i < 5; i++) {
-      raw.push(await rawRun(count));
-      adapter.push(await transportRun(count));
+      raw.push(await cpuPerMsg(rawRun, rawCpu));
+      adapter.push(await cpuPerMsg(transportRun, adapterCpu));
     }
     ctx.log(`raw runs (msgs/s): ${raw.map(Math.round).join(', ')}; transport runs: ${adapter.map(Math.round).join(', ')}; medians reported`);
+    ctx.log(`CPU µs/msg in this process (median): raw ${median(rawCpu).toFixed(2)}, transport ${median(adapterCpu).toFixed(2)}`);
     ctx.report({ name: 'raw.nats_publish', value: median(raw), unit: 'msgs/s' });
     ctx.report({ name: 'adapters.nats_presigned', value: median(adapter), unit: 'msgs/s', baseline: 'raw.nats_publish' });
   } finally {

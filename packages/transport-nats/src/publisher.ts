@@ -6,12 +6,44 @@ import { isSubjectToken } from './subjects.js';
 import type { Session } from './session.js';
 import { noop, publishError, RESOLVED } from './shared.js';
 
+// Most subjects a Publisher keeps per kind (recipient, JetStream recipient, namespace) before
+// starting over: a bound on memory for a sender that talks to very many agents.
+const SUBJECT_CACHE_MAX = 4096;
+
 /** Publishes a transport's messages on its current session. Internal; one per transport. */
 export class Publisher {
   readonly #cfg: NatsConfig;
+  // Subjects computed per recipient / namespace (string building, the token check, and the
+  // namespace escaping are otherwise done for every message). Only valid recipients are stored.
+  readonly #agentSubjects = new Map<string, string>();
+  readonly #jsAgentSubjects = new Map<string, string>();
+  readonly #topicSubjects = new Map<string, string>();
 
   constructor(cfg: NatsConfig) {
     this.#cfg = cfg;
+  }
+
+  /** The subject of `recipient` (JetStream or core), or `undefined` when it is not a valid token. */
+  #recipientSubject(recipient: string, js: boolean): string | undefined {
+    const cache = js ? this.#jsAgentSubjects : this.#agentSubjects;
+    let subject = cache.get(recipient);
+    if (subject !== undefined) return subject;
+    if (!isSubjectToken(recipient)) return undefined;
+    subject = js ? this.#cfg.subjects.jsAgent(recipient) : this.#cfg.subjects.agent(recipient);
+    if (cache.size >= SUBJECT_CACHE_MAX) cache.clear();
+    cache.set(recipient, subject);
+    return subject;
+  }
+
+  #topicSubject(namespace: string): string {
+    const cache = this.#topicSubjects;
+    let subject = cache.get(namespace);
+    if (subject === undefined) {
+      subject = this.#cfg.subjects.topic(namespace);
+      if (cache.size >= SUBJECT_CACHE_MAX) cache.clear();
+      cache.set(namespace, subject);
+    }
+    return subject;
   }
 
   /** `NatsTransport.send` on a started session: see there. */
@@ -25,10 +57,14 @@ export class Publisher {
     }
     if (bytes.byteLength > s.limit) return Promise.reject(new FrameTooLargeError(bytes.byteLength, s.limit));
     const recipient = message.recipient;
-    if (recipient !== null && !isSubjectToken(recipient)) {
-      return Promise.reject(new TransportError(`recipient ${JSON.stringify(recipient)} cannot be a NATS subject token`, { code: 'ERR_INVALID_RECIPIENT' }));
+    let directed: string | undefined;
+    if (recipient !== null) {
+      directed = this.#recipientSubject(recipient, cfg.directedJs);
+      if (directed === undefined) {
+        return Promise.reject(new TransportError(`recipient ${JSON.stringify(recipient)} cannot be a NATS subject token`, { code: 'ERR_INVALID_RECIPIENT' }));
+      }
+      if (cfg.directedJs) return this.#sendJs(s, directed, bytes);
     }
-    if (recipient !== null && cfg.directedJs) return this.#sendJs(s, recipient, bytes);
     if (s.deferredError) {
       const err = s.deferredError;
       s.deferredError = undefined;
@@ -37,7 +73,7 @@ export class Publisher {
     if (s.nc.isClosed() || s.nc.isDraining()) {
       return Promise.reject(new TransportError('NATS connection is closed', { code: 'ERR_CONNECTION_CLOSED' }));
     }
-    if (recipient !== null) this.#publish(s, cfg.subjects.agent(recipient), bytes);
+    if (directed !== undefined) this.#publish(s, directed, bytes);
     else if (message.topics.length === 0) this.#publish(s, cfg.subjects.broadcast, bytes);
     else {
       const seen = message.topics.length > 1 ? new Set<string>() : undefined;
@@ -46,7 +82,7 @@ export class Publisher {
           if (seen.has(t.namespace)) continue;
           seen.add(t.namespace);
         }
-        this.#publish(s, cfg.subjects.topic(t.namespace), bytes);
+        this.#publish(s, this.#topicSubject(t.namespace), bytes);
       }
     }
     cfg.stats.sent++;
@@ -109,9 +145,9 @@ export class Publisher {
     }
   }
 
-  async #sendJs(s: Session, recipient: string, bytes: Uint8Array): Promise<void> {
+  async #sendJs(s: Session, subject: string, bytes: Uint8Array): Promise<void> {
     try {
-      await s.js!.publish(this.#cfg.subjects.jsAgent(recipient), bytes);
+      await s.js!.publish(subject, bytes);
     } catch (err) {
       throw publishError(err, 'JetStream publish failed');
     }

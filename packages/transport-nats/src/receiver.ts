@@ -9,15 +9,18 @@ import type { Session } from './session.js';
 /** Turns a transport's incoming NATS messages into queued `Message`s. Internal; one per transport. */
 export class Receiver {
   readonly #cfg: NatsConfig;
+  // decodeMessage's limits, made once rather than per message.
+  readonly #limits: { maxBytes: number };
 
   constructor(cfg: NatsConfig) {
     this.#cfg = cfg;
+    this.#limits = { maxBytes: cfg.maxMessageBytes };
   }
 
   #decode(data: Uint8Array, subject: string): Message | undefined {
     const cfg = this.#cfg;
     try {
-      return decodeMessage(data, { maxBytes: cfg.maxMessageBytes });
+      return decodeMessage(data, this.#limits);
     } catch (err) {
       cfg.stats.malformed++;
       cfg.metrics.dropped('malformed', 1);
