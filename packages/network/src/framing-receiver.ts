@@ -30,7 +30,7 @@ export class FrameReceiver {
   readonly #queue: AsyncQueue<Message>;
   readonly #sources = new Set<PausableSource>();
   readonly #instruments: NetInstruments;
-  readonly #maxFrameBytes: number;
+  readonly #limits: { readonly maxBytes: number };
   readonly #pauseAt: number;
   readonly #resumeAt: number;
   #paused = false;
@@ -41,7 +41,7 @@ export class FrameReceiver {
     this.maxSize = max;
     this.#queue = new AsyncQueue<Message>({ maxSize: max, overflow: 'reject' });
     this.#instruments = options.instruments;
-    this.#maxFrameBytes = options.maxFrameBytes;
+    this.#limits = { maxBytes: options.maxFrameBytes };
     this.#pauseAt = Math.ceil(max / 2);
     this.#resumeAt = Math.floor(max / 4);
   }
@@ -74,7 +74,7 @@ export class FrameReceiver {
   deliver(body: Uint8Array, remote: string): Message | undefined {
     let msg: Message;
     try {
-      msg = decodeMessage(body, { maxBytes: this.#maxFrameBytes });
+      msg = decodeMessage(body, this.#limits);
     } catch (err) {
       this.#instruments.rejected('malformed', { remote, bytes: body.byteLength }, err);
       return undefined;
@@ -91,10 +91,20 @@ export class FrameReceiver {
   }
 
   /** The next message, `null` on timeout or close. */
-  async receive(options?: ReceiveOptions): Promise<Message | null> {
-    const m = await this.#queue.shift(options);
-    if (this.#paused && this.#queue.size <= this.#resumeAt) this.#resume();
-    return m;
+  receive(options?: ReceiveOptions): Promise<Message | null> {
+    const q = this.#queue;
+    if (q.size > 0) {
+      // Fast path: a message is waiting; no waiter, no extra promise hop.
+      const m = q.tryShift();
+      if (this.#paused && q.size <= this.#resumeAt) this.#resume();
+      return Promise.resolve(m);
+    }
+    const p = q.shift(options);
+    if (!this.#paused) return p;
+    return p.then((m) => {
+      if (this.#paused && q.size <= this.#resumeAt) this.#resume();
+      return m;
+    });
   }
 
   /** The next message without waiting, or `null`. */

@@ -8,8 +8,11 @@ export const DEFAULT_MAX_QUEUE_BYTES_PER_PEER = 64 * 1024 * 1024;
 
 /** One frame waiting to be written, and the `send` call waiting for it. */
 export interface PendingWrite {
-  /** The bytes to write (a complete frame). */
-  readonly data: Buffer;
+  /**
+   * The bytes to write: a complete frame, or (for a queue built with `headerBytes` > 0) the
+   * frame body, whose length prefix the writer adds when it copies it out.
+   */
+  readonly data: Uint8Array;
   /** Settles the `send` call. */
   resolve(): void;
   reject(err: unknown): void;
@@ -29,6 +32,8 @@ export class WriteQueue {
   readonly maxFrames: number;
   /** Most bytes held. */
   readonly maxBytes: number;
+  /** Bytes counted per frame on top of `data` (the prefix a writer adds; 0 when `data` is the whole frame). */
+  readonly headerBytes: number;
   #items: PendingWrite[] = [];
   #head = 0;
   #bytes = 0;
@@ -36,10 +41,14 @@ export class WriteQueue {
 
   readonly #onAbort: ((err: AbortError) => void) | undefined;
 
-  /** `onAbort` is told of every send aborted while its frame waited (for counting). */
-  constructor(maxFrames: number, maxBytes: number, onAbort?: (err: AbortError) => void) {
+  /**
+   * `onAbort` is told of every send aborted while its frame waited (for counting).
+   * `headerBytes` is added to each entry's size in the byte accounting (default 0).
+   */
+  constructor(maxFrames: number, maxBytes: number, onAbort?: (err: AbortError) => void, headerBytes = 0) {
     this.maxFrames = maxFrames;
     this.maxBytes = maxBytes;
+    this.headerBytes = headerBytes;
     this.#onAbort = onAbort;
   }
 
@@ -59,8 +68,9 @@ export class WriteQueue {
   }
 
   /** Queues a frame; the promise settles when it is written or fails. */
-  enqueue(data: Buffer, signal?: AbortSignal): Promise<void> {
-    if (!this.hasRoom(data.byteLength)) {
+  enqueue(data: Uint8Array, signal?: AbortSignal): Promise<void> {
+    const size = data.byteLength + this.headerBytes;
+    if (!this.hasRoom(size)) {
       return Promise.reject(
         new QueueFullError(`peer write queue full (${this.#live} frames, ${this.#bytes} bytes; limits ${this.maxFrames}, ${this.maxBytes})`),
       );
@@ -72,7 +82,7 @@ export class WriteQueue {
           if (entry.done) return;
           entry.done = true;
           this.#live--;
-          this.#bytes -= data.byteLength;
+          this.#bytes -= size;
           const err = new AbortError('send aborted', { cause: signal.reason });
           this.#onAbort?.(err);
           reject(err);
@@ -82,7 +92,7 @@ export class WriteQueue {
       }
       this.#items.push(entry);
       this.#live++;
-      this.#bytes += data.byteLength;
+      this.#bytes += size;
     });
   }
 
@@ -94,38 +104,67 @@ export class WriteQueue {
     const out: PendingWrite[] = [];
     let total = 0;
     const items = this.#items;
+    const hdr = this.headerBytes;
     while (this.#head < items.length) {
       const e = items[this.#head]!;
       if (e.done) {
         items[this.#head++] = undefined as unknown as PendingWrite;
         continue;
       }
-      if (out.length > 0 && total + e.data.byteLength > maxBytes) break;
+      const size = e.data.byteLength + hdr;
+      if (out.length > 0 && total + size > maxBytes) break;
       items[this.#head++] = undefined as unknown as PendingWrite;
       out.push(e);
-      total += e.data.byteLength;
+      total += size;
       this.#live--;
-      this.#bytes -= e.data.byteLength;
+      this.#bytes -= size;
     }
+    this.#compact();
+    return out;
+  }
+
+  /** Takes the next waiting frame, or `undefined`. The caller must settle it with `settleOne`. */
+  takeOne(): PendingWrite | undefined {
+    const items = this.#items;
+    let out: PendingWrite | undefined;
+    while (this.#head < items.length) {
+      const e = items[this.#head]!;
+      items[this.#head++] = undefined as unknown as PendingWrite;
+      if (e.done) continue;
+      this.#live--;
+      this.#bytes -= e.data.byteLength + this.headerBytes;
+      out = e;
+      break;
+    }
+    this.#compact();
+    return out;
+  }
+
+  /** Settles one taken entry: resolved, or rejected with `err`. */
+  static settleOne(e: PendingWrite, err?: unknown): void {
+    if (e.done) return;
+    e.done = true;
+    if (e.cleanup !== undefined) e.cleanup();
+    if (err === undefined) e.resolve();
+    else e.reject(err);
+  }
+
+  #compact(): void {
+    const items = this.#items;
     if (this.#head === items.length) {
-      this.#items = [];
-      this.#head = 0;
+      if (items.length > 0) {
+        items.length = 0;
+        this.#head = 0;
+      }
     } else if (this.#head > 1024 && this.#head * 2 > items.length) {
       this.#items = items.slice(this.#head);
       this.#head = 0;
     }
-    return out;
   }
 
   /** Settles taken entries: resolved, or rejected with `err`. */
   static settle(entries: PendingWrite[], err?: unknown): void {
-    for (const e of entries) {
-      if (e.done) continue;
-      e.done = true;
-      e.cleanup?.();
-      if (err === undefined) e.resolve();
-      else e.reject(err);
-    }
+    for (let i = 0; i < entries.length; i++) WriteQueue.settleOne(entries[i]!, err);
   }
 
   /** Rejects every waiting frame with `err` and empties the queue. Returns how many. */

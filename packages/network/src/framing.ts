@@ -97,7 +97,8 @@ export class FrameDecoder {
         this.#need = size;
         break;
       }
-      onFrame(chunk.subarray(pos + FRAME_HEADER_BYTES, end));
+      // A plain Uint8Array view: cheaper to make than Buffer#subarray (no Buffer subclass).
+      onFrame(new Uint8Array(chunk.buffer, chunk.byteOffset + pos + FRAME_HEADER_BYTES, size));
       pos = end;
     }
     if (pos < len) this.#keep(chunk.subarray(pos));

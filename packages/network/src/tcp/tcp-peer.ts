@@ -1,5 +1,6 @@
 import type net from 'node:net';
 import { AbortError, TransportError } from '@converge/core';
+import { FRAME_HEADER_BYTES } from '../framing.js';
 import { WriteQueue, type PendingWrite } from '../framing-write-queue.js';
 import { attachReader, dial, type ReaderContext, type TcpTlsOptions } from './tcp-connection.js';
 import { backoffDelay, sleep, type Backoff } from './backoff.js';
@@ -57,7 +58,10 @@ export class TcpPeer {
     this.port = port;
     this.key = `${host}:${port}`;
     this.#ctx = ctx;
-    this.#queue = new WriteQueue(ctx.maxQueue, ctx.maxQueueBytes, (err) => ctx.instruments.sendFailed('aborted', err, this.key));
+    // Bodies are queued unframed: the length prefix is written straight into the coalesced buffer.
+    this.#queue = new WriteQueue(
+      ctx.maxQueue, ctx.maxQueueBytes, (err) => ctx.instruments.sendFailed('aborted', err, this.key), FRAME_HEADER_BYTES,
+    );
   }
 
   /** Whether a connection is open. */
@@ -70,7 +74,7 @@ export class TcpPeer {
     return this.#queue.size;
   }
 
-  /** Whether a frame of `bytes` bytes fits in the write queue now. */
+  /** Whether a frame of `bytes` bytes (prefix included) fits in the write queue now. */
   hasRoom(bytes: number): boolean {
     return this.#queue.hasRoom(bytes);
   }
@@ -80,10 +84,13 @@ export class TcpPeer {
     return !this.#socket && !this.#connecting && this.#queue.size === 0;
   }
 
-  /** Queues a frame; resolves once written to the socket. */
-  send(frame: Buffer, signal?: AbortSignal): Promise<void> {
+  /**
+   * Queues a frame body (an encoded message, at most `maxFrameBytes`: the caller checks); its
+   * length prefix is added when written. Resolves once written to the socket.
+   */
+  send(body: Uint8Array, signal?: AbortSignal): Promise<void> {
     if (this.#closed) return Promise.reject(new TransportError('transport stopped', { code: 'ERR_STOPPED' }));
-    const p = this.#queue.enqueue(frame, signal);
+    const p = this.#queue.enqueue(body, signal);
     if (this.#socket) {
       if (!this.#waitingDrain && !this.#flushScheduled) {
         this.#flushScheduled = true;
@@ -170,7 +177,7 @@ export class TcpPeer {
       if (socket.destroyed || !socket.writable) return; // the close handler re-dials for what is queued
       const batch = this.#queue.take(MAX_COALESCED_WRITE_BYTES);
       if (batch.length === 0) return;
-      const data = batch.length === 1 ? batch[0]!.data : coalesce(batch);
+      const data = frameBatch(batch);
       const ok = socket.write(data);
       this.#ctx.instruments.sent(batch.length, data.byteLength);
       WriteQueue.settle(batch);
@@ -182,14 +189,21 @@ export class TcpPeer {
   }
 }
 
-function coalesce(batch: PendingWrite[]): Buffer {
+/** The frames of `batch` (prefix, body; prefix, body; ...) in one buffer: one allocation, one copy per body. */
+function frameBatch(batch: PendingWrite[]): Buffer {
   let total = 0;
-  for (const e of batch) total += e.data.byteLength;
+  for (let i = 0; i < batch.length; i++) total += FRAME_HEADER_BYTES + batch[i]!.data.byteLength;
   const out = Buffer.allocUnsafe(total);
   let off = 0;
-  for (const e of batch) {
-    out.set(e.data, off);
-    off += e.data.byteLength;
+  for (let i = 0; i < batch.length; i++) {
+    const body = batch[i]!.data;
+    const n = body.byteLength;
+    out[off] = n >>> 24;
+    out[off + 1] = (n >>> 16) & 0xff;
+    out[off + 2] = (n >>> 8) & 0xff;
+    out[off + 3] = n & 0xff;
+    out.set(body, off + FRAME_HEADER_BYTES);
+    off += FRAME_HEADER_BYTES + n;
   }
   return out;
 }

@@ -5,7 +5,7 @@ import {
   type Identity, type Message, type Topic, type TopicAttributeValue,
 } from '@converge/core';
 import type { Logger, MetricsCollector } from '@converge/observability';
-import { checkMaxFrameBytes, encodeFrame } from '../framing.js';
+import { checkMaxFrameBytes, FRAME_HEADER_BYTES } from '../framing.js';
 import { NetInstruments, type NetTransportStats } from '../framing-instruments.js';
 import { FrameReceiver } from '../framing-receiver.js';
 import { DEFAULT_MAX_QUEUE_BYTES_PER_PEER, DEFAULT_MAX_QUEUE_PER_PEER } from '../framing-write-queue.js';
@@ -13,6 +13,7 @@ import type { ReceiveOptions, SendOptions, Transport } from '../transport.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, resolveBackoff, type Backoff, type ReconnectOptions } from './backoff.js';
 import { attachReader, remoteOf, type TcpTlsOptions } from './tcp-connection.js';
 import { TcpPeer, type PeerContext } from './tcp-peer.js';
+import { IdleReaper } from './tcp-idle.js';
 
 /** Namespace of the topic that carries a TCP address (attributes `host`, `port`), as in the reference. */
 export const TCP_TOPIC_NAMESPACE = 'transport.tcp';
@@ -51,6 +52,8 @@ export interface TcpTransportOptions {
   maxReceiveQueue?: number;
   /** Most simultaneous inbound connections; more are closed by the server (default 1,024). */
   maxInboundConnections?: number;
+  /** Inbound connections receiving nothing for this long are closed and counted (default 120,000 ms; 0 disables). */
+  idleTimeoutMs?: number;
   /** Most peer addresses connected or connecting at once (default 1,024). */
   maxPeers?: number;
   /** Dial attempts and backoff (defaults: 5 attempts, 50 ms doubling to at most 2,000 ms, jittered). */
@@ -65,6 +68,11 @@ export interface TcpTransportOptions {
   identity?: Identity;
   /** This node's agent id, when no `identity` is given. */
   agentId?: string;
+}
+
+/** An address-book entry: the address and its pool key (`host:port`), computed once. */
+interface BookEntry extends TcpAddress {
+  readonly key: string;
 }
 
 function positiveInt(value: number | undefined, fallback: number, name: string): number {
@@ -118,7 +126,7 @@ export class TcpTransport implements Transport {
   readonly #options: TcpTransportOptions;
   readonly #requestedPort: number;
   readonly #backoff: Backoff;
-  readonly #book = new Map<string, TcpAddress>();
+  readonly #book = new Map<string, BookEntry>();
   readonly #pool = new Map<string, TcpPeer>();
   readonly #sockets = new Set<net.Socket>();
   readonly #maxPeers: number;
@@ -128,6 +136,7 @@ export class TcpTransport implements Transport {
   #stop: AbortController | undefined;
   #peerCtx: PeerContext | undefined;
   #starting: Promise<void> | undefined;
+  readonly #idle: IdleReaper;
 
   constructor(options: TcpTransportOptions = {}) {
     this.#options = options;
@@ -145,12 +154,18 @@ export class TcpTransport implements Transport {
     this.#backoff = resolveBackoff(options.reconnect);
     this.agentId = options.identity?.fingerprint ?? options.agentId;
     this.#instruments = new NetInstruments('tcp', options.logger, options.metrics);
+    this.#idle = new IdleReaper('tcp', options.idleTimeoutMs, options.logger, options.metrics);
     for (const [fp, addr] of Object.entries(options.peers ?? {})) this.addPeer(fp, addr);
   }
 
   /** Counters (frames, bytes, connections, rejections, send errors). */
   get stats(): Readonly<NetTransportStats> {
     return this.#instruments.stats;
+  }
+
+  /** Inbound connections closed after `idleTimeoutMs` without traffic. */
+  get idleClosed(): number {
+    return this.#idle.closed;
   }
 
   /** The port listened on (the one picked when `port` was 0); throws `NotStartedError` before `start()`. */
@@ -197,7 +212,7 @@ export class TcpTransport implements Transport {
     if (typeof address?.host !== 'string' || !Number.isInteger(address.port) || address.port < 1 || address.port > 65535) {
       throw new ValidationError('address must be { host: string, port: 1..65535 }');
     }
-    this.#book.set(fingerprint, { host: address.host, port: address.port });
+    this.#book.set(fingerprint, { host: address.host, port: address.port, key: `${address.host}:${address.port}` });
   }
 
   /** Removes a recipient from the address book. Returns whether it was there. */
@@ -207,7 +222,8 @@ export class TcpTransport implements Transport {
 
   /** The address of a recipient, if known. */
   peerAddress(fingerprint: string): TcpAddress | undefined {
-    return this.#book.get(fingerprint);
+    const e = this.#book.get(fingerprint);
+    return e ? { host: e.host, port: e.port } : undefined;
   }
 
   /** Listens (unless `listen: false`). Rejects with `TransportError` `ERR_LISTEN` when the port cannot be bound. Idempotent. */
@@ -245,6 +261,7 @@ export class TcpTransport implements Transport {
       // Track raw sockets from the first byte (TLS: before the handshake) so stop() can destroy them.
       server.on('connection', (socket: net.Socket) => {
         this.#track(socket);
+        this.#idle.arm(socket);
         if (!o.tls) this.#onInbound(socket, ctx);
       });
       if (o.tls) {
@@ -313,12 +330,14 @@ export class TcpTransport implements Transport {
     if (!ctx) return Promise.reject(new NotStartedError('TcpTransport is not started'));
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(new AbortError('send aborted', { cause: signal.reason }));
-    let frame: Buffer;
+    let body: Uint8Array;
     let peer: TcpPeer;
     try {
-      frame = encodeFrame(encodeMessage(message), this.maxFrameBytes);
+      // The body is queued as encoded; the peer writes its length prefix into the coalesced buffer.
+      body = encodeMessage(message);
+      if (body.byteLength > this.maxFrameBytes) throw new FrameTooLargeError(body.byteLength, this.maxFrameBytes);
       const addr = this.#route(message);
-      const key = `${addr.host}:${addr.port}`;
+      const key = addr.key ?? `${addr.host}:${addr.port}`;
       let p = this.#pool.get(key);
       if (!p) {
         if (this.#pool.size >= this.#maxPeers) {
@@ -333,12 +352,12 @@ export class TcpTransport implements Transport {
       this.#instruments.sendFailed(reason, err);
       return Promise.reject(err);
     }
-    if (!peer.hasRoom(frame.byteLength)) {
+    if (!peer.hasRoom(FRAME_HEADER_BYTES + body.byteLength)) {
       const err = new QueueFullError(`write queue to ${peer.key} is full (${peer.queued} frames)`);
       this.#instruments.sendFailed('queue_full', err, peer.key);
       return Promise.reject(err);
     }
-    return peer.send(frame, signal);
+    return peer.send(body, signal);
   }
 
   /** The next message from any connection, `null` on timeout or stop; `AbortError` when `signal` aborts. */
@@ -364,7 +383,7 @@ export class TcpTransport implements Transport {
     }
   }
 
-  #route(message: Message): TcpAddress {
+  #route(message: Message): TcpAddress & { key?: string } {
     if (message.recipient !== null) {
       const a = this.#book.get(message.recipient);
       if (a) return a;

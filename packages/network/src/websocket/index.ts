@@ -6,3 +6,8 @@ export {
   WebSocketTransport, AGENT_HEADER, DEFAULT_MAX_WS_CLIENTS, type WebSocketTransportOptions,
 } from './ws-transport.js';
 export { DEFAULT_WS_HIGH_WATER_BYTES } from './ws-link.js';
+export {
+  WS_AUTH_CHALLENGE_HEADER, WS_AUTH_CONTEXT, WS_AUTH_MAGIC, WS_AUTH_CLOSE_CODE, DEFAULT_WS_AUTH_TIMEOUT_MS,
+  encodeAuthProof, verifyAuthProof, wsAuthSignedBytes, normalizeAuthUrl,
+  type WsAuthFailReason, type WsAuthResult, type WsAuthStats,
+} from './ws-auth.js';

@@ -8,6 +8,9 @@ import { WriteQueue } from '../framing-write-queue.js';
 /** Default `bufferedAmount` (bytes) above which a WebSocket link stops sending until writes complete: 4 MiB. */
 export const DEFAULT_WS_HIGH_WATER_BYTES = 4 * 1024 * 1024;
 
+// One options object for every `ws.send` (ws reads it, never keeps it).
+const BINARY = { binary: true } as const;
+
 /** What a link needs from its transport. */
 export interface LinkContext {
   readonly maxFrameBytes: number;
@@ -52,7 +55,7 @@ export function attachWsReader(
       instruments.rejected('short', { remote, bytes: data.byteLength, announced: len });
       return;
     }
-    const m = receiver.deliver(data.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + len), remote);
+    const m = receiver.deliver(new Uint8Array(data.buffer, data.byteOffset + FRAME_HEADER_BYTES, len), remote);
     if (m) {
       instruments.received(1);
       onMessage?.(m);
@@ -119,7 +122,7 @@ export class WsLink {
   }
 
   /** Queues a frame; resolves once handed to `ws.send`. */
-  send(frame: Buffer, signal?: AbortSignal): Promise<void> {
+  send(frame: Uint8Array, signal?: AbortSignal): Promise<void> {
     const p = this.#queue.enqueue(frame, signal);
     if (this.#ws && !this.#scheduled && !this.#waiting) {
       this.#scheduled = true;
@@ -138,21 +141,36 @@ export class WsLink {
     const ws = this.#ws;
     if (!ws || this.#waiting || ws.readyState !== 1) return;
     const high = this.#ctx.highWaterBytes;
+    const queue = this.#queue;
+    // Cork the underlying socket for the whole flush: the frames go out in one writev instead of
+    // one write per WS message (ws corks per message; cork calls nest).
+    const sock = (ws as unknown as { _socket?: { cork?(): void; uncork?(): void } })._socket;
+    const corked = queue.size > 1 && typeof sock?.cork === 'function' && typeof sock.uncork === 'function';
+    if (corked) sock!.cork!();
+    try {
+      this.#sendQueued(ws, high);
+    } finally {
+      if (corked) sock!.uncork!();
+    }
+  }
+
+  #sendQueued(ws: WebSocket, high: number): void {
+    const queue = this.#queue;
     let n = 0;
     let bytes = 0;
-    while (this.#queue.size > 0) {
-      const [entry] = this.#queue.take(0);
+    while (queue.size > 0) {
+      const entry = queue.takeOne();
       if (!entry) break;
       n++;
       bytes += entry.data.byteLength;
       if (ws.bufferedAmount + entry.data.byteLength >= high) {
         this.#waiting = true;
-        ws.send(entry.data, { binary: true }, this.#wake);
-        WriteQueue.settle([entry]);
+        ws.send(entry.data, BINARY, this.#wake);
+        WriteQueue.settleOne(entry);
         break;
       }
-      ws.send(entry.data, { binary: true });
-      WriteQueue.settle([entry]);
+      ws.send(entry.data, BINARY);
+      WriteQueue.settleOne(entry);
     }
     if (n > 0) this.#ctx.instruments.sent(n, bytes);
   }

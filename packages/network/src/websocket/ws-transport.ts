@@ -16,6 +16,8 @@ import type { ReceiveOptions, SendOptions, Transport } from '../transport.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, backoffDelay, resolveBackoff, sleep, type Backoff, type ReconnectOptions } from '../tcp/backoff.js';
 import type { TcpTlsOptions } from '../tcp/tcp-connection.js';
 import { DEFAULT_WS_HIGH_WATER_BYTES, WsLink, attachWsReader, type LinkContext } from './ws-link.js';
+import type { IdentityRegistry } from '../registry.js';
+import { WS_AUTH_CLOSE_CODE, WsServerAuth, encodeAuthProof, readChallenge, type WsAuthStats } from './ws-auth.js';
 
 /** Header a converge client sends on the upgrade request to name its agent (server-side routing). */
 export const AGENT_HEADER = 'x-converge-agent';
@@ -60,6 +62,26 @@ export interface WebSocketTransportOptions {
   identity?: Identity;
   /** This node's agent id, when no `identity` is given. A client sends it in the `x-converge-agent` header. */
   agentId?: string;
+  /**
+   * Server: require every client to prove its key before anything is routed to it (see
+   * `ws-auth.ts`): the 101 response carries a 32-byte challenge, the client's first message must
+   * be its public key and an Ed25519 signature over `"converge-ws-auth-v1" ‖ challenge ‖ authUrl`,
+   * and the key's fingerprint must be the `x-converge-agent` it announced (and, with `registry`,
+   * the key registered under it); otherwise the connection closes with 1008 and is counted.
+   * Only authenticated ids are routed to; `sender`s of its messages are not learned.
+   * Default: `true` when `registry` is given, otherwise `false` (reference-compatible: the Python
+   * reference's client sends no proof). A client answers automatically when it has an `identity`.
+   */
+  requireAuth?: boolean;
+  /** Server: the registry a client's key must be registered in (implies `requireAuth` unless set to `false`). */
+  registry?: IdentityRegistry;
+  /** Server: time a client has to send its proof after the upgrade (default 10,000 ms). */
+  authTimeoutMs?: number;
+  /**
+   * Server: the URL clients dial, bound into their signature (default `listenUrl`; set it when
+   * clients use another name or address, e.g. behind a proxy or when listening on `0.0.0.0`).
+   */
+  authUrl?: string;
 }
 
 function checkUrl(url: string): string {
@@ -83,8 +105,10 @@ interface ServerClient {
  * - Server (`{ host, port }`): accepts clients. `send` goes to the client whose agent id is
  *   the message's recipient: learned from the client's `x-converge-agent` header and from the
  *   `sender` of messages it sent (neither is authenticated: use mutual TLS, and
- *   `receiveVerified` on the far side, where that matters). A message without a recipient
- *   goes to every connected client. No matching client: `TransportError` `ERR_NO_ROUTE`.
+ *   `receiveVerified` on the far side, where that matters). With `requireAuth` (default when a
+ *   `registry` is given), a client is routed to only under the id whose key it proved, and
+ *   only after it did (see `ws-auth.ts`). A message without a recipient goes to every
+ *   connected (authenticated) client. No matching client: `TransportError` `ERR_NO_ROUTE`.
  * - The same guarantees as `TcpTransport`: typed errors, bounded queues, backpressure,
  *   frame limits on send and receive, everything closed on `stop()`.
  */
@@ -118,6 +142,7 @@ export class WebSocketTransport implements Transport {
   #connecting: Promise<void> | undefined;
   #everConnected = false;
   #remote: string;
+  #auth: WsServerAuth | undefined;
 
   constructor(options: WebSocketTransportOptions = {}) {
     this.#o = options;
@@ -132,6 +157,19 @@ export class WebSocketTransport implements Transport {
     this.#backoff = resolveBackoff(options.reconnect);
     this.agentId = options.identity?.fingerprint ?? options.agentId;
     this.#instruments = new NetInstruments('websocket', options.logger, options.metrics);
+    if (this.mode === 'server' && (options.requireAuth ?? options.registry !== undefined)) {
+      this.#auth = new WsServerAuth({ registry: options.registry, timeoutMs: options.authTimeoutMs, logger: options.logger, metrics: options.metrics });
+    }
+  }
+
+  /** Server: whether clients must prove their key (`requireAuth`). */
+  get requireAuth(): boolean {
+    return this.#auth !== undefined;
+  }
+
+  /** Server with `requireAuth`: clients authenticated and refused (by reason); `undefined` otherwise. */
+  get authStats(): Readonly<WsAuthStats> | undefined {
+    return this.#auth?.stats;
   }
 
   /** Client: the server URL (the function form is called). */
@@ -266,6 +304,8 @@ export class WebSocketTransport implements Transport {
       this.#instruments.connectFailed(`${s.remoteAddress}:${s.remotePort}`, 1, err);
     });
     const wss = new WebSocketServer({ server, maxPayload: this.maxFrameBytes + FRAME_HEADER_BYTES, perMessageDeflate: false, clientTracking: false });
+    const auth = this.#auth;
+    if (auth) wss.on('headers', (headers: string[], req: IncomingMessage) => auth.onHeaders(headers, req));
     wss.on('connection', (ws: WebSocket, req: IncomingMessage) => this.#onClient(ws, req, ctx));
     wss.on('error', (err) => this.#instruments.debug({ err }, 'websocket server error'));
     await new Promise<void>((resolve, reject) => {
@@ -287,11 +327,28 @@ export class WebSocketTransport implements Transport {
     const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
     const link = new WsLink(ctx, remote);
     const client: ServerClient = { ws, link, remote };
+    const learned = new Set<string>();
+    const announced = req.headers[AGENT_HEADER];
+    if (this.#auth) {
+      // Nothing is routed (not even broadcasts) and nothing is read until the client proves its key.
+      const claimed = typeof announced === 'string' && announced !== '' ? announced : undefined;
+      ws.once('close', () => {
+        this.#clients.delete(client);
+        for (const id of learned) if (this.#byAgent.get(id) === client) this.#byAgent.delete(id);
+        link.fail(new TransportError(`connection to ${remote} closed`, { code: 'ERR_CONNECTION_CLOSED' }));
+      });
+      this.#auth.await(ws, req, this.#o.authUrl ?? this.listenUrl, claimed, remote, (agentId) => {
+        attachWsReader(ws, ctx, 'inbound', remote);
+        this.#clients.add(client);
+        learned.add(agentId);
+        this.#byAgent.set(agentId, client);
+        link.attach(ws);
+      });
+      return;
+    }
     this.#clients.add(client);
     // Learn which agent speaks on this connection (unauthenticated; at most 64 ids per connection,
     // all forgotten when it closes).
-    const learned = new Set<string>();
-    const announced = req.headers[AGENT_HEADER];
     if (typeof announced === 'string' && announced !== '' && announced.length <= 256) {
       learned.add(announced);
       this.#byAgent.set(announced, client);
@@ -355,6 +412,10 @@ export class WebSocketTransport implements Transport {
       handshakeTimeout: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     });
     this.#ws = ws; // tracked at once, so stop() can terminate a handshake in progress
+    let challenge: Buffer | undefined;
+    ws.once('upgrade', (res: IncomingMessage) => {
+      challenge = readChallenge(res.headers);
+    });
     return new Promise((resolve, reject) => {
       const done = (err?: Error): void => {
         stop.removeEventListener('abort', onAbort);
@@ -367,7 +428,15 @@ export class WebSocketTransport implements Transport {
           reject(err);
         } else resolve(ws);
       };
-      const onOpen = (): void => done();
+      const onOpen = (): void => {
+        if (!challenge) return done();
+        // The server requires authentication: the proof must be the first message on the socket.
+        if (!o.identity?.canSign) {
+          return done(new TransportError(`${url} requires client authentication: give an identity with a secret key`, { code: 'ERR_AUTH' }));
+        }
+        ws.send(encodeAuthProof(o.identity, challenge, url));
+        done();
+      };
       const onError = (err: Error): void => done(new TransportError(`cannot connect to ${url}: ${err.message}`, { code: 'ERR_CONNECT', cause: err }));
       const onAbort = (): void => done(new AbortError('connect aborted'));
       ws.once('open', onOpen);
@@ -381,9 +450,17 @@ export class WebSocketTransport implements Transport {
     const link = this.#link!;
     this.#ws = ws;
     attachWsReader(ws, ctx, 'outbound', this.#remote);
-    ws.once('close', () => {
+    ws.once('close', (code: number, reason: Buffer) => {
       link.detach(ws);
       if (this.#ws === ws) this.#ws = undefined;
+      if (code === WS_AUTH_CLOSE_CODE) {
+        // Refused by the server: do not redial in a loop; queued frames fail, the next send redials.
+        const err = new TransportError(`${this.#remote} refused this client (${reason.toString()})`, { code: 'ERR_AUTH' });
+        this.#instruments.connectFailed(this.#remote, 1, err);
+        const n = link.fail(err);
+        if (n > 0) this.#instruments.sendFailed('connect', err, this.#remote, n);
+        return;
+      }
       // Frames still queued go out on a new connection; otherwise the next send reconnects.
       if (this.#receiver && link.queued > 0) void this.#connect().catch(() => undefined);
     });

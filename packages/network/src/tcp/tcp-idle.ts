@@ -1,0 +1,45 @@
+import type net from 'node:net';
+import { ValidationError } from '@converge/core';
+import type { Logger, MetricsCollector } from '@converge/observability';
+
+/** Default time an inbound connection may stay silent (nothing received, e.g. holding a partial frame) before it is closed: 120,000 ms. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
+
+/**
+ * Closes inbound sockets that stay idle for `timeoutMs` (`socket.setTimeout`: any byte read
+ * or written restarts the clock), so idle or stalled connections cannot hold the
+ * `maxInboundConnections` slots. Counted in `closed` and
+ * `converge_transport_idle_closed_total{transport}`; logged at `warn`. `0` disables it.
+ */
+export class IdleReaper {
+  /** The timeout in milliseconds (0: disabled). */
+  readonly timeoutMs: number;
+  /** Inbound connections closed for being idle. */
+  closed = 0;
+  readonly #transport: string;
+  readonly #logger: Logger | undefined;
+  readonly #counter: ReturnType<MetricsCollector['counter']> | undefined;
+
+  constructor(transport: string, timeoutMs: number | undefined, logger?: Logger, metrics?: MetricsCollector) {
+    const ms = timeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    if (!Number.isInteger(ms) || ms < 0 || ms > 2 ** 31 - 1) throw new ValidationError('idleTimeoutMs must be an integer between 0 and 2^31-1');
+    this.timeoutMs = ms;
+    this.#transport = transport;
+    this.#logger = logger;
+    this.#counter = ms > 0
+      ? metrics?.counter('converge_transport_idle_closed_total', 'Inbound connections closed after idleTimeoutMs without traffic', ['transport'])
+      : undefined;
+  }
+
+  /** Arms the timeout on an inbound socket (a raw socket: with TLS, this also bounds the handshake). */
+  arm(socket: net.Socket): void {
+    if (this.timeoutMs === 0) return;
+    socket.setTimeout(this.timeoutMs, () => {
+      if (socket.destroyed) return;
+      this.closed++;
+      this.#counter?.inc({ transport: this.#transport });
+      this.#logger?.warn({ transport: this.#transport, remote: `${socket.remoteAddress}:${socket.remotePort}`, idleTimeoutMs: this.timeoutMs }, 'idle inbound connection closed');
+      socket.destroy();
+    });
+  }
+}

@@ -1,0 +1,21 @@
+// WebSocketTransport with client authentication (requireAuth, a registry) still passes the
+// shared Transport compliance suite: the authenticated client is routed to as before.
+import { transportComplianceTests } from '@converge/compliance/transport';
+import { Identity } from '@converge/core';
+import { IdentityRegistry } from '../../src/registry.js';
+import { WebSocketTransport } from '../../src/websocket/index.js';
+
+const alice = Identity.generate();
+const bob = Identity.generate();
+const registry = new IdentityRegistry();
+registry.register(alice);
+
+transportComplianceTests({
+  name: 'WebSocketTransport (requireAuth)',
+  capabilities: { broadcast: true, topics: false },
+  createPair: async () => {
+    const b = new WebSocketTransport({ port: 0, identity: bob, registry, maxFrameBytes: 65_536 });
+    const a = new WebSocketTransport({ url: () => b.listenUrl, identity: alice, maxFrameBytes: 65_536 });
+    return { a, b, aId: alice.fingerprint, bId: bob.fingerprint, maxMessageBytes: 65_536 };
+  },
+});
