@@ -5,8 +5,9 @@
 // Duration: SOAK_SECONDS (default 60). Figures: soak.rss_growth_pct, soak.heap_growth_pct,
 // soak.tasks_per_s, soak.msgs_per_s. Heap samples follow a full GC (global.gc with
 // --expose-gc, else one exposed through V8 flags), so they measure what is retained.
-// Completed task records are deleted as they complete (as an archiver would): TaskManager keeps
-// them forever otherwise, which is retention, not a leak.
+// Completed task records are removed once a second with `TaskManager.purge` (a retention
+// policy, as an operator would run it): TaskManager keeps them forever otherwise, which is
+// retention, not a leak. The purge runs before each sample, so samples see the store trimmed.
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Agent, Decisions, Identity, type Decision, type Message, type Task } from '@converge/core';
@@ -99,9 +100,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const poolManager = new PoolManager({ store });
   await poolManager.createPool({ id: 'soak' });
   let tasks = 0;
-  taskManager.on('completed', (t) => {
+  taskManager.on('completed', () => {
     tasks++;
-    void store.delete(`task:${t.id}`);
   });
   const hub = new LocalHub();
   const submitter = new Submitter('soak', o.inFlight ?? 256);
@@ -122,6 +122,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const warmupMs = o.seconds * 300;
   while (Date.now() < end) {
     await new Promise((r) => setTimeout(r, 1000));
+    await taskManager.purge({ olderThan: Date.now() + 1, states: ['completed'], limit: 1_000_000 });
     fullGc();
     const m = process.memoryUsage();
     const t = Date.now() - t0;
@@ -139,6 +140,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   submitter.stopped = true;
   for (const r of runtimes) await r.stop();
   await taskManager.stop?.();
+  log(`purged ${taskManager.stats().purged} completed task records`);
 
   // Growth: the median of the last third of the samples after the warm-up against the median
   // of the first third. A leak shows as a trend between the two; one GC or allocator spike on

@@ -19,7 +19,12 @@ interface PoolList {
   /** Index key → task id, in the order this process learnt of them (oldest first). */
   keys: Map<string, string>;
   listedAt: number;
+  /** Keys deleted from `keys` since it was built (see `#keys`). */
+  removed: number;
 }
+
+/** Deletions after which a cached key list is rebuilt (see `#keys`). */
+const COMPACT_AFTER = 1_024;
 
 /** How long an index entry may wait for the record its submit writes next (ms). */
 export const INDEX_GRACE_MS = 60_000;
@@ -78,12 +83,18 @@ export class PendingIndex {
         seen.add(prefix);
       }
       const keys = await this.#keys(prefix, caching, options);
+      const records = this.#records;
       for (const [ik, taskId] of keys) {
         if (out.length >= limit) return out;
-        const rec = await this.#record(taskId, caching, options);
+        // A cached record is taken synchronously: one await per listed key would cost a
+        // microtask turn for every task a listing walks past.
+        const rec = (caching ? records.get(taskId) : undefined) ?? (await this.#record(taskId, caching, options));
         if (rec === undefined && (await this.#inFlight(ik, options))) continue;
         if (rec === undefined || isTerminal(rec)) {
-          if (caching) this.#lists.get(prefix)?.keys.delete(ik);
+          if (caching) {
+            const list = this.#lists.get(prefix);
+            if (list?.keys.delete(ik)) list.removed++;
+          }
           if (await this.#store.delete(ik, { signal: options.signal })) this.#onRepair();
           continue;
         }
@@ -139,11 +150,8 @@ export class PendingIndex {
       if (!pool && !all) continue; // not cached: listed in full when asked for
       // A change while this read is in flight marks the key again, for the next listing.
       const present = (await this.#store.get(ik, { signal: options.signal })) !== undefined;
-      for (const list of [pool, all]) {
-        if (!list) continue;
-        if (!present) list.keys.delete(ik);
-        else if (!list.keys.has(ik)) list.keys.set(ik, parsed.taskId);
-      }
+      if (pool) update(pool, ik, parsed.taskId, present);
+      if (all) update(all, ik, parsed.taskId, present);
     }
   }
 
@@ -151,7 +159,16 @@ export class PendingIndex {
     const now = performance.now();
     if (caching) {
       const hit = this.#lists.get(prefix);
-      if (hit && now - hit.listedAt < DEFAULT_RESYNC_MS) return hit.keys;
+      if (hit && now - hit.listedAt < DEFAULT_RESYNC_MS) {
+        // A Map keeps a deleted entry's slot until it is rehashed, and iteration walks past
+        // every such slot: tasks are claimed from the head of the list, so without this each
+        // listing would step over all the keys claimed since the list was built.
+        if (hit.removed > COMPACT_AFTER && hit.removed > hit.keys.size) {
+          hit.keys = new Map(hit.keys);
+          hit.removed = 0;
+        }
+        return hit.keys;
+      }
     }
     const overflows = this.#overflows;
     const listed = await this.#store.list(prefix, { signal: options.signal });
@@ -167,7 +184,7 @@ export class PendingIndex {
     // next time (unless the dirty set overflowed meanwhile; then this list is not kept).
     if (caching && overflows === this.#overflows) {
       if (!this.#lists.has(prefix) && this.#lists.size >= DEFAULT_CACHED_PREFIXES) this.#lists.delete(this.#lists.keys().next().value!);
-      this.#lists.set(prefix, { keys, listedAt: now });
+      this.#lists.set(prefix, { keys, listedAt: now, removed: 0 });
     }
     return keys;
   }
@@ -187,4 +204,11 @@ export class PendingIndex {
     }
     return rec;
   }
+}
+
+/** Applies one checked index key to a cached pool list. */
+function update(list: PoolList, ik: string, taskId: string, present: boolean): void {
+  if (!present) {
+    if (list.keys.delete(ik)) list.removed++;
+  } else if (!list.keys.has(ik)) list.keys.set(ik, taskId);
 }

@@ -92,7 +92,12 @@ async function claimOwn(core: TaskCore, agentId: string, taskId: string, key: st
 
 /** After a won claim: the pending-index entry goes, the counter and the `claimed` event. */
 async function claimed(core: TaskCore, rec: TaskRecord, attempt: number, expiresAt: number, sig: CallOptions): Promise<Lease> {
-  await core.tidy(() => core.store.delete(pendingKey(rec.poolId, rec.id), sig));
+  // `core.tidy`, inlined (no closure per claim): the claim is won, an index failure only counts.
+  try {
+    await core.store.delete(pendingKey(rec.poolId, rec.id), sig);
+  } catch {
+    core.stats.indexWriteFailures++;
+  }
   core.stats.claims++;
   const lease: Lease = { taskId: rec.id, agentId: rec.assignedTo!, attempt, expiresAt };
   if (core.events.hasListeners('claimed')) core.events.emit('claimed', { task: core.out(rec), lease });

@@ -35,6 +35,7 @@ export class TaskCore {
   readonly stats: Omit<TaskManagerStats, 'listenerErrors'> = {
     submitted: 0, claims: 0, conflicts: 0, casRetries: 0, completed: 0, failed: 0, retried: 0, deadLettered: 0,
     released: 0, returned: 0, expired: 0, cancelled: 0, extended: 0, indexRepairs: 0, indexWriteFailures: 0,
+    purged: 0,
   };
 
   /**
@@ -139,10 +140,10 @@ export class TaskCore {
     return rec;
   }
 
-  /** Remembers a record this manager just wrote at `revision` (a private copy), or forgets a terminal one. */
-  remember(rec: TaskRecord, revision: number): void {
+  /** Remembers a record this manager just wrote at `revision` (a private copy) under `key` (default: its record key), or forgets a terminal one. */
+  remember(rec: TaskRecord, revision: number, key?: string): void {
     if (isTerminal(rec)) this.own.delete(rec.id);
-    else this.own.set(rec.id, recordKey(rec.id), copyPlainData(rec), revision);
+    else this.own.set(rec.id, key ?? recordKey(rec.id), copyPlainData(rec), revision);
   }
 
   /** What callers and listeners get: the record, or a copy of it when it is the remembered one. */

@@ -32,12 +32,14 @@ export async function submitTask(core: TaskCore, task: Task | TaskInit, options:
   // and listing removes it; the other order could leave a pending task that is never offered.
   await core.store.put(pendingKey(rec.poolId, rec.id), now, sig);
   // Revision 0 = "must not exist" (putIfAbsent), and the answer is the revision to remember.
-  const revision = await core.store.compareAndSet(recordKey(rec.id), rec, 0, sig);
+  const key = recordKey(rec.id);
+  const revision = await core.store.compareAndSet(key, rec, 0, sig);
   if (revision === null) {
-    const existing = await core.store.get<TaskRecord>(recordKey(rec.id), sig);
+    const existing = await core.store.get<TaskRecord>(key, sig);
     throw core.conflict(`task ${rec.id} already exists`, existing?.state);
   }
-  core.remember(rec, revision);
+  // The same key string as the write's (its hash is cached): later transitions reuse it.
+  core.remember(rec, revision, key);
   core.stats.submitted++;
   core.events.emit('submitted', rec);
   return rec;
@@ -69,7 +71,12 @@ export async function reportTask(core: TaskCore, agentId: string, taskId: string
     r.leaseExpiresAt = null;
     r.updatedAt = now;
   });
-  await core.tidy(() => core.store.delete(claimedKey(taskId, attempt), options));
+  // `core.tidy`, inlined (no closure per report): the report is done, an index failure only counts.
+  try {
+    await core.store.delete(claimedKey(taskId, attempt), options);
+  } catch {
+    core.stats.indexWriteFailures++;
+  }
   core.stats.completed++;
   const out = core.out(rec);
   if (core.events.hasListeners('completed')) core.events.emit('completed', out);

@@ -99,6 +99,8 @@ export interface TaskManagerStats {
   indexWriteFailures: number;
   /** Event listener calls that threw. */
   listenerErrors: number;
+  /** Terminal task records deleted by `purge`. */
+  purged: number;
 }
 
 /** Events of a TaskManager (transitions made by this instance). */

@@ -7,12 +7,14 @@ import { claimTask, extendLease } from './task-claim.js';
 import { cancelTask, failTask, releaseTask, reportTask, startTask, submitTask } from './task-lifecycle.js';
 import { releaseExpiredClaims, sweep } from './task-sweep.js';
 import { listDeadLetters, listPending, listPendingForAgent } from './task-listing.js';
+import { purgeTasks, type PurgeOptions } from './task-purge.js';
 
 export {
   DEFAULT_AGENT_LIST_LIMIT, DEFAULT_CLAIM_TTL_MS, DEFAULT_MAX_CAS_ROUNDS, DEFAULT_MAX_RETRIES, DEFAULT_RETRY_BASE_MS,
   DEFAULT_RETRY_MAX_MS, DEFAULT_SWEEP_LIMIT,
   type ListOptions, type TaskManagerDefaults, type TaskManagerEvents, type TaskManagerOptions, type TaskManagerStats,
 } from './task-manager-config.js';
+export { PURGE_PAGE_SIZE, type PurgeOptions, type TerminalTaskState } from './task-purge.js';
 
 // The public face of the task lifecycle. The work is done by functions of one `TaskCore` (the
 // shared state and CAS engine): task-claim (leases), task-lifecycle (start → report/fail/
@@ -162,5 +164,15 @@ export class TaskManager {
   /** Dead-lettered tasks (at most `sweepLimit`). */
   listDeadLetters(options: CallOptions = {}): Promise<TaskRecord[]> {
     return listDeadLetters(this.#core, options);
+  }
+
+  /**
+   * Deletes terminal task records (`completed`, `cancelled`, `failed`, or only `states`) last
+   * updated before `olderThan` (Unix ms), with their index entries; at most `limit` (default
+   * 10,000) per call. Returns how many records it removed (also counted in `stats().purged`).
+   * Live tasks are never touched. `ValidationError` on bad options; `AbortError` on `signal`.
+   */
+  purge(options: PurgeOptions): Promise<number> {
+    return purgeTasks(this.#core, options);
   }
 }

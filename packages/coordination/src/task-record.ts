@@ -1,5 +1,5 @@
 import { Float64, ValidationError, type Task } from '@converge/core';
-import { keySegment } from './common.js';
+import { keySegment, parseKeySegment } from './common.js';
 
 /**
  * A task as the TaskManager stores it: the `Task` fields plus lease and retry bookkeeping.
@@ -91,7 +91,7 @@ export function parsePendingKey(key: string): { poolSegment: string; taskId: str
   const i = rest.indexOf(':');
   if (i < 0) return null;
   try {
-    return { poolSegment: rest.slice(0, i), taskId: decodeURIComponent(rest.slice(i + 1)) };
+    return { poolSegment: rest.slice(0, i), taskId: parseKeySegment(rest.slice(i + 1)) };
   } catch {
     return null;
   }
@@ -105,7 +105,7 @@ export function parseClaimedKey(key: string): { taskId: string; attempt: number 
   const attempt = Number(rest.slice(i + 1));
   if (!Number.isSafeInteger(attempt)) return null;
   try {
-    return { taskId: decodeURIComponent(rest.slice(0, i)), attempt };
+    return { taskId: parseKeySegment(rest.slice(0, i)), attempt };
   } catch {
     return null;
   }
@@ -114,7 +114,7 @@ export function parseClaimedKey(key: string): { taskId: string; attempt: number 
 /** Parses a record or dead-letter key (`<prefix><taskId>`), or `null`. */
 export function parseIdKey(prefix: string, key: string): string | null {
   try {
-    return decodeURIComponent(key.slice(prefix.length));
+    return parseKeySegment(key.slice(prefix.length));
   } catch {
     return null;
   }
@@ -163,8 +163,20 @@ export function deepFreeze<T>(value: T): T {
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) return value;
   Object.freeze(value);
-  for (const v of Object.values(value as object)) deepFreeze(v);
+  // Walked without allocating a value list (records are frozen once per listing read).
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) freezeMember(value[i]);
+  } else if (cleanObjectProto()) {
+    const obj = value as Record<string, unknown>;
+    for (const k in obj) freezeMember(obj[k]);
+  } else {
+    for (const v of Object.values(value as object)) freezeMember(v);
+  }
   return value;
+}
+
+function freezeMember(v: unknown): void {
+  if (typeof v === 'object' && v !== null) deepFreeze(v);
 }
 
 /**

@@ -18,6 +18,9 @@ type State = 'idle' | 'starting' | 'running' | 'stopping' | 'halted' | 'stopped'
 
 const POOL_DECISIONS: ReadonlySet<string> = new Set(['JoinPool', 'LeavePool', 'CreatePool']);
 
+/** Longest the loop runs turns back to back (all microtasks) before it yields to the event loop, ms. */
+const YIELD_AFTER_MS = 1;
+
 /**
  * Runs one agent: an event-driven loop that wakes at once when a message arrives, a task
  * is submitted in one of the agent's pools, or a lease needs attention; feeds the agent's
@@ -50,6 +53,9 @@ export class AgentRuntime {
   #poolIds: string[] = [];
   #taskOffset = 0;
   #lastTurnAt = 0;
+  /** `performance.now()` when the loop last yielded to the event loop. */
+  #yieldedAt = 0;
+  #agentHash = -1;
   #busySince = 0;
   #turns = 0;
   #errorStreak = 0;
@@ -352,8 +358,13 @@ export class AgentRuntime {
       if (!worked) await this.#refreshPools();
       await this.#guardedTurn(false);
       // A turn whose work all resolved as microtasks (an in-memory store, say) would never let
-      // timers and sockets run; yield to the event loop between turns.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      // timers and sockets run: yield to the event loop once turns have run for YIELD_AFTER_MS
+      // without one (short turns share a yield; a long one yields at once).
+      const now = performance.now();
+      if (now - this.#yieldedAt >= YIELD_AFTER_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        this.#yieldedAt = performance.now();
+      }
     }
     // Stopping: hand what is already in the inbox to decide (no new tasks), as time allows.
     while (this.#state === 'stopping' && this.inbox.size > 0 && !this.#turnController.signal.aborted) {
@@ -421,19 +432,23 @@ export class AgentRuntime {
     const tm = this.#o.taskManager;
     if (!tm) return [];
     let all: Task[];
+    const max = this.#o.taskBatchSize ?? RUNTIME_DEFAULTS.taskBatchSize;
     try {
+      // The manager's whole window (`agentListLimit`), not just one batch: the rotation below
+      // needs it to spread agents apart (listing it is cheap, its records are cached).
       all = await tm.listPendingTasksForAgent(this.agentId, this.#poolIds, this.agent.capabilities.names());
     } catch (err) {
       this.#hooks.error('listTasks', err);
       return [];
     }
-    const max = this.#o.taskBatchSize ?? RUNTIME_DEFAULTS.taskBatchSize;
     if (all.length <= max) return all;
     // Agents sharing a pool would all race for the head of the list; a rotating window per
     // agent spreads their claims and keeps lost races rare.
-    this.#taskOffset = (this.#taskOffset + max + (hashOf(this.agentId) % all.length)) % all.length;
-    const out = all.slice(this.#taskOffset, this.#taskOffset + max);
-    if (out.length < max) out.push(...all.slice(0, max - out.length));
+    const n = all.length;
+    if (this.#agentHash < 0) this.#agentHash = hashOf(this.agentId);
+    this.#taskOffset = (this.#taskOffset + max + (this.#agentHash % n)) % n;
+    const out: Task[] = [];
+    for (let i = 0, j = this.#taskOffset; i < max; i++, j = j + 1 === n ? 0 : j + 1) out.push(all[j]!);
     return out;
   }
 

@@ -1,5 +1,5 @@
 import {
-  AbortError, ConflictError, LimitExceededError, PolicyError, TimeoutError, ValidationError, createMessage, signMessage, isCoreDecision, throwIfAborted,
+  AbortError, ConflictError, LimitExceededError, PolicyError, TimeoutError, ValidationError, createMessage, signMessage, isCoreDecision, throwIfAborted, CORE_DECISION_TYPES,
   type CoreDecision, type Decision, type DecisionPolicy, type MessageInit, type ToolRegistry, type WireValue,
 } from '@converge/core';
 import type { Transport } from '@converge/network';
@@ -45,6 +45,9 @@ export interface StandardExecutorOptions {
   metrics?: MetricsCollector;
 }
 
+/** The core decision types (a Set: looked up for every decision). */
+const CORE_TYPES: ReadonlySet<string> = new Set(CORE_DECISION_TYPES);
+
 /** Default tool call timeout, ms. */
 export const DEFAULT_TOOL_TIMEOUT_MS = 30_000;
 
@@ -64,7 +67,7 @@ export class StandardExecutor implements Executor {
   readonly #core: Handlers;
   readonly #allowedTools: ReadonlySet<string>;
   readonly #decisions: ReturnType<MetricsCollector['counter']> | undefined;
-  readonly #stats = new Map<string, number>();
+  readonly #stats = new Map<string, Map<string, number>>();
 
   /** @param options - the services decisions are carried out with; each is optional. */
   constructor(options: StandardExecutorOptions = {}) {
@@ -86,7 +89,9 @@ export class StandardExecutor implements Executor {
    * skipped; types not core nor registered are counted as `_unknown`, malformed ones as `_invalid`).
    */
   stats(): Record<string, number> {
-    return Object.fromEntries(this.#stats);
+    const out: Record<string, number> = {};
+    for (const [type, byOutcome] of this.#stats) for (const [outcome, n] of byOutcome) out[`${type}:${outcome}`] = n;
+    return out;
   }
 
   /**
@@ -94,20 +99,24 @@ export class StandardExecutor implements Executor {
    * decision's failure: each is logged, counted and returned as `ok: false`.
    */
   async execute(decisions: readonly Decision[], context: ExecutionContext): Promise<ExecutionResult[]> {
-    const results: ExecutionResult[] = [];
-    const lostTasks = new Set<string>();
-    for (const decision of decisions) {
+    const n = decisions.length;
+    const results: ExecutionResult[] = new Array(n);
+    // Allocated on the first failed claim only: most batches lose none.
+    let lostTasks: Set<string> | undefined;
+    const signal = context.signal;
+    for (let i = 0; i < n; i++) {
+      const decision = decisions[i]!;
       // Once the context's signal aborts (a halt, or a stop past its grace period), the rest
       // of the batch is skipped, not half-done.
-      const result: ExecutionResult = context.signal?.aborted
-        ? { decision, ok: false, outcome: 'skipped', error: new AbortError('the runtime stopped before this decision ran', { cause: context.signal.reason }) }
+      const result: ExecutionResult = signal?.aborted
+        ? { decision, ok: false, outcome: 'skipped', error: new AbortError('the runtime stopped before this decision ran', { cause: signal.reason }) }
         : await this.#executeOne(decision, context, lostTasks);
-      results.push(result);
+      results[i] = result;
       const outcome = result.ok ? 'ok' : result.outcome;
       this.#count(this.#typeLabel(decision), outcome);
       if (!result.ok) {
         const taskId = (decision as { taskId?: unknown } | null)?.taskId;
-        if (decision?.type === 'ClaimTask' && typeof taskId === 'string') lostTasks.add(taskId);
+        if (decision?.type === 'ClaimTask' && typeof taskId === 'string') (lostTasks ??= new Set()).add(taskId);
         const level = result.outcome === 'error' || result.outcome === 'unknown' ? 'warn' : 'debug';
         this.#o.logger?.[level]({ agentId: context.agentId, decisionType: decision?.type, outcome, err: result.error }, 'decision not executed');
       }
@@ -115,22 +124,25 @@ export class StandardExecutor implements Executor {
     return results;
   }
 
-  async #executeOne(decision: Decision, ctx: ExecutionContext, lostTasks: Set<string>): Promise<ExecutionResult> {
+  async #executeOne(decision: Decision, ctx: ExecutionContext, lostTasks: Set<string> | undefined): Promise<ExecutionResult> {
     if (!decision || typeof decision !== 'object' || typeof decision.type !== 'string') {
       return { decision, ok: false, outcome: 'error', error: new ValidationError('a decision is an object with a string type') };
     }
     const taskId = (decision as { taskId?: unknown }).taskId;
-    if (typeof taskId === 'string' && lostTasks.has(taskId) && decision.type !== 'ClaimTask') {
+    if (lostTasks !== undefined && typeof taskId === 'string' && lostTasks.has(taskId) && decision.type !== 'ClaimTask') {
       return { decision, ok: false, outcome: 'skipped', error: new SkippedDecisionError(`task ${taskId} was not claimed in this batch`) };
     }
     try {
       // Inside the try: a policy that throws refuses nothing silently and crashes nothing.
-      const verdict = this.#o.policy?.check(decision);
-      if (verdict && !verdict.allowed) {
-        return { decision, ok: false, outcome: 'refused', error: new PolicyError(`decision ${decision.type} refused: ${verdict.reason ?? 'by policy'}`) };
+      const policy = this.#o.policy;
+      if (policy !== undefined) {
+        const verdict = policy.check(decision);
+        if (verdict && !verdict.allowed) {
+          return { decision, ok: false, outcome: 'refused', error: new PolicyError(`decision ${decision.type} refused: ${verdict.reason ?? 'by policy'}`) };
+        }
       }
-      if (isCoreDecision(decision)) {
-        const handler = this.#core[decision.type] as (d: Decision, c: ExecutionContext) => Promise<unknown>;
+      if (CORE_TYPES.has(decision.type)) {
+        const handler = this.#core[decision.type as CoreDecision['type']] as (d: Decision, c: ExecutionContext) => Promise<unknown>;
         return { decision, ok: true, value: await handler(decision, ctx) };
       }
       const custom = this.#custom.get(decision.type);
@@ -150,12 +162,14 @@ export class StandardExecutor implements Executor {
   #typeLabel(decision: Decision): string {
     const type = (decision as { type?: unknown } | null)?.type;
     if (typeof type !== 'string') return '_invalid';
-    return isCoreDecision(decision) || this.#custom.has(type) ? type : '_unknown';
+    return CORE_TYPES.has(type) || this.#custom.has(type) ? type : '_unknown';
   }
 
   #count(type: string, outcome: string): void {
-    const key = `${type}:${outcome}`;
-    this.#stats.set(key, (this.#stats.get(key) ?? 0) + 1);
+    // Counted by type, then outcome: no `type:outcome` string is built (and hashed) per decision.
+    let byOutcome = this.#stats.get(type);
+    if (byOutcome === undefined) this.#stats.set(type, (byOutcome = new Map()));
+    byOutcome.set(outcome, (byOutcome.get(outcome) ?? 0) + 1);
     this.#decisions?.inc({ type, outcome });
   }
 

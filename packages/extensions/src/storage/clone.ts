@@ -15,7 +15,7 @@ const ARRAY_PROTO = Array.prototype;
  */
 export function clonePlain<T>(value: T, depth = 0): T {
   if (typeof value !== 'object' || value === null) return checkScalar(value);
-  return cloneObject(value, depth, true) as T;
+  return cloneObject(value, depth, true, true) as T;
 }
 
 /**
@@ -24,15 +24,15 @@ export function clonePlain<T>(value: T, depth = 0): T {
  */
 export function cloneTrusted<T>(value: T): T {
   if (typeof value !== 'object' || value === null) return value;
-  return cloneObject(value, 0, false) as T;
+  return cloneObject(value, 0, false, cleanObjectProto()) as T;
 }
 
 /** Replaces member `k` of a fresh shallow copy by its deep copy (checking it, unless trusted). */
-function copyMember(out: Record<string, unknown>, k: string, depth: number, check: boolean): void {
+function copyMember(out: Record<string, unknown>, k: string, depth: number, check: boolean, clean: boolean): void {
   // (Assigning it would also set the prototype of the copy instead of copying the key.)
   if (check && k === '__proto__') throw new TypeError('the key __proto__ cannot be stored');
   const v = out[k];
-  if (typeof v === 'object' && v !== null) out[k] = cloneObject(v, depth + 1, check);
+  if (typeof v === 'object' && v !== null) out[k] = cloneObject(v, depth + 1, check, clean);
   else if (check) checkScalar(v);
 }
 
@@ -53,16 +53,20 @@ function checkScalar<T>(value: T): T {
 // key turns objects of more than a dozen members into slow dictionaries), then its members are
 // walked with for-in (no key list allocated) to copy nested objects. for-in would also walk
 // enumerable keys inherited from a polluted Object.prototype, so that case uses Object.keys.
-function cloneObject(value: object, depth: number, check: boolean): unknown {
+// `clean` (whether Object.prototype is unpolluted) is computed once per copy of trusted data (a
+// store's own snapshot: data properties only, so copying it runs no code). A checked copy reads
+// the caller's objects, whose getters could pollute the prototype midway: it re-checks per object.
+function cloneObject(value: object, depth: number, check: boolean, cleanProto: boolean): unknown {
   if (depth > MAX_CLONE_DEPTH) throw new TypeError(`value nested deeper than ${MAX_CLONE_DEPTH} levels`);
   const proto = Object.getPrototypeOf(value);
   if (proto === OBJECT_PROTO || proto === null) {
     const out = { ...value } as Record<string, unknown>;
-    if (cleanObjectProto()) {
-      for (const k in out) copyMember(out, k, depth, check);
+    const clean = check ? cleanObjectProto() : cleanProto;
+    if (clean) {
+      for (const k in out) copyMember(out, k, depth, check, clean);
     } else {
       const keys = Object.keys(out);
-      for (let i = 0; i < keys.length; i++) copyMember(out, keys[i]!, depth, check);
+      for (let i = 0; i < keys.length; i++) copyMember(out, keys[i]!, depth, check, clean);
     }
     return out;
   }
@@ -72,7 +76,7 @@ function cloneObject(value: object, depth: number, check: boolean): unknown {
     const out = new Array(n);
     for (let i = 0; i < n; i++) {
       const v = src[i];
-      if (typeof v === 'object' && v !== null) out[i] = cloneObject(v, depth + 1, check);
+      if (typeof v === 'object' && v !== null) out[i] = cloneObject(v, depth + 1, check, cleanProto);
       else out[i] = check ? checkScalar(v) : v;
     }
     return out;
@@ -86,7 +90,7 @@ function cloneObject(value: object, depth: number, check: boolean): unknown {
         if (typeof k !== 'string') throw new TypeError(`Map keys must be strings, got ${typeof k}`);
         if (k === '__proto__') throw new TypeError('the key __proto__ cannot be stored');
       }
-      m.set(k, typeof v === 'object' && v !== null ? cloneObject(v, depth + 1, check) : check ? checkScalar(v) : v);
+      m.set(k, typeof v === 'object' && v !== null ? cloneObject(v, depth + 1, check, cleanProto) : check ? checkScalar(v) : v);
     }
     return m;
   }

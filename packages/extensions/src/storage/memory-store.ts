@@ -61,10 +61,13 @@ export class MemoryStore implements Store {
   /** Writes a copy of `value`; returns the new revision. */
   async put(key: string, value: unknown, options?: StoreCallOptions): Promise<number> {
     if (options?.signal) throwIfAborted(options.signal);
-    this.#slot(key);
+    const before = this.#slot(key);
+    const mark = this.#clock;
+    const size = this.#data.size;
     const copy = copyValue(key, value);
-    // Looked up after the copy: the copy reads the caller's object, which could touch the store.
-    return this.#write(key, this.#data.get(key), copy);
+    // The copy reads the caller's object, whose getters could touch the store: the slot is
+    // looked up again unless nothing was written or deleted meanwhile.
+    return this.#write(key, this.#unchanged(mark, size) ? before : this.#data.get(key), copy);
   }
 
   /** Writes a copy of `value` only if `key` has none; returns whether it wrote. */
@@ -80,10 +83,13 @@ export class MemoryStore implements Store {
   /** Writes only if the revision of `key` is `expectedRevision` (`0`: absent); new revision or `null`. */
   async compareAndSet(key: string, value: unknown, expectedRevision: number, options?: StoreCallOptions): Promise<number | null> {
     if (options?.signal) throwIfAborted(options.signal);
-    this.#slot(key);
+    const before = this.#slot(key);
     checkRevision(expectedRevision);
+    const mark = this.#clock;
+    const size = this.#data.size;
     const copy = copyValue(key, value);
-    const e = this.#data.get(key);
+    // As in `put`: looked up again only if the copy may have changed the store.
+    const e = this.#unchanged(mark, size) ? before : this.#data.get(key);
     if ((e?.revision ?? 0) !== expectedRevision) return null;
     return this.#write(key, e, copy);
   }
@@ -126,6 +132,14 @@ export class MemoryStore implements Store {
     const e = this.#data.get(key);
     if (e === undefined) validateStoreKey(key, this.#maxKeyLength);
     return e;
+  }
+
+  /**
+   * Whether the store is as it was when the clock read `mark` and the size `size`: every write
+   * advances the clock and every removal shrinks the size (only a write could grow it back).
+   */
+  #unchanged(mark: number, size: number): boolean {
+    return this.#clock === mark && this.#data.size === size;
   }
 
   #write(key: string, slot: Slot | undefined, copy: unknown): number {
