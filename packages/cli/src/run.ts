@@ -8,7 +8,7 @@ import { openStore, storeNamespace, transportFactory, type OpenedStore } from '.
 import { loadWorkerClass, taskBody } from './workload/plan.js';
 import { CoordinatorAgent } from './workload/coordinator.js';
 import { WorkerAgent, expectedSum, type SumInputs } from './workload/agents.js';
-import { percentile, type RunSummary } from './summary.js';
+import { buildSummary, type RunSummary, type TaskOutcome } from './summary.js';
 import { createProgress } from './progress.js';
 
 /** Where `runWorkload` writes and what can stop it. */
@@ -59,7 +59,7 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
     const unlimited = config.duration !== undefined;
     const total = unlimited ? undefined : config.tasks;
     const latencies: number[] = [];
-    const outcome = new Map<string, 'completed' | 'failed' | 'wrong'>();
+    const outcome = new Map<string, TaskOutcome>();
     const existing = new Set<string>();
     if (!unlimited) {
       for (let i = 0; i < config.tasks; i++) {
@@ -190,36 +190,20 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
     await Promise.allSettled(runtimes.map((r) => r.stop()));
 
     const planned = interrupted || total === undefined ? coordinator.submitted + existing.size : total;
-    let completed = 0;
-    let failed = 0;
-    let wrong = 0;
-    for (const v of outcome.values()) {
-      if (v === 'completed') completed++;
-      else if (v === 'failed') failed++;
-      else wrong++;
-    }
-    latencies.sort((a, b) => a - b);
-    const received = metrics.counter('converge_runtime_messages_received_total', 'Messages accepted into agent inboxes', []).get();
-    const rejected = runtimes.reduce((n, r) => n + r.rejectedMessages, 0);
-    const seconds = Math.max(0.001, durationMsActual / 1000);
-    return {
-      tasks: planned,
-      completed,
-      failed,
-      duration_ms: durationMsActual,
-      tasks_per_s: Number(((completed + wrong) / seconds).toFixed(1)),
-      messages_per_s: Number((received / seconds).toFixed(1)),
-      latency_ms: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
-      rejected_messages: rejected,
+    return buildSummary({
+      planned,
+      outcomes: outcome.values(),
+      latencies,
+      durationMs: durationMsActual,
+      messagesReceived: metrics.counter('converge_runtime_messages_received_total', 'Messages accepted into agent inboxes', []).get(),
+      rejectedMessages: runtimes.reduce((n, r) => n + r.rejectedMessages, 0),
       auctioned: coordinator.auctioned,
-      wrong_results: wrong,
-      lost: Math.max(0, planned - completed - failed - wrong),
       agents: config.agents,
       transport: config.transport,
       store: main.label,
       interrupted,
       role: 'all',
-    };
+    });
   } finally {
     await Promise.allSettled(runtimes.map((r) => r.stop()));
     await metricsServer?.close();

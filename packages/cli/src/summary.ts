@@ -46,6 +46,59 @@ export interface WorkerSummary {
   stopped_by: 'coordinator' | 'signal' | 'timeout';
 }
 
+/** What a task ended as, from the coordinator's point of view. */
+export type TaskOutcome = 'completed' | 'failed' | 'wrong';
+
+/** The measurements a coordinator gathered, from which `buildSummary` derives the rest. */
+export interface RunMeasurements {
+  /** Tasks the run accounts for (planned, or submitted and found when interrupted). */
+  planned: number;
+  outcomes: Iterable<TaskOutcome>;
+  /** Submit-to-completion latencies, ms (any order). */
+  latencies: number[];
+  durationMs: number;
+  messagesReceived: number;
+  rejectedMessages: number;
+  auctioned: number;
+  agents: number;
+  transport: string;
+  store: string;
+  interrupted: boolean;
+  role: 'all' | 'coordinator';
+}
+
+/** Tallies the outcomes and derives rates, percentiles and losses. */
+export function buildSummary(m: RunMeasurements): RunSummary {
+  let completed = 0;
+  let failed = 0;
+  let wrong = 0;
+  for (const v of m.outcomes) {
+    if (v === 'completed') completed++;
+    else if (v === 'failed') failed++;
+    else wrong++;
+  }
+  const latencies = [...m.latencies].sort((a, b) => a - b);
+  const seconds = Math.max(0.001, m.durationMs / 1000);
+  return {
+    tasks: m.planned,
+    completed,
+    failed,
+    duration_ms: m.durationMs,
+    tasks_per_s: Number(((completed + wrong) / seconds).toFixed(1)),
+    messages_per_s: Number((m.messagesReceived / seconds).toFixed(1)),
+    latency_ms: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
+    rejected_messages: m.rejectedMessages,
+    auctioned: m.auctioned,
+    wrong_results: wrong,
+    lost: Math.max(0, m.planned - completed - failed - wrong),
+    agents: m.agents,
+    transport: m.transport,
+    store: m.store,
+    interrupted: m.interrupted,
+    role: m.role,
+  };
+}
+
 /** Nearest-rank percentile of an ascending array (NaN when empty). */
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;

@@ -36,15 +36,7 @@ export async function claimTask(core: TaskCore, agentId: string, taskId: string,
     if (rec.notBefore !== null && rec.notBefore > now) {
       throw core.conflict(`task ${taskId} is pending a retry, claimable from ${rec.notBefore}`, rec.state);
     }
-    const attempt = rec.attempts + 1;
-    const expiresAt = now + (rec.constraints.claimTtlMs ?? core.ttl);
-    rec.state = 'assigned';
-    rec.assignedTo = agentId;
-    rec.attempts = attempt;
-    rec.claimedAt = now;
-    rec.leaseExpiresAt = expiresAt;
-    rec.notBefore = null;
-    rec.updatedAt = now;
+    const { attempt, expiresAt } = assign(rec, agentId, now, core.ttl);
     // The claim index is written before the CAS so that a crash right after it never leaves
     // an unindexed claim (which the sweep could then never release).
     await core.store.put(claimedKey(taskId, attempt), agentId, sig);
@@ -69,15 +61,7 @@ async function claimOwn(core: TaskCore, agentId: string, taskId: string, key: st
   const now = core.clock();
   if (cur.state !== 'pending' || (cur.notBefore !== null && cur.notBefore > now) || pastDeadline(cur, now)) return null;
   const rec: TaskRecord = { ...cur };
-  const attempt = cur.attempts + 1;
-  const expiresAt = now + (cur.constraints.claimTtlMs ?? core.ttl);
-  rec.state = 'assigned';
-  rec.assignedTo = agentId;
-  rec.attempts = attempt;
-  rec.claimedAt = now;
-  rec.leaseExpiresAt = expiresAt;
-  rec.notBefore = null;
-  rec.updatedAt = now;
+  const { attempt, expiresAt } = assign(rec, agentId, now, core.ttl);
   // As in `claimTask`: the claim index first. If the CAS then fails, the entry names an attempt
   // the record has passed or will reach through a rival's claim, and the sweep clears it.
   await core.store.put(claimedKey(taskId, attempt), agentId, sig);
@@ -134,4 +118,18 @@ export function checkHolder(rec: TaskRecord, agentId: string, lease: Lease | und
   if (rec.leaseExpiresAt !== null && rec.leaseExpiresAt <= now) {
     throw new ConflictError(`lease on task ${rec.id} (attempt ${rec.attempts}) expired at ${rec.leaseExpiresAt}`, { currentState: rec.state });
   }
+}
+
+/** Turns a pending record into a claim by `agentId` (the next attempt, leased until `expiresAt`). */
+function assign(rec: TaskRecord, agentId: string, now: number, defaultTtl: number): { attempt: number; expiresAt: number } {
+  const attempt = rec.attempts + 1;
+  const expiresAt = now + (rec.constraints.claimTtlMs ?? defaultTtl);
+  rec.state = 'assigned';
+  rec.assignedTo = agentId;
+  rec.attempts = attempt;
+  rec.claimedAt = now;
+  rec.leaseExpiresAt = expiresAt;
+  rec.notBefore = null;
+  rec.updatedAt = now;
+  return { attempt, expiresAt };
 }

@@ -1,37 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { Float64, Identity, KeyError, LimitExceededError, createTopic, encodeValue, hexToBytes } from '@converge/core';
+import { Float64, Identity, KeyError, LimitExceededError, createTopic, encodeValue } from '@converge/core';
 import { MemoryStore } from '@converge/extensions/storage';
 import {
   DiscoveryService, DISCOVERY_AGENT_PREFIX, DISCOVERY_EXTRA_PREFIX, descriptorFromDict, descriptorToDict,
 } from '../src/index.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const VECTORS_PATH = process.env.CONVERGE_VECTORS ?? resolve(here, '../../../../shared/interop/vectors.json');
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const vectors: any = JSON.parse(readFileSync(VECTORS_PATH, 'utf8'));
-
-// The typed-JSON reviver of shared/interop/README.md.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function fromTyped(v: any): any {
-  if (Array.isArray(v)) return v.map(fromTyped);
-  if (v && typeof v === 'object') {
-    const k = Object.keys(v);
-    if (k.length === 1 && k[0]!.startsWith('$')) {
-      const x = v[k[0]!];
-      switch (k[0]) {
-        case '$float': return new Float64(typeof x === 'string' ? Number(x) : x);
-        case '$bigint': return BigInt(x);
-        case '$bytes': return hexToBytes(x);
-        case '$map': return new Map(x.map(([kk, vv]: [string, unknown]) => [kk, fromTyped(vv)]));
-      }
-    }
-    return Object.fromEntries(Object.entries(v).map(([kk, vv]) => [kk, fromTyped(vv)]));
-  }
-  return v;
-}
+import { vectors, fromTyped } from '../../core/test/vectors.js';
 
 describe('descriptor dict form (interop vectors)', () => {
   const cases = vectors.descriptors.vectors as { name: string; store_key: string; dict: unknown }[];

@@ -4,7 +4,7 @@ import { TASK_KEYS, recordKey } from '@converge/coordination';
 import { AgentRuntime } from '@converge/runtime';
 import type { RunConfig } from '../config.js';
 import type { RunIO } from '../run.js';
-import { percentile, type RunSummary } from '../summary.js';
+import { buildSummary, type RunSummary, type TaskOutcome } from '../summary.js';
 import { createProgress } from '../progress.js';
 import { CoordinatorAgent } from '../workload/coordinator.js';
 import { expectedSum, type SumInputs } from '../workload/agents.js';
@@ -28,8 +28,6 @@ const READ_CONCURRENCY = 16;
 /** Every outstanding task is re-read this often (store notifications are only hints). */
 const RECONCILE_MS = 3_000;
 
-type Outcome = 'completed' | 'failed' | 'wrong';
-
 /**
  * `converge run --role coordinator`: submits the workload's tasks to the pool in the shared
  * store (and auctions some among the workers it discovers), waits until every task is terminal
@@ -52,7 +50,7 @@ export async function runCoordinator(config: RunConfig, io: RunIO): Promise<RunS
 
     // What the pool already holds (a restarted coordinator resumes): one listing, then reads.
     const total = config.tasks;
-    const outcome = new Map<string, Outcome>();
+    const outcome = new Map<string, TaskOutcome>();
     const latencies: number[] = [];
     const existing = new Set<string>();
     const recordPrefix = recordKey(taskId(config.poolId, 0)).slice(0, -1);
@@ -208,13 +206,7 @@ export async function runCoordinator(config: RunConfig, io: RunIO): Promise<RunS
     stopSubmitting = true;
 
     let completed = 0;
-    let failed = 0;
-    let wrong = 0;
-    for (const v of outcome.values()) {
-      if (v === 'completed') completed++;
-      else if (v === 'failed') failed++;
-      else wrong++;
-    }
+    for (const v of outcome.values()) if (v === 'completed') completed++;
     // Tell the workers (they watch this key) that the workload is over.
     if (!interrupted && !timedOut) {
       const done: DoneRecord = { coordinatorId: coordinator.id, completed, tasks: total, at: Date.now() };
@@ -222,27 +214,20 @@ export async function runCoordinator(config: RunConfig, io: RunIO): Promise<RunS
     }
     await rt.stop();
     const planned = interrupted ? coordinator.submitted + existing.size : total;
-    latencies.sort((a, b) => a - b);
-    const received = metrics.counter('converge_runtime_messages_received_total', 'Messages accepted into agent inboxes', []).get();
-    const seconds = Math.max(0.001, durationMs / 1000);
-    return {
-      tasks: planned,
-      completed,
-      failed,
-      duration_ms: durationMs,
-      tasks_per_s: Number(((completed + wrong) / seconds).toFixed(1)),
-      messages_per_s: Number((received / seconds).toFixed(1)),
-      latency_ms: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
-      rejected_messages: rt.rejectedMessages,
+    return buildSummary({
+      planned,
+      outcomes: outcome.values(),
+      latencies,
+      durationMs,
+      messagesReceived: metrics.counter('converge_runtime_messages_received_total', 'Messages accepted into agent inboxes', []).get(),
+      rejectedMessages: rt.rejectedMessages,
       auctioned: coordinator.auctioned,
-      wrong_results: wrong,
-      lost: Math.max(0, planned - completed - failed - wrong),
       agents: workerIds.length,
       transport: config.transport.startsWith('nats://') ? 'nats' : config.transport,
       store: stack.storeLabel,
       interrupted,
       role: 'coordinator',
-    };
+    });
   } finally {
     await runtime?.stop().catch(() => {});
     await stack.close();
