@@ -13,6 +13,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Checks once whether ../shared/interop/vectors.json (or $CONVERGE_VECTORS) is there and
+    // prints one notice when it is not; the suites that need it skip (or fail when CI is set).
+    globalSetup: ['packages/core/test/vectors-setup.ts'],
     reporters: ['default'],
   },
 });

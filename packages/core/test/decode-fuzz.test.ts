@@ -8,14 +8,14 @@ import {
   signMessage, topicToString, verifyMessage, type Message,
 } from '@converge/core';
 import { messageInit } from './arbitraries.js';
-import { vectors } from './vectors.js';
+import { describeWithVectors, vectors } from './vectors.js';
 
 const alice = Identity.fromSecretKey(new Uint8Array(32).fill(3));
 
-/** Valid encoded messages: every interop vector, plus arbitrary signed ones. */
-const vectorFrames: Uint8Array[] = vectors.messages.map((m: { encoded: string }) => hexToBytes(m.encoded));
+/** Valid encoded messages: every interop vector (when the file is there), plus arbitrary signed ones. */
+const vectorFrames: Uint8Array[] = (vectors?.messages ?? []).map((m: { encoded: string }) => hexToBytes(m.encoded));
 const validFrame: fc.Arbitrary<Uint8Array> = fc.oneof(
-  fc.constantFrom(...vectorFrames),
+  ...(vectorFrames.length > 0 ? [fc.constantFrom(...vectorFrames)] : []),
   messageInit.map((init) => encodeMessage(signMessage(createMessage(init), alice))),
 );
 
@@ -109,10 +109,13 @@ describe('decodeMessage on bad input', () => {
     expect(refused).toBeGreaterThan(100);
   });
 
-  it('every truncation of every vector is refused', () => {
-    for (const frame of vectorFrames) {
-      for (let n = 0; n < frame.byteLength; n++) expect(() => decodeMessage(frame.subarray(0, n))).toThrow(DecodeError);
-    }
+  describeWithVectors('interop vectors', () => {
+    it('every truncation of every vector is refused', () => {
+      expect(vectorFrames.length).toBeGreaterThan(0);
+      for (const frame of vectorFrames) {
+        for (let n = 0; n < frame.byteLength; n++) expect(() => decodeMessage(frame.subarray(0, n))).toThrow(DecodeError);
+      }
+    });
   });
 
   describe('a declared 4 GiB (or 64 KiB) length in a small buffer is refused before allocation', () => {

@@ -1,11 +1,11 @@
 // Every case of ../shared/interop/vectors.json that the core applies to. Inputs are read
 // from the file, never hard-coded: a held-out set made with another seed runs the same code.
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
   Identity, bytesToBase64, bytesToHex, hexToBytes, createMessage, createTopic, decodeMessage, encodeMessage,
   encodeValue, signMessage, signingBytes, topicToString, verifyMessage, DecodeError, type Message,
 } from '@converge/core';
-import { vectors, fromTyped } from './vectors.js';
+import { describeWithVectors, vectors, fromTyped } from './vectors.js';
 
 /** `[name, case]` pairs for `it.each`. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -14,7 +14,7 @@ function cases(list: any[]): [string, any][] {
 }
 
 const identities = new Map<string, Identity>();
-for (const v of vectors.identities) identities.set(v.name, Identity.fromSecretKey(hexToBytes(v.seed)));
+for (const v of vectors?.identities ?? []) identities.set(v.name, Identity.fromSecretKey(hexToBytes(v.seed)));
 
 function toTopic(t: { namespace: string; attributes: unknown; version: string }) {
   return createTopic(t.namespace, fromTyped(t.attributes), t.version);
@@ -56,7 +56,7 @@ function plain(v: unknown): unknown {
   return v;
 }
 
-describe('identities', () => {
+describeWithVectors('identities', () => {
   it.each(cases(vectors.identities))('%s: public key, fingerprint, base64, 64-byte secret', (_n: string, v: any) => {
     for (const backend of ['node', 'noble'] as const) {
       const id = Identity.fromSecretKey(hexToBytes(v.seed), { backend });
@@ -69,7 +69,7 @@ describe('identities', () => {
   });
 });
 
-describe('raw Ed25519 signatures', () => {
+describeWithVectors('raw Ed25519 signatures', () => {
   it.each(cases(vectors.ed25519_signatures))('%s: both backends sign identically and verify', (_n: string, v: any) => {
     const data = hexToBytes(v.data);
     for (const backend of ['node', 'noble'] as const) {
@@ -80,7 +80,7 @@ describe('raw Ed25519 signatures', () => {
   });
 });
 
-describe('topic strings and dict encoding', () => {
+describeWithVectors('topic strings and dict encoding', () => {
   it.each(cases(vectors.topics))('%s', (_n: string, v: any) => {
     const topic = toTopic(v.input);
     expect(topicToString(topic)).toBe(v.string);
@@ -89,7 +89,7 @@ describe('topic strings and dict encoding', () => {
   });
 });
 
-describe('messages: signing bytes, signature, encoding, decoding', () => {
+describeWithVectors('messages: signing bytes, signature, encoding, decoding', () => {
   it.each(cases(vectors.messages))('%s', (_n: string, v: any) => {
     const msg = messageFromInput(v.input);
     expect(bytesToHex(signingBytes(msg))).toBe(v.signing_bytes);
@@ -111,7 +111,7 @@ describe('messages: signing bytes, signature, encoding, decoding', () => {
   });
 });
 
-describe('verification negatives', () => {
+describeWithVectors('verification negatives', () => {
   it.each(cases(vectors.verification_negatives))('%s', (_n: string, v: any) => {
     let msg: Message;
     try {
@@ -127,7 +127,7 @@ describe('verification negatives', () => {
   });
 });
 
-describe('decoding other encoders', () => {
+describeWithVectors('decoding other encoders', () => {
   it.each(cases(vectors.decode))('%s', (_n: string, v: any) => {
     const bytes = hexToBytes(v.bytes);
     if (!v.ok) {
@@ -140,7 +140,7 @@ describe('decoding other encoders', () => {
   });
 });
 
-describe('quirks of the reference', () => {
+describeWithVectors('quirks of the reference', () => {
   it.each(cases(vectors.quirks))('%s: we sign the sender we send', (_n: string, v: any) => {
     const signer = identities.get(v.signer)!;
     const encoded = decodeMessage(hexToBytes(v.encoded));
@@ -153,7 +153,7 @@ describe('quirks of the reference', () => {
   });
 });
 
-describe('descriptor public keys', () => {
+describeWithVectors('descriptor public keys', () => {
   it('public_key is standard base64 of the raw key', () => {
     for (const d of vectors.descriptors.vectors) {
       if (!d.dict?.public_key) continue;

@@ -1,17 +1,42 @@
 // Loads the interop vectors in place (../shared/interop/vectors.json, beside the checkout)
-// and turns their typed JSON into codec values.
+// and turns their typed JSON into codec values. Without the file, the suites that need it
+// (declared with `describeWithVectors`) are skipped, or fail in CI (vectors-path.ts).
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { dirname, resolve } from 'node:path';
+import { describe, it } from 'vitest';
 import { Float64, hexToBytes } from '@converge/core';
+import { VECTORS_PATH, missingVectorsNotice, vectorsAvailable, vectorsRequired } from './vectors-path.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
+export { VECTORS_PATH, vectorsAvailable };
 
-/** Path of vectors.json: $CONVERGE_VECTORS, else ../shared/interop/vectors.json beside the repo. */
-export const VECTORS_PATH = process.env.CONVERGE_VECTORS ?? resolve(here, '../../../../shared/interop/vectors.json');
-
+/** The parsed vectors file, or `undefined` when it is missing (see `describeWithVectors`). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const vectors: any = JSON.parse(readFileSync(VECTORS_PATH, 'utf8'));
+export const vectors: any = vectorsAvailable ? JSON.parse(readFileSync(VECTORS_PATH, 'utf8')) : undefined;
+
+/**
+ * `describe` for a suite that reads the vectors. With the file there it is `describe`; without
+ * it the factory is never called (it would read `vectors`): outside CI the suite is reported as
+ * skipped, in CI it holds one test that fails naming the missing path.
+ */
+export function describeWithVectors(name: string, factory: () => void): void {
+  if (vectorsAvailable) describe(name, factory);
+  else if (vectorsRequired) {
+    describe(name, () => {
+      it('reads the interop vectors', () => {
+        throw new Error(missingVectorsNotice());
+      });
+    });
+  } else describe.skip(name, () => it(`needs ${VECTORS_PATH}`, () => {}));
+}
+
+/** `it` for one test that reads the vectors in its body: skipped or failing like `describeWithVectors`. */
+export function itWithVectors(name: string, fn: () => unknown): void {
+  if (vectorsAvailable) it(name, fn);
+  else if (vectorsRequired) {
+    it(name, () => {
+      throw new Error(missingVectorsNotice());
+    });
+  } else it.skip(name, fn);
+}
 
 /** The typed-JSON reviver of ../shared/interop/README.md. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -4,9 +4,9 @@ import { MemoryStore } from '@converge/extensions/storage';
 import {
   DiscoveryService, DISCOVERY_AGENT_PREFIX, DISCOVERY_EXTRA_PREFIX, descriptorFromDict, descriptorToDict,
 } from '../src/index.js';
-import { vectors, fromTyped } from '../../core/test/vectors.js';
+import { describeWithVectors, vectors, fromTyped } from '../../core/test/vectors.js';
 
-describe('descriptor dict form (interop vectors)', () => {
+describeWithVectors('descriptor dict form (interop vectors)', () => {
   const cases = vectors.descriptors.vectors as { name: string; store_key: string; dict: unknown }[];
   it('has vectors to check', () => expect(cases.length).toBeGreaterThan(0));
   for (const v of cases) {

@@ -1,7 +1,7 @@
 // The reference's symmetric, kdf and encrypted-payload vectors, read in place.
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { CryptoError, Identity, bytesToHex, decodeMessage, encodeValue, hexToBytes, verifyMessage } from '@converge/core';
-import { vectors, fromTyped } from '../../../core/test/vectors.js';
+import { describeWithVectors, vectors, fromTyped } from '../../../core/test/vectors.js';
 import { decrypt, decryptPayload, deriveKey, deriveKeySync, encrypt, pythonJsonDumps } from '../../src/crypto/index.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -12,7 +12,7 @@ const identity = (name: string): Identity => {
   return Identity.fromSecretKey(hexToBytes(rec.seed));
 };
 
-describe('symmetric vectors', () => {
+describeWithVectors('symmetric vectors', () => {
   const cases: Any[] = vectors.symmetric.vectors;
   it('has vectors', () => expect(cases.length).toBeGreaterThan(0));
   for (const v of cases) {
@@ -34,7 +34,7 @@ describe('symmetric vectors', () => {
   }
 });
 
-describe('kdf vectors', () => {
+describeWithVectors('kdf vectors', () => {
   const cases: Any[] = vectors.kdf;
   it('has vectors', () => expect(cases.length).toBeGreaterThan(0));
   for (const v of cases) {
@@ -54,7 +54,7 @@ describe('kdf vectors', () => {
   }
 });
 
-describe('encrypted payload vectors', () => {
+describeWithVectors('encrypted payload vectors', () => {
   const cases: Any[] = vectors.encrypted_payloads.vectors;
   it('has vectors', () => expect(cases.length).toBeGreaterThan(0));
   for (const v of cases) {

@@ -1,14 +1,9 @@
 // FrameDecoder / encodeFrame against the interop vectors and hostile input.
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { FrameTooLargeError, bytesToHex, decodeMessage, encodeMessage, hexToBytes, verifyMessage } from '@converge/core';
 import { DEFAULT_MAX_FRAME_BYTES, FrameDecoder, encodeFrame } from '../../src/framing.js';
-import { chunk, identities, vectorMessage, vectors } from './helpers.js';
-
-const tcp = vectors.tcp_frames;
-const stream = hexToBytes(tcp.stream.bytes);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const frames: any[] = tcp.tcp_frames ?? tcp.frames;
+import { chunk, describeWithVectors, identities, vectorMessage, vectors } from './helpers.js';
 
 function decodeAll(decoder: FrameDecoder, parts: Uint8Array[]): string[] {
   const out: string[] = [];
@@ -16,7 +11,12 @@ function decodeAll(decoder: FrameDecoder, parts: Uint8Array[]): string[] {
   return out;
 }
 
-describe('framing', () => {
+describeWithVectors('framing', () => {
+  const tcp = vectors.tcp_frames;
+  const stream = hexToBytes(tcp.stream.bytes);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const frames: any[] = tcp.tcp_frames ?? tcp.frames;
+
   it('uses the reference limit by default', () => {
     expect(DEFAULT_MAX_FRAME_BYTES).toBe(tcp.max_frame_bytes);
   });

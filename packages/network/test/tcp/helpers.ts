@@ -7,15 +7,15 @@ import { join } from 'node:path';
 import {
   Identity, createMessage, createTopic, hexToBytes, signMessage, type Message,
 } from '@converge/core';
-import { VECTORS_PATH, vectors, fromTyped } from '../../../core/test/vectors.js';
+import { VECTORS_PATH, describeWithVectors, itWithVectors, vectors, fromTyped } from '../../../core/test/vectors.js';
 
 // The vectors and their typed-JSON reviver: one loader for every package's tests.
-export { VECTORS_PATH, vectors, fromTyped };
+export { VECTORS_PATH, describeWithVectors, itWithVectors, vectors, fromTyped };
 
-/** Vector identities by name. */
+/** Vector identities by name (empty without the vectors file). */
 export const identities = new Map<string, Identity>(
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  vectors.identities.map((v: any) => [v.name, Identity.fromSecretKey(hexToBytes(v.seed))]),
+  (vectors?.identities ?? []).map((v: any) => [v.name, Identity.fromSecretKey(hexToBytes(v.seed))]),
 );
 
 /** Builds and signs a vector message from its `input` (sender already the signer's fingerprint). */

@@ -2,21 +2,22 @@
 // on the wire, and a raw socket playing the reference (stream.bytes in random chunkings)
 // gets every message through, decoded and verifying with the vector public keys.
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { bytesToHex, hexToBytes, verifyMessage } from '@converge/core';
 import { TcpTransport } from '../../src/tcp/index.js';
-import { chunk, until, vectorMessage, vectors } from './helpers.js';
+import { chunk, describeWithVectors, until, vectorMessage, vectors } from './helpers.js';
 
-const tcp = vectors.tcp_frames;
-const stream = hexToBytes(tcp.stream.bytes);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const byName = new Map<string, any>(tcp.frames.map((f: any) => [f.name, f]));
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-describe('TCP interop with the reference framing', () => {
+describeWithVectors('TCP interop with the reference framing', () => {
+  const tcp = vectors.tcp_frames;
+  const stream = hexToBytes(tcp.stream.bytes);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const byName = new Map<string, any>(tcp.frames.map((f: any) => [f.name, f]));
+
   it('writes exactly stream.bytes on one pooled connection when sending the vector messages (routed by their transport.tcp topic)', async () => {
     const topic = tcp.frames[0].input.topics.find((t: { namespace: string }) => t.namespace === 'transport.tcp');
     const chunks: Buffer[] = [];

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Identity, NotStartedError, TransportError, bytesToHex, createMessage, encodeMessage, hexToBytes, signMessage } from '@converge/core';
 import { encodeFrame } from '../../src/framing.js';
 import { WebSocketTransport } from '../../src/websocket/index.js';
-import { namedVectorMessage, until, vectors } from '../tcp/helpers.js';
+import { itWithVectors, namedVectorMessage, until, vectors } from '../tcp/helpers.js';
 
 const alice = Identity.generate();
 const bob = Identity.generate();
@@ -35,7 +35,7 @@ async function rawClient(url: string): Promise<WebSocket> {
 }
 
 describe('WebSocketTransport', () => {
-  it('sends websocket_frames byte for byte: one binary message per converge message', async () => {
+  itWithVectors('sends websocket_frames byte for byte: one binary message per converge message', async () => {
     const got: { data: Buffer; binary: boolean }[] = [];
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     await new Promise((r) => wss.once('listening', r));
@@ -51,7 +51,7 @@ describe('WebSocketTransport', () => {
     });
   });
 
-  it('receives reference frames, accepts text frames as UTF-8 bytes, ignores (and counts) short data', async () => {
+  itWithVectors('receives reference frames, accepts text frames as UTF-8 bytes, ignores (and counts) short data', async () => {
     const s = await server();
     const ws = await rawClient(s.listenUrl);
     ws.send(Buffer.from([1, 2])); // shorter than the prefix
