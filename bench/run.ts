@@ -1,6 +1,9 @@
 /**
  * `pnpm bench [--json] [filter...]`: runs every suite in bench/suites (or those whose file
  * name contains a filter) and prints a table, or one JSON object per line with `--json`.
+ * Progress and suite failures go to stderr; stdout holds only the table or the JSON lines.
+ * pnpm itself prints a `> converge-monorepo@ bench …` banner on stdout before any script, so
+ * the documented form for machine-read output is `pnpm -s bench --json` (-s: pnpm silent).
  */
 import { readdirSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
