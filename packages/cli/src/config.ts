@@ -65,6 +65,59 @@ function fromText(spec: OptionSpec, text: string, source: string): unknown {
   return n;
 }
 
+/** Edit distance of two short strings (for "did you mean"). */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/** The known long flag closest to `flag` (`--agnets` → `--agents`), if one is close enough. */
+export function closestFlag(flag: string): string | undefined {
+  const name = flag.replace(/^-+/, '').split('=')[0]!;
+  const known = ['help', ...RUN_OPTIONS.flatMap((s) => (s.kind === 'boolean' ? [s.flag, `no-${s.flag}`] : [s.flag]))];
+  let best: { flag: string; d: number } | undefined;
+  for (const k of known) {
+    const d = distance(name, k);
+    if (!best || d < best.d) best = { flag: k, d };
+  }
+  return best && best.d <= Math.max(2, Math.floor(name.length / 3)) ? `--${best.flag}` : undefined;
+}
+
+/** parseArgs' error as the CLI's own message, pointing to --help (and to the closest flag). */
+function flagError(err: Error & { code?: string }): ConfigError {
+  const help = "run 'converge run --help' for the options";
+  if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const flag = /'([^']+)'/.exec(err.message)?.[1] ?? '';
+    const near = closestFlag(flag);
+    return new ConfigError(`unknown option ${flag}${near ? ` (did you mean ${near}?)` : ''}; ${help}`, { cause: err });
+  }
+  return new ConfigError(`${err.message.split('\n')[0]}; ${help}`, { cause: err });
+}
+
+/**
+ * Joins a value option with a following negative number (`-t -5` → `--tasks=-5`), which
+ * parseArgs would otherwise take for a flag; the value then fails validation with a message
+ * that says what is wrong ("--tasks must be at least 0").
+ */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const spec = RUN_OPTIONS.find((s) => s.kind !== 'boolean' && (a === `--${s.flag}` || a === `-${s.short}`));
+    const next = argv[i + 1];
+    if (spec && next !== undefined && /^-\.?\d/.test(next)) {
+      out.push(`--${spec.flag}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 /** Reads flags (`process.argv` after `run`). Unknown flags are a `ConfigError`. */
 export function readFlags(argv: string[]): { values: Raw; help: boolean } {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
@@ -74,9 +127,9 @@ export function readFlags(argv: string[]): { values: Raw; help: boolean } {
   }
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: false, strict: true });
+    parsed = parseArgs({ args: joinNegativeValues(argv), options, allowPositionals: false, strict: true });
   } catch (err) {
-    throw new ConfigError((err as Error).message, { cause: err });
+    throw flagError(err as Error);
   }
   const values: Raw = {};
   for (const s of RUN_OPTIONS) {
@@ -128,7 +181,10 @@ export async function readConfigFile(path: string): Promise<Raw> {
   for (const [k, v] of Object.entries(data as Raw)) {
     const spec = RUN_OPTIONS.find((s) => s.key === k || s.flag === k);
     if (!spec || spec.key === 'config') throw new ConfigError(`${path}: unknown setting ${JSON.stringify(k)}`, { key: k });
-    out[spec.key] = v instanceof Date ? v.toISOString() : typeof v === 'bigint' ? Number(v) : v;
+    const label = `${path}: ${k}`;
+    // YAML 1.2 reads `yes`/`on` as text; accept for booleans what the variables accept.
+    if (spec.kind === 'boolean' && typeof v === 'string') out[spec.key] = fromText(spec, v, label);
+    else out[spec.key] = v instanceof Date ? v.toISOString() : typeof v === 'bigint' ? Number(v) : v;
   }
   return out;
 }
@@ -149,9 +205,35 @@ export async function resolveConfig(argv: string[], env: NodeJS.ProcessEnv = pro
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const key = issue.path.join('.') || (issue.code === 'unrecognized_keys' ? (issue as { keys?: string[] }).keys?.join(', ') ?? '' : '');
-    throw new ConfigError(`invalid value for ${key || 'config'}: ${issue.message}`, { key });
+    const spec = RUN_OPTIONS.find((s) => s.key === key);
+    // Name the setting as the user wrote it: the flag, the variable, or the file and its key.
+    const label = !spec ? key || 'config'
+      : key in flags.values ? `--${spec.flag}`
+        : key in fromEnv ? envName(spec)
+          : key in fromFile ? `${file}: ${key}` : `--${spec.flag}`;
+    throw new ConfigError(describeIssue(issue, label, merged[key]), { key });
   }
   return { config: result.data, help: false };
+}
+
+const EXPECTED: Record<string, string> = { number: 'a number', int: 'an integer', boolean: 'true or false', string: 'text' };
+
+/** A schema issue in the CLI's words: "--agents must be at least 1 (got 0)". */
+function describeIssue(issue: z.core.$ZodIssue, label: string, value: unknown): string {
+  const got = ` (got ${JSON.stringify(value)})`;
+  switch (issue.code) {
+    case 'too_small':
+      return issue.origin === 'string' ? `${label} must not be empty` : `${label} must be at least ${issue.minimum}${got}`;
+    case 'too_big':
+      return issue.origin === 'string' ? `${label} must be at most ${issue.maximum} characters` : `${label} must be at most ${issue.maximum}${got}`;
+    case 'invalid_type':
+      return `${label} must be ${EXPECTED[issue.expected] ?? issue.expected}${got}`;
+    case 'invalid_value':
+      return `${label} must be one of ${issue.values.map(String).join(', ')}${got}`;
+    default:
+      // The cross-setting rules (superRefine) already name their flags ("--role worker needs …").
+      return issue.message.startsWith('--') ? issue.message : `${label}: ${issue.message}${got}`;
+  }
 }
 
 /** The `--help` text, generated from the settings table. */
@@ -173,7 +255,8 @@ export function helpText(): string {
   for (const s of RUN_OPTIONS) {
     const flag = `${s.short ? `-${s.short}, ` : '    '}--${s.flag}${s.arg ? ` ${s.arg}` : ''}`;
     const def = s.defaultText ? ` (default ${s.defaultText})` : '';
-    lines.push(`  ${flag.padEnd(30)} ${s.help}${def}`, `  ${''.padEnd(30)} env ${envName(s)}${s.key === 'config' ? '' : `, file key ${s.key}`}`);
+    const range = s.range ? ` (${s.range})` : '';
+    lines.push(`  ${flag.padEnd(30)} ${s.help}${range}${def}`, `  ${''.padEnd(30)} env ${envName(s)}${s.key === 'config' ? '' : `, file key ${s.key}`}`);
   }
   lines.push('  -h, --help                     show this help', '');
   return lines.join('\n');

@@ -21,13 +21,15 @@ export interface OptionSpec {
   help: string;
   /** Default shown in help (the schema holds the real one). */
   defaultText?: string;
+  /** Accepted range shown in help and the docs, as `1 … 512` (the schema enforces it). */
+  range?: string;
 }
 
 /** The settings of `converge run`, in help order. */
 export const RUN_OPTIONS: readonly OptionSpec[] = [
   { key: 'config', flag: 'config', short: 'c', kind: 'string', arg: 'FILE', help: 'YAML (.yaml/.yml) or TOML (.toml) config file' },
-  { key: 'agents', flag: 'agents', short: 'n', kind: 'int', arg: 'N', help: 'number of worker agents', defaultText: '4' },
-  { key: 'tasks', flag: 'tasks', short: 't', kind: 'int', arg: 'M', help: 'number of tasks the coordinator submits', defaultText: '200' },
+  { key: 'agents', flag: 'agents', short: 'n', kind: 'int', arg: 'N', help: 'number of worker agents', defaultText: '4', range: '1 … 512' },
+  { key: 'tasks', flag: 'tasks', short: 't', kind: 'int', arg: 'M', help: 'number of tasks the coordinator submits', defaultText: '200', range: '0 … 10,000,000' },
   { key: 'role', flag: 'role', kind: 'string', arg: 'ROLE', help: 'all | coordinator | worker (coordinator and workers in separate processes share --store and --transport)', defaultText: 'all' },
   { key: 'transport', flag: 'transport', kind: 'string', arg: 'KIND', help: 'local | tcp | ws (each agent on its own real socket) | nats://HOST:PORT[,nats://…] (one NATS connection per agent)', defaultText: 'local' },
   { key: 'host', flag: 'host', kind: 'string', arg: 'H', help: 'address the tcp/ws agents listen on', defaultText: '127.0.0.1' },
@@ -40,11 +42,11 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { key: 'assignment', flag: 'assignment', kind: 'string', arg: 'MODE', help: 'claim | auction | mixed (every 10th task auctioned)', defaultText: 'mixed' },
   { key: 'agent', flag: 'agent', kind: 'string', arg: 'MODULE', help: "module whose default export (or export 'Agent') is the worker Agent class" },
   { key: 'duration', flag: 'duration', kind: 'number', arg: 'SECONDS', help: 'keep submitting work for this long (0 = until SIGINT/SIGTERM)' },
-  { key: 'claimTtlMs', flag: 'claim-ttl-ms', kind: 'int', arg: 'MS', help: 'task lease length', defaultText: '5000' },
+  { key: 'claimTtlMs', flag: 'claim-ttl-ms', kind: 'int', arg: 'MS', help: 'task lease length', defaultText: '5000', range: '100 … 3,600,000' },
   { key: 'timeoutMs', flag: 'timeout-ms', kind: 'int', arg: 'MS', help: 'give up if the tasks are not all done by then', defaultText: '600000' },
   { key: 'json', flag: 'json', kind: 'boolean', help: 'print the summary as one JSON object on stdout' },
   { key: 'progress', flag: 'progress', kind: 'boolean', help: 'force the progress bar on/off (default: on when stderr is a TTY)' },
-  { key: 'logLevel', flag: 'log-level', kind: 'string', arg: 'LEVEL', help: 'trace | debug | info | warn | error | silent', defaultText: 'warn' },
+  { key: 'logLevel', flag: 'log-level', kind: 'string', arg: 'LEVEL', help: 'trace | debug | info | warn | error | fatal | silent', defaultText: 'warn' },
   { key: 'verbose', flag: 'verbose', short: 'v', kind: 'boolean', help: 'log at info level, pretty-printed' },
   { key: 'metricsPort', flag: 'metrics-port', kind: 'int', arg: 'P', help: 'serve Prometheus metrics on this port while running' },
 ];
