@@ -106,11 +106,8 @@ export interface SubmitOptions extends QueueCallOptions {
   idempotencyKey?: string;
 }
 
-/** Options of `expire`. */
-export interface ExpireOptions extends QueueCallOptions {
-  /** Most tasks handled by this sweep (default `DEFAULT_EXPIRE_LIMIT`). */
-  limit?: number;
-}
+/** Options of `expire` (how many tasks one sweep handles is the implementation's `expireLimit` option, default `DEFAULT_EXPIRE_LIMIT`). */
+export type ExpireOptions = QueueCallOptions;
 
 /** What `expire` did to one task. */
 export interface ExpiredTask {
