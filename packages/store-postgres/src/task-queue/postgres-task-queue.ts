@@ -39,6 +39,12 @@ export interface PostgresTaskQueueOptions {
   expireLimit?: number;
   /** Poll interval of waiting claims (default `POSTGRES_QUEUE_DEFAULT_POLL_MS`). */
   pollMs?: number;
+  /**
+   * Which transitions NOTIFY (default `'all'`): `'all'` feeds `watch` with every transition;
+   * `'wake-ups'` only tasks entering `pending` (what waiting claimers need; NOTIFY serializes
+   * commits, so this is faster, and `watch` then sees only those).
+   */
+  notify?: 'all' | 'wake-ups';
   /** Whether to open the LISTEN connection (default true; without it claims wait by polling and `watch` hears nothing). */
   listen?: boolean;
 }
@@ -76,7 +82,7 @@ export class PostgresTaskQueue implements TaskQueue {
     this.#table = options.table ?? POSTGRES_QUEUE_DEFAULT_TABLE;
     if (!NAME.test(this.#table)) throw new ConfigError(`table must match ${NAME}`, { key: 'table' });
     const channel = `${this.#table}_events`;
-    this.#sql = queueStatements(this.#table, channel);
+    this.#sql = queueStatements(this.#table, channel, (options.notify ?? 'all') === 'all');
     this.#clock = options.clock ?? Date.now;
     this.#d = resolveQueueDefaults(options.defaults);
     this.#expireLimit = positive(options.expireLimit ?? DEFAULT_EXPIRE_LIMIT, 'expireLimit');

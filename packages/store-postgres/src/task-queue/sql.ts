@@ -11,9 +11,12 @@ const ROW = 'id, pool, state, caps, attempts, failures, assigned_to, claimed_at,
 /** The fence of report/fail/extend: $1 id, $2 attempt, $3 agent, $4 now. */
 const FENCE = `id = $1 AND attempts = $2 AND assigned_to = $3 AND state IN ('assigned', 'running') AND lease_expires_at > $4 AND (deadline IS NULL OR deadline > $4)`;
 
-/** The event NOTIFY payload of a changed row `r`, sent on `channel`. */
-function notify(channel: string, r: string): string {
-  return `pg_notify(${pg.escapeLiteral(channel)}, json_build_array(${r}.state, ${r}.attempts, ${r}.pool, ${r}.id)::text)`;
+/** The event NOTIFY of a changed row `r` on `channel`; with `all` false, only rows entering `pending` (the claimers' wake-ups). */
+function notifyOf(channel: string, all: boolean): (r: string) => string {
+  return (r) => {
+    const call = `pg_notify(${pg.escapeLiteral(channel)}, json_build_array(${r}.state, ${r}.attempts, ${r}.pool, ${r}.id)::text)`;
+    return all ? call : `CASE WHEN ${r}.state = 'pending' THEN ${call} END`;
+  };
 }
 
 /** The statements of one queue table. */
@@ -32,11 +35,12 @@ export interface QueueStatements {
   list: string;
 }
 
-/** Builds the DDL and statements of table `table`, notifying on `channel`. */
-export function queueStatements(table: string, channel: string): QueueStatements {
+/** Builds the DDL and statements of table `table`, notifying on `channel` (every transition, or with `notifyAll` false only wake-ups). */
+export function queueStatements(table: string, channel: string, notifyAll = true): QueueStatements {
+  const notify = notifyOf(channel, notifyAll);
   const t = pg.escapeIdentifier(table);
   const idx = (name: string): string => pg.escapeIdentifier(`${table}_${name}`);
-  const upd = (set: string, where: string): string => `WITH u AS (UPDATE ${t} SET ${set} WHERE ${where} RETURNING ${ROW}) SELECT u.*, ${notify(channel, 'u')} FROM u`;
+  const upd = (set: string, where: string): string => `WITH u AS (UPDATE ${t} SET ${set} WHERE ${where} RETURNING ${ROW}) SELECT u.*, ${notify('u')} FROM u`;
   // After a failed attempt ($5 reason): over maxRetries → dead letter; else back to pending after the backoff ($6 base, $7 cap).
   const over = 'failures + 1 > max_retries';
   const failSet = `failures = failures + 1, failure_reason = $5, lease_expires_at = NULL, updated_at = $4,
@@ -57,7 +61,7 @@ export function queueStatements(table: string, channel: string): QueueStatements
       `CREATE INDEX IF NOT EXISTS ${idx('deadlines')} ON ${t} (deadline) WHERE deadline IS NOT NULL AND state IN ('pending', 'assigned', 'running')`,
     ],
     submit: `WITH i AS (INSERT INTO ${t} (id, pool, state, caps, max_retries, lease_ms, due, deadline, submitted_at, updated_at, idem_key, body)
-      VALUES ($1, $2, 'pending', $3, $4, $5, $6, $7, $6, $6, $8, $9) ON CONFLICT DO NOTHING RETURNING ${ROW}) SELECT i.*, ${notify(channel, 'i')} FROM i`,
+      VALUES ($1, $2, 'pending', $3, $4, $5, $6, $7, $6, $6, $8, $9) ON CONFLICT DO NOTHING RETURNING ${ROW}) SELECT i.*, ${notify('i')} FROM i`,
     byId: `SELECT ${ROW} FROM ${t} WHERE id = $1`,
     byIdempotencyKey: `SELECT ${ROW} FROM ${t} WHERE idem_key = $1`,
     // $1 pool, $2 now, $3 capabilities, $4 max, $5 agent.
@@ -65,7 +69,7 @@ export function queueStatements(table: string, channel: string): QueueStatements
         ORDER BY due, seq LIMIT $4 FOR UPDATE SKIP LOCKED),
       u AS (UPDATE ${t} q SET state = 'assigned', assigned_to = $5, attempts = q.attempts + 1, claimed_at = $2, lease_expires_at = $2 + q.lease_ms,
         not_before = NULL, updated_at = $2 FROM c WHERE q.id = c.id RETURNING ${ROW.split(', ').map((c) => `q.${c}`).join(', ')})
-      SELECT u.*, ${notify(channel, 'u')} FROM u`,
+      SELECT u.*, ${notify('u')} FROM u`,
     report: upd(`state = 'completed', result = $5, lease_expires_at = NULL, updated_at = $4`, FENCE),
     fail: upd(failSet, FENCE),
     extend: `UPDATE ${t} SET lease_expires_at = $4 + lease_ms, updated_at = $4 WHERE ${FENCE} RETURNING lease_expires_at`,
@@ -82,11 +86,11 @@ export function queueStatements(table: string, channel: string): QueueStatements
         claimed_at = CASE WHEN q.deadline <= $1 OR q.failures + 1 > q.max_retries THEN q.claimed_at END,
         not_before = NULL, due = $1
         FROM c WHERE q.id = c.id RETURNING q.id, q.pool, q.state, q.attempts, q.dead_lettered, q.failure_reason, c.assigned_to AS agent)
-      SELECT u.*, ${notify(channel, 'u')} FROM u`,
+      SELECT u.*, ${notify('u')} FROM u`,
     expirePending: `WITH c AS (SELECT id FROM ${t} WHERE state = 'pending' AND deadline <= $1 ORDER BY deadline LIMIT $2 FOR UPDATE SKIP LOCKED),
       u AS (UPDATE ${t} q SET state = 'failed', failure_reason = 'deadline', updated_at = $1 FROM c WHERE q.id = c.id
         RETURNING q.id, q.pool, q.state, q.attempts, q.dead_lettered, q.failure_reason, NULL::text AS agent)
-      SELECT u.*, ${notify(channel, 'u')} FROM u`,
+      SELECT u.*, ${notify('u')} FROM u`,
     // $1 cursor ('' = start), $2 state or NULL, $3 pool or NULL, $4 limit + 1.
     list: `SELECT ${ROW} FROM ${t} WHERE id > $1 AND ($2::text IS NULL OR state = $2) AND ($3::text IS NULL OR pool = $3) ORDER BY id LIMIT $4`,
   };
