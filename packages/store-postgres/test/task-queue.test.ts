@@ -42,4 +42,31 @@ describe('PostgresTaskQueue', () => {
       await q.stop();
     }
   });
+
+  it("with notify: 'wake-ups' a waiting claim is still woken, and watch hears only tasks entering pending", async () => {
+    const table = uniqueTable('q');
+    const q = new PostgresTaskQueue({ connectionString: PG_URL, table, notify: 'wake-ups', pollMs: 60_000 });
+    await q.start();
+    const ac = new AbortController();
+    try {
+      const seen: string[] = [];
+      const reading = (async () => {
+        for await (const e of q.watch({ signal: ac.signal })) seen.push(`${e.taskId}:${e.state}`);
+      })();
+      const waiting = q.claim({ agentId: 'a', poolId: 'p', waitMs: 20_000 });
+      await new Promise((r) => setTimeout(r, 50));
+      await q.submit({ id: 'w1', objective: 'o', poolId: 'p' });
+      const [c] = await waiting;
+      expect(c!.task.id).toBe('w1');
+      await q.report(c!.lease, 1);
+      await q.submit({ id: 'w2', objective: 'o', poolId: 'p' });
+      for (let i = 0; i < 100 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+      ac.abort();
+      await reading;
+      expect(seen).toEqual(['w1:pending', 'w2:pending']);
+    } finally {
+      await q.drop();
+      await q.stop();
+    }
+  });
 });
