@@ -2,7 +2,8 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig({
   entry: {
-    "index": "src/index.ts"
+    "index": "src/index.ts",
+    "task-queue/index": "src/task-queue/index.ts"
   },
   format: ['esm', 'cjs'],
   dts: { compilerOptions: { customConditions: [] } },

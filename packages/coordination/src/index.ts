@@ -12,3 +12,4 @@ export * from './negotiation.js';
 export * from './consensus.js';
 export * from './bidding.js';
 export * from './delegation.js';
+export * from './store-task-queue.js';

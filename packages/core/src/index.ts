@@ -22,3 +22,4 @@ export * from './decisions.js';
 export * from './tools.js';
 export * from './agent.js';
 export * from './uuid.js';
+export * from './task-queue.js';

@@ -1,0 +1,78 @@
+// adapters.postgres_claim_report: PostgresTaskQueue claim + report cycles per second, 4 workers
+//   sharing one queue (a pool of 4 connections), against the local server (127.0.0.1:5432 db `test`).
+// adapters.postgres_claim_report_wake_only: the same with `notify: 'wake-ups'` (no NOTIFY on claim/report).
+// raw.postgres_skip_locked: its baseline, written here: a bare `FOR UPDATE SKIP LOCKED` claim
+//   UPDATE + a completing UPDATE per task, same 4 workers, same pool size, same commit settings.
+// Both run on a fresh table that is dropped afterwards.
+import { randomBytes } from 'node:crypto';
+import { PostgresTaskQueue } from '@converge/store-postgres/task-queue';
+import pg from 'pg';
+import type { BenchContext } from '../harness.js';
+
+const PG_URL = process.env.CONVERGE_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const WORKERS = 4;
+
+/** Runs `WORKERS` loops of `cycle` for `ms`; returns cycles/s (a cycle returning false ends its loop). */
+async function rate(ms: number, cycle: () => Promise<boolean>): Promise<number> {
+  let stop = false;
+  let n = 0;
+  const t0 = performance.now();
+  const timer = setTimeout(() => (stop = true), ms);
+  await Promise.all(Array.from({ length: WORKERS }, async () => {
+    while (!stop && (await cycle())) n++;
+  }));
+  clearTimeout(timer);
+  return n / ((performance.now() - t0) / 1000);
+}
+
+async function rawSkipLocked(tasks: number, ms: number): Promise<number> {
+  const table = `cvb_raw_${randomBytes(4).toString('hex')}`;
+  const pool = new pg.Pool({ connectionString: PG_URL, max: WORKERS });
+  try {
+    await pool.query(`CREATE TABLE ${table} (id bigserial PRIMARY KEY, state text NOT NULL, attempts int NOT NULL DEFAULT 0, owner text, lease bigint, body bytea)`);
+    await pool.query(`CREATE INDEX ON ${table} (id) WHERE state = 'pending'`);
+    await pool.query(`INSERT INTO ${table} (state, body) SELECT 'pending', '\\x01'::bytea FROM generate_series(1, $1)`, [tasks]);
+    const claim = `UPDATE ${table} t SET state = 'assigned', attempts = t.attempts + 1, owner = $1, lease = $2 FROM (SELECT id FROM ${table} WHERE state = 'pending' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) c WHERE t.id = c.id RETURNING t.id, t.attempts, t.body`;
+    const done = `UPDATE ${table} SET state = 'completed', lease = NULL WHERE id = $1 AND attempts = $2 AND state = 'assigned'`;
+    return await rate(ms, async () => {
+      const { rows } = await pool.query(claim, ['w', Date.now() + 30_000]);
+      if (rows.length === 0) return false;
+      await pool.query(done, [rows[0].id, rows[0].attempts]);
+      return true;
+    });
+  } finally {
+    await pool.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
+    await pool.end();
+  }
+}
+
+async function adapterClaimReport(tasks: number, ms: number, notify: 'all' | 'wake-ups'): Promise<number> {
+  const q = new PostgresTaskQueue({ notify, connectionString: PG_URL, table: `cvb_tq_${randomBytes(4).toString('hex')}`, maxConnections: WORKERS, defaults: { leaseMs: 30_000 } });
+  await q.start();
+  try {
+    for (let i = 0; i < tasks; i += 64) {
+      await Promise.all(Array.from({ length: Math.min(64, tasks - i) }, (_, j) => q.submit({ id: `t${i + j}`, objective: 'bench', poolId: 'p' })));
+    }
+    return await rate(ms, async () => {
+      const [c] = await q.claim({ agentId: 'w', poolId: 'p' });
+      if (!c) return false;
+      await q.report(c.lease, 1);
+      return true;
+    });
+  } finally {
+    await q.drop().catch(() => undefined);
+    await q.stop();
+  }
+}
+
+/** The suite. */
+export default async function taskQueueAdapters(ctx: BenchContext): Promise<void> {
+  const ms = Math.round(3_000 * ctx.scale);
+  const tasks = Math.round(30_000 * ctx.scale);
+  const raw = await rawSkipLocked(tasks, ms);
+  ctx.report({ name: 'raw.postgres_skip_locked', value: raw, unit: 'tasks/s' });
+  const adapter = await adapterClaimReport(tasks, ms, 'all');
+  ctx.report({ name: 'adapters.postgres_claim_report', value: adapter, unit: 'tasks/s', baseline: 'raw.postgres_skip_locked' });
+  const wakeOnly = await adapterClaimReport(tasks, ms, 'wake-ups');
+  ctx.report({ name: 'adapters.postgres_claim_report_wake_only', value: wakeOnly, unit: 'tasks/s', baseline: 'raw.postgres_skip_locked' });
+}

@@ -1,0 +1,295 @@
+// The PostgreSQL-native TaskQueue: one table, one statement per transition, LISTEN/NOTIFY for
+// waking claimers and for `watch`.
+import {
+  ConfigError, ConflictError, NotFoundError, StoreError, TASK_QUEUE_BRAND, TaskEventChannel, ValidationError, DEFAULT_EXPIRE_LIMIT,
+  fenceError, prepareSubmit, requireLease, requireReason, resolveClaim, resolveList, resolveQueueDefaults, resolveStoreRetry, throwIfAborted,
+  waitForWake, type ClaimRequest, type ClaimedTask, type ExpireOptions, type ExpiredTask, type ListTasksOptions, type QueueCallOptions,
+  type QueuedTask, type ResolvedQueueDefaults, type SubmitOptions, type TaskInit, type TaskLease, type TaskPage, type TaskQueue,
+  type TaskQueueDefaults, type TaskQueueEvent, type WatchOptions, type WireValue,
+} from '@converge/core';
+import pg from 'pg';
+import { NotifyListener } from '../listener.js';
+import { queueStatements, type QueueStatements } from './sql.js';
+import { encodeBody, encodeResult, expiredOf, parseEvent, rowToTask, type TaskRow } from './rows.js';
+
+/** Default table of a PostgresTaskQueue: `converge_tasks`. */
+export const POSTGRES_QUEUE_DEFAULT_TABLE = 'converge_tasks';
+/** Default pool size of a PostgresTaskQueue: 4 connections (plus one LISTEN connection). */
+export const POSTGRES_QUEUE_DEFAULT_MAX_CONNECTIONS = 4;
+/** Default interval at which a waiting claim looks again without a notification (a retry time coming due): 500 ms. */
+export const POSTGRES_QUEUE_DEFAULT_POLL_MS = 500;
+
+/** Options of `new PostgresTaskQueue`. */
+export interface PostgresTaskQueueOptions {
+  /** `postgres://…` (or pass `pool`). */
+  connectionString?: string;
+  /** A pool to use (not ended by `stop`); its bigint columns must parse to numbers, see `POSTGRES_QUEUE_TYPES`. */
+  pool?: pg.Pool;
+  /** Table name (`[a-z_][a-z0-9_]*`, at most 48 characters; default `POSTGRES_QUEUE_DEFAULT_TABLE`). NOTIFY channel: `<table>_events`. */
+  table?: string;
+  /** Connections of the pool this queue makes (default `POSTGRES_QUEUE_DEFAULT_MAX_CONNECTIONS`). */
+  maxConnections?: number;
+  /** `synchronous_commit` of this queue's sessions (default: the server's). `false` trades the last commits on a crash for speed. */
+  synchronousCommit?: boolean;
+  /** Unix ms clock stamped into leases and retry times (default `Date.now`; every client of a table must agree). */
+  clock?: () => number;
+  /** Lease, retry and backoff defaults. */
+  defaults?: TaskQueueDefaults;
+  /** Tasks handled per `expire` statement (default `DEFAULT_EXPIRE_LIMIT`). */
+  expireLimit?: number;
+  /** Poll interval of waiting claims (default `POSTGRES_QUEUE_DEFAULT_POLL_MS`). */
+  pollMs?: number;
+  /**
+   * Which transitions NOTIFY (default `'all'`): `'all'` feeds `watch` with every transition;
+   * `'wake-ups'` only tasks entering `pending` (what waiting claimers need; NOTIFY serializes
+   * commits, so this is faster, and `watch` then sees only those).
+   */
+  notify?: 'all' | 'wake-ups';
+  /** Whether to open the LISTEN connection (default true; without it claims wait by polling and `watch` hears nothing). */
+  listen?: boolean;
+}
+
+/** Type parsers of the queue's pool: `int8` (bigint columns: Unix ms, sequence) as JS numbers. */
+export const POSTGRES_QUEUE_TYPES = {
+  getTypeParser: ((oid: number, format?: string) => (oid === 20 ? Number : pg.types.getTypeParser(oid, format as 'text'))) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+const NAME = /^[a-z_][a-z0-9_]{0,47}$/;
+
+/**
+ * `TaskQueue` on a PostgreSQL table. Claim is one statement (`FOR UPDATE SKIP LOCKED`, a
+ * batch at a time), report, fail and extend are one statement each fenced by attempt, holder,
+ * lease expiry and deadline; a refused one reads the row to say why. Every transition
+ * NOTIFYs `<table>_events`, which wakes waiting claimers and feeds `watch` in every process.
+ */
+export class PostgresTaskQueue implements TaskQueue {
+  /** Brand (see `isTaskQueue`). */
+  readonly [TASK_QUEUE_BRAND] = true as const;
+  readonly #pool: pg.Pool;
+  readonly #ownsPool: boolean;
+  readonly #table: string;
+  readonly #sql: QueueStatements;
+  readonly #clock: () => number;
+  readonly #d: ResolvedQueueDefaults;
+  readonly #expireLimit: number;
+  readonly #pollMs: number;
+  readonly #listener: NotifyListener | undefined;
+  readonly #channels = new Set<TaskEventChannel>();
+  readonly #wakers = new Set<(e: TaskQueueEvent) => void>();
+  #started = false;
+
+  constructor(options: PostgresTaskQueueOptions) {
+    this.#table = options.table ?? POSTGRES_QUEUE_DEFAULT_TABLE;
+    if (!NAME.test(this.#table)) throw new ConfigError(`table must match ${NAME}`, { key: 'table' });
+    const channel = `${this.#table}_events`;
+    this.#sql = queueStatements(this.#table, channel, (options.notify ?? 'all') === 'all');
+    this.#clock = options.clock ?? Date.now;
+    this.#d = resolveQueueDefaults(options.defaults);
+    this.#expireLimit = positive(options.expireLimit ?? DEFAULT_EXPIRE_LIMIT, 'expireLimit');
+    this.#pollMs = positive(options.pollMs ?? POSTGRES_QUEUE_DEFAULT_POLL_MS, 'pollMs');
+    const config: pg.ClientConfig = {
+      connectionString: options.connectionString, application_name: 'converge-task-queue', keepAlive: true, types: POSTGRES_QUEUE_TYPES,
+      ...(options.synchronousCommit === undefined ? {} : { options: `-c synchronous_commit=${options.synchronousCommit ? 'on' : 'off'}` }),
+    };
+    if (options.pool) {
+      this.#pool = options.pool;
+      this.#ownsPool = false;
+    } else {
+      if (typeof options.connectionString !== 'string') throw new ConfigError('connectionString must be a string', { key: 'connectionString' });
+      this.#pool = new pg.Pool({ ...config, max: positive(options.maxConnections ?? POSTGRES_QUEUE_DEFAULT_MAX_CONNECTIONS, 'maxConnections') });
+      this.#ownsPool = true;
+    }
+    this.#pool.on('error', () => undefined); // an idle client's error: the pool drops it, the next query reconnects
+    if (options.listen !== false) {
+      const listenConfig = options.pool ? { ...(options.pool.options as pg.ClientConfig) } : config;
+      this.#listener = new NotifyListener(listenConfig, channel, resolveStoreRetry(undefined), {
+        onRetry: () => undefined, onUnavailable: () => undefined, onLost: () => undefined, onRestored: () => this.#wakeAll(),
+        onNotify: (payload) => this.#onEvent(payload),
+      });
+    }
+  }
+
+  /** The table in use. */
+  get table(): string {
+    return this.#table;
+  }
+
+  /** Creates the table and its indexes if absent (under an advisory lock), opens the LISTEN connection. */
+  async start(): Promise<void> {
+    if (this.#started) return;
+    const c = await this.#pool.connect();
+    try {
+      await c.query('BEGIN');
+      await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [this.#table]);
+      for (const ddl of this.#sql.schema) await c.query(ddl);
+      await c.query('COMMIT');
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw new StoreError(`cannot create task table ${this.#table}: ${(err as Error).message}`, { cause: err });
+    } finally {
+      c.release();
+    }
+    await this.#listener?.start();
+    this.#started = true;
+  }
+
+  /** Ends every `watch`, closes the LISTEN connection and (when this queue made it) the pool. */
+  async stop(): Promise<void> {
+    for (const ch of [...this.#channels]) ch.close();
+    await this.#listener?.stop();
+    if (this.#ownsPool && this.#started) await this.#pool.end();
+    this.#started = false;
+  }
+
+  /** Drops the table (tests and tooling). */
+  async drop(): Promise<void> {
+    await this.#pool.query(`DROP TABLE IF EXISTS ${pg.escapeIdentifier(this.#table)}`);
+  }
+
+  async #rows<R = TaskRow>(text: string, values: unknown[], options: QueueCallOptions): Promise<R[]> {
+    throwIfAborted(options.signal);
+    return (await this.#pool.query({ text, values })).rows as R[];
+  }
+
+  /** See `TaskQueue.submit`: one INSERT … ON CONFLICT DO NOTHING; a conflict reads the existing row. */
+  async submit(init: TaskInit, options: SubmitOptions = {}): Promise<QueuedTask> {
+    const now = this.#clock();
+    const t = prepareSubmit(init, now, options);
+    const c = t.constraints;
+    const values = [t.id, t.poolId, t.requiredCapabilities, c.maxRetries ?? this.#d.maxRetries, c.claimTtlMs ?? this.#d.leaseMs, now, c.deadline ?? null, options.idempotencyKey ?? null, encodeBody(t)];
+    const [row] = await this.#rows(this.#sql.submit, values, options);
+    if (row) return rowToTask(row);
+    if (options.idempotencyKey !== undefined) {
+      const [first] = await this.#rows(this.#sql.byIdempotencyKey, [options.idempotencyKey], options);
+      if (first) return rowToTask(first);
+    }
+    const existing = await this.#find(t.id, options);
+    throw new ConflictError(`task ${t.id} already exists`, { currentState: existing?.state });
+  }
+
+  /** See `TaskQueue.claim`: one statement per attempt; a waiting claim sleeps until a NOTIFY of its pool (or `pollMs`). */
+  async claim(request: ClaimRequest, options: QueueCallOptions = {}): Promise<ClaimedTask[]> {
+    const req = resolveClaim(request);
+    const deadline = Date.now() + req.waitMs;
+    for (;;) {
+      const rows = await this.#rows(this.#sql.claim, [req.poolId, this.#clock(), req.capabilities, req.max, req.agentId], options);
+      if (rows.length > 0) {
+        return rows.map((r) => ({ task: rowToTask(r), lease: { taskId: r.id, agentId: req.agentId, attempt: r.attempts, expiresAt: r.lease_expires_at! } }));
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) return [];
+      await waitForWake(Math.min(left, this.#pollMs), (wake) => this.#onWake((e) => {
+        if ((e.poolId === req.poolId || e.poolId === '') && e.state === 'pending') wake();
+      }), options.signal);
+    }
+  }
+
+  /** See `TaskQueue.extend`. */
+  async extend(lease: TaskLease, options: QueueCallOptions = {}): Promise<TaskLease> {
+    const l = requireLease(lease, 'extend');
+    const now = this.#clock();
+    const [row] = await this.#rows<{ lease_expires_at: number }>(this.#sql.extend, [l.taskId, l.attempt, l.agentId, now], options);
+    if (!row) throw await this.#refusal(l, now, options);
+    return { taskId: l.taskId, agentId: l.agentId, attempt: l.attempt, expiresAt: row.lease_expires_at };
+  }
+
+  /** See `TaskQueue.report`: one UPDATE fenced by attempt. */
+  async report(lease: TaskLease, result: WireValue, options: QueueCallOptions = {}): Promise<QueuedTask> {
+    const l = requireLease(lease, 'report');
+    const now = this.#clock();
+    const [row] = await this.#rows(this.#sql.report, [l.taskId, l.attempt, l.agentId, now, encodeResult(result)], options);
+    if (!row) throw await this.#refusal(l, now, options);
+    return rowToTask(row);
+  }
+
+  /** See `TaskQueue.fail`: one UPDATE fenced by attempt (retry time or dead letter decided in SQL). */
+  async fail(lease: TaskLease, reason: string, options: QueueCallOptions = {}): Promise<QueuedTask> {
+    const l = requireLease(lease, 'fail');
+    const why = requireReason(reason);
+    const now = this.#clock();
+    const [row] = await this.#rows(this.#sql.fail, [l.taskId, l.attempt, l.agentId, now, why, this.#d.retryBaseMs, this.#d.retryMaxMs], options);
+    if (!row) throw await this.#refusal(l, now, options);
+    return rowToTask(row);
+  }
+
+  /** See `TaskQueue.cancel`. */
+  async cancel(taskId: string, options: QueueCallOptions = {}): Promise<QueuedTask> {
+    const id = requireId(taskId);
+    const [row] = await this.#rows(this.#sql.cancel, [id, this.#clock()], options);
+    if (row) return rowToTask(row);
+    const cur = await this.#find(id, options);
+    if (!cur) throw new NotFoundError(`task ${id} not found`);
+    throw new ConflictError(`task ${id} is already ${cur.state}`, { currentState: cur.state });
+  }
+
+  /** See `TaskQueue.expire`: expired or past-deadline claims, then pending tasks past their deadline. */
+  async expire(options: ExpireOptions = {}): Promise<ExpiredTask[]> {
+    const now = this.#clock();
+    type Changed = Parameters<typeof expiredOf>[0];
+    const claimed = await this.#rows<Changed>(this.#sql.expireClaimed, [now, this.#expireLimit], options);
+    const pending = await this.#rows<Changed>(this.#sql.expirePending, [now, this.#expireLimit - claimed.length], options);
+    return [...claimed, ...pending].map(expiredOf);
+  }
+
+  /** See `TaskQueue.get`. */
+  async get(taskId: string, options: QueueCallOptions = {}): Promise<QueuedTask> {
+    const id = requireId(taskId);
+    const row = await this.#find(id, options);
+    if (!row) throw new NotFoundError(`task ${id} not found`);
+    return rowToTask(row);
+  }
+
+  /** See `TaskQueue.list`: one indexed range read by id. */
+  async list(options: ListTasksOptions = {}): Promise<TaskPage> {
+    const { limit, cursor } = resolveList(options);
+    const rows = await this.#rows(this.#sql.list, [cursor ?? '', options.state ?? null, options.poolId ?? null, limit + 1], options);
+    const more = rows.length > limit;
+    const page = more ? rows.slice(0, limit) : rows;
+    return { tasks: page.map(rowToTask), cursor: more ? page[page.length - 1]!.id : null };
+  }
+
+  /** See `TaskQueue.watch`: every process's transitions, as heard on the LISTEN connection (lost while it reconnects). */
+  watch(options: WatchOptions = {}): AsyncIterable<TaskQueueEvent> {
+    const channel: TaskEventChannel = new TaskEventChannel(options, () => this.#channels.delete(channel));
+    this.#channels.add(channel);
+    return channel;
+  }
+
+  async #find(id: string, options: QueueCallOptions): Promise<TaskRow | undefined> {
+    return (await this.#rows(this.#sql.byId, [id], options))[0];
+  }
+
+  /** Why a fenced statement changed nothing: `NotFoundError` or the `ConflictError` of the fence. */
+  async #refusal(l: TaskLease, now: number, options: QueueCallOptions): Promise<Error> {
+    const row = await this.#find(l.taskId, options);
+    if (!row) return new NotFoundError(`task ${l.taskId} not found`);
+    return fenceError(rowToTask(row), l, now) ?? new ConflictError(`task ${l.taskId} changed under the call; try again`, { currentState: row.state });
+  }
+
+  #onEvent(payload: string): void {
+    const e = parseEvent(payload);
+    if (!e) return;
+    for (const w of this.#wakers) w(e);
+    for (const ch of this.#channels) ch.push(e);
+  }
+
+  #onWake(fn: (e: TaskQueueEvent) => void): () => void {
+    this.#wakers.add(fn);
+    return () => this.#wakers.delete(fn);
+  }
+
+  // After a LISTEN reconnect, notifications may have been missed: let every waiter look again.
+  #wakeAll(): void {
+    for (const w of this.#wakers) w({ taskId: '', poolId: '', state: 'pending', attempt: 0 });
+  }
+}
+
+function requireId(id: string): string {
+  if (typeof id !== 'string' || id.length === 0) throw new ValidationError('taskId must be a non-empty string');
+  return id;
+}
+
+function positive(v: number, name: string): number {
+  if (!Number.isSafeInteger(v) || v < 1) throw new ConfigError(`${name} must be a positive integer`, { key: name });
+  return v;
+}
