@@ -28,9 +28,10 @@ export {
   type AgentDescriptor, type AgentDescriptorInit, type AgentDescriptorDict, type CapabilityDict,
   type DescriptorCapability, type TopicDict,
 } from './discovery-descriptor.js';
+export { signDescriptor, verifyDescriptor, descriptorSigningBytes, DESCRIPTOR_SIGNATURE_DOMAIN } from './discovery-signature.js';
 export {
   DiscoveryService, DEFAULT_DISCOVERY_TTL_MS, DEFAULT_DISCOVERY_MAX_AGENTS, DISCOVERY_AGENT_PREFIX,
-  DISCOVERY_EXTRA_PREFIX, type DiscoveryQuery, type DiscoveryServiceOptions,
+  DISCOVERY_EXTRA_PREFIX, type DiscoveryQuery, type DiscoveryServiceOptions, type TrustSource,
 } from './discovery.js';
 export { AgentNetwork, descriptorOfAgent, type AgentNetworkOptions } from './agent-network.js';
 
