@@ -6,7 +6,7 @@
  * are kept with the message, so verifying it never re-encodes the payload.
  */
 import type { Message } from './message.js';
-import type { Topic, TopicAttributeValue } from './topic.js';
+import { topicRoundTrips, type Topic, type TopicAttributeValue } from './topic.js';
 import type { WireValue } from './value.js';
 import { Float64 } from './float.js';
 import { DecodeError } from './errors.js';
@@ -14,6 +14,13 @@ import { DEFAULT_MAX_MESSAGE_BYTES, decodeScanned, type DecodeLimits } from './c
 import { scanValue, takeScanFlags } from './scan.js';
 import { sealMessage } from './message-slot.js';
 import { copyBytes } from './alloc.js';
+
+/**
+ * Longest message id accepted, in UTF-8 bytes (a UUID is 36). Bounds what a receiver's replay
+ * cache holds per message; `decodeMessage` refuses longer ids (`DecodeError`) and
+ * `createMessage` longer ones (`ValidationError`).
+ */
+export const MAX_MESSAGE_ID_BYTES = 128;
 
 const ID = 0;
 const SENDER = 1;
@@ -199,8 +206,11 @@ function topicAt(b: Uint8Array, pos: number, i: number): Topic {
     p = vEnd;
   }
   if (namespace === undefined) throw new DecodeError(`topics[${i}].namespace is missing`);
+  const topic = { namespace, attributes, version };
+  // The signature covers the topic's string form only: that form must say exactly these attributes.
+  if (!topicRoundTrips(topic)) throw new DecodeError(`topics[${i}] is ambiguous: its attributes do not read back from its string form`);
   spanEnd = p; // where the topic ends
-  return { namespace, attributes, version };
+  return topic;
 }
 
 function attributesAt(b: Uint8Array, pos: number, i: number): Topic['attributes'] {
@@ -216,6 +226,8 @@ function attributesAt(b: Uint8Array, pos: number, i: number): Topic['attributes'
     const name = utf8At(b, s, spanEnd, `topics[${i}] attribute name`);
     const vStart = spanEnd;
     p = scanValue(b, vStart, 3);
+    // A repeated name would leave one value of two, unseen by the signature: refused.
+    if (count > 1 && names.includes(name)) throw new DecodeError(`topics[${i}] repeats the attribute ${JSON.stringify(name)}`);
     names.push(name);
     values.push(attributeAt(b, vStart, `topics[${i}].attributes.${name}`));
     // A plain object would move array-index-like keys first: keep wire order in a Map.
@@ -311,6 +323,11 @@ function decodeEnvelope(b: Uint8Array): Message {
   if (p !== b.byteLength) throw new DecodeError(`${b.byteLength - p} extra bytes after the message`);
 
   if (at[ID]! < 0) throw new DecodeError('id is missing');
+  // Bounded before it is decoded: a receiver remembers ids against replay.
+  const idStart = strSpan(b, at[ID]!);
+  if (idStart >= 0 && spanEnd - idStart > MAX_MESSAGE_ID_BYTES) {
+    throw new DecodeError(`id of ${spanEnd - idStart} bytes exceeds the limit of ${MAX_MESSAGE_ID_BYTES}`);
+  }
   const id = strAt(b, at[ID]!, 'id');
   const sender = optionalStrAt(b, at[SENDER]!, 'sender') ?? '';
   const recipient = optionalStrAt(b, at[RECIPIENT]!, 'recipient');

@@ -7,6 +7,7 @@ import { EncodeError, KeyError, ValidationError } from './errors.js';
 import { encodeEnvelope, knownPayloadBytes, payloadBytesOf, signingBytesOf, writeSigningBytes } from './envelope.js';
 import { sealMessage } from './message-slot.js';
 import { acquireWriter, releaseWriter, type MsgpackWriter } from './writer.js';
+import { MAX_MESSAGE_ID_BYTES } from './message-decode.js';
 
 /**
  * A message between agents. Immutable (frozen); `signMessage` returns a new one. Messages
@@ -41,14 +42,21 @@ export interface MessageInit {
 // Every unsigned message shares one empty signature (zero-length, so it cannot be mutated).
 const EMPTY_SIGNATURE = new Uint8Array(0);
 
-/** Builds a message with defaults: UUID v4 id, empty sender, no recipient, `{}` payload, now. */
+/**
+ * Builds a message with defaults: UUID v4 id, empty sender, no recipient, `{}` payload, now.
+ * Throws `ValidationError` for an id over `MAX_MESSAGE_ID_BYTES`.
+ */
 export function createMessage(fields: MessageInit = {}): Message {
   const timestamp = fields.timestamp ?? Date.now();
   if (!Number.isSafeInteger(timestamp)) throw new ValidationError('timestamp must be an integer number of ms');
+  const id = fields.id ?? uuid4();
+  if (typeof id === 'string' && (id.length > MAX_MESSAGE_ID_BYTES || (id.length * 3 > MAX_MESSAGE_ID_BYTES && Buffer.byteLength(id, 'utf8') > MAX_MESSAGE_ID_BYTES))) {
+    throw new ValidationError(`a message id is at most ${MAX_MESSAGE_ID_BYTES} UTF-8 bytes`);
+  }
   const signature = fields.signature ?? EMPTY_SIGNATURE;
   if (signature.byteLength !== 0 && signature.byteLength !== 64) throw new ValidationError('a signature is 0 or 64 bytes');
   return sealMessage({
-    id: fields.id ?? uuid4(),
+    id,
     sender: fields.sender ?? '',
     recipient: fields.recipient ?? null,
     topics: Object.freeze(fields.topics ? [...fields.topics] : []),
@@ -150,4 +158,4 @@ export function rawPayloadOf(msg: Message): Uint8Array | undefined {
   return knownPayloadBytes(msg);
 }
 
-export { decodeMessage } from './message-decode.js';
+export { decodeMessage, MAX_MESSAGE_ID_BYTES } from './message-decode.js';

@@ -8,10 +8,16 @@
  * against the bytes actually present before anything relies on it, so no length can make a
  * decoder allocate beyond its input.
  *
+ * Every string (map keys included) must be valid UTF-8 — no overlong forms (`C0 AF`), no
+ * surrogates, no sequence cut short by the end of the string — or the scan throws
+ * `DecodeError`, as Python's msgpack does: the decoder after it would otherwise substitute,
+ * misread or read past such bytes. ASCII strings take a fast path.
+ *
  * While scanning it notes (see `takeScanFlags`) whether the value holds 64-bit integers or
  * map keys that a plain object might reorder, so that the decoder can skip its slower,
  * order-preserving path for the common payload that has neither.
  */
+import { isUtf8 } from 'node:buffer';
 import { DecodeError } from './errors.js';
 
 /** Deepest nesting accepted. */
@@ -82,6 +88,7 @@ function strStart(bytes: Uint8Array, pos: number): number {
   } else throw new DecodeError(`expected a string at byte ${pos}, found type byte 0x${h.toString(16)}`);
   need(bytes, start, len);
   strEnd = start + len;
+  if (len > 0) checkUtf8(bytes, start, strEnd);
   return start;
 }
 
@@ -128,6 +135,26 @@ function scanArray(bytes: Uint8Array, p: number, count: number, depth: number): 
   return p;
 }
 
+// Strings up to this many bytes are checked for ASCII in JS first; longer ones (or any with a
+// byte >= 0x80) go to the native validator, whose call costs more than a short loop.
+const ASCII_LOOP_MAX = 32;
+
+/** Checks that bytes `[start, end)` are valid UTF-8; throws `DecodeError` otherwise. */
+function checkUtf8(bytes: Uint8Array, start: number, end: number): void {
+  if (end - start <= ASCII_LOOP_MAX) {
+    let acc = 0;
+    for (let i = start; i < end; i++) acc |= bytes[i]!;
+    if (acc < 0x80) return;
+  }
+  if (!isUtf8(bytes.subarray(start, end))) throw new DecodeError(`string at byte ${start} is not valid UTF-8`);
+}
+
+function skipString(bytes: Uint8Array, start: number, len: number): number {
+  const end = skipBytes(bytes, start, len);
+  if (len > 0) checkUtf8(bytes, start, end);
+  return end;
+}
+
 function skipBytes(bytes: Uint8Array, start: number, len: number): number {
   if (start + len > bytes.byteLength) throw truncated(start, len);
   return start + len;
@@ -141,12 +168,15 @@ export function scanValue(bytes: Uint8Array, pos: number, depth = 0): number {
   if (h <= 0x7f || h >= 0xe0) return pos + 1; // fixints
   if (h <= 0x8f) return scanMap(bytes, pos + 1, h & 0x0f, depth);
   if (h <= 0x9f) return scanArray(bytes, pos + 1, h & 0x0f, depth);
-  if (h <= 0xbf) return skipBytes(bytes, pos + 1, h & 0x1f);
+  if (h <= 0xbf) return skipString(bytes, pos + 1, h & 0x1f);
   switch (h) {
     case 0xc0: case 0xc2: case 0xc3: return pos + 1;
-    case 0xc4: case 0xd9: need(bytes, pos, 2); return skipBytes(bytes, pos + 2, bytes[pos + 1]!);
-    case 0xc5: case 0xda: need(bytes, pos, 3); return skipBytes(bytes, pos + 3, u16(bytes, pos + 1));
-    case 0xc6: case 0xdb: need(bytes, pos, 5); return skipBytes(bytes, pos + 5, u32(bytes, pos + 1));
+    case 0xc4: need(bytes, pos, 2); return skipBytes(bytes, pos + 2, bytes[pos + 1]!);
+    case 0xc5: need(bytes, pos, 3); return skipBytes(bytes, pos + 3, u16(bytes, pos + 1));
+    case 0xc6: need(bytes, pos, 5); return skipBytes(bytes, pos + 5, u32(bytes, pos + 1));
+    case 0xd9: need(bytes, pos, 2); return skipString(bytes, pos + 2, bytes[pos + 1]!);
+    case 0xda: need(bytes, pos, 3); return skipString(bytes, pos + 3, u16(bytes, pos + 1));
+    case 0xdb: need(bytes, pos, 5); return skipString(bytes, pos + 5, u32(bytes, pos + 1));
     case 0xca: need(bytes, pos, 5); return pos + 5;
     case 0xcb: need(bytes, pos, 9); return pos + 9;
     case 0xcc: case 0xd0: need(bytes, pos, 2); return pos + 2;

@@ -18,10 +18,18 @@ export interface Topic {
   version: string;
 }
 
-/** Builds a topic, filling the default version `"1.0"` and empty attributes. */
+/**
+ * Builds a topic, filling the default version `"1.0"` and empty attributes. Throws
+ * `ValidationError` for a topic whose string form is ambiguous (see `topicRoundTrips`): a
+ * signature covers only that form, so another attribute map could claim the same signature.
+ */
 export function createTopic(namespace: string, attributes: TopicAttributes = {}, version = '1.0'): Topic {
   if (typeof namespace !== 'string') throw new ValidationError('topic namespace must be a string');
-  return { namespace, attributes: attributes instanceof Map ? new Map(attributes) : { ...attributes }, version };
+  const topic = { namespace, attributes: attributes instanceof Map ? new Map(attributes) : { ...attributes }, version };
+  if (!topicRoundTrips(topic)) {
+    throw new ValidationError(`topic ${JSON.stringify(topicToString(topic))} is ambiguous: its attributes do not read back from its string form`);
+  }
+  return topic;
 }
 
 /** Python's `str()` of an attribute value. */
@@ -69,4 +77,36 @@ export function topicToString(topic: Topic): string {
 /** Whether two topics are equal (same string form). */
 export function topicsEqual(a: Topic, b: Topic): boolean {
   return topicToString(a) === topicToString(b);
+}
+
+/**
+ * Whether the topic's string form (what signatures cover) reads back to exactly its own
+ * namespace, attributes (names and printed values) and version. The reference escapes
+ * nothing, so `{host: "127.0.0.1,port=7000"}` and `{host: "127.0.0.1", port: 7000}` print
+ * alike; such a topic is refused when created and when received. Reading back: the namespace
+ * runs to the first `[`, the version from the last `]v`, attributes split on `,` and each
+ * on its first `=`.
+ */
+export function topicRoundTrips(topic: Topic): boolean {
+  if (topic === null || typeof topic !== 'object' || typeof topic.namespace !== 'string' || typeof topic.version !== 'string') return false;
+  const a = topic.attributes;
+  if (a === null || typeof a !== 'object') return false;
+  const s = topicToString(topic);
+  const open = s.indexOf('[');
+  const close = s.lastIndexOf(']v');
+  if (open !== topic.namespace.length || close !== s.length - topic.version.length - 2) return false;
+  const isMap = a instanceof Map;
+  const keys = (isMap ? [...a.keys()] : Object.keys(a)).sort(compareCodePoints);
+  const body = s.slice(open + 1, close);
+  if (keys.length === 0) return body === '';
+  const parts = body.split(',');
+  if (parts.length !== keys.length) return false;
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
+    const eq = part.indexOf('=');
+    const k = keys[i]!;
+    if (eq !== k.length || part.slice(0, eq) !== k) return false;
+    if (part.slice(eq + 1) !== pythonStr(isMap ? a.get(k)! : a[k]!)) return false;
+  }
+  return true;
 }

@@ -3,7 +3,7 @@
 import { expect, it } from 'vitest';
 import {
   Identity, bytesToBase64, bytesToHex, hexToBytes, createMessage, createTopic, decodeMessage, encodeMessage,
-  encodeValue, signMessage, signingBytes, topicToString, verifyMessage, DecodeError, type Message,
+  encodeValue, signMessage, signingBytes, topicToString, verifyMessage, DecodeError, type Message, type Topic,
 } from '@converge/core';
 import { describeWithVectors, vectors, fromTyped } from './vectors.js';
 
@@ -16,8 +16,11 @@ function cases(list: any[]): [string, any][] {
 const identities = new Map<string, Identity>();
 for (const v of vectors?.identities ?? []) identities.set(v.name, Identity.fromSecretKey(hexToBytes(v.seed)));
 
-function toTopic(t: { namespace: string; attributes: unknown; version: string }) {
-  return createTopic(t.namespace, fromTyped(t.attributes), t.version);
+// A plain topic object, not `createTopic`: the reference escapes nothing, and one vector
+// (`no_escaping_of_separators`) is a topic whose string form is ambiguous, which `createTopic`
+// refuses; its string form is still reproduced byte for byte.
+function toTopic(t: { namespace: string; attributes: unknown; version: string }): Topic {
+  return { namespace: t.namespace, attributes: fromTyped(t.attributes), version: t.version };
 }
 
 function messageFromInput(input: Record<string, unknown>): Message {

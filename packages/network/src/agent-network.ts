@@ -1,5 +1,6 @@
 import { Agent, NotFoundError, ValidationError, type Message } from '@converge/core';
 import { createDescriptor, type AgentDescriptor, type AgentDescriptorInit } from './discovery-descriptor.js';
+import { signDescriptor } from './discovery-signature.js';
 import type { DiscoveryQuery, DiscoveryService } from './discovery.js';
 import type { IdentityRegistry } from './registry.js';
 import type { SendOptions, Transport } from './transport.js';
@@ -12,15 +13,17 @@ export interface AgentNetworkOptions {
   registry?: IdentityRegistry;
 }
 
-/** The descriptor an `Agent` advertises: its id, key, topics and capabilities. */
+/**
+ * The descriptor an `Agent` advertises: its id, key, topics and capabilities (plus `extra`,
+ * e.g. endpoints), signed with the agent's identity so that discovery accepts it.
+ */
 export function descriptorOfAgent(agent: Agent, extra: Partial<AgentDescriptorInit> = {}): AgentDescriptor {
-  return createDescriptor({
+  return signDescriptor({
     ...extra,
     id: agent.id,
-    publicKey: agent.identity.publicKey,
     topics: agent.topics,
     capabilities: [...agent.capabilities].map((c) => ({ ...c, latencyMs: 0 })),
-  });
+  }, agent.identity);
 }
 
 /**
@@ -48,11 +51,14 @@ export class AgentNetwork {
     return [...this.#registered];
   }
 
-  /** Registers an agent (or a descriptor): advertised in discovery, key added to the registry. */
+  /**
+   * Registers an agent (or a descriptor, which discovery accepts only signed by its own key:
+   * see `signDescriptor`): advertised in discovery, then its key added to the registry.
+   */
   async registerAgent(agent: Agent | AgentDescriptorInit): Promise<AgentDescriptor> {
     const d = agent instanceof Agent ? descriptorOfAgent(agent) : createDescriptor(agent);
-    if (this.registry && d.publicKey) this.registry.registerAs(d.id, d.publicKey);
-    const stored = this.discovery ? await this.discovery.register(d) : d;
+    const stored = this.discovery ? await this.discovery.register(agent instanceof Agent ? d : agent) : d;
+    if (this.registry && stored.publicKey) this.registry.registerAs(stored.id, stored.publicKey);
     this.#registered.add(d.id);
     return stored;
   }

@@ -28,11 +28,22 @@ export interface AgentDescriptor {
   metadata: WireRecord;
   /** Unix ms of the last registration or refresh. */
   lastSeen: number;
+  /**
+   * Ed25519 signature by `publicKey` over `descriptorSigningBytes` (everything above but
+   * `lastSeen`): what makes the descriptor self-certifying. See `signDescriptor`.
+   */
+  signature?: Uint8Array;
+  /** Unix ms at which the agent signed it; a registration never goes back to an older one. */
+  issuedAt?: number;
 }
 
-/** Fields accepted by `createDescriptor`; everything but `id` has a default. */
-export type AgentDescriptorInit = Partial<Omit<AgentDescriptor, 'capabilities'>> & {
+/**
+ * Fields accepted by `createDescriptor`; everything but `id` has a default. `publicKey` may
+ * be the agent's `Identity`: `DiscoveryService.register` then signs the descriptor with it.
+ */
+export type AgentDescriptorInit = Partial<Omit<AgentDescriptor, 'capabilities' | 'publicKey'>> & {
   id: string;
+  publicKey?: Uint8Array | Identity;
   capabilities?: (Partial<DescriptorCapability> & { name: string })[];
 };
 
@@ -85,7 +96,7 @@ export function createDescriptor(init: AgentDescriptorInit): AgentDescriptor {
   if (!init || typeof init.id !== 'string' || init.id === '') throw new ValidationError('a descriptor needs a non-empty string id');
   let publicKey: Uint8Array | undefined;
   if (init.publicKey !== undefined) {
-    const k = (init.publicKey as unknown) instanceof Identity ? (init.publicKey as unknown as Identity).publicKey : init.publicKey;
+    const k = init.publicKey instanceof Identity ? init.publicKey.publicKey : init.publicKey;
     if (!(k instanceof Uint8Array) || k.byteLength !== 32) throw new KeyError('descriptor publicKey must be 32 bytes');
     if (fingerprintOf(k) !== init.id) throw new KeyError(`descriptor id ${init.id.slice(0, 16)} is not the fingerprint of its public key`);
     publicKey = new Uint8Array(k);
@@ -112,7 +123,16 @@ export function createDescriptor(init: AgentDescriptorInit): AgentDescriptor {
   if (init.metadata !== undefined && !isRecord(init.metadata)) throw new ValidationError('metadata must be a plain object');
   const lastSeen = init.lastSeen ?? 0;
   if (!Number.isSafeInteger(lastSeen)) throw new ValidationError('lastSeen must be an integer (Unix ms)');
-  return { id: init.id, publicKey, topics, capabilities, endpoints, metadata: clonePlainValue(init.metadata ?? {}), lastSeen };
+  const d: AgentDescriptor = { id: init.id, publicKey, topics, capabilities, endpoints, metadata: clonePlainValue(init.metadata ?? {}), lastSeen };
+  if (init.signature !== undefined) {
+    if (!(init.signature instanceof Uint8Array) || init.signature.byteLength !== 64) throw new KeyError('descriptor signature must be 64 bytes');
+    d.signature = new Uint8Array(init.signature);
+  }
+  if (init.issuedAt !== undefined) {
+    if (!Number.isSafeInteger(init.issuedAt)) throw new ValidationError('issuedAt must be an integer (Unix ms)');
+    d.issuedAt = init.issuedAt;
+  }
+  return d;
 }
 
 /** A deep copy of a descriptor. */

@@ -1,12 +1,13 @@
 import {
-  LimitExceededError, NotFoundError, ValidationError, topicToString,
-  type Store, type Topic, type WireRecord,
+  ConflictError, Identity, LimitExceededError, NotFoundError, SignatureError, ValidationError, base64ToBytes, bytesToBase64,
+  topicToString, type Store, type Topic, type WireRecord,
 } from '@converge/core';
 import type { Logger, MetricsCollector } from '@converge/observability';
 import {
   cloneDescriptor, createDescriptor, descriptorFromDict, descriptorToDict,
   type AgentDescriptor, type AgentDescriptorInit,
 } from './discovery-descriptor.js';
+import { signDescriptor, verifyDescriptor } from './discovery-signature.js';
 
 /** Default time a registration lives without a refresh: 60 s. */
 export const DEFAULT_DISCOVERY_TTL_MS = 60_000;
@@ -29,6 +30,14 @@ export interface DiscoveryQuery {
   capabilities?: string[];
   /** `all` (default): every listed topic and capability; `any`: at least one of them. */
   match?: 'all' | 'any';
+  /** Only agents whose trust score (the service's `trust` lookup) is at least this. */
+  minTrust?: number;
+}
+
+/** Where discovery reads trust scores from (a policy `TrustModel` fits). */
+export interface TrustSource {
+  /** The agent's current trust score. */
+  score(agentId: string): number;
 }
 
 /** Options of `DiscoveryService`. */
@@ -43,15 +52,31 @@ export interface DiscoveryServiceOptions {
   clock?: () => number;
   /** Logs records skipped on load. */
   logger?: Logger;
-  /** Counts `converge_discovery_invalid_records_total` and `converge_discovery_expired_total`. */
+  /**
+   * Counts `converge_discovery_invalid_records_total`, `converge_discovery_expired_total` and
+   * `converge_discovery_refused_total`.
+   */
   metrics?: MetricsCollector;
+  /** Trust scores for `DiscoveryQuery.minTrust`: a `TrustSource` or a function. */
+  trust?: TrustSource | ((agentId: string) => number);
+  /**
+   * Loads stored records that carry no valid signature (as the reference writes them), as
+   * unverified entries (default `false`: such records are skipped and counted as invalid).
+   */
+  acceptUnsignedRecords?: boolean;
 }
 
 /**
  * Which agents exist, what they listen to and what they can do. Registrations expire `ttlMs`
  * after their last `register`/`refresh` (checked lazily, no timers). With a store, each
  * agent is written under `discovery:agent:<id>` in the reference's `to_dict()` form and our
- * extra fields under `discovery:ext:<id>`; `start()` reloads them.
+ * extra fields (signature included) under `discovery:ext:<id>`; `start()` reloads them.
+ *
+ * Registrations are self-certifying (see `signDescriptor`): a descriptor must be signed by the
+ * key whose fingerprint is its id, or `register` refuses it (`SignatureError`, counted), so no
+ * one can advertise endpoints under another agent's id or replace or drop its key; nor go
+ * back to an older signed descriptor (`ConflictError`). `refresh` and `unregister` are local
+ * operations of the process that owns the service.
  */
 export class DiscoveryService {
   /** Registration lifetime in ms. */
@@ -59,13 +84,16 @@ export class DiscoveryService {
   /** Most agents held. */
   readonly maxAgents: number;
   /** Counters: records skipped on load, registrations expired. */
-  readonly stats = { invalidRecords: 0, expired: 0 };
+  readonly stats = { invalidRecords: 0, expired: 0, refused: 0 };
   readonly #store: Store | undefined;
   readonly #clock: () => number;
   readonly #agents = new Map<string, AgentDescriptor>();
   readonly #logger: Logger | undefined;
   readonly #invalid: ReturnType<MetricsCollector['counter']> | undefined;
   readonly #expiredCounter: ReturnType<MetricsCollector['counter']> | undefined;
+  readonly #refusedCounter: ReturnType<MetricsCollector['counter']> | undefined;
+  readonly #trust: ((agentId: string) => number) | undefined;
+  readonly #acceptUnsigned: boolean;
 
   constructor(options: DiscoveryServiceOptions = {}) {
     this.ttlMs = options.ttlMs ?? DEFAULT_DISCOVERY_TTL_MS;
@@ -77,6 +105,10 @@ export class DiscoveryService {
     this.#logger = options.logger;
     this.#invalid = options.metrics?.counter('converge_discovery_invalid_records_total', 'Stored discovery records skipped on load', []);
     this.#expiredCounter = options.metrics?.counter('converge_discovery_expired_total', 'Discovery registrations expired', []);
+    this.#refusedCounter = options.metrics?.counter('converge_discovery_refused_total', 'Discovery registrations refused, by reason', ['reason']);
+    const trust = options.trust;
+    this.#trust = typeof trust === 'function' ? trust : trust ? (id) => trust.score(id) : undefined;
+    this.#acceptUnsigned = options.acceptUnsignedRecords ?? false;
   }
 
   /** Loads the store's records (unreadable ones are logged, counted and skipped). */
@@ -97,6 +129,10 @@ export class DiscoveryService {
           lastSeen,
         });
         if (d.id !== id) throw new ValidationError(`record id ${d.id} does not match its key`);
+        if (typeof ext.signature === 'string') d.signature = base64ToBytes(ext.signature);
+        if (typeof ext.issued_at === 'number') d.issuedAt = ext.issued_at;
+        // Whoever could write the store must not be able to advertise under another agent's id.
+        if (!verifyDescriptor(d) && !this.#acceptUnsigned) throw new SignatureError(`stored descriptor ${id.slice(0, 16)} is not signed by its key`);
         if (this.#isExpired(d, now)) {
           await this.#expire(d.id);
           continue;
@@ -114,9 +150,27 @@ export class DiscoveryService {
   /** Nothing to release (no timers); present for the lifecycle convention. */
   async stop(): Promise<void> {}
 
-  /** Registers (or replaces) an agent; `lastSeen` is set to now. Returns the stored descriptor. */
+  /**
+   * Registers (or replaces) an agent; `lastSeen` is set to now. Returns the stored descriptor.
+   * The descriptor must be signed by its own key (`signDescriptor`), or carry the agent's
+   * signing `Identity` as `publicKey` (it is then signed here, issued now). Otherwise it is
+   * refused with `SignatureError`; one issued before the registered one with `ConflictError`.
+   */
   async register(descriptor: AgentDescriptorInit): Promise<AgentDescriptor> {
-    const d = createDescriptor({ ...descriptor, lastSeen: this.#clock() });
+    const now = this.#clock();
+    const signer = descriptor?.publicKey instanceof Identity && descriptor.publicKey.canSign ? descriptor.publicKey : undefined;
+    const d = signer
+      ? signDescriptor({ ...descriptor, lastSeen: now }, signer, now)
+      : createDescriptor({ ...descriptor, lastSeen: now });
+    if (!verifyDescriptor(d)) {
+      this.#refuse('unsigned');
+      throw new SignatureError(`descriptor ${d.id.slice(0, 16)} is not signed by the key of its id`);
+    }
+    const current = this.#agents.get(d.id);
+    if (current?.issuedAt !== undefined && d.issuedAt! < current.issuedAt) {
+      this.#refuse('older');
+      throw new ConflictError(`descriptor ${d.id.slice(0, 16)} was issued before the registered one`);
+    }
     if (!this.#agents.has(d.id)) {
       await this.sweep();
       if (this.#agents.size >= this.maxAgents) throw new LimitExceededError(`discovery holds ${this.maxAgents} agents`);
@@ -157,6 +211,7 @@ export class DiscoveryService {
     const caps = query.capabilities ?? [];
     const matchAll = (query.match ?? 'all') === 'all';
     if (query.match !== undefined && query.match !== 'all' && query.match !== 'any') throw new ValidationError("match must be 'all' or 'any'");
+    const trusted = this.#trustFilter(query.minTrust);
     const wanted = [
       ...topics.map((t) => (d: AgentDescriptor) =>
         typeof t === 'string' ? d.topics.some((x) => x.namespace === t) : d.topics.some((x) => topicToString(x) === topicToString(t))),
@@ -165,7 +220,7 @@ export class DiscoveryService {
     const out: AgentDescriptor[] = [];
     for (const d of this.#agents.values()) {
       const ok = wanted.length === 0 || (matchAll ? wanted.every((w) => w(d)) : wanted.some((w) => w(d)));
-      if (ok) out.push(cloneDescriptor(d));
+      if (ok && trusted(d.id)) out.push(cloneDescriptor(d));
     }
     return out;
   }
@@ -181,6 +236,22 @@ export class DiscoveryService {
     const expired = [...this.#agents.values()].filter((d) => this.#isExpired(d, now)).map((d) => d.id);
     for (const id of expired) await this.#expire(id);
     return expired.length;
+  }
+
+  #refuse(reason: 'unsigned' | 'older'): void {
+    this.stats.refused++;
+    this.#refusedCounter?.inc({ reason });
+  }
+
+  #trustFilter(minTrust: number | undefined): (id: string) => boolean {
+    if (minTrust === undefined) return () => true;
+    if (typeof minTrust !== 'number' || Number.isNaN(minTrust)) throw new ValidationError('minTrust must be a number');
+    const trust = this.#trust;
+    if (!trust) throw new ValidationError('minTrust needs a DiscoveryService created with a trust lookup');
+    return (id) => {
+      const score = trust(id);
+      return typeof score === 'number' && score >= minTrust;
+    };
   }
 
   async #live(id: string): Promise<AgentDescriptor | undefined> {
@@ -205,6 +276,9 @@ export class DiscoveryService {
   async #persist(d: AgentDescriptor): Promise<void> {
     if (!this.#store) return;
     await this.#store.put(DISCOVERY_AGENT_PREFIX + d.id, descriptorToDict(d));
-    await this.#store.put(DISCOVERY_EXTRA_PREFIX + d.id, { endpoints: d.endpoints, metadata: d.metadata, last_seen: d.lastSeen });
+    const ext: Record<string, unknown> = { endpoints: d.endpoints, metadata: d.metadata, last_seen: d.lastSeen };
+    if (d.signature) ext.signature = bytesToBase64(d.signature);
+    if (d.issuedAt !== undefined) ext.issued_at = d.issuedAt;
+    await this.#store.put(DISCOVERY_EXTRA_PREFIX + d.id, ext);
   }
 }

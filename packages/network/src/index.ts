@@ -13,7 +13,11 @@ export {
 } from './local.js';
 export { messageSizeBound } from './local-size.js';
 export { IdentityRegistry, DEFAULT_REGISTRY_MAX_ENTRIES, type IdentityRegistryOptions } from './registry.js';
-export { ReplayCache, DEFAULT_REPLAY_CACHE_SIZE, type ReplayCacheOptions } from './replay.js';
+export {
+  ReplayCache, DEFAULT_REPLAY_IDS_PER_SENDER, DEFAULT_REPLAY_CACHE_BYTES, REPLAY_ENTRY_OVERHEAD_BYTES,
+  REPLAY_PARTITION_OVERHEAD_BYTES, replayEntryBytes, type ReplayCacheOptions,
+} from './replay.js';
+export { ReplayStateStore, REPLAY_STORE_PREFIX } from './replay-store.js';
 export {
   MessageVerifier, receiveVerified, defaultVerifierFor, DEFAULT_SKEW_MS, DEFAULT_VERIFY_BATCH, REJECTION_REASONS,
   type CheckResult, type MessageVerifierOptions, type ReceiveVerifiedOptions, type RejectionReason,
@@ -24,9 +28,10 @@ export {
   type AgentDescriptor, type AgentDescriptorInit, type AgentDescriptorDict, type CapabilityDict,
   type DescriptorCapability, type TopicDict,
 } from './discovery-descriptor.js';
+export { signDescriptor, verifyDescriptor, descriptorSigningBytes, DESCRIPTOR_SIGNATURE_DOMAIN } from './discovery-signature.js';
 export {
   DiscoveryService, DEFAULT_DISCOVERY_TTL_MS, DEFAULT_DISCOVERY_MAX_AGENTS, DISCOVERY_AGENT_PREFIX,
-  DISCOVERY_EXTRA_PREFIX, type DiscoveryQuery, type DiscoveryServiceOptions,
+  DISCOVERY_EXTRA_PREFIX, type DiscoveryQuery, type DiscoveryServiceOptions, type TrustSource,
 } from './discovery.js';
 export { AgentNetwork, descriptorOfAgent, type AgentNetworkOptions } from './agent-network.js';
 

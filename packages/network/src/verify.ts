@@ -1,7 +1,10 @@
-import { ValidationError, verifyMessage, type Message } from '@converge/core';
+import {
+  Identity, MAX_MESSAGE_ID_BYTES, NotStartedError, ValidationError, topicRoundTrips, verifyMessage, type Message, type Store,
+} from '@converge/core';
 import type { Logger, MetricsCollector } from '@converge/observability';
 import { IdentityRegistry } from './registry.js';
-import { DEFAULT_REPLAY_CACHE_SIZE, ReplayCache } from './replay.js';
+import { ReplayCache } from './replay.js';
+import { ReplayStateStore } from './replay-store.js';
 import type { ReceiveOptions, Transport } from './transport.js';
 import type { VerifierPool } from './verify-pool.js';
 
@@ -12,10 +15,10 @@ export const DEFAULT_SKEW_MS = 5 * 60_000;
 export const DEFAULT_VERIFY_BATCH = 256;
 
 /** Why a message was refused. */
-export type RejectionReason = 'unknown_sender' | 'bad_signature' | 'stale' | 'replay' | 'malformed';
+export type RejectionReason = 'unknown_sender' | 'bad_signature' | 'stale' | 'replay' | 'malformed' | 'wrong_recipient';
 
 /** Every rejection reason, in a stable order. */
-export const REJECTION_REASONS: readonly RejectionReason[] = ['unknown_sender', 'bad_signature', 'stale', 'replay', 'malformed'];
+export const REJECTION_REASONS: readonly RejectionReason[] = ['unknown_sender', 'bad_signature', 'stale', 'replay', 'malformed', 'wrong_recipient'];
 
 /** Outcome of `MessageVerifier.check`. */
 export type CheckResult = { ok: true } | { ok: false; reason: RejectionReason };
@@ -26,10 +29,22 @@ export interface MessageVerifierOptions {
   registry: IdentityRegistry;
   /** Accepted |now − timestamp| in ms (default 5 minutes). */
   skewMs?: number;
-  /** Most message ids remembered against replay (default 100,000). */
-  replayCacheSize?: number;
-  /** How long an id is remembered (default twice `skewMs`, so a replay cannot outlive its staleness). */
-  replayTtlMs?: number;
+  /**
+   * The receiving agent(s): a message addressed to anyone else (`recipient` set and not one
+   * of these) is refused as `wrong_recipient`. Topic and broadcast messages (recipient null)
+   * are accepted. Without it, the recipient is not checked.
+   */
+  self?: string | Identity | readonly (string | Identity)[];
+  /** Most message ids remembered per sender (default 100,000); see `ReplayCache`. */
+  replayIdsPerSender?: number;
+  /** Byte budget of the whole replay cache, estimated (default 64 MiB); see `ReplayCache`. */
+  replayCacheBytes?: number;
+  /**
+   * Persists each sender's highest accepted timestamp here, so replays stay refused across a
+   * restart (call `start()` before checking). Without it, a restarted receiver accepts again
+   * any message whose timestamp is within ±`skewMs` of its clock.
+   */
+  replayStore?: Store;
   /** Clock in Unix ms (default `Date.now`). */
   clock?: () => number;
   /** Counts `converge_messages_rejected_total{reason}` and `converge_messages_verified_total`. */
@@ -56,20 +71,31 @@ const REJECTED: Record<RejectionReason, CheckResult> = Object.fromEntries(
 function isWellFormed(msg: Message): boolean {
   return (
     msg !== null && typeof msg === 'object' &&
-    typeof msg.id === 'string' && msg.id !== '' &&
+    // Ids are bounded on the wire (the decoder refuses longer ones); a message handed over
+    // in memory is held to the same bound, so the replay cache's cost per id is bounded.
+    typeof msg.id === 'string' && msg.id !== '' && msg.id.length <= MAX_MESSAGE_ID_BYTES &&
     typeof msg.sender === 'string' &&
+    (msg.recipient === null || typeof msg.recipient === 'string') &&
     Number.isSafeInteger(msg.timestamp) &&
-    Array.isArray(msg.topics) &&
+    Array.isArray(msg.topics) && msg.topics.every(topicRoundTrips) &&
     msg.signature instanceof Uint8Array
   );
 }
 
+function selfSet(self: MessageVerifierOptions['self']): ReadonlySet<string> | undefined {
+  if (self === undefined) return undefined;
+  const list = Array.isArray(self) ? self : [self];
+  return new Set(list.map((s: string | Identity) => (s instanceof Identity ? s.fingerprint : s)));
+}
+
 /**
  * Decides whether a received message may be trusted: well-formed, from a registered sender,
- * signed by that sender's key, timestamped within ±`skewMs`, and not seen before (per sender,
- * within `replayTtlMs`). The id is recorded only after the signature verifies, so forged
- * messages cannot fill the replay cache or block a genuine id. Every rejection is counted in
- * `rejections` (and the metrics, if given) and logged.
+ * signed by that sender's key, timestamped within ±`skewMs`, addressed to this receiver (with
+ * `self`) or to no one, and not seen before. Replay state is kept per sender (`ReplayCache`),
+ * so one agent's traffic never evicts another's; with `replayStore` it survives a restart.
+ * The id is recorded only after the signature verifies, so forged messages cannot fill the
+ * replay cache or block a genuine id. Every rejection is counted in `rejections` (and the
+ * metrics, if given) and logged.
  */
 export class MessageVerifier {
   /** The registry consulted for senders' keys. */
@@ -77,10 +103,15 @@ export class MessageVerifier {
   /** Accepted clock skew in ms. */
   readonly skewMs: number;
   /** Rejections so far, by reason. */
-  readonly rejections: Record<RejectionReason, number> = { unknown_sender: 0, bad_signature: 0, stale: 0, replay: 0, malformed: 0 };
+  readonly rejections: Record<RejectionReason, number> = {
+    unknown_sender: 0, bad_signature: 0, stale: 0, replay: 0, malformed: 0, wrong_recipient: 0,
+  };
   /** Messages accepted so far. */
   verified = 0;
   readonly #replay: ReplayCache;
+  readonly #persisted: ReplayStateStore | undefined;
+  #loaded: boolean;
+  readonly #self: ReadonlySet<string> | undefined;
   readonly #clock: () => number;
   readonly #logger: Logger | undefined;
   readonly #rejected: Counter | undefined;
@@ -94,21 +125,49 @@ export class MessageVerifier {
     if (!(this.skewMs >= 0)) throw new ValidationError('skewMs must be >= 0');
     this.#clock = options.clock ?? Date.now;
     this.#replay = new ReplayCache({
-      maxSize: options.replayCacheSize ?? DEFAULT_REPLAY_CACHE_SIZE,
-      ttlMs: options.replayTtlMs ?? Math.max(1, 2 * this.skewMs),
+      skewMs: this.skewMs,
+      maxIdsPerSender: options.replayIdsPerSender,
+      maxBytes: options.replayCacheBytes,
       clock: this.#clock,
     });
+    this.#persisted = options.replayStore ? new ReplayStateStore(options.replayStore) : undefined;
+    this.#loaded = this.#persisted === undefined;
+    this.#self = selfSet(options.self);
     this.#logger = options.logger;
     this.#rejected = options.metrics?.counter('converge_messages_rejected_total', 'Received messages refused, by reason', ['reason']);
     this.#accepted = options.metrics?.counter('converge_messages_verified_total', 'Received messages that passed verification', []);
   }
 
-  /** Unexpired ids the replay cache evicted because it was full. */
+  /**
+   * Loads the persisted replay state (with `replayStore`; otherwise nothing to do). Must
+   * complete before the first `check`. Idempotent.
+   */
+  async start(): Promise<void> {
+    if (this.#loaded || !this.#persisted) return;
+    await this.#persisted.load(this.#replay, this.#clock() - this.skewMs);
+    this.#loaded = true;
+  }
+
+  /** Writes the replay state noted so far to `replayStore` (nothing without one). */
+  async flush(): Promise<void> {
+    await this.#persisted?.flush();
+  }
+
+  /** Unexpired ids forgotten early because a sender's partition or the cache was full. */
   get replayEvictions(): number {
     return this.#replay.evictions;
   }
 
-  /** Checks one message, verifying its signature on this thread; records its id if accepted. */
+  /** The replay cache (read-only use: sizes, floors). */
+  get replayCache(): ReplayCache {
+    return this.#replay;
+  }
+
+  /**
+   * Checks one message, verifying its signature on this thread; records its id if accepted.
+   * With `replayStore`, throws `NotStartedError` before `start()`, and the record reaches the
+   * store on the next `flush()` (`receive` flushes before it returns a message).
+   */
   check(msg: Message): CheckResult {
     const pre = this.precheck(msg);
     if (typeof pre === 'string') return this.reject(msg, pre);
@@ -120,10 +179,12 @@ export class MessageVerifier {
    * signature work. Counts nothing.
    */
   precheck(msg: Message): Uint8Array | RejectionReason {
+    if (!this.#loaded) throw new NotStartedError('MessageVerifier with a replayStore needs start() first');
     if (!isWellFormed(msg)) return 'malformed';
     const key = this.registry.peek(msg.sender);
     if (!key) return 'unknown_sender';
     if (Math.abs(this.#clock() - msg.timestamp) > this.skewMs) return 'stale';
+    if (this.#self && msg.recipient !== null && !this.#self.has(msg.recipient)) return 'wrong_recipient';
     if (msg.signature.byteLength !== 64) return 'bad_signature';
     return key;
   }
@@ -131,8 +192,9 @@ export class MessageVerifier {
   /** @internal Second half of `check`, given the signature's validity: replay check and counting. */
   complete(msg: Message, signatureOk: boolean): CheckResult {
     if (!signatureOk) return this.reject(msg, 'bad_signature');
-    // The sender is part of the key: a registered agent cannot pre-empt another's ids.
-    if (!this.#replay.add(msg.sender + '\n' + msg.id)) return this.reject(msg, 'replay');
+    // Per-sender state: a registered agent can neither pre-empt nor flush another's ids.
+    if (!this.#replay.add(msg.sender, msg.id, msg.timestamp)) return this.reject(msg, 'replay');
+    this.#persisted?.note(msg.sender, this.#replay.highOf(msg.sender));
     this.verified++;
     this.#accepted?.inc();
     return OK;
@@ -166,14 +228,20 @@ export class MessageVerifier {
       for (;;) {
         const msg = await next();
         if (msg === null) return null;
-        if (this.check(msg).ok) return msg;
+        if (this.check(msg).ok) {
+          await this.#durable();
+          return msg;
+        }
       }
     }
     let ready = this.#ready.get(transport);
     if (!ready) this.#ready.set(transport, (ready = []));
     const max = options.batchSize ?? DEFAULT_VERIFY_BATCH;
     for (;;) {
-      if (ready.length > 0) return ready.shift()!;
+      if (ready.length > 0) {
+        await this.#durable();
+        return ready.shift()!;
+      }
       const first = await next();
       if (first === null) return null;
       const batch = [first];
@@ -184,6 +252,12 @@ export class MessageVerifier {
       }
       await this.#verifyBatch(batch, pool, ready);
     }
+  }
+
+  // A message is handed out only once its replay state is stored (with `replayStore`); no
+  // extra turn of the event loop without one.
+  async #durable(): Promise<void> {
+    if (this.#persisted?.busy) await this.#persisted.flush();
   }
 
   async #verifyBatch(batch: Message[], pool: VerifierPool, out: Message[]): Promise<void> {
@@ -220,6 +294,7 @@ const defaultVerifiers = new WeakMap<IdentityRegistry, MessageVerifier>();
 /** The verifier `receiveVerified` uses for a bare registry (default skew and cache sizes). */
 export function defaultVerifierFor(registry: IdentityRegistry): MessageVerifier {
   let v = defaultVerifiers.get(registry);
+  // No `self` here: a bare registry says nothing about who is receiving.
   if (!v) defaultVerifiers.set(registry, (v = new MessageVerifier({ registry })));
   return v;
 }
@@ -227,8 +302,8 @@ export function defaultVerifierFor(registry: IdentityRegistry): MessageVerifier 
 /**
  * The next message from `transport` whose signature verifies against its sender's registered
  * key and that is not a replay (timestamp outside ±skew, or an id already seen). Resolves
- * `null` on timeout or stop. Pass a `MessageVerifier` to choose skew, cache size, metrics and
- * logger; a bare registry uses `defaultVerifierFor(registry)`.
+ * `null` on timeout or stop. Pass a `MessageVerifier` to choose skew, cache sizes, `self`
+ * (refuse messages addressed to others), a persisted replay state, metrics and logger; a bare registry uses `defaultVerifierFor(registry)`.
  */
 export function receiveVerified(
   transport: Transport,

@@ -21,7 +21,7 @@ describe('AgentNetwork', () => {
     const discovery = new DiscoveryService();
     const net = new AgentNetwork(ta, { registry, discovery });
     await net.registerAgent(alice);
-    await net.registerAgent({ id: bob.fingerprint, publicKey: bob.publicKey, capabilities: [{ name: 'summarize' }] });
+    await net.registerAgent({ id: bob.fingerprint, publicKey: bob, capabilities: [{ name: 'summarize' }] });
     expect(registry.has(alice.id)).toBe(true);
     expect(registry.has(bob.fingerprint)).toBe(true);
     expect((await net.discover({ capabilities: ['translate'] })).map((d) => d.id)).toEqual([alice.id]);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { Float64, Identity, KeyError, LimitExceededError, createTopic, encodeValue } from '@converge/core';
+import { Float64, Identity, KeyError, LimitExceededError, SignatureError, createTopic, encodeValue, hexToBytes } from '@converge/core';
 import { MemoryStore } from '@converge/extensions/storage';
 import {
-  DiscoveryService, DISCOVERY_AGENT_PREFIX, DISCOVERY_EXTRA_PREFIX, descriptorFromDict, descriptorToDict,
+  DiscoveryService, DISCOVERY_AGENT_PREFIX, DISCOVERY_EXTRA_PREFIX, descriptorFromDict, descriptorToDict, signDescriptor,
 } from '../src/index.js';
 import { describeWithVectors, vectors, fromTyped } from '../../core/test/vectors.js';
 
@@ -21,14 +21,24 @@ describeWithVectors('descriptor dict form (interop vectors)', () => {
       expect(DISCOVERY_AGENT_PREFIX + d.id).toBe(v.store_key);
     });
 
-    it(`stores ${v.name} under its store_key in the reference form, extras beside it`, async () => {
+    it(`stores ${v.name} under its store_key in the reference form (signed: extras and signature beside it; keyless: refused)`, async () => {
       const store = new MemoryStore();
       const disc = new DiscoveryService({ store, clock: () => 1000 });
       const d = descriptorFromDict(fromTyped(v.dict));
-      await disc.register({ ...d, endpoints: ['tcp://127.0.0.1:9000'], metadata: { region: 'eu' } });
+      const seed = (vectors.identities as { seed: string; fingerprint: string }[]).find((i) => i.fingerprint === d.id)?.seed;
+      if (!d.publicKey || !seed) {
+        // Not self-certifying: nothing to sign it with, so discovery refuses it.
+        await expect(disc.register(d)).rejects.toBeInstanceOf(SignatureError);
+        expect(await store.list()).toEqual([]);
+        return;
+      }
+      const signer = Identity.fromSecretKey(hexToBytes(seed));
+      await disc.register(signDescriptor({ ...d, endpoints: ['tcp://127.0.0.1:9000'], metadata: { region: 'eu' } }, signer, 900));
       const stored = await store.get(v.store_key);
       expect(Buffer.from(encodeValue(stored)).toString('hex')).toBe(Buffer.from(encodeValue(fromTyped(v.dict))).toString('hex'));
-      expect(await store.get(DISCOVERY_EXTRA_PREFIX + d.id)).toEqual({ endpoints: ['tcp://127.0.0.1:9000'], metadata: { region: 'eu' }, last_seen: 1000 });
+      expect(await store.get(DISCOVERY_EXTRA_PREFIX + d.id)).toEqual({
+        endpoints: ['tcp://127.0.0.1:9000'], metadata: { region: 'eu' }, last_seen: 1000, signature: expect.any(String), issued_at: 900,
+      });
     });
   }
 
@@ -44,9 +54,10 @@ describe('DiscoveryService', () => {
   const bob = Identity.generate();
   const carol = Identity.generate();
   const descriptors = () => [
-    { id: alice.fingerprint, publicKey: alice.publicKey, topics: [createTopic('tasks', { type: 'translate' })], capabilities: [{ name: 'translate' }, { name: 'summarize' }] },
-    { id: bob.fingerprint, publicKey: bob.publicKey, topics: [createTopic('tasks'), createTopic('chat')], capabilities: [{ name: 'summarize', latencyMs: 20 }] },
-    { id: carol.fingerprint, topics: [createTopic('chat')], capabilities: [] },
+    // The agents' identities as publicKey: register signs each descriptor with it.
+    { id: alice.fingerprint, publicKey: alice, topics: [createTopic('tasks', { type: 'translate' })], capabilities: [{ name: 'translate' }, { name: 'summarize' }] },
+    { id: bob.fingerprint, publicKey: bob, topics: [createTopic('tasks'), createTopic('chat')], capabilities: [{ name: 'summarize', latencyMs: 20 }] },
+    { id: carol.fingerprint, publicKey: carol, topics: [createTopic('chat')], capabilities: [] },
   ];
 
   it('answers queries with match all / any over topics and capabilities', async () => {
@@ -87,9 +98,14 @@ describe('DiscoveryService', () => {
     const [a, b] = descriptors();
     await first.register({ ...a!, endpoints: ['ws://x'], metadata: { cost: new Float64(2) } });
     // A record as the reference writes it: only the dict, no extras.
-    await store.put(DISCOVERY_AGENT_PREFIX + bob.fingerprint, descriptorToDict(descriptorFromDict({ ...descriptorToDict({ ...b!, endpoints: [], metadata: {}, lastSeen: 0, capabilities: [{ name: 'summarize', version: '1.0', description: '', constraints: {}, costs: {}, latencyMs: 20 }] }) })));
+    await store.put(DISCOVERY_AGENT_PREFIX + bob.fingerprint, descriptorToDict(descriptorFromDict({ ...descriptorToDict({ ...b!, publicKey: bob.publicKey, endpoints: [], metadata: {}, lastSeen: 0, capabilities: [{ name: 'summarize', version: '1.0', description: '', constraints: {}, costs: {}, latencyMs: 20 }] }) })));
     await store.put(DISCOVERY_AGENT_PREFIX + 'broken', { id: 7 });
-    const second = new DiscoveryService({ store, clock: () => 6000 });
+    // By default an unsigned record is skipped; reading a reference-written store needs the option.
+    const strict = new DiscoveryService({ store, clock: () => 6000 });
+    await strict.start();
+    expect(strict.size).toBe(1);
+    expect(strict.stats.invalidRecords).toBe(2);
+    const second = new DiscoveryService({ store, clock: () => 6000, acceptUnsignedRecords: true });
     await second.start();
     const got = await second.get(alice.fingerprint);
     expect(got?.endpoints).toEqual(['ws://x']);

@@ -48,7 +48,7 @@ describe('MessageVerifier.check', () => {
     expect(verifier.check(signed({ timestamp: clock.now + 60_000 }))).toEqual({ ok: true });
     expect(verifier.check({ id: 5 } as unknown as Message)).toEqual({ ok: false, reason: 'malformed' });
     expect(verifier.check(null as unknown as Message)).toEqual({ ok: false, reason: 'malformed' });
-    expect(verifier.rejections).toEqual({ unknown_sender: 1, bad_signature: 2, stale: 2, replay: 0, malformed: 2 });
+    expect(verifier.rejections).toEqual({ unknown_sender: 1, bad_signature: 2, stale: 2, replay: 0, malformed: 2, wrong_recipient: 0 });
     expect(logged.map((l) => l.reason)).toEqual(['unknown_sender', 'bad_signature', 'bad_signature', 'stale', 'stale', 'malformed', 'malformed']);
     const c = metrics.counter('converge_messages_rejected_total', 'x', ['reason']);
     expect(c.get({ reason: 'stale' })).toBe(2);
@@ -81,17 +81,27 @@ describe('MessageVerifier.check', () => {
 });
 
 describe('ReplayCache', () => {
-  it('is bounded and counts evictions of unexpired ids', () => {
-    let now = 0;
-    const c = new ReplayCache({ maxSize: 3, ttlMs: 100, clock: () => now });
-    expect(['a', 'b', 'c', 'd'].map((k) => c.add(k))).toEqual([true, true, true, true]);
+  it('is bounded per sender: an evicted id raises its sender\'s floor, so it is still refused', () => {
+    const now = 1000;
+    const c = new ReplayCache({ skewMs: 100, maxIdsPerSender: 3, clock: () => now });
+    expect(['a', 'b', 'c', 'd'].map((k, i) => c.add('x', k, 950 + i))).toEqual([true, true, true, true]);
     expect(c.size).toBe(3);
     expect(c.evictions).toBe(1);
-    expect(c.has('a')).toBe(false);
-    expect(c.add('d')).toBe(false);
-    now = 100;
-    expect(c.has('d')).toBe(false);
-    expect(c.add('e')).toBe(true);
+    expect(c.floorOf('x')).toBe(950);
+    // 'a' was forgotten, but its timestamp is at the floor: still a replay.
+    expect(c.add('x', 'a', 950)).toBe(false);
+    expect(c.add('x', 'd', 953)).toBe(false);
+    expect(c.add('y', 'a', 950)).toBe(true);
+  });
+
+  it('forgets ids once their timestamp is out of the window, and idle senders entirely', () => {
+    let now = 1000;
+    const c = new ReplayCache({ skewMs: 100, clock: () => now });
+    c.add('x', 'a', 1000);
+    c.add('y', 'b', 1000);
+    now = 1101;
+    expect(c.add('z', 'c', 1101)).toBe(true);
+    expect(c.senders).toBe(1);
     expect(c.size).toBe(1);
   });
 });
@@ -120,7 +130,7 @@ describe('receiveVerified', () => {
     expect((await receiveVerified(b, verifier, { timeoutMs: 1000 }))?.id).toBe(good1.id);
     expect((await receiveVerified(b, verifier, { timeoutMs: 1000 }))?.id).toBe(good2.id);
     expect(await receiveVerified(b, verifier, { timeoutMs: 10 })).toBeNull();
-    expect(verifier.rejections).toEqual({ unknown_sender: 1, bad_signature: 1, stale: 1, replay: 1, malformed: 0 });
+    expect(verifier.rejections).toEqual({ unknown_sender: 1, bad_signature: 1, stale: 1, replay: 1, malformed: 0, wrong_recipient: 0 });
     // A bare registry gets one default verifier per registry, so replays are still caught.
     await a.send(good1);
     await a.send(good1);

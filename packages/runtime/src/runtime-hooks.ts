@@ -7,7 +7,7 @@ export interface DiscoveryPort {
   /** Registers (or replaces) the agent's descriptor. */
   register(descriptor: {
     id: string;
-    publicKey: Uint8Array;
+    publicKey: Uint8Array | Agent['identity'];
     topics: Agent['topics'];
     capabilities: ReturnType<Agent['capabilities']['toJSON']>;
     endpoints?: string[];
@@ -167,7 +167,7 @@ export class RuntimeHooks {
   async #register(): Promise<void> {
     await this.#o.discovery!.register({
       id: this.#agent.id,
-      publicKey: this.#agent.identity.publicKey,
+      publicKey: this.#agent.identity, // discovery signs the descriptor with it (self-certifying)
       topics: this.#agent.topics,
       capabilities: this.#agent.capabilities.toJSON(),
       endpoints: this.#o.endpoints ?? [],
