@@ -8,6 +8,14 @@
  * give a `Map`), turns 64-bit ints that fit in a double's safe range back into numbers,
  * rejects ext types and non-string map keys, and enforces size and depth limits, throwing
  * only `DecodeError`.
+ *
+ * The contract a Store (or any holder of values) builds on:
+ * - **Symmetric refusals**: what `encodeValue` accepts, `decodeValue` gives back. The one map
+ *   key the decoder cannot give back as an ordinary property, `__proto__`, is refused by both
+ *   (`EncodeError` / `DecodeError`, same message, {@link PROTO_KEY_REFUSAL}).
+ * - **Copies**: `decodeValue` returns values that share no memory with its input; a `Uint8Array`
+ *   in the result is its own copy, so mutating a read value never changes the bytes it was read
+ *   from. (`decodeScanned`, the message decoder's path, returns views: its caller owns the bytes.)
  */
 import { Encoder, Decoder } from '@msgpack/msgpack';
 import { Float64 } from './float.js';
@@ -78,10 +86,18 @@ function writeHeader(self: EncoderInternals, n: number, fix: number, h16: number
   }
 }
 
+/**
+ * Why a `__proto__` map key is refused, by `encodeValue` (`EncodeError`) and `decodeValue`
+ * (`DecodeError`) alike: decoded into a plain object it would set the prototype instead of
+ * becoming a property, so a value holding one could be written but never read back.
+ */
+export const PROTO_KEY_REFUSAL = 'the map key __proto__ is not allowed';
+
 function encodeMap(self: EncoderInternals, map: Map<unknown, unknown>, depth: number): void {
   writeHeader(self, map.size, 0x80, 0xde, 0xdf);
   for (const [k, v] of map) {
     if (typeof k !== 'string') throw new EncodeError('map keys must be strings');
+    if (k === '__proto__') throw new EncodeError(PROTO_KEY_REFUSAL);
     self.encodeString(k);
     self.doEncode(v, depth + 1);
   }
@@ -154,6 +170,7 @@ function createCanonicalEncoder(): Encoder {
       const keys = Object.keys(o);
       writeHeader(self, keys.length, 0x80, 0xde, 0xdf);
       for (let i = 0; i < keys.length; i++) {
+        if (keys[i] === '__proto__') throw new EncodeError(PROTO_KEY_REFUSAL);
         self.encodeString(keys[i]!);
         self.doEncode(o[keys[i]!], depth + 1);
       }
@@ -172,7 +189,11 @@ function createCanonicalEncoder(): Encoder {
 
 const sharedEncoder = createCanonicalEncoder();
 
-/** Encodes plain data as Python's msgpack would. Throws `EncodeError` for unsupported values. */
+/**
+ * Encodes plain data as Python's msgpack would. Throws `EncodeError` for unsupported values
+ * and for a `__proto__` map key (which `decodeValue` would refuse): whatever this returns,
+ * `decodeValue` reads back.
+ */
 export function encodeValue(value: unknown): Uint8Array {
   try {
     return copyBytes(sharedEncoder.encodeSharedRef(value));
@@ -197,20 +218,16 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
 // `restore` turns it back into an object or, where a plain object would reorder its keys, a
 // Map, and turns 64-bit ints that fit in a double back into numbers.
 const KEY_MARK = '\u0000';
-const orderedDecoder = new Decoder({
-  useBigInt64: true,
-  mapKeyConverter: (key: unknown) => {
-    if (typeof key !== 'string') throw new DecodeError(`map keys must be strings, got ${typeof key}`);
-    return KEY_MARK + key;
-  },
-});
-const plainDecoder = new Decoder({
-  useBigInt64: true,
-  mapKeyConverter: (key: unknown) => {
-    if (typeof key !== 'string') throw new DecodeError(`map keys must be strings, got ${typeof key}`);
-    return key;
-  },
-});
+const LIBRARY_PROTO_REFUSAL = 'The key __proto__ is not allowed';
+
+function checkedKey(key: unknown): string {
+  if (typeof key !== 'string') throw new DecodeError(`map keys must be strings, got ${typeof key}`);
+  // @msgpack/msgpack 3.1 refuses it before calling us; this holds should a release stop doing so.
+  if (key === '__proto__') throw new DecodeError(PROTO_KEY_REFUSAL);
+  return key;
+}
+const orderedDecoder = new Decoder({ useBigInt64: true, mapKeyConverter: (key: unknown) => KEY_MARK + checkedKey(key) });
+const plainDecoder = new Decoder({ useBigInt64: true, mapKeyConverter: checkedKey });
 
 const INDEX_LIKE = /^(0|[1-9][0-9]*)$/;
 
@@ -244,8 +261,10 @@ function restore(v: unknown): unknown {
 
 /**
  * Decodes one msgpack value occupying all of `bytes`. Integers beyond 2^53 come back as
- * `bigint`; floats as numbers; maps as objects, or `Map` where key order needs it.
- * Throws only `DecodeError`.
+ * `bigint`; floats as numbers; maps as objects, or `Map` where key order needs it; bin as a
+ * plain `Uint8Array` **copy** (never a view into `bytes`, even when `bytes` is a `Buffer`), so
+ * the result can be handed out and mutated freely. Throws only `DecodeError` (also for a
+ * `__proto__` map key, which `encodeValue` refuses as well).
  */
 export function decodeValue(bytes: Uint8Array, limits: DecodeLimits = {}): unknown {
   const max = limits.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
@@ -256,12 +275,40 @@ export function decodeValue(bytes: Uint8Array, limits: DecodeLimits = {}): unkno
   const end = scanValue(bytes, 0);
   const flags = takeScanFlags();
   if (end !== bytes.byteLength) throw new DecodeError(`${bytes.byteLength - end} extra bytes after the value`);
-  return decodeScanned(bytes, flags);
+  const value = decodeScanned(bytes, flags);
+  return mayHoldBinary(bytes) ? copyBinaries(value) : value;
+}
+
+// Every bin header is one of these bytes; without any of them the value holds no Uint8Array
+// and needs no walk (the bytes can also occur inside strings or numbers: then it walks for nothing).
+function mayHoldBinary(bytes: Uint8Array): boolean {
+  return bytes.includes(0xc4) || bytes.includes(0xc5) || bytes.includes(0xc6);
+}
+
+/** Replaces, in place, every `Uint8Array` of a freshly decoded value by a plain copy. */
+function copyBinaries(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if (v instanceof Uint8Array) return new Uint8Array(v);
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = copyBinaries(v[i]);
+  } else if (v instanceof Map) {
+    for (const [k, x] of v) if (x !== null && typeof x === 'object') v.set(k, copyBinaries(x));
+  } else {
+    const o = v as Record<string, unknown>;
+    for (const k of Object.keys(o)) {
+      const x = o[k];
+      if (x !== null && typeof x === 'object') o[k] = copyBinaries(x);
+    }
+  }
+  return v;
 }
 
 /**
  * Decodes bytes that `scanValue` has already validated. `scanFlags` are the flags that scan
  * reported (`takeScanFlags`); when omitted, the slower path that handles every case is used.
+ * Unlike `decodeValue`, a `Uint8Array` in the result is a **view into `bytes`** (no copy): for
+ * callers that own `bytes` and never change it, as the message decoder does with its private
+ * copy of a payload. Hand values read from shared buffers out through `decodeValue` instead.
  */
 export function decodeScanned(bytes: Uint8Array, scanFlags = SCAN_INT64 | SCAN_ODD_KEY): unknown {
   try {
@@ -269,6 +316,8 @@ export function decodeScanned(bytes: Uint8Array, scanFlags = SCAN_INT64 | SCAN_O
     return restore(orderedDecoder.decode(bytes));
   } catch (err) {
     if (err instanceof DecodeError) throw err;
+    // The library tests for this key before our key converter sees it; give our wording.
+    if ((err as Error).message === LIBRARY_PROTO_REFUSAL) throw new DecodeError(PROTO_KEY_REFUSAL, { cause: err });
     throw new DecodeError(`malformed msgpack: ${(err as Error).message}`, { cause: err });
   }
 }

@@ -4,6 +4,10 @@ import type { Float64 } from './float.js';
  * Plain data that the wire codec and every Store can carry: msgpack's types, with `Float64`
  * for integer-valued floats, `bigint` for integers beyond 2^53 and `Map` for maps whose key
  * order a plain object cannot keep (array-index-like keys).
+ *
+ * Map keys are strings other than `__proto__` (the codec refuses that key in both directions).
+ * `decodeValue` gives every `Uint8Array` as its own copy, so a decoded value shares no memory
+ * with the bytes it came from.
  */
 export type WireValue =
   | null

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { DecodeError, EncodeError, Float64, RawMsgpack, bytesToHex, decodeValue, encodeValue, isFloat64 } from '@converge/core';
+import {
+  DecodeError, EncodeError, Float64, PROTO_KEY_REFUSAL, RawMsgpack, bytesToHex, decodeScanned, decodeValue, encodeValue, isFloat64,
+} from '@converge/core';
 import { normal, wireValue } from './arbitraries.js';
 
 const hex = (v: unknown) => bytesToHex(encodeValue(v));
@@ -108,7 +110,52 @@ describe('maps', () => {
   });
 
   it('refuse __proto__ as a key when decoding (no prototype games)', () => {
-    expect(() => decodeValue(encodeValue(new Map([['__proto__', 1]])))).toThrow(DecodeError);
+    // 81 a9 "__proto__" 01: written by hand, since encodeValue refuses to write it.
+    const bytes = Buffer.from('81a95f5f70726f746f5f5f01', 'hex');
+    expect(() => decodeValue(bytes)).toThrow(DecodeError);
+    expect(() => decodeValue(bytes)).toThrow(PROTO_KEY_REFUSAL);
+  });
+
+  it('refuse __proto__ as a key when decoding on the ordered path too (a 64-bit int beside it)', () => {
+    // 82 a9 "__proto__" 01 a1 "b" cf <2^64-1>: the int64 sends it through the key-order-keeping decoder.
+    const bytes = Buffer.from('82a95f5f70726f746f5f5f01a162cfffffffffffffffff', 'hex');
+    expect(() => decodeValue(bytes)).toThrow(PROTO_KEY_REFUSAL);
+    expect(({} as Record<string, unknown>).b).toBeUndefined();
+  });
+
+  it('refuse __proto__ as a key when encoding, with the message decodeValue gives (symmetric refusals)', () => {
+    const refused: [string, unknown][] = [
+      ['a plain object (JSON.parse makes it an own key)', JSON.parse('{"__proto__": {"polluted": true}}')],
+      ['a nested object', { deep: [JSON.parse('{"a": {"__proto__": 1}}')] }],
+      ['a Map', new Map([['__proto__', 1]])],
+      ['an object defined with defineProperty', Object.defineProperty({}, '__proto__', { value: 1, enumerable: true })],
+    ];
+    for (const [name, v] of refused) {
+      expect(() => encodeValue(v), name).toThrow(EncodeError);
+      expect(() => encodeValue(v), name).toThrow(PROTO_KEY_REFUSAL);
+    }
+    // An object whose prototype is set by a literal `__proto__` has no such key, and a key
+    // that merely contains the word is fine.
+    expect(decodeValue(encodeValue({ __proto__proto: 1, x__proto__: 2 }))).toEqual({ __proto__proto: 1, x__proto__: 2 });
+  });
+
+  it('whatever encodeValue accepts, decodeValue reads back (or encodeValue refuses it)', () => {
+    const keyish = fc.constantFrom('__proto__', 'constructor', 'prototype', 'a', '0');
+    const value = fc.letrec((tie) => ({
+      v: fc.oneof({ depthSize: 'small' }, fc.integer(), fc.string(),
+        fc.dictionary(keyish, tie('v'), { maxKeys: 3 }), fc.array(tie('v'), { maxLength: 3 }),
+        fc.array(fc.tuple(keyish, tie('v')), { maxLength: 3 }).map((e) => new Map(e))),
+    })).v;
+    fc.assert(fc.property(value, (v) => {
+      let bytes: Uint8Array;
+      try {
+        bytes = encodeValue(v);
+      } catch (err) {
+        expect(err).toBeInstanceOf(EncodeError);
+        return;
+      }
+      expect(() => decodeValue(bytes)).not.toThrow();
+    }), { numRuns: 500 });
   });
 });
 
@@ -170,3 +217,43 @@ describe('decodeValue', () => {
     expect(() => decodeValue(new Uint8Array(0))).toThrow(DecodeError);
   });
 });
+
+describe('decodeValue gives copies', () => {
+  it('a decoded Uint8Array is a copy: mutating it leaves the input unchanged', () => {
+    const input = encodeValue({ bin: new Uint8Array([1, 2, 3]), list: [new Uint8Array([4])], map: new Map([['0', new Uint8Array([5])]]) });
+    const before = bytesToHex(input);
+    const v = decodeValue(input) as { bin: Uint8Array; list: Uint8Array[]; map: Map<string, Uint8Array> };
+    v.bin[0] = 9;
+    v.list[0]![0] = 9;
+    v.map.get('0')![0] = 9;
+    expect(bytesToHex(input)).toBe(before);
+    for (const b of [v.bin, v.list[0]!, v.map.get('0')!]) expect(b.buffer).not.toBe(input.buffer);
+  });
+
+  it('a top-level bin and bins decoded from a Buffer are plain Uint8Array copies', () => {
+    const input = Buffer.from(encodeValue({ a: new Uint8Array([7, 8]) }));
+    const v = decodeValue(input) as { a: Uint8Array };
+    expect(Object.getPrototypeOf(v.a)).toBe(Uint8Array.prototype);
+    v.a[0] = 0;
+    expect([...input]).toEqual([...encodeValue({ a: new Uint8Array([7, 8]) })]);
+    const top = encodeValue(new Uint8Array([1, 2]));
+    const got = decodeValue(top) as Uint8Array;
+    got[0] = 0;
+    expect(bytesToHex(top)).toBe('c4020102');
+  });
+
+  it('each decode returns fresh bins (two reads of the same bytes share nothing)', () => {
+    const input = encodeValue([new Uint8Array([1])]);
+    const a = decodeValue(input) as Uint8Array[];
+    const b = decodeValue(input) as Uint8Array[];
+    a[0]![0] = 2;
+    expect(b[0]![0]).toBe(1);
+  });
+
+  it('decodeScanned, the message path, stays zero-copy: its bins are views into the bytes it was given', () => {
+    const input = encodeValue({ bin: new Uint8Array([1, 2, 3]) });
+    const v = decodeScanned(input) as { bin: Uint8Array };
+    expect(v.bin.buffer).toBe(input.buffer);
+  });
+});
+

@@ -2,7 +2,18 @@
  * Listeners on key prefixes, shared by the stores' `watch` implementations.
  */
 
-/** Listeners on key prefixes, called synchronously; a throwing listener is counted and reported, never fatal. */
+/**
+ * Listeners on key prefixes, called synchronously; a throwing listener is counted and reported,
+ * never fatal. A Store's optional `watch(prefix, listener)` is `return watchers.add(prefix,
+ * listener)`, and every write or delete that changed something ends with `watchers.emit(key)`
+ * (after the change is visible, so a listener that reads the key sees it; not for a no-op write
+ * such as a failed compareAndSet or a delete of a missing key).
+ *
+ * ```ts
+ * readonly #watchers = new KeyWatchers((err, key) => logger.warn({ err, key }, 'watcher failed'));
+ * watch(prefix: string, listener: (key: string) => void) { return this.#watchers.add(prefix, listener); }
+ * ```
+ */
 export class KeyWatchers {
   readonly #listeners = new Set<{ prefix: string; listener: (key: string) => void }>();
   readonly #onError?: (error: unknown, key: string) => void;

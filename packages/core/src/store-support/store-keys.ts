@@ -13,7 +13,13 @@ const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 /**
  * Checks a store key with the rules every Converge store applies (the same as `MemoryStore`):
  * a non-empty, well-formed string without NUL, at most `maxLength` code units. Returns the key;
- * throws `InvalidKeyError` otherwise.
+ * throws `InvalidKeyError` (`ERR_INVALID_KEY`) otherwise. Call it first in every Store method
+ * that takes a key, so invalid keys are refused alike everywhere (the store compliance suite
+ * checks every call with `invalidKeys()`); any other string is a valid key, stored as is.
+ *
+ * ```ts
+ * async get(key: string) { checkStoreKey(key, STORE_DEFAULT_MAX_KEY_LENGTH); ... }
+ * ```
  */
 export function checkStoreKey(key: unknown, maxLength: number): string {
   if (typeof key !== 'string') throw new InvalidKeyError(String(key), `a key is a string, got ${typeof key}`);

@@ -30,9 +30,10 @@ export interface EncodedStoredValue {
 
 /**
  * Encodes `value` for the store key `key` and finds its integral `Float64` markers. Throws
- * `ValidationError` for `undefined`, anything that is not plain data or has a `__proto__` key
- * (the decoder refuses one), and `StoreError` `ERR_STORE_VALUE_TOO_LARGE` when the encoding is
- * over `maxBytes` (default: no limit).
+ * `ValidationError` for `undefined` and for anything `encodeValue` refuses (not plain data, a
+ * `__proto__` key: exactly what the decoder could not give back), and `StoreError`
+ * `ERR_STORE_VALUE_TOO_LARGE` when the encoding is over `maxBytes` (default: no limit).
+ * The bytes are a fresh copy: the caller's value can change afterwards without touching them.
  */
 export function prepareStoredValue(key: string, value: unknown, maxBytes = Infinity): PreparedStoredValue {
   if (value === undefined) throw new ValidationError(`value for ${key} is undefined (store null instead)`);
@@ -47,10 +48,6 @@ export function prepareStoredValue(key: string, value: unknown, maxBytes = Infin
     // The code FileStore uses for the same condition, so callers handle every store alike.
     throw new StoreError(`value of key ${JSON.stringify(key)} is ${bytes.byteLength} bytes, over the limit of ${maxBytes}`, { key, code: 'ERR_STORE_VALUE_TOO_LARGE' });
   }
-  // The decoder refuses a `__proto__` key: such a value could be written but never read.
-  if (Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes(PROTO) && hasProtoKey(value, 0)) {
-    throw new ValidationError(`value for ${key} has a __proto__ key, which cannot be stored`);
-  }
   const floatPaths: StoredValuePath[] = [];
   // 0xcb heads every float64; without that byte anywhere there is no Float64 to look for.
   if (bytes.includes(0xcb)) collectFloats(value, [], floatPaths);
@@ -59,24 +56,19 @@ export function prepareStoredValue(key: string, value: unknown, maxBytes = Infin
 
 /**
  * Encodes `value` as `prepareStoredValue` does (same errors), with the float paths encoded as
- * msgpack (`null` when there are none): the form the server-backed stores keep.
+ * msgpack (`null` when there are none): the form the server-backed stores keep. A store that
+ * keeps these two byte strings per key and hands them to `decodeStoredValue` on read gets the
+ * Store contract's value semantics for free: copies in both directions, every wire type back
+ * with its exact type (`Float64(2)` stays a `Float64`), refusals as `ValidationError`.
+ *
+ * ```ts
+ * const { bytes, floats } = encodeStoredValue(key, value, Infinity);   // in put()
+ * const value = decodeStoredValue(key, bytes, floats, Infinity);        // in get()
+ * ```
  */
 export function encodeStoredValue(key: string, value: unknown, maxBytes: number): EncodedStoredValue {
   const { bytes, floatPaths } = prepareStoredValue(key, value, maxBytes);
   return { bytes, floats: floatPaths.length > 0 ? encodeValue(floatPaths) : null };
-}
-
-const PROTO = Buffer.from('__proto__');
-
-function hasProtoKey(v: unknown, depth: number): boolean {
-  if (v === null || typeof v !== 'object' || v instanceof Uint8Array || depth > 100) return false;
-  if (Array.isArray(v)) return v.some((x) => hasProtoKey(x, depth + 1));
-  if (v instanceof Map) {
-    for (const [k, x] of v) if (k === '__proto__' || hasProtoKey(x, depth + 1)) return true;
-    return false;
-  }
-  for (const k of Object.keys(v)) if (k === '__proto__' || hasProtoKey((v as Record<string, unknown>)[k], depth + 1)) return true;
-  return false;
 }
 
 function collectFloats(v: unknown, path: StoredValuePath, out: StoredValuePath[]): void {
@@ -103,15 +95,16 @@ export function storedValueCorrupt(key: string, detail: string, cause?: unknown)
 
 /**
  * Decodes a value kept by `encodeStoredValue` (and its float paths, `null` for none); throws
- * `StoreError` `ERR_STORE_CORRUPT` for anything malformed.
+ * `StoreError` `ERR_STORE_CORRUPT` for anything malformed. The result is a fresh value on every
+ * call (binary values included: `decodeValue` copies them), so a store can return it as is.
  */
 export function decodeStoredValue(key: string, bytes: Uint8Array, floats: Uint8Array | null, maxBytes: number): unknown {
   let value: unknown;
   let paths: unknown;
   try {
-    // A plain Uint8Array view: drivers hand out Buffers, and bin values would come back as Buffers.
-    value = decodeValue(plain(bytes), { maxBytes });
-    paths = floats === null ? [] : decodeValue(plain(floats), { maxBytes });
+    // Drivers hand out Buffers; decodeValue still gives bin values as plain Uint8Array copies.
+    value = decodeValue(bytes, { maxBytes });
+    paths = floats === null ? [] : decodeValue(floats, { maxBytes });
   } catch (err) {
     if (err instanceof DecodeError) throw storedValueCorrupt(key, err.message, err);
     throw err;
@@ -120,10 +113,6 @@ export function decodeStoredValue(key: string, bytes: Uint8Array, floats: Uint8A
   const fail = (detail: string): Error => storedValueCorrupt(key, detail);
   for (const p of paths) value = restoreFloatPath(value, p, fail);
   return value;
-}
-
-function plain(b: Uint8Array): Uint8Array {
-  return Object.getPrototypeOf(b) === Uint8Array.prototype ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /**
