@@ -1,10 +1,10 @@
 import type { Logger, MetricsCollector } from '@converge/observability';
 
 /** Why an inbound frame or WS message was refused (the `reason` label). */
-export type FrameRejectReason = 'oversize' | 'malformed' | 'truncated' | 'short';
+export type FrameRejectReason = 'oversize' | 'malformed' | 'truncated' | 'short' | 'over_budget' | 'slow';
 
 /** Why a `send` failed (the `reason` label of `converge_transport_send_errors_total`). */
-export type SendErrorReason = 'no_route' | 'connect' | 'socket' | 'queue_full' | 'oversize' | 'stopped' | 'aborted';
+export type SendErrorReason = 'no_route' | 'connect' | 'socket' | 'queue_full' | 'oversize' | 'stopped' | 'aborted' | 'endpoint_refused';
 
 /**
  * Counters every network transport keeps (always, with or without a `MetricsCollector`), so
@@ -35,6 +35,15 @@ export interface NetTransportStats {
   rejectedTruncated: number;
   /** WebSocket messages shorter than the 4-byte prefix or whose prefix disagrees with their size. */
   rejectedShort: number;
+  /**
+   * Connections closed because an unfinished frame would take the transport over its inbound
+   * byte budget (`maxInboundBytes`, all connections) or the connection over `maxConnectionBytes`.
+   */
+  rejectedOverBudget: number;
+  /** Connections closed because an unfinished frame progressed slower than `frameProgressMinBytes` per `frameProgressTimeoutMs`. */
+  rejectedSlow: number;
+  /** Errors emitted by sockets (TCP, TLS, WebSocket; any direction and state), handled and counted. */
+  socketErrors: number;
   /** WebSocket text messages (accepted as UTF-8 bytes, as the reference does). */
   textFrames: number;
   /** `send` calls that rejected. */
@@ -48,7 +57,7 @@ export function emptyStats(): NetTransportStats {
   return {
     framesSent: 0, bytesSent: 0, framesReceived: 0, bytesReceived: 0, connectionsOpened: 0, connectionsClosed: 0,
     connectFailures: 0, reconnects: 0, rejectedOversize: 0, rejectedMalformed: 0, rejectedTruncated: 0,
-    rejectedShort: 0, textFrames: 0, sendErrors: 0, droppedReceiveQueueFull: 0,
+    rejectedShort: 0, rejectedOverBudget: 0, rejectedSlow: 0, socketErrors: 0, textFrames: 0, sendErrors: 0, droppedReceiveQueueFull: 0,
   };
 }
 
@@ -56,13 +65,16 @@ type Counter = ReturnType<MetricsCollector['counter']>;
 
 const REJECT_FIELD: Record<FrameRejectReason, keyof NetTransportStats> = {
   oversize: 'rejectedOversize', malformed: 'rejectedMalformed', truncated: 'rejectedTruncated', short: 'rejectedShort',
+  over_budget: 'rejectedOverBudget', slow: 'rejectedSlow',
 };
 
 /**
  * Stats, metrics and logs of one transport instance. Metric names (label `transport` is
  * `tcp` or `websocket`):
  * - `converge_transport_frames_sent_total{transport}`, `converge_transport_frames_received_total{transport}`
- * - `converge_frames_rejected_total{transport,reason}` (reason: oversize, malformed, truncated, short)
+ * - `converge_frames_rejected_total{transport,reason}` (reason: oversize, malformed, truncated, short,
+ *   over_budget, slow)
+ * - `converge_transport_socket_errors_total{transport,direction}` (direction: inbound, outbound)
  * - `converge_transport_connections_opened_total{transport,direction}` and
  *   `converge_transport_connections_closed_total{transport,direction}` (direction: inbound, outbound)
  * - `converge_transport_connect_failures_total{transport}`, `converge_transport_reconnects_total{transport}`
@@ -84,6 +96,7 @@ export class NetInstruments {
   readonly #reconnects: Counter | undefined;
   readonly #sendErrors: Counter | undefined;
   readonly #dropped: Counter | undefined;
+  readonly #socketErrors: Counter | undefined;
   readonly #labels: { transport: string };
 
   constructor(transport: string, logger?: Logger, metrics?: MetricsCollector) {
@@ -99,6 +112,7 @@ export class NetInstruments {
       this.#connectFailures = metrics.counter('converge_transport_connect_failures_total', 'Failed dial attempts', ['transport']);
       this.#reconnects = metrics.counter('converge_transport_reconnects_total', 'Connections re-established', ['transport']);
       this.#sendErrors = metrics.counter('converge_transport_send_errors_total', 'Sends that rejected, by reason', ['transport', 'reason']);
+      this.#socketErrors = metrics.counter('converge_transport_socket_errors_total', 'Socket errors handled, by direction', ['transport', 'direction']);
       this.#dropped = metrics.counter(
         'converge_transport_dropped_total',
         'Messages a transport discarded (overflow under drop-oldest, queued at stop)',
@@ -167,6 +181,16 @@ export class NetInstruments {
     this.stats.droppedReceiveQueueFull++;
     this.#dropped?.inc({ transport: this.transport, reason: 'receive_queue_full' });
     this.#logger?.error({ transport: this.transport, remote }, 'receive queue full: message dropped');
+  }
+
+  /**
+   * Counts and logs (debug) an error a socket emitted. Every socket of a transport has a
+   * listener that ends here, from its creation to its close, so no socket error is ever thrown.
+   */
+  socketError(direction: 'inbound' | 'outbound', remote: string, err: unknown): void {
+    this.stats.socketErrors++;
+    this.#socketErrors?.inc({ transport: this.transport, direction });
+    this.#logger?.debug({ transport: this.transport, direction, remote, err }, 'socket error');
   }
 
   /** Counts a WS text message (accepted). */

@@ -63,6 +63,7 @@ export function attachReader(
   });
   socket.on('error', (err) => {
     lastError = err;
+    instruments.socketError(direction, remote, err);
   });
   socket.once('close', () => {
     receiver.detach(socket);

@@ -407,7 +407,6 @@ export class TcpTransport implements Transport {
 
   #onInbound(socket: net.Socket, ctx: PeerContext): void {
     socket.setNoDelay(true);
-    socket.on('error', () => undefined); // reported through the close handler
     attachReader(socket, ctx, 'inbound', remoteOf(socket), () => undefined);
   }
 }

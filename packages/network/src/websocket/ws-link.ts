@@ -61,13 +61,22 @@ export function attachWsReader(
       onMessage?.(m);
     }
   });
-  ws.on('error', (err: Error & { code?: string }) => {
-    if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') instruments.rejected('oversize', { remote, limit: ctx.maxFrameBytes }, err);
-    else instruments.debug({ remote, err }, 'websocket error');
-  });
   ws.once('close', () => {
     receiver.detach(ws);
     instruments.closed(direction, remote);
+  });
+}
+
+/**
+ * Handles and counts every error `ws` emits on a WebSocket, in every state (handshake,
+ * before and after authentication, closing): installed as soon as the object exists, so an
+ * invalid frame or an oversize message from a peer closes that one connection and can never
+ * become an uncaught exception. A message over `maxPayload` is also counted as `oversize`.
+ */
+export function guardWsErrors(ws: WebSocket, instruments: NetInstruments, direction: 'inbound' | 'outbound', remote: string, maxFrameBytes: number): void {
+  ws.on('error', (err: Error & { code?: string }) => {
+    instruments.socketError(direction, remote, err);
+    if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') instruments.rejected('oversize', { remote, limit: maxFrameBytes }, err);
   });
 }
 

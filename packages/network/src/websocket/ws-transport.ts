@@ -15,7 +15,7 @@ import { DEFAULT_MAX_QUEUE_BYTES_PER_PEER, DEFAULT_MAX_QUEUE_PER_PEER } from '..
 import type { ReceiveOptions, SendOptions, Transport } from '../transport.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, backoffDelay, resolveBackoff, sleep, type Backoff, type ReconnectOptions } from '../tcp/backoff.js';
 import type { TcpTlsOptions } from '../tcp/tcp-connection.js';
-import { DEFAULT_WS_HIGH_WATER_BYTES, WsLink, attachWsReader, type LinkContext } from './ws-link.js';
+import { DEFAULT_WS_HIGH_WATER_BYTES, WsLink, attachWsReader, guardWsErrors, type LinkContext } from './ws-link.js';
 import type { IdentityRegistry } from '../registry.js';
 import { WS_AUTH_CLOSE_CODE, WsServerAuth, encodeAuthProof, readChallenge, type WsAuthStats } from './ws-auth.js';
 
@@ -303,6 +303,11 @@ export class WebSocketTransport implements Transport {
     server.on('tlsClientError', (err: Error, s: net.Socket) => {
       this.#instruments.connectFailed(`${s.remoteAddress}:${s.remotePort}`, 1, err);
     });
+    // Errors before the upgrade (bad HTTP, a reset): counted, the socket closed.
+    server.on('clientError', (err: Error, s: net.Socket) => {
+      this.#instruments.socketError('inbound', `${s.remoteAddress}:${s.remotePort}`, err);
+      s.destroy();
+    });
     const wss = new WebSocketServer({ server, maxPayload: this.maxFrameBytes + FRAME_HEADER_BYTES, perMessageDeflate: false, clientTracking: false });
     const auth = this.#auth;
     if (auth) wss.on('headers', (headers: string[], req: IncomingMessage) => auth.onHeaders(headers, req));
@@ -325,6 +330,8 @@ export class WebSocketTransport implements Transport {
 
   #onClient(ws: WebSocket, req: IncomingMessage, ctx: LinkContext): void {
     const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+    // First, before anything can fail: a bad frame must close this connection, not the process.
+    guardWsErrors(ws, this.#instruments, 'inbound', remote, this.maxFrameBytes);
     const link = new WsLink(ctx, remote);
     const client: ServerClient = { ws, link, remote };
     const learned = new Set<string>();
@@ -412,6 +419,7 @@ export class WebSocketTransport implements Transport {
       handshakeTimeout: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     });
     this.#ws = ws; // tracked at once, so stop() can terminate a handshake in progress
+    guardWsErrors(ws, this.#instruments, 'outbound', url, this.maxFrameBytes);
     let challenge: Buffer | undefined;
     ws.once('upgrade', (res: IncomingMessage) => {
       challenge = readChallenge(res.headers);
