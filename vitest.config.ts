@@ -9,7 +9,7 @@ export default defineConfig({
   // 'import'/'require' by itself according to how a module is loaded.
   ssr: { resolve: { conditions: ['@converge/source', 'node', 'default'], externalConditions: ['@converge/source'] } },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'bench/test/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'bench/test/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',

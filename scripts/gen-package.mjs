@@ -11,15 +11,18 @@ mkdirSync(join(dir, 'test'), { recursive: true });
 
 const exportsMap = {};
 const tsupEntry = {};
+// moduleResolution node10 ignores `exports`; typesVersions maps the subpaths' types for it.
+const typesVersions = {};
 for (const e of entries) {
   const key = e === '.' ? '.' : `./${e}`;
   const base = e === '.' ? 'index' : `${e}/index`;
   tsupEntry[base] = `src/${base}.ts`;
   exportsMap[key] = {
     '@converge/source': `./src/${base}.ts`,
-    import: { types: `./dist/${base}.d.ts`, default: `./dist/${base}.js` },
-    require: { types: `./dist/${base}.d.cts`, default: `./dist/${base}.cjs` },
+    types: `./dist/${base}.d.ts`,
+    default: `./dist/${base}.js`,
   };
+  if (e !== '.') typesVersions[e] = [`./dist/${base}.d.ts`];
 }
 exportsMap['./package.json'] = './package.json';
 
@@ -34,8 +37,10 @@ const pkg = {
   sideEffects: false,
   engines: { node: '>=20.19' },
   exports: exportsMap,
-  ...(entries.includes('.') ? { main: './dist/index.cjs', module: './dist/index.js', types: './dist/index.d.ts' } : {}),
-  files: ['dist', 'README.md'],
+  ...(entries.includes('.') ? { main: './dist/index.js', module: './dist/index.js', types: './dist/index.d.ts' } : {}),
+  ...(Object.keys(typesVersions).length ? { typesVersions: { '*': typesVersions } } : {}),
+  // src ships too: the `@converge/source` condition and the source maps point at it.
+  files: ['dist', 'src', 'README.md'],
   scripts: { build: 'tsup', ...(prev.scripts ?? {}) },
   ...Object.fromEntries(
     ['bin', 'dependencies', 'peerDependencies', 'peerDependenciesMeta', 'devDependencies'].filter((k) => prev[k]).map((k) => [k, prev[k]]),
@@ -43,18 +48,10 @@ const pkg = {
 };
 pkg.scripts.build = 'tsup';
 writeFileSync(pkgPath, JSON.stringify(pkg, null, 2) + '\n');
+const tsupEntryText = Object.entries(tsupEntry)
+  .map(([k, v]) => `${/^[a-z]+$/.test(k) ? k : `'${k}'`}: '${v}'`)
+  .join(', ');
 writeFileSync(
   join(dir, 'tsup.config.ts'),
-  `import { defineConfig } from 'tsup';
-
-export default defineConfig({
-  entry: ${JSON.stringify(tsupEntry, null, 2).replace(/\n/g, '\n  ')},
-  format: ['esm', 'cjs'],
-  dts: { compilerOptions: { customConditions: [] } },
-  tsconfig: '../../tsconfig.build.json',
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-});
-`,
+  `import { packageConfig } from '../../tsup.config.base';\n\nexport default packageConfig({ ${tsupEntryText} });\n`,
 );

@@ -1,15 +1,3 @@
-import { defineConfig } from 'tsup';
+import { packageConfig } from '../../tsup.config.base';
 
-export default defineConfig({
-  entry: {
-    "storage/index": "src/storage/index.ts",
-    "crypto/index": "src/crypto/index.ts",
-    "llm/index": "src/llm/index.ts"
-  },
-  format: ['esm', 'cjs'],
-  dts: { compilerOptions: { customConditions: [] } },
-  tsconfig: '../../tsconfig.build.json',
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-});
+export default packageConfig({ 'storage/index': 'src/storage/index.ts', 'crypto/index': 'src/crypto/index.ts', 'llm/index': 'src/llm/index.ts' });

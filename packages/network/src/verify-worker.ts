@@ -1,7 +1,7 @@
 /**
  * Source of the signature-checking worker of `VerifierPool`. It is run with
  * `new Worker(source, { eval: true })`, so the same code works from `src/` (vitest, tsx) and
- * from the built `dist/` (ESM and CJS) with no extra build entry and no file to locate. It needs
+ * from the built `dist/` with no extra build entry and no file to locate. It needs
  * only `node:crypto`: the main thread sends the signed bytes, signature and key of each message.
  *
  * Request: `{ id, buf }`, `buf` an ArrayBuffer of items `[u32 BE length][32-byte key]
