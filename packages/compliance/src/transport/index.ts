@@ -4,10 +4,11 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createMessage, createTopic, type Message, type MessageInit } from '@converge/core';
-import type { Transport } from '@converge/network';
+import type { TransportUnderTest as Transport } from './contract.js';
 import { messageOfEncodedSize } from './sized-message.js';
 
 export { messageOfEncodedSize } from './sized-message.js';
+export type { TransportUnderTest } from './contract.js';
 
 /** Two transports that can reach each other, made fresh for each test. */
 export interface TransportPair {
