@@ -1,26 +1,11 @@
-import { Float64, ValidationError, type Task } from '@converge/core';
+import { Float64, ValidationError, type QueuedTask, type Task } from '@converge/core';
 import { keySegment, parseKeySegment } from './common.js';
 
 /**
- * A task as the TaskManager stores it: the `Task` fields plus lease and retry bookkeeping.
+ * A task as the TaskManager stores it: core's `QueuedTask` (the `Task` fields plus lease and retry bookkeeping).
  * Plain data only, so every Store can hold it and any process can read it back.
  */
-export interface TaskRecord extends Task {
-  /** Unix ms at which the current claim's lease runs out (`null` when unclaimed). */
-  leaseExpiresAt: number | null;
-  /** A pending task may not be claimed before this Unix ms (retry backoff), or `null`. */
-  notBefore: number | null;
-  /** Failed attempts so far (`fail` calls and expired leases). */
-  failures: number;
-  /** Whether the task ran out of retries and was dead-lettered (state `failed`). */
-  deadLettered: boolean;
-  /** Reason of the latest failure (`'deadline'`, `'lease-expired'` or the worker's reason). */
-  failureReason: string | null;
-  /** Unix ms of `submit`. */
-  submittedAt: number;
-  /** Unix ms of the latest transition. */
-  updatedAt: number;
-}
+export type TaskRecord = QueuedTask;
 
 /**
  * Proof of a claim, handed to the worker. `attempt` is the task's `attempts` counter after the
