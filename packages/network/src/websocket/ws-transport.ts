@@ -11,6 +11,9 @@ import type { Logger, MetricsCollector } from '@converge/observability';
 import { checkMaxFrameBytes, encodeFrame, FRAME_HEADER_BYTES } from '../framing.js';
 import { NetInstruments, type NetTransportStats } from '../framing-instruments.js';
 import { FrameReceiver } from '../framing-receiver.js';
+import { DEFAULT_WS_PRE_AUTH_MAX_BYTES, InboundBudget, type InboundBudgetOptions } from '../framing-budget.js';
+import { IdleReaper } from '../tcp/tcp-idle.js';
+import { meterWsConnection } from './ws-meter.js';
 import { DEFAULT_MAX_QUEUE_BYTES_PER_PEER, DEFAULT_MAX_QUEUE_PER_PEER } from '../framing-write-queue.js';
 import type { ReceiveOptions, SendOptions, Transport } from '../transport.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, backoffDelay, resolveBackoff, sleep, type Backoff, type ReconnectOptions } from '../tcp/backoff.js';
@@ -25,8 +28,12 @@ export const AGENT_HEADER = 'x-converge-agent';
 /** Default most simultaneous WebSocket clients a server accepts: 1,024. */
 export const DEFAULT_MAX_WS_CLIENTS = 1_024;
 
-/** Options of `WebSocketTransport`: give `url` (client) or `host`/`port` (server). */
-export interface WebSocketTransportOptions {
+/**
+ * Options of `WebSocketTransport`: give `url` (client) or `host`/`port` (server). The inbound
+ * budget options (`maxInboundBytes`, `maxConnectionBytes`, `frameProgressTimeoutMs`,
+ * `frameProgressMinBytes`, `maxFrameTimeMs`; see `InboundBudget`) apply to a server's clients.
+ */
+export interface WebSocketTransportOptions extends InboundBudgetOptions {
   /**
    * Client mode: the server to connect to (`ws://…` or `wss://…`), or a function returning it,
    * called at each dial (for a server whose address is known only later).
@@ -50,6 +57,16 @@ export interface WebSocketTransportOptions {
   highWaterBytes?: number;
   /** Capacity of the receive queue (default 10,000 messages). */
   maxReceiveQueue?: number;
+  /** Most bytes (frame bodies) in the receive queue (default 64 MiB). */
+  maxReceiveQueueBytes?: number;
+  /** Server: clients receiving nothing for this long are closed and counted (default 120,000 ms; 0 disables). */
+  idleTimeoutMs?: number;
+  /**
+   * Server with `requireAuth`: most bytes a client may send before its proof has been accepted
+   * (default 1,024; the proof is 110 bytes on the wire). Over it the connection is destroyed and
+   * counted `over_budget`, before `ws` can buffer a large message.
+   */
+  preAuthMaxBytes?: number;
   /** Server: most simultaneous clients (default 1,024). */
   maxClients?: number;
   /** Client: dial attempts and backoff (defaults: 5 attempts, 50 ms doubling to at most 2,000 ms, jittered). */
@@ -143,6 +160,9 @@ export class WebSocketTransport implements Transport {
   #everConnected = false;
   #remote: string;
   #auth: WsServerAuth | undefined;
+  readonly #idle: IdleReaper | undefined;
+  #budget: InboundBudget | undefined;
+  readonly #preAuthMaxBytes: number;
 
   constructor(options: WebSocketTransportOptions = {}) {
     this.#o = options;
@@ -157,6 +177,12 @@ export class WebSocketTransport implements Transport {
     this.#backoff = resolveBackoff(options.reconnect);
     this.agentId = options.identity?.fingerprint ?? options.agentId;
     this.#instruments = new NetInstruments('websocket', options.logger, options.metrics);
+    new InboundBudget(options, this.maxFrameBytes).close(); // validates the budget options now
+    this.#preAuthMaxBytes = options.preAuthMaxBytes ?? DEFAULT_WS_PRE_AUTH_MAX_BYTES;
+    if (!Number.isSafeInteger(this.#preAuthMaxBytes) || this.#preAuthMaxBytes < 110) {
+      throw new ValidationError('preAuthMaxBytes must be an integer >= 110 (the proof)');
+    }
+    if (this.mode === 'server') this.#idle = new IdleReaper('websocket', options.idleTimeoutMs, options.logger, options.metrics);
     if (this.mode === 'server' && (options.requireAuth ?? options.registry !== undefined)) {
       this.#auth = new WsServerAuth({ registry: options.registry, timeoutMs: options.authTimeoutMs, logger: options.logger, metrics: options.metrics });
     }
@@ -209,6 +235,16 @@ export class WebSocketTransport implements Transport {
     return this.#receiver?.size ?? 0;
   }
 
+  /** Server: clients closed after `idleTimeoutMs` without traffic. */
+  get idleClosed(): number {
+    return this.#idle?.closed ?? 0;
+  }
+
+  /** Server: bytes held now in clients' unfinished messages, all together (see `maxInboundBytes`). */
+  get inboundBytes(): number {
+    return this.#budget?.used ?? 0;
+  }
+
   /** Server: listens. Client: connects (rejects with `TransportError` `ERR_CONNECT` when every attempt fails). Idempotent. */
   start(): Promise<void> {
     if (this.#starting) return this.#starting;
@@ -222,7 +258,13 @@ export class WebSocketTransport implements Transport {
   async #start(): Promise<void> {
     const o = this.#o;
     this.#stop = new AbortController();
-    const receiver = new FrameReceiver({ maxSize: o.maxReceiveQueue, maxFrameBytes: this.maxFrameBytes, instruments: this.#instruments });
+    const receiver = new FrameReceiver({
+      maxSize: o.maxReceiveQueue, maxBytes: o.maxReceiveQueueBytes, maxFrameBytes: this.maxFrameBytes, instruments: this.#instruments,
+    });
+    if (this.mode === 'server') {
+      this.#budget = new InboundBudget(o, this.maxFrameBytes);
+      this.#budget.pausedWhen(() => receiver.paused);
+    }
     const ctx: LinkContext = {
       maxFrameBytes: this.maxFrameBytes,
       instruments: this.#instruments,
@@ -286,6 +328,8 @@ export class WebSocketTransport implements Transport {
     if (wss) closing.push(new Promise((resolve) => wss.close(() => resolve())));
     if (server?.listening) closing.push(new Promise((resolve) => server.close(() => resolve())));
     await Promise.all(closing);
+    this.#budget?.close();
+    this.#budget = undefined;
     this.#port = undefined;
   }
 
@@ -308,7 +352,11 @@ export class WebSocketTransport implements Transport {
       this.#instruments.socketError('inbound', `${s.remoteAddress}:${s.remotePort}`, err);
       s.destroy();
     });
-    const wss = new WebSocketServer({ server, maxPayload: this.maxFrameBytes + FRAME_HEADER_BYTES, perMessageDeflate: false, clientTracking: false });
+    // allowSynchronousEvents (ws's default, made explicit): messages are emitted while ws parses
+    // a read, which the inbound meter (ws-meter.ts) relies on.
+    const wss = new WebSocketServer({
+      server, maxPayload: this.maxFrameBytes + FRAME_HEADER_BYTES, perMessageDeflate: false, clientTracking: false, allowSynchronousEvents: true,
+    });
     const auth = this.#auth;
     if (auth) wss.on('headers', (headers: string[], req: IncomingMessage) => auth.onHeaders(headers, req));
     wss.on('connection', (ws: WebSocket, req: IncomingMessage) => this.#onClient(ws, req, ctx));
@@ -332,6 +380,9 @@ export class WebSocketTransport implements Transport {
     const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
     // First, before anything can fail: a bad frame must close this connection, not the process.
     guardWsErrors(ws, this.#instruments, 'inbound', remote, this.maxFrameBytes);
+    // ws cleared the socket's timeout at the upgrade: the idle clock starts now.
+    this.#idle?.arm(req.socket);
+    const meter = meterWsConnection(ws, req.socket, this.#budget!, this.#instruments, remote, this.#auth ? this.#preAuthMaxBytes : undefined);
     const link = new WsLink(ctx, remote);
     const client: ServerClient = { ws, link, remote };
     const learned = new Set<string>();
@@ -345,6 +396,7 @@ export class WebSocketTransport implements Transport {
         link.fail(new TransportError(`connection to ${remote} closed`, { code: 'ERR_CONNECTION_CLOSED' }));
       });
       this.#auth.await(ws, req, this.#o.authUrl ?? this.listenUrl, claimed, remote, (agentId) => {
+        meter.setLimit(this.#budget!.maxConnectionBytes);
         attachWsReader(ws, ctx, 'inbound', remote);
         this.#clients.add(client);
         learned.add(agentId);
