@@ -210,6 +210,11 @@ export class TcpTransport implements Transport {
     return this.#receiver?.size ?? 0;
   }
 
+  /** Bytes (frame bodies) of the messages waiting in the receive queue (see `maxReceiveQueueBytes`). */
+  get queuedBytes(): number {
+    return this.#receiver?.bytes ?? 0;
+  }
+
   /** Bytes held now in unfinished inbound frames, all connections together (see `maxInboundBytes`). */
   get inboundBytes(): number {
     return this.#budget?.used ?? 0;
