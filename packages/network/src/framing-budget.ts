@@ -172,6 +172,13 @@ export class InboundBudget {
       for (const m of this.#meters) m.defer(elapsed);
       return;
     }
+    // A late sweep means the event loop was blocked: bytes that arrived meanwhile are still
+    // unread (timers run before I/O), so the stall must not count against any connection.
+    const lag = elapsed - this.#sweepMs;
+    if (lag > this.#sweepMs) {
+      for (const m of this.#meters) m.defer(lag);
+      return;
+    }
     for (const m of this.#meters) m.check(now);
   }
 }
