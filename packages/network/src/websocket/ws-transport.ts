@@ -261,7 +261,11 @@ export class WebSocketTransport implements Transport {
 
   async #listen(ctx: LinkContext): Promise<void> {
     const o = this.#o;
-    const server = o.tls ? https.createServer(o.tls) : http.createServer();
+    // Header timeout (slowloris before the upgrade): the request head must arrive within one
+    // frame-progress window, checked a few times per window.
+    const headMs = this.#budget!.progressTimeoutMs;
+    const head = headMs > 0 ? { headersTimeout: headMs, connectionsCheckingInterval: Math.min(1_000, Math.max(10, Math.floor(headMs / 4))) } : {};
+    const server = o.tls ? https.createServer({ ...o.tls, ...head }) : http.createServer(head);
     server.maxConnections = o.maxClients ?? DEFAULT_MAX_WS_CLIENTS;
     // Plain HTTP requests get a 426; only upgrades are served.
     server.on('request', (_req, res) => res.writeHead(426, { connection: 'close' }).end());
@@ -274,8 +278,10 @@ export class WebSocketTransport implements Transport {
       this.#instruments.connectFailed(`${s.remoteAddress}:${s.remotePort}`, 1, err);
     });
     // Errors before the upgrade (bad HTTP, a reset): counted, the socket closed.
-    server.on('clientError', (err: Error, s: net.Socket) => {
-      this.#instruments.socketError('inbound', `${s.remoteAddress}:${s.remotePort}`, err);
+    server.on('clientError', (err: Error & { code?: string }, s: net.Socket) => {
+      const remote = `${s.remoteAddress}:${s.remotePort}`;
+      this.#instruments.socketError('inbound', remote, err);
+      if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') this.#instruments.rejected('slow', { remote, stage: 'upgrade request', headersTimeoutMs: headMs });
       s.destroy();
     });
     // allowSynchronousEvents (ws's default, made explicit): messages are emitted while ws parses

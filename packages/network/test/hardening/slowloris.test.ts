@@ -124,4 +124,23 @@ describe('slowloris (L7)', () => {
     await c.send(signMessage(createMessage({ payload: 'legit ws' }), alice));
     expect((await s.receive({ timeoutMs: 10_000 }))?.payload).toBe('legit ws');
   });
+
+  it('WebSocket: clients trickling the upgrade request (HTTP headers) are closed and counted too', async () => {
+    const s = new WebSocketTransport({ port: 0, identity: bob, maxClients: SLOTS, ...SLOW });
+    await s.start();
+    cleanup.push(() => s.stop());
+    const slow = [];
+    for (let i = 0; i < SLOTS; i++) {
+      const c = await rawTcp(s.port);
+      trickle(c.socket, Buffer.from(`GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: `));
+      slow.push(c);
+    }
+    await Promise.all(slow.map((c) => c.closed));
+    expect(s.stats.rejectedSlow).toBe(SLOTS);
+    const c = new WebSocketTransport({ url: s.listenUrl, identity: alice, reconnect: { maxAttempts: 3, initialDelayMs: 10, maxDelayMs: 50 } });
+    await c.start();
+    cleanup.push(() => c.stop());
+    await c.send(signMessage(createMessage({ payload: 'legit after slow headers' }), alice));
+    expect((await s.receive({ timeoutMs: 10_000 }))?.payload).toBe('legit after slow headers');
+  });
 });
