@@ -15,6 +15,12 @@ export interface AsyncQueueOptions {
    * `false`, `drop-oldest` discards the oldest item (counted in `dropped`) and accepts the new one.
    */
   overflow?: OverflowPolicy;
+  /**
+   * Most bytes held, as weighed by the `bytes` argument of `push` (default: unbounded). A push
+   * that would take the stored weight over it overflows exactly as a push into a full queue
+   * (items handed straight to a waiting consumer are never stored, so never weighed).
+   */
+  maxBytes?: number;
 }
 
 /** Options of `shift`. */
@@ -52,14 +58,34 @@ export class AsyncQueue<T> {
   #waiterHead = 0;
   #closed = false;
   #dropped = 0;
+  // Weight of each stored item, parallel to #buf (only when maxBytes is finite).
+  readonly #maxBytes: number;
+  #weights: number[] | undefined;
+  #bytes = 0;
 
   constructor(options: AsyncQueueOptions = {}) {
     const max = options.maxSize ?? DEFAULT_QUEUE_CAPACITY;
     if (!Number.isSafeInteger(max) || max < 1) throw new ValidationError('maxSize must be a positive integer');
     this.maxSize = max;
     this.overflow = options.overflow ?? 'throw';
+    const maxBytes = options.maxBytes ?? Infinity;
+    if (maxBytes !== Infinity && (!Number.isSafeInteger(maxBytes) || maxBytes < 1)) {
+      throw new ValidationError('maxBytes must be a positive integer');
+    }
+    this.#maxBytes = maxBytes;
     // Power-of-two capacity so that indexes wrap with a mask.
     this.#buf = new Array(16);
+    if (maxBytes !== Infinity) this.#weights = new Array(16);
+  }
+
+  /** Most bytes held (`Infinity` when unbounded). */
+  get maxBytes(): number {
+    return this.#maxBytes;
+  }
+
+  /** Total weight (the `bytes` given to `push`) of the items stored. */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   /** Number of items waiting to be taken. */
@@ -90,9 +116,10 @@ export class AsyncQueue<T> {
   /**
    * Adds an item, handing it straight to a waiting consumer if there is one. Returns `true`
    * when stored or handed over; `false` when closed or (policy `reject`) full. Throws
-   * `QueueFullError` when full under policy `throw`.
+   * `QueueFullError` when full under policy `throw`. `bytes` is the item's weight against
+   * `maxBytes` (ignored when the queue is not byte-bounded).
    */
-  push(item: T): boolean {
+  push(item: T, bytes = 0): boolean {
     if (this.#closed) {
       if (this.overflow === 'throw') throw new QueueFullError('queue is closed');
       return false;
@@ -103,17 +130,32 @@ export class AsyncQueue<T> {
       w.resolve(item);
       return true;
     }
-    if (this.#size >= this.maxSize) {
+    const w = this.#weights;
+    while (this.#size >= this.maxSize || (w !== undefined && this.#size > 0 && this.#bytes + bytes > this.#maxBytes)) {
       if (this.overflow === 'drop-oldest') {
         this.#take();
         this.#dropped++;
       } else if (this.overflow === 'reject') return false;
-      else throw new QueueFullError(`queue full (${this.maxSize} items)`);
+      else {
+        throw new QueueFullError(this.#size >= this.maxSize ? `queue full (${this.maxSize} items)` : `queue full (${this.#maxBytes} bytes)`);
+      }
     }
+    // One item heavier than maxBytes on its own still fits an empty queue (it was already
+    // bounded by whoever produced it); the bound is on what accumulates.
     if (this.#size === this.#buf.length) this.#grow();
-    this.#buf[(this.#head + this.#size) & (this.#buf.length - 1)] = item;
+    const at = (this.#head + this.#size) & (this.#buf.length - 1);
+    this.#buf[at] = item;
+    if (w !== undefined) {
+      w[at] = bytes;
+      this.#bytes += bytes;
+    }
     this.#size++;
     return true;
+  }
+
+  /** Whether an item of weight `bytes` fits under `maxBytes` now (always `true` when unbounded). */
+  hasRoomBytes(bytes: number): boolean {
+    return this.#weights === undefined || this.#size === 0 || this.#bytes + bytes <= this.#maxBytes;
   }
 
   /** The next item without waiting, or `null` when empty. */
@@ -184,6 +226,7 @@ export class AsyncQueue<T> {
   #take(): T {
     const item = this.#buf[this.#head] as T;
     this.#buf[this.#head] = undefined;
+    if (this.#weights !== undefined) this.#bytes -= this.#weights[this.#head]!;
     this.#head = (this.#head + 1) & (this.#buf.length - 1);
     this.#size--;
     return item;
@@ -191,8 +234,15 @@ export class AsyncQueue<T> {
 
   #grow(): void {
     const next = new Array<T | undefined>(this.#buf.length * 2);
-    for (let i = 0; i < this.#size; i++) next[i] = this.#buf[(this.#head + i) & (this.#buf.length - 1)];
+    const w = this.#weights;
+    const nextW = w !== undefined ? new Array<number>(next.length) : undefined;
+    for (let i = 0; i < this.#size; i++) {
+      const j = (this.#head + i) & (this.#buf.length - 1);
+      next[i] = this.#buf[j];
+      if (nextW !== undefined) nextW[i] = w![j]!;
+    }
     this.#buf = next;
+    this.#weights = nextW;
     this.#head = 0;
   }
 

@@ -48,7 +48,7 @@ export interface NetTransportStats {
   textFrames: number;
   /** `send` calls that rejected. */
   sendErrors: number;
-  /** Decoded messages discarded because the receive queue was full (see `maxReceiveQueue`). */
+  /** Decoded messages discarded because the receive queue was full (see `maxReceiveQueue`, `maxReceiveQueueBytes`). */
   droppedReceiveQueueFull: number;
 }
 
@@ -176,11 +176,11 @@ export class NetInstruments {
     this.#logger?.warn({ transport: this.transport, reason, remote, count, err }, 'send failed');
   }
 
-  /** Counts and logs (error) a message dropped because the receive queue was full. */
-  droppedQueueFull(remote: string): void {
+  /** Counts and logs (error) a message dropped because the receive queue was full (by count or by bytes). */
+  droppedQueueFull(remote: string, detail?: Record<string, unknown>): void {
     this.stats.droppedReceiveQueueFull++;
     this.#dropped?.inc({ transport: this.transport, reason: 'receive_queue_full' });
-    this.#logger?.error({ transport: this.transport, remote }, 'receive queue full: message dropped');
+    this.#logger?.error({ transport: this.transport, remote, ...detail }, 'receive queue full: message dropped');
   }
 
   /**

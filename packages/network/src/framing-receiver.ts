@@ -6,6 +6,12 @@ import type { ReceiveOptions } from './transport.js';
 /** Default capacity of a network transport's receive queue: 10,000 messages. */
 export const DEFAULT_MAX_RECEIVE_QUEUE = 10_000;
 
+/**
+ * Default most bytes (frame bodies, as received) held in a network transport's receive queue:
+ * 64 MiB. Without it the count bound alone allowed 10,000 x 10 MiB.
+ */
+export const DEFAULT_MAX_RECEIVE_QUEUE_BYTES = 64 * 1024 * 1024;
+
 /** Something whose inbound data can be paused (a `net.Socket`, a `ws` WebSocket). */
 export interface PausableSource {
   pause(): unknown;
@@ -15,9 +21,10 @@ export interface PausableSource {
 /**
  * The one bounded receive queue of a network transport, fed by every connection.
  *
- * Backpressure instead of loss: once the queue is half full, every connection is paused (the
- * kernel buffers fill and TCP flow control slows the senders); reading resumes when the
- * consumer has brought it down to a quarter. The half left free absorbs what is already in
+ * Bounded by count (`maxSize`) and by bytes (`maxBytes`, the frame bodies as received).
+ * Backpressure instead of loss: once the queue is half full (by count or by bytes), every
+ * connection is paused (the kernel buffers fill and TCP flow control slows the senders);
+ * reading resumes when the consumer has brought both down to a quarter. The half left free absorbs what is already in
  * flight when the pause happens (at most one read per connection), so the drop path
  * (`droppedReceiveQueueFull`, logged and counted) is a safety net, not a policy.
  *
@@ -27,23 +34,37 @@ export interface PausableSource {
 export class FrameReceiver {
   /** Capacity of the queue. */
   readonly maxSize: number;
+  /** Most bytes held (frame bodies). */
+  readonly maxBytes: number;
   readonly #queue: AsyncQueue<Message>;
   readonly #sources = new Set<PausableSource>();
   readonly #instruments: NetInstruments;
   readonly #limits: { readonly maxBytes: number };
   readonly #pauseAt: number;
   readonly #resumeAt: number;
+  readonly #pauseAtBytes: number;
+  readonly #resumeAtBytes: number;
   #paused = false;
 
-  constructor(options: { maxSize?: number; maxFrameBytes: number; instruments: NetInstruments }) {
+  constructor(options: { maxSize?: number; maxBytes?: number; maxFrameBytes: number; instruments: NetInstruments }) {
     const max = options.maxSize ?? DEFAULT_MAX_RECEIVE_QUEUE;
     if (!Number.isSafeInteger(max) || max < 4) throw new ValidationError('maxReceiveQueue must be an integer >= 4');
+    const maxBytes = options.maxBytes ?? DEFAULT_MAX_RECEIVE_QUEUE_BYTES;
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 4) throw new ValidationError('maxReceiveQueueBytes must be an integer >= 4');
     this.maxSize = max;
-    this.#queue = new AsyncQueue<Message>({ maxSize: max, overflow: 'reject' });
+    this.maxBytes = maxBytes;
+    this.#queue = new AsyncQueue<Message>({ maxSize: max, maxBytes, overflow: 'reject' });
     this.#instruments = options.instruments;
     this.#limits = { maxBytes: options.maxFrameBytes };
     this.#pauseAt = Math.ceil(max / 2);
     this.#resumeAt = Math.floor(max / 4);
+    this.#pauseAtBytes = Math.ceil(maxBytes / 2);
+    this.#resumeAtBytes = Math.floor(maxBytes / 4);
+  }
+
+  /** Bytes (frame bodies) of the messages waiting. */
+  get bytes(): number {
+    return this.#queue.bytes;
   }
 
   /** Messages waiting. */
@@ -79,11 +100,14 @@ export class FrameReceiver {
       this.#instruments.rejected('malformed', { remote, bytes: body.byteLength }, err);
       return undefined;
     }
-    if (!this.#queue.push(msg)) {
-      if (!this.#queue.closed) this.#instruments.droppedQueueFull(remote);
+    const q = this.#queue;
+    if (!q.push(msg, body.byteLength)) {
+      if (!q.closed) {
+        this.#instruments.droppedQueueFull(remote, { queued: q.size, queuedBytes: q.bytes, bytes: body.byteLength, maxSize: this.maxSize, maxBytes: this.maxBytes });
+      }
       return undefined;
     }
-    if (!this.#paused && this.#queue.size >= this.#pauseAt) {
+    if (!this.#paused && (q.size >= this.#pauseAt || q.bytes >= this.#pauseAtBytes)) {
       this.#paused = true;
       for (const s of this.#sources) s.pause();
     }
@@ -96,13 +120,13 @@ export class FrameReceiver {
     if (q.size > 0) {
       // Fast path: a message is waiting; no waiter, no extra promise hop.
       const m = q.tryShift();
-      if (this.#paused && q.size <= this.#resumeAt) this.#resume();
+      if (this.#paused) this.#maybeResume();
       return Promise.resolve(m);
     }
     const p = q.shift(options);
     if (!this.#paused) return p;
     return p.then((m) => {
-      if (this.#paused && q.size <= this.#resumeAt) this.#resume();
+      if (this.#paused) this.#maybeResume();
       return m;
     });
   }
@@ -110,7 +134,7 @@ export class FrameReceiver {
   /** The next message without waiting, or `null`. */
   tryReceive(): Message | null {
     const m = this.#queue.tryShift();
-    if (this.#paused && this.#queue.size <= this.#resumeAt) this.#resume();
+    if (this.#paused) this.#maybeResume();
     return m;
   }
 
@@ -120,6 +144,11 @@ export class FrameReceiver {
     this.#queue.close();
     this.#sources.clear();
     return n;
+  }
+
+  #maybeResume(): void {
+    const q = this.#queue;
+    if (q.size <= this.#resumeAt && q.bytes <= this.#resumeAtBytes) this.#resume();
   }
 
   #resume(): void {

@@ -39,6 +39,7 @@ export { AgentNetwork, descriptorOfAgent, type AgentNetworkOptions } from './age
 // so that importing this entry never requires the optional `ws` package.
 export * from './framing.js';
 export * from './framing-instruments.js';
-export { FrameReceiver, DEFAULT_MAX_RECEIVE_QUEUE, type PausableSource } from './framing-receiver.js';
+export { FrameReceiver, DEFAULT_MAX_RECEIVE_QUEUE, DEFAULT_MAX_RECEIVE_QUEUE_BYTES, type PausableSource } from './framing-receiver.js';
+export * from './framing-budget.js';
 export { WriteQueue, DEFAULT_MAX_QUEUE_PER_PEER, DEFAULT_MAX_QUEUE_BYTES_PER_PEER, type PendingWrite } from './framing-write-queue.js';
 export * from './tcp/index.js';

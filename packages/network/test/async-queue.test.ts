@@ -78,4 +78,38 @@ describe('AsyncQueue', () => {
   it('rejects a non-positive capacity', () => {
     expect(() => new AsyncQueue({ maxSize: 0 })).toThrow(/maxSize/);
   });
+
+  it('maxBytes: bounds the stored weight under every policy; a handed-over item is not weighed; growth keeps weights', async () => {
+    const r = new AsyncQueue<string>({ maxBytes: 100, overflow: 'reject' });
+    expect(r.push('a', 60)).toBe(true);
+    expect(r.hasRoomBytes(50)).toBe(false);
+    expect(r.push('b', 50)).toBe(false);
+    expect(r.push('c', 40)).toBe(true);
+    expect(r.bytes).toBe(100);
+    expect(r.tryShift()).toBe('a');
+    expect(r.bytes).toBe(40);
+    expect(await r.shift()).toBe('c');
+    expect(r.bytes).toBe(0);
+    // One item heavier than the bound still fits an empty queue; a waiter takes items unweighed.
+    expect(r.push('huge', 500)).toBe(true);
+    expect(r.tryShift()).toBe('huge');
+    const w = r.shift();
+    expect(r.push('direct', 1_000)).toBe(true);
+    expect(await w).toBe('direct');
+    expect(r.bytes).toBe(0);
+    const t = new AsyncQueue<number>({ maxBytes: 10 });
+    t.push(1, 6);
+    expect(() => t.push(2, 6)).toThrow(/10 bytes/);
+    const d = new AsyncQueue<number>({ maxBytes: 10, overflow: 'drop-oldest' });
+    d.push(1, 4);
+    d.push(2, 4);
+    d.push(3, 4);
+    expect(d.dropped).toBe(1);
+    expect(d.bytes).toBe(8);
+    const g = new AsyncQueue<number>({ maxBytes: 1_000 });
+    for (let i = 0; i < 40; i++) g.push(i, i); // grows the ring past 16 twice
+    for (let i = 0; i < 10; i++) g.tryShift();
+    expect(g.bytes).toBe(Array.from({ length: 30 }, (_, i) => i + 10).reduce((a, b) => a + b, 0));
+    expect(() => new AsyncQueue({ maxBytes: 0 })).toThrow(/maxBytes/);
+  });
 });

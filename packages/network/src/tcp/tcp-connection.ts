@@ -2,6 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { AbortError, FrameTooLargeError, TransportError } from '@converge/core';
 import { FrameDecoder } from '../framing.js';
+import type { InboundBudget } from '../framing-budget.js';
 import type { NetInstruments } from '../framing-instruments.js';
 import type { FrameReceiver } from '../framing-receiver.js';
 
@@ -19,6 +20,8 @@ export interface ReaderContext {
   readonly maxFrameBytes: number;
   readonly instruments: NetInstruments;
   readonly receiver: FrameReceiver;
+  /** The transport's inbound byte budget and slow-frame sweep, shared by all its connections. */
+  readonly budget: InboundBudget;
 }
 
 /** `host:port` of the far end of a socket, for logs. */
@@ -31,6 +34,11 @@ export function remoteOf(socket: net.Socket): string {
  * logs: an oversize prefix (the connection is destroyed at once, nothing is buffered for the
  * frame), malformed bodies (dropped, the connection continues), and a connection that ends in
  * the middle of a frame (`truncated`). Calls `onClose` once, after the socket has closed.
+ *
+ * The bytes held for an unfinished frame are reserved, after every read, from the transport's
+ * `InboundBudget`: a connection that would go over its own budget or the transport's is
+ * destroyed and counted (`over_budget`), as is one whose unfinished frame progresses too
+ * slowly or is held too long (`slow`, found by the budget's sweep).
  */
 export function attachReader(
   socket: net.Socket,
@@ -42,15 +50,24 @@ export function attachReader(
   const decoder = new FrameDecoder({ maxFrameBytes: ctx.maxFrameBytes });
   const { instruments, receiver } = ctx;
   let delivered = 0;
+  let frames = 0;
   let lastError: Error | undefined;
+  let refused = false;
   const onFrame = (body: Uint8Array): void => {
+    frames++;
     if (receiver.deliver(body, remote)) delivered++;
   };
+  const meter = ctx.budget.open((v) => {
+    refused = true;
+    instruments.rejected(v.reason, { remote, direction, ...v.detail });
+    socket.destroy();
+  });
   receiver.attach(socket);
   instruments.opened(direction, remote);
   socket.on('data', (chunk: Buffer) => {
     instruments.stats.bytesReceived += chunk.byteLength;
     delivered = 0;
+    frames = 0;
     try {
       decoder.push(chunk, onFrame);
     } catch (err) {
@@ -60,6 +77,7 @@ export function attachReader(
       socket.destroy();
     }
     if (delivered > 0) instruments.received(delivered);
+    if (!socket.destroyed) meter.update(decoder.bufferedBytes, chunk.byteLength, frames > 0);
   });
   socket.on('error', (err) => {
     lastError = err;
@@ -67,7 +85,8 @@ export function attachReader(
   });
   socket.once('close', () => {
     receiver.detach(socket);
-    if (decoder.hasPartialFrame && !decoder.error) {
+    meter.close();
+    if (decoder.hasPartialFrame && !decoder.error && !refused) {
       instruments.rejected('truncated', { remote, direction, buffered: decoder.bufferedBytes });
     }
     decoder.reset();

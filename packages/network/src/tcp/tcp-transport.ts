@@ -8,6 +8,7 @@ import type { Logger, MetricsCollector } from '@converge/observability';
 import { checkMaxFrameBytes, FRAME_HEADER_BYTES } from '../framing.js';
 import { NetInstruments, type NetTransportStats } from '../framing-instruments.js';
 import { FrameReceiver } from '../framing-receiver.js';
+import { InboundBudget, type InboundBudgetOptions } from '../framing-budget.js';
 import { DEFAULT_MAX_QUEUE_BYTES_PER_PEER, DEFAULT_MAX_QUEUE_PER_PEER } from '../framing-write-queue.js';
 import type { ReceiveOptions, SendOptions, Transport } from '../transport.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, resolveBackoff, type Backoff, type ReconnectOptions } from './backoff.js';
@@ -30,8 +31,12 @@ export interface TcpAddress {
   port: number;
 }
 
-/** Options of `TcpTransport`. Every limit is bounded by default. */
-export interface TcpTransportOptions {
+/**
+ * Options of `TcpTransport`. Every limit is bounded by default. The inbound budget options
+ * (`maxInboundBytes`, `maxConnectionBytes`, `frameProgressTimeoutMs`, `frameProgressMinBytes`,
+ * `maxFrameTimeMs`) apply to every connection, inbound and outbound (see `InboundBudget`).
+ */
+export interface TcpTransportOptions extends InboundBudgetOptions {
   /** Address to listen on (default `127.0.0.1`). */
   host?: string;
   /** Port to listen on; `0` (default) picks a free one, read back as `.port` after `start()`. */
@@ -50,6 +55,8 @@ export interface TcpTransportOptions {
   maxQueueBytesPerPeer?: number;
   /** Capacity of the receive queue shared by all connections (default 10,000 messages). */
   maxReceiveQueue?: number;
+  /** Most bytes (frame bodies) in the receive queue (default 64 MiB). */
+  maxReceiveQueueBytes?: number;
   /** Most simultaneous inbound connections; more are closed by the server (default 1,024). */
   maxInboundConnections?: number;
   /** Inbound connections receiving nothing for this long are closed and counted (default 120,000 ms; 0 disables). */
@@ -137,6 +144,7 @@ export class TcpTransport implements Transport {
   #peerCtx: PeerContext | undefined;
   #starting: Promise<void> | undefined;
   readonly #idle: IdleReaper;
+  #budget: InboundBudget | undefined;
 
   constructor(options: TcpTransportOptions = {}) {
     this.#options = options;
@@ -155,6 +163,7 @@ export class TcpTransport implements Transport {
     this.agentId = options.identity?.fingerprint ?? options.agentId;
     this.#instruments = new NetInstruments('tcp', options.logger, options.metrics);
     this.#idle = new IdleReaper('tcp', options.idleTimeoutMs, options.logger, options.metrics);
+    new InboundBudget(options, this.maxFrameBytes).close(); // validates the budget options now
     for (const [fp, addr] of Object.entries(options.peers ?? {})) this.addPeer(fp, addr);
   }
 
@@ -201,6 +210,16 @@ export class TcpTransport implements Transport {
     return this.#receiver?.size ?? 0;
   }
 
+  /** Bytes (frame bodies) of the messages waiting in the receive queue (see `maxReceiveQueueBytes`). */
+  get queuedBytes(): number {
+    return this.#receiver?.bytes ?? 0;
+  }
+
+  /** Bytes held now in unfinished inbound frames, all connections together (see `maxInboundBytes`). */
+  get inboundBytes(): number {
+    return this.#budget?.used ?? 0;
+  }
+
   /** A `transport.tcp` topic naming this transport's address, for messages that should be routed here. */
   addressTopic(): Topic {
     return createTopic(TCP_TOPIC_NAMESPACE, { host: this.host, port: this.port });
@@ -239,11 +258,17 @@ export class TcpTransport implements Transport {
   async #start(): Promise<void> {
     const o = this.#options;
     const stop = new AbortController();
-    const receiver = new FrameReceiver({ maxSize: o.maxReceiveQueue, maxFrameBytes: this.maxFrameBytes, instruments: this.#instruments });
+    const receiver = new FrameReceiver({
+      maxSize: o.maxReceiveQueue, maxBytes: o.maxReceiveQueueBytes, maxFrameBytes: this.maxFrameBytes, instruments: this.#instruments,
+    });
+    const budget = new InboundBudget(o, this.maxFrameBytes);
+    budget.pausedWhen(() => receiver.paused);
+    this.#budget = budget;
     const ctx: PeerContext = {
       maxFrameBytes: this.maxFrameBytes,
       instruments: this.#instruments,
       receiver,
+      budget,
       tls: o.tls,
       connectTimeoutMs: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
       backoff: this.#backoff,
@@ -315,6 +340,8 @@ export class TcpTransport implements Transport {
     if (server) closing.push(new Promise<void>((resolve) => server.close(() => resolve())));
     await Promise.all(closing);
     this.#sockets.clear();
+    this.#budget?.close();
+    this.#budget = undefined;
     this.#port = undefined;
   }
 

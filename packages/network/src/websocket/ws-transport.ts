@@ -5,84 +5,22 @@ import type { IncomingMessage } from 'node:http';
 import WebSocket, { WebSocketServer } from 'ws';
 import {
   AbortError, FrameTooLargeError, NotStartedError, QueueFullError, TransportError, ValidationError, encodeMessage,
-  type Identity, type Message,
+  type Message,
 } from '@converge/core';
-import type { Logger, MetricsCollector } from '@converge/observability';
 import { checkMaxFrameBytes, encodeFrame, FRAME_HEADER_BYTES } from '../framing.js';
 import { NetInstruments, type NetTransportStats } from '../framing-instruments.js';
 import { FrameReceiver } from '../framing-receiver.js';
+import { DEFAULT_WS_PRE_AUTH_MAX_BYTES, InboundBudget } from '../framing-budget.js';
+import { IdleReaper } from '../tcp/tcp-idle.js';
+import { meterWsConnection } from './ws-meter.js';
 import { DEFAULT_MAX_QUEUE_BYTES_PER_PEER, DEFAULT_MAX_QUEUE_PER_PEER } from '../framing-write-queue.js';
 import type { ReceiveOptions, SendOptions, Transport } from '../transport.js';
-import { DEFAULT_CONNECT_TIMEOUT_MS, backoffDelay, resolveBackoff, sleep, type Backoff, type ReconnectOptions } from '../tcp/backoff.js';
-import type { TcpTlsOptions } from '../tcp/tcp-connection.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, backoffDelay, resolveBackoff, sleep, type Backoff } from '../tcp/backoff.js';
 import { DEFAULT_WS_HIGH_WATER_BYTES, WsLink, attachWsReader, guardWsErrors, type LinkContext } from './ws-link.js';
-import type { IdentityRegistry } from '../registry.js';
 import { WS_AUTH_CLOSE_CODE, WsServerAuth, encodeAuthProof, readChallenge, type WsAuthStats } from './ws-auth.js';
+import { AGENT_HEADER, DEFAULT_MAX_WS_CLIENTS, type WebSocketTransportOptions } from './ws-options.js';
 
-/** Header a converge client sends on the upgrade request to name its agent (server-side routing). */
-export const AGENT_HEADER = 'x-converge-agent';
-
-/** Default most simultaneous WebSocket clients a server accepts: 1,024. */
-export const DEFAULT_MAX_WS_CLIENTS = 1_024;
-
-/** Options of `WebSocketTransport`: give `url` (client) or `host`/`port` (server). */
-export interface WebSocketTransportOptions {
-  /**
-   * Client mode: the server to connect to (`ws://…` or `wss://…`), or a function returning it,
-   * called at each dial (for a server whose address is known only later).
-   */
-  url?: string | (() => string);
-  /** Server mode: address to listen on (default `127.0.0.1`). */
-  host?: string;
-  /** Server mode: port; `0` (default) picks a free one, read back as `.port`. */
-  port?: number;
-  /** Server: https options (`key`, `cert`, `ca`, `requestCert`, `rejectUnauthorized`) for `wss`. Client: `ca`, `cert`, `key`, `rejectUnauthorized`, `servername`. */
-  tls?: TcpTlsOptions;
-  /** Largest frame body (default 10 MiB); the `ws` `maxPayload` is this + 4. */
-  maxFrameBytes?: number;
-  /** Client: time allowed for the opening handshake (default 5,000 ms). */
-  connectTimeoutMs?: number;
-  /** Most frames waiting to be written per connection (default 8,192). */
-  maxQueuePerPeer?: number;
-  /** Most bytes waiting to be written per connection (default 64 MiB). */
-  maxQueueBytesPerPeer?: number;
-  /** `bufferedAmount` above which sending waits (default 4 MiB). */
-  highWaterBytes?: number;
-  /** Capacity of the receive queue (default 10,000 messages). */
-  maxReceiveQueue?: number;
-  /** Server: most simultaneous clients (default 1,024). */
-  maxClients?: number;
-  /** Client: dial attempts and backoff (defaults: 5 attempts, 50 ms doubling to at most 2,000 ms, jittered). */
-  reconnect?: ReconnectOptions;
-  /** Logs rejections, connection events and send failures. */
-  logger?: Logger;
-  /** Metrics (see `NetInstruments`; label `transport="websocket"`). */
-  metrics?: MetricsCollector;
-  /** This node's identity: its fingerprint is `agentId`. */
-  identity?: Identity;
-  /** This node's agent id, when no `identity` is given. A client sends it in the `x-converge-agent` header. */
-  agentId?: string;
-  /**
-   * Server: require every client to prove its key before anything is routed to it (see
-   * `ws-auth.ts`): the 101 response carries a 32-byte challenge, the client's first message must
-   * be its public key and an Ed25519 signature over `"converge-ws-auth-v1" ‖ challenge ‖ authUrl`,
-   * and the key's fingerprint must be the `x-converge-agent` it announced (and, with `registry`,
-   * the key registered under it); otherwise the connection closes with 1008 and is counted.
-   * Only authenticated ids are routed to; `sender`s of its messages are not learned.
-   * Default: `true` when `registry` is given, otherwise `false` (reference-compatible: the Python
-   * reference's client sends no proof). A client answers automatically when it has an `identity`.
-   */
-  requireAuth?: boolean;
-  /** Server: the registry a client's key must be registered in (implies `requireAuth` unless set to `false`). */
-  registry?: IdentityRegistry;
-  /** Server: time a client has to send its proof after the upgrade (default 10,000 ms). */
-  authTimeoutMs?: number;
-  /**
-   * Server: the URL clients dial, bound into their signature (default `listenUrl`; set it when
-   * clients use another name or address, e.g. behind a proxy or when listening on `0.0.0.0`).
-   */
-  authUrl?: string;
-}
+export { AGENT_HEADER, DEFAULT_MAX_WS_CLIENTS, type WebSocketTransportOptions } from './ws-options.js';
 
 function checkUrl(url: string): string {
   if (typeof url !== 'string' || !/^wss?:\/\//.test(url)) throw new ValidationError('url must start with ws:// or wss://');
@@ -143,6 +81,9 @@ export class WebSocketTransport implements Transport {
   #everConnected = false;
   #remote: string;
   #auth: WsServerAuth | undefined;
+  readonly #idle: IdleReaper | undefined;
+  #budget: InboundBudget | undefined;
+  readonly #preAuthMaxBytes: number;
 
   constructor(options: WebSocketTransportOptions = {}) {
     this.#o = options;
@@ -157,6 +98,12 @@ export class WebSocketTransport implements Transport {
     this.#backoff = resolveBackoff(options.reconnect);
     this.agentId = options.identity?.fingerprint ?? options.agentId;
     this.#instruments = new NetInstruments('websocket', options.logger, options.metrics);
+    new InboundBudget(options, this.maxFrameBytes).close(); // validates the budget options now
+    this.#preAuthMaxBytes = options.preAuthMaxBytes ?? DEFAULT_WS_PRE_AUTH_MAX_BYTES;
+    if (!Number.isSafeInteger(this.#preAuthMaxBytes) || this.#preAuthMaxBytes < 110) {
+      throw new ValidationError('preAuthMaxBytes must be an integer >= 110 (the proof)');
+    }
+    if (this.mode === 'server') this.#idle = new IdleReaper('websocket', options.idleTimeoutMs, options.logger, options.metrics);
     if (this.mode === 'server' && (options.requireAuth ?? options.registry !== undefined)) {
       this.#auth = new WsServerAuth({ registry: options.registry, timeoutMs: options.authTimeoutMs, logger: options.logger, metrics: options.metrics });
     }
@@ -209,6 +156,21 @@ export class WebSocketTransport implements Transport {
     return this.#receiver?.size ?? 0;
   }
 
+  /** Bytes (frame bodies) of the messages waiting in the receive queue (see `maxReceiveQueueBytes`). */
+  get queuedBytes(): number {
+    return this.#receiver?.bytes ?? 0;
+  }
+
+  /** Server: clients closed after `idleTimeoutMs` without traffic. */
+  get idleClosed(): number {
+    return this.#idle?.closed ?? 0;
+  }
+
+  /** Server: bytes held now in clients' unfinished messages, all together (see `maxInboundBytes`). */
+  get inboundBytes(): number {
+    return this.#budget?.used ?? 0;
+  }
+
   /** Server: listens. Client: connects (rejects with `TransportError` `ERR_CONNECT` when every attempt fails). Idempotent. */
   start(): Promise<void> {
     if (this.#starting) return this.#starting;
@@ -222,7 +184,13 @@ export class WebSocketTransport implements Transport {
   async #start(): Promise<void> {
     const o = this.#o;
     this.#stop = new AbortController();
-    const receiver = new FrameReceiver({ maxSize: o.maxReceiveQueue, maxFrameBytes: this.maxFrameBytes, instruments: this.#instruments });
+    const receiver = new FrameReceiver({
+      maxSize: o.maxReceiveQueue, maxBytes: o.maxReceiveQueueBytes, maxFrameBytes: this.maxFrameBytes, instruments: this.#instruments,
+    });
+    if (this.mode === 'server') {
+      this.#budget = new InboundBudget(o, this.maxFrameBytes);
+      this.#budget.pausedWhen(() => receiver.paused);
+    }
     const ctx: LinkContext = {
       maxFrameBytes: this.maxFrameBytes,
       instruments: this.#instruments,
@@ -286,12 +254,18 @@ export class WebSocketTransport implements Transport {
     if (wss) closing.push(new Promise((resolve) => wss.close(() => resolve())));
     if (server?.listening) closing.push(new Promise((resolve) => server.close(() => resolve())));
     await Promise.all(closing);
+    this.#budget?.close();
+    this.#budget = undefined;
     this.#port = undefined;
   }
 
   async #listen(ctx: LinkContext): Promise<void> {
     const o = this.#o;
-    const server = o.tls ? https.createServer(o.tls) : http.createServer();
+    // Header timeout (slowloris before the upgrade): the request head must arrive within one
+    // frame-progress window, checked a few times per window.
+    const headMs = this.#budget!.progressTimeoutMs;
+    const head = headMs > 0 ? { headersTimeout: headMs, connectionsCheckingInterval: Math.min(1_000, Math.max(10, Math.floor(headMs / 4))) } : {};
+    const server = o.tls ? https.createServer({ ...o.tls, ...head }) : http.createServer(head);
     server.maxConnections = o.maxClients ?? DEFAULT_MAX_WS_CLIENTS;
     // Plain HTTP requests get a 426; only upgrades are served.
     server.on('request', (_req, res) => res.writeHead(426, { connection: 'close' }).end());
@@ -304,11 +278,17 @@ export class WebSocketTransport implements Transport {
       this.#instruments.connectFailed(`${s.remoteAddress}:${s.remotePort}`, 1, err);
     });
     // Errors before the upgrade (bad HTTP, a reset): counted, the socket closed.
-    server.on('clientError', (err: Error, s: net.Socket) => {
-      this.#instruments.socketError('inbound', `${s.remoteAddress}:${s.remotePort}`, err);
+    server.on('clientError', (err: Error & { code?: string }, s: net.Socket) => {
+      const remote = `${s.remoteAddress}:${s.remotePort}`;
+      this.#instruments.socketError('inbound', remote, err);
+      if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') this.#instruments.rejected('slow', { remote, stage: 'upgrade request', headersTimeoutMs: headMs });
       s.destroy();
     });
-    const wss = new WebSocketServer({ server, maxPayload: this.maxFrameBytes + FRAME_HEADER_BYTES, perMessageDeflate: false, clientTracking: false });
+    // allowSynchronousEvents (ws's default, made explicit): messages are emitted while ws parses
+    // a read, which the inbound meter (ws-meter.ts) relies on.
+    const wss = new WebSocketServer({
+      server, maxPayload: this.maxFrameBytes + FRAME_HEADER_BYTES, perMessageDeflate: false, clientTracking: false, allowSynchronousEvents: true,
+    });
     const auth = this.#auth;
     if (auth) wss.on('headers', (headers: string[], req: IncomingMessage) => auth.onHeaders(headers, req));
     wss.on('connection', (ws: WebSocket, req: IncomingMessage) => this.#onClient(ws, req, ctx));
@@ -332,6 +312,9 @@ export class WebSocketTransport implements Transport {
     const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
     // First, before anything can fail: a bad frame must close this connection, not the process.
     guardWsErrors(ws, this.#instruments, 'inbound', remote, this.maxFrameBytes);
+    // ws cleared the socket's timeout at the upgrade: the idle clock starts now.
+    this.#idle?.arm(req.socket);
+    const meter = meterWsConnection(ws, req.socket, this.#budget!, this.#instruments, remote, this.#auth ? this.#preAuthMaxBytes : undefined);
     const link = new WsLink(ctx, remote);
     const client: ServerClient = { ws, link, remote };
     const learned = new Set<string>();
@@ -345,6 +328,7 @@ export class WebSocketTransport implements Transport {
         link.fail(new TransportError(`connection to ${remote} closed`, { code: 'ERR_CONNECTION_CLOSED' }));
       });
       this.#auth.await(ws, req, this.#o.authUrl ?? this.listenUrl, claimed, remote, (agentId) => {
+        meter.setLimit(this.#budget!.maxConnectionBytes);
         attachWsReader(ws, ctx, 'inbound', remote);
         this.#clients.add(client);
         learned.add(agentId);

@@ -38,3 +38,24 @@ export async function rawUpgrade(port: number, agent: string, options: { tls?: t
   socket.resume();
   return { socket, head, closed };
 }
+
+/**
+ * A masked client WebSocket frame header (mask key 0, so the payload goes as is) announcing
+ * `length` payload bytes; `fin: false` starts a fragmented message.
+ */
+export function wsFrameHeader(length: number, options: { opcode?: number; fin?: boolean } = {}): Buffer {
+  const b0 = (options.fin === false ? 0 : 0x80) | (options.opcode ?? 0x2);
+  const mask = [0, 0, 0, 0];
+  if (length < 126) return Buffer.from([b0, 0x80 | length, ...mask]);
+  if (length < 65536) return Buffer.from([b0, 0x80 | 126, length >> 8, length & 0xff, ...mask]);
+  const h = Buffer.alloc(14);
+  h[0] = b0;
+  h[1] = 0x80 | 127;
+  h.writeBigUInt64BE(BigInt(length), 2);
+  return h;
+}
+
+/** A complete masked client frame carrying `payload`. */
+export function wsFrame(payload: Uint8Array, options: { opcode?: number } = {}): Buffer {
+  return Buffer.concat([wsFrameHeader(payload.byteLength, options), payload]);
+}
