@@ -1,7 +1,10 @@
 import { ConflictError, LimitExceededError, NotFoundError, PolicyError, ValidationError, uuid4 } from '@converge/core';
 import { positiveInt, requireId } from './common.js';
 
-/** One vote. `weight` is used by the weighted rules when no weight table is given. */
+/**
+ * One vote. `weight` is what the voter claims it weighs: kept for the record, never counted
+ * (a voter cannot vouch for itself; the weighted rules take weights from a `WeightSource`).
+ */
 export interface VoteCast {
   voter: string;
   choice: string;
@@ -32,6 +35,12 @@ export interface MajorityOptions {
 export type Weights = Record<string, number> | ReadonlyMap<string, number>;
 
 /**
+ * Where the weighted rules get a voter's weight: a table (`Weights`), or a function of the
+ * voter, e.g. a trust model's score (`(voter) => trust.score(voter)`). Never the vote itself.
+ */
+export type WeightSource = Weights | ((voter: string) => number);
+
+/**
  * Majority rule: a choice wins with more than half of the votes cast (`> total / 2`).
  * Otherwise: `tie` when two or more choices share the highest tally, else `no-majority`.
  * Fewer votes than `quorum` → `no-quorum`. One vote per voter (a second → `ValidationError`).
@@ -50,18 +59,19 @@ export function pluralityVote(votes: readonly VoteCast[], options: MajorityOptio
 }
 
 /**
- * Weighted majority: like `majorityVote` with each vote counted at its voter's weight: from
- * `weights` when given (voters missing from it weigh 0), else the vote's own `weight`
- * (default 1). Weights must be finite and >= 0.
+ * Weighted majority: like `majorityVote` with each vote counted at its voter's weight, taken
+ * from `weights` (a table: voters missing from it weigh 0; or a function such as a trust
+ * model's score). A vote's own `weight` is ignored: a voter claiming 1e300 would otherwise
+ * outvote everyone. Weights must be finite and >= 0; no `weights` → `ValidationError`.
  */
-export function weightedMajorityVote(votes: readonly VoteCast[], weights?: Weights, options: MajorityOptions = {}): VoteResult {
+export function weightedMajorityVote(votes: readonly VoteCast[], weights: WeightSource, options: MajorityOptions = {}): VoteResult {
   const { tally, total, count } = tallyVotes(votes, options.members, weigher(weights));
   if (count < quorumOf(options.quorum)) return { outcome: 'no-quorum', tally };
   return decide(tally, total, true);
 }
 
-/** Weighted plurality: like `pluralityVote` with weights as in `weightedMajorityVote`. */
-export function weightedPluralityVote(votes: readonly VoteCast[], weights?: Weights, options: MajorityOptions = {}): VoteResult {
+/** Weighted plurality: like `pluralityVote` with weights as in `weightedMajorityVote` (required; a vote's own weight is ignored). */
+export function weightedPluralityVote(votes: readonly VoteCast[], weights: WeightSource, options: MajorityOptions = {}): VoteResult {
   const { tally, total, count } = tallyVotes(votes, options.members, weigher(weights));
   if (count < quorumOf(options.quorum)) return { outcome: 'no-quorum', tally };
   return decide(tally, total, false);
@@ -85,8 +95,8 @@ export interface BallotOptions {
   choices?: readonly string[];
   /** Rule applied by `close()` (default `majority`). */
   rule?: BallotRule;
-  /** Weight table for the weighted rules. */
-  weights?: Weights;
+  /** Where the weighted rules get weights (a table or a trust score); required for them. */
+  weights?: WeightSource;
   /** Minimum number of votes (default 1). */
   quorum?: number;
   /** Voters accepted when there is no member list (default `DEFAULT_MAX_VOTERS`). */
@@ -104,7 +114,7 @@ export class Ballot {
   readonly #members: ReadonlySet<string> | null;
   readonly #choices: ReadonlySet<string> | null;
   readonly #rule: BallotRule;
-  readonly #weights: Weights | undefined;
+  readonly #weights: WeightSource | undefined;
   readonly #quorum: number | undefined;
   readonly #maxVoters: number;
   readonly #votes = new Map<string, VoteCast>();
@@ -119,6 +129,9 @@ export class Ballot {
       throw new ValidationError(`unknown ballot rule ${this.#rule}`);
     }
     this.#weights = options.weights;
+    if (this.#rule.startsWith('weighted-') && this.#weights === undefined) {
+      throw new ValidationError(`ballot rule ${this.#rule} needs weights (a weight table or a trust score): a voter's own claimed weight is never counted`);
+    }
     this.#quorum = options.quorum;
     quorumOf(options.quorum);
     this.#maxVoters = positiveInt(options.maxVoters, DEFAULT_MAX_VOTERS, 'maxVoters');
@@ -139,7 +152,7 @@ export class Ballot {
     return this.#result;
   }
 
-  /** Casts `voter`'s vote. */
+  /** Casts `voter`'s vote. A claimed `weight` is recorded but never counted (the ballot's `weights` decide). */
   vote(voter: string, choice: string, weight?: number): void {
     requireId(voter, 'voter');
     if (typeof choice !== 'string') throw new ValidationError('choice must be a string');
@@ -160,8 +173,8 @@ export class Ballot {
     switch (this.#rule) {
       case 'majority': this.#result = majorityVote(votes, opts); break;
       case 'plurality': this.#result = pluralityVote(votes, opts); break;
-      case 'weighted-majority': this.#result = weightedMajorityVote(votes, this.#weights, opts); break;
-      case 'weighted-plurality': this.#result = weightedPluralityVote(votes, this.#weights, opts); break;
+      case 'weighted-majority': this.#result = weightedMajorityVote(votes, this.#weights!, opts); break;
+      case 'weighted-plurality': this.#result = weightedPluralityVote(votes, this.#weights!, opts); break;
     }
     return this.#result!;
   }
@@ -201,8 +214,11 @@ function decide(tally: Tally, total: number, needMajority: boolean): VoteResult 
   return { outcome: 'winner', winner: leaders[0]!, tally };
 }
 
-function weigher(weights: Weights | undefined): (v: VoteCast) => number {
-  if (weights === undefined) return (v) => (v.weight === undefined ? 1 : checkWeight(v.weight, v.voter));
+// The weight of a vote comes from the source only; `v.weight` (the voter's own claim) is never read.
+function weigher(weights: WeightSource | undefined): (v: VoteCast) => number {
+  if (weights === undefined || weights === null) throw new ValidationError('weighted votes need weights (a weight table or a trust score); a vote\'s own weight is not counted');
+  if (typeof weights === 'function') return (v) => checkWeight(weights(v.voter), v.voter);
+  if (typeof weights !== 'object') throw new ValidationError('weights must be a table or a function of the voter');
   const get = weights instanceof Map ? (k: string) => weights.get(k) : (k: string) => (Object.hasOwn(weights, k) ? (weights as Record<string, number>)[k] : undefined);
   return (v) => {
     const w = get(v.voter);

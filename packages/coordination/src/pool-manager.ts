@@ -76,7 +76,11 @@ export class PoolManager {
     return { ...this.#stats };
   }
 
-  /** Creates and stores a pool. An existing id → `ConflictError`; a malformed spec → `ValidationError`. */
+  /**
+   * Creates and stores a pool. An existing id → `ConflictError`; a malformed spec → `ValidationError`.
+   * `spec.owner` (the creating agent, if any) counts as a member for tasks and may cancel any
+   * task of the pool; it is not added to `agents`.
+   */
   async createPool(spec: Partial<Pool> = {}, options: CallOptions = {}): Promise<Pool> {
     const pool = createPool(spec);
     requireId(pool.id, 'pool id');
@@ -84,6 +88,9 @@ export class PoolManager {
       throw new ValidationError(`pool ${pool.id}: agents must be non-empty strings`);
     }
     pool.agents = [...new Set(pool.agents)];
+    if (pool.owner !== undefined && (typeof pool.owner !== 'string' || pool.owner.length === 0)) {
+      throw new ValidationError(`pool ${pool.id}: owner must be a non-empty string`);
+    }
     if (pool.agents.length > this.#maxMembers) throw new LimitExceededError(`pool ${pool.id}: more than ${this.#maxMembers} members`);
     validateAdmission(pool);
     const sig = { signal: options.signal };

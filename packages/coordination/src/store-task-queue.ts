@@ -2,14 +2,15 @@
 // (its public API only) on any Store. Exactly-once, fencing, retries and deadlines are the
 // TaskManager's; this file adds idempotent submit, batch and waiting claims, paging and watch.
 import {
-  ConflictError, NotFoundError, TASK_QUEUE_BRAND, TaskEventChannel, ValidationError, prepareSubmit, requireLease,
+  ConflictError, NotFoundError, PolicyError, TASK_QUEUE_BRAND, TaskEventChannel, ValidationError, prepareSubmit, requireLease,
   requireReason, resolveClaim, resolveList, resolveQueueDefaults, throwIfAborted, waitForWake,
-  type ClaimRequest, type ClaimedTask, type ExpireOptions, type ExpiredTask, type ListTasksOptions, type QueueCallOptions, type QueuedTask,
+  type ClaimRequest, type ClaimedTask, type Pool, type ExpireOptions, type ExpiredTask, type ListTasksOptions, type QueueCallOptions, type QueuedTask,
   type ResolvedClaim, type Store, type SubmitOptions, type Task, type TaskInit, type TaskLease, type TaskPage, type TaskQueue,
   type TaskQueueDefaults, type TaskQueueEvent, type WatchOptions, type WireValue,
 } from '@converge/core';
 import { keySegment, type Clock } from './common.js';
 import { TaskManager } from './task-manager.js';
+import { actsAsMember, type PoolDirectory } from './task-access.js';
 import { TASK_KEYS, parseIdKey, pendingPoolPrefix, recordKey, type TaskRecord } from './task-record.js';
 
 /** Default interval at which a waiting claim looks again when no store notification came: 100 ms. */
@@ -35,6 +36,14 @@ export interface StoreTaskQueueOptions {
   listScanLimit?: number;
   /** Whether `start`/`stop` also start and stop the store (default false: the store is the caller's). */
   ownsStore?: boolean;
+  /**
+   * The application's pools (e.g. `new PoolManager({ store })`): with it, a task whose pool
+   * does not exist is refused on submit and claim (`NotFoundError`) and a claiming agent must be
+   * a member of the pool, its owner, or the pool open (`PolicyError`). Default: none, and
+   * `poolId` is only a partition key, as core's `TaskQueue` contract (and the native engines)
+   * have it. Required capabilities are enforced either way.
+   */
+  pools?: PoolDirectory;
 }
 
 /** Maps a TaskManager record to the event `watch` reports. */
@@ -59,6 +68,7 @@ export class StoreTaskQueue implements TaskQueue {
   readonly #pollMs: number;
   readonly #listScan: number;
   readonly #ownsStore: boolean;
+  readonly #pools: PoolDirectory | undefined;
   readonly #channels = new Set<TaskEventChannel>();
   readonly #unsubscribe: (() => void)[] = [];
 
@@ -70,10 +80,12 @@ export class StoreTaskQueue implements TaskQueue {
     this.#pollMs = positive(options.pollMs ?? DEFAULT_STORE_QUEUE_POLL_MS, 'pollMs');
     this.#listScan = positive(options.listScanLimit ?? DEFAULT_STORE_QUEUE_LIST_SCAN, 'listScanLimit');
     this.#ownsStore = options.ownsStore ?? false;
+    this.#pools = options.pools;
     this.manager = new TaskManager({
       store: options.store,
       clock: this.#clock,
       defaults: { claimTtlMs: d.leaseMs, maxRetries: d.maxRetries, retryBaseMs: d.retryBaseMs, retryMaxMs: d.retryMaxMs, ...(options.expireLimit ? { sweepLimit: options.expireLimit } : {}) },
+      pools: options.pools ?? null,
     });
     this.#forwardEvents();
   }
@@ -125,6 +137,7 @@ export class StoreTaskQueue implements TaskQueue {
   /** See `TaskQueue.claim`. */
   async claim(request: ClaimRequest, options: QueueCallOptions = {}): Promise<ClaimedTask[]> {
     const req = resolveClaim(request);
+    await this.#checkClaimer(req, options);
     const got = await this.#claimNow(req, options);
     if (got.length > 0 || req.waitMs === 0) return got;
     // Real time, whatever the queue's clock: this is how long the caller is kept waiting.
@@ -135,6 +148,20 @@ export class StoreTaskQueue implements TaskQueue {
       if (more.length > 0) return more;
     }
     return [];
+  }
+
+  // Up front, so that a non-member or a missing pool is refused even when nothing is pending
+  // (each claimed task is checked again by the manager).
+  async #checkClaimer(req: ResolvedClaim, options: QueueCallOptions): Promise<void> {
+    if (this.#pools === undefined) return;
+    let pool: Pool;
+    try {
+      pool = await this.#pools.getPool(req.poolId, { signal: options.signal });
+    } catch (err) {
+      if (err instanceof NotFoundError) throw new NotFoundError(`${req.agentId} cannot claim from pool ${req.poolId}: no such pool`, { cause: err });
+      throw err;
+    }
+    if (!actsAsMember(req.agentId, pool)) throw new PolicyError(`${req.agentId} may not claim in pool ${req.poolId}: not a member`);
   }
 
   async #claimNow(req: ResolvedClaim, options: QueueCallOptions): Promise<ClaimedTask[]> {
@@ -149,7 +176,9 @@ export class StoreTaskQueue implements TaskQueue {
       for (let i = 0; i < candidates.length && out.length < req.max; i++) {
         const candidate = candidates[(start + i) % candidates.length]!;
         try {
-          const lease = await this.manager.claim(req.agentId, candidate.id, options);
+          // The manager checks the claim (capabilities, and pool membership with `pools`): a
+          // refusal is a PolicyError, which ends the call rather than being taken for a lost race.
+          const lease = await this.manager.claim(req.agentId, candidate.id, { signal: options.signal, capabilities: req.capabilities });
           out.push({ lease, task: await this.manager.getTask(candidate.id, options) });
         } catch (err) {
           if (!(err instanceof ConflictError)) throw err;

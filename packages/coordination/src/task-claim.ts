@@ -1,26 +1,37 @@
 // Leases: winning a claim (exactly once across every TaskManager on the store), extending it,
 // and fencing every later call of the holder against a stale or expired lease.
-import { ConflictError, ValidationError } from '@converge/core';
+import { ConflictError, ValidationError, requireLease } from '@converge/core';
 import { requireId, type CallOptions } from './common.js';
+import type { ClaimTaskOptions } from './task-manager-config.js';
 import { claimedKey, isClaimed, pastDeadline, pendingKey, recordKey, type Lease, type TaskRecord } from './task-record.js';
 import type { OwnWrite } from './own-writes.js';
 import type { TaskCore } from './task-core.js';
 import { expire, releaseExpired } from './task-retry.js';
 
 /** `TaskManager.claim`: see there. */
-export async function claimTask(core: TaskCore, agentId: string, taskId: string, options: CallOptions): Promise<Lease> {
+export async function claimTask(core: TaskCore, agentId: string, taskId: string, options: ClaimTaskOptions): Promise<Lease> {
   requireId(agentId, 'agentId');
+  const capabilities = capabilitySet(options.capabilities);
   const own = core.own.get(requireId(taskId, 'taskId'));
   // The remembered key string is built and hashed once, not on every call.
   const key = own?.key ?? recordKey(taskId);
   const sig: CallOptions = options; // the store reads `signal` only
+  // Access is checked once per call, on the first record seen: the fields it reads (pool,
+  // required capabilities) never change after submit, so a later CAS round needs no new check.
+  let checked = false;
   if (own !== undefined) {
+    await core.access.checkClaim(own.rec, agentId, capabilities, sig);
+    checked = true;
     const lease = await claimOwn(core, agentId, taskId, key, own, sig);
     if (lease !== null) return lease;
   }
   for (let round = 0; round < core.casRounds; round++) {
-    const entry = await core.read(key, taskId, options);
+    const entry = await core.read(key, taskId, sig);
     const rec = entry.value;
+    if (!checked) {
+      await core.access.checkClaim(rec, agentId, capabilities, sig);
+      checked = true;
+    }
     const now = core.clock();
     if (pastDeadline(rec, now)) {
       await expire(core, key, entry, now, options);
@@ -90,7 +101,7 @@ async function claimed(core: TaskCore, rec: TaskRecord, attempt: number, expires
 
 /** `TaskManager.extendClaim`: see there. */
 export async function extendLease(core: TaskCore, lease: Lease, options: CallOptions): Promise<Lease> {
-  if (!lease || typeof lease !== 'object') throw new ValidationError('extendClaim needs a lease');
+  requireLease(lease, 'extendClaim');
   let out: Lease | undefined;
   await core.transition(lease.taskId, options, (rec, now) => {
     checkHolder(rec, lease.agentId, lease, now);
@@ -102,15 +113,25 @@ export async function extendLease(core: TaskCore, lease: Lease, options: CallOpt
   return out!;
 }
 
-/** Fencing: the caller must hold the current, unexpired claim (and `lease`, if given, must be it). */
-export function checkHolder(rec: TaskRecord, agentId: string, lease: Lease | undefined, now: number): void {
+/**
+ * Checks the lease a holder's call must carry (`ValidationError` when missing or malformed, or
+ * for another task or agent than the call's): fencing is not optional, since a call without
+ * the lease would pass for any later claim by the same agent.
+ */
+export function requireHolderLease(lease: Lease | undefined, agentId: string, taskId: string, call: string): Lease {
+  const l = requireLease(lease, call);
+  if (l.taskId !== taskId) throw new ValidationError(`${call}: the lease is for task ${l.taskId}, not ${taskId}`);
+  if (l.agentId !== agentId) throw new ValidationError(`${call}: the lease belongs to ${l.agentId}, not ${agentId}`);
+  return l;
+}
+
+/** Fencing: the caller must hold the current, unexpired claim, and `lease` must be it. */
+export function checkHolder(rec: TaskRecord, agentId: string, lease: Lease, now: number): void {
   if (!isClaimed(rec)) throw new ConflictError(`task ${rec.id} is ${rec.state}, not claimed`, { currentState: rec.state });
-  if (lease !== undefined) {
-    if (lease.taskId !== rec.id) throw new ValidationError(`lease is for task ${lease.taskId}, not ${rec.id}`);
-    if (lease.agentId !== agentId) throw new ConflictError(`lease belongs to ${lease.agentId}, not ${agentId}`, { currentState: rec.state });
-    if (lease.attempt !== rec.attempts) {
-      throw new ConflictError(`stale lease on task ${rec.id}: attempt ${lease.attempt}, current attempt ${rec.attempts} (${rec.state}, assigned to ${rec.assignedTo})`, { currentState: rec.state });
-    }
+  if (lease.taskId !== rec.id) throw new ValidationError(`lease is for task ${lease.taskId}, not ${rec.id}`);
+  if (lease.agentId !== agentId) throw new ConflictError(`lease belongs to ${lease.agentId}, not ${agentId}`, { currentState: rec.state });
+  if (lease.attempt !== rec.attempts) {
+    throw new ConflictError(`stale lease on task ${rec.id}: attempt ${lease.attempt}, current attempt ${rec.attempts} (${rec.state}, assigned to ${rec.assignedTo})`, { currentState: rec.state });
   }
   if (rec.assignedTo !== agentId) {
     throw new ConflictError(`task ${rec.id} is ${rec.state} and assigned to ${rec.assignedTo}, not ${agentId}`, { currentState: rec.state });
@@ -118,6 +139,18 @@ export function checkHolder(rec: TaskRecord, agentId: string, lease: Lease | und
   if (rec.leaseExpiresAt !== null && rec.leaseExpiresAt <= now) {
     throw new ConflictError(`lease on task ${rec.id} (attempt ${rec.attempts}) expired at ${rec.leaseExpiresAt}`, { currentState: rec.state });
   }
+}
+
+/** The claimer's capabilities as a set (`ValidationError` for a non-string). */
+function capabilitySet(capabilities: Iterable<string> | undefined): ReadonlySet<string> {
+  const out = new Set<string>();
+  if (capabilities === undefined) return out;
+  if (capabilities === null || typeof (capabilities as Iterable<string>)[Symbol.iterator] !== 'function') throw new ValidationError('claim capabilities must be an iterable of strings');
+  for (const c of capabilities) {
+    if (typeof c !== 'string') throw new ValidationError('claim capabilities must be strings');
+    out.add(c);
+  }
+  return out;
 }
 
 /** Turns a pending record into a claim by `agentId` (the next attempt, leased until `expiresAt`). */

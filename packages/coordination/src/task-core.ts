@@ -8,6 +8,8 @@ import {
   DEFAULT_RETRY_MAX_MS, DEFAULT_SWEEP_LIMIT, type TaskManagerEvents, type TaskManagerOptions, type TaskManagerStats,
 } from './task-manager-config.js';
 import { expire } from './task-retry.js';
+import { TaskAccess } from './task-access.js';
+import { PoolManager } from './pool-manager.js';
 
 /** A record mutation inside a transition: changes `rec` in place, or throws (nothing is written then). */
 export type Mutation = (rec: TaskRecord, now: number) => void;
@@ -35,8 +37,10 @@ export class TaskCore {
   readonly stats: Omit<TaskManagerStats, 'listenerErrors'> = {
     submitted: 0, claims: 0, conflicts: 0, casRetries: 0, completed: 0, failed: 0, retried: 0, deadLettered: 0,
     released: 0, returned: 0, expired: 0, cancelled: 0, extended: 0, indexRepairs: 0, indexWriteFailures: 0,
-    purged: 0,
+    purged: 0, refused: 0,
   };
+  /** The access checks of submit, claim and cancel. */
+  readonly access: TaskAccess;
 
   /**
    * Runs an index write that follows a decisive compare-and-set. The transition has happened
@@ -67,6 +71,11 @@ export class TaskCore {
     this.agentListLimit = Math.min(this.sweepLimit, positiveInt(d.agentListLimit, DEFAULT_AGENT_LIST_LIMIT, 'defaults.agentListLimit'));
     this.own = new OwnWrites(positiveInt(d.cacheSize, DEFAULT_CACHE_SIZE, 'defaults.cacheSize'));
     this.index = new PendingIndex(this.store, d.cacheSize, () => this.stats.indexRepairs++, this.clock);
+    // Default: the pools a PoolManager on the same store keeps (read through its public API).
+    const pools = options.pools === undefined ? new PoolManager({ store: this.store }) : options.pools;
+    if (pools !== null && typeof pools?.getPool !== 'function') throw new ValidationError('TaskManager pools must have getPool(poolId), or be null');
+    if (options.governance !== undefined && typeof options.governance?.mayCancel !== 'function') throw new ValidationError('TaskManager governance must have mayCancel(agentId, task, pool)');
+    this.access = new TaskAccess(pools, options.governance, () => this.stats.refused++);
   }
 
   /** The stored entry of a task; unknown id → `NotFoundError`. */

@@ -5,19 +5,23 @@ import { ValidationError, createTask, type Task, type TaskInit, type WireValue }
 import { requireId, type CallOptions } from './common.js';
 import { claimedKey, isClaimed, isTerminal, pendingKey, recordKey, validateConstraints, type Lease, type TaskRecord } from './task-record.js';
 import { conflictError, type TaskCore } from './task-core.js';
-import { checkHolder } from './task-claim.js';
+import { checkHolder, requireHolderLease } from './task-claim.js';
 import { afterFailOrRelease, failAttempt } from './task-retry.js';
+import type { CancelTaskOptions, SubmitTaskOptions } from './task-manager-config.js';
 
 /** `TaskManager.submit`: see there. */
-export async function submitTask(core: TaskCore, task: Task | TaskInit, options: CallOptions): Promise<TaskRecord> {
+export async function submitTask(core: TaskCore, task: Task | TaskInit, options: SubmitTaskOptions): Promise<TaskRecord> {
   const t = createTask(task);
   requireId(t.id, 'task id');
   if (t.state !== 'pending') throw new ValidationError(`task ${t.id}: a submitted task must be pending, got ${t.state}`);
   validateConstraints(t);
+  const by = options.by === undefined ? undefined : requireId(options.by, 'submit by');
   const now = core.clock();
   if (t.constraints.deadline !== undefined && now >= t.constraints.deadline) {
     throw new ValidationError(`task ${t.id}: deadline ${t.constraints.deadline} already passed`);
   }
+  // Before any write: a refused task leaves nothing behind (not even a pending-index entry).
+  await core.access.checkSubmit(t, by, options);
   // Spelled out rather than `{ ...t, more }`: V8 gives a spread followed by new members a
   // hidden class of its own per object (measured: ~50x slower to build, and every later
   // access to such records megamorphic). One literal = one shape for every record.
@@ -26,6 +30,7 @@ export async function submitTask(core: TaskCore, task: Task | TaskInit, options:
     evaluator: t.evaluator, state: t.state, assignedTo: null, result: t.result ?? null, claimedAt: null,
     poolId: t.poolId, topic: t.topic, requiredCapabilities: t.requiredCapabilities, attempts: 0,
     leaseExpiresAt: null, notBefore: null, failures: 0, deadLettered: false, failureReason: null, submittedAt: now, updatedAt: now,
+    submittedBy: by ?? null,
   };
   const sig: CallOptions = options; // the store reads `signal` only
   // Index first, record second: if the record write then fails, the entry points at nothing
@@ -46,8 +51,9 @@ export async function submitTask(core: TaskCore, task: Task | TaskInit, options:
 }
 
 /** `TaskManager.start`: see there. */
-export async function startTask(core: TaskCore, agentId: string, taskId: string, lease: Lease | undefined, options: CallOptions): Promise<TaskRecord> {
+export async function startTask(core: TaskCore, agentId: string, taskId: string, lease: Lease, options: CallOptions): Promise<TaskRecord> {
   requireId(agentId, 'agentId');
+  requireHolderLease(lease, agentId, taskId, 'start');
   const rec = await core.transition(taskId, options, (r, now) => {
     if (r.state !== 'assigned') throw conflictError(`task ${taskId} is ${r.state}, not assigned`, r.state);
     checkHolder(r, agentId, lease, now);
@@ -60,8 +66,9 @@ export async function startTask(core: TaskCore, agentId: string, taskId: string,
 }
 
 /** `TaskManager.report`: see there. */
-export async function reportTask(core: TaskCore, agentId: string, taskId: string, result: WireValue, lease: Lease | undefined, options: CallOptions): Promise<TaskRecord> {
+export async function reportTask(core: TaskCore, agentId: string, taskId: string, result: WireValue, lease: Lease, options: CallOptions): Promise<TaskRecord> {
   requireId(agentId, 'agentId');
+  requireHolderLease(lease, agentId, taskId, 'report');
   let attempt = 0;
   const rec = await core.transition(taskId, options, (r, now) => {
     checkHolder(r, agentId, lease, now);
@@ -84,13 +91,14 @@ export async function reportTask(core: TaskCore, agentId: string, taskId: string
 }
 
 /** `TaskManager.fail`: see there. */
-export async function failTask(core: TaskCore, taskId: string, reason: string, agentId: string | undefined, lease: Lease | undefined, options: CallOptions): Promise<TaskRecord> {
+export async function failTask(core: TaskCore, taskId: string, reason: string, agentId: string, lease: Lease, options: CallOptions): Promise<TaskRecord> {
   if (typeof reason !== 'string') throw new ValidationError('fail reason must be a string');
-  const who = agentId ?? lease?.agentId;
+  requireId(agentId, 'agentId');
+  requireHolderLease(lease, agentId, taskId, 'fail');
   let attempt = 0;
   const rec = await core.transition(taskId, options, (r, now) => {
     if (!isClaimed(r)) throw conflictError(`task ${taskId} is ${r.state}; only a claimed task can fail`, r.state);
-    if (who !== undefined) checkHolder(r, who, lease, now);
+    checkHolder(r, agentId, lease, now);
     attempt = r.attempts;
     failAttempt(core, r, reason, now, true);
   });
@@ -104,8 +112,9 @@ export async function failTask(core: TaskCore, taskId: string, reason: string, a
 }
 
 /** `TaskManager.release`: see there. */
-export async function releaseTask(core: TaskCore, agentId: string, taskId: string, lease: Lease | undefined, options: CallOptions): Promise<TaskRecord> {
+export async function releaseTask(core: TaskCore, agentId: string, taskId: string, lease: Lease, options: CallOptions): Promise<TaskRecord> {
   requireId(agentId, 'agentId');
+  requireHolderLease(lease, agentId, taskId, 'release');
   let attempt = 0;
   const rec = await core.transition(taskId, options, (r, now) => {
     checkHolder(r, agentId, lease, now);
@@ -125,12 +134,22 @@ export async function releaseTask(core: TaskCore, agentId: string, taskId: strin
 }
 
 /** `TaskManager.cancel`: see there. */
-export async function cancelTask(core: TaskCore, taskId: string, options: CallOptions): Promise<TaskRecord> {
+export async function cancelTask(core: TaskCore, taskId: string, options: CancelTaskOptions): Promise<TaskRecord> {
+  requireId(taskId, 'taskId');
+  if (options.by !== undefined) {
+    const by = requireId(options.by, 'cancel by');
+    // Checked on a read before the transition: who submitted the task and its pool never change
+    // after submit, so the right cannot be lost in between (a terminal task is refused below).
+    const { value } = await core.read(recordKey(taskId), taskId, options);
+    await core.access.checkCancel(value, by, options);
+  }
   let before: TaskRecord['state'] = 'pending';
   const rec = await core.transition(taskId, options, (r, now) => {
     if (isTerminal(r)) throw conflictError(`task ${taskId} is already ${r.state}`, r.state);
     before = r.state;
     r.state = 'cancelled';
+    // The holder's lease is void: every fenced call checks the state first (not claimed →
+    // ConflictError), and the lease expiry goes with the claim.
     r.leaseExpiresAt = null;
     r.updatedAt = now;
   });

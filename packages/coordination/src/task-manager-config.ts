@@ -3,6 +3,7 @@
 import type { Store } from '@converge/core';
 import type { CallOptions, Clock } from './common.js';
 import type { Lease, TaskRecord } from './task-record.js';
+import type { PoolDirectory, TaskGovernance } from './task-access.js';
 
 /** Default lease length of a claim when the task has no `claimTtlMs` constraint: 30 s. */
 export const DEFAULT_CLAIM_TTL_MS = 30_000;
@@ -54,6 +55,49 @@ export interface TaskManagerOptions {
   clock?: Clock;
   /** Default limits. */
   defaults?: TaskManagerDefaults;
+  /**
+   * Where pools are looked up for the access checks of `submit`, `claim` and `cancel` (default:
+   * a `PoolManager` on `store`, i.e. the pools a PoolManager on the same store created). A task
+   * whose pool does not exist is refused (`NotFoundError`); a submitting or claiming agent must
+   * be a member of the pool, its owner, or the pool open. `null` turns the pool checks off
+   * (`poolId` is then only a partition key, as in core's `TaskQueue`); capabilities and cancel
+   * rights are checked either way.
+   */
+  pools?: PoolDirectory | null;
+  /**
+   * The pools' governance over cancels: who, besides a task's submitter and its pool's owner,
+   * may cancel it (default: nobody else).
+   */
+  governance?: TaskGovernance;
+}
+
+/** Options of `TaskManager.submit`. */
+export interface SubmitTaskOptions extends CallOptions {
+  /**
+   * The agent submitting (the runtime passes the deciding agent): it must act as a member of
+   * the task's pool, and is recorded as `submittedBy` (who may cancel the task). Omitted: the
+   * application submits (the pool must still exist).
+   */
+  by?: string;
+}
+
+/** Options of `TaskManager.claim`. */
+export interface ClaimTaskOptions extends CallOptions {
+  /**
+   * What the claiming agent can do: a task is claimed only when every one of its
+   * `requiredCapabilities` is in here (default: none, so only tasks requiring nothing).
+   */
+  capabilities?: Iterable<string>;
+}
+
+/** Options of `TaskManager.cancel`. */
+export interface CancelTaskOptions extends CallOptions {
+  /**
+   * The agent asking (the runtime passes the deciding agent): it must be the task's submitter,
+   * its pool's owner, or allowed by `governance`; anyone else gets `PolicyError`. Omitted: the
+   * application itself cancels (an operator, or core's `TaskQueue.cancel`).
+   */
+  by?: string;
 }
 
 /** Options of `listPendingTasksForAgent`. */
@@ -101,6 +145,11 @@ export interface TaskManagerStats {
   listenerErrors: number;
   /** Terminal task records deleted by `purge`. */
   purged: number;
+  /**
+   * Submits, claims and cancels refused by the access checks: `PolicyError` (not a member,
+   * missing capability, no cancel right) or `NotFoundError` (the task's pool does not exist).
+   */
+  refused: number;
 }
 
 /** Events of a TaskManager (transitions made by this instance). */

@@ -1,7 +1,9 @@
 import type { Task, TaskInit, WireValue } from '@converge/core';
 import { requireId, type CallOptions, type Listener } from './common.js';
 import { recordKey, type Lease, type ReleasedClaim, type TaskRecord } from './task-record.js';
-import type { ListOptions, TaskManagerEvents, TaskManagerOptions, TaskManagerStats } from './task-manager-config.js';
+import type {
+  CancelTaskOptions, ClaimTaskOptions, ListOptions, SubmitTaskOptions, TaskManagerEvents, TaskManagerOptions, TaskManagerStats,
+} from './task-manager-config.js';
 import { TaskCore } from './task-core.js';
 import { claimTask, extendLease } from './task-claim.js';
 import { cancelTask, failTask, releaseTask, reportTask, startTask, submitTask } from './task-lifecycle.js';
@@ -11,10 +13,11 @@ import { purgeTasks, type PurgeOptions } from './task-purge.js';
 
 export {
   DEFAULT_AGENT_LIST_LIMIT, DEFAULT_CLAIM_TTL_MS, DEFAULT_MAX_CAS_ROUNDS, DEFAULT_MAX_RETRIES, DEFAULT_RETRY_BASE_MS,
-  DEFAULT_RETRY_MAX_MS, DEFAULT_SWEEP_LIMIT,
+  DEFAULT_RETRY_MAX_MS, DEFAULT_SWEEP_LIMIT, type CancelTaskOptions, type ClaimTaskOptions, type SubmitTaskOptions,
   type ListOptions, type TaskManagerDefaults, type TaskManagerEvents, type TaskManagerOptions, type TaskManagerStats,
 } from './task-manager-config.js';
 export { PURGE_PAGE_SIZE, type PurgeOptions, type TerminalTaskState } from './task-purge.js';
+export { actsAsMember, isOpenPool, type PoolDirectory, type TaskGovernance } from './task-access.js';
 
 // The public face of the task lifecycle. The work is done by functions of one `TaskCore` (the
 // shared state and CAS engine): task-claim (leases), task-lifecycle (start → report/fail/
@@ -30,6 +33,13 @@ export { PURGE_PAGE_SIZE, type PurgeOptions, type TerminalTaskState } from './ta
  * State machine: pending → assigned (claim) → running (start) → completed (report);
  * assigned|running → pending (fail with retries left, or an expired lease) or failed
  * (dead-lettered); any non-terminal → cancelled (cancel) or failed (deadline).
+ *
+ * Access: a task's pool must exist (looked up through `pools`, by default the PoolManager
+ * records of the same store); an agent submitting or claiming must be a member of it, its
+ * owner, or the pool open; a claimer must hold every required capability; only the submitter,
+ * the pool's owner or whom `governance` allows may cancel. Refusals are `PolicyError` (or
+ * `NotFoundError` for a missing pool), counted in `stats().refused`. Every call of a claim's
+ * holder (`start`, `report`, `fail`, `release`, `extendClaim`) must carry its lease.
  */
 export class TaskManager {
   readonly #core: TaskCore;
@@ -61,9 +71,11 @@ export class TaskManager {
 
   /**
    * Stores a new pending task. Throws `ConflictError` if the id exists, `ValidationError` on
-   * bad constraints, a non-pending state or a deadline already past.
+   * bad constraints, a non-pending state or a deadline already past, `NotFoundError` when its
+   * pool does not exist, `PolicyError` when `options.by` (the submitting agent, recorded as
+   * `submittedBy`) is not a member of the pool.
    */
-  submit(task: Task | TaskInit, options: CallOptions = {}): Promise<TaskRecord> {
+  submit(task: Task | TaskInit, options: SubmitTaskOptions = {}): Promise<TaskRecord> {
     return submitTask(this.#core, task, options);
   }
 
@@ -72,50 +84,58 @@ export class TaskManager {
    * and returns its lease. A claimed task whose lease ran out is taken back first (counted as
    * a failed attempt). Throws `NotFoundError`, or `ConflictError` with `currentState` when the
    * task is not claimable (claimed, terminal, backing off, past its deadline, or lost race).
+   * `PolicyError` when the task requires a capability not in `options.capabilities` (none when
+   * omitted) or the agent is not a member of the task's pool; `NotFoundError` when the pool is gone.
    */
-  claim(agentId: string, taskId: string, options: CallOptions = {}): Promise<Lease> {
+  claim(agentId: string, taskId: string, options: ClaimTaskOptions = {}): Promise<Lease> {
     return claimTask(this.#core, agentId, taskId, options);
   }
 
-  /** Heartbeat: extends a valid lease by the task's TTL from now. Stale or expired lease → `ConflictError`. */
+  /** Heartbeat: extends a valid lease by the task's TTL from now. Stale or expired lease → `ConflictError`; no lease → `ValidationError`. */
   extendClaim(lease: Lease, options: CallOptions = {}): Promise<Lease> {
     return extendLease(this.#core, lease, options);
   }
 
-  /** Marks a claimed task running (assigned → running). */
-  start(agentId: string, taskId: string, lease?: Lease, options: CallOptions = {}): Promise<TaskRecord> {
+  /** Marks a claimed task running (assigned → running). The lease is required (`ValidationError` without it). */
+  start(agentId: string, taskId: string, lease: Lease, options: CallOptions = {}): Promise<TaskRecord> {
     return startTask(this.#core, agentId, taskId, lease, options);
   }
 
   /**
    * Completes a claimed task (assigned or running) with `result`. Only the holder of the
-   * current, unexpired lease may report; anyone else gets `ConflictError` naming the state and
-   * the assignee.
+   * current, unexpired lease may report, and must pass that lease (`ValidationError` without
+   * it); a stale lease or anyone else gets `ConflictError` naming the state and the assignee.
    */
-  report(agentId: string, taskId: string, result: WireValue, lease?: Lease, options: CallOptions = {}): Promise<TaskRecord> {
+  report(agentId: string, taskId: string, result: WireValue, lease: Lease, options: CallOptions = {}): Promise<TaskRecord> {
     return reportTask(this.#core, agentId, taskId, result, lease, options);
   }
 
   /**
    * Reports a failed attempt of a claimed task. With retries left (`maxRetries` constraint or
    * default), the task goes back to pending with `notBefore` = now + exponential backoff;
-   * otherwise it is dead-lettered (state `failed`, `deadLettered: true`). Pass `agentId`
-   * (and `lease`) to be fenced like `report`; without them the call is a coordinator's.
+   * otherwise it is dead-lettered (state `failed`, `deadLettered: true`). Fenced like `report`:
+   * `agentId` and its `lease` are required (`ValidationError` without them). A coordinator that
+   * wants a task gone uses `cancel`; a holder that vanished is taken back by the sweep.
    */
-  fail(taskId: string, reason: string, agentId?: string, lease?: Lease, options: CallOptions = {}): Promise<TaskRecord> {
+  fail(taskId: string, reason: string, agentId: string, lease: Lease, options: CallOptions = {}): Promise<TaskRecord> {
     return failTask(this.#core, taskId, reason, agentId, lease, options);
   }
 
   /**
    * Hands a claimed task back to pending without counting a failure (e.g. a worker stopping
-   * gracefully). Only the holder of the current lease may.
+   * gracefully). Only the holder of the current lease may, passing it.
    */
-  release(agentId: string, taskId: string, lease?: Lease, options: CallOptions = {}): Promise<TaskRecord> {
+  release(agentId: string, taskId: string, lease: Lease, options: CallOptions = {}): Promise<TaskRecord> {
     return releaseTask(this.#core, agentId, taskId, lease, options);
   }
 
-  /** Cancels a task from any non-terminal state; a terminal task → `ConflictError`. */
-  cancel(taskId: string, options: CallOptions = {}): Promise<TaskRecord> {
+  /**
+   * Cancels a task from any non-terminal state; a terminal task → `ConflictError`. With
+   * `options.by` (an agent asking) only the task's submitter, its pool's owner, or whom
+   * `governance` allows may: anyone else gets `PolicyError`. A holder's lease is void after it
+   * (its report, fail or heartbeat → `ConflictError`).
+   */
+  cancel(taskId: string, options: CancelTaskOptions = {}): Promise<TaskRecord> {
     return cancelTask(this.#core, taskId, options);
   }
 

@@ -2,10 +2,18 @@ import { Float64, ValidationError, type QueuedTask, type Task } from '@converge/
 import { keySegment, parseKeySegment } from './common.js';
 
 /**
- * A task as the TaskManager stores it: core's `QueuedTask` (the `Task` fields plus lease and retry bookkeeping).
- * Plain data only, so every Store can hold it and any process can read it back.
+ * A task as the TaskManager stores it: core's `QueuedTask` (the `Task` fields plus lease and retry
+ * bookkeeping) and who submitted it. Plain data only, so every Store can hold it and any process
+ * can read it back.
  */
-export type TaskRecord = QueuedTask;
+export interface TaskRecord extends QueuedTask {
+  /**
+   * The agent that submitted the task (`submit` with `by`), which may cancel it; `null` when the
+   * application submitted it directly. Records written before this field existed lack it: read
+   * as `null`.
+   */
+  submittedBy?: string | null;
+}
 
 /**
  * Proof of a claim, handed to the worker. `attempt` is the task's `attempts` counter after the

@@ -29,10 +29,30 @@ describe('Consensus', () => {
     expect(weightedMajorityVote(votes, { a: 5, b: 1, c: 1 })).toMatchObject({ outcome: 'winner', winner: 'x', tally: { x: 5, y: 2 } });
     expect(weightedMajorityVote(votes, { a: 2, b: 1, c: 1 })).toMatchObject({ outcome: 'tie', tied: ['x', 'y'] });
     expect(weightedPluralityVote(votes, new Map([['b', 1]]))).toMatchObject({ outcome: 'winner', winner: 'y', tally: { x: 0, y: 1 } });
-    expect(weightedPluralityVote([v('a', 'x', 3), v('b', 'y', 2)])).toMatchObject({ outcome: 'winner', winner: 'x' });
-    expect(weightedMajorityVote([v('a', 'x', 1), v('b', 'y', 1), v('c', 'z', 1)]).outcome).toBe('tie');
-    expect(() => weightedMajorityVote([v('a', 'x', -1)])).toThrow(ValidationError);
+    expect(weightedPluralityVote([v('a', 'x'), v('b', 'y')], (voter) => (voter === 'a' ? 3 : 2))).toMatchObject({ outcome: 'winner', winner: 'x' });
+    expect(weightedMajorityVote([v('a', 'x'), v('b', 'y'), v('c', 'z')], () => 1).outcome).toBe('tie');
+    expect(() => weightedMajorityVote([v('a', 'x')], () => -1)).toThrow(ValidationError);
     expect(() => weightedMajorityVote([v('a', 'x')], { a: Number.NaN })).toThrow(ValidationError);
+  });
+
+  // Issue 21 L1: a voter's own weight used to count when no table was given (1e300 beat three honest votes).
+  it('never counts a voter\'s own claimed weight (L1)', () => {
+    const votes = [v('mallory', 'evil', 1e300), v('a', 'good', 1), v('b', 'good', 1), v('c', 'good', 1)];
+    const table = { mallory: 1, a: 1, b: 1, c: 1 };
+    expect(weightedMajorityVote(votes, table)).toMatchObject({ outcome: 'winner', winner: 'good', tally: { evil: 1, good: 3 } });
+    expect(weightedPluralityVote(votes, table)).toMatchObject({ outcome: 'winner', winner: 'good' });
+    // A trust score as the source: mallory's claim changes nothing.
+    const trust = (voter: string) => (voter === 'mallory' ? 0.1 : 0.5);
+    expect(weightedMajorityVote(votes, trust)).toMatchObject({ outcome: 'winner', winner: 'good' });
+    // No source at all: refused, never a fallback to the claims.
+    expect(() => weightedMajorityVote(votes, undefined as never)).toThrow(ValidationError);
+    expect(() => weightedPluralityVote(votes, undefined as never)).toThrow(ValidationError);
+    // A ballot: the weighted rules need a source; claimed weights are recorded, not counted.
+    expect(() => new Ballot({ rule: 'weighted-majority' })).toThrow(ValidationError);
+    const b = new Ballot({ rule: 'weighted-majority', weights: table });
+    for (const x of votes) b.vote(x.voter, x.choice, x.weight);
+    expect(b.close()).toMatchObject({ outcome: 'winner', winner: 'good', tally: { evil: 1, good: 3 } });
+    expect(b.votes[0]).toEqual({ voter: 'mallory', choice: 'evil', weight: 1e300 });
   });
 
   it('handles choices named like Object.prototype members', () => {

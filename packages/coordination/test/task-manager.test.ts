@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError, ValidationError, createTask } from '@converge/core';
 import { MemoryStore } from '@converge/extensions/storage';
-import { TaskManager, type TaskRecord } from '../src/index.js';
+import { PoolManager, TaskManager, type TaskRecord } from '../src/index.js';
 
 function setup(opts: { now?: number; maxRetries?: number } = {}) {
   const store = new MemoryStore();
   const clock = { now: opts.now ?? 1_000_000 };
   const tm = new TaskManager({ store, clock: () => clock.now, defaults: { claimTtlMs: 1_000, maxRetries: opts.maxRetries, retryBaseMs: 100, retryMaxMs: 400 } });
-  return { store, clock, tm };
+  // Tasks in a pool need the pool to exist (the TaskManager reads a PoolManager's pools on its store).
+  const pools = new PoolManager({ store });
+  return { store, clock, tm, pools };
 }
 
 async function expectRefused(fn: () => Promise<unknown>, cls: new (...a: never[]) => Error, state?: string) {
@@ -56,8 +58,7 @@ describe('TaskManager lifecycle', () => {
     const { tm } = setup();
     for (const id of ['p', 'a', 'r']) await tm.submit({ id, objective: 'x' });
     await tm.claim('w', 'a');
-    await tm.claim('w', 'r');
-    await tm.start('w', 'r');
+    await tm.start('w', 'r', await tm.claim('w', 'r'));
     for (const id of ['p', 'a', 'r']) expect((await tm.cancel(id)).state).toBe('cancelled');
     await expectRefused(() => tm.cancel('p'), ConflictError, 'cancelled');
     expect(await tm.listPendingTasks()).toEqual([]);
@@ -114,10 +115,12 @@ describe('TaskManager leases and fencing', () => {
     await tm.submit({ id: 't', objective: 'x' });
     await tm.claim('alice', 't');
     const before = await tm.getTask('t');
-    const err = await expectRefused(() => tm.report('mallory', 't', 'x'), ConflictError, 'assigned');
+    // Mallory forges a lease for the current attempt: the record's assignee decides.
+    const forged = { taskId: 't', agentId: 'mallory', attempt: 1, expiresAt: Number.MAX_SAFE_INTEGER };
+    const err = await expectRefused(() => tm.report('mallory', 't', 'x', forged), ConflictError, 'assigned');
     expect(err.message).toContain('alice');
-    await expectRefused(() => tm.fail('t', 'no', 'mallory'), ConflictError, 'assigned');
-    await expectRefused(() => tm.start('mallory', 't'), ConflictError, 'assigned');
+    await expectRefused(() => tm.fail('t', 'no', 'mallory', forged), ConflictError, 'assigned');
+    await expectRefused(() => tm.start('mallory', 't', forged), ConflictError, 'assigned');
     expect(await tm.getTask('t')).toEqual(before);
   });
 
@@ -189,14 +192,15 @@ describe('TaskManager bad input', () => {
   it('unknown ids are NotFoundError; illegal transitions are ConflictError with currentState; nothing changes', async () => {
     const { tm } = setup();
     await expectRefused(() => tm.claim('a', 'nope'), NotFoundError);
-    await expectRefused(() => tm.report('a', 'nope', 1), NotFoundError);
+    await expectRefused(() => tm.report('a', 'nope', 1, { taskId: 'nope', agentId: 'a', attempt: 1, expiresAt: 0 }), NotFoundError);
     await expectRefused(() => tm.cancel('nope'), NotFoundError);
     await expectRefused(() => tm.getTask('nope'), NotFoundError);
     await tm.submit({ id: 't', objective: 'x' });
     const pending = await tm.getTask('t');
-    await expectRefused(() => tm.report('a', 't', 1), ConflictError, 'pending');
-    await expectRefused(() => tm.start('a', 't'), ConflictError, 'pending');
-    await expectRefused(() => tm.fail('t', 'x'), ConflictError, 'pending');
+    const none = { taskId: 't', agentId: 'a', attempt: 1, expiresAt: 0 };
+    await expectRefused(() => tm.report('a', 't', 1, none), ConflictError, 'pending');
+    await expectRefused(() => tm.start('a', 't', none), ConflictError, 'pending');
+    await expectRefused(() => tm.fail('t', 'x', 'a', none), ConflictError, 'pending');
     expect(await tm.getTask('t')).toEqual(pending);
     const lease = await tm.claim('a', 't');
     await tm.report('a', 't', 1, lease);
@@ -214,7 +218,8 @@ describe('TaskManager bad input', () => {
 
 describe('TaskManager restart and index', () => {
   it('a new TaskManager on the same store resumes every pending and claimed task', async () => {
-    const { store, clock, tm } = setup();
+    const { store, clock, tm, pools } = setup();
+    await pools.createPool({ id: 'p' });
     for (let i = 0; i < 10; i++) await tm.submit({ id: `t${i}`, objective: 'x', poolId: 'p' });
     const leases = [await tm.claim('w', 't0'), await tm.claim('w', 't1'), await tm.claim('w', 't2')];
     tm.stop();
@@ -231,7 +236,8 @@ describe('TaskManager restart and index', () => {
   });
 
   it('listPendingTasksForAgent filters by pool and capabilities, and stays fresh through the watch cache', async () => {
-    const { tm } = setup();
+    const { tm, pools } = setup();
+    for (const id of ['pool:1', 'pool:2']) await pools.createPool({ id });
     await tm.submit({ id: 'p1', objective: 'x', poolId: 'pool:1' });
     await tm.submit({ id: 'p2', objective: 'x', poolId: 'pool:2' });
     await tm.submit({ id: 'free', objective: 'x' });
@@ -252,8 +258,7 @@ describe('TaskManager restart and index', () => {
   it('a stale pending-index entry is skipped and removed lazily', async () => {
     const { store, tm } = setup();
     await tm.submit({ id: 't', objective: 'x' });
-    await tm.claim('a', 't');
-    await tm.report('a', 't', 1);
+    await tm.report('a', 't', 1, await tm.claim('a', 't'));
     await store.put('task-pending:#:t', 1); // e.g. left by a crash
     await store.put('task-pending:#:ghost', 1);
     expect(await tm.listPendingTasks()).toEqual([]);

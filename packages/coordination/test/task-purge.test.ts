@@ -8,7 +8,8 @@ import { PURGE_PAGE_SIZE, TASK_KEYS, TaskManager } from '../src/index.js';
 function setup() {
   const store = new MemoryStore();
   const clock = { now: 1_000_000 };
-  const tm = new TaskManager({ store, clock: () => clock.now, defaults: { claimTtlMs: 1_000, maxRetries: 0 } });
+  // No pool checks: these tests are about records, and pool 'p' is only a partition key here.
+  const tm = new TaskManager({ store, clock: () => clock.now, defaults: { claimTtlMs: 1_000, maxRetries: 0 }, pools: null });
   return { store, clock, tm };
 }
 
@@ -21,8 +22,7 @@ async function mixed(tm: TaskManager, prefix = '') {
   const d = await tm.claim('w', `${prefix}dead`);
   await tm.fail(`${prefix}dead`, 'boom', 'w', d);
   await tm.claim('w', `${prefix}assigned`);
-  await tm.claim('w', `${prefix}running`);
-  await tm.start('w', `${prefix}running`);
+  await tm.start('w', `${prefix}running`, await tm.claim('w', `${prefix}running`));
 }
 
 describe('TaskManager.purge', () => {

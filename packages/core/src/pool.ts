@@ -19,6 +19,12 @@ export interface Pool {
   topics: Topic[];
   /** Fingerprints of member agents. */
   agents: string[];
+  /**
+   * The agent that created the pool, where one did (a `CreatePool` decision sets it to the
+   * deciding agent). It counts as a member for submitting and claiming tasks, and may cancel
+   * any task of the pool.
+   */
+  owner?: string;
   admission?: PolicySpec;
   governance?: PolicySpec;
   metadata?: WireRecord;
@@ -31,6 +37,7 @@ export function createPool(fields: Partial<Pool> = {}): Pool {
     topics: [...(fields.topics ?? [])],
     agents: [...(fields.agents ?? [])],
   };
+  if (fields.owner !== undefined) pool.owner = fields.owner;
   if (fields.admission) pool.admission = { ...fields.admission };
   if (fields.governance) pool.governance = { ...fields.governance };
   if (fields.metadata) pool.metadata = { ...fields.metadata };

@@ -9,6 +9,13 @@ import { checkInteger, checkNumber, monotonicClock, type Clock } from './common.
 export const DEFAULT_MAX_RATE_WAITERS = 10_000;
 /** Default largest number of keys a `KeyedRateLimiter` tracks. */
 export const DEFAULT_MAX_RATE_KEYS = 10_000;
+/**
+ * Least recently used buckets a `KeyedRateLimiter` looks at for an idle one to evict before it
+ * refuses a new key: 64. The least recently used buckets have had the longest to refill, so
+ * if none of them is full hardly any is; the bound keeps a refused call cheap however many
+ * keys are tracked.
+ */
+export const RATE_KEY_EVICTION_SCAN = 64;
 
 /** Options of `RateLimiter`. */
 export interface RateLimiterOptions {
@@ -218,7 +225,10 @@ export class RateLimiter {
 
 /** Options of `KeyedRateLimiter`: one bucket per key, all with the same settings. */
 export interface KeyedRateLimiterOptions extends RateLimiterOptions {
-  /** Largest number of keys tracked (default 10 000); the least recently used idle key is evicted beyond it. */
+  /**
+   * Largest number of keys tracked (default 10 000). Beyond it the least recently used *idle*
+   * key (a full bucket, nobody waiting) is evicted; when no key is idle, a new key is refused.
+   */
   maxKeys?: number;
 }
 
@@ -228,14 +238,21 @@ export interface KeyedRateLimiterStats {
   keys: number;
   /** Keys evicted to stay within `maxKeys`. */
   evictions: number;
-  /** Calls refused (by `tryRemove`, or because every tracked key had waiters and no key could be evicted). */
+  /** Calls refused (by `tryRemove`, or for a new key because no tracked key was idle and so none could be evicted). */
   refused: number;
+  /** Of `refused`: calls for a new key refused because every tracked bucket was in use (not full, or with waiters). */
+  keysFull: number;
 }
 
 /**
  * One token bucket per key (agent, peer), bounded by `maxKeys` with least-recently-used
- * eviction. Only buckets with nobody waiting are evicted; an evicted key starts again with a
- * full bucket, so `maxKeys` should exceed the number of keys active within one refill period.
+ * eviction of idle buckets only. An idle bucket is full with nobody waiting: forgetting it
+ * changes nothing, since a new bucket for that key starts full too. A bucket that is spent
+ * (even partly) is never evicted: evicting it would hand its key a fresh burst, so touching
+ * `maxKeys` throwaway keys would reset any key's limit. When every tracked bucket is in use, a
+ * new key is refused (counted in `refused` and `keysFull`) until one refills; memory stays
+ * bounded by `maxKeys` either way. `maxKeys` should exceed the keys active within one refill
+ * period (`burst / ratePerSecond` seconds).
  */
 export class KeyedRateLimiter {
   readonly #options: RateLimiterOptions;
@@ -243,6 +260,7 @@ export class KeyedRateLimiter {
   readonly #limiters = new Map<string, RateLimiter>();
   #evictions = 0;
   #refused = 0;
+  #keysFull = 0;
 
   /** @throws ConfigError on bad settings. */
   constructor(options: KeyedRateLimiterOptions) {
@@ -258,6 +276,7 @@ export class KeyedRateLimiter {
     const limiter = this.#limiter(key);
     if (!limiter) {
       this.#refused++;
+      this.#keysFull++;
       return false;
     }
     const ok = limiter.tryRemove(n);
@@ -270,7 +289,8 @@ export class KeyedRateLimiter {
     const limiter = this.#limiter(key);
     if (!limiter) {
       this.#refused++;
-      throw new LimitExceededError(`every one of the ${this.#maxKeys} rate-limited keys has waiters`);
+      this.#keysFull++;
+      throw new LimitExceededError(`every one of the ${this.#maxKeys} rate-limited keys is in use (spent or waited on); none can be forgotten`);
     }
     return limiter.remove(n, options);
   }
@@ -282,7 +302,7 @@ export class KeyedRateLimiter {
 
   /** A snapshot of the counters. */
   stats(): KeyedRateLimiterStats {
-    return { keys: this.#limiters.size, evictions: this.#evictions, refused: this.#refused };
+    return { keys: this.#limiters.size, evictions: this.#evictions, refused: this.#refused, keysFull: this.#keysFull };
   }
 
   /** Rejects every waiter of every key and forgets all keys. */
@@ -306,9 +326,13 @@ export class KeyedRateLimiter {
     return l;
   }
 
+  // Least recently used first (Map order). Only an idle bucket (full, no waiters) may go: the
+  // key's next bucket starts full, so forgetting an idle one grants nothing.
   #evictOne(): boolean {
+    let looked = 0;
     for (const [k, l] of this.#limiters) {
-      if (l.stats().waiting === 0) {
+      if (++looked > RATE_KEY_EVICTION_SCAN) return false;
+      if (l.idle) {
         this.#limiters.delete(k);
         this.#evictions++;
         return true;

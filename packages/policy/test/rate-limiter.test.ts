@@ -137,12 +137,13 @@ describe('KeyedRateLimiter', () => {
     expect(k.stats()).toMatchObject({ keys: 2, refused: 1 });
   });
 
-  it('evicts the least recently used key beyond maxKeys', () => {
+  it('evicts the least recently used idle key beyond maxKeys', async () => {
     const k = new KeyedRateLimiter({ ratePerSecond: 1, burst: 1, clock, maxKeys: 2 });
     k.tryRemove('a');
     k.tryRemove('b');
-    k.tryRemove('a'); // a is now most recent
-    k.tryRemove('c'); // evicts b
+    k.tryRemove('a'); // a is now most recent (refused: spent)
+    await vi.advanceTimersByTimeAsync(1000); // both refilled: idle
+    k.tryRemove('c'); // evicts b, the least recently used idle bucket
     expect(k.has('a')).toBe(true);
     expect(k.has('b')).toBe(false);
     expect(k.has('c')).toBe(true);
@@ -158,9 +159,42 @@ describe('KeyedRateLimiter', () => {
     expect(k.has('a')).toBe(true);
     await vi.advanceTimersByTimeAsync(1000);
     await waiting;
-    expect(k.tryRemove('b')).toBe(true); // a is idle now and can go
+    expect(k.tryRemove('b')).toBe(false); // the waiter spent a's token: a is not idle yet
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(k.tryRemove('b')).toBe(true); // a is full and idle now and can go
     expect(k.has('a')).toBe(false);
     k.stop();
+  });
+
+  // Issue 21 L2: evicting a spent bucket gave its key a fresh burst, so touching maxKeys
+  // throwaway keys reset any key's limit.
+  it('never evicts a spent bucket: throwaway keys do not restore a burst (L2)', async () => {
+    const k = new KeyedRateLimiter({ ratePerSecond: 1, burst: 5, clock, maxKeys: 3 });
+    for (let i = 0; i < 5; i++) expect(k.tryRemove('attacker')).toBe(true);
+    expect(k.tryRemove('attacker')).toBe(false);
+    // 100 throwaway keys: the first two fit, spent at once; the rest find no idle bucket.
+    let fresh = 0;
+    for (let i = 0; i < 100; i++) if (k.tryRemove(`junk-${i}`, 5)) fresh++;
+    expect(fresh).toBe(2);
+    expect(k.has('attacker')).toBe(true);
+    expect(k.tryRemove('attacker')).toBe(false); // still spent: no fresh burst
+    expect(k.stats()).toMatchObject({ keys: 3, evictions: 0, keysFull: 98 });
+    // Memory stays bounded, and once buckets refill (idle again) new keys get in.
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(k.tryRemove('newcomer')).toBe(true);
+    expect(k.stats()).toMatchObject({ keys: 3, evictions: 1 });
+  });
+
+  it('does not evict a partly refilled bucket either', async () => {
+    const k = new KeyedRateLimiter({ ratePerSecond: 1, burst: 4, clock, maxKeys: 1 });
+    expect(k.tryRemove('a', 4)).toBe(true);
+    await vi.advanceTimersByTimeAsync(3000); // 3 of 4 tokens back
+    expect(k.tryRemove('b')).toBe(false);
+    await expect(k.remove('b')).rejects.toBeInstanceOf(LimitExceededError);
+    expect(k.tryRemove('a', 4)).toBe(false); // a kept its state
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(k.tryRemove('b')).toBe(true); // a was full, hence idle, and could go
+    expect(k.has('a')).toBe(false);
   });
 
   it('validates its settings', () => {

@@ -7,6 +7,11 @@ export interface ExecutionContext {
   agentId: string;
   /** The acting agent's identity; messages are signed with it. */
   identity: Identity;
+  /**
+   * What the acting agent can do (its capability names): a `ClaimTask` is checked against the
+   * task's required capabilities with these (none when omitted).
+   */
+  capabilities?: readonly string[];
   /** Leases the agent holds, by task id; claims add to it, reports and failures remove. */
   leases: Map<string, TaskLease>;
   /** Aborted when the runtime stops; long-running handlers should give up. */

@@ -30,16 +30,21 @@ export interface TaskFailedEvent {
  * is exported as metrics.
  */
 export interface TaskManagerPort {
-  submit(task: TaskInit | Task): Promise<Task>;
-  claim(agentId: string, taskId: string): Promise<TaskLease>;
+  /** Submits a task; `by` is the deciding agent (checked against the pool, recorded as submitter). */
+  submit(task: TaskInit | Task, options?: { by?: string }): Promise<Task>;
+  /** Claims a task for `agentId`, which holds `capabilities` (checked against the task's required ones). */
+  claim(agentId: string, taskId: string, options?: { capabilities?: Iterable<string> }): Promise<TaskLease>;
   extendClaim(lease: TaskLease): Promise<TaskLease>;
-  report(agentId: string, taskId: string, result: WireValue, lease?: TaskLease): Promise<unknown>;
-  fail(taskId: string, reason: string, agentId?: string, lease?: TaskLease): Promise<unknown>;
-  cancel(taskId: string): Promise<unknown>;
+  /** Completes a claimed task; the holder's lease is required (fencing). */
+  report(agentId: string, taskId: string, result: WireValue, lease: TaskLease): Promise<unknown>;
+  /** Fails a claimed attempt; the holder and its lease are required (fencing). */
+  fail(taskId: string, reason: string, agentId: string, lease: TaskLease): Promise<unknown>;
+  /** Cancels a task; `by` is the deciding agent (it must have the right to). */
+  cancel(taskId: string, options?: { by?: string }): Promise<unknown>;
   releaseExpiredClaims(now?: number): Promise<unknown>;
   listPendingTasksForAgent(agentId: string, poolIds: readonly string[], capabilities: readonly string[]): Promise<Task[]>;
   /** Hands a claimed task back to pending without counting a failure (graceful stop). */
-  release?(agentId: string, taskId: string, lease?: TaskLease): Promise<unknown>;
+  release?(agentId: string, taskId: string, lease: TaskLease): Promise<unknown>;
   /** Subscribes to task events: submissions and released claims (a task claimable now). */
   on?(event: 'submitted' | 'released', listener: (task: Task) => void): unknown;
   /** Subscribes to failed attempts (a task claimable again at `retryAt`). */

@@ -413,7 +413,9 @@ export class AgentRuntime {
     this.#hooks.record(decisions, messages, tasks);
     let results: ExecutionResult[] = [];
     if (decisions.length > 0 && this.#state !== 'halted') {
-      const ctx: ExecutionContext = { agentId: this.agentId, identity: this.agent.identity, leases: this.#leases, signal: this.#turnController.signal };
+      const ctx: ExecutionContext = {
+        agentId: this.agentId, identity: this.agent.identity, capabilities: this.agent.capabilities.names(), leases: this.#leases, signal: this.#turnController.signal,
+      };
       try {
         results = await this.#hooks.execute(this.executor, decisions, ctx, parent);
       } catch (err) {

@@ -4,7 +4,7 @@ import {
 } from '@converge/core';
 import type { Transport } from '@converge/network';
 import type { Logger, MetricsCollector } from '@converge/observability';
-import type { BallotsPort, BiddingPort, DelegationPort, NegotiationPort, PoolManagerPort, TaskManagerPort } from './ports.js';
+import type { BallotsPort, BiddingPort, DelegationPort, NegotiationPort, PoolManagerPort, TaskLease, TaskManagerPort } from './ports.js';
 import type { DecisionHandler, ExecutionContext, ExecutionResult, Executor } from './executor.js';
 import { NotConfiguredError, SkippedDecisionError, UnknownDecisionError } from './errors.js';
 
@@ -195,18 +195,19 @@ export class StandardExecutor implements Executor {
       JoinPool: (d, ctx) => pools().joinPool(ctx.agentId, d.poolId, d.context),
       LeavePool: (d, ctx) => pools().leavePool(ctx.agentId, d.poolId),
       CreatePool: async (d, ctx) => {
-        const pool = await pools().createPool(d.pool);
+        // The deciding agent owns what it creates, whatever owner the decision names.
+        const pool = await pools().createPool({ ...d.pool, owner: ctx.agentId });
         await pools().joinPool(ctx.agentId, pool.id);
         return pool;
       },
-      SubmitTask: (d) => tasks().submit(d.task),
+      SubmitTask: (d, ctx) => tasks().submit(d.task, { by: ctx.agentId }),
       ClaimTask: async (d, ctx) => {
-        const lease = await tasks().claim(ctx.agentId, d.taskId);
+        const lease = await tasks().claim(ctx.agentId, d.taskId, { capabilities: ctx.capabilities ?? [] });
         ctx.leases.set(d.taskId, lease);
         return lease;
       },
       ReportTask: async (d, ctx) => {
-        const lease = ctx.leases.get(d.taskId);
+        const lease = heldLease(ctx, d.taskId);
         try {
           return await tasks().report(ctx.agentId, d.taskId, d.result, lease);
         } finally {
@@ -214,7 +215,7 @@ export class StandardExecutor implements Executor {
         }
       },
       FailTask: async (d, ctx) => {
-        const lease = ctx.leases.get(d.taskId);
+        const lease = heldLease(ctx, d.taskId);
         try {
           return await tasks().fail(d.taskId, d.reason, ctx.agentId, lease);
         } finally {
@@ -222,7 +223,7 @@ export class StandardExecutor implements Executor {
         }
       },
       CancelTask: async (d, ctx) => {
-        const r = await tasks().cancel(d.taskId);
+        const r = await tasks().cancel(d.taskId, { by: ctx.agentId });
         ctx.leases.delete(d.taskId);
         return r;
       },
@@ -280,4 +281,11 @@ export class StandardExecutor implements Executor {
 /** Whether an error means "someone else holds or finished this task" (a lost race, not a fault). */
 export function isLostRace(err: unknown): boolean {
   return err instanceof ConflictError;
+}
+
+/** The lease the agent holds on `taskId`; none → `ConflictError` (it did not claim the task, or lost the claim). */
+function heldLease(ctx: ExecutionContext, taskId: string): TaskLease {
+  const lease = ctx.leases.get(taskId);
+  if (lease === undefined) throw new ConflictError(`${ctx.agentId} holds no claim on task ${taskId}`);
+  return lease;
 }

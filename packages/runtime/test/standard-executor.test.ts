@@ -93,7 +93,8 @@ describe('StandardExecutor: core decision types through the real coordination cl
   it('FailTask sends a claimed task back to pending (a retry), CancelTask cancels one', async () => {
     const s = await setup();
     await s.taskManager.submit({ id: 'f1', objective: 'x' });
-    await s.taskManager.submit({ id: 'c1', objective: 'x' });
+    // Alice submitted c1, so she may cancel it (anyone else: PolicyError, see coordination's task-access tests).
+    await s.taskManager.submit({ id: 'c1', objective: 'x' }, { by: s.alice.fingerprint });
     const ctx = s.ctx();
     const results = await s.executor.execute([Decisions.claimTask('f1'), Decisions.failTask('f1', 'boom'), Decisions.cancelTask('c1')], ctx);
     expect(results.map((r) => r.ok)).toEqual([true, true, true]);

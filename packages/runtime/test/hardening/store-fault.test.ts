@@ -5,7 +5,7 @@
 // operation (as a caller would) brings the task to completion exactly once.
 import { describe, expect, it } from 'vitest';
 import { ConflictError, StoreError, type Store, type StoreCallOptions } from '@converge/core';
-import { TaskManager, claimedKey, pendingKey, recordKey, type TaskRecord } from '@converge/coordination';
+import { PoolManager, TaskManager, claimedKey, pendingKey, recordKey, type TaskRecord } from '@converge/coordination';
 import { MemoryStore } from '@converge/extensions/storage';
 
 class FailingStore implements Store {
@@ -74,6 +74,8 @@ describe('TaskManager on a store that fails a write', () => {
       const inner = new MemoryStore();
       const store = new FailingStore(inner, n);
       const tm = new TaskManager({ store });
+      // The task's pool must exist (created on the inner store: its writes are not the ones counted).
+      await new PoolManager({ store: inner }).createPool({ id: 'p' });
       let completed = 0;
       tm.on('completed', () => completed++);
       const id = 't-1';
@@ -91,7 +93,7 @@ describe('TaskManager on a store that fails a write', () => {
       expect(rec!.state).toBe('assigned');
       expect(lease, 'claim: the worker must learn that it holds the task').not.toBe('conflict');
 
-      await retry(() => tm.report('w1', id, 49, lease === 'conflict' ? undefined : lease));
+      await retry(() => tm.report('w1', id, 49, lease === 'conflict' ? (undefined as never) : lease));
       rec = await checkConsistent(inner, id);
       expect(rec!.state).toBe('completed');
       expect(completed).toBe(1);

@@ -1,0 +1,128 @@
+// Who may do what to a task: the checks every TaskManager transition that an agent asks for goes
+// through (submit, claim, cancel). The pools are read through a `PoolDirectory` (by default a
+// PoolManager on the TaskManager's own store: the application-level view of the pools, never
+// their store keys), so a refusal is decided on the same records `joinPool` writes.
+import { NotFoundError, PolicyError, type Pool } from '@converge/core';
+import type { CallOptions } from './common.js';
+import type { TaskRecord } from './task-record.js';
+
+/** What a TaskManager needs to know of pools (`PoolManager` satisfies it). */
+export interface PoolDirectory {
+  /** The pool; `NotFoundError` when there is none. */
+  getPool(poolId: string, options?: CallOptions): Promise<Pool>;
+}
+
+/**
+ * A pool's governance over its tasks: decides whether `agentId`, who is neither the task's
+ * submitter nor the pool's owner, may cancel `task`. `pool` is the task's pool (`null` for a
+ * task in no pool, or when the TaskManager has no pool directory); read its `governance` spec
+ * to decide per pool. Only `true` grants; anything else, or a throw, refuses.
+ */
+export interface TaskGovernance {
+  /** Whether `agentId` may cancel `task` (of `pool`). */
+  mayCancel(agentId: string, task: TaskRecord, pool: Pool | null): boolean | Promise<boolean>;
+}
+
+/**
+ * Whether anyone who asks may join the pool (no admission policy, or `open`). In such a pool
+ * membership is no barrier, so an agent need not have joined to submit or claim; in any other
+ * pool it must be a member or the owner.
+ */
+export function isOpenPool(pool: Pool): boolean {
+  return pool.admission === undefined || pool.admission === null || pool.admission.type === 'open';
+}
+
+/** Whether `agentId` may act in `pool` as a member: listed, the owner, or the pool is open. */
+export function actsAsMember(agentId: string, pool: Pool): boolean {
+  return isOpenPool(pool) || pool.owner === agentId || (Array.isArray(pool.agents) && pool.agents.includes(agentId));
+}
+
+/**
+ * The access checks of one TaskManager. Every refusal is a typed error (`PolicyError`, or
+ * `NotFoundError` for a pool that does not exist) and is counted through `onRefused`.
+ */
+export class TaskAccess {
+  readonly #pools: PoolDirectory | null;
+  readonly #governance: TaskGovernance | undefined;
+  readonly #onRefused: () => void;
+
+  constructor(pools: PoolDirectory | null, governance: TaskGovernance | undefined, onRefused: () => void) {
+    this.#pools = pools;
+    this.#governance = governance;
+    this.#onRefused = onRefused;
+  }
+
+  /** Whether pools are checked (a directory is configured). */
+  get checksPools(): boolean {
+    return this.#pools !== null;
+  }
+
+  /**
+   * Checks a submit: the task's pool must exist (when pools are checked), and `by`, the
+   * submitting agent when an agent submits, must act as a member of it.
+   */
+  async checkSubmit(task: { id: string; poolId: string | null }, by: string | undefined, options: CallOptions): Promise<void> {
+    const pool = await this.#existingPool(task.poolId, task.id, 'submitted to', options);
+    if (pool !== null && by !== undefined && !actsAsMember(by, pool)) {
+      throw this.#refuse(`${by} may not submit task ${task.id} to pool ${pool.id}: not a member (admission ${pool.admission?.type})`);
+    }
+  }
+
+  /**
+   * Checks a claim of `rec` by `agentId` holding `capabilities`: every required capability is
+   * held, the pool exists and the agent acts as a member of it.
+   */
+  async checkClaim(rec: TaskRecord, agentId: string, capabilities: ReadonlySet<string>, options: CallOptions): Promise<void> {
+    const required = rec.requiredCapabilities ?? [];
+    const missing = required.filter((c) => !capabilities.has(c));
+    if (missing.length > 0) throw this.#refuse(`${agentId} may not claim task ${rec.id}: it requires ${missing.join(', ')}, which the claimer does not have`);
+    const pool = await this.#existingPool(rec.poolId, rec.id, 'claimed from', options);
+    if (pool !== null && !actsAsMember(agentId, pool)) {
+      throw this.#refuse(`${agentId} may not claim task ${rec.id} in pool ${pool.id}: not a member (admission ${pool.admission?.type})`);
+    }
+  }
+
+  /**
+   * Checks a cancel of `rec` by `by`: the task's submitter, the pool's owner, or whom the
+   * governance hook grants. A pool gone since the submit only removes the owner's right.
+   */
+  async checkCancel(rec: TaskRecord, by: string, options: CallOptions): Promise<void> {
+    if (rec.submittedBy !== undefined && rec.submittedBy !== null && rec.submittedBy === by) return;
+    let pool: Pool | null = null;
+    if (rec.poolId !== null && this.#pools !== null) {
+      try {
+        pool = await this.#pools.getPool(rec.poolId, options);
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+      }
+    }
+    if (pool?.owner !== undefined && pool.owner === by) return;
+    let granted = false;
+    if (this.#governance !== undefined) {
+      try {
+        granted = (await this.#governance.mayCancel(by, rec, pool)) === true;
+      } catch (err) {
+        throw this.#refuse(`${by} may not cancel task ${rec.id}: the governance hook failed`, err);
+      }
+    }
+    if (!granted) {
+      throw this.#refuse(`${by} may not cancel task ${rec.id}: only its submitter, the pool's owner or whom the pool's governance allows may`);
+    }
+  }
+
+  async #existingPool(poolId: string | null, taskId: string, verb: string, options: CallOptions): Promise<Pool | null> {
+    if (poolId === null || this.#pools === null) return null;
+    try {
+      return await this.#pools.getPool(poolId, options);
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+      this.#onRefused();
+      throw new NotFoundError(`task ${taskId} cannot be ${verb} pool ${poolId}: no such pool`, { cause: err });
+    }
+  }
+
+  #refuse(message: string, cause?: unknown): PolicyError {
+    this.#onRefused();
+    return new PolicyError(message, cause === undefined ? undefined : { cause });
+  }
+}
