@@ -245,34 +245,45 @@ export class StandardExecutor implements Executor {
     if (!this.#allowedTools.has(name)) throw new PolicyError(`tool ${name} is not in the allowlist`);
     const tool = this.#need(this.#o.tools, 'a tool registry').require(name);
     throwIfAborted(ctx.signal);
-    const release = this.#o.limits ? await this.#o.limits.acquireToolSlot({ signal: ctx.signal }) : () => {};
     const max = this.#o.toolTimeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS;
     // A decision may ask for less time than the executor allows, never more.
     const limit = typeof timeoutMs === 'number' && timeoutMs > 0 ? Math.min(timeoutMs, max) : max;
+    // One deadline covers waiting for a slot and running: a house full of hung tools makes
+    // later calls time out, it does not stall the executor.
     const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    let onStop: (() => void) | undefined;
+    const timer = setTimeout(() => controller.abort(new TimeoutError(`tool ${name} timed out after ${limit} ms`)), limit);
+    const onStop = (): void => controller.abort(new AbortError(`tool ${name} aborted: the runtime is stopping`, { cause: ctx.signal?.reason }));
+    if (ctx.signal?.aborted) onStop();
+    else ctx.signal?.addEventListener('abort', onStop, { once: true });
+    const signal = controller.signal;
+    let release: () => void = () => {};
+    let running: Promise<unknown> | undefined;
     try {
-      // The tool gets a signal that aborts on timeout or when the runtime stops; the race makes
-      // sure a tool that ignores its signal cannot hold the executor past either.
+      if (this.#o.limits) {
+        try {
+          release = await this.#o.limits.acquireToolSlot({ signal });
+        } catch (err) {
+          // Aborted while waiting for a slot: report the deadline (or the stop), not a bare abort.
+          throw signal.aborted ? signal.reason : err;
+        }
+      }
+      throwIfAborted(signal);
+      // The tool gets the signal (timeout or stop); the race makes sure a tool that ignores it
+      // cannot hold the executor past either.
+      running = Promise.resolve().then(() => tool.run(params, { signal }));
       const ended = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          const err = new TimeoutError(`tool ${name} timed out after ${limit} ms`);
-          controller.abort(err);
-          reject(err);
-        }, limit);
-        onStop = () => {
-          const err = new AbortError(`tool ${name} aborted: the runtime is stopping`, { cause: ctx.signal?.reason });
-          controller.abort(err);
-          reject(err);
-        };
-        ctx.signal?.addEventListener('abort', onStop, { once: true });
+        if (signal.aborted) reject(signal.reason);
+        else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
       });
-      return await Promise.race([Promise.resolve().then(() => tool.run(params, { signal: controller.signal })), ended]);
+      ended.catch(() => {});
+      return await Promise.race([running, ended]);
     } finally {
       clearTimeout(timer);
-      if (onStop) ctx.signal?.removeEventListener('abort', onStop);
-      release();
+      ctx.signal?.removeEventListener('abort', onStop);
+      // The slot is the bound on tools alive at once: a tool that outlived its deadline keeps
+      // its slot until its promise settles (it was told to stop through its signal).
+      if (running) void running.then(release, release);
+      else release();
     }
   }
 }
