@@ -4,7 +4,7 @@ import {
   type AgentOptions, type Decision, type DecisionPolicy, type Message, type Task,
 } from '@converge/core';
 import { DECISION_TYPES_DESCRIPTION, coreDecisionSchema, customDecisionSchema } from './decision-schema.js';
-import { extractDecisionList } from './output.js';
+import { MAX_MODEL_OUTPUT_CHARS, MAX_MODEL_OUTPUT_DEPTH, extractDecisionList, jsonDepthWithin } from './output.js';
 import { LLMTimeoutError } from './errors.js';
 import type { ChatResponse, LLMProvider } from './types.js';
 
@@ -252,11 +252,26 @@ export class LLMAgent extends Agent {
     return this.vet(answer.content);
   }
 
-  /** Turns model output into vetted decisions, counting every rejection. */
+  /**
+   * Turns model output into vetted decisions, counting every rejection. Never throws: output
+   * too long (`MAX_MODEL_OUTPUT_CHARS`) or nested too deep (`MAX_MODEL_OUTPUT_DEPTH`, checked
+   * by a scan before any parse) is an `unparseable` rejection, an item whose validation fails
+   * in any way a `schema` rejection.
+   */
   vet(content: string): Decision[] {
-    const list = extractDecisionList(content);
+    let list: unknown[] | undefined;
+    try {
+      list = extractDecisionList(content);
+    } catch {
+      list = undefined; // extractDecisionList does not throw; this keeps vet's promise regardless
+    }
     if (list === undefined) {
-      this.reject({ reason: 'unparseable', detail: `no JSON list of decisions in ${content.length} characters of output` });
+      const length = typeof content === 'string' ? content.length : 0;
+      const why = typeof content !== 'string' ? 'output is not a string'
+        : length > MAX_MODEL_OUTPUT_CHARS ? `output longer than ${MAX_MODEL_OUTPUT_CHARS} characters`
+          : !jsonDepthWithin(content) ? `output nested deeper than ${MAX_MODEL_OUTPUT_DEPTH} levels`
+            : 'no JSON list of decisions';
+      this.reject({ reason: 'unparseable', detail: `${why} (${length} characters of output)` });
       return [];
     }
     this.counters.proposed += list.length;
@@ -287,6 +302,17 @@ export class LLMAgent extends Agent {
   }
 
   private validate(item: unknown): Decision | undefined {
+    try {
+      return this.validateItem(item);
+    } catch (err) {
+      // Depth is bounded before parsing, so this is a last line: whatever a schema does with
+      // an item, vet does not throw.
+      this.reject({ reason: 'schema', detail: `validation failed: ${(err as Error)?.name ?? 'error'}`, decision: item });
+      return undefined;
+    }
+  }
+
+  private validateItem(item: unknown): Decision | undefined {
     const type = item && typeof item === 'object' ? (item as { type?: unknown }).type : undefined;
     if (typeof type === 'string' && !CORE_TYPES.has(type)) {
       if (!this.customTypes.has(type)) {
@@ -307,11 +333,11 @@ export class LLMAgent extends Agent {
 
   private reject(rejection: LLMRejection): void {
     this.counters.rejections[rejection.reason]++;
-    this.options.logger?.warn({ reason: rejection.reason, detail: rejection.detail }, 'LLM decision rejected');
     try {
+      this.options.logger?.warn({ reason: rejection.reason, detail: rejection.detail }, 'LLM decision rejected');
       this.options.onRejection?.(rejection);
     } catch {
-      // A failing observer must not change what decide returns.
+      // A failing logger or observer must not change what decide returns.
     }
   }
 }
