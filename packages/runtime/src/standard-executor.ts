@@ -48,6 +48,9 @@ export interface StandardExecutorOptions {
 /** The core decision types (a Set: looked up for every decision). */
 const CORE_TYPES: ReadonlySet<string> = new Set(CORE_DECISION_TYPES);
 
+/** Decisions executed back to back before `execute` yields to the event loop (*fixed*). */
+export const EXECUTE_YIELD_EVERY = 64;
+
 /** Default tool call timeout, ms. */
 export const DEFAULT_TOOL_TIMEOUT_MS = 30_000;
 
@@ -105,6 +108,9 @@ export class StandardExecutor implements Executor {
     let lostTasks: Set<string> | undefined;
     const signal = context.signal;
     for (let i = 0; i < n; i++) {
+      // Decisions that all resolve as microtasks (in-memory services) would hold the event loop
+      // for the whole batch: timers, sockets and other agents get a turn every YIELD_EVERY.
+      if (i > 0 && i % EXECUTE_YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       const decision = decisions[i]!;
       // Once the context's signal aborts (a halt, or a stop past its grace period), the rest
       // of the batch is skipped, not half-done.
