@@ -15,4 +15,5 @@ export type {
   DiscoveryPort, VerifierPort, ReplayPort, SpanRunner, SpanHandle, TraceContextPort, Checkpointable, RuntimeHooksOptions,
 } from './runtime-hooks.js';
 export type { TaskLease, TaskFailedEvent, TaskManagerPort, PoolManagerPort, NegotiationPort, BiddingPort, BallotsPort, DelegationPort } from './ports.js';
-export { UnknownDecisionError, NotConfiguredError, SkippedDecisionError } from './errors.js';
+export { UnknownDecisionError, NotConfiguredError, SkippedDecisionError, EndpointNotAllowedError } from './errors.js';
+export { EndpointGuard } from './endpoint-guard.js';

@@ -7,6 +7,7 @@ import type { Logger, MetricsCollector } from '@converge/observability';
 import type { BallotsPort, BiddingPort, DelegationPort, NegotiationPort, PoolManagerPort, TaskManagerPort } from './ports.js';
 import type { DecisionHandler, ExecutionContext, ExecutionResult, Executor } from './executor.js';
 import { NotConfiguredError, SkippedDecisionError, UnknownDecisionError } from './errors.js';
+import { EndpointGuard } from './endpoint-guard.js';
 
 /**
  * The limits the executor enforces: the subset of `ResourceLimits` (from `@converge/policy`)
@@ -33,6 +34,13 @@ export interface StandardExecutorOptions {
   tools?: ToolRegistry;
   /** Tools an agent may invoke; empty (the default) allows none. */
   toolAllowlist?: readonly string[];
+  /**
+   * Endpoints (`"host:port"`) a `SendMessage` may route to through a `transport.tcp` topic,
+   * beside the recipient's address in the transport's address book (learnt from discovery or
+   * configured); `'*'` allows any. Default none: a message naming another endpoint is refused
+   * (`EndpointNotAllowedError`, outcome `refused`, `converge_executor_endpoints_refused_total`).
+   */
+  allowEndpoints?: readonly string[];
   /** Per-call tool timeout, ms (default 30,000). */
   toolTimeoutMs?: number;
   /** The safety policy every decision passes first (e.g. an `ActionPolicy`). */
@@ -71,12 +79,16 @@ export class StandardExecutor implements Executor {
   readonly #allowedTools: ReadonlySet<string>;
   readonly #decisions: ReturnType<MetricsCollector['counter']> | undefined;
   readonly #stats = new Map<string, Map<string, number>>();
+  readonly #endpoints: EndpointGuard;
+  readonly #endpointsRefused: ReturnType<MetricsCollector['counter']> | undefined;
 
   /** @param options - the services decisions are carried out with; each is optional. */
   constructor(options: StandardExecutorOptions = {}) {
     this.#o = options;
     this.#allowedTools = new Set(options.toolAllowlist ?? []);
     this.#decisions = options.metrics?.counter('converge_decisions_total', 'Decisions executed, by type and outcome', ['type', 'outcome']);
+    this.#endpoints = new EndpointGuard(options.allowEndpoints);
+    this.#endpointsRefused = options.metrics?.counter('converge_executor_endpoints_refused_total', 'Messages refused for routing to an endpoint not allowed', []);
     this.#core = this.#coreHandlers();
   }
 
@@ -195,6 +207,12 @@ export class StandardExecutor implements Executor {
         let init: MessageInit = { recipient: d.recipient, payload: d.payload, topics: d.topics ?? [], taskId: d.taskId ?? null, sender: ctx.agentId };
         if (o.decorateMessage) init = o.decorateMessage(init);
         const message = signMessage(createMessage(init), ctx.identity);
+        try {
+          this.#endpoints.check(message, transport);
+        } catch (err) {
+          this.#endpointsRefused?.inc();
+          throw err;
+        }
         await transport.send(message, { signal: ctx.signal });
         return message.id;
       },
