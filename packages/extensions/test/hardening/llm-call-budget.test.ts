@@ -10,7 +10,7 @@ class CountingProvider implements LLMProvider {
   calls = 0;
   async chat(): Promise<ChatResponse> {
     this.calls++;
-    return { content: '[{"type":"ClaimTask","taskId":"t-1"}]' };
+    return { content: '[{"type":"ClaimTask","taskId":"t-1"}]', model: 'counting' };
   }
   // eslint-disable-next-line require-yield
   async *chatStream(): AsyncIterable<{ delta: string }> {

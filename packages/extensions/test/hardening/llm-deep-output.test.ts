@@ -6,7 +6,7 @@ import { LLMAgent, MAX_MODEL_OUTPUT_DEPTH, extractDecisionList, jsonDepthWithin,
 const deep = (n: number) => `[{"type":"SendMessage","recipient":null,"payload":${'['.repeat(n)}${']'.repeat(n)}}]`;
 const answering = (content: string): LLMProvider => ({
   name: 'fixed',
-  chat: async () => ({ content }),
+  chat: async () => ({ content, model: 'fixed' }),
   // eslint-disable-next-line require-yield
   chatStream: async function* () {
     throw new Error('not called');

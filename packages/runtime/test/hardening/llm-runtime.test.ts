@@ -21,7 +21,7 @@ class ChattyProvider implements LLMProvider {
   readonly prompts: string[] = [];
   async chat(request: ChatRequest): Promise<ChatResponse> {
     this.prompts.push(request.messages[1]!.content);
-    return { content: '[{"type":"SendMessage","recipient":null,"payload":{"hello":1}}]' };
+    return { content: '[{"type":"SendMessage","recipient":null,"payload":{"hello":1}}]', model: 'chatty' };
   }
   // eslint-disable-next-line require-yield
   async *chatStream(): AsyncIterable<{ delta: string }> {
