@@ -1,6 +1,7 @@
 /**
  * `ActionPolicy`: an allowlist of decision types (with a denylist, per-type rules, a tool
- * allowlist and an optional recipient allowlist) that vets decisions before execution.
+ * allowlist, an optional recipient allowlist and an endpoint allowlist) that vets decisions
+ * before execution.
  */
 import { ConfigError, PolicyError, type Decision, type DecisionPolicy, type PolicyVerdict } from '@converge/core';
 import { checkStringList } from './common.js';
@@ -26,6 +27,36 @@ export interface ActionPolicyOptions {
    * recipient.
    */
   allowRecipients?: readonly (string | null)[];
+  /**
+   * Endpoints (`"host:port"`, `'*'` for any) a `SendMessage` may route to through an endpoint
+   * topic (`transport.tcp` with `host` and `port`: the TCP transport sends there when the
+   * recipient is not in its address book). Absent: no endpoint topic is allowed when
+   * `allowRecipients` is given (a topic must not route around it), and this policy does not
+   * check them otherwise (the runtime's executor still does: see `StandardExecutorOptions.allowEndpoints`).
+   */
+  allowEndpoints?: readonly string[];
+}
+
+/** Namespace of the topics that name an endpoint (`TCP_TOPIC_NAMESPACE` of `@converge/network`). */
+export const ENDPOINT_TOPIC_NAMESPACE = 'transport.tcp';
+
+/**
+ * The `host:port` endpoints named by a decision's topics (`transport.tcp` topics with a string
+ * `host` and an integer `port` in 1..65535, read as the TCP transport reads them).
+ */
+export function endpointsOfTopics(topics: unknown): string[] {
+  if (!Array.isArray(topics)) return [];
+  const out: string[] = [];
+  for (const t of topics) {
+    if (!t || typeof t !== 'object' || (t as { namespace?: unknown }).namespace !== ENDPOINT_TOPIC_NAMESPACE) continue;
+    const attrs = (t as { attributes?: unknown }).attributes;
+    const get = (k: string): unknown => (attrs instanceof Map ? attrs.get(k) : attrs && typeof attrs === 'object' ? (attrs as Record<string, unknown>)[k] : undefined);
+    const host = get('host');
+    const raw = get('port');
+    const port = typeof raw === 'bigint' ? Number(raw) : typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw) : NaN;
+    if (typeof host === 'string' && host !== '' && Number.isInteger(port) && port > 0 && port < 65536) out.push(`${host}:${port}`);
+  }
+  return out;
 }
 
 /** Counters of an `ActionPolicy`. */
@@ -46,6 +77,7 @@ export class ActionPolicy implements DecisionPolicy {
   readonly #rules: ReadonlyMap<string, ActionRule>;
   readonly #tools: ReadonlySet<string>;
   readonly #recipients: ReadonlySet<string | null> | undefined;
+  readonly #endpoints: ReadonlySet<string> | undefined;
   #checked = 0;
   #refused = 0;
 
@@ -68,6 +100,8 @@ export class ActionPolicy implements DecisionPolicy {
       }
       this.#recipients = new Set(list);
     }
+    if (options.allowEndpoints !== undefined) this.#endpoints = new Set(checkStringList('allowEndpoints', options.allowEndpoints));
+    else if (this.#recipients) this.#endpoints = new Set();
   }
 
   /** Whether `decision` may be executed, and why not. Never throws. */
@@ -105,6 +139,11 @@ export class ActionPolicy implements DecisionPolicy {
       const recipient = (decision as { recipient?: unknown }).recipient ?? null;
       if (!(recipient === null || typeof recipient === 'string') || !this.#recipients.has(recipient)) {
         return { allowed: false, reason: recipient === null ? 'broadcast is not allowed' : `recipient ${String(recipient)} is not allowed` };
+      }
+    }
+    if (type === 'SendMessage' && this.#endpoints && !this.#endpoints.has('*')) {
+      for (const endpoint of endpointsOfTopics((decision as { topics?: unknown }).topics)) {
+        if (!this.#endpoints.has(endpoint)) return { allowed: false, reason: `endpoint ${endpoint} is not allowed` };
       }
     }
     const rule = this.#rules.get(type);

@@ -1,4 +1,4 @@
-import { ConvergeError, type ConvergeErrorOptions } from '@converge/core';
+import { ConvergeError, PolicyError, type ConvergeErrorOptions } from '@converge/core';
 
 /** A decision whose type no handler knows. */
 export class UnknownDecisionError extends ConvergeError {
@@ -24,5 +24,19 @@ export class SkippedDecisionError extends ConvergeError {
   constructor(message: string, options?: ConvergeErrorOptions) {
     super(message, 'ERR_SKIPPED', options);
     this.name = 'SkippedDecisionError';
+  }
+}
+
+/**
+ * A message refused because a topic of it routes to an endpoint (`transport.tcp` host:port)
+ * that is not allowed: not configured (`allowEndpoints`) nor the recipient's known address.
+ */
+export class EndpointNotAllowedError extends PolicyError {
+  /** The refused endpoint, `host:port`. */
+  readonly endpoint: string;
+  constructor(endpoint: string, options?: ConvergeErrorOptions) {
+    super(`endpoint ${endpoint} is not allowed: not configured in allowEndpoints nor the recipient's known address`, { ...options, code: 'ERR_ENDPOINT_NOT_ALLOWED' });
+    this.name = 'EndpointNotAllowedError';
+    this.endpoint = endpoint;
   }
 }

@@ -6,10 +6,11 @@ export type InboxOverflow = 'reject' | 'drop-oldest' | 'drop-newest';
 /**
  * Why an inbox let a message go without delivering it: evicted (`drop-oldest`), discarded on
  * arrival (`drop-newest`), larger than the whole byte budget (`too-large`), or still queued
- * when the runtime stopped (`stopped`). A refusal under `reject` is not a drop: `offer`
+ * when the runtime stopped (`stopped`), or given up after `decide` threw on it every attempt
+ * (`decide_failed`, see `AgentRuntimeOptions.maxDecideAttempts`). A refusal under `reject` is not a drop: `offer`
  * returns `false` and the caller keeps the message (the runtime retries it once there is room).
  */
-export type InboxDropReason = 'drop-oldest' | 'drop-newest' | 'too-large' | 'stopped';
+export type InboxDropReason = 'drop-oldest' | 'drop-newest' | 'too-large' | 'stopped' | 'decide_failed';
 
 /** A byte budget for queued messages (`ResourceLimits` from `@converge/policy` fits). */
 export interface QueueByteBudget {
@@ -62,6 +63,7 @@ export class Inbox {
   #dropped = 0;
   #rejected = 0;
   #spaceWaiters: (() => void)[] = [];
+  #held: Message[] = [];
   #onMessage: (() => void) | undefined;
   #onDrop: InboxOptions['onDrop'];
 
@@ -157,6 +159,41 @@ export class Inbox {
   }
 
   /**
+   * Hands out a batch of up to `max` messages that stays *held* by the inbox until `commit`:
+   * first the messages still held from an earlier `take` (a batch whose `decide` threw), then
+   * the oldest queued ones. Held messages leave the queue as `poll` takes them (they free its
+   * capacity and bytes: at most one batch is held, in the runtime's hands as before), but they
+   * are not lost when the turn fails: the next `take` returns them again.
+   */
+  take(max = Number.POSITIVE_INFINITY): Message[] {
+    if (this.#held.length < max) {
+      const more = this.poll(max - this.#held.length);
+      for (const m of more) this.#held.push(m);
+    }
+    return this.#held.slice(0, Math.min(max, this.#held.length));
+  }
+
+  /** Messages held by `take` and not yet committed. */
+  get held(): number {
+    return this.#held.length;
+  }
+
+  /**
+   * Releases `messages` (a batch `take` returned) for good; returns how many were held. With
+   * `dropReason`, each one is counted as dropped for that reason (`dropped`, `onDrop`).
+   */
+  commit(messages: readonly Message[], dropReason?: InboxDropReason): number {
+    let n = 0;
+    // Held messages are released in the order they were handed out.
+    while (n < messages.length && this.#held[0] === messages[n]) {
+      this.#held.shift();
+      if (dropReason !== undefined) this.#drop(dropReason, messages[n]!);
+      n++;
+    }
+    return n;
+  }
+
+  /**
    * Resolves when the inbox is below its message capacity (at once if it is), or when
    * `signal` aborts. A byte budget may still refuse the next message: `offer` is the final
    * judge, and `waitForPoll` waits for bytes to be freed.
@@ -177,9 +214,10 @@ export class Inbox {
     return this.poll();
   }
 
-  /** Discards every queued message, counting each as dropped with `reason`; returns how many. */
+  /** Discards every queued and held message, counting each as dropped with `reason`; returns how many. */
   discard(reason: InboxDropReason = 'stopped'): number {
-    const messages = this.poll();
+    const messages = this.#held.splice(0);
+    for (const m of this.poll()) messages.push(m);
     for (const m of messages) this.#drop(reason, m);
     return messages.length;
   }

@@ -6,12 +6,14 @@
 export { AgentRuntime, RUNTIME_DEFAULTS, type AgentRuntimeOptions } from './runtime.js';
 export { Inbox, DEFAULT_INBOX_SIZE, type InboxOptions, type InboxOverflow, type InboxDropReason, type QueueByteBudget } from './inbox.js';
 export { Scheduler } from './scheduler.js';
-export { StandardExecutor, DEFAULT_TOOL_TIMEOUT_MS, isLostRace, type StandardExecutorOptions, type ExecutorLimits } from './standard-executor.js';
+export { StandardExecutor, DEFAULT_TOOL_TIMEOUT_MS, EXECUTE_YIELD_EVERY, isLostRace, type StandardExecutorOptions, type ExecutorLimits } from './standard-executor.js';
 export type { Executor, ExecutionContext, ExecutionResult, DecisionHandler } from './executor.js';
 export { LeaseKeeper, type LeaseKeeperOptions } from './lease-keeper.js';
+export { TurnGuard, TURN_DEFAULTS, retryAfterOf, type TurnGuardOptions } from './decision-cap.js';
 export { RUNTIME_METRICS_HELP, carriesTraceContext } from './runtime-hooks.js';
 export type {
   DiscoveryPort, VerifierPort, ReplayPort, SpanRunner, SpanHandle, TraceContextPort, Checkpointable, RuntimeHooksOptions,
 } from './runtime-hooks.js';
 export type { TaskLease, TaskFailedEvent, TaskManagerPort, PoolManagerPort, NegotiationPort, BiddingPort, BallotsPort, DelegationPort } from './ports.js';
-export { UnknownDecisionError, NotConfiguredError, SkippedDecisionError } from './errors.js';
+export { UnknownDecisionError, NotConfiguredError, SkippedDecisionError, EndpointNotAllowedError } from './errors.js';
+export { EndpointGuard } from './endpoint-guard.js';

@@ -57,6 +57,17 @@ export interface AgentRuntimeOptions extends RuntimeHooksOptions {
   metricsIntervalMs?: number;
   /** A turn running longer than this makes `isHealthy()` false (default 30,000 ms). */
   stuckTurnMs?: number;
+  /**
+   * Most decisions of one `decide` call that are executed (default 10,000); the rest are
+   * refused, logged and counted (`converge_runtime_decisions_refused_total{reason="turn_cap"}`).
+   */
+  maxDecisionsPerTurn?: number;
+  /**
+   * Failed `decide` calls with the same oldest message before that batch is dropped (default 3;
+   * counted `converge_inbox_dropped_total{reason="decide_failed"}`). A failed turn consumes no
+   * message: the batch stays queued, its oldest message is retried alone.
+   */
+  maxDecideAttempts?: number;
 }
 
 /** Runtime defaults (also in docs/LIMITS.md). */

@@ -7,6 +7,7 @@ import { StandardExecutor, isLostRace, type ExecutorLimits, type StandardExecuto
 import type { ExecutionContext, ExecutionResult, Executor } from './executor.js';
 import type { PoolManagerPort, TaskFailedEvent, TaskLease, TaskManagerPort } from './ports.js';
 import { LeaseKeeper } from './lease-keeper.js';
+import { TurnGuard } from './decision-cap.js';
 import { RuntimeHooks, type TraceContextPort } from './runtime-hooks.js';
 import { RUNTIME_DEFAULTS, type AgentRuntimeOptions } from './runtime-options.js';
 import { hashOf, sleep, waitUntilNot, withTimeout } from './runtime-util.js';
@@ -38,6 +39,7 @@ export class AgentRuntime {
   readonly executor: Executor;
   readonly #o: AgentRuntimeOptions;
   readonly #hooks: RuntimeHooks;
+  readonly #guard: TurnGuard;
   readonly #leases = new Map<string, TaskLease>();
   #leaseKeeper: LeaseKeeper | undefined;
   #intakeController = new AbortController();
@@ -91,6 +93,10 @@ export class AgentRuntime {
         policy: options.policy,
         limits: options.limits,
       });
+    this.#guard = new TurnGuard({
+      inbox: this.inbox, agentId: this.agent.id, maxDecisionsPerTurn: options.maxDecisionsPerTurn, maxDecideAttempts: options.maxDecideAttempts,
+      count: (name, labels, value) => this.#hooks.count(name, labels, value), logger: options.logger,
+    });
     this.inbox.onMessage = () => this.scheduler.notify();
     this.inbox.onDrop = (reason: InboxDropReason) => this.#hooks.count('converge_inbox_dropped_total', { reason });
   }
@@ -367,7 +373,7 @@ export class AgentRuntime {
       }
     }
     // Stopping: hand what is already in the inbox to decide (no new tasks), as time allows.
-    while (this.#state === 'stopping' && this.inbox.size > 0 && !this.#turnController.signal.aborted) {
+    while (this.#state === 'stopping' && this.inbox.size + this.inbox.held > 0 && !this.#turnController.signal.aborted) {
       await this.#guardedTurn(true);
     }
   }
@@ -393,7 +399,8 @@ export class AgentRuntime {
         this.#hooks.error('onTick', err);
       }
     }
-    const messages = this.inbox.poll(this.#o.batchSize ?? RUNTIME_DEFAULTS.batchSize);
+    // Held, not consumed: the batch is committed only once decide returned (see TurnGuard).
+    const messages = this.#guard.take(this.#o.batchSize ?? RUNTIME_DEFAULTS.batchSize);
     const tasks = draining ? [] : await this.#pendingTasks();
     const parent = this.#hooks.parentOf(messages);
     let decisions: Decision[];
@@ -401,14 +408,18 @@ export class AgentRuntime {
       decisions = await this.#hooks.decide(messages, tasks, parent);
       if (!Array.isArray(decisions)) throw new TypeError('decide must return an array of decisions');
     } catch (err) {
-      // The batch's messages are not redelivered: a message that makes decide throw would
-      // otherwise come back forever. Retry with what is left, after a growing delay, so a
-      // decide that always throws cannot spin the CPU.
+      // The batch stays in the inbox and is retried (a poison message alone, then dropped and
+      // counted after maxDecideAttempts), after a growing delay or the delay the error asked
+      // for, so a decide that always throws cannot spin the CPU.
       this.#hooks.error('decide', err);
       this.#errorStreak++;
-      if (this.inbox.size > 0 || tasks.length > 0) this.#wakeAfterError();
+      const defer = this.#guard.failed(messages, err, !draining);
+      if (defer !== undefined) this.scheduler.notifyAt(Date.now() + defer);
+      else if (this.inbox.size > 0 || this.inbox.held > 0 || tasks.length > 0) this.#wakeAfterError();
       return;
     }
+    this.#guard.succeeded(messages);
+    decisions = this.#guard.cap(decisions);
     this.#errorStreak = 0;
     this.#hooks.record(decisions, messages, tasks);
     let results: ExecutionResult[] = [];
@@ -427,7 +438,7 @@ export class AgentRuntime {
     // An agent whose decisions took effect (or lost a race for a task: others may be left)
     // gets another turn at once; one whose decisions were all refused or failed sleeps until
     // a message, a task or a lease event wakes it (re-deciding at once would repeat them).
-    if (this.inbox.size > 0 || results.some((r) => r.ok || isLostRace(r.error))) this.scheduler.notify();
+    if (this.inbox.size > 0 || this.inbox.held > 0 || results.some((r) => r.ok || isLostRace(r.error))) this.scheduler.notify();
   }
 
   async #pendingTasks(): Promise<Task[]> {

@@ -7,6 +7,7 @@ import type { Logger, MetricsCollector } from '@converge/observability';
 import type { BallotsPort, BiddingPort, DelegationPort, NegotiationPort, PoolManagerPort, TaskLease, TaskManagerPort } from './ports.js';
 import type { DecisionHandler, ExecutionContext, ExecutionResult, Executor } from './executor.js';
 import { NotConfiguredError, SkippedDecisionError, UnknownDecisionError } from './errors.js';
+import { EndpointGuard } from './endpoint-guard.js';
 
 /**
  * The limits the executor enforces: the subset of `ResourceLimits` (from `@converge/policy`)
@@ -33,6 +34,13 @@ export interface StandardExecutorOptions {
   tools?: ToolRegistry;
   /** Tools an agent may invoke; empty (the default) allows none. */
   toolAllowlist?: readonly string[];
+  /**
+   * Endpoints (`"host:port"`) a `SendMessage` may route to through a `transport.tcp` topic,
+   * beside the recipient's address in the transport's address book (learnt from discovery or
+   * configured); `'*'` allows any. Default none: a message naming another endpoint is refused
+   * (`EndpointNotAllowedError`, outcome `refused`, `converge_executor_endpoints_refused_total`).
+   */
+  allowEndpoints?: readonly string[];
   /** Per-call tool timeout, ms (default 30,000). */
   toolTimeoutMs?: number;
   /** The safety policy every decision passes first (e.g. an `ActionPolicy`). */
@@ -47,6 +55,9 @@ export interface StandardExecutorOptions {
 
 /** The core decision types (a Set: looked up for every decision). */
 const CORE_TYPES: ReadonlySet<string> = new Set(CORE_DECISION_TYPES);
+
+/** Decisions executed back to back before `execute` yields to the event loop (*fixed*). */
+export const EXECUTE_YIELD_EVERY = 64;
 
 /** Default tool call timeout, ms. */
 export const DEFAULT_TOOL_TIMEOUT_MS = 30_000;
@@ -68,12 +79,16 @@ export class StandardExecutor implements Executor {
   readonly #allowedTools: ReadonlySet<string>;
   readonly #decisions: ReturnType<MetricsCollector['counter']> | undefined;
   readonly #stats = new Map<string, Map<string, number>>();
+  readonly #endpoints: EndpointGuard;
+  readonly #endpointsRefused: ReturnType<MetricsCollector['counter']> | undefined;
 
   /** @param options - the services decisions are carried out with; each is optional. */
   constructor(options: StandardExecutorOptions = {}) {
     this.#o = options;
     this.#allowedTools = new Set(options.toolAllowlist ?? []);
     this.#decisions = options.metrics?.counter('converge_decisions_total', 'Decisions executed, by type and outcome', ['type', 'outcome']);
+    this.#endpoints = new EndpointGuard(options.allowEndpoints);
+    this.#endpointsRefused = options.metrics?.counter('converge_executor_endpoints_refused_total', 'Messages refused for routing to an endpoint not allowed', []);
     this.#core = this.#coreHandlers();
   }
 
@@ -105,6 +120,9 @@ export class StandardExecutor implements Executor {
     let lostTasks: Set<string> | undefined;
     const signal = context.signal;
     for (let i = 0; i < n; i++) {
+      // Decisions that all resolve as microtasks (in-memory services) would hold the event loop
+      // for the whole batch: timers, sockets and other agents get a turn every YIELD_EVERY.
+      if (i > 0 && i % EXECUTE_YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       const decision = decisions[i]!;
       // Once the context's signal aborts (a halt, or a stop past its grace period), the rest
       // of the batch is skipped, not half-done.
@@ -189,6 +207,12 @@ export class StandardExecutor implements Executor {
         let init: MessageInit = { recipient: d.recipient, payload: d.payload, topics: d.topics ?? [], taskId: d.taskId ?? null, sender: ctx.agentId };
         if (o.decorateMessage) init = o.decorateMessage(init);
         const message = signMessage(createMessage(init), ctx.identity);
+        try {
+          this.#endpoints.check(message, transport);
+        } catch (err) {
+          this.#endpointsRefused?.inc();
+          throw err;
+        }
         await transport.send(message, { signal: ctx.signal });
         return message.id;
       },
@@ -246,34 +270,45 @@ export class StandardExecutor implements Executor {
     if (!this.#allowedTools.has(name)) throw new PolicyError(`tool ${name} is not in the allowlist`);
     const tool = this.#need(this.#o.tools, 'a tool registry').require(name);
     throwIfAborted(ctx.signal);
-    const release = this.#o.limits ? await this.#o.limits.acquireToolSlot({ signal: ctx.signal }) : () => {};
     const max = this.#o.toolTimeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS;
     // A decision may ask for less time than the executor allows, never more.
     const limit = typeof timeoutMs === 'number' && timeoutMs > 0 ? Math.min(timeoutMs, max) : max;
+    // One deadline covers waiting for a slot and running: a house full of hung tools makes
+    // later calls time out, it does not stall the executor.
     const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    let onStop: (() => void) | undefined;
+    const timer = setTimeout(() => controller.abort(new TimeoutError(`tool ${name} timed out after ${limit} ms`)), limit);
+    const onStop = (): void => controller.abort(new AbortError(`tool ${name} aborted: the runtime is stopping`, { cause: ctx.signal?.reason }));
+    if (ctx.signal?.aborted) onStop();
+    else ctx.signal?.addEventListener('abort', onStop, { once: true });
+    const signal = controller.signal;
+    let release: () => void = () => {};
+    let running: Promise<unknown> | undefined;
     try {
-      // The tool gets a signal that aborts on timeout or when the runtime stops; the race makes
-      // sure a tool that ignores its signal cannot hold the executor past either.
+      if (this.#o.limits) {
+        try {
+          release = await this.#o.limits.acquireToolSlot({ signal });
+        } catch (err) {
+          // Aborted while waiting for a slot: report the deadline (or the stop), not a bare abort.
+          throw signal.aborted ? signal.reason : err;
+        }
+      }
+      throwIfAborted(signal);
+      // The tool gets the signal (timeout or stop); the race makes sure a tool that ignores it
+      // cannot hold the executor past either.
+      running = Promise.resolve().then(() => tool.run(params, { signal }));
       const ended = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          const err = new TimeoutError(`tool ${name} timed out after ${limit} ms`);
-          controller.abort(err);
-          reject(err);
-        }, limit);
-        onStop = () => {
-          const err = new AbortError(`tool ${name} aborted: the runtime is stopping`, { cause: ctx.signal?.reason });
-          controller.abort(err);
-          reject(err);
-        };
-        ctx.signal?.addEventListener('abort', onStop, { once: true });
+        if (signal.aborted) reject(signal.reason);
+        else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
       });
-      return await Promise.race([Promise.resolve().then(() => tool.run(params, { signal: controller.signal })), ended]);
+      ended.catch(() => {});
+      return await Promise.race([running, ended]);
     } finally {
       clearTimeout(timer);
-      if (onStop) ctx.signal?.removeEventListener('abort', onStop);
-      release();
+      ctx.signal?.removeEventListener('abort', onStop);
+      // The slot is the bound on tools alive at once: a tool that outlived its deadline keeps
+      // its slot until its promise settles (it was told to stop through its signal).
+      if (running) void running.then(release, release);
+      else release();
     }
   }
 }

@@ -119,10 +119,13 @@ describe('AgentRuntime wakes on events, not on a poll', () => {
     await rt.start();
     const p = await e.peer();
     await p.send(agent.id, { n: 1 });
-    await waitUntil(() => (rt.errors.get('decide') ?? 0) === 1);
+    await waitUntil(() => (rt.errors.get('decide') ?? 0) >= 1);
     await p.send(agent.id, { n: 2 });
     expect((await p.t.receive({ timeoutMs: 10_000 }))?.payload).toEqual({ echo: 2 });
-    expect(metrics.counter('converge_runtime_errors_total', 'x', ['stage']).get({ stage: 'decide' })).toBe(1);
+    // The poison message is retried (a failed turn consumes nothing) and, after
+    // maxDecideAttempts (3) failures, dropped and counted: never silently, never forever.
+    expect(metrics.counter('converge_runtime_errors_total', 'x', ['stage']).get({ stage: 'decide' })).toBe(3);
+    expect(metrics.counter('converge_inbox_dropped_total', 'x', ['reason']).get({ reason: 'decide_failed' })).toBe(1);
     expect(rt.isHealthy()).toBe(true);
   });
 });

@@ -43,6 +43,21 @@ export class LLMRateLimitError extends LLMError {
   }
 }
 
+/**
+ * `LLMAgent` refused to call its model: its call budget (`maxCallsPerWindow` per
+ * `callWindowMs`) is spent. Nothing was consumed; `retryAfterMs` says when a call is allowed
+ * again (the runtime keeps the turn's messages queued and retries then).
+ */
+export class LLMBudgetError extends LLMError {
+  /** Milliseconds until the budget allows a call again. */
+  readonly retryAfterMs: number;
+  constructor(message: string, options: LLMErrorOptions & { retryAfterMs: number }) {
+    super(message, 'ERR_LLM_BUDGET', options);
+    this.name = 'LLMBudgetError';
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
 /** The request was refused as invalid (HTTP 400, 404, 422 and other non-retryable 4xx). */
 export class LLMBadRequestError extends LLMError {
   constructor(message: string, options: LLMErrorOptions = {}) {

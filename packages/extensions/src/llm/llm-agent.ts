@@ -4,8 +4,8 @@ import {
   type AgentOptions, type Decision, type DecisionPolicy, type Message, type Task,
 } from '@converge/core';
 import { DECISION_TYPES_DESCRIPTION, coreDecisionSchema, customDecisionSchema } from './decision-schema.js';
-import { extractDecisionList } from './output.js';
-import { LLMTimeoutError } from './errors.js';
+import { MAX_MODEL_OUTPUT_CHARS, MAX_MODEL_OUTPUT_DEPTH, extractDecisionList, jsonDepthWithin } from './output.js';
+import { LLMBudgetError, LLMTimeoutError } from './errors.js';
 import type { ChatResponse, LLMProvider } from './types.js';
 
 /** Why a proposed decision (or a whole answer) was dropped. */
@@ -37,6 +37,10 @@ export interface LLMAgentStats {
   providerErrors: number;
   /** Failed provider calls by error `code` (`ERR_LLM_TIMEOUT`, `ERR_LLM_RATE_LIMIT`, ...). */
   providerErrorsByCode: Record<string, number>;
+  /** `decide` calls that did not ask the model: nothing new since its last answer (returned `[]`). */
+  idleSkips: number;
+  /** `decide` calls refused by the call budget (`LLMBudgetError`; the model was not asked). */
+  budgetRefusals: number;
 }
 
 /** Minimal logger (pino-compatible): rejections and provider errors are logged at `warn`. */
@@ -50,6 +54,16 @@ export const DEFAULT_MAX_DECISIONS = 16;
 export const DEFAULT_DECIDE_TIMEOUT_MS = 60_000;
 /** Default budget of the JSON context (messages and tasks) in the prompt, in characters. */
 export const DEFAULT_MAX_PROMPT_CHARS = 100_000;
+/** Default most model calls `decide` makes per `callWindowMs`. */
+export const DEFAULT_MAX_CALLS_PER_WINDOW = 60;
+/** Default window of the call budget, ms (60 s). */
+export const DEFAULT_CALL_WINDOW_MS = 60_000;
+
+/** What `decide` may receive beside messages and tasks (the runtime's turn context). */
+export interface LLMDecideContext {
+  /** Outcomes of the previous turn's decisions; any counts as new input. */
+  outcomes?: readonly unknown[];
+}
 
 /** Options of {@link LLMAgent}. */
 export interface LLMAgentOptions extends AgentOptions {
@@ -79,6 +93,22 @@ export interface LLMAgentOptions extends AgentOptions {
   throwOnProviderError?: boolean;
   /** Budget of the messages/tasks JSON in the prompt, in characters (default 100 000). */
   maxPromptChars?: number;
+  /**
+   * Ask the model only when something is new since its last answer: a message, an outcome,
+   * or a change in the tasks on offer (ids, states, attempts). Otherwise `decide` returns `[]`
+   * at once (`stats.idleSkips`). Default true: without it a runtime that re-runs turns calls
+   * the model in a loop on the same input. After a failed provider call the next one is allowed.
+   */
+  callOnlyOnNewInput?: boolean;
+  /**
+   * Most model calls per `callWindowMs` (default 60); past it `decide` throws `LLMBudgetError`
+   * (with `retryAfterMs`) without asking the model, and the runtime keeps the messages queued.
+   */
+  maxCallsPerWindow?: number;
+  /** Window of `maxCallsPerWindow`, ms (default 60,000). */
+  callWindowMs?: number;
+  /** Clock of the call budget, ms (default `Date.now`). */
+  clock?: () => number;
   /** Called for every rejection (after counting). */
   onRejection?: (rejection: LLMRejection) => void;
   /** Where rejections and provider errors are logged (default: nowhere; they are still counted). */
@@ -104,6 +134,13 @@ function jsonSafe(v: unknown, depth = 0): unknown {
   if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, jsonSafe(x, depth + 1)]));
   if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
   return v;
+}
+
+// What identifies the tasks on offer for `callOnlyOnNewInput`: ids, states and attempts.
+function tasksKeyOf(tasks: readonly Task[]): string {
+  let key = '';
+  for (const t of tasks) key += `${t.id}\u0000${t.state}\u0000${t.attempts}\u0001`;
+  return key;
 }
 
 function describeMessage(m: Message): unknown {
@@ -151,9 +188,16 @@ export class LLMAgent extends Agent {
   private readonly timeoutMs: number;
   private readonly maxPromptChars: number;
   private readonly customTypes: ReadonlySet<string>;
+  private readonly maxCallsPerWindow: number;
+  private readonly callWindowMs: number;
+  private readonly clock: () => number;
+  /** Start times of the model calls inside the current window, oldest first (at most maxCallsPerWindow). */
+  private readonly callTimes: number[] = [];
+  /** The tasks key of the last answered call; `undefined` before one, or after a failed call. */
+  private answeredTasksKey: string | undefined;
   private lifecycle = new AbortController();
   private readonly counters: LLMAgentStats = {
-    calls: 0, proposed: 0, accepted: 0, providerErrors: 0, providerErrorsByCode: {},
+    calls: 0, proposed: 0, accepted: 0, providerErrors: 0, providerErrorsByCode: {}, idleSkips: 0, budgetRefusals: 0,
     rejections: { unparseable: 0, schema: 0, policy: 0, too_many: 0 },
   };
 
@@ -172,6 +216,9 @@ export class LLMAgent extends Agent {
     this.timeoutMs = int(options.timeoutMs, DEFAULT_DECIDE_TIMEOUT_MS, 'timeoutMs');
     this.maxPromptChars = int(options.maxPromptChars, DEFAULT_MAX_PROMPT_CHARS, 'maxPromptChars');
     this.customTypes = new Set(options.allowCustomTypes ?? []);
+    this.maxCallsPerWindow = int(options.maxCallsPerWindow, DEFAULT_MAX_CALLS_PER_WINDOW, 'maxCallsPerWindow');
+    this.callWindowMs = int(options.callWindowMs, DEFAULT_CALL_WINDOW_MS, 'callWindowMs');
+    this.clock = options.clock ?? Date.now;
   }
 
   /** A snapshot of the counters. */
@@ -208,10 +255,24 @@ export class LLMAgent extends Agent {
     return { system, user };
   }
 
-  /** Asks the model and returns the decisions that pass the schema and the policy. */
-  async decide(messages: readonly Message[], tasks: readonly Task[]): Promise<Decision[]> {
+  /**
+   * Asks the model and returns the decisions that pass the schema and the policy. Returns `[]`
+   * without asking when nothing is new since the last answer (`callOnlyOnNewInput`).
+   * @throws LLMBudgetError when the call budget is spent (the model is not asked); a provider
+   * error only with `throwOnProviderError`.
+   */
+  async decide(messages: readonly Message[], tasks: readonly Task[], context?: LLMDecideContext): Promise<Decision[]> {
+    const tasksKey = tasksKeyOf(tasks);
+    const fresh = messages.length > 0 || (context?.outcomes?.length ?? 0) > 0 || tasksKey !== this.answeredTasksKey;
+    if (!fresh && this.options.callOnlyOnNewInput !== false) {
+      this.counters.idleSkips++;
+      return [];
+    }
+    this.spendCall();
     const { system, user } = this.buildPrompt(messages, tasks);
     this.counters.calls++;
+    // Until this call is answered, the next one may retry the same input.
+    this.answeredTasksKey = undefined;
     let answer: ChatResponse;
     // The provider gets the deadline and the stop signal; the race also bounds a provider
     // that ignores them, so decide always settles within timeoutMs.
@@ -249,14 +310,45 @@ export class LLMAgent extends Agent {
       clearTimeout(timer);
       stop.removeEventListener('abort', onStop);
     }
-    return this.vet(answer.content);
+    this.answeredTasksKey = tasksKey;
+    return this.vet(answer?.content);
   }
 
-  /** Turns model output into vetted decisions, counting every rejection. */
+  // Takes one call from the sliding-window budget, or throws LLMBudgetError (nothing spent).
+  private spendCall(): void {
+    const now = this.clock();
+    const times = this.callTimes;
+    while (times.length > 0 && times[0]! <= now - this.callWindowMs) times.shift();
+    if (times.length >= this.maxCallsPerWindow) {
+      this.counters.budgetRefusals++;
+      const retryAfterMs = Math.max(1, times[0]! + this.callWindowMs - now);
+      const err = new LLMBudgetError(`call budget spent: ${this.maxCallsPerWindow} model calls per ${this.callWindowMs} ms`, { provider: this.provider.name, retryAfterMs });
+      this.options.logger?.warn({ code: err.code, provider: this.provider.name, retryAfterMs }, 'LLM call budget spent');
+      throw err;
+    }
+    times.push(now);
+  }
+
+  /**
+   * Turns model output into vetted decisions, counting every rejection. Never throws: output
+   * too long (`MAX_MODEL_OUTPUT_CHARS`) or nested too deep (`MAX_MODEL_OUTPUT_DEPTH`, checked
+   * by a scan before any parse) is an `unparseable` rejection, an item whose validation fails
+   * in any way a `schema` rejection.
+   */
   vet(content: string): Decision[] {
-    const list = extractDecisionList(content);
+    let list: unknown[] | undefined;
+    try {
+      list = extractDecisionList(content);
+    } catch {
+      list = undefined; // extractDecisionList does not throw; this keeps vet's promise regardless
+    }
     if (list === undefined) {
-      this.reject({ reason: 'unparseable', detail: `no JSON list of decisions in ${content.length} characters of output` });
+      const length = typeof content === 'string' ? content.length : 0;
+      const why = typeof content !== 'string' ? 'output is not a string'
+        : length > MAX_MODEL_OUTPUT_CHARS ? `output longer than ${MAX_MODEL_OUTPUT_CHARS} characters`
+          : !jsonDepthWithin(content) ? `output nested deeper than ${MAX_MODEL_OUTPUT_DEPTH} levels`
+            : 'no JSON list of decisions';
+      this.reject({ reason: 'unparseable', detail: `${why} (${length} characters of output)` });
       return [];
     }
     this.counters.proposed += list.length;
@@ -287,6 +379,17 @@ export class LLMAgent extends Agent {
   }
 
   private validate(item: unknown): Decision | undefined {
+    try {
+      return this.validateItem(item);
+    } catch (err) {
+      // Depth is bounded before parsing, so this is a last line: whatever a schema does with
+      // an item, vet does not throw.
+      this.reject({ reason: 'schema', detail: `validation failed: ${(err as Error)?.name ?? 'error'}`, decision: item });
+      return undefined;
+    }
+  }
+
+  private validateItem(item: unknown): Decision | undefined {
     const type = item && typeof item === 'object' ? (item as { type?: unknown }).type : undefined;
     if (typeof type === 'string' && !CORE_TYPES.has(type)) {
       if (!this.customTypes.has(type)) {
@@ -307,11 +410,11 @@ export class LLMAgent extends Agent {
 
   private reject(rejection: LLMRejection): void {
     this.counters.rejections[rejection.reason]++;
-    this.options.logger?.warn({ reason: rejection.reason, detail: rejection.detail }, 'LLM decision rejected');
     try {
+      this.options.logger?.warn({ reason: rejection.reason, detail: rejection.detail }, 'LLM decision rejected');
       this.options.onRejection?.(rejection);
     } catch {
-      // A failing observer must not change what decide returns.
+      // A failing logger or observer must not change what decide returns.
     }
   }
 }

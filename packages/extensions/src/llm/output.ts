@@ -9,7 +9,36 @@ export const MAX_MODEL_OUTPUT_CHARS = 200_000;
 // quadratically (200,000 characters took minutes).
 const FENCE = /```[ \t]*([A-Za-z0-9_-]*)(?![A-Za-z0-9_-])[^\n`]*\n([\s\S]*?)```/g;
 
+/**
+ * Deepest nesting of arrays and objects accepted in model output (a decision and its payload
+ * fit well within it). Deeper text is not parsed: validating it recursively (zod's `z.json()`)
+ * overflowed the stack at 10,000 levels.
+ */
+export const MAX_MODEL_OUTPUT_DEPTH = 64;
+
+/**
+ * Whether JSON `text` nests arrays/objects at most `maxDepth` deep: one linear pass, brackets
+ * inside strings skipped, nothing allocated. Run before `JSON.parse`, so a hostile depth costs
+ * a scan, never a recursion.
+ */
+export function jsonDepthWithin(text: string, maxDepth: number = MAX_MODEL_OUTPUT_DEPTH): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > maxDepth) return false;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return true;
+}
+
 function tryParse(text: string): { ok: true; value: unknown } | { ok: false } {
+  if (!jsonDepthWithin(text)) return { ok: false };
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch {
@@ -49,7 +78,9 @@ function asList(value: unknown): unknown[] | undefined {
  * Extracts the list of proposed decisions from model output. Accepts, in this order: a fenced
  * code block (```json or plain ```) holding a JSON array; the whole text as JSON; the first
  * JSON array (or object) embedded in prose. An object `{ "decisions": [...] }` or a single
- * decision object counts as a list. Returns `undefined` when no list can be found.
+ * decision object counts as a list. Returns `undefined` when no list can be found, when the
+ * text is longer than `MAX_MODEL_OUTPUT_CHARS`, or when a candidate nests deeper than
+ * `MAX_MODEL_OUTPUT_DEPTH` (checked by a scan before parsing). Never throws.
  */
 export function extractDecisionList(text: string): unknown[] | undefined {
   if (typeof text !== 'string' || text.length > MAX_MODEL_OUTPUT_CHARS) return undefined;

@@ -38,14 +38,22 @@ describe('LLMAgent', () => {
   });
 
   it('accepts an unfenced answer, bare or inside prose', async () => {
-    const agent = new LLMAgent({ provider: new ScriptedProvider([JSON.stringify([claim]), `I think [1] thing; decisions: ${JSON.stringify([send])} done`]) });
+    // Asked twice on the same (empty) input: opt out of the idle rule (see llm-call-budget.test.ts).
+    const agent = new LLMAgent({
+      provider: new ScriptedProvider([JSON.stringify([claim]), `I think [1] thing; decisions: ${JSON.stringify([send])} done`]),
+      callOnlyOnNewInput: false,
+    });
     expect(await agent.decide([], [])).toEqual([claim]);
     expect(await agent.decide([], [])).toEqual([send]);
   });
 
   it('garbage: nothing returned, counted as unparseable', async () => {
     const seen: LLMRejection[] = [];
-    const agent = new LLMAgent({ provider: new ScriptedProvider(['I would rather not.', '```json\n[{"type": \n```', '']), onRejection: (r) => seen.push(r) });
+    const agent = new LLMAgent({
+      provider: new ScriptedProvider(['I would rather not.', '```json\n[{"type": \n```', '']),
+      onRejection: (r) => seen.push(r),
+      callOnlyOnNewInput: false,
+    });
     for (let i = 0; i < 3; i++) expect(await agent.decide([], [])).toEqual([]);
     expect(agent.stats.rejections.unparseable).toBe(3);
     expect(seen.map((r) => r.reason)).toEqual(['unparseable', 'unparseable', 'unparseable']);
