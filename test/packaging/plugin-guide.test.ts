@@ -3,7 +3,8 @@
 // workspace from packed tarballs, compiled against their published types and run with vitest,
 // compliance suites included. The install part skips with a printed reason when nothing is
 // built or the npm registry (for vitest and the packages' third-party dependencies) is unreachable.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -55,10 +56,16 @@ async function registryReachable(): Promise<string | undefined> {
 const skipReason = !isBuilt() ? 'run `pnpm build` first (the tarballs hold dist/)' : await registryReachable();
 if (skipReason) console.warn(`plugin-guide install test skipped: ${skipReason}`);
 
-/** Runs a command in the app; on failure the error carries its whole output. */
-function run(app: string, cmd: string, args: string[]): string {
+const execFileAsync = promisify(execFile);
+
+/**
+ * Runs a command in `cwd` and returns its output without colours; on failure the error carries
+ * the whole output. Asynchronous, so this vitest worker stays responsive while it runs.
+ */
+async function run(cwd: string, cmd: string, args: string[]): Promise<string> {
   try {
-    return execFileSync(cmd, args, { cwd: app, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } });
+    const { stdout, stderr } = await execFileAsync(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 64 * 2 ** 20, env: { ...process.env, CI: 'true', NO_COLOR: '1' } });
+    return (stdout + stderr).replace(/\x1b\[[0-9;]*m/g, '');
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
     throw new Error(`${cmd} ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
@@ -68,16 +75,17 @@ function run(app: string, cmd: string, args: string[]): string {
 describe.skipIf(skipReason !== undefined)('the plugin guide, installed outside the workspace from packed tarballs', () => {
   let app = '';
 
-  beforeAll(() => {
+  beforeAll(async () => {
     app = mkdtempSync(join(tmpdir(), 'converge-plugin-guide-'));
     const deps: Record<string, string> = {};
     for (const name of PACKED) {
-      const out = execFileSync('npx', [...PNPM, 'pack', '--pack-destination', app], { cwd: join(repoRoot, 'packages', name), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-      deps[`@converge/${name}`] = `file:./${out.trim().split('\n').pop()!.split('/').pop()!}`;
+      const out = await run(join(repoRoot, 'packages', name), 'npx', [...PNPM, 'pack', '--pack-destination', app]);
+      const tarball = out.split('\n').map((l) => l.trim()).filter((l) => l.endsWith('.tgz')).pop()!;
+      deps[`@converge/${name}`] = `file:./${tarball.split('/').pop()!}`;
     }
     const vitest = (JSON.parse(readFileSync(join(repoRoot, 'node_modules/vitest/package.json'), 'utf8')) as { version: string }).version;
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'plugin-guide', private: true, type: 'module', dependencies: deps, devDependencies: { vitest } }));
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], { cwd: app, stdio: ['ignore', 'ignore', 'inherit'] });
+    await run(app, 'npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error']);
     cpSync(FIXTURE, app, { recursive: true });
     // Compiled with the repository's TypeScript and @types/node, against the tarballs' types.
     writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({
@@ -93,12 +101,12 @@ describe.skipIf(skipReason !== undefined)('the plugin guide, installed outside t
     if (app) rmSync(app, { recursive: true, force: true });
   });
 
-  it('compiles against the published types (tsc --strict)', () => {
-    run(app, process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
+  it('compiles against the published types (tsc --strict)', async () => {
+    await run(app, process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
   }, 300_000);
 
-  it('passes its compliance suites and agent test under vitest (transport, store, task queue with a SIGKILLed child, agent)', () => {
-    const out = run(app, join(app, 'node_modules/.bin/vitest'), ['run', '--testTimeout=60000', '--hookTimeout=60000']);
+  it('passes its compliance suites and agent test under vitest (transport, store, task queue with a SIGKILLed child, agent)', async () => {
+    const out = await run(app, join(app, 'node_modules/.bin/vitest'), ['run', '--testTimeout=60000', '--hookTimeout=60000']);
     expect(out).toMatch(/Test Files {2}4 passed \(4\)/);
     expect(out).not.toMatch(/skipped|failed/);
   }, 600_000);
