@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 // Tests import workspace packages through their "@converge/source" export condition, so they
 // run against src/ without a build; CI builds as well and the examples run the built output.
@@ -10,6 +10,9 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['@converge/source', 'node', 'default'], externalConditions: ['@converge/source'] } },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'bench/test/**/*.test.ts', 'test/**/*.test.ts'],
+    // The plugin guide's example project runs outside the workspace, against packed tarballs
+    // (test/packaging/plugin-guide.test.ts installs and runs it).
+    exclude: [...configDefaults.exclude, 'test/packaging/plugin-guide/**'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',

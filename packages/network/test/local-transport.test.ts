@@ -10,7 +10,8 @@ transportComplianceTests({
   name: 'LocalTransport',
   createPair: async () => {
     const hub = new LocalHub({ maxMessageBytes: 64 * 1024 });
-    return { a: new LocalTransport('a', { hub }), b: new LocalTransport('b', { hub }), aId: 'a', bId: 'b', maxMessageBytes: hub.maxMessageBytes };
+    const [a, b, c] = ['a', 'b', 'c'].map((id) => new LocalTransport(id, { hub }));
+    return { a: a!, b: b!, c: c!, aId: 'a', bId: 'b', maxMessageBytes: hub.maxMessageBytes };
   },
 });
 
@@ -18,7 +19,8 @@ transportComplianceTests({
   name: 'LocalTransport (default 10 MiB limit)',
   createPair: async () => {
     const hub = new LocalHub();
-    return { a: new LocalTransport('a', { hub }), b: new LocalTransport('b', { hub }), aId: 'a', bId: 'b', maxMessageBytes: hub.maxMessageBytes };
+    const [a, b, c] = ['a', 'b', 'c'].map((id) => new LocalTransport(id, { hub }));
+    return { a: a!, b: b!, c: c!, aId: 'a', bId: 'b', maxMessageBytes: hub.maxMessageBytes };
   },
   churnIterations: 100,
   stressCount: 1_000,

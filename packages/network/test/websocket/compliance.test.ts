@@ -4,7 +4,9 @@ import { WebSocketTransport } from '../../src/websocket/index.js';
 
 transportComplianceTests({
   name: 'WebSocketTransport',
-  capabilities: { broadcast: true, topics: false }, // a client sends everything to its server
+  // A client sends everything to its server, so the server (b) is the side that knows which
+  // recipients exist and refuses the others (ERR_NO_ROUTE).
+  capabilities: { broadcast: true, topics: false, refusesUnknownRecipient: 'b' },
   createPair: async () => {
     const b = new WebSocketTransport({ port: 0, agentId: 'b', maxFrameBytes: 65_536 });
     const a = new WebSocketTransport({ url: () => b.listenUrl, agentId: 'a', maxFrameBytes: 65_536 });

@@ -12,7 +12,8 @@ registry.register(alice);
 
 transportComplianceTests({
   name: 'WebSocketTransport (requireAuth)',
-  capabilities: { broadcast: true, topics: false },
+  // The server (b) knows its authenticated clients and refuses other recipients (ERR_NO_ROUTE).
+  capabilities: { broadcast: true, topics: false, refusesUnknownRecipient: 'b' },
   createPair: async () => {
     const b = new WebSocketTransport({ port: 0, identity: bob, registry, maxFrameBytes: 65_536 });
     const a = new WebSocketTransport({ url: () => b.listenUrl, identity: alice, maxFrameBytes: 65_536 });
