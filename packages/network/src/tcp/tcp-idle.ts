@@ -8,7 +8,9 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 /**
  * Closes inbound sockets that stay idle for `timeoutMs` (`socket.setTimeout`: any byte read
  * or written restarts the clock), so idle or stalled connections cannot hold the
- * `maxInboundConnections` slots. Counted in `closed` and
+ * `maxInboundConnections` (TCP) or `maxClients` (WebSocket server, armed after the upgrade)
+ * slots. A peer trickling bytes restarts the clock: the frame-progress check of
+ * `InboundBudget` catches that. Counted in `closed` and
  * `converge_transport_idle_closed_total{transport}`; logged at `warn`. `0` disables it.
  */
 export class IdleReaper {

@@ -312,9 +312,14 @@ export class WebSocketTransport implements Transport {
     const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
     // First, before anything can fail: a bad frame must close this connection, not the process.
     guardWsErrors(ws, this.#instruments, 'inbound', remote, this.maxFrameBytes);
+    const budget = this.#budget;
+    if (!budget) {
+      ws.terminate(); // an upgrade that completed while the transport was stopping
+      return;
+    }
     // ws cleared the socket's timeout at the upgrade: the idle clock starts now.
     this.#idle?.arm(req.socket);
-    const meter = meterWsConnection(ws, req.socket, this.#budget!, this.#instruments, remote, this.#auth ? this.#preAuthMaxBytes : undefined);
+    const meter = meterWsConnection(ws, req.socket, budget, this.#instruments, remote, this.#auth ? this.#preAuthMaxBytes : undefined);
     const link = new WsLink(ctx, remote);
     const client: ServerClient = { ws, link, remote };
     const learned = new Set<string>();
@@ -328,7 +333,7 @@ export class WebSocketTransport implements Transport {
         link.fail(new TransportError(`connection to ${remote} closed`, { code: 'ERR_CONNECTION_CLOSED' }));
       });
       this.#auth.await(ws, req, this.#o.authUrl ?? this.listenUrl, claimed, remote, (agentId) => {
-        meter.setLimit(this.#budget!.maxConnectionBytes);
+        meter.setLimit(budget.maxConnectionBytes);
         attachWsReader(ws, ctx, 'inbound', remote);
         this.#clients.add(client);
         learned.add(agentId);
