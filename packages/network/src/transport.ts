@@ -21,10 +21,15 @@ export interface SendOptions {
  * - `send` resolves once the message is accepted for delivery (queued at the recipient for
  *   in-process transports, written to the socket for network ones) and rejects with a typed
  *   error (`TransportError`, `FrameTooLargeError`, `NotStartedError`, `QueueFullError`) when it
- *   cannot be: nothing is dropped silently.
+ *   cannot be: nothing is dropped silently. A recipient the transport knows it cannot reach
+ *   (no such agent on the hub, no route, no such connected client) is a `TransportError` with
+ *   a `code`; only a side that cannot know may accept it (a publish to a broker subject nobody
+ *   listens on; a client that hands everything to its server, which then decides).
  * - `receive` resolves with the next message, or `null` on timeout; `stop()` during a pending
  *   `receive` resolves it with `null`.
  * - Messages from one sender arrive in the order they were sent.
+ * - The async iterator yields messages until `stop()`, then ends; `unsubscribe(ns)` stops the
+ *   topic deliveries `subscribe(ns)` started.
  */
 export interface Transport {
   /** Acquires resources (listening sockets, hub registration). Idempotent. */

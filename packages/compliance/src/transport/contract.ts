@@ -11,11 +11,11 @@ export interface TransportUnderTest {
   start(): Promise<void>;
   /** Releases every resource; pending receives resolve `null`. Idempotent. */
   stop(): Promise<void>;
-  /** Sends a message; rejects with a typed error when it cannot. */
+  /** Sends a message; rejects with a typed error when it cannot (an unknown recipient: `TransportError`). */
   send(message: Message, options?: { signal?: AbortSignal }): Promise<void>;
   /** The next message, or `null` on timeout or stop; `AbortError` on abort. */
   receive(options?: { signal?: AbortSignal; timeoutMs?: number }): Promise<Message | null>;
-  /** Messages until the transport stops. */
+  /** Messages until the transport stops (it must not end while the transport runs). */
   [Symbol.asyncIterator](): AsyncIterator<Message>;
   /** Receive messages whose topics include this namespace. */
   subscribe?(namespace: string): void;
