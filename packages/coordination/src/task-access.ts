@@ -6,6 +6,11 @@ import { NotFoundError, PolicyError, type Pool } from '@converge/core';
 import type { CallOptions } from './common.js';
 import type { TaskRecord } from './task-record.js';
 
+/** Default time a TaskManager reuses a pool record it read for the access checks: 1 s. */
+export const DEFAULT_POOL_CACHE_MS = 1_000;
+/** Pool records a TaskManager keeps for the access checks: 1,024 (the oldest goes first). */
+export const MAX_CACHED_POOLS = 1_024;
+
 /** What a TaskManager needs to know of pools (`PoolManager` satisfies it). */
 export interface PoolDirectory {
   /** The pool; `NotFoundError` when there is none. */
@@ -45,11 +50,20 @@ export class TaskAccess {
   readonly #pools: PoolDirectory | null;
   readonly #governance: TaskGovernance | undefined;
   readonly #onRefused: () => void;
+  readonly #cacheMs: number;
+  readonly #clock: () => number;
+  // Pool records read lately, by id, oldest first: every claim and submit needs its pool, and a
+  // store round trip per task for a record that rarely changes was a measurable share of the
+  // cost of a task. A membership change (or a deleted pool) is seen within `cacheMs`.
+  readonly #cache = new Map<string, { pool: Pool; at: number }>();
 
-  constructor(pools: PoolDirectory | null, governance: TaskGovernance | undefined, onRefused: () => void) {
+  /** @param cacheMs - how long a pool record read is reused (0: never; the checks then read every time). */
+  constructor(pools: PoolDirectory | null, governance: TaskGovernance | undefined, onRefused: () => void, cacheMs = DEFAULT_POOL_CACHE_MS, clock: () => number = Date.now) {
     this.#pools = pools;
     this.#governance = governance;
     this.#onRefused = onRefused;
+    this.#cacheMs = cacheMs;
+    this.#clock = clock;
   }
 
   /** Whether pools are checked (a directory is configured). */
@@ -63,7 +77,7 @@ export class TaskAccess {
    */
   async checkSubmit(task: { id: string; poolId: string | null }, by: string | undefined, options: CallOptions): Promise<void> {
     const pool = await this.#existingPool(task.poolId, task.id, 'submitted to', options);
-    if (pool !== null && by !== undefined && !actsAsMember(by, pool)) {
+    if (pool !== null && by !== undefined && !(await this.#member(by, pool, options))) {
       throw this.#refuse(`${by} may not submit task ${task.id} to pool ${pool.id}: not a member (admission ${pool.admission?.type})`);
     }
   }
@@ -77,7 +91,7 @@ export class TaskAccess {
     const missing = required.filter((c) => !capabilities.has(c));
     if (missing.length > 0) throw this.#refuse(`${agentId} may not claim task ${rec.id}: it requires ${missing.join(', ')}, which the claimer does not have`);
     const pool = await this.#existingPool(rec.poolId, rec.id, 'claimed from', options);
-    if (pool !== null && !actsAsMember(agentId, pool)) {
+    if (pool !== null && !(await this.#member(agentId, pool, options))) {
       throw this.#refuse(`${agentId} may not claim task ${rec.id} in pool ${pool.id}: not a member (admission ${pool.admission?.type})`);
     }
   }
@@ -91,7 +105,7 @@ export class TaskAccess {
     let pool: Pool | null = null;
     if (rec.poolId !== null && this.#pools !== null) {
       try {
-        pool = await this.#pools.getPool(rec.poolId, options);
+        pool = await this.#getPool(rec.poolId, options);
       } catch (err) {
         if (!(err instanceof NotFoundError)) throw err;
       }
@@ -113,12 +127,40 @@ export class TaskAccess {
   async #existingPool(poolId: string | null, taskId: string, verb: string, options: CallOptions): Promise<Pool | null> {
     if (poolId === null || this.#pools === null) return null;
     try {
-      return await this.#pools.getPool(poolId, options);
+      return await this.#getPool(poolId, options);
     } catch (err) {
       if (!(err instanceof NotFoundError)) throw err;
       this.#onRefused();
       throw new NotFoundError(`task ${taskId} cannot be ${verb} pool ${poolId}: no such pool`, { cause: err });
     }
+  }
+
+  // A refusal is never decided on a cached record: an agent that has just joined is let in at
+  // once; only a removal can take up to the cache time to be seen.
+  async #member(agentId: string, pool: Pool, options: CallOptions): Promise<boolean> {
+    if (actsAsMember(agentId, pool)) return true;
+    if (!this.#cache.has(pool.id)) return false;
+    this.#cache.delete(pool.id);
+    try {
+      return actsAsMember(agentId, await this.#getPool(pool.id, options));
+    } catch (err) {
+      if (err instanceof NotFoundError) return false;
+      throw err;
+    }
+  }
+
+  // Only found pools are cached: a pool created a moment ago is usable at once.
+  async #getPool(poolId: string, options: CallOptions): Promise<Pool> {
+    const now = this.#clock();
+    const hit = this.#cache.get(poolId);
+    if (hit !== undefined && now - hit.at < this.#cacheMs && now >= hit.at) return hit.pool;
+    const pool = await this.#pools!.getPool(poolId, options);
+    if (this.#cacheMs > 0) {
+      this.#cache.delete(poolId);
+      if (this.#cache.size >= MAX_CACHED_POOLS) this.#cache.delete(this.#cache.keys().next().value!);
+      this.#cache.set(poolId, { pool, at: now });
+    }
+    return pool;
   }
 
   #refuse(message: string, cause?: unknown): PolicyError {

@@ -8,7 +8,7 @@ import {
   DEFAULT_RETRY_MAX_MS, DEFAULT_SWEEP_LIMIT, type TaskManagerEvents, type TaskManagerOptions, type TaskManagerStats,
 } from './task-manager-config.js';
 import { expire } from './task-retry.js';
-import { TaskAccess } from './task-access.js';
+import { DEFAULT_POOL_CACHE_MS, TaskAccess } from './task-access.js';
 import { PoolManager } from './pool-manager.js';
 
 /** A record mutation inside a transition: changes `rec` in place, or throws (nothing is written then). */
@@ -75,7 +75,10 @@ export class TaskCore {
     const pools = options.pools === undefined ? new PoolManager({ store: this.store }) : options.pools;
     if (pools !== null && typeof pools?.getPool !== 'function') throw new ValidationError('TaskManager pools must have getPool(poolId), or be null');
     if (options.governance !== undefined && typeof options.governance?.mayCancel !== 'function') throw new ValidationError('TaskManager governance must have mayCancel(agentId, task, pool)');
-    this.access = new TaskAccess(pools, options.governance, () => this.stats.refused++);
+    const poolCacheMs = nonNegative(d.poolCacheMs, DEFAULT_POOL_CACHE_MS, 'defaults.poolCacheMs');
+    // Real time, not the injected clock: the cache bounds how stale a pool record may be, and a
+    // test clock that jumps (or stands still) must not make it live forever.
+    this.access = new TaskAccess(pools, options.governance, () => this.stats.refused++, poolCacheMs);
   }
 
   /** The stored entry of a task; unknown id → `NotFoundError`. */

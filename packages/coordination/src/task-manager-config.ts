@@ -45,6 +45,12 @@ export interface TaskManagerDefaults {
    * transition of a task can compare-and-set without reading it back).
    */
   cacheSize?: number;
+  /**
+   * How long a pool record read for the access checks is reused, ms (default
+   * `DEFAULT_POOL_CACHE_MS`, 1 s; 0 = read it on every submit and claim): a member removed
+   * from a pool, or a pool deleted, is refused at the latest this long after.
+   */
+  poolCacheMs?: number;
 }
 
 /** Options of `new TaskManager`. */

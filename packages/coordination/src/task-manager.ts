@@ -17,7 +17,7 @@ export {
   type ListOptions, type TaskManagerDefaults, type TaskManagerEvents, type TaskManagerOptions, type TaskManagerStats,
 } from './task-manager-config.js';
 export { PURGE_PAGE_SIZE, type PurgeOptions, type TerminalTaskState } from './task-purge.js';
-export { actsAsMember, isOpenPool, type PoolDirectory, type TaskGovernance } from './task-access.js';
+export { DEFAULT_POOL_CACHE_MS, MAX_CACHED_POOLS, actsAsMember, isOpenPool, type PoolDirectory, type TaskGovernance } from './task-access.js';
 
 // The public face of the task lifecycle. The work is done by functions of one `TaskCore` (the
 // shared state and CAS engine): task-claim (leases), task-lifecycle (start → report/fail/

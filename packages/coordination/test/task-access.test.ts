@@ -135,11 +135,22 @@ describe('M2: submit and claim check the pool, membership and capabilities', () 
     expect((await tm.claim('bob', 'c', { capabilities: ['gpu'] })).agentId).toBe('bob');
   });
 
-  it('a task whose pool is gone cannot be claimed (NotFoundError)', async () => {
-    const { store, tm } = await setup();
+  it('a task whose pool is gone cannot be claimed (NotFoundError; with the pool cache off, at once)', async () => {
+    const { store } = await setup();
+    const tm = new TaskManager({ store, defaults: { poolCacheMs: 0 } });
     await tm.submit({ id: 'orphan', objective: 'x', poolId: 'open' });
     await store.delete('pool:open');
     expect(await refusal(() => tm.claim('alice', 'orphan'))).toBeInstanceOf(NotFoundError);
+  });
+
+  it('an agent that has just joined is let in at once, although its pool record was cached without it', async () => {
+    const { tm, pools } = await setup();
+    await pools.createPool({ id: 'late', admission: { type: 'whitelist', agents: ['alice', 'carol'] } });
+    await pools.joinPool('alice', 'late');
+    await tm.submit({ id: 'l', objective: 'x', poolId: 'late' }, { by: 'alice' }); // caches 'late' without carol
+    expect(await refusal(() => tm.claim('carol', 'l'))).toBeInstanceOf(PolicyError);
+    await pools.joinPool('carol', 'late');
+    expect((await tm.claim('carol', 'l')).agentId).toBe('carol');
   });
 
   it('StoreTaskQueue with the application\'s pools: membership, existence and capabilities', async () => {
