@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Agent, Identity, createMessage, signMessage, type Decision, type Message } from '@converge/core';
 import { LocalHub, LocalTransport } from '@converge/network';
 import { MetricsCollector } from '@converge/observability';
-import { AgentRuntime, EXECUTE_YIELD_EVERY, StandardExecutor, type AgentRuntimeOptions, type ExecutionContext } from '../../src/index.js';
+import { AgentRuntime, EXECUTE_YIELD_EVERY, Inbox, StandardExecutor, type AgentRuntimeOptions, type ExecutionContext } from '../../src/index.js';
 import { waitUntil } from '../helpers.js';
 
 const running: AgentRuntime[] = [];
@@ -75,6 +75,29 @@ describe('a failed decide loses no message (M3)', () => {
     expect(decided.sort()).toEqual([3, 4]);
     expect(counter('converge_inbox_dropped_total', { reason: 'decide_failed' })).toBe(1);
     expect(rt.errors.get('decide')).toBe(2);
+  });
+});
+
+describe('Inbox.take / commit', () => {
+  it('holds a taken batch until committed: taken again after a failure, counted when dropped', () => {
+    const drops: string[] = [];
+    const inbox = new Inbox({ maxSize: 2, onDrop: (reason) => drops.push(reason) });
+    const [a, b, c] = [1, 2, 3].map((n) => createMessage({ payload: { n } }));
+    expect(inbox.offer(a!) && inbox.offer(b!)).toBe(true);
+    const first = inbox.take(2);
+    expect(first).toEqual([a, b]);
+    // Held messages free the queue's capacity, as polled ones did.
+    expect(inbox.size).toBe(0);
+    expect(inbox.held).toBe(2);
+    expect(inbox.offer(c!)).toBe(true);
+    // Not committed (decide threw): the same batch comes first again.
+    expect(inbox.take(1)).toEqual([a]);
+    expect(inbox.commit([a!])).toBe(1);
+    expect(inbox.take(10)).toEqual([b, c]);
+    expect(inbox.commit([b!], 'decide_failed')).toBe(1);
+    expect(inbox.discard('stopped')).toBe(1);
+    expect(drops).toEqual(['decide_failed', 'stopped']);
+    expect(inbox.held + inbox.size).toBe(0);
   });
 });
 
