@@ -57,6 +57,12 @@ export interface AgentRuntimeOptions extends RuntimeHooksOptions {
   metricsIntervalMs?: number;
   /** A turn running longer than this makes `isHealthy()` false (default 30,000 ms). */
   stuckTurnMs?: number;
+  /**
+   * Most decision outcomes held for the agent's next turn (default 1,024); past it the oldest
+   * are dropped, counted (`converge_runtime_outcomes_dropped_total`) and reported to the agent
+   * as `context.droppedOutcomes`.
+   */
+  maxOutcomes?: number;
 }
 
 /** Runtime defaults (also in docs/LIMITS.md). */
@@ -70,6 +76,7 @@ export const RUNTIME_DEFAULTS = {
   discoveryRefreshMs: 20_000,
   metricsIntervalMs: 5_000,
   stuckTurnMs: 30_000,
+  maxOutcomes: 1_024,
   /** First delay before the turn after a failed `decide` (doubles per consecutive failure). */
   errorRetryMs: 10,
   /** Largest delay between turns after consecutive `decide` failures. */

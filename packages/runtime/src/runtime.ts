@@ -10,6 +10,7 @@ import { LeaseKeeper } from './lease-keeper.js';
 import { RuntimeHooks, type TraceContextPort } from './runtime-hooks.js';
 import { RUNTIME_DEFAULTS, type AgentRuntimeOptions } from './runtime-options.js';
 import { hashOf, sleep, waitUntilNot, withTimeout } from './runtime-util.js';
+import { OutcomeBuffer, logOutcomes, outcomesOf } from './outcomes.js';
 
 export { RUNTIME_DEFAULTS, type AgentRuntimeOptions } from './runtime-options.js';
 
@@ -59,6 +60,9 @@ export class AgentRuntime {
   #busySince = 0;
   #turns = 0;
   #errorStreak = 0;
+  /** Consecutive turns woken only by outcomes whose decisions all failed (backs the wake-up off). */
+  #outcomeStreak = 0;
+  readonly #outcomes: OutcomeBuffer;
   #sweeping = false;
   #unsubscribe: (() => void)[] = [];
   #onTaskEvent = (task: Task) => {
@@ -91,6 +95,9 @@ export class AgentRuntime {
         policy: options.policy,
         limits: options.limits,
       });
+    this.#outcomes = new OutcomeBuffer(options.maxOutcomes ?? RUNTIME_DEFAULTS.maxOutcomes, (n) =>
+      this.#hooks.count('converge_runtime_outcomes_dropped_total', {}, n),
+    );
     this.inbox.onMessage = () => this.scheduler.notify();
     this.inbox.onDrop = (reason: InboxDropReason) => this.#hooks.count('converge_inbox_dropped_total', { reason });
   }
@@ -113,6 +120,16 @@ export class AgentRuntime {
   /** Errors so far by stage (decide, execute, receive, …); each was logged and counted. */
   get errors(): ReadonlyMap<string, number> {
     return this.#hooks.errors;
+  }
+
+  /** Decision outcomes waiting for the agent's next turn. */
+  get pendingOutcomes(): number {
+    return this.#outcomes.size;
+  }
+
+  /** Decision outcomes dropped so far because more than `maxOutcomes` were waiting. */
+  get droppedOutcomes(): number {
+    return this.#outcomes.dropped;
   }
 
   /** Loop turns completed so far. */
@@ -142,6 +159,8 @@ export class AgentRuntime {
     this.#intakeController = new AbortController();
     this.#loopController = new AbortController();
     this.#turnController = new AbortController();
+    this.#outcomes.clear(); // outcomes of a previous run concern claims already handed back
+    this.#outcomeStreak = 0;
     const { transport, taskManager } = this.#o;
     try {
       await transport?.start();
@@ -396,9 +415,12 @@ export class AgentRuntime {
     const messages = this.inbox.poll(this.#o.batchSize ?? RUNTIME_DEFAULTS.batchSize);
     const tasks = draining ? [] : await this.#pendingTasks();
     const parent = this.#hooks.parentOf(messages);
+    // The previous turn's outcomes go to this decide; like the batch's messages, they are not
+    // handed over again if it throws.
+    const context = this.#outcomes.take();
     let decisions: Decision[];
     try {
-      decisions = await this.#hooks.decide(messages, tasks, parent);
+      decisions = await this.#hooks.decide(messages, tasks, context, parent);
       if (!Array.isArray(decisions)) throw new TypeError('decide must return an array of decisions');
     } catch (err) {
       // The batch's messages are not redelivered: a message that makes decide throw would
@@ -410,22 +432,43 @@ export class AgentRuntime {
       return;
     }
     this.#errorStreak = 0;
-    this.#hooks.record(decisions, messages, tasks);
+    this.#hooks.record(decisions, messages, tasks, context.outcomes);
     let results: ExecutionResult[] = [];
     if (decisions.length > 0 && this.#state !== 'halted') {
       const ctx: ExecutionContext = { agentId: this.agentId, identity: this.agent.identity, leases: this.#leases, signal: this.#turnController.signal };
+      let failure: unknown;
       try {
         results = await this.#hooks.execute(this.executor, decisions, ctx, parent);
       } catch (err) {
+        failure = err;
         this.#hooks.error('execute', err);
       }
+      // (Re-read after the await: a halt meanwhile drops the outcomes, as a crash would.)
+      if ((this.#state as State) !== 'halted') this.#keepOutcomes(decisions, results, failure);
       this.#leaseKeeper?.reschedule();
       if (results.some((r) => r.ok && POOL_DECISIONS.has(r.decision.type))) await this.#refreshPools();
     }
     // An agent whose decisions took effect (or lost a race for a task: others may be left)
     // gets another turn at once; one whose decisions were all refused or failed sleeps until
     // a message, a task or a lease event wakes it (re-deciding at once would repeat them).
-    if (this.inbox.size > 0 || results.some((r) => r.ok || isLostRace(r.error))) this.scheduler.notify();
+    if (this.inbox.size > 0 || results.some((r) => r.ok || isLostRace(r.error))) {
+      this.#outcomeStreak = 0;
+      this.scheduler.notify();
+    } else if (this.#outcomes.size > 0 && !draining) {
+      // Outcomes alone also wake the agent (it has not heard them yet). Only ADDS a wake-up:
+      // every message, task and lease notification still wakes the loop as before. An agent
+      // that repeats what keeps failing gets its next outcome-only turns after a growing delay
+      // (as after a failing decide), so it cannot spin the CPU.
+      this.#outcomeStreak++;
+      if (this.#outcomeStreak === 1) this.scheduler.notify();
+      else this.scheduler.notifyAt(Date.now() + backoffMs(this.#outcomeStreak - 1));
+    }
+  }
+
+  #keepOutcomes(decisions: readonly Decision[], results: readonly ExecutionResult[], failure: unknown): void {
+    const outcomes = outcomesOf(decisions, results, failure);
+    logOutcomes(this.#o.logger, this.agentId, outcomes);
+    this.#outcomes.push(outcomes);
   }
 
   async #pendingTasks(): Promise<Task[]> {
@@ -508,8 +551,7 @@ export class AgentRuntime {
   }
 
   #wakeAfterError(): void {
-    const delay = Math.min(RUNTIME_DEFAULTS.maxErrorRetryMs, RUNTIME_DEFAULTS.errorRetryMs * 2 ** Math.min(this.#errorStreak - 1, 16));
-    this.scheduler.notifyAt(Date.now() + delay);
+    this.scheduler.notifyAt(Date.now() + backoffMs(this.#errorStreak));
   }
 
   #every(ms: number, fn: () => void): void {
@@ -525,6 +567,11 @@ export class AgentRuntime {
     this.scheduler.cancelTimer();
     for (const u of this.#unsubscribe.splice(0)) u();
   }
+}
+
+/** The delay before the turn after `streak` consecutive failures: doubling from `errorRetryMs` up to `maxErrorRetryMs`. */
+function backoffMs(streak: number): number {
+  return Math.min(RUNTIME_DEFAULTS.maxErrorRetryMs, RUNTIME_DEFAULTS.errorRetryMs * 2 ** Math.min(streak - 1, 16));
 }
 
 function resolveTrace(option: AgentRuntimeOptions['propagateTraceContext']): TraceContextPort | undefined {
