@@ -7,9 +7,10 @@ import type { ExecutorLimits, StandardExecutorOptions } from './standard-executo
 import type { Executor } from './executor.js';
 import type { PoolManagerPort, TaskManagerPort } from './ports.js';
 import type { RuntimeHooksOptions, TraceContextPort } from './runtime-hooks.js';
+import type { RuntimeHealthOptions } from './runtime-health.js';
 
 /** Options of `AgentRuntime`. Only `agent` is required. */
-export interface AgentRuntimeOptions extends RuntimeHooksOptions {
+export interface AgentRuntimeOptions extends RuntimeHooksOptions, RuntimeHealthOptions {
   agent: Agent;
   /** Where messages come from and go to. Stopped by `stop()` unless `ownsTransport` is false. */
   transport?: Transport;

@@ -11,6 +11,8 @@ import { RuntimeHooks, type TraceContextPort } from './runtime-hooks.js';
 import { RUNTIME_DEFAULTS, type AgentRuntimeOptions } from './runtime-options.js';
 import { hashOf, sleep, waitUntilNot, withTimeout } from './runtime-util.js';
 import { OutcomeBuffer, logOutcomes, outcomesOf } from './outcomes.js';
+import { runtimeHealth } from './runtime-health.js';
+import type { HealthChecks } from '@converge/observability';
 
 export { RUNTIME_DEFAULTS, type AgentRuntimeOptions } from './runtime-options.js';
 
@@ -37,6 +39,8 @@ export class AgentRuntime {
   readonly scheduler: Scheduler;
   /** What carries out decisions. */
   readonly executor: Executor;
+  /** Health and readiness checks: the runtime's own (`runtime`) and the pluggable ones. */
+  readonly health: HealthChecks;
   readonly #o: AgentRuntimeOptions;
   readonly #hooks: RuntimeHooks;
   readonly #leases = new Map<string, TaskLease>();
@@ -98,6 +102,7 @@ export class AgentRuntime {
     this.#outcomes = new OutcomeBuffer(options.maxOutcomes ?? RUNTIME_DEFAULTS.maxOutcomes, (n) =>
       this.#hooks.count('converge_runtime_outcomes_dropped_total', {}, n),
     );
+    this.health = runtimeHealth(this, options);
     this.inbox.onMessage = () => this.scheduler.notify();
     this.inbox.onDrop = (reason: InboxDropReason) => this.#hooks.count('converge_inbox_dropped_total', { reason });
   }
