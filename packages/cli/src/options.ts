@@ -48,7 +48,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { key: 'progress', flag: 'progress', kind: 'boolean', help: 'force the progress bar on/off (default: on when stderr is a TTY)' },
   { key: 'logLevel', flag: 'log-level', kind: 'string', arg: 'LEVEL', help: 'trace | debug | info | warn | error | fatal | silent', defaultText: 'warn' },
   { key: 'verbose', flag: 'verbose', short: 'v', kind: 'boolean', help: 'log at info level, pretty-printed' },
-  { key: 'metricsPort', flag: 'metrics-port', kind: 'int', arg: 'P', help: 'serve Prometheus metrics on this port while running' },
+  { key: 'metricsPort', flag: 'metrics-port', kind: 'int', arg: 'P', help: 'serve Prometheus metrics (/metrics) and the /healthz and /readyz probes on this port while running' },
 ];
 
 /** `CONVERGE_POOL_ID` for `poolId`, etc. */

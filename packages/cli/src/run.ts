@@ -2,7 +2,8 @@ import { Identity, NotFoundError, type Agent, type Task } from '@converge/core';
 import { DiscoveryService, IdentityRegistry, MessageVerifier, type Transport } from '@converge/network';
 import { PoolManager, TaskManager } from '@converge/coordination';
 import { AgentRuntime } from '@converge/runtime';
-import { MetricsCollector, createLogger, serveMetrics, type Logger } from '@converge/observability';
+import { MetricsCollector, createLogger, type Logger } from '@converge/observability';
+import { runHealthChecks, serveRunEndpoints, type RunPhase } from './probes.js';
 import type { RunConfig } from './config.js';
 import { openStore, storeNamespace, transportFactory, type OpenedStore } from './stack.js';
 import { loadWorkerClass, taskBody } from './workload/plan.js';
@@ -33,6 +34,7 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
   const opened: OpenedStore[] = [];
   const runtimes: AgentRuntime[] = [];
   let metricsServer: { close(): Promise<void> } | undefined;
+  let phase: RunPhase = 'starting';
   const transports = await transportFactory(config);
   const WorkerClass = config.agent ? await loadWorkerClass(config.agent) : undefined;
   try {
@@ -47,7 +49,9 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
     const discovery = new DiscoveryService({ store: discoveryStore.store });
     await discovery.start?.();
     const registry = new IdentityRegistry();
-    if (config.metricsPort !== undefined) metricsServer = await serveMetrics({ port: config.metricsPort, collector: metrics });
+    if (config.metricsPort !== undefined) {
+      metricsServer = await serveRunEndpoints(config.metricsPort, metrics, runHealthChecks(runtimes, store, () => phase));
+    }
     try {
       await poolManager.getPool(config.poolId);
     } catch (err) {
@@ -149,6 +153,7 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
     if (workerIds.length !== workers.length) throw new Error(`discovery found ${workerIds.length} of ${workers.length} workers`);
     const t0 = Date.now();
     started = true;
+    phase = 'running';
     runtimes[0]!.scheduler.notify();
 
     // Wait for every task to reach a terminal state, the deadline, or a stop request.
@@ -187,6 +192,7 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
     progress.update(outcome.size, total);
     progress.stop();
     stopSubmitting = true;
+    phase = 'stopping';
     await Promise.allSettled(runtimes.map((r) => r.stop()));
 
     const planned = interrupted || total === undefined ? coordinator.submitted + existing.size : total;
@@ -205,6 +211,7 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
       role: 'all',
     });
   } finally {
+    phase = 'stopping';
     await Promise.allSettled(runtimes.map((r) => r.stop()));
     await metricsServer?.close();
     await transports.close();

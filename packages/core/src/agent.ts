@@ -5,6 +5,7 @@ import type { Message } from './message.js';
 import { signMessage } from './message.js';
 import type { Task } from './task.js';
 import type { Decision } from './decisions.js';
+import type { DecideContext } from './outcome.js';
 
 /** Options for the `Agent` base class. */
 export interface AgentOptions {
@@ -15,8 +16,9 @@ export interface AgentOptions {
 }
 
 /**
- * Base class of every agent. Subclasses implement `decide`: given the messages that arrived
- * and the tasks on offer, return the decisions to carry out. The runtime calls the hooks.
+ * Base class of every agent. Subclasses implement `decide`: given the messages that arrived,
+ * the tasks on offer and the outcomes of its previous decisions, return the decisions to carry
+ * out. The runtime calls the hooks.
  */
 export abstract class Agent {
   readonly identity: Identity;
@@ -34,8 +36,12 @@ export abstract class Agent {
     return this.identity.fingerprint;
   }
 
-  /** Chooses what to do; may be sync or async. */
-  abstract decide(messages: readonly Message[], tasks: readonly Task[]): Decision[] | Promise<Decision[]>;
+  /**
+   * Chooses what to do; may be sync or async. `context.outcomes` holds what became of the
+   * decisions of the previous turn (the runtime always passes a context; an agent that does
+   * not need it declares two parameters).
+   */
+  abstract decide(messages: readonly Message[], tasks: readonly Task[], context?: DecideContext): Decision[] | Promise<Decision[]>;
 
   /** Called once when the runtime starts the agent. */
   onStart(): void | Promise<void> {}

@@ -1,6 +1,6 @@
 /**
  * @converge/core: identities, signed messages, topics, tasks, pools, capabilities,
- * decisions, tools, the Agent base class, the Store interface, errors and the wire codec.
+ * decisions, outcomes, tools, the Agent base class, the Store interface, errors and the wire codec.
  * @packageDocumentation
  */
 export * from './errors.js';
@@ -19,6 +19,7 @@ export * from './capability.js';
 export * from './store.js';
 export * from './store-support/index.js';
 export * from './decisions.js';
+export * from './outcome.js';
 export * from './tools.js';
 export * from './agent.js';
 export * from './uuid.js';

@@ -2,7 +2,7 @@ import { closeSync, createReadStream, fsyncSync, openSync, writeSync } from 'nod
 import { createInterface } from 'node:readline';
 import {
   ConfigError, ConvergeError, DecodeError, base64ToBytes, bytesToBase64, decodeMessage, encodeMessage,
-  throwIfAborted, type Decision, type Message, type Task,
+  throwIfAborted, OUTCOME_STATUSES, type Decision, type Message, type Outcome, type Task,
 } from '@converge/core';
 import { fromTagged, toTagged } from './tagged-json.js';
 import type { CounterHandle, MetricsCollector } from './metrics.js';
@@ -37,6 +37,8 @@ export interface DecisionEntry {
   decisions: Decision[];
   /** The tasks given to `decide`, when they were recorded. */
   tasks?: Task[];
+  /** The outcomes (of the previous turn) given to `decide` as `context.outcomes`, when there were any. */
+  outcomes?: Outcome[];
 }
 
 /** One entry of a replay log. */
@@ -147,17 +149,20 @@ export class ReplayLog {
   }
 
   /**
-   * Records one `decide` call: `decisions` made by `agentId` from `inputs` (and `tasks`, if
-   * given). Input messages not already held are recorded first, so a replay can feed them.
-   * Throws `EncodeError` for a decision holding something that is not plain data.
+   * Records one `decide` call: `decisions` made by `agentId` from `inputs` (and `tasks` and
+   * the `outcomes` it was given, if any). Input messages not already held are recorded first,
+   * so a replay can feed them. Throws `EncodeError` for a decision (or outcome) holding
+   * something that is not plain data.
    */
-  recordDecisions(agentId: string, decisions: readonly Decision[], inputs: readonly Message[] = [], tasks?: readonly Task[]): number {
+  recordDecisions(agentId: string, decisions: readonly Decision[], inputs: readonly Message[] = [], tasks?: readonly Task[], outcomes?: readonly Outcome[]): number {
     const tagged = toTagged([...decisions]);
     const taggedTasks = tasks === undefined ? undefined : toTagged([...tasks]);
+    const taggedOutcomes = outcomes === undefined || outcomes.length === 0 ? undefined : toTagged([...outcomes]);
     for (const m of inputs) if (!this.#messageIds.has(m.id)) this.recordMessage(m);
     const seq = this.#seq;
     const body: Record<string, unknown> = { v: 1, seq, at: this.#now(), kind: 'decision', agentId, inputs: inputs.map((m) => m.id), decisions: tagged };
     if (taggedTasks !== undefined) body.tasks = taggedTasks;
+    if (taggedOutcomes !== undefined) body.outcomes = taggedOutcomes;
     const line = JSON.stringify(body);
     this.#append({ seq, line, size: line.length + 1 }, 'decision');
     return seq;
@@ -284,6 +289,12 @@ export class ReplayLog {
   }
 }
 
+function isOutcomeShape(o: unknown): boolean {
+  if (o === null || typeof o !== 'object') return false;
+  const r = o as Record<string, unknown>;
+  return typeof r.status === 'string' && (OUTCOME_STATUSES as readonly string[]).includes(r.status) && r.decision !== null && typeof r.decision === 'object';
+}
+
 function isStringArray(x: unknown): x is string[] {
   return Array.isArray(x) && x.every((s) => typeof s === 'string');
 }
@@ -323,6 +334,11 @@ export function parseEntry(line: string, lineNo: number): ReplayEntry {
         const tasks = fromTagged(r.tasks);
         if (!Array.isArray(tasks)) throw new ReplayFormatError(lineNo, 'tasks must be a list');
         entry.tasks = tasks as Task[];
+      }
+      if (r.outcomes !== undefined) {
+        const outcomes = fromTagged(r.outcomes);
+        if (!Array.isArray(outcomes) || !outcomes.every(isOutcomeShape)) throw new ReplayFormatError(lineNo, 'outcomes must be a list of objects with a decision and a status');
+        entry.outcomes = outcomes as Outcome[];
       }
       return entry;
     }

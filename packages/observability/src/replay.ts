@@ -32,7 +32,7 @@ export interface ReplayOptions {
 }
 
 /**
- * Feeds each recorded `decide` call's input messages (and tasks, if recorded) to
+ * Feeds each recorded `decide` call's input messages (and tasks and outcomes, if recorded) to
  * `agent.decide`, in order, and compares the result with the recorded decisions
  * (structurally: key order ignored, `Float64`/`bigint`/bytes/`Map` kept distinct). A step whose
  * inputs were evicted from the log, or whose `decide` throws, is reported as a mismatch with
@@ -58,7 +58,8 @@ export async function replay(log: ReplayLog, agent: Pick<Agent, 'decide'>, optio
     }
     let actual: Decision[];
     try {
-      actual = await agent.decide(entry.inputs.map((id) => messages.get(id)!), entry.tasks ?? []);
+      const outcomes = entry.outcomes ?? [];
+      actual = await agent.decide(entry.inputs.map((id) => messages.get(id)!), entry.tasks ?? [], { outcomes, droppedOutcomes: 0 });
     } catch (err) {
       mismatches.push({ step, seq: entry.seq, expected: entry.decisions, actual: [], error: `decide threw: ${(err as Error)?.message ?? String(err)}` });
       continue;

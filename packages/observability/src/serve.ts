@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { ConfigError } from '@converge/core';
 import type { MetricsCollector } from './metrics.js';
+import type { HealthChecks, HealthReport } from './health.js';
 
 /** Options of `serveMetrics`. */
 export interface ServeMetricsOptions {
@@ -15,6 +16,11 @@ export interface ServeMetricsOptions {
   path?: string;
   /** Aborting closes the server. */
   signal?: AbortSignal;
+  /**
+   * Health and readiness checks: when given, `GET /healthz` and `GET /readyz` answer 200 when
+   * every check passes and 503 otherwise, with the report as JSON (`{ status, checks }`).
+   */
+  health?: HealthChecks;
 }
 
 /** A running `/metrics` endpoint. */
@@ -28,23 +34,39 @@ export interface MetricsServer {
 /** Time allowed to send headers and body of a scrape request before the socket is dropped: 10 s. */
 export const METRICS_REQUEST_TIMEOUT_MS = 10_000;
 
+/** Path of the health (liveness) probe when `serveMetrics` is given checks. */
+export const HEALTH_PATH = '/healthz';
+/** Path of the readiness probe when `serveMetrics` is given checks. */
+export const READY_PATH = '/readyz';
+
 /**
  * Serves the Prometheus text exposition of `collector` over HTTP: `GET` (or `HEAD`) on `path`
- * answers 200 with prom-client's content type; other paths answer 404, other methods 405.
+ * answers 200 with prom-client's content type; with `health`, `/healthz` and `/readyz` answer
+ * the checks (200 or 503, JSON); other paths answer 404, other methods 405.
  */
 export async function serveMetrics(options: ServeMetricsOptions): Promise<MetricsServer> {
-  const { collector, port, host = '127.0.0.1', path = '/metrics', signal } = options;
+  const { collector, port, host = '127.0.0.1', path = '/metrics', signal, health } = options;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`invalid port ${port}`, { key: 'port' });
   if (!path.startsWith('/')) throw new ConfigError(`path must start with "/": ${path}`, { key: 'path' });
   const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== path) {
+    const probe = health && (url.pathname === HEALTH_PATH || url.pathname === READY_PATH) ? url.pathname : undefined;
+    if (url.pathname !== path && probe === undefined) {
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('method not allowed\n');
+      return;
+    }
+    if (probe !== undefined) {
+      const report = probe === HEALTH_PATH ? health!.health() : health!.readiness();
+      void report.then((r: HealthReport) => {
+        const body = `${JSON.stringify({ status: r.ok ? 'ok' : 'fail', checks: r.checks })}\n`;
+        res.writeHead(r.ok ? 200 : 503, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
+        res.end(req.method === 'HEAD' ? undefined : body);
+      }).catch(() => res.destroy());
       return;
     }
     collector.metrics().then(

@@ -1,8 +1,10 @@
 /**
  * Enforced resource limits for one agent's executor: concurrent tool calls, outgoing message
- * rate and bytes held in queues. The executor asks before it acts; every refusal is counted.
+ * rate, bytes held in queues, and what one task may ask for (`cpu`, `memory_mb`). The executor
+ * asks before it acts; every refusal is counted.
  */
-import { AbortError, LimitExceededError, NotStartedError, ValidationError } from '@converge/core';
+import { availableParallelism, totalmem } from 'node:os';
+import { AbortError, LimitExceededError, NotStartedError, ValidationError, type ConvergeErrorOptions } from '@converge/core';
 import { checkInteger, checkNumber, type Clock } from './common.js';
 import { RateLimiter, type WaitOptions } from './rate-limiter.js';
 
@@ -14,6 +16,38 @@ export const DEFAULT_MAX_MESSAGES_PER_SECOND = 1000;
 export const DEFAULT_MAX_QUEUE_BYTES = 64 * 1024 * 1024;
 /** Default largest number of callers waiting for a tool slot. */
 export const DEFAULT_MAX_TOOL_WAITERS = 1000;
+
+/** Task constraint key: CPUs (cores, may be fractional) the task needs. */
+export const TASK_CPU_CONSTRAINT = 'cpu';
+/** Task constraint key: memory the task needs, in MiB (the reference's `memory_mb`). */
+export const TASK_MEMORY_CONSTRAINT = 'memory_mb';
+
+/** Default most CPUs one task may ask for: the host's (`os.availableParallelism()`). */
+export function defaultMaxTaskCpu(): number {
+  return availableParallelism();
+}
+
+/** Default most memory one task may ask for, MiB: the host's total memory (`os.totalmem()`). */
+export function defaultMaxTaskMemoryMb(): number {
+  return Math.floor(totalmem() / (1024 * 1024));
+}
+
+/** A task asks for more `cpu` or `memory_mb` than the agent's `ResourceLimits` give one task. */
+export class TaskResourcesError extends LimitExceededError {
+  /** The constraint that is over (`cpu` or `memory_mb`). */
+  readonly constraint: string;
+  /** What the task asked for. */
+  readonly requested: number;
+  /** What the agent gives one task. */
+  readonly limit: number;
+  constructor(constraint: string, requested: number, limit: number, options?: ConvergeErrorOptions) {
+    super(`the task asks for ${constraint}=${requested}, more than this agent's limit of ${limit}`, options);
+    this.name = 'TaskResourcesError';
+    this.constraint = constraint;
+    this.requested = requested;
+    this.limit = limit;
+  }
+}
 
 /** Options of `ResourceLimits`. */
 export interface ResourceLimitsOptions {
@@ -27,6 +61,10 @@ export interface ResourceLimitsOptions {
   messageBurst?: number;
   /** Bytes that may be reserved in queues at once (default 64 MiB). */
   maxQueueBytes?: number;
+  /** Most CPUs (`constraints.cpu`) one task may ask for (default: the host's `os.availableParallelism()`). */
+  maxTaskCpu?: number;
+  /** Most memory in MiB (`constraints.memory_mb`) one task may ask for (default: the host's total memory). */
+  maxTaskMemoryMb?: number;
   /** Monotonic milliseconds for the message rate (default `performance.now`). */
   clock?: Clock;
 }
@@ -54,6 +92,8 @@ export interface ResourceLimitsStats {
   queueByteRefusals: number;
   /** Bytes reserved now. */
   queuedBytes: number;
+  /** Tasks refused by `checkTaskResources` (over a limit, or a malformed constraint). */
+  taskRefusals: number;
 }
 
 interface SlotWaiter {
@@ -76,12 +116,16 @@ export class ResourceLimits {
   readonly maxMessagesPerSecond: number;
   /** See `ResourceLimitsOptions.maxQueueBytes`. */
   readonly maxQueueBytes: number;
+  /** See `ResourceLimitsOptions.maxTaskCpu`. */
+  readonly maxTaskCpu: number;
+  /** See `ResourceLimitsOptions.maxTaskMemoryMb`. */
+  readonly maxTaskMemoryMb: number;
   readonly #messages: RateLimiter;
   #active = 0;
   readonly #waiters: SlotWaiter[] = [];
   #queuedBytes = 0;
   #stopped = false;
-  readonly #counts = { toolCallRefusals: 0, messageRefusals: 0, queueByteRefusals: 0 };
+  readonly #counts = { toolCallRefusals: 0, messageRefusals: 0, queueByteRefusals: 0, taskRefusals: 0 };
 
   /** @throws ConfigError on a bad limit. */
   constructor(options: ResourceLimitsOptions = {}) {
@@ -89,6 +133,8 @@ export class ResourceLimits {
     this.maxToolWaiters = checkInteger('maxToolWaiters', options.maxToolWaiters ?? DEFAULT_MAX_TOOL_WAITERS, 0);
     this.maxMessagesPerSecond = checkNumber('maxMessagesPerSecond', options.maxMessagesPerSecond ?? DEFAULT_MAX_MESSAGES_PER_SECOND, Number.MIN_VALUE);
     this.maxQueueBytes = checkInteger('maxQueueBytes', options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES, 0);
+    this.maxTaskCpu = checkNumber('maxTaskCpu', options.maxTaskCpu ?? defaultMaxTaskCpu(), 0);
+    this.maxTaskMemoryMb = checkNumber('maxTaskMemoryMb', options.maxTaskMemoryMb ?? defaultMaxTaskMemoryMb(), 0);
     const burst = checkNumber('messageBurst', options.messageBurst ?? Math.max(1, this.maxMessagesPerSecond), 1);
     this.#messages = new RateLimiter({ ratePerSecond: this.maxMessagesPerSecond, burst, clock: options.clock });
   }
@@ -167,6 +213,40 @@ export class ResourceLimits {
     checkBytes(n);
     if (n > this.#queuedBytes) throw new ValidationError(`cannot release ${n} bytes: only ${this.#queuedBytes} are reserved`);
     this.#queuedBytes -= n;
+  }
+
+  /**
+   * Checks what a task asks for (`constraints.cpu`, `constraints.memory_mb`; absent means
+   * nothing) against `maxTaskCpu` and `maxTaskMemoryMb`. The executor calls it before it
+   * submits or claims a task, so a task this agent cannot hold is refused, not silently run.
+   * Every refusal is counted (`taskRefusals`).
+   * @throws TaskResourcesError when a constraint is over its limit; ValidationError when one
+   * is not a finite non-negative number.
+   */
+  checkTaskResources(constraints: Readonly<Record<string, unknown>> | null | undefined): void {
+    if (constraints === null || constraints === undefined) return;
+    if (typeof constraints !== 'object') {
+      this.#counts.taskRefusals++;
+      throw new ValidationError('task constraints must be an object');
+    }
+    this.#checkConstraint(constraints, TASK_CPU_CONSTRAINT, this.maxTaskCpu);
+    this.#checkConstraint(constraints, TASK_MEMORY_CONSTRAINT, this.maxTaskMemoryMb);
+  }
+
+  #checkConstraint(constraints: Readonly<Record<string, unknown>>, key: string, limit: number): void {
+    if (!Object.prototype.hasOwnProperty.call(constraints, key)) return;
+    const raw = constraints[key];
+    if (raw === undefined || raw === null) return;
+    // A wire Float64 (an integer-valued float) carries its number in `value`.
+    const value = typeof raw === 'object' && typeof (raw as { value?: unknown }).value === 'number' ? (raw as { value: number }).value : raw;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      this.#counts.taskRefusals++;
+      throw new ValidationError(`task constraint ${key} must be a finite non-negative number, got ${typeof value === 'number' ? value : typeof value}`);
+    }
+    if (value > limit) {
+      this.#counts.taskRefusals++;
+      throw new TaskResourcesError(key, value, limit);
+    }
   }
 
   /** A snapshot of the counters and gauges. */

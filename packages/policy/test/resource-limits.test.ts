@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AbortError, ConfigError, LimitExceededError, NotStartedError, ValidationError } from '@converge/core';
+import { AbortError, ConfigError, Float64, LimitExceededError, NotStartedError, ValidationError } from '@converge/core';
 import {
-  ResourceLimits, DEFAULT_MAX_CONCURRENT_TOOL_CALLS, DEFAULT_MAX_MESSAGES_PER_SECOND, DEFAULT_MAX_QUEUE_BYTES,
+  ResourceLimits, TaskResourcesError, DEFAULT_MAX_CONCURRENT_TOOL_CALLS, DEFAULT_MAX_MESSAGES_PER_SECOND, DEFAULT_MAX_QUEUE_BYTES,
 } from '@converge/policy';
 
 beforeEach(() => {
@@ -151,4 +151,46 @@ it('validates its settings', () => {
   expect(() => new ResourceLimits({ maxConcurrentToolCalls: 0 })).toThrow(ConfigError);
   expect(() => new ResourceLimits({ maxMessagesPerSecond: 0 })).toThrow(ConfigError);
   expect(() => new ResourceLimits({ maxQueueBytes: -1 })).toThrow(ConfigError);
+});
+
+describe('task resource constraints (cpu, memory_mb)', () => {
+  it('default to the host: its CPUs and its total memory', async () => {
+    const os = await import('node:os');
+    const r = new ResourceLimits();
+    expect(r.maxTaskCpu).toBe(os.availableParallelism());
+    expect(r.maxTaskMemoryMb).toBe(Math.floor(os.totalmem() / 1048576));
+  });
+
+  it('admits what fits, refuses what is over with TaskResourcesError (a LimitExceededError), counted', () => {
+    const r = new ResourceLimits({ maxTaskCpu: 2, maxTaskMemoryMb: 512 });
+    r.checkTaskResources(undefined);
+    r.checkTaskResources({});
+    r.checkTaskResources({ cpu: 2, memory_mb: 512, claimTtlMs: 1000 });
+    r.checkTaskResources({ cpu: new Float64(1) });
+    let err: unknown;
+    try {
+      r.checkTaskResources({ cpu: 2.5 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(TaskResourcesError);
+    expect(err).toBeInstanceOf(LimitExceededError);
+    expect(err).toMatchObject({ constraint: 'cpu', requested: 2.5, limit: 2, code: 'ERR_LIMIT_EXCEEDED' });
+    expect(() => r.checkTaskResources({ memory_mb: 513 })).toThrow(TaskResourcesError);
+    expect(r.stats().taskRefusals).toBe(2);
+  });
+
+  it('refuses a malformed constraint with ValidationError, counted', () => {
+    const r = new ResourceLimits({ maxTaskCpu: 2, maxTaskMemoryMb: 512 });
+    for (const bad of ['lots', -1, Number.NaN, Number.POSITIVE_INFINITY, { n: 1 }]) {
+      expect(() => r.checkTaskResources({ cpu: bad })).toThrow(ValidationError);
+    }
+    expect(() => r.checkTaskResources('cpu=1' as never)).toThrow(ValidationError);
+    expect(r.stats().taskRefusals).toBe(6);
+  });
+
+  it('validates the limits', () => {
+    expect(() => new ResourceLimits({ maxTaskCpu: -1 })).toThrow(ConfigError);
+    expect(() => new ResourceLimits({ maxTaskMemoryMb: Number.NaN })).toThrow(ConfigError);
+  });
 });

@@ -8,6 +8,8 @@ export { Inbox, DEFAULT_INBOX_SIZE, type InboxOptions, type InboxOverflow, type 
 export { Scheduler } from './scheduler.js';
 export { StandardExecutor, DEFAULT_TOOL_TIMEOUT_MS, EXECUTE_YIELD_EVERY, isLostRace, type StandardExecutorOptions, type ExecutorLimits } from './standard-executor.js';
 export type { Executor, ExecutionContext, ExecutionResult, DecisionHandler } from './executor.js';
+export { OutcomeBuffer, DEFAULT_MAX_OUTCOMES, outcomeOf, outcomesOf, statusOfResult, logOutcomes } from './outcomes.js';
+export { runtimeHealth, type RuntimeHealthOptions, type RuntimeProbe } from './runtime-health.js';
 export { LeaseKeeper, type LeaseKeeperOptions } from './lease-keeper.js';
 export { TurnGuard, TURN_DEFAULTS, retryAfterOf, type TurnGuardOptions } from './decision-cap.js';
 export { RUNTIME_METRICS_HELP, carriesTraceContext } from './runtime-hooks.js';

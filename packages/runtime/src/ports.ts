@@ -43,6 +43,8 @@ export interface TaskManagerPort {
   cancel(taskId: string, options?: { by?: string }): Promise<unknown>;
   releaseExpiredClaims(now?: number): Promise<unknown>;
   listPendingTasksForAgent(agentId: string, poolIds: readonly string[], capabilities: readonly string[]): Promise<Task[]>;
+  /** Reads a task (the executor checks a task's resource constraints with it before a claim). */
+  getTask?(taskId: string): Promise<Task>;
   /** Hands a claimed task back to pending without counting a failure (graceful stop). */
   release?(agentId: string, taskId: string, lease: TaskLease): Promise<unknown>;
   /** Subscribes to task events: submissions and released claims (a task claimable now). */

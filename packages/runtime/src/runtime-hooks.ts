@@ -1,6 +1,7 @@
-import type { Agent, Decision, Message, MessageInit, Store, Task, WireRecord } from '@converge/core';
+import type { Agent, DecideContext, Decision, Message, MessageInit, Outcome, Store, Task, WireRecord } from '@converge/core';
 import { TRACE_KEY, type Logger, type MetricsCollector, type TraceContext } from '@converge/observability';
 import type { ExecutionContext, ExecutionResult, Executor } from './executor.js';
+import { statusOfResult } from './outcomes.js';
 
 /** What the runtime needs of a discovery service (`DiscoveryService` from `@converge/network`). */
 export interface DiscoveryPort {
@@ -29,8 +30,11 @@ export interface VerifierPort {
 export interface ReplayPort {
   /** Records an accepted incoming message. */
   recordMessage(message: Message): unknown;
-  /** Records one `decide` call: its inputs, the tasks offered and the decisions made. */
-  recordDecisions(agentId: string, decisions: readonly Decision[], inputs: readonly Message[], tasks?: readonly Task[]): unknown;
+  /**
+   * Records one `decide` call: its inputs, the tasks offered, the decisions made and the
+   * outcomes (of the previous turn) it was given.
+   */
+  recordDecisions(agentId: string, decisions: readonly Decision[], inputs: readonly Message[], tasks?: readonly Task[], outcomes?: readonly Outcome[]): unknown;
 }
 
 /** The part of a span the runtime touches (an OpenTelemetry `Span` fits). */
@@ -78,7 +82,10 @@ export interface RuntimeHooksOptions {
   metadata?: WireRecord;
   /** Checks every incoming message; rejected ones are counted and logged, never delivered. */
   verifier?: VerifierPort;
-  /** Wraps decide and execute in spans (`agent.decide`, `agent.execute`). */
+  /**
+   * Wraps decide and execute in spans (`agent.decide`, `agent.execute`); each decision's
+   * outcome is a child span of `agent.execute` (`agent.outcome`).
+   */
   tracer?: SpanRunner;
   /**
    * Carries trace context in messages: `true` uses `@converge/observability`'s global
@@ -222,21 +229,23 @@ export class RuntimeHooks {
     return undefined;
   }
 
-  /** Calls the agent's `decide`, inside a span when tracing is on. */
-  decide(messages: readonly Message[], tasks: readonly Task[], parent?: TraceContext): Promise<Decision[]> {
-    const run = async () => await this.#agent.decide(messages, tasks);
+  /** Calls the agent's `decide` (with `context`: the previous turn's outcomes), inside a span when tracing is on. */
+  decide(messages: readonly Message[], tasks: readonly Task[], context: DecideContext, parent?: TraceContext): Promise<Decision[]> {
+    const run = async () => await this.#agent.decide(messages, tasks, context);
     const { tracer } = this.#o;
     if (!tracer) return run();
-    const attrs = { 'converge.agent': this.#agent.id, 'converge.messages': messages.length, 'converge.tasks': tasks.length };
+    const attrs = { 'converge.agent': this.#agent.id, 'converge.messages': messages.length, 'converge.tasks': tasks.length, 'converge.outcomes': context.outcomes.length };
     return parent ? tracer('agent.decide', attrs, run, { parent }) : tracer('agent.decide', attrs, run);
   }
 
   /** Records a `decide` call for replay (a failure to record is logged and counted, never fatal). */
-  record(decisions: readonly Decision[], inputs: readonly Message[], tasks: readonly Task[]): void {
+  record(decisions: readonly Decision[], inputs: readonly Message[], tasks: readonly Task[], outcomes: readonly Outcome[] = []): void {
     const log = this.#o.replayLog;
-    if (!log || (decisions.length === 0 && inputs.length === 0 && tasks.length === 0)) return;
+    if (!log || (decisions.length === 0 && inputs.length === 0 && tasks.length === 0 && outcomes.length === 0)) return;
     try {
-      log.recordDecisions(this.#agent.id, decisions, inputs, tasks);
+      // Outcomes only when there are some: a log of an agent that never gets any stays as it was.
+      if (outcomes.length > 0) log.recordDecisions(this.#agent.id, decisions, inputs, tasks, outcomes);
+      else log.recordDecisions(this.#agent.id, decisions, inputs, tasks);
     } catch (err) {
       this.error('replay', err);
     }
@@ -259,6 +268,15 @@ export class RuntimeHooks {
           if (r.outcome === 'error' || r.outcome === 'unknown') span.recordException(r.error);
         }
         span.setAttribute('converge.failed', failed);
+        // One child span per decision (inside this span's active context), so a trace shows
+        // what became of each decision, not only how many failed.
+        for (const r of results) {
+          const status = statusOfResult(r);
+          const type = typeof r.decision?.type === 'string' ? r.decision.type : '_invalid';
+          await tracer('agent.outcome', { 'converge.agent': this.#agent.id, 'converge.decision': type, 'converge.outcome': status }, async (child) => {
+            if (!r.ok && status !== 'conflict' && status !== 'refused') child?.recordException(r.error);
+          });
+        }
       }
       return results;
     };
@@ -305,6 +323,7 @@ export const RUNTIME_METRICS_HELP: Readonly<Record<string, string>> = {
   converge_runtime_decisions_refused_total: 'Decisions the runtime refused before execution, by reason (turn_cap)',
   converge_runtime_lease_events_total: 'Task lease heartbeats, by event (renewed, lost)',
   converge_runtime_claims_returned_total: 'Claims handed back to pending by a stopping runtime',
+  converge_runtime_outcomes_dropped_total: 'Decision outcomes dropped because more were waiting for an agent than maxOutcomes (oldest first)',
   converge_taskmanager_events_total: 'Counters of the TaskManager the runtime drives (TaskManager.stats()), by event',
 };
 const HELP = RUNTIME_METRICS_HELP;

@@ -7,9 +7,10 @@ import type { ExecutorLimits, StandardExecutorOptions } from './standard-executo
 import type { Executor } from './executor.js';
 import type { PoolManagerPort, TaskManagerPort } from './ports.js';
 import type { RuntimeHooksOptions, TraceContextPort } from './runtime-hooks.js';
+import type { RuntimeHealthOptions } from './runtime-health.js';
 
 /** Options of `AgentRuntime`. Only `agent` is required. */
-export interface AgentRuntimeOptions extends RuntimeHooksOptions {
+export interface AgentRuntimeOptions extends RuntimeHooksOptions, RuntimeHealthOptions {
   agent: Agent;
   /** Where messages come from and go to. Stopped by `stop()` unless `ownsTransport` is false. */
   transport?: Transport;
@@ -68,6 +69,12 @@ export interface AgentRuntimeOptions extends RuntimeHooksOptions {
    * message: the batch stays queued, its oldest message is retried alone.
    */
   maxDecideAttempts?: number;
+  /**
+   * Most decision outcomes held for the agent's next turn (default 1,024); past it the oldest
+   * are dropped, counted (`converge_runtime_outcomes_dropped_total`) and reported to the agent
+   * as `context.droppedOutcomes`.
+   */
+  maxOutcomes?: number;
 }
 
 /** Runtime defaults (also in docs/LIMITS.md). */
@@ -81,6 +88,7 @@ export const RUNTIME_DEFAULTS = {
   discoveryRefreshMs: 20_000,
   metricsIntervalMs: 5_000,
   stuckTurnMs: 30_000,
+  maxOutcomes: 1_024,
   /** First delay before the turn after a failed `decide` (doubles per consecutive failure). */
   errorRetryMs: 10,
   /** Largest delay between turns after consecutive `decide` failures. */

@@ -11,6 +11,9 @@ import { TurnGuard } from './decision-cap.js';
 import { RuntimeHooks, type TraceContextPort } from './runtime-hooks.js';
 import { RUNTIME_DEFAULTS, type AgentRuntimeOptions } from './runtime-options.js';
 import { hashOf, sleep, waitUntilNot, withTimeout } from './runtime-util.js';
+import { OutcomeBuffer, logOutcomes, outcomesOf } from './outcomes.js';
+import { runtimeHealth } from './runtime-health.js';
+import type { HealthChecks } from '@converge/observability';
 
 export { RUNTIME_DEFAULTS, type AgentRuntimeOptions } from './runtime-options.js';
 
@@ -37,6 +40,8 @@ export class AgentRuntime {
   readonly scheduler: Scheduler;
   /** What carries out decisions. */
   readonly executor: Executor;
+  /** Health and readiness checks: the runtime's own (`runtime`) and the pluggable ones. */
+  readonly health: HealthChecks;
   readonly #o: AgentRuntimeOptions;
   readonly #hooks: RuntimeHooks;
   readonly #guard: TurnGuard;
@@ -61,6 +66,9 @@ export class AgentRuntime {
   #busySince = 0;
   #turns = 0;
   #errorStreak = 0;
+  /** Consecutive turns woken only by outcomes whose decisions all failed (backs the wake-up off). */
+  #outcomeStreak = 0;
+  readonly #outcomes: OutcomeBuffer;
   #sweeping = false;
   #unsubscribe: (() => void)[] = [];
   #onTaskEvent = (task: Task) => {
@@ -97,6 +105,10 @@ export class AgentRuntime {
       inbox: this.inbox, agentId: this.agent.id, maxDecisionsPerTurn: options.maxDecisionsPerTurn, maxDecideAttempts: options.maxDecideAttempts,
       count: (name, labels, value) => this.#hooks.count(name, labels, value), logger: options.logger,
     });
+    this.#outcomes = new OutcomeBuffer(options.maxOutcomes ?? RUNTIME_DEFAULTS.maxOutcomes, (n) =>
+      this.#hooks.count('converge_runtime_outcomes_dropped_total', {}, n),
+    );
+    this.health = runtimeHealth(this, options);
     this.inbox.onMessage = () => this.scheduler.notify();
     this.inbox.onDrop = (reason: InboxDropReason) => this.#hooks.count('converge_inbox_dropped_total', { reason });
   }
@@ -119,6 +131,16 @@ export class AgentRuntime {
   /** Errors so far by stage (decide, execute, receive, …); each was logged and counted. */
   get errors(): ReadonlyMap<string, number> {
     return this.#hooks.errors;
+  }
+
+  /** Decision outcomes waiting for the agent's next turn. */
+  get pendingOutcomes(): number {
+    return this.#outcomes.size;
+  }
+
+  /** Decision outcomes dropped so far because more than `maxOutcomes` were waiting. */
+  get droppedOutcomes(): number {
+    return this.#outcomes.dropped;
   }
 
   /** Loop turns completed so far. */
@@ -148,6 +170,8 @@ export class AgentRuntime {
     this.#intakeController = new AbortController();
     this.#loopController = new AbortController();
     this.#turnController = new AbortController();
+    this.#outcomes.clear(); // outcomes of a previous run concern claims already handed back
+    this.#outcomeStreak = 0;
     const { transport, taskManager } = this.#o;
     try {
       await transport?.start();
@@ -403,9 +427,12 @@ export class AgentRuntime {
     const messages = this.#guard.take(this.#o.batchSize ?? RUNTIME_DEFAULTS.batchSize);
     const tasks = draining ? [] : await this.#pendingTasks();
     const parent = this.#hooks.parentOf(messages);
+    // The previous turn's outcomes go to this decide; like the batch's messages, they are not
+    // handed over again if it throws.
+    const context = this.#outcomes.take();
     let decisions: Decision[];
     try {
-      decisions = await this.#hooks.decide(messages, tasks, parent);
+      decisions = await this.#hooks.decide(messages, tasks, context, parent);
       if (!Array.isArray(decisions)) throw new TypeError('decide must return an array of decisions');
     } catch (err) {
       // The batch stays in the inbox and is retried (a poison message alone, then dropped and
@@ -421,24 +448,45 @@ export class AgentRuntime {
     this.#guard.succeeded(messages);
     decisions = this.#guard.cap(decisions);
     this.#errorStreak = 0;
-    this.#hooks.record(decisions, messages, tasks);
+    this.#hooks.record(decisions, messages, tasks, context.outcomes);
     let results: ExecutionResult[] = [];
     if (decisions.length > 0 && this.#state !== 'halted') {
       const ctx: ExecutionContext = {
         agentId: this.agentId, identity: this.agent.identity, capabilities: this.agent.capabilities.names(), leases: this.#leases, signal: this.#turnController.signal,
       };
+      let failure: unknown;
       try {
         results = await this.#hooks.execute(this.executor, decisions, ctx, parent);
       } catch (err) {
+        failure = err;
         this.#hooks.error('execute', err);
       }
+      // (Re-read after the await: a halt meanwhile drops the outcomes, as a crash would.)
+      if ((this.#state as State) !== 'halted') this.#keepOutcomes(decisions, results, failure);
       this.#leaseKeeper?.reschedule();
       if (results.some((r) => r.ok && POOL_DECISIONS.has(r.decision.type))) await this.#refreshPools();
     }
     // An agent whose decisions took effect (or lost a race for a task: others may be left)
     // gets another turn at once; one whose decisions were all refused or failed sleeps until
     // a message, a task or a lease event wakes it (re-deciding at once would repeat them).
-    if (this.inbox.size > 0 || this.inbox.held > 0 || results.some((r) => r.ok || isLostRace(r.error))) this.scheduler.notify();
+    if (this.inbox.size > 0 || this.inbox.held > 0 || results.some((r) => r.ok || isLostRace(r.error))) {
+      this.#outcomeStreak = 0;
+      this.scheduler.notify();
+    } else if (this.#outcomes.size > 0 && !draining) {
+      // Outcomes alone also wake the agent (it has not heard them yet). Only ADDS a wake-up:
+      // every message, task and lease notification still wakes the loop as before. An agent
+      // that repeats what keeps failing gets its next outcome-only turns after a growing delay
+      // (as after a failing decide), so it cannot spin the CPU.
+      this.#outcomeStreak++;
+      if (this.#outcomeStreak === 1) this.scheduler.notify();
+      else this.scheduler.notifyAt(Date.now() + backoffMs(this.#outcomeStreak - 1));
+    }
+  }
+
+  #keepOutcomes(decisions: readonly Decision[], results: readonly ExecutionResult[], failure: unknown): void {
+    const outcomes = outcomesOf(decisions, results, failure);
+    logOutcomes(this.#o.logger, this.agentId, outcomes);
+    this.#outcomes.push(outcomes);
   }
 
   async #pendingTasks(): Promise<Task[]> {
@@ -521,8 +569,7 @@ export class AgentRuntime {
   }
 
   #wakeAfterError(): void {
-    const delay = Math.min(RUNTIME_DEFAULTS.maxErrorRetryMs, RUNTIME_DEFAULTS.errorRetryMs * 2 ** Math.min(this.#errorStreak - 1, 16));
-    this.scheduler.notifyAt(Date.now() + delay);
+    this.scheduler.notifyAt(Date.now() + backoffMs(this.#errorStreak));
   }
 
   #every(ms: number, fn: () => void): void {
@@ -538,6 +585,11 @@ export class AgentRuntime {
     this.scheduler.cancelTimer();
     for (const u of this.#unsubscribe.splice(0)) u();
   }
+}
+
+/** The delay before the turn after `streak` consecutive failures: doubling from `errorRetryMs` up to `maxErrorRetryMs`. */
+function backoffMs(streak: number): number {
+  return Math.min(RUNTIME_DEFAULTS.maxErrorRetryMs, RUNTIME_DEFAULTS.errorRetryMs * 2 ** Math.min(streak - 1, 16));
 }
 
 function resolveTrace(option: AgentRuntimeOptions['propagateTraceContext']): TraceContextPort | undefined {

@@ -18,6 +18,11 @@ export interface ExecutorLimits {
   acquireToolSlot(options?: { signal?: AbortSignal }): Promise<() => void>;
   /** Takes one message token if available (token bucket); `false` refuses the send. */
   tryConsumeMessage(): boolean;
+  /**
+   * Throws (a `PolicyError`, e.g. `TaskResourcesError`) when a task's constraints (`cpu`,
+   * `memory_mb`) ask for more than this agent gives one task; called before a submit and a claim.
+   */
+  checkTaskResources?(constraints: Readonly<Record<string, unknown>> | null | undefined): void;
 }
 
 /** Options of `StandardExecutor`. */
@@ -224,8 +229,12 @@ export class StandardExecutor implements Executor {
         await pools().joinPool(ctx.agentId, pool.id);
         return pool;
       },
-      SubmitTask: (d, ctx) => tasks().submit(d.task, { by: ctx.agentId }),
+      SubmitTask: async (d, ctx) => {
+        o.limits?.checkTaskResources?.(d.task?.constraints);
+        return tasks().submit(d.task, { by: ctx.agentId });
+      },
       ClaimTask: async (d, ctx) => {
+        if (o.limits?.checkTaskResources) await this.#checkClaimable(d.taskId, o.limits);
         const lease = await tasks().claim(ctx.agentId, d.taskId, { capabilities: ctx.capabilities ?? [] });
         ctx.leases.set(d.taskId, lease);
         return lease;
@@ -264,6 +273,15 @@ export class StandardExecutor implements Executor {
       RevokeDelegation: async (d, ctx) => this.#need(o.delegation, 'a delegation protocol').revoke(d.delegationId, ctx.agentId),
       InvokeTool: async (d, ctx) => this.#invokeTool(d.tool, d.params, d.timeoutMs, ctx),
     };
+  }
+
+  // Before a claim, not after: a task this agent cannot hold is never claimed (no attempt is
+  // spent, no lease taken), and the refusal comes back to the agent as a `refused` outcome.
+  async #checkClaimable(taskId: string, limits: ExecutorLimits): Promise<void> {
+    const tm = this.#need(this.#o.taskManager, 'a task manager');
+    if (!tm.getTask) throw new PolicyError(`cannot check task ${taskId}'s resource constraints: the task manager has no getTask`);
+    const task = await tm.getTask(taskId);
+    limits.checkTaskResources!(task.constraints);
   }
 
   async #invokeTool(name: string, params: Record<string, WireValue>, timeoutMs: number | undefined, ctx: ExecutionContext): Promise<unknown> {

@@ -1,3 +1,4 @@
+import { runHealthChecks, serveRunEndpoints, type RunPhase } from '../probes.js';
 import { Identity, NotFoundError, type Task } from '@converge/core';
 import { DiscoveryService, IdentityRegistry, MessageVerifier } from '@converge/network';
 import { TASK_KEYS, recordKey } from '@converge/coordination';
@@ -38,6 +39,13 @@ export async function runCoordinator(config: RunConfig, io: RunIO): Promise<RunS
   const stack = await openSharedStack(config);
   const { store, taskManager, poolManager, transports, logger, metrics } = stack;
   let runtime: AgentRuntime | undefined;
+  // `--metrics-port`: /metrics, /healthz and /readyz of this process.
+  const probed: AgentRuntime[] = [];
+  let phase: RunPhase = 'starting';
+  const server = config.metricsPort === undefined ? undefined : await serveRunEndpoints(config.metricsPort, metrics, runHealthChecks(probed, store, () => phase)).catch(async (err) => {
+    await stack.close();
+    throw err;
+  });
   try {
     try {
       await poolManager.getPool(config.poolId);
@@ -127,6 +135,8 @@ export async function runCoordinator(config: RunConfig, io: RunIO): Promise<RunS
     });
     await runtime.start();
     const rt = runtime;
+    probed.push(rt);
+    phase = 'running';
     process.stderr.write(`converge: coordinator ${coordinator.id} of pool ${config.poolId} on ${stack.storeLabel}, waiting for ${config.minWorkers} worker agent(s)\n`);
 
     const refreshWorkers = async (): Promise<void> => {
@@ -204,6 +214,7 @@ export async function runCoordinator(config: RunConfig, io: RunIO): Promise<RunS
     progress.update(outcome.size, total);
     progress.stop();
     stopSubmitting = true;
+    phase = 'stopping';
 
     let completed = 0;
     for (const v of outcome.values()) if (v === 'completed') completed++;
@@ -230,6 +241,7 @@ export async function runCoordinator(config: RunConfig, io: RunIO): Promise<RunS
     });
   } finally {
     await runtime?.stop().catch(() => {});
+    await server?.close();
     await stack.close();
   }
 }

@@ -1,3 +1,4 @@
+import { runHealthChecks, serveRunEndpoints, type RunPhase } from '../probes.js';
 import { Identity, type Agent } from '@converge/core';
 import { DiscoveryService, IdentityRegistry, MessageVerifier, type AgentDescriptor } from '@converge/network';
 import { AgentRuntime } from '@converge/runtime';
@@ -38,6 +39,12 @@ export async function runWorker(config: RunConfig, io: RunIO): Promise<WorkerSum
   const runtimes: AgentRuntime[] = [];
   const agentIds: string[] = [];
   const t0 = Date.now();
+  // `--metrics-port`: /metrics, /healthz and /readyz of this process.
+  let phase: RunPhase = 'starting';
+  const server = config.metricsPort === undefined ? undefined : await serveRunEndpoints(config.metricsPort, metrics, runHealthChecks(runtimes, store, () => phase)).catch(async (err) => {
+    await stack.close();
+    throw err;
+  });
   try {
     // The coordinator: found through the shared discovery store.
     const registry = new IdentityRegistry();
@@ -95,6 +102,7 @@ export async function runWorker(config: RunConfig, io: RunIO): Promise<WorkerSum
     let completedHere = 0;
     taskManager.on('completed', () => completedHere++);
     for (const rt of runtimes) await rt.start();
+    phase = 'running';
     const unwake = wakeOnPendingTasks(store, config.poolId, runtimes);
     process.stderr.write(`converge: worker running ${workers.length} agent(s) for coordinator ${coordinatorId}\n`);
 
@@ -137,10 +145,12 @@ export async function runWorker(config: RunConfig, io: RunIO): Promise<WorkerSum
     }
     unwatchDone();
     unwake();
+    phase = 'stopping';
     await Promise.allSettled(runtimes.map((r) => r.stop()));
     return summary(stoppedBy, coordinatorId, runtimes.reduce((n, r) => n + r.rejectedMessages, 0), completedHere);
   } finally {
     await Promise.allSettled(runtimes.map((r) => r.stop()));
+    await server?.close();
     await stack.close();
   }
 

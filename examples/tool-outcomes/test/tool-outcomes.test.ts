@@ -1,0 +1,27 @@
+import { execFile } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '../../..');
+
+describe('examples/tool-outcomes', () => {
+  it('runs as a program: the tool result, a timeout, a refusal and a lost claim reach the next decide, exit 0', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', '--conditions=@converge/source', resolve(here, '../src/main.ts')],
+      { cwd: root, timeout: 60_000 },
+    );
+    const lines = stdout.trim().split('\n');
+    expect(stdout).toContain('turn 1: decided InvokeTool add, InvokeTool slow, InvokeTool shell, ClaimTask');
+    expect(stdout).toContain('turn 2: outcome tool add -> ok {"sum":5}');
+    expect(stdout).toMatch(/turn 2: outcome tool slow -> timeout \(TimeoutError: tool slow timed out after 100 ms\)/);
+    expect(stdout).toMatch(/turn 2: outcome tool shell -> refused \(PolicyError: tool shell is not in the allowlist\)/);
+    expect(stdout).toMatch(/turn 2: outcome ClaimTask \S+ -> conflict \(ConflictError: /);
+    expect(stdout).toContain('turn 2: decided InvokeTool add with the previous sum 5');
+    expect(stdout).toContain('turn 3: outcome tool add -> ok {"sum":15}');
+    expect(lines.at(-1)).toBe('summary: ok 2, timeout 1, refused 1, conflict 1, OK');
+  });
+});
