@@ -61,7 +61,11 @@ export const DEFAULT_CALL_WINDOW_MS = 60_000;
 
 /** What `decide` may receive beside messages and tasks (the runtime's turn context). */
 export interface LLMDecideContext {
-  /** Outcomes of the previous turn's decisions; any counts as new input. */
+  /**
+   * Outcomes of the previous turn's decisions. Those that tell the model something (all but a
+   * delivered `SendMessage`, whose result is only the sent message's id) count as new input and
+   * are shown to it in the prompt.
+   */
   outcomes?: readonly unknown[];
 }
 
@@ -118,7 +122,7 @@ export interface LLMAgentOptions extends AgentOptions {
 const CORE_TYPES = new Set<string>(CORE_DECISION_TYPES);
 
 const BASE_PROMPT = `You are an autonomous agent in a Converge multi-agent network.
-You receive the messages that arrived and the tasks on offer, as JSON.
+You receive the messages that arrived, the tasks on offer and the outcomes of your previous decisions, as JSON.
 Answer with a JSON array of decisions and nothing else (an empty array when there is nothing to do).
 Each decision is an object whose "type" is one of:
 ${DECISION_TYPES_DESCRIPTION}`;
@@ -155,6 +159,24 @@ function describeTask(t: Task): unknown {
     id: t.id, objective: t.objective, inputs: jsonSafe(t.inputs), constraints: jsonSafe(t.constraints), state: t.state,
     poolId: t.poolId, requiredCapabilities: t.requiredCapabilities, attempts: t.attempts,
   };
+}
+
+// Outcomes worth a model call: all but a delivered SendMessage. Counting those too would make an
+// agent that always answers with a message call its model again at once, forever (issue 21 M4).
+function informativeOutcomes(outcomes: readonly unknown[] | undefined): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const o of outcomes ?? []) {
+    if (!o || typeof o !== 'object') continue;
+    const { decision, status } = o as { decision?: { type?: unknown }; status?: unknown };
+    if (status === 'ok' && decision?.type === 'SendMessage') continue;
+    out.push(o as Record<string, unknown>);
+  }
+  return out;
+}
+
+function describeOutcome(o: Record<string, unknown>): unknown {
+  const decision = o.decision as { type?: unknown; taskId?: unknown; tool?: unknown } | undefined;
+  return jsonSafe({ decision: decision?.type, taskId: decision?.taskId, tool: decision?.tool, status: o.status, result: o.result, error: o.error });
 }
 
 // Adds items while they fit the budget; returns them and how many were left out.
@@ -241,16 +263,20 @@ export class LLMAgent extends Agent {
   }
 
   /** The system and user prompts `decide` would send (exposed for tests and debugging). */
-  buildPrompt(messages: readonly Message[], tasks: readonly Task[]): { system: string; user: string } {
+  buildPrompt(messages: readonly Message[], tasks: readonly Task[], outcomes: readonly unknown[] = []): { system: string; user: string } {
     const system = this.options.systemPrompt ? `${BASE_PROMPT}\n\n${this.options.systemPrompt}` : BASE_PROMPT;
     const budget = { left: this.maxPromptChars };
     const [msgs, msgsLeft] = withinBudget(messages.map(describeMessage), budget);
     const [tsks, tsksLeft] = withinBudget(tasks.map(describeTask), budget);
+    const heard = informativeOutcomes(outcomes);
+    const [outs, outsLeft] = withinBudget(heard.map(describeOutcome), budget);
     const user = [
       `{"agent": ${JSON.stringify({ id: this.id, capabilities: this.capabilities.names() })},`,
       ` "messages": [${msgs.join(', ')}],`,
       msgsLeft > 0 ? ` "messagesOmitted": ${msgsLeft},` : '',
-      ` "tasks": [${tsks.join(', ')}]${tsksLeft > 0 ? `, "tasksOmitted": ${tsksLeft}` : ''}}`,
+      ` "tasks": [${tsks.join(', ')}]${tsksLeft > 0 ? `, "tasksOmitted": ${tsksLeft}` : ''}`,
+      heard.length > 0 ? `, "outcomes": [${outs.join(', ')}]${outsLeft > 0 ? `, "outcomesOmitted": ${outsLeft}` : ''}` : '',
+      '}',
     ].join('');
     return { system, user };
   }
@@ -263,13 +289,13 @@ export class LLMAgent extends Agent {
    */
   async decide(messages: readonly Message[], tasks: readonly Task[], context?: LLMDecideContext): Promise<Decision[]> {
     const tasksKey = tasksKeyOf(tasks);
-    const fresh = messages.length > 0 || (context?.outcomes?.length ?? 0) > 0 || tasksKey !== this.answeredTasksKey;
+    const fresh = messages.length > 0 || informativeOutcomes(context?.outcomes).length > 0 || tasksKey !== this.answeredTasksKey;
     if (!fresh && this.options.callOnlyOnNewInput !== false) {
       this.counters.idleSkips++;
       return [];
     }
     this.spendCall();
-    const { system, user } = this.buildPrompt(messages, tasks);
+    const { system, user } = this.buildPrompt(messages, tasks, context?.outcomes);
     this.counters.calls++;
     // Until this call is answered, the next one may retry the same input.
     this.answeredTasksKey = undefined;
