@@ -4,6 +4,7 @@ import { taskQueueComplianceTests } from '@converge/compliance/task-queue';
 import { ConfigError, NotStartedError } from '@converge/core';
 import { createClient } from 'redis';
 import { RedisTaskQueue } from '@converge/store-redis/task-queue';
+import { TcpProxy } from './tcp-proxy.js';
 import { REDIS_URL, dropPrefix, eventually, requireRedis, uniquePrefix, withAdmin } from './helpers.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/task-queue.child.ts', import.meta.url));
@@ -170,6 +171,34 @@ describe('RedisTaskQueue', () => {
       expect(third).toMatchObject({ cursor: null });
       expect(third.tasks.map((t) => t.id)).toEqual(['z4', 'z5']);
     });
+  });
+
+  it('a server gone: calls fail with ERR_STORE_UNAVAILABLE after the bounded reconnect attempts; once it is back the queue works again', async () => {
+    const url = new URL(REDIS_URL);
+    const proxy = new TcpProxy(url.hostname, Number(url.port || 6379));
+    await proxy.up();
+    url.host = `127.0.0.1:${proxy.port}`;
+    const prefix = uniquePrefix('q');
+    const q = new RedisTaskQueue({ url: url.toString(), prefix, retry: { attempts: 3, baseDelayMs: 20, maxDelayMs: 50 } });
+    await q.start();
+    try {
+      await q.submit({ id: 'a', objective: 'o', poolId: 'p' });
+      await proxy.down();
+      const unavailable = { name: 'StoreError', code: 'ERR_STORE_UNAVAILABLE' };
+      // In flight as the connection broke, and then while the client is reconnecting (a call
+      // that would wait for a reconnect without end if the attempts were not bounded).
+      await expect(q.claim({ agentId: 'w', poolId: 'p' })).rejects.toMatchObject(unavailable);
+      await new Promise((r) => setTimeout(r, 30));
+      await expect(q.claim({ agentId: 'w', poolId: 'p' })).rejects.toMatchObject(unavailable);
+      await expect(q.get('a')).rejects.toMatchObject(unavailable);
+      await proxy.up();
+      const [c] = await q.claim({ agentId: 'w', poolId: 'p' });
+      expect(c!.task.id).toBe('a');
+    } finally {
+      await q.stop();
+      await proxy.down();
+      await dropPrefix(prefix);
+    }
   });
 
   it('drop() removes every key of the prefix', async () => {

@@ -2,12 +2,13 @@
 // layout), pub/sub for waking claimers and for `watch`.
 import {
   AbortError, ConfigError, ConflictError, ConvergeError, DEFAULT_EXPIRE_LIMIT, NotFoundError, NotStartedError, StoreError, TASK_QUEUE_BRAND, TaskEventChannel,
-  ValidationError, fenceError, prepareSubmit, requireLease, requireReason, resolveClaim, resolveList, resolveQueueDefaults, throwIfAborted,
+  ValidationError, fenceError, prepareSubmit, resolveStoreRetry, storeRetryDelay, requireLease, requireReason, resolveClaim, resolveList, resolveQueueDefaults, throwIfAborted,
   waitForWake, type ClaimRequest, type ClaimedTask, type ExpireOptions, type ExpiredTask, type ListTasksOptions, type QueueCallOptions,
   type QueuedTask, type ResolvedQueueDefaults, type SubmitOptions, type TaskInit, type TaskLease, type TaskPage, type TaskQueue,
-  type TaskQueueDefaults, type TaskQueueEvent, type WatchOptions, type WireValue,
+  type StoreRetryOptions, type StoreRetryPolicy, type TaskQueueDefaults, type TaskQueueEvent, type WatchOptions, type WireValue,
 } from '@converge/core';
 import { createClient, ErrorReply, RESP_TYPES } from 'redis';
+import { isTransient } from '../retry.js';
 import { CANCEL, CLAIM, EXTEND, FAIL, LIST, RECLAIM, REPORT, SUBMIT, type QueueScript } from './scripts.js';
 import { encodeBody, encodeResult, hashToTask, parseEvent } from './records.js';
 
@@ -58,6 +59,12 @@ export interface RedisTaskQueueOptions {
   connectTimeoutMs?: number;
   /** Most commands queued on the connection (default `REDIS_QUEUE_DEFAULT_MAX_QUEUED_COMMANDS`); beyond it calls fail at once. */
   maxQueuedCommands?: number;
+  /**
+   * Connection attempts of the command connection before calls fail with `ERR_STORE_UNAVAILABLE`
+   * (default 5 attempts, 100 ms doubling to 2 s; the next call tries again). Transitions are
+   * not retried: see the README on a reply lost with its connection.
+   */
+  retry?: StoreRetryOptions;
 }
 
 /** Counters of one queue instance. */
@@ -72,10 +79,8 @@ export interface RedisTaskQueueStats {
 
 const BINARY = { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } } as const;
 
-function makeClient(url: string, name: string, connectTimeout: number, queue: number) {
-  // Reconnects with a capped backoff while the queue runs; calls made while it is down wait in
-  // the bounded command queue (or fail at once once it is full).
-  return createClient({ url, name, commandsQueueMaxLength: queue, socket: { connectTimeout, reconnectStrategy: (n: number) => Math.min(2_000, 50 * 2 ** Math.min(n, 6)) } });
+function makeClient(url: string, name: string, connectTimeout: number, queue: number, reconnectStrategy: (retries: number) => number | Error) {
+  return createClient({ url, name, commandsQueueMaxLength: queue, socket: { connectTimeout, reconnectStrategy } });
 }
 type Client = ReturnType<typeof makeClient>;
 type Reply = unknown[];
@@ -107,6 +112,7 @@ export class RedisTaskQueue implements TaskQueue {
   readonly #wakers = new Set<(e: TaskQueueEvent) => void>();
   readonly #stats: RedisTaskQueueStats = { corrupt: 0, badEvents: 0, scriptLoads: 0 };
   #state: 'new' | 'started' | 'stopped' = 'new';
+  #connecting: Promise<void> | undefined;
 
   constructor(options: RedisTaskQueueOptions = {}) {
     this.#url = options.url ?? 'redis://127.0.0.1:6379';
@@ -127,10 +133,16 @@ export class RedisTaskQueue implements TaskQueue {
     if (typeof name !== 'string' || !/^[!-~]{1,64}$/.test(name)) throw new ConfigError('clientName must be 1-64 printable ASCII characters without spaces', { key: 'clientName' });
     const timeout = positive(options.connectTimeoutMs ?? REDIS_QUEUE_DEFAULT_CONNECT_TIMEOUT_MS, 'connectTimeoutMs');
     const queue = positive(options.maxQueuedCommands ?? REDIS_QUEUE_DEFAULT_MAX_QUEUED_COMMANDS, 'maxQueuedCommands');
-    this.#client = makeClient(this.#url, name, timeout, queue);
-    this.#client.on('error', () => undefined); // surfaced by the calls themselves; node-redis reconnects
+    const policy: StoreRetryPolicy = resolveStoreRetry(options.retry);
+    // Commands: a bounded number of reconnect attempts (calls made meanwhile wait in the bounded
+    // command queue), then calls fail with ERR_STORE_UNAVAILABLE and the next one connects anew.
+    this.#client = makeClient(this.#url, name, timeout, queue, (n) =>
+      n + 1 >= policy.attempts ? new Error(`gave up after ${policy.attempts} connection attempts`) : storeRetryDelay(policy, n));
+    this.#client.on('error', () => undefined); // surfaced by the calls themselves
     if (options.listen !== false) {
-      this.#subscriber = makeClient(this.#url, name, timeout, queue);
+      // The wake-up feed keeps reconnecting while the queue runs (capped backoff); node-redis
+      // subscribes again on reconnect, and waiting claims poll meanwhile.
+      this.#subscriber = makeClient(this.#url, name, timeout, queue, (n) => storeRetryDelay(policy, n));
       this.#subscriber.on('error', () => undefined);
       // After a reconnect, messages may have been missed: let every waiter look again.
       this.#subscriber.on('ready', () => this.#wakeAll());
@@ -153,6 +165,7 @@ export class RedisTaskQueue implements TaskQueue {
     if (this.#state === 'stopped') throw new NotStartedError('a stopped RedisTaskQueue cannot be restarted; create a new one');
     try {
       await this.#client.connect();
+      // The command connection is up, so the server is: the subscriber's own connect follows.
       if (this.#subscriber) {
         await this.#subscriber.connect();
         await this.#subscriber.subscribe(this.#channel, (message: string) => this.#onMessage(message));
@@ -341,16 +354,32 @@ export class RedisTaskQueue implements TaskQueue {
   async #send(args: Array<string | Buffer>, signal?: AbortSignal): Promise<unknown> {
     if (this.#state !== 'started') throw new NotStartedError(`RedisTaskQueue is ${this.#state === 'new' ? 'not started' : 'stopped'}`);
     try {
+      if (!this.#client.isOpen) await this.#reconnect();
       return await this.#client.sendCommand(args, signal ? { ...BINARY, abortSignal: signal } : BINARY);
     } catch (err) {
+      if (err instanceof ConvergeError) throw err;
       // A command still queued when the signal fired was never sent.
       if (signal?.aborted && !(err instanceof ConvergeError)) throw new AbortError('the operation was aborted', { cause: signal.reason });
       if (err instanceof ErrorReply && err.message.includes('WRONGTYPE')) {
         this.#stats.corrupt++;
         return Promise.reject(new StoreError(`a task queue key under ${this.#prefix} has the wrong type: ${err.message}`, { code: 'ERR_STORE_CORRUPT', cause: err }));
       }
-      throw new StoreError(`Redis task queue ${String(args[0])} failed: ${(err as Error).message}`, { cause: err });
+      // A transient failure (the connection broke) may have run the script or not: not retried.
+      const code = isTransient(err) ? 'ERR_STORE_UNAVAILABLE' : 'ERR_STORE';
+      throw new StoreError(`Redis task queue ${String(args[0])} failed: ${(err as Error).message}`, { code, cause: err });
     }
+  }
+
+  // After the reconnect attempts ran out the client is closed: the next call connects again.
+  async #reconnect(): Promise<void> {
+    this.#connecting ??= this.#client
+      .connect()
+      .then(() => undefined)
+      .catch((err: unknown) => {
+        throw new StoreError(`Redis unavailable: ${(err as Error).message}`, { code: 'ERR_STORE_UNAVAILABLE', cause: err });
+      })
+      .finally(() => (this.#connecting = undefined));
+    await this.#connecting;
   }
 
   #onMessage(message: string): void {
