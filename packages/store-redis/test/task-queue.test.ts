@@ -201,6 +201,26 @@ describe('RedisTaskQueue', () => {
     }
   });
 
+  it('a message on the event channel that is not an event is ignored and counted; watch goes on', async () => {
+    await withQueue({}, async (q, prefix) => {
+      const ac = new AbortController();
+      const seen: string[] = [];
+      const reading = (async () => {
+        for await (const e of q.watch({ signal: ac.signal })) {
+          seen.push(`${e.taskId}:${e.state}`);
+          ac.abort();
+        }
+      })();
+      await withAdmin(async (c) => {
+        for (const junk of ['not json', '["pending", 1, "p"]', '["exploded", 1, "p", "x"]', '{"a":1}']) await c.publish(`${prefix}events`, junk);
+      });
+      await q.submit({ id: 'ok', objective: 'o', poolId: 'p' });
+      await reading;
+      expect(seen).toEqual(['ok:pending']);
+      expect(q.stats.badEvents).toBe(4);
+    });
+  });
+
   it('drop() removes every key of the prefix', async () => {
     await withQueue({}, async (q, prefix) => {
       await q.submit({ id: 'a', objective: 'o', poolId: 'p', constraints: { deadline: Date.now() + 60_000 } }, { idempotencyKey: 'k' });

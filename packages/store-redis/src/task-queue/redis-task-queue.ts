@@ -383,6 +383,8 @@ export class RedisTaskQueue implements TaskQueue {
   }
 
   #onMessage(message: string): void {
+    // Nobody waiting or watching in this process: nothing to parse it for.
+    if (this.#wakers.size === 0 && this.#channels.size === 0) return;
     const e = parseEvent(message);
     if (!e) {
       this.#stats.badEvents++;
