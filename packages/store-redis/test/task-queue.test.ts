@@ -1,0 +1,233 @@
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { taskQueueComplianceTests } from '@converge/compliance/task-queue';
+import { ConfigError, NotStartedError } from '@converge/core';
+import { createClient } from 'redis';
+import { RedisTaskQueue } from '@converge/store-redis/task-queue';
+import { TcpProxy } from './tcp-proxy.js';
+import { REDIS_URL, dropPrefix, eventually, requireRedis, uniquePrefix, withAdmin } from './helpers.js';
+
+const CHILD = fileURLToPath(new URL('./fixtures/task-queue.child.ts', import.meta.url));
+
+beforeAll(requireRedis);
+
+taskQueueComplianceTests({
+  name: 'RedisTaskQueue',
+  setup: async ({ clock, defaults }) => {
+    const prefix = uniquePrefix('q');
+    return {
+      open: async () => new RedisTaskQueue({ url: REDIS_URL, prefix, clock, defaults, pollMs: 50 }),
+      teardown: () => dropPrefix(prefix),
+      child: { module: CHILD, options: { url: REDIS_URL, prefix, defaults } },
+    };
+  },
+});
+
+/** A started queue on a fresh prefix, stopped and its keys dropped after `fn`. */
+async function withQueue<T>(options: ConstructorParameters<typeof RedisTaskQueue>[0], fn: (q: RedisTaskQueue, prefix: string) => Promise<T>): Promise<T> {
+  const prefix = uniquePrefix('q');
+  const q = new RedisTaskQueue({ url: REDIS_URL, prefix, ...options });
+  await q.start();
+  try {
+    return await fn(q, prefix);
+  } finally {
+    await q.stop();
+    await dropPrefix(prefix);
+  }
+}
+
+describe('RedisTaskQueue', () => {
+  it('refuses a bad url, prefix, notify mode or limit (ConfigError)', () => {
+    expect(() => new RedisTaskQueue({ url: 'http://x' })).toThrow(ConfigError);
+    expect(() => new RedisTaskQueue({ prefix: 'x'.repeat(257) })).toThrow(ConfigError);
+    expect(() => new RedisTaskQueue({ notify: 'some' as never })).toThrow(ConfigError);
+    expect(() => new RedisTaskQueue({ claimScan: 0 })).toThrow(ConfigError);
+    expect(() => new RedisTaskQueue({ clientName: 'a b' })).toThrow(ConfigError);
+  });
+
+  it('each transition is one script call: submit, claim (a batch), report, fail and extend send one EVALSHA each', async () => {
+    await withQueue({ defaults: { leaseMs: 60_000 } }, async (q, prefix) => {
+      const seen: string[] = [];
+      const end = `${prefix}end-of-test`;
+      const admin = createClient({ url: REDIS_URL });
+      admin.on('error', () => undefined);
+      await admin.connect();
+      let ended: () => void = () => undefined;
+      const done = new Promise<void>((resolve) => (ended = resolve));
+      // Resolves once the server acknowledged MONITOR: every later command is seen.
+      await admin.monitor((line: string) => {
+        // Commands a script runs show as `[<db> lua]`: count only what clients sent.
+        if (!line.includes(prefix) || / lua\] /.test(line)) return;
+        if (line.includes(end)) ended();
+        else seen.push(line.split('"')[1]!);
+      });
+      try {
+        await q.submit({ id: 'a', objective: 'o', poolId: 'p' });
+        await q.submit({ id: 'b', objective: 'o', poolId: 'p' });
+        const got = await q.claim({ agentId: 'w', poolId: 'p', max: 2 });
+        expect(got).toHaveLength(2);
+        await q.extend(got[0]!.lease);
+        await q.report(got[0]!.lease, 1);
+        await q.fail(got[1]!.lease, 'x');
+        await withAdmin((c) => c.echo(end));
+        await done;
+        expect(seen).toEqual(['EVALSHA', 'EVALSHA', 'EVALSHA', 'EVALSHA', 'EVALSHA', 'EVALSHA']);
+      } finally {
+        admin.destroy();
+      }
+    });
+  });
+
+  it('loads a script again with EVAL after the server lost its script cache (NOSCRIPT)', async () => {
+    await withQueue({}, async (q) => {
+      await q.submit({ id: 'a', objective: 'o', poolId: 'p' });
+      await withAdmin((c) => c.scriptFlush());
+      const [c] = await q.claim({ agentId: 'w', poolId: 'p' });
+      expect(c!.task.id).toBe('a');
+      expect(q.stats.scriptLoads).toBeGreaterThanOrEqual(1);
+      expect((await q.report(c!.lease, 'ok')).state).toBe('completed');
+    });
+  });
+
+  it('a corrupt task hash is StoreError ERR_STORE_CORRUPT (counted), not a crash or a wrong record', async () => {
+    await withQueue({}, async (q, prefix) => {
+      await q.submit({ id: 'a', objective: 'o', poolId: 'p' });
+      await q.submit({ id: 'b', objective: 'o', poolId: 'p' });
+      await withAdmin(async (c) => {
+        await c.hSet(`${prefix}t:a`, 'body', 'not msgpack \xc1');
+        await c.hSet(`${prefix}t:b`, 'attempts', 'many');
+      });
+      await expect(q.get('a')).rejects.toMatchObject({ name: 'StoreError', code: 'ERR_STORE_CORRUPT' });
+      await expect(q.get('b')).rejects.toMatchObject({ name: 'StoreError', code: 'ERR_STORE_CORRUPT' });
+      expect(q.stats.corrupt).toBe(2);
+      // A key of the wrong type under the prefix.
+      await withAdmin((c) => c.set(`${prefix}t:c`, 'x'));
+      await expect(q.get('c')).rejects.toMatchObject({ code: 'ERR_STORE_CORRUPT' });
+    });
+  });
+
+  it('a waiting claim wakes when a retry comes due (no message, a long pollMs)', async () => {
+    await withQueue({ pollMs: 60_000, defaults: { retryBaseMs: 200 } }, async (q) => {
+      await q.submit({ id: 'r', objective: 'o', poolId: 'p' });
+      const [c] = await q.claim({ agentId: 'w', poolId: 'p' });
+      await q.fail(c!.lease, 'again');
+      // The retry is due in 200 ms. Without the due-time hint the claim would sleep its whole
+      // waitMs (pollMs is longer) and only find the task on its last look; the bound is generous.
+      const t0 = Date.now();
+      const again = await q.claim({ agentId: 'w', poolId: 'p', waitMs: 20_000 });
+      expect(again.map((x) => [x.task.id, x.lease.attempt])).toEqual([['r', 2]]);
+      expect(Date.now() - t0).toBeLessThan(10_000);
+    });
+  });
+
+  it('stop() ends a waiting claim with [] and later calls are NotStartedError', async () => {
+    const prefix = uniquePrefix('q');
+    const q = new RedisTaskQueue({ url: REDIS_URL, prefix, pollMs: 60_000 });
+    await q.start();
+    const waiting = q.claim({ agentId: 'w', poolId: 'p', waitMs: 30_000 });
+    await new Promise((r) => setTimeout(r, 50));
+    await q.stop();
+    expect(await waiting).toEqual([]);
+    await expect(q.get('x')).rejects.toBeInstanceOf(NotStartedError);
+    await dropPrefix(prefix);
+  });
+
+  it("with notify: 'wake-ups' a waiting claim is still woken, and watch hears only tasks entering pending", async () => {
+    await withQueue({ notify: 'wake-ups', pollMs: 60_000 }, async (q) => {
+      const ac = new AbortController();
+      const seen: string[] = [];
+      const reading = (async () => {
+        for await (const e of q.watch({ signal: ac.signal })) seen.push(`${e.taskId}:${e.state}`);
+      })();
+      const waiting = q.claim({ agentId: 'a', poolId: 'p', waitMs: 20_000 });
+      await new Promise((r) => setTimeout(r, 50));
+      await q.submit({ id: 'w1', objective: 'o', poolId: 'p' });
+      const [c] = await waiting;
+      expect(c!.task.id).toBe('w1');
+      await q.report(c!.lease, 1);
+      await q.submit({ id: 'w2', objective: 'o', poolId: 'p' });
+      expect(await eventually(() => seen.length >= 2)).toBe(true);
+      ac.abort();
+      await reading;
+      expect(seen).toEqual(['w1:pending', 'w2:pending']);
+    });
+  });
+
+  it('a claim looks at no more than claimScan ready entries; list pages stop at listScan ids with a cursor', async () => {
+    await withQueue({ claimScan: 3, listScan: 4 }, async (q) => {
+      for (let i = 0; i < 3; i++) await q.submit({ id: `g${i}`, objective: 'o', poolId: 'p', requiredCapabilities: ['gpu'] });
+      await q.submit({ id: 'plain', objective: 'o', poolId: 'p' });
+      // The three gpu tasks ahead of it use up the claim's look-at budget.
+      expect(await q.claim({ agentId: 'cpu', poolId: 'p' })).toEqual([]);
+      expect((await q.claim({ agentId: 'gpu', poolId: 'p', capabilities: ['gpu'], max: 3 })).map((c) => c.task.id)).toEqual(['g0', 'g1', 'g2']);
+      expect((await q.claim({ agentId: 'cpu', poolId: 'p' })).map((c) => c.task.id)).toEqual(['plain']);
+      for (let i = 0; i < 6; i++) await q.submit({ id: `z${i}`, objective: 'o', poolId: 'p' });
+      const first = await q.list({ state: 'pending' });
+      expect(first.tasks).toEqual([]);
+      expect(first.cursor).toBe('plain');
+      const second = await q.list({ state: 'pending', cursor: first.cursor! });
+      expect(second.tasks.map((t) => t.id)).toEqual(['z0', 'z1', 'z2', 'z3']);
+      const third = await q.list({ state: 'pending', cursor: second.cursor! });
+      expect(third).toMatchObject({ cursor: null });
+      expect(third.tasks.map((t) => t.id)).toEqual(['z4', 'z5']);
+    });
+  });
+
+  it('a server gone: calls fail with ERR_STORE_UNAVAILABLE after the bounded reconnect attempts; once it is back the queue works again', async () => {
+    const url = new URL(REDIS_URL);
+    const proxy = new TcpProxy(url.hostname, Number(url.port || 6379));
+    await proxy.up();
+    url.host = `127.0.0.1:${proxy.port}`;
+    const prefix = uniquePrefix('q');
+    const q = new RedisTaskQueue({ url: url.toString(), prefix, retry: { attempts: 3, baseDelayMs: 20, maxDelayMs: 50 } });
+    await q.start();
+    try {
+      await q.submit({ id: 'a', objective: 'o', poolId: 'p' });
+      await proxy.down();
+      const unavailable = { name: 'StoreError', code: 'ERR_STORE_UNAVAILABLE' };
+      // In flight as the connection broke, and then while the client is reconnecting (a call
+      // that would wait for a reconnect without end if the attempts were not bounded).
+      await expect(q.claim({ agentId: 'w', poolId: 'p' })).rejects.toMatchObject(unavailable);
+      await new Promise((r) => setTimeout(r, 30));
+      await expect(q.claim({ agentId: 'w', poolId: 'p' })).rejects.toMatchObject(unavailable);
+      await expect(q.get('a')).rejects.toMatchObject(unavailable);
+      await proxy.up();
+      const [c] = await q.claim({ agentId: 'w', poolId: 'p' });
+      expect(c!.task.id).toBe('a');
+    } finally {
+      await q.stop();
+      await proxy.down();
+      await dropPrefix(prefix);
+    }
+  });
+
+  it('a message on the event channel that is not an event is ignored and counted; watch goes on', async () => {
+    await withQueue({}, async (q, prefix) => {
+      const ac = new AbortController();
+      const seen: string[] = [];
+      const reading = (async () => {
+        for await (const e of q.watch({ signal: ac.signal })) {
+          seen.push(`${e.taskId}:${e.state}`);
+          ac.abort();
+        }
+      })();
+      await withAdmin(async (c) => {
+        for (const junk of ['not json', '["pending", 1, "p"]', '["exploded", 1, "p", "x"]', '{"a":1}']) await c.publish(`${prefix}events`, junk);
+      });
+      await q.submit({ id: 'ok', objective: 'o', poolId: 'p' });
+      await reading;
+      expect(seen).toEqual(['ok:pending']);
+      expect(q.stats.badEvents).toBe(4);
+    });
+  });
+
+  it('drop() removes every key of the prefix', async () => {
+    await withQueue({}, async (q, prefix) => {
+      await q.submit({ id: 'a', objective: 'o', poolId: 'p', constraints: { deadline: Date.now() + 60_000 } }, { idempotencyKey: 'k' });
+      await q.claim({ agentId: 'w', poolId: 'p' });
+      expect((await withAdmin((c) => c.keys(`${prefix}*`))).length).toBeGreaterThan(0);
+      await q.drop();
+      expect(await withAdmin((c) => c.keys(`${prefix}*`))).toEqual([]);
+    });
+  });
+});
