@@ -202,14 +202,12 @@ export class RuntimeHooks {
 
   /** Vets an incoming message; returns whether it may be delivered to the agent. */
   accept(message: Message): boolean {
+    // A message signed for another agent and injected here (issue 21 H2) never reaches decide,
+    // whether or not a verifier is configured; broadcast and topic messages (null) pass.
+    if (message.recipient !== null && message.recipient !== this.#agent.id) return this.#reject(message, 'wrong_recipient');
     if (this.#o.verifier) {
       const verdict = this.#o.verifier.check(message);
-      if (!verdict.ok) {
-        this.#rejected++;
-        this.count('converge_runtime_messages_rejected_total', { reason: verdict.reason ?? 'unknown' });
-        this.#o.logger?.warn({ agentId: this.#agent.id, messageId: message.id, sender: message.sender, reason: verdict.reason }, 'message rejected');
-        return false;
-      }
+      if (!verdict.ok) return this.#reject(message, verdict.reason ?? 'unknown');
     }
     if (this.#o.replayLog) {
       try {
@@ -220,6 +218,13 @@ export class RuntimeHooks {
     }
     this.count('converge_runtime_messages_received_total', {});
     return true;
+  }
+
+  #reject(message: Message, reason: string): false {
+    this.#rejected++;
+    this.count('converge_runtime_messages_rejected_total', { reason });
+    this.#o.logger?.warn({ agentId: this.#agent.id, messageId: message.id, sender: message.sender, recipient: message.recipient, reason }, 'message rejected');
+    return false;
   }
 
   /** The trace context a turn's spans take as parent: the first input message that carries one. */
@@ -318,7 +323,7 @@ export class RuntimeHooks {
 export const RUNTIME_METRICS_HELP: Readonly<Record<string, string>> = {
   converge_runtime_errors_total: 'Errors in the agent runtime loop, by stage; the loop goes on',
   converge_runtime_messages_received_total: 'Messages accepted into agent inboxes',
-  converge_runtime_messages_rejected_total: 'Incoming messages the runtime refused (verification), by reason',
+  converge_runtime_messages_rejected_total: 'Incoming messages the runtime refused (recipient, verification), by reason',
   converge_inbox_dropped_total: 'Messages an inbox dropped, by reason (drop-oldest, drop-newest, too-large, stopped, decide_failed)',
   converge_runtime_decisions_refused_total: 'Decisions the runtime refused before execution, by reason (turn_cap)',
   converge_runtime_lease_events_total: 'Task lease heartbeats, by event (renewed, lost)',
