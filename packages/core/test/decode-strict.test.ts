@@ -17,12 +17,13 @@ function patch(bytes: Uint8Array, from: string, to: string): Uint8Array {
 }
 
 describe('payload strings are strict UTF-8 (L4)', () => {
-  // Payload "xyz" (a3 78 79 7a) in a signed message, its three bytes then replaced.
+  // Payload "xyz" (a3 78 79 7a) in a signed message, its three bytes then replaced (the
+  // string header kept at 3 bytes, so only the UTF-8 check can refuse them).
   const wire = encodeMessage(signMessage(createMessage({ payload: { s: 'xyz' } }), alice));
   const cases: [string, string][] = [
     ['an overlong slash (C0 AF)', 'a3c0af7a'],
     ['a UTF-16 surrogate (ED A0 80)', 'a3eda080'],
-    ['a sequence cut short by the end of the string (E2 82)', 'a27ae282'],
+    ['a sequence cut short by the end of the string (E2 82)', 'a37ae282'],
     ['a stray continuation byte (80)', 'a3787980'],
   ];
   it.each(cases)('refuses %s with a DecodeError', (_name, bad) => {

@@ -81,9 +81,17 @@ describe('replay cache bytes (M7)', () => {
   it('refuses an in-memory message with an oversized id as malformed, so the cache never holds it', () => {
     const now = T0;
     const verifier = new MessageVerifier({ registry: registry(), clock: () => now });
-    const huge = { ...signed(alice, now), id: 'x'.repeat(8 * 1024 * 1024) } as Message;
+    // A registered sender signs its 8 MiB id (createMessage would refuse it; signMessage does
+    // not look): the signature is valid, so only the id bound keeps it out of the cache.
+    const unsigned = { ...createMessage({ recipient: bob.fingerprint, timestamp: now, payload: 1 }), id: 'x'.repeat(8 * 1024 * 1024) } as Message;
+    const huge = signMessage(unsigned, alice);
     expect(verifier.check(huge)).toEqual({ ok: false, reason: 'malformed' });
     expect(verifier.replayCache.bytes).toBe(0);
+    // A signed id of just over the bound is refused too; one at the bound is accepted.
+    const over = signMessage({ ...unsigned, id: 'y'.repeat(129) }, alice);
+    expect(verifier.check(over)).toEqual({ ok: false, reason: 'malformed' });
+    expect(verifier.check(signMessage({ ...unsigned, id: 'z'.repeat(128) }, alice))).toEqual({ ok: true });
+    expect(verifier.replayCache.bytes).toBeLessThan(1024);
   });
 });
 

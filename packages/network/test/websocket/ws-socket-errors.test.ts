@@ -65,6 +65,25 @@ describe('WebSocket socket errors before authentication (C1)', () => {
     expect((await s.receive({ timeoutMs: 10_000 }))?.payload).toBe('ok');
   });
 
+  it('a malformed HTTP request before the upgrade (clientError) closes that connection only, counted', async () => {
+    const metrics = new MetricsCollector();
+    const s = await start({ port: 0, identity: bob, requireAuth: true, metrics });
+    const socket = net.connect({ host: '127.0.0.1', port: s.port });
+    socket.on('error', () => undefined);
+    socket.resume(); // read whatever comes back, so an answer and its end are seen
+    cleanup.push(async () => socket.destroy());
+    const closed = new Promise<void>((r) => socket.once('close', () => r()));
+    await new Promise((r) => socket.once('connect', r));
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n');
+    await closed;
+    expect(s.stats.socketErrors).toBe(1);
+    expect(await metrics.metrics()).toMatch(/converge_transport_socket_errors_total\{transport="websocket",direction="inbound"\} 1/);
+    const a = await start({ url: s.listenUrl, identity: alice });
+    await until(() => s.authStats!.authenticated === 1);
+    await a.send(signMessage(createMessage({ payload: 'still up' }), alice));
+    expect((await s.receive({ timeoutMs: 10_000 }))?.payload).toBe('still up');
+  });
+
   it('a client whose server sends an invalid frame counts the error and closes that connection', async () => {
     // A fake server: answers the upgrade correctly, then sends a masked frame (servers must not mask).
     const server = net.createServer((socket) => {
