@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { taskQueueComplianceTests } from '@converge/compliance/task-queue';
+import { ConfigError, ConflictError } from '@converge/core';
+import { JetStreamTaskQueue, type JetStreamTaskQueueOptions } from '@converge/transport-nats/task-queue';
+import { NATS_URL, deleteStream } from './helpers.js';
+
+const CHILD = fileURLToPath(new URL('./fixtures/task-queue.child.ts', import.meta.url));
+
+function uniqueName(): string {
+  return `t${randomBytes(6).toString('hex')}`;
+}
+
+async function dropQueue(name: string): Promise<void> {
+  await deleteStream(`CVQ_${name}`);
+  await deleteStream(`KV_cvq_${name}`);
+}
+
+// The suite's test clock moves without real time passing, and a nak delay runs on the server's
+// clock: so the suite runs with `serverTimers: false` (backoff kept in the records, checked by
+// the claimers against the test clock). The server-timer path is tested below with real time.
+taskQueueComplianceTests({
+  name: 'JetStreamTaskQueue',
+  setup: async ({ clock, defaults }) => {
+    const name = uniqueName();
+    return {
+      open: async () => new JetStreamTaskQueue({ servers: NATS_URL, name, clock, defaults, serverTimers: false }),
+      teardown: () => dropQueue(name),
+      child: { module: CHILD, options: { url: NATS_URL, name, defaults } },
+    };
+  },
+});
+
+async function withQueue(options: Partial<JetStreamTaskQueueOptions>, body: (q: JetStreamTaskQueue, name: string) => Promise<void>): Promise<void> {
+  const name = uniqueName();
+  const q = new JetStreamTaskQueue({ servers: NATS_URL, name, ...options });
+  await q.start();
+  try {
+    await body(q, name);
+  } finally {
+    await q.drop().catch(() => undefined);
+    await q.stop();
+    await dropQueue(name);
+  }
+}
+
+describe('JetStreamTaskQueue', () => {
+  it('refuses a queue name that is not a plain token and a queue with no server', () => {
+    expect(() => new JetStreamTaskQueue({ servers: NATS_URL, name: 'a.b' })).toThrow(ConfigError);
+    expect(() => new JetStreamTaskQueue({})).toThrow(ConfigError);
+  });
+
+  it('with server timers a failed task comes back once its nak delay ran out, not before', async () => {
+    await withQueue({ defaults: { retryBaseMs: 300, retryMaxMs: 300 } }, async (q) => {
+      await q.submit({ id: 's1', objective: 'o', poolId: 'p' });
+      const [c] = await q.claim({ agentId: 'a', poolId: 'p' });
+      const t = await q.fail(c!.lease, 'boom');
+      expect(t.state).toBe('pending');
+      // The message is held by the server for the backoff: an immediate claim sees nothing.
+      expect(await q.claim({ agentId: 'a', poolId: 'p' })).toEqual([]);
+      const again = await q.claim({ agentId: 'a', poolId: 'p', waitMs: 10_000 });
+      expect(again.map((x) => x.lease.attempt)).toEqual([2]);
+      expect(Date.now()).toBeGreaterThanOrEqual(t.notBefore!);
+    });
+  });
+
+  it('a stale lease changes nothing in the stored record (the bucket revision CAS fences it)', async () => {
+    await withQueue({ defaults: { leaseMs: 60_000 } }, async (q, name) => {
+      await q.submit({ id: 'f1', objective: 'o', poolId: 'p' });
+      const [c] = await q.claim({ agentId: 'a', poolId: 'p' });
+      await expect(q.report({ ...c!.lease, attempt: 2 }, 'x')).rejects.toBeInstanceOf(ConflictError);
+      // A second client (no remembered revision) reads the record as stored.
+      const other = new JetStreamTaskQueue({ servers: NATS_URL, name });
+      await other.start();
+      try {
+        expect(await other.get('f1')).toMatchObject({ state: 'assigned', result: null, attempts: 1 });
+        expect((await other.report(c!.lease, 'ok')).state).toBe('completed');
+      } finally {
+        await other.stop();
+      }
+    });
+  });
+});
