@@ -5,7 +5,7 @@
 // the bucket has the layout `nats kv` reads, so the CLI can inspect it.
 import { StoreError } from '@converge/core';
 import { createInbox, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
-import { DiscardPolicy, StorageType, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, DiscardPolicy, StorageType, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 
 const NS_PER_MS = 1_000_000;
 /** JetStream's error code for a failed `Nats-Expected-Last-Subject-Sequence`. */
@@ -111,7 +111,7 @@ export class Bucket {
    */
   async scan(prefix: string, limit: number): Promise<Entry[]> {
     const info = await this.jsm.consumers.add(this.stream, {
-      ack_policy: 'none' as never, deliver_policy: 'last_per_subject' as never, filter_subject: this.subject(`${prefix}>`),
+      ack_policy: AckPolicy.None, deliver_policy: DeliverPolicy.LastPerSubject, filter_subject: this.subject(`${prefix}>`),
       inactive_threshold: 30_000 * NS_PER_MS, mem_storage: true,
     });
     const out: Entry[] = [];

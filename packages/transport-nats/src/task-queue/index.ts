@@ -4,8 +4,9 @@
  * bucket with revision CAS; fetch / ack / in-progress / nak-with-delay / term + dead-letter subject).
  * @packageDocumentation
  */
+export { JetStreamTaskQueue } from './jetstream-task-queue.js';
 export {
-  JetStreamTaskQueue, JETSTREAM_QUEUE_DEFAULT_ACK_WAIT_MS, JETSTREAM_QUEUE_DEFAULT_DUPLICATE_WINDOW_MS, JETSTREAM_QUEUE_DEFAULT_MAX_ACK_PENDING,
+  JETSTREAM_QUEUE_DEFAULT_ACK_WAIT_MS, JETSTREAM_QUEUE_DEFAULT_DUPLICATE_WINDOW_MS, JETSTREAM_QUEUE_DEFAULT_MAX_ACK_PENDING,
   JETSTREAM_QUEUE_DEFAULT_MAX_DELIVER, JETSTREAM_QUEUE_DEFAULT_MAX_TASKS, JETSTREAM_QUEUE_DEFAULT_NAME, JETSTREAM_QUEUE_MAX_POOL_ID,
   JETSTREAM_QUEUE_SKIP_DELAY_MS, type JetStreamQueueStats, type JetStreamTaskQueueOptions,
-} from './jetstream-task-queue.js';
+} from './config.js';

@@ -15,6 +15,11 @@ import { connect, type ConnectionOptions, type Msg, type NatsConnection, type Su
 import {
   AckPolicy, DeliverPolicy, DiscardPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager,
 } from '@nats-io/jetstream';
+import {
+  IDEMPOTENT_WAIT_MS, CAS_ROUNDS, JETSTREAM_QUEUE_DEFAULT_ACK_WAIT_MS, JETSTREAM_QUEUE_DEFAULT_DUPLICATE_WINDOW_MS, JETSTREAM_QUEUE_DEFAULT_MAX_ACK_PENDING,
+  JETSTREAM_QUEUE_DEFAULT_MAX_DELIVER, JETSTREAM_QUEUE_DEFAULT_MAX_TASKS, JETSTREAM_QUEUE_DEFAULT_NAME, JETSTREAM_QUEUE_MAX_POOL_ID, JETSTREAM_QUEUE_SKIP_DELAY_MS,
+  NAME, positive, requireId, sleep, type JetStreamQueueStats, type JetStreamTaskQueueOptions,
+} from './config.js';
 import { Bucket, parseAckReply, pull, token, untoken, type Entry } from './bucket.js';
 import {
   EVENT_HEADER, cancelled, claimed, decodeRecord, encodeRecord, eventHeaders, expiredClaim, expiredPending, failed, isLive, leaseMsOf,
@@ -24,70 +29,6 @@ import {
 const NS_PER_MS = 1_000_000;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-
-/** Default name of a JetStreamTaskQueue (stream `CVQ_<name>`, bucket `cvq_<name>`, subjects `cvq.<name>.…`): `converge`. */
-export const JETSTREAM_QUEUE_DEFAULT_NAME = 'converge';
-/** Default ack wait of the pool consumers: 120 s (a held message the holder neither acks nor extends comes back after it). */
-export const JETSTREAM_QUEUE_DEFAULT_ACK_WAIT_MS = 120_000;
-/** Default most tasks the stream holds (live plus dead letters; submit beyond → `QueueFullError`): 1,000,000. */
-export const JETSTREAM_QUEUE_DEFAULT_MAX_TASKS = 1_000_000;
-/** Default most claimed (and nak-delayed) messages per pool consumer (`max_ack_pending`): 10,000. */
-export const JETSTREAM_QUEUE_DEFAULT_MAX_ACK_PENDING = 10_000;
-/** Default deliveries of one message after which its task is dead-lettered (`failureReason: 'max-deliver'`): 1,000. */
-export const JETSTREAM_QUEUE_DEFAULT_MAX_DELIVER = 1_000;
-/** Default `Nats-Msg-Id` duplicate window of the stream: 120 s. */
-export const JETSTREAM_QUEUE_DEFAULT_DUPLICATE_WINDOW_MS = 120_000;
-/** Nak delay of a message a claim skips a second time (not claimable by this agent): 100 ms, so a waiting claim does not spin on it. */
-export const JETSTREAM_QUEUE_SKIP_DELAY_MS = 100;
-/** Longest pool id (it becomes a subject token and a consumer name): 128 characters. */
-export const JETSTREAM_QUEUE_MAX_POOL_ID = 128;
-/** How long a losing idempotent submit waits for the winner's record to appear: 2 s. */
-const IDEMPOTENT_WAIT_MS = 2_000;
-/** CAS rounds of one call before it gives up with `ConflictError` (another client keeps winning). */
-const CAS_ROUNDS = 8;
-
-/** Options of `new JetStreamTaskQueue`. */
-export interface JetStreamTaskQueueOptions {
-  /** Server URL(s) to connect to (or pass `connection`). */
-  servers?: string | string[];
-  /** More nats.js connection options (auth, TLS, name) when this queue connects. */
-  connectOptions?: Omit<ConnectionOptions, 'servers'>;
-  /** A connection to use (not closed by `stop`). */
-  connection?: NatsConnection;
-  /** Queue name (`[A-Za-z0-9_-]`, at most 32 characters; default `JETSTREAM_QUEUE_DEFAULT_NAME`). Every client of a queue uses the same. */
-  name?: string;
-  /** Unix ms clock stamped into leases and retry times (default `Date.now`; every client must agree). */
-  clock?: () => number;
-  /** Lease, retry and backoff defaults. */
-  defaults?: TaskQueueDefaults;
-  /** Tasks one `expire` sweep handles (default `DEFAULT_EXPIRE_LIMIT`). */
-  expireLimit?: number;
-  /** Ack wait of the pool consumers (default `JETSTREAM_QUEUE_DEFAULT_ACK_WAIT_MS`). */
-  ackWaitMs?: number;
-  /** Most tasks in the stream (default `JETSTREAM_QUEUE_DEFAULT_MAX_TASKS`; the bucket holds 3× as many entries). */
-  maxTasks?: number;
-  /** `max_ack_pending` of each pool consumer (default `JETSTREAM_QUEUE_DEFAULT_MAX_ACK_PENDING`). */
-  maxAckPending?: number;
-  /** Deliveries before a task is dead-lettered (default `JETSTREAM_QUEUE_DEFAULT_MAX_DELIVER`). */
-  maxDeliver?: number;
-  /**
-   * Whether retry backoffs run on the server's clock (default true): `fail` naks with the backoff
-   * as delay. `false` keeps them in the records only: the message comes back at once and claims
-   * skip it until its `notBefore` by this queue's `clock` (for a clock the server does not
-   * follow, like a test clock; each claim then redelivers the tasks still in backoff).
-   */
-  serverTimers?: boolean;
-}
-
-/** Counters of what this client refused or repaired (bad input is counted, never dropped silently). */
-export interface JetStreamQueueStats {
-  /** Messages whose task record is missing or unreadable (terminated). */
-  orphanMessages: number;
-  /** Tasks dead-lettered because their message passed `maxDeliver` deliveries. */
-  maxDeliverDeadLetters: number;
-}
-
-const NAME = /^[A-Za-z0-9_-]{1,32}$/;
 
 /**
  * `TaskQueue` on NATS JetStream. Per pool: subject `cvq.<name>.t.<pool>` in the work-queue
@@ -270,7 +211,7 @@ export class JetStreamTaskQueue implements TaskQueue {
   }
 
   /** Acks, naks or terms a delivery; `confirm` waits for the server to have applied it. */
-  async #settle(reply: string | null, body: string, confirm: boolean): Promise<void> {
+  async #settle(reply: string | null | undefined, body: string, confirm: boolean): Promise<void> {
     if (!reply) return;
     const nc = this.#need().nc;
     if (!confirm) {
@@ -287,7 +228,7 @@ export class JetStreamTaskQueue implements TaskQueue {
   }
 
   /** Ends a dead-lettered task's message and leaves a copy on the pool's dead-letter subject. */
-  async #deadLetter(t: QueuedTask, reply: string | null): Promise<void> {
+  async #deadLetter(t: QueuedTask, reply: string | null | undefined): Promise<void> {
     await this.#settle(reply, '+TERM', true);
     await this.#need().js.publish(`${this.#subjects}.dlq.${token(t.poolId!)}`, enc.encode(t.id), { msgID: `dlq:${t.id}` }).catch(() => undefined);
   }
@@ -589,29 +530,4 @@ export class JetStreamTaskQueue implements TaskQueue {
     this.#channels.add(channel);
     return channel;
   }
-}
-
-function requireId(id: string): string {
-  if (typeof id !== 'string' || id.length === 0) throw new ValidationError('taskId must be a non-empty string');
-  return id;
-}
-
-function positive(v: number, name: string): number {
-  if (!Number.isSafeInteger(v) || v < 1) throw new ConfigError(`${name} must be a positive integer`, { key: name });
-  return v;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  throwIfAborted(signal);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(new AbortError('aborted', { cause: signal?.reason }));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
