@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { taskQueueComplianceTests } from '@converge/compliance/task-queue';
-import { ConfigError, ConflictError } from '@converge/core';
+import { AbortError, ConfigError, ConflictError, NotFoundError, QueueFullError } from '@converge/core';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { JetStreamTaskQueue, type JetStreamTaskQueueOptions } from '@converge/transport-nats/task-queue';
-import { NATS_URL, deleteStream } from './helpers.js';
+import { NATS_URL, deleteStream, rawConnection } from './helpers.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/task-queue.child.ts', import.meta.url));
 
@@ -78,6 +79,74 @@ describe('JetStreamTaskQueue', () => {
         expect((await other.report(c!.lease, 'ok')).state).toBe('completed');
       } finally {
         await other.stop();
+      }
+    });
+  });
+
+  it('an aborted waiting claim gives back a message its open fetch still receives (no task stranded until the ack wait)', async () => {
+    await withQueue({}, async (q) => {
+      const ac = new AbortController();
+      const waiting = q.claim({ agentId: 'a', poolId: 'p', waitMs: 20_000 }, { signal: ac.signal });
+      await new Promise((r) => setTimeout(r, 100));
+      ac.abort();
+      await expect(waiting).rejects.toBeInstanceOf(AbortError);
+      // The server still holds the aborted fetch open and hands it the next message.
+      await q.submit({ id: 'late', objective: 'o', poolId: 'p' });
+      const got = await q.claim({ agentId: 'b', poolId: 'p', waitMs: 5_000 });
+      expect(got.map((c) => c.task.id)).toEqual(['late']);
+    });
+  });
+
+  it('a message without a task record is terminated and counted, never handed out', async () => {
+    await withQueue({}, async (q, name) => {
+      const nc = await rawConnection();
+      try {
+        await jetstream(nc).publish(`cvq.${name}.t.${Buffer.from('p').toString('base64url')}`, 'ghost');
+        expect(await q.claim({ agentId: 'a', poolId: 'p' })).toEqual([]);
+        expect(q.stats().orphanMessages).toBe(1);
+        expect((await (await jetstreamManager(nc)).streams.info(`CVQ_${name}`)).state.messages).toBe(0);
+      } finally {
+        await nc.close();
+      }
+    });
+  });
+
+  it('submit publishes with Nats-Msg-Id = task id: a repeated publish of the task is deduplicated by the stream', async () => {
+    await withQueue({}, async (q, name) => {
+      await q.submit({ id: 'once', objective: 'o', poolId: 'p' });
+      const nc = await rawConnection();
+      try {
+        const ack = await jetstream(nc).publish(`cvq.${name}.t.${Buffer.from('p').toString('base64url')}`, 'once', { msgID: 'once' });
+        expect(ack.duplicate).toBe(true);
+      } finally {
+        await nc.close();
+      }
+    });
+  });
+
+  it('a full stream refuses a submit with QueueFullError and takes its record back', async () => {
+    await withQueue({ maxTasks: 2 }, async (q) => {
+      await q.submit({ id: 'a', objective: 'o', poolId: 'p' });
+      await q.submit({ id: 'b', objective: 'o', poolId: 'p' });
+      await expect(q.submit({ id: 'c', objective: 'o', poolId: 'p' })).rejects.toBeInstanceOf(QueueFullError);
+      await expect(q.get('c')).rejects.toBeInstanceOf(NotFoundError);
+    });
+  });
+
+  it('a message delivered more than maxDeliver times dead-letters its task, with a copy on the dead-letter subject', async () => {
+    await withQueue({ maxDeliver: 2 }, async (q, name) => {
+      await q.submit({ id: 'gpu', objective: 'o', poolId: 'p', requiredCapabilities: ['gpu'] });
+      // Agents without the capability skip it: each claim is a delivery.
+      for (let i = 0; i < 3; i++) expect(await q.claim({ agentId: 'a', poolId: 'p' })).toEqual([]);
+      expect(await q.get('gpu')).toMatchObject({ state: 'failed', deadLettered: true, failureReason: 'max-deliver' });
+      expect(q.stats().maxDeliverDeadLetters).toBe(1);
+      expect(await q.claim({ agentId: 'g', poolId: 'p', capabilities: ['gpu'] })).toEqual([]);
+      const nc = await rawConnection();
+      try {
+        const m = await (await jetstreamManager(nc)).streams.getMessage(`CVQ_${name}`, { last_by_subj: `cvq.${name}.dlq.${Buffer.from('p').toString('base64url')}` });
+        expect(m?.string()).toBe('gpu');
+      } finally {
+        await nc.close();
       }
     });
   });

@@ -9,9 +9,9 @@ import {
   AbortError, DEFAULT_EXPIRE_LIMIT, fenceError, newQueuedTask, prepareSubmit, requireLease, requireReason, resolveClaim, resolveList,
   resolveQueueDefaults, throwIfAborted, type ClaimRequest, type ClaimedTask, type ExpireOptions, type ExpiredTask, type ListTasksOptions,
   type QueueCallOptions, type QueuedTask, type ResolvedClaim, type ResolvedQueueDefaults, type SubmitOptions, type TaskInit, type TaskLease,
-  type TaskPage, type TaskQueue, type TaskQueueDefaults, type TaskQueueEvent, type WatchOptions, type WireValue,
+  type TaskPage, type TaskQueue, type TaskQueueEvent, type WatchOptions, type WireValue,
 } from '@converge/core';
-import { connect, type ConnectionOptions, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { connect, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import {
   AckPolicy, DeliverPolicy, DiscardPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager,
 } from '@nats-io/jetstream';
