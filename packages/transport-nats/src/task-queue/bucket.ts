@@ -105,6 +105,11 @@ export class Bucket {
     await this.jsm.streams.purge(this.stream, { filter: this.subject(key) });
   }
 
+  /** Removes the entry stored at stream sequence `seq` (O(1); fails when it is gone already). */
+  async deleteSeq(seq: number): Promise<void> {
+    if (!(await this.jsm.streams.deleteMessage(this.stream, seq, false))) throw new StoreError(`no message ${seq} in ${this.stream}`);
+  }
+
   /**
    * Every current entry under `prefix` (keys `<prefix><rest>`), read through a short-lived
    * ephemeral consumer (last message per subject); stops after `limit` entries.

@@ -6,7 +6,7 @@
 // copy on the pool's dead-letter subject, submit = publish with `Nats-Msg-Id`.
 import {
   ConfigError, ConflictError, NotFoundError, QueueFullError, StoreError, TASK_QUEUE_BRAND, TaskEventChannel, ValidationError,
-  AbortError, DEFAULT_EXPIRE_LIMIT, fenceError, newQueuedTask, prepareSubmit, requireLease, requireReason, resolveClaim, resolveList,
+  AbortError, DEFAULT_EXPIRE_LIMIT, decodeValue, encodeValue, fenceError, newQueuedTask, prepareSubmit, requireLease, requireReason, resolveClaim, resolveList,
   resolveQueueDefaults, throwIfAborted, type ClaimRequest, type ClaimedTask, type ExpireOptions, type ExpiredTask, type ListTasksOptions,
   type QueueCallOptions, type QueuedTask, type ResolvedClaim, type ResolvedQueueDefaults, type SubmitOptions, type TaskInit, type TaskLease,
   type TaskPage, type TaskQueue, type TaskQueueEvent, type WatchOptions, type WireValue,
@@ -23,7 +23,7 @@ import {
 import { Bucket, parseAckReply, pull, token, untoken, type Entry } from './bucket.js';
 import {
   EVENT_HEADER, cancelled, claimed, decodeRecord, encodeRecord, eventHeaders, expiredClaim, expiredPending, failed, isLive, leaseMsOf,
-  parseEvent, reported, sweepDue, sweepable, unclaimable, type TaskRecord,
+  parseEvent, recordOf, reported, sweepDue, sweepable, unclaimable, type TaskRecord,
 } from './records.js';
 
 const NS_PER_MS = 1_000_000;
@@ -55,6 +55,10 @@ export class JetStreamTaskQueue implements TaskQueue {
   readonly #consumers = new Map<string, Promise<string>>();
   /** Revision of records this client wrote last (saves a read on report); bounded. */
   readonly #revisions = new Map<string, { revision: number; record: TaskRecord }>();
+  /** Stream sequence of the sweep hints this client wrote (a removal by sequence is O(1)); bounded like `#revisions`. */
+  readonly #hintSeqs = new Map<string, number>();
+  /** Hint removals off the report path (awaited by `stop`). */
+  readonly #background = new Set<Promise<void>>();
   readonly #stats: JetStreamQueueStats = { orphanMessages: 0, maxDeliverDeadLetters: 0 };
   #nc: NatsConnection | undefined;
   #js: JetStreamClient | undefined;
@@ -119,6 +123,7 @@ export class JetStreamTaskQueue implements TaskQueue {
   /** Ends every `watch` and (when this queue made it) closes the connection. */
   async stop(): Promise<void> {
     for (const ch of [...this.#channels]) ch.close();
+    await Promise.allSettled([...this.#background]);
     this.#events?.unsubscribe();
     if (this.#started && !this.#options.connection) await this.#nc?.drain().catch(() => undefined);
     this.#consumers.clear();
@@ -206,8 +211,25 @@ export class JetStreamTaskQueue implements TaskQueue {
   async #hint(t: QueuedTask): Promise<void> {
     const due = sweepDue(t);
     const b = this.#need().bucket;
-    if (due === null) await b.purge(`l.${token(t.id)}`);
-    else await b.put(`l.${token(t.id)}`, enc.encode(String(due)));
+    const key = `l.${token(t.id)}`;
+    const seq = this.#hintSeqs.get(t.id);
+    if (due === null) {
+      this.#hintSeqs.delete(t.id);
+      // A removal that misses (another client rewrote the hint) leaves a stale hint: the sweep drops it.
+      if (seq !== undefined) await b.deleteSeq(seq).catch(() => b.purge(key));
+      else await b.purge(key);
+      return;
+    }
+    const rev = await b.put(key, enc.encode(String(due)));
+    if (rev === null) return;
+    if (this.#hintSeqs.size >= 4 * this.#maxAckPending) this.#hintSeqs.delete(this.#hintSeqs.keys().next().value!);
+    this.#hintSeqs.set(t.id, rev);
+  }
+
+  /** Runs `p` off the caller's path (a failure only leaves a stale hint, which the sweep drops); `stop` waits for it. */
+  #offPath(p: Promise<void>): void {
+    const q = p.catch(() => undefined).finally(() => this.#background.delete(q));
+    this.#background.add(q);
   }
 
   /** Acks, naks or terms a delivery; `confirm` waits for the server to have applied it. */
@@ -250,7 +272,9 @@ export class JetStreamTaskQueue implements TaskQueue {
       throw new ConflictError(`task ${t.id} already exists`, { currentState: cur?.record.task.state });
     }
     try {
-      await js.publish(this.#taskSubject(t.poolId!), enc.encode(t.id), { msgID: t.id });
+      // The message carries the record as written (and its revision): a first delivery claims
+      // with one CAS against that revision, without reading the bucket first.
+      await js.publish(this.#taskSubject(t.poolId!), encodeValue({ i: t.id, r: rev, t: task as unknown as WireValue }), { msgID: t.id });
     } catch (err) {
       // No message, no task: take the record (and the key) back so the id can be submitted again.
       await bucket.purge(`r.${token(t.id)}`).catch(() => undefined);
@@ -330,9 +354,12 @@ export class JetStreamTaskQueue implements TaskQueue {
     const seq = info?.streamSeq ?? -1;
     const repeat = seen.has(seq);
     seen.add(seq);
-    const id = dec.decode(m.data);
+    const body = messageBody(m.data);
+    const id = body.id;
+    let carried = (info?.deliveryCount ?? 0) === 1 && body.task ? { entry: { revision: body.revision }, record: { task: body.task, ack: null } } : null;
     for (let round = 0; round < CAS_ROUNDS; round++) {
-      const cur = await this.#read(id).catch(() => null);
+      const cur = carried ?? (await this.#read(id).catch(() => null));
+      carried = null;
       if (!cur) {
         this.#stats.orphanMessages++;
         await this.#settle(m.reply, '+TERM', false);
@@ -417,7 +444,8 @@ export class JetStreamTaskQueue implements TaskQueue {
   async report(lease: TaskLease, result: WireValue, options: QueueCallOptions = {}): Promise<QueuedTask> {
     const l = requireLease(lease, 'report');
     const { before, task } = await this.#fenced(l, options, (t, now) => reported(t, result, now));
-    await Promise.all([this.#settle(before.ack, '+ACK', false), this.#hint(task)]);
+    await this.#settle(before.ack, '+ACK', false);
+    this.#offPath(this.#hint(task));
     return task;
   }
 
@@ -530,4 +558,18 @@ export class JetStreamTaskQueue implements TaskQueue {
     this.#channels.add(channel);
     return channel;
   }
+}
+
+/** A task message's body: the record at submit and its revision, or (a foreign message) just an id. */
+function messageBody(data: Uint8Array): { id: string; revision: number; task: QueuedTask | null } {
+  try {
+    const v = decodeValue(data) as { i?: unknown; r?: unknown; t?: unknown } | null;
+    if (v && typeof v === 'object' && typeof v.i === 'string' && typeof v.r === 'number') {
+      const rec = recordOf({ t: v.t, a: null });
+      return { id: v.i, revision: v.r, task: rec && rec.task.id === v.i ? rec.task : null };
+    }
+  } catch {
+    // not a task message of this queue: read it as a bare id below
+  }
+  return { id: dec.decode(data), revision: 0, task: null };
 }

@@ -23,15 +23,20 @@ export function encodeRecord(r: TaskRecord): Uint8Array {
 /** Decodes a record; `null` when the bytes are not one (a foreign or corrupt entry). */
 export function decodeRecord(bytes: Uint8Array): TaskRecord | null {
   try {
-    const v = decodeValue(bytes) as { t?: QueuedTask; a?: string | null } | null;
-    if (!v || typeof v !== 'object' || !v.t || typeof v.t.id !== 'string' || typeof v.t.state !== 'string') return null;
-    const t = v.t;
-    // The codec stores `undefined` as null; give the optional task fields back as absent.
-    for (const k of ['topic', 'evaluator'] as const) if ((t as unknown as Record<string, unknown>)[k] === null) delete (t as unknown as Record<string, unknown>)[k];
-    return { task: t, ack: typeof v.a === 'string' ? v.a : null };
+    return recordOf(decodeValue(bytes));
   } catch {
     return null;
   }
+}
+
+/** The record in a decoded value, or `null` when it is not one. */
+export function recordOf(value: unknown): TaskRecord | null {
+  const v = value as { t?: QueuedTask; a?: string | null } | null;
+  if (!v || typeof v !== 'object' || !v.t || typeof v.t !== 'object' || typeof v.t.id !== 'string' || typeof v.t.state !== 'string') return null;
+  const t = v.t;
+  // The codec stores `undefined` as null; give the optional task fields back as absent.
+  for (const k of ['topic', 'evaluator'] as const) if ((t as unknown as Record<string, unknown>)[k] === null) delete (t as unknown as Record<string, unknown>)[k];
+  return { task: t, ack: typeof v.a === 'string' ? v.a : null };
 }
 
 /** The headers of a write that moves `task` to a new state or attempt. */
