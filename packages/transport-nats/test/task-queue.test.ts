@@ -150,4 +150,18 @@ describe('JetStreamTaskQueue', () => {
       }
     });
   });
+
+  it('4 workers on one client drain the pool and every no-wait claim ends (the server cannot park one forever)', async () => {
+    await withQueue({}, async (q) => {
+      for (let i = 0; i < 600; i += 50) await Promise.all(Array.from({ length: 50 }, (_, j) => q.submit({ id: `d${i + j}`, objective: 'o', poolId: 'p' })));
+      const done: string[] = [];
+      await Promise.all(Array.from({ length: 4 }, async () => {
+        for (let [c] = await q.claim({ agentId: 'w', poolId: 'p' }); c; [c] = await q.claim({ agentId: 'w', poolId: 'p' })) {
+          await q.report(c.lease, 1);
+          done.push(c.task.id);
+        }
+      }));
+      expect(new Set(done).size).toBe(600);
+    });
+  }, 30_000);
 });

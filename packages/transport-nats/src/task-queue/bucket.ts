@@ -184,7 +184,8 @@ export function pull(nc: NatsConnection, stream: string, consumer: string, req: 
       abandoned = true;
       reject(signal?.reason ?? new Error('aborted'));
     };
-    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
     void (async () => {
       try {
         for await (const m of sub) {

@@ -16,6 +16,13 @@ export const JETSTREAM_QUEUE_DEFAULT_MAX_DELIVER = 1_000;
 export const JETSTREAM_QUEUE_DEFAULT_DUPLICATE_WINDOW_MS = 120_000;
 /** Nak delay of a message a claim skips a second time (not claimable by this agent): 100 ms, so a waiting claim does not spin on it. */
 export const JETSTREAM_QUEUE_SKIP_DELAY_MS = 100;
+/**
+ * Expiry sent with a claim's no-wait fetch: 20 ms (so a claim that finds nothing answers after
+ * at most this). Without one, a no-wait fetch that arrives while messages are available but
+ * other fetches take them first stays parked on the server until the next message (a claim
+ * hanging on an empty pool); with one, the server answers within it.
+ */
+export const JETSTREAM_QUEUE_NO_WAIT_EXPIRES_MS = 20;
 /** Longest pool id (it becomes a subject token and a consumer name): 128 characters. */
 export const JETSTREAM_QUEUE_MAX_POOL_ID = 128;
 /** How long a losing idempotent submit waits for the winner's record to appear: 2 s. */

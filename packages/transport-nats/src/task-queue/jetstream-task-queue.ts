@@ -18,7 +18,7 @@ import {
 import {
   IDEMPOTENT_WAIT_MS, CAS_ROUNDS, JETSTREAM_QUEUE_DEFAULT_ACK_WAIT_MS, JETSTREAM_QUEUE_DEFAULT_DUPLICATE_WINDOW_MS, JETSTREAM_QUEUE_DEFAULT_MAX_ACK_PENDING,
   JETSTREAM_QUEUE_DEFAULT_MAX_DELIVER, JETSTREAM_QUEUE_DEFAULT_MAX_TASKS, JETSTREAM_QUEUE_DEFAULT_NAME, JETSTREAM_QUEUE_MAX_POOL_ID, JETSTREAM_QUEUE_SKIP_DELAY_MS,
-  NAME, positive, requireId, sleep, type JetStreamQueueStats, type JetStreamTaskQueueOptions,
+  JETSTREAM_QUEUE_NO_WAIT_EXPIRES_MS, NAME, positive, requireId, sleep, type JetStreamQueueStats, type JetStreamTaskQueueOptions,
 } from './config.js';
 import { Bucket, parseAckReply, pull, token, untoken, type Entry } from './bucket.js';
 import {
@@ -314,6 +314,7 @@ export class JetStreamTaskQueue implements TaskQueue {
     const until = Date.now() + req.waitMs;
     const seen = new Set<number>();
     for (let left = req.waitMs; left > 0; left = until - Date.now()) {
+      throwIfAborted(options.signal);
       let msgs: Msg[];
       try {
         msgs = await pull(this.#need().nc, this.#stream, consumer, { batch: 1, expires: Math.ceil(left) * NS_PER_MS }, options.signal, (m) => {
@@ -334,7 +335,7 @@ export class JetStreamTaskQueue implements TaskQueue {
     const seen = new Set<number>();
     while (out.length < max) {
       throwIfAborted(options.signal);
-      const msgs = await pull(this.#need().nc, this.#stream, consumer, { batch: max - out.length, no_wait: true });
+      const msgs = await pull(this.#need().nc, this.#stream, consumer, { batch: max - out.length, no_wait: true, expires: JETSTREAM_QUEUE_NO_WAIT_EXPIRES_MS * NS_PER_MS });
       if (msgs.length === 0) break;
       const again = msgs.every((m) => seen.has(parseAckReply(m.reply)?.streamSeq ?? -1));
       const got = await Promise.all(msgs.map((m) => this.#take(m, req, seen, false)));
