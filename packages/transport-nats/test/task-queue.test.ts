@@ -153,7 +153,7 @@ describe('JetStreamTaskQueue', () => {
 
   it('4 workers on one client drain the pool and every no-wait claim ends (the server cannot park one forever)', async () => {
     await withQueue({}, async (q) => {
-      for (let i = 0; i < 600; i += 50) await Promise.all(Array.from({ length: 50 }, (_, j) => q.submit({ id: `d${i + j}`, objective: 'o', poolId: 'p' })));
+      for (let i = 0; i < 1000; i += 50) await Promise.all(Array.from({ length: 50 }, (_, j) => q.submit({ id: `d${i + j}`, objective: 'o', poolId: 'p' })));
       const done: string[] = [];
       await Promise.all(Array.from({ length: 4 }, async () => {
         for (let [c] = await q.claim({ agentId: 'w', poolId: 'p' }); c; [c] = await q.claim({ agentId: 'w', poolId: 'p' })) {
@@ -161,7 +161,7 @@ describe('JetStreamTaskQueue', () => {
           done.push(c.task.id);
         }
       }));
-      expect(new Set(done).size).toBe(600);
+      expect(new Set(done).size).toBe(1000);
     });
   }, 30_000);
 });
