@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { taskQueueComplianceTests } from '@converge/compliance/task-queue';
-import { AbortError, ConfigError, ConflictError, NotFoundError, QueueFullError } from '@converge/core';
+import { AbortError, ConfigError, ConflictError, NotFoundError, QueueFullError, ValidationError } from '@converge/core';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { JetStreamTaskQueue, type JetStreamTaskQueueOptions } from '@converge/transport-nats/task-queue';
 import { NATS_URL, deleteStream, rawConnection } from './helpers.js';
@@ -50,6 +50,14 @@ describe('JetStreamTaskQueue', () => {
   it('refuses a queue name that is not a plain token and a queue with no server', () => {
     expect(() => new JetStreamTaskQueue({ servers: NATS_URL, name: 'a.b' })).toThrow(ConfigError);
     expect(() => new JetStreamTaskQueue({})).toThrow(ConfigError);
+  });
+
+  it('refuses a pool id too long for a subject token and a consumer name (ValidationError)', async () => {
+    await withQueue({}, async (q) => {
+      const pool = 'p'.repeat(129);
+      await expect(q.submit({ id: 'x', objective: 'o', poolId: pool })).rejects.toBeInstanceOf(ValidationError);
+      await expect(q.claim({ agentId: 'a', poolId: pool })).rejects.toBeInstanceOf(ValidationError);
+    });
   });
 
   it('with server timers a failed task comes back once its nak delay ran out, not before', async () => {

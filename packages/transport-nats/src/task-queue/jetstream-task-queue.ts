@@ -307,6 +307,7 @@ export class JetStreamTaskQueue implements TaskQueue {
    */
   async claim(request: ClaimRequest, options: QueueCallOptions = {}): Promise<ClaimedTask[]> {
     const req = resolveClaim(request);
+    if (req.poolId.length > JETSTREAM_QUEUE_MAX_POOL_ID) throw new ValidationError(`poolId longer than ${JETSTREAM_QUEUE_MAX_POOL_ID} characters`);
     throwIfAborted(options.signal);
     const consumer = await this.#consumer(req.poolId);
     const out = await this.#claimNow(req, consumer, req.max, options);
