@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { taskQueueComplianceTests } from '@converge/compliance/task-queue';
-import { AbortError, ConfigError, ConflictError, NotFoundError, QueueFullError, ValidationError } from '@converge/core';
+import { AbortError, ConfigError, ConflictError, NotFoundError, QueueFullError, StoreError, ValidationError } from '@converge/core';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { JetStreamTaskQueue, type JetStreamTaskQueueOptions } from '@converge/transport-nats/task-queue';
 import { NATS_URL, deleteStream, rawConnection } from './helpers.js';
@@ -110,6 +110,22 @@ describe('JetStreamTaskQueue', () => {
       const nc = await rawConnection();
       try {
         await jetstream(nc).publish(`cvq.${name}.t.${Buffer.from('p').toString('base64url')}`, 'ghost');
+        expect(await q.claim({ agentId: 'a', poolId: 'p' })).toEqual([]);
+        expect(q.stats().orphanMessages).toBe(1);
+        expect((await (await jetstreamManager(nc)).streams.info(`CVQ_${name}`)).state.messages).toBe(0);
+      } finally {
+        await nc.close();
+      }
+    });
+  });
+
+  it('a task whose record is not readable is refused by get (StoreError) and its message ended and counted by claim', async () => {
+    await withQueue({}, async (q, name) => {
+      await q.submit({ id: 'bad', objective: 'o', poolId: 'p' });
+      const nc = await rawConnection();
+      try {
+        await jetstream(nc).publish(`$KV.cvq_${name}.r.${Buffer.from('bad').toString('base64url')}`, new Uint8Array([0xff, 0x00, 0x13]));
+        await expect(q.get('bad')).rejects.toBeInstanceOf(StoreError);
         expect(await q.claim({ agentId: 'a', poolId: 'p' })).toEqual([]);
         expect(q.stats().orphanMessages).toBe(1);
         expect((await (await jetstreamManager(nc)).streams.info(`CVQ_${name}`)).state.messages).toBe(0);

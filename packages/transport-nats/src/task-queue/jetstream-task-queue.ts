@@ -27,6 +27,8 @@ import {
 } from './records.js';
 
 const NS_PER_MS = 1_000_000;
+/** `StoreError` code of a task record whose bytes are not a record. */
+const UNREADABLE = 'ERR_TASK_RECORD_UNREADABLE';
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -187,7 +189,7 @@ export class JetStreamTaskQueue implements TaskQueue {
     const entry = await this.#need().bucket.get(`r.${token(id)}`);
     if (!entry) return null;
     const record = decodeRecord(entry.value);
-    if (!record) throw new StoreError(`the record of task ${id} is not readable`, { key: entry.key });
+    if (!record) throw new StoreError(`the record of task ${id} is not readable`, { key: entry.key, code: UNREADABLE });
     return { entry, record };
   }
 
@@ -360,8 +362,20 @@ export class JetStreamTaskQueue implements TaskQueue {
     const id = body.id;
     let carried = (info?.deliveryCount ?? 0) === 1 && body.task ? { entry: { revision: body.revision }, record: { task: body.task, ack: null } } : null;
     for (let round = 0; round < CAS_ROUNDS; round++) {
-      const cur = carried ?? (await this.#read(id).catch(() => null));
+      let cur: { entry: { revision: number }; record: TaskRecord } | null = carried;
       carried = null;
+      if (!cur) {
+        try {
+          cur = await this.#read(id);
+        } catch (err) {
+          // An unreadable record is bad input (counted, its message ended below); a failed read
+          // is not: the message goes back, for this or another claimer to try again.
+          if ((err as StoreError).code !== UNREADABLE) {
+            await this.#settle(m.reply, '-NAK', false);
+            return null;
+          }
+        }
+      }
       if (!cur) {
         this.#stats.orphanMessages++;
         await this.#settle(m.reply, '+TERM', false);
