@@ -68,6 +68,8 @@ export class JetStreamTaskQueue implements TaskQueue {
   #bucket: Bucket | undefined;
   #events: Subscription | undefined;
   #started = false;
+  /** Set while `stop` runs: a waiting claim then ends with what it has. */
+  #stopping = false;
 
   constructor(options: JetStreamTaskQueueOptions) {
     this.#options = options;
@@ -124,12 +126,14 @@ export class JetStreamTaskQueue implements TaskQueue {
 
   /** Ends every `watch` and (when this queue made it) closes the connection. */
   async stop(): Promise<void> {
+    this.#stopping = true;
     for (const ch of [...this.#channels]) ch.close();
     await Promise.allSettled([...this.#background]);
     this.#events?.unsubscribe();
     if (this.#started && !this.#options.connection) await this.#nc?.drain().catch(() => undefined);
     this.#consumers.clear();
     this.#started = false;
+    this.#stopping = false;
   }
 
   /** Deletes the stream and the bucket (tests and tooling). */
@@ -316,7 +320,7 @@ export class JetStreamTaskQueue implements TaskQueue {
     if (out.length > 0 || req.waitMs === 0) return out;
     const until = Date.now() + req.waitMs;
     const seen = new Set<number>();
-    for (let left = req.waitMs; left > 0; left = until - Date.now()) {
+    for (let left = req.waitMs; left > 0 && !this.#stopping; left = until - Date.now()) {
       throwIfAborted(options.signal);
       let msgs: Msg[];
       try {
@@ -324,7 +328,8 @@ export class JetStreamTaskQueue implements TaskQueue {
           void this.#settle(m.reply, '-NAK', false);
         });
       } catch (err) {
-        throw new AbortError('claim wait aborted', { cause: err });
+        if (options.signal?.aborted) throw new AbortError('claim wait aborted', { cause: err });
+        throw new StoreError(`claim wait on pool ${req.poolId} failed: ${(err as Error).message}`, { cause: err });
       }
       const got = (await Promise.all(msgs.map((m) => this.#take(m, req, seen, true)))).filter((c): c is ClaimedTask => c !== null);
       if (got.length > 0) return [...got, ...(req.max > 1 ? await this.#claimNow(req, consumer, req.max - got.length, options) : [])];
