@@ -1,0 +1,99 @@
+// adapters.jetstream_claim_report: JetStreamTaskQueue claim + report cycles per second, 4 workers
+//   sharing one queue (one connection), against the local server (127.0.0.1:4222).
+// raw.jetstream_fetch_ack: its baseline, written here: a bare no-wait fetch of one message from a
+//   durable pull consumer on a work-queue stream, then its ack, same 4 workers, one connection.
+// Both run on fresh streams that are deleted afterwards.
+import { randomBytes } from 'node:crypto';
+import { connect, createInbox, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { JetStreamTaskQueue } from '@converge/transport-nats/task-queue';
+import type { BenchContext } from '../harness.js';
+
+const NATS_URL = process.env.CONVERGE_BENCH_NATS_URL ?? 'nats://127.0.0.1:4222';
+const WORKERS = 4;
+
+/** Runs `WORKERS` loops of `cycle` for `ms`; returns cycles/s (a cycle returning false ends its loop). */
+async function rate(ms: number, cycle: () => Promise<boolean>): Promise<number> {
+  let stop = false;
+  let n = 0;
+  const t0 = performance.now();
+  const timer = setTimeout(() => (stop = true), ms);
+  await Promise.all(Array.from({ length: WORKERS }, async () => {
+    while (!stop && (await cycle())) n++;
+  }));
+  clearTimeout(timer);
+  return n / ((performance.now() - t0) / 1000);
+}
+
+/** One JetStream API call (JSON in, JSON out; throws on an API error). */
+async function api(nc: NatsConnection, subject: string, body: unknown): Promise<unknown> {
+  const r = (await nc.request(`$JS.API.${subject}`, JSON.stringify(body), { timeout: 5_000 })).json<{ error?: { description: string } }>();
+  if (r.error) throw new Error(`${subject}: ${r.error.description}`);
+  return r;
+}
+
+/** A no-wait fetch of one message (or none). */
+function fetchOne(nc: NatsConnection, stream: string, consumer: string): Promise<Msg | null> {
+  const inbox = createInbox();
+  const sub = nc.subscribe(inbox, { max: 2 });
+  const got = (async () => {
+    for await (const m of sub) {
+      sub.unsubscribe();
+      return m.reply ? m : null; // a message, or a 404/408 status
+    }
+    return null;
+  })();
+  nc.publish(`$JS.API.CONSUMER.MSG.NEXT.${stream}.${consumer}`, JSON.stringify({ batch: 1, no_wait: true }), { reply: inbox });
+  return got;
+}
+
+async function rawFetchAck(tasks: number, ms: number): Promise<number> {
+  const stream = `CVB_RAW_${randomBytes(4).toString('hex')}`;
+  const nc = await connect({ servers: NATS_URL });
+  try {
+    await api(nc, `STREAM.CREATE.${stream}`, { name: stream, subjects: [`${stream}.t`], retention: 'workqueue', storage: 'file', num_replicas: 1 });
+    await api(nc, `CONSUMER.DURABLE.CREATE.${stream}.w`, {
+      stream_name: stream, config: { durable_name: 'w', ack_policy: 'explicit', deliver_policy: 'all', filter_subject: `${stream}.t`, ack_wait: 120e9, max_ack_pending: 10_000 },
+    });
+    for (let i = 0; i < tasks; i += 64) {
+      await Promise.all(Array.from({ length: Math.min(64, tasks - i) }, (_, j) => nc.request(`${stream}.t`, `t${i + j}`, { timeout: 5_000 })));
+    }
+    return await rate(ms, async () => {
+      const m = await fetchOne(nc, stream, 'w');
+      if (!m) return false;
+      nc.publish(m.reply!, '+ACK');
+      return true;
+    });
+  } finally {
+    await api(nc, `STREAM.DELETE.${stream}`, {}).catch(() => undefined);
+    await nc.close();
+  }
+}
+
+async function adapterClaimReport(tasks: number, ms: number): Promise<number> {
+  const q = new JetStreamTaskQueue({ servers: NATS_URL, name: `cvb${randomBytes(4).toString('hex')}`, defaults: { leaseMs: 30_000 } });
+  await q.start();
+  try {
+    for (let i = 0; i < tasks; i += 64) {
+      await Promise.all(Array.from({ length: Math.min(64, tasks - i) }, (_, j) => q.submit({ id: `t${i + j}`, objective: 'bench', poolId: 'p' })));
+    }
+    return await rate(ms, async () => {
+      const [c] = await q.claim({ agentId: 'w', poolId: 'p' });
+      if (!c) return false;
+      await q.report(c.lease, 1);
+      return true;
+    });
+  } finally {
+    await q.drop().catch(() => undefined);
+    await q.stop();
+  }
+}
+
+/** The suite. */
+export default async function jetstreamQueueAdapters(ctx: BenchContext): Promise<void> {
+  const ms = Math.round(3_000 * ctx.scale);
+  const tasks = Math.round(20_000 * ctx.scale);
+  const raw = await rawFetchAck(tasks, ms);
+  ctx.report({ name: 'raw.jetstream_fetch_ack', value: raw, unit: 'tasks/s' });
+  const adapter = await adapterClaimReport(tasks, ms);
+  ctx.report({ name: 'adapters.jetstream_claim_report', value: adapter, unit: 'tasks/s', baseline: 'raw.jetstream_fetch_ack' });
+}

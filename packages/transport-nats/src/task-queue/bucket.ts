@@ -1,0 +1,206 @@
+// The JetStream pieces the task queue is made of: a KV-layout bucket (a stream `KV_<bucket>`
+// on `$KV.<bucket>.>`, one message per key, the stream sequence as revision) read with direct
+// get and written with `Nats-Expected-Last-Subject-Sequence` (revision CAS), and raw pull
+// requests on a durable consumer. Written on `@nats-io/jetstream` alone (no `@nats-io/kv`):
+// the bucket has the layout `nats kv` reads, so the CLI can inspect it.
+import { StoreError } from '@converge/core';
+import { createInbox, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import { AckPolicy, DeliverPolicy, DiscardPolicy, StorageType, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+
+const NS_PER_MS = 1_000_000;
+/** JetStream's error code for a failed `Nats-Expected-Last-Subject-Sequence`. */
+const WRONG_LAST_SEQUENCE = 10071;
+
+/** A subject token for an arbitrary string (base64url: only `[A-Za-z0-9_-]`, never `.`, `*`, `>`). */
+export function token(s: string): string {
+  return Buffer.from(s, 'utf8').toString('base64url');
+}
+
+/** The string of a `token`. */
+export function untoken(t: string): string {
+  return Buffer.from(t, 'base64url').toString('utf8');
+}
+
+/** One key's current value and revision. */
+export interface Entry {
+  key: string;
+  value: Uint8Array;
+  revision: number;
+  headers?: MsgHdrs;
+}
+
+/** Whether `err` is JetStream's "wrong last sequence" (a lost CAS). */
+function isWrongLastSequence(err: unknown): boolean {
+  const e = err as { code?: number; name?: string; message?: string };
+  return e?.code === WRONG_LAST_SEQUENCE || /wrong last sequence/i.test(String(e?.message ?? ''));
+}
+
+/** A KV-layout bucket with revision CAS. */
+export class Bucket {
+  readonly stream: string;
+  readonly #prefix: string;
+
+  constructor(
+    readonly name: string,
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+  ) {
+    this.stream = `KV_${name}`;
+    this.#prefix = `$KV.${name}.`;
+  }
+
+  /** The subject of `key`. */
+  subject(key: string): string {
+    return this.#prefix + key;
+  }
+
+  /** Creates the bucket's stream when missing (a KV layout: history 1, direct get, rollups). */
+  async ensure(maxMsgs: number): Promise<void> {
+    try {
+      await this.jsm.streams.info(this.stream);
+      return;
+    } catch {
+      // missing: create below
+    }
+    try {
+      await this.jsm.streams.add({
+        name: this.stream, subjects: [`${this.#prefix}>`], max_msgs_per_subject: 1, max_msgs: maxMsgs, discard: DiscardPolicy.New,
+        storage: StorageType.File, allow_direct: true, allow_rollup_hdrs: true, deny_delete: false, num_replicas: 1,
+      });
+    } catch (err) {
+      // Another client may have created it at the same moment.
+      await this.jsm.streams.info(this.stream).catch(() => {
+        throw new StoreError(`cannot create bucket stream ${this.stream}: ${(err as Error).message}`, { cause: err });
+      });
+    }
+  }
+
+  /** The current entry of `key`, or `null`. */
+  async get(key: string): Promise<Entry | null> {
+    const m = await this.jsm.direct.getMessage(this.stream, { last_by_subj: this.subject(key) });
+    if (!m) return null;
+    return { key, value: m.data, revision: m.seq, headers: m.header };
+  }
+
+  /**
+   * Writes `key` when its revision is still `expected` (0: the key must not exist); returns the
+   * new revision, or `null` when the CAS lost. Without `expected` the write is unconditional.
+   */
+  async put(key: string, value: Uint8Array, expected?: number, headers?: MsgHdrs): Promise<number | null> {
+    try {
+      const ack = await this.js.publish(this.subject(key), value, {
+        ...(expected === undefined ? {} : { expect: { lastSubjectSequence: expected } }),
+        ...(headers ? { headers } : {}),
+      });
+      return ack.seq;
+    } catch (err) {
+      if (isWrongLastSequence(err)) return null;
+      throw new StoreError(`cannot write ${key} in ${this.stream}: ${(err as Error).message}`, { cause: err, key });
+    }
+  }
+
+  /** Removes `key` entirely (a subject purge: no tombstone is left to scan over). */
+  async purge(key: string): Promise<void> {
+    await this.jsm.streams.purge(this.stream, { filter: this.subject(key) });
+  }
+
+  /** Removes the entry stored at stream sequence `seq` (O(1); fails when it is gone already). */
+  async deleteSeq(seq: number): Promise<void> {
+    if (!(await this.jsm.streams.deleteMessage(this.stream, seq, false))) throw new StoreError(`no message ${seq} in ${this.stream}`);
+  }
+
+  /**
+   * Every current entry under `prefix` (keys `<prefix><rest>`), read through a short-lived
+   * ephemeral consumer (last message per subject); stops after `limit` entries.
+   */
+  async scan(prefix: string, limit: number): Promise<Entry[]> {
+    const info = await this.jsm.consumers.add(this.stream, {
+      ack_policy: AckPolicy.None, deliver_policy: DeliverPolicy.LastPerSubject, filter_subject: this.subject(`${prefix}>`),
+      inactive_threshold: 30_000 * NS_PER_MS, mem_storage: true,
+    });
+    const out: Entry[] = [];
+    try {
+      for (;;) {
+        const msgs = await pull(this.nc, this.stream, info.name, { batch: 256, no_wait: true });
+        for (const m of msgs) {
+          const r = parseAckReply(m.reply);
+          out.push({ key: m.subject.slice(this.#prefix.length), value: m.data, revision: r?.streamSeq ?? 0, headers: m.headers });
+          if (out.length >= limit) return out;
+        }
+        const last = msgs[msgs.length - 1];
+        if (msgs.length === 0 || parseAckReply(last?.reply)?.pending === 0) return out;
+      }
+    } finally {
+      await this.jsm.consumers.delete(this.stream, info.name).catch(() => undefined);
+    }
+  }
+}
+
+/** What a `$JS.ACK.…` reply subject says about one delivery. */
+export interface AckReply {
+  streamSeq: number;
+  deliveryCount: number;
+  /** Messages still pending for the consumer after this one. */
+  pending: number;
+}
+
+/** Parses a delivery's reply subject (old 9-token and new 12-token forms), or `null`. */
+export function parseAckReply(reply: string | undefined): AckReply | null {
+  if (!reply?.startsWith('$JS.ACK.')) return null;
+  const t = reply.split('.');
+  const o = t.length >= 12 ? 4 : t.length === 9 ? 2 : -1;
+  if (o < 0) return null;
+  return { deliveryCount: Number(t[o + 2]), streamSeq: Number(t[o + 3]), pending: Number(t[o + 6]) };
+}
+
+/** A pull request's body. */
+export interface PullRequest {
+  batch: number;
+  no_wait?: boolean;
+  /** Nanoseconds. */
+  expires?: number;
+}
+
+/** Whether `m` is a pull status (404 no messages, 408 timeout, 409 …) rather than a message. */
+function isStatus(m: Msg): boolean {
+  return !m.reply && (m.headers?.code ?? 0) >= 100;
+}
+
+/**
+ * One pull request on `consumer`: resolves with the messages delivered for it (up to `batch`).
+ * `onAbort` (the claim's signal): stops waiting at once, and keeps listening in the background
+ * until the request ends, handing late deliveries to `late` (the caller gives them back), so
+ * an aborted wait never strands a message until its ack wait runs out.
+ */
+export function pull(nc: NatsConnection, stream: string, consumer: string, req: PullRequest, signal?: AbortSignal, late?: (m: Msg) => void): Promise<Msg[]> {
+  const inbox = createInbox();
+  const sub = nc.subscribe(inbox, { max: req.batch + 1 });
+  const out: Msg[] = [];
+  let abandoned = false;
+  const guard = req.expires !== undefined ? setTimeout(() => sub.unsubscribe(), req.expires / NS_PER_MS + 5_000) : undefined;
+  return new Promise<Msg[]>((resolve, reject) => {
+    const onAbort = (): void => {
+      abandoned = true;
+      reject(signal?.reason ?? new Error('aborted'));
+    };
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    void (async () => {
+      try {
+        for await (const m of sub) {
+          if (isStatus(m)) break;
+          if (abandoned) late?.(m);
+          else out.push(m);
+          if (out.length >= req.batch) break;
+        }
+      } finally {
+        sub.unsubscribe();
+        clearTimeout(guard);
+        signal?.removeEventListener('abort', onAbort);
+        if (!abandoned) resolve(out);
+      }
+    })();
+    nc.publish(`$JS.API.CONSUMER.MSG.NEXT.${stream}.${consumer}`, JSON.stringify(req), { reply: inbox });
+  });
+}

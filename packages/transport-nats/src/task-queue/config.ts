@@ -1,0 +1,103 @@
+// Options, defaults and small checks of the JetStream task queue.
+import { AbortError, ConfigError, ValidationError, throwIfAborted, type TaskQueueDefaults } from '@converge/core';
+import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node';
+
+/** Default name of a JetStreamTaskQueue (stream `CVQ_<name>`, bucket `cvq_<name>`, subjects `cvq.<name>.…`): `converge`. */
+export const JETSTREAM_QUEUE_DEFAULT_NAME = 'converge';
+/** Default ack wait of the pool consumers: 120 s (a held message the holder neither acks nor extends comes back after it). */
+export const JETSTREAM_QUEUE_DEFAULT_ACK_WAIT_MS = 120_000;
+/** Default most tasks the stream holds (live plus dead letters; submit beyond → `QueueFullError`): 1,000,000. */
+export const JETSTREAM_QUEUE_DEFAULT_MAX_TASKS = 1_000_000;
+/** Default most claimed (and nak-delayed) messages per pool consumer (`max_ack_pending`): 10,000. */
+export const JETSTREAM_QUEUE_DEFAULT_MAX_ACK_PENDING = 10_000;
+/** Default deliveries of one message after which its task is dead-lettered (`failureReason: 'max-deliver'`): 1,000. */
+export const JETSTREAM_QUEUE_DEFAULT_MAX_DELIVER = 1_000;
+/** Default `Nats-Msg-Id` duplicate window of the stream: 120 s. */
+export const JETSTREAM_QUEUE_DEFAULT_DUPLICATE_WINDOW_MS = 120_000;
+/** Nak delay of a message a claim skips a second time (not claimable by this agent): 100 ms, so a waiting claim does not spin on it. */
+export const JETSTREAM_QUEUE_SKIP_DELAY_MS = 100;
+/**
+ * Expiry sent with a claim's no-wait fetch: 20 ms (so a claim that finds nothing answers after
+ * at most this). Without one, a no-wait fetch that arrives while messages are available but
+ * other fetches take them first stays parked on the server until the next message (a claim
+ * hanging on an empty pool); with one, the server answers within it.
+ */
+export const JETSTREAM_QUEUE_NO_WAIT_EXPIRES_MS = 20;
+/** Longest pool id (it becomes a subject token and a consumer name): 128 characters. */
+export const JETSTREAM_QUEUE_MAX_POOL_ID = 128;
+/** How long a losing idempotent submit waits for the winner's record to appear: 2 s. */
+export const IDEMPOTENT_WAIT_MS = 2_000;
+/** CAS rounds of one call before it gives up with `ConflictError` (another client keeps winning). */
+export const CAS_ROUNDS = 8;
+
+/** Options of `new JetStreamTaskQueue`. */
+export interface JetStreamTaskQueueOptions {
+  /** Server URL(s) to connect to (or pass `connection`). */
+  servers?: string | string[];
+  /** More nats.js connection options (auth, TLS, name) when this queue connects. */
+  connectOptions?: Omit<ConnectionOptions, 'servers'>;
+  /** A connection to use (not closed by `stop`). */
+  connection?: NatsConnection;
+  /** Queue name (`[A-Za-z0-9_-]`, at most 32 characters; default `JETSTREAM_QUEUE_DEFAULT_NAME`). Every client of a queue uses the same. */
+  name?: string;
+  /** Unix ms clock stamped into leases and retry times (default `Date.now`; every client must agree). */
+  clock?: () => number;
+  /** Lease, retry and backoff defaults. */
+  defaults?: TaskQueueDefaults;
+  /** Tasks one `expire` sweep handles (default `DEFAULT_EXPIRE_LIMIT`). */
+  expireLimit?: number;
+  /** Ack wait of the pool consumers (default `JETSTREAM_QUEUE_DEFAULT_ACK_WAIT_MS`). */
+  ackWaitMs?: number;
+  /** Most tasks in the stream (default `JETSTREAM_QUEUE_DEFAULT_MAX_TASKS`; the bucket holds 3× as many entries). */
+  maxTasks?: number;
+  /** `max_ack_pending` of each pool consumer (default `JETSTREAM_QUEUE_DEFAULT_MAX_ACK_PENDING`). */
+  maxAckPending?: number;
+  /** Deliveries before a task is dead-lettered (default `JETSTREAM_QUEUE_DEFAULT_MAX_DELIVER`). */
+  maxDeliver?: number;
+  /**
+   * Whether retry backoffs run on the server's clock (default true): `fail` naks with the backoff
+   * as delay. `false` keeps them in the records only: the message comes back at once and claims
+   * skip it until its `notBefore` by this queue's `clock` (for a clock the server does not
+   * follow, like a test clock; each claim then redelivers the tasks still in backoff).
+   */
+  serverTimers?: boolean;
+}
+
+/** Counters of what this client refused or repaired (bad input is counted, never dropped silently). */
+export interface JetStreamQueueStats {
+  /** Messages whose task record is missing or unreadable (terminated). */
+  orphanMessages: number;
+  /** Tasks dead-lettered because their message passed `maxDeliver` deliveries. */
+  maxDeliverDeadLetters: number;
+}
+
+/** What a queue name must look like. */
+export const NAME = /^[A-Za-z0-9_-]{1,32}$/;
+
+/** Checks a task id argument (`ValidationError`). */
+export function requireId(id: string): string {
+  if (typeof id !== 'string' || id.length === 0) throw new ValidationError('taskId must be a non-empty string');
+  return id;
+}
+
+/** Checks a positive integer option (`ConfigError`). */
+export function positive(v: number, name: string): number {
+  if (!Number.isSafeInteger(v) || v < 1) throw new ConfigError(`${name} must be a positive integer`, { key: name });
+  return v;
+}
+
+/** Waits `ms` (`AbortError` on abort). */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  throwIfAborted(signal);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(new AbortError('aborted', { cause: signal?.reason }));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

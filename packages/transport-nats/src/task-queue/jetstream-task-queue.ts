@@ -1,0 +1,596 @@
+// The JetStream-native TaskQueue: a work-queue stream carries one message per task (subject
+// per pool, a durable pull consumer per pool), a KV-layout bucket holds the task records.
+// The bucket is the authority: every transition is a revision CAS on the record, and the
+// record's attempt number is what fences a stale lease. The message is the delivery: claim =
+// fetch, report = ack, extend = in-progress, retry = nak with delay, dead letter = term plus a
+// copy on the pool's dead-letter subject, submit = publish with `Nats-Msg-Id`.
+import {
+  ConfigError, ConflictError, NotFoundError, QueueFullError, StoreError, TASK_QUEUE_BRAND, TaskEventChannel, ValidationError,
+  AbortError, DEFAULT_EXPIRE_LIMIT, decodeValue, encodeValue, fenceError, newQueuedTask, prepareSubmit, requireLease, requireReason, resolveClaim, resolveList,
+  resolveQueueDefaults, throwIfAborted, type ClaimRequest, type ClaimedTask, type ExpireOptions, type ExpiredTask, type ListTasksOptions,
+  type QueueCallOptions, type QueuedTask, type ResolvedClaim, type ResolvedQueueDefaults, type SubmitOptions, type TaskInit, type TaskLease,
+  type TaskPage, type TaskQueue, type TaskQueueEvent, type WatchOptions, type WireValue,
+} from '@converge/core';
+import { connect, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import {
+  AckPolicy, DeliverPolicy, DiscardPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager,
+} from '@nats-io/jetstream';
+import {
+  IDEMPOTENT_WAIT_MS, CAS_ROUNDS, JETSTREAM_QUEUE_DEFAULT_ACK_WAIT_MS, JETSTREAM_QUEUE_DEFAULT_DUPLICATE_WINDOW_MS, JETSTREAM_QUEUE_DEFAULT_MAX_ACK_PENDING,
+  JETSTREAM_QUEUE_DEFAULT_MAX_DELIVER, JETSTREAM_QUEUE_DEFAULT_MAX_TASKS, JETSTREAM_QUEUE_DEFAULT_NAME, JETSTREAM_QUEUE_MAX_POOL_ID, JETSTREAM_QUEUE_SKIP_DELAY_MS,
+  JETSTREAM_QUEUE_NO_WAIT_EXPIRES_MS, NAME, positive, requireId, sleep, type JetStreamQueueStats, type JetStreamTaskQueueOptions,
+} from './config.js';
+import { Bucket, parseAckReply, pull, token, untoken, type Entry } from './bucket.js';
+import {
+  EVENT_HEADER, cancelled, claimed, decodeRecord, encodeRecord, eventHeaders, expiredClaim, expiredPending, failed, isLive, leaseMsOf,
+  parseEvent, recordOf, reported, sweepDue, sweepable, unclaimable, type TaskRecord,
+} from './records.js';
+
+const NS_PER_MS = 1_000_000;
+/** `StoreError` code of a task record whose bytes are not a record. */
+const UNREADABLE = 'ERR_TASK_RECORD_UNREADABLE';
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/**
+ * `TaskQueue` on NATS JetStream. Per pool: subject `cvq.<name>.t.<pool>` in the work-queue
+ * stream `CVQ_<name>`, durable pull consumer `p_<pool>`, dead letters on `cvq.<name>.dlq.<pool>`.
+ * Records: bucket `cvq_<name>` (keys `r.<id>` records, `k.<key>` idempotency keys, `l.<id>`
+ * sweep hints for leases and deadlines). Every client of a queue must share the clock.
+ */
+export class JetStreamTaskQueue implements TaskQueue {
+  /** Brand (see `isTaskQueue`). */
+  readonly [TASK_QUEUE_BRAND] = true as const;
+  readonly #options: JetStreamTaskQueueOptions;
+  readonly #name: string;
+  readonly #clock: () => number;
+  readonly #d: ResolvedQueueDefaults;
+  readonly #expireLimit: number;
+  readonly #ackWaitMs: number;
+  readonly #maxTasks: number;
+  readonly #maxAckPending: number;
+  readonly #maxDeliver: number;
+  readonly #serverTimers: boolean;
+  readonly #stream: string;
+  readonly #subjects: string;
+  readonly #channels = new Set<TaskEventChannel>();
+  readonly #consumers = new Map<string, Promise<string>>();
+  /** Revision of records this client wrote last (saves a read on report); bounded. */
+  readonly #revisions = new Map<string, { revision: number; record: TaskRecord }>();
+  /** Stream sequence of the sweep hints this client wrote (a removal by sequence is O(1)); bounded like `#revisions`. */
+  readonly #hintSeqs = new Map<string, number>();
+  /** Hint removals off the report path (awaited by `stop`). */
+  readonly #background = new Set<Promise<void>>();
+  readonly #stats: JetStreamQueueStats = { orphanMessages: 0, maxDeliverDeadLetters: 0 };
+  #nc: NatsConnection | undefined;
+  #js: JetStreamClient | undefined;
+  #jsm: JetStreamManager | undefined;
+  #bucket: Bucket | undefined;
+  #events: Subscription | undefined;
+  #started = false;
+  /** Set while `stop` runs: a waiting claim then ends with what it has. */
+  #stopping = false;
+
+  constructor(options: JetStreamTaskQueueOptions) {
+    this.#options = options;
+    this.#name = options.name ?? JETSTREAM_QUEUE_DEFAULT_NAME;
+    if (!NAME.test(this.#name)) throw new ConfigError(`name must match ${NAME}`, { key: 'name' });
+    if (!options.connection && options.servers === undefined) throw new ConfigError('give servers or connection', { key: 'servers' });
+    this.#clock = options.clock ?? Date.now;
+    this.#d = resolveQueueDefaults(options.defaults);
+    this.#expireLimit = positive(options.expireLimit ?? DEFAULT_EXPIRE_LIMIT, 'expireLimit');
+    this.#ackWaitMs = positive(options.ackWaitMs ?? JETSTREAM_QUEUE_DEFAULT_ACK_WAIT_MS, 'ackWaitMs');
+    this.#maxTasks = positive(options.maxTasks ?? JETSTREAM_QUEUE_DEFAULT_MAX_TASKS, 'maxTasks');
+    this.#maxAckPending = positive(options.maxAckPending ?? JETSTREAM_QUEUE_DEFAULT_MAX_ACK_PENDING, 'maxAckPending');
+    this.#maxDeliver = positive(options.maxDeliver ?? JETSTREAM_QUEUE_DEFAULT_MAX_DELIVER, 'maxDeliver');
+    this.#serverTimers = options.serverTimers ?? true;
+    this.#stream = `CVQ_${this.#name}`;
+    this.#subjects = `cvq.${this.#name}`;
+  }
+
+  /** The queue's name. */
+  get name(): string {
+    return this.#name;
+  }
+
+  /** What this client refused or repaired so far. */
+  stats(): JetStreamQueueStats {
+    return { ...this.#stats };
+  }
+
+  /** Connects (unless given a connection), creates the stream and the bucket when missing. Idempotent. */
+  async start(): Promise<void> {
+    if (this.#started) return;
+    const nc = this.#options.connection ?? (await connect({ ...this.#options.connectOptions, servers: this.#options.servers }).catch((err: unknown) => {
+      throw new StoreError(`cannot connect to NATS at ${String(this.#options.servers)}`, { cause: err });
+    }));
+    this.#nc = nc;
+    try {
+      this.#jsm = await jetstreamManager(nc);
+    } catch (err) {
+      throw new StoreError('JetStream is not available on this server', { cause: err });
+    }
+    this.#js = jetstream(nc);
+    this.#bucket = new Bucket(`cvq_${this.#name}`, nc, this.#js, this.#jsm);
+    await this.#ensureStream();
+    await this.#bucket.ensure(this.#maxTasks * 3);
+    // One subscription feeds every `watch` of this client with every client's transitions.
+    this.#events = nc.subscribe(this.#bucket.subject('r.>'), {
+      callback: (_err, m) => {
+        const e = parseEvent(m.headers?.get(EVENT_HEADER));
+        if (e) for (const ch of this.#channels) ch.push(e);
+      },
+    });
+    this.#started = true;
+  }
+
+  /** Ends every `watch` and (when this queue made it) closes the connection. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    for (const ch of [...this.#channels]) ch.close();
+    await Promise.allSettled([...this.#background]);
+    this.#events?.unsubscribe();
+    if (this.#started && !this.#options.connection) await this.#nc?.drain().catch(() => undefined);
+    this.#consumers.clear();
+    this.#started = false;
+    this.#stopping = false;
+  }
+
+  /** Deletes the stream and the bucket (tests and tooling). */
+  async drop(): Promise<void> {
+    const jsm = this.#need().jsm;
+    await jsm.streams.delete(this.#stream).catch(() => false);
+    await jsm.streams.delete(this.#need().bucket.stream).catch(() => false);
+  }
+
+  async #ensureStream(): Promise<void> {
+    const jsm = this.#jsm!;
+    try {
+      await jsm.streams.info(this.#stream);
+      return;
+    } catch {
+      // missing: create below
+    }
+    try {
+      await jsm.streams.add({
+        name: this.#stream, subjects: [`${this.#subjects}.t.*`, `${this.#subjects}.dlq.*`], retention: RetentionPolicy.Workqueue,
+        storage: StorageType.File, max_msgs: this.#maxTasks, discard: DiscardPolicy.New, duplicate_window: JETSTREAM_QUEUE_DEFAULT_DUPLICATE_WINDOW_MS * NS_PER_MS,
+      });
+    } catch (err) {
+      await jsm.streams.info(this.#stream).catch(() => {
+        throw new StoreError(`cannot create stream ${this.#stream}: ${(err as Error).message}`, { cause: err });
+      });
+    }
+  }
+
+  /** The durable consumer of `poolId` (created on first use). */
+  #consumer(poolId: string): Promise<string> {
+    let p = this.#consumers.get(poolId);
+    if (!p) {
+      const durable = `p_${token(poolId)}`;
+      p = this.#need().jsm.consumers.add(this.#stream, {
+        durable_name: durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, filter_subject: this.#taskSubject(poolId),
+        ack_wait: this.#ackWaitMs * NS_PER_MS, max_ack_pending: this.#maxAckPending, max_deliver: -1,
+      }).then(() => durable, (err: unknown) => {
+        this.#consumers.delete(poolId);
+        throw new StoreError(`cannot create consumer ${durable}: ${(err as Error).message}`, { cause: err });
+      });
+      this.#consumers.set(poolId, p);
+    }
+    return p;
+  }
+
+  #taskSubject(poolId: string): string {
+    return `${this.#subjects}.t.${token(poolId)}`;
+  }
+
+  #need(): { nc: NatsConnection; js: JetStreamClient; jsm: JetStreamManager; bucket: Bucket } {
+    if (!this.#nc || !this.#js || !this.#jsm || !this.#bucket) throw new StoreError('JetStreamTaskQueue used before start()');
+    return { nc: this.#nc, js: this.#js, jsm: this.#jsm, bucket: this.#bucket };
+  }
+
+  async #read(id: string): Promise<{ entry: Entry; record: TaskRecord } | null> {
+    const entry = await this.#need().bucket.get(`r.${token(id)}`);
+    if (!entry) return null;
+    const record = decodeRecord(entry.value);
+    if (!record) throw new StoreError(`the record of task ${id} is not readable`, { key: entry.key, code: UNREADABLE });
+    return { entry, record };
+  }
+
+  /** CAS-writes `record` over revision `expected`; a transition carries the event header. Returns the revision or `null`. */
+  async #write(record: TaskRecord, expected: number, transition: boolean): Promise<number | null> {
+    const rev = await this.#need().bucket.put(`r.${token(record.task.id)}`, encodeRecord(record), expected, transition ? eventHeaders(record.task) : undefined);
+    if (rev !== null) this.#remember(record, rev);
+    return rev;
+  }
+
+  #remember(record: TaskRecord, revision: number): void {
+    if (!isLive(record.task)) {
+      this.#revisions.delete(record.task.id);
+      return;
+    }
+    if (this.#revisions.size >= 4 * this.#maxAckPending) this.#revisions.delete(this.#revisions.keys().next().value!);
+    this.#revisions.set(record.task.id, { revision, record });
+  }
+
+  /** Sets or removes the sweep hint of `t` (a lease or deadline the sweep must look at). */
+  async #hint(t: QueuedTask): Promise<void> {
+    const due = sweepDue(t);
+    const b = this.#need().bucket;
+    const key = `l.${token(t.id)}`;
+    const seq = this.#hintSeqs.get(t.id);
+    if (due === null) {
+      this.#hintSeqs.delete(t.id);
+      // A removal that misses (another client rewrote the hint) leaves a stale hint: the sweep drops it.
+      if (seq !== undefined) await b.deleteSeq(seq).catch(() => b.purge(key));
+      else await b.purge(key);
+      return;
+    }
+    const rev = await b.put(key, enc.encode(String(due)));
+    if (rev === null) return;
+    if (this.#hintSeqs.size >= 4 * this.#maxAckPending) this.#hintSeqs.delete(this.#hintSeqs.keys().next().value!);
+    this.#hintSeqs.set(t.id, rev);
+  }
+
+  /** Runs `p` off the caller's path (a failure only leaves a stale hint, which the sweep drops); `stop` waits for it. */
+  #offPath(p: Promise<void>): void {
+    const q = p.catch(() => undefined).finally(() => this.#background.delete(q));
+    this.#background.add(q);
+  }
+
+  /** Acks, naks or terms a delivery; `confirm` waits for the server to have applied it. */
+  async #settle(reply: string | null | undefined, body: string, confirm: boolean): Promise<void> {
+    if (!reply) return;
+    const nc = this.#need().nc;
+    if (!confirm) {
+      nc.publish(reply, body);
+      return;
+    }
+    // A reply that no longer names a pending delivery is answered all the same; a time-out is
+    // left to the ack wait (the record already says what happened to the task).
+    await nc.request(reply, body, { timeout: 5_000 }).catch(() => undefined);
+  }
+
+  #nak(delayMs: number): string {
+    return delayMs > 0 ? `-NAK ${JSON.stringify({ delay: Math.ceil(delayMs) * NS_PER_MS })}` : '-NAK';
+  }
+
+  /** Ends a dead-lettered task's message and leaves a copy on the pool's dead-letter subject. */
+  async #deadLetter(t: QueuedTask, reply: string | null | undefined): Promise<void> {
+    await this.#settle(reply, '+TERM', true);
+    await this.#need().js.publish(`${this.#subjects}.dlq.${token(t.poolId!)}`, enc.encode(t.id), { msgID: `dlq:${t.id}` }).catch(() => undefined);
+  }
+
+  /** See `TaskQueue.submit`: record create (revision 0), then the message with `Nats-Msg-Id` = task id. */
+  async submit(init: TaskInit, options: SubmitOptions = {}): Promise<QueuedTask> {
+    throwIfAborted(options.signal);
+    const { js, bucket } = this.#need();
+    const now = this.#clock();
+    const t = prepareSubmit(init, now, options);
+    if (t.poolId!.length > JETSTREAM_QUEUE_MAX_POOL_ID) throw new ValidationError(`poolId longer than ${JETSTREAM_QUEUE_MAX_POOL_ID} characters`);
+    const keyName = options.idempotencyKey === undefined ? null : `k.${token(options.idempotencyKey)}`;
+    if (keyName !== null && (await bucket.put(keyName, enc.encode(t.id), 0)) === null) return this.#idempotent(keyName, options);
+    const task = newQueuedTask(t, now);
+    const rev = await this.#write({ task, ack: null }, 0, true);
+    if (rev === null) {
+      if (keyName !== null) await bucket.purge(keyName);
+      const cur = await this.#read(t.id);
+      throw new ConflictError(`task ${t.id} already exists`, { currentState: cur?.record.task.state });
+    }
+    try {
+      // The message carries the record as written (and its revision): a first delivery claims
+      // with one CAS against that revision, without reading the bucket first.
+      await js.publish(this.#taskSubject(t.poolId!), encodeValue({ i: t.id, r: rev, t: task as unknown as WireValue }), { msgID: t.id });
+    } catch (err) {
+      // No message, no task: take the record (and the key) back so the id can be submitted again.
+      await bucket.purge(`r.${token(t.id)}`).catch(() => undefined);
+      if (keyName !== null) await bucket.purge(keyName).catch(() => undefined);
+      if (/maximum messages/i.test(String((err as Error).message))) throw new QueueFullError(`stream ${this.#stream} holds its ${this.#maxTasks} tasks`, { cause: err });
+      throw new StoreError(`cannot publish task ${t.id}: ${(err as Error).message}`, { cause: err });
+    }
+    if (sweepDue(task) !== null) await this.#hint(task);
+    return task;
+  }
+
+  /** A submit that lost its idempotency key: the first submit's task (its record may still be on its way). */
+  async #idempotent(keyName: string, options: SubmitOptions): Promise<QueuedTask> {
+    const entry = await this.#need().bucket.get(keyName);
+    if (!entry) throw new ConflictError('idempotency key changed under the submit; try again');
+    const id = dec.decode(entry.value);
+    const until = Date.now() + IDEMPOTENT_WAIT_MS;
+    for (;;) {
+      const cur = await this.#read(id);
+      if (cur) return cur.record.task;
+      if (Date.now() >= until) throw new ConflictError(`idempotency key names task ${id}, which was never stored`);
+      await sleep(20, options.signal);
+    }
+  }
+
+  /**
+   * See `TaskQueue.claim`: no-wait fetches of up to `max` messages from the pool's consumer,
+   * each taken with a CAS on its record; a waiting claim then holds one fetch open for up to
+   * `waitMs` (the server wakes it when a message arrives).
+   */
+  async claim(request: ClaimRequest, options: QueueCallOptions = {}): Promise<ClaimedTask[]> {
+    const req = resolveClaim(request);
+    if (req.poolId.length > JETSTREAM_QUEUE_MAX_POOL_ID) throw new ValidationError(`poolId longer than ${JETSTREAM_QUEUE_MAX_POOL_ID} characters`);
+    throwIfAborted(options.signal);
+    const consumer = await this.#consumer(req.poolId);
+    const out = await this.#claimNow(req, consumer, req.max, options);
+    if (out.length > 0 || req.waitMs === 0) return out;
+    const until = Date.now() + req.waitMs;
+    const seen = new Set<number>();
+    for (let left = req.waitMs; left > 0 && !this.#stopping; left = until - Date.now()) {
+      throwIfAborted(options.signal);
+      let msgs: Msg[];
+      try {
+        msgs = await pull(this.#need().nc, this.#stream, consumer, { batch: 1, expires: Math.ceil(left) * NS_PER_MS }, options.signal, (m) => {
+          void this.#settle(m.reply, '-NAK', false);
+        });
+      } catch (err) {
+        if (options.signal?.aborted) throw new AbortError('claim wait aborted', { cause: err });
+        throw new StoreError(`claim wait on pool ${req.poolId} failed: ${(err as Error).message}`, { cause: err });
+      }
+      const got = (await Promise.all(msgs.map((m) => this.#take(m, req, seen, true)))).filter((c): c is ClaimedTask => c !== null);
+      if (got.length > 0) return [...got, ...(req.max > 1 ? await this.#claimNow(req, consumer, req.max - got.length, options) : [])];
+    }
+    return [];
+  }
+
+  /** No-wait fetch rounds until `max` are claimed, the consumer has nothing, or a round only brings back skipped messages. */
+  async #claimNow(req: ResolvedClaim, consumer: string, max: number, options: QueueCallOptions): Promise<ClaimedTask[]> {
+    const out: ClaimedTask[] = [];
+    const seen = new Set<number>();
+    while (out.length < max) {
+      throwIfAborted(options.signal);
+      const msgs = await pull(this.#need().nc, this.#stream, consumer, { batch: max - out.length, no_wait: true, expires: JETSTREAM_QUEUE_NO_WAIT_EXPIRES_MS * NS_PER_MS });
+      if (msgs.length === 0) break;
+      const again = msgs.every((m) => seen.has(parseAckReply(m.reply)?.streamSeq ?? -1));
+      const got = await Promise.all(msgs.map((m) => this.#take(m, req, seen, false)));
+      for (const c of got) if (c) out.push(c);
+      if (again) break;
+    }
+    return out;
+  }
+
+  /**
+   * Decides one delivered message: claim its task, or give the message back / end it. A
+   * message a waiting claim skips a second time goes back with a short delay (else the open
+   * fetch would get it back at once, again and again); a no-wait claim stops its rounds instead.
+   */
+  async #take(m: Msg, req: ResolvedClaim, seen: Set<number>, waiting: boolean): Promise<ClaimedTask | null> {
+    const info = parseAckReply(m.reply);
+    const seq = info?.streamSeq ?? -1;
+    const repeat = seen.has(seq);
+    seen.add(seq);
+    const body = messageBody(m.data);
+    const id = body.id;
+    let carried = (info?.deliveryCount ?? 0) === 1 && body.task ? { entry: { revision: body.revision }, record: { task: body.task, ack: null } } : null;
+    for (let round = 0; round < CAS_ROUNDS; round++) {
+      let cur: { entry: { revision: number }; record: TaskRecord } | null = carried;
+      carried = null;
+      if (!cur) {
+        try {
+          cur = await this.#read(id);
+        } catch (err) {
+          // An unreadable record is bad input (counted, its message ended below); a failed read
+          // is not: the message goes back, for this or another claimer to try again.
+          if ((err as StoreError).code !== UNREADABLE) {
+            await this.#settle(m.reply, '-NAK', false);
+            return null;
+          }
+        }
+      }
+      if (!cur) {
+        this.#stats.orphanMessages++;
+        await this.#settle(m.reply, '+TERM', false);
+        return null;
+      }
+      const { entry, record } = cur;
+      const t = record.task;
+      const now = this.#clock();
+      if (!isLive(t)) {
+        await this.#settle(m.reply, '+ACK', false);
+        return null;
+      }
+      if (t.state !== 'pending') {
+        if (sweepable(t, now)) {
+          // The holder is gone and no sweep ran: do the sweep's transition here, then look again.
+          const { task } = expiredClaim(t, now, this.#d);
+          if ((await this.#write({ task, ack: m.reply ?? null }, entry.revision, true)) === null) continue;
+          if (task.state === 'pending') continue;
+          await Promise.all([this.#deadLetter(task, m.reply ?? null), this.#hint(task)]);
+          return null;
+        }
+        // Its ack wait ran out before its lease: keep the newest delivery in the record (acks go there) and hold the message back.
+        if ((await this.#write({ task: t, ack: m.reply ?? null }, entry.revision, false)) === null) continue;
+        await this.#settle(m.reply, this.#nak(this.#serverTimers ? t.leaseExpiresAt! - now : 0), true);
+        return null;
+      }
+      if ((info?.deliveryCount ?? 0) > this.#maxDeliver) {
+        const task: QueuedTask = { ...t, state: 'failed', deadLettered: true, failureReason: 'max-deliver', updatedAt: now };
+        if ((await this.#write({ task, ack: m.reply ?? null }, entry.revision, true)) === null) continue;
+        this.#stats.maxDeliverDeadLetters++;
+        await Promise.all([this.#deadLetter(task, m.reply ?? null), this.#hint(task)]);
+        return null;
+      }
+      const why = unclaimable(t, now, req.capabilities);
+      if (why !== null) {
+        const delay = repeat && waiting ? JETSTREAM_QUEUE_SKIP_DELAY_MS : why === 'later' && this.#serverTimers ? t.notBefore! - now : 0;
+        await this.#settle(m.reply, this.#nak(delay), true);
+        return null;
+      }
+      const task = claimed(t, req.agentId, now, this.#d);
+      const [rev] = await Promise.all([this.#write({ task, ack: m.reply ?? null }, entry.revision, true), this.#hint(task)]);
+      if (rev === null) continue;
+      return { task, lease: { taskId: t.id, agentId: req.agentId, attempt: task.attempts, expiresAt: task.leaseExpiresAt! } };
+    }
+    await this.#settle(m.reply, '-NAK', true);
+    return null;
+  }
+
+  /** A fenced transition: read (or this client's last revision), check the lease, CAS; again on a lost CAS. */
+  async #fenced(l: TaskLease, options: QueueCallOptions, next: (t: QueuedTask, now: number) => QueuedTask, transition = true): Promise<{ before: TaskRecord; task: QueuedTask }> {
+    let known = this.#revisions.get(l.taskId);
+    for (let round = 0; round < CAS_ROUNDS; round++) {
+      throwIfAborted(options.signal);
+      const cur = known ? { revision: known.revision, record: known.record } : await this.#read(l.taskId).then((c) => c && { revision: c.entry.revision, record: c.record });
+      known = undefined;
+      if (!cur) throw new NotFoundError(`task ${l.taskId} not found`);
+      const now = this.#clock();
+      const refused = fenceError(cur.record.task, l, now);
+      if (refused) {
+        if (round === 0 && this.#revisions.has(l.taskId)) {
+          this.#revisions.delete(l.taskId); // the remembered revision may be old: decide on the stored record
+          continue;
+        }
+        throw refused;
+      }
+      const task = next(cur.record.task, now);
+      if ((await this.#write({ task, ack: cur.record.ack }, cur.revision, transition)) !== null) return { before: cur.record, task };
+      this.#revisions.delete(l.taskId);
+    }
+    throw new ConflictError(`task ${l.taskId} kept changing under the call; try again`);
+  }
+
+  /** See `TaskQueue.extend`: CAS the new expiry, then mark the message in progress (resets its ack wait). */
+  async extend(lease: TaskLease, options: QueueCallOptions = {}): Promise<TaskLease> {
+    const l = requireLease(lease, 'extend');
+    const { before, task } = await this.#fenced(l, options, (t, now) => ({ ...t, leaseExpiresAt: now + leaseMsOf(t, this.#d), updatedAt: now }), false);
+    await this.#settle(before.ack, '+WPI', false);
+    return { taskId: l.taskId, agentId: l.agentId, attempt: l.attempt, expiresAt: task.leaseExpiresAt! };
+  }
+
+  /** See `TaskQueue.report`: CAS to completed (fenced by attempt), then ack the message. */
+  async report(lease: TaskLease, result: WireValue, options: QueueCallOptions = {}): Promise<QueuedTask> {
+    const l = requireLease(lease, 'report');
+    const { before, task } = await this.#fenced(l, options, (t, now) => reported(t, result, now));
+    await this.#settle(before.ack, '+ACK', false);
+    this.#offPath(this.#hint(task));
+    return task;
+  }
+
+  /** See `TaskQueue.fail`: CAS to pending (nak with the backoff as delay) or dead letter (term + dead-letter copy). */
+  async fail(lease: TaskLease, reason: string, options: QueueCallOptions = {}): Promise<QueuedTask> {
+    const l = requireLease(lease, 'fail');
+    const why = requireReason(reason);
+    const { before, task } = await this.#fenced(l, options, (t, now) => failed(t, why, now, this.#d));
+    if (task.state === 'pending') {
+      const delay = this.#serverTimers && task.notBefore !== null ? task.notBefore - this.#clock() : 0;
+      await Promise.all([this.#settle(before.ack, this.#nak(delay), true), this.#hint(task)]);
+    } else {
+      await Promise.all([this.#deadLetter(task, before.ack), this.#hint(task)]);
+    }
+    return task;
+  }
+
+  /** See `TaskQueue.cancel`: CAS to cancelled, then term a held message (an undelivered one is acked when next fetched). */
+  async cancel(taskId: string, options: QueueCallOptions = {}): Promise<QueuedTask> {
+    const id = requireId(taskId);
+    for (let round = 0; round < CAS_ROUNDS; round++) {
+      throwIfAborted(options.signal);
+      const cur = await this.#read(id);
+      if (!cur) throw new NotFoundError(`task ${id} not found`);
+      const t = cur.record.task;
+      if (!isLive(t)) throw new ConflictError(`task ${id} is already ${t.state}`, { currentState: t.state });
+      const task = cancelled(t, this.#clock());
+      if ((await this.#write({ task, ack: cur.record.ack }, cur.entry.revision, true)) === null) continue;
+      await Promise.all([t.state === 'pending' ? undefined : this.#settle(cur.record.ack, '+TERM', true), this.#hint(task)]);
+      return task;
+    }
+    throw new ConflictError(`task ${id} kept changing under the cancel; try again`);
+  }
+
+  /**
+   * See `TaskQueue.expire`: reads the sweep hints (one per claimed task and per pending task
+   * with a deadline, not one per task), and for each one due takes the lease back (nak: the
+   * message is delivered again at once) or fails the task past its deadline.
+   */
+  async expire(options: ExpireOptions = {}): Promise<ExpiredTask[]> {
+    throwIfAborted(options.signal);
+    const { bucket } = this.#need();
+    const now = this.#clock();
+    const hints = await bucket.scan('l.', this.#maxTasks);
+    const out: ExpiredTask[] = [];
+    for (const h of hints) {
+      if (out.length >= this.#expireLimit) break;
+      if (Number(dec.decode(h.value)) > now) continue;
+      throwIfAborted(options.signal);
+      const done = await this.#sweepOne(untoken(h.key.slice(2)), now);
+      if (done) out.push(done);
+    }
+    return out;
+  }
+
+  async #sweepOne(id: string, now: number): Promise<ExpiredTask | null> {
+    for (let round = 0; round < CAS_ROUNDS; round++) {
+      const cur = await this.#read(id);
+      if (!cur) {
+        await this.#need().bucket.purge(`l.${token(id)}`);
+        return null;
+      }
+      const t = cur.record.task;
+      if (!sweepable(t, now)) {
+        await this.#hint(t); // extended, finished or cancelled since: refresh or drop the hint
+        return null;
+      }
+      const { task, expired } = t.state === 'pending' ? expiredPending(t, now) : expiredClaim(t, now, this.#d);
+      if ((await this.#write({ task, ack: cur.record.ack }, cur.entry.revision, true)) === null) continue;
+      const held = t.state === 'pending' ? null : cur.record.ack;
+      if (task.state === 'pending') await this.#settle(held, '-NAK', true);
+      else if (task.deadLettered) await this.#deadLetter(task, held);
+      else await this.#settle(held, '+TERM', true);
+      await this.#hint(task);
+      return expired;
+    }
+    return null;
+  }
+
+  /** See `TaskQueue.get`: one direct get. */
+  async get(taskId: string, options: QueueCallOptions = {}): Promise<QueuedTask> {
+    throwIfAborted(options.signal);
+    const id = requireId(taskId);
+    const cur = await this.#read(id);
+    if (!cur) throw new NotFoundError(`task ${id} not found`);
+    return cur.record.task;
+  }
+
+  /** See `TaskQueue.list`: reads every record (a bucket scan, O(tasks) per page), then pages in id order. */
+  async list(options: ListTasksOptions = {}): Promise<TaskPage> {
+    const { limit, cursor } = resolveList(options);
+    throwIfAborted(options.signal);
+    const entries = await this.#need().bucket.scan('r.', this.#maxTasks);
+    const tasks: QueuedTask[] = [];
+    for (const e of entries) {
+      const r = decodeRecord(e.value);
+      if (!r) continue;
+      const t = r.task;
+      if ((cursor === null || t.id > cursor) && (options.state === undefined || t.state === options.state) && (options.poolId === undefined || t.poolId === options.poolId)) tasks.push(t);
+    }
+    tasks.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const more = tasks.length > limit;
+    const page = tasks.slice(0, limit);
+    return { tasks: page, cursor: more ? page[page.length - 1]!.id : null };
+  }
+
+  /** See `TaskQueue.watch`: every client's transitions, as published into the bucket (a subscription: none while disconnected). */
+  watch(options: WatchOptions = {}): AsyncIterable<TaskQueueEvent> {
+    const channel: TaskEventChannel = new TaskEventChannel(options, () => this.#channels.delete(channel));
+    this.#channels.add(channel);
+    return channel;
+  }
+}
+
+/** A task message's body: the record at submit and its revision, or (a foreign message) just an id. */
+function messageBody(data: Uint8Array): { id: string; revision: number; task: QueuedTask | null } {
+  try {
+    const v = decodeValue(data) as { i?: unknown; r?: unknown; t?: unknown } | null;
+    if (v && typeof v === 'object' && typeof v.i === 'string' && typeof v.r === 'number') {
+      const rec = recordOf({ t: v.t, a: null });
+      return { id: v.i, revision: v.r, task: rec && rec.task.id === v.i ? rec.task : null };
+    }
+  } catch {
+    // not a task message of this queue: read it as a bare id below
+  }
+  return { id: dec.decode(data), revision: 0, task: null };
+}
