@@ -68,12 +68,19 @@ const REJECTED: Record<RejectionReason, CheckResult> = Object.fromEntries(
   REJECTION_REASONS.map((r) => [r, Object.freeze({ ok: false, reason: r })]),
 ) as Record<RejectionReason, CheckResult>;
 
+// The bound is in UTF-8 bytes, as on the wire: 128 'é' are 128 UTF-16 units but 256 bytes. The
+// byte count is needed only when the string could be longer than the bound in UTF-8.
+function idWithinBound(id: string): boolean {
+  if (id.length > MAX_MESSAGE_ID_BYTES) return false;
+  return id.length * 3 <= MAX_MESSAGE_ID_BYTES || new TextEncoder().encode(id).byteLength <= MAX_MESSAGE_ID_BYTES;
+}
+
 function isWellFormed(msg: Message): boolean {
   return (
     msg !== null && typeof msg === 'object' &&
     // Ids are bounded on the wire (the decoder refuses longer ones); a message handed over
     // in memory is held to the same bound, so the replay cache's cost per id is bounded.
-    typeof msg.id === 'string' && msg.id !== '' && msg.id.length <= MAX_MESSAGE_ID_BYTES &&
+    typeof msg.id === 'string' && msg.id !== '' && idWithinBound(msg.id) &&
     typeof msg.sender === 'string' &&
     (msg.recipient === null || typeof msg.recipient === 'string') &&
     Number.isSafeInteger(msg.timestamp) &&

@@ -93,6 +93,14 @@ describe('replay cache bytes (M7)', () => {
     expect(verifier.check(signMessage({ ...unsigned, id: 'z'.repeat(128) }, alice))).toEqual({ ok: true });
     expect(verifier.replayCache.bytes).toBeLessThan(1024);
   });
+
+  it('counts the id bound in UTF-8 bytes, as the wire does: 128 two-byte characters are refused, 64 accepted', () => {
+    const now = T0;
+    const verifier = new MessageVerifier({ registry: registry(), clock: () => now });
+    const unsigned = createMessage({ recipient: bob.fingerprint, timestamp: now, payload: 1 });
+    expect(verifier.check(signMessage({ ...unsigned, id: 'é'.repeat(128) }, alice))).toEqual({ ok: false, reason: 'malformed' });
+    expect(verifier.check(signMessage({ ...unsigned, id: 'é'.repeat(64) }, alice))).toEqual({ ok: true });
+  });
 });
 
 describe('replay state across a restart (M8)', () => {
