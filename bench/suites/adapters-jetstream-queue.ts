@@ -6,23 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { connect, createInbox, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { JetStreamTaskQueue } from '@converge/transport-nats/task-queue';
-import type { BenchContext } from '../harness.js';
+import { cyclesPerSecond, queueClaimReport, QUEUE_WORKERS, type BenchContext } from '../harness.js';
 
 const NATS_URL = process.env.CONVERGE_BENCH_NATS_URL ?? 'nats://127.0.0.1:4222';
-const WORKERS = 4;
-
-/** Runs `WORKERS` loops of `cycle` for `ms`; returns cycles/s (a cycle returning false ends its loop). */
-async function rate(ms: number, cycle: () => Promise<boolean>): Promise<number> {
-  let stop = false;
-  let n = 0;
-  const t0 = performance.now();
-  const timer = setTimeout(() => (stop = true), ms);
-  await Promise.all(Array.from({ length: WORKERS }, async () => {
-    while (!stop && (await cycle())) n++;
-  }));
-  clearTimeout(timer);
-  return n / ((performance.now() - t0) / 1000);
-}
 
 /** One JetStream API call (JSON in, JSON out; throws on an API error). */
 async function api(nc: NatsConnection, subject: string, body: unknown): Promise<unknown> {
@@ -57,7 +43,7 @@ async function rawFetchAck(tasks: number, ms: number): Promise<number> {
     for (let i = 0; i < tasks; i += 64) {
       await Promise.all(Array.from({ length: Math.min(64, tasks - i) }, (_, j) => nc.request(`${stream}.t`, `t${i + j}`, { timeout: 5_000 })));
     }
-    return await rate(ms, async () => {
+    return await cyclesPerSecond(ms, async () => {
       const m = await fetchOne(nc, stream, 'w');
       if (!m) return false;
       nc.publish(m.reply!, '+ACK');
@@ -71,21 +57,7 @@ async function rawFetchAck(tasks: number, ms: number): Promise<number> {
 
 async function adapterClaimReport(tasks: number, ms: number): Promise<number> {
   const q = new JetStreamTaskQueue({ servers: NATS_URL, name: `cvb${randomBytes(4).toString('hex')}`, defaults: { leaseMs: 30_000 } });
-  await q.start();
-  try {
-    for (let i = 0; i < tasks; i += 64) {
-      await Promise.all(Array.from({ length: Math.min(64, tasks - i) }, (_, j) => q.submit({ id: `t${i + j}`, objective: 'bench', poolId: 'p' })));
-    }
-    return await rate(ms, async () => {
-      const [c] = await q.claim({ agentId: 'w', poolId: 'p' });
-      if (!c) return false;
-      await q.report(c.lease, 1);
-      return true;
-    });
-  } finally {
-    await q.drop().catch(() => undefined);
-    await q.stop();
-  }
+  return queueClaimReport(q, tasks, ms);
 }
 
 /** The suite. */

@@ -9,23 +9,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { RedisTaskQueue } from '@converge/store-redis/task-queue';
 import { createClient } from 'redis';
-import type { BenchContext } from '../harness.js';
+import { cyclesPerSecond, queueClaimReport, QUEUE_WORKERS, type BenchContext } from '../harness.js';
 
 const REDIS_URL = process.env.CONVERGE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const WORKERS = 4;
-
-/** Runs `WORKERS` loops of `cycle` for `ms`; returns cycles/s (a cycle returning false ends its loop). */
-async function rate(ms: number, cycle: () => Promise<boolean>): Promise<number> {
-  let stop = false;
-  let n = 0;
-  const t0 = performance.now();
-  const timer = setTimeout(() => (stop = true), ms);
-  await Promise.all(Array.from({ length: WORKERS }, async () => {
-    while (!stop && (await cycle())) n++;
-  }));
-  clearTimeout(timer);
-  return n / ((performance.now() - t0) / 1000);
-}
 
 type Client = ReturnType<typeof createClient>;
 
@@ -79,7 +65,7 @@ async function rawLuaCas(tasks: number, ms: number): Promise<number> {
       }
       await m.exec();
     }
-    return await rate(ms, async () => {
+    return await cyclesPerSecond(ms, async () => {
       const got = (await evalsha(c, RAW_CLAIM, claimSha, [`${prefix}ready`], [`${prefix}t:`, 'w', String(Date.now() + 30_000)])) as [string, number] | null;
       if (!got) return false;
       await evalsha(c, RAW_DONE, doneSha, [`${prefix}t:${got[0]}`], [String(got[1])]);
@@ -93,21 +79,7 @@ async function rawLuaCas(tasks: number, ms: number): Promise<number> {
 
 async function adapterClaimReport(tasks: number, ms: number, notify: 'all' | 'wake-ups'): Promise<number> {
   const q = new RedisTaskQueue({ url: REDIS_URL, notify, prefix: `cvb:tq:${randomBytes(4).toString('hex')}:`, defaults: { leaseMs: 30_000 } });
-  await q.start();
-  try {
-    for (let i = 0; i < tasks; i += 64) {
-      await Promise.all(Array.from({ length: Math.min(64, tasks - i) }, (_, j) => q.submit({ id: `t${i + j}`, objective: 'bench', poolId: 'p' })));
-    }
-    return await rate(ms, async () => {
-      const [c] = await q.claim({ agentId: 'w', poolId: 'p' });
-      if (!c) return false;
-      await q.report(c.lease, 1);
-      return true;
-    });
-  } finally {
-    await q.drop().catch(() => undefined);
-    await q.stop();
-  }
+  return queueClaimReport(q, tasks, ms);
 }
 
 /** The suite. */

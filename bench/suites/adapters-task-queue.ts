@@ -7,34 +7,20 @@
 import { randomBytes } from 'node:crypto';
 import { PostgresTaskQueue } from '@converge/store-postgres/task-queue';
 import pg from 'pg';
-import type { BenchContext } from '../harness.js';
+import { cyclesPerSecond, queueClaimReport, QUEUE_WORKERS, type BenchContext } from '../harness.js';
 
 const PG_URL = process.env.CONVERGE_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const WORKERS = 4;
-
-/** Runs `WORKERS` loops of `cycle` for `ms`; returns cycles/s (a cycle returning false ends its loop). */
-async function rate(ms: number, cycle: () => Promise<boolean>): Promise<number> {
-  let stop = false;
-  let n = 0;
-  const t0 = performance.now();
-  const timer = setTimeout(() => (stop = true), ms);
-  await Promise.all(Array.from({ length: WORKERS }, async () => {
-    while (!stop && (await cycle())) n++;
-  }));
-  clearTimeout(timer);
-  return n / ((performance.now() - t0) / 1000);
-}
 
 async function rawSkipLocked(tasks: number, ms: number): Promise<number> {
   const table = `cvb_raw_${randomBytes(4).toString('hex')}`;
-  const pool = new pg.Pool({ connectionString: PG_URL, max: WORKERS });
+  const pool = new pg.Pool({ connectionString: PG_URL, max: QUEUE_WORKERS });
   try {
     await pool.query(`CREATE TABLE ${table} (id bigserial PRIMARY KEY, state text NOT NULL, attempts int NOT NULL DEFAULT 0, owner text, lease bigint, body bytea)`);
     await pool.query(`CREATE INDEX ON ${table} (id) WHERE state = 'pending'`);
     await pool.query(`INSERT INTO ${table} (state, body) SELECT 'pending', '\\x01'::bytea FROM generate_series(1, $1)`, [tasks]);
     const claim = `UPDATE ${table} t SET state = 'assigned', attempts = t.attempts + 1, owner = $1, lease = $2 FROM (SELECT id FROM ${table} WHERE state = 'pending' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) c WHERE t.id = c.id RETURNING t.id, t.attempts, t.body`;
     const done = `UPDATE ${table} SET state = 'completed', lease = NULL WHERE id = $1 AND attempts = $2 AND state = 'assigned'`;
-    return await rate(ms, async () => {
+    return await cyclesPerSecond(ms, async () => {
       const { rows } = await pool.query(claim, ['w', Date.now() + 30_000]);
       if (rows.length === 0) return false;
       await pool.query(done, [rows[0].id, rows[0].attempts]);
@@ -47,22 +33,8 @@ async function rawSkipLocked(tasks: number, ms: number): Promise<number> {
 }
 
 async function adapterClaimReport(tasks: number, ms: number, notify: 'all' | 'wake-ups'): Promise<number> {
-  const q = new PostgresTaskQueue({ notify, connectionString: PG_URL, table: `cvb_tq_${randomBytes(4).toString('hex')}`, maxConnections: WORKERS, defaults: { leaseMs: 30_000 } });
-  await q.start();
-  try {
-    for (let i = 0; i < tasks; i += 64) {
-      await Promise.all(Array.from({ length: Math.min(64, tasks - i) }, (_, j) => q.submit({ id: `t${i + j}`, objective: 'bench', poolId: 'p' })));
-    }
-    return await rate(ms, async () => {
-      const [c] = await q.claim({ agentId: 'w', poolId: 'p' });
-      if (!c) return false;
-      await q.report(c.lease, 1);
-      return true;
-    });
-  } finally {
-    await q.drop().catch(() => undefined);
-    await q.stop();
-  }
+  const q = new PostgresTaskQueue({ notify, connectionString: PG_URL, table: `cvb_tq_${randomBytes(4).toString('hex')}`, maxConnections: QUEUE_WORKERS, defaults: { leaseMs: 30_000 } });
+  return queueClaimReport(q, tasks, ms);
 }
 
 /** The suite. */
