@@ -1,7 +1,9 @@
 // A raw WebSocket client on a plain socket, for tests that send what a real client never would.
+import type { IncomingMessage } from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
-import { AGENT_HEADER } from '../../src/websocket/index.js';
+import WebSocket from 'ws';
+import { AGENT_HEADER, WS_AUTH_CHALLENGE_HEADER } from '../../src/websocket/index.js';
 
 /** A raw socket after a completed (101) upgrade, and what the server answered. */
 export interface RawUpgraded {
@@ -58,4 +60,35 @@ export function wsFrameHeader(length: number, options: { opcode?: number; fin?: 
 /** A complete masked client frame carrying `payload`. */
 export function wsFrame(payload: Uint8Array, options: { opcode?: number } = {}): Buffer {
   return Buffer.concat([wsFrameHeader(payload.byteLength, options), payload]);
+}
+
+/** A `ws` client that announced an agent id, with the auth challenge the server sent. */
+export interface AuthClient {
+  ws: WebSocket;
+  /** The 32-byte challenge of the upgrade response (empty when the server sent none). */
+  challenge: Buffer;
+  /** Every message the server sent. */
+  got: Buffer[];
+  /** Resolves with the close code. */
+  closed: Promise<number>;
+}
+
+/**
+ * Opens a `ws` client to `url` claiming agent id `claim` (the proof is up to the caller);
+ * `onCleanup` receives its terminate. `options` go to `ws` (a CA for `wss://`, say).
+ */
+export async function openAuthClient(url: string, claim: string, onCleanup: (c: () => Promise<unknown>) => void, options: WebSocket.ClientOptions = {}): Promise<AuthClient> {
+  const ws = new WebSocket(url, { ...options, headers: { [AGENT_HEADER]: claim } });
+  ws.on('error', () => undefined);
+  let challenge = Buffer.alloc(0);
+  ws.once('upgrade', (res: IncomingMessage) => {
+    const h = res.headers[WS_AUTH_CHALLENGE_HEADER];
+    if (typeof h === 'string') challenge = Buffer.from(h, 'base64');
+  });
+  const got: Buffer[] = [];
+  ws.on('message', (d: Buffer) => got.push(d));
+  const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
+  await new Promise((r) => ws.once('open', r));
+  onCleanup(async () => ws.terminate());
+  return { ws, get challenge() { return challenge; }, got, closed };
 }

@@ -1,6 +1,5 @@
 // WebSocket client authentication (requireAuth): a client claiming another agent's id without
 // its key is refused (1008), counted and never routed to; the legitimate client still receives.
-import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Identity, createMessage, encodeMessage, signMessage, type WireValue } from '@converge/core';
@@ -11,6 +10,7 @@ import {
   AGENT_HEADER, WS_AUTH_CHALLENGE_HEADER, WebSocketTransport, encodeAuthProof, verifyAuthProof, wsAuthSignedBytes,
 } from '../../src/websocket/index.js';
 import { until } from '../tcp/helpers.js';
+import { openAuthClient, type AuthClient } from './raw-ws.js';
 
 const alice = Identity.generate();
 const bob = Identity.generate();
@@ -35,19 +35,8 @@ async function client(url: string, options: Opts = {}): Promise<WebSocketTranspo
 }
 
 /** A raw client announcing `claim`; resolves with the socket and the challenge it was sent. */
-async function rawClient(url: string, claim: string): Promise<{ ws: WebSocket; challenge: Buffer; got: Buffer[]; closed: Promise<number> }> {
-  const ws = new WebSocket(url, { headers: { [AGENT_HEADER]: claim } });
-  let challenge = Buffer.alloc(0);
-  ws.once('upgrade', (res: IncomingMessage) => {
-    const h = res.headers[WS_AUTH_CHALLENGE_HEADER];
-    if (typeof h === 'string') challenge = Buffer.from(h, 'base64');
-  });
-  const got: Buffer[] = [];
-  ws.on('message', (d: Buffer) => got.push(d));
-  const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
-  await new Promise((r) => ws.once('open', r));
-  cleanup.push(async () => ws.terminate());
-  return { ws, challenge, got, closed };
+function rawClient(url: string, claim: string): Promise<AuthClient> {
+  return openAuthClient(url, claim, (c) => cleanup.push(c));
 }
 
 const toAlice = (payload: WireValue) => signMessage(createMessage({ recipient: alice.fingerprint, payload }), bob);

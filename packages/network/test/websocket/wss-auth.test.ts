@@ -2,14 +2,13 @@
 // CLI at test time: the proof binds the wss URL; an honest client authenticates and talks both
 // ways; an unregistered key, a claimed id that is not the key's, a missing proof and a proof
 // for the plain ws:// URL are all still refused (1008) and counted over TLS.
-import type { IncomingMessage } from 'node:http';
-import WebSocket from 'ws';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Identity, TransportError, createMessage, encodeMessage, signMessage } from '@converge/core';
 import { encodeFrame } from '../../src/framing.js';
 import { IdentityRegistry } from '../../src/registry.js';
-import { AGENT_HEADER, WS_AUTH_CHALLENGE_HEADER, WS_AUTH_CLOSE_CODE, WebSocketTransport, encodeAuthProof } from '../../src/websocket/index.js';
+import { WS_AUTH_CLOSE_CODE, WebSocketTransport, encodeAuthProof } from '../../src/websocket/index.js';
 import { hasOpenssl, makePki, until, type TestPki } from '../tcp/helpers.js';
+import { openAuthClient } from './raw-ws.js';
 
 const alice = Identity.generate();
 const bob = Identity.generate();
@@ -36,18 +35,7 @@ async function wssServer(): Promise<WebSocketTransport> {
 
 /** A raw `ws` client over TLS that answers the challenge with `proof(challenge)` (or nothing). */
 async function rawTls(url: string, claim: string, proof?: (challenge: Buffer) => Buffer): Promise<{ code: Promise<number>; got: Buffer[] }> {
-  const ws = new WebSocket(url, { ca: pki.ca, headers: { [AGENT_HEADER]: claim } });
-  ws.on('error', () => undefined);
-  let challenge = Buffer.alloc(0);
-  ws.once('upgrade', (res: IncomingMessage) => {
-    const h = res.headers[WS_AUTH_CHALLENGE_HEADER];
-    if (typeof h === 'string') challenge = Buffer.from(h, 'base64');
-  });
-  const got: Buffer[] = [];
-  ws.on('message', (d: Buffer) => got.push(d));
-  const code = new Promise<number>((r) => ws.once('close', (c) => r(c)));
-  await new Promise((r) => ws.once('open', r));
-  cleanup.push(async () => ws.terminate());
+  const { ws, challenge, got, closed: code } = await openAuthClient(url, claim, (c) => cleanup.push(c), { ca: pki.ca });
   expect(challenge.byteLength).toBe(32);
   if (proof) ws.send(proof(challenge));
   else ws.send(encodeFrame(encodeMessage(signMessage(createMessage({ payload: 'no proof' }), alice))));
