@@ -1,3 +1,5 @@
+// The guide's TaskQueue: reads a task's record, decides with the pure transitions of
+// src/task-records.ts, and writes the result back with compareAndSet.
 import {
   ConflictError, NotFoundError, TASK_QUEUE_BRAND, TaskEventChannel, ValidationError, newQueuedTask, prepareSubmit, requireLease,
   requireReason, resolveClaim, resolveList, resolveQueueDefaults, throwIfAborted, waitForWake,
@@ -182,20 +184,20 @@ export class GuideTaskQueue implements TaskQueue {
   }
 
   /** See `TaskQueue.report`. */
-  report(lease: TaskLease, result: WireValue, options: QueueCallOptions = {}): Promise<QueuedTask> {
+  async report(lease: TaskLease, result: WireValue, options: QueueCallOptions = {}): Promise<QueuedTask> {
     const l = requireLease(lease, 'report');
     return this.#update(l.taskId, (task, now) => completed(task, l, result, now), options);
   }
 
   /** See `TaskQueue.fail`. */
-  fail(lease: TaskLease, reason: string, options: QueueCallOptions = {}): Promise<QueuedTask> {
+  async fail(lease: TaskLease, reason: string, options: QueueCallOptions = {}): Promise<QueuedTask> {
     const l = requireLease(lease, 'fail');
     const why = requireReason(reason);
     return this.#update(l.taskId, (task, now) => failed(task, l, why, now, this.#d), options);
   }
 
   /** See `TaskQueue.cancel`. */
-  cancel(taskId: string, options: QueueCallOptions = {}): Promise<QueuedTask> {
+  async cancel(taskId: string, options: QueueCallOptions = {}): Promise<QueuedTask> {
     return this.#update(taskId, (task, now) => cancelled(task, now), options);
   }
 
