@@ -2,7 +2,7 @@
 // test/packaging/plugin-guide/ (checked here, always), and that project is installed outside the
 // workspace from packed tarballs, compiled against their published types and run with vitest,
 // compliance suites included. The install part skips with a printed reason when nothing is
-// built or the npm registry (for vitest and the packages' third-party dependencies) is unreachable.
+// built or the npm registry (for vitest, tsx and the packages' third-party dependencies) is unreachable.
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { isBuilt, repoRoot } from './pack';
 
 const FIXTURE = join(repoRoot, 'test/packaging/plugin-guide');
 const GUIDE = join(repoRoot, 'docs/writing-plugins.md');
-const PACKED = ['core', 'network', 'runtime', 'observability', 'compliance', 'coordination', 'extensions'];
+const PACKED = ['core', 'network', 'runtime', 'observability', 'compliance', 'extensions'];
 const PNPM = ['-y', 'pnpm@10.34.8'];
 
 function filesUnder(dir: string): string[] {
@@ -83,8 +83,9 @@ describe.skipIf(skipReason !== undefined)('the plugin guide, installed outside t
       const tarball = out.split('\n').map((l) => l.trim()).filter((l) => l.endsWith('.tgz')).pop()!;
       deps[`@converge/${name}`] = `file:./${tarball.split('/').pop()!}`;
     }
-    const vitest = (JSON.parse(readFileSync(join(repoRoot, 'node_modules/vitest/package.json'), 'utf8')) as { version: string }).version;
-    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'plugin-guide', private: true, type: 'module', dependencies: deps, devDependencies: { vitest } }));
+    // The repository's versions of the dev tools: vitest runs the tests, tsx the task-queue suite's TypeScript child.
+    const version = (name: string): string => (JSON.parse(readFileSync(join(repoRoot, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'plugin-guide', private: true, type: 'module', dependencies: deps, devDependencies: { vitest: version('vitest'), tsx: version('tsx') } }));
     await run(app, 'npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error']);
     cpSync(FIXTURE, app, { recursive: true });
     // Compiled with the repository's TypeScript and @types/node, against the tarballs' types.
