@@ -75,6 +75,8 @@ export interface PoolQuestion {
   expiresAt: number;
   /** For an approved `cancel`: whether the grant was used (it is good for one cancel). */
   used?: boolean;
+  /** The voter whose vote decided it (absent while open, and for an expired question). */
+  decidedBy?: string;
 }
 
 /** Counters of the pool questions of a PoolManager. */

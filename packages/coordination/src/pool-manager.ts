@@ -351,6 +351,11 @@ export class PoolManager {
     return this.#questions.get(requireId(id, 'question id'));
   }
 
+  /** Whether `id` names a question open or recently decided here (a `Vote` decision on it comes to `vote`). */
+  hasQuestion(id: string): boolean {
+    return typeof id === 'string' && this.#questions.live(id) !== undefined;
+  }
+
   /** The open questions, of `poolId` if given, oldest first. */
   openQuestions(poolId?: string): PoolQuestion[] {
     return this.#questions.list(poolId);
@@ -393,6 +398,7 @@ export class PoolManager {
     const members = votingMembers(pool);
     const q = this.#questions.addVote(ballotId, vote, members);
     const verdict = judge(model, q, members);
+    if (verdict.state !== 'open') q.decidedBy = voter;
     if (verdict.state === 'rejected') this.#questions.close(q, 'rejected', verdict.reason);
     else if (verdict.state === 'approved') {
       // Closed before the action, so a concurrent vote cannot carry it out a second time.
@@ -423,7 +429,10 @@ export class PoolManager {
           q.used = true;
           return true;
         }
-        if (q === undefined || q.state !== 'open') {
+        // An unused grant stays until its holder uses it: another member's cancel does not
+        // replace it with a question of its own.
+        const granted = q !== undefined && q.state === 'approved' && q.used !== true;
+        if (!granted && (q === undefined || q.state !== 'open')) {
           this.#model(pool);
           this.#questions.open(pool, 'cancel', task.id, agentId);
         }
