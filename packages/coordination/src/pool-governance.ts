@@ -242,8 +242,11 @@ export class PoolQuestions {
     return this.#refuseVote(err);
   }
 
-  /** Closes `q` as `state`, keeping it (bounded) among the decided. */
-  close(q: PoolQuestion, state: Exclude<PoolQuestionState, 'open'>, reason: string): void {
+  /**
+   * Closes `q` as `state`, keeping it (bounded) among the decided, and announces it unless
+   * `announce` is false (an approval is announced once its action is done: `announce(q)`).
+   */
+  close(q: PoolQuestion, state: Exclude<PoolQuestionState, 'open'>, reason: string, announce = true): void {
     q.state = state;
     q.reason = reason;
     this.stats[state]++;
@@ -251,6 +254,11 @@ export class PoolQuestions {
     this.#decided.delete(q.id);
     this.#decided.set(q.id, q);
     if (this.#decided.size > MAX_DECIDED_QUESTIONS) this.#decided.delete(this.#decided.keys().next().value!);
+    if (announce) this.#onClose(copy(q));
+  }
+
+  /** Announces a closed question (see `close`). */
+  announce(q: PoolQuestion): void {
     this.#onClose(copy(q));
   }
 

@@ -11,7 +11,12 @@ import {
 import type { TaskGovernance } from './task-access.js';
 import type { TaskRecord } from './task-record.js';
 
-export * from './pool-governance.js';
+export {
+  AdmissionPendingError, NoGovernanceError, DEFAULT_MAX_OPEN_QUESTIONS, DEFAULT_QUESTION_TIMEOUT_MS, MAX_DECIDED_QUESTIONS,
+  poolQuestionId, votingMembers,
+  type GovernanceResolver, type PoolGovernanceModel, type PoolProposal, type PoolQuestion, type PoolQuestionKind,
+  type PoolQuestionState, type PoolQuestionStats, type PoolVote,
+} from './pool-governance.js';
 
 /** An admission policy: decides whether an agent may join a pool. */
 export interface AdmissionPolicy {
@@ -109,7 +114,10 @@ const memberKey = (agentId: string, poolId: string) => memberPrefix(agentId) + k
 /**
  * Pools persisted in a Store. Membership changes are compare-and-set on the pool record
  * (no lost updates when agents join and leave concurrently, in any process); a membership
- * index lets `getPoolsForAgent` read only that agent's entries.
+ * index lets `getPoolsForAgent` read only that agent's entries. With a `governance` resolver,
+ * a pool's members decide its questions (an `ask` join, a removal, a governed cancel) by vote;
+ * with a `trust` source, a pool's `admission.minTrust` bars agents trusted less. The questions
+ * are held in this instance's memory (bounded), the pools in the store.
  */
 export class PoolManager {
   readonly #store: Store;
@@ -402,7 +410,7 @@ export class PoolManager {
     if (verdict.state === 'rejected') this.#questions.close(q, 'rejected', verdict.reason);
     else if (verdict.state === 'approved') {
       // Closed before the action, so a concurrent vote cannot carry it out a second time.
-      this.#questions.close(q, 'approved', verdict.reason);
+      this.#questions.close(q, 'approved', verdict.reason, false);
       try {
         if (q.kind === 'admit') await this.#addMember(q.subject, q.poolId, options);
         else if (q.kind === 'remove') await this.leavePool(q.subject, q.poolId, options);
@@ -410,6 +418,8 @@ export class PoolManager {
         this.#questions.fail(q, `approved, but ${q.kind} failed: ${(err as Error).message}`);
         throw err;
       }
+      // Announced once it took effect: a voter told "approved" finds the member in the pool.
+      this.#questions.announce(q);
     }
     return { ...q, votes: q.votes.map((v) => ({ ...v })) };
   }

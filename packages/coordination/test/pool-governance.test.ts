@@ -144,6 +144,21 @@ describe('pool questions: votes, bounds, expiry', () => {
     expect(bare.stats().refused).toBe(1);
   });
 
+  it('a custom admission policy may answer "ask": that join goes to the vote, others pass', async () => {
+    const store = new MemoryStore();
+    const trust = new TrustModel();
+    const pm = new PoolManager({
+      store,
+      admission: () => ({ admit: (_agent, context) => (context?.token === 'ok' ? true : 'ask') }),
+      governance: (spec) => governanceFromSpec(spec, { trust }),
+    });
+    await pm.createPool({ id: 'p', agents: ['a'], admission: { type: 'token-or-ask' }, governance: { type: 'dictatorial', dictator: 'a' } });
+    expect((await pm.joinPool('t', 'p', { token: 'ok' })).agents).toEqual(['a', 't']);
+    const q = await ask(pm, 'x');
+    expect((await pm.vote(q, 'a', 'yes')).state).toBe('approved');
+    expect(await members(pm)).toEqual(['a', 't', 'x']);
+  });
+
   it('open questions are capped (LimitExceededError, counted); the same join asked twice is one question', async () => {
     const { pm } = setup({ maxOpenQuestions: 2 });
     await askPool(pm, { type: 'democratic', quorum: 1 });
