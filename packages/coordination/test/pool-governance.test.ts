@@ -210,6 +210,9 @@ describe('pool questions: votes, bounds, expiry', () => {
     expect((await pm.vote(q, 'c', 'yes')).state).toBe('approved');
     await expect(tm.cancel('t1', { by: 'c' })).rejects.toBeInstanceOf(PolicyError); // the grant is b's
     expect((await tm.cancel('t1', { by: 'b' })).state).toBe('cancelled');
+    // Used once: a later task under the same id (after a purge, say) is not covered by it.
+    const pool = await pm.getPool('p');
+    expect(await pm.taskGovernance().mayCancel('b', await tm.getTask('t1'), pool)).toBe(false);
     // A refused question refuses the cancel; an outsider cannot even ask.
     await expect(tm.cancel('t2', { by: 'b' })).rejects.toBeInstanceOf(PolicyError);
     expect((await pm.vote(poolQuestionId('cancel', 'p', 't2'), 'c', 'no')).state).toBe('rejected');
