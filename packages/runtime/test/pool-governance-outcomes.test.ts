@@ -6,6 +6,7 @@ import { Agent, Decisions, Identity, type DecideContext, type Decision, type Mes
 import { PoolManager, poolQuestionId } from '@converge/coordination';
 import { TrustModel, governanceFromSpec } from '@converge/policy';
 import { MemoryStore } from '@converge/extensions/storage';
+import { DiscoveryService } from '@converge/network';
 import { AgentRuntime, questionOutcome } from '@converge/runtime';
 import { waitUntil } from './helpers.js';
 
@@ -69,5 +70,16 @@ describe('pool governance through decisions', () => {
     expect(questionOutcome({ ...base, state: 'rejected', decidedBy: 'a' }, 'x')).toMatchObject({ status: 'refused', decision: { type: 'JoinPool', poolId: 'p' } });
     expect(questionOutcome({ ...base, state: 'expired' }, 'a')).toMatchObject({ status: 'timeout', decision: { type: 'Vote', choice: 'veto' } });
     expect(questionOutcome({ ...base, state: 'rejected' }, 'bystander')).toBeUndefined();
+  });
+
+  it('the TrustModel a PoolManager checks minTrust with also filters discovery by minTrust', async () => {
+    const trust = new TrustModel();
+    const good = Identity.generate();
+    const bad = Identity.generate();
+    await trust.recordOutcome(bad.fingerprint, 'failure', 5);
+    const discovery = new DiscoveryService({ trust });
+    await discovery.register({ id: good.fingerprint, publicKey: good });
+    await discovery.register({ id: bad.fingerprint, publicKey: bad });
+    expect((await discovery.query({ minTrust: 0.4 })).map((d) => d.id)).toEqual([good.fingerprint]);
   });
 });
