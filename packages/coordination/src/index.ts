@@ -13,3 +13,4 @@ export * from './consensus.js';
 export * from './bidding.js';
 export * from './delegation.js';
 export * from './store-task-queue.js';
+export * from './trust-feed.js';

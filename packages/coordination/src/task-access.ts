@@ -29,12 +29,14 @@ export interface TaskGovernance {
 }
 
 /**
- * Whether anyone who asks may join the pool (no admission policy, or `open`). In such a pool
- * membership is no barrier, so an agent need not have joined to submit or claim; in any other
- * pool it must be a member or the owner.
+ * Whether anyone who asks may join the pool (no admission policy, or `open` without a
+ * `minTrust`). In such a pool membership is no barrier, so an agent need not have joined to
+ * submit or claim; in any other pool (a trust threshold included: an agent below it must not
+ * act as a member by never joining) it must be a member or the owner.
  */
 export function isOpenPool(pool: Pool): boolean {
-  return pool.admission === undefined || pool.admission === null || pool.admission.type === 'open';
+  const a = pool.admission;
+  return a === undefined || a === null || (a.type === 'open' && a.minTrust === undefined);
 }
 
 /** Whether `agentId` may act in `pool` as a member: listed, the owner, or the pool is open. */

@@ -1,7 +1,7 @@
 // The task lifecycle past the claim, as TaskManager's public calls make it: submit, start,
 // report, fail, release, cancel. Each is one `TaskCore.transition` (or a putIfAbsent for
 // submit), then its index writes, counters and event, in that order.
-import { ValidationError, createTask, type Task, type TaskInit, type WireValue } from '@converge/core';
+import { ConflictError, ValidationError, createTask, type Task, type TaskInit, type WireValue } from '@converge/core';
 import { requireId, type CallOptions } from './common.js';
 import { claimedKey, isClaimed, isTerminal, pendingKey, recordKey, validateConstraints, type Lease, type TaskRecord } from './task-record.js';
 import { conflictError, type TaskCore } from './task-core.js';
@@ -70,14 +70,29 @@ export async function reportTask(core: TaskCore, agentId: string, taskId: string
   requireId(agentId, 'agentId');
   requireHolderLease(lease, agentId, taskId, 'report');
   let attempt = 0;
-  const rec = await core.transition(taskId, options, (r, now) => {
-    checkHolder(r, agentId, lease, now);
-    attempt = r.attempts;
-    r.state = 'completed';
-    r.result = result === undefined ? null : result;
-    r.leaseExpiresAt = null;
-    r.updatedAt = now;
-  });
+  let fenced: ConflictError | undefined;
+  let rec: TaskRecord;
+  try {
+    rec = await core.transition(taskId, options, (r, now) => {
+      try {
+        checkHolder(r, agentId, lease, now);
+      } catch (err) {
+        // A report on a void lease: told apart from a lost CAS round, which is no one's fault.
+        if (err instanceof ConflictError) fenced = err;
+        throw err;
+      }
+      attempt = r.attempts;
+      r.state = 'completed';
+      r.result = result === undefined ? null : result;
+      r.leaseExpiresAt = null;
+      r.updatedAt = now;
+    });
+  } catch (err) {
+    if (fenced !== undefined && err === fenced && core.events.hasListeners('fenced')) {
+      core.events.emit('fenced', { taskId, agentId, attempt: lease.attempt, reason: fenced.message });
+    }
+    throw err;
+  }
   // `core.tidy`, inlined (no closure per report): the report is done, an index failure only counts.
   try {
     await core.store.delete(claimedKey(taskId, attempt), options);

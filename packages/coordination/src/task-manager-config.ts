@@ -169,4 +169,9 @@ export interface TaskManagerEvents {
   /** A claimed task taken back (expired lease, or `release`): the record after the change. */
   released: TaskRecord;
   cancelled: TaskRecord;
+  /**
+   * A report refused because the reporter's lease was void (stale attempt, expired, or the task
+   * is no longer its own): the fencing at work, and a mark against the reporter's trust.
+   */
+  fenced: { taskId: string; agentId: string; attempt: number; reason: string };
 }

@@ -104,7 +104,8 @@ export class TaskManager {
   /**
    * Completes a claimed task (assigned or running) with `result`. Only the holder of the
    * current, unexpired lease may report, and must pass that lease (`ValidationError` without
-   * it); a stale lease or anyone else gets `ConflictError` naming the state and the assignee.
+   * it); a stale lease or anyone else gets `ConflictError` naming the state and the assignee
+   * (and the `fenced` event).
    */
   report(agentId: string, taskId: string, result: WireValue, lease: Lease, options: CallOptions = {}): Promise<TaskRecord> {
     return reportTask(this.#core, agentId, taskId, result, lease, options);

@@ -51,6 +51,12 @@ export interface MessageVerifierOptions {
   metrics?: MetricsCollector;
   /** Logs each rejection (warn) with its reason, sender and id. */
   logger?: Logger;
+  /**
+   * Called with each rejection's sender (when the message names one) and reason, e.g. a
+   * coordination `TrustFeed`'s `messageRejected`, so a bad signature lowers the sender's trust.
+   * A throw is caught (the rejection stands) and logged.
+   */
+  onReject?: (sender: string | undefined, reason: RejectionReason) => void;
 }
 
 /** Options of `receiveVerified` / `MessageVerifier.receive`. */
@@ -123,6 +129,7 @@ export class MessageVerifier {
   readonly #logger: Logger | undefined;
   readonly #rejected: Counter | undefined;
   readonly #accepted: Counter | undefined;
+  readonly #onReject: ((sender: string | undefined, reason: RejectionReason) => void) | undefined;
   readonly #ready = new WeakMap<Transport, Message[]>();
 
   constructor(options: MessageVerifierOptions) {
@@ -143,6 +150,7 @@ export class MessageVerifier {
     this.#logger = options.logger;
     this.#rejected = options.metrics?.counter('converge_messages_rejected_total', 'Received messages refused, by reason', ['reason']);
     this.#accepted = options.metrics?.counter('converge_messages_verified_total', 'Received messages that passed verification', []);
+    this.#onReject = options.onReject;
   }
 
   /**
@@ -212,10 +220,15 @@ export class MessageVerifier {
     this.rejections[reason]++;
     this.#rejected?.inc({ reason });
     const m = msg as Partial<Message> | null;
-    this.#logger?.warn(
-      { reason, sender: typeof m?.sender === 'string' ? m.sender : undefined, id: typeof m?.id === 'string' ? m.id : undefined },
-      'message rejected',
-    );
+    const sender = typeof m?.sender === 'string' ? m.sender : undefined;
+    this.#logger?.warn({ reason, sender, id: typeof m?.id === 'string' ? m.id : undefined }, 'message rejected');
+    if (this.#onReject) {
+      try {
+        this.#onReject(sender, reason);
+      } catch (err) {
+        this.#logger?.warn({ err, reason, sender }, 'onReject hook threw');
+      }
+    }
     return REJECTED[reason];
   }
 

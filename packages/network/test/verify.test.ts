@@ -55,6 +55,21 @@ describe('MessageVerifier.check', () => {
     expect(c.get({ reason: 'malformed' })).toBe(2);
   });
 
+  it('tells onReject the sender and reason of each rejection (a TrustFeed lowers trust on bad_signature); a throwing hook changes nothing', () => {
+    const registry = new IdentityRegistry();
+    registry.register(alice);
+    const seen: [string | undefined, string][] = [];
+    const now = 1_700_000_000_000;
+    const verifier = new MessageVerifier({ registry, clock: () => now, onReject: (sender, reason) => seen.push([sender, reason]) });
+    const good = signMessage(createMessage({ timestamp: now, payload: { n: 1 } }), alice);
+    expect(verifier.check({ ...good, payload: { n: 2 } } as Message)).toEqual({ ok: false, reason: 'bad_signature' });
+    expect(verifier.check(null as unknown as Message)).toEqual({ ok: false, reason: 'malformed' });
+    expect(seen).toEqual([[alice.fingerprint, 'bad_signature'], [undefined, 'malformed']]);
+    const throwing = new MessageVerifier({ registry, clock: () => now, onReject: () => { throw new Error('hook down'); } });
+    expect(throwing.check({ ...good, payload: { n: 3 } } as Message)).toEqual({ ok: false, reason: 'bad_signature' });
+    expect(throwing.check(good)).toEqual({ ok: true });
+  });
+
   it('records an id only after the signature verifies, so a forgery cannot block the real message', () => {
     const { verifier, signed } = setup();
     const real = signed();

@@ -11,9 +11,18 @@ import { checkStringList } from './common.js';
 export interface AdmissionPolicy {
   /**
    * Whether `agentId` may join `pool`. `context` is what the agent sent with its request
-   * (e.g. `{ token }`); it is untrusted input.
+   * (e.g. `{ token }`); it is untrusted input. `'ask'` puts the join to the pool's governance
+   * (the PoolManager opens an `admit` question the members vote on).
    */
-  admit(agentId: string, context: Record<string, unknown> | undefined, pool: Pool): boolean | Promise<boolean>;
+  admit(agentId: string, context: Record<string, unknown> | undefined, pool: Pool): boolean | 'ask' | Promise<boolean | 'ask'>;
+}
+
+/** Asks the pool's members about every join (`'ask'`): the pool's governance decides. */
+export class AskAdmission implements AdmissionPolicy {
+  /** Always `'ask'`. */
+  admit(): 'ask' {
+    return 'ask';
+  }
 }
 
 /** Admits every agent. */
@@ -122,11 +131,13 @@ export interface AdmissionFromSpecOptions {
  * Builds an admission policy from plain data:
  * - `{ type: 'open' }` → `OpenAdmission`
  * - `{ type: 'whitelist', agents: string[] }` → `WhitelistAdmission`
+ * - `{ type: 'ask' }` → `AskAdmission` (the pool's governance decides each join)
  * - `{ type: 'token', tokenHash }` (hex SHA-256, also spelled `tokenSha256`) or
  *   `{ type: 'token', token }` → `TokenAdmission`. Prefer `tokenHash`: a spec is stored with
  *   its pool, and a stored plaintext token is a stored secret.
  *
- * A missing spec means open admission. An unknown type throws `ConfigError` (never "open by
+ * Any spec may carry `minTrust`: the PoolManager (given a trust source) refuses a join below it
+ * before this policy is asked. A missing spec means open admission. An unknown type throws `ConfigError` (never "open by
  * accident").
  */
 export function admissionFromSpec(spec: PolicySpec | undefined, options: AdmissionFromSpecOptions = {}): AdmissionPolicy {
@@ -141,6 +152,8 @@ export function admissionFromSpec(spec: PolicySpec | undefined, options: Admissi
       return new OpenAdmission();
     case 'whitelist':
       return new WhitelistAdmission(checkStringList('agents', spec.agents));
+    case 'ask':
+      return new AskAdmission();
     case 'token': {
       const hash = spec.tokenHash ?? spec.tokenSha256;
       if (hash !== undefined) {

@@ -112,6 +112,8 @@ describe('admissionFromSpec', () => {
     const byToken = admissionFromSpec({ type: 'token', token: 't0k' });
     expect(await admit(byToken, 'a', { token: 't0k' })).toBe(true);
     expect(await admit(byToken, 'a', { token: 'nope' })).toBe(false);
+    // 'ask': the pool's governance decides (the PoolManager opens an admit question).
+    expect(await admit(admissionFromSpec({ type: 'ask' }), 'z')).toBe('ask');
   });
 
   it('treats a missing spec as open', () => {

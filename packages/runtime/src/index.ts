@@ -16,6 +16,7 @@ export { RUNTIME_METRICS_HELP, carriesTraceContext } from './runtime-hooks.js';
 export type {
   DiscoveryPort, VerifierPort, ReplayPort, SpanRunner, SpanHandle, TraceContextPort, Checkpointable, RuntimeHooksOptions,
 } from './runtime-hooks.js';
-export type { TaskLease, TaskFailedEvent, TaskManagerPort, PoolManagerPort, NegotiationPort, BiddingPort, BallotsPort, DelegationPort } from './ports.js';
+export { questionOutcome, watchPoolQuestions } from './pool-outcomes.js';
+export type { TaskLease, TaskFailedEvent, TaskManagerPort, PoolManagerPort, PoolQuestionView, NegotiationPort, BiddingPort, BallotsPort, DelegationPort } from './ports.js';
 export { UnknownDecisionError, NotConfiguredError, SkippedDecisionError, EndpointNotAllowedError } from './errors.js';
 export { EndpointGuard } from './endpoint-guard.js';

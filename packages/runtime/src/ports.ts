@@ -65,6 +65,34 @@ export interface PoolManagerPort {
   joinPool(agentId: string, poolId: string, context?: WireRecord): Promise<unknown>;
   leavePool(agentId: string, poolId: string): Promise<unknown>;
   getPoolsForAgent(agentId: string): Promise<Pool[]>;
+  /** Whether `ballotId` names an open or decided question of a pool's governance (`PoolManager`). */
+  hasQuestion?(ballotId: string): boolean;
+  /** Casts a vote on a pool question (a `Vote` decision whose `ballotId` passes `hasQuestion`). */
+  vote?(ballotId: string, voter: string, choice: string, weight?: number): unknown;
+  /** Subscribes to closed pool questions (the runtime tells each voter the result); returns the unsubscribe function. */
+  on?(event: 'decided', listener: (question: PoolQuestionView) => void): () => void;
+}
+
+/** What the runtime reads of a closed pool question (`PoolQuestion` of `@converge/coordination`). */
+export interface PoolQuestionView {
+  /** The question id (the `ballotId` voters voted on). */
+  id: string;
+  /** `admit`, `remove` or `cancel`. */
+  kind: string;
+  /** The pool asked. */
+  poolId: string;
+  /** The agent to admit or remove, or the task to cancel. */
+  subject: string;
+  /** Who asked. */
+  proposer: string;
+  /** `approved`, `rejected`, `expired` or `failed`. */
+  state: string;
+  /** The governance's word. */
+  reason: string;
+  /** The counted votes. */
+  votes: readonly { voter: string; approve: boolean; veto?: boolean }[];
+  /** The voter whose vote decided it (its `Vote` outcome already carried the result). */
+  decidedBy?: string;
 }
 
 /** What the executor needs of a negotiation protocol. */

@@ -12,6 +12,7 @@ import { RuntimeHooks, type TraceContextPort } from './runtime-hooks.js';
 import { RUNTIME_DEFAULTS, type AgentRuntimeOptions } from './runtime-options.js';
 import { hashOf, sleep, waitUntilNot, withTimeout } from './runtime-util.js';
 import { OutcomeBuffer, logOutcomes, outcomesOf } from './outcomes.js';
+import { watchPoolQuestions } from './pool-outcomes.js';
 import { runtimeHealth } from './runtime-health.js';
 import type { HealthChecks } from '@converge/observability';
 
@@ -71,12 +72,8 @@ export class AgentRuntime {
   readonly #outcomes: OutcomeBuffer;
   #sweeping = false;
   #unsubscribe: (() => void)[] = [];
-  #onTaskEvent = (task: Task) => {
-    if (this.#inPools(task)) this.scheduler.notify();
-  };
-  #onTaskFailed = (event: TaskFailedEvent) => {
-    if (event.retryAt !== null && this.#inPools(event.task)) this.scheduler.notifyAt(event.retryAt);
-  };
+  #onTaskEvent = (task: Task) => void (this.#inPools(task) && this.scheduler.notify());
+  #onTaskFailed = (event: TaskFailedEvent) => void (event.retryAt !== null && this.#inPools(event.task) && this.scheduler.notifyAt(event.retryAt));
 
   /** @param options - see `AgentRuntimeOptions`; only `agent` is required. */
   constructor(options: AgentRuntimeOptions) {
@@ -528,6 +525,9 @@ export class AgentRuntime {
   }
 
   #subscribe(): void {
+    // A pool question this agent voted on (or asked) closed: its result is an outcome of the next turn.
+    const off = watchPoolQuestions(this.#o.poolManager, this.agentId, (o) => void (this.#outcomes.push([o]), this.scheduler.notify()));
+    if (off) this.#unsubscribe.push(off);
     const tm = this.#o.taskManager;
     if (!tm?.on) return;
     tm.on('submitted', this.#onTaskEvent);

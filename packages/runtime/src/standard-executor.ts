@@ -261,7 +261,13 @@ export class StandardExecutor implements Executor {
         return r;
       },
       SubmitBid: async (d, ctx) => this.#need(o.bidding, 'a bidding protocol').bid(d.auctionId, ctx.agentId, d.amount),
-      Vote: async (d, ctx) => this.#need(o.ballots, 'ballots').vote(d.ballotId, ctx.agentId, d.choice, d.weight),
+      Vote: async (d, ctx) => {
+        // A vote on a pool question goes to the pool manager (its governance decides); the
+        // outcome's result is the question after the vote.
+        const pm = o.poolManager;
+        if (pm?.vote && pm.hasQuestion?.(d.ballotId) === true) return pm.vote(d.ballotId, ctx.agentId, d.choice, d.weight);
+        return this.#need(o.ballots, 'ballots').vote(d.ballotId, ctx.agentId, d.choice, d.weight);
+      },
       Propose: async (d, ctx) => {
         const n = this.#need(o.negotiation, 'a negotiation protocol');
         return d.sessionId ? n.counter(d.sessionId, ctx.agentId, d.terms) : n.propose(ctx.agentId, d.participants, d.terms);
