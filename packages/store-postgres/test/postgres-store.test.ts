@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresStore } from '@converge/store-postgres';
 import { dropTable, eventually, makeStore, PG_URL, requirePostgres, uniqueTable, withAdmin } from './helpers.js';
-import { TcpProxy } from './tcp-proxy.js';
+import { storeOutageTest } from '@converge/compliance/store';
 
 beforeAll(requirePostgres);
 
@@ -283,40 +283,13 @@ describe('server unavailable', () => {
     expect(heard).toBe(true);
   });
 
-  it('a server that goes away mid-run: calls fail with ERR_STORE_UNAVAILABLE; when it returns, state is intact and watch resumes', async () => {
-    const url = new URL(PG_URL);
-    const proxy = new TcpProxy(url.hostname, Number(url.port || 5432));
-    await proxy.up();
-    try {
-      url.host = `127.0.0.1:${proxy.port}`;
+  storeOutageTest({
+    server: { host: new URL(PG_URL).hostname, port: Number(new URL(PG_URL).port || 5432) },
+    open: (proxyPort) => {
+      const url = new URL(PG_URL);
+      url.host = `127.0.0.1:${proxyPort}`;
       const table = uniqueTable();
-      const s = fresh({ connectionString: url.toString(), retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 } }, table);
-      const direct = fresh({ listen: false }, table);
-      await s.start();
-      await direct.start();
-      const r1 = await s.put('a', 1);
-      const seen: string[] = [];
-      s.watch('', (k) => seen.push(k));
-
-      await proxy.down();
-      await expect(s.get('a')).rejects.toMatchObject({ name: 'StoreError', code: 'ERR_STORE_UNAVAILABLE' });
-      await expect(s.put('b', 2)).rejects.toMatchObject({ code: 'ERR_STORE_UNAVAILABLE' });
-      expect(s.stats.unavailable).toBeGreaterThanOrEqual(2);
-      await direct.put('while-down', 1); // the server itself is fine; only this store's path is cut
-
-      await proxy.up();
-      expect(await s.getEntry('a')).toEqual({ value: 1, revision: r1 });
-      expect(await s.get('while-down')).toBe(1);
-      const r2 = await s.put('a', 2);
-      expect(r2).toBeGreaterThan(r1);
-      let i = 0;
-      const heard = await eventually(async () => {
-        await direct.put(`after:${i++}`, 1);
-        return seen.some((k) => k.startsWith('after:'));
-      }, 100, 50);
-      expect(heard).toBe(true);
-    } finally {
-      await proxy.down();
-    }
+      return { through: fresh({ connectionString: url.toString(), retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 } }, table), direct: fresh({ listen: false }, table) };
+    },
   });
 });

@@ -2,7 +2,7 @@ import { RESP_TYPES } from 'redis';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { globEscape, RedisStore } from '@converge/store-redis';
 import { dropPrefix, eventually, makeStore, REDIS_URL, requireRedis, uniquePrefix, withAdmin } from './helpers.js';
-import { TcpProxy } from './tcp-proxy.js';
+import { storeOutageTest } from '@converge/compliance/store';
 
 beforeAll(requireRedis);
 
@@ -215,41 +215,16 @@ describe('server unavailable', () => {
     expect(heard).toBe(true);
   });
 
-  it('a server that goes away mid-run: calls fail with ERR_STORE_UNAVAILABLE; when it returns, state is intact and watch resumes', async () => {
-    const url = new URL(REDIS_URL);
-    const proxy = new TcpProxy(url.hostname, Number(url.port || 6379));
-    await proxy.up();
-    try {
-      url.host = `127.0.0.1:${proxy.port}`;
+  storeOutageTest({
+    server: { host: new URL(REDIS_URL).hostname, port: Number(new URL(REDIS_URL).port || 6379) },
+    open: (proxyPort) => {
+      const url = new URL(REDIS_URL);
+      url.host = `127.0.0.1:${proxyPort}`;
       const prefix = uniquePrefix();
-      const s = fresh({ url: url.toString(), retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 } }, prefix);
-      const direct = fresh({ listen: false }, prefix);
-      await s.start();
-      await direct.start();
-      const r1 = await s.put('a', 1);
-      const seen: string[] = [];
-      s.watch('', (k) => seen.push(k));
-
-      await proxy.down();
-      await expect(s.get('a')).rejects.toMatchObject({ name: 'StoreError', code: 'ERR_STORE_UNAVAILABLE' });
-      await expect(s.put('b', 2)).rejects.toMatchObject({ code: 'ERR_STORE_UNAVAILABLE' });
-      expect(s.stats.unavailable).toBeGreaterThanOrEqual(2);
+      return { through: fresh({ url: url.toString(), retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 } }, prefix), direct: fresh({ listen: false }, prefix) };
+    },
+    whileDown: (s) => {
       expect(s.stats.connectionLost).toBeGreaterThanOrEqual(1);
-      await direct.put('while-down', 1); // the server itself is fine; only this store's path is cut
-
-      await proxy.up();
-      expect(await s.getEntry('a')).toEqual({ value: 1, revision: r1 });
-      expect(await s.get('while-down')).toBe(1);
-      const r2 = await s.put('a', 2);
-      expect(r2).toBeGreaterThan(r1);
-      let i = 0;
-      const heard = await eventually(async () => {
-        await direct.put(`after:${i++}`, 1);
-        return seen.some((k) => k.startsWith('after:'));
-      }, 100, 50);
-      expect(heard).toBe(true);
-    } finally {
-      await proxy.down();
-    }
+    },
   });
 });

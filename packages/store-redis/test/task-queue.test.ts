@@ -4,7 +4,7 @@ import { taskQueueComplianceTests } from '@converge/compliance/task-queue';
 import { ConfigError, NotStartedError } from '@converge/core';
 import { createClient } from 'redis';
 import { RedisTaskQueue } from '@converge/store-redis/task-queue';
-import { TcpProxy } from './tcp-proxy.js';
+import { TcpProxy } from '@converge/compliance/fault-proxy';
 import { REDIS_URL, dropPrefix, eventually, requireRedis, uniquePrefix, withAdmin } from './helpers.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/task-queue.child.ts', import.meta.url));

@@ -14,6 +14,8 @@ import { invalidKeys, validKeys } from './keys.js';
 
 export { roundTripCases, sameOnTheWire, type RoundTripCase } from './values.js';
 export { invalidKeys, validKeys } from './keys.js';
+export { storeCrossProcessTests, type ChildStoreFactory, type StoreCrossProcessFixture, type StoreCrossProcessOptions } from './cross-process.js';
+export { storeOutageTest, type OutageStore, type StoreOutageOptions } from './outage.js';
 
 /** Options of `storeComplianceTests`. */
 export interface StoreComplianceOptions {
