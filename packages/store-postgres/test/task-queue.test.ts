@@ -69,4 +69,31 @@ describe('PostgresTaskQueue', () => {
       await q.stop();
     }
   });
+
+  it('a NOTIFY on the events channel that is not an event is ignored and counted; watch goes on', async () => {
+    const table = uniqueTable('q');
+    const q = new PostgresTaskQueue({ connectionString: PG_URL, table });
+    await q.start();
+    const ac = new AbortController();
+    try {
+      const seen: string[] = [];
+      const reading = (async () => {
+        for await (const e of q.watch({ signal: ac.signal })) {
+          seen.push(`${e.taskId}:${e.state}`);
+          ac.abort();
+        }
+      })();
+      await withAdmin(async (c) => {
+        for (const junk of ['not json', '["pending", 1, "p"]', '{"a":1}']) await c.query('SELECT pg_notify($1, $2)', [`${table}_events`, junk]);
+      });
+      await q.submit({ id: 'ok', objective: 'o', poolId: 'p' });
+      await reading;
+      expect(seen).toEqual(['ok:pending']);
+      expect(q.stats.badEvents).toBe(3);
+    } finally {
+      ac.abort();
+      await q.drop();
+      await q.stop();
+    }
+  });
 });

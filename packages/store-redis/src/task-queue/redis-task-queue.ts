@@ -1,9 +1,9 @@
 // The Redis-native TaskQueue: one Lua script per transition (see scripts.ts for the key
 // layout), pub/sub for waking claimers and for `watch`.
 import {
-  AbortError, ConfigError, ConflictError, ConvergeError, DEFAULT_EXPIRE_LIMIT, NotFoundError, NotStartedError, StoreError, TASK_QUEUE_BRAND, TaskEventChannel,
+  AbortError, ConfigError, ConflictError, ConvergeError, DEFAULT_EXPIRE_LIMIT, NotFoundError, NotStartedError, StoreError, TASK_QUEUE_BRAND, TaskEventFeed,
   ValidationError, fenceError, prepareSubmit, resolveStoreRetry, storeRetryDelay, requireLease, requireReason, resolveClaim, resolveList, resolveQueueDefaults, throwIfAborted,
-  waitForWake, type ClaimRequest, type ClaimedTask, type ExpireOptions, type ExpiredTask, type ListTasksOptions, type QueueCallOptions,
+  type ClaimRequest, type ClaimedTask, type ExpireOptions, type ExpiredTask, type ListTasksOptions, type QueueCallOptions,
   type QueuedTask, type ResolvedQueueDefaults, type SubmitOptions, type TaskInit, type TaskLease, type TaskPage, type TaskQueue,
   type StoreRetryOptions, type StoreRetryPolicy, type TaskQueueDefaults, type TaskQueueEvent, type WatchOptions, type WireValue,
 } from '@converge/core';
@@ -108,9 +108,8 @@ export class RedisTaskQueue implements TaskQueue {
   readonly #listScan: number;
   readonly #client: Client;
   readonly #subscriber: Client | undefined;
-  readonly #channels = new Set<TaskEventChannel>();
-  readonly #wakers = new Set<(e: TaskQueueEvent) => void>();
-  readonly #stats: RedisTaskQueueStats = { corrupt: 0, badEvents: 0, scriptLoads: 0 };
+  readonly #feed = new TaskEventFeed();
+  readonly #stats: Omit<RedisTaskQueueStats, 'badEvents'> = { corrupt: 0, scriptLoads: 0 };
   #state: 'new' | 'started' | 'stopped' = 'new';
   #connecting: Promise<void> | undefined;
 
@@ -145,7 +144,7 @@ export class RedisTaskQueue implements TaskQueue {
       this.#subscriber = makeClient(this.#url, name, timeout, queue, (n) => storeRetryDelay(policy, n));
       this.#subscriber.on('error', () => undefined);
       // After a reconnect, messages may have been missed: let every waiter look again.
-      this.#subscriber.on('ready', () => this.#wakeAll());
+      this.#subscriber.on('ready', () => this.#feed.wakeAll());
     }
   }
 
@@ -156,7 +155,7 @@ export class RedisTaskQueue implements TaskQueue {
 
   /** A snapshot of this instance's counters. */
   get stats(): RedisTaskQueueStats {
-    return { ...this.#stats };
+    return { ...this.#stats, badEvents: this.#feed.badEvents };
   }
 
   /** Connects (and subscribes to the event channel). A stopped queue cannot be started again. */
@@ -168,7 +167,7 @@ export class RedisTaskQueue implements TaskQueue {
       // The command connection is up, so the server is: the subscriber's own connect follows.
       if (this.#subscriber) {
         await this.#subscriber.connect();
-        await this.#subscriber.subscribe(this.#channel, (message: string) => this.#onMessage(message));
+        await this.#subscriber.subscribe(this.#channel, (message: string) => this.#feed.deliver(message, parseEvent));
       }
     } catch (err) {
       await Promise.all([close(this.#client), this.#subscriber && close(this.#subscriber)]);
@@ -182,8 +181,8 @@ export class RedisTaskQueue implements TaskQueue {
     if (this.#state === 'stopped') return;
     const was = this.#state;
     this.#state = 'stopped';
-    for (const ch of [...this.#channels]) ch.close();
-    this.#wakeAll();
+    this.#feed.closeAll();
+    this.#feed.wakeAll();
     if (was === 'started') await Promise.all([close(this.#client), this.#subscriber && close(this.#subscriber)]);
   }
 
@@ -232,9 +231,7 @@ export class RedisTaskQueue implements TaskQueue {
       // Sleep until a task of the pool enters pending, the earliest retry comes due, or pollMs.
       const due = str(nextDue);
       const untilDue = due === '' ? Infinity : Math.max(1, Number(due) - this.#now());
-      await waitForWake(Math.min(left, this.#pollMs, untilDue), (wake) => this.#onWake((e) => {
-        if ((e.poolId === req.poolId || e.poolId === '') && e.state === 'pending') wake();
-      }), options.signal);
+      await this.#feed.waitForPending(Math.min(left, this.#pollMs, untilDue), req.poolId, options.signal);
       if (this.#state !== 'started') return [];
     }
   }
@@ -308,8 +305,7 @@ export class RedisTaskQueue implements TaskQueue {
 
   /** See `TaskQueue.watch`: every process's transitions, as heard on the subscriber connection (lost while it reconnects). */
   watch(options: WatchOptions = {}): AsyncIterable<TaskQueueEvent> {
-    const channel: TaskEventChannel = new TaskEventChannel(options, () => this.#channels.delete(channel));
-    this.#channels.add(channel);
+    const channel = this.#feed.watch(options);
     if (this.#state === 'stopped') channel.close();
     return channel;
   }
@@ -380,27 +376,6 @@ export class RedisTaskQueue implements TaskQueue {
       })
       .finally(() => (this.#connecting = undefined));
     await this.#connecting;
-  }
-
-  #onMessage(message: string): void {
-    // Nobody waiting or watching in this process: nothing to parse it for.
-    if (this.#wakers.size === 0 && this.#channels.size === 0) return;
-    const e = parseEvent(message);
-    if (!e) {
-      this.#stats.badEvents++;
-      return;
-    }
-    for (const w of this.#wakers) w(e);
-    for (const ch of this.#channels) ch.push(e);
-  }
-
-  #onWake(fn: (e: TaskQueueEvent) => void): () => void {
-    this.#wakers.add(fn);
-    return () => this.#wakers.delete(fn);
-  }
-
-  #wakeAll(): void {
-    for (const w of [...this.#wakers]) w({ taskId: '', poolId: '', state: 'pending', attempt: 0 });
   }
 }
 
