@@ -7,7 +7,8 @@ import {
   type QueuedTask, type ResolvedQueueDefaults, type SubmitOptions, type TaskInit, type TaskLease, type TaskPage, type TaskQueue,
   type StoreRetryOptions, type StoreRetryPolicy, type TaskQueueDefaults, type TaskQueueEvent, type WatchOptions, type WireValue,
 } from '@converge/core';
-import { createClient, ErrorReply, RESP_TYPES } from 'redis';
+import { ErrorReply } from 'redis';
+import { BINARY, closeClient, makeClient, type Client } from '../client.js';
 import { isTransient } from '../retry.js';
 import { CANCEL, CLAIM, EXTEND, FAIL, LIST, RECLAIM, REPORT, SUBMIT, type QueueScript } from './scripts.js';
 import { encodeBody, encodeResult, hashToTask, parseEvent } from './records.js';
@@ -77,12 +78,6 @@ export interface RedisTaskQueueStats {
   scriptLoads: number;
 }
 
-const BINARY = { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } } as const;
-
-function makeClient(url: string, name: string, connectTimeout: number, queue: number, reconnectStrategy: (retries: number) => number | Error) {
-  return createClient({ url, name, commandsQueueMaxLength: queue, socket: { connectTimeout, reconnectStrategy } });
-}
-type Client = ReturnType<typeof makeClient>;
 type Reply = unknown[];
 
 /**
@@ -170,7 +165,7 @@ export class RedisTaskQueue implements TaskQueue {
         await this.#subscriber.subscribe(this.#channel, (message: string) => this.#feed.deliver(message, parseEvent));
       }
     } catch (err) {
-      await Promise.all([close(this.#client), this.#subscriber && close(this.#subscriber)]);
+      await Promise.all([closeClient(this.#client), this.#subscriber && closeClient(this.#subscriber)]);
       throw new StoreError(`cannot connect the task queue to Redis: ${(err as Error).message}`, { code: 'ERR_STORE_UNAVAILABLE', cause: err });
     }
     this.#state = 'started';
@@ -183,7 +178,7 @@ export class RedisTaskQueue implements TaskQueue {
     this.#state = 'stopped';
     this.#feed.closeAll();
     this.#feed.wakeAll();
-    if (was === 'started') await Promise.all([close(this.#client), this.#subscriber && close(this.#subscriber)]);
+    if (was === 'started') await Promise.all([closeClient(this.#client), this.#subscriber && closeClient(this.#subscriber)]);
   }
 
   /** Deletes every key under the prefix (tests and tooling; SCAN walks the whole database). */
@@ -392,18 +387,4 @@ function requireId(id: string): string {
 function positive(v: number, name: string): number {
   if (!Number.isSafeInteger(v) || v < 1) throw new ConfigError(`${name} must be a positive integer`, { key: name });
   return v;
-}
-
-async function close(client: Client): Promise<void> {
-  try {
-    if (!client.isOpen) return;
-    if (client.isReady) await client.close();
-    else client.destroy();
-  } catch {
-    try {
-      client.destroy();
-    } catch {
-      // already closed
-    }
-  }
 }
