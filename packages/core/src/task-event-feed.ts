@@ -1,6 +1,28 @@
 // The in-process fan-out of a task queue whose engine has a change feed (PostgreSQL
 // LISTEN/NOTIFY, Redis PUBLISH): the same logic for every such engine, so it lives here once.
 import { TaskEventChannel, waitForWake, type TaskQueueEvent, type WatchOptions } from './task-queue.js';
+import { TASK_STATES, type TaskState } from './task.js';
+
+const STATES: ReadonlySet<string> = new Set<string>(TASK_STATES);
+
+/**
+ * Parses the event payload the PostgreSQL NOTIFY and Redis PUBLISH feeds carry: the JSON array
+ * `[state, attempt, poolId, taskId]`. Anything else (not JSON, another shape, an unknown state,
+ * an attempt that is not a safe integer) is `null`.
+ */
+export function parseTaskEvent(payload: string): TaskQueueEvent | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(payload);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(v) || v.length !== 4) return null;
+  const [state, attempt, poolId, taskId] = v as unknown[];
+  if (typeof taskId !== 'string' || typeof poolId !== 'string' || typeof state !== 'string' || !STATES.has(state)) return null;
+  if (typeof attempt !== 'number' || !Number.isSafeInteger(attempt)) return null;
+  return { taskId, poolId, state: state as TaskState, attempt };
+}
 
 /** The event a wake-up of every waiter carries (no task: "look again"). */
 const LOOK_AGAIN: TaskQueueEvent = { taskId: '', poolId: '', state: 'pending', attempt: 0 };
@@ -27,8 +49,8 @@ export class TaskEventFeed {
     return channel;
   }
 
-  /** Hands a raw feed payload to every channel and waiter, parsed by `parse` (`null`: not an event). */
-  deliver<P>(payload: P, parse: (payload: P) => TaskQueueEvent | null): void {
+  /** Hands a raw feed payload to every channel and waiter, parsed by `parse` (default `parseTaskEvent`; `null`: not an event). */
+  deliver(payload: string, parse: (payload: string) => TaskQueueEvent | null = parseTaskEvent): void {
     // Nobody waiting or watching in this process: nothing to parse it for.
     if (this.#wakers.size === 0 && this.#channels.size === 0) return;
     const e = parse(payload);

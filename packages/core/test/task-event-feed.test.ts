@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AbortError, TaskEventFeed, type TaskQueueEvent } from '@converge/core';
+import { AbortError, parseTaskEvent, TaskEventFeed, type TaskQueueEvent } from '@converge/core';
 
 const ev = (taskId: string, poolId: string, state: TaskQueueEvent['state'] = 'pending'): TaskQueueEvent => ({ taskId, poolId, state, attempt: 1 });
 const parse = (s: string): TaskQueueEvent | null => {
@@ -55,6 +55,22 @@ describe('TaskEventFeed', () => {
     const aborted = feed.waitForPending(20_000, 'p', ac.signal);
     ac.abort();
     await expect(aborted).rejects.toBeInstanceOf(AbortError);
+  });
+
+  it('parseTaskEvent reads [state, attempt, poolId, taskId] and nothing else', () => {
+    expect(parseTaskEvent('["pending", 1, "p", "t"]')).toEqual({ taskId: 't', poolId: 'p', state: 'pending', attempt: 1 });
+    for (const bad of ['not json', '["pending", 1, "p"]', '["exploded", 1, "p", "x"]', '["pending", 1.5, "p", "x"]', '["pending", "1", "p", "x"]', '["pending", 1, 2, "x"]', '{"a":1}', '"abcd"', 'null']) {
+      expect(parseTaskEvent(bad), bad).toBeNull();
+    }
+  });
+
+  it('deliver parses with parseTaskEvent by default', async () => {
+    const feed = new TaskEventFeed();
+    const waiting = feed.waitForPending(20_000, 'p');
+    feed.deliver('["exploded", 1, "p", "x"]');
+    feed.deliver('["pending", 1, "p", "x"]');
+    expect(await waiting).toBe(true);
+    expect(feed.badEvents).toBe(1);
   });
 
   it('closeAll ends every watch channel', async () => {

@@ -40,9 +40,9 @@ export function readStoredEntry<V>(key: string, raw: RawStoredEntry, maxBytes: n
   }
 }
 
-/** An optional integer option (`undefined`: `fallback`); anything but an integer >= 1 → `ConfigError` naming it. */
+/** An optional integer option (`undefined`: `fallback`); anything but a safe integer >= 1 → `ConfigError` naming it. */
 export function positiveIntOption(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new ConfigError(`${name} must be an integer >= 1, got ${String(value)}`, { key: name });
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw new ConfigError(`${name} must be an integer >= 1, got ${String(value)}`, { key: name });
   return value;
 }

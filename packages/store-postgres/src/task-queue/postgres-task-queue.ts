@@ -1,7 +1,7 @@
 // The PostgreSQL-native TaskQueue: one table, one statement per transition, LISTEN/NOTIFY for
 // waking claimers and for `watch`.
 import {
-  ConfigError, ConflictError, NotFoundError, StoreError, TASK_QUEUE_BRAND, TaskEventFeed, ValidationError, DEFAULT_EXPIRE_LIMIT,
+  ConfigError, ConflictError, positiveIntOption, requireTaskId, NotFoundError, StoreError, TASK_QUEUE_BRAND, TaskEventFeed, ValidationError, DEFAULT_EXPIRE_LIMIT,
   fenceError, prepareSubmit, requireLease, requireReason, resolveClaim, resolveList, resolveQueueDefaults, resolveStoreRetry, throwIfAborted,
   type ClaimRequest, type ClaimedTask, type ExpireOptions, type ExpiredTask, type ListTasksOptions, type QueueCallOptions,
   type QueuedTask, type ResolvedQueueDefaults, type SubmitOptions, type TaskInit, type TaskLease, type TaskPage, type TaskQueue,
@@ -10,7 +10,7 @@ import {
 import pg from 'pg';
 import { NotifyListener } from '../listener.js';
 import { queueStatements, type QueueStatements } from './sql.js';
-import { encodeBody, encodeResult, expiredOf, parseEvent, rowToTask, type TaskRow } from './rows.js';
+import { encodeBody, encodeResult, expiredOf, rowToTask, type TaskRow } from './rows.js';
 
 /** Default table of a PostgresTaskQueue: `converge_tasks`. */
 export const POSTGRES_QUEUE_DEFAULT_TABLE = 'converge_tasks';
@@ -90,8 +90,8 @@ export class PostgresTaskQueue implements TaskQueue {
     this.#sql = queueStatements(this.#table, channel, (options.notify ?? 'all') === 'all');
     this.#clock = options.clock ?? Date.now;
     this.#d = resolveQueueDefaults(options.defaults);
-    this.#expireLimit = positive(options.expireLimit ?? DEFAULT_EXPIRE_LIMIT, 'expireLimit');
-    this.#pollMs = positive(options.pollMs ?? POSTGRES_QUEUE_DEFAULT_POLL_MS, 'pollMs');
+    this.#expireLimit = positiveIntOption(options.expireLimit, DEFAULT_EXPIRE_LIMIT, 'expireLimit');
+    this.#pollMs = positiveIntOption(options.pollMs, POSTGRES_QUEUE_DEFAULT_POLL_MS, 'pollMs');
     const config: pg.ClientConfig = {
       connectionString: options.connectionString, application_name: 'converge-task-queue', keepAlive: true, types: POSTGRES_QUEUE_TYPES,
       ...(options.synchronousCommit === undefined ? {} : { options: `-c synchronous_commit=${options.synchronousCommit ? 'on' : 'off'}` }),
@@ -101,7 +101,7 @@ export class PostgresTaskQueue implements TaskQueue {
       this.#ownsPool = false;
     } else {
       if (typeof options.connectionString !== 'string') throw new ConfigError('connectionString must be a string', { key: 'connectionString' });
-      this.#pool = new pg.Pool({ ...config, max: positive(options.maxConnections ?? POSTGRES_QUEUE_DEFAULT_MAX_CONNECTIONS, 'maxConnections') });
+      this.#pool = new pg.Pool({ ...config, max: positiveIntOption(options.maxConnections, POSTGRES_QUEUE_DEFAULT_MAX_CONNECTIONS, 'maxConnections') });
       this.#ownsPool = true;
     }
     this.#pool.on('error', () => undefined); // an idle client's error: the pool drops it, the next query reconnects
@@ -109,7 +109,7 @@ export class PostgresTaskQueue implements TaskQueue {
       const listenConfig = options.pool ? { ...(options.pool.options as pg.ClientConfig) } : config;
       this.#listener = new NotifyListener(listenConfig, channel, resolveStoreRetry(undefined), {
         onRetry: () => undefined, onUnavailable: () => undefined, onLost: () => undefined, onRestored: () => this.#feed.wakeAll(),
-        onNotify: (payload) => this.#feed.deliver(payload, parseEvent),
+        onNotify: (payload) => this.#feed.deliver(payload),
       });
     }
   }
@@ -222,7 +222,7 @@ export class PostgresTaskQueue implements TaskQueue {
 
   /** See `TaskQueue.cancel`. */
   async cancel(taskId: string, options: QueueCallOptions = {}): Promise<QueuedTask> {
-    const id = requireId(taskId);
+    const id = requireTaskId(taskId);
     const [row] = await this.#rows(this.#sql.cancel, [id, this.#clock()], options);
     if (row) return rowToTask(row);
     const cur = await this.#find(id, options);
@@ -241,7 +241,7 @@ export class PostgresTaskQueue implements TaskQueue {
 
   /** See `TaskQueue.get`. */
   async get(taskId: string, options: QueueCallOptions = {}): Promise<QueuedTask> {
-    const id = requireId(taskId);
+    const id = requireTaskId(taskId);
     const row = await this.#find(id, options);
     if (!row) throw new NotFoundError(`task ${id} not found`);
     return rowToTask(row);
@@ -271,14 +271,4 @@ export class PostgresTaskQueue implements TaskQueue {
     if (!row) return new NotFoundError(`task ${l.taskId} not found`);
     return fenceError(rowToTask(row), l, now) ?? new ConflictError(`task ${l.taskId} changed under the call; try again`, { currentState: row.state });
   }
-}
-
-function requireId(id: string): string {
-  if (typeof id !== 'string' || id.length === 0) throw new ValidationError('taskId must be a non-empty string');
-  return id;
-}
-
-function positive(v: number, name: string): number {
-  if (!Number.isSafeInteger(v) || v < 1) throw new ConfigError(`${name} must be a positive integer`, { key: name });
-  return v;
 }

@@ -1,7 +1,7 @@
 // The Redis-native TaskQueue: one Lua script per transition (see scripts.ts for the key
 // layout), pub/sub for waking claimers and for `watch`.
 import {
-  AbortError, ConfigError, ConflictError, ConvergeError, DEFAULT_EXPIRE_LIMIT, NotFoundError, NotStartedError, StoreError, TASK_QUEUE_BRAND, TaskEventFeed,
+  AbortError, ConfigError, ConflictError, ConvergeError, positiveIntOption, requireTaskId, DEFAULT_EXPIRE_LIMIT, NotFoundError, NotStartedError, StoreError, TASK_QUEUE_BRAND, TaskEventFeed,
   ValidationError, fenceError, prepareSubmit, resolveStoreRetry, storeRetryDelay, requireLease, requireReason, resolveClaim, resolveList, resolveQueueDefaults, throwIfAborted,
   type ClaimRequest, type ClaimedTask, type ExpireOptions, type ExpiredTask, type ListTasksOptions, type QueueCallOptions,
   type QueuedTask, type ResolvedQueueDefaults, type SubmitOptions, type TaskInit, type TaskLease, type TaskPage, type TaskQueue,
@@ -11,7 +11,7 @@ import { ErrorReply } from 'redis';
 import { BINARY, closeClient, makeClient, type Client } from '../client.js';
 import { isTransient } from '../retry.js';
 import { CANCEL, CLAIM, EXTEND, FAIL, LIST, RECLAIM, REPORT, SUBMIT, type QueueScript } from './scripts.js';
-import { encodeBody, encodeResult, hashToTask, parseEvent } from './records.js';
+import { encodeBody, encodeResult, hashToTask } from './records.js';
 
 /** Default prefix of every key and the channel of a RedisTaskQueue: `converge:tq:`. */
 export const REDIS_QUEUE_DEFAULT_PREFIX = 'converge:tq:';
@@ -119,14 +119,14 @@ export class RedisTaskQueue implements TaskQueue {
     this.#notifyAll = notify === 'all' ? '1' : '0';
     this.#clock = options.clock ?? Date.now;
     this.#d = resolveQueueDefaults(options.defaults);
-    this.#expireLimit = positive(options.expireLimit ?? DEFAULT_EXPIRE_LIMIT, 'expireLimit');
-    this.#pollMs = positive(options.pollMs ?? REDIS_QUEUE_DEFAULT_POLL_MS, 'pollMs');
-    this.#claimScan = positive(options.claimScan ?? REDIS_QUEUE_DEFAULT_CLAIM_SCAN, 'claimScan');
-    this.#listScan = positive(options.listScan ?? REDIS_QUEUE_DEFAULT_LIST_SCAN, 'listScan');
+    this.#expireLimit = positiveIntOption(options.expireLimit, DEFAULT_EXPIRE_LIMIT, 'expireLimit');
+    this.#pollMs = positiveIntOption(options.pollMs, REDIS_QUEUE_DEFAULT_POLL_MS, 'pollMs');
+    this.#claimScan = positiveIntOption(options.claimScan, REDIS_QUEUE_DEFAULT_CLAIM_SCAN, 'claimScan');
+    this.#listScan = positiveIntOption(options.listScan, REDIS_QUEUE_DEFAULT_LIST_SCAN, 'listScan');
     const name = options.clientName ?? REDIS_QUEUE_DEFAULT_CLIENT_NAME;
     if (typeof name !== 'string' || !/^[!-~]{1,64}$/.test(name)) throw new ConfigError('clientName must be 1-64 printable ASCII characters without spaces', { key: 'clientName' });
-    const timeout = positive(options.connectTimeoutMs ?? REDIS_QUEUE_DEFAULT_CONNECT_TIMEOUT_MS, 'connectTimeoutMs');
-    const queue = positive(options.maxQueuedCommands ?? REDIS_QUEUE_DEFAULT_MAX_QUEUED_COMMANDS, 'maxQueuedCommands');
+    const timeout = positiveIntOption(options.connectTimeoutMs, REDIS_QUEUE_DEFAULT_CONNECT_TIMEOUT_MS, 'connectTimeoutMs');
+    const queue = positiveIntOption(options.maxQueuedCommands, REDIS_QUEUE_DEFAULT_MAX_QUEUED_COMMANDS, 'maxQueuedCommands');
     const policy: StoreRetryPolicy = resolveStoreRetry(options.retry);
     // Commands: a bounded number of reconnect attempts (calls made meanwhile wait in the bounded
     // command queue), then calls fail with ERR_STORE_UNAVAILABLE and the next one connects anew.
@@ -162,7 +162,7 @@ export class RedisTaskQueue implements TaskQueue {
       // The command connection is up, so the server is: the subscriber's own connect follows.
       if (this.#subscriber) {
         await this.#subscriber.connect();
-        await this.#subscriber.subscribe(this.#channel, (message: string) => this.#feed.deliver(message, parseEvent));
+        await this.#subscriber.subscribe(this.#channel, (message: string) => this.#feed.deliver(message));
       }
     } catch (err) {
       await Promise.all([closeClient(this.#client), this.#subscriber && closeClient(this.#subscriber)]);
@@ -262,7 +262,7 @@ export class RedisTaskQueue implements TaskQueue {
 
   /** See `TaskQueue.cancel`. */
   async cancel(taskId: string, options: QueueCallOptions = {}): Promise<QueuedTask> {
-    const id = requireId(taskId);
+    const id = requireTaskId(taskId);
     const [code, v] = await this.#run(CANCEL, this.#taskKey(id), [id], this.#now(), options);
     if (code === -1) throw new NotFoundError(`task ${id} not found`);
     if (code === 0) throw new ConflictError(`task ${id} is already ${str(v)}`, { currentState: str(v) });
@@ -280,7 +280,7 @@ export class RedisTaskQueue implements TaskQueue {
 
   /** See `TaskQueue.get`: one HGETALL. */
   async get(taskId: string, options: QueueCallOptions = {}): Promise<QueuedTask> {
-    const id = requireId(taskId);
+    const id = requireTaskId(taskId);
     throwIfAborted(options.signal);
     const flat = (await this.#send(['HGETALL', this.#taskKey(id)], options.signal)) as Reply;
     if (flat.length === 0) throw new NotFoundError(`task ${id} not found`);
@@ -377,14 +377,4 @@ export class RedisTaskQueue implements TaskQueue {
 function str(v: unknown): string {
   if (Buffer.isBuffer(v)) return v.toString('utf8');
   return v === null || v === undefined ? '' : String(v);
-}
-
-function requireId(id: string): string {
-  if (typeof id !== 'string' || id.length === 0) throw new ValidationError('taskId must be a non-empty string');
-  return id;
-}
-
-function positive(v: number, name: string): number {
-  if (!Number.isSafeInteger(v) || v < 1) throw new ConfigError(`${name} must be a positive integer`, { key: name });
-  return v;
 }
