@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresStore } from '@converge/store-postgres';
 import { dropTable, eventually, makeStore, PG_URL, requirePostgres, uniqueTable, withAdmin } from './helpers.js';
-import { storeOutageTest } from '@converge/compliance/store';
+import { storeOutageTest, storeServerTests } from '@converge/compliance/store';
 
 beforeAll(requirePostgres);
 
@@ -96,32 +96,7 @@ describe('operations', () => {
     expect(await b.getEntry('k')).toEqual({ value: 3, revision: r3 });
   });
 
-  it('an aborted signal rejects with AbortError and writes nothing', async () => {
-    const s = fresh();
-    await s.start();
-    const ac = new AbortController();
-    ac.abort();
-    await expect(s.put('k', 1, { signal: ac.signal })).rejects.toMatchObject({ name: 'AbortError' });
-    await expect(s.list('', { signal: ac.signal })).rejects.toMatchObject({ name: 'AbortError' });
-    expect(await s.get('k')).toBeUndefined();
-  });
-
-  it('a value over maxValueBytes is StoreError ERR_STORE_VALUE_TOO_LARGE and is not written', async () => {
-    const s = fresh({ maxValueBytes: 100 });
-    await s.start();
-    await expect(s.put('k', 'x'.repeat(200))).rejects.toMatchObject({ name: 'StoreError', code: 'ERR_STORE_VALUE_TOO_LARGE', key: 'k' });
-    await expect(s.compareAndSet('k', 'x'.repeat(200), 0)).rejects.toMatchObject({ code: 'ERR_STORE_VALUE_TOO_LARGE' });
-    expect(await s.list('')).toEqual([]);
-    expect(await s.put('k', 'x'.repeat(50))).toBeGreaterThan(0);
-  });
-
-  it('calls before start() or after stop() are NotStartedError', async () => {
-    const s = fresh();
-    await expect(s.get('k')).rejects.toMatchObject({ name: 'NotStartedError' });
-    await s.start();
-    await s.stop();
-    await expect(s.put('k', 1)).rejects.toMatchObject({ name: 'NotStartedError' });
-  });
+  storeServerTests({ create: (o) => fresh(o) });
 
   it('bad options are ConfigError', () => {
     expect(() => new PostgresStore({ connectionString: PG_URL, table: 'drop table;' })).toThrow(expect.objectContaining({ name: 'ConfigError', key: 'table' }));
