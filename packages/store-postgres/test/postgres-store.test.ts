@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresStore } from '@converge/store-postgres';
 import { dropTable, eventually, makeStore, PG_URL, requirePostgres, uniqueTable, withAdmin } from './helpers.js';
-import { storeOutageTest, storeServerTests } from '@converge/compliance/store';
+import { storeOutageTest, storeServerTests, storeWatchTests } from '@converge/compliance/store';
 
 beforeAll(requirePostgres);
 
@@ -152,39 +152,12 @@ describe('corrupt records', () => {
 });
 
 describe('watch', () => {
-  it('a write through another instance (another connection) wakes this one; own writes are heard once', async () => {
-    const table = uniqueTable();
-    const a = fresh({}, table);
-    const b = fresh({}, table);
-    await Promise.all([a.start(), b.start()]);
-    const seenA: string[] = [];
-    const seenB: string[] = [];
-    a.watch('w:', (k) => seenA.push(k));
-    b.watch('w:', (k) => seenB.push(k));
-    await b.put('w:1', 1);
-    expect(seenB).toEqual(['w:1']); // synchronously, for its own write
-    await b.delete('w:1');
-    await b.put('other', 1);
-    expect(await eventually(() => seenA.length >= 2)).toBe(true);
-    // A's write reaches B after B's own NOTIFYs (delivered in commit order), which B must skip.
-    await a.put('w:2', 2);
-    expect(await eventually(() => seenB.length >= 3)).toBe(true);
-    expect(seenA).toEqual(['w:1', 'w:1', 'w:2']);
-    expect(seenB).toEqual(['w:1', 'w:1', 'w:2']);
-    expect(b.stats.notifications).toBe(1);
-  });
-
-  it('a throwing listener is counted and does not stop the others', async () => {
-    const s = fresh();
-    await s.start();
-    const seen: string[] = [];
-    s.watch('', () => {
-      throw new Error('listener bug');
-    });
-    s.watch('', (k) => seen.push(k));
-    await s.put('k', 1);
-    expect(seen).toEqual(['k']);
-    expect(s.stats.watchErrors).toBe(1);
+  storeWatchTests({
+    pair: () => {
+      const table = uniqueTable();
+      return [fresh({}, table), fresh({}, table)];
+    },
+    counters: (s) => s.stats,
   });
 
   it('with notify: false other instances hear nothing, while the data is shared as usual', async () => {

@@ -2,7 +2,7 @@ import { RESP_TYPES } from 'redis';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { globEscape, RedisStore } from '@converge/store-redis';
 import { dropPrefix, eventually, makeStore, REDIS_URL, requireRedis, uniquePrefix, withAdmin } from './helpers.js';
-import { storeOutageTest, storeServerTests } from '@converge/compliance/store';
+import { storeOutageTest, storeServerTests, storeWatchTests } from '@converge/compliance/store';
 
 beforeAll(requireRedis);
 
@@ -110,26 +110,12 @@ describe('corrupt records', () => {
 });
 
 describe('watch', () => {
-  it('a write through another instance (another connection) wakes this one; own writes are heard once', async () => {
-    const prefix = uniquePrefix();
-    const a = fresh({}, prefix);
-    const b = fresh({}, prefix);
-    await Promise.all([a.start(), b.start()]);
-    const seenA: string[] = [];
-    const seenB: string[] = [];
-    a.watch('w:', (k) => seenA.push(k));
-    b.watch('w:', (k) => seenB.push(k));
-    await b.put('w:1', 1);
-    expect(seenB).toEqual(['w:1']);
-    await b.delete('w:1');
-    await b.put('other', 1);
-    expect(await eventually(() => seenA.length >= 2)).toBe(true);
-    // A's message reaches B after B's own (published in order), which B must skip.
-    await a.put('w:2', 2);
-    expect(await eventually(() => seenB.length >= 3)).toBe(true);
-    expect(seenA).toEqual(['w:1', 'w:1', 'w:2']);
-    expect(seenB).toEqual(['w:1', 'w:1', 'w:2']);
-    expect(b.stats.notifications).toBe(1);
+  storeWatchTests({
+    pair: () => {
+      const prefix = uniquePrefix();
+      return [fresh({}, prefix), fresh({}, prefix)];
+    },
+    counters: (s) => s.stats,
   });
 
   it('the change message is "<origin> <key>" on <prefix>changes', async () => {

@@ -16,7 +16,7 @@ export { roundTripCases, sameOnTheWire, type RoundTripCase } from './values.js';
 export { invalidKeys, validKeys } from './keys.js';
 export { storeCrossProcessTests, type ChildStoreFactory, type StoreCrossProcessFixture, type StoreCrossProcessOptions } from './cross-process.js';
 export { storeOutageTest, type OutageStore, type StoreOutageOptions } from './outage.js';
-export { storeServerTests, type StoreServerTestOptions } from './server.js';
+export { storeServerTests, storeWatchTests, type StoreServerTestOptions, type StoreWatchTestOptions } from './server.js';
 
 /** Options of `storeComplianceTests`. */
 export interface StoreComplianceOptions {

@@ -2,6 +2,7 @@
 // a value size bound, and calls refused outside start()..stop().
 import { expect, it } from 'vitest';
 import type { Store } from '@converge/core';
+import { eventually } from './eventually.js';
 
 /** Options of `storeServerTests`. */
 export interface StoreServerTestOptions<S extends Store> {
@@ -46,5 +47,56 @@ export function storeServerTests<S extends Store>(options: StoreServerTestOption
     await s.start?.();
     await s.stop?.();
     await expect(s.put('k', 1)).rejects.toMatchObject({ name: 'NotStartedError' });
+  });
+}
+
+/** Options of `storeWatchTests`. */
+export interface StoreWatchTestOptions<S extends Store> {
+  /** Two unstarted stores (two connections) on one fresh namespace; cleanup as for `storeServerTests`. */
+  pair(): [S, S];
+  /** The store's counters: change notifications received from other instances, and listeners that threw. */
+  counters(store: S): { notifications: number; watchErrors: number };
+}
+
+/**
+ * Registers two vitest tests (call it inside your `describe`) for a store whose `watch` hears
+ * other instances: a write through one instance reaches the other, each instance hears its own
+ * writes exactly once (synchronously, and never again from the feed), and only one
+ * notification is counted; a throwing listener is counted and the others still hear the write.
+ */
+export function storeWatchTests<S extends Store>(options: StoreWatchTestOptions<S>): void {
+  it('a write through another instance (another connection) wakes this one; own writes are heard once', async () => {
+    const [a, b] = options.pair();
+    if (!a.watch || !b.watch) throw new Error('storeWatchTests: the store under test has no watch()');
+    await Promise.all([a.start?.(), b.start?.()]);
+    const seenA: string[] = [];
+    const seenB: string[] = [];
+    a.watch('w:', (k) => seenA.push(k));
+    b.watch('w:', (k) => seenB.push(k));
+    await b.put('w:1', 1);
+    expect(seenB).toEqual(['w:1']); // synchronously, for its own write
+    await b.delete('w:1');
+    await b.put('other', 1);
+    expect(await eventually(() => seenA.length >= 2)).toBe(true);
+    // A's write reaches B after B's own notifications (delivered in order), which B must skip.
+    await a.put('w:2', 2);
+    expect(await eventually(() => seenB.length >= 3)).toBe(true);
+    expect(seenA).toEqual(['w:1', 'w:1', 'w:2']);
+    expect(seenB).toEqual(['w:1', 'w:1', 'w:2']);
+    expect(options.counters(b).notifications).toBe(1);
+  });
+
+  it('a throwing listener is counted and does not stop the others', async () => {
+    const [s] = options.pair();
+    if (!s.watch) throw new Error('storeWatchTests: the store under test has no watch()');
+    await s.start?.();
+    const seen: string[] = [];
+    s.watch('', () => {
+      throw new Error('listener bug');
+    });
+    s.watch('', (k) => seen.push(k));
+    await s.put('k', 1);
+    expect(seen).toEqual(['k']);
+    expect(options.counters(s).watchErrors).toBe(1);
   });
 }
