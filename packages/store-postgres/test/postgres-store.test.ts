@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresStore } from '@converge/store-postgres';
 import { dropTable, eventually, makeStore, PG_URL, requirePostgres, uniqueTable, withAdmin } from './helpers.js';
-import { storeOutageTest, storeServerTests, storeWatchTests } from '@converge/compliance/store';
+import { storeOutageTest, storeReconnectTest, storeServerTests, storeWatchTests } from '@converge/compliance/store';
 
 beforeAll(requirePostgres);
 
@@ -200,35 +200,24 @@ describe('server unavailable', () => {
     await s.stop();
   });
 
-  it('terminated backend connections mid-run: operations reconnect, state is intact, watch resumes', async () => {
-    const app = `cvt-${Math.random().toString(36).slice(2, 10)}`;
-    const table = uniqueTable();
-    const s = fresh({ applicationName: app, retry: { attempts: 5, baseDelayMs: 20, maxDelayMs: 200 } }, table);
-    const other = fresh({ listen: false }, table);
-    await Promise.all([s.start(), other.start()]);
-    const r1 = await s.put('a', { n: 1 });
-    await s.put('b', 2);
-    const seen: string[] = [];
-    s.watch('', (k) => seen.push(k));
-
-    const killed = await withAdmin(async (c) => {
-      const r = await c.query('SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1', [app]);
-      return r.rows.length;
-    });
-    expect(killed).toBeGreaterThanOrEqual(2); // at least the pool connection and the LISTEN one
-
-    expect(await s.getEntry('a')).toEqual({ value: { n: 1 }, revision: r1 });
-    const r2 = await s.compareAndSet('a', { n: 2 }, r1);
-    expect(r2).toBeGreaterThan(r1);
-    expect(await s.list('')).toEqual(['a', 'b']);
-    expect(await eventually(() => s.stats.listenerLost >= 1)).toBe(true);
-    // The LISTEN connection comes back by itself: writes by another instance are heard again.
-    let i = 0;
-    const heard = await eventually(async () => {
-      await other.put(`after:${i++}`, 1);
-      return seen.some((k) => k.startsWith('after:'));
-    }, 100, 50);
-    expect(heard).toBe(true);
+  let app = ''; // the application_name of the store under test, set by open()
+  storeReconnectTest({
+    title: 'terminated backend connections mid-run: operations reconnect, state is intact, watch resumes',
+    open: () => {
+      const table = uniqueTable();
+      app = `cvt-${Math.random().toString(36).slice(2, 10)}`;
+      return { store: fresh({ applicationName: app, retry: { attempts: 5, baseDelayMs: 20, maxDelayMs: 200 } }, table), other: fresh({ listen: false }, table) };
+    },
+    kill: async () => {
+      const killed = await withAdmin(async (c) => {
+        const r = await c.query('SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1', [app]);
+        return r.rows.length;
+      });
+      expect(killed).toBeGreaterThanOrEqual(2); // at least the pool connection and the LISTEN one
+    },
+    afterReconnect: async (s) => {
+      expect(await eventually(() => s.stats.listenerLost >= 1)).toBe(true);
+    },
   });
 
   storeOutageTest({

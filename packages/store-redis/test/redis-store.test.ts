@@ -2,7 +2,7 @@ import { RESP_TYPES } from 'redis';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { globEscape, RedisStore } from '@converge/store-redis';
 import { dropPrefix, eventually, makeStore, REDIS_URL, requireRedis, uniquePrefix, withAdmin } from './helpers.js';
-import { storeOutageTest, storeServerTests, storeWatchTests } from '@converge/compliance/store';
+import { storeOutageTest, storeReconnectTest, storeServerTests, storeWatchTests } from '@converge/compliance/store';
 
 beforeAll(requireRedis);
 
@@ -146,36 +146,25 @@ describe('server unavailable', () => {
     await s.stop();
   });
 
-  it('killed connections mid-run: operations reconnect, state is intact, watch resumes', async () => {
-    const name = `cvt-${Math.random().toString(36).slice(2, 10)}`;
-    const prefix = uniquePrefix();
-    const s = fresh({ clientName: name, retry: { attempts: 5, baseDelayMs: 20, maxDelayMs: 200 } }, prefix);
-    const other = fresh({ listen: false }, prefix);
-    await Promise.all([s.start(), other.start()]);
-    const r1 = await s.put('a', { n: 1 });
-    await s.put('b', 2);
-    const seen: string[] = [];
-    s.watch('', (k) => seen.push(k));
-
-    const killed = await withAdmin(async (c) => {
-      const list = await c.clientList();
-      const ours = list.filter((x) => x.name === name);
-      for (const x of ours) await c.clientKill({ filter: 'ID', id: Number(x.id) } as never);
-      return ours.length;
-    });
-    expect(killed).toBe(2); // the command connection and the subscriber
-
-    expect(await s.getEntry('a')).toEqual({ value: { n: 1 }, revision: r1 });
-    const r2 = await s.compareAndSet('a', { n: 2 }, r1);
-    expect(r2).toBeGreaterThan(r1);
-    expect(await s.list('')).toEqual(['a', 'b']);
-    expect(s.stats.connectionLost).toBeGreaterThanOrEqual(1);
-    let i = 0;
-    const heard = await eventually(async () => {
-      await other.put(`after:${i++}`, 1);
-      return seen.some((k) => k.startsWith('after:'));
-    }, 100, 50);
-    expect(heard).toBe(true);
+  let name = ''; // the client name of the store under test, set by open()
+  storeReconnectTest({
+    title: 'killed connections mid-run: operations reconnect, state is intact, watch resumes',
+    open: () => {
+      const prefix = uniquePrefix();
+      name = `cvt-${Math.random().toString(36).slice(2, 10)}`;
+      return { store: fresh({ clientName: name, retry: { attempts: 5, baseDelayMs: 20, maxDelayMs: 200 } }, prefix), other: fresh({ listen: false }, prefix) };
+    },
+    kill: async () => {
+      const killed = await withAdmin(async (c) => {
+        const ours = (await c.clientList()).filter((x) => x.name === name);
+        for (const x of ours) await c.clientKill({ filter: 'ID', id: Number(x.id) } as never);
+        return ours.length;
+      });
+      expect(killed).toBe(2); // the command connection and the subscriber
+    },
+    afterReconnect: (s) => {
+      expect(s.stats.connectionLost).toBeGreaterThanOrEqual(1);
+    },
   });
 
   storeOutageTest({

@@ -65,3 +65,50 @@ export function storeOutageTest<S extends OutageStore>(options: StoreOutageOptio
     }
   });
 }
+
+/** Options of `storeReconnectTest`. */
+export interface StoreReconnectOptions<S extends Store> {
+  /** Test title (name the backend's way of cutting connections). */
+  title: string;
+  /**
+   * Two unstarted stores on one fresh namespace: `store` (with a retry policy that outlasts a
+   * reconnect, and `watch`) and `other` (a second client). Cleanup stays with the caller.
+   */
+  open(): { store: S; other: S };
+  /** Cuts every connection of `store` on the server side (e.g. `pg_terminate_backend`, `CLIENT KILL`); check there how many. */
+  kill(store: S): Promise<void>;
+  /** Extra checks once the store worked again (e.g. a connection-lost counter). */
+  afterReconnect?(store: S): void | Promise<void>;
+}
+
+/**
+ * Registers one vitest test (call it inside your `describe`): after the server cut every
+ * connection of a running store, reads, compareAndSet and list work again with the state
+ * intact, and `watch` hears another client's writes again.
+ */
+export function storeReconnectTest<S extends Store>(options: StoreReconnectOptions<S>): void {
+  it(options.title, async () => {
+    const { store: s, other } = options.open();
+    if (!s.watch) throw new Error('storeReconnectTest: the store under test has no watch()');
+    await Promise.all([s.start?.(), other.start?.()]);
+    const r1 = await s.put('a', { n: 1 });
+    await s.put('b', 2);
+    const seen: string[] = [];
+    s.watch('', (k) => seen.push(k));
+
+    await options.kill(s);
+
+    expect(await s.getEntry('a')).toEqual({ value: { n: 1 }, revision: r1 });
+    const r2 = await s.compareAndSet('a', { n: 2 }, r1);
+    expect(r2).toBeGreaterThan(r1);
+    expect(await s.list('')).toEqual(['a', 'b']);
+    await options.afterReconnect?.(s);
+    // The change feed comes back by itself: writes by another client are heard again.
+    let i = 0;
+    const heard = await eventually(async () => {
+      await other.put(`after:${i++}`, 1);
+      return seen.some((k) => k.startsWith('after:'));
+    }, 100, 50);
+    expect(heard).toBe(true);
+  });
+}
