@@ -5,5 +5,7 @@ export default packageConfig({
   'transport/index': 'src/transport/index.ts',
   'task-queue/index': 'src/task-queue/index.ts',
   'discovery/index': 'src/discovery/index.ts',
+  'fault-proxy/index': 'src/fault-proxy/index.ts',
   'task-queue/child': 'src/task-queue/child.ts',
+  'store/child': 'src/store/child.ts',
 });

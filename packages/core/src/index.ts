@@ -24,3 +24,4 @@ export * from './tools.js';
 export * from './agent.js';
 export * from './uuid.js';
 export * from './task-queue.js';
+export * from './task-event-feed.js';

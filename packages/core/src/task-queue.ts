@@ -302,6 +302,12 @@ export function requireReason(reason: string): string {
   return reason.length > 1024 ? reason.slice(0, 1024) : reason;
 }
 
+/** A task id argument (`get`, `cancel`): a non-empty string, else `ValidationError`. */
+export function requireTaskId(id: string): string {
+  if (typeof id !== 'string' || id.length === 0) throw new ValidationError('taskId must be a non-empty string');
+  return id;
+}
+
 /** Resolves `list` paging: the limit (`ValidationError` when out of range) and the cursor. */
 export function resolveList(options: ListTasksOptions = {}): { limit: number; cursor: string | null } {
   const limit = options.limit ?? DEFAULT_LIST_LIMIT;

@@ -4,14 +4,15 @@ import {
   checkStoreRevision,
   ConfigError,
   ConvergeError,
-  decodeStoredValue,
   DEFAULT_MAX_MESSAGE_BYTES,
   encodeStoredValue,
   KeyWatchers,
   NotStartedError,
+  parseStoredRevision,
+  positiveIntOption,
+  readStoredEntry,
   resolveStoreRetry,
   STORE_DEFAULT_MAX_KEY_LENGTH,
-  storedValueCorrupt,
   StoreError,
   throwIfAborted,
   withStoreRetry,
@@ -152,8 +153,8 @@ export class PostgresStore implements Store {
     checkNames(this.#table, this.#channel);
     this.#sql = buildStatements(this.#table, options.notify !== false);
     this.#policy = resolveStoreRetry(options.retry);
-    this.#maxKeyLength = positiveInt(options.maxKeyLength, STORE_DEFAULT_MAX_KEY_LENGTH, 'maxKeyLength');
-    this.#maxValueBytes = positiveInt(options.maxValueBytes, POSTGRES_DEFAULT_MAX_VALUE_BYTES, 'maxValueBytes');
+    this.#maxKeyLength = positiveIntOption(options.maxKeyLength, STORE_DEFAULT_MAX_KEY_LENGTH, 'maxKeyLength');
+    this.#maxValueBytes = positiveIntOption(options.maxValueBytes, POSTGRES_DEFAULT_MAX_VALUE_BYTES, 'maxValueBytes');
     this.#logger = options.logger;
     const m = options.metrics;
     this.#counters = {
@@ -176,7 +177,7 @@ export class PostgresStore implements Store {
     };
 
     const applicationName = options.applicationName ?? POSTGRES_DEFAULT_APPLICATION_NAME;
-    const connectTimeoutMs = positiveInt(options.connectTimeoutMs, POSTGRES_DEFAULT_CONNECT_TIMEOUT_MS, 'connectTimeoutMs');
+    const connectTimeoutMs = positiveIntOption(options.connectTimeoutMs, POSTGRES_DEFAULT_CONNECT_TIMEOUT_MS, 'connectTimeoutMs');
     let clientConfig: pg.ClientConfig;
     if (options.pool) {
       this.#pool = options.pool;
@@ -188,10 +189,10 @@ export class PostgresStore implements Store {
         connectionString: options.connectionString,
         application_name: applicationName,
         connectionTimeoutMillis: connectTimeoutMs,
-        statement_timeout: positiveInt(options.statementTimeoutMs, POSTGRES_DEFAULT_STATEMENT_TIMEOUT_MS, 'statementTimeoutMs'),
+        statement_timeout: positiveIntOption(options.statementTimeoutMs, POSTGRES_DEFAULT_STATEMENT_TIMEOUT_MS, 'statementTimeoutMs'),
         keepAlive: true,
       };
-      this.#pool = new pg.Pool({ ...clientConfig, max: positiveInt(options.maxConnections, POSTGRES_DEFAULT_MAX_CONNECTIONS, 'maxConnections') });
+      this.#pool = new pg.Pool({ ...clientConfig, max: positiveIntOption(options.maxConnections, POSTGRES_DEFAULT_MAX_CONNECTIONS, 'maxConnections') });
       this.#ownsPool = true;
     }
     if (options.listen !== false) {
@@ -275,14 +276,7 @@ export class PostgresStore implements Store {
     const res = await this.#query<{ revision: string; value: Buffer; float_paths: Buffer | null }>('get', k, this.#sql.get, [k], options?.signal);
     const row = res.rows[0];
     if (!row) return undefined;
-    try {
-      const revision = parseRevision(k, row.revision);
-      if (!(row.value instanceof Uint8Array)) throw storedValueCorrupt(k, 'value is not bytes');
-      return { value: decodeStoredValue(k, row.value, row.float_paths, this.#maxValueBytes) as V, revision };
-    } catch (err) {
-      if (err instanceof StoreError && err.code === 'ERR_STORE_CORRUPT') this.#count('corrupt');
-      throw err;
-    }
+    return readStoredEntry<V>(k, { value: row.value, revision: String(row.revision), floats: row.float_paths }, this.#maxValueBytes, () => this.#count('corrupt'));
   }
 
   /** Writes `value` unconditionally; returns the new revision. */
@@ -367,7 +361,7 @@ export class PostgresStore implements Store {
     const res = await this.#query<{ revision: string }>(what, key, sql, params, signal);
     const row = res.rows[0];
     if (!row) return null;
-    const revision = parseRevision(key, row.revision);
+    const revision = parseStoredRevision(key, String(row.revision));
     this.#watchers.emit(key);
     return revision;
   }
@@ -429,16 +423,4 @@ export class PostgresStore implements Store {
     this.#stats[name]++;
     this.#counters[name]?.inc(LABELS);
   }
-}
-
-function parseRevision(key: string, text: unknown): number {
-  const n = typeof text === 'string' && /^[1-9][0-9]{0,15}$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(n)) throw storedValueCorrupt(key, `bad revision ${String(text)}`);
-  return n;
-}
-
-function positiveInt(v: number | undefined, fallback: number, name: string): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ConfigError(`${name} must be an integer >= 1, got ${String(v)}`, { key: name });
-  return v;
 }

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresStore } from '@converge/store-postgres';
 import { dropTable, eventually, makeStore, PG_URL, requirePostgres, uniqueTable, withAdmin } from './helpers.js';
-import { TcpProxy } from './tcp-proxy.js';
+import { storeOutageTest, storeReconnectTest, storeServerTests, storeWatchTests } from '@converge/compliance/store';
 
 beforeAll(requirePostgres);
 
@@ -96,32 +96,7 @@ describe('operations', () => {
     expect(await b.getEntry('k')).toEqual({ value: 3, revision: r3 });
   });
 
-  it('an aborted signal rejects with AbortError and writes nothing', async () => {
-    const s = fresh();
-    await s.start();
-    const ac = new AbortController();
-    ac.abort();
-    await expect(s.put('k', 1, { signal: ac.signal })).rejects.toMatchObject({ name: 'AbortError' });
-    await expect(s.list('', { signal: ac.signal })).rejects.toMatchObject({ name: 'AbortError' });
-    expect(await s.get('k')).toBeUndefined();
-  });
-
-  it('a value over maxValueBytes is StoreError ERR_STORE_VALUE_TOO_LARGE and is not written', async () => {
-    const s = fresh({ maxValueBytes: 100 });
-    await s.start();
-    await expect(s.put('k', 'x'.repeat(200))).rejects.toMatchObject({ name: 'StoreError', code: 'ERR_STORE_VALUE_TOO_LARGE', key: 'k' });
-    await expect(s.compareAndSet('k', 'x'.repeat(200), 0)).rejects.toMatchObject({ code: 'ERR_STORE_VALUE_TOO_LARGE' });
-    expect(await s.list('')).toEqual([]);
-    expect(await s.put('k', 'x'.repeat(50))).toBeGreaterThan(0);
-  });
-
-  it('calls before start() or after stop() are NotStartedError', async () => {
-    const s = fresh();
-    await expect(s.get('k')).rejects.toMatchObject({ name: 'NotStartedError' });
-    await s.start();
-    await s.stop();
-    await expect(s.put('k', 1)).rejects.toMatchObject({ name: 'NotStartedError' });
-  });
+  storeServerTests({ create: (o) => fresh(o) });
 
   it('bad options are ConfigError', () => {
     expect(() => new PostgresStore({ connectionString: PG_URL, table: 'drop table;' })).toThrow(expect.objectContaining({ name: 'ConfigError', key: 'table' }));
@@ -177,39 +152,12 @@ describe('corrupt records', () => {
 });
 
 describe('watch', () => {
-  it('a write through another instance (another connection) wakes this one; own writes are heard once', async () => {
-    const table = uniqueTable();
-    const a = fresh({}, table);
-    const b = fresh({}, table);
-    await Promise.all([a.start(), b.start()]);
-    const seenA: string[] = [];
-    const seenB: string[] = [];
-    a.watch('w:', (k) => seenA.push(k));
-    b.watch('w:', (k) => seenB.push(k));
-    await b.put('w:1', 1);
-    expect(seenB).toEqual(['w:1']); // synchronously, for its own write
-    await b.delete('w:1');
-    await b.put('other', 1);
-    expect(await eventually(() => seenA.length >= 2)).toBe(true);
-    // A's write reaches B after B's own NOTIFYs (delivered in commit order), which B must skip.
-    await a.put('w:2', 2);
-    expect(await eventually(() => seenB.length >= 3)).toBe(true);
-    expect(seenA).toEqual(['w:1', 'w:1', 'w:2']);
-    expect(seenB).toEqual(['w:1', 'w:1', 'w:2']);
-    expect(b.stats.notifications).toBe(1);
-  });
-
-  it('a throwing listener is counted and does not stop the others', async () => {
-    const s = fresh();
-    await s.start();
-    const seen: string[] = [];
-    s.watch('', () => {
-      throw new Error('listener bug');
-    });
-    s.watch('', (k) => seen.push(k));
-    await s.put('k', 1);
-    expect(seen).toEqual(['k']);
-    expect(s.stats.watchErrors).toBe(1);
+  storeWatchTests({
+    pair: () => {
+      const table = uniqueTable();
+      return [fresh({}, table), fresh({}, table)];
+    },
+    counters: (s) => s.stats,
   });
 
   it('with notify: false other instances hear nothing, while the data is shared as usual', async () => {
@@ -252,71 +200,33 @@ describe('server unavailable', () => {
     await s.stop();
   });
 
-  it('terminated backend connections mid-run: operations reconnect, state is intact, watch resumes', async () => {
-    const app = `cvt-${Math.random().toString(36).slice(2, 10)}`;
-    const table = uniqueTable();
-    const s = fresh({ applicationName: app, retry: { attempts: 5, baseDelayMs: 20, maxDelayMs: 200 } }, table);
-    const other = fresh({ listen: false }, table);
-    await Promise.all([s.start(), other.start()]);
-    const r1 = await s.put('a', { n: 1 });
-    await s.put('b', 2);
-    const seen: string[] = [];
-    s.watch('', (k) => seen.push(k));
-
-    const killed = await withAdmin(async (c) => {
-      const r = await c.query('SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1', [app]);
-      return r.rows.length;
-    });
-    expect(killed).toBeGreaterThanOrEqual(2); // at least the pool connection and the LISTEN one
-
-    expect(await s.getEntry('a')).toEqual({ value: { n: 1 }, revision: r1 });
-    const r2 = await s.compareAndSet('a', { n: 2 }, r1);
-    expect(r2).toBeGreaterThan(r1);
-    expect(await s.list('')).toEqual(['a', 'b']);
-    expect(await eventually(() => s.stats.listenerLost >= 1)).toBe(true);
-    // The LISTEN connection comes back by itself: writes by another instance are heard again.
-    let i = 0;
-    const heard = await eventually(async () => {
-      await other.put(`after:${i++}`, 1);
-      return seen.some((k) => k.startsWith('after:'));
-    }, 100, 50);
-    expect(heard).toBe(true);
+  let app = ''; // the application_name of the store under test, set by open()
+  storeReconnectTest({
+    title: 'terminated backend connections mid-run: operations reconnect, state is intact, watch resumes',
+    open: () => {
+      const table = uniqueTable();
+      app = `cvt-${Math.random().toString(36).slice(2, 10)}`;
+      return { store: fresh({ applicationName: app, retry: { attempts: 5, baseDelayMs: 20, maxDelayMs: 200 } }, table), other: fresh({ listen: false }, table) };
+    },
+    kill: async () => {
+      const killed = await withAdmin(async (c) => {
+        const r = await c.query('SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1', [app]);
+        return r.rows.length;
+      });
+      expect(killed).toBeGreaterThanOrEqual(2); // at least the pool connection and the LISTEN one
+    },
+    afterReconnect: async (s) => {
+      expect(await eventually(() => s.stats.listenerLost >= 1)).toBe(true);
+    },
   });
 
-  it('a server that goes away mid-run: calls fail with ERR_STORE_UNAVAILABLE; when it returns, state is intact and watch resumes', async () => {
-    const url = new URL(PG_URL);
-    const proxy = new TcpProxy(url.hostname, Number(url.port || 5432));
-    await proxy.up();
-    try {
-      url.host = `127.0.0.1:${proxy.port}`;
+  storeOutageTest({
+    server: { host: new URL(PG_URL).hostname, port: Number(new URL(PG_URL).port || 5432) },
+    open: (proxyPort) => {
+      const url = new URL(PG_URL);
+      url.host = `127.0.0.1:${proxyPort}`;
       const table = uniqueTable();
-      const s = fresh({ connectionString: url.toString(), retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 } }, table);
-      const direct = fresh({ listen: false }, table);
-      await s.start();
-      await direct.start();
-      const r1 = await s.put('a', 1);
-      const seen: string[] = [];
-      s.watch('', (k) => seen.push(k));
-
-      await proxy.down();
-      await expect(s.get('a')).rejects.toMatchObject({ name: 'StoreError', code: 'ERR_STORE_UNAVAILABLE' });
-      await expect(s.put('b', 2)).rejects.toMatchObject({ code: 'ERR_STORE_UNAVAILABLE' });
-      expect(s.stats.unavailable).toBeGreaterThanOrEqual(2);
-      await direct.put('while-down', 1); // the server itself is fine; only this store's path is cut
-
-      await proxy.up();
-      expect(await s.getEntry('a')).toEqual({ value: 1, revision: r1 });
-      expect(await s.get('while-down')).toBe(1);
-      const r2 = await s.put('a', 2);
-      expect(r2).toBeGreaterThan(r1);
-      let i = 0;
-      const heard = await eventually(async () => {
-        await direct.put(`after:${i++}`, 1);
-        return seen.some((k) => k.startsWith('after:'));
-      }, 100, 50);
-      expect(heard).toBe(true);
-    } finally {
-      await proxy.down();
-    }
+      return { through: fresh({ connectionString: url.toString(), retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 } }, table), direct: fresh({ listen: false }, table) };
+    },
   });
 });

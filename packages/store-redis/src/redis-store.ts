@@ -6,11 +6,12 @@ import {
   checkStoreRevision,
   ConfigError,
   ConvergeError,
-  decodeStoredValue,
   DEFAULT_MAX_MESSAGE_BYTES,
   encodeStoredValue,
   KeyWatchers,
   NotStartedError,
+  positiveIntOption,
+  readStoredEntry,
   resolveStoreRetry,
   STORE_DEFAULT_MAX_KEY_LENGTH,
   storedValueCorrupt,
@@ -25,7 +26,8 @@ import {
   type StoreRetryOptions,
   type StoreRetryPolicy,
 } from '@converge/core';
-import { createClient, ErrorReply, ReconnectStrategyError, RESP_TYPES } from 'redis';
+import { ErrorReply, ReconnectStrategyError } from 'redis';
+import { BINARY, closeClient, makeClient, type Client } from './client.js';
 import { REDIS_BACKEND } from './retry.js';
 import { CAS, DELETE, PUT, type Script } from './scripts.js';
 
@@ -104,14 +106,6 @@ export interface RedisStoreOptions {
 type Counter = { inc(labels?: Record<string, string | number>, value?: number): void };
 type CounterName = 'retries' | 'unavailable' | 'corrupt' | 'watchErrors' | 'connectionLost';
 const LABELS = { store: 'redis' };
-const TYPE_MAPPING = { [RESP_TYPES.BLOB_STRING]: Buffer } as const;
-// `withTypeMapping` does not reach `sendCommand`; every raw command asks for Buffers itself.
-const BINARY = { typeMapping: TYPE_MAPPING };
-
-function makeClient(url: string, name: string, connectTimeout: number, queue: number, reconnectStrategy: (retries: number) => number | Error) {
-  return createClient({ url, name, commandsQueueMaxLength: queue, socket: { connectTimeout, reconnectStrategy } });
-}
-type Client = ReturnType<typeof makeClient>;
 
 /**
  * A Store in Redis (see the package README for the key layout and guarantees).
@@ -154,9 +148,9 @@ export class RedisStore implements Store {
     this.#counterKey = `${this.#prefix}revision`;
     this.#channel = `${this.#prefix}changes`;
     this.#policy = resolveStoreRetry(options.retry);
-    this.#scanCount = positiveInt(options.scanCount, REDIS_DEFAULT_SCAN_COUNT, 'scanCount');
-    this.#maxKeyLength = positiveInt(options.maxKeyLength, STORE_DEFAULT_MAX_KEY_LENGTH, 'maxKeyLength');
-    this.#maxValueBytes = positiveInt(options.maxValueBytes, REDIS_DEFAULT_MAX_VALUE_BYTES, 'maxValueBytes');
+    this.#scanCount = positiveIntOption(options.scanCount, REDIS_DEFAULT_SCAN_COUNT, 'scanCount');
+    this.#maxKeyLength = positiveIntOption(options.maxKeyLength, STORE_DEFAULT_MAX_KEY_LENGTH, 'maxKeyLength');
+    this.#maxValueBytes = positiveIntOption(options.maxValueBytes, REDIS_DEFAULT_MAX_VALUE_BYTES, 'maxValueBytes');
     this.#listen = options.listen !== false;
     this.#logger = options.logger;
     const m = options.metrics;
@@ -180,8 +174,8 @@ export class RedisStore implements Store {
     };
     const name = options.clientName ?? REDIS_DEFAULT_CLIENT_NAME;
     if (!/^[!-~]{1,64}$/.test(name)) throw new ConfigError('clientName must be 1-64 printable ASCII characters without spaces', { key: 'clientName' });
-    const connectTimeout = positiveInt(options.connectTimeoutMs, REDIS_DEFAULT_CONNECT_TIMEOUT_MS, 'connectTimeoutMs');
-    const queue = positiveInt(options.maxQueuedCommands, REDIS_DEFAULT_MAX_QUEUED_COMMANDS, 'maxQueuedCommands');
+    const connectTimeout = positiveIntOption(options.connectTimeoutMs, REDIS_DEFAULT_CONNECT_TIMEOUT_MS, 'connectTimeoutMs');
+    const queue = positiveIntOption(options.maxQueuedCommands, REDIS_DEFAULT_MAX_QUEUED_COMMANDS, 'maxQueuedCommands');
     // Commands: a bounded number of reconnect attempts, then calls fail with ERR_STORE_UNAVAILABLE
     // (the next call tries to connect again).
     this.#client = makeClient(this.#url, name, connectTimeout, queue, (retries) =>
@@ -262,14 +256,8 @@ export class RedisStore implements Store {
     const reply = await this.#command<Array<Buffer | null>>('get', k, ['HMGET', this.#keyPrefix + k, 'value', 'revision', 'floats'], options?.signal);
     const [value, revision, floats] = reply;
     if (value === null && revision === null) return undefined;
-    try {
-      if (!(value instanceof Uint8Array)) throw storedValueCorrupt(k, 'no value field');
-      const rev = parseRevision(k, revision);
-      return { value: decodeStoredValue(k, value, floats ?? null, this.#maxValueBytes) as V, revision: rev };
-    } catch (err) {
-      if (err instanceof StoreError && err.code === 'ERR_STORE_CORRUPT') this.#count('corrupt');
-      throw err;
-    }
+    const raw = { value, revision: revision ? revision.toString('latin1') : '', floats: floats ?? null };
+    return readStoredEntry<V>(k, raw, this.#maxValueBytes, () => this.#count('corrupt'));
   }
 
   /** Writes `value` unconditionally; returns the new revision. */
@@ -444,32 +432,9 @@ export class RedisStore implements Store {
   }
 }
 
-// Closes a client whatever its state: QUIT-less close when connected, destroy while it is
-// (re)connecting (close would wait for a connection), nothing when already closed.
-async function closeClient(client: Client): Promise<void> {
-  try {
-    if (!client.isOpen) return;
-    if (client.isReady) await client.close();
-    else client.destroy();
-  } catch {
-    try {
-      client.destroy();
-    } catch {
-      // already closed
-    }
-  }
-}
-
 /** Escapes Redis glob metacharacters so that MATCH treats the prefix literally. */
 export function globEscape(s: string): string {
   return s.replace(/[\\*?[\]^]/g, '\\$&');
-}
-
-function parseRevision(key: string, raw: Buffer | null | undefined): number {
-  const text = raw ? raw.toString('latin1') : '';
-  const n = /^[1-9][0-9]{0,15}$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(n)) throw storedValueCorrupt(key, `bad revision ${JSON.stringify(text)}`);
-  return n;
 }
 
 function describe(err: unknown): string {
@@ -480,10 +445,4 @@ function describe(err: unknown): string {
 
 function redactUrl(url: string): string {
   return url.replace(/\/\/[^@/]*@/, '//***@');
-}
-
-function positiveInt(v: number | undefined, fallback: number, name: string): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ConfigError(`${name} must be an integer >= 1, got ${String(v)}`, { key: name });
-  return v;
 }

@@ -2,7 +2,7 @@ import { RESP_TYPES } from 'redis';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { globEscape, RedisStore } from '@converge/store-redis';
 import { dropPrefix, eventually, makeStore, REDIS_URL, requireRedis, uniquePrefix, withAdmin } from './helpers.js';
-import { TcpProxy } from './tcp-proxy.js';
+import { storeOutageTest, storeReconnectTest, storeServerTests, storeWatchTests } from '@converge/compliance/store';
 
 beforeAll(requireRedis);
 
@@ -73,30 +73,7 @@ describe('operations', () => {
     expect(await b.list('')).toEqual([]);
   });
 
-  it('an aborted signal rejects with AbortError and writes nothing', async () => {
-    const s = fresh();
-    await s.start();
-    const ac = new AbortController();
-    ac.abort();
-    await expect(s.put('k', 1, { signal: ac.signal })).rejects.toMatchObject({ name: 'AbortError' });
-    expect(await s.get('k')).toBeUndefined();
-  });
-
-  it('a value over maxValueBytes is StoreError ERR_STORE_VALUE_TOO_LARGE and is not written', async () => {
-    const s = fresh({ maxValueBytes: 100 });
-    await s.start();
-    await expect(s.put('k', 'x'.repeat(200))).rejects.toMatchObject({ name: 'StoreError', code: 'ERR_STORE_VALUE_TOO_LARGE', key: 'k' });
-    await expect(s.compareAndSet('k', 'x'.repeat(200), 0)).rejects.toMatchObject({ code: 'ERR_STORE_VALUE_TOO_LARGE' });
-    expect(await s.list('')).toEqual([]);
-  });
-
-  it('calls before start() or after stop() are NotStartedError', async () => {
-    const s = fresh();
-    await expect(s.get('k')).rejects.toMatchObject({ name: 'NotStartedError' });
-    await s.start();
-    await s.stop();
-    await expect(s.put('k', 1)).rejects.toMatchObject({ name: 'NotStartedError' });
-  });
+  storeServerTests({ create: (o) => fresh(o) });
 
   it('bad options are ConfigError', () => {
     expect(() => new RedisStore({ url: 'http://x' })).toThrow(expect.objectContaining({ name: 'ConfigError', key: 'url' }));
@@ -133,26 +110,12 @@ describe('corrupt records', () => {
 });
 
 describe('watch', () => {
-  it('a write through another instance (another connection) wakes this one; own writes are heard once', async () => {
-    const prefix = uniquePrefix();
-    const a = fresh({}, prefix);
-    const b = fresh({}, prefix);
-    await Promise.all([a.start(), b.start()]);
-    const seenA: string[] = [];
-    const seenB: string[] = [];
-    a.watch('w:', (k) => seenA.push(k));
-    b.watch('w:', (k) => seenB.push(k));
-    await b.put('w:1', 1);
-    expect(seenB).toEqual(['w:1']);
-    await b.delete('w:1');
-    await b.put('other', 1);
-    expect(await eventually(() => seenA.length >= 2)).toBe(true);
-    // A's message reaches B after B's own (published in order), which B must skip.
-    await a.put('w:2', 2);
-    expect(await eventually(() => seenB.length >= 3)).toBe(true);
-    expect(seenA).toEqual(['w:1', 'w:1', 'w:2']);
-    expect(seenB).toEqual(['w:1', 'w:1', 'w:2']);
-    expect(b.stats.notifications).toBe(1);
+  storeWatchTests({
+    pair: () => {
+      const prefix = uniquePrefix();
+      return [fresh({}, prefix), fresh({}, prefix)];
+    },
+    counters: (s) => s.stats,
   });
 
   it('the change message is "<origin> <key>" on <prefix>changes', async () => {
@@ -183,73 +146,37 @@ describe('server unavailable', () => {
     await s.stop();
   });
 
-  it('killed connections mid-run: operations reconnect, state is intact, watch resumes', async () => {
-    const name = `cvt-${Math.random().toString(36).slice(2, 10)}`;
-    const prefix = uniquePrefix();
-    const s = fresh({ clientName: name, retry: { attempts: 5, baseDelayMs: 20, maxDelayMs: 200 } }, prefix);
-    const other = fresh({ listen: false }, prefix);
-    await Promise.all([s.start(), other.start()]);
-    const r1 = await s.put('a', { n: 1 });
-    await s.put('b', 2);
-    const seen: string[] = [];
-    s.watch('', (k) => seen.push(k));
-
-    const killed = await withAdmin(async (c) => {
-      const list = await c.clientList();
-      const ours = list.filter((x) => x.name === name);
-      for (const x of ours) await c.clientKill({ filter: 'ID', id: Number(x.id) } as never);
-      return ours.length;
-    });
-    expect(killed).toBe(2); // the command connection and the subscriber
-
-    expect(await s.getEntry('a')).toEqual({ value: { n: 1 }, revision: r1 });
-    const r2 = await s.compareAndSet('a', { n: 2 }, r1);
-    expect(r2).toBeGreaterThan(r1);
-    expect(await s.list('')).toEqual(['a', 'b']);
-    expect(s.stats.connectionLost).toBeGreaterThanOrEqual(1);
-    let i = 0;
-    const heard = await eventually(async () => {
-      await other.put(`after:${i++}`, 1);
-      return seen.some((k) => k.startsWith('after:'));
-    }, 100, 50);
-    expect(heard).toBe(true);
+  let name = ''; // the client name of the store under test, set by open()
+  storeReconnectTest({
+    title: 'killed connections mid-run: operations reconnect, state is intact, watch resumes',
+    open: () => {
+      const prefix = uniquePrefix();
+      name = `cvt-${Math.random().toString(36).slice(2, 10)}`;
+      return { store: fresh({ clientName: name, retry: { attempts: 5, baseDelayMs: 20, maxDelayMs: 200 } }, prefix), other: fresh({ listen: false }, prefix) };
+    },
+    kill: async () => {
+      const killed = await withAdmin(async (c) => {
+        const ours = (await c.clientList()).filter((x) => x.name === name);
+        for (const x of ours) await c.clientKill({ filter: 'ID', id: Number(x.id) } as never);
+        return ours.length;
+      });
+      expect(killed).toBe(2); // the command connection and the subscriber
+    },
+    afterReconnect: (s) => {
+      expect(s.stats.connectionLost).toBeGreaterThanOrEqual(1);
+    },
   });
 
-  it('a server that goes away mid-run: calls fail with ERR_STORE_UNAVAILABLE; when it returns, state is intact and watch resumes', async () => {
-    const url = new URL(REDIS_URL);
-    const proxy = new TcpProxy(url.hostname, Number(url.port || 6379));
-    await proxy.up();
-    try {
-      url.host = `127.0.0.1:${proxy.port}`;
+  storeOutageTest({
+    server: { host: new URL(REDIS_URL).hostname, port: Number(new URL(REDIS_URL).port || 6379) },
+    open: (proxyPort) => {
+      const url = new URL(REDIS_URL);
+      url.host = `127.0.0.1:${proxyPort}`;
       const prefix = uniquePrefix();
-      const s = fresh({ url: url.toString(), retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 } }, prefix);
-      const direct = fresh({ listen: false }, prefix);
-      await s.start();
-      await direct.start();
-      const r1 = await s.put('a', 1);
-      const seen: string[] = [];
-      s.watch('', (k) => seen.push(k));
-
-      await proxy.down();
-      await expect(s.get('a')).rejects.toMatchObject({ name: 'StoreError', code: 'ERR_STORE_UNAVAILABLE' });
-      await expect(s.put('b', 2)).rejects.toMatchObject({ code: 'ERR_STORE_UNAVAILABLE' });
-      expect(s.stats.unavailable).toBeGreaterThanOrEqual(2);
+      return { through: fresh({ url: url.toString(), retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 } }, prefix), direct: fresh({ listen: false }, prefix) };
+    },
+    whileDown: (s) => {
       expect(s.stats.connectionLost).toBeGreaterThanOrEqual(1);
-      await direct.put('while-down', 1); // the server itself is fine; only this store's path is cut
-
-      await proxy.up();
-      expect(await s.getEntry('a')).toEqual({ value: 1, revision: r1 });
-      expect(await s.get('while-down')).toBe(1);
-      const r2 = await s.put('a', 2);
-      expect(r2).toBeGreaterThan(r1);
-      let i = 0;
-      const heard = await eventually(async () => {
-        await direct.put(`after:${i++}`, 1);
-        return seen.some((k) => k.startsWith('after:'));
-      }, 100, 50);
-      expect(heard).toBe(true);
-    } finally {
-      await proxy.down();
-    }
+    },
   });
 });

@@ -32,6 +32,22 @@ export interface TaskQueueFixture {
   teardown(): Promise<void>;
   /** Needed by the SIGKILL test (which fails without it). */
   child?: ChildQueueFactory;
+  /**
+   * A new client of this namespace that notifies only tasks entering pending and polls rarely
+   * (e.g. `notify: 'wake-ups'` and a `pollMs` of a minute), for the wake-ups test (skipped
+   * without it). The suite starts and stops it.
+   */
+  openWakeUpsOnly?(): Promise<TaskQueue>;
+  /** The engine's raw event feed, for the bad-payload test (skipped without it). */
+  feed?: RawEventFeed;
+}
+
+/** How the suite reaches a namespace's event feed from outside (as a broken or hostile process would). */
+export interface RawEventFeed {
+  /** Sends `payload` as is on the namespace's event channel (a NOTIFY, a PUBLISH). */
+  publish(payload: string): Promise<void>;
+  /** The queue's count of feed payloads that were not events (e.g. `queue.stats.badEvents`). */
+  badEvents(queue: TaskQueue): number;
 }
 
 /** Options of `taskQueueComplianceTests`. */

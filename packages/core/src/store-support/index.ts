@@ -6,3 +6,4 @@ export * from './store-values.js';
 export * from './store-keys.js';
 export * from './key-watchers.js';
 export * from './retry.js';
+export * from './stored-entry.js';

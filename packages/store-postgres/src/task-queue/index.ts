@@ -5,5 +5,5 @@
  */
 export {
   PostgresTaskQueue, POSTGRES_QUEUE_DEFAULT_MAX_CONNECTIONS, POSTGRES_QUEUE_DEFAULT_POLL_MS, POSTGRES_QUEUE_DEFAULT_TABLE, POSTGRES_QUEUE_TYPES,
-  type PostgresTaskQueueOptions,
+  type PostgresTaskQueueOptions, type PostgresTaskQueueStats,
 } from './postgres-task-queue.js';

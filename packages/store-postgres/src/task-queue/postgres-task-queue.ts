@@ -1,16 +1,16 @@
 // The PostgreSQL-native TaskQueue: one table, one statement per transition, LISTEN/NOTIFY for
 // waking claimers and for `watch`.
 import {
-  ConfigError, ConflictError, NotFoundError, StoreError, TASK_QUEUE_BRAND, TaskEventChannel, ValidationError, DEFAULT_EXPIRE_LIMIT,
+  ConfigError, ConflictError, positiveIntOption, requireTaskId, NotFoundError, StoreError, TASK_QUEUE_BRAND, TaskEventFeed, ValidationError, DEFAULT_EXPIRE_LIMIT,
   fenceError, prepareSubmit, requireLease, requireReason, resolveClaim, resolveList, resolveQueueDefaults, resolveStoreRetry, throwIfAborted,
-  waitForWake, type ClaimRequest, type ClaimedTask, type ExpireOptions, type ExpiredTask, type ListTasksOptions, type QueueCallOptions,
+  type ClaimRequest, type ClaimedTask, type ExpireOptions, type ExpiredTask, type ListTasksOptions, type QueueCallOptions,
   type QueuedTask, type ResolvedQueueDefaults, type SubmitOptions, type TaskInit, type TaskLease, type TaskPage, type TaskQueue,
   type TaskQueueDefaults, type TaskQueueEvent, type WatchOptions, type WireValue,
 } from '@converge/core';
 import pg from 'pg';
 import { NotifyListener } from '../listener.js';
 import { queueStatements, type QueueStatements } from './sql.js';
-import { encodeBody, encodeResult, expiredOf, parseEvent, rowToTask, type TaskRow } from './rows.js';
+import { encodeBody, encodeResult, expiredOf, rowToTask, type TaskRow } from './rows.js';
 
 /** Default table of a PostgresTaskQueue: `converge_tasks`. */
 export const POSTGRES_QUEUE_DEFAULT_TABLE = 'converge_tasks';
@@ -49,6 +49,12 @@ export interface PostgresTaskQueueOptions {
   listen?: boolean;
 }
 
+/** Counters of one queue instance. */
+export interface PostgresTaskQueueStats {
+  /** NOTIFY payloads on the events channel that were not events (ignored, counted). */
+  badEvents: number;
+}
+
 /** Type parsers of the queue's pool: `int8` (bigint columns: Unix ms, sequence) as JS numbers. */
 export const POSTGRES_QUEUE_TYPES = {
   getTypeParser: ((oid: number, format?: string) => (oid === 20 ? Number : pg.types.getTypeParser(oid, format as 'text'))) as pg.CustomTypesConfig['getTypeParser'],
@@ -74,8 +80,7 @@ export class PostgresTaskQueue implements TaskQueue {
   readonly #expireLimit: number;
   readonly #pollMs: number;
   readonly #listener: NotifyListener | undefined;
-  readonly #channels = new Set<TaskEventChannel>();
-  readonly #wakers = new Set<(e: TaskQueueEvent) => void>();
+  readonly #feed = new TaskEventFeed();
   #started = false;
 
   constructor(options: PostgresTaskQueueOptions) {
@@ -85,8 +90,8 @@ export class PostgresTaskQueue implements TaskQueue {
     this.#sql = queueStatements(this.#table, channel, (options.notify ?? 'all') === 'all');
     this.#clock = options.clock ?? Date.now;
     this.#d = resolveQueueDefaults(options.defaults);
-    this.#expireLimit = positive(options.expireLimit ?? DEFAULT_EXPIRE_LIMIT, 'expireLimit');
-    this.#pollMs = positive(options.pollMs ?? POSTGRES_QUEUE_DEFAULT_POLL_MS, 'pollMs');
+    this.#expireLimit = positiveIntOption(options.expireLimit, DEFAULT_EXPIRE_LIMIT, 'expireLimit');
+    this.#pollMs = positiveIntOption(options.pollMs, POSTGRES_QUEUE_DEFAULT_POLL_MS, 'pollMs');
     const config: pg.ClientConfig = {
       connectionString: options.connectionString, application_name: 'converge-task-queue', keepAlive: true, types: POSTGRES_QUEUE_TYPES,
       ...(options.synchronousCommit === undefined ? {} : { options: `-c synchronous_commit=${options.synchronousCommit ? 'on' : 'off'}` }),
@@ -96,15 +101,15 @@ export class PostgresTaskQueue implements TaskQueue {
       this.#ownsPool = false;
     } else {
       if (typeof options.connectionString !== 'string') throw new ConfigError('connectionString must be a string', { key: 'connectionString' });
-      this.#pool = new pg.Pool({ ...config, max: positive(options.maxConnections ?? POSTGRES_QUEUE_DEFAULT_MAX_CONNECTIONS, 'maxConnections') });
+      this.#pool = new pg.Pool({ ...config, max: positiveIntOption(options.maxConnections, POSTGRES_QUEUE_DEFAULT_MAX_CONNECTIONS, 'maxConnections') });
       this.#ownsPool = true;
     }
     this.#pool.on('error', () => undefined); // an idle client's error: the pool drops it, the next query reconnects
     if (options.listen !== false) {
       const listenConfig = options.pool ? { ...(options.pool.options as pg.ClientConfig) } : config;
       this.#listener = new NotifyListener(listenConfig, channel, resolveStoreRetry(undefined), {
-        onRetry: () => undefined, onUnavailable: () => undefined, onLost: () => undefined, onRestored: () => this.#wakeAll(),
-        onNotify: (payload) => this.#onEvent(payload),
+        onRetry: () => undefined, onUnavailable: () => undefined, onLost: () => undefined, onRestored: () => this.#feed.wakeAll(),
+        onNotify: (payload) => this.#feed.deliver(payload),
       });
     }
   }
@@ -112,6 +117,11 @@ export class PostgresTaskQueue implements TaskQueue {
   /** The table in use. */
   get table(): string {
     return this.#table;
+  }
+
+  /** A snapshot of this instance's counters. */
+  get stats(): PostgresTaskQueueStats {
+    return { badEvents: this.#feed.badEvents };
   }
 
   /** Creates the table and its indexes if absent (under an advisory lock), opens the LISTEN connection. */
@@ -135,7 +145,7 @@ export class PostgresTaskQueue implements TaskQueue {
 
   /** Ends every `watch`, closes the LISTEN connection and (when this queue made it) the pool. */
   async stop(): Promise<void> {
-    for (const ch of [...this.#channels]) ch.close();
+    this.#feed.closeAll();
     await this.#listener?.stop();
     if (this.#ownsPool && this.#started) await this.#pool.end();
     this.#started = false;
@@ -178,9 +188,7 @@ export class PostgresTaskQueue implements TaskQueue {
       }
       const left = deadline - Date.now();
       if (left <= 0) return [];
-      await waitForWake(Math.min(left, this.#pollMs), (wake) => this.#onWake((e) => {
-        if ((e.poolId === req.poolId || e.poolId === '') && e.state === 'pending') wake();
-      }), options.signal);
+      await this.#feed.waitForPending(Math.min(left, this.#pollMs), req.poolId, options.signal);
     }
   }
 
@@ -214,7 +222,7 @@ export class PostgresTaskQueue implements TaskQueue {
 
   /** See `TaskQueue.cancel`. */
   async cancel(taskId: string, options: QueueCallOptions = {}): Promise<QueuedTask> {
-    const id = requireId(taskId);
+    const id = requireTaskId(taskId);
     const [row] = await this.#rows(this.#sql.cancel, [id, this.#clock()], options);
     if (row) return rowToTask(row);
     const cur = await this.#find(id, options);
@@ -233,7 +241,7 @@ export class PostgresTaskQueue implements TaskQueue {
 
   /** See `TaskQueue.get`. */
   async get(taskId: string, options: QueueCallOptions = {}): Promise<QueuedTask> {
-    const id = requireId(taskId);
+    const id = requireTaskId(taskId);
     const row = await this.#find(id, options);
     if (!row) throw new NotFoundError(`task ${id} not found`);
     return rowToTask(row);
@@ -250,9 +258,7 @@ export class PostgresTaskQueue implements TaskQueue {
 
   /** See `TaskQueue.watch`: every process's transitions, as heard on the LISTEN connection (lost while it reconnects). */
   watch(options: WatchOptions = {}): AsyncIterable<TaskQueueEvent> {
-    const channel: TaskEventChannel = new TaskEventChannel(options, () => this.#channels.delete(channel));
-    this.#channels.add(channel);
-    return channel;
+    return this.#feed.watch(options);
   }
 
   async #find(id: string, options: QueueCallOptions): Promise<TaskRow | undefined> {
@@ -265,31 +271,4 @@ export class PostgresTaskQueue implements TaskQueue {
     if (!row) return new NotFoundError(`task ${l.taskId} not found`);
     return fenceError(rowToTask(row), l, now) ?? new ConflictError(`task ${l.taskId} changed under the call; try again`, { currentState: row.state });
   }
-
-  #onEvent(payload: string): void {
-    const e = parseEvent(payload);
-    if (!e) return;
-    for (const w of this.#wakers) w(e);
-    for (const ch of this.#channels) ch.push(e);
-  }
-
-  #onWake(fn: (e: TaskQueueEvent) => void): () => void {
-    this.#wakers.add(fn);
-    return () => this.#wakers.delete(fn);
-  }
-
-  // After a LISTEN reconnect, notifications may have been missed: let every waiter look again.
-  #wakeAll(): void {
-    for (const w of this.#wakers) w({ taskId: '', poolId: '', state: 'pending', attempt: 0 });
-  }
-}
-
-function requireId(id: string): string {
-  if (typeof id !== 'string' || id.length === 0) throw new ValidationError('taskId must be a non-empty string');
-  return id;
-}
-
-function positive(v: number, name: string): number {
-  if (!Number.isSafeInteger(v) || v < 1) throw new ConfigError(`${name} must be a positive integer`, { key: name });
-  return v;
 }

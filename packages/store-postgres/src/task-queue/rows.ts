@@ -1,7 +1,7 @@
 // Rows of the tasks table ↔ queue records. The task's own fields (objective, inputs, outputs,
 // constraints, evaluator, topic) and the result travel as the wire codec's bytes, so every
 // wire value comes back as it went in.
-import { decodeValue, encodeValue, type ExpiredTask, type QueuedTask, type Task, type TaskQueueEvent, type TaskState, type WireValue } from '@converge/core';
+import { decodeValue, encodeValue, type ExpiredTask, type QueuedTask, type Task, type TaskState, type WireValue } from '@converge/core';
 
 /** A row as the statements return it (bigint columns parsed to numbers by the queue's pool). */
 export interface TaskRow {
@@ -59,15 +59,4 @@ export function rowToTask(r: TaskRow): QueuedTask {
 export function expiredOf(r: { id: string; state: TaskState; attempts: number; dead_lettered: boolean; failure_reason: string | null; agent: string | null }): ExpiredTask {
   const outcome = r.failure_reason === 'deadline' ? 'expired' : r.dead_lettered ? 'dead-lettered' : 'pending';
   return { taskId: r.id, agentId: r.agent, attempt: r.attempts, outcome };
-}
-
-/** Parses a NOTIFY payload (`[state, attempt, pool, id]`), or `null` when it is not one. */
-export function parseEvent(payload: string): TaskQueueEvent | null {
-  try {
-    const [state, attempt, poolId, taskId] = JSON.parse(payload) as [TaskState, number, string, string];
-    if (typeof taskId !== 'string' || typeof poolId !== 'string' || typeof state !== 'string' || typeof attempt !== 'number') return null;
-    return { taskId, poolId, state, attempt };
-  } catch {
-    return null;
-  }
 }

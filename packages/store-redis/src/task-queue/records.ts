@@ -2,7 +2,7 @@
 // outputs, constraints, evaluator, topic) and the result travel as the wire codec's bytes, so
 // every wire value comes back as it went in; the lease and retry bookkeeping are plain fields
 // the scripts read and write.
-import { decodeValue, encodeValue, storedValueCorrupt, type QueuedTask, type Task, type TaskQueueEvent, type TaskState, type WireValue } from '@converge/core';
+import { decodeValue, encodeValue, storedValueCorrupt, type QueuedTask, type Task, type TaskState, type WireValue } from '@converge/core';
 
 /** The part of a task stored in the `body` field. */
 type Body = Pick<Task, 'objective' | 'inputs' | 'outputs' | 'constraints' | 'evaluator' | 'topic'>;
@@ -78,18 +78,4 @@ export function hashToTask(key: string, flat: unknown): QueuedTask {
     deadLettered: text('dead_lettered') === '1', failureReason: text('failure_reason'),
     submittedAt: need('submitted_at', int('submitted_at')), updatedAt: need('updated_at', int('updated_at')),
   };
-}
-
-/** Parses an event message (`[state, attempt, pool, id]` JSON), or `null` when it is not one. */
-export function parseEvent(payload: string): TaskQueueEvent | null {
-  try {
-    const v = JSON.parse(payload) as unknown;
-    if (!Array.isArray(v) || v.length !== 4) return null;
-    const [state, attempt, poolId, taskId] = v as unknown[];
-    if (typeof taskId !== 'string' || typeof poolId !== 'string' || typeof state !== 'string' || !STATES.has(state)) return null;
-    if (typeof attempt !== 'number' || !Number.isSafeInteger(attempt)) return null;
-    return { taskId, poolId, state: state as TaskState, attempt };
-  } catch {
-    return null;
-  }
 }

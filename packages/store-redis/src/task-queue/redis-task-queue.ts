@@ -1,16 +1,17 @@
 // The Redis-native TaskQueue: one Lua script per transition (see scripts.ts for the key
 // layout), pub/sub for waking claimers and for `watch`.
 import {
-  AbortError, ConfigError, ConflictError, ConvergeError, DEFAULT_EXPIRE_LIMIT, NotFoundError, NotStartedError, StoreError, TASK_QUEUE_BRAND, TaskEventChannel,
+  AbortError, ConfigError, ConflictError, ConvergeError, positiveIntOption, requireTaskId, DEFAULT_EXPIRE_LIMIT, NotFoundError, NotStartedError, StoreError, TASK_QUEUE_BRAND, TaskEventFeed,
   ValidationError, fenceError, prepareSubmit, resolveStoreRetry, storeRetryDelay, requireLease, requireReason, resolveClaim, resolveList, resolveQueueDefaults, throwIfAborted,
-  waitForWake, type ClaimRequest, type ClaimedTask, type ExpireOptions, type ExpiredTask, type ListTasksOptions, type QueueCallOptions,
+  type ClaimRequest, type ClaimedTask, type ExpireOptions, type ExpiredTask, type ListTasksOptions, type QueueCallOptions,
   type QueuedTask, type ResolvedQueueDefaults, type SubmitOptions, type TaskInit, type TaskLease, type TaskPage, type TaskQueue,
   type StoreRetryOptions, type StoreRetryPolicy, type TaskQueueDefaults, type TaskQueueEvent, type WatchOptions, type WireValue,
 } from '@converge/core';
-import { createClient, ErrorReply, RESP_TYPES } from 'redis';
+import { ErrorReply } from 'redis';
+import { BINARY, closeClient, makeClient, type Client } from '../client.js';
 import { isTransient } from '../retry.js';
 import { CANCEL, CLAIM, EXTEND, FAIL, LIST, RECLAIM, REPORT, SUBMIT, type QueueScript } from './scripts.js';
-import { encodeBody, encodeResult, hashToTask, parseEvent } from './records.js';
+import { encodeBody, encodeResult, hashToTask } from './records.js';
 
 /** Default prefix of every key and the channel of a RedisTaskQueue: `converge:tq:`. */
 export const REDIS_QUEUE_DEFAULT_PREFIX = 'converge:tq:';
@@ -77,12 +78,6 @@ export interface RedisTaskQueueStats {
   scriptLoads: number;
 }
 
-const BINARY = { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } } as const;
-
-function makeClient(url: string, name: string, connectTimeout: number, queue: number, reconnectStrategy: (retries: number) => number | Error) {
-  return createClient({ url, name, commandsQueueMaxLength: queue, socket: { connectTimeout, reconnectStrategy } });
-}
-type Client = ReturnType<typeof makeClient>;
 type Reply = unknown[];
 
 /**
@@ -108,9 +103,8 @@ export class RedisTaskQueue implements TaskQueue {
   readonly #listScan: number;
   readonly #client: Client;
   readonly #subscriber: Client | undefined;
-  readonly #channels = new Set<TaskEventChannel>();
-  readonly #wakers = new Set<(e: TaskQueueEvent) => void>();
-  readonly #stats: RedisTaskQueueStats = { corrupt: 0, badEvents: 0, scriptLoads: 0 };
+  readonly #feed = new TaskEventFeed();
+  readonly #stats: Omit<RedisTaskQueueStats, 'badEvents'> = { corrupt: 0, scriptLoads: 0 };
   #state: 'new' | 'started' | 'stopped' = 'new';
   #connecting: Promise<void> | undefined;
 
@@ -125,14 +119,14 @@ export class RedisTaskQueue implements TaskQueue {
     this.#notifyAll = notify === 'all' ? '1' : '0';
     this.#clock = options.clock ?? Date.now;
     this.#d = resolveQueueDefaults(options.defaults);
-    this.#expireLimit = positive(options.expireLimit ?? DEFAULT_EXPIRE_LIMIT, 'expireLimit');
-    this.#pollMs = positive(options.pollMs ?? REDIS_QUEUE_DEFAULT_POLL_MS, 'pollMs');
-    this.#claimScan = positive(options.claimScan ?? REDIS_QUEUE_DEFAULT_CLAIM_SCAN, 'claimScan');
-    this.#listScan = positive(options.listScan ?? REDIS_QUEUE_DEFAULT_LIST_SCAN, 'listScan');
+    this.#expireLimit = positiveIntOption(options.expireLimit, DEFAULT_EXPIRE_LIMIT, 'expireLimit');
+    this.#pollMs = positiveIntOption(options.pollMs, REDIS_QUEUE_DEFAULT_POLL_MS, 'pollMs');
+    this.#claimScan = positiveIntOption(options.claimScan, REDIS_QUEUE_DEFAULT_CLAIM_SCAN, 'claimScan');
+    this.#listScan = positiveIntOption(options.listScan, REDIS_QUEUE_DEFAULT_LIST_SCAN, 'listScan');
     const name = options.clientName ?? REDIS_QUEUE_DEFAULT_CLIENT_NAME;
     if (typeof name !== 'string' || !/^[!-~]{1,64}$/.test(name)) throw new ConfigError('clientName must be 1-64 printable ASCII characters without spaces', { key: 'clientName' });
-    const timeout = positive(options.connectTimeoutMs ?? REDIS_QUEUE_DEFAULT_CONNECT_TIMEOUT_MS, 'connectTimeoutMs');
-    const queue = positive(options.maxQueuedCommands ?? REDIS_QUEUE_DEFAULT_MAX_QUEUED_COMMANDS, 'maxQueuedCommands');
+    const timeout = positiveIntOption(options.connectTimeoutMs, REDIS_QUEUE_DEFAULT_CONNECT_TIMEOUT_MS, 'connectTimeoutMs');
+    const queue = positiveIntOption(options.maxQueuedCommands, REDIS_QUEUE_DEFAULT_MAX_QUEUED_COMMANDS, 'maxQueuedCommands');
     const policy: StoreRetryPolicy = resolveStoreRetry(options.retry);
     // Commands: a bounded number of reconnect attempts (calls made meanwhile wait in the bounded
     // command queue), then calls fail with ERR_STORE_UNAVAILABLE and the next one connects anew.
@@ -145,7 +139,7 @@ export class RedisTaskQueue implements TaskQueue {
       this.#subscriber = makeClient(this.#url, name, timeout, queue, (n) => storeRetryDelay(policy, n));
       this.#subscriber.on('error', () => undefined);
       // After a reconnect, messages may have been missed: let every waiter look again.
-      this.#subscriber.on('ready', () => this.#wakeAll());
+      this.#subscriber.on('ready', () => this.#feed.wakeAll());
     }
   }
 
@@ -156,7 +150,7 @@ export class RedisTaskQueue implements TaskQueue {
 
   /** A snapshot of this instance's counters. */
   get stats(): RedisTaskQueueStats {
-    return { ...this.#stats };
+    return { ...this.#stats, badEvents: this.#feed.badEvents };
   }
 
   /** Connects (and subscribes to the event channel). A stopped queue cannot be started again. */
@@ -168,10 +162,10 @@ export class RedisTaskQueue implements TaskQueue {
       // The command connection is up, so the server is: the subscriber's own connect follows.
       if (this.#subscriber) {
         await this.#subscriber.connect();
-        await this.#subscriber.subscribe(this.#channel, (message: string) => this.#onMessage(message));
+        await this.#subscriber.subscribe(this.#channel, (message: string) => this.#feed.deliver(message));
       }
     } catch (err) {
-      await Promise.all([close(this.#client), this.#subscriber && close(this.#subscriber)]);
+      await Promise.all([closeClient(this.#client), this.#subscriber && closeClient(this.#subscriber)]);
       throw new StoreError(`cannot connect the task queue to Redis: ${(err as Error).message}`, { code: 'ERR_STORE_UNAVAILABLE', cause: err });
     }
     this.#state = 'started';
@@ -182,9 +176,9 @@ export class RedisTaskQueue implements TaskQueue {
     if (this.#state === 'stopped') return;
     const was = this.#state;
     this.#state = 'stopped';
-    for (const ch of [...this.#channels]) ch.close();
-    this.#wakeAll();
-    if (was === 'started') await Promise.all([close(this.#client), this.#subscriber && close(this.#subscriber)]);
+    this.#feed.closeAll();
+    this.#feed.wakeAll();
+    if (was === 'started') await Promise.all([closeClient(this.#client), this.#subscriber && closeClient(this.#subscriber)]);
   }
 
   /** Deletes every key under the prefix (tests and tooling; SCAN walks the whole database). */
@@ -232,9 +226,7 @@ export class RedisTaskQueue implements TaskQueue {
       // Sleep until a task of the pool enters pending, the earliest retry comes due, or pollMs.
       const due = str(nextDue);
       const untilDue = due === '' ? Infinity : Math.max(1, Number(due) - this.#now());
-      await waitForWake(Math.min(left, this.#pollMs, untilDue), (wake) => this.#onWake((e) => {
-        if ((e.poolId === req.poolId || e.poolId === '') && e.state === 'pending') wake();
-      }), options.signal);
+      await this.#feed.waitForPending(Math.min(left, this.#pollMs, untilDue), req.poolId, options.signal);
       if (this.#state !== 'started') return [];
     }
   }
@@ -270,7 +262,7 @@ export class RedisTaskQueue implements TaskQueue {
 
   /** See `TaskQueue.cancel`. */
   async cancel(taskId: string, options: QueueCallOptions = {}): Promise<QueuedTask> {
-    const id = requireId(taskId);
+    const id = requireTaskId(taskId);
     const [code, v] = await this.#run(CANCEL, this.#taskKey(id), [id], this.#now(), options);
     if (code === -1) throw new NotFoundError(`task ${id} not found`);
     if (code === 0) throw new ConflictError(`task ${id} is already ${str(v)}`, { currentState: str(v) });
@@ -288,7 +280,7 @@ export class RedisTaskQueue implements TaskQueue {
 
   /** See `TaskQueue.get`: one HGETALL. */
   async get(taskId: string, options: QueueCallOptions = {}): Promise<QueuedTask> {
-    const id = requireId(taskId);
+    const id = requireTaskId(taskId);
     throwIfAborted(options.signal);
     const flat = (await this.#send(['HGETALL', this.#taskKey(id)], options.signal)) as Reply;
     if (flat.length === 0) throw new NotFoundError(`task ${id} not found`);
@@ -308,8 +300,7 @@ export class RedisTaskQueue implements TaskQueue {
 
   /** See `TaskQueue.watch`: every process's transitions, as heard on the subscriber connection (lost while it reconnects). */
   watch(options: WatchOptions = {}): AsyncIterable<TaskQueueEvent> {
-    const channel: TaskEventChannel = new TaskEventChannel(options, () => this.#channels.delete(channel));
-    this.#channels.add(channel);
+    const channel = this.#feed.watch(options);
     if (this.#state === 'stopped') channel.close();
     return channel;
   }
@@ -381,54 +372,9 @@ export class RedisTaskQueue implements TaskQueue {
       .finally(() => (this.#connecting = undefined));
     await this.#connecting;
   }
-
-  #onMessage(message: string): void {
-    // Nobody waiting or watching in this process: nothing to parse it for.
-    if (this.#wakers.size === 0 && this.#channels.size === 0) return;
-    const e = parseEvent(message);
-    if (!e) {
-      this.#stats.badEvents++;
-      return;
-    }
-    for (const w of this.#wakers) w(e);
-    for (const ch of this.#channels) ch.push(e);
-  }
-
-  #onWake(fn: (e: TaskQueueEvent) => void): () => void {
-    this.#wakers.add(fn);
-    return () => this.#wakers.delete(fn);
-  }
-
-  #wakeAll(): void {
-    for (const w of [...this.#wakers]) w({ taskId: '', poolId: '', state: 'pending', attempt: 0 });
-  }
 }
 
 function str(v: unknown): string {
   if (Buffer.isBuffer(v)) return v.toString('utf8');
   return v === null || v === undefined ? '' : String(v);
-}
-
-function requireId(id: string): string {
-  if (typeof id !== 'string' || id.length === 0) throw new ValidationError('taskId must be a non-empty string');
-  return id;
-}
-
-function positive(v: number, name: string): number {
-  if (!Number.isSafeInteger(v) || v < 1) throw new ConfigError(`${name} must be a positive integer`, { key: name });
-  return v;
-}
-
-async function close(client: Client): Promise<void> {
-  try {
-    if (!client.isOpen) return;
-    if (client.isReady) await client.close();
-    else client.destroy();
-  } catch {
-    try {
-      client.destroy();
-    } catch {
-      // already closed
-    }
-  }
 }
