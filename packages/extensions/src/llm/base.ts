@@ -6,7 +6,7 @@ import {
   postWithRetry, readJson, readSse, type RetryOptions,
 } from './http.js';
 import { LLMResponseError } from './errors.js';
-import type { ChatChunk, ChatRequest, ChatResponse, ChatToolSpec, LLMProvider } from './types.js';
+import type { ChatChunk, ChatRequest, ChatResponse, ChatToolCall, ChatToolSpec, LLMProvider } from './types.js';
 
 /** Options every HTTP provider accepts. */
 export interface HttpProviderOptions {
@@ -157,7 +157,7 @@ function checkRequest(request: ChatRequest): void {
       throw new ValidationError(`messages[${i}] is a tool result without a toolCallId`);
     }
     if (m.toolCalls !== undefined && (m.role !== 'assistant' || !Array.isArray(m.toolCalls)
-      || !m.toolCalls.every((c) => c && typeof c.id === 'string' && typeof c.name === 'string' && typeof c.arguments === 'string'))) {
+      || !m.toolCalls.every((c: ChatToolCall) => c && typeof c.id === 'string' && typeof c.name === 'string' && typeof c.arguments === 'string'))) {
       throw new ValidationError(`messages[${i}].toolCalls must be [{ id, name, arguments: string }] on an assistant message`);
     }
   }
