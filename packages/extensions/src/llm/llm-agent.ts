@@ -280,8 +280,10 @@ export class LLMAgent extends Agent {
    */
   async decide(messages: readonly Message[], tasks: readonly Task[], context?: LLMDecideContext): Promise<Decision[]> {
     const tasksKey = tasksKeyOf(tasks);
-    const awaiting = (this.conversation?.awaiting.length ?? 0) > 0;
-    const fresh = awaiting || messages.length > 0 || informativeOutcomes(context?.outcomes).length > 0 || tasksKey !== this.answeredTasksKey;
+    // A conversation lives only while the model's tool calls wait for results (outcomes, or
+    // error results of rejected calls not yet sent): that is new input for the model.
+    const pending = this.conversation !== undefined;
+    const fresh = pending || messages.length > 0 || informativeOutcomes(context?.outcomes).length > 0 || tasksKey !== this.answeredTasksKey;
     if (!fresh && this.options.callOnlyOnNewInput !== false) {
       this.counters.idleSkips++;
       return [];

@@ -111,4 +111,18 @@ describe('LLMAgent tool loop bounds', () => {
     expect(cut!.content).toContain('cut: 4002 characters');
     expect(agent.stats.toolResultsCut).toBe(1);
   });
+
+  it('spends the call budget on tool turns too: a re-ask past it waits for the next decide', async () => {
+    const provider = new ScriptedProvider([calls({ id: 'c1', name: 'nope', arguments: '{}' }), text('[]')]);
+    let now = 0;
+    const agent = new LLMAgent({ provider, tools, maxCallsPerWindow: 1, callWindowMs: 1_000, clock: () => now });
+    expect(await agent.decide([], [])).toEqual([]);
+    expect(provider.requests).toHaveLength(1);
+    expect(agent.stats.budgetRefusals).toBe(1);
+    now = 2_000;
+    // The conversation kept the refusal; the next decide sends it as the call's error result.
+    await agent.decide([], []);
+    expect(provider.requests).toHaveLength(2);
+    expect(toolMessages(provider.requests[1]!).map((m) => m.toolCallId)).toEqual(['c1']);
+  });
 });
