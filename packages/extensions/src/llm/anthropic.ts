@@ -1,9 +1,9 @@
 // Anthropic's Messages API.
 import type { EventSourceMessage } from 'eventsource-parser';
 import { z } from 'zod';
-import { HttpChatProvider, parseEventJson, type HttpProviderOptions, type StreamStep } from './base.js';
+import { HttpChatProvider, parseEventJson, toolParameters, type HttpProviderOptions, type StreamStep } from './base.js';
 import { LLMRateLimitError, LLMResponseError, LLMServerError } from './errors.js';
-import type { ChatRequest, ChatResponse, ChatUsage } from './types.js';
+import type { ChatMessage, ChatRequest, ChatResponse, ChatUsage } from './types.js';
 
 /** Default `max_tokens` (the Messages API requires one). */
 export const DEFAULT_ANTHROPIC_MAX_TOKENS = 1024;
@@ -22,7 +22,7 @@ const usageSchema = z.object({ input_tokens: z.number().optional(), output_token
 
 const responseSchema = z.object({
   model: z.string().optional(),
-  content: z.array(z.object({ type: z.string(), text: z.string().optional() })),
+  content: z.array(z.object({ type: z.string(), text: z.string().optional(), id: z.string().optional(), name: z.string().optional(), input: z.unknown().optional() })),
   stop_reason: z.string().nullish(),
   usage: usageSchema,
 });
@@ -34,6 +34,50 @@ const eventSchema = z.object({
   usage: usageSchema,
   error: z.object({ type: z.string().optional(), message: z.string().optional() }).optional(),
 });
+
+type Block = Record<string, unknown>;
+
+// The content blocks of one message: an assistant's tool calls become `tool_use` blocks (the
+// arguments parsed back into the `input` object), a tool result a `tool_result` block with
+// `tool_use_id` in a user turn.
+function blocksOf(m: ChatMessage): { role: 'user' | 'assistant'; blocks: Block[] } {
+  if (m.role === 'tool') {
+    const block: Block = { type: 'tool_result', tool_use_id: m.toolCallId, content: m.content };
+    if (m.isError) block.is_error = true;
+    return { role: 'user', blocks: [block] };
+  }
+  const role = m.role === 'assistant' ? 'assistant' : 'user';
+  const blocks: Block[] = m.content.length > 0 ? [{ type: 'text', text: m.content }] : [];
+  for (const c of m.toolCalls ?? []) {
+    let input: unknown;
+    try {
+      input = JSON.parse(c.arguments);
+    } catch {
+      input = {};
+    }
+    blocks.push({ type: 'tool_use', id: c.id, name: c.name, input: input && typeof input === 'object' && !Array.isArray(input) ? input : {} });
+  }
+  return { role, blocks };
+}
+
+// The Messages API alternates user and assistant turns and wants every tool_result of an
+// assistant turn in the one user message after it: consecutive messages of one role merge.
+function wireMessages(messages: readonly ChatMessage[]): { role: string; content: string | Block[] }[] {
+  const out: { role: 'user' | 'assistant'; blocks: Block[]; plain: boolean }[] = [];
+  for (const m of messages) {
+    if (m.role === 'system') continue;
+    const { role, blocks } = blocksOf(m);
+    const plain = m.role !== 'tool' && !(m.toolCalls && m.toolCalls.length > 0);
+    const last = out[out.length - 1];
+    // Plain text messages stay as they are (as before tools); a tool turn merges.
+    if (last && last.role === role && !(last.plain && plain)) {
+      last.blocks.push(...blocks);
+      last.plain &&= plain;
+    } else out.push({ role, blocks, plain });
+  }
+  // A lone text message keeps the plain string form (what the API received before tools).
+  return out.map((m) => (m.plain ? { role: m.role, content: (m.blocks[0]?.text as string | undefined) ?? '' } : { role: m.role, content: m.blocks }));
+}
 
 function usageOf(u: z.infer<typeof usageSchema>): ChatUsage | undefined {
   if (!u) return undefined;
@@ -71,8 +115,11 @@ export class AnthropicProvider extends HttpChatProvider {
     const body: Record<string, unknown> = {
       model: request.model ?? this.model,
       max_tokens: request.maxTokens ?? this.maxTokens,
-      messages: request.messages.filter((m) => m.role !== 'system').map((m) => ({ role: m.role, content: m.content })),
+      messages: wireMessages(request.messages),
     };
+    if (request.tools && request.tools.length > 0 && !stream) {
+      body.tools = request.tools.map((t) => ({ name: t.name, ...(t.description ? { description: t.description } : {}), input_schema: toolParameters(t) }));
+    }
     if (system.length > 0) body.system = system.join('\n\n');
     if (request.temperature !== undefined) body.temperature = request.temperature;
     if (stream) body.stream = true;
@@ -87,6 +134,21 @@ export class AnthropicProvider extends HttpChatProvider {
     const usage = usageOf(r.data.usage);
     if (usage) out.usage = usage;
     if (r.data.stop_reason) out.finishReason = r.data.stop_reason;
+    const calls = r.data.content.filter((b) => b.type === 'tool_use');
+    if (calls.length > 0) {
+      out.toolCalls = calls.map((b) => {
+        if (typeof b.id !== 'string' || b.id.length === 0 || b.id.length > 256 || typeof b.name !== 'string' || b.name.length === 0 || b.name.length > 256) {
+          throw new LLMResponseError('anthropic tool_use block without a valid id and name', { provider: this.name });
+        }
+        let args: string;
+        try {
+          args = JSON.stringify(b.input ?? {}) ?? '{}';
+        } catch (cause) {
+          throw new LLMResponseError('anthropic tool_use input is not JSON', { provider: this.name, cause });
+        }
+        return { id: b.id, name: b.name, arguments: args };
+      });
+    }
     return out;
   }
 

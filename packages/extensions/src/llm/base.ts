@@ -6,7 +6,7 @@ import {
   postWithRetry, readJson, readSse, type RetryOptions,
 } from './http.js';
 import { LLMResponseError } from './errors.js';
-import type { ChatChunk, ChatRequest, ChatResponse, LLMProvider } from './types.js';
+import type { ChatChunk, ChatRequest, ChatResponse, ChatToolCall, ChatToolSpec, LLMProvider } from './types.js';
 
 /** Options every HTTP provider accepts. */
 export interface HttpProviderOptions {
@@ -34,7 +34,7 @@ export interface StreamStep {
   done: boolean;
 }
 
-const ROLES = new Set(['system', 'user', 'assistant']);
+const ROLES = new Set(['system', 'user', 'assistant', 'tool']);
 
 function positiveInt(v: number | undefined, fallback: number, key: string, min = 1): number {
   const x = v ?? fallback;
@@ -151,13 +151,28 @@ function checkRequest(request: ChatRequest): void {
   }
   for (const [i, m] of request.messages.entries()) {
     if (!m || !ROLES.has(m.role) || typeof m.content !== 'string') {
-      throw new ValidationError(`messages[${i}] must be { role: 'system' | 'user' | 'assistant', content: string }`);
+      throw new ValidationError(`messages[${i}] must be { role: 'system' | 'user' | 'assistant' | 'tool', content: string }`);
     }
+    if (m.role === 'tool' && (typeof m.toolCallId !== 'string' || m.toolCallId.length === 0)) {
+      throw new ValidationError(`messages[${i}] is a tool result without a toolCallId`);
+    }
+    if (m.toolCalls !== undefined && (m.role !== 'assistant' || !Array.isArray(m.toolCalls)
+      || !m.toolCalls.every((c: ChatToolCall) => c && typeof c.id === 'string' && typeof c.name === 'string' && typeof c.arguments === 'string'))) {
+      throw new ValidationError(`messages[${i}].toolCalls must be [{ id, name, arguments: string }] on an assistant message`);
+    }
+  }
+  if (request.tools !== undefined && (!Array.isArray(request.tools) || !request.tools.every((t) => t && typeof t.name === 'string' && t.name.length > 0))) {
+    throw new ValidationError('tools must be an array of { name, description?, parameters? }');
   }
   if (request.maxTokens !== undefined && (!Number.isSafeInteger(request.maxTokens) || request.maxTokens < 1)) {
     throw new ValidationError('maxTokens must be a positive integer');
   }
   if (request.temperature !== undefined && !Number.isFinite(request.temperature)) throw new ValidationError('temperature must be a finite number');
+}
+
+/** The JSON Schema of a tool's arguments: its own, or any object. */
+export function toolParameters(tool: ChatToolSpec): Record<string, unknown> {
+  return tool.parameters ?? { type: 'object', properties: {} };
 }
 
 /** Parses an SSE `data` field as JSON, or throws `LLMResponseError`. */

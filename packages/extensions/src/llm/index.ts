@@ -17,3 +17,7 @@ export * from './anthropic.js';
 export * from './decision-schema.js';
 export * from './output.js';
 export * from './llm-agent.js';
+export {
+  DEFAULT_MAX_TOOL_TURNS, DEFAULT_MAX_CONVERSATION_CHARS, DEFAULT_MAX_TOOL_RESULT_CHARS, MAX_TOOL_ARGUMENT_CHARS,
+  parseToolArguments, type ToolArguments,
+} from './tool-loop.js';

@@ -1,12 +1,17 @@
 // An agent whose decisions come from a chat model, vetted by a schema and a policy.
 import {
-  AbortError, Agent, ConfigError, ConvergeError, CORE_DECISION_TYPES, Float64, bytesToHex, topicToString,
+  AbortError, Agent, ConfigError, ConvergeError, CORE_DECISION_TYPES,
   type AgentOptions, type Decision, type DecisionPolicy, type Message, type Task,
 } from '@converge/core';
 import { DECISION_TYPES_DESCRIPTION, coreDecisionSchema, customDecisionSchema } from './decision-schema.js';
 import { MAX_MODEL_OUTPUT_CHARS, MAX_MODEL_OUTPUT_DEPTH, extractDecisionList, jsonDepthWithin } from './output.js';
 import { LLMBudgetError, LLMTimeoutError } from './errors.js';
-import type { ChatResponse, LLMProvider } from './types.js';
+import {
+  DEFAULT_MAX_CONVERSATION_CHARS, DEFAULT_MAX_TOOL_RESULT_CHARS, DEFAULT_MAX_TOOL_TURNS, conversationChars, copyCalls,
+  matchToolOutcomes, parseToolArguments, rejectedToolResult, toolResultOf, type AwaitedCall,
+} from './tool-loop.js';
+import { describeMessage, describeOutcome, describeTask, informativeOutcomes, tasksKeyOf, withinBudget } from './prompt.js';
+import type { ChatMessage, ChatResponse, ChatToolCall, ChatToolSpec, LLMProvider } from './types.js';
 
 /** Why a proposed decision (or a whole answer) was dropped. */
 export type LLMRejectionReason = 'unparseable' | 'schema' | 'policy' | 'too_many';
@@ -41,6 +46,14 @@ export interface LLMAgentStats {
   idleSkips: number;
   /** `decide` calls refused by the call budget (`LLMBudgetError`; the model was not asked). */
   budgetRefusals: number;
+  /** Tool calls the model made (each one also counts in `proposed`). */
+  toolCalls: number;
+  /** Tool results sent back to the model (ok and error ones). */
+  toolResults: number;
+  /** Tool results cut to `maxToolResultChars`. */
+  toolResultsCut: number;
+  /** Tool conversations ended by `maxToolTurns` or `maxConversationChars` (the next prompt starts afresh). */
+  conversationsCut: number;
 }
 
 /** Minimal logger (pino-compatible): rejections and provider errors are logged at `warn`. */
@@ -113,6 +126,19 @@ export interface LLMAgentOptions extends AgentOptions {
   callWindowMs?: number;
   /** Clock of the call budget, ms (default `Date.now`). */
   clock?: () => number;
+  /**
+   * Tools offered to the model in its provider's native tool-calling format. A tool call becomes
+   * an `InvokeTool` decision (arguments bounded and validated, then `policy`); its outcome comes
+   * back to the model as the provider's tool-result message in the next turn, in one bounded
+   * conversation, until the model answers with text (its decisions, as without tools). Default none.
+   */
+  tools?: readonly ChatToolSpec[];
+  /** Most model calls in one tool conversation (default 8); past it the conversation ends (`conversationsCut`). */
+  maxToolTurns?: number;
+  /** Most characters one tool conversation holds (default 200 000); past it the conversation ends (`conversationsCut`). */
+  maxConversationChars?: number;
+  /** Longest tool result sent back, in characters (default 16 000); longer ones are cut (`toolResultsCut`). */
+  maxToolResultChars?: number;
   /** Called for every rejection (after counting). */
   onRejection?: (rejection: LLMRejection) => void;
   /** Where rejections and provider errors are logged (default: nowhere; they are still counted). */
@@ -127,68 +153,14 @@ Answer with a JSON array of decisions and nothing else (an empty array when ther
 Each decision is an object whose "type" is one of:
 ${DECISION_TYPES_DESCRIPTION}`;
 
-// Plain JSON for the prompt: bigint as a string, bytes as {"$bytes": hex}, Maps as objects.
-function jsonSafe(v: unknown, depth = 0): unknown {
-  if (depth > 64) return '…';
-  if (typeof v === 'bigint') return v.toString();
-  if (v instanceof Float64) return v.value;
-  if (v instanceof Uint8Array) return { $bytes: bytesToHex(v.subarray(0, 256)) + (v.byteLength > 256 ? '…' : '') };
-  if (v instanceof Map) return Object.fromEntries([...v].map(([k, x]) => [String(k), jsonSafe(x, depth + 1)]));
-  if (Array.isArray(v)) return v.map((x) => jsonSafe(x, depth + 1));
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, jsonSafe(x, depth + 1)]));
-  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
-  return v;
-}
+const TOOLS_PROMPT = `You may call the tools offered to you: each call is run for you and its result (or error)
+comes back as the tool's result. When you need no more tool results, answer with the JSON array of decisions.`;
 
-// What identifies the tasks on offer for `callOnlyOnNewInput`: ids, states and attempts.
-function tasksKeyOf(tasks: readonly Task[]): string {
-  let key = '';
-  for (const t of tasks) key += `${t.id}\u0000${t.state}\u0000${t.attempts}\u0001`;
-  return key;
-}
-
-function describeMessage(m: Message): unknown {
-  return {
-    id: m.id, sender: m.sender, recipient: m.recipient, topics: m.topics.map(topicToString),
-    payload: jsonSafe(m.payload), taskId: m.taskId, timestamp: m.timestamp,
-  };
-}
-
-function describeTask(t: Task): unknown {
-  return {
-    id: t.id, objective: t.objective, inputs: jsonSafe(t.inputs), constraints: jsonSafe(t.constraints), state: t.state,
-    poolId: t.poolId, requiredCapabilities: t.requiredCapabilities, attempts: t.attempts,
-  };
-}
-
-// Outcomes worth a model call: all but a delivered SendMessage. Counting those too would make an
-// agent that always answers with a message call its model again at once, forever (issue 21 M4).
-function informativeOutcomes(outcomes: readonly unknown[] | undefined): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  for (const o of outcomes ?? []) {
-    if (!o || typeof o !== 'object') continue;
-    const { decision, status } = o as { decision?: { type?: unknown }; status?: unknown };
-    if (status === 'ok' && decision?.type === 'SendMessage') continue;
-    out.push(o as Record<string, unknown>);
-  }
-  return out;
-}
-
-function describeOutcome(o: Record<string, unknown>): unknown {
-  const decision = o.decision as { type?: unknown; taskId?: unknown; tool?: unknown } | undefined;
-  return jsonSafe({ decision: decision?.type, taskId: decision?.taskId, tool: decision?.tool, status: o.status, result: o.result, error: o.error });
-}
-
-// Adds items while they fit the budget; returns them and how many were left out.
-function withinBudget(items: readonly unknown[], budget: { left: number }): [string[], number] {
-  const out: string[] = [];
-  for (const item of items) {
-    const s = JSON.stringify(item);
-    if (s.length + 2 > budget.left) break;
-    budget.left -= s.length + 2;
-    out.push(s);
-  }
-  return [out, items.length - out.length];
+/** A tool conversation in progress: the messages so far, the calls waiting for outcomes, model calls made. */
+interface Conversation {
+  messages: ChatMessage[];
+  awaiting: AwaitedCall[];
+  turns: number;
 }
 
 /**
@@ -218,8 +190,16 @@ export class LLMAgent extends Agent {
   /** The tasks key of the last answered call; `undefined` before one, or after a failed call. */
   private answeredTasksKey: string | undefined;
   private lifecycle = new AbortController();
+  private readonly tools: readonly ChatToolSpec[];
+  private readonly toolNames: ReadonlySet<string>;
+  private readonly maxToolTurns: number;
+  private readonly maxConversationChars: number;
+  private readonly maxToolResultChars: number;
+  /** The tool conversation in progress, if the model's last answer called tools. */
+  private conversation: Conversation | undefined;
   private readonly counters: LLMAgentStats = {
     calls: 0, proposed: 0, accepted: 0, providerErrors: 0, providerErrorsByCode: {}, idleSkips: 0, budgetRefusals: 0,
+    toolCalls: 0, toolResults: 0, toolResultsCut: 0, conversationsCut: 0,
     rejections: { unparseable: 0, schema: 0, policy: 0, too_many: 0 },
   };
 
@@ -241,6 +221,14 @@ export class LLMAgent extends Agent {
     this.maxCallsPerWindow = int(options.maxCallsPerWindow, DEFAULT_MAX_CALLS_PER_WINDOW, 'maxCallsPerWindow');
     this.callWindowMs = int(options.callWindowMs, DEFAULT_CALL_WINDOW_MS, 'callWindowMs');
     this.clock = options.clock ?? Date.now;
+    this.tools = [...(options.tools ?? [])];
+    for (const t of this.tools) {
+      if (!t || typeof t.name !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(t.name)) throw new ConfigError('every tool needs a name of 1-64 letters, digits, _ or -', { key: 'tools' });
+    }
+    this.toolNames = new Set(this.tools.map((t) => t.name));
+    this.maxToolTurns = int(options.maxToolTurns, DEFAULT_MAX_TOOL_TURNS, 'maxToolTurns');
+    this.maxConversationChars = int(options.maxConversationChars, DEFAULT_MAX_CONVERSATION_CHARS, 'maxConversationChars');
+    this.maxToolResultChars = int(options.maxToolResultChars, DEFAULT_MAX_TOOL_RESULT_CHARS, 'maxToolResultChars');
   }
 
   /** A snapshot of the counters. */
@@ -264,7 +252,8 @@ export class LLMAgent extends Agent {
 
   /** The system and user prompts `decide` would send (exposed for tests and debugging). */
   buildPrompt(messages: readonly Message[], tasks: readonly Task[], outcomes: readonly unknown[] = []): { system: string; user: string } {
-    const system = this.options.systemPrompt ? `${BASE_PROMPT}\n\n${this.options.systemPrompt}` : BASE_PROMPT;
+    const base = this.tools.length > 0 ? `${BASE_PROMPT}\n\n${TOOLS_PROMPT}` : BASE_PROMPT;
+    const system = this.options.systemPrompt ? `${base}\n\n${this.options.systemPrompt}` : base;
     const budget = { left: this.maxPromptChars };
     const [msgs, msgsLeft] = withinBudget(messages.map(describeMessage), budget);
     const [tsks, tsksLeft] = withinBudget(tasks.map(describeTask), budget);
@@ -283,23 +272,140 @@ export class LLMAgent extends Agent {
 
   /**
    * Asks the model and returns the decisions that pass the schema and the policy. Returns `[]`
-   * without asking when nothing is new since the last answer (`callOnlyOnNewInput`).
+   * without asking when nothing is new since the last answer (`callOnlyOnNewInput`). With
+   * `tools`, a model answer that calls tools returns their `InvokeTool` decisions, and the next
+   * call sends their outcomes back as tool results in the same conversation.
    * @throws LLMBudgetError when the call budget is spent (the model is not asked); a provider
    * error only with `throwOnProviderError`.
    */
   async decide(messages: readonly Message[], tasks: readonly Task[], context?: LLMDecideContext): Promise<Decision[]> {
     const tasksKey = tasksKeyOf(tasks);
-    const fresh = messages.length > 0 || informativeOutcomes(context?.outcomes).length > 0 || tasksKey !== this.answeredTasksKey;
+    // A conversation lives only while the model's tool calls wait for results (outcomes, or
+    // error results of rejected calls not yet sent): that is new input for the model.
+    const pending = this.conversation !== undefined;
+    const fresh = pending || messages.length > 0 || informativeOutcomes(context?.outcomes).length > 0 || tasksKey !== this.answeredTasksKey;
     if (!fresh && this.options.callOnlyOnNewInput !== false) {
       this.counters.idleSkips++;
       return [];
     }
     this.spendCall();
-    const { system, user } = this.buildPrompt(messages, tasks, context?.outcomes);
-    this.counters.calls++;
+    let chat = this.nextMessages(messages, tasks, context?.outcomes ?? []);
     // Until this call is answered, the next one may retry the same input.
     this.answeredTasksKey = undefined;
-    let answer: ChatResponse;
+    for (;;) {
+      const answer = await this.ask(chat);
+      if (answer === undefined) return [];
+      this.answeredTasksKey = tasksKey;
+      const calls = this.tools.length > 0 ? answer.toolCalls ?? [] : [];
+      if (calls.length === 0) {
+        this.conversation = undefined;
+        return this.vet(answer?.content);
+      }
+      const decisions = this.takeToolCalls(answer.content ?? '', calls);
+      // Every call was rejected: nothing will run, so nothing would wake the agent. The model
+      // hears why at once (within the turn and call budgets).
+      if (decisions.length > 0 || !this.conversation || this.conversation.turns >= this.maxToolTurns) return decisions;
+      try {
+        this.spendCall();
+      } catch {
+        return []; // counted by spendCall; the conversation waits for the next decide
+      }
+      chat = this.conversation.messages;
+    }
+  }
+
+  // The messages of the next call: the conversation in progress with the outcomes of its tool
+  // calls as tool results (and any other news as a user message), or a fresh prompt.
+  private nextMessages(messages: readonly Message[], tasks: readonly Task[], outcomes: readonly unknown[]): ChatMessage[] {
+    let conv = this.conversation;
+    let rest: readonly unknown[] = outcomes;
+    if (conv) {
+      if (conv.awaiting.length > 0) {
+        const m = matchToolOutcomes(conv.awaiting, outcomes);
+        conv.awaiting.forEach((a, i) => {
+          const r = toolResultOf(a.callId, m.matched[i], this.maxToolResultChars);
+          conv!.messages.push(r.message);
+          this.counters.toolResults++;
+          if (r.cut) this.counters.toolResultsCut++;
+        });
+        conv.awaiting = [];
+        rest = m.rest;
+      }
+      const chars = conversationChars(conv.messages);
+      if (conv.turns >= this.maxToolTurns || chars > this.maxConversationChars) {
+        // Cut: the next prompt starts afresh and shows every outcome as JSON, as without tools.
+        this.counters.conversationsCut++;
+        this.options.logger?.warn({ turns: conv.turns, chars }, 'LLM tool conversation cut');
+        conv = this.conversation = undefined;
+        rest = outcomes;
+      }
+    }
+    if (!conv) {
+      const { system, user } = this.buildPrompt(messages, tasks, rest);
+      conv = { messages: [{ role: 'system', content: system }, { role: 'user', content: user }], awaiting: [], turns: 0 };
+      // A conversation is kept only while tools are offered (it carries their results).
+      if (this.tools.length > 0) this.conversation = conv;
+      return conv.messages;
+    }
+    if (messages.length > 0 || informativeOutcomes(rest).length > 0) conv.messages.push({ role: 'user', content: this.buildPrompt(messages, tasks, rest).user });
+    return conv.messages;
+  }
+
+  // Turns the model's tool calls into vetted InvokeTool decisions, waiting for their outcomes;
+  // a rejected call gets its error result at once (every call must have a result).
+  private takeToolCalls(content: string, calls: readonly ChatToolCall[]): Decision[] {
+    const conv = this.conversation!;
+    conv.messages.push({ role: 'assistant', content, toolCalls: copyCalls(calls) });
+    this.counters.toolCalls += calls.length;
+    this.counters.proposed += calls.length;
+    const accepted: Decision[] = [];
+    for (const call of calls) {
+      let status = 'invalid';
+      let detail: string | undefined;
+      let decision: Decision | undefined;
+      if (accepted.length >= this.maxDecisions) {
+        status = 'refused';
+        detail = `more than ${this.maxDecisions} tool calls in one answer`;
+        this.reject({ reason: 'too_many', detail, decision: { tool: call.name } });
+      } else if (!this.toolNames.has(call.name)) {
+        detail = `tool ${JSON.stringify(call.name.slice(0, 64))} was not offered`;
+        this.reject({ reason: 'schema', detail, decision: { tool: call.name } });
+      } else {
+        const args = parseToolArguments(call.arguments);
+        if (!args.ok) {
+          detail = args.detail;
+          this.reject({ reason: 'schema', detail, decision: { tool: call.name } });
+        } else {
+          decision = this.validate({ type: 'InvokeTool', tool: call.name, params: args.params });
+          if (decision === undefined) detail = 'the arguments do not fit an InvokeTool decision';
+          else {
+            const verdict = this.checkPolicy(decision);
+            if (!verdict.allowed) {
+              status = 'refused';
+              detail = verdict.reason ?? 'refused by policy';
+              this.reject({ reason: 'policy', detail, decision });
+              decision = undefined;
+            }
+          }
+        }
+      }
+      if (decision) {
+        accepted.push(decision);
+        conv.awaiting.push({ callId: call.id, decision });
+      } else {
+        conv.messages.push(rejectedToolResult(call.id, status, detail ?? 'rejected'));
+        this.counters.toolResults++;
+      }
+    }
+    this.counters.accepted += accepted.length;
+    return accepted;
+  }
+
+  // One model call with the deadline, the stop signal and the tools; `undefined` after a
+  // provider failure (counted and logged; rethrown with throwOnProviderError).
+  private async ask(chat: readonly ChatMessage[]): Promise<ChatResponse | undefined> {
+    this.counters.calls++;
+    if (this.conversation) this.conversation.turns++;
     // The provider gets the deadline and the stop signal; the race also bounds a provider
     // that ignores them, so decide always settles within timeoutMs.
     const ac = new AbortController();
@@ -314,14 +420,16 @@ export class LLMAgent extends Agent {
     });
     aborted.catch(() => {});
     try {
-      answer = await Promise.race([
+      return await Promise.race([
         this.provider.chat({
-          messages: [{ role: 'system', content: system }, { role: 'user', content: user }],
+          // A copy: the conversation grows after the call, the request must not.
+          messages: [...chat],
           model: this.options.model,
           temperature: this.options.temperature,
           maxTokens: this.options.maxTokens,
           timeoutMs: this.timeoutMs,
           signal: ac.signal,
+          ...(this.tools.length > 0 ? { tools: this.tools } : {}),
         }),
         aborted,
       ]);
@@ -331,13 +439,20 @@ export class LLMAgent extends Agent {
       this.counters.providerErrorsByCode[code] = (this.counters.providerErrorsByCode[code] ?? 0) + 1;
       this.options.logger?.warn({ code, provider: this.provider.name, err: (err as Error)?.message }, 'LLM provider call failed');
       if (this.options.throwOnProviderError) throw err;
-      return [];
+      return undefined;
     } finally {
       clearTimeout(timer);
       stop.removeEventListener('abort', onStop);
     }
-    this.answeredTasksKey = tasksKey;
-    return this.vet(answer?.content);
+  }
+
+  private checkPolicy(decision: Decision): { allowed: boolean; reason?: string } {
+    if (!this.policy) return { allowed: true };
+    try {
+      return this.policy.check(decision);
+    } catch (err) {
+      return { allowed: false, reason: `policy check threw: ${(err as Error)?.message}` };
+    }
   }
 
   // Takes one call from the sliding-window budget, or throws LLMBudgetError (nothing spent).
@@ -386,14 +501,7 @@ export class LLMAgent extends Agent {
       }
       const decision = this.validate(item);
       if (decision === undefined) continue;
-      let verdict: { allowed: boolean; reason?: string } = { allowed: true };
-      if (this.policy) {
-        try {
-          verdict = this.policy.check(decision);
-        } catch (err) {
-          verdict = { allowed: false, reason: `policy check threw: ${(err as Error)?.message}` };
-        }
-      }
+      const verdict = this.checkPolicy(decision);
       if (!verdict.allowed) {
         this.reject({ reason: 'policy', detail: verdict.reason ?? 'refused by policy', decision });
         continue;

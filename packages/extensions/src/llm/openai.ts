@@ -1,9 +1,23 @@
 // OpenAI's Chat Completions API, and the OpenAI-compatible APIs (Mistral, local servers).
 import type { EventSourceMessage } from 'eventsource-parser';
 import { z } from 'zod';
-import { HttpChatProvider, parseEventJson, type HttpProviderOptions, type StreamStep } from './base.js';
+import { HttpChatProvider, parseEventJson, toolParameters, type HttpProviderOptions, type StreamStep } from './base.js';
 import { LLMRateLimitError, LLMResponseError, LLMServerError } from './errors.js';
-import type { ChatRequest, ChatResponse, ChatUsage } from './types.js';
+import type { ChatMessage, ChatRequest, ChatResponse, ChatUsage } from './types.js';
+
+// A message in the Chat Completions format: an assistant's tool calls as `tool_calls`
+// (`type: 'function'`, arguments as JSON text), a tool result as role `tool` with `tool_call_id`.
+function wireMessage(m: ChatMessage): Record<string, unknown> {
+  if (m.role === 'tool') return { role: 'tool', tool_call_id: m.toolCallId, content: m.content };
+  if (m.role === 'assistant' && m.toolCalls && m.toolCalls.length > 0) {
+    return {
+      role: 'assistant',
+      content: m.content.length > 0 ? m.content : null,
+      tool_calls: m.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })),
+    };
+  }
+  return { role: m.role, content: m.content };
+}
 
 const usageSchema = z.object({
   prompt_tokens: z.number().optional(),
@@ -14,7 +28,13 @@ const usageSchema = z.object({
 const responseSchema = z.object({
   model: z.string().optional(),
   choices: z.array(z.object({
-    message: z.object({ content: z.string().nullish() }),
+    message: z.object({
+      content: z.string().nullish(),
+      tool_calls: z.array(z.object({
+        id: z.string().min(1).max(256),
+        function: z.object({ name: z.string().min(1).max(256), arguments: z.string().default('{}') }),
+      })).nullish(),
+    }),
     finish_reason: z.string().nullish(),
   })).min(1),
   usage: usageSchema,
@@ -70,8 +90,14 @@ export class OpenAICompatibleProvider extends HttpChatProvider {
   protected requestBody(request: ChatRequest, stream: boolean): unknown {
     const body: Record<string, unknown> = {
       model: request.model ?? this.model,
-      messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+      messages: request.messages.map(wireMessage),
     };
+    if (request.tools && request.tools.length > 0 && !stream) {
+      body.tools = request.tools.map((t) => ({
+        type: 'function',
+        function: { name: t.name, ...(t.description ? { description: t.description } : {}), parameters: toolParameters(t) },
+      }));
+    }
     if (request.temperature !== undefined) body.temperature = request.temperature;
     if (request.maxTokens !== undefined) body[this.maxTokensField] = request.maxTokens;
     if (stream) {
@@ -89,6 +115,8 @@ export class OpenAICompatibleProvider extends HttpChatProvider {
     const usage = usageOf(r.data.usage);
     if (usage) out.usage = usage;
     if (choice.finish_reason) out.finishReason = choice.finish_reason;
+    const calls = choice.message.tool_calls ?? [];
+    if (calls.length > 0) out.toolCalls = calls.map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments }));
     return out;
   }
 
