@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AnthropicProvider, LLMServerError, LLMRateLimitError, type ChatChunk } from '../../src/llm/index.js';
 import { API_KEY, providerSuite, type Wire } from './provider-suite.js';
-import { sendSseAwkwardly, startFakeServer } from './fake-server.js';
+import { sendSseAwkwardly, startFakeServer } from '../../../../test/support/fake-http-server.js';
 
 const ev = (event: string, data: object): string => `event: ${event}\ndata: ${JSON.stringify({ type: event, ...data })}\n\n`;
 const body = (pieces: string[], model: string): string =>

@@ -3,7 +3,7 @@ import { ConfigError, createMessage, createTask, type Decision, type DecisionPol
 import {
   LLMAgent, LLMTimeoutError, OpenAIProvider, extractDecisionList, type ChatRequest, type ChatResponse, type LLMProvider, type LLMRejection,
 } from '../../src/llm/index.js';
-import { sendJson, startFakeServer } from './fake-server.js';
+import { sendJson, startFakeServer } from '../../../../test/support/fake-http-server.js';
 
 /** A provider that answers from a script and records what it was asked. */
 class ScriptedProvider implements LLMProvider {

@@ -5,7 +5,7 @@ import {
   LLMAuthError, LLMBadRequestError, LLMConnectionError, LLMRateLimitError, LLMResponseError, LLMServerError, LLMTimeoutError,
   type ChatChunk, type HttpProviderOptions, type LLMProvider,
 } from '../../src/llm/index.js';
-import { sendJson, sendSseAwkwardly, startFakeServer, type FakeServer, type Handler, type Recorded } from './fake-server.js';
+import { sendJson, sendSseAwkwardly, startFakeServer, type FakeServer, type Handler, type Recorded } from '../../../../test/support/fake-http-server.js';
 
 export const API_KEY = 'sk-test-0123456789abcdef';
 

@@ -5,14 +5,13 @@
 // tool results.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Identity, ToolRegistry, type Message, type Tool } from '@converge/core';
-// Relative imports: runtime depends on extensions, so extensions cannot list runtime (or
-// network) as a dependency without a cycle; vitest and tsc resolve the sources directly.
-import { LocalHub, LocalTransport } from '../../../network/src/index.js';
-import { AgentRuntime } from '../../../runtime/src/index.js';
+import { LocalHub, LocalTransport } from '@converge/network';
 import {
   AnthropicProvider, LLMAgent, MistralProvider, OpenAIProvider, type ChatToolSpec, type LLMProvider,
-} from '../../src/llm/index.js';
-import { sendJson, startFakeServer, type FakeServer, type Recorded } from './fake-server.js';
+} from '@converge/extensions/llm';
+import { AgentRuntime } from '../src/index.js';
+// A plain HTTP test server shared by the repository's tests (not part of any package).
+import { sendJson, startFakeServer, type FakeServer, type Recorded } from '../../../test/support/fake-http-server.js';
 
 /** A tool result as the fake server read it back from a request body, provider-neutral. */
 interface SeenResult {
