@@ -109,6 +109,9 @@ describe.skipIf(skipReason !== undefined)('the plugin guide, installed outside t
   it('passes its compliance suites and agent test under vitest (transport, store, task queue with a SIGKILLed child, agent)', async () => {
     const out = await run(app, join(app, 'node_modules/.bin/vitest'), ['run', '--testTimeout=60000', '--hookTimeout=60000']);
     expect(out).toMatch(/Test Files {2}4 passed \(4\)/);
-    expect(out).not.toMatch(/skipped|failed/);
+    expect(out).not.toMatch(/failed/);
+    // Skipped: only the task-queue suite's two event-feed checks, which need raw access to an
+    // engine's change feed (a fixture option the guide's queue, over a plain Store, has none of).
+    expect(Number(/(\d+) skipped/.exec(out)?.[1] ?? 0)).toBe(2);
   }, 600_000);
 });
