@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
 import WebSocket from 'ws';
-import { AGENT_HEADER, WS_AUTH_CHALLENGE_HEADER } from '../../src/websocket/index.js';
+import { AGENT_HEADER, WS_AUTH_CHALLENGE_HEADER, WebSocketTransport } from '../../src/websocket/index.js';
 
 /** A raw socket after a completed (101) upgrade, and what the server answered. */
 export interface RawUpgraded {
@@ -91,4 +91,18 @@ export async function openAuthClient(url: string, claim: string, onCleanup: (c: 
   await new Promise((r) => ws.once('open', r));
   onCleanup(async () => ws.terminate());
   return { ws, get challenge() { return challenge; }, got, closed };
+}
+
+/** Options of the transports the WebSocket tests start. */
+export type WsTestOptions = ConstructorParameters<typeof WebSocketTransport>[0];
+
+/**
+ * Starts a `WebSocketTransport` that gives up reconnecting at once (tests want failures fast);
+ * `onCleanup` receives its stop.
+ */
+export async function startWs(options: WsTestOptions, onCleanup: (c: () => Promise<unknown>) => void): Promise<WebSocketTransport> {
+  const t = new WebSocketTransport({ reconnect: { maxAttempts: 1, initialDelayMs: 1, maxDelayMs: 1 }, ...options });
+  await t.start();
+  onCleanup(() => t.stop());
+  return t;
 }

@@ -9,7 +9,7 @@ import { Identity, createMessage, signMessage } from '@converge/core';
 import { MetricsCollector } from '@converge/observability';
 import { WebSocketTransport } from '../../src/websocket/index.js';
 import { until } from '../tcp/helpers.js';
-import { rawUpgrade } from './raw-ws.js';
+import { rawUpgrade, startWs, type WsTestOptions } from './raw-ws.js';
 
 const alice = Identity.generate();
 const bob = Identity.generate();
@@ -18,12 +18,8 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-type Opts = ConstructorParameters<typeof WebSocketTransport>[0];
-async function start(options: Opts): Promise<WebSocketTransport> {
-  const t = new WebSocketTransport({ reconnect: { maxAttempts: 1, initialDelayMs: 1, maxDelayMs: 1 }, ...options });
-  await t.start();
-  cleanup.push(() => t.stop());
-  return t;
+function start(options: WsTestOptions): Promise<WebSocketTransport> {
+  return startWs(options, (c) => cleanup.push(c));
 }
 
 // A masked client frame with RSV1..3 set and an empty payload: 6 bytes that ws refuses.

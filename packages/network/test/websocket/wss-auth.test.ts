@@ -8,7 +8,7 @@ import { encodeFrame } from '../../src/framing.js';
 import { IdentityRegistry } from '../../src/registry.js';
 import { WS_AUTH_CLOSE_CODE, WebSocketTransport, encodeAuthProof } from '../../src/websocket/index.js';
 import { hasOpenssl, makePki, until, type TestPki } from '../tcp/helpers.js';
-import { openAuthClient } from './raw-ws.js';
+import { openAuthClient, startWs, type WsTestOptions } from './raw-ws.js';
 
 const alice = Identity.generate();
 const bob = Identity.generate();
@@ -19,12 +19,8 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-type Opts = ConstructorParameters<typeof WebSocketTransport>[0];
-async function start(options: Opts): Promise<WebSocketTransport> {
-  const t = new WebSocketTransport({ reconnect: { maxAttempts: 1, initialDelayMs: 1, maxDelayMs: 1 }, ...options });
-  await t.start();
-  cleanup.push(() => t.stop());
-  return t;
+function start(options: WsTestOptions): Promise<WebSocketTransport> {
+  return startWs(options, (c) => cleanup.push(c));
 }
 async function wssServer(): Promise<WebSocketTransport> {
   const registry = new IdentityRegistry();
