@@ -5,8 +5,8 @@ export type McpCallOutcome =
   | 'ok' | 'tool_error' | 'failed' | 'timeout'
   | 'refused_changed' | 'refused_unpinned' | 'refused_removed' | 'refused_invalid' | 'refused_input' | 'refused_too_large';
 
-/** Why a listed definition was refused, as counted. */
-export type McpDefinitionRefusal = 'changed' | 'unpinned' | 'invalid' | 'list_too_large';
+/** Why a listed definition (or a listing, or a message) was refused, as counted. */
+export type McpDefinitionRefusal = 'changed' | 'unpinned' | 'invalid' | 'list_too_large' | 'message_too_large';
 
 /** A toolset's counters: calls by outcome, refused definitions by reason, listings done. */
 export interface McpToolsetStats {
@@ -16,7 +16,7 @@ export interface McpToolsetStats {
 }
 
 const OUTCOMES: readonly McpCallOutcome[] = ['ok', 'tool_error', 'failed', 'timeout', 'refused_changed', 'refused_unpinned', 'refused_removed', 'refused_invalid', 'refused_input', 'refused_too_large'];
-const REFUSALS: readonly McpDefinitionRefusal[] = ['changed', 'unpinned', 'invalid', 'list_too_large'];
+const REFUSALS: readonly McpDefinitionRefusal[] = ['changed', 'unpinned', 'invalid', 'list_too_large', 'message_too_large'];
 
 /**
  * The counters of one toolset, mirrored to `converge_mcp_tool_calls_total{server,outcome}` and

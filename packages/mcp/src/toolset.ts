@@ -1,7 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ErrorCode, McpError, ToolListChangedNotificationSchema, type CallToolResult, type Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
 import {
-  AbortError, ConfigError, ConflictError, ConvergeError, NotFoundError, TimeoutError, ValidationError, throwIfAborted,
+  AbortError, ConfigError, ConflictError, ConvergeError, LimitExceededError, NotFoundError, TimeoutError, ValidationError, throwIfAborted,
   type Tool, type ToolRegistry, type WireRecord, type WireValue,
 } from '@converge/core';
 import type { Logger, MetricsCollector } from '@converge/observability';
@@ -136,6 +136,8 @@ export class McpToolset {
   #closing = false;
   #refreshing: Promise<unknown> = Promise.resolve();
   #refreshQueued = false;
+  /** Why the toolset closed the session itself (an oversize message). */
+  #closeReason: Error | undefined;
 
   /** @param options - the server and the limits; nothing is started before `connect()`. */
   constructor(options: McpToolsetOptions) {
@@ -186,10 +188,14 @@ export class McpToolset {
       this.#open = false;
       if (wasOpen && !this.#closing) this.#o.logger?.warn({ server: this.#name }, 'MCP session closed by the server or transport');
     };
-    client.onerror = (err) => this.#o.logger?.warn({ server: this.#name, err }, 'MCP transport error');
+    client.onerror = (err) => {
+      // The SDK's stdio transport closes itself past its read-buffer bound: counted as ours.
+      if (/ReadBuffer exceeded maximum size/.test(err.message)) this.#oversize(new LimitExceededError(`MCP message exceeds the limit of ${this.#limits.message} bytes`, { cause: err }));
+      else this.#o.logger?.warn({ server: this.#name, err }, 'MCP transport error');
+    };
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.#onListChanged());
     try {
-      const transport = createTransport(this.#o.transport, this.#limits.message);
+      const transport = createTransport(this.#o.transport, this.#limits.message, (err) => this.#oversize(err));
       await client.connect(transport, { signal: options.signal, timeout: this.#limits.timeout });
       this.#open = true;
       return await this.refresh(options);
@@ -199,6 +205,16 @@ export class McpToolset {
       await client.close().catch(() => {});
       throw this.#requestError(err, options.signal, `connecting to MCP server ${this.#name}`);
     }
+  }
+
+  // A message over maxMessageBytes: the session is closed (as the SDK's stdio transport does),
+  // which fails the calls in flight; counted and logged.
+  #oversize(err: Error): void {
+    if (this.#closeReason !== undefined) return;
+    this.#closeReason = err;
+    this.#counters.definitionRefused('message_too_large');
+    this.#o.logger?.warn({ server: this.#name, err }, 'MCP message over the size limit; session closed');
+    void this.close().catch(() => {});
   }
 
   /** Closes the session (a stdio server is stopped). Registered tools stay and refuse calls. */
@@ -480,7 +496,10 @@ export class McpToolset {
     if (err instanceof ConvergeError) return err;
     if (err instanceof McpError) {
       if (err.code === ErrorCode.RequestTimeout) return new TimeoutError(`${what} timed out`, { cause: err });
-      if (err.code === ErrorCode.ConnectionClosed) return new McpNotConnectedError(`${what}: the MCP connection closed`, { cause: err });
+      if (err.code === ErrorCode.ConnectionClosed) {
+        const reason = this.#closeReason;
+        return new McpNotConnectedError(`${what}: the MCP connection closed${reason ? `: ${reason.message}` : ''}`, { cause: reason ?? err });
+      }
       return new McpRequestError(`${what} failed: ${err.message}`, { cause: err, rpcCode: err.code });
     }
     const cause = err instanceof Error ? err.cause : undefined;

@@ -39,8 +39,12 @@ export type McpTransportConfig = McpStdioConfig | McpHttpConfig | McpCustomConfi
 /** Default most bytes of one MCP message (stdio line, HTTP response body). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
-/** Builds the SDK client transport of `config`; one message is at most `maxMessageBytes`. */
-export function createTransport(config: McpTransportConfig, maxMessageBytes: number): Transport {
+/**
+ * Builds the SDK client transport of `config`; one message is at most `maxMessageBytes`. Past
+ * it the stdio transport closes itself (the SDK's behaviour); for HTTP `onOversize` is called,
+ * and the caller closes the session the same way (a server that oversteps is not trusted on).
+ */
+export function createTransport(config: McpTransportConfig, maxMessageBytes: number, onOversize: (err: LimitExceededError) => void = () => {}): Transport {
   switch (config.type) {
     case 'stdio':
       if (!config.command) throw new ConfigError('an MCP stdio server needs a command');
@@ -63,7 +67,7 @@ export function createTransport(config: McpTransportConfig, maxMessageBytes: num
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`an MCP HTTP server URL is http(s), not ${url.protocol}`);
       return new StreamableHTTPClientTransport(url, {
         requestInit: { headers: { ...(config.headers ?? {}) } },
-        fetch: cappedFetch(maxMessageBytes),
+        fetch: cappedFetch(maxMessageBytes, onOversize),
       });
     }
     case 'custom':
@@ -78,7 +82,7 @@ export function createTransport(config: McpTransportConfig, maxMessageBytes: num
  * response carries one JSON-RPC answer, or an SSE stream for one request). The long-lived GET
  * notification stream is left uncapped in total (it is parsed event by event by the SDK).
  */
-function cappedFetch(max: number): (url: string | URL, init?: RequestInit) => Promise<Response> {
+function cappedFetch(max: number, onOversize: (err: LimitExceededError) => void): (url: string | URL, init?: RequestInit) => Promise<Response> {
   return async (url, init) => {
     const response = await fetch(url, init);
     const method = (init?.method ?? 'GET').toUpperCase();
@@ -86,14 +90,21 @@ function cappedFetch(max: number): (url: string | URL, init?: RequestInit) => Pr
     const declared = Number(response.headers.get('content-length') ?? NaN);
     if (Number.isFinite(declared) && declared > max) {
       await response.body.cancel().catch(() => {});
-      throw new LimitExceededError(`MCP response of ${declared} bytes exceeds the limit of ${max}`);
+      const err = new LimitExceededError(`MCP response of ${declared} bytes exceeds the limit of ${max}`);
+      onOversize(err);
+      throw err;
     }
     let seen = 0;
     const counter = new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
         seen += chunk.byteLength;
-        if (seen > max) controller.error(new LimitExceededError(`MCP response exceeds the limit of ${max} bytes`));
-        else controller.enqueue(chunk);
+        if (seen <= max) {
+          controller.enqueue(chunk);
+          return;
+        }
+        const err = new LimitExceededError(`MCP response exceeds the limit of ${max} bytes`);
+        controller.error(err);
+        onOversize(err);
       },
     });
     return new Response(response.body.pipeThrough(counter), { status: response.status, statusText: response.statusText, headers: response.headers });

@@ -121,6 +121,15 @@ describe('MCP over stdio: a child-process server built with the official SDK', (
     }
   });
 
+  it('a message over maxMessageBytes closes the session (the SDK read-buffer bound), counted', async () => {
+    toolset = new McpToolset({ name: 'fx', transport: stdioFixture(), maxMessageBytes: 32 * 1024 });
+    await toolset.connect();
+    const big = toolset.tools().find((t) => t.name === 'fx/big')!;
+    await expect(big.run({ bytes: 100_000 }, { signal: new AbortController().signal })).rejects.toMatchObject({ name: 'McpNotConnectedError', cause: { name: 'LimitExceededError' } });
+    expect(toolset.connected).toBe(false);
+    expect(toolset.stats().definitionsRefused.message_too_large).toBe(1);
+  });
+
   it('after close, calls fail with McpNotConnectedError', async () => {
     const { toolset, registry } = await connected();
     await toolset.close();
