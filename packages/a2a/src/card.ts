@@ -136,8 +136,9 @@ export type CardKeyResolver = (kid: string, jku: string | undefined) => Promise<
 
 /**
  * Verifies the card's signatures: at least one must be an EdDSA JWS over the card's canonical
- * form, by an Ed25519 key whose fingerprint is its `kid`. The key comes from `resolveKey`
- * (the JWKS); a key also embedded in the protected header must be the same key. Throws
+ * form, by an Ed25519 key. The key comes from `resolveKey` (the JWKS, by `kid`); a key also
+ * embedded in the protected header must be the same key. The result names the key by its
+ * fingerprint (Converge's agent id for a key), whatever the `kid` is. Throws
  * `AgentCardSignatureError` when none verifies (an unsigned card included).
  */
 export async function verifyAgentCard(card: AgentCard, resolveKey: CardKeyResolver): Promise<VerifiedCard> {
@@ -154,8 +155,8 @@ export async function verifyAgentCard(card: AgentCard, resolveKey: CardKeyResolv
       if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || typeof jwk.x !== 'string') throw new Error('the published key is not an Ed25519 JWK');
       const publicKey = new Uint8Array(Buffer.from(jwk.x, 'base64url'));
       if (publicKey.byteLength !== 32) throw new Error('the published key is not 32 bytes');
+      // The identity that trust is about is the key itself (its fingerprint), whatever the kid.
       const keyFingerprint = fingerprintOf(publicKey);
-      if (keyFingerprint !== header.kid) throw new Error('kid is not the fingerprint of the published key');
       if (header.jwk && header.jwk.x !== jwk.x) throw new Error('the key in the header is not the published key');
       const key = await importJWK({ kty: 'OKP', crv: 'Ed25519', x: jwk.x }, CARD_SIGNATURE_ALG);
       await flattenedVerify({ payload, protected: sig.protected, signature: sig.signature, ...(sig.header ? { header: sig.header } : {}) }, key, { algorithms: [CARD_SIGNATURE_ALG, 'Ed25519'] });
