@@ -49,6 +49,8 @@ export interface PoolExecutorOptions {
   maxLiveTasks?: number;
   /** Told about every rejection (count and log it there). */
   onReject?: (reason: string, detail: string) => void;
+  /** Told about every task a send submitted (e.g. to wake the pool's workers at once). */
+  onSubmit?: (task: QueuedTask) => void;
 }
 
 /** The SDK executor that turns A2A sends into tasks of a Converge pool. */
@@ -112,8 +114,10 @@ export class PoolExecutor implements AgentExecutor {
       if (err instanceof NotFoundError) return this.#reject(ctx, bus, 'no-pool', err.message);
       throw err;
     }
-    if (task.id === ctx.taskId) this.#stats.submitted++;
-    else this.#stats.idempotentReplays++;
+    if (task.id === ctx.taskId) {
+      this.#stats.submitted++;
+      this.#o.onSubmit?.(task);
+    } else this.#stats.idempotentReplays++;
     const contextId = contextIdOf(task, ctx.contextId);
     bus.publish(AgentEvent.task(a2aTaskOf(task, contextId, [message])));
     return this.#follow(task, contextId, bus);

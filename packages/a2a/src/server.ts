@@ -12,7 +12,7 @@ import {
   DefaultRequestHandler, InMemoryPushNotificationStore, InMemoryTaskStore, DefaultPushNotificationSender, type ServerCallContext, type User,
 } from '@a2a-js/sdk/server';
 import { agentCardHandler, jsonRpcHandler, restHandler } from '@a2a-js/sdk/server/express';
-import { ConfigError, LimitExceededError, ValidationError, type Capability, type Identity, type Pool, type TaskConstraints, type TaskQueue } from '@converge/core';
+import { ConfigError, LimitExceededError, ValidationError, type Capability, type Identity, type Pool, type QueuedTask, type TaskConstraints, type TaskQueue } from '@converge/core';
 import { KeyedRateLimiter } from '@converge/policy';
 import { AGENT_CARD_PATH, DEFAULT_API_KEY_HEADER, JSONRPC_PATH, JWKS_PATH, REST_PATH, buildPoolCard, jwksOf, signAgentCard } from './card.js';
 import { PoolExecutor, type AdmitHook, type ExecutorStats } from './executor.js';
@@ -79,6 +79,8 @@ export interface A2AServerOptions {
   constraints?: TaskConstraints;
   /** Checked before each submit: a `PolicyError` rejects the send (`TASK_STATE_REJECTED`). */
   admit?: AdmitHook;
+  /** Told about every task a send submitted (e.g. to wake the pool's workers at once). */
+  onSubmit?: (task: QueuedTask) => void;
   /** Which push-notification URLs are accepted (default: `http:` and `https:` ones). */
   allowPushUrl?: (url: URL) => boolean;
   /** Where refusals are logged (pino-style `warn(object, message)`). */
@@ -161,7 +163,7 @@ export async function createA2ARouter(options: A2AServerOptions & { baseUrl: str
   const card = await signAgentCard(unsigned, options.identity, `${baseUrl}${JWKS_PATH}`);
   const executor = new PoolExecutor({
     queue: options.queue, pool: options.pool, skills: capabilityNames, constraints: options.constraints, admit: options.admit,
-    pollMs: l.pollMs, maxLiveTasks: l.maxLiveTasks,
+    pollMs: l.pollMs, maxLiveTasks: l.maxLiveTasks, onSubmit: options.onSubmit,
     onReject: (reason, detail) => options.logger?.warn({ reason, detail }, 'a2a send rejected'),
   });
 
