@@ -126,8 +126,8 @@ describe('A2A server, called by the official SDK client', () => {
 
   it('refuses calls without valid credentials (401) and accepts the API key scheme', async () => {
     const { client, server } = await serve();
-    await expect(client.sendMessage(send(userMessage([text('hi')])))).rejects.toThrow();
-    await expect(client.sendMessage(send(userMessage([text('hi')])), { serviceParameters: { authorization: 'Bearer wrong' } })).rejects.toThrow();
+    await expect(client.sendMessage(send(userMessage([text('hi')]), true))).rejects.toThrow();
+    await expect(client.sendMessage(send(userMessage([text('hi')]), true), { serviceParameters: { authorization: 'Bearer wrong' } })).rejects.toThrow();
     const res = await fetch(new URL('a2a/jsonrpc', server.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'GetTask', params: { id: 'x' } }) });
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toBe('Bearer');
@@ -139,7 +139,7 @@ describe('A2A server, called by the official SDK client', () => {
   it('refuses a body over maxBodyBytes with 413 before it reaches the handler', async () => {
     const { client, server } = await serve({ limits: { maxBodyBytes: 2_048, pollMs: 20 } });
     const big = 'x'.repeat(4_096);
-    await expect(client.sendMessage(send(userMessage([text(big)])), auth.bearer)).rejects.toThrow();
+    await expect(client.sendMessage(send(userMessage([text(big)]), true), auth.bearer)).rejects.toThrow();
     const res = await fetch(new URL('a2a/jsonrpc', server.url), { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ pad: big }) });
     expect(res.status).toBe(413);
     expect(server.stats().refused.body).toBe(2);
