@@ -35,9 +35,13 @@ export const RunConfigSchema = z
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('warn'),
     verbose: z.boolean().default(false),
     metricsPort: z.number().int().min(0).max(65535).optional(),
+    a2a: z.number().int().min(0).max(65535).optional(),
+    a2aToken: z.string().min(16, 'at least 16 characters').optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (c.a2a === undefined && c.a2aToken !== undefined) ctx.addIssue({ code: 'custom', path: ['a2aToken'], message: '--a2a-token needs --a2a' });
+    if (c.role !== 'all' && c.a2a !== undefined) ctx.addIssue({ code: 'custom', path: ['a2a'], message: '--a2a is only for --role all' });
     if (c.role === 'all') return;
     // Separate processes share work through the store and talk through the transport.
     if (c.store === 'memory') ctx.addIssue({ code: 'custom', path: ['store'], message: `--role ${c.role} needs a store shared by every process (file:PATH, postgres://… or redis://…)` });

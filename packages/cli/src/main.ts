@@ -62,7 +62,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       process.stderr.write(`converge: ${summary.wrong_results} task(s) completed with a wrong result\n`);
       return 1;
     }
-    if (signalName && config.duration === undefined) return signalName === 'SIGINT' ? 130 : 143;
+    // --duration 0 and --a2a run until a signal: that is their normal end.
+    if (signalName && config.duration === undefined && config.a2a === undefined) return signalName === 'SIGINT' ? 130 : 143;
     if (summary.lost > 0 || summary.failed > 0) {
       process.stderr.write(`converge: ${summary.lost} task(s) lost and ${summary.failed} failed out of ${summary.tasks}\n`);
       return 1;

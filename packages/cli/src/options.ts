@@ -49,6 +49,8 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { key: 'logLevel', flag: 'log-level', kind: 'string', arg: 'LEVEL', help: 'trace | debug | info | warn | error | fatal | silent', defaultText: 'warn' },
   { key: 'verbose', flag: 'verbose', short: 'v', kind: 'boolean', help: 'log at info level, pretty-printed' },
   { key: 'metricsPort', flag: 'metrics-port', kind: 'int', arg: 'P', help: 'serve Prometheus metrics (/metrics) and the /healthz and /readyz probes on this port while running' },
+  { key: 'a2a', flag: 'a2a', kind: 'int', arg: 'PORT', help: 'serve the pool as an A2A agent on 127.0.0.1:PORT (0 = any free port) and stay up until SIGINT/SIGTERM' },
+  { key: 'a2aToken', flag: 'a2a-token', kind: 'string', arg: 'TOKEN', help: 'bearer token the A2A endpoint requires (default: none, open on 127.0.0.1)' },
 ];
 
 /** `CONVERGE_POOL_ID` for `poolId`, etc. */

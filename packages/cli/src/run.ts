@@ -11,6 +11,7 @@ import { CoordinatorAgent } from './workload/coordinator.js';
 import { WorkerAgent, expectedSum, type SumInputs } from './workload/agents.js';
 import { buildSummary, type RunSummary, type TaskOutcome } from './summary.js';
 import { createProgress } from './progress.js';
+import type { A2AEndpoint } from './a2a-serve.js';
 
 /** Where `runWorkload` writes and what can stop it. */
 export interface RunIO {
@@ -34,6 +35,10 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
   const opened: OpenedStore[] = [];
   const runtimes: AgentRuntime[] = [];
   let metricsServer: { close(): Promise<void> } | undefined;
+  // --a2a: the pool served as an A2A agent (loaded only then); the run stays up until interrupted.
+  let a2a: A2AEndpoint | undefined;
+  let isA2ATask: ((t: Task) => boolean) | undefined;
+  let serving = config.a2a !== undefined;
   let phase: RunPhase = 'starting';
   const transports = await transportFactory(config);
   const WorkerClass = config.agent ? await loadWorkerClass(config.agent) : undefined;
@@ -79,7 +84,7 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
       }
     }
     const record = (t: Task, state: 'completed' | 'failed') => {
-      if (t.poolId !== config.poolId || outcome.has(t.id)) return;
+      if (t.poolId !== config.poolId || outcome.has(t.id) || isA2ATask?.(t)) return;
       const inputs = t.inputs as unknown as SumInputs;
       if (state === 'completed') {
         outcome.set(t.id, t.result === expectedSum(inputs) ? 'completed' : 'wrong');
@@ -155,6 +160,14 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
     started = true;
     phase = 'running';
     runtimes[0]!.scheduler.notify();
+    if (config.a2a !== undefined) {
+      const mod = await import('./a2a-serve.js');
+      isA2ATask = mod.isA2ATask;
+      a2a = await mod.serveA2A({
+        port: config.a2a, token: config.a2aToken, store, pools: poolManager, poolId: config.poolId, identity: coordinator.identity,
+        onSubmit: () => runtimes.forEach((r) => r.scheduler.notify()), stderr: io.stderr, logger,
+      });
+    }
 
     // Wait for every task to reach a terminal state, the deadline, or a stop request.
     const progress = createProgress(io.stderr, { tty: config.progress ?? io.tty ?? io.stderr.isTTY === true });
@@ -170,8 +183,8 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
         // Everything submitted (and everything a restart found) has reached a terminal state.
         const submittedAll = coordinator.exhausted && coordinator.openAuctions === 0;
         const drained = submittedAll && finished >= coordinator.submitted + existing.size;
-        if (drained && (stopSubmitting || total !== undefined)) finish();
-        else if (now > drainUntil || now - t0 > config.timeoutMs) finish();
+        if (drained && (stopSubmitting || total !== undefined) && !serving) finish();
+        else if (now > drainUntil || (now - t0 > config.timeoutMs && !serving)) finish();
       }, 25);
       const finish = () => {
         clearInterval(tick);
@@ -181,6 +194,7 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
       // A stop request: submit nothing more, let the tasks already out finish (bounded), stop.
       const onAbort = () => {
         interrupted = true;
+        serving = false;
         stopSubmitting = true;
         drainUntil = Date.now() + DRAIN_ON_STOP_MS;
         runtimes[0]!.scheduler.notify();
@@ -193,6 +207,8 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
     progress.stop();
     stopSubmitting = true;
     phase = 'stopping';
+    await a2a?.close();
+    a2a = undefined;
     await Promise.allSettled(runtimes.map((r) => r.stop()));
 
     const planned = interrupted || total === undefined ? coordinator.submitted + existing.size : total;
@@ -212,6 +228,7 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
     });
   } finally {
     phase = 'stopping';
+    await a2a?.close().catch(() => {});
     await Promise.allSettled(runtimes.map((r) => r.stop()));
     await metricsServer?.close();
     await transports.close();

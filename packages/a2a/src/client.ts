@@ -1,0 +1,396 @@
+/**
+ * A remote A2A agent as a Converge peer: its card is fetched and its signature verified, its
+ * key gated by the trust model, its skills offered as capabilities (discovery) and as a tool;
+ * tasks delegated to it stream their events, and a broken stream is resumed
+ * (`GetTask` + `SubscribeToTask`, or the same send again before the task is known).
+ */
+import { randomUUID } from 'node:crypto';
+import type { JWK } from 'jose';
+import { Role, TaskState, type AgentCard, type Artifact, type Message, type StreamResponse, type Task as A2ATask } from '@a2a-js/sdk';
+import { ClientFactory, DefaultAgentCardResolver, JsonRpcTransportFactory, RestTransportFactory, type Client, type RequestOptions } from '@a2a-js/sdk/client';
+import { AbortError, ValidationError, type Identity, type Tool, type WireRecord, type WireValue } from '@converge/core';
+import type { AgentDescriptor, AgentDescriptorInit } from '@converge/network';
+import { AGENT_CARD_PATH, verifyAgentCard } from './card.js';
+import {
+  A2AConnectionError, A2ATaskCanceledError, A2ATaskFailedError, A2ATaskRejectedError, AgentCardError, AgentCardSignatureError, UntrustedAgentError,
+} from './errors.js';
+import { dataPart, isFinalForBridge, resultOfArtifacts, stateName, textOf, textPart, toJsonValue } from './mapping.js';
+
+/** Default reconnect attempts after a broken stream, per delegation: 5. */
+export const DEFAULT_A2A_MAX_RECONNECTS = 5;
+/** Default first reconnect delay: 200 ms (doubled per attempt, at most `MAX_A2A_RECONNECT_DELAY_MS`). */
+export const DEFAULT_A2A_RECONNECT_DELAY_MS = 200;
+/** Longest reconnect delay: 5 s. */
+export const MAX_A2A_RECONNECT_DELAY_MS = 5_000;
+/** Default largest agent card or JWKS document fetched: 256 KiB. */
+export const DEFAULT_A2A_MAX_CARD_BYTES = 262_144;
+/** Default least trust score a remote agent's key needs when a trust source is given: 0.5. */
+export const DEFAULT_A2A_MIN_TRUST = 0.5;
+/** Default interval of `GetTask` polling when the remote agent does not stream: 200 ms. */
+export const DEFAULT_A2A_CLIENT_POLL_MS = 200;
+
+/** Trust scores by key fingerprint (a policy `TrustModel` fits; `recordOutcome` is used when present). */
+export interface A2ATrust {
+  score(agentId: string): number;
+  recordOutcome?(agentId: string, outcome: 'success' | 'failure'): Promise<unknown> | unknown;
+}
+
+/** Options of `connectA2AAgent`. */
+export interface ConnectA2AOptions {
+  /** HTTP client (default the global `fetch`). */
+  fetch?: typeof fetch;
+  /** Trust scores: the card's key must score at least `minTrust` when connecting and before each delegation. */
+  trust?: A2ATrust;
+  /** Least score (default `DEFAULT_A2A_MIN_TRUST`). */
+  minTrust?: number;
+  /** Pinned key fingerprints: when given, the card must be signed by one of them. */
+  trustedKeys?: readonly string[];
+  /** Credentials for the card's declared schemes. */
+  credentials?: { bearer?: string; apiKey?: string; apiKeyHeader?: string };
+  /** Reconnect attempts per delegation (default `DEFAULT_A2A_MAX_RECONNECTS`). */
+  maxReconnects?: number;
+  /** First reconnect delay (default `DEFAULT_A2A_RECONNECT_DELAY_MS`). */
+  reconnectDelayMs?: number;
+  /** Largest card or JWKS in bytes (default `DEFAULT_A2A_MAX_CARD_BYTES`). */
+  maxCardBytes?: number;
+  /** Polling interval without streaming (default `DEFAULT_A2A_CLIENT_POLL_MS`). */
+  pollMs?: number;
+  signal?: AbortSignal;
+}
+
+/** What is delegated: text, data (a JSON object or value), optionally a skill id. */
+export interface DelegateInput {
+  text?: string;
+  data?: unknown;
+  /** A skill id of the card (sent as `metadata.skill`). */
+  skill?: string;
+  /** Continues an A2A context. */
+  contextId?: string;
+}
+
+/** Options of one delegation. */
+export interface DelegateOptions {
+  signal?: AbortSignal;
+  /** The A2A message id (default a fresh UUID): a retry with the same id is the same task on an idempotent server. */
+  messageId?: string;
+  /** Sees every stream event. */
+  onEvent?: (event: StreamResponse) => void;
+}
+
+/** A completed delegation. */
+export interface A2ADelegation {
+  taskId: string;
+  contextId: string;
+  /** The artifacts' value (one part: that value; several: the list). */
+  result: WireValue;
+  artifacts: Artifact[];
+  /** Streams resumed after a break. */
+  reconnects: number;
+}
+
+/** Counters of a remote agent. */
+export interface RemoteAgentStats {
+  delegated: number;
+  completed: number;
+  failed: number;
+  reconnects: number;
+  /** Delegations refused because the key's trust fell below `minTrust`. */
+  untrusted: number;
+}
+
+async function readBounded(res: Response, max: number, what: string): Promise<unknown> {
+  const declared = Number(res.headers.get('content-length') ?? '0');
+  if (declared > max) throw new AgentCardError(`${what} is ${declared} bytes, more than ${max}`);
+  const body = res.body;
+  if (!body) return JSON.parse('null');
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > max) throw new AgentCardError(`${what} is more than ${max} bytes`);
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch (err) {
+    throw new AgentCardError(`${what} is not JSON`, { cause: err });
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new AbortError('aborted', { cause: signal.reason }));
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(t);
+      reject(new AbortError('aborted', { cause: signal?.reason }));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Fetches the agent card at `url` (its base URL or the card's own URL), verifies its signature
+ * (the key from the JWKS its `jku` names, same origin as the card), gates the key by
+ * `trustedKeys` and `trust`, and returns the remote agent. Errors: `AgentCardError`,
+ * `AgentCardSignatureError`, `UntrustedAgentError`.
+ */
+export async function connectA2AAgent(url: string, options: ConnectA2AOptions = {}): Promise<A2ARemoteAgent> {
+  const doFetch = options.fetch ?? fetch;
+  const maxBytes = options.maxCardBytes ?? DEFAULT_A2A_MAX_CARD_BYTES;
+  const cardUrl = url.endsWith('.json') ? new URL(url) : new URL(AGENT_CARD_PATH, url.endsWith('/') ? url : `${url}/`);
+  let card: AgentCard;
+  try {
+    const res = await doFetch(cardUrl, { headers: { 'A2A-Version': '1.0', accept: 'application/json' }, signal: options.signal });
+    if (!res.ok) throw new AgentCardError(`agent card ${cardUrl.href}: HTTP ${res.status}`);
+    card = new DefaultAgentCardResolver().normalizeAgentCard(await readBounded(res, maxBytes, 'the agent card'));
+  } catch (err) {
+    if (err instanceof AgentCardError) throw err;
+    throw new AgentCardError(`agent card ${cardUrl.href} could not be read`, { cause: err });
+  }
+  const verified = await verifyAgentCard(card, async (kid, jku) => {
+    if (!jku) return undefined;
+    const keysUrl = new URL(jku, cardUrl);
+    if (keysUrl.origin !== cardUrl.origin) throw new AgentCardSignatureError(`jku ${keysUrl.origin} is not the card's origin ${cardUrl.origin}`);
+    const res = await doFetch(keysUrl, { signal: options.signal });
+    if (!res.ok) throw new AgentCardSignatureError(`JWKS ${keysUrl.href}: HTTP ${res.status}`);
+    const jwks = (await readBounded(res, maxBytes, 'the JWKS')) as { keys?: JWK[] } | null;
+    return jwks?.keys?.find((k) => k.kid === kid);
+  });
+  const remote = new A2ARemoteAgent(card, cardUrl.href, verified.keyFingerprint, options);
+  if (options.trustedKeys && !options.trustedKeys.includes(verified.keyFingerprint)) {
+    throw new UntrustedAgentError(`agent card key ${verified.keyFingerprint.slice(0, 16)} is not one of the trusted keys`, verified.keyFingerprint);
+  }
+  remote.checkTrust();
+  await remote.open();
+  return remote;
+}
+
+/** A connected remote A2A agent (see `connectA2AAgent`). */
+export class A2ARemoteAgent {
+  /** The verified card. */
+  readonly card: AgentCard;
+  /** Where the card was fetched. */
+  readonly cardUrl: string;
+  /** Fingerprint of the key that signed the card: the remote agent's identity for trust. */
+  readonly keyFingerprint: string;
+  readonly #o: ConnectA2AOptions;
+  #client: Client | undefined;
+  readonly #stats: RemoteAgentStats = { delegated: 0, completed: 0, failed: 0, reconnects: 0, untrusted: 0 };
+
+  /** Use `connectA2AAgent` (it verifies the card first). */
+  constructor(card: AgentCard, cardUrl: string, keyFingerprint: string, options: ConnectA2AOptions) {
+    this.card = card;
+    this.cardUrl = cardUrl;
+    this.keyFingerprint = keyFingerprint;
+    this.#o = options;
+  }
+
+  /** Builds the SDK client over the card's interfaces (JSON-RPC preferred, then HTTP+JSON). */
+  async open(): Promise<void> {
+    const fetchImpl = this.#o.fetch;
+    const factory = new ClientFactory({
+      transports: [new JsonRpcTransportFactory({ fetchImpl }), new RestTransportFactory({ fetchImpl })],
+      preferredTransports: ['JSONRPC', 'HTTP+JSON'],
+    });
+    this.#client = await factory.createFromAgentCard(this.card);
+  }
+
+  /** The SDK client (after `open`). */
+  get client(): Client {
+    if (!this.#client) throw new ValidationError('the remote agent is not open');
+    return this.#client;
+  }
+
+  /** Skill ids of the card: the capabilities this peer offers. */
+  skills(): string[] {
+    return this.card.skills.map((s) => s.id);
+  }
+
+  /** A snapshot of the counters. */
+  stats(): RemoteAgentStats {
+    return { ...this.#stats };
+  }
+
+  /** `UntrustedAgentError` unless the key's trust score is at least `minTrust` (no trust source: passes). */
+  checkTrust(): void {
+    const trust = this.#o.trust;
+    if (!trust) return;
+    const min = this.#o.minTrust ?? DEFAULT_A2A_MIN_TRUST;
+    const score = trust.score(this.keyFingerprint);
+    if (!(score >= min)) {
+      this.#stats.untrusted++;
+      throw new UntrustedAgentError(`remote agent ${this.card.name} (key ${this.keyFingerprint.slice(0, 16)}) has trust ${score}, below ${min}`, this.keyFingerprint);
+    }
+  }
+
+  #requestOptions(signal?: AbortSignal): RequestOptions {
+    const c = this.#o.credentials;
+    const serviceParameters: Record<string, string> = {};
+    if (c?.bearer) serviceParameters.authorization = `Bearer ${c.bearer}`;
+    if (c?.apiKey) serviceParameters[(c.apiKeyHeader ?? 'x-api-key').toLowerCase()] = c.apiKey;
+    return { signal, serviceParameters };
+  }
+
+  /**
+   * Delegates one task and waits for its end. Completed: the result. Otherwise
+   * `A2ATaskFailedError` (failed, input or auth required), `A2ATaskRejectedError` (rejected: a
+   * `PolicyError`), `A2ATaskCanceledError` (a `ConflictError`), `A2AConnectionError` (the stream
+   * could not be resumed), `UntrustedAgentError` (trust fell below `minTrust`), `AbortError`.
+   */
+  async delegate(input: DelegateInput, options: DelegateOptions = {}): Promise<A2ADelegation> {
+    this.checkTrust();
+    this.#stats.delegated++;
+    const signal = options.signal ?? this.#o.signal;
+    const messageId = options.messageId ?? randomUUID();
+    const parts = [];
+    if (input.text !== undefined) parts.push(textPart(input.text));
+    if (input.data !== undefined) parts.push(dataPart(toJsonValue(input.data)));
+    if (parts.length === 0) throw new ValidationError('a delegation needs text or data');
+    const message: Message = {
+      role: Role.ROLE_USER, messageId, taskId: '', contextId: input.contextId ?? '', parts,
+      metadata: input.skill ? { skill: input.skill } : {}, extensions: [], referenceTaskIds: [],
+    };
+    const request = { tenant: '', message, configuration: { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately: false }, metadata: {} };
+    let task: A2ATask | undefined;
+    let reply: Message | undefined;
+    const artifacts = new Map<string, Artifact>();
+    const apply = (sr: StreamResponse): void => {
+      options.onEvent?.(sr);
+      const p = sr.payload;
+      if (p?.$case === 'task') {
+        task = p.value;
+        for (const a of p.value.artifacts) artifacts.set(a.artifactId, a);
+      } else if (p?.$case === 'statusUpdate' && task && p.value.taskId === task.id) task = { ...task, status: p.value.status };
+      else if (p?.$case === 'artifactUpdate' && p.value.artifact) {
+        const a = p.value.artifact;
+        const prev = artifacts.get(a.artifactId);
+        artifacts.set(a.artifactId, p.value.append && prev ? { ...prev, parts: [...prev.parts, ...a.parts] } : a);
+      } else if (p?.$case === 'message') reply = p.value;
+    };
+    const done = (): boolean => reply !== undefined || isFinalForBridge(task?.status?.state);
+    const client = this.client;
+    const streaming = this.card.capabilities?.streaming === true;
+    const drain = async (stream: AsyncIterable<StreamResponse>): Promise<void> => {
+      for await (const sr of stream) {
+        apply(sr);
+        if (done()) return;
+      }
+    };
+    let lastError: unknown;
+    let reconnects = 0;
+    const attempt = async (): Promise<void> => {
+      try {
+        if (task) {
+          const t = await client.getTask({ tenant: '', id: task.id, historyLength: 0 }, this.#requestOptions(signal));
+          apply({ payload: { $case: 'task', value: t } });
+          if (!done() && streaming) await drain(client.resubscribeTask({ tenant: '', id: task.id }, this.#requestOptions(signal)));
+          else if (!done()) await sleep(this.#o.pollMs ?? DEFAULT_A2A_CLIENT_POLL_MS, signal);
+        } else if (streaming) await drain(client.sendMessageStream(request, this.#requestOptions(signal)));
+        else {
+          const r = await client.sendMessage(request, this.#requestOptions(signal));
+          if ('messageId' in r && !('status' in r)) reply = r as Message;
+          else apply({ payload: { $case: 'task', value: r as A2ATask } });
+        }
+      } catch (err) {
+        if (signal?.aborted) throw new AbortError('delegation aborted', { cause: signal.reason });
+        lastError = err;
+      }
+    };
+    await attempt();
+    const max = this.#o.maxReconnects ?? DEFAULT_A2A_MAX_RECONNECTS;
+    let delay = this.#o.reconnectDelayMs ?? DEFAULT_A2A_RECONNECT_DELAY_MS;
+    // Polling a non-streaming task is not a reconnect; a broken or ended stream is.
+    while (!done()) {
+      if (lastError !== undefined || streaming) {
+        if (reconnects >= max) {
+          this.#stats.failed++;
+          throw new A2AConnectionError(`delegation to ${this.card.name} broke off and did not resume after ${max} reconnects`, { cause: lastError });
+        }
+        await sleep(delay, signal);
+        delay = Math.min(MAX_A2A_RECONNECT_DELAY_MS, delay * 2);
+        reconnects++;
+        this.#stats.reconnects++;
+      }
+      lastError = undefined;
+      await attempt();
+    }
+    return this.#finish(task, reply, [...artifacts.values()], reconnects);
+  }
+
+  async #finish(task: A2ATask | undefined, reply: Message | undefined, artifacts: Artifact[], reconnects: number): Promise<A2ADelegation> {
+    if (reply && !task) {
+      await this.#record('success');
+      this.#stats.completed++;
+      return { taskId: reply.taskId, contextId: reply.contextId, result: textOf(reply.parts), artifacts: [], reconnects };
+    }
+    const t = task!;
+    const state = t.status?.state;
+    const why = t.status?.message ? textOf(t.status.message.parts) : '';
+    if (state === TaskState.TASK_STATE_COMPLETED) {
+      await this.#record('success');
+      this.#stats.completed++;
+      return { taskId: t.id, contextId: t.contextId, result: resultOfArtifacts(artifacts), artifacts, reconnects };
+    }
+    this.#stats.failed++;
+    if (state === TaskState.TASK_STATE_REJECTED) throw new A2ATaskRejectedError(`remote agent ${this.card.name} rejected task ${t.id}${why ? `: ${why}` : ''}`, t.id);
+    if (state === TaskState.TASK_STATE_CANCELED) throw new A2ATaskCanceledError(`remote task ${t.id} was cancelled`, t.id);
+    await this.#record('failure');
+    throw new A2ATaskFailedError(`remote task ${t.id} ended ${stateName(state)}${why ? `: ${why}` : ''}`, t.id, stateName(state));
+  }
+
+  async #record(outcome: 'success' | 'failure'): Promise<void> {
+    await this.#o.trust?.recordOutcome?.(this.keyFingerprint, outcome);
+  }
+
+  /** Cancels a remote task. */
+  async cancel(taskId: string, signal?: AbortSignal): Promise<A2ATask> {
+    return this.client.cancelTask({ tenant: '', id: taskId, metadata: {} }, this.#requestOptions(signal));
+  }
+
+  /**
+   * The remote agent as a Converge tool (default name `a2a/<card name>`): params `text`, `skill`,
+   * `data` (or, without `text` and `data`, the params themselves are the data); returns the
+   * delegation's result. An agent invokes it with an `InvokeTool` decision and sees the
+   * outcome (`ok`, or `failed`/`refused`/`conflict`/`timeout` from the errors above) next turn.
+   */
+  tool(name = `a2a/${this.card.name.replace(/[^A-Za-z0-9._-]+/g, '-')}`): Tool {
+    return {
+      name,
+      description: this.card.description,
+      run: async (params: WireRecord, ctx) => {
+        const { text, skill, data, ...rest } = params as WireRecord & { text?: unknown; skill?: unknown; data?: unknown };
+        const input: DelegateInput = {};
+        if (typeof text === 'string') input.text = text;
+        if (typeof skill === 'string') input.skill = skill;
+        if (data !== undefined) input.data = data;
+        else if (Object.keys(rest).length > 0 || input.text === undefined) input.data = rest;
+        return (await this.delegate(input, { signal: ctx.signal })).result;
+      },
+    };
+  }
+
+  /**
+   * The discovery descriptor of this peer, signed by `bridge` (the local identity that speaks
+   * for it): the card's skills as capabilities, the A2A endpoint, and the verified card key in
+   * the metadata (`a2a_key`), so a query by capability finds it and the key stays checkable.
+   */
+  descriptor(bridge: Identity): AgentDescriptorInit {
+    return {
+      id: bridge.fingerprint,
+      publicKey: bridge,
+      topics: [],
+      capabilities: this.card.skills.map((s) => ({ name: s.id, description: s.description })),
+      endpoints: this.card.supportedInterfaces.map((i) => `a2a+${i.url}`),
+      metadata: { a2a_card: this.cardUrl, a2a_key: this.keyFingerprint, a2a_name: this.card.name },
+    };
+  }
+}
+
+/** Registers `remote` in discovery as a peer (see `A2ARemoteAgent.descriptor`). */
+export function registerA2APeer(discovery: { register(d: AgentDescriptorInit): Promise<AgentDescriptor> }, remote: A2ARemoteAgent, bridge: Identity): Promise<AgentDescriptor> {
+  return discovery.register(remote.descriptor(bridge));
+}

@@ -1,0 +1,78 @@
+/**
+ * Errors of the A2A bridge: one class per condition, each a Converge error (stable `code`,
+ * standard `cause`), so that `statusOfError` (core's outcome mapping) sees what they mean.
+ */
+import { ConflictError, ConvergeError, PolicyError, SignatureError, type ConvergeErrorOptions } from '@converge/core';
+
+/** A remote agent card that could not be fetched or is not a valid A2A card. */
+export class AgentCardError extends ConvergeError {
+  constructor(message: string, options?: ConvergeErrorOptions) {
+    super(message, 'ERR_A2A_AGENT_CARD', options);
+    this.name = 'AgentCardError';
+  }
+}
+
+/** A remote agent card whose signature is missing, malformed or does not verify. */
+export class AgentCardSignatureError extends SignatureError {
+  constructor(message: string, options?: ConvergeErrorOptions) {
+    super(message, options);
+    this.name = 'AgentCardSignatureError';
+    (this as { code: string }).code = 'ERR_A2A_CARD_SIGNATURE';
+  }
+}
+
+/** A remote agent whose verified key the trust model does not trust enough (or that is not pinned). */
+export class UntrustedAgentError extends PolicyError {
+  /** Fingerprint of the key that signed the card. */
+  readonly keyFingerprint: string;
+  constructor(message: string, keyFingerprint: string, options?: ConvergeErrorOptions) {
+    super(message, { ...options, code: 'ERR_A2A_UNTRUSTED' });
+    this.name = 'UntrustedAgentError';
+    this.keyFingerprint = keyFingerprint;
+  }
+}
+
+/** A remote A2A task that ended `failed` (or in a state this bridge cannot continue: input or auth required). */
+export class A2ATaskFailedError extends ConvergeError {
+  /** The remote task id. */
+  readonly taskId: string;
+  /** The remote task state, as the A2A JSON name (`TASK_STATE_FAILED`, ...). */
+  readonly state: string;
+  constructor(message: string, taskId: string, state: string, options?: ConvergeErrorOptions) {
+    super(message, 'ERR_A2A_TASK_FAILED', options);
+    this.name = 'A2ATaskFailedError';
+    this.taskId = taskId;
+    this.state = state;
+  }
+}
+
+/** A remote A2A task the remote agent rejected (`TASK_STATE_REJECTED`): a refusal, so outcome status `refused`. */
+export class A2ATaskRejectedError extends PolicyError {
+  /** The remote task id. */
+  readonly taskId: string;
+  constructor(message: string, taskId: string, options?: ConvergeErrorOptions) {
+    super(message, { ...options, code: 'ERR_A2A_TASK_REJECTED' });
+    this.name = 'A2ATaskRejectedError';
+    this.taskId = taskId;
+  }
+}
+
+/** A remote A2A task that was cancelled before it completed: outcome status `conflict`. */
+export class A2ATaskCanceledError extends ConflictError {
+  /** The remote task id. */
+  readonly taskId: string;
+  constructor(message: string, taskId: string, options?: ConvergeErrorOptions) {
+    super(message, { ...options, currentState: 'cancelled' });
+    this.name = 'A2ATaskCanceledError';
+    (this as { code: string }).code = 'ERR_A2A_TASK_CANCELED';
+    this.taskId = taskId;
+  }
+}
+
+/** A remote task whose stream broke and could not be resumed within the reconnect budget. */
+export class A2AConnectionError extends ConvergeError {
+  constructor(message: string, options?: ConvergeErrorOptions) {
+    super(message, 'ERR_A2A_CONNECTION', options);
+    this.name = 'A2AConnectionError';
+  }
+}

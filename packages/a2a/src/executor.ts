@@ -1,0 +1,189 @@
+/**
+ * The SDK's `AgentExecutor` for a pool: a `SendMessage` submits a Converge task (the message id,
+ * scoped by the caller, is the idempotency key), then follows it in the queue and publishes
+ * its A2A states until it is terminal; a `CancelTask` cancels the Converge task.
+ */
+import { randomUUID } from 'node:crypto';
+import { TaskState } from '@a2a-js/sdk';
+import { AgentEvent, type AgentExecutor, type ExecutionEventBus, type RequestContext } from '@a2a-js/sdk/server';
+import {
+  ConflictError, NotFoundError, PolicyError, isTerminalState, type Pool, type QueuedTask, type TaskConstraints, type TaskQueue, type WireRecord,
+} from '@converge/core';
+import { a2aStateOf, a2aTaskOf, agentMessage, contextIdOf, inputsOfMessage, resultArtifact, statusTextOf, taskMetadata, textOf } from './mapping.js';
+
+/** Default interval at which a followed task is read again: 100 ms (a cancel through this server wakes it at once). */
+export const DEFAULT_A2A_POLL_MS = 100;
+/** Default most tasks followed at once (live A2A requests); beyond it a send is `rejected`: 1,000. */
+export const DEFAULT_A2A_MAX_LIVE_TASKS = 1_000;
+/** Longest task objective taken from a message's text, in characters: 1,024. */
+export const MAX_OBJECTIVE_LENGTH = 1_024;
+
+/** A refusal of a send before it reaches the queue (throw a `PolicyError` to reject). */
+export type AdmitHook = (request: { principal: string; inputs: WireRecord; skill: string | undefined }) => void | Promise<void>;
+
+/** Counters of the executor. */
+export interface ExecutorStats {
+  /** Sends that submitted a new task. */
+  submitted: number;
+  /** Sends answered with a task an earlier send (same message id, same caller) created. */
+  idempotentReplays: number;
+  /** Sends rejected (`TASK_STATE_REJECTED`): admission/policy refusals, a missing pool, too many live tasks. */
+  rejected: number;
+  /** Tasks followed now. */
+  live: number;
+  /** Cancels that reached the queue. */
+  cancelled: number;
+}
+
+/** Options of `PoolExecutor`. */
+export interface PoolExecutorOptions {
+  queue: TaskQueue;
+  pool: Pool;
+  /** Capability names a message may ask for by `metadata.skill` (a skill id): it becomes the task's required capability. */
+  skills?: readonly string[];
+  /** Constraints of every submitted task (e.g. `maxRetries`, `claimTtlMs`). */
+  constraints?: TaskConstraints;
+  /** Checked before a submit; a `PolicyError` rejects the send. */
+  admit?: AdmitHook;
+  pollMs?: number;
+  maxLiveTasks?: number;
+  /** Told about every rejection (count and log it there). */
+  onReject?: (reason: string, detail: string) => void;
+  /** Told about every task a send submitted (e.g. to wake the pool's workers at once). */
+  onSubmit?: (task: QueuedTask) => void;
+}
+
+/** The SDK executor that turns A2A sends into tasks of a Converge pool. */
+export class PoolExecutor implements AgentExecutor {
+  readonly #o: PoolExecutorOptions;
+  readonly #pollMs: number;
+  readonly #maxLive: number;
+  readonly #wakers = new Map<string, Set<() => void>>();
+  readonly #stop = new AbortController();
+  readonly #stats: ExecutorStats = { submitted: 0, idempotentReplays: 0, rejected: 0, live: 0, cancelled: 0 };
+
+  constructor(options: PoolExecutorOptions) {
+    this.#o = options;
+    this.#pollMs = options.pollMs ?? DEFAULT_A2A_POLL_MS;
+    this.#maxLive = options.maxLiveTasks ?? DEFAULT_A2A_MAX_LIVE_TASKS;
+  }
+
+  /** A snapshot of the counters. */
+  stats(): ExecutorStats {
+    return { ...this.#stats };
+  }
+
+  /** Stops following every task (their A2A requests end; the Converge tasks go on). */
+  stop(): void {
+    this.#stop.abort();
+    for (const set of this.#wakers.values()) for (const w of set) w();
+  }
+
+  /** See `AgentExecutor.execute`. */
+  execute = async (ctx: RequestContext, bus: ExecutionEventBus): Promise<void> => {
+    const message = ctx.userMessage;
+    if (ctx.task) {
+      // A follow-up message to a live task: Converge tasks take no further input; report where it is.
+      const current = await this.#o.queue.get(ctx.task.id);
+      bus.publish(AgentEvent.task(a2aTaskOf(current, ctx.contextId, ctx.task.history)));
+      return this.#follow(current, ctx.contextId, bus);
+    }
+    const principal = ctx.context.user?.userName ?? '';
+    const inputs = inputsOfMessage(message, ctx.contextId);
+    const skillMeta = message.metadata?.skill;
+    const skill = typeof skillMeta === 'string' && this.#o.skills?.includes(skillMeta) ? skillMeta : undefined;
+    if (this.#stats.live >= this.#maxLive) return this.#reject(ctx, bus, 'busy', `the server follows ${this.#maxLive} tasks already; retry later`);
+    let task: QueuedTask;
+    try {
+      await this.#o.admit?.({ principal, inputs, skill });
+      const text = textOf(message.parts);
+      task = await this.#o.queue.submit(
+        {
+          id: ctx.taskId,
+          objective: text.length > 0 ? text.slice(0, MAX_OBJECTIVE_LENGTH) : 'a2a request',
+          poolId: this.#o.pool.id,
+          inputs,
+          constraints: { ...(this.#o.constraints ?? {}) },
+          requiredCapabilities: skill ? [skill] : [],
+        },
+        // Scoped by the caller: another caller reusing a message id gets its own task, not this one.
+        { idempotencyKey: `a2a:${principal}:${message.messageId}` },
+      );
+    } catch (err) {
+      if (err instanceof PolicyError) return this.#reject(ctx, bus, 'policy', err.message);
+      if (err instanceof NotFoundError) return this.#reject(ctx, bus, 'no-pool', err.message);
+      throw err;
+    }
+    if (task.id === ctx.taskId) {
+      this.#stats.submitted++;
+      this.#o.onSubmit?.(task);
+    } else this.#stats.idempotentReplays++;
+    const contextId = contextIdOf(task, ctx.contextId);
+    bus.publish(AgentEvent.task(a2aTaskOf(task, contextId, [message])));
+    return this.#follow(task, contextId, bus);
+  };
+
+  /** See `AgentExecutor.cancelTask`: cancels the Converge task; the follower publishes `canceled`. */
+  cancelTask = async (taskId: string, _bus: ExecutionEventBus): Promise<void> => {
+    try {
+      await this.#o.queue.cancel(taskId);
+      this.#stats.cancelled++;
+    } catch (err) {
+      // Already terminal: the follower publishes that state and the SDK answers "not cancelable".
+      if (!(err instanceof ConflictError)) throw err;
+    }
+    for (const w of this.#wakers.get(taskId) ?? []) w();
+  };
+
+  #reject(ctx: RequestContext, bus: ExecutionEventBus, reason: string, detail: string): void {
+    this.#stats.rejected++;
+    this.#o.onReject?.(reason, detail);
+    const status = { state: TaskState.TASK_STATE_REJECTED, message: agentMessage(ctx.taskId, ctx.contextId, detail, randomUUID()), timestamp: new Date().toISOString() };
+    bus.publish(AgentEvent.task({ id: ctx.taskId, contextId: ctx.contextId, status, artifacts: [], history: [ctx.userMessage], metadata: { rejected: reason } }));
+    bus.publish(AgentEvent.statusUpdate({ taskId: ctx.taskId, contextId: ctx.contextId, status, metadata: {} }));
+  }
+
+  async #follow(first: QueuedTask, contextId: string, bus: ExecutionEventBus): Promise<void> {
+    this.#stats.live++;
+    let wake: () => void = () => {};
+    const waker = (): void => wake();
+    let set = this.#wakers.get(first.id);
+    if (!set) this.#wakers.set(first.id, (set = new Set()));
+    set.add(waker);
+    try {
+      let task = first;
+      let shown = `${task.state}/${task.attempts}`;
+      for (;;) {
+        if (isTerminalState(task.state)) return this.#publishFinal(task, contextId, bus);
+        if (this.#stop.signal.aborted) return;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.#pollMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        task = await this.#o.queue.get(first.id);
+        const now = `${task.state}/${task.attempts}`;
+        if (now !== shown && !isTerminalState(task.state)) {
+          bus.publish(AgentEvent.statusUpdate({ taskId: task.id, contextId, status: { state: a2aStateOf(task.state, task.attempts), message: undefined, timestamp: new Date(task.updatedAt).toISOString() }, metadata: taskMetadata(task) }));
+        }
+        shown = now;
+      }
+    } finally {
+      this.#stats.live--;
+      set.delete(waker);
+      if (set.size === 0) this.#wakers.delete(first.id);
+    }
+  }
+
+  #publishFinal(task: QueuedTask, contextId: string, bus: ExecutionEventBus): void {
+    if (task.state === 'completed') bus.publish(AgentEvent.artifactUpdate({ taskId: task.id, contextId, artifact: resultArtifact(task), append: false, lastChunk: true, metadata: {} }));
+    const text = statusTextOf(task);
+    bus.publish(AgentEvent.statusUpdate({
+      taskId: task.id, contextId,
+      status: { state: a2aStateOf(task.state), message: text ? agentMessage(task.id, contextId, text, randomUUID()) : undefined, timestamp: new Date(task.updatedAt).toISOString() },
+      metadata: taskMetadata(task),
+    }));
+  }
+}

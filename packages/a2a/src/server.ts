@@ -1,0 +1,287 @@
+/**
+ * A pool as an A2A (v1) agent over HTTP: the signed agent card, the JSON-RPC and HTTP+JSON
+ * bindings (the SDK's `DefaultRequestHandler` and Express handlers), authentication through the
+ * card's declared schemes, and a bound on every request's size and rate.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { AgentCard, TaskPushNotificationConfig } from '@a2a-js/sdk';
+import {
+  DefaultRequestHandler, InMemoryPushNotificationStore, InMemoryTaskStore, DefaultPushNotificationSender, type ServerCallContext, type User,
+} from '@a2a-js/sdk/server';
+import { agentCardHandler, jsonRpcHandler, restHandler } from '@a2a-js/sdk/server/express';
+import { ConfigError, LimitExceededError, ValidationError, type Capability, type Identity, type Pool, type QueuedTask, type TaskConstraints, type TaskQueue } from '@converge/core';
+import { KeyedRateLimiter } from '@converge/policy';
+import { AGENT_CARD_PATH, DEFAULT_API_KEY_HEADER, JSONRPC_PATH, JWKS_PATH, REST_PATH, buildPoolCard, jwksOf, signAgentCard } from './card.js';
+import { PoolExecutor, type AdmitHook, type ExecutorStats } from './executor.js';
+
+/** Default largest request body: 1 MiB. */
+export const DEFAULT_A2A_MAX_BODY_BYTES = 1_048_576;
+/** Default sustained requests per second per client address: 50. */
+export const DEFAULT_A2A_RATE_PER_SECOND = 50;
+/** Default burst of requests per client address: 100. */
+export const DEFAULT_A2A_RATE_BURST = 100;
+/** Default most client addresses with a rate bucket: 10,000. */
+export const DEFAULT_A2A_MAX_RATE_KEYS = 10_000;
+/** Default most push-notification configs per task: 10. */
+export const DEFAULT_A2A_MAX_PUSH_CONFIGS = 10;
+/** Default time a push-notification POST may take: 5 s. */
+export const DEFAULT_A2A_PUSH_TIMEOUT_MS = 5_000;
+
+/** Credentials accepted, each mapped to the principal (caller name) it authenticates. */
+export interface A2AAuthOptions {
+  /** `Authorization: Bearer <token>` tokens → principal. */
+  bearerTokens?: Readonly<Record<string, string>>;
+  /** API keys (in `apiKeyHeader`) → principal. */
+  apiKeys?: Readonly<Record<string, string>>;
+  /** Header of the API key (default `x-api-key`). */
+  apiKeyHeader?: string;
+}
+
+/** Request bounds of the server. */
+export interface A2AServerLimits {
+  /** Largest request body in bytes (default `DEFAULT_A2A_MAX_BODY_BYTES`); larger → 413. */
+  maxBodyBytes?: number;
+  /** Sustained requests per second per client address (default `DEFAULT_A2A_RATE_PER_SECOND`); over it → 429. */
+  ratePerSecond?: number;
+  /** Burst per client address (default `DEFAULT_A2A_RATE_BURST`). */
+  rateBurst?: number;
+  /** Client addresses tracked by the rate limiter (default `DEFAULT_A2A_MAX_RATE_KEYS`). */
+  maxRateKeys?: number;
+  /** Tasks followed at once (default `DEFAULT_A2A_MAX_LIVE_TASKS`); beyond it a send is rejected. */
+  maxLiveTasks?: number;
+  /** Interval at which followed tasks are read (default `DEFAULT_A2A_POLL_MS`). */
+  pollMs?: number;
+  /** Push-notification configs per task (default `DEFAULT_A2A_MAX_PUSH_CONFIGS`). */
+  maxPushConfigsPerTask?: number;
+  /** Time a push-notification POST may take (default `DEFAULT_A2A_PUSH_TIMEOUT_MS`). */
+  pushTimeoutMs?: number;
+}
+
+/** Options of `createA2ARouter` and `createA2AServer`. */
+export interface A2AServerOptions {
+  /** Where sends submit their tasks (any `TaskQueue`: `StoreTaskQueue`, `PostgresTaskQueue`, ...). */
+  queue: TaskQueue;
+  /** The pool served: its id receives the tasks, its topics become skills. */
+  pool: Pool;
+  /** The pool owner's identity (with its secret key): signs the agent card. */
+  identity: Identity;
+  /** What the pool's workers can do: each becomes a skill a message may ask for (`metadata.skill`). */
+  capabilities?: readonly (Capability | string)[];
+  /** Card name, description, version. */
+  card?: { name?: string; description?: string; version?: string };
+  /** Accepted credentials; omitted: no authentication (declare none; anyone may call). */
+  auth?: A2AAuthOptions;
+  limits?: A2AServerLimits;
+  /** Constraints of every submitted task. */
+  constraints?: TaskConstraints;
+  /** Checked before each submit: a `PolicyError` rejects the send (`TASK_STATE_REJECTED`). */
+  admit?: AdmitHook;
+  /** Told about every task a send submitted (e.g. to wake the pool's workers at once). */
+  onSubmit?: (task: QueuedTask) => void;
+  /** Which push-notification URLs are accepted (default: `http:` and `https:` ones). */
+  allowPushUrl?: (url: URL) => boolean;
+  /** Where refusals are logged (pino-style `warn(object, message)`). */
+  logger?: { warn(obj: object, msg: string): void };
+}
+
+/** Counters of an A2A server. */
+export interface A2AServerStats extends ExecutorStats {
+  /** Requests refused, by reason: `body` (413), `rate` (429), `auth` (401), `push-url`, `push-configs`. */
+  refused: Record<'body' | 'rate' | 'auth' | 'push-url' | 'push-configs', number>;
+}
+
+/** An A2A router for an Express app, with the handler behind it. */
+export interface A2ARouter {
+  router: Router;
+  /** The signed card as served. */
+  card: AgentCard;
+  handler: DefaultRequestHandler;
+  stats(): A2AServerStats;
+  /** Stops following tasks (their A2A requests end). */
+  stop(): void;
+}
+
+/** A listening A2A server. */
+export interface A2AServer extends A2ARouter {
+  /** Base URL, e.g. `http://127.0.0.1:43123/` (ends with a slash). */
+  url: string;
+  /** Stops following tasks and closes the HTTP server (open streams are cut). */
+  close(): Promise<void>;
+}
+
+class PrincipalUser implements User {
+  constructor(readonly userName: string) {}
+  get isAuthenticated(): boolean {
+    return true;
+  }
+}
+
+const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+
+/** Credential → principal lookup in constant time per candidate. */
+function lookup(table: Readonly<Record<string, string>> | undefined, presented: string | undefined): string | undefined {
+  if (!table || presented === undefined) return undefined;
+  const p = digest(presented);
+  let found: string | undefined;
+  for (const [secret, principal] of Object.entries(table)) if (timingSafeEqual(digest(secret), p)) found = principal;
+  return found;
+}
+
+function positiveInt(name: string, v: number): number {
+  if (!Number.isSafeInteger(v) || v < 1) throw new ConfigError(`a2a limit ${name} must be a positive integer`, { key: name });
+  return v;
+}
+
+/**
+ * An Express router serving the pool as an A2A agent at `baseUrl` (the card names it):
+ * `/.well-known/agent-card.json`, `/.well-known/jwks.json`, `/a2a/jsonrpc`, `/a2a/rest`.
+ */
+export async function createA2ARouter(options: A2AServerOptions & { baseUrl: string }): Promise<A2ARouter> {
+  if (!options.queue || !options.pool || !options.identity) throw new ValidationError('createA2ARouter needs queue, pool and identity');
+  const l = options.limits ?? {};
+  const maxBody = positiveInt('maxBodyBytes', l.maxBodyBytes ?? DEFAULT_A2A_MAX_BODY_BYTES);
+  const maxPush = positiveInt('maxPushConfigsPerTask', l.maxPushConfigsPerTask ?? DEFAULT_A2A_MAX_PUSH_CONFIGS);
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const auth = options.auth;
+  const apiKeyHeader = (auth?.apiKeyHeader ?? DEFAULT_API_KEY_HEADER).toLowerCase();
+  const hasBearer = Object.keys(auth?.bearerTokens ?? {}).length > 0;
+  const hasApiKey = Object.keys(auth?.apiKeys ?? {}).length > 0;
+  const refused: A2AServerStats['refused'] = { body: 0, rate: 0, auth: 0, 'push-url': 0, 'push-configs': 0 };
+  const refuse = (reason: keyof typeof refused, detail: object): void => {
+    refused[reason]++;
+    options.logger?.warn({ reason, ...detail }, 'a2a request refused');
+  };
+
+  const capabilityNames = (options.capabilities ?? []).map((c) => (typeof c === 'string' ? c : c.name));
+  const unsigned = buildPoolCard({
+    pool: options.pool, baseUrl, capabilities: options.capabilities, ...options.card,
+    security: { bearer: hasBearer, apiKey: hasApiKey, apiKeyHeader },
+  });
+  const card = await signAgentCard(unsigned, options.identity, `${baseUrl}${JWKS_PATH}`);
+  const executor = new PoolExecutor({
+    queue: options.queue, pool: options.pool, skills: capabilityNames, constraints: options.constraints, admit: options.admit,
+    pollMs: l.pollMs, maxLiveTasks: l.maxLiveTasks, onSubmit: options.onSubmit,
+    onReject: (reason, detail) => options.logger?.warn({ reason, detail }, 'a2a send rejected'),
+  });
+
+  // Push configs: bounded per task, and only to URLs the operator allows.
+  const allowPushUrl = options.allowPushUrl ?? ((u: URL) => u.protocol === 'http:' || u.protocol === 'https:');
+  const pushStore = new InMemoryPushNotificationStore();
+  const save = pushStore.save.bind(pushStore);
+  pushStore.save = async (taskId: string, ctx: ServerCallContext, config: TaskPushNotificationConfig): Promise<void> => {
+    let url: URL;
+    try {
+      url = new URL(config.url);
+    } catch (err) {
+      refuse('push-url', { taskId });
+      throw new ValidationError(`push notification url ${JSON.stringify(config.url)} is not a URL`, { cause: err });
+    }
+    if (!allowPushUrl(url)) {
+      refuse('push-url', { taskId, url: url.origin });
+      throw new ValidationError(`push notification url ${url.origin} is not allowed`);
+    }
+    const existing = await pushStore.load(taskId, ctx);
+    if (existing.length >= maxPush && !existing.some((c) => c.id === config.id)) {
+      refuse('push-configs', { taskId });
+      throw new LimitExceededError(`task ${taskId} has ${maxPush} push notification configs already`);
+    }
+    return save(taskId, ctx, config);
+  };
+  const pushSender = new DefaultPushNotificationSender(pushStore, { timeout: l.pushTimeoutMs ?? DEFAULT_A2A_PUSH_TIMEOUT_MS });
+  const handler = new DefaultRequestHandler(card, new InMemoryTaskStore(), executor, undefined, pushStore, pushSender);
+
+  const limiter = new KeyedRateLimiter({
+    ratePerSecond: l.ratePerSecond ?? DEFAULT_A2A_RATE_PER_SECOND,
+    burst: l.rateBurst ?? DEFAULT_A2A_RATE_BURST,
+    maxKeys: l.maxRateKeys ?? DEFAULT_A2A_MAX_RATE_KEYS,
+  });
+  const router = express.Router();
+  router.use((req: Request, res: Response, next: NextFunction) => {
+    const key = req.socket.remoteAddress ?? 'unknown';
+    if (limiter.tryRemove(key)) return next();
+    refuse('rate', { client: key });
+    res.status(429).setHeader('Retry-After', '1').json({ jsonrpc: '2.0', id: null, error: { code: -32000, message: 'rate limit exceeded' } });
+  });
+  router.get(JWKS_PATH, (_req, res) => {
+    res.json(jwksOf(options.identity));
+  });
+  router.use(AGENT_CARD_PATH, agentCardHandler({ agentCardProvider: handler }));
+
+  // Authentication: one of the declared schemes, else 401 (the card and the JWKS stay public).
+  const principalOf = (req: Request): string | undefined => {
+    const authz = req.header('authorization');
+    const bearer = authz && /^bearer\s+/i.test(authz) ? authz.replace(/^bearer\s+/i, '') : undefined;
+    return lookup(auth?.bearerTokens, bearer) ?? lookup(auth?.apiKeys, req.header(apiKeyHeader));
+  };
+  const requireAuth = (req: Request, res: Response, next: NextFunction): void => {
+    if (!hasBearer && !hasApiKey) return next();
+    if (principalOf(req) !== undefined) return next();
+    refuse('auth', { client: req.socket.remoteAddress, path: req.path });
+    if (hasBearer) res.setHeader('WWW-Authenticate', 'Bearer');
+    res.status(401).json({ jsonrpc: '2.0', id: null, error: { code: -32000, message: 'authentication required (see the agent card securitySchemes)' } });
+  };
+  const userBuilder = async (req: Request): Promise<User> => new PrincipalUser(principalOf(req) ?? 'anonymous');
+
+  // The body bound: parsed here (the SDK's own parser then leaves the body as it is).
+  const parse = express.json({ limit: maxBody, type: ['application/json', 'application/a2a+json'] });
+  const bodyLimit = (req: Request, res: Response, next: NextFunction): void => {
+    parse(req, res, (err?: unknown) => {
+      if (!err) return next();
+      const e = err as { type?: string; status?: number };
+      if (e.type === 'entity.too.large') {
+        refuse('body', { client: req.socket.remoteAddress, limit: maxBody });
+        res.status(413).json({ jsonrpc: '2.0', id: null, error: { code: -32600, message: `request body larger than ${maxBody} bytes` } });
+        return;
+      }
+      res.status(e.status ?? 400).json({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'invalid JSON payload' } });
+    });
+  };
+  router.use(JSONRPC_PATH, requireAuth, bodyLimit, jsonRpcHandler({ requestHandler: handler, userBuilder }));
+  router.use(REST_PATH, requireAuth, bodyLimit, restHandler({ requestHandler: handler, userBuilder }));
+
+  return {
+    router, card, handler,
+    stats: () => ({ ...executor.stats(), refused: { ...refused } }),
+    stop: () => executor.stop(),
+  };
+}
+
+/**
+ * Listens on `port` (0: any free port) of `host` (default 127.0.0.1) and serves the pool as an
+ * A2A agent. The card names `publicUrl` when given (behind a proxy), else the address bound.
+ */
+export async function createA2AServer(options: A2AServerOptions & { port?: number; host?: string; publicUrl?: string }): Promise<A2AServer> {
+  const host = options.host ?? '127.0.0.1';
+  const app = express();
+  app.disable('x-powered-by');
+  const server: Server = createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = options.publicUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
+  let routed: A2ARouter;
+  try {
+    routed = await createA2ARouter({ ...options, baseUrl: url });
+  } catch (err) {
+    server.close();
+    throw err;
+  }
+  app.use(routed.router);
+  return {
+    ...routed,
+    url: url.endsWith('/') ? url : `${url}/`,
+    close: async () => {
+      routed.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
