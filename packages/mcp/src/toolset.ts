@@ -291,6 +291,17 @@ export class McpToolset {
     return this;
   }
 
+  // A tool listed after `register`: a name the registry holds from elsewhere is logged and
+  // counted (`invalid`), and the listing goes on.
+  #registerIn(registry: ToolRegistry, entry: Entry): void {
+    try {
+      registry.register(entry.tool);
+    } catch (err) {
+      this.#counters.definitionRefused('invalid');
+      this.#o.logger?.warn({ server: this.#name, tool: entry.name, err }, 'MCP tool not registered: the registry already holds that name');
+    }
+  }
+
   /** Counters since construction (calls by outcome, refusals by reason, listings). */
   stats(): McpToolsetStats {
     return this.#counters.snapshot();
@@ -352,7 +363,7 @@ export class McpToolset {
         entry = { name, mcpName: definition.name, tool: this.#makeTool(name, definition.description), definition, offered, listed: true };
         this.#entries.set(name, entry);
         summary.added.push(name);
-        for (const r of this.#registries) r.register(entry.tool);
+        for (const r of this.#registries) this.#registerIn(r, entry);
       }
       entry.definition = definition;
       entry.offered = offered;

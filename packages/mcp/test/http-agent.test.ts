@@ -77,6 +77,23 @@ describe('MCP over Streamable HTTP (127.0.0.1): a server built with the official
     expect(after.turns[0]![0]).toMatchObject({ status: 'ok', result: { structuredContent: { sum: 2 } } });
   });
 
+  it('a tool the server stops listing is refused (ToolRemovedError) until it is listed again', async () => {
+    const signal = new AbortController().signal;
+    await registry.require('web/toggle-big').run({ enabled: false }, { signal });
+    const hidden = await toolset.refresh();
+    expect(toolset.info().find((i) => i.name === 'web/big')?.state).toBe('removed');
+    // The list_changed notification may have re-listed first: then this refresh found nothing new.
+    expect([[], ['web/big']]).toContainEqual(hidden.removed);
+    const agent = new ScriptedAgent([() => [Decisions.invokeTool('web/big', { bytes: 3 })]]);
+    await runAgent(agent, registry, ['web/big']);
+    expect(agent.turns[0]![0]).toMatchObject({ status: 'refused', error: { name: 'ToolRemovedError', code: 'ERR_MCP_TOOL_REMOVED' } });
+    await registry.require('web/toggle-big').run({ enabled: true }, { signal });
+    await toolset.refresh();
+    // Listed again with the same definition: it matches its pin, so it is ready at once.
+    expect(await registry.require('web/big').run({ bytes: 3 }, { signal })).toMatchObject({ content: [{ text: 'xxx' }] });
+    expect(toolset.stats().calls).toMatchObject({ refused_removed: 1, ok: 3 }); // two toggles and big
+  });
+
   it('MCP tools share the executor\'s concurrency limit: a call beyond it is refused', async () => {
     const limits = new ResourceLimits({ maxConcurrentToolCalls: 1, maxToolWaiters: 0 });
     const options = { tools: registry, toolAllowlist: ['web/slow', 'web/add'], toolTimeoutMs: 2_000, limits };

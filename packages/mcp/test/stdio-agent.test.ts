@@ -22,7 +22,7 @@ async function connected(): Promise<{ toolset: McpToolset; registry: ToolRegistr
 describe('MCP over stdio: a child-process server built with the official SDK', () => {
   it('lists the server tools namespaced server/tool, each pinned by its definition hash', async () => {
     const { toolset, registry } = await connected();
-    expect(registry.names().sort()).toEqual(['fx/add', 'fx/big', 'fx/env', 'fx/fail', 'fx/redefine', 'fx/slow']);
+    expect(registry.names().sort()).toEqual(['fx/add', 'fx/big', 'fx/env', 'fx/fail', 'fx/redefine', 'fx/slow', 'fx/toggle-big']);
     const add = toolset.info().find((i) => i.name === 'fx/add')!;
     expect(add).toMatchObject({ mcpName: 'add', state: 'ready', pinned: add.offered });
     expect(add.offered).toMatch(/^[0-9a-f]{64}$/);
