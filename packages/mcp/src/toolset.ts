@@ -463,13 +463,20 @@ export class McpToolset {
       throw new McpNotConnectedError(`MCP server ${this.#name} is not connected`);
     }
     let result: CallToolResult;
+    // The SDK leaves a listener on the signal it is given: it gets a per-call one, linked to the
+    // caller's, so a long-lived caller signal does not collect a listener per call.
+    const call = new AbortController();
+    const forward = (): void => call.abort(signal.reason);
+    signal.addEventListener('abort', forward, { once: true });
     try {
       throwIfAborted(signal);
-      result = (await client.callTool({ name: entry.mcpName, arguments: args }, undefined, { signal, timeout: this.#limits.timeout })) as CallToolResult;
+      result = (await client.callTool({ name: entry.mcpName, arguments: args }, undefined, { signal: call.signal, timeout: this.#limits.timeout })) as CallToolResult;
     } catch (err) {
       const error = this.#requestError(err, signal, `calling tool ${name}`);
       outcome(error instanceof TimeoutError ? 'timeout' : 'failed');
       throw error;
+    } finally {
+      signal.removeEventListener('abort', forward);
     }
     const value: Record<string, unknown> = { content: Array.isArray(result.content) ? result.content : [] };
     if (result.structuredContent !== undefined) value.structuredContent = result.structuredContent;

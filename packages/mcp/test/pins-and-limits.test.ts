@@ -1,5 +1,6 @@
 // Definition pins across toolsets, trust on first use off, and the size caps (result, list,
 // definition, message), against the official SDK's server over Streamable HTTP.
+import { getEventListeners } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ToolRegistry, ValidationError } from '@converge/core';
 import {
@@ -101,5 +102,12 @@ describe('size caps', () => {
     expect(err).toMatchObject({ name: 'McpNotConnectedError', cause: { name: 'LimitExceededError' } });
     expect(toolset.connected).toBe(false);
     expect(toolset.stats()).toMatchObject({ calls: { failed: 1 }, definitionsRefused: { message_too_large: 1 } });
+  });
+
+  it('calls sharing one long-lived signal leave no listener on it', async () => {
+    const { registry } = await connect();
+    const shared = new AbortController().signal;
+    for (let i = 0; i < 20; i++) await registry.require('web/add').run({ a: i, b: 1 }, { signal: shared });
+    expect(getEventListeners(shared, 'abort')).toHaveLength(0);
   });
 });
