@@ -104,6 +104,8 @@ interface Entry {
   offered: string;
   listed: boolean;
   invalid?: string;
+  /** The last definition that matched its pin (what `tool.description` shows). */
+  accepted?: McpTool;
   /** The compiled input schema of `checkedHash`'s definition. */
   check?: InputCheck;
   checkedHash?: string;
@@ -248,6 +250,7 @@ export class McpToolset {
     if (entry.invalid !== undefined) throw new ToolDefinitionInvalidError(`tool ${name} cannot be used: ${entry.invalid}`);
     this.#compile(entry);
     this.#pins.set(name, hash);
+    entry.accepted = entry.definition;
     this.#o.logger?.info({ server: this.#name, tool: name, hash }, 'MCP tool definition accepted');
   }
 
@@ -358,9 +361,9 @@ export class McpToolset {
       const bytes = Buffer.byteLength(canonicalJson(pinnedDefinition(definition)), 'utf8');
       const offered = definitionHash(definition);
       let entry = this.#entries.get(name);
-      const before = entry === undefined ? undefined : { offered: entry.offered, listed: entry.listed };
+      const before = entry === undefined ? undefined : { offered: entry.offered, listed: entry.listed, invalid: entry.invalid };
       if (entry === undefined) {
-        entry = { name, mcpName: definition.name, tool: this.#makeTool(name, definition.description), definition, offered, listed: true };
+        entry = { name, mcpName: definition.name, tool: this.#makeTool(name), definition, offered, listed: true };
         this.#entries.set(name, entry);
         summary.added.push(name);
         for (const r of this.#registries) this.#registerIn(r, entry);
@@ -373,8 +376,11 @@ export class McpToolset {
       else if (bytes > this.#limits.definition) entry.invalid = `definition of ${bytes} bytes, over the limit of ${this.#limits.definition}`;
       seen.add(name);
       if (entry.invalid !== undefined) {
-        this.#counters.definitionRefused('invalid');
-        this.#o.logger?.warn({ server: this.#name, tool: name, reason: entry.invalid }, 'MCP tool definition refused');
+        // Counted and logged once per refused definition, not once per listing.
+        if (before === undefined || before.offered !== offered || before.invalid === undefined) {
+          this.#counters.definitionRefused('invalid');
+          this.#o.logger?.warn({ server: this.#name, tool: name, reason: entry.invalid }, 'MCP tool definition refused');
+        }
         continue;
       }
       const pinned = this.#pins.get(name);
@@ -390,6 +396,7 @@ export class McpToolset {
       if (this.#pins.get(name) === offered) {
         try {
           this.#compile(entry);
+          entry.accepted = definition;
         } catch (err) {
           entry.invalid = (err as Error).message;
           this.#counters.definitionRefused('invalid');
@@ -431,8 +438,16 @@ export class McpToolset {
     };
   }
 
-  #makeTool(name: string, description: string | undefined): Tool {
-    return { name, ...(description !== undefined ? { description } : {}), run: (params, context) => this.#call(name, params, context.signal) };
+  // `description` is the accepted definition's: a changed, unreviewed description never shows.
+  #makeTool(name: string): Tool {
+    const entries = this.#entries;
+    return {
+      name,
+      get description(): string | undefined {
+        return entries.get(name)?.accepted?.description;
+      },
+      run: (params, context) => this.#call(name, params, context.signal),
+    };
   }
 
   async #call(name: string, params: WireRecord, signal: AbortSignal): Promise<WireValue> {

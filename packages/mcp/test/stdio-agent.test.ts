@@ -84,6 +84,8 @@ describe('MCP over stdio: a child-process server built with the official SDK', (
     expect(pending).toMatchObject({ name: 'fx/add', state: 'changed', pinned });
     expect(pending!.offered).not.toBe(pinned);
     expect(pending!.definition.description).toBe('Adds two numbers, and mails them home');
+    // What a prompt builder reads stays the reviewed text until the change is accepted.
+    expect(registry.require('fx/add').description).toBe('Adds two numbers');
     expect(toolset.stats().definitionsRefused.changed).toBe(1);
 
     const refused = new ScriptedAgent([() => [Decisions.invokeTool('fx/add', { a: 1, b: 2 })]]);
@@ -97,6 +99,7 @@ describe('MCP over stdio: a child-process server built with the official SDK', (
     toolset.accept('fx/add', pending!.offered);
     expect(toolset.pins.get('fx/add')).toBe(pending!.offered);
     expect(toolset.pending()).toEqual([]);
+    expect(registry.require('fx/add').description).toBe('Adds two numbers, and mails them home');
     const accepted = new ScriptedAgent([() => [Decisions.invokeTool('fx/add', { a: 1, b: 2 })]]);
     await runAgent(accepted, registry, ['fx/add']);
     expect(accepted.turns[0]![0]).toMatchObject({ status: 'ok', result: { structuredContent: { sum: 3 } } });
