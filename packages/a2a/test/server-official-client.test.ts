@@ -155,6 +155,17 @@ describe('A2A server, called by the official SDK client', () => {
     expect(server.stats().refused.rate).toBeGreaterThan(0);
   });
 
+  it('refuses push configs to URLs allowPushUrl does not allow, and more than maxPushConfigsPerTask per task', async () => {
+    const { client, server } = await serve({ allowPushUrl: (u) => u.hostname === 'hooks.example', limits: { maxPushConfigsPerTask: 1, pollMs: 20 } });
+    const r = await client.sendMessage(send(userMessage([text('x')]), true), auth.bearer);
+    const taskId = (r as { id: string }).id;
+    const cfg = (id: string, url: string) => ({ tenant: '', id, taskId, url, token: '', authentication: undefined });
+    await expect(client.createTaskPushNotificationConfig(cfg('a', 'http://10.0.0.1/hook'), auth.bearer)).rejects.toThrow();
+    await client.createTaskPushNotificationConfig(cfg('b', 'https://hooks.example/1'), auth.bearer);
+    await expect(client.createTaskPushNotificationConfig(cfg('c', 'https://hooks.example/2'), auth.bearer)).rejects.toThrow();
+    expect(server.stats().refused).toMatchObject({ 'push-url': 1, 'push-configs': 1 });
+  });
+
   it('delivers push notifications to the configured URL with their authentication', async () => {
     const received: { auth: string | undefined; body: string }[] = [];
     const hook = createServer((req: IncomingMessage, res) => {
