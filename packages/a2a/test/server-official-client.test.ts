@@ -88,6 +88,24 @@ describe('A2A server, called by the official SDK client', () => {
     expect(listed.tasks.map((t) => t.id)).toContain(taskId);
   });
 
+  it('SubscribeToTask follows a task sent without waiting until it completes', async () => {
+    const { client, pool } = await serve();
+    const r = await client.sendMessage(send(userMessage([data({ numbers: [9, 9] })]), true), auth.bearer);
+    const id = (r as { id: string }).id;
+    const states: (TaskState | undefined)[] = [];
+    const follow = (async () => {
+      for await (const ev of client.resubscribeTask({ tenant: '', id }, auth.bearer)) {
+        if (ev.payload?.$case === 'statusUpdate') states.push(ev.payload.value.status?.state);
+        if (ev.payload?.$case === 'task') states.push(ev.payload.value.status?.state);
+      }
+    })();
+    await new Promise((res) => setTimeout(res, 100));
+    stops.push(pool.startWorker(sumOf));
+    await follow;
+    expect(states.at(-1)).toBe(TaskState.TASK_STATE_COMPLETED);
+    expect((await client.getTask({ tenant: '', id }, auth.bearer)).artifacts[0]?.parts[0]?.content).toEqual({ $case: 'data', value: 18 });
+  });
+
   it('cancels a queued task: the A2A task is canceled and so is the Converge task', async () => {
     const { client, pool } = await serve();
     const r = await client.sendMessage(send(userMessage([data({ numbers: [1] })]), true), auth.bearer);
