@@ -88,6 +88,24 @@ describe('A2A server, called by the official SDK client', () => {
     expect(listed.tasks.map((t) => t.id)).toContain(taskId);
   });
 
+  it('SubscribeToTask follows a task sent without waiting until it completes', async () => {
+    const { client, pool } = await serve();
+    const r = await client.sendMessage(send(userMessage([data({ numbers: [9, 9] })]), true), auth.bearer);
+    const id = (r as { id: string }).id;
+    const states: (TaskState | undefined)[] = [];
+    const follow = (async () => {
+      for await (const ev of client.resubscribeTask({ tenant: '', id }, auth.bearer)) {
+        if (ev.payload?.$case === 'statusUpdate') states.push(ev.payload.value.status?.state);
+        if (ev.payload?.$case === 'task') states.push(ev.payload.value.status?.state);
+      }
+    })();
+    await new Promise((res) => setTimeout(res, 100));
+    stops.push(pool.startWorker(sumOf));
+    await follow;
+    expect(states.at(-1)).toBe(TaskState.TASK_STATE_COMPLETED);
+    expect((await client.getTask({ tenant: '', id }, auth.bearer)).artifacts[0]?.parts[0]?.content).toEqual({ $case: 'data', value: 18 });
+  });
+
   it('cancels a queued task: the A2A task is canceled and so is the Converge task', async () => {
     const { client, pool } = await serve();
     const r = await client.sendMessage(send(userMessage([data({ numbers: [1] })]), true), auth.bearer);
@@ -153,6 +171,17 @@ describe('A2A server, called by the official SDK client', () => {
     expect(codes.slice(0, 2)).toEqual([200, 200]);
     expect(codes).toContain(429);
     expect(server.stats().refused.rate).toBeGreaterThan(0);
+  });
+
+  it('refuses push configs to URLs allowPushUrl does not allow, and more than maxPushConfigsPerTask per task', async () => {
+    const { client, server } = await serve({ allowPushUrl: (u) => u.hostname === 'hooks.example', limits: { maxPushConfigsPerTask: 1, pollMs: 20 } });
+    const r = await client.sendMessage(send(userMessage([text('x')]), true), auth.bearer);
+    const taskId = (r as { id: string }).id;
+    const cfg = (id: string, url: string) => ({ tenant: '', id, taskId, url, token: '', authentication: undefined });
+    await expect(client.createTaskPushNotificationConfig(cfg('a', 'http://10.0.0.1/hook'), auth.bearer)).rejects.toThrow();
+    await client.createTaskPushNotificationConfig(cfg('b', 'https://hooks.example/1'), auth.bearer);
+    await expect(client.createTaskPushNotificationConfig(cfg('c', 'https://hooks.example/2'), auth.bearer)).rejects.toThrow();
+    expect(server.stats().refused).toMatchObject({ 'push-url': 1, 'push-configs': 1 });
   });
 
   it('delivers push notifications to the configured URL with their authentication', async () => {
