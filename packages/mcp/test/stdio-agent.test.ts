@@ -2,6 +2,7 @@
 // that an agent (AgentRuntime + StandardExecutor) calls; outcomes reach its next turn.
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConflictError, Decisions, ToolRegistry } from '@converge/core';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { McpToolset, ToolDefinitionChangedError } from '../src/index.js';
 import { ScriptedAgent, outcomeOfTool, runAgent, stdioFixture, until } from './support.js';
 
@@ -131,6 +132,27 @@ describe('MCP over stdio: a child-process server built with the official SDK', (
     await expect(big.run({ bytes: 100_000 }, { signal: new AbortController().signal })).rejects.toMatchObject({ name: 'McpNotConnectedError', cause: { name: 'LimitExceededError' } });
     expect(toolset.connected).toBe(false);
     expect(toolset.stats().definitionsRefused.message_too_large).toBe(1);
+  });
+
+  it('close() stops the child process; a pre-aborted connect starts nothing', async () => {
+    const fx = stdioFixture();
+    const transport = new StdioClientTransport({ command: fx.command, args: [...fx.args!], cwd: fx.cwd, stderr: 'inherit' });
+    toolset = new McpToolset({ name: 'fx', transport: { type: 'custom', transport } });
+    await toolset.connect();
+    const pid = transport.pid!;
+    expect(() => process.kill(pid, 0)).not.toThrow();
+    await toolset.close();
+    await until(() => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    }, 'the child to exit');
+    const never = new McpToolset({ name: 'fx', transport: stdioFixture() });
+    await expect(never.connect({ signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
+    expect(never.connected).toBe(false);
   });
 
   it('after close, calls fail with McpNotConnectedError', async () => {
