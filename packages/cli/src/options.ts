@@ -47,7 +47,8 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { key: 'json', flag: 'json', kind: 'boolean', help: 'print the summary as one JSON object on stdout' },
   { key: 'progress', flag: 'progress', kind: 'boolean', help: 'force the progress bar on/off (default: on when stderr is a TTY)' },
   { key: 'logLevel', flag: 'log-level', kind: 'string', arg: 'LEVEL', help: 'trace | debug | info | warn | error | fatal | silent', defaultText: 'warn' },
-  { key: 'verbose', flag: 'verbose', short: 'v', kind: 'boolean', help: 'log at info level, pretty-printed' },
+  { key: 'verbose', flag: 'verbose', short: 'v', kind: 'boolean', help: 'log decisions, outcomes and task state changes (debug level): pretty lines on a terminal, JSON lines otherwise' },
+  { key: 'scenario', flag: 'scenario', kind: 'string', arg: 'NAME', help: 'run a scenario instead of the sum workload: market (every auction type; the scenario to start with) | negotiation | vote | delegation | llm (a local fake model server, no key) | chaos (crashes, a slow worker, a dropped connection, a wrong-key signer, hanging tools); see "Scenarios" below' },
   { key: 'metricsPort', flag: 'metrics-port', kind: 'int', arg: 'P', help: 'serve Prometheus metrics (/metrics) and the /healthz and /readyz probes on this port while running' },
 ];
 
