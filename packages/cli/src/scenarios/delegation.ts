@@ -121,7 +121,7 @@ class DelegatedWorker extends ScenarioWorker {
   override react(messages: readonly Message[], context: DecideContext | undefined): Decision[] {
     for (const m of messages) {
       const p = m.payload as { type?: string; actions?: unknown } | null;
-      if (p?.type === 'grant' && Array.isArray(p.actions)) for (const a of p.actions) if (typeof a === 'string') this.actions.add(a);
+      if (p?.type === 'grant' && Array.isArray(p.actions)) for (const a of p.actions as unknown[]) if (typeof a === 'string') this.actions.add(a);
     }
     if ((context?.outcomes ?? []).some((o) => o.decision.type === 'ClaimTask' && o.status === 'refused')) this.actions.clear();
     return [];
@@ -133,8 +133,9 @@ function claimPolicy(delegation: DelegationProtocol, agentId: string, kinds: (ta
   return {
     check(d) {
       if (d.type !== 'ClaimTask') return { allowed: true };
-      const kind = kinds(d.taskId);
-      if (kind === undefined) return { allowed: false, reason: `task ${d.taskId} is not this scenario's work` };
+      const taskId = String((d as { taskId?: unknown }).taskId);
+      const kind = kinds(taskId);
+      if (kind === undefined) return { allowed: false, reason: `task ${taskId} is not this scenario's work` };
       return delegation.isAllowed(agentId, workAction(kind)) ? { allowed: true } : { allowed: false, reason: `${agentId.slice(0, 12)} holds no live delegation of ${workAction(kind)}` };
     },
   };

@@ -89,3 +89,27 @@ export class ScenarioWorker extends Agent {
     return out;
   }
 }
+
+/** A coordinator that submits a plan of tasks, `perTurn` a turn (default 8). */
+export class Submitter extends Agent {
+  readonly #plan: (TaskInit & { id: string })[];
+  readonly #perTurn: number;
+  #next = 0;
+
+  constructor(plan: (TaskInit & { id: string })[], perTurn = 8) {
+    super();
+    this.#plan = plan;
+    this.#perTurn = perTurn;
+  }
+
+  /** Whether every task has been submitted. */
+  get done(): boolean {
+    return this.#next >= this.#plan.length;
+  }
+
+  decide(_messages: readonly Message[], _tasks: readonly Task[], _context?: DecideContext): Decision[] {
+    const out: Decision[] = [];
+    for (let k = 0; k < this.#perTurn && this.#next < this.#plan.length; k++) out.push(Decisions.submitTask(this.#plan[this.#next++]!));
+    return out;
+  }
+}

@@ -114,6 +114,7 @@ export class ScenarioWorld {
   #completedTwice = 0;
   #cancelled = 0;
   #started = false;
+  #closed = false;
   readonly #rejectedBySender = new Map<string, Record<string, number>>();
 
   private constructor(config: RunConfig, logger: Logger, opened: OpenedStore, transports: TransportFactory, judge: (task: Task) => boolean | undefined) {
@@ -339,6 +340,8 @@ export class ScenarioWorld {
 
   /** Stops every runtime (gracefully) and closes transports and the store. */
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
     await Promise.allSettled(this.#agents.map((a) => a.runtime.stop()));
     await this.trustFeed.flush().catch(() => {});
     await this.#transports.close();
