@@ -216,7 +216,8 @@ export class ScenarioWorld {
       logger: this.logger.child({ agent: options.name }),
       metrics: this.metrics,
       tickIntervalMs: 50,
-      sweepIntervalMs: Math.max(50, Math.floor(this.config.claimTtlMs / 4)),
+      // In-process and cheap: expired claims (a crashed agent's) come back within 100 ms of expiry.
+      sweepIntervalMs: 100,
       stopTimeoutMs: 2_000,
     });
     const entry: WorldAgent = { agent, runtime, transport, row };
@@ -236,6 +237,11 @@ export class ScenarioWorld {
 
   async #startOne(a: WorldAgent): Promise<void> {
     await a.runtime.start();
+    this.#connectAll();
+  }
+
+  /** Tells every transport again where every other agent is (after a dropped connection). */
+  reconnect(): void {
     this.#connectAll();
   }
 
