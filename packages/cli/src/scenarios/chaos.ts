@@ -56,7 +56,7 @@ class ChaosLink {
   /** The transport seen through this link (every other member passes through). */
   wrap(t: Transport): Transport {
     return new Proxy(t, {
-      get: (target, prop, receiver) => {
+      get: (target, prop) => {
         if (prop === 'send') {
           return (message: Message, options?: unknown) => {
             if (this.down) {
@@ -66,7 +66,7 @@ class ChaosLink {
             return target.send(message, options as never);
           };
         }
-        const v = Reflect.get(target, prop, receiver) as unknown;
+        const v = Reflect.get(target, prop, target) as unknown;
         return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
       },
     });
@@ -150,7 +150,8 @@ class SlowWorker extends Agent {
       await new Promise((r) => setTimeout(r, CHAOS_SLOW_MS));
       return [Decisions.reportTask(task.id, computeWork(task))];
     }
-    const task = tasks[0];
+    // The tool's poison tasks are for the tool workers (they end dead-lettered): not this one's.
+    const task = tasks.find((t) => (t.inputs as { hang?: string }).hang !== 'always');
     if (!task) return [];
     this.#held = task;
     return [Decisions.claimTask(task.id)];
@@ -249,7 +250,8 @@ export function chaosScenario(): Scenario {
           if (world.config.transport === 'tcp') world.reconnect();
           world.decision('connection restored', { agent: 'worker-1', failedSends: link.failedSends });
         }
-        return coordinator.done && !link.down && done >= o.tasks;
+        const forgedSeen = signer.sent >= CHAOS_FORGED_MESSAGES && world.rejectionsOf(signer.id) >= signer.sent;
+        return coordinator.done && !link.down && forgedSeen && done >= o.tasks;
       };
       await world.waitUntil(chaos, o.timeoutMs, o.signal);
       const tasks = [...world.completed.values()];

@@ -22,7 +22,7 @@ const RESERVATION_MS = 5_000;
 /** The settings of an auction of `type` for the market. */
 function auctionOptions(id: string, type: AuctionType, now: number): AuctionOptions {
   const base = { id, type, reservePrice: RESERVE_PRICE, closesAt: now + AUCTION_WINDOW_MS };
-  if (type === 'english') return { ...base, startPrice: RESERVE_PRICE, minIncrement: 5, quietPeriodMs: 200 };
+  if (type === 'english') return { ...base, startPrice: RESERVE_PRICE, minIncrement: 5, quietPeriodMs: 400 };
   if (type === 'dutch') return { ...base, startPrice: 300, decrement: 15, intervalMs: 25, floorPrice: RESERVE_PRICE };
   return base;
 }

@@ -304,6 +304,11 @@ export class ScenarioWorld {
     this.logger.info({ scenarioEvent: what, ...fields }, `decision: ${what}`);
   }
 
+  /** Messages claiming to come from `agentId` that were rejected, over every reason. */
+  rejectionsOf(agentId: string): number {
+    return Object.values(this.#rejectedBySender.get(agentId) ?? {}).reduce((a, b) => a + b, 0);
+  }
+
   /** The per-agent rows (trust read now). */
   rows(): AgentRow[] {
     return this.#agents.map(({ row }) => ({ ...row, trust: Number(this.trust.score(row.id).toFixed(3)), rejected_messages: { ...(this.#rejectedBySender.get(row.id) ?? {}) } }));
