@@ -72,6 +72,11 @@ describe('converge run --scenario', () => {
     expect(d.workers_revoked).toBe(2);
     expect(d.refused).toBeGreaterThan(0); // a sub-lead handing on a right it does not hold
     expect(d.revoked_at_completed).toBeLessThan(30);
+    // The revocation is enforced: the revoked workers' next claims are refused by the policy
+    // (they were not told), and at most the batches already in flight complete after it.
+    const e = s.details as { revoked_workers_claims_refused: number; revoked_workers_done_after: number };
+    expect(e.revoked_workers_claims_refused).toBeGreaterThan(0);
+    expect(e.revoked_workers_done_after).toBeLessThanOrEqual(8);
     expect(s.completed).toBe(30);
   });
 

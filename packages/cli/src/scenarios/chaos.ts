@@ -257,6 +257,8 @@ export function chaosScenario(): Scenario {
       const tasks = [...world.completed.values()];
       const signerRow = world.rows().find((r) => r.id === signer.id);
       const t = world.totals();
+      // With no work there is nothing for the faults to act on.
+      const none = o.tasks === 0;
       return {
         tasks: o.tasks,
         wrong: tasks.filter((x) => judgeWork(x) === false).length,
@@ -271,13 +273,13 @@ export function chaosScenario(): Scenario {
           tool_timeouts: t.outcomes_by_status.timeout ?? 0,
         },
         checks: {
-          retries: t.retries > 0,
-          lease_expiries: t.lease_expiries > 0,
+          retries: none || t.retries > 0,
+          lease_expiries: none || t.lease_expiries > 0,
           every_task_completed_or_dead_lettered: world.completed.size + world.deadLettered.size === o.tasks && tasks.every((x) => !world.deadLettered.has(x.id)),
           dead_letters: o.tasks < 7 || t.dead_letters > 0,
           wrong_key_rejected: (signerRow?.rejected_messages.bad_signature ?? 0) > 0,
-          tool_timeouts: (t.outcomes_by_status.timeout ?? 0) > 0,
-          crashes_happened: crashedAt.length === crashed.length,
+          tool_timeouts: none || (t.outcomes_by_status.timeout ?? 0) > 0,
+          crashes_happened: none || crashedAt.length === crashed.length,
         },
       };
     },

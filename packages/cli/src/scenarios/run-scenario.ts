@@ -24,6 +24,14 @@ export interface ScenarioSummary extends RunSummary {
 }
 
 /**
+ * How long a scenario waits for its work: `--timeout-ms`, but at most a minute plus 50 ms a
+ * task (a scenario whose checks cannot hold should say so, not wait ten minutes).
+ */
+export function scenarioTimeoutMs(config: Pick<RunConfig, 'timeoutMs' | 'tasks'>): number {
+  return Math.min(config.timeoutMs, 60_000 + config.tasks * 50);
+}
+
+/**
  * Runs the scenario `config.scenario` in a world of its own and returns its summary. The
  * registry is an argument (default: the built-in scenarios) so embedders can add their own.
  */
@@ -38,7 +46,7 @@ export async function runScenario(config: RunConfig & { scenario: string }, io: 
       agents: config.agents,
       poolId: config.poolId,
       claimTtlMs: config.claimTtlMs,
-      timeoutMs: config.timeoutMs,
+      timeoutMs: scenarioTimeoutMs(config),
       ...(io.signal ? { signal: io.signal } : {}),
     });
     const durationMs = Date.now() - t0;

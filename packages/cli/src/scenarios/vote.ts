@@ -15,6 +15,19 @@ const BALLOT_WINDOW_MS = 1_500;
 /** The kinds of work a useful newcomer brings. */
 const USEFUL: readonly string[] = ['sum', 'sort'];
 
+/** A member's votes on the newcomers asking in `messages`: yes for one that can do pool work (everyone, if `lenient`). */
+function admissionVotes(messages: readonly Message[], lenient: boolean): Decision[] {
+  const out: Decision[] = [];
+  for (const m of messages) {
+    const p = m.payload as { type?: string; questionId?: string; capabilities?: WireValue } | null;
+    if (p?.type !== 'vote-request' || typeof p.questionId !== 'string') continue;
+    const caps = Array.isArray(p.capabilities) ? p.capabilities : [];
+    const useful = caps.some((c) => typeof c === 'string' && USEFUL.includes(c));
+    out.push(Decisions.vote(p.questionId, useful || lenient ? 'yes' : 'no'));
+  }
+  return out;
+}
+
 /**
  * The founder (the pool's owner): opens the ballot on the order of the work, closes it once
  * every member voted (or at the window's end), and submits the tasks in the chosen order.
@@ -45,9 +58,11 @@ class Founder extends Agent {
     return this.#submitted;
   }
 
-  decide(_messages: readonly Message[], _tasks: readonly Task[], _context?: DecideContext): Decision[] {
+  decide(messages: readonly Message[], _tasks: readonly Task[], _context?: DecideContext): Decision[] {
     const out: Decision[] = [];
     const now = Date.now();
+    // The founder is a member too: it votes on newcomers as every member does.
+    out.push(...admissionVotes(messages, false));
     if (this.#openedAt === 0) {
       this.#openedAt = now;
       const members = this.#members();
@@ -88,15 +103,10 @@ class Member extends ScenarioWorker {
   }
 
   override react(messages: readonly Message[]): Decision[] {
-    const out: Decision[] = [];
+    const out: Decision[] = admissionVotes(messages, this.#lenient);
     for (const m of messages) {
-      const p = m.payload as { type?: string; ballotId?: string; questionId?: string; capabilities?: WireValue } | null;
+      const p = m.payload as { type?: string; ballotId?: string } | null;
       if (p?.type === 'ballot' && typeof p.ballotId === 'string') out.push(Decisions.vote(p.ballotId, this.#prefers));
-      else if (p?.type === 'vote-request' && typeof p.questionId === 'string') {
-        const caps = Array.isArray(p.capabilities) ? p.capabilities : [];
-        const useful = caps.some((c) => typeof c === 'string' && USEFUL.includes(c));
-        out.push(Decisions.vote(p.questionId, useful || this.#lenient ? 'yes' : 'no'));
-      }
     }
     return out;
   }
