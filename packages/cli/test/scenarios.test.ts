@@ -1,5 +1,6 @@
 // `converge run --scenario NAME`, in-process (short sizes): each scenario runs in its own world
 // and its summary says what happened; the registry is an instance; bad names are refused.
+import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, ConflictError } from '@converge/core';
 import { resolveConfig } from '../src/config.js';
@@ -107,6 +108,27 @@ describe('converge run --scenario', () => {
     expect(signer.trust).toBeLessThan(0.5);
     expect(s.details.connection_drops).toBe(1);
     expect(s.details.crashed).toBe(2);
+  });
+});
+
+describe('converge run --scenario --metrics-port', () => {
+  it('serves the world\'s metrics and probes while the scenario runs, and closes them after', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as { port: number }).port;
+        srv.close(() => resolve(p));
+      });
+    });
+    const running = run(['--scenario', 'market', '-t', '40', '-n', '3', '--metrics-port', String(port)]);
+    let body = '';
+    for (let i = 0; i < 200 && !body.includes('converge_decisions_total'); i++) {
+      body = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
+      if (!body.includes('converge_decisions_total')) await new Promise((r) => setTimeout(r, 10));
+    }
+    const s = await running;
+    expect(s.checks_passed).toBe(true);
+    expect(body).toMatch(/converge_decisions_total\{type="SubmitBid",outcome="ok"\} [1-9]/);
+    await expect(fetch(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow();
   });
 });
 

@@ -2,6 +2,7 @@ import type { RunConfig } from '../config.js';
 import type { RunIO } from '../run.js';
 import { buildSummary, type RunSummary, type TaskOutcome } from '../summary.js';
 import { cliLogger } from '../logging.js';
+import { runHealthChecks, serveRunEndpoints, type RunPhase } from '../probes.js';
 import { closeLogger } from '@converge/observability';
 import { builtinScenarios, type ScenarioRegistry } from './registry.js';
 import { ScenarioWorld, type AgentRow, type ScenarioTotals } from './world.js';
@@ -40,7 +41,12 @@ export async function runScenario(config: RunConfig & { scenario: string }, io: 
   const logger = cliLogger(config, io.tty ?? io.stderr.isTTY === true);
   const world = await ScenarioWorld.open(config, logger, (t) => judgeWork(t));
   const t0 = Date.now();
+  let phase: RunPhase = 'starting';
+  // `--metrics-port`: the world's metrics and the probes, for the scenario's duration.
+  let endpoints: { close(): Promise<void> } | undefined;
   try {
+    if (config.metricsPort !== undefined) endpoints = await serveRunEndpoints(config.metricsPort, world.metrics, runHealthChecks(world.runtimes, world.store, () => phase));
+    phase = 'running';
     const result = await scenario.run(world, {
       tasks: config.tasks,
       agents: config.agents,
@@ -73,6 +79,8 @@ export async function runScenario(config: RunConfig & { scenario: string }, io: 
     const checks = { ...result.checks, lost_none: base.lost === 0, completed_once: totals.completed_twice === 0, wrong_none: result.wrong === 0 };
     return { ...base, scenario: scenario.name, per_agent: world.rows(), totals, details: result.details, checks, checks_passed: Object.values(checks).every(Boolean) };
   } finally {
+    phase = 'stopping';
+    await endpoints?.close();
     await world.close();
     await closeLogger(logger).catch(() => {});
   }

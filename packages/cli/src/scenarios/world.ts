@@ -1,7 +1,7 @@
 // The in-process network a scenario runs in: one store, task and pool managers, the shared
 // coordination protocols, a verifier, a trust model fed from task events and rejections, and
 // one runtime (and transport) per agent. Everything is an instance of this world: nothing global.
-import { ConflictError, NotFoundError, type Agent, type DecisionPolicy, type Pool, type Task, type ToolRegistry } from '@converge/core';
+import { ConflictError, NotFoundError, type Agent, type Store, type DecisionPolicy, type Pool, type Task, type ToolRegistry } from '@converge/core';
 import { IdentityRegistry, MessageVerifier, type Transport } from '@converge/network';
 import { BallotBox, BiddingProtocol, DelegationProtocol, NegotiationProtocol, PoolManager, TaskManager, TrustFeed } from '@converge/coordination';
 import { TrustModel, governanceFromSpec } from '@converge/policy';
@@ -108,6 +108,8 @@ export class ScenarioWorld {
   /** Tasks submitted (ids). */
   readonly submitted = new Set<string>();
   readonly #agents: WorldAgent[] = [];
+  /** Every agent's runtime, in order (a live array: agents added later appear in it). */
+  readonly runtimes: AgentRuntime[] = [];
   readonly #byId = new Map<string, WorldAgent>();
   readonly #opened: OpenedStore;
   readonly #transports: TransportFactory;
@@ -163,6 +165,11 @@ export class ScenarioWorld {
       if (!(err instanceof NotFoundError)) throw err;
       return this.poolManager.createPool(spec);
     }
+  }
+
+  /** The store the world's pools and tasks live in. */
+  get store(): Store {
+    return this.#opened.store;
   }
 
   /** The agents added so far, in order. */
@@ -222,6 +229,7 @@ export class ScenarioWorld {
     });
     const entry: WorldAgent = { agent, runtime, transport, row };
     this.#agents.push(entry);
+    this.runtimes.push(runtime);
     this.#byId.set(agent.id, entry);
     this.registry.register(agent.identity);
     for (const p of options.pools ?? []) await this.poolManager.joinPool(agent.id, p);
