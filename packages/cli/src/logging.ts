@@ -9,5 +9,5 @@ import type { RunConfig } from './config.js';
  */
 export function cliLogger(config: Pick<RunConfig, 'logLevel' | 'verbose'>, tty: boolean): Logger {
   const level = config.verbose && config.logLevel === 'warn' ? 'debug' : config.logLevel;
-  return createLogger({ level, pretty: tty, destination: 2, name: 'converge' });
+  return createLogger({ level, pretty: tty, singleLine: true, destination: 2, name: 'converge' });
 }
