@@ -6,6 +6,7 @@ import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import { ConfigError } from '@converge/core';
 import { RUN_OPTIONS, envName, type OptionSpec } from './options.js';
+import { SCENARIO_HELP, SCENARIO_NAMES } from './scenarios/names.js';
 
 const transport = z.string().refine((t) => ['local', 'tcp', 'ws'].includes(t) || /^nats:\/\//.test(t), {
   message: 'expected local, tcp, ws or a nats:// URL',
@@ -37,6 +38,7 @@ export const RunConfigSchema = z
     metricsPort: z.number().int().min(0).max(65535).optional(),
     a2a: z.number().int().min(0).max(65535).optional(),
     a2aToken: z.string().min(16, 'at least 16 characters').optional(),
+    scenario: z.enum(SCENARIO_NAMES).optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -48,6 +50,7 @@ export const RunConfigSchema = z
     else if (c.discoveryStore === 'memory') ctx.addIssue({ code: 'custom', path: ['discoveryStore'], message: `--role ${c.role} needs discovery in a shared store` });
     else if (!/^nats:\/\//.test(c.transport) && c.transport !== 'tcp') ctx.addIssue({ code: 'custom', path: ['transport'], message: `--role ${c.role} needs a transport between processes (nats://… or tcp)` });
     else if (c.duration !== undefined) ctx.addIssue({ code: 'custom', path: ['duration'], message: `--duration is only for --role all` });
+    else if (c.scenario !== undefined) ctx.addIssue({ code: 'custom', path: ['scenario'], message: `--scenario is only for --role all (a scenario runs in one process)` });
   });
 
 /** A resolved, validated configuration. */
@@ -262,6 +265,6 @@ export function helpText(): string {
     const range = s.range ? ` (${s.range})` : '';
     lines.push(`  ${flag.padEnd(30)} ${s.help}${range}${def}`, `  ${''.padEnd(30)} env ${envName(s)}${s.key === 'config' ? '' : `, file key ${s.key}`}`);
   }
-  lines.push('  -h, --help                     show this help', '');
+  lines.push('  -h, --help                     show this help', '', ...SCENARIO_HELP, '');
   return lines.join('\n');
 }

@@ -5,6 +5,8 @@ import { summaryTable, workerSummaryTable } from './summary.js';
 import { runCoordinator } from './distributed/coordinator-role.js';
 import { runWorker } from './distributed/worker-role.js';
 import { EngineUnavailableError } from './stack.js';
+import { runScenario } from './scenarios/run-scenario.js';
+import { scenarioTable } from './scenarios/report.js';
 
 const USAGE = 'Usage: converge run [options]   (converge run --help for the options)\n';
 
@@ -54,6 +56,17 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         return 1;
       }
       return ws.stopped_by === 'signal' ? (signalName === 'SIGINT' ? 130 : 143) : 0;
+    }
+    if (config.scenario !== undefined) {
+      const s = await runScenario({ ...config, scenario: config.scenario }, io);
+      process.stdout.write(config.json ? JSON.stringify(s) + '\n' : scenarioTable(s));
+      if (signalName) return signalName === 'SIGINT' ? 130 : 143;
+      if (!s.checks_passed) {
+        const failed = Object.entries(s.checks).filter(([, ok]) => !ok).map(([k]) => k);
+        process.stderr.write(`converge: scenario ${s.scenario}: check(s) failed: ${failed.join(', ')}\n`);
+        return 1;
+      }
+      return 0;
     }
     const summary = config.role === 'coordinator' ? await runCoordinator(config, io) : await runWorkload(config, io);
     if (config.json) process.stdout.write(JSON.stringify(summary) + '\n');

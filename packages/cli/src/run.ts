@@ -2,7 +2,9 @@ import { Identity, NotFoundError, type Agent, type Task } from '@converge/core';
 import { DiscoveryService, IdentityRegistry, MessageVerifier, type Transport } from '@converge/network';
 import { PoolManager, TaskManager } from '@converge/coordination';
 import { AgentRuntime } from '@converge/runtime';
-import { MetricsCollector, createLogger, type Logger } from '@converge/observability';
+import { MetricsCollector, type Logger } from '@converge/observability';
+import { cliLogger } from './logging.js';
+import { logTaskStates } from './task-log.js';
 import { runHealthChecks, serveRunEndpoints, type RunPhase } from './probes.js';
 import type { RunConfig } from './config.js';
 import { openStore, storeNamespace, transportFactory, type OpenedStore } from './stack.js';
@@ -30,7 +32,7 @@ const DRAIN_ON_STOP_MS = 5_000;
  * pool, win tasks by claim or auction, execute and report them; every result is checked.
  */
 export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSummary> {
-  const logger: Logger = createLogger({ level: config.verbose && config.logLevel === 'warn' ? 'info' : config.logLevel, pretty: config.verbose, destination: 2 });
+  const logger: Logger = cliLogger(config, io.tty ?? io.stderr.isTTY === true);
   const metrics = new MetricsCollector();
   const opened: OpenedStore[] = [];
   const runtimes: AgentRuntime[] = [];
@@ -91,6 +93,7 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
         latencies.push(Date.now() - inputs.submittedAt);
       } else outcome.set(t.id, 'failed');
     };
+    logTaskStates(taskManager, logger);
     taskManager.on('completed', (t) => record(t, 'completed'));
     taskManager.on('failed', (e) => {
       if (e.deadLettered || e.task.state === 'failed') record(e.task, 'failed');

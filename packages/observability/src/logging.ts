@@ -18,6 +18,8 @@ export interface LoggerConfig {
    * transport (a worker thread) when writing to a file or stdout; default `false` (JSON lines).
    */
   pretty?: boolean;
+  /** With `pretty`: one line per entry, fields inline (pino-pretty's `singleLine`); default `false`. */
+  singleLine?: boolean;
   /**
    * Where lines go: a file path (appended, asynchronous, flushed on exit and by
    * `logger.flush()`), a file descriptor (1 = stdout, the default) or any writable stream.
@@ -119,11 +121,11 @@ export function createLogger(options: LoggerConfig = {}): Logger {
     const dest = options.destination;
     if (dest !== undefined && typeof dest !== 'string' && typeof dest !== 'number') {
       // A caller-provided stream: pino-pretty as a stream in this thread.
-      logger = pino(config, pretty({ destination: dest, colorize: false, sync: true, translateTime: 'SYS:standard' }));
+      logger = pino(config, pretty({ destination: dest, colorize: false, sync: true, translateTime: 'SYS:standard', singleLine: options.singleLine === true }));
     } else {
       const transport = pino.transport({
         target: 'pino-pretty',
-        options: { destination: dest ?? 1, colorize: false, mkdir: true, translateTime: 'SYS:standard' },
+        options: { destination: dest ?? 1, colorize: false, mkdir: true, translateTime: 'SYS:standard', singleLine: options.singleLine === true },
       }) as DestinationStream & Closable;
       owned = transport;
       logger = pino(config, transport);

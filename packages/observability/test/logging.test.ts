@@ -121,6 +121,16 @@ describe('createLogger', () => {
     expect(text).toContain('INFO');
     expect(() => JSON.parse(text.split('\n')[0]!)).toThrow();
   });
+
+  it('pretty mode with singleLine keeps each entry and its fields on one line', async () => {
+    const out = capture();
+    const logger = createLogger({ destination: out.stream, pretty: true, singleLine: true });
+    logger.info({ agentId: 'a1', status: 'ok' }, 'one line');
+    await new Promise((r) => setImmediate(r));
+    const lines = out.text().split('\n').filter((l) => l.length > 0);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/INFO.*one line.*"agentId":"a1".*"status":"ok"/);
+  });
 });
 
 describe('logStruct', () => {

@@ -1,7 +1,8 @@
 import type { Store, WireRecord } from '@converge/core';
 import { DiscoveryService, type AgentDescriptor } from '@converge/network';
 import { PoolManager, TaskManager, pendingPoolPrefix } from '@converge/coordination';
-import { MetricsCollector, createLogger, type Logger } from '@converge/observability';
+import { MetricsCollector, type Logger } from '@converge/observability';
+import { cliLogger } from '../logging.js';
 import type { AgentRuntime } from '@converge/runtime';
 import type { RunConfig } from '../config.js';
 import { openStore, storeNamespace, transportFactory, type OpenedStore, type TransportFactory } from '../stack.js';
@@ -52,7 +53,7 @@ export interface SharedStack {
 
 /** Opens the shared store(s), the coordination services and the transport factory. */
 export async function openSharedStack(config: RunConfig): Promise<SharedStack> {
-  const logger = createLogger({ level: config.verbose && config.logLevel === 'warn' ? 'info' : config.logLevel, pretty: config.verbose, destination: 2 });
+  const logger = cliLogger(config, process.stderr.isTTY === true);
   const metrics = new MetricsCollector();
   const opened: OpenedStore[] = [];
   const closeAll = async () => {
