@@ -25,3 +25,4 @@ export * from './agent.js';
 export * from './uuid.js';
 export * from './task-queue.js';
 export * from './task-event-feed.js';
+export * from './observability.js';

@@ -1,7 +1,7 @@
 import {
   Identity, MAX_MESSAGE_ID_BYTES, NotStartedError, ValidationError, topicRoundTrips, verifyMessage, type Message, type Store,
 } from '@converge/core';
-import type { Logger, MetricsCollector } from '@converge/observability';
+import type { Logger, MetricCounter, Metrics } from '@converge/core';
 import { IdentityRegistry } from './registry.js';
 import { ReplayCache } from './replay.js';
 import { ReplayStateStore } from './replay-store.js';
@@ -48,7 +48,7 @@ export interface MessageVerifierOptions {
   /** Clock in Unix ms (default `Date.now`). */
   clock?: () => number;
   /** Counts `converge_messages_rejected_total{reason}` and `converge_messages_verified_total`. */
-  metrics?: MetricsCollector;
+  metrics?: Metrics;
   /** Logs each rejection (warn) with its reason, sender and id. */
   logger?: Logger;
   /**
@@ -67,7 +67,7 @@ export interface ReceiveVerifiedOptions extends ReceiveOptions {
   batchSize?: number;
 }
 
-type Counter = ReturnType<MetricsCollector['counter']>;
+type Counter = MetricCounter;
 
 const OK: CheckResult = Object.freeze({ ok: true });
 const REJECTED: Record<RejectionReason, CheckResult> = Object.fromEntries(
@@ -148,8 +148,8 @@ export class MessageVerifier {
     this.#loaded = this.#persisted === undefined;
     this.#self = selfSet(options.self);
     this.#logger = options.logger;
-    this.#rejected = options.metrics?.counter('converge_messages_rejected_total', 'Received messages refused, by reason', ['reason']);
-    this.#accepted = options.metrics?.counter('converge_messages_verified_total', 'Received messages that passed verification', []);
+    this.#rejected = options.metrics?.counter({ name: 'converge_messages_rejected_total', help: 'Received messages refused, by reason', labelNames: ['reason'] });
+    this.#accepted = options.metrics?.counter({ name: 'converge_messages_verified_total', help: 'Received messages that passed verification', labelNames: [] });
     this.#onReject = options.onReject;
   }
 

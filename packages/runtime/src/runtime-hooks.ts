@@ -1,5 +1,6 @@
 import type { Agent, DecideContext, Decision, Message, MessageInit, Outcome, Store, Task, WireRecord } from '@converge/core';
-import { TRACE_KEY, type Logger, type MetricsCollector, type TraceContext } from '@converge/observability';
+import type { Logger, MetricCounter, Metrics } from '@converge/core';
+import { TRACE_KEY, type TraceContext } from '@converge/observability';
 import type { ExecutionContext, ExecutionResult, Executor } from './executor.js';
 import { statusOfResult } from './outcomes.js';
 
@@ -97,7 +98,7 @@ export interface RuntimeHooksOptions {
   replayLog?: ReplayPort;
   checkpointStore?: Store;
   logger?: Logger;
-  metrics?: MetricsCollector;
+  metrics?: Metrics;
 }
 
 function isCheckpointable(agent: unknown): agent is Checkpointable {
@@ -119,7 +120,7 @@ export class RuntimeHooks {
   readonly #agent: Agent;
   readonly #o: RuntimeHooksOptions;
   readonly #trace: TraceContextPort | undefined;
-  readonly #counters = new Map<string, ReturnType<MetricsCollector['counter']>>();
+  readonly #counters = new Map<string, MetricCounter>();
   readonly #errors = new Map<string, number>();
   #registered = false;
   #rejected = 0;
@@ -303,12 +304,12 @@ export class RuntimeHooks {
   }
 
   /** The counter `name` (created on first use with its help text), or `undefined` without metrics. */
-  counter(name: string, labelNames: string[]): ReturnType<MetricsCollector['counter']> | undefined {
+  counter(name: string, labelNames: string[]): MetricCounter | undefined {
     const metrics = this.#o.metrics;
     if (!metrics) return undefined;
     let c = this.#counters.get(name);
     if (!c) {
-      c = metrics.counter(name, HELP[name] ?? name, labelNames);
+      c = metrics.counter({ name, help: HELP[name] ?? name, labelNames });
       this.#counters.set(name, c);
     }
     return c;

@@ -1,6 +1,7 @@
 import { NotStartedError, TransportError, type Agent, type Decision, type DecisionPolicy, type Message, type Store, type Task } from '@converge/core';
 import type { Transport } from '@converge/network';
-import { attachTraceContext, traceContextOf, type Logger, type MetricsCollector, type TraceContext } from '@converge/observability';
+import type { MetricCounter } from '@converge/core';
+import { attachTraceContext, traceContextOf, type TraceContext } from '@converge/observability';
 import { Inbox, type InboxDropReason, type QueueByteBudget } from './inbox.js';
 import { Scheduler } from './scheduler.js';
 import { StandardExecutor, isLostRace, type ExecutorLimits, type StandardExecutorOptions } from './standard-executor.js';
@@ -308,7 +309,10 @@ export class AgentRuntime {
     const stats = this.#o.taskManager?.stats?.();
     if (!stats || !this.#o.metrics) return;
     try {
-      const counter = this.#hooks.counter('converge_taskmanager_events_total', ['event'])!;
+      // Idempotent export needs the counter's current value: implementations of the Metrics
+      // contract that can read a series back (MetricsCollector's `get`) support it.
+      const counter = this.#hooks.counter('converge_taskmanager_events_total', ['event'])! as MetricCounter & { get?(labels: { event: string }): number };
+      if (typeof counter.get !== 'function') return;
       for (const [event, value] of Object.entries(stats)) {
         if (typeof value !== 'number' || !Number.isFinite(value)) continue;
         const delta = value - counter.get({ event });
