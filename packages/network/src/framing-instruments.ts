@@ -1,4 +1,4 @@
-import type { Logger, MetricCounter, Metrics } from '@converge/core';
+import type { Logger, MetricCounter, MetricGauge, Metrics } from '@converge/core';
 
 /** Why an inbound frame or WS message was refused (the `reason` label). */
 export type FrameRejectReason = 'oversize' | 'malformed' | 'truncated' | 'short' | 'over_budget' | 'slow';
@@ -80,6 +80,8 @@ const REJECT_FIELD: Record<FrameRejectReason, keyof NetTransportStats> = {
  * - `converge_transport_connect_failures_total{transport}`, `converge_transport_reconnects_total{transport}`
  * - `converge_transport_send_errors_total{transport,reason}` (see `SendErrorReason`)
  * - `converge_transport_dropped_total{transport,reason="receive_queue_full"}`
+ * - `converge_transport_bytes_sent_total{transport}`, `converge_transport_bytes_received_total{transport}`
+ * - `converge_transport_connections{transport,direction}` (gauge: connections open now)
  */
 export class NetInstruments {
   /** Counters of this transport. */
@@ -97,6 +99,9 @@ export class NetInstruments {
   readonly #sendErrors: Counter | undefined;
   readonly #dropped: Counter | undefined;
   readonly #socketErrors: Counter | undefined;
+  readonly #bytesSent: Counter | undefined;
+  readonly #bytesReceived: Counter | undefined;
+  readonly #open: MetricGauge | undefined;
   readonly #labels: { transport: string };
 
   constructor(transport: string, logger?: Logger, metrics?: Metrics) {
@@ -113,6 +118,9 @@ export class NetInstruments {
       this.#reconnects = metrics.counter({ name: 'converge_transport_reconnects_total', help: 'Connections re-established', labelNames: ['transport'] });
       this.#sendErrors = metrics.counter({ name: 'converge_transport_send_errors_total', help: 'Sends that rejected, by reason', labelNames: ['transport', 'reason'] });
       this.#socketErrors = metrics.counter({ name: 'converge_transport_socket_errors_total', help: 'Socket errors handled, by direction', labelNames: ['transport', 'direction'] });
+      this.#bytesSent = metrics.counter({ name: 'converge_transport_bytes_sent_total', help: 'Bytes written to sockets (length prefixes included)', labelNames: ['transport'] });
+      this.#bytesReceived = metrics.counter({ name: 'converge_transport_bytes_received_total', help: 'Bytes read from sockets', labelNames: ['transport'] });
+      this.#open = metrics.gauge({ name: 'converge_transport_connections', help: 'Connections open now, by direction', labelNames: ['transport', 'direction'] });
       this.#dropped = metrics.counter({ name: 'converge_transport_dropped_total', help: 'Messages a transport discarded (overflow under drop-oldest, queued at stop)', labelNames: ['transport', 'reason'] });
     }
   }
@@ -122,6 +130,13 @@ export class NetInstruments {
     this.stats.framesSent += n;
     this.stats.bytesSent += bytes;
     this.#sent?.inc(this.#labels, n);
+    this.#bytesSent?.inc(this.#labels, bytes);
+  }
+
+  /** Counts `bytes` read from a socket. */
+  receivedBytes(bytes: number): void {
+    this.stats.bytesReceived += bytes;
+    this.#bytesReceived?.inc(this.#labels, bytes);
   }
 
   /** Counts `n` frames queued for `receive`. */
@@ -141,6 +156,7 @@ export class NetInstruments {
   opened(direction: 'inbound' | 'outbound', remote: string): void {
     this.stats.connectionsOpened++;
     this.#opened?.inc({ transport: this.transport, direction });
+    this.#open?.inc({ transport: this.transport, direction });
     this.#logger?.debug({ transport: this.transport, direction, remote }, 'connection opened');
   }
 
@@ -148,6 +164,7 @@ export class NetInstruments {
   closed(direction: 'inbound' | 'outbound', remote: string, err?: unknown): void {
     this.stats.connectionsClosed++;
     this.#closed?.inc({ transport: this.transport, direction });
+    this.#open?.dec({ transport: this.transport, direction });
     this.#logger?.debug({ transport: this.transport, direction, remote, err }, 'connection closed');
   }
 
