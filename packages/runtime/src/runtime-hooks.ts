@@ -2,6 +2,7 @@ import type { Agent, DecideContext, Decision, Message, MessageInit, Outcome, Sto
 import type { Logger, MetricCounter, Metrics } from '@converge/core';
 import { TRACE_KEY, type TraceContext } from '@converge/observability';
 import type { ExecutionContext, ExecutionResult, Executor } from './executor.js';
+import { taskTraceCarrier } from './task-trace.js';
 import { statusOfResult } from './outcomes.js';
 
 /** What the runtime needs of a discovery service (`DiscoveryService` from `@converge/network`). */
@@ -228,10 +229,17 @@ export class RuntimeHooks {
     return false;
   }
 
-  /** The trace context a turn's spans take as parent: the first input message that carries one. */
-  parentOf(messages: readonly Message[]): TraceContext | undefined {
+  /**
+   * The trace context a turn's spans take as parent: the first input message that carries one,
+   * else the first task offered that carries one (`constraints._trace`, see `attachTaskTrace`).
+   */
+  parentOf(messages: readonly Message[], tasks: readonly Task[] = []): TraceContext | undefined {
     if (!this.#trace || !this.#o.tracer) return undefined;
     for (const m of messages) if (carriesTraceContext(m)) return this.#trace.traceContextOf(m);
+    for (const t of tasks) {
+      const carrier = taskTraceCarrier(t);
+      if (carrier) return this.#trace.traceContextOf(carrier);
+    }
     return undefined;
   }
 

@@ -13,6 +13,7 @@ import { RUNTIME_DEFAULTS, type AgentRuntimeOptions } from './runtime-options.js
 import { hashOf, sleep, waitUntilNot, withTimeout } from './runtime-util.js';
 import { OutcomeBuffer, logOutcomes, outcomesOf } from './outcomes.js';
 import { RuntimeMeters, exportCounters } from './runtime-metrics.js';
+import { attachTaskTrace } from './task-trace.js';
 import { watchPoolQuestions } from './pool-outcomes.js';
 import { runtimeHealth } from './runtime-health.js';
 import type { HealthChecks } from '@converge/observability';
@@ -92,7 +93,7 @@ export class AgentRuntime {
       new StandardExecutor({
         logger: options.logger,
         metrics: options.metrics,
-        ...(trace ? { decorateMessage: (init) => trace.attachTraceContext(init) } : {}),
+        ...(trace ? { decorateMessage: (init) => trace.attachTraceContext(init), decorateTask: (t) => attachTaskTrace(t, trace) } : {}),
         ...options.executorOptions,
         transport: options.transport,
         taskManager: options.taskManager,
@@ -420,7 +421,7 @@ export class AgentRuntime {
     // Held, not consumed: the batch is committed only once decide returned (see TurnGuard).
     const messages = this.#guard.take(this.#o.batchSize ?? RUNTIME_DEFAULTS.batchSize);
     const tasks = draining ? [] : await this.#pendingTasks();
-    const parent = this.#hooks.parentOf(messages);
+    const parent = this.#hooks.parentOf(messages, tasks);
     // The previous turn's outcomes go to this decide; like the batch's messages, they are not
     // handed over again if it throws.
     const context = this.#outcomes.take();

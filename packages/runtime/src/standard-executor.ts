@@ -1,6 +1,6 @@
 import {
   AbortError, ConflictError, LimitExceededError, PolicyError, TimeoutError, ValidationError, createMessage, signMessage, isCoreDecision, throwIfAborted, CORE_DECISION_TYPES,
-  type CoreDecision, type Decision, type DecisionPolicy, type MessageInit, type ToolRegistry, type WireValue,
+  type CoreDecision, type Decision, type DecisionPolicy, type MessageInit, type TaskInit, type ToolRegistry, type WireValue,
 } from '@converge/core';
 import type { Transport } from '@converge/network';
 import type { Logger, MetricCounter, Metrics } from '@converge/core';
@@ -54,6 +54,8 @@ export interface StandardExecutorOptions {
   limits?: ExecutorLimits;
   /** Adds to each outgoing message before it is signed (e.g. trace context). */
   decorateMessage?: (init: MessageInit) => MessageInit;
+  /** Adds to each submitted task before it is stored (e.g. trace context under `constraints._trace`). */
+  decorateTask?: (task: TaskInit) => TaskInit;
   logger?: Logger;
   metrics?: Metrics;
 }
@@ -231,7 +233,7 @@ export class StandardExecutor implements Executor {
       },
       SubmitTask: async (d, ctx) => {
         o.limits?.checkTaskResources?.(d.task?.constraints);
-        return tasks().submit(d.task, { by: ctx.agentId });
+        return tasks().submit(o.decorateTask ? o.decorateTask(d.task) : d.task, { by: ctx.agentId });
       },
       ClaimTask: async (d, ctx) => {
         if (o.limits?.checkTaskResources) await this.#checkClaimable(d.taskId, o.limits);
