@@ -35,6 +35,8 @@ export const RunConfigSchema = z
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('warn'),
     verbose: z.boolean().default(false),
     metricsPort: z.number().int().min(0).max(65535).optional(),
+    otlp: z.string().regex(/^https?:\/\/.+/, 'expected an http:// or https:// URL').optional(),
+    record: z.string().min(1).optional(),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -49,6 +49,8 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { key: 'logLevel', flag: 'log-level', kind: 'string', arg: 'LEVEL', help: 'trace | debug | info | warn | error | fatal | silent', defaultText: 'warn' },
   { key: 'verbose', flag: 'verbose', short: 'v', kind: 'boolean', help: 'log at info level, pretty-printed' },
   { key: 'metricsPort', flag: 'metrics-port', kind: 'int', arg: 'P', help: 'serve Prometheus metrics (/metrics) and the /healthz and /readyz probes on this port while running' },
+  { key: 'otlp', flag: 'otlp', kind: 'string', arg: 'URL', help: 'export spans (decide, execute, each decision outcome; one trace per task from submit to report) to this OTLP/HTTP collector, e.g. http://127.0.0.1:4318' },
+  { key: 'record', flag: 'record', kind: 'string', arg: 'FILE', help: "write the lossless NDJSON replay log (every accepted message and decide call) to FILE; re-drive it with 'converge replay FILE'" },
 ];
 
 /** `CONVERGE_POOL_ID` for `poolId`, etc. */
