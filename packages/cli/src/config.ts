@@ -46,6 +46,7 @@ export const RunConfigSchema = z
     else if (c.discoveryStore === 'memory') ctx.addIssue({ code: 'custom', path: ['discoveryStore'], message: `--role ${c.role} needs discovery in a shared store` });
     else if (!/^nats:\/\//.test(c.transport) && c.transport !== 'tcp') ctx.addIssue({ code: 'custom', path: ['transport'], message: `--role ${c.role} needs a transport between processes (nats://… or tcp)` });
     else if (c.duration !== undefined) ctx.addIssue({ code: 'custom', path: ['duration'], message: `--duration is only for --role all` });
+    else if (c.record !== undefined) ctx.addIssue({ code: 'custom', path: ['record'], message: `--record is only for --role all (a replay needs every agent of the run)` });
   });
 
 /** A resolved, validated configuration. */

@@ -1,7 +1,8 @@
 import type { Store, WireRecord } from '@converge/core';
 import { DiscoveryService, type AgentDescriptor } from '@converge/network';
 import { PoolManager, TaskManager, pendingPoolPrefix } from '@converge/coordination';
-import { MetricsCollector, createLogger, type Logger } from '@converge/observability';
+import type { Logger, MetricsCollector } from '@converge/observability';
+import { openTelemetry, type RunTelemetry } from '../telemetry/telemetry.js';
 import type { AgentRuntime } from '@converge/runtime';
 import type { RunConfig } from '../config.js';
 import { openStore, storeNamespace, transportFactory, type OpenedStore, type TransportFactory } from '../stack.js';
@@ -41,6 +42,8 @@ export function roleMetadata(role: 'coordinator' | 'worker', poolId: string): Wi
 export interface SharedStack {
   logger: Logger;
   metrics: MetricsCollector;
+  /** Metrics, logger and span export (`--otlp`) of this process. */
+  telemetry: RunTelemetry;
   store: Store;
   storeLabel: string;
   discoveryStore: Store;
@@ -52,11 +55,12 @@ export interface SharedStack {
 
 /** Opens the shared store(s), the coordination services and the transport factory. */
 export async function openSharedStack(config: RunConfig): Promise<SharedStack> {
-  const logger = createLogger({ level: config.verbose && config.logLevel === 'warn' ? 'info' : config.logLevel, pretty: config.verbose, destination: 2 });
-  const metrics = new MetricsCollector();
+  const telemetry = openTelemetry(config, `converge-${config.role}`);
+  const { logger, metrics } = telemetry;
   const opened: OpenedStore[] = [];
   const closeAll = async () => {
     for (const s of opened.reverse()) await s.close().catch(() => {});
+    await telemetry.close();
   };
   try {
     const namespace = storeNamespace(config);
@@ -64,11 +68,12 @@ export async function openSharedStack(config: RunConfig): Promise<SharedStack> {
     opened.push(main);
     const disc = config.discoveryStore ? await openStore(config.discoveryStore, 'discoveryStore', namespace) : main;
     if (disc !== main) opened.push(disc);
-    const transports = await transportFactory(config);
-    const taskManager = new TaskManager({ store: main.store, defaults: { claimTtlMs: config.claimTtlMs } });
+    const transports = await transportFactory(config, { metrics });
+    const taskManager = new TaskManager({ store: main.store, defaults: { claimTtlMs: config.claimTtlMs }, metrics });
     return {
       logger,
       metrics,
+      telemetry,
       store: main.store,
       storeLabel: main.label,
       discoveryStore: disc.store,
