@@ -131,6 +131,8 @@ export class RuntimeHooks {
     this.#agent = agent;
     this.#o = options;
     this.#trace = trace;
+    // Every counter is registered up front, so a scrape (and docs/METRICS.md) lists them all.
+    if (options.metrics) for (const [name, labels] of Object.entries(RUNTIME_COUNTER_LABELS)) this.counter(name, [...labels]);
   }
 
   /** Errors so far by stage (decide, execute, receive, …). */
@@ -327,6 +329,19 @@ export class RuntimeHooks {
     return `checkpoint:${this.#agent.id}`;
   }
 }
+
+/** Label names of the runtime's counters (registered up front when the runtime has `metrics`). */
+export const RUNTIME_COUNTER_LABELS: Readonly<Record<string, readonly string[]>> = {
+  converge_runtime_errors_total: ['stage'],
+  converge_runtime_messages_received_total: [],
+  converge_runtime_messages_rejected_total: ['reason'],
+  converge_inbox_dropped_total: ['reason'],
+  converge_runtime_decisions_refused_total: ['reason'],
+  converge_runtime_lease_events_total: ['event'],
+  converge_runtime_claims_returned_total: [],
+  converge_runtime_outcomes_dropped_total: [],
+  converge_taskmanager_events_total: ['event'],
+};
 
 /** Help texts of the runtime's metrics (see the package README). */
 export const RUNTIME_METRICS_HELP: Readonly<Record<string, string>> = {
