@@ -262,5 +262,6 @@ export function helpText(): string {
     lines.push(`  ${flag.padEnd(30)} ${s.help}${range}${def}`, `  ${''.padEnd(30)} env ${envName(s)}${s.key === 'config' ? '' : `, file key ${s.key}`}`);
   }
   lines.push('  -h, --help                     show this help', '');
+  lines.push("A run recorded with --record FILE is re-driven by 'converge replay FILE' (converge replay --help).", '');
   return lines.join('\n');
 }
