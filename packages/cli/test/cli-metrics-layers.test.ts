@@ -57,7 +57,7 @@ describe('converge run --metrics-port: every layer on /metrics during a run', ()
         if (probing || !/progress: [1-9]/.test(text)) return;
         probing = (async () => {
           // Scrape until every layer has reported (bounded: a hang guard only), then stop the run.
-          for (let i = 0; i < 300; i++) {
+          for (let i = 0; i < 150; i++) {
             try {
               scraped = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
               phaseAtScrape = (await (await fetch(`http://127.0.0.1:${port}/readyz`)).json() as { status: string }).status;
@@ -77,5 +77,5 @@ describe('converge run --metrics-port: every layer on /metrics during a run', ()
     // The scrape was taken while the run was running (ready), not after.
     expect(phaseAtScrape).toBe('ok');
     expect(missing(scraped!)).toEqual([]);
-  });
+  }, 120_000);
 });
