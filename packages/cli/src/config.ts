@@ -39,6 +39,8 @@ export const RunConfigSchema = z
     a2a: z.number().int().min(0).max(65535).optional(),
     a2aToken: z.string().min(16, 'at least 16 characters').optional(),
     scenario: z.enum(SCENARIO_NAMES).optional(),
+    otlp: z.string().regex(/^https?:\/\/.+/, 'expected an http:// or https:// URL').optional(),
+    record: z.string().min(1).optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -51,6 +53,7 @@ export const RunConfigSchema = z
     else if (!/^nats:\/\//.test(c.transport) && c.transport !== 'tcp') ctx.addIssue({ code: 'custom', path: ['transport'], message: `--role ${c.role} needs a transport between processes (nats://… or tcp)` });
     else if (c.duration !== undefined) ctx.addIssue({ code: 'custom', path: ['duration'], message: `--duration is only for --role all` });
     else if (c.scenario !== undefined) ctx.addIssue({ code: 'custom', path: ['scenario'], message: `--scenario is only for --role all (a scenario runs in one process)` });
+    else if (c.record !== undefined) ctx.addIssue({ code: 'custom', path: ['record'], message: `--record is only for --role all (a replay needs every agent of the run)` });
   });
 
 /** A resolved, validated configuration. */
@@ -266,5 +269,6 @@ export function helpText(): string {
     lines.push(`  ${flag.padEnd(30)} ${s.help}${range}${def}`, `  ${''.padEnd(30)} env ${envName(s)}${s.key === 'config' ? '' : `, file key ${s.key}`}`);
   }
   lines.push('  -h, --help                     show this help', '', ...SCENARIO_HELP, '');
+  lines.push("A run recorded with --record FILE is re-driven by 'converge replay FILE' (converge replay --help).", '');
   return lines.join('\n');
 }

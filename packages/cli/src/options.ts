@@ -52,6 +52,8 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { key: 'metricsPort', flag: 'metrics-port', kind: 'int', arg: 'P', help: 'serve Prometheus metrics (/metrics) and the /healthz and /readyz probes on this port while running' },
   { key: 'a2a', flag: 'a2a', kind: 'int', arg: 'PORT', help: 'serve the pool as an A2A agent on 127.0.0.1:PORT (0 = any free port) and stay up until SIGINT/SIGTERM' },
   { key: 'a2aToken', flag: 'a2a-token', kind: 'string', arg: 'TOKEN', help: 'bearer token the A2A endpoint requires (default: none, open on 127.0.0.1)' },
+  { key: 'otlp', flag: 'otlp', kind: 'string', arg: 'URL', help: 'export spans (decide, execute, each decision outcome; one trace per task from submit to report) to this OTLP/HTTP collector, e.g. http://127.0.0.1:4318' },
+  { key: 'record', flag: 'record', kind: 'string', arg: 'FILE', help: "write the lossless NDJSON replay log (every accepted message and decide call) to FILE; re-drive it with 'converge replay FILE'" },
 ];
 
 /** `CONVERGE_POOL_ID` for `poolId`, etc. */

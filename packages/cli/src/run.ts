@@ -2,13 +2,13 @@ import { Identity, NotFoundError, type Agent, type Task } from '@converge/core';
 import { DiscoveryService, IdentityRegistry, MessageVerifier, type Transport } from '@converge/network';
 import { PoolManager, TaskManager } from '@converge/coordination';
 import { AgentRuntime } from '@converge/runtime';
-import { MetricsCollector, type Logger } from '@converge/observability';
-import { cliLogger } from './logging.js';
 import { logTaskStates } from './task-log.js';
 import { runHealthChecks, serveRunEndpoints, type RunPhase } from './probes.js';
 import type { RunConfig } from './config.js';
 import { openStore, storeNamespace, transportFactory, type OpenedStore } from './stack.js';
-import { loadWorkerClass, taskBody } from './workload/plan.js';
+import { loadWorkerClass, planTasks } from './workload/plan.js';
+import { openTelemetry } from './telemetry/telemetry.js';
+import { recordSetupOf, type AgentEnv, type RecordSetupInput } from './telemetry/telemetry.js';
 import { CoordinatorAgent } from './workload/coordinator.js';
 import { WorkerAgent, expectedSum, type SumInputs } from './workload/agents.js';
 import { buildSummary, type RunSummary, type TaskOutcome } from './summary.js';
@@ -32,8 +32,8 @@ const DRAIN_ON_STOP_MS = 5_000;
  * pool, win tasks by claim or auction, execute and report them; every result is checked.
  */
 export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSummary> {
-  const logger: Logger = cliLogger(config, io.tty ?? io.stderr.isTTY === true);
-  const metrics = new MetricsCollector();
+  const telemetry = openTelemetry(config, 'converge', io.tty ?? io.stderr.isTTY === true);
+  const { logger, metrics } = telemetry;
   const opened: OpenedStore[] = [];
   const runtimes: AgentRuntime[] = [];
   let metricsServer: { close(): Promise<void> } | undefined;
@@ -42,7 +42,8 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
   let isA2ATask: ((t: Task) => boolean) | undefined;
   let serving = config.a2a !== undefined;
   let phase: RunPhase = 'starting';
-  const transports = await transportFactory(config);
+  let recordSetup: RecordSetupInput | undefined;
+  const transports = await transportFactory(config, { metrics });
   const WorkerClass = config.agent ? await loadWorkerClass(config.agent) : undefined;
   try {
     const namespace = storeNamespace(config);
@@ -51,7 +52,7 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
     const discoveryStore = config.discoveryStore ? await openStore(config.discoveryStore, 'discoveryStore', namespace) : main;
     if (discoveryStore !== main) opened.push(discoveryStore);
     const store = main.store;
-    const taskManager = new TaskManager({ store, defaults: { claimTtlMs: config.claimTtlMs } });
+    const taskManager = new TaskManager({ store, defaults: { claimTtlMs: config.claimTtlMs }, metrics });
     const poolManager = new PoolManager({ store });
     const discovery = new DiscoveryService({ store: discoveryStore.store });
     await discovery.start?.();
@@ -102,32 +103,31 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
     // The agents: identities, transports, runtimes; each registers in discovery on start.
     let started = false;
     let workerIds: string[] = [];
-    let index = 0;
     let stopSubmitting = false;
+    const envs: AgentEnv[] = [telemetry.env()];
+    const cenv = envs[0]!;
     const coordinator = new CoordinatorAgent({
       identity: Identity.generate(),
       poolId: config.poolId,
       assignment: config.assignment,
       workers: () => workerIds,
       // Not before every agent is discovered and its key registered.
-      ready: () => started,
-      plan: function* () {
-        for (;;) {
-          if (stopSubmitting || (total !== undefined && index >= total)) return;
-          const body = taskBody(config.poolId, index++, config.claimTtlMs);
-          if (!existing.has(body.id)) yield body;
-        }
-      },
+      ready: telemetry.gate(cenv, 'ready', () => started),
+      plan: planTasks({ poolId: config.poolId, claimTtlMs: config.claimTtlMs, total, existing, now: cenv.now, stopped: telemetry.gate(cenv, 'stop', () => stopSubmitting) }),
+      clock: cenv.now,
+      metrics,
     });
     const workers: Agent[] = [];
     for (let i = 0; i < config.agents; i++) {
-      const options = { identity: Identity.generate(), coordinatorId: coordinator.id };
+      const env = telemetry.env();
+      envs.push(env);
+      const options = { identity: Identity.generate(), coordinatorId: coordinator.id, clock: env.now, random: env.random };
       workers.push(WorkerClass ? new WorkerClass(options) : new WorkerAgent(options));
     }
     const agents: Agent[] = [coordinator, ...workers];
     const agentTransports: Transport[] = [];
     for (let i = 0; i < agents.length; i++) agentTransports.push(await transports.create(agents[i]!.id, i));
-    const verifier = new MessageVerifier({ registry });
+    const verifier = new MessageVerifier({ registry, metrics });
     for (let i = 0; i < agents.length; i++) {
       const agent = agents[i]!;
       runtimes.push(
@@ -143,6 +143,7 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
           verifier,
           logger: logger.child({ agentId: agent.id.slice(0, 12) }),
           metrics,
+          ...telemetry.runtimeOptions(agent, i === 0 ? 'coordinator' : 'worker', envs[i]!),
           sweepIntervalMs: Math.max(50, Math.floor(config.claimTtlMs / 2)),
         }),
       );
@@ -159,6 +160,7 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
       for (const t of agentTransports) transports.connect(t, d.id, d.endpoints);
     }
     if (workerIds.length !== workers.length) throw new Error(`discovery found ${workerIds.length} of ${workers.length} workers`);
+    recordSetup = recordSetupOf(config, total, existing, workerIds);
     const t0 = Date.now();
     started = true;
     phase = 'running';
@@ -234,6 +236,7 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
     await a2a?.close().catch(() => {});
     await Promise.allSettled(runtimes.map((r) => r.stop()));
     await metricsServer?.close();
+    await telemetry.close(recordSetup);
     await transports.close();
     for (const s of opened.reverse()) await s.close().catch(() => {});
   }

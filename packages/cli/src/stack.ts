@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { ConfigError, ConvergeError, type Store } from '@converge/core';
+import { ConfigError, ConvergeError, type Metrics, type Store } from '@converge/core';
 import { LocalHub, LocalTransport, TcpTransport, type Transport } from '@converge/network';
 import { MemoryStore, FileStore } from '@converge/extensions/storage';
 import type { RunConfig } from './config.js';
@@ -92,8 +92,9 @@ export interface TransportFactory {
   close(): Promise<void>;
 }
 
-/** The transports of `--transport local|tcp|ws`. */
-export async function transportFactory(config: RunConfig): Promise<TransportFactory> {
+/** The transports of `--transport local|tcp|ws`; each registers its metrics in `telemetry.metrics` when given. */
+export async function transportFactory(config: RunConfig, telemetry: { metrics?: Metrics } = {}): Promise<TransportFactory> {
+  const metrics = telemetry.metrics ? { metrics: telemetry.metrics } : {};
   if (config.transport === 'local') {
     const hub = new LocalHub();
     return {
@@ -110,7 +111,7 @@ export async function transportFactory(config: RunConfig): Promise<TransportFact
   if (config.transport === 'tcp') {
     return {
       create: async (agentId, i) => {
-        const t = new TcpTransport({ host: config.host, port: config.port === 0 ? 0 : config.port + i, agentId });
+        const t = new TcpTransport({ host: config.host, port: config.port === 0 ? 0 : config.port + i, agentId, ...metrics });
         await t.start();
         return t;
       },
@@ -132,8 +133,8 @@ export async function transportFactory(config: RunConfig): Promise<TransportFact
       create: async (agentId, i) => {
         const t =
           i === 0
-            ? new WebSocketTransport({ host: config.host, port: config.port, agentId })
-            : new WebSocketTransport({ url: serverUrl, agentId });
+            ? new WebSocketTransport({ host: config.host, port: config.port, agentId, ...metrics })
+            : new WebSocketTransport({ url: serverUrl, agentId, ...metrics });
         await t.start();
         if (i === 0) serverUrl = t.listenUrl;
         return t;
@@ -151,7 +152,7 @@ export async function transportFactory(config: RunConfig): Promise<TransportFact
       create: async (agentId) => {
         // Core NATS for directed messages: the workload's messages (calls for bids, bids) are
         // hints bounded by timeouts; task state lives in the store, so none needs JetStream.
-        const t = new mod.NatsTransport({ servers, agentId, subjectPrefix, maxQueue: 100_000 }) as Transport;
+        const t = new mod.NatsTransport({ servers, agentId, subjectPrefix, maxQueue: 100_000, ...metrics }) as Transport;
         try {
           await t.start();
         } catch (err) {

@@ -1,4 +1,4 @@
-import { ConflictError, LimitExceededError, NotFoundError, ValidationError, uuid4 } from '@converge/core';
+import { ConflictError, LimitExceededError, NotFoundError, ValidationError, noopMetrics, uuid4, type MetricCounter, type MetricHistogram, type Metrics } from '@converge/core';
 import { nonNegative, positiveInt, requireId, type Clock } from './common.js';
 
 /** Auction formats. */
@@ -71,7 +71,16 @@ export interface BiddingOptions {
   maxAuctions?: number;
   /** Bids per auction (default `DEFAULT_MAX_BIDS`). */
   maxBids?: number;
+  /**
+   * Where the protocol registers `converge_auction_clearing_price{type}` (histogram of the
+   * prices of won auctions, `AUCTION_PRICE_BUCKETS`) and `converge_auctions_resolved_total{type,outcome}`
+   * (outcome: won, no-bids, reserve-not-met). Default: none recorded.
+   */
+  metrics?: Metrics;
 }
+
+/** Bucket bounds of `converge_auction_clearing_price` (price units, 0.1 to 10,000). */
+export const AUCTION_PRICE_BUCKETS: readonly number[] = Object.freeze([0.1, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 10_000]);
 
 /** Counters of a BiddingProtocol. */
 export interface BiddingStats {
@@ -112,8 +121,13 @@ export class BiddingProtocol {
   readonly #maxBids: number;
   readonly #auctions = new Map<string, Auction>();
   readonly #stats: BiddingStats = { opened: 0, bids: 0, refused: 0, resolved: 0, evicted: 0 };
+  readonly #prices: MetricHistogram;
+  readonly #outcomes: MetricCounter;
 
   constructor(options: BiddingOptions = {}) {
+    const metrics = options.metrics ?? noopMetrics;
+    this.#prices = metrics.histogram({ name: 'converge_auction_clearing_price', help: 'Clearing price of each won auction, by auction type', labelNames: ['type'], buckets: AUCTION_PRICE_BUCKETS });
+    this.#outcomes = metrics.counter({ name: 'converge_auctions_resolved_total', help: 'Auctions resolved, by type and outcome (won, no-bids, reserve-not-met)', labelNames: ['type', 'outcome'] });
     this.#clock = options.clock ?? Date.now;
     this.#maxAuctions = positiveInt(options.maxAuctions, DEFAULT_MAX_AUCTIONS, 'maxAuctions');
     this.#maxBids = positiveInt(options.maxBids, DEFAULT_MAX_BIDS, 'maxBids');
@@ -218,6 +232,9 @@ export class BiddingProtocol {
     a.state = 'resolved';
     a.result = this.#compute(a);
     this.#stats.resolved++;
+    const type = a.options.type;
+    if (a.result.winner !== null) this.#prices.observe({ type }, a.result.price);
+    this.#outcomes.inc({ type, outcome: a.result.winner !== null ? 'won' : a.result.reason });
     return copyResult(a.result);
   }
 

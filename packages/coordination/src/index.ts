@@ -14,3 +14,4 @@ export * from './bidding.js';
 export * from './delegation.js';
 export * from './store-task-queue.js';
 export * from './trust-feed.js';
+export { TaskMeters, TASK_LATENCY_BUCKETS } from './task-metrics.js';

@@ -47,6 +47,7 @@ export async function claimTask(core: TaskCore, agentId: string, taskId: string,
     if (rec.notBefore !== null && rec.notBefore > now) {
       throw core.conflict(`task ${taskId} is pending a retry, claimable from ${rec.notBefore}`, rec.state);
     }
+    const was = rec.state;
     const { attempt, expiresAt } = assign(rec, agentId, now, core.ttl);
     // The claim index is written before the CAS so that a crash right after it never leaves
     // an unindexed claim (which the sweep could then never release).
@@ -57,6 +58,7 @@ export async function claimTask(core: TaskCore, agentId: string, taskId: string,
       continue;
     }
     core.remember(rec, revision);
+    core.meters.moved(was, rec, now);
     return claimed(core, rec, attempt, expiresAt, sig);
   }
   throw core.conflict(`task ${taskId}: gave up after ${core.casRounds} contended rounds`, undefined);
@@ -82,6 +84,7 @@ async function claimOwn(core: TaskCore, agentId: string, taskId: string, key: st
     return null;
   }
   core.own.set(taskId, key, rec, revision);
+  core.meters.moved(cur.state, rec, now);
   return claimed(core, rec, attempt, expiresAt, sig);
 }
 

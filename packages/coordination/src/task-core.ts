@@ -10,6 +10,7 @@ import {
 import { expire } from './task-retry.js';
 import { DEFAULT_POOL_CACHE_MS, TaskAccess } from './task-access.js';
 import { PoolManager } from './pool-manager.js';
+import { TaskMeters } from './task-metrics.js';
 
 /** A record mutation inside a transition: changes `rec` in place, or throws (nothing is written then). */
 export type Mutation = (rec: TaskRecord, now: number) => void;
@@ -41,6 +42,8 @@ export class TaskCore {
   };
   /** The access checks of submit, claim and cancel. */
   readonly access: TaskAccess;
+  /** The manager's metrics (`TaskManagerOptions.metrics`; no-ops by default). */
+  readonly meters: TaskMeters;
 
   /**
    * Runs an index write that follows a decisive compare-and-set. The transition has happened
@@ -79,6 +82,7 @@ export class TaskCore {
     // Real time, not the injected clock: the cache bounds how stale a pool record may be, and a
     // test clock that jumps (or stands still) must not make it live forever.
     this.access = new TaskAccess(pools, options.governance, () => this.stats.refused++, poolCacheMs);
+    this.meters = new TaskMeters(options.metrics);
   }
 
   /** The stored entry of a task; unknown id → `NotFoundError`. */
@@ -107,6 +111,7 @@ export class TaskCore {
         continue;
       }
       const rec = entry.value;
+      const was = rec.state;
       try {
         mutate(rec, now);
       } catch (err) {
@@ -116,6 +121,7 @@ export class TaskCore {
       const revision = await this.store.compareAndSet(key, rec, entry.revision, options);
       if (revision !== null) {
         this.remember(rec, revision);
+        this.meters.moved(was, rec, now);
         return rec;
       }
       this.stats.casRetries++;
@@ -132,6 +138,7 @@ export class TaskCore {
   async #transitionOwn(taskId: string, key: string, own: OwnWrite, options: CallOptions, mutate: Mutation): Promise<TaskRecord | null> {
     const now = this.clock();
     if (pastDeadline(own.rec, now)) return null;
+    const was = own.rec.state;
     const rec: TaskRecord = { ...own.rec };
     try {
       mutate(rec, now);
@@ -149,6 +156,7 @@ export class TaskCore {
     this.own.delete(taskId);
     if (revision === null) return null;
     if (keep) this.own.set(taskId, key, rec, revision);
+    this.meters.moved(was, rec, now);
     return rec;
   }
 

@@ -46,6 +46,7 @@ export async function submitTask(core: TaskCore, task: Task | TaskInit, options:
   // The same key string as the write's (its hash is cached): later transitions reuse it.
   core.remember(rec, revision, key);
   core.stats.submitted++;
+  core.meters.moved(null, rec, now);
   core.events.emit('submitted', rec);
   return rec;
 }

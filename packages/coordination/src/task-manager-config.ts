@@ -1,6 +1,6 @@
 // The public configuration surface of a TaskManager: default limits, options, counters and
 // events (re-exported by task-manager.ts).
-import type { Store } from '@converge/core';
+import type { Metrics, Store } from '@converge/core';
 import type { CallOptions, Clock } from './common.js';
 import type { Lease, TaskRecord } from './task-record.js';
 import type { PoolDirectory, TaskGovernance } from './task-access.js';
@@ -75,6 +75,11 @@ export interface TaskManagerOptions {
    * may cancel it (default: nobody else).
    */
   governance?: TaskGovernance;
+  /**
+   * Where the manager registers its metrics (tasks by state, claim and run latencies, retries,
+   * dead letters; see `TaskMeters`). Default: none recorded.
+   */
+  metrics?: Metrics;
 }
 
 /** Options of `TaskManager.submit`. */

@@ -40,12 +40,14 @@ export async function releaseExpired(core: TaskCore, key: string, entry: StoreEn
   const rec = entry.value;
   const attempt = rec.attempts;
   const agentId = rec.assignedTo;
+  const was = rec.state;
   failAttempt(core, rec, 'lease-expired', now, false);
   core.own.delete(rec.id);
   if ((await core.store.compareAndSet(key, rec, entry.revision, { signal: options.signal })) === null) {
     core.stats.casRetries++;
     return null;
   }
+  core.meters.moved(was, rec, now);
   await afterFailOrRelease(core, rec, attempt, options);
   core.stats.released++;
   if (rec.deadLettered) core.stats.deadLettered++;
@@ -67,6 +69,7 @@ export async function expire(core: TaskCore, key: string, entry: StoreEntry<Task
   core.own.delete(rec.id);
   const won = (await core.store.compareAndSet(key, rec, entry.revision, { signal: options.signal })) !== null;
   if (won) {
+    core.meters.moved(was, rec, now);
     const sig: CallOptions = options; // the store reads `signal` only
     if (was === 'pending') await core.store.delete(pendingKey(rec.poolId, rec.id), sig);
     else await core.store.delete(claimedKey(rec.id, rec.attempts), sig);

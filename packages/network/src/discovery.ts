@@ -2,7 +2,7 @@ import {
   ConflictError, Identity, LimitExceededError, NotFoundError, SignatureError, ValidationError, base64ToBytes, bytesToBase64,
   topicToString, type Store, type Topic, type WireRecord,
 } from '@converge/core';
-import type { Logger, MetricsCollector } from '@converge/observability';
+import type { Logger, MetricCounter, Metrics } from '@converge/core';
 import {
   cloneDescriptor, createDescriptor, descriptorFromDict, descriptorToDict,
   type AgentDescriptor, type AgentDescriptorInit,
@@ -56,7 +56,7 @@ export interface DiscoveryServiceOptions {
    * Counts `converge_discovery_invalid_records_total`, `converge_discovery_expired_total` and
    * `converge_discovery_refused_total`.
    */
-  metrics?: MetricsCollector;
+  metrics?: Metrics;
   /** Trust scores for `DiscoveryQuery.minTrust`: a `TrustSource` or a function. */
   trust?: TrustSource | ((agentId: string) => number);
   /**
@@ -89,9 +89,9 @@ export class DiscoveryService {
   readonly #clock: () => number;
   readonly #agents = new Map<string, AgentDescriptor>();
   readonly #logger: Logger | undefined;
-  readonly #invalid: ReturnType<MetricsCollector['counter']> | undefined;
-  readonly #expiredCounter: ReturnType<MetricsCollector['counter']> | undefined;
-  readonly #refusedCounter: ReturnType<MetricsCollector['counter']> | undefined;
+  readonly #invalid: MetricCounter | undefined;
+  readonly #expiredCounter: MetricCounter | undefined;
+  readonly #refusedCounter: MetricCounter | undefined;
   readonly #trust: ((agentId: string) => number) | undefined;
   readonly #acceptUnsigned: boolean;
 
@@ -103,9 +103,9 @@ export class DiscoveryService {
     this.#store = options.store;
     this.#clock = options.clock ?? Date.now;
     this.#logger = options.logger;
-    this.#invalid = options.metrics?.counter('converge_discovery_invalid_records_total', 'Stored discovery records skipped on load', []);
-    this.#expiredCounter = options.metrics?.counter('converge_discovery_expired_total', 'Discovery registrations expired', []);
-    this.#refusedCounter = options.metrics?.counter('converge_discovery_refused_total', 'Discovery registrations refused, by reason', ['reason']);
+    this.#invalid = options.metrics?.counter({ name: 'converge_discovery_invalid_records_total', help: 'Stored discovery records skipped on load', labelNames: [] });
+    this.#expiredCounter = options.metrics?.counter({ name: 'converge_discovery_expired_total', help: 'Discovery registrations expired', labelNames: [] });
+    this.#refusedCounter = options.metrics?.counter({ name: 'converge_discovery_refused_total', help: 'Discovery registrations refused, by reason', labelNames: ['reason'] });
     const trust = options.trust;
     this.#trust = typeof trust === 'function' ? trust : trust ? (id) => trust.score(id) : undefined;
     this.#acceptUnsigned = options.acceptUnsignedRecords ?? false;

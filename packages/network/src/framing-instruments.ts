@@ -1,4 +1,4 @@
-import type { Logger, MetricsCollector } from '@converge/observability';
+import type { Logger, MetricCounter, MetricGauge, Metrics } from '@converge/core';
 
 /** Why an inbound frame or WS message was refused (the `reason` label). */
 export type FrameRejectReason = 'oversize' | 'malformed' | 'truncated' | 'short' | 'over_budget' | 'slow';
@@ -61,7 +61,7 @@ export function emptyStats(): NetTransportStats {
   };
 }
 
-type Counter = ReturnType<MetricsCollector['counter']>;
+type Counter = MetricCounter;
 
 const REJECT_FIELD: Record<FrameRejectReason, keyof NetTransportStats> = {
   oversize: 'rejectedOversize', malformed: 'rejectedMalformed', truncated: 'rejectedTruncated', short: 'rejectedShort',
@@ -80,6 +80,8 @@ const REJECT_FIELD: Record<FrameRejectReason, keyof NetTransportStats> = {
  * - `converge_transport_connect_failures_total{transport}`, `converge_transport_reconnects_total{transport}`
  * - `converge_transport_send_errors_total{transport,reason}` (see `SendErrorReason`)
  * - `converge_transport_dropped_total{transport,reason="receive_queue_full"}`
+ * - `converge_transport_bytes_sent_total{transport}`, `converge_transport_bytes_received_total{transport}`
+ * - `converge_transport_connections{transport,direction}` (gauge: connections open now)
  */
 export class NetInstruments {
   /** Counters of this transport. */
@@ -97,27 +99,29 @@ export class NetInstruments {
   readonly #sendErrors: Counter | undefined;
   readonly #dropped: Counter | undefined;
   readonly #socketErrors: Counter | undefined;
+  readonly #bytesSent: Counter | undefined;
+  readonly #bytesReceived: Counter | undefined;
+  readonly #open: MetricGauge | undefined;
   readonly #labels: { transport: string };
 
-  constructor(transport: string, logger?: Logger, metrics?: MetricsCollector) {
+  constructor(transport: string, logger?: Logger, metrics?: Metrics) {
     this.transport = transport;
     this.#labels = { transport };
     this.#logger = logger;
     if (metrics) {
-      this.#sent = metrics.counter('converge_transport_frames_sent_total', 'Frames written to sockets', ['transport']);
-      this.#received = metrics.counter('converge_transport_frames_received_total', 'Frames received and queued', ['transport']);
-      this.#rejected = metrics.counter('converge_frames_rejected_total', 'Inbound frames refused, by reason', ['transport', 'reason']);
-      this.#opened = metrics.counter('converge_transport_connections_opened_total', 'Connections opened', ['transport', 'direction']);
-      this.#closed = metrics.counter('converge_transport_connections_closed_total', 'Connections closed', ['transport', 'direction']);
-      this.#connectFailures = metrics.counter('converge_transport_connect_failures_total', 'Failed dial attempts', ['transport']);
-      this.#reconnects = metrics.counter('converge_transport_reconnects_total', 'Connections re-established', ['transport']);
-      this.#sendErrors = metrics.counter('converge_transport_send_errors_total', 'Sends that rejected, by reason', ['transport', 'reason']);
-      this.#socketErrors = metrics.counter('converge_transport_socket_errors_total', 'Socket errors handled, by direction', ['transport', 'direction']);
-      this.#dropped = metrics.counter(
-        'converge_transport_dropped_total',
-        'Messages a transport discarded (overflow under drop-oldest, queued at stop)',
-        ['transport', 'reason'],
-      );
+      this.#sent = metrics.counter({ name: 'converge_transport_frames_sent_total', help: 'Frames written to sockets', labelNames: ['transport'] });
+      this.#received = metrics.counter({ name: 'converge_transport_frames_received_total', help: 'Frames received and queued', labelNames: ['transport'] });
+      this.#rejected = metrics.counter({ name: 'converge_frames_rejected_total', help: 'Inbound frames refused, by reason', labelNames: ['transport', 'reason'] });
+      this.#opened = metrics.counter({ name: 'converge_transport_connections_opened_total', help: 'Connections opened', labelNames: ['transport', 'direction'] });
+      this.#closed = metrics.counter({ name: 'converge_transport_connections_closed_total', help: 'Connections closed', labelNames: ['transport', 'direction'] });
+      this.#connectFailures = metrics.counter({ name: 'converge_transport_connect_failures_total', help: 'Failed dial attempts', labelNames: ['transport'] });
+      this.#reconnects = metrics.counter({ name: 'converge_transport_reconnects_total', help: 'Connections re-established', labelNames: ['transport'] });
+      this.#sendErrors = metrics.counter({ name: 'converge_transport_send_errors_total', help: 'Sends that rejected, by reason', labelNames: ['transport', 'reason'] });
+      this.#socketErrors = metrics.counter({ name: 'converge_transport_socket_errors_total', help: 'Socket errors handled, by direction', labelNames: ['transport', 'direction'] });
+      this.#bytesSent = metrics.counter({ name: 'converge_transport_bytes_sent_total', help: 'Bytes written to sockets (length prefixes included)', labelNames: ['transport'] });
+      this.#bytesReceived = metrics.counter({ name: 'converge_transport_bytes_received_total', help: 'Bytes read from sockets', labelNames: ['transport'] });
+      this.#open = metrics.gauge({ name: 'converge_transport_connections', help: 'Connections open now, by direction', labelNames: ['transport', 'direction'] });
+      this.#dropped = metrics.counter({ name: 'converge_transport_dropped_total', help: 'Messages a transport discarded (overflow under drop-oldest, queued at stop)', labelNames: ['transport', 'reason'] });
     }
   }
 
@@ -126,6 +130,13 @@ export class NetInstruments {
     this.stats.framesSent += n;
     this.stats.bytesSent += bytes;
     this.#sent?.inc(this.#labels, n);
+    this.#bytesSent?.inc(this.#labels, bytes);
+  }
+
+  /** Counts `bytes` read from a socket. */
+  receivedBytes(bytes: number): void {
+    this.stats.bytesReceived += bytes;
+    this.#bytesReceived?.inc(this.#labels, bytes);
   }
 
   /** Counts `n` frames queued for `receive`. */
@@ -145,6 +156,7 @@ export class NetInstruments {
   opened(direction: 'inbound' | 'outbound', remote: string): void {
     this.stats.connectionsOpened++;
     this.#opened?.inc({ transport: this.transport, direction });
+    this.#open?.inc({ transport: this.transport, direction });
     this.#logger?.debug({ transport: this.transport, direction, remote }, 'connection opened');
   }
 
@@ -152,6 +164,7 @@ export class NetInstruments {
   closed(direction: 'inbound' | 'outbound', remote: string, err?: unknown): void {
     this.stats.connectionsClosed++;
     this.#closed?.inc({ transport: this.transport, direction });
+    this.#open?.dec({ transport: this.transport, direction });
     this.#logger?.debug({ transport: this.transport, direction, remote, err }, 'connection closed');
   }
 

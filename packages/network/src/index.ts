@@ -19,7 +19,7 @@ export {
 } from './replay.js';
 export { ReplayStateStore, REPLAY_STORE_PREFIX } from './replay-store.js';
 export {
-  MessageVerifier, receiveVerified, defaultVerifierFor, DEFAULT_SKEW_MS, DEFAULT_VERIFY_BATCH, REJECTION_REASONS,
+  MessageVerifier, receiveVerified, defaultVerifierFor, DEFAULT_SKEW_MS, DEFAULT_VERIFY_BATCH, REJECTION_REASONS, VERIFY_DURATION_BUCKETS,
   type CheckResult, type MessageVerifierOptions, type ReceiveVerifiedOptions, type RejectionReason,
 } from './verify.js';
 export { VerifierPool, DEFAULT_POOL_MAX_PENDING, type VerifierPoolOptions } from './verify-pool.js';

@@ -2,7 +2,7 @@ import {
   DEFAULT_MAX_MESSAGE_BYTES, FrameTooLargeError, NotStartedError, QueueFullError, TransportError, ValidationError,
   type Message,
 } from '@converge/core';
-import type { Logger, MetricsCollector } from '@converge/observability';
+import type { Logger, MetricCounter, Metrics } from '@converge/core';
 import { AsyncQueue, DEFAULT_QUEUE_CAPACITY } from './async-queue.js';
 import { exactSizeIfOver } from './local-size.js';
 import type { ReceiveOptions, SendOptions, Transport } from './transport.js';
@@ -18,7 +18,7 @@ export interface LocalHubOptions {
   /** Logs refused and dropped messages. */
   logger?: Logger;
   /** Counts drops: `converge_transport_dropped_total{transport="local",reason}`. */
-  metrics?: MetricsCollector;
+  metrics?: Metrics;
 }
 
 /** Counters of a `LocalHub` (always kept, with or without a `MetricsCollector`). */
@@ -57,18 +57,14 @@ export class LocalHub {
   readonly #sizeBounds = new WeakMap<Message, number>();
   readonly #subscribers = new Map<string, Set<LocalTransport>>();
   readonly #logger: Logger | undefined;
-  readonly #dropped: ReturnType<MetricsCollector['counter']> | undefined;
+  readonly #dropped: MetricCounter | undefined;
 
   constructor(options: LocalHubOptions = {}) {
     const max = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     if (!Number.isSafeInteger(max) || max < 1) throw new ValidationError('maxMessageBytes must be a positive integer');
     this.maxMessageBytes = max;
     this.#logger = options.logger;
-    this.#dropped = options.metrics?.counter(
-      'converge_transport_dropped_total',
-      'Messages a transport discarded (overflow under drop-oldest, queued at stop)',
-      ['transport', 'reason'],
-    );
+    this.#dropped = options.metrics?.counter({ name: 'converge_transport_dropped_total', help: 'Messages a transport discarded (overflow under drop-oldest, queued at stop)', labelNames: ['transport', 'reason'] });
   }
 
   /** Ids of the agents currently attached (started transports). */

@@ -202,3 +202,11 @@ export function createSilentLogger(): Logger {
  * a component keeps its own instance.
  */
 export const silentLogger: Logger = createSilentLogger();
+
+/**
+ * The pino implementation of core's `Logger` contract (the same as `createLogger`): pass the
+ * result as the `logger` of any component.
+ */
+export function pinoLogger(options: LoggerConfig = {}): Logger {
+  return createLogger(options);
+}

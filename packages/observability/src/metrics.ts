@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { ConfigError, ValidationError } from '@converge/core';
+import { ConfigError, ValidationError, type HistogramSpec, type MetricSpec, type Metrics } from '@converge/core';
 
 /** Label values of one series; numbers are written as their decimal form. */
 export type Labels = Record<string, string | number>;
@@ -53,8 +53,23 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 type Kind = 'counter' | 'gauge' | 'histogram';
 
+/** What `MetricsCollector.describe()` lists for each metric registered through it. */
+export interface MetricDescription {
+  /** Full name (prefix included). */
+  name: string;
+  kind: Kind;
+  help: string;
+  /** Label names, in registration order. */
+  labelNames: readonly string[];
+  /** Histogram bucket bounds (histograms only). */
+  buckets?: readonly number[];
+}
+
 interface Entry {
   kind: Kind;
+  help: string;
+  labelNames: readonly string[];
+  buckets: readonly number[] | undefined;
   labelKey: string;
   bucketKey: string;
   handle: CounterHandle | GaugeHandle | HistogramHandle;
@@ -96,8 +111,11 @@ function guard(name: string, fn: () => void): void {
  * text. `counter`/`gauge`/`histogram` are get-or-create: the same name with the same type and
  * labels returns the same handle (so several components can share one collector); a different
  * type, label set or bucket set under a name already taken is a `ConfigError`.
+ *
+ * Implements core's `Metrics` contract: each method also takes a spec
+ * (`{ name, help, labelNames, buckets }`), which is how the components call it.
  */
-export class MetricsCollector {
+export class MetricsCollector implements Metrics {
   /** The registry holding every metric of this collector. */
   readonly registry: Registry;
   readonly #prefix: string;
@@ -116,7 +134,10 @@ export class MetricsCollector {
   }
 
   /** Gets or creates a counter. Names should end in `_total`. */
-  counter(name: string, help: string, labelNames: string[] = []): CounterHandle {
+  counter(spec: MetricSpec): CounterHandle;
+  counter(name: string, help: string, labelNames?: string[]): CounterHandle;
+  counter(nameOrSpec: string | MetricSpec, helpText?: string, labelList?: string[]): CounterHandle {
+    const { name, help, labelNames } = specOf(nameOrSpec, helpText, labelList);
     return this.#getOrCreate('counter', name, help, labelNames, undefined, (fullName, labels) => {
       const metric = new Counter({ name: fullName, help, labelNames: labels, registers: [this.registry] });
       return {
@@ -128,7 +149,10 @@ export class MetricsCollector {
   }
 
   /** Gets or creates a gauge. */
-  gauge(name: string, help: string, labelNames: string[] = []): GaugeHandle {
+  gauge(spec: MetricSpec): GaugeHandle;
+  gauge(name: string, help: string, labelNames?: string[]): GaugeHandle;
+  gauge(nameOrSpec: string | MetricSpec, helpText?: string, labelList?: string[]): GaugeHandle {
+    const { name, help, labelNames } = specOf(nameOrSpec, helpText, labelList);
     return this.#getOrCreate('gauge', name, help, labelNames, undefined, (fullName, labels) => {
       const metric = new Gauge({ name: fullName, help, labelNames: labels, registers: [this.registry] });
       return {
@@ -141,7 +165,11 @@ export class MetricsCollector {
   }
 
   /** Gets or creates a histogram; `buckets` default to `DEFAULT_BUCKETS` (seconds). */
-  histogram(name: string, help: string, labelNames: string[] = [], buckets?: number[]): HistogramHandle {
+  histogram(spec: HistogramSpec): HistogramHandle;
+  histogram(name: string, help: string, labelNames?: string[], buckets?: number[]): HistogramHandle;
+  histogram(nameOrSpec: string | HistogramSpec, helpText?: string, labelList?: string[], bucketList?: number[]): HistogramHandle {
+    const { name, help, labelNames } = specOf(nameOrSpec, helpText, labelList);
+    const buckets = typeof nameOrSpec === 'string' ? bucketList : nameOrSpec.buckets;
     const b = [...(buckets ?? DEFAULT_BUCKETS)];
     if (b.length === 0 || b.some((x, i) => !Number.isFinite(x) || (i > 0 && x <= b[i - 1]!))) {
       throw new ConfigError(`histogram ${name}: buckets must be finite and strictly increasing`, { key: 'buckets' });
@@ -157,6 +185,15 @@ export class MetricsCollector {
         },
       } satisfies HistogramHandle;
     }) as HistogramHandle;
+  }
+
+  /** Every metric registered through this collector, sorted by name (what docs/METRICS.md is generated from). */
+  describe(): MetricDescription[] {
+    const out: MetricDescription[] = [];
+    for (const [name, e] of this.#entries) {
+      out.push({ name, kind: e.kind, help: e.help, labelNames: e.labelNames, ...(e.buckets ? { buckets: e.buckets } : {}) });
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   /** The Prometheus text exposition of every metric in the registry. */
@@ -201,7 +238,7 @@ export class MetricsCollector {
       throw new ConfigError(`metric ${fullName} is already registered in the registry by another owner`, { key: name });
     }
     const handle = create(fullName, [...labelNames]);
-    this.#entries.set(fullName, { kind, labelKey, bucketKey, handle });
+    this.#entries.set(fullName, { kind, help, labelNames: Object.freeze([...labelNames]), buckets: buckets ? Object.freeze([...buckets]) : undefined, labelKey, bucketKey, handle });
     return handle;
   }
 }
@@ -210,4 +247,18 @@ function checkLabelName(label: string, where: string): void {
   if (typeof label !== 'string' || !LABEL_NAME.test(label) || label.startsWith('__')) {
     throw new ConfigError(`${where}: invalid label name ${JSON.stringify(label)}`, { key: label });
   }
+}
+
+function specOf(nameOrSpec: string | MetricSpec, help: string | undefined, labelNames: string[] | undefined): { name: string; help: string; labelNames: string[] } {
+  if (typeof nameOrSpec === 'string') return { name: nameOrSpec, help: help as string, labelNames: labelNames ?? [] };
+  if (nameOrSpec === null || typeof nameOrSpec !== 'object') throw new ConfigError('a metric needs a name or a spec', { key: 'name' });
+  return { name: nameOrSpec.name, help: nameOrSpec.help, labelNames: [...(nameOrSpec.labelNames ?? [])] };
+}
+
+/**
+ * The Prometheus implementation of core's `Metrics` contract: a `MetricsCollector` on
+ * `registry` (a new one by default, never prom-client's global registry).
+ */
+export function prometheusMetrics(registry?: Registry): MetricsCollector {
+  return new MetricsCollector(registry ? { registry } : {});
 }

@@ -1,5 +1,5 @@
 import { throwIfAborted, type Agent, type Decision, type Message } from '@converge/core';
-import type { ReplayLog } from './replay-log.js';
+import type { DecisionEntry, ReplayLog } from './replay-log.js';
 import { dataEqual } from './tagged-json.js';
 
 /** One recorded decision batch that the agent did not reproduce. */
@@ -29,6 +29,11 @@ export interface ReplayOptions {
   agentId?: string;
   /** Stops between steps. */
   signal?: AbortSignal;
+  /**
+   * Called before each replayed `decide` with its entry, e.g. to set the agent's clock to the
+   * entry's `at` (the time the agent saw when it was recorded).
+   */
+  beforeStep?: (entry: DecisionEntry) => void;
 }
 
 /**
@@ -59,6 +64,7 @@ export async function replay(log: ReplayLog, agent: Pick<Agent, 'decide'>, optio
     let actual: Decision[];
     try {
       const outcomes = entry.outcomes ?? [];
+      options.beforeStep?.(entry);
       actual = await agent.decide(entry.inputs.map((id) => messages.get(id)!), entry.tasks ?? [], { outcomes, droppedOutcomes: 0 });
     } catch (err) {
       mismatches.push({ step, seq: entry.seq, expected: entry.decisions, actual: [], error: `decide threw: ${(err as Error)?.message ?? String(err)}` });

@@ -2,7 +2,7 @@
 // (consumed only once `decide` returned, so a failed turn loses no message) and the number of
 // decisions executed (capped, the excess refused and counted).
 import { ConfigError, type Decision, type Message } from '@converge/core';
-import type { Logger } from '@converge/observability';
+import type { Logger } from '@converge/core';
 import type { Inbox } from './inbox.js';
 
 /** Defaults of the per-turn bounds (also in docs/LIMITS.md). */

@@ -12,7 +12,8 @@ export { OutcomeBuffer, DEFAULT_MAX_OUTCOMES, outcomeOf, outcomesOf, statusOfRes
 export { runtimeHealth, type RuntimeHealthOptions, type RuntimeProbe } from './runtime-health.js';
 export { LeaseKeeper, type LeaseKeeperOptions } from './lease-keeper.js';
 export { TurnGuard, TURN_DEFAULTS, retryAfterOf, type TurnGuardOptions } from './decision-cap.js';
-export { RUNTIME_METRICS_HELP, carriesTraceContext } from './runtime-hooks.js';
+export { RUNTIME_METRICS_HELP, RUNTIME_COUNTER_LABELS, carriesTraceContext } from './runtime-hooks.js';
+export { RuntimeMeters, TURN_DURATION_BUCKETS } from './runtime-metrics.js';
 export type {
   DiscoveryPort, VerifierPort, ReplayPort, SpanRunner, SpanHandle, TraceContextPort, Checkpointable, RuntimeHooksOptions,
 } from './runtime-hooks.js';

@@ -2,7 +2,7 @@ import {
   ConfigError, EMPTY_DECIDE_CONTEXT, errorOutcome, okOutcome, statusOfError,
   type DecideContext, type Decision, type Outcome, type OutcomeStatus,
 } from '@converge/core';
-import type { Logger } from '@converge/observability';
+import type { Logger } from '@converge/core';
 import type { ExecutionResult } from './executor.js';
 
 /** Default most outcomes held for one agent between two turns (oldest dropped first, counted). */

@@ -1,6 +1,8 @@
 import type { Agent, DecideContext, Decision, Message, MessageInit, Outcome, Store, Task, WireRecord } from '@converge/core';
-import { TRACE_KEY, type Logger, type MetricsCollector, type TraceContext } from '@converge/observability';
+import type { Logger, MetricCounter, Metrics } from '@converge/core';
+import { TRACE_KEY, type TraceContext } from '@converge/observability';
 import type { ExecutionContext, ExecutionResult, Executor } from './executor.js';
+import { taskTraceCarrier } from './task-trace.js';
 import { statusOfResult } from './outcomes.js';
 
 /** What the runtime needs of a discovery service (`DiscoveryService` from `@converge/network`). */
@@ -97,7 +99,7 @@ export interface RuntimeHooksOptions {
   replayLog?: ReplayPort;
   checkpointStore?: Store;
   logger?: Logger;
-  metrics?: MetricsCollector;
+  metrics?: Metrics;
 }
 
 function isCheckpointable(agent: unknown): agent is Checkpointable {
@@ -119,7 +121,7 @@ export class RuntimeHooks {
   readonly #agent: Agent;
   readonly #o: RuntimeHooksOptions;
   readonly #trace: TraceContextPort | undefined;
-  readonly #counters = new Map<string, ReturnType<MetricsCollector['counter']>>();
+  readonly #counters = new Map<string, MetricCounter>();
   readonly #errors = new Map<string, number>();
   #registered = false;
   #rejected = 0;
@@ -129,6 +131,8 @@ export class RuntimeHooks {
     this.#agent = agent;
     this.#o = options;
     this.#trace = trace;
+    // Every counter is registered up front, so a scrape (and docs/METRICS.md) lists them all.
+    if (options.metrics) for (const [name, labels] of Object.entries(RUNTIME_COUNTER_LABELS)) this.counter(name, [...labels]);
   }
 
   /** Errors so far by stage (decide, execute, receive, …). */
@@ -227,10 +231,17 @@ export class RuntimeHooks {
     return false;
   }
 
-  /** The trace context a turn's spans take as parent: the first input message that carries one. */
-  parentOf(messages: readonly Message[]): TraceContext | undefined {
+  /**
+   * The trace context a turn's spans take as parent: the first input message that carries one,
+   * else the first task offered that carries one (`constraints._trace`, see `attachTaskTrace`).
+   */
+  parentOf(messages: readonly Message[], tasks: readonly Task[] = []): TraceContext | undefined {
     if (!this.#trace || !this.#o.tracer) return undefined;
     for (const m of messages) if (carriesTraceContext(m)) return this.#trace.traceContextOf(m);
+    for (const t of tasks) {
+      const carrier = taskTraceCarrier(t);
+      if (carrier) return this.#trace.traceContextOf(carrier);
+    }
     return undefined;
   }
 
@@ -303,12 +314,12 @@ export class RuntimeHooks {
   }
 
   /** The counter `name` (created on first use with its help text), or `undefined` without metrics. */
-  counter(name: string, labelNames: string[]): ReturnType<MetricsCollector['counter']> | undefined {
+  counter(name: string, labelNames: string[]): MetricCounter | undefined {
     const metrics = this.#o.metrics;
     if (!metrics) return undefined;
     let c = this.#counters.get(name);
     if (!c) {
-      c = metrics.counter(name, HELP[name] ?? name, labelNames);
+      c = metrics.counter({ name, help: HELP[name] ?? name, labelNames });
       this.#counters.set(name, c);
     }
     return c;
@@ -318,6 +329,19 @@ export class RuntimeHooks {
     return `checkpoint:${this.#agent.id}`;
   }
 }
+
+/** Label names of the runtime's counters (registered up front when the runtime has `metrics`). */
+export const RUNTIME_COUNTER_LABELS: Readonly<Record<string, readonly string[]>> = {
+  converge_runtime_errors_total: ['stage'],
+  converge_runtime_messages_received_total: [],
+  converge_runtime_messages_rejected_total: ['reason'],
+  converge_inbox_dropped_total: ['reason'],
+  converge_runtime_decisions_refused_total: ['reason'],
+  converge_runtime_lease_events_total: ['event'],
+  converge_runtime_claims_returned_total: [],
+  converge_runtime_outcomes_dropped_total: [],
+  converge_taskmanager_events_total: ['event'],
+};
 
 /** Help texts of the runtime's metrics (see the package README). */
 export const RUNTIME_METRICS_HELP: Readonly<Record<string, string>> = {

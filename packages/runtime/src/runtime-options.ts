@@ -1,6 +1,7 @@
 import type { Agent, Decision, DecisionPolicy, Message, Store, Task } from '@converge/core';
 import type { Transport } from '@converge/network';
-import type { Logger, MetricsCollector, TraceContext } from '@converge/observability';
+import type { Logger, Metrics } from '@converge/core';
+import type { TraceContext } from '@converge/observability';
 import type { Inbox, InboxDropReason, QueueByteBudget } from './inbox.js';
 import type { Scheduler } from './scheduler.js';
 import type { ExecutorLimits, StandardExecutorOptions } from './standard-executor.js';
@@ -33,7 +34,7 @@ export interface AgentRuntimeOptions extends RuntimeHooksOptions, RuntimeHealthO
   /** More options of the default executor (tools, allowlist, protocols…); ignored with `executor`. */
   executorOptions?: Omit<StandardExecutorOptions, 'transport' | 'taskManager' | 'poolManager' | 'policy' | 'limits'>;
   logger?: Logger;
-  metrics?: MetricsCollector;
+  metrics?: Metrics;
   /** Most messages handed to one `decide` call (default 256). */
   batchSize?: number;
   /** Most pending tasks handed to one `decide` call (default 64). */

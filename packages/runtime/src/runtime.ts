@@ -1,6 +1,6 @@
 import { NotStartedError, TransportError, type Agent, type Decision, type DecisionPolicy, type Message, type Store, type Task } from '@converge/core';
 import type { Transport } from '@converge/network';
-import { attachTraceContext, traceContextOf, type Logger, type MetricsCollector, type TraceContext } from '@converge/observability';
+import { attachTraceContext, traceContextOf, type TraceContext } from '@converge/observability';
 import { Inbox, type InboxDropReason, type QueueByteBudget } from './inbox.js';
 import { Scheduler } from './scheduler.js';
 import { StandardExecutor, isLostRace, type ExecutorLimits, type StandardExecutorOptions } from './standard-executor.js';
@@ -12,6 +12,8 @@ import { RuntimeHooks, type TraceContextPort } from './runtime-hooks.js';
 import { RUNTIME_DEFAULTS, type AgentRuntimeOptions } from './runtime-options.js';
 import { hashOf, sleep, waitUntilNot, withTimeout } from './runtime-util.js';
 import { OutcomeBuffer, logOutcomes, outcomesOf } from './outcomes.js';
+import { RuntimeMeters, exportCounters } from './runtime-metrics.js';
+import { attachTaskTrace } from './task-trace.js';
 import { watchPoolQuestions } from './pool-outcomes.js';
 import { runtimeHealth } from './runtime-health.js';
 import type { HealthChecks } from '@converge/observability';
@@ -70,6 +72,7 @@ export class AgentRuntime {
   /** Consecutive turns woken only by outcomes whose decisions all failed (backs the wake-up off). */
   #outcomeStreak = 0;
   readonly #outcomes: OutcomeBuffer;
+  readonly #meters: RuntimeMeters;
   #sweeping = false;
   #unsubscribe: (() => void)[] = [];
   #onTaskEvent = (task: Task) => void (this.#inPools(task) && this.scheduler.notify());
@@ -90,7 +93,7 @@ export class AgentRuntime {
       new StandardExecutor({
         logger: options.logger,
         metrics: options.metrics,
-        ...(trace ? { decorateMessage: (init) => trace.attachTraceContext(init) } : {}),
+        ...(trace ? { decorateMessage: (init) => trace.attachTraceContext(init), decorateTask: (t) => attachTaskTrace(t, trace) } : {}),
         ...options.executorOptions,
         transport: options.transport,
         taskManager: options.taskManager,
@@ -106,7 +109,8 @@ export class AgentRuntime {
       this.#hooks.count('converge_runtime_outcomes_dropped_total', {}, n),
     );
     this.health = runtimeHealth(this, options);
-    this.inbox.onMessage = () => this.scheduler.notify();
+    this.#meters = new RuntimeMeters(options.metrics);
+    this.inbox.onMessage = () => (this.#meters.depth(this.inbox.size), this.scheduler.notify());
     this.inbox.onDrop = (reason: InboxDropReason) => this.#hooks.count('converge_inbox_dropped_total', { reason });
   }
 
@@ -243,6 +247,7 @@ export class AgentRuntime {
     this.#loopController.abort();
     if (!settled) this.#hooks.error('stop', new Error(`the turn in progress did not finish within ${limit} ms`));
     this.inbox.discard('stopped');
+    this.#meters.depth(this.inbox.size);
     if (!crashed) {
       await this.#handBackLeases();
       await this.#hooks.unregister();
@@ -307,16 +312,7 @@ export class AgentRuntime {
   collectMetrics(): void {
     const stats = this.#o.taskManager?.stats?.();
     if (!stats || !this.#o.metrics) return;
-    try {
-      const counter = this.#hooks.counter('converge_taskmanager_events_total', ['event'])!;
-      for (const [event, value] of Object.entries(stats)) {
-        if (typeof value !== 'number' || !Number.isFinite(value)) continue;
-        const delta = value - counter.get({ event });
-        if (delta > 0) counter.inc({ event }, delta);
-      }
-    } catch (err) {
-      this.#hooks.error('metrics', err);
-    }
+    try { exportCounters(stats as unknown as Record<string, unknown>, this.#hooks.counter('converge_taskmanager_events_total', ['event'])!); } catch (err) { this.#hooks.error('metrics', err); }
   }
 
   /** Throws `NotStartedError` unless running (for callers that need a live runtime). */
@@ -406,8 +402,10 @@ export class AgentRuntime {
     } catch (err) {
       this.#hooks.error('turn', err);
     } finally {
-      this.#busySince = 0;
       this.#lastTurnAt = Date.now();
+      this.#meters.turn(this.#lastTurnAt - this.#busySince);
+      this.#meters.depth(this.inbox.size);
+      this.#busySince = 0;
       this.#turns++;
     }
   }
@@ -423,7 +421,7 @@ export class AgentRuntime {
     // Held, not consumed: the batch is committed only once decide returned (see TurnGuard).
     const messages = this.#guard.take(this.#o.batchSize ?? RUNTIME_DEFAULTS.batchSize);
     const tasks = draining ? [] : await this.#pendingTasks();
-    const parent = this.#hooks.parentOf(messages);
+    const parent = this.#hooks.parentOf(messages, tasks);
     // The previous turn's outcomes go to this decide; like the batch's messages, they are not
     // handed over again if it throws.
     const context = this.#outcomes.take();
@@ -483,6 +481,7 @@ export class AgentRuntime {
   #keepOutcomes(decisions: readonly Decision[], results: readonly ExecutionResult[], failure: unknown): void {
     const outcomes = outcomesOf(decisions, results, failure);
     logOutcomes(this.#o.logger, this.agentId, outcomes);
+    this.#meters.outcomes(outcomes);
     this.#outcomes.push(outcomes);
   }
 

@@ -1,9 +1,9 @@
 import {
   AbortError, ConflictError, LimitExceededError, PolicyError, TimeoutError, ValidationError, createMessage, signMessage, isCoreDecision, throwIfAborted, CORE_DECISION_TYPES,
-  type CoreDecision, type Decision, type DecisionPolicy, type MessageInit, type ToolRegistry, type WireValue,
+  type CoreDecision, type Decision, type DecisionPolicy, type MessageInit, type TaskInit, type ToolRegistry, type WireValue,
 } from '@converge/core';
 import type { Transport } from '@converge/network';
-import type { Logger, MetricsCollector } from '@converge/observability';
+import type { Logger, MetricCounter, Metrics } from '@converge/core';
 import type { BallotsPort, BiddingPort, DelegationPort, NegotiationPort, PoolManagerPort, TaskLease, TaskManagerPort } from './ports.js';
 import type { DecisionHandler, ExecutionContext, ExecutionResult, Executor } from './executor.js';
 import { NotConfiguredError, SkippedDecisionError, UnknownDecisionError } from './errors.js';
@@ -54,8 +54,10 @@ export interface StandardExecutorOptions {
   limits?: ExecutorLimits;
   /** Adds to each outgoing message before it is signed (e.g. trace context). */
   decorateMessage?: (init: MessageInit) => MessageInit;
+  /** Adds to each submitted task before it is stored (e.g. trace context under `constraints._trace`). */
+  decorateTask?: (task: TaskInit) => TaskInit;
   logger?: Logger;
-  metrics?: MetricsCollector;
+  metrics?: Metrics;
 }
 
 /** The core decision types (a Set: looked up for every decision). */
@@ -82,18 +84,18 @@ export class StandardExecutor implements Executor {
   readonly #custom = new Map<string, DecisionHandler>();
   readonly #core: Handlers;
   readonly #allowedTools: ReadonlySet<string>;
-  readonly #decisions: ReturnType<MetricsCollector['counter']> | undefined;
+  readonly #decisions: MetricCounter | undefined;
   readonly #stats = new Map<string, Map<string, number>>();
   readonly #endpoints: EndpointGuard;
-  readonly #endpointsRefused: ReturnType<MetricsCollector['counter']> | undefined;
+  readonly #endpointsRefused: MetricCounter | undefined;
 
   /** @param options - the services decisions are carried out with; each is optional. */
   constructor(options: StandardExecutorOptions = {}) {
     this.#o = options;
     this.#allowedTools = new Set(options.toolAllowlist ?? []);
-    this.#decisions = options.metrics?.counter('converge_decisions_total', 'Decisions executed, by type and outcome', ['type', 'outcome']);
+    this.#decisions = options.metrics?.counter({ name: 'converge_decisions_total', help: 'Decisions executed, by type and outcome', labelNames: ['type', 'outcome'] });
     this.#endpoints = new EndpointGuard(options.allowEndpoints);
-    this.#endpointsRefused = options.metrics?.counter('converge_executor_endpoints_refused_total', 'Messages refused for routing to an endpoint not allowed', []);
+    this.#endpointsRefused = options.metrics?.counter({ name: 'converge_executor_endpoints_refused_total', help: 'Messages refused for routing to an endpoint not allowed', labelNames: [] });
     this.#core = this.#coreHandlers();
   }
 
@@ -231,7 +233,7 @@ export class StandardExecutor implements Executor {
       },
       SubmitTask: async (d, ctx) => {
         o.limits?.checkTaskResources?.(d.task?.constraints);
-        return tasks().submit(d.task, { by: ctx.agentId });
+        return tasks().submit(o.decorateTask ? o.decorateTask(d.task) : d.task, { by: ctx.agentId });
       },
       ClaimTask: async (d, ctx) => {
         if (o.limits?.checkTaskResources) await this.#checkClaimable(d.taskId, o.limits);

@@ -109,6 +109,7 @@ export async function runCoordinator(config: RunConfig, io: RunIO): Promise<RunS
       ready: () => (readyLatch ||= workerIds.length >= config.minWorkers),
       // An auction winner that dies holds its reservation no longer than a lease would.
       reservationMs: Math.min(10_000, 2 * config.claimTtlMs),
+      metrics,
       plan: function* () {
         for (;;) {
           if (stopSubmitting || index >= total) return;
@@ -128,9 +129,10 @@ export async function runCoordinator(config: RunConfig, io: RunIO): Promise<RunS
       discovery: discoveryPort(discovery, transports.endpoints(transport)),
       metadata: roleMetadata('coordinator', config.poolId),
       discoveryRefreshMs: DISCOVERY_REFRESH_MS,
-      verifier: new MessageVerifier({ registry }),
+      verifier: new MessageVerifier({ registry, metrics }),
       logger: logger.child({ agentId: coordinator.id.slice(0, 12), role: 'coordinator' }),
       metrics,
+      ...stack.telemetry.runtimeOptions(coordinator, 'coordinator', stack.telemetry.env()),
       sweepIntervalMs: Math.max(50, Math.floor(config.claimTtlMs / 2)),
     });
     await runtime.start();

@@ -1,8 +1,8 @@
 import type { Store, WireRecord } from '@converge/core';
 import { DiscoveryService, type AgentDescriptor } from '@converge/network';
 import { PoolManager, TaskManager, pendingPoolPrefix } from '@converge/coordination';
-import { MetricsCollector, type Logger } from '@converge/observability';
-import { cliLogger } from '../logging.js';
+import type { Logger, MetricsCollector } from '@converge/observability';
+import { openTelemetry, type RunTelemetry } from '../telemetry/telemetry.js';
 import type { AgentRuntime } from '@converge/runtime';
 import type { RunConfig } from '../config.js';
 import { openStore, storeNamespace, transportFactory, type OpenedStore, type TransportFactory } from '../stack.js';
@@ -42,6 +42,8 @@ export function roleMetadata(role: 'coordinator' | 'worker', poolId: string): Wi
 export interface SharedStack {
   logger: Logger;
   metrics: MetricsCollector;
+  /** Metrics, logger and span export (`--otlp`) of this process. */
+  telemetry: RunTelemetry;
   store: Store;
   storeLabel: string;
   discoveryStore: Store;
@@ -53,11 +55,12 @@ export interface SharedStack {
 
 /** Opens the shared store(s), the coordination services and the transport factory. */
 export async function openSharedStack(config: RunConfig): Promise<SharedStack> {
-  const logger = cliLogger(config, process.stderr.isTTY === true);
-  const metrics = new MetricsCollector();
+  const telemetry = openTelemetry(config, `converge-${config.role}`, process.stderr.isTTY === true);
+  const { logger, metrics } = telemetry;
   const opened: OpenedStore[] = [];
   const closeAll = async () => {
     for (const s of opened.reverse()) await s.close().catch(() => {});
+    await telemetry.close();
   };
   try {
     const namespace = storeNamespace(config);
@@ -65,11 +68,12 @@ export async function openSharedStack(config: RunConfig): Promise<SharedStack> {
     opened.push(main);
     const disc = config.discoveryStore ? await openStore(config.discoveryStore, 'discoveryStore', namespace) : main;
     if (disc !== main) opened.push(disc);
-    const transports = await transportFactory(config);
-    const taskManager = new TaskManager({ store: main.store, defaults: { claimTtlMs: config.claimTtlMs } });
+    const transports = await transportFactory(config, { metrics });
+    const taskManager = new TaskManager({ store: main.store, defaults: { claimTtlMs: config.claimTtlMs }, metrics });
     return {
       logger,
       metrics,
+      telemetry,
       store: main.store,
       storeLabel: main.label,
       discoveryStore: disc.store,

@@ -71,7 +71,7 @@ export async function runWorker(config: RunConfig, io: RunIO): Promise<WorkerSum
     // The workers: transports, runtimes, pool membership.
     const discovery = new DiscoveryService({ store: stack.discoveryStore, ttlMs: DISCOVERY_TTL_MS });
     await discovery.start();
-    const verifier = new MessageVerifier({ registry });
+    const verifier = new MessageVerifier({ registry, metrics });
     const workers: Agent[] = [];
     for (let i = 0; i < config.agents; i++) {
       const options = { identity: Identity.generate(), coordinatorId, notifyCoordinator: false };
@@ -94,6 +94,7 @@ export async function runWorker(config: RunConfig, io: RunIO): Promise<WorkerSum
           verifier,
           logger: logger.child({ agentId: agent.id.slice(0, 12), role: 'worker' }),
           metrics,
+          ...stack.telemetry.runtimeOptions(agent, 'worker', stack.telemetry.env()),
           sweepIntervalMs: Math.max(50, Math.floor(config.claimTtlMs / 2)),
         }),
       );

@@ -36,6 +36,8 @@ export interface WorkerAgentOptions extends AgentOptions {
   /** Most tasks claimed per turn (default 16). */
   maxClaimsPerTurn?: number;
   clock?: () => number;
+  /** Random source in [0, 1) (default `Math.random`; `--record` gives a seeded one, so a replay draws the same). */
+  random?: () => number;
 }
 
 /**
@@ -47,6 +49,7 @@ export class WorkerAgent extends Agent {
   readonly #maxClaims: number;
   readonly #notify: boolean;
   readonly #clock: () => number;
+  readonly #random: () => number;
   #load = 0;
 
   constructor(options: WorkerAgentOptions = {}) {
@@ -55,6 +58,7 @@ export class WorkerAgent extends Agent {
     this.#maxClaims = options.maxClaimsPerTurn ?? 16;
     this.#notify = options.notifyCoordinator ?? true;
     this.#clock = options.clock ?? Date.now;
+    this.#random = options.random ?? Math.random;
   }
 
   /** Work on `task`: the sum of its numbers. Subclasses can override. */
@@ -68,7 +72,7 @@ export class WorkerAgent extends Agent {
       const p = m.payload as { type?: string; auctionId?: string } | null;
       if (p && typeof p === 'object' && p.type === 'call-for-bids' && typeof p.auctionId === 'string') {
         // Bid what the task is worth to this worker: more when it is idle.
-        const amount = Math.max(1, 1000 - this.#load * 10 + Math.floor(Math.random() * 100));
+        const amount = Math.max(1, 1000 - this.#load * 10 + Math.floor(this.#random() * 100));
         out.push(Decisions.sendMessage(m.sender, { type: 'bid', auctionId: p.auctionId, amount }, { topics: [createTopic(AUCTION_NAMESPACE)] }));
       }
     }
@@ -76,7 +80,7 @@ export class WorkerAgent extends Agent {
     let claimed = 0;
     // Start at a random place in the offered list: workers that see the same pending tasks
     // (in other processes, too) then mostly claim different ones instead of racing.
-    const offset = tasks.length > 0 ? Math.floor(Math.random() * tasks.length) : 0;
+    const offset = tasks.length > 0 ? Math.floor(this.#random() * tasks.length) : 0;
     for (let k = 0; k < tasks.length; k++) {
       const task = tasks[(offset + k) % tasks.length]!;
       if (claimed >= this.#maxClaims) break;

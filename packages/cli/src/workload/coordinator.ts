@@ -1,4 +1,4 @@
-import { Agent, Decisions, createTopic, type AgentOptions, type Decision, type Message, type Task, type TaskInit } from '@converge/core';
+import { Agent, Decisions, createTopic, type AgentOptions, type Decision, type Message, type Metrics, type Task, type TaskInit } from '@converge/core';
 import { BiddingProtocol } from '@converge/coordination';
 import { AUCTION_NAMESPACE } from './agents.js';
 
@@ -22,6 +22,8 @@ export interface CoordinatorOptions extends AgentOptions {
   /** How long an auction winner has the task to itself (default 10,000 ms). */
   reservationMs?: number;
   clock?: () => number;
+  /** Where the coordinator's auctions register their metrics (clearing prices); default none. */
+  metrics?: Metrics;
 }
 
 interface OpenAuction {
@@ -56,7 +58,7 @@ export class CoordinatorAgent extends Agent {
     super(options);
     this.#o = options;
     this.#clock = options.clock ?? Date.now;
-    this.bidding = new BiddingProtocol({ clock: this.#clock });
+    this.bidding = new BiddingProtocol({ clock: this.#clock, ...(options.metrics ? { metrics: options.metrics } : {}) });
   }
 
   decide(messages: readonly Message[], _tasks: readonly Task[]): Decision[] {

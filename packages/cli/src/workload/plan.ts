@@ -11,15 +11,38 @@ export function taskId(poolId: string, i: number): string {
 }
 
 /** The deterministic body of workload task `i` (so a restart resubmits exactly what is missing). */
-export function taskBody(poolId: string, i: number, claimTtlMs: number): TaskInit & { id: string } {
+export function taskBody(poolId: string, i: number, claimTtlMs: number, now: number = Date.now()): TaskInit & { id: string } {
   const numbers = Array.from({ length: NUMBERS_PER_TASK }, (_, k) => ((i * 7919 + k * 104729) % 1000) - 500);
   return {
     id: taskId(poolId, i),
     objective: 'sum',
-    inputs: { numbers, submittedAt: Date.now() },
+    inputs: { numbers, submittedAt: now },
     poolId,
     requiredCapabilities: ['sum'],
     constraints: { claimTtlMs },
+  };
+}
+
+/**
+ * The coordinator's plan: workload tasks 0, 1, 2, … up to `total` (unbounded without), skipping
+ * the ids in `existing`, until `stopped()`; each body stamped with `now()` as its submit time.
+ * A function, as `CoordinatorOptions.plan` wants (called once, then iterated across turns).
+ */
+export function planTasks(o: {
+  poolId: string;
+  claimTtlMs: number;
+  total: number | undefined;
+  existing: ReadonlySet<string>;
+  now: () => number;
+  stopped: () => boolean;
+}): () => Iterable<TaskInit & { id: string }> {
+  let index = 0;
+  return function* () {
+    for (;;) {
+      if (o.stopped() || (o.total !== undefined && index >= o.total)) return;
+      const body = taskBody(o.poolId, index++, o.claimTtlMs, o.now());
+      if (!o.existing.has(body.id)) yield body;
+    }
   };
 }
 

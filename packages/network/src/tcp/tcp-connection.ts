@@ -65,7 +65,7 @@ export function attachReader(
   receiver.attach(socket);
   instruments.opened(direction, remote);
   socket.on('data', (chunk: Buffer) => {
-    instruments.stats.bytesReceived += chunk.byteLength;
+    instruments.receivedBytes(chunk.byteLength);
     delivered = 0;
     frames = 0;
     try {

@@ -1,6 +1,6 @@
 import type net from 'node:net';
 import { ValidationError } from '@converge/core';
-import type { Logger, MetricsCollector } from '@converge/observability';
+import type { Logger, MetricCounter, Metrics } from '@converge/core';
 
 /** Default time an inbound connection may stay silent (nothing received, e.g. holding a partial frame) before it is closed: 120,000 ms. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
@@ -20,16 +20,16 @@ export class IdleReaper {
   closed = 0;
   readonly #transport: string;
   readonly #logger: Logger | undefined;
-  readonly #counter: ReturnType<MetricsCollector['counter']> | undefined;
+  readonly #counter: MetricCounter | undefined;
 
-  constructor(transport: string, timeoutMs: number | undefined, logger?: Logger, metrics?: MetricsCollector) {
+  constructor(transport: string, timeoutMs: number | undefined, logger?: Logger, metrics?: Metrics) {
     const ms = timeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     if (!Number.isInteger(ms) || ms < 0 || ms > 2 ** 31 - 1) throw new ValidationError('idleTimeoutMs must be an integer between 0 and 2^31-1');
     this.timeoutMs = ms;
     this.#transport = transport;
     this.#logger = logger;
     this.#counter = ms > 0
-      ? metrics?.counter('converge_transport_idle_closed_total', 'Inbound connections closed after idleTimeoutMs without traffic', ['transport'])
+      ? metrics?.counter({ name: 'converge_transport_idle_closed_total', help: 'Inbound connections closed after idleTimeoutMs without traffic', labelNames: ['transport'] })
       : undefined;
   }
 

@@ -4,7 +4,7 @@ import {
   AbortError, FrameTooLargeError, NotStartedError, QueueFullError, TransportError, ValidationError, createTopic, encodeMessage,
   type Identity, type Message, type Topic, type TopicAttributeValue,
 } from '@converge/core';
-import type { Logger, MetricsCollector } from '@converge/observability';
+import type { Logger, MetricCounter, Metrics } from '@converge/core';
 import { checkMaxFrameBytes, FRAME_HEADER_BYTES } from '../framing.js';
 import { NetInstruments, type NetTransportStats } from '../framing-instruments.js';
 import { FrameReceiver } from '../framing-receiver.js';
@@ -70,7 +70,7 @@ export interface TcpTransportOptions extends InboundBudgetOptions {
   /** Logs rejections, connection events and send failures. */
   logger?: Logger;
   /** Metrics (see `NetInstruments` for names and labels). */
-  metrics?: MetricsCollector;
+  metrics?: Metrics;
   /** This node's identity: its fingerprint is `agentId`. */
   identity?: Identity;
   /** This node's agent id, when no `identity` is given. */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type WebSocket from 'ws';
 import { ed25519Verify, fingerprintOf, type Identity } from '@converge/core';
-import type { Logger, MetricsCollector } from '@converge/observability';
+import type { Logger, MetricCounter, Metrics } from '@converge/core';
 import type { IdentityRegistry } from '../registry.js';
 import {
   DEFAULT_WS_AUTH_TIMEOUT_MS, WS_AUTH_CHALLENGE_BYTES, WS_AUTH_CHALLENGE_HEADER, WS_AUTH_CLOSE_CODE, WS_AUTH_PROTOCOL,
@@ -110,16 +110,16 @@ export class WsServerAuth {
     failedByReason: { missing: 0, malformed: 0, bad_signature: 0, wrong_id: 0, unregistered: 0, timeout: 0 },
   };
   readonly #challenges = new WeakMap<IncomingMessage, Buffer>();
-  readonly #counter: ReturnType<MetricsCollector['counter']> | undefined;
+  readonly #counter: MetricCounter | undefined;
   readonly #logger: Logger | undefined;
   readonly #registry: IdentityRegistry | undefined;
   readonly #timeoutMs: number;
 
-  constructor(options: { registry?: IdentityRegistry; timeoutMs?: number; logger?: Logger; metrics?: MetricsCollector }) {
+  constructor(options: { registry?: IdentityRegistry; timeoutMs?: number; logger?: Logger; metrics?: Metrics }) {
     this.#registry = options.registry;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_WS_AUTH_TIMEOUT_MS;
     this.#logger = options.logger;
-    this.#counter = options.metrics?.counter('converge_ws_auth_total', 'WebSocket client authentications, by outcome', ['transport', 'outcome']);
+    this.#counter = options.metrics?.counter({ name: 'converge_ws_auth_total', help: 'WebSocket client authentications, by outcome', labelNames: ['transport', 'outcome'] });
   }
 
   /**

@@ -40,7 +40,7 @@ export function attachWsReader(
   receiver.attach(ws);
   instruments.opened(direction, remote);
   ws.on('message', (data: Buffer, isBinary: boolean) => {
-    instruments.stats.bytesReceived += data.byteLength;
+    instruments.receivedBytes(data.byteLength);
     if (!isBinary) instruments.text();
     if (data.byteLength < FRAME_HEADER_BYTES) {
       instruments.rejected('short', { remote, bytes: data.byteLength });

@@ -1,5 +1,5 @@
 import type { Identity } from '@converge/core';
-import type { Logger, MetricsCollector } from '@converge/observability';
+import type { Logger, MetricCounter, Metrics } from '@converge/core';
 import type { InboundBudgetOptions } from '../framing-budget.js';
 import type { ReconnectOptions } from '../tcp/backoff.js';
 import type { TcpTlsOptions } from '../tcp/tcp-connection.js';
@@ -57,7 +57,7 @@ export interface WebSocketTransportOptions extends InboundBudgetOptions {
   /** Logs rejections, connection events and send failures. */
   logger?: Logger;
   /** Metrics (see `NetInstruments`; label `transport="websocket"`). */
-  metrics?: MetricsCollector;
+  metrics?: Metrics;
   /** This node's identity: its fingerprint is `agentId`. */
   identity?: Identity;
   /** This node's agent id, when no `identity` is given. A client sends it in the `x-converge-agent` header. */
