@@ -35,6 +35,7 @@ export const RunConfigSchema = z
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('warn'),
     verbose: z.boolean().default(false),
     metricsPort: z.number().int().min(0).max(65535).optional(),
+    window: z.number().int().min(1).max(1_000_000).default(1024),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -49,6 +49,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { key: 'logLevel', flag: 'log-level', kind: 'string', arg: 'LEVEL', help: 'trace | debug | info | warn | error | fatal | silent', defaultText: 'warn' },
   { key: 'verbose', flag: 'verbose', short: 'v', kind: 'boolean', help: 'log at info level, pretty-printed' },
   { key: 'metricsPort', flag: 'metrics-port', kind: 'int', arg: 'P', help: 'serve Prometheus metrics (/metrics) and the /healthz and /readyz probes on this port while running' },
+  { key: 'window', flag: 'window', kind: 'int', arg: 'N', help: 'coordinator: most tasks in flight (submitted, not yet finished) at once; a finished task lets the next one in', defaultText: '1024', range: '1 … 1,000,000' },
 ];
 
 /** `CONVERGE_POOL_ID` for `poolId`, etc. */

@@ -78,8 +78,22 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
         }
       }
     }
+    // Credits of the submission window: tasks of this run that reached a terminal state.
+    let settled = 0;
+    let wakeQueued = false;
+    const returnCredit = (id: string) => {
+      if (existing.has(id)) return;
+      settled++;
+      if (wakeQueued) return;
+      wakeQueued = true; // one wake-up of the coordinator per burst of completions
+      queueMicrotask(() => {
+        wakeQueued = false;
+        runtimes[0]?.scheduler.notify();
+      });
+    };
     const record = (t: Task, state: 'completed' | 'failed') => {
       if (t.poolId !== config.poolId || outcome.has(t.id)) return;
+      returnCredit(t.id);
       const inputs = t.inputs as unknown as SumInputs;
       if (state === 'completed') {
         outcome.set(t.id, t.result === expectedSum(inputs) ? 'completed' : 'wrong');
@@ -103,6 +117,8 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
       workers: () => workerIds,
       // Not before every agent is discovered and its key registered.
       ready: () => started,
+      window: config.window,
+      settled: () => settled,
       plan: function* () {
         for (;;) {
           if (stopSubmitting || (total !== undefined && index >= total)) return;
