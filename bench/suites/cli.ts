@@ -61,16 +61,34 @@ async function scaleOut(ctx: BenchContext, name: string, store: string, tasks: n
   ctx.report({ name: `cli.scaleout_${name}`, value: s.tasks_per_s, unit: 'tasks/s' });
 }
 
+/** `converge run --json` with `args`; its summary (throws when the run fails). */
+function runSummary(args: string[]): { tasks_per_s: number; completed: number; tasks: number; duration_ms: number; latency_ms: Record<string, number> } {
+  const r = spawnSync(node[0], [...node.slice(1), ...args, '--json'], { encoding: 'utf8', timeout: 600_000, maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`converge run ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+/**
+ * cli.run_tasks_2k / cli.run_tasks_200k: one process, 8 agents, the default submission window;
+ * the second's baseline is the first (throughput must not fall as the total grows), and the
+ * p99 latency of each is reported (bounded by the window, not by the total).
+ */
+function runTasks(ctx: BenchContext): void {
+  const small = runSummary(['--agents', '8', '--tasks', '2000']);
+  const big = runSummary(['--agents', '8', '--tasks', String(Math.max(20_000, Math.round(200_000 * ctx.scale)))]);
+  for (const [name, s, baseline] of [['cli.run_tasks_2k', small, undefined], ['cli.run_tasks_200k', big, 'cli.run_tasks_2k']] as const) {
+    ctx.log(`${name}: ${s.completed}/${s.tasks} in ${s.duration_ms} ms, latency p50 ${s.latency_ms.p50} p99 ${s.latency_ms.p99} max ${s.latency_ms.max} ms`);
+    ctx.report({ name, value: s.tasks_per_s, unit: 'tasks/s', ...(baseline ? { baseline } : {}) });
+    ctx.report({ name: `${name}_p99`, value: s.latency_ms.p99!, unit: 'ms' });
+  }
+}
+
 export default async function cliBench(ctx: BenchContext): Promise<void> {
   const tasks = Math.max(500, Math.round(5000 * ctx.scale));
-  const r = spawnSync(node[0], [...node.slice(1), '--agents', '8', '--tasks', String(tasks), '--json'], {
-    encoding: 'utf8',
-    timeout: 300_000,
-  });
-  if (r.status !== 0) throw new Error(`converge run exited ${r.status}: ${r.stderr}`);
-  const summary = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  const summary = runSummary(['--agents', '8', '--tasks', String(tasks)]);
   ctx.log(`completed ${summary.completed}/${summary.tasks} in ${summary.duration_ms} ms, p50 ${summary.latency_ms.p50} ms`);
   ctx.report({ name: 'cli.run_8x5000', value: summary.tasks_per_s, unit: 'tasks/s' });
+  runTasks(ctx);
 
   await scaleOut(ctx, 'redis', process.env.CONVERGE_REDIS_URL ?? 'redis://127.0.0.1:6379', tasks);
   await scaleOut(ctx, 'postgres', process.env.CONVERGE_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test', tasks);

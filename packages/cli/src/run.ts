@@ -65,7 +65,8 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
     const latencies: number[] = [];
     const outcome = new Map<string, TaskOutcome>();
     const existing = new Set<string>();
-    if (!unlimited) {
+    // (A fresh in-memory store holds nothing: no need to look.)
+    if (!unlimited && main.label !== 'memory') {
       for (let i = 0; i < config.tasks; i++) {
         const id = `${config.poolId}:task:${i}`;
         try {
