@@ -1,10 +1,10 @@
 import type { Store, WireRecord } from '@converge/core';
 import { DiscoveryService, type AgentDescriptor } from '@converge/network';
-import { PoolManager, TaskManager, pendingPoolPrefix } from '@converge/coordination';
+import { PoolManager } from '@converge/coordination';
 import { MetricsCollector, createLogger, type Logger } from '@converge/observability';
-import type { AgentRuntime } from '@converge/runtime';
 import type { RunConfig } from '../config.js';
 import { openStore, storeNamespace, transportFactory, type OpenedStore, type TransportFactory } from '../stack.js';
+import { openTaskQueue, type OpenedQueue } from './queue.js';
 
 /**
  * How long a discovery registration lives without a refresh in the split roles (15 s; each
@@ -44,13 +44,14 @@ export interface SharedStack {
   store: Store;
   storeLabel: string;
   discoveryStore: Store;
-  taskManager: TaskManager;
+  /** The task queue: the store's engine's own, or the portable one (see `openTaskQueue`). */
+  queue: OpenedQueue;
   poolManager: PoolManager;
   transports: TransportFactory;
   close(): Promise<void>;
 }
 
-/** Opens the shared store(s), the coordination services and the transport factory. */
+/** Opens the shared store(s), the task queue, the pool manager and the transport factory. */
 export async function openSharedStack(config: RunConfig): Promise<SharedStack> {
   const logger = createLogger({ level: config.verbose && config.logLevel === 'warn' ? 'info' : config.logLevel, pretty: config.verbose, destination: 2 });
   const metrics = new MetricsCollector();
@@ -65,18 +66,18 @@ export async function openSharedStack(config: RunConfig): Promise<SharedStack> {
     const disc = config.discoveryStore ? await openStore(config.discoveryStore, 'discoveryStore', namespace) : main;
     if (disc !== main) opened.push(disc);
     const transports = await transportFactory(config);
-    const taskManager = new TaskManager({ store: main.store, defaults: { claimTtlMs: config.claimTtlMs } });
+    const queue = await openTaskQueue(config.store, namespace, main.store, config.claimTtlMs);
+    opened.push({ store: main.store, label: queue.label, close: () => queue.close() });
     return {
       logger,
       metrics,
       store: main.store,
       storeLabel: main.label,
       discoveryStore: disc.store,
-      taskManager,
+      queue,
       poolManager: new PoolManager({ store: main.store }),
       transports,
       close: async () => {
-        taskManager.stop?.();
         await transports.close();
         await closeAll();
       },
@@ -96,27 +97,6 @@ export async function discoverRole(store: Store, poolId: string, role: 'coordina
   await discovery.start();
   const all = await discovery.query({});
   return all.filter((d) => d.metadata?.role === role && d.metadata?.poolId === poolId);
-}
-
-/**
- * Wakes `runtimes` when the shared store reports a change in the pool's pending index — a task
- * submitted (or handed back) by another process. The TaskManager's own events cover only this
- * process's transitions; without this, the runtime's idle tick (1 s) bounds the latency.
- * Stores without `watch` (or whose watch does not hear other processes, as FileStore) fall back
- * to that tick. Returns the unsubscribe function.
- */
-export function wakeOnPendingTasks(store: Store, poolId: string, runtimes: readonly AgentRuntime[]): () => void {
-  if (typeof store.watch !== 'function') return () => {};
-  let scheduled = false;
-  return store.watch(pendingPoolPrefix(poolId), () => {
-    if (scheduled) return;
-    scheduled = true;
-    // Coalesce a burst of notifications (a batch of submits) into one wake-up per runtime.
-    setImmediate(() => {
-      scheduled = false;
-      for (const rt of runtimes) rt.scheduler.notify();
-    });
-  });
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. */

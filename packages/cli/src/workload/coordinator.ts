@@ -1,6 +1,9 @@
-import { Agent, Decisions, createTopic, type AgentOptions, type Decision, type Message, type Task, type TaskInit } from '@converge/core';
+import { Agent, Decisions, createTopic, type AgentOptions, type Decision, type Message, type SubmitTask, type Task, type TaskInit, type WireValue } from '@converge/core';
 import { BiddingProtocol } from '@converge/coordination';
 import { AUCTION_NAMESPACE, MAX_IDS_PER_MESSAGE } from './agents.js';
+
+/** Type of the coordinator's batch submit decision (see `CoordinatorOptions.batchSubmit`). */
+export const SUBMIT_TASKS = 'SubmitTasks';
 
 /** How the coordinator hands out tasks. */
 export type AssignmentMode = 'claim' | 'auction' | 'mixed';
@@ -25,6 +28,13 @@ export interface CoordinatorOptions extends AgentOptions {
   window?: number;
   /** How many of the tasks this coordinator submitted have reached a terminal state (the credits returned). */
   settled?: () => number;
+  /**
+   * Submit a turn's tasks as one `SubmitTasks` decision (`{ type: 'SubmitTasks', tasks }`, a
+   * custom decision the driver registers, which submits them concurrently) instead of one
+   * `SubmitTask` each (executed one after the other: one round trip each on a remote queue).
+   * Default false.
+   */
+  batchSubmit?: boolean;
   /** How long an auction waits for bids before closing with what it has (default 2,000 ms). */
   auctionTimeoutMs?: number;
   /** How long an auction winner has the task to itself (default 10,000 ms). */
@@ -76,7 +86,16 @@ export class CoordinatorAgent extends Agent {
     for (const m of messages) this.#onMessage(m);
     this.#closeAuctions(out);
     this.#submitMore(out);
-    return out;
+    if (!this.#o.batchSubmit) return out;
+    // Every SubmitTask of the turn, in order, as one SubmitTasks decision.
+    const tasks: TaskInit[] = [];
+    const rest: Decision[] = [];
+    for (const d of out) {
+      if (d.type === 'SubmitTask') tasks.push((d as SubmitTask).task);
+      else rest.push(d);
+    }
+    if (tasks.length > 0) rest.push({ type: SUBMIT_TASKS, tasks: tasks as unknown as WireValue });
+    return rest;
   }
 
   #onMessage(m: Message): void {
