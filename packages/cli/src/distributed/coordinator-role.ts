@@ -24,8 +24,8 @@ import { queuePort, registerSubmitTasks } from './queue.js';
 
 /** How long a stop request waits for tasks already submitted to finish. */
 const DRAIN_ON_STOP_MS = 5_000;
-/** Task records read at once when checking outcomes in the shared store. */
-const READ_CONCURRENCY = 16;
+/** Task records read at once when checking outcomes in the queue. */
+const READ_CONCURRENCY = 64;
 /** Every outstanding task is re-read this often (the queue's watch is only a hint). */
 const RECONCILE_MS = 3_000;
 /** How often the coordinator's loop looks for outcomes the watch marked (ms). */
@@ -128,13 +128,21 @@ export async function runCoordinator(config: RunConfig, io: RunIO): Promise<RunS
     let index = 0;
     let stopSubmitting = false;
     let readyLatch = false;
+    // The summary's duration runs from the first submission (not from the wait for workers).
+    let workStartedAt: number | undefined;
     const coordinator: CoordinatorAgent = new CoordinatorAgent({
       identity: Identity.generate(),
       poolId: config.poolId,
       assignment: config.assignment,
       workers: () => workerIds,
       // Once enough workers have shown up; workers that die later do not stop the submissions.
-      ready: () => (readyLatch ||= workerIds.length >= config.minWorkers),
+      ready: () => {
+        if (!readyLatch && workerIds.length >= config.minWorkers) {
+          readyLatch = true;
+          workStartedAt = Date.now();
+        }
+        return readyLatch;
+      },
       // An auction winner that dies holds its reservation no longer than a lease would.
       reservationMs: Math.min(10_000, 2 * config.claimTtlMs),
       window: config.window,
@@ -199,30 +207,45 @@ export async function runCoordinator(config: RunConfig, io: RunIO): Promise<RunS
     if (io.signal?.aborted) onAbort();
     else io.signal?.addEventListener('abort', onAbort, { once: true });
 
+    // Reads the records of `ids` (READ_CONCURRENCY at a time) and judges the terminal ones;
+    // every credit returned wakes the coordinator at once.
     const readOutcomes = async (ids: string[]): Promise<void> => {
-      const before = settled;
-      for (let i = 0; i < ids.length; i += READ_CONCURRENCY) {
-        const chunk = ids.slice(i, i + READ_CONCURRENCY);
-        const recs = await Promise.all(chunk.map((id) => queue.get(id).catch((err: unknown) => (err instanceof NotFoundError ? undefined : Promise.reject(err)))));
-        const now = Date.now();
-        for (const t of recs) {
-          if (!t) continue;
-          if (!judge(t, now)) continue;
+      let next = 0;
+      const lane = async (): Promise<void> => {
+        while (next < ids.length) {
+          const id = ids[next++]!;
+          let t: Task;
+          try {
+            t = await queue.get(id);
+          } catch (err) {
+            if (err instanceof NotFoundError) continue;
+            throw err;
+          }
+          if (!judge(t, Date.now())) continue;
           outstanding.delete(t.id);
-          if (!existing.has(t.id)) settled++;
+          if (!existing.has(t.id)) {
+            settled++;
+            rt.scheduler.notify();
+          }
         }
-      }
-      if (settled !== before) rt.scheduler.notify();
+      };
+      await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, ids.length) }, lane));
     };
 
     let lastDiscovery = 0;
+    let refreshing: Promise<void> | undefined;
     let lastReconcile = Date.now();
     let lastCount = -1;
     for (;;) {
       const now = Date.now();
-      if (now - lastDiscovery >= DISCOVERY_POLL_MS) {
-        lastDiscovery = now;
-        await refreshWorkers().catch((err) => logger.warn({ err }, 'discovery refresh failed'));
+      // Discovery in the background (a listing of the store can be slow): outcomes keep flowing.
+      if (refreshing === undefined && now - lastDiscovery >= DISCOVERY_POLL_MS) {
+        refreshing = refreshWorkers()
+          .catch((err) => logger.warn({ err }, 'discovery refresh failed'))
+          .finally(() => {
+            lastDiscovery = Date.now();
+            refreshing = undefined;
+          });
       }
       if (dirty.size > 0) {
         const ids = [...dirty];
@@ -249,7 +272,8 @@ export async function runCoordinator(config: RunConfig, io: RunIO): Promise<RunS
     io.signal?.removeEventListener('abort', onAbort);
     watching.abort();
     await watchLoop;
-    const durationMs = Date.now() - t0;
+    await refreshing;
+    const durationMs = Date.now() - (workStartedAt ?? t0);
     progress.update(outcome.size, total);
     progress.stop();
     stopSubmitting = true;

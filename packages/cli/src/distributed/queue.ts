@@ -151,8 +151,12 @@ export interface ClaimLoopOptions {
   signal: AbortSignal;
   stats: ClaimLoopStats;
   logger: Logger;
+  /** Pause after a short batch (default `CLAIM_PACE_MS`). */
+  paceMs?: number;
 }
 
+/** Pause after a claim that took fewer than half of `maxClaims` (ms): 20. */
+export const CLAIM_PACE_MS = 20;
 /** Back-off after a failed claim call (ms). */
 const CLAIM_ERROR_BACKOFF_MS = 250;
 
@@ -174,13 +178,11 @@ export async function runClaimLoop(queue: TaskQueue, agent: Agent, options: Clai
       if (signal.aborted) return;
       stats.claimErrors++;
       options.logger.warn({ err, agentId: agent.id }, 'task queue claim failed; retrying');
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, CLAIM_ERROR_BACKOFF_MS);
-        signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-      });
+      await pause(CLAIM_ERROR_BACKOFF_MS, signal);
       continue;
     }
     stats.claims += claimed.length;
+    const short = claimed.length < options.maxClaims / 2;
     await Promise.all(
       claimed.map(async ({ task, lease }) => {
         let outcome: { ok: true; result: WireValue } | { ok: false; reason: string };
@@ -203,7 +205,18 @@ export async function runClaimLoop(queue: TaskQueue, agent: Agent, options: Clai
         }
       }),
     );
+    // A short batch: let work accumulate a moment before claiming again. Every waiting
+    // claimer wakes on every submit, so claiming at once would take the tasks one at a time
+    // (one round trip each) and cost the engine a claim per claimer per submit.
+    if (short && !signal.aborted) await pause(options.paceMs ?? CLAIM_PACE_MS, signal);
   }
+}
+
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
 }
 
 async function executeTask(agent: Agent, task: Task): Promise<{ ok: true; result: WireValue } | { ok: false; reason: string }> {
