@@ -13,3 +13,7 @@ export { doneKey, type DoneRecord } from './distributed/shared.js';
 export { storeNamespace, engineNames, EngineUnavailableError } from './stack.js';
 export { WorkerAgent, expectedSum, reservationOf, AUCTION_NAMESPACE, type WorkerAgentOptions, type SumInputs } from './workload/agents.js';
 export { CoordinatorAgent, type CoordinatorOptions, type AssignmentMode } from './workload/coordinator.js';
+export { engineBench, engineTable, queueClaimReport, cyclesPerSecond, QUEUE_WORKERS, type BenchQueue, type EngineFigure, type EngineBenchOptions } from './engine-bench.js';
+export { rawSkipLocked, rawLuaCas } from './engine-raw.js';
+export { benchCommand, BENCH_DEFAULT_SECONDS, BENCH_DEFAULT_TASKS } from './bench-command.js';
+export { openTaskQueue, queuePort, runClaimLoop, queueNames, type OpenedQueue, type ClaimLoopStats, type ClaimLoopOptions } from './distributed/queue.js';

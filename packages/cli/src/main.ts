@@ -5,8 +5,9 @@ import { summaryTable, workerSummaryTable } from './summary.js';
 import { runCoordinator } from './distributed/coordinator-role.js';
 import { runWorker } from './distributed/worker-role.js';
 import { EngineUnavailableError } from './stack.js';
+import { benchCommand } from './bench-command.js';
 
-const USAGE = 'Usage: converge run [options]   (converge run --help for the options)\n';
+const USAGE = 'Usage: converge run [options]   (converge run --help for the options)\n       converge bench [--store URL] [--seconds S] [--tasks N] [--json]\n';
 
 /** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -15,6 +16,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     process.stdout.write(command === undefined ? USAGE : helpText());
     return command === undefined ? 2 : 0;
   }
+  if (command === 'bench') return benchCommand(rest, env);
   if (command !== 'run') {
     process.stderr.write(`converge: unknown command ${JSON.stringify(command)}\n${USAGE}`);
     return 2;

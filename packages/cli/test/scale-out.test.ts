@@ -1,16 +1,17 @@
 // Scale-out: one `converge run --role coordinator` process and three `--role worker` processes
 // (four agents each) share one workload through a real store (PostgreSQL, then Redis) and real
-// NATS. One worker process is SIGKILLed midway; its claims expire and are swept back, and every
-// task still completes exactly once with the right result — checked from the summaries and by
-// reading every task record back from the store.
+// NATS. The roles use the store's own task queue (PostgresTaskQueue, RedisTaskQueue). One worker
+// process is SIGKILLed midway; its claims expire and are swept back, and every task still
+// completes exactly once with the right result — checked from the summaries and by reading
+// every task record back from the queue.
 import { connect as netConnect } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PostgresStore } from '@converge/store-postgres';
-import { RedisStore } from '@converge/store-redis';
-import type { Store, Task } from '@converge/core';
+import { PostgresTaskQueue } from '@converge/store-postgres/task-queue';
+import { RedisTaskQueue } from '@converge/store-redis/task-queue';
+import type { QueuedTask, TaskQueue } from '@converge/core';
 import { runCli, type CliResult } from './run-cli.js';
 
 const PG_URL = process.env.CONVERGE_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -69,10 +70,13 @@ function expectedSumOf(i: number): number {
   return s;
 }
 
-async function openReader(engine: string, namespace: string): Promise<Store & { stop(): Promise<void> }> {
-  const store = engine === 'postgres' ? new PostgresStore({ connectionString: PG_URL, table: `converge_${namespace}`, listen: false }) : new RedisStore({ url: REDIS_URL, prefix: `converge:${namespace}:`, listen: false });
-  await store.start();
-  return store;
+/** The queue the CLI uses for `namespace` (see `queueNames` in the CLI), opened to read records back. */
+async function openReader(engine: string, namespace: string): Promise<TaskQueue> {
+  const queue = engine === 'postgres'
+    ? new PostgresTaskQueue({ connectionString: PG_URL, table: `cq_${namespace.toLowerCase()}`, listen: false })
+    : new RedisTaskQueue({ url: REDIS_URL, prefix: `converge:${namespace}:tq:`, listen: false });
+  await queue.start();
+  return queue;
 }
 
 async function dropNamespace(engine: string, namespace: string): Promise<void> {
@@ -82,6 +86,7 @@ async function dropNamespace(engine: string, namespace: string): Promise<void> {
     try {
       await client.query(`DROP TABLE IF EXISTS "converge_${namespace}"`);
       await client.query(`DROP SEQUENCE IF EXISTS "converge_${namespace}_revision_seq"`);
+      await client.query(`DROP TABLE IF EXISTS "cq_${namespace.toLowerCase()}"`);
     } finally {
       await client.end();
     }
@@ -166,7 +171,7 @@ describe.each(ENGINES)('converge run across processes on NATS and $name', ({ nam
     try {
       for (let i = 0; i < tasks; i += 100) {
         const ids = Array.from({ length: Math.min(100, tasks - i) }, (_, k) => `${poolId}:task:${i + k}`);
-        const recs = await Promise.all(ids.map((id) => reader.get<Task>(`task:${encodeURIComponent(id)}`)));
+        const recs: (QueuedTask | undefined)[] = await Promise.all(ids.map((id) => reader.get(id)));
         recs.forEach((t, k) => {
           expect(t, ids[k]).toBeDefined();
           expect(t!.state, t!.id).toBe('completed');
@@ -176,7 +181,8 @@ describe.each(ENGINES)('converge run across processes on NATS and $name', ({ nam
           byAgent.set(t!.assignedTo!, (byAgent.get(t!.assignedTo!) ?? 0) + 1);
         });
       }
-      expect(await reader.list(`task-pending:`)).toEqual([]);
+      expect((await reader.list({ poolId, state: 'pending' })).tasks).toEqual([]);
+      expect((await reader.list({ poolId, state: 'assigned' })).tasks).toEqual([]);
     } finally {
       await reader.stop();
     }
