@@ -1,20 +1,33 @@
 // cli.run_8x5000: tasks/s of `converge run --agents 8 --tasks 5000 --json`, taken from its summary.
-// cli.scaleout_{redis,postgres}: tasks/s of a coordinator process + 3 worker processes (4 agents
-// each) over NATS and the store, from the coordinator's summary (engines from CONVERGE_*_URL or
-// the local defaults; the figure is skipped, with a log line, when an engine is not reachable).
+// cli.run_tasks_2k / cli.run_tasks_200k (+ _p99): one process, 8 agents, the default window.
+// cli.scaleout_{redis,postgres,nats}: tasks/s of a coordinator process + 3 worker processes (4
+// agents each) over NATS and the store's own task queue (nats: JetStream, with discovery in
+// Redis), from the coordinator's summary (engines from CONVERGE_*_URL or the local defaults; the
+// figure is skipped, with a log line, when an engine is not reachable).
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createClient } from 'redis';
+import { JetStreamTaskQueue } from '@converge/transport-nats/task-queue';
 import type { BenchContext } from '../harness.js';
+
+const REDIS = process.env.CONVERGE_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const NATS = process.env.CONVERGE_NATS_URL ?? 'nats://127.0.0.1:4222';
 
 /** Drops what a scale-out run left in the engine under its namespace. */
 async function cleanUp(name: string, store: string, ns: string): Promise<void> {
+  if (name === 'nats') {
+    const q = new JetStreamTaskQueue({ servers: store, name: ns.slice(0, 32) });
+    await q.start();
+    await q.drop().finally(() => q.stop());
+    return cleanUp('redis', REDIS, ns);
+  }
   if (name === 'postgres') {
     const client = new pg.Client({ connectionString: store });
     await client.connect();
     try {
       await client.query(`DROP TABLE IF EXISTS "converge_${ns}"`);
+      await client.query(`DROP TABLE IF EXISTS "cq_${ns.toLowerCase()}"`);
     } finally {
       await client.end();
     }
@@ -47,7 +60,8 @@ function runAsync(args: string[]): Promise<{ code: number | null; stdout: string
 
 async function scaleOut(ctx: BenchContext, name: string, store: string, tasks: number): Promise<void> {
   const ns = `bench_${name}_${Date.now().toString(36)}`;
-  const common = ['--store', store, '--store-namespace', ns, '--pool-id', ns, '--transport', process.env.CONVERGE_NATS_URL ?? 'nats://127.0.0.1:4222', '--json', '--log-level', 'error', '--timeout-ms', '300000'];
+  const discovery = name === 'nats' ? ['--discovery-store', REDIS] : [];
+  const common = ['--store', store, ...discovery, '--store-namespace', ns, '--pool-id', ns, '--transport', NATS, '--json', '--log-level', 'error', '--timeout-ms', '300000'];
   const workers = [0, 1, 2].map(() => runAsync(['--role', 'worker', '--agents', '4', ...common]));
   const coord = await runAsync(['--role', 'coordinator', '--tasks', String(tasks), '--min-workers', '12', ...common]);
   await Promise.all(workers);
@@ -90,6 +104,7 @@ export default async function cliBench(ctx: BenchContext): Promise<void> {
   ctx.report({ name: 'cli.run_8x5000', value: summary.tasks_per_s, unit: 'tasks/s' });
   runTasks(ctx);
 
-  await scaleOut(ctx, 'redis', process.env.CONVERGE_REDIS_URL ?? 'redis://127.0.0.1:6379', tasks);
+  await scaleOut(ctx, 'redis', REDIS, tasks);
   await scaleOut(ctx, 'postgres', process.env.CONVERGE_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test', tasks);
+  await scaleOut(ctx, 'nats', NATS, tasks);
 }

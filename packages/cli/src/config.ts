@@ -21,7 +21,7 @@ export const RunConfigSchema = z
     host: z.string().min(1).default('127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(0),
     poolId: z.string().min(1).max(200).regex(/^[\w.:-]+$/, 'letters, digits, _ . : - only').default('converge-main'),
-    store: z.string().regex(/^(memory|file:.+|postgres(ql)?:\/\/.+|rediss?:\/\/.+)$/, 'expected memory, file:PATH, postgres://…, redis://… or rediss://…').default('memory'),
+    store: z.string().regex(/^(memory|file:.+|postgres(ql)?:\/\/.+|rediss?:\/\/.+|nats:\/\/.+)$/, 'expected memory, file:PATH, postgres://…, redis://…, rediss://… or nats://…').default('memory'),
     storeNamespace: z.string().regex(/^[A-Za-z0-9_]{1,38}$/, '1-38 letters, digits or _').optional(),
     minWorkers: z.number().int().min(0).max(100_000).default(1),
     discoveryStore: z.string().min(1).optional(),
@@ -39,6 +39,11 @@ export const RunConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    const natsStore = /^nats:\/\//.test(c.store);
+    if (natsStore && c.role === 'all') ctx.addIssue({ code: 'custom', path: ['store'], message: '--store nats://… (a JetStream task queue) is for --role coordinator|worker' });
+    else if (natsStore && (c.discoveryStore === undefined || c.discoveryStore === 'memory')) {
+      ctx.addIssue({ code: 'custom', path: ['discoveryStore'], message: '--store nats://… keeps the tasks only: give --discovery-store (postgres://…, redis://… or a directory every process shares) for pools, discovery and the done record' });
+    }
     if (c.role === 'all') return;
     // Separate processes share work through the store and talk through the transport.
     if (c.store === 'memory') ctx.addIssue({ code: 'custom', path: ['store'], message: `--role ${c.role} needs a store shared by every process (file:PATH, postgres://… or redis://…)` });

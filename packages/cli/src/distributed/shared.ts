@@ -61,9 +61,11 @@ export async function openSharedStack(config: RunConfig): Promise<SharedStack> {
   };
   try {
     const namespace = storeNamespace(config);
-    const main = await openStore(config.store, 'store', namespace);
+    // `--store nats://` holds the tasks only (a JetStream queue): the rest lives in --discovery-store.
+    const natsTasks = /^nats:\/\//.test(config.store);
+    const main = await openStore(natsTasks ? config.discoveryStore! : config.store, natsTasks ? 'discoveryStore' : 'store', namespace);
     opened.push(main);
-    const disc = config.discoveryStore ? await openStore(config.discoveryStore, 'discoveryStore', namespace) : main;
+    const disc = config.discoveryStore && !natsTasks ? await openStore(config.discoveryStore, 'discoveryStore', namespace) : main;
     if (disc !== main) opened.push(disc);
     const transports = await transportFactory(config);
     const queue = await openTaskQueue(config.store, namespace, main.store, config.claimTtlMs);
@@ -72,7 +74,7 @@ export async function openSharedStack(config: RunConfig): Promise<SharedStack> {
       logger,
       metrics,
       store: main.store,
-      storeLabel: main.label,
+      storeLabel: natsTasks ? queue.label : main.label,
       discoveryStore: disc.store,
       queue,
       poolManager: new PoolManager({ store: main.store }),
