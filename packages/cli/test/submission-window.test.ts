@@ -50,7 +50,7 @@ describe('submission window', () => {
     // One call for bids per worker, naming all five auctions.
     const calls = out.filter((d) => d.type === 'SendMessage');
     expect(calls).toHaveLength(2);
-    for (const d of calls) expect((d as { payload: { auctionIds: string[] } }).payload.auctionIds).toHaveLength(5);
+    for (const d of calls) expect((d as unknown as { payload: { auctionIds: string[] } }).payload.auctionIds).toHaveLength(5);
   });
 
   it('without a window submits its batch size per turn (unbounded in flight)', () => {
@@ -80,7 +80,7 @@ describe('workload messages, batched per turn', () => {
     const w = new WorkerAgent({ identity: Identity.generate(), coordinatorId: coordinatorId.fingerprint });
     const tasks = Array.from({ length: 5 }, (_, i) => ({ ...taskBody('p', i, 5_000), state: 'pending' }) as unknown as Task);
     const out = w.decide([callForBids(['a1', 'a2', 'a3'], w.id)], tasks);
-    const messages = out.filter((d) => d.type === 'SendMessage') as { payload: { type: string; bids?: { auctionId: string }[]; taskIds?: string[] } }[];
+    const messages = out.filter((d) => d.type === 'SendMessage') as unknown as { payload: { type: string; bids?: { auctionId: string }[]; taskIds?: string[] } }[];
     expect(messages.map((m) => m.payload.type)).toEqual(['bids', 'done']);
     expect(messages[0]!.payload.bids!.map((b) => b.auctionId)).toEqual(['a1', 'a2', 'a3']);
     expect([...messages[1]!.payload.taskIds!].sort()).toEqual(tasks.map((t) => t.id).sort());
@@ -98,7 +98,7 @@ describe('workload messages, batched per turn', () => {
     const out = c.decide([bids('w1'), single], []);
     expect(c.auctioned).toBe(1);
     expect(c.openAuctions).toBe(2);
-    const submitted = out.find((d) => d.type === 'SubmitTask') as { task: { id: string; constraints: { reservedFor: string } } };
+    const submitted = out.find((d) => d.type === 'SubmitTask') as unknown as { task: { id: string; constraints: { reservedFor: string } } };
     expect(submitted.task.id).toBe('p:task:0');
     expect(submitted.task.constraints.reservedFor).toBe('w1');
   });

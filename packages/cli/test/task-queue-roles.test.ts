@@ -81,14 +81,17 @@ describe('runClaimLoop', () => {
     const stats = newClaimLoopStats();
     const stop = new AbortController();
     // An agent whose work outlasts the lease: another claimer takes the task in the meantime.
-    class Slow extends WorkerAgent {
-      override async execute(task: Task) {
+    class Slow extends Agent {
+      async execute(task: Task): Promise<number> {
         await until(async () => (await q.get(task.id)).attempts > 1 || (await q.expire()).length > 0);
-        return super.execute(task) as number;
+        return expectedSum(task.inputs as unknown as SumInputs);
+      }
+      decide(): Decision[] {
+        return [];
       }
     }
     await q.submit({ ...taskBody('p', 1, 100), constraints: { claimTtlMs: 100 } });
-    const slow = runClaimLoop(q, new Slow({ identity: Identity.generate() }), { poolId: 'p', maxClaims: 1, waitMs: 0, signal: stop.signal, stats, logger, paceMs: 1 });
+    const slow = runClaimLoop(q, new Slow({ identity: Identity.generate(), capabilities: ['sum'] }), { poolId: 'p', maxClaims: 1, waitMs: 0, signal: stop.signal, stats, logger, paceMs: 1 });
     await until(() => stats.conflicts >= 1 || stats.completed >= 2, 15_000);
     stop.abort();
     await slow;
