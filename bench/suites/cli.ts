@@ -1,20 +1,33 @@
 // cli.run_8x5000: tasks/s of `converge run --agents 8 --tasks 5000 --json`, taken from its summary.
-// cli.scaleout_{redis,postgres}: tasks/s of a coordinator process + 3 worker processes (4 agents
-// each) over NATS and the store, from the coordinator's summary (engines from CONVERGE_*_URL or
-// the local defaults; the figure is skipped, with a log line, when an engine is not reachable).
+// cli.run_tasks_2k / cli.run_tasks_200k (+ _p99): one process, 8 agents, the default window.
+// cli.scaleout_{redis,postgres,nats}: tasks/s of a coordinator process + 3 worker processes (4
+// agents each) over NATS and the store's own task queue (nats: JetStream, with discovery in
+// Redis), from the coordinator's summary (engines from CONVERGE_*_URL or the local defaults; the
+// figure is skipped, with a log line, when an engine is not reachable).
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createClient } from 'redis';
+import { JetStreamTaskQueue } from '@converge/transport-nats/task-queue';
 import type { BenchContext } from '../harness.js';
+
+const REDIS = process.env.CONVERGE_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const NATS = process.env.CONVERGE_NATS_URL ?? 'nats://127.0.0.1:4222';
 
 /** Drops what a scale-out run left in the engine under its namespace. */
 async function cleanUp(name: string, store: string, ns: string): Promise<void> {
+  if (name === 'nats') {
+    const q = new JetStreamTaskQueue({ servers: store, name: ns.slice(0, 32) });
+    await q.start();
+    await q.drop().finally(() => q.stop());
+    return cleanUp('redis', REDIS, ns);
+  }
   if (name === 'postgres') {
     const client = new pg.Client({ connectionString: store });
     await client.connect();
     try {
       await client.query(`DROP TABLE IF EXISTS "converge_${ns}"`);
+      await client.query(`DROP TABLE IF EXISTS "cq_${ns.toLowerCase()}"`);
     } finally {
       await client.end();
     }
@@ -47,7 +60,8 @@ function runAsync(args: string[]): Promise<{ code: number | null; stdout: string
 
 async function scaleOut(ctx: BenchContext, name: string, store: string, tasks: number): Promise<void> {
   const ns = `bench_${name}_${Date.now().toString(36)}`;
-  const common = ['--store', store, '--store-namespace', ns, '--pool-id', ns, '--transport', process.env.CONVERGE_NATS_URL ?? 'nats://127.0.0.1:4222', '--json', '--log-level', 'error', '--timeout-ms', '300000'];
+  const discovery = name === 'nats' ? ['--discovery-store', REDIS] : [];
+  const common = ['--store', store, ...discovery, '--store-namespace', ns, '--pool-id', ns, '--transport', NATS, '--json', '--log-level', 'error', '--timeout-ms', '300000'];
   const workers = [0, 1, 2].map(() => runAsync(['--role', 'worker', '--agents', '4', ...common]));
   const coord = await runAsync(['--role', 'coordinator', '--tasks', String(tasks), '--min-workers', '12', ...common]);
   await Promise.all(workers);
@@ -61,17 +75,36 @@ async function scaleOut(ctx: BenchContext, name: string, store: string, tasks: n
   ctx.report({ name: `cli.scaleout_${name}`, value: s.tasks_per_s, unit: 'tasks/s' });
 }
 
+/** `converge run --json` with `args`; its summary (throws when the run fails). */
+function runSummary(args: string[]): { tasks_per_s: number; completed: number; tasks: number; duration_ms: number; latency_ms: Record<string, number> } {
+  const r = spawnSync(node[0], [...node.slice(1), ...args, '--json'], { encoding: 'utf8', timeout: 600_000, maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`converge run ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+/**
+ * cli.run_tasks_2k / cli.run_tasks_200k: one process, 8 agents, the default submission window;
+ * the second's baseline is the first (throughput must not fall as the total grows), and the
+ * p99 latency of each is reported (bounded by the window, not by the total).
+ */
+function runTasks(ctx: BenchContext): void {
+  const small = runSummary(['--agents', '8', '--tasks', '2000']);
+  const big = runSummary(['--agents', '8', '--tasks', String(Math.max(20_000, Math.round(200_000 * ctx.scale)))]);
+  for (const [name, s, baseline] of [['cli.run_tasks_2k', small, undefined], ['cli.run_tasks_200k', big, 'cli.run_tasks_2k']] as const) {
+    ctx.log(`${name}: ${s.completed}/${s.tasks} in ${s.duration_ms} ms, latency p50 ${s.latency_ms.p50} p99 ${s.latency_ms.p99} max ${s.latency_ms.max} ms`);
+    ctx.report({ name, value: s.tasks_per_s, unit: 'tasks/s', ...(baseline ? { baseline } : {}) });
+    ctx.report({ name: `${name}_p99`, value: s.latency_ms.p99!, unit: 'ms' });
+  }
+}
+
 export default async function cliBench(ctx: BenchContext): Promise<void> {
   const tasks = Math.max(500, Math.round(5000 * ctx.scale));
-  const r = spawnSync(node[0], [...node.slice(1), '--agents', '8', '--tasks', String(tasks), '--json'], {
-    encoding: 'utf8',
-    timeout: 300_000,
-  });
-  if (r.status !== 0) throw new Error(`converge run exited ${r.status}: ${r.stderr}`);
-  const summary = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  const summary = runSummary(['--agents', '8', '--tasks', String(tasks)]);
   ctx.log(`completed ${summary.completed}/${summary.tasks} in ${summary.duration_ms} ms, p50 ${summary.latency_ms.p50} ms`);
   ctx.report({ name: 'cli.run_8x5000', value: summary.tasks_per_s, unit: 'tasks/s' });
+  runTasks(ctx);
 
-  await scaleOut(ctx, 'redis', process.env.CONVERGE_REDIS_URL ?? 'redis://127.0.0.1:6379', tasks);
+  await scaleOut(ctx, 'redis', REDIS, tasks);
   await scaleOut(ctx, 'postgres', process.env.CONVERGE_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test', tasks);
+  await scaleOut(ctx, 'nats', NATS, tasks);
 }

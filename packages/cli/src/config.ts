@@ -22,7 +22,7 @@ export const RunConfigSchema = z
     host: z.string().min(1).default('127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(0),
     poolId: z.string().min(1).max(200).regex(/^[\w.:-]+$/, 'letters, digits, _ . : - only').default('converge-main'),
-    store: z.string().regex(/^(memory|file:.+|postgres(ql)?:\/\/.+|rediss?:\/\/.+)$/, 'expected memory, file:PATH, postgres://…, redis://… or rediss://…').default('memory'),
+    store: z.string().regex(/^(memory|file:.+|postgres(ql)?:\/\/.+|rediss?:\/\/.+|nats:\/\/.+)$/, 'expected memory, file:PATH, postgres://…, redis://…, rediss://… or nats://…').default('memory'),
     storeNamespace: z.string().regex(/^[A-Za-z0-9_]{1,38}$/, '1-38 letters, digits or _').optional(),
     minWorkers: z.number().int().min(0).max(100_000).default(1),
     discoveryStore: z.string().min(1).optional(),
@@ -41,11 +41,17 @@ export const RunConfigSchema = z
     scenario: z.enum(SCENARIO_NAMES).optional(),
     otlp: z.string().regex(/^https?:\/\/.+/, 'expected an http:// or https:// URL').optional(),
     record: z.string().min(1).optional(),
+    window: z.number().int().min(1).max(1_000_000).default(1024),
   })
   .strict()
   .superRefine((c, ctx) => {
     if (c.a2a === undefined && c.a2aToken !== undefined) ctx.addIssue({ code: 'custom', path: ['a2aToken'], message: '--a2a-token needs --a2a' });
     if (c.role !== 'all' && c.a2a !== undefined) ctx.addIssue({ code: 'custom', path: ['a2a'], message: '--a2a is only for --role all' });
+    const natsStore = /^nats:\/\//.test(c.store);
+    if (natsStore && c.role === 'all') ctx.addIssue({ code: 'custom', path: ['store'], message: '--store nats://… (a JetStream task queue) is for --role coordinator|worker' });
+    else if (natsStore && (c.discoveryStore === undefined || c.discoveryStore === 'memory')) {
+      ctx.addIssue({ code: 'custom', path: ['discoveryStore'], message: '--store nats://… keeps the tasks only: give --discovery-store (postgres://…, redis://… or a directory every process shares) for pools, discovery and the done record' });
+    }
     if (c.role === 'all') return;
     // Separate processes share work through the store and talk through the transport.
     if (c.store === 'memory') ctx.addIssue({ code: 'custom', path: ['store'], message: `--role ${c.role} needs a store shared by every process (file:PATH, postgres://… or redis://…)` });

@@ -8,8 +8,12 @@ import { EngineUnavailableError } from './stack.js';
 import { runScenario } from './scenarios/run-scenario.js';
 import { scenarioTable } from './scenarios/report.js';
 import { replayMain } from './telemetry/replay-command.js';
+import { benchCommand } from './bench-command.js';
 
-const USAGE = 'Usage: converge run [options]   (converge run --help for the options)\n       converge replay FILE [options]   (re-drives a run recorded with --record FILE)\n';
+const USAGE =
+  'Usage: converge run [options]   (converge run --help for the options)\n' +
+  '       converge replay FILE [options]   (re-drives a run recorded with --record FILE)\n' +
+  '       converge bench [--store URL] [--seconds S] [--tasks N] [--json]\n';
 
 /** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -19,6 +23,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     return command === undefined ? 2 : 0;
   }
   if (command === 'replay') return replayMain(rest, { stdout: process.stdout, stderr: process.stderr });
+  if (command === 'bench') return benchCommand(rest, env);
   if (command !== 'run') {
     process.stderr.write(`converge: unknown command ${JSON.stringify(command)}\n${USAGE}`);
     return 2;

@@ -73,7 +73,8 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
     const latencies: number[] = [];
     const outcome = new Map<string, TaskOutcome>();
     const existing = new Set<string>();
-    if (!unlimited) {
+    // (A fresh in-memory store holds nothing: no need to look.)
+    if (!unlimited && main.label !== 'memory') {
       for (let i = 0; i < config.tasks; i++) {
         const id = `${config.poolId}:task:${i}`;
         try {
@@ -86,8 +87,22 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
         }
       }
     }
+    // Credits of the submission window: tasks of this run that reached a terminal state.
+    let settled = 0;
+    let wakeQueued = false;
+    const returnCredit = (id: string) => {
+      if (existing.has(id)) return;
+      settled++;
+      if (wakeQueued) return;
+      wakeQueued = true; // one wake-up of the coordinator per burst of completions
+      queueMicrotask(() => {
+        wakeQueued = false;
+        runtimes[0]?.scheduler.notify();
+      });
+    };
     const record = (t: Task, state: 'completed' | 'failed') => {
       if (t.poolId !== config.poolId || outcome.has(t.id) || isA2ATask?.(t)) return;
+      returnCredit(t.id);
       const inputs = t.inputs as unknown as SumInputs;
       if (state === 'completed') {
         outcome.set(t.id, t.result === expectedSum(inputs) ? 'completed' : 'wrong');
@@ -116,6 +131,9 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
       plan: planTasks({ poolId: config.poolId, claimTtlMs: config.claimTtlMs, total, existing, now: cenv.now, stopped: telemetry.gate(cenv, 'stop', () => stopSubmitting) }),
       clock: cenv.now,
       metrics,
+      // The window's credits depend on timing, which a replay cannot reproduce: off with --record.
+      ...(config.record ? {} : { window: config.window }),
+      settled: () => settled,
     });
     const workers: Agent[] = [];
     for (let i = 0; i < config.agents; i++) {

@@ -71,9 +71,12 @@ async function startOrExplain(store: Store, key: string, engine: string): Promis
   }
 }
 
-// Adapters are separate packages that only their users install; load them on demand.
+/**
+ * Loads an adapter package (a separate package that only its users install) on demand;
+ * `ConfigError` naming the package to install when it is missing.
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function importAdapter(name: string, key: string): Promise<any> {
+export async function importAdapter(name: string, key: string): Promise<any> {
   try {
     return await import(name);
   } catch (err) {

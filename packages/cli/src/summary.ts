@@ -6,7 +6,8 @@ export interface RunSummary {
   duration_ms: number;
   tasks_per_s: number;
   messages_per_s: number;
-  latency_ms: { p50: number; p99: number };
+  /** Submit-to-completion latency percentiles (nearest rank) and the largest, ms. */
+  latency_ms: { p50: number; p90: number; p99: number; p999: number; max: number };
   rejected_messages: number;
   /** Tasks won by auction. */
   auctioned: number;
@@ -86,7 +87,7 @@ export function buildSummary(m: RunMeasurements): RunSummary {
     duration_ms: m.durationMs,
     tasks_per_s: Number(((completed + wrong) / seconds).toFixed(1)),
     messages_per_s: Number((m.messagesReceived / seconds).toFixed(1)),
-    latency_ms: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
+    latency_ms: { p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99), p999: percentile(latencies, 99.9), max: latencies.length > 0 ? latencies[latencies.length - 1]! : Number.NaN },
     rejected_messages: m.rejectedMessages,
     auctioned: m.auctioned,
     wrong_results: wrong,
@@ -120,7 +121,8 @@ export function summaryTable(s: RunSummary): string {
     ['duration', `${fmt(s.duration_ms)} ms`],
     ['tasks/s', fmt(s.tasks_per_s, 1)],
     ['messages/s', fmt(s.messages_per_s, 1)],
-    ['latency p50 / p99', `${fmt(s.latency_ms.p50, 2)} / ${fmt(s.latency_ms.p99, 2)} ms`],
+    ['latency p50 / p90 / p99', `${fmt(s.latency_ms.p50, 2)} / ${fmt(s.latency_ms.p90, 2)} / ${fmt(s.latency_ms.p99, 2)} ms`],
+    ['latency p99.9 / max', `${fmt(s.latency_ms.p999, 2)} / ${fmt(s.latency_ms.max, 2)} ms`],
     ['rejected messages', fmt(s.rejected_messages)],
   ];
   if (s.role === 'coordinator') rows[0] = ['agents', `${s.agents} workers (in other processes) + 1 coordinator`];

@@ -1,16 +1,18 @@
 // Scale-out: one `converge run --role coordinator` process and three `--role worker` processes
 // (four agents each) share one workload through a real store (PostgreSQL, then Redis) and real
-// NATS. One worker process is SIGKILLed midway; its claims expire and are swept back, and every
-// task still completes exactly once with the right result — checked from the summaries and by
-// reading every task record back from the store.
+// NATS. The roles use the store's own task queue (PostgresTaskQueue, RedisTaskQueue). One worker
+// process is SIGKILLed midway; its claims expire and are swept back, and every task still
+// completes exactly once with the right result — checked from the summaries and by reading
+// every task record back from the queue.
 import { connect as netConnect } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PostgresStore } from '@converge/store-postgres';
-import { RedisStore } from '@converge/store-redis';
-import type { Store, Task } from '@converge/core';
+import { PostgresTaskQueue } from '@converge/store-postgres/task-queue';
+import { RedisTaskQueue } from '@converge/store-redis/task-queue';
+import { JetStreamTaskQueue } from '@converge/transport-nats/task-queue';
+import type { QueuedTask, TaskQueue } from '@converge/core';
 import { runCli, type CliResult } from './run-cli.js';
 
 const PG_URL = process.env.CONVERGE_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -18,16 +20,18 @@ const REDIS_URL = process.env.CONVERGE_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const NATS_URL = process.env.CONVERGE_NATS_URL ?? 'nats://127.0.0.1:4222';
 
 /**
- * 5,000 tasks on each engine (about 30 s on PostgreSQL, 15 s on Redis on the 2-core CI
+ * 5,000 tasks on PostgreSQL and Redis, 2,000 on JetStream (about 30 s on PostgreSQL, 15 s on Redis on the 2-core CI
  * machine). The PostgreSQL session sets `synchronous_commit=off` (a per-connection setting: no
  * effect on correctness or on the exactly-once checks, only on the durability of the last
  * commits if the server itself crashes); with the default, every NOTIFYing commit waits for its
  * own WAL flush (see the store-postgres README), which roughly halves the rate here.
  */
-const ENGINES = [
+const ENGINES: readonly { name: string; tasks: number; store: string; discoveryStore?: string }[] = [
   { name: 'postgres', tasks: 5_000, store: `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}options=-c%20synchronous_commit%3Doff` },
   { name: 'redis', tasks: 5_000, store: REDIS_URL },
-] as const;
+  // The tasks in a JetStream queue; pools, discovery and the done record in Redis.
+  { name: 'nats', tasks: 2_000, store: NATS_URL, discoveryStore: REDIS_URL },
+];
 
 function reachable(url: string, fallbackPort: number): Promise<void> {
   const u = new URL(url);
@@ -69,19 +73,31 @@ function expectedSumOf(i: number): number {
   return s;
 }
 
-async function openReader(engine: string, namespace: string): Promise<Store & { stop(): Promise<void> }> {
-  const store = engine === 'postgres' ? new PostgresStore({ connectionString: PG_URL, table: `converge_${namespace}`, listen: false }) : new RedisStore({ url: REDIS_URL, prefix: `converge:${namespace}:`, listen: false });
-  await store.start();
-  return store;
+/** The queue the CLI uses for `namespace` (see `queueNames` in the CLI), opened to read records back. */
+async function openReader(engine: string, namespace: string): Promise<TaskQueue> {
+  const queue = engine === 'postgres'
+    ? new PostgresTaskQueue({ connectionString: PG_URL, table: `cq_${namespace.toLowerCase()}`, listen: false })
+    : engine === 'nats'
+      ? new JetStreamTaskQueue({ servers: NATS_URL, name: namespace.slice(0, 32) })
+      : new RedisTaskQueue({ url: REDIS_URL, prefix: `converge:${namespace}:tq:`, listen: false });
+  await queue.start();
+  return queue;
 }
 
 async function dropNamespace(engine: string, namespace: string): Promise<void> {
+  if (engine === 'nats') {
+    const queue = new JetStreamTaskQueue({ servers: NATS_URL, name: namespace.slice(0, 32) });
+    await queue.start();
+    await queue.drop().finally(() => queue.stop());
+    return dropNamespace('redis', namespace);
+  }
   if (engine === 'postgres') {
     const client = new pg.Client({ connectionString: PG_URL });
     await client.connect();
     try {
       await client.query(`DROP TABLE IF EXISTS "converge_${namespace}"`);
       await client.query(`DROP SEQUENCE IF EXISTS "converge_${namespace}_revision_seq"`);
+      await client.query(`DROP TABLE IF EXISTS "cq_${namespace.toLowerCase()}"`);
     } finally {
       await client.end();
     }
@@ -104,12 +120,14 @@ async function dropNamespace(engine: string, namespace: string): Promise<void> {
   }
 }
 
-describe.each(ENGINES)('converge run across processes on NATS and $name', ({ name, tasks, store }) => {
+describe.each(ENGINES)('converge run across processes on NATS and $name', (engine) => {
+  const { name, tasks, store } = engine;
+  const discovery = engine.discoveryStore ? ['--discovery-store', engine.discoveryStore] : [];
   it(`one coordinator and three worker processes complete ${tasks} tasks exactly once, one worker SIGKILLed midway`, async () => {
     const namespace = `so_${name}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
     const poolId = `scale-${namespace}`;
     cleanups.push(() => dropNamespace(name, namespace));
-    const common = ['--store', store, '--store-namespace', namespace, '--pool-id', poolId, '--transport', NATS_URL, '--claim-ttl-ms', '1500', '--json', '--log-level', 'error', '--timeout-ms', '150000'];
+    const common = ['--store', store, ...discovery, '--store-namespace', namespace, '--pool-id', poolId, '--transport', NATS_URL, '--claim-ttl-ms', '1500', '--json', '--log-level', 'error', '--timeout-ms', '150000'];
     const t0 = Date.now();
 
     const workers: Promise<CliResult>[] = [];
@@ -166,7 +184,7 @@ describe.each(ENGINES)('converge run across processes on NATS and $name', ({ nam
     try {
       for (let i = 0; i < tasks; i += 100) {
         const ids = Array.from({ length: Math.min(100, tasks - i) }, (_, k) => `${poolId}:task:${i + k}`);
-        const recs = await Promise.all(ids.map((id) => reader.get<Task>(`task:${encodeURIComponent(id)}`)));
+        const recs: (QueuedTask | undefined)[] = await Promise.all(ids.map((id) => reader.get(id)));
         recs.forEach((t, k) => {
           expect(t, ids[k]).toBeDefined();
           expect(t!.state, t!.id).toBe('completed');
@@ -176,7 +194,8 @@ describe.each(ENGINES)('converge run across processes on NATS and $name', ({ nam
           byAgent.set(t!.assignedTo!, (byAgent.get(t!.assignedTo!) ?? 0) + 1);
         });
       }
-      expect(await reader.list(`task-pending:`)).toEqual([]);
+      expect((await reader.list({ poolId, state: 'pending' })).tasks).toEqual([]);
+      expect((await reader.list({ poolId, state: 'assigned' })).tasks).toEqual([]);
     } finally {
       await reader.stop();
     }

@@ -1,7 +1,6 @@
 import { runHealthChecks, serveRunEndpoints, type RunPhase } from '../probes.js';
-import { Identity, NotFoundError, type Task } from '@converge/core';
+import { Identity, MAX_LIST_LIMIT, NotFoundError, type Task } from '@converge/core';
 import { DiscoveryService, IdentityRegistry, MessageVerifier } from '@converge/network';
-import { TASK_KEYS, recordKey } from '@converge/coordination';
 import { AgentRuntime } from '@converge/runtime';
 import type { RunConfig } from '../config.js';
 import type { RunIO } from '../run.js';
@@ -21,23 +20,30 @@ import {
   sleep,
   type DoneRecord,
 } from './shared.js';
+import { queuePort, registerSubmitTasks } from './queue.js';
 
 /** How long a stop request waits for tasks already submitted to finish. */
 const DRAIN_ON_STOP_MS = 5_000;
-/** Task records read at once when checking outcomes in the shared store. */
-const READ_CONCURRENCY = 16;
-/** Every outstanding task is re-read this often (store notifications are only hints). */
+/** Task records read at once when checking outcomes in the queue. */
+const READ_CONCURRENCY = 64;
+/** Every outstanding task is re-read this often (the queue's watch is only a hint). */
 const RECONCILE_MS = 3_000;
+/** How often the coordinator's loop looks for outcomes the watch marked (ms). */
+const OUTCOME_POLL_MS = 10;
+/** Events the coordinator's queue watch buffers before it is restarted (the reconcile pass covers a gap). */
+const WATCH_BUFFER = 65_536;
 
 /**
- * `converge run --role coordinator`: submits the workload's tasks to the pool in the shared
- * store (and auctions some among the workers it discovers), waits until every task is terminal
- * — reading outcomes from the store, since workers in other processes complete them — checks
+ * `converge run --role coordinator`: submits the workload's tasks to the pool's task queue
+ * (the store's engine's own queue, see `openTaskQueue`) through the bounded window
+ * `--window`, auctions some among the workers it discovers, waits until every task is
+ * terminal — reading outcomes from the queue, since workers in other processes complete them — checks
  * each result, writes the done record workers watch for, and returns the summary.
  */
 export async function runCoordinator(config: RunConfig, io: RunIO): Promise<RunSummary> {
   const stack = await openSharedStack(config);
-  const { store, taskManager, poolManager, transports, logger, metrics } = stack;
+  const { store, poolManager, transports, logger, metrics } = stack;
+  const queue = stack.queue.queue;
   let runtime: AgentRuntime | undefined;
   // `--metrics-port`: /metrics, /healthz and /readyz of this process.
   const probed: AgentRuntime[] = [];
@@ -56,43 +62,65 @@ export async function runCoordinator(config: RunConfig, io: RunIO): Promise<RunS
     // A done record of an earlier run would stop the new run's workers at once.
     await store.delete(doneKey(config.poolId));
 
-    // What the pool already holds (a restarted coordinator resumes): one listing, then reads.
+    // What the pool already holds (a restarted coordinator resumes): the queue's listing.
     const total = config.tasks;
     const outcome = new Map<string, TaskOutcome>();
     const latencies: number[] = [];
     const existing = new Set<string>();
-    const recordPrefix = recordKey(taskId(config.poolId, 0)).slice(0, -1);
-    const wanted = new Set(Array.from({ length: total }, (_, i) => recordKey(taskId(config.poolId, i))));
-    const judge = (t: Task, observedAt: number): void => {
-      if (outcome.has(t.id)) return;
+    const idPrefix = taskId(config.poolId, 0).slice(0, -1);
+    const isWorkloadTask = (id: string): boolean => {
+      if (!id.startsWith(idPrefix)) return false;
+      const i = Number(id.slice(idPrefix.length));
+      return Number.isSafeInteger(i) && i >= 0 && i < total && taskId(config.poolId, i) === id;
+    };
+    /** Records a terminal task's outcome; true when it is newly known. */
+    const judge = (t: Task, observedAt: number | null): boolean => {
+      if (outcome.has(t.id)) return false;
       if (t.state === 'completed') {
         const inputs = t.inputs as unknown as SumInputs;
         outcome.set(t.id, t.result === expectedSum(inputs) ? 'completed' : 'wrong');
-        latencies.push(observedAt - inputs.submittedAt);
-      } else if (t.state === 'failed' || t.state === 'cancelled') outcome.set(t.id, 'failed');
+        if (observedAt !== null) latencies.push(observedAt - inputs.submittedAt);
+        return true;
+      }
+      if (t.state === 'failed' || t.state === 'cancelled') {
+        outcome.set(t.id, 'failed');
+        return true;
+      }
+      return false;
     };
-    for (const key of await store.list(recordPrefix)) {
-      if (!wanted.has(key)) continue;
-      const t = await store.get<Task>(key);
-      if (!t) continue;
-      existing.add(t.id);
-      if (t.state === 'completed') outcome.set(t.id, t.result === expectedSum(t.inputs as unknown as SumInputs) ? 'completed' : 'wrong');
-      else if (t.state === 'failed' || t.state === 'cancelled') outcome.set(t.id, 'failed');
+    for (let cursor: string | null | undefined; cursor !== null; ) {
+      const page = await queue.list({ poolId: config.poolId, limit: MAX_LIST_LIMIT, ...(cursor ? { cursor } : {}) });
+      for (const t of page.tasks) {
+        if (!isWorkloadTask(t.id)) continue;
+        existing.add(t.id);
+        judge(t, null);
+      }
+      cursor = page.cursor;
     }
 
-    // Outcomes: the store's change feed marks records to read; a periodic pass re-reads the rest.
+    // Outcomes: the queue's watch marks tasks to read; a periodic pass re-reads the rest.
     const outstanding = new Set<string>();
     const dirty = new Set<string>();
-    taskManager.on('submitted', (t) => {
-      if (t.poolId === config.poolId && !outcome.has(t.id)) outstanding.add(t.id);
-    });
+    // Credits of the submission window: tasks this run submitted that reached a terminal state.
+    let settled = 0;
     for (const id of existing) if (!outcome.has(id)) outstanding.add(id);
-    const unwatch =
-      store.watch?.(TASK_KEYS.record, (key) => {
-        if (!key.startsWith(recordPrefix)) return;
-        const id = decodeURIComponent(key.slice(TASK_KEYS.record.length));
-        if (outstanding.has(id)) dirty.add(id);
-      }) ?? (() => {});
+    const watching = new AbortController();
+    let watchRestarts = 0;
+    const watchLoop = (async () => {
+      while (!watching.signal.aborted) {
+        try {
+          for await (const e of queue.watch({ poolId: config.poolId, signal: watching.signal, bufferSize: WATCH_BUFFER })) {
+            // (A task whose submit has not returned yet is not outstanding yet: mark it by its id.)
+            if ((e.state === 'completed' || e.state === 'failed' || e.state === 'cancelled') && !outcome.has(e.taskId) && isWorkloadTask(e.taskId)) dirty.add(e.taskId);
+          }
+        } catch (err) {
+          // Fell behind (a bounded buffer): counted, logged; the periodic pass covers the gap.
+          watchRestarts++;
+          logger.warn({ err, watchRestarts }, 'task queue watch ended; watching again');
+        }
+        if (!watching.signal.aborted) await sleep(50, watching.signal);
+      }
+    })();
 
     // The coordinator agent and its runtime; discovery and keys of the workers come from the store.
     const registry = new IdentityRegistry();
@@ -100,16 +128,27 @@ export async function runCoordinator(config: RunConfig, io: RunIO): Promise<RunS
     let index = 0;
     let stopSubmitting = false;
     let readyLatch = false;
+    // The summary's duration runs from the first submission (not from the wait for workers).
+    let workStartedAt: number | undefined;
     const coordinator: CoordinatorAgent = new CoordinatorAgent({
       identity: Identity.generate(),
       poolId: config.poolId,
       assignment: config.assignment,
       workers: () => workerIds,
       // Once enough workers have shown up; workers that die later do not stop the submissions.
-      ready: () => (readyLatch ||= workerIds.length >= config.minWorkers),
+      ready: () => {
+        if (!readyLatch && workerIds.length >= config.minWorkers) {
+          readyLatch = true;
+          workStartedAt = Date.now();
+        }
+        return readyLatch;
+      },
       // An auction winner that dies holds its reservation no longer than a lease would.
       reservationMs: Math.min(10_000, 2 * config.claimTtlMs),
       metrics,
+      window: config.window,
+      settled: () => settled,
+      batchSubmit: true,
       plan: function* () {
         for (;;) {
           if (stopSubmitting || index >= total) return;
@@ -121,10 +160,13 @@ export async function runCoordinator(config: RunConfig, io: RunIO): Promise<RunS
     const discovery = new DiscoveryService({ store: stack.discoveryStore, ttlMs: DISCOVERY_TTL_MS });
     await discovery.start();
     const transport = await transports.create(coordinator.id, 0);
+    const port = queuePort(queue, (t) => {
+      if (!outcome.has(t.id)) outstanding.add(t.id);
+    });
     runtime = new AgentRuntime({
       agent: coordinator,
       transport,
-      taskManager,
+      taskManager: port,
       poolManager,
       discovery: discoveryPort(discovery, transports.endpoints(transport)),
       metadata: roleMetadata('coordinator', config.poolId),
@@ -135,6 +177,7 @@ export async function runCoordinator(config: RunConfig, io: RunIO): Promise<RunS
       ...stack.telemetry.runtimeOptions(coordinator, 'coordinator', stack.telemetry.env()),
       sweepIntervalMs: Math.max(50, Math.floor(config.claimTtlMs / 2)),
     });
+    registerSubmitTasks(runtime.executor, port, logger);
     await runtime.start();
     const rt = runtime;
     probed.push(rt);
@@ -166,36 +209,54 @@ export async function runCoordinator(config: RunConfig, io: RunIO): Promise<RunS
     if (io.signal?.aborted) onAbort();
     else io.signal?.addEventListener('abort', onAbort, { once: true });
 
+    // Reads the records of `ids` (READ_CONCURRENCY at a time) and judges the terminal ones;
+    // every credit returned wakes the coordinator at once.
     const readOutcomes = async (ids: string[]): Promise<void> => {
-      for (let i = 0; i < ids.length; i += READ_CONCURRENCY) {
-        const chunk = ids.slice(i, i + READ_CONCURRENCY);
-        const recs = await Promise.all(chunk.map((id) => store.get<Task>(recordKey(id))));
-        const now = Date.now();
-        for (const t of recs) {
-          if (!t) continue;
-          judge(t, now);
-          if (outcome.has(t.id)) outstanding.delete(t.id);
+      let next = 0;
+      const lane = async (): Promise<void> => {
+        while (next < ids.length) {
+          const id = ids[next++]!;
+          let t: Task;
+          try {
+            t = await queue.get(id);
+          } catch (err) {
+            if (err instanceof NotFoundError) continue;
+            throw err;
+          }
+          if (!judge(t, Date.now())) continue;
+          outstanding.delete(t.id);
+          if (!existing.has(t.id)) {
+            settled++;
+            rt.scheduler.notify();
+          }
         }
-      }
+      };
+      await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, ids.length) }, lane));
     };
 
     let lastDiscovery = 0;
+    let refreshing: Promise<void> | undefined;
     let lastReconcile = Date.now();
     let lastCount = -1;
     for (;;) {
       const now = Date.now();
-      if (now - lastDiscovery >= DISCOVERY_POLL_MS) {
-        lastDiscovery = now;
-        await refreshWorkers().catch((err) => logger.warn({ err }, 'discovery refresh failed'));
+      // Discovery in the background (a listing of the store can be slow): outcomes keep flowing.
+      if (refreshing === undefined && now - lastDiscovery >= DISCOVERY_POLL_MS) {
+        refreshing = refreshWorkers()
+          .catch((err) => logger.warn({ err }, 'discovery refresh failed'))
+          .finally(() => {
+            lastDiscovery = Date.now();
+            refreshing = undefined;
+          });
       }
       if (dirty.size > 0) {
         const ids = [...dirty];
         dirty.clear();
-        await readOutcomes(ids);
+        await readOutcomes(ids).catch((err) => logger.warn({ err }, 'reading task outcomes failed'));
       }
       if (now - lastReconcile >= RECONCILE_MS && outstanding.size > 0) {
         lastReconcile = now;
-        await readOutcomes([...outstanding]);
+        await readOutcomes([...outstanding]).catch((err) => logger.warn({ err }, 'reading task outcomes failed'));
       }
       if (outcome.size !== lastCount) {
         lastCount = outcome.size;
@@ -208,11 +269,13 @@ export async function runCoordinator(config: RunConfig, io: RunIO): Promise<RunS
         timedOut = true;
         break;
       }
-      await sleep(50);
+      await sleep(dirty.size > 0 ? 0 : OUTCOME_POLL_MS);
     }
     io.signal?.removeEventListener('abort', onAbort);
-    unwatch();
-    const durationMs = Date.now() - t0;
+    watching.abort();
+    await watchLoop;
+    await refreshing;
+    const durationMs = Date.now() - (workStartedAt ?? t0);
     progress.update(outcome.size, total);
     progress.stop();
     stopSubmitting = true;

@@ -1,11 +1,11 @@
 import type { Store, WireRecord } from '@converge/core';
 import { DiscoveryService, type AgentDescriptor } from '@converge/network';
-import { PoolManager, TaskManager, pendingPoolPrefix } from '@converge/coordination';
+import { PoolManager } from '@converge/coordination';
 import type { Logger, MetricsCollector } from '@converge/observability';
 import { openTelemetry, type RunTelemetry } from '../telemetry/telemetry.js';
-import type { AgentRuntime } from '@converge/runtime';
 import type { RunConfig } from '../config.js';
 import { openStore, storeNamespace, transportFactory, type OpenedStore, type TransportFactory } from '../stack.js';
+import { openTaskQueue, type OpenedQueue } from './queue.js';
 
 /**
  * How long a discovery registration lives without a refresh in the split roles (15 s; each
@@ -47,13 +47,14 @@ export interface SharedStack {
   store: Store;
   storeLabel: string;
   discoveryStore: Store;
-  taskManager: TaskManager;
+  /** The task queue: the store's engine's own, or the portable one (see `openTaskQueue`). */
+  queue: OpenedQueue;
   poolManager: PoolManager;
   transports: TransportFactory;
   close(): Promise<void>;
 }
 
-/** Opens the shared store(s), the coordination services and the transport factory. */
+/** Opens the shared store(s), the task queue, the pool manager and the transport factory. */
 export async function openSharedStack(config: RunConfig): Promise<SharedStack> {
   const telemetry = openTelemetry(config, `converge-${config.role}`, process.stderr.isTTY === true);
   const { logger, metrics } = telemetry;
@@ -64,24 +65,26 @@ export async function openSharedStack(config: RunConfig): Promise<SharedStack> {
   };
   try {
     const namespace = storeNamespace(config);
-    const main = await openStore(config.store, 'store', namespace);
+    // `--store nats://` holds the tasks only (a JetStream queue): the rest lives in --discovery-store.
+    const natsTasks = /^nats:\/\//.test(config.store);
+    const main = await openStore(natsTasks ? config.discoveryStore! : config.store, natsTasks ? 'discoveryStore' : 'store', namespace);
     opened.push(main);
-    const disc = config.discoveryStore ? await openStore(config.discoveryStore, 'discoveryStore', namespace) : main;
+    const disc = config.discoveryStore && !natsTasks ? await openStore(config.discoveryStore, 'discoveryStore', namespace) : main;
     if (disc !== main) opened.push(disc);
     const transports = await transportFactory(config, { metrics });
-    const taskManager = new TaskManager({ store: main.store, defaults: { claimTtlMs: config.claimTtlMs }, metrics });
+    const queue = await openTaskQueue(config.store, namespace, main.store, config.claimTtlMs);
+    opened.push({ store: main.store, label: queue.label, close: () => queue.close() });
     return {
       logger,
       metrics,
       telemetry,
       store: main.store,
-      storeLabel: main.label,
+      storeLabel: natsTasks ? queue.label : main.label,
       discoveryStore: disc.store,
-      taskManager,
+      queue,
       poolManager: new PoolManager({ store: main.store }),
       transports,
       close: async () => {
-        taskManager.stop?.();
         await transports.close();
         await closeAll();
       },
@@ -101,27 +104,6 @@ export async function discoverRole(store: Store, poolId: string, role: 'coordina
   await discovery.start();
   const all = await discovery.query({});
   return all.filter((d) => d.metadata?.role === role && d.metadata?.poolId === poolId);
-}
-
-/**
- * Wakes `runtimes` when the shared store reports a change in the pool's pending index — a task
- * submitted (or handed back) by another process. The TaskManager's own events cover only this
- * process's transitions; without this, the runtime's idle tick (1 s) bounds the latency.
- * Stores without `watch` (or whose watch does not hear other processes, as FileStore) fall back
- * to that tick. Returns the unsubscribe function.
- */
-export function wakeOnPendingTasks(store: Store, poolId: string, runtimes: readonly AgentRuntime[]): () => void {
-  if (typeof store.watch !== 'function') return () => {};
-  let scheduled = false;
-  return store.watch(pendingPoolPrefix(poolId), () => {
-    if (scheduled) return;
-    scheduled = true;
-    // Coalesce a burst of notifications (a batch of submits) into one wake-up per runtime.
-    setImmediate(() => {
-      scheduled = false;
-      for (const rt of runtimes) rt.scheduler.notify();
-    });
-  });
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. */

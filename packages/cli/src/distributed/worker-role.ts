@@ -17,9 +17,14 @@ import {
   openSharedStack,
   roleMetadata,
   sleep,
-  wakeOnPendingTasks,
   type DoneRecord,
 } from './shared.js';
+import { newClaimLoopStats, queuePort, runClaimLoop } from './queue.js';
+
+/** Most tasks one agent claims at once (the default worker's claims per turn). */
+const CLAIMS_PER_CALL = 16;
+/** How long one claim waits for work before the loop looks again (ms). */
+const CLAIM_WAIT_MS = 1_000;
 
 /** How often a worker process checks the coordinator's done record (250 ms; a watch wakes it sooner). */
 const DONE_POLL_MS = 250;
@@ -27,15 +32,19 @@ const DONE_POLL_MS = 250;
 /**
  * `converge run --role worker`: waits for the pool's coordinator to appear in the shared
  * discovery store (its public key goes into the identity registry, so its messages verify),
- * runs `config.agents` worker agents that join the pool and claim, execute and report tasks
- * (leases and fencing in the shared store make each task complete once), and stops — handing
- * back any claim it holds — when the coordinator writes its done record, on a signal, or at
- * `timeoutMs`.
+ * runs `config.agents` worker agents that join the pool and bid in its auctions, each with a
+ * claim loop on the pool's task queue (the store's engine's own, see `openTaskQueue`: leases
+ * and fencing make each task complete once), and stops — finishing the reports in flight —
+ * when the coordinator writes its done record, on a signal, or at `timeoutMs`.
  */
 export async function runWorker(config: RunConfig, io: RunIO): Promise<WorkerSummary> {
   const WorkerClass = config.agent ? await loadWorkerClass(config.agent) : undefined;
   const stack = await openSharedStack(config);
-  const { store, taskManager, poolManager, transports, logger, metrics } = stack;
+  const { store, poolManager, transports, logger, metrics } = stack;
+  const queue = stack.queue.queue;
+  const stats = newClaimLoopStats();
+  const claiming = new AbortController();
+  const loops: Promise<void>[] = [];
   const runtimes: AgentRuntime[] = [];
   const agentIds: string[] = [];
   const t0 = Date.now();
@@ -86,7 +95,8 @@ export async function runWorker(config: RunConfig, io: RunIO): Promise<WorkerSum
         new AgentRuntime({
           agent,
           transport,
-          taskManager,
+          // Messages (calls for bids) and the sweep go through the runtime; claims through the loops below.
+          taskManager: queuePort(queue),
           poolManager,
           discovery: discoveryPort(discovery, transports.endpoints(transport)),
           metadata: roleMetadata('worker', config.poolId),
@@ -100,11 +110,11 @@ export async function runWorker(config: RunConfig, io: RunIO): Promise<WorkerSum
       );
     }
     for (const w of workers) await poolManager.joinPool(w.id, config.poolId);
-    let completedHere = 0;
-    taskManager.on('completed', () => completedHere++);
     for (const rt of runtimes) await rt.start();
+    for (const agent of workers) {
+      loops.push(runClaimLoop(queue, agent, { poolId: config.poolId, maxClaims: CLAIMS_PER_CALL, waitMs: CLAIM_WAIT_MS, signal: claiming.signal, stats, logger }));
+    }
     phase = 'running';
-    const unwake = wakeOnPendingTasks(store, config.poolId, runtimes);
     process.stderr.write(`converge: worker running ${workers.length} agent(s) for coordinator ${coordinatorId}\n`);
 
     // Until the coordinator's done record (from a coordinator this process knows), a signal or the deadline.
@@ -132,7 +142,7 @@ export async function runWorker(config: RunConfig, io: RunIO): Promise<WorkerSum
       }
       if (now - lastProgress >= 1_000) {
         lastProgress = now;
-        io.stderr.write(`progress: ${completedHere} tasks completed by this worker\n`);
+        io.stderr.write(`progress: ${stats.completed} tasks completed by this worker\n`);
       }
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, DONE_POLL_MS);
@@ -145,11 +155,14 @@ export async function runWorker(config: RunConfig, io: RunIO): Promise<WorkerSum
       if (wake) io.signal?.removeEventListener('abort', wake);
     }
     unwatchDone();
-    unwake();
     phase = 'stopping';
+    claiming.abort();
+    await Promise.allSettled(loops);
     await Promise.allSettled(runtimes.map((r) => r.stop()));
-    return summary(stoppedBy, coordinatorId, runtimes.reduce((n, r) => n + r.rejectedMessages, 0), completedHere);
+    return summary(stoppedBy, coordinatorId, runtimes.reduce((n, r) => n + r.rejectedMessages, 0), stats.completed);
   } finally {
+    claiming.abort();
+    await Promise.allSettled(loops);
     await Promise.allSettled(runtimes.map((r) => r.stop()));
     await server?.close();
     await stack.close();
@@ -157,14 +170,13 @@ export async function runWorker(config: RunConfig, io: RunIO): Promise<WorkerSum
 
   function summary(stoppedBy: WorkerSummary['stopped_by'], coordinatorId: string, rejected: number, completed = 0): WorkerSummary {
     const durationMs = Date.now() - t0;
-    const stats = taskManager.stats() as unknown as Record<string, number>;
     return {
       role: 'worker',
       agents: config.agents,
       agent_ids: agentIds,
       completed,
-      claims: stats.claims ?? 0,
-      conflicts: stats.conflicts ?? 0,
+      claims: stats.claims,
+      conflicts: stats.conflicts,
       coordinator: coordinatorId,
       duration_ms: durationMs,
       tasks_per_s: Number((completed / Math.max(0.001, durationMs / 1000)).toFixed(1)),

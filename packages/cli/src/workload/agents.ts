@@ -23,12 +23,25 @@ export function reservationOf(task: Task): { agentId: string; until: number } | 
   return typeof c.reservedFor === 'string' && typeof c.reservedUntil === 'number' ? { agentId: c.reservedFor, until: c.reservedUntil } : null;
 }
 
+/** Most auction or task ids one workload message carries (the ids of one turn): 1,024. */
+export const MAX_IDS_PER_MESSAGE = 1_024;
+
+/** The auction ids a coordinator's `call-for-bids` message names (`auctionIds`, or one `auctionId`). */
+export function auctionIdsOf(payload: unknown): string[] {
+  const p = payload as { type?: unknown; auctionId?: unknown; auctionIds?: unknown } | null;
+  if (!p || typeof p !== 'object' || p.type !== 'call-for-bids') return [];
+  if (typeof p.auctionId === 'string') return [p.auctionId];
+  if (!Array.isArray(p.auctionIds)) return [];
+  return (p.auctionIds as unknown[]).slice(0, MAX_IDS_PER_MESSAGE).filter((id): id is string => typeof id === 'string');
+}
+
 /** Options of the default worker. */
 export interface WorkerAgentOptions extends AgentOptions {
   /** Fingerprint of the coordinator, to report to and bid with. */
   coordinatorId?: string;
   /**
-   * Whether to send the coordinator a signed "done" message per task (default true). A worker
+   * Whether to send the coordinator a signed "done" message per turn naming the tasks it
+   * completed (default true). A worker
    * in another process than the coordinator leaves it off: the coordinator reads outcomes from
    * the shared store, and may not have learnt this worker's key yet.
    */
@@ -43,6 +56,8 @@ export interface WorkerAgentOptions extends AgentOptions {
 /**
  * The default worker: bids in auctions it is called to, claims tasks on offer (or reserved
  * for it), computes the sum and reports it, and tells the coordinator with a signed message.
+ * Each turn sends at most one message per coordinator of each kind (its bids, its done
+ * tasks): signing and verifying a message costs more than a task's work.
  */
 export class WorkerAgent extends Agent {
   coordinatorId: string | undefined;
@@ -68,16 +83,22 @@ export class WorkerAgent extends Agent {
 
   decide(messages: readonly Message[], tasks: readonly Task[]): Decision[] {
     const out: Decision[] = [];
+    // Every auction a coordinator called this turn gets a bid, all in one message per
+    // coordinator (a signed message costs more than the work of a task).
+    const bids = new Map<string, { auctionId: string; amount: number }[]>();
     for (const m of messages) {
-      const p = m.payload as { type?: string; auctionId?: string } | null;
-      if (p && typeof p === 'object' && p.type === 'call-for-bids' && typeof p.auctionId === 'string') {
+      for (const auctionId of auctionIdsOf(m.payload)) {
         // Bid what the task is worth to this worker: more when it is idle.
         const amount = Math.max(1, 1000 - this.#load * 10 + Math.floor(this.#random() * 100));
-        out.push(Decisions.sendMessage(m.sender, { type: 'bid', auctionId: p.auctionId, amount }, { topics: [createTopic(AUCTION_NAMESPACE)] }));
+        const list = bids.get(m.sender) ?? [];
+        if (list.length === 0) bids.set(m.sender, list);
+        if (list.length < MAX_IDS_PER_MESSAGE) list.push({ auctionId, amount });
       }
     }
+    for (const [to, list] of bids) out.push(Decisions.sendMessage(to, { type: 'bids', bids: list }, { topics: [createTopic(AUCTION_NAMESPACE)] }));
     const now = this.#clock();
     let claimed = 0;
+    const done: string[] = [];
     // Start at a random place in the offered list: workers that see the same pending tasks
     // (in other processes, too) then mostly claim different ones instead of racing.
     const offset = tasks.length > 0 ? Math.floor(this.#random() * tasks.length) : 0;
@@ -87,9 +108,11 @@ export class WorkerAgent extends Agent {
       const r = reservationOf(task);
       if (r && r.agentId !== this.id && r.until > now) continue;
       out.push(Decisions.claimTask(task.id), Decisions.reportTask(task.id, this.execute(task)));
-      if (this.coordinatorId && this.#notify) out.push(Decisions.sendMessage(this.coordinatorId, { type: 'done', taskId: task.id }, { taskId: task.id }));
+      done.push(task.id);
       claimed++;
     }
+    // One "done" message per turn for the tasks this turn claims and reports.
+    if (done.length > 0 && this.coordinatorId && this.#notify) out.push(Decisions.sendMessage(this.coordinatorId, { type: 'done', taskIds: done }));
     this.#load = claimed;
     return out;
   }

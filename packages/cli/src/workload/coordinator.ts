@@ -1,6 +1,9 @@
-import { Agent, Decisions, createTopic, type AgentOptions, type Decision, type Message, type Metrics, type Task, type TaskInit } from '@converge/core';
+import { Agent, Decisions, createTopic, type AgentOptions, type Decision, type Message, type Metrics, type SubmitTask, type Task, type TaskInit, type WireValue } from '@converge/core';
 import { BiddingProtocol } from '@converge/coordination';
-import { AUCTION_NAMESPACE } from './agents.js';
+import { AUCTION_NAMESPACE, MAX_IDS_PER_MESSAGE } from './agents.js';
+
+/** Type of the coordinator's batch submit decision (see `CoordinatorOptions.batchSubmit`). */
+export const SUBMIT_TASKS = 'SubmitTasks';
 
 /** How the coordinator hands out tasks. */
 export type AssignmentMode = 'claim' | 'auction' | 'mixed';
@@ -17,6 +20,21 @@ export interface CoordinatorOptions extends AgentOptions {
   ready?: () => boolean;
   /** Tasks submitted per turn (default 500). */
   submitBatch?: number;
+  /**
+   * Credit-based flow control: most tasks in flight at once — submitted (or out for auction)
+   * and not yet terminal (default unbounded). A turn submits only while in flight < window;
+   * each task `settled` reports returns a credit, and the driver wakes the coordinator then.
+   */
+  window?: number;
+  /** How many of the tasks this coordinator submitted have reached a terminal state (the credits returned). */
+  settled?: () => number;
+  /**
+   * Submit a turn's tasks as one `SubmitTasks` decision (`{ type: 'SubmitTasks', tasks }`, a
+   * custom decision the driver registers, which submits them concurrently) instead of one
+   * `SubmitTask` each (executed one after the other: one round trip each on a remote queue).
+   * Default false.
+   */
+  batchSubmit?: boolean;
   /** How long an auction waits for bids before closing with what it has (default 2,000 ms). */
   auctionTimeoutMs?: number;
   /** How long an auction winner has the task to itself (default 10,000 ms). */
@@ -49,7 +67,7 @@ export class CoordinatorAgent extends Agent {
   submitted = 0;
   /** Tasks handed out by auction so far. */
   auctioned = 0;
-  /** "done" messages received. */
+  /** Tasks named in the "done" messages received. */
   doneMessages = 0;
   /** Whether every planned task has been submitted. */
   exhausted = false;
@@ -70,22 +88,40 @@ export class CoordinatorAgent extends Agent {
     for (const m of messages) this.#onMessage(m);
     this.#closeAuctions(out);
     this.#submitMore(out);
-    return out;
+    if (!this.#o.batchSubmit) return out;
+    // Every SubmitTask of the turn, in order, as one SubmitTasks decision.
+    const tasks: TaskInit[] = [];
+    const rest: Decision[] = [];
+    for (const d of out) {
+      if (d.type === 'SubmitTask') tasks.push((d as SubmitTask).task);
+      else rest.push(d);
+    }
+    if (tasks.length > 0) rest.push({ type: SUBMIT_TASKS, tasks: tasks as unknown as WireValue });
+    return rest;
   }
 
   #onMessage(m: Message): void {
-    const p = m.payload as { type?: string; auctionId?: string; amount?: number } | null;
+    const p = m.payload as { type?: string; auctionId?: string; amount?: number; taskIds?: unknown; bids?: unknown } | null;
     if (!p || typeof p !== 'object') return;
-    if (p.type === 'done') this.doneMessages++;
-    else if (p.type === 'bid' && typeof p.auctionId === 'string' && typeof p.amount === 'number') {
-      const a = this.#open.get(p.auctionId);
-      if (!a) return;
-      try {
-        this.bidding.bid(p.auctionId, m.sender, p.amount);
-        a.bids++;
-      } catch {
-        // A second bid from the same worker, or a bid after close: refused by the protocol.
+    if (p.type === 'done') this.doneMessages += Array.isArray(p.taskIds) ? p.taskIds.length : 1;
+    else if (p.type === 'bid') this.#bid(m.sender, p.auctionId, p.amount);
+    else if (p.type === 'bids' && Array.isArray(p.bids)) {
+      for (const b of (p.bids as unknown[]).slice(0, MAX_IDS_PER_MESSAGE)) {
+        const one = b as { auctionId?: unknown; amount?: unknown } | null;
+        if (one && typeof one === 'object') this.#bid(m.sender, one.auctionId, one.amount);
       }
+    }
+  }
+
+  #bid(sender: string, auctionId: unknown, amount: unknown): void {
+    if (typeof auctionId !== 'string' || typeof amount !== 'number') return;
+    const a = this.#open.get(auctionId);
+    if (!a) return;
+    try {
+      this.bidding.bid(auctionId, sender, amount);
+      a.bids++;
+    } catch {
+      // A second bid from the same worker, or a bid after close: refused by the protocol.
     }
   }
 
@@ -112,13 +148,15 @@ export class CoordinatorAgent extends Agent {
   #submitMore(out: Decision[]): void {
     if (this.exhausted || (this.#o.ready && !this.#o.ready())) return;
     this.#plan ??= this.#o.plan()[Symbol.iterator]();
-    const batch = this.#o.submitBatch ?? 500;
     const workers = this.#o.workers();
+    const batch = Math.min(this.#o.submitBatch ?? 500, this.credits);
+    // The auctions opened this turn: one call for bids per worker names them all.
+    const called: string[] = [];
     for (let i = 0; i < batch; i++) {
       const next = this.#plan.next();
       if (next.done) {
         this.exhausted = true;
-        return;
+        break;
       }
       const task = next.value;
       const auction = workers.length > 0 && (this.#o.assignment === 'auction' || (this.#o.assignment === 'mixed' && this.#index % 10 === 0));
@@ -130,10 +168,23 @@ export class CoordinatorAgent extends Agent {
       }
       this.bidding.openAuction({ id: task.id, type: 'second-price' });
       this.#open.set(task.id, { task, openedAt: this.#clock(), bids: 0 });
-      for (const w of workers) {
-        out.push(Decisions.sendMessage(w, { type: 'call-for-bids', auctionId: task.id }, { topics: [createTopic(AUCTION_NAMESPACE)] }));
-      }
+      called.push(task.id);
     }
+    for (let i = 0; i < called.length; i += MAX_IDS_PER_MESSAGE) {
+      const auctionIds = called.slice(i, i + MAX_IDS_PER_MESSAGE);
+      for (const w of workers) out.push(Decisions.sendMessage(w, { type: 'call-for-bids', auctionIds }, { topics: [createTopic(AUCTION_NAMESPACE)] }));
+    }
+  }
+
+  /** Tasks in flight: submitted or out for auction, and not yet terminal. */
+  get inFlight(): number {
+    return this.submitted + this.#open.size - (this.#o.settled?.() ?? 0);
+  }
+
+  /** Tasks the window lets this coordinator submit now (`Infinity` without a window). */
+  get credits(): number {
+    const w = this.#o.window;
+    return w === undefined ? Number.POSITIVE_INFINITY : Math.max(0, w - this.inFlight);
   }
 
   /** Auctions still waiting for bids. */

@@ -1,0 +1,15 @@
+import { RedisTaskQueue } from '@converge/store-redis/task-queue';
+const q = new RedisTaskQueue({ url: 'redis://127.0.0.1:6379', prefix: `converge:qt${Date.now()}:tq:` });
+await q.start();
+const N = 10000;
+let t = performance.now();
+let next = 0;
+await Promise.all(Array.from({ length: 64 }, async () => { while (next < N) { const i = next++; await q.submit({ id: `t${i}`, objective: 'x', poolId: 'p', inputs: { numbers: [1, 2, 3] } }, { idempotencyKey: `t${i}` }); } }));
+console.log('submit/s', (N / ((performance.now() - t) / 1000)).toFixed(0));
+t = performance.now(); let done = 0; let claims = 0, calls = 0;
+await Promise.all(Array.from({ length: 12 }, async (_, w) => { for (;;) { const c = await q.claim({ agentId: `w${w}`, poolId: 'p', max: 16, capabilities: [] }); calls++; if (c.length === 0) return; claims += c.length; await Promise.all(c.map((x) => q.report(x.lease, 1))); done += c.length; } }));
+console.log('claim+report/s', (done / ((performance.now() - t) / 1000)).toFixed(0), 'avg batch', (claims / calls).toFixed(1));
+t = performance.now();
+await Promise.all(Array.from({ length: 16 }, async (_, k) => { for (let i = k; i < N; i += 16) await q.get(`t${i}`); }));
+console.log('get/s', (N / ((performance.now() - t) / 1000)).toFixed(0));
+await q.stop();
