@@ -9,7 +9,7 @@ import { AgentEvent, type AgentExecutor, type ExecutionEventBus, type RequestCon
 import {
   ConflictError, NotFoundError, PolicyError, isTerminalState, type Pool, type QueuedTask, type TaskConstraints, type TaskQueue, type WireRecord,
 } from '@converge/core';
-import { a2aStateOf, a2aTaskOf, agentMessage, contextIdOf, inputsOfMessage, resultArtifact, statusTextOf, taskMetadata, textOf } from './mapping.js';
+import { A2A_INPUT_KEY, a2aStateOf, a2aTaskOf, agentMessage, contextIdOf, inputsOfMessage, resultArtifact, statusTextOf, taskMetadata, textOf } from './mapping.js';
 
 /** Default interval at which a followed task is read again: 100 ms (a cancel through this server wakes it at once). */
 export const DEFAULT_A2A_POLL_MS = 100;
@@ -90,6 +90,8 @@ export class PoolExecutor implements AgentExecutor {
     }
     const principal = ctx.context.user?.userName ?? '';
     const inputs = inputsOfMessage(message, ctx.contextId);
+    // Whose task it is: the task store shows a finished task to this caller only.
+    (inputs[A2A_INPUT_KEY] as WireRecord).principal = principal;
     const skillMeta = message.metadata?.skill;
     const skill = typeof skillMeta === 'string' && this.#o.skills?.includes(skillMeta) ? skillMeta : undefined;
     if (this.#stats.live >= this.#maxLive) return this.#reject(ctx, bus, 'busy', `the server follows ${this.#maxLive} tasks already; retry later`);

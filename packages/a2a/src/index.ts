@@ -9,5 +9,6 @@ export * from './errors.js';
 export * from './card.js';
 export * from './mapping.js';
 export * from './executor.js';
+export * from './task-store.js';
 export * from './server.js';
 export * from './client.js';

@@ -9,13 +9,14 @@ import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { AgentCard, TaskPushNotificationConfig } from '@a2a-js/sdk';
 import {
-  DefaultRequestHandler, InMemoryPushNotificationStore, InMemoryTaskStore, DefaultPushNotificationSender, type ServerCallContext, type User,
+  DefaultRequestHandler, InMemoryPushNotificationStore, DefaultPushNotificationSender, type ServerCallContext, type User,
 } from '@a2a-js/sdk/server';
 import { agentCardHandler, jsonRpcHandler, restHandler } from '@a2a-js/sdk/server/express';
 import { ConfigError, LimitExceededError, ValidationError, type Capability, type Identity, type Pool, type QueuedTask, type TaskConstraints, type TaskQueue } from '@converge/core';
 import { KeyedRateLimiter } from '@converge/policy';
 import { AGENT_CARD_PATH, DEFAULT_API_KEY_HEADER, JSONRPC_PATH, JWKS_PATH, REST_PATH, buildPoolCard, jwksOf, signAgentCard } from './card.js';
 import { PoolExecutor, type AdmitHook, type ExecutorStats } from './executor.js';
+import { DEFAULT_A2A_MAX_STORED_TASKS, PoolTaskStore } from './task-store.js';
 
 /** Default largest request body: 1 MiB. */
 export const DEFAULT_A2A_MAX_BODY_BYTES = 1_048_576;
@@ -27,6 +28,8 @@ export const DEFAULT_A2A_RATE_BURST = 100;
 export const DEFAULT_A2A_MAX_RATE_KEYS = 10_000;
 /** Default most push-notification configs per task: 10. */
 export const DEFAULT_A2A_MAX_PUSH_CONFIGS = 10;
+/** Default most tasks with push-notification configs (the oldest task's configs go first): 10,000. */
+export const DEFAULT_A2A_MAX_PUSH_TASKS = 10_000;
 /** Default time a push-notification POST may take: 5 s. */
 export const DEFAULT_A2A_PUSH_TIMEOUT_MS = 5_000;
 
@@ -58,6 +61,10 @@ export interface A2AServerLimits {
   maxPushConfigsPerTask?: number;
   /** Time a push-notification POST may take (default `DEFAULT_A2A_PUSH_TIMEOUT_MS`). */
   pushTimeoutMs?: number;
+  /** Tasks with push configs (default `DEFAULT_A2A_MAX_PUSH_TASKS`); past it the oldest task's configs are dropped (counted). */
+  maxPushTasks?: number;
+  /** A2A tasks held by the task store (default `DEFAULT_A2A_MAX_STORED_TASKS`); past it the oldest finished ones are evicted (counted; still readable from the queue). */
+  maxStoredTasks?: number;
 }
 
 /** Options of `createA2ARouter` and `createA2AServer`. */
@@ -91,6 +98,12 @@ export interface A2AServerOptions {
 export interface A2AServerStats extends ExecutorStats {
   /** Requests refused, by reason: `body` (413), `rate` (429), `auth` (401), `push-url`, `push-configs`. */
   refused: Record<'body' | 'rate' | 'auth' | 'push-url' | 'push-configs', number>;
+  /** A2A tasks held by the task store now. */
+  storedTasks: number;
+  /** Tasks evicted from the task store (past `maxStoredTasks`). */
+  evictedTasks: number;
+  /** Tasks whose push configs were dropped (past `maxPushTasks`). */
+  droppedPushTasks: number;
 }
 
 /** An A2A router for an Express app, with the handler behind it. */
@@ -144,6 +157,8 @@ export async function createA2ARouter(options: A2AServerOptions & { baseUrl: str
   const l = options.limits ?? {};
   const maxBody = positiveInt('maxBodyBytes', l.maxBodyBytes ?? DEFAULT_A2A_MAX_BODY_BYTES);
   const maxPush = positiveInt('maxPushConfigsPerTask', l.maxPushConfigsPerTask ?? DEFAULT_A2A_MAX_PUSH_CONFIGS);
+  const maxPushTasks = positiveInt('maxPushTasks', l.maxPushTasks ?? DEFAULT_A2A_MAX_PUSH_TASKS);
+  const taskStore = new PoolTaskStore(options.queue, positiveInt('maxStoredTasks', l.maxStoredTasks ?? DEFAULT_A2A_MAX_STORED_TASKS));
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const auth = options.auth;
   const apiKeyHeader = (auth?.apiKeyHeader ?? DEFAULT_API_KEY_HEADER).toLowerCase();
@@ -171,6 +186,8 @@ export async function createA2ARouter(options: A2AServerOptions & { baseUrl: str
   const allowPushUrl = options.allowPushUrl ?? ((u: URL) => u.protocol === 'http:' || u.protocol === 'https:');
   const pushStore = new InMemoryPushNotificationStore();
   const save = pushStore.save.bind(pushStore);
+  const pushTasks = new Map<string, ServerCallContext>();
+  let droppedPushTasks = 0;
   pushStore.save = async (taskId: string, ctx: ServerCallContext, config: TaskPushNotificationConfig): Promise<void> => {
     let url: URL;
     try {
@@ -188,10 +205,20 @@ export async function createA2ARouter(options: A2AServerOptions & { baseUrl: str
       refuse('push-configs', { taskId });
       throw new LimitExceededError(`task ${taskId} has ${maxPush} push notification configs already`);
     }
-    return save(taskId, ctx, config);
+    await save(taskId, ctx, config);
+    // Bounded: the tasks with configs, oldest first; past the bound the oldest one's go.
+    pushTasks.delete(taskId);
+    pushTasks.set(taskId, ctx);
+    if (pushTasks.size > maxPushTasks) {
+      const [oldest, oldCtx] = pushTasks.entries().next().value!;
+      pushTasks.delete(oldest);
+      droppedPushTasks++;
+      options.logger?.warn({ taskId: oldest, maxPushTasks }, 'a2a push configs dropped');
+      await pushStore.delete(oldest, oldCtx);
+    }
   };
   const pushSender = new DefaultPushNotificationSender(pushStore, { timeout: l.pushTimeoutMs ?? DEFAULT_A2A_PUSH_TIMEOUT_MS });
-  const handler = new DefaultRequestHandler(card, new InMemoryTaskStore(), executor, undefined, pushStore, pushSender);
+  const handler = new DefaultRequestHandler(card, taskStore, executor, undefined, pushStore, pushSender);
 
   const limiter = new KeyedRateLimiter({
     ratePerSecond: l.ratePerSecond ?? DEFAULT_A2A_RATE_PER_SECOND,
@@ -244,7 +271,7 @@ export async function createA2ARouter(options: A2AServerOptions & { baseUrl: str
 
   return {
     router, card, handler,
-    stats: () => ({ ...executor.stats(), refused: { ...refused } }),
+    stats: () => ({ ...executor.stats(), refused: { ...refused }, storedTasks: taskStore.size, evictedTasks: taskStore.evicted, droppedPushTasks }),
     stop: () => executor.stop(),
   };
 }

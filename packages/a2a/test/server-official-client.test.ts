@@ -106,6 +106,20 @@ describe('A2A server, called by the official SDK client', () => {
     expect((await client.getTask({ tenant: '', id }, auth.bearer)).artifacts[0]?.parts[0]?.content).toEqual({ $case: 'data', value: 18 });
   });
 
+  it('holds at most maxStoredTasks A2A tasks; an evicted finished task is still read back from the queue, by its caller only', async () => {
+    const { client, pool, server } = await serve({ limits: { maxStoredTasks: 2, pollMs: 20 } });
+    stops.push(pool.startWorker(sumOf));
+    const ids: string[] = [];
+    for (const n of [1, 2, 3]) ids.push(((await client.sendMessage(send(userMessage([data({ numbers: [n] })])), auth.bearer)) as { id: string }).id);
+    expect(server.stats()).toMatchObject({ storedTasks: 2, evictedTasks: 1 });
+    const listed = await client.listTasks({ tenant: '', contextId: '', status: TaskState.TASK_STATE_UNSPECIFIED, pageToken: '', statusTimestampAfter: undefined }, auth.bearer);
+    expect(listed.tasks.map((t) => t.id).sort()).toEqual(ids.slice(1).sort());
+    const first = await client.getTask({ tenant: '', id: ids[0]! }, auth.bearer);
+    expect(first.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+    expect(first.artifacts[0]?.parts[0]?.content).toEqual({ $case: 'data', value: 1 });
+    await expect(client.getTask({ tenant: '', id: ids[0]! }, { serviceParameters: { 'x-api-key': KEY } })).rejects.toThrow();
+  });
+
   it('cancels a queued task: the A2A task is canceled and so is the Converge task', async () => {
     const { client, pool } = await serve();
     const r = await client.sendMessage(send(userMessage([data({ numbers: [1] })]), true), auth.bearer);
