@@ -12,3 +12,4 @@ export * from './executor.js';
 export * from './task-store.js';
 export * from './server.js';
 export * from './client.js';
+export * from './peer-agent.js';
