@@ -9,6 +9,7 @@ export * from './errors.js';
 export * from './card.js';
 export * from './mapping.js';
 export * from './executor.js';
+export * from './task-watch.js';
 export * from './task-store.js';
 export * from './server.js';
 export * from './client.js';

@@ -55,8 +55,12 @@ export interface A2AServerLimits {
   maxRateKeys?: number;
   /** Tasks followed at once (default `DEFAULT_A2A_MAX_LIVE_TASKS`); beyond it a send is rejected. */
   maxLiveTasks?: number;
-  /** Interval at which followed tasks are read (default `DEFAULT_A2A_POLL_MS`). */
+  /** Interval at which followed tasks are read while the queue's `watch` is down or unsupported (default `DEFAULT_A2A_POLL_MS`). */
   pollMs?: number;
+  /** Interval at which followed tasks are read while the queue's `watch` is live: the safety net for lost events (default `DEFAULT_A2A_RESYNC_MS`). */
+  resyncMs?: number;
+  /** First delay before a failed or unsupported queue `watch` is opened again, doubled per failure up to 30 s (default `DEFAULT_A2A_WATCH_RETRY_MS`). */
+  watchRetryMs?: number;
   /** Push-notification configs per task (default `DEFAULT_A2A_MAX_PUSH_CONFIGS`). */
   maxPushConfigsPerTask?: number;
   /** Time a push-notification POST may take (default `DEFAULT_A2A_PUSH_TIMEOUT_MS`). */
@@ -115,6 +119,11 @@ export interface A2ARouter {
   stats(): A2AServerStats;
   /** Stops following tasks (their A2A requests end). */
   stop(): void;
+  /**
+   * Tells the server that a task changed, for changes the queue's `watch` does not report (a
+   * `StoreTaskQueue` sees only its own instance's transitions: feed it another writer's, e.g. the store's `watch`).
+   */
+  notifyTaskChanged(taskId: string): void;
 }
 
 /** A listening A2A server. */
@@ -178,7 +187,9 @@ export async function createA2ARouter(options: A2AServerOptions & { baseUrl: str
   const card = await signAgentCard(unsigned, options.identity, `${baseUrl}${JWKS_PATH}`);
   const executor = new PoolExecutor({
     queue: options.queue, pool: options.pool, skills: capabilityNames, constraints: options.constraints, admit: options.admit,
-    pollMs: l.pollMs, maxLiveTasks: l.maxLiveTasks, onSubmit: options.onSubmit,
+    pollMs: l.pollMs === undefined ? undefined : positiveInt('pollMs', l.pollMs),
+    resyncMs: l.resyncMs === undefined ? undefined : positiveInt('resyncMs', l.resyncMs),
+    watchRetryMs: l.watchRetryMs === undefined ? undefined : positiveInt('watchRetryMs', l.watchRetryMs), maxLiveTasks: l.maxLiveTasks, onSubmit: options.onSubmit, logger: options.logger,
     onReject: (reason, detail) => options.logger?.warn({ reason, detail }, 'a2a send rejected'),
   });
 
@@ -273,6 +284,7 @@ export async function createA2ARouter(options: A2AServerOptions & { baseUrl: str
     router, card, handler,
     stats: () => ({ ...executor.stats(), refused: { ...refused }, storedTasks: taskStore.size, evictedTasks: taskStore.evicted, droppedPushTasks }),
     stop: () => executor.stop(),
+    notifyTaskChanged: (taskId: string) => executor.notifyChanged(taskId),
   };
 }
 

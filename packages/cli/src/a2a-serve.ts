@@ -7,7 +7,7 @@
  * requires it as a bearer token.
  */
 import { PolicyError, type Identity, type Store, type Task } from '@converge/core';
-import { PoolManager, StoreTaskQueue } from '@converge/coordination';
+import { PoolManager, StoreTaskQueue, TASK_KEYS, parseIdKey } from '@converge/coordination';
 import { A2A_INPUT_KEY, createA2AServer, type A2AServer } from '@converge/a2a';
 
 /** What the A2A endpoint of a run needs. */
@@ -63,10 +63,17 @@ export async function serveA2A(options: A2AServeOptions): Promise<A2AEndpoint> {
     onSubmit: options.onSubmit,
     logger: options.logger,
   });
+  // The run's workers write through their own task managers, which this queue's watch does not
+  // see: the store's change feed tells the server at once instead.
+  const unwatch = options.store.watch?.(TASK_KEYS.record, (key) => {
+    const id = parseIdKey(TASK_KEYS.record, key);
+    if (id !== null) server.notifyTaskChanged(id);
+  });
   options.stderr.write(`a2a: ${server.url}\n`);
   return {
     server,
     close: async () => {
+      unwatch?.();
       await server.close();
       await queue.stop();
     },
