@@ -11,6 +11,7 @@ export * from './mapping.js';
 export * from './executor.js';
 export * from './task-watch.js';
 export * from './task-store.js';
+export * from './push.js';
 export * from './server.js';
 export * from './client.js';
 export * from './peer-agent.js';

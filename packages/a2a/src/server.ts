@@ -8,15 +8,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { AgentCard, TaskPushNotificationConfig } from '@a2a-js/sdk';
-import {
-  DefaultRequestHandler, InMemoryPushNotificationStore, DefaultPushNotificationSender, type ServerCallContext, type User,
-} from '@a2a-js/sdk/server';
+import { DefaultRequestHandler, InMemoryPushNotificationStore, type ServerCallContext, type User } from '@a2a-js/sdk/server';
 import { agentCardHandler, jsonRpcHandler, restHandler } from '@a2a-js/sdk/server/express';
 import { ConfigError, LimitExceededError, ValidationError, type Capability, type Identity, type Pool, type QueuedTask, type TaskConstraints, type TaskQueue } from '@converge/core';
 import { KeyedRateLimiter } from '@converge/policy';
 import { AGENT_CARD_PATH, DEFAULT_API_KEY_HEADER, JSONRPC_PATH, JWKS_PATH, REST_PATH, buildPoolCard, jwksOf, signAgentCard } from './card.js';
 import { PoolExecutor, type AdmitHook, type ExecutorStats } from './executor.js';
 import { DEFAULT_A2A_MAX_STORED_TASKS, PoolTaskStore } from './task-store.js';
+import { GuardedPushSender, checkPushTarget, type HostResolver, type PushStats } from './push.js';
 
 /** Default largest request body: 1 MiB. */
 export const DEFAULT_A2A_MAX_BODY_BYTES = 1_048_576;
@@ -92,16 +91,28 @@ export interface A2AServerOptions {
   admit?: AdmitHook;
   /** Told about every task a send submitted (e.g. to wake the pool's workers at once). */
   onSubmit?: (task: QueuedTask) => void;
-  /** Which push-notification URLs are accepted (default: `http:` and `https:` ones). */
+  /** Which push-notification URLs are accepted (default: `http:` and `https:` ones); checked before the target check below. */
   allowPushUrl?: (url: URL) => boolean;
+  /**
+   * Lets push notifications go to loopback, private (RFC 1918, fc00::/7), link-local and
+   * unspecified addresses (default false: such a URL, or a host resolving to one, is refused when
+   * the config is set and at each delivery).
+   */
+  allowPrivatePushTargets?: boolean;
+  /** Push hosts (URL host names, case-insensitive) allowed whatever they resolve to. */
+  pushHostAllowlist?: readonly string[];
+  /** Resolves push hosts (default `dns.lookup`, all addresses); e.g. a resolver of your own. */
+  resolvePushHost?: HostResolver;
   /** Where refusals are logged (pino-style `warn(object, message)`). */
   logger?: { warn(obj: object, msg: string): void };
 }
 
 /** Counters of an A2A server. */
 export interface A2AServerStats extends ExecutorStats {
-  /** Requests refused, by reason: `body` (413), `rate` (429), `auth` (401), `push-url`, `push-configs`. */
-  refused: Record<'body' | 'rate' | 'auth' | 'push-url' | 'push-configs', number>;
+  /** Requests refused, by reason: `body` (413), `rate` (429), `auth` (401), `push-url` (scheme/`allowPushUrl`), `push-target` (internal address), `push-configs`. */
+  refused: Record<'body' | 'rate' | 'auth' | 'push-url' | 'push-target' | 'push-configs', number>;
+  /** Push deliveries: sent, failed, and refused at delivery (the host resolved to an internal address by then). */
+  push: PushStats;
   /** A2A tasks held by the task store now. */
   storedTasks: number;
   /** Tasks evicted from the task store (past `maxStoredTasks`). */
@@ -173,7 +184,7 @@ export async function createA2ARouter(options: A2AServerOptions & { baseUrl: str
   const apiKeyHeader = (auth?.apiKeyHeader ?? DEFAULT_API_KEY_HEADER).toLowerCase();
   const hasBearer = Object.keys(auth?.bearerTokens ?? {}).length > 0;
   const hasApiKey = Object.keys(auth?.apiKeys ?? {}).length > 0;
-  const refused: A2AServerStats['refused'] = { body: 0, rate: 0, auth: 0, 'push-url': 0, 'push-configs': 0 };
+  const refused: A2AServerStats['refused'] = { body: 0, rate: 0, auth: 0, 'push-url': 0, 'push-target': 0, 'push-configs': 0 };
   const refuse = (reason: keyof typeof refused, detail: object): void => {
     refused[reason]++;
     options.logger?.warn({ reason, ...detail }, 'a2a request refused');
@@ -193,7 +204,8 @@ export async function createA2ARouter(options: A2AServerOptions & { baseUrl: str
     onReject: (reason, detail) => options.logger?.warn({ reason, detail }, 'a2a send rejected'),
   });
 
-  // Push configs: bounded per task, and only to URLs the operator allows.
+  // Push configs: bounded per task, and only to URLs the operator allows, never to internal addresses unless allowed.
+  const pushPolicy = { allowPrivateTargets: options.allowPrivatePushTargets ?? false, allowHosts: options.pushHostAllowlist ?? [], resolve: options.resolvePushHost };
   const allowPushUrl = options.allowPushUrl ?? ((u: URL) => u.protocol === 'http:' || u.protocol === 'https:');
   const pushStore = new InMemoryPushNotificationStore();
   const save = pushStore.save.bind(pushStore);
@@ -210,6 +222,12 @@ export async function createA2ARouter(options: A2AServerOptions & { baseUrl: str
     if (!allowPushUrl(url)) {
       refuse('push-url', { taskId, url: url.origin });
       throw new ValidationError(`push notification url ${url.origin} is not allowed`);
+    }
+    try {
+      await checkPushTarget(url, pushPolicy);
+    } catch (err) {
+      refuse('push-target', { taskId, url: url.origin, err: (err as Error).message });
+      throw err;
     }
     const existing = await pushStore.load(taskId, ctx);
     if (existing.length >= maxPush && !existing.some((c) => c.id === config.id)) {
@@ -228,7 +246,9 @@ export async function createA2ARouter(options: A2AServerOptions & { baseUrl: str
       await pushStore.delete(oldest, oldCtx);
     }
   };
-  const pushSender = new DefaultPushNotificationSender(pushStore, { timeout: l.pushTimeoutMs ?? DEFAULT_A2A_PUSH_TIMEOUT_MS });
+  const pushSender = new GuardedPushSender({
+    store: pushStore, timeoutMs: positiveInt('pushTimeoutMs', l.pushTimeoutMs ?? DEFAULT_A2A_PUSH_TIMEOUT_MS), logger: options.logger, ...pushPolicy,
+  });
   const handler = new DefaultRequestHandler(card, taskStore, executor, undefined, pushStore, pushSender);
 
   const limiter = new KeyedRateLimiter({
@@ -282,7 +302,7 @@ export async function createA2ARouter(options: A2AServerOptions & { baseUrl: str
 
   return {
     router, card, handler,
-    stats: () => ({ ...executor.stats(), refused: { ...refused }, storedTasks: taskStore.size, evictedTasks: taskStore.evicted, droppedPushTasks }),
+    stats: () => ({ ...executor.stats(), refused: { ...refused }, storedTasks: taskStore.size, evictedTasks: taskStore.evicted, droppedPushTasks, push: pushSender.stats() }),
     stop: () => executor.stop(),
     notifyTaskChanged: (taskId: string) => executor.notifyChanged(taskId),
   };

@@ -188,7 +188,7 @@ describe('A2A server, called by the official SDK client', () => {
   });
 
   it('refuses push configs to URLs allowPushUrl does not allow, and more than maxPushConfigsPerTask per task', async () => {
-    const { client, server } = await serve({ allowPushUrl: (u) => u.hostname === 'hooks.example', limits: { maxPushConfigsPerTask: 1, pollMs: 20 } });
+    const { client, server } = await serve({ allowPushUrl: (u) => u.hostname === 'hooks.example', pushHostAllowlist: ['hooks.example'], limits: { maxPushConfigsPerTask: 1, pollMs: 20 } });
     const r = await client.sendMessage(send(userMessage([text('x')]), true), auth.bearer);
     const taskId = (r as { id: string }).id;
     const cfg = (id: string, url: string) => ({ tenant: '', id, taskId, url, token: '', authentication: undefined });
@@ -198,7 +198,7 @@ describe('A2A server, called by the official SDK client', () => {
     expect(server.stats().refused).toMatchObject({ 'push-url': 1, 'push-configs': 1 });
   });
 
-  it('delivers push notifications to the configured URL with their authentication', async () => {
+  it('delivers push notifications to the configured URL (a 127.0.0.1 receiver, allowPrivatePushTargets) with their authentication', async () => {
     const received: { auth: string | undefined; body: string }[] = [];
     const hook = createServer((req: IncomingMessage, res) => {
       let body = '';
@@ -211,7 +211,7 @@ describe('A2A server, called by the official SDK client', () => {
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
     stops.push(() => new Promise<void>((r) => hook.close(() => r())));
     const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
-    const { client, pool } = await serve();
+    const { client, pool } = await serve({ allowPrivatePushTargets: true });
     stops.push(pool.startWorker(sumOf));
     const req = send(userMessage([data({ numbers: [2, 2] })]));
     req.configuration.taskPushNotificationConfig = { tenant: '', id: 'cfg-1', taskId: '', url: hookUrl, token: '', authentication: { scheme: 'Bearer', credentials: 'push-secret' } } as never;
