@@ -6,7 +6,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Role, TaskState, type Message } from '@a2a-js/sdk';
 import { ClientFactory, type Client } from '@a2a-js/sdk/client';
 import { QueueFullError, type TaskQueue, type TaskQueueEvent, type WatchOptions } from '@converge/core';
+import { randomBytes } from 'node:crypto';
 import { StoreTaskQueue, TASK_KEYS, parseIdKey } from '@converge/coordination';
+import { JetStreamTaskQueue } from '@converge/transport-nats/task-queue';
 import { createA2AServer, type A2AServer, type A2AServerLimits } from '@converge/a2a';
 import { makePool, sumOf, type TestPool } from './support/pool.js';
 
@@ -23,7 +25,7 @@ type Sent = { id: string; status?: { state: TaskState }; artifacts?: { parts: { 
 const resultOf = (r: unknown) => (r as Sent).artifacts?.[0]?.parts[0]?.content;
 
 /** The pool's queue, with `watch` replaced by `watch(n, options)` (n: 1 for the first call) and the calls counted. */
-function withWatch(queue: StoreTaskQueue, watch?: (n: number, options: WatchOptions) => AsyncIterable<TaskQueueEvent>) {
+function withWatch(queue: TaskQueue, watch?: (n: number, options: WatchOptions) => AsyncIterable<TaskQueueEvent>) {
   const calls = { watch: 0 };
   const wrapped = new Proxy(queue, {
     get(target, prop) {
@@ -129,5 +131,36 @@ describe('A2A follower: the queue watch publishes transitions', () => {
     const [claimed] = await other.claim({ agentId: pool.workerId, poolId: pool.poolId, capabilities: ['sum'] });
     await other.report(claimed!.lease, sumOf(claimed!.task));
     expect(resultOf(await sent)).toEqual({ $case: 'data', value: 11 });
+  });
+
+  it('hears the transitions another client of a JetStream queue makes (a worker in another process, here another connection) through its one watch', async () => {
+    pool = await makePool();
+    const name = `a2a${randomBytes(5).toString('hex')}`;
+    const servers = process.env.CONVERGE_NATS_URL ?? 'nats://127.0.0.1:4222';
+    const serverQueue = new JetStreamTaskQueue({ servers, name });
+    const workerQueue = new JetStreamTaskQueue({ servers, name });
+    await serverQueue.start();
+    await workerQueue.start();
+    const { queue, calls } = withWatch(serverQueue);
+    stops.push(async () => {
+      await serverQueue.drop();
+      await serverQueue.stop();
+      await workerQueue.stop();
+    });
+    const client = await serve(queue, { pollMs: MINUTE, resyncMs: MINUTE });
+    const stop = new AbortController();
+    const loop = (async () => {
+      while (!stop.signal.aborted) {
+        const claimed = await workerQueue.claim({ agentId: pool!.workerId, poolId: pool!.poolId, capabilities: ['sum'], waitMs: 50 }, { signal: stop.signal }).catch(() => []);
+        for (const { task, lease } of claimed) await workerQueue.report(lease, sumOf(task));
+      }
+    })();
+    stops.push(async () => {
+      stop.abort();
+      await loop;
+    });
+    const results = await Promise.all([[1, 2], [30, 12]].map((n) => client.sendMessage(send(n))));
+    expect(results.map(resultOf)).toEqual([{ $case: 'data', value: 3 }, { $case: 'data', value: 42 }]);
+    expect(calls.watch).toBe(1);
   });
 });
