@@ -149,6 +149,8 @@ export class TaskWatcher {
           this.#stats.watchEvents++;
           failing = false;
           delay = this.#retryMs;
+          // A submit: its follower holds that record already (registered before the submit).
+          if (e.state === 'pending' && e.attempt === 0) continue;
           this.wake(e.taskId);
         }
         if (this.#stop.signal.aborted) return;
