@@ -1,7 +1,7 @@
-// a2a.send_rtt_ms_pollN: median round trip of a blocking SendMessage from the official A2A client
-// (JSON-RPC) to a pool served by @converge/a2a, a worker claiming through the same StoreTaskQueue
-// (memory store), at the server's default task poll (100 ms) and at 10 ms.
-// a2a.sends_per_s_c16: completed sends per second with 16 concurrent callers (poll 10 ms).
+// a2a.send_rtt_ms: median round trip of a blocking SendMessage from the official A2A client
+// (JSON-RPC) to a pool served by @converge/a2a with its default limits (transitions from the
+// queue's watch), a worker claiming through the same StoreTaskQueue (memory store).
+// a2a.sends_per_s_c16: completed sends per second with 16 concurrent callers (same set-up).
 // a2a.card_verify_per_s: verifyAgentCard (JCS + EdDSA JWS) on a pool card, in process.
 import { Identity } from '@converge/core';
 import { PoolManager, StoreTaskQueue } from '@converge/coordination';
@@ -17,7 +17,7 @@ const message = (numbers: number[]): Message => ({
 });
 const request = (m: Message) => ({ tenant: '', message: m, configuration: { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately: false }, metadata: {} });
 
-async function setUp(pollMs: number) {
+async function setUp() {
   const store = new MemoryStore();
   const pools = new PoolManager({ store });
   const owner = Identity.generate();
@@ -25,7 +25,7 @@ async function setUp(pollMs: number) {
   const queue = new StoreTaskQueue({ store, pools, pollMs: 5 });
   const worker = Identity.generate();
   await pools.joinPool(worker.fingerprint, pool.id);
-  const server = await createA2AServer({ queue, pool, identity: owner, limits: { pollMs, ratePerSecond: 1e6, rateBurst: 1e6 } });
+  const server = await createA2AServer({ queue, pool, identity: owner, limits: { ratePerSecond: 1e6, rateBurst: 1e6 } });
   const stop = new AbortController();
   const loop = (async () => {
     while (!stop.signal.aborted) {
@@ -47,8 +47,8 @@ async function setUp(pollMs: number) {
 
 export default async function a2a(ctx: BenchContext): Promise<void> {
   const n = Math.max(10, Math.round(60 * ctx.scale));
-  for (const pollMs of [100, 10]) {
-    const { client, close } = await setUp(pollMs);
+  {
+    const { client, close } = await setUp();
     try {
       for (let i = 0; i < 5; i++) await client.sendMessage(request(message([i])));
       const times: number[] = [];
@@ -58,8 +58,8 @@ export default async function a2a(ctx: BenchContext): Promise<void> {
         times.push(performance.now() - t0);
       }
       times.sort((a, b) => a - b);
-      ctx.report({ name: `a2a.send_rtt_ms_poll${pollMs}`, value: times[Math.floor(times.length / 2)]!, unit: 'ms' });
-      if (pollMs === 10) {
+      ctx.report({ name: 'a2a.send_rtt_ms', value: times[Math.floor(times.length / 2)]!, unit: 'ms' });
+      {
         const total = n * 4;
         let next = 0;
         const t0 = performance.now();

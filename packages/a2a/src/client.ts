@@ -102,7 +102,7 @@ async function readBounded(res: Response, max: number, what: string): Promise<un
   const declared = Number(res.headers.get('content-length') ?? '0');
   if (declared > max) throw new AgentCardError(`${what} is ${declared} bytes, more than ${max}`);
   const body = res.body;
-  if (!body) return JSON.parse('null');
+  if (!body) throw new AgentCardError(`${what} has no body`);
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {

@@ -76,3 +76,17 @@ export class A2AConnectionError extends ConvergeError {
     this.name = 'A2AConnectionError';
   }
 }
+
+/** A push-notification URL refused because its host is, or resolves to, an internal address (or does not resolve): a `PolicyError`. */
+export class PushTargetRefusedError extends PolicyError {
+  /** The URL's origin. */
+  readonly origin: string;
+  /** The internal address it is or resolved to (`null`: it did not resolve). */
+  readonly address: string | null;
+  constructor(message: string, origin: string, address: string | null, options?: ConvergeErrorOptions) {
+    super(message, { ...options, code: 'ERR_A2A_PUSH_TARGET' });
+    this.name = 'PushTargetRefusedError';
+    this.origin = origin;
+    this.address = address;
+  }
+}

@@ -8,14 +8,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { AgentCard, TaskPushNotificationConfig } from '@a2a-js/sdk';
-import {
-  DefaultRequestHandler, InMemoryPushNotificationStore, InMemoryTaskStore, DefaultPushNotificationSender, type ServerCallContext, type User,
-} from '@a2a-js/sdk/server';
+import { DefaultRequestHandler, InMemoryPushNotificationStore, type ServerCallContext, type User } from '@a2a-js/sdk/server';
 import { agentCardHandler, jsonRpcHandler, restHandler } from '@a2a-js/sdk/server/express';
 import { ConfigError, LimitExceededError, ValidationError, type Capability, type Identity, type Pool, type QueuedTask, type TaskConstraints, type TaskQueue } from '@converge/core';
 import { KeyedRateLimiter } from '@converge/policy';
 import { AGENT_CARD_PATH, DEFAULT_API_KEY_HEADER, JSONRPC_PATH, JWKS_PATH, REST_PATH, buildPoolCard, jwksOf, signAgentCard } from './card.js';
 import { PoolExecutor, type AdmitHook, type ExecutorStats } from './executor.js';
+import { DEFAULT_A2A_MAX_STORED_TASKS, PoolTaskStore } from './task-store.js';
+import { GuardedPushSender, checkPushTarget, type HostResolver, type PushStats } from './push.js';
 
 /** Default largest request body: 1 MiB. */
 export const DEFAULT_A2A_MAX_BODY_BYTES = 1_048_576;
@@ -27,6 +27,8 @@ export const DEFAULT_A2A_RATE_BURST = 100;
 export const DEFAULT_A2A_MAX_RATE_KEYS = 10_000;
 /** Default most push-notification configs per task: 10. */
 export const DEFAULT_A2A_MAX_PUSH_CONFIGS = 10;
+/** Default most tasks with push-notification configs (the oldest task's configs go first): 10,000. */
+export const DEFAULT_A2A_MAX_PUSH_TASKS = 10_000;
 /** Default time a push-notification POST may take: 5 s. */
 export const DEFAULT_A2A_PUSH_TIMEOUT_MS = 5_000;
 
@@ -52,12 +54,20 @@ export interface A2AServerLimits {
   maxRateKeys?: number;
   /** Tasks followed at once (default `DEFAULT_A2A_MAX_LIVE_TASKS`); beyond it a send is rejected. */
   maxLiveTasks?: number;
-  /** Interval at which followed tasks are read (default `DEFAULT_A2A_POLL_MS`). */
+  /** Interval at which followed tasks are read while the queue's `watch` is down or unsupported (default `DEFAULT_A2A_POLL_MS`). */
   pollMs?: number;
+  /** Interval at which followed tasks are read while the queue's `watch` is live: the safety net for lost events (default `DEFAULT_A2A_RESYNC_MS`). */
+  resyncMs?: number;
+  /** First delay before a failed or unsupported queue `watch` is opened again, doubled per failure up to 30 s (default `DEFAULT_A2A_WATCH_RETRY_MS`). */
+  watchRetryMs?: number;
   /** Push-notification configs per task (default `DEFAULT_A2A_MAX_PUSH_CONFIGS`). */
   maxPushConfigsPerTask?: number;
   /** Time a push-notification POST may take (default `DEFAULT_A2A_PUSH_TIMEOUT_MS`). */
   pushTimeoutMs?: number;
+  /** Tasks with push configs (default `DEFAULT_A2A_MAX_PUSH_TASKS`); past it the oldest task's configs are dropped (counted). */
+  maxPushTasks?: number;
+  /** A2A tasks held by the task store (default `DEFAULT_A2A_MAX_STORED_TASKS`); past it the oldest finished ones are evicted (counted; still readable from the queue). */
+  maxStoredTasks?: number;
 }
 
 /** Options of `createA2ARouter` and `createA2AServer`. */
@@ -81,16 +91,34 @@ export interface A2AServerOptions {
   admit?: AdmitHook;
   /** Told about every task a send submitted (e.g. to wake the pool's workers at once). */
   onSubmit?: (task: QueuedTask) => void;
-  /** Which push-notification URLs are accepted (default: `http:` and `https:` ones). */
+  /** Which push-notification URLs are accepted (default: `http:` and `https:` ones); checked before the target check below. */
   allowPushUrl?: (url: URL) => boolean;
+  /**
+   * Lets push notifications go to loopback, private (RFC 1918, fc00::/7), link-local and
+   * unspecified addresses (default false: such a URL, or a host resolving to one, is refused when
+   * the config is set and at each delivery).
+   */
+  allowPrivatePushTargets?: boolean;
+  /** Push hosts (URL host names, case-insensitive) allowed whatever they resolve to. */
+  pushHostAllowlist?: readonly string[];
+  /** Resolves push hosts (default `dns.lookup`, all addresses); e.g. a resolver of your own. */
+  resolvePushHost?: HostResolver;
   /** Where refusals are logged (pino-style `warn(object, message)`). */
   logger?: { warn(obj: object, msg: string): void };
 }
 
 /** Counters of an A2A server. */
 export interface A2AServerStats extends ExecutorStats {
-  /** Requests refused, by reason: `body` (413), `rate` (429), `auth` (401), `push-url`, `push-configs`. */
-  refused: Record<'body' | 'rate' | 'auth' | 'push-url' | 'push-configs', number>;
+  /** Requests refused, by reason: `body` (413), `rate` (429), `auth` (401), `push-url` (scheme/`allowPushUrl`), `push-target` (internal address), `push-configs`. */
+  refused: Record<'body' | 'rate' | 'auth' | 'push-url' | 'push-target' | 'push-configs', number>;
+  /** Push deliveries: sent, failed, and refused at delivery (the host resolved to an internal address by then). */
+  push: PushStats;
+  /** A2A tasks held by the task store now. */
+  storedTasks: number;
+  /** Tasks evicted from the task store (past `maxStoredTasks`). */
+  evictedTasks: number;
+  /** Tasks whose push configs were dropped (past `maxPushTasks`). */
+  droppedPushTasks: number;
 }
 
 /** An A2A router for an Express app, with the handler behind it. */
@@ -102,6 +130,11 @@ export interface A2ARouter {
   stats(): A2AServerStats;
   /** Stops following tasks (their A2A requests end). */
   stop(): void;
+  /**
+   * Tells the server that a task changed, for changes the queue's `watch` does not report (a
+   * `StoreTaskQueue` sees only its own instance's transitions: feed it another writer's, e.g. the store's `watch`).
+   */
+  notifyTaskChanged(taskId: string): void;
 }
 
 /** A listening A2A server. */
@@ -144,12 +177,14 @@ export async function createA2ARouter(options: A2AServerOptions & { baseUrl: str
   const l = options.limits ?? {};
   const maxBody = positiveInt('maxBodyBytes', l.maxBodyBytes ?? DEFAULT_A2A_MAX_BODY_BYTES);
   const maxPush = positiveInt('maxPushConfigsPerTask', l.maxPushConfigsPerTask ?? DEFAULT_A2A_MAX_PUSH_CONFIGS);
+  const maxPushTasks = positiveInt('maxPushTasks', l.maxPushTasks ?? DEFAULT_A2A_MAX_PUSH_TASKS);
+  const taskStore = new PoolTaskStore(options.queue, positiveInt('maxStoredTasks', l.maxStoredTasks ?? DEFAULT_A2A_MAX_STORED_TASKS));
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const auth = options.auth;
   const apiKeyHeader = (auth?.apiKeyHeader ?? DEFAULT_API_KEY_HEADER).toLowerCase();
   const hasBearer = Object.keys(auth?.bearerTokens ?? {}).length > 0;
   const hasApiKey = Object.keys(auth?.apiKeys ?? {}).length > 0;
-  const refused: A2AServerStats['refused'] = { body: 0, rate: 0, auth: 0, 'push-url': 0, 'push-configs': 0 };
+  const refused: A2AServerStats['refused'] = { body: 0, rate: 0, auth: 0, 'push-url': 0, 'push-target': 0, 'push-configs': 0 };
   const refuse = (reason: keyof typeof refused, detail: object): void => {
     refused[reason]++;
     options.logger?.warn({ reason, ...detail }, 'a2a request refused');
@@ -163,14 +198,19 @@ export async function createA2ARouter(options: A2AServerOptions & { baseUrl: str
   const card = await signAgentCard(unsigned, options.identity, `${baseUrl}${JWKS_PATH}`);
   const executor = new PoolExecutor({
     queue: options.queue, pool: options.pool, skills: capabilityNames, constraints: options.constraints, admit: options.admit,
-    pollMs: l.pollMs, maxLiveTasks: l.maxLiveTasks, onSubmit: options.onSubmit,
+    pollMs: l.pollMs === undefined ? undefined : positiveInt('pollMs', l.pollMs),
+    resyncMs: l.resyncMs === undefined ? undefined : positiveInt('resyncMs', l.resyncMs),
+    watchRetryMs: l.watchRetryMs === undefined ? undefined : positiveInt('watchRetryMs', l.watchRetryMs), maxLiveTasks: l.maxLiveTasks, onSubmit: options.onSubmit, logger: options.logger,
     onReject: (reason, detail) => options.logger?.warn({ reason, detail }, 'a2a send rejected'),
   });
 
-  // Push configs: bounded per task, and only to URLs the operator allows.
+  // Push configs: bounded per task, and only to URLs the operator allows, never to internal addresses unless allowed.
+  const pushPolicy = { allowPrivateTargets: options.allowPrivatePushTargets ?? false, allowHosts: options.pushHostAllowlist ?? [], resolve: options.resolvePushHost };
   const allowPushUrl = options.allowPushUrl ?? ((u: URL) => u.protocol === 'http:' || u.protocol === 'https:');
   const pushStore = new InMemoryPushNotificationStore();
   const save = pushStore.save.bind(pushStore);
+  const pushTasks = new Map<string, ServerCallContext>();
+  let droppedPushTasks = 0;
   pushStore.save = async (taskId: string, ctx: ServerCallContext, config: TaskPushNotificationConfig): Promise<void> => {
     let url: URL;
     try {
@@ -183,15 +223,33 @@ export async function createA2ARouter(options: A2AServerOptions & { baseUrl: str
       refuse('push-url', { taskId, url: url.origin });
       throw new ValidationError(`push notification url ${url.origin} is not allowed`);
     }
+    try {
+      await checkPushTarget(url, pushPolicy);
+    } catch (err) {
+      refuse('push-target', { taskId, url: url.origin, err: (err as Error).message });
+      throw err;
+    }
     const existing = await pushStore.load(taskId, ctx);
     if (existing.length >= maxPush && !existing.some((c) => c.id === config.id)) {
       refuse('push-configs', { taskId });
       throw new LimitExceededError(`task ${taskId} has ${maxPush} push notification configs already`);
     }
-    return save(taskId, ctx, config);
+    await save(taskId, ctx, config);
+    // Bounded: the tasks with configs, oldest first; past the bound the oldest one's go.
+    pushTasks.delete(taskId);
+    pushTasks.set(taskId, ctx);
+    if (pushTasks.size > maxPushTasks) {
+      const [oldest, oldCtx] = pushTasks.entries().next().value!;
+      pushTasks.delete(oldest);
+      droppedPushTasks++;
+      options.logger?.warn({ taskId: oldest, maxPushTasks }, 'a2a push configs dropped');
+      await pushStore.delete(oldest, oldCtx);
+    }
   };
-  const pushSender = new DefaultPushNotificationSender(pushStore, { timeout: l.pushTimeoutMs ?? DEFAULT_A2A_PUSH_TIMEOUT_MS });
-  const handler = new DefaultRequestHandler(card, new InMemoryTaskStore(), executor, undefined, pushStore, pushSender);
+  const pushSender = new GuardedPushSender({
+    store: pushStore, timeoutMs: positiveInt('pushTimeoutMs', l.pushTimeoutMs ?? DEFAULT_A2A_PUSH_TIMEOUT_MS), logger: options.logger, ...pushPolicy,
+  });
+  const handler = new DefaultRequestHandler(card, taskStore, executor, undefined, pushStore, pushSender);
 
   const limiter = new KeyedRateLimiter({
     ratePerSecond: l.ratePerSecond ?? DEFAULT_A2A_RATE_PER_SECOND,
@@ -244,8 +302,9 @@ export async function createA2ARouter(options: A2AServerOptions & { baseUrl: str
 
   return {
     router, card, handler,
-    stats: () => ({ ...executor.stats(), refused: { ...refused } }),
+    stats: () => ({ ...executor.stats(), refused: { ...refused }, storedTasks: taskStore.size, evictedTasks: taskStore.evicted, droppedPushTasks, push: pushSender.stats() }),
     stop: () => executor.stop(),
+    notifyTaskChanged: (taskId: string) => executor.notifyChanged(taskId),
   };
 }
 

@@ -106,6 +106,20 @@ describe('A2A server, called by the official SDK client', () => {
     expect((await client.getTask({ tenant: '', id }, auth.bearer)).artifacts[0]?.parts[0]?.content).toEqual({ $case: 'data', value: 18 });
   });
 
+  it('holds at most maxStoredTasks A2A tasks; an evicted finished task is still read back from the queue, by its caller only', async () => {
+    const { client, pool, server } = await serve({ limits: { maxStoredTasks: 2, pollMs: 20 } });
+    stops.push(pool.startWorker(sumOf));
+    const ids: string[] = [];
+    for (const n of [1, 2, 3]) ids.push(((await client.sendMessage(send(userMessage([data({ numbers: [n] })])), auth.bearer)) as { id: string }).id);
+    expect(server.stats()).toMatchObject({ storedTasks: 2, evictedTasks: 1 });
+    const listed = await client.listTasks({ tenant: '', contextId: '', status: TaskState.TASK_STATE_UNSPECIFIED, pageToken: '', statusTimestampAfter: undefined }, auth.bearer);
+    expect(listed.tasks.map((t) => t.id).sort()).toEqual(ids.slice(1).sort());
+    const first = await client.getTask({ tenant: '', id: ids[0]! }, auth.bearer);
+    expect(first.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+    expect(first.artifacts[0]?.parts[0]?.content).toEqual({ $case: 'data', value: 1 });
+    await expect(client.getTask({ tenant: '', id: ids[0]! }, { serviceParameters: { 'x-api-key': KEY } })).rejects.toThrow();
+  });
+
   it('cancels a queued task: the A2A task is canceled and so is the Converge task', async () => {
     const { client, pool } = await serve();
     const r = await client.sendMessage(send(userMessage([data({ numbers: [1] })]), true), auth.bearer);
@@ -174,7 +188,7 @@ describe('A2A server, called by the official SDK client', () => {
   });
 
   it('refuses push configs to URLs allowPushUrl does not allow, and more than maxPushConfigsPerTask per task', async () => {
-    const { client, server } = await serve({ allowPushUrl: (u) => u.hostname === 'hooks.example', limits: { maxPushConfigsPerTask: 1, pollMs: 20 } });
+    const { client, server } = await serve({ allowPushUrl: (u) => u.hostname === 'hooks.example', pushHostAllowlist: ['hooks.example'], limits: { maxPushConfigsPerTask: 1, pollMs: 20 } });
     const r = await client.sendMessage(send(userMessage([text('x')]), true), auth.bearer);
     const taskId = (r as { id: string }).id;
     const cfg = (id: string, url: string) => ({ tenant: '', id, taskId, url, token: '', authentication: undefined });
@@ -184,7 +198,7 @@ describe('A2A server, called by the official SDK client', () => {
     expect(server.stats().refused).toMatchObject({ 'push-url': 1, 'push-configs': 1 });
   });
 
-  it('delivers push notifications to the configured URL with their authentication', async () => {
+  it('delivers push notifications to the configured URL (a 127.0.0.1 receiver, allowPrivatePushTargets) with their authentication', async () => {
     const received: { auth: string | undefined; body: string }[] = [];
     const hook = createServer((req: IncomingMessage, res) => {
       let body = '';
@@ -197,7 +211,7 @@ describe('A2A server, called by the official SDK client', () => {
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
     stops.push(() => new Promise<void>((r) => hook.close(() => r())));
     const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
-    const { client, pool } = await serve();
+    const { client, pool } = await serve({ allowPrivatePushTargets: true });
     stops.push(pool.startWorker(sumOf));
     const req = send(userMessage([data({ numbers: [2, 2] })]));
     req.configuration.taskPushNotificationConfig = { tenant: '', id: 'cfg-1', taskId: '', url: hookUrl, token: '', authentication: { scheme: 'Bearer', credentials: 'push-secret' } } as never;

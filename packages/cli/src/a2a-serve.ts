@@ -7,8 +7,8 @@
  * requires it as a bearer token.
  */
 import { PolicyError, type Identity, type Store, type Task } from '@converge/core';
-import { PoolManager, StoreTaskQueue } from '@converge/coordination';
-import { A2A_INPUT_KEY, createA2AServer, type A2AServer } from '@converge/a2a';
+import { PoolManager, StoreTaskQueue, TASK_KEYS, parseIdKey } from '@converge/coordination';
+import { A2A_INPUT_KEY, createA2AServer, type A2AServer, type A2AServerLimits } from '@converge/a2a';
 
 /** What the A2A endpoint of a run needs. */
 export interface A2AServeOptions {
@@ -25,6 +25,8 @@ export interface A2AServeOptions {
   /** Called when a send submitted a task (wake the workers). */
   onSubmit?: () => void;
   stderr: NodeJS.WritableStream;
+  /** The A2A server's limits (default: its defaults). */
+  limits?: A2AServerLimits;
   logger?: { warn(obj: object, msg: string): void };
 }
 
@@ -61,12 +63,20 @@ export async function serveA2A(options: A2AServeOptions): Promise<A2AEndpoint> {
       if (!accepts(inputs)) throw new PolicyError('this pool sums numbers: send a data part {"numbers": [1, 2, 3]}');
     },
     onSubmit: options.onSubmit,
+    ...(options.limits ? { limits: options.limits } : {}),
     logger: options.logger,
+  });
+  // The run's workers write through their own task managers, which this queue's watch does not
+  // see: the store's change feed tells the server at once instead.
+  const unwatch = options.store.watch?.(TASK_KEYS.record, (key) => {
+    const id = parseIdKey(TASK_KEYS.record, key);
+    if (id !== null) server.notifyTaskChanged(id);
   });
   options.stderr.write(`a2a: ${server.url}\n`);
   return {
     server,
     close: async () => {
+      unwatch?.();
       await server.close();
       await queue.stop();
     },

@@ -4,6 +4,10 @@
 import { describe, expect, it } from 'vitest';
 import { Role, TaskState, type Message } from '@a2a-js/sdk';
 import { ClientFactory } from '@a2a-js/sdk/client';
+import { Identity, createTopic } from '@converge/core';
+import { PoolManager, TaskManager } from '@converge/coordination';
+import { MemoryStore } from '@converge/extensions/storage';
+import { serveA2A } from '../src/a2a-serve.js';
 import { runCli } from './run-cli.js';
 
 const TOKEN = 'cli-a2a-token-0123456789';
@@ -41,5 +45,35 @@ describe('converge run --a2a 0', () => {
     const seen = await outcome!;
     expect(seen).toEqual({ state: TaskState.TASK_STATE_COMPLETED, result: 42, unauthorized: true });
     expect(result.code, result.stderr).toBe(0);
+  });
+
+  it('publishes a task the run\'s workers finish through their own task manager at once, from the store\'s change feed (re-reads a minute apart)', async () => {
+    const store = new MemoryStore();
+    const pools = new PoolManager({ store });
+    const owner = Identity.generate();
+    const worker = Identity.generate();
+    await pools.createPool({ id: 'p', topics: [createTopic('math')], owner: owner.fingerprint });
+    await pools.joinPool(worker.fingerprint, 'p');
+    // The workers of a run write through a TaskManager of their own: the endpoint's queue watch sees none of it.
+    const manager = new TaskManager({ store, pools });
+    const endpoint = await serveA2A({
+      port: 0, store, pools, poolId: 'p', identity: owner, stderr: { write: () => true } as never, limits: { pollMs: 60_000, resyncMs: 60_000 },
+      onSubmit: () => {
+        void (async () => {
+          const [task] = await manager.listPendingTasks();
+          const lease = await manager.claim(worker.fingerprint, task!.id);
+          await manager.report(worker.fingerprint, task!.id, 7, lease);
+        })();
+      },
+    });
+    try {
+      const client = await new ClientFactory().createFromUrl(endpoint.server.url);
+      const task = (await client.sendMessage({ tenant: '', message: message([3, 4]), configuration: { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately: false }, metadata: {} })) as { status?: { state: TaskState }; artifacts: { parts: { content?: { value: unknown } }[] }[] };
+      expect(task.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+      expect(task.artifacts[0]?.parts[0]?.content?.value).toBe(7);
+    } finally {
+      manager.stop();
+      await endpoint.close();
+    }
   });
 });

@@ -10,6 +10,10 @@ export interface TestPool {
   pool: Pool;
   poolId: string;
   owner: Identity;
+  /** The store under the queue and the pools. */
+  store: MemoryStore;
+  /** The fingerprint of the pool member the worker claims as. */
+  workerId: string;
   /** Starts a worker that runs `work` on every task it claims; returns its stop function. */
   startWorker(work: (task: QueuedTask) => WireValue | Promise<WireValue>): () => Promise<void>;
 }
@@ -24,7 +28,7 @@ export async function makePool(poolId = 'a2a-pool'): Promise<TestPool> {
   const worker = Identity.generate();
   await pools.joinPool(worker.fingerprint, poolId);
   return {
-    queue, pools, poolId, owner, pool: await pools.getPool(poolId),
+    queue, pools, poolId, owner, store, workerId: worker.fingerprint, pool: await pools.getPool(poolId),
     startWorker(work) {
       const stop = new AbortController();
       const loop = (async () => {
