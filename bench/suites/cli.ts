@@ -1,4 +1,4 @@
-// cli.run_8x5000: tasks/s of `converge run --agents 8 --tasks 5000 --json`, taken from its summary.
+// cli.run_8x5000: tasks/s of `converge run --scenario sum --agents 8 --tasks 5000 --json`, taken from its summary.
 // cli.run_tasks_2k / cli.run_tasks_200k (+ _p99): one process, 8 agents, the default window.
 // cli.scaleout_{redis,postgres,nats}: tasks/s of a coordinator process + 3 worker processes (4
 // agents each) over NATS and the store's own task queue (nats: JetStream, with discovery in
@@ -75,9 +75,9 @@ async function scaleOut(ctx: BenchContext, name: string, store: string, tasks: n
   ctx.report({ name: `cli.scaleout_${name}`, value: s.tasks_per_s, unit: 'tasks/s' });
 }
 
-/** `converge run --json` with `args`; its summary (throws when the run fails). */
+/** `converge run --scenario sum --json` with `args` (the classic workload); its summary (throws when the run fails). */
 function runSummary(args: string[]): { tasks_per_s: number; completed: number; tasks: number; duration_ms: number; latency_ms: Record<string, number> } {
-  const r = spawnSync(node[0], [...node.slice(1), ...args, '--json'], { encoding: 'utf8', timeout: 600_000, maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(node[0], [...node.slice(1), '--scenario', 'sum', ...args, '--json'], { encoding: 'utf8', timeout: 600_000, maxBuffer: 64 * 1024 * 1024 });
   if (r.status !== 0) throw new Error(`converge run ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }

@@ -6,7 +6,7 @@ import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import { ConfigError } from '@converge/core';
 import { RUN_OPTIONS, envName, type OptionSpec } from './options.js';
-import { SCENARIO_HELP, SCENARIO_NAMES } from './scenarios/names.js';
+import { RUN_SCENARIO_NAMES, SCENARIO_HELP, SUM_ONLY_SETTINGS, defaultScenario } from './scenarios/names.js';
 
 const transport = z.string().refine((t) => ['local', 'tcp', 'ws'].includes(t) || /^nats:\/\//.test(t), {
   message: 'expected local, tcp, ws or a nats:// URL',
@@ -38,7 +38,8 @@ export const RunConfigSchema = z
     metricsPort: z.number().int().min(0).max(65535).optional(),
     a2a: z.number().int().min(0).max(65535).optional(),
     a2aToken: z.string().min(16, 'at least 16 characters').optional(),
-    scenario: z.enum(SCENARIO_NAMES).optional(),
+    /** Unset means the default `resolveConfig` applies (see `defaultScenario`); it always sets one. */
+    scenario: z.enum(RUN_SCENARIO_NAMES).optional(),
     otlp: z.string().regex(/^https?:\/\/.+/, 'expected an http:// or https:// URL').optional(),
     record: z.string().min(1).optional(),
     window: z.number().int().min(1).max(1_000_000).default(1024),
@@ -58,7 +59,7 @@ export const RunConfigSchema = z
     else if (c.discoveryStore === 'memory') ctx.addIssue({ code: 'custom', path: ['discoveryStore'], message: `--role ${c.role} needs discovery in a shared store` });
     else if (!/^nats:\/\//.test(c.transport) && c.transport !== 'tcp') ctx.addIssue({ code: 'custom', path: ['transport'], message: `--role ${c.role} needs a transport between processes (nats://… or tcp)` });
     else if (c.duration !== undefined) ctx.addIssue({ code: 'custom', path: ['duration'], message: `--duration is only for --role all` });
-    else if (c.scenario !== undefined) ctx.addIssue({ code: 'custom', path: ['scenario'], message: `--scenario is only for --role all (a scenario runs in one process)` });
+    else if (c.scenario !== undefined && c.scenario !== 'sum') ctx.addIssue({ code: 'custom', path: ['scenario'], message: `--scenario is only for --role all (a scenario runs in one process; --role ${c.role} runs --scenario sum)` });
     else if (c.record !== undefined) ctx.addIssue({ code: 'custom', path: ['record'], message: `--record is only for --role all (a replay needs every agent of the run)` });
   });
 
@@ -217,20 +218,40 @@ export async function resolveConfig(argv: string[], env: NodeJS.ProcessEnv = pro
   const fromFile = file ? await readConfigFile(file) : {};
   const merged: Raw = { ...fromFile, ...fromEnv, ...flags.values };
   delete merged.config;
+  // Name the setting as the user wrote it: the flag, the variable, or the file and its key.
+  const labelOf = (key: string): string => {
+    const spec = RUN_OPTIONS.find((s) => s.key === key);
+    return !spec ? key || 'config'
+      : key in flags.values ? `--${spec.flag}`
+        : key in fromEnv ? envName(spec)
+          : key in fromFile ? `${file}: ${key}` : `--${spec.flag}`;
+  };
+  // `market` unless a sum-only setting or a distributed role is given (before the defaults).
+  if (merged.scenario === undefined) merged.scenario = defaultScenario(merged);
   const result = RunConfigSchema.safeParse(merged);
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const key = issue.path.join('.') || (issue.code === 'unrecognized_keys' ? (issue as { keys?: string[] }).keys?.join(', ') ?? '' : '');
-    const spec = RUN_OPTIONS.find((s) => s.key === key);
-    // Name the setting as the user wrote it: the flag, the variable, or the file and its key.
-    const label = !spec ? key || 'config'
-      : key in flags.values ? `--${spec.flag}`
-        : key in fromEnv ? envName(spec)
-          : key in fromFile ? `${file}: ${key}` : `--${spec.flag}`;
-    throw new ConfigError(describeIssue(issue, label, merged[key]), { key });
+    throw new ConfigError(describeIssue(issue, labelOf(key), merged[key]), { key });
+  }
+  const scenario = result.data.scenario;
+  const sumOnly = SUM_ONLY_SETTINGS.find((k) => merged[k] !== undefined);
+  if (scenario !== undefined && scenario !== 'sum' && sumOnly !== undefined) {
+    throw new ConfigError(`${labelOf(sumOnly)} works on the sum workload only: --scenario ${scenario} ${SUM_ONLY_REASON[sumOnly]} (drop ${labelOf(sumOnly)}, or use --scenario sum)`, { key: sumOnly });
   }
   return { config: result.data, help: false };
 }
+
+/** Why a scenario other than `sum` refuses each sum-only setting. */
+const SUM_ONLY_REASON: Record<(typeof SUM_ONLY_SETTINGS)[number], string> = {
+  agent: 'runs its own agents, not an --agent module',
+  record: 'cannot be recorded for replay',
+  a2a: 'is not served over A2A',
+  duration: 'runs -t tasks, not for a duration',
+  window: 'has no submission window',
+  otlp: 'exports no spans',
+  assignment: 'assigns its tasks its own way',
+};
 
 const EXPECTED: Record<string, string> = { number: 'a number', int: 'an integer', boolean: 'true or false', string: 'text' };
 
@@ -258,8 +279,12 @@ export function helpText(): string {
     'Usage: converge run [options]',
     '',
     'Runs a multi-agent workload: agents register in discovery, join a pool, win tasks by',
-    'claim or auction, execute and report them; the results are checked. Exits 0 when every',
-    'task completed with the right result, 1 if any was lost or wrong, 2 on invalid config.',
+    'claim or auction, execute and report them; the results are checked. By default the market',
+    'scenario (every task auctioned, workers with different capabilities and prices; per-agent',
+    'results); the classic sum workload with --scenario sum, --role coordinator|worker or any of',
+    '--agent, --record, --a2a, --duration, --window, --otlp, --assignment (see "Which workload',
+    'runs" below). Exits 0 when every task completed with the right result (and a scenario\'s',
+    'checks hold), 1 if any was lost or wrong, 2 on invalid config.',
     '',
     'Across processes and machines: one `--role coordinator` and any number of `--role worker`',
     'processes with the same --store (postgres://, redis:// or file:), --transport (nats:// or',

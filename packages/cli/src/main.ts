@@ -64,7 +64,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       }
       return ws.stopped_by === 'signal' ? (signalName === 'SIGINT' ? 130 : 143) : 0;
     }
-    if (config.scenario !== undefined) {
+    if (config.scenario !== undefined && config.scenario !== 'sum') {
       const s = await runScenario({ ...config, scenario: config.scenario }, io);
       process.stdout.write(config.json ? JSON.stringify(s) + '\n' : scenarioTable(s));
       if (signalName) return signalName === 'SIGINT' ? 130 : 143;

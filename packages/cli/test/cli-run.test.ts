@@ -21,8 +21,8 @@ function summaryOf(stdout: string) {
 }
 
 describe('converge run', () => {
-  it('runs the main job on embedded defaults and prints a summary', async () => {
-    const r = await runCli(['run']);
+  it('runs the sum workload on its defaults (--scenario sum) and prints a summary', async () => {
+    const r = await runCli(['run', '--scenario', 'sum']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('converge run: summary');
     expect(r.stdout).toMatch(/completed\s+200\b/);
@@ -31,7 +31,7 @@ describe('converge run', () => {
   });
 
   it('completes 5,000 tasks with 8 agents and prints the summary as JSON', async () => {
-    const r = await runCli(['run', '--agents', '8', '--tasks', '5000', '--json']);
+    const r = await runCli(['run', '--scenario', 'sum', '--agents', '8', '--tasks', '5000', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const s = summaryOf(r.stdout);
     expect(s).toMatchObject({ tasks: 5000, completed: 5000, failed: 0, lost: 0, wrong_results: 0, rejected_messages: 0, agents: 8 });
@@ -40,7 +40,7 @@ describe('converge run', () => {
   });
 
   it.each(['tcp', 'ws'])('puts each agent on its own real socket with --transport %s', async (transport) => {
-    const r = await runCli(['run', '--transport', transport, '--tasks', '300', '--json']);
+    const r = await runCli(['run', '--scenario', 'sum', '--transport', transport, '--tasks', '300', '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(summaryOf(r.stdout)).toMatchObject({ transport, completed: 300, lost: 0, rejected_messages: 0 });
     expect(summaryOf(r.stdout).auctioned).toBe(30);

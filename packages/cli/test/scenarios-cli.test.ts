@@ -67,6 +67,6 @@ describe('converge run --scenario (subprocess)', () => {
   it('an unknown scenario exits 2 naming the known ones', async () => {
     const r = await runCli(['run', '--scenario', 'marquet']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--scenario must be one of market, negotiation, vote, delegation, llm, chaos/);
+    expect(r.stderr).toMatch(/--scenario must be one of market, negotiation, vote, delegation, llm, chaos, sum/);
   });
 });
