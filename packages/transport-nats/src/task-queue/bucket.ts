@@ -4,10 +4,12 @@
 // requests on a durable consumer. Written on `@nats-io/jetstream` alone (no `@nats-io/kv`):
 // the bucket has the layout `nats kv` reads, so the CLI can inspect it.
 import { StoreError } from '@converge/core';
-import { createInbox, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import { createInbox, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, DiscardPolicy, StorageType, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 
 const NS_PER_MS = 1_000_000;
+/** How long past its expiry a pull request is waited for before it is ended here: 5 s. */
+const PULL_GRACE_MS = 5_000;
 /** JetStream's error code for a failed `Nats-Expected-Last-Subject-Sequence`. */
 const WRONG_LAST_SEQUENCE = 10071;
 
@@ -20,6 +22,9 @@ export function token(s: string): string {
 export function untoken(t: string): string {
   return Buffer.from(t, 'base64url').toString('utf8');
 }
+
+/** Header of a KV removal marker (`DEL` or `PURGE`, as `nats kv` writes them). */
+export const KV_OPERATION = 'KV-Operation';
 
 /** One key's current value and revision. */
 export interface Entry {
@@ -42,7 +47,7 @@ export class Bucket {
 
   constructor(
     readonly name: string,
-    private readonly nc: NatsConnection,
+    private readonly pulls: Pulls,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
   ) {
@@ -76,10 +81,10 @@ export class Bucket {
     }
   }
 
-  /** The current entry of `key`, or `null`. */
+  /** The current entry of `key`, or `null` (none, or a removal marker). */
   async get(key: string): Promise<Entry | null> {
     const m = await this.jsm.direct.getMessage(this.stream, { last_by_subj: this.subject(key) });
-    if (!m) return null;
+    if (!m || m.header?.get(KV_OPERATION)) return null;
     return { key, value: m.data, revision: m.seq, headers: m.header };
   }
 
@@ -112,9 +117,10 @@ export class Bucket {
 
   /**
    * Every current entry under `prefix` (keys `<prefix><rest>`), read through a short-lived
-   * ephemeral consumer (last message per subject); stops after `limit` entries.
+   * ephemeral consumer (last message per subject); stops after `limit` entries. Removal
+   * markers are not entries: their stream sequences go to `markers` when given.
    */
-  async scan(prefix: string, limit: number): Promise<Entry[]> {
+  async scan(prefix: string, limit: number, markers?: number[]): Promise<Entry[]> {
     const info = await this.jsm.consumers.add(this.stream, {
       ack_policy: AckPolicy.None, deliver_policy: DeliverPolicy.LastPerSubject, filter_subject: this.subject(`${prefix}>`),
       inactive_threshold: 30_000 * NS_PER_MS, mem_storage: true,
@@ -122,9 +128,13 @@ export class Bucket {
     const out: Entry[] = [];
     try {
       for (;;) {
-        const msgs = await pull(this.nc, this.stream, info.name, { batch: 256, no_wait: true });
+        const msgs = await this.pulls.pull(this.stream, info.name, { batch: 256, no_wait: true });
         for (const m of msgs) {
           const r = parseAckReply(m.reply);
+          if (m.headers?.get(KV_OPERATION)) {
+            markers?.push(r?.streamSeq ?? 0);
+            continue;
+          }
           out.push({ key: m.subject.slice(this.#prefix.length), value: m.data, revision: r?.streamSeq ?? 0, headers: m.headers });
           if (out.length >= limit) return out;
         }
@@ -167,40 +177,66 @@ function isStatus(m: Msg): boolean {
   return !m.reply && (m.headers?.code ?? 0) >= 100;
 }
 
+/** One open pull request of `Pulls`. */
+interface OpenPull {
+  finish: () => void;
+}
+
 /**
- * One pull request on `consumer`: resolves with the messages delivered for it (up to `batch`).
- * `onAbort` (the claim's signal): stops waiting at once, and keeps listening in the background
- * until the request ends, handing late deliveries to `late` (the caller gives them back), so
- * an aborted wait never strands a message until its ack wait runs out.
+ * Pull requests on durable consumers, each on its own inbox subscription with a callback (a
+ * JetStream delivery carries its stream subject, not the inbox, so one shared inbox could not
+ * tell the requests apart). A request ends when `batch` messages came, on the server's
+ * end-of-request status (404 no messages, 408 expired, 409 …), or after its expiry plus a grace
+ * period. `stop` ends every open request with what it has.
  */
-export function pull(nc: NatsConnection, stream: string, consumer: string, req: PullRequest, signal?: AbortSignal, late?: (m: Msg) => void): Promise<Msg[]> {
-  const inbox = createInbox();
-  const sub = nc.subscribe(inbox, { max: req.batch + 1 });
-  const out: Msg[] = [];
-  let abandoned = false;
-  const guard = req.expires !== undefined ? setTimeout(() => sub.unsubscribe(), req.expires / NS_PER_MS + 5_000) : undefined;
-  return new Promise<Msg[]>((resolve, reject) => {
-    const onAbort = (): void => {
-      abandoned = true;
-      reject(signal?.reason ?? new Error('aborted'));
-    };
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener('abort', onAbort, { once: true });
-    void (async () => {
-      try {
-        for await (const m of sub) {
-          if (isStatus(m)) break;
+export class Pulls {
+  readonly #open = new Set<OpenPull>();
+
+  constructor(private readonly nc: NatsConnection) {}
+
+  /**
+   * One pull request on `consumer`: resolves with the messages delivered for it (up to `batch`).
+   * On `signal`: stops waiting at once, and keeps listening until the request ends, handing
+   * late deliveries to `late` (the caller gives them back), so an aborted wait never strands a
+   * message until its ack wait runs out.
+   */
+  pull(stream: string, consumer: string, req: PullRequest, signal?: AbortSignal, late?: (m: Msg) => void): Promise<Msg[]> {
+    const inbox = createInbox();
+    return new Promise<Msg[]>((resolve, reject) => {
+      const out: Msg[] = [];
+      let abandoned = false;
+      const onAbort = (): void => {
+        abandoned = true;
+        reject(signal?.reason ?? new Error('aborted'));
+      };
+      const p: OpenPull = {
+        finish: () => {
+          if (!this.#open.delete(p)) return;
+          sub.unsubscribe();
+          clearTimeout(guard);
+          signal?.removeEventListener('abort', onAbort);
+          if (!abandoned) resolve(out);
+        },
+      };
+      const sub: Subscription = this.nc.subscribe(inbox, {
+        max: req.batch + 1,
+        callback: (_err, m) => {
+          if (isStatus(m)) return p.finish();
           if (abandoned) late?.(m);
           else out.push(m);
-          if (out.length >= req.batch) break;
-        }
-      } finally {
-        sub.unsubscribe();
-        clearTimeout(guard);
-        signal?.removeEventListener('abort', onAbort);
-        if (!abandoned) resolve(out);
-      }
-    })();
-    nc.publish(`$JS.API.CONSUMER.MSG.NEXT.${stream}.${consumer}`, JSON.stringify(req), { reply: inbox });
-  });
+          if (out.length >= req.batch) p.finish();
+        },
+      });
+      const guard = setTimeout(() => p.finish(), (req.expires ?? 0) / NS_PER_MS + PULL_GRACE_MS);
+      this.#open.add(p);
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+      this.nc.publish(`$JS.API.CONSUMER.MSG.NEXT.${stream}.${consumer}`, JSON.stringify(req), { reply: inbox });
+    });
+  }
+
+  /** Ends every open request with what it has. */
+  stop(): void {
+    for (const p of [...this.#open]) p.finish();
+  }
 }

@@ -11,16 +11,16 @@ import {
   type QueueCallOptions, type QueuedTask, type ResolvedClaim, type ResolvedQueueDefaults, type SubmitOptions, type TaskInit, type TaskLease,
   type TaskPage, type TaskQueue, type TaskQueueEvent, type WatchOptions, type WireValue,
 } from '@converge/core';
-import { connect, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { connect, headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import {
   AckPolicy, DeliverPolicy, DiscardPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager,
 } from '@nats-io/jetstream';
 import {
   IDEMPOTENT_WAIT_MS, CAS_ROUNDS, JETSTREAM_QUEUE_DEFAULT_ACK_WAIT_MS, JETSTREAM_QUEUE_DEFAULT_DUPLICATE_WINDOW_MS, JETSTREAM_QUEUE_DEFAULT_MAX_ACK_PENDING,
   JETSTREAM_QUEUE_DEFAULT_MAX_DELIVER, JETSTREAM_QUEUE_DEFAULT_MAX_TASKS, JETSTREAM_QUEUE_DEFAULT_NAME, JETSTREAM_QUEUE_MAX_POOL_ID, JETSTREAM_QUEUE_SKIP_DELAY_MS,
-  JETSTREAM_QUEUE_NO_WAIT_EXPIRES_MS, NAME, positive, requireId, sleep, type JetStreamQueueStats, type JetStreamTaskQueueOptions,
+  JETSTREAM_QUEUE_NO_WAIT_EXPIRES_MS, JETSTREAM_QUEUE_FIRST_FETCH_EXPIRES_MS, NAME, positive, requireId, sleep, type JetStreamQueueStats, type JetStreamTaskQueueOptions,
 } from './config.js';
-import { Bucket, parseAckReply, pull, token, untoken, type Entry } from './bucket.js';
+import { Bucket, KV_OPERATION, Pulls, parseAckReply, token, untoken, type Entry } from './bucket.js';
 import {
   EVENT_HEADER, cancelled, claimed, decodeRecord, encodeRecord, eventHeaders, expiredClaim, expiredPending, failed, isLive, leaseMsOf,
   parseEvent, recordOf, reported, sweepDue, sweepable, unclaimable, type TaskRecord,
@@ -30,6 +30,20 @@ const NS_PER_MS = 1_000_000;
 /** `StoreError` code of a task record whose bytes are not a record. */
 const UNREADABLE = 'ERR_TASK_RECORD_UNREADABLE';
 const enc = new TextEncoder();
+const EMPTY = new Uint8Array(0);
+/** Most sweep-hint writes one client has sent and not yet seen confirmed: 1,024 (one more waits for the oldest). */
+const BACKGROUND_WRITES = 1_024;
+/** How long a sweep-hint write waits for the server's confirmation: 10 s (then counted as failed). */
+const HINT_WRITE_TIMEOUT_MS = 10_000;
+/** Removal markers of finished tasks' sweep hints one `expire` deletes: 1,000. */
+const MARKERS_PER_SWEEP = 1_000;
+
+/** The headers of a hint removal (a KV purge marker). */
+function purgeMarker(): MsgHdrs {
+  const h = natsHeaders();
+  h.set(KV_OPERATION, 'PURGE');
+  return h;
+}
 const dec = new TextDecoder();
 
 /**
@@ -55,17 +69,18 @@ export class JetStreamTaskQueue implements TaskQueue {
   readonly #subjects: string;
   readonly #channels = new Set<TaskEventChannel>();
   readonly #consumers = new Map<string, Promise<string>>();
+  /** Consumers this client fetched from once (see `JETSTREAM_QUEUE_FIRST_FETCH_EXPIRES_MS`). */
+  readonly #warm = new Set<string>();
   /** Revision of records this client wrote last (saves a read on report); bounded. */
   readonly #revisions = new Map<string, { revision: number; record: TaskRecord }>();
-  /** Stream sequence of the sweep hints this client wrote (a removal by sequence is O(1)); bounded like `#revisions`. */
-  readonly #hintSeqs = new Map<string, number>();
-  /** Hint removals off the report path (awaited by `stop`). */
+  /** Sweep-hint writes sent and not yet confirmed (bounded by `BACKGROUND_WRITES`; `expire` and `stop` wait for them). */
   readonly #background = new Set<Promise<void>>();
-  readonly #stats: JetStreamQueueStats = { orphanMessages: 0, maxDeliverDeadLetters: 0 };
+  readonly #stats: JetStreamQueueStats = { orphanMessages: 0, maxDeliverDeadLetters: 0, hintWriteFailures: 0 };
   #nc: NatsConnection | undefined;
   #js: JetStreamClient | undefined;
   #jsm: JetStreamManager | undefined;
   #bucket: Bucket | undefined;
+  #pulls: Pulls | undefined;
   #events: Subscription | undefined;
   #started = false;
   /** Set while `stop` runs: a waiting claim then ends with what it has. */
@@ -111,7 +126,8 @@ export class JetStreamTaskQueue implements TaskQueue {
       throw new StoreError('JetStream is not available on this server', { cause: err });
     }
     this.#js = jetstream(nc);
-    this.#bucket = new Bucket(`cvq_${this.#name}`, nc, this.#js, this.#jsm);
+    this.#pulls = new Pulls(nc);
+    this.#bucket = new Bucket(`cvq_${this.#name}`, this.#pulls, this.#js, this.#jsm);
     await this.#ensureStream();
     await this.#bucket.ensure(this.#maxTasks * 3);
     // One subscription feeds every `watch` of this client with every client's transitions.
@@ -128,10 +144,12 @@ export class JetStreamTaskQueue implements TaskQueue {
   async stop(): Promise<void> {
     this.#stopping = true;
     for (const ch of [...this.#channels]) ch.close();
-    await Promise.allSettled([...this.#background]);
+    this.#pulls?.stop();
+    await this.#flush();
     this.#events?.unsubscribe();
     if (this.#started && !this.#options.connection) await this.#nc?.drain().catch(() => undefined);
     this.#consumers.clear();
+    this.#warm.clear();
     this.#started = false;
     this.#stopping = false;
   }
@@ -213,29 +231,39 @@ export class JetStreamTaskQueue implements TaskQueue {
     this.#revisions.set(record.task.id, { revision, record });
   }
 
-  /** Sets or removes the sweep hint of `t` (a lease or deadline the sweep must look at). */
-  async #hint(t: QueuedTask): Promise<void> {
+  /**
+   * Sets or removes the sweep hint of `t` (a lease or deadline the sweep must look at), without
+   * waiting for the server: the write is sent now and confirmed in the background (a failure is
+   * counted in `stats().hintWriteFailures`; a missing hint is repaired when the message comes
+   * back after its ack wait, a stale one is dropped by the sweep). Writes from one connection to
+   * one stream are stored in the order sent, so a record write sent after this one and confirmed
+   * means this one is stored too. A removal is a marker (`KV-Operation: PURGE`, one message that
+   * replaces the hint); `before`: the task as it was, to skip a removal where there was no hint.
+   */
+  #hint(t: QueuedTask, before?: QueuedTask): void {
     const due = sweepDue(t);
-    const b = this.#need().bucket;
-    const key = `l.${token(t.id)}`;
-    const seq = this.#hintSeqs.get(t.id);
-    if (due === null) {
-      this.#hintSeqs.delete(t.id);
-      // A removal that misses (another client rewrote the hint) leaves a stale hint: the sweep drops it.
-      if (seq !== undefined) await b.deleteSeq(seq).catch(() => b.purge(key));
-      else await b.purge(key);
-      return;
-    }
-    const rev = await b.put(key, enc.encode(String(due)));
-    if (rev === null) return;
-    if (this.#hintSeqs.size >= 4 * this.#maxAckPending) this.#hintSeqs.delete(this.#hintSeqs.keys().next().value!);
-    this.#hintSeqs.set(t.id, rev);
+    if (due === null && before && sweepDue(before) === null) return;
+    const { nc, bucket } = this.#need();
+    const p = nc.request(bucket.subject(`l.${token(t.id)}`), due === null ? EMPTY : enc.encode(String(due)), { timeout: HINT_WRITE_TIMEOUT_MS, ...(due === null ? { headers: purgeMarker() } : {}) })
+      .then((m) => {
+        const r = m.json<{ error?: { description?: string } }>();
+        if (r.error) throw new StoreError(`hint write refused: ${r.error.description}`);
+      })
+      .catch(() => {
+        this.#stats.hintWriteFailures++;
+      })
+      .finally(() => this.#background.delete(p));
+    this.#background.add(p);
   }
 
-  /** Runs `p` off the caller's path (a failure only leaves a stale hint, which the sweep drops); `stop` waits for it. */
-  #offPath(p: Promise<void>): void {
-    const q = p.catch(() => undefined).finally(() => this.#background.delete(q));
-    this.#background.add(q);
+  /** Waits until fewer than `BACKGROUND_WRITES` hint writes are unconfirmed. */
+  async #room(): Promise<void> {
+    while (this.#background.size >= BACKGROUND_WRITES) await Promise.race(this.#background);
+  }
+
+  /** Waits for every hint write sent so far. */
+  async #flush(): Promise<void> {
+    await Promise.allSettled([...this.#background]);
   }
 
   /** Acks, naks or terms a delivery; `confirm` waits for the server to have applied it. */
@@ -271,6 +299,12 @@ export class JetStreamTaskQueue implements TaskQueue {
     const keyName = options.idempotencyKey === undefined ? null : `k.${token(options.idempotencyKey)}`;
     if (keyName !== null && (await bucket.put(keyName, enc.encode(t.id), 0)) === null) return this.#idempotent(keyName, options);
     const task = newQueuedTask(t, now);
+    await this.#consumer(t.poolId!);
+    if (sweepDue(task) !== null) {
+      // Sent before the record: once the record write is confirmed, the hint is stored too.
+      await this.#room();
+      this.#hint(task);
+    }
     const rev = await this.#write({ task, ack: null }, 0, true);
     if (rev === null) {
       if (keyName !== null) await bucket.purge(keyName);
@@ -288,7 +322,6 @@ export class JetStreamTaskQueue implements TaskQueue {
       if (/maximum messages/i.test(String((err as Error).message))) throw new QueueFullError(`stream ${this.#stream} holds its ${this.#maxTasks} tasks`, { cause: err });
       throw new StoreError(`cannot publish task ${t.id}: ${(err as Error).message}`, { cause: err });
     }
-    if (sweepDue(task) !== null) await this.#hint(task);
     return task;
   }
 
@@ -324,7 +357,7 @@ export class JetStreamTaskQueue implements TaskQueue {
       throwIfAborted(options.signal);
       let msgs: Msg[];
       try {
-        msgs = await pull(this.#need().nc, this.#stream, consumer, { batch: 1, expires: Math.ceil(left) * NS_PER_MS }, options.signal, (m) => {
+        msgs = await this.#pulls!.pull(this.#stream, consumer, { batch: 1, expires: Math.ceil(left) * NS_PER_MS }, options.signal, (m) => {
           void this.#settle(m.reply, '-NAK', false);
         });
       } catch (err) {
@@ -343,7 +376,10 @@ export class JetStreamTaskQueue implements TaskQueue {
     const seen = new Set<number>();
     while (out.length < max) {
       throwIfAborted(options.signal);
-      const msgs = await pull(this.#need().nc, this.#stream, consumer, { batch: max - out.length, no_wait: true, expires: JETSTREAM_QUEUE_NO_WAIT_EXPIRES_MS * NS_PER_MS });
+      const first = !this.#warm.has(consumer);
+      const expires = first ? JETSTREAM_QUEUE_FIRST_FETCH_EXPIRES_MS : JETSTREAM_QUEUE_NO_WAIT_EXPIRES_MS;
+      const msgs = await this.#pulls!.pull(this.#stream, consumer, { batch: max - out.length, no_wait: true, expires: expires * NS_PER_MS });
+      this.#warm.add(consumer);
       if (msgs.length === 0) break;
       const again = msgs.every((m) => seen.has(parseAckReply(m.reply)?.streamSeq ?? -1));
       const got = await Promise.all(msgs.map((m) => this.#take(m, req, seen, false)));
@@ -399,7 +435,8 @@ export class JetStreamTaskQueue implements TaskQueue {
           const { task } = expiredClaim(t, now, this.#d);
           if ((await this.#write({ task, ack: m.reply ?? null }, entry.revision, true)) === null) continue;
           if (task.state === 'pending') continue;
-          await Promise.all([this.#deadLetter(task, m.reply ?? null), this.#hint(task)]);
+          this.#hint(task, t);
+          await this.#deadLetter(task, m.reply ?? null);
           return null;
         }
         // Its ack wait ran out before its lease: keep the newest delivery in the record (acks go there) and hold the message back.
@@ -411,7 +448,8 @@ export class JetStreamTaskQueue implements TaskQueue {
         const task: QueuedTask = { ...t, state: 'failed', deadLettered: true, failureReason: 'max-deliver', updatedAt: now };
         if ((await this.#write({ task, ack: m.reply ?? null }, entry.revision, true)) === null) continue;
         this.#stats.maxDeliverDeadLetters++;
-        await Promise.all([this.#deadLetter(task, m.reply ?? null), this.#hint(task)]);
+        this.#hint(task, t);
+        await this.#deadLetter(task, m.reply ?? null);
         return null;
       }
       const why = unclaimable(t, now, req.capabilities);
@@ -421,8 +459,10 @@ export class JetStreamTaskQueue implements TaskQueue {
         return null;
       }
       const task = claimed(t, req.agentId, now, this.#d);
-      const [rev] = await Promise.all([this.#write({ task, ack: m.reply ?? null }, entry.revision, true), this.#hint(task)]);
-      if (rev === null) continue;
+      // The hint goes first: the record write confirmed means the hint is stored (a lost CAS leaves a stale hint, dropped by the sweep).
+      await this.#room();
+      this.#hint(task);
+      if ((await this.#write({ task, ack: m.reply ?? null }, entry.revision, true)) === null) continue;
       return { task, lease: { taskId: t.id, agentId: req.agentId, attempt: task.attempts, expiresAt: task.leaseExpiresAt! } };
     }
     await this.#settle(m.reply, '-NAK', true);
@@ -466,7 +506,7 @@ export class JetStreamTaskQueue implements TaskQueue {
     const l = requireLease(lease, 'report');
     const { before, task } = await this.#fenced(l, options, (t, now) => reported(t, result, now));
     await this.#settle(before.ack, '+ACK', false);
-    this.#offPath(this.#hint(task));
+    this.#hint(task, before.task);
     return task;
   }
 
@@ -477,9 +517,11 @@ export class JetStreamTaskQueue implements TaskQueue {
     const { before, task } = await this.#fenced(l, options, (t, now) => failed(t, why, now, this.#d));
     if (task.state === 'pending') {
       const delay = this.#serverTimers && task.notBefore !== null ? task.notBefore - this.#clock() : 0;
-      await Promise.all([this.#settle(before.ack, this.#nak(delay), true), this.#hint(task)]);
+      this.#hint(task, before.task);
+      await this.#settle(before.ack, this.#nak(delay), true);
     } else {
-      await Promise.all([this.#deadLetter(task, before.ack), this.#hint(task)]);
+      this.#hint(task, before.task);
+      await this.#deadLetter(task, before.ack);
     }
     return task;
   }
@@ -495,7 +537,8 @@ export class JetStreamTaskQueue implements TaskQueue {
       if (!isLive(t)) throw new ConflictError(`task ${id} is already ${t.state}`, { currentState: t.state });
       const task = cancelled(t, this.#clock());
       if ((await this.#write({ task, ack: cur.record.ack }, cur.entry.revision, true)) === null) continue;
-      await Promise.all([t.state === 'pending' ? undefined : this.#settle(cur.record.ack, '+TERM', true), this.#hint(task)]);
+      this.#hint(task, t);
+      if (t.state !== 'pending') await this.#settle(cur.record.ack, '+TERM', true);
       return task;
     }
     throw new ConflictError(`task ${id} kept changing under the cancel; try again`);
@@ -510,7 +553,12 @@ export class JetStreamTaskQueue implements TaskQueue {
     throwIfAborted(options.signal);
     const { bucket } = this.#need();
     const now = this.#clock();
-    const hints = await bucket.scan('l.', this.#maxTasks);
+    await this.#flush();
+    const markers: number[] = [];
+    const hints = await bucket.scan('l.', this.#maxTasks, markers);
+    // Removal markers of finished tasks' hints: deleted here (by sequence, O(1) each), a bounded number per sweep.
+    const drop = markers.slice(0, MARKERS_PER_SWEEP);
+    for (let i = 0; i < drop.length; i += 64) await Promise.all(drop.slice(i, i + 64).map((seq) => bucket.deleteSeq(seq).catch(() => undefined)));
     const out: ExpiredTask[] = [];
     for (const h of hints) {
       if (out.length >= this.#expireLimit) break;
@@ -531,7 +579,7 @@ export class JetStreamTaskQueue implements TaskQueue {
       }
       const t = cur.record.task;
       if (!sweepable(t, now)) {
-        await this.#hint(t); // extended, finished or cancelled since: refresh or drop the hint
+        this.#hint(t); // extended, finished or cancelled since: refresh or drop the hint
         return null;
       }
       const { task, expired } = t.state === 'pending' ? expiredPending(t, now) : expiredClaim(t, now, this.#d);
@@ -540,7 +588,7 @@ export class JetStreamTaskQueue implements TaskQueue {
       if (task.state === 'pending') await this.#settle(held, '-NAK', true);
       else if (task.deadLettered) await this.#deadLetter(task, held);
       else await this.#settle(held, '+TERM', true);
-      await this.#hint(task);
+      this.#hint(task);
       return expired;
     }
     return null;
