@@ -4,12 +4,16 @@
 // requests on a durable consumer. Written on `@nats-io/jetstream` alone (no `@nats-io/kv`):
 // the bucket has the layout `nats kv` reads, so the CLI can inspect it.
 import { StoreError } from '@converge/core';
-import { createInbox, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
-import { AckPolicy, DeliverPolicy, DiscardPolicy, StorageType, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { createInbox, headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { AckPolicy, DeliverPolicy, DiscardPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
 
 const NS_PER_MS = 1_000_000;
 /** How long past its expiry a pull request is waited for before it is ended here: 5 s. */
 const PULL_GRACE_MS = 5_000;
+/** How long a record write waits for the server's PubAck: 5 s. */
+const PUT_TIMEOUT_MS = 5_000;
+/** The header of a revision CAS. */
+const EXPECTED_LAST_SUBJECT_SEQUENCE = 'Nats-Expected-Last-Subject-Sequence';
 /** JetStream's error code for a failed `Nats-Expected-Last-Subject-Sequence`. */
 const WRONG_LAST_SEQUENCE = 10071;
 
@@ -34,12 +38,6 @@ export interface Entry {
   headers?: MsgHdrs;
 }
 
-/** Whether `err` is JetStream's "wrong last sequence" (a lost CAS). */
-function isWrongLastSequence(err: unknown): boolean {
-  const e = err as { code?: number; name?: string; message?: string };
-  return e?.code === WRONG_LAST_SEQUENCE || /wrong last sequence/i.test(String(e?.message ?? ''));
-}
-
 /** A KV-layout bucket with revision CAS. */
 export class Bucket {
   readonly stream: string;
@@ -47,8 +45,8 @@ export class Bucket {
 
   constructor(
     readonly name: string,
+    private readonly nc: NatsConnection,
     private readonly pulls: Pulls,
-    private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
   ) {
     this.stream = `KV_${name}`;
@@ -93,16 +91,25 @@ export class Bucket {
    * new revision, or `null` when the CAS lost. Without `expected` the write is unconditional.
    */
   async put(key: string, value: Uint8Array, expected?: number, headers?: MsgHdrs): Promise<number | null> {
+    // A plain request (not `js.publish`): the same publish and PubAck, without the JetStream
+    // client's per-call retry and error-context objects (a measurable part of a claim).
+    let h = headers;
+    if (expected !== undefined) {
+      h ??= natsHeaders();
+      h.set(EXPECTED_LAST_SUBJECT_SEQUENCE, String(expected));
+    }
+    let ack: { seq?: number; error?: { err_code?: number; description?: string } };
     try {
-      const ack = await this.js.publish(this.subject(key), value, {
-        ...(expected === undefined ? {} : { expect: { lastSubjectSequence: expected } }),
-        ...(headers ? { headers } : {}),
-      });
-      return ack.seq;
+      ack = (await this.nc.request(this.subject(key), value, { timeout: PUT_TIMEOUT_MS, ...(h ? { headers: h } : {}) })).json();
     } catch (err) {
-      if (isWrongLastSequence(err)) return null;
       throw new StoreError(`cannot write ${key} in ${this.stream}: ${(err as Error).message}`, { cause: err, key });
     }
+    if (ack.error) {
+      if (ack.error.err_code === WRONG_LAST_SEQUENCE) return null;
+      throw new StoreError(`cannot write ${key} in ${this.stream}: ${ack.error.description ?? 'refused'}`, { key });
+    }
+    if (typeof ack.seq !== 'number') throw new StoreError(`cannot write ${key} in ${this.stream}: no sequence in the server's answer`, { key });
+    return ack.seq;
   }
 
   /** Removes `key` entirely (a subject purge: no tombstone is left to scan over). */
@@ -212,14 +219,16 @@ export class Pulls {
       const p: OpenPull = {
         finish: () => {
           if (!this.#open.delete(p)) return;
-          sub.unsubscribe();
+          // A full batch or an end status reached `max`: the subscription ended itself (no UNSUB to send).
+          if (!sub.isClosed()) sub.unsubscribe();
           clearTimeout(guard);
           signal?.removeEventListener('abort', onAbort);
           if (!abandoned) resolve(out);
         },
       };
       const sub: Subscription = this.nc.subscribe(inbox, {
-        max: req.batch + 1,
+        // At most `batch` messages come, or fewer and an end status: so `batch` in all.
+        max: req.batch,
         callback: (_err, m) => {
           if (isStatus(m)) return p.finish();
           if (abandoned) late?.(m);

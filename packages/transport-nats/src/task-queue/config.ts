@@ -42,7 +42,11 @@ export const CAS_ROUNDS = 8;
 export interface JetStreamTaskQueueOptions {
   /** Server URL(s) to connect to (or pass `connection`). */
   servers?: string | string[];
-  /** More nats.js connection options (auth, TLS, name) when this queue connects. */
+  /**
+   * More nats.js connection options (auth, TLS, name) when this queue connects. `noAsyncTraces`
+   * defaults to true here: with it off, nats.js builds two error objects (stack traces) for every
+   * request, a tenth of the client's time on the claim + report path.
+   */
   connectOptions?: Omit<ConnectionOptions, 'servers'>;
   /** A connection to use (not closed by `stop`). */
   connection?: NatsConnection;

@@ -116,7 +116,7 @@ export class JetStreamTaskQueue implements TaskQueue {
   /** Connects (unless given a connection), creates the stream and the bucket when missing. Idempotent. */
   async start(): Promise<void> {
     if (this.#started) return;
-    const nc = this.#options.connection ?? (await connect({ ...this.#options.connectOptions, servers: this.#options.servers }).catch((err: unknown) => {
+    const nc = this.#options.connection ?? (await connect({ noAsyncTraces: true, ...this.#options.connectOptions, servers: this.#options.servers }).catch((err: unknown) => {
       throw new StoreError(`cannot connect to NATS at ${String(this.#options.servers)}`, { cause: err });
     }));
     this.#nc = nc;
@@ -127,16 +127,9 @@ export class JetStreamTaskQueue implements TaskQueue {
     }
     this.#js = jetstream(nc);
     this.#pulls = new Pulls(nc);
-    this.#bucket = new Bucket(`cvq_${this.#name}`, this.#pulls, this.#js, this.#jsm);
+    this.#bucket = new Bucket(`cvq_${this.#name}`, nc, this.#pulls, this.#jsm);
     await this.#ensureStream();
     await this.#bucket.ensure(this.#maxTasks * 3);
-    // One subscription feeds every `watch` of this client with every client's transitions.
-    this.#events = nc.subscribe(this.#bucket.subject('r.>'), {
-      callback: (_err, m) => {
-        const e = parseEvent(m.headers?.get(EVENT_HEADER));
-        if (e) for (const ch of this.#channels) ch.push(e);
-      },
-    });
     this.#started = true;
   }
 
@@ -147,6 +140,7 @@ export class JetStreamTaskQueue implements TaskQueue {
     this.#pulls?.stop();
     await this.#flush();
     this.#events?.unsubscribe();
+    this.#events = undefined;
     if (this.#started && !this.#options.connection) await this.#nc?.drain().catch(() => undefined);
     this.#consumers.clear();
     this.#warm.clear();
@@ -621,10 +615,29 @@ export class JetStreamTaskQueue implements TaskQueue {
     return { tasks: page, cursor: more ? page[page.length - 1]!.id : null };
   }
 
-  /** See `TaskQueue.watch`: every client's transitions, as published into the bucket (a subscription: none while disconnected). */
+  /**
+   * See `TaskQueue.watch`: every client's transitions, as published into the bucket (a
+   * subscription: none while disconnected). One subscription feeds every `watch` of this
+   * client; it exists only while one is open (else every record write of every client would
+   * be sent to this one for nothing).
+   */
   watch(options: WatchOptions = {}): AsyncIterable<TaskQueueEvent> {
-    const channel: TaskEventChannel = new TaskEventChannel(options, () => this.#channels.delete(channel));
+    const { nc, bucket } = this.#need();
+    const channel: TaskEventChannel = new TaskEventChannel(options, () => {
+      this.#channels.delete(channel);
+      if (this.#channels.size === 0) {
+        this.#events?.unsubscribe();
+        this.#events = undefined;
+      }
+    });
+    if (options.signal?.aborted) return channel;
     this.#channels.add(channel);
+    this.#events ??= nc.subscribe(bucket.subject('r.>'), {
+      callback: (_err, m) => {
+        const e = parseEvent(m.headers?.get(EVENT_HEADER));
+        if (e) for (const ch of this.#channels) ch.push(e);
+      },
+    });
     return channel;
   }
 }
