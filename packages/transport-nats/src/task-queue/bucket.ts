@@ -184,6 +184,23 @@ function isStatus(m: Msg): boolean {
   return !m.reply && (m.headers?.code ?? 0) >= 100;
 }
 
+/** Most messages one coalesced no-wait fetch asks for: 256 (more demand waits for the next fetch). */
+const MAX_COALESCED_BATCH = 256;
+
+/** A claim's share of a coalesced fetch. */
+interface Demand {
+  n: number;
+  expiresMs: number;
+  resolve: (msgs: Msg[]) => void;
+  reject: (err: unknown) => void;
+}
+
+/** The coalesced fetches of one consumer: at most one in flight, the demand that came meanwhile waiting for the next. */
+interface FetchLine {
+  inFlight: boolean;
+  waiting: Demand[];
+}
+
 /** One open pull request of `Pulls`. */
 interface OpenPull {
   finish: () => void;
@@ -198,6 +215,7 @@ interface OpenPull {
  */
 export class Pulls {
   readonly #open = new Set<OpenPull>();
+  readonly #lines = new Map<string, FetchLine>();
 
   constructor(private readonly nc: NatsConnection) {}
 
@@ -241,6 +259,51 @@ export class Pulls {
       if (signal?.aborted) onAbort();
       else signal?.addEventListener('abort', onAbort, { once: true });
       this.nc.publish(`$JS.API.CONSUMER.MSG.NEXT.${stream}.${consumer}`, JSON.stringify(req), { reply: inbox });
+    });
+  }
+
+  /**
+   * A no-wait fetch of up to `n` messages, coalesced: while one fetch of the consumer is in
+   * flight, the demands of the claims that come meanwhile are summed into the next one (one
+   * request, one subscription for all of them), and its messages are shared out in order of
+   * arrival. A claim gets fewer than `n` only when the consumer had no more to give.
+   */
+  fetch(stream: string, consumer: string, n: number, expiresMs: number): Promise<Msg[]> {
+    const key = `${stream}\u0000${consumer}`;
+    let line = this.#lines.get(key);
+    if (!line) {
+      line = { inFlight: false, waiting: [] };
+      this.#lines.set(key, line);
+    }
+    const l = line;
+    return new Promise<Msg[]>((resolve, reject) => {
+      l.waiting.push({ n, expiresMs, resolve, reject });
+      if (!l.inFlight) this.#run(stream, consumer, key, l);
+    });
+  }
+
+  #run(stream: string, consumer: string, key: string, line: FetchLine): void {
+    const batch: Demand[] = [];
+    let total = 0;
+    while (line.waiting.length > 0 && (batch.length === 0 || total + line.waiting[0]!.n <= MAX_COALESCED_BATCH)) {
+      const d = line.waiting.shift()!;
+      batch.push(d);
+      total += d.n;
+    }
+    line.inFlight = true;
+    const expiresMs = Math.max(...batch.map((d) => d.expiresMs));
+    this.pull(stream, consumer, { batch: total, no_wait: true, expires: expiresMs * NS_PER_MS }).then((msgs) => {
+      let i = 0;
+      for (const d of batch) {
+        d.resolve(msgs.slice(i, i + d.n));
+        i += d.n;
+      }
+    }, (err: unknown) => {
+      for (const d of batch) d.reject(err);
+    }).finally(() => {
+      line.inFlight = false;
+      if (line.waiting.length > 0) this.#run(stream, consumer, key, line);
+      else this.#lines.delete(key);
     });
   }
 

@@ -6,12 +6,12 @@
 // copy on the pool's dead-letter subject, submit = publish with `Nats-Msg-Id`.
 import {
   ConfigError, ConflictError, NotFoundError, QueueFullError, StoreError, TASK_QUEUE_BRAND, TaskEventChannel, ValidationError,
-  AbortError, DEFAULT_EXPIRE_LIMIT, decodeValue, encodeValue, fenceError, newQueuedTask, prepareSubmit, requireLease, requireReason, resolveClaim, resolveList,
+  AbortError, DEFAULT_EXPIRE_LIMIT, encodeValue, fenceError, newQueuedTask, prepareSubmit, requireLease, requireReason, resolveClaim, resolveList,
   resolveQueueDefaults, throwIfAborted, type ClaimRequest, type ClaimedTask, type ExpireOptions, type ExpiredTask, type ListTasksOptions,
   type QueueCallOptions, type QueuedTask, type ResolvedClaim, type ResolvedQueueDefaults, type SubmitOptions, type TaskInit, type TaskLease,
   type TaskPage, type TaskQueue, type TaskQueueEvent, type WatchOptions, type WireValue,
 } from '@converge/core';
-import { connect, headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { connect, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import {
   AckPolicy, DeliverPolicy, DiscardPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager,
 } from '@nats-io/jetstream';
@@ -20,37 +20,27 @@ import {
   JETSTREAM_QUEUE_DEFAULT_MAX_DELIVER, JETSTREAM_QUEUE_DEFAULT_MAX_TASKS, JETSTREAM_QUEUE_DEFAULT_NAME, JETSTREAM_QUEUE_MAX_POOL_ID, JETSTREAM_QUEUE_SKIP_DELAY_MS,
   JETSTREAM_QUEUE_NO_WAIT_EXPIRES_MS, JETSTREAM_QUEUE_FIRST_FETCH_EXPIRES_MS, NAME, positive, requireId, sleep, type JetStreamQueueStats, type JetStreamTaskQueueOptions,
 } from './config.js';
-import { Bucket, KV_OPERATION, Pulls, parseAckReply, token, untoken, type Entry } from './bucket.js';
+import { heldTaskIds, messageBody } from './held.js';
+import { Hints } from './hints.js';
+import { Bucket, Pulls, parseAckReply, token, untoken, type Entry } from './bucket.js';
 import {
-  EVENT_HEADER, cancelled, claimed, decodeRecord, encodeRecord, eventHeaders, expiredClaim, expiredPending, failed, isLive, leaseMsOf,
-  parseEvent, recordOf, reported, sweepDue, sweepable, unclaimable, type TaskRecord,
+  EVENT_HEADER, cancelled, hintDue, claimed, decodeRecord, encodeRecord, eventHeaders, expiredClaim, expiredPending, failed, isLive, leaseMsOf,
+  pageOf, parseEvent, reported, sweepable, unclaimable, type TaskRecord,
 } from './records.js';
 
 const NS_PER_MS = 1_000_000;
 /** `StoreError` code of a task record whose bytes are not a record. */
 const UNREADABLE = 'ERR_TASK_RECORD_UNREADABLE';
 const enc = new TextEncoder();
-const EMPTY = new Uint8Array(0);
-/** Most sweep-hint writes one client has sent and not yet seen confirmed: 1,024 (one more waits for the oldest). */
-const BACKGROUND_WRITES = 1_024;
-/** How long a sweep-hint write waits for the server's confirmation: 10 s (then counted as failed). */
-const HINT_WRITE_TIMEOUT_MS = 10_000;
-/** Removal markers of finished tasks' sweep hints one `expire` deletes: 1,000. */
-const MARKERS_PER_SWEEP = 1_000;
-
-/** The headers of a hint removal (a KV purge marker). */
-function purgeMarker(): MsgHdrs {
-  const h = natsHeaders();
-  h.set(KV_OPERATION, 'PURGE');
-  return h;
-}
 const dec = new TextDecoder();
 
 /**
  * `TaskQueue` on NATS JetStream. Per pool: subject `cvq.<name>.t.<pool>` in the work-queue
  * stream `CVQ_<name>`, durable pull consumer `p_<pool>`, dead letters on `cvq.<name>.dlq.<pool>`.
  * Records: bucket `cvq_<name>` (keys `r.<id>` records, `k.<key>` idempotency keys, `l.<id>`
- * sweep hints for leases and deadlines). Every client of a queue must share the clock.
+ * deadline hints). The sweep finds claimed tasks through the messages the pool consumers hold
+ * (`held.ts`): a claim + report cycle is a fetch, two record writes and an ack. Every client of
+ * a queue must share the clock.
  */
 export class JetStreamTaskQueue implements TaskQueue {
   /** Brand (see `isTaskQueue`). */
@@ -73,14 +63,14 @@ export class JetStreamTaskQueue implements TaskQueue {
   readonly #warm = new Set<string>();
   /** Revision of records this client wrote last (saves a read on report); bounded. */
   readonly #revisions = new Map<string, { revision: number; record: TaskRecord }>();
-  /** Sweep-hint writes sent and not yet confirmed (bounded by `BACKGROUND_WRITES`; `expire` and `stop` wait for them). */
-  readonly #background = new Set<Promise<void>>();
   readonly #stats: JetStreamQueueStats = { orphanMessages: 0, maxDeliverDeadLetters: 0, hintWriteFailures: 0 };
   #nc: NatsConnection | undefined;
   #js: JetStreamClient | undefined;
   #jsm: JetStreamManager | undefined;
   #bucket: Bucket | undefined;
   #pulls: Pulls | undefined;
+  /** Deadline-hint writes (confirmed in the background; `expire` and `stop` wait for them). */
+  #hints: Hints | undefined;
   #events: Subscription | undefined;
   #started = false;
   /** Set while `stop` runs: a waiting claim then ends with what it has. */
@@ -128,6 +118,7 @@ export class JetStreamTaskQueue implements TaskQueue {
     this.#js = jetstream(nc);
     this.#pulls = new Pulls(nc);
     this.#bucket = new Bucket(`cvq_${this.#name}`, nc, this.#pulls, this.#jsm);
+    this.#hints = new Hints(nc, this.#bucket, () => this.#stats.hintWriteFailures++);
     await this.#ensureStream();
     await this.#bucket.ensure(this.#maxTasks * 3);
     this.#started = true;
@@ -138,7 +129,7 @@ export class JetStreamTaskQueue implements TaskQueue {
     this.#stopping = true;
     for (const ch of [...this.#channels]) ch.close();
     this.#pulls?.stop();
-    await this.#flush();
+    await this.#hints?.flush();
     this.#events?.unsubscribe();
     this.#events = undefined;
     if (this.#started && !this.#options.connection) await this.#nc?.drain().catch(() => undefined);
@@ -225,41 +216,6 @@ export class JetStreamTaskQueue implements TaskQueue {
     this.#revisions.set(record.task.id, { revision, record });
   }
 
-  /**
-   * Sets or removes the sweep hint of `t` (a lease or deadline the sweep must look at), without
-   * waiting for the server: the write is sent now and confirmed in the background (a failure is
-   * counted in `stats().hintWriteFailures`; a missing hint is repaired when the message comes
-   * back after its ack wait, a stale one is dropped by the sweep). Writes from one connection to
-   * one stream are stored in the order sent, so a record write sent after this one and confirmed
-   * means this one is stored too. A removal is a marker (`KV-Operation: PURGE`, one message that
-   * replaces the hint); `before`: the task as it was, to skip a removal where there was no hint.
-   */
-  #hint(t: QueuedTask, before?: QueuedTask): void {
-    const due = sweepDue(t);
-    if (due === null && before && sweepDue(before) === null) return;
-    const { nc, bucket } = this.#need();
-    const p = nc.request(bucket.subject(`l.${token(t.id)}`), due === null ? EMPTY : enc.encode(String(due)), { timeout: HINT_WRITE_TIMEOUT_MS, ...(due === null ? { headers: purgeMarker() } : {}) })
-      .then((m) => {
-        const r = m.json<{ error?: { description?: string } }>();
-        if (r.error) throw new StoreError(`hint write refused: ${r.error.description}`);
-      })
-      .catch(() => {
-        this.#stats.hintWriteFailures++;
-      })
-      .finally(() => this.#background.delete(p));
-    this.#background.add(p);
-  }
-
-  /** Waits until fewer than `BACKGROUND_WRITES` hint writes are unconfirmed. */
-  async #room(): Promise<void> {
-    while (this.#background.size >= BACKGROUND_WRITES) await Promise.race(this.#background);
-  }
-
-  /** Waits for every hint write sent so far. */
-  async #flush(): Promise<void> {
-    await Promise.allSettled([...this.#background]);
-  }
-
   /** Acks, naks or terms a delivery; `confirm` waits for the server to have applied it. */
   async #settle(reply: string | null | undefined, body: string, confirm: boolean): Promise<void> {
     if (!reply) return;
@@ -294,10 +250,10 @@ export class JetStreamTaskQueue implements TaskQueue {
     if (keyName !== null && (await bucket.put(keyName, enc.encode(t.id), 0)) === null) return this.#idempotent(keyName, options);
     const task = newQueuedTask(t, now);
     await this.#consumer(t.poolId!);
-    if (sweepDue(task) !== null) {
+    if (hintDue(task) !== null) {
       // Sent before the record: once the record write is confirmed, the hint is stored too.
-      await this.#room();
-      this.#hint(task);
+      await this.#hints!.room();
+      this.#hints!.write(task);
     }
     const rev = await this.#write({ task, ack: null }, 0, true);
     if (rev === null) {
@@ -372,7 +328,7 @@ export class JetStreamTaskQueue implements TaskQueue {
       throwIfAborted(options.signal);
       const first = !this.#warm.has(consumer);
       const expires = first ? JETSTREAM_QUEUE_FIRST_FETCH_EXPIRES_MS : JETSTREAM_QUEUE_NO_WAIT_EXPIRES_MS;
-      const msgs = await this.#pulls!.pull(this.#stream, consumer, { batch: max - out.length, no_wait: true, expires: expires * NS_PER_MS });
+      const msgs = await this.#pulls!.fetch(this.#stream, consumer, max - out.length, expires);
       this.#warm.add(consumer);
       if (msgs.length === 0) break;
       const again = msgs.every((m) => seen.has(parseAckReply(m.reply)?.streamSeq ?? -1));
@@ -429,7 +385,7 @@ export class JetStreamTaskQueue implements TaskQueue {
           const { task } = expiredClaim(t, now, this.#d);
           if ((await this.#write({ task, ack: m.reply ?? null }, entry.revision, true)) === null) continue;
           if (task.state === 'pending') continue;
-          this.#hint(task, t);
+          this.#hints!.write(task, t);
           await this.#deadLetter(task, m.reply ?? null);
           return null;
         }
@@ -442,7 +398,7 @@ export class JetStreamTaskQueue implements TaskQueue {
         const task: QueuedTask = { ...t, state: 'failed', deadLettered: true, failureReason: 'max-deliver', updatedAt: now };
         if ((await this.#write({ task, ack: m.reply ?? null }, entry.revision, true)) === null) continue;
         this.#stats.maxDeliverDeadLetters++;
-        this.#hint(task, t);
+        this.#hints!.write(task, t);
         await this.#deadLetter(task, m.reply ?? null);
         return null;
       }
@@ -454,8 +410,8 @@ export class JetStreamTaskQueue implements TaskQueue {
       }
       const task = claimed(t, req.agentId, now, this.#d);
       // The hint goes first: the record write confirmed means the hint is stored (a lost CAS leaves a stale hint, dropped by the sweep).
-      await this.#room();
-      this.#hint(task);
+      await this.#hints!.room();
+      this.#hints!.write(task, t);
       if ((await this.#write({ task, ack: m.reply ?? null }, entry.revision, true)) === null) continue;
       return { task, lease: { taskId: t.id, agentId: req.agentId, attempt: task.attempts, expiresAt: task.leaseExpiresAt! } };
     }
@@ -500,7 +456,7 @@ export class JetStreamTaskQueue implements TaskQueue {
     const l = requireLease(lease, 'report');
     const { before, task } = await this.#fenced(l, options, (t, now) => reported(t, result, now));
     await this.#settle(before.ack, '+ACK', false);
-    this.#hint(task, before.task);
+    this.#hints!.write(task, before.task);
     return task;
   }
 
@@ -511,10 +467,10 @@ export class JetStreamTaskQueue implements TaskQueue {
     const { before, task } = await this.#fenced(l, options, (t, now) => failed(t, why, now, this.#d));
     if (task.state === 'pending') {
       const delay = this.#serverTimers && task.notBefore !== null ? task.notBefore - this.#clock() : 0;
-      this.#hint(task, before.task);
+      this.#hints!.write(task, before.task);
       await this.#settle(before.ack, this.#nak(delay), true);
     } else {
-      this.#hint(task, before.task);
+      this.#hints!.write(task, before.task);
       await this.#deadLetter(task, before.ack);
     }
     return task;
@@ -531,7 +487,7 @@ export class JetStreamTaskQueue implements TaskQueue {
       if (!isLive(t)) throw new ConflictError(`task ${id} is already ${t.state}`, { currentState: t.state });
       const task = cancelled(t, this.#clock());
       if ((await this.#write({ task, ack: cur.record.ack }, cur.entry.revision, true)) === null) continue;
-      this.#hint(task, t);
+      this.#hints!.write(task, t);
       if (t.state !== 'pending') await this.#settle(cur.record.ack, '+TERM', true);
       return task;
     }
@@ -547,33 +503,38 @@ export class JetStreamTaskQueue implements TaskQueue {
     throwIfAborted(options.signal);
     const { bucket } = this.#need();
     const now = this.#clock();
-    await this.#flush();
+    await this.#hints!.flush();
     const markers: number[] = [];
     const hints = await bucket.scan('l.', this.#maxTasks, markers);
-    // Removal markers of finished tasks' hints: deleted here (by sequence, O(1) each), a bounded number per sweep.
-    const drop = markers.slice(0, MARKERS_PER_SWEEP);
-    for (let i = 0; i < drop.length; i += 64) await Promise.all(drop.slice(i, i + 64).map((seq) => bucket.deleteSeq(seq).catch(() => undefined)));
+    await this.#hints!.dropMarkers(markers);
+    // Due deadline hints, then every task whose message a pool consumer holds (a claim or a delayed retry).
+    const ids = new Map<string, boolean>();
+    for (const h of hints) if (Number(dec.decode(h.value)) <= now) ids.set(untoken(h.key.slice(2)), true);
+    for (const id of await heldTaskIds(this.#need().nc, this.#need().jsm, this.#stream, 'p_', this.#maxAckPending * 64)) if (!ids.has(id)) ids.set(id, false);
     const out: ExpiredTask[] = [];
-    for (const h of hints) {
+    for (const [id, fromHint] of ids) {
       if (out.length >= this.#expireLimit) break;
-      if (Number(dec.decode(h.value)) > now) continue;
       throwIfAborted(options.signal);
-      const done = await this.#sweepOne(untoken(h.key.slice(2)), now);
+      const done = await this.#sweepOne(id, now, fromHint);
       if (done) out.push(done);
     }
     return out;
   }
 
-  async #sweepOne(id: string, now: number): Promise<ExpiredTask | null> {
+  /** Sweeps task `id` when due; `fromHint`: it was found by its deadline hint (refreshed or dropped when not due). */
+  async #sweepOne(id: string, now: number, fromHint: boolean): Promise<ExpiredTask | null> {
     for (let round = 0; round < CAS_ROUNDS; round++) {
-      const cur = await this.#read(id);
+      const cur = await this.#read(id).catch((err: unknown) => {
+        if (fromHint) throw err;
+        return null; // a held message of a foreign or unreadable record: the claim path ends it
+      });
       if (!cur) {
-        await this.#need().bucket.purge(`l.${token(id)}`);
+        if (fromHint) await this.#need().bucket.purge(`l.${token(id)}`);
         return null;
       }
       const t = cur.record.task;
       if (!sweepable(t, now)) {
-        this.#hint(t); // extended, finished or cancelled since: refresh or drop the hint
+        if (fromHint) this.#hints!.write(t); // extended, finished or cancelled since: refresh or drop the hint
         return null;
       }
       const { task, expired } = t.state === 'pending' ? expiredPending(t, now) : expiredClaim(t, now, this.#d);
@@ -582,7 +543,7 @@ export class JetStreamTaskQueue implements TaskQueue {
       if (task.state === 'pending') await this.#settle(held, '-NAK', true);
       else if (task.deadLettered) await this.#deadLetter(task, held);
       else await this.#settle(held, '+TERM', true);
-      this.#hint(task);
+      this.#hints!.write(task, t);
       return expired;
     }
     return null;
@@ -602,17 +563,7 @@ export class JetStreamTaskQueue implements TaskQueue {
     const { limit, cursor } = resolveList(options);
     throwIfAborted(options.signal);
     const entries = await this.#need().bucket.scan('r.', this.#maxTasks);
-    const tasks: QueuedTask[] = [];
-    for (const e of entries) {
-      const r = decodeRecord(e.value);
-      if (!r) continue;
-      const t = r.task;
-      if ((cursor === null || t.id > cursor) && (options.state === undefined || t.state === options.state) && (options.poolId === undefined || t.poolId === options.poolId)) tasks.push(t);
-    }
-    tasks.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const more = tasks.length > limit;
-    const page = tasks.slice(0, limit);
-    return { tasks: page, cursor: more ? page[page.length - 1]!.id : null };
+    return pageOf(entries.map((e) => decodeRecord(e.value)?.task ?? null), cursor, limit, options);
   }
 
   /**
@@ -640,18 +591,4 @@ export class JetStreamTaskQueue implements TaskQueue {
     });
     return channel;
   }
-}
-
-/** A task message's body: the record at submit and its revision, or (a foreign message) just an id. */
-function messageBody(data: Uint8Array): { id: string; revision: number; task: QueuedTask | null } {
-  try {
-    const v = decodeValue(data) as { i?: unknown; r?: unknown; t?: unknown } | null;
-    if (v && typeof v === 'object' && typeof v.i === 'string' && typeof v.r === 'number') {
-      const rec = recordOf({ t: v.t, a: null });
-      return { id: v.i, revision: v.r, task: rec && rec.task.id === v.i ? rec.task : null };
-    }
-  } catch {
-    // not a task message of this queue: read it as a bare id below
-  }
-  return { id: dec.decode(data), revision: 0, task: null };
 }
