@@ -34,7 +34,8 @@ function fetchOne(nc: NatsConnection, stream: string, consumer: string): Promise
 
 async function rawFetchAck(tasks: number, ms: number): Promise<number> {
   const stream = `CVB_RAW_${randomBytes(4).toString('hex')}`;
-  const nc = await connect({ servers: NATS_URL });
+  // The same client options as the adapter's own connection (noAsyncTraces: its default there).
+  const nc = await connect({ servers: NATS_URL, noAsyncTraces: true });
   try {
     await api(nc, `STREAM.CREATE.${stream}`, { name: stream, subjects: [`${stream}.t`], retention: 'workqueue', storage: 'file', num_replicas: 1 });
     await api(nc, `CONSUMER.DURABLE.CREATE.${stream}.w`, {
@@ -43,12 +44,18 @@ async function rawFetchAck(tasks: number, ms: number): Promise<number> {
     for (let i = 0; i < tasks; i += 64) {
       await Promise.all(Array.from({ length: Math.min(64, tasks - i) }, (_, j) => nc.request(`${stream}.t`, `t${i + j}`, { timeout: 5_000 })));
     }
-    return await cyclesPerSecond(ms, async () => {
-      const m = await fetchOne(nc, stream, 'w');
-      if (!m) return false;
-      nc.publish(m.reply!, '+ACK');
-      return true;
-    });
+    // A fetch without an expiry can stay parked on the server: end the run rather than hang (closing ends every fetch).
+    const watchdog = setTimeout(() => void nc.close(), ms + 30_000);
+    try {
+      return await cyclesPerSecond(ms, async () => {
+        const m = await fetchOne(nc, stream, 'w');
+        if (!m) return false;
+        nc.publish(m.reply!, '+ACK');
+        return true;
+      });
+    } finally {
+      clearTimeout(watchdog);
+    }
   } finally {
     await api(nc, `STREAM.DELETE.${stream}`, {}).catch(() => undefined);
     await nc.close();

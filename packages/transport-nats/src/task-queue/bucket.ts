@@ -216,6 +216,8 @@ interface OpenPull {
 export class Pulls {
   readonly #open = new Set<OpenPull>();
   readonly #lines = new Map<string, FetchLine>();
+  /** Pull requests sent so far. */
+  sent = 0;
 
   constructor(private readonly nc: NatsConnection) {}
 
@@ -258,6 +260,7 @@ export class Pulls {
       this.#open.add(p);
       if (signal?.aborted) onAbort();
       else signal?.addEventListener('abort', onAbort, { once: true });
+      this.sent++;
       this.nc.publish(`$JS.API.CONSUMER.MSG.NEXT.${stream}.${consumer}`, JSON.stringify(req), { reply: inbox });
     });
   }

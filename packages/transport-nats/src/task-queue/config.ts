@@ -83,6 +83,8 @@ export interface JetStreamQueueStats {
   maxDeliverDeadLetters: number;
   /** Sweep-hint writes the server refused or did not confirm in time (such a task's lease is then only taken back after its message's ack wait). */
   hintWriteFailures: number;
+  /** Fetch (pull) requests this client sent: concurrent no-wait claims of a pool share one. */
+  fetches: number;
 }
 
 /** What a queue name must look like. */

@@ -63,7 +63,7 @@ export class JetStreamTaskQueue implements TaskQueue {
   readonly #warm = new Set<string>();
   /** Revision of records this client wrote last (saves a read on report); bounded. */
   readonly #revisions = new Map<string, { revision: number; record: TaskRecord }>();
-  readonly #stats: JetStreamQueueStats = { orphanMessages: 0, maxDeliverDeadLetters: 0, hintWriteFailures: 0 };
+  readonly #stats: Omit<JetStreamQueueStats, 'fetches'> = { orphanMessages: 0, maxDeliverDeadLetters: 0, hintWriteFailures: 0 };
   #nc: NatsConnection | undefined;
   #js: JetStreamClient | undefined;
   #jsm: JetStreamManager | undefined;
@@ -100,7 +100,7 @@ export class JetStreamTaskQueue implements TaskQueue {
 
   /** What this client refused or repaired so far. */
   stats(): JetStreamQueueStats {
-    return { ...this.#stats };
+    return { ...this.#stats, fetches: this.#pulls?.sent ?? 0 };
   }
 
   /** Connects (unless given a connection), creates the stream and the bucket when missing. Idempotent. */
