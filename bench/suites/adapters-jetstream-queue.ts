@@ -1,7 +1,8 @@
 // adapters.jetstream_claim_report: JetStreamTaskQueue claim + report cycles per second, 4 workers
 //   sharing one queue (one connection), against the local server (127.0.0.1:4222).
 // raw.jetstream_fetch_ack: its baseline, written here: a bare no-wait fetch of one message from a
-//   durable pull consumer on a work-queue stream, then its ack, same 4 workers, one connection.
+//   durable pull consumer on a work-queue stream (20 ms expiry, as the adapter's), then its ack,
+//   same 4 workers, one connection, same client options.
 // Both run on fresh streams that are deleted afterwards.
 import { randomBytes } from 'node:crypto';
 import { connect, createInbox, type Msg, type NatsConnection } from '@nats-io/transport-node';
@@ -17,7 +18,11 @@ async function api(nc: NatsConnection, subject: string, body: unknown): Promise<
   return r;
 }
 
-/** A no-wait fetch of one message (or none). */
+/**
+ * A no-wait fetch of one message (or none), with the adapter's 20 ms expiry: without one, a
+ * fetch sent while the last messages are being taken by the other workers stays parked on the
+ * server (the loop hung once the pool ran dry before the end of the run).
+ */
 function fetchOne(nc: NatsConnection, stream: string, consumer: string): Promise<Msg | null> {
   const inbox = createInbox();
   const sub = nc.subscribe(inbox, { max: 2 });
@@ -28,7 +33,7 @@ function fetchOne(nc: NatsConnection, stream: string, consumer: string): Promise
     }
     return null;
   })();
-  nc.publish(`$JS.API.CONSUMER.MSG.NEXT.${stream}.${consumer}`, JSON.stringify({ batch: 1, no_wait: true }), { reply: inbox });
+  nc.publish(`$JS.API.CONSUMER.MSG.NEXT.${stream}.${consumer}`, JSON.stringify({ batch: 1, no_wait: true, expires: 20_000_000 }), { reply: inbox });
   return got;
 }
 
