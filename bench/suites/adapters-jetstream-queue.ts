@@ -19,21 +19,24 @@ async function api(nc: NatsConnection, subject: string, body: unknown): Promise<
 }
 
 /**
- * A no-wait fetch of one message (or none), with the adapter's 20 ms expiry: without one, a
- * fetch sent while the last messages are being taken by the other workers stays parked on the
- * server (the loop hung once the pool ran dry before the end of the run).
+ * A no-wait fetch of one message (or none), with the adapter's expiries (1 s for a worker's
+ * first fetch, then 20 ms) and its 5 s guard: without an expiry, a fetch sent while the last
+ * messages are being taken by the other workers stays parked on the server (the loop hung once
+ * the pool ran dry); with a short one on the first fetch of a long backlog, the server was seen
+ * not to answer at all.
  */
-function fetchOne(nc: NatsConnection, stream: string, consumer: string): Promise<Msg | null> {
+function fetchOne(nc: NatsConnection, stream: string, consumer: string, expiresMs: number): Promise<Msg | null> {
   const inbox = createInbox();
   const sub = nc.subscribe(inbox, { max: 2 });
+  const guard = setTimeout(() => sub.unsubscribe(), expiresMs + 5_000);
   const got = (async () => {
     for await (const m of sub) {
       sub.unsubscribe();
       return m.reply ? m : null; // a message, or a 404/408 status
     }
     return null;
-  })();
-  nc.publish(`$JS.API.CONSUMER.MSG.NEXT.${stream}.${consumer}`, JSON.stringify({ batch: 1, no_wait: true, expires: 20_000_000 }), { reply: inbox });
+  })().finally(() => clearTimeout(guard));
+  nc.publish(`$JS.API.CONSUMER.MSG.NEXT.${stream}.${consumer}`, JSON.stringify({ batch: 1, no_wait: true, expires: expiresMs * 1_000_000 }), { reply: inbox });
   return got;
 }
 
@@ -52,8 +55,9 @@ async function rawFetchAck(tasks: number, ms: number): Promise<number> {
     // A fetch without an expiry can stay parked on the server: end the run rather than hang (closing ends every fetch).
     const watchdog = setTimeout(() => void nc.close(), ms + 30_000);
     try {
+      let fetches = 0;
       return await cyclesPerSecond(ms, async () => {
-        const m = await fetchOne(nc, stream, 'w');
+        const m = await fetchOne(nc, stream, 'w', fetches++ < QUEUE_WORKERS ? 1_000 : 20);
         if (!m) return false;
         nc.publish(m.reply!, '+ACK');
         return true;

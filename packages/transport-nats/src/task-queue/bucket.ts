@@ -38,6 +38,55 @@ export interface Entry {
   headers?: MsgHdrs;
 }
 
+/**
+ * Requests answered on one wildcard inbox subscription, for the record writes of the claim and
+ * report path: nats.js's own `request` builds an error object (a stack trace) for every call
+ * even when it succeeds; this keeps one timer and one map entry per request instead.
+ */
+export class Replies {
+  readonly #prefix = `${createInbox()}.`;
+  readonly #sub: Subscription;
+  readonly #open = new Map<string, { resolve: (m: Msg) => void; reject: (err: Error) => void; timer: ReturnType<typeof setTimeout> }>();
+  #seq = 0;
+
+  constructor(private readonly nc: NatsConnection) {
+    this.#sub = nc.subscribe(`${this.#prefix}*`, {
+      callback: (_err, m) => {
+        const key = m.subject.slice(this.#prefix.length);
+        const o = this.#open.get(key);
+        if (!o) return;
+        this.#open.delete(key);
+        clearTimeout(o.timer);
+        if (m.headers?.code === 503) o.reject(new Error('no responders (no stream on this subject)'));
+        else o.resolve(m);
+      },
+    });
+  }
+
+  /** Publishes `data` to `subject` and resolves with the one reply (rejects after `timeoutMs`). */
+  request(subject: string, data: Uint8Array, headers: MsgHdrs | undefined, timeoutMs: number): Promise<Msg> {
+    const key = String(++this.#seq);
+    return new Promise<Msg>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#open.delete(key);
+        reject(new Error(`no answer in ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#open.set(key, { resolve, reject, timer });
+      this.nc.publish(subject, data, { reply: this.#prefix + key, ...(headers ? { headers } : {}) });
+    });
+  }
+
+  /** Ends the subscription; open requests fail. */
+  close(): void {
+    for (const o of this.#open.values()) {
+      clearTimeout(o.timer);
+      o.reject(new Error('closed'));
+    }
+    this.#open.clear();
+    if (!this.#sub.isClosed()) this.#sub.unsubscribe();
+  }
+}
+
 /** A KV-layout bucket with revision CAS. */
 export class Bucket {
   readonly stream: string;
@@ -45,7 +94,7 @@ export class Bucket {
 
   constructor(
     readonly name: string,
-    private readonly nc: NatsConnection,
+    private readonly replies: Replies,
     private readonly pulls: Pulls,
     private readonly jsm: JetStreamManager,
   ) {
@@ -100,7 +149,7 @@ export class Bucket {
     }
     let ack: { seq?: number; error?: { err_code?: number; description?: string } };
     try {
-      ack = (await this.nc.request(this.subject(key), value, { timeout: PUT_TIMEOUT_MS, ...(h ? { headers: h } : {}) })).json();
+      ack = (await this.replies.request(this.subject(key), value, h, PUT_TIMEOUT_MS)).json();
     } catch (err) {
       throw new StoreError(`cannot write ${key} in ${this.stream}: ${(err as Error).message}`, { cause: err, key });
     }

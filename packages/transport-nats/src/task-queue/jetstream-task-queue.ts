@@ -22,7 +22,7 @@ import {
 } from './config.js';
 import { heldTaskIds, messageBody } from './held.js';
 import { Hints } from './hints.js';
-import { Bucket, Pulls, parseAckReply, token, untoken, type Entry } from './bucket.js';
+import { Bucket, Pulls, Replies, parseAckReply, token, untoken, type Entry } from './bucket.js';
 import {
   EVENT_HEADER, cancelled, hintDue, claimed, decodeRecord, encodeRecord, eventHeaders, expiredClaim, expiredPending, failed, isLive, leaseMsOf,
   pageOf, parseEvent, reported, sweepable, unclaimable, type TaskRecord,
@@ -69,6 +69,7 @@ export class JetStreamTaskQueue implements TaskQueue {
   #jsm: JetStreamManager | undefined;
   #bucket: Bucket | undefined;
   #pulls: Pulls | undefined;
+  #replies: Replies | undefined;
   /** Deadline-hint writes (confirmed in the background; `expire` and `stop` wait for them). */
   #hints: Hints | undefined;
   #events: Subscription | undefined;
@@ -117,7 +118,8 @@ export class JetStreamTaskQueue implements TaskQueue {
     }
     this.#js = jetstream(nc);
     this.#pulls = new Pulls(nc);
-    this.#bucket = new Bucket(`cvq_${this.#name}`, nc, this.#pulls, this.#jsm);
+    this.#replies = new Replies(nc);
+    this.#bucket = new Bucket(`cvq_${this.#name}`, this.#replies, this.#pulls, this.#jsm);
     this.#hints = new Hints(nc, this.#bucket, () => this.#stats.hintWriteFailures++);
     await this.#ensureStream();
     await this.#bucket.ensure(this.#maxTasks * 3);
@@ -133,6 +135,7 @@ export class JetStreamTaskQueue implements TaskQueue {
     this.#events?.unsubscribe();
     this.#events = undefined;
     if (this.#started && !this.#options.connection) await this.#nc?.drain().catch(() => undefined);
+    this.#replies?.close();
     this.#consumers.clear();
     this.#warm.clear();
     this.#started = false;
