@@ -1,7 +1,8 @@
 // adapters.jetstream_claim_report: JetStreamTaskQueue claim + report cycles per second, 4 workers
 //   sharing one queue (one connection), against the local server (127.0.0.1:4222).
 // raw.jetstream_fetch_ack: its baseline, written here: a bare no-wait fetch of one message from a
-//   durable pull consumer on a work-queue stream, then its ack, same 4 workers, one connection.
+//   durable pull consumer on a work-queue stream (20 ms expiry, as the adapter's), then its ack,
+//   same 4 workers, one connection, same client options.
 // Both run on fresh streams that are deleted afterwards.
 import { randomBytes } from 'node:crypto';
 import { connect, createInbox, type Msg, type NatsConnection } from '@nats-io/transport-node';
@@ -17,24 +18,32 @@ async function api(nc: NatsConnection, subject: string, body: unknown): Promise<
   return r;
 }
 
-/** A no-wait fetch of one message (or none). */
-function fetchOne(nc: NatsConnection, stream: string, consumer: string): Promise<Msg | null> {
+/**
+ * A no-wait fetch of one message (or none), with the adapter's expiries (1 s for a worker's
+ * first fetch, then 20 ms) and its 5 s guard: without an expiry, a fetch sent while the last
+ * messages are being taken by the other workers stays parked on the server (the loop hung once
+ * the pool ran dry); with a short one on the first fetch of a long backlog, the server was seen
+ * not to answer at all.
+ */
+function fetchOne(nc: NatsConnection, stream: string, consumer: string, expiresMs: number): Promise<Msg | null> {
   const inbox = createInbox();
   const sub = nc.subscribe(inbox, { max: 2 });
+  const guard = setTimeout(() => sub.unsubscribe(), expiresMs + 5_000);
   const got = (async () => {
     for await (const m of sub) {
       sub.unsubscribe();
       return m.reply ? m : null; // a message, or a 404/408 status
     }
     return null;
-  })();
-  nc.publish(`$JS.API.CONSUMER.MSG.NEXT.${stream}.${consumer}`, JSON.stringify({ batch: 1, no_wait: true }), { reply: inbox });
+  })().finally(() => clearTimeout(guard));
+  nc.publish(`$JS.API.CONSUMER.MSG.NEXT.${stream}.${consumer}`, JSON.stringify({ batch: 1, no_wait: true, expires: expiresMs * 1_000_000 }), { reply: inbox });
   return got;
 }
 
 async function rawFetchAck(tasks: number, ms: number): Promise<number> {
   const stream = `CVB_RAW_${randomBytes(4).toString('hex')}`;
-  const nc = await connect({ servers: NATS_URL });
+  // The same client options as the adapter's own connection (noAsyncTraces: its default there).
+  const nc = await connect({ servers: NATS_URL, noAsyncTraces: true });
   try {
     await api(nc, `STREAM.CREATE.${stream}`, { name: stream, subjects: [`${stream}.t`], retention: 'workqueue', storage: 'file', num_replicas: 1 });
     await api(nc, `CONSUMER.DURABLE.CREATE.${stream}.w`, {
@@ -43,12 +52,19 @@ async function rawFetchAck(tasks: number, ms: number): Promise<number> {
     for (let i = 0; i < tasks; i += 64) {
       await Promise.all(Array.from({ length: Math.min(64, tasks - i) }, (_, j) => nc.request(`${stream}.t`, `t${i + j}`, { timeout: 5_000 })));
     }
-    return await cyclesPerSecond(ms, async () => {
-      const m = await fetchOne(nc, stream, 'w');
-      if (!m) return false;
-      nc.publish(m.reply!, '+ACK');
-      return true;
-    });
+    // A fetch without an expiry can stay parked on the server: end the run rather than hang (closing ends every fetch).
+    const watchdog = setTimeout(() => void nc.close(), ms + 30_000);
+    try {
+      let fetches = 0;
+      return await cyclesPerSecond(ms, async () => {
+        const m = await fetchOne(nc, stream, 'w', fetches++ < QUEUE_WORKERS ? 1_000 : 20);
+        if (!m) return false;
+        nc.publish(m.reply!, '+ACK');
+        return true;
+      });
+    } finally {
+      clearTimeout(watchdog);
+    }
   } finally {
     await api(nc, `STREAM.DELETE.${stream}`, {}).catch(() => undefined);
     await nc.close();

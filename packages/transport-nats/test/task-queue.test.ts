@@ -175,6 +175,43 @@ describe('JetStreamTaskQueue', () => {
     });
   });
 
+  it('a claim and its report write no sweep hint, yet another client\'s expire takes back the lease of a holder that is gone', async () => {
+    await withQueue({}, async (q, name) => {
+      await q.submit({ id: 'h1', objective: 'o', poolId: 'p', constraints: { claimTtlMs: 300 } });
+      await q.submit({ id: 'h2', objective: 'o', poolId: 'p' });
+      const [c] = await q.claim({ agentId: 'gone', poolId: 'p' });
+      expect(c!.task.id).toBe('h1');
+      const [d] = await q.claim({ agentId: 'a', poolId: 'p' });
+      await q.report(d!.lease, 'ok');
+      const nc = await rawConnection();
+      const other = new JetStreamTaskQueue({ servers: NATS_URL, name });
+      await other.start();
+      try {
+        const jsm = await jetstreamManager(nc);
+        for (const id of ['h1', 'h2']) expect(await jsm.direct.getMessage(`KV_cvq_${name}`, { last_by_subj: `$KV.cvq_${name}.l.${Buffer.from(id).toString('base64url')}` })).toBeNull();
+        expect(await other.expire()).toEqual([]);
+        await new Promise((r) => setTimeout(r, Math.max(0, c!.lease.expiresAt - Date.now()) + 20));
+        expect(await other.expire()).toEqual([{ taskId: 'h1', agentId: 'gone', attempt: 1, outcome: 'pending' }]);
+        const [again] = await other.claim({ agentId: 'b', poolId: 'p' });
+        expect(again!.lease).toMatchObject({ taskId: 'h1', attempt: 2 });
+      } finally {
+        await other.stop();
+        await nc.close();
+      }
+    });
+  });
+
+  it('concurrent no-wait claims on one client share fetches, and each task goes to one of them', async () => {
+    await withQueue({}, async (q) => {
+      for (let i = 0; i < 8; i++) await q.submit({ id: `s${i}`, objective: 'o', poolId: 'p' });
+      await q.claim({ agentId: 'w', poolId: 'p' }); // the pool's first fetch (a longer expiry) out of the way
+      const before = q.stats().fetches;
+      const got = await Promise.all(Array.from({ length: 6 }, () => q.claim({ agentId: 'w', poolId: 'p' })));
+      expect(new Set(got.flat().map((c) => c.task.id)).size).toBe(6);
+      expect(q.stats().fetches - before).toBeLessThan(6);
+    });
+  });
+
   it('4 workers on one client drain the pool and every no-wait claim ends (the server cannot park one forever)', async () => {
     await withQueue({}, async (q) => {
       for (let i = 0; i < 1000; i += 50) await Promise.all(Array.from({ length: 50 }, (_, j) => q.submit({ id: `d${i + j}`, objective: 'o', poolId: 'p' })));

@@ -4,10 +4,16 @@
 // requests on a durable consumer. Written on `@nats-io/jetstream` alone (no `@nats-io/kv`):
 // the bucket has the layout `nats kv` reads, so the CLI can inspect it.
 import { StoreError } from '@converge/core';
-import { createInbox, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
-import { AckPolicy, DeliverPolicy, DiscardPolicy, StorageType, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { createInbox, headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { AckPolicy, DeliverPolicy, DiscardPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
 
 const NS_PER_MS = 1_000_000;
+/** How long past its expiry a pull request is waited for before it is ended here: 5 s. */
+const PULL_GRACE_MS = 5_000;
+/** How long a record write waits for the server's PubAck: 5 s. */
+const PUT_TIMEOUT_MS = 5_000;
+/** The header of a revision CAS. */
+const EXPECTED_LAST_SUBJECT_SEQUENCE = 'Nats-Expected-Last-Subject-Sequence';
 /** JetStream's error code for a failed `Nats-Expected-Last-Subject-Sequence`. */
 const WRONG_LAST_SEQUENCE = 10071;
 
@@ -21,6 +27,9 @@ export function untoken(t: string): string {
   return Buffer.from(t, 'base64url').toString('utf8');
 }
 
+/** Header of a KV removal marker (`DEL` or `PURGE`, as `nats kv` writes them). */
+export const KV_OPERATION = 'KV-Operation';
+
 /** One key's current value and revision. */
 export interface Entry {
   key: string;
@@ -29,10 +38,53 @@ export interface Entry {
   headers?: MsgHdrs;
 }
 
-/** Whether `err` is JetStream's "wrong last sequence" (a lost CAS). */
-function isWrongLastSequence(err: unknown): boolean {
-  const e = err as { code?: number; name?: string; message?: string };
-  return e?.code === WRONG_LAST_SEQUENCE || /wrong last sequence/i.test(String(e?.message ?? ''));
+/**
+ * Requests answered on one wildcard inbox subscription, for the record writes of the claim and
+ * report path: nats.js's own `request` builds an error object (a stack trace) for every call
+ * even when it succeeds; this keeps one timer and one map entry per request instead.
+ */
+export class Replies {
+  readonly #prefix = `${createInbox()}.`;
+  readonly #sub: Subscription;
+  readonly #open = new Map<string, { resolve: (m: Msg) => void; reject: (err: Error) => void; timer: ReturnType<typeof setTimeout> }>();
+  #seq = 0;
+
+  constructor(private readonly nc: NatsConnection) {
+    this.#sub = nc.subscribe(`${this.#prefix}*`, {
+      callback: (_err, m) => {
+        const key = m.subject.slice(this.#prefix.length);
+        const o = this.#open.get(key);
+        if (!o) return;
+        this.#open.delete(key);
+        clearTimeout(o.timer);
+        if (m.headers?.code === 503) o.reject(new Error('no responders (no stream on this subject)'));
+        else o.resolve(m);
+      },
+    });
+  }
+
+  /** Publishes `data` to `subject` and resolves with the one reply (rejects after `timeoutMs`). */
+  request(subject: string, data: Uint8Array, headers: MsgHdrs | undefined, timeoutMs: number): Promise<Msg> {
+    const key = String(++this.#seq);
+    return new Promise<Msg>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#open.delete(key);
+        reject(new Error(`no answer in ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#open.set(key, { resolve, reject, timer });
+      this.nc.publish(subject, data, { reply: this.#prefix + key, ...(headers ? { headers } : {}) });
+    });
+  }
+
+  /** Ends the subscription; open requests fail. */
+  close(): void {
+    for (const o of this.#open.values()) {
+      clearTimeout(o.timer);
+      o.reject(new Error('closed'));
+    }
+    this.#open.clear();
+    if (!this.#sub.isClosed()) this.#sub.unsubscribe();
+  }
 }
 
 /** A KV-layout bucket with revision CAS. */
@@ -42,8 +94,8 @@ export class Bucket {
 
   constructor(
     readonly name: string,
-    private readonly nc: NatsConnection,
-    private readonly js: JetStreamClient,
+    private readonly replies: Replies,
+    private readonly pulls: Pulls,
     private readonly jsm: JetStreamManager,
   ) {
     this.stream = `KV_${name}`;
@@ -76,10 +128,10 @@ export class Bucket {
     }
   }
 
-  /** The current entry of `key`, or `null`. */
+  /** The current entry of `key`, or `null` (none, or a removal marker). */
   async get(key: string): Promise<Entry | null> {
     const m = await this.jsm.direct.getMessage(this.stream, { last_by_subj: this.subject(key) });
-    if (!m) return null;
+    if (!m || m.header?.get(KV_OPERATION)) return null;
     return { key, value: m.data, revision: m.seq, headers: m.header };
   }
 
@@ -88,16 +140,25 @@ export class Bucket {
    * new revision, or `null` when the CAS lost. Without `expected` the write is unconditional.
    */
   async put(key: string, value: Uint8Array, expected?: number, headers?: MsgHdrs): Promise<number | null> {
+    // A plain request (not `js.publish`): the same publish and PubAck, without the JetStream
+    // client's per-call retry and error-context objects (a measurable part of a claim).
+    let h = headers;
+    if (expected !== undefined) {
+      h ??= natsHeaders();
+      h.set(EXPECTED_LAST_SUBJECT_SEQUENCE, String(expected));
+    }
+    let ack: { seq?: number; error?: { err_code?: number; description?: string } };
     try {
-      const ack = await this.js.publish(this.subject(key), value, {
-        ...(expected === undefined ? {} : { expect: { lastSubjectSequence: expected } }),
-        ...(headers ? { headers } : {}),
-      });
-      return ack.seq;
+      ack = (await this.replies.request(this.subject(key), value, h, PUT_TIMEOUT_MS)).json();
     } catch (err) {
-      if (isWrongLastSequence(err)) return null;
       throw new StoreError(`cannot write ${key} in ${this.stream}: ${(err as Error).message}`, { cause: err, key });
     }
+    if (ack.error) {
+      if (ack.error.err_code === WRONG_LAST_SEQUENCE) return null;
+      throw new StoreError(`cannot write ${key} in ${this.stream}: ${ack.error.description ?? 'refused'}`, { key });
+    }
+    if (typeof ack.seq !== 'number') throw new StoreError(`cannot write ${key} in ${this.stream}: no sequence in the server's answer`, { key });
+    return ack.seq;
   }
 
   /** Removes `key` entirely (a subject purge: no tombstone is left to scan over). */
@@ -112,9 +173,10 @@ export class Bucket {
 
   /**
    * Every current entry under `prefix` (keys `<prefix><rest>`), read through a short-lived
-   * ephemeral consumer (last message per subject); stops after `limit` entries.
+   * ephemeral consumer (last message per subject); stops after `limit` entries. Removal
+   * markers are not entries: their stream sequences go to `markers` when given.
    */
-  async scan(prefix: string, limit: number): Promise<Entry[]> {
+  async scan(prefix: string, limit: number, markers?: number[]): Promise<Entry[]> {
     const info = await this.jsm.consumers.add(this.stream, {
       ack_policy: AckPolicy.None, deliver_policy: DeliverPolicy.LastPerSubject, filter_subject: this.subject(`${prefix}>`),
       inactive_threshold: 30_000 * NS_PER_MS, mem_storage: true,
@@ -122,9 +184,13 @@ export class Bucket {
     const out: Entry[] = [];
     try {
       for (;;) {
-        const msgs = await pull(this.nc, this.stream, info.name, { batch: 256, no_wait: true });
+        const msgs = await this.pulls.pull(this.stream, info.name, { batch: 256, no_wait: true });
         for (const m of msgs) {
           const r = parseAckReply(m.reply);
+          if (m.headers?.get(KV_OPERATION)) {
+            markers?.push(r?.streamSeq ?? 0);
+            continue;
+          }
           out.push({ key: m.subject.slice(this.#prefix.length), value: m.data, revision: r?.streamSeq ?? 0, headers: m.headers });
           if (out.length >= limit) return out;
         }
@@ -167,40 +233,134 @@ function isStatus(m: Msg): boolean {
   return !m.reply && (m.headers?.code ?? 0) >= 100;
 }
 
+/** Most messages one coalesced no-wait fetch asks for: 256 (more demand waits for the next fetch). */
+const MAX_COALESCED_BATCH = 256;
+
+/** A claim's share of a coalesced fetch. */
+interface Demand {
+  n: number;
+  expiresMs: number;
+  resolve: (msgs: Msg[]) => void;
+  reject: (err: unknown) => void;
+}
+
+/** The coalesced fetches of one consumer: at most one in flight, the demand that came meanwhile waiting for the next. */
+interface FetchLine {
+  inFlight: boolean;
+  waiting: Demand[];
+}
+
+/** One open pull request of `Pulls`. */
+interface OpenPull {
+  finish: () => void;
+}
+
 /**
- * One pull request on `consumer`: resolves with the messages delivered for it (up to `batch`).
- * `onAbort` (the claim's signal): stops waiting at once, and keeps listening in the background
- * until the request ends, handing late deliveries to `late` (the caller gives them back), so
- * an aborted wait never strands a message until its ack wait runs out.
+ * Pull requests on durable consumers, each on its own inbox subscription with a callback (a
+ * JetStream delivery carries its stream subject, not the inbox, so one shared inbox could not
+ * tell the requests apart). A request ends when `batch` messages came, on the server's
+ * end-of-request status (404 no messages, 408 expired, 409 …), or after its expiry plus a grace
+ * period. `stop` ends every open request with what it has.
  */
-export function pull(nc: NatsConnection, stream: string, consumer: string, req: PullRequest, signal?: AbortSignal, late?: (m: Msg) => void): Promise<Msg[]> {
-  const inbox = createInbox();
-  const sub = nc.subscribe(inbox, { max: req.batch + 1 });
-  const out: Msg[] = [];
-  let abandoned = false;
-  const guard = req.expires !== undefined ? setTimeout(() => sub.unsubscribe(), req.expires / NS_PER_MS + 5_000) : undefined;
-  return new Promise<Msg[]>((resolve, reject) => {
-    const onAbort = (): void => {
-      abandoned = true;
-      reject(signal?.reason ?? new Error('aborted'));
-    };
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener('abort', onAbort, { once: true });
-    void (async () => {
-      try {
-        for await (const m of sub) {
-          if (isStatus(m)) break;
+export class Pulls {
+  readonly #open = new Set<OpenPull>();
+  readonly #lines = new Map<string, FetchLine>();
+  /** Pull requests sent so far. */
+  sent = 0;
+
+  constructor(private readonly nc: NatsConnection) {}
+
+  /**
+   * One pull request on `consumer`: resolves with the messages delivered for it (up to `batch`).
+   * On `signal`: stops waiting at once, and keeps listening until the request ends, handing
+   * late deliveries to `late` (the caller gives them back), so an aborted wait never strands a
+   * message until its ack wait runs out.
+   */
+  pull(stream: string, consumer: string, req: PullRequest, signal?: AbortSignal, late?: (m: Msg) => void): Promise<Msg[]> {
+    const inbox = createInbox();
+    return new Promise<Msg[]>((resolve, reject) => {
+      const out: Msg[] = [];
+      let abandoned = false;
+      const onAbort = (): void => {
+        abandoned = true;
+        reject(signal?.reason ?? new Error('aborted'));
+      };
+      const p: OpenPull = {
+        finish: () => {
+          if (!this.#open.delete(p)) return;
+          // A full batch or an end status reached `max`: the subscription ended itself (no UNSUB to send).
+          if (!sub.isClosed()) sub.unsubscribe();
+          clearTimeout(guard);
+          signal?.removeEventListener('abort', onAbort);
+          if (!abandoned) resolve(out);
+        },
+      };
+      const sub: Subscription = this.nc.subscribe(inbox, {
+        // At most `batch` messages come, or fewer and an end status: so `batch` in all.
+        max: req.batch,
+        callback: (_err, m) => {
+          if (isStatus(m)) return p.finish();
           if (abandoned) late?.(m);
           else out.push(m);
-          if (out.length >= req.batch) break;
-        }
-      } finally {
-        sub.unsubscribe();
-        clearTimeout(guard);
-        signal?.removeEventListener('abort', onAbort);
-        if (!abandoned) resolve(out);
+          if (out.length >= req.batch) p.finish();
+        },
+      });
+      const guard = setTimeout(() => p.finish(), (req.expires ?? 0) / NS_PER_MS + PULL_GRACE_MS);
+      this.#open.add(p);
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+      this.sent++;
+      this.nc.publish(`$JS.API.CONSUMER.MSG.NEXT.${stream}.${consumer}`, JSON.stringify(req), { reply: inbox });
+    });
+  }
+
+  /**
+   * A no-wait fetch of up to `n` messages, coalesced: while one fetch of the consumer is in
+   * flight, the demands of the claims that come meanwhile are summed into the next one (one
+   * request, one subscription for all of them), and its messages are shared out in order of
+   * arrival. A claim gets fewer than `n` only when the consumer had no more to give.
+   */
+  fetch(stream: string, consumer: string, n: number, expiresMs: number): Promise<Msg[]> {
+    const key = `${stream}\u0000${consumer}`;
+    let line = this.#lines.get(key);
+    if (!line) {
+      line = { inFlight: false, waiting: [] };
+      this.#lines.set(key, line);
+    }
+    const l = line;
+    return new Promise<Msg[]>((resolve, reject) => {
+      l.waiting.push({ n, expiresMs, resolve, reject });
+      if (!l.inFlight) this.#run(stream, consumer, key, l);
+    });
+  }
+
+  #run(stream: string, consumer: string, key: string, line: FetchLine): void {
+    const batch: Demand[] = [];
+    let total = 0;
+    while (line.waiting.length > 0 && (batch.length === 0 || total + line.waiting[0]!.n <= MAX_COALESCED_BATCH)) {
+      const d = line.waiting.shift()!;
+      batch.push(d);
+      total += d.n;
+    }
+    line.inFlight = true;
+    const expiresMs = Math.max(...batch.map((d) => d.expiresMs));
+    this.pull(stream, consumer, { batch: total, no_wait: true, expires: expiresMs * NS_PER_MS }).then((msgs) => {
+      let i = 0;
+      for (const d of batch) {
+        d.resolve(msgs.slice(i, i + d.n));
+        i += d.n;
       }
-    })();
-    nc.publish(`$JS.API.CONSUMER.MSG.NEXT.${stream}.${consumer}`, JSON.stringify(req), { reply: inbox });
-  });
+    }, (err: unknown) => {
+      for (const d of batch) d.reject(err);
+    }).finally(() => {
+      line.inFlight = false;
+      if (line.waiting.length > 0) this.#run(stream, consumer, key, line);
+      else this.#lines.delete(key);
+    });
+  }
+
+  /** Ends every open request with what it has. */
+  stop(): void {
+    for (const p of [...this.#open]) p.finish();
+  }
 }

@@ -20,9 +20,17 @@ export const JETSTREAM_QUEUE_SKIP_DELAY_MS = 100;
  * Expiry sent with a claim's no-wait fetch: 20 ms (so a claim that finds nothing answers after
  * at most this). Without one, a no-wait fetch that arrives while messages are available but
  * other fetches take them first stays parked on the server until the next message (a claim
- * hanging on an empty pool); with one, the server answers within it.
+ * hanging on an empty pool); with one, the server answers within it (and hands it a message
+ * that becomes available meanwhile, such as one whose nak delay runs out).
  */
 export const JETSTREAM_QUEUE_NO_WAIT_EXPIRES_MS = 20;
+/**
+ * Expiry of this client's first no-wait fetch on a pool's consumer: 1,000 ms. The server's first
+ * fetch on a consumer with a long backlog takes a while (tens of ms on a busy machine), and a
+ * request whose short expiry ran out meanwhile was seen to get no answer at all: the claim would
+ * then end with nothing after the pull's grace period, as if the pool were empty.
+ */
+export const JETSTREAM_QUEUE_FIRST_FETCH_EXPIRES_MS = 1_000;
 /** Longest pool id (it becomes a subject token and a consumer name): 128 characters. */
 export const JETSTREAM_QUEUE_MAX_POOL_ID = 128;
 /** How long a losing idempotent submit waits for the winner's record to appear: 2 s. */
@@ -34,7 +42,11 @@ export const CAS_ROUNDS = 8;
 export interface JetStreamTaskQueueOptions {
   /** Server URL(s) to connect to (or pass `connection`). */
   servers?: string | string[];
-  /** More nats.js connection options (auth, TLS, name) when this queue connects. */
+  /**
+   * More nats.js connection options (auth, TLS, name) when this queue connects. `noAsyncTraces`
+   * defaults to true here: with it off, nats.js builds two error objects (stack traces) for every
+   * request, a tenth of the client's time on the claim + report path.
+   */
   connectOptions?: Omit<ConnectionOptions, 'servers'>;
   /** A connection to use (not closed by `stop`). */
   connection?: NatsConnection;
@@ -69,6 +81,10 @@ export interface JetStreamQueueStats {
   orphanMessages: number;
   /** Tasks dead-lettered because their message passed `maxDeliver` deliveries. */
   maxDeliverDeadLetters: number;
+  /** Sweep-hint writes the server refused or did not confirm in time (such a task's lease is then only taken back after its message's ack wait). */
+  hintWriteFailures: number;
+  /** Fetch (pull) requests this client sent: concurrent no-wait claims of a pool share one. */
+  fetches: number;
 }
 
 /** What a queue name must look like. */

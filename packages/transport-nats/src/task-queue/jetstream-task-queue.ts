@@ -6,7 +6,7 @@
 // copy on the pool's dead-letter subject, submit = publish with `Nats-Msg-Id`.
 import {
   ConfigError, ConflictError, NotFoundError, QueueFullError, StoreError, TASK_QUEUE_BRAND, TaskEventChannel, ValidationError,
-  AbortError, DEFAULT_EXPIRE_LIMIT, decodeValue, encodeValue, fenceError, newQueuedTask, prepareSubmit, requireLease, requireReason, resolveClaim, resolveList,
+  AbortError, DEFAULT_EXPIRE_LIMIT, encodeValue, fenceError, newQueuedTask, prepareSubmit, requireLease, requireReason, resolveClaim, resolveList,
   resolveQueueDefaults, throwIfAborted, type ClaimRequest, type ClaimedTask, type ExpireOptions, type ExpiredTask, type ListTasksOptions,
   type QueueCallOptions, type QueuedTask, type ResolvedClaim, type ResolvedQueueDefaults, type SubmitOptions, type TaskInit, type TaskLease,
   type TaskPage, type TaskQueue, type TaskQueueEvent, type WatchOptions, type WireValue,
@@ -18,12 +18,14 @@ import {
 import {
   IDEMPOTENT_WAIT_MS, CAS_ROUNDS, JETSTREAM_QUEUE_DEFAULT_ACK_WAIT_MS, JETSTREAM_QUEUE_DEFAULT_DUPLICATE_WINDOW_MS, JETSTREAM_QUEUE_DEFAULT_MAX_ACK_PENDING,
   JETSTREAM_QUEUE_DEFAULT_MAX_DELIVER, JETSTREAM_QUEUE_DEFAULT_MAX_TASKS, JETSTREAM_QUEUE_DEFAULT_NAME, JETSTREAM_QUEUE_MAX_POOL_ID, JETSTREAM_QUEUE_SKIP_DELAY_MS,
-  JETSTREAM_QUEUE_NO_WAIT_EXPIRES_MS, NAME, positive, requireId, sleep, type JetStreamQueueStats, type JetStreamTaskQueueOptions,
+  JETSTREAM_QUEUE_NO_WAIT_EXPIRES_MS, JETSTREAM_QUEUE_FIRST_FETCH_EXPIRES_MS, NAME, positive, requireId, sleep, type JetStreamQueueStats, type JetStreamTaskQueueOptions,
 } from './config.js';
-import { Bucket, parseAckReply, pull, token, untoken, type Entry } from './bucket.js';
+import { heldTaskIds, messageBody } from './held.js';
+import { Hints } from './hints.js';
+import { Bucket, Pulls, Replies, parseAckReply, token, untoken, type Entry } from './bucket.js';
 import {
-  EVENT_HEADER, cancelled, claimed, decodeRecord, encodeRecord, eventHeaders, expiredClaim, expiredPending, failed, isLive, leaseMsOf,
-  parseEvent, recordOf, reported, sweepDue, sweepable, unclaimable, type TaskRecord,
+  EVENT_HEADER, cancelled, hintDue, claimed, decodeRecord, encodeRecord, eventHeaders, expiredClaim, expiredPending, failed, isLive, leaseMsOf,
+  pageOf, parseEvent, reported, sweepable, unclaimable, type TaskRecord,
 } from './records.js';
 
 const NS_PER_MS = 1_000_000;
@@ -36,7 +38,9 @@ const dec = new TextDecoder();
  * `TaskQueue` on NATS JetStream. Per pool: subject `cvq.<name>.t.<pool>` in the work-queue
  * stream `CVQ_<name>`, durable pull consumer `p_<pool>`, dead letters on `cvq.<name>.dlq.<pool>`.
  * Records: bucket `cvq_<name>` (keys `r.<id>` records, `k.<key>` idempotency keys, `l.<id>`
- * sweep hints for leases and deadlines). Every client of a queue must share the clock.
+ * deadline hints). The sweep finds claimed tasks through the messages the pool consumers hold
+ * (`held.ts`): a claim + report cycle is a fetch, two record writes and an ack. Every client of
+ * a queue must share the clock.
  */
 export class JetStreamTaskQueue implements TaskQueue {
   /** Brand (see `isTaskQueue`). */
@@ -55,17 +59,19 @@ export class JetStreamTaskQueue implements TaskQueue {
   readonly #subjects: string;
   readonly #channels = new Set<TaskEventChannel>();
   readonly #consumers = new Map<string, Promise<string>>();
+  /** Consumers this client fetched from once (see `JETSTREAM_QUEUE_FIRST_FETCH_EXPIRES_MS`). */
+  readonly #warm = new Set<string>();
   /** Revision of records this client wrote last (saves a read on report); bounded. */
   readonly #revisions = new Map<string, { revision: number; record: TaskRecord }>();
-  /** Stream sequence of the sweep hints this client wrote (a removal by sequence is O(1)); bounded like `#revisions`. */
-  readonly #hintSeqs = new Map<string, number>();
-  /** Hint removals off the report path (awaited by `stop`). */
-  readonly #background = new Set<Promise<void>>();
-  readonly #stats: JetStreamQueueStats = { orphanMessages: 0, maxDeliverDeadLetters: 0 };
+  readonly #stats: Omit<JetStreamQueueStats, 'fetches'> = { orphanMessages: 0, maxDeliverDeadLetters: 0, hintWriteFailures: 0 };
   #nc: NatsConnection | undefined;
   #js: JetStreamClient | undefined;
   #jsm: JetStreamManager | undefined;
   #bucket: Bucket | undefined;
+  #pulls: Pulls | undefined;
+  #replies: Replies | undefined;
+  /** Deadline-hint writes (confirmed in the background; `expire` and `stop` wait for them). */
+  #hints: Hints | undefined;
   #events: Subscription | undefined;
   #started = false;
   /** Set while `stop` runs: a waiting claim then ends with what it has. */
@@ -95,13 +101,13 @@ export class JetStreamTaskQueue implements TaskQueue {
 
   /** What this client refused or repaired so far. */
   stats(): JetStreamQueueStats {
-    return { ...this.#stats };
+    return { ...this.#stats, fetches: this.#pulls?.sent ?? 0 };
   }
 
   /** Connects (unless given a connection), creates the stream and the bucket when missing. Idempotent. */
   async start(): Promise<void> {
     if (this.#started) return;
-    const nc = this.#options.connection ?? (await connect({ ...this.#options.connectOptions, servers: this.#options.servers }).catch((err: unknown) => {
+    const nc = this.#options.connection ?? (await connect({ noAsyncTraces: true, ...this.#options.connectOptions, servers: this.#options.servers }).catch((err: unknown) => {
       throw new StoreError(`cannot connect to NATS at ${String(this.#options.servers)}`, { cause: err });
     }));
     this.#nc = nc;
@@ -111,16 +117,12 @@ export class JetStreamTaskQueue implements TaskQueue {
       throw new StoreError('JetStream is not available on this server', { cause: err });
     }
     this.#js = jetstream(nc);
-    this.#bucket = new Bucket(`cvq_${this.#name}`, nc, this.#js, this.#jsm);
+    this.#pulls = new Pulls(nc);
+    this.#replies = new Replies(nc);
+    this.#bucket = new Bucket(`cvq_${this.#name}`, this.#replies, this.#pulls, this.#jsm);
+    this.#hints = new Hints(nc, this.#bucket, () => this.#stats.hintWriteFailures++);
     await this.#ensureStream();
     await this.#bucket.ensure(this.#maxTasks * 3);
-    // One subscription feeds every `watch` of this client with every client's transitions.
-    this.#events = nc.subscribe(this.#bucket.subject('r.>'), {
-      callback: (_err, m) => {
-        const e = parseEvent(m.headers?.get(EVENT_HEADER));
-        if (e) for (const ch of this.#channels) ch.push(e);
-      },
-    });
     this.#started = true;
   }
 
@@ -128,10 +130,14 @@ export class JetStreamTaskQueue implements TaskQueue {
   async stop(): Promise<void> {
     this.#stopping = true;
     for (const ch of [...this.#channels]) ch.close();
-    await Promise.allSettled([...this.#background]);
+    this.#pulls?.stop();
+    await this.#hints?.flush();
     this.#events?.unsubscribe();
+    this.#events = undefined;
     if (this.#started && !this.#options.connection) await this.#nc?.drain().catch(() => undefined);
+    this.#replies?.close();
     this.#consumers.clear();
+    this.#warm.clear();
     this.#started = false;
     this.#stopping = false;
   }
@@ -213,31 +219,6 @@ export class JetStreamTaskQueue implements TaskQueue {
     this.#revisions.set(record.task.id, { revision, record });
   }
 
-  /** Sets or removes the sweep hint of `t` (a lease or deadline the sweep must look at). */
-  async #hint(t: QueuedTask): Promise<void> {
-    const due = sweepDue(t);
-    const b = this.#need().bucket;
-    const key = `l.${token(t.id)}`;
-    const seq = this.#hintSeqs.get(t.id);
-    if (due === null) {
-      this.#hintSeqs.delete(t.id);
-      // A removal that misses (another client rewrote the hint) leaves a stale hint: the sweep drops it.
-      if (seq !== undefined) await b.deleteSeq(seq).catch(() => b.purge(key));
-      else await b.purge(key);
-      return;
-    }
-    const rev = await b.put(key, enc.encode(String(due)));
-    if (rev === null) return;
-    if (this.#hintSeqs.size >= 4 * this.#maxAckPending) this.#hintSeqs.delete(this.#hintSeqs.keys().next().value!);
-    this.#hintSeqs.set(t.id, rev);
-  }
-
-  /** Runs `p` off the caller's path (a failure only leaves a stale hint, which the sweep drops); `stop` waits for it. */
-  #offPath(p: Promise<void>): void {
-    const q = p.catch(() => undefined).finally(() => this.#background.delete(q));
-    this.#background.add(q);
-  }
-
   /** Acks, naks or terms a delivery; `confirm` waits for the server to have applied it. */
   async #settle(reply: string | null | undefined, body: string, confirm: boolean): Promise<void> {
     if (!reply) return;
@@ -271,6 +252,12 @@ export class JetStreamTaskQueue implements TaskQueue {
     const keyName = options.idempotencyKey === undefined ? null : `k.${token(options.idempotencyKey)}`;
     if (keyName !== null && (await bucket.put(keyName, enc.encode(t.id), 0)) === null) return this.#idempotent(keyName, options);
     const task = newQueuedTask(t, now);
+    await this.#consumer(t.poolId!);
+    if (hintDue(task) !== null) {
+      // Sent before the record: once the record write is confirmed, the hint is stored too.
+      await this.#hints!.room();
+      this.#hints!.write(task);
+    }
     const rev = await this.#write({ task, ack: null }, 0, true);
     if (rev === null) {
       if (keyName !== null) await bucket.purge(keyName);
@@ -288,7 +275,6 @@ export class JetStreamTaskQueue implements TaskQueue {
       if (/maximum messages/i.test(String((err as Error).message))) throw new QueueFullError(`stream ${this.#stream} holds its ${this.#maxTasks} tasks`, { cause: err });
       throw new StoreError(`cannot publish task ${t.id}: ${(err as Error).message}`, { cause: err });
     }
-    if (sweepDue(task) !== null) await this.#hint(task);
     return task;
   }
 
@@ -324,7 +310,7 @@ export class JetStreamTaskQueue implements TaskQueue {
       throwIfAborted(options.signal);
       let msgs: Msg[];
       try {
-        msgs = await pull(this.#need().nc, this.#stream, consumer, { batch: 1, expires: Math.ceil(left) * NS_PER_MS }, options.signal, (m) => {
+        msgs = await this.#pulls!.pull(this.#stream, consumer, { batch: 1, expires: Math.ceil(left) * NS_PER_MS }, options.signal, (m) => {
           void this.#settle(m.reply, '-NAK', false);
         });
       } catch (err) {
@@ -343,7 +329,10 @@ export class JetStreamTaskQueue implements TaskQueue {
     const seen = new Set<number>();
     while (out.length < max) {
       throwIfAborted(options.signal);
-      const msgs = await pull(this.#need().nc, this.#stream, consumer, { batch: max - out.length, no_wait: true, expires: JETSTREAM_QUEUE_NO_WAIT_EXPIRES_MS * NS_PER_MS });
+      const first = !this.#warm.has(consumer);
+      const expires = first ? JETSTREAM_QUEUE_FIRST_FETCH_EXPIRES_MS : JETSTREAM_QUEUE_NO_WAIT_EXPIRES_MS;
+      const msgs = await this.#pulls!.fetch(this.#stream, consumer, max - out.length, expires);
+      this.#warm.add(consumer);
       if (msgs.length === 0) break;
       const again = msgs.every((m) => seen.has(parseAckReply(m.reply)?.streamSeq ?? -1));
       const got = await Promise.all(msgs.map((m) => this.#take(m, req, seen, false)));
@@ -399,7 +388,8 @@ export class JetStreamTaskQueue implements TaskQueue {
           const { task } = expiredClaim(t, now, this.#d);
           if ((await this.#write({ task, ack: m.reply ?? null }, entry.revision, true)) === null) continue;
           if (task.state === 'pending') continue;
-          await Promise.all([this.#deadLetter(task, m.reply ?? null), this.#hint(task)]);
+          this.#hints!.write(task, t);
+          await this.#deadLetter(task, m.reply ?? null);
           return null;
         }
         // Its ack wait ran out before its lease: keep the newest delivery in the record (acks go there) and hold the message back.
@@ -411,7 +401,8 @@ export class JetStreamTaskQueue implements TaskQueue {
         const task: QueuedTask = { ...t, state: 'failed', deadLettered: true, failureReason: 'max-deliver', updatedAt: now };
         if ((await this.#write({ task, ack: m.reply ?? null }, entry.revision, true)) === null) continue;
         this.#stats.maxDeliverDeadLetters++;
-        await Promise.all([this.#deadLetter(task, m.reply ?? null), this.#hint(task)]);
+        this.#hints!.write(task, t);
+        await this.#deadLetter(task, m.reply ?? null);
         return null;
       }
       const why = unclaimable(t, now, req.capabilities);
@@ -421,8 +412,10 @@ export class JetStreamTaskQueue implements TaskQueue {
         return null;
       }
       const task = claimed(t, req.agentId, now, this.#d);
-      const [rev] = await Promise.all([this.#write({ task, ack: m.reply ?? null }, entry.revision, true), this.#hint(task)]);
-      if (rev === null) continue;
+      // The hint goes first: the record write confirmed means the hint is stored (a lost CAS leaves a stale hint, dropped by the sweep).
+      await this.#hints!.room();
+      this.#hints!.write(task, t);
+      if ((await this.#write({ task, ack: m.reply ?? null }, entry.revision, true)) === null) continue;
       return { task, lease: { taskId: t.id, agentId: req.agentId, attempt: task.attempts, expiresAt: task.leaseExpiresAt! } };
     }
     await this.#settle(m.reply, '-NAK', true);
@@ -466,7 +459,7 @@ export class JetStreamTaskQueue implements TaskQueue {
     const l = requireLease(lease, 'report');
     const { before, task } = await this.#fenced(l, options, (t, now) => reported(t, result, now));
     await this.#settle(before.ack, '+ACK', false);
-    this.#offPath(this.#hint(task));
+    this.#hints!.write(task, before.task);
     return task;
   }
 
@@ -477,9 +470,11 @@ export class JetStreamTaskQueue implements TaskQueue {
     const { before, task } = await this.#fenced(l, options, (t, now) => failed(t, why, now, this.#d));
     if (task.state === 'pending') {
       const delay = this.#serverTimers && task.notBefore !== null ? task.notBefore - this.#clock() : 0;
-      await Promise.all([this.#settle(before.ack, this.#nak(delay), true), this.#hint(task)]);
+      this.#hints!.write(task, before.task);
+      await this.#settle(before.ack, this.#nak(delay), true);
     } else {
-      await Promise.all([this.#deadLetter(task, before.ack), this.#hint(task)]);
+      this.#hints!.write(task, before.task);
+      await this.#deadLetter(task, before.ack);
     }
     return task;
   }
@@ -495,7 +490,8 @@ export class JetStreamTaskQueue implements TaskQueue {
       if (!isLive(t)) throw new ConflictError(`task ${id} is already ${t.state}`, { currentState: t.state });
       const task = cancelled(t, this.#clock());
       if ((await this.#write({ task, ack: cur.record.ack }, cur.entry.revision, true)) === null) continue;
-      await Promise.all([t.state === 'pending' ? undefined : this.#settle(cur.record.ack, '+TERM', true), this.#hint(task)]);
+      this.#hints!.write(task, t);
+      if (t.state !== 'pending') await this.#settle(cur.record.ack, '+TERM', true);
       return task;
     }
     throw new ConflictError(`task ${id} kept changing under the cancel; try again`);
@@ -510,28 +506,38 @@ export class JetStreamTaskQueue implements TaskQueue {
     throwIfAborted(options.signal);
     const { bucket } = this.#need();
     const now = this.#clock();
-    const hints = await bucket.scan('l.', this.#maxTasks);
+    await this.#hints!.flush();
+    const markers: number[] = [];
+    const hints = await bucket.scan('l.', this.#maxTasks, markers);
+    await this.#hints!.dropMarkers(markers);
+    // Due deadline hints, then every task whose message a pool consumer holds (a claim or a delayed retry).
+    const ids = new Map<string, boolean>();
+    for (const h of hints) if (Number(dec.decode(h.value)) <= now) ids.set(untoken(h.key.slice(2)), true);
+    for (const id of await heldTaskIds(this.#need().nc, this.#need().jsm, this.#stream, 'p_', this.#maxAckPending * 64)) if (!ids.has(id)) ids.set(id, false);
     const out: ExpiredTask[] = [];
-    for (const h of hints) {
+    for (const [id, fromHint] of ids) {
       if (out.length >= this.#expireLimit) break;
-      if (Number(dec.decode(h.value)) > now) continue;
       throwIfAborted(options.signal);
-      const done = await this.#sweepOne(untoken(h.key.slice(2)), now);
+      const done = await this.#sweepOne(id, now, fromHint);
       if (done) out.push(done);
     }
     return out;
   }
 
-  async #sweepOne(id: string, now: number): Promise<ExpiredTask | null> {
+  /** Sweeps task `id` when due; `fromHint`: it was found by its deadline hint (refreshed or dropped when not due). */
+  async #sweepOne(id: string, now: number, fromHint: boolean): Promise<ExpiredTask | null> {
     for (let round = 0; round < CAS_ROUNDS; round++) {
-      const cur = await this.#read(id);
+      const cur = await this.#read(id).catch((err: unknown) => {
+        if (fromHint) throw err;
+        return null; // a held message of a foreign or unreadable record: the claim path ends it
+      });
       if (!cur) {
-        await this.#need().bucket.purge(`l.${token(id)}`);
+        if (fromHint) await this.#need().bucket.purge(`l.${token(id)}`);
         return null;
       }
       const t = cur.record.task;
       if (!sweepable(t, now)) {
-        await this.#hint(t); // extended, finished or cancelled since: refresh or drop the hint
+        if (fromHint) this.#hints!.write(t); // extended, finished or cancelled since: refresh or drop the hint
         return null;
       }
       const { task, expired } = t.state === 'pending' ? expiredPending(t, now) : expiredClaim(t, now, this.#d);
@@ -540,7 +546,7 @@ export class JetStreamTaskQueue implements TaskQueue {
       if (task.state === 'pending') await this.#settle(held, '-NAK', true);
       else if (task.deadLettered) await this.#deadLetter(task, held);
       else await this.#settle(held, '+TERM', true);
-      await this.#hint(task);
+      this.#hints!.write(task, t);
       return expired;
     }
     return null;
@@ -560,37 +566,32 @@ export class JetStreamTaskQueue implements TaskQueue {
     const { limit, cursor } = resolveList(options);
     throwIfAborted(options.signal);
     const entries = await this.#need().bucket.scan('r.', this.#maxTasks);
-    const tasks: QueuedTask[] = [];
-    for (const e of entries) {
-      const r = decodeRecord(e.value);
-      if (!r) continue;
-      const t = r.task;
-      if ((cursor === null || t.id > cursor) && (options.state === undefined || t.state === options.state) && (options.poolId === undefined || t.poolId === options.poolId)) tasks.push(t);
-    }
-    tasks.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const more = tasks.length > limit;
-    const page = tasks.slice(0, limit);
-    return { tasks: page, cursor: more ? page[page.length - 1]!.id : null };
+    return pageOf(entries.map((e) => decodeRecord(e.value)?.task ?? null), cursor, limit, options);
   }
 
-  /** See `TaskQueue.watch`: every client's transitions, as published into the bucket (a subscription: none while disconnected). */
+  /**
+   * See `TaskQueue.watch`: every client's transitions, as published into the bucket (a
+   * subscription: none while disconnected). One subscription feeds every `watch` of this
+   * client; it exists only while one is open (else every record write of every client would
+   * be sent to this one for nothing).
+   */
   watch(options: WatchOptions = {}): AsyncIterable<TaskQueueEvent> {
-    const channel: TaskEventChannel = new TaskEventChannel(options, () => this.#channels.delete(channel));
+    const { nc, bucket } = this.#need();
+    const channel: TaskEventChannel = new TaskEventChannel(options, () => {
+      this.#channels.delete(channel);
+      if (this.#channels.size === 0) {
+        this.#events?.unsubscribe();
+        this.#events = undefined;
+      }
+    });
+    if (options.signal?.aborted) return channel;
     this.#channels.add(channel);
+    this.#events ??= nc.subscribe(bucket.subject('r.>'), {
+      callback: (_err, m) => {
+        const e = parseEvent(m.headers?.get(EVENT_HEADER));
+        if (e) for (const ch of this.#channels) ch.push(e);
+      },
+    });
     return channel;
   }
-}
-
-/** A task message's body: the record at submit and its revision, or (a foreign message) just an id. */
-function messageBody(data: Uint8Array): { id: string; revision: number; task: QueuedTask | null } {
-  try {
-    const v = decodeValue(data) as { i?: unknown; r?: unknown; t?: unknown } | null;
-    if (v && typeof v === 'object' && typeof v.i === 'string' && typeof v.r === 'number') {
-      const rec = recordOf({ t: v.t, a: null });
-      return { id: v.i, revision: v.r, task: rec && rec.task.id === v.i ? rec.task : null };
-    }
-  } catch {
-    // not a task message of this queue: read it as a bare id below
-  }
-  return { id: dec.decode(data), revision: 0, task: null };
 }

@@ -2,7 +2,7 @@
 // pure function of (record, now, defaults), so the fenced calls, the sweep and the claim path
 // share one definition of what each transition does (the same as the PostgreSQL queue's SQL).
 import {
-  decodeValue, encodeValue, retryDelayMs, type ExpiredTask, type QueuedTask, type ResolvedQueueDefaults, type TaskQueueEvent, type WireValue,
+  decodeValue, encodeValue, retryDelayMs, type ExpiredTask, type ListTasksOptions, type TaskPage, type QueuedTask, type ResolvedQueueDefaults, type TaskQueueEvent, type WireValue,
 } from '@converge/core';
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 
@@ -135,8 +135,28 @@ export function sweepDue(t: QueuedTask): number | null {
   return null;
 }
 
+/**
+ * The sweep hint a task needs: its deadline while it is live, else `null`. (Leases need none:
+ * the sweep finds claimed tasks through the messages the pool consumers hold.)
+ */
+export function hintDue(t: QueuedTask): number | null {
+  const dl = t.constraints.deadline;
+  return isLive(t) && typeof dl === 'number' ? dl : null;
+}
+
 /** Whether the sweep must act on `t` at `now`. */
 export function sweepable(t: QueuedTask, now: number): boolean {
   if (t.state === 'assigned' || t.state === 'running') return (t.leaseExpiresAt !== null && t.leaseExpiresAt <= now) || deadlinePassed(t, now);
   return t.state === 'pending' && deadlinePassed(t, now);
+}
+
+/** One page of `tasks` (unreadable records as `null`, skipped) in id order after `cursor`, filtered by state and pool. */
+export function pageOf(tasks: readonly (QueuedTask | null)[], cursor: string | null, limit: number, options: ListTasksOptions): TaskPage {
+  const picked: QueuedTask[] = [];
+  for (const t of tasks) {
+    if (t && (cursor === null || t.id > cursor) && (options.state === undefined || t.state === options.state) && (options.poolId === undefined || t.poolId === options.poolId)) picked.push(t);
+  }
+  picked.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const page = picked.slice(0, limit);
+  return { tasks: page, cursor: picked.length > limit ? page[page.length - 1]!.id : null };
 }
