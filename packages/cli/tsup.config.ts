@@ -1,3 +1,24 @@
 import { packageConfig } from '../../tsup.config.base';
 
-export default packageConfig({ index: 'src/index.ts', bin: 'src/bin.ts' });
+export default [
+  packageConfig({ index: 'src/index.ts', bin: 'src/bin.ts' }),
+  // The --ui page: one minified browser script (core's `browser` build inside), served from dist/ui/page.js.
+  packageConfig(
+    { 'ui/page': 'src/ui/page/main.ts' },
+    {
+      dts: false,
+      clean: false,
+      sourcemap: false,
+      platform: 'browser',
+      target: 'es2022',
+      format: ['iife'],
+      minify: true,
+      noExternal: [/.*/],
+      outExtension: () => ({ js: '.js' }),
+      esbuildOptions(options) {
+        options.conditions = ['browser'];
+        options.legalComments = 'none';
+      },
+    },
+  ),
+];

@@ -35,9 +35,13 @@ export const RunConfigSchema = z
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('warn'),
     verbose: z.boolean().default(false),
     metricsPort: z.number().int().min(0).max(65535).optional(),
+    ui: z.number().int().min(0).max(65535).optional(),
+    uiLinger: z.number().min(0).optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (c.uiLinger !== undefined && c.ui === undefined) ctx.addIssue({ code: 'custom', path: ['uiLinger'], message: '--ui-linger needs --ui' });
+    if (c.ui !== undefined && c.role !== 'all') ctx.addIssue({ code: 'custom', path: ['ui'], message: `--ui is only for --role all` });
     if (c.role === 'all') return;
     // Separate processes share work through the store and talk through the transport.
     if (c.store === 'memory') ctx.addIssue({ code: 'custom', path: ['store'], message: `--role ${c.role} needs a store shared by every process (file:PATH, postgres://… or redis://…)` });
@@ -110,6 +114,11 @@ function joinNegativeValues(argv: string[]): string[] {
     const a = argv[i]!;
     const spec = RUN_OPTIONS.find((s) => s.kind !== 'boolean' && (a === `--${s.flag}` || a === `-${s.short}`));
     const next = argv[i + 1];
+    // A flag with an optional value, given bare (last, or followed by another flag).
+    if (spec?.bareValue !== undefined && (next === undefined || (next.startsWith('-') && !/^-\.?\d/.test(next)))) {
+      out.push(`--${spec.flag}=${spec.bareValue}`);
+      continue;
+    }
     if (spec && next !== undefined && /^-\.?\d/.test(next)) {
       out.push(`--${spec.flag}=${next}`);
       i++;

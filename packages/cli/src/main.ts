@@ -62,7 +62,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       process.stderr.write(`converge: ${summary.wrong_results} task(s) completed with a wrong result\n`);
       return 1;
     }
-    if (signalName && config.duration === undefined) return signalName === 'SIGINT' ? 130 : 143;
+    // With --ui a signal after the work is the normal way to end.
+    const lingered = config.ui !== undefined && !summary.interrupted;
+    if (signalName && config.duration === undefined && !lingered) return signalName === 'SIGINT' ? 130 : 143;
     if (summary.lost > 0 || summary.failed > 0) {
       process.stderr.write(`converge: ${summary.lost} task(s) lost and ${summary.failed} failed out of ${summary.tasks}\n`);
       return 1;

@@ -11,6 +11,7 @@ import { CoordinatorAgent } from './workload/coordinator.js';
 import { WorkerAgent, expectedSum, type SumInputs } from './workload/agents.js';
 import { buildSummary, type RunSummary, type TaskOutcome } from './summary.js';
 import { createProgress } from './progress.js';
+import { startUi, type RunUi } from './ui/index.js';
 
 /** Where `runWorkload` writes and what can stop it. */
 export interface RunIO {
@@ -34,6 +35,7 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
   const opened: OpenedStore[] = [];
   const runtimes: AgentRuntime[] = [];
   let metricsServer: { close(): Promise<void> } | undefined;
+  let ui: RunUi | undefined;
   let phase: RunPhase = 'starting';
   const transports = await transportFactory(config);
   const WorkerClass = config.agent ? await loadWorkerClass(config.agent) : undefined;
@@ -62,6 +64,10 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
     // What this pool already holds (a restart on a persistent store resumes it).
     const unlimited = config.duration !== undefined;
     const total = unlimited ? undefined : config.tasks;
+    let submittedSoFar = (): number => 0;
+    if (config.ui !== undefined) {
+      ui = await startUi({ port: config.ui, poolId: config.poolId, transport: config.transport, total: () => total ?? submittedSoFar(), stderr: io.stderr, logger });
+    }
     const latencies: number[] = [];
     const outcome = new Map<string, TaskOutcome>();
     const existing = new Set<string>();
@@ -118,7 +124,11 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
     }
     const agents: Agent[] = [coordinator, ...workers];
     const agentTransports: Transport[] = [];
-    for (let i = 0; i < agents.length; i++) agentTransports.push(await transports.create(agents[i]!.id, i));
+    submittedSoFar = () => coordinator.submitted + existing.size;
+    for (let i = 0; i < agents.length; i++) {
+      const t = await transports.create(agents[i]!.id, i);
+      agentTransports.push(ui ? ui.tap(t) : t);
+    }
     const verifier = new MessageVerifier({ registry });
     for (let i = 0; i < agents.length; i++) {
       const agent = agents[i]!;
@@ -151,6 +161,13 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
       for (const t of agentTransports) transports.connect(t, d.id, d.endpoints);
     }
     if (workerIds.length !== workers.length) throw new Error(`discovery found ${workerIds.length} of ${workers.length} workers`);
+    ui?.watch({
+      taskManager,
+      agents: () => discovery.query({}),
+      pools: () => poolManager.listPools(),
+      roleOf: (id) => (id === coordinator.id ? 'coordinator' : 'worker'),
+      rejected: () => runtimes.reduce((n, r) => n + r.rejectedMessages, 0),
+    });
     const t0 = Date.now();
     started = true;
     phase = 'running';
@@ -192,6 +209,8 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
     progress.update(outcome.size, total);
     progress.stop();
     stopSubmitting = true;
+    // --ui: the page keeps showing the finished run until a signal (or --ui-linger).
+    if (ui && !interrupted) await ui.linger(io.signal, config.uiLinger);
     phase = 'stopping';
     await Promise.allSettled(runtimes.map((r) => r.stop()));
 
@@ -214,6 +233,7 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
     phase = 'stopping';
     await Promise.allSettled(runtimes.map((r) => r.stop()));
     await metricsServer?.close();
+    await ui?.close();
     await transports.close();
     for (const s of opened.reverse()) await s.close().catch(() => {});
   }
