@@ -4,7 +4,7 @@ import { sign, verify } from 'node:crypto';
 import {
   Identity, createMessage, createTopic, decodeMessage, encodeMessage, encodeValue, signMessage, signingBytes, verifyMessage,
 } from '@converge/core';
-import { nodePrivateKey, nodePublicKey } from '../../packages/core/src/ed25519.js';
+import { nodePrivateKey, nodePublicKey } from '../../packages/core/src/platform.node.js';
 import { opsPerSecond, type BenchContext } from '../harness.js';
 
 // A figure and its baseline are measured in alternating rounds and each keeps its best round,

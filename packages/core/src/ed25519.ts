@@ -1,11 +1,12 @@
 /**
- * Ed25519 through two interchangeable backends: `node:crypto` (OpenSSL; the fast path) and
- * `@noble/ed25519` (portable, pure JS). Ed25519 is deterministic, so both give identical
- * signatures; the tests check that.
+ * Ed25519 through two interchangeable backends: `node:crypto` (OpenSSL; the fast path, Node
+ * only) and `@noble/ed25519` (portable, pure JS; the only one in a browser build, where
+ * WebCrypto's Ed25519 is asynchronous). Ed25519 is deterministic, so both give identical
+ * signatures; the tests check that, in Node and in Chromium.
  */
-import { createHash, createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import * as noble from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
+import { PLATFORM, nativeEd25519, sha256Hex } from '#platform';
 import { KeyError } from './errors.js';
 
 /** Which Ed25519 implementation to use. */
@@ -14,62 +15,45 @@ export type Ed25519Backend = 'node' | 'noble';
 // noble needs a synchronous SHA-512; set it once unless the application already did.
 if (!noble.hashes.sha512) noble.hashes.sha512 = sha512;
 
-const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+/** The backend used when none is named: `node` under Node, `noble` in the browser build. */
+export const DEFAULT_ED25519_BACKEND: Ed25519Backend = nativeEd25519 ? 'node' : 'noble';
 
-/** Node private key object of a 32-byte seed. */
-export function nodePrivateKey(seed: Uint8Array): KeyObject {
-  return createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+/** The node:crypto backend; `KeyError` where there is none (the browser build). */
+function native(): NonNullable<typeof nativeEd25519> {
+  if (!nativeEd25519) throw new KeyError(`the 'node' Ed25519 backend is not available on this platform (${PLATFORM}); use 'noble'`);
+  return nativeEd25519;
 }
 
-/** Node public key object of a raw 32-byte public key. */
-export function nodePublicKey(publicKey: Uint8Array): KeyObject {
-  return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
+/** A prepared signing key for `seed` (the node backend's key object), or `undefined` for noble. */
+export function prepareSigningKey(seed: Uint8Array, backend: Ed25519Backend = DEFAULT_ED25519_BACKEND): object | undefined {
+  return backend === 'node' ? native().prepare(seed) : undefined;
 }
 
 /** The raw 32-byte public key of a 32-byte seed. */
-export function publicKeyOf(seed: Uint8Array, backend: Ed25519Backend = 'node'): Uint8Array {
+export function publicKeyOf(seed: Uint8Array, backend: Ed25519Backend = DEFAULT_ED25519_BACKEND): Uint8Array {
   if (seed.byteLength !== 32) throw new KeyError(`an Ed25519 seed is 32 bytes, got ${seed.byteLength}`);
   if (backend === 'noble') return noble.getPublicKey(seed);
-  const der = createPublicKey(nodePrivateKey(seed)).export({ format: 'der', type: 'spki' });
-  return new Uint8Array(der.subarray(SPKI_PREFIX.length));
+  return native().publicKey(seed);
 }
 
-// Verifying with node:crypto needs a KeyObject; building one costs more than a hash lookup,
-// so recently used keys are kept (bounded, oldest evicted first).
-const PUBLIC_KEY_CACHE_MAX = 4096;
-const publicKeyCache = new Map<string, KeyObject>();
-
-function cachedNodePublicKey(publicKey: Uint8Array): KeyObject {
-  const id = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString('latin1');
-  let key = publicKeyCache.get(id);
-  if (!key) {
-    key = nodePublicKey(publicKey);
-    if (publicKeyCache.size >= PUBLIC_KEY_CACHE_MAX) publicKeyCache.delete(publicKeyCache.keys().next().value!);
-    publicKeyCache.set(id, key);
-  }
-  return key;
-}
-
-/** Signs `data` with a seed (or a prepared node key object). */
-export function ed25519Sign(data: Uint8Array, seed: Uint8Array, backend: Ed25519Backend = 'node', nodeKey?: KeyObject): Uint8Array {
+/** Signs `data` with a seed (or a key prepared by `prepareSigningKey`). */
+export function ed25519Sign(data: Uint8Array, seed: Uint8Array, backend: Ed25519Backend = DEFAULT_ED25519_BACKEND, prepared?: object): Uint8Array {
   if (backend === 'noble') return noble.sign(data, seed);
-  const sig = nodeSign(null, data, nodeKey ?? nodePrivateKey(seed));
-  // node:crypto returns a Buffer over its own 64-byte ArrayBuffer: a plain view of it is as
-  // private as a copy and costs less. (Copy in case a pooled Buffer is ever returned.)
-  return sig.buffer.byteLength === sig.byteLength ? new Uint8Array(sig.buffer, sig.byteOffset, sig.byteLength) : new Uint8Array(sig);
+  return native().sign(data, seed, prepared);
 }
 
 /**
  * Verifies an Ed25519 signature. Returns `false` (never throws) for a key that is not 32
- * bytes, a signature that is not 64 bytes, or a point that does not decode.
+ * bytes, a signature that is not 64 bytes, or a point that does not decode. Naming the `node`
+ * backend where there is none (the browser build) throws `KeyError`.
  */
-export function ed25519Verify(signature: Uint8Array, data: Uint8Array, publicKey: Uint8Array, backend: Ed25519Backend = 'node'): boolean {
+export function ed25519Verify(signature: Uint8Array, data: Uint8Array, publicKey: Uint8Array, backend: Ed25519Backend = DEFAULT_ED25519_BACKEND): boolean {
   if (!(signature instanceof Uint8Array) || !(publicKey instanceof Uint8Array)) return false;
   if (signature.byteLength !== 64 || publicKey.byteLength !== 32) return false;
+  const impl = backend === 'noble' ? undefined : native();
   try {
-    if (backend === 'noble') return noble.verify(signature, data, publicKey);
-    return nodeVerify(null, data, cachedNodePublicKey(publicKey), signature);
+    if (impl === undefined) return noble.verify(signature, data, publicKey);
+    return impl.verify(signature, data, publicKey);
   } catch {
     return false;
   }
@@ -77,5 +61,5 @@ export function ed25519Verify(signature: Uint8Array, data: Uint8Array, publicKey
 
 /** Lowercase hex SHA-256 of a public key: an agent's fingerprint and id. */
 export function fingerprintOf(publicKey: Uint8Array): string {
-  return createHash('sha256').update(publicKey).digest('hex');
+  return sha256Hex(publicKey);
 }

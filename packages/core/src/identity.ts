@@ -1,11 +1,11 @@
-import { randomBytes, type KeyObject } from 'node:crypto';
+import { randomBytes } from '#platform';
 import { KeyError } from './errors.js';
 import { bytesToHex, hexToBytes, bytesEqual } from './bytes.js';
-import { ed25519Sign, ed25519Verify, fingerprintOf, nodePrivateKey, publicKeyOf, type Ed25519Backend } from './ed25519.js';
+import { DEFAULT_ED25519_BACKEND, ed25519Sign, ed25519Verify, fingerprintOf, prepareSigningKey, publicKeyOf, type Ed25519Backend } from './ed25519.js';
 
 /** Options for creating an identity. */
 export interface IdentityOptions {
-  /** Ed25519 implementation: `node` (default, node:crypto) or `noble` (portable). */
+  /** Ed25519 implementation: `node` (node:crypto; the default under Node) or `noble` (portable; the default and only one in the browser build). */
   backend?: Ed25519Backend;
 }
 
@@ -28,7 +28,7 @@ export class Identity {
   /** The Ed25519 implementation in use. */
   readonly backend: Ed25519Backend;
   readonly #seed: Uint8Array | undefined;
-  #nodeKey: KeyObject | undefined;
+  #prepared: object | undefined;
 
   private constructor(publicKey: Uint8Array, seed: Uint8Array | undefined, backend: Ed25519Backend) {
     this.publicKey = publicKey;
@@ -39,7 +39,7 @@ export class Identity {
 
   /** A new random identity. */
   static generate(options: IdentityOptions = {}): Identity {
-    return Identity.fromSecretKey(new Uint8Array(randomBytes(32)), options);
+    return Identity.fromSecretKey(randomBytes(32), options);
   }
 
   /**
@@ -51,7 +51,7 @@ export class Identity {
     if (secretKey.byteLength !== 32 && secretKey.byteLength !== 64) {
       throw new KeyError(`an Ed25519 secret key is 32 bytes (seed) or 64 bytes (seed and public key), got ${secretKey.byteLength}`);
     }
-    const backend = options.backend ?? 'node';
+    const backend = options.backend ?? DEFAULT_ED25519_BACKEND;
     const seed = new Uint8Array(secretKey.subarray(0, 32));
     const publicKey = publicKeyOf(seed, backend);
     if (secretKey.byteLength === 64 && !bytesEqual(publicKey, secretKey.subarray(32))) {
@@ -65,7 +65,7 @@ export class Identity {
     if (!(publicKey instanceof Uint8Array) || publicKey.byteLength !== 32) {
       throw new KeyError(`an Ed25519 public key is 32 bytes, got ${publicKey?.byteLength}`);
     }
-    return new Identity(new Uint8Array(publicKey), undefined, options.backend ?? 'node');
+    return new Identity(new Uint8Array(publicKey), undefined, options.backend ?? DEFAULT_ED25519_BACKEND);
   }
 
   /** An identity from its JSON form. */
@@ -93,8 +93,8 @@ export class Identity {
   /** Ed25519 signature (64 bytes) of `data`. Throws `KeyError` for a verify-only identity. */
   sign(data: Uint8Array): Uint8Array {
     if (!this.#seed) throw new KeyError(`identity ${this.fingerprint.slice(0, 12)} has no secret key`);
-    if (this.backend === 'node') this.#nodeKey ??= nodePrivateKey(this.#seed);
-    return ed25519Sign(data, this.#seed, this.backend, this.#nodeKey);
+    if (this.backend === 'node') this.#prepared ??= prepareSigningKey(this.#seed, 'node');
+    return ed25519Sign(data, this.#seed, this.backend, this.#prepared);
   }
 
   /** Whether `signature` is this identity's signature of `data` (false for malformed input). */

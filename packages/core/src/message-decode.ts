@@ -14,6 +14,7 @@ import { DEFAULT_MAX_MESSAGE_BYTES, decodeScanned, type DecodeLimits } from './c
 import { scanValue, takeScanFlags } from './scan.js';
 import { sealMessage } from './message-slot.js';
 import { copyBytes } from './alloc.js';
+import { latin1Slice } from '#platform';
 
 /**
  * Longest message id accepted, in UTF-8 bytes (a UUID is 36). Bounds what a receiver's replay
@@ -58,7 +59,7 @@ function keyAt(b: Uint8Array, start: number, end: number): number {
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-const nativeLatin1 = (Buffer.prototype as unknown as { latin1Slice?: (this: Uint8Array, s: number, e: number) => string }).latin1Slice;
+const nativeLatin1 = latin1Slice;
 
 /** Decodes UTF-8 bytes `[s, e)`; invalid UTF-8 is a `DecodeError`, as in Python's msgpack. */
 function utf8At(b: Uint8Array, s: number, e: number, what: string): string {

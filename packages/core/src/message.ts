@@ -2,7 +2,8 @@ import type { Topic } from './topic.js';
 import type { WireValue } from './value.js';
 import { uuid4 } from './uuid.js';
 import { Identity } from './identity.js';
-import { ed25519Verify, type Ed25519Backend } from './ed25519.js';
+import { DEFAULT_ED25519_BACKEND, ed25519Verify, type Ed25519Backend } from './ed25519.js';
+import { utf8ByteLength } from '#platform';
 import { EncodeError, KeyError, ValidationError } from './errors.js';
 import { encodeEnvelope, knownPayloadBytes, payloadBytesOf, signingBytesOf, writeSigningBytes } from './envelope.js';
 import { sealMessage } from './message-slot.js';
@@ -50,7 +51,7 @@ export function createMessage(fields: MessageInit = {}): Message {
   const timestamp = fields.timestamp ?? Date.now();
   if (!Number.isSafeInteger(timestamp)) throw new ValidationError('timestamp must be an integer number of ms');
   const id = fields.id ?? uuid4();
-  if (typeof id === 'string' && (id.length > MAX_MESSAGE_ID_BYTES || (id.length * 3 > MAX_MESSAGE_ID_BYTES && Buffer.byteLength(id, 'utf8') > MAX_MESSAGE_ID_BYTES))) {
+  if (typeof id === 'string' && (id.length > MAX_MESSAGE_ID_BYTES || (id.length * 3 > MAX_MESSAGE_ID_BYTES && utf8ByteLength(id) > MAX_MESSAGE_ID_BYTES))) {
     throw new ValidationError(`a message id is at most ${MAX_MESSAGE_ID_BYTES} UTF-8 bytes`);
   }
   const signature = fields.signature ?? EMPTY_SIGNATURE;
@@ -133,7 +134,7 @@ export function verifyMessage(msg: Message, publicKey: Uint8Array | Identity, op
     const payload = payloadBytesOf(msg);
     w = acquireWriter();
     writeSigningBytes(w, msg, msg.sender, payload);
-    return ed25519Verify(signature, w.view(), key, options.backend ?? 'node');
+    return ed25519Verify(signature, w.view(), key, options.backend ?? DEFAULT_ED25519_BACKEND);
   } catch {
     return false;
   } finally {

@@ -17,7 +17,7 @@
  * map keys that a plain object might reorder, so that the decoder can skip its slower,
  * order-preserving path for the common payload that has neither.
  */
-import { isUtf8 } from 'node:buffer';
+import { isUtf8 } from '#platform';
 import { DecodeError } from './errors.js';
 
 /** Deepest nesting accepted. */

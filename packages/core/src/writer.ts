@@ -14,6 +14,8 @@ import { encodeValue } from './codec.js';
 import { EncodeError } from './errors.js';
 import { Float64 } from './float.js';
 import { copyBytes } from './alloc.js';
+import { utf8Writer } from '#platform';
+import type { Utf8Writer } from './platform-types.js';
 
 const TWO_32 = 2 ** 32;
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
@@ -21,21 +23,12 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const U64_MAX = (1n << 64n) - 1n;
 const I64_MIN = -(1n << 63n);
 // Strings up to this many UTF-16 units are written by a JS loop (ASCII fast path: an attribute
-// key or a short value); longer ones by Buffer#utf8Write, whose call costs more for those.
+// key or a short value); longer ones by the platform's UTF-8 writer, whose call costs more for those.
 const SHORT_STRING = 16;
 
-// Buffer#utf8Write(string, offset) is what Buffer#write calls after validating its
-// arguments; it has been on Buffer.prototype in every Node release. Called as a method (a
-// `.call` through a variable is not inlined); where it is missing, Buffer#write stands in.
-interface Utf8Writer {
-  utf8Write(s: string, offset: number): number;
-}
-const HAS_UTF8_WRITE = typeof (Buffer.prototype as unknown as Partial<Utf8Writer>).utf8Write === 'function';
-
-function utf8Buffer(ab: ArrayBuffer, size: number): Utf8Writer {
-  const buf = Buffer.from(ab, 0, size);
-  return HAS_UTF8_WRITE ? (buf as unknown as Utf8Writer) : { utf8Write: (s, offset) => buf.write(s, offset) };
-}
+// The UTF-8 writer comes from the platform seam: Buffer#utf8Write under Node (called as a
+// method), TextEncoder#encodeInto in the browser build.
+const utf8Buffer = utf8Writer;
 
 // Encoded forms of recurring strings (fingerprints), bounded; the oldest entry goes first.
 const STR_CACHE_ENTRIES = 256;
