@@ -26,7 +26,7 @@ export function pageAssetsLoader(): () => Promise<PageAssets> {
 async function loadPageAssets(): Promise<PageAssets> {
   // Built: this module is bundled into dist/*.js, so the page sits at dist/ui/page.js.
   const built = new URL('./ui/page.js', import.meta.url);
-  if (!import.meta.url.includes('/src/')) {
+  if (!import.meta.url.endsWith('.ts')) {
     try {
       return { js: await readFile(built), source: 'dist' };
     } catch {
@@ -38,7 +38,7 @@ async function loadPageAssets(): Promise<PageAssets> {
 
 /** Bundles the page from source with esbuild (browser platform, `browser` export condition, minified). */
 export async function bundlePage(options: { minify?: boolean } = {}): Promise<Uint8Array> {
-  const entry = fileURLToPath(new URL(import.meta.url.includes('/src/') ? './page/main.ts' : '../src/ui/page/main.ts', import.meta.url));
+  const entry = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './page/main.ts' : '../src/ui/page/main.ts', import.meta.url));
   let esbuild: typeof import('esbuild');
   try {
     esbuild = await import('esbuild');

@@ -1,0 +1,160 @@
+// The --ui server: the page's origin only, a proven key before anything is sent, frames from
+// one client passed on (unverified) to the other pages, bounded connections.
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { Identity, createMessage, encodeMessage, signMessage } from '@converge/core';
+import { WS_AUTH_CONTEXT, WS_AUTH_MAGIC, encodeAuthProof } from '@converge/network/websocket';
+import { UiServer } from '../src/ui/server.js';
+import { UI_AUTH_CONTEXT, UI_AUTH_MAGIC, frameBytes, readUiChallenge, uiAuthProof } from '../src/ui/protocol.js';
+
+const servers: UiServer[] = [];
+const sockets: WebSocket[] = [];
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.terminate();
+  for (const s of servers.splice(0)) await s.close();
+});
+
+async function start(options: Partial<ConstructorParameters<typeof UiServer>[0]> = {}): Promise<UiServer> {
+  const s = new UiServer({ port: 0, relay: Identity.generate(), assets: async () => ({ js: new TextEncoder().encode('/*page*/'), source: 'built' }), ...options });
+  await s.start();
+  servers.push(s);
+  return s;
+}
+
+function wsUrl(s: UiServer): string {
+  return `ws://127.0.0.1:${s.port}/ws`;
+}
+
+interface Client {
+  ws: WebSocket;
+  frames: Uint8Array[];
+  closed: Promise<{ code: number; reason: string }>;
+  challenge: Promise<Uint8Array>;
+}
+
+function open(url: string, headers: Record<string, string> = {}): Client {
+  const ws = new WebSocket(url, { headers });
+  sockets.push(ws);
+  const frames: Uint8Array[] = [];
+  let gotChallenge!: (c: Uint8Array) => void;
+  const challenge = new Promise<Uint8Array>((r) => (gotChallenge = r));
+  let first = true;
+  ws.on('message', (d: Buffer) => {
+    const data = new Uint8Array(d);
+    if (first) {
+      first = false;
+      gotChallenge(readUiChallenge(data)!);
+    } else frames.push(data);
+  });
+  ws.on('error', () => undefined);
+  const closed = new Promise<{ code: number; reason: string }>((r) => ws.once('close', (code, reason) => r({ code, reason: reason.toString() })));
+  return { ws, frames, closed, challenge };
+}
+
+async function authed(s: UiServer, identity = Identity.generate()): Promise<Client> {
+  const c = open(wsUrl(s));
+  c.ws.send(encodeAuthProof(identity, await c.challenge, wsUrl(s)));
+  await until(() => s.observers.some((o) => o.id === identity.fingerprint));
+  return c;
+}
+
+async function until(check: () => boolean, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not reached');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('UiServer', () => {
+  it('serves the page with the relay key and a strict CSP, and the script', async () => {
+    const relay = Identity.generate();
+    const s = await start({ relay });
+    const page = await fetch(s.url);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(await page.text()).toContain(`content="${Buffer.from(relay.publicKey).toString('hex')}"`);
+    const js = await fetch(`${s.url}app.js`);
+    expect(await js.text()).toBe('/*page*/');
+    expect((await fetch(`${s.url}nope`)).status).toBe(404);
+  });
+
+  it('uses the WebSocket transport proof byte for byte (the page builds it without Node)', () => {
+    expect(UI_AUTH_CONTEXT).toBe(WS_AUTH_CONTEXT);
+    expect(UI_AUTH_MAGIC).toBe(WS_AUTH_MAGIC.toString('latin1'));
+    const id = Identity.generate();
+    const challenge = new Uint8Array(32).fill(7);
+    // Ed25519 is deterministic: the same key, challenge and URL give the same proof.
+    expect(Buffer.from(uiAuthProof(id, challenge, 'ws://127.0.0.1:9/ws'))).toEqual(encodeAuthProof(id, challenge, 'ws://127.0.0.1:9'));
+  });
+
+  it('sends nothing before the proof, refuses a bad proof with 1008, and counts it', async () => {
+    const s = await start();
+    const c = open(wsUrl(s));
+    const challenge = await c.challenge;
+    expect(challenge.byteLength).toBe(32);
+    const proof = new Uint8Array(encodeAuthProof(Identity.generate(), challenge, wsUrl(s)));
+    proof[50]! ^= 1; // a bit of the signature
+    c.ws.send(proof);
+    expect((await c.closed).code).toBe(1008);
+    expect(s.stats.refused).toBe(1);
+    expect(s.observers).toEqual([]);
+    expect(c.frames).toEqual([]);
+  });
+
+  it('refuses a proof for a challenge the server did not send (a replayed proof)', async () => {
+    const s = await start();
+    const id = Identity.generate();
+    const c = open(wsUrl(s));
+    await c.challenge;
+    c.ws.send(encodeAuthProof(id, new Uint8Array(32), wsUrl(s)));
+    expect((await c.closed).reason).toContain('bad_signature');
+  });
+
+  it('refuses a WebSocket from another origin (cross-site hijacking) and accepts its own', async () => {
+    const s = await start();
+    const evil = open(wsUrl(s), { origin: 'http://evil.example' });
+    await evil.closed;
+    expect(s.stats.refused).toBe(1);
+    const own = open(wsUrl(s), { origin: `http://127.0.0.1:${s.port}` });
+    expect((await own.challenge).byteLength).toBe(32);
+  });
+
+  it('passes an authenticated client frame to the other pages, not back to the sender; refuses a non-frame', async () => {
+    const s = await start();
+    const a = await authed(s);
+    const b = await authed(s);
+    const msg = frameBytes(encodeMessage(signMessage(createMessage({ payload: { type: 'x' } }), Identity.generate())));
+    a.ws.send(msg);
+    await until(() => b.frames.length === 1);
+    expect(b.frames[0]).toEqual(msg);
+    expect(a.frames).toEqual([]);
+    expect(s.stats.forwarded).toBe(1);
+    a.ws.send(new Uint8Array([0, 0, 0, 50, 1]));
+    await until(() => s.stats.refusedFrames === 1);
+    expect(b.frames).toHaveLength(1);
+  });
+
+  it('accepts at most maxObservers connections (503 beyond)', async () => {
+    const s = await start({ maxObservers: 1 });
+    await authed(s);
+    const extra = open(wsUrl(s));
+    await extra.closed;
+    expect(s.stats.refused).toBe(1);
+    expect(s.observers).toHaveLength(1);
+  });
+
+  it('drops droppable frames for a page that is behind and counts them', async () => {
+    const s = await start({ maxBufferedBytes: 0 });
+    await authed(s);
+    const o = s.observers[0]!;
+    // 12.8 MB written in one go cannot all leave at once: once bytes wait, droppable copies are dropped.
+    let sent = 0;
+    for (let i = 0; i < 200; i++) if (o.send(new Uint8Array(64 * 1024), true)) sent++;
+    expect(sent).toBeGreaterThan(0);
+    expect(s.stats.dropped).toBe(200 - sent);
+    expect(s.stats.dropped).toBeGreaterThan(0);
+    // State messages are never dropped.
+    expect(o.send(new Uint8Array(8), false)).toBe(true);
+  });
+});
