@@ -51,7 +51,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { key: 'logLevel', flag: 'log-level', kind: 'string', arg: 'LEVEL', help: 'trace | debug | info | warn | error | fatal | silent', defaultText: 'warn' },
   { key: 'verbose', flag: 'verbose', short: 'v', kind: 'boolean', help: 'log at info level, pretty-printed' },
   { key: 'metricsPort', flag: 'metrics-port', kind: 'int', arg: 'P', help: 'serve Prometheus metrics (/metrics) and the /healthz and /readyz probes on this port while running' },
-  { key: 'ui', flag: 'ui', kind: 'int', arg: '[PORT]', help: 'serve a live view of the network on http://127.0.0.1:PORT/ (0 = a free port; printed as "ui: URL" on stderr); the run then stays up after the work until interrupted', defaultText: 'off; a bare --ui is port 7357', bareValue: '7357' },
+  { key: 'ui', flag: 'ui', kind: 'int', arg: '[PORT]', help: 'serve a live view of the network on http://127.0.0.1:PORT/ (0 = a free port; printed as "ui: URL" on stderr); the run then stays up after the work until interrupted', defaultText: 'off (bare: 7357)', bareValue: '7357' },
   { key: 'uiLinger', flag: 'ui-linger', kind: 'number', arg: 'SECONDS', help: 'with --ui: end this many seconds after the work is done instead of waiting for SIGINT/SIGTERM' },
 ];
 
