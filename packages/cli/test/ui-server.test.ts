@@ -27,6 +27,8 @@ function wsUrl(s: UiServer): string {
 
 interface Client {
   ws: WebSocket;
+  /** 101 when the upgrade succeeded, else the HTTP status of the refusal. */
+  status: Promise<number>;
   frames: Uint8Array[];
   closed: Promise<{ code: number; reason: string }>;
   challenge: Promise<Uint8Array>;
@@ -47,8 +49,16 @@ function open(url: string, headers: Record<string, string> = {}): Client {
     } else frames.push(data);
   });
   ws.on('error', () => undefined);
+  const status = new Promise<number>((r) => {
+    ws.once('upgrade', () => r(101));
+    ws.once('unexpected-response', (_req, res) => {
+      r(res.statusCode ?? 0);
+      res.resume();
+      ws.terminate();
+    });
+  });
   const closed = new Promise<{ code: number; reason: string }>((r) => ws.once('close', (code, reason) => r({ code, reason: reason.toString() })));
-  return { ws, frames, closed, challenge };
+  return { ws, frames, closed, challenge, status };
 }
 
 async function authed(s: UiServer, identity = Identity.generate()): Promise<Client> {
@@ -56,6 +66,11 @@ async function authed(s: UiServer, identity = Identity.generate()): Promise<Clie
   c.ws.send(encodeAuthProof(identity, await c.challenge, wsUrl(s)));
   await until(() => s.observers.some((o) => o.id === identity.fingerprint));
   return c;
+}
+
+/** `p`, or a failure after `ms` (so a missing refusal fails fast instead of hanging). */
+function within<T>(p: Promise<T>, ms = 5_000): Promise<T> {
+  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`not within ${ms} ms`)), ms))]);
 }
 
 async function until(check: () => boolean, ms = 5_000): Promise<void> {
@@ -96,7 +111,7 @@ describe('UiServer', () => {
     const proof = new Uint8Array(encodeAuthProof(Identity.generate(), challenge, wsUrl(s)));
     proof[50]! ^= 1; // a bit of the signature
     c.ws.send(proof);
-    expect((await c.closed).code).toBe(1008);
+    expect((await within(c.closed)).code).toBe(1008);
     expect(s.stats.refused).toBe(1);
     expect(s.observers).toEqual([]);
     expect(c.frames).toEqual([]);
@@ -108,15 +123,16 @@ describe('UiServer', () => {
     const c = open(wsUrl(s));
     await c.challenge;
     c.ws.send(encodeAuthProof(id, new Uint8Array(32), wsUrl(s)));
-    expect((await c.closed).reason).toContain('bad_signature');
+    expect((await within(c.closed)).reason).toContain('bad_signature');
   });
 
   it('refuses a WebSocket from another origin (cross-site hijacking) and accepts its own', async () => {
     const s = await start();
     const evil = open(wsUrl(s), { origin: 'http://evil.example' });
-    await evil.closed;
+    expect(await evil.status).toBe(403);
     expect(s.stats.refused).toBe(1);
     const own = open(wsUrl(s), { origin: `http://127.0.0.1:${s.port}` });
+    expect(await own.status).toBe(101);
     expect((await own.challenge).byteLength).toBe(32);
   });
 
@@ -139,7 +155,7 @@ describe('UiServer', () => {
     const s = await start({ maxObservers: 1 });
     await authed(s);
     const extra = open(wsUrl(s));
-    await extra.closed;
+    expect(await extra.status).toBe(503);
     expect(s.stats.refused).toBe(1);
     expect(s.observers).toHaveLength(1);
   });
