@@ -18,7 +18,8 @@ export default defineConfig({
     pool: 'forks',
     // Checks once whether ../shared/interop/vectors.json (or $CONVERGE_VECTORS) is there and
     // prints one notice when it is not; the suites that need it skip (or fail when CI is set).
-    globalSetup: ['packages/core/test/vectors-setup.ts'],
+    // Likewise for Chromium (test/support/chromium.ts): the browser suites skip without it (fail in CI).
+    globalSetup: ['packages/core/test/vectors-setup.ts', 'test/support/chromium-setup.ts'],
     reporters: ['default'],
   },
 });

@@ -9,7 +9,7 @@ export * from './value.js';
 export * from './bytes.js';
 export * from './topic.js';
 export * from './identity.js';
-export { ed25519Sign, ed25519Verify, fingerprintOf, publicKeyOf, type Ed25519Backend } from './ed25519.js';
+export { DEFAULT_ED25519_BACKEND, ed25519Sign, ed25519Verify, fingerprintOf, publicKeyOf, type Ed25519Backend } from './ed25519.js';
 export * from './codec.js';
 export { scanValue } from './scan.js';
 export * from './message.js';

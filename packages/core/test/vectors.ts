@@ -3,7 +3,6 @@
 // (declared with `describeWithVectors`) are skipped, or fail in CI (vectors-path.ts).
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'vitest';
-import { Float64, hexToBytes } from '@converge/core';
 import { VECTORS_PATH, missingVectorsNotice, vectorsAvailable, vectorsRequired } from './vectors-path.js';
 
 export { VECTORS_PATH, vectorsAvailable };
@@ -38,22 +37,4 @@ export function itWithVectors(name: string, fn: () => unknown): void {
   } else it.skip(name, fn);
 }
 
-/** The typed-JSON reviver of ../shared/interop/README.md. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function fromTyped(v: any): any {
-  if (Array.isArray(v)) return v.map(fromTyped);
-  if (v && typeof v === 'object') {
-    const k = Object.keys(v);
-    if (k.length === 1 && k[0]!.startsWith('$')) {
-      const x = v[k[0]!];
-      switch (k[0]) {
-        case '$float': return new Float64(typeof x === 'string' ? Number(x) : x);
-        case '$bigint': return BigInt(x);
-        case '$bytes': return hexToBytes(x);
-        case '$map': return new Map(x.map(([kk, vv]: [string, unknown]) => [kk, fromTyped(vv)]));
-      }
-    }
-    return Object.fromEntries(Object.entries(v).map(([kk, vv]) => [kk, fromTyped(vv)]));
-  }
-  return v;
-}
+export { fromTyped } from './vectors-typed.js';

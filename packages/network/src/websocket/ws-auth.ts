@@ -4,16 +4,15 @@ import type WebSocket from 'ws';
 import { ed25519Verify, fingerprintOf, type Identity } from '@converge/core';
 import type { Logger, MetricsCollector } from '@converge/observability';
 import type { IdentityRegistry } from '../registry.js';
+import {
+  DEFAULT_WS_AUTH_TIMEOUT_MS, WS_AUTH_CHALLENGE_BYTES, WS_AUTH_CHALLENGE_HEADER, WS_AUTH_CLOSE_CODE, WS_AUTH_PROTOCOL,
+  WS_PLAIN_PROTOCOL, authProofBytes, authSignedBytes, encodeChallengeMessage, normalizeAuthUrl,
+} from './ws-auth-proof.js';
 
-/**
- * Response header of the 101 upgrade in which a server that requires client authentication
- * sends its challenge (32 random bytes, base64). A client without it (a reference client, a
- * server in reference-compatible mode) skips the exchange.
- */
-export const WS_AUTH_CHALLENGE_HEADER = 'x-converge-auth-challenge';
-
-/** Domain-separation prefix of the bytes a client signs: `"converge-ws-auth-v1" ‖ challenge ‖ url`. */
-export const WS_AUTH_CONTEXT = 'converge-ws-auth-v1';
+export {
+  DEFAULT_WS_AUTH_TIMEOUT_MS, WS_AUTH_CHALLENGE_HEADER, WS_AUTH_CLOSE_CODE, WS_AUTH_CONTEXT, WS_AUTH_PROTOCOL, WS_PLAIN_PROTOCOL,
+  normalizeAuthUrl,
+} from './ws-auth-proof.js';
 
 /**
  * First 8 bytes of the proof message (`"CVGAUTH1"`). Read as a frame's length prefix they
@@ -21,30 +20,17 @@ export const WS_AUTH_CONTEXT = 'converge-ws-auth-v1';
  */
 export const WS_AUTH_MAGIC = Buffer.from('CVGAUTH1', 'latin1');
 
-/** Default time a client has, after the upgrade, to send its proof: 10,000 ms. */
-export const DEFAULT_WS_AUTH_TIMEOUT_MS = 10_000;
-
-/** WebSocket close code used when authentication fails (1008, policy violation). */
-export const WS_AUTH_CLOSE_CODE = 1008;
-
-const CHALLENGE_BYTES = 32;
+const CHALLENGE_BYTES = WS_AUTH_CHALLENGE_BYTES;
 const PROOF_BYTES = WS_AUTH_MAGIC.byteLength + 32 + 64;
 
 /** Why a client's authentication failed (the `reason` label of `converge_ws_auth_failures_total`). */
 export type WsAuthFailReason = 'missing' | 'malformed' | 'bad_signature' | 'wrong_id' | 'unregistered' | 'timeout';
 
-/**
- * The URL both sides bind into the signature: `scheme://host[:port]` of the server, lower
- * case, default port and path dropped (so `ws://127.0.0.1:80/` and `ws://127.0.0.1` agree).
- */
-export function normalizeAuthUrl(url: string): string {
-  const u = new URL(url);
-  return `${u.protocol}//${u.host}`;
-}
+const asBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
 /** The bytes a client signs: `"converge-ws-auth-v1" ‖ challenge ‖ UTF-8(normalized server URL)`. */
 export function wsAuthSignedBytes(challenge: Uint8Array, url: string): Buffer {
-  return Buffer.concat([Buffer.from(WS_AUTH_CONTEXT, 'utf8'), challenge, Buffer.from(normalizeAuthUrl(url), 'utf8')]);
+  return asBuffer(authSignedBytes(challenge, url));
 }
 
 /** Reads the challenge from a 101 response's headers; `undefined` when absent or not 32 bytes. */
@@ -61,8 +47,7 @@ export function readChallenge(headers: IncomingMessage['headers']): Buffer | und
  * Throws `KeyError` when `identity` has no secret key.
  */
 export function encodeAuthProof(identity: Identity, challenge: Uint8Array, url: string): Buffer {
-  const sig = identity.sign(wsAuthSignedBytes(challenge, url));
-  return Buffer.concat([WS_AUTH_MAGIC, identity.publicKey, sig]);
+  return asBuffer(authProofBytes(identity, challenge, url));
 }
 
 /** Result of `verifyAuthProof`. */
@@ -137,6 +122,16 @@ export class WsServerAuth {
     this.#counter = options.metrics?.counter('converge_ws_auth_total', 'WebSocket client authentications, by outcome', ['transport', 'outcome']);
   }
 
+  /**
+   * The `ws` server's `handleProtocols`: with authentication required, `WS_AUTH_PROTOCOL` when
+   * the client offers it (it cannot read the challenge header: `await` then sends the challenge
+   * in-band); without, `WS_PLAIN_PROTOCOL` when offered. No other subprotocol is ever selected.
+   */
+  static selectProtocol(this: void, protocols: Set<string>, requireAuth: boolean): string | false {
+    if (requireAuth) return protocols.has(WS_AUTH_PROTOCOL) ? WS_AUTH_PROTOCOL : false;
+    return protocols.has(WS_PLAIN_PROTOCOL) ? WS_PLAIN_PROTOCOL : false;
+  }
+
   /** Adds a fresh challenge to the 101 response headers (the `ws` server's `headers` event). */
   onHeaders(headers: string[], req: IncomingMessage): void {
     const challenge = randomBytes(CHALLENGE_BYTES);
@@ -178,5 +173,7 @@ export class WsServerAuth {
     timer.unref();
     ws.once('close', () => clearTimeout(timer));
     ws.once('message', onMessage);
+    // A client that offered WS_AUTH_PROTOCOL (a browser) gets the challenge as the first message too.
+    if (challenge && ws.protocol === WS_AUTH_PROTOCOL) ws.send(encodeChallengeMessage(challenge));
   }
 }

@@ -286,10 +286,13 @@ export class WebSocketTransport implements Transport {
     });
     // allowSynchronousEvents (ws's default, made explicit): messages are emitted while ws parses
     // a read, which the inbound meter (ws-meter.ts) relies on.
+    // Subprotocols: WS_AUTH_PROTOCOL when authentication is required (a browser client offers it
+    // to get the challenge in-band; see ws-auth-proof.ts), WS_PLAIN_PROTOCOL otherwise; never others.
+    const auth = this.#auth;
     const wss = new WebSocketServer({
       server, maxPayload: this.maxFrameBytes + FRAME_HEADER_BYTES, perMessageDeflate: false, clientTracking: false, allowSynchronousEvents: true,
+      handleProtocols: (protocols: Set<string>) => WsServerAuth.selectProtocol(protocols, auth !== undefined),
     });
-    const auth = this.#auth;
     if (auth) wss.on('headers', (headers: string[], req: IncomingMessage) => auth.onHeaders(headers, req));
     wss.on('connection', (ws: WebSocket, req: IncomingMessage) => this.#onClient(ws, req, ctx));
     wss.on('error', (err) => this.#instruments.debug({ err }, 'websocket server error'));
