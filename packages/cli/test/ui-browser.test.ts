@@ -1,37 +1,30 @@
 // End to end: `converge run --ui 0` serves the live page; headless Chromium (playwright-core)
 // opens it, the page authenticates as an observer, verifies what it is sent and counts the
 // run to completion; a forged message injected by the test shows up as rejected.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { chromium, type BrowserContext } from 'playwright-core';
 import { Identity, createMessage, encodeMessage, fingerprintOf, hexToBytes, signMessage } from '@converge/core';
-import { encodeAuthProof } from '@converge/network/websocket';
+import { WS_AUTH_PROTOCOL, encodeAuthProof, readChallengeMessage } from '@converge/network/websocket';
+import { describeInChromium, launchChromium, type ChromiumSession } from '../../../test/support/chromium.js';
 import { runCli, type CliResult } from './run-cli.js';
-import { frameBytes, readUiChallenge, UI_STATE_TYPE } from '../src/ui/protocol.js';
+import { frameBytes, UI_STATE_TYPE } from '../src/ui/protocol.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CI = process.env.CI === 'true' || process.env.CI === '1';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 const SCREENSHOT = fileURLToPath(new URL('../../../docs/images/ui.png', import.meta.url));
 const AGENTS = 4;
 const TASKS = 2000;
 
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && !CI) console.warn(`ui-browser: ${CHROMIUM} not found; skipping (install chromium, or set CHROMIUM_PATH; with CI=true this fails)`);
-
 /** Connects to the page's WebSocket as an authenticated client (the transport's own proof) and sends one frame. */
 async function inject(wsUrl: string, frame: Uint8Array): Promise<void> {
-  const ws = new WebSocket(wsUrl, { headers: { origin: new URL(wsUrl.replace('ws:', 'http:')).origin } });
+  const ws = new WebSocket(wsUrl, [WS_AUTH_PROTOCOL], { headers: { origin: new URL(wsUrl.replace('ws:', 'http:')).origin } });
   await new Promise<void>((resolve, reject) => {
     const attacker = Identity.generate();
     ws.once('error', reject);
     ws.once('message', (data: Buffer) => {
-      const challenge = readUiChallenge(new Uint8Array(data));
+      const challenge = readChallengeMessage(new Uint8Array(data));
       if (!challenge) return reject(new Error('no challenge'));
       ws.send(encodeAuthProof(attacker, challenge, wsUrl));
       // Authenticated clients' frames are passed on to the pages; give the proof a moment to be checked.
@@ -44,14 +37,12 @@ async function inject(wsUrl: string, frame: Uint8Array): Promise<void> {
   ws.close();
 }
 
-describe.skipIf(!haveChromium && !CI)('converge run --ui in Chromium', () => {
+describeInChromium('converge run --ui in Chromium', () => {
   let child: ChildProcess | undefined;
-  let context: BrowserContext | undefined;
-  const profile = mkdtempSync(join(tmpdir(), 'converge-ui-chromium-'));
+  let session: ChromiumSession | undefined;
   afterAll(async () => {
-    await context?.close().catch(() => undefined);
+    await session?.close();
     child?.kill('SIGKILL');
-    rmSync(profile, { recursive: true, force: true });
   });
 
   it('shows the run live, verified in the page, and counts a forged message as rejected', { timeout: 240_000 }, async () => {
@@ -72,14 +63,10 @@ describe.skipIf(!haveChromium && !CI)('converge run --ui in Chromium', () => {
     });
     await Promise.race([served, run.then((r) => Promise.reject(new Error(`converge exited early (${r.code}):\n${r.stderr}`)))]);
 
-    try {
-      context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1280, height: 900 } });
-    } catch (err) {
-      throw new Error(`Chromium at ${CHROMIUM} cannot start: ${(err as Error).message}`, { cause: err });
-    }
-    const page = context.pages()[0] ?? (await context.newPage());
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
+    // Fails loudly (never skips) when Chromium is there but cannot start.
+    session = await launchChromium();
+    const { page, errors } = session;
+    await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(url);
     const num = async (id: string): Promise<number> => Number(await page.getByTestId(id).textContent());
 

@@ -3,15 +3,15 @@
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ConfigError, Identity, decodeMessage } from '@converge/core';
-import { encodeAuthProof } from '@converge/network/websocket';
+import { WS_AUTH_PROTOCOL, encodeAuthProof, readChallengeMessage } from '@converge/network/websocket';
 import { resolveConfig } from '../src/config.js';
-import { readUiChallenge, unframeBytes, UI_STATE_TYPE, type UiState } from '../src/ui/protocol.js';
+import { unframeBytes, UI_STATE_TYPE, type UiState } from '../src/ui/protocol.js';
 import { runCli } from './run-cli.js';
 
 /** Connects to the ui as an observer and resolves once a state message says the work is done. */
 function untilDone(pageUrl: string): Promise<UiState> {
   const url = `${pageUrl.replace('http:', 'ws:')}ws`;
-  const ws = new WebSocket(url);
+  const ws = new WebSocket(url, [WS_AUTH_PROTOCOL]);
   return new Promise((resolve, reject) => {
     let first = true;
     ws.on('error', reject);
@@ -19,7 +19,7 @@ function untilDone(pageUrl: string): Promise<UiState> {
       const data = new Uint8Array(d);
       if (first) {
         first = false;
-        ws.send(encodeAuthProof(Identity.generate(), readUiChallenge(data)!, url));
+        ws.send(encodeAuthProof(Identity.generate(), readChallengeMessage(data)!, url));
         return;
       }
       const m = decodeMessage(unframeBytes(data)!);

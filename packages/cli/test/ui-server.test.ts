@@ -3,9 +3,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { Identity, createMessage, encodeMessage, signMessage } from '@converge/core';
-import { WS_AUTH_CONTEXT, WS_AUTH_MAGIC, encodeAuthProof } from '@converge/network/websocket';
+import {
+  WS_AUTH_PROTOCOL, WebSocketClientTransport, WebSocketTransport, encodeAuthProof, readChallengeMessage, type WebSocketConstructor,
+} from '@converge/network/websocket';
 import { UiServer } from '../src/ui/server.js';
-import { UI_AUTH_CONTEXT, UI_AUTH_MAGIC, frameBytes, readUiChallenge, uiAuthProof } from '../src/ui/protocol.js';
+import { frameBytes } from '../src/ui/protocol.js';
 
 const servers: UiServer[] = [];
 const sockets: WebSocket[] = [];
@@ -35,7 +37,7 @@ interface Client {
 }
 
 function open(url: string, headers: Record<string, string> = {}): Client {
-  const ws = new WebSocket(url, { headers });
+  const ws = new WebSocket(url, [WS_AUTH_PROTOCOL], { headers });
   sockets.push(ws);
   const frames: Uint8Array[] = [];
   let gotChallenge!: (c: Uint8Array) => void;
@@ -45,7 +47,7 @@ function open(url: string, headers: Record<string, string> = {}): Client {
     const data = new Uint8Array(d);
     if (first) {
       first = false;
-      gotChallenge(readUiChallenge(data)!);
+      gotChallenge(readChallengeMessage(data)!);
     } else frames.push(data);
   });
   ws.on('error', () => undefined);
@@ -94,13 +96,34 @@ describe('UiServer', () => {
     expect((await fetch(`${s.url}nope`)).status).toBe(404);
   });
 
-  it('uses the WebSocket transport proof byte for byte (the page builds it without Node)', () => {
-    expect(UI_AUTH_CONTEXT).toBe(WS_AUTH_CONTEXT);
-    expect(UI_AUTH_MAGIC).toBe(WS_AUTH_MAGIC.toString('latin1'));
+  it("the page's transport (WebSocketClientTransport, in-band challenge) authenticates and receives what is sent to pages", async () => {
+    const s = await start();
     const id = Identity.generate();
-    const challenge = new Uint8Array(32).fill(7);
-    // Ed25519 is deterministic: the same key, challenge and URL give the same proof.
-    expect(Buffer.from(uiAuthProof(id, challenge, 'ws://127.0.0.1:9/ws'))).toEqual(encodeAuthProof(id, challenge, 'ws://127.0.0.1:9'));
+    const t = new WebSocketClientTransport({ url: wsUrl(s), identity: id, WebSocket: WebSocket as unknown as WebSocketConstructor });
+    await t.start();
+    try {
+      await until(() => s.observers.some((o) => o.id === id.fingerprint));
+      const msg = signMessage(createMessage({ payload: { type: 'hello' } }), Identity.generate());
+      s.observers[0]!.send(frameBytes(encodeMessage(msg)), false);
+      const got = await t.receive({ timeoutMs: 5_000 });
+      expect(got?.id).toBe(msg.id);
+      expect(got?.payload).toEqual({ type: 'hello' });
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('a Node WebSocketTransport client (challenge from the 101 header) authenticates too', async () => {
+    const s = await start();
+    const id = Identity.generate();
+    const t = new WebSocketTransport({ url: wsUrl(s), identity: id });
+    await t.start();
+    try {
+      await until(() => s.observers.some((o) => o.id === id.fingerprint));
+      expect(s.stats.authenticated).toBe(1);
+    } finally {
+      await t.stop();
+    }
   });
 
   it('sends nothing before the proof, refuses a bad proof with 1008, and counts it', async () => {

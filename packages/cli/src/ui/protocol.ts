@@ -1,21 +1,13 @@
 /**
  * What the `--ui` server and its page say to each other (browser-safe: no `node:*`, no `Buffer`).
  *
- * The page connects to `ws://HOST:PORT/ws`. A browser can neither send custom headers on the
- * upgrade nor read the 101 response's, so the challenge of the WebSocket transport's client
- * authentication (`@converge/network/websocket`, `ws-auth.ts`) travels as the server's first
- * message instead: `"CVGCHAL1" ‖ 32 random bytes`. The page answers with the transport's own
- * proof, `"CVGAUTH1" ‖ public key (32) ‖ Ed25519 signature over
- * "converge-ws-auth-v1" ‖ challenge ‖ "ws://host:port"`, checked by network's `verifyAuthProof`.
- * After that every WebSocket message in either direction is one converge frame (4-byte
- * big-endian length + the encoded message), as on the WebSocket transport.
+ * The page connects to `ws://HOST:PORT/ws` with the WebSocket client transport
+ * (`@converge/network/websocket-client`) and authenticates as the transport does: it offers the
+ * subprotocol `converge-auth.v1`, gets the challenge as the server's first message (a browser
+ * cannot read the 101 response's headers), and answers with the transport's proof (checked by
+ * network's `verifyAuthProof`). After that every WebSocket message is one converge frame
+ * (4-byte big-endian length + the encoded message).
  */
-
-/** First 8 bytes of the server's challenge message. */
-export const UI_CHALLENGE_MAGIC = 'CVGCHAL1';
-
-/** Bytes of the random challenge after the magic. */
-export const UI_CHALLENGE_BYTES = 32;
 
 /** Path of the page's WebSocket endpoint. */
 export const UI_WS_PATH = '/ws';
@@ -97,13 +89,6 @@ export interface UiState {
 /** Upper bounds (ms) of the latency histogram buckets; the last bucket is everything above. */
 export const UI_LATENCY_BOUNDS: readonly number[] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000];
 
-/** ASCII text to bytes (the magic strings; browser-safe). */
-export function asciiBytes(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0x7f;
-  return out;
-}
-
 /** Prefixes an encoded message with its 4-byte big-endian length (one WebSocket message). */
 export function frameBytes(encoded: Uint8Array): Uint8Array {
   const out = new Uint8Array(4 + encoded.byteLength);
@@ -126,36 +111,3 @@ export function authUrlOf(url: string): string {
   return `${u.protocol}//${u.host}`;
 }
 
-/** The transport's authentication context string (`WS_AUTH_CONTEXT` of `@converge/network/websocket`; a test keeps them equal). */
-export const UI_AUTH_CONTEXT = 'converge-ws-auth-v1';
-
-/** The transport's proof magic (`WS_AUTH_MAGIC`; a test keeps them equal). */
-export const UI_AUTH_MAGIC = 'CVGAUTH1';
-
-/**
- * The proof a page sends: `"CVGAUTH1" ‖ public key ‖ sign("converge-ws-auth-v1" ‖ challenge ‖ authUrl)`,
- * byte for byte what `encodeAuthProof` of the WebSocket transport makes.
- */
-export function uiAuthProof(identity: { publicKey: Uint8Array; sign(data: Uint8Array): Uint8Array }, challenge: Uint8Array, url: string): Uint8Array {
-  const enc = new TextEncoder();
-  const ctx = enc.encode(UI_AUTH_CONTEXT);
-  const u = enc.encode(authUrlOf(url));
-  const signed = new Uint8Array(ctx.byteLength + challenge.byteLength + u.byteLength);
-  signed.set(ctx, 0);
-  signed.set(challenge, ctx.byteLength);
-  signed.set(u, ctx.byteLength + challenge.byteLength);
-  const sig = identity.sign(signed);
-  const out = new Uint8Array(8 + 32 + 64);
-  out.set(asciiBytes(UI_AUTH_MAGIC), 0);
-  out.set(identity.publicKey, 8);
-  out.set(sig, 40);
-  return out;
-}
-
-/** The challenge in the server's first message, or `undefined` when it is not one. */
-export function readUiChallenge(data: Uint8Array): Uint8Array | undefined {
-  if (data.byteLength !== 8 + UI_CHALLENGE_BYTES) return undefined;
-  const magic = asciiBytes(UI_CHALLENGE_MAGIC);
-  for (let i = 0; i < 8; i++) if (data[i] !== magic[i]) return undefined;
-  return data.slice(8);
-}

@@ -5,8 +5,8 @@ import type { Duplex } from 'node:stream';
 import type WebSocket from 'ws';
 import { ConvergeError, type Identity } from '@converge/core';
 import type { Logger } from '@converge/observability';
-import { verifyAuthProof } from '@converge/network/websocket';
-import { UI_CHALLENGE_BYTES, UI_CHALLENGE_MAGIC, UI_WS_PATH, asciiBytes, authUrlOf, unframeBytes } from './protocol.js';
+import { WS_AUTH_CHALLENGE_HEADER, WS_AUTH_PROTOCOL, encodeChallengeMessage, verifyAuthProof } from '@converge/network/websocket';
+import { UI_WS_PATH, authUrlOf, unframeBytes } from './protocol.js';
 import { pageHtml, type PageAssets } from './assets.js';
 
 /** Default most pages (observers) connected at once: 16. */
@@ -73,8 +73,10 @@ interface Conn {
 /**
  * The `--ui` server on 127.0.0.1: `GET /` (the page), `GET /app.js` (its bundle) and the page's
  * WebSocket at `/ws`. A WebSocket client must come from the page's own origin (or send no
- * `Origin`, as non-browser clients do) and prove an Ed25519 key (see `protocol.ts`) before it
- * receives anything. Every frame an authenticated client sends is passed on unverified to the
+ * `Origin`, as non-browser clients do) and prove an Ed25519 key before it receives anything,
+ * exactly as a client of `WebSocketTransport` with `requireAuth` does: a fresh 32-byte challenge
+ * in the 101 response header and, for a client that offered `converge-auth.v1` (a browser),
+ * again as the first message; the transport's proof as the client's first message. Every frame an authenticated client sends is passed on unverified to the
  * other pages, which verify it: the server adds no trust, it only relays.
  */
 export class UiServer {
@@ -83,6 +85,7 @@ export class UiServer {
   readonly #o: UiServerOptions;
   readonly #conns = new Set<Conn>();
   readonly #sockets = new Set<net.Socket>();
+  readonly #challenges = new WeakMap<http.IncomingMessage, Buffer>();
   #http: http.Server | undefined;
   #wss: import('ws').WebSocketServer | undefined;
   #port: number | undefined;
@@ -118,7 +121,16 @@ export class UiServer {
       throw new UiListenError('--ui needs the ws package: npm i ws', { cause: err });
     }
     const maxPayload = this.#o.maxClientFrameBytes ?? DEFAULT_UI_MAX_CLIENT_FRAME_BYTES;
-    const wss = new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: false, clientTracking: false });
+    const wss = new WebSocketServer({
+      noServer: true, maxPayload, perMessageDeflate: false, clientTracking: false,
+      // Only the authenticating subprotocol is ever selected (a client offering none gets none).
+      handleProtocols: (protocols: Set<string>) => (protocols.has(WS_AUTH_PROTOCOL) ? WS_AUTH_PROTOCOL : false),
+    });
+    wss.on('headers', (headers: string[], req: http.IncomingMessage) => {
+      const challenge = randomBytes(32);
+      this.#challenges.set(req, challenge);
+      headers.push(`${WS_AUTH_CHALLENGE_HEADER}: ${challenge.toString('base64')}`);
+    });
     const server = http.createServer((req, res) => void this.#serve(req, res));
     server.on('connection', (s: net.Socket) => {
       this.#sockets.add(s);
@@ -166,6 +178,7 @@ export class UiServer {
         const csp = "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self' ws://127.0.0.1:* ws://localhost:*; img-src 'self' data:";
         return void res.writeHead(200, { ...headers, 'content-type': 'text/html; charset=utf-8', 'content-security-policy': csp }).end(html);
       }
+      if (path === '/favicon.ico') return void res.writeHead(204, headers).end();
       if (path === '/app.js') {
         const assets = await this.#o.assets();
         return void res.writeHead(200, { ...headers, 'content-type': 'text/javascript; charset=utf-8' }).end(assets.js);
@@ -203,7 +216,8 @@ export class UiServer {
     ws.on('error', () => undefined);
     ws.once('close', () => this.#conns.delete(conn));
     const remote = req.socket.remoteAddress;
-    const challenge = randomBytes(UI_CHALLENGE_BYTES);
+    const challenge = this.#challenges.get(req) ?? randomBytes(32);
+    this.#challenges.delete(req);
     const fail = (reason: string): void => {
       clearTimeout(timer);
       this.#refuse({ reason }, remote);
@@ -225,7 +239,7 @@ export class UiServer {
       ws.on('message', (d: Buffer) => this.#forward(conn, d));
       this.#o.onJoin?.(conn.observer);
     });
-    ws.send(Buffer.concat([asciiBytes(UI_CHALLENGE_MAGIC), challenge]));
+    if (ws.protocol === WS_AUTH_PROTOCOL) ws.send(encodeChallengeMessage(challenge));
   }
 
   #observer(ws: WebSocket, id: string): UiObserver {

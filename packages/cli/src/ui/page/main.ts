@@ -1,23 +1,22 @@
 /// <reference lib="dom" />
 /**
- * The `--ui` page: generates its own Ed25519 identity, connects to the run's relay over
- * WebSocket as an authenticated observer, verifies every message (core's `verifyMessage`) and
- * draws the network. Frames wait in a bounded queue and are handled in slices of a few
- * milliseconds, so the page stays responsive; what does not fit is counted as skipped.
+ * The `--ui` page: generates its own Ed25519 identity, connects to the run's relay with the
+ * WebSocket client transport (`@converge/network/websocket-client`, the browser's native
+ * WebSocket) as an authenticated observer, verifies every message (core's `verifyMessage`) and
+ * draws the network. Messages are taken from the transport's bounded receive queue in slices of
+ * a few milliseconds, so the page stays responsive; what the transport had to drop is counted.
  */
 import { Identity, hexToBytes } from '@converge/core';
-import { UI_WS_PATH, readUiChallenge, uiAuthProof } from '../protocol.js';
+import { WebSocketClientTransport } from '@converge/network/websocket-client';
+import { UI_WS_PATH } from '../protocol.js';
 import { PageModel, shortId } from './model.js';
 import { render } from './view.js';
 
-const MAX_QUEUED_FRAMES = 50_000;
 const SLICE_MS = 12;
 
 const relayKey = hexToBytes(document.querySelector('meta[name="converge-relay-key"]')!.getAttribute('content')!);
 const identity = Identity.generate();
 const model = new PageModel(relayKey);
-let queue: Uint8Array[] = [];
-let head = 0;
 let dirty = true;
 
 document.getElementById('me')!.textContent = `observer ${shortId(identity.fingerprint)}`;
@@ -28,43 +27,49 @@ function status(text: string, ok = false): void {
   s.className = ok ? 'ok' : '';
 }
 
-function connect(attempt: number): void {
-  const url = `ws://${location.host}${UI_WS_PATH}`;
-  const ws = new WebSocket(url);
-  ws.binaryType = 'arraybuffer';
-  let authed = false;
-  ws.onmessage = (ev: MessageEvent<ArrayBuffer>) => {
-    const data = new Uint8Array(ev.data);
-    if (!authed) {
-      const challenge = readUiChallenge(data);
-      if (!challenge) return ws.close();
-      ws.send(uiAuthProof(identity, challenge, url));
-      authed = true;
-      attempt = 0;
-      status('connected · verifying', true);
-      return;
-    }
-    if (queue.length - head >= MAX_QUEUED_FRAMES) model.skipped++;
-    else queue.push(data);
-  };
-  ws.onclose = (ev) => {
-    status(`disconnected (${ev.code}${ev.reason ? ` ${ev.reason}` : ''}); retrying`);
-    setTimeout(() => connect(attempt + 1), Math.min(5_000, 250 * 2 ** attempt));
-  };
+/** Frames the transport refused (malformed, short, oversize) and messages it dropped (queue full). */
+function refusedBy(t: WebSocketClientTransport): { refused: number; dropped: number } {
+  const s = t.stats;
+  return { refused: s.rejectedMalformed + s.rejectedShort + s.rejectedOversize, dropped: s.droppedReceiveQueueFull };
 }
 
-function pump(): void {
-  const start = performance.now();
-  while (head < queue.length && performance.now() - start < SLICE_MS) {
-    model.handleFrame(queue[head++]!);
-    dirty = true;
+async function session(): Promise<void> {
+  const t = new WebSocketClientTransport({ url: `ws://${location.host}${UI_WS_PATH}`, identity, maxReceiveQueue: 50_000 });
+  await t.start();
+  status('connected · verifying', true);
+  let seen = { refused: 0, dropped: 0 };
+  try {
+    while (t.connected) {
+      const first = await t.receive({ timeoutMs: 500 });
+      const start = performance.now();
+      for (let m = first; m !== null; m = performance.now() - start < SLICE_MS ? t.tryReceive() : null) {
+        model.handleMessage(m);
+        dirty = true;
+      }
+      const now = refusedBy(t);
+      model.countRefusedFrames(now.refused - seen.refused);
+      model.skipped += now.dropped - seen.dropped;
+      seen = now;
+      model.expirePending();
+      // Yield to rendering between slices.
+      await new Promise((r) => setTimeout(r, 0));
+    }
+  } finally {
+    await t.stop();
   }
-  if (head > 1_024 && head * 2 > queue.length) {
-    queue = queue.slice(head);
-    head = 0;
+}
+
+async function run(): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await session();
+      attempt = 0;
+      status('disconnected; reconnecting');
+    } catch (err) {
+      status(`cannot connect (${(err as Error).message}); retrying`);
+    }
+    await new Promise((r) => setTimeout(r, Math.min(5_000, 250 * 2 ** attempt)));
   }
-  model.expirePending();
-  setTimeout(pump, head < queue.length ? 0 : 20);
 }
 
 function paint(): void {
@@ -77,6 +82,5 @@ function paint(): void {
   setTimeout(() => requestAnimationFrame(paint), 200);
 }
 
-connect(0);
-pump();
+void run();
 paint();

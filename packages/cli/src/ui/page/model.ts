@@ -86,7 +86,7 @@ export class PageModel {
     return [...this.agents.values()].filter((a) => a.alive);
   }
 
-  /** Handles one frame from the server. */
+  /** Handles one frame (4-byte length + encoded message); a frame that does not decode is rejected `malformed`. */
   handleFrame(frame: Uint8Array): void {
     const body = unframeBytes(frame);
     let msg: Message;
@@ -96,8 +96,18 @@ export class PageModel {
     } catch {
       return this.#reject('malformed', '', '');
     }
+    this.handleMessage(msg);
+  }
+
+  /** Handles one decoded message (from the transport): verified, then shown, or rejected. */
+  handleMessage(msg: Message): void {
     if (msg.sender === this.relayId) return this.#fromRelay(msg);
     this.#fromAgent(msg);
+  }
+
+  /** Counts frames the transport refused before they became messages (malformed, short, oversize). */
+  countRefusedFrames(n: number): void {
+    for (let i = 0; i < n; i++) this.#reject('malformed', '', '');
   }
 
   /** Rejects held messages whose sender stayed unknown for `pendingMs`. */
