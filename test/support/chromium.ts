@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { describe, it } from 'vitest';
 
@@ -96,7 +96,7 @@ export async function launchChromium(): Promise<ChromiumSession> {
 }
 
 /** Bundle options for code that runs in the page: ESM for browsers, the `browser` condition, workspace sources. */
-const BROWSER_BUILD = {
+const BROWSER_BUILD: BuildOptions & { write: false } = {
   bundle: true,
   write: false,
   format: 'esm',
@@ -104,7 +104,7 @@ const BROWSER_BUILD = {
   target: 'es2022',
   conditions: ['@converge/source'],
   logLevel: 'silent',
-} as const;
+};
 
 /** Bundles `entry` (a page module) for the browser; a `node:*` import fails the build (esbuild cannot resolve it there). */
 export async function bundleForBrowser(entry: string): Promise<string> {

@@ -60,7 +60,7 @@ const page = {
       nodeBackend = (err as Error).name;
     }
     const g = globalThis as any;
-    return { backend: DEFAULT_ED25519_BACKEND, nodeBackend, buffer: typeof g.Buffer, process: typeof g.process, userAgent: navigator.userAgent };
+    return { backend: DEFAULT_ED25519_BACKEND, nodeBackend, buffer: typeof g.Buffer, process: typeof g.process, userAgent: String(g.navigator?.userAgent) };
   },
 
   identities(v: Vectors) {
