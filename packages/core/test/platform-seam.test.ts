@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import * as browser from '../src/platform.browser.js';
 import * as node from '../src/platform.node.js';
+import { DEFAULT_ED25519_BACKEND, Identity } from '@converge/core';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 // Strings with lone surrogates and every UTF-8 width.
@@ -16,6 +17,9 @@ describe('platform seam: the browser module agrees with the Node one', () => {
     expect(browser.PLATFORM).toBe('browser');
     expect(browser.nativeEd25519).toBeUndefined();
     expect(node.nativeEd25519).toBeDefined();
+    // Under Node the package resolves #platform to the Node module: node:crypto stays the default.
+    expect(DEFAULT_ED25519_BACKEND).toBe('node');
+    expect(Identity.generate().backend).toBe('node');
   });
 
   it('hex, base64 and byte equality', () => {
