@@ -5,6 +5,7 @@ import { summaryTable, workerSummaryTable } from './summary.js';
 import { runCoordinator } from './distributed/coordinator-role.js';
 import { runWorker } from './distributed/worker-role.js';
 import { EngineUnavailableError } from './stack.js';
+import { UiListenError } from './ui/server.js';
 
 const USAGE = 'Usage: converge run [options]   (converge run --help for the options)\n';
 
@@ -75,7 +76,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       process.stderr.write(`converge: ${err.message}\n`);
       return 2;
     }
-    if (err instanceof EngineUnavailableError) {
+    if (err instanceof EngineUnavailableError || err instanceof UiListenError) {
       process.stderr.write(`converge: ${err.message}\n`);
       return 1;
     }

@@ -58,6 +58,28 @@ describe('converge run --ui', () => {
     expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toMatchObject({ tasks: 30, completed: 30, interrupted: false });
   });
 
+  it('a --ui port in use is a clear error (exit 1), not a stack trace', async () => {
+    const { createServer } = await import('node:net');
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const r = await runCli(['run', '--ui', String(port), '--tasks', '5']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`converge: --ui cannot listen on 127.0.0.1:${port}`);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      taken.close();
+    }
+  });
+
+  it('with --duration the run ends through --ui-linger too', async () => {
+    const r = await runCli(['run', '--ui', '0', '--ui-linger', '0', '--duration', '1', '--json']);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(s.completed).toBeGreaterThan(0);
+  });
+
   it('stays up after the work, serving the page, until SIGINT (then exit 0 with the summary)', async () => {
     let url = '';
     let served = false;
