@@ -25,3 +25,4 @@ export * from './agent.js';
 export * from './uuid.js';
 export * from './task-queue.js';
 export * from './task-event-feed.js';
+export { ed25519VerifyAsync, ed25519AsyncBackend, verifyMessageAsync, type Ed25519AsyncBackend } from './ed25519-async.js';

@@ -198,6 +198,20 @@ describeInChromium('@converge/core in headless Chromium', () => {
     }
   });
 
+  itWithVectors('verifyMessageAsync uses WebCrypto Ed25519 in Chromium and agrees with the vectors and with verifyMessage', async () => {
+    const r = await inPage('asyncVerify', vectors);
+    expect(r.backend).toBe('webcrypto');
+    expect(r.messages).toEqual(vectors.messages.map((v: { verify: boolean }) => v.verify));
+    r.negatives.forEach((g: boolean | string, i: number) => {
+      const v = vectors.verification_negatives[i];
+      if (g === 'DecodeError') expect(v.verify).toBe(false);
+      else expect(g, v.name).toBe(v.verify);
+    });
+    expect(r.agree).toBe(100);
+    expect(r.trueCount).toBe(50);
+    expect(r.malformed).toEqual([false]);
+  });
+
   it('UUIDs from WebCrypto are v4 and distinct', async () => {
     const ids = await inPage('uuids', 200);
     expect(new Set(ids).size).toBe(200);

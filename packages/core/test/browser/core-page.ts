@@ -4,7 +4,8 @@
 // what core computes in Node.
 import {
   DEFAULT_ED25519_BACKEND, DecodeError, Identity, bytesToBase64, bytesToHex, createMessage, decodeMessage, decodeValue, encodeMessage,
-  encodeValue, hexToBytes, signMessage, signingBytes, topicToString, uuid4, verifyMessage, type Message, type Topic,
+  encodeValue, ed25519AsyncBackend, hexToBytes, signMessage, signingBytes, topicToString, uuid4, verifyMessage, verifyMessageAsync,
+  type Message, type Topic,
 } from '@converge/core';
 import { fromTyped } from '../vectors-typed.js';
 
@@ -187,6 +188,39 @@ const page = {
         return `error:${err instanceof DecodeError ? 'DecodeError' : (err as Error).name}`;
       }
     });
+  },
+
+  /** verifyMessageAsync (WebCrypto where Chromium has Ed25519) on the vectors and on a batch of fresh and tampered messages. */
+  async asyncVerify(v: Vectors) {
+    const ids = new Map<string, Identity>(v.identities.map((x: any) => [x.name, Identity.fromSecretKey(hexToBytes(x.seed))]));
+    const messages = await Promise.all(
+      v.messages.map((x: any) => verifyMessageAsync(decodeMessage(hexToBytes(x.encoded)), ids.get(x.signer ?? x.verify_with)!.publicKey)),
+    );
+    const negatives: (boolean | string)[] = [];
+    for (const x of v.verification_negatives) {
+      let m: Message;
+      try {
+        m = decodeMessage(hexToBytes(x.encoded));
+      } catch {
+        negatives.push('DecodeError');
+        continue;
+      }
+      negatives.push(await verifyMessageAsync(m, hexToBytes(x.public_key)));
+    }
+    const me = Identity.generate();
+    let agree = 0;
+    let trueCount = 0;
+    for (let i = 0; i < 100; i++) {
+      const m = signMessage(createMessage({ payload: { i, s: 'x'.repeat(i) } }), me);
+      const bytes = encodeMessage(m);
+      if (i % 2) bytes[bytes.length - 70]! ^= 1; // inside the signature: a forgery
+      const d = decodeMessage(bytes);
+      const [a, s] = [await verifyMessageAsync(d, me.publicKey), verifyMessage(d, me.publicKey)];
+      if (a === s) agree++;
+      if (a) trueCount++;
+    }
+    const malformed = [await verifyMessageAsync(decodeMessage(hexToBytes(v.messages[0].encoded)), new Uint8Array(31))];
+    return { backend: await ed25519AsyncBackend(), messages, negatives, agree, trueCount, malformed };
   },
 
   uuids(n: number) {
