@@ -1,6 +1,6 @@
 // The page's model: only what it verified itself is shown; everything else is counted as rejected.
 import { describe, expect, it } from 'vitest';
-import { Identity, createMessage, encodeMessage, signMessage, type Message, type WireValue } from '@converge/core';
+import { Identity, createMessage, encodeMessage, signMessage, verifyMessageAsync, type Message, type WireValue } from '@converge/core';
 import { PageModel, PAGE_LIMITS } from '../src/ui/page/model.js';
 import { UI_STATE_TYPE, frameBytes, type UiAgent, type UiState } from '../src/ui/protocol.js';
 
@@ -110,5 +110,22 @@ describe('PageModel', () => {
     // An older state (a page that joined late gets one) does not roll the view back.
     m.handleFrame(frame(state([agent(workerB)], { seq: 1, now: 0 })));
     expect(m.aliveAgents).toHaveLength(3);
+  });
+
+  it('takes a result already computed by verifyMessageAsync under keyFor, as the page does for a batch', async () => {
+    const m = new PageModel(relay.publicKey);
+    expect(m.keyFor(relay.fingerprint)).toEqual(relay.publicKey);
+    expect(m.keyFor(workerA.fingerprint)).toBeUndefined();
+    const st = state([agent(workerA)]);
+    m.handleMessage(st, await verifyMessageAsync(st, m.keyFor(st.sender)!));
+    expect(m.keyFor(workerA.fingerprint)).toEqual(workerA.publicKey);
+    const good = bid(workerA, 9);
+    const real = bid(workerA, 1);
+    const forged = createMessage({ id: real.id, sender: workerA.fingerprint, recipient: real.recipient, payload: real.payload, timestamp: real.timestamp, signature: signMessage(real, workerB).signature });
+    m.handleMessage(good, await verifyMessageAsync(good, m.keyFor(good.sender)!));
+    m.handleMessage(forged, await verifyMessageAsync(forged, m.keyFor(forged.sender)!));
+    expect(m.verified).toBe(2);
+    expect(m.rejectedList[0]!.reason).toBe('bad_signature');
+    expect(m.bids.get('a1')).toEqual({ count: 1, best: 9 });
   });
 });

@@ -99,10 +99,19 @@ export class PageModel {
     this.handleMessage(msg);
   }
 
-  /** Handles one decoded message (from the transport): verified, then shown, or rejected. */
-  handleMessage(msg: Message): void {
-    if (msg.sender === this.relayId) return this.#fromRelay(msg);
-    this.#fromAgent(msg);
+  /**
+   * Handles one decoded message (from the transport): verified, then shown, or rejected.
+   * `verified` is the result of checking it already (with `verifyMessageAsync`) under
+   * {@link keyFor}'s key; without it the message is checked here (`verifyMessage`).
+   */
+  handleMessage(msg: Message, verified?: boolean): void {
+    if (msg.sender === this.relayId) return this.#fromRelay(msg, verified);
+    this.#fromAgent(msg, verified);
+  }
+
+  /** The key a message from `sender` must verify under, if the page knows it yet (an id's key never changes). */
+  keyFor(sender: string): Uint8Array | undefined {
+    return sender === this.relayId ? this.#relayKey : this.agents.get(sender)?.key;
   }
 
   /** Counts frames the transport refused before they became messages (malformed, short, oversize). */
@@ -119,8 +128,8 @@ export class PageModel {
     }
   }
 
-  #fromRelay(msg: Message): void {
-    if (!verifyMessage(msg, this.#relayKey)) return this.#reject('bad_signature', msg.sender, msg.id);
+  #fromRelay(msg: Message, verified?: boolean): void {
+    if (!(verified ?? verifyMessage(msg, this.#relayKey))) return this.#reject('bad_signature', msg.sender, msg.id);
     const p = msg.payload as unknown as UiState;
     if (!p || typeof p !== 'object' || p.type !== UI_STATE_TYPE || !Array.isArray(p.agents)) return this.#reject('bad_state', msg.sender, msg.id);
     if (this.state && p.seq <= this.state.seq && p.now <= this.state.now) return; // an older state (replayed on join)
@@ -164,14 +173,14 @@ export class PageModel {
     if (l.length > PAGE_LIMITS.laneTasks) l.length = PAGE_LIMITS.laneTasks;
   }
 
-  #fromAgent(msg: Message): void {
+  #fromAgent(msg: Message, verified?: boolean): void {
     const agent = this.agents.get(msg.sender);
     if (!agent) {
       if (this.#pending.length >= PAGE_LIMITS.maxPending) return this.#reject('unknown_sender', msg.sender, msg.id);
       this.#pending.push({ msg, at: this.#now() });
       return;
     }
-    if (!verifyMessage(msg, agent.key)) return this.#reject('bad_signature', msg.sender, msg.id);
+    if (!(verified ?? verifyMessage(msg, agent.key))) return this.#reject('bad_signature', msg.sender, msg.id);
     this.verified++;
     const to = msg.recipient ?? '*';
     const edge = `${msg.sender}>${to}`;
