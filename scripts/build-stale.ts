@@ -7,7 +7,10 @@
  * A package's inputs are its src/ tree (files and directories, so a deleted file counts as a
  * change), its package.json and tsup.config.ts, and the shared tsconfig.build.json and
  * tsconfig.base.json. A dependency's rebuild does not make its dependents stale: tsup keeps
- * workspace packages external, so a dependent's dist/ does not contain their code.
+ * workspace packages external, so a dependent's dist/ does not contain their code — except for
+ * a package that bundles some of them into its output (the CLI's `--ui` page bundles core and
+ * network): it lists them in its package.json as `"converge": { "bundles": [...] }`, and their
+ * inputs count as its own.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -24,6 +27,8 @@ export interface WorkspacePackage {
   deps: string[];
   /** Its `build` script, or undefined when it has none. */
   build: string | undefined;
+  /** Workspace packages whose code its output bundles (`"converge": { "bundles": [...] }`). */
+  bundles: string[];
 }
 
 /** Root files every package's build reads. */
@@ -45,8 +50,10 @@ export function readWorkspace(root: string): Map<string, WorkspacePackage> {
     const declared = ['dependencies', 'peerDependencies', 'optionalDependencies']
       .flatMap((field) => Object.keys((json[field] as Record<string, string> | undefined) ?? {}));
     const scripts = json.scripts as Record<string, string> | undefined;
+    const bundles = ((json.converge as unknown as { bundles?: unknown } | undefined)?.bundles ?? []) as unknown[];
     byName.set(json.name as string, {
       name: json.name as string, dir, deps: [...new Set(declared.filter((d) => names.has(d)))], build: scripts?.build,
+      bundles: bundles.filter((b): b is string => typeof b === 'string' && names.has(b)),
     });
   }
   return byName;
@@ -91,17 +98,22 @@ function oldestFileMtime(dir: string): number | undefined {
   return oldest;
 }
 
-/** Whether `pkg` needs a build: no dist/ output, or an input newer than its oldest output file. */
-export function isStale(root: string, pkg: WorkspacePackage): boolean {
+/**
+ * Whether `pkg` needs a build: no dist/ output, or an input newer than its oldest output file
+ * (with `workspace`, the inputs of the packages it bundles count too).
+ */
+export function isStale(root: string, pkg: WorkspacePackage, workspace?: Map<string, WorkspacePackage>): boolean {
   const built = oldestFileMtime(join(pkg.dir, 'dist'));
   if (built === undefined) return true;
-  const inputs = [join(pkg.dir, 'src'), ...OWN_INPUTS.map((f) => join(pkg.dir, f)), ...SHARED_INPUTS.map((f) => join(root, f))];
+  const dirs = [pkg.dir, ...pkg.bundles.map((b) => workspace?.get(b)?.dir).filter((d): d is string => d !== undefined)];
+  const inputs = [...dirs.flatMap((d) => [join(d, 'src'), ...OWN_INPUTS.map((f) => join(d, f))]), ...SHARED_INPUTS.map((f) => join(root, f))];
   return Math.max(...inputs.map(newestMtime)) > built;
 }
 
 /** The packages of `buildOrder(targets)` that are stale (and have a build script), in that order. */
 export function stalePackages(root: string, targets: string[]): WorkspacePackage[] {
-  return buildOrder(readWorkspace(root), targets).filter((p) => p.build !== undefined && isStale(root, p));
+  const workspace = readWorkspace(root);
+  return buildOrder(workspace, targets).filter((p) => p.build !== undefined && isStale(root, p, workspace));
 }
 
 /**

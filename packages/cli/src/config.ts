@@ -43,9 +43,13 @@ export const RunConfigSchema = z
     otlp: z.string().regex(/^https?:\/\/.+/, 'expected an http:// or https:// URL').optional(),
     record: z.string().min(1).optional(),
     window: z.number().int().min(1).max(1_000_000).default(1024),
+    ui: z.number().int().min(0).max(65535).optional(),
+    uiLinger: z.number().min(0).optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (c.uiLinger !== undefined && c.ui === undefined) ctx.addIssue({ code: 'custom', path: ['uiLinger'], message: '--ui-linger needs --ui' });
+    if (c.ui !== undefined && c.role !== 'all') ctx.addIssue({ code: 'custom', path: ['ui'], message: `--ui is only for --role all` });
     if (c.a2a === undefined && c.a2aToken !== undefined) ctx.addIssue({ code: 'custom', path: ['a2aToken'], message: '--a2a-token needs --a2a' });
     if (c.role !== 'all' && c.a2a !== undefined) ctx.addIssue({ code: 'custom', path: ['a2a'], message: '--a2a is only for --role all' });
     const natsStore = /^nats:\/\//.test(c.store);
@@ -127,6 +131,11 @@ function joinNegativeValues(argv: string[]): string[] {
     const a = argv[i]!;
     const spec = RUN_OPTIONS.find((s) => s.kind !== 'boolean' && (a === `--${s.flag}` || a === `-${s.short}`));
     const next = argv[i + 1];
+    // A flag with an optional value, given bare (last, or followed by another flag).
+    if (spec?.bareValue !== undefined && (next === undefined || (next.startsWith('-') && !/^-\.?\d/.test(next)))) {
+      out.push(`--${spec.flag}=${spec.bareValue}`);
+      continue;
+    }
     if (spec && next !== undefined && /^-\.?\d/.test(next)) {
       out.push(`--${spec.flag}=${next}`);
       i++;

@@ -9,6 +9,7 @@ import { runScenario } from './scenarios/run-scenario.js';
 import { scenarioTable } from './scenarios/report.js';
 import { replayMain } from './telemetry/replay-command.js';
 import { benchCommand } from './bench-command.js';
+import { UiListenError } from './ui/server.js';
 
 const USAGE =
   'Usage: converge run [options]   (converge run --help for the options)\n' +
@@ -67,7 +68,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     if (config.scenario !== undefined && config.scenario !== 'sum') {
       const s = await runScenario({ ...config, scenario: config.scenario }, io);
       process.stdout.write(config.json ? JSON.stringify(s) + '\n' : scenarioTable(s));
-      if (signalName) return signalName === 'SIGINT' ? 130 : 143;
+      if (signalName && !(config.ui !== undefined && !s.interrupted)) return signalName === 'SIGINT' ? 130 : 143;
       if (!s.checks_passed) {
         const failed = Object.entries(s.checks).filter(([, ok]) => !ok).map(([k]) => k);
         process.stderr.write(`converge: scenario ${s.scenario}: check(s) failed: ${failed.join(', ')}\n`);
@@ -82,8 +83,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       process.stderr.write(`converge: ${summary.wrong_results} task(s) completed with a wrong result\n`);
       return 1;
     }
-    // --duration 0 and --a2a run until a signal: that is their normal end.
-    if (signalName && config.duration === undefined && config.a2a === undefined) return signalName === 'SIGINT' ? 130 : 143;
+    // --duration 0 and --a2a run until a signal: that is their normal end; with --ui a signal after the work is too.
+    const lingered = config.ui !== undefined && !summary.interrupted;
+    if (signalName && config.duration === undefined && config.a2a === undefined && !lingered) return signalName === 'SIGINT' ? 130 : 143;
     if (summary.lost > 0 || summary.failed > 0) {
       process.stderr.write(`converge: ${summary.lost} task(s) lost and ${summary.failed} failed out of ${summary.tasks}\n`);
       return 1;
@@ -94,7 +96,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       process.stderr.write(`converge: ${err.message}\n`);
       return 2;
     }
-    if (err instanceof EngineUnavailableError) {
+    if (err instanceof EngineUnavailableError || err instanceof UiListenError) {
       process.stderr.write(`converge: ${err.message}\n`);
       return 1;
     }

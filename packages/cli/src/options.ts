@@ -23,6 +23,8 @@ export interface OptionSpec {
   defaultText?: string;
   /** Accepted range shown in help and the docs, as `1 … 512` (the schema enforces it). */
   range?: string;
+  /** The value a bare flag stands for (`--ui` alone = `--ui 7357`); without it the flag needs a value. */
+  bareValue?: string;
 }
 
 /** The settings of `converge run`, in help order. */
@@ -55,6 +57,8 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { key: 'a2aToken', flag: 'a2a-token', kind: 'string', arg: 'TOKEN', help: 'bearer token the A2A endpoint requires (default: none, open on 127.0.0.1)' },
   { key: 'otlp', flag: 'otlp', kind: 'string', arg: 'URL', help: 'export spans (decide, execute, each decision outcome; one trace per task from submit to report) to this OTLP/HTTP collector, e.g. http://127.0.0.1:4318' },
   { key: 'record', flag: 'record', kind: 'string', arg: 'FILE', help: "write the lossless NDJSON replay log (every accepted message and decide call) to FILE; re-drive it with 'converge replay FILE'" },
+  { key: 'ui', flag: 'ui', kind: 'int', arg: '[PORT]', help: 'serve a live view of the network on http://127.0.0.1:PORT/ (0 = a free port; printed as "ui: URL" on stderr); the run then stays up after the work until interrupted', defaultText: 'off (bare: 7357)', bareValue: '7357' },
+  { key: 'uiLinger', flag: 'ui-linger', kind: 'number', arg: 'SECONDS', help: 'with --ui: end this many seconds after the work is done instead of waiting for SIGINT/SIGTERM' },
 ];
 
 /** `CONVERGE_POOL_ID` for `poolId`, etc. */

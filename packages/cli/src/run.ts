@@ -14,6 +14,7 @@ import { WorkerAgent, expectedSum, type SumInputs } from './workload/agents.js';
 import { buildSummary, type RunSummary, type TaskOutcome } from './summary.js';
 import { createProgress } from './progress.js';
 import type { A2AEndpoint } from './a2a-serve.js';
+import { startUi, type RunUi } from './ui/index.js';
 
 /** Where `runWorkload` writes and what can stop it. */
 export interface RunIO {
@@ -41,6 +42,7 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
   let a2a: A2AEndpoint | undefined;
   let isA2ATask: ((t: Task) => boolean) | undefined;
   let serving = config.a2a !== undefined;
+  let ui: RunUi | undefined;
   let phase: RunPhase = 'starting';
   let recordSetup: RecordSetupInput | undefined;
   const transports = await transportFactory(config, { metrics });
@@ -70,6 +72,10 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
     // What this pool already holds (a restart on a persistent store resumes it).
     const unlimited = config.duration !== undefined;
     const total = unlimited ? undefined : config.tasks;
+    let submittedSoFar = (): number => 0;
+    if (config.ui !== undefined) {
+      ui = await startUi({ port: config.ui, poolId: config.poolId, transport: config.transport, total: () => total ?? submittedSoFar(), stderr: io.stderr, logger });
+    }
     const latencies: number[] = [];
     const outcome = new Map<string, TaskOutcome>();
     const existing = new Set<string>();
@@ -144,7 +150,11 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
     }
     const agents: Agent[] = [coordinator, ...workers];
     const agentTransports: Transport[] = [];
-    for (let i = 0; i < agents.length; i++) agentTransports.push(await transports.create(agents[i]!.id, i));
+    submittedSoFar = () => coordinator.submitted + existing.size;
+    for (let i = 0; i < agents.length; i++) {
+      const t = await transports.create(agents[i]!.id, i);
+      agentTransports.push(ui ? ui.tap(t) : t);
+    }
     const verifier = new MessageVerifier({ registry, metrics });
     for (let i = 0; i < agents.length; i++) {
       const agent = agents[i]!;
@@ -179,6 +189,13 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
     }
     if (workerIds.length !== workers.length) throw new Error(`discovery found ${workerIds.length} of ${workers.length} workers`);
     recordSetup = recordSetupOf(config, total, existing, workerIds);
+    ui?.watch({
+      taskManager,
+      agents: () => discovery.query({}),
+      pools: () => poolManager.listPools(),
+      roleOf: (id) => (id === coordinator.id ? 'coordinator' : 'worker'),
+      rejected: () => runtimes.reduce((n, r) => n + r.rejectedMessages, 0),
+    });
     const t0 = Date.now();
     started = true;
     phase = 'running';
@@ -229,6 +246,8 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
     progress.update(outcome.size, total);
     progress.stop();
     stopSubmitting = true;
+    // --ui: the page keeps showing the finished run until a signal (or --ui-linger).
+    if (ui && !interrupted) await ui.linger(io.signal, config.uiLinger);
     phase = 'stopping';
     await a2a?.close();
     a2a = undefined;
@@ -255,6 +274,7 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
     await Promise.allSettled(runtimes.map((r) => r.stop()));
     await metricsServer?.close();
     await telemetry.close(recordSetup);
+    await ui?.close();
     await transports.close();
     for (const s of opened.reverse()) await s.close().catch(() => {});
   }

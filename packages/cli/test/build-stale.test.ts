@@ -97,6 +97,18 @@ describe('stale check', () => {
     put(join(root, 'packages', 'a', 'src', 'index.ts'), 'export const x = 1;', new Date('2026-03-01T00:00:00Z'));
     expect(stalePackages(root, ['b']).map((p) => p.name)).toEqual(['a']);
   });
+
+  it('a package that bundles a dependency ("converge": { "bundles" }) is stale when that dependency changed', () => {
+    const dir = join(root, 'packages', 'b');
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    put(join(dir, 'package.json'), JSON.stringify({ ...manifest, converge: { bundles: ['a', 'not-in-workspace'] } }));
+    expect(readWorkspace(root).get('b')!.bundles).toEqual(['a']);
+    built('a');
+    built('b');
+    expect(stalePackages(root, ['b'])).toEqual([]);
+    put(join(root, 'packages', 'a', 'src', 'index.ts'), 'export const x = 1;', new Date('2026-03-01T00:00:00Z'));
+    expect(stalePackages(root, ['b']).map((p) => p.name)).toEqual(['a', 'b']);
+  });
 });
 
 describe('buildStale', () => {

@@ -7,6 +7,7 @@ import { closeLogger } from '@converge/observability';
 import { builtinScenarios, type ScenarioRegistry } from './registry.js';
 import { ScenarioWorld, type AgentRow, type ScenarioTotals } from './world.js';
 import { judgeWork } from './work.js';
+import { startUi, type RunUi } from '../ui/index.js';
 
 /** The summary of `converge run --scenario NAME`: the run summary's keys, and what happened. */
 export interface ScenarioSummary extends RunSummary {
@@ -39,7 +40,16 @@ export function scenarioTimeoutMs(config: Pick<RunConfig, 'timeoutMs' | 'tasks'>
 export async function runScenario(config: RunConfig & { scenario: string }, io: RunIO, registry: ScenarioRegistry = builtinScenarios()): Promise<ScenarioSummary> {
   const scenario = registry.get(config.scenario);
   const logger = cliLogger(config, io.tty ?? io.stderr.isTTY === true);
-  const world = await ScenarioWorld.open(config, logger, (t) => judgeWork(t));
+  // `--ui`: the page's server, started first so every agent's transport is tapped.
+  const ui: RunUi | undefined =
+    config.ui !== undefined ? await startUi({ port: config.ui, poolId: config.poolId, transport: config.transport, total: () => config.tasks, stderr: io.stderr, logger }) : undefined;
+  let world: ScenarioWorld;
+  try {
+    world = await ScenarioWorld.open(config, logger, (t) => judgeWork(t), ui?.tap);
+  } catch (err) {
+    await ui?.close();
+    throw err;
+  }
   const t0 = Date.now();
   let phase: RunPhase = 'starting';
   // `--metrics-port`: the world's metrics and the probes, for the scenario's duration.
@@ -47,6 +57,7 @@ export async function runScenario(config: RunConfig & { scenario: string }, io: 
   try {
     if (config.metricsPort !== undefined) endpoints = await serveRunEndpoints(config.metricsPort, world.metrics, runHealthChecks(world.runtimes, world.store, () => phase));
     phase = 'running';
+    if (ui) watchWorld(ui, world);
     const result = await scenario.run(world, {
       tasks: config.tasks,
       agents: config.agents,
@@ -56,6 +67,10 @@ export async function runScenario(config: RunConfig & { scenario: string }, io: 
       ...(io.signal ? { signal: io.signal } : {}),
     });
     const durationMs = Date.now() - t0;
+    // Interrupted means during the work: with --ui a signal after it is the normal end, and the
+    // run stays up until then (or --ui-linger seconds).
+    const interrupted = io.signal?.aborted === true;
+    if (ui && !interrupted) await ui.linger(io.signal, config.uiLinger);
     await world.trustFeed.flush();
     const totals = world.totals();
     const outcomes: TaskOutcome[] = [];
@@ -73,7 +88,7 @@ export async function runScenario(config: RunConfig & { scenario: string }, io: 
       agents: world.agents.filter((a) => a.row.role !== 'coordinator').length,
       transport: config.transport,
       store: config.store === 'memory' ? 'memory' : config.store.split(':')[0]!,
-      interrupted: io.signal?.aborted === true,
+      interrupted,
       role: 'all',
     });
     const checks = { ...result.checks, lost_none: base.lost === 0, completed_once: totals.completed_twice === 0, wrong_none: result.wrong === 0 };
@@ -81,7 +96,19 @@ export async function runScenario(config: RunConfig & { scenario: string }, io: 
   } finally {
     phase = 'stopping';
     await endpoints?.close();
+    await ui?.close();
     await world.close();
     await closeLogger(logger).catch(() => {});
   }
+}
+
+/** Shows `world` on the `--ui` page: its tasks, live agents (a crashed agent shows as gone), pools and rejections. */
+function watchWorld(ui: RunUi, world: ScenarioWorld): void {
+  ui.watch({
+    taskManager: world.taskManager,
+    agents: () => Promise.resolve(world.agents.filter((a) => a.runtime.isHealthy()).map((a) => ({ id: a.agent.id, publicKey: a.agent.identity.publicKey, capabilities: [] }))),
+    pools: () => world.poolManager.listPools(),
+    roleOf: (id) => world.agent(id)?.row.role ?? 'agent',
+    rejected: () => world.rejectedMessages,
+  });
 }

@@ -113,6 +113,7 @@ export class ScenarioWorld {
   readonly #byId = new Map<string, WorldAgent>();
   readonly #opened: OpenedStore;
   readonly #transports: TransportFactory;
+  #tap: (t: Transport) => Transport = (t) => t;
   #completedTwice = 0;
   #cancelled = 0;
   #started = false;
@@ -149,12 +150,15 @@ export class ScenarioWorld {
 
   /**
    * Opens a world on `config.store` (memory by default) and `config.transport`. `judge` says
-   * whether a completed task's result is right (it moves the holder's trust).
+   * whether a completed task's result is right (it moves the holder's trust); `tap` wraps every
+   * agent's transport last (`--ui` copies the sent messages to its pages).
    */
-  static async open(config: RunConfig, logger: Logger, judge: (task: Task) => boolean | undefined = () => undefined): Promise<ScenarioWorld> {
+  static async open(config: RunConfig, logger: Logger, judge: (task: Task) => boolean | undefined = () => undefined, tap?: (t: Transport) => Transport): Promise<ScenarioWorld> {
     const transports = await transportFactory(config);
     const opened = await openStore(config.store, 'store', storeNamespace(config));
-    return new ScenarioWorld(config, logger, opened, transports, judge);
+    const world = new ScenarioWorld(config, logger, opened, transports, judge);
+    if (tap) world.#tap = tap;
+    return world;
   }
 
   /** Creates the pool unless it exists. */
@@ -185,7 +189,7 @@ export class ScenarioWorld {
   /** Adds an agent with its own transport and runtime; it starts with `start()` (or at once if started). */
   async add(agent: Agent, options: AddAgentOptions): Promise<WorldAgent> {
     const raw = await this.#transports.create(agent.id, this.#agents.length);
-    const transport = options.wrapTransport ? options.wrapTransport(raw) : raw;
+    const transport = this.#tap(options.wrapTransport ? options.wrapTransport(raw) : raw);
     const row: AgentRow = { id: agent.id, name: options.name, role: options.role, tasks_done: 0, auctions_won: 0, clearing_prices: [], trust: 0.5, rejected_messages: {}, outcomes: {} };
     const standard = new StandardExecutor({
       transport,
