@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 export * from './errors.js';
+export * from './options.js';
 export * from './float.js';
 export * from './value.js';
 export * from './bytes.js';
