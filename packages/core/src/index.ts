@@ -5,6 +5,7 @@
  */
 export * from './errors.js';
 export * from './options.js';
+export * from './backoff.js';
 export * from './float.js';
 export * from './value.js';
 export * from './bytes.js';
