@@ -1,6 +1,6 @@
-import { ConflictError, NotFoundError, ValidationError, type Store, type StoreEntry, nonNegativeIntOption, nonNegativeOption, positiveIntOption } from '@converge/core';
+import { ConflictError, NotFoundError, ValidationError, type Store, type StoreEntry, cloneWireValue, nonNegativeIntOption, nonNegativeOption, positiveIntOption } from '@converge/core';
 import { TypedEmitter, requireId, type CallOptions, type Clock } from './common.js';
-import { copyPlainData, isTerminal, pastDeadline, recordKey, type TaskRecord } from './task-record.js';
+import { isTerminal, pastDeadline, recordKey, type TaskRecord } from './task-record.js';
 import { DEFAULT_CACHE_SIZE, PendingIndex } from './pending-index.js';
 import { OwnWrites, type OwnWrite } from './own-writes.js';
 import {
@@ -149,7 +149,7 @@ export class TaskCore {
     // The only member a transition replaces with the caller's data: a remembered record keeps
     // its own copy, so that what is remembered is exactly what is written.
     const keep = !isTerminal(rec);
-    if (keep && rec.result !== own.rec.result) rec.result = copyPlainData(rec.result);
+    if (keep && rec.result !== own.rec.result) rec.result = cloneWireValue(rec.result);
     const revision = await this.store.compareAndSet(key, rec, own.revision, options);
     // A terminal record is forgotten, and its members (private to the entry until now) pass to
     // the caller; a live one stays remembered, and `out` copies it for the caller.
@@ -163,12 +163,12 @@ export class TaskCore {
   /** Remembers a record this manager just wrote at `revision` (a private copy) under `key` (default: its record key), or forgets a terminal one. */
   remember(rec: TaskRecord, revision: number, key?: string): void {
     if (isTerminal(rec)) this.own.delete(rec.id);
-    else this.own.set(rec.id, key ?? recordKey(rec.id), copyPlainData(rec), revision);
+    else this.own.set(rec.id, key ?? recordKey(rec.id), cloneWireValue(rec), revision);
   }
 
   /** What callers and listeners get: the record, or a copy of it when it is the remembered one. */
   out(rec: TaskRecord): TaskRecord {
-    return this.own.get(rec.id)?.rec === rec ? copyPlainData(rec) : rec;
+    return this.own.get(rec.id)?.rec === rec ? cloneWireValue(rec) : rec;
   }
 
   /** Deletes a stale index entry, counting it as a repair when it was there. */
