@@ -1,4 +1,4 @@
-import { ValidationError, exponentialBackoff } from '@converge/core';
+import { ValidationError, exponentialBackoff, requireInt } from '@converge/core';
 
 /** Reconnection settings shared by the TCP transport and the WebSocket client. */
 export interface ReconnectOptions {
@@ -33,7 +33,7 @@ export function resolveBackoff(options: ReconnectOptions = {}): Backoff {
     initialDelayMs: options.initialDelayMs ?? DEFAULT_BACKOFF_INITIAL_MS,
     maxDelayMs: options.maxDelayMs ?? DEFAULT_BACKOFF_MAX_MS,
   };
-  if (!Number.isSafeInteger(b.maxAttempts) || b.maxAttempts < 1) throw new ValidationError('reconnect.maxAttempts must be a positive integer');
+  requireInt(b.maxAttempts, 'reconnect.maxAttempts', { error: 'validation' });
   if (!(b.initialDelayMs >= 0) || !(b.maxDelayMs >= b.initialDelayMs)) throw new ValidationError('reconnect delays must satisfy 0 <= initialDelayMs <= maxDelayMs');
   return b;
 }
