@@ -110,3 +110,28 @@ export async function queueClaimReport(q: BenchQueue, tasks: number, ms: number)
     await q.stop();
   }
 }
+
+/** A task-queue suite: the raw baseline on an engine and the `TaskQueue` adapter on the same engine. */
+export interface QueueSuite {
+  /** The baseline: its figure name and a run returning tasks/s for `tasks` tasks over `ms`. */
+  raw: { name: string; run(tasks: number, ms: number): Promise<number> };
+  /** The adapter: its figure name and a fresh queue notifying every transition or only wake-ups. */
+  adapter: { name: string; make(notify: 'all' | 'wake-ups'): BenchQueue };
+  /** Tasks submitted at scale 1. */
+  tasks: number;
+}
+
+/**
+ * Runs a `QueueSuite` for 3 s each (times the scale): the baseline, then the adapter notifying
+ * every transition (`<adapter>`), then only wake-ups (`<adapter>_wake_only`), both reported
+ * against the baseline.
+ */
+export async function runQueueSuite(ctx: BenchContext, suite: QueueSuite): Promise<void> {
+  const ms = Math.round(3_000 * ctx.scale);
+  const tasks = Math.round(suite.tasks * ctx.scale);
+  ctx.report({ name: suite.raw.name, value: await suite.raw.run(tasks, ms), unit: 'tasks/s' });
+  const all = await queueClaimReport(suite.adapter.make('all'), tasks, ms);
+  ctx.report({ name: suite.adapter.name, value: all, unit: 'tasks/s', baseline: suite.raw.name });
+  const wakeOnly = await queueClaimReport(suite.adapter.make('wake-ups'), tasks, ms);
+  ctx.report({ name: `${suite.adapter.name}_wake_only`, value: wakeOnly, unit: 'tasks/s', baseline: suite.raw.name });
+}

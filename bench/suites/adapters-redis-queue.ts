@@ -9,7 +9,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { RedisTaskQueue } from '@converge/store-redis/task-queue';
 import { createClient } from 'redis';
-import { cyclesPerSecond, queueClaimReport, QUEUE_WORKERS, type BenchContext } from '../harness.js';
+import { cyclesPerSecond, runQueueSuite, type BenchContext } from '../harness.js';
 
 const REDIS_URL = process.env.CONVERGE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -77,19 +77,14 @@ async function rawLuaCas(tasks: number, ms: number): Promise<number> {
   }
 }
 
-async function adapterClaimReport(tasks: number, ms: number, notify: 'all' | 'wake-ups'): Promise<number> {
-  const q = new RedisTaskQueue({ url: REDIS_URL, notify, prefix: `cvb:tq:${randomBytes(4).toString('hex')}:`, defaults: { leaseMs: 30_000 } });
-  return queueClaimReport(q, tasks, ms);
-}
-
 /** The suite. */
 export default async function redisQueueAdapters(ctx: BenchContext): Promise<void> {
-  const ms = Math.round(3_000 * ctx.scale);
-  const tasks = Math.round(60_000 * ctx.scale);
-  const raw = await rawLuaCas(tasks, ms);
-  ctx.report({ name: 'raw.redis_lua_cas', value: raw, unit: 'tasks/s' });
-  const adapter = await adapterClaimReport(tasks, ms, 'all');
-  ctx.report({ name: 'adapters.redis_claim_report', value: adapter, unit: 'tasks/s', baseline: 'raw.redis_lua_cas' });
-  const wakeOnly = await adapterClaimReport(tasks, ms, 'wake-ups');
-  ctx.report({ name: 'adapters.redis_claim_report_wake_only', value: wakeOnly, unit: 'tasks/s', baseline: 'raw.redis_lua_cas' });
+  await runQueueSuite(ctx, {
+    raw: { name: 'raw.redis_lua_cas', run: rawLuaCas },
+    adapter: {
+      name: 'adapters.redis_claim_report',
+      make: (notify) => new RedisTaskQueue({ url: REDIS_URL, notify, prefix: `cvb:tq:${randomBytes(4).toString('hex')}:`, defaults: { leaseMs: 30_000 } }),
+    },
+    tasks: 60_000,
+  });
 }

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { PostgresTaskQueue } from '@converge/store-postgres/task-queue';
 import pg from 'pg';
-import { cyclesPerSecond, queueClaimReport, QUEUE_WORKERS, type BenchContext } from '../harness.js';
+import { cyclesPerSecond, QUEUE_WORKERS, runQueueSuite, type BenchContext } from '../harness.js';
 
 const PG_URL = process.env.CONVERGE_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -32,19 +32,14 @@ async function rawSkipLocked(tasks: number, ms: number): Promise<number> {
   }
 }
 
-async function adapterClaimReport(tasks: number, ms: number, notify: 'all' | 'wake-ups'): Promise<number> {
-  const q = new PostgresTaskQueue({ notify, connectionString: PG_URL, table: `cvb_tq_${randomBytes(4).toString('hex')}`, maxConnections: QUEUE_WORKERS, defaults: { leaseMs: 30_000 } });
-  return queueClaimReport(q, tasks, ms);
-}
-
 /** The suite. */
 export default async function taskQueueAdapters(ctx: BenchContext): Promise<void> {
-  const ms = Math.round(3_000 * ctx.scale);
-  const tasks = Math.round(30_000 * ctx.scale);
-  const raw = await rawSkipLocked(tasks, ms);
-  ctx.report({ name: 'raw.postgres_skip_locked', value: raw, unit: 'tasks/s' });
-  const adapter = await adapterClaimReport(tasks, ms, 'all');
-  ctx.report({ name: 'adapters.postgres_claim_report', value: adapter, unit: 'tasks/s', baseline: 'raw.postgres_skip_locked' });
-  const wakeOnly = await adapterClaimReport(tasks, ms, 'wake-ups');
-  ctx.report({ name: 'adapters.postgres_claim_report_wake_only', value: wakeOnly, unit: 'tasks/s', baseline: 'raw.postgres_skip_locked' });
+  await runQueueSuite(ctx, {
+    raw: { name: 'raw.postgres_skip_locked', run: rawSkipLocked },
+    adapter: {
+      name: 'adapters.postgres_claim_report',
+      make: (notify) => new PostgresTaskQueue({ notify, connectionString: PG_URL, table: `cvb_tq_${randomBytes(4).toString('hex')}`, maxConnections: QUEUE_WORKERS, defaults: { leaseMs: 30_000 } }),
+    },
+    tasks: 30_000,
+  });
 }

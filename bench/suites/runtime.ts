@@ -4,6 +4,7 @@
 // runtime.submit_to_claim_p50_us / _p99_us: latency from `taskManager.submit` of one task,
 //   with the 4 workers idle, to the moment a worker's claim succeeds (the TaskManager's
 //   'claimed' event); 200 sequential single submissions, each completed before the next.
+import { setTimeout as delay } from 'node:timers/promises';
 import { Agent, Decisions, Identity, type Decision, type Message, type Task, type TaskInit } from '@converge/core';
 import { LocalHub, LocalTransport } from '@converge/network';
 import { PoolManager, TaskManager } from '@converge/coordination';
@@ -85,7 +86,7 @@ async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: numbe
   const end = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 1));
+    await delay(1);
   }
 }
 
@@ -96,7 +97,7 @@ async function startWorkers(s: Stack): Promise<Worker[]> {
   await Promise.all(rts.map((r) => r.start()));
   await waitFor(async () => (await s.poolManager.getPool(POOL))!.agents.length >= 4, 10_000);
   // One more idle turn each, so every runtime has refreshed its pool list.
-  await new Promise((r) => setTimeout(r, 20));
+  await delay(20);
   return workers;
 }
 
@@ -154,7 +155,7 @@ async function submitToClaim(samples: number): Promise<number[]> {
       out.push(Number(claimedAt - t0) / 1e3);
       await completed;
       // Let every runtime go back to sleep before the next submission.
-      await new Promise((r) => setTimeout(r, 1));
+      await delay(1);
     }
     return out.sort((a, b) => a - b);
   } finally {

@@ -8,6 +8,7 @@
 // Completed task records are removed once a second with `TaskManager.purge` (a retention
 // policy, as an operator would run it): TaskManager keeps them forever otherwise, which is
 // retention, not a leak. The purge runs before each sample, so samples see the store trimmed.
+import { setTimeout as delay } from 'node:timers/promises';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Agent, Decisions, Identity, type Decision, type Message, type Task } from '@converge/core';
@@ -121,7 +122,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   let warmAt = 0;
   const warmupMs = o.seconds * 300;
   while (Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 1000));
+    await delay(1000);
     await taskManager.purge({ olderThan: Date.now() + 1, states: ['completed'], limit: 1_000_000 });
     fullGc();
     const m = process.memoryUsage();

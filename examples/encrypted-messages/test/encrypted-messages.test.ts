@@ -1,19 +1,9 @@
-import { execFile } from 'node:child_process';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '../../..');
+import { runExample } from '../../../test/support/run-example.js';
 
 describe('examples/encrypted-messages', () => {
   it('runs as a program: encrypt-then-sign round trip, tampering/wrong key/lift caught, reference form shown, exit 0', async () => {
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['--import', 'tsx', '--conditions=@converge/source', resolve(here, '../src/main.ts')],
-      { cwd: root, timeout: 60_000 },
-    );
+    const stdout = await runExample(import.meta.url);
     const lines = stdout.trim().split('\n');
     expect(stdout).toMatch(/^derived a 256-bit key with PBKDF2 \(100,000 iterations\) in \d+ ms$/m);
     expect(stdout).toMatch(/^alice -> bob: payload on the wire is \{"_encrypted": "[A-Za-z0-9+/]{24}\.\.\."\} \(\d+ base64 chars\)$/m);

@@ -1,19 +1,9 @@
-import { execFile } from 'node:child_process';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '../../..');
+import { runExample } from '../../../test/support/run-example.js';
 
 describe('examples/hello', () => {
   it('runs as a program: four verified messages, forgery and replay refused, exit 0', async () => {
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['--import', 'tsx', '--conditions=@converge/source', resolve(here, '../src/main.ts')],
-      { cwd: root, timeout: 60_000 },
-    );
+    const stdout = await runExample(import.meta.url);
     const lines = stdout.trim().split('\n');
     expect(lines.filter((l) => / -> .*verified: yes/.test(l))).toHaveLength(4);
     expect(stdout).toContain('alice -> bob: "hello, bob" verified: yes');

@@ -1,19 +1,9 @@
-import { execFile } from 'node:child_process';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '../../..');
+import { runExample } from '../../../test/support/run-example.js';
 
 describe('examples/task-pool', () => {
   it('runs as a program: 100 tasks, each completed once with a checked result, split among 3 workers, exit 0', async () => {
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['--import', 'tsx', '--conditions=@converge/source', resolve(here, '../src/main.ts')],
-      { cwd: root, timeout: 60_000 },
-    );
+    const stdout = await runExample(import.meta.url);
     const lines = stdout.trim().split('\n');
     expect(stdout).not.toContain('WRONG');
     const counts = lines.map((l) => /^(worker-\d): (\d+) tasks$/.exec(l)).filter((m) => m !== null);

@@ -1,19 +1,9 @@
-import { execFile } from 'node:child_process';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '../../..');
+import { runExample } from '../../../test/support/run-example.js';
 
 describe('examples/tcp-two-processes', () => {
   it('runs as a program: a second process answers 3 signed pings over TCP, all verified both ways, both exit 0', async () => {
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['--import', 'tsx', '--conditions=@converge/source', resolve(here, '../src/main.ts')],
-      { cwd: root, timeout: 60_000 },
-    );
+    const stdout = await runExample(import.meta.url);
     const lines = stdout.trim().split('\n');
     const parentLine = /^parent ([0-9a-f]{8}) listening on 127\.0\.0\.1:(\d+)$/m.exec(stdout);
     const peerLine = /^peer ([0-9a-f]{8}) is a separate process \(pid (\d+)\) listening on 127\.0\.0\.1:(\d+)$/m.exec(stdout);

@@ -1,19 +1,9 @@
-import { execFile } from 'node:child_process';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '../../..');
+import { runExample } from '../../../test/support/run-example.js';
 
 describe('examples/tool-outcomes', () => {
   it('runs as a program: the tool result, a timeout, a refusal and a lost claim reach the next decide, exit 0', async () => {
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['--import', 'tsx', '--conditions=@converge/source', resolve(here, '../src/main.ts')],
-      { cwd: root, timeout: 60_000 },
-    );
+    const stdout = await runExample(import.meta.url);
     const lines = stdout.trim().split('\n');
     expect(stdout).toContain('turn 1: decided InvokeTool add, InvokeTool slow, InvokeTool shell, ClaimTask');
     expect(stdout).toContain('turn 2: outcome tool add -> ok {"sum":5}');

@@ -1,5 +1,5 @@
-import { ConflictError, LimitExceededError, NotFoundError, ValidationError, noopMetrics, uuid4, type MetricCounter, type MetricHistogram, type Metrics } from '@converge/core';
-import { nonNegative, positiveInt, requireId, type Clock } from './common.js';
+import { ConflictError, LimitExceededError, NotFoundError, ValidationError, noopMetrics, uuid4, type MetricCounter, type MetricHistogram, type Metrics, positiveIntOption, nonNegativeOption } from '@converge/core';
+import { requireId, type Clock } from './common.js';
 
 /** Auction formats. */
 export type AuctionType = 'first-price' | 'second-price' | 'english' | 'dutch';
@@ -129,8 +129,8 @@ export class BiddingProtocol {
     this.#prices = metrics.histogram({ name: 'converge_auction_clearing_price', help: 'Clearing price of each won auction, by auction type', labelNames: ['type'], buckets: AUCTION_PRICE_BUCKETS });
     this.#outcomes = metrics.counter({ name: 'converge_auctions_resolved_total', help: 'Auctions resolved, by type and outcome (won, no-bids, reserve-not-met)', labelNames: ['type', 'outcome'] });
     this.#clock = options.clock ?? Date.now;
-    this.#maxAuctions = positiveInt(options.maxAuctions, DEFAULT_MAX_AUCTIONS, 'maxAuctions');
-    this.#maxBids = positiveInt(options.maxBids, DEFAULT_MAX_BIDS, 'maxBids');
+    this.#maxAuctions = positiveIntOption(options.maxAuctions, DEFAULT_MAX_AUCTIONS, 'maxAuctions', 'validation');
+    this.#maxBids = positiveIntOption(options.maxBids, DEFAULT_MAX_BIDS, 'maxBids', 'validation');
   }
 
   /** A snapshot of the counters. */
@@ -142,9 +142,9 @@ export class BiddingProtocol {
   openAuction(options: AuctionOptions): AuctionInfo {
     const o = { ...options };
     if (!['first-price', 'second-price', 'english', 'dutch'].includes(o.type)) throw new ValidationError(`unknown auction type ${String(o.type)}`);
-    for (const k of ['reservePrice', 'minIncrement', 'startPrice', 'decrement', 'floorPrice'] as const) nonNegative(o[k], 0, k);
-    o.quietPeriodMs = positiveInt(o.quietPeriodMs, DEFAULT_QUIET_PERIOD_MS, 'quietPeriodMs');
-    o.intervalMs = positiveInt(o.intervalMs, DEFAULT_DUTCH_INTERVAL_MS, 'intervalMs');
+    for (const k of ['reservePrice', 'minIncrement', 'startPrice', 'decrement', 'floorPrice'] as const) nonNegativeOption(o[k], 0, k, 'validation');
+    o.quietPeriodMs = positiveIntOption(o.quietPeriodMs, DEFAULT_QUIET_PERIOD_MS, 'quietPeriodMs', 'validation');
+    o.intervalMs = positiveIntOption(o.intervalMs, DEFAULT_DUTCH_INTERVAL_MS, 'intervalMs', 'validation');
     if (o.type === 'dutch' && (o.startPrice === undefined || o.decrement === undefined)) {
       throw new ValidationError('a dutch auction needs startPrice and decrement');
     }

@@ -87,16 +87,4 @@ export function requireId(value: unknown, what: string): string {
   return value;
 }
 
-/** Throws `ValidationError` unless `value` is a positive integer (or undefined, returning the default). */
-export function positiveInt(value: number | undefined, fallback: number, what: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value <= 0) throw new ValidationError(`${what} must be a positive integer, got ${value}`);
-  return value;
-}
 
-/** Throws `ValidationError` unless `value` is a finite number >= 0 (or undefined, returning the default). */
-export function nonNegative(value: number | undefined, fallback: number, what: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new ValidationError(`${what} must be a finite number >= 0, got ${value}`);
-  return value;
-}

@@ -1,5 +1,5 @@
-import { ConflictError, LimitExceededError, NotFoundError, PolicyError, ValidationError, uuid4 } from '@converge/core';
-import { positiveInt, requireId } from './common.js';
+import { ConflictError, LimitExceededError, NotFoundError, PolicyError, ValidationError, uuid4, positiveIntOption } from '@converge/core';
+import { requireId } from './common.js';
 
 /**
  * One vote. `weight` is what the voter claims it weighs: kept for the record, never counted
@@ -134,7 +134,7 @@ export class Ballot {
     }
     this.#quorum = options.quorum;
     quorumOf(options.quorum);
-    this.#maxVoters = positiveInt(options.maxVoters, DEFAULT_MAX_VOTERS, 'maxVoters');
+    this.#maxVoters = positiveIntOption(options.maxVoters, DEFAULT_MAX_VOTERS, 'maxVoters', 'validation');
   }
 
   /** `open` until `close()`, then `closed`. */
@@ -250,7 +250,7 @@ export class BallotBox {
 
   /** @param maxBallots - ballots held (default `DEFAULT_MAX_BALLOTS`). */
   constructor(maxBallots?: number) {
-    this.#max = positiveInt(maxBallots, DEFAULT_MAX_BALLOTS, 'maxBallots');
+    this.#max = positiveIntOption(maxBallots, DEFAULT_MAX_BALLOTS, 'maxBallots', 'validation');
   }
 
   /** Opens a ballot; a duplicate id → `ConflictError`. */

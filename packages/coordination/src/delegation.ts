@@ -1,5 +1,5 @@
-import { LimitExceededError, NotFoundError, PolicyError, ValidationError, uuid4 } from '@converge/core';
-import { positiveInt, requireId, type Clock } from './common.js';
+import { LimitExceededError, NotFoundError, PolicyError, ValidationError, uuid4, positiveIntOption } from '@converge/core';
+import { requireId, type Clock } from './common.js';
 
 /** A grant of `actions` from `delegator` to `delegatee`. */
 export interface Delegation {
@@ -63,7 +63,7 @@ export class DelegationProtocol {
 
   constructor(options: DelegationOptions = {}) {
     this.#clock = options.clock ?? Date.now;
-    this.#max = positiveInt(options.maxDelegations, DEFAULT_MAX_DELEGATIONS, 'maxDelegations');
+    this.#max = positiveIntOption(options.maxDelegations, DEFAULT_MAX_DELEGATIONS, 'maxDelegations', 'validation');
     for (const [agent, actions] of Object.entries(options.roots ?? {})) this.grantRoot(agent, actions);
   }
 

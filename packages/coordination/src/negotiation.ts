@@ -1,5 +1,5 @@
-import { ConflictError, LimitExceededError, NotFoundError, PolicyError, ValidationError, uuid4, type WireValue } from '@converge/core';
-import { positiveInt, requireId, type Clock } from './common.js';
+import { ConflictError, LimitExceededError, NotFoundError, PolicyError, ValidationError, uuid4, type WireValue, positiveIntOption } from '@converge/core';
+import { requireId, type Clock } from './common.js';
 
 /** States of a negotiation session. `accepted`, `rejected` and `expired` are terminal. */
 export type NegotiationState = 'proposed' | 'countered' | 'accepted' | 'rejected' | 'expired';
@@ -96,10 +96,10 @@ export class NegotiationProtocol {
 
   constructor(options: NegotiationOptions = {}) {
     this.#clock = options.clock ?? Date.now;
-    this.#ttl = positiveInt(options.ttlMs, DEFAULT_NEGOTIATION_TTL_MS, 'ttlMs');
-    this.#max = positiveInt(options.maxSessions, DEFAULT_MAX_SESSIONS, 'maxSessions');
-    this.#maxRounds = positiveInt(options.maxRounds, DEFAULT_MAX_ROUNDS, 'maxRounds');
-    this.#maxParticipants = positiveInt(options.maxParticipants, DEFAULT_MAX_PARTICIPANTS, 'maxParticipants');
+    this.#ttl = positiveIntOption(options.ttlMs, DEFAULT_NEGOTIATION_TTL_MS, 'ttlMs', 'validation');
+    this.#max = positiveIntOption(options.maxSessions, DEFAULT_MAX_SESSIONS, 'maxSessions', 'validation');
+    this.#maxRounds = positiveIntOption(options.maxRounds, DEFAULT_MAX_ROUNDS, 'maxRounds', 'validation');
+    this.#maxParticipants = positiveIntOption(options.maxParticipants, DEFAULT_MAX_PARTICIPANTS, 'maxParticipants', 'validation');
   }
 
   /** A snapshot of the counters. */

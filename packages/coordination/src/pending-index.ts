@@ -1,5 +1,6 @@
+import { positiveIntOption } from '@converge/core';
 import type { Store } from '@converge/core';
-import { positiveInt, type CallOptions } from './common.js';
+import type { CallOptions } from './common.js';
 import { TASK_KEYS, deepFreeze, isTerminal, parseIdKey, parsePendingKey, recordKey, type TaskRecord } from './task-record.js';
 
 /** Default number of task records the listing cache holds: 10,000. */
@@ -57,7 +58,7 @@ export class PendingIndex {
   constructor(store: Store, cacheSize: number | undefined, onRepair: () => void, clock: () => number = Date.now) {
     this.#clock = clock;
     this.#store = store;
-    this.#cacheSize = positiveInt(cacheSize, DEFAULT_CACHE_SIZE, 'defaults.cacheSize');
+    this.#cacheSize = positiveIntOption(cacheSize, DEFAULT_CACHE_SIZE, 'defaults.cacheSize', 'validation');
     this.#onRepair = onRepair;
   }
 

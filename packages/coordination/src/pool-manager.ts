@@ -1,8 +1,8 @@
 import {
   ConflictError, LimitExceededError, NotFoundError, PolicyError, ValidationError, createPool,
-  type ConvergeErrorOptions, type Pool, type PolicySpec, type Store,
+  type ConvergeErrorOptions, type Pool, type PolicySpec, type Store, positiveIntOption
 } from '@converge/core';
-import { TypedEmitter, keySegment, positiveInt, requireId, type CallOptions, type Listener } from './common.js';
+import { TypedEmitter, keySegment, requireId, type CallOptions, type Listener } from './common.js';
 import {
   AdmissionPendingError, DEFAULT_MAX_OPEN_QUESTIONS, DEFAULT_QUESTION_TIMEOUT_MS, NoGovernanceError, PoolQuestions,
   judge, parseChoice, poolQuestionId, votingMembers,
@@ -134,15 +134,15 @@ export class PoolManager {
     if (!options?.store) throw new ValidationError('PoolManager needs a store');
     this.#store = options.store;
     this.#resolver = options.admission;
-    this.#maxMembers = positiveInt(options.maxMembers, DEFAULT_MAX_POOL_MEMBERS, 'maxMembers');
-    this.#casRounds = positiveInt(options.maxCasRounds, DEFAULT_POOL_CAS_ROUNDS, 'maxCasRounds');
+    this.#maxMembers = positiveIntOption(options.maxMembers, DEFAULT_MAX_POOL_MEMBERS, 'maxMembers', 'validation');
+    this.#casRounds = positiveIntOption(options.maxCasRounds, DEFAULT_POOL_CAS_ROUNDS, 'maxCasRounds', 'validation');
     if (options.governance !== undefined && typeof options.governance !== 'function') throw new ValidationError('PoolManager governance must be a function (spec) => model');
     if (options.trust !== undefined && typeof options.trust?.score !== 'function') throw new ValidationError('PoolManager trust must have score(agentId)');
     this.#governance = options.governance;
     this.#trust = options.trust;
     this.#questions = new PoolQuestions(
-      positiveInt(options.maxOpenQuestions, DEFAULT_MAX_OPEN_QUESTIONS, 'maxOpenQuestions'),
-      positiveInt(options.questionTimeoutMs, DEFAULT_QUESTION_TIMEOUT_MS, 'questionTimeoutMs'),
+      positiveIntOption(options.maxOpenQuestions, DEFAULT_MAX_OPEN_QUESTIONS, 'maxOpenQuestions', 'validation'),
+      positiveIntOption(options.questionTimeoutMs, DEFAULT_QUESTION_TIMEOUT_MS, 'questionTimeoutMs', 'validation'),
       options.clock ?? Date.now,
       (q) => this.#events.emit('decided', q),
     );

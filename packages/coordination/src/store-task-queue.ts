@@ -2,7 +2,7 @@
 // (its public API only) on any Store. Exactly-once, fencing, retries and deadlines are the
 // TaskManager's; this file adds idempotent submit, batch and waiting claims, paging and watch.
 import {
-  ConflictError, NotFoundError, PolicyError, TASK_QUEUE_BRAND, TaskEventChannel, ValidationError, prepareSubmit, requireLease,
+  ConflictError, NotFoundError, PolicyError, positiveIntOption, TASK_QUEUE_BRAND, TaskEventChannel, ValidationError, prepareSubmit, requireLease,
   requireReason, resolveClaim, resolveList, resolveQueueDefaults, throwIfAborted, waitForWake,
   type ClaimRequest, type ClaimedTask, type Pool, type ExpireOptions, type ExpiredTask, type ListTasksOptions, type QueueCallOptions, type QueuedTask,
   type ResolvedClaim, type Store, type SubmitOptions, type Task, type TaskInit, type TaskLease, type TaskPage, type TaskQueue,
@@ -77,8 +77,8 @@ export class StoreTaskQueue implements TaskQueue {
     const d = resolveQueueDefaults(options.defaults);
     this.#store = options.store;
     this.#clock = options.clock ?? Date.now;
-    this.#pollMs = positive(options.pollMs ?? DEFAULT_STORE_QUEUE_POLL_MS, 'pollMs');
-    this.#listScan = positive(options.listScanLimit ?? DEFAULT_STORE_QUEUE_LIST_SCAN, 'listScanLimit');
+    this.#pollMs = positiveIntOption(options.pollMs, DEFAULT_STORE_QUEUE_POLL_MS, 'StoreTaskQueue pollMs', 'validation');
+    this.#listScan = positiveIntOption(options.listScanLimit, DEFAULT_STORE_QUEUE_LIST_SCAN, 'StoreTaskQueue listScanLimit', 'validation');
     this.#ownsStore = options.ownsStore ?? false;
     this.#pools = options.pools;
     this.manager = new TaskManager({
@@ -277,7 +277,3 @@ function firstAfter(keys: readonly string[], key: string): number {
   return lo;
 }
 
-function positive(v: number, name: string): number {
-  if (!Number.isSafeInteger(v) || v < 1) throw new ValidationError(`StoreTaskQueue ${name} must be a positive integer`);
-  return v;
-}

@@ -1,6 +1,6 @@
-import { ConflictError, NotFoundError, ValidationError, type Store, type StoreEntry } from '@converge/core';
-import { TypedEmitter, nonNegative, positiveInt, requireId, type CallOptions, type Clock } from './common.js';
-import { copyPlainData, isTerminal, pastDeadline, recordKey, type TaskRecord } from './task-record.js';
+import { ConflictError, NotFoundError, ValidationError, type Store, type StoreEntry, cloneWireValue, nonNegativeIntOption, nonNegativeOption, positiveIntOption } from '@converge/core';
+import { TypedEmitter, requireId, type CallOptions, type Clock } from './common.js';
+import { isTerminal, pastDeadline, recordKey, type TaskRecord } from './task-record.js';
 import { DEFAULT_CACHE_SIZE, PendingIndex } from './pending-index.js';
 import { OwnWrites, type OwnWrite } from './own-writes.js';
 import {
@@ -65,20 +65,20 @@ export class TaskCore {
     const d = options.defaults ?? {};
     this.store = options.store;
     this.clock = options.clock ?? Date.now;
-    this.ttl = positiveInt(d.claimTtlMs, DEFAULT_CLAIM_TTL_MS, 'defaults.claimTtlMs');
-    this.maxRetries = d.maxRetries === undefined ? DEFAULT_MAX_RETRIES : nonNegativeInt(d.maxRetries, 'defaults.maxRetries');
-    this.retryBase = nonNegative(d.retryBaseMs, DEFAULT_RETRY_BASE_MS, 'defaults.retryBaseMs');
-    this.retryMax = nonNegative(d.retryMaxMs, DEFAULT_RETRY_MAX_MS, 'defaults.retryMaxMs');
-    this.casRounds = positiveInt(d.maxCasRounds, DEFAULT_MAX_CAS_ROUNDS, 'defaults.maxCasRounds');
-    this.sweepLimit = positiveInt(d.sweepLimit, DEFAULT_SWEEP_LIMIT, 'defaults.sweepLimit');
-    this.agentListLimit = Math.min(this.sweepLimit, positiveInt(d.agentListLimit, DEFAULT_AGENT_LIST_LIMIT, 'defaults.agentListLimit'));
-    this.own = new OwnWrites(positiveInt(d.cacheSize, DEFAULT_CACHE_SIZE, 'defaults.cacheSize'));
+    this.ttl = positiveIntOption(d.claimTtlMs, DEFAULT_CLAIM_TTL_MS, 'defaults.claimTtlMs', 'validation');
+    this.maxRetries = nonNegativeIntOption(d.maxRetries, DEFAULT_MAX_RETRIES, 'defaults.maxRetries', 'validation');
+    this.retryBase = nonNegativeOption(d.retryBaseMs, DEFAULT_RETRY_BASE_MS, 'defaults.retryBaseMs', 'validation');
+    this.retryMax = nonNegativeOption(d.retryMaxMs, DEFAULT_RETRY_MAX_MS, 'defaults.retryMaxMs', 'validation');
+    this.casRounds = positiveIntOption(d.maxCasRounds, DEFAULT_MAX_CAS_ROUNDS, 'defaults.maxCasRounds', 'validation');
+    this.sweepLimit = positiveIntOption(d.sweepLimit, DEFAULT_SWEEP_LIMIT, 'defaults.sweepLimit', 'validation');
+    this.agentListLimit = Math.min(this.sweepLimit, positiveIntOption(d.agentListLimit, DEFAULT_AGENT_LIST_LIMIT, 'defaults.agentListLimit', 'validation'));
+    this.own = new OwnWrites(positiveIntOption(d.cacheSize, DEFAULT_CACHE_SIZE, 'defaults.cacheSize', 'validation'));
     this.index = new PendingIndex(this.store, d.cacheSize, () => this.stats.indexRepairs++, this.clock);
     // Default: the pools a PoolManager on the same store keeps (read through its public API).
     const pools = options.pools === undefined ? new PoolManager({ store: this.store }) : options.pools;
     if (pools !== null && typeof pools?.getPool !== 'function') throw new ValidationError('TaskManager pools must have getPool(poolId), or be null');
     if (options.governance !== undefined && typeof options.governance?.mayCancel !== 'function') throw new ValidationError('TaskManager governance must have mayCancel(agentId, task, pool)');
-    const poolCacheMs = nonNegative(d.poolCacheMs, DEFAULT_POOL_CACHE_MS, 'defaults.poolCacheMs');
+    const poolCacheMs = nonNegativeOption(d.poolCacheMs, DEFAULT_POOL_CACHE_MS, 'defaults.poolCacheMs', 'validation');
     // Real time, not the injected clock: the cache bounds how stale a pool record may be, and a
     // test clock that jumps (or stands still) must not make it live forever.
     this.access = new TaskAccess(pools, options.governance, () => this.stats.refused++, poolCacheMs);
@@ -149,7 +149,7 @@ export class TaskCore {
     // The only member a transition replaces with the caller's data: a remembered record keeps
     // its own copy, so that what is remembered is exactly what is written.
     const keep = !isTerminal(rec);
-    if (keep && rec.result !== own.rec.result) rec.result = copyPlainData(rec.result);
+    if (keep && rec.result !== own.rec.result) rec.result = cloneWireValue(rec.result);
     const revision = await this.store.compareAndSet(key, rec, own.revision, options);
     // A terminal record is forgotten, and its members (private to the entry until now) pass to
     // the caller; a live one stays remembered, and `out` copies it for the caller.
@@ -163,12 +163,12 @@ export class TaskCore {
   /** Remembers a record this manager just wrote at `revision` (a private copy) under `key` (default: its record key), or forgets a terminal one. */
   remember(rec: TaskRecord, revision: number, key?: string): void {
     if (isTerminal(rec)) this.own.delete(rec.id);
-    else this.own.set(rec.id, key ?? recordKey(rec.id), copyPlainData(rec), revision);
+    else this.own.set(rec.id, key ?? recordKey(rec.id), cloneWireValue(rec), revision);
   }
 
   /** What callers and listeners get: the record, or a copy of it when it is the remembered one. */
   out(rec: TaskRecord): TaskRecord {
-    return this.own.get(rec.id)?.rec === rec ? copyPlainData(rec) : rec;
+    return this.own.get(rec.id)?.rec === rec ? cloneWireValue(rec) : rec;
   }
 
   /** Deletes a stale index entry, counting it as a repair when it was there. */
@@ -188,7 +188,3 @@ export function conflictError(message: string, state: string | undefined): Confl
   return new ConflictError(state ? `${message} (current state: ${state})` : message, { currentState: state });
 }
 
-function nonNegativeInt(v: number, what: string): number {
-  if (!Number.isSafeInteger(v) || v < 0) throw new ValidationError(`${what} must be an integer >= 0`);
-  return v;
-}

@@ -1,6 +1,7 @@
 // Read-only listings of a TaskManager: pending tasks (through the PendingIndex cache) and
 // dead letters. None of them writes a record; the pending index repairs its own entries.
-import { positiveInt, requireId, type CallOptions } from './common.js';
+import { positiveIntOption } from '@converge/core';
+import { requireId, type CallOptions } from './common.js';
 import { TASK_KEYS, parseIdKey, pastDeadline, pendingPoolPrefix, recordKey, type TaskRecord } from './task-record.js';
 import type { ListOptions } from './task-manager-config.js';
 import type { TaskCore } from './task-core.js';
@@ -17,7 +18,7 @@ export async function listPendingForAgent(core: TaskCore, agentId: string, poolI
   const prefixes = [pendingPoolPrefix(null)];
   for (const p of poolIds) prefixes.push(pendingPoolPrefix(p));
   const now = core.clock();
-  const limit = options.limit === undefined ? core.agentListLimit : Math.min(core.sweepLimit, positiveInt(options.limit, 1, 'limit'));
+  const limit = options.limit === undefined ? core.agentListLimit : Math.min(core.sweepLimit, positiveIntOption(options.limit, 1, 'limit', 'validation'));
   return core.index.list(prefixes, limit, options, (r) => {
     if ((r.notBefore !== null && r.notBefore > now) || pastDeadline(r, now)) return false;
     const need = r.requiredCapabilities;

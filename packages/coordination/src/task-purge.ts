@@ -1,7 +1,7 @@
 // Retention of the task store: deletes old terminal task records and their index entries, so
 // that a long-running system's store does not grow with every task ever submitted.
-import { ValidationError, throwIfAborted } from '@converge/core';
-import { positiveInt, type CallOptions } from './common.js';
+import { ValidationError, throwIfAborted, positiveIntOption } from '@converge/core';
+import type { CallOptions } from './common.js';
 import { DEFAULT_SWEEP_LIMIT } from './task-manager-config.js';
 import { TASK_KEYS, claimedKey, deadKey, isTerminal, pendingKey, type TaskRecord } from './task-record.js';
 import type { TaskCore } from './task-core.js';
@@ -36,7 +36,7 @@ export async function purgeTasks(core: TaskCore, options: PurgeOptions): Promise
   if (typeof olderThan !== 'number' || !Number.isFinite(olderThan)) throw new ValidationError('purge: olderThan must be a finite Unix ms');
   const states = new Set<string>(options.states ?? TERMINAL);
   for (const s of states) if (!TERMINAL.includes(s as TerminalTaskState)) throw new ValidationError(`purge: ${s} is not a terminal state`);
-  const limit = positiveInt(options.limit, DEFAULT_SWEEP_LIMIT, 'limit');
+  const limit = positiveIntOption(options.limit, DEFAULT_SWEEP_LIMIT, 'limit', 'validation');
   const sig: CallOptions = { signal: options.signal };
   const keys = await core.store.list(TASK_KEYS.record, sig);
   let removed = 0;

@@ -1,4 +1,4 @@
-import { Float64, ValidationError, type QueuedTask, type Task } from '@converge/core';
+import { ValidationError, type QueuedTask, type Task } from '@converge/core';
 import { keySegment, parseKeySegment } from './common.js';
 
 /**
@@ -170,43 +170,6 @@ export function deepFreeze<T>(value: T): T {
 
 function freezeMember(v: unknown): void {
   if (typeof v === 'object' && v !== null) deepFreeze(v);
-}
-
-/**
- * A deep copy of plain data (objects, arrays, `Float64`, `Uint8Array`, `Map`; anything else,
- * which no store accepts, is kept as is): how a TaskManager keeps the records it remembers
- * apart from what its callers hold.
- */
-export function copyPlainData<T>(value: T): T {
-  if (typeof value !== 'object' || value === null) return value;
-  const proto = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) {
-    if (value instanceof Float64) return new Float64(value.value) as T;
-    if (value instanceof Uint8Array) return new Uint8Array(value) as T;
-    if (value instanceof Map) return new Map([...value].map(([k, v]) => [k, copyPlainData(v)])) as T;
-    if (!Array.isArray(value)) return value;
-  }
-  if (Array.isArray(value)) {
-    const out = new Array(value.length);
-    for (let i = 0; i < value.length; i++) out[i] = copyPlainData(value[i]);
-    return out as T;
-  }
-  // A spread keeps V8's fast properties (a copy built key by key becomes a slow dictionary past a
-  // dozen members); nested objects are then replaced in place. for-in allocates no key list; a
-  // polluted Object.prototype (inherited enumerable keys) takes Object.keys instead.
-  const out = { ...value } as Record<string, unknown>;
-  if (cleanObjectProto()) {
-    for (const k in out) {
-      const v = out[k];
-      if (typeof v === 'object' && v !== null) out[k] = copyPlainData(v);
-    }
-  } else {
-    for (const k of Object.keys(out)) {
-      const v = out[k];
-      if (typeof v === 'object' && v !== null) out[k] = copyPlainData(v);
-    }
-  }
-  return out as T;
 }
 
 function cleanObjectProto(): boolean {

@@ -1,6 +1,6 @@
 // How a claimed or live task ends an attempt without completing it: retry with backoff or
 // dead-letter (`fail`, expired leases), and failure past its deadline. Functions of a TaskCore.
-import type { StoreEntry } from '@converge/core';
+import { exponentialBackoff, type StoreEntry } from '@converge/core';
 import type { CallOptions } from './common.js';
 import { claimedKey, deadKey, pendingKey, type ReleasedClaim, type TaskRecord } from './task-record.js';
 import type { TaskCore } from './task-core.js';
@@ -23,7 +23,7 @@ export function failAttempt(core: TaskCore, r: TaskRecord, reason: string, now: 
   r.state = 'pending';
   r.assignedTo = null;
   r.claimedAt = null;
-  r.notBefore = backoff ? now + Math.min(core.retryMax, core.retryBase * 2 ** (r.failures - 1)) : null;
+  r.notBefore = backoff ? now + exponentialBackoff(r.failures - 1, core.retryBase, core.retryMax) : null;
 }
 
 /** Index writes after a claimed record went back to pending or to the dead letters. */

@@ -2,8 +2,8 @@
 // judged wrong, a fenced stale report or a message with a rejected signature lowers it. The
 // score lives in a trust sink (a policy `TrustModel`, which persists it in its store); this file
 // only needs `recordOutcome`, so coordination does not depend on the policy package.
-import { ConfigError, ValidationError } from '@converge/core';
-import { positiveInt } from './common.js';
+import { ConfigError, ValidationError, positiveIntOption } from '@converge/core';
+
 import type { TaskRecord } from './task-record.js';
 import type { TaskManagerEvents } from './task-manager-config.js';
 
@@ -86,7 +86,7 @@ export class TrustFeed {
     this.#judge = options.judge;
     const w = options.weights ?? {};
     this.#w = { right: weight(w.right, 'right'), wrong: weight(w.wrong, 'wrong'), staleReport: weight(w.staleReport, 'staleReport'), badSignature: weight(w.badSignature, 'badSignature') };
-    this.#maxPending = positiveInt(options.maxPending, DEFAULT_MAX_PENDING_TRUST_UPDATES, 'maxPending');
+    this.#maxPending = positiveIntOption(options.maxPending, DEFAULT_MAX_PENDING_TRUST_UPDATES, 'maxPending', 'validation');
   }
 
   /** Listens to `tasks`' `completed` and `fenced` events; returns the function that stops. */

@@ -4,6 +4,9 @@
  * @packageDocumentation
  */
 export * from './errors.js';
+export * from './options.js';
+export * from './backoff.js';
+export * from './clone.js';
 export * from './float.js';
 export * from './value.js';
 export * from './bytes.js';

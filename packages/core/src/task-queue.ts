@@ -13,6 +13,7 @@
  * Fencing: `report`, `fail` and `extend` take the lease and are refused with `ConflictError`
  * when its attempt is not the task's current one, its agent is not the holder, or it expired.
  */
+import { exponentialBackoff } from './backoff.js';
 import { ConflictError, QueueFullError, ValidationError, throwIfAborted, AbortError } from './errors.js';
 import { createTask, type Task, type TaskInit, type TaskState } from './task.js';
 import type { WireValue } from './value.js';
@@ -230,7 +231,7 @@ export function resolveQueueDefaults(d: TaskQueueDefaults = {}): ResolvedQueueDe
 
 /** Retry delay after the `failures`-th failure: base × 2^(failures−1), capped. */
 export function retryDelayMs(failures: number, defaults: ResolvedQueueDefaults): number {
-  return Math.min(defaults.retryMaxMs, defaults.retryBaseMs * 2 ** Math.max(0, failures - 1));
+  return exponentialBackoff(failures - 1, defaults.retryBaseMs, defaults.retryMaxMs);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, encodeStoredValue, Float64, parseStoredRevision, positiveIntOption, readStoredEntry } from '@converge/core';
+import { encodeStoredValue, Float64, parseStoredRevision, readStoredEntry } from '@converge/core';
 
 describe('server-backed store record helpers', () => {
   it('parseStoredRevision takes decimal positive safe integers only', () => {
@@ -25,14 +25,5 @@ describe('server-backed store record helpers', () => {
     ];
     for (const raw of bad) expect(() => readStoredEntry('k', raw, 1000, count)).toThrow(expect.objectContaining({ code: 'ERR_STORE_CORRUPT', key: 'k' }));
     expect(corrupt).toBe(bad.length);
-  });
-
-  it('positiveIntOption: undefined is the fallback, anything but an integer >= 1 is ConfigError naming the option', () => {
-    expect(positiveIntOption(undefined, 7, 'n')).toBe(7);
-    expect(positiveIntOption(3, 7, 'n')).toBe(3);
-    for (const bad of [0, -1, 1.5, Number.NaN, '3' as unknown as number]) {
-      expect(() => positiveIntOption(bad, 7, 'n')).toThrow(ConfigError);
-      expect(() => positiveIntOption(bad, 7, 'n')).toThrow(expect.objectContaining({ key: 'n' }));
-    }
   });
 });

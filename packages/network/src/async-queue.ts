@@ -1,4 +1,4 @@
-import { AbortError, QueueFullError, ValidationError } from '@converge/core';
+import { AbortError, QueueFullError, ValidationError, requireInt } from '@converge/core';
 
 /** What `push` does when the queue is full. */
 export type OverflowPolicy = 'throw' | 'reject' | 'drop-oldest';
@@ -65,7 +65,7 @@ export class AsyncQueue<T> {
 
   constructor(options: AsyncQueueOptions = {}) {
     const max = options.maxSize ?? DEFAULT_QUEUE_CAPACITY;
-    if (!Number.isSafeInteger(max) || max < 1) throw new ValidationError('maxSize must be a positive integer');
+    requireInt(max, 'maxSize', { error: 'validation' });
     this.maxSize = max;
     this.overflow = options.overflow ?? 'throw';
     const maxBytes = options.maxBytes ?? Infinity;

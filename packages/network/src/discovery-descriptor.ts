@@ -1,5 +1,5 @@
 import {
-  Float64, Identity, KeyError, ValidationError, base64ToBytes, bytesToBase64, createTopic, fingerprintOf,
+  Identity, KeyError, ValidationError, base64ToBytes, bytesToBase64, cloneWireValue, createTopic, fingerprintOf,
   type Capability, type Topic, type TopicAttributes, type WireRecord,
 } from '@converge/core';
 
@@ -72,18 +72,6 @@ export interface AgentDescriptorDict {
   public_key?: string;
 }
 
-/** Deep copy of plain data, keeping `Float64`, `Map`, `Uint8Array` and key order. */
-export function clonePlainValue<T>(v: T): T {
-  if (v === null || typeof v !== 'object') return v;
-  if (v instanceof Uint8Array) return new Uint8Array(v) as T;
-  if (v instanceof Float64) return new Float64(v.value) as T;
-  if (Array.isArray(v)) return v.map(clonePlainValue) as T;
-  if (v instanceof Map) return new Map([...v].map(([k, x]) => [k, clonePlainValue(x)])) as T;
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(v)) out[k] = clonePlainValue((v as Record<string, unknown>)[k]);
-  return out as T;
-}
-
 function isRecord(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array) && !(v instanceof Map);
 }
@@ -103,7 +91,7 @@ export function createDescriptor(init: AgentDescriptorInit): AgentDescriptor {
   }
   const topics = (init.topics ?? []).map((t) => {
     if (!t || typeof t.namespace !== 'string') throw new ValidationError('descriptor topics need a string namespace');
-    return createTopic(t.namespace, clonePlainValue(t.attributes ?? {}), t.version ?? '1.0');
+    return createTopic(t.namespace, cloneWireValue(t.attributes ?? {}), t.version ?? '1.0');
   });
   const capabilities = (init.capabilities ?? []).map((c) => {
     if (!c || typeof c.name !== 'string') throw new ValidationError('descriptor capabilities need a string name');
@@ -113,8 +101,8 @@ export function createDescriptor(init: AgentDescriptorInit): AgentDescriptor {
       name: c.name,
       version: c.version ?? '1.0',
       description: c.description ?? '',
-      constraints: clonePlainValue(c.constraints ?? {}),
-      costs: clonePlainValue(c.costs ?? {}),
+      constraints: cloneWireValue(c.constraints ?? {}),
+      costs: cloneWireValue(c.costs ?? {}),
       latencyMs: latency,
     };
   });
@@ -123,7 +111,7 @@ export function createDescriptor(init: AgentDescriptorInit): AgentDescriptor {
   if (init.metadata !== undefined && !isRecord(init.metadata)) throw new ValidationError('metadata must be a plain object');
   const lastSeen = init.lastSeen ?? 0;
   if (!Number.isSafeInteger(lastSeen)) throw new ValidationError('lastSeen must be an integer (Unix ms)');
-  const d: AgentDescriptor = { id: init.id, publicKey, topics, capabilities, endpoints, metadata: clonePlainValue(init.metadata ?? {}), lastSeen };
+  const d: AgentDescriptor = { id: init.id, publicKey, topics, capabilities, endpoints, metadata: cloneWireValue(init.metadata ?? {}), lastSeen };
   if (init.signature !== undefined) {
     if (!(init.signature instanceof Uint8Array) || init.signature.byteLength !== 64) throw new KeyError('descriptor signature must be 64 bytes');
     d.signature = new Uint8Array(init.signature);
@@ -148,13 +136,13 @@ export function cloneDescriptor(d: AgentDescriptor): AgentDescriptor {
 export function descriptorToDict(d: AgentDescriptor): AgentDescriptorDict {
   const out: AgentDescriptorDict = {
     id: d.id,
-    topics: d.topics.map((t) => ({ namespace: t.namespace, attributes: clonePlainValue(t.attributes), version: t.version })),
+    topics: d.topics.map((t) => ({ namespace: t.namespace, attributes: cloneWireValue(t.attributes), version: t.version })),
     capabilities: d.capabilities.map((c) => ({
       name: c.name,
       version: c.version,
       description: c.description,
-      constraints: clonePlainValue(c.constraints),
-      costs: clonePlainValue(c.costs),
+      constraints: cloneWireValue(c.constraints),
+      costs: cloneWireValue(c.costs),
       latency_ms: c.latencyMs,
     })),
   };

@@ -1,6 +1,6 @@
 import {
   ConflictError, Identity, LimitExceededError, NotFoundError, SignatureError, ValidationError, base64ToBytes, bytesToBase64,
-  topicToString, type Store, type Topic, type WireRecord,
+  topicToString, type Store, type Topic, type WireRecord, requireInt,
 } from '@converge/core';
 import type { Logger, MetricCounter, Metrics } from '@converge/core';
 import {
@@ -99,7 +99,7 @@ export class DiscoveryService {
     this.ttlMs = options.ttlMs ?? DEFAULT_DISCOVERY_TTL_MS;
     this.maxAgents = options.maxAgents ?? DEFAULT_DISCOVERY_MAX_AGENTS;
     if (!(this.ttlMs > 0)) throw new ValidationError('ttlMs must be positive');
-    if (!Number.isSafeInteger(this.maxAgents) || this.maxAgents < 1) throw new ValidationError('maxAgents must be a positive integer');
+    requireInt(this.maxAgents, 'maxAgents', { error: 'validation' });
     this.#store = options.store;
     this.#clock = options.clock ?? Date.now;
     this.#logger = options.logger;

@@ -1,4 +1,4 @@
-import { ValidationError } from '@converge/core';
+import { ValidationError, intOption } from '@converge/core';
 import { FRAME_HEADER_BYTES } from './framing.js';
 import type { FrameRejectReason } from './framing-instruments.js';
 
@@ -54,11 +54,6 @@ export interface BudgetViolation {
   detail: Record<string, unknown>;
 }
 
-function intOption(value: number | undefined, fallback: number, name: string, min: number): number {
-  const v = value ?? fallback;
-  if (!Number.isSafeInteger(v) || v < min) throw new ValidationError(`${name} must be an integer >= ${min}`);
-  return v;
-}
 
 /**
  * The inbound byte budget of one transport, shared by all its connections, and the sweep that
@@ -90,12 +85,12 @@ export class InboundBudget {
 
   constructor(options: InboundBudgetOptions, maxFrameBytes: number) {
     this.maxConnectionBytes = intOption(
-      options.maxConnectionBytes, maxFrameBytes + FRAME_HEADER_BYTES + CONNECTION_BUDGET_SLACK_BYTES, 'maxConnectionBytes', 1,
+      options.maxConnectionBytes, maxFrameBytes + FRAME_HEADER_BYTES + CONNECTION_BUDGET_SLACK_BYTES, 'maxConnectionBytes', { min: 1, error: 'validation' },
     );
-    this.maxBytes = intOption(options.maxInboundBytes, Math.max(DEFAULT_MAX_INBOUND_BYTES, this.maxConnectionBytes), 'maxInboundBytes', 1);
-    this.progressTimeoutMs = intOption(options.frameProgressTimeoutMs, DEFAULT_FRAME_PROGRESS_TIMEOUT_MS, 'frameProgressTimeoutMs', 0);
-    this.progressMinBytes = intOption(options.frameProgressMinBytes, DEFAULT_FRAME_PROGRESS_MIN_BYTES, 'frameProgressMinBytes', 1);
-    this.maxFrameTimeMs = intOption(options.maxFrameTimeMs, DEFAULT_MAX_FRAME_TIME_MS, 'maxFrameTimeMs', 1);
+    this.maxBytes = intOption(options.maxInboundBytes, Math.max(DEFAULT_MAX_INBOUND_BYTES, this.maxConnectionBytes), 'maxInboundBytes', { min: 1, error: 'validation' });
+    this.progressTimeoutMs = intOption(options.frameProgressTimeoutMs, DEFAULT_FRAME_PROGRESS_TIMEOUT_MS, 'frameProgressTimeoutMs', { min: 0, error: 'validation' });
+    this.progressMinBytes = intOption(options.frameProgressMinBytes, DEFAULT_FRAME_PROGRESS_MIN_BYTES, 'frameProgressMinBytes', { min: 1, error: 'validation' });
+    this.maxFrameTimeMs = intOption(options.maxFrameTimeMs, DEFAULT_MAX_FRAME_TIME_MS, 'maxFrameTimeMs', { min: 1, error: 'validation' });
     if (this.progressTimeoutMs > 2 ** 31 - 1) throw new ValidationError('frameProgressTimeoutMs must be at most 2^31-1');
     // Checks run a few times per window, so a slow frame is closed within ~1.25 windows.
     this.#sweepMs = Math.min(1_000, Math.max(10, Math.floor(Math.min(this.progressTimeoutMs, this.maxFrameTimeMs) / 4)));

@@ -1,4 +1,4 @@
-import { decodeMessage, ValidationError, type Message } from '@converge/core';
+import { decodeMessage, ValidationError, type Message, requireInt } from '@converge/core';
 import { AsyncQueue } from './async-queue.js';
 import type { NetInstruments } from './framing-instruments.js';
 import type { ReceiveOptions } from './transport.js';
@@ -48,9 +48,9 @@ export class FrameReceiver {
 
   constructor(options: { maxSize?: number; maxBytes?: number; maxFrameBytes: number; instruments: NetInstruments }) {
     const max = options.maxSize ?? DEFAULT_MAX_RECEIVE_QUEUE;
-    if (!Number.isSafeInteger(max) || max < 4) throw new ValidationError('maxReceiveQueue must be an integer >= 4');
+    requireInt(max, 'maxReceiveQueue', { min: 4, error: 'validation' });
     const maxBytes = options.maxBytes ?? DEFAULT_MAX_RECEIVE_QUEUE_BYTES;
-    if (!Number.isSafeInteger(maxBytes) || maxBytes < 4) throw new ValidationError('maxReceiveQueueBytes must be an integer >= 4');
+    requireInt(maxBytes, 'maxReceiveQueueBytes', { min: 4, error: 'validation' });
     this.maxSize = max;
     this.maxBytes = maxBytes;
     this.#queue = new AsyncQueue<Message>({ maxSize: max, maxBytes, overflow: 'reject' });

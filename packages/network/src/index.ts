@@ -24,7 +24,7 @@ export {
 } from './verify.js';
 export { VerifierPool, DEFAULT_POOL_MAX_PENDING, type VerifierPoolOptions } from './verify-pool.js';
 export {
-  createDescriptor, cloneDescriptor, descriptorToDict, descriptorFromDict, clonePlainValue,
+  createDescriptor, cloneDescriptor, descriptorToDict, descriptorFromDict,
   type AgentDescriptor, type AgentDescriptorInit, type AgentDescriptorDict, type CapabilityDict,
   type DescriptorCapability, type TopicDict,
 } from './discovery-descriptor.js';

@@ -1,6 +1,6 @@
 import {
   DEFAULT_MAX_MESSAGE_BYTES, FrameTooLargeError, NotStartedError, QueueFullError, TransportError, ValidationError,
-  type Message,
+  type Message, requireInt,
 } from '@converge/core';
 import type { Logger, MetricCounter, Metrics } from '@converge/core';
 import { AsyncQueue, DEFAULT_QUEUE_CAPACITY } from './async-queue.js';
@@ -61,7 +61,7 @@ export class LocalHub {
 
   constructor(options: LocalHubOptions = {}) {
     const max = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-    if (!Number.isSafeInteger(max) || max < 1) throw new ValidationError('maxMessageBytes must be a positive integer');
+    requireInt(max, 'maxMessageBytes', { error: 'validation' });
     this.maxMessageBytes = max;
     this.#logger = options.logger;
     this.#dropped = options.metrics?.counter({ name: 'converge_transport_dropped_total', help: 'Messages a transport discarded (overflow under drop-oldest, queued at stop)', labelNames: ['transport', 'reason'] });
@@ -206,7 +206,7 @@ export class LocalTransport implements Transport {
     this.hub = options.hub;
     this.#maxQueue = options.maxQueue ?? DEFAULT_QUEUE_CAPACITY;
     this.#overflow = options.overflow ?? 'reject';
-    if (!Number.isSafeInteger(this.#maxQueue) || this.#maxQueue < 1) throw new ValidationError('maxQueue must be a positive integer');
+    requireInt(this.#maxQueue, 'maxQueue', { error: 'validation' });
   }
 
   /** Whether the transport is attached to its hub. */

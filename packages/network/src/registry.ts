@@ -1,4 +1,4 @@
-import { Identity, KeyError, LimitExceededError, ValidationError, fingerprintOf } from '@converge/core';
+import { Identity, KeyError, LimitExceededError, ValidationError, fingerprintOf, requireInt } from '@converge/core';
 
 /** Default most entries an `IdentityRegistry` holds. */
 export const DEFAULT_REGISTRY_MAX_ENTRIES = 100_000;
@@ -29,7 +29,7 @@ export class IdentityRegistry {
 
   constructor(options: IdentityRegistryOptions = {}) {
     const max = options.maxEntries ?? DEFAULT_REGISTRY_MAX_ENTRIES;
-    if (!Number.isSafeInteger(max) || max < 1) throw new ValidationError('maxEntries must be a positive integer');
+    requireInt(max, 'maxEntries', { error: 'validation' });
     this.maxEntries = max;
   }
 

@@ -1,4 +1,4 @@
-import { ValidationError } from '@converge/core';
+import { ValidationError, requireInt } from '@converge/core';
 
 /** Default most message ids remembered per sender. */
 export const DEFAULT_REPLAY_IDS_PER_SENDER = 100_000;
@@ -75,7 +75,7 @@ export class ReplayCache {
     if (!Number.isSafeInteger(this.maxIdsPerSender) || this.maxIdsPerSender < 1) {
       throw new ValidationError('replay cache maxIdsPerSender must be a positive integer');
     }
-    if (!Number.isSafeInteger(this.maxBytes) || this.maxBytes < 1) throw new ValidationError('replay cache maxBytes must be a positive integer');
+    requireInt(this.maxBytes, 'replay cache maxBytes', { error: 'validation' });
     this.#clock = options.clock ?? Date.now;
   }
 

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import {
-  AbortError, NotStartedError, QueueFullError, TransportError, ValidationError, signingBytes, type Message,
+  AbortError, NotStartedError, QueueFullError, TransportError, ValidationError, signingBytes, type Message, requireInt,
 } from '@converge/core';
 import { VERIFY_WORKER_SOURCE } from './verify-worker.js';
 
@@ -46,8 +46,8 @@ export class VerifierPool {
   constructor(options: VerifierPoolOptions = {}) {
     this.size = options.size ?? availableParallelism();
     this.maxPending = options.maxPending ?? DEFAULT_POOL_MAX_PENDING;
-    if (!Number.isSafeInteger(this.size) || this.size < 1) throw new ValidationError('pool size must be a positive integer');
-    if (!Number.isSafeInteger(this.maxPending) || this.maxPending < 1) throw new ValidationError('maxPending must be a positive integer');
+    requireInt(this.size, 'pool size', { error: 'validation' });
+    requireInt(this.maxPending, 'maxPending', { error: 'validation' });
   }
 
   /** Whether the workers are running. */

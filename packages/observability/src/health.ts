@@ -1,4 +1,4 @@
-import { ConfigError, LimitExceededError, TimeoutError } from '@converge/core';
+import { ConfigError, LimitExceededError, TimeoutError, requireInt } from '@converge/core';
 
 /** What a check returns: a verdict, or a verdict with a short reason. */
 export type CheckResult = boolean | { ok: boolean; detail?: string };
@@ -60,8 +60,8 @@ export class HealthChecks {
   constructor(options: HealthChecksOptions = {}) {
     const timeoutMs = options.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
     const maxChecks = options.maxChecks ?? DEFAULT_MAX_HEALTH_CHECKS;
-    if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1) throw new ConfigError(`timeoutMs must be a positive integer, got ${String(timeoutMs)}`, { key: 'timeoutMs' });
-    if (!Number.isSafeInteger(maxChecks) || maxChecks < 1) throw new ConfigError(`maxChecks must be a positive integer, got ${String(maxChecks)}`, { key: 'maxChecks' });
+    requireInt(timeoutMs, 'timeoutMs');
+    requireInt(maxChecks, 'maxChecks');
     this.timeoutMs = timeoutMs;
     this.maxChecks = maxChecks;
   }

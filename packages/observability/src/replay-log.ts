@@ -1,8 +1,8 @@
 import { closeSync, createReadStream, fsyncSync, openSync, writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import {
-  ConfigError, ConvergeError, DecodeError, base64ToBytes, bytesToBase64, decodeMessage, encodeMessage,
-  throwIfAborted, OUTCOME_STATUSES, type Decision, type Message, type Outcome, type Task,
+  ConvergeError, DecodeError, base64ToBytes, bytesToBase64, decodeMessage, encodeMessage,
+  throwIfAborted, OUTCOME_STATUSES, type Decision, type Message, type Outcome, type Task, positiveIntOption,
 } from '@converge/core';
 import { fromTagged, toTagged } from './tagged-json.js';
 import type { CounterHandle, MetricsCollector } from './metrics.js';
@@ -85,10 +85,6 @@ interface Stored {
   messageId?: string;
 }
 
-function checkLimit(value: number, name: string): number {
-  if (!Number.isSafeInteger(value) || value < 1) throw new ConfigError(`${name} must be a positive integer`, { key: name });
-  return value;
-}
 
 /**
  * A bounded recording of messages and decisions for debugging and replay. Each entry is held
@@ -112,8 +108,8 @@ export class ReplayLog {
   readonly #evictedCounter?: CounterHandle;
 
   constructor(options: ReplayLogOptions = {}) {
-    this.maxEntries = checkLimit(options.maxEntries ?? DEFAULT_REPLAY_MAX_ENTRIES, 'maxEntries');
-    this.maxBytes = checkLimit(options.maxBytes ?? DEFAULT_REPLAY_MAX_BYTES, 'maxBytes');
+    this.maxEntries = positiveIntOption(options.maxEntries, DEFAULT_REPLAY_MAX_ENTRIES, 'maxEntries');
+    this.maxBytes = positiveIntOption(options.maxBytes, DEFAULT_REPLAY_MAX_BYTES, 'maxBytes');
     this.#now = options.now ?? Date.now;
     if (options.metrics) {
       this.#entryCounter = options.metrics.counter('converge_replay_entries_total', 'Entries recorded in replay logs, by kind', ['kind']);

@@ -1,7 +1,7 @@
 // What one loop turn may consume and produce: the batch of messages handed to `decide`
 // (consumed only once `decide` returned, so a failed turn loses no message) and the number of
 // decisions executed (capped, the excess refused and counted).
-import { ConfigError, type Decision, type Message } from '@converge/core';
+import { positiveIntOption, type Decision, type Message } from '@converge/core';
 import type { Logger } from '@converge/core';
 import type { Inbox } from './inbox.js';
 
@@ -32,11 +32,6 @@ export interface TurnGuardOptions {
   logger?: Logger;
 }
 
-function positive(value: number | undefined, fallback: number, key: string): number {
-  const v = value ?? fallback;
-  if (!Number.isSafeInteger(v) || v < 1) throw new ConfigError(`${key} must be a positive integer`, { key });
-  return v;
-}
 
 /**
  * The delay a `decide` error asks for (`retryAfterMs`, as `LLMRateLimitError` and
@@ -69,8 +64,8 @@ export class TurnGuard {
   /** @throws ConfigError on a limit that is not a positive integer. */
   constructor(options: TurnGuardOptions) {
     this.#o = options;
-    this.maxDecisionsPerTurn = positive(options.maxDecisionsPerTurn, TURN_DEFAULTS.maxDecisionsPerTurn, 'maxDecisionsPerTurn');
-    this.maxDecideAttempts = positive(options.maxDecideAttempts, TURN_DEFAULTS.maxDecideAttempts, 'maxDecideAttempts');
+    this.maxDecisionsPerTurn = positiveIntOption(options.maxDecisionsPerTurn, TURN_DEFAULTS.maxDecisionsPerTurn, 'maxDecisionsPerTurn');
+    this.maxDecideAttempts = positiveIntOption(options.maxDecideAttempts, TURN_DEFAULTS.maxDecideAttempts, 'maxDecideAttempts');
   }
 
   /** Decisions refused so far for being over `maxDecisionsPerTurn`. */

@@ -1,4 +1,4 @@
-import { ConfigError, encodeMessage, type Message } from '@converge/core';
+import { ConfigError, encodeMessage, type Message, requireInt } from '@converge/core';
 
 /** What an `Inbox` does when a message arrives and it is full. */
 export type InboxOverflow = 'reject' | 'drop-oldest' | 'drop-newest';
@@ -71,7 +71,7 @@ export class Inbox {
   constructor(options: InboxOptions = {}) {
     this.maxSize = options.maxSize ?? DEFAULT_INBOX_SIZE;
     this.overflow = options.overflow ?? 'reject';
-    if (!Number.isSafeInteger(this.maxSize) || this.maxSize < 1) throw new ConfigError('inbox maxSize must be a positive integer', { key: 'maxSize' });
+    requireInt(this.maxSize, 'maxSize');
     if (!OVERFLOWS.includes(this.overflow)) {
       throw new ConfigError(`inbox overflow must be reject, drop-oldest or drop-newest, got ${String(this.overflow)}`, { key: 'overflow' });
     }

@@ -1,6 +1,6 @@
 import {
   ConfigError, EMPTY_DECIDE_CONTEXT, errorOutcome, okOutcome, statusOfError,
-  type DecideContext, type Decision, type Outcome, type OutcomeStatus,
+  type DecideContext, type Decision, type Outcome, type OutcomeStatus, requireInt,
 } from '@converge/core';
 import type { Logger } from '@converge/core';
 import type { ExecutionResult } from './executor.js';
@@ -58,7 +58,7 @@ export class OutcomeBuffer {
 
   /** @throws ConfigError unless `max` is a positive integer. */
   constructor(max: number = DEFAULT_MAX_OUTCOMES, onDrop: (n: number) => void = () => {}) {
-    if (!Number.isSafeInteger(max) || max < 1) throw new ConfigError(`maxOutcomes must be a positive integer, got ${String(max)}`, { key: 'maxOutcomes' });
+    requireInt(max, 'maxOutcomes');
     this.max = max;
     this.#onDrop = onDrop;
   }

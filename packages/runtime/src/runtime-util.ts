@@ -1,4 +1,5 @@
 /** Small async helpers of the runtime loop. */
+import { setTimeout as delay } from 'node:timers/promises';
 
 /** A stable, non-negative hash of a string (spreads agents over a task list). */
 export function hashOf(s: string): number {
@@ -18,17 +19,9 @@ export async function withTimeout(p: Promise<unknown>, ms: number): Promise<bool
   }
 }
 
-/** Resolves after `ms`, or at once when `signal` aborts. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+/** Resolves after `ms`, or at once when `signal` aborts (an abort ends the wait; it is not an error here). */
+export async function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  await delay(ms, undefined, { signal }).catch(() => undefined);
 }
 
 /** Yields to the event loop until `cond()` is false. */

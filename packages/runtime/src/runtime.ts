@@ -1,4 +1,4 @@
-import { NotStartedError, TransportError, type Agent, type Decision, type DecisionPolicy, type Message, type Store, type Task } from '@converge/core';
+import { NotStartedError, TransportError, exponentialBackoff, type Agent, type Decision, type DecisionPolicy, type Message, type Store, type Task } from '@converge/core';
 import type { Transport } from '@converge/network';
 import { attachTraceContext, traceContextOf, type TraceContext } from '@converge/observability';
 import { Inbox, type InboxDropReason, type QueueByteBudget } from './inbox.js';
@@ -588,7 +588,7 @@ export class AgentRuntime {
 
 /** The delay before the turn after `streak` consecutive failures: doubling from `errorRetryMs` up to `maxErrorRetryMs`. */
 function backoffMs(streak: number): number {
-  return Math.min(RUNTIME_DEFAULTS.maxErrorRetryMs, RUNTIME_DEFAULTS.errorRetryMs * 2 ** Math.min(streak - 1, 16));
+  return exponentialBackoff(streak - 1, RUNTIME_DEFAULTS.errorRetryMs, RUNTIME_DEFAULTS.maxErrorRetryMs);
 }
 
 function resolveTrace(option: AgentRuntimeOptions['propagateTraceContext']): TraceContextPort | undefined {

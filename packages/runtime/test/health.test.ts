@@ -1,7 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Agent, Identity, type Decision } from '@converge/core';
 import { LocalHub, LocalTransport } from '@converge/network';
 import { AgentRuntime } from '@converge/runtime';
+import { stoppedAfterEach } from './helpers.js';
 
 class Idle extends Agent {
   constructor() {
@@ -12,10 +13,7 @@ class Idle extends Agent {
   }
 }
 
-const running: AgentRuntime[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((r) => r.stop()));
-});
+const running = stoppedAfterEach<AgentRuntime>();
 
 describe('AgentRuntime health and readiness checks', () => {
   it("has its own `runtime` checks: not ready before start, healthy and ready once running, neither after stop", async () => {

@@ -1,5 +1,6 @@
 // Test agents and a small harness for runtime scenarios: a coordinator that submits tasks,
 // workers that claim, compute and report them.
+import { afterEach } from 'vitest';
 import { Agent, Decisions, Identity, type Decision, type Message, type Task, type TaskInit } from '@converge/core';
 
 /** Submits `total` tasks in batches of `batch`, one batch per turn. */
@@ -64,4 +65,16 @@ export async function waitUntil(check: () => boolean | Promise<boolean>, timeout
     if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/**
+ * A list whose members are stopped after every test (registers the `afterEach`: call it at a
+ * test file's top level). Two lists are stopped in reverse order of their calls.
+ */
+export function stoppedAfterEach<T extends { stop(): Promise<unknown> }>(): T[] {
+  const list: T[] = [];
+  afterEach(async () => {
+    await Promise.all(list.splice(0).map((x) => x.stop()));
+  });
+  return list;
 }

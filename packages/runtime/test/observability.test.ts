@@ -8,7 +8,7 @@ import { PoolManager, TaskManager } from '@converge/coordination';
 import { MetricsCollector, ReplayLog, createTracing, replay, withSpan } from '@converge/observability';
 import { MemoryStore } from '@converge/extensions/storage';
 import { AgentRuntime, type AgentRuntimeOptions, type SpanRunner } from '@converge/runtime';
-import { SquareWorker, SubmitterAgent, waitUntil } from './helpers.js';
+import { SquareWorker, SubmitterAgent, waitUntil, stoppedAfterEach } from './helpers.js';
 
 // observability's withSpan is a SpanRunner as is (checked by tsc).
 const _runner: SpanRunner = withSpan;
@@ -25,11 +25,8 @@ afterAll(async () => {
   await provider.shutdown();
 });
 
-const running: AgentRuntime[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((r) => r.stop()));
-  exporter.reset();
-});
+const running = stoppedAfterEach<AgentRuntime>();
+afterEach(() => exporter.reset());
 
 /** Sends `{ ping: 1 }` to `to` on its first turn; records what it receives. */
 class Pinger extends Agent {

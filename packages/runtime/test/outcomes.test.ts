@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { context as otelContext } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -9,15 +9,12 @@ import { TaskManager } from '@converge/coordination';
 import { MetricsCollector, ReplayLog, createTracing, replay } from '@converge/observability';
 import { MemoryStore } from '@converge/extensions/storage';
 import { AgentRuntime, OutcomeBuffer, type AgentRuntimeOptions, type Executor } from '@converge/runtime';
-import { waitUntil } from './helpers.js';
+import { waitUntil, stoppedAfterEach } from './helpers.js';
 
 // Ticks that never come within a test: every turn seen here was woken by an event.
 const NEVER = 1e9;
 
-const running: AgentRuntime[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((r) => r.stop()));
-});
+const running = stoppedAfterEach<AgentRuntime>();
 
 interface Call {
   messages: readonly Message[];

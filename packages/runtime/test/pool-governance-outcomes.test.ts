@@ -1,19 +1,16 @@
 // Issue 16 item 3 through decisions: members vote with `Vote` decisions on a pool question, and
 // the result is an outcome to every voter and to the asker (the deciding voter through its
 // vote's outcome, the others in a later turn).
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Agent, Decisions, Identity, type DecideContext, type Decision, type Message, type Outcome, type Task } from '@converge/core';
 import { PoolManager, poolQuestionId } from '@converge/coordination';
 import { TrustModel, governanceFromSpec } from '@converge/policy';
 import { MemoryStore } from '@converge/extensions/storage';
 import { DiscoveryService } from '@converge/network';
 import { AgentRuntime, questionOutcome } from '@converge/runtime';
-import { waitUntil } from './helpers.js';
+import { waitUntil, stoppedAfterEach } from './helpers.js';
 
-const running: AgentRuntime[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((r) => r.stop()));
-});
+const running = stoppedAfterEach<AgentRuntime>();
 
 /** Decides `first` in its first turn, nothing after; keeps every outcome it hears. */
 class OneShot extends Agent {

@@ -1,16 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Agent, Decisions, Identity, createMessage, signMessage, type Decision, type Message } from '@converge/core';
 import { LocalHub, LocalTransport } from '@converge/network';
 import { PoolManager, TaskManager } from '@converge/coordination';
 import { MetricsCollector } from '@converge/observability';
 import { MemoryStore } from '@converge/extensions/storage';
 import { AgentRuntime } from '@converge/runtime';
-import { SquareWorker, SubmitterAgent, waitUntil } from './helpers.js';
+import { SquareWorker, SubmitterAgent, waitUntil, stoppedAfterEach } from './helpers.js';
 
-const running: AgentRuntime[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((r) => r.stop()));
-});
+const running = stoppedAfterEach<AgentRuntime>();
 
 /** Sends one message to itself per turn, `count` times, then a claim of a task that does not exist. */
 class SelfPinger extends Agent {

@@ -1,22 +1,19 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Agent, Decisions, Identity, QueueFullError, createMessage, signMessage, type Decision, type Message, type Task } from '@converge/core';
 import { DiscoveryService, LocalHub, LocalTransport } from '@converge/network';
 import { PoolManager, TaskManager } from '@converge/coordination';
 import { MetricsCollector } from '@converge/observability';
 import { MemoryStore } from '@converge/extensions/storage';
 import { AgentRuntime, Inbox, type AgentRuntimeOptions, type DiscoveryPort } from '@converge/runtime';
-import { SquareWorker, waitUntil } from './helpers.js';
+import { SquareWorker, waitUntil, stoppedAfterEach } from './helpers.js';
 
 // The real DiscoveryService satisfies the port (checked by tsc).
 const _discovery: DiscoveryPort = new DiscoveryService();
 void _discovery;
 
-const running: AgentRuntime[] = [];
-const extraTransports: LocalTransport[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((r) => r.stop()));
-  await Promise.all(extraTransports.splice(0).map((t) => t.stop()));
-});
+// Stopped in reverse order of these lines (vitest runs after-hooks as a stack): runtimes first.
+const extraTransports = stoppedAfterEach<LocalTransport>();
+const running = stoppedAfterEach<AgentRuntime>();
 
 // Ticks that would never come within a test: anything handled was woken by an event.
 const NEVER = 1e9;

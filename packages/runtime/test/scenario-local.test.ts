@@ -1,15 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Identity } from '@converge/core';
 import { IdentityRegistry, LocalHub, LocalTransport, MessageVerifier } from '@converge/network';
 import { PoolManager, TaskManager } from '@converge/coordination';
 import { MemoryStore } from '@converge/extensions/storage';
 import { AgentRuntime } from '@converge/runtime';
-import { SquareWorker, SubmitterAgent, waitUntil } from './helpers.js';
+import { SquareWorker, SubmitterAgent, waitUntil, stoppedAfterEach } from './helpers.js';
 
-const running: AgentRuntime[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((r) => r.stop()));
-});
+const running = stoppedAfterEach<AgentRuntime>();
 
 async function stack(total: number) {
   const store = new MemoryStore();

@@ -1,14 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { IdentityRegistry, MessageVerifier, TcpTransport } from '@converge/network';
 import { PoolManager, TaskManager } from '@converge/coordination';
 import { MemoryStore } from '@converge/extensions/storage';
 import { AgentRuntime } from '@converge/runtime';
-import { SquareWorker, SubmitterAgent, waitUntil } from './helpers.js';
+import { SquareWorker, SubmitterAgent, waitUntil, stoppedAfterEach } from './helpers.js';
 
-const running: AgentRuntime[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((r) => r.stop()));
-});
+const running = stoppedAfterEach<AgentRuntime>();
 
 describe('a coordinator and four workers, each on its own TCP socket, identity verification on', () => {
   it('completes 5,000 tasks, each exactly once, even when a worker crashes holding claims', async () => {

@@ -1,18 +1,15 @@
 // A task's `cpu` / `memory_mb` constraints are checked against the agent's ResourceLimits
 // before the executor submits or claims it: a task the agent cannot hold comes back as a
 // `refused` outcome, and is never submitted, claimed or run.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Agent, Decisions, Identity, type DecideContext, type Decision, type Message, type Task } from '@converge/core';
 import { TaskManager } from '@converge/coordination';
 import { ResourceLimits } from '@converge/policy';
 import { MemoryStore } from '@converge/extensions/storage';
 import { AgentRuntime, StandardExecutor } from '@converge/runtime';
-import { waitUntil } from './helpers.js';
+import { waitUntil, stoppedAfterEach } from './helpers.js';
 
-const running: AgentRuntime[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((r) => r.stop()));
-});
+const running = stoppedAfterEach<AgentRuntime>();
 
 /** Claims every task on offer and "runs" it (counts it) once the claim's outcome is ok. */
 class Claimer extends Agent {

@@ -45,12 +45,3 @@ export async function dropTable(table: string): Promise<void> {
 export function makeStore(table: string, options: Partial<PostgresStoreOptions> = {}): PostgresStore {
   return new PostgresStore({ connectionString: PG_URL, table, maxConnections: 4, ...options });
 }
-
-/** Waits (bounded by `rounds` × `ms`) until `cond()` holds; returns whether it did. */
-export async function eventually(cond: () => boolean | Promise<boolean>, rounds = 200, ms = 25): Promise<boolean> {
-  for (let i = 0; i < rounds; i++) {
-    if (await cond()) return true;
-    await new Promise((r) => setTimeout(r, ms));
-  }
-  return cond();
-}

@@ -1,23 +1,18 @@
 import pg from 'pg';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { PostgresStore } from '@converge/store-postgres';
-import { dropTable, eventually, makeStore, PG_URL, requirePostgres, uniqueTable, withAdmin } from './helpers.js';
-import { storeOutageTest, storeReconnectTest, storeServerTests, storeWatchTests } from '@converge/compliance/store';
+import { dropTable, makeStore, PG_URL, requirePostgres, uniqueTable, withAdmin } from './helpers.js';
+import { eventually, storeOutageTest, storeReconnectTest, storeServerTests, storesPerTest, storeWatchTests } from '@converge/compliance/store';
 
 beforeAll(requirePostgres);
 
 // Every store made here is stopped and its table dropped after each test.
-const made: PostgresStore[] = [];
-function fresh(options: Parameters<typeof makeStore>[1] = {}, table = uniqueTable()): PostgresStore {
-  const s = makeStore(table, options);
-  made.push(s);
-  return s;
-}
-afterEach(async () => {
-  const tables = new Set(made.map((s) => s.table));
-  await Promise.all(made.splice(0).map((s) => s.stop()));
-  for (const t of tables) await dropTable(t);
-});
+const fresh = storesPerTest(
+  (options: Parameters<typeof makeStore>[1] = {}, table: string = uniqueTable()) => makeStore(table, options),
+  async (stores) => {
+    for (const t of new Set(stores.map((s) => s.table))) await dropTable(t);
+  },
+);
 
 describe('schema', () => {
   it('start() creates the table with the documented columns, key in COLLATE "C"', async () => {
@@ -111,7 +106,7 @@ describe('operations', () => {
     try {
       const table = uniqueTable();
       const s = new PostgresStore({ pool, table });
-      made.push(s);
+      fresh.track(s);
       await s.start();
       await s.put('k', 1);
       await s.stop();

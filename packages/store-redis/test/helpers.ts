@@ -46,12 +46,3 @@ export async function dropPrefix(prefix: string): Promise<void> {
 export function makeStore(prefix: string, options: Partial<RedisStoreOptions> = {}): RedisStore {
   return new RedisStore({ url: REDIS_URL, prefix, ...options });
 }
-
-/** Waits (bounded by `rounds` × `ms`) until `cond()` holds; returns whether it did. */
-export async function eventually(cond: () => boolean | Promise<boolean>, rounds = 200, ms = 25): Promise<boolean> {
-  for (let i = 0; i < rounds; i++) {
-    if (await cond()) return true;
-    await new Promise((r) => setTimeout(r, ms));
-  }
-  return cond();
-}

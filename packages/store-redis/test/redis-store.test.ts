@@ -1,23 +1,18 @@
 import { RESP_TYPES } from 'redis';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { globEscape, RedisStore } from '@converge/store-redis';
-import { dropPrefix, eventually, makeStore, REDIS_URL, requireRedis, uniquePrefix, withAdmin } from './helpers.js';
-import { storeOutageTest, storeReconnectTest, storeServerTests, storeWatchTests } from '@converge/compliance/store';
+import { dropPrefix, makeStore, REDIS_URL, requireRedis, uniquePrefix, withAdmin } from './helpers.js';
+import { eventually, storeOutageTest, storeReconnectTest, storeServerTests, storesPerTest, storeWatchTests } from '@converge/compliance/store';
 
 beforeAll(requireRedis);
 
 // Every store made here is stopped and its keys deleted after each test.
-const made: RedisStore[] = [];
-function fresh(options: Parameters<typeof makeStore>[1] = {}, prefix = uniquePrefix()): RedisStore {
-  const s = makeStore(prefix, options);
-  made.push(s);
-  return s;
-}
-afterEach(async () => {
-  const prefixes = new Set(made.map((s) => s.prefix));
-  await Promise.all(made.splice(0).map((s) => s.stop()));
-  for (const p of prefixes) await dropPrefix(p);
-});
+const fresh = storesPerTest(
+  (options: Parameters<typeof makeStore>[1] = {}, prefix: string = uniquePrefix()) => makeStore(prefix, options),
+  async (stores) => {
+    for (const p of new Set(stores.map((s) => s.prefix))) await dropPrefix(p);
+  },
+);
 
 describe('key layout', () => {
   it('one hash per key (binary msgpack value, revision) and a global revision counter', async () => {

@@ -16,6 +16,8 @@ export { roundTripCases, sameOnTheWire, type RoundTripCase } from './values.js';
 export { invalidKeys, validKeys } from './keys.js';
 export { storeCrossProcessTests, type ChildStoreFactory, type StoreCrossProcessFixture, type StoreCrossProcessOptions } from './cross-process.js';
 export { storeOutageTest, storeReconnectTest, type OutageStore, type StoreOutageOptions, type StoreReconnectOptions } from './outage.js';
+export { eventually } from './eventually.js';
+export { storesPerTest } from './per-test.js';
 export { storeServerTests, storeWatchTests, type StoreServerTestOptions, type StoreWatchTestOptions } from './server.js';
 
 /** Options of `storeComplianceTests`. */

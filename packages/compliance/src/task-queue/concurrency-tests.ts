@@ -1,5 +1,6 @@
 // Many clients at once: exactly-once under 8 concurrent claimers, waiting claims woken by a
 // submit, paging through `list`, and the `watch` feed.
+import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { AbortError, type TaskQueue, type TaskQueueEvent } from '@converge/core';
 import type { TaskQueueComplianceOptions } from './fixture.js';
@@ -48,7 +49,7 @@ export function concurrencyTests(options: TaskQueueComplianceOptions): void {
     const { queue, open } = ctx();
     const other = await open();
     const waiting = queue.claim({ agentId: 'a', poolId: 'p', waitMs: 20_000 });
-    await new Promise((r) => setTimeout(r, 50));
+    await delay(50);
     await other.submit({ id: 'w1', objective: 'o', poolId: 'p' });
     expect((await waiting).map((c) => c.task.id)).toEqual(['w1']);
     expect(await queue.claim({ agentId: 'a', poolId: 'p', waitMs: 1 })).toEqual([]);
@@ -90,7 +91,7 @@ export function concurrencyTests(options: TaskQueueComplianceOptions): void {
           if (e.state === 'completed') ac.abort();
         }
       })();
-      await new Promise((r) => setTimeout(r, 50));
+      await delay(50);
       await queue.submit({ id: 'other-pool', objective: 'o', poolId: 'q' });
       await queue.submit({ id: 'wt', objective: 'o', poolId: 'p' });
       const [{ lease }] = await queue.claim({ agentId: 'a', poolId: 'p' });

@@ -1,5 +1,6 @@
 // A worker process SIGKILLed while it holds claims: once its leases ran out, its tasks are
 // redone exactly once each, and no task is done twice.
+import { setTimeout as delay } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -73,7 +74,7 @@ export function crashTests(options: TaskQueueComplianceOptions): void {
     const first = (await Promise.all(workers.map(({ q, i }) => drain(q, `live${i}`)))).flat();
     expect(first).toHaveLength(total - held);
     const latest = Math.max(...child.leases.map((l) => l.expiresAt));
-    await new Promise((r) => setTimeout(r, Math.max(0, latest - Date.now()) + 20));
+    await delay(Math.max(0, latest - Date.now()) + 20);
     const released = await queue.expire();
     expect(released.map((r) => r.taskId).sort()).toEqual(child.leases.map((l) => l.taskId).sort());
     expect(released.every((r) => r.outcome === 'pending' && r.agentId === 'doomed' && r.attempt === 1)).toBe(true);

@@ -1,5 +1,6 @@
 // The event feed of an engine that has one: wake-ups-only notification still wakes claims and
 // feeds watch with pending tasks; payloads on the feed that are not events are counted, not fatal.
+import { setTimeout as delay } from 'node:timers/promises';
 import { expect, it } from 'vitest';
 import type { TaskQueue } from '@converge/core';
 import { eventually } from '../store/eventually.js';
@@ -25,7 +26,7 @@ export function feedTests(options: TaskQueueComplianceOptions): void {
         for await (const e of q.watch({ signal: ac.signal })) seen.push(`${e.taskId}:${e.state}`);
       })();
       const waiting = q.claim({ agentId: 'a', poolId: 'p', waitMs: 20_000 });
-      await new Promise((r) => setTimeout(r, 50));
+      await delay(50);
       await q.submit({ id: 'w1', objective: 'o', poolId: 'p' });
       const [c] = await waiting;
       expect(c!.task.id).toBe('w1');

@@ -1,4 +1,5 @@
 // The Transport checks that were in the suite from the start, now with their own time bounds.
+import { setTimeout as delay } from 'node:timers/promises';
 import { expect } from 'vitest';
 import { createTopic, type Message } from '@converge/core';
 import { within, type TransportBounds } from './bounds.js';
@@ -201,7 +202,7 @@ function churnCheck(iterations: number): TransportCheck['run'] {
     for (let i = 0; i < 500; i++) {
       left = excess(baseline, resourceCounts());
       if (left.length === 0) break;
-      await new Promise((r) => setTimeout(r, 10));
+      await delay(10);
     }
     expect(left).toEqual([]);
     expect(PROCESS_EVENTS.map((e) => process.listenerCount(e))).toEqual(baseListeners);

@@ -3,6 +3,7 @@
  * Which errors are transient is the adapter's business (it knows its driver); the loop, the
  * delays and the `ERR_STORE_UNAVAILABLE` report are shared.
  */
+import { exponentialBackoff } from '../backoff.js';
 import { AbortError, ConfigError, StoreError, throwIfAborted } from '../errors.js';
 
 /** How hard a store tries before it reports `ERR_STORE_UNAVAILABLE`. */
@@ -46,14 +47,17 @@ export function resolveStoreRetry(options: StoreRetryOptions | undefined): Store
 
 /** Delay before retry number `n` (0-based): full jitter over an exponential, capped. */
 export function storeRetryDelay(policy: StoreRetryPolicy, n: number): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(n, 30));
-  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+  return Math.round(exponentialBackoff(n, policy.baseDelayMs, policy.maxDelayMs, true));
 }
 
-/** Waits `ms`, or rejects with `AbortError` as soon as `signal` aborts. */
+/**
+ * Waits `ms` (at once for `ms <= 0`), or rejects with `AbortError` as soon as `signal` aborts.
+ * Core's one sleep: browser-safe, so it cannot use `node:timers/promises`; Node-only packages use that.
+ */
 export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(new AbortError('the operation was aborted', { cause: signal.reason }));
+  if (ms <= 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new AbortError('the operation was aborted', { cause: signal.reason }));
     const onAbort = (): void => {
       clearTimeout(timer);
       reject(new AbortError('the operation was aborted', { cause: signal?.reason }));

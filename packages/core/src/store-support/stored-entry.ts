@@ -2,7 +2,7 @@
  * Reading one record back from a server-backed store (PostgreSQL row, Redis hash): the same
  * checks for every backend, so a malformed record is `ERR_STORE_CORRUPT` alike everywhere.
  */
-import { ConfigError, StoreError } from '../errors.js';
+import { StoreError } from '../errors.js';
 import type { StoreEntry } from '../store.js';
 import { decodeStoredValue, storedValueCorrupt } from './store-values.js';
 
@@ -38,11 +38,4 @@ export function readStoredEntry<V>(key: string, raw: RawStoredEntry, maxBytes: n
     if (err instanceof StoreError && err.code === 'ERR_STORE_CORRUPT') onCorrupt();
     throw err;
   }
-}
-
-/** An optional integer option (`undefined`: `fallback`); anything but a safe integer >= 1 → `ConfigError` naming it. */
-export function positiveIntOption(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw new ConfigError(`${name} must be an integer >= 1, got ${String(value)}`, { key: name });
-  return value;
 }

@@ -2,7 +2,7 @@
 // (additions of ours), and a bounded secure random source. The async forms run on libuv's
 // thread pool so the event loop keeps serving while a slow KDF runs.
 import { hkdfSync, pbkdf2, pbkdf2Sync, randomBytes, scrypt as nodeScrypt } from 'node:crypto';
-import { AbortError, CryptoError, ValidationError, throwIfAborted } from '@converge/core';
+import { AbortError, CryptoError, ValidationError, requireInt, throwIfAborted } from '@converge/core';
 
 /** Default PBKDF2 output length in bytes (the reference's). */
 export const DEFAULT_KEY_LENGTH = 32;
@@ -55,17 +55,13 @@ function bytesOf(v: string | Uint8Array, what: string): Uint8Array {
   throw new ValidationError(`${what} must be a string (UTF-8) or a Uint8Array`);
 }
 
-function intIn(v: number, min: number, max: number, what: string): number {
-  if (!Number.isSafeInteger(v) || v < min || v > max) throw new ValidationError(`${what} must be an integer in [${min}, ${max}], got ${v}`);
-  return v;
-}
 
 function pbkdf2Params(password: string | Uint8Array, salt: string | Uint8Array, options: DeriveKeyOptions) {
   return {
     pw: bytesOf(password, 'password'),
     salt: bytesOf(salt, 'salt'),
-    length: intIn(options.length ?? DEFAULT_KEY_LENGTH, 1, MAX_DERIVED_BYTES, 'length'),
-    iterations: intIn(options.iterations ?? DEFAULT_PBKDF2_ITERATIONS, 1, MAX_PBKDF2_ITERATIONS, 'iterations'),
+    length: requireInt(options.length ?? DEFAULT_KEY_LENGTH, 'length', { min: 1, max: MAX_DERIVED_BYTES, error: 'validation' }),
+    iterations: requireInt(options.iterations ?? DEFAULT_PBKDF2_ITERATIONS, 'iterations', { min: 1, max: MAX_PBKDF2_ITERATIONS, error: 'validation' }),
   };
 }
 
@@ -106,7 +102,7 @@ export function deriveKeySync(password: string | Uint8Array, salt: string | Uint
  */
 export function hkdf(ikm: Uint8Array, salt: string | Uint8Array, info: string | Uint8Array, length: number = DEFAULT_KEY_LENGTH): Uint8Array {
   if (!(ikm instanceof Uint8Array)) throw new ValidationError('ikm must be a Uint8Array');
-  intIn(length, 1, 255 * 32, 'length');
+  requireInt(length, 'length', { min: 1, max: 255 * 32, error: 'validation' });
   const infoBytes = bytesOf(info, 'info');
   if (infoBytes.byteLength > 1024) throw new ValidationError('info must be at most 1024 bytes');
   return new Uint8Array(hkdfSync('sha256', ikm, bytesOf(salt, 'salt'), infoBytes, length));
@@ -117,17 +113,17 @@ export function hkdf(ikm: Uint8Array, salt: string | Uint8Array, info: string | 
  * memory use 128·N·r·p bytes may not exceed {@link MAX_SCRYPT_MEMORY}.
  */
 export async function scrypt(password: string | Uint8Array, salt: string | Uint8Array, options: ScryptOptions = {}): Promise<Uint8Array> {
-  const N = intIn(options.N ?? DEFAULT_SCRYPT_N, 2, 2 ** 30, 'N');
+  const N = requireInt(options.N ?? DEFAULT_SCRYPT_N, 'N', { min: 2, max: 2 ** 30, error: 'validation' });
   if ((N & (N - 1)) !== 0) throw new ValidationError(`N must be a power of two, got ${N}`);
-  const r = intIn(options.r ?? DEFAULT_SCRYPT_R, 1, 1024, 'r');
-  const p = intIn(options.p ?? DEFAULT_SCRYPT_P, 1, 1024, 'p');
+  const r = requireInt(options.r ?? DEFAULT_SCRYPT_R, 'r', { min: 1, max: 1024, error: 'validation' });
+  const p = requireInt(options.p ?? DEFAULT_SCRYPT_P, 'p', { min: 1, max: 1024, error: 'validation' });
   const need = 128 * N * r * p;
   if (need > MAX_SCRYPT_MEMORY) throw new ValidationError(`scrypt parameters need ${need} bytes, over the limit of ${MAX_SCRYPT_MEMORY}`);
   const a = {
     pw: bytesOf(password, 'password'),
     salt: bytesOf(salt, 'salt'),
     N, r, p,
-    length: intIn(options.length ?? DEFAULT_KEY_LENGTH, 1, MAX_DERIVED_BYTES, 'length'),
+    length: requireInt(options.length ?? DEFAULT_KEY_LENGTH, 'length', { min: 1, max: MAX_DERIVED_BYTES, error: 'validation' }),
     // Node counts a little more than 128·N·r; leave headroom above the bound we enforce.
     maxmem: need + 16 * 1024 * 1024,
   };
@@ -136,7 +132,7 @@ export async function scrypt(password: string | Uint8Array, salt: string | Uint8
 
 /** `n` cryptographically secure random bytes (0..{@link MAX_RANDOM_BYTES}). */
 export function secureRandomBytes(n: number): Uint8Array {
-  intIn(n, 0, MAX_RANDOM_BYTES, 'n');
+  requireInt(n, 'n', { min: 0, max: MAX_RANDOM_BYTES, error: 'validation' });
   const b = randomBytes(n);
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }

@@ -1,6 +1,6 @@
 // The part every HTTP provider shares: options, request validation, the call lifecycle.
 import type { EventSourceMessage } from 'eventsource-parser';
-import { ConfigError, ValidationError } from '@converge/core';
+import { ConfigError, ValidationError, intOption, positiveIntOption, requireInt } from '@converge/core';
 import {
   CallContext, DEFAULT_BASE_DELAY_MS, DEFAULT_LLM_TIMEOUT_MS, DEFAULT_MAX_DELAY_MS, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES,
   postWithRetry, readJson, readSse, type RetryOptions,
@@ -36,11 +36,6 @@ export interface StreamStep {
 
 const ROLES = new Set(['system', 'user', 'assistant', 'tool']);
 
-function positiveInt(v: number | undefined, fallback: number, key: string, min = 1): number {
-  const x = v ?? fallback;
-  if (!Number.isSafeInteger(x) || x < min) throw new ConfigError(`${key} must be an integer >= ${min}`, { key });
-  return x;
-}
 
 /** Base class of the HTTP providers: retries, deadline, bounded reads, SSE. */
 export abstract class HttpChatProvider implements LLMProvider {
@@ -71,13 +66,13 @@ export abstract class HttpChatProvider implements LLMProvider {
     Object.defineProperty(this, 'apiKey', { value: options.apiKey, enumerable: false });
     this.model = options.model;
     this.baseUrl = baseUrl.replace(/\/+$/, '');
-    this.timeoutMs = positiveInt(options.timeoutMs, DEFAULT_LLM_TIMEOUT_MS, 'timeoutMs');
+    this.timeoutMs = positiveIntOption(options.timeoutMs, DEFAULT_LLM_TIMEOUT_MS, 'timeoutMs');
     this.retry = {
-      maxRetries: positiveInt(options.retry?.maxRetries, DEFAULT_MAX_RETRIES, 'retry.maxRetries', 0),
-      baseDelayMs: positiveInt(options.retry?.baseDelayMs, DEFAULT_BASE_DELAY_MS, 'retry.baseDelayMs', 0),
-      maxDelayMs: positiveInt(options.retry?.maxDelayMs, DEFAULT_MAX_DELAY_MS, 'retry.maxDelayMs', 0),
+      maxRetries: intOption(options.retry?.maxRetries, DEFAULT_MAX_RETRIES, 'retry.maxRetries', { min: 0 }),
+      baseDelayMs: intOption(options.retry?.baseDelayMs, DEFAULT_BASE_DELAY_MS, 'retry.baseDelayMs', { min: 0 }),
+      maxDelayMs: intOption(options.retry?.maxDelayMs, DEFAULT_MAX_DELAY_MS, 'retry.maxDelayMs', { min: 0 }),
     };
-    this.maxResponseBytes = positiveInt(options.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES, 'maxResponseBytes');
+    this.maxResponseBytes = positiveIntOption(options.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES, 'maxResponseBytes');
     this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.extraHeaders = { ...(options.headers ?? {}) };
   }
@@ -124,7 +119,7 @@ export abstract class HttpChatProvider implements LLMProvider {
   }
 
   private context(request: ChatRequest): CallContext {
-    const timeoutMs = request.timeoutMs === undefined ? this.timeoutMs : positiveInt(request.timeoutMs, 0, 'timeoutMs');
+    const timeoutMs = request.timeoutMs === undefined ? this.timeoutMs : requireInt(request.timeoutMs, 'timeoutMs');
     return new CallContext(request.signal, timeoutMs, this.name);
   }
 

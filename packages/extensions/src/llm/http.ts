@@ -1,7 +1,8 @@
 // HTTP plumbing shared by the providers: one deadline per call, retries with exponential
 // backoff and jitter (honouring Retry-After), bounded body reads and SSE parsing.
+import { setTimeout as delay } from 'node:timers/promises';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import { AbortError } from '@converge/core';
+import { AbortError, exponentialBackoff } from '@converge/core';
 import {
   LLMAuthError, LLMBadRequestError, LLMConnectionError, LLMError, LLMRateLimitError, LLMResponseError, LLMServerError, LLMTimeoutError,
 } from './errors.js';
@@ -83,19 +84,12 @@ export class CallContext {
   }
 }
 
-function sleep(ms: number, ctx: CallContext): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (ctx.signal.aborted) return reject(ctx.abortError());
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(ctx.abortError());
-    };
-    const t = setTimeout(() => {
-      ctx.signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
-  });
+async function sleep(ms: number, ctx: CallContext): Promise<void> {
+  try {
+    await delay(ms, undefined, { signal: ctx.signal });
+  } catch {
+    throw ctx.abortError();
+  }
 }
 
 /**
@@ -110,12 +104,6 @@ export function parseRetryAfter(headers: Headers, now = Date.now()): number | un
   if (/^\s*\d+(\.\d+)?\s*$/.test(v)) return Math.ceil(Number(v) * 1000);
   const at = Date.parse(v);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
-/** Exponential backoff with jitter: 50–100 % of min(cap, base·2^attempt). */
-export function backoffDelay(attempt: number, baseDelayMs: number, maxDelayMs: number): number {
-  const exp = Math.min(maxDelayMs, baseDelayMs * 2 ** attempt);
-  return exp / 2 + Math.random() * (exp / 2);
 }
 
 /** Reads a body up to `limit` bytes; throws `LLMResponseError` beyond it. */
@@ -235,7 +223,7 @@ export async function postWithRetry(spec: PostSpec, ctx: CallContext): Promise<R
     const { failure, wait } = outcome;
     if (wait !== undefined && wait > maxDelayMs) throw failure;
     if (attempt >= maxRetries) throw failure;
-    const delay = wait ?? backoffDelay(attempt, baseDelayMs, maxDelayMs);
+    const delay = wait ?? exponentialBackoff(attempt, baseDelayMs, maxDelayMs, true);
     if (delay >= ctx.remainingMs()) throw failure;
     await sleep(delay, ctx);
   }

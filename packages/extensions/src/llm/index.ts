@@ -9,7 +9,7 @@ export * from './types.js';
 export * from './errors.js';
 export {
   DEFAULT_LLM_TIMEOUT_MS, DEFAULT_MAX_RETRIES, DEFAULT_BASE_DELAY_MS, DEFAULT_MAX_DELAY_MS, DEFAULT_MAX_RESPONSE_BYTES,
-  MAX_ERROR_BODY_BYTES, parseRetryAfter, backoffDelay, type RetryOptions,
+  MAX_ERROR_BODY_BYTES, parseRetryAfter, type RetryOptions,
 } from './http.js';
 export { HttpChatProvider, type HttpProviderOptions, type StreamStep } from './base.js';
 export * from './openai.js';

@@ -1,6 +1,6 @@
 // An agent whose decisions come from a chat model, vetted by a schema and a policy.
 import {
-  AbortError, Agent, ConfigError, ConvergeError, CORE_DECISION_TYPES,
+  AbortError, Agent, ConfigError, ConvergeError, CORE_DECISION_TYPES, positiveIntOption,
   type AgentOptions, type Decision, type DecisionPolicy, type Message, type Task,
 } from '@converge/core';
 import { DECISION_TYPES_DESCRIPTION, coreDecisionSchema, customDecisionSchema } from './decision-schema.js';
@@ -206,11 +206,7 @@ export class LLMAgent extends Agent {
   constructor(options: LLMAgentOptions) {
     super(options);
     if (!options?.provider || typeof options.provider.chat !== 'function') throw new ConfigError('provider is required', { key: 'provider' });
-    const int = (v: number | undefined, d: number, key: string): number => {
-      const x = v ?? d;
-      if (!Number.isSafeInteger(x) || x < 1) throw new ConfigError(`${key} must be a positive integer`, { key });
-      return x;
-    };
+    const int = positiveIntOption;
     this.provider = options.provider;
     this.policy = options.policy;
     this.options = options;

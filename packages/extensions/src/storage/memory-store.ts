@@ -1,4 +1,4 @@
-import { ConfigError, KeyWatchers, StoreError, ValidationError, throwIfAborted, type Store, type StoreCallOptions, type StoreEntry } from '@converge/core';
+import { KeyWatchers, positiveIntOption, StoreError, ValidationError, throwIfAborted, type Store, type StoreCallOptions, type StoreEntry } from '@converge/core';
 import { clonePlain, cloneTrusted } from './clone.js';
 import { DEFAULT_MAX_KEY_LENGTH, checkRevision, validateStoreKey } from './validate.js';
 
@@ -39,8 +39,8 @@ export class MemoryStore implements Store {
   #clock = 0;
 
   constructor(options: MemoryStoreOptions = {}) {
-    this.#maxKeys = positive(options.maxKeys, Number.POSITIVE_INFINITY, 'maxKeys');
-    this.#maxKeyLength = positive(options.maxKeyLength, DEFAULT_MAX_KEY_LENGTH, 'maxKeyLength');
+    this.#maxKeys = positiveIntOption(options.maxKeys, Number.POSITIVE_INFINITY, 'maxKeys');
+    this.#maxKeyLength = positiveIntOption(options.maxKeyLength, DEFAULT_MAX_KEY_LENGTH, 'maxKeyLength');
     this.#watchers = new KeyWatchers(options.onWatchError);
   }
 
@@ -168,8 +168,3 @@ function copyValue(key: string, value: unknown): unknown {
   }
 }
 
-function positive(v: number | undefined, fallback: number, name: string): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !(v >= 1)) throw new ConfigError(`${name} must be a number >= 1, got ${String(v)}`, { key: name });
-  return v;
-}

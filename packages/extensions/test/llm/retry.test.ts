@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, parseRetryAfter } from '../../src/llm/index.js';
+import { parseRetryAfter } from '../../src/llm/index.js';
 
 describe('parseRetryAfter', () => {
   const now = Date.parse('2025-01-01T00:00:00Z');
@@ -11,18 +11,5 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter(new Headers({ 'retry-after-ms': '150', 'retry-after': '9' }), now)).toBe(150);
     expect(parseRetryAfter(new Headers({ 'retry-after': 'soon' }), now)).toBeUndefined();
     expect(parseRetryAfter(new Headers(), now)).toBeUndefined();
-  });
-});
-
-describe('backoffDelay', () => {
-  it('doubles, stays within 50–100 % of the step, and is capped', () => {
-    for (let attempt = 0; attempt < 10; attempt++) {
-      const step = Math.min(1000, 100 * 2 ** attempt);
-      for (let i = 0; i < 20; i++) {
-        const d = backoffDelay(attempt, 100, 1000);
-        expect(d).toBeGreaterThanOrEqual(step / 2);
-        expect(d).toBeLessThanOrEqual(step);
-      }
-    }
   });
 });

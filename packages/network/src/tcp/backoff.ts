@@ -1,4 +1,4 @@
-import { AbortError, ValidationError } from '@converge/core';
+import { ValidationError, exponentialBackoff, requireInt } from '@converge/core';
 
 /** Reconnection settings shared by the TCP transport and the WebSocket client. */
 export interface ReconnectOptions {
@@ -33,7 +33,7 @@ export function resolveBackoff(options: ReconnectOptions = {}): Backoff {
     initialDelayMs: options.initialDelayMs ?? DEFAULT_BACKOFF_INITIAL_MS,
     maxDelayMs: options.maxDelayMs ?? DEFAULT_BACKOFF_MAX_MS,
   };
-  if (!Number.isSafeInteger(b.maxAttempts) || b.maxAttempts < 1) throw new ValidationError('reconnect.maxAttempts must be a positive integer');
+  requireInt(b.maxAttempts, 'reconnect.maxAttempts', { error: 'validation' });
   if (!(b.initialDelayMs >= 0) || !(b.maxDelayMs >= b.initialDelayMs)) throw new ValidationError('reconnect delays must satisfy 0 <= initialDelayMs <= maxDelayMs');
   return b;
 }
@@ -44,24 +44,5 @@ export function resolveBackoff(options: ReconnectOptions = {}): Backoff {
  * same server do not all redial in step.
  */
 export function backoffDelay(b: Backoff, attempt: number): number {
-  if (attempt <= 0) return 0;
-  const capped = Math.min(b.maxDelayMs, b.initialDelayMs * 2 ** (attempt - 1));
-  return capped / 2 + Math.random() * (capped / 2);
-}
-
-/** Waits `ms`, or rejects with `AbortError` as soon as `signal` aborts (the timer is cleared). */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.reject(new AbortError('aborted', { cause: signal.reason }));
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(new AbortError('aborted', { cause: signal.reason }));
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+  return attempt <= 0 ? 0 : exponentialBackoff(attempt - 1, b.initialDelayMs, b.maxDelayMs, true);
 }

@@ -1,9 +1,9 @@
 import type net from 'node:net';
-import { AbortError, TransportError } from '@converge/core';
+import { AbortError, TransportError, abortableSleep } from '@converge/core';
 import { FRAME_HEADER_BYTES } from '../framing.js';
 import { WriteQueue, type PendingWrite } from '../framing-write-queue.js';
 import { attachReader, dial, type ReaderContext, type TcpTlsOptions } from './tcp-connection.js';
-import { backoffDelay, sleep, type Backoff } from './backoff.js';
+import { backoffDelay, type Backoff } from './backoff.js';
 
 /**
  * Most bytes coalesced into one `socket.write`: 256 KiB. Frames queued in the same tick are
@@ -113,7 +113,7 @@ export class TcpPeer {
     let lastErr: unknown;
     for (let attempt = 0; attempt < ctx.backoff.maxAttempts; attempt++) {
       try {
-        await sleep(backoffDelay(ctx.backoff, attempt), ctx.stopSignal);
+        await abortableSleep(backoffDelay(ctx.backoff, attempt), ctx.stopSignal);
       } catch {
         break;
       }

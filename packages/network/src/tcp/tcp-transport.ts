@@ -4,7 +4,7 @@ import {
   AbortError, FrameTooLargeError, NotStartedError, QueueFullError, TransportError, ValidationError, createTopic, encodeMessage,
   type Identity, type Message, type Topic, type TopicAttributeValue,
 } from '@converge/core';
-import type { Logger, MetricCounter, Metrics } from '@converge/core';
+import { positiveIntOption, type Logger, type MetricCounter, type Metrics } from '@converge/core';
 import { checkMaxFrameBytes, FRAME_HEADER_BYTES } from '../framing.js';
 import { NetInstruments, type NetTransportStats } from '../framing-instruments.js';
 import { FrameReceiver } from '../framing-receiver.js';
@@ -82,11 +82,6 @@ interface BookEntry extends TcpAddress {
   readonly key: string;
 }
 
-function positiveInt(value: number | undefined, fallback: number, name: string): number {
-  const v = value ?? fallback;
-  if (!Number.isSafeInteger(v) || v < 1) throw new ValidationError(`${name} must be a positive integer`);
-  return v;
-}
 
 function attr(topic: Topic, name: string): TopicAttributeValue | undefined {
   const a = topic.attributes;
@@ -154,11 +149,11 @@ export class TcpTransport implements Transport {
       throw new ValidationError('port must be an integer between 0 and 65535');
     }
     this.maxFrameBytes = checkMaxFrameBytes(options.maxFrameBytes);
-    positiveInt(options.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS, 'connectTimeoutMs');
-    positiveInt(options.maxQueuePerPeer, DEFAULT_MAX_QUEUE_PER_PEER, 'maxQueuePerPeer');
-    positiveInt(options.maxQueueBytesPerPeer, DEFAULT_MAX_QUEUE_BYTES_PER_PEER, 'maxQueueBytesPerPeer');
-    positiveInt(options.maxInboundConnections, DEFAULT_MAX_INBOUND_CONNECTIONS, 'maxInboundConnections');
-    this.#maxPeers = positiveInt(options.maxPeers, DEFAULT_MAX_PEERS, 'maxPeers');
+    positiveIntOption(options.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS, 'connectTimeoutMs', 'validation');
+    positiveIntOption(options.maxQueuePerPeer, DEFAULT_MAX_QUEUE_PER_PEER, 'maxQueuePerPeer', 'validation');
+    positiveIntOption(options.maxQueueBytesPerPeer, DEFAULT_MAX_QUEUE_BYTES_PER_PEER, 'maxQueueBytesPerPeer', 'validation');
+    positiveIntOption(options.maxInboundConnections, DEFAULT_MAX_INBOUND_CONNECTIONS, 'maxInboundConnections', 'validation');
+    this.#maxPeers = positiveIntOption(options.maxPeers, DEFAULT_MAX_PEERS, 'maxPeers', 'validation');
     this.#backoff = resolveBackoff(options.reconnect);
     this.agentId = options.identity?.fingerprint ?? options.agentId;
     this.#instruments = new NetInstruments('tcp', options.logger, options.metrics);

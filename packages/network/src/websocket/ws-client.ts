@@ -6,7 +6,7 @@
  * challenge taken in-band (see `ws-auth-proof.ts`).
  */
 import {
-  AbortError, FrameTooLargeError, NotStartedError, QueueFullError, TransportError, ValidationError, encodeMessage,
+  AbortError, FrameTooLargeError, NotStartedError, QueueFullError, TransportError, ValidationError, abortableSleep, encodeMessage,
   type Identity, type Message,
 } from '@converge/core';
 import type { Logger, MetricsCollector } from '@converge/observability';
@@ -15,7 +15,7 @@ import { NetInstruments, type NetTransportStats } from '../framing-instruments.j
 import { FrameReceiver } from '../framing-receiver.js';
 import { DEFAULT_MAX_QUEUE_BYTES_PER_PEER, DEFAULT_MAX_QUEUE_PER_PEER, WriteQueue } from '../framing-write-queue.js';
 import type { ReceiveOptions, SendOptions, Transport } from '../transport.js';
-import { DEFAULT_CONNECT_TIMEOUT_MS, backoffDelay, resolveBackoff, sleep, type Backoff, type ReconnectOptions } from '../tcp/backoff.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, backoffDelay, resolveBackoff, type Backoff, type ReconnectOptions } from '../tcp/backoff.js';
 import { WS_AUTH_CLOSE_CODE, WS_AUTH_PROTOCOL, WS_PLAIN_PROTOCOL, authProofBytes, readChallengeMessage } from './ws-auth-proof.js';
 
 /** Default `bufferedAmount` (bytes) above which the client stops sending until the socket drains: 4 MiB. */
@@ -232,7 +232,7 @@ export class WebSocketClientTransport implements Transport {
     let lastErr: unknown;
     for (let attempt = 0; attempt < this.#backoff.maxAttempts; attempt++) {
       try {
-        await sleep(backoffDelay(this.#backoff, attempt), stop);
+        await abortableSleep(backoffDelay(this.#backoff, attempt), stop);
         const ws = await this.#dialOnce(stop);
         if (this.#everConnected || attempt > 0) this.#instruments.reconnected(this.#remote);
         this.#everConnected = true;

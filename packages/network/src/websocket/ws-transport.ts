@@ -4,7 +4,7 @@ import type net from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import WebSocket, { WebSocketServer } from 'ws';
 import {
-  AbortError, FrameTooLargeError, NotStartedError, QueueFullError, TransportError, ValidationError, encodeMessage,
+  AbortError, FrameTooLargeError, NotStartedError, QueueFullError, TransportError, ValidationError, abortableSleep, encodeMessage,
   type Message,
 } from '@converge/core';
 import { checkMaxFrameBytes, encodeFrame, FRAME_HEADER_BYTES } from '../framing.js';
@@ -15,7 +15,7 @@ import { IdleReaper } from '../tcp/tcp-idle.js';
 import { meterWsConnection } from './ws-meter.js';
 import { DEFAULT_MAX_QUEUE_BYTES_PER_PEER, DEFAULT_MAX_QUEUE_PER_PEER } from '../framing-write-queue.js';
 import type { ReceiveOptions, SendOptions, Transport } from '../transport.js';
-import { DEFAULT_CONNECT_TIMEOUT_MS, backoffDelay, resolveBackoff, sleep, type Backoff } from '../tcp/backoff.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, backoffDelay, resolveBackoff, type Backoff } from '../tcp/backoff.js';
 import { DEFAULT_WS_HIGH_WATER_BYTES, WsLink, attachWsReader, guardWsErrors, type LinkContext } from './ws-link.js';
 import { WS_AUTH_CLOSE_CODE, WsServerAuth, encodeAuthProof, readChallenge, type WsAuthStats } from './ws-auth.js';
 import { AGENT_HEADER, DEFAULT_MAX_WS_CLIENTS, type WebSocketTransportOptions } from './ws-options.js';
@@ -379,7 +379,7 @@ export class WebSocketTransport implements Transport {
     let lastErr: unknown;
     for (let attempt = 0; attempt < this.#backoff.maxAttempts; attempt++) {
       try {
-        await sleep(backoffDelay(this.#backoff, attempt), stop);
+        await abortableSleep(backoffDelay(this.#backoff, attempt), stop);
         const ws = await this.#dialOnce(stop);
         if (this.#everConnected || attempt > 0) this.#instruments.reconnected(this.#remote);
         this.#everConnected = true;

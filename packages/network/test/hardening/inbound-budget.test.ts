@@ -4,7 +4,7 @@
 // budget shared by all connections of a transport, a per-connection budget, a small pre-auth
 // limit on WebSocket, and a byte bound on the receive queue. Real sockets on 127.0.0.1.
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Identity, ValidationError, createMessage, encodeMessage, signMessage, type WireValue } from '@converge/core';
 import { MetricsCollector } from '@converge/observability';
 import { encodeFrame } from '../../src/framing.js';
@@ -13,16 +13,13 @@ import { NetInstruments } from '../../src/framing-instruments.js';
 import { FrameReceiver } from '../../src/framing-receiver.js';
 import { TcpTransport } from '../../src/tcp/index.js';
 import { WebSocketTransport } from '../../src/websocket/index.js';
-import { until } from '../tcp/helpers.js';
+import { cleanupAfterEach, until } from '../tcp/helpers.js';
 import { rawUpgrade, wsFrame, wsFrameHeader } from '../websocket/raw-ws.js';
 
 const alice = Identity.generate();
 const bob = Identity.generate();
 const KiB = 1024;
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
+const cleanup = cleanupAfterEach();
 
 async function tcpServer(options: ConstructorParameters<typeof TcpTransport>[0]): Promise<TcpTransport> {
   const t = new TcpTransport({ port: 0, ...options });

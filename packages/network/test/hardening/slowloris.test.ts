@@ -3,20 +3,17 @@
 // frame progresses by less than `frameProgressMinBytes` per `frameProgressTimeoutMs`, or that
 // holds one frame longer than `maxFrameTimeMs`, is closed and counted (`slow`). Real sockets.
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Identity, createMessage, signMessage } from '@converge/core';
 import { MetricsCollector } from '@converge/observability';
 import { TcpTransport } from '../../src/tcp/index.js';
 import { WebSocketTransport } from '../../src/websocket/index.js';
-import { until } from '../tcp/helpers.js';
+import { cleanupAfterEach, until } from '../tcp/helpers.js';
 import { rawUpgrade, wsFrameHeader } from '../websocket/raw-ws.js';
 
 const alice = Identity.generate();
 const bob = Identity.generate();
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
+const cleanup = cleanupAfterEach();
 
 const SLOTS = 4;
 // Small windows so the test is quick; the defaults are 1,024 bytes per 10,000 ms.

@@ -4,6 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { afterEach } from 'vitest';
 import {
   Identity, createMessage, createTopic, hexToBytes, signMessage, type Message,
 } from '@converge/core';
@@ -56,7 +58,19 @@ export function chunk(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
 
 /** Polls `cond` (every few ms) until true; the test timeout bounds the wait. */
 export async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setTimeout(r, 5));
+  while (!cond()) await delay(5);
+}
+
+/**
+ * The clean-ups of a test file, run after every test, the last added first (registers the
+ * `afterEach`: call it at the file's top level). Push a closer for each server or client made.
+ */
+export function cleanupAfterEach(): (() => Promise<unknown>)[] {
+  const cleanup: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanup.splice(0).reverse()) await c();
+  });
+  return cleanup;
 }
 
 /** PEM material for TLS tests: a CA, a server certificate (127.0.0.1, localhost) and a client certificate. */

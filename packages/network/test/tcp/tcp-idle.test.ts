@@ -1,18 +1,15 @@
 // Inbound idle timeout: silent connections and connections stuck in a partial frame are closed
 // and counted, so they cannot hold maxInboundConnections; active ones stay open.
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Identity, ValidationError, createMessage, encodeMessage, signMessage, type WireValue } from '@converge/core';
 import { MetricsCollector } from '@converge/observability';
 import { encodeFrame } from '../../src/framing.js';
 import { DEFAULT_IDLE_TIMEOUT_MS, TcpTransport } from '../../src/tcp/index.js';
-import { until } from './helpers.js';
+import { cleanupAfterEach, until } from './helpers.js';
 
 const alice = Identity.generate();
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
+const cleanup = cleanupAfterEach();
 
 async function server(options: ConstructorParameters<typeof TcpTransport>[0]): Promise<TcpTransport> {
   const t = new TcpTransport({ port: 0, ...options });

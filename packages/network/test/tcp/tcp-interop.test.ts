@@ -2,15 +2,12 @@
 // on the wire, and a raw socket playing the reference (stream.bytes in random chunkings)
 // gets every message through, decoded and verifying with the vector public keys.
 import net from 'node:net';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { bytesToHex, hexToBytes, verifyMessage } from '@converge/core';
 import { TcpTransport } from '../../src/tcp/index.js';
-import { chunk, describeWithVectors, until, vectorMessage, vectors } from './helpers.js';
+import { chunk, cleanupAfterEach, describeWithVectors, until, vectorMessage, vectors } from './helpers.js';
 
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
+const cleanup = cleanupAfterEach();
 
 describeWithVectors('TCP interop with the reference framing', () => {
   const tcp = vectors.tcp_frames;

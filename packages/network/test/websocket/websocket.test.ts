@@ -2,18 +2,15 @@
 // routing from the server, reconnect, clean shutdown.
 import type net from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Identity, NotStartedError, TransportError, bytesToHex, createMessage, encodeMessage, hexToBytes, signMessage } from '@converge/core';
 import { encodeFrame } from '../../src/framing.js';
 import { WebSocketTransport } from '../../src/websocket/index.js';
-import { itWithVectors, namedVectorMessage, until, vectors } from '../tcp/helpers.js';
+import { cleanupAfterEach, itWithVectors, namedVectorMessage, until, vectors } from '../tcp/helpers.js';
 
 const alice = Identity.generate();
 const bob = Identity.generate();
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
+const cleanup = cleanupAfterEach();
 
 async function server(options: ConstructorParameters<typeof WebSocketTransport>[0] = {}): Promise<WebSocketTransport> {
   const t = new WebSocketTransport({ port: 0, ...options });

@@ -1,7 +1,7 @@
 // WebSocket client authentication (requireAuth): a client claiming another agent's id without
 // its key is refused (1008), counted and never routed to; the legitimate client still receives.
 import WebSocket from 'ws';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Identity, createMessage, encodeMessage, signMessage, type WireValue } from '@converge/core';
 import { MetricsCollector } from '@converge/observability';
 import { encodeFrame } from '../../src/framing.js';
@@ -9,16 +9,13 @@ import { IdentityRegistry } from '../../src/registry.js';
 import {
   AGENT_HEADER, WS_AUTH_CHALLENGE_HEADER, WebSocketTransport, encodeAuthProof, verifyAuthProof, wsAuthSignedBytes,
 } from '../../src/websocket/index.js';
-import { until } from '../tcp/helpers.js';
+import { cleanupAfterEach, until } from '../tcp/helpers.js';
 import { openAuthClient, type AuthClient } from './raw-ws.js';
 
 const alice = Identity.generate();
 const bob = Identity.generate();
 const mallory = Identity.generate();
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
+const cleanup = cleanupAfterEach();
 
 type Opts = ConstructorParameters<typeof WebSocketTransport>[0];
 async function server(options: Opts = {}): Promise<WebSocketTransport> {

@@ -2,22 +2,19 @@
 // implementation of that API against a real WebSocketTransport server: the in-band challenge,
 // signed messages both ways, refusals, framing limits. test/browser/ runs it in Chromium.
 import WebSocket, { WebSocketServer } from 'ws';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Identity, createMessage, signMessage, verifyMessage, type WireValue } from '@converge/core';
 import { IdentityRegistry } from '../../src/registry.js';
 import {
   WS_AUTH_PROTOCOL, WS_PLAIN_PROTOCOL, WebSocketClientTransport, WebSocketTransport, encodeChallengeMessage, readChallengeMessage,
   type WebSocketClientOptions, type WebSocketConstructor,
 } from '../../src/websocket/index.js';
-import { until } from '../tcp/helpers.js';
+import { cleanupAfterEach, until } from '../tcp/helpers.js';
 
 const alice = Identity.generate();
 const bob = Identity.generate();
 const mallory = Identity.generate();
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
+const cleanup = cleanupAfterEach();
 
 const WS = WebSocket as unknown as WebSocketConstructor;
 const quick = { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 5 };

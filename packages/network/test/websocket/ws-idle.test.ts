@@ -1,18 +1,15 @@
 // WebSocket servers had no idle timeout: a client that upgraded and then went silent held a
 // `maxClients` slot forever. The TCP mechanism (`IdleReaper`, tcp-idle.ts) now arms on every
 // upgraded WebSocket connection too: silent clients are closed and counted, active ones stay.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Identity, ValidationError, createMessage, signMessage } from '@converge/core';
 import { MetricsCollector } from '@converge/observability';
 import { WebSocketTransport } from '../../src/websocket/index.js';
-import { until } from '../tcp/helpers.js';
+import { cleanupAfterEach, until } from '../tcp/helpers.js';
 import { rawUpgrade, wsFrame } from './raw-ws.js';
 
 const alice = Identity.generate();
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
+const cleanup = cleanupAfterEach();
 
 type Opts = ConstructorParameters<typeof WebSocketTransport>[0];
 async function server(options: Opts): Promise<WebSocketTransport> {

@@ -4,19 +4,16 @@
 // connection alone closes, the error is counted, and the server goes on serving.
 import { createHash } from 'node:crypto';
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Identity, createMessage, signMessage } from '@converge/core';
 import { MetricsCollector } from '@converge/observability';
 import { WebSocketTransport } from '../../src/websocket/index.js';
-import { until } from '../tcp/helpers.js';
+import { cleanupAfterEach, until } from '../tcp/helpers.js';
 import { rawUpgrade, startWs, type WsTestOptions } from './raw-ws.js';
 
 const alice = Identity.generate();
 const bob = Identity.generate();
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
+const cleanup = cleanupAfterEach();
 
 function start(options: WsTestOptions): Promise<WebSocketTransport> {
   return startWs(options, (c) => cleanup.push(c));

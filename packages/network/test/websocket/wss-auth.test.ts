@@ -2,22 +2,19 @@
 // CLI at test time: the proof binds the wss URL; an honest client authenticates and talks both
 // ways; an unregistered key, a claimed id that is not the key's, a missing proof and a proof
 // for the plain ws:// URL are all still refused (1008) and counted over TLS.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Identity, TransportError, createMessage, encodeMessage, signMessage } from '@converge/core';
 import { encodeFrame } from '../../src/framing.js';
 import { IdentityRegistry } from '../../src/registry.js';
 import { WS_AUTH_CLOSE_CODE, WebSocketTransport, encodeAuthProof } from '../../src/websocket/index.js';
-import { hasOpenssl, makePki, until, type TestPki } from '../tcp/helpers.js';
+import { cleanupAfterEach, hasOpenssl, makePki, until, type TestPki } from '../tcp/helpers.js';
 import { openAuthClient, startWs, type WsTestOptions } from './raw-ws.js';
 
 const alice = Identity.generate();
 const bob = Identity.generate();
 const mallory = Identity.generate();
 let pki: TestPki;
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
+const cleanup = cleanupAfterEach();
 
 function start(options: WsTestOptions): Promise<WebSocketTransport> {
   return startWs(options, (c) => cleanup.push(c));

@@ -1,19 +1,16 @@
 // M4 in a runtime: an LLM agent whose decisions take effect gets another turn at once; it must
 // not call its model again on the same input (the loop idles), and when its call budget is
 // spent the messages of the turn stay queued and are decided once the budget allows.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Identity, createMessage, signMessage } from '@converge/core';
 import { LocalHub, LocalTransport } from '@converge/network';
 import { LLMAgent, type ChatRequest, type ChatResponse, type LLMProvider } from '@converge/extensions/llm';
 import { AgentRuntime } from '../../src/index.js';
-import { waitUntil } from '../helpers.js';
+import { waitUntil, stoppedAfterEach } from '../helpers.js';
 
-const running: AgentRuntime[] = [];
-const peers: LocalTransport[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((r) => r.stop()));
-  await Promise.all(peers.splice(0).map((t) => t.stop()));
-});
+// Stopped in reverse order of these lines (vitest runs after-hooks as a stack): runtimes first.
+const peers = stoppedAfterEach<LocalTransport>();
+const running = stoppedAfterEach<AgentRuntime>();
 
 /** Always answers with one broadcast SendMessage: executes ok, so the runtime re-runs the turn. */
 class ChattyProvider implements LLMProvider {

@@ -1,19 +1,16 @@
 // M3 (runtime side) and M4: a turn whose decide threw consumes no message; one message that
 // always makes decide throw is isolated, retried, then dropped and counted; decisions beyond
 // maxDecisionsPerTurn are refused and counted; executing a large batch yields to the event loop.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Agent, Identity, createMessage, signMessage, type Decision, type Message } from '@converge/core';
 import { LocalHub, LocalTransport } from '@converge/network';
 import { MetricsCollector } from '@converge/observability';
 import { AgentRuntime, EXECUTE_YIELD_EVERY, Inbox, StandardExecutor, type AgentRuntimeOptions, type ExecutionContext } from '../../src/index.js';
-import { waitUntil } from '../helpers.js';
+import { waitUntil, stoppedAfterEach } from '../helpers.js';
 
-const running: AgentRuntime[] = [];
-const peers: LocalTransport[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((r) => r.stop()));
-  await Promise.all(peers.splice(0).map((t) => t.stop()));
-});
+// Stopped in reverse order of these lines (vitest runs after-hooks as a stack): runtimes first.
+const peers = stoppedAfterEach<LocalTransport>();
+const running = stoppedAfterEach<AgentRuntime>();
 
 class ScriptedAgent extends Agent {
   seen: number[] = [];
