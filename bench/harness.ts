@@ -60,56 +60,9 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[i]!;
 }
 
-/** Concurrent loops of the task-queue benches (the same number for a queue and its baseline). */
-export const QUEUE_WORKERS = 4;
-
-/**
- * Runs `workers` loops of `cycle` for `ms` and returns cycles per second; a cycle returning
- * false ends its loop (nothing left to claim).
- */
-export async function cyclesPerSecond(ms: number, cycle: () => Promise<boolean>, workers = QUEUE_WORKERS): Promise<number> {
-  let stop = false;
-  let n = 0;
-  const t0 = performance.now();
-  const timer = setTimeout(() => (stop = true), ms);
-  await Promise.all(Array.from({ length: workers }, async () => {
-    while (!stop && (await cycle())) n++;
-  }));
-  clearTimeout(timer);
-  return n / ((performance.now() - t0) / 1000);
-}
-
-/** The part of a `TaskQueue` the claim + report bench drives. */
-export interface BenchQueue {
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  drop(): Promise<void>;
-  submit(task: { id: string; objective: string; poolId: string }): Promise<unknown>;
-  claim(request: { agentId: string; poolId: string }): Promise<readonly { lease: unknown }[]>;
-  report(lease: never, result: unknown): Promise<unknown>;
-}
-
-/**
- * Submits `tasks` tasks to pool `p` (64 at a time), then measures claim + report cycles per
- * second for `ms` with `QUEUE_WORKERS` workers; drops and stops the queue afterwards.
- */
-export async function queueClaimReport(q: BenchQueue, tasks: number, ms: number): Promise<number> {
-  await q.start();
-  try {
-    for (let i = 0; i < tasks; i += 64) {
-      await Promise.all(Array.from({ length: Math.min(64, tasks - i) }, (_, j) => q.submit({ id: `t${i + j}`, objective: 'bench', poolId: 'p' })));
-    }
-    return await cyclesPerSecond(ms, async () => {
-      const [c] = await q.claim({ agentId: 'w', poolId: 'p' });
-      if (!c) return false;
-      await q.report(c.lease as never, 1);
-      return true;
-    });
-  } finally {
-    await q.drop().catch(() => undefined);
-    await q.stop();
-  }
-}
+// The claim + report measuring loops are the ones `converge bench` runs (one copy, in the cli).
+export { QUEUE_WORKERS, cyclesPerSecond, queueClaimReport, type BenchQueue } from '@converge/cli';
+import { queueClaimReport, type BenchQueue } from '@converge/cli';
 
 /** A task-queue suite: the raw baseline on an engine and the `TaskQueue` adapter on the same engine. */
 export interface QueueSuite {
