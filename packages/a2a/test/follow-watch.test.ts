@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { StoreTaskQueue, TASK_KEYS, parseIdKey } from '@converge/coordination';
 import { JetStreamTaskQueue } from '@converge/transport-nats/task-queue';
 import { createA2AServer, type A2AServer, type A2AServerLimits } from '@converge/a2a';
-import { makePool, sumOf, type TestPool } from './support/pool.js';
+import { makePool, sumOf, tearDown, type TestPool } from './support/pool.js';
 
 const MINUTE = 60_000;
 
@@ -46,9 +46,7 @@ let server: A2AServer | undefined;
 let pool: TestPool | undefined;
 const stops: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
-  for (const s of stops.splice(0).reverse()) await s();
-  await server?.close();
-  await pool?.queue.stop();
+  await tearDown(stops, server, pool);
   server = undefined;
 });
 

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Role, TaskState, type Message } from '@a2a-js/sdk';
 import { ClientFactory, type Client } from '@a2a-js/sdk/client';
 import { PushTargetRefusedError, createA2AServer, isBlockedAddress, type A2AServer, type A2AServerOptions } from '@converge/a2a';
-import { makePool, sumOf, type TestPool } from './support/pool.js';
+import { makePool, sumOf, tearDown, type TestPool } from './support/pool.js';
 
 function send(numbers: number[], pushUrl?: string) {
   const message: Message = {
@@ -23,9 +23,7 @@ let server: A2AServer | undefined;
 let pool: TestPool | undefined;
 const stops: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
-  for (const s of stops.splice(0).reverse()) await s();
-  await server?.close();
-  await pool?.queue.stop();
+  await tearDown(stops, server, pool);
   server = undefined;
 });
 

@@ -10,7 +10,7 @@ import { Role, TaskState, verifyAgentCardSignature, type Message, type StreamRes
 import { ClientFactory, DefaultAgentCardResolver, JsonRpcTransportFactory, RestTransportFactory, type Client } from '@a2a-js/sdk/client';
 import { PolicyError } from '@converge/core';
 import { JWKS_PATH, createA2AServer, verifyAgentCard, type A2AServer, type A2AServerOptions } from '@converge/a2a';
-import { makePool, sumOf, type TestPool } from './support/pool.js';
+import { makePool, sumOf, tearDown, type TestPool } from './support/pool.js';
 
 const TOKEN = 'bearer-secret-1';
 const KEY = 'api-key-secret-2';
@@ -27,9 +27,7 @@ let server: A2AServer | undefined;
 let pool: TestPool | undefined;
 const stops: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
-  for (const s of stops.splice(0).reverse()) await s();
-  await server?.close();
-  await pool?.queue.stop();
+  await tearDown(stops, server, pool);
   server = undefined;
 });
 

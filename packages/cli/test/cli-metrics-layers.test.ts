@@ -1,19 +1,8 @@
 // `converge run --metrics-port P`: a scrape DURING a run returns histograms and gauges from
 // every layer (transport, verifier, inbox, task queue, auctions, runtime).
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './run-cli.js';
+import { freePort, runCli } from './run-cli.js';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** The value of the first sample line `name{labels…} value` (labels matched as a substring). */
 function sample(text: string, name: string, labels = ''): number | undefined {

@@ -1,18 +1,7 @@
 // `converge run --metrics-port P` serves /metrics, /healthz and /readyz while it runs.
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './run-cli.js';
+import { freePort, runCli } from './run-cli.js';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function get(url: string): Promise<{ status: number; body: string } | undefined> {
   try {

@@ -61,3 +61,13 @@ export function sumOf(task: QueuedTask): number {
   const n = (task.inputs.numbers ?? []) as number[];
   return n.reduce((a, b) => a + b, 0);
 }
+
+/**
+ * The teardown the server tests share: runs `stops` (newest first, emptying it), then closes the
+ * server and stops the pool's queue, whichever were made.
+ */
+export async function tearDown(stops: (() => Promise<void> | void)[], server: { close(): Promise<void> } | undefined, pool: TestPool | undefined): Promise<void> {
+  for (const s of stops.splice(0).reverse()) await s();
+  await server?.close();
+  await pool?.queue.stop();
+}

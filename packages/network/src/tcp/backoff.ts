@@ -1,4 +1,4 @@
-import { ValidationError, exponentialBackoff, requireInt } from '@converge/core';
+import { AbortError, TransportError, ValidationError, abortableSleep, exponentialBackoff, requireInt } from '@converge/core';
 
 /** Reconnection settings shared by the TCP transport and the WebSocket client. */
 export interface ReconnectOptions {
@@ -45,4 +45,35 @@ export function resolveBackoff(options: ReconnectOptions = {}): Backoff {
  */
 export function backoffDelay(b: Backoff, attempt: number): number {
   return attempt <= 0 ? 0 : exponentialBackoff(attempt - 1, b.initialDelayMs, b.maxDelayMs, true);
+}
+
+/** What {@link dialWithBackoff} ends with: the socket and the attempt (0-based) that made it, or the last error. */
+export type DialResult<T> = { socket: T; attempt: number } | { socket?: undefined; lastErr: unknown };
+
+/**
+ * One connection cycle: waits `backoffDelay` before each attempt (none before the first), calls
+ * `dial`, and returns the first socket. Each failure goes to `onFailure(attempt + 1, err)`;
+ * `final(err)` true ends the cycle at once (a refused proof does not get better by dialling
+ * again). When `stop` aborts, rejects with `TransportError` `ERR_STOPPED`.
+ */
+export async function dialWithBackoff<T>(
+  b: Backoff,
+  stop: AbortSignal,
+  dial: () => Promise<T>,
+  onFailure: (attempts: number, err: unknown) => void,
+  final: (err: unknown) => boolean = () => false,
+): Promise<DialResult<T>> {
+  let lastErr: unknown;
+  for (let attempt = 0; attempt < b.maxAttempts; attempt++) {
+    try {
+      await abortableSleep(backoffDelay(b, attempt), stop);
+      return { socket: await dial(), attempt };
+    } catch (err) {
+      if (err instanceof AbortError || stop.aborted) throw new TransportError('transport stopped', { code: 'ERR_STOPPED' });
+      lastErr = err;
+      onFailure(attempt + 1, err);
+      if (final(err)) break;
+    }
+  }
+  return { lastErr };
 }

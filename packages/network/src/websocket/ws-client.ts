@@ -15,7 +15,7 @@ import { NetInstruments, type NetTransportStats } from '../framing-instruments.j
 import { FrameReceiver } from '../framing-receiver.js';
 import { DEFAULT_MAX_QUEUE_BYTES_PER_PEER, DEFAULT_MAX_QUEUE_PER_PEER, WriteQueue } from '../framing-write-queue.js';
 import type { ReceiveOptions, SendOptions, Transport } from '../transport.js';
-import { DEFAULT_CONNECT_TIMEOUT_MS, backoffDelay, resolveBackoff, type Backoff, type ReconnectOptions } from '../tcp/backoff.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, dialWithBackoff, resolveBackoff, type Backoff, type ReconnectOptions } from '../tcp/backoff.js';
 import { WS_AUTH_CLOSE_CODE, WS_AUTH_PROTOCOL, WS_PLAIN_PROTOCOL, authProofBytes, readChallengeMessage } from './ws-auth-proof.js';
 
 /** Default `bufferedAmount` (bytes) above which the client stops sending until the socket drains: 4 MiB. */
@@ -229,27 +229,20 @@ export class WebSocketClientTransport implements Transport {
 
   async #dialLoop(): Promise<void> {
     const stop = this.#stop!.signal;
-    let lastErr: unknown;
-    for (let attempt = 0; attempt < this.#backoff.maxAttempts; attempt++) {
-      try {
-        await abortableSleep(backoffDelay(this.#backoff, attempt), stop);
-        const ws = await this.#dialOnce(stop);
-        if (this.#everConnected || attempt > 0) this.#instruments.reconnected(this.#remote);
-        this.#everConnected = true;
-        this.#use(ws);
-        return;
-      } catch (err) {
-        if (err instanceof AbortError || stop.aborted) throw new TransportError('transport stopped', { code: 'ERR_STOPPED' });
-        lastErr = err;
-        this.#instruments.connectFailed(this.#remote, attempt + 1, err);
-        // A refused proof does not get better by dialling again.
-        if (err instanceof TransportError && err.code === 'ERR_AUTH') break;
-      }
+    const r = await dialWithBackoff(this.#backoff, stop, () => this.#dialOnce(stop), (n, err) => this.#instruments.connectFailed(this.#remote, n, err),
+      // A refused proof does not get better by dialling again.
+      (err) => err instanceof TransportError && err.code === 'ERR_AUTH',
+    );
+    if (r.socket) {
+      if (this.#everConnected || r.attempt > 0) this.#instruments.reconnected(this.#remote);
+      this.#everConnected = true;
+      this.#use(r.socket);
+      return;
     }
     const err =
-      lastErr instanceof TransportError && lastErr.code === 'ERR_AUTH'
-        ? lastErr
-        : new TransportError(`cannot connect to ${this.#remote} after ${this.#backoff.maxAttempts} attempts`, { code: 'ERR_CONNECT', cause: lastErr });
+      r.lastErr instanceof TransportError && r.lastErr.code === 'ERR_AUTH'
+        ? r.lastErr
+        : new TransportError(`cannot connect to ${this.#remote} after ${this.#backoff.maxAttempts} attempts`, { code: 'ERR_CONNECT', cause: r.lastErr });
     const n = this.#queue?.failAll(err) ?? 0;
     if (n > 0) this.#instruments.sendFailed('connect', err, this.#remote, n);
     throw err;

@@ -15,7 +15,7 @@ import { IdleReaper } from '../tcp/tcp-idle.js';
 import { meterWsConnection } from './ws-meter.js';
 import { DEFAULT_MAX_QUEUE_BYTES_PER_PEER, DEFAULT_MAX_QUEUE_PER_PEER } from '../framing-write-queue.js';
 import type { ReceiveOptions, SendOptions, Transport } from '../transport.js';
-import { DEFAULT_CONNECT_TIMEOUT_MS, backoffDelay, resolveBackoff, type Backoff } from '../tcp/backoff.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, dialWithBackoff, resolveBackoff, type Backoff } from '../tcp/backoff.js';
 import { DEFAULT_WS_HIGH_WATER_BYTES, WsLink, attachWsReader, guardWsErrors, type LinkContext } from './ws-link.js';
 import { WS_AUTH_CLOSE_CODE, WsServerAuth, encodeAuthProof, readChallenge, type WsAuthStats } from './ws-auth.js';
 import { AGENT_HEADER, DEFAULT_MAX_WS_CLIENTS, type WebSocketTransportOptions } from './ws-options.js';
@@ -376,22 +376,14 @@ export class WebSocketTransport implements Transport {
 
   async #dialLoop(): Promise<void> {
     const stop = this.#stop!.signal;
-    let lastErr: unknown;
-    for (let attempt = 0; attempt < this.#backoff.maxAttempts; attempt++) {
-      try {
-        await abortableSleep(backoffDelay(this.#backoff, attempt), stop);
-        const ws = await this.#dialOnce(stop);
-        if (this.#everConnected || attempt > 0) this.#instruments.reconnected(this.#remote);
-        this.#everConnected = true;
-        this.#useClientSocket(ws);
-        return;
-      } catch (err) {
-        if (err instanceof AbortError || stop.aborted) throw new TransportError('transport stopped', { code: 'ERR_STOPPED' });
-        lastErr = err;
-        this.#instruments.connectFailed(this.#remote, attempt + 1, err);
-      }
+    const r = await dialWithBackoff(this.#backoff, stop, () => this.#dialOnce(stop), (n, err) => this.#instruments.connectFailed(this.#remote, n, err));
+    if (r.socket) {
+      if (this.#everConnected || r.attempt > 0) this.#instruments.reconnected(this.#remote);
+      this.#everConnected = true;
+      this.#useClientSocket(r.socket);
+      return;
     }
-    const err = new TransportError(`cannot connect to ${this.#remote} after ${this.#backoff.maxAttempts} attempts`, { code: 'ERR_CONNECT', cause: lastErr });
+    const err = new TransportError(`cannot connect to ${this.#remote} after ${this.#backoff.maxAttempts} attempts`, { code: 'ERR_CONNECT', cause: r.lastErr });
     const n = this.#link?.fail(err) ?? 0;
     if (n > 0) this.#instruments.sendFailed('connect', err, this.#remote, n);
     throw err;
