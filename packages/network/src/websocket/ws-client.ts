@@ -9,7 +9,7 @@ import {
   AbortError, FrameTooLargeError, NotStartedError, QueueFullError, TransportError, ValidationError, abortableSleep, encodeMessage,
   type Identity, type Message,
 } from '@converge/core';
-import type { Logger, MetricsCollector } from '@converge/observability';
+import type { Logger, Metrics } from '@converge/core';
 import { checkMaxFrameBytes, FRAME_HEADER_BYTES } from '../framing.js';
 import { NetInstruments, type NetTransportStats } from '../framing-instruments.js';
 import { FrameReceiver } from '../framing-receiver.js';
@@ -73,7 +73,7 @@ export interface WebSocketClientOptions {
   /** Logs rejections, connection events and send failures. */
   logger?: Logger;
   /** Metrics (see `NetInstruments`; label `transport="websocket"`). */
-  metrics?: MetricsCollector;
+  metrics?: Metrics;
 }
 
 const OPEN = 1;
