@@ -4,12 +4,10 @@ import net from 'node:net';
 // @ts-ignore -- the bench package has no @types/ws; the raw baseline needs only send/on.
 import WebSocket, { WebSocketServer } from 'ws';
 import { Identity, createMessage, encodeMessage, signMessage, type Message } from '@converge/core';
-import { TcpTransport } from '../../packages/network/src/tcp/index.js';
-import { WebSocketTransport } from '../../packages/network/src/websocket/index.js';
-import { encodeFrame } from '../../packages/network/src/framing.js';
-import { IdentityRegistry } from '../../packages/network/src/registry.js';
-import { MessageVerifier, receiveVerified } from '../../packages/network/src/verify.js';
-import { VerifierPool } from '../../packages/network/src/verify-pool.js';
+import { TcpTransport } from '@converge/transport-tcp';
+import { WebSocketTransport } from '@converge/transport-websocket';
+import { encodeFrame } from '@converge/network/internal';
+import { IdentityRegistry, MessageVerifier, VerifierPool, receiveVerified } from '@converge/network';
 import type { BenchContext } from '../harness.js';
 
 const WINDOW = 1024; // sends in flight per await

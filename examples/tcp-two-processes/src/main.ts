@@ -10,7 +10,8 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Identity, bytesToHex, createMessage, hexToBytes, signMessage } from '@converge/core';
-import { IdentityRegistry, MessageVerifier, TcpTransport, receiveVerified } from '@converge/network';
+import { IdentityRegistry, MessageVerifier, receiveVerified } from '@converge/network';
+import { TcpTransport } from '@converge/transport-tcp';
 
 const PINGS = 3;
 

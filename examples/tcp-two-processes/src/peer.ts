@@ -4,7 +4,8 @@
 // line on stdout, then answers each verified ping with a signed pong. Exit code 0 after
 // answering PINGS verified pings; 1 on a timeout or a message that fails verification.
 import { Identity, createMessage, hexToBytes, bytesToHex, signMessage } from '@converge/core';
-import { IdentityRegistry, MessageVerifier, TcpTransport, receiveVerified } from '@converge/network';
+import { IdentityRegistry, MessageVerifier, receiveVerified } from '@converge/network';
+import { TcpTransport } from '@converge/transport-tcp';
 
 const PINGS = 3;
 

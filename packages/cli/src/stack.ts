@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import { ConfigError, ConvergeError, type Metrics, type Store } from '@converge/core';
-import { LocalHub, LocalTransport, TcpTransport, type Transport } from '@converge/network';
+import type { Transport } from '@converge/core';
+import { LocalHub, LocalTransport } from '@converge/network';
+import { TcpTransport } from '@converge/transport-tcp';
 import { MemoryStore, FileStore } from '@converge/extensions/storage';
 import type { RunConfig } from './config.js';
 
@@ -129,7 +131,7 @@ export async function transportFactory(config: RunConfig, telemetry: { metrics?:
     };
   }
   if (config.transport === 'ws') {
-    const { WebSocketTransport } = await import('@converge/network/websocket');
+    const { WebSocketTransport } = await import('@converge/transport-websocket');
     // A star: the coordinator (index 0) serves; each worker is a client on its own socket.
     let serverUrl = '';
     return {

@@ -9,7 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { afterAll, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { Identity, createMessage, encodeMessage, fingerprintOf, hexToBytes, signMessage } from '@converge/core';
-import { WS_AUTH_PROTOCOL, encodeAuthProof, readChallengeMessage } from '@converge/network/websocket';
+import { WS_AUTH_PROTOCOL, encodeAuthProof, readChallengeMessage } from '@converge/transport-websocket';
 import { describeInChromium, launchChromium, type ChromiumSession } from '../../../test/support/chromium.js';
 import { runCli, type CliResult } from './run-cli.js';
 import { frameBytes, UI_STATE_TYPE } from '../src/ui/protocol.js';

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { Identity, createMessage, decodeMessage, signMessage, verifyMessage, type Message } from '@converge/core';
 import { LocalHub, LocalTransport } from '@converge/network';
-import { WebSocketClientTransport, type WebSocketConstructor } from '@converge/network/websocket';
+import { WebSocketClientTransport, type WebSocketConstructor } from '@converge/transport-websocket';
 import { TaskManager } from '@converge/coordination';
 import { MemoryStore } from '@converge/extensions/storage';
 import { UiFeed, type RunSources } from '../src/ui/feed.js';

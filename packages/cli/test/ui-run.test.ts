@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ConfigError, Identity, decodeMessage } from '@converge/core';
-import { WS_AUTH_PROTOCOL, encodeAuthProof, readChallengeMessage } from '@converge/network/websocket';
+import { WS_AUTH_PROTOCOL, encodeAuthProof, readChallengeMessage } from '@converge/transport-websocket';
 import { resolveConfig } from '../src/config.js';
 import { unframeBytes, UI_STATE_TYPE, type UiState } from '../src/ui/protocol.js';
 import { runCli } from './run-cli.js';

@@ -5,7 +5,7 @@ import WebSocket from 'ws';
 import { Identity, createMessage, encodeMessage, signMessage } from '@converge/core';
 import {
   WS_AUTH_PROTOCOL, WebSocketClientTransport, WebSocketTransport, encodeAuthProof, readChallengeMessage, type WebSocketConstructor,
-} from '@converge/network/websocket';
+} from '@converge/transport-websocket';
 import { UiServer } from '../src/ui/server.js';
 import { frameBytes } from '../src/ui/protocol.js';
 

@@ -3,7 +3,7 @@ import { createDescriptor, type AgentDescriptor, type AgentDescriptorInit } from
 import { signDescriptor } from './discovery-signature.js';
 import type { DiscoveryQuery, DiscoveryService } from './discovery.js';
 import type { IdentityRegistry } from './registry.js';
-import type { SendOptions, Transport } from './transport.js';
+import type { SendOptions, Transport } from '@converge/core';
 
 /** Options of `AgentNetwork`. */
 export interface AgentNetworkOptions {

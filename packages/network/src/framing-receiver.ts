@@ -1,7 +1,7 @@
 import { decodeMessage, ValidationError, type Message, requireInt } from '@converge/core';
 import { AsyncQueue } from './async-queue.js';
 import type { NetInstruments } from './framing-instruments.js';
-import type { ReceiveOptions } from './transport.js';
+import type { ReceiveOptions } from '@converge/core';
 
 /** Default capacity of a network transport's receive queue: 10,000 messages. */
 export const DEFAULT_MAX_RECEIVE_QUEUE = 10_000;

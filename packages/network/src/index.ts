@@ -1,13 +1,13 @@
 /**
- * @converge/network: the Transport interface and the in-process transport, identity
- * registry, signature and replay verification (optionally on worker threads), discovery and
- * the AgentNetwork facade. TCP is exported here; WebSocket lives in `@converge/network/websocket`.
+ * @converge/network: the in-process transport, identity registry, signature and replay
+ * verification (optionally on worker threads), replay defence, discovery and the AgentNetwork
+ * facade. The `Transport` contract is `@converge/core`'s; the network transports are plugins
+ * (`@converge/transport-tcp`, `@converge/transport-websocket`, `@converge/transport-nats`), and
+ * what they share (framing, queues, backoff) is on the `@converge/network/internal` subpath.
  * @packageDocumentation
  */
-export type { Transport, ReceiveOptions, SendOptions } from './transport.js';
-export {
-  AsyncQueue, DEFAULT_QUEUE_CAPACITY, type AsyncQueueOptions, type OverflowPolicy, type ShiftOptions,
-} from './async-queue.js';
+// The contract moved to core; re-exported as types so existing `import type` sites keep working.
+export type { Transport, ReceiveOptions, SendOptions } from '@converge/core';
 export {
   LocalHub, LocalTransport, type LocalHubOptions, type LocalHubStats, type LocalTransportOptions,
 } from './local.js';
@@ -35,11 +35,4 @@ export {
 } from './discovery.js';
 export { AgentNetwork, descriptorOfAgent, type AgentNetworkOptions } from './agent-network.js';
 
-// Framing and TCP. The WebSocket transport lives on the `@converge/network/websocket` subpath
-// so that importing this entry never requires the optional `ws` package.
-export * from './framing.js';
-export * from './framing-instruments.js';
-export { FrameReceiver, DEFAULT_MAX_RECEIVE_QUEUE, DEFAULT_MAX_RECEIVE_QUEUE_BYTES, type PausableSource } from './framing-receiver.js';
-export * from './framing-budget.js';
-export { WriteQueue, DEFAULT_MAX_QUEUE_PER_PEER, DEFAULT_MAX_QUEUE_BYTES_PER_PEER, type PendingWrite } from './framing-write-queue.js';
-export * from './tcp/index.js';
+export { TCP_TOPIC_NAMESPACE, tcpAddressOf, type TcpAddress } from './endpoint-topic.js';

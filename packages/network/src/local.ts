@@ -5,7 +5,7 @@ import {
 import type { Logger, MetricCounter, Metrics } from '@converge/core';
 import { AsyncQueue, DEFAULT_QUEUE_CAPACITY } from './async-queue.js';
 import { exactSizeIfOver } from './local-size.js';
-import type { ReceiveOptions, SendOptions, Transport } from './transport.js';
+import type { ReceiveOptions, SendOptions, Transport } from '@converge/core';
 
 /** Options of `LocalHub`. */
 export interface LocalHubOptions {

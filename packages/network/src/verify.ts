@@ -5,7 +5,7 @@ import type { Logger, MetricCounter, MetricHistogram, Metrics } from '@converge/
 import { IdentityRegistry } from './registry.js';
 import { ReplayCache } from './replay.js';
 import { ReplayStateStore } from './replay-store.js';
-import type { ReceiveOptions, Transport } from './transport.js';
+import type { ReceiveOptions, Transport } from '@converge/core';
 import type { VerifierPool } from './verify-pool.js';
 
 /** Default accepted clock skew between sender and receiver: ±5 minutes. */

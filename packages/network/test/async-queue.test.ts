@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AbortError, QueueFullError } from '@converge/core';
-import { AsyncQueue } from '../src/index.js';
+import { AsyncQueue } from '../src/internal.js';
 
 describe('AsyncQueue', () => {
   it('is FIFO across ring-buffer growth and wrap-around', () => {

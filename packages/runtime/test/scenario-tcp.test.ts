@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { IdentityRegistry, MessageVerifier, TcpTransport } from '@converge/network';
+import { IdentityRegistry, MessageVerifier } from '@converge/network';
+import { TcpTransport } from '@converge/transport-tcp';
 import { PoolManager, TaskManager } from '@converge/coordination';
 import { MemoryStore } from '@converge/extensions/storage';
 import { AgentRuntime } from '@converge/runtime';

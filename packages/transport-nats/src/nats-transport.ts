@@ -1,5 +1,5 @@
 import { NotStartedError, ValidationError, type Message } from '@converge/core';
-import type { ReceiveOptions, SendOptions, Transport } from '@converge/network';
+import type { ReceiveOptions, SendOptions, Transport } from '@converge/core';
 import type { NatsTransportOptions, NatsTransportStats } from './options.js';
 import { resolveConfig, type NatsConfig } from './config.js';
 import { closeSession, openSession, subscribeTopic, type Session } from './session.js';

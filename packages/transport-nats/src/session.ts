@@ -2,7 +2,7 @@
 // JetStream, watch the connection status, and drain/close on stop. Everything one start holds
 // lives in a `Session`, replaced as a whole on the next start.
 import { AbortError, TransportError, ValidationError, type Message } from '@converge/core';
-import { AsyncQueue } from '@converge/network';
+import { AsyncQueue } from '@converge/network/internal';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { jetstream, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import {

@@ -8,7 +8,8 @@ import {
   Agent, Decisions, Identity, ToolRegistry, TransportError, createMessage, signMessage,
   type Decision, type DecideContext, type Message, type Task, type TaskInit, type WireRecord,
 } from '@converge/core';
-import type { TcpTransport, Transport } from '@converge/network';
+import type { Transport } from '@converge/core';
+import type { TcpTransport } from '@converge/transport-tcp';
 import type { AgentRuntime } from '@converge/runtime';
 import { Submitter, computeWork, judgeWork, workTask } from './work.js';
 import type { ScenarioWorld } from './world.js';

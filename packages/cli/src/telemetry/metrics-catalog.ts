@@ -1,5 +1,6 @@
 import { Agent, Identity, type Decision } from '@converge/core';
-import { DiscoveryService, IdentityRegistry, LocalHub, MessageVerifier, TcpTransport } from '@converge/network';
+import { DiscoveryService, IdentityRegistry, LocalHub, MessageVerifier } from '@converge/network';
+import { TcpTransport } from '@converge/transport-tcp';
 import { BiddingProtocol, TaskManager } from '@converge/coordination';
 import { AgentRuntime } from '@converge/runtime';
 import { MetricsCollector, ReplayLog, type MetricDescription } from '@converge/observability';
@@ -37,7 +38,7 @@ export async function catalogMetrics(): Promise<MetricsCollector> {
   const store = new MemoryStore();
   new LocalHub({ metrics });
   new TcpTransport({ agentId: 'catalog', metrics, idleTimeoutMs: 60_000 });
-  const { WebSocketTransport } = await import('@converge/network/websocket');
+  const { WebSocketTransport } = await import('@converge/transport-websocket');
   new WebSocketTransport({ host: '127.0.0.1', port: 0, agentId: 'catalog', metrics, requireAuth: true, registry: new IdentityRegistry(), idleTimeoutMs: 60_000 });
   new MessageVerifier({ registry: new IdentityRegistry(), metrics });
   new DiscoveryService({ store, metrics });

@@ -1,5 +1,5 @@
 import { createMessage, encodeMessage, signMessage, type Identity, type Message, type Task, type WireValue } from '@converge/core';
-import type { Transport } from '@converge/network';
+import type { Transport } from '@converge/core';
 import type { Logger } from '@converge/observability';
 import {
   UI_LATENCY_BOUNDS, UI_STATE_TYPE, frameBytes,

@@ -1,5 +1,5 @@
 import { Identity } from '@converge/core';
-import type { Transport } from '@converge/network';
+import type { Transport } from '@converge/core';
 import type { Logger } from '@converge/observability';
 import { UiServer } from './server.js';
 import { UiFeed, type RunSources } from './feed.js';

@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import type WebSocket from 'ws';
 import { ConvergeError, type Identity } from '@converge/core';
 import type { Logger } from '@converge/observability';
-import { WS_AUTH_CHALLENGE_HEADER, WS_AUTH_PROTOCOL, encodeChallengeMessage, verifyAuthProof } from '@converge/network/websocket';
+import { WS_AUTH_CHALLENGE_HEADER, WS_AUTH_PROTOCOL, encodeChallengeMessage, verifyAuthProof } from '@converge/transport-websocket';
 import { UI_WS_PATH, authUrlOf, unframeBytes } from './protocol.js';
 import { pageHtml, type PageAssets } from './assets.js';
 

@@ -4,7 +4,7 @@
 // (EndpointNotAllowedError, outcome refused, counted) before a byte leaves.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Decisions, Identity, createTopic, type Decision } from '@converge/core';
-import { TcpTransport, TCP_TOPIC_NAMESPACE } from '@converge/network';
+import { TcpTransport, TCP_TOPIC_NAMESPACE } from '@converge/transport-tcp';
 import { ActionPolicy } from '@converge/policy';
 import { MetricsCollector } from '@converge/observability';
 import { EndpointNotAllowedError, StandardExecutor, type ExecutionContext, type StandardExecutorOptions } from '../../src/index.js';

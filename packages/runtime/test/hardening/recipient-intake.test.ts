@@ -4,7 +4,8 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent, Identity, createMessage, encodeMessage, signMessage, type Decision, type Message } from '@converge/core';
-import { IdentityRegistry, MessageVerifier, TcpTransport } from '@converge/network';
+import { IdentityRegistry, MessageVerifier } from '@converge/network';
+import { TcpTransport } from '@converge/transport-tcp';
 import { MetricsCollector } from '@converge/observability';
 import { AgentRuntime } from '../../src/index.js';
 import { waitUntil } from '../helpers.js';

@@ -1,7 +1,7 @@
 import {
   AbortError, FrameTooLargeError, NotStartedError, QueueFullError, TransportError, encodeMessage, type Message,
 } from '@converge/core';
-import type { ReceiveOptions, Transport } from '@converge/network';
+import type { ReceiveOptions, Transport } from '@converge/core';
 
 /** The in-process switchboard a group of `HubTransport`s share. */
 export class Hub {

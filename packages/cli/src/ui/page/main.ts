@@ -8,7 +8,7 @@
  * browser has it), then applied in order; what the transport had to drop is counted.
  */
 import { Identity, hexToBytes, verifyMessageAsync, type Message } from '@converge/core';
-import { WebSocketClientTransport } from '@converge/network/websocket-client';
+import { WebSocketClientTransport } from '@converge/transport-websocket/client';
 import { UI_WS_PATH } from '../protocol.js';
 import { PageModel, shortId } from './model.js';
 import { render } from './view.js';

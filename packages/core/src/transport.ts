@@ -1,0 +1,56 @@
+import type { Message } from './message.js';
+
+/** Options of a `receive` call. */
+export interface ReceiveOptions {
+  /** Gives up with `AbortError` when aborted. */
+  signal?: AbortSignal;
+  /** Gives up after this many ms: resolves `null` (nothing arrived in time). */
+  timeoutMs?: number;
+}
+
+/** Options of a `send` call. */
+export interface SendOptions {
+  /** Gives up with `AbortError` when aborted while waiting (connect, backpressure). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Moves messages between agents. Every implementation passes
+ * `@converge/compliance/transport`.
+ *
+ * - `send` resolves once the message is accepted for delivery (queued at the recipient for
+ *   in-process transports, written to the socket for network ones) and rejects with a typed
+ *   error (`TransportError`, `FrameTooLargeError`, `NotStartedError`, `QueueFullError`) when it
+ *   cannot be: nothing is dropped silently. A recipient the transport knows it cannot reach
+ *   (no such agent on the hub, no route, no such connected client) is a `TransportError` with
+ *   a `code`; only a side that cannot know may accept it (a publish to a broker subject nobody
+ *   listens on; a client that hands everything to its server, which then decides).
+ * - `receive` resolves with the next message, or `null` on timeout; `stop()` during a pending
+ *   `receive` resolves it with `null`.
+ * - Messages from one sender arrive in the order they were sent.
+ * - The async iterator yields messages until `stop()`, then ends; `unsubscribe(ns)` stops the
+ *   topic deliveries `subscribe(ns)` started.
+ */
+export interface Transport {
+  /** Acquires resources (listening sockets, hub registration). Idempotent. */
+  start(): Promise<void>;
+  /** Releases every resource; pending receives resolve `null`. Idempotent. */
+  stop(): Promise<void>;
+  /** Sends a (normally signed) message. */
+  send(message: Message, options?: SendOptions): Promise<void>;
+  /** The next message, or `null` on timeout or stop. */
+  receive(options?: ReceiveOptions): Promise<Message | null>;
+  /**
+   * Optional: the next message that has already arrived, without waiting (`null` if none).
+   * Lets batch consumers (`receiveVerified` with a `VerifierPool`) gather what is queued.
+   */
+  tryReceive?(): Message | null;
+  /** Messages until the transport stops. */
+  [Symbol.asyncIterator](): AsyncIterator<Message>;
+  /** Receive messages whose topics include this namespace (where the transport routes by topic). */
+  subscribe?(namespace: string): void;
+  /** Stop receiving messages for a namespace. */
+  unsubscribe?(namespace: string): void;
+  /** Whether `start()` has completed and `stop()` has not been called. */
+  readonly started: boolean;
+}

@@ -1,0 +1,143 @@
+// L7 slowloris: peers trickling one byte of a frame at a time used to hold every inbound slot
+// (the idle timeout never fires: each byte restarts it). Now a connection whose unfinished
+// frame progresses by less than `frameProgressMinBytes` per `frameProgressTimeoutMs`, or that
+// holds one frame longer than `maxFrameTimeMs`, is closed and counted (`slow`). Real sockets.
+import net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { Identity, createMessage, signMessage } from '@converge/core';
+import { MetricsCollector } from '@converge/observability';
+import { TcpTransport } from '@converge/transport-tcp';
+import { WebSocketTransport } from '../../src/index.js';
+import { cleanupAfterEach, until } from '../../../../test/support/transport-helpers.js';
+import { rawUpgrade, wsFrameHeader } from '../raw-ws.js';
+
+const alice = Identity.generate();
+const bob = Identity.generate();
+const cleanup = cleanupAfterEach();
+
+const SLOTS = 4;
+// Small windows so the test is quick; the defaults are 1,024 bytes per 10,000 ms.
+const SLOW = { frameProgressTimeoutMs: 300, frameProgressMinBytes: 64 } as const;
+
+/** Writes `head`, then one byte every ~100 ms until the socket closes. Returns a stopper. */
+function trickle(socket: net.Socket, head: Buffer): () => void {
+  socket.write(head);
+  const timer = setInterval(() => {
+    if (!socket.destroyed) socket.write(Buffer.from([0x61]));
+  }, 100);
+  const stop = (): void => clearInterval(timer);
+  socket.once('close', stop);
+  cleanup.push(async () => {
+    stop();
+    socket.destroy();
+  });
+  return stop;
+}
+async function rawTcp(port: number): Promise<{ socket: net.Socket; closed: Promise<void> }> {
+  const socket = net.connect({ host: '127.0.0.1', port });
+  socket.on('error', () => undefined);
+  const closed = new Promise<void>((r) => socket.once('close', () => r()));
+  await new Promise((r) => socket.once('connect', r));
+  return { socket, closed };
+}
+const toBob = (payload: string) => signMessage(createMessage({ recipient: bob.fingerprint, payload }), alice);
+
+describe('slowloris (L7)', () => {
+  it('TCP: slow connections holding every slot are closed and counted; a legit client then connects and delivers', async () => {
+    const metrics = new MetricsCollector();
+    const s = new TcpTransport({ port: 0, maxInboundConnections: SLOTS, ...SLOW, metrics });
+    await s.start();
+    cleanup.push(() => s.stop());
+    const slow = [];
+    for (let i = 0; i < SLOTS; i++) {
+      const c = await rawTcp(s.port);
+      const prefix = Buffer.alloc(4);
+      prefix.writeUInt32BE(1_000, 0); // a 1,000-byte frame, delivered a byte per 100 ms
+      trickle(c.socket, prefix);
+      slow.push(c);
+    }
+    await until(() => s.inboundBytes > 0 && s.openConnections === SLOTS);
+    // The idle timeout (120 s) would never fire: every byte restarts it. The rate check does.
+    await Promise.all(slow.map((c) => c.closed));
+    expect(s.stats.rejectedSlow).toBe(SLOTS);
+    expect(s.idleClosed).toBe(0);
+    expect(await metrics.metrics()).toMatch(/converge_frames_rejected_total\{transport="tcp",reason="slow"\} 4/);
+    const a = new TcpTransport({ listen: false });
+    await a.start();
+    cleanup.push(() => a.stop());
+    a.addPeer(bob.fingerprint, s.address);
+    await a.send(toBob('legit'));
+    expect((await s.receive({ timeoutMs: 10_000 }))?.payload).toBe('legit');
+  });
+
+  it('TCP: a frame held longer than maxFrameTimeMs is closed even at a good rate', async () => {
+    const s = new TcpTransport({ port: 0, frameProgressTimeoutMs: 200, frameProgressMinBytes: 1, maxFrameTimeMs: 600 });
+    await s.start();
+    cleanup.push(() => s.stop());
+    const c = await rawTcp(s.port);
+    const prefix = Buffer.alloc(4);
+    prefix.writeUInt32BE(1_000_000, 0);
+    trickle(c.socket, prefix); // 10 B/s: over the 1 B per 200 ms rate, but the frame never ends
+    await c.closed;
+    expect(s.stats.rejectedSlow).toBe(1);
+  });
+
+  it('TCP: fast senders of many frames are never counted slow', async () => {
+    const s = new TcpTransport({ port: 0, frameProgressTimeoutMs: 100, frameProgressMinBytes: 1, maxFrameTimeMs: 200 });
+    await s.start();
+    cleanup.push(() => s.stop());
+    const a = new TcpTransport({ listen: false });
+    await a.start();
+    cleanup.push(() => a.stop());
+    a.addPeer(bob.fingerprint, s.address);
+    const n = 2_000;
+    const started = performance.now();
+    let sent = 0;
+    // Keep sending for well over maxFrameTimeMs: frames cut across reads are completed, so the
+    // per-frame clock restarts and the stream is never taken for one slow frame.
+    while (performance.now() - started < 600 || sent < n) {
+      await Promise.all(Array.from({ length: 100 }, () => a.send(toBob('x'.repeat(3_000)))));
+      sent += 100;
+    }
+    for (let i = 0; i < sent; i++) expect(await s.receive({ timeoutMs: 10_000 })).not.toBeNull();
+    expect(s.stats.rejectedSlow).toBe(0);
+  });
+
+  it('WebSocket: slow clients trickling a message are closed and counted; a legit client then connects and delivers', async () => {
+    const s = new WebSocketTransport({ port: 0, identity: bob, maxClients: SLOTS, ...SLOW });
+    await s.start();
+    cleanup.push(() => s.stop());
+    const slow = [];
+    for (let i = 0; i < SLOTS; i++) {
+      const r = await rawUpgrade(s.port, `slow-${i}`);
+      trickle(r.socket, wsFrameHeader(1_000));
+      slow.push(r);
+    }
+    await Promise.all(slow.map((r) => r.closed));
+    expect(s.stats.rejectedSlow).toBe(SLOTS);
+    const c = new WebSocketTransport({ url: s.listenUrl, identity: alice, reconnect: { maxAttempts: 3, initialDelayMs: 10, maxDelayMs: 50 } });
+    await c.start();
+    cleanup.push(() => c.stop());
+    await c.send(signMessage(createMessage({ payload: 'legit ws' }), alice));
+    expect((await s.receive({ timeoutMs: 10_000 }))?.payload).toBe('legit ws');
+  });
+
+  it('WebSocket: clients trickling the upgrade request (HTTP headers) are closed and counted too', async () => {
+    const s = new WebSocketTransport({ port: 0, identity: bob, maxClients: SLOTS, ...SLOW });
+    await s.start();
+    cleanup.push(() => s.stop());
+    const slow = [];
+    for (let i = 0; i < SLOTS; i++) {
+      const c = await rawTcp(s.port);
+      trickle(c.socket, Buffer.from(`GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: `));
+      slow.push(c);
+    }
+    await Promise.all(slow.map((c) => c.closed));
+    expect(s.stats.rejectedSlow).toBe(SLOTS);
+    const c = new WebSocketTransport({ url: s.listenUrl, identity: alice, reconnect: { maxAttempts: 3, initialDelayMs: 10, maxDelayMs: 50 } });
+    await c.start();
+    cleanup.push(() => c.stop());
+    await c.send(signMessage(createMessage({ payload: 'legit after slow headers' }), alice));
+    expect((await s.receive({ timeoutMs: 10_000 }))?.payload).toBe('legit after slow headers');
+  });
+});
