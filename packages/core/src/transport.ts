@@ -1,4 +1,12 @@
+import type { Identity } from './identity.js';
 import type { Message } from './message.js';
+import type { Logger, Metrics } from './observability.js';
+
+/**
+ * Brand carried by every transport (`isTransport` checks it). A `Symbol.for` key, so the check
+ * holds across duplicate copies of `@converge/core` in one process, where `instanceof` fails.
+ */
+export const TRANSPORT_BRAND: unique symbol = Symbol.for('@converge/transport') as never;
 
 /** Options of a `receive` call. */
 export interface ReceiveOptions {
@@ -32,6 +40,8 @@ export interface SendOptions {
  *   topic deliveries `subscribe(ns)` started.
  */
 export interface Transport {
+  /** Brand (see `isTransport`): `true` on every implementation. */
+  readonly [TRANSPORT_BRAND]: true;
   /** Acquires resources (listening sockets, hub registration). Idempotent. */
   start(): Promise<void>;
   /** Releases every resource; pending receives resolve `null`. Idempotent. */
@@ -54,3 +64,25 @@ export interface Transport {
   /** Whether `start()` has completed and `stop()` has not been called. */
   readonly started: boolean;
 }
+
+/** Whether `value` is a transport: an object carrying `TRANSPORT_BRAND` (no `instanceof`, so it holds across package copies). */
+export function isTransport(value: unknown): value is Transport {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[TRANSPORT_BRAND] === true;
+}
+
+/**
+ * What a host (a node, the runtime, the CLI) hands a transport factory, in the js-libp2p shape:
+ * `tcp(init)` returns a `TransportFactory`, called with these. The transport registers its own
+ * metrics on `metrics` and logs through `logger`; both default to nothing (no-op).
+ */
+export interface TransportComponents {
+  /** This node's identity: its fingerprint is the transport's agent id. */
+  readonly identity: Identity;
+  /** Where the transport logs (connection events, rejections). */
+  readonly logger?: Logger;
+  /** Where the transport registers its counters, gauges and histograms. */
+  readonly metrics?: Metrics;
+}
+
+/** Builds a transport from its components (the second step of `tcp(init)(components)`). */
+export type TransportFactory<T extends Transport = Transport> = (components: TransportComponents) => T;

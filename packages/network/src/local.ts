@@ -5,7 +5,7 @@ import {
 import type { Logger, MetricCounter, Metrics } from '@converge/core';
 import { AsyncQueue, DEFAULT_QUEUE_CAPACITY } from './async-queue.js';
 import { exactSizeIfOver } from './local-size.js';
-import type { ReceiveOptions, SendOptions, Transport } from '@converge/core';
+import { TRANSPORT_BRAND, type ReceiveOptions, type SendOptions, type Transport } from '@converge/core';
 
 /** Options of `LocalHub`. */
 export interface LocalHubOptions {
@@ -190,6 +190,8 @@ export interface LocalTransportOptions {
  * a `LocalHub`, into a bounded per-agent queue. Passes `@converge/compliance/transport`.
  */
 export class LocalTransport implements Transport {
+  /** Brand (`isTransport`). */
+  readonly [TRANSPORT_BRAND] = true as const;
   /** This agent's id (its fingerprint), the `recipient` that reaches it. */
   readonly agentId: string;
   /** The hub this transport attaches to. */

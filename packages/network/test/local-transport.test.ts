@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   FrameTooLargeError, Identity, NotStartedError, QueueFullError, TransportError, createMessage, createTopic,
-  encodeMessage, signMessage,
+  encodeMessage, isTransport, signMessage,
 } from '@converge/core';
 import { transportComplianceTests } from '@converge/compliance/transport';
 import { LocalHub, LocalTransport, messageSizeBound } from '../src/index.js';
@@ -36,6 +36,12 @@ async function trio(opts: { maxQueue?: number; overflow?: 'reject' | 'drop-oldes
 }
 
 describe('LocalHub routing', () => {
+  it('LocalTransport carries the transport brand (isTransport), a LocalHub does not', () => {
+    const hub = new LocalHub();
+    expect(isTransport(new LocalTransport('a', { hub }))).toBe(true);
+    expect(isTransport(hub)).toBe(false);
+  });
+
   it('sends a directed message only to its recipient', async () => {
     const { a, b, c } = await trio();
     await a.send(createMessage({ sender: 'a', recipient: 'c', payload: 1 }));

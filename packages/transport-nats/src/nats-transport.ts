@@ -1,5 +1,5 @@
 import { NotStartedError, ValidationError, type Message } from '@converge/core';
-import type { ReceiveOptions, SendOptions, Transport } from '@converge/core';
+import { TRANSPORT_BRAND, type ReceiveOptions, type SendOptions, type Transport } from '@converge/core';
 import type { NatsTransportOptions, NatsTransportStats } from './options.js';
 import { resolveConfig, type NatsConfig } from './config.js';
 import { closeSession, openSession, subscribeTopic, type Session } from './session.js';
@@ -24,6 +24,8 @@ import { noop, RESOLVED } from './shared.js';
  * until it is acked (see `ack`, `autoAck`). Passes `@converge/compliance/transport`.
  */
 export class NatsTransport implements Transport {
+  /** Brand (`isTransport`). */
+  readonly [TRANSPORT_BRAND] = true as const;
   /** This agent's id, the `recipient` that reaches it. */
   readonly agentId: string;
   /** First levels of every subject. */

@@ -1,7 +1,7 @@
 // Failure paths against the real server: unreachable server, malformed payloads, full
 // queues, own broadcasts, oversize messages, use before start.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMessage, encodeMessage } from '@converge/core';
+import { createMessage, encodeMessage, isTransport } from '@converge/core';
 import { MetricsCollector } from '@converge/observability';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { NatsTransport } from '../src/index.js';
@@ -20,6 +20,10 @@ describe('NatsTransport failure handling', () => {
   afterEach(async () => {
     for (const t of open.splice(0)) await t.stop();
     for (const r of raws.splice(0)) await r.close();
+  });
+
+  it('carries the transport brand (isTransport) before it is started', () => {
+    expect(isTransport(new NatsTransport({ agentId: 'brand', servers: NATS_URL }))).toBe(true);
   });
 
   it('fails start with a TransportError (ERR_CONNECT) after the bounded attempts when no server listens', async () => {

@@ -3,6 +3,7 @@
  * reference implementation).
  * @packageDocumentation
  */
+export { tcp, type TcpInit } from './tcp.js';
 export {
   TcpTransport, DEFAULT_MAX_INBOUND_CONNECTIONS, DEFAULT_MAX_PEERS, type TcpTransportOptions,
 } from './tcp-transport.js';

@@ -10,7 +10,7 @@ import { NetInstruments, type NetTransportStats } from '@converge/network/intern
 import { FrameReceiver } from '@converge/network/internal';
 import { InboundBudget, type InboundBudgetOptions } from '@converge/network/internal';
 import { DEFAULT_MAX_QUEUE_BYTES_PER_PEER, DEFAULT_MAX_QUEUE_PER_PEER } from '@converge/network/internal';
-import type { ReceiveOptions, SendOptions, Transport } from '@converge/core';
+import { TRANSPORT_BRAND, type ReceiveOptions, type SendOptions, type Transport } from '@converge/core';
 import { DEFAULT_CONNECT_TIMEOUT_MS, resolveBackoff, type Backoff, type ReconnectOptions } from '@converge/network/internal';
 import { attachReader, remoteOf, type TcpTlsOptions } from './tcp-connection.js';
 import { TcpPeer, type PeerContext } from './tcp-peer.js';
@@ -92,6 +92,8 @@ interface BookEntry extends TcpAddress {
  *   pending receives with `null`.
  */
 export class TcpTransport implements Transport {
+  /** Brand (`isTransport`). */
+  readonly [TRANSPORT_BRAND] = true as const;
   /** Host this transport listens on. */
   readonly host: string;
   /** Largest frame body accepted. */

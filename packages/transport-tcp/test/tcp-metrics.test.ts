@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Identity, createMessage, signMessage } from '@converge/core';
+import { Identity, createMessage, isTransport, signMessage } from '@converge/core';
 import { MetricsCollector } from '@converge/observability';
-import { TcpTransport } from '../src/index.js';
+import { tcp } from '../src/index.js';
 import { until } from '../../../test/support/transport-helpers.js';
 
 const stops: (() => Promise<void>)[] = [];
@@ -10,12 +10,15 @@ afterEach(async () => {
 });
 
 describe('TCP metrics through the core Metrics contract', () => {
-  it('TCP counts bytes both ways and keeps a gauge of open connections', async () => {
+  it('TCP (built by tcp(init)(components)) registers its metrics on the components, counts bytes both ways and keeps a gauge of open connections', async () => {
     const metrics = new MetricsCollector();
     const alice = Identity.generate();
     const bob = Identity.generate();
-    const a = new TcpTransport({ identity: alice, metrics });
-    const b = new TcpTransport({ identity: bob, metrics });
+    const a = tcp({ maxPeers: 4 })({ identity: alice, metrics });
+    const b = tcp()({ identity: bob, metrics });
+    expect(isTransport(a)).toBe(true);
+    expect(a.agentId).toBe(alice.fingerprint);
+    expect((await metrics.metrics())).toContain('converge_transport_connections');
     await a.start();
     await b.start();
     let stopped = false;

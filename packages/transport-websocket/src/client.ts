@@ -1,10 +1,11 @@
 /**
- * `@converge/network/websocket-client`: the WebSocket client transport on the WHATWG
+ * `@converge/transport-websocket/client`: the WebSocket client transport on the WHATWG
  * `WebSocket` API, for browsers (no `ws`, no `Buffer`, no `node:*` behind this entry) and any
  * runtime with a standard WebSocket. The server (`WebSocketTransport`) is in
- * `@converge/network/websocket` (Node).
+ * `@converge/transport-websocket` (Node).
  * @packageDocumentation
  */
+export { webSocketClient, type WebSocketClientInit } from './client-factory.js';
 export {
   WebSocketClientTransport, DEFAULT_WS_CLIENT_HIGH_WATER_BYTES, WS_CLIENT_DRAIN_POLL_MS,
   type WebSocketClientOptions, type WebSocketConstructor, type WebSocketLike, type WebSocketEventLike,
@@ -15,5 +16,4 @@ export {
   normalizeAuthUrl, authSignedBytes, authProofBytes, encodeChallengeMessage, readChallengeMessage,
 } from './ws-auth-proof.js';
 export type { NetTransportStats } from '@converge/network/internal';
-export type { ReceiveOptions, SendOptions, Transport } from '@converge/core';
 export type { ReconnectOptions } from '@converge/network/internal';

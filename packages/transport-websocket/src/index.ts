@@ -1,7 +1,11 @@
 /**
- * `@converge/network/websocket`: the WebSocket transport (needs the optional peer dependency `ws`).
+ * `@converge/transport-websocket`: the Node WebSocket transport, server and dialer (needs the
+ * optional peer dependency `ws`), and the WHATWG client (also on
+ * `@converge/transport-websocket/client`, for browsers).
  * @packageDocumentation
  */
+export { webSocket, type WebSocketInit } from './factories.js';
+export { webSocketClient, type WebSocketClientInit } from './client-factory.js';
 export {
   WebSocketTransport, AGENT_HEADER, DEFAULT_MAX_WS_CLIENTS, type WebSocketTransportOptions,
 } from './ws-transport.js';

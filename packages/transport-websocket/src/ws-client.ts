@@ -14,7 +14,7 @@ import { checkMaxFrameBytes, FRAME_HEADER_BYTES } from '@converge/network/intern
 import { NetInstruments, type NetTransportStats } from '@converge/network/internal';
 import { FrameReceiver } from '@converge/network/internal';
 import { DEFAULT_MAX_QUEUE_BYTES_PER_PEER, DEFAULT_MAX_QUEUE_PER_PEER, WriteQueue } from '@converge/network/internal';
-import type { ReceiveOptions, SendOptions, Transport } from '@converge/core';
+import { TRANSPORT_BRAND, type ReceiveOptions, type SendOptions, type Transport } from '@converge/core';
 import { DEFAULT_CONNECT_TIMEOUT_MS, dialWithBackoff, resolveBackoff, type Backoff, type ReconnectOptions } from '@converge/network/internal';
 import { WS_AUTH_CLOSE_CODE, WS_AUTH_PROTOCOL, WS_PLAIN_PROTOCOL, authProofBytes, readChallengeMessage } from './ws-auth-proof.js';
 
@@ -103,6 +103,8 @@ function checkUrl(url: string): string {
  * high-water mark sending resumes on a short poll.
  */
 export class WebSocketClientTransport implements Transport {
+  /** Brand (`isTransport`). */
+  readonly [TRANSPORT_BRAND] = true as const;
   /** Largest frame body accepted. */
   readonly maxFrameBytes: number;
   /** This client's agent id (its identity's fingerprint), if it has one. */

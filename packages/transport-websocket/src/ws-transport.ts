@@ -14,7 +14,7 @@ import { DEFAULT_WS_PRE_AUTH_MAX_BYTES, InboundBudget } from '@converge/network/
 import { IdleReaper } from '@converge/network/internal';
 import { meterWsConnection } from './ws-meter.js';
 import { DEFAULT_MAX_QUEUE_BYTES_PER_PEER, DEFAULT_MAX_QUEUE_PER_PEER } from '@converge/network/internal';
-import type { ReceiveOptions, SendOptions, Transport } from '@converge/core';
+import { TRANSPORT_BRAND, type ReceiveOptions, type SendOptions, type Transport } from '@converge/core';
 import { DEFAULT_CONNECT_TIMEOUT_MS, dialWithBackoff, resolveBackoff, type Backoff } from '@converge/network/internal';
 import { DEFAULT_WS_HIGH_WATER_BYTES, WsLink, attachWsReader, guardWsErrors, type LinkContext } from './ws-link.js';
 import { WS_AUTH_CLOSE_CODE, WsServerAuth, encodeAuthProof, readChallenge, type WsAuthStats } from './ws-auth.js';
@@ -51,6 +51,8 @@ interface ServerClient {
  *   frame limits on send and receive, everything closed on `stop()`.
  */
 export class WebSocketTransport implements Transport {
+  /** Brand (`isTransport`). */
+  readonly [TRANSPORT_BRAND] = true as const;
   /** `'client'` with `url`, `'server'` otherwise. */
   readonly mode: 'client' | 'server';
   readonly #url: string | (() => string) | undefined;

@@ -2,7 +2,7 @@
  * What the `--ui` server and its page say to each other (browser-safe: no `node:*`, no `Buffer`).
  *
  * The page connects to `ws://HOST:PORT/ws` with the WebSocket client transport
- * (`@converge/network/websocket-client`) and authenticates as the transport does: it offers the
+ * (`@converge/transport-websocket/client`) and authenticates as the transport does: it offers the
  * subprotocol `converge-auth.v1`, gets the challenge as the server's first message (a browser
  * cannot read the 101 response's headers), and answers with the transport's proof (checked by
  * network's `verifyAuthProof`). After that every WebSocket message is one converge frame

@@ -1,7 +1,7 @@
 import {
-  AbortError, FrameTooLargeError, NotStartedError, QueueFullError, TransportError, encodeMessage, type Message,
+  AbortError, FrameTooLargeError, NotStartedError, QueueFullError, TRANSPORT_BRAND, TransportError, encodeMessage,
+  type Message, type ReceiveOptions, type Transport,
 } from '@converge/core';
-import type { ReceiveOptions, Transport } from '@converge/core';
 
 /** The in-process switchboard a group of `HubTransport`s share. */
 export class Hub {
@@ -20,6 +20,8 @@ interface Waiter { settle(m: Message | null, err?: unknown): void }
  * bounded inbox per agent. Every refusal is a typed error; nothing is dropped silently.
  */
 export class HubTransport implements Transport {
+  /** Brand (`isTransport`). */
+  readonly [TRANSPORT_BRAND] = true as const;
   #started = false;
   readonly #inbox: Message[] = [];
   readonly #waiters = new Set<Waiter>();

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /**
  * The `--ui` page: generates its own Ed25519 identity, connects to the run's relay with the
- * WebSocket client transport (`@converge/network/websocket-client`, the browser's native
+ * WebSocket client transport (`@converge/transport-websocket/client`, the browser's native
  * WebSocket) as an authenticated observer, verifies every message (core's `verifyMessage`) and
  * draws the network. Messages are taken from the transport's bounded receive queue in batches,
  * their signatures checked together with `verifyMessageAsync` (WebCrypto Ed25519 where the
