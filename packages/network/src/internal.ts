@@ -20,3 +20,4 @@ export {
 } from './backoff.js';
 export { IdleReaper, DEFAULT_IDLE_TIMEOUT_MS } from './idle.js';
 export type { NetTlsOptions } from './tls-options.js';
+export { ReceiverTransport } from './receiver-transport.js';

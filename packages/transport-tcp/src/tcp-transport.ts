@@ -7,10 +7,10 @@ import {
 import { positiveIntOption, type Logger, type MetricCounter, type Metrics } from '@converge/core';
 import { checkMaxFrameBytes, FRAME_HEADER_BYTES } from '@converge/network/internal';
 import { NetInstruments, type NetTransportStats } from '@converge/network/internal';
-import { FrameReceiver } from '@converge/network/internal';
+import { FrameReceiver, ReceiverTransport } from '@converge/network/internal';
 import { InboundBudget, type InboundBudgetOptions } from '@converge/network/internal';
 import { DEFAULT_MAX_QUEUE_BYTES_PER_PEER, DEFAULT_MAX_QUEUE_PER_PEER } from '@converge/network/internal';
-import { TRANSPORT_BRAND, type ReceiveOptions, type SendOptions, type Transport } from '@converge/core';
+import type { SendOptions, Transport } from '@converge/core';
 import { DEFAULT_CONNECT_TIMEOUT_MS, resolveBackoff, type Backoff, type ReconnectOptions } from '@converge/network/internal';
 import { attachReader, remoteOf, type TcpTlsOptions } from './tcp-connection.js';
 import { TcpPeer, type PeerContext } from './tcp-peer.js';
@@ -91,9 +91,7 @@ interface BookEntry extends TcpAddress {
  * - `stop()` destroys every socket, inbound and outbound, rejects queued sends and resolves
  *   pending receives with `null`.
  */
-export class TcpTransport implements Transport {
-  /** Brand (`isTransport`). */
-  readonly [TRANSPORT_BRAND] = true as const;
+export class TcpTransport extends ReceiverTransport implements Transport {
   /** Host this transport listens on. */
   readonly host: string;
   /** Largest frame body accepted. */
@@ -113,11 +111,11 @@ export class TcpTransport implements Transport {
   #receiver: FrameReceiver | undefined;
   #stop: AbortController | undefined;
   #peerCtx: PeerContext | undefined;
-  #starting: Promise<void> | undefined;
   readonly #idle: IdleReaper;
   #budget: InboundBudget | undefined;
 
   constructor(options: TcpTransportOptions = {}) {
+    super('TcpTransport');
     this.#options = options;
     this.host = options.host ?? '127.0.0.1';
     this.#requestedPort = options.port ?? 0;
@@ -159,9 +157,9 @@ export class TcpTransport implements Transport {
     return { host: this.host, port: this.port };
   }
 
-  /** Whether `start()` has completed and `stop()` has not been called. */
-  get started(): boolean {
-    return this.#receiver !== undefined && this.#starting === undefined;
+  /** The receive queue while started (for `ReceiverTransport`'s `receive`, `tryReceive` and iteration). */
+  protected get currentReceiver(): FrameReceiver | undefined {
+    return this.#receiver;
   }
 
   /** Open sockets (inbound and outbound, connected or handshaking). */
@@ -174,16 +172,6 @@ export class TcpTransport implements Transport {
     let n = 0;
     for (const p of this.#pool.values()) n += p.queued;
     return n;
-  }
-
-  /** Messages waiting in the receive queue. */
-  get queued(): number {
-    return this.#receiver?.size ?? 0;
-  }
-
-  /** Bytes (frame bodies) of the messages waiting in the receive queue (see `maxReceiveQueueBytes`). */
-  get queuedBytes(): number {
-    return this.#receiver?.bytes ?? 0;
   }
 
   /** Bytes held now in unfinished inbound frames, all connections together (see `maxInboundBytes`). */
@@ -216,17 +204,9 @@ export class TcpTransport implements Transport {
     return e ? { host: e.host, port: e.port } : undefined;
   }
 
-  /** Listens (unless `listen: false`). Rejects with `TransportError` `ERR_LISTEN` when the port cannot be bound. Idempotent. */
-  start(): Promise<void> {
-    if (this.#starting) return this.#starting;
-    if (this.#receiver) return Promise.resolve();
-    this.#starting = this.#start().finally(() => {
-      this.#starting = undefined;
-    });
-    return this.#starting;
-  }
 
-  async #start(): Promise<void> {
+  /** Listens (unless `listen: false`). Rejects with `TransportError` `ERR_LISTEN` when the port cannot be bound. Idempotent. */
+  protected async startOnce(): Promise<void> {
     const o = this.#options;
     const stop = new AbortController();
     const receiver = new FrameReceiver({
@@ -291,7 +271,7 @@ export class TcpTransport implements Transport {
 
   /** Closes the server and every connection; queued sends reject (`ERR_STOPPED`); pending receives resolve `null`. Idempotent. */
   async stop(): Promise<void> {
-    if (this.#starting) await this.#starting.catch(() => undefined);
+    if (this.pendingStart) await this.pendingStart.catch(() => undefined);
     const receiver = this.#receiver;
     if (!receiver) return;
     this.#receiver = undefined;
@@ -358,28 +338,6 @@ export class TcpTransport implements Transport {
     return peer.send(body, signal);
   }
 
-  /** The next message from any connection, `null` on timeout or stop; `AbortError` when `signal` aborts. */
-  receive(options?: ReceiveOptions): Promise<Message | null> {
-    const r = this.#receiver;
-    if (!r) return Promise.reject(new NotStartedError('TcpTransport is not started'));
-    return r.receive(options);
-  }
-
-  /** The next queued message without waiting, or `null` (also when not started). */
-  tryReceive(): Message | null {
-    return this.#receiver?.tryReceive() ?? null;
-  }
-
-  /** Messages until the transport stops. */
-  async *[Symbol.asyncIterator](): AsyncIterator<Message> {
-    for (;;) {
-      const r = this.#receiver;
-      if (!r) return;
-      const m = await r.receive();
-      if (m === null) return;
-      yield m;
-    }
-  }
 
   #route(message: Message): TcpAddress & { key?: string } {
     if (message.recipient !== null) {
@@ -400,7 +358,7 @@ export class TcpTransport implements Transport {
     if (this.#sockets.has(socket)) return;
     this.#sockets.add(socket);
     socket.once('close', () => this.#sockets.delete(socket));
-    if (!this.#receiver && !this.#starting) socket.destroy();
+    if (!this.#receiver && !this.pendingStart) socket.destroy();
   }
 
   #onInbound(socket: net.Socket, ctx: PeerContext): void {

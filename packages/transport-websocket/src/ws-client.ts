@@ -12,9 +12,9 @@ import {
 import type { Logger, Metrics } from '@converge/core';
 import { checkMaxFrameBytes, FRAME_HEADER_BYTES } from '@converge/network/internal';
 import { NetInstruments, type NetTransportStats } from '@converge/network/internal';
-import { FrameReceiver } from '@converge/network/internal';
+import { FrameReceiver, ReceiverTransport } from '@converge/network/internal';
 import { DEFAULT_MAX_QUEUE_BYTES_PER_PEER, DEFAULT_MAX_QUEUE_PER_PEER, WriteQueue } from '@converge/network/internal';
-import { TRANSPORT_BRAND, type ReceiveOptions, type SendOptions, type Transport } from '@converge/core';
+import type { SendOptions, Transport } from '@converge/core';
 import { DEFAULT_CONNECT_TIMEOUT_MS, dialWithBackoff, resolveBackoff, type Backoff, type ReconnectOptions } from '@converge/network/internal';
 import { WS_AUTH_CLOSE_CODE, WS_AUTH_PROTOCOL, WS_PLAIN_PROTOCOL, authProofBytes, readChallengeMessage } from './ws-auth-proof.js';
 
@@ -102,9 +102,7 @@ function checkUrl(url: string): string {
  * (`droppedReceiveQueueFull`); there is no drain event, so while `bufferedAmount` is over the
  * high-water mark sending resumes on a short poll.
  */
-export class WebSocketClientTransport implements Transport {
-  /** Brand (`isTransport`). */
-  readonly [TRANSPORT_BRAND] = true as const;
+export class WebSocketClientTransport extends ReceiverTransport implements Transport {
   /** Largest frame body accepted. */
   readonly maxFrameBytes: number;
   /** This client's agent id (its identity's fingerprint), if it has one. */
@@ -117,7 +115,6 @@ export class WebSocketClientTransport implements Transport {
   #receiver: FrameReceiver | undefined;
   #queue: WriteQueue | undefined;
   #stop: AbortController | undefined;
-  #starting: Promise<void> | undefined;
   #ws: WebSocketLike | undefined;
   #live: WebSocketLike | undefined;
   #connecting: Promise<void> | undefined;
@@ -127,6 +124,7 @@ export class WebSocketClientTransport implements Transport {
   #remote: string;
 
   constructor(options: WebSocketClientOptions) {
+    super('WebSocketClientTransport');
     this.#o = options;
     if (typeof options?.url === 'string') checkUrl(options.url);
     else if (typeof options?.url !== 'function') throw new ValidationError('url must be a ws:// or wss:// URL or a function returning one');
@@ -152,9 +150,9 @@ export class WebSocketClientTransport implements Transport {
     return this.#instruments.stats;
   }
 
-  /** Whether `start()` has completed and `stop()` has not been called. */
-  get started(): boolean {
-    return this.#receiver !== undefined && this.#starting === undefined;
+  /** The receive queue while started (for `ReceiverTransport`'s `receive`, `tryReceive` and iteration). */
+  protected get currentReceiver(): FrameReceiver | undefined {
+    return this.#receiver;
   }
 
   /** Whether a connection is open now (and, with authentication, the proof sent). */
@@ -167,22 +165,9 @@ export class WebSocketClientTransport implements Transport {
     return this.#live?.protocol;
   }
 
-  /** Messages waiting in the receive queue. */
-  get queued(): number {
-    return this.#receiver?.size ?? 0;
-  }
 
   /** Connects (rejects with `TransportError` `ERR_CONNECT`, or `ERR_AUTH`, when it cannot). Idempotent. */
-  start(): Promise<void> {
-    if (this.#starting) return this.#starting;
-    if (this.#receiver) return Promise.resolve();
-    this.#starting = this.#start().finally(() => {
-      this.#starting = undefined;
-    });
-    return this.#starting;
-  }
-
-  async #start(): Promise<void> {
+  protected async startOnce(): Promise<void> {
     const o = this.#o;
     this.#stop = new AbortController();
     this.#receiver = new FrameReceiver({
@@ -201,7 +186,7 @@ export class WebSocketClientTransport implements Transport {
 
   /** Closes the connection; queued sends reject (`ERR_STOPPED`); pending receives resolve `null`. Idempotent. */
   async stop(): Promise<void> {
-    if (this.#starting) await this.#starting.catch(() => undefined);
+    if (this.pendingStart) await this.pendingStart.catch(() => undefined);
     if (!this.#receiver) return;
     this.#teardown();
   }
@@ -440,25 +425,4 @@ export class WebSocketClientTransport implements Transport {
     if (n > 0) this.#instruments.sent(n, bytes);
   }
 
-  /** The next message, `null` on timeout or stop; `AbortError` when `signal` aborts. */
-  receive(options?: ReceiveOptions): Promise<Message | null> {
-    const r = this.#receiver;
-    if (!r) return Promise.reject(new NotStartedError('WebSocketClientTransport is not started'));
-    return r.receive(options);
-  }
-
-  /** The next queued message without waiting, or `null` (also when not started). */
-  tryReceive(): Message | null {
-    return this.#receiver?.tryReceive() ?? null;
-  }
-
-  /** Messages until the transport stops. */
-  async *[Symbol.asyncIterator](): AsyncIterator<Message> {
-    for (;;) {
-      if (!this.#receiver) return;
-      const m = await this.receive();
-      if (m === null) return;
-      yield m;
-    }
-  }
 }

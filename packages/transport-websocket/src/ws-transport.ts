@@ -9,12 +9,12 @@ import {
 } from '@converge/core';
 import { checkMaxFrameBytes, encodeFrame, FRAME_HEADER_BYTES } from '@converge/network/internal';
 import { NetInstruments, type NetTransportStats } from '@converge/network/internal';
-import { FrameReceiver } from '@converge/network/internal';
+import { FrameReceiver, ReceiverTransport } from '@converge/network/internal';
 import { DEFAULT_WS_PRE_AUTH_MAX_BYTES, InboundBudget } from '@converge/network/internal';
 import { IdleReaper } from '@converge/network/internal';
 import { meterWsConnection } from './ws-meter.js';
 import { DEFAULT_MAX_QUEUE_BYTES_PER_PEER, DEFAULT_MAX_QUEUE_PER_PEER } from '@converge/network/internal';
-import { TRANSPORT_BRAND, type ReceiveOptions, type SendOptions, type Transport } from '@converge/core';
+import type { SendOptions, Transport } from '@converge/core';
 import { DEFAULT_CONNECT_TIMEOUT_MS, dialWithBackoff, resolveBackoff, type Backoff } from '@converge/network/internal';
 import { DEFAULT_WS_HIGH_WATER_BYTES, WsLink, attachWsReader, guardWsErrors, type LinkContext } from './ws-link.js';
 import { WS_AUTH_CLOSE_CODE, WsServerAuth, encodeAuthProof, readChallenge, type WsAuthStats } from './ws-auth.js';
@@ -50,9 +50,7 @@ interface ServerClient {
  * - The same guarantees as `TcpTransport`: typed errors, bounded queues, backpressure,
  *   frame limits on send and receive, everything closed on `stop()`.
  */
-export class WebSocketTransport implements Transport {
-  /** Brand (`isTransport`). */
-  readonly [TRANSPORT_BRAND] = true as const;
+export class WebSocketTransport extends ReceiverTransport implements Transport {
   /** `'client'` with `url`, `'server'` otherwise. */
   readonly mode: 'client' | 'server';
   readonly #url: string | (() => string) | undefined;
@@ -68,7 +66,6 @@ export class WebSocketTransport implements Transport {
   #receiver: FrameReceiver | undefined;
   #ctx: LinkContext | undefined;
   #stop: AbortController | undefined;
-  #starting: Promise<void> | undefined;
   #port: number | undefined;
   // Server state.
   #http: http.Server | undefined;
@@ -88,6 +85,7 @@ export class WebSocketTransport implements Transport {
   readonly #preAuthMaxBytes: number;
 
   constructor(options: WebSocketTransportOptions = {}) {
+    super('WebSocketTransport');
     this.#o = options;
     this.mode = options.url !== undefined ? 'client' : 'server';
     if (typeof options.url === 'string') checkUrl(options.url);
@@ -143,24 +141,14 @@ export class WebSocketTransport implements Transport {
     return `${this.#o.tls ? 'wss' : 'ws'}://${this.host}:${this.port}`;
   }
 
-  /** Whether `start()` has completed and `stop()` has not been called. */
-  get started(): boolean {
-    return this.#receiver !== undefined && this.#starting === undefined;
+  /** The receive queue while started (for `ReceiverTransport`'s `receive`, `tryReceive` and iteration). */
+  protected get currentReceiver(): FrameReceiver | undefined {
+    return this.#receiver;
   }
 
   /** Open connections (server: clients plus sockets not yet upgraded; client: 0 or 1). */
   get openConnections(): number {
     return this.mode === 'server' ? this.#rawSockets.size : this.#ws && this.#ws.readyState !== WebSocket.CLOSED ? 1 : 0;
-  }
-
-  /** Messages waiting in the receive queue. */
-  get queued(): number {
-    return this.#receiver?.size ?? 0;
-  }
-
-  /** Bytes (frame bodies) of the messages waiting in the receive queue (see `maxReceiveQueueBytes`). */
-  get queuedBytes(): number {
-    return this.#receiver?.bytes ?? 0;
   }
 
   /** Server: clients closed after `idleTimeoutMs` without traffic. */
@@ -173,17 +161,9 @@ export class WebSocketTransport implements Transport {
     return this.#budget?.used ?? 0;
   }
 
-  /** Server: listens. Client: connects (rejects with `TransportError` `ERR_CONNECT` when every attempt fails). Idempotent. */
-  start(): Promise<void> {
-    if (this.#starting) return this.#starting;
-    if (this.#receiver) return Promise.resolve();
-    this.#starting = this.#start().finally(() => {
-      this.#starting = undefined;
-    });
-    return this.#starting;
-  }
 
-  async #start(): Promise<void> {
+  /** Server: listens. Client: connects (rejects with `TransportError` `ERR_CONNECT` when every attempt fails). Idempotent. */
+  protected async startOnce(): Promise<void> {
     const o = this.#o;
     this.#stop = new AbortController();
     const receiver = new FrameReceiver({
@@ -217,7 +197,7 @@ export class WebSocketTransport implements Transport {
 
   /** Closes every connection (and the server); queued sends reject (`ERR_STOPPED`); pending receives resolve `null`. Idempotent. */
   async stop(): Promise<void> {
-    if (this.#starting) await this.#starting.catch(() => undefined);
+    if (this.pendingStart) await this.pendingStart.catch(() => undefined);
     if (!this.#receiver) return;
     await this.#teardown();
   }
@@ -503,25 +483,4 @@ export class WebSocketTransport implements Transport {
     return [...this.#clients].map((c) => c.link);
   }
 
-  /** The next message, `null` on timeout or stop; `AbortError` when `signal` aborts. */
-  receive(options?: ReceiveOptions): Promise<Message | null> {
-    const r = this.#receiver;
-    if (!r) return Promise.reject(new NotStartedError('WebSocketTransport is not started'));
-    return r.receive(options);
-  }
-
-  /** The next queued message without waiting, or `null` (also when not started). */
-  tryReceive(): Message | null {
-    return this.#receiver?.tryReceive() ?? null;
-  }
-
-  /** Messages until the transport stops. */
-  async *[Symbol.asyncIterator](): AsyncIterator<Message> {
-    for (;;) {
-      if (!this.#receiver) return;
-      const m = await this.receive();
-      if (m === null) return;
-      yield m;
-    }
-  }
 }
