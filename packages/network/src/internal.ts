@@ -21,3 +21,4 @@ export {
 export { IdleReaper, DEFAULT_IDLE_TIMEOUT_MS } from './idle.js';
 export type { NetTlsOptions } from './tls-options.js';
 export { ReceiverTransport } from './receiver-transport.js';
+export { SingleFlight } from './single-flight.js';

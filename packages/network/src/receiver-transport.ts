@@ -1,5 +1,6 @@
 import { NotStartedError, TRANSPORT_BRAND, type Message, type ReceiveOptions } from '@converge/core';
 import type { FrameReceiver } from './framing-receiver.js';
+import { SingleFlight } from './single-flight.js';
 
 /**
  * The receiving half every framed transport shares (TCP, the WebSocket server/dialer and the
@@ -13,7 +14,7 @@ export abstract class ReceiverTransport {
   /** Brand (`isTransport`). */
   readonly [TRANSPORT_BRAND] = true as const;
   readonly #name: string;
-  #starting: Promise<void> | undefined;
+  readonly #starting = new SingleFlight();
 
   /** @param name - the class name used in `NotStartedError` messages. */
   protected constructor(name: string) {
@@ -25,12 +26,8 @@ export abstract class ReceiverTransport {
 
   /** Acquires the transport's resources (see `startOnce` of each transport). Idempotent; concurrent calls share one attempt. */
   start(): Promise<void> {
-    if (this.#starting) return this.#starting;
-    if (this.currentReceiver) return Promise.resolve();
-    this.#starting = this.startOnce().finally(() => {
-      this.#starting = undefined;
-    });
-    return this.#starting;
+    if (!this.#starting.pending && this.currentReceiver) return Promise.resolve();
+    return this.#starting.run(() => this.startOnce());
   }
 
   /** One start attempt; it sets the receiver that `currentReceiver` returns. */
@@ -38,12 +35,12 @@ export abstract class ReceiverTransport {
 
   /** The start attempt in progress, if any. */
   protected get pendingStart(): Promise<void> | undefined {
-    return this.#starting;
+    return this.#starting.pending;
   }
 
   /** Whether `start()` has completed and `stop()` has not been called. */
   get started(): boolean {
-    return this.currentReceiver !== undefined && this.#starting === undefined;
+    return this.currentReceiver !== undefined && this.#starting.pending === undefined;
   }
 
   /** Messages waiting in the receive queue. */

@@ -12,7 +12,7 @@ import {
 import type { Logger, Metrics } from '@converge/core';
 import { checkMaxFrameBytes, FRAME_HEADER_BYTES } from '@converge/network/internal';
 import { NetInstruments, type NetTransportStats } from '@converge/network/internal';
-import { FrameReceiver, ReceiverTransport } from '@converge/network/internal';
+import { FrameReceiver, ReceiverTransport, SingleFlight } from '@converge/network/internal';
 import { DEFAULT_MAX_QUEUE_BYTES_PER_PEER, DEFAULT_MAX_QUEUE_PER_PEER, WriteQueue } from '@converge/network/internal';
 import type { SendOptions, Transport } from '@converge/core';
 import { DEFAULT_CONNECT_TIMEOUT_MS, dialWithBackoff, resolveBackoff, type Backoff, type ReconnectOptions } from '@converge/network/internal';
@@ -117,7 +117,7 @@ export class WebSocketClientTransport extends ReceiverTransport implements Trans
   #stop: AbortController | undefined;
   #ws: WebSocketLike | undefined;
   #live: WebSocketLike | undefined;
-  #connecting: Promise<void> | undefined;
+  readonly #connecting = new SingleFlight();
   #everConnected = false;
   #scheduled = false;
   #waiting: ReturnType<typeof setTimeout> | undefined;
@@ -207,11 +207,7 @@ export class WebSocketClientTransport extends ReceiverTransport implements Trans
   }
 
   #connect(): Promise<void> {
-    if (this.#connecting) return this.#connecting;
-    this.#connecting = this.#dialLoop().finally(() => {
-      this.#connecting = undefined;
-    });
-    return this.#connecting;
+    return this.#connecting.run(() => this.#dialLoop());
   }
 
   async #dialLoop(): Promise<void> {

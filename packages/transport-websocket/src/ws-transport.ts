@@ -9,7 +9,7 @@ import {
 } from '@converge/core';
 import { checkMaxFrameBytes, encodeFrame, FRAME_HEADER_BYTES } from '@converge/network/internal';
 import { NetInstruments, type NetTransportStats } from '@converge/network/internal';
-import { FrameReceiver, ReceiverTransport } from '@converge/network/internal';
+import { FrameReceiver, ReceiverTransport, SingleFlight } from '@converge/network/internal';
 import { DEFAULT_WS_PRE_AUTH_MAX_BYTES, InboundBudget } from '@converge/network/internal';
 import { IdleReaper } from '@converge/network/internal';
 import { meterWsConnection } from './ws-meter.js';
@@ -76,7 +76,7 @@ export class WebSocketTransport extends ReceiverTransport implements Transport {
   // Client state.
   #link: WsLink | undefined;
   #ws: WebSocket | undefined;
-  #connecting: Promise<void> | undefined;
+  readonly #connecting = new SingleFlight();
   #everConnected = false;
   #remote: string;
   #auth: WsServerAuth | undefined;
@@ -349,11 +349,7 @@ export class WebSocketTransport extends ReceiverTransport implements Transport {
   }
 
   async #connect(): Promise<void> {
-    if (this.#connecting) return this.#connecting;
-    this.#connecting = this.#dialLoop().finally(() => {
-      this.#connecting = undefined;
-    });
-    return this.#connecting;
+    return this.#connecting.run(() => this.#dialLoop());
   }
 
   async #dialLoop(): Promise<void> {
