@@ -11,15 +11,57 @@ export interface ConvergeErrorOptions {
   cause?: unknown;
 }
 
+/**
+ * Brand of every `ConvergeError`: its value is the list of class names from the error's own
+ * class up to `ConvergeError`. `isConvergeError` reads it, so a check works on an error thrown
+ * by another copy of the package (dual install, ESM and CJS), where `instanceof` fails.
+ */
+export const CONVERGE_ERROR_BRAND: unique symbol = Symbol.for('@converge/error') as never;
+
+/** A `ConvergeError` class (or subclass), as `isConvergeError` and `ConvergeError.is` take it. */
+export type ConvergeErrorClass<T extends ConvergeError = ConvergeError> = abstract new (...args: never[]) => T;
+
 /** Base class of every error Converge throws on purpose. `code` is stable across releases. */
 export class ConvergeError extends Error {
   /** Stable, machine-readable code, e.g. `ERR_DECODE`. */
   readonly code: string;
+  /** Brand: the class names of this error, own class first (see `isConvergeError`). */
+  declare readonly [CONVERGE_ERROR_BRAND]: readonly string[];
   constructor(message: string, code = 'ERR_CONVERGE', options?: ConvergeErrorOptions) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ConvergeError';
     this.code = code;
+    Object.defineProperty(this, CONVERGE_ERROR_BRAND, { value: classNames(new.target), enumerable: false });
   }
+
+  /**
+   * Whether `err` is an error of this class or a subclass, from any copy of the package:
+   * `NotFoundError.is(err)`. The cross-copy form of `err instanceof NotFoundError`.
+   */
+  static is<T extends ConvergeError>(this: ConvergeErrorClass<T>, err: unknown): err is T {
+    return isConvergeError(err, this);
+  }
+}
+
+function classNames(leaf: Function): readonly string[] {
+  const names: string[] = [];
+  for (let c: unknown = leaf; typeof c === 'function' && c !== Error; c = Object.getPrototypeOf(c)) names.push((c as Function).name);
+  return Object.freeze(names);
+}
+
+/**
+ * Whether `err` is a Converge error, from any copy of the package (the cross-copy form of
+ * `instanceof`). With `kind`, also that it is of that class or a subclass (a class, matched by
+ * name), or that its `code` is `kind` (a string such as `'ERR_NOT_FOUND'`) or its class or a
+ * parent class is named `kind` (`'PolicyError'`). A look-alike without the brand is refused.
+ */
+export function isConvergeError<T extends ConvergeError = ConvergeError>(err: unknown, kind?: string | ConvergeErrorClass<T>): err is T {
+  if (typeof err !== 'object' || err === null) return false;
+  const names = (err as Partial<Record<typeof CONVERGE_ERROR_BRAND, unknown>>)[CONVERGE_ERROR_BRAND];
+  if (!Array.isArray(names)) return false;
+  if (kind === undefined) return true;
+  if (typeof kind === 'string') return (err as { code?: unknown }).code === kind || names.includes(kind);
+  return names.includes(kind.name);
 }
 
 /** Bytes that are not a valid message, frame or record. */
