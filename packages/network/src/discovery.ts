@@ -1,7 +1,8 @@
 import {
-  ConflictError, Identity, LimitExceededError, NotFoundError, SignatureError, ValidationError, base64ToBytes, bytesToBase64,
+  ConflictError, Identity, LimitExceededError, isIdentity, NotFoundError, SignatureError, ValidationError, base64ToBytes, bytesToBase64,
   topicToString, type Store, type Topic, type WireRecord, requireInt,
 } from '@converge/core';
+import type { Startable } from '@converge/core';
 import type { Logger, MetricCounter, Metrics } from '@converge/core';
 import {
   cloneDescriptor, createDescriptor, descriptorFromDict, descriptorToDict,
@@ -78,7 +79,7 @@ export interface DiscoveryServiceOptions {
  * back to an older signed descriptor (`ConflictError`). `refresh` and `unregister` are local
  * operations of the process that owns the service.
  */
-export class DiscoveryService {
+export class DiscoveryService implements Startable {
   /** Registration lifetime in ms. */
   readonly ttlMs: number;
   /** Most agents held. */
@@ -158,7 +159,7 @@ export class DiscoveryService {
    */
   async register(descriptor: AgentDescriptorInit): Promise<AgentDescriptor> {
     const now = this.#clock();
-    const signer = descriptor?.publicKey instanceof Identity && descriptor.publicKey.canSign ? descriptor.publicKey : undefined;
+    const signer = isIdentity(descriptor?.publicKey) && descriptor.publicKey.canSign ? descriptor.publicKey : undefined;
     const d = signer
       ? signDescriptor({ ...descriptor, lastSeen: now }, signer, now)
       : createDescriptor({ ...descriptor, lastSeen: now });

@@ -9,10 +9,10 @@ export {
   AsyncQueue, DEFAULT_QUEUE_CAPACITY, type AsyncQueueOptions, type OverflowPolicy, type ShiftOptions,
 } from './async-queue.js';
 export {
-  LocalHub, LocalTransport, type LocalHubOptions, type LocalHubStats, type LocalTransportOptions,
+  LOCAL_HUB_BRAND, LocalHub, LocalTransport, isLocalHub, type LocalHubOptions, type LocalHubStats, type LocalTransportOptions,
 } from './local.js';
 export { messageSizeBound } from './local-size.js';
-export { IdentityRegistry, DEFAULT_REGISTRY_MAX_ENTRIES, type IdentityRegistryOptions } from './registry.js';
+export { IDENTITY_REGISTRY_BRAND, IdentityRegistry, DEFAULT_REGISTRY_MAX_ENTRIES, isIdentityRegistry, type IdentityRegistryOptions } from './registry.js';
 export {
   ReplayCache, DEFAULT_REPLAY_IDS_PER_SENDER, DEFAULT_REPLAY_CACHE_BYTES, REPLAY_ENTRY_OVERHEAD_BYTES,
   REPLAY_PARTITION_OVERHEAD_BYTES, replayEntryBytes, type ReplayCacheOptions,

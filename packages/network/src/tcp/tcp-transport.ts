@@ -4,6 +4,7 @@ import {
   AbortError, FrameTooLargeError, NotStartedError, QueueFullError, TransportError, ValidationError, createTopic, encodeMessage,
   type Identity, type Message, type Topic, type TopicAttributeValue,
 } from '@converge/core';
+import type { Startable } from '@converge/core';
 import { positiveIntOption, type Logger, type MetricCounter, type Metrics } from '@converge/core';
 import { checkMaxFrameBytes, FRAME_HEADER_BYTES } from '../framing.js';
 import { NetInstruments, type NetTransportStats } from '../framing-instruments.js';
@@ -117,7 +118,7 @@ export function tcpAddressOf(msg: Message): TcpAddress | undefined {
  * - `stop()` destroys every socket, inbound and outbound, rejects queued sends and resolves
  *   pending receives with `null`.
  */
-export class TcpTransport implements Transport {
+export class TcpTransport implements Transport, Startable {
   /** Host this transport listens on. */
   readonly host: string;
   /** Largest frame body accepted. */
@@ -370,7 +371,7 @@ export class TcpTransport implements Transport {
       }
       peer = p;
     } catch (err) {
-      const reason = err instanceof FrameTooLargeError ? 'oversize' : (err as TransportError).code === 'ERR_NO_ROUTE' ? 'no_route' : 'socket';
+      const reason = FrameTooLargeError.is(err) ? 'oversize' : (err as TransportError).code === 'ERR_NO_ROUTE' ? 'no_route' : 'socket';
       this.#instruments.sendFailed(reason, err);
       return Promise.reject(err);
     }

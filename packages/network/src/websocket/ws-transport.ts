@@ -7,6 +7,7 @@ import {
   AbortError, FrameTooLargeError, NotStartedError, QueueFullError, TransportError, ValidationError, abortableSleep, encodeMessage,
   type Message,
 } from '@converge/core';
+import type { Startable } from '@converge/core';
 import { checkMaxFrameBytes, encodeFrame, FRAME_HEADER_BYTES } from '../framing.js';
 import { NetInstruments, type NetTransportStats } from '../framing-instruments.js';
 import { FrameReceiver } from '../framing-receiver.js';
@@ -50,7 +51,7 @@ interface ServerClient {
  * - The same guarantees as `TcpTransport`: typed errors, bounded queues, backpressure,
  *   frame limits on send and receive, everything closed on `stop()`.
  */
-export class WebSocketTransport implements Transport {
+export class WebSocketTransport implements Transport, Startable {
   /** `'client'` with `url`, `'server'` otherwise. */
   readonly mode: 'client' | 'server';
   readonly #url: string | (() => string) | undefined;
@@ -477,7 +478,7 @@ export class WebSocketTransport implements Transport {
         if (!l.hasRoom(frame.byteLength)) throw new QueueFullError(`write queue full (${l.queued} frames)`);
       }
     } catch (err) {
-      const reason = err instanceof FrameTooLargeError ? 'oversize' : err instanceof QueueFullError ? 'queue_full' : 'no_route';
+      const reason = FrameTooLargeError.is(err) ? 'oversize' : QueueFullError.is(err) ? 'queue_full' : 'no_route';
       this.#instruments.sendFailed(reason, err);
       return Promise.reject(err);
     }
