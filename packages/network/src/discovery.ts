@@ -1,6 +1,6 @@
 import {
   ConflictError, Identity, LimitExceededError, isIdentity, NotFoundError, SignatureError, ValidationError, base64ToBytes, bytesToBase64,
-  topicToString, type Store, type Topic, type WireRecord, requireInt,
+  nowOf, topicToString, type ClockLike, type Store, type Topic, type WireRecord, requireInt,
 } from '@converge/core';
 import type { Startable } from '@converge/core';
 import type { Logger, MetricCounter, Metrics } from '@converge/core';
@@ -49,8 +49,8 @@ export interface DiscoveryServiceOptions {
   ttlMs?: number;
   /** Most agents held (default 100,000); more throws `LimitExceededError`. */
   maxAgents?: number;
-  /** Clock in Unix ms (default `Date.now`). */
-  clock?: () => number;
+  /** Clock: a `Clock` or a function returning Unix ms (default `Date.now`). */
+  clock?: ClockLike;
   /** Logs records skipped on load. */
   logger?: Logger;
   /**
@@ -102,7 +102,7 @@ export class DiscoveryService implements Startable {
     if (!(this.ttlMs > 0)) throw new ValidationError('ttlMs must be positive');
     requireInt(this.maxAgents, 'maxAgents', { error: 'validation' });
     this.#store = options.store;
-    this.#clock = options.clock ?? Date.now;
+    this.#clock = nowOf(options.clock);
     this.#logger = options.logger;
     this.#invalid = options.metrics?.counter({ name: 'converge_discovery_invalid_records_total', help: 'Stored discovery records skipped on load', labelNames: [] });
     this.#expiredCounter = options.metrics?.counter({ name: 'converge_discovery_expired_total', help: 'Discovery registrations expired', labelNames: [] });
