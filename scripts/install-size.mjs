@@ -140,8 +140,15 @@ function install(work, label, tarballs) {
   const nm = join(dir, 'node_modules');
   const { bytes, packages } = measure(nm);
   const diskKb = Number(run('du', ['-sk', nm]).split(/\s/)[0]);
+  // Whether the installed packages load (a size figure of a broken install would mean nothing).
+  let importable = true;
+  try {
+    run('node', ['--input-type=module', '-e', targets.map((t) => `await import('@converge/${t}');`).join(' ')], dir);
+  } catch (err) {
+    importable = String(err.stderr ?? err.message).split('\n').find((l) => l.includes('Error')) ?? 'failed';
+  }
   return {
-    label, packages, bytes, mb: Math.round((bytes / 1e6) * 100) / 100, diskMb: Math.round((diskKb / 1024) * 100) / 100,
+    label, importable, packages, bytes, mb: Math.round((bytes / 1e6) * 100) / 100, diskMb: Math.round((diskKb / 1024) * 100) / 100,
     largest: largest(nm),
     dependents: dependents(dir, ['pino', 'pino-pretty', 'prom-client', '@converge/observability']),
   };
@@ -171,6 +178,7 @@ try {
     console.log(`packed: ${packed.map((d) => manifest(d).name).join(', ')}`);
     for (const r of results) {
       console.log(`\n[${r.label}] node_modules: ${r.mb} MB (${r.bytes} bytes of files; ${r.diskMb} MiB on disk, du), ${r.packages} packages (goal <= ${maxMb} MB)`);
+      console.log(`  loads (import of ${targets.join(', ')}): ${r.importable === true ? 'yes' : `no: ${r.importable}`}`);
       console.log(`  largest: ${r.largest.map((p) => `${p.name} ${p.kb} KB`).join(', ')}`);
       for (const [dep, by] of Object.entries(r.dependents)) console.log(`  ${dep} <- ${by.join(', ')}`);
     }
