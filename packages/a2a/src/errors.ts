@@ -2,15 +2,10 @@
  * Errors of the A2A bridge: one class per condition, each a Converge error (stable `code`,
  * standard `cause`), so that `statusOfError` (core's outcome mapping) sees what they mean.
  */
-import { ConflictError, ConvergeError, PolicyError, SignatureError, type ConvergeErrorOptions } from '@converge/core';
+import { ConflictError, ConvergeError, PolicyError, SignatureError, errorClass, type ConvergeErrorOptions } from '@converge/core';
 
 /** A remote agent card that could not be fetched or is not a valid A2A card. */
-export class AgentCardError extends ConvergeError {
-  constructor(message: string, options?: ConvergeErrorOptions) {
-    super(message, 'ERR_A2A_AGENT_CARD', options);
-    this.name = 'AgentCardError';
-  }
-}
+export class AgentCardError extends errorClass('AgentCardError', 'ERR_A2A_AGENT_CARD') {}
 
 /** A remote agent card whose signature is missing, malformed or does not verify. */
 export class AgentCardSignatureError extends SignatureError {
@@ -70,12 +65,7 @@ export class A2ATaskCanceledError extends ConflictError {
 }
 
 /** A remote task whose stream broke and could not be resumed within the reconnect budget. */
-export class A2AConnectionError extends ConvergeError {
-  constructor(message: string, options?: ConvergeErrorOptions) {
-    super(message, 'ERR_A2A_CONNECTION', options);
-    this.name = 'A2AConnectionError';
-  }
-}
+export class A2AConnectionError extends errorClass('A2AConnectionError', 'ERR_A2A_CONNECTION') {}
 
 /** A push-notification URL refused because its host is, or resolves to, an internal address (or does not resolve): a `PolicyError`. */
 export class PushTargetRefusedError extends PolicyError {

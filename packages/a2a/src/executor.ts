@@ -144,8 +144,8 @@ export class PoolExecutor implements AgentExecutor {
         { idempotencyKey: `a2a:${principal}:${message.messageId}` },
       );
     } catch (err) {
-      if (err instanceof PolicyError) return this.#reject(ctx, bus, 'policy', err.message);
-      if (err instanceof NotFoundError) return this.#reject(ctx, bus, 'no-pool', err.message);
+      if (PolicyError.is(err)) return this.#reject(ctx, bus, 'policy', err.message);
+      if (NotFoundError.is(err)) return this.#reject(ctx, bus, 'no-pool', err.message);
       throw err;
     }
     const contextId = contextIdOf(task, ctx.contextId);
@@ -174,7 +174,7 @@ export class PoolExecutor implements AgentExecutor {
       this.#stats.cancelled++;
     } catch (err) {
       // Already terminal: the follower publishes that state and the SDK answers "not cancelable".
-      if (!(err instanceof ConflictError)) throw err;
+      if (!ConflictError.is(err)) throw err;
     }
     this.#watch.wake(taskId);
   };

@@ -72,7 +72,7 @@ export class PoolTaskStore implements TaskStore {
     try {
       queued = await this.#queue.get(taskId);
     } catch (err) {
-      if (err instanceof NotFoundError) return undefined;
+      if (NotFoundError.is(err)) return undefined;
       throw err;
     }
     const a2a = queued.inputs[A2A_INPUT_KEY] as { principal?: unknown; contextId?: unknown } | undefined;

@@ -158,7 +158,7 @@ export class TaskWatcher {
       } catch (err) {
         this.#stats.watching = false;
         if (this.#stop.signal.aborted) return;
-        if (err instanceof QueueFullError) {
+        if (QueueFullError.is(err)) {
           // Fell behind: start again at once; the wake-up of the new watch re-reads every followed task.
           this.#stats.watchRestarts++;
           this.#o.logger?.warn({ poolId: this.#o.poolId, err: err.message }, 'a2a task watch fell behind; restarted');

@@ -48,7 +48,7 @@ export async function benchCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
     else process.stdout.write(engineTable(figures));
     return 0;
   } catch (err) {
-    if (err instanceof ConfigError) return refuse(err.message);
+    if (ConfigError.is(err)) return refuse(err.message);
     process.stderr.write(`converge bench: ${(err as Error).message}\n`);
     return 1;
   }

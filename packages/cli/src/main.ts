@@ -33,7 +33,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   try {
     resolved = await resolveConfig(rest, env);
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (ConfigError.is(err)) {
       process.stderr.write(`converge: ${err.message}\n`);
       return 2;
     }
@@ -92,7 +92,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     }
     return 0;
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (ConfigError.is(err)) {
       process.stderr.write(`converge: ${err.message}\n`);
       return 2;
     }

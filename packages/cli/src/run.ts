@@ -65,7 +65,7 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
     try {
       await poolManager.getPool(config.poolId);
     } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err;
+      if (!NotFoundError.is(err)) throw err;
       await poolManager.createPool({ id: config.poolId });
     }
 
@@ -89,7 +89,7 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
           if (t.state === 'completed') outcome.set(id, t.result === expectedSum(t.inputs as unknown as SumInputs) ? 'completed' : 'wrong');
           else if (t.state === 'failed' || t.state === 'cancelled') outcome.set(id, 'failed');
         } catch (err) {
-          if (!(err instanceof NotFoundError)) throw err;
+          if (!NotFoundError.is(err)) throw err;
         }
       }
     }

@@ -123,13 +123,13 @@ export class StoreTaskQueue implements TaskQueue {
     try {
       return await this.manager.getTask(first.id, sig);
     } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err;
+      if (!NotFoundError.is(err)) throw err;
     }
     // The first submitter stopped between its two writes: finish its submit.
     try {
       return await this.manager.submit(first, sig);
     } catch (err) {
-      if (err instanceof ConflictError) return this.manager.getTask(first.id, sig);
+      if (ConflictError.is(err)) return this.manager.getTask(first.id, sig);
       throw err;
     }
   }
@@ -158,7 +158,7 @@ export class StoreTaskQueue implements TaskQueue {
     try {
       pool = await this.#pools.getPool(req.poolId, { signal: options.signal });
     } catch (err) {
-      if (err instanceof NotFoundError) throw new NotFoundError(`${req.agentId} cannot claim from pool ${req.poolId}: no such pool`, { cause: err });
+      if (NotFoundError.is(err)) throw new NotFoundError(`${req.agentId} cannot claim from pool ${req.poolId}: no such pool`, { cause: err });
       throw err;
     }
     if (!actsAsMember(req.agentId, pool)) throw new PolicyError(`${req.agentId} may not claim in pool ${req.poolId}: not a member`);
@@ -181,7 +181,7 @@ export class StoreTaskQueue implements TaskQueue {
           const lease = await this.manager.claim(req.agentId, candidate.id, { signal: options.signal, capabilities: req.capabilities });
           out.push({ lease, task: await this.manager.getTask(candidate.id, options) });
         } catch (err) {
-          if (!(err instanceof ConflictError)) throw err;
+          if (!ConflictError.is(err)) throw err;
         }
       }
     }

@@ -109,7 +109,7 @@ export class TaskAccess {
       try {
         pool = await this.#getPool(rec.poolId, options);
       } catch (err) {
-        if (!(err instanceof NotFoundError)) throw err;
+        if (!NotFoundError.is(err)) throw err;
       }
     }
     if (pool?.owner !== undefined && pool.owner === by) return;
@@ -131,7 +131,7 @@ export class TaskAccess {
     try {
       return await this.#getPool(poolId, options);
     } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err;
+      if (!NotFoundError.is(err)) throw err;
       this.#onRefused();
       throw new NotFoundError(`task ${taskId} cannot be ${verb} pool ${poolId}: no such pool`, { cause: err });
     }
@@ -146,7 +146,7 @@ export class TaskAccess {
     try {
       return actsAsMember(agentId, await this.#getPool(pool.id, options));
     } catch (err) {
-      if (err instanceof NotFoundError) return false;
+      if (NotFoundError.is(err)) return false;
       throw err;
     }
   }

@@ -115,7 +115,7 @@ export class TaskCore {
       try {
         mutate(rec, now);
       } catch (err) {
-        if (err instanceof ConflictError) this.stats.conflicts++;
+        if (ConflictError.is(err)) this.stats.conflicts++;
         throw err;
       }
       const revision = await this.store.compareAndSet(key, rec, entry.revision, options);

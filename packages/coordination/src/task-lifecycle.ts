@@ -79,7 +79,7 @@ export async function reportTask(core: TaskCore, agentId: string, taskId: string
         checkHolder(r, agentId, lease, now);
       } catch (err) {
         // A report on a void lease: told apart from a lost CAS round, which is no one's fault.
-        if (err instanceof ConflictError) fenced = err;
+        if (ConflictError.is(err)) fenced = err;
         throw err;
       }
       attempt = r.attempts;

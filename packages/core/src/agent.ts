@@ -1,4 +1,5 @@
 import { Identity } from './identity.js';
+import { AGENT_BRAND, hasBrand } from './brand.js';
 import { CapabilitySet, type Capability } from './capability.js';
 import type { Topic } from './topic.js';
 import type { Message } from './message.js';
@@ -21,6 +22,8 @@ export interface AgentOptions {
  * out. The runtime calls the hooks.
  */
 export abstract class Agent {
+  /** Brand (see `isAgent`). */
+  readonly [AGENT_BRAND] = true as const;
   readonly identity: Identity;
   readonly capabilities: CapabilitySet;
   readonly topics: Topic[];
@@ -56,4 +59,12 @@ export abstract class Agent {
   signMessage(msg: Message): Message {
     return signMessage(msg, this.identity);
   }
+}
+
+/**
+ * Whether `value` is an `Agent`, from any copy of core (it carries the brand
+ * `Symbol.for('@converge/agent')`): the cross-copy form of `instanceof Agent`.
+ */
+export function isAgent(value: unknown): value is Agent {
+  return hasBrand(value, AGENT_BRAND);
 }

@@ -7,7 +7,7 @@
  */
 import { nativeEd25519 } from '#platform';
 import { DEFAULT_ED25519_BACKEND, ed25519Verify } from './ed25519.js';
-import { Identity } from './identity.js';
+import { Identity, isIdentity } from './identity.js';
 import { signingBytes, type Message } from './message.js';
 
 /** Which implementation `ed25519VerifyAsync` uses: `node` (node:crypto), `webcrypto` or `noble`. */
@@ -90,7 +90,7 @@ export async function verifyMessageAsync(msg: Message, publicKey: Uint8Array | I
   let data: Uint8Array;
   let key: Uint8Array;
   try {
-    key = publicKey instanceof Identity ? publicKey.publicKey : publicKey;
+    key = isIdentity(publicKey) ? publicKey.publicKey : publicKey;
     if (!(key instanceof Uint8Array) || key.byteLength !== 32) return false;
     if (!(msg.signature instanceof Uint8Array) || msg.signature.byteLength !== 64) return false;
     data = signingBytes(msg);

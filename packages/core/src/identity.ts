@@ -1,5 +1,6 @@
 import { randomBytes } from '#platform';
 import { KeyError } from './errors.js';
+import { IDENTITY_BRAND, hasBrand } from './brand.js';
 import { bytesToHex, hexToBytes, bytesEqual } from './bytes.js';
 import { DEFAULT_ED25519_BACKEND, ed25519Sign, ed25519Verify, fingerprintOf, prepareSigningKey, publicKeyOf, type Ed25519Backend } from './ed25519.js';
 
@@ -21,6 +22,8 @@ export interface IdentityJSON {
  * `util.inspect` and `JSON.stringify` without `toJSON({ includeSecret: true })` omit them.
  */
 export class Identity {
+  /** Brand (see `isIdentity`). */
+  readonly [IDENTITY_BRAND] = true as const;
   /** Raw 32-byte public key. */
   readonly publicKey: Uint8Array;
   /** Lowercase hex SHA-256 of the public key. */
@@ -117,4 +120,12 @@ export class Identity {
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return this.toString();
   }
+}
+
+/**
+ * Whether `value` is an `Identity`, from any copy of core (it carries the brand
+ * `Symbol.for('@converge/identity')`): the cross-copy form of `instanceof Identity`.
+ */
+export function isIdentity(value: unknown): value is Identity {
+  return hasBrand(value, IDENTITY_BRAND);
 }

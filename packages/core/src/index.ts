@@ -4,6 +4,9 @@
  * @packageDocumentation
  */
 export * from './errors.js';
+export * from './brand.js';
+export * from './clock.js';
+export { isStartable, start, stop, type Startable } from './startable.js';
 export * from './options.js';
 export * from './backoff.js';
 export * from './clone.js';

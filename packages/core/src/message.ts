@@ -1,7 +1,7 @@
 import type { Topic } from './topic.js';
 import type { WireValue } from './value.js';
 import { uuid4 } from './uuid.js';
-import { Identity } from './identity.js';
+import { Identity, isIdentity } from './identity.js';
 import { DEFAULT_ED25519_BACKEND, ed25519Verify, type Ed25519Backend } from './ed25519.js';
 import { utf8ByteLength } from '#platform';
 import { EncodeError, KeyError, ValidationError } from './errors.js';
@@ -127,7 +127,7 @@ export function signMessage(msg: Message, identity: Identity): Message {
 export function verifyMessage(msg: Message, publicKey: Uint8Array | Identity, options: { backend?: Ed25519Backend } = {}): boolean {
   let w: MsgpackWriter | undefined;
   try {
-    const key = publicKey instanceof Identity ? publicKey.publicKey : publicKey;
+    const key = isIdentity(publicKey) ? publicKey.publicKey : publicKey;
     if (!(key instanceof Uint8Array) || key.byteLength !== 32) return false;
     const signature = msg.signature;
     if (!(signature instanceof Uint8Array) || signature.byteLength !== 64) return false;

@@ -80,9 +80,9 @@ export function toOutcomeError(err: unknown, depth = 0): OutcomeError {
  * `refused`, a `ConflictError` `conflict`, anything else `failed`.
  */
 export function statusOfError(err: unknown): Exclude<OutcomeStatus, 'ok'> {
-  if (err instanceof TimeoutError) return 'timeout';
-  if (err instanceof PolicyError) return 'refused';
-  if (err instanceof ConflictError) return 'conflict';
+  if (TimeoutError.is(err)) return 'timeout';
+  if (PolicyError.is(err)) return 'refused';
+  if (ConflictError.is(err)) return 'conflict';
   return 'failed';
 }
 

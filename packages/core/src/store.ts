@@ -7,6 +7,8 @@
  * across processes.
  */
 
+import { STORE_BRAND, hasBrand } from './brand.js';
+
 /** A stored value together with its revision. */
 export interface StoreEntry<V = unknown> {
   /** The value, a copy: mutating it never changes the store. */
@@ -21,8 +23,13 @@ export interface StoreCallOptions {
   signal?: AbortSignal;
 }
 
-/** An async key-value store with per-key revisions. */
+/**
+ * An async key-value store with per-key revisions. Implementations carry the brand
+ * (`readonly [STORE_BRAND] = true as const`) so that `isStore` recognises them from any copy of core.
+ */
 export interface Store {
+  /** Brand (see `isStore`); optional so that a plain object can still be passed as a store. */
+  readonly [STORE_BRAND]?: true;
   /** The value at `key`, or `undefined` when there is none. */
   get<V = unknown>(key: string, options?: StoreCallOptions): Promise<V | undefined>;
   /** The value and revision at `key`, or `undefined`. */
@@ -49,4 +56,12 @@ export interface Store {
    * by this process or (where the store can see it) by others. Returns an unsubscribe function.
    */
   watch?(prefix: string, listener: (key: string) => void): () => void;
+}
+
+/**
+ * Whether `value` carries the store brand (`Symbol.for('@converge/store')`): the cross-copy form
+ * of an `instanceof` check. An object with the methods but without the brand is refused.
+ */
+export function isStore(value: unknown): value is Store {
+  return hasBrand(value, STORE_BRAND);
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   AbortError, ConfigError, ConflictError, ConvergeError, CryptoError, DecodeError, EncodeError, FrameTooLargeError, InvalidKeyError,
   KeyError, LimitExceededError, NotFoundError, NotStartedError, PolicyError, QueueFullError, SignatureError, StoreError, TimeoutError,
-  TransportError, ValidationError, throwIfAborted,
+  TransportError, ValidationError, errorClass, errors, throwIfAborted,
 } from '@converge/core';
 
 const cases: [string, () => ConvergeError, string, (new (...a: never[]) => Error)[]][] = [
@@ -82,5 +82,33 @@ describe('throwIfAborted', () => {
     }
     expect(err).toBeInstanceOf(AbortError);
     expect((err as AbortError).cause).toBe(c.signal.reason);
+  });
+});
+
+describe('errorClass and errors', () => {
+  class Unplugged extends errorClass('Unplugged', 'ERR_UNPLUGGED', 'the cable is out') {}
+  class Jammed extends errorClass('Jammed', 'ERR_JAMMED', undefined, TransportError) {}
+
+  it('makes a condition with its name, code, default message and cause', () => {
+    const cause = new Error('root');
+    const e = new Unplugged(undefined, { cause });
+    expect(e).toBeInstanceOf(ConvergeError);
+    expect([e.name, e.code, e.message, e.cause]).toEqual(['Unplugged', 'ERR_UNPLUGGED', 'the cable is out', cause]);
+    expect(new Unplugged('other').message).toBe('other');
+    expect(Unplugged.is(e)).toBe(true);
+    expect(Unplugged.is(new NotFoundError('x'))).toBe(false);
+  });
+
+  it('a condition under a family keeps the family as parent and takes its own code', () => {
+    const e = new Jammed('stuck');
+    expect([e.name, e.code]).toEqual(['Jammed', 'ERR_JAMMED']);
+    expect(e).toBeInstanceOf(TransportError);
+    expect(TransportError.is(e)).toBe(true);
+    expect(QueueFullError.is(e)).toBe(false);
+  });
+
+  it('errors lists every core class, each recognising its own instances', () => {
+    expect(Object.keys(errors).sort()).toEqual([...new Set(cases.map(([name]) => name)), 'ConvergeError'].sort());
+    for (const [name, make] of cases) expect(errors[name as keyof typeof errors].is(make())).toBe(true);
   });
 });

@@ -1,4 +1,4 @@
-import type { CounterHandle, MetricsCollector } from '@converge/observability';
+import { noopMetrics, type Metrics, type MetricCounter } from '@converge/core';
 
 /** The outcome of one MCP tool call, as counted. */
 export type McpCallOutcome =
@@ -20,31 +20,31 @@ const REFUSALS: readonly McpDefinitionRefusal[] = ['changed', 'unpinned', 'inval
 
 /**
  * The counters of one toolset, mirrored to `converge_mcp_tool_calls_total{server,outcome}` and
- * `converge_mcp_definitions_refused_total{server,reason}` when a collector is given.
+ * `converge_mcp_definitions_refused_total{server,reason}` when `metrics` is given.
  */
 export class ToolsetCounters {
   readonly #calls = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<McpCallOutcome, number>;
   readonly #refused = Object.fromEntries(REFUSALS.map((r) => [r, 0])) as Record<McpDefinitionRefusal, number>;
   #listings = 0;
-  readonly #callMetric: CounterHandle | undefined;
-  readonly #refusedMetric: CounterHandle | undefined;
+  readonly #callMetric: MetricCounter;
+  readonly #refusedMetric: MetricCounter;
 
   /** @param server - the `server` label. */
-  constructor(readonly server: string, metrics?: MetricsCollector) {
-    this.#callMetric = metrics?.counter('converge_mcp_tool_calls_total', 'MCP tool calls, by server and outcome', ['server', 'outcome']);
-    this.#refusedMetric = metrics?.counter('converge_mcp_definitions_refused_total', 'MCP tool definitions (or listings) refused, by server and reason', ['server', 'reason']);
+  constructor(readonly server: string, metrics: Metrics = noopMetrics) {
+    this.#callMetric = metrics.counter({ name: 'converge_mcp_tool_calls_total', help: 'MCP tool calls, by server and outcome', labelNames: ['server', 'outcome'] });
+    this.#refusedMetric = metrics.counter({ name: 'converge_mcp_definitions_refused_total', help: 'MCP tool definitions (or listings) refused, by server and reason', labelNames: ['server', 'reason'] });
   }
 
   /** Counts one call. */
   call(outcome: McpCallOutcome): void {
     this.#calls[outcome]++;
-    this.#callMetric?.inc({ server: this.server, outcome });
+    this.#callMetric.inc({ server: this.server, outcome });
   }
 
   /** Counts one refused definition (or listing). */
   definitionRefused(reason: McpDefinitionRefusal): void {
     this.#refused[reason]++;
-    this.#refusedMetric?.inc({ server: this.server, reason });
+    this.#refusedMetric.inc({ server: this.server, reason });
   }
 
   /** Counts one complete listing. */

@@ -1,4 +1,4 @@
-import { ConvergeError, LimitExceededError, PolicyError, ValidationError, type ConvergeErrorOptions } from '@converge/core';
+import { ConvergeError, LimitExceededError, PolicyError, ValidationError, errorClass, type ConvergeErrorOptions } from '@converge/core';
 
 /**
  * A tool whose definition differs from the one pinned for it: calls are refused (outcome
@@ -101,12 +101,7 @@ export class McpToolCallError extends ConvergeError {
 }
 
 /** The MCP connection is not open (never connected, closed, or the server went away). */
-export class McpNotConnectedError extends ConvergeError {
-  constructor(message: string, options?: ConvergeErrorOptions) {
-    super(message, 'ERR_MCP_NOT_CONNECTED', options);
-    this.name = 'McpNotConnectedError';
-  }
-}
+export class McpNotConnectedError extends errorClass('McpNotConnectedError', 'ERR_MCP_NOT_CONNECTED', 'the MCP connection is not open') {}
 
 /** An MCP request (list, call) that failed at the protocol or transport level. */
 export class McpRequestError extends ConvergeError {

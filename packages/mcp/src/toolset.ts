@@ -4,7 +4,7 @@ import {
   AbortError, ConfigError, ConflictError, ConvergeError, LimitExceededError, NotFoundError, TimeoutError, ValidationError, throwIfAborted,
   type Tool, type ToolRegistry, type WireRecord, type WireValue,
 } from '@converge/core';
-import type { Logger, MetricsCollector } from '@converge/observability';
+import type { Logger, Metrics } from '@converge/core';
 import { canonicalJson, definitionHash, pinnedDefinition } from './canonical.js';
 import {
   McpNotConnectedError, McpRequestError, McpToolCallError, ToolDefinitionChangedError, ToolDefinitionInvalidError, ToolInputInvalidError,
@@ -62,8 +62,10 @@ export interface McpToolsetOptions {
   requestTimeoutMs?: number;
   /** How the client introduces itself (default `converge` / `0.1.0`). */
   clientInfo?: { name: string; version: string };
+  /** Logs refusals and session events (default: nothing is logged, as with `noopLogger`). */
   logger?: Logger;
-  metrics?: MetricsCollector;
+  /** Counts calls and refusals (default `noopMetrics`; `prometheusMetrics()` of `@converge/observability` fits). */
+  metrics?: Metrics;
 }
 
 /** Where a listed tool stands. */
@@ -465,7 +467,7 @@ export class McpToolset {
       violations = this.#compile(entry)(args);
     } catch (err) {
       outcome('refused_input');
-      if (err instanceof ValidationError) throw new ToolInputInvalidError(name, [{ instancePath: '', message: err.message }], { cause: err });
+      if (ValidationError.is(err)) throw new ToolInputInvalidError(name, [{ instancePath: '', message: err.message }], { cause: err });
       throw err;
     }
     if (violations !== null) {
@@ -488,7 +490,7 @@ export class McpToolset {
       result = (await client.callTool({ name: entry.mcpName, arguments: args }, undefined, { signal: call.signal, timeout: this.#limits.timeout })) as CallToolResult;
     } catch (err) {
       const error = this.#requestError(err, signal, `calling tool ${name}`);
-      outcome(error instanceof TimeoutError ? 'timeout' : 'failed');
+      outcome(TimeoutError.is(error) ? 'timeout' : 'failed');
       throw error;
     } finally {
       signal.removeEventListener('abort', forward);
@@ -526,7 +528,7 @@ export class McpToolset {
   // TimeoutError), a request timeout as TimeoutError, JSON-RPC errors as McpRequestError.
   #requestError(err: unknown, signal: AbortSignal | undefined, what: string): Error {
     if (signal?.aborted) return signal.reason instanceof Error ? signal.reason : new AbortError(`${what} was aborted`, { cause: signal.reason });
-    if (err instanceof ConvergeError) return err;
+    if (ConvergeError.is(err)) return err;
     if (err instanceof McpError) {
       if (err.code === ErrorCode.RequestTimeout) return new TimeoutError(`${what} timed out`, { cause: err });
       if (err.code === ErrorCode.ConnectionClosed) {
@@ -536,7 +538,7 @@ export class McpToolset {
       return new McpRequestError(`${what} failed: ${err.message}`, { cause: err, rpcCode: err.code });
     }
     const cause = err instanceof Error ? err.cause : undefined;
-    if (cause instanceof ConvergeError) return cause;
+    if (ConvergeError.is(cause)) return cause;
     return new McpRequestError(`${what} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
 }

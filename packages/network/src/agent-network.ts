@@ -1,4 +1,4 @@
-import { Agent, NotFoundError, ValidationError, type Message } from '@converge/core';
+import { Agent, NotFoundError, isAgent, ValidationError, type Message } from '@converge/core';
 import { createDescriptor, type AgentDescriptor, type AgentDescriptorInit } from './discovery-descriptor.js';
 import { signDescriptor } from './discovery-signature.js';
 import type { DiscoveryQuery, DiscoveryService } from './discovery.js';
@@ -56,8 +56,8 @@ export class AgentNetwork {
    * see `signDescriptor`): advertised in discovery, then its key added to the registry.
    */
   async registerAgent(agent: Agent | AgentDescriptorInit): Promise<AgentDescriptor> {
-    const d = agent instanceof Agent ? descriptorOfAgent(agent) : createDescriptor(agent);
-    const stored = this.discovery ? await this.discovery.register(agent instanceof Agent ? d : agent) : d;
+    const d = isAgent(agent) ? descriptorOfAgent(agent) : createDescriptor(agent);
+    const stored = this.discovery ? await this.discovery.register(isAgent(agent) ? d : agent) : d;
     if (this.registry && stored.publicKey) this.registry.registerAs(stored.id, stored.publicKey);
     this.#registered.add(d.id);
     return stored;

@@ -69,7 +69,7 @@ export async function dialWithBackoff<T>(
       await abortableSleep(backoffDelay(b, attempt), stop);
       return { socket: await dial(), attempt };
     } catch (err) {
-      if (err instanceof AbortError || stop.aborted) throw new TransportError('transport stopped', { code: 'ERR_STOPPED' });
+      if (AbortError.is(err) || stop.aborted) throw new TransportError('transport stopped', { code: 'ERR_STOPPED' });
       lastErr = err;
       onFailure(attempt + 1, err);
       if (final(err)) break;

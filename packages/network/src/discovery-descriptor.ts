@@ -1,5 +1,5 @@
 import {
-  Identity, KeyError, ValidationError, base64ToBytes, bytesToBase64, cloneWireValue, createTopic, fingerprintOf,
+  Identity, KeyError, ValidationError, isIdentity, base64ToBytes, bytesToBase64, cloneWireValue, createTopic, fingerprintOf,
   type Capability, type Topic, type TopicAttributes, type WireRecord,
 } from '@converge/core';
 
@@ -84,7 +84,7 @@ export function createDescriptor(init: AgentDescriptorInit): AgentDescriptor {
   if (!init || typeof init.id !== 'string' || init.id === '') throw new ValidationError('a descriptor needs a non-empty string id');
   let publicKey: Uint8Array | undefined;
   if (init.publicKey !== undefined) {
-    const k = init.publicKey instanceof Identity ? init.publicKey.publicKey : init.publicKey;
+    const k = isIdentity(init.publicKey) ? init.publicKey.publicKey : init.publicKey;
     if (!(k instanceof Uint8Array) || k.byteLength !== 32) throw new KeyError('descriptor publicKey must be 32 bytes');
     if (fingerprintOf(k) !== init.id) throw new KeyError(`descriptor id ${init.id.slice(0, 16)} is not the fingerprint of its public key`);
     publicKey = new Uint8Array(k);

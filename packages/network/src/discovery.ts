@@ -1,7 +1,8 @@
 import {
-  ConflictError, Identity, LimitExceededError, NotFoundError, SignatureError, ValidationError, base64ToBytes, bytesToBase64,
-  topicToString, type Store, type Topic, type WireRecord, requireInt,
+  ConflictError, Identity, LimitExceededError, isIdentity, NotFoundError, SignatureError, ValidationError, base64ToBytes, bytesToBase64,
+  nowOf, topicToString, type ClockLike, type Store, type Topic, type WireRecord, requireInt,
 } from '@converge/core';
+import type { Startable } from '@converge/core';
 import type { Logger, MetricCounter, Metrics } from '@converge/core';
 import {
   cloneDescriptor, createDescriptor, descriptorFromDict, descriptorToDict,
@@ -48,8 +49,8 @@ export interface DiscoveryServiceOptions {
   ttlMs?: number;
   /** Most agents held (default 100,000); more throws `LimitExceededError`. */
   maxAgents?: number;
-  /** Clock in Unix ms (default `Date.now`). */
-  clock?: () => number;
+  /** Clock: a `Clock` or a function returning Unix ms (default `Date.now`). */
+  clock?: ClockLike;
   /** Logs records skipped on load. */
   logger?: Logger;
   /**
@@ -78,7 +79,7 @@ export interface DiscoveryServiceOptions {
  * back to an older signed descriptor (`ConflictError`). `refresh` and `unregister` are local
  * operations of the process that owns the service.
  */
-export class DiscoveryService {
+export class DiscoveryService implements Startable {
   /** Registration lifetime in ms. */
   readonly ttlMs: number;
   /** Most agents held. */
@@ -101,7 +102,7 @@ export class DiscoveryService {
     if (!(this.ttlMs > 0)) throw new ValidationError('ttlMs must be positive');
     requireInt(this.maxAgents, 'maxAgents', { error: 'validation' });
     this.#store = options.store;
-    this.#clock = options.clock ?? Date.now;
+    this.#clock = nowOf(options.clock);
     this.#logger = options.logger;
     this.#invalid = options.metrics?.counter({ name: 'converge_discovery_invalid_records_total', help: 'Stored discovery records skipped on load', labelNames: [] });
     this.#expiredCounter = options.metrics?.counter({ name: 'converge_discovery_expired_total', help: 'Discovery registrations expired', labelNames: [] });
@@ -158,7 +159,7 @@ export class DiscoveryService {
    */
   async register(descriptor: AgentDescriptorInit): Promise<AgentDescriptor> {
     const now = this.#clock();
-    const signer = descriptor?.publicKey instanceof Identity && descriptor.publicKey.canSign ? descriptor.publicKey : undefined;
+    const signer = isIdentity(descriptor?.publicKey) && descriptor.publicKey.canSign ? descriptor.publicKey : undefined;
     const d = signer
       ? signDescriptor({ ...descriptor, lastSeen: now }, signer, now)
       : createDescriptor({ ...descriptor, lastSeen: now });

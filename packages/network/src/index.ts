@@ -9,10 +9,10 @@
 // The contract moved to core; re-exported as types so existing `import type` sites keep working.
 export type { Transport, ReceiveOptions, SendOptions } from '@converge/core';
 export {
-  LocalHub, LocalTransport, type LocalHubOptions, type LocalHubStats, type LocalTransportOptions,
+  LOCAL_HUB_BRAND, LocalHub, LocalTransport, isLocalHub, type LocalHubOptions, type LocalHubStats, type LocalTransportOptions,
 } from './local.js';
 export { messageSizeBound } from './local-size.js';
-export { IdentityRegistry, DEFAULT_REGISTRY_MAX_ENTRIES, type IdentityRegistryOptions } from './registry.js';
+export { IDENTITY_REGISTRY_BRAND, IdentityRegistry, DEFAULT_REGISTRY_MAX_ENTRIES, isIdentityRegistry, type IdentityRegistryOptions } from './registry.js';
 export {
   ReplayCache, DEFAULT_REPLAY_IDS_PER_SENDER, DEFAULT_REPLAY_CACHE_BYTES, REPLAY_ENTRY_OVERHEAD_BYTES,
   REPLAY_PARTITION_OVERHEAD_BYTES, replayEntryBytes, type ReplayCacheOptions,

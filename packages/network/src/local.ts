@@ -1,11 +1,20 @@
 import {
   DEFAULT_MAX_MESSAGE_BYTES, FrameTooLargeError, NotStartedError, QueueFullError, TransportError, ValidationError,
-  type Message, requireInt,
+  type Message, hasBrand, requireInt,
 } from '@converge/core';
+import type { Startable } from '@converge/core';
 import type { Logger, MetricCounter, Metrics } from '@converge/core';
 import { AsyncQueue, DEFAULT_QUEUE_CAPACITY } from './async-queue.js';
 import { exactSizeIfOver } from './local-size.js';
 import { TRANSPORT_BRAND, type ReceiveOptions, type SendOptions, type Transport } from '@converge/core';
+
+/** Brand of a `LocalHub` (`isLocalHub` checks it; the same symbol in every copy of the package). */
+export const LOCAL_HUB_BRAND: unique symbol = Symbol.for('@converge/local-hub') as never;
+
+/** Whether `value` is a `LocalHub` from any copy of the package (the cross-copy form of `instanceof`). */
+export function isLocalHub(value: unknown): value is LocalHub {
+  return hasBrand(value, LOCAL_HUB_BRAND);
+}
 
 /** Options of `LocalHub`. */
 export interface LocalHubOptions {
@@ -48,6 +57,8 @@ const RESOLVED: Promise<void> = Promise.resolve();
  * subscribed to one of the message's topic namespaces; otherwise to every agent but S.
  */
 export class LocalHub {
+  /** Brand (see `isLocalHub`). */
+  readonly [LOCAL_HUB_BRAND] = true as const;
   /** Largest accepted encoded message size in bytes. */
   readonly maxMessageBytes: number;
   /** Counters; see `LocalHubStats`. */
@@ -189,7 +200,7 @@ export interface LocalTransportOptions {
  * An in-process transport: messages are handed over by reference (they are frozen) through
  * a `LocalHub`, into a bounded per-agent queue. Passes `@converge/compliance/transport`.
  */
-export class LocalTransport implements Transport {
+export class LocalTransport implements Transport, Startable {
   /** Brand (`isTransport`). */
   readonly [TRANSPORT_BRAND] = true as const;
   /** This agent's id (its fingerprint), the `recipient` that reaches it. */
@@ -203,7 +214,7 @@ export class LocalTransport implements Transport {
 
   constructor(agentId: string, options: LocalTransportOptions) {
     if (typeof agentId !== 'string' || agentId === '') throw new ValidationError('agentId must be a non-empty string');
-    if (!(options?.hub instanceof LocalHub)) throw new ValidationError('LocalTransport needs a LocalHub ({ hub })');
+    if (!isLocalHub(options?.hub)) throw new ValidationError('LocalTransport needs a LocalHub ({ hub })');
     this.agentId = agentId;
     this.hub = options.hub;
     this.#maxQueue = options.maxQueue ?? DEFAULT_QUEUE_CAPACITY;

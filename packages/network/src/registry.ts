@@ -1,4 +1,12 @@
-import { Identity, KeyError, LimitExceededError, ValidationError, fingerprintOf, requireInt } from '@converge/core';
+import { Identity, KeyError, hasBrand, isIdentity, LimitExceededError, ValidationError, fingerprintOf, requireInt } from '@converge/core';
+
+/** Brand of an `IdentityRegistry` (`isIdentityRegistry` checks it; the same symbol in every copy of the package). */
+export const IDENTITY_REGISTRY_BRAND: unique symbol = Symbol.for('@converge/identity-registry') as never;
+
+/** Whether `value` is an `IdentityRegistry` from any copy of the package (the cross-copy form of `instanceof`). */
+export function isIdentityRegistry(value: unknown): value is IdentityRegistry {
+  return hasBrand(value, IDENTITY_REGISTRY_BRAND);
+}
 
 /** Default most entries an `IdentityRegistry` holds. */
 export const DEFAULT_REGISTRY_MAX_ENTRIES = 100_000;
@@ -10,7 +18,7 @@ export interface IdentityRegistryOptions {
 }
 
 function rawKey(key: Uint8Array | Identity): Uint8Array {
-  const k = key instanceof Identity ? key.publicKey : key;
+  const k = isIdentity(key) ? key.publicKey : key;
   if (!(k instanceof Uint8Array) || k.byteLength !== 32) {
     throw new KeyError(`an Ed25519 public key is 32 bytes, got ${(k as Uint8Array | undefined)?.byteLength}`);
   }
@@ -23,6 +31,8 @@ function rawKey(key: Uint8Array | Identity): Uint8Array {
  * agent that holds the key. Bounded by `maxEntries`.
  */
 export class IdentityRegistry {
+  /** Brand (see `isIdentityRegistry`). */
+  readonly [IDENTITY_REGISTRY_BRAND] = true as const;
   /** Most keys held. */
   readonly maxEntries: number;
   readonly #keys = new Map<string, Uint8Array>();

@@ -1,4 +1,4 @@
-import { ValidationError, requireInt } from '@converge/core';
+import { ValidationError, nowOf, requireInt, type ClockLike } from '@converge/core';
 
 /** Default most message ids remembered per sender. */
 export const DEFAULT_REPLAY_IDS_PER_SENDER = 100_000;
@@ -17,8 +17,8 @@ export interface ReplayCacheOptions {
   maxIdsPerSender?: number;
   /** Byte budget of the whole cache, estimated (default 64 MiB). */
   maxBytes?: number;
-  /** Clock in Unix ms (default `Date.now`). */
-  clock?: () => number;
+  /** Clock: a `Clock` or a function returning Unix ms (default `Date.now`). */
+  clock?: ClockLike;
 }
 
 /** Estimated bytes one remembered id costs (UTF-16 characters plus `REPLAY_ENTRY_OVERHEAD_BYTES`). */
@@ -76,7 +76,7 @@ export class ReplayCache {
       throw new ValidationError('replay cache maxIdsPerSender must be a positive integer');
     }
     requireInt(this.maxBytes, 'replay cache maxBytes', { error: 'validation' });
-    this.#clock = options.clock ?? Date.now;
+    this.#clock = nowOf(options.clock);
   }
 
   /** Ids remembered right now, over all senders (expired ones may linger until the next write). */

@@ -1,8 +1,8 @@
 import {
-  Identity, MAX_MESSAGE_ID_BYTES, NotStartedError, ValidationError, topicRoundTrips, verifyMessage, type Message, type Store,
+  Identity, MAX_MESSAGE_ID_BYTES, isIdentity, NotStartedError, ValidationError, topicRoundTrips, verifyMessage, type Message, type Store,
 } from '@converge/core';
 import type { Logger, MetricCounter, MetricHistogram, Metrics } from '@converge/core';
-import { IdentityRegistry } from './registry.js';
+import { isIdentityRegistry, type IdentityRegistry } from './registry.js';
 import { ReplayCache } from './replay.js';
 import { ReplayStateStore } from './replay-store.js';
 import type { ReceiveOptions, Transport } from '@converge/core';
@@ -104,7 +104,7 @@ function isWellFormed(msg: Message): boolean {
 function selfSet(self: MessageVerifierOptions['self']): ReadonlySet<string> | undefined {
   if (self === undefined) return undefined;
   const list = Array.isArray(self) ? self : [self];
-  return new Set(list.map((s: string | Identity) => (s instanceof Identity ? s.fingerprint : s)));
+  return new Set(list.map((s: string | Identity) => (isIdentity(s) ? s.fingerprint : s)));
 }
 
 /**
@@ -140,7 +140,7 @@ export class MessageVerifier {
   readonly #ready = new WeakMap<Transport, Message[]>();
 
   constructor(options: MessageVerifierOptions) {
-    if (!(options?.registry instanceof IdentityRegistry)) throw new ValidationError('MessageVerifier needs an IdentityRegistry');
+    if (!isIdentityRegistry(options?.registry)) throw new ValidationError('MessageVerifier needs an IdentityRegistry');
     this.registry = options.registry;
     this.skewMs = options.skewMs ?? DEFAULT_SKEW_MS;
     if (!(this.skewMs >= 0)) throw new ValidationError('skewMs must be >= 0');

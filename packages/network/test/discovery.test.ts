@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Float64, Identity, KeyError, LimitExceededError, SignatureError, createTopic, encodeValue, hexToBytes } from '@converge/core';
+import { Float64, Identity, KeyError, LimitExceededError, SignatureError, createTopic, encodeValue, hexToBytes, systemClock, type Clock } from '@converge/core';
 import { MemoryStore } from '@converge/extensions/storage';
 import {
   DiscoveryService, DISCOVERY_AGENT_PREFIX, DISCOVERY_EXTRA_PREFIX, descriptorFromDict, descriptorToDict, signDescriptor,
@@ -90,6 +90,18 @@ describe('DiscoveryService', () => {
     now = 1900;
     expect(await disc.get(alice.fingerprint)).toBeUndefined();
     await expect(disc.refresh(alice.fingerprint)).rejects.toMatchObject({ name: 'NotFoundError' });
+  });
+
+  it('reads the time from a Clock object as from a bare function', async () => {
+    let now = 0;
+    const clock: Clock = { ...systemClock, now: () => now };
+    const disc = new DiscoveryService({ store: new MemoryStore(), ttlMs: 1000, clock });
+    const [a] = descriptors();
+    await disc.register(a!);
+    now = 999;
+    expect(await disc.get(alice.fingerprint)).toBeDefined();
+    now = 1001;
+    expect(await disc.get(alice.fingerprint)).toBeUndefined();
   });
 
   it('reloads from the store on start, with extras, and reads records written in the bare reference form', async () => {

@@ -1,4 +1,4 @@
-import { ConvergeError, PolicyError, type ConvergeErrorOptions } from '@converge/core';
+import { ConvergeError, PolicyError, errorClass, type ConvergeErrorOptions } from '@converge/core';
 
 /** A decision whose type no handler knows. */
 export class UnknownDecisionError extends ConvergeError {
@@ -20,12 +20,7 @@ export class NotConfiguredError extends ConvergeError {
 }
 
 /** A decision skipped because an earlier decision of the same batch on the same task failed. */
-export class SkippedDecisionError extends ConvergeError {
-  constructor(message: string, options?: ConvergeErrorOptions) {
-    super(message, 'ERR_SKIPPED', options);
-    this.name = 'SkippedDecisionError';
-  }
-}
+export class SkippedDecisionError extends errorClass('SkippedDecisionError', 'ERR_SKIPPED') {}
 
 /**
  * A message refused because a topic of it routes to an endpoint (`transport.tcp` host:port)

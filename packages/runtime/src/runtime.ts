@@ -1,4 +1,5 @@
 import { NotStartedError, TransportError, exponentialBackoff, type Agent, type Decision, type DecisionPolicy, type Message, type Store, type Task } from '@converge/core';
+import type { Startable } from '@converge/core';
 import type { Transport } from '@converge/network';
 import { attachTraceContext, traceContextOf, type TraceContext } from '@converge/observability';
 import { Inbox, type InboxDropReason, type QueueByteBudget } from './inbox.js';
@@ -34,7 +35,7 @@ const YIELD_AFTER_MS = 1;
  * `decide` and executes its decisions. An exception in `decide` or in executing a decision
  * is logged, counted and traced, and the loop goes on.
  */
-export class AgentRuntime {
+export class AgentRuntime implements Startable {
   /** The agent this runtime drives. */
   readonly agent: Agent;
   /** Messages received and not yet handed to `decide`. */

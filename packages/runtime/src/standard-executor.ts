@@ -177,7 +177,7 @@ export class StandardExecutor implements Executor {
       const error = err instanceof Error ? err : new Error(String(err));
       // A conflict (a claim race lost, a vote cast twice, a move after a terminal state) is the
       // normal friction of peers sharing state, not a fault: counted apart, logged at debug.
-      const outcome = error instanceof PolicyError ? 'refused' : error instanceof ConflictError ? 'conflict' : 'error';
+      const outcome = PolicyError.is(error) ? 'refused' : ConflictError.is(error) ? 'conflict' : 'error';
       return { decision, ok: false, outcome, error };
     }
   }
@@ -341,7 +341,7 @@ export class StandardExecutor implements Executor {
 
 /** Whether an error means "someone else holds or finished this task" (a lost race, not a fault). */
 export function isLostRace(err: unknown): boolean {
-  return err instanceof ConflictError;
+  return ConflictError.is(err);
 }
 
 /** The lease the agent holds on `taskId`; none → `ConflictError` (it did not claim the task, or lost the claim). */

@@ -1,4 +1,5 @@
 import {
+  STORE_BRAND,
   checkStoreKey,
   checkStorePrefix,
   checkStoreRevision,
@@ -123,6 +124,8 @@ const LABELS = { store: 'postgres' };
  * are retried with bounded, jittered backoff, then reported as `StoreError` `ERR_STORE_UNAVAILABLE`.
  */
 export class PostgresStore implements Store {
+  /** Brand (see `isStore` of `@converge/core`). */
+  readonly [STORE_BRAND] = true as const;
   readonly #pool: pg.Pool;
   readonly #ownsPool: boolean;
   readonly #table: string;
@@ -411,7 +414,7 @@ export class PostgresStore implements Store {
   }
 
   #wrap(err: unknown, what: string, key: string | undefined): Error {
-    if (err instanceof ConvergeError) return err;
+    if (ConvergeError.is(err)) return err;
     return new StoreError(`PostgreSQL ${what} failed: ${(err as Error)?.message ?? String(err)}`, { key, cause: err });
   }
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import {
+  STORE_BRAND,
   AbortError,
   checkStoreKey,
   checkStorePrefix,
@@ -118,6 +119,8 @@ const LABELS = { store: 'redis' };
  * subscribed duplicate connection (no keyspace-notification server config needed).
  */
 export class RedisStore implements Store {
+  /** Brand (see `isStore` of `@converge/core`). */
+  readonly [STORE_BRAND] = true as const;
   readonly #url: string;
   readonly #prefix: string;
   readonly #keyPrefix: string;
@@ -378,7 +381,7 @@ export class RedisStore implements Store {
       );
     } catch (err) {
       // A command still queued when the signal fired was never sent.
-      if (signal?.aborted && !(err instanceof ConvergeError)) throw new AbortError('the operation was aborted', { cause: signal.reason });
+      if (signal?.aborted && !ConvergeError.is(err)) throw new AbortError('the operation was aborted', { cause: signal.reason });
       if (err instanceof ErrorReply && err.message.includes('WRONGTYPE') && key !== undefined) {
         this.#count('corrupt');
         throw storedValueCorrupt(key, 'the Redis key is not a hash', err);
@@ -405,7 +408,7 @@ export class RedisStore implements Store {
   }
 
   #wrap(err: unknown, what: string, key: string | undefined): Error {
-    if (err instanceof ConvergeError) return err;
+    if (ConvergeError.is(err)) return err;
     return new StoreError(`Redis ${what} failed: ${describe(err)}`, { key, cause: err });
   }
 

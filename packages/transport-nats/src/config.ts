@@ -1,5 +1,5 @@
 import { ValidationError } from '@converge/core';
-import type { Logger } from '@converge/observability';
+import { noopLogger, type Logger } from '@converge/core';
 import {
   DEFAULT_ACK_WAIT_MS, DEFAULT_CONNECT_ATTEMPTS, DEFAULT_FLUSH_WINDOW_BYTES, DEFAULT_MAX_ACK_PENDING,
   DEFAULT_NATS_MAX_MESSAGE_BYTES, DEFAULT_NATS_MAX_QUEUE, DEFAULT_PULL_BATCH, DEFAULT_STREAM_MAX_AGE_MS,
@@ -27,7 +27,7 @@ export interface NatsConfig {
   readonly autoAck: boolean;
   readonly stream: StreamSpec | undefined;
   readonly consumer: ConsumerSpec | undefined;
-  readonly logger: Logger | undefined;
+  readonly logger: Logger;
   readonly metrics: Instruments;
   /** The transport's `stats` object (the same one, updated in place). */
   readonly stats: NatsTransportStats;
@@ -73,7 +73,7 @@ export function resolveConfig(options: NatsTransportOptions): NatsConfig {
   }
   return {
     opts: o, agentId, subjectPrefix, subjects, maxMessageBytes, maxQueue, flushWindow, directedJs, autoAck, stream, consumer,
-    logger: o.logger, metrics: createInstruments(o.metrics),
+    logger: o.logger ?? noopLogger, metrics: createInstruments(o.metrics),
     stats: { sent: 0, publishFailed: 0, received: 0, droppedQueueFull: 0, malformed: 0, droppedOnStop: 0, ownSkipped: 0, acked: 0, nakked: 0 },
   };
 }

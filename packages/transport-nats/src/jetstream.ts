@@ -44,7 +44,7 @@ export async function ensureStream(nc: NatsConnection, spec: StreamSpec): Promis
     return jsm;
   } catch (err) {
     if (!isNotFound(err)) {
-      if (err instanceof ConfigError) throw err;
+      if (ConfigError.is(err)) throw err;
       throw new TransportError(`cannot read stream ${spec.name}`, { code: 'ERR_JETSTREAM', cause: err });
     }
   }

@@ -1,4 +1,5 @@
 import { NotStartedError, ValidationError, type Message } from '@converge/core';
+import type { Startable } from '@converge/core';
 import { TRANSPORT_BRAND, type ReceiveOptions, type SendOptions, type Transport } from '@converge/core';
 import type { NatsTransportOptions, NatsTransportStats } from './options.js';
 import { resolveConfig, type NatsConfig } from './config.js';
@@ -23,7 +24,7 @@ import { noop, RESOLVED } from './shared.js';
  * acks: the transport stops pulling when its queue is full, and a message stays on the server
  * until it is acked (see `ack`, `autoAck`). Passes `@converge/compliance/transport`.
  */
-export class NatsTransport implements Transport {
+export class NatsTransport implements Transport, Startable {
   /** Brand (`isTransport`). */
   readonly [TRANSPORT_BRAND] = true as const;
   /** This agent's id, the `recipient` that reaches it. */

@@ -1,4 +1,4 @@
-import type { Logger, MetricsCollector } from '@converge/observability';
+import type { Logger, Metrics } from '@converge/core';
 
 /** Default largest encoded message: 1 MiB, the NATS server's default `max_payload`. */
 export const DEFAULT_NATS_MAX_MESSAGE_BYTES = 1024 * 1024;
@@ -97,16 +97,17 @@ export interface NatsTransportOptions {
   flushWindowBytes?: number;
   /** Connection name shown by the server (default `converge-<agentId>`). */
   name?: string;
-  /** Logs connection status events, drops and malformed payloads. */
+  /** Logs connection status events, drops and malformed payloads (default `noopLogger`). */
   logger?: Logger;
   /**
    * Counts drops and status events: `converge_transport_dropped_total{transport="nats",reason}`
-   * and `converge_transport_nats_events_total{event}`.
+   * and `converge_transport_nats_events_total{event}` (default `noopMetrics`; `prometheusMetrics()`
+   * of `@converge/observability` fits).
    */
-  metrics?: MetricsCollector;
+  metrics?: Metrics;
 }
 
-/** Counters of a `NatsTransport` (always kept, with or without a `MetricsCollector`). */
+/** Counters of a `NatsTransport` (always kept, with or without `metrics`). */
 export interface NatsTransportStats {
   /** Messages accepted by `send`. */
   sent: number;

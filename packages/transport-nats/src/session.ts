@@ -109,7 +109,7 @@ export async function openSession(cfg: NatsConfig, receiver: Receiver, namespace
     await s.pull?.stop();
     await nc.close().catch(noop);
     await s.statusLoop;
-    throw err instanceof TransportError || err instanceof ValidationError ? err : publishError(err, 'NATS start failed');
+    throw TransportError.is(err) || ValidationError.is(err) ? err : publishError(err, 'NATS start failed');
   }
   return s;
 }

@@ -11,7 +11,7 @@ export const noop = (): void => {};
  * connection), `ERR_NO_RESPONDERS`, else `ERR_TRANSPORT`. A `TransportError` passes as is.
  */
 export function publishError(err: unknown, what: string): TransportError {
-  if (err instanceof TransportError) return err;
+  if (TransportError.is(err)) return err;
   const name = (err as { name?: string })?.name;
   const code = name === 'ClosedConnectionError' || name === 'DrainingConnectionError' ? 'ERR_CONNECTION_CLOSED'
     : name === 'NoRespondersError' ? 'ERR_NO_RESPONDERS' : 'ERR_TRANSPORT';

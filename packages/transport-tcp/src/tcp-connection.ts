@@ -71,7 +71,7 @@ export function attachReader(
     try {
       decoder.push(chunk, onFrame);
     } catch (err) {
-      if (!(err instanceof FrameTooLargeError)) throw err;
+      if (!FrameTooLargeError.is(err)) throw err;
       instruments.rejected('oversize', { remote, direction, size: err.size, limit: err.limit }, err);
       lastError = err;
       socket.destroy();

@@ -128,7 +128,7 @@ export class TcpPeer {
       try {
         socket = await dial({ host: this.host, port: this.port, tls: ctx.tls, connectTimeoutMs: ctx.connectTimeoutMs, signal: ctx.stopSignal });
       } catch (err) {
-        if (err instanceof AbortError) break;
+        if (AbortError.is(err)) break;
         lastErr = err;
         ctx.instruments.connectFailed(this.key, attempt + 1, err);
         continue;

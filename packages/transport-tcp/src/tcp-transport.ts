@@ -4,6 +4,7 @@ import {
   AbortError, FrameTooLargeError, NotStartedError, QueueFullError, TransportError, ValidationError, createTopic, encodeMessage,
   type Identity, type Message, type Topic,
 } from '@converge/core';
+import type { Startable } from '@converge/core';
 import { positiveIntOption, type Logger, type MetricCounter, type Metrics } from '@converge/core';
 import { checkMaxFrameBytes, FRAME_HEADER_BYTES } from '@converge/network/internal';
 import { NetInstruments, type NetTransportStats } from '@converge/network/internal';
@@ -91,7 +92,7 @@ interface BookEntry extends TcpAddress {
  * - `stop()` destroys every socket, inbound and outbound, rejects queued sends and resolves
  *   pending receives with `null`.
  */
-export class TcpTransport extends ReceiverTransport implements Transport {
+export class TcpTransport extends ReceiverTransport implements Transport, Startable {
   /** Host this transport listens on. */
   readonly host: string;
   /** Largest frame body accepted. */
@@ -326,7 +327,7 @@ export class TcpTransport extends ReceiverTransport implements Transport {
       }
       peer = p;
     } catch (err) {
-      const reason = err instanceof FrameTooLargeError ? 'oversize' : (err as TransportError).code === 'ERR_NO_ROUTE' ? 'no_route' : 'socket';
+      const reason = FrameTooLargeError.is(err) ? 'oversize' : (err as TransportError).code === 'ERR_NO_ROUTE' ? 'no_route' : 'socket';
       this.#instruments.sendFailed(reason, err);
       return Promise.reject(err);
     }

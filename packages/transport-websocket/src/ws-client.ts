@@ -9,6 +9,7 @@ import {
   AbortError, FrameTooLargeError, NotStartedError, QueueFullError, TransportError, ValidationError, abortableSleep, encodeMessage,
   type Identity, type Message,
 } from '@converge/core';
+import type { Startable } from '@converge/core';
 import type { Logger, Metrics } from '@converge/core';
 import { checkMaxFrameBytes, FRAME_HEADER_BYTES } from '@converge/network/internal';
 import { NetInstruments, type NetTransportStats } from '@converge/network/internal';
@@ -102,7 +103,7 @@ function checkUrl(url: string): string {
  * (`droppedReceiveQueueFull`); there is no drain event, so while `bufferedAmount` is over the
  * high-water mark sending resumes on a short poll.
  */
-export class WebSocketClientTransport extends ReceiverTransport implements Transport {
+export class WebSocketClientTransport extends ReceiverTransport implements Transport, Startable {
   /** Largest frame body accepted. */
   readonly maxFrameBytes: number;
   /** This client's agent id (its identity's fingerprint), if it has one. */
@@ -214,7 +215,7 @@ export class WebSocketClientTransport extends ReceiverTransport implements Trans
     const stop = this.#stop!.signal;
     const r = await dialWithBackoff(this.#backoff, stop, () => this.#dialOnce(stop), (n, err) => this.#instruments.connectFailed(this.#remote, n, err),
       // A refused proof does not get better by dialling again.
-      (err) => err instanceof TransportError && err.code === 'ERR_AUTH',
+      (err) => TransportError.is(err) && err.code === 'ERR_AUTH',
     );
     if (r.socket) {
       if (this.#everConnected || r.attempt > 0) this.#instruments.reconnected(this.#remote);
@@ -223,7 +224,7 @@ export class WebSocketClientTransport extends ReceiverTransport implements Trans
       return;
     }
     const err =
-      r.lastErr instanceof TransportError && r.lastErr.code === 'ERR_AUTH'
+      TransportError.is(r.lastErr) && r.lastErr.code === 'ERR_AUTH'
         ? r.lastErr
         : new TransportError(`cannot connect to ${this.#remote} after ${this.#backoff.maxAttempts} attempts`, { code: 'ERR_CONNECT', cause: r.lastErr });
     const n = this.#queue?.failAll(err) ?? 0;
@@ -376,7 +377,7 @@ export class WebSocketClientTransport extends ReceiverTransport implements Trans
       frame.set(body, FRAME_HEADER_BYTES);
       if (!queue.hasRoom(frame.byteLength)) throw new QueueFullError(`write queue full (${queue.size} frames)`);
     } catch (err) {
-      this.#instruments.sendFailed(err instanceof FrameTooLargeError ? 'oversize' : err instanceof QueueFullError ? 'queue_full' : 'socket', err);
+      this.#instruments.sendFailed(FrameTooLargeError.is(err) ? 'oversize' : QueueFullError.is(err) ? 'queue_full' : 'socket', err);
       return Promise.reject(err);
     }
     const p = queue.enqueue(frame, signal);

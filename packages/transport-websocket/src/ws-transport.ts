@@ -7,6 +7,7 @@ import {
   AbortError, FrameTooLargeError, NotStartedError, QueueFullError, TransportError, ValidationError, abortableSleep, encodeMessage,
   type Message,
 } from '@converge/core';
+import type { Startable } from '@converge/core';
 import { checkMaxFrameBytes, encodeFrame, FRAME_HEADER_BYTES } from '@converge/network/internal';
 import { NetInstruments, type NetTransportStats } from '@converge/network/internal';
 import { FrameReceiver, ReceiverTransport, SingleFlight } from '@converge/network/internal';
@@ -50,7 +51,7 @@ interface ServerClient {
  * - The same guarantees as `TcpTransport`: typed errors, bounded queues, backpressure,
  *   frame limits on send and receive, everything closed on `stop()`.
  */
-export class WebSocketTransport extends ReceiverTransport implements Transport {
+export class WebSocketTransport extends ReceiverTransport implements Transport, Startable {
   /** `'client'` with `url`, `'server'` otherwise. */
   readonly mode: 'client' | 'server';
   readonly #url: string | (() => string) | undefined;
@@ -455,7 +456,7 @@ export class WebSocketTransport extends ReceiverTransport implements Transport {
         if (!l.hasRoom(frame.byteLength)) throw new QueueFullError(`write queue full (${l.queued} frames)`);
       }
     } catch (err) {
-      const reason = err instanceof FrameTooLargeError ? 'oversize' : err instanceof QueueFullError ? 'queue_full' : 'no_route';
+      const reason = FrameTooLargeError.is(err) ? 'oversize' : QueueFullError.is(err) ? 'queue_full' : 'no_route';
       this.#instruments.sendFailed(reason, err);
       return Promise.reject(err);
     }

@@ -56,7 +56,7 @@ export async function runCoordinator(config: RunConfig, io: RunIO): Promise<RunS
     try {
       await poolManager.getPool(config.poolId);
     } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err;
+      if (!NotFoundError.is(err)) throw err;
       await poolManager.createPool({ id: config.poolId });
     }
     // A done record of an earlier run would stop the new run's workers at once.
@@ -220,7 +220,7 @@ export async function runCoordinator(config: RunConfig, io: RunIO): Promise<RunS
           try {
             t = await queue.get(id);
           } catch (err) {
-            if (err instanceof NotFoundError) continue;
+            if (NotFoundError.is(err)) continue;
             throw err;
           }
           if (!judge(t, Date.now())) continue;

@@ -200,7 +200,7 @@ export async function runClaimLoop(queue: TaskQueue, agent: Agent, options: Clai
             stats.failed++;
           }
         } catch (err) {
-          if (err instanceof ConflictError) stats.conflicts++;
+          if (ConflictError.is(err)) stats.conflicts++;
           else options.logger.warn({ err, taskId: task.id }, 'task queue report failed (the lease runs out and the task is redone)');
         }
       }),

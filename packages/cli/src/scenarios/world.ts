@@ -166,7 +166,7 @@ export class ScenarioWorld {
     try {
       return await this.poolManager.getPool(spec.id);
     } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err;
+      if (!NotFoundError.is(err)) throw err;
       return this.poolManager.createPool(spec);
     }
   }

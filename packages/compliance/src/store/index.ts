@@ -8,7 +8,7 @@
  * @packageDocumentation
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Store } from '@converge/core';
+import { isStore, type Store } from '@converge/core';
 import { roundTripCases, sameOnTheWire } from './values.js';
 import { invalidKeys, validKeys } from './keys.js';
 
@@ -72,6 +72,10 @@ export function storeComplianceTests(options: StoreComplianceOptions): void {
     afterEach(async () => {
       if (options.teardown) await options.teardown(store);
       else await store.stop?.();
+    });
+
+    it('carries the store brand (isStore), so that any copy of core recognises it', () => {
+      expect(isStore(store)).toBe(true);
     });
 
     describe('get, getEntry, put', () => {

@@ -35,7 +35,7 @@ export function readStoredEntry<V>(key: string, raw: RawStoredEntry, maxBytes: n
     const revision = parseStoredRevision(key, raw.revision);
     return { value: decodeStoredValue(key, raw.value, raw.floats, maxBytes) as V, revision };
   } catch (err) {
-    if (err instanceof StoreError && err.code === 'ERR_STORE_CORRUPT') onCorrupt();
+    if (StoreError.is(err) && err.code === 'ERR_STORE_CORRUPT') onCorrupt();
     throw err;
   }
 }

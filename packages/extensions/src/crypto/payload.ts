@@ -1,7 +1,7 @@
 // Encrypted message payloads: `{ "_encrypted": base64(nonce ‖ ciphertext ‖ tag) }` over the
 // payload as Python's json.dumps writes it (the reference's format), optionally binding the
 // message's id, sender and recipient as associated data (our default).
-import { CryptoError, Identity, ValidationError, createMessage, type Message, type WireValue } from '@converge/core';
+import { CryptoError, Identity, ValidationError, isIdentity, createMessage, type Message, type WireValue } from '@converge/core';
 import { decrypt, encrypt } from './symmetric.js';
 import { pythonJsonDumps, pythonJsonLoads } from './python-json.js';
 
@@ -61,7 +61,7 @@ export function encryptPayload(message: Message, key: Uint8Array, options: Encry
     throw new CryptoError('encryptPayload refuses a signed message: encrypt first, then sign the result');
   }
   const bind = options.bindMetadata ?? true;
-  const sender = options.sender instanceof Identity ? options.sender.fingerprint : options.sender ?? message.sender;
+  const sender = isIdentity(options.sender) ? options.sender.fingerprint : options.sender ?? message.sender;
   if (typeof sender !== 'string') throw new ValidationError('sender must be an Identity or a fingerprint string');
   if (options.sender !== undefined && message.sender !== '' && message.sender !== sender) {
     throw new ValidationError('options.sender differs from the message sender');

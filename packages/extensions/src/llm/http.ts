@@ -72,7 +72,7 @@ export class CallContext {
   /** Maps anything thrown while waiting on the network to a typed error. */
   wrap(err: unknown, fallback: (cause: unknown) => LLMError): Error {
     if (this.signal.aborted) return this.abortError(err);
-    if (err instanceof LLMError || err instanceof AbortError) return err;
+    if (err instanceof LLMError || AbortError.is(err)) return err;
     return fallback(err);
   }
 

@@ -430,7 +430,7 @@ export class LLMAgent extends Agent {
         aborted,
       ]);
     } catch (err) {
-      const code = err instanceof ConvergeError ? err.code : 'ERR_UNKNOWN';
+      const code = ConvergeError.is(err) ? err.code : 'ERR_UNKNOWN';
       this.counters.providerErrors++;
       this.counters.providerErrorsByCode[code] = (this.counters.providerErrorsByCode[code] ?? 0) + 1;
       this.options.logger?.warn({ code, provider: this.provider.name, err: (err as Error)?.message }, 'LLM provider call failed');

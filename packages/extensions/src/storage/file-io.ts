@@ -39,7 +39,7 @@ export function readWholeFile(path: string, key: string, file: string, maxBytes:
     }
     return off === size ? buf : buf.subarray(0, off);
   } catch (err) {
-    if (err instanceof StoreError) throw err;
+    if (StoreError.is(err)) throw err;
     throw ioError(key, `cannot read ${file}`, err);
   } finally {
     closeQuietly(fd);

@@ -18,6 +18,7 @@ import { join, resolve } from 'node:path';
 import { unlinkSync, type Dirent } from 'node:fs';
 import { mkdir, open, readdir } from 'node:fs/promises';
 import {
+  STORE_BRAND,
   ConfigError,
   DEFAULT_MAX_MESSAGE_BYTES,
   InvalidKeyError,
@@ -106,6 +107,8 @@ const HOST_TAG = createHash('sha256').update(hostname()).digest('hex').slice(0, 
  * `watch` reports the writes of this instance only.
  */
 export class FileStore implements Store {
+  /** Brand (see `isStore` of `@converge/core`). */
+  readonly [STORE_BRAND] = true as const;
   readonly #o: ResolvedOptions;
   readonly #mutex = new KeyMutex();
   readonly #watchers: KeyWatchers;

@@ -1,4 +1,4 @@
-import { KeyWatchers, positiveIntOption, StoreError, ValidationError, throwIfAborted, type Store, type StoreCallOptions, type StoreEntry } from '@converge/core';
+import { STORE_BRAND, KeyWatchers, positiveIntOption, StoreError, ValidationError, throwIfAborted, type Store, type StoreCallOptions, type StoreEntry } from '@converge/core';
 import { clonePlain, cloneTrusted } from './clone.js';
 import { DEFAULT_MAX_KEY_LENGTH, checkRevision, validateStoreKey } from './validate.js';
 
@@ -30,6 +30,8 @@ interface Slot {
  * the key checks; a read copies the store's private snapshot without re-validating it.
  */
 export class MemoryStore implements Store {
+  /** Brand (see `isStore` of `@converge/core`). */
+  readonly [STORE_BRAND] = true as const;
   readonly #data = new Map<string, Slot>();
   readonly #watchers: KeyWatchers;
   readonly #maxKeys: number;

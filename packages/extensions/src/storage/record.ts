@@ -59,7 +59,7 @@ function decodeHead(bytes: Uint8Array, key: string, file: string, maxBytes: numb
   try {
     rec = decodeValue(bytes, { maxBytes });
   } catch (err) {
-    if (err instanceof DecodeError) throw corrupt(key, file, err.message, err);
+    if (DecodeError.is(err)) throw corrupt(key, file, err.message, err);
     throw err;
   }
   if (rec === null || typeof rec !== 'object' || Object.getPrototypeOf(rec) !== Object.prototype) throw corrupt(key, file, 'not a record map');

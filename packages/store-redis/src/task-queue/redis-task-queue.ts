@@ -336,7 +336,7 @@ export class RedisTaskQueue implements TaskQueue {
     try {
       return (await this.#send(['EVALSHA', s.sha, ...tail], options.signal)) as Reply;
     } catch (err) {
-      if (!(err instanceof StoreError && err.cause instanceof ErrorReply && err.cause.message.startsWith('NOSCRIPT'))) throw err;
+      if (!(StoreError.is(err) && err.cause instanceof ErrorReply && err.cause.message.startsWith('NOSCRIPT'))) throw err;
       this.#stats.scriptLoads++;
       return (await this.#send(['EVAL', s.source, ...tail], options.signal)) as Reply;
     }
@@ -348,9 +348,9 @@ export class RedisTaskQueue implements TaskQueue {
       if (!this.#client.isOpen) await this.#reconnect();
       return await this.#client.sendCommand(args, signal ? { ...BINARY, abortSignal: signal } : BINARY);
     } catch (err) {
-      if (err instanceof ConvergeError) throw err;
+      if (ConvergeError.is(err)) throw err;
       // A command still queued when the signal fired was never sent.
-      if (signal?.aborted && !(err instanceof ConvergeError)) throw new AbortError('the operation was aborted', { cause: signal.reason });
+      if (signal?.aborted && !ConvergeError.is(err)) throw new AbortError('the operation was aborted', { cause: signal.reason });
       if (err instanceof ErrorReply && err.message.includes('WRONGTYPE')) {
         this.#stats.corrupt++;
         return Promise.reject(new StoreError(`a task queue key under ${this.#prefix} has the wrong type: ${err.message}`, { code: 'ERR_STORE_CORRUPT', cause: err }));
