@@ -6,7 +6,6 @@ import {
   ConvergeError,
   DEFAULT_MAX_MESSAGE_BYTES,
   encodeStoredValue,
-  KeyWatchers,
   NotStartedError,
   parseStoredRevision,
   positiveIntOption,
@@ -14,12 +13,14 @@ import {
   resolveStoreRetry,
   STORE_DEFAULT_MAX_KEY_LENGTH,
   StoreError,
+  StoreTelemetry,
   throwIfAborted,
   withStoreRetry,
   type Store,
   type StoreCallOptions,
   type StoreEntry,
-  type StoreRetryHooks,
+  type StoreLogger,
+  type StoreMetricsSink,
   type StoreRetryOptions,
   type StoreRetryPolicy,
 } from '@converge/core';
@@ -43,17 +44,7 @@ export const POSTGRES_DEFAULT_APPLICATION_NAME = 'converge-store';
 export const POSTGRES_DEFAULT_MAX_VALUE_BYTES = DEFAULT_MAX_MESSAGE_BYTES;
 
 /** Minimal logger (pino-compatible): connection losses and listener errors are logged at `warn`. */
-export interface PostgresStoreLogger {
-  warn(obj: object, msg?: string): void;
-}
-
-/**
- * Where the store reports its counters: any object with a get-or-create `counter` (the
- * `MetricsCollector` of `@converge/observability` fits). Every series has the label `store`.
- */
-export interface StoreMetricsSink {
-  counter(name: string, help: string, labelNames?: string[]): { inc(labels?: Record<string, string | number>, value?: number): void };
-}
+export type PostgresStoreLogger = StoreLogger;
 
 /** Counters of one store instance. */
 export interface PostgresStoreStats {
@@ -109,9 +100,6 @@ export interface PostgresStoreOptions {
   metrics?: StoreMetricsSink;
 }
 
-type Counter = { inc(labels?: Record<string, string | number>, value?: number): void };
-const LABELS = { store: 'postgres' };
-
 /**
  * A Store in a PostgreSQL table (see the package README for the schema and guarantees).
  *
@@ -131,16 +119,12 @@ export class PostgresStore implements Store {
   readonly #policy: StoreRetryPolicy;
   readonly #maxKeyLength: number;
   readonly #maxValueBytes: number;
-  readonly #logger?: PostgresStoreLogger;
-  readonly #watchers: KeyWatchers;
+  readonly #telemetry: StoreTelemetry;
   readonly #listener?: NotifyListener;
-  readonly #hooks: StoreRetryHooks;
-  readonly #counters: Record<'retries' | 'unavailable' | 'corrupt' | 'watchErrors' | 'listenerLost', Counter | undefined>;
-  readonly #stats: PostgresStoreStats = { retries: 0, unavailable: 0, corrupt: 0, watchErrors: 0, listenerLost: 0, notifications: 0 };
   // Backend pids of this store's pool connections: their NOTIFYs were already emitted locally.
   readonly #ownPids = new Set<number>();
   readonly #tracked = new WeakSet<pg.PoolClient>();
-  readonly #onPoolError = (err: Error): void => this.#logger?.warn({ err, table: this.#table }, 'idle PostgreSQL connection lost');
+  readonly #onPoolError = (err: Error): void => this.#telemetry.warn({ err, table: this.#table }, 'idle PostgreSQL connection lost');
   #state: 'new' | 'started' | 'stopped' = 'new';
 
   constructor(options: PostgresStoreOptions) {
@@ -155,26 +139,7 @@ export class PostgresStore implements Store {
     this.#policy = resolveStoreRetry(options.retry);
     this.#maxKeyLength = positiveIntOption(options.maxKeyLength, STORE_DEFAULT_MAX_KEY_LENGTH, 'maxKeyLength');
     this.#maxValueBytes = positiveIntOption(options.maxValueBytes, POSTGRES_DEFAULT_MAX_VALUE_BYTES, 'maxValueBytes');
-    this.#logger = options.logger;
-    const m = options.metrics;
-    this.#counters = {
-      retries: m?.counter('converge_store_retries_total', 'Store operations retried after a transient connection error', ['store']),
-      unavailable: m?.counter('converge_store_unavailable_total', 'Store operations failed with ERR_STORE_UNAVAILABLE', ['store']),
-      corrupt: m?.counter('converge_store_corrupt_records_total', 'Store records found corrupt', ['store']),
-      watchErrors: m?.counter('converge_store_watch_listener_errors_total', 'Exceptions thrown by store watch listeners', ['store']),
-      listenerLost: m?.counter('converge_store_watch_connection_lost_total', 'Times the store change-feed connection was lost', ['store']),
-    };
-    this.#watchers = new KeyWatchers((err, key) => {
-      this.#count('watchErrors');
-      this.#logger?.warn({ err, key }, 'store watch listener threw');
-    });
-    this.#hooks = {
-      onRetry: (err, attempt) => {
-        this.#count('retries');
-        this.#logger?.warn({ err, attempt, table: this.#table }, 'PostgreSQL operation failed, retrying');
-      },
-      onUnavailable: () => this.#count('unavailable'),
-    };
+    this.#telemetry = new StoreTelemetry({ store: 'postgres', backend: 'PostgreSQL', context: { table: this.#table }, logger: options.logger, metrics: options.metrics });
 
     const applicationName = options.applicationName ?? POSTGRES_DEFAULT_APPLICATION_NAME;
     const connectTimeoutMs = positiveIntOption(options.connectTimeoutMs, POSTGRES_DEFAULT_CONNECT_TIMEOUT_MS, 'connectTimeoutMs');
@@ -199,15 +164,15 @@ export class PostgresStore implements Store {
       // The LISTEN connection never runs statements of its own, so no statement timeout.
       const { statement_timeout: _ignored, ...listenConfig } = clientConfig as pg.ClientConfig & { statement_timeout?: number };
       this.#listener = new NotifyListener(listenConfig, this.#channel, this.#policy, {
-        ...this.#hooks,
+        ...this.#telemetry.hooks,
         onNotify: (key, pid) => {
           if (this.#ownPids.has(pid)) return;
-          this.#stats.notifications++;
-          this.#watchers.emit(key);
+          this.#telemetry.count('notifications');
+          this.#telemetry.watchers.emit(key);
         },
         onLost: (err) => {
-          this.#count('listenerLost');
-          this.#logger?.warn({ err, channel: this.#channel }, 'PostgreSQL LISTEN connection lost, reconnecting');
+          this.#telemetry.count('connectionLost');
+          this.#telemetry.warn({ err, channel: this.#channel }, 'PostgreSQL LISTEN connection lost, reconnecting');
         },
         onRestored: () => undefined,
       });
@@ -226,7 +191,8 @@ export class PostgresStore implements Store {
 
   /** A snapshot of this instance's counters. */
   get stats(): PostgresStoreStats {
-    return { ...this.#stats };
+    const { connectionLost, ...rest } = this.#telemetry.counts;
+    return { ...rest, listenerLost: connectionLost };
   }
 
   /** Whether the LISTEN connection is up (false with `listen: false`). */
@@ -245,7 +211,7 @@ export class PostgresStore implements Store {
     if (this.#state === 'stopped') throw new NotStartedError('a stopped PostgresStore cannot be restarted; create a new one');
     this.#pool.on('error', this.#onPoolError);
     try {
-      await withStoreRetry(POSTGRES_BACKEND, this.#policy, 'schema setup', undefined, () => this.#setupSchema(), this.#hooks);
+      await withStoreRetry(POSTGRES_BACKEND, this.#policy, 'schema setup', undefined, () => this.#setupSchema(), this.#telemetry.hooks);
       await this.#listener?.start();
     } catch (err) {
       this.#pool.off('error', this.#onPoolError);
@@ -259,7 +225,7 @@ export class PostgresStore implements Store {
   async stop(): Promise<void> {
     if (this.#state === 'stopped') return;
     this.#state = 'stopped';
-    this.#watchers.clear();
+    this.#telemetry.watchers.clear();
     await this.#listener?.stop();
     if (this.#ownsPool) await this.#pool.end().catch(() => undefined);
     this.#pool.off('error', this.#onPoolError);
@@ -276,7 +242,7 @@ export class PostgresStore implements Store {
     const res = await this.#query<{ revision: string; value: Buffer; float_paths: Buffer | null }>('get', k, this.#sql.get, [k], options?.signal);
     const row = res.rows[0];
     if (!row) return undefined;
-    return readStoredEntry<V>(k, { value: row.value, revision: String(row.revision), floats: row.float_paths }, this.#maxValueBytes, () => this.#count('corrupt'));
+    return readStoredEntry<V>(k, { value: row.value, revision: String(row.revision), floats: row.float_paths }, this.#maxValueBytes, () => this.#telemetry.count('corrupt'));
   }
 
   /** Writes `value` unconditionally; returns the new revision. */
@@ -329,7 +295,7 @@ export class PostgresStore implements Store {
    * LISTEN connection is up). Returns the unsubscribe function.
    */
   watch(prefix: string, listener: (key: string) => void): () => void {
-    return this.#watchers.add(prefix, listener);
+    return this.#telemetry.watchers.add(prefix, listener);
   }
 
   async #setupSchema(): Promise<void> {
@@ -362,7 +328,7 @@ export class PostgresStore implements Store {
     const row = res.rows[0];
     if (!row) return null;
     const revision = parseStoredRevision(key, String(row.revision));
-    this.#watchers.emit(key);
+    this.#telemetry.watchers.emit(key);
     return revision;
   }
 
@@ -389,7 +355,7 @@ export class PostgresStore implements Store {
             client.release(broken);
           }
         },
-        this.#hooks,
+        this.#telemetry.hooks,
         signal,
       );
     } catch (err) {
@@ -417,10 +383,5 @@ export class PostgresStore implements Store {
 
   #key(key: string): string {
     return checkStoreKey(key, this.#maxKeyLength);
-  }
-
-  #count(name: 'retries' | 'unavailable' | 'corrupt' | 'watchErrors' | 'listenerLost'): void {
-    this.#stats[name]++;
-    this.#counters[name]?.inc(LABELS);
   }
 }

@@ -8,7 +8,6 @@ import {
   ConvergeError,
   DEFAULT_MAX_MESSAGE_BYTES,
   encodeStoredValue,
-  KeyWatchers,
   NotStartedError,
   positiveIntOption,
   readStoredEntry,
@@ -17,12 +16,14 @@ import {
   storedValueCorrupt,
   StoreError,
   storeRetryDelay,
+  StoreTelemetry,
   throwIfAborted,
   withStoreRetry,
   type Store,
   type StoreCallOptions,
   type StoreEntry,
-  type StoreRetryHooks,
+  type StoreLogger,
+  type StoreMetricsSink,
   type StoreRetryOptions,
   type StoreRetryPolicy,
 } from '@converge/core';
@@ -47,17 +48,7 @@ export const REDIS_DEFAULT_MAX_VALUE_BYTES = DEFAULT_MAX_MESSAGE_BYTES;
 export const REDIS_DEFAULT_CLIENT_NAME = 'converge-store';
 
 /** Minimal logger (pino-compatible): connection losses and listener errors are logged at `warn`. */
-export interface RedisStoreLogger {
-  warn(obj: object, msg?: string): void;
-}
-
-/**
- * Where the store reports its counters: any object with a get-or-create `counter` (the
- * `MetricsCollector` of `@converge/observability` fits). Every series has the label `store`.
- */
-export interface StoreMetricsSink {
-  counter(name: string, help: string, labelNames?: string[]): { inc(labels?: Record<string, string | number>, value?: number): void };
-}
+export type RedisStoreLogger = StoreLogger;
 
 /** Counters of one store instance. */
 export interface RedisStoreStats {
@@ -103,10 +94,6 @@ export interface RedisStoreOptions {
   metrics?: StoreMetricsSink;
 }
 
-type Counter = { inc(labels?: Record<string, string | number>, value?: number): void };
-type CounterName = 'retries' | 'unavailable' | 'corrupt' | 'watchErrors' | 'connectionLost';
-const LABELS = { store: 'redis' };
-
 /**
  * A Store in Redis (see the package README for the key layout and guarantees).
  *
@@ -129,11 +116,7 @@ export class RedisStore implements Store {
   readonly #maxKeyLength: number;
   readonly #maxValueBytes: number;
   readonly #listen: boolean;
-  readonly #logger?: RedisStoreLogger;
-  readonly #watchers: KeyWatchers;
-  readonly #hooks: StoreRetryHooks;
-  readonly #counters: Record<CounterName, Counter | undefined>;
-  readonly #stats: RedisStoreStats = { retries: 0, unavailable: 0, corrupt: 0, watchErrors: 0, connectionLost: 0, notifications: 0 };
+  readonly #telemetry: StoreTelemetry;
   readonly #client: Client;
   readonly #subscriber?: Client;
   #connecting: Promise<void> | undefined;
@@ -152,26 +135,7 @@ export class RedisStore implements Store {
     this.#maxKeyLength = positiveIntOption(options.maxKeyLength, STORE_DEFAULT_MAX_KEY_LENGTH, 'maxKeyLength');
     this.#maxValueBytes = positiveIntOption(options.maxValueBytes, REDIS_DEFAULT_MAX_VALUE_BYTES, 'maxValueBytes');
     this.#listen = options.listen !== false;
-    this.#logger = options.logger;
-    const m = options.metrics;
-    this.#counters = {
-      retries: m?.counter('converge_store_retries_total', 'Store operations retried after a transient connection error', ['store']),
-      unavailable: m?.counter('converge_store_unavailable_total', 'Store operations failed with ERR_STORE_UNAVAILABLE', ['store']),
-      corrupt: m?.counter('converge_store_corrupt_records_total', 'Store records found corrupt', ['store']),
-      watchErrors: m?.counter('converge_store_watch_listener_errors_total', 'Exceptions thrown by store watch listeners', ['store']),
-      connectionLost: m?.counter('converge_store_watch_connection_lost_total', 'Times the store change-feed connection was lost', ['store']),
-    };
-    this.#watchers = new KeyWatchers((err, key) => {
-      this.#count('watchErrors');
-      this.#logger?.warn({ err, key }, 'store watch listener threw');
-    });
-    this.#hooks = {
-      onRetry: (err, attempt) => {
-        this.#count('retries');
-        this.#logger?.warn({ err, attempt, prefix: this.#prefix }, 'Redis operation failed, retrying');
-      },
-      onUnavailable: () => this.#count('unavailable'),
-    };
+    this.#telemetry = new StoreTelemetry({ store: 'redis', backend: 'Redis', context: { prefix: this.#prefix }, logger: options.logger, metrics: options.metrics });
     const name = options.clientName ?? REDIS_DEFAULT_CLIENT_NAME;
     if (!/^[!-~]{1,64}$/.test(name)) throw new ConfigError('clientName must be 1-64 printable ASCII characters without spaces', { key: 'clientName' });
     const connectTimeout = positiveIntOption(options.connectTimeoutMs, REDIS_DEFAULT_CONNECT_TIMEOUT_MS, 'connectTimeoutMs');
@@ -181,13 +145,13 @@ export class RedisStore implements Store {
     this.#client = makeClient(this.#url, name, connectTimeout, queue, (retries) =>
       retries + 1 >= this.#policy.attempts ? new Error(`gave up after ${this.#policy.attempts} connection attempts`) : storeRetryDelay(this.#policy, retries),
     );
-    this.#client.on('error', (err: unknown) => this.#logger?.warn({ err, prefix: this.#prefix }, 'Redis connection error'));
+    this.#client.on('error', (err: unknown) => this.#telemetry.warn({ err, prefix: this.#prefix }, 'Redis connection error'));
     this.#countLosses(this.#client);
     if (this.#listen) {
       // The change feed keeps reconnecting while the store runs (capped backoff); node-redis
       // re-subscribes on reconnect. Messages published while it is down are lost.
       this.#subscriber = makeClient(this.#url, name, connectTimeout, queue, (retries) => storeRetryDelay(this.#policy, retries));
-      this.#subscriber.on('error', (err: unknown) => this.#logger?.warn({ err, channel: this.#channel }, 'Redis subscriber error'));
+      this.#subscriber.on('error', (err: unknown) => this.#telemetry.warn({ err, channel: this.#channel }, 'Redis subscriber error'));
       this.#countLosses(this.#subscriber);
     }
   }
@@ -204,7 +168,8 @@ export class RedisStore implements Store {
 
   /** A snapshot of this instance's counters. */
   get stats(): RedisStoreStats {
-    return { ...this.#stats };
+    const counts: RedisStoreStats = this.#telemetry.counts;
+    return counts;
   }
 
   /** Whether the change-feed connection is up (false with `listen: false`). */
@@ -227,7 +192,7 @@ export class RedisStore implements Store {
         // The subscriber's first connection uses the same bounded budget as the commands one.
         await withStoreRetry(REDIS_BACKEND, this.#policy, 'subscribe', undefined, async () => {
           if (!sub.isOpen) await sub.connect();
-        }, this.#hooks);
+        }, this.#telemetry.hooks);
         await sub.subscribe(this.#channel, (message: string) => this.#onMessage(message));
       }
     } catch (err) {
@@ -241,7 +206,7 @@ export class RedisStore implements Store {
   async stop(): Promise<void> {
     if (this.#state === 'stopped') return;
     this.#state = 'stopped';
-    this.#watchers.clear();
+    this.#telemetry.watchers.clear();
     await Promise.all([closeClient(this.#client), this.#subscriber ? closeClient(this.#subscriber) : undefined]);
   }
 
@@ -257,7 +222,7 @@ export class RedisStore implements Store {
     const [value, revision, floats] = reply;
     if (value === null && revision === null) return undefined;
     const raw = { value, revision: revision ? revision.toString('latin1') : '', floats: floats ?? null };
-    return readStoredEntry<V>(k, raw, this.#maxValueBytes, () => this.#count('corrupt'));
+    return readStoredEntry<V>(k, raw, this.#maxValueBytes, () => this.#telemetry.count('corrupt'));
   }
 
   /** Writes `value` unconditionally; returns the new revision. */
@@ -266,7 +231,7 @@ export class RedisStore implements Store {
     const v = encodeStoredValue(k, value, this.#maxValueBytes);
     const rev = await this.#script('put', k, PUT, [this.#keyPrefix + k, this.#counterKey], [v.bytes, v.floats ?? '', this.#channel, this.#message(k)], options?.signal);
     if (typeof rev !== 'number') throw new StoreError(`put of ${JSON.stringify(k)} returned ${String(rev)}`, { key: k });
-    this.#watchers.emit(k);
+    this.#telemetry.watchers.emit(k);
     return rev;
   }
 
@@ -287,7 +252,7 @@ export class RedisStore implements Store {
   async delete(key: string, options?: StoreCallOptions): Promise<boolean> {
     const k = this.#key(key);
     const n = await this.#script('delete', k, DELETE, [this.#keyPrefix + k], [this.#channel, this.#message(k)], options?.signal);
-    if (n === 1) this.#watchers.emit(k);
+    if (n === 1) this.#telemetry.watchers.emit(k);
     return n === 1;
   }
 
@@ -318,7 +283,7 @@ export class RedisStore implements Store {
    * the subscriber is connected). Returns the unsubscribe function.
    */
   watch(prefix: string, listener: (key: string) => void): () => void {
-    return this.#watchers.add(prefix, listener);
+    return this.#telemetry.watchers.add(prefix, listener);
   }
 
   async #cas(what: string, key: string, value: unknown, expected: number, options?: StoreCallOptions): Promise<number | null> {
@@ -328,7 +293,7 @@ export class RedisStore implements Store {
     const rev = await this.#script(what, k, CAS, [this.#keyPrefix + k, this.#counterKey], [v.bytes, v.floats ?? '', this.#channel, this.#message(k), String(expected)], options?.signal);
     if (rev === null) return null;
     if (typeof rev !== 'number') throw new StoreError(`${what} of ${JSON.stringify(k)} returned ${String(rev)}`, { key: k });
-    this.#watchers.emit(k);
+    this.#telemetry.watchers.emit(k);
     return rev;
   }
 
@@ -340,8 +305,8 @@ export class RedisStore implements Store {
   #onMessage(message: string): void {
     const space = message.indexOf(' ');
     if (space < 0 || message.slice(0, space) === this.#origin) return;
-    this.#stats.notifications++;
-    this.#watchers.emit(message.slice(space + 1));
+    this.#telemetry.count('notifications');
+    this.#telemetry.watchers.emit(message.slice(space + 1));
   }
 
   async #script(what: string, key: string, s: Script, keys: string[], args: Array<string | Uint8Array>, signal?: AbortSignal): Promise<unknown> {
@@ -373,14 +338,14 @@ export class RedisStore implements Store {
             throw err;
           }
         },
-        this.#hooks,
+        this.#telemetry.hooks,
         signal,
       );
     } catch (err) {
       // A command still queued when the signal fired was never sent.
       if (signal?.aborted && !(err instanceof ConvergeError)) throw new AbortError('the operation was aborted', { cause: signal.reason });
       if (err instanceof ErrorReply && err.message.includes('WRONGTYPE') && key !== undefined) {
-        this.#count('corrupt');
+        this.#telemetry.count('corrupt');
         throw storedValueCorrupt(key, 'the Redis key is not a hash', err);
       }
       throw this.#wrap(err, what, key);
@@ -395,7 +360,7 @@ export class RedisStore implements Store {
       .connect()
       .then(() => undefined)
       .catch((err: unknown) => {
-        this.#count('unavailable');
+        this.#telemetry.count('unavailable');
         throw new StoreError(`Redis unavailable at ${redactUrl(this.#url)}: ${describe(err)}`, { code: 'ERR_STORE_UNAVAILABLE', cause: err });
       })
       .finally(() => {
@@ -420,15 +385,10 @@ export class RedisStore implements Store {
     const lost = (): void => {
       if (!up) return;
       up = false;
-      this.#count('connectionLost');
+      this.#telemetry.count('connectionLost');
     };
     client.on('error', lost);
     client.on('reconnecting', lost);
-  }
-
-  #count(name: CounterName): void {
-    this.#stats[name]++;
-    this.#counters[name]?.inc(LABELS);
   }
 }
 

@@ -7,3 +7,4 @@ export * from './store-keys.js';
 export * from './key-watchers.js';
 export * from './retry.js';
 export * from './stored-entry.js';
+export * from './store-telemetry.js';
