@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build, type BuildOptions } from 'esbuild';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
+import { describeNeeding } from './prerequisite.js';
 
 /** The Chromium binary: $CHROMIUM_PATH, else Debian's /usr/bin/chromium. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -46,14 +47,7 @@ export function missingChromiumNotice(): string {
  * without it, one failing test naming the path; otherwise a skipped suite.
  */
 export function describeInChromium(name: string, factory: () => void): void {
-  if (chromiumAvailable) describe(name, factory);
-  else if (chromiumRequired) {
-    describe(name, () => {
-      it('starts Chromium', () => {
-        throw new Error(missingChromiumNotice());
-      });
-    });
-  } else describe.skip(name, () => it(`needs ${CHROMIUM_PATH}`, () => {}));
+  describeNeeding({ path: CHROMIUM_PATH, available: chromiumAvailable, required: chromiumRequired, notice: missingChromiumNotice }, 'starts Chromium', name, factory);
 }
 
 /** A launched Chromium with one page; `close()` ends it and removes its profile. */
