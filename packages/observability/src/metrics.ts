@@ -106,6 +106,11 @@ function guard(name: string, fn: () => void): void {
   }
 }
 
+// The `inc`/`dec` of a handle: `value` defaults to 1, and a refused update is reported by `guard`.
+function stepper(fullName: string, step: (labels: Labels | undefined, value: number) => void): (labels?: Labels, value?: number) => void {
+  return (labels, value) => guard(fullName, () => step(labels, value ?? 1));
+}
+
 /**
  * Counters, gauges and histograms in an explicit prom-client `Registry`, exposed as Prometheus
  * text. `counter`/`gauge`/`histogram` are get-or-create: the same name with the same type and
@@ -141,8 +146,7 @@ export class MetricsCollector implements Metrics {
     return this.#getOrCreate('counter', name, help, labelNames, undefined, (fullName, labels) => {
       const metric = new Counter({ name: fullName, help, labelNames: labels, registers: [this.registry] });
       return {
-        inc: (l?: Labels, value?: number) =>
-          guard(fullName, () => (l === undefined ? metric.inc(value ?? 1) : metric.inc(l, value ?? 1))),
+        inc: stepper(fullName, (l, v) => (l === undefined ? metric.inc(v) : metric.inc(l, v))),
         get: (l?: Labels) => findSeries(metric, l)?.value ?? 0,
       } satisfies CounterHandle;
     }) as CounterHandle;
@@ -157,8 +161,8 @@ export class MetricsCollector implements Metrics {
       const metric = new Gauge({ name: fullName, help, labelNames: labels, registers: [this.registry] });
       return {
         set: (l: Labels | undefined, value: number) => guard(fullName, () => (l === undefined ? metric.set(value) : metric.set(l, value))),
-        inc: (l?: Labels, value?: number) => guard(fullName, () => (l === undefined ? metric.inc(value ?? 1) : metric.inc(l, value ?? 1))),
-        dec: (l?: Labels, value?: number) => guard(fullName, () => (l === undefined ? metric.dec(value ?? 1) : metric.dec(l, value ?? 1))),
+        inc: stepper(fullName, (l, v) => (l === undefined ? metric.inc(v) : metric.inc(l, v))),
+        dec: stepper(fullName, (l, v) => (l === undefined ? metric.dec(v) : metric.dec(l, v))),
         get: (l?: Labels) => findSeries(metric, l)?.value ?? 0,
       } satisfies GaugeHandle;
     }) as GaugeHandle;
