@@ -1,28 +1,19 @@
 import {
-  checkStoreKey,
   checkStorePrefix,
   checkStoreRevision,
   ConfigError,
-  ConvergeError,
   DEFAULT_MAX_MESSAGE_BYTES,
-  encodeStoredValue,
-  NotStartedError,
   parseStoredRevision,
   positiveIntOption,
-  readStoredEntry,
-  resolveStoreRetry,
-  STORE_DEFAULT_MAX_KEY_LENGTH,
+  ServerStoreCore,
   StoreError,
-  StoreTelemetry,
   throwIfAborted,
-  withStoreRetry,
   type Store,
   type StoreCallOptions,
   type StoreEntry,
   type StoreLogger,
   type StoreMetricsSink,
   type StoreRetryOptions,
-  type StoreRetryPolicy,
 } from '@converge/core';
 import pg from 'pg';
 import { prefixUpperBound } from './keys.js';
@@ -116,16 +107,12 @@ export class PostgresStore implements Store {
   readonly #table: string;
   readonly #channel: string;
   readonly #sql: Statements;
-  readonly #policy: StoreRetryPolicy;
-  readonly #maxKeyLength: number;
-  readonly #maxValueBytes: number;
-  readonly #telemetry: StoreTelemetry;
+  readonly #core: ServerStoreCore;
   readonly #listener?: NotifyListener;
   // Backend pids of this store's pool connections: their NOTIFYs were already emitted locally.
   readonly #ownPids = new Set<number>();
   readonly #tracked = new WeakSet<pg.PoolClient>();
-  readonly #onPoolError = (err: Error): void => this.#telemetry.warn({ err, table: this.#table }, 'idle PostgreSQL connection lost');
-  #state: 'new' | 'started' | 'stopped' = 'new';
+  readonly #onPoolError = (err: Error): void => this.#core.telemetry.warn({ err, table: this.#table }, 'idle PostgreSQL connection lost');
 
   constructor(options: PostgresStoreOptions) {
     if (options === null || typeof options !== 'object') throw new ConfigError('PostgresStore needs options', { key: 'options' });
@@ -136,10 +123,14 @@ export class PostgresStore implements Store {
     this.#channel = options.channel ?? `${this.#table}_changes`;
     checkNames(this.#table, this.#channel);
     this.#sql = buildStatements(this.#table, options.notify !== false);
-    this.#policy = resolveStoreRetry(options.retry);
-    this.#maxKeyLength = positiveIntOption(options.maxKeyLength, STORE_DEFAULT_MAX_KEY_LENGTH, 'maxKeyLength');
-    this.#maxValueBytes = positiveIntOption(options.maxValueBytes, POSTGRES_DEFAULT_MAX_VALUE_BYTES, 'maxValueBytes');
-    this.#telemetry = new StoreTelemetry({ store: 'postgres', backend: 'PostgreSQL', context: { table: this.#table }, logger: options.logger, metrics: options.metrics });
+    this.#core = new ServerStoreCore({
+      ...options,
+      name: 'PostgresStore',
+      label: 'postgres',
+      backend: POSTGRES_BACKEND,
+      context: { table: this.#table },
+      defaultMaxValueBytes: POSTGRES_DEFAULT_MAX_VALUE_BYTES,
+    });
 
     const applicationName = options.applicationName ?? POSTGRES_DEFAULT_APPLICATION_NAME;
     const connectTimeoutMs = positiveIntOption(options.connectTimeoutMs, POSTGRES_DEFAULT_CONNECT_TIMEOUT_MS, 'connectTimeoutMs');
@@ -163,16 +154,16 @@ export class PostgresStore implements Store {
     if (options.listen !== false) {
       // The LISTEN connection never runs statements of its own, so no statement timeout.
       const { statement_timeout: _ignored, ...listenConfig } = clientConfig as pg.ClientConfig & { statement_timeout?: number };
-      this.#listener = new NotifyListener(listenConfig, this.#channel, this.#policy, {
-        ...this.#telemetry.hooks,
+      this.#listener = new NotifyListener(listenConfig, this.#channel, this.#core.policy, {
+        ...this.#core.telemetry.hooks,
         onNotify: (key, pid) => {
           if (this.#ownPids.has(pid)) return;
-          this.#telemetry.count('notifications');
-          this.#telemetry.watchers.emit(key);
+          this.#core.telemetry.count('notifications');
+          this.#core.telemetry.watchers.emit(key);
         },
         onLost: (err) => {
-          this.#telemetry.count('connectionLost');
-          this.#telemetry.warn({ err, channel: this.#channel }, 'PostgreSQL LISTEN connection lost, reconnecting');
+          this.#core.telemetry.count('connectionLost');
+          this.#core.telemetry.warn({ err, channel: this.#channel }, 'PostgreSQL LISTEN connection lost, reconnecting');
         },
         onRestored: () => undefined,
       });
@@ -191,7 +182,7 @@ export class PostgresStore implements Store {
 
   /** A snapshot of this instance's counters. */
   get stats(): PostgresStoreStats {
-    const { connectionLost, ...rest } = this.#telemetry.counts;
+    const { connectionLost, ...rest } = this.#core.telemetry.counts;
     return { ...rest, listenerLost: connectionLost };
   }
 
@@ -207,25 +198,22 @@ export class PostgresStore implements Store {
    * holds no connection and `start()` may be called again (or `stop()` to release the pool).
    */
   async start(): Promise<void> {
-    if (this.#state === 'started') return;
-    if (this.#state === 'stopped') throw new NotStartedError('a stopped PostgresStore cannot be restarted; create a new one');
+    if (!this.#core.beginStart()) return;
     this.#pool.on('error', this.#onPoolError);
     try {
-      await withStoreRetry(POSTGRES_BACKEND, this.#policy, 'schema setup', undefined, () => this.#setupSchema(), this.#telemetry.hooks);
+      await this.#core.retry('schema setup', undefined, () => this.#setupSchema());
       await this.#listener?.start();
     } catch (err) {
       this.#pool.off('error', this.#onPoolError);
       await this.#listener?.stop();
-      throw this.#wrap(err, 'start', undefined);
+      throw this.#core.wrap(err, 'start', undefined);
     }
-    this.#state = 'started';
+    this.#core.started();
   }
 
   /** Closes the LISTEN connection and, when the store created it, the pool. Idempotent. */
   async stop(): Promise<void> {
-    if (this.#state === 'stopped') return;
-    this.#state = 'stopped';
-    this.#telemetry.watchers.clear();
+    if (!this.#core.stop()) return;
     await this.#listener?.stop();
     if (this.#ownsPool) await this.#pool.end().catch(() => undefined);
     this.#pool.off('error', this.#onPoolError);
@@ -238,17 +226,17 @@ export class PostgresStore implements Store {
 
   /** The value and revision at `key`, or `undefined`. A malformed row → `ERR_STORE_CORRUPT`. */
   async getEntry<V = unknown>(key: string, options?: StoreCallOptions): Promise<StoreEntry<V> | undefined> {
-    const k = this.#key(key);
+    const k = this.#core.key(key);
     const res = await this.#query<{ revision: string; value: Buffer; float_paths: Buffer | null }>('get', k, this.#sql.get, [k], options?.signal);
     const row = res.rows[0];
     if (!row) return undefined;
-    return readStoredEntry<V>(k, { value: row.value, revision: String(row.revision), floats: row.float_paths }, this.#maxValueBytes, () => this.#telemetry.count('corrupt'));
+    return this.#core.read<V>(k, { value: row.value, revision: String(row.revision), floats: row.float_paths });
   }
 
   /** Writes `value` unconditionally; returns the new revision. */
   async put(key: string, value: unknown, options?: StoreCallOptions): Promise<number> {
-    const k = this.#key(key);
-    const v = encodeStoredValue(k, value, this.#maxValueBytes);
+    const k = this.#core.key(key);
+    const v = this.#core.encode(k, value);
     const rev = await this.#write('put', k, this.#sql.put, [k, v.bytes, v.floats, this.#channel], options?.signal);
     if (rev === null) throw new StoreError(`put of ${JSON.stringify(k)} wrote no row`, { key: k });
     return rev;
@@ -256,8 +244,8 @@ export class PostgresStore implements Store {
 
   /** Writes `value` only if `key` has none; returns whether it wrote. */
   async putIfAbsent(key: string, value: unknown, options?: StoreCallOptions): Promise<boolean> {
-    const k = this.#key(key);
-    const v = encodeStoredValue(k, value, this.#maxValueBytes);
+    const k = this.#core.key(key);
+    const v = this.#core.encode(k, value);
     return (await this.#write('putIfAbsent', k, this.#sql.insert, [k, v.bytes, v.floats, this.#channel], options?.signal)) !== null;
   }
 
@@ -266,16 +254,16 @@ export class PostgresStore implements Store {
    * revision or `null` on conflict. One statement, so two processes can never both succeed.
    */
   async compareAndSet(key: string, value: unknown, expectedRevision: number, options?: StoreCallOptions): Promise<number | null> {
-    const k = this.#key(key);
+    const k = this.#core.key(key);
     checkStoreRevision(expectedRevision);
-    const v = encodeStoredValue(k, value, this.#maxValueBytes);
+    const v = this.#core.encode(k, value);
     if (expectedRevision === 0) return this.#write('compareAndSet', k, this.#sql.insert, [k, v.bytes, v.floats, this.#channel], options?.signal);
     return this.#write('compareAndSet', k, this.#sql.update, [k, v.bytes, v.floats, this.#channel, String(expectedRevision)], options?.signal);
   }
 
   /** Removes `key`; returns whether it existed. */
   async delete(key: string, options?: StoreCallOptions): Promise<boolean> {
-    const k = this.#key(key);
+    const k = this.#core.key(key);
     return (await this.#write('delete', k, this.#sql.delete, [k, this.#channel], options?.signal)) !== null;
   }
 
@@ -295,7 +283,7 @@ export class PostgresStore implements Store {
    * LISTEN connection is up). Returns the unsubscribe function.
    */
   watch(prefix: string, listener: (key: string) => void): () => void {
-    return this.#telemetry.watchers.add(prefix, listener);
+    return this.#core.telemetry.watchers.add(prefix, listener);
   }
 
   async #setupSchema(): Promise<void> {
@@ -328,17 +316,15 @@ export class PostgresStore implements Store {
     const row = res.rows[0];
     if (!row) return null;
     const revision = parseStoredRevision(key, String(row.revision));
-    this.#telemetry.watchers.emit(key);
+    this.#core.telemetry.watchers.emit(key);
     return revision;
   }
 
   async #query<R extends pg.QueryResultRow>(what: string, key: string | undefined, sql: string, params: unknown[], signal?: AbortSignal): Promise<pg.QueryResult<R>> {
-    if (this.#state !== 'started') throw new NotStartedError(`PostgresStore is ${this.#state === 'new' ? 'not started' : 'stopped'}`);
+    this.#core.checkStarted();
     throwIfAborted(signal);
     try {
-      return await withStoreRetry(
-        POSTGRES_BACKEND,
-        this.#policy,
+      return await this.#core.retry(
         what,
         key,
         async () => {
@@ -355,11 +341,10 @@ export class PostgresStore implements Store {
             client.release(broken);
           }
         },
-        this.#telemetry.hooks,
         signal,
       );
     } catch (err) {
-      throw this.#wrap(err, what, key);
+      throw this.#core.wrap(err, what, key);
     }
   }
 
@@ -376,12 +361,4 @@ export class PostgresStore implements Store {
     client.once('end', () => this.#ownPids.delete(pid));
   }
 
-  #wrap(err: unknown, what: string, key: string | undefined): Error {
-    if (err instanceof ConvergeError) return err;
-    return new StoreError(`PostgreSQL ${what} failed: ${(err as Error)?.message ?? String(err)}`, { key, cause: err });
-  }
-
-  #key(key: string): string {
-    return checkStoreKey(key, this.#maxKeyLength);
-  }
 }

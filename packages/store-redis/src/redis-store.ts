@@ -1,31 +1,23 @@
 import { randomBytes } from 'node:crypto';
 import {
   AbortError,
-  checkStoreKey,
   checkStorePrefix,
   checkStoreRevision,
   ConfigError,
   ConvergeError,
   DEFAULT_MAX_MESSAGE_BYTES,
-  encodeStoredValue,
-  NotStartedError,
   positiveIntOption,
-  readStoredEntry,
-  resolveStoreRetry,
-  STORE_DEFAULT_MAX_KEY_LENGTH,
+  ServerStoreCore,
   storedValueCorrupt,
   StoreError,
   storeRetryDelay,
-  StoreTelemetry,
   throwIfAborted,
-  withStoreRetry,
   type Store,
   type StoreCallOptions,
   type StoreEntry,
   type StoreLogger,
   type StoreMetricsSink,
   type StoreRetryOptions,
-  type StoreRetryPolicy,
 } from '@converge/core';
 import { ErrorReply, ReconnectStrategyError } from 'redis';
 import { BINARY, closeClient, makeClient, type Client } from './client.js';
@@ -111,16 +103,12 @@ export class RedisStore implements Store {
   readonly #counterKey: string;
   readonly #channel: string;
   readonly #origin = randomBytes(8).toString('hex');
-  readonly #policy: StoreRetryPolicy;
+  readonly #core: ServerStoreCore;
   readonly #scanCount: number;
-  readonly #maxKeyLength: number;
-  readonly #maxValueBytes: number;
   readonly #listen: boolean;
-  readonly #telemetry: StoreTelemetry;
   readonly #client: Client;
   readonly #subscriber?: Client;
   #connecting: Promise<void> | undefined;
-  #state: 'new' | 'started' | 'stopped' = 'new';
 
   constructor(options: RedisStoreOptions = {}) {
     this.#url = options.url ?? REDIS_DEFAULT_URL;
@@ -130,12 +118,16 @@ export class RedisStore implements Store {
     this.#keyPrefix = `${this.#prefix}key:`;
     this.#counterKey = `${this.#prefix}revision`;
     this.#channel = `${this.#prefix}changes`;
-    this.#policy = resolveStoreRetry(options.retry);
+    this.#core = new ServerStoreCore({
+      ...options,
+      name: 'RedisStore',
+      label: 'redis',
+      backend: REDIS_BACKEND,
+      context: { prefix: this.#prefix },
+      defaultMaxValueBytes: REDIS_DEFAULT_MAX_VALUE_BYTES,
+    });
     this.#scanCount = positiveIntOption(options.scanCount, REDIS_DEFAULT_SCAN_COUNT, 'scanCount');
-    this.#maxKeyLength = positiveIntOption(options.maxKeyLength, STORE_DEFAULT_MAX_KEY_LENGTH, 'maxKeyLength');
-    this.#maxValueBytes = positiveIntOption(options.maxValueBytes, REDIS_DEFAULT_MAX_VALUE_BYTES, 'maxValueBytes');
     this.#listen = options.listen !== false;
-    this.#telemetry = new StoreTelemetry({ store: 'redis', backend: 'Redis', context: { prefix: this.#prefix }, logger: options.logger, metrics: options.metrics });
     const name = options.clientName ?? REDIS_DEFAULT_CLIENT_NAME;
     if (!/^[!-~]{1,64}$/.test(name)) throw new ConfigError('clientName must be 1-64 printable ASCII characters without spaces', { key: 'clientName' });
     const connectTimeout = positiveIntOption(options.connectTimeoutMs, REDIS_DEFAULT_CONNECT_TIMEOUT_MS, 'connectTimeoutMs');
@@ -143,15 +135,15 @@ export class RedisStore implements Store {
     // Commands: a bounded number of reconnect attempts, then calls fail with ERR_STORE_UNAVAILABLE
     // (the next call tries to connect again).
     this.#client = makeClient(this.#url, name, connectTimeout, queue, (retries) =>
-      retries + 1 >= this.#policy.attempts ? new Error(`gave up after ${this.#policy.attempts} connection attempts`) : storeRetryDelay(this.#policy, retries),
+      retries + 1 >= this.#core.policy.attempts ? new Error(`gave up after ${this.#core.policy.attempts} connection attempts`) : storeRetryDelay(this.#core.policy, retries),
     );
-    this.#client.on('error', (err: unknown) => this.#telemetry.warn({ err, prefix: this.#prefix }, 'Redis connection error'));
+    this.#client.on('error', (err: unknown) => this.#core.telemetry.warn({ err, prefix: this.#prefix }, 'Redis connection error'));
     this.#countLosses(this.#client);
     if (this.#listen) {
       // The change feed keeps reconnecting while the store runs (capped backoff); node-redis
       // re-subscribes on reconnect. Messages published while it is down are lost.
-      this.#subscriber = makeClient(this.#url, name, connectTimeout, queue, (retries) => storeRetryDelay(this.#policy, retries));
-      this.#subscriber.on('error', (err: unknown) => this.#telemetry.warn({ err, channel: this.#channel }, 'Redis subscriber error'));
+      this.#subscriber = makeClient(this.#url, name, connectTimeout, queue, (retries) => storeRetryDelay(this.#core.policy, retries));
+      this.#subscriber.on('error', (err: unknown) => this.#core.telemetry.warn({ err, channel: this.#channel }, 'Redis subscriber error'));
       this.#countLosses(this.#subscriber);
     }
   }
@@ -168,7 +160,7 @@ export class RedisStore implements Store {
 
   /** A snapshot of this instance's counters. */
   get stats(): RedisStoreStats {
-    const counts: RedisStoreStats = this.#telemetry.counts;
+    const counts: RedisStoreStats = this.#core.telemetry.counts;
     return counts;
   }
 
@@ -183,30 +175,27 @@ export class RedisStore implements Store {
    * change channel.
    */
   async start(): Promise<void> {
-    if (this.#state === 'started') return;
-    if (this.#state === 'stopped') throw new NotStartedError('a stopped RedisStore cannot be restarted; create a new one');
+    if (!this.#core.beginStart()) return;
     try {
       await this.#ensureConnected();
       if (this.#subscriber) {
         const sub = this.#subscriber;
         // The subscriber's first connection uses the same bounded budget as the commands one.
-        await withStoreRetry(REDIS_BACKEND, this.#policy, 'subscribe', undefined, async () => {
+        await this.#core.retry('subscribe', undefined, async () => {
           if (!sub.isOpen) await sub.connect();
-        }, this.#telemetry.hooks);
+        });
         await sub.subscribe(this.#channel, (message: string) => this.#onMessage(message));
       }
     } catch (err) {
       await Promise.all([closeClient(this.#client), this.#subscriber ? closeClient(this.#subscriber) : undefined]);
-      throw this.#wrap(err, 'start', undefined);
+      throw this.#core.wrap(err, 'start', undefined, describe);
     }
-    this.#state = 'started';
+    this.#core.started();
   }
 
   /** Closes both connections. Idempotent. */
   async stop(): Promise<void> {
-    if (this.#state === 'stopped') return;
-    this.#state = 'stopped';
-    this.#telemetry.watchers.clear();
+    if (!this.#core.stop()) return;
     await Promise.all([closeClient(this.#client), this.#subscriber ? closeClient(this.#subscriber) : undefined]);
   }
 
@@ -217,21 +206,21 @@ export class RedisStore implements Store {
 
   /** The value and revision at `key`, or `undefined`. A malformed record → `ERR_STORE_CORRUPT`. */
   async getEntry<V = unknown>(key: string, options?: StoreCallOptions): Promise<StoreEntry<V> | undefined> {
-    const k = this.#key(key);
+    const k = this.#core.key(key);
     const reply = await this.#command<Array<Buffer | null>>('get', k, ['HMGET', this.#keyPrefix + k, 'value', 'revision', 'floats'], options?.signal);
     const [value, revision, floats] = reply;
     if (value === null && revision === null) return undefined;
     const raw = { value, revision: revision ? revision.toString('latin1') : '', floats: floats ?? null };
-    return readStoredEntry<V>(k, raw, this.#maxValueBytes, () => this.#telemetry.count('corrupt'));
+    return this.#core.read<V>(k, raw);
   }
 
   /** Writes `value` unconditionally; returns the new revision. */
   async put(key: string, value: unknown, options?: StoreCallOptions): Promise<number> {
-    const k = this.#key(key);
-    const v = encodeStoredValue(k, value, this.#maxValueBytes);
+    const k = this.#core.key(key);
+    const v = this.#core.encode(k, value);
     const rev = await this.#script('put', k, PUT, [this.#keyPrefix + k, this.#counterKey], [v.bytes, v.floats ?? '', this.#channel, this.#message(k)], options?.signal);
     if (typeof rev !== 'number') throw new StoreError(`put of ${JSON.stringify(k)} returned ${String(rev)}`, { key: k });
-    this.#telemetry.watchers.emit(k);
+    this.#core.telemetry.watchers.emit(k);
     return rev;
   }
 
@@ -250,9 +239,9 @@ export class RedisStore implements Store {
 
   /** Removes `key`; returns whether it existed. */
   async delete(key: string, options?: StoreCallOptions): Promise<boolean> {
-    const k = this.#key(key);
+    const k = this.#core.key(key);
     const n = await this.#script('delete', k, DELETE, [this.#keyPrefix + k], [this.#channel, this.#message(k)], options?.signal);
-    if (n === 1) this.#telemetry.watchers.emit(k);
+    if (n === 1) this.#core.telemetry.watchers.emit(k);
     return n === 1;
   }
 
@@ -283,17 +272,17 @@ export class RedisStore implements Store {
    * the subscriber is connected). Returns the unsubscribe function.
    */
   watch(prefix: string, listener: (key: string) => void): () => void {
-    return this.#telemetry.watchers.add(prefix, listener);
+    return this.#core.telemetry.watchers.add(prefix, listener);
   }
 
   async #cas(what: string, key: string, value: unknown, expected: number, options?: StoreCallOptions): Promise<number | null> {
-    const k = this.#key(key);
+    const k = this.#core.key(key);
     checkStoreRevision(expected);
-    const v = encodeStoredValue(k, value, this.#maxValueBytes);
+    const v = this.#core.encode(k, value);
     const rev = await this.#script(what, k, CAS, [this.#keyPrefix + k, this.#counterKey], [v.bytes, v.floats ?? '', this.#channel, this.#message(k), String(expected)], options?.signal);
     if (rev === null) return null;
     if (typeof rev !== 'number') throw new StoreError(`${what} of ${JSON.stringify(k)} returned ${String(rev)}`, { key: k });
-    this.#telemetry.watchers.emit(k);
+    this.#core.telemetry.watchers.emit(k);
     return rev;
   }
 
@@ -305,8 +294,8 @@ export class RedisStore implements Store {
   #onMessage(message: string): void {
     const space = message.indexOf(' ');
     if (space < 0 || message.slice(0, space) === this.#origin) return;
-    this.#telemetry.count('notifications');
-    this.#telemetry.watchers.emit(message.slice(space + 1));
+    this.#core.telemetry.count('notifications');
+    this.#core.telemetry.watchers.emit(message.slice(space + 1));
   }
 
   async #script(what: string, key: string, s: Script, keys: string[], args: Array<string | Uint8Array>, signal?: AbortSignal): Promise<unknown> {
@@ -315,14 +304,10 @@ export class RedisStore implements Store {
   }
 
   async #command<T>(what: string, key: string | undefined, args: Array<string | Buffer>, signal?: AbortSignal, noScriptFallback?: Array<string | Buffer>): Promise<T> {
-    if (this.#state !== 'started') {
-      throw new NotStartedError(`RedisStore is ${this.#state === 'new' ? 'not started' : 'stopped'}`);
-    }
+    this.#core.checkStarted();
     throwIfAborted(signal);
     try {
-      return await withStoreRetry(
-        REDIS_BACKEND,
-        this.#policy,
+      return await this.#core.retry(
         what,
         key,
         async () => {
@@ -338,17 +323,16 @@ export class RedisStore implements Store {
             throw err;
           }
         },
-        this.#telemetry.hooks,
         signal,
       );
     } catch (err) {
       // A command still queued when the signal fired was never sent.
       if (signal?.aborted && !(err instanceof ConvergeError)) throw new AbortError('the operation was aborted', { cause: signal.reason });
       if (err instanceof ErrorReply && err.message.includes('WRONGTYPE') && key !== undefined) {
-        this.#telemetry.count('corrupt');
+        this.#core.telemetry.count('corrupt');
         throw storedValueCorrupt(key, 'the Redis key is not a hash', err);
       }
-      throw this.#wrap(err, what, key);
+      throw this.#core.wrap(err, what, key, describe);
     }
   }
 
@@ -360,7 +344,7 @@ export class RedisStore implements Store {
       .connect()
       .then(() => undefined)
       .catch((err: unknown) => {
-        this.#telemetry.count('unavailable');
+        this.#core.telemetry.count('unavailable');
         throw new StoreError(`Redis unavailable at ${redactUrl(this.#url)}: ${describe(err)}`, { code: 'ERR_STORE_UNAVAILABLE', cause: err });
       })
       .finally(() => {
@@ -369,14 +353,6 @@ export class RedisStore implements Store {
     await this.#connecting;
   }
 
-  #wrap(err: unknown, what: string, key: string | undefined): Error {
-    if (err instanceof ConvergeError) return err;
-    return new StoreError(`Redis ${what} failed: ${describe(err)}`, { key, cause: err });
-  }
-
-  #key(key: string): string {
-    return checkStoreKey(key, this.#maxKeyLength);
-  }
 
   // One count per loss of a ready connection (not per reconnect attempt).
   #countLosses(client: Client): void {
@@ -385,7 +361,7 @@ export class RedisStore implements Store {
     const lost = (): void => {
       if (!up) return;
       up = false;
-      this.#telemetry.count('connectionLost');
+      this.#core.telemetry.count('connectionLost');
     };
     client.on('error', lost);
     client.on('reconnecting', lost);

@@ -8,3 +8,4 @@ export * from './key-watchers.js';
 export * from './retry.js';
 export * from './stored-entry.js';
 export * from './store-telemetry.js';
+export * from './server-store-core.js';
