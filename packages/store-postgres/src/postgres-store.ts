@@ -8,6 +8,7 @@ import {
   ServerStoreCore,
   StoreError,
   throwIfAborted,
+  type ServerStoreKind,
   type Store,
   type StoreCallOptions,
   type StoreEntry,
@@ -91,6 +92,8 @@ export interface PostgresStoreOptions {
   metrics?: StoreMetricsSink;
 }
 
+const KIND: ServerStoreKind = { name: 'PostgresStore', label: 'postgres', backend: POSTGRES_BACKEND, defaultMaxValueBytes: POSTGRES_DEFAULT_MAX_VALUE_BYTES };
+
 /**
  * A Store in a PostgreSQL table (see the package README for the schema and guarantees).
  *
@@ -123,14 +126,7 @@ export class PostgresStore implements Store {
     this.#channel = options.channel ?? `${this.#table}_changes`;
     checkNames(this.#table, this.#channel);
     this.#sql = buildStatements(this.#table, options.notify !== false);
-    this.#core = new ServerStoreCore({
-      ...options,
-      name: 'PostgresStore',
-      label: 'postgres',
-      backend: POSTGRES_BACKEND,
-      context: { table: this.#table },
-      defaultMaxValueBytes: POSTGRES_DEFAULT_MAX_VALUE_BYTES,
-    });
+    this.#core = new ServerStoreCore(KIND, options, { table: this.#table });
 
     const applicationName = options.applicationName ?? POSTGRES_DEFAULT_APPLICATION_NAME;
     const connectTimeoutMs = positiveIntOption(options.connectTimeoutMs, POSTGRES_DEFAULT_CONNECT_TIMEOUT_MS, 'connectTimeoutMs');

@@ -12,6 +12,7 @@ import {
   StoreError,
   storeRetryDelay,
   throwIfAborted,
+  type ServerStoreKind,
   type Store,
   type StoreCallOptions,
   type StoreEntry,
@@ -86,6 +87,8 @@ export interface RedisStoreOptions {
   metrics?: StoreMetricsSink;
 }
 
+const KIND: ServerStoreKind = { name: 'RedisStore', label: 'redis', backend: REDIS_BACKEND, defaultMaxValueBytes: REDIS_DEFAULT_MAX_VALUE_BYTES };
+
 /**
  * A Store in Redis (see the package README for the key layout and guarantees).
  *
@@ -118,14 +121,7 @@ export class RedisStore implements Store {
     this.#keyPrefix = `${this.#prefix}key:`;
     this.#counterKey = `${this.#prefix}revision`;
     this.#channel = `${this.#prefix}changes`;
-    this.#core = new ServerStoreCore({
-      ...options,
-      name: 'RedisStore',
-      label: 'redis',
-      backend: REDIS_BACKEND,
-      context: { prefix: this.#prefix },
-      defaultMaxValueBytes: REDIS_DEFAULT_MAX_VALUE_BYTES,
-    });
+    this.#core = new ServerStoreCore(KIND, options, { prefix: this.#prefix });
     this.#scanCount = positiveIntOption(options.scanCount, REDIS_DEFAULT_SCAN_COUNT, 'scanCount');
     this.#listen = options.listen !== false;
     const name = options.clientName ?? REDIS_DEFAULT_CLIENT_NAME;

@@ -12,27 +12,29 @@ import { encodeStoredValue, type EncodedStoredValue } from './store-values.js';
 import { readStoredEntry, type RawStoredEntry } from './stored-entry.js';
 import { StoreTelemetry, type StoreLogger, type StoreMetricsSink } from './store-telemetry.js';
 
-/** Options of `ServerStoreCore`: the store's own options it reads, and who it is. */
-export interface ServerStoreCoreOptions {
+/** Who a server-backed store is, for `ServerStoreCore`. */
+export interface ServerStoreKind {
   /** Class name in `NotStartedError` messages (`PostgresStore`). */
   name: string;
   /** Value of the `store` metric label (`postgres`). */
   label: string;
   /** The driver's name and transient errors. */
   backend: StoreRetryBackend;
-  /** Fields added to the retry warning (e.g. `{ table }`). */
-  context?: Record<string, unknown>;
   /** Default of `maxValueBytes`. */
   defaultMaxValueBytes: number;
-  /** The store's `retry` option. */
+}
+
+/** The options every server-backed store takes and `ServerStoreCore` reads. */
+export interface ServerStoreCoreOptions {
+  /** Retries of transient errors. */
   retry?: StoreRetryOptions;
-  /** The store's `maxKeyLength` option (default `STORE_DEFAULT_MAX_KEY_LENGTH`). */
+  /** Longest key, UTF-16 code units (default `STORE_DEFAULT_MAX_KEY_LENGTH`). */
   maxKeyLength?: number;
-  /** The store's `maxValueBytes` option. */
+  /** Largest encoded value written or read, bytes (default: the kind's). */
   maxValueBytes?: number;
-  /** The store's `logger` option. */
+  /** Where warnings go. */
   logger?: StoreLogger;
-  /** The store's `metrics` option. */
+  /** Where counters go. */
   metrics?: StoreMetricsSink;
 }
 
@@ -54,14 +56,17 @@ export class ServerStoreCore {
   readonly #backend: StoreRetryBackend;
   #state: 'new' | 'started' | 'stopped' = 'new';
 
-  /** Checks the limits and the retry policy; throws `ConfigError` for a bad one. */
-  constructor(options: ServerStoreCoreOptions) {
-    this.#name = options.name;
-    this.#backend = options.backend;
+  /**
+   * Checks the limits and the retry policy of `options`; throws `ConfigError` for a bad one.
+   * `context` adds fields to the retry warning (e.g. `{ table }`).
+   */
+  constructor(kind: ServerStoreKind, options: ServerStoreCoreOptions, context?: Record<string, unknown>) {
+    this.#name = kind.name;
+    this.#backend = kind.backend;
     this.policy = resolveStoreRetry(options.retry);
     this.maxKeyLength = positiveIntOption(options.maxKeyLength, STORE_DEFAULT_MAX_KEY_LENGTH, 'maxKeyLength');
-    this.maxValueBytes = positiveIntOption(options.maxValueBytes, options.defaultMaxValueBytes, 'maxValueBytes');
-    this.telemetry = new StoreTelemetry({ store: options.label, backend: options.backend.name, context: options.context, logger: options.logger, metrics: options.metrics });
+    this.maxValueBytes = positiveIntOption(options.maxValueBytes, kind.defaultMaxValueBytes, 'maxValueBytes');
+    this.telemetry = new StoreTelemetry({ store: kind.label, backend: kind.backend.name, context, logger: options.logger, metrics: options.metrics });
   }
 
   /** `'new'`, `'started'` or `'stopped'`. */
