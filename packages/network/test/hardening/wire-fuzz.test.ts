@@ -153,11 +153,7 @@ describe('wire fuzzer', () => {
     a.addPeer(bob.fingerprint, b.address);
     const budget = Math.ceil(FRAMES / 2);
     await fuzz({
-      tag: 'tcp',
-      unit: 'bad frames',
-      heap0,
-      receiver: b,
-      sender: a,
+      tag: 'tcp', unit: 'bad frames', heap0, receiver: b, sender: a,
       attack: async (sent) => {
         let remaining = budget;
         const worker = async (w: number): Promise<void> => {
@@ -241,11 +237,7 @@ describe('wire fuzzer', () => {
     stops.push(() => server.stop(), () => client.stop());
     const budget = Math.floor(FRAMES / 2);
     await fuzz({
-      tag: 'ws',
-      unit: 'bad messages',
-      heap0,
-      receiver: server,
-      sender: client,
+      tag: 'ws', unit: 'bad messages', heap0, receiver: server, sender: client,
       attack: async (sent) => {
         const open = async (): Promise<WebSocket> => {
           const ws = new WebSocket(server.listenUrl, { perMessageDeflate: false });
