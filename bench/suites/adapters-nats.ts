@@ -9,6 +9,7 @@ import { Identity, createMessage, createTopic, encodeMessage, signMessage, type 
 import { NatsTransport } from '@converge/transport-nats';
 import { connect } from '@nats-io/transport-node';
 import type { BenchContext } from '../harness.js';
+import { sequentialRate } from '../transfer.js';
 
 const URL = process.env.CONVERGE_NATS_URL ?? 'nats://127.0.0.1:4222';
 
@@ -58,20 +59,7 @@ export default async function natsBench(ctx: BenchContext): Promise<void> {
   const b = new NatsTransport({ servers: URL, agentId: bob.fingerprint, subjectPrefix: prefix, maxQueue: 100_000 });
   await b.start();
   await a.start();
-  const transportRun = async (n: number): Promise<number> => {
-    const start = process.hrtime.bigint();
-    let received = 0;
-    const receiver = (async () => {
-      while (received < n) {
-        if ((await b.receive()) === null) break;
-        received++;
-      }
-    })();
-    for (let i = 0; i < n; i++) await a.send(presigned[i & 1023]!);
-    await receiver;
-    if (received !== n) throw new Error(`lost messages: ${received} of ${n} (dropped ${b.stats.droppedQueueFull})`);
-    return n / (Number(process.hrtime.bigint() - start) / 1e9);
-  };
+  const transportRun = (n: number): Promise<number> => sequentialRate(a, b, presigned, n, () => `dropped ${b.stats.droppedQueueFull}`);
 
   // This process's CPU time per message over a run (sender, receiver and nats.js together): a
   // diagnostic next to the throughput, which on a shared host also moves with other load.

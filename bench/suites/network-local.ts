@@ -4,6 +4,7 @@
 import { Identity, createMessage, createTopic, signMessage, type Message } from '@converge/core';
 import { LocalHub, LocalTransport } from '@converge/network';
 import type { BenchContext } from '../harness.js';
+import { sequentialRate } from '../transfer.js';
 
 export default async function networkLocalBench(ctx: BenchContext): Promise<void> {
   const alice = Identity.generate();
@@ -20,20 +21,7 @@ export default async function networkLocalBench(ctx: BenchContext): Promise<void
   await a.start();
   await b.start();
 
-  const run = async (count: number): Promise<number> => {
-    const start = process.hrtime.bigint();
-    let received = 0;
-    const receiver = (async () => {
-      while (received < count) {
-        if ((await b.receive()) === null) break;
-        received++;
-      }
-    })();
-    for (let i = 0; i < count; i++) await a.send(presigned[i & 1023]!);
-    await receiver;
-    if (received !== count) throw new Error(`lost messages: ${received} of ${count}`);
-    return count / (Number(process.hrtime.bigint() - start) / 1e9);
-  };
+  const run = (count: number): Promise<number> => sequentialRate(a, b, presigned, count);
   await run(200_000); // warm-up
   const rates: number[] = [];
   for (let i = 0; i < 5; i++) rates.push(await run(Math.max(10_000, Math.round(1_000_000 * ctx.scale))));

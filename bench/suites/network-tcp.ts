@@ -87,18 +87,23 @@ async function pump(send: (m: Message) => Promise<void>, msgs: Message[], total:
   await last;
 }
 
-async function tcpPresigned(msgs: Message[], total: number, bob: Identity): Promise<number> {
-  const b = new TcpTransport({ identity: bob, maxReceiveQueue: 100_000 });
-  const a = new TcpTransport({ listen: false });
-  await b.start();
-  await a.start();
-  a.addPeer(bob.fingerprint, b.address);
+/** Messages/s of `total` windowed sends from `a` while `b` drains them; then stops both. */
+async function windowedRate(a: { send(m: Message): Promise<void>; stop(): Promise<void> }, b: { receive(): Promise<Message | null>; stop(): Promise<void> }, msgs: Message[], total: number): Promise<number> {
   const t0 = process.hrtime.bigint();
   await Promise.all([pump((m) => a.send(m), msgs, total), drain(() => b.receive(), total)]);
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   await a.stop();
   await b.stop();
   return total / secs;
+}
+
+async function tcpPresigned(msgs: Message[], total: number, bob: Identity): Promise<number> {
+  const b = new TcpTransport({ identity: bob, maxReceiveQueue: 100_000 });
+  const a = new TcpTransport({ listen: false });
+  await b.start();
+  await a.start();
+  a.addPeer(bob.fingerprint, b.address);
+  return windowedRate(a, b, msgs, total);
 }
 
 async function rawWs(frames: Buffer[], total: number): Promise<number> {
@@ -130,12 +135,7 @@ async function wsPresigned(msgs: Message[], total: number): Promise<number> {
   await b.start();
   const a = new WebSocketTransport({ url: b.listenUrl });
   await a.start();
-  const t0 = process.hrtime.bigint();
-  await Promise.all([pump((m) => a.send(m), msgs, total), drain(() => b.receive(), total)]);
-  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-  await a.stop();
-  await b.stop();
-  return total / secs;
+  return windowedRate(a, b, msgs, total);
 }
 
 async function tcpVerified(msgs: Message[], alice: Identity, bob: Identity, pool: VerifierPool | undefined): Promise<number> {

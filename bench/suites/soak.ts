@@ -9,14 +9,13 @@
 // policy, as an operator would run it): TaskManager keeps them forever otherwise, which is
 // retention, not a leak. The purge runs before each sample, so samples see the store trimmed.
 import { setTimeout as delay } from 'node:timers/promises';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { Agent, Decisions, Identity, type Decision, type Message, type Task } from '@converge/core';
 import { LocalHub, LocalTransport } from '@converge/network';
 import { PoolManager, TaskManager } from '@converge/coordination';
 import { MemoryStore } from '@converge/extensions/storage';
 import { AgentRuntime } from '@converge/runtime';
 import type { BenchContext } from '../harness.js';
+import { fullGc } from '../../test/support/gc.js';
 
 /** Options of `runSoak`. */
 export interface SoakOptions {
@@ -37,19 +36,6 @@ export interface SoakResult {
   tasks: number;
   messages: number;
   samples: { t: number; rss: number; heap: number }[];
-}
-
-let gcFn: (() => void) | undefined;
-function fullGc(): void {
-  if (!gcFn) {
-    const g = (globalThis as { gc?: () => void }).gc;
-    if (g) gcFn = g;
-    else {
-      v8.setFlagsFromString('--expose-gc');
-      gcFn = vm.runInNewContext('gc') as () => void;
-    }
-  }
-  gcFn();
 }
 
 class Submitter extends Agent {

@@ -53,3 +53,17 @@ export function targets(value: unknown, out: string[] = []): string[] {
   else if (value && typeof value === 'object') for (const v of Object.values(value)) targets(v, out);
   return out;
 }
+
+/**
+ * Why the npm registry cannot serve the packed-install tests (`undefined` when it can): asks it
+ * for `probe` (a package path such as `/vitest`) with a 10 s timeout.
+ */
+export async function registryReachable(probe: string): Promise<string | undefined> {
+  const registry = execFileSync('npm', ['config', 'get', 'registry'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  try {
+    const res = await fetch(new URL(probe, registry), { signal: AbortSignal.timeout(10_000) });
+    return res.ok ? undefined : `the npm registry (${registry}) answered ${res.status}`;
+  } catch (err) {
+    return `the npm registry (${registry}) is unreachable: ${(err as Error).message}`;
+  }
+}

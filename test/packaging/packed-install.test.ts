@@ -12,22 +12,12 @@ import { existsSync, lstatSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isBuilt, repoRoot } from './pack';
+import { isBuilt, registryReachable, repoRoot } from './pack';
 
 const PACKED = ['core', 'network', 'runtime', 'observability', 'transport-tcp', 'transport-websocket'];
 /** Packed for the plugin checks, left out of the size figure. */
 const PLUGINS = ['transport-tcp', 'transport-websocket'];
 const PNPM = ['-y', 'pnpm@10.34.8'];
-
-async function registryReachable(): Promise<string | undefined> {
-  const registry = execFileSync('npm', ['config', 'get', 'registry'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  try {
-    const res = await fetch(new URL('/@msgpack%2fmsgpack', registry), { signal: AbortSignal.timeout(10_000) });
-    return res.ok ? undefined : `the npm registry (${registry}) answered ${res.status}`;
-  } catch (err) {
-    return `the npm registry (${registry}) is unreachable: ${(err as Error).message}`;
-  }
-}
 
 /** Bytes and package count under a node_modules folder (files only; links are not followed), without `skip` (folders under node_modules). */
 function installSize(dir: string, skip: string[] = []): { bytes: number; packages: number } {
@@ -50,7 +40,7 @@ function installSize(dir: string, skip: string[] = []): { bytes: number; package
   return { bytes, packages };
 }
 
-const skipReason = !isBuilt() ? 'run `pnpm build` first (the tarballs hold dist/)' : await registryReachable();
+const skipReason = !isBuilt() ? 'run `pnpm build` first (the tarballs hold dist/)' : await registryReachable('/@msgpack%2fmsgpack');
 if (skipReason) console.warn(`packed-install test skipped: ${skipReason}`);
 
 const ESM_CHECK = `

@@ -9,7 +9,7 @@ import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, write
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isBuilt, repoRoot } from './pack';
+import { isBuilt, registryReachable, repoRoot } from './pack';
 
 const FIXTURE = join(repoRoot, 'test/packaging/plugin-guide');
 const GUIDE = join(repoRoot, 'docs/writing-plugins.md');
@@ -43,17 +43,7 @@ describe('docs/writing-plugins.md', () => {
   });
 });
 
-async function registryReachable(): Promise<string | undefined> {
-  const registry = execFileSync('npm', ['config', 'get', 'registry'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  try {
-    const res = await fetch(new URL('/vitest', registry), { signal: AbortSignal.timeout(10_000) });
-    return res.ok ? undefined : `the npm registry (${registry}) answered ${res.status}`;
-  } catch (err) {
-    return `the npm registry (${registry}) is unreachable: ${(err as Error).message}`;
-  }
-}
-
-const skipReason = !isBuilt() ? 'run `pnpm build` first (the tarballs hold dist/)' : await registryReachable();
+const skipReason = !isBuilt() ? 'run `pnpm build` first (the tarballs hold dist/)' : await registryReachable('/vitest');
 if (skipReason) console.warn(`plugin-guide install test skipped: ${skipReason}`);
 
 const execFileAsync = promisify(execFile);

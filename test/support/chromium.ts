@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build, type BuildOptions } from 'esbuild';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { describe, it } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
+import { describeNeeding } from './prerequisite.js';
 
 /** The Chromium binary: $CHROMIUM_PATH, else Debian's /usr/bin/chromium. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -46,14 +47,7 @@ export function missingChromiumNotice(): string {
  * without it, one failing test naming the path; otherwise a skipped suite.
  */
 export function describeInChromium(name: string, factory: () => void): void {
-  if (chromiumAvailable) describe(name, factory);
-  else if (chromiumRequired) {
-    describe(name, () => {
-      it('starts Chromium', () => {
-        throw new Error(missingChromiumNotice());
-      });
-    });
-  } else describe.skip(name, () => it(`needs ${CHROMIUM_PATH}`, () => {}));
+  describeNeeding({ path: CHROMIUM_PATH, available: chromiumAvailable, required: chromiumRequired, notice: missingChromiumNotice }, 'starts Chromium', name, factory);
 }
 
 /** A launched Chromium with one page; `close()` ends it and removes its profile. */
@@ -167,4 +161,45 @@ export async function openTestPage(session: ChromiumSession, url: string): Promi
   } catch (err) {
     throw new Error(`test page did not start: ${session.errors.join('; ') || (err as Error).message}`, { cause: err });
   }
+}
+
+/** A bundled test page open in Chromium for one suite (see `pageInChromium`). */
+export interface SuitePage<P> {
+  /** The Chromium session (valid inside the suite's tests). */
+  readonly session: ChromiumSession;
+  /** Calls `globalThis[global][name](...args)` in the page; resolves what it returns (awaited). */
+  call<K extends keyof P>(name: K, ...args: P[K] extends (...a: infer A) => unknown ? A : never): Promise<Awaited<P[K] extends (...a: never[]) => infer R ? R : never>>;
+}
+
+/**
+ * For the suite it is called in (inside `describeInChromium`): before all its tests, launches
+ * Chromium, bundles `pageModule` for the browser, serves it and waits until it is ready; after
+ * all, closes both. The page module puts its functions on `globalThis[global]`.
+ */
+export function pageInChromium<P>(pageModule: string, global: string): SuitePage<P> {
+  let session: ChromiumSession | undefined;
+  let server: PageServer | undefined;
+  beforeAll(async () => {
+    session = await launchChromium();
+    server = await servePage(await bundleForBrowser(pageModule));
+    await openTestPage(session, server.url);
+  });
+  afterAll(async () => {
+    await session?.close();
+    await server?.close();
+  });
+  const started = (): ChromiumSession => {
+    if (!session) throw new Error('the test page is not open (call pageInChromium inside the suite)');
+    return session;
+  };
+  return {
+    get session() {
+      return started();
+    },
+    call: (name, ...args) =>
+      started().page.evaluate(
+        ([g, n, a]) => (globalThis as unknown as Record<string, Record<string, (...x: unknown[]) => unknown>>)[g]![n]!(...a),
+        [global, name as string, args as unknown[]] as const,
+      ) as never,
+  };
 }

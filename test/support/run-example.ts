@@ -10,15 +10,23 @@ export const EXAMPLE_TIMEOUT_MS = 60_000;
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
+/** What an example printed. */
+export interface ExampleOutput {
+  /** Its whole stdout. */
+  stdout: string;
+  /** Its stdout trimmed, split into lines. */
+  lines: string[];
+}
+
 /**
  * Runs the example whose test module is `testUrl` (pass `import.meta.url`): its `../src/main.ts`.
  * Resolves the program's stdout; rejects when it exits non-zero or runs past `EXAMPLE_TIMEOUT_MS`.
  */
-export async function runExample(testUrl: string): Promise<string> {
+export async function runExample(testUrl: string): Promise<ExampleOutput> {
   const main = resolve(dirname(fileURLToPath(testUrl)), '../src/main.ts');
   const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--conditions=@converge/source', main], {
     cwd: root,
     timeout: EXAMPLE_TIMEOUT_MS,
   });
-  return stdout;
+  return { stdout, lines: stdout.trim().split('\n') };
 }

@@ -2,8 +2,7 @@
 // heap measurement after a full GC (exposed at run time through V8 flags when node was not
 // started with --expose-gc).
 import net from 'node:net';
-import v8 from 'node:v8';
-import vm from 'node:vm';
+import { fullGc } from './gc.js';
 
 /** A small seeded PRNG (mulberry32): runs are reproducible from CONVERGE_FUZZ_SEED. */
 export function prng(seed: number): () => number {
@@ -52,20 +51,6 @@ export function write(s: net.Socket, data: Uint8Array): Promise<void> | undefine
 /** Resolves once the socket has closed. */
 export function closed(s: net.Socket): Promise<void> {
   return new Promise((r) => (s.closed ? r() : s.once('close', () => r())));
-}
-
-let gcFn: (() => void) | undefined;
-/** A full GC: `global.gc` when node runs with --expose-gc, else one exposed through V8 flags. */
-export function fullGc(): void {
-  if (!gcFn) {
-    const g = (globalThis as { gc?: () => void }).gc;
-    if (g) gcFn = g;
-    else {
-      v8.setFlagsFromString('--expose-gc');
-      gcFn = vm.runInNewContext('gc') as () => void;
-    }
-  }
-  gcFn();
 }
 
 /** heapUsed after settling (two turns of the event loop) and two full GCs. */

@@ -3,8 +3,7 @@ import { runExample } from '../../../test/support/run-example.js';
 
 describe('examples/delegation', () => {
   it('runs as a program: scopes narrow along the chain, refusals typed, revocation cascades, expiry lapses, exit 0', async () => {
-    const stdout = await runExample(import.meta.url);
-    const lines = stdout.trim().split('\n');
+    const { stdout, lines } = await runExample(import.meta.url);
     expect(stdout).not.toContain('UNEXPECTED');
     // What bob and carol may do, in order: start, delegated, revoked, 10 min into the temporary grant, expired.
     expect(lines.filter((l) => l.startsWith('  bob ')).map((l) => l.split('may: ')[1])).toEqual([

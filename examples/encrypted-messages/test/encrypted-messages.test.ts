@@ -3,8 +3,7 @@ import { runExample } from '../../../test/support/run-example.js';
 
 describe('examples/encrypted-messages', () => {
   it('runs as a program: encrypt-then-sign round trip, tampering/wrong key/lift caught, reference form shown, exit 0', async () => {
-    const stdout = await runExample(import.meta.url);
-    const lines = stdout.trim().split('\n');
+    const { stdout, lines } = await runExample(import.meta.url);
     expect(stdout).toMatch(/^derived a 256-bit key with PBKDF2 \(100,000 iterations\) in \d+ ms$/m);
     expect(stdout).toMatch(/^alice -> bob: payload on the wire is \{"_encrypted": "[A-Za-z0-9+/]{24}\.\.\."\} \(\d+ base64 chars\)$/m);
     expect(lines.find((l) => l.startsWith('alice -> bob:'))).not.toContain('vault');

@@ -3,8 +3,7 @@ import { runExample } from '../../../test/support/run-example.js';
 
 describe('examples/hello', () => {
   it('runs as a program: four verified messages, forgery and replay refused, exit 0', async () => {
-    const stdout = await runExample(import.meta.url);
-    const lines = stdout.trim().split('\n');
+    const { stdout, lines } = await runExample(import.meta.url);
     expect(lines.filter((l) => / -> .*verified: yes/.test(l))).toHaveLength(4);
     expect(stdout).toContain('alice -> bob: "hello, bob" verified: yes');
     expect(stdout).toContain('bob -> alice: "fine, thanks" verified: yes');

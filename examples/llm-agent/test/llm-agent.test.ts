@@ -3,8 +3,7 @@ import { runExample } from '../../../test/support/run-example.js';
 
 describe('examples/llm-agent', () => {
   it('runs as a program: allowed decisions kept, the others rejected and counted, exit 0', async () => {
-    const stdout = await runExample(import.meta.url);
-    const lines = stdout.trim().split('\n');
+    const { stdout, lines } = await runExample(import.meta.url);
     expect(lines.filter((l) => l.startsWith('accepted: '))).toEqual([
       'accepted: {"type":"ClaimTask","taskId":"task-42"}',
       'accepted: {"type":"ReportTask","taskId":"task-42","result":{"sum":5}}',

@@ -3,8 +3,7 @@ import { runExample } from '../../../test/support/run-example.js';
 
 describe('examples/negotiation', () => {
   it('runs as a program: a deal at 250 after 5 offers, illegal moves refused with typed errors, exit 0', async () => {
-    const stdout = await runExample(import.meta.url);
-    const lines = stdout.trim().split('\n');
+    const { stdout, lines } = await runExample(import.meta.url);
     expect(stdout).not.toContain('UNEXPECTED');
     expect(lines.filter((l) => / counters \d+ \(state countered\)$/.test(l))).toEqual([
       'seller counters 400 (state countered)',

@@ -3,8 +3,7 @@ import { runExample } from '../../../test/support/run-example.js';
 
 describe('examples/ping-pong', () => {
   it('runs as a program: 10 verified round trips in order, the intruder refused, exit 0', async () => {
-    const stdout = await runExample(import.meta.url);
-    const lines = stdout.trim().split('\n');
+    const { stdout, lines } = await runExample(import.meta.url);
     const trips = lines.filter((l) => l.startsWith('round trip #'));
     expect(trips).toHaveLength(10);
     expect(trips.map((l) => Number(/#(\d+)/.exec(l)![1]))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);

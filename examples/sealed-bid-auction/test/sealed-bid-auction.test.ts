@@ -3,8 +3,7 @@ import { runExample } from '../../../test/support/run-example.js';
 
 describe('examples/sealed-bid-auction', () => {
   it('runs as a program: alice wins both rounds at 100 (second-price) and 120 (first-price), bad bids refused, exit 0', async () => {
-    const stdout = await runExample(import.meta.url);
-    const lines = stdout.trim().split('\n');
+    const { stdout, lines } = await runExample(import.meta.url);
     expect(stdout).not.toContain('UNEXPECTED');
     expect(lines.filter((l) => / bids \d+: accepted$/.test(l))).toHaveLength(6);
     expect(lines.filter((l) => l === 'bob bids again (130): refused: ConflictError ERR_CONFLICT (auction open)')).toHaveLength(2);

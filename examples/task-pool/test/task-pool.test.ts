@@ -3,8 +3,7 @@ import { runExample } from '../../../test/support/run-example.js';
 
 describe('examples/task-pool', () => {
   it('runs as a program: 100 tasks, each completed once with a checked result, split among 3 workers, exit 0', async () => {
-    const stdout = await runExample(import.meta.url);
-    const lines = stdout.trim().split('\n');
+    const { stdout, lines } = await runExample(import.meta.url);
     expect(stdout).not.toContain('WRONG');
     const counts = lines.map((l) => /^(worker-\d): (\d+) tasks$/.exec(l)).filter((m) => m !== null);
     expect(counts.map((m) => m[1])).toEqual(['worker-1', 'worker-2', 'worker-3']);

@@ -3,8 +3,7 @@ import { runExample } from '../../../test/support/run-example.js';
 
 describe('examples/tcp-two-processes', () => {
   it('runs as a program: a second process answers 3 signed pings over TCP, all verified both ways, both exit 0', async () => {
-    const stdout = await runExample(import.meta.url);
-    const lines = stdout.trim().split('\n');
+    const { stdout, lines } = await runExample(import.meta.url);
     const parentLine = /^parent ([0-9a-f]{8}) listening on 127\.0\.0\.1:(\d+)$/m.exec(stdout);
     const peerLine = /^peer ([0-9a-f]{8}) is a separate process \(pid (\d+)\) listening on 127\.0\.0\.1:(\d+)$/m.exec(stdout);
     expect(parentLine).not.toBeNull();

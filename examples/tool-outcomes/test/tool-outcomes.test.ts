@@ -3,8 +3,7 @@ import { runExample } from '../../../test/support/run-example.js';
 
 describe('examples/tool-outcomes', () => {
   it('runs as a program: the tool result, a timeout, a refusal and a lost claim reach the next decide, exit 0', async () => {
-    const stdout = await runExample(import.meta.url);
-    const lines = stdout.trim().split('\n');
+    const { stdout, lines } = await runExample(import.meta.url);
     expect(stdout).toContain('turn 1: decided InvokeTool add, InvokeTool slow, InvokeTool shell, ClaimTask');
     expect(stdout).toContain('turn 2: outcome tool add -> ok {"sum":5}');
     expect(stdout).toMatch(/turn 2: outcome tool slow -> timeout \(TimeoutError: tool slow timed out after 100 ms\)/);

@@ -4,11 +4,11 @@
 // the address it checked, not to what the name resolves to at connect time.
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Role, TaskState, type Message } from '@a2a-js/sdk';
 import { ClientFactory, type Client } from '@a2a-js/sdk/client';
 import { PushTargetRefusedError, createA2AServer, isBlockedAddress, type A2AServer, type A2AServerOptions } from '@converge/a2a';
-import { makePool, sumOf, tearDown, type TestPool } from './support/pool.js';
+import { makePool, serverTestScope, sumOf } from './support/pool.js';
 
 function send(numbers: number[], pushUrl?: string) {
   const message: Message = {
@@ -19,13 +19,7 @@ function send(numbers: number[], pushUrl?: string) {
   return { tenant: '', message, configuration: { acceptedOutputModes: [], taskPushNotificationConfig, returnImmediately: false }, metadata: {} } as never;
 }
 
-let server: A2AServer | undefined;
-let pool: TestPool | undefined;
-const stops: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  await tearDown(stops, server, pool);
-  server = undefined;
-});
+const scope = serverTestScope<A2AServer>();
 
 /** A push receiver on 127.0.0.1: what it got, and its port. */
 async function receiver(): Promise<{ received: string[]; port: number }> {
@@ -39,15 +33,15 @@ async function receiver(): Promise<{ received: string[]; port: number }> {
     });
   });
   await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
-  stops.push(() => new Promise<void>((r) => hook.close(() => r())));
+  scope.stops.push(() => new Promise<void>((r) => hook.close(() => r())));
   return { received, port: (hook.address() as AddressInfo).port };
 }
 
 async function serve(extra: Partial<A2AServerOptions> = {}): Promise<Client> {
-  pool = await makePool();
-  server = await createA2AServer({ queue: pool.queue, pool: pool.pool, identity: pool.owner, capabilities: ['sum'], limits: { pollMs: 20 }, ...extra });
-  stops.push(pool.startWorker(sumOf));
-  return new ClientFactory().createFromUrl(server.url);
+  scope.pool = await makePool();
+  scope.server = await createA2AServer({ queue: scope.pool.queue, pool: scope.pool.pool, identity: scope.pool.owner, capabilities: ['sum'], limits: { pollMs: 20 }, ...extra });
+  scope.stops.push(scope.pool.startWorker(sumOf));
+  return new ClientFactory().createFromUrl(scope.server.url);
 }
 
 async function until(check: () => boolean): Promise<void> {
@@ -73,12 +67,12 @@ describe('push notification targets (SSRF)', () => {
       'http://[fc00::1]/', 'http://0.0.0.0/', 'https://no-such-host.invalid/',
     ];
     for (const [i, url] of internal.entries()) await expect(client.createTaskPushNotificationConfig(cfg(`c${i}`, url))).rejects.toThrow();
-    expect(server!.stats().refused['push-target']).toBe(internal.length);
+    expect(scope.server!.stats().refused['push-target']).toBe(internal.length);
     await client.createTaskPushNotificationConfig(cfg('public', 'https://93.184.216.34/hook'));
-    expect(server!.stats().refused['push-target']).toBe(internal.length);
+    expect(scope.server!.stats().refused['push-target']).toBe(internal.length);
     // The same receiver as a config of a send: refused before anything is queued or posted.
     await expect(client.sendMessage(send([2], `http://127.0.0.1:${port}/hook`))).rejects.toThrow();
-    expect(server!.stats().refused['push-target']).toBe(internal.length + 1);
+    expect(scope.server!.stats().refused['push-target']).toBe(internal.length + 1);
     expect(received).toEqual([]);
   });
 
@@ -92,10 +86,10 @@ describe('push notification targets (SSRF)', () => {
     // `localhost` also resolves to the receiver through the system resolver: without the delivery check it would get the posts.
     const r = await client.sendMessage(send([20, 22], `http://localhost:${port}/hook`));
     expect((r as { status?: { state: TaskState } }).status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
-    await until(() => server!.stats().push.refused >= 2 || received.length > 0);
+    await until(() => scope.server!.stats().push.refused >= 2 || received.length > 0);
     expect(received).toEqual([]);
-    expect(server!.stats().push.refused).toBeGreaterThanOrEqual(2);
-    expect(server!.stats().push.sent).toBe(0);
+    expect(scope.server!.stats().push.refused).toBeGreaterThanOrEqual(2);
+    expect(scope.server!.stats().push.sent).toBe(0);
   });
 
   it('connects to the checked address, not to what the name resolves to at connect time', async () => {
@@ -103,9 +97,9 @@ describe('push notification targets (SSRF)', () => {
     // The checked answer is an unroutable documentation address (192.0.2.1); the system would send `localhost` to the receiver.
     const client = await serve({ resolvePushHost: async () => [{ address: '192.0.2.1', family: 4 }], limits: { pollMs: 20, pushTimeoutMs: 300 } });
     await client.sendMessage(send([1, 1], `http://localhost:${port}/hook`));
-    await until(() => server!.stats().push.failed >= 1 || received.length > 0);
+    await until(() => scope.server!.stats().push.failed >= 1 || received.length > 0);
     expect(received).toEqual([]);
-    expect(server!.stats().push.failed).toBeGreaterThanOrEqual(1);
+    expect(scope.server!.stats().push.failed).toBeGreaterThanOrEqual(1);
   });
 
   it('delivers to a 127.0.0.1 receiver when allowPrivatePushTargets is set, and to an allowlisted host', async () => {
@@ -114,14 +108,14 @@ describe('push notification targets (SSRF)', () => {
     await client.sendMessage(send([3], `http://127.0.0.1:${a.port}/hook`));
     await until(() => a.received.some((b) => b.includes('TASK_STATE_COMPLETED')));
     expect(a.received.some((b) => b.includes('TASK_STATE_COMPLETED'))).toBe(true);
-    await server!.close();
-    await pool!.queue.stop();
+    await scope.server!.close();
+    await scope.pool!.queue.stop();
     const b = await receiver();
     const client2 = await serve({ pushHostAllowlist: ['LOCALHOST'] });
     await client2.sendMessage(send([4], `http://localhost:${b.port}/hook`));
     await until(() => b.received.some((x) => x.includes('TASK_STATE_COMPLETED')));
     expect(b.received.some((x) => x.includes('TASK_STATE_COMPLETED'))).toBe(true);
-    expect(server!.stats().refused['push-target']).toBe(0);
+    expect(scope.server!.stats().refused['push-target']).toBe(0);
   });
 
   it('is a PolicyError subclass with the origin and the address', async () => {

@@ -4,13 +4,13 @@
 // credentials, body size and rate are enforced.
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { importJWK } from 'jose';
 import { Role, TaskState, verifyAgentCardSignature, type Message, type StreamResponse } from '@a2a-js/sdk';
 import { ClientFactory, DefaultAgentCardResolver, JsonRpcTransportFactory, RestTransportFactory, type Client } from '@a2a-js/sdk/client';
 import { PolicyError } from '@converge/core';
 import { JWKS_PATH, createA2AServer, verifyAgentCard, type A2AServer, type A2AServerOptions } from '@converge/a2a';
-import { makePool, sumOf, tearDown, type TestPool } from './support/pool.js';
+import { makePool, serverTestScope, sumOf, type TestPool } from './support/pool.js';
 
 const TOKEN = 'bearer-secret-1';
 const KEY = 'api-key-secret-2';
@@ -23,20 +23,14 @@ const data = (value: unknown): Message['parts'][number] => ({ content: { $case: 
 const text = (value: string): Message['parts'][number] => ({ content: { $case: 'text', value }, mediaType: 'text/plain', filename: '', metadata: {} });
 const send = (message: Message, returnImmediately = false) => ({ tenant: '', message, configuration: { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately }, metadata: {} });
 
-let server: A2AServer | undefined;
-let pool: TestPool | undefined;
-const stops: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  await tearDown(stops, server, pool);
-  server = undefined;
-});
+const scope = serverTestScope<A2AServer>();
 
 async function serve(extra: Partial<A2AServerOptions> = {}): Promise<{ client: Client; server: A2AServer; pool: TestPool }> {
-  pool = await makePool();
-  server = await createA2AServer({
+  const pool = (scope.pool = await makePool());
+  const server = (scope.server = await createA2AServer({
     queue: pool.queue, pool: pool.pool, identity: pool.owner, capabilities: ['sum'],
     auth: { bearerTokens: { [TOKEN]: 'alice' }, apiKeys: { [KEY]: 'bob' } }, limits: { pollMs: 20 }, ...extra,
-  });
+  }));
   const client = await new ClientFactory({ transports: [new JsonRpcTransportFactory(), new RestTransportFactory()] }).createFromUrl(server.url);
   return { client, server, pool };
 }
@@ -60,7 +54,7 @@ describe('A2A server, called by the official SDK client', () => {
 
   it('streams a sent message to completion: submitted, working, the result artifact, completed', async () => {
     const { client, pool } = await serve();
-    stops.push(pool.startWorker(async (t) => {
+    scope.stops.push(pool.startWorker(async (t) => {
       await new Promise((r) => setTimeout(r, 100));
       return sumOf(t);
     }));
@@ -98,7 +92,7 @@ describe('A2A server, called by the official SDK client', () => {
       }
     })();
     await new Promise((res) => setTimeout(res, 100));
-    stops.push(pool.startWorker(sumOf));
+    scope.stops.push(pool.startWorker(sumOf));
     await follow;
     expect(states.at(-1)).toBe(TaskState.TASK_STATE_COMPLETED);
     expect((await client.getTask({ tenant: '', id }, auth.bearer)).artifacts[0]?.parts[0]?.content).toEqual({ $case: 'data', value: 18 });
@@ -106,7 +100,7 @@ describe('A2A server, called by the official SDK client', () => {
 
   it('holds at most maxStoredTasks A2A tasks; an evicted finished task is still read back from the queue, by its caller only', async () => {
     const { client, pool, server } = await serve({ limits: { maxStoredTasks: 2, pollMs: 20 } });
-    stops.push(pool.startWorker(sumOf));
+    scope.stops.push(pool.startWorker(sumOf));
     const ids: string[] = [];
     for (const n of [1, 2, 3]) ids.push(((await client.sendMessage(send(userMessage([data({ numbers: [n] })])), auth.bearer)) as { id: string }).id);
     expect(server.stats()).toMatchObject({ storedTasks: 2, evictedTasks: 1 });
@@ -130,7 +124,7 @@ describe('A2A server, called by the official SDK client', () => {
 
   it('answers a retried send (same messageId, same caller) with the same task, submitted once', async () => {
     const { client, pool, server } = await serve();
-    stops.push(pool.startWorker(sumOf));
+    scope.stops.push(pool.startWorker(sumOf));
     const m = userMessage([data({ numbers: [5, 6] })]);
     const a = await client.sendMessage(send(m), auth.bearer);
     const b = await client.sendMessage(send(m), auth.bearer);
@@ -207,10 +201,10 @@ describe('A2A server, called by the official SDK client', () => {
       });
     });
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
-    stops.push(() => new Promise<void>((r) => hook.close(() => r())));
+    scope.stops.push(() => new Promise<void>((r) => hook.close(() => r())));
     const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
     const { client, pool } = await serve({ allowPrivatePushTargets: true });
-    stops.push(pool.startWorker(sumOf));
+    scope.stops.push(pool.startWorker(sumOf));
     const req = send(userMessage([data({ numbers: [2, 2] })]));
     req.configuration.taskPushNotificationConfig = { tenant: '', id: 'cfg-1', taskId: '', url: hookUrl, token: '', authentication: { scheme: 'Bearer', credentials: 'push-secret' } } as never;
     const r = await client.sendMessage(req, auth.bearer);

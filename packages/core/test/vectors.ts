@@ -2,7 +2,8 @@
 // and turns their typed JSON into codec values. Without the file, the suites that need it
 // (declared with `describeWithVectors`) are skipped, or fail in CI (vectors-path.ts).
 import { readFileSync } from 'node:fs';
-import { describe, it } from 'vitest';
+import { it } from 'vitest';
+import { describeNeeding } from '../../../test/support/prerequisite.js';
 import { VECTORS_PATH, missingVectorsNotice, vectorsAvailable, vectorsRequired } from './vectors-path.js';
 
 export { VECTORS_PATH, vectorsAvailable };
@@ -17,14 +18,7 @@ export const vectors: any = vectorsAvailable ? JSON.parse(readFileSync(VECTORS_P
  * skipped, in CI it holds one test that fails naming the missing path.
  */
 export function describeWithVectors(name: string, factory: () => void): void {
-  if (vectorsAvailable) describe(name, factory);
-  else if (vectorsRequired) {
-    describe(name, () => {
-      it('reads the interop vectors', () => {
-        throw new Error(missingVectorsNotice());
-      });
-    });
-  } else describe.skip(name, () => it(`needs ${VECTORS_PATH}`, () => {}));
+  describeNeeding({ path: VECTORS_PATH, available: vectorsAvailable, required: vectorsRequired, notice: missingVectorsNotice }, 'reads the interop vectors', name, factory);
 }
 
 /** `it` for one test that reads the vectors in its body: skipped or failing like `describeWithVectors`. */

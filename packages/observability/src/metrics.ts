@@ -106,6 +106,11 @@ function guard(name: string, fn: () => void): void {
   }
 }
 
+// The `inc`/`dec` of a handle: `value` defaults to 1, and a refused update is reported by `guard`.
+function stepper(fullName: string, step: (labels: Labels | undefined, value: number) => void): (labels?: Labels, value?: number) => void {
+  return (labels, value) => guard(fullName, () => step(labels, value ?? 1));
+}
+
 /**
  * Counters, gauges and histograms in an explicit prom-client `Registry`, exposed as Prometheus
  * text. `counter`/`gauge`/`histogram` are get-or-create: the same name with the same type and
@@ -137,31 +142,28 @@ export class MetricsCollector implements Metrics {
   counter(spec: MetricSpec): CounterHandle;
   counter(name: string, help: string, labelNames?: string[]): CounterHandle;
   counter(nameOrSpec: string | MetricSpec, helpText?: string, labelList?: string[]): CounterHandle {
-    const { name, help, labelNames } = specOf(nameOrSpec, helpText, labelList);
-    return this.#getOrCreate('counter', name, help, labelNames, undefined, (fullName, labels) => {
-      const metric = new Counter({ name: fullName, help, labelNames: labels, registers: [this.registry] });
+    return this.#plain('counter', specOf(nameOrSpec, helpText, labelList), (config, fullName) => {
+      const metric = new Counter(config);
       return {
-        inc: (l?: Labels, value?: number) =>
-          guard(fullName, () => (l === undefined ? metric.inc(value ?? 1) : metric.inc(l, value ?? 1))),
+        inc: stepper(fullName, (l, v) => (l === undefined ? metric.inc(v) : metric.inc(l, v))),
         get: (l?: Labels) => findSeries(metric, l)?.value ?? 0,
       } satisfies CounterHandle;
-    }) as CounterHandle;
+    });
   }
 
   /** Gets or creates a gauge. */
   gauge(spec: MetricSpec): GaugeHandle;
   gauge(name: string, help: string, labelNames?: string[]): GaugeHandle;
   gauge(nameOrSpec: string | MetricSpec, helpText?: string, labelList?: string[]): GaugeHandle {
-    const { name, help, labelNames } = specOf(nameOrSpec, helpText, labelList);
-    return this.#getOrCreate('gauge', name, help, labelNames, undefined, (fullName, labels) => {
-      const metric = new Gauge({ name: fullName, help, labelNames: labels, registers: [this.registry] });
+    return this.#plain('gauge', specOf(nameOrSpec, helpText, labelList), (config, fullName) => {
+      const metric = new Gauge(config);
       return {
         set: (l: Labels | undefined, value: number) => guard(fullName, () => (l === undefined ? metric.set(value) : metric.set(l, value))),
-        inc: (l?: Labels, value?: number) => guard(fullName, () => (l === undefined ? metric.inc(value ?? 1) : metric.inc(l, value ?? 1))),
-        dec: (l?: Labels, value?: number) => guard(fullName, () => (l === undefined ? metric.dec(value ?? 1) : metric.dec(l, value ?? 1))),
+        inc: stepper(fullName, (l, v) => (l === undefined ? metric.inc(v) : metric.inc(l, v))),
+        dec: stepper(fullName, (l, v) => (l === undefined ? metric.dec(v) : metric.dec(l, v))),
         get: (l?: Labels) => findSeries(metric, l)?.value ?? 0,
       } satisfies GaugeHandle;
-    }) as GaugeHandle;
+    });
   }
 
   /** Gets or creates a histogram; `buckets` default to `DEFAULT_BUCKETS` (seconds). */
@@ -204,6 +206,16 @@ export class MetricsCollector implements Metrics {
   /** The content type of `metrics()` (Prometheus text format 0.0.4). */
   get contentType(): string {
     return this.registry.contentType;
+  }
+
+  // A counter or a gauge (no buckets): `make` builds the prom-client metric from its config, and its handle.
+  #plain<H extends Entry['handle']>(
+    kind: 'counter' | 'gauge',
+    spec: { name: string; help: string; labelNames: string[] },
+    make: (config: { name: string; help: string; labelNames: string[]; registers: Registry[] }, fullName: string) => H,
+  ): H {
+    const { name, help, labelNames } = spec;
+    return this.#getOrCreate(kind, name, help, labelNames, undefined, (fullName, labels) => make({ name: fullName, help, labelNames: labels, registers: [this.registry] }, fullName)) as H;
   }
 
   #getOrCreate(

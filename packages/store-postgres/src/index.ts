@@ -8,7 +8,6 @@ export {
   type PostgresStoreOptions,
   type PostgresStoreLogger,
   type PostgresStoreStats,
-  type StoreMetricsSink,
   POSTGRES_DEFAULT_TABLE,
   POSTGRES_DEFAULT_MAX_CONNECTIONS,
   POSTGRES_DEFAULT_CONNECT_TIMEOUT_MS,
@@ -17,6 +16,7 @@ export {
   POSTGRES_DEFAULT_MAX_VALUE_BYTES,
 } from './postgres-store.js';
 export {
+  type StoreMetricsSink,
   type StoreRetryOptions as RetryOptions,
   STORE_DEFAULT_RETRY_ATTEMPTS as POSTGRES_DEFAULT_RETRY_ATTEMPTS,
   STORE_DEFAULT_RETRY_BASE_DELAY_MS as POSTGRES_DEFAULT_RETRY_BASE_DELAY_MS,

@@ -1,28 +1,21 @@
 import {
   STORE_BRAND,
-  checkStoreKey,
   checkStorePrefix,
   checkStoreRevision,
   ConfigError,
-  ConvergeError,
   DEFAULT_MAX_MESSAGE_BYTES,
-  encodeStoredValue,
-  KeyWatchers,
-  NotStartedError,
   parseStoredRevision,
   positiveIntOption,
-  readStoredEntry,
-  resolveStoreRetry,
-  STORE_DEFAULT_MAX_KEY_LENGTH,
+  ServerStoreCore,
   StoreError,
   throwIfAborted,
-  withStoreRetry,
+  type ServerStoreKind,
   type Store,
   type StoreCallOptions,
   type StoreEntry,
-  type StoreRetryHooks,
+  type StoreLogger,
+  type StoreMetricsSink,
   type StoreRetryOptions,
-  type StoreRetryPolicy,
 } from '@converge/core';
 import pg from 'pg';
 import { prefixUpperBound } from './keys.js';
@@ -44,17 +37,7 @@ export const POSTGRES_DEFAULT_APPLICATION_NAME = 'converge-store';
 export const POSTGRES_DEFAULT_MAX_VALUE_BYTES = DEFAULT_MAX_MESSAGE_BYTES;
 
 /** Minimal logger (pino-compatible): connection losses and listener errors are logged at `warn`. */
-export interface PostgresStoreLogger {
-  warn(obj: object, msg?: string): void;
-}
-
-/**
- * Where the store reports its counters: any object with a get-or-create `counter` (the
- * `MetricsCollector` of `@converge/observability` fits). Every series has the label `store`.
- */
-export interface StoreMetricsSink {
-  counter(name: string, help: string, labelNames?: string[]): { inc(labels?: Record<string, string | number>, value?: number): void };
-}
+export type PostgresStoreLogger = StoreLogger;
 
 /** Counters of one store instance. */
 export interface PostgresStoreStats {
@@ -110,8 +93,7 @@ export interface PostgresStoreOptions {
   metrics?: StoreMetricsSink;
 }
 
-type Counter = { inc(labels?: Record<string, string | number>, value?: number): void };
-const LABELS = { store: 'postgres' };
+const KIND: ServerStoreKind = { name: 'PostgresStore', label: 'postgres', backend: POSTGRES_BACKEND, defaultMaxValueBytes: POSTGRES_DEFAULT_MAX_VALUE_BYTES };
 
 /**
  * A Store in a PostgreSQL table (see the package README for the schema and guarantees).
@@ -131,20 +113,12 @@ export class PostgresStore implements Store {
   readonly #table: string;
   readonly #channel: string;
   readonly #sql: Statements;
-  readonly #policy: StoreRetryPolicy;
-  readonly #maxKeyLength: number;
-  readonly #maxValueBytes: number;
-  readonly #logger?: PostgresStoreLogger;
-  readonly #watchers: KeyWatchers;
+  readonly #core: ServerStoreCore;
   readonly #listener?: NotifyListener;
-  readonly #hooks: StoreRetryHooks;
-  readonly #counters: Record<'retries' | 'unavailable' | 'corrupt' | 'watchErrors' | 'listenerLost', Counter | undefined>;
-  readonly #stats: PostgresStoreStats = { retries: 0, unavailable: 0, corrupt: 0, watchErrors: 0, listenerLost: 0, notifications: 0 };
   // Backend pids of this store's pool connections: their NOTIFYs were already emitted locally.
   readonly #ownPids = new Set<number>();
   readonly #tracked = new WeakSet<pg.PoolClient>();
-  readonly #onPoolError = (err: Error): void => this.#logger?.warn({ err, table: this.#table }, 'idle PostgreSQL connection lost');
-  #state: 'new' | 'started' | 'stopped' = 'new';
+  readonly #onPoolError = (err: Error): void => this.#core.telemetry.warn({ err, table: this.#table }, 'idle PostgreSQL connection lost');
 
   constructor(options: PostgresStoreOptions) {
     if (options === null || typeof options !== 'object') throw new ConfigError('PostgresStore needs options', { key: 'options' });
@@ -155,29 +129,7 @@ export class PostgresStore implements Store {
     this.#channel = options.channel ?? `${this.#table}_changes`;
     checkNames(this.#table, this.#channel);
     this.#sql = buildStatements(this.#table, options.notify !== false);
-    this.#policy = resolveStoreRetry(options.retry);
-    this.#maxKeyLength = positiveIntOption(options.maxKeyLength, STORE_DEFAULT_MAX_KEY_LENGTH, 'maxKeyLength');
-    this.#maxValueBytes = positiveIntOption(options.maxValueBytes, POSTGRES_DEFAULT_MAX_VALUE_BYTES, 'maxValueBytes');
-    this.#logger = options.logger;
-    const m = options.metrics;
-    this.#counters = {
-      retries: m?.counter('converge_store_retries_total', 'Store operations retried after a transient connection error', ['store']),
-      unavailable: m?.counter('converge_store_unavailable_total', 'Store operations failed with ERR_STORE_UNAVAILABLE', ['store']),
-      corrupt: m?.counter('converge_store_corrupt_records_total', 'Store records found corrupt', ['store']),
-      watchErrors: m?.counter('converge_store_watch_listener_errors_total', 'Exceptions thrown by store watch listeners', ['store']),
-      listenerLost: m?.counter('converge_store_watch_connection_lost_total', 'Times the store change-feed connection was lost', ['store']),
-    };
-    this.#watchers = new KeyWatchers((err, key) => {
-      this.#count('watchErrors');
-      this.#logger?.warn({ err, key }, 'store watch listener threw');
-    });
-    this.#hooks = {
-      onRetry: (err, attempt) => {
-        this.#count('retries');
-        this.#logger?.warn({ err, attempt, table: this.#table }, 'PostgreSQL operation failed, retrying');
-      },
-      onUnavailable: () => this.#count('unavailable'),
-    };
+    this.#core = new ServerStoreCore(KIND, options, { table: this.#table });
 
     const applicationName = options.applicationName ?? POSTGRES_DEFAULT_APPLICATION_NAME;
     const connectTimeoutMs = positiveIntOption(options.connectTimeoutMs, POSTGRES_DEFAULT_CONNECT_TIMEOUT_MS, 'connectTimeoutMs');
@@ -201,16 +153,16 @@ export class PostgresStore implements Store {
     if (options.listen !== false) {
       // The LISTEN connection never runs statements of its own, so no statement timeout.
       const { statement_timeout: _ignored, ...listenConfig } = clientConfig as pg.ClientConfig & { statement_timeout?: number };
-      this.#listener = new NotifyListener(listenConfig, this.#channel, this.#policy, {
-        ...this.#hooks,
+      this.#listener = new NotifyListener(listenConfig, this.#channel, this.#core.policy, {
+        ...this.#core.telemetry.hooks,
         onNotify: (key, pid) => {
           if (this.#ownPids.has(pid)) return;
-          this.#stats.notifications++;
-          this.#watchers.emit(key);
+          this.#core.telemetry.count('notifications');
+          this.#core.telemetry.watchers.emit(key);
         },
         onLost: (err) => {
-          this.#count('listenerLost');
-          this.#logger?.warn({ err, channel: this.#channel }, 'PostgreSQL LISTEN connection lost, reconnecting');
+          this.#core.telemetry.count('connectionLost');
+          this.#core.telemetry.warn({ err, channel: this.#channel }, 'PostgreSQL LISTEN connection lost, reconnecting');
         },
         onRestored: () => undefined,
       });
@@ -229,7 +181,8 @@ export class PostgresStore implements Store {
 
   /** A snapshot of this instance's counters. */
   get stats(): PostgresStoreStats {
-    return { ...this.#stats };
+    const { connectionLost, ...rest } = this.#core.telemetry.counts;
+    return { ...rest, listenerLost: connectionLost };
   }
 
   /** Whether the LISTEN connection is up (false with `listen: false`). */
@@ -244,25 +197,22 @@ export class PostgresStore implements Store {
    * holds no connection and `start()` may be called again (or `stop()` to release the pool).
    */
   async start(): Promise<void> {
-    if (this.#state === 'started') return;
-    if (this.#state === 'stopped') throw new NotStartedError('a stopped PostgresStore cannot be restarted; create a new one');
+    if (!this.#core.beginStart()) return;
     this.#pool.on('error', this.#onPoolError);
     try {
-      await withStoreRetry(POSTGRES_BACKEND, this.#policy, 'schema setup', undefined, () => this.#setupSchema(), this.#hooks);
+      await this.#core.retry('schema setup', undefined, () => this.#setupSchema());
       await this.#listener?.start();
     } catch (err) {
       this.#pool.off('error', this.#onPoolError);
       await this.#listener?.stop();
-      throw this.#wrap(err, 'start', undefined);
+      throw this.#core.wrap(err, 'start', undefined);
     }
-    this.#state = 'started';
+    this.#core.started();
   }
 
   /** Closes the LISTEN connection and, when the store created it, the pool. Idempotent. */
   async stop(): Promise<void> {
-    if (this.#state === 'stopped') return;
-    this.#state = 'stopped';
-    this.#watchers.clear();
+    if (!this.#core.stop()) return;
     await this.#listener?.stop();
     if (this.#ownsPool) await this.#pool.end().catch(() => undefined);
     this.#pool.off('error', this.#onPoolError);
@@ -275,17 +225,17 @@ export class PostgresStore implements Store {
 
   /** The value and revision at `key`, or `undefined`. A malformed row → `ERR_STORE_CORRUPT`. */
   async getEntry<V = unknown>(key: string, options?: StoreCallOptions): Promise<StoreEntry<V> | undefined> {
-    const k = this.#key(key);
+    const k = this.#core.key(key);
     const res = await this.#query<{ revision: string; value: Buffer; float_paths: Buffer | null }>('get', k, this.#sql.get, [k], options?.signal);
     const row = res.rows[0];
     if (!row) return undefined;
-    return readStoredEntry<V>(k, { value: row.value, revision: String(row.revision), floats: row.float_paths }, this.#maxValueBytes, () => this.#count('corrupt'));
+    return this.#core.read<V>(k, { value: row.value, revision: String(row.revision), floats: row.float_paths });
   }
 
   /** Writes `value` unconditionally; returns the new revision. */
   async put(key: string, value: unknown, options?: StoreCallOptions): Promise<number> {
-    const k = this.#key(key);
-    const v = encodeStoredValue(k, value, this.#maxValueBytes);
+    const k = this.#core.key(key);
+    const v = this.#core.encode(k, value);
     const rev = await this.#write('put', k, this.#sql.put, [k, v.bytes, v.floats, this.#channel], options?.signal);
     if (rev === null) throw new StoreError(`put of ${JSON.stringify(k)} wrote no row`, { key: k });
     return rev;
@@ -293,8 +243,8 @@ export class PostgresStore implements Store {
 
   /** Writes `value` only if `key` has none; returns whether it wrote. */
   async putIfAbsent(key: string, value: unknown, options?: StoreCallOptions): Promise<boolean> {
-    const k = this.#key(key);
-    const v = encodeStoredValue(k, value, this.#maxValueBytes);
+    const k = this.#core.key(key);
+    const v = this.#core.encode(k, value);
     return (await this.#write('putIfAbsent', k, this.#sql.insert, [k, v.bytes, v.floats, this.#channel], options?.signal)) !== null;
   }
 
@@ -303,16 +253,16 @@ export class PostgresStore implements Store {
    * revision or `null` on conflict. One statement, so two processes can never both succeed.
    */
   async compareAndSet(key: string, value: unknown, expectedRevision: number, options?: StoreCallOptions): Promise<number | null> {
-    const k = this.#key(key);
+    const k = this.#core.key(key);
     checkStoreRevision(expectedRevision);
-    const v = encodeStoredValue(k, value, this.#maxValueBytes);
+    const v = this.#core.encode(k, value);
     if (expectedRevision === 0) return this.#write('compareAndSet', k, this.#sql.insert, [k, v.bytes, v.floats, this.#channel], options?.signal);
     return this.#write('compareAndSet', k, this.#sql.update, [k, v.bytes, v.floats, this.#channel, String(expectedRevision)], options?.signal);
   }
 
   /** Removes `key`; returns whether it existed. */
   async delete(key: string, options?: StoreCallOptions): Promise<boolean> {
-    const k = this.#key(key);
+    const k = this.#core.key(key);
     return (await this.#write('delete', k, this.#sql.delete, [k, this.#channel], options?.signal)) !== null;
   }
 
@@ -332,7 +282,7 @@ export class PostgresStore implements Store {
    * LISTEN connection is up). Returns the unsubscribe function.
    */
   watch(prefix: string, listener: (key: string) => void): () => void {
-    return this.#watchers.add(prefix, listener);
+    return this.#core.telemetry.watchers.add(prefix, listener);
   }
 
   async #setupSchema(): Promise<void> {
@@ -365,17 +315,15 @@ export class PostgresStore implements Store {
     const row = res.rows[0];
     if (!row) return null;
     const revision = parseStoredRevision(key, String(row.revision));
-    this.#watchers.emit(key);
+    this.#core.telemetry.watchers.emit(key);
     return revision;
   }
 
   async #query<R extends pg.QueryResultRow>(what: string, key: string | undefined, sql: string, params: unknown[], signal?: AbortSignal): Promise<pg.QueryResult<R>> {
-    if (this.#state !== 'started') throw new NotStartedError(`PostgresStore is ${this.#state === 'new' ? 'not started' : 'stopped'}`);
+    this.#core.checkStarted();
     throwIfAborted(signal);
     try {
-      return await withStoreRetry(
-        POSTGRES_BACKEND,
-        this.#policy,
+      return await this.#core.retry(
         what,
         key,
         async () => {
@@ -392,11 +340,10 @@ export class PostgresStore implements Store {
             client.release(broken);
           }
         },
-        this.#hooks,
         signal,
       );
     } catch (err) {
-      throw this.#wrap(err, what, key);
+      throw this.#core.wrap(err, what, key);
     }
   }
 
@@ -413,17 +360,4 @@ export class PostgresStore implements Store {
     client.once('end', () => this.#ownPids.delete(pid));
   }
 
-  #wrap(err: unknown, what: string, key: string | undefined): Error {
-    if (ConvergeError.is(err)) return err;
-    return new StoreError(`PostgreSQL ${what} failed: ${(err as Error)?.message ?? String(err)}`, { key, cause: err });
-  }
-
-  #key(key: string): string {
-    return checkStoreKey(key, this.#maxKeyLength);
-  }
-
-  #count(name: 'retries' | 'unavailable' | 'corrupt' | 'watchErrors' | 'listenerLost'): void {
-    this.#stats[name]++;
-    this.#counters[name]?.inc(LABELS);
-  }
 }

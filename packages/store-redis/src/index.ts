@@ -8,7 +8,6 @@ export {
   type RedisStoreOptions,
   type RedisStoreLogger,
   type RedisStoreStats,
-  type StoreMetricsSink,
   globEscape,
   REDIS_DEFAULT_URL,
   REDIS_DEFAULT_PREFIX,
@@ -19,6 +18,7 @@ export {
   REDIS_DEFAULT_CLIENT_NAME,
 } from './redis-store.js';
 export {
+  type StoreMetricsSink,
   type StoreRetryOptions as RetryOptions,
   STORE_DEFAULT_RETRY_ATTEMPTS as REDIS_DEFAULT_RETRY_ATTEMPTS,
   STORE_DEFAULT_RETRY_BASE_DELAY_MS as REDIS_DEFAULT_RETRY_BASE_DELAY_MS,

@@ -2,30 +2,24 @@ import { randomBytes } from 'node:crypto';
 import {
   STORE_BRAND,
   AbortError,
-  checkStoreKey,
   checkStorePrefix,
   checkStoreRevision,
   ConfigError,
   ConvergeError,
   DEFAULT_MAX_MESSAGE_BYTES,
-  encodeStoredValue,
-  KeyWatchers,
-  NotStartedError,
   positiveIntOption,
-  readStoredEntry,
-  resolveStoreRetry,
-  STORE_DEFAULT_MAX_KEY_LENGTH,
+  ServerStoreCore,
   storedValueCorrupt,
   StoreError,
   storeRetryDelay,
   throwIfAborted,
-  withStoreRetry,
+  type ServerStoreKind,
   type Store,
   type StoreCallOptions,
   type StoreEntry,
-  type StoreRetryHooks,
+  type StoreLogger,
+  type StoreMetricsSink,
   type StoreRetryOptions,
-  type StoreRetryPolicy,
 } from '@converge/core';
 import { ErrorReply, ReconnectStrategyError } from 'redis';
 import { BINARY, closeClient, makeClient, type Client } from './client.js';
@@ -48,17 +42,7 @@ export const REDIS_DEFAULT_MAX_VALUE_BYTES = DEFAULT_MAX_MESSAGE_BYTES;
 export const REDIS_DEFAULT_CLIENT_NAME = 'converge-store';
 
 /** Minimal logger (pino-compatible): connection losses and listener errors are logged at `warn`. */
-export interface RedisStoreLogger {
-  warn(obj: object, msg?: string): void;
-}
-
-/**
- * Where the store reports its counters: any object with a get-or-create `counter` (the
- * `MetricsCollector` of `@converge/observability` fits). Every series has the label `store`.
- */
-export interface StoreMetricsSink {
-  counter(name: string, help: string, labelNames?: string[]): { inc(labels?: Record<string, string | number>, value?: number): void };
-}
+export type RedisStoreLogger = StoreLogger;
 
 /** Counters of one store instance. */
 export interface RedisStoreStats {
@@ -104,9 +88,7 @@ export interface RedisStoreOptions {
   metrics?: StoreMetricsSink;
 }
 
-type Counter = { inc(labels?: Record<string, string | number>, value?: number): void };
-type CounterName = 'retries' | 'unavailable' | 'corrupt' | 'watchErrors' | 'connectionLost';
-const LABELS = { store: 'redis' };
+const KIND: ServerStoreKind = { name: 'RedisStore', label: 'redis', backend: REDIS_BACKEND, defaultMaxValueBytes: REDIS_DEFAULT_MAX_VALUE_BYTES };
 
 /**
  * A Store in Redis (see the package README for the key layout and guarantees).
@@ -127,20 +109,12 @@ export class RedisStore implements Store {
   readonly #counterKey: string;
   readonly #channel: string;
   readonly #origin = randomBytes(8).toString('hex');
-  readonly #policy: StoreRetryPolicy;
+  readonly #core: ServerStoreCore;
   readonly #scanCount: number;
-  readonly #maxKeyLength: number;
-  readonly #maxValueBytes: number;
   readonly #listen: boolean;
-  readonly #logger?: RedisStoreLogger;
-  readonly #watchers: KeyWatchers;
-  readonly #hooks: StoreRetryHooks;
-  readonly #counters: Record<CounterName, Counter | undefined>;
-  readonly #stats: RedisStoreStats = { retries: 0, unavailable: 0, corrupt: 0, watchErrors: 0, connectionLost: 0, notifications: 0 };
   readonly #client: Client;
   readonly #subscriber?: Client;
   #connecting: Promise<void> | undefined;
-  #state: 'new' | 'started' | 'stopped' = 'new';
 
   constructor(options: RedisStoreOptions = {}) {
     this.#url = options.url ?? REDIS_DEFAULT_URL;
@@ -150,31 +124,9 @@ export class RedisStore implements Store {
     this.#keyPrefix = `${this.#prefix}key:`;
     this.#counterKey = `${this.#prefix}revision`;
     this.#channel = `${this.#prefix}changes`;
-    this.#policy = resolveStoreRetry(options.retry);
+    this.#core = new ServerStoreCore(KIND, options, { prefix: this.#prefix });
     this.#scanCount = positiveIntOption(options.scanCount, REDIS_DEFAULT_SCAN_COUNT, 'scanCount');
-    this.#maxKeyLength = positiveIntOption(options.maxKeyLength, STORE_DEFAULT_MAX_KEY_LENGTH, 'maxKeyLength');
-    this.#maxValueBytes = positiveIntOption(options.maxValueBytes, REDIS_DEFAULT_MAX_VALUE_BYTES, 'maxValueBytes');
     this.#listen = options.listen !== false;
-    this.#logger = options.logger;
-    const m = options.metrics;
-    this.#counters = {
-      retries: m?.counter('converge_store_retries_total', 'Store operations retried after a transient connection error', ['store']),
-      unavailable: m?.counter('converge_store_unavailable_total', 'Store operations failed with ERR_STORE_UNAVAILABLE', ['store']),
-      corrupt: m?.counter('converge_store_corrupt_records_total', 'Store records found corrupt', ['store']),
-      watchErrors: m?.counter('converge_store_watch_listener_errors_total', 'Exceptions thrown by store watch listeners', ['store']),
-      connectionLost: m?.counter('converge_store_watch_connection_lost_total', 'Times the store change-feed connection was lost', ['store']),
-    };
-    this.#watchers = new KeyWatchers((err, key) => {
-      this.#count('watchErrors');
-      this.#logger?.warn({ err, key }, 'store watch listener threw');
-    });
-    this.#hooks = {
-      onRetry: (err, attempt) => {
-        this.#count('retries');
-        this.#logger?.warn({ err, attempt, prefix: this.#prefix }, 'Redis operation failed, retrying');
-      },
-      onUnavailable: () => this.#count('unavailable'),
-    };
     const name = options.clientName ?? REDIS_DEFAULT_CLIENT_NAME;
     if (!/^[!-~]{1,64}$/.test(name)) throw new ConfigError('clientName must be 1-64 printable ASCII characters without spaces', { key: 'clientName' });
     const connectTimeout = positiveIntOption(options.connectTimeoutMs, REDIS_DEFAULT_CONNECT_TIMEOUT_MS, 'connectTimeoutMs');
@@ -182,15 +134,15 @@ export class RedisStore implements Store {
     // Commands: a bounded number of reconnect attempts, then calls fail with ERR_STORE_UNAVAILABLE
     // (the next call tries to connect again).
     this.#client = makeClient(this.#url, name, connectTimeout, queue, (retries) =>
-      retries + 1 >= this.#policy.attempts ? new Error(`gave up after ${this.#policy.attempts} connection attempts`) : storeRetryDelay(this.#policy, retries),
+      retries + 1 >= this.#core.policy.attempts ? new Error(`gave up after ${this.#core.policy.attempts} connection attempts`) : storeRetryDelay(this.#core.policy, retries),
     );
-    this.#client.on('error', (err: unknown) => this.#logger?.warn({ err, prefix: this.#prefix }, 'Redis connection error'));
+    this.#client.on('error', (err: unknown) => this.#core.telemetry.warn({ err, prefix: this.#prefix }, 'Redis connection error'));
     this.#countLosses(this.#client);
     if (this.#listen) {
       // The change feed keeps reconnecting while the store runs (capped backoff); node-redis
       // re-subscribes on reconnect. Messages published while it is down are lost.
-      this.#subscriber = makeClient(this.#url, name, connectTimeout, queue, (retries) => storeRetryDelay(this.#policy, retries));
-      this.#subscriber.on('error', (err: unknown) => this.#logger?.warn({ err, channel: this.#channel }, 'Redis subscriber error'));
+      this.#subscriber = makeClient(this.#url, name, connectTimeout, queue, (retries) => storeRetryDelay(this.#core.policy, retries));
+      this.#subscriber.on('error', (err: unknown) => this.#core.telemetry.warn({ err, channel: this.#channel }, 'Redis subscriber error'));
       this.#countLosses(this.#subscriber);
     }
   }
@@ -207,7 +159,8 @@ export class RedisStore implements Store {
 
   /** A snapshot of this instance's counters. */
   get stats(): RedisStoreStats {
-    return { ...this.#stats };
+    const counts: RedisStoreStats = this.#core.telemetry.counts;
+    return counts;
   }
 
   /** Whether the change-feed connection is up (false with `listen: false`). */
@@ -221,30 +174,27 @@ export class RedisStore implements Store {
    * change channel.
    */
   async start(): Promise<void> {
-    if (this.#state === 'started') return;
-    if (this.#state === 'stopped') throw new NotStartedError('a stopped RedisStore cannot be restarted; create a new one');
+    if (!this.#core.beginStart()) return;
     try {
       await this.#ensureConnected();
       if (this.#subscriber) {
         const sub = this.#subscriber;
         // The subscriber's first connection uses the same bounded budget as the commands one.
-        await withStoreRetry(REDIS_BACKEND, this.#policy, 'subscribe', undefined, async () => {
+        await this.#core.retry('subscribe', undefined, async () => {
           if (!sub.isOpen) await sub.connect();
-        }, this.#hooks);
+        });
         await sub.subscribe(this.#channel, (message: string) => this.#onMessage(message));
       }
     } catch (err) {
       await Promise.all([closeClient(this.#client), this.#subscriber ? closeClient(this.#subscriber) : undefined]);
-      throw this.#wrap(err, 'start', undefined);
+      throw this.#core.wrap(err, 'start', undefined, describe);
     }
-    this.#state = 'started';
+    this.#core.started();
   }
 
   /** Closes both connections. Idempotent. */
   async stop(): Promise<void> {
-    if (this.#state === 'stopped') return;
-    this.#state = 'stopped';
-    this.#watchers.clear();
+    if (!this.#core.stop()) return;
     await Promise.all([closeClient(this.#client), this.#subscriber ? closeClient(this.#subscriber) : undefined]);
   }
 
@@ -255,21 +205,21 @@ export class RedisStore implements Store {
 
   /** The value and revision at `key`, or `undefined`. A malformed record → `ERR_STORE_CORRUPT`. */
   async getEntry<V = unknown>(key: string, options?: StoreCallOptions): Promise<StoreEntry<V> | undefined> {
-    const k = this.#key(key);
+    const k = this.#core.key(key);
     const reply = await this.#command<Array<Buffer | null>>('get', k, ['HMGET', this.#keyPrefix + k, 'value', 'revision', 'floats'], options?.signal);
     const [value, revision, floats] = reply;
     if (value === null && revision === null) return undefined;
     const raw = { value, revision: revision ? revision.toString('latin1') : '', floats: floats ?? null };
-    return readStoredEntry<V>(k, raw, this.#maxValueBytes, () => this.#count('corrupt'));
+    return this.#core.read<V>(k, raw);
   }
 
   /** Writes `value` unconditionally; returns the new revision. */
   async put(key: string, value: unknown, options?: StoreCallOptions): Promise<number> {
-    const k = this.#key(key);
-    const v = encodeStoredValue(k, value, this.#maxValueBytes);
+    const k = this.#core.key(key);
+    const v = this.#core.encode(k, value);
     const rev = await this.#script('put', k, PUT, [this.#keyPrefix + k, this.#counterKey], [v.bytes, v.floats ?? '', this.#channel, this.#message(k)], options?.signal);
     if (typeof rev !== 'number') throw new StoreError(`put of ${JSON.stringify(k)} returned ${String(rev)}`, { key: k });
-    this.#watchers.emit(k);
+    this.#core.telemetry.watchers.emit(k);
     return rev;
   }
 
@@ -288,9 +238,9 @@ export class RedisStore implements Store {
 
   /** Removes `key`; returns whether it existed. */
   async delete(key: string, options?: StoreCallOptions): Promise<boolean> {
-    const k = this.#key(key);
+    const k = this.#core.key(key);
     const n = await this.#script('delete', k, DELETE, [this.#keyPrefix + k], [this.#channel, this.#message(k)], options?.signal);
-    if (n === 1) this.#watchers.emit(k);
+    if (n === 1) this.#core.telemetry.watchers.emit(k);
     return n === 1;
   }
 
@@ -321,17 +271,17 @@ export class RedisStore implements Store {
    * the subscriber is connected). Returns the unsubscribe function.
    */
   watch(prefix: string, listener: (key: string) => void): () => void {
-    return this.#watchers.add(prefix, listener);
+    return this.#core.telemetry.watchers.add(prefix, listener);
   }
 
   async #cas(what: string, key: string, value: unknown, expected: number, options?: StoreCallOptions): Promise<number | null> {
-    const k = this.#key(key);
+    const k = this.#core.key(key);
     checkStoreRevision(expected);
-    const v = encodeStoredValue(k, value, this.#maxValueBytes);
+    const v = this.#core.encode(k, value);
     const rev = await this.#script(what, k, CAS, [this.#keyPrefix + k, this.#counterKey], [v.bytes, v.floats ?? '', this.#channel, this.#message(k), String(expected)], options?.signal);
     if (rev === null) return null;
     if (typeof rev !== 'number') throw new StoreError(`${what} of ${JSON.stringify(k)} returned ${String(rev)}`, { key: k });
-    this.#watchers.emit(k);
+    this.#core.telemetry.watchers.emit(k);
     return rev;
   }
 
@@ -343,8 +293,8 @@ export class RedisStore implements Store {
   #onMessage(message: string): void {
     const space = message.indexOf(' ');
     if (space < 0 || message.slice(0, space) === this.#origin) return;
-    this.#stats.notifications++;
-    this.#watchers.emit(message.slice(space + 1));
+    this.#core.telemetry.count('notifications');
+    this.#core.telemetry.watchers.emit(message.slice(space + 1));
   }
 
   async #script(what: string, key: string, s: Script, keys: string[], args: Array<string | Uint8Array>, signal?: AbortSignal): Promise<unknown> {
@@ -353,14 +303,10 @@ export class RedisStore implements Store {
   }
 
   async #command<T>(what: string, key: string | undefined, args: Array<string | Buffer>, signal?: AbortSignal, noScriptFallback?: Array<string | Buffer>): Promise<T> {
-    if (this.#state !== 'started') {
-      throw new NotStartedError(`RedisStore is ${this.#state === 'new' ? 'not started' : 'stopped'}`);
-    }
+    this.#core.checkStarted();
     throwIfAborted(signal);
     try {
-      return await withStoreRetry(
-        REDIS_BACKEND,
-        this.#policy,
+      return await this.#core.retry(
         what,
         key,
         async () => {
@@ -376,17 +322,16 @@ export class RedisStore implements Store {
             throw err;
           }
         },
-        this.#hooks,
         signal,
       );
     } catch (err) {
       // A command still queued when the signal fired was never sent.
       if (signal?.aborted && !ConvergeError.is(err)) throw new AbortError('the operation was aborted', { cause: signal.reason });
       if (err instanceof ErrorReply && err.message.includes('WRONGTYPE') && key !== undefined) {
-        this.#count('corrupt');
+        this.#core.telemetry.count('corrupt');
         throw storedValueCorrupt(key, 'the Redis key is not a hash', err);
       }
-      throw this.#wrap(err, what, key);
+      throw this.#core.wrap(err, what, key, describe);
     }
   }
 
@@ -398,7 +343,7 @@ export class RedisStore implements Store {
       .connect()
       .then(() => undefined)
       .catch((err: unknown) => {
-        this.#count('unavailable');
+        this.#core.telemetry.count('unavailable');
         throw new StoreError(`Redis unavailable at ${redactUrl(this.#url)}: ${describe(err)}`, { code: 'ERR_STORE_UNAVAILABLE', cause: err });
       })
       .finally(() => {
@@ -407,14 +352,6 @@ export class RedisStore implements Store {
     await this.#connecting;
   }
 
-  #wrap(err: unknown, what: string, key: string | undefined): Error {
-    if (ConvergeError.is(err)) return err;
-    return new StoreError(`Redis ${what} failed: ${describe(err)}`, { key, cause: err });
-  }
-
-  #key(key: string): string {
-    return checkStoreKey(key, this.#maxKeyLength);
-  }
 
   // One count per loss of a ready connection (not per reconnect attempt).
   #countLosses(client: Client): void {
@@ -423,15 +360,10 @@ export class RedisStore implements Store {
     const lost = (): void => {
       if (!up) return;
       up = false;
-      this.#count('connectionLost');
+      this.#core.telemetry.count('connectionLost');
     };
     client.on('error', lost);
     client.on('reconnecting', lost);
-  }
-
-  #count(name: CounterName): void {
-    this.#stats[name]++;
-    this.#counters[name]?.inc(LABELS);
   }
 }
 

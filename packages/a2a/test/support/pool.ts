@@ -1,5 +1,6 @@
 // A real Converge pool for the A2A tests: a MemoryStore, a PoolManager, a StoreTaskQueue over
 // both, and a worker loop that claims the pool's tasks through the queue and reports results.
+import { afterEach } from 'vitest';
 import { Identity, createTopic, type Pool, type QueuedTask, type WireValue } from '@converge/core';
 import { PoolManager, StoreTaskQueue } from '@converge/coordination';
 import { MemoryStore } from '@converge/extensions/storage';
@@ -62,12 +63,28 @@ export function sumOf(task: QueuedTask): number {
   return n.reduce((a, b) => a + b, 0);
 }
 
+/** What one server test made, torn down after it by `serverTestScope()`. */
+export interface ServerTestScope<S extends { close(): Promise<void> }> {
+  /** The server under test, if the test made one. */
+  server: S | undefined;
+  /** The pool under test, if the test made one. */
+  pool: TestPool | undefined;
+  /** More teardown steps (workers, hooks), run newest first. */
+  readonly stops: (() => Promise<void> | void)[];
+}
+
 /**
- * The teardown the server tests share: runs `stops` (newest first, emptying it), then closes the
- * server and stops the pool's queue, whichever were made.
+ * The teardown the server tests share: registers an `afterEach` that runs `stops` (newest first,
+ * emptying it), then closes the server and stops the pool's queue, whichever were made, and forgets both.
  */
-export async function tearDown(stops: (() => Promise<void> | void)[], server: { close(): Promise<void> } | undefined, pool: TestPool | undefined): Promise<void> {
-  for (const s of stops.splice(0).reverse()) await s();
-  await server?.close();
-  await pool?.queue.stop();
+export function serverTestScope<S extends { close(): Promise<void> }>(): ServerTestScope<S> {
+  const scope: ServerTestScope<S> = { server: undefined, pool: undefined, stops: [] };
+  afterEach(async () => {
+    for (const s of scope.stops.splice(0).reverse()) await s();
+    await scope.server?.close();
+    await scope.pool?.queue.stop();
+    scope.server = undefined;
+    scope.pool = undefined;
+  });
+  return scope;
 }

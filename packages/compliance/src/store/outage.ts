@@ -54,12 +54,7 @@ export function storeOutageTest<S extends OutageStore>(options: StoreOutageOptio
       expect(await s.get('while-down')).toBe(1);
       const r2 = await s.put('a', 2);
       expect(r2).toBeGreaterThan(r1);
-      let i = 0;
-      const heard = await eventually(async () => {
-        await direct.put(`after:${i++}`, 1);
-        return seen.some((k) => k.startsWith('after:'));
-      }, 100, 50);
-      expect(heard).toBe(true);
+      await expectHearsWritesOf(direct, seen);
     } finally {
       await proxy.down();
     }
@@ -104,11 +99,17 @@ export function storeReconnectTest<S extends Store>(options: StoreReconnectOptio
     expect(await s.list('')).toEqual(['a', 'b']);
     await options.afterReconnect?.(s);
     // The change feed comes back by itself: writes by another client are heard again.
-    let i = 0;
-    const heard = await eventually(async () => {
-      await other.put(`after:${i++}`, 1);
-      return seen.some((k) => k.startsWith('after:'));
-    }, 100, 50);
-    expect(heard).toBe(true);
+    await expectHearsWritesOf(other, seen);
   });
+}
+
+// The change feed is back: `writer` (another client) writes `after:<n>` keys until `seen` (what
+// the store under test's watch heard) holds one; fails when none is heard in 100 tries.
+async function expectHearsWritesOf(writer: Store, seen: readonly string[]): Promise<void> {
+  let i = 0;
+  const heard = await eventually(async () => {
+    await writer.put(`after:${i++}`, 1);
+    return seen.some((k) => k.startsWith('after:'));
+  }, 100, 50);
+  expect(heard).toBe(true);
 }

@@ -7,3 +7,5 @@ export * from './store-keys.js';
 export * from './key-watchers.js';
 export * from './retry.js';
 export * from './stored-entry.js';
+export * from './store-telemetry.js';
+export * from './server-store-core.js';

@@ -1,25 +1,15 @@
 // Without Chromium a run skips the browser suites and prints one notice; with CI set the same
 // run fails; a Chromium that is there but cannot start fails even outside CI. Runs vitest itself
 // in a child process on core-browser.test.ts with CHROMIUM_PATH pointing elsewhere.
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { REPO_ROOT, runVitestFile, type VitestRun } from '../../../../test/support/run-vitest.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
-const missing = join(root, 'no-such-dir', 'chromium');
+const missing = join(REPO_ROOT, 'no-such-dir', 'chromium');
 
 /** Runs `vitest run packages/core/test/browser/core-browser.test.ts`; resolves its exit code and output. */
-function runBrowserFile(extraEnv: Record<string, string>): Promise<{ code: number; output: string }> {
-  // The child must not think it is a vitest worker, nor inherit this run's CI setting.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST') && k !== 'CI'));
-  Object.assign(env, { NO_COLOR: '1', FORCE_COLOR: '0' }, extraEnv);
-  const vitest = join(root, 'node_modules/vitest/vitest.mjs');
-  return new Promise((done) => {
-    execFile(process.execPath, [vitest, 'run', 'packages/core/test/browser/core-browser.test.ts'], { cwd: root, env }, (err, stdout, stderr) => {
-      done({ code: err ? Number(err.code ?? 1) : 0, output: `${stdout}\n${stderr}` });
-    });
-  });
+function runBrowserFile(extraEnv: Record<string, string>): Promise<VitestRun> {
+  return runVitestFile('packages/core/test/browser/core-browser.test.ts', extraEnv);
 }
 
 describe('a run without a usable Chromium', () => {

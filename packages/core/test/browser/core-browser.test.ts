@@ -3,31 +3,18 @@
 // core in Node. Same wire bytes, same signatures, both ways.
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   DecodeError, Identity, bytesToHex, createMessage, decodeMessage, decodeValue, encodeMessage, encodeValue, hexToBytes, signMessage,
   signingBytes, topicToString, verifyMessage, type Message,
 } from '@converge/core';
-import {
-  browserBundleSize, bundleForBrowser, describeInChromium, launchChromium, openTestPage, servePage, type ChromiumSession, type PageServer,
-} from '../../../../test/support/chromium.js';
+import { browserBundleSize, describeInChromium, pageInChromium } from '../../../../test/support/chromium.js';
 import { wireValue } from '../arbitraries.js';
 import { fromTyped, itWithVectors, vectors } from '../vectors.js';
 import type { CorePage } from './core-page.js';
 
 const PAGE = fileURLToPath(new URL('./core-page.ts', import.meta.url));
 const CORE_INDEX = fileURLToPath(new URL('../../src/index.ts', import.meta.url));
-
-let session: ChromiumSession;
-let server: PageServer;
-
-/** Calls `corePage[name](...args)` in the page. */
-async function inPage<K extends keyof CorePage>(name: K, ...args: Parameters<CorePage[K]>): Promise<ReturnType<CorePage[K]>> {
-  return session.page.evaluate(
-    ([n, a]) => ((globalThis as unknown as { corePage: Record<string, (...x: unknown[]) => unknown> }).corePage[n as string]!)(...(a as unknown[])),
-    [name, args] as const,
-  ) as Promise<ReturnType<CorePage[K]>>;
-}
 
 function describeNode(m: Message) {
   return {
@@ -37,15 +24,8 @@ function describeNode(m: Message) {
 }
 
 describeInChromium('@converge/core in headless Chromium', () => {
-  beforeAll(async () => {
-    session = await launchChromium();
-    server = await servePage(await bundleForBrowser(PAGE));
-    await openTestPage(session, server.url);
-  });
-  afterAll(async () => {
-    await session?.close();
-    await server?.close();
-  });
+  const page = pageInChromium<CorePage>(PAGE, 'corePage');
+  const inPage = page.call;
 
   it('runs the browser platform: noble Ed25519, no Buffer or process in the page', async () => {
     const p = await inPage('platform');
@@ -54,7 +34,7 @@ describeInChromium('@converge/core in headless Chromium', () => {
     expect(p.nodeBackend).toBe('KeyError'); // asking for node:crypto there is a typed error
     expect(p.buffer).toBe('undefined');
     expect(p.process).toBe('undefined');
-    expect(session.errors).toEqual([]);
+    expect(page.session.errors).toEqual([]);
   });
 
   it('core bundles for the browser without node:* or Buffer (min+gzip size logged)', async () => {
@@ -216,7 +196,7 @@ describeInChromium('@converge/core in headless Chromium', () => {
     const ids = await inPage('uuids', 200);
     expect(new Set(ids).size).toBe(200);
     for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect(session.errors).toEqual([]);
+    expect(page.session.errors).toEqual([]);
   });
 });
 

@@ -2,11 +2,9 @@
 // talking to a Node WebSocketTransport server that requires authentication: the page proves
 // a key it generated, signed messages go both ways and verify on both sides.
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { Identity, createMessage, decodeMessage, encodeMessage, hexToBytes, signMessage, bytesToHex, verifyMessage } from '@converge/core';
-import {
-  browserBundleSize, bundleForBrowser, describeInChromium, launchChromium, openTestPage, servePage, type ChromiumSession, type PageServer,
-} from '../../../../test/support/chromium.js';
+import { browserBundleSize, describeInChromium, pageInChromium } from '../../../../test/support/chromium.js';
 import { IdentityRegistry } from '@converge/network';
 import { receiveVerified } from '@converge/network';
 import { WS_AUTH_PROTOCOL, WS_PLAIN_PROTOCOL, WebSocketTransport } from '../../src/index.js';
@@ -16,17 +14,8 @@ import type { WsPage } from './ws-page.js';
 const PAGE = fileURLToPath(new URL('./ws-page.ts', import.meta.url));
 const CLIENT_ENTRY = fileURLToPath(new URL('../../src/client.ts', import.meta.url));
 
-let session: ChromiumSession;
-let pageServer: PageServer;
 const servers: WebSocketTransport[] = [];
 const bob = Identity.generate();
-
-async function inPage<K extends keyof WsPage>(name: K, ...args: Parameters<WsPage[K]>): Promise<Awaited<ReturnType<WsPage[K]>>> {
-  return session.page.evaluate(
-    ([n, a]) => ((globalThis as unknown as { wsPage: Record<string, (...x: unknown[]) => unknown> }).wsPage[n as string]!)(...(a as unknown[])),
-    [name, args] as const,
-  ) as Promise<Awaited<ReturnType<WsPage[K]>>>;
-}
 
 async function wsServer(options: ConstructorParameters<typeof WebSocketTransport>[0]): Promise<WebSocketTransport> {
   const s = new WebSocketTransport({ port: 0, identity: bob, ...options });
@@ -36,18 +25,11 @@ async function wsServer(options: ConstructorParameters<typeof WebSocketTransport
 }
 
 describeInChromium('WebSocket client in headless Chromium, Node server', () => {
-  beforeAll(async () => {
-    session = await launchChromium();
-    pageServer = await servePage(await bundleForBrowser(PAGE));
-    await openTestPage(session, pageServer.url);
-  });
+  const page = pageInChromium<WsPage>(PAGE, 'wsPage');
+  const inPage = page.call;
   afterEach(async () => {
     await inPage('stop');
     for (const s of servers.splice(0)) await s.stop();
-  });
-  afterAll(async () => {
-    await session?.close();
-    await pageServer?.close();
   });
 
   it('authenticates with a key made in the page; signed messages both ways, verified on both sides', async () => {
@@ -83,7 +65,7 @@ describeInChromium('WebSocket client in headless Chromium, Node server', () => {
     expect(bytesToHex(encodeMessage(back!))).toBe(sent.encoded);
     const stats = await inPage('stats');
     expect(stats).toMatchObject({ framesSent: 1, framesReceived: 2, connected: true });
-    expect(session.errors).toEqual([]);
+    expect(page.session.errors).toEqual([]);
   });
 
   it('a page whose key is not registered is refused (1008) and gets nothing; without a key it cannot connect', async () => {
