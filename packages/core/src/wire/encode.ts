@@ -207,17 +207,23 @@ export class MsgpackWriter {
   }
 
   #strHeader(len: number): void {
+    if (len < 32) this.#u8[this.pos++] = 0xa0 | len;
+    else this.#lengthHeader(len, 0xd9);
+  }
+
+  // A str8/16/32 or bin8/16/32 header: `h8` is the 8-bit form's type byte; the 16- and 32-bit
+  // forms follow it.
+  #lengthHeader(len: number, h8: number): void {
     const u8 = this.#u8;
-    if (len < 32) u8[this.pos++] = 0xa0 | len;
-    else if (len < 0x100) {
-      u8[this.pos++] = 0xd9;
+    if (len < 0x100) {
+      u8[this.pos++] = h8;
       u8[this.pos++] = len;
     } else if (len < 0x10000) {
-      u8[this.pos++] = 0xda;
+      u8[this.pos++] = h8 + 1;
       this.#view.setUint16(this.pos, len);
       this.pos += 2;
     } else {
-      u8[this.pos++] = 0xdb;
+      u8[this.pos++] = h8 + 2;
       this.#view.setUint32(this.pos, len);
       this.pos += 4;
     }
@@ -299,20 +305,8 @@ export class MsgpackWriter {
   bin(bytes: Uint8Array): void {
     const n = bytes.byteLength;
     this.ensure(5 + n);
-    const u8 = this.#u8;
-    if (n < 0x100) {
-      u8[this.pos++] = 0xc4;
-      u8[this.pos++] = n;
-    } else if (n < 0x10000) {
-      u8[this.pos++] = 0xc5;
-      this.#view.setUint16(this.pos, n);
-      this.pos += 2;
-    } else {
-      u8[this.pos++] = 0xc6;
-      this.#view.setUint32(this.pos, n);
-      this.pos += 4;
-    }
-    u8.set(bytes, this.pos);
+    this.#lengthHeader(n, 0xc4);
+    this.#u8.set(bytes, this.pos);
     this.pos += n;
   }
 

@@ -32,77 +32,66 @@ function i32At(b: Uint8Array, p: number): number {
  */
 export let spanEnd = 0;
 
-/** Start of the UTF-8 bytes of a str at `pos` (sets `spanEnd`), or -1 if it is not a str. */
-export function strSpan(b: Uint8Array, pos: number): number {
+// Start of the bytes of a str8/16/32 or bin8/16/32 at `pos` whose 8-bit form is `h8` (the
+// 16- and 32-bit forms follow it); sets `spanEnd`; -1 if the type byte is none of the three.
+function lengthSpan(b: Uint8Array, pos: number, h8: number): number {
   const h = b[pos]!;
   let start: number;
-  if (h >= 0xa0 && h <= 0xbf) {
-    start = pos + 1;
-    spanEnd = start + (h & 0x1f);
-  } else if (h === 0xd9) {
+  if (h === h8) {
     start = pos + 2;
     spanEnd = start + b[pos + 1]!;
-  } else if (h === 0xda) {
+  } else if (h === h8 + 1) {
     start = pos + 3;
     spanEnd = start + u16At(b, pos + 1);
-  } else if (h === 0xdb) {
+  } else if (h === h8 + 2) {
     start = pos + 5;
     spanEnd = start + u32At(b, pos + 1);
   } else return -1;
   return start;
+}
+
+/** Start of the UTF-8 bytes of a str at `pos` (sets `spanEnd`), or -1 if it is not a str. */
+export function strSpan(b: Uint8Array, pos: number): number {
+  const h = b[pos]!;
+  if (h >= 0xa0 && h <= 0xbf) {
+    spanEnd = pos + 1 + (h & 0x1f);
+    return pos + 1;
+  }
+  return lengthSpan(b, pos, 0xd9);
 }
 
 /** Start of the bytes of a bin at `pos` (sets `spanEnd`), or -1 if it is not a bin. */
 export function binSpan(b: Uint8Array, pos: number): number {
+  return lengthSpan(b, pos, 0xc4);
+}
+
+// Count of the map or array at `pos` whose fix form starts at `fix` and whose 16-bit form is
+// `h16` (the 32-bit form follows it); `spanEnd` is set to its first item; -1 if it is neither.
+function countAt(b: Uint8Array, pos: number, fix: number, h16: number): number {
   const h = b[pos]!;
-  let start: number;
-  if (h === 0xc4) {
-    start = pos + 2;
-    spanEnd = start + b[pos + 1]!;
-  } else if (h === 0xc5) {
-    start = pos + 3;
-    spanEnd = start + u16At(b, pos + 1);
-  } else if (h === 0xc6) {
-    start = pos + 5;
-    spanEnd = start + u32At(b, pos + 1);
-  } else return -1;
-  return start;
+  if (h >= fix && h <= fix + 0x0f) {
+    spanEnd = pos + 1;
+    return h & 0x0f;
+  }
+  if (h === h16) {
+    spanEnd = pos + 3;
+    return u16At(b, pos + 1);
+  }
+  if (h === h16 + 1) {
+    spanEnd = pos + 5;
+    return u32At(b, pos + 1);
+  }
+  return -1;
 }
 
 /** Entry count of the map at `pos`, with `spanEnd` set to its first entry; -1 if it is not a map. */
 export function mapAt(b: Uint8Array, pos: number): number {
-  const h = b[pos]!;
-  if (h >= 0x80 && h <= 0x8f) {
-    spanEnd = pos + 1;
-    return h & 0x0f;
-  }
-  if (h === 0xde) {
-    spanEnd = pos + 3;
-    return u16At(b, pos + 1);
-  }
-  if (h === 0xdf) {
-    spanEnd = pos + 5;
-    return u32At(b, pos + 1);
-  }
-  return -1;
+  return countAt(b, pos, 0x80, 0xde);
 }
 
 /** Item count of the array at `pos`, with `spanEnd` set to its first item; -1 if it is not an array. */
 export function arrayAt(b: Uint8Array, pos: number): number {
-  const h = b[pos]!;
-  if (h >= 0x90 && h <= 0x9f) {
-    spanEnd = pos + 1;
-    return h & 0x0f;
-  }
-  if (h === 0xdc) {
-    spanEnd = pos + 3;
-    return u16At(b, pos + 1);
-  }
-  if (h === 0xdd) {
-    spanEnd = pos + 5;
-    return u32At(b, pos + 1);
-  }
-  return -1;
+  return countAt(b, pos, 0x90, 0xdc);
 }
 
 /** A msgpack int at `pos` as a number (safe range) or bigint; `undefined` if it is not an int. */
