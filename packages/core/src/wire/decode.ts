@@ -14,6 +14,7 @@
  * Only `DecodeError` is thrown.
  */
 import { DecodeError } from '../errors.js';
+import { viewOf } from '../alloc.js';
 import { PROTO_KEY_REFUSAL } from './encode.js';
 import { scanValue } from './scan.js';
 import { INDEX_LIKE, arrayAt, binSpan, floatAt, intAt, mapAt, spanEnd, strSpan, utf8At } from './read.js';
@@ -87,7 +88,7 @@ function readValue(b: Uint8Array): unknown {
     case 0xc4: case 0xc5: case 0xc6: {
       const s = binSpan(b, p);
       pos = spanEnd;
-      return copyBins ? new Uint8Array(b.subarray(s, spanEnd)) : b.subarray(s, spanEnd);
+      return copyBins ? new Uint8Array(viewOf(b, s, spanEnd)) : viewOf(b, s, spanEnd);
     }
     case 0xca: pos = p + 5; return floatAt(b, p);
     case 0xcb: pos = p + 9; return floatAt(b, p);

@@ -43,7 +43,7 @@ const U64_MAX = (1n << 64n) - 1n;
 const I64_MIN = -(1n << 63n);
 // Strings up to this many UTF-16 units are written by a JS loop (ASCII fast path: an attribute
 // key or a short value); longer ones by the platform's UTF-8 writer, whose call costs more for those.
-const SHORT_STRING = 16;
+const SHORT_STRING = 64;
 
 // The UTF-8 writer comes from the platform seam: Buffer#utf8Write under Node (called as a
 // method), TextEncoder#encodeInto in the browser build.

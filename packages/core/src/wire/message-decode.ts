@@ -11,7 +11,7 @@ import type { WireValue } from '../value.js';
 import { Float64 } from '../float.js';
 import { DecodeError } from '../errors.js';
 import { sealMessage } from '../message-slot.js';
-import { copyBytes } from '../alloc.js';
+import { copyRange } from '../alloc.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, decodeScanned, type DecodeLimits } from './decode.js';
 import { scanValue } from './scan.js';
 import { INDEX_LIKE, arrayAt, binSpan, floatAt, intAt, mapAt, spanEnd, strSpan, utf8At } from './read.js';
@@ -164,7 +164,7 @@ function signatureAt(b: Uint8Array, pos: number): Uint8Array {
   if (start < 0) throw new DecodeError('signature must be bytes');
   const len = spanEnd - start;
   if (len !== 0 && len !== 64) throw new DecodeError(`signature must be 0 or 64 bytes, got ${len}`);
-  return copyBytes(b.subarray(start, spanEnd));
+  return copyRange(b, start, spanEnd);
 }
 
 function decodeEnvelope(b: Uint8Array): Message {
@@ -213,7 +213,7 @@ function decodeEnvelope(b: Uint8Array): Message {
   let payload: WireValue = {};
   let raw: Uint8Array | undefined;
   if (at[PAYLOAD]! >= 0) {
-    raw = copyBytes(b.subarray(at[PAYLOAD]!, payloadEnd));
+    raw = copyRange(b, at[PAYLOAD]!, payloadEnd);
     payload = decodeScanned(raw) as WireValue;
   }
   return sealMessage({ id, sender, recipient, topics: Object.freeze(topics), payload, taskId, timestamp, signature }, raw);

@@ -7,6 +7,7 @@
  */
 import { latin1Slice } from '#platform';
 import { DecodeError } from '../errors.js';
+import { viewOf } from '../alloc.js';
 
 /** A decimal integer without leading zeros: a key that a plain object may move first. */
 export const INDEX_LIKE = /^(0|[1-9][0-9]*)$/;
@@ -149,7 +150,7 @@ export function utf8At(b: Uint8Array, s: number, e: number, what: string): strin
     return out;
   }
   try {
-    return strictUtf8.decode(b.subarray(s, e));
+    return strictUtf8.decode(viewOf(b, s, e));
   } catch (err) {
     throw new DecodeError(`${what} is not valid UTF-8`, { cause: err });
   }

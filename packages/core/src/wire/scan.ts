@@ -15,6 +15,7 @@
  */
 import { isUtf8 } from '#platform';
 import { DecodeError } from '../errors.js';
+import { viewOf } from '../alloc.js';
 import { u16At as u16, u32At as u32 } from './read.js';
 
 /** Deepest nesting the codec reads or writes. */
@@ -83,7 +84,7 @@ function scanArray(bytes: Uint8Array, p: number, count: number, depth: number): 
 
 // Strings up to this many bytes are checked for ASCII in JS first; longer ones (or any with a
 // byte >= 0x80) go to the native validator, whose call costs more than a short loop.
-const ASCII_LOOP_MAX = 32;
+const ASCII_LOOP_MAX = 256;
 
 /** Checks that bytes `[start, end)` are valid UTF-8; throws `DecodeError` otherwise. */
 function checkUtf8(bytes: Uint8Array, start: number, end: number): void {
@@ -92,7 +93,7 @@ function checkUtf8(bytes: Uint8Array, start: number, end: number): void {
     for (let i = start; i < end; i++) acc |= bytes[i]!;
     if (acc < 0x80) return;
   }
-  if (!isUtf8(bytes.subarray(start, end))) throw new DecodeError(`string at byte ${start} is not valid UTF-8`);
+  if (!isUtf8(viewOf(bytes, start, end))) throw new DecodeError(`string at byte ${start} is not valid UTF-8`);
 }
 
 function skipString(bytes: Uint8Array, start: number, len: number): number {
