@@ -16,7 +16,7 @@
 import { DecodeError } from '../errors.js';
 import { viewOf } from '../alloc.js';
 import { PROTO_KEY_REFUSAL } from './encode.js';
-import { scanValue } from './scan.js';
+import { scanForDecode } from './scan.js';
 import { INDEX_LIKE, arrayAt, binSpan, floatAt, intAt, mapAt, spanEnd, strSpan, utf8At } from './read.js';
 
 /** Limits applied while decoding. */
@@ -135,8 +135,9 @@ export function decodeValue(bytes: Uint8Array, limits: DecodeLimits = {}): unkno
   const max = limits.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   if (!(bytes instanceof Uint8Array)) throw new DecodeError('input must be a Uint8Array');
   if (bytes.byteLength > max) throw new DecodeError(`input of ${bytes.byteLength} bytes exceeds the limit of ${max}`);
-  // The scan checks structure, truncation, depth and types before anything is allocated.
-  const end = scanValue(bytes, 0);
+  // The scan checks structure, truncation, depth and types before anything is allocated;
+  // strings are checked as UTF-8 as they are decoded.
+  const end = scanForDecode(bytes, 0);
   if (end !== bytes.byteLength) throw new DecodeError(`${bytes.byteLength - end} extra bytes after the value`);
   return readAll(bytes, true);
 }

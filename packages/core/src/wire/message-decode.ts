@@ -13,7 +13,7 @@ import { DecodeError } from '../errors.js';
 import { sealMessage } from '../message-slot.js';
 import { copyRange } from '../alloc.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, decodeScanned, type DecodeLimits } from './decode.js';
-import { scanValue } from './scan.js';
+import { scanForDecode, scanValue } from './scan.js';
 import { INDEX_LIKE, arrayAt, binSpan, floatAt, intAt, mapAt, spanEnd, strSpan, utf8At } from './read.js';
 
 /**
@@ -34,6 +34,10 @@ const SIGNATURE = 7;
 const NAMESPACE = 8;
 const ATTRIBUTES = 9;
 const VERSION = 10;
+
+// Fields whose whole value decodeEnvelope decodes (so every string in it is UTF-8-checked then).
+const FULLY_DECODED = new Uint8Array(8);
+for (const f of [ID, SENDER, RECIPIENT, PAYLOAD, TASK_ID]) FULLY_DECODED[f] = 1;
 
 // Known keys by UTF-8 length: fields and their bytes. Keys are matched on their bytes, not decoded.
 const KEYS_BY_LENGTH: { field: number; bytes: Uint8Array }[][] = [];
@@ -185,9 +189,14 @@ function decodeEnvelope(b: Uint8Array): Message {
     // Declared lengths are checked against the bytes present before anything relies on them.
     if (ks > b.byteLength || ke > b.byteLength) throw new DecodeError(`truncated msgpack at byte ${p}: the key runs past the end`);
     // Each field value has the codec's whole depth budget, so any payload encodeValue writes decodes.
-    const vEnd = scanValue(b, ke, 0);
     const field = keyAt(b, ks, ke);
+    // A field decoded in full below has its strings checked as UTF-8 then; any other value
+    // (unknown, topics, or a field that a later repeat of its key replaces) is checked here.
+    const decodedLater = field >= 0 && FULLY_DECODED[field] === 1 && at[field] === -1;
+    const vEnd = decodedLater ? scanForDecode(b, ke, 0) : scanValue(b, ke, 0);
     if (field >= 0 && field <= SIGNATURE) {
+      // A repeated key: the earlier value is no longer decoded, so its strings are checked now.
+      if (at[field] !== -1 && FULLY_DECODED[field] === 1) scanValue(b, at[field]!, 0);
       at[field] = ke;
       if (field === PAYLOAD) payloadEnd = vEnd;
     }

@@ -10,8 +10,9 @@
  *
  * Every string (map keys included) must be valid UTF-8 — no overlong forms (`C0 AF`), no
  * surrogates, no sequence cut short by the end of the string — or the scan throws
- * `DecodeError`, as Python's msgpack does: the decoder after it would otherwise substitute,
- * misread or read past such bytes. ASCII strings take a fast path.
+ * `DecodeError`, as Python's msgpack does (`scanForDecode` leaves that check to the decoder
+ * that reads every string of the value right after, with a fatal UTF-8 decoder). ASCII
+ * strings take a fast path.
  */
 import { isUtf8 } from '#platform';
 import { DecodeError } from '../errors.js';
@@ -20,6 +21,23 @@ import { u16At as u16, u32At as u32 } from './read.js';
 
 /** Deepest nesting the codec reads or writes. */
 export const MAX_DEPTH = 100;
+
+// Whether strings are checked for valid UTF-8: off only during `scanForDecode`.
+let checkText = true;
+
+/**
+ * `scanValue` for a value that is decoded right after, all of it: the UTF-8 check of its
+ * strings is left to the decoder, which decodes every string with a fatal UTF-8 decoder
+ * (`utf8At`), so an invalid string is still a `DecodeError`, found once instead of twice.
+ */
+export function scanForDecode(bytes: Uint8Array, pos: number, depth = 0): number {
+  checkText = false;
+  try {
+    return scanValue(bytes, pos, depth);
+  } finally {
+    checkText = true;
+  }
+}
 
 function truncated(pos: number, n: number): DecodeError {
   return new DecodeError(`truncated msgpack at byte ${pos}: need ${n} more bytes`);
@@ -56,7 +74,7 @@ function strStart(bytes: Uint8Array, pos: number): number {
   } else throw new DecodeError(`expected a string at byte ${pos}, found type byte 0x${h.toString(16)}`);
   need(bytes, start, len);
   strEnd = start + len;
-  if (len > 0) checkUtf8(bytes, start, strEnd);
+  if (len > 0 && checkText) checkUtf8(bytes, start, strEnd);
   return start;
 }
 
@@ -84,7 +102,7 @@ function scanArray(bytes: Uint8Array, p: number, count: number, depth: number): 
 
 // Strings up to this many bytes are checked for ASCII in JS first; longer ones (or any with a
 // byte >= 0x80) go to the native validator, whose call costs more than a short loop.
-const ASCII_LOOP_MAX = 256;
+const ASCII_LOOP_MAX = 128;
 
 /** Checks that bytes `[start, end)` are valid UTF-8; throws `DecodeError` otherwise. */
 function checkUtf8(bytes: Uint8Array, start: number, end: number): void {
@@ -98,7 +116,7 @@ function checkUtf8(bytes: Uint8Array, start: number, end: number): void {
 
 function skipString(bytes: Uint8Array, start: number, len: number): number {
   const end = skipBytes(bytes, start, len);
-  if (len > 0) checkUtf8(bytes, start, end);
+  if (len > 0 && checkText) checkUtf8(bytes, start, end);
   return end;
 }
 
