@@ -3,7 +3,7 @@
  * state becomes an A2A task state, its result an artifact; and back, for the client side.
  */
 import { Role, TaskState, taskStateToJSON, type Artifact, type Message, type Part, type Task as A2ATask } from '@a2a-js/sdk';
-import { Float64, type QueuedTask, type TaskState as ConvergeState, type WireRecord, type WireValue } from '@converge/core';
+import { Float64, isFloat64, type QueuedTask, type TaskState as ConvergeState, type WireRecord, type WireValue } from '@converge/core';
 
 /** Key of the task inputs that holds the A2A side of a task (message and context ids). */
 export const A2A_INPUT_KEY = 'a2a';
@@ -16,7 +16,7 @@ export function toJsonValue(value: unknown, depth = 0): unknown {
   if (t === 'string' || t === 'boolean') return value;
   if (t === 'number') return Number.isFinite(value) ? value : null;
   if (t === 'bigint') return (value as bigint).toString();
-  if (value instanceof Float64) return value.value;
+  if (isFloat64(value)) return value.value;
   if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
   if (Array.isArray(value)) return value.map((v) => toJsonValue(v, depth + 1));
   if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [String(k), toJsonValue(v, depth + 1)]));

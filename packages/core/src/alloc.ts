@@ -33,3 +33,20 @@ export function copyBytes(src: Uint8Array): Uint8Array {
   out.set(src);
   return out;
 }
+
+/**
+ * A plain `Uint8Array` view of bytes `[start, end)` of `src`: cheaper than `subarray` on a
+ * `Buffer`, which builds a `Buffer` (a subclass) for every view.
+ */
+export function viewOf(src: Uint8Array, start: number, end: number): Uint8Array {
+  return new Uint8Array(src.buffer, src.byteOffset + start, end - start);
+}
+
+/** A copy of bytes `[start, end)` of `src` (see `allocBytes` for where small copies live). */
+export function copyRange(src: Uint8Array, start: number, end: number): Uint8Array {
+  const n = end - start;
+  const out = allocBytes(n);
+  if (n <= 64) for (let i = 0; i < n; i++) out[i] = src[start + i]!;
+  else out.set(viewOf(src, start, end));
+  return out;
+}

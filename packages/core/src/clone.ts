@@ -2,7 +2,7 @@
  * The one deep copy of wire values (plain objects, arrays, `Float64`, `Uint8Array`, `Map`).
  * Browser-safe.
  */
-import { Float64 } from './float.js';
+import { Float64, isFloat64 } from './float.js';
 
 /**
  * A deep copy of plain data (objects, arrays, `Float64`, `Uint8Array`, `Map`; anything else,
@@ -15,7 +15,7 @@ export function cloneWireValue<T>(value: T): T {
   if (typeof value !== 'object' || value === null) return value;
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) {
-    if (value instanceof Float64) return new Float64(value.value) as T;
+    if (isFloat64(value)) return new Float64(value.value) as T;
     if (value instanceof Uint8Array) return new Uint8Array(value) as T;
     if (value instanceof Map) return new Map([...value].map(([k, v]) => [k, cloneWireValue(v)])) as T;
     if (!Array.isArray(value)) return value;

@@ -1,4 +1,12 @@
 /**
+ * The brand of a `Float64`: `Symbol.for('@converge/float64')`, the same symbol in every copy of
+ * this module (an ESM and a CJS build, two installed versions), so `isFloat64` and the encoder
+ * recognise a marker made by any of them, where `instanceof` would miss it and the value
+ * would no longer be written as float64 (breaking a signature).
+ */
+export const FLOAT64_BRAND: unique symbol = Symbol.for('@converge/float64') as never;
+
+/**
  * A marker for a number that is a float on the wire.
  *
  * A JS number cannot tell `2.0` from `2`; Python can, and its msgpack writes them differently
@@ -11,6 +19,10 @@ export class Float64 {
   constructor(value: number) {
     this.value = Number(value);
   }
+  /** The brand (see {@link FLOAT64_BRAND}): always `true`. */
+  get [FLOAT64_BRAND](): true {
+    return true;
+  }
   /** The plain number, so that `+f` and arithmetic work. */
   valueOf(): number {
     return this.value;
@@ -21,9 +33,12 @@ export class Float64 {
   }
 }
 
-/** Whether `v` is a `Float64` marker. */
+/**
+ * Whether `v` is a `Float64` marker, from this copy of the module or any other: an object
+ * carrying the {@link FLOAT64_BRAND} (and a numeric `value`).
+ */
 export function isFloat64(v: unknown): v is Float64 {
-  return v instanceof Float64;
+  return typeof v === 'object' && v !== null && (v as { [FLOAT64_BRAND]?: unknown })[FLOAT64_BRAND] === true;
 }
 
 /** Python's `repr(float)` for a number: `2.0`, `1e-05`, `3e+16`, `-0.0`, `nan`, `inf`. */

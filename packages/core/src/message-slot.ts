@@ -49,8 +49,11 @@ export function sealMessage(fields: Message, payloadBytes?: Uint8Array): Message
   return Object.freeze(fields);
 }
 
-/** The payload bytes kept with `msg`, if any. */
-export function keptPayloadBytes(msg: Message): Uint8Array | undefined {
+/**
+ * The payload's msgpack bytes, when already known: the bytes a decoded message arrived with,
+ * or the encoding made when the message was signed or encoded. `undefined` otherwise.
+ */
+export function rawPayloadOf(msg: Message): Uint8Array | undefined {
   return PayloadSlot.get(msg);
 }
 

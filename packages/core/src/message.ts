@@ -5,10 +5,10 @@ import { Identity, isIdentity } from './identity.js';
 import { DEFAULT_ED25519_BACKEND, ed25519Verify, type Ed25519Backend } from './ed25519.js';
 import { utf8ByteLength } from '#platform';
 import { EncodeError, KeyError, ValidationError } from './errors.js';
-import { encodeEnvelope, knownPayloadBytes, payloadBytesOf, signingBytesOf, writeSigningBytes } from './envelope.js';
+import { encodeEnvelope, payloadBytesOf, signingBytesOf, writeSigningBytes } from './wire/message-encode.js';
 import { sealMessage } from './message-slot.js';
-import { acquireWriter, releaseWriter, type MsgpackWriter } from './writer.js';
-import { MAX_MESSAGE_ID_BYTES } from './message-decode.js';
+import { acquireWriter, releaseWriter, type MsgpackWriter } from './wire/encode.js';
+import { MAX_MESSAGE_ID_BYTES } from './wire/message-decode.js';
 
 /**
  * A message between agents. Immutable (frozen); `signMessage` returns a new one. Messages
@@ -151,12 +151,5 @@ export function encodeMessage(msg: Message): Uint8Array {
   }
 }
 
-/**
- * The payload's msgpack bytes, when already known: the bytes a decoded message arrived with,
- * or the encoding made when the message was signed or encoded. `undefined` otherwise.
- */
-export function rawPayloadOf(msg: Message): Uint8Array | undefined {
-  return knownPayloadBytes(msg);
-}
-
-export { decodeMessage, MAX_MESSAGE_ID_BYTES } from './message-decode.js';
+export { rawPayloadOf } from './message-slot.js';
+export { decodeMessage, MAX_MESSAGE_ID_BYTES } from './wire/message-decode.js';

@@ -1,6 +1,6 @@
 import type { Decision } from './decisions.js';
 import { ConflictError, PolicyError, TimeoutError } from './errors.js';
-import { Float64 } from './float.js';
+import { Float64, isFloat64 } from './float.js';
 
 /**
  * What became of one executed decision:
@@ -104,7 +104,7 @@ export function toPlainResult(value: unknown, depth = 0): unknown {
   if (t === 'function' || t === 'symbol') return undefined;
   if (depth >= MAX_RESULT_DEPTH) return null;
   if (value instanceof Uint8Array) return new Uint8Array(value);
-  if (value instanceof Float64) return value;
+  if (isFloat64(value)) return value;
   if (Array.isArray(value)) return value.map((v) => toPlainResult(v, depth + 1) ?? null);
   if (value instanceof Map) {
     const m = new Map<unknown, unknown>();

@@ -1,4 +1,4 @@
-import { Float64, pythonFloatRepr } from './float.js';
+import { Float64, isFloat64, pythonFloatRepr } from './float.js';
 import { ValidationError } from './errors.js';
 
 /** An attribute value of a topic. `Float64` prints as a Python float (`2.0`). */
@@ -37,7 +37,7 @@ function pythonStr(v: TopicAttributeValue): string {
   if (v === null || v === undefined) return 'None';
   if (v === true) return 'True';
   if (v === false) return 'False';
-  if (v instanceof Float64) return pythonFloatRepr(v.value);
+  if (isFloat64(v)) return pythonFloatRepr(v.value);
   // As the codec writes them: safe integers as ints, every other number as a float.
   if (typeof v === 'number') return Number.isSafeInteger(v) ? String(v) : pythonFloatRepr(v);
   return String(v);

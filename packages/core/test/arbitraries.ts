@@ -1,7 +1,7 @@
 // fast-check generators for plain data, topics and messages, and a normal form that compares
 // decoded values with the values they were made from.
 import fc from 'fast-check';
-import { Float64, bytesToHex, createTopic, topicRoundTrips, type MessageInit, type Topic, type TopicAttributeValue, type WireValue } from '@converge/core';
+import { Float64, isFloat64, bytesToHex, createTopic, topicRoundTrips, type MessageInit, type Topic, type TopicAttributeValue, type WireValue } from '@converge/core';
 
 /** Any string of valid Unicode (no lone surrogates, which UTF-8 cannot carry). */
 export const anyString = (maxLength = 40): fc.Arbitrary<string> => fc.string({ unit: 'binary', maxLength });
@@ -85,7 +85,7 @@ export const messageInit: fc.Arbitrary<MessageInit> = fc.record({
  * bigints in the safe range as numbers (the decoder returns them so), bytes as hex.
  */
 export function normal(v: unknown): unknown {
-  if (v instanceof Float64) return normal(v.value);
+  if (isFloat64(v)) return normal(v.value);
   if (typeof v === 'number') return Number.isNaN(v) ? 'NaN' : ['n', String(v)];
   if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? normal(Number(v)) : ['big', String(v)];
   if (v instanceof Uint8Array) return ['bin', bytesToHex(v)];

@@ -7,6 +7,11 @@ import {
 
 const alice = Identity.generate();
 
+/** A msgpack fixstr holding the ASCII `key`, as hex. */
+function keyHex(key: string): string {
+  return (0xa0 + key.length).toString(16) + Buffer.from(key).toString('hex');
+}
+
 /** `bytes` with the first occurrence of `from` replaced by `to` (same length). */
 function patch(bytes: Uint8Array, from: string, to: string): Uint8Array {
   const hex = Buffer.from(bytes).toString('hex');
@@ -38,6 +43,25 @@ describe('payload strings are strict UTF-8 (L4)', () => {
     const bytes = encodeValue([long]);
     const hex = Buffer.from(bytes).toString('hex').replace('79'.repeat(40), '79'.repeat(38) + 'c0af');
     expect(() => decodeValue(hexToBytes(hex))).toThrow(DecodeError);
+  });
+
+  it('refuses invalid UTF-8 in any field value, also one that a repeated key replaces, and in unknown fields and topics', () => {
+    // The strings of id, sender, recipient, task_id and payload are UTF-8-checked as they are
+    // decoded; a value the decoder skips (replaced by a later repeat of its key, unknown, or a
+    // topic's unknown entry) must be checked by the scan, as Python's msgpack reads them all.
+    const valid = encodeMessage(signMessage(createMessage({ payload: { s: 'xyz' }, topics: [createTopic('t')] }), alice));
+    const entries = Buffer.from(valid).subarray(1).toString('hex');
+    const withFirst = (key: string, value: string) => hexToBytes('89' + keyHex(key) + value + entries);
+    for (const key of ['id', 'sender', 'recipient', 'task_id', 'payload', 'unknown']) {
+      expect(() => decodeMessage(withFirst(key, 'a2c328')), key).toThrow(DecodeError);
+      expect(() => decodeMessage(withFirst(key, '91a2c328')), key).toThrow(DecodeError);
+      // The same frame with valid UTF-8 there decodes (the later key wins), so only the check refuses it.
+      expect(decodeMessage(withFirst(key, 'a2c3a9')).id, key).toBe(decodeMessage(valid).id);
+    }
+    const topicHead = '83' + keyHex('namespace');
+    const inTopic = (value: string) => hexToBytes(Buffer.from(valid).toString('hex').replace(topicHead, '84' + keyHex('x') + value + keyHex('namespace')));
+    expect(() => decodeMessage(inTopic('a2c328'))).toThrow(DecodeError);
+    expect(decodeMessage(inTopic('a2c3a9')).topics[0]!.namespace).toBe('t');
   });
 
   it('still decodes valid multi-byte text, short and long', () => {

@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_MESSAGE_BYTES, FrameTooLargeError, ValidationError } from '@converge/core';
+import { DEFAULT_MAX_MESSAGE_BYTES, FrameTooLargeError, ValidationError, concatBytes } from '@converge/core';
 
 /** Bytes of the length prefix in front of every frame (4-byte big-endian unsigned). */
 export const FRAME_HEADER_BYTES = 4;
@@ -167,12 +167,5 @@ export class FrameDecoder {
 }
 
 function concat(parts: Uint8Array[], total: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.byteLength;
-  }
-  return out;
+  return parts.length === 1 ? parts[0]! : concatBytes(...parts).subarray(0, total);
 }

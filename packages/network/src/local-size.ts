@@ -1,4 +1,4 @@
-import { Float64, MAX_DEPTH, encodeMessage, rawPayloadOf, type Message } from '@converge/core';
+import { Float64, isFloat64, MAX_DEPTH, encodeMessage, rawPayloadOf, type Message } from '@converge/core';
 
 // An upper bound on the msgpack size of a value (every header at its widest, every UTF-16
 // code unit as 3 UTF-8 bytes), or -1 when the value is not plain data the bound understands
@@ -25,7 +25,7 @@ function bound(v: unknown, depth: number): number {
         return n;
       }
       if (v instanceof Uint8Array) return 5 + v.byteLength;
-      if (v instanceof Float64) return 9;
+      if (isFloat64(v)) return 9;
       if (v instanceof Map) {
         for (const [k, x] of v) {
           if (typeof k !== 'string') return -1;

@@ -1,4 +1,4 @@
-import { DecodeError, EncodeError, Float64, base64ToBytes, bytesToBase64 } from '@converge/core';
+import { DecodeError, EncodeError, Float64, isFloat64, base64ToBytes, bytesToBase64 } from '@converge/core';
 
 /** Deepest nesting `toTagged` accepts (a guard against cycles and runaway recursion). */
 export const MAX_TAGGED_DEPTH = 100;
@@ -22,7 +22,7 @@ export function toTagged(value: unknown, depth = 0): unknown {
     return value;
   }
   if (typeof value === 'bigint') return { $bigint: value.toString() };
-  if (value instanceof Float64) return { $float: toTagged(value.value, depth + 1) };
+  if (isFloat64(value)) return { $float: toTagged(value.value, depth + 1) };
   if (value instanceof Uint8Array) return { $bytes: bytesToBase64(value) };
   if (Array.isArray(value)) return value.map((v) => toTagged(v, depth + 1));
   if (value instanceof Map) {
@@ -107,7 +107,7 @@ export function fromTagged(value: unknown, depth = 0): unknown {
 export function dataEqual(a: unknown, b: unknown): boolean {
   if (Object.is(a, b)) return true;
   if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') return false;
-  if (a instanceof Float64 || b instanceof Float64) return a instanceof Float64 && b instanceof Float64 && Object.is(a.value, b.value);
+  if (isFloat64(a) || isFloat64(b)) return isFloat64(a) && isFloat64(b) && Object.is(a.value, b.value);
   if (a instanceof Uint8Array || b instanceof Uint8Array) {
     return a instanceof Uint8Array && b instanceof Uint8Array && a.length === b.length && a.every((x, i) => x === b[i]);
   }

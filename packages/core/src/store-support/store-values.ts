@@ -6,8 +6,8 @@
  * Shared by `MemoryStore`/`FileStore` and the store adapters, so every store behaves alike.
  */
 import { DecodeError, EncodeError, StoreError, ValidationError } from '../errors.js';
-import { Float64 } from '../float.js';
-import { RawMsgpack, decodeValue, encodeValue } from '../codec.js';
+import { Float64, isFloat64 } from '../float.js';
+import { RawMsgpack, decodeValue, encodeValue } from '../wire/index.js';
 
 /** A path from a value's root to one of its nodes: array indexes and map / object keys. */
 export type StoredValuePath = Array<string | number>;
@@ -72,7 +72,7 @@ export function encodeStoredValue(key: string, value: unknown, maxBytes: number)
 }
 
 function collectFloats(v: unknown, path: StoredValuePath, out: StoredValuePath[]): void {
-  if (v instanceof Float64) {
+  if (isFloat64(v)) {
     if (Number.isInteger(v.value)) out.push([...path]);
     return;
   }

@@ -1,7 +1,7 @@
 // JSON exactly as Python's `json.dumps` (default arguments) writes it, and a parser that keeps
 // what `JSON.parse` loses (integers beyond 2^53, integer-valued floats such as `2.0`). The
 // reference encrypts `json.dumps(payload)`, so this is what makes our ciphertexts readable there.
-import { Float64, ValidationError, pythonFloatRepr, type WireValue } from '@converge/core';
+import { Float64, isFloat64, ValidationError, pythonFloatRepr, type WireValue } from '@converge/core';
 
 /** Deepest nesting `pythonJsonDumps` / `pythonJsonLoads` accept (Python's own limit is ~1000). */
 export const MAX_JSON_DEPTH = 512;
@@ -42,7 +42,7 @@ function dump(v: unknown, depth: number, path: string): string {
   // Same rule as the msgpack codec: a safe integer is an int, any other number a float.
   if (typeof v === 'number') return Number.isSafeInteger(v) ? String(v === 0 ? 0 : v) : floatJson(v);
   if (typeof v === 'bigint') return v.toString();
-  if (v instanceof Float64) return floatJson(v.value);
+  if (isFloat64(v)) return floatJson(v.value);
   if (Array.isArray(v)) {
     if (v.length === 0) return '[]';
     return '[' + v.map((x, i) => dump(x, depth + 1, `${path}[${i}]`)).join(', ') + ']';

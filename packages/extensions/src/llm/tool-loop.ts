@@ -1,7 +1,7 @@
 // The pieces of LLMAgent's tool loop that do not need the agent: turning a tool call's
 // arguments into params, an outcome into a tool-result message, and matching outcomes to the
 // calls that wait for them.
-import { Float64, bytesToHex, type Decision } from '@converge/core';
+import { Float64, isFloat64, bytesToHex, type Decision } from '@converge/core';
 import { jsonDepthWithin } from './output.js';
 import type { ChatMessage, ChatToolCall } from './types.js';
 
@@ -18,7 +18,7 @@ export const MAX_TOOL_ARGUMENT_CHARS = 64_000;
 export function jsonSafe(v: unknown, depth = 0): unknown {
   if (depth > 64) return '…';
   if (typeof v === 'bigint') return v.toString();
-  if (v instanceof Float64) return v.value;
+  if (isFloat64(v)) return v.value;
   if (v instanceof Uint8Array) return { $bytes: bytesToHex(v.subarray(0, 256)) + (v.byteLength > 256 ? '…' : '') };
   if (v instanceof Map) return Object.fromEntries([...v].map(([k, x]) => [String(k), jsonSafe(x, depth + 1)]));
   if (Array.isArray(v)) return v.map((x) => jsonSafe(x, depth + 1));

@@ -1,4 +1,4 @@
-import { Float64 } from '@converge/core';
+import { Float64, isFloat64 } from '@converge/core';
 
 /** Deepest nesting `clonePlain` copies (the wire codec's limit too). */
 export const MAX_CLONE_DEPTH = 100;
@@ -81,7 +81,7 @@ function cloneObject(value: object, depth: number, check: boolean, cleanProto: b
     }
     return out;
   }
-  if (value instanceof Float64) return new Float64(value.value);
+  if (isFloat64(value)) return new Float64(value.value);
   if (value instanceof Uint8Array) return new Uint8Array(value);
   if (value instanceof Map) {
     const m = new Map();

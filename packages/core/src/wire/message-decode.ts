@@ -5,16 +5,16 @@
  * the bytes, and only the payload goes through the general decoder. The payload's raw bytes
  * are kept with the message, so verifying it never re-encodes the payload.
  */
-import type { Message } from './message.js';
-import { topicRoundTrips, type Topic, type TopicAttributeValue } from './topic.js';
-import type { WireValue } from './value.js';
-import { Float64 } from './float.js';
-import { DecodeError } from './errors.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, decodeScanned, type DecodeLimits } from './codec.js';
-import { scanValue, takeScanFlags } from './scan.js';
-import { sealMessage } from './message-slot.js';
-import { copyBytes } from './alloc.js';
-import { latin1Slice } from '#platform';
+import type { Message } from '../message.js';
+import { topicRoundTrips, type Topic, type TopicAttributeValue } from '../topic.js';
+import type { WireValue } from '../value.js';
+import { Float64 } from '../float.js';
+import { DecodeError } from '../errors.js';
+import { sealMessage } from '../message-slot.js';
+import { copyRange } from '../alloc.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, decodeScanned, type DecodeLimits } from './decode.js';
+import { scanForDecode, scanValue } from './scan.js';
+import { INDEX_LIKE, arrayAt, binSpan, floatAt, intAt, mapAt, spanEnd, strSpan, utf8At } from './read.js';
 
 /**
  * Longest message id accepted, in UTF-8 bytes (a UUID is 36). Bounds what a receiver's replay
@@ -34,6 +34,10 @@ const SIGNATURE = 7;
 const NAMESPACE = 8;
 const ATTRIBUTES = 9;
 const VERSION = 10;
+
+// Fields whose whole value decodeEnvelope decodes (so every string in it is UTF-8-checked then).
+const FULLY_DECODED = new Uint8Array(8);
+for (const f of [ID, SENDER, RECIPIENT, PAYLOAD, TASK_ID]) FULLY_DECODED[f] = 1;
 
 // Known keys by UTF-8 length: fields and their bytes. Keys are matched on their bytes, not decoded.
 const KEYS_BY_LENGTH: { field: number; bytes: Uint8Array }[][] = [];
@@ -58,52 +62,6 @@ function keyAt(b: Uint8Array, start: number, end: number): number {
   return -1;
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-const nativeLatin1 = latin1Slice;
-
-/** Decodes UTF-8 bytes `[s, e)`; invalid UTF-8 is a `DecodeError`, as in Python's msgpack. */
-function utf8At(b: Uint8Array, s: number, e: number, what: string): string {
-  let acc = 0;
-  for (let i = s; i < e; i++) acc |= b[i]!;
-  if (acc < 0x80) {
-    // ASCII: every byte is its own code unit.
-    if (e - s > 16 && nativeLatin1 !== undefined) return nativeLatin1.call(b, s, e);
-    let out = '';
-    for (let i = s; i < e; i++) out += String.fromCharCode(b[i]!);
-    return out;
-  }
-  try {
-    return strictUtf8.decode(b.subarray(s, e));
-  } catch (err) {
-    throw new DecodeError(`${what} is not valid UTF-8`, { cause: err });
-  }
-}
-
-// Where the last `strSpan` call's string ends (saves a tuple per string).
-let spanEnd = 0;
-
-/** Start of the UTF-8 bytes of a str at `pos` (sets `spanEnd`), or -1 if it is not a str. */
-function strSpan(b: Uint8Array, pos: number): number {
-  const h = b[pos]!;
-  let start: number;
-  let len: number;
-  if (h >= 0xa0 && h <= 0xbf) {
-    start = pos + 1;
-    len = h & 0x1f;
-  } else if (h === 0xd9) {
-    start = pos + 2;
-    len = b[pos + 1]!;
-  } else if (h === 0xda) {
-    start = pos + 3;
-    len = (b[pos + 1]! << 8) | b[pos + 2]!;
-  } else if (h === 0xdb) {
-    start = pos + 5;
-    len = ((b[pos + 1]! << 24) >>> 0) + ((b[pos + 2]! << 16) | (b[pos + 3]! << 8) | b[pos + 4]!);
-  } else return -1;
-  spanEnd = start + len;
-  return start;
-}
-
 function strAt(b: Uint8Array, pos: number, what: string): string {
   const s = strSpan(b, pos);
   if (s < 0) throw new DecodeError(`${what} must be a string`);
@@ -113,66 +71,6 @@ function strAt(b: Uint8Array, pos: number, what: string): string {
 function optionalStrAt(b: Uint8Array, pos: number, what: string): string | null {
   return pos < 0 || b[pos] === 0xc0 ? null : strAt(b, pos, what + ' or nil');
 }
-
-function u32At(b: Uint8Array, p: number): number {
-  return ((b[p]! << 24) >>> 0) + ((b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!);
-}
-
-function i32At(b: Uint8Array, p: number): number {
-  return (b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!;
-}
-
-/** A msgpack int at `pos` as a number (safe range) or bigint; `undefined` if it is not an int. */
-function intAt(b: Uint8Array, pos: number): number | bigint | undefined {
-  const h = b[pos]!;
-  if (h <= 0x7f) return h;
-  if (h >= 0xe0) return h - 0x100;
-  switch (h) {
-    case 0xcc: return b[pos + 1]!;
-    case 0xcd: return (b[pos + 1]! << 8) | b[pos + 2]!;
-    case 0xce: return u32At(b, pos + 1);
-    case 0xcf: {
-      const hi = u32At(b, pos + 1);
-      const lo = u32At(b, pos + 5);
-      return hi < 0x200000 ? hi * 2 ** 32 + lo : (BigInt(hi) << 32n) | BigInt(lo);
-    }
-    case 0xd0: return (b[pos + 1]! << 24) >> 24;
-    case 0xd1: return (((b[pos + 1]! << 8) | b[pos + 2]!) << 16) >> 16;
-    case 0xd2: return i32At(b, pos + 1);
-    case 0xd3: {
-      const hi = i32At(b, pos + 1);
-      const lo = u32At(b, pos + 5);
-      const n = hi * 2 ** 32 + lo;
-      return Number.isSafeInteger(n) ? n : (BigInt(hi) << 32n) | BigInt(lo);
-    }
-    default: return undefined;
-  }
-}
-
-function floatAt(b: Uint8Array, pos: number): number {
-  const view = new DataView(b.buffer, b.byteOffset + pos + 1, b[pos] === 0xcb ? 8 : 4);
-  return b[pos] === 0xcb ? view.getFloat64(0) : view.getFloat32(0);
-}
-
-/** Header of the map at `pos`: its entry count, with `spanEnd` set to the first entry; -1 if not a map. */
-function mapAt(b: Uint8Array, pos: number): number {
-  const h = b[pos]!;
-  if (h >= 0x80 && h <= 0x8f) {
-    spanEnd = pos + 1;
-    return h & 0x0f;
-  }
-  if (h === 0xde) {
-    spanEnd = pos + 3;
-    return (b[pos + 1]! << 8) | b[pos + 2]!;
-  }
-  if (h === 0xdf) {
-    spanEnd = pos + 5;
-    return u32At(b, pos + 1);
-  }
-  return -1;
-}
-
-const INDEX_LIKE = /^(0|[1-9][0-9]*)$/;
 
 // A topic attribute stays exactly what it was on the wire (a float stays a float, `2.0`):
 // the signed bytes hold the topic's string form.
@@ -188,6 +86,9 @@ function attributeAt(b: Uint8Array, pos: number, what: string): TopicAttributeVa
   if (n === undefined) throw new DecodeError(`${what} is not a scalar`);
   return n;
 }
+
+// Where the topic read by the last `topicAt` call ends.
+let topicEnd = 0;
 
 function topicAt(b: Uint8Array, pos: number, i: number): Topic {
   const count = mapAt(b, pos);
@@ -210,7 +111,7 @@ function topicAt(b: Uint8Array, pos: number, i: number): Topic {
   const topic = { namespace, attributes, version };
   // The signature covers the topic's string form only: that form must say exactly these attributes.
   if (!topicRoundTrips(topic)) throw new DecodeError(`topics[${i}] is ambiguous: its attributes do not read back from its string form`);
-  spanEnd = p; // where the topic ends
+  topicEnd = p;
   return topic;
 }
 
@@ -249,45 +150,25 @@ function attributesAt(b: Uint8Array, pos: number, i: number): Topic['attributes'
 }
 
 function topicsAt(b: Uint8Array, pos: number): Topic[] {
-  const h = b[pos]!;
-  let n: number;
-  let p: number;
-  if (h >= 0x90 && h <= 0x9f) {
-    n = h & 0x0f;
-    p = pos + 1;
-  } else if (h === 0xdc) {
-    n = (b[pos + 1]! << 8) | b[pos + 2]!;
-    p = pos + 3;
-  } else if (h === 0xdd) {
-    n = u32At(b, pos + 1);
-    p = pos + 5;
-  } else if (h === 0xc0) return [];
-  else throw new DecodeError('topics must be an array');
+  if (b[pos] === 0xc0) return [];
+  const n = arrayAt(b, pos);
+  if (n < 0) throw new DecodeError('topics must be an array');
+  let p = spanEnd;
   const topics: Topic[] = [];
   for (let i = 0; i < n; i++) {
     topics.push(topicAt(b, p, i));
-    p = spanEnd;
+    p = topicEnd;
   }
   return topics;
 }
 
 function signatureAt(b: Uint8Array, pos: number): Uint8Array {
-  const h = b[pos]!;
-  if (h === 0xc0) return new Uint8Array(0);
-  let start: number;
-  let len: number;
-  if (h === 0xc4) {
-    start = pos + 2;
-    len = b[pos + 1]!;
-  } else if (h === 0xc5) {
-    start = pos + 3;
-    len = (b[pos + 1]! << 8) | b[pos + 2]!;
-  } else if (h === 0xc6) {
-    start = pos + 5;
-    len = u32At(b, pos + 1);
-  } else throw new DecodeError('signature must be bytes');
+  if (b[pos] === 0xc0) return new Uint8Array(0);
+  const start = binSpan(b, pos);
+  if (start < 0) throw new DecodeError('signature must be bytes');
+  const len = spanEnd - start;
   if (len !== 0 && len !== 64) throw new DecodeError(`signature must be 0 or 64 bytes, got ${len}`);
-  return copyBytes(b.subarray(start, start + len));
+  return copyRange(b, start, spanEnd);
 }
 
 function decodeEnvelope(b: Uint8Array): Message {
@@ -300,7 +181,6 @@ function decodeEnvelope(b: Uint8Array): Message {
   // Where each known field's value starts (-1: absent). A repeated key: the last one wins.
   const at = [-1, -1, -1, -1, -1, -1, -1, -1];
   let payloadEnd = -1;
-  let payloadFlags = 0;
   for (let i = 0; i < count; i++) {
     if (p >= b.byteLength) throw new DecodeError(`truncated message: entry ${i} of ${count} is missing`);
     const ks = strSpan(b, p);
@@ -308,16 +188,17 @@ function decodeEnvelope(b: Uint8Array): Message {
     const ke = spanEnd;
     // Declared lengths are checked against the bytes present before anything relies on them.
     if (ks > b.byteLength || ke > b.byteLength) throw new DecodeError(`truncated msgpack at byte ${p}: the key runs past the end`);
-    takeScanFlags();
     // Each field value has the codec's whole depth budget, so any payload encodeValue writes decodes.
-    const vEnd = scanValue(b, ke, 0);
     const field = keyAt(b, ks, ke);
+    // A field decoded in full below has its strings checked as UTF-8 then; any other value
+    // (unknown, topics, or a field that a later repeat of its key replaces) is checked here.
+    const decodedLater = field >= 0 && FULLY_DECODED[field] === 1 && at[field] === -1;
+    const vEnd = decodedLater ? scanForDecode(b, ke, 0) : scanValue(b, ke, 0);
     if (field >= 0 && field <= SIGNATURE) {
+      // A repeated key: the earlier value is no longer decoded, so its strings are checked now.
+      if (at[field] !== -1 && FULLY_DECODED[field] === 1) scanValue(b, at[field]!, 0);
       at[field] = ke;
-      if (field === PAYLOAD) {
-        payloadEnd = vEnd;
-        payloadFlags = takeScanFlags();
-      }
+      if (field === PAYLOAD) payloadEnd = vEnd;
     }
     p = vEnd;
   }
@@ -341,8 +222,8 @@ function decodeEnvelope(b: Uint8Array): Message {
   let payload: WireValue = {};
   let raw: Uint8Array | undefined;
   if (at[PAYLOAD]! >= 0) {
-    raw = copyBytes(b.subarray(at[PAYLOAD]!, payloadEnd));
-    payload = decodeScanned(raw, payloadFlags) as WireValue;
+    raw = copyRange(b, at[PAYLOAD]!, payloadEnd);
+    payload = decodeScanned(raw) as WireValue;
   }
   return sealMessage({ id, sender, recipient, topics: Object.freeze(topics), payload, taskId, timestamp, signature }, raw);
 }

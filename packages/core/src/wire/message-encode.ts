@@ -2,16 +2,15 @@
  * The message envelope on the wire: the signed bytes (7 keys, topics as strings) and the
  * encoded message (8 keys, topics as maps), written by a dedicated writer with the fixed keys
  * as precomputed byte prefixes. Only the payload goes through the general codec, and only
- * once per message: its bytes are kept with the message (see message-slot.ts) and reused for
+ * once per message: its bytes are kept with the message (see ../message-slot.ts) and reused for
  * the signed bytes, the encoding and verification. A message that came off the wire keeps the
  * payload bytes it arrived with, so that a peer's encoding choices never break its signature.
  */
-import { encodeValue } from './codec.js';
-import { EncodeError } from './errors.js';
-import type { Message } from './message.js';
-import { keepPayloadBytes, keptPayloadBytes } from './message-slot.js';
-import { topicToString, type Topic } from './topic.js';
-import { acquireWriter, releaseWriter, strBytes, type MsgpackWriter } from './writer.js';
+import { EncodeError } from '../errors.js';
+import type { Message } from '../message.js';
+import { keepPayloadBytes, rawPayloadOf } from '../message-slot.js';
+import { topicToString, type Topic } from '../topic.js';
+import { acquireWriter, encodeValue, releaseWriter, strBytes, type MsgpackWriter } from './encode.js';
 
 // A header byte (if any) and a key, as msgpack bytes.
 function prefix(head: number[], key: string): readonly number[] {
@@ -31,18 +30,13 @@ const TOPIC_HEAD = prefix([0x83], 'namespace');
 const K_ATTRIBUTES = prefix([], 'attributes');
 const K_VERSION = prefix([], 'version');
 
-/** The payload bytes known for a message, if any (see `payloadBytesOf`). */
-export function knownPayloadBytes(msg: Message): Uint8Array | undefined {
-  return keptPayloadBytes(msg);
-}
-
 /**
  * The payload's msgpack bytes: the kept ones, else a fresh encoding, which is kept with the
  * message when it is one of ours (`createMessage`, `signMessage`, `decodeMessage`), so that a
  * message is signed, sent and verified with one and the same payload encoding.
  */
 export function payloadBytesOf(msg: Message): Uint8Array {
-  let bytes = keptPayloadBytes(msg);
+  let bytes = rawPayloadOf(msg);
   if (bytes === undefined) {
     bytes = encodeValue(msg.payload);
     keepPayloadBytes(msg, bytes);

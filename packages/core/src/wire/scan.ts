@@ -10,33 +10,33 @@
  *
  * Every string (map keys included) must be valid UTF-8 — no overlong forms (`C0 AF`), no
  * surrogates, no sequence cut short by the end of the string — or the scan throws
- * `DecodeError`, as Python's msgpack does: the decoder after it would otherwise substitute,
- * misread or read past such bytes. ASCII strings take a fast path.
- *
- * While scanning it notes (see `takeScanFlags`) whether the value holds 64-bit integers or
- * map keys that a plain object might reorder, so that the decoder can skip its slower,
- * order-preserving path for the common payload that has neither.
+ * `DecodeError`, as Python's msgpack does (`scanForDecode` leaves that check to the decoder
+ * that reads every string of the value right after, with a fatal UTF-8 decoder). ASCII
+ * strings take a fast path.
  */
 import { isUtf8 } from '#platform';
-import { DecodeError } from './errors.js';
+import { DecodeError } from '../errors.js';
+import { viewOf } from '../alloc.js';
+import { u16At as u16, u32At as u32 } from './read.js';
 
-/** Deepest nesting accepted. */
-export const MAX_SCAN_DEPTH = 100;
+/** Deepest nesting the codec reads or writes. */
+export const MAX_DEPTH = 100;
 
-/** Scan flag: the value contains a uint64/int64 (`cf`/`d3`), which decodes as a `bigint`. */
-export const SCAN_INT64 = 1;
-/** Scan flag: a map key starts with a digit or NUL (may be array-index-like). */
-export const SCAN_ODD_KEY = 2;
+// Whether strings are checked for valid UTF-8: off only during `scanForDecode`.
+let checkText = true;
 
-// Set by the scanner, read and cleared by `takeScanFlags`. Scanning runs no user code, so a
-// module-level accumulator cannot be disturbed between a scan and the read that follows it.
-let flags = 0;
-
-/** Returns the flags noted since the last call (`SCAN_INT64 | SCAN_ODD_KEY`) and clears them. */
-export function takeScanFlags(): number {
-  const f = flags;
-  flags = 0;
-  return f;
+/**
+ * `scanValue` for a value that is decoded right after, all of it: the UTF-8 check of its
+ * strings is left to the decoder, which decodes every string with a fatal UTF-8 decoder
+ * (`utf8At`), so an invalid string is still a `DecodeError`, found once instead of twice.
+ */
+export function scanForDecode(bytes: Uint8Array, pos: number, depth = 0): number {
+  checkText = false;
+  try {
+    return scanValue(bytes, pos, depth);
+  } finally {
+    checkText = true;
+  }
 }
 
 function truncated(pos: number, n: number): DecodeError {
@@ -45,20 +45,6 @@ function truncated(pos: number, n: number): DecodeError {
 
 function need(bytes: Uint8Array, pos: number, n: number): void {
   if (pos + n > bytes.byteLength) throw truncated(pos, n);
-}
-
-function u16(b: Uint8Array, p: number): number {
-  return (b[p]! << 8) | b[p + 1]!;
-}
-
-function u32(b: Uint8Array, p: number): number {
-  return ((b[p]! << 24) >>> 0) + ((b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!);
-}
-
-/** Reads a str header at `pos`; returns `[start, end]` of its UTF-8 bytes, or throws if not a str. */
-export function scanString(bytes: Uint8Array, pos: number): [number, number] {
-  const start = strStart(bytes, pos);
-  return [start, strEnd];
 }
 
 // End of the string whose start `strStart` returned (avoids allocating a tuple per key).
@@ -88,24 +74,8 @@ function strStart(bytes: Uint8Array, pos: number): number {
   } else throw new DecodeError(`expected a string at byte ${pos}, found type byte 0x${h.toString(16)}`);
   need(bytes, start, len);
   strEnd = start + len;
-  if (len > 0) checkUtf8(bytes, start, strEnd);
+  if (len > 0 && checkText) checkUtf8(bytes, start, strEnd);
   return start;
-}
-
-/** Reads a map header at `pos`; returns `[entryCount, firstEntryPos]`, or throws if not a map. */
-export function scanMapHeader(bytes: Uint8Array, pos: number): [number, number] {
-  need(bytes, pos, 1);
-  const h = bytes[pos]!;
-  if (h >= 0x80 && h <= 0x8f) return [h & 0x0f, pos + 1];
-  if (h === 0xde) {
-    need(bytes, pos, 3);
-    return [u16(bytes, pos + 1), pos + 3];
-  }
-  if (h === 0xdf) {
-    need(bytes, pos, 5);
-    return [u32(bytes, pos + 1), pos + 5];
-  }
-  throw new DecodeError(`expected a map at byte ${pos}, found type byte 0x${h.toString(16)}`);
 }
 
 function scanMap(bytes: Uint8Array, p: number, count: number, depth: number): number {
@@ -117,13 +87,8 @@ function scanMap(bytes: Uint8Array, p: number, count: number, depth: number): nu
     const h = bytes[p]!;
     const isStr = (h >= 0xa0 && h <= 0xbf) || h === 0xd9 || h === 0xda || h === 0xdb;
     if (!isStr) throw new DecodeError(`map key at byte ${p} is not a string (type byte 0x${h.toString(16)})`);
-    const ks = strStart(bytes, p);
-    const ke = strEnd;
-    if (ke > ks) {
-      const c = bytes[ks]!;
-      if (c === 0 || (c >= 0x30 && c <= 0x39)) flags |= SCAN_ODD_KEY;
-    }
-    p = scanValue(bytes, ke, depth + 1);
+    strStart(bytes, p);
+    p = scanValue(bytes, strEnd, depth + 1);
   }
   return p;
 }
@@ -137,7 +102,7 @@ function scanArray(bytes: Uint8Array, p: number, count: number, depth: number): 
 
 // Strings up to this many bytes are checked for ASCII in JS first; longer ones (or any with a
 // byte >= 0x80) go to the native validator, whose call costs more than a short loop.
-const ASCII_LOOP_MAX = 32;
+const ASCII_LOOP_MAX = 128;
 
 /** Checks that bytes `[start, end)` are valid UTF-8; throws `DecodeError` otherwise. */
 function checkUtf8(bytes: Uint8Array, start: number, end: number): void {
@@ -146,12 +111,12 @@ function checkUtf8(bytes: Uint8Array, start: number, end: number): void {
     for (let i = start; i < end; i++) acc |= bytes[i]!;
     if (acc < 0x80) return;
   }
-  if (!isUtf8(bytes.subarray(start, end))) throw new DecodeError(`string at byte ${start} is not valid UTF-8`);
+  if (!isUtf8(viewOf(bytes, start, end))) throw new DecodeError(`string at byte ${start} is not valid UTF-8`);
 }
 
 function skipString(bytes: Uint8Array, start: number, len: number): number {
   const end = skipBytes(bytes, start, len);
-  if (len > 0) checkUtf8(bytes, start, end);
+  if (len > 0 && checkText) checkUtf8(bytes, start, end);
   return end;
 }
 
@@ -162,7 +127,7 @@ function skipBytes(bytes: Uint8Array, start: number, len: number): number {
 
 /** Returns the offset just past the msgpack value starting at `pos`. Map keys must be strings. */
 export function scanValue(bytes: Uint8Array, pos: number, depth = 0): number {
-  if (depth > MAX_SCAN_DEPTH) throw new DecodeError(`nesting deeper than ${MAX_SCAN_DEPTH}`);
+  if (depth > MAX_DEPTH) throw new DecodeError(`nesting deeper than ${MAX_DEPTH}`);
   if (pos >= bytes.byteLength) throw truncated(pos, 1);
   const h = bytes[pos]!;
   if (h <= 0x7f || h >= 0xe0) return pos + 1; // fixints
@@ -182,7 +147,7 @@ export function scanValue(bytes: Uint8Array, pos: number, depth = 0): number {
     case 0xcc: case 0xd0: need(bytes, pos, 2); return pos + 2;
     case 0xcd: case 0xd1: need(bytes, pos, 3); return pos + 3;
     case 0xce: case 0xd2: need(bytes, pos, 5); return pos + 5;
-    case 0xcf: case 0xd3: need(bytes, pos, 9); flags |= SCAN_INT64; return pos + 9;
+    case 0xcf: case 0xd3: need(bytes, pos, 9); return pos + 9;
     case 0xdc: need(bytes, pos, 3); return scanArray(bytes, pos + 3, u16(bytes, pos + 1), depth);
     case 0xdd: need(bytes, pos, 5); return scanArray(bytes, pos + 5, u32(bytes, pos + 1), depth);
     case 0xde: need(bytes, pos, 3); return scanMap(bytes, pos + 3, u16(bytes, pos + 1), depth);

@@ -1,21 +1,40 @@
 /**
- * A small msgpack writer for the fixed parts of the message envelope: strings, safe
- * integers, floats, nil, bin, map and array headers, and pre-encoded bytes. It writes the
- * same bytes as the general codec (Python's msgpack 1.0 forms) for those types; anything else
- * (a payload, an odd attribute value) goes through `encodeValue` and is spliced in.
+ * The encoder: msgpack exactly as Python's `msgpack` 1.0 writes it, written by our own code
+ * (no dependency's internals): smallest int widths (unsigned forms for n >= 0), floats always
+ * float64, `Float64` markers (recognised by brand, from any copy of this module) as float64,
+ * `bigint` as the smallest int that holds it, str as well-formed UTF-8 (a lone surrogate
+ * becomes U+FFFD), bytes as bin, maps in insertion order, and `RawMsgpack` spliced in as is
+ * (so a decoded payload is re-emitted byte for byte).
  *
- * Writers keep one scratch buffer per writer and copy the result out, so a message is built
- * with one allocation for its output (from a shared slab when small: see `allocBytes`). The
- * shared writer is taken with `acquireWriter` and given back with `releaseWriter`; a nested
- * use (a getter in a payload that encodes another message) gets a fresh writer instead of
- * corrupting the shared one.
+ * `encodeValue` and the message envelope (message-encode.ts) both write through
+ * `MsgpackWriter`. Writers keep one scratch buffer each and copy the result out, so a message
+ * is built with one allocation for its output (from a shared slab when small: see
+ * `allocBytes`). The shared writer is taken with `acquireWriter` and given back with
+ * `releaseWriter`; a nested use (a getter in a payload that encodes another value) gets a
+ * fresh writer instead of corrupting the shared one.
  */
-import { encodeValue } from './codec.js';
-import { EncodeError } from './errors.js';
-import { Float64 } from './float.js';
-import { copyBytes } from './alloc.js';
+import { EncodeError } from '../errors.js';
+import { isFloat64 } from '../float.js';
+import { copyBytes } from '../alloc.js';
 import { utf8Writer } from '#platform';
-import type { Utf8Writer } from './platform-types.js';
+import type { Utf8Writer } from '../platform-types.js';
+import { MAX_DEPTH } from './scan.js';
+
+/** Pre-encoded msgpack bytes to be written verbatim by `encodeValue`. */
+export class RawMsgpack {
+  /** One complete msgpack value. */
+  readonly bytes: Uint8Array;
+  constructor(bytes: Uint8Array) {
+    this.bytes = bytes;
+  }
+}
+
+/**
+ * Why a `__proto__` map key is refused, by `encodeValue` (`EncodeError`) and `decodeValue`
+ * (`DecodeError`) alike: decoded into a plain object it would set the prototype instead of
+ * becoming a property, so a value holding one could be written but never read back.
+ */
+export const PROTO_KEY_REFUSAL = 'the map key __proto__ is not allowed';
 
 const TWO_32 = 2 ** 32;
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
@@ -24,7 +43,7 @@ const U64_MAX = (1n << 64n) - 1n;
 const I64_MIN = -(1n << 63n);
 // Strings up to this many UTF-16 units are written by a JS loop (ASCII fast path: an attribute
 // key or a short value); longer ones by the platform's UTF-8 writer, whose call costs more for those.
-const SHORT_STRING = 16;
+const SHORT_STRING = 64;
 
 // The UTF-8 writer comes from the platform seam: Buffer#utf8Write under Node (called as a
 // method), TextEncoder#encodeInto in the browser build.
@@ -188,17 +207,23 @@ export class MsgpackWriter {
   }
 
   #strHeader(len: number): void {
+    if (len < 32) this.#u8[this.pos++] = 0xa0 | len;
+    else this.#lengthHeader(len, 0xd9);
+  }
+
+  // A str8/16/32 or bin8/16/32 header: `h8` is the 8-bit form's type byte; the 16- and 32-bit
+  // forms follow it.
+  #lengthHeader(len: number, h8: number): void {
     const u8 = this.#u8;
-    if (len < 32) u8[this.pos++] = 0xa0 | len;
-    else if (len < 0x100) {
-      u8[this.pos++] = 0xd9;
+    if (len < 0x100) {
+      u8[this.pos++] = h8;
       u8[this.pos++] = len;
     } else if (len < 0x10000) {
-      u8[this.pos++] = 0xda;
+      u8[this.pos++] = h8 + 1;
       this.#view.setUint16(this.pos, len);
       this.pos += 2;
     } else {
-      u8[this.pos++] = 0xdb;
+      u8[this.pos++] = h8 + 2;
       this.#view.setUint32(this.pos, len);
       this.pos += 4;
     }
@@ -280,20 +305,8 @@ export class MsgpackWriter {
   bin(bytes: Uint8Array): void {
     const n = bytes.byteLength;
     this.ensure(5 + n);
-    const u8 = this.#u8;
-    if (n < 0x100) {
-      u8[this.pos++] = 0xc4;
-      u8[this.pos++] = n;
-    } else if (n < 0x10000) {
-      u8[this.pos++] = 0xc5;
-      this.#view.setUint16(this.pos, n);
-      this.pos += 2;
-    } else {
-      u8[this.pos++] = 0xc6;
-      this.#view.setUint32(this.pos, n);
-      this.pos += 4;
-    }
-    u8.set(bytes, this.pos);
+    this.#lengthHeader(n, 0xc4);
+    this.#u8.set(bytes, this.pos);
     this.pos += n;
   }
 
@@ -322,15 +335,15 @@ export class MsgpackWriter {
   }
 
   /**
-   * Writes a scalar (string, number, boolean, null/undefined, bigint, `Float64`, bytes) the
-   * way `encodeValue` would; anything else is encoded by `encodeValue` and spliced in.
+   * Writes any value `encodeValue` accepts. `depth` is the nesting level of `v` (1 at the top);
+   * containers deeper than `MAX_DEPTH` are an `EncodeError`, as the decoder's scan refuses them.
    */
-  value(v: unknown): void {
+  value(v: unknown, depth = 1): void {
     switch (typeof v) {
       case 'string':
         return this.str(v);
       case 'number':
-        // As the codec: safe integers as ints, every other number as float64.
+        // Python writes every float as float64; safe integers are ints.
         return Number.isSafeInteger(v) ? this.int(v) : this.float64(v);
       case 'boolean':
         return this.u8(v ? 0xc3 : 0xc2);
@@ -340,10 +353,49 @@ export class MsgpackWriter {
         return this.nil();
       case 'object':
         if (v === null) return this.nil();
-        if (v instanceof Float64) return this.float64(v.value);
-        if (v instanceof Uint8Array) return this.bin(v);
+        return this.#object(v, depth);
+      default:
+        throw new EncodeError(`cannot encode a ${typeof v}`);
     }
-    this.raw(encodeValue(v));
+  }
+
+  #object(v: object, depth: number): void {
+    if (depth > MAX_DEPTH) throw new EncodeError(`nesting deeper than ${MAX_DEPTH}`);
+    if (Array.isArray(v)) {
+      const n = v.length;
+      this.arrayHeader(n);
+      for (let i = 0; i < n; i++) this.value(v[i], depth + 1);
+      return;
+    }
+    if (v instanceof Uint8Array) return this.bin(v);
+    if (ArrayBuffer.isView(v)) return this.bin(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+    const proto = Object.getPrototypeOf(v);
+    if (proto === Object.prototype || proto === null) {
+      const o = v as Record<string, unknown>;
+      const keys = Object.keys(o);
+      this.mapHeader(keys.length);
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i]!;
+        if (k === '__proto__') throw new EncodeError(PROTO_KEY_REFUSAL);
+        this.str(k);
+        this.value(o[k], depth + 1);
+      }
+      return;
+    }
+    if (isFloat64(v)) return this.float64(Number(v.value));
+    if (v instanceof Map) return this.#map(v, depth);
+    if (v instanceof RawMsgpack) return this.raw(v.bytes);
+    throw new EncodeError(`cannot encode an instance of ${(v as object).constructor?.name ?? 'an unknown class'}`);
+  }
+
+  #map(m: Map<unknown, unknown>, depth: number): void {
+    this.mapHeader(m.size);
+    for (const [k, x] of m) {
+      if (typeof k !== 'string') throw new EncodeError('map keys must be strings');
+      if (k === '__proto__') throw new EncodeError(PROTO_KEY_REFUSAL);
+      this.str(k);
+      this.value(x, depth + 1);
+    }
   }
 }
 
@@ -363,4 +415,22 @@ const MAX_KEPT_CAPACITY = 1 << 20;
 /** Gives a writer back; it is kept for reuse unless its buffer grew beyond 1 MiB. */
 export function releaseWriter(w: MsgpackWriter): void {
   if (w.capacity <= MAX_KEPT_CAPACITY) shared = w;
+}
+
+/**
+ * Encodes plain data as Python's msgpack would. Throws `EncodeError` for unsupported values
+ * and for a `__proto__` map key (which `decodeValue` would refuse): whatever this returns,
+ * `decodeValue` reads back.
+ */
+export function encodeValue(value: unknown): Uint8Array {
+  const w = acquireWriter();
+  try {
+    w.value(value);
+    return w.finish();
+  } catch (err) {
+    if (err instanceof EncodeError) throw err;
+    throw new EncodeError(`cannot encode value: ${(err as Error).message}`, { cause: err });
+  } finally {
+    releaseWriter(w);
+  }
 }

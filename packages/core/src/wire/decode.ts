@@ -1,0 +1,153 @@
+/**
+ * The value decoder: msgpack bytes to plain data, as Python's `msgpack` 1.0 data reads back.
+ * The scanner (scan.ts) validates the whole value first (structure, truncation, declared
+ * lengths, depth, string keys, UTF-8, no ext types), so the reader below builds the value in
+ * one pass without checks of its own.
+ *
+ * - Integers beyond 2^53 come back as `bigint`, every other integer (64-bit forms included) as
+ *   a number; floats as numbers.
+ * - Maps as plain objects in wire order, or a `Map` where a plain object would reorder its keys
+ *   (array-index-like keys). A `__proto__` key is refused (`DecodeError`, {@link PROTO_KEY_REFUSAL}),
+ *   as `encodeValue` refuses it: what one writes, the other reads back.
+ * - `decodeValue` returns values that share no memory with its input (a `Uint8Array` in the
+ *   result is its own copy); `decodeScanned`, the message decoder's path, returns views.
+ * Only `DecodeError` is thrown.
+ */
+import { DecodeError } from '../errors.js';
+import { viewOf } from '../alloc.js';
+import { PROTO_KEY_REFUSAL } from './encode.js';
+import { scanForDecode } from './scan.js';
+import { INDEX_LIKE, arrayAt, binSpan, floatAt, intAt, mapAt, spanEnd, strSpan, utf8At } from './read.js';
+
+/** Limits applied while decoding. */
+export interface DecodeLimits {
+  /** Largest input accepted, in bytes (default 10 MiB). */
+  maxBytes?: number;
+}
+
+/** Default largest message or value accepted by the decoder: 10 MiB. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
+
+// The running decode: read position and whether bins are copied. No user code runs while a
+// value is read, so one decode cannot be interleaved with another.
+let pos = 0;
+let copyBins = false;
+
+function isIndexKey(key: string): boolean {
+  return INDEX_LIKE.test(key) && Number(key) < 2 ** 32 - 1;
+}
+
+function readMap(b: Uint8Array, n: number): unknown {
+  const obj: Record<string, unknown> = {};
+  let map: Map<string, unknown> | undefined;
+  for (let i = 0; i < n; i++) {
+    const ks = strSpan(b, pos);
+    const ke = spanEnd;
+    const first = b[ks]!;
+    const key = utf8At(b, ks, ke, 'a map key');
+    if (key === '__proto__') throw new DecodeError(PROTO_KEY_REFUSAL);
+    pos = ke;
+    const v = readValue(b);
+    // A plain object would move array-index-like keys first: keep wire order in a Map.
+    if (map === undefined && first >= 0x30 && first <= 0x39 && isIndexKey(key)) map = new Map(Object.entries(obj));
+    if (map !== undefined) map.set(key, v);
+    else obj[key] = v;
+  }
+  return map ?? obj;
+}
+
+function readArray(b: Uint8Array, n: number): unknown[] {
+  const out = new Array<unknown>(n);
+  for (let i = 0; i < n; i++) out[i] = readValue(b);
+  return out;
+}
+
+function readValue(b: Uint8Array): unknown {
+  const p = pos;
+  const h = b[p]!;
+  if (h <= 0x7f) {
+    pos = p + 1;
+    return h;
+  }
+  if (h >= 0xe0) {
+    pos = p + 1;
+    return h - 0x100;
+  }
+  if (h <= 0x8f) {
+    pos = p + 1;
+    return readMap(b, h & 0x0f);
+  }
+  if (h <= 0x9f) {
+    pos = p + 1;
+    return readArray(b, h & 0x0f);
+  }
+  switch (h) {
+    case 0xc0: pos = p + 1; return null;
+    case 0xc2: pos = p + 1; return false;
+    case 0xc3: pos = p + 1; return true;
+    case 0xc4: case 0xc5: case 0xc6: {
+      const s = binSpan(b, p);
+      pos = spanEnd;
+      return copyBins ? new Uint8Array(viewOf(b, s, spanEnd)) : viewOf(b, s, spanEnd);
+    }
+    case 0xca: pos = p + 5; return floatAt(b, p);
+    case 0xcb: pos = p + 9; return floatAt(b, p);
+    case 0xcc: case 0xd0: pos = p + 2; return intAt(b, p);
+    case 0xcd: case 0xd1: pos = p + 3; return intAt(b, p);
+    case 0xce: case 0xd2: pos = p + 5; return intAt(b, p);
+    case 0xcf: case 0xd3: pos = p + 9; return intAt(b, p);
+    case 0xdc: case 0xdd: {
+      const n = arrayAt(b, p);
+      pos = spanEnd;
+      return readArray(b, n);
+    }
+    case 0xde: case 0xdf: {
+      const n = mapAt(b, p);
+      pos = spanEnd;
+      return readMap(b, n);
+    }
+  }
+  const s = strSpan(b, p);
+  if (s < 0) throw new DecodeError(`unsupported msgpack type byte 0x${h.toString(16)} at byte ${p}`);
+  pos = spanEnd;
+  return utf8At(b, s, spanEnd, `string at byte ${p}`);
+}
+
+function readAll(bytes: Uint8Array, copy: boolean): unknown {
+  pos = 0;
+  copyBins = copy;
+  try {
+    return readValue(bytes);
+  } catch (err) {
+    if (err instanceof DecodeError) throw err;
+    throw new DecodeError(`malformed msgpack: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * Decodes one msgpack value occupying all of `bytes`. Integers beyond 2^53 come back as
+ * `bigint`; floats as numbers; maps as objects, or `Map` where key order needs it; bin as a
+ * plain `Uint8Array` **copy** (never a view into `bytes`, even when `bytes` is a `Buffer`), so
+ * the result can be handed out and mutated freely. Throws only `DecodeError` (also for a
+ * `__proto__` map key, which `encodeValue` refuses as well).
+ */
+export function decodeValue(bytes: Uint8Array, limits: DecodeLimits = {}): unknown {
+  const max = limits.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  if (!(bytes instanceof Uint8Array)) throw new DecodeError('input must be a Uint8Array');
+  if (bytes.byteLength > max) throw new DecodeError(`input of ${bytes.byteLength} bytes exceeds the limit of ${max}`);
+  // The scan checks structure, truncation, depth and types before anything is allocated;
+  // strings are checked as UTF-8 as they are decoded.
+  const end = scanForDecode(bytes, 0);
+  if (end !== bytes.byteLength) throw new DecodeError(`${bytes.byteLength - end} extra bytes after the value`);
+  return readAll(bytes, true);
+}
+
+/**
+ * Decodes one value at the start of `bytes` that `scanValue` has already validated. Unlike
+ * `decodeValue`, a `Uint8Array` in the result is a **view into `bytes`** (no copy): for callers
+ * that own `bytes` and never change it, as the message decoder does with its private copy of a
+ * payload. Hand values read from shared buffers out through `decodeValue` instead.
+ */
+export function decodeScanned(bytes: Uint8Array): unknown {
+  return readAll(bytes, false);
+}
