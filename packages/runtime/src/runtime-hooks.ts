@@ -1,6 +1,5 @@
 import type { Agent, DecideContext, Decision, Message, MessageInit, Outcome, Store, Task, WireRecord } from '@converge/core';
-import type { Logger, MetricCounter, Metrics } from '@converge/core';
-import { TRACE_KEY, type TraceContext } from '@converge/observability';
+import { TRACE_KEY, type Logger, type MetricCounter, type Metrics, type TraceContext } from '@converge/core';
 import type { ExecutionContext, ExecutionResult, Executor } from './executor.js';
 import { taskTraceCarrier } from './task-trace.js';
 import { statusOfResult } from './outcomes.js';
@@ -90,12 +89,12 @@ export interface RuntimeHooksOptions {
    */
   tracer?: SpanRunner;
   /**
-   * Carries trace context in messages: `true` uses `@converge/observability`'s global
-   * OpenTelemetry setup, an object (e.g. `createTracing({...})`) its own. Outgoing messages of
+   * Carries trace context in messages through this implementation (e.g. `createTracing()` of
+   * `@converge/observability`, which uses the global OpenTelemetry setup). Outgoing messages of
    * the default executor carry the active context; the first incoming message of a turn that
    * carries one is the parent of the turn's spans. Default off (payloads are left as they are).
    */
-  propagateTraceContext?: boolean | TraceContextPort;
+  propagateTraceContext?: TraceContextPort;
   replayLog?: ReplayPort;
   checkpointStore?: Store;
   logger?: Logger;

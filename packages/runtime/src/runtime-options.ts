@@ -1,7 +1,6 @@
 import type { Agent, Decision, DecisionPolicy, Message, Store, Task } from '@converge/core';
 import type { Transport } from '@converge/network';
 import type { Logger, Metrics } from '@converge/core';
-import type { TraceContext } from '@converge/observability';
 import type { Inbox, InboxDropReason, QueueByteBudget } from './inbox.js';
 import type { Scheduler } from './scheduler.js';
 import type { ExecutorLimits, StandardExecutorOptions } from './standard-executor.js';

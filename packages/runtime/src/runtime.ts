@@ -1,6 +1,5 @@
 import { NotStartedError, TransportError, exponentialBackoff, type Agent, type Decision, type DecisionPolicy, type Message, type Store, type Task } from '@converge/core';
 import type { Transport } from '@converge/network';
-import { attachTraceContext, traceContextOf, type TraceContext } from '@converge/observability';
 import { Inbox, type InboxDropReason, type QueueByteBudget } from './inbox.js';
 import { Scheduler } from './scheduler.js';
 import { StandardExecutor, isLostRace, type ExecutorLimits, type StandardExecutorOptions } from './standard-executor.js';
@@ -16,7 +15,7 @@ import { RuntimeMeters, exportCounters } from './runtime-metrics.js';
 import { attachTaskTrace } from './task-trace.js';
 import { watchPoolQuestions } from './pool-outcomes.js';
 import { runtimeHealth } from './runtime-health.js';
-import type { HealthChecks } from '@converge/observability';
+import type { HealthChecks } from '@converge/core';
 
 export { RUNTIME_DEFAULTS, type AgentRuntimeOptions } from './runtime-options.js';
 
@@ -82,7 +81,7 @@ export class AgentRuntime {
   constructor(options: AgentRuntimeOptions) {
     this.#o = options;
     this.agent = options.agent;
-    const trace = resolveTrace(options.propagateTraceContext);
+    const trace = options.propagateTraceContext;
     this.#hooks = new RuntimeHooks(this.agent, options, trace);
     const { limits } = options;
     const byteBudget = limits && typeof limits.reserveQueueBytes === 'function' && typeof limits.releaseQueueBytes === 'function' ? (limits as QueueByteBudget) : undefined;
@@ -589,10 +588,4 @@ export class AgentRuntime {
 /** The delay before the turn after `streak` consecutive failures: doubling from `errorRetryMs` up to `maxErrorRetryMs`. */
 function backoffMs(streak: number): number {
   return exponentialBackoff(streak - 1, RUNTIME_DEFAULTS.errorRetryMs, RUNTIME_DEFAULTS.maxErrorRetryMs);
-}
-
-function resolveTrace(option: AgentRuntimeOptions['propagateTraceContext']): TraceContextPort | undefined {
-  if (!option) return undefined;
-  if (option === true) return { attachTraceContext: (init) => attachTraceContext(init), traceContextOf: (m): TraceContext => traceContextOf(m) };
-  return option;
 }

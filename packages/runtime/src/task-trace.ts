@@ -1,5 +1,4 @@
-import type { Message, Task, TaskInit, WireValue } from '@converge/core';
-import { TRACE_KEY } from '@converge/observability';
+import { TRACE_KEY, type Message, type Task, type TaskInit, type WireValue } from '@converge/core';
 import type { TraceContextPort } from './runtime-hooks.js';
 
 /**
