@@ -6,7 +6,7 @@ import type { Scheduler } from './scheduler.js';
 import type { ExecutorLimits, StandardExecutorOptions } from './standard-executor.js';
 import type { Executor } from './executor.js';
 import type { PoolManagerPort, TaskManagerPort } from './ports.js';
-import type { RuntimeHooksOptions, TraceContextPort } from './runtime-hooks.js';
+import type { RuntimeHooksOptions } from './service-ports.js';
 import type { RuntimeHealthOptions } from './runtime-health.js';
 
 /** Options of `AgentRuntime`. Only `agent` is required. */

@@ -1,5 +1,5 @@
 import { TRACE_KEY, type Message, type Task, type TaskInit, type WireValue } from '@converge/core';
-import type { TraceContextPort } from './runtime-hooks.js';
+import type { TraceContextPort } from './service-ports.js';
 
 /**
  * `task` with the active trace context under `constraints._trace` (`{ traceparent, tracestate? }`,
