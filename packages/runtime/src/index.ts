@@ -19,6 +19,6 @@ export type {
   DiscoveryPort, VerifierPort, VerdictPort, ReplayPort, SpanRunner, SpanHandle, TraceContextPort, Checkpointable, RuntimeHooksOptions,
 } from './service-ports.js';
 export { questionOutcome, watchPoolQuestions } from './pool-outcomes.js';
-export type { TaskLease, TaskFailedEvent, TaskManagerPort, PoolManagerPort, PoolQuestionView, NegotiationPort, BiddingPort, BallotsPort, DelegationPort } from './ports.js';
+export type { TaskFailedEvent, TaskManagerPort, PoolManagerPort, PoolQuestionView, NegotiationPort, BiddingPort, BallotsPort, DelegationPort } from './ports.js';
 export { UnknownDecisionError, NotConfiguredError, SkippedDecisionError, EndpointNotAllowedError } from './errors.js';
 export { EndpointGuard } from './endpoint-guard.js';

@@ -4,7 +4,8 @@ import {
 } from '@converge/core';
 import type { Transport } from '@converge/network';
 import type { Logger, MetricCounter, Metrics } from '@converge/core';
-import type { BallotsPort, BiddingPort, DelegationPort, NegotiationPort, PoolManagerPort, TaskLease, TaskManagerPort } from './ports.js';
+import type { TaskLease } from '@converge/core';
+import type { BallotsPort, BiddingPort, DelegationPort, NegotiationPort, PoolManagerPort, TaskManagerPort } from './ports.js';
 import type { DecisionHandler, ExecutionContext, ExecutionResult, Executor } from './executor.js';
 import { NotConfiguredError, SkippedDecisionError, UnknownDecisionError } from './errors.js';
 import { EndpointGuard } from './endpoint-guard.js';
