@@ -156,10 +156,15 @@ export class Intake {
 
   // Offers the messages to the inbox in order; a refusal (`reject`, `throw`, or a byte budget
   // below the message capacity) holds the rest until there is room. Drops are counted by the
-  // inbox's onDrop; what is still held when the intake stops is counted as `stopped`.
+  // inbox's onDrop; what is not yet offered when the intake stops is counted as `stopped`.
   async #deliver(messages: readonly Message[], signal: AbortSignal): Promise<void> {
     const inbox = this.#o.inbox;
     for (let i = 0; i < messages.length; ) {
+      if (signal.aborted) {
+        // Stopping (the batch was being verified): the inbox may already have been discarded.
+        this.#o.telemetry.count('converge_inbox_dropped_total', { reason: 'stopped' }, messages.length - i);
+        return;
+      }
       const refusedBefore = inbox.rejected;
       let queued: boolean;
       try {
@@ -173,10 +178,6 @@ export class Intake {
         continue;
       }
       await inbox.waitForPoll(signal);
-      if (signal.aborted) {
-        this.#o.telemetry.count('converge_inbox_dropped_total', { reason: 'stopped' }, messages.length - i);
-        return;
-      }
     }
   }
 }
