@@ -1,5 +1,6 @@
 import { Identity, NotFoundError, type Agent, type Task } from '@converge/core';
-import { DiscoveryService, IdentityRegistry, MessageVerifier, type Transport } from '@converge/network';
+import { DiscoveryService, IdentityRegistry, MessageVerifier, VerifierPool } from '@converge/network';
+import type { Transport } from '@converge/core';
 import { PoolManager, TaskManager } from '@converge/coordination';
 import { AgentRuntime } from '@converge/runtime';
 import { logTaskStates } from './task-log.js';
@@ -37,6 +38,8 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
   const { logger, metrics } = telemetry;
   const opened: OpenedStore[] = [];
   const runtimes: AgentRuntime[] = [];
+  // Signatures of incoming messages are verified on worker threads (every core), not the main one.
+  const verifierPool = new VerifierPool();
   let metricsServer: { close(): Promise<void> } | undefined;
   // --a2a: the pool served as an A2A agent (loaded only then); the run stays up until interrupted.
   let a2a: A2AEndpoint | undefined;
@@ -169,6 +172,7 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
             unregister: (id) => discovery.unregister(id),
           },
           verifier,
+          verifierPool,
           logger: logger.child({ agentId: agent.id.slice(0, 12) }),
           metrics,
           ...telemetry.runtimeOptions(agent, i === 0 ? 'coordinator' : 'worker', envs[i]!),
@@ -272,6 +276,7 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
     phase = 'stopping';
     await a2a?.close().catch(() => {});
     await Promise.allSettled(runtimes.map((r) => r.stop()));
+    await verifierPool.stop();
     await metricsServer?.close();
     await telemetry.close(recordSetup);
     await ui?.close();

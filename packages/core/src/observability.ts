@@ -111,3 +111,23 @@ export const noopLogger: Logger = Object.freeze({
   child: (): Logger => noopLogger,
   isLevelEnabled: () => false,
 });
+
+/**
+ * The payload key under which a message carries its W3C trace context:
+ * `payload._trace = { traceparent, tracestate? }`. It is written before signing, so the
+ * signature covers it; peers that do not trace (the Python reference) ignore the extra key.
+ */
+export const TRACE_KEY = '_trace';
+
+/**
+ * An opaque trace context (the parent of a span), as a tracing implementation hands it out.
+ * Shaped like OpenTelemetry's `Context`, so `@converge/observability`'s contexts fit as they are.
+ */
+export interface TraceContext {
+  /** The value stored under `key`, if any. */
+  getValue(key: symbol): unknown;
+  /** A new context with `value` under `key`. */
+  setValue(key: symbol, value: unknown): TraceContext;
+  /** A new context without `key`. */
+  deleteValue(key: symbol): TraceContext;
+}

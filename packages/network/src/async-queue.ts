@@ -1,7 +1,7 @@
-import { AbortError, QueueFullError, ValidationError, requireInt } from '@converge/core';
+import { AbortError, QueueFullError, ValidationError, overflowPolicy, requireInt, type OverflowPolicy } from '@converge/core';
 
-/** What `push` does when the queue is full. */
-export type OverflowPolicy = 'throw' | 'reject' | 'drop-oldest';
+// The overflow vocabulary is core's (shared with the runtime's Inbox); re-exported for callers.
+export type { OverflowPolicy } from '@converge/core';
 
 /** Default capacity of an `AsyncQueue` (items). */
 export const DEFAULT_QUEUE_CAPACITY = 10_000;
@@ -12,7 +12,8 @@ export interface AsyncQueueOptions {
   maxSize?: number;
   /**
    * When full: `throw` (default) throws `QueueFullError`, `reject` makes `push` return
-   * `false`, `drop-oldest` discards the oldest item (counted in `dropped`) and accepts the new one.
+   * `false`, `drop-oldest` discards the oldest item (counted in `dropped`) and accepts the new
+   * one, `drop-newest` discards the new one (counted in `dropped`, `push` returns `false`).
    */
   overflow?: OverflowPolicy;
   /**
@@ -67,7 +68,7 @@ export class AsyncQueue<T> {
     const max = options.maxSize ?? DEFAULT_QUEUE_CAPACITY;
     requireInt(max, 'maxSize', { error: 'validation' });
     this.maxSize = max;
-    this.overflow = options.overflow ?? 'throw';
+    this.overflow = overflowPolicy(options.overflow, 'throw');
     const maxBytes = options.maxBytes ?? Infinity;
     if (maxBytes !== Infinity && (!Number.isSafeInteger(maxBytes) || maxBytes < 1)) {
       throw new ValidationError('maxBytes must be a positive integer');
@@ -93,7 +94,7 @@ export class AsyncQueue<T> {
     return this.#size;
   }
 
-  /** Items discarded by the `drop-oldest` policy so far. */
+  /** Items discarded by the `drop-oldest` and `drop-newest` policies so far. */
   get dropped(): number {
     return this.#dropped;
   }
@@ -136,7 +137,10 @@ export class AsyncQueue<T> {
         this.#take();
         this.#dropped++;
       } else if (this.overflow === 'reject') return false;
-      else {
+      else if (this.overflow === 'drop-newest') {
+        this.#dropped++;
+        return false;
+      } else {
         throw new QueueFullError(this.#size >= this.maxSize ? `queue full (${this.maxSize} items)` : `queue full (${this.#maxBytes} bytes)`);
       }
     }

@@ -7,7 +7,6 @@
  * @packageDocumentation
  */
 // The contract moved to core; re-exported as types so existing `import type` sites keep working.
-export type { Transport, ReceiveOptions, SendOptions } from '@converge/core';
 export {
   LOCAL_HUB_BRAND, LocalHub, LocalTransport, isLocalHub, type LocalHubOptions, type LocalHubStats, type LocalTransportOptions,
 } from './local.js';

@@ -137,7 +137,7 @@ export class MessageVerifier {
   readonly #accepted: Counter | undefined;
   readonly #latency: MetricHistogram | undefined;
   readonly #onReject: ((sender: string | undefined, reason: RejectionReason) => void) | undefined;
-  readonly #ready = new WeakMap<Transport, Message[]>();
+  readonly #pipelines = new WeakMap<Transport, { ready: Message[]; batches: PoolBatch[] }>();
 
   constructor(options: MessageVerifierOptions) {
     if (!isIdentityRegistry(options?.registry)) throw new ValidationError('MessageVerifier needs an IdentityRegistry');
@@ -275,24 +275,40 @@ export class MessageVerifier {
         }
       }
     }
-    let ready = this.#ready.get(transport);
-    if (!ready) this.#ready.set(transport, (ready = []));
+    let st = this.#pipelines.get(transport);
+    if (!st) this.#pipelines.set(transport, (st = { ready: [], batches: [] }));
     const max = options.batchSize ?? DEFAULT_VERIFY_BATCH;
     for (;;) {
-      if (ready.length > 0) {
+      if (st.ready.length > 0) {
         await this.#durable();
-        return ready.shift()!;
+        return st.ready.shift()!;
       }
-      const first = await next();
-      if (first === null) return null;
-      const batch = [first];
-      while (batch.length < max) {
-        const m = takeWaiting(transport);
-        if (m === null) break;
-        batch.push(m);
+      if (st.batches.length === 0) {
+        const first = await next();
+        if (first === null) return null;
+        st.batches.push(this.#startBatch(gather(transport, [first], max), pool));
       }
-      await this.#verifyBatch(batch, pool, ready);
+      // Keep a second batch on the workers while this thread waits for the first (and decodes
+      // what the transport reads meanwhile), so every core has work. Settled in arrival order.
+      while (st.batches.length < PIPELINE_DEPTH) {
+        const more = gather(transport, [], max);
+        if (more.length === 0) break;
+        st.batches.push(this.#startBatch(more, pool));
+      }
+      const head = st.batches.shift()!;
+      for (const m of this.#settle(head, await head.results)) st.ready.push(m);
     }
+  }
+
+  /**
+   * Checks a batch as `check` does each message, with the signatures verified on `pool`'s
+   * worker threads (replay, skew and counting stay on this thread; results in input order).
+   * If the pool fails (stopped, full, a worker died), the batch is verified on this thread:
+   * no message is lost or let through unchecked.
+   */
+  async checkBatch(messages: readonly Message[], pool: VerifierPool): Promise<CheckResult[]> {
+    const batch = this.#startBatch(messages, pool);
+    return this.#settleResults(batch, await batch.results);
   }
 
   // A message is handed out only once its replay state is stored (with `replayStore`); no
@@ -301,25 +317,60 @@ export class MessageVerifier {
     if (this.#persisted?.busy) await this.#persisted.flush();
   }
 
-  async #verifyBatch(batch: Message[], pool: VerifierPool, out: Message[]): Promise<void> {
-    const keys: (Uint8Array | RejectionReason)[] = batch.map((m) => this.precheck(m));
+  // Prechecks a batch (nothing counted yet) and sends the signatures that need it to the pool.
+  #startBatch(messages: readonly Message[], pool: VerifierPool): PoolBatch {
+    const keys = messages.map((m) => this.precheck(m));
     const toVerify: Message[] = [];
     const verifyKeys: Uint8Array[] = [];
-    for (let i = 0; i < batch.length; i++) {
+    for (let i = 0; i < messages.length; i++) {
       const k = keys[i]!;
       if (typeof k !== 'string') {
-        toVerify.push(batch[i]!);
+        toVerify.push(messages[i]!);
         verifyKeys.push(k);
       }
     }
-    const results = toVerify.length > 0 ? await pool.verifyBatch(toVerify, verifyKeys) : [];
-    let j = 0;
-    for (let i = 0; i < batch.length; i++) {
-      const k = keys[i]!;
-      const r = typeof k === 'string' ? this.reject(batch[i]!, k) : this.complete(batch[i]!, results[j++]!);
-      if (r.ok) out.push(batch[i]!);
-    }
+    const onThread = (): boolean[] => toVerify.map((m, i) => verifyMessage(m, verifyKeys[i]!));
+    const results = toVerify.length === 0 ? Promise.resolve([]) : pool.verifyBatch(toVerify, verifyKeys).catch((err: unknown) => {
+      this.#logger?.warn({ err, messages: toVerify.length }, 'verifier pool failed; verifying the batch on the main thread');
+      return onThread();
+    });
+    return { messages, keys, results };
   }
+
+  #settleResults(batch: PoolBatch, signatures: readonly boolean[]): CheckResult[] {
+    let j = 0;
+    return batch.messages.map((m, i) => {
+      const k = batch.keys[i]!;
+      return typeof k === 'string' ? this.reject(m, k) : this.complete(m, signatures[j++]!);
+    });
+  }
+
+  #settle(batch: PoolBatch, signatures: readonly boolean[]): Message[] {
+    const verdicts = this.#settleResults(batch, signatures);
+    return batch.messages.filter((_, i) => verdicts[i]!.ok);
+  }
+}
+
+// A batch on its way through the pool: prechecked keys (or the reason to refuse) and the
+// workers' answers for the messages that had a key.
+interface PoolBatch {
+  messages: readonly Message[];
+  keys: readonly (Uint8Array | RejectionReason)[];
+  results: Promise<boolean[]>;
+}
+
+// Batches in flight per transport in `receive` with a pool: one being verified while the
+// next is gathered and sent (two cores busy); more would only add latency.
+const PIPELINE_DEPTH = 2;
+
+// `batch` topped up with the messages already waiting on `transport`, up to `max`.
+function gather(transport: Transport, batch: Message[], max: number): Message[] {
+  while (batch.length < max) {
+    const m = takeWaiting(transport);
+    if (m === null) break;
+    batch.push(m);
+  }
+  return batch;
 }
 
 // A message that is already waiting, without blocking: `tryReceive` where the transport has

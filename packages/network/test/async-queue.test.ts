@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AbortError, QueueFullError } from '@converge/core';
+import { AbortError, ConfigError, QueueFullError } from '@converge/core';
 import { AsyncQueue } from '../src/internal.js';
 
 describe('AsyncQueue', () => {
@@ -24,6 +24,14 @@ describe('AsyncQueue', () => {
     for (let i = 1; i <= 5; i++) d.push(i);
     expect(d.dropped).toBe(3);
     expect(d.drain()).toEqual([4, 5]);
+    const n = new AsyncQueue<number>({ maxSize: 2, overflow: 'drop-newest' });
+    expect([1, 2, 3, 4].map((i) => n.push(i))).toEqual([true, true, false, false]);
+    expect(n.dropped).toBe(2);
+    expect(n.drain()).toEqual([1, 2]);
+  });
+
+  it("refuses an overflow policy outside core's vocabulary", () => {
+    expect(() => new AsyncQueue<number>({ overflow: 'block' as never })).toThrow(ConfigError);
   });
 
   it('hands a pushed item straight to a waiting shift', async () => {

@@ -218,6 +218,17 @@ describe('VerifierPool', () => {
     await b.stop();
   });
 
+  it('checkBatch verifies on the main thread when the pool fails: nothing lost, nothing let through', async () => {
+    const { verifier, signed } = setup(Date.now());
+    const stopped = new VerifierPool({ size: 1 }); // never started: every batch is refused
+    const good = [signed({ payload: 1 }), signed({ payload: 2 })];
+    const forged = { ...signed({ payload: 3 }), payload: 'forged' } as Message;
+    const verdicts = await verifier.checkBatch([good[0]!, forged, good[1]!], stopped);
+    expect(verdicts.map((v) => v.ok)).toEqual([true, false, true]);
+    expect(verifier.rejections.bad_signature).toBe(1);
+    expect(verifier.verified).toBe(2);
+  });
+
   it('refuses work before start and after stop, and terminates its workers', async () => {
     const p = new VerifierPool({ size: 1 });
     await expect(p.verifyBatch([], [])).rejects.toMatchObject({ name: 'NotStartedError' });

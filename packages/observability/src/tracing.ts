@@ -1,15 +1,11 @@
 import type { Attributes, Context, Span, SpanContext, SpanKind, TextMapPropagator, Tracer } from '@opentelemetry/api';
-import type { Message, MessageInit, WireValue } from '@converge/core';
+import { TRACE_KEY, type Message, type MessageInit, type WireValue } from '@converge/core';
 import { loadOtelApi, type OtelApiModule } from './otel-loader.js';
 
 export type { Context as TraceContext, Span, Tracer } from '@opentelemetry/api';
 
-/**
- * The payload key under which a message carries its W3C trace context:
- * `payload._trace = { traceparent, tracestate? }`. It is written before signing, so the
- * signature covers it; peers that do not trace (the Python reference) ignore the extra key.
- */
-export const TRACE_KEY = '_trace';
+// The payload key is a contract of the wire (core's); re-exported here for existing callers.
+export { TRACE_KEY } from '@converge/core';
 
 /** The largest `tracestate` carried (characters); a longer one is dropped (W3C's 512 minimum). */
 export const MAX_TRACESTATE_LENGTH = 512;

@@ -27,7 +27,7 @@ export interface TurnGuardOptions {
   maxDecisionsPerTurn?: number;
   /** Default `TURN_DEFAULTS.maxDecideAttempts` (3). */
   maxDecideAttempts?: number;
-  /** Counts a metric of the runtime (`RuntimeHooks.count`). */
+  /** Counts a metric of the runtime (`RuntimeTelemetry.count`). */
   count: (name: string, labels: Record<string, string>, value?: number) => void;
   logger?: Logger;
 }

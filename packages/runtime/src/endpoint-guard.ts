@@ -2,7 +2,8 @@
 // to send a message whose recipient it has no address for. Left unchecked, any decision (an
 // LLM's, say) could route bytes to any host:port past `ActionPolicy.allowRecipients`.
 import type { Message } from '@converge/core';
-import { TCP_TOPIC_NAMESPACE, tcpAddressOf, type Transport } from '@converge/network';
+import { TCP_TOPIC_NAMESPACE, tcpAddressOf } from '@converge/network';
+import type { Transport } from '@converge/core';
 import { EndpointNotAllowedError } from './errors.js';
 
 /** A transport with an address book (`TcpTransport.peerAddress`). */

@@ -1,5 +1,5 @@
 import type { Decision, Identity } from '@converge/core';
-import type { TaskLease } from './ports.js';
+import type { TaskLease } from '@converge/core';
 
 /** What an executor knows about the agent it acts for. */
 export interface ExecutionContext {

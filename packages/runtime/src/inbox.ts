@@ -1,14 +1,12 @@
-import { ConfigError, encodeMessage, type Message, requireInt } from '@converge/core';
-
-/** What an `Inbox` does when a message arrives and it is full. */
-export type InboxOverflow = 'reject' | 'drop-oldest' | 'drop-newest';
+import { QueueFullError, encodeMessage, overflowPolicy, requireInt, type Message, type OverflowPolicy } from '@converge/core';
 
 /**
  * Why an inbox let a message go without delivering it: evicted (`drop-oldest`), discarded on
  * arrival (`drop-newest`), larger than the whole byte budget (`too-large`), or still queued
  * when the runtime stopped (`stopped`), or given up after `decide` threw on it every attempt
  * (`decide_failed`, see `AgentRuntimeOptions.maxDecideAttempts`). A refusal under `reject` is not a drop: `offer`
- * returns `false` and the caller keeps the message (the runtime retries it once there is room).
+ * returns `false` and the caller keeps the message (the runtime retries it once there is room);
+ * nor is one under `throw` (`QueueFullError`, the caller keeps it).
  */
 export type InboxDropReason = 'drop-oldest' | 'drop-newest' | 'too-large' | 'stopped' | 'decide_failed';
 
@@ -25,12 +23,14 @@ export interface InboxOptions {
   /** Most messages held (default `DEFAULT_INBOX_SIZE`, 10,000). */
   maxSize?: number;
   /**
-   * When full: `reject` (default) refuses the message so the caller can push back on its
-   * source — the runtime then stops reading from the transport until there is room, and the
-   * transport's own bounded queue pushes back on senders; `drop-oldest` evicts the oldest
-   * queued message; `drop-newest` discards the arriving one. Every drop is counted.
+   * When full (core's `OverflowPolicy`): `reject` (default) refuses the message (`offer`
+   * returns `false`) so the caller can push back on its source; `throw` refuses it with
+   * `QueueFullError`; `drop-oldest` evicts the oldest queued message; `drop-newest` discards
+   * the arriving one. Every drop is counted. The runtime's intake never overflows an inbox:
+   * it takes from the transport only what fits (the transport's queue is the one that holds
+   * the backlog and pushes back), so the policy concerns messages `offer`ed directly.
    */
-  overflow?: InboxOverflow;
+  overflow?: OverflowPolicy;
   /**
    * Accounts each queued message's encoded size (`encodeMessage(m).byteLength`) against this
    * budget; a message that does not fit counts as the inbox being full. Without it, no message
@@ -44,8 +44,6 @@ export interface InboxOptions {
 /** Default most messages an inbox holds. */
 export const DEFAULT_INBOX_SIZE = 10_000;
 
-const OVERFLOWS: readonly InboxOverflow[] = ['reject', 'drop-oldest', 'drop-newest'];
-
 /**
  * A bounded FIFO of received messages between the transport and an agent's `decide`.
  * A ring buffer: push and poll are O(1) and allocation-free (once grown). Bounded by count
@@ -53,7 +51,8 @@ const OVERFLOWS: readonly InboxOverflow[] = ['reject', 'drop-oldest', 'drop-newe
  */
 export class Inbox {
   readonly maxSize: number;
-  readonly overflow: InboxOverflow;
+  /** The overflow policy in force. */
+  readonly overflow: OverflowPolicy;
   readonly #limits: QueueByteBudget | undefined;
   #buf: (Message | undefined)[];
   #sizes: number[] | undefined;
@@ -70,11 +69,8 @@ export class Inbox {
   /** @throws ConfigError on a bad `maxSize` or `overflow`. */
   constructor(options: InboxOptions = {}) {
     this.maxSize = options.maxSize ?? DEFAULT_INBOX_SIZE;
-    this.overflow = options.overflow ?? 'reject';
     requireInt(this.maxSize, 'maxSize');
-    if (!OVERFLOWS.includes(this.overflow)) {
-      throw new ConfigError(`inbox overflow must be reject, drop-oldest or drop-newest, got ${String(this.overflow)}`, { key: 'overflow' });
-    }
+    this.overflow = overflowPolicy(options.overflow, 'reject');
     this.#limits = options.limits;
     this.#onDrop = options.onDrop;
     this.#buf = new Array(Math.min(this.maxSize, 1024));
@@ -96,7 +92,7 @@ export class Inbox {
     return this.#dropped;
   }
 
-  /** Messages refused under `reject`. */
+  /** Messages refused under `reject` or `throw`. */
   get rejected(): number {
     return this.#rejected;
   }
@@ -118,7 +114,7 @@ export class Inbox {
 
   /**
    * Offers a message. Returns `true` if queued; `false` if it was refused (`reject`: counted
-   * in `rejected`, the caller still holds it), discarded (`drop-newest`), or is larger than
+   * in `rejected`, the caller still holds it; `throw` throws `QueueFullError` instead), discarded (`drop-newest`), or is larger than
    * the whole byte budget. Under `drop-oldest` it queues, evicting the oldest messages until
    * it fits. Every drop and eviction is counted in `dropped` and reported to `onDrop`.
    */
@@ -130,8 +126,9 @@ export class Inbox {
         this.#drop('too-large', message);
         return false;
       }
-      if (this.overflow === 'reject') {
+      if (this.overflow === 'reject' || this.overflow === 'throw') {
         this.#rejected++;
+        if (this.overflow === 'throw') throw new QueueFullError(`inbox full (${this.#size} messages, ${this.#bytes} bytes)`);
         return false;
       }
       if (this.overflow === 'drop-newest') {

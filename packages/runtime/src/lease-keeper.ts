@@ -1,4 +1,5 @@
-import type { TaskLease, TaskManagerPort } from './ports.js';
+import type { TaskLease } from '@converge/core';
+import type { TaskManagerPort } from './ports.js';
 
 /** Options of `LeaseKeeper`. */
 export interface LeaseKeeperOptions {

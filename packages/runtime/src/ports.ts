@@ -1,21 +1,10 @@
 /**
  * The shapes of the coordination services the runtime drives. `@converge/coordination`'s
  * classes satisfy them; declaring only what the runtime calls keeps the executor testable
- * and lets users plug in their own implementations.
+ * and lets users plug in their own implementations. Contracts shared by several packages
+ * (`TaskLease`, `Pool`, `Task`) come from `@converge/core`.
  */
-import type { Pool, PolicySpec, Task, TaskInit, WireRecord, WireValue } from '@converge/core';
-
-/** A claim on a task, renewed by heartbeats and checked on report (fencing). */
-export interface TaskLease {
-  /** The claimed task. */
-  taskId: string;
-  /** The agent holding the claim. */
-  agentId: string;
-  /** The claim's attempt number (fencing token). */
-  attempt: number;
-  /** Unix ms at which the claim lapses unless extended. */
-  expiresAt: number;
-}
+import type { Pool, Task, TaskInit, TaskLease, WireRecord, WireValue } from '@converge/core';
 
 /** A failed attempt, as `TaskManager` reports it: `retryAt` is when the task is claimable again. */
 export interface TaskFailedEvent {
@@ -118,6 +107,3 @@ export interface DelegationPort {
   delegate(delegator: string, delegatee: string, scope: { actions: string[]; expiresAt?: number | null }): unknown;
   revoke(delegationId: string, by: string): unknown;
 }
-
-/** Admission/governance spec type re-exported for convenience. */
-export type { PolicySpec };

@@ -1,4 +1,4 @@
-import { HealthChecks, type HealthCheck, type HealthChecksOptions } from '@converge/observability';
+import { HealthChecks, type HealthCheck, type HealthChecksOptions } from '@converge/core';
 
 /** Options of the runtime's health and readiness checks (part of `AgentRuntimeOptions`). */
 export interface RuntimeHealthOptions {

@@ -4,7 +4,7 @@ import { noopMetrics, type MetricCounter, type MetricGauge, type MetricHistogram
 export const TURN_DURATION_BUCKETS: readonly number[] = Object.freeze([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
 
 /**
- * The runtime's own gauges and histograms (its counters go through `RuntimeHooks.count`):
+ * The runtime's own gauges and histograms (its counters go through `RuntimeTelemetry.count`):
  * - `converge_inbox_depth` (gauge): messages queued in the inboxes of this process's runtimes
  *   sharing the `Metrics` (each runtime adds its own depth, so the series is their sum)
  * - `converge_runtime_turn_duration_seconds` (histogram): one agent turn (onTick, decide, execute)

@@ -1,23 +1,26 @@
-import { NotStartedError, TransportError, exponentialBackoff, type Agent, type Decision, type DecisionPolicy, type Message, type Store, type Task } from '@converge/core';
+import { NotStartedError, exponentialBackoff, type Agent, type Decision, type DecisionPolicy, type Message, type Store, type Task } from '@converge/core';
 import type { Startable } from '@converge/core';
-import type { Transport } from '@converge/network';
-import { attachTraceContext, traceContextOf, type TraceContext } from '@converge/observability';
 import { Inbox, type InboxDropReason, type QueueByteBudget } from './inbox.js';
+import { Intake } from './intake.js';
+import { RuntimeTelemetry } from './telemetry.js';
+import { TurnTracing } from './turn-tracing.js';
+import { DiscoveryRegistration } from './registration.js';
+import { Checkpoints } from './checkpoints.js';
 import { Scheduler } from './scheduler.js';
 import { StandardExecutor, isLostRace, type ExecutorLimits, type StandardExecutorOptions } from './standard-executor.js';
 import type { ExecutionContext, ExecutionResult, Executor } from './executor.js';
-import type { PoolManagerPort, TaskFailedEvent, TaskLease, TaskManagerPort } from './ports.js';
+import type { TaskLease } from '@converge/core';
+import type { PoolManagerPort, TaskFailedEvent, TaskManagerPort } from './ports.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { TurnGuard } from './decision-cap.js';
-import { RuntimeHooks, type TraceContextPort } from './runtime-hooks.js';
 import { RUNTIME_DEFAULTS, type AgentRuntimeOptions } from './runtime-options.js';
-import { hashOf, sleep, waitUntilNot, withTimeout } from './runtime-util.js';
+import { hashOf, waitUntilNot, withTimeout } from './runtime-util.js';
 import { OutcomeBuffer, logOutcomes, outcomesOf } from './outcomes.js';
 import { RuntimeMeters, exportCounters } from './runtime-metrics.js';
 import { attachTaskTrace } from './task-trace.js';
 import { watchPoolQuestions } from './pool-outcomes.js';
 import { runtimeHealth } from './runtime-health.js';
-import type { HealthChecks } from '@converge/observability';
+import type { HealthChecks } from '@converge/core';
 
 export { RUNTIME_DEFAULTS, type AgentRuntimeOptions } from './runtime-options.js';
 
@@ -47,7 +50,11 @@ export class AgentRuntime implements Startable {
   /** Health and readiness checks: the runtime's own (`runtime`) and the pluggable ones. */
   readonly health: HealthChecks;
   readonly #o: AgentRuntimeOptions;
-  readonly #hooks: RuntimeHooks;
+  readonly #telemetry: RuntimeTelemetry;
+  readonly #tracing: TurnTracing;
+  readonly #registration: DiscoveryRegistration;
+  readonly #checkpoints: Checkpoints;
+  readonly #intakeStage: Intake;
   readonly #guard: TurnGuard;
   readonly #leases = new Map<string, TaskLease>();
   #leaseKeeper: LeaseKeeper | undefined;
@@ -56,7 +63,6 @@ export class AgentRuntime implements Startable {
   #turnController = new AbortController();
   #state: State = 'idle';
   #ready = false;
-  #intakeAlive = false;
   #loop: Promise<void> | undefined;
   #intake: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
@@ -83,11 +89,18 @@ export class AgentRuntime implements Startable {
   constructor(options: AgentRuntimeOptions) {
     this.#o = options;
     this.agent = options.agent;
-    const trace = resolveTrace(options.propagateTraceContext);
-    this.#hooks = new RuntimeHooks(this.agent, options, trace);
+    const trace = options.propagateTraceContext;
+    this.#telemetry = new RuntimeTelemetry(this.agent.id, options);
+    this.#tracing = new TurnTracing(this.agent, options, trace, (stage, err) => this.#telemetry.error(stage, err));
+    this.#registration = new DiscoveryRegistration(this.agent, options);
+    this.#checkpoints = new Checkpoints(this.agent, options.checkpointStore);
     const { limits } = options;
     const byteBudget = limits && typeof limits.reserveQueueBytes === 'function' && typeof limits.releaseQueueBytes === 'function' ? (limits as QueueByteBudget) : undefined;
     this.inbox = options.inbox ?? new Inbox({ limits: byteBudget });
+    this.#intakeStage = new Intake({
+      agentId: this.agent.id, inbox: this.inbox, telemetry: this.#telemetry, batchSize: options.batchSize ?? RUNTIME_DEFAULTS.batchSize,
+      errorRetryMs: RUNTIME_DEFAULTS.errorRetryMs, verifier: options.verifier, verifierPool: options.verifierPool, replayLog: options.replayLog, logger: options.logger,
+    });
     this.scheduler = options.scheduler ?? new Scheduler();
     this.executor =
       options.executor ??
@@ -104,15 +117,15 @@ export class AgentRuntime implements Startable {
       });
     this.#guard = new TurnGuard({
       inbox: this.inbox, agentId: this.agent.id, maxDecisionsPerTurn: options.maxDecisionsPerTurn, maxDecideAttempts: options.maxDecideAttempts,
-      count: (name, labels, value) => this.#hooks.count(name, labels, value), logger: options.logger,
+      count: (name, labels, value) => this.#telemetry.count(name, labels, value), logger: options.logger,
     });
     this.#outcomes = new OutcomeBuffer(options.maxOutcomes ?? RUNTIME_DEFAULTS.maxOutcomes, (n) =>
-      this.#hooks.count('converge_runtime_outcomes_dropped_total', {}, n),
+      this.#telemetry.count('converge_runtime_outcomes_dropped_total', {}, n),
     );
     this.health = runtimeHealth(this, options);
     this.#meters = new RuntimeMeters(options.metrics);
     this.inbox.onMessage = () => (this.#meters.depth(this.inbox.size), this.scheduler.notify());
-    this.inbox.onDrop = (reason: InboxDropReason) => this.#hooks.count('converge_inbox_dropped_total', { reason });
+    this.inbox.onDrop = (reason: InboxDropReason) => this.#telemetry.count('converge_inbox_dropped_total', { reason });
   }
 
   /** The agent's id. */
@@ -127,12 +140,12 @@ export class AgentRuntime implements Startable {
 
   /** Incoming messages rejected by the verifier. */
   get rejectedMessages(): number {
-    return this.#hooks.rejected;
+    return this.#intakeStage.rejected;
   }
 
   /** Errors so far by stage (decide, execute, receive, …); each was logged and counted. */
   get errors(): ReadonlyMap<string, number> {
-    return this.#hooks.errors;
+    return this.#telemetry.errors;
   }
 
   /** Decision outcomes waiting for the agent's next turn. */
@@ -157,7 +170,7 @@ export class AgentRuntime implements Startable {
 
   /** Whether the agent is registered in discovery now. */
   get registered(): boolean {
-    return this.#hooks.registered;
+    return this.#registration.registered;
   }
 
   /**
@@ -177,11 +190,13 @@ export class AgentRuntime implements Startable {
     const { transport, taskManager } = this.#o;
     try {
       await transport?.start();
-      await this.#hooks.onStart();
+      await this.#intakeStage.start();
+      await this.#checkpoints.restore();
+      await this.#registration.register();
       await this.#refreshPools();
       await this.agent.onStart();
     } catch (err) {
-      await this.#hooks.unregister();
+      await this.#unregister();
       if (this.#o.ownsTransport !== false) await transport?.stop().catch(() => undefined);
       this.#state = 'stopped';
       throw err;
@@ -192,7 +207,7 @@ export class AgentRuntime implements Startable {
         taskManager,
         leases: this.#leases,
         onEvent: (event, lease, error) => {
-          this.#hooks.count('converge_runtime_lease_events_total', { event });
+          this.#telemetry.count('converge_runtime_lease_events_total', { event });
           if (event === 'lost') this.#o.logger?.warn({ agentId: this.agentId, taskId: lease.taskId, err: error }, 'lease lost');
           this.scheduler.notify();
         },
@@ -204,14 +219,11 @@ export class AgentRuntime implements Startable {
       if (this.#o.metrics && taskManager.stats && metricsEvery > 0) this.#every(metricsEvery, () => this.collectMetrics());
     }
     const cpEvery = this.#o.checkpointIntervalMs ?? RUNTIME_DEFAULTS.checkpointIntervalMs;
-    if (this.#o.checkpointStore && cpEvery > 0) this.#every(cpEvery, () => void this.#hooks.checkpoint().catch((err) => this.#hooks.error('checkpoint', err)));
+    if (this.#o.checkpointStore && cpEvery > 0) this.#every(cpEvery, () => void this.#checkpoints.save().catch((err) => this.#telemetry.error('checkpoint', err)));
     const refreshEvery = this.#o.discoveryRefreshMs ?? RUNTIME_DEFAULTS.discoveryRefreshMs;
-    if (this.#o.discovery && refreshEvery > 0) this.#every(refreshEvery, () => void this.#hooks.refreshDiscovery().catch((err) => this.#hooks.error('discovery', err)));
+    if (this.#o.discovery && refreshEvery > 0) this.#every(refreshEvery, () => void this.#registration.refresh().catch((err) => this.#telemetry.error('discovery', err)));
     this.#state = 'running';
-    if (transport) {
-      this.#intakeAlive = true;
-      this.#intake = this.#runIntake(transport);
-    }
+    if (transport) this.#intake = this.#intakeStage.run(transport, this.#intakeController.signal);
     this.#loop = this.#runLoop();
     this.#ready = true;
     this.scheduler.notify();
@@ -246,17 +258,17 @@ export class AgentRuntime implements Startable {
     // Past the grace period: abort what is in flight (tools, sends that wait) and move on.
     this.#turnController.abort(new NotStartedError('the runtime stopped'));
     this.#loopController.abort();
-    if (!settled) this.#hooks.error('stop', new Error(`the turn in progress did not finish within ${limit} ms`));
+    if (!settled) this.#telemetry.error('stop', new Error(`the turn in progress did not finish within ${limit} ms`));
     this.inbox.discard('stopped');
     this.#meters.depth(this.inbox.size);
     if (!crashed) {
       await this.#handBackLeases();
-      await this.#hooks.unregister();
-      await this.#hooks.checkpoint().catch((err) => this.#hooks.error('checkpoint', err));
+      await this.#unregister();
+      await this.#checkpoints.save().catch((err) => this.#telemetry.error('checkpoint', err));
       try {
         await this.agent.onStop();
       } catch (err) {
-        this.#hooks.error('onStop', err);
+        this.#telemetry.error('onStop', err);
       }
     }
     this.collectMetrics();
@@ -264,7 +276,7 @@ export class AgentRuntime implements Startable {
       try {
         await this.#o.transport?.stop();
       } catch (err) {
-        this.#hooks.error('transportStop', err);
+        this.#telemetry.error('transportStop', err);
       }
     }
     this.#state = 'stopped';
@@ -291,7 +303,7 @@ export class AgentRuntime implements Startable {
    */
   isHealthy(): boolean {
     if (this.#state !== 'running') return false;
-    if (this.#o.transport && !this.#intakeAlive) return false;
+    if (this.#o.transport && !this.#intakeStage.alive) return false;
     const stuck = this.#o.stuckTurnMs ?? RUNTIME_DEFAULTS.stuckTurnMs;
     return this.#busySince === 0 || Date.now() - this.#busySince < stuck;
   }
@@ -313,59 +325,12 @@ export class AgentRuntime implements Startable {
   collectMetrics(): void {
     const stats = this.#o.taskManager?.stats?.();
     if (!stats || !this.#o.metrics) return;
-    try { exportCounters(stats as unknown as Record<string, unknown>, this.#hooks.counter('converge_taskmanager_events_total', ['event'])!); } catch (err) { this.#hooks.error('metrics', err); }
+    try { exportCounters(stats as unknown as Record<string, unknown>, this.#telemetry.counter('converge_taskmanager_events_total', ['event'])!); } catch (err) { this.#telemetry.error('metrics', err); }
   }
 
   /** Throws `NotStartedError` unless running (for callers that need a live runtime). */
   assertRunning(): void {
     if (this.#state !== 'running') throw new NotStartedError('the runtime is not running');
-  }
-
-  async #runIntake(transport: Transport): Promise<void> {
-    const signal = this.#intakeController.signal;
-    try {
-      while (!signal.aborted) {
-        // Under 'reject' a full inbox stops intake here, so the transport's own bounded queue
-        // fills and pushes back on senders, instead of this loop dropping or blocking forever.
-        if (this.inbox.overflow === 'reject') await this.inbox.waitForSpace(signal);
-        if (signal.aborted) return;
-        let message: Message | null;
-        try {
-          message = await transport.receive({ signal });
-        } catch (err) {
-          if (signal.aborted) return;
-          this.#hooks.error('receive', err);
-          await sleep(RUNTIME_DEFAULTS.errorRetryMs, signal);
-          continue;
-        }
-        if (message === null) {
-          if (!transport.started) {
-            if (!signal.aborted) this.#hooks.error('receive', new TransportError('the transport stopped under a running runtime'));
-            return;
-          }
-          continue;
-        }
-        if (!this.#hooks.accept(message)) continue;
-        await this.#deliver(message, signal);
-      }
-    } finally {
-      this.#intakeAlive = false;
-    }
-  }
-
-  // Offers a message to the inbox; under 'reject', holds it until there is room (a byte budget
-  // can refuse it even below the message capacity). Drops are counted by the inbox's onDrop.
-  async #deliver(message: Message, signal: AbortSignal): Promise<void> {
-    for (;;) {
-      const refusedBefore = this.inbox.rejected;
-      if (this.inbox.offer(message)) return;
-      if (this.inbox.rejected === refusedBefore) return; // dropped (drop-newest, too large): counted
-      await this.inbox.waitForPoll(signal);
-      if (signal.aborted) {
-        this.#hooks.count('converge_inbox_dropped_total', { reason: 'stopped' });
-        return;
-      }
-    }
   }
 
   async #runLoop(): Promise<void> {
@@ -401,7 +366,7 @@ export class AgentRuntime implements Startable {
     try {
       await this.#turn(draining);
     } catch (err) {
-      this.#hooks.error('turn', err);
+      this.#telemetry.error('turn', err);
     } finally {
       this.#lastTurnAt = Date.now();
       this.#meters.turn(this.#lastTurnAt - this.#busySince);
@@ -416,25 +381,25 @@ export class AgentRuntime implements Startable {
       try {
         await this.agent.onTick();
       } catch (err) {
-        this.#hooks.error('onTick', err);
+        this.#telemetry.error('onTick', err);
       }
     }
     // Held, not consumed: the batch is committed only once decide returned (see TurnGuard).
     const messages = this.#guard.take(this.#o.batchSize ?? RUNTIME_DEFAULTS.batchSize);
     const tasks = draining ? [] : await this.#pendingTasks();
-    const parent = this.#hooks.parentOf(messages, tasks);
+    const parent = this.#tracing.parentOf(messages, tasks);
     // The previous turn's outcomes go to this decide; like the batch's messages, they are not
     // handed over again if it throws.
     const context = this.#outcomes.take();
     let decisions: Decision[];
     try {
-      decisions = await this.#hooks.decide(messages, tasks, context, parent);
+      decisions = await this.#tracing.decide(messages, tasks, context, parent);
       if (!Array.isArray(decisions)) throw new TypeError('decide must return an array of decisions');
     } catch (err) {
       // The batch stays in the inbox and is retried (a poison message alone, then dropped and
       // counted after maxDecideAttempts), after a growing delay or the delay the error asked
       // for, so a decide that always throws cannot spin the CPU.
-      this.#hooks.error('decide', err);
+      this.#telemetry.error('decide', err);
       this.#errorStreak++;
       const defer = this.#guard.failed(messages, err, !draining);
       if (defer !== undefined) this.scheduler.notifyAt(Date.now() + defer);
@@ -444,7 +409,7 @@ export class AgentRuntime implements Startable {
     this.#guard.succeeded(messages);
     decisions = this.#guard.cap(decisions);
     this.#errorStreak = 0;
-    this.#hooks.record(decisions, messages, tasks, context.outcomes);
+    this.#tracing.record(decisions, messages, tasks, context.outcomes);
     let results: ExecutionResult[] = [];
     if (decisions.length > 0 && this.#state !== 'halted') {
       const ctx: ExecutionContext = {
@@ -452,10 +417,10 @@ export class AgentRuntime implements Startable {
       };
       let failure: unknown;
       try {
-        results = await this.#hooks.execute(this.executor, decisions, ctx, parent);
+        results = await this.#tracing.execute(this.executor, decisions, ctx, parent);
       } catch (err) {
         failure = err;
-        this.#hooks.error('execute', err);
+        this.#telemetry.error('execute', err);
       }
       // (Re-read after the await: a halt meanwhile drops the outcomes, as a crash would.)
       if ((this.#state as State) !== 'halted') this.#keepOutcomes(decisions, results, failure);
@@ -496,7 +461,7 @@ export class AgentRuntime implements Startable {
       // needs it to spread agents apart (listing it is cheap, its records are cached).
       all = await tm.listPendingTasksForAgent(this.agentId, this.#poolIds, this.agent.capabilities.names());
     } catch (err) {
-      this.#hooks.error('listTasks', err);
+      this.#telemetry.error('listTasks', err);
       return [];
     }
     if (all.length <= max) return all;
@@ -516,7 +481,7 @@ export class AgentRuntime implements Startable {
     try {
       this.#poolIds = (await pm.getPoolsForAgent(this.agentId)).map((p) => p.id);
     } catch (err) {
-      this.#hooks.error('pools', err);
+      this.#telemetry.error('pools', err);
     }
   }
 
@@ -547,7 +512,7 @@ export class AgentRuntime implements Startable {
     try {
       await this.#o.taskManager?.releaseExpiredClaims();
     } catch (err) {
-      this.#hooks.error('sweep', err);
+      this.#telemetry.error('sweep', err);
     } finally {
       this.#sweeping = false;
     }
@@ -560,11 +525,19 @@ export class AgentRuntime implements Startable {
       try {
         if (tm.release) await tm.release(this.agentId, lease.taskId, lease);
         else await tm.fail(lease.taskId, 'agent stopped', this.agentId, lease);
-        this.#hooks.count('converge_runtime_claims_returned_total', {});
+        this.#telemetry.count('converge_runtime_claims_returned_total', {});
       } catch (err) {
-        this.#hooks.error('handBack', err);
+        this.#telemetry.error('handBack', err);
       }
       this.#leases.delete(lease.taskId);
+    }
+  }
+
+  async #unregister(): Promise<void> {
+    try {
+      await this.#registration.unregister();
+    } catch (err) {
+      this.#telemetry.error('unregister', err);
     }
   }
 
@@ -590,10 +563,4 @@ export class AgentRuntime implements Startable {
 /** The delay before the turn after `streak` consecutive failures: doubling from `errorRetryMs` up to `maxErrorRetryMs`. */
 function backoffMs(streak: number): number {
   return exponentialBackoff(streak - 1, RUNTIME_DEFAULTS.errorRetryMs, RUNTIME_DEFAULTS.maxErrorRetryMs);
-}
-
-function resolveTrace(option: AgentRuntimeOptions['propagateTraceContext']): TraceContextPort | undefined {
-  if (!option) return undefined;
-  if (option === true) return { attachTraceContext: (init) => attachTraceContext(init), traceContextOf: (m): TraceContext => traceContextOf(m) };
-  return option;
 }

@@ -2,9 +2,10 @@ import {
   AbortError, ConflictError, LimitExceededError, PolicyError, TimeoutError, ValidationError, createMessage, signMessage, isCoreDecision, throwIfAborted, CORE_DECISION_TYPES,
   type CoreDecision, type Decision, type DecisionPolicy, type MessageInit, type TaskInit, type ToolRegistry, type WireValue,
 } from '@converge/core';
-import type { Transport } from '@converge/network';
+import type { Transport } from '@converge/core';
 import type { Logger, MetricCounter, Metrics } from '@converge/core';
-import type { BallotsPort, BiddingPort, DelegationPort, NegotiationPort, PoolManagerPort, TaskLease, TaskManagerPort } from './ports.js';
+import type { TaskLease } from '@converge/core';
+import type { BallotsPort, BiddingPort, DelegationPort, NegotiationPort, PoolManagerPort, TaskManagerPort } from './ports.js';
 import type { DecisionHandler, ExecutionContext, ExecutionResult, Executor } from './executor.js';
 import { NotConfiguredError, SkippedDecisionError, UnknownDecisionError } from './errors.js';
 import { EndpointGuard } from './endpoint-guard.js';

@@ -1,6 +1,5 @@
-import type { Message, Task, TaskInit, WireValue } from '@converge/core';
-import { TRACE_KEY } from '@converge/observability';
-import type { TraceContextPort } from './runtime-hooks.js';
+import { TRACE_KEY, type Message, type Task, type TaskInit, type WireValue } from '@converge/core';
+import type { TraceContextPort } from './service-ports.js';
 
 /**
  * `task` with the active trace context under `constraints._trace` (`{ traceparent, tracestate? }`,

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   AbortError, ConflictError, Decisions, Identity, LimitExceededError, PolicyError, TimeoutError, ToolRegistry, ValidationError,
   verifyMessage, type Decision, type Message,
+  type TaskLease,
 } from '@converge/core';
 import { LocalHub, LocalTransport } from '@converge/network';
 import { BallotBox, BiddingProtocol, DelegationProtocol, NegotiationProtocol, PoolManager, TaskManager, type NegotiationSession } from '@converge/coordination';
@@ -11,7 +12,7 @@ import { MemoryStore } from '@converge/extensions/storage';
 import {
   NotConfiguredError, SkippedDecisionError, StandardExecutor, UnknownDecisionError,
   type BallotsPort, type BiddingPort, type DelegationPort, type ExecutionContext, type ExecutorLimits, type NegotiationPort,
-  type PoolManagerPort, type StandardExecutorOptions, type TaskLease, type TaskManagerPort,
+  type PoolManagerPort, type StandardExecutorOptions, type TaskManagerPort,
 } from '@converge/runtime';
 
 // The real classes satisfy the ports the executor is typed against (checked by tsc).

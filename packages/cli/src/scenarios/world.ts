@@ -2,7 +2,8 @@
 // coordination protocols, a verifier, a trust model fed from task events and rejections, and
 // one runtime (and transport) per agent. Everything is an instance of this world: nothing global.
 import { ConflictError, NotFoundError, type Agent, type Store, type DecisionPolicy, type Pool, type Task, type ToolRegistry } from '@converge/core';
-import { IdentityRegistry, MessageVerifier, type Transport } from '@converge/network';
+import { IdentityRegistry, MessageVerifier } from '@converge/network';
+import type { Transport } from '@converge/core';
 import { BallotBox, BiddingProtocol, DelegationProtocol, NegotiationProtocol, PoolManager, TaskManager, TrustFeed } from '@converge/coordination';
 import { TrustModel, governanceFromSpec } from '@converge/policy';
 import { AgentRuntime, StandardExecutor, statusOfResult, type BiddingPort, type Executor } from '@converge/runtime';

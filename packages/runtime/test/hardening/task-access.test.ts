@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { ConflictError, Decisions, Identity, NotFoundError, PolicyError } from '@converge/core';
 import { PoolManager, TaskManager } from '@converge/coordination';
 import { MemoryStore } from '@converge/extensions/storage';
-import { StandardExecutor, type ExecutionContext, type TaskLease } from '@converge/runtime';
+import type { TaskLease } from '@converge/core';
+import { StandardExecutor, type ExecutionContext } from '@converge/runtime';
 
 function setup() {
   const store = new MemoryStore();
