@@ -8,6 +8,7 @@ import type { Logger } from '@converge/observability';
 import { StandardExecutor, type Executor, type TaskManagerPort } from '@converge/runtime';
 import { SUBMIT_TASKS } from '../workload/coordinator.js';
 import { EngineUnavailableError, importAdapter } from '../stack.js';
+import type { QueueMetrics } from './queue-metrics.js';
 
 /** A started task queue with a label for the summary (no credentials). */
 export interface OpenedQueue {
@@ -67,14 +68,16 @@ export async function openTaskQueue(spec: string, namespace: string, store: Stor
  * through decisions (the coordinator; the workers, whose claims go through {@link runClaimLoop}):
  * `SubmitTask` → `queue.submit` (idempotent by task id, so a restarted coordinator's resubmits
  * return the first task), the runtime's sweep → `queue.expire`. Claim, report, fail and extend
- * decisions are refused (`ValidationError`): with a queue they are the claim loop's.
+ * decisions are refused (`ValidationError`): with a queue they are the claim loop's. `meters`
+ * counts the submits.
  */
-export function queuePort(queue: TaskQueue, onSubmitted?: (task: Task) => void): TaskManagerPort {
+export function queuePort(queue: TaskQueue, onSubmitted?: (task: Task) => void, meters?: QueueMetrics): TaskManagerPort {
   const refused = (what: string) => () => Promise.reject(new ValidationError(`${what} decisions are not taken with a task queue: its claim loop claims and reports`));
   return {
     submit: async (task) => {
       const id = (task as { id?: string }).id;
       const t = await queue.submit(task as TaskInit, id ? { idempotencyKey: id } : {});
+      meters?.submitted();
       onSubmitted?.(t);
       return t;
     },
@@ -153,6 +156,8 @@ export interface ClaimLoopOptions {
   logger: Logger;
   /** Pause after a short batch (default `CLAIM_PACE_MS`). */
   paceMs?: number;
+  /** Claim, report and latency metrics (see `QueueMetrics`). */
+  meters?: QueueMetrics;
 }
 
 /** Pause after a claim that took fewer than half of `maxClaims` (ms): 20. */
@@ -182,6 +187,7 @@ export async function runClaimLoop(queue: TaskQueue, agent: Agent, options: Clai
       continue;
     }
     stats.claims += claimed.length;
+    options.meters?.claimed(claimed.length);
     const short = claimed.length < options.maxClaims / 2;
     await Promise.all(
       claimed.map(async ({ task, lease }) => {
@@ -193,15 +199,22 @@ export async function runClaimLoop(queue: TaskQueue, agent: Agent, options: Clai
         }
         try {
           if (outcome.ok) {
-            await queue.report(lease, outcome.result);
+            const done = await queue.report(lease, outcome.result);
             stats.completed++;
+            options.meters?.ended('completed', done);
           } else {
             await queue.fail(lease, outcome.reason);
             stats.failed++;
+            options.meters?.ended('failed');
           }
         } catch (err) {
-          if (err instanceof ConflictError) stats.conflicts++;
-          else options.logger.warn({ err, taskId: task.id }, 'task queue report failed (the lease runs out and the task is redone)');
+          if (err instanceof ConflictError) {
+            stats.conflicts++;
+            options.meters?.ended('refused');
+          } else {
+            options.meters?.ended('error');
+            options.logger.warn({ err, taskId: task.id }, 'task queue report failed (the lease runs out and the task is redone)');
+          }
         }
       }),
     );

@@ -20,6 +20,7 @@ import {
   type DoneRecord,
 } from './shared.js';
 import { newClaimLoopStats, queuePort, runClaimLoop } from './queue.js';
+import { QueueMetrics } from './queue-metrics.js';
 
 /** Most tasks one agent claims at once (the default worker's claims per turn). */
 const CLAIMS_PER_CALL = 16;
@@ -43,6 +44,7 @@ export async function runWorker(config: RunConfig, io: RunIO): Promise<WorkerSum
   const { store, poolManager, transports, logger, metrics } = stack;
   const queue = stack.queue.queue;
   const stats = newClaimLoopStats();
+  const meters = new QueueMetrics(metrics, config.poolId);
   const claiming = new AbortController();
   const loops: Promise<void>[] = [];
   const runtimes: AgentRuntime[] = [];
@@ -96,7 +98,7 @@ export async function runWorker(config: RunConfig, io: RunIO): Promise<WorkerSum
           agent,
           transport,
           // Messages (calls for bids) and the sweep go through the runtime; claims through the loops below.
-          taskManager: queuePort(queue),
+          taskManager: queuePort(queue, undefined, meters),
           poolManager,
           discovery: discoveryPort(discovery, transports.endpoints(transport)),
           metadata: roleMetadata('worker', config.poolId),
@@ -112,7 +114,7 @@ export async function runWorker(config: RunConfig, io: RunIO): Promise<WorkerSum
     for (const w of workers) await poolManager.joinPool(w.id, config.poolId);
     for (const rt of runtimes) await rt.start();
     for (const agent of workers) {
-      loops.push(runClaimLoop(queue, agent, { poolId: config.poolId, maxClaims: CLAIMS_PER_CALL, waitMs: CLAIM_WAIT_MS, signal: claiming.signal, stats, logger }));
+      loops.push(runClaimLoop(queue, agent, { poolId: config.poolId, maxClaims: CLAIMS_PER_CALL, waitMs: CLAIM_WAIT_MS, signal: claiming.signal, stats, logger, meters }));
     }
     phase = 'running';
     process.stderr.write(`converge: worker running ${workers.length} agent(s) for coordinator ${coordinatorId}\n`);
