@@ -9,17 +9,7 @@ import { createProgress } from '../progress.js';
 import { CoordinatorAgent } from '../workload/coordinator.js';
 import { expectedSum, type SumInputs } from '../workload/agents.js';
 import { taskBody, taskId } from '../workload/plan.js';
-import {
-  DISCOVERY_POLL_MS,
-  DISCOVERY_REFRESH_MS,
-  DISCOVERY_TTL_MS,
-  discoverRole,
-  doneKey,
-  openSharedStack,
-  roleMetadata,
-  sleep,
-  type DoneRecord,
-} from './shared.js';
+import { DISCOVERY_POLL_MS, DISCOVERY_REFRESH_MS, DISCOVERY_TTL_MS, discoverRole, doneKey, openSharedStack, roleMetadata, sleep, type DoneRecord } from './shared.js';
 import { queuePort, registerSubmitTasks } from './queue.js';
 import { QueueMetrics } from './queue-metrics.js';
 

@@ -8,17 +8,7 @@ import type { WorkerSummary } from '../summary.js';
 import { WorkerAgent } from '../workload/agents.js';
 import { loadWorkerClass } from '../workload/plan.js';
 import { discoveryPort } from './coordinator-role.js';
-import {
-  DISCOVERY_POLL_MS,
-  DISCOVERY_REFRESH_MS,
-  DISCOVERY_TTL_MS,
-  discoverRole,
-  doneKey,
-  openSharedStack,
-  roleMetadata,
-  sleep,
-  type DoneRecord,
-} from './shared.js';
+import { DISCOVERY_POLL_MS, DISCOVERY_REFRESH_MS, DISCOVERY_TTL_MS, discoverRole, doneKey, openSharedStack, roleMetadata, sleep, type DoneRecord } from './shared.js';
 import { newClaimLoopStats, queuePort, runClaimLoop } from './queue.js';
 import { QueueMetrics } from './queue-metrics.js';
 
