@@ -107,12 +107,12 @@ describe('queue metrics of the split roles', () => {
     await q.start();
     const metrics = new MetricsCollector();
     const meters = new QueueMetrics(metrics, 'p');
-    const port = queuePort(q, undefined, meters);
+    const port = queuePort(q, undefined, { meters });
     for (let i = 0; i < 5; i++) await port.submit(taskBody('p', i, 5_000));
     meters.depth(5);
     // A second process's meters on the same registry: the same metrics, another pool label.
     const others = new QueueMetrics(metrics, 'other');
-    await queuePort(q, undefined, others).submit({ ...taskBody('p', 5, 5_000), poolId: 'other' });
+    await queuePort(q, undefined, { meters: others }).submit({ ...taskBody('p', 5, 5_000), poolId: 'other' });
     const stats = newClaimLoopStats();
     const stop = new AbortController();
     const loop = runClaimLoop(q, new WorkerAgent({ identity: Identity.generate() }), { poolId: 'p', maxClaims: 8, waitMs: 20, signal: stop.signal, stats, logger, meters });
@@ -152,6 +152,32 @@ describe('queuePort and SubmitTasks', () => {
     await expect(port.claim('w', 'p:task:7')).rejects.toBeInstanceOf(ValidationError);
     await expect(port.report('w', 'p:task:7', 1, { taskId: 'p:task:7', agentId: 'w', attempt: 1, expiresAt: 0 })).rejects.toBeInstanceOf(ValidationError);
     expect(await port.listPendingTasksForAgent('w', ['p'], ['sum'])).toEqual([]);
+    await q.stop();
+  });
+
+  it('a port shared by several runtimes runs one sweep at a time, and none within sweepGapMs of the last', async () => {
+    const q = new StoreTaskQueue({ store: new MemoryStore() });
+    await q.start();
+    let sweeps = 0;
+    const expire = q.expire.bind(q);
+    q.expire = async (o) => {
+      sweeps++;
+      await new Promise((r) => setTimeout(r, 20));
+      return expire(o);
+    };
+    const port = queuePort(q, undefined, { sweepGapMs: 200 });
+    await Promise.all([1, 2, 3, 4].map(() => port.releaseExpiredClaims()));
+    expect(sweeps).toBe(1);
+    await port.releaseExpiredClaims();
+    expect(sweeps).toBe(1);
+    await new Promise((r) => setTimeout(r, 220));
+    await port.releaseExpiredClaims();
+    expect(sweeps).toBe(2);
+    // Without a gap every call after the last one's end sweeps again.
+    const eager = queuePort(q);
+    await eager.releaseExpiredClaims();
+    await eager.releaseExpiredClaims();
+    expect(sweeps).toBe(4);
     await q.stop();
   });
 

@@ -154,7 +154,7 @@ export async function runCoordinator(config: RunConfig, io: RunIO): Promise<RunS
     const meters = new QueueMetrics(metrics, config.poolId);
     const port = queuePort(queue, (t) => {
       if (!outcome.has(t.id)) outstanding.add(t.id);
-    }, meters);
+    }, { meters });
     runtime = new AgentRuntime({
       agent: coordinator,
       transport,

@@ -10,6 +10,9 @@ import { SUBMIT_TASKS } from '../workload/coordinator.js';
 import { EngineUnavailableError, importAdapter } from '../stack.js';
 import type { QueueMetrics } from './queue-metrics.js';
 
+/** Least ack wait of the JetStream pool consumers the roles create (twice the lease when longer): 5,000 ms. */
+export const JETSTREAM_CLI_MIN_ACK_WAIT_MS = 5_000;
+
 /** A started task queue with a label for the summary (no credentials). */
 export interface OpenedQueue {
   queue: TaskQueue;
@@ -47,7 +50,12 @@ export async function openTaskQueue(spec: string, namespace: string, store: Stor
   } else if (/^nats:\/\//.test(spec)) {
     const mod = await importAdapter('@converge/transport-nats/task-queue', 'store');
     const servers = spec.split(',').map((s) => s.trim()).filter(Boolean);
-    queue = new mod.JetStreamTaskQueue({ servers, name: names.jetstreamName, defaults }) as TaskQueue;
+    // A message delivered and never acked comes back after the ack wait, and some are never
+    // claimed at all: those a dead process's still-open pull requests took. With the library's
+    // 120 s they held a SIGKILL run up for two minutes; a holder that is alive either extends
+    // (which resets the ack wait) or has outlived its lease anyway.
+    const ackWaitMs = Math.max(2 * leaseMs, JETSTREAM_CLI_MIN_ACK_WAIT_MS);
+    queue = new mod.JetStreamTaskQueue({ servers, name: names.jetstreamName, defaults, ackWaitMs }) as TaskQueue;
     label = `jetstream-queue:${names.jetstreamName}`;
   } else {
     const q = new StoreTaskQueue({ store, defaults });
@@ -68,11 +76,27 @@ export async function openTaskQueue(spec: string, namespace: string, store: Stor
  * through decisions (the coordinator; the workers, whose claims go through {@link runClaimLoop}):
  * `SubmitTask` → `queue.submit` (idempotent by task id, so a restarted coordinator's resubmits
  * return the first task), the runtime's sweep → `queue.expire`. Claim, report, fail and extend
- * decisions are refused (`ValidationError`): with a queue they are the claim loop's. `meters`
- * counts the submits.
+ * decisions are refused (`ValidationError`): with a queue they are the claim loop's.
+ *
+ * Share one port among the runtimes of a process: its sweep runs one `expire` at a time (a
+ * runtime asking while one runs joins it) and none within `sweepGapMs` of the last one's end,
+ * so N runtimes cost the engine one sweep per interval, not N (on JetStream a sweep reads
+ * every held message).
  */
-export function queuePort(queue: TaskQueue, onSubmitted?: (task: Task) => void, meters?: QueueMetrics): TaskManagerPort {
+export function queuePort(queue: TaskQueue, onSubmitted?: (task: Task) => void, options: QueuePortOptions = {}): TaskManagerPort {
+  const { meters, sweepGapMs = 0 } = options;
   const refused = (what: string) => () => Promise.reject(new ValidationError(`${what} decisions are not taken with a task queue: its claim loop claims and reports`));
+  let sweeping: Promise<unknown> | undefined;
+  let sweptAt = Number.NEGATIVE_INFINITY;
+  const sweep = (): Promise<unknown> => {
+    if (sweeping) return sweeping;
+    if (Date.now() - sweptAt < sweepGapMs) return Promise.resolve([]);
+    sweeping = queue.expire().finally(() => {
+      sweeping = undefined;
+      sweptAt = Date.now();
+    });
+    return sweeping;
+  };
   return {
     submit: async (task) => {
       const id = (task as { id?: string }).id;
@@ -86,9 +110,17 @@ export function queuePort(queue: TaskQueue, onSubmitted?: (task: Task) => void, 
     report: refused('ReportTask'),
     fail: refused('FailTask'),
     cancel: (taskId) => queue.cancel(taskId),
-    releaseExpiredClaims: () => queue.expire(),
+    releaseExpiredClaims: sweep,
     listPendingTasksForAgent: async () => [],
   };
+}
+
+/** Options of {@link queuePort}. */
+export interface QueuePortOptions {
+  /** Counts the submits (see `QueueMetrics`). */
+  meters?: QueueMetrics;
+  /** Least time between the end of one sweep (`expire`) and the start of the next, ms (default 0). */
+  sweepGapMs?: number;
 }
 
 /** Submits one `SubmitTasks` decision runs at once: 64. */

@@ -78,6 +78,9 @@ export async function runWorker(config: RunConfig, io: RunIO): Promise<WorkerSum
       const options = { identity: Identity.generate(), coordinatorId, notifyCoordinator: false };
       workers.push(WorkerClass ? new WorkerClass(options) : new WorkerAgent(options));
     }
+    // One port for every runtime of the process: one sweep per interval, not one per agent.
+    const sweepIntervalMs = Math.max(50, Math.floor(config.claimTtlMs / 2));
+    const port = queuePort(queue, undefined, { meters, sweepGapMs: sweepIntervalMs });
     for (let i = 0; i < workers.length; i++) {
       const agent = workers[i]!;
       agentIds.push(agent.id);
@@ -88,7 +91,7 @@ export async function runWorker(config: RunConfig, io: RunIO): Promise<WorkerSum
           agent,
           transport,
           // Messages (calls for bids) and the sweep go through the runtime; claims through the loops below.
-          taskManager: queuePort(queue, undefined, meters),
+          taskManager: port,
           poolManager,
           discovery: discoveryPort(discovery, transports.endpoints(transport)),
           metadata: roleMetadata('worker', config.poolId),
@@ -97,7 +100,7 @@ export async function runWorker(config: RunConfig, io: RunIO): Promise<WorkerSum
           logger: logger.child({ agentId: agent.id.slice(0, 12), role: 'worker' }),
           metrics,
           ...stack.telemetry.runtimeOptions(agent, 'worker', stack.telemetry.env()),
-          sweepIntervalMs: Math.max(50, Math.floor(config.claimTtlMs / 2)),
+          sweepIntervalMs,
         }),
       );
     }
