@@ -7,10 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { Agent, Decisions, Identity, ValidationError, type Decision, type Task } from '@converge/core';
 import { StoreTaskQueue } from '@converge/coordination';
 import { MemoryStore } from '@converge/extensions/storage';
-import { createLogger } from '@converge/observability';
+import { MetricsCollector, createLogger } from '@converge/observability';
 import { StandardExecutor } from '@converge/runtime';
 import { WorkerAgent, openTaskQueue, queuePort, resolveConfig, runClaimLoop } from '../src/index.js';
 import { newClaimLoopStats, registerSubmitTasks } from '../src/distributed/queue.js';
+import { QueueMetrics } from '../src/distributed/queue-metrics.js';
 import { taskBody } from '../src/workload/plan.js';
 import { expectedSum, type SumInputs } from '../src/workload/agents.js';
 
@@ -100,6 +101,45 @@ describe('runClaimLoop', () => {
   });
 });
 
+describe('queue metrics of the split roles', () => {
+  it('count submits, claims and each way an attempt ended, observe the task latency and set the depth gauge', async () => {
+    const q = new StoreTaskQueue({ store: new MemoryStore(), pollMs: 10, defaults: { maxRetries: 0 } });
+    await q.start();
+    const metrics = new MetricsCollector();
+    const meters = new QueueMetrics(metrics, 'p');
+    const port = queuePort(q, undefined, { meters });
+    for (let i = 0; i < 5; i++) await port.submit(taskBody('p', i, 5_000));
+    meters.depth(5);
+    // A second process's meters on the same registry: the same metrics, another pool label.
+    const others = new QueueMetrics(metrics, 'other');
+    await queuePort(q, undefined, { meters: others }).submit({ ...taskBody('p', 5, 5_000), poolId: 'other' });
+    const stats = newClaimLoopStats();
+    const stop = new AbortController();
+    const loop = runClaimLoop(q, new WorkerAgent({ identity: Identity.generate() }), { poolId: 'p', maxClaims: 8, waitMs: 20, signal: stop.signal, stats, logger, meters });
+    // An agent that takes nothing: its attempt at the other pool's task is a failed one.
+    class Idle extends Agent {
+      decide(): Decision[] {
+        return [];
+      }
+    }
+    const idle = runClaimLoop(q, new Idle({ identity: Identity.generate(), capabilities: ['sum'] }), { poolId: 'other', maxClaims: 1, waitMs: 20, signal: stop.signal, stats, logger, meters: others });
+    await until(() => stats.completed === 5 && stats.failed === 1);
+    stop.abort();
+    await Promise.all([loop, idle]);
+    const text = await metrics.metrics();
+    const value = (series: string): number => Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    expect(value('converge_queue_submits_total{pool="p"}')).toBe(5);
+    expect(value('converge_queue_submits_total{pool="other"}')).toBe(1);
+    expect(value('converge_queue_claims_total{pool="p"}')).toBe(5);
+    expect(value('converge_queue_claims_total{pool="other"}')).toBe(1);
+    expect(value('converge_queue_reports_total{pool="p",outcome="completed"}')).toBe(5);
+    expect(value('converge_queue_reports_total{pool="other",outcome="failed"}')).toBe(1);
+    expect(value('converge_queue_task_latency_seconds_count{pool="p"}')).toBe(5);
+    expect(value('converge_queue_depth{pool="p"}')).toBe(5);
+    await q.stop();
+  });
+});
+
 describe('queuePort and SubmitTasks', () => {
   it('submits idempotently by task id and refuses claim, report, fail and extend decisions', async () => {
     const q = await queueWith(0);
@@ -112,6 +152,32 @@ describe('queuePort and SubmitTasks', () => {
     await expect(port.claim('w', 'p:task:7')).rejects.toBeInstanceOf(ValidationError);
     await expect(port.report('w', 'p:task:7', 1, { taskId: 'p:task:7', agentId: 'w', attempt: 1, expiresAt: 0 })).rejects.toBeInstanceOf(ValidationError);
     expect(await port.listPendingTasksForAgent('w', ['p'], ['sum'])).toEqual([]);
+    await q.stop();
+  });
+
+  it('a port shared by several runtimes runs one sweep at a time, and none within sweepGapMs of the last', async () => {
+    const q = new StoreTaskQueue({ store: new MemoryStore() });
+    await q.start();
+    let sweeps = 0;
+    const expire = q.expire.bind(q);
+    q.expire = async (o) => {
+      sweeps++;
+      await new Promise((r) => setTimeout(r, 20));
+      return expire(o);
+    };
+    const port = queuePort(q, undefined, { sweepGapMs: 200 });
+    await Promise.all([1, 2, 3, 4].map(() => port.releaseExpiredClaims()));
+    expect(sweeps).toBe(1);
+    await port.releaseExpiredClaims();
+    expect(sweeps).toBe(1);
+    await new Promise((r) => setTimeout(r, 220));
+    await port.releaseExpiredClaims();
+    expect(sweeps).toBe(2);
+    // Without a gap every call after the last one's end sweeps again.
+    const eager = queuePort(q);
+    await eager.releaseExpiredClaims();
+    await eager.releaseExpiredClaims();
+    expect(sweeps).toBe(4);
     await q.stop();
   });
 

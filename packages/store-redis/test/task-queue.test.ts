@@ -83,6 +83,45 @@ describe('RedisTaskQueue', () => {
     });
   });
 
+  it('the records submit, claim and report build without reading the hash back are the ones get reads', async () => {
+    // heldRecords 1: the second lease's record is forgotten, so its report reads the hash back.
+    await withQueue({ defaults: { leaseMs: 60_000, retryBaseMs: 1 }, heldRecords: 1 }, async (q, prefix) => {
+      const deadline = Date.now() + 600_000.5;
+      const init = { objective: 'o', poolId: 'p', inputs: { n: 1, bytes: new Uint8Array([1, 2]), nested: { a: [1, 'x'] } }, requiredCapabilities: ['c'], constraints: { deadline, maxRetries: 3 } };
+      const a = await q.submit({ ...init, id: 'a' });
+      expect(a).toEqual(await q.get('a'));
+      await q.submit({ id: 'b', objective: 'o', poolId: 'p' });
+      // A retried task: failures, failure_reason and a not_before the next claim clears.
+      const [first] = await q.claim({ agentId: 'w', poolId: 'p', capabilities: ['c'] });
+      expect(first!.task.id).toBe('a');
+      expect(first!.task).toEqual(await q.get('a'));
+      await q.fail(first!.lease, 'flaky');
+      await new Promise((r) => setTimeout(r, 20));
+      const got = await q.claim({ agentId: 'w', poolId: 'p', capabilities: ['c'], max: 2 });
+      expect(got.map((c) => c.task.id).sort()).toEqual(['a', 'b']);
+      for (const c of got) expect(c.task).toEqual(await q.get(c.task.id));
+      expect(got.find((c) => c.task.id === 'a')!.task).toMatchObject({ failures: 1, failureReason: 'flaky', notBefore: null, attempts: 2 });
+      for (const c of got) {
+        const done = await q.report(c.lease, { ok: c.task.id, at: [1, 2] });
+        expect(done).toEqual(await q.get(c.task.id));
+        expect(done).toMatchObject({ state: 'completed', result: { ok: c.task.id, at: [1, 2] }, leaseExpiresAt: null });
+      }
+      // Another instance's lease (nothing held there): the read-back path.
+      await q.submit({ id: 'c', objective: 'o', poolId: 'p' });
+      const other = new RedisTaskQueue({ url: REDIS_URL, prefix });
+      await other.start();
+      try {
+        const [c] = await q.claim({ agentId: 'w', poolId: 'p' });
+        const done = await other.report(c!.lease, 7);
+        expect(done).toEqual(await q.get('c'));
+        // The stale attempt's report on the claiming instance is still refused.
+        await expect(q.report(c!.lease, 8)).rejects.toMatchObject({ name: 'ConflictError' });
+      } finally {
+        await other.stop();
+      }
+    });
+  });
+
   it('loads a script again with EVAL after the server lost its script cache (NOSCRIPT)', async () => {
     await withQueue({}, async (q) => {
       await q.submit({ id: 'a', objective: 'o', poolId: 'p' });

@@ -9,18 +9,9 @@ import { createProgress } from '../progress.js';
 import { CoordinatorAgent } from '../workload/coordinator.js';
 import { expectedSum, type SumInputs } from '../workload/agents.js';
 import { taskBody, taskId } from '../workload/plan.js';
-import {
-  DISCOVERY_POLL_MS,
-  DISCOVERY_REFRESH_MS,
-  DISCOVERY_TTL_MS,
-  discoverRole,
-  doneKey,
-  openSharedStack,
-  roleMetadata,
-  sleep,
-  type DoneRecord,
-} from './shared.js';
+import { DISCOVERY_POLL_MS, DISCOVERY_REFRESH_MS, DISCOVERY_TTL_MS, discoverRole, doneKey, openSharedStack, roleMetadata, sleep, type DoneRecord } from './shared.js';
 import { queuePort, registerSubmitTasks } from './queue.js';
+import { QueueMetrics } from './queue-metrics.js';
 
 /** How long a stop request waits for tasks already submitted to finish. */
 const DRAIN_ON_STOP_MS = 5_000;
@@ -160,9 +151,10 @@ export async function runCoordinator(config: RunConfig, io: RunIO): Promise<RunS
     const discovery = new DiscoveryService({ store: stack.discoveryStore, ttlMs: DISCOVERY_TTL_MS });
     await discovery.start();
     const transport = await transports.create(coordinator.id, 0);
+    const meters = new QueueMetrics(metrics, config.poolId);
     const port = queuePort(queue, (t) => {
       if (!outcome.has(t.id)) outstanding.add(t.id);
-    });
+    }, { meters });
     runtime = new AgentRuntime({
       agent: coordinator,
       transport,
@@ -258,6 +250,7 @@ export async function runCoordinator(config: RunConfig, io: RunIO): Promise<RunS
         lastReconcile = now;
         await readOutcomes([...outstanding]).catch((err) => logger.warn({ err }, 'reading task outcomes failed'));
       }
+      meters.depth(outstanding.size);
       if (outcome.size !== lastCount) {
         lastCount = outcome.size;
         progress.update(outcome.size, total);

@@ -8,6 +8,10 @@ import type { Logger } from '@converge/observability';
 import { StandardExecutor, type Executor, type TaskManagerPort } from '@converge/runtime';
 import { SUBMIT_TASKS } from '../workload/coordinator.js';
 import { EngineUnavailableError, importAdapter } from '../stack.js';
+import type { QueueMetrics } from './queue-metrics.js';
+
+/** Least ack wait of the JetStream pool consumers the roles create (twice the lease when longer): 5,000 ms. */
+export const JETSTREAM_CLI_MIN_ACK_WAIT_MS = 5_000;
 
 /** A started task queue with a label for the summary (no credentials). */
 export interface OpenedQueue {
@@ -46,7 +50,12 @@ export async function openTaskQueue(spec: string, namespace: string, store: Stor
   } else if (/^nats:\/\//.test(spec)) {
     const mod = await importAdapter('@converge/transport-nats/task-queue', 'store');
     const servers = spec.split(',').map((s) => s.trim()).filter(Boolean);
-    queue = new mod.JetStreamTaskQueue({ servers, name: names.jetstreamName, defaults }) as TaskQueue;
+    // A message delivered and never acked comes back after the ack wait, and some are never
+    // claimed at all: those a dead process's still-open pull requests took. With the library's
+    // 120 s they held a SIGKILL run up for two minutes; a holder that is alive either extends
+    // (which resets the ack wait) or has outlived its lease anyway.
+    const ackWaitMs = Math.max(2 * leaseMs, JETSTREAM_CLI_MIN_ACK_WAIT_MS);
+    queue = new mod.JetStreamTaskQueue({ servers, name: names.jetstreamName, defaults, ackWaitMs }) as TaskQueue;
     label = `jetstream-queue:${names.jetstreamName}`;
   } else {
     const q = new StoreTaskQueue({ store, defaults });
@@ -68,13 +77,31 @@ export async function openTaskQueue(spec: string, namespace: string, store: Stor
  * `SubmitTask` → `queue.submit` (idempotent by task id, so a restarted coordinator's resubmits
  * return the first task), the runtime's sweep → `queue.expire`. Claim, report, fail and extend
  * decisions are refused (`ValidationError`): with a queue they are the claim loop's.
+ *
+ * Share one port among the runtimes of a process: its sweep runs one `expire` at a time (a
+ * runtime asking while one runs joins it) and none within `sweepGapMs` of the last one's end,
+ * so N runtimes cost the engine one sweep per interval, not N (on JetStream a sweep reads
+ * every held message).
  */
-export function queuePort(queue: TaskQueue, onSubmitted?: (task: Task) => void): TaskManagerPort {
+export function queuePort(queue: TaskQueue, onSubmitted?: (task: Task) => void, options: QueuePortOptions = {}): TaskManagerPort {
+  const { meters, sweepGapMs = 0 } = options;
   const refused = (what: string) => () => Promise.reject(new ValidationError(`${what} decisions are not taken with a task queue: its claim loop claims and reports`));
+  let sweeping: Promise<unknown> | undefined;
+  let sweptAt = Number.NEGATIVE_INFINITY;
+  const sweep = (): Promise<unknown> => {
+    if (sweeping) return sweeping;
+    if (Date.now() - sweptAt < sweepGapMs) return Promise.resolve([]);
+    sweeping = queue.expire().finally(() => {
+      sweeping = undefined;
+      sweptAt = Date.now();
+    });
+    return sweeping;
+  };
   return {
     submit: async (task) => {
       const id = (task as { id?: string }).id;
       const t = await queue.submit(task as TaskInit, id ? { idempotencyKey: id } : {});
+      meters?.submitted();
       onSubmitted?.(t);
       return t;
     },
@@ -83,9 +110,17 @@ export function queuePort(queue: TaskQueue, onSubmitted?: (task: Task) => void):
     report: refused('ReportTask'),
     fail: refused('FailTask'),
     cancel: (taskId) => queue.cancel(taskId),
-    releaseExpiredClaims: () => queue.expire(),
+    releaseExpiredClaims: sweep,
     listPendingTasksForAgent: async () => [],
   };
+}
+
+/** Options of {@link queuePort}. */
+export interface QueuePortOptions {
+  /** Counts the submits (see `QueueMetrics`). */
+  meters?: QueueMetrics;
+  /** Least time between the end of one sweep (`expire`) and the start of the next, ms (default 0). */
+  sweepGapMs?: number;
 }
 
 /** Submits one `SubmitTasks` decision runs at once: 64. */
@@ -153,6 +188,8 @@ export interface ClaimLoopOptions {
   logger: Logger;
   /** Pause after a short batch (default `CLAIM_PACE_MS`). */
   paceMs?: number;
+  /** Claim, report and latency metrics (see `QueueMetrics`). */
+  meters?: QueueMetrics;
 }
 
 /** Pause after a claim that took fewer than half of `maxClaims` (ms): 20. */
@@ -182,6 +219,7 @@ export async function runClaimLoop(queue: TaskQueue, agent: Agent, options: Clai
       continue;
     }
     stats.claims += claimed.length;
+    options.meters?.claimed(claimed.length);
     const short = claimed.length < options.maxClaims / 2;
     await Promise.all(
       claimed.map(async ({ task, lease }) => {
@@ -193,15 +231,22 @@ export async function runClaimLoop(queue: TaskQueue, agent: Agent, options: Clai
         }
         try {
           if (outcome.ok) {
-            await queue.report(lease, outcome.result);
+            const done = await queue.report(lease, outcome.result);
             stats.completed++;
+            options.meters?.ended('completed', done);
           } else {
             await queue.fail(lease, outcome.reason);
             stats.failed++;
+            options.meters?.ended('failed');
           }
         } catch (err) {
-          if (ConflictError.is(err)) stats.conflicts++;
-          else options.logger.warn({ err, taskId: task.id }, 'task queue report failed (the lease runs out and the task is redone)');
+          if (ConflictError.is(err)) {
+            stats.conflicts++;
+            options.meters?.ended('refused');
+          } else {
+            options.meters?.ended('error');
+            options.logger.warn({ err, taskId: task.id }, 'task queue report failed (the lease runs out and the task is redone)');
+          }
         }
       }),
     );

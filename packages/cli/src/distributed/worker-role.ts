@@ -8,18 +8,9 @@ import type { WorkerSummary } from '../summary.js';
 import { WorkerAgent } from '../workload/agents.js';
 import { loadWorkerClass } from '../workload/plan.js';
 import { discoveryPort } from './coordinator-role.js';
-import {
-  DISCOVERY_POLL_MS,
-  DISCOVERY_REFRESH_MS,
-  DISCOVERY_TTL_MS,
-  discoverRole,
-  doneKey,
-  openSharedStack,
-  roleMetadata,
-  sleep,
-  type DoneRecord,
-} from './shared.js';
+import { DISCOVERY_POLL_MS, DISCOVERY_REFRESH_MS, DISCOVERY_TTL_MS, discoverRole, doneKey, openSharedStack, roleMetadata, sleep, type DoneRecord } from './shared.js';
 import { newClaimLoopStats, queuePort, runClaimLoop } from './queue.js';
+import { QueueMetrics } from './queue-metrics.js';
 
 /** Most tasks one agent claims at once (the default worker's claims per turn). */
 const CLAIMS_PER_CALL = 16;
@@ -43,6 +34,7 @@ export async function runWorker(config: RunConfig, io: RunIO): Promise<WorkerSum
   const { store, poolManager, transports, logger, metrics } = stack;
   const queue = stack.queue.queue;
   const stats = newClaimLoopStats();
+  const meters = new QueueMetrics(metrics, config.poolId);
   const claiming = new AbortController();
   const loops: Promise<void>[] = [];
   const runtimes: AgentRuntime[] = [];
@@ -86,6 +78,9 @@ export async function runWorker(config: RunConfig, io: RunIO): Promise<WorkerSum
       const options = { identity: Identity.generate(), coordinatorId, notifyCoordinator: false };
       workers.push(WorkerClass ? new WorkerClass(options) : new WorkerAgent(options));
     }
+    // One port for every runtime of the process: one sweep per interval, not one per agent.
+    const sweepIntervalMs = Math.max(50, Math.floor(config.claimTtlMs / 2));
+    const port = queuePort(queue, undefined, { meters, sweepGapMs: sweepIntervalMs });
     for (let i = 0; i < workers.length; i++) {
       const agent = workers[i]!;
       agentIds.push(agent.id);
@@ -96,7 +91,7 @@ export async function runWorker(config: RunConfig, io: RunIO): Promise<WorkerSum
           agent,
           transport,
           // Messages (calls for bids) and the sweep go through the runtime; claims through the loops below.
-          taskManager: queuePort(queue),
+          taskManager: port,
           poolManager,
           discovery: discoveryPort(discovery, transports.endpoints(transport)),
           metadata: roleMetadata('worker', config.poolId),
@@ -105,14 +100,14 @@ export async function runWorker(config: RunConfig, io: RunIO): Promise<WorkerSum
           logger: logger.child({ agentId: agent.id.slice(0, 12), role: 'worker' }),
           metrics,
           ...stack.telemetry.runtimeOptions(agent, 'worker', stack.telemetry.env()),
-          sweepIntervalMs: Math.max(50, Math.floor(config.claimTtlMs / 2)),
+          sweepIntervalMs,
         }),
       );
     }
     for (const w of workers) await poolManager.joinPool(w.id, config.poolId);
     for (const rt of runtimes) await rt.start();
     for (const agent of workers) {
-      loops.push(runClaimLoop(queue, agent, { poolId: config.poolId, maxClaims: CLAIMS_PER_CALL, waitMs: CLAIM_WAIT_MS, signal: claiming.signal, stats, logger }));
+      loops.push(runClaimLoop(queue, agent, { poolId: config.poolId, maxClaims: CLAIMS_PER_CALL, waitMs: CLAIM_WAIT_MS, signal: claiming.signal, stats, logger, meters }));
     }
     phase = 'running';
     process.stderr.write(`converge: worker running ${workers.length} agent(s) for coordinator ${coordinatorId}\n`);

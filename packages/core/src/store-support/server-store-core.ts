@@ -120,7 +120,7 @@ export class ServerStoreCore {
 
   /** A Converge error as it is; anything else as `StoreError` "`<backend> <what> failed: …`". */
   wrap(err: unknown, what: string, key: string | undefined, describe: (err: unknown) => string = (e) => (e as Error)?.message ?? String(e)): Error {
-    if (err instanceof ConvergeError) return err;
+    if (ConvergeError.is(err)) return err;
     return new StoreError(`${this.#backend.name} ${what} failed: ${describe(err)}`, { key, cause: err });
   }
 }

@@ -8,3 +8,4 @@ export {
   REDIS_QUEUE_DEFAULT_MAX_QUEUED_COMMANDS, REDIS_QUEUE_DEFAULT_POLL_MS, REDIS_QUEUE_DEFAULT_PREFIX,
   type RedisTaskQueueOptions, type RedisTaskQueueStats,
 } from './redis-task-queue.js';
+export { REDIS_QUEUE_DEFAULT_HELD_RECORDS } from './held.js';

@@ -42,6 +42,58 @@ export function hashToTask(key: string, flat: unknown): QueuedTask {
     if (!Buffer.isBuffer(k) || !Buffer.isBuffer(v)) throw storedValueCorrupt(key, 'not a task hash');
     f.set(k.toString('latin1'), v);
   }
+  return fieldsToTask(key, f);
+}
+
+/** The task fields a claim script returns for each task it leased, in this order (see `CLAIM`). */
+export const CLAIM_ROW = ['id', 'attempts', 'lease_expires_at', 'body', 'caps', 'failures', 'submitted_at', 'deadline', 'failure_reason'] as const;
+
+/**
+ * The fields of a task a claim just leased, from the script's row (`CLAIM_ROW`, a
+ * missing field as `null`) and what the claim itself wrote: state `assigned`, the pool, the
+ * agent, `claimed_at` = `updated_at` = now; a pending task is never dead-lettered and has no
+ * retry time left once claimed. A row that is not one the script wrote → `ERR_STORE_CORRUPT`.
+ */
+export function claimRowFields(key: string, row: unknown, poolId: string, agentId: string, now: number): TaskFields {
+  if (!Array.isArray(row) || row.length !== CLAIM_ROW.length) throw storedValueCorrupt(key, 'not a claimed task row');
+  const stamp = Buffer.from(String(now), 'latin1');
+  const f: TaskFields = new Map([
+    ['state', Buffer.from('assigned', 'latin1')], ['pool', Buffer.from(poolId, 'utf8')], ['assigned_to', Buffer.from(agentId, 'utf8')],
+    ['claimed_at', stamp], ['updated_at', stamp], ['dead_lettered', Buffer.from('0', 'latin1')],
+  ]);
+  for (let i = 0; i < CLAIM_ROW.length; i++) {
+    const v = row[i] as unknown;
+    if (v === null) continue;
+    if (!Buffer.isBuffer(v)) throw storedValueCorrupt(key, 'not a claimed task row');
+    f.set(CLAIM_ROW[i]!, v);
+  }
+  return f;
+}
+
+/**
+ * The fields of a task `SUBMIT` just created, from what the client sent (the same fields the
+ * script wrote, so the same record `HGETALL` would give, without reading it back).
+ */
+export function submittedFields(t: Task, body: Buffer, caps: string, deadline: string, now: number): TaskFields {
+  const stamp = Buffer.from(String(now), 'latin1');
+  const zero = Buffer.from('0', 'latin1');
+  const f: TaskFields = new Map([
+    ['id', Buffer.from(t.id, 'utf8')], ['pool', Buffer.from(t.poolId!, 'utf8')], ['state', Buffer.from('pending', 'latin1')],
+    ['caps', Buffer.from(caps, 'utf8')], ['attempts', zero], ['failures', zero], ['submitted_at', stamp], ['updated_at', stamp],
+    ['dead_lettered', zero], ['body', body],
+  ]);
+  if (deadline !== '') f.set('deadline', Buffer.from(deadline, 'latin1'));
+  return f;
+}
+
+/** A task hash's fields by name (what `HGETALL` holds, or what a script wrote that the client knows). */
+export type TaskFields = Map<string, Buffer>;
+
+/**
+ * The queue record of a task from its fields by name. Fields that are not the ones the
+ * scripts write → `StoreError` `ERR_STORE_CORRUPT`.
+ */
+export function fieldsToTask(key: string, f: ReadonlyMap<string, Buffer>): QueuedTask {
   const text = (name: string): string | null => f.get(name)?.toString('utf8') ?? null;
   const int = (name: string): number | null => {
     const raw = f.get(name);

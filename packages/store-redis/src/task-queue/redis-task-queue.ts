@@ -11,7 +11,8 @@ import { ErrorReply } from 'redis';
 import { BINARY, closeClient, makeClient, type Client } from '../client.js';
 import { isTransient } from '../retry.js';
 import { CANCEL, CLAIM, EXTEND, FAIL, LIST, RECLAIM, REPORT, SUBMIT, type QueueScript } from './scripts.js';
-import { encodeBody, encodeResult, hashToTask } from './records.js';
+import { claimRowFields, encodeBody, encodeResult, fieldsToTask, hashToTask, submittedFields, type TaskFields } from './records.js';
+import { HeldRecords, REDIS_QUEUE_DEFAULT_HELD_RECORDS } from './held.js';
 
 /** Default prefix of every key and the channel of a RedisTaskQueue: `converge:tq:`. */
 export const REDIS_QUEUE_DEFAULT_PREFIX = 'converge:tq:';
@@ -54,6 +55,12 @@ export interface RedisTaskQueueOptions {
   notify?: 'all' | 'wake-ups';
   /** Whether to open the subscriber connection (default true; without it claims wait by polling and `watch` hears nothing). */
   listen?: boolean;
+  /**
+   * Most leased records kept to answer a successful `report` without reading the hash back
+   * (default `REDIS_QUEUE_DEFAULT_HELD_RECORDS`); past it the oldest is forgotten and its
+   * report reads the record back (one round trip either way).
+   */
+  heldRecords?: number;
   /** `CLIENT SETNAME` of the connections (default `REDIS_QUEUE_DEFAULT_CLIENT_NAME`). */
   clientName?: string;
   /** Time to establish a connection, ms (default `REDIS_QUEUE_DEFAULT_CONNECT_TIMEOUT_MS`). */
@@ -104,6 +111,7 @@ export class RedisTaskQueue implements TaskQueue {
   readonly #client: Client;
   readonly #subscriber: Client | undefined;
   readonly #feed = new TaskEventFeed();
+  readonly #held: HeldRecords;
   readonly #stats: Omit<RedisTaskQueueStats, 'badEvents'> = { corrupt: 0, scriptLoads: 0 };
   #state: 'new' | 'started' | 'stopped' = 'new';
   #connecting: Promise<void> | undefined;
@@ -123,6 +131,7 @@ export class RedisTaskQueue implements TaskQueue {
     this.#pollMs = positiveIntOption(options.pollMs, REDIS_QUEUE_DEFAULT_POLL_MS, 'pollMs');
     this.#claimScan = positiveIntOption(options.claimScan, REDIS_QUEUE_DEFAULT_CLAIM_SCAN, 'claimScan');
     this.#listScan = positiveIntOption(options.listScan, REDIS_QUEUE_DEFAULT_LIST_SCAN, 'listScan');
+    this.#held = new HeldRecords(positiveIntOption(options.heldRecords, REDIS_QUEUE_DEFAULT_HELD_RECORDS, 'heldRecords'));
     const name = options.clientName ?? REDIS_QUEUE_DEFAULT_CLIENT_NAME;
     if (typeof name !== 'string' || !/^[!-~]{1,64}$/.test(name)) throw new ConfigError('clientName must be 1-64 printable ASCII characters without spaces', { key: 'clientName' });
     const timeout = positiveIntOption(options.connectTimeoutMs, REDIS_QUEUE_DEFAULT_CONNECT_TIMEOUT_MS, 'connectTimeoutMs');
@@ -178,6 +187,7 @@ export class RedisTaskQueue implements TaskQueue {
     this.#state = 'stopped';
     this.#feed.closeAll();
     this.#feed.wakeAll();
+    this.#held.clear();
     if (was === 'started') await Promise.all([closeClient(this.#client), this.#subscriber && closeClient(this.#subscriber)]);
   }
 
@@ -192,16 +202,22 @@ export class RedisTaskQueue implements TaskQueue {
     } while (cursor !== '0');
   }
 
-  /** See `TaskQueue.submit`: one script (the idempotency key, the id check and the insert at once). */
+  /**
+   * See `TaskQueue.submit`: one script (the idempotency key, the id check and the insert at
+   * once); a created task's record is built from what was sent, not read back.
+   */
   async submit(init: TaskInit, options: SubmitOptions = {}): Promise<QueuedTask> {
     const now = this.#now();
     const t = prepareSubmit(init, now, options);
     const c = t.constraints;
+    const caps = JSON.stringify(t.requiredCapabilities);
+    const deadline = c.deadline === undefined ? '' : String(Math.ceil(c.deadline));
+    const body = encodeBody(t);
     const [code, rec] = await this.#run(SUBMIT, this.#taskKey(t.id), [
-      t.id, t.poolId!, JSON.stringify(t.requiredCapabilities), String(c.maxRetries ?? this.#d.maxRetries), String(c.claimTtlMs ?? this.#d.leaseMs),
-      c.deadline === undefined ? '' : String(Math.ceil(c.deadline)), options.idempotencyKey ?? '', encodeBody(t),
+      t.id, t.poolId!, caps, String(c.maxRetries ?? this.#d.maxRetries), String(c.claimTtlMs ?? this.#d.leaseMs), deadline, options.idempotencyKey ?? '', body,
     ], now, options);
     if (code === 0) throw new ConflictError(`task ${t.id} already exists`, { currentState: str(rec) });
+    if (code === 1) return this.#record(t.id, submittedFields(t, body, caps, deadline, now));
     return this.#task(t.id, rec);
   }
 
@@ -217,7 +233,10 @@ export class RedisTaskQueue implements TaskQueue {
       const list = recs as Reply;
       if (list.length > 0) {
         return list.map((r) => {
-          const task = this.#task('(claimed)', r);
+          const id = Array.isArray(r) && Buffer.isBuffer(r[0]) ? r[0].toString('utf8') : '(claimed)';
+          const fields = this.#decoded(() => claimRowFields(this.#taskKey(id), r, req.poolId, req.agentId, now));
+          const task = this.#record(id, fields);
+          this.#held.put(task.id, task.attempts, req.agentId, fields);
           return { task, lease: { taskId: task.id, agentId: req.agentId, attempt: task.attempts, expiresAt: task.leaseExpiresAt! } };
         });
       }
@@ -236,17 +255,32 @@ export class RedisTaskQueue implements TaskQueue {
     const l = requireLease(lease, 'extend');
     const now = this.#now();
     const [code, v] = await this.#run(EXTEND, this.#taskKey(l.taskId), [l.taskId, String(l.attempt), l.agentId], now, options);
-    if (code !== 1) throw this.#refusal(l, code, v, now);
+    if (code !== 1) {
+      this.#held.drop(l.taskId);
+      throw this.#refusal(l, code, v, now);
+    }
     return { taskId: l.taskId, agentId: l.agentId, attempt: l.attempt, expiresAt: Number(str(v)) };
   }
 
-  /** See `TaskQueue.report`: one script fenced by attempt. */
+  /**
+   * See `TaskQueue.report`: one script fenced by attempt. When this instance leased the task,
+   * the completed record is the claimed one with what report changes (no read-back).
+   */
   async report(lease: TaskLease, result: WireValue, options: QueueCallOptions = {}): Promise<QueuedTask> {
     const l = requireLease(lease, 'report');
     const now = this.#now();
-    const [code, v] = await this.#run(REPORT, this.#taskKey(l.taskId), [l.taskId, String(l.attempt), l.agentId, encodeResult(result)], now, options);
+    const held = this.#held.get(l);
+    const bytes = encodeResult(result);
+    const [code, v] = await this.#run(REPORT, this.#taskKey(l.taskId), [l.taskId, String(l.attempt), l.agentId, bytes, held ? '0' : '1'], now, options);
+    this.#held.drop(l.taskId);
     if (code !== 1) throw this.#refusal(l, code, v, now);
-    return this.#task(l.taskId, v);
+    if (!held) return this.#task(l.taskId, v);
+    const done: TaskFields = new Map(held);
+    done.set('state', Buffer.from('completed', 'latin1'));
+    done.set('result', bytes);
+    done.set('updated_at', Buffer.from(String(now), 'latin1'));
+    done.delete('lease_expires_at');
+    return this.#record(l.taskId, done);
   }
 
   /** See `TaskQueue.fail`: one script fenced by attempt (retry time or dead letter decided on the server). */
@@ -256,6 +290,7 @@ export class RedisTaskQueue implements TaskQueue {
     const now = this.#now();
     const args = [l.taskId, String(l.attempt), l.agentId, why, String(this.#d.retryBaseMs), String(this.#d.retryMaxMs)];
     const [code, v] = await this.#run(FAIL, this.#taskKey(l.taskId), args, now, options);
+    this.#held.drop(l.taskId);
     if (code !== 1) throw this.#refusal(l, code, v, now);
     return this.#task(l.taskId, v);
   }
@@ -314,8 +349,17 @@ export class RedisTaskQueue implements TaskQueue {
   }
 
   #task(id: string, flat: unknown): QueuedTask {
+    return this.#decoded(() => hashToTask(this.#taskKey(id), flat));
+  }
+
+  #record(id: string, fields: TaskFields): QueuedTask {
+    return this.#decoded(() => fieldsToTask(this.#taskKey(id), fields));
+  }
+
+  /** Runs a decoding step, counting a corrupt record. */
+  #decoded<T>(decode: () => T): T {
     try {
-      return hashToTask(this.#taskKey(id), flat);
+      return decode();
     } catch (err) {
       this.#stats.corrupt++;
       throw err;

@@ -61,8 +61,8 @@ function script(name: string, body: string, fence = false): QueueScript {
 
 /**
  * Submit. ARGV[4] id, [5] pool, [6] caps JSON, [7] max_retries, [8] lease_ms, [9] deadline or
- * '', [10] idempotency key or '', [11] body. Returns {1, record} (created), {2, record} (the
- * key's first task) or {0, state} (the id is taken).
+ * '', [10] idempotency key or '', [11] body. Returns {1} (created: the client knows the record
+ * it sent), {2, record} (the key's first task) or {0, state} (the id is taken).
  */
 export const SUBMIT = script('submit', `
 local id, pool, idem = ARGV[4], ARGV[5], ARGV[10]
@@ -88,14 +88,15 @@ redis.call('ZADD', P .. 'r:' .. pool, ARGV[3], member(seq, id))
 redis.call('ZADD', P .. 'ids', 0, id)
 redis.call('SADD', P .. 'pools', pool)
 publish('pending', 0, pool, id)
-return {1, redis.call('HGETALL', k)}
+return {1}
 `);
 
 /**
  * Claim. ARGV[4] pool, [5] agent, [6] max, [7] most ready entries to look at, [8..] the agent's
  * capabilities. Walks the pool's due entries oldest first, skipping those whose capabilities
  * the agent lacks or whose deadline passed (they stay for others and for the sweep), and leases
- * up to max. Returns {records, next due time or '', orphans}: the next due time (of a task not
+ * up to max. Returns {rows, next due time or '', orphans}: a row per leased task (`CLAIM_ROW`
+ * of records.ts: the fields the client cannot know, no second read of the hash); the next due time (of a task not
  * yet due, or '' for none) lets a waiting claimer sleep until then; orphans counts ready
  * entries without a task hash, removed (a corrupt or hand-edited database).
  */
@@ -106,13 +107,14 @@ for i = 8, #ARGV do have[ARGV[i]] = true end
 local rkey, lkey = P .. 'r:' .. pool, P .. 'l:' .. pool
 local out, seen, skipped, orphans = {}, 0, 0, 0
 while #out < max and seen < scan do
-  local batch = redis.call('ZRANGEBYSCORE', rkey, '-inf', ARGV[3], 'LIMIT', skipped, math.min(scan - seen, max + 16))
+  -- Only as many entries as are wanted until one is stepped over, then 16 more at a time.
+  local batch = redis.call('ZRANGEBYSCORE', rkey, '-inf', ARGV[3], 'LIMIT', skipped, math.min(scan - seen, max - #out + (skipped > 0 and 16 or 0)))
   if #batch == 0 then break end
   for _, m in ipairs(batch) do
     seen = seen + 1
     local id = string.sub(m, 17)
     local k = P .. 't:' .. id
-    local f = redis.call('HMGET', k, 'caps', 'deadline', 'lease_ms', 'attempts', 'state')
+    local f = redis.call('HMGET', k, 'caps', 'deadline', 'lease_ms', 'attempts', 'state', 'id', 'failures', 'submitted_at', 'body', 'failure_reason', 'not_before')
     if f[5] ~= 'pending' then
       redis.call('ZREM', rkey, m)
       orphans = orphans + 1
@@ -129,10 +131,11 @@ while #out < max and seen < scan do
         local exp = num(NOW + tonumber(f[3]))
         redis.call('HSET', k, 'state', 'assigned', 'assigned_to', agent, 'attempts', num(attempts), 'claimed_at', ARGV[3],
           'lease_expires_at', exp, 'updated_at', ARGV[3])
-        redis.call('HDEL', k, 'not_before')
+        if f[11] then redis.call('HDEL', k, 'not_before') end
         redis.call('ZADD', lkey, exp, id)
         publish('assigned', attempts, pool, id)
-        out[#out + 1] = redis.call('HGETALL', k)
+        -- CLAIM_ROW of records.ts: the fields read above, with what this claim wrote.
+        out[#out + 1] = {f[6], num(attempts), exp, f[9], f[1], f[7], f[8], f[2], f[10]}
         if #out >= max then break end
       else
         skipped = skipped + 1
@@ -148,7 +151,11 @@ end
 return {out, nextDue, orphans}
 `);
 
-/** Report. ARGV[4] id, [5] attempt, [6] agent, [7] result. Returns {1, record}, {0, record} (fenced off) or {-1} (no task). */
+/**
+ * Report. ARGV[4] id, [5] attempt, [6] agent, [7] result, [8] '1' to return the completed
+ * record ('0': the caller holds the claimed record and knows what report changes). Returns
+ * {1, record or nothing}, {0, record} (fenced off) or {-1} (no task).
+ */
 export const REPORT = script('report', `
 local id = ARGV[4]
 local k = P .. 't:' .. id
@@ -160,6 +167,7 @@ redis.call('HDEL', k, 'lease_expires_at')
 redis.call('ZREM', P .. 'l:' .. f[6], id)
 if f[5] then redis.call('ZREM', P .. 'd', id) end
 publish('completed', f[2], f[6], id)
+if ARGV[8] == '0' then return {1} end
 return {1, redis.call('HGETALL', k)}
 `, true);
 
