@@ -9,9 +9,9 @@ import {
   type TaskQueueDefaults, type TaskQueueEvent, type WatchOptions, type WireValue,
 } from '@converge/core';
 import { keySegment, type Clock } from './common.js';
-import { TaskManager } from './task-manager.js';
-import { actsAsMember, type PoolDirectory } from './task-access.js';
-import { TASK_KEYS, parseIdKey, pendingPoolPrefix, recordKey, type TaskRecord } from './task-record.js';
+import { TaskManager } from './tasks/manager.js';
+import { actsAsMember, type PoolDirectory } from './tasks/access.js';
+import { TASK_KEYS, parseIdKey, pendingPoolPrefix, recordKey, type TaskRecord } from './tasks/records.js';
 
 /** Default interval at which a waiting claim looks again when no store notification came: 100 ms. */
 export const DEFAULT_STORE_QUEUE_POLL_MS = 100;

@@ -1,9 +1,9 @@
 // The public configuration surface of a TaskManager: default limits, options, counters and
 // events (re-exported by task-manager.ts).
 import type { Metrics, Store } from '@converge/core';
-import type { CallOptions, Clock } from './common.js';
-import type { Lease, TaskRecord } from './task-record.js';
-import type { PoolDirectory, TaskGovernance } from './task-access.js';
+import type { CallOptions, Clock } from '../common.js';
+import type { Lease, TaskRecord } from './records.js';
+import type { PoolDirectory, TaskGovernance } from './access.js';
 
 /** Default lease length of a claim when the task has no `claimTtlMs` constraint: 30 s. */
 export const DEFAULT_CLAIM_TTL_MS = 30_000;

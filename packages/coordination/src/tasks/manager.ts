@@ -1,23 +1,23 @@
 import type { Task, TaskInit, WireValue } from '@converge/core';
-import { requireId, type CallOptions, type Listener } from './common.js';
-import { recordKey, type Lease, type ReleasedClaim, type TaskRecord } from './task-record.js';
+import { requireId, type CallOptions, type Listener } from '../common.js';
+import { recordKey, type Lease, type ReleasedClaim, type TaskRecord } from './records.js';
 import type {
   CancelTaskOptions, ClaimTaskOptions, ListOptions, SubmitTaskOptions, TaskManagerEvents, TaskManagerOptions, TaskManagerStats,
-} from './task-manager-config.js';
-import { TaskCore } from './task-core.js';
-import { claimTask, extendLease } from './task-claim.js';
-import { cancelTask, failTask, releaseTask, reportTask, startTask, submitTask } from './task-lifecycle.js';
-import { releaseExpiredClaims, sweep } from './task-sweep.js';
-import { listDeadLetters, listPending, listPendingForAgent } from './task-listing.js';
-import { purgeTasks, type PurgeOptions } from './task-purge.js';
+} from './options.js';
+import { TaskCore } from './core.js';
+import { claimTask, extendLease } from './claims.js';
+import { cancelTask, failTask, releaseTask, reportTask, startTask, submitTask } from './lifecycle.js';
+import { releaseExpiredClaims, sweep } from './sweep.js';
+import { listDeadLetters, listPending, listPendingForAgent } from './listing.js';
+import { purgeTasks, type PurgeOptions } from './purge.js';
 
 export {
   DEFAULT_AGENT_LIST_LIMIT, DEFAULT_CLAIM_TTL_MS, DEFAULT_MAX_CAS_ROUNDS, DEFAULT_MAX_RETRIES, DEFAULT_RETRY_BASE_MS,
   DEFAULT_RETRY_MAX_MS, DEFAULT_SWEEP_LIMIT, type CancelTaskOptions, type ClaimTaskOptions, type SubmitTaskOptions,
   type ListOptions, type TaskManagerDefaults, type TaskManagerEvents, type TaskManagerOptions, type TaskManagerStats,
-} from './task-manager-config.js';
-export { PURGE_PAGE_SIZE, type PurgeOptions, type TerminalTaskState } from './task-purge.js';
-export { DEFAULT_POOL_CACHE_MS, MAX_CACHED_POOLS, actsAsMember, isOpenPool, type PoolDirectory, type TaskGovernance } from './task-access.js';
+} from './options.js';
+export { PURGE_PAGE_SIZE, type PurgeOptions, type TerminalTaskState } from './purge.js';
+export { DEFAULT_POOL_CACHE_MS, MAX_CACHED_POOLS, actsAsMember, isOpenPool, type PoolDirectory, type TaskGovernance } from './access.js';
 
 // The public face of the task lifecycle. The work is done by functions of one `TaskCore` (the
 // shared state and CAS engine): task-claim (leases), task-lifecycle (start → report/fail/

@@ -1,12 +1,12 @@
 // Leases: winning a claim (exactly once across every TaskManager on the store), extending it,
 // and fencing every later call of the holder against a stale or expired lease.
 import { ConflictError, ValidationError, requireLease } from '@converge/core';
-import { requireId, type CallOptions } from './common.js';
-import type { ClaimTaskOptions } from './task-manager-config.js';
-import { claimedKey, isClaimed, pastDeadline, pendingKey, recordKey, type Lease, type TaskRecord } from './task-record.js';
+import { requireId, type CallOptions } from '../common.js';
+import type { ClaimTaskOptions } from './options.js';
+import { claimedKey, isClaimed, pastDeadline, pendingKey, recordKey, type Lease, type TaskRecord } from './records.js';
 import type { OwnWrite } from './own-writes.js';
-import type { TaskCore } from './task-core.js';
-import { expire, releaseExpired } from './task-retry.js';
+import type { TaskCore } from './core.js';
+import { expire, releaseExpired } from './retry.js';
 
 /** `TaskManager.claim`: see there. */
 export async function claimTask(core: TaskCore, agentId: string, taskId: string, options: ClaimTaskOptions): Promise<Lease> {

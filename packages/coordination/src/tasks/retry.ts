@@ -1,9 +1,9 @@
 // How a claimed or live task ends an attempt without completing it: retry with backoff or
 // dead-letter (`fail`, expired leases), and failure past its deadline. Functions of a TaskCore.
 import { exponentialBackoff, type StoreEntry } from '@converge/core';
-import type { CallOptions } from './common.js';
-import { claimedKey, deadKey, pendingKey, type ReleasedClaim, type TaskRecord } from './task-record.js';
-import type { TaskCore } from './task-core.js';
+import type { CallOptions } from '../common.js';
+import { claimedKey, deadKey, pendingKey, type ReleasedClaim, type TaskRecord } from './records.js';
+import type { TaskCore } from './core.js';
 
 /**
  * Applies one failed attempt to a claimed record in place: back to pending (with an

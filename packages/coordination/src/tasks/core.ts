@@ -1,16 +1,16 @@
 import { ConflictError, NotFoundError, ValidationError, type Store, type StoreEntry, cloneWireValue, nonNegativeIntOption, nonNegativeOption, positiveIntOption } from '@converge/core';
-import { TypedEmitter, requireId, type CallOptions, type Clock } from './common.js';
-import { isTerminal, pastDeadline, recordKey, type TaskRecord } from './task-record.js';
+import { TypedEmitter, requireId, type CallOptions, type Clock } from '../common.js';
+import { isTerminal, pastDeadline, recordKey, type TaskRecord } from './records.js';
 import { DEFAULT_CACHE_SIZE, PendingIndex } from './pending-index.js';
 import { OwnWrites, type OwnWrite } from './own-writes.js';
 import {
   DEFAULT_AGENT_LIST_LIMIT, DEFAULT_CLAIM_TTL_MS, DEFAULT_MAX_CAS_ROUNDS, DEFAULT_MAX_RETRIES, DEFAULT_RETRY_BASE_MS,
   DEFAULT_RETRY_MAX_MS, DEFAULT_SWEEP_LIMIT, type TaskManagerEvents, type TaskManagerOptions, type TaskManagerStats,
-} from './task-manager-config.js';
-import { expire } from './task-retry.js';
-import { DEFAULT_POOL_CACHE_MS, TaskAccess } from './task-access.js';
-import { PoolManager } from './pool-manager.js';
-import { TaskMeters } from './task-metrics.js';
+} from './options.js';
+import { expire } from './retry.js';
+import { DEFAULT_POOL_CACHE_MS, TaskAccess } from './access.js';
+import { PoolManager } from '../pool-manager.js';
+import { TaskMeters } from './metrics.js';
 
 /** A record mutation inside a transition: changes `rec` in place, or throws (nothing is written then). */
 export type Mutation = (rec: TaskRecord, now: number) => void;

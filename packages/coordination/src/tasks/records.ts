@@ -1,5 +1,5 @@
 import { ValidationError, type QueuedTask, type Task } from '@converge/core';
-import { keySegment, parseKeySegment } from './common.js';
+import { keySegment, parseKeySegment } from '../common.js';
 
 /**
  * A task as the TaskManager stores it: core's `QueuedTask` (the `Task` fields plus lease and retry

@@ -1,10 +1,10 @@
 // Retention of the task store: deletes old terminal task records and their index entries, so
 // that a long-running system's store does not grow with every task ever submitted.
 import { ValidationError, throwIfAborted, positiveIntOption } from '@converge/core';
-import type { CallOptions } from './common.js';
-import { DEFAULT_SWEEP_LIMIT } from './task-manager-config.js';
-import { TASK_KEYS, claimedKey, deadKey, isTerminal, pendingKey, type TaskRecord } from './task-record.js';
-import type { TaskCore } from './task-core.js';
+import type { CallOptions } from '../common.js';
+import { DEFAULT_SWEEP_LIMIT } from './options.js';
+import { TASK_KEYS, claimedKey, deadKey, isTerminal, pendingKey, type TaskRecord } from './records.js';
+import type { TaskCore } from './core.js';
 
 /** A terminal task state `purge` may delete. */
 export type TerminalTaskState = 'completed' | 'cancelled' | 'failed';

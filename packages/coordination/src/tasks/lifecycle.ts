@@ -2,12 +2,12 @@
 // report, fail, release, cancel. Each is one `TaskCore.transition` (or a putIfAbsent for
 // submit), then its index writes, counters and event, in that order.
 import { ConflictError, ValidationError, createTask, type Task, type TaskInit, type WireValue } from '@converge/core';
-import { requireId, type CallOptions } from './common.js';
-import { claimedKey, isClaimed, isTerminal, pendingKey, recordKey, validateConstraints, type Lease, type TaskRecord } from './task-record.js';
-import { conflictError, type TaskCore } from './task-core.js';
-import { checkHolder, requireHolderLease } from './task-claim.js';
-import { afterFailOrRelease, failAttempt } from './task-retry.js';
-import type { CancelTaskOptions, SubmitTaskOptions } from './task-manager-config.js';
+import { requireId, type CallOptions } from '../common.js';
+import { claimedKey, isClaimed, isTerminal, pendingKey, recordKey, validateConstraints, type Lease, type TaskRecord } from './records.js';
+import { conflictError, type TaskCore } from './core.js';
+import { checkHolder, requireHolderLease } from './claims.js';
+import { afterFailOrRelease, failAttempt } from './retry.js';
+import type { CancelTaskOptions, SubmitTaskOptions } from './options.js';
 
 /** `TaskManager.submit`: see there. */
 export async function submitTask(core: TaskCore, task: Task | TaskInit, options: SubmitTaskOptions): Promise<TaskRecord> {
