@@ -54,7 +54,7 @@ export async function claimTask(core: TaskCore, agentId: string, taskId: string,
     await core.store.put(claimedKey(taskId, attempt), agentId, sig);
     const revision = await core.store.compareAndSet(key, rec, entry.revision, sig);
     if (revision === null) {
-      core.stats.casRetries++;
+      core.count('casRetries');
       continue;
     }
     core.remember(rec, revision);
@@ -94,9 +94,9 @@ async function claimed(core: TaskCore, rec: TaskRecord, attempt: number, expires
   try {
     await core.store.delete(pendingKey(rec.poolId, rec.id), sig);
   } catch {
-    core.stats.indexWriteFailures++;
+    core.count('indexWriteFailures');
   }
-  core.stats.claims++;
+  core.count('claims');
   const lease: Lease = { taskId: rec.id, agentId: rec.assignedTo!, attempt, expiresAt };
   if (core.events.hasListeners('claimed')) core.events.emit('claimed', { task: core.out(rec), lease });
   return lease;
@@ -112,7 +112,7 @@ export async function extendLease(core: TaskCore, lease: Lease, options: CallOpt
     rec.updatedAt = now;
     out = { taskId: rec.id, agentId: lease.agentId, attempt: rec.attempts, expiresAt: rec.leaseExpiresAt };
   });
-  core.stats.extended++;
+  core.count('extended');
   return out!;
 }
 

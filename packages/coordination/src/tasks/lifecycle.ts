@@ -35,7 +35,7 @@ export async function submitTask(core: TaskCore, task: Task | TaskInit, options:
   const sig: CallOptions = options; // the store reads `signal` only
   // Index first, record second: if the record write then fails, the entry points at nothing
   // and listing removes it; the other order could leave a pending task that is never offered.
-  await core.store.put(pendingKey(rec.poolId, rec.id), now, sig);
+  await Promise.all([core.store.put(pendingKey(rec.poolId, rec.id), now, sig), core.poolIndex.add(rec, now, sig)]);
   // Revision 0 = "must not exist" (putIfAbsent), and the answer is the revision to remember.
   const key = recordKey(rec.id);
   const revision = await core.store.compareAndSet(key, rec, 0, sig);
@@ -45,7 +45,7 @@ export async function submitTask(core: TaskCore, task: Task | TaskInit, options:
   }
   // The same key string as the write's (its hash is cached): later transitions reuse it.
   core.remember(rec, revision, key);
-  core.stats.submitted++;
+  core.count('submitted');
   core.meters.moved(null, rec, now);
   core.events.emit('submitted', rec);
   return rec;
@@ -98,9 +98,9 @@ export async function reportTask(core: TaskCore, agentId: string, taskId: string
   try {
     await core.store.delete(claimedKey(taskId, attempt), options);
   } catch {
-    core.stats.indexWriteFailures++;
+    core.count('indexWriteFailures');
   }
-  core.stats.completed++;
+  core.count('completed');
   const out = core.out(rec);
   if (core.events.hasListeners('completed')) core.events.emit('completed', out);
   return out;
@@ -119,9 +119,9 @@ export async function failTask(core: TaskCore, taskId: string, reason: string, a
     failAttempt(core, r, reason, now, true);
   });
   await afterFailOrRelease(core, rec, attempt, options);
-  core.stats.failed++;
-  if (rec.deadLettered) core.stats.deadLettered++;
-  else core.stats.retried++;
+  core.count('failed');
+  if (rec.deadLettered) core.count('deadLettered');
+  else core.count('retried');
   const out = core.out(rec);
   core.events.emit('failed', { task: out, reason, deadLettered: rec.deadLettered, retryAt: rec.deadLettered ? null : rec.notBefore });
   return out;
@@ -143,7 +143,7 @@ export async function releaseTask(core: TaskCore, agentId: string, taskId: strin
     r.updatedAt = now;
   });
   await afterFailOrRelease(core, rec, attempt, options);
-  core.stats.returned++;
+  core.count('returned');
   const out = core.out(rec);
   core.events.emit('released', out);
   return out;
@@ -172,7 +172,7 @@ export async function cancelTask(core: TaskCore, taskId: string, options: Cancel
   const sig: CallOptions = options; // the store reads `signal` only
   if (before === 'pending') await core.store.delete(pendingKey(rec.poolId, taskId), sig);
   else await core.store.delete(claimedKey(taskId, rec.attempts), sig);
-  core.stats.cancelled++;
+  core.count('cancelled');
   const out = core.out(rec);
   core.events.emit('cancelled', out);
   return out;

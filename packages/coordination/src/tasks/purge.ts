@@ -50,9 +50,10 @@ export async function purgeTasks(core: TaskCore, options: PurgeOptions): Promise
       await core.store.delete(pendingKey(rec.poolId ?? null, rec.id), sig);
       if (rec.attempts > 0) await core.store.delete(claimedKey(rec.id, rec.attempts), sig);
       if (rec.deadLettered) await core.store.delete(deadKey(rec.id), sig);
+      await core.poolIndex.remove(rec, sig);
       if (await core.store.delete(page[j]!, sig)) {
         removed++;
-        core.stats.purged++;
+        core.count('purged');
       }
       core.own.delete(rec.id);
     }

@@ -44,13 +44,13 @@ export async function releaseExpired(core: TaskCore, key: string, entry: StoreEn
   failAttempt(core, rec, 'lease-expired', now, false);
   core.own.delete(rec.id);
   if ((await core.store.compareAndSet(key, rec, entry.revision, { signal: options.signal })) === null) {
-    core.stats.casRetries++;
+    core.count('casRetries');
     return null;
   }
   core.meters.moved(was, rec, now);
   await afterFailOrRelease(core, rec, attempt, options);
-  core.stats.released++;
-  if (rec.deadLettered) core.stats.deadLettered++;
+  core.count('released');
+  if (rec.deadLettered) core.count('deadLettered');
   core.events.emit('released', rec);
   return { taskId: rec.id, agentId, attempt, outcome: rec.deadLettered ? 'dead-lettered' : 'pending' };
 }
@@ -73,10 +73,10 @@ export async function expire(core: TaskCore, key: string, entry: StoreEntry<Task
     const sig: CallOptions = options; // the store reads `signal` only
     if (was === 'pending') await core.store.delete(pendingKey(rec.poolId, rec.id), sig);
     else await core.store.delete(claimedKey(rec.id, rec.attempts), sig);
-    core.stats.expired++;
+    core.count('expired');
     core.events.emit('failed', { task: rec, reason: 'deadline', deadLettered: false, retryAt: null });
   } else {
-    core.stats.casRetries++;
+    core.count('casRetries');
   }
   if (raise && won) throw core.conflict(`task ${rec.id} passed its deadline ${rec.constraints.deadline} and failed`, 'failed');
   return won;
