@@ -6,7 +6,7 @@ import { requireId, type CallOptions } from '../common.js';
 import { claimedKey, isClaimed, isTerminal, pendingKey, recordKey, validateConstraints, type Lease, type TaskRecord } from './records.js';
 import { conflictError, type TaskCore } from './core.js';
 import { checkHolder, requireHolderLease } from './claims.js';
-import { afterFailOrRelease, failAttempt } from './retry.js';
+import { afterFailOrRelease, failAttempt, unassign } from './retry.js';
 import type { CancelTaskOptions, SubmitTaskOptions } from './options.js';
 
 /** `TaskManager.submit`: see there. */
@@ -135,12 +135,7 @@ export async function releaseTask(core: TaskCore, agentId: string, taskId: strin
   const rec = await core.transition(taskId, options, (r, now) => {
     checkHolder(r, agentId, lease, now);
     attempt = r.attempts;
-    r.state = 'pending';
-    r.assignedTo = null;
-    r.claimedAt = null;
-    r.leaseExpiresAt = null;
-    r.notBefore = null;
-    r.updatedAt = now;
+    unassign(r, null, now);
   });
   await afterFailOrRelease(core, rec, attempt, options);
   core.count('returned');

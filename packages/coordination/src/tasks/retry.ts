@@ -20,10 +20,17 @@ export function failAttempt(core: TaskCore, r: TaskRecord, reason: string, now: 
     r.deadLettered = true;
     return;
   }
-  r.state = 'pending';
-  r.assignedTo = null;
-  r.claimedAt = null;
-  r.notBefore = backoff ? now + exponentialBackoff(r.failures - 1, core.retryBase, core.retryMax) : null;
+  unassign(r, backoff ? now + exponentialBackoff(r.failures - 1, core.retryBase, core.retryMax) : null, now);
+}
+
+/** Sends a claimed record back to pending in place: no holder, no lease, claimable from `notBefore` (`null`: at once). */
+export function unassign(rec: TaskRecord, notBefore: number | null, now: number): void {
+  rec.state = 'pending';
+  rec.assignedTo = null;
+  rec.claimedAt = null;
+  rec.leaseExpiresAt = null;
+  rec.notBefore = notBefore;
+  rec.updatedAt = now;
 }
 
 /** Index writes after a claimed record went back to pending or to the dead letters. */
