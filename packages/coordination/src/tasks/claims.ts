@@ -6,7 +6,7 @@ import type { ClaimTaskOptions } from './options.js';
 import { claimedKey, isClaimed, pastDeadline, pendingKey, recordKey, type Lease, type TaskRecord } from './records.js';
 import type { OwnWrite } from './own-writes.js';
 import type { TaskCore } from './core.js';
-import { expire, releaseExpired } from './retry.js';
+import { expire, releaseExpired, setClaim } from './retry.js';
 
 /** `TaskManager.claim`: see there. */
 export async function claimTask(core: TaskCore, agentId: string, taskId: string, options: ClaimTaskOptions): Promise<Lease> {
@@ -160,12 +160,7 @@ function capabilitySet(capabilities: Iterable<string> | undefined): ReadonlySet<
 function assign(rec: TaskRecord, agentId: string, now: number, defaultTtl: number): { attempt: number; expiresAt: number } {
   const attempt = rec.attempts + 1;
   const expiresAt = now + (rec.constraints.claimTtlMs ?? defaultTtl);
-  rec.state = 'assigned';
-  rec.assignedTo = agentId;
   rec.attempts = attempt;
-  rec.claimedAt = now;
-  rec.leaseExpiresAt = expiresAt;
-  rec.notBefore = null;
-  rec.updatedAt = now;
+  setClaim(rec, 'assigned', agentId, now, expiresAt, null, now);
   return { attempt, expiresAt };
 }

@@ -23,14 +23,19 @@ export function failAttempt(core: TaskCore, r: TaskRecord, reason: string, now: 
   unassign(r, backoff ? now + exponentialBackoff(r.failures - 1, core.retryBase, core.retryMax) : null, now);
 }
 
-/** Sends a claimed record back to pending in place: no holder, no lease, claimable from `notBefore` (`null`: at once). */
-export function unassign(rec: TaskRecord, notBefore: number | null, now: number): void {
-  rec.state = 'pending';
-  rec.assignedTo = null;
-  rec.claimedAt = null;
-  rec.leaseExpiresAt = null;
+/** Sets a record's claim fields in place: a claim (`assigned`, holder, lease) or its end (`pending`, claimable from `notBefore`). */
+export function setClaim(rec: TaskRecord, state: 'assigned' | 'pending', holder: string | null, claimedAt: number | null, leaseExpiresAt: number | null, notBefore: number | null, now: number): void {
+  rec.state = state;
+  rec.assignedTo = holder;
+  rec.claimedAt = claimedAt;
+  rec.leaseExpiresAt = leaseExpiresAt;
   rec.notBefore = notBefore;
   rec.updatedAt = now;
+}
+
+/** Sends a claimed record back to pending in place: no holder, no lease, claimable from `notBefore` (`null`: at once). */
+export function unassign(rec: TaskRecord, notBefore: number | null, now: number): void {
+  setClaim(rec, 'pending', null, null, null, notBefore, now);
 }
 
 /** Index writes after a claimed record went back to pending or to the dead letters. */
