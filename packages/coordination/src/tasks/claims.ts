@@ -7,6 +7,7 @@ import { claimedKey, isClaimed, pastDeadline, pendingKey, recordKey, type Lease,
 import type { OwnWrite } from './own-writes.js';
 import type { TaskCore } from './core.js';
 import { expire, releaseExpired, setClaim } from './retry.js';
+import { COUNTER } from './counters.js';
 
 /** `TaskManager.claim`: see there. */
 export async function claimTask(core: TaskCore, agentId: string, taskId: string, options: ClaimTaskOptions): Promise<Lease> {
@@ -54,7 +55,7 @@ export async function claimTask(core: TaskCore, agentId: string, taskId: string,
     await core.store.put(claimedKey(taskId, attempt), agentId, sig);
     const revision = await core.store.compareAndSet(key, rec, entry.revision, sig);
     if (revision === null) {
-      core.count('casRetries');
+      core.count(COUNTER.casRetries);
       continue;
     }
     core.remember(rec, revision);
@@ -94,9 +95,9 @@ async function claimed(core: TaskCore, rec: TaskRecord, attempt: number, expires
   try {
     await core.store.delete(pendingKey(rec.poolId, rec.id), sig);
   } catch {
-    core.count('indexWriteFailures');
+    core.count(COUNTER.indexWriteFailures);
   }
-  core.count('claims');
+  core.count(COUNTER.claims);
   const lease: Lease = { taskId: rec.id, agentId: rec.assignedTo!, attempt, expiresAt };
   if (core.events.hasListeners('claimed')) core.events.emit('claimed', { task: core.out(rec), lease });
   return lease;
@@ -112,7 +113,7 @@ export async function extendLease(core: TaskCore, lease: Lease, options: CallOpt
     rec.updatedAt = now;
     out = { taskId: rec.id, agentId: lease.agentId, attempt: rec.attempts, expiresAt: rec.leaseExpiresAt };
   });
-  core.count('extended');
+  core.count(COUNTER.extended);
   return out!;
 }
 

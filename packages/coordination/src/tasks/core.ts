@@ -11,7 +11,7 @@ import { expire } from './retry.js';
 import { DEFAULT_POOL_CACHE_MS, TaskAccess } from './access.js';
 import { PoolManager } from '../pool-manager.js';
 import { TaskMeters } from './metrics.js';
-import { TaskCounters, type TaskCounter } from './counters.js';
+import { COUNTER, TaskCounters } from './counters.js';
 import { PoolIndex } from './pages.js';
 import { TaskWatchers } from './watch.js';
 
@@ -48,9 +48,9 @@ export class TaskCore {
   /** The manager's metrics (`TaskManagerOptions.metrics`; no-ops by default). */
   readonly meters: TaskMeters;
 
-  /** Adds one to a counter of `stats()`. */
-  count(counter: TaskCounter): void {
-    this.#counters.count(counter);
+  /** Adds one to a counter of `stats()` (its slot: `COUNTER.claims`, ...). */
+  count(slot: number): void {
+    this.#counters.count(slot);
   }
 
   /** A snapshot of the counters (`TaskManager.stats`). */
@@ -68,7 +68,7 @@ export class TaskCore {
     try {
       await write();
     } catch {
-      this.count('indexWriteFailures');
+      this.count(COUNTER.indexWriteFailures);
     }
   }
 
@@ -86,7 +86,7 @@ export class TaskCore {
     this.sweepLimit = positiveIntOption(d.sweepLimit, DEFAULT_SWEEP_LIMIT, 'defaults.sweepLimit', 'validation');
     this.agentListLimit = Math.min(this.sweepLimit, positiveIntOption(d.agentListLimit, DEFAULT_AGENT_LIST_LIMIT, 'defaults.agentListLimit', 'validation'));
     this.own = new OwnWrites(positiveIntOption(d.cacheSize, DEFAULT_CACHE_SIZE, 'defaults.cacheSize', 'validation'));
-    this.index = new PendingIndex(this.store, d.cacheSize, () => this.count('indexRepairs'), this.clock);
+    this.index = new PendingIndex(this.store, d.cacheSize, () => this.count(COUNTER.indexRepairs), this.clock);
     // Default: the pools a PoolManager on the same store keeps (read through its public API).
     const pools = options.pools === undefined ? new PoolManager({ store: this.store }) : options.pools;
     if (pools !== null && typeof pools?.getPool !== 'function') throw new ValidationError('TaskManager pools must have getPool(poolId), or be null');
@@ -94,7 +94,7 @@ export class TaskCore {
     const poolCacheMs = nonNegativeOption(d.poolCacheMs, DEFAULT_POOL_CACHE_MS, 'defaults.poolCacheMs', 'validation');
     // Real time, not the injected clock: the cache bounds how stale a pool record may be, and a
     // test clock that jumps (or stands still) must not make it live forever.
-    this.access = new TaskAccess(pools, options.governance, () => this.count('refused'), poolCacheMs);
+    this.access = new TaskAccess(pools, options.governance, () => this.count(COUNTER.refused), poolCacheMs);
     this.meters = new TaskMeters(options.metrics);
     this.poolIndex = new PoolIndex(this.store, this.clock);
     this.watchers = new TaskWatchers(this.events);
@@ -130,7 +130,7 @@ export class TaskCore {
       try {
         mutate(rec, now);
       } catch (err) {
-        if (err instanceof ConflictError) this.count('conflicts');
+        if (err instanceof ConflictError) this.count(COUNTER.conflicts);
         throw err;
       }
       const revision = await this.store.compareAndSet(key, rec, entry.revision, options);
@@ -139,7 +139,7 @@ export class TaskCore {
         this.meters.moved(was, rec, now);
         return rec;
       }
-      this.count('casRetries');
+      this.count(COUNTER.casRetries);
     }
     throw this.conflict(`task ${taskId}: gave up after ${this.casRounds} contended rounds`, undefined);
   }
@@ -188,12 +188,12 @@ export class TaskCore {
 
   /** Deletes a stale index entry, counting it as a repair when it was there. */
   async repairDelete(indexKey: string, options: CallOptions): Promise<void> {
-    if (await this.store.delete(indexKey, { signal: options.signal })) this.count('indexRepairs');
+    if (await this.store.delete(indexKey, { signal: options.signal })) this.count(COUNTER.indexRepairs);
   }
 
   /** A counted `ConflictError` (for refusals outside `transition`, which counts its own). */
   conflict(message: string, state: string | undefined): ConflictError {
-    this.count('conflicts');
+    this.count(COUNTER.conflicts);
     return conflictError(message, state);
   }
 }

@@ -8,6 +8,7 @@ import { conflictError, type TaskCore } from './core.js';
 import { checkHolder, requireHolderLease } from './claims.js';
 import { afterFailOrRelease, failAttempt, unassign } from './retry.js';
 import type { CancelTaskOptions, SubmitTaskOptions } from './options.js';
+import { COUNTER } from './counters.js';
 
 /** `TaskManager.submit`: see there. */
 export async function submitTask(core: TaskCore, task: Task | TaskInit, options: SubmitTaskOptions): Promise<TaskRecord> {
@@ -45,7 +46,7 @@ export async function submitTask(core: TaskCore, task: Task | TaskInit, options:
   }
   // The same key string as the write's (its hash is cached): later transitions reuse it.
   core.remember(rec, revision, key);
-  core.count('submitted');
+  core.count(COUNTER.submitted);
   core.meters.moved(null, rec, now);
   core.events.emit('submitted', rec);
   return rec;
@@ -98,9 +99,9 @@ export async function reportTask(core: TaskCore, agentId: string, taskId: string
   try {
     await core.store.delete(claimedKey(taskId, attempt), options);
   } catch {
-    core.count('indexWriteFailures');
+    core.count(COUNTER.indexWriteFailures);
   }
-  core.count('completed');
+  core.count(COUNTER.completed);
   const out = core.out(rec);
   if (core.events.hasListeners('completed')) core.events.emit('completed', out);
   return out;
@@ -119,9 +120,9 @@ export async function failTask(core: TaskCore, taskId: string, reason: string, a
     failAttempt(core, r, reason, now, true);
   });
   await afterFailOrRelease(core, rec, attempt, options);
-  core.count('failed');
-  if (rec.deadLettered) core.count('deadLettered');
-  else core.count('retried');
+  core.count(COUNTER.failed);
+  if (rec.deadLettered) core.count(COUNTER.deadLettered);
+  else core.count(COUNTER.retried);
   const out = core.out(rec);
   core.events.emit('failed', { task: out, reason, deadLettered: rec.deadLettered, retryAt: rec.deadLettered ? null : rec.notBefore });
   return out;
@@ -138,7 +139,7 @@ export async function releaseTask(core: TaskCore, agentId: string, taskId: strin
     unassign(r, null, now);
   });
   await afterFailOrRelease(core, rec, attempt, options);
-  core.count('returned');
+  core.count(COUNTER.returned);
   const out = core.out(rec);
   core.events.emit('released', out);
   return out;
@@ -167,7 +168,7 @@ export async function cancelTask(core: TaskCore, taskId: string, options: Cancel
   const sig: CallOptions = options; // the store reads `signal` only
   if (before === 'pending') await core.store.delete(pendingKey(rec.poolId, taskId), sig);
   else await core.store.delete(claimedKey(taskId, rec.attempts), sig);
-  core.count('cancelled');
+  core.count(COUNTER.cancelled);
   const out = core.out(rec);
   core.events.emit('cancelled', out);
   return out;

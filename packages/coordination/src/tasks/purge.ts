@@ -5,6 +5,7 @@ import type { CallOptions } from '../common.js';
 import { DEFAULT_SWEEP_LIMIT } from './options.js';
 import { TASK_KEYS, claimedKey, deadKey, isTerminal, pendingKey, type TaskRecord } from './records.js';
 import type { TaskCore } from './core.js';
+import { COUNTER } from './counters.js';
 
 /** A terminal task state `purge` may delete. */
 export type TerminalTaskState = 'completed' | 'cancelled' | 'failed';
@@ -53,7 +54,7 @@ export async function purgeTasks(core: TaskCore, options: PurgeOptions): Promise
       await core.poolIndex.remove(rec, sig);
       if (await core.store.delete(page[j]!, sig)) {
         removed++;
-        core.count('purged');
+        core.count(COUNTER.purged);
       }
       core.own.delete(rec.id);
     }

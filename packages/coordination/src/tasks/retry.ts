@@ -4,6 +4,7 @@ import { exponentialBackoff, type StoreEntry } from '@converge/core';
 import type { CallOptions } from '../common.js';
 import { claimedKey, deadKey, pendingKey, type ReleasedClaim, type TaskRecord } from './records.js';
 import type { TaskCore } from './core.js';
+import { COUNTER } from './counters.js';
 
 /**
  * Applies one failed attempt to a claimed record in place: back to pending (with an
@@ -56,13 +57,13 @@ export async function releaseExpired(core: TaskCore, key: string, entry: StoreEn
   failAttempt(core, rec, 'lease-expired', now, false);
   core.own.delete(rec.id);
   if ((await core.store.compareAndSet(key, rec, entry.revision, { signal: options.signal })) === null) {
-    core.count('casRetries');
+    core.count(COUNTER.casRetries);
     return null;
   }
   core.meters.moved(was, rec, now);
   await afterFailOrRelease(core, rec, attempt, options);
-  core.count('released');
-  if (rec.deadLettered) core.count('deadLettered');
+  core.count(COUNTER.released);
+  if (rec.deadLettered) core.count(COUNTER.deadLettered);
   core.events.emit('released', rec);
   return { taskId: rec.id, agentId, attempt, outcome: rec.deadLettered ? 'dead-lettered' : 'pending' };
 }
@@ -85,10 +86,10 @@ export async function expire(core: TaskCore, key: string, entry: StoreEntry<Task
     const sig: CallOptions = options; // the store reads `signal` only
     if (was === 'pending') await core.store.delete(pendingKey(rec.poolId, rec.id), sig);
     else await core.store.delete(claimedKey(rec.id, rec.attempts), sig);
-    core.count('expired');
+    core.count(COUNTER.expired);
     core.events.emit('failed', { task: rec, reason: 'deadline', deadLettered: false, retryAt: null });
   } else {
-    core.count('casRetries');
+    core.count(COUNTER.casRetries);
   }
   if (raise && won) throw core.conflict(`task ${rec.id} passed its deadline ${rec.constraints.deadline} and failed`, 'failed');
   return won;
