@@ -31,7 +31,7 @@ export { DEFAULT_POOL_CACHE_MS, MAX_CACHED_POOLS, actsAsMember, isOpenPool, type
  *
  * Every transition reads the task record and writes it back with `compareAndSet`, so any
  * number of TaskManagers, in any number of processes, on the same store never both win a
- * claim. Index entries (`task-pending:`, `task-claimed:`, `task-dead:`) are written around the
+ * claim. Index entries (`task-pending:`, `task-claimed:`, `task-dead:`, `task-pool:`) are written around the
  * record's CAS; the record is the source of truth and the indexes are repaired lazily.
  *
  * State machine: pending → assigned (claim) → running (start) → completed (report);

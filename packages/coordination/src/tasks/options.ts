@@ -1,5 +1,5 @@
 // The public configuration surface of a TaskManager: default limits, options, counters and
-// events (re-exported by task-manager.ts).
+// events (re-exported by manager.ts).
 import type { Metrics, Store, TaskState } from '@converge/core';
 import type { CallOptions, Clock } from '../common.js';
 import type { Lease, TaskRecord } from './records.js';
