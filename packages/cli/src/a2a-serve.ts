@@ -6,8 +6,8 @@
  * instead of reaching a worker that cannot do it. `--a2a-token` (or `CONVERGE_A2A_TOKEN`)
  * requires it as a bearer token.
  */
-import { PolicyError, type Identity, type Store, type Task } from '@converge/core';
-import { PoolManager, StoreTaskQueue, TASK_KEYS, parseIdKey } from '@converge/coordination';
+import { PolicyError, type Identity, type Store, type Task, type TaskQueueEvent } from '@converge/core';
+import { PoolManager, StoreTaskQueue } from '@converge/coordination';
 import { A2A_INPUT_KEY, createA2AServer, type A2AServer, type A2AServerLimits } from '@converge/a2a';
 
 /** What the A2A endpoint of a run needs. */
@@ -22,6 +22,11 @@ export interface A2AServeOptions {
   identity: Identity;
   /** Whether the run's workers accept a task (the built-in ones: numbers to sum). */
   accepts?: (inputs: Record<string, unknown>) => boolean;
+  /**
+   * The task manager the run's workers report through (its `watchPool`): each of its
+   * transitions in the pool tells the server at once, instead of the server's periodic re-read.
+   */
+  tasks?: { watchPool(poolId: string, options: { signal: AbortSignal }): AsyncIterable<TaskQueueEvent> };
   /** Called when a send submitted a task (wake the workers). */
   onSubmit?: () => void;
   stderr: NodeJS.WritableStream;
@@ -66,19 +71,32 @@ export async function serveA2A(options: A2AServeOptions): Promise<A2AEndpoint> {
     ...(options.limits ? { limits: options.limits } : {}),
     logger: options.logger,
   });
-  // The run's workers write through their own task managers, which this queue's watch does not
-  // see: the store's change feed tells the server at once instead.
-  const unwatch = options.store.watch?.(TASK_KEYS.record, (key) => {
-    const id = parseIdKey(TASK_KEYS.record, key);
-    if (id !== null) server.notifyTaskChanged(id);
-  });
+  // The run's workers write through their own task manager, which this queue's watch does not
+  // see: that manager's transitions tell the server at once instead.
+  const watching = new AbortController();
+  const relay = options.tasks
+    ? relayTaskChanges(options.tasks, options.poolId, watching.signal, (id) => server.notifyTaskChanged(id), options.logger).catch((err: unknown) => options.logger?.warn({ err }, 'a2a: the task watch failed'))
+    : Promise.resolve();
   options.stderr.write(`a2a: ${server.url}\n`);
   return {
     server,
     close: async () => {
-      unwatch?.();
+      watching.abort();
+      await relay;
       await server.close();
       await queue.stop();
     },
   };
+}
+
+/** Calls `changed` with the id of every task of `poolId` that `tasks` moves, until `signal`; a watch that falls behind is restarted (the server's re-reads cover the gap). */
+async function relayTaskChanges(tasks: NonNullable<A2AServeOptions['tasks']>, poolId: string, signal: AbortSignal, changed: (taskId: string) => void, logger: A2AServeOptions['logger']): Promise<void> {
+  while (!signal.aborted) {
+    try {
+      for await (const e of tasks.watchPool(poolId, { signal })) changed(e.taskId);
+    } catch (err) {
+      if ((err as Error | undefined)?.name !== 'QueueFullError') throw err;
+      logger?.warn({ err }, 'a2a: the task watch fell behind; watching again');
+    }
+  }
 }

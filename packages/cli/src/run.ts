@@ -1,18 +1,18 @@
-import { Identity, NotFoundError, type Agent, type Task } from '@converge/core';
+import { Identity, type Agent } from '@converge/core';
 import { DiscoveryService, IdentityRegistry, MessageVerifier, VerifierPool } from '@converge/network';
 import type { Transport } from '@converge/core';
-import { PoolManager, TaskManager } from '@converge/coordination';
+import { MAX_PAGE_LIMIT, PoolManager, TaskManager } from '@converge/coordination';
 import { AgentRuntime } from '@converge/runtime';
 import { logTaskStates } from './task-log.js';
 import { runHealthChecks, serveRunEndpoints, type RunPhase } from './probes.js';
 import type { RunConfig } from './config.js';
-import { openStore, storeNamespace, transportFactory, type OpenedStore } from './stack.js';
-import { loadWorkerClass, planTasks } from './workload/plan.js';
-import { openTelemetry } from './telemetry/telemetry.js';
-import { recordSetupOf, type AgentEnv, type RecordSetupInput } from './telemetry/telemetry.js';
-import { CoordinatorAgent } from './workload/coordinator.js';
-import { WorkerAgent, expectedSum, type SumInputs } from './workload/agents.js';
-import { buildSummary, type RunSummary, type TaskOutcome } from './summary.js';
+import { openStore, storeNamespace, transportFactory, type OpenedStore, type TransportFactory } from './stack.js';
+import { loadWorkerClass } from './workload/plan.js';
+import { openTelemetry, recordSetupOf, type AgentEnv, type RecordSetupInput, type RunTelemetry } from './telemetry/telemetry.js';
+import type { CoordinatorAgent } from './workload/coordinator.js';
+import { WorkerAgent } from './workload/agents.js';
+import { Workload } from './workload/workload.js';
+import type { RunSummary } from './summary.js';
 import { createProgress } from './progress.js';
 import type { A2AEndpoint } from './a2a-serve.js';
 import { startUi, type RunUi } from './ui/index.js';
@@ -27,122 +27,136 @@ export interface RunIO {
 }
 
 /** How long a stop request waits for tasks already submitted to finish. */
-const DRAIN_ON_STOP_MS = 5_000;
+export const DRAIN_ON_STOP_MS = 5_000;
 
 /**
  * Runs the main job: a coordinator and `config.agents` workers register in discovery, join a
  * pool, win tasks by claim or auction, execute and report them; every result is checked.
  */
 export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSummary> {
-  const telemetry = openTelemetry(config, 'converge', io.tty ?? io.stderr.isTTY === true);
-  const { logger, metrics } = telemetry;
-  const opened: OpenedStore[] = [];
-  const runtimes: AgentRuntime[] = [];
-  // Signatures of incoming messages are verified on worker threads (every core), not the main one.
-  const verifierPool = new VerifierPool();
-  let metricsServer: { close(): Promise<void> } | undefined;
-  // --a2a: the pool served as an A2A agent (loaded only then); the run stays up until interrupted.
-  let a2a: A2AEndpoint | undefined;
-  let isA2ATask: ((t: Task) => boolean) | undefined;
-  let serving = config.a2a !== undefined;
-  let ui: RunUi | undefined;
-  let phase: RunPhase = 'starting';
-  let recordSetup: RecordSetupInput | undefined;
-  const transports = await transportFactory(config, { metrics });
-  const WorkerClass = config.agent ? await loadWorkerClass(config.agent) : undefined;
+  const run = new LocalRun(config, io, openTelemetry(config, 'converge', io.tty ?? io.stderr.isTTY === true));
   try {
+    return await run.execute();
+  } finally {
+    await run.close();
+  }
+}
+
+/** The stores, managers and discovery of one single-process run. */
+interface LocalStack {
+  main: OpenedStore;
+  taskManager: TaskManager;
+  poolManager: PoolManager;
+  discovery: DiscoveryService;
+  registry: IdentityRegistry;
+}
+
+/** The agents of a single-process run: the coordinator first. */
+interface LocalAgents {
+  coordinator: CoordinatorAgent;
+  workers: Agent[];
+  envs: AgentEnv[];
+  transports: Transport[];
+}
+
+/** One `converge run` in one process: its resources, and the steps of `execute`. */
+class LocalRun {
+  readonly #config: RunConfig;
+  readonly #io: RunIO;
+  readonly #telemetry: RunTelemetry;
+  readonly #opened: OpenedStore[] = [];
+  readonly #runtimes: AgentRuntime[] = [];
+  // Signatures of incoming messages are verified on worker threads (every core), not the main one.
+  readonly #verifierPool = new VerifierPool();
+  #transports: TransportFactory | undefined;
+  #metricsServer: { close(): Promise<void> } | undefined;
+  #a2a: A2AEndpoint | undefined;
+  #ui: RunUi | undefined;
+  #recordSetup: RecordSetupInput | undefined;
+  #phase: RunPhase = 'starting';
+  #started = false;
+  #stopSubmitting = false;
+  #workerIds: string[] = [];
+  #wakeQueued = false;
+  readonly #workload: Workload;
+
+  constructor(config: RunConfig, io: RunIO, telemetry: RunTelemetry) {
+    this.#config = config;
+    this.#io = io;
+    this.#telemetry = telemetry;
+    const total = config.duration !== undefined ? undefined : config.tasks;
+    this.#workload = new Workload({ poolId: config.poolId, total, claimTtlMs: config.claimTtlMs, onCredit: () => this.#wakeCoordinator() });
+  }
+
+  /** Runs the workload to its end (or a stop request) and returns the summary. */
+  async execute(): Promise<RunSummary> {
+    const config = this.#config;
+    const { metrics } = this.#telemetry;
+    this.#transports = await transportFactory(config, { metrics });
+    const WorkerClass = config.agent ? await loadWorkerClass(config.agent) : undefined;
+    const stack = await this.#openStack();
+    await Workload.preparePool(stack.poolManager, config.poolId);
+    if (config.ui !== undefined) {
+      this.#ui = await startUi({ port: config.ui, poolId: config.poolId, transport: config.transport, total: () => this.#workload.total ?? this.#workload.accounted, stderr: this.#io.stderr, logger: this.#telemetry.logger });
+    }
+    // What this pool already holds (a restart on a persistent store resumes it; a fresh in-memory store holds nothing).
+    if (this.#workload.total !== undefined && stack.main.label !== 'memory') {
+      await this.#workload.resume((cursor) => stack.taskManager.listTasks({ poolId: config.poolId, limit: MAX_PAGE_LIMIT, ...(cursor ? { cursor } : {}) }));
+    }
+    logTaskStates(stack.taskManager, this.#telemetry.logger);
+    stack.taskManager.on('completed', (t) => this.#workload.judge(t, Date.now()));
+    stack.taskManager.on('failed', (e) => this.#workload.judge(e.task, Date.now()));
+    const agents = await this.#agents(WorkerClass);
+    await this.#startRuntimes(stack, agents);
+    await this.#discover(stack, agents);
+    const t0 = Date.now();
+    this.#started = true;
+    this.#phase = 'running';
+    this.#runtimes[0]!.scheduler.notify();
+    if (config.a2a !== undefined) await this.#serveA2A(stack, agents.coordinator);
+    const interrupted = await this.#waitForEnd(t0);
+    const durationMs = Date.now() - t0;
+    return this.#finish(stack, interrupted, durationMs);
+  }
+
+  /** Opens the stores, the task and pool managers, discovery and the metrics endpoints. */
+  async #openStack(): Promise<LocalStack> {
+    const config = this.#config;
     const namespace = storeNamespace(config);
     const main = await openStore(config.store, 'store', namespace);
-    opened.push(main);
+    this.#opened.push(main);
     const discoveryStore = config.discoveryStore ? await openStore(config.discoveryStore, 'discoveryStore', namespace) : main;
-    if (discoveryStore !== main) opened.push(discoveryStore);
+    if (discoveryStore !== main) this.#opened.push(discoveryStore);
     const store = main.store;
+    const { metrics } = this.#telemetry;
     const taskManager = new TaskManager({ store, defaults: { claimTtlMs: config.claimTtlMs }, metrics });
     const poolManager = new PoolManager({ store });
     const discovery = new DiscoveryService({ store: discoveryStore.store });
     await discovery.start?.();
-    const registry = new IdentityRegistry();
     if (config.metricsPort !== undefined) {
-      metricsServer = await serveRunEndpoints(config.metricsPort, metrics, runHealthChecks(runtimes, store, () => phase));
+      this.#metricsServer = await serveRunEndpoints(config.metricsPort, metrics, runHealthChecks(this.#runtimes, store, () => this.#phase));
     }
-    try {
-      await poolManager.getPool(config.poolId);
-    } catch (err) {
-      if (!NotFoundError.is(err)) throw err;
-      await poolManager.createPool({ id: config.poolId });
-    }
+    return { main, taskManager, poolManager, discovery, registry: new IdentityRegistry() };
+  }
 
-    // What this pool already holds (a restart on a persistent store resumes it).
-    const unlimited = config.duration !== undefined;
-    const total = unlimited ? undefined : config.tasks;
-    let submittedSoFar = (): number => 0;
-    if (config.ui !== undefined) {
-      ui = await startUi({ port: config.ui, poolId: config.poolId, transport: config.transport, total: () => total ?? submittedSoFar(), stderr: io.stderr, logger });
-    }
-    const latencies: number[] = [];
-    const outcome = new Map<string, TaskOutcome>();
-    const existing = new Set<string>();
-    // (A fresh in-memory store holds nothing: no need to look.)
-    if (!unlimited && main.label !== 'memory') {
-      for (let i = 0; i < config.tasks; i++) {
-        const id = `${config.poolId}:task:${i}`;
-        try {
-          const t = await taskManager.getTask(id);
-          existing.add(id);
-          if (t.state === 'completed') outcome.set(id, t.result === expectedSum(t.inputs as unknown as SumInputs) ? 'completed' : 'wrong');
-          else if (t.state === 'failed' || t.state === 'cancelled') outcome.set(id, 'failed');
-        } catch (err) {
-          if (!NotFoundError.is(err)) throw err;
-        }
-      }
-    }
-    // Credits of the submission window: tasks of this run that reached a terminal state.
-    let settled = 0;
-    let wakeQueued = false;
-    const returnCredit = (id: string) => {
-      if (existing.has(id)) return;
-      settled++;
-      if (wakeQueued) return;
-      wakeQueued = true; // one wake-up of the coordinator per burst of completions
-      queueMicrotask(() => {
-        wakeQueued = false;
-        runtimes[0]?.scheduler.notify();
-      });
-    };
-    const record = (t: Task, state: 'completed' | 'failed') => {
-      if (t.poolId !== config.poolId || outcome.has(t.id) || isA2ATask?.(t)) return;
-      returnCredit(t.id);
-      const inputs = t.inputs as unknown as SumInputs;
-      if (state === 'completed') {
-        outcome.set(t.id, t.result === expectedSum(inputs) ? 'completed' : 'wrong');
-        latencies.push(Date.now() - inputs.submittedAt);
-      } else outcome.set(t.id, 'failed');
-    };
-    logTaskStates(taskManager, logger);
-    taskManager.on('completed', (t) => record(t, 'completed'));
-    taskManager.on('failed', (e) => {
-      if (e.deadLettered || e.task.state === 'failed') record(e.task, 'failed');
-    });
-
-    // The agents: identities, transports, runtimes; each registers in discovery on start.
-    let started = false;
-    let workerIds: string[] = [];
-    let stopSubmitting = false;
+  /** The coordinator (submitting the workload through its window) and the workers, with their transports. */
+  async #agents(WorkerClass: (new (options: Record<string, unknown>) => Agent) | undefined): Promise<LocalAgents> {
+    const config = this.#config;
+    const telemetry = this.#telemetry;
     const envs: AgentEnv[] = [telemetry.env()];
     const cenv = envs[0]!;
-    const coordinator = new CoordinatorAgent({
+    const coordinator = this.#workload.coordinator({
       identity: Identity.generate(),
-      poolId: config.poolId,
       assignment: config.assignment,
-      workers: () => workerIds,
+      workers: () => this.#workerIds,
       // Not before every agent is discovered and its key registered.
-      ready: telemetry.gate(cenv, 'ready', () => started),
-      plan: planTasks({ poolId: config.poolId, claimTtlMs: config.claimTtlMs, total, existing, now: cenv.now, stopped: telemetry.gate(cenv, 'stop', () => stopSubmitting) }),
+      ready: telemetry.gate(cenv, 'ready', () => this.#started),
+      stopped: telemetry.gate(cenv, 'stop', () => this.#stopSubmitting),
+      now: cenv.now,
       clock: cenv.now,
-      metrics,
+      metrics: telemetry.metrics,
       // The window's credits depend on timing, which a replay cannot reproduce: off with --record.
       ...(config.record ? {} : { window: config.window }),
-      settled: () => settled,
     });
     const workers: Agent[] = [];
     for (let i = 0; i < config.agents; i++) {
@@ -151,83 +165,93 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
       const options = { identity: Identity.generate(), coordinatorId: coordinator.id, clock: env.now, random: env.random };
       workers.push(WorkerClass ? new WorkerClass(options) : new WorkerAgent(options));
     }
-    const agents: Agent[] = [coordinator, ...workers];
-    const agentTransports: Transport[] = [];
-    submittedSoFar = () => coordinator.submitted + existing.size;
-    for (let i = 0; i < agents.length; i++) {
-      const t = await transports.create(agents[i]!.id, i);
-      agentTransports.push(ui ? ui.tap(t) : t);
+    const transports: Transport[] = [];
+    const all: Agent[] = [coordinator, ...workers];
+    for (let i = 0; i < all.length; i++) {
+      const t = await this.#transports!.create(all[i]!.id, i);
+      transports.push(this.#ui ? this.#ui.tap(t) : t);
     }
-    const verifier = new MessageVerifier({ registry, metrics });
-    for (let i = 0; i < agents.length; i++) {
-      const agent = agents[i]!;
-      runtimes.push(
+    return { coordinator, workers, envs, transports };
+  }
+
+  /** One runtime per agent; the workers join the pool (its admission policy applies) before they start. */
+  async #startRuntimes(stack: LocalStack, agents: LocalAgents): Promise<void> {
+    const { logger, metrics } = this.#telemetry;
+    const factory = this.#transports!;
+    const verifier = new MessageVerifier({ registry: stack.registry, metrics });
+    const all: Agent[] = [agents.coordinator, ...agents.workers];
+    for (let i = 0; i < all.length; i++) {
+      const agent = all[i]!;
+      const transport = agents.transports[i]!;
+      this.#runtimes.push(
         new AgentRuntime({
           agent,
-          transport: agentTransports[i],
-          taskManager,
-          poolManager,
+          transport,
+          taskManager: stack.taskManager,
+          poolManager: stack.poolManager,
           discovery: {
-            register: (d) => discovery.register({ ...d, endpoints: transports.endpoints(agentTransports[i]!) } as Parameters<DiscoveryService['register']>[0]),
-            unregister: (id) => discovery.unregister(id),
+            register: (d) => stack.discovery.register({ ...d, endpoints: factory.endpoints(transport) } as Parameters<DiscoveryService['register']>[0]),
+            unregister: (id) => stack.discovery.unregister(id),
           },
           verifier,
-          verifierPool,
+          verifierPool: this.#verifierPool,
           logger: logger.child({ agentId: agent.id.slice(0, 12) }),
           metrics,
-          ...telemetry.runtimeOptions(agent, i === 0 ? 'coordinator' : 'worker', envs[i]!),
-          sweepIntervalMs: Math.max(50, Math.floor(config.claimTtlMs / 2)),
+          ...this.#telemetry.runtimeOptions(agent, i === 0 ? 'coordinator' : 'worker', agents.envs[i]!),
+          sweepIntervalMs: Math.max(50, Math.floor(this.#config.claimTtlMs / 2)),
         }),
       );
     }
-    // Workers join the pool (its admission policy applies) before they start looking for work.
-    for (const w of workers) await poolManager.joinPool(w.id, config.poolId);
-    for (const rt of runtimes) await rt.start();
+    for (const w of agents.workers) await stack.poolManager.joinPool(w.id, this.#config.poolId);
+    for (const rt of this.#runtimes) await rt.start();
+  }
 
-    // Discovery: learn every agent's key (for verification) and address (for routing).
+  /** Learns every agent's key (for verification) and address (for routing); shows the run on `--ui`. */
+  async #discover(stack: LocalStack, agents: LocalAgents): Promise<void> {
+    const { discovery, registry, poolManager } = stack;
     const found = await discovery.query({ capabilities: ['sum'] });
-    workerIds = found.map((d) => d.id).filter((id) => workers.some((w) => w.id === id));
+    this.#workerIds = found.map((d) => d.id).filter((id) => agents.workers.some((w) => w.id === id));
     for (const d of await discovery.query({})) {
       if (d.publicKey && !registry.has(d.id)) registry.register(d.publicKey);
-      for (const t of agentTransports) transports.connect(t, d.id, d.endpoints);
+      for (const t of agents.transports) this.#transports!.connect(t, d.id, d.endpoints);
     }
-    if (workerIds.length !== workers.length) throw new Error(`discovery found ${workerIds.length} of ${workers.length} workers`);
-    recordSetup = recordSetupOf(config, total, existing, workerIds);
-    ui?.watch({
-      taskManager,
+    if (this.#workerIds.length !== agents.workers.length) throw new Error(`discovery found ${this.#workerIds.length} of ${agents.workers.length} workers`);
+    this.#recordSetup = recordSetupOf(this.#config, this.#workload.total, this.#workload.existing, this.#workerIds);
+    this.#ui?.watch({
+      taskManager: stack.taskManager,
       agents: () => discovery.query({}),
       pools: () => poolManager.listPools(),
-      roleOf: (id) => (id === coordinator.id ? 'coordinator' : 'worker'),
-      rejected: () => runtimes.reduce((n, r) => n + r.rejectedMessages, 0),
+      roleOf: (id) => (id === agents.coordinator.id ? 'coordinator' : 'worker'),
+      rejected: () => this.#rejected(),
     });
-    const t0 = Date.now();
-    started = true;
-    phase = 'running';
-    runtimes[0]!.scheduler.notify();
-    if (config.a2a !== undefined) {
-      const mod = await import('./a2a-serve.js');
-      isA2ATask = mod.isA2ATask;
-      a2a = await mod.serveA2A({
-        port: config.a2a, token: config.a2aToken, store, pools: poolManager, poolId: config.poolId, identity: coordinator.identity,
-        onSubmit: () => runtimes.forEach((r) => r.scheduler.notify()), stderr: io.stderr, logger,
-      });
-    }
+  }
 
-    // Wait for every task to reach a terminal state, the deadline, or a stop request.
+  /** `--a2a`: the pool served as an A2A agent (loaded only then); the run stays up until interrupted. */
+  async #serveA2A(stack: LocalStack, coordinator: CoordinatorAgent): Promise<void> {
+    const mod = await import('./a2a-serve.js');
+    this.#a2a = await mod.serveA2A({
+      port: this.#config.a2a!, token: this.#config.a2aToken, store: stack.main.store, pools: stack.poolManager, poolId: this.#config.poolId,
+      identity: coordinator.identity, tasks: stack.taskManager, onSubmit: () => this.#runtimes.forEach((r) => r.scheduler.notify()),
+      stderr: this.#io.stderr, logger: this.#telemetry.logger,
+    });
+  }
+
+  /** Waits until every task is terminal, the deadline, or a stop request; returns whether a stop request ended it. */
+  async #waitForEnd(t0: number): Promise<boolean> {
+    const config = this.#config;
+    const io = this.#io;
     const progress = createProgress(io.stderr, { tty: config.progress ?? io.tty ?? io.stderr.isTTY === true });
     const durationMs = config.duration ? config.duration * 1000 : undefined;
+    let serving = config.a2a !== undefined;
     let interrupted = false;
     let drainUntil = Number.POSITIVE_INFINITY;
     await new Promise<void>((done) => {
       const tick = setInterval(() => {
-        const finished = outcome.size;
-        progress.update(finished, total);
+        progress.update(this.#workload.finished, this.#workload.total);
         const now = Date.now();
-        if (durationMs !== undefined && now - t0 >= durationMs) stopSubmitting = true;
+        if (durationMs !== undefined && now - t0 >= durationMs) this.#stopSubmitting = true;
         // Everything submitted (and everything a restart found) has reached a terminal state.
-        const submittedAll = coordinator.exhausted && coordinator.openAuctions === 0;
-        const drained = submittedAll && finished >= coordinator.submitted + existing.size;
-        if (drained && (stopSubmitting || total !== undefined) && !serving) finish();
+        if (this.#workload.drained && (this.#stopSubmitting || this.#workload.total !== undefined) && !serving) finish();
         else if (now > drainUntil || (now - t0 > config.timeoutMs && !serving)) finish();
       }, 25);
       const finish = () => {
@@ -239,48 +263,63 @@ export async function runWorkload(config: RunConfig, io: RunIO): Promise<RunSumm
       const onAbort = () => {
         interrupted = true;
         serving = false;
-        stopSubmitting = true;
+        this.#stopSubmitting = true;
         drainUntil = Date.now() + DRAIN_ON_STOP_MS;
-        runtimes[0]!.scheduler.notify();
+        this.#runtimes[0]!.scheduler.notify();
       };
       if (io.signal?.aborted) onAbort();
       else io.signal?.addEventListener('abort', onAbort, { once: true });
     });
-    const durationMsActual = Date.now() - t0;
-    progress.update(outcome.size, total);
+    progress.update(this.#workload.finished, this.#workload.total);
     progress.stop();
-    stopSubmitting = true;
-    // --ui: the page keeps showing the finished run until a signal (or --ui-linger).
-    if (ui && !interrupted) await ui.linger(io.signal, config.uiLinger);
-    phase = 'stopping';
-    await a2a?.close();
-    a2a = undefined;
-    await Promise.allSettled(runtimes.map((r) => r.stop()));
+    return interrupted;
+  }
 
-    const planned = interrupted || total === undefined ? coordinator.submitted + existing.size : total;
-    return buildSummary({
-      planned,
-      outcomes: outcome.values(),
-      latencies,
-      durationMs: durationMsActual,
-      messagesReceived: metrics.counter('converge_runtime_messages_received_total', 'Messages accepted into agent inboxes', []).get(),
-      rejectedMessages: runtimes.reduce((n, r) => n + r.rejectedMessages, 0),
-      auctioned: coordinator.auctioned,
-      agents: config.agents,
-      transport: config.transport,
-      store: main.label,
+  /** Stops submitting and the agents (after `--ui` lingers), and sums the run up. */
+  async #finish(stack: LocalStack, interrupted: boolean, durationMs: number): Promise<RunSummary> {
+    this.#stopSubmitting = true;
+    // --ui: the page keeps showing the finished run until a signal (or --ui-linger).
+    if (this.#ui && !interrupted) await this.#ui.linger(this.#io.signal, this.#config.uiLinger);
+    this.#phase = 'stopping';
+    await this.#a2a?.close();
+    this.#a2a = undefined;
+    await Promise.allSettled(this.#runtimes.map((r) => r.stop()));
+    return this.#workload.summary({
+      durationMs,
       interrupted,
+      messagesReceived: this.#telemetry.metrics.counter('converge_runtime_messages_received_total', 'Messages accepted into agent inboxes', []).get(),
+      rejectedMessages: this.#rejected(),
+      agents: this.#config.agents,
+      transport: this.#config.transport,
+      store: stack.main.label,
       role: 'all',
     });
-  } finally {
-    phase = 'stopping';
-    await a2a?.close().catch(() => {});
-    await Promise.allSettled(runtimes.map((r) => r.stop()));
-    await verifierPool.stop();
-    await metricsServer?.close();
-    await telemetry.close(recordSetup);
-    await ui?.close();
-    await transports.close();
-    for (const s of opened.reverse()) await s.close().catch(() => {});
+  }
+
+  /** Releases everything the run opened (whatever state it ended in). */
+  async close(): Promise<void> {
+    this.#phase = 'stopping';
+    await this.#a2a?.close().catch(() => {});
+    await Promise.allSettled(this.#runtimes.map((r) => r.stop()));
+    await this.#verifierPool.stop();
+    await this.#metricsServer?.close();
+    await this.#telemetry.close(this.#recordSetup);
+    await this.#ui?.close();
+    await this.#transports?.close();
+    for (const s of this.#opened.reverse()) await s.close().catch(() => {});
+  }
+
+  #rejected(): number {
+    return this.#runtimes.reduce((n, r) => n + r.rejectedMessages, 0);
+  }
+
+  // One wake-up of the coordinator per burst of completions.
+  #wakeCoordinator(): void {
+    if (this.#wakeQueued) return;
+    this.#wakeQueued = true;
+    queueMicrotask(() => {
+      this.#wakeQueued = false;
+      this.#runtimes[0]?.scheduler.notify();
+    });
   }
 }

@@ -47,7 +47,7 @@ describe('converge run --a2a 0', () => {
     expect(result.code, result.stderr).toBe(0);
   });
 
-  it('publishes a task the run\'s workers finish through their own task manager at once, from the store\'s change feed (re-reads a minute apart)', async () => {
+  it('publishes a task the run\'s workers finish through their own task manager at once, from that manager\'s watchPool (re-reads a minute apart)', async () => {
     const store = new MemoryStore();
     const pools = new PoolManager({ store });
     const owner = Identity.generate();
@@ -57,7 +57,7 @@ describe('converge run --a2a 0', () => {
     // The workers of a run write through a TaskManager of their own: the endpoint's queue watch sees none of it.
     const manager = new TaskManager({ store, pools });
     const endpoint = await serveA2A({
-      port: 0, store, pools, poolId: 'p', identity: owner, stderr: { write: () => true } as never, limits: { pollMs: 60_000, resyncMs: 60_000 },
+      port: 0, store, pools, poolId: 'p', identity: owner, tasks: manager, stderr: { write: () => true } as never, limits: { pollMs: 60_000, resyncMs: 60_000 },
       onSubmit: () => {
         void (async () => {
           const [task] = await manager.listPendingTasks();

@@ -8,8 +8,8 @@ import {
   judge, parseChoice, poolQuestionId, votingMembers,
   type GovernanceResolver, type PoolGovernanceModel, type PoolQuestion, type PoolQuestionStats,
 } from './pool-governance.js';
-import type { TaskGovernance } from './task-access.js';
-import type { TaskRecord } from './task-record.js';
+import type { TaskGovernance } from './tasks/access.js';
+import type { TaskRecord } from './tasks/records.js';
 
 export {
   AdmissionPendingError, NoGovernanceError, DEFAULT_MAX_OPEN_QUESTIONS, DEFAULT_QUESTION_TIMEOUT_MS, MAX_DECIDED_QUESTIONS,

@@ -2,16 +2,16 @@
 // (its public API only) on any Store. Exactly-once, fencing, retries and deadlines are the
 // TaskManager's; this file adds idempotent submit, batch and waiting claims, paging and watch.
 import {
-  ConflictError, NotFoundError, PolicyError, positiveIntOption, TASK_QUEUE_BRAND, TaskEventChannel, ValidationError, prepareSubmit, requireLease,
+  ConflictError, NotFoundError, PolicyError, positiveIntOption, TASK_QUEUE_BRAND, ValidationError, prepareSubmit, requireLease,
   requireReason, resolveClaim, resolveList, resolveQueueDefaults, throwIfAborted, waitForWake,
   type ClaimRequest, type ClaimedTask, type Pool, type ExpireOptions, type ExpiredTask, type ListTasksOptions, type QueueCallOptions, type QueuedTask,
   type ResolvedClaim, type Store, type SubmitOptions, type Task, type TaskInit, type TaskLease, type TaskPage, type TaskQueue,
   type TaskQueueDefaults, type TaskQueueEvent, type WatchOptions, type WireValue,
 } from '@converge/core';
 import { keySegment, type Clock } from './common.js';
-import { TaskManager } from './task-manager.js';
-import { actsAsMember, type PoolDirectory } from './task-access.js';
-import { TASK_KEYS, parseIdKey, pendingPoolPrefix, recordKey, type TaskRecord } from './task-record.js';
+import { TaskManager } from './tasks/manager.js';
+import { actsAsMember, type PoolDirectory } from './tasks/access.js';
+import { TASK_KEYS, parseIdKey, pendingPoolPrefix, recordKey, type TaskRecord } from './tasks/records.js';
 
 /** Default interval at which a waiting claim looks again when no store notification came: 100 ms. */
 export const DEFAULT_STORE_QUEUE_POLL_MS = 100;
@@ -46,11 +46,6 @@ export interface StoreTaskQueueOptions {
   pools?: PoolDirectory;
 }
 
-/** Maps a TaskManager record to the event `watch` reports. */
-function eventOf(rec: TaskRecord): TaskQueueEvent {
-  return { taskId: rec.id, poolId: rec.poolId ?? '', state: rec.state, attempt: rec.attempts };
-}
-
 /**
  * `TaskQueue` over a `TaskManager` on any `Store` (MemoryStore, FileStore, PostgresStore,
  * RedisStore...): the portable implementation, exactly-once across processes wherever the
@@ -69,8 +64,6 @@ export class StoreTaskQueue implements TaskQueue {
   readonly #listScan: number;
   readonly #ownsStore: boolean;
   readonly #pools: PoolDirectory | undefined;
-  readonly #channels = new Set<TaskEventChannel>();
-  readonly #unsubscribe: (() => void)[] = [];
 
   constructor(options: StoreTaskQueueOptions) {
     if (!options?.store) throw new ValidationError('StoreTaskQueue needs a store');
@@ -87,7 +80,6 @@ export class StoreTaskQueue implements TaskQueue {
       defaults: { claimTtlMs: d.leaseMs, maxRetries: d.maxRetries, retryBaseMs: d.retryBaseMs, retryMaxMs: d.retryMaxMs, ...(options.expireLimit ? { sweepLimit: options.expireLimit } : {}) },
       pools: options.pools ?? null,
     });
-    this.#forwardEvents();
   }
 
   /** Starts the store when this queue owns it. */
@@ -97,8 +89,6 @@ export class StoreTaskQueue implements TaskQueue {
 
   /** Ends every `watch`, releases the TaskManager's store watch, stops an owned store. */
   async stop(): Promise<void> {
-    for (const c of [...this.#channels]) c.close();
-    for (const off of this.#unsubscribe.splice(0)) off();
     this.manager.stop();
     if (this.#ownsStore) await this.#store.stop?.();
   }
@@ -244,24 +234,9 @@ export class StoreTaskQueue implements TaskQueue {
     return { tasks, cursor: i < keys.length ? last : null };
   }
 
-  /** See `TaskQueue.watch`: this instance's transitions (another process's are not seen). */
+  /** See `TaskQueue.watch`: this instance's transitions (another process's are not seen; `TaskManager.watchPool`). */
   watch(options: WatchOptions = {}): AsyncIterable<TaskQueueEvent> {
-    const channel: TaskEventChannel = new TaskEventChannel(options, () => this.#channels.delete(channel));
-    this.#channels.add(channel);
-    return channel;
-  }
-
-  #forwardEvents(): void {
-    const push = (rec: TaskRecord): void => {
-      if (this.#channels.size === 0) return;
-      const e = eventOf(rec);
-      for (const c of this.#channels) c.push(e);
-    };
-    const m = this.manager;
-    this.#unsubscribe.push(
-      m.on('submitted', push), m.on('claimed', ({ task }) => push(task)), m.on('started', push), m.on('completed', push),
-      m.on('failed', ({ task }) => push(task)), m.on('released', push), m.on('cancelled', push),
-    );
+    return this.manager.watchPool(options.poolId, options);
   }
 }
 

@@ -4,8 +4,8 @@
 // only needs `recordOutcome`, so coordination does not depend on the policy package.
 import { ConfigError, ValidationError, positiveIntOption } from '@converge/core';
 
-import type { TaskRecord } from './task-record.js';
-import type { TaskManagerEvents } from './task-manager-config.js';
+import type { TaskRecord } from './tasks/records.js';
+import type { TaskManagerEvents } from './tasks/options.js';
 
 /** Default most trust updates in flight at once (past it, updates are dropped and counted): 1,024. */
 export const DEFAULT_MAX_PENDING_TRUST_UPDATES = 1_024;

@@ -1,20 +1,18 @@
 import { runHealthChecks, serveRunEndpoints, type RunPhase } from '../probes.js';
-import { Identity, MAX_LIST_LIMIT, NotFoundError, type Task } from '@converge/core';
+import { Identity, MAX_LIST_LIMIT, NotFoundError, type TaskQueue } from '@converge/core';
 import { DiscoveryService, IdentityRegistry, MessageVerifier } from '@converge/network';
+import type { Transport } from '@converge/core';
 import { AgentRuntime } from '@converge/runtime';
 import type { RunConfig } from '../config.js';
-import type { RunIO } from '../run.js';
-import { buildSummary, type RunSummary, type TaskOutcome } from '../summary.js';
+import { DRAIN_ON_STOP_MS, type RunIO } from '../run.js';
+import type { RunSummary } from '../summary.js';
 import { createProgress } from '../progress.js';
-import { CoordinatorAgent } from '../workload/coordinator.js';
-import { expectedSum, type SumInputs } from '../workload/agents.js';
-import { taskBody, taskId } from '../workload/plan.js';
-import { DISCOVERY_POLL_MS, DISCOVERY_REFRESH_MS, DISCOVERY_TTL_MS, discoverRole, doneKey, openSharedStack, roleMetadata, sleep, type DoneRecord } from './shared.js';
+import type { CoordinatorAgent } from '../workload/coordinator.js';
+import { Workload } from '../workload/workload.js';
+import { DISCOVERY_POLL_MS, DISCOVERY_REFRESH_MS, DISCOVERY_TTL_MS, discoverRole, doneKey, openSharedStack, roleMetadata, sleep, type DoneRecord, type SharedStack } from './shared.js';
 import { queuePort, registerSubmitTasks } from './queue.js';
 import { QueueMetrics } from './queue-metrics.js';
 
-/** How long a stop request waits for tasks already submitted to finish. */
-const DRAIN_ON_STOP_MS = 5_000;
 /** Task records read at once when checking outcomes in the queue. */
 const READ_CONCURRENCY = 64;
 /** Every outstanding task is re-read this often (the queue's watch is only a hint). */
@@ -33,282 +31,284 @@ const WATCH_BUFFER = 65_536;
  */
 export async function runCoordinator(config: RunConfig, io: RunIO): Promise<RunSummary> {
   const stack = await openSharedStack(config);
-  const { store, poolManager, transports, logger, metrics } = stack;
-  const queue = stack.queue.queue;
-  let runtime: AgentRuntime | undefined;
-  // `--metrics-port`: /metrics, /healthz and /readyz of this process.
-  const probed: AgentRuntime[] = [];
-  let phase: RunPhase = 'starting';
-  const server = config.metricsPort === undefined ? undefined : await serveRunEndpoints(config.metricsPort, metrics, runHealthChecks(probed, store, () => phase)).catch(async (err) => {
-    await stack.close();
-    throw err;
-  });
+  const run = new CoordinatorRun(config, io, stack);
   try {
-    try {
-      await poolManager.getPool(config.poolId);
-    } catch (err) {
-      if (!NotFoundError.is(err)) throw err;
-      await poolManager.createPool({ id: config.poolId });
-    }
-    // A done record of an earlier run would stop the new run's workers at once.
-    await store.delete(doneKey(config.poolId));
-
-    // What the pool already holds (a restarted coordinator resumes): the queue's listing.
-    const total = config.tasks;
-    const outcome = new Map<string, TaskOutcome>();
-    const latencies: number[] = [];
-    const existing = new Set<string>();
-    const idPrefix = taskId(config.poolId, 0).slice(0, -1);
-    const isWorkloadTask = (id: string): boolean => {
-      if (!id.startsWith(idPrefix)) return false;
-      const i = Number(id.slice(idPrefix.length));
-      return Number.isSafeInteger(i) && i >= 0 && i < total && taskId(config.poolId, i) === id;
-    };
-    /** Records a terminal task's outcome; true when it is newly known. */
-    const judge = (t: Task, observedAt: number | null): boolean => {
-      if (outcome.has(t.id)) return false;
-      if (t.state === 'completed') {
-        const inputs = t.inputs as unknown as SumInputs;
-        outcome.set(t.id, t.result === expectedSum(inputs) ? 'completed' : 'wrong');
-        if (observedAt !== null) latencies.push(observedAt - inputs.submittedAt);
-        return true;
-      }
-      if (t.state === 'failed' || t.state === 'cancelled') {
-        outcome.set(t.id, 'failed');
-        return true;
-      }
-      return false;
-    };
-    for (let cursor: string | null | undefined; cursor !== null; ) {
-      const page = await queue.list({ poolId: config.poolId, limit: MAX_LIST_LIMIT, ...(cursor ? { cursor } : {}) });
-      for (const t of page.tasks) {
-        if (!isWorkloadTask(t.id)) continue;
-        existing.add(t.id);
-        judge(t, null);
-      }
-      cursor = page.cursor;
-    }
-
-    // Outcomes: the queue's watch marks tasks to read; a periodic pass re-reads the rest.
-    const outstanding = new Set<string>();
-    const dirty = new Set<string>();
-    // Credits of the submission window: tasks this run submitted that reached a terminal state.
-    let settled = 0;
-    for (const id of existing) if (!outcome.has(id)) outstanding.add(id);
-    const watching = new AbortController();
-    let watchRestarts = 0;
-    const watchLoop = (async () => {
-      while (!watching.signal.aborted) {
-        try {
-          for await (const e of queue.watch({ poolId: config.poolId, signal: watching.signal, bufferSize: WATCH_BUFFER })) {
-            // (A task whose submit has not returned yet is not outstanding yet: mark it by its id.)
-            if ((e.state === 'completed' || e.state === 'failed' || e.state === 'cancelled') && !outcome.has(e.taskId) && isWorkloadTask(e.taskId)) dirty.add(e.taskId);
-          }
-        } catch (err) {
-          // Fell behind (a bounded buffer): counted, logged; the periodic pass covers the gap.
-          watchRestarts++;
-          logger.warn({ err, watchRestarts }, 'task queue watch ended; watching again');
-        }
-        if (!watching.signal.aborted) await sleep(50, watching.signal);
-      }
-    })();
-
-    // The coordinator agent and its runtime; discovery and keys of the workers come from the store.
-    const registry = new IdentityRegistry();
-    let workerIds: string[] = [];
-    let index = 0;
-    let stopSubmitting = false;
-    let readyLatch = false;
-    // The summary's duration runs from the first submission (not from the wait for workers).
-    let workStartedAt: number | undefined;
-    const coordinator: CoordinatorAgent = new CoordinatorAgent({
-      identity: Identity.generate(),
-      poolId: config.poolId,
-      assignment: config.assignment,
-      workers: () => workerIds,
-      // Once enough workers have shown up; workers that die later do not stop the submissions.
-      ready: () => {
-        if (!readyLatch && workerIds.length >= config.minWorkers) {
-          readyLatch = true;
-          workStartedAt = Date.now();
-        }
-        return readyLatch;
-      },
-      // An auction winner that dies holds its reservation no longer than a lease would.
-      reservationMs: Math.min(10_000, 2 * config.claimTtlMs),
-      metrics,
-      window: config.window,
-      settled: () => settled,
-      batchSubmit: true,
-      plan: function* () {
-        for (;;) {
-          if (stopSubmitting || index >= total) return;
-          const body = taskBody(config.poolId, index++, config.claimTtlMs);
-          if (!existing.has(body.id)) yield body;
-        }
-      },
-    });
-    const discovery = new DiscoveryService({ store: stack.discoveryStore, ttlMs: DISCOVERY_TTL_MS });
-    await discovery.start();
-    const transport = await transports.create(coordinator.id, 0);
-    const meters = new QueueMetrics(metrics, config.poolId);
-    const port = queuePort(queue, (t) => {
-      if (!outcome.has(t.id)) outstanding.add(t.id);
-    }, { meters });
-    runtime = new AgentRuntime({
-      agent: coordinator,
-      transport,
-      taskManager: port,
-      poolManager,
-      discovery: discoveryPort(discovery, transports.endpoints(transport)),
-      metadata: roleMetadata('coordinator', config.poolId),
-      discoveryRefreshMs: DISCOVERY_REFRESH_MS,
-      verifier: new MessageVerifier({ registry, metrics }),
-      logger: logger.child({ agentId: coordinator.id.slice(0, 12), role: 'coordinator' }),
-      metrics,
-      ...stack.telemetry.runtimeOptions(coordinator, 'coordinator', stack.telemetry.env()),
-      sweepIntervalMs: Math.max(50, Math.floor(config.claimTtlMs / 2)),
-    });
-    registerSubmitTasks(runtime.executor, port, logger);
-    await runtime.start();
-    const rt = runtime;
-    probed.push(rt);
-    phase = 'running';
-    process.stderr.write(`converge: coordinator ${coordinator.id} of pool ${config.poolId} on ${stack.storeLabel}, waiting for ${config.minWorkers} worker agent(s)\n`);
-
-    const refreshWorkers = async (): Promise<void> => {
-      const found = await discoverRole(stack.discoveryStore, config.poolId, 'worker');
-      for (const d of found) {
-        if (d.publicKey && !registry.has(d.id)) registry.register(d.publicKey);
-        transports.connect(transport, d.id, d.endpoints);
-      }
-      const before = workerIds.length;
-      workerIds = found.filter((d) => registry.has(d.id)).map((d) => d.id);
-      if (workerIds.length !== before) rt.scheduler.notify();
-    };
-
-    const progress = createProgress(io.stderr, { tty: config.progress ?? io.tty ?? io.stderr.isTTY === true });
-    const t0 = Date.now();
-    let interrupted = false;
-    let timedOut = false;
-    let drainUntil = Number.POSITIVE_INFINITY;
-    const onAbort = () => {
-      interrupted = true;
-      stopSubmitting = true;
-      drainUntil = Date.now() + DRAIN_ON_STOP_MS;
-      rt.scheduler.notify();
-    };
-    if (io.signal?.aborted) onAbort();
-    else io.signal?.addEventListener('abort', onAbort, { once: true });
-
-    // Reads the records of `ids` (READ_CONCURRENCY at a time) and judges the terminal ones;
-    // every credit returned wakes the coordinator at once.
-    const readOutcomes = async (ids: string[]): Promise<void> => {
-      let next = 0;
-      const lane = async (): Promise<void> => {
-        while (next < ids.length) {
-          const id = ids[next++]!;
-          let t: Task;
-          try {
-            t = await queue.get(id);
-          } catch (err) {
-            if (NotFoundError.is(err)) continue;
-            throw err;
-          }
-          if (!judge(t, Date.now())) continue;
-          outstanding.delete(t.id);
-          if (!existing.has(t.id)) {
-            settled++;
-            rt.scheduler.notify();
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, ids.length) }, lane));
-    };
-
-    let lastDiscovery = 0;
-    let refreshing: Promise<void> | undefined;
-    let lastReconcile = Date.now();
-    let lastCount = -1;
-    for (;;) {
-      const now = Date.now();
-      // Discovery in the background (a listing of the store can be slow): outcomes keep flowing.
-      if (refreshing === undefined && now - lastDiscovery >= DISCOVERY_POLL_MS) {
-        refreshing = refreshWorkers()
-          .catch((err) => logger.warn({ err }, 'discovery refresh failed'))
-          .finally(() => {
-            lastDiscovery = Date.now();
-            refreshing = undefined;
-          });
-      }
-      if (dirty.size > 0) {
-        const ids = [...dirty];
-        dirty.clear();
-        await readOutcomes(ids).catch((err) => logger.warn({ err }, 'reading task outcomes failed'));
-      }
-      if (now - lastReconcile >= RECONCILE_MS && outstanding.size > 0) {
-        lastReconcile = now;
-        await readOutcomes([...outstanding]).catch((err) => logger.warn({ err }, 'reading task outcomes failed'));
-      }
-      meters.depth(outstanding.size);
-      if (outcome.size !== lastCount) {
-        lastCount = outcome.size;
-        progress.update(outcome.size, total);
-      }
-      const submittedAll = coordinator.exhausted && coordinator.openAuctions === 0;
-      if (submittedAll && outcome.size >= coordinator.submitted + existing.size) break;
-      if (Date.now() > drainUntil) break;
-      if (Date.now() - t0 > config.timeoutMs) {
-        timedOut = true;
-        break;
-      }
-      await sleep(dirty.size > 0 ? 0 : OUTCOME_POLL_MS);
-    }
-    io.signal?.removeEventListener('abort', onAbort);
-    watching.abort();
-    await watchLoop;
-    await refreshing;
-    const durationMs = Date.now() - (workStartedAt ?? t0);
-    progress.update(outcome.size, total);
-    progress.stop();
-    stopSubmitting = true;
-    phase = 'stopping';
-
-    let completed = 0;
-    for (const v of outcome.values()) if (v === 'completed') completed++;
-    // Tell the workers (they watch this key) that the workload is over.
-    if (!interrupted && !timedOut) {
-      const done: DoneRecord = { coordinatorId: coordinator.id, completed, tasks: total, at: Date.now() };
-      await store.put(doneKey(config.poolId), done as unknown as Record<string, number | string>);
-    }
-    await rt.stop();
-    const planned = interrupted ? coordinator.submitted + existing.size : total;
-    return buildSummary({
-      planned,
-      outcomes: outcome.values(),
-      latencies,
-      durationMs,
-      messagesReceived: metrics.counter('converge_runtime_messages_received_total', 'Messages accepted into agent inboxes', []).get(),
-      rejectedMessages: rt.rejectedMessages,
-      auctioned: coordinator.auctioned,
-      agents: workerIds.length,
-      transport: config.transport.startsWith('nats://') ? 'nats' : config.transport,
-      store: stack.storeLabel,
-      interrupted,
-      role: 'coordinator',
-    });
+    return await run.execute();
   } finally {
-    await runtime?.stop().catch(() => {});
-    await server?.close();
-    await stack.close();
+    await run.close();
   }
 }
 
-/** The runtime's discovery port on a `DiscoveryService`, advertising `endpoints`. */
+/** The discovery port of the runtime on a `DiscoveryService`, advertising `endpoints`. */
 export function discoveryPort(discovery: DiscoveryService, endpoints: string[]) {
   return {
     register: (d: Parameters<DiscoveryService['register']>[0]) => discovery.register({ ...d, endpoints }),
     unregister: (id: string) => discovery.unregister(id),
     refresh: (id: string) => discovery.refresh(id),
   };
+}
+
+/**
+ * The outcomes of a coordinator's tasks, which workers in other processes finish: the queue's
+ * watch marks tasks to read (`dirty`); a periodic pass re-reads every outstanding one.
+ */
+class OutcomeReader {
+  readonly #queue: TaskQueue;
+  readonly #workload: Workload;
+  /** Tasks submitted (or found) whose outcome is not known yet. */
+  readonly outstanding = new Set<string>();
+  /** Tasks the watch saw finish, to read. */
+  readonly dirty = new Set<string>();
+  readonly #watching = new AbortController();
+  #watchLoop: Promise<void> = Promise.resolve();
+  #watchRestarts = 0;
+
+  constructor(queue: TaskQueue, workload: Workload) {
+    this.#queue = queue;
+    this.#workload = workload;
+  }
+
+  /** Starts watching `poolId` (restarting a watch that fell behind: the reconcile pass covers a gap). */
+  watch(poolId: string, logger: SharedStack['logger']): void {
+    const signal = this.#watching.signal;
+    this.#watchLoop = (async () => {
+      while (!signal.aborted) {
+        try {
+          for await (const e of this.#queue.watch({ poolId, signal, bufferSize: WATCH_BUFFER })) {
+            // (A task whose submit has not returned yet is not outstanding yet: mark it by its id.)
+            if ((e.state === 'completed' || e.state === 'failed' || e.state === 'cancelled') && !this.#workload.judged(e.taskId) && this.#workload.owns(e.taskId)) this.dirty.add(e.taskId);
+          }
+        } catch (err) {
+          this.#watchRestarts++;
+          logger.warn({ err, watchRestarts: this.#watchRestarts }, 'task queue watch ended; watching again');
+        }
+        if (!signal.aborted) await sleep(50, signal);
+      }
+    })();
+  }
+
+  /** Ends the watch. */
+  async stop(): Promise<void> {
+    this.#watching.abort();
+    await this.#watchLoop;
+  }
+
+  /** Reads the records of `ids` (READ_CONCURRENCY at a time) and judges the terminal ones. */
+  async read(ids: string[]): Promise<void> {
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < ids.length) {
+        const id = ids[next++]!;
+        const t = await this.#queue.get(id).catch((err: unknown) => {
+          if (err instanceof NotFoundError) return undefined;
+          throw err;
+        });
+        if (t !== undefined && this.#workload.judge(t, Date.now())) this.outstanding.delete(t.id);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, ids.length) }, lane));
+  }
+}
+
+/** One coordinator process: its stack, runtime and the steps of `execute`. */
+class CoordinatorRun {
+  readonly #config: RunConfig;
+  readonly #io: RunIO;
+  readonly #stack: SharedStack;
+  readonly #workload: Workload;
+  readonly #outcomes: OutcomeReader;
+  readonly #registry = new IdentityRegistry();
+  readonly #probed: AgentRuntime[] = [];
+  #meters: QueueMetrics | undefined;
+  #runtime: AgentRuntime | undefined;
+  #server: { close(): Promise<void> } | undefined;
+  #phase: RunPhase = 'starting';
+  #workerIds: string[] = [];
+  #stopSubmitting = false;
+  #readyLatch = false;
+  /** The summary's duration runs from the first submission (not from the wait for workers). */
+  #workStartedAt: number | undefined;
+  #interrupted = false;
+  #drainUntil = Number.POSITIVE_INFINITY;
+
+  constructor(config: RunConfig, io: RunIO, stack: SharedStack) {
+    this.#config = config;
+    this.#io = io;
+    this.#stack = stack;
+    // Every credit returned wakes the coordinator at once.
+    this.#workload = new Workload({ poolId: config.poolId, total: config.tasks, claimTtlMs: config.claimTtlMs, onCredit: () => this.#runtime?.scheduler.notify() });
+    this.#outcomes = new OutcomeReader(stack.queue.queue, this.#workload);
+  }
+
+  /** Runs the workload to its end (or a stop request, or the time-out) and returns the summary. */
+  async execute(): Promise<RunSummary> {
+    const { config, stack } = { config: this.#config, stack: this.#stack };
+    // `--metrics-port`: /metrics, /healthz and /readyz of this process.
+    if (config.metricsPort !== undefined) this.#server = await serveRunEndpoints(config.metricsPort, stack.metrics, runHealthChecks(this.#probed, stack.store, () => this.#phase));
+    await Workload.preparePool(stack.poolManager, config.poolId);
+    // A done record of an earlier run would stop the new run's workers at once.
+    await stack.store.delete(doneKey(config.poolId));
+    // What the pool already holds (a restarted coordinator resumes): the queue's listing.
+    const queue = stack.queue.queue;
+    await this.#workload.resume((cursor) => queue.list({ poolId: config.poolId, limit: MAX_LIST_LIMIT, ...(cursor ? { cursor } : {}) }));
+    for (const id of this.#workload.existing) if (!this.#workload.judged(id)) this.#outcomes.outstanding.add(id);
+    this.#outcomes.watch(config.poolId, stack.logger);
+    const coordinator = this.#coordinator();
+    const transport = await this.#startRuntime(coordinator);
+    process.stderr.write(`converge: coordinator ${coordinator.id} of pool ${config.poolId} on ${stack.storeLabel}, waiting for ${config.minWorkers} worker agent(s)\n`);
+    const { timedOut, t0 } = await this.#waitForOutcomes(transport);
+    await this.#outcomes.stop();
+    const durationMs = Date.now() - (this.#workStartedAt ?? t0);
+    this.#stopSubmitting = true;
+    this.#phase = 'stopping';
+    // Tell the workers (they watch this key) that the workload is over.
+    if (!this.#interrupted && !timedOut) {
+      const done: DoneRecord = { coordinatorId: coordinator.id, completed: this.#workload.completed, tasks: config.tasks, at: Date.now() };
+      await stack.store.put(doneKey(config.poolId), done as unknown as Record<string, number | string>);
+    }
+    const rt = this.#runtime!;
+    await rt.stop();
+    return this.#workload.summary({
+      durationMs, interrupted: this.#interrupted, rejectedMessages: rt.rejectedMessages, agents: this.#workerIds.length,
+      messagesReceived: stack.metrics.counter('converge_runtime_messages_received_total', 'Messages accepted into agent inboxes', []).get(),
+      transport: config.transport.startsWith('nats://') ? 'nats' : config.transport, store: stack.storeLabel, role: 'coordinator',
+    });
+  }
+
+  /** The coordinator agent: submits once enough workers showed up (workers that die later do not stop it). */
+  #coordinator(): CoordinatorAgent {
+    const config = this.#config;
+    return this.#workload.coordinator({
+      identity: Identity.generate(),
+      assignment: config.assignment,
+      workers: () => this.#workerIds,
+      ready: () => {
+        if (!this.#readyLatch && this.#workerIds.length >= config.minWorkers) {
+          this.#readyLatch = true;
+          this.#workStartedAt = Date.now();
+        }
+        return this.#readyLatch;
+      },
+      stopped: () => this.#stopSubmitting,
+      // An auction winner that dies holds its reservation no longer than a lease would.
+      reservationMs: Math.min(10_000, 2 * config.claimTtlMs),
+      metrics: this.#stack.metrics,
+      window: config.window,
+      batchSubmit: true,
+    });
+  }
+
+  /** The coordinator's runtime on the queue; discovery and keys of the workers come from the store. */
+  async #startRuntime(coordinator: CoordinatorAgent): Promise<Transport> {
+    const { config, stack } = { config: this.#config, stack: this.#stack };
+    const discovery = new DiscoveryService({ store: stack.discoveryStore, ttlMs: DISCOVERY_TTL_MS });
+    await discovery.start();
+    const transport = await stack.transports.create(coordinator.id, 0);
+    const meters = new QueueMetrics(stack.metrics, config.poolId);
+    this.#meters = meters;
+    const port = queuePort(stack.queue.queue, (t) => {
+      if (!this.#workload.judged(t.id)) this.#outcomes.outstanding.add(t.id);
+    }, { meters });
+    const rt = new AgentRuntime({
+      agent: coordinator,
+      transport,
+      taskManager: port,
+      poolManager: stack.poolManager,
+      discovery: discoveryPort(discovery, stack.transports.endpoints(transport)),
+      metadata: roleMetadata('coordinator', config.poolId),
+      discoveryRefreshMs: DISCOVERY_REFRESH_MS,
+      verifier: new MessageVerifier({ registry: this.#registry, metrics: stack.metrics }),
+      logger: stack.logger.child({ agentId: coordinator.id.slice(0, 12), role: 'coordinator' }),
+      metrics: stack.metrics,
+      ...stack.telemetry.runtimeOptions(coordinator, 'coordinator', stack.telemetry.env()),
+      sweepIntervalMs: Math.max(50, Math.floor(config.claimTtlMs / 2)),
+    });
+    this.#runtime = rt;
+    registerSubmitTasks(rt.executor, port, stack.logger);
+    await rt.start();
+    this.#probed.push(rt);
+    this.#phase = 'running';
+    return transport;
+  }
+
+  /** Learns the workers in the shared discovery store: their keys, addresses, and the ids the coordinator hands out to. */
+  async #refreshWorkers(transport: Transport): Promise<void> {
+    const { discoveryStore, transports } = this.#stack;
+    const found = await discoverRole(discoveryStore, this.#config.poolId, 'worker');
+    for (const d of found) {
+      if (d.publicKey && !this.#registry.has(d.id)) this.#registry.register(d.publicKey);
+      transports.connect(transport, d.id, d.endpoints);
+    }
+    const before = this.#workerIds.length;
+    this.#workerIds = found.filter((d) => this.#registry.has(d.id)).map((d) => d.id);
+    if (this.#workerIds.length !== before) this.#runtime!.scheduler.notify();
+  }
+
+  /** Loops until every task is judged, a stop request has drained, or the time-out; discovery runs beside it. */
+  async #waitForOutcomes(transport: Transport): Promise<{ timedOut: boolean; t0: number }> {
+    const config = this.#config;
+    const logger = this.#stack.logger;
+    const outcomes = this.#outcomes;
+    const progress = createProgress(this.#io.stderr, { tty: config.progress ?? this.#io.tty ?? this.#io.stderr.isTTY === true });
+    const t0 = Date.now();
+    const onAbort = () => this.#onAbort();
+    if (this.#io.signal?.aborted) onAbort();
+    else this.#io.signal?.addEventListener('abort', onAbort, { once: true });
+    let lastDiscovery = 0;
+    let refreshing: Promise<void> | undefined;
+    let lastReconcile = Date.now();
+    let timedOut = false;
+    let shown = -1;
+    const warn = (err: unknown) => logger.warn({ err }, 'reading task outcomes failed');
+    for (;;) {
+      const now = Date.now();
+      // Discovery in the background (a listing of the store can be slow): outcomes keep flowing.
+      if (refreshing === undefined && now - lastDiscovery >= DISCOVERY_POLL_MS) {
+        refreshing = this.#refreshWorkers(transport)
+          .catch((err) => logger.warn({ err }, 'discovery refresh failed'))
+          .finally(() => {
+            lastDiscovery = Date.now();
+            refreshing = undefined;
+          });
+      }
+      if (outcomes.dirty.size > 0) {
+        const ids = [...outcomes.dirty];
+        outcomes.dirty.clear();
+        await outcomes.read(ids).catch(warn);
+      }
+      if (now - lastReconcile >= RECONCILE_MS && outcomes.outstanding.size > 0) {
+        lastReconcile = now;
+        await outcomes.read([...outcomes.outstanding]).catch(warn);
+      }
+      this.#meters?.depth(outcomes.outstanding.size);
+      if (this.#workload.finished !== shown) progress.update((shown = this.#workload.finished), config.tasks);
+      if (this.#workload.drained || Date.now() > this.#drainUntil) break;
+      if (Date.now() - t0 > config.timeoutMs) {
+        timedOut = true;
+        break;
+      }
+      await sleep(outcomes.dirty.size > 0 ? 0 : OUTCOME_POLL_MS);
+    }
+    this.#io.signal?.removeEventListener('abort', onAbort);
+    await refreshing;
+    progress.update(this.#workload.finished, config.tasks);
+    progress.stop();
+    return { timedOut, t0 };
+  }
+
+  // A stop request: submit nothing more, let the tasks already out finish (bounded), stop.
+  #onAbort(): void {
+    this.#interrupted = true;
+    this.#stopSubmitting = true;
+    this.#drainUntil = Date.now() + DRAIN_ON_STOP_MS;
+    this.#runtime?.scheduler.notify();
+  }
+
+  /** Releases the runtime, the probe server and the stack (whatever state the run ended in). */
+  async close(): Promise<void> {
+    await this.#runtime?.stop().catch(() => {});
+    await this.#outcomes.stop();
+    await this.#server?.close();
+    await this.#stack.close();
+  }
 }

@@ -13,7 +13,7 @@ import type { TcpTransport } from '@converge/transport-tcp';
 import type { AgentRuntime } from '@converge/runtime';
 import { Submitter, computeWork, judgeWork, workTask } from './work.js';
 import type { ScenarioWorld } from './world.js';
-import type { Scenario, ScenarioResult } from './types.js';
+import type { Scenario, ScenarioResult, ScenarioRunOptions } from './types.js';
 
 /** Lease of the chaos tasks, ms (short, so crashed claims come back within the run). */
 export const CHAOS_LEASE_MS = 600;
@@ -176,6 +176,17 @@ class WrongKeySigner extends Agent {
   }
 }
 
+/** The agents of the chaos scenario, and the faults' bookkeeping. */
+interface ChaosCast {
+  coordinator: Submitter;
+  link: ChaosLink;
+  signer: WrongKeySigner;
+  /** The crashers' runtimes (halted once they hold claims). */
+  crashed: AgentRuntime[];
+  /** The transport of worker-1, whose link drops. */
+  victim: () => Transport | undefined;
+}
+
 /** The `chaos` scenario. */
 export function chaosScenario(): Scenario {
   return {
@@ -183,106 +194,124 @@ export function chaosScenario(): Scenario {
     description: 'crashes holding claims, a slow worker, a dropped connection, a wrong-key signer, hanging tool calls',
     async run(world, o): Promise<ScenarioResult> {
       await world.pool({ id: o.poolId });
-      const plan: (TaskInit & { id: string })[] = Array.from({ length: o.tasks }, (_, i) => {
-        const hang = hangOf(i);
-        return workTask(o.poolId, 'chaos', i, i % 2 === 0 ? 'sum' : 'sort', CHAOS_LEASE_MS, { inputs: { hang }, constraints: hang === 'always' ? { maxRetries: POISON_RETRIES } : {} });
-      });
-      const coordinator = new Submitter(plan, 8);
-      const coordId = () => coordinator.id;
-      const link = new ChaosLink();
-      const crashers = [new Crasher(), new Crasher()];
-      const steady = Array.from({ length: Math.max(2, o.agents) }, () => new ToolWorker(coordId));
-      const signer = new WrongKeySigner(coordId);
-      await world.add(coordinator, { name: 'coordinator', role: 'coordinator', pools: [o.poolId] });
-      const crashed: AgentRuntime[] = [];
-      for (let i = 0; i < crashers.length; i++) crashed.push((await world.add(crashers[i]!, { name: `crasher-${i + 1}`, role: 'crashes holding claims', pools: [o.poolId] })).runtime);
-      await world.add(new SlowWorker(), { name: 'slow', role: `slow (${CHAOS_SLOW_MS} ms a task)`, pools: [o.poolId] });
-      const tools = computeTool();
-      let victimTransport: Transport | undefined;
-      for (let i = 0; i < steady.length; i++) {
-        const victim = i === 0;
-        const w = await world.add(steady[i]!, {
-          name: `worker-${i + 1}`,
-          role: victim ? 'tool worker, connection drops' : 'tool worker',
-          pools: [o.poolId],
-          tools,
-          toolTimeoutMs: CHAOS_TOOL_TIMEOUT_MS,
-          ...(victim ? { wrapTransport: (t: Transport) => ((victimTransport = t), link.wrap(t)) } : {}),
-        });
-        void w;
-      }
-      const wrongKey = Identity.generate();
-      await world.add(signer, {
-        name: 'wrong-key',
-        role: 'signs with the wrong key',
-        register: (executor, transport) => {
-          executor.register('SendWithWrongKey', async (d, ctx) => {
-            const { recipient, payload } = d as unknown as { recipient: string; payload: WireRecord };
-            // Signed by another key, then presented as this agent's: the signature cannot verify.
-            const forged = { ...signMessage(createMessage({ recipient, payload }), wrongKey), sender: ctx.agentId };
-            await transport.send(forged, { signal: ctx.signal });
-            return forged.id;
-          });
-        },
-      });
+      const cast = await addChaosAgents(world, o);
       await world.start();
-
-      // The chaos: crash the crashers once they hold claims; cut the victim's link for a while.
       const crashedAt: number[] = [];
-      let dropStart = 0;
-      const chaos = () => {
-        for (let i = 0; i < crashed.length; i++) {
-          if (crashedAt[i] === undefined && crashed[i]!.leases.size > 0) {
-            crashedAt[i] = world.completed.size;
-            world.decision('agent crashed', { agent: `crasher-${i + 1}`, holding: crashed[i]!.leases.size });
-            crashed[i]!.halt();
-          }
-        }
-        const done = world.completed.size + world.deadLettered.size;
-        if (!link.down && link.drops === 0 && done >= Math.ceil(o.tasks * 0.2)) {
-          link.down = true;
-          link.drops++;
-          dropStart = Date.now();
-          // On tcp the sockets to the coordinator really close (and reconnect after).
-          if (world.config.transport === 'tcp') (victimTransport as TcpTransport).removePeer(coordinator.id);
-          world.decision('connection dropped', { agent: 'worker-1', transport: world.config.transport });
-        } else if (link.down && Date.now() - dropStart > 300) {
-          link.down = false;
-          if (world.config.transport === 'tcp') world.reconnect();
-          world.decision('connection restored', { agent: 'worker-1', failedSends: link.failedSends });
-        }
-        const forgedSeen = signer.sent >= CHAOS_FORGED_MESSAGES && world.rejectionsOf(signer.id) >= signer.sent;
-        return coordinator.done && !link.down && forgedSeen && done >= o.tasks;
-      };
-      await world.waitUntil(chaos, o.timeoutMs, o.signal);
-      const tasks = [...world.completed.values()];
-      const signerRow = world.rows().find((r) => r.id === signer.id);
-      const t = world.totals();
-      // With no work there is nothing for the faults to act on.
-      const none = o.tasks === 0;
-      return {
-        tasks: o.tasks,
-        wrong: tasks.filter((x) => judgeWork(x) === false).length,
-        latencies: world.latencies,
-        details: {
-          crashed: crashedAt.length,
-          slow_worker_tasks: world.rows().find((r) => r.name === 'slow')?.tasks_done ?? 0,
-          connection_drops: link.drops,
-          sends_failed_while_dropped: link.failedSends,
-          forged_messages_sent: signer.sent,
-          wrong_key_rejections: signerRow?.rejected_messages ?? {},
-          tool_timeouts: t.outcomes_by_status.timeout ?? 0,
-        },
-        checks: {
-          retries: none || t.retries > 0,
-          lease_expiries: none || t.lease_expiries > 0,
-          every_task_completed_or_dead_lettered: world.completed.size + world.deadLettered.size === o.tasks && tasks.every((x) => !world.deadLettered.has(x.id)),
-          dead_letters: o.tasks < 7 || t.dead_letters > 0,
-          wrong_key_rejected: (signerRow?.rejected_messages.bad_signature ?? 0) > 0,
-          tool_timeouts: none || (t.outcomes_by_status.timeout ?? 0) > 0,
-          crashes_happened: none || crashedAt.length === crashed.length,
-        },
-      };
+      await world.waitUntil(chaosTick(world, o, cast, crashedAt), o.timeoutMs, o.signal);
+      return chaosResult(world, o, cast, crashedAt);
+    },
+  };
+}
+
+/** Adds the coordinator, two crashers, the slow worker, the tool workers (worker-1's link drops) and the wrong-key signer. */
+async function addChaosAgents(world: ScenarioWorld, o: ScenarioRunOptions): Promise<ChaosCast> {
+  const plan: (TaskInit & { id: string })[] = Array.from({ length: o.tasks }, (_, i) => {
+    const hang = hangOf(i);
+    return workTask(o.poolId, 'chaos', i, i % 2 === 0 ? 'sum' : 'sort', CHAOS_LEASE_MS, { inputs: { hang }, constraints: hang === 'always' ? { maxRetries: POISON_RETRIES } : {} });
+  });
+  const coordinator = new Submitter(plan, 8);
+  const coordId = () => coordinator.id;
+  const link = new ChaosLink();
+  const signer = new WrongKeySigner(coordId);
+  await world.add(coordinator, { name: 'coordinator', role: 'coordinator', pools: [o.poolId] });
+  const crashed: AgentRuntime[] = [];
+  for (let i = 0; i < 2; i++) crashed.push((await world.add(new Crasher(), { name: `crasher-${i + 1}`, role: 'crashes holding claims', pools: [o.poolId] })).runtime);
+  await world.add(new SlowWorker(), { name: 'slow', role: `slow (${CHAOS_SLOW_MS} ms a task)`, pools: [o.poolId] });
+  const tools = computeTool();
+  let victimTransport: Transport | undefined;
+  const steady = Math.max(2, o.agents);
+  for (let i = 0; i < steady; i++) {
+    const victim = i === 0;
+    await world.add(new ToolWorker(coordId), {
+      name: `worker-${i + 1}`,
+      role: victim ? 'tool worker, connection drops' : 'tool worker',
+      pools: [o.poolId],
+      tools,
+      toolTimeoutMs: CHAOS_TOOL_TIMEOUT_MS,
+      ...(victim ? { wrapTransport: (t: Transport) => ((victimTransport = t), link.wrap(t)) } : {}),
+    });
+  }
+  await addWrongKeySigner(world, signer);
+  return { coordinator, link, signer, crashed, victim: () => victimTransport };
+}
+
+/** The signer whose messages are signed by another key than the one it registered. */
+async function addWrongKeySigner(world: ScenarioWorld, signer: WrongKeySigner): Promise<void> {
+  const wrongKey = Identity.generate();
+  await world.add(signer, {
+    name: 'wrong-key',
+    role: 'signs with the wrong key',
+    register: (executor, transport) => {
+      executor.register('SendWithWrongKey', async (d, ctx) => {
+        const { recipient, payload } = d as unknown as { recipient: string; payload: WireRecord };
+        // Signed by another key, then presented as this agent's: the signature cannot verify.
+        const forged = { ...signMessage(createMessage({ recipient, payload }), wrongKey), sender: ctx.agentId };
+        await transport.send(forged, { signal: ctx.signal });
+        return forged.id;
+      });
+    },
+  });
+}
+
+/** The chaos, one check at a time: crash the crashers once they hold claims; cut the victim's link for a while. True when the run is over. */
+function chaosTick(world: ScenarioWorld, o: ScenarioRunOptions, cast: ChaosCast, crashedAt: number[]): () => boolean {
+  const { crashed, link, coordinator, signer } = cast;
+  let dropStart = 0;
+  return () => {
+    for (let i = 0; i < crashed.length; i++) {
+      if (crashedAt[i] === undefined && crashed[i]!.leases.size > 0) {
+        crashedAt[i] = world.completed.size;
+        world.decision('agent crashed', { agent: `crasher-${i + 1}`, holding: crashed[i]!.leases.size });
+        crashed[i]!.halt();
+      }
+    }
+    const done = world.completed.size + world.deadLettered.size;
+    if (!link.down && link.drops === 0 && done >= Math.ceil(o.tasks * 0.2)) {
+      link.down = true;
+      link.drops++;
+      dropStart = Date.now();
+      // On tcp the sockets to the coordinator really close (and reconnect after).
+      if (world.config.transport === 'tcp') (cast.victim() as TcpTransport).removePeer(coordinator.id);
+      world.decision('connection dropped', { agent: 'worker-1', transport: world.config.transport });
+    } else if (link.down && Date.now() - dropStart > 300) {
+      link.down = false;
+      if (world.config.transport === 'tcp') world.reconnect();
+      world.decision('connection restored', { agent: 'worker-1', failedSends: link.failedSends });
+    }
+    const forgedSeen = signer.sent >= CHAOS_FORGED_MESSAGES && world.rejectionsOf(signer.id) >= signer.sent;
+    return coordinator.done && !link.down && forgedSeen && done >= o.tasks;
+  };
+}
+
+/** What the chaos run did, and whether every fault happened and was survived. */
+function chaosResult(world: ScenarioWorld, o: ScenarioRunOptions, cast: ChaosCast, crashedAt: number[]): ScenarioResult {
+  const { link, signer, crashed } = cast;
+  const tasks = [...world.completed.values()];
+  const signerRow = world.rows().find((r) => r.id === signer.id);
+  const t = world.totals();
+  // With no work there is nothing for the faults to act on.
+  const none = o.tasks === 0;
+  return {
+    tasks: o.tasks,
+    wrong: tasks.filter((x) => judgeWork(x) === false).length,
+    latencies: world.latencies,
+    details: {
+      crashed: crashedAt.length,
+      slow_worker_tasks: world.rows().find((r) => r.name === 'slow')?.tasks_done ?? 0,
+      connection_drops: link.drops,
+      sends_failed_while_dropped: link.failedSends,
+      forged_messages_sent: signer.sent,
+      wrong_key_rejections: signerRow?.rejected_messages ?? {},
+      tool_timeouts: t.outcomes_by_status.timeout ?? 0,
+    },
+    checks: {
+      retries: none || t.retries > 0,
+      lease_expiries: none || t.lease_expiries > 0,
+      every_task_completed_or_dead_lettered: world.completed.size + world.deadLettered.size === o.tasks && tasks.every((x) => !world.deadLettered.has(x.id)),
+      dead_letters: o.tasks < 7 || t.dead_letters > 0,
+      wrong_key_rejected: (signerRow?.rejected_messages.bad_signature ?? 0) > 0,
+      tool_timeouts: none || (t.outcomes_by_status.timeout ?? 0) > 0,
+      crashes_happened: none || crashedAt.length === crashed.length,
     },
   };
 }

@@ -77,49 +77,64 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-/** Starts the fake model on `127.0.0.1`, port `port` (0 = any free one). */
-export async function startFakeModelServer(port = 0): Promise<FakeModelServer> {
-  const counts = { requests: 0, refused: 0, answered: 0 };
-  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
+/** What the fake model has seen so far. */
+interface FakeModelCounts {
+  requests: number;
+  refused: number;
+  answered: number;
+}
+
+/** Answers one parsed chat-completions request body (`size`: its bytes) with the workload's decisions. */
+function answer(res: ServerResponse, body: { model?: string; messages?: { role?: string; content?: unknown }[] }, size: number, counts: FakeModelCounts): void {
+  counts.requests++;
+  const user = [...(body.messages ?? [])].reverse().find((m) => m.role === 'user');
+  const { decisions, tasks } = fakeModelAnswer(typeof user?.content === 'string' ? user.content : '');
+  counts.answered += tasks;
+  const content = '```json\n' + JSON.stringify(decisions) + '\n```';
+  send(res, 200, {
+    id: `fake-${counts.requests}`,
+    object: 'chat.completion',
+    model: body.model ?? 'converge-fake-1',
+    choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+    usage: { prompt_tokens: Math.ceil(size / 4), completion_tokens: Math.ceil(content.length / 4), total_tokens: Math.ceil(size / 4) + Math.ceil(content.length / 4) },
+  });
+}
+
+/** The request handler: POST .../chat/completions with a JSON body of at most `FAKE_MODEL_MAX_BODY_BYTES`, else refused. */
+function handle(req: IncomingMessage, res: ServerResponse, counts: FakeModelCounts): void {
+  if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
+    counts.refused++;
+    send(res, 404, { error: { message: 'not found', type: 'invalid_request_error' } });
+    return;
+  }
+  const parts: Buffer[] = [];
+  let size = 0;
+  req.on('data', (c: Buffer) => {
+    size += c.length;
+    if (size > FAKE_MODEL_MAX_BODY_BYTES) {
       counts.refused++;
-      send(res, 404, { error: { message: 'not found', type: 'invalid_request_error' } });
+      send(res, 413, { error: { message: 'request too large', type: 'invalid_request_error' } });
+      req.destroy();
+    } else parts.push(c);
+  });
+  req.on('end', () => {
+    if (res.writableEnded) return;
+    let body: { model?: string; messages?: { role?: string; content?: unknown }[] };
+    try {
+      body = JSON.parse(Buffer.concat(parts).toString('utf8'));
+    } catch {
+      counts.refused++;
+      send(res, 400, { error: { message: 'body is not JSON', type: 'invalid_request_error' } });
       return;
     }
-    const parts: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > FAKE_MODEL_MAX_BODY_BYTES) {
-        counts.refused++;
-        send(res, 413, { error: { message: 'request too large', type: 'invalid_request_error' } });
-        req.destroy();
-      } else parts.push(c);
-    });
-    req.on('end', () => {
-      if (res.writableEnded) return;
-      let body: { model?: string; messages?: { role?: string; content?: unknown }[] };
-      try {
-        body = JSON.parse(Buffer.concat(parts).toString('utf8'));
-      } catch {
-        counts.refused++;
-        send(res, 400, { error: { message: 'body is not JSON', type: 'invalid_request_error' } });
-        return;
-      }
-      counts.requests++;
-      const user = [...(body.messages ?? [])].reverse().find((m) => m.role === 'user');
-      const { decisions, tasks } = fakeModelAnswer(typeof user?.content === 'string' ? user.content : '');
-      counts.answered += tasks;
-      const content = '```json\n' + JSON.stringify(decisions) + '\n```';
-      send(res, 200, {
-        id: `fake-${counts.requests}`,
-        object: 'chat.completion',
-        model: body.model ?? 'converge-fake-1',
-        choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
-        usage: { prompt_tokens: Math.ceil(size / 4), completion_tokens: Math.ceil(content.length / 4), total_tokens: Math.ceil(size / 4) + Math.ceil(content.length / 4) },
-      });
-    });
+    answer(res, body, size, counts);
   });
+}
+
+/** Starts the fake model on `127.0.0.1`, port `port` (0 = any free one). */
+export async function startFakeModelServer(port = 0): Promise<FakeModelServer> {
+  const counts: FakeModelCounts = { requests: 0, refused: 0, answered: 0 };
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => handle(req, res, counts));
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -7,6 +7,7 @@ import { closeLogger } from '@converge/observability';
 import { builtinScenarios, type ScenarioRegistry } from './registry.js';
 import { ScenarioWorld, type AgentRow, type ScenarioTotals } from './world.js';
 import { judgeWork } from './work.js';
+import type { ScenarioResult } from './types.js';
 import { startUi, type RunUi } from '../ui/index.js';
 
 /** The summary of `converge run --scenario NAME`: the run summary's keys, and what happened. */
@@ -72,27 +73,7 @@ export async function runScenario(config: RunConfig & { scenario: string }, io: 
     const interrupted = io.signal?.aborted === true;
     if (ui && !interrupted) await ui.linger(io.signal, config.uiLinger);
     await world.trustFeed.flush();
-    const totals = world.totals();
-    const outcomes: TaskOutcome[] = [];
-    for (let i = 0; i < world.completed.size - result.wrong; i++) outcomes.push('completed');
-    for (let i = 0; i < result.wrong; i++) outcomes.push('wrong');
-    for (let i = 0; i < world.deadLettered.size; i++) outcomes.push('failed');
-    const base = buildSummary({
-      planned: result.tasks,
-      outcomes,
-      latencies: result.latencies,
-      durationMs,
-      messagesReceived: world.messagesReceived,
-      rejectedMessages: world.rejectedMessages,
-      auctioned: result.auctioned ?? 0,
-      agents: world.agents.filter((a) => a.row.role !== 'coordinator').length,
-      transport: config.transport,
-      store: config.store === 'memory' ? 'memory' : config.store.split(':')[0]!,
-      interrupted,
-      role: 'all',
-    });
-    const checks = { ...result.checks, lost_none: base.lost === 0, completed_once: totals.completed_twice === 0, wrong_none: result.wrong === 0 };
-    return { ...base, scenario: scenario.name, per_agent: world.rows(), totals, details: result.details, checks, checks_passed: Object.values(checks).every(Boolean) };
+    return scenarioSummary(config, scenario.name, world, result, durationMs, interrupted);
   } finally {
     phase = 'stopping';
     await endpoints?.close();
@@ -100,6 +81,31 @@ export async function runScenario(config: RunConfig & { scenario: string }, io: 
     await world.close();
     await closeLogger(logger).catch(() => {});
   }
+}
+
+/** A scenario run's summary: the workload summary of its outcomes, with the scenario's rows, details and checks. */
+function scenarioSummary(config: RunConfig, name: string, world: ScenarioWorld, result: ScenarioResult, durationMs: number, interrupted: boolean): ScenarioSummary {
+  const totals = world.totals();
+  const outcomes: TaskOutcome[] = [];
+  for (let i = 0; i < world.completed.size - result.wrong; i++) outcomes.push('completed');
+  for (let i = 0; i < result.wrong; i++) outcomes.push('wrong');
+  for (let i = 0; i < world.deadLettered.size; i++) outcomes.push('failed');
+  const base = buildSummary({
+    planned: result.tasks,
+    outcomes,
+    latencies: result.latencies,
+    durationMs,
+    messagesReceived: world.messagesReceived,
+    rejectedMessages: world.rejectedMessages,
+    auctioned: result.auctioned ?? 0,
+    agents: world.agents.filter((a) => a.row.role !== 'coordinator').length,
+    transport: config.transport,
+    store: config.store === 'memory' ? 'memory' : config.store.split(':')[0]!,
+    interrupted,
+    role: 'all',
+  });
+  const checks = { ...result.checks, lost_none: base.lost === 0, completed_once: totals.completed_twice === 0, wrong_none: result.wrong === 0 };
+  return { ...base, scenario: name, per_agent: world.rows(), totals, details: result.details, checks, checks_passed: Object.values(checks).every(Boolean) };
 }
 
 /** Shows `world` on the `--ui` page: its tasks, live agents (a crashed agent shows as gone), pools and rejections. */

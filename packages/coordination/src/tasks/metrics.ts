@@ -1,5 +1,5 @@
 import { noopMetrics, type MetricCounter, type MetricGauge, type MetricHistogram, type Metrics, type TaskState } from '@converge/core';
-import type { TaskRecord } from './task-record.js';
+import type { TaskRecord } from './records.js';
 
 /** Bucket bounds of the task latency histograms, seconds (1 ms to 5 min). */
 export const TASK_LATENCY_BUCKETS: readonly number[] = Object.freeze([0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300]);

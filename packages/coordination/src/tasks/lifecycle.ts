@@ -2,12 +2,13 @@
 // report, fail, release, cancel. Each is one `TaskCore.transition` (or a putIfAbsent for
 // submit), then its index writes, counters and event, in that order.
 import { ConflictError, ValidationError, createTask, type Task, type TaskInit, type WireValue } from '@converge/core';
-import { requireId, type CallOptions } from './common.js';
-import { claimedKey, isClaimed, isTerminal, pendingKey, recordKey, validateConstraints, type Lease, type TaskRecord } from './task-record.js';
-import { conflictError, type TaskCore } from './task-core.js';
-import { checkHolder, requireHolderLease } from './task-claim.js';
-import { afterFailOrRelease, failAttempt } from './task-retry.js';
-import type { CancelTaskOptions, SubmitTaskOptions } from './task-manager-config.js';
+import { requireId, type CallOptions } from '../common.js';
+import { claimedKey, isClaimed, isTerminal, pendingKey, recordKey, validateConstraints, type Lease, type TaskRecord } from './records.js';
+import { conflictError, type TaskCore } from './core.js';
+import { checkHolder, requireHolderLease } from './claims.js';
+import { afterFailOrRelease, failAttempt, unassign } from './retry.js';
+import type { CancelTaskOptions, SubmitTaskOptions } from './options.js';
+import { COUNTER } from './counters.js';
 
 /** `TaskManager.submit`: see there. */
 export async function submitTask(core: TaskCore, task: Task | TaskInit, options: SubmitTaskOptions): Promise<TaskRecord> {
@@ -35,7 +36,7 @@ export async function submitTask(core: TaskCore, task: Task | TaskInit, options:
   const sig: CallOptions = options; // the store reads `signal` only
   // Index first, record second: if the record write then fails, the entry points at nothing
   // and listing removes it; the other order could leave a pending task that is never offered.
-  await core.store.put(pendingKey(rec.poolId, rec.id), now, sig);
+  await Promise.all([core.store.put(pendingKey(rec.poolId, rec.id), now, sig), core.poolIndex.add(rec, now, sig)]);
   // Revision 0 = "must not exist" (putIfAbsent), and the answer is the revision to remember.
   const key = recordKey(rec.id);
   const revision = await core.store.compareAndSet(key, rec, 0, sig);
@@ -45,7 +46,7 @@ export async function submitTask(core: TaskCore, task: Task | TaskInit, options:
   }
   // The same key string as the write's (its hash is cached): later transitions reuse it.
   core.remember(rec, revision, key);
-  core.stats.submitted++;
+  core.count(COUNTER.submitted);
   core.meters.moved(null, rec, now);
   core.events.emit('submitted', rec);
   return rec;
@@ -98,9 +99,9 @@ export async function reportTask(core: TaskCore, agentId: string, taskId: string
   try {
     await core.store.delete(claimedKey(taskId, attempt), options);
   } catch {
-    core.stats.indexWriteFailures++;
+    core.count(COUNTER.indexWriteFailures);
   }
-  core.stats.completed++;
+  core.count(COUNTER.completed);
   const out = core.out(rec);
   if (core.events.hasListeners('completed')) core.events.emit('completed', out);
   return out;
@@ -119,9 +120,9 @@ export async function failTask(core: TaskCore, taskId: string, reason: string, a
     failAttempt(core, r, reason, now, true);
   });
   await afterFailOrRelease(core, rec, attempt, options);
-  core.stats.failed++;
-  if (rec.deadLettered) core.stats.deadLettered++;
-  else core.stats.retried++;
+  core.count(COUNTER.failed);
+  if (rec.deadLettered) core.count(COUNTER.deadLettered);
+  else core.count(COUNTER.retried);
   const out = core.out(rec);
   core.events.emit('failed', { task: out, reason, deadLettered: rec.deadLettered, retryAt: rec.deadLettered ? null : rec.notBefore });
   return out;
@@ -135,15 +136,10 @@ export async function releaseTask(core: TaskCore, agentId: string, taskId: strin
   const rec = await core.transition(taskId, options, (r, now) => {
     checkHolder(r, agentId, lease, now);
     attempt = r.attempts;
-    r.state = 'pending';
-    r.assignedTo = null;
-    r.claimedAt = null;
-    r.leaseExpiresAt = null;
-    r.notBefore = null;
-    r.updatedAt = now;
+    unassign(r, null, now);
   });
   await afterFailOrRelease(core, rec, attempt, options);
-  core.stats.returned++;
+  core.count(COUNTER.returned);
   const out = core.out(rec);
   core.events.emit('released', out);
   return out;
@@ -172,7 +168,7 @@ export async function cancelTask(core: TaskCore, taskId: string, options: Cancel
   const sig: CallOptions = options; // the store reads `signal` only
   if (before === 'pending') await core.store.delete(pendingKey(rec.poolId, taskId), sig);
   else await core.store.delete(claimedKey(taskId, rec.attempts), sig);
-  core.stats.cancelled++;
+  core.count(COUNTER.cancelled);
   const out = core.out(rec);
   core.events.emit('cancelled', out);
   return out;

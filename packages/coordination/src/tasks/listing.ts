@@ -1,10 +1,10 @@
 // Read-only listings of a TaskManager: pending tasks (through the PendingIndex cache) and
 // dead letters. None of them writes a record; the pending index repairs its own entries.
 import { positiveIntOption } from '@converge/core';
-import { requireId, type CallOptions } from './common.js';
-import { TASK_KEYS, parseIdKey, pastDeadline, pendingPoolPrefix, recordKey, type TaskRecord } from './task-record.js';
-import type { ListOptions } from './task-manager-config.js';
-import type { TaskCore } from './task-core.js';
+import { requireId, type CallOptions } from '../common.js';
+import { TASK_KEYS, parseIdKey, pastDeadline, pendingPoolPrefix, recordKey, type TaskRecord } from './records.js';
+import type { ListOptions } from './options.js';
+import type { TaskCore } from './core.js';
 
 /** `TaskManager.listPendingTasks`: see there. */
 export async function listPending(core: TaskCore, options: CallOptions): Promise<TaskRecord[]> {

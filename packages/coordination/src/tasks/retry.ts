@@ -1,9 +1,10 @@
 // How a claimed or live task ends an attempt without completing it: retry with backoff or
 // dead-letter (`fail`, expired leases), and failure past its deadline. Functions of a TaskCore.
 import { exponentialBackoff, type StoreEntry } from '@converge/core';
-import type { CallOptions } from './common.js';
-import { claimedKey, deadKey, pendingKey, type ReleasedClaim, type TaskRecord } from './task-record.js';
-import type { TaskCore } from './task-core.js';
+import type { CallOptions } from '../common.js';
+import { claimedKey, deadKey, pendingKey, type ReleasedClaim, type TaskRecord } from './records.js';
+import type { TaskCore } from './core.js';
+import { COUNTER } from './counters.js';
 
 /**
  * Applies one failed attempt to a claimed record in place: back to pending (with an
@@ -20,10 +21,22 @@ export function failAttempt(core: TaskCore, r: TaskRecord, reason: string, now: 
     r.deadLettered = true;
     return;
   }
-  r.state = 'pending';
-  r.assignedTo = null;
-  r.claimedAt = null;
-  r.notBefore = backoff ? now + exponentialBackoff(r.failures - 1, core.retryBase, core.retryMax) : null;
+  unassign(r, backoff ? now + exponentialBackoff(r.failures - 1, core.retryBase, core.retryMax) : null, now);
+}
+
+/** Sets a record's claim fields in place: a claim (`assigned`, holder, lease) or its end (`pending`, claimable from `notBefore`). */
+export function setClaim(rec: TaskRecord, state: 'assigned' | 'pending', holder: string | null, claimedAt: number | null, leaseExpiresAt: number | null, notBefore: number | null, now: number): void {
+  rec.state = state;
+  rec.assignedTo = holder;
+  rec.claimedAt = claimedAt;
+  rec.leaseExpiresAt = leaseExpiresAt;
+  rec.notBefore = notBefore;
+  rec.updatedAt = now;
+}
+
+/** Sends a claimed record back to pending in place: no holder, no lease, claimable from `notBefore` (`null`: at once). */
+export function unassign(rec: TaskRecord, notBefore: number | null, now: number): void {
+  setClaim(rec, 'pending', null, null, null, notBefore, now);
 }
 
 /** Index writes after a claimed record went back to pending or to the dead letters. */
@@ -44,13 +57,13 @@ export async function releaseExpired(core: TaskCore, key: string, entry: StoreEn
   failAttempt(core, rec, 'lease-expired', now, false);
   core.own.delete(rec.id);
   if ((await core.store.compareAndSet(key, rec, entry.revision, { signal: options.signal })) === null) {
-    core.stats.casRetries++;
+    core.count(COUNTER.casRetries);
     return null;
   }
   core.meters.moved(was, rec, now);
   await afterFailOrRelease(core, rec, attempt, options);
-  core.stats.released++;
-  if (rec.deadLettered) core.stats.deadLettered++;
+  core.count(COUNTER.released);
+  if (rec.deadLettered) core.count(COUNTER.deadLettered);
   core.events.emit('released', rec);
   return { taskId: rec.id, agentId, attempt, outcome: rec.deadLettered ? 'dead-lettered' : 'pending' };
 }
@@ -73,10 +86,10 @@ export async function expire(core: TaskCore, key: string, entry: StoreEntry<Task
     const sig: CallOptions = options; // the store reads `signal` only
     if (was === 'pending') await core.store.delete(pendingKey(rec.poolId, rec.id), sig);
     else await core.store.delete(claimedKey(rec.id, rec.attempts), sig);
-    core.stats.expired++;
+    core.count(COUNTER.expired);
     core.events.emit('failed', { task: rec, reason: 'deadline', deadLettered: false, retryAt: null });
   } else {
-    core.stats.casRetries++;
+    core.count(COUNTER.casRetries);
   }
   if (raise && won) throw core.conflict(`task ${rec.id} passed its deadline ${rec.constraints.deadline} and failed`, 'failed');
   return won;

@@ -1,4 +1,4 @@
-import type { TaskRecord } from './task-record.js';
+import type { TaskRecord } from './records.js';
 
 /** A record as this TaskManager last wrote it (a private copy, never handed out) and the revision the store gave it. */
 export interface OwnWrite {

@@ -1,13 +1,13 @@
 // Maintenance passes over the claim and pending indexes: take back expired leases, fail tasks
 // past their deadline, and repair index entries the record (the source of truth) contradicts.
 import { throwIfAborted } from '@converge/core';
-import type { CallOptions } from './common.js';
+import type { CallOptions } from '../common.js';
 import {
   TASK_KEYS, isClaimed, isTerminal, parseClaimedKey, parsePendingKey, pastDeadline, pendingKey, recordKey,
   type ReleasedClaim, type TaskRecord,
-} from './task-record.js';
-import type { TaskCore } from './task-core.js';
-import { expire, releaseExpired } from './task-retry.js';
+} from './records.js';
+import type { TaskCore } from './core.js';
+import { expire, releaseExpired } from './retry.js';
 
 /** `TaskManager.releaseExpiredClaims`: see there. */
 export async function releaseExpiredClaims(core: TaskCore, now: number | undefined, options: CallOptions): Promise<ReleasedClaim[]> {

@@ -1,5 +1,5 @@
 import { ValidationError, type QueuedTask, type Task } from '@converge/core';
-import { keySegment, parseKeySegment } from './common.js';
+import { keySegment, parseKeySegment } from '../common.js';
 
 /**
  * A task as the TaskManager stores it: core's `QueuedTask` (the `Task` fields plus lease and retry
@@ -48,6 +48,10 @@ export const TASK_KEYS = {
   claimed: 'task-claimed:',
   /** `task-dead:<taskId>` — index of dead-lettered tasks. */
   dead: 'task-dead:',
+  /** `task-pool:<poolId|#>:<bucket>:<taskId>` — every task of a pool, by submit second (see `listTasks`). */
+  pool: 'task-pool:',
+  /** `task-pool-dir:<poolId|#>:<bucket>` — the submit seconds (buckets) in which a pool received tasks. */
+  poolBuckets: 'task-pool-dir:',
 } as const;
 
 // `#` is always escaped by encodeURIComponent, so it can never be a real pool id's segment.
@@ -58,9 +62,14 @@ export function recordKey(taskId: string): string {
   return TASK_KEYS.record + keySegment(taskId);
 }
 
+/** The key segment of a pool id (`null`: tasks without a pool). */
+export function poolSegment(poolId: string | null): string {
+  return poolId === null ? NO_POOL : keySegment(poolId);
+}
+
 /** Prefix of the pending index of one pool (`null`: tasks without a pool). */
 export function pendingPoolPrefix(poolId: string | null): string {
-  return `${TASK_KEYS.pending}${poolId === null ? NO_POOL : keySegment(poolId)}:`;
+  return `${TASK_KEYS.pending}${poolSegment(poolId)}:`;
 }
 
 /** Key of a task's pending-index entry. */

@@ -1,16 +1,19 @@
 import { ConflictError, NotFoundError, ValidationError, type Store, type StoreEntry, cloneWireValue, nonNegativeIntOption, nonNegativeOption, positiveIntOption } from '@converge/core';
-import { TypedEmitter, requireId, type CallOptions, type Clock } from './common.js';
-import { isTerminal, pastDeadline, recordKey, type TaskRecord } from './task-record.js';
+import { TypedEmitter, requireId, type CallOptions, type Clock } from '../common.js';
+import { isTerminal, pastDeadline, recordKey, type TaskRecord } from './records.js';
 import { DEFAULT_CACHE_SIZE, PendingIndex } from './pending-index.js';
 import { OwnWrites, type OwnWrite } from './own-writes.js';
 import {
   DEFAULT_AGENT_LIST_LIMIT, DEFAULT_CLAIM_TTL_MS, DEFAULT_MAX_CAS_ROUNDS, DEFAULT_MAX_RETRIES, DEFAULT_RETRY_BASE_MS,
   DEFAULT_RETRY_MAX_MS, DEFAULT_SWEEP_LIMIT, type TaskManagerEvents, type TaskManagerOptions, type TaskManagerStats,
-} from './task-manager-config.js';
-import { expire } from './task-retry.js';
-import { DEFAULT_POOL_CACHE_MS, TaskAccess } from './task-access.js';
-import { PoolManager } from './pool-manager.js';
-import { TaskMeters } from './task-metrics.js';
+} from './options.js';
+import { expire } from './retry.js';
+import { DEFAULT_POOL_CACHE_MS, TaskAccess } from './access.js';
+import { PoolManager } from '../pool-manager.js';
+import { TaskMeters } from './metrics.js';
+import { COUNTER, TaskCounters } from './counters.js';
+import { PoolIndex } from './pages.js';
+import { TaskWatchers } from './watch.js';
 
 /** A record mutation inside a transition: changes `rec` in place, or throws (nothing is written then). */
 export type Mutation = (rec: TaskRecord, now: number) => void;
@@ -35,15 +38,25 @@ export class TaskCore {
   readonly index: PendingIndex;
   /** The records this manager wrote last (see `OwnWrites`). */
   readonly own: OwnWrites;
-  readonly stats: Omit<TaskManagerStats, 'listenerErrors'> = {
-    submitted: 0, claims: 0, conflicts: 0, casRetries: 0, completed: 0, failed: 0, retried: 0, deadLettered: 0,
-    released: 0, returned: 0, expired: 0, cancelled: 0, extended: 0, indexRepairs: 0, indexWriteFailures: 0,
-    purged: 0, refused: 0,
-  };
+  readonly #counters = new TaskCounters();
+  /** Every task of a pool, by submit second (`listTasks`). */
+  readonly poolIndex: PoolIndex;
+  /** The open `watchPool` iterables. */
+  readonly watchers: TaskWatchers;
   /** The access checks of submit, claim and cancel. */
   readonly access: TaskAccess;
   /** The manager's metrics (`TaskManagerOptions.metrics`; no-ops by default). */
   readonly meters: TaskMeters;
+
+  /** Adds one to a counter of `stats()` (its slot: `COUNTER.claims`, ...). */
+  count(slot: number): void {
+    this.#counters.count(slot);
+  }
+
+  /** A snapshot of the counters (`TaskManager.stats`). */
+  stats(): TaskManagerStats {
+    return this.#counters.snapshot(this.events.listenerErrors);
+  }
 
   /**
    * Runs an index write that follows a decisive compare-and-set. The transition has happened
@@ -55,7 +68,7 @@ export class TaskCore {
     try {
       await write();
     } catch {
-      this.stats.indexWriteFailures++;
+      this.count(COUNTER.indexWriteFailures);
     }
   }
 
@@ -73,7 +86,7 @@ export class TaskCore {
     this.sweepLimit = positiveIntOption(d.sweepLimit, DEFAULT_SWEEP_LIMIT, 'defaults.sweepLimit', 'validation');
     this.agentListLimit = Math.min(this.sweepLimit, positiveIntOption(d.agentListLimit, DEFAULT_AGENT_LIST_LIMIT, 'defaults.agentListLimit', 'validation'));
     this.own = new OwnWrites(positiveIntOption(d.cacheSize, DEFAULT_CACHE_SIZE, 'defaults.cacheSize', 'validation'));
-    this.index = new PendingIndex(this.store, d.cacheSize, () => this.stats.indexRepairs++, this.clock);
+    this.index = new PendingIndex(this.store, d.cacheSize, () => this.count(COUNTER.indexRepairs), this.clock);
     // Default: the pools a PoolManager on the same store keeps (read through its public API).
     const pools = options.pools === undefined ? new PoolManager({ store: this.store }) : options.pools;
     if (pools !== null && typeof pools?.getPool !== 'function') throw new ValidationError('TaskManager pools must have getPool(poolId), or be null');
@@ -81,8 +94,10 @@ export class TaskCore {
     const poolCacheMs = nonNegativeOption(d.poolCacheMs, DEFAULT_POOL_CACHE_MS, 'defaults.poolCacheMs', 'validation');
     // Real time, not the injected clock: the cache bounds how stale a pool record may be, and a
     // test clock that jumps (or stands still) must not make it live forever.
-    this.access = new TaskAccess(pools, options.governance, () => this.stats.refused++, poolCacheMs);
+    this.access = new TaskAccess(pools, options.governance, () => this.count(COUNTER.refused), poolCacheMs);
     this.meters = new TaskMeters(options.metrics);
+    this.poolIndex = new PoolIndex(this.store, this.clock);
+    this.watchers = new TaskWatchers(this.events);
   }
 
   /** The stored entry of a task; unknown id → `NotFoundError`. */
@@ -115,7 +130,7 @@ export class TaskCore {
       try {
         mutate(rec, now);
       } catch (err) {
-        if (ConflictError.is(err)) this.stats.conflicts++;
+        if (ConflictError.is(err)) this.count(COUNTER.conflicts);
         throw err;
       }
       const revision = await this.store.compareAndSet(key, rec, entry.revision, options);
@@ -124,7 +139,7 @@ export class TaskCore {
         this.meters.moved(was, rec, now);
         return rec;
       }
-      this.stats.casRetries++;
+      this.count(COUNTER.casRetries);
     }
     throw this.conflict(`task ${taskId}: gave up after ${this.casRounds} contended rounds`, undefined);
   }
@@ -173,12 +188,12 @@ export class TaskCore {
 
   /** Deletes a stale index entry, counting it as a repair when it was there. */
   async repairDelete(indexKey: string, options: CallOptions): Promise<void> {
-    if (await this.store.delete(indexKey, { signal: options.signal })) this.stats.indexRepairs++;
+    if (await this.store.delete(indexKey, { signal: options.signal })) this.count(COUNTER.indexRepairs);
   }
 
   /** A counted `ConflictError` (for refusals outside `transition`, which counts its own). */
   conflict(message: string, state: string | undefined): ConflictError {
-    this.stats.conflicts++;
+    this.count(COUNTER.conflicts);
     return conflictError(message, state);
   }
 }

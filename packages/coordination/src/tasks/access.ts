@@ -3,8 +3,8 @@
 // PoolManager on the TaskManager's own store: the application-level view of the pools, never
 // their store keys), so a refusal is decided on the same records `joinPool` writes.
 import { NotFoundError, PolicyError, type Pool } from '@converge/core';
-import type { CallOptions } from './common.js';
-import type { TaskRecord } from './task-record.js';
+import type { CallOptions } from '../common.js';
+import type { TaskRecord } from './records.js';
 
 /** Default time a TaskManager reuses a pool record it read for the access checks: 1 s. */
 export const DEFAULT_POOL_CACHE_MS = 1_000;

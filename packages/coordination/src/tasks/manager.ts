@@ -1,33 +1,37 @@
-import type { Task, TaskInit, WireValue } from '@converge/core';
-import { requireId, type CallOptions, type Listener } from './common.js';
-import { recordKey, type Lease, type ReleasedClaim, type TaskRecord } from './task-record.js';
+import type { Task, TaskInit, TaskQueueEvent, WatchOptions, WireValue } from '@converge/core';
+import { requireId, type CallOptions, type Listener } from '../common.js';
+import { recordKey, type Lease, type ReleasedClaim, type TaskRecord } from './records.js';
 import type {
   CancelTaskOptions, ClaimTaskOptions, ListOptions, SubmitTaskOptions, TaskManagerEvents, TaskManagerOptions, TaskManagerStats,
-} from './task-manager-config.js';
-import { TaskCore } from './task-core.js';
-import { claimTask, extendLease } from './task-claim.js';
-import { cancelTask, failTask, releaseTask, reportTask, startTask, submitTask } from './task-lifecycle.js';
-import { releaseExpiredClaims, sweep } from './task-sweep.js';
-import { listDeadLetters, listPending, listPendingForAgent } from './task-listing.js';
-import { purgeTasks, type PurgeOptions } from './task-purge.js';
+  TaskPageOptions, TaskRecordPage,
+} from './options.js';
+import { TaskCore } from './core.js';
+import { claimTask, extendLease } from './claims.js';
+import { cancelTask, failTask, releaseTask, reportTask, startTask, submitTask } from './lifecycle.js';
+import { releaseExpiredClaims, sweep } from './sweep.js';
+import { listDeadLetters, listPending, listPendingForAgent } from './listing.js';
+import { purgeTasks, type PurgeOptions } from './purge.js';
 
 export {
   DEFAULT_AGENT_LIST_LIMIT, DEFAULT_CLAIM_TTL_MS, DEFAULT_MAX_CAS_ROUNDS, DEFAULT_MAX_RETRIES, DEFAULT_RETRY_BASE_MS,
   DEFAULT_RETRY_MAX_MS, DEFAULT_SWEEP_LIMIT, type CancelTaskOptions, type ClaimTaskOptions, type SubmitTaskOptions,
   type ListOptions, type TaskManagerDefaults, type TaskManagerEvents, type TaskManagerOptions, type TaskManagerStats,
-} from './task-manager-config.js';
-export { PURGE_PAGE_SIZE, type PurgeOptions, type TerminalTaskState } from './task-purge.js';
-export { DEFAULT_POOL_CACHE_MS, MAX_CACHED_POOLS, actsAsMember, isOpenPool, type PoolDirectory, type TaskGovernance } from './task-access.js';
+  type TaskPageOptions, type TaskRecordPage,
+} from './options.js';
+export { DEFAULT_PAGE_LIMIT, DEFAULT_PAGE_SCAN, MAX_PAGE_LIMIT, POOL_BUCKET_MS } from './pages.js';
+export { PURGE_PAGE_SIZE, type PurgeOptions, type TerminalTaskState } from './purge.js';
+export { DEFAULT_POOL_CACHE_MS, MAX_CACHED_POOLS, actsAsMember, isOpenPool, type PoolDirectory, type TaskGovernance } from './access.js';
 
 // The public face of the task lifecycle. The work is done by functions of one `TaskCore` (the
-// shared state and CAS engine): task-claim (leases), task-lifecycle (start → report/fail/
-// release/cancel), task-retry (retry, dead-letter, deadline), task-sweep and task-listing.
+// shared state and CAS engine, core.ts): claims (leases), lifecycle (submit, start → report/
+// fail/release/cancel), retry (retry, dead-letter, deadline), sweep, listing (pending, dead
+// letters), pages (`listTasks`), watch (`watchPool`), purge (retention).
 /**
  * Leased, exactly-once task lifecycle on a shared Store.
  *
  * Every transition reads the task record and writes it back with `compareAndSet`, so any
  * number of TaskManagers, in any number of processes, on the same store never both win a
- * claim. Index entries (`task-pending:`, `task-claimed:`, `task-dead:`) are written around the
+ * claim. Index entries (`task-pending:`, `task-claimed:`, `task-dead:`, `task-pool:`) are written around the
  * record's CAS; the record is the source of truth and the indexes are repaired lazily.
  *
  * State machine: pending → assigned (claim) → running (start) → completed (report);
@@ -60,11 +64,12 @@ export class TaskManager {
 
   /** A snapshot of the counters. */
   stats(): TaskManagerStats {
-    return { ...this.#core.stats, listenerErrors: this.#core.events.listenerErrors };
+    return this.#core.stats();
   }
 
   /** Releases the store watch used by the listing cache (the store itself is the caller's). */
   stop(): void {
+    this.#core.watchers.closeAll();
     this.#core.index.stop();
     this.#core.own.clear();
   }
@@ -180,6 +185,31 @@ export class TaskManager {
    */
   listPendingTasksForAgent(agentId: string, poolIds: readonly string[], capabilities: Iterable<string>, options: ListOptions = {}): Promise<TaskRecord[]> {
     return listPendingForAgent(this.#core, agentId, poolIds, capabilities, options);
+  }
+
+  /**
+   * One page of a pool's tasks (`poolId: null`: the tasks in no pool), optionally only those in
+   * `state`, in submit order; pass the returned `cursor` for the next page. A page costs a
+   * listing of the pool's bucket directory (one key per second in which the pool received
+   * tasks) and of the buckets from the cursor on, and at most `DEFAULT_PAGE_SCAN` record reads,
+   * whatever the number of tasks in the store: a page filtered by `state` can come back short,
+   * with a cursor. Tasks submitted before this index existed are not listed. `ValidationError`
+   * on bad options or a foreign cursor.
+   */
+  listTasks(options: TaskPageOptions): Promise<TaskRecordPage> {
+    return this.#core.poolIndex.page(options);
+  }
+
+  /**
+   * The transitions this manager makes (submit, claim, start, report, fail, release, cancel,
+   * expiry) as a bounded async iterable, of `poolId` only (`undefined`: of every pool). A
+   * consumer more than `bufferSize` (default 1,024) events behind gets `QueueFullError`, never
+   * a silent gap; aborting `signal` (or `stop()`) ends the iteration. Another process's
+   * transitions are not seen: read those with `getTask`/`listTasks`.
+   */
+  watchPool(poolId: string | undefined, options: Omit<WatchOptions, 'poolId'> = {}): AsyncIterable<TaskQueueEvent> {
+    if (poolId !== undefined) requireId(poolId, 'poolId');
+    return this.#core.watchers.open({ ...options, ...(poolId === undefined ? {} : { poolId }) });
   }
 
   /** Dead-lettered tasks (at most `sweepLimit`). */

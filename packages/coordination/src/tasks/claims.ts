@@ -1,12 +1,13 @@
 // Leases: winning a claim (exactly once across every TaskManager on the store), extending it,
 // and fencing every later call of the holder against a stale or expired lease.
 import { ConflictError, ValidationError, requireLease } from '@converge/core';
-import { requireId, type CallOptions } from './common.js';
-import type { ClaimTaskOptions } from './task-manager-config.js';
-import { claimedKey, isClaimed, pastDeadline, pendingKey, recordKey, type Lease, type TaskRecord } from './task-record.js';
+import { requireId, type CallOptions } from '../common.js';
+import type { ClaimTaskOptions } from './options.js';
+import { claimedKey, isClaimed, pastDeadline, pendingKey, recordKey, type Lease, type TaskRecord } from './records.js';
 import type { OwnWrite } from './own-writes.js';
-import type { TaskCore } from './task-core.js';
-import { expire, releaseExpired } from './task-retry.js';
+import type { TaskCore } from './core.js';
+import { expire, releaseExpired, setClaim } from './retry.js';
+import { COUNTER } from './counters.js';
 
 /** `TaskManager.claim`: see there. */
 export async function claimTask(core: TaskCore, agentId: string, taskId: string, options: ClaimTaskOptions): Promise<Lease> {
@@ -54,7 +55,7 @@ export async function claimTask(core: TaskCore, agentId: string, taskId: string,
     await core.store.put(claimedKey(taskId, attempt), agentId, sig);
     const revision = await core.store.compareAndSet(key, rec, entry.revision, sig);
     if (revision === null) {
-      core.stats.casRetries++;
+      core.count(COUNTER.casRetries);
       continue;
     }
     core.remember(rec, revision);
@@ -94,9 +95,9 @@ async function claimed(core: TaskCore, rec: TaskRecord, attempt: number, expires
   try {
     await core.store.delete(pendingKey(rec.poolId, rec.id), sig);
   } catch {
-    core.stats.indexWriteFailures++;
+    core.count(COUNTER.indexWriteFailures);
   }
-  core.stats.claims++;
+  core.count(COUNTER.claims);
   const lease: Lease = { taskId: rec.id, agentId: rec.assignedTo!, attempt, expiresAt };
   if (core.events.hasListeners('claimed')) core.events.emit('claimed', { task: core.out(rec), lease });
   return lease;
@@ -112,7 +113,7 @@ export async function extendLease(core: TaskCore, lease: Lease, options: CallOpt
     rec.updatedAt = now;
     out = { taskId: rec.id, agentId: lease.agentId, attempt: rec.attempts, expiresAt: rec.leaseExpiresAt };
   });
-  core.stats.extended++;
+  core.count(COUNTER.extended);
   return out!;
 }
 
@@ -160,12 +161,7 @@ function capabilitySet(capabilities: Iterable<string> | undefined): ReadonlySet<
 function assign(rec: TaskRecord, agentId: string, now: number, defaultTtl: number): { attempt: number; expiresAt: number } {
   const attempt = rec.attempts + 1;
   const expiresAt = now + (rec.constraints.claimTtlMs ?? defaultTtl);
-  rec.state = 'assigned';
-  rec.assignedTo = agentId;
   rec.attempts = attempt;
-  rec.claimedAt = now;
-  rec.leaseExpiresAt = expiresAt;
-  rec.notBefore = null;
-  rec.updatedAt = now;
+  setClaim(rec, 'assigned', agentId, now, expiresAt, null, now);
   return { attempt, expiresAt };
 }

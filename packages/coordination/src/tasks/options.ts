@@ -1,9 +1,9 @@
 // The public configuration surface of a TaskManager: default limits, options, counters and
-// events (re-exported by task-manager.ts).
-import type { Metrics, Store } from '@converge/core';
-import type { CallOptions, Clock } from './common.js';
-import type { Lease, TaskRecord } from './task-record.js';
-import type { PoolDirectory, TaskGovernance } from './task-access.js';
+// events (re-exported by manager.ts).
+import type { Metrics, Store, TaskState } from '@converge/core';
+import type { CallOptions, Clock } from '../common.js';
+import type { Lease, TaskRecord } from './records.js';
+import type { PoolDirectory, TaskGovernance } from './access.js';
 
 /** Default lease length of a claim when the task has no `claimTtlMs` constraint: 30 s. */
 export const DEFAULT_CLAIM_TTL_MS = 30_000;
@@ -115,6 +115,25 @@ export interface CancelTaskOptions extends CallOptions {
 export interface ListOptions extends CallOptions {
   /** Most tasks returned (default: the manager's `agentListLimit`). */
   limit?: number;
+}
+
+/** Options of `TaskManager.listTasks`. */
+export interface TaskPageOptions extends CallOptions {
+  /** The pool whose tasks are listed (`null`: the tasks in no pool). */
+  poolId: string | null;
+  /** Only tasks in this state (a page can then come back short, with a cursor). */
+  state?: TaskState;
+  /** Page size (default `DEFAULT_PAGE_LIMIT`, 100; at most `MAX_PAGE_LIMIT`, 1,000). */
+  limit?: number;
+  /** Where the previous page ended (its `cursor`); omit for the first page. */
+  cursor?: string;
+}
+
+/** One page of `TaskManager.listTasks`: tasks in submit order (by second, then by id). */
+export interface TaskRecordPage {
+  tasks: TaskRecord[];
+  /** Pass as `cursor` for the next page; `null` when this was the last. */
+  cursor: string | null;
 }
 
 /** Counters of one TaskManager (this process's view), exported by the runtime as metrics. */

@@ -1,7 +1,7 @@
 import { positiveIntOption } from '@converge/core';
 import type { Store } from '@converge/core';
-import type { CallOptions } from './common.js';
-import { TASK_KEYS, deepFreeze, isTerminal, parseIdKey, parsePendingKey, recordKey, type TaskRecord } from './task-record.js';
+import type { CallOptions } from '../common.js';
+import { TASK_KEYS, deepFreeze, isTerminal, parseIdKey, parsePendingKey, recordKey, type TaskRecord } from './records.js';
 
 /** Default number of task records the listing cache holds: 10,000. */
 export const DEFAULT_CACHE_SIZE = 10_000;

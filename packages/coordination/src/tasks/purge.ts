@@ -1,10 +1,11 @@
 // Retention of the task store: deletes old terminal task records and their index entries, so
 // that a long-running system's store does not grow with every task ever submitted.
 import { ValidationError, throwIfAborted, positiveIntOption } from '@converge/core';
-import type { CallOptions } from './common.js';
-import { DEFAULT_SWEEP_LIMIT } from './task-manager-config.js';
-import { TASK_KEYS, claimedKey, deadKey, isTerminal, pendingKey, type TaskRecord } from './task-record.js';
-import type { TaskCore } from './task-core.js';
+import type { CallOptions } from '../common.js';
+import { DEFAULT_SWEEP_LIMIT } from './options.js';
+import { TASK_KEYS, claimedKey, deadKey, isTerminal, pendingKey, type TaskRecord } from './records.js';
+import type { TaskCore } from './core.js';
+import { COUNTER } from './counters.js';
 
 /** A terminal task state `purge` may delete. */
 export type TerminalTaskState = 'completed' | 'cancelled' | 'failed';
@@ -50,9 +51,10 @@ export async function purgeTasks(core: TaskCore, options: PurgeOptions): Promise
       await core.store.delete(pendingKey(rec.poolId ?? null, rec.id), sig);
       if (rec.attempts > 0) await core.store.delete(claimedKey(rec.id, rec.attempts), sig);
       if (rec.deadLettered) await core.store.delete(deadKey(rec.id), sig);
+      await core.poolIndex.remove(rec, sig);
       if (await core.store.delete(page[j]!, sig)) {
         removed++;
-        core.stats.purged++;
+        core.count(COUNTER.purged);
       }
       core.own.delete(rec.id);
     }
