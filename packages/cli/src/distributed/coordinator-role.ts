@@ -100,7 +100,7 @@ class OutcomeReader {
       while (next < ids.length) {
         const id = ids[next++]!;
         const t = await this.#queue.get(id).catch((err: unknown) => {
-          if (err instanceof NotFoundError) return undefined;
+          if (NotFoundError.is(err)) return undefined;
           throw err;
         });
         if (t !== undefined && this.#workload.judge(t, Date.now())) this.outstanding.delete(t.id);

@@ -71,7 +71,7 @@ export class Workload {
     try {
       await pools.getPool(poolId);
     } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err;
+      if (!NotFoundError.is(err)) throw err;
       await pools.createPool({ id: poolId });
     }
   }
