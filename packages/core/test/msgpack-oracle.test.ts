@@ -114,6 +114,9 @@ const sizedString = fc
     return head + 'a'.repeat(n - Buffer.byteLength(head));
   });
 
+// '4294967295' is not an array index (2^32 - 1), so a plain object keeps it in place.
+const INDEX_KEYS = ['0', '9', '10', 'b', '4294967294', '4294967295'];
+
 const integer = fc.oneof(fc.constantFrom(...INT_EDGES), fc.maxSafeInteger(), fc.integer({ min: -40, max: 300 }), fc.integer());
 
 const scalar = fc.oneof(
@@ -129,6 +132,10 @@ const scalar = fc.oneof(
   sizedString,
   fc.uint8Array({ maxLength: 40 }),
   fc.constantFrom(255, 256, 65535, 65536).map((n) => new Uint8Array(n).fill(n & 0xff)),
+  // Index-like keys: a plain object puts them first, and both encoders write that order; our
+  // decoder reads such a map as a Map in wire order, the library as a plain object.
+  fc.dictionary(fc.constantFrom(...INDEX_KEYS), integer, { maxKeys: 4, noNullPrototype: true }),
+  fc.array(fc.tuple(fc.constantFrom(...INDEX_KEYS), integer), { maxLength: 4 }).map((e) => new Map(e)),
   // Containers on both sides of 16 entries (fixarray/fixmap or 16-bit headers).
   fc.constantFrom(15, 16).map((n) => Array.from({ length: n }, (_, i) => i)),
   fc.constantFrom(15, 16).map((n) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, i]))),
