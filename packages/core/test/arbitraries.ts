@@ -32,16 +32,24 @@ export const scalar: fc.Arbitrary<WireValue> = fc.oneof(
   fc.uint8Array({ maxLength: 40 }),
 );
 
+/**
+ * Plain data over `leaf`: arrays, plain objects and Maps of it, a few levels deep. Typed as
+ * `T`, for leaf types closed under those containers (`WireValue`, `unknown`).
+ */
+export function plainData<T>(leaf: fc.Arbitrary<T>): fc.Arbitrary<T> {
+  return fc.letrec<{ value: T }>((tie) => ({
+    value: fc.oneof(
+      { maxDepth: 3, depthSize: 'small' },
+      leaf,
+      fc.array(tie('value'), { maxLength: 5 }) as fc.Arbitrary<T>,
+      fc.dictionary(mapKey, tie('value'), { maxKeys: 5, noNullPrototype: true }) as fc.Arbitrary<T>,
+      fc.array(fc.tuple(mapKey, tie('value')), { maxLength: 5 }).map((e) => new Map(e)) as fc.Arbitrary<T>,
+    ),
+  })).value;
+}
+
 /** Plain data: scalars, arrays, plain objects and Maps, a few levels deep. */
-export const wireValue: fc.Arbitrary<WireValue> = fc.letrec<{ value: WireValue }>((tie) => ({
-  value: fc.oneof(
-    { maxDepth: 3, depthSize: 'small' },
-    scalar,
-    fc.array(tie('value'), { maxLength: 5 }),
-    fc.dictionary(mapKey, tie('value'), { maxKeys: 5, noNullPrototype: true }),
-    fc.array(fc.tuple(mapKey, tie('value')), { maxLength: 5 }).map((e) => new Map(e)),
-  ),
-})).value;
+export const wireValue: fc.Arbitrary<WireValue> = plainData(scalar);
 
 /** A topic attribute value. */
 export const attributeValue: fc.Arbitrary<TopicAttributeValue> = fc.oneof(
