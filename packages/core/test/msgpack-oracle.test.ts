@@ -225,14 +225,15 @@ describe('msgpack oracle: where core refuses on purpose', () => {
   const nest = (depth: number, inner: unknown = []): unknown => (depth <= 1 ? inner : [nest(depth - 1, inner)]);
   const deep = { useBigInt64: true, maxDepth: 1000 } as const;
 
-  it(`nesting: ${MAX_DEPTH} levels are written as the library writes them, one more is an EncodeError; the decoder refuses deeper bytes the library reads`, () => {
+  it(`nesting: ${MAX_DEPTH} levels are written as the library writes them, one more is an EncodeError, and the decoder refuses the same one more that the library reads`, () => {
     expect(ourHex(nest(MAX_DEPTH))).toBe(libHex(nest(MAX_DEPTH)));
     expect(() => encodeValue(nest(MAX_DEPTH + 1))).toThrow(new EncodeError(`nesting deeper than ${MAX_DEPTH}`));
-    // The decoder's scan counts levels from 0, so it still reads MAX_DEPTH + 1 nested arrays
-    // (which the encoder refuses to write back) and refuses MAX_DEPTH + 2.
-    const bytes = libEncode(nest(MAX_DEPTH + 2), deep);
+    // The decoder has the encoder's limit: it reads MAX_DEPTH nested arrays and refuses one
+    // more (an empty innermost one included), so whatever it reads can be written back.
+    expect(decodeValue(libEncode(nest(MAX_DEPTH), deep))).toEqual(nest(MAX_DEPTH));
+    const bytes = libEncode(nest(MAX_DEPTH + 1), deep);
     expect(() => decodeValue(bytes)).toThrow(new DecodeError(`nesting deeper than ${MAX_DEPTH}`));
-    expect(libDecode(bytes, LIB)).toEqual(nest(MAX_DEPTH + 2));
+    expect(libDecode(bytes, LIB)).toEqual(nest(MAX_DEPTH + 1));
     // The library counts a scalar as a level too: it refuses 1 inside 100 arrays, which we write.
     expect(() => libEncode(nest(MAX_DEPTH, [1]))).toThrow(/Too deep/);
     expect(ourHex(nest(MAX_DEPTH, [1]))).toBe(libHex(nest(MAX_DEPTH, [1]), deep));

@@ -78,7 +78,14 @@ function strStart(bytes: Uint8Array, pos: number): number {
   return start;
 }
 
+// A container at 0-based depth `depth` is the (depth + 1)-th level: the encoder's limit is
+// MAX_DEPTH containers deep, so one more is refused here too (an empty one included).
+function checkContainerDepth(depth: number): void {
+  if (depth >= MAX_DEPTH) throw new DecodeError(`nesting deeper than ${MAX_DEPTH}`);
+}
+
 function scanMap(bytes: Uint8Array, p: number, count: number, depth: number): number {
+  checkContainerDepth(depth);
   // Each entry takes at least 2 bytes: reject impossible counts before looping.
   if (count * 2 > bytes.byteLength - p) throw truncated(p, count * 2);
   for (let i = 0; i < count; i++) {
@@ -94,6 +101,7 @@ function scanMap(bytes: Uint8Array, p: number, count: number, depth: number): nu
 }
 
 function scanArray(bytes: Uint8Array, p: number, count: number, depth: number): number {
+  checkContainerDepth(depth);
   // Each item takes at least 1 byte.
   if (count > bytes.byteLength - p) throw truncated(p, count);
   for (let i = 0; i < count; i++) p = scanValue(bytes, p, depth + 1);
