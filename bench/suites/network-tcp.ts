@@ -1,7 +1,6 @@
 // raw.net_socket / network.tcp_presigned, raw.ws / network.ws_presigned, network.tcp_verified:
 // throughput of ~450-byte presigned frames over 127.0.0.1, receiver draining every message.
 import net from 'node:net';
-// @ts-ignore -- the bench package has no @types/ws; the raw baseline needs only send/on.
 import WebSocket, { WebSocketServer } from 'ws';
 import { Identity, createMessage, encodeMessage, signMessage, type Message } from '@converge/core';
 import { TcpTransport } from '../../packages/network/src/tcp/index.js';
@@ -109,8 +108,7 @@ async function rawWs(frames: Buffer[], total: number): Promise<number> {
   const finished = new Promise<void>((r) => (done = r));
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
   await new Promise((r) => wss.once('listening', r));
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  wss.on('connection', (ws: any) => ws.on('message', () => {
+  wss.on('connection', (ws) => ws.on('message', () => {
     if (++counted >= total) done();
   }));
   const ws = new WebSocket(`ws://127.0.0.1:${(wss.address() as net.AddressInfo).port}`, { perMessageDeflate: false });

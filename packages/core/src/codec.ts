@@ -164,7 +164,7 @@ function createCanonicalEncoder(): Encoder {
       return;
     }
     if (ArrayBuffer.isView(object)) return self.encodeBinary(object);
-    const proto = Object.getPrototypeOf(object);
+    const proto: unknown = Object.getPrototypeOf(object);
     if (proto === Object.prototype || proto === null) {
       const o = object as Record<string, unknown>;
       const keys = Object.keys(o);

@@ -1,4 +1,4 @@
-import { Identity, KeyError, LimitExceededError, ValidationError, fingerprintOf, requireInt } from '@converge/core';
+import { Identity, KeyError, LimitExceededError, fingerprintOf, requireInt } from '@converge/core';
 
 /** Default most entries an `IdentityRegistry` holds. */
 export const DEFAULT_REGISTRY_MAX_ENTRIES = 100_000;

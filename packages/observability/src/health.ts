@@ -153,7 +153,7 @@ function statusOf(r: unknown): CheckStatus {
   if (typeof r === 'boolean') return { ok: r };
   if (r !== null && typeof r === 'object' && typeof (r as { ok?: unknown }).ok === 'boolean') {
     const { ok, detail } = r as { ok: boolean; detail?: unknown };
-    return detail === undefined ? { ok } : { ok, detail: cut(String(detail)) };
+    return detail === undefined ? { ok } : { ok, detail: cut(String(detail as unknown)) };
   }
   // Anything else is a bug in the check: failing, said so, rather than guessed to be fine.
   return { ok: false, detail: `check returned ${r === null ? 'null' : typeof r}, not a boolean or { ok }` };

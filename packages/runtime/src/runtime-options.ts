@@ -1,13 +1,12 @@
-import type { Agent, Decision, DecisionPolicy, Message, Store, Task } from '@converge/core';
+import type { Agent, DecisionPolicy, Store } from '@converge/core';
 import type { Transport } from '@converge/network';
 import type { Logger, Metrics } from '@converge/core';
-import type { TraceContext } from '@converge/observability';
-import type { Inbox, InboxDropReason, QueueByteBudget } from './inbox.js';
+import type { Inbox, QueueByteBudget } from './inbox.js';
 import type { Scheduler } from './scheduler.js';
 import type { ExecutorLimits, StandardExecutorOptions } from './standard-executor.js';
 import type { Executor } from './executor.js';
 import type { PoolManagerPort, TaskManagerPort } from './ports.js';
-import type { RuntimeHooksOptions, TraceContextPort } from './runtime-hooks.js';
+import type { RuntimeHooksOptions } from './runtime-hooks.js';
 import type { RuntimeHealthOptions } from './runtime-health.js';
 
 /** Options of `AgentRuntime`. Only `agent` is required. */

@@ -1,11 +1,11 @@
-import { NotStartedError, TransportError, exponentialBackoff, type Agent, type Decision, type DecisionPolicy, type Message, type Store, type Task } from '@converge/core';
+import { NotStartedError, TransportError, exponentialBackoff, type Agent, type Decision, type Message, type Task } from '@converge/core';
 import type { Transport } from '@converge/network';
 import { attachTraceContext, traceContextOf, type TraceContext } from '@converge/observability';
 import { Inbox, type InboxDropReason, type QueueByteBudget } from './inbox.js';
 import { Scheduler } from './scheduler.js';
-import { StandardExecutor, isLostRace, type ExecutorLimits, type StandardExecutorOptions } from './standard-executor.js';
+import { StandardExecutor, isLostRace } from './standard-executor.js';
 import type { ExecutionContext, ExecutionResult, Executor } from './executor.js';
-import type { PoolManagerPort, TaskFailedEvent, TaskLease, TaskManagerPort } from './ports.js';
+import type { TaskFailedEvent, TaskLease } from './ports.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { TurnGuard } from './decision-cap.js';
 import { RuntimeHooks, type TraceContextPort } from './runtime-hooks.js';

@@ -265,7 +265,7 @@ export class RedisStore implements Store {
     const k = this.#key(key);
     const v = encodeStoredValue(k, value, this.#maxValueBytes);
     const rev = await this.#script('put', k, PUT, [this.#keyPrefix + k, this.#counterKey], [v.bytes, v.floats ?? '', this.#channel, this.#message(k)], options?.signal);
-    if (typeof rev !== 'number') throw new StoreError(`put of ${JSON.stringify(k)} returned ${String(rev)}`, { key: k });
+    if (typeof rev !== 'number') throw new StoreError(`put of ${JSON.stringify(k)} returned ${String(rev as unknown)}`, { key: k });
     this.#watchers.emit(k);
     return rev;
   }
@@ -327,7 +327,7 @@ export class RedisStore implements Store {
     const v = encodeStoredValue(k, value, this.#maxValueBytes);
     const rev = await this.#script(what, k, CAS, [this.#keyPrefix + k, this.#counterKey], [v.bytes, v.floats ?? '', this.#channel, this.#message(k), String(expected)], options?.signal);
     if (rev === null) return null;
-    if (typeof rev !== 'number') throw new StoreError(`${what} of ${JSON.stringify(k)} returned ${String(rev)}`, { key: k });
+    if (typeof rev !== 'number') throw new StoreError(`${what} of ${JSON.stringify(k)} returned ${String(rev as unknown)}`, { key: k });
     this.#watchers.emit(k);
     return rev;
   }

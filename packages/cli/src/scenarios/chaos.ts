@@ -11,7 +11,6 @@ import {
 import type { TcpTransport, Transport } from '@converge/network';
 import type { AgentRuntime } from '@converge/runtime';
 import { Submitter, computeWork, judgeWork, workTask } from './work.js';
-import type { ScenarioWorld } from './world.js';
 import type { Scenario, ScenarioResult } from './types.js';
 
 /** Lease of the chaos tasks, ms (short, so crashed claims come back within the run). */
@@ -39,7 +38,7 @@ function computeTool(): ToolRegistry {
     description: 'computes a scenario task; hangs for some inputs',
     run: (params) => {
       const hang = params.hang === 'always' || (params.hang === 'once' && params.attempt === 1);
-      const result = computeWork({ objective: String(params.objective), inputs: { numbers: params.numbers } as never });
+      const result = computeWork({ objective: String(params.objective as unknown), inputs: { numbers: params.numbers } as never });
       if (!hang) return result;
       // A stuck call: it does not look at its signal; the executor's deadline gives up on it.
       return new Promise((resolve) => setTimeout(() => resolve(result), HANG_RELEASE_MS).unref());
@@ -102,7 +101,7 @@ class ToolWorker extends Agent {
         const params: WireRecord = { taskId: task.id, objective: task.objective, numbers: (task.inputs as { numbers: number[] }).numbers, hang: String((task.inputs as { hang?: string }).hang ?? 'never'), attempt };
         out.push(Decisions.invokeTool('compute', params, CHAOS_TOOL_TIMEOUT_MS));
       } else if (d.type === 'InvokeTool') {
-        const taskId = String(d.params?.taskId);
+        const taskId = String(d.params?.taskId as unknown);
         this.#claimed.delete(taskId);
         if (o.status === 'ok') {
           out.push(Decisions.reportTask(taskId, o.result as never), Decisions.sendMessage(this.#coordinator(), { type: 'done', taskId }, { taskId }));

@@ -100,7 +100,7 @@ export async function startFakeModelServer(port = 0): Promise<FakeModelServer> {
       if (res.writableEnded) return;
       let body: { model?: string; messages?: { role?: string; content?: unknown }[] };
       try {
-        body = JSON.parse(Buffer.concat(parts).toString('utf8'));
+        body = JSON.parse(Buffer.concat(parts).toString('utf8')) as typeof body;
       } catch {
         counts.refused++;
         send(res, 400, { error: { message: 'body is not JSON', type: 'invalid_request_error' } });

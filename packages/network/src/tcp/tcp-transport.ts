@@ -4,7 +4,7 @@ import {
   AbortError, FrameTooLargeError, NotStartedError, QueueFullError, TransportError, ValidationError, createTopic, encodeMessage,
   type Identity, type Message, type Topic, type TopicAttributeValue,
 } from '@converge/core';
-import { positiveIntOption, type Logger, type MetricCounter, type Metrics } from '@converge/core';
+import { positiveIntOption, type Logger, type Metrics } from '@converge/core';
 import { checkMaxFrameBytes, FRAME_HEADER_BYTES } from '../framing.js';
 import { NetInstruments, type NetTransportStats } from '../framing-instruments.js';
 import { FrameReceiver } from '../framing-receiver.js';

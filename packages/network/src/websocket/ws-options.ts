@@ -1,5 +1,5 @@
 import type { Identity } from '@converge/core';
-import type { Logger, MetricCounter, Metrics } from '@converge/core';
+import type { Logger, Metrics } from '@converge/core';
 import type { InboundBudgetOptions } from '../framing-budget.js';
 import type { ReconnectOptions } from '../tcp/backoff.js';
 import type { TcpTlsOptions } from '../tcp/tcp-connection.js';
