@@ -50,9 +50,10 @@ export default tseslint.config(
     },
   },
   {
-    // Moved from scripts/lint.mjs: one responsibility per file, so a source file stays short.
+    // Moved from scripts/lint.mjs: one responsibility per file, so a source file stays short. Code
+    // lines only, so the TSDoc every export carries does not count against it.
     files: ['packages/*/src/**/*.ts'],
-    rules: { 'max-lines': ['error', { max: 600, skipBlankLines: false, skipComments: false }] },
+    rules: { 'max-lines': ['error', { max: 600, skipBlankLines: true, skipComments: true }] },
   },
   {
     // The compliance package's src/ is test code too (vitest suites other packages run).
