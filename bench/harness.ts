@@ -30,7 +30,7 @@ export type BenchSuite = (ctx: BenchContext) => Promise<void>;
  * Runs `fn` (one operation, or `batch` operations per call) repeatedly for about
  * `durationMs` after a warm-up, and returns operations per second.
  */
-export async function opsPerSecond(fn: () => unknown | Promise<unknown>, options: { durationMs?: number; warmupMs?: number; batch?: number } = {}): Promise<number> {
+export async function opsPerSecond(fn: () => unknown, options: { durationMs?: number; warmupMs?: number; batch?: number } = {}): Promise<number> {
   const { durationMs = 1500, warmupMs = 300, batch = 1 } = options;
   const isAsync = fn() instanceof Promise;
   const runFor = async (ms: number): Promise<[number, number]> => {

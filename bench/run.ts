@@ -37,7 +37,7 @@ for (const file of files) {
     });
   } catch (err) {
     failed++;
-    process.stderr.write(`  suite ${file} failed: ${(err as Error).stack ?? err}\n`);
+    process.stderr.write(`  suite ${file} failed: ${(err as Error).stack ?? String(err)}\n`);
   }
 }
 

@@ -43,7 +43,7 @@ export function readWorkspace(root: string): Map<string, WorkspacePackage> {
   for (const entry of readdirSync(join(root, 'packages'), { withFileTypes: true })) {
     const dir = join(root, 'packages', entry.name);
     if (!entry.isDirectory() || !existsSync(join(dir, 'package.json'))) continue;
-    manifests.push({ dir, json: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) });
+    manifests.push({ dir, json: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as (typeof manifests)[number]['json'] });
   }
   const names = new Set(manifests.map((m) => m.json.name as string));
   for (const { dir, json } of manifests) {

@@ -70,7 +70,7 @@ async function scaleOut(ctx: BenchContext, name: string, store: string, tasks: n
     ctx.log(`scale-out on ${name} skipped: coordinator exited ${coord.code}: ${coord.stderr.slice(-500)}`);
     return;
   }
-  const s = JSON.parse(coord.stdout.trim().split('\n').pop()!);
+  const s = JSON.parse(coord.stdout.trim().split('\n').pop()!) as ReturnType<typeof runSummary>;
   ctx.log(`scale-out ${name}: ${s.completed}/${s.tasks} in ${s.duration_ms} ms`);
   ctx.report({ name: `cli.scaleout_${name}`, value: s.tasks_per_s, unit: 'tasks/s' });
 }
@@ -79,7 +79,7 @@ async function scaleOut(ctx: BenchContext, name: string, store: string, tasks: n
 function runSummary(args: string[]): { tasks_per_s: number; completed: number; tasks: number; duration_ms: number; latency_ms: Record<string, number> } {
   const r = spawnSync(node[0], [...node.slice(1), '--scenario', 'sum', ...args, '--json'], { encoding: 'utf8', timeout: 600_000, maxBuffer: 64 * 1024 * 1024 });
   if (r.status !== 0) throw new Error(`converge run ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as ReturnType<typeof runSummary>;
 }
 
 /**

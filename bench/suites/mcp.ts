@@ -28,14 +28,14 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 /** A Streamable HTTP server on 127.0.0.1 with one session. */
 async function startHttp(): Promise<{ url: string; close(): Promise<void> }> {
   let transport: StreamableHTTPServerTransport | undefined;
-  const http = createServer(async (req, res) => {
+  const http = createServer((req, res) => void (async () => {
     const body = req.method === 'POST' ? await readJson(req) : undefined;
     if (transport === undefined) {
       transport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID() });
       await makeCalcServer().connect(transport);
     }
     await transport.handleRequest(req, res, body);
-  });
+  })());
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
   return {
     url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`,

@@ -126,7 +126,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const msgsDone = messages() - msgsAtWarm;
   submitter.stopped = true;
   for (const r of runtimes) await r.stop();
-  await taskManager.stop?.();
+  taskManager.stop?.();
   log(`purged ${taskManager.stats().purged} completed task records`);
 
   // Growth: the median of the last third of the samples after the warm-up against the median

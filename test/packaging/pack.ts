@@ -13,6 +13,7 @@ export interface WorkspacePackage {
   manifest: {
     name: string;
     exports?: unknown;
+    imports?: unknown;
     main?: string;
     module?: string;
     types?: string;

@@ -55,10 +55,11 @@ const execFileAsync = promisify(execFile);
 async function run(cwd: string, cmd: string, args: string[]): Promise<string> {
   try {
     const { stdout, stderr } = await execFileAsync(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 64 * 2 ** 20, env: { ...process.env, CI: 'true', NO_COLOR: '1' } });
+    // eslint-disable-next-line no-control-regex -- strips ANSI colour codes (ESC [ ... m)
     return (stdout + stderr).replace(/\x1b\[[0-9;]*m/g, '');
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`${cmd} ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
+    throw new Error(`${cmd} ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`, { cause: err });
   }
 }
 

@@ -1,4 +1,4 @@
-// Each package's tarball holds what its manifest points at: every `exports` target (the
+// Each package's tarball holds what its manifest points at: every `exports` and `imports` target (the
 // `@converge/source` condition too, so it never points at a missing file), main/module/types,
 // typesVersions and bin; no CommonJS build; no source map that embeds the source again.
 import { readFileSync } from 'node:fs';
@@ -13,8 +13,9 @@ describe.skipIf(!built && process.env.CI !== 'true')('package tarballs', () => {
   for (const { dir, manifest } of workspacePackages()) {
     it(`${manifest.name} ships every file its manifest points at, ESM only, maps without sources`, () => {
       const files = tarballFiles(dir);
-      const { exports, main, module, types, typesVersions, bin } = manifest;
-      const missing = targets([exports, main, module, types, typesVersions, bin])
+      const { exports, imports, main, module, types, typesVersions, bin } = manifest;
+      // `imports` too: under `@converge/source`, src/ resolves `#platform` to src/ files.
+      const missing = targets([exports, imports, main, module, types, typesVersions, bin])
         .map((t) => t.replace(/^\.\//, ''))
         .filter((t) => !files.has(t));
       expect(missing).toEqual([]);

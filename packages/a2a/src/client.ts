@@ -32,7 +32,7 @@ export const DEFAULT_A2A_CLIENT_POLL_MS = 200;
 /** Trust scores by key fingerprint (a policy `TrustModel` fits; `recordOutcome` is used when present). */
 export interface A2ATrust {
   score(agentId: string): number;
-  recordOutcome?(agentId: string, outcome: 'success' | 'failure'): Promise<unknown> | unknown;
+  recordOutcome?(agentId: string, outcome: 'success' | 'failure'): unknown;
 }
 
 /** Options of `connectA2AAgent`. */

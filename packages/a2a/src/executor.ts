@@ -111,7 +111,7 @@ export class PoolExecutor implements AgentExecutor {
     const inputs = inputsOfMessage(message, ctx.contextId);
     // Whose task it is: the task store shows a finished task to this caller only.
     (inputs[A2A_INPUT_KEY] as WireRecord).principal = principal;
-    const skillMeta = message.metadata?.skill;
+    const skillMeta: unknown = message.metadata?.skill;
     const skill = typeof skillMeta === 'string' && this.#o.skills?.includes(skillMeta) ? skillMeta : undefined;
     if (this.#stats.live >= this.#maxLive) return this.#reject(ctx, bus, 'busy', `the server follows ${this.#maxLive} tasks already; retry later`);
     // Registered before the submit, so no transition of the new task can come before its follower.

@@ -75,6 +75,7 @@ describe('A2A follower: the queue watch publishes transitions', () => {
     const real = scope.pool.queue;
     // The first watch reports nothing (its events are "lost"), then fails as a watch past its buffer does.
     const { queue, calls } = withWatch(real, (n, options) => (n === 1
+      // eslint-disable-next-line require-yield -- a watch that reports nothing, then fails
       ? (async function* () {
         await behind;
         throw new QueueFullError('watch fell more than 1024 events behind');

@@ -97,16 +97,16 @@ export async function engineBench(o: EngineBenchOptions): Promise<EngineFigure[]
   };
   if (/^postgres(ql)?:\/\//.test(o.store)) {
     add({ name: 'raw.postgres_skip_locked', value: await rawSkipLocked(o.store, o.tasks, o.ms), unit: 'tasks/s' });
-    const mod = await importAdapter('@converge/store-postgres/task-queue', 'store');
+    const mod = await importAdapter<typeof import('@converge/store-postgres/task-queue')>('@converge/store-postgres/task-queue', 'store');
     const q = new mod.PostgresTaskQueue({ connectionString: o.store, table: `cvb_tq_${tag}`, maxConnections: QUEUE_WORKERS, defaults: { leaseMs: 30_000 } });
     add({ name: 'queue.postgres_claim_report', value: await queueClaimReport(withDrop(q, () => q.drop()), o.tasks, o.ms), unit: 'tasks/s', baseline: 'raw.postgres_skip_locked' });
   } else if (/^rediss?:\/\//.test(o.store)) {
     add({ name: 'raw.redis_lua_cas', value: await rawLuaCas(o.store, o.tasks, o.ms), unit: 'tasks/s' });
-    const mod = await importAdapter('@converge/store-redis/task-queue', 'store');
+    const mod = await importAdapter<typeof import('@converge/store-redis/task-queue')>('@converge/store-redis/task-queue', 'store');
     const q = new mod.RedisTaskQueue({ url: o.store, prefix: `cvb:tq:${tag}:`, defaults: { leaseMs: 30_000 } });
     add({ name: 'queue.redis_claim_report', value: await queueClaimReport(withDrop(q, () => q.drop()), o.tasks, o.ms), unit: 'tasks/s', baseline: 'raw.redis_lua_cas' });
   } else if (/^nats:\/\//.test(o.store)) {
-    const mod = await importAdapter('@converge/transport-nats/task-queue', 'store');
+    const mod = await importAdapter<typeof import('@converge/transport-nats/task-queue')>('@converge/transport-nats/task-queue', 'store');
     const servers = o.store.split(',').map((s) => s.trim()).filter(Boolean);
     const q = new mod.JetStreamTaskQueue({ servers, name: `cvb${tag}`, defaults: { leaseMs: 30_000 } });
     add({ name: 'queue.jetstream_claim_report', value: await queueClaimReport(withDrop(q, () => q.drop()), o.tasks, o.ms), unit: 'tasks/s' });

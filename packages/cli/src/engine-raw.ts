@@ -9,7 +9,7 @@ import { QUEUE_WORKERS, cyclesPerSecond } from './engine-bench.js';
 
 /** Claim + complete cycles per second of a bare SKIP LOCKED loop, `QUEUE_WORKERS` connections. */
 export async function rawSkipLocked(url: string, tasks: number, ms: number): Promise<number> {
-  const pg = (await importAdapter('pg', 'store')).default;
+  const pg = (await importAdapter<typeof import('pg')>('pg', 'store')).default;
   const table = `cvb_raw_${randomBytes(4).toString('hex')}`;
   const pool = new pg.Pool({ connectionString: url, max: QUEUE_WORKERS });
   try {
@@ -19,7 +19,7 @@ export async function rawSkipLocked(url: string, tasks: number, ms: number): Pro
     const claim = `UPDATE ${table} t SET state = 'assigned', attempts = t.attempts + 1, owner = $1, lease = $2 FROM (SELECT id FROM ${table} WHERE state = 'pending' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) c WHERE t.id = c.id RETURNING t.id, t.attempts, t.body`;
     const done = `UPDATE ${table} SET state = 'completed', lease = NULL WHERE id = $1 AND attempts = $2 AND state = 'assigned'`;
     return await cyclesPerSecond(ms, async () => {
-      const { rows } = await pool.query(claim, ['w', Date.now() + 30_000]);
+      const { rows } = await pool.query<{ id: string; attempts: number }>(claim, ['w', Date.now() + 30_000]);
       if (rows.length === 0) return false;
       await pool.query(done, [rows[0].id, rows[0].attempts]);
       return true;
@@ -48,7 +48,7 @@ return 1`;
 
 /** Claim + complete cycles per second of a bare Lua check-and-set loop, one connection, `QUEUE_WORKERS` loops. */
 export async function rawLuaCas(url: string, tasks: number, ms: number): Promise<number> {
-  const { createClient } = await importAdapter('redis', 'store');
+  const { createClient } = await importAdapter<typeof import('redis')>('redis', 'store');
   const prefix = `cvb:rawq:${randomBytes(4).toString('hex')}:`;
   const c = createClient({ url });
   c.on('error', () => undefined);

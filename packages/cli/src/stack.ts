@@ -38,14 +38,14 @@ export async function openStore(spec: string, key: 'store' | 'discoveryStore', n
     return { store, label: `file:${dir}`, close: () => store.stop() };
   }
   if (/^postgres(ql)?:\/\//.test(spec)) {
-    const mod = await importAdapter('@converge/store-postgres', key);
+    const mod = await importAdapter<typeof import('@converge/store-postgres')>('@converge/store-postgres', key);
     const { table } = engineNames(namespace);
     const store = new mod.PostgresStore({ connectionString: spec, table, applicationName: 'converge-cli' }) as Store;
     await startOrExplain(store, key, 'PostgreSQL');
     return { store, label: `postgres:${table}`, close: async () => store.stop?.() };
   }
   if (/^rediss?:\/\//.test(spec)) {
-    const mod = await importAdapter('@converge/store-redis', key);
+    const mod = await importAdapter<typeof import('@converge/store-redis')>('@converge/store-redis', key);
     const { redisPrefix } = engineNames(namespace);
     const store = new mod.RedisStore({ url: spec, prefix: redisPrefix, clientName: 'converge-cli' }) as Store;
     await startOrExplain(store, key, 'Redis');
@@ -77,10 +77,9 @@ async function startOrExplain(store: Store, key: string, engine: string): Promis
  * Loads an adapter package (a separate package that only its users install) on demand;
  * `ConfigError` naming the package to install when it is missing.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function importAdapter(name: string, key: string): Promise<any> {
+export async function importAdapter<M>(name: string, key: string): Promise<M> {
   try {
-    return await import(name);
+    return (await import(name)) as M;
   } catch (err) {
     throw new ConfigError(`${key} needs the ${name} package: npm i ${name}`, { key, cause: err });
   }
@@ -150,14 +149,16 @@ export async function transportFactory(config: RunConfig, telemetry: { metrics?:
     };
   }
   if (/^nats:\/\//.test(config.transport)) {
-    const mod = await importAdapter('@converge/transport-nats', 'transport');
+    const mod = await importAdapter<typeof import('@converge/transport-nats')>('@converge/transport-nats', 'transport');
     const servers = config.transport.split(',').map((s) => s.trim()).filter(Boolean);
     const { subjectPrefix } = engineNames(storeNamespace(config));
     return {
       create: async (agentId) => {
         // Core NATS for directed messages: the workload's messages (calls for bids, bids) are
         // hints bounded by timeouts; task state lives in the store, so none needs JetStream.
-        const t = new mod.NatsTransport({ servers, agentId, subjectPrefix, maxQueue: 100_000, ...metrics }) as Transport;
+        // transport-nats still types `metrics` as observability's MetricsCollector (telemetry's collector is one).
+        const options = { servers, agentId, subjectPrefix, maxQueue: 100_000, ...metrics } as ConstructorParameters<typeof mod.NatsTransport>[0];
+        const t = new mod.NatsTransport(options) as Transport;
         try {
           await t.start();
         } catch (err) {

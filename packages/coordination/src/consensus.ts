@@ -181,7 +181,7 @@ export class Ballot {
 }
 
 function tallyVotes(votes: readonly VoteCast[], members: readonly string[] | undefined, weightOf: (v: VoteCast) => number): { tally: Tally; total: number; count: number } {
-  if (!Array.isArray(votes)) throw new ValidationError('votes must be an array');
+  if (!Array.isArray(votes as unknown)) throw new ValidationError('votes must be an array');
   const allowed = members ? new Set(members) : null;
   const seen = new Set<string>();
   const tally: Tally = Object.create(null) as Tally;
@@ -219,7 +219,7 @@ function weigher(weights: WeightSource | undefined): (v: VoteCast) => number {
   if (weights === undefined || weights === null) throw new ValidationError('weighted votes need weights (a weight table or a trust score); a vote\'s own weight is not counted');
   if (typeof weights === 'function') return (v) => checkWeight(weights(v.voter), v.voter);
   if (typeof weights !== 'object') throw new ValidationError('weights must be a table or a function of the voter');
-  const get = weights instanceof Map ? (k: string) => weights.get(k) : (k: string) => (Object.hasOwn(weights, k) ? (weights as Record<string, number>)[k] : undefined);
+  const get = weights instanceof Map ? (k: string) => (weights as ReadonlyMap<string, number>).get(k) : (k: string) => (Object.hasOwn(weights, k) ? (weights as Record<string, number>)[k] : undefined);
   return (v) => {
     const w = get(v.voter);
     return w === undefined ? 0 : checkWeight(w, v.voter);

@@ -334,13 +334,13 @@ export class PoolManager {
     if (min === undefined) return;
     if (!this.#trust) {
       this.#stats.refused++;
-      throw new PolicyError(`pool ${pool.id} requires trust ${String(min)} but this PoolManager has no trust source; refusing ${agentId}`);
+      throw new PolicyError(`pool ${pool.id} requires trust ${String(min as unknown)} but this PoolManager has no trust source; refusing ${agentId}`);
     }
     const score = this.#trust.score(agentId);
     if (!(typeof score === 'number' && score >= (min as number))) {
       this.#stats.refused++;
       this.#stats.trustRefused++;
-      throw new TrustTooLowError(`pool ${pool.id}: ${agentId}'s trust ${String(score)} is below the pool's minTrust ${String(min)}`, score, min as number);
+      throw new TrustTooLowError(`pool ${pool.id}: ${agentId}'s trust ${String(score)} is below the pool's minTrust ${String(min as unknown)}`, score, min as number);
     }
   }
 

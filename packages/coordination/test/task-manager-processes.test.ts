@@ -18,8 +18,8 @@ function run(dir: string, worker: string): Promise<{ worker: string; done: strin
     const p = spawn(process.execPath, ['--import', 'tsx', '--conditions=@converge/source', child, dir, worker, String(TASKS), '8'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    p.stdout.on('data', (d: Buffer) => (out += d));
-    p.stderr.on('data', (d: Buffer) => (err += d));
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
     p.on('error', reject);
     p.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`worker ${worker} exited ${code}: ${err}`))));
   });

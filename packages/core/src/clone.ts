@@ -13,7 +13,7 @@ import { Float64, isFloat64 } from './float.js';
  */
 export function cloneWireValue<T>(value: T): T {
   if (typeof value !== 'object' || value === null) return value;
-  const proto = Object.getPrototypeOf(value);
+  const proto: unknown = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) {
     if (isFloat64(value)) return new Float64(value.value) as T;
     if (value instanceof Uint8Array) return new Uint8Array(value) as T;
@@ -21,7 +21,7 @@ export function cloneWireValue<T>(value: T): T {
     if (!Array.isArray(value)) return value;
   }
   if (Array.isArray(value)) {
-    const out = new Array(value.length);
+    const out = new Array<unknown>(value.length);
     for (let i = 0; i < value.length; i++) out[i] = cloneWireValue(value[i]);
     return out as T;
   }

@@ -416,7 +416,7 @@ export function waitForWake(ms: number, subscribe: (wake: () => void) => () => v
   return new Promise<boolean>((resolve, reject) => {
     let release: (() => void) | null = null;
     let done = false;
-    const finish = (woken: boolean, err?: unknown): void => {
+    const finish = (woken: boolean, err?: Error): void => {
       if (done) return;
       done = true;
       clearTimeout(timer);

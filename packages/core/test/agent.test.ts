@@ -34,7 +34,7 @@ describe('Agent', () => {
 
   it('decide is the subclass\'s; the hooks default to no-ops', async () => {
     const a = new Echo();
-    const decisions = await a.decide([createMessage({ sender: 's', payload: 1 })], []);
+    const decisions = a.decide([createMessage({ sender: 's', payload: 1 })], []);
     expect(decisions).toEqual([{ type: 'SendMessage', recipient: 's', payload: 1 }]);
     expect(a.seen).toEqual([1, 0]);
     expect(a.onStart()).toBeUndefined();

@@ -166,7 +166,10 @@ describe('decodeMessage on bad input', () => {
       let p = 0;
       for (let i = 0; i < depth; i++) {
         b[p++] = open;
-        if (open === 0x81) (b[p++] = 0xa1), (b[p++] = 0x6b);
+        if (open === 0x81) {
+          b[p++] = 0xa1;
+          b[p++] = 0x6b;
+        }
       }
       b[p] = 0xc0;
       expect(() => decodeValue(b)).toThrow(/nesting/);

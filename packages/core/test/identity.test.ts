@@ -97,6 +97,7 @@ describe('the secret key never leaks by default', () => {
   const secretB64 = Buffer.from(id.secretKey!).toString('base64');
   const views: [string, () => string][] = [
     ['String()', () => String(id)],
+    // eslint-disable-next-line @typescript-eslint/restrict-template-expressions -- what a template literal shows is the point
     ['template literal', () => `${id}`],
     ['util.inspect', () => inspect(id, { depth: 10, showHidden: true })],
     ['inspect inside an object', () => inspect({ nested: { id } }, { depth: 10 })],

@@ -2,7 +2,7 @@
 // from the file, never hard-coded: a held-out set made with another seed runs the same code.
 import { expect, it } from 'vitest';
 import {
-  Identity, bytesToBase64, bytesToHex, hexToBytes, createMessage, createTopic, decodeMessage, encodeMessage,
+  Identity, bytesToBase64, bytesToHex, hexToBytes, createMessage, decodeMessage, encodeMessage,
   encodeValue, signMessage, signingBytes, topicToString, verifyMessage, DecodeError, type Message, type Topic,
 } from '@converge/core';
 import { describeWithVectors, vectors, fromTyped } from './vectors.js';
@@ -60,7 +60,7 @@ function plain(v: unknown): unknown {
 }
 
 describeWithVectors('identities', () => {
-  it.each(cases(vectors.identities))('%s: public key, fingerprint, base64, 64-byte secret', (_n: string, v: any) => {
+  it.each(cases(vectors.identities))('%s: public key, fingerprint, base64, 64-byte secret', (_n, v) => {
     for (const backend of ['node', 'noble'] as const) {
       const id = Identity.fromSecretKey(hexToBytes(v.seed), { backend });
       expect(bytesToHex(id.publicKey)).toBe(v.public_key);
@@ -73,7 +73,7 @@ describeWithVectors('identities', () => {
 });
 
 describeWithVectors('raw Ed25519 signatures', () => {
-  it.each(cases(vectors.ed25519_signatures))('%s: both backends sign identically and verify', (_n: string, v: any) => {
+  it.each(cases(vectors.ed25519_signatures))('%s: both backends sign identically and verify', (_n, v) => {
     const data = hexToBytes(v.data);
     for (const backend of ['node', 'noble'] as const) {
       const id = Identity.fromSecretKey(identities.get(v.signer)!.secretKey!, { backend });
@@ -84,7 +84,7 @@ describeWithVectors('raw Ed25519 signatures', () => {
 });
 
 describeWithVectors('topic strings and dict encoding', () => {
-  it.each(cases(vectors.topics))('%s', (_n: string, v: any) => {
+  it.each(cases(vectors.topics))('%s', (_n, v) => {
     const topic = toTopic(v.input);
     expect(topicToString(topic)).toBe(v.string);
     const dict = toTopic(v.dict);
@@ -93,7 +93,7 @@ describeWithVectors('topic strings and dict encoding', () => {
 });
 
 describeWithVectors('messages: signing bytes, signature, encoding, decoding', () => {
-  it.each(cases(vectors.messages))('%s', (_n: string, v: any) => {
+  it.each(cases(vectors.messages))('%s', (_n, v) => {
     const msg = messageFromInput(v.input);
     expect(bytesToHex(signingBytes(msg))).toBe(v.signing_bytes);
     let signed = msg;
@@ -115,7 +115,7 @@ describeWithVectors('messages: signing bytes, signature, encoding, decoding', ()
 });
 
 describeWithVectors('verification negatives', () => {
-  it.each(cases(vectors.verification_negatives))('%s', (_n: string, v: any) => {
+  it.each(cases(vectors.verification_negatives))('%s', (_n, v) => {
     let msg: Message;
     try {
       msg = decodeMessage(hexToBytes(v.encoded));
@@ -131,7 +131,7 @@ describeWithVectors('verification negatives', () => {
 });
 
 describeWithVectors('decoding other encoders', () => {
-  it.each(cases(vectors.decode))('%s', (_n: string, v: any) => {
+  it.each(cases(vectors.decode))('%s', (_n, v) => {
     const bytes = hexToBytes(v.bytes);
     if (!v.ok) {
       expect(() => decodeMessage(bytes)).toThrow(DecodeError);
@@ -144,7 +144,7 @@ describeWithVectors('decoding other encoders', () => {
 });
 
 describeWithVectors('quirks of the reference', () => {
-  it.each(cases(vectors.quirks))('%s: we sign the sender we send', (_n: string, v: any) => {
+  it.each(cases(vectors.quirks))('%s: we sign the sender we send', (_n, v) => {
     const signer = identities.get(v.signer)!;
     const encoded = decodeMessage(hexToBytes(v.encoded));
     // The reference's message carries the signer's fingerprint but a signature over another

@@ -33,6 +33,7 @@ const PYTHON_REPR: [number, string][] = [
   [1e21, '1e+21'],
   [1e100, '1e+100'],
   [0.30000000000000004, '0.30000000000000004'],
+  // eslint-disable-next-line no-loss-of-precision -- the literal beyond 2^53 is the case under test
   [12345678901234567890.0, '1.2345678901234567e+19'],
   [1 / 3, '0.3333333333333333'],
 ];

@@ -530,8 +530,8 @@ export class McpToolset {
     if (signal?.aborted) return signal.reason instanceof Error ? signal.reason : new AbortError(`${what} was aborted`, { cause: signal.reason });
     if (ConvergeError.is(err)) return err;
     if (err instanceof McpError) {
-      if (err.code === ErrorCode.RequestTimeout) return new TimeoutError(`${what} timed out`, { cause: err });
-      if (err.code === ErrorCode.ConnectionClosed) {
+      if (err.code === (ErrorCode.RequestTimeout as number)) return new TimeoutError(`${what} timed out`, { cause: err });
+      if (err.code === (ErrorCode.ConnectionClosed as number)) {
         const reason = this.#closeReason;
         return new McpNotConnectedError(`${what}: the MCP connection closed${reason ? `: ${reason.message}` : ''}`, { cause: reason ?? err });
       }

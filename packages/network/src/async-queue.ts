@@ -75,7 +75,7 @@ export class AsyncQueue<T> {
     }
     this.#maxBytes = maxBytes;
     // Power-of-two capacity so that indexes wrap with a mask.
-    this.#buf = new Array(16);
+    this.#buf = new Array<T | undefined>(16);
     if (maxBytes !== Infinity) this.#weights = new Array(16);
   }
 

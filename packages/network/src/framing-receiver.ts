@@ -1,4 +1,4 @@
-import { decodeMessage, ValidationError, type Message, requireInt } from '@converge/core';
+import { decodeMessage, type Message, requireInt } from '@converge/core';
 import { AsyncQueue } from './async-queue.js';
 import type { NetInstruments } from './framing-instruments.js';
 import type { ReceiveOptions } from '@converge/core';

@@ -35,7 +35,7 @@ function bound(v: unknown, depth: number): number {
         }
         return n;
       }
-      const proto = Object.getPrototypeOf(v);
+      const proto: unknown = Object.getPrototypeOf(v);
       if (proto !== Object.prototype && proto !== null) return -1;
       // Object.keys rather than for-in: several times faster in V8 on this path.
       const keys = Object.keys(v);

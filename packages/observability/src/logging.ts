@@ -55,7 +55,7 @@ const SECRET_SET: ReadonlySet<string> = new Set(SECRET_KEYS);
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (v === null || typeof v !== 'object') return false;
-  const proto = Object.getPrototypeOf(v);
+  const proto: unknown = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
 }
 
@@ -138,6 +138,7 @@ export function createLogger(options: LoggerConfig = {}): Logger {
   // pino applies `formatters.log` to logged objects only; child bindings are redacted here.
   // Children are created with Object.create(parent), so every descendant inherits this.
   if (options.redact === undefined) {
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called with .call(this) below
     const child = logger.child;
     logger.child = function redactedChild(this: Logger, bindings: Record<string, unknown>, opts?: unknown) {
       return child.call(this, redactSecrets(bindings), opts as never);
@@ -169,7 +170,7 @@ export function closeLogger(logger: Logger): Promise<void> {
   ownedStreams.delete(logger);
   return new Promise<void>((resolve, reject) => {
     stream.once('close', () => resolve());
-    stream.once('error', (err) => reject(err));
+    stream.once('error', (err) => reject(err ?? new Error('the log stream failed')));
     stream.end();
   });
 }

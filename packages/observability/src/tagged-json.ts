@@ -29,7 +29,7 @@ export function toTagged(value: unknown, depth = 0): unknown {
     return { $map: [...value].map(([k, v]) => [toTagged(k, depth + 1), toTagged(v, depth + 1)]) };
   }
   if (typeof value === 'object') {
-    const proto = Object.getPrototypeOf(value);
+    const proto: unknown = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) {
       throw new EncodeError(`cannot record an instance of ${(value as object).constructor?.name ?? 'an unknown class'}`);
     }

@@ -43,7 +43,7 @@ describe('createLogger', () => {
     logger.info({ token: 'T', password: 'P', identity: { secretKey: 'S', privateKey: 'K', name: 'ok' }, headers: { authorization: 'Bearer x' }, apiKey: 'A' }, 'cfg');
     const text = out.text();
     for (const secret of ['"T"', '"P"', '"S"', '"K"', 'Bearer x', '"A"']) expect(text).not.toContain(secret);
-    const line = out.lines()[0] as Record<string, any>;
+    const line = out.lines()[0] as { token: string; identity: { secretKey: string; name: string }; headers: { authorization: string } };
     expect(line.token).toBe('[redacted]');
     expect(line.identity.secretKey).toBe('[redacted]');
     expect(line.identity.name).toBe('ok');

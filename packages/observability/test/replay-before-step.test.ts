@@ -19,7 +19,7 @@ describe('replay beforeStep', () => {
     const recorder = new Clocked(() => t);
     for (const at of [1_000, 2_000, 3_500]) {
       t = at;
-      log.recordDecisions(recorder.id, await recorder.decide());
+      log.recordDecisions(recorder.id, recorder.decide());
     }
     let now = 0;
     const seen: number[] = [];

@@ -217,7 +217,7 @@ describe('replay', () => {
     const agent = new Doubler({ identity: bob });
     const m1 = signed({ n: 1 });
     log.recordMessage(m1);
-    log.recordDecisions(agent.id, await agent.decide([m1], []), [m1]);
+    log.recordDecisions(agent.id, agent.decide([m1], []), [m1]);
     log.recordDecisions('other-agent', [], []);
     log.recordDecisions(agent.id, [], [m1]); // evicts m1: both steps' input is gone
     expect(log.evicted).toBe(1);

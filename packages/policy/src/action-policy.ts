@@ -138,7 +138,7 @@ export class ActionPolicy implements DecisionPolicy {
     if (type === 'SendMessage' && this.#recipients) {
       const recipient = (decision as { recipient?: unknown }).recipient ?? null;
       if (!(recipient === null || typeof recipient === 'string') || !this.#recipients.has(recipient)) {
-        return { allowed: false, reason: recipient === null ? 'broadcast is not allowed' : `recipient ${String(recipient)} is not allowed` };
+        return { allowed: false, reason: recipient === null ? 'broadcast is not allowed' : `recipient ${String(recipient as unknown)} is not allowed` };
       }
     }
     if (type === 'SendMessage' && this.#endpoints && !this.#endpoints.has('*')) {

@@ -76,8 +76,8 @@ interface Screened {
 
 /** Validates the inputs and keeps each member's first vote; the building block of every model. */
 function screen(proposal: GovernanceProposal, members: readonly string[], perChamber = false): Screened {
-  if (!proposal || typeof proposal !== 'object' || !Array.isArray(proposal.votes)) throw new ValidationError('proposal must have a votes array');
-  if (!Array.isArray(members) || !members.every((m) => typeof m === 'string')) throw new ValidationError('members must be an array of strings');
+  if (!proposal || typeof proposal !== 'object' || !Array.isArray(proposal.votes as unknown)) throw new ValidationError('proposal must have a votes array');
+  if (!Array.isArray(members as unknown) || !members.every((m) => typeof m === 'string')) throw new ValidationError('members must be an array of strings');
   const memberSet = new Set(members);
   const seen = new Set<string>();
   const nonMembers = new Set<string>();

@@ -29,4 +29,4 @@ export interface Executor {
 }
 
 /** A handler for one decision type (custom types are registered with `executor.register`). */
-export type DecisionHandler<D extends Decision = Decision> = (decision: D, context: ExecutionContext) => Promise<unknown> | unknown;
+export type DecisionHandler<D extends Decision = Decision> = (decision: D, context: ExecutionContext) => unknown;

@@ -73,7 +73,7 @@ export class Inbox {
     this.overflow = overflowPolicy(options.overflow, 'reject');
     this.#limits = options.limits;
     this.#onDrop = options.onDrop;
-    this.#buf = new Array(Math.min(this.maxSize, 1024));
+    this.#buf = new Array<Message | undefined>(Math.min(this.maxSize, 1024));
     if (this.#limits) this.#sizes = new Array(this.#buf.length).fill(0);
   }
 

@@ -1,5 +1,5 @@
 import {
-  ConfigError, EMPTY_DECIDE_CONTEXT, errorOutcome, okOutcome, statusOfError,
+  EMPTY_DECIDE_CONTEXT, errorOutcome, okOutcome, statusOfError,
   type DecideContext, type Decision, type Outcome, type OutcomeStatus, requireInt,
 } from '@converge/core';
 import type { Logger } from '@converge/core';
@@ -36,7 +36,7 @@ export function outcomeOf(result: ExecutionResult): Outcome {
  * results than decisions still yields an outcome for each decision: `failed`, with the reason.
  */
 export function outcomesOf(decisions: readonly Decision[], results: readonly ExecutionResult[], failure?: unknown): Outcome[] {
-  const out: Outcome[] = new Array(decisions.length);
+  const out = new Array<Outcome>(decisions.length);
   for (let i = 0; i < decisions.length; i++) {
     const r = results[i];
     out[i] = r !== undefined ? outcomeOf(r) : errorOutcome(decisions[i]!, failure ?? new Error('the executor returned no result for this decision'), 'failed');

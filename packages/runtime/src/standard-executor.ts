@@ -123,7 +123,7 @@ export class StandardExecutor implements Executor {
    */
   async execute(decisions: readonly Decision[], context: ExecutionContext): Promise<ExecutionResult[]> {
     const n = decisions.length;
-    const results: ExecutionResult[] = new Array(n);
+    const results = new Array<ExecutionResult>(n);
     // Allocated on the first failed claim only: most batches lose none.
     let lostTasks: Set<string> | undefined;
     const signal = context.signal;
@@ -194,7 +194,7 @@ export class StandardExecutor implements Executor {
   #count(type: string, outcome: string): void {
     // Counted by type, then outcome: no `type:outcome` string is built (and hashed) per decision.
     let byOutcome = this.#stats.get(type);
-    if (byOutcome === undefined) this.#stats.set(type, (byOutcome = new Map()));
+    if (byOutcome === undefined) this.#stats.set(type, (byOutcome = new Map<string, number>()));
     byOutcome.set(outcome, (byOutcome.get(outcome) ?? 0) + 1);
     this.#decisions?.inc({ type, outcome });
   }

@@ -54,7 +54,7 @@ describe('AgentRuntime tracing with the OpenTelemetry SDK', () => {
     const receiver = new Pinger();
     const sender = new Pinger(receiver.id);
     const opts = (agent: Agent): AgentRuntimeOptions => ({
-      agent, transport: new LocalTransport(agent.id, { hub }), tracer: tracing.withSpan, propagateTraceContext: tracing,
+      agent, transport: new LocalTransport(agent.id, { hub }), tracer: tracing.withSpan.bind(tracing), propagateTraceContext: tracing,
     });
     const rtB = new AgentRuntime(opts(receiver));
     const rtA = new AgentRuntime(opts(sender));
@@ -80,7 +80,7 @@ describe('AgentRuntime tracing with the OpenTelemetry SDK', () => {
     agent.decide = () => {
       throw new Error('decide exploded');
     };
-    const rt = new AgentRuntime({ agent, tracer: tracing.withSpan });
+    const rt = new AgentRuntime({ agent, tracer: tracing.withSpan.bind(tracing) });
     running.push(rt);
     await rt.start();
     await waitUntil(() => (rt.errors.get('decide') ?? 0) >= 1);

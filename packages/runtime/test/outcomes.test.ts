@@ -216,7 +216,7 @@ describe('outcome spans', () => {
   it('each outcome is a child span of the agent.execute span that carried the decision out', async () => {
     const tracing = createTracing({ tracer: provider.getTracer('outcomes-test') });
     const agent = new ScriptedAgent((_c, n) => (n === 0 ? [Decisions.invokeTool('add', { a: 1, b: 1 }), Decisions.invokeTool('hang', {}, 20)] : []));
-    await start(agent, { tracer: tracing.withSpan, executorOptions: { tools, toolAllowlist: ['add', 'hang'] } });
+    await start(agent, { tracer: tracing.withSpan.bind(tracing), executorOptions: { tools, toolAllowlist: ['add', 'hang'] } });
     await waitUntil(() => exporter.getFinishedSpans().filter((s) => s.name === 'agent.outcome').length >= 2, 10_000);
     const spans = exporter.getFinishedSpans();
     const exec = spans.find((s) => s.name === 'agent.execute')!;

@@ -235,7 +235,7 @@ describe('StandardExecutor: failures are counted and contained', () => {
 });
 
 describe('StandardExecutor: InvokeTool', () => {
-  function tools(onRun: (signal: AbortSignal) => Promise<unknown> | unknown) {
+  function tools(onRun: (signal: AbortSignal) => unknown) {
     return new ToolRegistry([
       { name: 'add', run: (p) => (p.a as number) + (p.b as number) },
       { name: 'slow', run: (_p, { signal }) => onRun(signal) as never },

@@ -18,7 +18,7 @@ export async function requirePostgres(): Promise<void> {
     await c.connect();
     await c.query('SELECT 1');
   } catch (err) {
-    throw new Error(`PostgreSQL is not reachable at ${PG_URL} (${(err as Error).message}); start it (check: pg_isready -h 127.0.0.1). These tests need the real server.`);
+    throw new Error(`PostgreSQL is not reachable at ${PG_URL} (${(err as Error).message}); start it (check: pg_isready -h 127.0.0.1). These tests need the real server.`, { cause: err });
   } finally {
     await c.end().catch(() => undefined);
   }

@@ -6,7 +6,7 @@ import type { Logger, MetricCounter, Metrics } from '@converge/core';
 import type { IdentityRegistry } from '@converge/network';
 import {
   DEFAULT_WS_AUTH_TIMEOUT_MS, WS_AUTH_CHALLENGE_BYTES, WS_AUTH_CHALLENGE_HEADER, WS_AUTH_CLOSE_CODE, WS_AUTH_PROTOCOL,
-  WS_PLAIN_PROTOCOL, authProofBytes, authSignedBytes, encodeChallengeMessage, normalizeAuthUrl,
+  WS_PLAIN_PROTOCOL, authProofBytes, authSignedBytes, encodeChallengeMessage,
 } from './ws-auth-proof.js';
 
 export {
@@ -71,7 +71,7 @@ export function verifyAuthProof(
   }
   const key = data.subarray(8, 40);
   const sig = data.subarray(40, PROOF_BYTES);
-  let valid = false;
+  let valid: boolean;
   try {
     valid = ed25519Verify(sig, wsAuthSignedBytes(challenge, url), key);
   } catch {

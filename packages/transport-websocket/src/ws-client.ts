@@ -6,7 +6,7 @@
  * challenge taken in-band (see `ws-auth-proof.ts`).
  */
 import {
-  AbortError, FrameTooLargeError, NotStartedError, QueueFullError, TransportError, ValidationError, abortableSleep, encodeMessage,
+  AbortError, FrameTooLargeError, NotStartedError, QueueFullError, TransportError, ValidationError, encodeMessage,
   type Identity, type Message,
 } from '@converge/core';
 import type { Startable } from '@converge/core';

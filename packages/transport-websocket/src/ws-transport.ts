@@ -4,7 +4,7 @@ import type net from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import WebSocket, { WebSocketServer } from 'ws';
 import {
-  AbortError, FrameTooLargeError, NotStartedError, QueueFullError, TransportError, ValidationError, abortableSleep, encodeMessage,
+  AbortError, FrameTooLargeError, NotStartedError, QueueFullError, TransportError, ValidationError, encodeMessage,
   type Message,
 } from '@converge/core';
 import type { Startable } from '@converge/core';

@@ -40,15 +40,15 @@ export async function openTaskQueue(spec: string, namespace: string, store: Stor
   let queue: TaskQueue;
   let label: string;
   if (/^postgres(ql)?:\/\//.test(spec)) {
-    const mod = await importAdapter('@converge/store-postgres/task-queue', 'store');
+    const mod = await importAdapter<typeof import('@converge/store-postgres/task-queue')>('@converge/store-postgres/task-queue', 'store');
     queue = new mod.PostgresTaskQueue({ connectionString: spec, table: names.table, defaults }) as TaskQueue;
     label = `postgres-queue:${names.table}`;
   } else if (/^rediss?:\/\//.test(spec)) {
-    const mod = await importAdapter('@converge/store-redis/task-queue', 'store');
+    const mod = await importAdapter<typeof import('@converge/store-redis/task-queue')>('@converge/store-redis/task-queue', 'store');
     queue = new mod.RedisTaskQueue({ url: spec, prefix: names.redisPrefix, defaults, clientName: 'converge-cli' }) as TaskQueue;
     label = `redis-queue:${names.redisPrefix}`;
   } else if (/^nats:\/\//.test(spec)) {
-    const mod = await importAdapter('@converge/transport-nats/task-queue', 'store');
+    const mod = await importAdapter<typeof import('@converge/transport-nats/task-queue')>('@converge/transport-nats/task-queue', 'store');
     const servers = spec.split(',').map((s) => s.trim()).filter(Boolean);
     // A message delivered and never acked comes back after the ack wait, and some are never
     // claimed at all: those a dead process's still-open pull requests took. With the library's

@@ -85,7 +85,7 @@ export function openTelemetry(config: RunConfig, serviceName = 'converge', tty =
     runtimeOptions: (agent, role, env) => {
       if (recorder) recorder.track(agent, role, env as TurnEnv);
       return {
-        ...(otlp ? { tracer: otlp.tracing.withSpan, propagateTraceContext: otlp.tracing } : {}),
+        ...(otlp ? { tracer: otlp.tracing.withSpan.bind(otlp.tracing), propagateTraceContext: otlp.tracing } : {}),
         ...(recorder ? { replayLog: recorder.port(agent) } : {}),
       };
     },

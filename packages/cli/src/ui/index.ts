@@ -10,7 +10,7 @@ export interface RunUi {
   /** `http://127.0.0.1:PORT/`. */
   readonly url: string;
   /** The agent's transport, with every sent message copied to the pages. */
-  tap(transport: Transport): Transport;
+  tap: (transport: Transport) => Transport;
   /** Starts showing the run's tasks, agents and pools. */
   watch(sources: RunSources): void;
   /**

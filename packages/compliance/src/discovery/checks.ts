@@ -21,13 +21,13 @@ export interface DiscoveryCheckContext {
   /** Signing identities of the agents the checks register (`MAX_AGENTS + 1`). */
   readonly ids: Identity[];
   /** Registration of agent `i`, with fields of `extra` overriding. */
-  reg(i: number, extra?: Partial<RegistrationUnderTest>): RegistrationUnderTest;
+  reg: (i: number, extra?: Partial<RegistrationUnderTest>) => RegistrationUnderTest;
   /** The ids of a list of descriptors. */
-  idsOf(list: DescriptorUnderTest[]): string[];
+  idsOf: (list: DescriptorUnderTest[]) => string[];
   /** Stops `x` after the check (a second instance from `reopen`). */
-  track(x: DiscoveryUnderTest): void;
+  track: (x: DiscoveryUnderTest) => void;
   /** Ends the check as skipped (not applicable to this fixture). */
-  skip(): void;
+  skip: () => void;
 }
 
 /** One check of the discovery suite. */
@@ -35,7 +35,7 @@ export interface DiscoveryCheck {
   /** The test title (`runDiscoveryCheck` finds checks by it). */
   readonly title: string;
   /** Runs it; throws on a defect. */
-  run(c: DiscoveryCheckContext): Promise<void>;
+  run: (c: DiscoveryCheckContext) => Promise<void>;
 }
 
 /** The suite's checks, in order. */
@@ -46,7 +46,7 @@ export function discoveryComplianceChecks(): DiscoveryCheck[] {
   };
 
   check('registers a descriptor and gets it back (id, topics, capabilities, endpoints, metadata); an unknown id is undefined', async (c) => {
-    const { d, reg, ids, idsOf } = c;
+    const { d, reg, ids } = c;
     const back = await d.register(reg(0));
     expect(back.id).toBe(ids[0]!.fingerprint);
     const got = await d.get(ids[0]!.fingerprint);
@@ -69,7 +69,7 @@ export function discoveryComplianceChecks(): DiscoveryCheck[] {
   });
 
   check('hands out copies: mutating what register, get or query returned changes nothing', async (c) => {
-    const { d, reg, ids, idsOf } = c;
+    const { d, reg, ids } = c;
     const back = await d.register(reg(0));
     back.endpoints.push('tcp://evil:1');
     (back.metadata as Record<string, unknown>).n = 99;
@@ -129,7 +129,7 @@ export function discoveryComplianceChecks(): DiscoveryCheck[] {
   });
 
   check('unregisters (true once, then false) and forgets the agent', async (c) => {
-    const { d, reg, ids, idsOf } = c;
+    const { d, reg, ids } = c;
     await d.register(reg(0));
     expect(await d.unregister(ids[0]!.fingerprint)).toBe(true);
     expect(await d.unregister(ids[0]!.fingerprint)).toBe(false);
@@ -138,7 +138,7 @@ export function discoveryComplianceChecks(): DiscoveryCheck[] {
   });
 
   check(`holds at most maxAgents (${MAX_AGENTS}): one more is LimitExceededError, a known agent still re-registers, an expired one makes room`, async (c) => {
-    const { d, reg, ids, idsOf } = c;
+    const { d, reg, ids } = c;
     for (let i = 0; i < MAX_AGENTS; i++) await d.register(reg(i));
     await expect(d.register(reg(MAX_AGENTS))).rejects.toMatchObject({ name: 'LimitExceededError' });
     expect(await d.get(ids[MAX_AGENTS]!.fingerprint)).toBeUndefined();

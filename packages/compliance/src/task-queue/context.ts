@@ -11,7 +11,7 @@ export interface SuiteContext {
   /** The first queue of the namespace (started). */
   queue: TaskQueue;
   /** Opens and starts another client of the namespace. */
-  open(): Promise<TaskQueue>;
+  open: () => Promise<TaskQueue>;
 }
 
 /** Registers the hooks that build and tear down a `SuiteContext` around each test; returns its getter. */

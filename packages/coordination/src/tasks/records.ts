@@ -162,7 +162,7 @@ export function isTerminal(rec: TaskRecord): boolean {
 export function deepFreeze<T>(value: T): T {
   if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
   if (ArrayBuffer.isView(value) || value instanceof Map) return value;
-  const proto = Object.getPrototypeOf(value);
+  const proto: unknown = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) return value;
   Object.freeze(value);
   // Walked without allocating a value list (records are frozen once per listing read).

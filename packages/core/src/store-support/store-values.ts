@@ -129,7 +129,7 @@ export function restoreFloatPath(root: unknown, path: unknown, corrupt: (detail:
   if (path.length === 0) return mark(root);
   let node: unknown = root;
   for (let i = 0; i < path.length; i++) {
-    const s = path[i];
+    const s: unknown = path[i];
     const last = i === path.length - 1;
     if (Array.isArray(node) && typeof s === 'number' && s >= 0 && s < node.length) {
       if (last) node[s] = mark(node[s]);

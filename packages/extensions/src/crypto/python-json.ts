@@ -56,7 +56,7 @@ function dump(v: unknown, depth: number, path: string): string {
     return '{' + parts.join(', ') + '}';
   }
   if (v instanceof Uint8Array) throw new ValidationError(`${path}: bytes are not JSON-serializable (Python refuses them too)`);
-  const proto = typeof v === 'object' ? Object.getPrototypeOf(v) : undefined;
+  const proto: unknown = typeof v === 'object' ? Object.getPrototypeOf(v) : undefined;
   if (proto === Object.prototype || proto === null) {
     const parts = Object.entries(v as Record<string, unknown>).map(([k, x]) => escapeString(k) + ': ' + dump(x, depth + 1, `${path}.${k}`));
     return '{' + parts.join(', ') + '}';

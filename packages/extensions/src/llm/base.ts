@@ -141,7 +141,7 @@ export abstract class HttpChatProvider implements LLMProvider {
 }
 
 function checkRequest(request: ChatRequest): void {
-  if (!request || !Array.isArray(request.messages) || request.messages.length === 0) {
+  if (!request || !Array.isArray(request.messages as unknown) || request.messages.length === 0) {
     throw new ValidationError('a chat request needs a non-empty messages array');
   }
   for (const [i, m] of request.messages.entries()) {
@@ -151,12 +151,12 @@ function checkRequest(request: ChatRequest): void {
     if (m.role === 'tool' && (typeof m.toolCallId !== 'string' || m.toolCallId.length === 0)) {
       throw new ValidationError(`messages[${i}] is a tool result without a toolCallId`);
     }
-    if (m.toolCalls !== undefined && (m.role !== 'assistant' || !Array.isArray(m.toolCalls)
+    if (m.toolCalls !== undefined && (m.role !== 'assistant' || !Array.isArray(m.toolCalls as unknown)
       || !m.toolCalls.every((c: ChatToolCall) => c && typeof c.id === 'string' && typeof c.name === 'string' && typeof c.arguments === 'string'))) {
       throw new ValidationError(`messages[${i}].toolCalls must be [{ id, name, arguments: string }] on an assistant message`);
     }
   }
-  if (request.tools !== undefined && (!Array.isArray(request.tools) || !request.tools.every((t) => t && typeof t.name === 'string' && t.name.length > 0))) {
+  if (request.tools !== undefined && (!Array.isArray(request.tools as unknown) || !request.tools.every((t) => t && typeof t.name === 'string' && t.name.length > 0))) {
     throw new ValidationError('tools must be an array of { name, description?, parameters? }');
   }
   if (request.maxTokens !== undefined && (!Number.isSafeInteger(request.maxTokens) || request.maxTokens < 1)) {

@@ -65,10 +65,10 @@ function balancedFrom(text: string, start: number): string | undefined {
 }
 
 function asList(value: unknown): unknown[] | undefined {
-  if (Array.isArray(value)) return value;
+  if (Array.isArray(value)) return value as unknown[];
   if (value && typeof value === 'object') {
     const d = (value as { decisions?: unknown }).decisions;
-    if (Array.isArray(d)) return d;
+    if (Array.isArray(d)) return d as unknown[];
     if (typeof (value as { type?: unknown }).type === 'string') return [value];
   }
   return undefined;

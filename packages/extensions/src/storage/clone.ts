@@ -58,7 +58,7 @@ function checkScalar<T>(value: T): T {
 // the caller's objects, whose getters could pollute the prototype midway: it re-checks per object.
 function cloneObject(value: object, depth: number, check: boolean, cleanProto: boolean): unknown {
   if (depth > MAX_CLONE_DEPTH) throw new TypeError(`value nested deeper than ${MAX_CLONE_DEPTH} levels`);
-  const proto = Object.getPrototypeOf(value);
+  const proto: unknown = Object.getPrototypeOf(value);
   if (proto === OBJECT_PROTO || proto === null) {
     const out = { ...value } as Record<string, unknown>;
     const clean = check ? cleanObjectProto() : cleanProto;
@@ -84,8 +84,8 @@ function cloneObject(value: object, depth: number, check: boolean, cleanProto: b
   if (isFloat64(value)) return new Float64(value.value);
   if (value instanceof Uint8Array) return new Uint8Array(value);
   if (value instanceof Map) {
-    const m = new Map();
-    for (const [k, v] of value) {
+    const m = new Map<unknown, unknown>();
+    for (const [k, v] of value as Map<unknown, unknown>) {
       if (check) {
         if (typeof k !== 'string') throw new TypeError(`Map keys must be strings, got ${typeof k}`);
         if (k === '__proto__') throw new TypeError('the key __proto__ cannot be stored');

@@ -103,7 +103,7 @@ export class DirSync {
       next = (async () => {
         // Always yield first, so that `#queued` is set before it is cleared below.
         if (previous) await previous.catch(() => undefined);
-        else await null;
+        else await Promise.resolve();
         if (this.#queued === next) this.#queued = undefined;
         const running = this.#handle.sync();
         this.#running = running;

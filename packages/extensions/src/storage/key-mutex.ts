@@ -6,7 +6,7 @@ export interface KeyTurn {
    */
   readonly observed: number | undefined;
   /** Tells the callers still queued that the key now has `revision` (0: deleted). */
-  record(revision: number): void;
+  record: (revision: number) => void;
 }
 
 interface Slot {

@@ -261,8 +261,8 @@ describe('FileStore', () => {
         });
         let out = '';
         let err = '';
-        child.stdout.on('data', (d: Buffer) => (out += d));
-        child.stderr.on('data', (d: Buffer) => (err += d));
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
         child.on('error', reject);
         child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`child ${id} exited ${code}: ${err}`))));
       });

@@ -1,7 +1,7 @@
 // The PostgreSQL-native TaskQueue: one table, one statement per transition, LISTEN/NOTIFY for
 // waking claimers and for `watch`.
 import {
-  ConfigError, ConflictError, positiveIntOption, requireTaskId, NotFoundError, StoreError, TASK_QUEUE_BRAND, TaskEventFeed, ValidationError, DEFAULT_EXPIRE_LIMIT,
+  ConfigError, ConflictError, positiveIntOption, requireTaskId, NotFoundError, StoreError, TASK_QUEUE_BRAND, TaskEventFeed, DEFAULT_EXPIRE_LIMIT,
   fenceError, prepareSubmit, requireLease, requireReason, resolveClaim, resolveList, resolveQueueDefaults, resolveStoreRetry, throwIfAborted,
   type ClaimRequest, type ClaimedTask, type ExpireOptions, type ExpiredTask, type ListTasksOptions, type QueueCallOptions,
   type QueuedTask, type ResolvedQueueDefaults, type SubmitOptions, type TaskInit, type TaskLease, type TaskPage, type TaskQueue,
@@ -57,7 +57,7 @@ export interface PostgresTaskQueueStats {
 
 /** Type parsers of the queue's pool: `int8` (bigint columns: Unix ms, sequence) as JS numbers. */
 export const POSTGRES_QUEUE_TYPES = {
-  getTypeParser: ((oid: number, format?: string) => (oid === 20 ? Number : pg.types.getTypeParser(oid, format as 'text'))) as pg.CustomTypesConfig['getTypeParser'],
+  getTypeParser: ((oid: number, format?: string): unknown => (oid === 20 ? Number : pg.types.getTypeParser(oid, format as 'text'))) as pg.CustomTypesConfig['getTypeParser'],
 };
 
 const NAME = /^[a-z_][a-z0-9_]{0,47}$/;

@@ -2,7 +2,7 @@
 // layout), pub/sub for waking claimers and for `watch`.
 import {
   AbortError, ConfigError, ConflictError, ConvergeError, positiveIntOption, requireTaskId, DEFAULT_EXPIRE_LIMIT, NotFoundError, NotStartedError, StoreError, TASK_QUEUE_BRAND, TaskEventFeed,
-  ValidationError, fenceError, prepareSubmit, resolveStoreRetry, storeRetryDelay, requireLease, requireReason, resolveClaim, resolveList, resolveQueueDefaults, throwIfAborted,
+  fenceError, prepareSubmit, resolveStoreRetry, storeRetryDelay, requireLease, requireReason, resolveClaim, resolveList, resolveQueueDefaults, throwIfAborted,
   type ClaimRequest, type ClaimedTask, type ExpireOptions, type ExpiredTask, type ListTasksOptions, type QueueCallOptions,
   type QueuedTask, type ResolvedQueueDefaults, type SubmitOptions, type TaskInit, type TaskLease, type TaskPage, type TaskQueue,
   type StoreRetryOptions, type StoreRetryPolicy, type TaskQueueDefaults, type TaskQueueEvent, type WatchOptions, type WireValue,
@@ -420,5 +420,5 @@ export class RedisTaskQueue implements TaskQueue {
 
 function str(v: unknown): string {
   if (Buffer.isBuffer(v)) return v.toString('utf8');
-  return v === null || v === undefined ? '' : String(v);
+  return v === null || v === undefined ? '' : String(v as unknown);
 }

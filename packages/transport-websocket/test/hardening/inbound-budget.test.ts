@@ -194,7 +194,7 @@ describe('receive queue byte bound (H3)', () => {
     expect(s.queuedBytes).toBeLessThanOrEqual(512 * KiB);
     expect(s.queued).toBeLessThan(n);
     const got: string[] = [];
-    for (let i = 0; i < n; i++) got.push(String((await s.receive({ timeoutMs: 10_000 }))?.payload).split(':')[0]!);
+    for (let i = 0; i < n; i++) got.push(String((await s.receive({ timeoutMs: 10_000 }))?.payload as unknown).split(':')[0]!);
     expect(got).toEqual(Array.from({ length: n }, (_, i) => String(i)));
     expect(s.stats.droppedReceiveQueueFull).toBe(0);
   });
