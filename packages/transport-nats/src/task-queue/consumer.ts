@@ -16,6 +16,12 @@ export interface PoolConsumerSpec {
   onMismatch: 'error' | 'update';
 }
 
+/** Checks the `onConsumerMismatch` option (default `'error'`; `ConfigError` for anything else). */
+export function mismatchMode(v: 'error' | 'update' | undefined): 'error' | 'update' {
+  if (v === undefined || v === 'error' || v === 'update') return v ?? 'error';
+  throw new ConfigError("onConsumerMismatch must be 'error' or 'update'", { key: 'onConsumerMismatch' });
+}
+
 /** What differs between `found` and the settings every client of a queue must share (one phrase each). */
 function differences(spec: PoolConsumerSpec, found: ConsumerConfig): string[] {
   const out: string[] = [];

@@ -20,7 +20,7 @@ import {
   JETSTREAM_QUEUE_DEFAULT_MAX_DELIVER, JETSTREAM_QUEUE_DEFAULT_MAX_TASKS, JETSTREAM_QUEUE_DEFAULT_NAME, JETSTREAM_QUEUE_MAX_POOL_ID, JETSTREAM_QUEUE_SKIP_DELAY_MS,
   JETSTREAM_QUEUE_NO_WAIT_EXPIRES_MS, JETSTREAM_QUEUE_FIRST_FETCH_EXPIRES_MS, NAME, positive, requireId, sleep, type JetStreamQueueStats, type JetStreamTaskQueueOptions,
 } from './config.js';
-import { ensurePoolConsumer } from './consumer.js';
+import { ensurePoolConsumer, mismatchMode } from './consumer.js';
 import { heldTaskIds, messageBody } from './held.js';
 import { Hints } from './hints.js';
 import { Bucket, Pulls, Replies, parseAckReply, token, untoken, type Entry } from './bucket.js';
@@ -88,10 +88,7 @@ export class JetStreamTaskQueue implements TaskQueue {
     this.#d = resolveQueueDefaults(options.defaults);
     this.#expireLimit = positive(options.expireLimit ?? DEFAULT_EXPIRE_LIMIT, 'expireLimit');
     this.#ackWaitMs = positive(options.ackWaitMs ?? jetstreamQueueAckWaitMs(this.#d.leaseMs), 'ackWaitMs');
-    this.#onConsumerMismatch = options.onConsumerMismatch ?? 'error';
-    if (this.#onConsumerMismatch !== 'error' && this.#onConsumerMismatch !== 'update') {
-      throw new ConfigError("onConsumerMismatch must be 'error' or 'update'", { key: 'onConsumerMismatch' });
-    }
+    this.#onConsumerMismatch = mismatchMode(options.onConsumerMismatch);
     this.#maxTasks = positive(options.maxTasks ?? JETSTREAM_QUEUE_DEFAULT_MAX_TASKS, 'maxTasks');
     this.#maxAckPending = positive(options.maxAckPending ?? JETSTREAM_QUEUE_DEFAULT_MAX_ACK_PENDING, 'maxAckPending');
     this.#maxDeliver = positive(options.maxDeliver ?? JETSTREAM_QUEUE_DEFAULT_MAX_DELIVER, 'maxDeliver');
@@ -180,11 +177,8 @@ export class JetStreamTaskQueue implements TaskQueue {
     let p = this.#consumers.get(poolId);
     if (!p) {
       const durable = `p_${token(poolId)}`;
-      const spec = {
-        stream: this.#stream, durable, filterSubject: this.#taskSubject(poolId), ackWaitMs: this.#ackWaitMs, maxAckPending: this.#maxAckPending,
-        onMismatch: this.#onConsumerMismatch,
-      };
-      p = ensurePoolConsumer(this.#need().jsm, spec).then(() => durable, (err: unknown) => {
+      const spec = { stream: this.#stream, durable, filterSubject: this.#taskSubject(poolId), ackWaitMs: this.#ackWaitMs, maxAckPending: this.#maxAckPending };
+      p = ensurePoolConsumer(this.#need().jsm, { ...spec, onMismatch: this.#onConsumerMismatch }).then(() => durable, (err: unknown) => {
         this.#consumers.delete(poolId);
         throw err;
       });
