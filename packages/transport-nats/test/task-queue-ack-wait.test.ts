@@ -2,10 +2,10 @@
 // claimed (no record names a holder, so no sweep takes them back) come back within about the
 // lease, not after a fixed 120 s, and are done exactly once; a pool consumer that exists with
 // other settings is refused with ConfigError, or updated when asked.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { startHoldingChild } from '@converge/compliance/task-queue';
 import { ConfigError } from '@converge/core';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { JetStreamTaskQueue, JETSTREAM_QUEUE_MIN_ACK_WAIT_MS, jetstreamQueueAckWaitMs, type JetStreamTaskQueueOptions } from '@converge/transport-nats/task-queue';
@@ -50,31 +50,10 @@ async function serverAckWaitMs(name: string): Promise<number> {
 }
 
 /** Starts the child; resolves once it holds `count` fetched messages, with their task ids and a kill function. */
-function startChild(name: string, count: number): Promise<{ ids: string[]; kill: () => Promise<void> }> {
+async function startChild(name: string, count: number): Promise<{ ids: string[]; kill: () => Promise<void> }> {
   const args = ['--import', 'tsx', '--conditions=@converge/source', CHILD, NATS_URL, `CVQ_${name}`, DURABLE, String(count)];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`child fetched nothing in 30 s: ${err}`));
-    }, 30_000);
-    child.stderr.on('data', (d) => (err += d));
-    child.stdout.on('data', (d) => {
-      out += d;
-      const nl = out.indexOf('\n');
-      if (nl < 0) return;
-      clearTimeout(timer);
-      const { ids } = JSON.parse(out.slice(0, nl)) as { ids: string[] };
-      resolve({ ids, kill: async () => { child.kill('SIGKILL'); await exited; } });
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`child exited with ${code} before fetching: ${err}`));
-    });
-  });
+  const { value, kill } = await startHoldingChild<{ ids: string[] }>(args);
+  return { ids: value.ids, kill };
 }
 
 describe('JetStreamTaskQueue ack wait', () => {
