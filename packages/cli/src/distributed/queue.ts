@@ -48,8 +48,9 @@ export async function openTaskQueue(spec: string, namespace: string, store: Stor
     const mod = await importAdapter('@converge/transport-nats/task-queue', 'store');
     const servers = spec.split(',').map((s) => s.trim()).filter(Boolean);
     // The library's ack wait follows the lease (twice it, at least 5 s): a SIGKILLed worker's
-    // still-open pull requests hold their messages no longer than that.
-    queue = new mod.JetStreamTaskQueue({ servers, name: names.jetstreamName, defaults }) as TaskQueue;
+    // still-open pull requests hold their messages no longer than that. A pool consumer made
+    // with other settings (an earlier version's 120 s, another --claim-ttl-ms) is updated.
+    queue = new mod.JetStreamTaskQueue({ servers, name: names.jetstreamName, defaults, onConsumerMismatch: 'update' }) as TaskQueue;
     label = `jetstream-queue:${names.jetstreamName}`;
   } else {
     const q = new StoreTaskQueue({ store, defaults });
