@@ -218,6 +218,35 @@ describe('the queue of each --store', () => {
     }
   });
 
+  it('is the JetStream queue for nats:// with the library\'s lease-derived ack wait, updating a pool consumer made with 120 s', async () => {
+    const servers = process.env.CONVERGE_NATS_URL ?? 'nats://127.0.0.1:4222';
+    const name = `tqn_${Date.now().toString(36)}`;
+    const { JetStreamTaskQueue } = await import('@converge/transport-nats/task-queue');
+    const old = new JetStreamTaskQueue({ servers, name, ackWaitMs: 120_000 });
+    await old.start();
+    try {
+      expect(await old.claim({ agentId: 'o', poolId: 'p' })).toEqual([]); // the pool consumer, made with 120 s
+      const opened = await openTaskQueue(servers, name, new MemoryStore(), 3_000);
+      try {
+        expect(opened.label).toBe(`jetstream-queue:${name}`);
+        expect(await opened.queue.claim({ agentId: 'w', poolId: 'p' })).toEqual([]);
+      } finally {
+        await opened.close();
+      }
+      // The consumer no longer has 120 s: a client that insists on it is refused.
+      const strict = new JetStreamTaskQueue({ servers, name, ackWaitMs: 120_000 });
+      await strict.start();
+      try {
+        await expect(strict.claim({ agentId: 's', poolId: 'p' })).rejects.toThrow(/ack_wait 6000 ms \(this client: 120000 ms\)/);
+      } finally {
+        await strict.stop();
+      }
+    } finally {
+      await old.drop();
+      await old.stop();
+    }
+  });
+
   it('--store nats:// needs --discovery-store and a split role', async () => {
     await expect(resolveConfig(['--store', 'nats://127.0.0.1:4222', '--role', 'worker', '--transport', 'nats://127.0.0.1:4222'], {})).rejects.toThrow(/--discovery-store/);
     await expect(resolveConfig(['--store', 'nats://127.0.0.1:4222', '--discovery-store', 'redis://127.0.0.1:6379'], {})).rejects.toThrow(/--role coordinator\|worker/);

@@ -10,9 +10,6 @@ import { SUBMIT_TASKS } from '../workload/coordinator.js';
 import { EngineUnavailableError, importAdapter } from '../stack.js';
 import type { QueueMetrics } from './queue-metrics.js';
 
-/** Least ack wait of the JetStream pool consumers the roles create (twice the lease when longer): 5,000 ms. */
-export const JETSTREAM_CLI_MIN_ACK_WAIT_MS = 5_000;
-
 /** A started task queue with a label for the summary (no credentials). */
 export interface OpenedQueue {
   queue: TaskQueue;
@@ -50,12 +47,10 @@ export async function openTaskQueue(spec: string, namespace: string, store: Stor
   } else if (/^nats:\/\//.test(spec)) {
     const mod = await importAdapter<typeof import('@converge/transport-nats/task-queue')>('@converge/transport-nats/task-queue', 'store');
     const servers = spec.split(',').map((s) => s.trim()).filter(Boolean);
-    // A message delivered and never acked comes back after the ack wait, and some are never
-    // claimed at all: those a dead process's still-open pull requests took. With the library's
-    // 120 s they held a SIGKILL run up for two minutes; a holder that is alive either extends
-    // (which resets the ack wait) or has outlived its lease anyway.
-    const ackWaitMs = Math.max(2 * leaseMs, JETSTREAM_CLI_MIN_ACK_WAIT_MS);
-    queue = new mod.JetStreamTaskQueue({ servers, name: names.jetstreamName, defaults, ackWaitMs }) as TaskQueue;
+    // The library's ack wait follows the lease (twice it, at least 5 s): a SIGKILLed worker's
+    // still-open pull requests hold their messages no longer than that. A pool consumer made
+    // with other settings (an earlier version's 120 s, another --claim-ttl-ms) is updated.
+    queue = new mod.JetStreamTaskQueue({ servers, name: names.jetstreamName, defaults, onConsumerMismatch: 'update' }) as TaskQueue;
     label = `jetstream-queue:${names.jetstreamName}`;
   } else {
     const q = new StoreTaskQueue({ store, defaults });

@@ -1,13 +1,13 @@
 // A worker process SIGKILLed while it holds claims: once its leases ran out, its tasks are
 // redone exactly once each, and no task is done twice.
 import { setTimeout as delay } from 'node:timers/promises';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 import type { TaskLease, TaskQueue } from '@converge/core';
 import type { ChildQueueFactory, TaskQueueComplianceOptions } from './fixture.js';
 import { submitMany, useSuiteContext } from './context.js';
+import { startHoldingChild } from './child-process.js';
 
 /** The child entry next to this file (`.ts` when run from source, `.js` once built). */
 function childEntry(): string {
@@ -16,32 +16,11 @@ function childEntry(): string {
 }
 
 /** Starts the child; resolves once it printed its leases, with them and a kill function. */
-function startChild(factory: ChildQueueFactory, count: number): Promise<{ leases: TaskLease[]; kill: () => Promise<void> }> {
+async function startChild(factory: ChildQueueFactory, count: number): Promise<{ leases: TaskLease[]; kill: () => Promise<void> }> {
   const execArgv = factory.execArgv ?? ['--import', 'tsx', '--conditions=@converge/source'];
   const args = [...execArgv, childEntry(), factory.module, JSON.stringify(factory.options), 'p', String(count), 'doomed'];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`child printed no leases in 30 s: ${err}`));
-    }, 30_000);
-    child.stderr.on('data', (d) => (err += d));
-    child.stdout.on('data', (d) => {
-      out += d;
-      const nl = out.indexOf('\n');
-      if (nl < 0) return;
-      clearTimeout(timer);
-      const { leases } = JSON.parse(out.slice(0, nl)) as { leases: TaskLease[] };
-      resolve({ leases, kill: async () => { child.kill('SIGKILL'); await exited; } });
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`child exited with ${code} before printing leases: ${err}`));
-    });
-  });
+  const { value, kill } = await startHoldingChild<{ leases: TaskLease[] }>(args);
+  return { leases: value.leases, kill };
 }
 
 /** Claims and reports until nothing is claimable; returns the ids completed. */

@@ -24,6 +24,7 @@ import { concurrencyTests } from './concurrency-tests.js';
 import { crashTests } from './crash-tests.js';
 import { feedTests } from './feed-tests.js';
 
+export { startHoldingChild, type HoldingChild } from './child-process.js';
 export { SUITE_DEFAULTS, TestClock, type ChildQueueFactory, type RawEventFeed, type TaskQueueComplianceOptions, type TaskQueueFixture, type TaskQueueSetupContext } from './fixture.js';
 
 /**

@@ -4,8 +4,22 @@ import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node'
 
 /** Default name of a JetStreamTaskQueue (stream `CVQ_<name>`, bucket `cvq_<name>`, subjects `cvq.<name>.…`): `converge`. */
 export const JETSTREAM_QUEUE_DEFAULT_NAME = 'converge';
-/** Default ack wait of the pool consumers: 120 s (a held message the holder neither acks nor extends comes back after it). */
-export const JETSTREAM_QUEUE_DEFAULT_ACK_WAIT_MS = 120_000;
+/**
+ * Least ack wait of the pool consumers: 5,000 ms. The default ack wait is the larger of this and
+ * twice the default lease ({@link jetstreamQueueAckWaitMs}).
+ */
+export const JETSTREAM_QUEUE_MIN_ACK_WAIT_MS = 5_000;
+
+/**
+ * Default ack wait of the pool consumers for a default lease of `leaseMs`: twice the lease, at
+ * least {@link JETSTREAM_QUEUE_MIN_ACK_WAIT_MS}. A message handed out and never acked comes
+ * back after the ack wait, and some are never claimed at all: those a dead process's
+ * still-open fetches received (no record was written, so the sweep cannot take them back).
+ * A holder that is alive either extends (which resets the ack wait) or has outlived its lease.
+ */
+export function jetstreamQueueAckWaitMs(leaseMs: number): number {
+  return Math.max(2 * leaseMs, JETSTREAM_QUEUE_MIN_ACK_WAIT_MS);
+}
 /** Default most tasks the stream holds (live plus dead letters; submit beyond → `QueueFullError`): 1,000,000. */
 export const JETSTREAM_QUEUE_DEFAULT_MAX_TASKS = 1_000_000;
 /** Default most claimed (and nak-delayed) messages per pool consumer (`max_ack_pending`): 10,000. */
@@ -58,8 +72,20 @@ export interface JetStreamTaskQueueOptions {
   defaults?: TaskQueueDefaults;
   /** Tasks one `expire` sweep handles (default `DEFAULT_EXPIRE_LIMIT`). */
   expireLimit?: number;
-  /** Ack wait of the pool consumers (default `JETSTREAM_QUEUE_DEFAULT_ACK_WAIT_MS`). */
+  /**
+   * Ack wait of the pool consumers (default `jetstreamQueueAckWaitMs(defaults.leaseMs)`: twice
+   * the default lease, at least 5 s). Every client of a queue must use the same (see
+   * `onConsumerMismatch`).
+   */
   ackWaitMs?: number;
+  /**
+   * What to do when a pool consumer already exists with another ack wait or `max_ack_pending`
+   * than this client's (made by a client with other options or an older version):
+   * `'error'` (default) fails the call that needed it with `ConfigError` (key `ackWaitMs`, the
+   * differences in the message); `'update'` changes the consumer to this client's settings
+   * (other clients keep working; the last to update wins).
+   */
+  onConsumerMismatch?: 'error' | 'update';
   /** Most tasks in the stream (default `JETSTREAM_QUEUE_DEFAULT_MAX_TASKS`; the bucket holds 3× as many entries). */
   maxTasks?: number;
   /** `max_ack_pending` of each pool consumer (default `JETSTREAM_QUEUE_DEFAULT_MAX_ACK_PENDING`). */

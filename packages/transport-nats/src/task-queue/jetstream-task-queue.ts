@@ -13,13 +13,14 @@ import {
 } from '@converge/core';
 import { connect, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import {
-  AckPolicy, DeliverPolicy, DiscardPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager,
+  DiscardPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager,
 } from '@nats-io/jetstream';
 import {
-  IDEMPOTENT_WAIT_MS, CAS_ROUNDS, JETSTREAM_QUEUE_DEFAULT_ACK_WAIT_MS, JETSTREAM_QUEUE_DEFAULT_DUPLICATE_WINDOW_MS, JETSTREAM_QUEUE_DEFAULT_MAX_ACK_PENDING,
+  IDEMPOTENT_WAIT_MS, CAS_ROUNDS, jetstreamQueueAckWaitMs, JETSTREAM_QUEUE_DEFAULT_DUPLICATE_WINDOW_MS, JETSTREAM_QUEUE_DEFAULT_MAX_ACK_PENDING,
   JETSTREAM_QUEUE_DEFAULT_MAX_DELIVER, JETSTREAM_QUEUE_DEFAULT_MAX_TASKS, JETSTREAM_QUEUE_DEFAULT_NAME, JETSTREAM_QUEUE_MAX_POOL_ID, JETSTREAM_QUEUE_SKIP_DELAY_MS,
   JETSTREAM_QUEUE_NO_WAIT_EXPIRES_MS, JETSTREAM_QUEUE_FIRST_FETCH_EXPIRES_MS, NAME, positive, requireId, sleep, type JetStreamQueueStats, type JetStreamTaskQueueOptions,
 } from './config.js';
+import { ensurePoolConsumer, mismatchMode } from './consumer.js';
 import { heldTaskIds, messageBody } from './held.js';
 import { Hints } from './hints.js';
 import { Bucket, Pulls, Replies, parseAckReply, token, untoken, type Entry } from './bucket.js';
@@ -51,6 +52,7 @@ export class JetStreamTaskQueue implements TaskQueue {
   readonly #d: ResolvedQueueDefaults;
   readonly #expireLimit: number;
   readonly #ackWaitMs: number;
+  readonly #onConsumerMismatch: 'error' | 'update';
   readonly #maxTasks: number;
   readonly #maxAckPending: number;
   readonly #maxDeliver: number;
@@ -85,7 +87,8 @@ export class JetStreamTaskQueue implements TaskQueue {
     this.#clock = options.clock ?? Date.now;
     this.#d = resolveQueueDefaults(options.defaults);
     this.#expireLimit = positive(options.expireLimit ?? DEFAULT_EXPIRE_LIMIT, 'expireLimit');
-    this.#ackWaitMs = positive(options.ackWaitMs ?? JETSTREAM_QUEUE_DEFAULT_ACK_WAIT_MS, 'ackWaitMs');
+    this.#ackWaitMs = positive(options.ackWaitMs ?? jetstreamQueueAckWaitMs(this.#d.leaseMs), 'ackWaitMs');
+    this.#onConsumerMismatch = mismatchMode(options.onConsumerMismatch);
     this.#maxTasks = positive(options.maxTasks ?? JETSTREAM_QUEUE_DEFAULT_MAX_TASKS, 'maxTasks');
     this.#maxAckPending = positive(options.maxAckPending ?? JETSTREAM_QUEUE_DEFAULT_MAX_ACK_PENDING, 'maxAckPending');
     this.#maxDeliver = positive(options.maxDeliver ?? JETSTREAM_QUEUE_DEFAULT_MAX_DELIVER, 'maxDeliver');
@@ -174,12 +177,10 @@ export class JetStreamTaskQueue implements TaskQueue {
     let p = this.#consumers.get(poolId);
     if (!p) {
       const durable = `p_${token(poolId)}`;
-      p = this.#need().jsm.consumers.add(this.#stream, {
-        durable_name: durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, filter_subject: this.#taskSubject(poolId),
-        ack_wait: this.#ackWaitMs * NS_PER_MS, max_ack_pending: this.#maxAckPending, max_deliver: -1,
-      }).then(() => durable, (err: unknown) => {
+      const spec = { stream: this.#stream, durable, filterSubject: this.#taskSubject(poolId), ackWaitMs: this.#ackWaitMs, maxAckPending: this.#maxAckPending };
+      p = ensurePoolConsumer(this.#need().jsm, { ...spec, onMismatch: this.#onConsumerMismatch }).then(() => durable, (err: unknown) => {
         this.#consumers.delete(poolId);
-        throw new StoreError(`cannot create consumer ${durable}: ${(err as Error).message}`, { cause: err });
+        throw err;
       });
       this.#consumers.set(poolId, p);
     }
