@@ -2,7 +2,6 @@
 // throughput of ~450-byte presigned frames over 127.0.0.1, receiver draining every message.
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-// @ts-ignore -- the bench package has no @types/ws; the raw baseline needs only send/on.
 import WebSocket, { WebSocketServer } from 'ws';
 import { Identity, createMessage, encodeMessage, signMessage, type Message } from '@converge/core';
 import { TcpTransport } from '@converge/transport-tcp';
@@ -113,8 +112,7 @@ async function rawWs(frames: Buffer[], total: number): Promise<number> {
   const finished = new Promise<void>((r) => (done = r));
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
   await new Promise((r) => wss.once('listening', r));
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  wss.on('connection', (ws: any) => ws.on('message', () => {
+  wss.on('connection', (ws: WebSocket) => ws.on('message', () => {
     if (++counted >= total) done();
   }));
   const ws = new WebSocket(`ws://127.0.0.1:${(wss.address() as net.AddressInfo).port}`, { perMessageDeflate: false });

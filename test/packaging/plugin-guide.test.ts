@@ -3,7 +3,7 @@
 // workspace from packed tarballs, compiled against their published types and run with vitest,
 // compliance suites included. The install part skips with a printed reason when nothing is
 // built or the npm registry (for vitest, tsx and the packages' third-party dependencies) is unreachable.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

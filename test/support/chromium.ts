@@ -168,7 +168,7 @@ export interface SuitePage<P> {
   /** The Chromium session (valid inside the suite's tests). */
   readonly session: ChromiumSession;
   /** Calls `globalThis[global][name](...args)` in the page; resolves what it returns (awaited). */
-  call<K extends keyof P>(name: K, ...args: P[K] extends (...a: infer A) => unknown ? A : never): Promise<Awaited<P[K] extends (...a: never[]) => infer R ? R : never>>;
+  call<K extends keyof P>(this: void, name: K, ...args: P[K] extends (...a: infer A) => unknown ? A : never): Promise<Awaited<P[K] extends (...a: never[]) => infer R ? R : never>>;
 }
 
 /**

@@ -3,7 +3,7 @@
  * state becomes an A2A task state, its result an artifact; and back, for the client side.
  */
 import { Role, TaskState, taskStateToJSON, type Artifact, type Message, type Part, type Task as A2ATask } from '@a2a-js/sdk';
-import { Float64, isFloat64, type QueuedTask, type TaskState as ConvergeState, type WireRecord, type WireValue } from '@converge/core';
+import { isFloat64, type QueuedTask, type TaskState as ConvergeState, type WireRecord, type WireValue } from '@converge/core';
 
 /** Key of the task inputs that holds the A2A side of a task (message and context ids). */
 export const A2A_INPUT_KEY = 'a2a';

@@ -38,11 +38,14 @@ describe('the fake model server', () => {
     expect(server.requests).toBe(1);
   });
 
-  it('refuses other paths and bodies that are not JSON, and counts them', async () => {
+  it('refuses other paths, bodies that are not JSON and JSON that is not a chat request, and counts them', async () => {
     const before = server.refused;
     expect((await fetch(`${server.baseUrl}/models`)).status).toBe(404);
     expect((await fetch(`${server.baseUrl}/chat/completions`, { method: 'POST', body: '{nope' })).status).toBe(400);
-    expect(server.refused).toBe(before + 2);
+    for (const body of ['null', '[1]', '{"model":7}', '{"messages":[null]}']) {
+      expect((await fetch(`${server.baseUrl}/chat/completions`, { method: 'POST', body })).status).toBe(400);
+    }
+    expect(server.refused).toBe(before + 6);
   });
 
   it('takes on at most FAKE_MODEL_MAX_TASKS tasks per answer, and nothing from a prompt that is not JSON', () => {

@@ -43,10 +43,10 @@ export class ConvergeError extends Error {
   }
 }
 
-function classNames(leaf: Function): readonly string[] {
+function classNames(leaf: ConvergeErrorClass): readonly string[] {
   const names: string[] = [];
   for (let c: unknown = leaf; typeof c === 'function' && c !== Error; c = Object.getPrototypeOf(c)) {
-    const name = (c as Function).name;
+    const name = (c as ConvergeErrorClass).name;
     if (names[names.length - 1] !== name) names.push(name);
   }
   return Object.freeze(names);

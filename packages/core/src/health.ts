@@ -1,4 +1,5 @@
 import { ConfigError, LimitExceededError, TimeoutError } from './errors.js';
+import { describeValue } from './describe-value.js';
 import { requireInt } from './options.js';
 
 /** What a check returns: a verdict, or a verdict with a short reason. */
@@ -154,7 +155,7 @@ function statusOf(r: unknown): CheckStatus {
   if (typeof r === 'boolean') return { ok: r };
   if (r !== null && typeof r === 'object' && typeof (r as { ok?: unknown }).ok === 'boolean') {
     const { ok, detail } = r as { ok: boolean; detail?: unknown };
-    return detail === undefined ? { ok } : { ok, detail: cut(String(detail)) };
+    return detail === undefined ? { ok } : { ok, detail: cut(typeof detail === 'string' ? detail : describeValue(detail)) };
   }
   // Anything else is a bug in the check: failing, said so, rather than guessed to be fine.
   return { ok: false, detail: `check returned ${r === null ? 'null' : typeof r}, not a boolean or { ok }` };

@@ -1,6 +1,6 @@
 import type { Decision } from './decisions.js';
 import { ConflictError, PolicyError, TimeoutError } from './errors.js';
-import { Float64, isFloat64 } from './float.js';
+import { isFloat64 } from './float.js';
 
 /**
  * What became of one executed decision:

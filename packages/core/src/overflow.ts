@@ -1,3 +1,4 @@
+import { describeValue } from './describe-value.js';
 import { ConfigError } from './errors.js';
 
 /**
@@ -20,7 +21,7 @@ export const OVERFLOW_POLICIES: readonly OverflowPolicy[] = Object.freeze(['thro
 export function overflowPolicy(value: unknown, fallback: OverflowPolicy, key = 'overflow'): OverflowPolicy {
   if (value === undefined) return fallback;
   if (!(OVERFLOW_POLICIES as readonly unknown[]).includes(value)) {
-    throw new ConfigError(`${key} must be one of ${OVERFLOW_POLICIES.join(', ')}, got ${String(value)}`, { key });
+    throw new ConfigError(`${key} must be one of ${OVERFLOW_POLICIES.join(', ')}, got ${describeValue(value)}`, { key });
   }
   return value as OverflowPolicy;
 }

@@ -318,7 +318,7 @@ export class McpToolset {
     this.#refreshQueued = true;
     void this.#refreshing.then(() => {
       this.#refreshQueued = false;
-      return this.refresh().catch((err) => this.#o.logger?.warn({ server: this.#name, err }, 'MCP tool list refresh failed'));
+      return this.refresh().catch((err: unknown) => this.#o.logger?.warn({ server: this.#name, err }, 'MCP tool list refresh failed'));
     });
   }
 

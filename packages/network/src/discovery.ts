@@ -1,5 +1,5 @@
 import {
-  ConflictError, Identity, LimitExceededError, isIdentity, NotFoundError, SignatureError, ValidationError, base64ToBytes, bytesToBase64,
+  ConflictError, LimitExceededError, isIdentity, NotFoundError, SignatureError, ValidationError, base64ToBytes, bytesToBase64,
   nowOf, topicToString, type ClockLike, type Store, type Topic, type WireRecord, requireInt,
 } from '@converge/core';
 import type { Startable } from '@converge/core';

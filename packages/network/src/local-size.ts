@@ -1,4 +1,4 @@
-import { Float64, isFloat64, MAX_DEPTH, encodeMessage, rawPayloadOf, type Message } from '@converge/core';
+import { isFloat64, MAX_DEPTH, encodeMessage, rawPayloadOf, type Message } from '@converge/core';
 
 // An upper bound on the msgpack size of a value (every header at its widest, every UTF-16
 // code unit as 3 UTF-8 bytes), or -1 when the value is not plain data the bound understands

@@ -1,4 +1,4 @@
-import { Identity, KeyError, hasBrand, isIdentity, LimitExceededError, ValidationError, fingerprintOf, requireInt } from '@converge/core';
+import { Identity, KeyError, hasBrand, isIdentity, LimitExceededError, fingerprintOf, requireInt } from '@converge/core';
 
 /** Brand of an `IdentityRegistry` (`isIdentityRegistry` checks it; the same symbol in every copy of the package). */
 export const IDENTITY_REGISTRY_BRAND: unique symbol = Symbol.for('@converge/identity-registry') as never;

@@ -1,7 +1,7 @@
-import type { Agent, Decision, DecisionPolicy, Message, Store, Task } from '@converge/core';
+import type { Agent, DecisionPolicy, Store } from '@converge/core';
 import type { Transport } from '@converge/core';
 import type { Logger, Metrics } from '@converge/core';
-import type { Inbox, InboxDropReason, QueueByteBudget } from './inbox.js';
+import type { Inbox, QueueByteBudget } from './inbox.js';
 import type { Scheduler } from './scheduler.js';
 import type { ExecutorLimits, StandardExecutorOptions } from './standard-executor.js';
 import type { Executor } from './executor.js';

@@ -1,4 +1,4 @@
-import { NotStartedError, exponentialBackoff, type Agent, type Decision, type DecisionPolicy, type Message, type Store, type Task } from '@converge/core';
+import { NotStartedError, exponentialBackoff, type Agent, type Decision, type Task } from '@converge/core';
 import type { Startable } from '@converge/core';
 import { Inbox, type InboxDropReason, type QueueByteBudget } from './inbox.js';
 import { Intake } from './intake.js';
@@ -7,10 +7,10 @@ import { TurnTracing } from './turn-tracing.js';
 import { DiscoveryRegistration } from './registration.js';
 import { Checkpoints } from './checkpoints.js';
 import { Scheduler } from './scheduler.js';
-import { StandardExecutor, isLostRace, type ExecutorLimits, type StandardExecutorOptions } from './standard-executor.js';
+import { StandardExecutor, isLostRace } from './standard-executor.js';
 import type { ExecutionContext, ExecutionResult, Executor } from './executor.js';
 import type { TaskLease } from '@converge/core';
-import type { PoolManagerPort, TaskFailedEvent, TaskManagerPort } from './ports.js';
+import type { TaskFailedEvent } from './ports.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { TurnGuard } from './decision-cap.js';
 import { RUNTIME_DEFAULTS, type AgentRuntimeOptions } from './runtime-options.js';

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { inspect } from 'node:util';
 import {
   STORE_BRAND,
   AbortError,
@@ -218,7 +219,7 @@ export class RedisStore implements Store {
     const k = this.#core.key(key);
     const v = this.#core.encode(k, value);
     const rev = await this.#script('put', k, PUT, [this.#keyPrefix + k, this.#counterKey], [v.bytes, v.floats ?? '', this.#channel, this.#message(k)], options?.signal);
-    if (typeof rev !== 'number') throw new StoreError(`put of ${JSON.stringify(k)} returned ${String(rev)}`, { key: k });
+    if (typeof rev !== 'number') throw new StoreError(`put of ${JSON.stringify(k)} returned ${inspect(rev)}`, { key: k });
     this.#core.telemetry.watchers.emit(k);
     return rev;
   }
@@ -280,7 +281,7 @@ export class RedisStore implements Store {
     const v = this.#core.encode(k, value);
     const rev = await this.#script(what, k, CAS, [this.#keyPrefix + k, this.#counterKey], [v.bytes, v.floats ?? '', this.#channel, this.#message(k), String(expected)], options?.signal);
     if (rev === null) return null;
-    if (typeof rev !== 'number') throw new StoreError(`${what} of ${JSON.stringify(k)} returned ${String(rev)}`, { key: k });
+    if (typeof rev !== 'number') throw new StoreError(`${what} of ${JSON.stringify(k)} returned ${inspect(rev)}`, { key: k });
     this.#core.telemetry.watchers.emit(k);
     return rev;
   }

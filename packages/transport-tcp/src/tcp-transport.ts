@@ -5,7 +5,7 @@ import {
   type Identity, type Message, type Topic,
 } from '@converge/core';
 import type { Startable } from '@converge/core';
-import { positiveIntOption, type Logger, type MetricCounter, type Metrics } from '@converge/core';
+import { positiveIntOption, type Logger, type Metrics } from '@converge/core';
 import { checkMaxFrameBytes, FRAME_HEADER_BYTES } from '@converge/network/internal';
 import { NetInstruments, type NetTransportStats } from '@converge/network/internal';
 import { FrameReceiver, ReceiverTransport } from '@converge/network/internal';

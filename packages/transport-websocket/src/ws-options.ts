@@ -1,5 +1,5 @@
 import type { Identity } from '@converge/core';
-import type { Logger, MetricCounter, Metrics } from '@converge/core';
+import type { Logger, Metrics } from '@converge/core';
 import type { InboundBudgetOptions } from '@converge/network/internal';
 import type { ReconnectOptions } from '@converge/network/internal';
 import type { NetTlsOptions } from '@converge/network/internal';

@@ -1,13 +1,12 @@
 // WebSocket client authentication (requireAuth): a client claiming another agent's id without
 // its key is refused (1008), counted and never routed to; the legitimate client still receives.
-import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
 import { Identity, createMessage, encodeMessage, signMessage, type WireValue } from '@converge/core';
 import { MetricsCollector } from '@converge/observability';
 import { encodeFrame } from '@converge/network/internal';
 import { IdentityRegistry } from '@converge/network';
 import {
-  AGENT_HEADER, WS_AUTH_CHALLENGE_HEADER, WebSocketTransport, encodeAuthProof, verifyAuthProof, wsAuthSignedBytes,
+  WebSocketTransport, encodeAuthProof, verifyAuthProof, wsAuthSignedBytes,
 } from '../src/index.js';
 import { cleanupAfterEach, until } from '../../../test/support/transport-helpers.js';
 import { openAuthClient, type AuthClient } from './raw-ws.js';

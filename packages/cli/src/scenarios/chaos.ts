@@ -5,7 +5,7 @@
 // calls hang past their timeout (retried; the ones that always hang are dead-lettered). Every
 // task must still complete exactly once or be dead-lettered, and nothing may be lost.
 import {
-  Agent, Decisions, Identity, ToolRegistry, TransportError, createMessage, signMessage,
+  Agent, Decisions, Identity, ToolRegistry, TransportError, ValidationError, createMessage, signMessage,
   type Decision, type DecideContext, type Message, type Task, type TaskInit, type WireRecord,
 } from '@converge/core';
 import type { Transport } from '@converge/core';
@@ -40,7 +40,8 @@ function computeTool(): ToolRegistry {
     description: 'computes a scenario task; hangs for some inputs',
     run: (params) => {
       const hang = params.hang === 'always' || (params.hang === 'once' && params.attempt === 1);
-      const result = computeWork({ objective: String(params.objective), inputs: { numbers: params.numbers } as never });
+      if (typeof params.objective !== 'string') throw new ValidationError('compute: params.objective must be a string');
+      const result = computeWork({ objective: params.objective, inputs: { numbers: params.numbers } as never });
       if (!hang) return result;
       // A stuck call: it does not look at its signal; the executor's deadline gives up on it.
       return new Promise((resolve) => setTimeout(() => resolve(result), HANG_RELEASE_MS).unref());
@@ -102,8 +103,8 @@ class ToolWorker extends Agent {
         const attempt = (o.result as { attempt?: number } | undefined)?.attempt ?? task.attempts + 1;
         const params: WireRecord = { taskId: task.id, objective: task.objective, numbers: (task.inputs as { numbers: number[] }).numbers, hang: String((task.inputs as { hang?: string }).hang ?? 'never'), attempt };
         out.push(Decisions.invokeTool('compute', params, CHAOS_TOOL_TIMEOUT_MS));
-      } else if (d.type === 'InvokeTool') {
-        const taskId = String(d.params?.taskId);
+      } else if (d.type === 'InvokeTool' && typeof d.params?.taskId === 'string') {
+        const taskId = d.params.taskId;
         this.#claimed.delete(taskId);
         if (o.status === 'ok') {
           out.push(Decisions.reportTask(taskId, o.result as never), Decisions.sendMessage(this.#coordinator(), { type: 'done', taskId }, { taskId }));

@@ -85,7 +85,22 @@ interface FakeModelCounts {
 }
 
 /** Answers one parsed chat-completions request body (`size`: its bytes) with the workload's decisions. */
-function answer(res: ServerResponse, body: { model?: string; messages?: { role?: string; content?: unknown }[] }, size: number, counts: FakeModelCounts): void {
+/** The part of a chat-completions request body the fake model reads. */
+interface ChatRequest {
+  model?: string;
+  messages?: { role?: unknown; content?: unknown }[];
+}
+
+/** `v` as a `ChatRequest`: an object whose `model` (if any) is a string and `messages` (if any) an array of objects; else undefined. */
+function chatRequestOf(v: unknown): ChatRequest | undefined {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
+  const { model, messages } = v as { model?: unknown; messages?: unknown };
+  if (model !== undefined && typeof model !== 'string') return undefined;
+  if (messages !== undefined && !(Array.isArray(messages) && messages.every((m: unknown) => m !== null && typeof m === 'object'))) return undefined;
+  return v as ChatRequest;
+}
+
+function answer(res: ServerResponse, body: ChatRequest, size: number, counts: FakeModelCounts): void {
   counts.requests++;
   const user = [...(body.messages ?? [])].reverse().find((m) => m.role === 'user');
   const { decisions, tasks } = fakeModelAnswer(typeof user?.content === 'string' ? user.content : '');
@@ -119,12 +134,18 @@ function handle(req: IncomingMessage, res: ServerResponse, counts: FakeModelCoun
   });
   req.on('end', () => {
     if (res.writableEnded) return;
-    let body: { model?: string; messages?: { role?: string; content?: unknown }[] };
+    let parsed: unknown;
     try {
-      body = JSON.parse(Buffer.concat(parts).toString('utf8'));
+      parsed = JSON.parse(Buffer.concat(parts).toString('utf8'));
     } catch {
       counts.refused++;
       send(res, 400, { error: { message: 'body is not JSON', type: 'invalid_request_error' } });
+      return;
+    }
+    const body = chatRequestOf(parsed);
+    if (!body) {
+      counts.refused++;
+      send(res, 400, { error: { message: 'body is not a chat completions request', type: 'invalid_request_error' } });
       return;
     }
     answer(res, body, size, counts);

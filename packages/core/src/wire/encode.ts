@@ -369,7 +369,7 @@ export class MsgpackWriter {
     }
     if (v instanceof Uint8Array) return this.bin(v);
     if (ArrayBuffer.isView(v)) return this.bin(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
-    const proto = Object.getPrototypeOf(v);
+    const proto: unknown = Object.getPrototypeOf(v);
     if (proto === Object.prototype || proto === null) {
       const o = v as Record<string, unknown>;
       const keys = Object.keys(o);

@@ -1,7 +1,7 @@
 // The pieces of LLMAgent's tool loop that do not need the agent: turning a tool call's
 // arguments into params, an outcome into a tool-result message, and matching outcomes to the
 // calls that wait for them.
-import { Float64, isFloat64, bytesToHex, type Decision } from '@converge/core';
+import { isFloat64, bytesToHex, type Decision } from '@converge/core';
 import { jsonDepthWithin } from './output.js';
 import type { ChatMessage, ChatToolCall } from './types.js';
 
