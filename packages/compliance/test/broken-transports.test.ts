@@ -16,6 +16,8 @@ function optionsWith(make: Make, name: string): TransportComplianceOptions {
     // Short bounds keep the broken cases quick; they are still far above what MiniTransport needs.
     bounds: { receiveMs: 2_000, settleMs: 500 },
     stressCount: 500,
+    slowConsumerCount: 500,
+    capabilities: { backpressure: true }, // the queue is unbounded: nothing is ever lost
     churnIterations: 50,
     createPair: async () => {
       const hub = new MiniHub();
@@ -51,6 +53,21 @@ class HangsOnStop extends MiniTransport {
 class IgnoresAbort extends MiniTransport {
   override receive(options?: { signal?: AbortSignal; timeoutMs?: number }): Promise<Message | null> {
     return super.receive({ timeoutMs: options?.timeoutMs });
+  }
+}
+/** A receive side that silently loses what arrives while 64 messages are already waiting. */
+class DropsWhenBehind extends MiniTransport {
+  #waiting = 0;
+  override deliver(message: Message): void {
+    if (this.#waiting >= 64) return;
+    this.#waiting++;
+    super.deliver(message);
+  }
+  override receive(options?: { signal?: AbortSignal; timeoutMs?: number }): Promise<Message | null> {
+    return super.receive(options).then((m) => {
+      if (m !== null) this.#waiting--;
+      return m;
+    });
   }
 }
 /** A receive that ignores timeoutMs. */
@@ -90,6 +107,11 @@ const cases: { broken: string; make: Make; check: string; defect: RegExp }[] = [
     broken: 'a receive that ignores timeoutMs', make: (id, hub) => new IgnoresTimeout(id, hub),
     check: 'resolves null when a receive times out',
     defect: /receive\(\{ timeoutMs: 20 \}\) did not settle: the transport ignores timeoutMs/,
+  },
+  {
+    broken: 'a receive side that loses messages once the consumer falls behind', make: (id, hub) => new DropsWhenBehind(id, hub),
+    check: 'a slow consumer gets every message, in order, while backpressure pauses and resumes the sender',
+    defect: /the receiver stalled or lost messages under a slow consumer: \d+ of 500 arrived/,
   },
 ];
 

@@ -149,8 +149,11 @@ export class AsyncQueue<T> {
     if (this.#size === this.#buf.length) this.#grow();
     const at = (this.#head + this.#size) & (this.#buf.length - 1);
     this.#buf[at] = item;
-    if (w !== undefined) {
-      w[at] = bytes;
+    // Read the weights again: `#grow` replaced the array (a weight written to the old one was
+    // lost, `bytes` became NaN and the byte bound and the receiver's resume never held again).
+    const weights = this.#weights;
+    if (weights !== undefined) {
+      weights[at] = bytes;
       this.#bytes += bytes;
     }
     this.#size++;

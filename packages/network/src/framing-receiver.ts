@@ -25,8 +25,11 @@ export interface PausableSource {
  * Backpressure instead of loss: once the queue is half full (by count or by bytes), every
  * connection is paused (the kernel buffers fill and TCP flow control slows the senders);
  * reading resumes when the consumer has brought both down to a quarter. The half left free absorbs what is already in
- * flight when the pause happens (at most one read per connection), so the drop path
- * (`droppedReceiveQueueFull`, logged and counted) is a safety net, not a policy.
+ * flight when the pause happens (at most one read per connection: up to 64 KiB on TCP, a few
+ * hundred small frames), so the drop path (`droppedReceiveQueueFull`, logged and counted) is a
+ * safety net, not a policy, as long as `maxSize` is well above twice what one read carries per
+ * connection. The resume depends on the queue's `bytes` staying exact (it once went NaN when
+ * the ring grew, and a paused connection was never resumed: a silent stall and loss).
  *
  * A frame whose body is not a valid message is dropped, logged and counted (`malformed`): the
  * length prefix delimited it, so the stream stays in sync and the connection continues.

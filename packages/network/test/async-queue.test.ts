@@ -120,4 +120,20 @@ describe('AsyncQueue', () => {
     expect(g.bytes).toBe(Array.from({ length: 30 }, (_, i) => i + 10).reduce((a, b) => a + b, 0));
     expect(() => new AsyncQueue({ maxBytes: 0 })).toThrow(/maxBytes/);
   });
+
+  it('keeps bytes exact through every item, including the ones whose push grew the ring (drains to 0, bound still enforced)', () => {
+    const q = new AsyncQueue<number>({ maxBytes: 10_000, overflow: 'reject' });
+    // Pushes 17 and 33 grow the ring (16 -> 32 -> 64): their weights must land in the new array.
+    for (let i = 0; i < 40; i++) q.push(i, i + 1);
+    let expected = Array.from({ length: 40 }, (_, i) => i + 1).reduce((a, b) => a + b, 0);
+    for (let i = 0; i < 40; i++) {
+      q.tryShift();
+      expected -= i + 1;
+      expect(q.bytes, `after taking item ${i}`).toBe(expected);
+    }
+    expect(q.bytes).toBe(0);
+    // The byte bound still holds after growth (a NaN total would let everything in).
+    for (let i = 0; i < 40; i++) q.push(i, 100);
+    expect(q.push(99, 6_001)).toBe(false);
+  });
 });

@@ -14,9 +14,9 @@ registry.register(alice);
 transportComplianceTests({
   name: 'WebSocketClientTransport (WHATWG API, requireAuth)',
   // The server (b) knows its authenticated clients and refuses other recipients (ERR_NO_ROUTE).
-  capabilities: { broadcast: true, topics: false, refusesUnknownRecipient: 'b' },
+  capabilities: { broadcast: true, topics: false, refusesUnknownRecipient: 'b', backpressure: true },
   createPair: async () => {
-    const b = new WebSocketTransport({ port: 0, identity: bob, registry, maxFrameBytes: 65_536 });
+    const b = new WebSocketTransport({ port: 0, identity: bob, registry, maxFrameBytes: 65_536, maxReceiveQueue: 1_000 });
     const a = new WebSocketClientTransport({
       url: () => b.listenUrl, identity: alice, maxFrameBytes: 65_536, WebSocket: WebSocket as unknown as WebSocketConstructor,
     });

@@ -35,7 +35,7 @@ export interface TransportCheckContext {
 
 /** The options' capabilities with defaults applied. */
 export function resolveCapabilities(options: TransportComplianceOptions): Required<TransportCapabilities> {
-  return { broadcast: true, topics: true, refusesUnknownRecipient: 'a', ...options.capabilities };
+  return { broadcast: true, topics: true, refusesUnknownRecipient: 'a', backpressure: false, ...options.capabilities };
 }
 
 /** The options' bounds with defaults applied. */

@@ -15,6 +15,8 @@ export interface TransportUnderTest {
   send(message: Message, options?: { signal?: AbortSignal }): Promise<void>;
   /** The next message, or `null` on timeout or stop; `AbortError` on abort. */
   receive(options?: { signal?: AbortSignal; timeoutMs?: number }): Promise<Message | null>;
+  /** The next message already waiting, without blocking, or `null` (optional). */
+  tryReceive?(): Message | null;
   /** Messages until the transport stops (it must not end while the transport runs). */
   [Symbol.asyncIterator](): AsyncIterator<Message>;
   /** Receive messages whose topics include this namespace. */

@@ -8,6 +8,7 @@ import { basicChecks, shortGuard } from './basic-checks.js';
 import type { TransportCheck } from './check.js';
 import { checkContext, resolveBounds, resolveCapabilities } from './context.js';
 import { contractChecks } from './contract-checks.js';
+import { slowConsumerCheck } from './slow-consumer-check.js';
 import type { TransportComplianceOptions, TransportPair } from './options.js';
 
 export { messageOfEncodedSize } from './sized-message.js';
@@ -27,7 +28,11 @@ export { UNKNOWN_RECIPIENT } from './contract-checks.js';
 export function transportComplianceChecks(options: TransportComplianceOptions): TransportCheck[] {
   const caps = resolveCapabilities(options);
   const bounds = resolveBounds(options);
-  return [...basicChecks(options, caps, bounds), ...contractChecks(caps, shortGuard(bounds))];
+  return [
+    ...basicChecks(options, caps, bounds),
+    ...contractChecks(caps, shortGuard(bounds)),
+    slowConsumerCheck(options.slowConsumerCount ?? 20_000, caps.backpressure),
+  ];
 }
 
 async function teardown(options: TransportComplianceOptions, pair: TransportPair): Promise<void> {

@@ -42,6 +42,13 @@ export interface TransportCapabilities {
    * that such a message reaches no one else and the transport keeps working.
    */
   refusesUnknownRecipient?: 'a' | 'b' | false;
+  /**
+   * A receiver that falls behind slows the sender (flow control) instead of dropping
+   * messages, so a slow consumer still gets every message (default `false`: an in-process
+   * queue or a broker without flow control may refuse or drop instead). Enables the
+   * slow-consumer check; give `b` a small receive bound so that the check crosses it often.
+   */
+  backpressure?: boolean;
 }
 
 /** Options of `transportComplianceTests`. */
@@ -62,6 +69,8 @@ export interface TransportComplianceOptions {
   churnIterations?: number;
   /** Messages in the stress test (default 10,000). */
   stressCount?: number;
+  /** Messages in the slow-consumer check (capability `backpressure`; default 20,000). */
+  slowConsumerCount?: number;
   /** Applied to every message before it is sent (e.g. signing, for transports that verify). */
   prepare?: (message: Message) => Message;
   /** Extra listener counts that must return to their baseline after churn (e.g. a server's). */
