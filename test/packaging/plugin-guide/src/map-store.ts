@@ -1,5 +1,5 @@
 import {
-  KeyWatchers, STORE_DEFAULT_MAX_KEY_LENGTH, checkStoreKey, checkStorePrefix, checkStoreRevision, decodeStoredValue,
+  KeyWatchers, STORE_BRAND, STORE_DEFAULT_MAX_KEY_LENGTH, checkStoreKey, checkStorePrefix, checkStoreRevision, decodeStoredValue,
   encodeStoredValue, type Store, type StoreEntry,
 } from '@converge/core';
 
@@ -12,6 +12,8 @@ interface Row { bytes: Uint8Array; floats: Uint8Array | null; revision: number }
  * change feed. `maxValueBytes` bounds one value (`StoreError` `ERR_STORE_VALUE_TOO_LARGE`).
  */
 export class MapStore implements Store {
+  /** Brand: `isStore` recognises this store from any copy of core. */
+  readonly [STORE_BRAND] = true as const;
   readonly #rows = new Map<string, Row>();
   readonly #watchers = new KeyWatchers();
   // One counter for all keys: a revision is never reused, even after delete and re-create.
