@@ -16,7 +16,13 @@ export interface TransferEnds {
  * Messages/s of `n` sends from `a` (each awaited, as an agent loop would) cycling through `msgs`,
  * while `b` receives concurrently; throws when fewer than `n` arrived (`lost` adds detail).
  */
-export async function sequentialRate(a: Pick<TransferEnds, 'send'>, b: Pick<TransferEnds, 'receive'>, msgs: readonly Message[], n: number, lost?: () => string): Promise<number> {
+export async function sequentialRate(
+  a: Pick<TransferEnds, 'send'>,
+  b: Pick<TransferEnds, 'receive'>,
+  msgs: readonly Message[],
+  n: number,
+  lost?: () => string,
+): Promise<number> {
   const start = process.hrtime.bigint();
   let received = 0;
   const receiver = (async () => {

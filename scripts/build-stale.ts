@@ -47,12 +47,16 @@ export function readWorkspace(root: string): Map<string, WorkspacePackage> {
   }
   const names = new Set(manifests.map((m) => m.json.name as string));
   for (const { dir, json } of manifests) {
-    const declared = ['dependencies', 'peerDependencies', 'optionalDependencies']
-      .flatMap((field) => Object.keys((json[field] as Record<string, string> | undefined) ?? {}));
+    const declared = ['dependencies', 'peerDependencies', 'optionalDependencies'].flatMap((field) =>
+      Object.keys((json[field] as Record<string, string> | undefined) ?? {}),
+    );
     const scripts = json.scripts as Record<string, string> | undefined;
     const bundles = ((json.converge as unknown as { bundles?: unknown } | undefined)?.bundles ?? []) as unknown[];
     byName.set(json.name as string, {
-      name: json.name as string, dir, deps: [...new Set(declared.filter((d) => names.has(d)))], build: scripts?.build,
+      name: json.name as string,
+      dir,
+      deps: [...new Set(declared.filter((d) => names.has(d)))],
+      build: scripts?.build,
       bundles: bundles.filter((b): b is string => typeof b === 'string' && names.has(b)),
     });
   }

@@ -42,16 +42,11 @@ const pkg = {
   // src ships too: the `@converge/source` condition and the source maps point at it.
   files: ['dist', 'src', 'README.md'],
   scripts: { build: 'tsup', ...(prev.scripts ?? {}) },
-  ...Object.fromEntries(
-    ['bin', 'dependencies', 'peerDependencies', 'peerDependenciesMeta', 'devDependencies'].filter((k) => prev[k]).map((k) => [k, prev[k]]),
-  ),
+  ...Object.fromEntries(['bin', 'dependencies', 'peerDependencies', 'peerDependenciesMeta', 'devDependencies'].filter((k) => prev[k]).map((k) => [k, prev[k]])),
 };
 pkg.scripts.build = 'tsup';
 writeFileSync(pkgPath, JSON.stringify(pkg, null, 2) + '\n');
 const tsupEntryText = Object.entries(tsupEntry)
   .map(([k, v]) => `${/^[a-z]+$/.test(k) ? k : `'${k}'`}: '${v}'`)
   .join(', ');
-writeFileSync(
-  join(dir, 'tsup.config.ts'),
-  `import { packageConfig } from '../../tsup.config.base';\n\nexport default packageConfig({ ${tsupEntryText} });\n`,
-);
+writeFileSync(join(dir, 'tsup.config.ts'), `import { packageConfig } from '../../tsup.config.base';\n\nexport default packageConfig({ ${tsupEntryText} });\n`);

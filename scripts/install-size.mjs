@@ -103,7 +103,10 @@ function largest(nm, n = 8) {
       if (existsSync(join(nm, name, 'package.json'))) sizes.push([name, size(join(nm, name))]);
     }
   }
-  return sizes.sort((a, b) => b[1] - a[1]).slice(0, n).map(([name, bytes]) => ({ name, kb: Math.round(bytes / 1024) }));
+  return sizes
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([name, bytes]) => ({ name, kb: Math.round(bytes / 1024) }));
 }
 
 /** Which installed packages depend (directly) on `names`, from npm's lockfile. */
@@ -125,7 +128,11 @@ function withoutDependencies(tarball, drop, work) {
   const file = join(dir, 'package', 'package.json');
   const pkg = JSON.parse(readFileSync(file, 'utf8'));
   let changed = false;
-  for (const d of drop) if (pkg.dependencies?.[d]) { delete pkg.dependencies[d]; changed = true; }
+  for (const d of drop)
+    if (pkg.dependencies?.[d]) {
+      delete pkg.dependencies[d];
+      changed = true;
+    }
   if (!changed) return tarball;
   writeFileSync(file, JSON.stringify(pkg, null, 2));
   const out = tarball.replace(/\.tgz$/, '-without.tgz');
@@ -145,10 +152,18 @@ function install(work, label, tarballs) {
   try {
     run('node', ['--input-type=module', '-e', targets.map((t) => `await import('@converge/${t}');`).join(' ')], dir);
   } catch (err) {
-    importable = String(err.stderr ?? err.message).split('\n').find((l) => l.includes('Error')) ?? 'failed';
+    importable =
+      String(err.stderr ?? err.message)
+        .split('\n')
+        .find((l) => l.includes('Error')) ?? 'failed';
   }
   return {
-    label, importable, packages, bytes, mb: Math.round((bytes / 1e6) * 100) / 100, diskMb: Math.round((diskKb / 1024) * 100) / 100,
+    label,
+    importable,
+    packages,
+    bytes,
+    mb: Math.round((bytes / 1e6) * 100) / 100,
+    diskMb: Math.round((diskKb / 1024) * 100) / 100,
     largest: largest(nm),
     dependents: dependents(dir, ['pino', 'pino-pretty', 'prom-client', '@converge/observability']),
   };
@@ -163,7 +178,10 @@ try {
   for (const dir of packed) {
     const cwd = join(root, 'packages', dir);
     if (!flag('--no-build') || !existsSync(join(cwd, 'dist'))) run(pnpm[0], [...pnpm.slice(1), 'run', 'build'], cwd);
-    const out = run(pnpm[0], [...pnpm.slice(1), 'pack', '--pack-destination', work], cwd).trim().split('\n').pop();
+    const out = run(pnpm[0], [...pnpm.slice(1), 'pack', '--pack-destination', work], cwd)
+      .trim()
+      .split('\n')
+      .pop();
     const file = out.startsWith('/') ? out : join(work, out);
     if (!existsSync(file) || !statSync(file).isFile()) throw new Error(`pnpm pack of ${dir} did not report its tarball (got ${out})`);
     tarballs.set(dir, file);
@@ -177,7 +195,9 @@ try {
   else {
     console.log(`packed: ${packed.map((d) => manifest(d).name).join(', ')}`);
     for (const r of results) {
-      console.log(`\n[${r.label}] node_modules: ${r.mb} MB (${r.bytes} bytes of files; ${r.diskMb} MiB on disk, du), ${r.packages} packages (goal <= ${maxMb} MB)`);
+      console.log(
+        `\n[${r.label}] node_modules: ${r.mb} MB (${r.bytes} bytes of files; ${r.diskMb} MiB on disk, du), ${r.packages} packages (goal <= ${maxMb} MB)`,
+      );
       console.log(`  loads (import of ${targets.join(', ')}): ${r.importable === true ? 'yes' : `no: ${r.importable}`}`);
       console.log(`  largest: ${r.largest.map((p) => `${p.name} ${p.kb} KB`).join(', ')}`);
       for (const [dep, by] of Object.entries(r.dependents)) console.log(`  ${dep} <- ${by.join(', ')}`);

@@ -12,10 +12,21 @@ import { buildPoolCard, createA2AServer, publicJwkOf, signAgentCard, verifyAgent
 import { opsPerSecond, type BenchContext } from '../harness.js';
 
 const message = (numbers: number[]): Message => ({
-  role: Role.ROLE_USER, messageId: crypto.randomUUID(), taskId: '', contextId: '', metadata: {}, extensions: [], referenceTaskIds: [],
+  role: Role.ROLE_USER,
+  messageId: crypto.randomUUID(),
+  taskId: '',
+  contextId: '',
+  metadata: {},
+  extensions: [],
+  referenceTaskIds: [],
   parts: [{ content: { $case: 'data', value: { numbers } }, mediaType: 'application/json', filename: '', metadata: {} }],
 });
-const request = (m: Message) => ({ tenant: '', message: m, configuration: { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately: false }, metadata: {} });
+const request = (m: Message) => ({
+  tenant: '',
+  message: m,
+  configuration: { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately: false },
+  metadata: {},
+});
 
 async function setUp() {
   const store = new MemoryStore();
@@ -30,7 +41,11 @@ async function setUp() {
   const loop = (async () => {
     while (!stop.signal.aborted) {
       const claimed = await queue.claim({ agentId: worker.fingerprint, poolId: pool.id, max: 32, waitMs: 20 }, { signal: stop.signal }).catch(() => []);
-      for (const { task, lease } of claimed) await queue.report(lease, ((task.inputs.numbers ?? []) as number[]).reduce((a, b) => a + b, 0));
+      for (const { task, lease } of claimed)
+        await queue.report(
+          lease,
+          ((task.inputs.numbers ?? []) as number[]).reduce((a, b) => a + b, 0),
+        );
     }
   })();
   const client = await new ClientFactory().createFromUrl(server.url);
@@ -63,9 +78,11 @@ export default async function a2a(ctx: BenchContext): Promise<void> {
         const total = n * 4;
         let next = 0;
         const t0 = performance.now();
-        await Promise.all(Array.from({ length: 16 }, async () => {
-          while (next++ < total) await client.sendMessage(request(message([1, 2])));
-        }));
+        await Promise.all(
+          Array.from({ length: 16 }, async () => {
+            while (next++ < total) await client.sendMessage(request(message([1, 2])));
+          }),
+        );
         ctx.report({ name: 'a2a.sends_per_s_c16', value: total / ((performance.now() - t0) / 1000), unit: 'sends/s' });
       }
     } finally {
@@ -73,7 +90,15 @@ export default async function a2a(ctx: BenchContext): Promise<void> {
     }
   }
   const owner = Identity.generate();
-  const card = await signAgentCard(buildPoolCard({ pool: { id: 'p', topics: [], agents: [] }, baseUrl: 'http://127.0.0.1:1', capabilities: ['sum'] }), owner, 'http://127.0.0.1:1/.well-known/jwks.json');
+  const card = await signAgentCard(
+    buildPoolCard({ pool: { id: 'p', topics: [], agents: [] }, baseUrl: 'http://127.0.0.1:1', capabilities: ['sum'] }),
+    owner,
+    'http://127.0.0.1:1/.well-known/jwks.json',
+  );
   const jwk = publicJwkOf(owner);
-  ctx.report({ name: 'a2a.card_verify_per_s', value: await opsPerSecond(() => verifyAgentCard(card, async () => jwk), { durationMs: 1000 }), unit: 'verifies/s' });
+  ctx.report({
+    name: 'a2a.card_verify_per_s',
+    value: await opsPerSecond(() => verifyAgentCard(card, async () => jwk), { durationMs: 1000 }),
+    unit: 'verifies/s',
+  });
 }

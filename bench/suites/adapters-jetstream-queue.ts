@@ -47,7 +47,8 @@ async function rawFetchAck(tasks: number, ms: number): Promise<number> {
   try {
     await api(nc, `STREAM.CREATE.${stream}`, { name: stream, subjects: [`${stream}.t`], retention: 'workqueue', storage: 'file', num_replicas: 1 });
     await api(nc, `CONSUMER.DURABLE.CREATE.${stream}.w`, {
-      stream_name: stream, config: { durable_name: 'w', ack_policy: 'explicit', deliver_policy: 'all', filter_subject: `${stream}.t`, ack_wait: 120e9, max_ack_pending: 10_000 },
+      stream_name: stream,
+      config: { durable_name: 'w', ack_policy: 'explicit', deliver_policy: 'all', filter_subject: `${stream}.t`, ack_wait: 120e9, max_ack_pending: 10_000 },
     });
     for (let i = 0; i < tasks; i += 64) {
       await Promise.all(Array.from({ length: Math.min(64, tasks - i) }, (_, j) => nc.request(`${stream}.t`, `t${i + j}`, { timeout: 5_000 })));

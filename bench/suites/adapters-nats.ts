@@ -39,12 +39,18 @@ export default async function natsBench(ctx: BenchContext): Promise<void> {
   let target = 0;
   let done: () => void = () => {};
   const subject = `${prefix}.raw`;
-  sub.subscribe(subject, { callback: () => { if (++got === target) done(); } });
+  sub.subscribe(subject, {
+    callback: () => {
+      if (++got === target) done();
+    },
+  });
   await sub.flush();
   const rawRun = async (n: number): Promise<number> => {
     got = 0;
     target = n;
-    const finished = new Promise<void>((r) => { done = r; });
+    const finished = new Promise<void>((r) => {
+      done = r;
+    });
     const start = process.hrtime.bigint();
     for (let i = 0; i < n; i++) {
       pub.publish(subject, wire[i & 1023]!);

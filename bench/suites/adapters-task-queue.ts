@@ -17,7 +17,14 @@ export default async function taskQueueAdapters(ctx: BenchContext): Promise<void
     raw: { name: 'raw.postgres_skip_locked', run: (tasks, ms) => rawSkipLocked(PG_URL, tasks, ms) },
     adapter: {
       name: 'adapters.postgres_claim_report',
-      make: (notify) => new PostgresTaskQueue({ notify, connectionString: PG_URL, table: `cvb_tq_${randomBytes(4).toString('hex')}`, maxConnections: QUEUE_WORKERS, defaults: { leaseMs: 30_000 } }),
+      make: (notify) =>
+        new PostgresTaskQueue({
+          notify,
+          connectionString: PG_URL,
+          table: `cvb_tq_${randomBytes(4).toString('hex')}`,
+          maxConnections: QUEUE_WORKERS,
+          defaults: { leaseMs: 30_000 },
+        }),
     },
     tasks: 30_000,
   });

@@ -61,7 +61,22 @@ function runAsync(args: string[]): Promise<{ code: number | null; stdout: string
 async function scaleOut(ctx: BenchContext, name: string, store: string, tasks: number): Promise<void> {
   const ns = `bench_${name}_${Date.now().toString(36)}`;
   const discovery = name === 'nats' ? ['--discovery-store', REDIS] : [];
-  const common = ['--store', store, ...discovery, '--store-namespace', ns, '--pool-id', ns, '--transport', NATS, '--json', '--log-level', 'error', '--timeout-ms', '300000'];
+  const common = [
+    '--store',
+    store,
+    ...discovery,
+    '--store-namespace',
+    ns,
+    '--pool-id',
+    ns,
+    '--transport',
+    NATS,
+    '--json',
+    '--log-level',
+    'error',
+    '--timeout-ms',
+    '300000',
+  ];
   const workers = [0, 1, 2].map(() => runAsync(['--role', 'worker', '--agents', '4', ...common]));
   const coord = await runAsync(['--role', 'coordinator', '--tasks', String(tasks), '--min-workers', '12', ...common]);
   await Promise.all(workers);
@@ -90,7 +105,10 @@ function runSummary(args: string[]): { tasks_per_s: number; completed: number; t
 function runTasks(ctx: BenchContext): void {
   const small = runSummary(['--agents', '8', '--tasks', '2000']);
   const big = runSummary(['--agents', '8', '--tasks', String(Math.max(20_000, Math.round(200_000 * ctx.scale)))]);
-  for (const [name, s, baseline] of [['cli.run_tasks_2k', small, undefined], ['cli.run_tasks_200k', big, 'cli.run_tasks_2k']] as const) {
+  for (const [name, s, baseline] of [
+    ['cli.run_tasks_2k', small, undefined],
+    ['cli.run_tasks_200k', big, 'cli.run_tasks_2k'],
+  ] as const) {
     ctx.log(`${name}: ${s.completed}/${s.tasks} in ${s.duration_ms} ms, latency p50 ${s.latency_ms.p50} p99 ${s.latency_ms.p99} max ${s.latency_ms.max} ms`);
     ctx.report({ name, value: s.tasks_per_s, unit: 'tasks/s', ...(baseline ? { baseline } : {}) });
     ctx.report({ name: `${name}_p99`, value: s.latency_ms.p99!, unit: 'ms' });

@@ -61,16 +61,18 @@ export default async function coordinationBench(ctx: BenchContext): Promise<void
   let lost = 0;
   const t0 = process.hrtime.bigint();
   const managers = Array.from({ length: 8 }, () => new TaskManager({ store }));
-  await Promise.all(managers.map(async (tm, w) => {
-    for (const id of ids) {
-      try {
-        await tm.claim(`agent${w}`, id);
-      } catch (err) {
-        if (!(err instanceof ConflictError)) throw err;
-        lost++;
+  await Promise.all(
+    managers.map(async (tm, w) => {
+      for (const id of ids) {
+        try {
+          await tm.claim(`agent${w}`, id);
+        } catch (err) {
+          if (!(err instanceof ConflictError)) throw err;
+          lost++;
+        }
       }
-    }
-  }));
+    }),
+  );
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   const claims = managers.reduce((a, tm) => a + tm.stats().claims, 0);
   if (claims !== n) throw new Error(`expected ${n} claims, got ${claims}`);

@@ -1,9 +1,7 @@
 // core.sign_encode / raw.node_sign, core.decode_verify / raw.node_verify, core.noble_sign,
 // core.noble_verify: the cost of the library around Ed25519 on a ~100-byte payload.
 import { sign, verify } from 'node:crypto';
-import {
-  Identity, createMessage, createTopic, decodeMessage, encodeMessage, encodeValue, signMessage, signingBytes, verifyMessage,
-} from '@converge/core';
+import { Identity, createMessage, createTopic, decodeMessage, encodeMessage, encodeValue, signMessage, signingBytes, verifyMessage } from '@converge/core';
 import { nodePrivateKey, nodePublicKey } from '../../packages/core/src/platform.node.js';
 import { opsPerSecond, type BenchContext } from '../harness.js';
 

@@ -13,12 +13,15 @@ export default async function cryptoBench(ctx: BenchContext): Promise<void> {
 
   ctx.report({
     name: 'raw.node_aes_gcm_encrypt_1k',
-    value: await opsPerSecond(() => {
-      const c = createCipheriv('aes-256-gcm', key, randomBytes(12));
-      c.update(plaintext);
-      c.final();
-      c.getAuthTag();
-    }, { durationMs: durationMs / 2 }),
+    value: await opsPerSecond(
+      () => {
+        const c = createCipheriv('aes-256-gcm', key, randomBytes(12));
+        c.update(plaintext);
+        c.final();
+        c.getAuthTag();
+      },
+      { durationMs: durationMs / 2 },
+    ),
     unit: 'ops/s',
   });
   ctx.report({
@@ -29,9 +32,12 @@ export default async function cryptoBench(ctx: BenchContext): Promise<void> {
   });
   ctx.report({
     name: 'crypto.decrypt_1k',
-    value: await opsPerSecond(() => {
-      if (decrypt(key, sealed).byteLength !== 1024) throw new Error('decryption failed');
-    }, { durationMs }),
+    value: await opsPerSecond(
+      () => {
+        if (decrypt(key, sealed).byteLength !== 1024) throw new Error('decryption failed');
+      },
+      { durationMs },
+    ),
     unit: 'ops/s',
   });
 }

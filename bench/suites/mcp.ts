@@ -28,14 +28,17 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 /** A Streamable HTTP server on 127.0.0.1 with one session. */
 async function startHttp(): Promise<{ url: string; close(): Promise<void> }> {
   let transport: StreamableHTTPServerTransport | undefined;
-  const http = createServer((req, res) => void (async () => {
-    const body = req.method === 'POST' ? await readJson(req) : undefined;
-    if (transport === undefined) {
-      transport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID() });
-      await makeCalcServer().connect(transport);
-    }
-    await transport.handleRequest(req, res, body);
-  })());
+  const http = createServer(
+    (req, res) =>
+      void (async () => {
+        const body = req.method === 'POST' ? await readJson(req) : undefined;
+        if (transport === undefined) {
+          transport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID() });
+          await makeCalcServer().connect(transport);
+        }
+        await transport.handleRequest(req, res, body);
+      })(),
+  );
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
   return {
     url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`,
@@ -63,7 +66,12 @@ async function measure(ctx: BenchContext, label: string, toolset: McpToolset): P
   toolset.register(tools);
   const run = executorFor(tools, 'calc/add');
   const call = Decisions.invokeTool('calc/add', { a: 2, b: 3 });
-  ctx.report({ name: `mcp.${label}_calls_per_s`, value: await opsPerSecond(() => run(call), { durationMs: 1500 * ctx.scale }), unit: 'calls/s', baseline: 'mcp.local_tool_calls_per_s' });
+  ctx.report({
+    name: `mcp.${label}_calls_per_s`,
+    value: await opsPerSecond(() => run(call), { durationMs: 1500 * ctx.scale }),
+    unit: 'calls/s',
+    baseline: 'mcp.local_tool_calls_per_s',
+  });
   const samples: number[] = [];
   for (let i = 0; i < 300; i++) {
     const t0 = process.hrtime.bigint();
@@ -82,10 +90,14 @@ export default async function mcp(ctx: BenchContext): Promise<void> {
   const localCall = Decisions.invokeTool('add', { a: 2, b: 3 });
   ctx.report({ name: 'mcp.local_tool_calls_per_s', value: await opsPerSecond(() => runLocal(localCall), { durationMs: 1500 * ctx.scale }), unit: 'calls/s' });
 
-  await measure(ctx, 'stdio', new McpToolset({
-    name: 'calc',
-    transport: { type: 'stdio', command: process.execPath, args: ['--import', 'tsx', resolve(here, '_mcp-calc-server.ts')], cwd: resolve(here, '../..') },
-  }));
+  await measure(
+    ctx,
+    'stdio',
+    new McpToolset({
+      name: 'calc',
+      transport: { type: 'stdio', command: process.execPath, args: ['--import', 'tsx', resolve(here, '_mcp-calc-server.ts')], cwd: resolve(here, '../..') },
+    }),
+  );
   const http = await startHttp();
   try {
     await measure(ctx, 'http', new McpToolset({ name: 'calc', transport: { type: 'http', url: http.url } }));

@@ -53,10 +53,15 @@ async function rawNet(frames: Buffer[], total: number): Promise<number> {
   let counted = 0;
   let done!: () => void;
   const finished = new Promise<void>((r) => (done = r));
-  const server = net.createServer((s) => s.on('data', frameCounter((n) => {
-    counted += n;
-    if (counted >= total) done();
-  })));
+  const server = net.createServer((s) =>
+    s.on(
+      'data',
+      frameCounter((n) => {
+        counted += n;
+        if (counted >= total) done();
+      }),
+    ),
+  );
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const socket = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
   socket.setNoDelay(true);
@@ -88,7 +93,12 @@ async function pump(send: (m: Message) => Promise<void>, msgs: Message[], total:
 }
 
 /** Messages/s of `total` windowed sends from `a` while `b` drains them; then stops both. */
-async function windowedRate(a: { send(m: Message): Promise<void>; stop(): Promise<void> }, b: { receive(): Promise<Message | null>; stop(): Promise<void> }, msgs: Message[], total: number): Promise<number> {
+async function windowedRate(
+  a: { send(m: Message): Promise<void>; stop(): Promise<void> },
+  b: { receive(): Promise<Message | null>; stop(): Promise<void> },
+  msgs: Message[],
+  total: number,
+): Promise<number> {
   const t0 = process.hrtime.bigint();
   await Promise.all([pump((m) => a.send(m), msgs, total), drain(() => b.receive(), total)]);
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -112,9 +122,11 @@ async function rawWs(frames: Buffer[], total: number): Promise<number> {
   const finished = new Promise<void>((r) => (done = r));
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
   await new Promise((r) => wss.once('listening', r));
-  wss.on('connection', (ws: WebSocket) => ws.on('message', () => {
-    if (++counted >= total) done();
-  }));
+  wss.on('connection', (ws: WebSocket) =>
+    ws.on('message', () => {
+      if (++counted >= total) done();
+    }),
+  );
   const ws = new WebSocket(`ws://127.0.0.1:${(wss.address() as net.AddressInfo).port}`, { perMessageDeflate: false });
   await new Promise((r) => ws.once('open', r));
   const t0 = process.hrtime.bigint();
@@ -185,13 +197,22 @@ export default async function networkTcpBench(ctx: BenchContext): Promise<void> 
   const fresh = presigned(alice, bob.fingerprint, verifiedTotal);
   // The honest main-thread path (each signature verified on this thread, `check`), then the pool
   // path (`receiveVerified` with a `VerifierPool`: signatures on worker threads, pipelined).
-  ctx.report({ name: 'network.tcp_verified_single_thread', value: await tcpVerified(presigned(alice, bob.fingerprint, verifiedTotal), alice, bob, undefined), unit: 'msgs/s' });
+  ctx.report({
+    name: 'network.tcp_verified_single_thread',
+    value: await tcpVerified(presigned(alice, bob.fingerprint, verifiedTotal), alice, bob, undefined),
+    unit: 'msgs/s',
+  });
   ctx.log(`main thread busy ${mainThreadUsPerMsg.toFixed(1)} µs/msg (sender and receiver share it)`);
   const pool = new VerifierPool();
   await pool.start();
   try {
     ctx.log(`verifier pool: ${pool.size} workers`);
-    ctx.report({ name: 'network.tcp_verified', value: await tcpVerified(fresh, alice, bob, pool), unit: 'msgs/s', baseline: 'network.tcp_verified_single_thread' });
+    ctx.report({
+      name: 'network.tcp_verified',
+      value: await tcpVerified(fresh, alice, bob, pool),
+      unit: 'msgs/s',
+      baseline: 'network.tcp_verified_single_thread',
+    });
     ctx.log(`main thread busy ${mainThreadUsPerMsg.toFixed(1)} µs/msg with the pool`);
   } finally {
     await pool.stop();

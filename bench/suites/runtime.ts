@@ -17,7 +17,10 @@ const POOL = 'pool-1';
 /** Submits `total` tasks, `batch` per turn (joins the pool first). */
 class Submitter extends Agent {
   submitted = 0;
-  constructor(readonly total: number, readonly batch: number) {
+  constructor(
+    readonly total: number,
+    readonly batch: number,
+  ) {
     super({ identity: Identity.generate() });
   }
   decide(): Decision[] {

@@ -42,7 +42,10 @@ class Submitter extends Agent {
   submitted = 0;
   completed = 0;
   stopped = false;
-  constructor(readonly poolId: string, readonly inFlight: number) {
+  constructor(
+    readonly poolId: string,
+    readonly inFlight: number,
+  ) {
     super({ identity: Identity.generate() });
   }
   decide(messages: readonly Message[]): Decision[] {
@@ -61,7 +64,10 @@ class Worker extends Agent {
   peers: string[] = [];
   calls = 0;
   received = 0;
-  constructor(readonly poolId: string, readonly submitter: string) {
+  constructor(
+    readonly poolId: string,
+    readonly submitter: string,
+  ) {
     super({ identity: Identity.generate(), capabilities: ['square'] });
   }
   decide(messages: readonly Message[], tasks: readonly Task[]): Decision[] {
@@ -94,9 +100,17 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const submitter = new Submitter('soak', o.inFlight ?? 256);
   const workers = Array.from({ length: (o.agents ?? 16) - 1 }, () => new Worker('soak', submitter.id));
   for (const w of workers) w.peers = workers.filter((x) => x !== w).map((x) => x.id);
-  const runtimes = [submitter, ...workers].map((agent) => new AgentRuntime({
-    agent, transport: new LocalTransport(agent.id, { hub }), taskManager, poolManager, sweepIntervalMs: 200, tickIntervalMs: 100,
-  }));
+  const runtimes = [submitter, ...workers].map(
+    (agent) =>
+      new AgentRuntime({
+        agent,
+        transport: new LocalTransport(agent.id, { hub }),
+        taskManager,
+        poolManager,
+        sweepIntervalMs: 200,
+        tickIntervalMs: 100,
+      }),
+  );
   for (const r of runtimes) await r.start();
   const messages = (): number => submitter.completed + workers.reduce((s, w) => s + w.received, 0);
 
@@ -159,5 +173,6 @@ export default async function soakBench(ctx: BenchContext): Promise<void> {
   ctx.report({ name: 'soak.heap_growth_pct', value: r.heapGrowthPct, unit: '%' });
   ctx.report({ name: 'soak.tasks_per_s', value: r.tasksPerS, unit: 'tasks/s' });
   ctx.report({ name: 'soak.msgs_per_s', value: r.msgsPerS, unit: 'msgs/s' });
-  if (r.rssGrowthPct >= 10 || r.heapGrowthPct >= 10) throw new Error(`soak: growth after warm-up over 10% (rss ${r.rssGrowthPct.toFixed(1)}%, heap ${r.heapGrowthPct.toFixed(1)}%)`);
+  if (r.rssGrowthPct >= 10 || r.heapGrowthPct >= 10)
+    throw new Error(`soak: growth after warm-up over 10% (rss ${r.rssGrowthPct.toFixed(1)}%, heap ${r.heapGrowthPct.toFixed(1)}%)`);
 }

@@ -91,7 +91,11 @@ describe.skipIf(skipReason !== undefined)('packed core, network and runtime inst
     app = mkdtempSync(join(tmpdir(), 'converge-packed-'));
     const deps: Record<string, string> = {};
     for (const name of PACKED) {
-      const out = execFileSync('npx', [...PNPM, 'pack', '--pack-destination', app], { cwd: join(repoRoot, 'packages', name), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      const out = execFileSync('npx', [...PNPM, 'pack', '--pack-destination', app], {
+        cwd: join(repoRoot, 'packages', name),
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
       const tarball = out.trim().split('\n').pop()!.split('/').pop()!;
       deps[`@converge/${name}`] = `file:./${tarball}`;
     }
@@ -111,8 +115,13 @@ describe.skipIf(skipReason !== undefined)('packed core, network and runtime inst
     expect(existsSync(join(app, 'node_modules/@converge/policy'))).toBe(false);
     // ws is an optional peer of the WebSocket plugin: not installed unless asked for.
     expect(existsSync(join(app, 'node_modules/ws'))).toBe(false);
-    const { bytes, packages } = installSize(app, PLUGINS.map((p) => `@converge/${p}`));
-    console.log(`[packed-install] npm i @converge/core @converge/network @converge/runtime: ${packages} packages, ${(bytes / 2 ** 20).toFixed(1)} MB (goal <= 4 MB)`);
+    const { bytes, packages } = installSize(
+      app,
+      PLUGINS.map((p) => `@converge/${p}`),
+    );
+    console.log(
+      `[packed-install] npm i @converge/core @converge/network @converge/runtime: ${packages} packages, ${(bytes / 2 ** 20).toFixed(1)} MB (goal <= 4 MB)`,
+    );
   });
 
   it('plain Node imports them as ESM: sign, encode, decode, verify, send over a LocalHub', () => {

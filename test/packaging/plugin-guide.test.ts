@@ -17,10 +17,12 @@ const PACKED = ['core', 'network', 'runtime', 'observability', 'compliance', 'ex
 const PNPM = ['-y', 'pnpm@10.34.8'];
 
 function filesUnder(dir: string): string[] {
-  return readdirSync(dir).filter((e) => e !== 'node_modules').flatMap((e) => {
-    const p = join(dir, e);
-    return statSync(p).isDirectory() ? filesUnder(p) : [p];
-  });
+  return readdirSync(dir)
+    .filter((e) => e !== 'node_modules')
+    .flatMap((e) => {
+      const p = join(dir, e);
+      return statSync(p).isDirectory() ? filesUnder(p) : [p];
+    });
 }
 
 /** The guide's embedded files: a `<!-- file: path -->` line, then one fenced code block. */
@@ -36,7 +38,9 @@ function guideFiles(): Map<string, string> {
 
 describe('docs/writing-plugins.md', () => {
   it('embeds every file of the example project verbatim, and no other code as a file', () => {
-    const fixture = filesUnder(FIXTURE).map((f) => relative(FIXTURE, f)).sort();
+    const fixture = filesUnder(FIXTURE)
+      .map((f) => relative(FIXTURE, f))
+      .sort();
     const guide = guideFiles();
     expect([...guide.keys()].sort()).toEqual(fixture);
     for (const f of fixture) expect(guide.get(f), `${f} differs from its block in the guide: change both`).toBe(readFileSync(join(FIXTURE, f), 'utf8'));
@@ -54,7 +58,12 @@ const execFileAsync = promisify(execFile);
  */
 async function run(cwd: string, cmd: string, args: string[]): Promise<string> {
   try {
-    const { stdout, stderr } = await execFileAsync(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 64 * 2 ** 20, env: { ...process.env, CI: 'true', NO_COLOR: '1' } });
+    const { stdout, stderr } = await execFileAsync(cmd, args, {
+      cwd,
+      encoding: 'utf8',
+      maxBuffer: 64 * 2 ** 20,
+      env: { ...process.env, CI: 'true', NO_COLOR: '1' },
+    });
     // eslint-disable-next-line no-control-regex -- strips ANSI colour codes (ESC [ ... m)
     return (stdout + stderr).replace(/\x1b\[[0-9;]*m/g, '');
   } catch (err) {
@@ -71,22 +80,46 @@ describe.skipIf(skipReason !== undefined)('the plugin guide, installed outside t
     const deps: Record<string, string> = {};
     for (const name of PACKED) {
       const out = await run(join(repoRoot, 'packages', name), 'npx', [...PNPM, 'pack', '--pack-destination', app]);
-      const tarball = out.split('\n').map((l) => l.trim()).filter((l) => l.endsWith('.tgz')).pop()!;
+      const tarball = out
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l.endsWith('.tgz'))
+        .pop()!;
       deps[`@converge/${name}`] = `file:./${tarball.split('/').pop()!}`;
     }
     // The repository's versions of the dev tools: vitest runs the tests, tsx the task-queue suite's TypeScript child.
-    const version = (name: string): string => (JSON.parse(readFileSync(join(repoRoot, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
-    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'plugin-guide', private: true, type: 'module', dependencies: deps, devDependencies: { vitest: version('vitest'), tsx: version('tsx') } }));
+    const version = (name: string): string =>
+      (JSON.parse(readFileSync(join(repoRoot, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+    writeFileSync(
+      join(app, 'package.json'),
+      JSON.stringify({
+        name: 'plugin-guide',
+        private: true,
+        type: 'module',
+        dependencies: deps,
+        devDependencies: { vitest: version('vitest'), tsx: version('tsx') },
+      }),
+    );
     await run(app, 'npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error']);
     cpSync(FIXTURE, app, { recursive: true });
     // Compiled with the repository's TypeScript and @types/node, against the tarballs' types.
-    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: {
-        strict: true, noEmit: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', skipLibCheck: true,
-        noUncheckedIndexedAccess: true, types: ['node'], typeRoots: [join(repoRoot, 'node_modules/@types')],
-      },
-      include: ['src', 'test'],
-    }));
+    writeFileSync(
+      join(app, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          noEmit: true,
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          skipLibCheck: true,
+          noUncheckedIndexedAccess: true,
+          types: ['node'],
+          typeRoots: [join(repoRoot, 'node_modules/@types')],
+        },
+        include: ['src', 'test'],
+      }),
+    );
   }, 600_000);
 
   afterAll(() => {

@@ -21,8 +21,14 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 /** The flags every test launch uses (the profile directory is added per launch). */
 export const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run', '--disable-quic',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
 ];
 
 /** Whether the binary is there. */
@@ -47,7 +53,12 @@ export function missingChromiumNotice(): string {
  * without it, one failing test naming the path; otherwise a skipped suite.
  */
 export function describeInChromium(name: string, factory: () => void): void {
-  describeNeeding({ path: CHROMIUM_PATH, available: chromiumAvailable, required: chromiumRequired, notice: missingChromiumNotice }, 'starts Chromium', name, factory);
+  describeNeeding(
+    { path: CHROMIUM_PATH, available: chromiumAvailable, required: chromiumRequired, notice: missingChromiumNotice },
+    'starts Chromium',
+    name,
+    factory,
+  );
 }
 
 /** A launched Chromium with one page; `close()` ends it and removes its profile. */
@@ -66,7 +77,10 @@ export async function launchChromium(): Promise<ChromiumSession> {
   try {
     // launchPersistentContext passes `profile` as --user-data-dir (playwright refuses it in args).
     context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS, timeout: 60_000,
+      executablePath: CHROMIUM_PATH,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      timeout: 60_000,
     });
   } catch (err) {
     await rm(profile, { recursive: true, force: true });
@@ -138,7 +152,8 @@ export interface PageServer {
 
 /** Serves `script` as /page.js under a blank page at `/` on 127.0.0.1 (a free port). */
 export async function servePage(script: string): Promise<PageServer> {
-  const html = '<!doctype html><html><head><meta charset="utf-8"><title>converge test</title></head><body><script type="module" src="/page.js"></script></body></html>';
+  const html =
+    '<!doctype html><html><head><meta charset="utf-8"><title>converge test</title></head><body><script type="module" src="/page.js"></script></body></html>';
   const server: Server = createServer((req, res) => {
     if (req.url === '/favicon.ico') res.writeHead(204).end();
     else if (req.url === '/' || req.url === '/index.html') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
@@ -168,7 +183,11 @@ export interface SuitePage<P> {
   /** The Chromium session (valid inside the suite's tests). */
   readonly session: ChromiumSession;
   /** Calls `globalThis[global][name](...args)` in the page; resolves what it returns (awaited). */
-  call<K extends keyof P>(this: void, name: K, ...args: P[K] extends (...a: infer A) => unknown ? A : never): Promise<Awaited<P[K] extends (...a: never[]) => infer R ? R : never>>;
+  call<K extends keyof P>(
+    this: void,
+    name: K,
+    ...args: P[K] extends (...a: infer A) => unknown ? A : never
+  ): Promise<Awaited<P[K] extends (...a: never[]) => infer R ? R : never>>;
 }
 
 /**
@@ -197,9 +216,10 @@ export function pageInChromium<P>(pageModule: string, global: string): SuitePage
       return started();
     },
     call: (name, ...args) =>
-      started().page.evaluate(
-        ([g, n, a]) => (globalThis as unknown as Record<string, Record<string, (...x: unknown[]) => unknown>>)[g]![n]!(...a),
-        [global, name as string, args as unknown[]] as const,
-      ) as never,
+      started().page.evaluate(([g, n, a]) => (globalThis as unknown as Record<string, Record<string, (...x: unknown[]) => unknown>>)[g]![n]!(...a), [
+        global,
+        name as string,
+        args as unknown[],
+      ] as const) as never,
   };
 }

@@ -6,9 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach } from 'vitest';
-import {
-  Identity, createMessage, createTopic, hexToBytes, signMessage, type Message,
-} from '@converge/core';
+import { Identity, createMessage, createTopic, hexToBytes, signMessage, type Message } from '@converge/core';
 import { VECTORS_PATH, describeWithVectors, itWithVectors, vectors, fromTyped } from '../../packages/core/test/vectors.js';
 
 // The vectors and their typed-JSON reviver: one loader for every package's tests.
@@ -106,23 +104,59 @@ export function makePki(): TestPki {
   try {
     for (const ca of ['ca', 'ca2']) {
       key(ca);
-      run('req', '-x509', '-new', '-key', `${ca}.key`, '-subj', `/CN=Converge test ${ca}`, '-days', '1', '-out', `${ca}.crt`,
-        '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign');
+      run(
+        'req',
+        '-x509',
+        '-new',
+        '-key',
+        `${ca}.key`,
+        '-subj',
+        `/CN=Converge test ${ca}`,
+        '-days',
+        '1',
+        '-out',
+        `${ca}.crt`,
+        '-addext',
+        'basicConstraints=critical,CA:TRUE',
+        '-addext',
+        'keyUsage=critical,keyCertSign',
+      );
     }
     const leaf = (name: string, ca: string, cn: string, ext: string): void => {
       key(name);
       run('req', '-new', '-key', `${name}.key`, '-subj', `/CN=${cn}`, '-out', `${name}.csr`);
       execFileSync('sh', ['-c', `printf '%s\\n' "${ext}" > ${name}.ext`], { cwd: dir });
-      run('x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-days', '1',
-        '-out', `${name}.crt`, '-extfile', `${name}.ext`);
+      run(
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        `${ca}.crt`,
+        '-CAkey',
+        `${ca}.key`,
+        '-CAcreateserial',
+        '-days',
+        '1',
+        '-out',
+        `${name}.crt`,
+        '-extfile',
+        `${name}.ext`,
+      );
     };
     leaf('server', 'ca', 'localhost', 'subjectAltName=IP:127.0.0.1,DNS:localhost');
     leaf('client', 'ca', 'client', 'extendedKeyUsage=clientAuth');
     leaf('other', 'ca2', 'intruder', 'extendedKeyUsage=clientAuth');
     const r = (f: string): string => readFileSync(join(dir, f), 'utf8');
     return {
-      ca: r('ca.crt'), serverKey: r('server.key'), serverCert: r('server.crt'), clientKey: r('client.key'), clientCert: r('client.crt'),
-      otherCa: r('ca2.crt'), otherClientKey: r('other.key'), otherClientCert: r('other.crt'),
+      ca: r('ca.crt'),
+      serverKey: r('server.key'),
+      serverCert: r('server.crt'),
+      clientKey: r('client.key'),
+      clientCert: r('client.crt'),
+      otherCa: r('ca2.crt'),
+      otherClientKey: r('other.key'),
+      otherClientCert: r('other.crt'),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

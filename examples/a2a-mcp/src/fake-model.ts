@@ -21,7 +21,13 @@ export interface FakeModel {
 }
 
 function reply(model: string, message: object, finish: string): string {
-  return JSON.stringify({ id: 'chatcmpl-local', object: 'chat.completion', created: Math.floor(Date.now() / 1000), model, choices: [{ index: 0, message, finish_reason: finish }] });
+  return JSON.stringify({
+    id: 'chatcmpl-local',
+    object: 'chat.completion',
+    created: Math.floor(Date.now() / 1000),
+    model,
+    choices: [{ index: 0, message, finish_reason: finish }],
+  });
 }
 
 /** What the model "thinks": a tool call, the final decisions, or nothing to do. */
@@ -33,7 +39,10 @@ function answer(body: ChatBody): { message: object; finish: string } {
   if (task === undefined) return { message: { role: 'assistant', content: '[]' }, finish: 'stop' };
   if (toolResult === undefined) {
     const args = JSON.stringify({ a: task.inputs.a, b: task.inputs.b });
-    return { message: { role: 'assistant', content: null, tool_calls: [{ id: 'call-1', type: 'function', function: { name: 'calc__multiply', arguments: args } }] }, finish: 'tool_calls' };
+    return {
+      message: { role: 'assistant', content: null, tool_calls: [{ id: 'call-1', type: 'function', function: { name: 'calc__multiply', arguments: args } }] },
+      finish: 'tool_calls',
+    };
   }
   // The tool result is the MCP call's outcome, as JSON: { content, structuredContent: { product } }.
   const product = (JSON.parse(toolResult.content ?? '{}') as { structuredContent?: { product?: number } }).structuredContent?.product;

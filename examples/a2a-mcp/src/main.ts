@@ -65,7 +65,12 @@ async function main(): Promise<number> {
   await runtime.start();
 
   const server = await createA2AServer({
-    port: 0, host: '127.0.0.1', queue, pool, identity: owner, capabilities: ['multiply'],
+    port: 0,
+    host: '127.0.0.1',
+    queue,
+    pool,
+    identity: owner,
+    capabilities: ['multiply'],
     card: { name: 'math desk', description: 'multiplies numbers with an MCP tool' },
     auth: { bearerTokens: { [TOKEN]: 'example-client' } },
     limits: { pollMs: 20 },
@@ -79,16 +84,29 @@ async function main(): Promise<number> {
     const jwks = (await (await fetch(new URL(JWKS_PATH, server.url))).json()) as { keys: { kid: string }[] };
     const card = await new DefaultAgentCardResolver().resolve(server.url);
     const verified = await verifyAgentCard(card, async (kid) => jwks.keys.find((k) => k.kid === kid) as never);
-    console.log(`a2a card: "${card.name}" signed by ${verified.keyFingerprint.slice(0, 16)}… (the pool owner: ${verified.keyFingerprint === owner.fingerprint})`);
+    console.log(
+      `a2a card: "${card.name}" signed by ${verified.keyFingerprint.slice(0, 16)}… (the pool owner: ${verified.keyFingerprint === owner.fingerprint})`,
+    );
 
     const message: Message = {
-      role: Role.ROLE_USER, messageId: crypto.randomUUID(), taskId: '', contextId: '', metadata: {}, extensions: [], referenceTaskIds: [],
+      role: Role.ROLE_USER,
+      messageId: crypto.randomUUID(),
+      taskId: '',
+      contextId: '',
+      metadata: {},
+      extensions: [],
+      referenceTaskIds: [],
       parts: [
         { content: { $case: 'text', value: 'What is 17 times 23?' }, mediaType: 'text/plain', filename: '', metadata: {} },
         { content: { $case: 'data', value: { a: 17, b: 23 } }, mediaType: 'application/json', filename: '', metadata: {} },
       ],
     };
-    const request = { tenant: '', message, configuration: { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately: false }, metadata: {} };
+    const request = {
+      tenant: '',
+      message,
+      configuration: { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately: false },
+      metadata: {},
+    };
     const events: StreamResponse[] = [];
     for await (const ev of client.sendMessageStream(request, { serviceParameters: { authorization: `Bearer ${TOKEN}` } })) {
       events.push(ev);
@@ -104,7 +122,9 @@ async function main(): Promise<number> {
     const last = events.flatMap((e) => (e.payload?.$case === 'statusUpdate' ? [e.payload.value.status?.state] : [])).at(-1);
     const calls = calc.stats().calls;
     const ok = last === TaskState.TASK_STATE_COMPLETED && answer === '17 × 23 = 391' && calls.ok === 1 && verified.keyFingerprint === owner.fingerprint;
-    console.log(`summary: mcp calls ok ${calls.ok}, model calls ${model.calls}, a2a task ${stateName(last)}, answer ${JSON.stringify(answer)}, ${ok ? 'OK' : 'FAILED'}`);
+    console.log(
+      `summary: mcp calls ok ${calls.ok}, model calls ${model.calls}, a2a task ${stateName(last)}, answer ${JSON.stringify(answer)}, ${ok ? 'OK' : 'FAILED'}`,
+    );
     return ok ? 0 : 1;
   } finally {
     await server.close();

@@ -14,7 +14,11 @@ function main(): number {
   let now = Date.UTC(2030, 0, 1, 12, 0, 0);
   const protocol = new DelegationProtocol({ clock: () => now });
   const [alice, bob, carol] = [Identity.generate(), Identity.generate(), Identity.generate()].map((i) => i.fingerprint) as [string, string, string];
-  const names = new Map([[alice, 'alice'], [bob, 'bob'], [carol, 'carol']]);
+  const names = new Map([
+    [alice, 'alice'],
+    [bob, 'bob'],
+    [carol, 'carol'],
+  ]);
   protocol.grantRoot(alice, [...ACTIONS]);
   let failures = 0;
 
@@ -46,7 +50,9 @@ function main(): number {
   const toBob = protocol.delegate(alice, bob, { actions: ['read', 'write'] });
   console.log(`alice -> bob: ${toBob.actions.join(', ')} (delegation ${toBob.id.slice(0, 8)})`);
   const toCarol = protocol.delegate(bob, carol, { actions: ['read'] });
-  console.log(`bob -> carol: ${toCarol.actions.join(', ')} (re-delegation ${toCarol.id.slice(0, 8)}, from ${toCarol.parents.map((p) => p.slice(0, 8)).join(', ')})`);
+  console.log(
+    `bob -> carol: ${toCarol.actions.join(', ')} (re-delegation ${toCarol.id.slice(0, 8)}, from ${toCarol.parents.map((p) => p.slice(0, 8)).join(', ')})`,
+  );
   scopes('after the delegations', { alice: 'rwd', bob: 'rw-', carol: 'r--' });
 
   refused('bob -> carol: deploy (bob does not hold it)', () => protocol.delegate(bob, carol, { actions: ['deploy'] }), 'PolicyError ERR_POLICY');
@@ -54,7 +60,9 @@ function main(): number {
   refused("carol revokes bob's grant to her", () => protocol.revoke(toCarol.id, carol), 'PolicyError ERR_POLICY');
 
   const revoked = protocol.revoke(toBob.id, alice);
-  console.log(`alice revokes her grant to bob: ${revoked.length} delegations revoked (cascade: ${revoked.includes(toCarol.id) ? "carol's included" : "carol's NOT included"})`);
+  console.log(
+    `alice revokes her grant to bob: ${revoked.length} delegations revoked (cascade: ${revoked.includes(toCarol.id) ? "carol's included" : "carol's NOT included"})`,
+  );
   if (revoked.length !== 2 || !revoked.includes(toCarol.id)) failures++;
   scopes('after the revocation', { alice: 'rwd', bob: '---', carol: '---' });
 

@@ -6,12 +6,8 @@ describe('examples/delegation', () => {
     const { stdout, lines } = await runExample(import.meta.url);
     expect(stdout).not.toContain('UNEXPECTED');
     // What bob and carol may do, in order: start, delegated, revoked, 10 min into the temporary grant, expired.
-    expect(lines.filter((l) => l.startsWith('  bob ')).map((l) => l.split('may: ')[1])).toEqual([
-      '- - -', 'read write -', '- - -', '- - deploy', '- - -',
-    ]);
-    expect(lines.filter((l) => l.startsWith('  carol ')).map((l) => l.split('may: ')[1])).toEqual([
-      '- - -', 'read - -', '- - -', '- - deploy', '- - -',
-    ]);
+    expect(lines.filter((l) => l.startsWith('  bob ')).map((l) => l.split('may: ')[1])).toEqual(['- - -', 'read write -', '- - -', '- - deploy', '- - -']);
+    expect(lines.filter((l) => l.startsWith('  carol ')).map((l) => l.split('may: ')[1])).toEqual(['- - -', 'read - -', '- - -', '- - deploy', '- - -']);
     expect(lines.filter((l) => l.startsWith('  alice ')).every((l) => l.endsWith('may: read write deploy'))).toBe(true);
     expect(stdout).toContain('bob -> carol: deploy (bob does not hold it): refused (PolicyError ERR_POLICY)');
     expect(stdout).toContain("bob revokes alice's grant to him: refused (PolicyError ERR_POLICY)");

@@ -10,7 +10,10 @@ const short = (id: string): string => id.slice(0, 8);
 async function main(): Promise<number> {
   const alice = Identity.generate();
   const bob = Identity.generate();
-  const names = new Map([[alice.fingerprint, 'alice'], [bob.fingerprint, 'bob']]);
+  const names = new Map([
+    [alice.fingerprint, 'alice'],
+    [bob.fingerprint, 'bob'],
+  ]);
   const registry = new IdentityRegistry();
   registry.register(alice);
   registry.register(bob);
@@ -53,11 +56,18 @@ async function main(): Promise<number> {
   await ta.stop();
   await tb.stop();
   const verified = verifierA.verified + verifierB.verified;
-  console.log(`summary: ${verified} of 4 messages verified, ${refused.bad_signature + refused.replay} of 2 bad messages refused, ${failures === 0 ? 'OK' : `${failures} FAILED`}`);
+  console.log(
+    `summary: ${verified} of 4 messages verified, ${refused.bad_signature + refused.replay} of 2 bad messages refused, ${failures === 0 ? 'OK' : `${failures} FAILED`}`,
+  );
   return failures === 0 && verified === 4 ? 0 : 1;
 }
 
 main().then(
-  (code) => { process.exitCode = code; },
-  (err) => { console.error(err); process.exitCode = 1; },
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    console.error(err);
+    process.exitCode = 1;
+  },
 );

@@ -13,13 +13,17 @@ const task = createTask({ id: 'task-42', objective: 'add two numbers', inputs: {
 const answer = [
   'Here is my plan:',
   '```json',
-  JSON.stringify([
-    { type: 'ClaimTask', taskId: 'task-42' },
-    { type: 'ReportTask', taskId: 'task-42', result: { sum: 5 } },
-    { type: 'SendMessage', recipient: null, payload: { text: 'I did it!' } },
-    { type: 'SubmitBid', auctionId: 'auction-1', amount: 'a lot' },
-    { type: 'FormatDisk', device: '/dev/sda' },
-  ], null, 2),
+  JSON.stringify(
+    [
+      { type: 'ClaimTask', taskId: 'task-42' },
+      { type: 'ReportTask', taskId: 'task-42', result: { sum: 5 } },
+      { type: 'SendMessage', recipient: null, payload: { text: 'I did it!' } },
+      { type: 'SubmitBid', auctionId: 'auction-1', amount: 'a lot' },
+      { type: 'FormatDisk', device: '/dev/sda' },
+    ],
+    null,
+    2,
+  ),
   '```',
 ].join('\n');
 
@@ -33,11 +37,16 @@ const server = createServer((req, res) => {
     }
     const { model } = JSON.parse(body) as { model: string };
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({
-      id: 'chatcmpl-local', object: 'chat.completion', created: Math.floor(Date.now() / 1000), model,
-      choices: [{ index: 0, message: { role: 'assistant', content: answer }, finish_reason: 'stop' }],
-      usage: { prompt_tokens: Math.ceil(body.length / 4), completion_tokens: Math.ceil(answer.length / 4), total_tokens: 0 },
-    }));
+    res.end(
+      JSON.stringify({
+        id: 'chatcmpl-local',
+        object: 'chat.completion',
+        created: Math.floor(Date.now() / 1000),
+        model,
+        choices: [{ index: 0, message: { role: 'assistant', content: answer }, finish_reason: 'stop' }],
+        usage: { prompt_tokens: Math.ceil(body.length / 4), completion_tokens: Math.ceil(answer.length / 4), total_tokens: 0 },
+      }),
+    );
   });
 });
 

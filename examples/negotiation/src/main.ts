@@ -8,10 +8,19 @@
 import { ConflictError, ConvergeError, Identity } from '@converge/core';
 import { NegotiationProtocol, type NegotiationSession } from '@converge/coordination';
 
-interface Terms { item: string; price: number }
+interface Terms {
+  item: string;
+  price: number;
+}
 
 /** A party with a private limit: the most a buyer pays, the least a seller takes. */
-interface Party { name: string; id: string; opening: number; limit: number; wants: 'low' | 'high' }
+interface Party {
+  name: string;
+  id: string;
+  opening: number;
+  limit: number;
+  wants: 'low' | 'high';
+}
 
 /** Whether `party` is happy with `price`. */
 const acceptable = (party: Party, price: number) => (party.wants === 'low' ? price <= party.limit : price >= party.limit);
@@ -53,8 +62,16 @@ function main(): number {
   console.log(`buyer proposes 150 (session ${session.id.slice(0, 8)}, state ${session.state})`);
 
   // The buyer cannot accept its own proposal: acceptance must come from the other side.
-  check('buyer accepts its own proposal', attempt(() => protocol.accept(session.id, buyer.id)), 'ConflictError ERR_CONFLICT (session proposed)');
-  check('an outsider counters', attempt(() => protocol.counter(session.id, outsider, { item: 'bike', price: 1 })), 'PolicyError ERR_POLICY');
+  check(
+    'buyer accepts its own proposal',
+    attempt(() => protocol.accept(session.id, buyer.id)),
+    'ConflictError ERR_CONFLICT (session proposed)',
+  );
+  check(
+    'an outsider counters',
+    attempt(() => protocol.counter(session.id, outsider, { item: 'bike', price: 1 })),
+    'PolicyError ERR_POLICY',
+  );
 
   // Take turns: whoever did not make the offer on the table accepts it or counters.
   const last = new Map<Party, number>([[buyer, buyer.opening]]);
@@ -83,14 +100,26 @@ function main(): number {
   }
 
   // Accepted is terminal: nothing else may happen in this session.
-  check('seller counters after the deal', attempt(() => protocol.counter(session.id, seller.id, { item: 'bike', price: 500 })), 'ConflictError ERR_CONFLICT (session accepted)');
-  check('buyer rejects after the deal', attempt(() => protocol.reject(session.id, buyer.id, 'changed my mind')), 'ConflictError ERR_CONFLICT (session accepted)');
+  check(
+    'seller counters after the deal',
+    attempt(() => protocol.counter(session.id, seller.id, { item: 'bike', price: 500 })),
+    'ConflictError ERR_CONFLICT (session accepted)',
+  );
+  check(
+    'buyer rejects after the deal',
+    attempt(() => protocol.reject(session.id, buyer.id, 'changed my mind')),
+    'ConflictError ERR_CONFLICT (session accepted)',
+  );
 
   // A second session ends in a rejection, which is terminal too.
   const other = protocol.propose(seller.id, [buyer.id], { item: 'helmet', price: 90 } satisfies Terms);
   const rejected = protocol.reject(other.id, buyer.id, 'too expensive');
   console.log(`helmet: seller proposes 90, buyer rejects ("${rejected.reason}"), state ${rejected.state}`);
-  check('buyer accepts the rejected helmet offer', attempt(() => protocol.accept(other.id, buyer.id)), 'ConflictError ERR_CONFLICT (session rejected)');
+  check(
+    'buyer accepts the rejected helmet offer',
+    attempt(() => protocol.accept(other.id, buyer.id)),
+    'ConflictError ERR_CONFLICT (session rejected)',
+  );
 
   const s = protocol.stats();
   console.log(`protocol: ${s.proposed} proposed, ${s.countered} countered, ${s.accepted} accepted, ${s.rejected} rejected, ${s.refused} refused`);

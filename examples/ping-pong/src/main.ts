@@ -11,7 +11,10 @@ import { AgentRuntime } from '@converge/runtime';
 
 const ROUNDS = 10;
 
-interface Ball { kind: 'ping' | 'pong'; seq: number }
+interface Ball {
+  kind: 'ping' | 'pong';
+  seq: number;
+}
 
 /** Serves a ping, waits for the matching pong, serves the next one, until ROUNDS are done. */
 class Pinger extends Agent {
@@ -108,15 +111,29 @@ async function main(): Promise<number> {
   const rejected = pingRuntime.rejectedMessages + pongRuntime.rejectedMessages;
   const inOrder = pinger.roundTrips.every((rt, i) => rt.seq === i + 1);
   const intruderRefused = verifiers.ponger.rejections.unknown_sender === 1;
-  const ok = !timedOut && pinger.roundTrips.length === ROUNDS && inOrder && ponger.served === ROUNDS &&
-    verified === 2 * ROUNDS && rejected === 1 && intruderRefused && pinger.problems.length === 0;
-  console.log(`pongs served: ${ponger.served}; messages verified: ${verified} (pinger ${verifiers.pinger.verified}, ponger ${verifiers.ponger.verified}); rejected: ${rejected}`);
+  const ok =
+    !timedOut &&
+    pinger.roundTrips.length === ROUNDS &&
+    inOrder &&
+    ponger.served === ROUNDS &&
+    verified === 2 * ROUNDS &&
+    rejected === 1 &&
+    intruderRefused &&
+    pinger.problems.length === 0;
+  console.log(
+    `pongs served: ${ponger.served}; messages verified: ${verified} (pinger ${verifiers.pinger.verified}, ponger ${verifiers.ponger.verified}); rejected: ${rejected}`,
+  );
   console.log(`intruder's ping refused (unknown sender): ${intruderRefused ? 'yes' : 'no'}`);
   console.log(`summary: ${pinger.roundTrips.length} of ${ROUNDS} round trips, ${ok ? 'OK' : timedOut ? 'TIMED OUT' : 'FAILED'}`);
   return ok ? 0 : 1;
 }
 
 main().then(
-  (code) => { process.exitCode = code; },
-  (err) => { console.error(err); process.exitCode = 1; },
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    console.error(err);
+    process.exitCode = 1;
+  },
 );

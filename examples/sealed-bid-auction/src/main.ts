@@ -9,7 +9,10 @@ import { ConflictError, Identity, createMessage, signMessage } from '@converge/c
 import { BiddingProtocol, type AuctionType } from '@converge/coordination';
 import { IdentityRegistry, LocalHub, LocalTransport, MessageVerifier, receiveVerified } from '@converge/network';
 
-interface BidPayload { auctionId: string; amount: number }
+interface BidPayload {
+  auctionId: string;
+  amount: number;
+}
 
 async function main(): Promise<number> {
   const hub = new LocalHub();
@@ -54,7 +57,11 @@ async function main(): Promise<number> {
     }
   };
 
-  const bids: [string, number][] = [['alice', 120], ['bob', 100], ['carol', 90]];
+  const bids: [string, number][] = [
+    ['alice', 120],
+    ['bob', 100],
+    ['carol', 90],
+  ];
   const run = async (type: AuctionType, expectedPrice: number) => {
     const { id } = house.openAuction({ id: `${type}-lamp`, type, reservePrice: 50 });
     console.log(`--- ${type} sealed-bid auction "${id}" (reserve 50)`);
@@ -107,6 +114,11 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => { process.exitCode = code; },
-  (err) => { console.error(err); process.exitCode = 1; },
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    console.error(err);
+    process.exitCode = 1;
+  },
 );

@@ -14,7 +14,11 @@ import { AgentRuntime, StandardExecutor } from '@converge/runtime';
 const TASKS = 100;
 const POOL = 'squares';
 
-interface Done { taskId: string; n: number; square: number }
+interface Done {
+  taskId: string;
+  n: number;
+  square: number;
+}
 
 /** Submits the work on its first turn, then collects the workers' reports. */
 class Coordinator extends Agent {
@@ -47,7 +51,10 @@ class Coordinator extends Agent {
 /** Joins the pool, then claims a few tasks per turn, squares their input and reports. */
 class Worker extends Agent {
   #joined = false;
-  constructor(readonly name: string, readonly coordinator: string) {
+  constructor(
+    readonly name: string,
+    readonly coordinator: string,
+  ) {
     super({ capabilities: ['square'] });
   }
 
@@ -100,7 +107,10 @@ async function main(): Promise<number> {
   const hub = new LocalHub();
   const runtime = (agent: Agent, withVerifier = false) =>
     new AgentRuntime({
-      agent, transport: new LocalTransport(agent.id, { hub }), poolManager, taskManager,
+      agent,
+      transport: new LocalTransport(agent.id, { hub }),
+      poolManager,
+      taskManager,
       ...(withVerifier ? { verifier } : {}),
     });
   const coordinatorRuntime = runtime(coordinator, true);
@@ -127,9 +137,15 @@ async function main(): Promise<number> {
     const n = rec.inputs.n as number;
     const worker = names.get(rec.assignedTo ?? '');
     const report = coordinator.reports.get(id);
-    const ok = rec.state === 'completed' && rec.attempts === 1 && worker !== undefined && perWorker.has(worker) &&
+    const ok =
+      rec.state === 'completed' &&
+      rec.attempts === 1 &&
+      worker !== undefined &&
+      perWorker.has(worker) &&
       (rec.result as { square: number }).square === n * n &&
-      report !== undefined && report.from === rec.assignedTo && report.done.square === n * n;
+      report !== undefined &&
+      report.from === rec.assignedTo &&
+      report.done.square === n * n;
     if (ok) perWorker.set(worker!, perWorker.get(worker!)! + 1);
     else {
       bad++;
@@ -146,15 +162,28 @@ async function main(): Promise<number> {
 
   for (const [name, count] of perWorker) console.log(`${name}: ${count} tasks`);
   console.log(`claims won: ${stats.claims}, claim races lost (skipped safely): ${lostRaces}, completed: ${stats.completed}`);
-  console.log(`reports received by the coordinator: ${coordinator.reports.size} (verified ${verifier.verified}, rejected ${coordinatorRuntime.rejectedMessages}, duplicates ${coordinator.duplicates})`);
+  console.log(
+    `reports received by the coordinator: ${coordinator.reports.size} (verified ${verifier.verified}, rejected ${coordinatorRuntime.rejectedMessages}, duplicates ${coordinator.duplicates})`,
+  );
   const done = [...perWorker.values()].reduce((a, b) => a + b, 0);
-  const ok = !timedOut && bad === 0 && done === TASKS && stats.completed === TASKS && stats.claims === TASKS &&
-    verifier.verified === TASKS && coordinator.duplicates === 0;
+  const ok =
+    !timedOut &&
+    bad === 0 &&
+    done === TASKS &&
+    stats.completed === TASKS &&
+    stats.claims === TASKS &&
+    verifier.verified === TASKS &&
+    coordinator.duplicates === 0;
   console.log(`summary: ${done} of ${TASKS} tasks completed and checked, ${ok ? 'OK' : timedOut ? 'TIMED OUT' : 'FAILED'}`);
   return ok ? 0 : 1;
 }
 
 main().then(
-  (code) => { process.exitCode = code; },
-  (err) => { console.error(err); process.exitCode = 1; },
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    console.error(err);
+    process.exitCode = 1;
+  },
 );

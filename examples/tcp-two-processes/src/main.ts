@@ -81,11 +81,18 @@ async function main(): Promise<number> {
   console.log(`peer exited with code ${code}`);
   const rejected = Object.values(verifier.rejections).reduce((a, b) => a + b, 0);
   const ok = code === 0 && pongs === PINGS && verifier.verified === PINGS && rejected === 0;
-  console.log(`summary: ${pongs} of ${PINGS} round trips between two processes, ${verifier.verified} pongs verified, ${rejected} rejected, ${ok ? 'OK' : 'FAILED'}`);
+  console.log(
+    `summary: ${pongs} of ${PINGS} round trips between two processes, ${verifier.verified} pongs verified, ${rejected} rejected, ${ok ? 'OK' : 'FAILED'}`,
+  );
   return ok ? 0 : 1;
 }
 
 main().then(
-  (code) => { process.exitCode = code; },
-  (err) => { console.error(err); process.exitCode = 1; },
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    console.error(err);
+    process.exitCode = 1;
+  },
 );

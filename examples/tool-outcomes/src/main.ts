@@ -43,7 +43,9 @@ class Calculator extends Agent {
         Decisions.invokeTool('shell', { command: 'rm -rf /' }),
         Decisions.claimTask(this.contested),
       ];
-      console.log(`turn 1: decided ${first.map((d) => d.type === 'InvokeTool' ? `InvokeTool ${(d as { tool: string }).tool}` : `${d.type} ${(d as { taskId: string }).taskId}`).join(', ')}`);
+      console.log(
+        `turn 1: decided ${first.map((d) => (d.type === 'InvokeTool' ? `InvokeTool ${(d as { tool: string }).tool}` : `${d.type} ${(d as { taskId: string }).taskId}`)).join(', ')}`,
+      );
       return first;
     }
     // Feed the tool's answer back into the next call.

@@ -51,15 +51,27 @@ export function poolSkills(pool: Pool, capabilities: readonly (Capability | stri
   for (const c of capabilities) {
     const cap = typeof c === 'string' ? { name: c, description: '' } : c;
     skills.push({
-      id: cap.name, name: cap.name, description: cap.description || `capability ${cap.name} of pool ${pool.id}`,
-      tags: ['capability'], examples: [], inputModes: modes, outputModes: modes, securityRequirements: [],
+      id: cap.name,
+      name: cap.name,
+      description: cap.description || `capability ${cap.name} of pool ${pool.id}`,
+      tags: ['capability'],
+      examples: [],
+      inputModes: modes,
+      outputModes: modes,
+      securityRequirements: [],
     });
   }
   for (const t of pool.topics) {
     const s = topicToString(t);
     skills.push({
-      id: `topic:${s}`, name: t.namespace, description: `topic ${s} of pool ${pool.id}`,
-      tags: ['topic', t.namespace], examples: [], inputModes: modes, outputModes: modes, securityRequirements: [],
+      id: `topic:${s}`,
+      name: t.namespace,
+      description: `topic ${s} of pool ${pool.id}`,
+      tags: ['topic', t.namespace],
+      examples: [],
+      inputModes: modes,
+      outputModes: modes,
+      securityRequirements: [],
     });
   }
   return skills;
@@ -100,7 +112,14 @@ export function buildPoolCard(options: PoolCardOptions): AgentCard {
 
 /** The public JWK of an Ed25519 identity (`kid` = its fingerprint). */
 export function publicJwkOf(identity: Identity): JWK {
-  return { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(identity.publicKey).toString('base64url'), kid: identity.fingerprint, alg: CARD_SIGNATURE_ALG, use: 'sig' };
+  return {
+    kty: 'OKP',
+    crv: 'Ed25519',
+    x: Buffer.from(identity.publicKey).toString('base64url'),
+    kid: identity.fingerprint,
+    alg: CARD_SIGNATURE_ALG,
+    use: 'sig',
+  };
 }
 
 /** The JWKS document publishing `identity`'s public key. */
@@ -159,7 +178,9 @@ export async function verifyAgentCard(card: AgentCard, resolveKey: CardKeyResolv
       const keyFingerprint = fingerprintOf(publicKey);
       if (header.jwk && header.jwk.x !== jwk.x) throw new Error('the key in the header is not the published key');
       const key = await importJWK({ kty: 'OKP', crv: 'Ed25519', x: jwk.x }, CARD_SIGNATURE_ALG);
-      await flattenedVerify({ payload, protected: sig.protected, signature: sig.signature, ...(sig.header ? { header: sig.header } : {}) }, key, { algorithms: [CARD_SIGNATURE_ALG, 'Ed25519'] });
+      await flattenedVerify({ payload, protected: sig.protected, signature: sig.signature, ...(sig.header ? { header: sig.header } : {}) }, key, {
+        algorithms: [CARD_SIGNATURE_ALG, 'Ed25519'],
+      });
       return { keyFingerprint, publicKey };
     } catch (err) {
       reasons.push(err instanceof Error ? err.message : String(err));

@@ -12,7 +12,13 @@ import { AbortError, ValidationError, type Identity, type Tool, type WireRecord,
 import type { AgentDescriptor, AgentDescriptorInit } from '@converge/network';
 import { AGENT_CARD_PATH, verifyAgentCard } from './card.js';
 import {
-  A2AConnectionError, A2ATaskCanceledError, A2ATaskFailedError, A2ATaskRejectedError, AgentCardError, AgentCardSignatureError, UntrustedAgentError,
+  A2AConnectionError,
+  A2ATaskCanceledError,
+  A2ATaskFailedError,
+  A2ATaskRejectedError,
+  AgentCardError,
+  AgentCardSignatureError,
+  UntrustedAgentError,
 } from './errors.js';
 import { dataPart, isFinalForBridge, resultOfArtifacts, stateName, textOf, textPart, toJsonValue } from './mapping.js';
 
@@ -223,7 +229,10 @@ export class A2ARemoteAgent {
     const score = trust.score(this.keyFingerprint);
     if (!(score >= min)) {
       this.#stats.untrusted++;
-      throw new UntrustedAgentError(`remote agent ${this.card.name} (key ${this.keyFingerprint.slice(0, 16)}) has trust ${score}, below ${min}`, this.keyFingerprint);
+      throw new UntrustedAgentError(
+        `remote agent ${this.card.name} (key ${this.keyFingerprint.slice(0, 16)}) has trust ${score}, below ${min}`,
+        this.keyFingerprint,
+      );
     }
   }
 
@@ -251,10 +260,21 @@ export class A2ARemoteAgent {
     if (input.data !== undefined) parts.push(dataPart(toJsonValue(input.data)));
     if (parts.length === 0) throw new ValidationError('a delegation needs text or data');
     const message: Message = {
-      role: Role.ROLE_USER, messageId, taskId: '', contextId: input.contextId ?? '', parts,
-      metadata: input.skill ? { skill: input.skill } : {}, extensions: [], referenceTaskIds: [],
+      role: Role.ROLE_USER,
+      messageId,
+      taskId: '',
+      contextId: input.contextId ?? '',
+      parts,
+      metadata: input.skill ? { skill: input.skill } : {},
+      extensions: [],
+      referenceTaskIds: [],
     };
-    const request = { tenant: '', message, configuration: { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately: false }, metadata: {} };
+    const request = {
+      tenant: '',
+      message,
+      configuration: { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately: false },
+      metadata: {},
+    };
     let task: A2ATask | undefined;
     let reply: Message | undefined;
     const artifacts = new Map<string, Artifact>();
@@ -336,7 +356,8 @@ export class A2ARemoteAgent {
       return { taskId: t.id, contextId: t.contextId, result: resultOfArtifacts(artifacts), artifacts, reconnects };
     }
     this.#stats.failed++;
-    if (state === TaskState.TASK_STATE_REJECTED) throw new A2ATaskRejectedError(`remote agent ${this.card.name} rejected task ${t.id}${why ? `: ${why}` : ''}`, t.id);
+    if (state === TaskState.TASK_STATE_REJECTED)
+      throw new A2ATaskRejectedError(`remote agent ${this.card.name} rejected task ${t.id}${why ? `: ${why}` : ''}`, t.id);
     if (state === TaskState.TASK_STATE_CANCELED) throw new A2ATaskCanceledError(`remote task ${t.id} was cancelled`, t.id);
     await this.#record('failure');
     throw new A2ATaskFailedError(`remote task ${t.id} ended ${stateName(state)}${why ? `: ${why}` : ''}`, t.id, stateName(state));
@@ -391,6 +412,10 @@ export class A2ARemoteAgent {
 }
 
 /** Registers `remote` in discovery as a peer (see `A2ARemoteAgent.descriptor`). */
-export function registerA2APeer(discovery: { register(d: AgentDescriptorInit): Promise<AgentDescriptor> }, remote: A2ARemoteAgent, bridge: Identity): Promise<AgentDescriptor> {
+export function registerA2APeer(
+  discovery: { register(d: AgentDescriptorInit): Promise<AgentDescriptor> },
+  remote: A2ARemoteAgent,
+  bridge: Identity,
+): Promise<AgentDescriptor> {
   return discovery.register(remote.descriptor(bridge));
 }

@@ -7,10 +7,29 @@ import { randomUUID } from 'node:crypto';
 import { TaskState } from '@a2a-js/sdk';
 import { AgentEvent, type AgentExecutor, type ExecutionEventBus, type RequestContext } from '@a2a-js/sdk/server';
 import {
-  ConflictError, NotFoundError, PolicyError, isTerminalState, type Pool, type QueuedTask, type TaskConstraints, type TaskQueue, type WireRecord,
+  ConflictError,
+  NotFoundError,
+  PolicyError,
+  isTerminalState,
+  type Pool,
+  type QueuedTask,
+  type TaskConstraints,
+  type TaskQueue,
+  type WireRecord,
 } from '@converge/core';
 import { TaskWatcher, type TaskWaiter, type TaskWatchStats } from './task-watch.js';
-import { A2A_INPUT_KEY, a2aStateOf, a2aTaskOf, agentMessage, contextIdOf, inputsOfMessage, resultArtifact, statusTextOf, taskMetadata, textOf } from './mapping.js';
+import {
+  A2A_INPUT_KEY,
+  a2aStateOf,
+  a2aTaskOf,
+  agentMessage,
+  contextIdOf,
+  inputsOfMessage,
+  resultArtifact,
+  statusTextOf,
+  taskMetadata,
+  textOf,
+} from './mapping.js';
 
 /** Default interval at which a followed task is read again while the queue's watch is down or unsupported: 100 ms (while it is live, a transition wakes the follower at once and the re-read is every `DEFAULT_A2A_RESYNC_MS`). */
 export const DEFAULT_A2A_POLL_MS = 100;
@@ -72,7 +91,12 @@ export class PoolExecutor implements AgentExecutor {
   constructor(options: PoolExecutorOptions) {
     this.#o = options;
     this.#watch = new TaskWatcher({
-      queue: options.queue, poolId: options.pool.id, pollMs: options.pollMs ?? DEFAULT_A2A_POLL_MS, resyncMs: options.resyncMs, retryMs: options.watchRetryMs, logger: options.logger,
+      queue: options.queue,
+      poolId: options.pool.id,
+      pollMs: options.pollMs ?? DEFAULT_A2A_POLL_MS,
+      resyncMs: options.resyncMs,
+      retryMs: options.watchRetryMs,
+      logger: options.logger,
     });
     this.#maxLive = options.maxLiveTasks ?? DEFAULT_A2A_MAX_LIVE_TASKS;
   }
@@ -124,7 +148,12 @@ export class PoolExecutor implements AgentExecutor {
   };
 
   async #submitAndFollow(
-    ctx: RequestContext, bus: ExecutionEventBus, principal: string, inputs: WireRecord, skill: string | undefined, waiter: TaskWaiter,
+    ctx: RequestContext,
+    bus: ExecutionEventBus,
+    principal: string,
+    inputs: WireRecord,
+    skill: string | undefined,
+    waiter: TaskWaiter,
   ): Promise<void> {
     const message = ctx.userMessage;
     let task: QueuedTask;
@@ -182,8 +211,14 @@ export class PoolExecutor implements AgentExecutor {
   #reject(ctx: RequestContext, bus: ExecutionEventBus, reason: string, detail: string): void {
     this.#stats.rejected++;
     this.#o.onReject?.(reason, detail);
-    const status = { state: TaskState.TASK_STATE_REJECTED, message: agentMessage(ctx.taskId, ctx.contextId, detail, randomUUID()), timestamp: new Date().toISOString() };
-    bus.publish(AgentEvent.task({ id: ctx.taskId, contextId: ctx.contextId, status, artifacts: [], history: [ctx.userMessage], metadata: { rejected: reason } }));
+    const status = {
+      state: TaskState.TASK_STATE_REJECTED,
+      message: agentMessage(ctx.taskId, ctx.contextId, detail, randomUUID()),
+      timestamp: new Date().toISOString(),
+    };
+    bus.publish(
+      AgentEvent.task({ id: ctx.taskId, contextId: ctx.contextId, status, artifacts: [], history: [ctx.userMessage], metadata: { rejected: reason } }),
+    );
     bus.publish(AgentEvent.statusUpdate({ taskId: ctx.taskId, contextId: ctx.contextId, status, metadata: {} }));
   }
 
@@ -201,7 +236,14 @@ export class PoolExecutor implements AgentExecutor {
         task = await this.#o.queue.get(first.id);
         const now = `${task.state}/${task.attempts}`;
         if (now !== shown && !isTerminalState(task.state)) {
-          bus.publish(AgentEvent.statusUpdate({ taskId: task.id, contextId, status: { state: a2aStateOf(task.state, task.attempts), message: undefined, timestamp: new Date(task.updatedAt).toISOString() }, metadata: taskMetadata(task) }));
+          bus.publish(
+            AgentEvent.statusUpdate({
+              taskId: task.id,
+              contextId,
+              status: { state: a2aStateOf(task.state, task.attempts), message: undefined, timestamp: new Date(task.updatedAt).toISOString() },
+              metadata: taskMetadata(task),
+            }),
+          );
         }
         shown = now;
       }
@@ -211,12 +253,20 @@ export class PoolExecutor implements AgentExecutor {
   }
 
   #publishFinal(task: QueuedTask, contextId: string, bus: ExecutionEventBus): void {
-    if (task.state === 'completed') bus.publish(AgentEvent.artifactUpdate({ taskId: task.id, contextId, artifact: resultArtifact(task), append: false, lastChunk: true, metadata: {} }));
+    if (task.state === 'completed')
+      bus.publish(AgentEvent.artifactUpdate({ taskId: task.id, contextId, artifact: resultArtifact(task), append: false, lastChunk: true, metadata: {} }));
     const text = statusTextOf(task);
-    bus.publish(AgentEvent.statusUpdate({
-      taskId: task.id, contextId,
-      status: { state: a2aStateOf(task.state), message: text ? agentMessage(task.id, contextId, text, randomUUID()) : undefined, timestamp: new Date(task.updatedAt).toISOString() },
-      metadata: taskMetadata(task),
-    }));
+    bus.publish(
+      AgentEvent.statusUpdate({
+        taskId: task.id,
+        contextId,
+        status: {
+          state: a2aStateOf(task.state),
+          message: text ? agentMessage(task.id, contextId, text, randomUUID()) : undefined,
+          timestamp: new Date(task.updatedAt).toISOString(),
+        },
+        metadata: taskMetadata(task),
+      }),
+    );
   }
 }

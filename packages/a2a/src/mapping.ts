@@ -72,18 +72,28 @@ export function contextIdOf(task: QueuedTask, fallback: string): string {
 /** The A2A state of a Converge task state. A retried task (pending again after an attempt) stays `working`. */
 export function a2aStateOf(state: ConvergeState, attempts = 0): TaskState {
   switch (state) {
-    case 'pending': return attempts > 0 ? TaskState.TASK_STATE_WORKING : TaskState.TASK_STATE_SUBMITTED;
+    case 'pending':
+      return attempts > 0 ? TaskState.TASK_STATE_WORKING : TaskState.TASK_STATE_SUBMITTED;
     case 'assigned':
-    case 'running': return TaskState.TASK_STATE_WORKING;
-    case 'completed': return TaskState.TASK_STATE_COMPLETED;
-    case 'failed': return TaskState.TASK_STATE_FAILED;
-    case 'cancelled': return TaskState.TASK_STATE_CANCELED;
+    case 'running':
+      return TaskState.TASK_STATE_WORKING;
+    case 'completed':
+      return TaskState.TASK_STATE_COMPLETED;
+    case 'failed':
+      return TaskState.TASK_STATE_FAILED;
+    case 'cancelled':
+      return TaskState.TASK_STATE_CANCELED;
   }
 }
 
 /** Whether an A2A state is terminal (completed, failed, canceled, rejected). */
 export function isTerminalA2AState(state: TaskState | undefined): boolean {
-  return state === TaskState.TASK_STATE_COMPLETED || state === TaskState.TASK_STATE_FAILED || state === TaskState.TASK_STATE_CANCELED || state === TaskState.TASK_STATE_REJECTED;
+  return (
+    state === TaskState.TASK_STATE_COMPLETED ||
+    state === TaskState.TASK_STATE_FAILED ||
+    state === TaskState.TASK_STATE_CANCELED ||
+    state === TaskState.TASK_STATE_REJECTED
+  );
 }
 
 /** Whether an A2A state stops a delegation this bridge cannot continue (terminal, input or auth required). */
@@ -110,8 +120,12 @@ export function agentMessage(taskId: string, contextId: string, text: string, me
 export function resultArtifact(task: QueuedTask): Artifact {
   const r = task.result;
   return {
-    artifactId: `${task.id}:result`, name: 'result', description: `result of Converge task ${task.id}`,
-    parts: [typeof r === 'string' ? textPart(r) : dataPart(toJsonValue(r))], metadata: {}, extensions: [],
+    artifactId: `${task.id}:result`,
+    name: 'result',
+    description: `result of Converge task ${task.id}`,
+    parts: [typeof r === 'string' ? textPart(r) : dataPart(toJsonValue(r))],
+    metadata: {},
+    extensions: [],
   };
 }
 

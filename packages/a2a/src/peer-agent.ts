@@ -4,7 +4,19 @@
  * remote agent through its tool, and reports the outcome: all through decisions and outcomes,
  * so leases, fencing, retries and the runtime's policies apply as to any worker.
  */
-import { Agent, Decisions, type AgentOptions, type CoreDecision, type DecideContext, type Decision, type Message, type Task, type Tool, type WireRecord, type WireValue } from '@converge/core';
+import {
+  Agent,
+  Decisions,
+  type AgentOptions,
+  type CoreDecision,
+  type DecideContext,
+  type Decision,
+  type Message,
+  type Task,
+  type Tool,
+  type WireRecord,
+  type WireValue,
+} from '@converge/core';
 import type { A2ARemoteAgent } from './client.js';
 
 /** Default most tasks an `A2APeerAgent` holds at once (claimed and not yet reported): 16. */

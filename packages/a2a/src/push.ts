@@ -36,10 +36,23 @@ export interface PushTargetPolicy {
 }
 
 const BLOCKED = new BlockList();
-for (const [net, prefix] of [['0.0.0.0', 8], ['127.0.0.0', 8], ['10.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16], ['169.254.0.0', 16]] as const) {
+for (const [net, prefix] of [
+  ['0.0.0.0', 8],
+  ['127.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+  ['169.254.0.0', 16],
+] as const) {
   BLOCKED.addSubnet(net, prefix, 'ipv4');
 }
-for (const [net, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10]] as const) BLOCKED.addSubnet(net, prefix, 'ipv6');
+for (const [net, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+] as const)
+  BLOCKED.addSubnet(net, prefix, 'ipv6');
 
 /**
  * Whether `address` (an IP literal) is loopback (127/8, ::1), private (10/8, 172.16/12,
@@ -66,7 +79,8 @@ export async function checkPushTarget(url: URL, policy: PushTargetPolicy): Promi
   const literal = host.startsWith('[') ? host.slice(1, -1) : host;
   const family = isIP(literal);
   if (family !== 0) {
-    if (isBlockedAddress(literal)) throw new PushTargetRefusedError(`push notification url ${url.origin} targets the internal address ${literal}`, url.origin, literal);
+    if (isBlockedAddress(literal))
+      throw new PushTargetRefusedError(`push notification url ${url.origin} targets the internal address ${literal}`, url.origin, literal);
     return [{ address: literal, family }];
   }
   let addresses: ResolvedAddress[];

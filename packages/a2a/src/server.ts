@@ -10,7 +10,17 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { AgentCard, TaskPushNotificationConfig } from '@a2a-js/sdk';
 import { DefaultRequestHandler, InMemoryPushNotificationStore, type ServerCallContext, type User } from '@a2a-js/sdk/server';
 import { agentCardHandler, jsonRpcHandler, restHandler } from '@a2a-js/sdk/server/express';
-import { ConfigError, LimitExceededError, ValidationError, type Capability, type Identity, type Pool, type QueuedTask, type TaskConstraints, type TaskQueue } from '@converge/core';
+import {
+  ConfigError,
+  LimitExceededError,
+  ValidationError,
+  type Capability,
+  type Identity,
+  type Pool,
+  type QueuedTask,
+  type TaskConstraints,
+  type TaskQueue,
+} from '@converge/core';
 import { KeyedRateLimiter } from '@converge/policy';
 import { AGENT_CARD_PATH, DEFAULT_API_KEY_HEADER, JSONRPC_PATH, JWKS_PATH, REST_PATH, buildPoolCard, jwksOf, signAgentCard } from './card.js';
 import { PoolExecutor, type AdmitHook, type ExecutorStats } from './executor.js';
@@ -192,20 +202,34 @@ export async function createA2ARouter(options: A2AServerOptions & { baseUrl: str
 
   const capabilityNames = (options.capabilities ?? []).map((c) => (typeof c === 'string' ? c : c.name));
   const unsigned = buildPoolCard({
-    pool: options.pool, baseUrl, capabilities: options.capabilities, ...options.card,
+    pool: options.pool,
+    baseUrl,
+    capabilities: options.capabilities,
+    ...options.card,
     security: { bearer: hasBearer, apiKey: hasApiKey, apiKeyHeader },
   });
   const card = await signAgentCard(unsigned, options.identity, `${baseUrl}${JWKS_PATH}`);
   const executor = new PoolExecutor({
-    queue: options.queue, pool: options.pool, skills: capabilityNames, constraints: options.constraints, admit: options.admit,
+    queue: options.queue,
+    pool: options.pool,
+    skills: capabilityNames,
+    constraints: options.constraints,
+    admit: options.admit,
     pollMs: l.pollMs === undefined ? undefined : positiveInt('pollMs', l.pollMs),
     resyncMs: l.resyncMs === undefined ? undefined : positiveInt('resyncMs', l.resyncMs),
-    watchRetryMs: l.watchRetryMs === undefined ? undefined : positiveInt('watchRetryMs', l.watchRetryMs), maxLiveTasks: l.maxLiveTasks, onSubmit: options.onSubmit, logger: options.logger,
+    watchRetryMs: l.watchRetryMs === undefined ? undefined : positiveInt('watchRetryMs', l.watchRetryMs),
+    maxLiveTasks: l.maxLiveTasks,
+    onSubmit: options.onSubmit,
+    logger: options.logger,
     onReject: (reason, detail) => options.logger?.warn({ reason, detail }, 'a2a send rejected'),
   });
 
   // Push configs: bounded per task, and only to URLs the operator allows, never to internal addresses unless allowed.
-  const pushPolicy = { allowPrivateTargets: options.allowPrivatePushTargets ?? false, allowHosts: options.pushHostAllowlist ?? [], resolve: options.resolvePushHost };
+  const pushPolicy = {
+    allowPrivateTargets: options.allowPrivatePushTargets ?? false,
+    allowHosts: options.pushHostAllowlist ?? [],
+    resolve: options.resolvePushHost,
+  };
   const allowPushUrl = options.allowPushUrl ?? ((u: URL) => u.protocol === 'http:' || u.protocol === 'https:');
   const pushStore = new InMemoryPushNotificationStore();
   const save = pushStore.save.bind(pushStore);
@@ -247,7 +271,10 @@ export async function createA2ARouter(options: A2AServerOptions & { baseUrl: str
     }
   };
   const pushSender = new GuardedPushSender({
-    store: pushStore, timeoutMs: positiveInt('pushTimeoutMs', l.pushTimeoutMs ?? DEFAULT_A2A_PUSH_TIMEOUT_MS), logger: options.logger, ...pushPolicy,
+    store: pushStore,
+    timeoutMs: positiveInt('pushTimeoutMs', l.pushTimeoutMs ?? DEFAULT_A2A_PUSH_TIMEOUT_MS),
+    logger: options.logger,
+    ...pushPolicy,
   });
   const handler = new DefaultRequestHandler(card, taskStore, executor, undefined, pushStore, pushSender);
 
@@ -261,7 +288,10 @@ export async function createA2ARouter(options: A2AServerOptions & { baseUrl: str
     const key = req.socket.remoteAddress ?? 'unknown';
     if (limiter.tryRemove(key)) return next();
     refuse('rate', { client: key });
-    res.status(429).setHeader('Retry-After', '1').json({ jsonrpc: '2.0', id: null, error: { code: -32000, message: 'rate limit exceeded' } });
+    res
+      .status(429)
+      .setHeader('Retry-After', '1')
+      .json({ jsonrpc: '2.0', id: null, error: { code: -32000, message: 'rate limit exceeded' } });
   });
   router.get(JWKS_PATH, (_req, res) => {
     res.json(jwksOf(options.identity));
@@ -301,8 +331,17 @@ export async function createA2ARouter(options: A2AServerOptions & { baseUrl: str
   router.use(REST_PATH, requireAuth, bodyLimit, restHandler({ requestHandler: handler, userBuilder }));
 
   return {
-    router, card, handler,
-    stats: () => ({ ...executor.stats(), refused: { ...refused }, storedTasks: taskStore.size, evictedTasks: taskStore.evicted, droppedPushTasks, push: pushSender.stats() }),
+    router,
+    card,
+    handler,
+    stats: () => ({
+      ...executor.stats(),
+      refused: { ...refused },
+      storedTasks: taskStore.size,
+      evictedTasks: taskStore.evicted,
+      droppedPushTasks,
+      push: pushSender.stats(),
+    }),
     stop: () => executor.stop(),
     notifyTaskChanged: (taskId: string) => executor.notifyChanged(taskId),
   };

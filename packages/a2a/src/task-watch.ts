@@ -97,10 +97,13 @@ export class TaskWatcher {
           return Promise.resolve();
         }
         return new Promise<void>((done) => {
-          const timer = setTimeout(() => {
-            resolve = null;
-            done();
-          }, this.#stats.watching ? this.#resyncMs : this.#o.pollMs);
+          const timer = setTimeout(
+            () => {
+              resolve = null;
+              done();
+            },
+            this.#stats.watching ? this.#resyncMs : this.#o.pollMs,
+          );
           resolve = () => {
             clearTimeout(timer);
             woken = false;
@@ -165,7 +168,11 @@ export class TaskWatcher {
           continue;
         }
         this.#stats.watchFailures++;
-        if (!failing) this.#o.logger?.warn({ poolId: this.#o.poolId, err: err instanceof Error ? err.message : String(err) }, `a2a task watch failed; followed tasks are read every ${this.#o.pollMs} ms until it is back`);
+        if (!failing)
+          this.#o.logger?.warn(
+            { poolId: this.#o.poolId, err: err instanceof Error ? err.message : String(err) },
+            `a2a task watch failed; followed tasks are read every ${this.#o.pollMs} ms until it is back`,
+          );
         failing = true;
       } finally {
         this.#stats.watching = false;

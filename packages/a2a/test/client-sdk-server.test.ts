@@ -7,9 +7,7 @@ import { Agent, Decisions, Identity, ToolRegistry, type DecideContext, type Deci
 import { DiscoveryService } from '@converge/network';
 import { TrustModel } from '@converge/policy';
 import { AgentRuntime } from '@converge/runtime';
-import {
-  A2ATaskFailedError, AgentCardSignatureError, UntrustedAgentError, connectA2AAgent, registerA2APeer,
-} from '@converge/a2a';
+import { A2ATaskFailedError, AgentCardSignatureError, UntrustedAgentError, connectA2AAgent, registerA2APeer } from '@converge/a2a';
 import { startSdkAgent, type SdkAgent } from './support/sdk-server.js';
 
 const agents: SdkAgent[] = [];
@@ -121,11 +119,19 @@ describe('a remote A2A agent (official SDK server) as a Converge peer', () => {
         return this.turn++ === 0 ? [Decisions.invokeTool('a2a/upper', { text: 'via tool' }), Decisions.invokeTool('a2a/broken', { text: 'nope' })] : [];
       }
     }
-    const rt = new AgentRuntime({ agent: new Caller({ identity: Identity.generate() }), tickIntervalMs: 50, sweepIntervalMs: 0, executorOptions: { tools, toolAllowlist: ['a2a/upper', 'a2a/broken'] } });
+    const rt = new AgentRuntime({
+      agent: new Caller({ identity: Identity.generate() }),
+      tickIntervalMs: 50,
+      sweepIntervalMs: 0,
+      executorOptions: { tools, toolAllowlist: ['a2a/upper', 'a2a/broken'] },
+    });
     runtimes.push(rt);
     await rt.start();
     for (let i = 0; i < 200 && outcomes.length < 2; i++) await new Promise((r) => setTimeout(r, 25));
-    expect(outcomes.map((o) => [o.decision.type === 'InvokeTool' && o.decision.tool, o.status])).toEqual([['a2a/upper', 'ok'], ['a2a/broken', 'failed']]);
+    expect(outcomes.map((o) => [o.decision.type === 'InvokeTool' && o.decision.tool, o.status])).toEqual([
+      ['a2a/upper', 'ok'],
+      ['a2a/broken', 'failed'],
+    ]);
     expect(outcomes[0]!.result).toBe('VIA TOOL');
     expect(outcomes[1]!.error?.code).toBe('ERR_A2A_TASK_FAILED');
   });

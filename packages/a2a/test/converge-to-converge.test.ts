@@ -15,8 +15,18 @@ afterEach(async () => {
 
 async function serve(): Promise<{ server: A2AServer; pool: TestPool }> {
   const pool = await makePool();
-  const server = await createA2AServer({ queue: pool.queue, pool: pool.pool, identity: pool.owner, capabilities: ['sum'], auth: { apiKeys: { 'k-0123456789abcdef': 'peer' } }, limits: { pollMs: 20 } });
-  stops.push(() => pool.queue.stop(), () => server.close());
+  const server = await createA2AServer({
+    queue: pool.queue,
+    pool: pool.pool,
+    identity: pool.owner,
+    capabilities: ['sum'],
+    auth: { apiKeys: { 'k-0123456789abcdef': 'peer' } },
+    limits: { pollMs: 20 },
+  });
+  stops.push(
+    () => pool.queue.stop(),
+    () => server.close(),
+  );
   return { server, pool };
 }
 
@@ -36,11 +46,18 @@ function breakFirstStream(): typeof fetch {
 describe('a Converge pool delegating to another Converge pool over A2A', () => {
   it('pins the owner key, delegates with the API key, and resumes a stream cut before the task was known with the same task', async () => {
     const { server, pool } = await serve();
-    stops.push(pool.startWorker(async (t) => {
-      await new Promise((r) => setTimeout(r, 50));
-      return sumOf(t);
-    }));
-    const remote = await connectA2AAgent(server.url, { trustedKeys: [pool.owner.fingerprint], credentials: { apiKey: 'k-0123456789abcdef' }, fetch: breakFirstStream(), reconnectDelayMs: 20 });
+    stops.push(
+      pool.startWorker(async (t) => {
+        await new Promise((r) => setTimeout(r, 50));
+        return sumOf(t);
+      }),
+    );
+    const remote = await connectA2AAgent(server.url, {
+      trustedKeys: [pool.owner.fingerprint],
+      credentials: { apiKey: 'k-0123456789abcdef' },
+      fetch: breakFirstStream(),
+      reconnectDelayMs: 20,
+    });
     expect(remote.keyFingerprint).toBe(pool.owner.fingerprint);
     const r = await remote.delegate({ data: { numbers: [7, 8, 9] }, skill: 'sum' });
     expect(r.result).toBe(24);
@@ -56,7 +73,10 @@ describe('a Converge pool delegating to another Converge pool over A2A', () => {
   it('maps a rejected send to A2ATaskRejectedError (a refusal)', async () => {
     const pool = await makePool();
     const server = await createA2AServer({ queue: pool.queue, pool: pool.pool, identity: pool.owner, limits: { maxLiveTasks: 1, pollMs: 20 } });
-    stops.push(() => pool.queue.stop(), () => server.close());
+    stops.push(
+      () => pool.queue.stop(),
+      () => server.close(),
+    );
     const remote = await connectA2AAgent(server.url, { maxReconnects: 1, reconnectDelayMs: 10 });
     // Nobody works the pool: the first task stays live, so the second send is over the live bound.
     const first = remote.delegate({ text: 'wait' }).catch(() => undefined);
@@ -73,7 +93,21 @@ describe('a Converge pool delegating to another Converge pool over A2A', () => {
     const client = await new ClientFactory({ transports: [new RestTransportFactory()], preferredTransports: ['HTTP+JSON'] }).createFromUrl(server.url);
     expect(client.transport.protocolName).toBe('HTTP+JSON');
     const task = await client.sendMessage(
-      { tenant: '', message: { role: Role.ROLE_USER, messageId: crypto.randomUUID(), taskId: '', contextId: '', parts: [{ content: { $case: 'data', value: { numbers: [1, 1] } }, mediaType: 'application/json', filename: '', metadata: {} }], metadata: {}, extensions: [], referenceTaskIds: [] }, configuration: { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately: false }, metadata: {} },
+      {
+        tenant: '',
+        message: {
+          role: Role.ROLE_USER,
+          messageId: crypto.randomUUID(),
+          taskId: '',
+          contextId: '',
+          parts: [{ content: { $case: 'data', value: { numbers: [1, 1] } }, mediaType: 'application/json', filename: '', metadata: {} }],
+          metadata: {},
+          extensions: [],
+          referenceTaskIds: [],
+        },
+        configuration: { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately: false },
+        metadata: {},
+      },
       { serviceParameters: { 'x-api-key': 'k-0123456789abcdef' } },
     );
     expect((task as { status?: { state: TaskState } }).status?.state).toBe(TaskState.TASK_STATE_COMPLETED);

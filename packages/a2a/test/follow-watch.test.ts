@@ -16,7 +16,13 @@ const MINUTE = 60_000;
 
 function send(numbers: number[]) {
   const message: Message = {
-    role: Role.ROLE_USER, messageId: crypto.randomUUID(), taskId: '', contextId: '', metadata: {}, extensions: [], referenceTaskIds: [],
+    role: Role.ROLE_USER,
+    messageId: crypto.randomUUID(),
+    taskId: '',
+    contextId: '',
+    metadata: {},
+    extensions: [],
+    referenceTaskIds: [],
     parts: [{ content: { $case: 'data', value: { numbers } }, mediaType: 'application/json', filename: '', metadata: {} }],
   };
   return { tenant: '', message, configuration: { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately: false }, metadata: {} };
@@ -74,13 +80,15 @@ describe('A2A follower: the queue watch publishes transitions', () => {
     const behind = new Promise<void>((r) => (fallBehind = r));
     const real = scope.pool.queue;
     // The first watch reports nothing (its events are "lost"), then fails as a watch past its buffer does.
-    const { queue, calls } = withWatch(real, (n, options) => (n === 1
-      // eslint-disable-next-line require-yield -- a watch that reports nothing, then fails
-      ? (async function* () {
-        await behind;
-        throw new QueueFullError('watch fell more than 1024 events behind');
-      })()
-      : real.watch(options)));
+    const { queue, calls } = withWatch(real, (n, options) =>
+      n === 1
+        ? // eslint-disable-next-line require-yield -- a watch that reports nothing, then fails
+          (async function* () {
+            await behind;
+            throw new QueueFullError('watch fell more than 1024 events behind');
+          })()
+        : real.watch(options),
+    );
     const client = await serve(queue, { pollMs: MINUTE, resyncMs: MINUTE });
     const sent = client.sendMessage(send([20, 22]));
     await until(() => scope.server!.stats().live === 1);
@@ -144,7 +152,9 @@ describe('A2A follower: the queue watch publishes transitions', () => {
     const stop = new AbortController();
     const loop = (async () => {
       while (!stop.signal.aborted) {
-        const claimed = await workerQueue.claim({ agentId: scope.pool!.workerId, poolId: scope.pool!.poolId, capabilities: ['sum'], waitMs: 50 }, { signal: stop.signal }).catch(() => []);
+        const claimed = await workerQueue
+          .claim({ agentId: scope.pool!.workerId, poolId: scope.pool!.poolId, capabilities: ['sum'], waitMs: 50 }, { signal: stop.signal })
+          .catch(() => []);
         for (const { task, lease } of claimed) await workerQueue.report(lease, sumOf(task));
       }
     })();
@@ -152,8 +162,16 @@ describe('A2A follower: the queue watch publishes transitions', () => {
       stop.abort();
       await loop;
     });
-    const results = await Promise.all([[1, 2], [30, 12]].map((n) => client.sendMessage(send(n))));
-    expect(results.map(resultOf)).toEqual([{ $case: 'data', value: 3 }, { $case: 'data', value: 42 }]);
+    const results = await Promise.all(
+      [
+        [1, 2],
+        [30, 12],
+      ].map((n) => client.sendMessage(send(n))),
+    );
+    expect(results.map(resultOf)).toEqual([
+      { $case: 'data', value: 3 },
+      { $case: 'data', value: 42 },
+    ]);
     expect(calls.watch).toBe(1);
   });
 });

@@ -8,8 +8,12 @@ import { a2aStateOf, inputsOfMessage, isTerminalA2AState, resultArtifact, result
 describe('A2A ↔ Converge mapping', () => {
   it('maps every Converge task state, and a retried pending task stays working', () => {
     expect(TASK_STATES.map((s) => a2aStateOf(s))).toEqual([
-      TaskState.TASK_STATE_SUBMITTED, TaskState.TASK_STATE_WORKING, TaskState.TASK_STATE_WORKING,
-      TaskState.TASK_STATE_COMPLETED, TaskState.TASK_STATE_FAILED, TaskState.TASK_STATE_CANCELED,
+      TaskState.TASK_STATE_SUBMITTED,
+      TaskState.TASK_STATE_WORKING,
+      TaskState.TASK_STATE_WORKING,
+      TaskState.TASK_STATE_COMPLETED,
+      TaskState.TASK_STATE_FAILED,
+      TaskState.TASK_STATE_CANCELED,
     ]);
     expect(a2aStateOf('pending', 1)).toBe(TaskState.TASK_STATE_WORKING);
     expect([TaskState.TASK_STATE_REJECTED, TaskState.TASK_STATE_WORKING].map(isTerminalA2AState)).toEqual([true, false]);
@@ -17,7 +21,13 @@ describe('A2A ↔ Converge mapping', () => {
 
   it('turns data-part fields, text and URL parts into task inputs, keeping the message and context ids', () => {
     const m: Message = {
-      role: Role.ROLE_USER, messageId: 'm1', taskId: '', contextId: '', metadata: {}, extensions: [], referenceTaskIds: [],
+      role: Role.ROLE_USER,
+      messageId: 'm1',
+      taskId: '',
+      contextId: '',
+      metadata: {},
+      extensions: [],
+      referenceTaskIds: [],
       parts: [
         { content: { $case: 'text', value: 'line one' }, mediaType: 'text/plain', filename: '', metadata: {} },
         { content: { $case: 'data', value: { numbers: [1, 2], nested: { a: true } } }, mediaType: 'application/json', filename: '', metadata: {} },
@@ -27,7 +37,10 @@ describe('A2A ↔ Converge mapping', () => {
       ],
     };
     expect(inputsOfMessage(m, 'ctx-1')).toEqual({
-      numbers: [1, 2], nested: { a: true }, text: 'line one\nline two', data: [[3, 4]],
+      numbers: [1, 2],
+      nested: { a: true },
+      text: 'line one\nline two',
+      data: [[3, 4]],
       files: [{ url: 'https://example.org/f.txt', mediaType: 'text/plain', filename: 'f.txt' }],
       a2a: { messageId: 'm1', contextId: 'ctx-1' },
     });

@@ -23,11 +23,18 @@ async function peerIn(sdk: SdkAgent): Promise<{ tasks: TaskManager; poolId: stri
   const peer = new A2APeerAgent({ identity: Identity.generate(), remote: await connectA2AAgent(sdk.url), toolName: 'a2a/sdk' });
   await pools.joinPool(peer.id, poolId);
   const rt = new AgentRuntime({
-    agent: peer, taskManager: tasks, poolManager: pools, tickIntervalMs: 50, sweepIntervalMs: 0,
+    agent: peer,
+    taskManager: tasks,
+    poolManager: pools,
+    tickIntervalMs: 50,
+    sweepIntervalMs: 0,
     executorOptions: { tools: new ToolRegistry([peer.tool()]), toolAllowlist: [peer.toolName] },
   });
   await rt.start();
-  cleanups.push(() => rt.stop(), () => sdk.close());
+  cleanups.push(
+    () => rt.stop(),
+    () => sdk.close(),
+  );
   return { tasks, poolId };
 }
 

@@ -12,7 +12,13 @@ import { makePool, serverTestScope, sumOf } from './support/pool.js';
 
 function send(numbers: number[], pushUrl?: string) {
   const message: Message = {
-    role: Role.ROLE_USER, messageId: crypto.randomUUID(), taskId: '', contextId: '', metadata: {}, extensions: [], referenceTaskIds: [],
+    role: Role.ROLE_USER,
+    messageId: crypto.randomUUID(),
+    taskId: '',
+    contextId: '',
+    metadata: {},
+    extensions: [],
+    referenceTaskIds: [],
     parts: [{ content: { $case: 'data', value: { numbers } }, mediaType: 'application/json', filename: '', metadata: {} }],
   };
   const taskPushNotificationConfig = pushUrl ? { tenant: '', id: 'cfg', taskId: '', url: pushUrl, token: '', authentication: undefined } : undefined;
@@ -39,7 +45,14 @@ async function receiver(): Promise<{ received: string[]; port: number }> {
 
 async function serve(extra: Partial<A2AServerOptions> = {}): Promise<Client> {
   scope.pool = await makePool();
-  scope.server = await createA2AServer({ queue: scope.pool.queue, pool: scope.pool.pool, identity: scope.pool.owner, capabilities: ['sum'], limits: { pollMs: 20 }, ...extra });
+  scope.server = await createA2AServer({
+    queue: scope.pool.queue,
+    pool: scope.pool.pool,
+    identity: scope.pool.owner,
+    capabilities: ['sum'],
+    limits: { pollMs: 20 },
+    ...extra,
+  });
   scope.stops.push(scope.pool.startWorker(sumOf));
   return new ClientFactory().createFromUrl(scope.server.url);
 }
@@ -50,10 +63,29 @@ async function until(check: () => boolean): Promise<void> {
 
 describe('push notification targets (SSRF)', () => {
   it('classifies loopback, private, link-local and unspecified addresses (IPv4-mapped included) as blocked, public ones not', () => {
-    for (const a of ['127.0.0.1', '127.9.9.9', '10.0.0.1', '172.16.0.1', '172.31.255.255', '192.168.1.1', '169.254.169.254', '0.0.0.0', '::1', '::', 'fc00::1', 'fd12:3456::1', 'fe80::1', '::ffff:127.0.0.1', '::ffff:a9fe:a9fe', '[::1]', 'not-an-ip']) {
+    for (const a of [
+      '127.0.0.1',
+      '127.9.9.9',
+      '10.0.0.1',
+      '172.16.0.1',
+      '172.31.255.255',
+      '192.168.1.1',
+      '169.254.169.254',
+      '0.0.0.0',
+      '::1',
+      '::',
+      'fc00::1',
+      'fd12:3456::1',
+      'fe80::1',
+      '::ffff:127.0.0.1',
+      '::ffff:a9fe:a9fe',
+      '[::1]',
+      'not-an-ip',
+    ]) {
       expect([a, isBlockedAddress(a)]).toEqual([a, true]);
     }
-    for (const a of ['93.184.216.34', '172.32.0.1', '192.0.2.1', '8.8.8.8', '2606:4700::1111', '::ffff:8.8.8.8']) expect([a, isBlockedAddress(a)]).toEqual([a, false]);
+    for (const a of ['93.184.216.34', '172.32.0.1', '192.0.2.1', '8.8.8.8', '2606:4700::1111', '::ffff:8.8.8.8'])
+      expect([a, isBlockedAddress(a)]).toEqual([a, false]);
   });
 
   it('refuses a push config aimed at an internal address (or a name resolving to one) when it is set, counted; a public literal is accepted', async () => {
@@ -62,9 +94,19 @@ describe('push notification targets (SSRF)', () => {
     const r = (await client.sendMessage(send([1]))) as { id: string };
     const cfg = (id: string, url: string) => ({ tenant: '', id, taskId: r.id, url, token: '', authentication: undefined });
     const internal = [
-      `http://127.0.0.1:${port}/hook`, `http://localhost:${port}/hook`, 'http://[::1]/', 'http://[::ffff:127.0.0.1]/', 'http://2130706433/',
-      'http://10.1.2.3/', 'http://172.16.5.4/', 'http://192.168.0.10/', 'http://169.254.169.254/latest/meta-data/', 'http://[fe80::1]/',
-      'http://[fc00::1]/', 'http://0.0.0.0/', 'https://no-such-host.invalid/',
+      `http://127.0.0.1:${port}/hook`,
+      `http://localhost:${port}/hook`,
+      'http://[::1]/',
+      'http://[::ffff:127.0.0.1]/',
+      'http://2130706433/',
+      'http://10.1.2.3/',
+      'http://172.16.5.4/',
+      'http://192.168.0.10/',
+      'http://169.254.169.254/latest/meta-data/',
+      'http://[fe80::1]/',
+      'http://[fc00::1]/',
+      'http://0.0.0.0/',
+      'https://no-such-host.invalid/',
     ];
     for (const [i, url] of internal.entries()) await expect(client.createTaskPushNotificationConfig(cfg(`c${i}`, url))).rejects.toThrow();
     expect(scope.server!.stats().refused['push-target']).toBe(internal.length);

@@ -21,15 +21,25 @@ function userMessage(parts: Message['parts'], messageId = crypto.randomUUID()): 
 }
 const data = (value: unknown): Message['parts'][number] => ({ content: { $case: 'data', value }, mediaType: 'application/json', filename: '', metadata: {} });
 const text = (value: string): Message['parts'][number] => ({ content: { $case: 'text', value }, mediaType: 'text/plain', filename: '', metadata: {} });
-const send = (message: Message, returnImmediately = false) => ({ tenant: '', message, configuration: { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately }, metadata: {} });
+const send = (message: Message, returnImmediately = false) => ({
+  tenant: '',
+  message,
+  configuration: { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately },
+  metadata: {},
+});
 
 const scope = serverTestScope<A2AServer>();
 
 async function serve(extra: Partial<A2AServerOptions> = {}): Promise<{ client: Client; server: A2AServer; pool: TestPool }> {
   const pool = (scope.pool = await makePool());
   const server = (scope.server = await createA2AServer({
-    queue: pool.queue, pool: pool.pool, identity: pool.owner, capabilities: ['sum'],
-    auth: { bearerTokens: { [TOKEN]: 'alice' }, apiKeys: { [KEY]: 'bob' } }, limits: { pollMs: 20 }, ...extra,
+    queue: pool.queue,
+    pool: pool.pool,
+    identity: pool.owner,
+    capabilities: ['sum'],
+    auth: { bearerTokens: { [TOKEN]: 'alice' }, apiKeys: { [KEY]: 'bob' } },
+    limits: { pollMs: 20 },
+    ...extra,
   }));
   const client = await new ClientFactory({ transports: [new JsonRpcTransportFactory(), new RestTransportFactory()] }).createFromUrl(server.url);
   return { client, server, pool };
@@ -44,7 +54,13 @@ describe('A2A server, called by the official SDK client', () => {
     expect(card.signatures).toHaveLength(1);
     const jwks = (await (await fetch(new URL(JWKS_PATH, server.url))).json()) as { keys: { kid: string }[] };
     expect(jwks.keys[0]!.kid).toBe(pool.owner.fingerprint);
-    const sdkVerify = verifyAgentCardSignature(async (kid) => importJWK(jwks.keys.find((k) => k.kid === kid)!, 'EdDSA') as never);
+    const sdkVerify = verifyAgentCardSignature(
+      async (kid) =>
+        importJWK(
+          jwks.keys.find((k) => k.kid === kid)!,
+          'EdDSA',
+        ) as never,
+    );
     await expect(sdkVerify(card)).resolves.toBeUndefined();
     await expect(sdkVerify({ ...card, name: 'someone else' })).rejects.toThrow(/No valid signatures/);
     const resolveKey = async (kid: string) => jwks.keys.find((k) => k.kid === kid);
@@ -54,10 +70,12 @@ describe('A2A server, called by the official SDK client', () => {
 
   it('streams a sent message to completion: submitted, working, the result artifact, completed', async () => {
     const { client, pool } = await serve();
-    scope.stops.push(pool.startWorker(async (t) => {
-      await new Promise((r) => setTimeout(r, 100));
-      return sumOf(t);
-    }));
+    scope.stops.push(
+      pool.startWorker(async (t) => {
+        await new Promise((r) => setTimeout(r, 100));
+        return sumOf(t);
+      }),
+    );
     const events: StreamResponse[] = [];
     for await (const ev of client.sendMessageStream(send(userMessage([text('add these'), data({ numbers: [1, 2, 3, 4] })])), auth.bearer)) events.push(ev);
     const first = events[0]!.payload;
@@ -76,7 +94,10 @@ describe('A2A server, called by the official SDK client', () => {
     expect(queued.inputs.text).toBe('add these');
     const got = await client.getTask({ tenant: '', id: taskId }, auth.bearer);
     expect(got.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
-    const listed = await client.listTasks({ tenant: '', contextId: '', status: TaskState.TASK_STATE_UNSPECIFIED, pageToken: '', statusTimestampAfter: undefined }, auth.bearer);
+    const listed = await client.listTasks(
+      { tenant: '', contextId: '', status: TaskState.TASK_STATE_UNSPECIFIED, pageToken: '', statusTimestampAfter: undefined },
+      auth.bearer,
+    );
     expect(listed.tasks.map((t) => t.id)).toContain(taskId);
   });
 
@@ -104,7 +125,10 @@ describe('A2A server, called by the official SDK client', () => {
     const ids: string[] = [];
     for (const n of [1, 2, 3]) ids.push(((await client.sendMessage(send(userMessage([data({ numbers: [n] })])), auth.bearer)) as { id: string }).id);
     expect(server.stats()).toMatchObject({ storedTasks: 2, evictedTasks: 1 });
-    const listed = await client.listTasks({ tenant: '', contextId: '', status: TaskState.TASK_STATE_UNSPECIFIED, pageToken: '', statusTimestampAfter: undefined }, auth.bearer);
+    const listed = await client.listTasks(
+      { tenant: '', contextId: '', status: TaskState.TASK_STATE_UNSPECIFIED, pageToken: '', statusTimestampAfter: undefined },
+      auth.bearer,
+    );
     expect(listed.tasks.map((t) => t.id).sort()).toEqual(ids.slice(1).sort());
     const first = await client.getTask({ tenant: '', id: ids[0]! }, auth.bearer);
     expect(first.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
@@ -139,9 +163,11 @@ describe('A2A server, called by the official SDK client', () => {
   });
 
   it('rejects a send that the admission hook refuses (TASK_STATE_REJECTED), with nothing queued', async () => {
-    const { client, pool, server } = await serve({ admit: ({ principal }) => {
-      if (principal === 'alice') throw new PolicyError('alice may not submit');
-    } });
+    const { client, pool, server } = await serve({
+      admit: ({ principal }) => {
+        if (principal === 'alice') throw new PolicyError('alice may not submit');
+      },
+    });
     const r = await client.sendMessage(send(userMessage([text('hi')])), auth.bearer);
     expect((r as { status?: { state: TaskState } }).status?.state).toBe(TaskState.TASK_STATE_REJECTED);
     expect((await pool.queue.list({ poolId: pool.poolId })).tasks).toHaveLength(0);
@@ -152,7 +178,11 @@ describe('A2A server, called by the official SDK client', () => {
     const { client, server } = await serve();
     await expect(client.sendMessage(send(userMessage([text('hi')]), true))).rejects.toThrow();
     await expect(client.sendMessage(send(userMessage([text('hi')]), true), { serviceParameters: { authorization: 'Bearer wrong' } })).rejects.toThrow();
-    const res = await fetch(new URL('a2a/jsonrpc', server.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'GetTask', params: { id: 'x' } }) });
+    const res = await fetch(new URL('a2a/jsonrpc', server.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'GetTask', params: { id: 'x' } }),
+    });
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toBe('Bearer');
     expect(server.stats().refused.auth).toBe(3);
@@ -164,7 +194,11 @@ describe('A2A server, called by the official SDK client', () => {
     const { client, server } = await serve({ limits: { maxBodyBytes: 2_048, pollMs: 20 } });
     const big = 'x'.repeat(4_096);
     await expect(client.sendMessage(send(userMessage([text(big)]), true), auth.bearer)).rejects.toThrow();
-    const res = await fetch(new URL('a2a/jsonrpc', server.url), { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ pad: big }) });
+    const res = await fetch(new URL('a2a/jsonrpc', server.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify({ pad: big }),
+    });
     expect(res.status).toBe(413);
     expect(server.stats().refused.body).toBe(2);
     expect(server.stats().submitted).toBe(0);
@@ -180,7 +214,11 @@ describe('A2A server, called by the official SDK client', () => {
   });
 
   it('refuses push configs to URLs allowPushUrl does not allow, and more than maxPushConfigsPerTask per task', async () => {
-    const { client, server } = await serve({ allowPushUrl: (u) => u.hostname === 'hooks.example', pushHostAllowlist: ['hooks.example'], limits: { maxPushConfigsPerTask: 1, pollMs: 20 } });
+    const { client, server } = await serve({
+      allowPushUrl: (u) => u.hostname === 'hooks.example',
+      pushHostAllowlist: ['hooks.example'],
+      limits: { maxPushConfigsPerTask: 1, pollMs: 20 },
+    });
     const r = await client.sendMessage(send(userMessage([text('x')]), true), auth.bearer);
     const taskId = (r as { id: string }).id;
     const cfg = (id: string, url: string) => ({ tenant: '', id, taskId, url, token: '', authentication: undefined });
@@ -206,7 +244,14 @@ describe('A2A server, called by the official SDK client', () => {
     const { client, pool } = await serve({ allowPrivatePushTargets: true });
     scope.stops.push(pool.startWorker(sumOf));
     const req = send(userMessage([data({ numbers: [2, 2] })]));
-    req.configuration.taskPushNotificationConfig = { tenant: '', id: 'cfg-1', taskId: '', url: hookUrl, token: '', authentication: { scheme: 'Bearer', credentials: 'push-secret' } } as never;
+    req.configuration.taskPushNotificationConfig = {
+      tenant: '',
+      id: 'cfg-1',
+      taskId: '',
+      url: hookUrl,
+      token: '',
+      authentication: { scheme: 'Bearer', credentials: 'push-secret' },
+    } as never;
     const r = await client.sendMessage(req, auth.bearer);
     expect((r as { status?: { state: TaskState } }).status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
     for (let i = 0; i < 50 && !received.some((x) => x.body.includes('TASK_STATE_COMPLETED')); i++) await new Promise((res) => setTimeout(res, 20));

@@ -75,7 +75,9 @@ export async function serveA2A(options: A2AServeOptions): Promise<A2AEndpoint> {
   // see: that manager's transitions tell the server at once instead.
   const watching = new AbortController();
   const relay = options.tasks
-    ? relayTaskChanges(options.tasks, options.poolId, watching.signal, (id) => server.notifyTaskChanged(id), options.logger).catch((err: unknown) => options.logger?.warn({ err }, 'a2a: the task watch failed'))
+    ? relayTaskChanges(options.tasks, options.poolId, watching.signal, (id) => server.notifyTaskChanged(id), options.logger).catch((err: unknown) =>
+        options.logger?.warn({ err }, 'a2a: the task watch failed'),
+      )
     : Promise.resolve();
   options.stderr.write(`a2a: ${server.url}\n`);
   return {
@@ -90,7 +92,13 @@ export async function serveA2A(options: A2AServeOptions): Promise<A2AEndpoint> {
 }
 
 /** Calls `changed` with the id of every task of `poolId` that `tasks` moves, until `signal`; a watch that falls behind is restarted (the server's re-reads cover the gap). */
-async function relayTaskChanges(tasks: NonNullable<A2AServeOptions['tasks']>, poolId: string, signal: AbortSignal, changed: (taskId: string) => void, logger: A2AServeOptions['logger']): Promise<void> {
+async function relayTaskChanges(
+  tasks: NonNullable<A2AServeOptions['tasks']>,
+  poolId: string,
+  signal: AbortSignal,
+  changed: (taskId: string) => void,
+  logger: A2AServeOptions['logger'],
+): Promise<void> {
   while (!signal.aborted) {
     try {
       for await (const e of tasks.watchPool(poolId, { signal })) changed(e.taskId);

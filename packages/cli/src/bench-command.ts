@@ -25,7 +25,13 @@ export async function benchCommand(argv: string[], env: NodeJS.ProcessEnv): Prom
   try {
     values = parseArgs({
       args: argv,
-      options: { store: { type: 'string' }, seconds: { type: 'string' }, tasks: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        store: { type: 'string' },
+        seconds: { type: 'string' },
+        tasks: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
       allowPositionals: false,
     }).values;

@@ -21,9 +21,23 @@ export const RunConfigSchema = z
     transport: transport.default('local'),
     host: z.string().min(1).default('127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(0),
-    poolId: z.string().min(1).max(200).regex(/^[\w.:-]+$/, 'letters, digits, _ . : - only').default('converge-main'),
-    store: z.string().regex(/^(memory|file:.+|postgres(ql)?:\/\/.+|rediss?:\/\/.+|nats:\/\/.+)$/, 'expected memory, file:PATH, postgres://…, redis://…, rediss://… or nats://…').default('memory'),
-    storeNamespace: z.string().regex(/^[A-Za-z0-9_]{1,38}$/, '1-38 letters, digits or _').optional(),
+    poolId: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[\w.:-]+$/, 'letters, digits, _ . : - only')
+      .default('converge-main'),
+    store: z
+      .string()
+      .regex(
+        /^(memory|file:.+|postgres(ql)?:\/\/.+|rediss?:\/\/.+|nats:\/\/.+)$/,
+        'expected memory, file:PATH, postgres://…, redis://…, rediss://… or nats://…',
+      )
+      .default('memory'),
+    storeNamespace: z
+      .string()
+      .regex(/^[A-Za-z0-9_]{1,38}$/, '1-38 letters, digits or _')
+      .optional(),
     minWorkers: z.number().int().min(0).max(100_000).default(1),
     discoveryStore: z.string().min(1).optional(),
     assignment: z.enum(['claim', 'auction', 'mixed']).default('mixed'),
@@ -40,7 +54,10 @@ export const RunConfigSchema = z
     a2aToken: z.string().min(16, 'at least 16 characters').optional(),
     /** Unset means the default `resolveConfig` applies (see `defaultScenario`); it always sets one. */
     scenario: z.enum(RUN_SCENARIO_NAMES).optional(),
-    otlp: z.string().regex(/^https?:\/\/.+/, 'expected an http:// or https:// URL').optional(),
+    otlp: z
+      .string()
+      .regex(/^https?:\/\/.+/, 'expected an http:// or https:// URL')
+      .optional(),
     record: z.string().min(1).optional(),
     window: z.number().int().min(1).max(1_000_000).default(1024),
     ui: z.number().int().min(0).max(65535).optional(),
@@ -53,18 +70,37 @@ export const RunConfigSchema = z
     if (c.a2a === undefined && c.a2aToken !== undefined) ctx.addIssue({ code: 'custom', path: ['a2aToken'], message: '--a2a-token needs --a2a' });
     if (c.role !== 'all' && c.a2a !== undefined) ctx.addIssue({ code: 'custom', path: ['a2a'], message: '--a2a is only for --role all' });
     const natsStore = /^nats:\/\//.test(c.store);
-    if (natsStore && c.role === 'all') ctx.addIssue({ code: 'custom', path: ['store'], message: '--store nats://… (a JetStream task queue) is for --role coordinator|worker' });
+    if (natsStore && c.role === 'all')
+      ctx.addIssue({ code: 'custom', path: ['store'], message: '--store nats://… (a JetStream task queue) is for --role coordinator|worker' });
     else if (natsStore && (c.discoveryStore === undefined || c.discoveryStore === 'memory')) {
-      ctx.addIssue({ code: 'custom', path: ['discoveryStore'], message: '--store nats://… keeps the tasks only: give --discovery-store (postgres://…, redis://… or a directory every process shares) for pools, discovery and the done record' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['discoveryStore'],
+        message:
+          '--store nats://… keeps the tasks only: give --discovery-store (postgres://…, redis://… or a directory every process shares) for pools, discovery and the done record',
+      });
     }
     if (c.role === 'all') return;
     // Separate processes share work through the store and talk through the transport.
-    if (c.store === 'memory') ctx.addIssue({ code: 'custom', path: ['store'], message: `--role ${c.role} needs a store shared by every process (file:PATH, postgres://… or redis://…)` });
-    else if (c.discoveryStore === 'memory') ctx.addIssue({ code: 'custom', path: ['discoveryStore'], message: `--role ${c.role} needs discovery in a shared store` });
-    else if (!/^nats:\/\//.test(c.transport) && c.transport !== 'tcp') ctx.addIssue({ code: 'custom', path: ['transport'], message: `--role ${c.role} needs a transport between processes (nats://… or tcp)` });
+    if (c.store === 'memory')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['store'],
+        message: `--role ${c.role} needs a store shared by every process (file:PATH, postgres://… or redis://…)`,
+      });
+    else if (c.discoveryStore === 'memory')
+      ctx.addIssue({ code: 'custom', path: ['discoveryStore'], message: `--role ${c.role} needs discovery in a shared store` });
+    else if (!/^nats:\/\//.test(c.transport) && c.transport !== 'tcp')
+      ctx.addIssue({ code: 'custom', path: ['transport'], message: `--role ${c.role} needs a transport between processes (nats://… or tcp)` });
     else if (c.duration !== undefined) ctx.addIssue({ code: 'custom', path: ['duration'], message: `--duration is only for --role all` });
-    else if (c.scenario !== undefined && c.scenario !== 'sum') ctx.addIssue({ code: 'custom', path: ['scenario'], message: `--scenario is only for --role all (a scenario runs in one process; --role ${c.role} runs --scenario sum)` });
-    else if (c.record !== undefined) ctx.addIssue({ code: 'custom', path: ['record'], message: `--record is only for --role all (a replay needs every agent of the run)` });
+    else if (c.scenario !== undefined && c.scenario !== 'sum')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['scenario'],
+        message: `--scenario is only for --role all (a scenario runs in one process; --role ${c.role} runs --scenario sum)`,
+      });
+    else if (c.record !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['record'], message: `--record is only for --role all (a replay needs every agent of the run)` });
   });
 
 /** A resolved, validated configuration. */
@@ -199,7 +235,10 @@ export async function readConfigFile(path: string): Promise<Raw> {
   try {
     data = ['.toml'].includes(extname(path)) ? parseToml(text) : parseYamlStrict(text);
   } catch (err) {
-    throw new ConfigError(`config file ${path} is not valid ${extname(path) === '.toml' ? 'TOML' : 'YAML'}: ${(err as Error).message}`, { key: 'config', cause: err });
+    throw new ConfigError(`config file ${path} is not valid ${extname(path) === '.toml' ? 'TOML' : 'YAML'}: ${(err as Error).message}`, {
+      key: 'config',
+      cause: err,
+    });
   }
   if (data === null || data === undefined) return {};
   if (typeof data !== 'object' || Array.isArray(data)) throw new ConfigError(`config file ${path} must hold a map of settings`, { key: 'config' });
@@ -230,23 +269,31 @@ export async function resolveConfig(argv: string[], env: NodeJS.ProcessEnv = pro
   // Name the setting as the user wrote it: the flag, the variable, or the file and its key.
   const labelOf = (key: string): string => {
     const spec = RUN_OPTIONS.find((s) => s.key === key);
-    return !spec ? key || 'config'
-      : key in flags.values ? `--${spec.flag}`
-        : key in fromEnv ? envName(spec)
-          : key in fromFile ? `${file}: ${key}` : `--${spec.flag}`;
+    return !spec
+      ? key || 'config'
+      : key in flags.values
+        ? `--${spec.flag}`
+        : key in fromEnv
+          ? envName(spec)
+          : key in fromFile
+            ? `${file}: ${key}`
+            : `--${spec.flag}`;
   };
   // `market` unless a sum-only setting or a distributed role is given (before the defaults).
   if (merged.scenario === undefined) merged.scenario = defaultScenario(merged);
   const result = RunConfigSchema.safeParse(merged);
   if (!result.success) {
     const issue = result.error.issues[0]!;
-    const key = issue.path.join('.') || (issue.code === 'unrecognized_keys' ? (issue as { keys?: string[] }).keys?.join(', ') ?? '' : '');
+    const key = issue.path.join('.') || (issue.code === 'unrecognized_keys' ? ((issue as { keys?: string[] }).keys?.join(', ') ?? '') : '');
     throw new ConfigError(describeIssue(issue, labelOf(key), merged[key]), { key });
   }
   const scenario = result.data.scenario;
   const sumOnly = SUM_ONLY_SETTINGS.find((k) => merged[k] !== undefined);
   if (scenario !== undefined && scenario !== 'sum' && sumOnly !== undefined) {
-    throw new ConfigError(`${labelOf(sumOnly)} works on the sum workload only: --scenario ${scenario} ${SUM_ONLY_REASON[sumOnly]} (drop ${labelOf(sumOnly)}, or use --scenario sum)`, { key: sumOnly });
+    throw new ConfigError(
+      `${labelOf(sumOnly)} works on the sum workload only: --scenario ${scenario} ${SUM_ONLY_REASON[sumOnly]} (drop ${labelOf(sumOnly)}, or use --scenario sum)`,
+      { key: sumOnly },
+    );
   }
   return { config: result.data, help: false };
 }

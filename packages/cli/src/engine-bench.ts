@@ -21,9 +21,11 @@ export async function cyclesPerSecond(ms: number, cycle: () => Promise<boolean>,
   let n = 0;
   const t0 = performance.now();
   const timer = setTimeout(() => (stop = true), ms);
-  await Promise.all(Array.from({ length: workers }, async () => {
-    while (!stop && (await cycle())) n++;
-  }));
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (!stop && (await cycle())) n++;
+    }),
+  );
   clearTimeout(timer);
   return n / ((performance.now() - t0) / 1000);
 }
@@ -99,21 +101,58 @@ export async function engineBench(o: EngineBenchOptions): Promise<EngineFigure[]
     add({ name: 'raw.postgres_skip_locked', value: await rawSkipLocked(o.store, o.tasks, o.ms), unit: 'tasks/s' });
     const mod = await importAdapter<typeof import('@converge/store-postgres/task-queue')>('@converge/store-postgres/task-queue', 'store');
     const q = new mod.PostgresTaskQueue({ connectionString: o.store, table: `cvb_tq_${tag}`, maxConnections: QUEUE_WORKERS, defaults: { leaseMs: 30_000 } });
-    add({ name: 'queue.postgres_claim_report', value: await queueClaimReport(withDrop(q, () => q.drop()), o.tasks, o.ms), unit: 'tasks/s', baseline: 'raw.postgres_skip_locked' });
+    add({
+      name: 'queue.postgres_claim_report',
+      value: await queueClaimReport(
+        withDrop(q, () => q.drop()),
+        o.tasks,
+        o.ms,
+      ),
+      unit: 'tasks/s',
+      baseline: 'raw.postgres_skip_locked',
+    });
   } else if (/^rediss?:\/\//.test(o.store)) {
     add({ name: 'raw.redis_lua_cas', value: await rawLuaCas(o.store, o.tasks, o.ms), unit: 'tasks/s' });
     const mod = await importAdapter<typeof import('@converge/store-redis/task-queue')>('@converge/store-redis/task-queue', 'store');
     const q = new mod.RedisTaskQueue({ url: o.store, prefix: `cvb:tq:${tag}:`, defaults: { leaseMs: 30_000 } });
-    add({ name: 'queue.redis_claim_report', value: await queueClaimReport(withDrop(q, () => q.drop()), o.tasks, o.ms), unit: 'tasks/s', baseline: 'raw.redis_lua_cas' });
+    add({
+      name: 'queue.redis_claim_report',
+      value: await queueClaimReport(
+        withDrop(q, () => q.drop()),
+        o.tasks,
+        o.ms,
+      ),
+      unit: 'tasks/s',
+      baseline: 'raw.redis_lua_cas',
+    });
   } else if (/^nats:\/\//.test(o.store)) {
     const mod = await importAdapter<typeof import('@converge/transport-nats/task-queue')>('@converge/transport-nats/task-queue', 'store');
-    const servers = o.store.split(',').map((s) => s.trim()).filter(Boolean);
+    const servers = o.store
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const q = new mod.JetStreamTaskQueue({ servers, name: `cvb${tag}`, defaults: { leaseMs: 30_000 } });
-    add({ name: 'queue.jetstream_claim_report', value: await queueClaimReport(withDrop(q, () => q.drop()), o.tasks, o.ms), unit: 'tasks/s' });
+    add({
+      name: 'queue.jetstream_claim_report',
+      value: await queueClaimReport(
+        withDrop(q, () => q.drop()),
+        o.tasks,
+        o.ms,
+      ),
+      unit: 'tasks/s',
+    });
     o.log?.('the bare JetStream figure: nats bench (fetch + ack on a work-queue stream)');
   } else if (o.store === 'memory') {
     const q = new StoreTaskQueue({ store: new MemoryStore() });
-    add({ name: 'queue.store_claim_report', value: await queueClaimReport(withDrop(q, async () => {}), o.tasks, o.ms), unit: 'tasks/s' });
+    add({
+      name: 'queue.store_claim_report',
+      value: await queueClaimReport(
+        withDrop(q, async () => {}),
+        o.tasks,
+        o.ms,
+      ),
+      unit: 'tasks/s',
+    });
   } else {
     throw new ConfigError(`converge bench: --store must be memory, postgres://…, redis://… or nats://… (got ${JSON.stringify(o.store)})`, { key: 'store' });
   }
@@ -141,6 +180,11 @@ export function engineTable(figures: readonly EngineFigure[]): string {
   const rows = figures.map((f) => [f.name, Math.round(f.value).toLocaleString('en-US'), f.unit, f.baseline ?? '', f.ratio?.toString() ?? '']);
   const head = ['figure', 'value', 'unit', 'baseline', 'ratio'];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) => '  ' + r.map((c, i) => (i === 1 ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    '  ' +
+    r
+      .map((c, i) => (i === 1 ? c.padStart(w[i]!) : c.padEnd(w[i]!)))
+      .join('  ')
+      .trimEnd();
   return ['', `converge bench: claim + report per second, ${QUEUE_WORKERS} loops`, line(head), ...rows.map(line), ''].join('\n');
 }

@@ -13,7 +13,9 @@ export async function rawSkipLocked(url: string, tasks: number, ms: number): Pro
   const table = `cvb_raw_${randomBytes(4).toString('hex')}`;
   const pool = new pg.Pool({ connectionString: url, max: QUEUE_WORKERS });
   try {
-    await pool.query(`CREATE TABLE ${table} (id bigserial PRIMARY KEY, state text NOT NULL, attempts int NOT NULL DEFAULT 0, owner text, lease bigint, body bytea)`);
+    await pool.query(
+      `CREATE TABLE ${table} (id bigserial PRIMARY KEY, state text NOT NULL, attempts int NOT NULL DEFAULT 0, owner text, lease bigint, body bytea)`,
+    );
     await pool.query(`CREATE INDEX ON ${table} (id) WHERE state = 'pending'`);
     await pool.query(`INSERT INTO ${table} (state, body) SELECT 'pending', '\\x01'::bytea FROM generate_series(1, $1)`, [tasks]);
     const claim = `UPDATE ${table} t SET state = 'assigned', attempts = t.attempts + 1, owner = $1, lease = $2 FROM (SELECT id FROM ${table} WHERE state = 'pending' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) c WHERE t.id = c.id RETURNING t.id, t.attempts, t.body`;
@@ -78,7 +80,7 @@ export async function rawLuaCas(url: string, tasks: number, ms: number): Promise
       return true;
     });
   } finally {
-    for (let cursor = '0'; ; ) {
+    for (let cursor = '0'; ;) {
       const r = await c.scan(cursor, { MATCH: `${prefix}*`, COUNT: 1000 }).catch(() => ({ cursor: '0', keys: [] as string[] }));
       if (r.keys.length > 0) await c.unlink(r.keys).catch(() => undefined);
       cursor = String(r.cursor);

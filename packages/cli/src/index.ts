@@ -21,7 +21,25 @@ export type { Scenario, ScenarioResult, ScenarioRunOptions } from './scenarios/t
 export { scenarioTable } from './scenarios/report.js';
 export { cliLogger } from './logging.js';
 export { logTaskStates, type TaskStateSource } from './task-log.js';
-export { engineBench, engineTable, queueClaimReport, cyclesPerSecond, QUEUE_WORKERS, type BenchQueue, type EngineFigure, type EngineBenchOptions } from './engine-bench.js';
+export {
+  engineBench,
+  engineTable,
+  queueClaimReport,
+  cyclesPerSecond,
+  QUEUE_WORKERS,
+  type BenchQueue,
+  type EngineFigure,
+  type EngineBenchOptions,
+} from './engine-bench.js';
 export { rawSkipLocked, rawLuaCas } from './engine-raw.js';
 export { benchCommand, BENCH_DEFAULT_SECONDS, BENCH_DEFAULT_TASKS } from './bench-command.js';
-export { openTaskQueue, queuePort, runClaimLoop, queueNames, type OpenedQueue, type ClaimLoopStats, type ClaimLoopOptions, type QueuePortOptions } from './distributed/queue.js';
+export {
+  openTaskQueue,
+  queuePort,
+  runClaimLoop,
+  queueNames,
+  type OpenedQueue,
+  type ClaimLoopStats,
+  type ClaimLoopOptions,
+  type QueuePortOptions,
+} from './distributed/queue.js';

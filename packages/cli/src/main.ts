@@ -108,7 +108,9 @@ async function scenarioRun(config: RunConfig, scenario: NonNullable<RunConfig['s
   const sig = ctx.signalName();
   if (sig && !(config.ui !== undefined && !s.interrupted)) return signalExit(sig);
   if (!s.checks_passed) {
-    const failed = Object.entries(s.checks).filter(([, ok]) => !ok).map(([k]) => k);
+    const failed = Object.entries(s.checks)
+      .filter(([, ok]) => !ok)
+      .map(([k]) => k);
     process.stderr.write(`converge: scenario ${s.scenario}: check(s) failed: ${failed.join(', ')}\n`);
     return 1;
   }

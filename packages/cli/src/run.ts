@@ -97,7 +97,14 @@ class LocalRun {
     const stack = await this.#openStack();
     await Workload.preparePool(stack.poolManager, config.poolId);
     if (config.ui !== undefined) {
-      this.#ui = await startUi({ port: config.ui, poolId: config.poolId, transport: config.transport, total: () => this.#workload.total ?? this.#workload.accounted, stderr: this.#io.stderr, logger: this.#telemetry.logger });
+      this.#ui = await startUi({
+        port: config.ui,
+        poolId: config.poolId,
+        transport: config.transport,
+        total: () => this.#workload.total ?? this.#workload.accounted,
+        stderr: this.#io.stderr,
+        logger: this.#telemetry.logger,
+      });
     }
     // What this pool already holds (a restart on a persistent store resumes it; a fresh in-memory store holds nothing).
     if (this.#workload.total !== undefined && stack.main.label !== 'memory') {
@@ -134,7 +141,11 @@ class LocalRun {
     const discovery = new DiscoveryService({ store: discoveryStore.store });
     await discovery.start?.();
     if (config.metricsPort !== undefined) {
-      this.#metricsServer = await serveRunEndpoints(config.metricsPort, metrics, runHealthChecks(this.#runtimes, store, () => this.#phase));
+      this.#metricsServer = await serveRunEndpoints(
+        config.metricsPort,
+        metrics,
+        runHealthChecks(this.#runtimes, store, () => this.#phase),
+      );
     }
     return { main, taskManager, poolManager, discovery, registry: new IdentityRegistry() };
   }
@@ -230,9 +241,16 @@ class LocalRun {
   async #serveA2A(stack: LocalStack, coordinator: CoordinatorAgent): Promise<void> {
     const mod = await import('./a2a-serve.js');
     this.#a2a = await mod.serveA2A({
-      port: this.#config.a2a!, token: this.#config.a2aToken, store: stack.main.store, pools: stack.poolManager, poolId: this.#config.poolId,
-      identity: coordinator.identity, tasks: stack.taskManager, onSubmit: () => this.#runtimes.forEach((r) => r.scheduler.notify()),
-      stderr: this.#io.stderr, logger: this.#telemetry.logger,
+      port: this.#config.a2a!,
+      token: this.#config.a2aToken,
+      store: stack.main.store,
+      pools: stack.poolManager,
+      poolId: this.#config.poolId,
+      identity: coordinator.identity,
+      tasks: stack.taskManager,
+      onSubmit: () => this.#runtimes.forEach((r) => r.scheduler.notify()),
+      stderr: this.#io.stderr,
+      logger: this.#telemetry.logger,
     });
   }
 

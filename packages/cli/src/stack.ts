@@ -150,7 +150,10 @@ export async function transportFactory(config: RunConfig, telemetry: { metrics?:
   }
   if (/^nats:\/\//.test(config.transport)) {
     const mod = await importAdapter<typeof import('@converge/transport-nats')>('@converge/transport-nats', 'transport');
-    const servers = config.transport.split(',').map((s) => s.trim()).filter(Boolean);
+    const servers = config.transport
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const { subjectPrefix } = engineNames(storeNamespace(config));
     return {
       create: async (agentId) => {

@@ -14,13 +14,19 @@ const TOKEN = 'cli-a2a-token-0123456789';
 
 function message(numbers: number[]): Message {
   return {
-    role: Role.ROLE_USER, messageId: crypto.randomUUID(), taskId: '', contextId: '', metadata: {}, extensions: [], referenceTaskIds: [],
+    role: Role.ROLE_USER,
+    messageId: crypto.randomUUID(),
+    taskId: '',
+    contextId: '',
+    metadata: {},
+    extensions: [],
+    referenceTaskIds: [],
     parts: [{ content: { $case: 'data', value: { numbers } }, mediaType: 'application/json', filename: '', metadata: {} }],
   };
 }
 
 describe('converge run --a2a 0', () => {
-  it('serves the pool over A2A until SIGINT; a sent message completes with the workers\' sum', async () => {
+  it("serves the pool over A2A until SIGINT; a sent message completes with the workers' sum", async () => {
     let outcome: Promise<{ state: TaskState | undefined; result: unknown; unauthorized: boolean }> | undefined;
     const result = await runCli(['run', '--a2a', '0', '--a2a-token', TOKEN, '--tasks', '0', '--agents', '2', '--no-progress'], {
       timeoutMs: 60_000,
@@ -29,14 +35,22 @@ describe('converge run --a2a 0', () => {
         if (!m || outcome) return;
         outcome = (async () => {
           const client = await new ClientFactory().createFromUrl(m[1]!);
-          const request = (msg: Message) => ({ tenant: '', message: msg, configuration: { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately: false }, metadata: {} });
+          const request = (msg: Message) => ({
+            tenant: '',
+            message: msg,
+            configuration: { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately: false },
+            metadata: {},
+          });
           let unauthorized = false;
           try {
             await client.sendMessage(request(message([1])));
           } catch {
             unauthorized = true;
           }
-          const task = (await client.sendMessage(request(message([20, 22])), { serviceParameters: { authorization: `Bearer ${TOKEN}` } })) as { status?: { state: TaskState }; artifacts: { parts: { content?: { value: unknown } }[] }[] };
+          const task = (await client.sendMessage(request(message([20, 22])), { serviceParameters: { authorization: `Bearer ${TOKEN}` } })) as {
+            status?: { state: TaskState };
+            artifacts: { parts: { content?: { value: unknown } }[] }[];
+          };
           return { state: task.status?.state, result: task.artifacts[0]?.parts[0]?.content?.value, unauthorized };
         })().finally(() => child.kill('SIGINT'));
       },
@@ -47,7 +61,7 @@ describe('converge run --a2a 0', () => {
     expect(result.code, result.stderr).toBe(0);
   });
 
-  it('publishes a task the run\'s workers finish through their own task manager at once, from that manager\'s watchPool (re-reads a minute apart)', async () => {
+  it("publishes a task the run's workers finish through their own task manager at once, from that manager's watchPool (re-reads a minute apart)", async () => {
     const store = new MemoryStore();
     const pools = new PoolManager({ store });
     const owner = Identity.generate();
@@ -57,7 +71,14 @@ describe('converge run --a2a 0', () => {
     // The workers of a run write through a TaskManager of their own: the endpoint's queue watch sees none of it.
     const manager = new TaskManager({ store, pools });
     const endpoint = await serveA2A({
-      port: 0, store, pools, poolId: 'p', identity: owner, tasks: manager, stderr: { write: () => true } as never, limits: { pollMs: 60_000, resyncMs: 60_000 },
+      port: 0,
+      store,
+      pools,
+      poolId: 'p',
+      identity: owner,
+      tasks: manager,
+      stderr: { write: () => true } as never,
+      limits: { pollMs: 60_000, resyncMs: 60_000 },
       onSubmit: () => {
         void (async () => {
           const [task] = await manager.listPendingTasks();
@@ -68,7 +89,12 @@ describe('converge run --a2a 0', () => {
     });
     try {
       const client = await new ClientFactory().createFromUrl(endpoint.server.url);
-      const task = (await client.sendMessage({ tenant: '', message: message([3, 4]), configuration: { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately: false }, metadata: {} })) as { status?: { state: TaskState }; artifacts: { parts: { content?: { value: unknown } }[] }[] };
+      const task = (await client.sendMessage({
+        tenant: '',
+        message: message([3, 4]),
+        configuration: { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately: false },
+        metadata: {},
+      })) as { status?: { state: TaskState }; artifacts: { parts: { content?: { value: unknown } }[] }[] };
       expect(task.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
       expect(task.artifacts[0]?.parts[0]?.content?.value).toBe(7);
     } finally {

@@ -7,7 +7,10 @@ const REDIS_URL = process.env.CONVERGE_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PG_URL = process.env.CONVERGE_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 function figures(stdout: string): { name: string; value: number; unit: string; baseline?: string; ratio?: number }[] {
-  return stdout.trim().split('\n').map((l) => JSON.parse(l));
+  return stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 }
 
 describe('converge bench', () => {
@@ -22,15 +25,19 @@ describe('converge bench', () => {
   it.each([
     ['redis', REDIS_URL, 'raw.redis_lua_cas', 'queue.redis_claim_report'],
     ['postgres', PG_URL, 'raw.postgres_skip_locked', 'queue.postgres_claim_report'],
-  ])('on %s: the bare engine loop, then the queue with it as baseline', async (_name, url, raw, queue) => {
-    const r = await runCli(['bench', '--store', url, '--seconds', '0.3', '--tasks', '2000', '--json'], { timeoutMs: 90_000 });
-    expect(r.code, r.stderr).toBe(0);
-    const fs = figures(r.stdout);
-    expect(fs.map((f) => f.name)).toEqual([raw, queue]);
-    expect(fs[0]!.value).toBeGreaterThan(0);
-    expect(fs[1]).toMatchObject({ baseline: raw, unit: 'tasks/s' });
-    expect(fs[1]!.ratio).toBeCloseTo(fs[1]!.value / fs[0]!.value, 2);
-  }, 100_000);
+  ])(
+    'on %s: the bare engine loop, then the queue with it as baseline',
+    async (_name, url, raw, queue) => {
+      const r = await runCli(['bench', '--store', url, '--seconds', '0.3', '--tasks', '2000', '--json'], { timeoutMs: 90_000 });
+      expect(r.code, r.stderr).toBe(0);
+      const fs = figures(r.stdout);
+      expect(fs.map((f) => f.name)).toEqual([raw, queue]);
+      expect(fs[0]!.value).toBeGreaterThan(0);
+      expect(fs[1]).toMatchObject({ baseline: raw, unit: 'tasks/s' });
+      expect(fs[1]!.ratio).toBeCloseTo(fs[1]!.value / fs[0]!.value, 2);
+    },
+    100_000,
+  );
 
   it('prints a table without --json, and refuses bad options with exit 2', async () => {
     const table = await runCli(['bench', '--seconds', '0.2', '--tasks', '100'], { timeoutMs: 60_000 });

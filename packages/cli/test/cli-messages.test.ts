@@ -49,7 +49,16 @@ describe('converge run: messages for bad input', () => {
 
 describe('boolean settings accept the documented words', () => {
   it('1/yes/on and 0/no/off in CONVERGE_* variables and in files; anything else is refused', async () => {
-    for (const [text, want] of [['1', true], ['yes', true], ['ON', true], ['true', true], ['0', false], ['no', false], ['off', false], ['False', false]] as const) {
+    for (const [text, want] of [
+      ['1', true],
+      ['yes', true],
+      ['ON', true],
+      ['true', true],
+      ['0', false],
+      ['no', false],
+      ['off', false],
+      ['False', false],
+    ] as const) {
       expect((await resolveConfig([], { CONVERGE_JSON: text })).config.json, text).toBe(want);
       const file = join(dir, `b-${text}.yaml`);
       writeFileSync(file, `json: "${text}"\n`);

@@ -3,7 +3,6 @@
 import { describe, expect, it } from 'vitest';
 import { freePort, runCli } from './run-cli.js';
 
-
 /** The value of the first sample line `name{labels…} value` (labels matched as a substring). */
 function sample(text: string, name: string, labels = ''): number | undefined {
   for (const line of text.split('\n')) {
@@ -21,7 +20,12 @@ const typeOf = (text: string, name: string) => new RegExp(`^# TYPE ${name} (\\w+
 /** What a scrape must show, per layer: [metric, type, check of its samples]. */
 const EXPECTED: [layer: string, name: string, type: string, ok: (t: string) => boolean][] = [
   ['transport', 'converge_transport_connections', 'gauge', (t) => (sample(t, 'converge_transport_connections', 'direction="inbound"') ?? 0) > 0],
-  ['transport', 'converge_transport_bytes_received_total', 'counter', (t) => (sample(t, 'converge_transport_bytes_received_total', 'transport="tcp"') ?? 0) > 0],
+  [
+    'transport',
+    'converge_transport_bytes_received_total',
+    'counter',
+    (t) => (sample(t, 'converge_transport_bytes_received_total', 'transport="tcp"') ?? 0) > 0,
+  ],
   ['verifier', 'converge_verify_duration_seconds', 'histogram', (t) => (sample(t, 'converge_verify_duration_seconds_count') ?? 0) > 0],
   ['inbox', 'converge_inbox_depth', 'gauge', (t) => sample(t, 'converge_inbox_depth') !== undefined],
   ['task queue', 'converge_tasks', 'gauge', (t) => (sample(t, 'converge_tasks', 'state="completed"') ?? 0) > 0],
@@ -49,7 +53,7 @@ describe('converge run --metrics-port: every layer on /metrics during a run', ()
           for (let i = 0; i < 150; i++) {
             try {
               scraped = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-              phaseAtScrape = (await (await fetch(`http://127.0.0.1:${port}/readyz`)).json() as { status: string }).status;
+              phaseAtScrape = ((await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()) as { status: string }).status;
             } catch {
               scraped = undefined;
             }

@@ -2,7 +2,6 @@
 import { describe, expect, it } from 'vitest';
 import { freePort, runCli } from './run-cli.js';
 
-
 async function get(url: string): Promise<{ status: number; body: string } | undefined> {
   try {
     const r = await fetch(url);

@@ -36,7 +36,9 @@ function tampered(name: string, edit: (e: Line) => boolean): string {
 
 beforeAll(async () => {
   // Auctions (seeded random bids), claims and reports over TCP: every kind of decision.
-  const r = await runCli(['run', '--tasks', '30', '--agents', '2', '--transport', 'tcp', '--assignment', 'mixed', '--json', '--record', file], { timeoutMs: 60_000 });
+  const r = await runCli(['run', '--tasks', '30', '--agents', '2', '--transport', 'tcp', '--assignment', 'mixed', '--json', '--record', file], {
+    timeoutMs: 60_000,
+  });
   expect(r.code, r.stderr).toBe(0);
 }, 90_000);
 

@@ -97,7 +97,18 @@ describe('converge run', () => {
   it('documents every option in --help', async () => {
     const r = await runCli(['run', '--help']);
     expect(r.code).toBe(0);
-    for (const flag of ['--agents', '--tasks', '--transport', '--store', '--pool-id', '--discovery-store', '--agent', '--duration', '--json', 'CONVERGE_AGENTS']) {
+    for (const flag of [
+      '--agents',
+      '--tasks',
+      '--transport',
+      '--store',
+      '--pool-id',
+      '--discovery-store',
+      '--agent',
+      '--duration',
+      '--json',
+      'CONVERGE_AGENTS',
+    ]) {
       expect(r.stdout).toContain(flag);
     }
   });

@@ -28,9 +28,14 @@ async function outcome(p: Promise<unknown>): Promise<unknown> {
 
 const keys = [...RUN_OPTIONS.map((s) => s.key), ...RUN_OPTIONS.map((s) => s.flag), 'unknown', '__proto__', 'constructor'];
 const value = fc.oneof(
-  fc.integer({ min: -5, max: 70_000 }), fc.double(), fc.boolean(), fc.string({ maxLength: 12 }), fc.constant(null),
+  fc.integer({ min: -5, max: 70_000 }),
+  fc.double(),
+  fc.boolean(),
+  fc.string({ maxLength: 12 }),
+  fc.constant(null),
   fc.constantFrom('local', 'tcp', 'ws', 'nats://x', 'memory', 'file:/tmp/x', 'claim', 'auction', 'mixed', 'warn', '127.0.0.1'),
-  fc.array(fc.integer(), { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 3 }), fc.integer(), { maxKeys: 2 }),
+  fc.array(fc.integer(), { maxLength: 3 }),
+  fc.dictionary(fc.string({ maxLength: 3 }), fc.integer(), { maxKeys: 2 }),
 );
 const settings = fc.dictionary(fc.constantFrom(...keys), value, { maxKeys: 6 });
 
@@ -41,7 +46,10 @@ function tomlValue(v: unknown): string {
   if (v === null) return '""';
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : v > 0 ? 'inf' : v < 0 ? '-inf' : 'nan';
   if (Array.isArray(v)) return `[${v.join(', ')}]`;
-  if (typeof v === 'object') return `{ ${Object.entries(v as object).map(([k, x]) => `${JSON.stringify(k)} = ${x}`).join(', ')} }`;
+  if (typeof v === 'object')
+    return `{ ${Object.entries(v as object)
+      .map(([k, x]) => `${JSON.stringify(k)} = ${x}`)
+      .join(', ')} }`;
   return JSON.stringify(v);
 }
 
@@ -51,9 +59,14 @@ describe('converge run configuration (property-based)', () => {
     await fc.assert(
       fc.asyncProperty(settings, fc.constantFrom('.yaml', '.yml', '.toml'), async (s, ext) => {
         const path = join(dir, `c${n++}${ext}`);
-        const text = ext === '.toml'
-          ? Object.entries(s).map(([k, v]) => `${JSON.stringify(k)} = ${tomlValue(v)}`).join('\n')
-          : Object.entries(s).map(([k, v]) => `${JSON.stringify(k)}: ${yamlScalar(v)}`).join('\n');
+        const text =
+          ext === '.toml'
+            ? Object.entries(s)
+                .map(([k, v]) => `${JSON.stringify(k)} = ${tomlValue(v)}`)
+                .join('\n')
+            : Object.entries(s)
+                .map(([k, v]) => `${JSON.stringify(k)}: ${yamlScalar(v)}`)
+                .join('\n');
         writeFileSync(path, text);
         await outcome(readConfigFile(path));
         const r = await outcome(resolveConfig(['--config', path], {}));
@@ -67,7 +80,10 @@ describe('converge run configuration (property-based)', () => {
     let n = 0;
     const junk = fc.oneof(
       fc.string({ unit: 'binary', maxLength: 200 }),
-      fc.string({ unit: fc.constantFrom('a', ':', ' ', '\n', '-', '&x', '*x', '!!str', '[', ']', '{', '}', '=', '"', '#', 'agents', '1', '<<'), maxLength: 60 }),
+      fc.string({
+        unit: fc.constantFrom('a', ':', ' ', '\n', '-', '&x', '*x', '!!str', '[', ']', '{', '}', '=', '"', '#', 'agents', '1', '<<'),
+        maxLength: 60,
+      }),
     );
     await fc.assert(
       fc.asyncProperty(junk, fc.constantFrom('.yaml', '.toml', '.conf'), async (text, ext) => {
@@ -81,8 +97,14 @@ describe('converge run configuration (property-based)', () => {
   });
 
   it('flags and CONVERGE_* variables: arbitrary values resolve or throw ConfigError', async () => {
-    const flagName = fc.oneof(fc.constantFrom(...RUN_OPTIONS.map((s) => `--${s.flag}`), ...RUN_OPTIONS.map((s) => `--no-${s.flag}`), '-n', '-t', '-v', '-x', '--', '--bogus'), fc.string({ maxLength: 6 }));
-    const text = fc.oneof(fc.string({ maxLength: 10 }), fc.constantFrom('0', '-1', '1e400', '0x10', ' 7 ', 'NaN', 'true', 'off', '512', '513', 'tcp', 'nats://h'));
+    const flagName = fc.oneof(
+      fc.constantFrom(...RUN_OPTIONS.map((s) => `--${s.flag}`), ...RUN_OPTIONS.map((s) => `--no-${s.flag}`), '-n', '-t', '-v', '-x', '--', '--bogus'),
+      fc.string({ maxLength: 6 }),
+    );
+    const text = fc.oneof(
+      fc.string({ maxLength: 10 }),
+      fc.constantFrom('0', '-1', '1e400', '0x10', ' 7 ', 'NaN', 'true', 'off', '512', '513', 'tcp', 'nats://h'),
+    );
     const argv = fc.array(fc.oneof(flagName, text), { maxLength: 8 });
     const env = fc.dictionary(fc.constantFrom(...RUN_OPTIONS.filter((s) => s.key !== 'config').map(envName)), text, { maxKeys: 5 });
     await fc.assert(

@@ -106,7 +106,9 @@ describe('converge run without --scenario (subprocess)', () => {
     const file = join(dir, 'market.ndjson');
     const r = await runCli(['run', '--scenario', 'market', '--record', file]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('converge: --record works on the sum workload only: --scenario market cannot be recorded for replay (drop --record, or use --scenario sum)');
+    expect(r.stderr).toContain(
+      'converge: --record works on the sum workload only: --scenario market cannot be recorded for replay (drop --record, or use --scenario sum)',
+    );
     expect(r.stdout).toBe('');
     expect(existsSync(file)).toBe(false);
   });

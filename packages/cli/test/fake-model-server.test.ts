@@ -20,20 +20,33 @@ describe('the fake model server', () => {
     const res = await fetch(`${server.baseUrl}/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'm', messages: [{ role: 'system', content: 'x' }, { role: 'user', content: prompt([
-        { id: 't1', objective: 'sum', inputs: { numbers: [1, 2, 3] }, state: 'pending' },
-        { id: 't2', objective: 'sort', inputs: { numbers: [3, 1, 2] }, state: 'pending' },
-        { id: 't3', objective: 'sum', inputs: { numbers: [1] }, state: 'assigned' },
-      ]) }] }),
+      body: JSON.stringify({
+        model: 'm',
+        messages: [
+          { role: 'system', content: 'x' },
+          {
+            role: 'user',
+            content: prompt([
+              { id: 't1', objective: 'sum', inputs: { numbers: [1, 2, 3] }, state: 'pending' },
+              { id: 't2', objective: 'sort', inputs: { numbers: [3, 1, 2] }, state: 'pending' },
+              { id: 't3', objective: 'sum', inputs: { numbers: [1] }, state: 'assigned' },
+            ]),
+          },
+        ],
+      }),
     });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { choices: { message: { content: string } }[]; model: string };
     expect(body.model).toBe('m');
     const decisions = JSON.parse(body.choices[0]!.message.content.replace(/^```json\n|\n```$/g, '')) as { type: string; taskId: string; result?: unknown }[];
-    expect(decisions).toEqual(expect.arrayContaining([
-      { type: 'ClaimTask', taskId: 't1' }, { type: 'ReportTask', taskId: 't1', result: 6 },
-      { type: 'ClaimTask', taskId: 't2' }, { type: 'ReportTask', taskId: 't2', result: [1, 2, 3] },
-    ]));
+    expect(decisions).toEqual(
+      expect.arrayContaining([
+        { type: 'ClaimTask', taskId: 't1' },
+        { type: 'ReportTask', taskId: 't1', result: 6 },
+        { type: 'ClaimTask', taskId: 't2' },
+        { type: 'ReportTask', taskId: 't2', result: [1, 2, 3] },
+      ]),
+    );
     expect(decisions.some((d) => d.taskId === 't3')).toBe(false); // not pending
     expect(server.requests).toBe(1);
   });

@@ -75,11 +75,12 @@ function expectedSumOf(i: number): number {
 
 /** The queue the CLI uses for `namespace` (see `queueNames` in the CLI), opened to read records back. */
 async function openReader(engine: string, namespace: string): Promise<TaskQueue> {
-  const queue = engine === 'postgres'
-    ? new PostgresTaskQueue({ connectionString: PG_URL, table: `cq_${namespace.toLowerCase()}`, listen: false })
-    : engine === 'nats'
-      ? new JetStreamTaskQueue({ servers: NATS_URL, name: namespace.slice(0, 32) })
-      : new RedisTaskQueue({ url: REDIS_URL, prefix: `converge:${namespace}:tq:`, listen: false });
+  const queue =
+    engine === 'postgres'
+      ? new PostgresTaskQueue({ connectionString: PG_URL, table: `cq_${namespace.toLowerCase()}`, listen: false })
+      : engine === 'nats'
+        ? new JetStreamTaskQueue({ servers: NATS_URL, name: namespace.slice(0, 32) })
+        : new RedisTaskQueue({ url: REDIS_URL, prefix: `converge:${namespace}:tq:`, listen: false });
   await queue.start();
   return queue;
 }
@@ -127,7 +128,24 @@ describe.each(ENGINES)('converge run across processes on NATS and $name', (engin
     const namespace = `so_${name}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
     const poolId = `scale-${namespace}`;
     cleanups.push(() => dropNamespace(name, namespace));
-    const common = ['--store', store, ...discovery, '--store-namespace', namespace, '--pool-id', poolId, '--transport', NATS_URL, '--claim-ttl-ms', '1500', '--json', '--log-level', 'error', '--timeout-ms', '150000'];
+    const common = [
+      '--store',
+      store,
+      ...discovery,
+      '--store-namespace',
+      namespace,
+      '--pool-id',
+      poolId,
+      '--transport',
+      NATS_URL,
+      '--claim-ttl-ms',
+      '1500',
+      '--json',
+      '--log-level',
+      'error',
+      '--timeout-ms',
+      '150000',
+    ];
     const t0 = Date.now();
 
     const workers: Promise<CliResult>[] = [];
@@ -166,7 +184,16 @@ describe.each(ENGINES)('converge run across processes on NATS and $name', (engin
     expect(killed!.signal).toBe('SIGKILL');
     expect(coordinator.code, coordinator.stderr.slice(-3000)).toBe(0);
     const summary = jsonOf(coordinator);
-    expect(summary).toMatchObject({ role: 'coordinator', tasks, completed: tasks, failed: 0, lost: 0, wrong_results: 0, rejected_messages: 0, transport: 'nats' });
+    expect(summary).toMatchObject({
+      role: 'coordinator',
+      tasks,
+      completed: tasks,
+      failed: 0,
+      lost: 0,
+      wrong_results: 0,
+      rejected_messages: 0,
+      transport: 'nats',
+    });
     expect(summary.agents).toBeGreaterThanOrEqual(8);
     expect(summary.auctioned).toBe(tasks / 10);
     const survivorSummaries = survivors.map((r) => {

@@ -19,7 +19,10 @@ describe('converge run --scenario', () => {
     const s = await run(['--scenario', 'market', '-t', '24', '-n', '4']);
     expect(s.checks_passed, JSON.stringify(s.checks)).toBe(true);
     expect(s).toMatchObject({ scenario: 'market', tasks: 24, completed: 24, lost: 0, wrong_results: 0 });
-    const auctions = s.details.auctions as Record<string, { opened: number; cleared: number; unsold: number; mean_price: number | null; min_price: number | null }>;
+    const auctions = s.details.auctions as Record<
+      string,
+      { opened: number; cleared: number; unsold: number; mean_price: number | null; min_price: number | null }
+    >;
     // Every task went to auction; an auction nobody bid in in time (a loaded machine) is unsold
     // and its task offered to every capable worker.
     expect(Object.values(auctions).reduce((n, a) => n + a.opened, 0)).toBe(24);
@@ -51,14 +54,16 @@ describe('converge run --scenario', () => {
     expect(s.completed).toBe(16);
   });
 
-  it('vote: the pool\'s governance admits one newcomer and refuses the other by the members\' votes', async () => {
+  it("vote: the pool's governance admits one newcomer and refuses the other by the members' votes", async () => {
     const s = await run(['--scenario', 'vote', '-t', '12', '-n', '4']);
     expect(s.checks_passed, JSON.stringify(s.checks)).toBe(true);
     const decisions = s.details.decisions as { question: string; subject: string; state: string; yes: number; no: number }[];
-    expect(decisions).toEqual(expect.arrayContaining([
-      expect.objectContaining({ question: 'admit', subject: 'newcomer-useful', state: 'approved' }),
-      expect.objectContaining({ question: 'admit', subject: 'newcomer-spam', state: 'rejected' }),
-    ]));
+    expect(decisions).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ question: 'admit', subject: 'newcomer-useful', state: 'approved' }),
+        expect.objectContaining({ question: 'admit', subject: 'newcomer-spam', state: 'rejected' }),
+      ]),
+    );
     const ballot = s.details.ballot as { outcome: string; winner: string | null };
     expect(ballot.outcome).toBe('winner');
     expect(s.per_agent.find((a) => a.name === 'newcomer-spam')!.tasks_done).toBe(0);
@@ -112,7 +117,7 @@ describe('converge run --scenario', () => {
 });
 
 describe('converge run --scenario --metrics-port', () => {
-  it('serves the world\'s metrics and probes while the scenario runs, and closes them after', async () => {
+  it("serves the world's metrics and probes while the scenario runs, and closes them after", async () => {
     const port = await new Promise<number>((resolve) => {
       const srv = createServer().listen(0, '127.0.0.1', () => {
         const p = (srv.address() as { port: number }).port;
@@ -122,7 +127,10 @@ describe('converge run --scenario --metrics-port', () => {
     const running = run(['--scenario', 'market', '-t', '40', '-n', '3', '--metrics-port', String(port)]);
     let body = '';
     for (let i = 0; i < 200 && !body.includes('converge_decisions_total'); i++) {
-      body = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
+      body = await fetch(`http://127.0.0.1:${port}/metrics`).then(
+        (r) => r.text(),
+        () => '',
+      );
       if (!body.includes('converge_decisions_total')) await new Promise((r) => setTimeout(r, 10));
     }
     const s = await running;
@@ -144,6 +152,8 @@ describe('the scenario registry', () => {
 
   it('refuses an unknown --scenario and a scenario in a distributed role', async () => {
     await expect(resolveConfig(['--scenario', 'markt'], {})).rejects.toThrow(/--scenario must be one of market, negotiation, vote, delegation, llm, chaos/);
-    await expect(resolveConfig(['--scenario', 'market', '--role', 'worker', '--store', 'file:/tmp/x', '--transport', 'tcp'], {})).rejects.toThrow(/--scenario is only for --role all/);
+    await expect(resolveConfig(['--scenario', 'market', '--role', 'worker', '--store', 'file:/tmp/x', '--transport', 'tcp'], {})).rejects.toThrow(
+      /--scenario is only for --role all/,
+    );
   });
 });

@@ -60,7 +60,7 @@ describe('submission window', () => {
     expect(c.credits).toBe(Number.POSITIVE_INFINITY);
   });
 
-  it('batchSubmit puts a turn\'s submits into one SubmitTasks decision, in order', () => {
+  it("batchSubmit puts a turn's submits into one SubmitTasks decision, in order", () => {
     const c = coordinator({ total: 7, window: 100, settled: () => 0, batchSubmit: true });
     const out = c.decide([], []);
     expect(out.filter((d) => d.type === 'SubmitTask')).toEqual([]);
@@ -80,7 +80,9 @@ describe('workload messages, batched per turn', () => {
     const w = new WorkerAgent({ identity: Identity.generate(), coordinatorId: coordinatorId.fingerprint });
     const tasks = Array.from({ length: 5 }, (_, i) => ({ ...taskBody('p', i, 5_000), state: 'pending' }) as unknown as Task);
     const out = w.decide([callForBids(['a1', 'a2', 'a3'], w.id)], tasks);
-    const messages = out.filter((d) => d.type === 'SendMessage') as unknown as { payload: { type: string; bids?: { auctionId: string }[]; taskIds?: string[] } }[];
+    const messages = out.filter((d) => d.type === 'SendMessage') as unknown as {
+      payload: { type: string; bids?: { auctionId: string }[]; taskIds?: string[] };
+    }[];
     expect(messages.map((m) => m.payload.type)).toEqual(['bids', 'done']);
     expect(messages[0]!.payload.bids!.map((b) => b.auctionId)).toEqual(['a1', 'a2', 'a3']);
     expect([...messages[1]!.payload.taskIds!].sort()).toEqual(tasks.map((t) => t.id).sort());
@@ -92,7 +94,11 @@ describe('workload messages, batched per turn', () => {
     c.decide([], []);
     expect(c.openAuctions).toBe(3);
     const bids = (sender: string): Message =>
-      createMessage({ sender, recipient: c.id, payload: { type: 'bids', bids: ['p:task:0', 'p:task:1', 'p:task:2'].map((auctionId, k) => ({ auctionId, amount: 10 + k })) } });
+      createMessage({
+        sender,
+        recipient: c.id,
+        payload: { type: 'bids', bids: ['p:task:0', 'p:task:1', 'p:task:2'].map((auctionId, k) => ({ auctionId, amount: 10 + k })) },
+      });
     const single = createMessage({ sender: 'w2', recipient: c.id, payload: { type: 'bid', auctionId: 'p:task:0', amount: 5 } });
     // w1 bids on all three; w2 only on the first: that auction closes (all workers bid), the others wait.
     const out = c.decide([bids('w1'), single], []);

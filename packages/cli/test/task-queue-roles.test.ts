@@ -65,7 +65,15 @@ describe('runClaimLoop', () => {
     const q = await queueWith(6);
     const stats = newClaimLoopStats();
     const stop = new AbortController();
-    const loop = runClaimLoop(q, new Picky({ identity: Identity.generate(), capabilities: ['sum'] }), { poolId: 'p', maxClaims: 6, waitMs: 0, signal: stop.signal, stats, logger, paceMs: 1 });
+    const loop = runClaimLoop(q, new Picky({ identity: Identity.generate(), capabilities: ['sum'] }), {
+      poolId: 'p',
+      maxClaims: 6,
+      waitMs: 0,
+      signal: stop.signal,
+      stats,
+      logger,
+      paceMs: 1,
+    });
     await until(() => stats.completed === 2 && stats.failed >= 4);
     stop.abort();
     await loop;
@@ -92,7 +100,15 @@ describe('runClaimLoop', () => {
       }
     }
     await q.submit({ ...taskBody('p', 1, 100), constraints: { claimTtlMs: 100 } });
-    const slow = runClaimLoop(q, new Slow({ identity: Identity.generate(), capabilities: ['sum'] }), { poolId: 'p', maxClaims: 1, waitMs: 0, signal: stop.signal, stats, logger, paceMs: 1 });
+    const slow = runClaimLoop(q, new Slow({ identity: Identity.generate(), capabilities: ['sum'] }), {
+      poolId: 'p',
+      maxClaims: 1,
+      waitMs: 0,
+      signal: stop.signal,
+      stats,
+      logger,
+      paceMs: 1,
+    });
     await until(() => stats.conflicts >= 1 || stats.completed >= 2, 15_000);
     stop.abort();
     await slow;
@@ -115,14 +131,30 @@ describe('queue metrics of the split roles', () => {
     await queuePort(q, undefined, { meters: others }).submit({ ...taskBody('p', 5, 5_000), poolId: 'other' });
     const stats = newClaimLoopStats();
     const stop = new AbortController();
-    const loop = runClaimLoop(q, new WorkerAgent({ identity: Identity.generate() }), { poolId: 'p', maxClaims: 8, waitMs: 20, signal: stop.signal, stats, logger, meters });
+    const loop = runClaimLoop(q, new WorkerAgent({ identity: Identity.generate() }), {
+      poolId: 'p',
+      maxClaims: 8,
+      waitMs: 20,
+      signal: stop.signal,
+      stats,
+      logger,
+      meters,
+    });
     // An agent that takes nothing: its attempt at the other pool's task is a failed one.
     class Idle extends Agent {
       decide(): Decision[] {
         return [];
       }
     }
-    const idle = runClaimLoop(q, new Idle({ identity: Identity.generate(), capabilities: ['sum'] }), { poolId: 'other', maxClaims: 1, waitMs: 20, signal: stop.signal, stats, logger, meters: others });
+    const idle = runClaimLoop(q, new Idle({ identity: Identity.generate(), capabilities: ['sum'] }), {
+      poolId: 'other',
+      maxClaims: 1,
+      waitMs: 20,
+      signal: stop.signal,
+      stats,
+      logger,
+      meters: others,
+    });
     await until(() => stats.completed === 5 && stats.failed === 1);
     stop.abort();
     await Promise.all([loop, idle]);
@@ -206,7 +238,7 @@ describe('the queue of each --store', () => {
     await opened.close();
   });
 
-  it('is the engine\'s own queue for redis:// (a real server)', async () => {
+  it("is the engine's own queue for redis:// (a real server)", async () => {
     const opened = await openTaskQueue(process.env.CONVERGE_REDIS_URL ?? 'redis://127.0.0.1:6379', `tqr_${Date.now().toString(36)}`, new MemoryStore(), 5_000);
     try {
       expect(opened.native).toBe(true);
@@ -218,7 +250,7 @@ describe('the queue of each --store', () => {
     }
   });
 
-  it('is the JetStream queue for nats:// with the library\'s lease-derived ack wait, updating a pool consumer made with 120 s', async () => {
+  it("is the JetStream queue for nats:// with the library's lease-derived ack wait, updating a pool consumer made with 120 s", async () => {
     const servers = process.env.CONVERGE_NATS_URL ?? 'nats://127.0.0.1:4222';
     const name = `tqn_${Date.now().toString(36)}`;
     const { JetStreamTaskQueue } = await import('@converge/transport-nats/task-queue');
@@ -248,9 +280,16 @@ describe('the queue of each --store', () => {
   });
 
   it('--store nats:// needs --discovery-store and a split role', async () => {
-    await expect(resolveConfig(['--store', 'nats://127.0.0.1:4222', '--role', 'worker', '--transport', 'nats://127.0.0.1:4222'], {})).rejects.toThrow(/--discovery-store/);
-    await expect(resolveConfig(['--store', 'nats://127.0.0.1:4222', '--discovery-store', 'redis://127.0.0.1:6379'], {})).rejects.toThrow(/--role coordinator\|worker/);
-    const ok = await resolveConfig(['--store', 'nats://127.0.0.1:4222', '--discovery-store', 'redis://127.0.0.1:6379', '--role', 'worker', '--transport', 'nats://127.0.0.1:4222'], {});
+    await expect(resolveConfig(['--store', 'nats://127.0.0.1:4222', '--role', 'worker', '--transport', 'nats://127.0.0.1:4222'], {})).rejects.toThrow(
+      /--discovery-store/,
+    );
+    await expect(resolveConfig(['--store', 'nats://127.0.0.1:4222', '--discovery-store', 'redis://127.0.0.1:6379'], {})).rejects.toThrow(
+      /--role coordinator\|worker/,
+    );
+    const ok = await resolveConfig(
+      ['--store', 'nats://127.0.0.1:4222', '--discovery-store', 'redis://127.0.0.1:6379', '--role', 'worker', '--transport', 'nats://127.0.0.1:4222'],
+      {},
+    );
     expect(ok.config.store).toBe('nats://127.0.0.1:4222');
   });
 });

@@ -15,7 +15,10 @@ import { runCli, type CliResult } from './run-cli.js';
 import { frameBytes, UI_STATE_TYPE } from '../src/ui/protocol.js';
 
 // The screenshot docs/getting-started.md embeds; rewritten only when asked, so a test run leaves the tree clean.
-const SCREENSHOT = process.env.CONVERGE_UPDATE_SCREENSHOT === '1' ? fileURLToPath(new URL('../../../docs/images/ui.png', import.meta.url)) : join(tmpdir(), `converge-ui-${process.pid}.png`);
+const SCREENSHOT =
+  process.env.CONVERGE_UPDATE_SCREENSHOT === '1'
+    ? fileURLToPath(new URL('../../../docs/images/ui.png', import.meta.url))
+    : join(tmpdir(), `converge-ui-${process.pid}.png`);
 const AGENTS = 4;
 const TASKS = 2000;
 

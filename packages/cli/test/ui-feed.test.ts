@@ -59,7 +59,12 @@ describe('UiFeed', () => {
     const b = Identity.generate();
     feed.watch(sources(tm, [a, b]));
     const now = Date.now();
-    await tm.submit({ id: 't1', objective: 'sum', inputs: { submittedAt: now - 40 }, constraints: { clearingPrice: 42, reservedFor: b.fingerprint, auctionType: 'second-price' } });
+    await tm.submit({
+      id: 't1',
+      objective: 'sum',
+      inputs: { submittedAt: now - 40 },
+      constraints: { clearingPrice: 42, reservedFor: b.fingerprint, auctionType: 'second-price' },
+    });
     await tm.submit({ id: 't2', objective: 'sum', inputs: {} });
     await tm.submit({ id: 't3', objective: 'sum', inputs: {}, constraints: { maxRetries: 0 } });
     const l1 = await tm.claim(b.fingerprint, 't1');
@@ -106,7 +111,10 @@ describe('UiFeed', () => {
     const tb = new LocalTransport(bob.fingerprint, { hub });
     await ta.start();
     await tb.start();
-    cleanup.push(() => ta.stop(), () => tb.stop());
+    cleanup.push(
+      () => ta.stop(),
+      () => tb.stop(),
+    );
     const tapped = f.tap(ta);
     expect(tapped.started).toBe(true);
 
@@ -115,7 +123,11 @@ describe('UiFeed', () => {
     await tapped.send(before);
     expect((await tb.receive({ timeoutMs: 1_000 }))?.id).toBe(before.id);
 
-    const page = new WebSocketClientTransport({ url: `ws://127.0.0.1:${s.port}/ws`, identity: Identity.generate(), WebSocket: WebSocket as unknown as WebSocketConstructor });
+    const page = new WebSocketClientTransport({
+      url: `ws://127.0.0.1:${s.port}/ws`,
+      identity: Identity.generate(),
+      WebSocket: WebSocket as unknown as WebSocketConstructor,
+    });
     await page.start();
     cleanup.push(() => page.stop());
     await until(() => s.observers.length === 1);

@@ -19,11 +19,23 @@ function agent(id: Identity, role = 'worker'): UiAgent {
 let seq = 0;
 function state(agents: UiAgent[], extra: Partial<UiState> = {}): Message {
   const s: UiState = {
-    type: UI_STATE_TYPE, seq: ++seq, now: Date.now() + seq, total: 10, phase: 'running', poolId: 'p', transport: 'local',
+    type: UI_STATE_TYPE,
+    seq: ++seq,
+    now: Date.now() + seq,
+    total: 10,
+    phase: 'running',
+    poolId: 'p',
+    transport: 'local',
     tasks: { pending: 1, claimed: 2, completed: 7, dead: 0, failed: 0, cancelled: 0, retried: 0 },
-    recent: [['p:task:1', 'completed', workerA.fingerprint, Date.now()]], agents, observers: [], pools: [{ id: 'p', members: agents.map((a) => a.id) }],
-    auctions: [], latency: { bounds: [1], counts: [0, 0], count: 0, sumMs: 0, maxMs: 0 }, runRejected: 0,
-    relay: { tapped: 0, dropped: 0, forwarded: 0, refused: 0, recentDropped: 0 }, ...extra,
+    recent: [['p:task:1', 'completed', workerA.fingerprint, Date.now()]],
+    agents,
+    observers: [],
+    pools: [{ id: 'p', members: agents.map((a) => a.id) }],
+    auctions: [],
+    latency: { bounds: [1], counts: [0, 0], count: 0, sumMs: 0, maxMs: 0 },
+    runRejected: 0,
+    relay: { tapped: 0, dropped: 0, forwarded: 0, refused: 0, recentDropped: 0 },
+    ...extra,
   };
   return signMessage(createMessage({ payload: s as unknown as WireValue }), relay);
 }
@@ -51,7 +63,14 @@ describe('PageModel', () => {
     m.handleFrame(frame(state([agent(workerA)])));
     const real = bid(workerA, 5);
     // Claims to be worker A, signed by worker B.
-    const forged = createMessage({ id: real.id, sender: workerA.fingerprint, recipient: real.recipient, payload: real.payload, timestamp: real.timestamp, signature: signMessage(real, workerB).signature });
+    const forged = createMessage({
+      id: real.id,
+      sender: workerA.fingerprint,
+      recipient: real.recipient,
+      payload: real.payload,
+      timestamp: real.timestamp,
+      signature: signMessage(real, workerB).signature,
+    });
     m.handleFrame(frame(forged));
     expect(m.rejected).toBe(1);
     expect(m.rejectedList[0]!.reason).toBe('bad_signature');
@@ -62,7 +81,13 @@ describe('PageModel', () => {
   it('rejects a relay state not signed by the relay key in the page', () => {
     const m = new PageModel(relay.publicKey);
     const good = state([agent(workerA)], { tasks: { pending: 0, claimed: 0, completed: 999, dead: 0, failed: 0, cancelled: 0, retried: 0 } });
-    const forged = createMessage({ id: good.id, sender: relay.fingerprint, payload: good.payload, timestamp: good.timestamp, signature: signMessage(good, workerA).signature });
+    const forged = createMessage({
+      id: good.id,
+      sender: relay.fingerprint,
+      payload: good.payload,
+      timestamp: good.timestamp,
+      signature: signMessage(good, workerA).signature,
+    });
     m.handleFrame(frame(forged));
     expect(m.state).toBeUndefined();
     expect(m.rejectedList[0]!.reason).toBe('bad_signature');
@@ -121,7 +146,14 @@ describe('PageModel', () => {
     expect(m.keyFor(workerA.fingerprint)).toEqual(workerA.publicKey);
     const good = bid(workerA, 9);
     const real = bid(workerA, 1);
-    const forged = createMessage({ id: real.id, sender: workerA.fingerprint, recipient: real.recipient, payload: real.payload, timestamp: real.timestamp, signature: signMessage(real, workerB).signature });
+    const forged = createMessage({
+      id: real.id,
+      sender: workerA.fingerprint,
+      recipient: real.recipient,
+      payload: real.payload,
+      timestamp: real.timestamp,
+      signature: signMessage(real, workerB).signature,
+    });
     m.handleMessage(good, await verifyMessageAsync(good, m.keyFor(good.sender)!));
     m.handleMessage(forged, await verifyMessageAsync(forged, m.keyFor(forged.sender)!));
     expect(m.verified).toBe(2);

@@ -46,7 +46,9 @@ describe('--ui options', () => {
   it('refuses --ui-linger without --ui, a bad port, and --ui outside --role all', async () => {
     await expect(resolveConfig(['--ui-linger', '3'], {})).rejects.toThrow(/--ui-linger needs --ui/);
     await expect(resolveConfig(['--ui', '70000'], {})).rejects.toThrow(ConfigError);
-    await expect(resolveConfig(['--ui', '0', '--role', 'worker', '--store', 'file:/tmp/x', '--transport', 'tcp'], {})).rejects.toThrow(/--ui is only for --role all/);
+    await expect(resolveConfig(['--ui', '0', '--role', 'worker', '--store', 'file:/tmp/x', '--transport', 'tcp'], {})).rejects.toThrow(
+      /--ui is only for --role all/,
+    );
   });
 });
 

@@ -4,7 +4,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { Identity, createMessage, encodeMessage, signMessage } from '@converge/core';
 import {
-  WS_AUTH_PROTOCOL, WebSocketClientTransport, WebSocketTransport, encodeAuthProof, readChallengeMessage, type WebSocketConstructor,
+  WS_AUTH_PROTOCOL,
+  WebSocketClientTransport,
+  WebSocketTransport,
+  encodeAuthProof,
+  readChallengeMessage,
+  type WebSocketConstructor,
 } from '@converge/transport-websocket';
 import { UiServer } from '../src/ui/server.js';
 import { frameBytes } from '../src/ui/protocol.js';
@@ -17,7 +22,12 @@ afterEach(async () => {
 });
 
 async function start(options: Partial<ConstructorParameters<typeof UiServer>[0]> = {}): Promise<UiServer> {
-  const s = new UiServer({ port: 0, relay: Identity.generate(), assets: async () => ({ js: new TextEncoder().encode('/*page*/'), source: 'built' }), ...options });
+  const s = new UiServer({
+    port: 0,
+    relay: Identity.generate(),
+    assets: async () => ({ js: new TextEncoder().encode('/*page*/'), source: 'built' }),
+    ...options,
+  });
   await s.start();
   servers.push(s);
   return s;

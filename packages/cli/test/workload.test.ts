@@ -14,7 +14,16 @@ function finished(i: number, state: Task['state'], right = true): Task {
   return { ...createTask(body), state, result: state === 'completed' ? (right ? sum : sum + 1) : null };
 }
 
-const facts = { durationMs: 1_000, interrupted: false, messagesReceived: 0, rejectedMessages: 0, agents: 1, transport: 'local', store: 'memory', role: 'all' as const };
+const facts = {
+  durationMs: 1_000,
+  interrupted: false,
+  messagesReceived: 0,
+  rejectedMessages: 0,
+  agents: 1,
+  transport: 'local',
+  store: 'memory',
+  role: 'all' as const,
+};
 
 describe('Workload', () => {
   it('owns exactly its planned ids', () => {

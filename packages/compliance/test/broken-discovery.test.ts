@@ -6,7 +6,8 @@ import { discoveryComplianceTests, runDiscoveryCheck } from '@converge/complianc
 import { MiniDiscovery } from './fixtures/mini-discovery.js';
 
 const options = (make: (ctx: DiscoverySetupContext) => MiniDiscovery, name: string): DiscoveryComplianceOptions => ({
-  name, create: async (ctx) => ({ discovery: make(ctx) }),
+  name,
+  create: async (ctx) => ({ discovery: make(ctx) }),
 });
 
 /** Never expires a registration. */
@@ -33,10 +34,26 @@ class Unbounded extends MiniDiscovery {
 }
 
 const cases = [
-  { broken: 'a service that never expires', make: (c: DiscoverySetupContext) => new NeverExpires(c), check: 'expires a registration ttlMs after its last register or refresh; refresh of an unknown or expired agent is NotFoundError' },
-  { broken: 'a service that shares its records', make: (c: DiscoverySetupContext) => new SharesRecords(c), check: 'hands out copies: mutating what register, get or query returned changes nothing' },
-  { broken: 'a service that accepts forged descriptors', make: (c: DiscoverySetupContext) => new AcceptsForgeries(c), check: 'refuses a descriptor not signed by the key of its id (SignatureError or KeyError) and keeps the real one' },
-  { broken: 'an unbounded service', make: (c: DiscoverySetupContext) => new Unbounded(c), check: 'holds at most maxAgents (4): one more is LimitExceededError, a known agent still re-registers, an expired one makes room' },
+  {
+    broken: 'a service that never expires',
+    make: (c: DiscoverySetupContext) => new NeverExpires(c),
+    check: 'expires a registration ttlMs after its last register or refresh; refresh of an unknown or expired agent is NotFoundError',
+  },
+  {
+    broken: 'a service that shares its records',
+    make: (c: DiscoverySetupContext) => new SharesRecords(c),
+    check: 'hands out copies: mutating what register, get or query returned changes nothing',
+  },
+  {
+    broken: 'a service that accepts forged descriptors',
+    make: (c: DiscoverySetupContext) => new AcceptsForgeries(c),
+    check: 'refuses a descriptor not signed by the key of its id (SignatureError or KeyError) and keeps the real one',
+  },
+  {
+    broken: 'an unbounded service',
+    make: (c: DiscoverySetupContext) => new Unbounded(c),
+    check: 'holds at most maxAgents (4): one more is LimitExceededError, a known agent still re-registers, an expired one makes room',
+  },
 ];
 
 describe('the discovery suite catches broken services', () => {
@@ -44,12 +61,20 @@ describe('the discovery suite catches broken services', () => {
     it(`fails "${c.check}" for ${c.broken}`, async () => {
       // An assertion of the check fails (not a crash of the check itself).
       await expect(runDiscoveryCheck(options(c.make, c.broken), c.check)).rejects.toMatchObject({ name: 'AssertionError' });
-      await runDiscoveryCheck(options((ctx) => new MiniDiscovery(ctx), 'intact'), c.check);
+      await runDiscoveryCheck(
+        options((ctx) => new MiniDiscovery(ctx), 'intact'),
+        c.check,
+      );
     });
   }
 
   it('refuses a title that names no check', async () => {
-    await expect(runDiscoveryCheck(options((ctx) => new MiniDiscovery(ctx), 'intact'), 'no such check')).rejects.toThrow(/no discovery check titled/);
+    await expect(
+      runDiscoveryCheck(
+        options((ctx) => new MiniDiscovery(ctx), 'intact'),
+        'no such check',
+      ),
+    ).rejects.toThrow(/no discovery check titled/);
   });
 });
 

@@ -3,9 +3,7 @@
 // transport passes the same check, so the failure is the break's.
 import { describe, expect, it } from 'vitest';
 import type { Message } from '@converge/core';
-import {
-  runTransportCheck, transportComplianceTests, type TransportComplianceOptions, type TransportUnderTest,
-} from '@converge/compliance/transport';
+import { runTransportCheck, transportComplianceTests, type TransportComplianceOptions, type TransportUnderTest } from '@converge/compliance/transport';
 import { MiniHub, MiniTransport } from './fixtures/mini-transport.js';
 
 type Make = (id: string, hub: MiniHub) => TransportUnderTest;
@@ -79,37 +77,44 @@ class IgnoresTimeout extends MiniTransport {
 
 const cases: { broken: string; make: Make; check: string; defect: RegExp }[] = [
   {
-    broken: 'an async iterator that ends at once', make: (id, hub) => new EndsAtOnce(id, hub),
+    broken: 'an async iterator that ends at once',
+    make: (id, hub) => new EndsAtOnce(id, hub),
     check: 'yields sent messages from its async iterator and ends it when the transport stops',
     defect: /async iterator ended while the transport was running/,
   },
   {
-    broken: 'a send to an unknown recipient that silently resolves', make: (id, hub) => new SilentUnknownRecipient(id, hub),
+    broken: 'a send to an unknown recipient that silently resolves',
+    make: (id, hub) => new SilentUnknownRecipient(id, hub),
     check: 'refuses a send to an unknown recipient with a TransportError and delivers it to no one',
     defect: /send\(\) to the unknown recipient .* resolved: it must reject with a typed error/,
   },
   {
-    broken: 'an unsubscribe that does nothing', make: (id, hub) => new NoopUnsubscribe(id, hub),
+    broken: 'an unsubscribe that does nothing',
+    make: (id, hub) => new NoopUnsubscribe(id, hub),
     check: 'stops delivering a namespace after unsubscribe',
     defect: /b received a message of namespace "news" after unsubscribe\("news"\)/,
   },
   {
-    broken: 'a pending receive that stop() leaves hanging', make: (id, hub) => new HangsOnStop(id, hub),
+    broken: 'a pending receive that stop() leaves hanging',
+    make: (id, hub) => new HangsOnStop(id, hub),
     check: 'resolves a pending receive with null when the transport stops',
     defect: /a receive pending when the transport stopped did not settle: stop\(\) must resolve it with null \(nothing settled within 500 ms\)/,
   },
   {
-    broken: 'a receive that ignores abort', make: (id, hub) => new IgnoresAbort(id, hub),
+    broken: 'a receive that ignores abort',
+    make: (id, hub) => new IgnoresAbort(id, hub),
     check: 'rejects a pending receive with AbortError when its signal aborts, and an already-aborted one at once',
     defect: /a pending receive ignored its abort signal: it must reject with AbortError \(nothing settled within 500 ms\)/,
   },
   {
-    broken: 'a receive that ignores timeoutMs', make: (id, hub) => new IgnoresTimeout(id, hub),
+    broken: 'a receive that ignores timeoutMs',
+    make: (id, hub) => new IgnoresTimeout(id, hub),
     check: 'resolves null when a receive times out',
     defect: /receive\(\{ timeoutMs: 20 \}\) did not settle: the transport ignores timeoutMs/,
   },
   {
-    broken: 'a receive side that loses messages once the consumer falls behind', make: (id, hub) => new DropsWhenBehind(id, hub),
+    broken: 'a receive side that loses messages once the consumer falls behind',
+    make: (id, hub) => new DropsWhenBehind(id, hub),
     check: 'a slow consumer gets every message, in order, while backpressure pauses and resumes the sender',
     defect: /the receiver stalled or lost messages under a slow consumer: \d+ of 500 arrived/,
   },

@@ -7,7 +7,15 @@ describe('store compliance helpers', () => {
     expect(sameOnTheWire({ a: 1 }, { a: 1 })).toBe(true);
     expect(sameOnTheWire(new Float64(2), 2)).toBe(false);
     expect(sameOnTheWire(new Float64(2.5), 2.5)).toBe(true);
-    expect(sameOnTheWire(new Map([['b', 1], ['a', 2]]), { a: 2, b: 1 })).toBe(false);
+    expect(
+      sameOnTheWire(
+        new Map([
+          ['b', 1],
+          ['a', 2],
+        ]),
+        { a: 2, b: 1 },
+      ),
+    ).toBe(false);
     expect(sameOnTheWire(2n ** 60n, 2 ** 60)).toBe(false);
     expect(sameOnTheWire(new Uint8Array([1]), [1])).toBe(false);
   });

@@ -1,4 +1,16 @@
-import { ConflictError, LimitExceededError, NotFoundError, ValidationError, noopMetrics, uuid4, type MetricCounter, type MetricHistogram, type Metrics, positiveIntOption, nonNegativeOption } from '@converge/core';
+import {
+  ConflictError,
+  LimitExceededError,
+  NotFoundError,
+  ValidationError,
+  noopMetrics,
+  uuid4,
+  type MetricCounter,
+  type MetricHistogram,
+  type Metrics,
+  positiveIntOption,
+  nonNegativeOption,
+} from '@converge/core';
 import { requireId, type Clock } from './common.js';
 
 /** Auction formats. */
@@ -38,9 +50,7 @@ export interface Bid {
 }
 
 /** What `resolve` returns. */
-export type AuctionResult =
-  | { winner: string; price: number; bids: Bid[] }
-  | { winner: null; reason: 'reserve-not-met' | 'no-bids'; bids: Bid[] };
+export type AuctionResult = { winner: string; price: number; bids: Bid[] } | { winner: null; reason: 'reserve-not-met' | 'no-bids'; bids: Bid[] };
 
 /** A snapshot of an auction. Sealed bids are not shown before resolution (only their count). */
 export interface AuctionInfo {
@@ -126,8 +136,17 @@ export class BiddingProtocol {
 
   constructor(options: BiddingOptions = {}) {
     const metrics = options.metrics ?? noopMetrics;
-    this.#prices = metrics.histogram({ name: 'converge_auction_clearing_price', help: 'Clearing price of each won auction, by auction type', labelNames: ['type'], buckets: AUCTION_PRICE_BUCKETS });
-    this.#outcomes = metrics.counter({ name: 'converge_auctions_resolved_total', help: 'Auctions resolved, by type and outcome (won, no-bids, reserve-not-met)', labelNames: ['type', 'outcome'] });
+    this.#prices = metrics.histogram({
+      name: 'converge_auction_clearing_price',
+      help: 'Clearing price of each won auction, by auction type',
+      labelNames: ['type'],
+      buckets: AUCTION_PRICE_BUCKETS,
+    });
+    this.#outcomes = metrics.counter({
+      name: 'converge_auctions_resolved_total',
+      help: 'Auctions resolved, by type and outcome (won, no-bids, reserve-not-met)',
+      labelNames: ['type', 'outcome'],
+    });
     this.#clock = options.clock ?? Date.now;
     this.#maxAuctions = positiveIntOption(options.maxAuctions, DEFAULT_MAX_AUCTIONS, 'maxAuctions', 'validation');
     this.#maxBids = positiveIntOption(options.maxBids, DEFAULT_MAX_BIDS, 'maxBids', 'validation');
@@ -183,7 +202,9 @@ export class BiddingProtocol {
       const top = a.bids.length > 0 ? a.bids[a.bids.length - 1]!.amount : null;
       const min = top === null ? (a.options.startPrice ?? 0) : top + (a.options.minIncrement ?? 0);
       if (amount < min || (top !== null && amount <= top)) {
-        throw this.#refuse(new ConflictError(`bid ${amount} in auction ${auctionId} is below the minimum ${min} (current ${top ?? 'none'})`, { currentState: a.state }));
+        throw this.#refuse(
+          new ConflictError(`bid ${amount} in auction ${auctionId} is below the minimum ${min} (current ${top ?? 'none'})`, { currentState: a.state }),
+        );
       }
     }
     if (a.bids.length >= this.#maxBids) throw this.#refuse(new LimitExceededError(`auction ${auctionId} has ${this.#maxBids} bids`));
@@ -208,7 +229,8 @@ export class BiddingProtocol {
     requireId(agentId, 'agentId');
     const a = this.#get(auctionId);
     if (a.options.type !== 'dutch') throw this.#refuse(new ValidationError(`auction ${auctionId} is ${a.options.type}: call bid()`));
-    if (a.state !== 'open') throw this.#refuse(new ConflictError(`auction ${auctionId} is ${a.state}; accept by ${agentId} refused`, { currentState: a.state }));
+    if (a.state !== 'open')
+      throw this.#refuse(new ConflictError(`auction ${auctionId} is ${a.state}; accept by ${agentId} refused`, { currentState: a.state }));
     const now = this.#clock();
     const bid: Bid = { agentId, amount: this.#dutchPrice(a, now), at: now, seq: 0 };
     a.bids.push(bid);

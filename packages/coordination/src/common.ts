@@ -75,7 +75,6 @@ export function keySegment(id: string): string {
   return UNRESERVED.test(id) ? id : encodeURIComponent(id);
 }
 
-
 /** Inverse of `keySegment` (throws `URIError` on a malformed escape, as `decodeURIComponent`). */
 export function parseKeySegment(segment: string): string {
   return segment.indexOf('%') < 0 ? segment : decodeURIComponent(segment);
@@ -86,5 +85,3 @@ export function requireId(value: unknown, what: string): string {
   if (typeof value !== 'string' || value.length === 0) throw new ValidationError(`${what} must be a non-empty string`);
   return value;
 }
-
-

@@ -171,16 +171,28 @@ export class Ballot {
     const votes = [...this.#votes.values()];
     const opts = { quorum: this.#quorum };
     switch (this.#rule) {
-      case 'majority': this.#result = majorityVote(votes, opts); break;
-      case 'plurality': this.#result = pluralityVote(votes, opts); break;
-      case 'weighted-majority': this.#result = weightedMajorityVote(votes, this.#weights!, opts); break;
-      case 'weighted-plurality': this.#result = weightedPluralityVote(votes, this.#weights!, opts); break;
+      case 'majority':
+        this.#result = majorityVote(votes, opts);
+        break;
+      case 'plurality':
+        this.#result = pluralityVote(votes, opts);
+        break;
+      case 'weighted-majority':
+        this.#result = weightedMajorityVote(votes, this.#weights!, opts);
+        break;
+      case 'weighted-plurality':
+        this.#result = weightedPluralityVote(votes, this.#weights!, opts);
+        break;
     }
     return this.#result!;
   }
 }
 
-function tallyVotes(votes: readonly VoteCast[], members: readonly string[] | undefined, weightOf: (v: VoteCast) => number): { tally: Tally; total: number; count: number } {
+function tallyVotes(
+  votes: readonly VoteCast[],
+  members: readonly string[] | undefined,
+  weightOf: (v: VoteCast) => number,
+): { tally: Tally; total: number; count: number } {
   if (!Array.isArray(votes as unknown)) throw new ValidationError('votes must be an array');
   const allowed = members ? new Set(members) : null;
   const seen = new Set<string>();
@@ -216,10 +228,14 @@ function decide(tally: Tally, total: number, needMajority: boolean): VoteResult 
 
 // The weight of a vote comes from the source only; `v.weight` (the voter's own claim) is never read.
 function weigher(weights: WeightSource | undefined): (v: VoteCast) => number {
-  if (weights === undefined || weights === null) throw new ValidationError('weighted votes need weights (a weight table or a trust score); a vote\'s own weight is not counted');
+  if (weights === undefined || weights === null)
+    throw new ValidationError("weighted votes need weights (a weight table or a trust score); a vote's own weight is not counted");
   if (typeof weights === 'function') return (v) => checkWeight(weights(v.voter), v.voter);
   if (typeof weights !== 'object') throw new ValidationError('weights must be a table or a function of the voter');
-  const get = weights instanceof Map ? (k: string) => (weights as ReadonlyMap<string, number>).get(k) : (k: string) => (Object.hasOwn(weights, k) ? (weights as Record<string, number>)[k] : undefined);
+  const get =
+    weights instanceof Map
+      ? (k: string) => (weights as ReadonlyMap<string, number>).get(k)
+      : (k: string) => (Object.hasOwn(weights, k) ? (weights as Record<string, number>)[k] : undefined);
   return (v) => {
     const w = get(v.voter);
     return w === undefined ? 0 : checkWeight(w, v.voter);

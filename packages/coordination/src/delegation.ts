@@ -153,7 +153,10 @@ export class DelegationProtocol {
   /** Live delegations granted to `agentId`. */
   delegationsTo(agentId: string): Delegation[] {
     const now = this.#clock();
-    return [...(this.#byDelegatee.get(agentId) ?? [])].map((id) => this.#byId.get(id)!).filter((d) => this.#live(d, now)).map(copy);
+    return [...(this.#byDelegatee.get(agentId) ?? [])]
+      .map((id) => this.#byId.get(id)!)
+      .filter((d) => this.#live(d, now))
+      .map(copy);
   }
 
   /** A live delegation that gives `agentId` the `action`, or `undefined`. */

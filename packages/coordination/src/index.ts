@@ -6,8 +6,23 @@
 export * from './common.js';
 // (`poolSegment` stays internal: the pool index's keys are the TaskManager's own.)
 export {
-  TASK_KEYS, claimedKey, deadKey, deepFreeze, isClaimed, isTerminal, parseClaimedKey, parseIdKey, parsePendingKey, pastDeadline,
-  pendingKey, pendingPoolPrefix, recordKey, validateConstraints, type Lease, type ReleasedClaim, type TaskRecord,
+  TASK_KEYS,
+  claimedKey,
+  deadKey,
+  deepFreeze,
+  isClaimed,
+  isTerminal,
+  parseClaimedKey,
+  parseIdKey,
+  parsePendingKey,
+  pastDeadline,
+  pendingKey,
+  pendingPoolPrefix,
+  recordKey,
+  validateConstraints,
+  type Lease,
+  type ReleasedClaim,
+  type TaskRecord,
 } from './tasks/records.js';
 export * from './tasks/manager.js';
 export { PendingIndex, DEFAULT_CACHE_SIZE, DEFAULT_CACHED_PREFIXES, DEFAULT_MAX_DIRTY_KEYS, DEFAULT_RESYNC_MS } from './tasks/pending-index.js';

@@ -125,8 +125,18 @@ export class NegotiationProtocol {
     const now = this.#clock();
     const offer = { by: from, terms, at: now };
     const s: NegotiationSession = {
-      id, initiator: from, participants: all, state: 'proposed', current: offer, history: [offer], acceptedBy: [],
-      rejectedBy: null, reason: null, createdAt: now, updatedAt: now, expiresAt: now + this.#ttl,
+      id,
+      initiator: from,
+      participants: all,
+      state: 'proposed',
+      current: offer,
+      history: [offer],
+      acceptedBy: [],
+      rejectedBy: null,
+      reason: null,
+      createdAt: now,
+      updatedAt: now,
+      expiresAt: now + this.#ttl,
     };
     this.#sessions.set(id, s);
     this.#stats.proposed++;
@@ -191,7 +201,8 @@ export class NegotiationProtocol {
   #open(sessionId: string, who: string, action: string): NegotiationSession {
     requireId(who, 'agent id');
     const s = this.#get(sessionId);
-    if (!s.participants.includes(who)) throw this.#refuse(new PolicyError(`${who} is not a participant of negotiation ${sessionId} (${s.state}) and cannot ${action}`));
+    if (!s.participants.includes(who))
+      throw this.#refuse(new PolicyError(`${who} is not a participant of negotiation ${sessionId} (${s.state}) and cannot ${action}`));
     if (TERMINAL.has(s.state)) throw this.#refuse(new ConflictError(`negotiation ${sessionId} is ${s.state}; cannot ${action}`, { currentState: s.state }));
     return s;
   }

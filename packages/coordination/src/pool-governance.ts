@@ -3,8 +3,14 @@
 // in @converge/policy (`governanceFromSpec`); this file only needs their `decide` shape, so the
 // coordination package does not depend on the policy package.
 import {
-  ConflictError, LimitExceededError, NotFoundError, PolicyError, ValidationError,
-  type ConvergeErrorOptions, type Pool, type PolicySpec,
+  ConflictError,
+  LimitExceededError,
+  NotFoundError,
+  PolicyError,
+  ValidationError,
+  type ConvergeErrorOptions,
+  type Pool,
+  type PolicySpec,
 } from '@converge/core';
 import { keySegment } from './common.js';
 
@@ -212,7 +218,18 @@ export class PoolQuestions {
       throw new LimitExceededError(`pool ${pool.id}: ${this.#maxOpen} questions are open; cannot ask ${kind} ${subject}`);
     }
     const now = this.#clock();
-    const q: PoolQuestion = { id, poolId: pool.id, kind, subject, proposer, state: 'open', reason: 'open', votes: [], openedAt: now, expiresAt: now + this.#timeoutMs };
+    const q: PoolQuestion = {
+      id,
+      poolId: pool.id,
+      kind,
+      subject,
+      proposer,
+      state: 'open',
+      reason: 'open',
+      votes: [],
+      openedAt: now,
+      expiresAt: now + this.#timeoutMs,
+    };
     this.#decided.delete(id);
     this.#open.set(id, q);
     this.stats.opened++;
@@ -223,7 +240,8 @@ export class PoolQuestions {
   addVote(id: string, vote: PoolVote, members: readonly string[]): PoolQuestion {
     const q = this.openForVote(id, vote.voter);
     if (!members.includes(vote.voter)) throw this.#refuseVote(new PolicyError(`${vote.voter} is not a member of pool ${q.poolId} and cannot vote on ${id}`));
-    if (q.votes.some((v) => v.voter === vote.voter)) throw this.#refuseVote(new ConflictError(`${vote.voter} already voted on ${id}`, { currentState: 'open' }));
+    if (q.votes.some((v) => v.voter === vote.voter))
+      throw this.#refuseVote(new ConflictError(`${vote.voter} already voted on ${id}`, { currentState: 'open' }));
     q.votes.push(vote);
     this.stats.votes++;
     return q;

@@ -1,21 +1,51 @@
 import {
-  ConflictError, LimitExceededError, NotFoundError, PolicyError, ValidationError, createPool,
-  type ConvergeErrorOptions, type Pool, type PolicySpec, type Store, positiveIntOption
+  ConflictError,
+  LimitExceededError,
+  NotFoundError,
+  PolicyError,
+  ValidationError,
+  createPool,
+  type ConvergeErrorOptions,
+  type Pool,
+  type PolicySpec,
+  type Store,
+  positiveIntOption,
 } from '@converge/core';
 import { TypedEmitter, keySegment, requireId, type CallOptions, type Listener } from './common.js';
 import {
-  AdmissionPendingError, DEFAULT_MAX_OPEN_QUESTIONS, DEFAULT_QUESTION_TIMEOUT_MS, NoGovernanceError, PoolQuestions,
-  judge, parseChoice, poolQuestionId, votingMembers,
-  type GovernanceResolver, type PoolGovernanceModel, type PoolQuestion, type PoolQuestionStats,
+  AdmissionPendingError,
+  DEFAULT_MAX_OPEN_QUESTIONS,
+  DEFAULT_QUESTION_TIMEOUT_MS,
+  NoGovernanceError,
+  PoolQuestions,
+  judge,
+  parseChoice,
+  poolQuestionId,
+  votingMembers,
+  type GovernanceResolver,
+  type PoolGovernanceModel,
+  type PoolQuestion,
+  type PoolQuestionStats,
 } from './pool-governance.js';
 import type { TaskGovernance } from './tasks/access.js';
 import type { TaskRecord } from './tasks/records.js';
 
 export {
-  AdmissionPendingError, NoGovernanceError, DEFAULT_MAX_OPEN_QUESTIONS, DEFAULT_QUESTION_TIMEOUT_MS, MAX_DECIDED_QUESTIONS,
-  poolQuestionId, votingMembers,
-  type GovernanceResolver, type PoolGovernanceModel, type PoolProposal, type PoolQuestion, type PoolQuestionKind,
-  type PoolQuestionState, type PoolQuestionStats, type PoolVote,
+  AdmissionPendingError,
+  NoGovernanceError,
+  DEFAULT_MAX_OPEN_QUESTIONS,
+  DEFAULT_QUESTION_TIMEOUT_MS,
+  MAX_DECIDED_QUESTIONS,
+  poolQuestionId,
+  votingMembers,
+  type GovernanceResolver,
+  type PoolGovernanceModel,
+  type PoolProposal,
+  type PoolQuestion,
+  type PoolQuestionKind,
+  type PoolQuestionState,
+  type PoolQuestionStats,
+  type PoolVote,
 } from './pool-governance.js';
 
 /** An admission policy: decides whether an agent may join a pool. */
@@ -136,7 +166,8 @@ export class PoolManager {
     this.#resolver = options.admission;
     this.#maxMembers = positiveIntOption(options.maxMembers, DEFAULT_MAX_POOL_MEMBERS, 'maxMembers', 'validation');
     this.#casRounds = positiveIntOption(options.maxCasRounds, DEFAULT_POOL_CAS_ROUNDS, 'maxCasRounds', 'validation');
-    if (options.governance !== undefined && typeof options.governance !== 'function') throw new ValidationError('PoolManager governance must be a function (spec) => model');
+    if (options.governance !== undefined && typeof options.governance !== 'function')
+      throw new ValidationError('PoolManager governance must be a function (spec) => model');
     if (options.trust !== undefined && typeof options.trust?.score !== 'function') throw new ValidationError('PoolManager trust must have score(agentId)');
     this.#governance = options.governance;
     this.#trust = options.trust;
@@ -340,7 +371,11 @@ export class PoolManager {
     if (!(typeof score === 'number' && score >= (min as number))) {
       this.#stats.refused++;
       this.#stats.trustRefused++;
-      throw new TrustTooLowError(`pool ${pool.id}: ${agentId}'s trust ${String(score)} is below the pool's minTrust ${String(min as unknown)}`, score, min as number);
+      throw new TrustTooLowError(
+        `pool ${pool.id}: ${agentId}'s trust ${String(score)} is below the pool's minTrust ${String(min as unknown)}`,
+        score,
+        min as number,
+      );
     }
   }
 

@@ -2,11 +2,40 @@
 // (its public API only) on any Store. Exactly-once, fencing, retries and deadlines are the
 // TaskManager's; this file adds idempotent submit, batch and waiting claims, paging and watch.
 import {
-  ConflictError, NotFoundError, PolicyError, positiveIntOption, TASK_QUEUE_BRAND, ValidationError, prepareSubmit, requireLease,
-  requireReason, resolveClaim, resolveList, resolveQueueDefaults, throwIfAborted, waitForWake,
-  type ClaimRequest, type ClaimedTask, type Pool, type ExpireOptions, type ExpiredTask, type ListTasksOptions, type QueueCallOptions, type QueuedTask,
-  type ResolvedClaim, type Store, type SubmitOptions, type Task, type TaskInit, type TaskLease, type TaskPage, type TaskQueue,
-  type TaskQueueDefaults, type TaskQueueEvent, type WatchOptions, type WireValue,
+  ConflictError,
+  NotFoundError,
+  PolicyError,
+  positiveIntOption,
+  TASK_QUEUE_BRAND,
+  ValidationError,
+  prepareSubmit,
+  requireLease,
+  requireReason,
+  resolveClaim,
+  resolveList,
+  resolveQueueDefaults,
+  throwIfAborted,
+  waitForWake,
+  type ClaimRequest,
+  type ClaimedTask,
+  type Pool,
+  type ExpireOptions,
+  type ExpiredTask,
+  type ListTasksOptions,
+  type QueueCallOptions,
+  type QueuedTask,
+  type ResolvedClaim,
+  type Store,
+  type SubmitOptions,
+  type Task,
+  type TaskInit,
+  type TaskLease,
+  type TaskPage,
+  type TaskQueue,
+  type TaskQueueDefaults,
+  type TaskQueueEvent,
+  type WatchOptions,
+  type WireValue,
 } from '@converge/core';
 import { keySegment, type Clock } from './common.js';
 import { TaskManager } from './tasks/manager.js';
@@ -77,7 +106,13 @@ export class StoreTaskQueue implements TaskQueue {
     this.manager = new TaskManager({
       store: options.store,
       clock: this.#clock,
-      defaults: { claimTtlMs: d.leaseMs, maxRetries: d.maxRetries, retryBaseMs: d.retryBaseMs, retryMaxMs: d.retryMaxMs, ...(options.expireLimit ? { sweepLimit: options.expireLimit } : {}) },
+      defaults: {
+        claimTtlMs: d.leaseMs,
+        maxRetries: d.maxRetries,
+        retryBaseMs: d.retryBaseMs,
+        retryMaxMs: d.retryMaxMs,
+        ...(options.expireLimit ? { sweepLimit: options.expireLimit } : {}),
+      },
       pools: options.pools ?? null,
     });
   }
@@ -159,7 +194,10 @@ export class StoreTaskQueue implements TaskQueue {
     // A few rounds: a round's candidates can all be lost to rivals while others remain.
     for (let round = 0; round < 4 && out.length < req.max; round++) {
       throwIfAborted(options.signal);
-      const candidates = await this.manager.listPendingTasksForAgent(req.agentId, [req.poolId], req.capabilities, { limit: Math.min(256, req.max * 4), signal: options.signal });
+      const candidates = await this.manager.listPendingTasksForAgent(req.agentId, [req.poolId], req.capabilities, {
+        limit: Math.min(256, req.max * 4),
+        signal: options.signal,
+      });
       if (candidates.length === 0) break;
       // Start at a random place so that concurrent claimers do not all race for the oldest.
       const start = Math.floor(Math.random() * candidates.length);
@@ -228,7 +266,8 @@ export class StoreTaskQueue implements TaskQueue {
       const rec = await this.#store.get<TaskRecord>(keys[i]!, sig);
       read++;
       last = id;
-      if (rec === undefined || (options.state !== undefined && rec.state !== options.state) || (options.poolId !== undefined && rec.poolId !== options.poolId)) continue;
+      if (rec === undefined || (options.state !== undefined && rec.state !== options.state) || (options.poolId !== undefined && rec.poolId !== options.poolId))
+        continue;
       tasks.push(rec);
     }
     return { tasks, cursor: i < keys.length ? last : null };
@@ -251,4 +290,3 @@ function firstAfter(keys: readonly string[], key: string): number {
   }
   return lo;
 }
-

@@ -80,21 +80,24 @@ export class TrustFeed {
 
   /** @throws ConfigError without a trust sink or with a bad weight. */
   constructor(options: TrustFeedOptions) {
-    if (typeof options?.trust?.recordOutcome !== 'function') throw new ConfigError('TrustFeed needs trust with recordOutcome(agentId, outcome, weight)', { key: 'trust' });
+    if (typeof options?.trust?.recordOutcome !== 'function')
+      throw new ConfigError('TrustFeed needs trust with recordOutcome(agentId, outcome, weight)', { key: 'trust' });
     if (options.judge !== undefined && typeof options.judge !== 'function') throw new ConfigError('judge must be a function', { key: 'judge' });
     this.#trust = options.trust;
     this.#judge = options.judge;
     const w = options.weights ?? {};
-    this.#w = { right: weight(w.right, 'right'), wrong: weight(w.wrong, 'wrong'), staleReport: weight(w.staleReport, 'staleReport'), badSignature: weight(w.badSignature, 'badSignature') };
+    this.#w = {
+      right: weight(w.right, 'right'),
+      wrong: weight(w.wrong, 'wrong'),
+      staleReport: weight(w.staleReport, 'staleReport'),
+      badSignature: weight(w.badSignature, 'badSignature'),
+    };
     this.#maxPending = positiveIntOption(options.maxPending, DEFAULT_MAX_PENDING_TRUST_UPDATES, 'maxPending', 'validation');
   }
 
   /** Listens to `tasks`' `completed` and `fenced` events; returns the function that stops. */
   watch(tasks: TaskEventSource): () => void {
-    const offs = [
-      tasks.on('completed', (task) => this.taskCompleted(task)),
-      tasks.on('fenced', (e) => this.staleReport(e.agentId)),
-    ];
+    const offs = [tasks.on('completed', (task) => this.taskCompleted(task)), tasks.on('fenced', (e) => this.staleReport(e.agentId))];
     return () => {
       for (const off of offs) off();
     };

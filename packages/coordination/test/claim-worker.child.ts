@@ -13,18 +13,20 @@ let lost = 0;
 // A few in-process loops share one cursor, so each process tries every task exactly once
 // while the store's I/O overlaps; the other process walks the same order, so they race.
 let next = 0;
-await Promise.all(Array.from({ length: Number(concurrency) }, async () => {
-  while (next < Number(count)) {
-    const id = `t${next++}`;
-    try {
-      const lease = await tm.claim(worker, id);
-      await tm.report(worker, id, worker, lease);
-      done.push(id);
-    } catch (err) {
-      if (!(err instanceof ConflictError)) throw err;
-      lost++;
+await Promise.all(
+  Array.from({ length: Number(concurrency) }, async () => {
+    while (next < Number(count)) {
+      const id = `t${next++}`;
+      try {
+        const lease = await tm.claim(worker, id);
+        await tm.report(worker, id, worker, lease);
+        done.push(id);
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+        lost++;
+      }
     }
-  }
-}));
+  }),
+);
 await store.stop?.();
 process.stdout.write(JSON.stringify({ worker, done, lost }));

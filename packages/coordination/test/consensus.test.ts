@@ -24,7 +24,7 @@ describe('Consensus', () => {
     expect(Consensus.pluralityVote([]).outcome).toBe('no-quorum');
   });
 
-  it('weighted rules use the table (missing voters weigh 0) or the votes\' own weights', () => {
+  it("weighted rules use the table (missing voters weigh 0) or the votes' own weights", () => {
     const votes = [v('a', 'x'), v('b', 'y'), v('c', 'y')];
     expect(weightedMajorityVote(votes, { a: 5, b: 1, c: 1 })).toMatchObject({ outcome: 'winner', winner: 'x', tally: { x: 5, y: 2 } });
     expect(weightedMajorityVote(votes, { a: 2, b: 1, c: 1 })).toMatchObject({ outcome: 'tie', tied: ['x', 'y'] });
@@ -36,7 +36,7 @@ describe('Consensus', () => {
   });
 
   // Issue 21 L1: a voter's own weight used to count when no table was given (1e300 beat three honest votes).
-  it('never counts a voter\'s own claimed weight (L1)', () => {
+  it("never counts a voter's own claimed weight (L1)", () => {
     const votes = [v('mallory', 'evil', 1e300), v('a', 'good', 1), v('b', 'good', 1), v('c', 'good', 1)];
     const table = { mallory: 1, a: 1, b: 1, c: 1 };
     expect(weightedMajorityVote(votes, table)).toMatchObject({ outcome: 'winner', winner: 'good', tally: { evil: 1, good: 3 } });

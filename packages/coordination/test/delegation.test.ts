@@ -18,7 +18,7 @@ describe('DelegationProtocol', () => {
     expect(dp.isAllowed('a', 'write')).toBe(false);
   });
 
-  it('re-delegation only within the delegator\'s current scope', () => {
+  it("re-delegation only within the delegator's current scope", () => {
     const { dp } = setup();
     dp.delegate('root', 'a', { actions: ['read'] });
     expect(() => dp.delegate('a', 'b', { actions: ['write'] })).toThrow(PolicyError);

@@ -5,9 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ConflictError, LimitExceededError, NotFoundError, PolicyError, ValidationError, type PolicySpec } from '@converge/core';
 import { MemoryStore } from '@converge/extensions/storage';
 import { TrustModel, governanceFromSpec } from '@converge/policy';
-import {
-  AdmissionPendingError, NoGovernanceError, PoolManager, TaskManager, poolQuestionId, type PoolQuestion,
-} from '../src/index.js';
+import { AdmissionPendingError, NoGovernanceError, PoolManager, TaskManager, poolQuestionId, type PoolQuestion } from '../src/index.js';
 
 function setup(extra: { clock?: () => number; maxOpenQuestions?: number; questionTimeoutMs?: number } = {}) {
   const store = new MemoryStore();
@@ -23,7 +21,10 @@ async function askPool(pm: PoolManager, governance: PolicySpec, id = 'p'): Promi
 
 /** `agent` asks to join; the join is pending and names its question. */
 async function ask(pm: PoolManager, agent: string, poolId = 'p'): Promise<string> {
-  const err = await pm.joinPool(agent, poolId).then(() => null, (e: unknown) => e);
+  const err = await pm.joinPool(agent, poolId).then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(AdmissionPendingError);
   expect((err as AdmissionPendingError).questionId).toBe(poolQuestionId('admit', poolId, agent));
   expect((await pm.getPool(poolId)).agents).not.toContain(agent);
@@ -80,7 +81,7 @@ describe('a pool under each governance model admits or refuses as the model says
     expect(await members(pm)).not.toContain('y');
   });
 
-  it('veto: a holder\'s veto refuses whatever the others say; without one the base decides', async () => {
+  it("veto: a holder's veto refuses whatever the others say; without one the base decides", async () => {
     const { pm } = setup();
     await askPool(pm, { type: 'veto', vetoHolders: ['a'], base: { type: 'democratic', quorum: 1 } });
     const q = await ask(pm, 'x');
@@ -197,9 +198,14 @@ describe('pool questions: votes, bounds, expiry', () => {
     expect(await pm.getPoolsForAgent('c')).toEqual([]);
   });
 
-  it('cancelling another member\'s task: refused until the governance approves, then granted once', async () => {
+  it("cancelling another member's task: refused until the governance approves, then granted once", async () => {
     const { store, pm } = setup();
-    await pm.createPool({ id: 'p', agents: ['a', 'b', 'c'], admission: { type: 'whitelist', agents: ['a', 'b', 'c'] }, governance: { type: 'dictatorial', dictator: 'c' } });
+    await pm.createPool({
+      id: 'p',
+      agents: ['a', 'b', 'c'],
+      admission: { type: 'whitelist', agents: ['a', 'b', 'c'] },
+      governance: { type: 'dictatorial', dictator: 'c' },
+    });
     const tm = new TaskManager({ store, pools: pm, governance: pm.taskGovernance() });
     await tm.submit({ id: 't1', objective: 'x', poolId: 'p' }, { by: 'a' });
     await tm.submit({ id: 't2', objective: 'x', poolId: 'p' }, { by: 'a' });

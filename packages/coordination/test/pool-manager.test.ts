@@ -59,7 +59,10 @@ describe('PoolManager', () => {
     await expect(pm.joinPool('b', 't', { token: 'wrong' })).rejects.toBeInstanceOf(PolicyError);
     await pm.joinPool('a', 't', { token: 's3cret' });
     expect((await pm.getPool('t')).agents).toEqual(['a']);
-    expect(seen).toEqual([['b', { token: 'wrong' }, 't'], ['a', { token: 's3cret' }, 't']]);
+    expect(seen).toEqual([
+      ['b', { token: 'wrong' }, 't'],
+      ['a', { token: 's3cret' }, 't'],
+    ]);
   });
 
   it('concurrent joins and leaves from two managers lose no update', async () => {

@@ -29,7 +29,10 @@ describe('trust in the loop', () => {
     await tm.report('w', 't1', 'wrong', lease);
     await feed.flush();
     expect(trust.score('w')).toBeCloseTo(0.25);
-    const err = await pm.joinPool('w', 'elite').then(() => null, (e: unknown) => e);
+    const err = await pm.joinPool('w', 'elite').then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(TrustTooLowError);
     expect(err).toMatchObject({ code: 'ERR_TRUST_TOO_LOW', minTrust: 0.4 });
     expect((await pm.getPool('elite')).agents).toEqual([]);
@@ -62,7 +65,7 @@ describe('trust in the loop', () => {
     expect(feed.stats()).toMatchObject({ raised: 1, lowered: 0, unjudged: 1 });
   });
 
-  it('a fenced stale report lowers the reporter\'s trust', async () => {
+  it("a fenced stale report lowers the reporter's trust", async () => {
     const { now, trust, tm, feed } = await setup();
     await tm.submit({ id: 't', objective: 'x', poolId: 'work' });
     const stale = await tm.claim('slow', 't');
@@ -75,7 +78,7 @@ describe('trust in the loop', () => {
     expect(trust.score('fast')).toBe(0.5);
   });
 
-  it('a rejected signature lowers the sender\'s trust; other rejections do not', async () => {
+  it("a rejected signature lowers the sender's trust; other rejections do not", async () => {
     const { trust, feed } = await setup();
     feed.messageRejected('forger', 'bad_signature');
     feed.messageRejected('someone', 'replay');

@@ -37,7 +37,22 @@ describe('StoreTaskQueue', () => {
     const store = new MemoryStore();
     const q = new StoreTaskQueue({ store });
     // What a crashed first submit leaves: the key's entry, no task.
-    await store.put('task-queue-idem:k', { id: 'first', objective: 'o', poolId: 'p', inputs: {}, outputs: {}, constraints: {}, evaluator: null, state: 'pending', assignedTo: null, result: null, claimedAt: null, topic: null, requiredCapabilities: [], attempts: 0 });
+    await store.put('task-queue-idem:k', {
+      id: 'first',
+      objective: 'o',
+      poolId: 'p',
+      inputs: {},
+      outputs: {},
+      constraints: {},
+      evaluator: null,
+      state: 'pending',
+      assignedTo: null,
+      result: null,
+      claimedAt: null,
+      topic: null,
+      requiredCapabilities: [],
+      attempts: 0,
+    });
     const t = await q.submit({ id: 'second', objective: 'o', poolId: 'p' }, { idempotencyKey: 'k' });
     expect(t.id).toBe('first');
     expect((await q.list()).tasks.map((x) => x.id)).toEqual(['first']);

@@ -21,7 +21,10 @@ async function setup(options: { governance?: TaskGovernance } = {}) {
 }
 
 async function refusal(fn: () => Promise<unknown>): Promise<Error> {
-  const err = await fn().then(() => null, (e: unknown) => e);
+  const err = await fn().then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(Error);
   return err as Error;
 }
@@ -37,7 +40,7 @@ describe('M1: cancel is for the submitter, the pool owner, or whom governance al
     expect(tm.stats()).toMatchObject({ refused: 2, cancelled: 0 });
   });
 
-  it('the submitter and the pool owner may cancel; the holder\'s lease is fenced off afterwards', async () => {
+  it("the submitter and the pool owner may cancel; the holder's lease is fenced off afterwards", async () => {
     const { tm } = await setup();
     await tm.submit({ id: 'mine', objective: 'x', poolId: 'closed' }, { by: 'alice' });
     await tm.submit({ id: 'owned', objective: 'x', poolId: 'closed' }, { by: 'bob' });
@@ -78,7 +81,11 @@ describe('M1: cancel is for the submitter, the pool owner, or whom governance al
     const err = await refusal(() => tm.cancel('b', { by: 'boom' }));
     expect(err).toBeInstanceOf(PolicyError);
     expect((err as Error).cause).toBeInstanceOf(Error);
-    expect(seen).toEqual([['moderator', 'a', 'closed'], ['moderator', 'b', 'open'], ['boom', 'b', 'open']]);
+    expect(seen).toEqual([
+      ['moderator', 'a', 'closed'],
+      ['moderator', 'b', 'open'],
+      ['boom', 'b', 'open'],
+    ]);
     expect((await tm.getTask('b')).state).toBe('pending');
   });
 });
@@ -153,7 +160,7 @@ describe('M2: submit and claim check the pool, membership and capabilities', () 
     expect((await tm.claim('carol', 'l')).agentId).toBe('carol');
   });
 
-  it('StoreTaskQueue with the application\'s pools: membership, existence and capabilities', async () => {
+  it("StoreTaskQueue with the application's pools: membership, existence and capabilities", async () => {
     const { store, pools } = await setup();
     const queue = new StoreTaskQueue({ store, pools });
     await queue.submit({ id: 'q1', objective: 'x', poolId: 'closed', requiredCapabilities: ['gpu'] });
@@ -170,7 +177,7 @@ describe('M2: submit and claim check the pool, membership and capabilities', () 
 });
 
 describe('L6: the lease is mandatory on report, fail, extend, start and release', () => {
-  it('a holder\'s call without its lease is ValidationError and changes nothing', async () => {
+  it("a holder's call without its lease is ValidationError and changes nothing", async () => {
     const { tm } = await setup();
     await tm.submit({ id: 't', objective: 'x' });
     await tm.claim('alice', 't');
@@ -190,7 +197,7 @@ describe('L6: the lease is mandatory on report, fail, extend, start and release'
     expect(await tm.getTask('t')).toEqual(before);
   });
 
-  it('after a re-claim, the first attempt\'s worker cannot report into the second (fencing is not opt-in)', async () => {
+  it("after a re-claim, the first attempt's worker cannot report into the second (fencing is not opt-in)", async () => {
     const { tm, clock } = await setup();
     await tm.submit({ id: 't', objective: 'x' });
     const first = await tm.claim('alice', 't');

@@ -15,7 +15,10 @@ const TASKS = 2_000;
 
 function run(dir: string, worker: string): Promise<{ worker: string; done: string[]; lost: number }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', '--conditions=@converge/source', child, dir, worker, String(TASKS), '8'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, ['--import', 'tsx', '--conditions=@converge/source', child, dir, worker, String(TASKS), '8'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -6,14 +6,21 @@ import { PoolManager, TaskManager, type TaskRecord } from '../src/index.js';
 function setup(opts: { now?: number; maxRetries?: number } = {}) {
   const store = new MemoryStore();
   const clock = { now: opts.now ?? 1_000_000 };
-  const tm = new TaskManager({ store, clock: () => clock.now, defaults: { claimTtlMs: 1_000, maxRetries: opts.maxRetries, retryBaseMs: 100, retryMaxMs: 400 } });
+  const tm = new TaskManager({
+    store,
+    clock: () => clock.now,
+    defaults: { claimTtlMs: 1_000, maxRetries: opts.maxRetries, retryBaseMs: 100, retryMaxMs: 400 },
+  });
   // Tasks in a pool need the pool to exist (the TaskManager reads a PoolManager's pools on its store).
   const pools = new PoolManager({ store });
   return { store, clock, tm, pools };
 }
 
 async function expectRefused(fn: () => Promise<unknown>, cls: new (...a: never[]) => Error, state?: string) {
-  const err = await fn().then(() => null, (e: unknown) => e);
+  const err = await fn().then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(cls);
   if (state !== undefined) {
     expect((err as ConflictError).currentState).toBe(state);
@@ -43,9 +50,7 @@ describe('TaskManager lifecycle', () => {
     const m1 = new TaskManager({ store, clock: () => clock.now });
     const m2 = new TaskManager({ store, clock: () => clock.now });
     for (let i = 0; i < 200; i++) await m1.submit({ id: `t${i}`, objective: 'x' });
-    const results = await Promise.allSettled(
-      Array.from({ length: 200 }, (_, i) => [m1.claim('a', `t${i}`), m2.claim('b', `t${i}`)]).flat(),
-    );
+    const results = await Promise.allSettled(Array.from({ length: 200 }, (_, i) => [m1.claim('a', `t${i}`), m2.claim('b', `t${i}`)]).flat());
     const won = results.filter((r) => r.status === 'fulfilled');
     const lost = results.filter((r) => r.status === 'rejected');
     expect(won).toHaveLength(200);

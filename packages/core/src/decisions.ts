@@ -13,42 +13,117 @@ export interface SendMessage {
   taskId?: string | null;
 }
 /** Join a pool; `context` is passed to its admission policy (e.g. `{ token }`). */
-export interface JoinPool { type: 'JoinPool'; poolId: string; context?: WireRecord }
+export interface JoinPool {
+  type: 'JoinPool';
+  poolId: string;
+  context?: WireRecord;
+}
 /** Leave a pool. */
-export interface LeavePool { type: 'LeavePool'; poolId: string }
+export interface LeavePool {
+  type: 'LeavePool';
+  poolId: string;
+}
 /** Create a pool (the creator joins it). */
-export interface CreatePool { type: 'CreatePool'; pool: Partial<Pool> }
+export interface CreatePool {
+  type: 'CreatePool';
+  pool: Partial<Pool>;
+}
 /** Submit a task to a pool. */
-export interface SubmitTask { type: 'SubmitTask'; task: TaskInit }
+export interface SubmitTask {
+  type: 'SubmitTask';
+  task: TaskInit;
+}
 /** Claim a pending task (exactly once, leased). */
-export interface ClaimTask { type: 'ClaimTask'; taskId: string }
+export interface ClaimTask {
+  type: 'ClaimTask';
+  taskId: string;
+}
 /** Report a claimed task's result. */
-export interface ReportTask { type: 'ReportTask'; taskId: string; result: WireValue }
+export interface ReportTask {
+  type: 'ReportTask';
+  taskId: string;
+  result: WireValue;
+}
 /** Report that a claimed task failed (it is retried until its `maxRetries`). */
-export interface FailTask { type: 'FailTask'; taskId: string; reason: string }
+export interface FailTask {
+  type: 'FailTask';
+  taskId: string;
+  reason: string;
+}
 /** Cancel a task from any non-terminal state. */
-export interface CancelTask { type: 'CancelTask'; taskId: string }
+export interface CancelTask {
+  type: 'CancelTask';
+  taskId: string;
+}
 /** Bid in an auction. */
-export interface SubmitBid { type: 'SubmitBid'; auctionId: string; amount: number }
+export interface SubmitBid {
+  type: 'SubmitBid';
+  auctionId: string;
+  amount: number;
+}
 /** Vote in a ballot. */
-export interface Vote { type: 'Vote'; ballotId: string; choice: string; weight?: number }
+export interface Vote {
+  type: 'Vote';
+  ballotId: string;
+  choice: string;
+  weight?: number;
+}
 /** Open a negotiation (or counter within one, when `sessionId` names an open session). */
-export interface Propose { type: 'Propose'; sessionId?: string; participants: string[]; terms: WireValue }
+export interface Propose {
+  type: 'Propose';
+  sessionId?: string;
+  participants: string[];
+  terms: WireValue;
+}
 /** Accept the proposal currently on the table in a negotiation. */
-export interface AcceptProposal { type: 'AcceptProposal'; sessionId: string }
+export interface AcceptProposal {
+  type: 'AcceptProposal';
+  sessionId: string;
+}
 /** Reject the proposal on the table, ending the negotiation. */
-export interface RejectProposal { type: 'RejectProposal'; sessionId: string; reason?: string }
+export interface RejectProposal {
+  type: 'RejectProposal';
+  sessionId: string;
+  reason?: string;
+}
 /** Delegate a scope of actions to another agent, optionally until `expiresAt` (Unix ms). */
-export interface Delegate { type: 'Delegate'; delegatee: string; actions: string[]; expiresAt?: number | null }
+export interface Delegate {
+  type: 'Delegate';
+  delegatee: string;
+  actions: string[];
+  expiresAt?: number | null;
+}
 /** Revoke a delegation (only its delegator may). */
-export interface RevokeDelegation { type: 'RevokeDelegation'; delegationId: string }
+export interface RevokeDelegation {
+  type: 'RevokeDelegation';
+  delegationId: string;
+}
 /** Run a tool from the registry (subject to the allowlist and a timeout). */
-export interface InvokeTool { type: 'InvokeTool'; tool: string; params: WireRecord; timeoutMs?: number }
+export interface InvokeTool {
+  type: 'InvokeTool';
+  tool: string;
+  params: WireRecord;
+  timeoutMs?: number;
+}
 
 /** The decision types every executor understands. */
 export type CoreDecision =
-  | SendMessage | JoinPool | LeavePool | CreatePool | SubmitTask | ClaimTask | ReportTask | FailTask
-  | CancelTask | SubmitBid | Vote | Propose | AcceptProposal | RejectProposal | Delegate | RevokeDelegation
+  | SendMessage
+  | JoinPool
+  | LeavePool
+  | CreatePool
+  | SubmitTask
+  | ClaimTask
+  | ReportTask
+  | FailTask
+  | CancelTask
+  | SubmitBid
+  | Vote
+  | Propose
+  | AcceptProposal
+  | RejectProposal
+  | Delegate
+  | RevokeDelegation
   | InvokeTool;
 
 /** A decision of a type this package does not define (legal data: executors log and count it). */
@@ -62,9 +137,23 @@ export type Decision = CoreDecision | CustomDecision;
 
 /** Names of the core decision types. */
 export const CORE_DECISION_TYPES = [
-  'SendMessage', 'JoinPool', 'LeavePool', 'CreatePool', 'SubmitTask', 'ClaimTask', 'ReportTask', 'FailTask',
-  'CancelTask', 'SubmitBid', 'Vote', 'Propose', 'AcceptProposal', 'RejectProposal', 'Delegate',
-  'RevokeDelegation', 'InvokeTool',
+  'SendMessage',
+  'JoinPool',
+  'LeavePool',
+  'CreatePool',
+  'SubmitTask',
+  'ClaimTask',
+  'ReportTask',
+  'FailTask',
+  'CancelTask',
+  'SubmitBid',
+  'Vote',
+  'Propose',
+  'AcceptProposal',
+  'RejectProposal',
+  'Delegate',
+  'RevokeDelegation',
+  'InvokeTool',
 ] as const satisfies readonly CoreDecision['type'][];
 
 /** Whether `d` is one of the core decision types. */
@@ -75,7 +164,10 @@ export function isCoreDecision(d: Decision): d is CoreDecision {
 /** Constructor helpers for every core decision type. */
 export const Decisions = {
   sendMessage: (recipient: string | null, payload: WireValue, extra: { topics?: Topic[]; taskId?: string | null } = {}): SendMessage => ({
-    type: 'SendMessage', recipient, payload, ...extra,
+    type: 'SendMessage',
+    recipient,
+    payload,
+    ...extra,
   }),
   joinPool: (poolId: string, context?: WireRecord): JoinPool => (context ? { type: 'JoinPool', poolId, context } : { type: 'JoinPool', poolId }),
   leavePool: (poolId: string): LeavePool => ({ type: 'LeavePool', poolId }),
@@ -94,7 +186,10 @@ export const Decisions = {
   rejectProposal: (sessionId: string, reason?: string): RejectProposal =>
     reason === undefined ? { type: 'RejectProposal', sessionId } : { type: 'RejectProposal', sessionId, reason },
   delegate: (delegatee: string, actions: string[], expiresAt?: number | null): Delegate => ({
-    type: 'Delegate', delegatee, actions: [...actions], expiresAt: expiresAt ?? null,
+    type: 'Delegate',
+    delegatee,
+    actions: [...actions],
+    expiresAt: expiresAt ?? null,
   }),
   revokeDelegation: (delegationId: string): RevokeDelegation => ({ type: 'RevokeDelegation', delegationId }),
   invokeTool: (tool: string, params: WireRecord = {}, timeoutMs?: number): InvokeTool =>

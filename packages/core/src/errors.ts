@@ -68,8 +68,10 @@ export function isConvergeError<T extends ConvergeError = ConvergeError>(err: un
 }
 
 /** A parent class that takes its code in the options (`TransportError`, `PolicyError`, `StoreError`). */
-export type ConvergeErrorFamily<T extends ConvergeError = ConvergeError> =
-  abstract new (message: string, options?: ConvergeErrorOptions & { code?: string }) => T;
+export type ConvergeErrorFamily<T extends ConvergeError = ConvergeError> = abstract new (
+  message: string,
+  options?: ConvergeErrorOptions & { code?: string },
+) => T;
 
 /** A class made by `errorClass`: `new X(message?, { cause })`, `X.is(err)`. */
 export interface ConvergeConditionClass<T extends ConvergeError = ConvergeError> {
@@ -89,23 +91,29 @@ export interface ConvergeConditionClass<T extends ConvergeError = ConvergeError>
  */
 export function errorClass(name: string, code: string, defaultMessage?: string): ConvergeConditionClass;
 /** A condition under a family (`TransportError`, `PolicyError`, `StoreError`). */
-export function errorClass<T extends ConvergeError>(name: string, code: string, defaultMessage: string | undefined, family: ConvergeErrorFamily<T>): ConvergeConditionClass<T>;
+export function errorClass<T extends ConvergeError>(
+  name: string,
+  code: string,
+  defaultMessage: string | undefined,
+  family: ConvergeErrorFamily<T>,
+): ConvergeConditionClass<T>;
 /** The implementation of both forms. */
 export function errorClass(name: string, code: string, defaultMessage?: string, family?: ConvergeErrorFamily): ConvergeConditionClass {
   const fallback = defaultMessage ?? name;
-  const made = family === undefined
-    ? class extends ConvergeError {
-      constructor(message: string = fallback, options?: ConvergeErrorOptions) {
-        super(message, code, options);
-        this.name = name;
-      }
-    }
-    : class extends (family as unknown as new (message: string, options?: ConvergeErrorOptions & { code?: string }) => ConvergeError) {
-      constructor(message: string = fallback, options?: ConvergeErrorOptions) {
-        super(message, { ...options, code });
-        this.name = name;
-      }
-    };
+  const made =
+    family === undefined
+      ? class extends ConvergeError {
+          constructor(message: string = fallback, options?: ConvergeErrorOptions) {
+            super(message, code, options);
+            this.name = name;
+          }
+        }
+      : class extends (family as unknown as new (message: string, options?: ConvergeErrorOptions & { code?: string }) => ConvergeError) {
+          constructor(message: string = fallback, options?: ConvergeErrorOptions) {
+            super(message, { ...options, code });
+            this.name = name;
+          }
+        };
   Object.defineProperty(made, 'name', { value: name });
   return made as unknown as ConvergeConditionClass;
 }
@@ -227,7 +235,24 @@ export function throwIfAborted(signal?: AbortSignal): void {
  * errors generically, e.g. `Object.values(errors).find((E) => E.is(err))`.
  */
 export const errors = Object.freeze({
-  ConvergeError, DecodeError, EncodeError, SignatureError, KeyError, TransportError, FrameTooLargeError, QueueFullError,
-  NotStartedError, AbortError, TimeoutError, ConflictError, NotFoundError, PolicyError, LimitExceededError, ConfigError,
-  StoreError, InvalidKeyError, ValidationError, CryptoError,
+  ConvergeError,
+  DecodeError,
+  EncodeError,
+  SignatureError,
+  KeyError,
+  TransportError,
+  FrameTooLargeError,
+  QueueFullError,
+  NotStartedError,
+  AbortError,
+  TimeoutError,
+  ConflictError,
+  NotFoundError,
+  PolicyError,
+  LimitExceededError,
+  ConfigError,
+  StoreError,
+  InvalidKeyError,
+  ValidationError,
+  CryptoError,
 });

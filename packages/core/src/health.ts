@@ -98,7 +98,8 @@ export class HealthChecks {
   }
 
   #add(kind: Kind, name: string, check: HealthCheck): () => void {
-    if (typeof name !== 'string' || !CHECK_NAME.test(name)) throw new ConfigError(`check name must be 1-64 of A-Za-z0-9_.:-, got ${JSON.stringify(name)}`, { key: 'name' });
+    if (typeof name !== 'string' || !CHECK_NAME.test(name))
+      throw new ConfigError(`check name must be 1-64 of A-Za-z0-9_.:-, got ${JSON.stringify(name)}`, { key: 'name' });
     if (typeof check !== 'function') throw new ConfigError(`check ${name} must be a function`, { key: name });
     const checks = this.#checks[kind];
     if (!checks.has(name) && checks.size >= this.maxChecks) throw new LimitExceededError(`more than ${this.maxChecks} ${kind} checks`);

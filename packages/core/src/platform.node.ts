@@ -3,7 +3,16 @@
  * paths core was tuned on.
  * @internal
  */
-import { createHash, createPrivateKey, createPublicKey, randomBytes as nodeRandomBytes, randomUUID as nodeRandomUUID, sign, verify, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  randomBytes as nodeRandomBytes,
+  randomUUID as nodeRandomUUID,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import { isUtf8 as nodeIsUtf8 } from 'node:buffer';
 import type { NativeEd25519, Utf8Writer } from './platform-types.js';
 
@@ -68,8 +77,9 @@ export function isUtf8(bytes: Uint8Array): boolean {
  * Decodes bytes `[s, e)` of `this` known to be ASCII (called as `latin1Slice.call(bytes, s, e)`):
  * Buffer's native `latin1Slice`, when this Node has it.
  */
-export const latin1Slice: ((this: Uint8Array, s: number, e: number) => string) | undefined =
-  (Buffer.prototype as unknown as { latin1Slice?: (this: Uint8Array, s: number, e: number) => string }).latin1Slice;
+export const latin1Slice: ((this: Uint8Array, s: number, e: number) => string) | undefined = (
+  Buffer.prototype as unknown as { latin1Slice?: (this: Uint8Array, s: number, e: number) => string }
+).latin1Slice;
 
 // Buffer#utf8Write(string, offset) is what Buffer#write calls after validating its
 // arguments; it has been on Buffer.prototype in every Node release. Called as a method (a

@@ -23,14 +23,17 @@ export interface Startable {
 
 /** Whether `value` has the `start` and `stop` methods of a `Startable`. */
 export function isStartable(value: unknown): value is Startable {
-  return typeof value === 'object' && value !== null
-    && typeof (value as Startable).start === 'function' && typeof (value as Startable).stop === 'function';
+  return typeof value === 'object' && value !== null && typeof (value as Startable).start === 'function' && typeof (value as Startable).stop === 'function';
 }
 
 type Phase = 'beforeStart' | 'start' | 'afterStart' | 'beforeStop' | 'stop' | 'afterStop';
 
 async function phase(objs: readonly unknown[], name: Phase): Promise<void> {
-  await Promise.all(objs.filter(isStartable).map(async (o) => { await o[name]?.(); }));
+  await Promise.all(
+    objs.filter(isStartable).map(async (o) => {
+      await o[name]?.();
+    }),
+  );
 }
 
 /**

@@ -67,13 +67,17 @@ export class TaskEventFeed {
    * the claim-wait. Resolves `true` when woken, `false` on time-out; `AbortError` on abort.
    */
   waitForPending(ms: number, poolId: string, signal?: AbortSignal): Promise<boolean> {
-    return waitForWake(ms, (wake) => {
-      const waker = (e: TaskQueueEvent): void => {
-        if ((e.poolId === poolId || e.poolId === '') && e.state === 'pending') wake();
-      };
-      this.#wakers.add(waker);
-      return () => this.#wakers.delete(waker);
-    }, signal);
+    return waitForWake(
+      ms,
+      (wake) => {
+        const waker = (e: TaskQueueEvent): void => {
+          if ((e.poolId === poolId || e.poolId === '') && e.state === 'pending') wake();
+        };
+        this.#wakers.add(waker);
+        return () => this.#wakers.delete(waker);
+      },
+      signal,
+    );
   }
 
   /** Wakes every waiting claim to look again (after a feed reconnect, when events may have been missed, or at stop). */

@@ -241,27 +241,42 @@ export function retryDelayMs(failures: number, defaults: ResolvedQueueDefaults):
 export function prepareSubmit(init: TaskInit, now: number, options: SubmitOptions = {}): Task {
   if (init === null || typeof init !== 'object') throw new ValidationError('submit needs a task');
   const t = createTask(init);
-  if (typeof t.id !== 'string' || t.id.length === 0 || t.id.length > 512) throw new ValidationError('task id must be a non-empty string of at most 512 characters');
+  if (typeof t.id !== 'string' || t.id.length === 0 || t.id.length > 512)
+    throw new ValidationError('task id must be a non-empty string of at most 512 characters');
   if (t.state !== 'pending') throw new ValidationError(`task ${t.id}: a submitted task must be pending, got ${t.state}`);
   if (typeof t.poolId !== 'string' || t.poolId.length === 0) throw new ValidationError(`task ${t.id}: a queued task needs a poolId`);
   if (!t.requiredCapabilities.every((c) => typeof c === 'string')) throw new ValidationError(`task ${t.id}: requiredCapabilities must be strings`);
   const c = t.constraints;
-  if (c.claimTtlMs !== undefined && (!Number.isSafeInteger(c.claimTtlMs) || c.claimTtlMs <= 0)) throw new ValidationError(`task ${t.id}: constraints.claimTtlMs must be a positive integer`);
-  if (c.maxRetries !== undefined && (!Number.isSafeInteger(c.maxRetries) || c.maxRetries < 0)) throw new ValidationError(`task ${t.id}: constraints.maxRetries must be an integer >= 0`);
+  if (c.claimTtlMs !== undefined && (!Number.isSafeInteger(c.claimTtlMs) || c.claimTtlMs <= 0))
+    throw new ValidationError(`task ${t.id}: constraints.claimTtlMs must be a positive integer`);
+  if (c.maxRetries !== undefined && (!Number.isSafeInteger(c.maxRetries) || c.maxRetries < 0))
+    throw new ValidationError(`task ${t.id}: constraints.maxRetries must be an integer >= 0`);
   if (c.deadline !== undefined) {
-    if (typeof c.deadline !== 'number' || !Number.isFinite(c.deadline)) throw new ValidationError(`task ${t.id}: constraints.deadline must be a Unix ms number`);
+    if (typeof c.deadline !== 'number' || !Number.isFinite(c.deadline))
+      throw new ValidationError(`task ${t.id}: constraints.deadline must be a Unix ms number`);
     if (now >= c.deadline) throw new ValidationError(`task ${t.id}: deadline ${c.deadline} already passed`);
   }
   const key = options.idempotencyKey;
-  if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 512)) throw new ValidationError('idempotencyKey must be a non-empty string of at most 512 characters');
+  if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 512))
+    throw new ValidationError('idempotencyKey must be a non-empty string of at most 512 characters');
   return t;
 }
 
 /** A fresh pending record of a prepared task. */
 export function newQueuedTask(t: Task, now: number): QueuedTask {
   return {
-    ...t, assignedTo: null, claimedAt: null, attempts: 0, result: t.result ?? null,
-    leaseExpiresAt: null, notBefore: null, failures: 0, deadLettered: false, failureReason: null, submittedAt: now, updatedAt: now,
+    ...t,
+    assignedTo: null,
+    claimedAt: null,
+    attempts: 0,
+    result: t.result ?? null,
+    leaseExpiresAt: null,
+    notBefore: null,
+    failures: 0,
+    deadLettered: false,
+    failureReason: null,
+    submittedAt: now,
+    updatedAt: now,
   };
 }
 
@@ -327,7 +342,8 @@ export function fenceError(task: QueuedTask, lease: TaskLease, now: number): Con
   if (lease.attempt !== task.attempts) {
     return new ConflictError(`stale lease on task ${task.id}: attempt ${lease.attempt}, current attempt ${task.attempts}`, { currentState: state });
   }
-  if (task.assignedTo !== lease.agentId) return new ConflictError(`task ${task.id} is assigned to ${task.assignedTo}, not ${lease.agentId}`, { currentState: state });
+  if (task.assignedTo !== lease.agentId)
+    return new ConflictError(`task ${task.id} is assigned to ${task.assignedTo}, not ${lease.agentId}`, { currentState: state });
   if (task.leaseExpiresAt !== null && task.leaseExpiresAt <= now) {
     return new ConflictError(`lease on task ${task.id} (attempt ${task.attempts}) expired at ${task.leaseExpiresAt}`, { currentState: state });
   }

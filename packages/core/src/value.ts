@@ -9,17 +9,7 @@ import type { Float64 } from './float.js';
  * `decodeValue` gives every `Uint8Array` as its own copy, so a decoded value shares no memory
  * with the bytes it came from.
  */
-export type WireValue =
-  | null
-  | boolean
-  | number
-  | bigint
-  | string
-  | Uint8Array
-  | Float64
-  | WireValue[]
-  | Map<string, WireValue>
-  | { [key: string]: WireValue };
+export type WireValue = null | boolean | number | bigint | string | Uint8Array | Float64 | WireValue[] | Map<string, WireValue> | { [key: string]: WireValue };
 
 /** A string-keyed map of plain data (a message payload, task inputs, ...). */
 export type WireRecord = { [key: string]: WireValue };

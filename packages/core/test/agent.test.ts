@@ -32,7 +32,7 @@ describe('Agent', () => {
     expect(a.topics).toHaveLength(1);
   });
 
-  it('decide is the subclass\'s; the hooks default to no-ops', async () => {
+  it("decide is the subclass's; the hooks default to no-ops", async () => {
     const a = new Echo();
     const decisions = a.decide([createMessage({ sender: 's', payload: 1 })], []);
     expect(decisions).toEqual([{ type: 'SendMessage', recipient: 's', payload: 1 }]);

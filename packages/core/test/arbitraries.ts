@@ -1,7 +1,17 @@
 // fast-check generators for plain data, topics and messages, and a normal form that compares
 // decoded values with the values they were made from.
 import fc from 'fast-check';
-import { Float64, isFloat64, bytesToHex, createTopic, topicRoundTrips, type MessageInit, type Topic, type TopicAttributeValue, type WireValue } from '@converge/core';
+import {
+  Float64,
+  isFloat64,
+  bytesToHex,
+  createTopic,
+  topicRoundTrips,
+  type MessageInit,
+  type Topic,
+  type TopicAttributeValue,
+  type WireValue,
+} from '@converge/core';
 
 /** Any string of valid Unicode (no lone surrogates, which UTF-8 cannot carry). */
 export const anyString = (maxLength = 40): fc.Arbitrary<string> => fc.string({ unit: 'binary', maxLength });

@@ -1,15 +1,36 @@
 import { describe, expect, it } from 'vitest';
 import {
-  AGENT_BRAND, Agent, ConflictError, ConvergeError, FrameTooLargeError, IDENTITY_BRAND, Identity, LimitExceededError, NotFoundError,
-  PolicyError, STORE_BRAND, TransportError, isAgent, isConvergeError, isIdentity, isStore,
+  AGENT_BRAND,
+  Agent,
+  ConflictError,
+  ConvergeError,
+  FrameTooLargeError,
+  IDENTITY_BRAND,
+  Identity,
+  LimitExceededError,
+  NotFoundError,
+  PolicyError,
+  STORE_BRAND,
+  TransportError,
+  isAgent,
+  isConvergeError,
+  isIdentity,
+  isStore,
 } from '@converge/core';
 
 // A copy of a class from a second module instance shares nothing with ours but the registered
 // symbols: an object made with the brand and not from the class stands for it.
 
 describe('isStore', () => {
-  const methods = { get: async () => undefined, getEntry: async () => undefined, put: async () => 1, putIfAbsent: async () => true,
-    compareAndSet: async () => 1, delete: async () => true, list: async () => [] };
+  const methods = {
+    get: async () => undefined,
+    getEntry: async () => undefined,
+    put: async () => 1,
+    putIfAbsent: async () => true,
+    compareAndSet: async () => 1,
+    delete: async () => true,
+    list: async () => [],
+  };
   it('accepts a store from another copy of core (the registered brand, no shared class)', () => {
     expect(isStore({ ...methods, [Symbol.for('@converge/store')]: true })).toBe(true);
     expect(STORE_BRAND).toBe(Symbol.for('@converge/store'));
@@ -39,7 +60,9 @@ describe('isIdentity', () => {
 
 describe('isAgent', () => {
   class Echo extends Agent {
-    decide(): [] { return []; }
+    decide(): [] {
+      return [];
+    }
   }
   it('accepts an Agent and a copy carrying the brand; refuses a look-alike', () => {
     const agent = new Echo();
@@ -94,7 +117,10 @@ describe('isConvergeError and ConvergeError.is', () => {
 
   it('subclasses defined by other packages are matched by their parents', () => {
     class EndpointRefused extends PolicyError {
-      constructor() { super('refused', { code: 'ERR_ENDPOINT' }); this.name = 'EndpointRefused'; }
+      constructor() {
+        super('refused', { code: 'ERR_ENDPOINT' });
+        this.name = 'EndpointRefused';
+      }
     }
     const err = new EndpointRefused();
     expect(PolicyError.is(err)).toBe(true);

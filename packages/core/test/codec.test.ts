@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
-  DecodeError, EncodeError, Float64, PROTO_KEY_REFUSAL, RawMsgpack, bytesToHex, decodeScanned, decodeValue, encodeValue, isFloat64,
+  DecodeError,
+  EncodeError,
+  Float64,
+  PROTO_KEY_REFUSAL,
+  RawMsgpack,
+  bytesToHex,
+  decodeScanned,
+  decodeValue,
+  encodeValue,
+  isFloat64,
 } from '@converge/core';
 import { normal, wireValue } from './arbitraries.js';
 
@@ -39,10 +48,29 @@ describe('Float64', () => {
 
 describe('integers and bigint', () => {
   const cases: [number | bigint, string][] = [
-    [0, '00'], [127, '7f'], [128, 'cc80'], [255, 'ccff'], [256, 'cd0100'], [65535, 'cdffff'], [65536, 'ce00010000'],
-    [2 ** 32 - 1, 'ceffffffff'], [2 ** 32, 'cf0000000100000000'], [-1, 'ff'], [-32, 'e0'], [-33, 'd0df'], [-128, 'd080'],
-    [-129, 'd1ff7f'], [-32768, 'd18000'], [-32769, 'd2ffff7fff'], [-(2 ** 31), 'd280000000'], [-(2 ** 31) - 1, 'd3ffffffff7fffffff'],
-    [5n, '05'], [-5n, 'fb'], [300n, 'cd012c'], [2n ** 64n - 1n, 'cfffffffffffffffff'], [-(2n ** 63n), 'd38000000000000000'],
+    [0, '00'],
+    [127, '7f'],
+    [128, 'cc80'],
+    [255, 'ccff'],
+    [256, 'cd0100'],
+    [65535, 'cdffff'],
+    [65536, 'ce00010000'],
+    [2 ** 32 - 1, 'ceffffffff'],
+    [2 ** 32, 'cf0000000100000000'],
+    [-1, 'ff'],
+    [-32, 'e0'],
+    [-33, 'd0df'],
+    [-128, 'd080'],
+    [-129, 'd1ff7f'],
+    [-32768, 'd18000'],
+    [-32769, 'd2ffff7fff'],
+    [-(2 ** 31), 'd280000000'],
+    [-(2 ** 31) - 1, 'd3ffffffff7fffffff'],
+    [5n, '05'],
+    [-5n, 'fb'],
+    [300n, 'cd012c'],
+    [2n ** 64n - 1n, 'cfffffffffffffffff'],
+    [-(2n ** 63n), 'd38000000000000000'],
     [2n ** 53n, 'cf0020000000000000'],
   ];
   it.each(cases)('%s is written in the smallest form: %s', (v, expected) => {
@@ -73,11 +101,24 @@ describe('strings and bytes', () => {
   });
 
   it('writes any string as its UTF-8 bytes behind the smallest str header (checked against Buffer)', () => {
-    const header = (n: number) => (n < 32 ? (0xa0 | n).toString(16) : n < 256 ? 'd9' + n.toString(16).padStart(2, '0') : n < 65536 ? 'da' + n.toString(16).padStart(4, '0') : 'db' + n.toString(16).padStart(8, '0'));
-    const expected = (x: string) => { const b = Buffer.from(x, 'utf8'); return header(b.byteLength) + b.toString('hex'); };
-    fc.assert(fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.string({ unit: 'binary-ascii', maxLength: 300 })), (x) => {
-      expect(hex(x)).toBe(expected(x));
-    }), { numRuns: 500 });
+    const header = (n: number) =>
+      n < 32
+        ? (0xa0 | n).toString(16)
+        : n < 256
+          ? 'd9' + n.toString(16).padStart(2, '0')
+          : n < 65536
+            ? 'da' + n.toString(16).padStart(4, '0')
+            : 'db' + n.toString(16).padStart(8, '0');
+    const expected = (x: string) => {
+      const b = Buffer.from(x, 'utf8');
+      return header(b.byteLength) + b.toString('hex');
+    };
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.string({ unit: 'binary-ascii', maxLength: 300 })), (x) => {
+        expect(hex(x)).toBe(expected(x));
+      }),
+      { numRuns: 500 },
+    );
     for (const n of [31, 32, 255, 256, 65535, 65536]) expect(hex('a'.repeat(n))).toBe(expected('a'.repeat(n)));
   });
 
@@ -90,11 +131,26 @@ describe('strings and bytes', () => {
 describe('maps', () => {
   it('keep insertion order, for objects and Maps', () => {
     expect(hex({ b: 1, a: 2 })).toBe('82a16201a16102');
-    expect(hex(new Map([['10', 'a'], ['9', 'b']]))).toBe('82a23130a161a139a162');
+    expect(
+      hex(
+        new Map([
+          ['10', 'a'],
+          ['9', 'b'],
+        ]),
+      ),
+    ).toBe('82a23130a161a139a162');
   });
 
   it('decode array-index-like keys as a Map in wire order, other maps as plain objects', () => {
-    const m = decodeValue(encodeValue(new Map([['2', 1], ['10', 2], ['x', 3]])));
+    const m = decodeValue(
+      encodeValue(
+        new Map([
+          ['2', 1],
+          ['10', 2],
+          ['x', 3],
+        ]),
+      ),
+    );
     expect(m).toBeInstanceOf(Map);
     expect([...(m as Map<string, number>).keys()]).toEqual(['2', '10', 'x']);
     const o = decodeValue(encodeValue({ b: 1, a: { c: 2 } }));
@@ -142,20 +198,28 @@ describe('maps', () => {
   it('whatever encodeValue accepts, decodeValue reads back (or encodeValue refuses it)', () => {
     const keyish = fc.constantFrom('__proto__', 'constructor', 'prototype', 'a', '0');
     const value = fc.letrec((tie) => ({
-      v: fc.oneof({ depthSize: 'small' }, fc.integer(), fc.string(),
-        fc.dictionary(keyish, tie('v'), { maxKeys: 3 }), fc.array(tie('v'), { maxLength: 3 }),
-        fc.array(fc.tuple(keyish, tie('v')), { maxLength: 3 }).map((e) => new Map(e))),
+      v: fc.oneof(
+        { depthSize: 'small' },
+        fc.integer(),
+        fc.string(),
+        fc.dictionary(keyish, tie('v'), { maxKeys: 3 }),
+        fc.array(tie('v'), { maxLength: 3 }),
+        fc.array(fc.tuple(keyish, tie('v')), { maxLength: 3 }).map((e) => new Map(e)),
+      ),
     })).v;
-    fc.assert(fc.property(value, (v) => {
-      let bytes: Uint8Array;
-      try {
-        bytes = encodeValue(v);
-      } catch (err) {
-        expect(err).toBeInstanceOf(EncodeError);
-        return;
-      }
-      expect(() => decodeValue(bytes)).not.toThrow();
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(value, (v) => {
+        let bytes: Uint8Array;
+        try {
+          bytes = encodeValue(v);
+        } catch (err) {
+          expect(err).toBeInstanceOf(EncodeError);
+          return;
+        }
+        expect(() => decodeValue(bytes)).not.toThrow();
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 
@@ -163,7 +227,10 @@ describe('nested encoding', () => {
   it('a getter that encodes while its object is being encoded gets the same canonical forms', () => {
     let inner = '';
     const outer = {};
-    Object.defineProperty(outer, 'x', { enumerable: true, get: () => (inner = bytesToHex(encodeValue([new Float64(2), 2n ** 64n - 1n, new Map([['1', 1]])]))) });
+    Object.defineProperty(outer, 'x', {
+      enumerable: true,
+      get: () => (inner = bytesToHex(encodeValue([new Float64(2), 2n ** 64n - 1n, new Map([['1', 1]])]))),
+    });
     const encoded = hex(outer);
     expect(encoded).toBe(hex({ x: inner }));
     expect(inner).toBe(hex([new Float64(2), 2n ** 64n - 1n, new Map([['1', 1]])]));
@@ -203,10 +270,13 @@ describe('refused values', () => {
 
 describe('decodeValue', () => {
   it('round-trips arbitrary plain data', () => {
-    fc.assert(fc.property(wireValue, (v) => {
-      const bytes = encodeValue(v);
-      expect(normal(decodeValue(bytes))).toEqual(normal(v));
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(wireValue, (v) => {
+        const bytes = encodeValue(v);
+        expect(normal(decodeValue(bytes))).toEqual(normal(v));
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('refuses ext types, the never-used 0xc1, trailing bytes, truncation and oversize with DecodeError', () => {
@@ -256,4 +326,3 @@ describe('decodeValue gives copies', () => {
     expect(v.bin.buffer).toBe(input.buffer);
   });
 });
-

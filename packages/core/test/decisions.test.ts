@@ -5,7 +5,10 @@ describe('Decisions helpers', () => {
   it('build each core decision with its type and fields', () => {
     const topic = createTopic('t');
     const cases: [Decision, Decision][] = [
-      [Decisions.sendMessage('bob', { a: 1 }, { topics: [topic], taskId: 't1' }), { type: 'SendMessage', recipient: 'bob', payload: { a: 1 }, topics: [topic], taskId: 't1' }],
+      [
+        Decisions.sendMessage('bob', { a: 1 }, { topics: [topic], taskId: 't1' }),
+        { type: 'SendMessage', recipient: 'bob', payload: { a: 1 }, topics: [topic], taskId: 't1' },
+      ],
       [Decisions.sendMessage(null, 'hi'), { type: 'SendMessage', recipient: null, payload: 'hi' }],
       [Decisions.joinPool('p'), { type: 'JoinPool', poolId: 'p' }],
       [Decisions.joinPool('p', { token: 'x' }), { type: 'JoinPool', poolId: 'p', context: { token: 'x' } }],

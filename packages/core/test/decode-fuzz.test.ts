@@ -4,8 +4,19 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
-  DecodeError, Identity, KeyError, createMessage, decodeMessage, decodeValue, encodeMessage, encodeValue, hexToBytes,
-  signMessage, topicToString, verifyMessage, type Message,
+  DecodeError,
+  Identity,
+  KeyError,
+  createMessage,
+  decodeMessage,
+  decodeValue,
+  encodeMessage,
+  encodeValue,
+  hexToBytes,
+  signMessage,
+  topicToString,
+  verifyMessage,
+  type Message,
 } from '@converge/core';
 import { messageInit } from './arbitraries.js';
 import { describeWithVectors, vectors } from './vectors.js';
@@ -21,10 +32,16 @@ const validFrame: fc.Arbitrary<Uint8Array> = fc.oneof(
 
 // Header bytes that declare a length or a count, each followed by its largest value.
 const HUGE_HEADERS: Record<string, number[]> = {
-  str8: [0xd9, 0xff], str16: [0xda, 0xff, 0xff], str32: [0xdb, 0xff, 0xff, 0xff, 0xff],
-  bin8: [0xc4, 0xff], bin16: [0xc5, 0xff, 0xff], bin32: [0xc6, 0xff, 0xff, 0xff, 0xff],
-  array16: [0xdc, 0xff, 0xff], array32: [0xdd, 0xff, 0xff, 0xff, 0xff],
-  map16: [0xde, 0xff, 0xff], map32: [0xdf, 0xff, 0xff, 0xff, 0xff],
+  str8: [0xd9, 0xff],
+  str16: [0xda, 0xff, 0xff],
+  str32: [0xdb, 0xff, 0xff, 0xff, 0xff],
+  bin8: [0xc4, 0xff],
+  bin16: [0xc5, 0xff, 0xff],
+  bin32: [0xc6, 0xff, 0xff, 0xff, 0xff],
+  array16: [0xdc, 0xff, 0xff],
+  array32: [0xdd, 0xff, 0xff, 0xff, 0xff],
+  map16: [0xde, 0xff, 0xff],
+  map32: [0xdf, 0xff, 0xff, 0xff, 0xff],
 };
 
 type Mutation =
@@ -88,12 +105,18 @@ function decodesOrRefuses(bytes: Uint8Array): 'ok' | 'refused' {
 
 describe('decodeMessage on bad input', () => {
   it('random bytes: a well-formed message or DecodeError, never anything else', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (b) => void decodesOrRefuses(b)), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (b) => void decodesOrRefuses(b)),
+      { numRuns: 2000 },
+    );
   });
 
   it('random bytes behind a map header (so the envelope parser is reached)', () => {
     const head = fc.constantFrom([0x88], [0x87], [0x81], [0xde, 0x00, 0x03], [0x88, 0xa2, 0x69, 0x64]);
-    fc.assert(fc.property(head, fc.uint8Array({ maxLength: 200 }), (h, b) => void decodesOrRefuses(new Uint8Array([...h, ...b]))), { numRuns: 2000 });
+    fc.assert(
+      fc.property(head, fc.uint8Array({ maxLength: 200 }), (h, b) => void decodesOrRefuses(new Uint8Array([...h, ...b]))),
+      { numRuns: 2000 },
+    );
   });
 
   it('mutated valid frames (bit flips, truncations, insertions, deletions, huge lengths)', () => {
@@ -204,9 +227,12 @@ describe('decodeMessage on bad input', () => {
 describe('keys and signatures of the wrong size', () => {
   it('Identity.fromSecretKey refuses every length but 32 and 64 with KeyError', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 100 }).filter((b) => b.byteLength !== 32 && b.byteLength !== 64), (b) => {
-        expect(() => Identity.fromSecretKey(b)).toThrow(KeyError);
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 100 }).filter((b) => b.byteLength !== 32 && b.byteLength !== 64),
+        (b) => {
+          expect(() => Identity.fromSecretKey(b)).toThrow(KeyError);
+        },
+      ),
     );
     expect(() => Identity.fromSecretKey('00'.repeat(32) as never)).toThrow(KeyError);
   });

@@ -1,8 +1,21 @@
 // Strict decoding (issue 21: L4 invalid UTF-8, L5 ambiguous topics, M7 id length).
 import { describe, expect, it } from 'vitest';
 import {
-  DecodeError, Identity, MAX_MESSAGE_ID_BYTES, ValidationError, createMessage, createTopic, decodeMessage, decodeValue,
-  encodeMessage, encodeValue, hexToBytes, signMessage, topicRoundTrips, topicToString, verifyMessage,
+  DecodeError,
+  Identity,
+  MAX_MESSAGE_ID_BYTES,
+  ValidationError,
+  createMessage,
+  createTopic,
+  decodeMessage,
+  decodeValue,
+  encodeMessage,
+  encodeValue,
+  hexToBytes,
+  signMessage,
+  topicRoundTrips,
+  topicToString,
+  verifyMessage,
 } from '@converge/core';
 
 const alice = Identity.generate();
@@ -41,7 +54,9 @@ describe('payload strings are strict UTF-8 (L4)', () => {
     expect(() => decodeValue(patch(encodeValue({ xyz: 1 }), 'a378797a', 'a3c0af7a'))).toThrow(DecodeError);
     const long = 'y'.repeat(40);
     const bytes = encodeValue([long]);
-    const hex = Buffer.from(bytes).toString('hex').replace('79'.repeat(40), '79'.repeat(38) + 'c0af');
+    const hex = Buffer.from(bytes)
+      .toString('hex')
+      .replace('79'.repeat(40), '79'.repeat(38) + 'c0af');
     expect(() => decodeValue(hexToBytes(hex))).toThrow(DecodeError);
   });
 
@@ -59,7 +74,12 @@ describe('payload strings are strict UTF-8 (L4)', () => {
       expect(decodeMessage(withFirst(key, 'a2c3a9')).id, key).toBe(decodeMessage(valid).id);
     }
     const topicHead = '83' + keyHex('namespace');
-    const inTopic = (value: string) => hexToBytes(Buffer.from(valid).toString('hex').replace(topicHead, '84' + keyHex('x') + value + keyHex('namespace')));
+    const inTopic = (value: string) =>
+      hexToBytes(
+        Buffer.from(valid)
+          .toString('hex')
+          .replace(topicHead, '84' + keyHex('x') + value + keyHex('namespace')),
+      );
     expect(() => decodeMessage(inTopic('a2c328'))).toThrow(DecodeError);
     expect(decodeMessage(inTopic('a2c3a9')).topics[0]!.namespace).toBe('t');
   });

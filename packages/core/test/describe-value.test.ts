@@ -6,9 +6,20 @@ import { describeValue } from '../src/describe-value.js';
 describe('describeValue', () => {
   it('quotes strings, writes scalars as they are, names anything else by its kind', () => {
     expect(describeValue('drop-all')).toBe('"drop-all"');
-    expect([describeValue(5), describeValue(true), describeValue(7n), describeValue(null), describeValue(undefined)]).toEqual(['5', 'true', '7', 'null', 'undefined']);
+    expect([describeValue(5), describeValue(true), describeValue(7n), describeValue(null), describeValue(undefined)]).toEqual([
+      '5',
+      'true',
+      '7',
+      'null',
+      'undefined',
+    ]);
     expect(describeValue(new RangeError('too big'))).toBe('RangeError: too big');
-    expect([describeValue({ a: 1 }), describeValue([1]), describeValue(() => 1), describeValue(Symbol('s'))]).toEqual(['an object', 'an array', 'a function', 'a symbol']);
+    expect([describeValue({ a: 1 }), describeValue([1]), describeValue(() => 1), describeValue(Symbol('s'))]).toEqual([
+      'an object',
+      'an array',
+      'a function',
+      'a symbol',
+    ]);
   });
 
   it('is what overflowPolicy and a health check report for a value of the wrong type', async () => {

@@ -3,8 +3,16 @@
 // test/browser/core-browser.test.ts.)
 import { describe, expect, it } from 'vitest';
 import {
-  Identity, createMessage, decodeMessage, ed25519AsyncBackend, ed25519VerifyAsync, encodeMessage, signMessage, signingBytes,
-  verifyMessage, verifyMessageAsync,
+  Identity,
+  createMessage,
+  decodeMessage,
+  ed25519AsyncBackend,
+  ed25519VerifyAsync,
+  encodeMessage,
+  signMessage,
+  signingBytes,
+  verifyMessage,
+  verifyMessageAsync,
 } from '@converge/core';
 
 describe('asynchronous Ed25519 verification', () => {

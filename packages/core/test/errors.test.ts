@@ -1,8 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import {
-  AbortError, ConfigError, ConflictError, ConvergeError, CryptoError, DecodeError, EncodeError, FrameTooLargeError, InvalidKeyError,
-  KeyError, LimitExceededError, NotFoundError, NotStartedError, PolicyError, QueueFullError, SignatureError, StoreError, TimeoutError,
-  TransportError, ValidationError, errorClass, errors, throwIfAborted,
+  AbortError,
+  ConfigError,
+  ConflictError,
+  ConvergeError,
+  CryptoError,
+  DecodeError,
+  EncodeError,
+  FrameTooLargeError,
+  InvalidKeyError,
+  KeyError,
+  LimitExceededError,
+  NotFoundError,
+  NotStartedError,
+  PolicyError,
+  QueueFullError,
+  SignatureError,
+  StoreError,
+  TimeoutError,
+  TransportError,
+  ValidationError,
+  errorClass,
+  errors,
+  throwIfAborted,
 } from '@converge/core';
 
 const cases: [string, () => ConvergeError, string, (new (...a: never[]) => Error)[]][] = [
@@ -69,7 +89,7 @@ describe('error classes', () => {
 });
 
 describe('throwIfAborted', () => {
-  it('throws AbortError with the signal\'s reason as cause once aborted, nothing before', () => {
+  it("throws AbortError with the signal's reason as cause once aborted, nothing before", () => {
     const c = new AbortController();
     expect(() => throwIfAborted(c.signal)).not.toThrow();
     expect(() => throwIfAborted(undefined)).not.toThrow();

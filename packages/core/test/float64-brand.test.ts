@@ -3,7 +3,18 @@
 // encodeValue threw, and code that fell back to the number wrote an int, breaking signatures.
 import { describe, expect, it } from 'vitest';
 import {
-  FLOAT64_BRAND, Float64, Identity, bytesToHex, createMessage, createTopic, encodeValue, isFloat64, signMessage, signingBytes, topicToString, verifyMessage,
+  FLOAT64_BRAND,
+  Float64,
+  Identity,
+  bytesToHex,
+  createMessage,
+  createTopic,
+  encodeValue,
+  isFloat64,
+  signMessage,
+  signingBytes,
+  topicToString,
+  verifyMessage,
 } from '@converge/core';
 
 // A second copy of the module, as a second installed build would give: its own class.
@@ -46,13 +57,21 @@ describe('Float64 brand', () => {
     expect(isFloat64({ [Symbol.for('@converge/float64')]: 'yes', value: 2 })).toBe(false);
     expect(isFloat64(2)).toBe(false);
     expect(isFloat64(null)).toBe(false);
-    expect(() => encodeValue({ f: new (class Other { value = 2; })() })).toThrow(/cannot encode an instance of Other/);
+    expect(() =>
+      encodeValue({
+        f: new (class Other {
+          value = 2;
+        })(),
+      }),
+    ).toThrow(/cannot encode an instance of Other/);
   });
 
   it('a message signed with one copy verifies with the same bytes as with the other (payload and topics)', () => {
     const alice = Identity.generate();
     const fields = (F: new (v: number) => object) => ({
-      id: 'm1', timestamp: 1, payload: { x: F === Float64 ? new Float64(2) : (new F(2) as never) },
+      id: 'm1',
+      timestamp: 1,
+      payload: { x: F === Float64 ? new Float64(2) : (new F(2) as never) },
       topics: [createTopic('t', { w: new F(2) as never })],
     });
     const ours = createMessage(fields(Float64));

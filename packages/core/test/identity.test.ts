@@ -38,7 +38,7 @@ describe('Identity.fromSecretKey and fromPublicKey', () => {
     expect(() => Identity.fromSecretKey(sk64)).toThrow(KeyError);
   });
 
-  it('copies the secret: changing the caller\'s array later changes nothing', () => {
+  it("copies the secret: changing the caller's array later changes nothing", () => {
     const seed = new Uint8Array(randomBytes(32));
     const id = Identity.fromSecretKey(seed);
     const fp = id.fingerprint;

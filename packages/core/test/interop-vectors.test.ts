@@ -2,8 +2,21 @@
 // from the file, never hard-coded: a held-out set made with another seed runs the same code.
 import { expect, it } from 'vitest';
 import {
-  Identity, bytesToBase64, bytesToHex, hexToBytes, createMessage, decodeMessage, encodeMessage,
-  encodeValue, signMessage, signingBytes, topicToString, verifyMessage, DecodeError, type Message, type Topic,
+  Identity,
+  bytesToBase64,
+  bytesToHex,
+  hexToBytes,
+  createMessage,
+  decodeMessage,
+  encodeMessage,
+  encodeValue,
+  signMessage,
+  signingBytes,
+  topicToString,
+  verifyMessage,
+  DecodeError,
+  type Message,
+  type Topic,
 } from '@converge/core';
 import { describeWithVectors, vectors, fromTyped } from './vectors.js';
 

@@ -2,13 +2,31 @@ import { describe, expect, it } from 'vitest';
 import { isStartable, nowOf, start, stop, systemClock, type Clock, type Startable } from '@converge/core';
 
 function recorder(name: string, log: string[], withHooks = true): Startable {
-  const hooks = withHooks ? {
-    beforeStart: () => { log.push(`${name}.beforeStart`); },
-    afterStart: async () => { log.push(`${name}.afterStart`); },
-    beforeStop: () => { log.push(`${name}.beforeStop`); },
-    afterStop: () => { log.push(`${name}.afterStop`); },
-  } : {};
-  return { ...hooks, start: async () => { log.push(`${name}.start`); }, stop: () => { log.push(`${name}.stop`); } };
+  const hooks = withHooks
+    ? {
+        beforeStart: () => {
+          log.push(`${name}.beforeStart`);
+        },
+        afterStart: async () => {
+          log.push(`${name}.afterStart`);
+        },
+        beforeStop: () => {
+          log.push(`${name}.beforeStop`);
+        },
+        afterStop: () => {
+          log.push(`${name}.afterStop`);
+        },
+      }
+    : {};
+  return {
+    ...hooks,
+    start: async () => {
+      log.push(`${name}.start`);
+    },
+    stop: () => {
+      log.push(`${name}.stop`);
+    },
+  };
 }
 
 describe('start / stop', () => {
@@ -23,7 +41,12 @@ describe('start / stop', () => {
 
   it('rejects with the first failure and skips the later phases', async () => {
     const log: string[] = [];
-    const failing: Startable = { start: () => { throw new Error('boom'); }, stop: () => {} };
+    const failing: Startable = {
+      start: () => {
+        throw new Error('boom');
+      },
+      stop: () => {},
+    };
     await expect(start(recorder('a', log), failing)).rejects.toThrow('boom');
     expect(log).not.toContain('a.afterStart');
   });
@@ -42,10 +65,20 @@ describe('Clock', () => {
     const fired: string[] = [];
     const cleared = systemClock.setTimeout(() => fired.push('cleared'), 1);
     systemClock.clearTimeout(cleared);
-    await new Promise<void>((resolve) => systemClock.setTimeout(() => { fired.push('timeout'); resolve(); }, 2));
+    await new Promise<void>((resolve) =>
+      systemClock.setTimeout(() => {
+        fired.push('timeout');
+        resolve();
+      }, 2),
+    );
     let ticks = 0;
     await new Promise<void>((resolve) => {
-      const t = systemClock.setInterval(() => { if (++ticks === 2) { systemClock.clearInterval(t); resolve(); } }, 1);
+      const t = systemClock.setInterval(() => {
+        if (++ticks === 2) {
+          systemClock.clearInterval(t);
+          resolve();
+        }
+      }, 1);
     });
     expect(fired).toEqual(['timeout']);
     expect(ticks).toBe(2);

@@ -1,9 +1,29 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
-  DecodeError, EncodeError, Float64, Identity, KeyError, ValidationError, bytesEqual, bytesToHex, createMessage, createTopic,
-  decodeMessage, encodeMessage, encodeValue, rawPayloadOf, signMessage, signingBytes, topicToString, verifyMessage,
-  decodeValue, type Message, type Topic, type TopicAttributes, type WireValue,
+  DecodeError,
+  EncodeError,
+  Float64,
+  Identity,
+  KeyError,
+  ValidationError,
+  bytesEqual,
+  bytesToHex,
+  createMessage,
+  createTopic,
+  decodeMessage,
+  encodeMessage,
+  encodeValue,
+  rawPayloadOf,
+  signMessage,
+  signingBytes,
+  topicToString,
+  verifyMessage,
+  decodeValue,
+  type Message,
+  type Topic,
+  type TopicAttributes,
+  type WireValue,
 } from '@converge/core';
 import { messageInit, normal } from './arbitraries.js';
 
@@ -18,15 +38,25 @@ const bob = Identity.fromSecretKey(new Uint8Array(32).fill(9));
 // The envelope written with the general codec, key by key: what the dedicated writer must equal.
 function encodedByCodec(m: Message): Uint8Array {
   return encodeValue({
-    id: m.id, sender: m.sender, recipient: m.recipient,
+    id: m.id,
+    sender: m.sender,
+    recipient: m.recipient,
     topics: m.topics.map((t) => ({ namespace: t.namespace, attributes: t.attributes, version: t.version })),
-    payload: m.payload, task_id: m.taskId, timestamp: m.timestamp, signature: m.signature,
+    payload: m.payload,
+    task_id: m.taskId,
+    timestamp: m.timestamp,
+    signature: m.signature,
   });
 }
 function signedByCodec(m: Message): Uint8Array {
   return encodeValue({
-    id: m.id, sender: m.sender, recipient: m.recipient, topics: m.topics.map(topicToString),
-    payload: m.payload, task_id: m.taskId, timestamp: m.timestamp,
+    id: m.id,
+    sender: m.sender,
+    recipient: m.recipient,
+    topics: m.topics.map(topicToString),
+    payload: m.payload,
+    task_id: m.taskId,
+    timestamp: m.timestamp,
   });
 }
 
@@ -60,7 +90,16 @@ describe('createMessage', () => {
     expect(Object.getPrototypeOf(m)).toBe(Object.prototype);
     expect(Object.keys(m)).toEqual(['id', 'sender', 'recipient', 'topics', 'payload', 'taskId', 'timestamp', 'signature']);
     expect(Object.getOwnPropertySymbols(m)).toEqual([]);
-    expect(m).toStrictEqual({ id: 'i', sender: alice.fingerprint, recipient: null, topics: [], payload: { a: 1 }, taskId: null, timestamp: 1, signature: m.signature });
+    expect(m).toStrictEqual({
+      id: 'i',
+      sender: alice.fingerprint,
+      recipient: null,
+      topics: [],
+      payload: { a: 1 },
+      taskId: null,
+      timestamp: 1,
+      signature: m.signature,
+    });
     expect(decodeMessage(encodeMessage(m))).toStrictEqual(m);
   });
 
@@ -112,8 +151,13 @@ describe('signMessage and verifyMessage', () => {
   it('detects any change to a signed field', () => {
     const m = signMessage(createMessage({ recipient: bob.fingerprint, payload: { n: 1 }, taskId: 't', topics: [createTopic('x', { k: 1 })] }), alice);
     const changed: Partial<Message>[] = [
-      { id: m.id + '0' }, { recipient: alice.fingerprint }, { payload: { n: 2 } }, { taskId: 'u' },
-      { timestamp: m.timestamp + 1 }, { topics: [createTopic('x', { k: 2 })] }, { sender: bob.fingerprint },
+      { id: m.id + '0' },
+      { recipient: alice.fingerprint },
+      { payload: { n: 2 } },
+      { taskId: 'u' },
+      { timestamp: m.timestamp + 1 },
+      { topics: [createTopic('x', { k: 2 })] },
+      { sender: bob.fingerprint },
     ];
     for (const c of changed) expect(verifyMessage(createMessage({ ...m, ...c }), alice.publicKey)).toBe(false);
   });
@@ -155,7 +199,28 @@ describe('encodeMessage and signingBytes', () => {
   });
 
   it('write every timestamp width (fixint to uint64, negative forms) as the codec does', () => {
-    for (const t of [0, 127, 128, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32, Number.MAX_SAFE_INTEGER, -1, -32, -33, -128, -129, -32768, -32769, -(2 ** 31), -(2 ** 31) - 1, Number.MIN_SAFE_INTEGER]) {
+    for (const t of [
+      0,
+      127,
+      128,
+      255,
+      256,
+      65535,
+      65536,
+      2 ** 32 - 1,
+      2 ** 32,
+      Number.MAX_SAFE_INTEGER,
+      -1,
+      -32,
+      -33,
+      -128,
+      -129,
+      -32768,
+      -32769,
+      -(2 ** 31),
+      -(2 ** 31) - 1,
+      Number.MIN_SAFE_INTEGER,
+    ]) {
       const m = createMessage({ timestamp: t });
       expect(bytesToHex(encodeMessage(m))).toBe(bytesToHex(encodedByCodec(m)));
       expect(decodeMessage(encodeMessage(m)).timestamp).toBe(t);
@@ -163,8 +228,29 @@ describe('encodeMessage and signingBytes', () => {
   });
 
   it('write attribute floats, NaN, bigints, bytes and nested values as the codec does', () => {
-    const attrs = { f: new Float64(2), nan: new Float64(NaN), inf: -Infinity, half: 0.5, big: 2n ** 63n, neg: -(2n ** 63n), small: 5n, b: new Uint8Array([1, 2]), nested: [1, { a: null }] };
-    const m = createMessage({ topics: [rawTopic('t', attrs as never), createTopic('m', new Map<string, number | boolean>([['2', 1], ['10', true]]))] });
+    const attrs = {
+      f: new Float64(2),
+      nan: new Float64(NaN),
+      inf: -Infinity,
+      half: 0.5,
+      big: 2n ** 63n,
+      neg: -(2n ** 63n),
+      small: 5n,
+      b: new Uint8Array([1, 2]),
+      nested: [1, { a: null }],
+    };
+    const m = createMessage({
+      topics: [
+        rawTopic('t', attrs as never),
+        createTopic(
+          'm',
+          new Map<string, number | boolean>([
+            ['2', 1],
+            ['10', true],
+          ]),
+        ),
+      ],
+    });
     expect(bytesToHex(encodeMessage(m))).toBe(bytesToHex(encodedByCodec(m)));
   });
 
@@ -217,7 +303,13 @@ describe('decodeMessage', () => {
   });
 
   it('keeps a topic float a float (2.0) and array-index-like attribute keys in wire order', () => {
-    const t = createTopic('n', new Map<string, never>([['10', new Float64(2) as never], ['9', 1 as never]]));
+    const t = createTopic(
+      'n',
+      new Map<string, never>([
+        ['10', new Float64(2) as never],
+        ['9', 1 as never],
+      ]),
+    );
     const d = decodeMessage(encodeMessage(createMessage({ topics: [t] })));
     expect(topicToString(d.topics[0]!)).toBe('n[10=2.0,9=1]v1.0');
     expect(d.topics[0]!.attributes).toBeInstanceOf(Map);
@@ -258,11 +350,23 @@ describe('decodeMessage', () => {
   it('refuses wrong field types, missing fields, a bad signature length, invalid UTF-8, extra bytes, oversize', () => {
     const ok = { id: 'x', sender: 's', recipient: null, topics: [], payload: {}, task_id: null, timestamp: 1, signature: new Uint8Array(0) };
     const bad: Record<string, unknown>[] = [
-      { ...ok, id: 1 }, { ...ok, sender: [] }, { ...ok, recipient: 5 }, { ...ok, topics: {} }, { ...ok, topics: [1] },
-      { ...ok, topics: [{ attributes: {} }] }, { ...ok, topics: [{ namespace: 'n', attributes: { a: [1] } }] },
-      { ...ok, topics: [{ namespace: 'n', version: 1 }] }, { ...ok, task_id: true }, { ...ok, timestamp: 1.5 },
-      { ...ok, timestamp: new Float64(2) }, { ...ok, timestamp: 2n ** 60n }, { ...ok, timestamp: '1' },
-      { ...ok, signature: new Uint8Array(63) }, { ...ok, signature: 'sig' }, { sender: 's', timestamp: 1 }, { id: 'x' },
+      { ...ok, id: 1 },
+      { ...ok, sender: [] },
+      { ...ok, recipient: 5 },
+      { ...ok, topics: {} },
+      { ...ok, topics: [1] },
+      { ...ok, topics: [{ attributes: {} }] },
+      { ...ok, topics: [{ namespace: 'n', attributes: { a: [1] } }] },
+      { ...ok, topics: [{ namespace: 'n', version: 1 }] },
+      { ...ok, task_id: true },
+      { ...ok, timestamp: 1.5 },
+      { ...ok, timestamp: new Float64(2) },
+      { ...ok, timestamp: 2n ** 60n },
+      { ...ok, timestamp: '1' },
+      { ...ok, signature: new Uint8Array(63) },
+      { ...ok, signature: 'sig' },
+      { sender: 's', timestamp: 1 },
+      { id: 'x' },
     ];
     for (const b of bad) expect(() => decodeMessage(encodeValue(b)), JSON.stringify(Object.keys(b))).toThrow(DecodeError);
     const good = encodeValue(ok);

@@ -18,9 +18,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { decode as libDecode, encode as libEncode, type EncoderOptions } from '@msgpack/msgpack';
-import {
-  DecodeError, EncodeError, Float64, MAX_DEPTH, PROTO_KEY_REFUSAL, bytesToHex, decodeValue, encodeValue, hexToBytes, isFloat64,
-} from '@converge/core';
+import { DecodeError, EncodeError, Float64, MAX_DEPTH, PROTO_KEY_REFUSAL, bytesToHex, decodeValue, encodeValue, hexToBytes, isFloat64 } from '@converge/core';
 import { anyString, plainData, wideBigInt } from './arbitraries.js';
 import { itWithVectors, vectors } from './vectors.js';
 
@@ -67,8 +65,10 @@ function expressible(v: unknown): boolean {
 }
 
 const num = (x: number) => (Number.isNaN(x) ? 'NaN' : Object.is(x, -0) ? '-0' : ['n', String(x)]);
-const entries = (v: object, form: (x: unknown) => unknown) =>
-  ['map', (v instanceof Map ? [...v] : Object.entries(v)).map(([k, x]) => [k, form(x)]).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))];
+const entries = (v: object, form: (x: unknown) => unknown) => [
+  'map',
+  (v instanceof Map ? [...v] : Object.entries(v)).map(([k, x]) => [k, form(x)]).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+];
 
 /**
  * Our decoded value in a comparable form, types kept: an integer is a number in the safe range
@@ -101,18 +101,17 @@ function expectSameDecode(bytes: Uint8Array, label?: string): void {
 
 // Every int width boundary, both sides of it.
 const INT_EDGES = [0, 0x7f, 0xff, 0xffff, TWO_32 - 1, Number.MAX_SAFE_INTEGER - 1, -1, -32, -128, -0x8000, -(2 ** 31), Number.MIN_SAFE_INTEGER + 1]
-  .flatMap((n) => [n - 1, n, n + 1]).filter(Number.isSafeInteger);
+  .flatMap((n) => [n - 1, n, n + 1])
+  .filter(Number.isSafeInteger);
 
 // Every str/bin width boundary (in UTF-8 bytes): fixstr < 32 <= str8 < 256 <= str16 < 65536 <= str32.
 const LENGTH_EDGES = [31, 32, 255, 256, 65535, 65536];
 
 /** A string of exactly `n` UTF-8 bytes, starting with `k` copies of a non-ASCII character. */
-const sizedString = fc
-  .tuple(fc.constantFrom(...LENGTH_EDGES), fc.constantFrom('é', '€', '😀'), fc.nat(8))
-  .map(([n, c, k]) => {
-    const head = c.repeat(Math.min(k, Math.floor(n / Buffer.byteLength(c))));
-    return head + 'a'.repeat(n - Buffer.byteLength(head));
-  });
+const sizedString = fc.tuple(fc.constantFrom(...LENGTH_EDGES), fc.constantFrom('é', '€', '😀'), fc.nat(8)).map(([n, c, k]) => {
+  const head = c.repeat(Math.min(k, Math.floor(n / Buffer.byteLength(c))));
+  return head + 'a'.repeat(n - Buffer.byteLength(head));
+});
 
 // '4294967295' is not an array index (2^32 - 1), so a plain object keeps it in place.
 const INDEX_KEYS = ['0', '9', '10', 'b', '4294967294', '4294967295'];
@@ -127,7 +126,10 @@ const scalar = fc.oneof(
   integer.map(BigInt), // a bigint in the safe range: written as the smallest int
   wideBigInt,
   fc.double(),
-  fc.double().filter((x) => !Number.isSafeInteger(x)).map((x) => new Float64(x)),
+  fc
+    .double()
+    .filter((x) => !Number.isSafeInteger(x))
+    .map((x) => new Float64(x)),
   anyString(),
   sizedString,
   fc.uint8Array({ maxLength: 40 }),
@@ -146,10 +148,13 @@ const oracleValue = plainData<unknown>(scalar);
 
 describe('msgpack oracle: encodeValue writes the bytes of @msgpack/msgpack', () => {
   it('over the wire value subset (nil, bool, ints and 64-bit bigints, str, bin, arrays, maps, floats)', () => {
-    fc.assert(fc.property(oracleValue, (v) => {
-      fc.pre(expressible(v));
-      expect(ourHex(v)).toBe(libHex(toOracle(v)));
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(oracleValue, (v) => {
+        fc.pre(expressible(v));
+        expect(ourHex(v)).toBe(libHex(toOracle(v)));
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('at every int width boundary, and for every str and bin width', () => {
@@ -163,19 +168,24 @@ describe('msgpack oracle: encodeValue writes the bytes of @msgpack/msgpack', () 
   });
 
   it('a Float64 marker of an integral value is the float64 the library writes with forceIntegerToFloat', () => {
-    fc.assert(fc.property(integer, (n) => {
-      expect(ourHex(new Float64(n))).toBe(libHex(n, { forceIntegerToFloat: true }));
-    }));
+    fc.assert(
+      fc.property(integer, (n) => {
+        expect(ourHex(new Float64(n))).toBe(libHex(n, { forceIntegerToFloat: true }));
+      }),
+    );
     expect(ourHex(new Float64(-0))).toBe(libHex(-0, { forceIntegerToFloat: true }));
   });
 });
 
 describe('msgpack oracle: decodeValue reads what @msgpack/msgpack reads', () => {
-  it('of the library\'s bytes, over the same subset', () => {
-    fc.assert(fc.property(oracleValue, (v) => {
-      fc.pre(expressible(v));
-      expectSameDecode(libEncode(toOracle(v), LIB));
-    }), { numRuns: 500 });
+  it("of the library's bytes, over the same subset", () => {
+    fc.assert(
+      fc.property(oracleValue, (v) => {
+        fc.pre(expressible(v));
+        expectSameDecode(libEncode(toOracle(v), LIB));
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('of non-canonical widths, which we never write but read as the library does (the signature covers raw bytes)', () => {

@@ -9,7 +9,9 @@ describe('option checks (one module for every package)', () => {
     expect(positiveIntOption(3, 7, 'n')).toBe(3);
     for (const bad of [0, -1, ...NOT_INTS]) {
       expect(() => positiveIntOption(bad, 7, 'n')).toThrow(ConfigError);
-      expect(() => positiveIntOption(bad, 7, 'n')).toThrow(expect.objectContaining({ key: 'n', message: expect.stringContaining('n must be an integer >= 1') }));
+      expect(() => positiveIntOption(bad, 7, 'n')).toThrow(
+        expect.objectContaining({ key: 'n', message: expect.stringContaining('n must be an integer >= 1') }),
+      );
     }
   });
 
@@ -38,7 +40,9 @@ describe('option checks (one module for every package)', () => {
     expect(nonNegativeOption(0.5, 1, 'ms')).toBe(0.5);
     expect(nonNegativeOption(undefined, 1, 'ms')).toBe(1);
     for (const bad of [-0.1, Number.NaN, Number.POSITIVE_INFINITY, '1' as unknown as number]) {
-      expect(() => nonNegativeOption(bad, 1, 'ms')).toThrow(expect.objectContaining({ key: 'ms', message: expect.stringContaining('ms must be a finite number >= 0') }));
+      expect(() => nonNegativeOption(bad, 1, 'ms')).toThrow(
+        expect.objectContaining({ key: 'ms', message: expect.stringContaining('ms must be a finite number >= 0') }),
+      );
     }
   });
 });

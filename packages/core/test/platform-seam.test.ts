@@ -9,7 +9,10 @@ import { DEFAULT_ED25519_BACKEND, Identity } from '@converge/core';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 // Strings with lone surrogates and every UTF-8 width.
-const wtf16 = fc.string({ unit: fc.oneof(fc.constantFrom('a', 'é', '€', '😀', '\ud800', '\udc00'), fc.string({ unit: 'binary', maxLength: 1 })), maxLength: 40 });
+const wtf16 = fc.string({
+  unit: fc.oneof(fc.constantFrom('a', 'é', '€', '😀', '\ud800', '\udc00'), fc.string({ unit: 'binary', maxLength: 1 })),
+  maxLength: 40,
+});
 
 describe('platform seam: the browser module agrees with the Node one', () => {
   it('names itself', () => {
@@ -71,7 +74,12 @@ describe('platform seam: the browser module agrees with the Node one', () => {
 
   it('latin1Slice of ASCII, also past one chunk', () => {
     const ascii = new Uint8Array(10_000).map((_, i) => 32 + (i % 90));
-    for (const [s, e] of [[0, 0], [3, 40], [0, 10_000], [17, 9_000]] as const) {
+    for (const [s, e] of [
+      [0, 0],
+      [3, 40],
+      [0, 10_000],
+      [17, 9_000],
+    ] as const) {
       expect(browser.latin1Slice!.call(ascii, s, e)).toBe(node.latin1Slice!.call(ascii, s, e));
     }
   });

@@ -27,8 +27,11 @@ describe('StoreTelemetry', () => {
     const s = sink();
     const t = new StoreTelemetry({ store: 'fake', backend: 'Fake', metrics: s.metrics });
     expect(s.names).toEqual([
-      'converge_store_retries_total', 'converge_store_unavailable_total', 'converge_store_corrupt_records_total',
-      'converge_store_watch_listener_errors_total', 'converge_store_watch_connection_lost_total',
+      'converge_store_retries_total',
+      'converge_store_unavailable_total',
+      'converge_store_corrupt_records_total',
+      'converge_store_watch_listener_errors_total',
+      'converge_store_watch_connection_lost_total',
     ]);
     t.count('corrupt');
     t.count('notifications');
@@ -75,10 +78,12 @@ describe('ServerStoreCore', () => {
   it('retries transient errors within the policy, then ERR_STORE_UNAVAILABLE; wraps foreign errors, keeps Converge ones', async () => {
     const c = new ServerStoreCore(kind, { retry: { attempts: 3, baseDelayMs: 0, maxDelayMs: 0 } });
     let calls = 0;
-    const err = await c.retry('get', 'k', async () => {
-      calls++;
-      throw new Error('down');
-    }).catch((e: unknown) => e);
+    const err = await c
+      .retry('get', 'k', async () => {
+        calls++;
+        throw new Error('down');
+      })
+      .catch((e: unknown) => e);
     expect(calls).toBe(3);
     expect(err).toMatchObject({ name: 'StoreError', code: 'ERR_STORE_UNAVAILABLE', key: 'k' });
     expect(c.telemetry.counts).toMatchObject({ retries: 2, unavailable: 1 });

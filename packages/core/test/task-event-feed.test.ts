@@ -59,7 +59,17 @@ describe('TaskEventFeed', () => {
 
   it('parseTaskEvent reads [state, attempt, poolId, taskId] and nothing else', () => {
     expect(parseTaskEvent('["pending", 1, "p", "t"]')).toEqual({ taskId: 't', poolId: 'p', state: 'pending', attempt: 1 });
-    for (const bad of ['not json', '["pending", 1, "p"]', '["exploded", 1, "p", "x"]', '["pending", 1.5, "p", "x"]', '["pending", "1", "p", "x"]', '["pending", 1, 2, "x"]', '{"a":1}', '"abcd"', 'null']) {
+    for (const bad of [
+      'not json',
+      '["pending", 1, "p"]',
+      '["exploded", 1, "p", "x"]',
+      '["pending", 1.5, "p", "x"]',
+      '["pending", "1", "p", "x"]',
+      '["pending", 1, 2, "x"]',
+      '{"a":1}',
+      '"abcd"',
+      'null',
+    ]) {
       expect(parseTaskEvent(bad), bad).toBeNull();
     }
   });

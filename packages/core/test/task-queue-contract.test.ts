@@ -1,7 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import {
-  AbortError, ConflictError, QueueFullError, TASK_QUEUE_BRAND, TaskEventChannel, ValidationError, fenceError, isTaskQueue,
-  newQueuedTask, prepareSubmit, requireLease, resolveClaim, resolveQueueDefaults, retryDelayMs, waitForWake, type TaskQueueEvent,
+  AbortError,
+  ConflictError,
+  QueueFullError,
+  TASK_QUEUE_BRAND,
+  TaskEventChannel,
+  ValidationError,
+  fenceError,
+  isTaskQueue,
+  newQueuedTask,
+  prepareSubmit,
+  requireLease,
+  resolveClaim,
+  resolveQueueDefaults,
+  retryDelayMs,
+  waitForWake,
+  type TaskQueueEvent,
 } from '../src/index.js';
 
 const event = (taskId: string, poolId = 'p'): TaskQueueEvent => ({ taskId, poolId, state: 'pending', attempt: 0 });
@@ -28,7 +42,13 @@ describe('task-queue contract helpers', () => {
   });
 
   it('fenceError refuses a stale attempt, another agent and an expired lease', () => {
-    const t = { ...newQueuedTask(prepareSubmit({ objective: 'x', poolId: 'p' }, 0), 0), state: 'assigned' as const, attempts: 2, assignedTo: 'a', leaseExpiresAt: 100 };
+    const t = {
+      ...newQueuedTask(prepareSubmit({ objective: 'x', poolId: 'p' }, 0), 0),
+      state: 'assigned' as const,
+      attempts: 2,
+      assignedTo: 'a',
+      leaseExpiresAt: 100,
+    };
     expect(fenceError(t, { taskId: t.id, agentId: 'a', attempt: 2, expiresAt: 100 }, 50)).toBeNull();
     expect(fenceError(t, { taskId: t.id, agentId: 'a', attempt: 1, expiresAt: 100 }, 50)).toBeInstanceOf(ConflictError);
     expect(fenceError(t, { taskId: t.id, agentId: 'b', attempt: 2, expiresAt: 100 }, 50)).toBeInstanceOf(ConflictError);
@@ -56,12 +76,21 @@ describe('task-queue contract helpers', () => {
     const small = new TaskEventChannel({ bufferSize: 2 }, () => undefined);
     for (const id of ['1', '2', '3']) small.push(event(id));
     const got: string[] = [];
-    await expect((async () => { for await (const e of small) got.push(e.taskId); })()).rejects.toBeInstanceOf(QueueFullError);
+    await expect(
+      (async () => {
+        for await (const e of small) got.push(e.taskId);
+      })(),
+    ).rejects.toBeInstanceOf(QueueFullError);
   });
 
   it('waitForWake resolves on wake, times out with false, and aborts with AbortError', async () => {
     let released = 0;
-    expect(await waitForWake(5_000, (wake) => { setTimeout(wake, 1); return () => released++; })).toBe(true);
+    expect(
+      await waitForWake(5_000, (wake) => {
+        setTimeout(wake, 1);
+        return () => released++;
+      }),
+    ).toBe(true);
     expect(await waitForWake(1, () => () => released++)).toBe(false);
     const ac = new AbortController();
     const p = waitForWake(5_000, () => () => released++, ac.signal);

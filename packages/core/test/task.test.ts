@@ -6,8 +6,19 @@ describe('createTask', () => {
     const t = createTask({ objective: 'sum' });
     expect(t.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(t).toMatchObject({
-      objective: 'sum', inputs: {}, outputs: {}, constraints: {}, evaluator: null, state: 'pending', assignedTo: null,
-      result: null, claimedAt: null, poolId: null, topic: null, requiredCapabilities: [], attempts: 0,
+      objective: 'sum',
+      inputs: {},
+      outputs: {},
+      constraints: {},
+      evaluator: null,
+      state: 'pending',
+      assignedTo: null,
+      result: null,
+      claimedAt: null,
+      poolId: null,
+      topic: null,
+      requiredCapabilities: [],
+      attempts: 0,
     });
     expect(createTask({ objective: 'x' }).id).not.toBe(t.id);
   });
@@ -16,7 +27,17 @@ describe('createTask', () => {
     const inputs = { a: 1 };
     const caps = ['math'];
     const topic = createTopic('tasks');
-    const t = createTask({ objective: 'o', id: 'id1', inputs, requiredCapabilities: caps, constraints: { maxRetries: 2, claimTtlMs: 10, deadline: 5 }, state: 'running', attempts: 3, topic, poolId: 'p' });
+    const t = createTask({
+      objective: 'o',
+      id: 'id1',
+      inputs,
+      requiredCapabilities: caps,
+      constraints: { maxRetries: 2, claimTtlMs: 10, deadline: 5 },
+      state: 'running',
+      attempts: 3,
+      topic,
+      poolId: 'p',
+    });
     inputs.a = 2;
     caps.push('more');
     expect(t.inputs).toEqual({ a: 1 });

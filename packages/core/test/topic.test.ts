@@ -97,7 +97,16 @@ describe('topicToString', () => {
 
   it('sorts Map attributes too, and escapes nothing', () => {
     // A plain object: createTopic refuses this ambiguous form, but its string is still the reference's.
-    const t: Topic = { namespace: 't', attributes: new Map<string, string | number>([['\u{10000}', 1], ['\uffff', 2], ['10', 'a,b]=c'], ['9', 'v']]), version: '1.0' };
+    const t: Topic = {
+      namespace: 't',
+      attributes: new Map<string, string | number>([
+        ['\u{10000}', 1],
+        ['\uffff', 2],
+        ['10', 'a,b]=c'],
+        ['9', 'v'],
+      ]),
+      version: '1.0',
+    };
     expect(topicToString(t)).toBe('t[10=a,b]=c,9=v,\uffff=2,\u{10000}=1]v1.0');
   });
 

@@ -11,10 +11,14 @@ export function fromTyped(v: any): any {
     if (k.length === 1 && k[0]!.startsWith('$')) {
       const x = v[k[0]!];
       switch (k[0]) {
-        case '$float': return new Float64(typeof x === 'string' ? Number(x) : x);
-        case '$bigint': return BigInt(x);
-        case '$bytes': return hexToBytes(x);
-        case '$map': return new Map(x.map(([kk, vv]: [string, unknown]) => [kk, fromTyped(vv)]));
+        case '$float':
+          return new Float64(typeof x === 'string' ? Number(x) : x);
+        case '$bigint':
+          return BigInt(x);
+        case '$bytes':
+          return hexToBytes(x);
+        case '$map':
+          return new Map(x.map(([kk, vv]: [string, unknown]) => [kk, fromTyped(vv)]));
       }
     }
     return Object.fromEntries(Object.entries(v).map(([kk, vv]) => [kk, fromTyped(vv)]));

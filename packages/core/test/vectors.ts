@@ -18,7 +18,12 @@ export const vectors: any = vectorsAvailable ? JSON.parse(readFileSync(VECTORS_P
  * skipped, in CI it holds one test that fails naming the missing path.
  */
 export function describeWithVectors(name: string, factory: () => void): void {
-  describeNeeding({ path: VECTORS_PATH, available: vectorsAvailable, required: vectorsRequired, notice: missingVectorsNotice }, 'reads the interop vectors', name, factory);
+  describeNeeding(
+    { path: VECTORS_PATH, available: vectorsAvailable, required: vectorsRequired, notice: missingVectorsNotice },
+    'reads the interop vectors',
+    name,
+    factory,
+  );
 }
 
 /** `it` for one test that reads the vectors in its body: skipped or failing like `describeWithVectors`. */

@@ -16,7 +16,9 @@ export function canonicalJson(value: unknown): string {
   }
   if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v)).join(',')}]`;
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record).filter((k) => record[k] !== undefined).sort();
+  const keys = Object.keys(record)
+    .filter((k) => record[k] !== undefined)
+    .sort();
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(',')}}`;
 }
 
@@ -31,5 +33,7 @@ export function pinnedDefinition(tool: Readonly<Record<string, unknown>>): Recor
 
 /** The pin of a tool definition: hex sha-256 of the canonical JSON of `pinnedDefinition(tool)`. */
 export function definitionHash(tool: Readonly<Record<string, unknown>>): string {
-  return createHash('sha256').update(canonicalJson(pinnedDefinition(tool)), 'utf8').digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson(pinnedDefinition(tool)), 'utf8')
+    .digest('hex');
 }

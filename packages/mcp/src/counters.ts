@@ -2,8 +2,16 @@ import { noopMetrics, type Metrics, type MetricCounter } from '@converge/core';
 
 /** The outcome of one MCP tool call, as counted. */
 export type McpCallOutcome =
-  | 'ok' | 'tool_error' | 'failed' | 'timeout'
-  | 'refused_changed' | 'refused_unpinned' | 'refused_removed' | 'refused_invalid' | 'refused_input' | 'refused_too_large';
+  | 'ok'
+  | 'tool_error'
+  | 'failed'
+  | 'timeout'
+  | 'refused_changed'
+  | 'refused_unpinned'
+  | 'refused_removed'
+  | 'refused_invalid'
+  | 'refused_input'
+  | 'refused_too_large';
 
 /** Why a listed definition (or a listing, or a message) was refused, as counted. */
 export type McpDefinitionRefusal = 'changed' | 'unpinned' | 'invalid' | 'list_too_large' | 'message_too_large';
@@ -15,7 +23,18 @@ export interface McpToolsetStats {
   listings: number;
 }
 
-const OUTCOMES: readonly McpCallOutcome[] = ['ok', 'tool_error', 'failed', 'timeout', 'refused_changed', 'refused_unpinned', 'refused_removed', 'refused_invalid', 'refused_input', 'refused_too_large'];
+const OUTCOMES: readonly McpCallOutcome[] = [
+  'ok',
+  'tool_error',
+  'failed',
+  'timeout',
+  'refused_changed',
+  'refused_unpinned',
+  'refused_removed',
+  'refused_invalid',
+  'refused_input',
+  'refused_too_large',
+];
 const REFUSALS: readonly McpDefinitionRefusal[] = ['changed', 'unpinned', 'invalid', 'list_too_large', 'message_too_large'];
 
 /**
@@ -30,9 +49,20 @@ export class ToolsetCounters {
   readonly #refusedMetric: MetricCounter;
 
   /** @param server - the `server` label. */
-  constructor(readonly server: string, metrics: Metrics = noopMetrics) {
-    this.#callMetric = metrics.counter({ name: 'converge_mcp_tool_calls_total', help: 'MCP tool calls, by server and outcome', labelNames: ['server', 'outcome'] });
-    this.#refusedMetric = metrics.counter({ name: 'converge_mcp_definitions_refused_total', help: 'MCP tool definitions (or listings) refused, by server and reason', labelNames: ['server', 'reason'] });
+  constructor(
+    readonly server: string,
+    metrics: Metrics = noopMetrics,
+  ) {
+    this.#callMetric = metrics.counter({
+      name: 'converge_mcp_tool_calls_total',
+      help: 'MCP tool calls, by server and outcome',
+      labelNames: ['server', 'outcome'],
+    });
+    this.#refusedMetric = metrics.counter({
+      name: 'converge_mcp_definitions_refused_total',
+      help: 'MCP tool definitions (or listings) refused, by server and reason',
+      labelNames: ['server', 'reason'],
+    });
   }
 
   /** Counts one call. */

@@ -12,7 +12,10 @@ export class ToolDefinitionChangedError extends PolicyError {
   /** The hash of the definition the server now lists. */
   readonly offered: string;
   constructor(tool: string, pinned: string, offered: string, options?: ConvergeErrorOptions) {
-    super(`tool ${tool} changed its definition (pinned ${pinned.slice(0, 12)}…, now ${offered.slice(0, 12)}…); refused until accepted`, { ...options, code: 'ERR_MCP_TOOL_CHANGED' });
+    super(`tool ${tool} changed its definition (pinned ${pinned.slice(0, 12)}…, now ${offered.slice(0, 12)}…); refused until accepted`, {
+      ...options,
+      code: 'ERR_MCP_TOOL_CHANGED',
+    });
     this.name = 'ToolDefinitionChangedError';
     this.tool = tool;
     this.pinned = pinned;
@@ -52,7 +55,10 @@ export class ToolInputInvalidError extends PolicyError {
   /** Ajv's error list, at most `MAX_REPORTED_SCHEMA_ERRORS` entries. */
   readonly errors: readonly { instancePath: string; message: string }[];
   constructor(tool: string, errors: readonly { instancePath: string; message: string }[], options?: ConvergeErrorOptions) {
-    super(`input of tool ${tool} does not match its schema: ${errors.map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')}`, { ...options, code: 'ERR_MCP_INPUT_INVALID' });
+    super(`input of tool ${tool} does not match its schema: ${errors.map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')}`, {
+      ...options,
+      code: 'ERR_MCP_INPUT_INVALID',
+    });
     this.name = 'ToolInputInvalidError';
     this.tool = tool;
     this.errors = errors;

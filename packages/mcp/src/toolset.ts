@@ -1,14 +1,33 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ErrorCode, McpError, ToolListChangedNotificationSchema, type CallToolResult, type Tool as McpTool } from '@modelcontextprotocol/sdk/types.js';
 import {
-  AbortError, ConfigError, ConflictError, ConvergeError, LimitExceededError, NotFoundError, TimeoutError, ValidationError, throwIfAborted,
-  type Tool, type ToolRegistry, type WireRecord, type WireValue,
+  AbortError,
+  ConfigError,
+  ConflictError,
+  ConvergeError,
+  LimitExceededError,
+  NotFoundError,
+  TimeoutError,
+  ValidationError,
+  throwIfAborted,
+  type Tool,
+  type ToolRegistry,
+  type WireRecord,
+  type WireValue,
 } from '@converge/core';
 import type { Logger, Metrics } from '@converge/core';
 import { canonicalJson, definitionHash, pinnedDefinition } from './canonical.js';
 import {
-  McpNotConnectedError, McpRequestError, McpToolCallError, ToolDefinitionChangedError, ToolDefinitionInvalidError, ToolInputInvalidError,
-  ToolListTooLargeError, ToolNotPinnedError, ToolRemovedError, ToolResultTooLargeError,
+  McpNotConnectedError,
+  McpRequestError,
+  McpToolCallError,
+  ToolDefinitionChangedError,
+  ToolDefinitionInvalidError,
+  ToolInputInvalidError,
+  ToolListTooLargeError,
+  ToolNotPinnedError,
+  ToolRemovedError,
+  ToolResultTooLargeError,
 } from './errors.js';
 import { paramsToJson } from './json.js';
 import { ToolPins } from './pins.js';
@@ -145,7 +164,8 @@ export class McpToolset {
 
   /** @param options - the server and the limits; nothing is started before `connect()`. */
   constructor(options: McpToolsetOptions) {
-    if (typeof options?.name !== 'string' || !NAME.test(options.name)) throw new ConfigError('an MCP server name is 1-128 letters, digits, _, - or .', { key: 'name' });
+    if (typeof options?.name !== 'string' || !NAME.test(options.name))
+      throw new ConfigError('an MCP server name is 1-128 letters, digits, _, - or .', { key: 'name' });
     this.#o = options;
     this.#name = options.name;
     this.#sep = options.separator ?? '/';
@@ -194,7 +214,8 @@ export class McpToolset {
     };
     client.onerror = (err) => {
       // The SDK's stdio transport closes itself past its read-buffer bound: counted as ours.
-      if (/ReadBuffer exceeded maximum size/.test(err.message)) this.#oversize(new LimitExceededError(`MCP message exceeds the limit of ${this.#limits.message} bytes`, { cause: err }));
+      if (/ReadBuffer exceeded maximum size/.test(err.message))
+        this.#oversize(new LimitExceededError(`MCP message exceeds the limit of ${this.#limits.message} bytes`, { cause: err }));
       else this.#o.logger?.warn({ server: this.#name, err }, 'MCP transport error');
     };
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.#onListChanged());
@@ -283,7 +304,11 @@ export class McpToolset {
   toolSpecs(): { name: string; description?: string; parameters: Record<string, unknown> }[] {
     return this.info()
       .filter((i) => i.state === 'ready')
-      .map((i) => ({ name: i.name, ...(i.definition.description ? { description: i.definition.description } : {}), parameters: i.definition.inputSchema as Record<string, unknown> }));
+      .map((i) => ({
+        name: i.name,
+        ...(i.definition.description ? { description: i.definition.description } : {}),
+        parameters: i.definition.inputSchema as Record<string, unknown>,
+      }));
   }
 
   /**
@@ -418,7 +443,8 @@ export class McpToolset {
   #compile(entry: Entry): InputCheck {
     if (entry.check !== undefined && entry.checkedHash === entry.offered) return entry.check;
     const schema = entry.definition.inputSchema;
-    if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) throw new ToolDefinitionInvalidError(`tool ${entry.name} has no inputSchema object`);
+    if (schema === null || typeof schema !== 'object' || Array.isArray(schema))
+      throw new ToolDefinitionInvalidError(`tool ${entry.name} has no inputSchema object`);
     entry.check = this.#schemas.compile(entry.name, schema as Record<string, unknown>);
     entry.checkedHash = entry.offered;
     return entry.check;
@@ -435,8 +461,13 @@ export class McpToolset {
   #info(e: Entry): McpToolInfo {
     const pinned = this.#pins.get(e.name);
     return {
-      name: e.name, mcpName: e.mcpName, state: this.#state(e), offered: e.offered, definition: e.definition,
-      ...(pinned !== undefined ? { pinned } : {}), ...(e.invalid !== undefined ? { reason: e.invalid } : {}),
+      name: e.name,
+      mcpName: e.mcpName,
+      state: this.#state(e),
+      offered: e.offered,
+      definition: e.definition,
+      ...(pinned !== undefined ? { pinned } : {}),
+      ...(e.invalid !== undefined ? { reason: e.invalid } : {}),
     };
   }
 
@@ -487,7 +518,10 @@ export class McpToolset {
     signal.addEventListener('abort', forward, { once: true });
     try {
       throwIfAborted(signal);
-      result = (await client.callTool({ name: entry.mcpName, arguments: args }, undefined, { signal: call.signal, timeout: this.#limits.timeout })) as CallToolResult;
+      result = (await client.callTool({ name: entry.mcpName, arguments: args }, undefined, {
+        signal: call.signal,
+        timeout: this.#limits.timeout,
+      })) as CallToolResult;
     } catch (err) {
       const error = this.#requestError(err, signal, `calling tool ${name}`);
       outcome(TimeoutError.is(error) ? 'timeout' : 'failed');
@@ -546,7 +580,12 @@ export class McpToolset {
 /** The text parts of a tool result, joined. */
 function textOf(result: CallToolResult): string {
   const parts = Array.isArray(result.content) ? result.content : [];
-  return parts.map((p) => (p && p.type === 'text' ? p.text : '')).filter((t) => t.length > 0).join('\n') || 'no detail';
+  return (
+    parts
+      .map((p) => (p && p.type === 'text' ? p.text : ''))
+      .filter((t) => t.length > 0)
+      .join('\n') || 'no detail'
+  );
 }
 
 function positive(value: number | undefined, fallback: number, key: string): number {

@@ -30,7 +30,7 @@ function context(): ExecutionContext {
 }
 
 describe('MCP over Streamable HTTP (127.0.0.1): a server built with the official SDK', () => {
-  it('a tool result reaches the agent\'s next decide as an ok outcome', async () => {
+  it("a tool result reaches the agent's next decide as an ok outcome", async () => {
     expect(registry.names()).toContain('web/add');
     const agent = new ScriptedAgent([
       () => [Decisions.invokeTool('web/add', { a: 20, b: 22 })],
@@ -94,7 +94,7 @@ describe('MCP over Streamable HTTP (127.0.0.1): a server built with the official
     expect(toolset.stats().calls).toMatchObject({ refused_removed: 1, ok: 3 }); // two toggles and big
   });
 
-  it('MCP tools share the executor\'s concurrency limit: a call beyond it is refused', async () => {
+  it("MCP tools share the executor's concurrency limit: a call beyond it is refused", async () => {
     const limits = new ResourceLimits({ maxConcurrentToolCalls: 1, maxToolWaiters: 0 });
     const options = { tools: registry, toolAllowlist: ['web/slow', 'web/add'], toolTimeoutMs: 2_000, limits };
     const first = new StandardExecutor(options).execute([Decisions.invokeTool('web/slow', {}, 1_000)], context());

@@ -4,8 +4,16 @@ import { getEventListeners } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ToolRegistry, ValidationError } from '@converge/core';
 import {
-  McpToolset, ToolDefinitionChangedError, ToolDefinitionInvalidError, ToolListTooLargeError, ToolNotPinnedError, ToolPins, ToolResultTooLargeError,
-  canonicalJson, definitionHash, type McpToolsetOptions,
+  McpToolset,
+  ToolDefinitionChangedError,
+  ToolDefinitionInvalidError,
+  ToolListTooLargeError,
+  ToolNotPinnedError,
+  ToolPins,
+  ToolResultTooLargeError,
+  canonicalJson,
+  definitionHash,
+  type McpToolsetOptions,
 } from '../src/index.js';
 import { startHttpFixture, type HttpFixture } from './fixtures/http-server.js';
 
@@ -74,7 +82,10 @@ describe('size caps', () => {
   it('a result over maxResultBytes is refused (never handed over) and counted', async () => {
     const { toolset, registry } = await connect({ maxResultBytes: 4_096 });
     expect(await registry.require('web/big').run({ bytes: 1_000 }, { signal })).toMatchObject({ content: [{ text: 'x'.repeat(1_000) }] });
-    const err = await Promise.resolve(registry.require('web/big').run({ bytes: 10_000 }, { signal })).then(() => null, (e: unknown) => e);
+    const err = await Promise.resolve(registry.require('web/big').run({ bytes: 10_000 }, { signal })).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ToolResultTooLargeError);
     expect(err).toMatchObject({ limit: 4_096 });
     expect(toolset.stats().calls.refused_too_large).toBe(1);
@@ -98,7 +109,10 @@ describe('size caps', () => {
 
   it('an HTTP response over maxMessageBytes is not buffered: the session closes, the call fails (counted)', async () => {
     const { toolset, registry } = await connect({ maxMessageBytes: 32 * 1024 });
-    const err = await Promise.resolve(registry.require('web/big').run({ bytes: 100_000 }, { signal })).then(() => null, (e: unknown) => e);
+    const err = await Promise.resolve(registry.require('web/big').run({ bytes: 100_000 }, { signal })).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ name: 'McpNotConnectedError', cause: { name: 'LimitExceededError' } });
     expect(toolset.connected).toBe(false);
     expect(toolset.stats()).toMatchObject({ calls: { failed: 1 }, definitionsRefused: { message_too_large: 1 } });

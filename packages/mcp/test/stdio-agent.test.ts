@@ -30,7 +30,7 @@ describe('MCP over stdio: a child-process server built with the official SDK', (
     expect(toolset.pins.get('fx/add')).toBe(add.offered);
   });
 
-  it('a tool result reaches the agent\'s next decide as an ok outcome, and feeds its next call', async () => {
+  it("a tool result reaches the agent's next decide as an ok outcome, and feeds its next call", async () => {
     const { registry } = await connected();
     const agent = new ScriptedAgent([
       () => [Decisions.invokeTool('fx/add', { a: 2, b: 3 })],
@@ -48,11 +48,7 @@ describe('MCP over stdio: a child-process server built with the official SDK', (
   it('refuses schema-invalid input before sending it, and tools outside the executor allowlist', async () => {
     const { toolset, registry } = await connected();
     const agent = new ScriptedAgent([
-      () => [
-        Decisions.invokeTool('fx/add', { a: 'two', b: 3 }),
-        Decisions.invokeTool('fx/add', { a: 1 }),
-        Decisions.invokeTool('fx/fail', {}),
-      ],
+      () => [Decisions.invokeTool('fx/add', { a: 'two', b: 3 }), Decisions.invokeTool('fx/add', { a: 1 }), Decisions.invokeTool('fx/fail', {})],
     ]);
     await runAgent(agent, registry, ['fx/add']);
     const [wrongType, missing, notAllowed] = agent.turns[0]!;
@@ -106,14 +102,14 @@ describe('MCP over stdio: a child-process server built with the official SDK', (
     expect(accepted.turns[0]![0]).toMatchObject({ status: 'ok', result: { structuredContent: { sum: 3 } } });
   });
 
-  it('a tool error (isError) is a failed outcome carrying the tool\'s text', async () => {
+  it("a tool error (isError) is a failed outcome carrying the tool's text", async () => {
     const { registry } = await connected();
     const agent = new ScriptedAgent([() => [Decisions.invokeTool('fx/fail', {})]]);
     await runAgent(agent, registry, ['fx/fail']);
     expect(agent.turns[0]![0]).toMatchObject({ status: 'failed', error: { name: 'McpToolCallError', message: 'tool fx/fail reported an error: boom' } });
   });
 
-  it('the child gets the SDK default environment, not the parent\'s secrets', async () => {
+  it("the child gets the SDK default environment, not the parent's secrets", async () => {
     process.env.CONVERGE_MCP_TEST_SECRET = 'hunter2';
     try {
       const { registry } = await connected();
@@ -129,7 +125,10 @@ describe('MCP over stdio: a child-process server built with the official SDK', (
     toolset = new McpToolset({ name: 'fx', transport: stdioFixture(), maxMessageBytes: 32 * 1024 });
     await toolset.connect();
     const big = toolset.tools().find((t) => t.name === 'fx/big')!;
-    await expect(big.run({ bytes: 100_000 }, { signal: new AbortController().signal })).rejects.toMatchObject({ name: 'McpNotConnectedError', cause: { name: 'LimitExceededError' } });
+    await expect(big.run({ bytes: 100_000 }, { signal: new AbortController().signal })).rejects.toMatchObject({
+      name: 'McpNotConnectedError',
+      cause: { name: 'LimitExceededError' },
+    });
     expect(toolset.connected).toBe(false);
     expect(toolset.stats().definitionsRefused.message_too_large).toBe(1);
   });
@@ -158,6 +157,8 @@ describe('MCP over stdio: a child-process server built with the official SDK', (
   it('after close, calls fail with McpNotConnectedError', async () => {
     const { toolset, registry } = await connected();
     await toolset.close();
-    await expect(registry.require('fx/add').run({ a: 1, b: 2 }, { signal: new AbortController().signal })).rejects.toMatchObject({ name: 'McpNotConnectedError' });
+    await expect(registry.require('fx/add').run({ a: 1, b: 2 }, { signal: new AbortController().signal })).rejects.toMatchObject({
+      name: 'McpNotConnectedError',
+    });
   });
 });

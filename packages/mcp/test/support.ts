@@ -50,7 +50,12 @@ export class ScriptedAgent extends Agent {
  * Runs `agent` in an AgentRuntime whose StandardExecutor has `tools`, `allowlist`, a tool
  * timeout and a ResourceLimits (tool concurrency), until the script is done.
  */
-export async function runAgent(agent: ScriptedAgent, tools: ToolRegistry, allowlist: readonly string[], options: { toolTimeoutMs?: number } = {}): Promise<void> {
+export async function runAgent(
+  agent: ScriptedAgent,
+  tools: ToolRegistry,
+  allowlist: readonly string[],
+  options: { toolTimeoutMs?: number } = {},
+): Promise<void> {
   const runtime = new AgentRuntime({
     agent,
     limits: new ResourceLimits({ maxConcurrentToolCalls: 2 }),

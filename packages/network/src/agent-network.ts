@@ -18,12 +18,15 @@ export interface AgentNetworkOptions {
  * e.g. endpoints), signed with the agent's identity so that discovery accepts it.
  */
 export function descriptorOfAgent(agent: Agent, extra: Partial<AgentDescriptorInit> = {}): AgentDescriptor {
-  return signDescriptor({
-    ...extra,
-    id: agent.id,
-    topics: agent.topics,
-    capabilities: [...agent.capabilities].map((c) => ({ ...c, latencyMs: 0 })),
-  }, agent.identity);
+  return signDescriptor(
+    {
+      ...extra,
+      id: agent.id,
+      topics: agent.topics,
+      capabilities: [...agent.capabilities].map((c) => ({ ...c, latencyMs: 0 })),
+    },
+    agent.identity,
+  );
 }
 
 /**

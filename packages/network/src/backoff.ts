@@ -34,7 +34,8 @@ export function resolveBackoff(options: ReconnectOptions = {}): Backoff {
     maxDelayMs: options.maxDelayMs ?? DEFAULT_BACKOFF_MAX_MS,
   };
   requireInt(b.maxAttempts, 'reconnect.maxAttempts', { error: 'validation' });
-  if (!(b.initialDelayMs >= 0) || !(b.maxDelayMs >= b.initialDelayMs)) throw new ValidationError('reconnect delays must satisfy 0 <= initialDelayMs <= maxDelayMs');
+  if (!(b.initialDelayMs >= 0) || !(b.maxDelayMs >= b.initialDelayMs))
+    throw new ValidationError('reconnect delays must satisfy 0 <= initialDelayMs <= maxDelayMs');
   return b;
 }
 

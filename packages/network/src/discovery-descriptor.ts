@@ -1,6 +1,17 @@
 import {
-  Identity, KeyError, ValidationError, isIdentity, base64ToBytes, bytesToBase64, cloneWireValue, createTopic, fingerprintOf,
-  type Capability, type Topic, type TopicAttributes, type WireRecord,
+  Identity,
+  KeyError,
+  ValidationError,
+  isIdentity,
+  base64ToBytes,
+  bytesToBase64,
+  cloneWireValue,
+  createTopic,
+  fingerprintOf,
+  type Capability,
+  type Topic,
+  type TopicAttributes,
+  type WireRecord,
 } from '@converge/core';
 
 /** A capability as a descriptor lists it: a `Capability` plus its typical latency. */
@@ -151,10 +162,7 @@ export function descriptorToDict(d: AgentDescriptor): AgentDescriptorDict {
 }
 
 /** Reads the reference form (plus our extras, if given). Throws `ValidationError`/`KeyError` on bad input. */
-export function descriptorFromDict(
-  dict: unknown,
-  extras: { endpoints?: string[]; metadata?: WireRecord; lastSeen?: number } = {},
-): AgentDescriptor {
+export function descriptorFromDict(dict: unknown, extras: { endpoints?: string[]; metadata?: WireRecord; lastSeen?: number } = {}): AgentDescriptor {
   if (!isRecord(dict)) throw new ValidationError('a descriptor dict must be a map');
   const topics = dict.topics ?? [];
   const caps = dict.capabilities ?? [];

@@ -1,12 +1,29 @@
 import {
-  ConflictError, LimitExceededError, isIdentity, NotFoundError, SignatureError, ValidationError, base64ToBytes, bytesToBase64,
-  nowOf, topicToString, type ClockLike, type Store, type Topic, type WireRecord, requireInt,
+  ConflictError,
+  LimitExceededError,
+  isIdentity,
+  NotFoundError,
+  SignatureError,
+  ValidationError,
+  base64ToBytes,
+  bytesToBase64,
+  nowOf,
+  topicToString,
+  type ClockLike,
+  type Store,
+  type Topic,
+  type WireRecord,
+  requireInt,
 } from '@converge/core';
 import type { Startable } from '@converge/core';
 import type { Logger, MetricCounter, Metrics } from '@converge/core';
 import {
-  cloneDescriptor, createDescriptor, descriptorFromDict, descriptorToDict,
-  type AgentDescriptor, type AgentDescriptorInit,
+  cloneDescriptor,
+  createDescriptor,
+  descriptorFromDict,
+  descriptorToDict,
+  type AgentDescriptor,
+  type AgentDescriptorInit,
 } from './discovery-descriptor.js';
 import { signDescriptor, verifyDescriptor } from './discovery-signature.js';
 
@@ -104,9 +121,17 @@ export class DiscoveryService implements Startable {
     this.#store = options.store;
     this.#clock = nowOf(options.clock);
     this.#logger = options.logger;
-    this.#invalid = options.metrics?.counter({ name: 'converge_discovery_invalid_records_total', help: 'Stored discovery records skipped on load', labelNames: [] });
+    this.#invalid = options.metrics?.counter({
+      name: 'converge_discovery_invalid_records_total',
+      help: 'Stored discovery records skipped on load',
+      labelNames: [],
+    });
     this.#expiredCounter = options.metrics?.counter({ name: 'converge_discovery_expired_total', help: 'Discovery registrations expired', labelNames: [] });
-    this.#refusedCounter = options.metrics?.counter({ name: 'converge_discovery_refused_total', help: 'Discovery registrations refused, by reason', labelNames: ['reason'] });
+    this.#refusedCounter = options.metrics?.counter({
+      name: 'converge_discovery_refused_total',
+      help: 'Discovery registrations refused, by reason',
+      labelNames: ['reason'],
+    });
     const trust = options.trust;
     this.#trust = typeof trust === 'function' ? trust : trust ? (id) => trust.score(id) : undefined;
     this.#acceptUnsigned = options.acceptUnsignedRecords ?? false;
@@ -160,9 +185,7 @@ export class DiscoveryService implements Startable {
   async register(descriptor: AgentDescriptorInit): Promise<AgentDescriptor> {
     const now = this.#clock();
     const signer = isIdentity(descriptor?.publicKey) && descriptor.publicKey.canSign ? descriptor.publicKey : undefined;
-    const d = signer
-      ? signDescriptor({ ...descriptor, lastSeen: now }, signer, now)
-      : createDescriptor({ ...descriptor, lastSeen: now });
+    const d = signer ? signDescriptor({ ...descriptor, lastSeen: now }, signer, now) : createDescriptor({ ...descriptor, lastSeen: now });
     if (!verifyDescriptor(d)) {
       this.#refuse('unsigned');
       throw new SignatureError(`descriptor ${d.id.slice(0, 16)} is not signed by the key of its id`);
@@ -214,8 +237,10 @@ export class DiscoveryService implements Startable {
     if (query.match !== undefined && query.match !== 'all' && query.match !== 'any') throw new ValidationError("match must be 'all' or 'any'");
     const trusted = this.#trustFilter(query.minTrust);
     const wanted = [
-      ...topics.map((t) => (d: AgentDescriptor) =>
-        typeof t === 'string' ? d.topics.some((x) => x.namespace === t) : d.topics.some((x) => topicToString(x) === topicToString(t))),
+      ...topics.map(
+        (t) => (d: AgentDescriptor) =>
+          typeof t === 'string' ? d.topics.some((x) => x.namespace === t) : d.topics.some((x) => topicToString(x) === topicToString(t)),
+      ),
       ...caps.map((c) => (d: AgentDescriptor) => d.capabilities.some((x) => x.name === c)),
     ];
     const out: AgentDescriptor[] = [];

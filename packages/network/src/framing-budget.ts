@@ -54,7 +54,6 @@ export interface BudgetViolation {
   detail: Record<string, unknown>;
 }
 
-
 /**
  * The inbound byte budget of one transport, shared by all its connections, and the sweep that
  * closes connections whose unfinished frame progresses too slowly (slowloris).
@@ -84,12 +83,22 @@ export class InboundBudget {
   #isPaused: () => boolean = () => false;
 
   constructor(options: InboundBudgetOptions, maxFrameBytes: number) {
-    this.maxConnectionBytes = intOption(
-      options.maxConnectionBytes, maxFrameBytes + FRAME_HEADER_BYTES + CONNECTION_BUDGET_SLACK_BYTES, 'maxConnectionBytes', { min: 1, error: 'validation' },
-    );
-    this.maxBytes = intOption(options.maxInboundBytes, Math.max(DEFAULT_MAX_INBOUND_BYTES, this.maxConnectionBytes), 'maxInboundBytes', { min: 1, error: 'validation' });
-    this.progressTimeoutMs = intOption(options.frameProgressTimeoutMs, DEFAULT_FRAME_PROGRESS_TIMEOUT_MS, 'frameProgressTimeoutMs', { min: 0, error: 'validation' });
-    this.progressMinBytes = intOption(options.frameProgressMinBytes, DEFAULT_FRAME_PROGRESS_MIN_BYTES, 'frameProgressMinBytes', { min: 1, error: 'validation' });
+    this.maxConnectionBytes = intOption(options.maxConnectionBytes, maxFrameBytes + FRAME_HEADER_BYTES + CONNECTION_BUDGET_SLACK_BYTES, 'maxConnectionBytes', {
+      min: 1,
+      error: 'validation',
+    });
+    this.maxBytes = intOption(options.maxInboundBytes, Math.max(DEFAULT_MAX_INBOUND_BYTES, this.maxConnectionBytes), 'maxInboundBytes', {
+      min: 1,
+      error: 'validation',
+    });
+    this.progressTimeoutMs = intOption(options.frameProgressTimeoutMs, DEFAULT_FRAME_PROGRESS_TIMEOUT_MS, 'frameProgressTimeoutMs', {
+      min: 0,
+      error: 'validation',
+    });
+    this.progressMinBytes = intOption(options.frameProgressMinBytes, DEFAULT_FRAME_PROGRESS_MIN_BYTES, 'frameProgressMinBytes', {
+      min: 1,
+      error: 'validation',
+    });
     this.maxFrameTimeMs = intOption(options.maxFrameTimeMs, DEFAULT_MAX_FRAME_TIME_MS, 'maxFrameTimeMs', { min: 1, error: 'validation' });
     if (this.progressTimeoutMs > 2 ** 31 - 1) throw new ValidationError('frameProgressTimeoutMs must be at most 2^31-1');
     // Checks run a few times per window, so a slow frame is closed within ~1.25 windows.
@@ -252,7 +261,10 @@ export class ConnectionMeter {
     if (now - this.#windowStart < b.progressTimeoutMs) return;
     if (this.#windowBytes < b.progressMinBytes) {
       this.#violate('slow', {
-        held: this.#held, progressed: this.#windowBytes, frameProgressMinBytes: b.progressMinBytes, frameProgressTimeoutMs: b.progressTimeoutMs,
+        held: this.#held,
+        progressed: this.#windowBytes,
+        frameProgressMinBytes: b.progressMinBytes,
+        frameProgressTimeoutMs: b.progressTimeoutMs,
       });
       return;
     }

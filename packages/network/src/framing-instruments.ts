@@ -55,17 +55,36 @@ export interface NetTransportStats {
 /** A fresh, zeroed `NetTransportStats`. */
 export function emptyStats(): NetTransportStats {
   return {
-    framesSent: 0, bytesSent: 0, framesReceived: 0, bytesReceived: 0, connectionsOpened: 0, connectionsClosed: 0,
-    connectFailures: 0, reconnects: 0, rejectedOversize: 0, rejectedMalformed: 0, rejectedTruncated: 0,
-    rejectedShort: 0, rejectedOverBudget: 0, rejectedSlow: 0, socketErrors: 0, textFrames: 0, sendErrors: 0, droppedReceiveQueueFull: 0,
+    framesSent: 0,
+    bytesSent: 0,
+    framesReceived: 0,
+    bytesReceived: 0,
+    connectionsOpened: 0,
+    connectionsClosed: 0,
+    connectFailures: 0,
+    reconnects: 0,
+    rejectedOversize: 0,
+    rejectedMalformed: 0,
+    rejectedTruncated: 0,
+    rejectedShort: 0,
+    rejectedOverBudget: 0,
+    rejectedSlow: 0,
+    socketErrors: 0,
+    textFrames: 0,
+    sendErrors: 0,
+    droppedReceiveQueueFull: 0,
   };
 }
 
 type Counter = MetricCounter;
 
 const REJECT_FIELD: Record<FrameRejectReason, keyof NetTransportStats> = {
-  oversize: 'rejectedOversize', malformed: 'rejectedMalformed', truncated: 'rejectedTruncated', short: 'rejectedShort',
-  over_budget: 'rejectedOverBudget', slow: 'rejectedSlow',
+  oversize: 'rejectedOversize',
+  malformed: 'rejectedMalformed',
+  truncated: 'rejectedTruncated',
+  short: 'rejectedShort',
+  over_budget: 'rejectedOverBudget',
+  slow: 'rejectedSlow',
 };
 
 /**
@@ -111,17 +130,49 @@ export class NetInstruments {
     if (metrics) {
       this.#sent = metrics.counter({ name: 'converge_transport_frames_sent_total', help: 'Frames written to sockets', labelNames: ['transport'] });
       this.#received = metrics.counter({ name: 'converge_transport_frames_received_total', help: 'Frames received and queued', labelNames: ['transport'] });
-      this.#rejected = metrics.counter({ name: 'converge_frames_rejected_total', help: 'Inbound frames refused, by reason', labelNames: ['transport', 'reason'] });
-      this.#opened = metrics.counter({ name: 'converge_transport_connections_opened_total', help: 'Connections opened', labelNames: ['transport', 'direction'] });
-      this.#closed = metrics.counter({ name: 'converge_transport_connections_closed_total', help: 'Connections closed', labelNames: ['transport', 'direction'] });
+      this.#rejected = metrics.counter({
+        name: 'converge_frames_rejected_total',
+        help: 'Inbound frames refused, by reason',
+        labelNames: ['transport', 'reason'],
+      });
+      this.#opened = metrics.counter({
+        name: 'converge_transport_connections_opened_total',
+        help: 'Connections opened',
+        labelNames: ['transport', 'direction'],
+      });
+      this.#closed = metrics.counter({
+        name: 'converge_transport_connections_closed_total',
+        help: 'Connections closed',
+        labelNames: ['transport', 'direction'],
+      });
       this.#connectFailures = metrics.counter({ name: 'converge_transport_connect_failures_total', help: 'Failed dial attempts', labelNames: ['transport'] });
       this.#reconnects = metrics.counter({ name: 'converge_transport_reconnects_total', help: 'Connections re-established', labelNames: ['transport'] });
-      this.#sendErrors = metrics.counter({ name: 'converge_transport_send_errors_total', help: 'Sends that rejected, by reason', labelNames: ['transport', 'reason'] });
-      this.#socketErrors = metrics.counter({ name: 'converge_transport_socket_errors_total', help: 'Socket errors handled, by direction', labelNames: ['transport', 'direction'] });
-      this.#bytesSent = metrics.counter({ name: 'converge_transport_bytes_sent_total', help: 'Bytes written to sockets (length prefixes included)', labelNames: ['transport'] });
+      this.#sendErrors = metrics.counter({
+        name: 'converge_transport_send_errors_total',
+        help: 'Sends that rejected, by reason',
+        labelNames: ['transport', 'reason'],
+      });
+      this.#socketErrors = metrics.counter({
+        name: 'converge_transport_socket_errors_total',
+        help: 'Socket errors handled, by direction',
+        labelNames: ['transport', 'direction'],
+      });
+      this.#bytesSent = metrics.counter({
+        name: 'converge_transport_bytes_sent_total',
+        help: 'Bytes written to sockets (length prefixes included)',
+        labelNames: ['transport'],
+      });
       this.#bytesReceived = metrics.counter({ name: 'converge_transport_bytes_received_total', help: 'Bytes read from sockets', labelNames: ['transport'] });
-      this.#open = metrics.gauge({ name: 'converge_transport_connections', help: 'Connections open now, by direction', labelNames: ['transport', 'direction'] });
-      this.#dropped = metrics.counter({ name: 'converge_transport_dropped_total', help: 'Messages a transport discarded (overflow under drop-oldest, queued at stop)', labelNames: ['transport', 'reason'] });
+      this.#open = metrics.gauge({
+        name: 'converge_transport_connections',
+        help: 'Connections open now, by direction',
+        labelNames: ['transport', 'direction'],
+      });
+      this.#dropped = metrics.counter({
+        name: 'converge_transport_dropped_total',
+        help: 'Messages a transport discarded (overflow under drop-oldest, queued at stop)',
+        labelNames: ['transport', 'reason'],
+      });
     }
   }
 

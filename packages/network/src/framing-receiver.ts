@@ -106,7 +106,13 @@ export class FrameReceiver {
     const q = this.#queue;
     if (!q.push(msg, body.byteLength)) {
       if (!q.closed) {
-        this.#instruments.droppedQueueFull(remote, { queued: q.size, queuedBytes: q.bytes, bytes: body.byteLength, maxSize: this.maxSize, maxBytes: this.maxBytes });
+        this.#instruments.droppedQueueFull(remote, {
+          queued: q.size,
+          queuedBytes: q.bytes,
+          bytes: body.byteLength,
+          maxSize: this.maxSize,
+          maxBytes: this.maxBytes,
+        });
       }
       return undefined;
     }

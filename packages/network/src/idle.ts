@@ -28,9 +28,14 @@ export class IdleReaper {
     this.timeoutMs = ms;
     this.#transport = transport;
     this.#logger = logger;
-    this.#counter = ms > 0
-      ? metrics?.counter({ name: 'converge_transport_idle_closed_total', help: 'Inbound connections closed after idleTimeoutMs without traffic', labelNames: ['transport'] })
-      : undefined;
+    this.#counter =
+      ms > 0
+        ? metrics?.counter({
+            name: 'converge_transport_idle_closed_total',
+            help: 'Inbound connections closed after idleTimeoutMs without traffic',
+            labelNames: ['transport'],
+          })
+        : undefined;
   }
 
   /** Arms the timeout on an inbound socket (a raw socket: with TLS, this also bounds the handshake). */
@@ -40,7 +45,10 @@ export class IdleReaper {
       if (socket.destroyed) return;
       this.closed++;
       this.#counter?.inc({ transport: this.#transport });
-      this.#logger?.warn({ transport: this.#transport, remote: `${socket.remoteAddress}:${socket.remotePort}`, idleTimeoutMs: this.timeoutMs }, 'idle inbound connection closed');
+      this.#logger?.warn(
+        { transport: this.#transport, remote: `${socket.remoteAddress}:${socket.remotePort}`, idleTimeoutMs: this.timeoutMs },
+        'idle inbound connection closed',
+      );
       socket.destroy();
     });
   }

@@ -6,17 +6,23 @@
  * Browser-safe: nothing behind this entry loads a `node:*` module at run time.
  * @packageDocumentation
  */
-export {
-  AsyncQueue, DEFAULT_QUEUE_CAPACITY, type AsyncQueueOptions, type OverflowPolicy, type ShiftOptions,
-} from './async-queue.js';
+export { AsyncQueue, DEFAULT_QUEUE_CAPACITY, type AsyncQueueOptions, type OverflowPolicy, type ShiftOptions } from './async-queue.js';
 export * from './framing.js';
 export * from './framing-instruments.js';
 export { FrameReceiver, DEFAULT_MAX_RECEIVE_QUEUE, DEFAULT_MAX_RECEIVE_QUEUE_BYTES, type PausableSource } from './framing-receiver.js';
 export * from './framing-budget.js';
 export { WriteQueue, DEFAULT_MAX_QUEUE_PER_PEER, DEFAULT_MAX_QUEUE_BYTES_PER_PEER, type PendingWrite } from './framing-write-queue.js';
 export {
-  DEFAULT_CONNECT_ATTEMPTS, DEFAULT_BACKOFF_INITIAL_MS, DEFAULT_BACKOFF_MAX_MS, DEFAULT_CONNECT_TIMEOUT_MS, backoffDelay,
-  resolveBackoff, dialWithBackoff, type ReconnectOptions, type Backoff, type DialResult,
+  DEFAULT_CONNECT_ATTEMPTS,
+  DEFAULT_BACKOFF_INITIAL_MS,
+  DEFAULT_BACKOFF_MAX_MS,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  backoffDelay,
+  resolveBackoff,
+  dialWithBackoff,
+  type ReconnectOptions,
+  type Backoff,
+  type DialResult,
 } from './backoff.js';
 export { IdleReaper, DEFAULT_IDLE_TIMEOUT_MS } from './idle.js';
 export type { NetTlsOptions } from './tls-options.js';

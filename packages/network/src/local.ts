@@ -1,6 +1,13 @@
 import {
-  DEFAULT_MAX_MESSAGE_BYTES, FrameTooLargeError, NotStartedError, QueueFullError, TransportError, ValidationError,
-  type Message, hasBrand, requireInt,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  FrameTooLargeError,
+  NotStartedError,
+  QueueFullError,
+  TransportError,
+  ValidationError,
+  type Message,
+  hasBrand,
+  requireInt,
 } from '@converge/core';
 import type { Startable } from '@converge/core';
 import type { Logger, MetricCounter, Metrics } from '@converge/core';
@@ -75,7 +82,11 @@ export class LocalHub {
     requireInt(max, 'maxMessageBytes', { error: 'validation' });
     this.maxMessageBytes = max;
     this.#logger = options.logger;
-    this.#dropped = options.metrics?.counter({ name: 'converge_transport_dropped_total', help: 'Messages a transport discarded (overflow under drop-oldest, queued at stop)', labelNames: ['transport', 'reason'] });
+    this.#dropped = options.metrics?.counter({
+      name: 'converge_transport_dropped_total',
+      help: 'Messages a transport discarded (overflow under drop-oldest, queued at stop)',
+      labelNames: ['transport', 'reason'],
+    });
   }
 
   /** Ids of the agents currently attached (started transports). */

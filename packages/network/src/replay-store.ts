@@ -77,9 +77,11 @@ export class ReplayStateStore {
         }
       }
     })();
-    this.#flushing = run.finally(() => {
-      this.#flushing = undefined;
-    }).catch(() => {});
+    this.#flushing = run
+      .finally(() => {
+        this.#flushing = undefined;
+      })
+      .catch(() => {});
     await run;
   }
 }

@@ -1,8 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import {
-  AbortError, NotStartedError, QueueFullError, TransportError, ValidationError, signingBytes, type Message, requireInt,
-} from '@converge/core';
+import { AbortError, NotStartedError, QueueFullError, TransportError, ValidationError, signingBytes, type Message, requireInt } from '@converge/core';
 import { VERIFY_WORKER_SOURCE } from './verify-worker.js';
 
 /** Default most batches in flight across a `VerifierPool`'s workers. */
@@ -112,8 +110,14 @@ export class VerifierPool {
       signal?.addEventListener('abort', onAbort, { once: true });
       const done = (): void => signal?.removeEventListener('abort', onAbort);
       slot.pending.set(id, {
-        resolve: (ok) => { done(); resolve(ok); },
-        reject: (err) => { done(); reject(err); },
+        resolve: (ok) => {
+          done();
+          resolve(ok);
+        },
+        reject: (err) => {
+          done();
+          reject(err);
+        },
       });
       this.#inFlight++;
       if (slot.pending.size === 1) slot.worker.ref();

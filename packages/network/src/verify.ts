@@ -1,5 +1,13 @@
 import {
-  Identity, MAX_MESSAGE_ID_BYTES, isIdentity, NotStartedError, ValidationError, topicRoundTrips, verifyMessage, type Message, type Store,
+  Identity,
+  MAX_MESSAGE_ID_BYTES,
+  isIdentity,
+  NotStartedError,
+  ValidationError,
+  topicRoundTrips,
+  verifyMessage,
+  type Message,
+  type Store,
 } from '@converge/core';
 import type { Logger, MetricCounter, MetricHistogram, Metrics } from '@converge/core';
 import { isIdentityRegistry, type IdentityRegistry } from './registry.js';
@@ -76,9 +84,10 @@ type Counter = MetricCounter;
 export const VERIFY_DURATION_BUCKETS: readonly number[] = Object.freeze([0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01]);
 
 const OK: CheckResult = Object.freeze({ ok: true });
-const REJECTED: Record<RejectionReason, CheckResult> = Object.fromEntries(
-  REJECTION_REASONS.map((r) => [r, Object.freeze({ ok: false, reason: r })]),
-) as Record<RejectionReason, CheckResult>;
+const REJECTED: Record<RejectionReason, CheckResult> = Object.fromEntries(REJECTION_REASONS.map((r) => [r, Object.freeze({ ok: false, reason: r })])) as Record<
+  RejectionReason,
+  CheckResult
+>;
 
 // The bound is in UTF-8 bytes, as on the wire: 128 'é' are 128 UTF-16 units but 256 bytes. The
 // byte count is needed only when the string could be longer than the bound in UTF-8.
@@ -89,14 +98,18 @@ function idWithinBound(id: string): boolean {
 
 function isWellFormed(msg: Message): boolean {
   return (
-    msg !== null && typeof msg === 'object' &&
+    msg !== null &&
+    typeof msg === 'object' &&
     // Ids are bounded on the wire (the decoder refuses longer ones); a message handed over
     // in memory is held to the same bound, so the replay cache's cost per id is bounded.
-    typeof msg.id === 'string' && msg.id !== '' && idWithinBound(msg.id) &&
+    typeof msg.id === 'string' &&
+    msg.id !== '' &&
+    idWithinBound(msg.id) &&
     typeof msg.sender === 'string' &&
     (msg.recipient === null || typeof msg.recipient === 'string') &&
     Number.isSafeInteger(msg.timestamp) &&
-    Array.isArray(msg.topics) && msg.topics.every(topicRoundTrips) &&
+    Array.isArray(msg.topics) &&
+    msg.topics.every(topicRoundTrips) &&
     msg.signature instanceof Uint8Array
   );
 }
@@ -123,7 +136,12 @@ export class MessageVerifier {
   readonly skewMs: number;
   /** Rejections so far, by reason. */
   readonly rejections: Record<RejectionReason, number> = {
-    unknown_sender: 0, bad_signature: 0, stale: 0, replay: 0, malformed: 0, wrong_recipient: 0,
+    unknown_sender: 0,
+    bad_signature: 0,
+    stale: 0,
+    replay: 0,
+    malformed: 0,
+    wrong_recipient: 0,
   };
   /** Messages accepted so far. */
   verified = 0;
@@ -155,10 +173,16 @@ export class MessageVerifier {
     this.#loaded = this.#persisted === undefined;
     this.#self = selfSet(options.self);
     this.#logger = options.logger;
-    this.#rejected = options.metrics?.counter({ name: 'converge_messages_rejected_total', help: 'Received messages refused, by reason', labelNames: ['reason'] });
+    this.#rejected = options.metrics?.counter({
+      name: 'converge_messages_rejected_total',
+      help: 'Received messages refused, by reason',
+      labelNames: ['reason'],
+    });
     this.#accepted = options.metrics?.counter({ name: 'converge_messages_verified_total', help: 'Received messages that passed verification', labelNames: [] });
     this.#latency = options.metrics?.histogram({
-      name: 'converge_verify_duration_seconds', help: 'Time to check one received message (signature, replay), seconds', buckets: VERIFY_DURATION_BUCKETS,
+      name: 'converge_verify_duration_seconds',
+      help: 'Time to check one received message (signature, replay), seconds',
+      buckets: VERIFY_DURATION_BUCKETS,
     });
     this.#onReject = options.onReject;
   }
@@ -260,10 +284,11 @@ export class MessageVerifier {
    */
   async receive(transport: Transport, options: ReceiveVerifiedOptions = {}): Promise<Message | null> {
     const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
-    const next = (): Promise<Message | null> => transport.receive({
-      signal: options.signal,
-      timeoutMs: deadline === undefined ? undefined : Math.max(0, deadline - Date.now()),
-    });
+    const next = (): Promise<Message | null> =>
+      transport.receive({
+        signal: options.signal,
+        timeoutMs: deadline === undefined ? undefined : Math.max(0, deadline - Date.now()),
+      });
     const pool = options.pool;
     if (!pool) {
       for (;;) {
@@ -331,10 +356,13 @@ export class MessageVerifier {
       }
     }
     const onThread = (): boolean[] => toVerify.map((m, i) => verifyMessage(m, verifyKeys[i]!));
-    const results = toVerify.length === 0 ? Promise.resolve([]) : pool.verifyBatch(toVerify, verifyKeys).catch((err: unknown) => {
-      this.#logger?.warn({ err, messages: toVerify.length }, 'verifier pool failed; verifying the batch on the main thread');
-      return onThread();
-    });
+    const results =
+      toVerify.length === 0
+        ? Promise.resolve([])
+        : pool.verifyBatch(toVerify, verifyKeys).catch((err: unknown) => {
+            this.#logger?.warn({ err, messages: toVerify.length }, 'verifier pool failed; verifying the batch on the main thread');
+            return onThread();
+          });
     return { messages, keys, results, startedAt };
   }
 

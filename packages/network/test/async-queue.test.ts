@@ -15,7 +15,8 @@ describe('AsyncQueue', () => {
 
   it('applies its overflow policy when full: throw, reject, drop-oldest', () => {
     const t = new AsyncQueue<number>({ maxSize: 2 });
-    t.push(1); t.push(2);
+    t.push(1);
+    t.push(2);
     expect(() => t.push(3)).toThrow(QueueFullError);
     const r = new AsyncQueue<number>({ maxSize: 2, overflow: 'reject' });
     expect([r.push(1), r.push(2), r.push(3)]).toEqual([true, true, false]);

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { Identity, ValidationError, createMessage, signMessage } from '@converge/core';
 import {
-  IDENTITY_REGISTRY_BRAND, IdentityRegistry, LOCAL_HUB_BRAND, LocalHub, LocalTransport, MessageVerifier, isIdentityRegistry, isLocalHub,
+  IDENTITY_REGISTRY_BRAND,
+  IdentityRegistry,
+  LOCAL_HUB_BRAND,
+  LocalHub,
+  LocalTransport,
+  MessageVerifier,
+  isIdentityRegistry,
+  isLocalHub,
 } from '../src/index.js';
 
 /**

@@ -33,7 +33,8 @@ discoveryComplianceTests({
       return new DiscoveryService({ store, clock, ttlMs, maxAgents });
     };
     return {
-      discovery: await open(), reopen: open,
+      discovery: await open(),
+      reopen: open,
       teardown: async () => {
         for (const s of stores) await s.stop?.();
         await rm(dir, { recursive: true, force: true });

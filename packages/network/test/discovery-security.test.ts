@@ -3,8 +3,16 @@ import { describe, expect, it } from 'vitest';
 import { Agent, ConflictError, Identity, SignatureError, ValidationError, type Decision } from '@converge/core';
 import { MemoryStore } from '@converge/extensions/storage';
 import {
-  AgentNetwork, DISCOVERY_EXTRA_PREFIX, DiscoveryService, IdentityRegistry, LocalHub, LocalTransport, descriptorOfAgent,
-  descriptorSigningBytes, signDescriptor, verifyDescriptor,
+  AgentNetwork,
+  DISCOVERY_EXTRA_PREFIX,
+  DiscoveryService,
+  IdentityRegistry,
+  LocalHub,
+  LocalTransport,
+  descriptorOfAgent,
+  descriptorSigningBytes,
+  signDescriptor,
+  verifyDescriptor,
 } from '../src/index.js';
 
 const alice = Identity.generate();
@@ -12,7 +20,7 @@ const bob = Identity.generate();
 const mallory = Identity.generate();
 
 describe('discovery descriptors are self-certifying (M6)', () => {
-  it('refuses registering another agent\'s id without a key, and keeps the stored key', async () => {
+  it("refuses registering another agent's id without a key, and keeps the stored key", async () => {
     const disc = new DiscoveryService();
     await disc.register({ id: alice.fingerprint, publicKey: alice, endpoints: ['tcp://10.0.0.1:7000'] });
     await expect(disc.register({ id: alice.fingerprint, endpoints: ['tcp://6.6.6.6:1'] })).rejects.toBeInstanceOf(SignatureError);
@@ -22,7 +30,7 @@ describe('discovery descriptors are self-certifying (M6)', () => {
     expect(disc.stats.refused).toBe(1);
   });
 
-  it('refuses another agent\'s public key with attacker endpoints, unsigned or signed by the attacker', async () => {
+  it("refuses another agent's public key with attacker endpoints, unsigned or signed by the attacker", async () => {
     const disc = new DiscoveryService();
     await disc.register({ id: alice.fingerprint, publicKey: alice, endpoints: ['tcp://10.0.0.1:7000'] });
     const poison = { id: alice.fingerprint, publicKey: alice.publicKey, endpoints: ['tcp://6.6.6.6:1'] };
@@ -84,7 +92,10 @@ describe('discovery descriptors are self-certifying (M6)', () => {
 
 describe('discovery queries by trust', () => {
   it('filters by minTrust with a function or a TrustSource, and needs one to do so', async () => {
-    const scores = new Map([[alice.fingerprint, 0.9], [bob.fingerprint, 0.2]]);
+    const scores = new Map([
+      [alice.fingerprint, 0.9],
+      [bob.fingerprint, 0.2],
+    ]);
     const byFunction = new DiscoveryService({ trust: (id) => scores.get(id) ?? 0 });
     const bySource = new DiscoveryService({ trust: { score: (id: string) => scores.get(id) ?? 0 } });
     for (const disc of [byFunction, bySource]) {

@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Float64, Identity, KeyError, LimitExceededError, SignatureError, createTopic, encodeValue, hexToBytes, systemClock, type Clock } from '@converge/core';
 import { MemoryStore } from '@converge/extensions/storage';
-import {
-  DiscoveryService, DISCOVERY_AGENT_PREFIX, DISCOVERY_EXTRA_PREFIX, descriptorFromDict, descriptorToDict, signDescriptor,
-} from '../src/index.js';
+import { DiscoveryService, DISCOVERY_AGENT_PREFIX, DISCOVERY_EXTRA_PREFIX, descriptorFromDict, descriptorToDict, signDescriptor } from '../src/index.js';
 import { describeWithVectors, vectors, fromTyped } from '../../core/test/vectors.js';
 
 describeWithVectors('descriptor dict form (interop vectors)', () => {
@@ -37,7 +35,11 @@ describeWithVectors('descriptor dict form (interop vectors)', () => {
       const stored = await store.get(v.store_key);
       expect(Buffer.from(encodeValue(stored)).toString('hex')).toBe(Buffer.from(encodeValue(fromTyped(v.dict))).toString('hex'));
       expect(await store.get(DISCOVERY_EXTRA_PREFIX + d.id)).toEqual({
-        endpoints: ['tcp://127.0.0.1:9000'], metadata: { region: 'eu' }, last_seen: 1000, signature: expect.any(String), issued_at: 900,
+        endpoints: ['tcp://127.0.0.1:9000'],
+        metadata: { region: 'eu' },
+        last_seen: 1000,
+        signature: expect.any(String),
+        issued_at: 900,
       });
     });
   }
@@ -45,7 +47,9 @@ describeWithVectors('descriptor dict form (interop vectors)', () => {
   it('refuses a public key whose fingerprint is not the id', () => {
     const a = Identity.generate();
     const b = Identity.generate();
-    expect(() => descriptorFromDict({ id: a.fingerprint, topics: [], capabilities: [], public_key: Buffer.from(b.publicKey).toString('base64') })).toThrow(KeyError);
+    expect(() => descriptorFromDict({ id: a.fingerprint, topics: [], capabilities: [], public_key: Buffer.from(b.publicKey).toString('base64') })).toThrow(
+      KeyError,
+    );
   });
 });
 
@@ -55,7 +59,12 @@ describe('DiscoveryService', () => {
   const carol = Identity.generate();
   const descriptors = () => [
     // The agents' identities as publicKey: register signs each descriptor with it.
-    { id: alice.fingerprint, publicKey: alice, topics: [createTopic('tasks', { type: 'translate' })], capabilities: [{ name: 'translate' }, { name: 'summarize' }] },
+    {
+      id: alice.fingerprint,
+      publicKey: alice,
+      topics: [createTopic('tasks', { type: 'translate' })],
+      capabilities: [{ name: 'translate' }, { name: 'summarize' }],
+    },
     { id: bob.fingerprint, publicKey: bob, topics: [createTopic('tasks'), createTopic('chat')], capabilities: [{ name: 'summarize', latencyMs: 20 }] },
     { id: carol.fingerprint, publicKey: carol, topics: [createTopic('chat')], capabilities: [] },
   ];
@@ -110,7 +119,21 @@ describe('DiscoveryService', () => {
     const [a, b] = descriptors();
     await first.register({ ...a!, endpoints: ['ws://x'], metadata: { cost: new Float64(2) } });
     // A record as the reference writes it: only the dict, no extras.
-    await store.put(DISCOVERY_AGENT_PREFIX + bob.fingerprint, descriptorToDict(descriptorFromDict({ ...descriptorToDict({ ...b!, publicKey: bob.publicKey, endpoints: [], metadata: {}, lastSeen: 0, capabilities: [{ name: 'summarize', version: '1.0', description: '', constraints: {}, costs: {}, latencyMs: 20 }] }) })));
+    await store.put(
+      DISCOVERY_AGENT_PREFIX + bob.fingerprint,
+      descriptorToDict(
+        descriptorFromDict({
+          ...descriptorToDict({
+            ...b!,
+            publicKey: bob.publicKey,
+            endpoints: [],
+            metadata: {},
+            lastSeen: 0,
+            capabilities: [{ name: 'summarize', version: '1.0', description: '', constraints: {}, costs: {}, latencyMs: 20 }],
+          }),
+        }),
+      ),
+    );
     await store.put(DISCOVERY_AGENT_PREFIX + 'broken', { id: 7 });
     // By default an unsigned record is skipped; reading a reference-written store needs the option.
     const strict = new DiscoveryService({ store, clock: () => 6000 });

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
-  FrameTooLargeError, Identity, NotStartedError, QueueFullError, TransportError, createMessage, createTopic,
-  encodeMessage, isTransport, signMessage,
+  FrameTooLargeError,
+  Identity,
+  NotStartedError,
+  QueueFullError,
+  TransportError,
+  createMessage,
+  createTopic,
+  encodeMessage,
+  isTransport,
+  signMessage,
 } from '@converge/core';
 import { transportComplianceTests } from '@converge/compliance/transport';
 import { LocalHub, LocalTransport, messageSizeBound } from '../src/index.js';

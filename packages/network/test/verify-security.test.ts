@@ -3,8 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { Identity, NotStartedError, createMessage, signMessage, type Message } from '@converge/core';
 import { MemoryStore } from '@converge/extensions/storage';
 import {
-  IdentityRegistry, LocalHub, LocalTransport, MessageVerifier, REJECTION_REASONS, REPLAY_PARTITION_OVERHEAD_BYTES,
-  REPLAY_STORE_PREFIX, receiveVerified, replayEntryBytes,
+  IdentityRegistry,
+  LocalHub,
+  LocalTransport,
+  MessageVerifier,
+  REJECTION_REASONS,
+  REPLAY_PARTITION_OVERHEAD_BYTES,
+  REPLAY_STORE_PREFIX,
+  receiveVerified,
+  replayEntryBytes,
 } from '../src/index.js';
 
 const alice = Identity.generate();
@@ -23,7 +30,7 @@ function signed(who: Identity, at: number, init: Parameters<typeof createMessage
 }
 
 describe('replay state is per sender (H1)', () => {
-  it('a flood from one agent does not flush another agent\'s replay state', () => {
+  it("a flood from one agent does not flush another agent's replay state", () => {
     const now = T0;
     const verifier = new MessageVerifier({ registry: registry(), clock: () => now, replayIdsPerSender: 50 });
     const captured = signed(carol, now);

@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Identity, createMessage, decodeMessage, encodeMessage, signMessage, type Message } from '@converge/core';
 import { MetricsCollector, type Logger } from '@converge/observability';
-import {
-  IdentityRegistry, LocalHub, LocalTransport, MessageVerifier, ReplayCache, VerifierPool, receiveVerified,
-} from '../src/index.js';
+import { IdentityRegistry, LocalHub, LocalTransport, MessageVerifier, ReplayCache, VerifierPool, receiveVerified } from '../src/index.js';
 
 const alice = Identity.generate();
 const bob = Identity.generate();
@@ -64,8 +62,17 @@ describe('MessageVerifier.check', () => {
     const good = signMessage(createMessage({ timestamp: now, payload: { n: 1 } }), alice);
     expect(verifier.check({ ...good, payload: { n: 2 } } as Message)).toEqual({ ok: false, reason: 'bad_signature' });
     expect(verifier.check(null as unknown as Message)).toEqual({ ok: false, reason: 'malformed' });
-    expect(seen).toEqual([[alice.fingerprint, 'bad_signature'], [undefined, 'malformed']]);
-    const throwing = new MessageVerifier({ registry, clock: () => now, onReject: () => { throw new Error('hook down'); } });
+    expect(seen).toEqual([
+      [alice.fingerprint, 'bad_signature'],
+      [undefined, 'malformed'],
+    ]);
+    const throwing = new MessageVerifier({
+      registry,
+      clock: () => now,
+      onReject: () => {
+        throw new Error('hook down');
+      },
+    });
     expect(throwing.check({ ...good, payload: { n: 3 } } as Message)).toEqual({ ok: false, reason: 'bad_signature' });
     expect(throwing.check(good)).toEqual({ ok: true });
   });
@@ -96,7 +103,7 @@ describe('MessageVerifier.check', () => {
 });
 
 describe('ReplayCache', () => {
-  it('is bounded per sender: an evicted id raises its sender\'s floor, so it is still refused', () => {
+  it("is bounded per sender: an evicted id raises its sender's floor, so it is still refused", () => {
     const now = 1000;
     const c = new ReplayCache({ skewMs: 100, maxIdsPerSender: 3, clock: () => now });
     expect(['a', 'b', 'c', 'd'].map((k, i) => c.add('x', k, 950 + i))).toEqual([true, true, true, true]);
@@ -180,7 +187,8 @@ describe('VerifierPool', () => {
     for (let i = 0; i < 50; i++) {
       const m = signMessage(createMessage({ payload: { i } }), i % 2 ? alice : bob);
       const variant = i % 5;
-      if (variant === 0) msgs.push({ ...m, payload: { i: -1 } } as Message); // tampered
+      if (variant === 0)
+        msgs.push({ ...m, payload: { i: -1 } } as Message); // tampered
       else msgs.push(decodeMessage(encodeMessage(m)));
       keys.push(variant === 1 ? mallory.publicKey : (i % 2 ? alice : bob).publicKey); // wrong key
     }

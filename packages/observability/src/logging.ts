@@ -39,7 +39,16 @@ export interface LoggerConfig {
 
 /** Keys whose values are secrets; redacted at the top level and one level deep by default. */
 export const SECRET_KEYS: readonly string[] = Object.freeze([
-  'secretKey', 'privateKey', 'secret', 'token', 'password', 'passphrase', 'apiKey', 'authorization', 'cookie', 'encryptionKey',
+  'secretKey',
+  'privateKey',
+  'secret',
+  'token',
+  'password',
+  'passphrase',
+  'apiKey',
+  'authorization',
+  'cookie',
+  'encryptionKey',
 ]);
 
 /**
@@ -109,11 +118,7 @@ export function createLogger(options: LoggerConfig = {}): Logger {
   const config: LoggerOptions = {
     level,
     ...(options.name === undefined ? {} : { name: options.name }),
-    ...(paths === undefined
-      ? { formatters: { log: redactSecrets } }
-      : paths.length === 0
-        ? {}
-        : { redact: { paths: [...paths], censor: REDACTED } }),
+    ...(paths === undefined ? { formatters: { log: redactSecrets } } : paths.length === 0 ? {} : { redact: { paths: [...paths], censor: REDACTED } }),
   };
   let logger: Logger;
   let owned: Closable | undefined;

@@ -215,7 +215,9 @@ export class MetricsCollector implements Metrics {
     make: (config: { name: string; help: string; labelNames: string[]; registers: Registry[] }, fullName: string) => H,
   ): H {
     const { name, help, labelNames } = spec;
-    return this.#getOrCreate(kind, name, help, labelNames, undefined, (fullName, labels) => make({ name: fullName, help, labelNames: labels, registers: [this.registry] }, fullName)) as H;
+    return this.#getOrCreate(kind, name, help, labelNames, undefined, (fullName, labels) =>
+      make({ name: fullName, help, labelNames: labels, registers: [this.registry] }, fullName),
+    ) as H;
   }
 
   #getOrCreate(
@@ -250,7 +252,15 @@ export class MetricsCollector implements Metrics {
       throw new ConfigError(`metric ${fullName} is already registered in the registry by another owner`, { key: name });
     }
     const handle = create(fullName, [...labelNames]);
-    this.#entries.set(fullName, { kind, help, labelNames: Object.freeze([...labelNames]), buckets: buckets ? Object.freeze([...buckets]) : undefined, labelKey, bucketKey, handle });
+    this.#entries.set(fullName, {
+      kind,
+      help,
+      labelNames: Object.freeze([...labelNames]),
+      buckets: buckets ? Object.freeze([...buckets]) : undefined,
+      labelKey,
+      bucketKey,
+      handle,
+    });
     return handle;
   }
 }
@@ -261,7 +271,11 @@ function checkLabelName(label: string, where: string): void {
   }
 }
 
-function specOf(nameOrSpec: string | MetricSpec, help: string | undefined, labelNames: string[] | undefined): { name: string; help: string; labelNames: string[] } {
+function specOf(
+  nameOrSpec: string | MetricSpec,
+  help: string | undefined,
+  labelNames: string[] | undefined,
+): { name: string; help: string; labelNames: string[] } {
   if (typeof nameOrSpec === 'string') return { name: nameOrSpec, help: help as string, labelNames: labelNames ?? [] };
   if (nameOrSpec === null || typeof nameOrSpec !== 'object') throw new ConfigError('a metric needs a name or a spec', { key: 'name' });
   return { name: nameOrSpec.name, help: nameOrSpec.help, labelNames: [...(nameOrSpec.labelNames ?? [])] };

@@ -1,8 +1,19 @@
 import { closeSync, createReadStream, fsyncSync, openSync, writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import {
-  ConvergeError, DecodeError, base64ToBytes, bytesToBase64, decodeMessage, encodeMessage,
-  throwIfAborted, OUTCOME_STATUSES, type Decision, type Message, type Outcome, type Task, positiveIntOption,
+  ConvergeError,
+  DecodeError,
+  base64ToBytes,
+  bytesToBase64,
+  decodeMessage,
+  encodeMessage,
+  throwIfAborted,
+  OUTCOME_STATUSES,
+  type Decision,
+  type Message,
+  type Outcome,
+  type Task,
+  positiveIntOption,
 } from '@converge/core';
 import { fromTagged, toTagged } from './tagged-json.js';
 import type { CounterHandle, MetricsCollector } from './metrics.js';
@@ -85,7 +96,6 @@ interface Stored {
   messageId?: string;
 }
 
-
 /**
  * A bounded recording of messages and decisions for debugging and replay. Each entry is held
  * as its NDJSON line (so later mutation of a recorded object cannot change the record), the
@@ -150,7 +160,13 @@ export class ReplayLog {
    * so a replay can feed them. Throws `EncodeError` for a decision (or outcome) holding
    * something that is not plain data.
    */
-  recordDecisions(agentId: string, decisions: readonly Decision[], inputs: readonly Message[] = [], tasks?: readonly Task[], outcomes?: readonly Outcome[]): number {
+  recordDecisions(
+    agentId: string,
+    decisions: readonly Decision[],
+    inputs: readonly Message[] = [],
+    tasks?: readonly Task[],
+    outcomes?: readonly Outcome[],
+  ): number {
     const tagged = toTagged([...decisions]);
     const taggedTasks = tasks === undefined ? undefined : toTagged([...tasks]);
     const taggedOutcomes = outcomes === undefined || outcomes.length === 0 ? undefined : toTagged([...outcomes]);
@@ -333,7 +349,8 @@ export function parseEntry(line: string, lineNo: number): ReplayEntry {
       }
       if (r.outcomes !== undefined) {
         const outcomes = fromTagged(r.outcomes);
-        if (!Array.isArray(outcomes) || !outcomes.every(isOutcomeShape)) throw new ReplayFormatError(lineNo, 'outcomes must be a list of objects with a decision and a status');
+        if (!Array.isArray(outcomes) || !outcomes.every(isOutcomeShape))
+          throw new ReplayFormatError(lineNo, 'outcomes must be a list of objects with a decision and a status');
         entry.outcomes = outcomes as Outcome[];
       }
       return entry;

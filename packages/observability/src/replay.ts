@@ -65,7 +65,11 @@ export async function replay(log: ReplayLog, agent: Pick<Agent, 'decide'>, optio
     try {
       const outcomes = entry.outcomes ?? [];
       options.beforeStep?.(entry);
-      actual = await agent.decide(entry.inputs.map((id) => messages.get(id)!), entry.tasks ?? [], { outcomes, droppedOutcomes: 0 });
+      actual = await agent.decide(
+        entry.inputs.map((id) => messages.get(id)!),
+        entry.tasks ?? [],
+        { outcomes, droppedOutcomes: 0 },
+      );
     } catch (err) {
       mismatches.push({ step, seq: entry.seq, expected: entry.decisions, actual: [], error: `decide threw: ${(err as Error)?.message ?? String(err)}` });
       continue;

@@ -62,11 +62,17 @@ export async function serveMetrics(options: ServeMetricsOptions): Promise<Metric
     }
     if (probe !== undefined) {
       const report = probe === HEALTH_PATH ? health!.health() : health!.readiness();
-      void report.then((r: HealthReport) => {
-        const body = `${JSON.stringify({ status: r.ok ? 'ok' : 'fail', checks: r.checks })}\n`;
-        res.writeHead(r.ok ? 200 : 503, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
-        res.end(req.method === 'HEAD' ? undefined : body);
-      }).catch(() => res.destroy());
+      void report
+        .then((r: HealthReport) => {
+          const body = `${JSON.stringify({ status: r.ok ? 'ok' : 'fail', checks: r.checks })}\n`;
+          res.writeHead(r.ok ? 200 : 503, {
+            'content-type': 'application/json; charset=utf-8',
+            'cache-control': 'no-store',
+            'content-length': Buffer.byteLength(body),
+          });
+          res.end(req.method === 'HEAD' ? undefined : body);
+        })
+        .catch(() => res.destroy());
       return;
     }
     collector.metrics().then(

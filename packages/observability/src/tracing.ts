@@ -167,7 +167,13 @@ export function createTracing(options: TracingOptions = {}): Tracing {
       if (carrier.tracestate !== undefined) trace.tracestate = carrier.tracestate;
       const payload = init.payload === undefined ? {} : init.payload;
       if (payload instanceof Map) return { ...init, payload: new Map(payload).set(TRACE_KEY, trace) };
-      if (payload !== null && typeof payload === 'object' && !Array.isArray(payload) && !(payload instanceof Uint8Array) && Object.getPrototypeOf(payload) === Object.prototype) {
+      if (
+        payload !== null &&
+        typeof payload === 'object' &&
+        !Array.isArray(payload) &&
+        !(payload instanceof Uint8Array) &&
+        Object.getPrototypeOf(payload) === Object.prototype
+      ) {
         return { ...init, payload: { ...(payload as Record<string, WireValue>), [TRACE_KEY]: trace } };
       }
       // Strings, lists, bytes and Float64 payloads have nowhere to carry a key: sent untraced.

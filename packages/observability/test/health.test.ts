@@ -10,7 +10,10 @@ describe('HealthChecks', () => {
     h.addHealthCheck('queue', async () => ({ ok: true, detail: '3 waiting' }));
     expect(await h.health()).toEqual({ ok: true, checks: { db: { ok: true }, queue: { ok: true, detail: '3 waiting' } } });
     const remove = h.addHealthCheck('disk', () => ({ ok: false, detail: 'full' }));
-    expect(await h.health()).toEqual({ ok: false, checks: { db: { ok: true }, queue: { ok: true, detail: '3 waiting' }, disk: { ok: false, detail: 'full' } } });
+    expect(await h.health()).toEqual({
+      ok: false,
+      checks: { db: { ok: true }, queue: { ok: true, detail: '3 waiting' }, disk: { ok: false, detail: 'full' } },
+    });
     remove();
     expect((await h.health()).ok).toBe(true);
   });

@@ -15,7 +15,15 @@ function capture(): { stream: Writable; lines: () => Record<string, unknown>[]; 
     },
   });
   const text = () => chunks.join('');
-  return { stream, text, lines: () => text().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    stream,
+    text,
+    lines: () =>
+      text()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'converge-obs-log-'));
@@ -40,7 +48,10 @@ describe('createLogger', () => {
   it('redacts secret-like keys at the top level and one level deep by default', () => {
     const out = capture();
     const logger = createLogger({ destination: out.stream });
-    logger.info({ token: 'T', password: 'P', identity: { secretKey: 'S', privateKey: 'K', name: 'ok' }, headers: { authorization: 'Bearer x' }, apiKey: 'A' }, 'cfg');
+    logger.info(
+      { token: 'T', password: 'P', identity: { secretKey: 'S', privateKey: 'K', name: 'ok' }, headers: { authorization: 'Bearer x' }, apiKey: 'A' },
+      'cfg',
+    );
     const text = out.text();
     for (const secret of ['"T"', '"P"', '"S"', '"K"', 'Bearer x', '"A"']) expect(text).not.toContain(secret);
     const line = out.lines()[0] as { token: string; identity: { secretKey: string; name: string }; headers: { authorization: string } };
@@ -127,7 +138,10 @@ describe('createLogger', () => {
     const logger = createLogger({ destination: out.stream, pretty: true, singleLine: true });
     logger.info({ agentId: 'a1', status: 'ok' }, 'one line');
     await new Promise((r) => setImmediate(r));
-    const lines = out.text().split('\n').filter((l) => l.length > 0);
+    const lines = out
+      .text()
+      .split('\n')
+      .filter((l) => l.length > 0);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/INFO.*one line.*"agentId":"a1".*"status":"ok"/);
   });

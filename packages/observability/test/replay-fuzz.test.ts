@@ -18,7 +18,8 @@ const alice = Identity.generate();
 function validLog(): string {
   const log = new ReplayLog();
   const msgs = [0, 1, 2].map((i) =>
-    signMessage(createMessage({ recipient: null, topics: [createTopic('t', { i })], payload: { i, f: new Float64(2), b: new Uint8Array([i]) } }), alice));
+    signMessage(createMessage({ recipient: null, topics: [createTopic('t', { i })], payload: { i, f: new Float64(2), b: new Uint8Array([i]) } }), alice),
+  );
   for (const m of msgs) log.recordMessage(m);
   log.recordDecisions('agent-1', [Decisions.claimTask('t-1'), Decisions.sendMessage(null, { x: 1n })], msgs.slice(0, 2));
   log.recordDecisions('agent-2', [Decisions.reportTask('t-1', new Float64(1.5))], msgs.slice(2));
@@ -75,11 +76,21 @@ function mutate(m: typeof mutation extends fc.Arbitrary<infer T> ? T : never): s
   const s = lines[m.line]!;
   const i = Math.floor(m.at * s.length);
   switch (m.kind) {
-    case 'truncate': lines[m.line] = s.slice(0, i); break;
-    case 'replace': lines[m.line] = s.slice(0, i) + m.char + s.slice(i + 1); break;
-    case 'insert': lines[m.line] = s.slice(0, i) + m.char + s.slice(i); break;
-    case 'delete': lines[m.line] = s.slice(0, i) + s.slice(i + 1); break;
-    case 'json': lines[m.line] = m.json.replace(/\n/g, ' '); break;
+    case 'truncate':
+      lines[m.line] = s.slice(0, i);
+      break;
+    case 'replace':
+      lines[m.line] = s.slice(0, i) + m.char + s.slice(i + 1);
+      break;
+    case 'insert':
+      lines[m.line] = s.slice(0, i) + m.char + s.slice(i);
+      break;
+    case 'delete':
+      lines[m.line] = s.slice(0, i) + s.slice(i + 1);
+      break;
+    case 'json':
+      lines[m.line] = m.json.replace(/\n/g, ' ');
+      break;
     case 'field': {
       const o = JSON.parse(s) as Record<string, unknown>;
       o[m.field] = JSON.parse(m.json);
@@ -107,9 +118,15 @@ describe('ReplayLog NDJSON (property-based)', () => {
 
   it('parse: arbitrary text loads or throws ReplayFormatError with a line number', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 400 }), fc.array(fc.json({ maxDepth: 3 }), { maxLength: 6 }).map((a) => a.join('\n'))), (text) => {
-        parseOutcome(text);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: 'binary', maxLength: 400 }),
+          fc.array(fc.json({ maxDepth: 3 }), { maxLength: 6 }).map((a) => a.join('\n')),
+        ),
+        (text) => {
+          parseOutcome(text);
+        },
+      ),
       { numRuns: RUNS },
     );
   });

@@ -3,8 +3,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  Agent, DecodeError, Decisions, EncodeError, Float64, Identity, createMessage, createTask, createTopic, encodeMessage, signMessage,
-  verifyMessage, type Decision, type Message, type Task,
+  Agent,
+  DecodeError,
+  Decisions,
+  EncodeError,
+  Float64,
+  Identity,
+  createMessage,
+  createTask,
+  createTopic,
+  encodeMessage,
+  signMessage,
+  verifyMessage,
+  type Decision,
+  type Message,
+  type Task,
 } from '@converge/core';
 import { MetricsCollector, ReplayFormatError, ReplayLog, replay, fromTagged, toTagged, dataEqual } from '../src/index.js';
 
@@ -15,13 +28,16 @@ const alice = Identity.generate();
 const bob = Identity.generate();
 
 function signed(payload: Record<string, unknown>): Message {
-  return signMessage(createMessage({ recipient: bob.fingerprint, topics: [createTopic('tasks', { w: new Float64(2), n: 3 })], payload: payload as never }), alice);
+  return signMessage(
+    createMessage({ recipient: bob.fingerprint, topics: [createTopic('tasks', { w: new Float64(2), n: 3 })], payload: payload as never }),
+    alice,
+  );
 }
 
 /** Echo agent: answers every message with a SendMessage carrying its payload's `n`, doubled. */
 class Doubler extends Agent {
   decide(messages: readonly Message[], tasks: readonly Task[]): Decision[] {
-    const out: Decision[] = messages.map((m) => Decisions.sendMessage(m.sender, { n: ((m.payload as { n: number }).n) * 2, f: new Float64(1) }));
+    const out: Decision[] = messages.map((m) => Decisions.sendMessage(m.sender, { n: (m.payload as { n: number }).n * 2, f: new Float64(1) }));
     for (const t of tasks) out.push(Decisions.claimTask(t.id));
     return out;
   }
@@ -31,11 +47,25 @@ describe('ReplayLog', () => {
   it('round-trips signed messages and decisions through a file: bytes equal, signatures verify', async () => {
     const file = join(dir, 'live.ndjson');
     const log = new ReplayLog({ file });
-    const msgs = [signed({ n: 1, big: 2n ** 60n, raw: new Uint8Array([0, 255]) }), signed({ n: 2, f: new Float64(3) }), signed({ n: 3, m: new Map([['1', 'x']]) })];
+    const msgs = [
+      signed({ n: 1, big: 2n ** 60n, raw: new Uint8Array([0, 255]) }),
+      signed({ n: 2, f: new Float64(3) }),
+      signed({ n: 3, m: new Map([['1', 'x']]) }),
+    ];
     for (const m of msgs) log.recordMessage(m);
     const task = createTask({ objective: 'x', inputs: { k: new Float64(1.0) } });
     const decisions: Decision[] = [
-      Decisions.sendMessage(bob.fingerprint, { v: new Float64(2), big: -(2n ** 63n), bytes: new Uint8Array([1, 2, 3]), map: new Map([['2', 1], ['1', 2]]), neg0: -0, nan: Number.NaN }),
+      Decisions.sendMessage(bob.fingerprint, {
+        v: new Float64(2),
+        big: -(2n ** 63n),
+        bytes: new Uint8Array([1, 2, 3]),
+        map: new Map([
+          ['2', 1],
+          ['1', 2],
+        ]),
+        neg0: -0,
+        nan: Number.NaN,
+      }),
       Decisions.delegate(bob.fingerprint, ['a']),
       { type: 'Custom', $weird: 'dollar', nested: { undef: undefined } },
     ];
@@ -65,7 +95,7 @@ describe('ReplayLog', () => {
       expect(Object.is(p.neg0, -0)).toBe(true);
       expect(Number.isNaN(p.nan)).toBe(true);
       expect((d.decisions[2] as Record<string, unknown>).$weird).toBe('dollar');
-      expect('undef' in ((d.decisions[2] as unknown as { nested: object }).nested)).toBe(true);
+      expect('undef' in (d.decisions[2] as unknown as { nested: object }).nested).toBe(true);
       expect(d.tasks![0]!.inputs.k).toBeInstanceOf(Float64);
       expect(dataEqual(d.tasks, [task])).toBe(true);
     }
@@ -162,13 +192,28 @@ describe('ReplayLog', () => {
 
 describe('tagged JSON', () => {
   it('round-trips every wire type', () => {
-    const value = { a: [1, 1.5, new Float64(2), 2n ** 64n, -0, Infinity, -Infinity, null, true, 's', new Uint8Array([9])], m: new Map([['k', new Map([['z', 1]])]]), $k: undefined };
+    const value = {
+      a: [1, 1.5, new Float64(2), 2n ** 64n, -0, Infinity, -Infinity, null, true, 's', new Uint8Array([9])],
+      m: new Map([['k', new Map([['z', 1]])]]),
+      $k: undefined,
+    };
     const back = fromTagged(JSON.parse(JSON.stringify(toTagged(value))));
     expect(dataEqual(back, value)).toBe(true);
     expect(dataEqual(new Float64(2), 2)).toBe(false);
     expect(dataEqual(2n, 2)).toBe(false);
     expect(dataEqual({ a: 1, b: 2 }, { b: 2, a: 1 })).toBe(true);
-    expect(dataEqual(new Map([['a', 1], ['b', 2]]), new Map([['b', 2], ['a', 1]]))).toBe(false);
+    expect(
+      dataEqual(
+        new Map([
+          ['a', 1],
+          ['b', 2],
+        ]),
+        new Map([
+          ['b', 2],
+          ['a', 1],
+        ]),
+      ),
+    ).toBe(false);
   });
 });
 

@@ -69,9 +69,7 @@ describe('trace context across agents', () => {
       const srv = await listen((msg) => {
         received = msg;
         verified = verifyMessage(msg, alice.publicKey);
-        receiver
-          .withSpan('agent.handle', { 'converge.message': msg.id }, async () => undefined, { parent: receiver.traceContextOf(msg) })
-          .then(done, fail);
+        receiver.withSpan('agent.handle', { 'converge.message': msg.id }, async () => undefined, { parent: receiver.traceContextOf(msg) }).then(done, fail);
       });
 
       const socket = connect(srv.port, '127.0.0.1');
@@ -100,7 +98,10 @@ describe('trace context across agents', () => {
       const carrier = (received!.payload as Record<string, unknown>)[TRACE_KEY] as TraceCarrier;
       expect(carrier.traceparent).toBe(`00-${send.spanContext().traceId}-${send.spanContext().spanId}-01`);
       expect((received!.payload as Record<string, unknown>).action).toBe('compute');
-      const tampered = createMessage({ ...received!, payload: { action: 'compute', n: 1, [TRACE_KEY]: { traceparent: `00-${'1'.repeat(32)}-${'2'.repeat(16)}-01` } } });
+      const tampered = createMessage({
+        ...received!,
+        payload: { action: 'compute', n: 1, [TRACE_KEY]: { traceparent: `00-${'1'.repeat(32)}-${'2'.repeat(16)}-01` } },
+      });
       expect(verifyMessage(tampered, alice.publicKey)).toBe(false);
     });
   }
@@ -124,13 +125,20 @@ describe('createTracing', () => {
   it('carries tracestate', () => {
     const ctx = tracing.extractTraceContext({ traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`, tracestate: 'vendor=x,other=y' });
     expect(trace.getSpanContext(ctx)?.traceState?.get('vendor')).toBe('x');
-    expect(tracing.injectTraceContext({} as TraceCarrier, ctx)).toEqual({ traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`, tracestate: 'vendor=x,other=y' });
+    expect(tracing.injectTraceContext({} as TraceCarrier, ctx)).toEqual({
+      traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`,
+      tracestate: 'vendor=x,other=y',
+    });
   });
 
   it('ignores malformed or hostile trace context', () => {
     const bad = [
-      'garbage', `00-${'0'.repeat(32)}-${'b'.repeat(16)}-01`, `00-${'a'.repeat(32)}-${'0'.repeat(16)}-01`,
-      `ff-${'a'.repeat(32)}-${'b'.repeat(16)}-01`, `00-${'A'.repeat(32)}-${'b'.repeat(16)}-01`, `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01-extra`,
+      'garbage',
+      `00-${'0'.repeat(32)}-${'b'.repeat(16)}-01`,
+      `00-${'a'.repeat(32)}-${'0'.repeat(16)}-01`,
+      `ff-${'a'.repeat(32)}-${'b'.repeat(16)}-01`,
+      `00-${'A'.repeat(32)}-${'b'.repeat(16)}-01`,
+      `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01-extra`,
     ];
     for (const traceparent of bad) expect(trace.getSpanContext(tracing.extractTraceContext({ traceparent }))).toBeUndefined();
     for (const payload of [{ _trace: 'x' }, { _trace: { traceparent: 5 } }, 'text', [1, 2], null] as const) {
@@ -156,9 +164,11 @@ describe('createTracing', () => {
   });
 
   it('withSpan records errors and ends the span', async () => {
-    await expect(tracing.withSpan('failing', { k: 'v' }, () => {
-      throw new Error('boom');
-    })).rejects.toThrow('boom');
+    await expect(
+      tracing.withSpan('failing', { k: 'v' }, () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
     const [span] = exporter.getFinishedSpans();
     expect(span!.name).toBe('failing');
     expect(span!.status.code).toBe(SpanStatusCode.ERROR);
@@ -168,9 +178,11 @@ describe('createTracing', () => {
 
   it('nests spans through the active context', async () => {
     let inner: Context | undefined;
-    await tracing.withSpan('parent', {}, () => tracing.withSpan('child', {}, () => {
-      inner = context.active();
-    }));
+    await tracing.withSpan('parent', {}, () =>
+      tracing.withSpan('child', {}, () => {
+        inner = context.active();
+      }),
+    );
     const spans = exporter.getFinishedSpans();
     const parent = spans.find((s) => s.name === 'parent')!;
     const child = spans.find((s) => s.name === 'child')!;

@@ -50,7 +50,8 @@ export function endpointsOfTopics(topics: unknown): string[] {
   for (const t of topics) {
     if (!t || typeof t !== 'object' || (t as { namespace?: unknown }).namespace !== ENDPOINT_TOPIC_NAMESPACE) continue;
     const attrs = (t as { attributes?: unknown }).attributes;
-    const get = (k: string): unknown => (attrs instanceof Map ? attrs.get(k) : attrs && typeof attrs === 'object' ? (attrs as Record<string, unknown>)[k] : undefined);
+    const get = (k: string): unknown =>
+      attrs instanceof Map ? attrs.get(k) : attrs && typeof attrs === 'object' ? (attrs as Record<string, unknown>)[k] : undefined;
     const host = get('host');
     const raw = get('port');
     const port = typeof raw === 'bigint' ? Number(raw) : typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw) : NaN;

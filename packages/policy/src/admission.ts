@@ -54,9 +54,7 @@ export class WhitelistAdmission implements AdmissionPolicy {
 }
 
 /** Settings of `TokenAdmission`: the secret itself, or its SHA-256 digest. */
-export type TokenAdmissionOptions =
-  | { token: string | Uint8Array }
-  | { tokenSha256: string | Uint8Array };
+export type TokenAdmissionOptions = { token: string | Uint8Array } | { tokenSha256: string | Uint8Array };
 
 /** Largest token accepted from a join request, in bytes (longer ones are refused unhashed). */
 export const MAX_ADMISSION_TOKEN_BYTES = 4096;

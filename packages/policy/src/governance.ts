@@ -105,7 +105,9 @@ function screen(proposal: GovernanceProposal, members: readonly string[], perCha
 
 function result(s: Screened, approved: boolean, reason: string, tally: GovernanceTally, extra: Partial<GovernanceDecision> = {}): GovernanceDecision {
   return {
-    approved, reason, tally,
+    approved,
+    reason,
+    tally,
     nonMemberVoters: s.nonMemberVoters,
     duplicateVoters: s.duplicateVoters,
     uncountedVoters: [],
@@ -181,7 +183,8 @@ export class DictatorialGovernance implements GovernanceModel {
 
   /** @throws ConfigError without a dictator. */
   constructor(options: DictatorialGovernanceOptions) {
-    if (typeof options?.dictator !== 'string' || options.dictator.length === 0) throw new ConfigError('dictator must be a non-empty string', { key: 'dictator' });
+    if (typeof options?.dictator !== 'string' || options.dictator.length === 0)
+      throw new ConfigError('dictator must be a non-empty string', { key: 'dictator' });
     this.#dictator = options.dictator;
   }
 

@@ -112,7 +112,8 @@ export class TrustModel {
   async recordOutcome(agentId: string, outcome: TrustOutcome, weight = 1): Promise<number> {
     checkAgentId(agentId);
     if (outcome !== 'success' && outcome !== 'failure') throw new ValidationError(`outcome must be 'success' or 'failure', got ${String(outcome)}`);
-    if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0) throw new ValidationError(`weight must be a finite number >= 0, got ${String(weight)}`);
+    if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0)
+      throw new ValidationError(`weight must be a finite number >= 0, got ${String(weight)}`);
     const now = this.#clock();
     const current = this.score(agentId);
     const target = outcome === 'success' ? this.#max : this.#min;

@@ -29,8 +29,24 @@ describe('ActionPolicy endpoint allowlist (M5)', () => {
   });
 
   it('reads endpoints as the TCP transport does (string host, port 1..65535; others do not route)', () => {
-    expect(endpointsOfTopics([createTopic('transport.tcp', { host: 'h', port: 1 }), createTopic('transport.tcp', { host: 'h', port: 0 }), createTopic('transport.tcp', { port: 5 })])).toEqual(['h:1']);
-    expect(endpointsOfTopics([{ namespace: 'transport.tcp', attributes: new Map<string, unknown>([['host', 'm'], ['port', 9n]]) }])).toEqual(['m:9']);
+    expect(
+      endpointsOfTopics([
+        createTopic('transport.tcp', { host: 'h', port: 1 }),
+        createTopic('transport.tcp', { host: 'h', port: 0 }),
+        createTopic('transport.tcp', { port: 5 }),
+      ]),
+    ).toEqual(['h:1']);
+    expect(
+      endpointsOfTopics([
+        {
+          namespace: 'transport.tcp',
+          attributes: new Map<string, unknown>([
+            ['host', 'm'],
+            ['port', 9n],
+          ]),
+        },
+      ]),
+    ).toEqual(['m:9']);
     expect(endpointsOfTopics(undefined)).toEqual([]);
   });
 });

@@ -81,7 +81,12 @@ describe('ActionPolicy', () => {
   it('a rule that throws or returns nonsense refuses, never crashes', () => {
     const p = new ActionPolicy({
       allow: ['*'],
-      rules: { A: () => { throw new Error('boom'); }, B: () => 'yes' as never },
+      rules: {
+        A: () => {
+          throw new Error('boom');
+        },
+        B: () => 'yes' as never,
+      },
     });
     expect(p.check({ type: 'A' })).toEqual({ allowed: false, reason: 'rule for A failed: boom' });
     expect(p.check({ type: 'B' }).allowed).toBe(false);

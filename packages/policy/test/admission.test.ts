@@ -2,7 +2,12 @@ import { createHash, timingSafeEqual as realTimingSafeEqual } from 'node:crypto'
 import { describe, expect, it, vi, beforeEach } from 'vitest';
 import { ConfigError, createPool } from '@converge/core';
 import {
-  OpenAdmission, WhitelistAdmission, TokenAdmission, admissionFromSpec, secretMatchesDigest, MAX_ADMISSION_TOKEN_BYTES,
+  OpenAdmission,
+  WhitelistAdmission,
+  TokenAdmission,
+  admissionFromSpec,
+  secretMatchesDigest,
+  MAX_ADMISSION_TOKEN_BYTES,
   type AdmissionPolicy,
 } from '@converge/policy';
 

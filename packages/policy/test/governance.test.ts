@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, ValidationError } from '@converge/core';
 import {
-  BicameralGovernance, DemocraticGovernance, DictatorialGovernance, EmpiricalGovernance, TrustModel, VetoGovernance,
-  governanceFromSpec, type GovernanceVote,
+  BicameralGovernance,
+  DemocraticGovernance,
+  DictatorialGovernance,
+  EmpiricalGovernance,
+  TrustModel,
+  VetoGovernance,
+  governanceFromSpec,
+  type GovernanceVote,
 } from '@converge/policy';
 
 const members = ['a', 'b', 'c', 'd', 'e'];

@@ -72,7 +72,9 @@ describe('RateLimiter', () => {
     const ac = new AbortController();
     const big = rl.remove(5, { signal: ac.signal });
     let smallDone = false;
-    const small = rl.remove(1).then(() => { smallDone = true; });
+    const small = rl.remove(1).then(() => {
+      smallDone = true;
+    });
     await vi.advanceTimersByTimeAsync(0);
     expect(smallDone).toBe(false);
     ac.abort();

@@ -1,7 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AbortError, ConfigError, Float64, LimitExceededError, NotStartedError, ValidationError } from '@converge/core';
 import {
-  ResourceLimits, TaskResourcesError, DEFAULT_MAX_CONCURRENT_TOOL_CALLS, DEFAULT_MAX_MESSAGES_PER_SECOND, DEFAULT_MAX_QUEUE_BYTES,
+  ResourceLimits,
+  TaskResourcesError,
+  DEFAULT_MAX_CONCURRENT_TOOL_CALLS,
+  DEFAULT_MAX_MESSAGES_PER_SECOND,
+  DEFAULT_MAX_QUEUE_BYTES,
 } from '@converge/policy';
 
 beforeEach(() => {
@@ -47,8 +51,14 @@ describe('tool slots', () => {
     const r = new ResourceLimits({ maxConcurrentToolCalls: 1 });
     const first = await r.acquireToolSlot();
     const got: string[] = [];
-    const p1 = r.acquireToolSlot().then((rel) => { got.push('x'); return rel; });
-    const p2 = r.acquireToolSlot().then((rel) => { got.push('y'); return rel; });
+    const p1 = r.acquireToolSlot().then((rel) => {
+      got.push('x');
+      return rel;
+    });
+    const p2 = r.acquireToolSlot().then((rel) => {
+      got.push('y');
+      return rel;
+    });
     await Promise.resolve();
     expect(got).toEqual([]);
     expect(r.stats().waitingToolCalls).toBe(2);
@@ -111,7 +121,9 @@ describe('message rate', () => {
     const r = new ResourceLimits({ maxMessagesPerSecond: 2, messageBurst: 1, clock });
     await r.consumeMessage();
     let done = false;
-    const p = r.consumeMessage().then(() => { done = true; });
+    const p = r.consumeMessage().then(() => {
+      done = true;
+    });
     await vi.advanceTimersByTimeAsync(499);
     expect(done).toBe(false);
     await vi.advanceTimersByTimeAsync(1);

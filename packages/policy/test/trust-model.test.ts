@@ -5,7 +5,12 @@ import { TrustModel, DEFAULT_MAX_TRUST_AGENTS } from '@converge/policy';
 
 function manualClock(start = 1_000_000) {
   let now = start;
-  return { clock: () => now, advance: (ms: number) => { now += ms; } };
+  return {
+    clock: () => now,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
 }
 
 describe('TrustModel scores', () => {
@@ -178,7 +183,9 @@ describe('TrustModel persistence', () => {
   it('reports a failed write to the caller', async () => {
     const store = new MemoryStore();
     const failing: Store = Object.assign(Object.create(store), {
-      put: async () => { throw new Error('disk full'); },
+      put: async () => {
+        throw new Error('disk full');
+      },
     });
     const t = new TrustModel({ store: failing });
     await expect(t.recordOutcome('a', 'success')).rejects.toThrow('disk full');

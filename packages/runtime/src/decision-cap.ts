@@ -32,7 +32,6 @@ export interface TurnGuardOptions {
   logger?: Logger;
 }
 
-
 /**
  * The delay a `decide` error asks for (`retryAfterMs`, as `LLMRateLimitError` and
  * `LLMBudgetError` carry): such an error means "not now", not "this input is bad".

@@ -30,7 +30,10 @@ export class EndpointNotAllowedError extends PolicyError {
   /** The refused endpoint, `host:port`. */
   readonly endpoint: string;
   constructor(endpoint: string, options?: ConvergeErrorOptions) {
-    super(`endpoint ${endpoint} is not allowed: not configured in allowEndpoints nor the recipient's known address`, { ...options, code: 'ERR_ENDPOINT_NOT_ALLOWED' });
+    super(`endpoint ${endpoint} is not allowed: not configured in allowEndpoints nor the recipient's known address`, {
+      ...options,
+      code: 'ERR_ENDPOINT_NOT_ALLOWED',
+    });
     this.name = 'EndpointNotAllowedError';
     this.endpoint = endpoint;
   }

@@ -160,7 +160,7 @@ export class Intake {
   // inbox's onDrop; what is not yet offered when the intake stops is counted as `stopped`.
   async #deliver(messages: readonly Message[], signal: AbortSignal): Promise<void> {
     const inbox = this.#o.inbox;
-    for (let i = 0; i < messages.length; ) {
+    for (let i = 0; i < messages.length;) {
       if (signal.aborted) {
         // Stopping (the batch was being verified): the inbox may already have been discarded.
         this.#o.telemetry.count('converge_inbox_dropped_total', { reason: 'stopped' }, messages.length - i);

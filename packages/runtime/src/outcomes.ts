@@ -1,6 +1,13 @@
 import {
-  EMPTY_DECIDE_CONTEXT, errorOutcome, okOutcome, statusOfError,
-  type DecideContext, type Decision, type Outcome, type OutcomeStatus, requireInt,
+  EMPTY_DECIDE_CONTEXT,
+  errorOutcome,
+  okOutcome,
+  statusOfError,
+  type DecideContext,
+  type Decision,
+  type Outcome,
+  type OutcomeStatus,
+  requireInt,
 } from '@converge/core';
 import type { Logger } from '@converge/core';
 import type { ExecutionResult } from './executor.js';
@@ -28,7 +35,9 @@ export function statusOfResult(result: ExecutionResult): OutcomeStatus {
 
 /** The outcome of one execution result. */
 export function outcomeOf(result: ExecutionResult): Outcome {
-  return result.ok ? okOutcome(result.decision, result.value) : errorOutcome(result.decision, result.error, statusOfResult(result) as Exclude<OutcomeStatus, 'ok'>);
+  return result.ok
+    ? okOutcome(result.decision, result.value)
+    : errorOutcome(result.decision, result.error, statusOfResult(result) as Exclude<OutcomeStatus, 'ok'>);
 }
 
 /**

@@ -22,9 +22,7 @@ export interface RuntimeProbe {
  */
 export function runtimeHealth(runtime: RuntimeProbe, options: RuntimeHealthOptions): HealthChecks {
   const health = new HealthChecks(options.healthOptions);
-  health.addHealthCheck('runtime', () =>
-    runtime.isHealthy() ? true : { ok: false, detail: 'not running, its intake stopped, or a turn is stuck' },
-  );
+  health.addHealthCheck('runtime', () => (runtime.isHealthy() ? true : { ok: false, detail: 'not running, its intake stopped, or a turn is stuck' }));
   health.addReadyCheck('runtime', () => (runtime.isReady() ? true : { ok: false, detail: 'not started, stopping, or its inbox is full' }));
   for (const [name, check] of Object.entries(options.healthChecks ?? {})) health.addHealthCheck(name, check);
   for (const [name, check] of Object.entries(options.readyChecks ?? {})) health.addReadyCheck(name, check);

@@ -23,7 +23,11 @@ export class RuntimeMeters {
       help: 'Duration of one agent turn (onTick, decide, execute), seconds',
       buckets: TURN_DURATION_BUCKETS,
     });
-    this.#outcomes = metrics.counter({ name: 'converge_runtime_outcomes_total', help: 'Decision outcomes handed to agents, by status', labelNames: ['status'] });
+    this.#outcomes = metrics.counter({
+      name: 'converge_runtime_outcomes_total',
+      help: 'Decision outcomes handed to agents, by status',
+      labelNames: ['status'],
+    });
   }
 
   /** Reports this runtime's inbox depth now (the gauge moves by the change since the last report). */

@@ -24,7 +24,6 @@ import type { HealthChecks } from '@converge/core';
 
 export { RUNTIME_DEFAULTS, type AgentRuntimeOptions } from './runtime-options.js';
 
-
 type State = 'idle' | 'starting' | 'running' | 'stopping' | 'halted' | 'stopped';
 
 const POOL_DECISIONS: ReadonlySet<string> = new Set(['JoinPool', 'LeavePool', 'CreatePool']);
@@ -95,11 +94,19 @@ export class AgentRuntime implements Startable {
     this.#registration = new DiscoveryRegistration(this.agent, options);
     this.#checkpoints = new Checkpoints(this.agent, options.checkpointStore);
     const { limits } = options;
-    const byteBudget = limits && typeof limits.reserveQueueBytes === 'function' && typeof limits.releaseQueueBytes === 'function' ? (limits as QueueByteBudget) : undefined;
+    const byteBudget =
+      limits && typeof limits.reserveQueueBytes === 'function' && typeof limits.releaseQueueBytes === 'function' ? (limits as QueueByteBudget) : undefined;
     this.inbox = options.inbox ?? new Inbox({ limits: byteBudget });
     this.#intakeStage = new Intake({
-      agentId: this.agent.id, inbox: this.inbox, telemetry: this.#telemetry, batchSize: options.batchSize ?? RUNTIME_DEFAULTS.batchSize,
-      errorRetryMs: RUNTIME_DEFAULTS.errorRetryMs, verifier: options.verifier, verifierPool: options.verifierPool, replayLog: options.replayLog, logger: options.logger,
+      agentId: this.agent.id,
+      inbox: this.inbox,
+      telemetry: this.#telemetry,
+      batchSize: options.batchSize ?? RUNTIME_DEFAULTS.batchSize,
+      errorRetryMs: RUNTIME_DEFAULTS.errorRetryMs,
+      verifier: options.verifier,
+      verifierPool: options.verifierPool,
+      replayLog: options.replayLog,
+      logger: options.logger,
     });
     this.scheduler = options.scheduler ?? new Scheduler();
     this.executor =
@@ -116,8 +123,12 @@ export class AgentRuntime implements Startable {
         limits: options.limits,
       });
     this.#guard = new TurnGuard({
-      inbox: this.inbox, agentId: this.agent.id, maxDecisionsPerTurn: options.maxDecisionsPerTurn, maxDecideAttempts: options.maxDecideAttempts,
-      count: (name, labels, value) => this.#telemetry.count(name, labels, value), logger: options.logger,
+      inbox: this.inbox,
+      agentId: this.agent.id,
+      maxDecisionsPerTurn: options.maxDecisionsPerTurn,
+      maxDecideAttempts: options.maxDecideAttempts,
+      count: (name, labels, value) => this.#telemetry.count(name, labels, value),
+      logger: options.logger,
     });
     this.#outcomes = new OutcomeBuffer(options.maxOutcomes ?? RUNTIME_DEFAULTS.maxOutcomes, (n) =>
       this.#telemetry.count('converge_runtime_outcomes_dropped_total', {}, n),
@@ -219,9 +230,11 @@ export class AgentRuntime implements Startable {
       if (this.#o.metrics && taskManager.stats && metricsEvery > 0) this.#every(metricsEvery, () => this.collectMetrics());
     }
     const cpEvery = this.#o.checkpointIntervalMs ?? RUNTIME_DEFAULTS.checkpointIntervalMs;
-    if (this.#o.checkpointStore && cpEvery > 0) this.#every(cpEvery, () => void this.#checkpoints.save().catch((err) => this.#telemetry.error('checkpoint', err)));
+    if (this.#o.checkpointStore && cpEvery > 0)
+      this.#every(cpEvery, () => void this.#checkpoints.save().catch((err) => this.#telemetry.error('checkpoint', err)));
     const refreshEvery = this.#o.discoveryRefreshMs ?? RUNTIME_DEFAULTS.discoveryRefreshMs;
-    if (this.#o.discovery && refreshEvery > 0) this.#every(refreshEvery, () => void this.#registration.refresh().catch((err) => this.#telemetry.error('discovery', err)));
+    if (this.#o.discovery && refreshEvery > 0)
+      this.#every(refreshEvery, () => void this.#registration.refresh().catch((err) => this.#telemetry.error('discovery', err)));
     this.#state = 'running';
     if (transport) this.#intake = this.#intakeStage.run(transport, this.#intakeController.signal);
     this.#loop = this.#runLoop();
@@ -325,7 +338,11 @@ export class AgentRuntime implements Startable {
   collectMetrics(): void {
     const stats = this.#o.taskManager?.stats?.();
     if (!stats || !this.#o.metrics) return;
-    try { exportCounters(stats as unknown as Record<string, unknown>, this.#telemetry.counter('converge_taskmanager_events_total', ['event'])!); } catch (err) { this.#telemetry.error('metrics', err); }
+    try {
+      exportCounters(stats as unknown as Record<string, unknown>, this.#telemetry.counter('converge_taskmanager_events_total', ['event'])!);
+    } catch (err) {
+      this.#telemetry.error('metrics', err);
+    }
   }
 
   /** Throws `NotStartedError` unless running (for callers that need a live runtime). */
@@ -413,7 +430,11 @@ export class AgentRuntime implements Startable {
     let results: ExecutionResult[] = [];
     if (decisions.length > 0 && this.#state !== 'halted') {
       const ctx: ExecutionContext = {
-        agentId: this.agentId, identity: this.agent.identity, capabilities: this.agent.capabilities.names(), leases: this.#leases, signal: this.#turnController.signal,
+        agentId: this.agentId,
+        identity: this.agent.identity,
+        capabilities: this.agent.capabilities.names(),
+        leases: this.#leases,
+        signal: this.#turnController.signal,
       };
       let failure: unknown;
       try {

@@ -46,11 +46,14 @@ export class Scheduler {
     if (at >= this.#timerAt) return;
     this.cancelTimer();
     this.#timerAt = at;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#timerAt = Number.POSITIVE_INFINITY;
-      this.notify();
-    }, Math.min(delay, MAX_TIMER_MS));
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#timerAt = Number.POSITIVE_INFINITY;
+        this.notify();
+      },
+      Math.min(delay, MAX_TIMER_MS),
+    );
     this.#timer.unref?.();
   }
 
@@ -92,10 +95,13 @@ export class Scheduler {
       };
       this.#waiter = wake;
       if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
-        timer = setTimeout(() => {
-          cleanup();
-          resolve(false);
-        }, Math.min(Math.max(0, timeoutMs), MAX_TIMER_MS));
+        timer = setTimeout(
+          () => {
+            cleanup();
+            resolve(false);
+          },
+          Math.min(Math.max(0, timeoutMs), MAX_TIMER_MS),
+        );
       }
       signal?.addEventListener('abort', onAbort, { once: true });
     });

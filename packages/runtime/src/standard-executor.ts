@@ -1,6 +1,22 @@
 import {
-  AbortError, ConflictError, LimitExceededError, PolicyError, TimeoutError, ValidationError, createMessage, signMessage, isCoreDecision, throwIfAborted, CORE_DECISION_TYPES,
-  type CoreDecision, type Decision, type DecisionPolicy, type MessageInit, type TaskInit, type ToolRegistry, type WireValue,
+  AbortError,
+  ConflictError,
+  LimitExceededError,
+  PolicyError,
+  TimeoutError,
+  ValidationError,
+  createMessage,
+  signMessage,
+  isCoreDecision,
+  throwIfAborted,
+  CORE_DECISION_TYPES,
+  type CoreDecision,
+  type Decision,
+  type DecisionPolicy,
+  type MessageInit,
+  type TaskInit,
+  type ToolRegistry,
+  type WireValue,
 } from '@converge/core';
 import type { Transport } from '@converge/core';
 import type { Logger, MetricCounter, Metrics } from '@converge/core';
@@ -94,9 +110,17 @@ export class StandardExecutor implements Executor {
   constructor(options: StandardExecutorOptions = {}) {
     this.#o = options;
     this.#allowedTools = new Set(options.toolAllowlist ?? []);
-    this.#decisions = options.metrics?.counter({ name: 'converge_decisions_total', help: 'Decisions executed, by type and outcome', labelNames: ['type', 'outcome'] });
+    this.#decisions = options.metrics?.counter({
+      name: 'converge_decisions_total',
+      help: 'Decisions executed, by type and outcome',
+      labelNames: ['type', 'outcome'],
+    });
     this.#endpoints = new EndpointGuard(options.allowEndpoints);
-    this.#endpointsRefused = options.metrics?.counter({ name: 'converge_executor_endpoints_refused_total', help: 'Messages refused for routing to an endpoint not allowed', labelNames: [] });
+    this.#endpointsRefused = options.metrics?.counter({
+      name: 'converge_executor_endpoints_refused_total',
+      help: 'Messages refused for routing to an endpoint not allowed',
+      labelNames: [],
+    });
     this.#core = this.#coreHandlers();
   }
 

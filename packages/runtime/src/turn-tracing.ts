@@ -56,7 +56,12 @@ export class TurnTracing {
     const run = async () => await this.#agent.decide(messages, tasks, context);
     const { tracer } = this.#o;
     if (!tracer) return run();
-    const attrs = { 'converge.agent': this.#agent.id, 'converge.messages': messages.length, 'converge.tasks': tasks.length, 'converge.outcomes': context.outcomes.length };
+    const attrs = {
+      'converge.agent': this.#agent.id,
+      'converge.messages': messages.length,
+      'converge.tasks': tasks.length,
+      'converge.outcomes': context.outcomes.length,
+    };
     return parent ? tracer('agent.decide', attrs, run, { parent }) : tracer('agent.decide', attrs, run);
   }
 

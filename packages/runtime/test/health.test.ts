@@ -16,7 +16,7 @@ class Idle extends Agent {
 const running = stoppedAfterEach<AgentRuntime>();
 
 describe('AgentRuntime health and readiness checks', () => {
-  it("has its own `runtime` checks: not ready before start, healthy and ready once running, neither after stop", async () => {
+  it('has its own `runtime` checks: not ready before start, healthy and ready once running, neither after stop', async () => {
     const agent = new Idle();
     const rt = new AgentRuntime({ agent, transport: new LocalTransport(agent.id, { hub: new LocalHub() }), tickIntervalMs: 1e9 });
     running.push(rt);

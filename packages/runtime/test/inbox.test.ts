@@ -28,7 +28,10 @@ describe('Inbox overflow modes', () => {
     const { inbox, drops } = recording({ maxSize: 2, overflow: 'drop-oldest' });
     expect([1, 2, 3, 4].map((i) => inbox.offer(msg(i)))).toEqual([true, true, true, true]);
     expect(inbox.dropped).toBe(2);
-    expect(drops).toEqual([['drop-oldest', 1], ['drop-oldest', 2]]);
+    expect(drops).toEqual([
+      ['drop-oldest', 1],
+      ['drop-oldest', 2],
+    ]);
     expect(ids(inbox.poll())).toEqual([3, 4]);
   });
 
@@ -81,13 +84,16 @@ describe('Inbox overflow modes', () => {
     inbox.offer(msg(1));
     inbox.offer(msg(2));
     expect(inbox.discard()).toBe(2);
-    expect(drops).toEqual([['stopped', 1], ['stopped', 2]]);
+    expect(drops).toEqual([
+      ['stopped', 1],
+      ['stopped', 2],
+    ]);
     expect(inbox.size).toBe(0);
   });
 });
 
 describe('Inbox byte accounting against ResourceLimits', () => {
-  it('reserves each message\'s encoded size, releases it on poll, and refuses what does not fit', () => {
+  it("reserves each message's encoded size, releases it on poll, and refuses what does not fit", () => {
     const one = encodeMessage(msg(1)).byteLength;
     const limits = new ResourceLimits({ maxQueueBytes: Math.floor(one * 2.5) });
     const { inbox } = recording({ maxSize: 100, overflow: 'reject', limits });

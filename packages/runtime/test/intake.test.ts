@@ -2,8 +2,18 @@
 // refused message counted and logged exactly once, on the main thread or a verifier pool.
 import { describe, expect, it } from 'vitest';
 import {
-  Agent, ConfigError, Identity, TRANSPORT_BRAND, createMessage, noopLogger, signMessage,
-  type Decision, type Logger, type Message, type ReceiveOptions, type Transport,
+  Agent,
+  ConfigError,
+  Identity,
+  TRANSPORT_BRAND,
+  createMessage,
+  noopLogger,
+  signMessage,
+  type Decision,
+  type Logger,
+  type Message,
+  type ReceiveOptions,
+  type Transport,
 } from '@converge/core';
 import { IdentityRegistry, LocalHub, LocalTransport, MessageVerifier, VerifierPool } from '@converge/network';
 import { MetricsCollector } from '@converge/observability';
@@ -88,8 +98,14 @@ async function stack(usePool: boolean) {
   }
   const transport = new FeedTransport();
   const rt = new AgentRuntime({
-    agent, transport, verifier: new MessageVerifier({ registry, metrics, logger }),
-    verifierPool: pool, metrics, logger, tickIntervalMs: 1e9, sweepIntervalMs: 0,
+    agent,
+    transport,
+    verifier: new MessageVerifier({ registry, metrics, logger }),
+    verifierPool: pool,
+    metrics,
+    logger,
+    tickIntervalMs: 1e9,
+    sweepIntervalMs: 0,
   });
   running.push(rt);
   await rt.start();
@@ -109,7 +125,7 @@ describe.each([
     await waitUntil(() => s.agent.seen.length === 2 && s.rt.rejectedMessages === 1);
     expect(s.agent.seen.map((m) => m.id)).toEqual(good.map((m) => m.id));
     expect(s.poolBatches).toEqual(usePool ? [3] : []); // the signatures went to the workers in one batch
-    expect(await total(s.metrics, 'converge_messages_rejected_total') + await total(s.metrics, 'converge_runtime_messages_rejected_total')).toBe(1);
+    expect((await total(s.metrics, 'converge_messages_rejected_total')) + (await total(s.metrics, 'converge_runtime_messages_rejected_total'))).toBe(1);
     expect(s.lines.filter((l) => l === 'message rejected')).toHaveLength(1);
     expect(await total(s.metrics, 'converge_runtime_messages_received_total')).toBe(2);
   });

@@ -6,9 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Identity, ToolRegistry, type Message, type Tool } from '@converge/core';
 import { LocalHub, LocalTransport } from '@converge/network';
-import {
-  AnthropicProvider, LLMAgent, MistralProvider, OpenAIProvider, type ChatToolSpec, type LLMProvider,
-} from '@converge/extensions/llm';
+import { AnthropicProvider, LLMAgent, MistralProvider, OpenAIProvider, type ChatToolSpec, type LLMProvider } from '@converge/extensions/llm';
 import { AgentRuntime } from '../src/index.js';
 // A plain HTTP test server shared by the repository's tests (not part of any package).
 import { sendJson, startFakeServer, type FakeServer, type Recorded } from '../../../test/support/fake-http-server.js';
@@ -45,15 +43,31 @@ function openAiLike(name: string, make: (origin: string) => LLMProvider): Provid
     path: '/v1/chat/completions',
     make,
     toolCalls: (calls) => ({
-      id: 'chatcmpl-1', object: 'chat.completion', model: 'test-model',
-      choices: [{
-        index: 0, finish_reason: 'tool_calls',
-        message: { role: 'assistant', content: null, tool_calls: calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: JSON.stringify(c.args) } })) },
-      }],
+      id: 'chatcmpl-1',
+      object: 'chat.completion',
+      model: 'test-model',
+      choices: [
+        {
+          index: 0,
+          finish_reason: 'tool_calls',
+          message: {
+            role: 'assistant',
+            content: null,
+            tool_calls: calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: JSON.stringify(c.args) } })),
+          },
+        },
+      ],
     }),
-    text: (content) => ({ id: 'chatcmpl-2', object: 'chat.completion', model: 'test-model', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }] }),
-    results: (body) => (body.messages as { role: string; tool_call_id?: string; content: string }[])
-      .filter((m) => m.role === 'tool').map((m) => ({ id: m.tool_call_id!, content: m.content, isError: m.content.includes('"error"') })),
+    text: (content) => ({
+      id: 'chatcmpl-2',
+      object: 'chat.completion',
+      model: 'test-model',
+      choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+    }),
+    results: (body) =>
+      (body.messages as { role: string; tool_call_id?: string; content: string }[])
+        .filter((m) => m.role === 'tool')
+        .map((m) => ({ id: m.tool_call_id!, content: m.content, isError: m.content.includes('"error"') })),
     checkTools: (body, names) => {
       expect(body.tools.map((t: { type: string; function: { name: string } }) => [t.type, t.function.name])).toEqual(names.map((n) => ['function', n]));
       expect(body.tools[0].function.parameters.type).toBe('object');
@@ -61,7 +75,8 @@ function openAiLike(name: string, make: (origin: string) => LLMProvider): Provid
     checkAssistantTurn: (body, calls) => {
       const turn = (body.messages as { role: string; tool_calls?: unknown }[]).find((m) => m.role === 'assistant');
       expect(turn).toEqual({
-        role: 'assistant', content: null,
+        role: 'assistant',
+        content: null,
         tool_calls: calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: JSON.stringify(c.args) } })),
       });
     },
@@ -76,10 +91,21 @@ const APIS: ProviderApi[] = [
     path: '/v1/messages',
     make: (origin) => new AnthropicProvider({ apiKey: 'k', model: 'test-model', baseUrl: origin, retry }),
     toolCalls: (calls) => ({
-      id: 'msg_1', type: 'message', role: 'assistant', model: 'test-model', stop_reason: 'tool_use',
+      id: 'msg_1',
+      type: 'message',
+      role: 'assistant',
+      model: 'test-model',
+      stop_reason: 'tool_use',
       content: [{ type: 'text', text: 'Let me compute that.' }, ...calls.map((c) => ({ type: 'tool_use', id: c.id, name: c.name, input: c.args }))],
     }),
-    text: (content) => ({ id: 'msg_2', type: 'message', role: 'assistant', model: 'test-model', stop_reason: 'end_turn', content: [{ type: 'text', text: content }] }),
+    text: (content) => ({
+      id: 'msg_2',
+      type: 'message',
+      role: 'assistant',
+      model: 'test-model',
+      stop_reason: 'end_turn',
+      content: [{ type: 'text', text: content }],
+    }),
     results: (body) => {
       const out: SeenResult[] = [];
       for (const m of body.messages as { role: string; content: unknown }[]) {
@@ -111,7 +137,11 @@ const add: Tool = { name: 'add', description: 'a + b', run: (p) => Number(p.a) +
 const hang: Tool = { name: 'hang', run: (_p, ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))) };
 const secret: Tool = { name: 'secret', run: () => 'the vault code' };
 const SPECS: ChatToolSpec[] = [
-  { name: 'add', description: 'Adds two numbers', parameters: { type: 'object', properties: { a: { type: 'number' }, b: { type: 'number' } }, required: ['a', 'b'] } },
+  {
+    name: 'add',
+    description: 'Adds two numbers',
+    parameters: { type: 'object', properties: { a: { type: 'number' }, b: { type: 'number' } }, required: ['a', 'b'] },
+  },
   { name: 'hang', description: 'Never answers' },
   { name: 'secret', description: 'Not allowed for this agent' },
 ];
@@ -144,12 +174,18 @@ async function run(api: ProviderApi, firstCalls: { id: string; name: string; arg
   const agent = new LLMAgent({ provider: api.make(server.origin), identity: Identity.generate(), tools: SPECS });
   const hub = new LocalHub();
   const rt = new AgentRuntime({
-    agent, transport: new LocalTransport(agent.id, { hub }), tickIntervalMs: 1e9, sweepIntervalMs: 0,
+    agent,
+    transport: new LocalTransport(agent.id, { hub }),
+    tickIntervalMs: 1e9,
+    sweepIntervalMs: 0,
     executorOptions: { tools: new ToolRegistry([add, hang, secret]), toolAllowlist: ['add', 'hang'], toolTimeoutMs: 100 },
   });
   const peer = new LocalTransport(peerId.fingerprint, { hub });
   await peer.start();
-  stops.push(() => peer.stop(), () => rt.stop());
+  stops.push(
+    () => peer.stop(),
+    () => rt.stop(),
+  );
   await rt.start();
   const received: Message[] = [];
   await waitUntil(() => {
@@ -179,7 +215,10 @@ describe('LLM tool loop in the providers’ own formats', () => {
     });
 
     it(`${api.name}: a timed-out tool and a refused one reach the model as error tool results`, async () => {
-      const calls = [{ id: `call_${api.name}_h`, name: 'hang', args: {} }, { id: `call_${api.name}_s`, name: 'secret', args: {} }];
+      const calls = [
+        { id: `call_${api.name}_h`, name: 'hang', args: {} },
+        { id: `call_${api.name}_s`, name: 'secret', args: {} },
+      ];
       const { server, received } = await run(api, calls, (results, peer) => JSON.stringify([{ type: 'SendMessage', recipient: peer, payload: { results } }]));
       const results = api.results(server.requests[1]!.body);
       expect(results.map((r) => r.id)).toEqual(calls.map((c) => c.id));

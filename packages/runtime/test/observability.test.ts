@@ -48,13 +48,16 @@ const parentSpanId = (s: ReadableSpan) =>
   (s as unknown as { parentSpanContext?: { spanId: string } }).parentSpanContext?.spanId ?? (s as unknown as { parentSpanId?: string }).parentSpanId;
 
 describe('AgentRuntime tracing with the OpenTelemetry SDK', () => {
-  it('wraps decide and execute in spans, and a message handled by another runtime continues the sender\'s trace', async () => {
+  it("wraps decide and execute in spans, and a message handled by another runtime continues the sender's trace", async () => {
     const tracing = createTracing({ tracer: provider.getTracer('runtime-test') });
     const hub = new LocalHub();
     const receiver = new Pinger();
     const sender = new Pinger(receiver.id);
     const opts = (agent: Agent): AgentRuntimeOptions => ({
-      agent, transport: new LocalTransport(agent.id, { hub }), tracer: tracing.withSpan.bind(tracing), propagateTraceContext: tracing,
+      agent,
+      transport: new LocalTransport(agent.id, { hub }),
+      tracer: tracing.withSpan.bind(tracing),
+      propagateTraceContext: tracing,
     });
     const rtB = new AgentRuntime(opts(receiver));
     const rtA = new AgentRuntime(opts(sender));
@@ -64,7 +67,9 @@ describe('AgentRuntime tracing with the OpenTelemetry SDK', () => {
     await waitUntil(() => receiver.received.length === 1);
     // The payload carried the context under _trace, inside the signature.
     expect(Object.keys(receiver.received[0]!.payload as object)).toContain('_trace');
-    await waitUntil(() => exporter.getFinishedSpans().some((s) => s.name === 'agent.decide' && agentOf(s) === receiver.id && s.attributes['converge.messages'] === 1));
+    await waitUntil(() =>
+      exporter.getFinishedSpans().some((s) => s.name === 'agent.decide' && agentOf(s) === receiver.id && s.attributes['converge.messages'] === 1),
+    );
     const spans = exporter.getFinishedSpans();
     const sendExec = spans.find((s) => s.name === 'agent.execute' && agentOf(s) === sender.id)!;
     const handled = spans.find((s) => s.name === 'agent.decide' && agentOf(s) === receiver.id && s.attributes['converge.messages'] === 1)!;
@@ -118,7 +123,7 @@ describe('AgentRuntime replay log and metrics', () => {
     expect(report.mismatches).toEqual([]);
   });
 
-  it("exports TaskManager.stats() as converge_taskmanager_events_total, once per collector however many runtimes share it", async () => {
+  it('exports TaskManager.stats() as converge_taskmanager_events_total, once per collector however many runtimes share it', async () => {
     const store = new MemoryStore();
     const taskManager = new TaskManager({ store });
     const poolManager = new PoolManager({ store });

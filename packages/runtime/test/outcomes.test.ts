@@ -2,9 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { context as otelContext } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  Agent, Decisions, Identity, ToolRegistry, type DecideContext, type Decision, type DecisionPolicy, type Message, type Task,
-} from '@converge/core';
+import { Agent, Decisions, Identity, ToolRegistry, type DecideContext, type Decision, type DecisionPolicy, type Message, type Task } from '@converge/core';
 import { TaskManager } from '@converge/coordination';
 import { MetricsCollector, ReplayLog, createTracing, replay } from '@converge/observability';
 import { MemoryStore } from '@converge/extensions/storage';

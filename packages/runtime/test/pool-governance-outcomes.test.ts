@@ -33,7 +33,7 @@ async function run(agent: Agent, pm: PoolManager): Promise<AgentRuntime> {
 }
 
 describe('pool governance through decisions', () => {
-  it('a join put to the vote: each Vote decision\'s outcome carries the question; the result reaches every voter and the asker', async () => {
+  it("a join put to the vote: each Vote decision's outcome carries the question; the result reaches every voter and the asker", async () => {
     const trust = new TrustModel();
     const pm = new PoolManager({ store: new MemoryStore(), trust, governance: (spec) => governanceFromSpec(spec, { trust }) });
     const poolId = 'guild';
@@ -62,9 +62,20 @@ describe('pool governance through decisions', () => {
   });
 
   it('a refused or expired question is a refused or timeout outcome; bystanders hear nothing', () => {
-    const base = { id: 'admit:p:x', kind: 'admit', poolId: 'p', subject: 'x', proposer: 'x', reason: 'vetoed by a', votes: [{ voter: 'a', approve: false, veto: true }] };
+    const base = {
+      id: 'admit:p:x',
+      kind: 'admit',
+      poolId: 'p',
+      subject: 'x',
+      proposer: 'x',
+      reason: 'vetoed by a',
+      votes: [{ voter: 'a', approve: false, veto: true }],
+    };
     expect(questionOutcome({ ...base, state: 'rejected', decidedBy: 'a' }, 'a')).toBeUndefined();
-    expect(questionOutcome({ ...base, state: 'rejected', decidedBy: 'a' }, 'x')).toMatchObject({ status: 'refused', decision: { type: 'JoinPool', poolId: 'p' } });
+    expect(questionOutcome({ ...base, state: 'rejected', decidedBy: 'a' }, 'x')).toMatchObject({
+      status: 'refused',
+      decision: { type: 'JoinPool', poolId: 'p' },
+    });
     expect(questionOutcome({ ...base, state: 'expired' }, 'a')).toMatchObject({ status: 'timeout', decision: { type: 'Vote', choice: 'veto' } });
     expect(questionOutcome({ ...base, state: 'rejected' }, 'bystander')).toBeUndefined();
   });

@@ -33,13 +33,15 @@ class Worker extends Agent {
     for (const t of tasks) {
       const n = (t.inputs as { n: number }).n;
       // If the claim is lost to another worker, the executor skips the rest for this task.
-      out.push(Decisions.claimTask(t.id), Decisions.reportTask(t.id, n * n),
-        Decisions.sendMessage(this.coordinator, { task: t.id, result: n * n }, { taskId: t.id }));
+      out.push(
+        Decisions.claimTask(t.id),
+        Decisions.reportTask(t.id, n * n),
+        Decisions.sendMessage(this.coordinator, { task: t.id, result: n * n }, { taskId: t.id }),
+      );
     }
     return out;
   }
 }
-
 
 describe('the README example', () => {
   it('a coordinator and a worker on a LocalHub square three numbers', async () => {
@@ -53,9 +55,17 @@ describe('the README example', () => {
 
     const coordinator = new Coordinator();
     const worker = new Worker(coordinator.id);
-    const runtimes = [coordinator, worker].map((agent) => new AgentRuntime({
-      agent, transport: new LocalTransport(agent.id, { hub }), taskManager, poolManager, discovery, policy,
-    }));
+    const runtimes = [coordinator, worker].map(
+      (agent) =>
+        new AgentRuntime({
+          agent,
+          transport: new LocalTransport(agent.id, { hub }),
+          taskManager,
+          poolManager,
+          discovery,
+          policy,
+        }),
+    );
     for (const rt of runtimes) await rt.start();
     await waitUntil(() => coordinator.done.size === 3);
     expect(Object.fromEntries(coordinator.done)).toEqual({ 'sq-1': 1, 'sq-2': 4, 'sq-3': 9 });

@@ -37,7 +37,14 @@ describe('AgentRuntime metrics (RuntimeMeters)', () => {
     rt.scheduler.notify();
     await waitUntil(() => agent.received >= 5);
     await waitUntil(() => rt.inbox.size === 0 && rt.turns > 6);
-    const turns = metrics.histogram('converge_runtime_turn_duration_seconds', 'Duration of one agent turn (onTick, decide, execute), seconds', [], [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]).get();
+    const turns = metrics
+      .histogram(
+        'converge_runtime_turn_duration_seconds',
+        'Duration of one agent turn (onTick, decide, execute), seconds',
+        [],
+        [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      )
+      .get();
     expect(turns.count).toBeGreaterThanOrEqual(6);
     const outcomes = metrics.counter('converge_runtime_outcomes_total', 'Decision outcomes handed to agents, by status', ['status']);
     await waitUntil(() => outcomes.get({ status: 'ok' }) >= 5);

@@ -29,7 +29,14 @@ describe('a coordinator and four workers, each on its own TCP socket, identity v
     const transports = agents.map((a) => new TcpTransport({ host: '127.0.0.1', port: 0, agentId: a.id }));
     const runtimes = agents.map((agent, i) => {
       registry.register(agent.identity);
-      const rt = new AgentRuntime({ agent, transport: transports[i]!, taskManager, poolManager, verifier: new MessageVerifier({ registry }), sweepIntervalMs: 50 });
+      const rt = new AgentRuntime({
+        agent,
+        transport: transports[i]!,
+        taskManager,
+        poolManager,
+        verifier: new MessageVerifier({ registry }),
+        sweepIntervalMs: 50,
+      });
       running.push(rt);
       return rt;
     });

@@ -1,7 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  AbortError, ConflictError, Decisions, Identity, LimitExceededError, PolicyError, TimeoutError, ToolRegistry, ValidationError,
-  verifyMessage, type Decision, type Message,
+  AbortError,
+  ConflictError,
+  Decisions,
+  Identity,
+  LimitExceededError,
+  PolicyError,
+  TimeoutError,
+  ToolRegistry,
+  ValidationError,
+  verifyMessage,
+  type Decision,
+  type Message,
   type TaskLease,
 } from '@converge/core';
 import { LocalHub, LocalTransport } from '@converge/network';
@@ -10,15 +20,30 @@ import { ActionPolicy, ResourceLimits } from '@converge/policy';
 import { MetricsCollector } from '@converge/observability';
 import { MemoryStore } from '@converge/extensions/storage';
 import {
-  NotConfiguredError, SkippedDecisionError, StandardExecutor, UnknownDecisionError,
-  type BallotsPort, type BiddingPort, type DelegationPort, type ExecutionContext, type ExecutorLimits, type NegotiationPort,
-  type PoolManagerPort, type StandardExecutorOptions, type TaskManagerPort,
+  NotConfiguredError,
+  SkippedDecisionError,
+  StandardExecutor,
+  UnknownDecisionError,
+  type BallotsPort,
+  type BiddingPort,
+  type DelegationPort,
+  type ExecutionContext,
+  type ExecutorLimits,
+  type NegotiationPort,
+  type PoolManagerPort,
+  type StandardExecutorOptions,
+  type TaskManagerPort,
 } from '@converge/runtime';
 
 // The real classes satisfy the ports the executor is typed against (checked by tsc).
 const _ports: [TaskManagerPort, PoolManagerPort, NegotiationPort, BiddingPort, BallotsPort, DelegationPort, ExecutorLimits] = [
-  new TaskManager({ store: new MemoryStore() }), new PoolManager({ store: new MemoryStore() }), new NegotiationProtocol(),
-  new BiddingProtocol(), new BallotBox(), new DelegationProtocol(), new ResourceLimits(),
+  new TaskManager({ store: new MemoryStore() }),
+  new PoolManager({ store: new MemoryStore() }),
+  new NegotiationProtocol(),
+  new BiddingProtocol(),
+  new BallotBox(),
+  new DelegationProtocol(),
+  new ResourceLimits(),
 ];
 void _ports;
 
@@ -47,7 +72,12 @@ async function setup(extra: Partial<StandardExecutorOptions> = {}) {
   const services = { transport: aliceT, taskManager, poolManager, negotiation, bidding, ballots, delegation, metrics };
   const executor = new StandardExecutor({ ...services, ...extra });
   const bobExecutor = new StandardExecutor({ ...services, transport: bobT });
-  const ctx = (id: Identity = alice, signal?: AbortSignal): ExecutionContext => ({ agentId: id.fingerprint, identity: id, leases: new Map<string, TaskLease>(), signal });
+  const ctx = (id: Identity = alice, signal?: AbortSignal): ExecutionContext => ({
+    agentId: id.fingerprint,
+    identity: id,
+    leases: new Map<string, TaskLease>(),
+    signal,
+  });
   return { ...services, alice, bob, bobT, executor, bobExecutor, ctx };
 }
 
@@ -115,7 +145,7 @@ describe('StandardExecutor: core decision types through the real coordination cl
     expect(result.bids.map((b) => b.agentId)).toEqual([s.alice.fingerprint, s.bob.fingerprint]);
   });
 
-  it('Vote casts the agent\'s vote in a BallotBox ballot; a second vote is a conflict, counted', async () => {
+  it("Vote casts the agent's vote in a BallotBox ballot; a second vote is a conflict, counted", async () => {
     const s = await setup();
     s.ballots.open({ id: 'b1', choices: ['yes', 'no'] });
     await s.executor.execute([Decisions.vote('b1', 'yes')], s.ctx(s.alice));
@@ -164,7 +194,11 @@ describe('StandardExecutor: core decision types through the real coordination cl
     transports.push(t);
     await t.start();
     const ex = new StandardExecutor({ transport: t });
-    const results = await ex.execute([Decisions.vote('b', 'x'), Decisions.sendMessage(null, 'hi')], { agentId: me.fingerprint, identity: me, leases: new Map() });
+    const results = await ex.execute([Decisions.vote('b', 'x'), Decisions.sendMessage(null, 'hi')], {
+      agentId: me.fingerprint,
+      identity: me,
+      leases: new Map(),
+    });
     expect(results[0]).toMatchObject({ ok: false, outcome: 'error' });
     expect((results[0] as { error: Error }).error).toBeInstanceOf(NotConfiguredError);
     expect(results[1]!.ok).toBe(true);

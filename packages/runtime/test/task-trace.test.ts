@@ -29,7 +29,16 @@ describe('trace context carried by tasks', () => {
     const submitter = new SubmitterAgent('p', 1);
     const worker = new SquareWorker('p');
     const runtimes = [submitter, worker].map(
-      (agent) => new AgentRuntime({ agent, transport: new LocalTransport(agent.id, { hub }), taskManager, poolManager, tracer: tracing.withSpan.bind(tracing), propagateTraceContext: tracing, sweepIntervalMs: 0 }),
+      (agent) =>
+        new AgentRuntime({
+          agent,
+          transport: new LocalTransport(agent.id, { hub }),
+          taskManager,
+          poolManager,
+          tracer: tracing.withSpan.bind(tracing),
+          propagateTraceContext: tracing,
+          sweepIntervalMs: 0,
+        }),
     );
     for (const rt of runtimes) await rt.start();
     for (const rt of runtimes) rt.scheduler.notify();

@@ -319,7 +319,13 @@ export class PostgresStore implements Store {
     return revision;
   }
 
-  async #query<R extends pg.QueryResultRow>(what: string, key: string | undefined, sql: string, params: unknown[], signal?: AbortSignal): Promise<pg.QueryResult<R>> {
+  async #query<R extends pg.QueryResultRow>(
+    what: string,
+    key: string | undefined,
+    sql: string,
+    params: unknown[],
+    signal?: AbortSignal,
+  ): Promise<pg.QueryResult<R>> {
     this.#core.checkStarted();
     throwIfAborted(signal);
     try {
@@ -359,5 +365,4 @@ export class PostgresStore implements Store {
     this.#ownPids.add(pid);
     client.once('end', () => this.#ownPids.delete(pid));
   }
-
 }

@@ -4,10 +4,27 @@
  */
 import type { StoreRetryBackend } from '@converge/core';
 
-const TRANSIENT_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ECONNABORTED', 'ENOTCONN']);
+const TRANSIENT_SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+  'ENOTCONN',
+]);
 // SQLSTATEs that mean "the connection or server went away / is not ready", not "your query is wrong".
 const TRANSIENT_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '40001', '40P01']);
-const TRANSIENT_MESSAGES = [/connection terminated/i, /timeout exceeded when trying to connect/i, /connection timeout/i, /not queryable/i, /client has encountered a connection error/i, /socket closed/i];
+const TRANSIENT_MESSAGES = [
+  /connection terminated/i,
+  /timeout exceeded when trying to connect/i,
+  /connection timeout/i,
+  /not queryable/i,
+  /client has encountered a connection error/i,
+  /socket closed/i,
+];
 
 /** Whether `err` is a connection-level failure worth retrying (as opposed to a bad query or bad data). */
 export function isTransient(err: unknown): boolean {

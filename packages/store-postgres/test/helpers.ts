@@ -18,7 +18,10 @@ export async function requirePostgres(): Promise<void> {
     await c.connect();
     await c.query('SELECT 1');
   } catch (err) {
-    throw new Error(`PostgreSQL is not reachable at ${PG_URL} (${(err as Error).message}); start it (check: pg_isready -h 127.0.0.1). These tests need the real server.`, { cause: err });
+    throw new Error(
+      `PostgreSQL is not reachable at ${PG_URL} (${(err as Error).message}); start it (check: pg_isready -h 127.0.0.1). These tests need the real server.`,
+      { cause: err },
+    );
   } finally {
     await c.end().catch(() => undefined);
   }
@@ -38,7 +41,9 @@ export async function withAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T>
 
 /** Drops a store's table and sequence. */
 export async function dropTable(table: string): Promise<void> {
-  await withAdmin((c) => c.query(`DROP TABLE IF EXISTS ${pg.escapeIdentifier(table)}; DROP SEQUENCE IF EXISTS ${pg.escapeIdentifier(`${table}_revision_seq`)}`));
+  await withAdmin((c) =>
+    c.query(`DROP TABLE IF EXISTS ${pg.escapeIdentifier(table)}; DROP SEQUENCE IF EXISTS ${pg.escapeIdentifier(`${table}_revision_seq`)}`),
+  );
 }
 
 /** A store on a fresh table. */

@@ -201,7 +201,10 @@ describe('server unavailable', () => {
     open: () => {
       const table = uniqueTable();
       app = `cvt-${Math.random().toString(36).slice(2, 10)}`;
-      return { store: fresh({ applicationName: app, retry: { attempts: 5, baseDelayMs: 20, maxDelayMs: 200 } }, table), other: fresh({ listen: false }, table) };
+      return {
+        store: fresh({ applicationName: app, retry: { attempts: 5, baseDelayMs: 20, maxDelayMs: 200 } }, table),
+        other: fresh({ listen: false }, table),
+      };
     },
     kill: async () => {
       const killed = await withAdmin(async (c) => {
@@ -221,7 +224,10 @@ describe('server unavailable', () => {
       const url = new URL(PG_URL);
       url.host = `127.0.0.1:${proxyPort}`;
       const table = uniqueTable();
-      return { through: fresh({ connectionString: url.toString(), retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 } }, table), direct: fresh({ listen: false }, table) };
+      return {
+        through: fresh({ connectionString: url.toString(), retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 } }, table),
+        direct: fresh({ listen: false }, table),
+      };
     },
   });
 });

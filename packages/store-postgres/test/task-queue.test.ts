@@ -15,7 +15,8 @@ taskQueueComplianceTests({
     const table = uniqueTable('q');
     return {
       open: async () => new PostgresTaskQueue({ connectionString: PG_URL, table, clock, defaults, maxConnections: 2, pollMs: 50 }),
-      openWakeUpsOnly: async () => new PostgresTaskQueue({ connectionString: PG_URL, table, clock, defaults, maxConnections: 2, notify: 'wake-ups', pollMs: 60_000 }),
+      openWakeUpsOnly: async () =>
+        new PostgresTaskQueue({ connectionString: PG_URL, table, clock, defaults, maxConnections: 2, notify: 'wake-ups', pollMs: 60_000 }),
       feed: {
         publish: (payload) => withAdmin(async (c) => void (await c.query('SELECT pg_notify($1, $2)', [`${table}_events`, payload]))),
         badEvents: (q) => (q as PostgresTaskQueue).stats.badEvents,

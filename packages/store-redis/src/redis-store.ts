@@ -121,7 +121,8 @@ export class RedisStore implements Store {
     this.#url = options.url ?? REDIS_DEFAULT_URL;
     if (typeof this.#url !== 'string' || !/^rediss?:\/\//.test(this.#url)) throw new ConfigError('url must start with redis:// or rediss://', { key: 'url' });
     this.#prefix = options.prefix ?? REDIS_DEFAULT_PREFIX;
-    if (typeof this.#prefix !== 'string' || this.#prefix.length > 256) throw new ConfigError('prefix must be a string of at most 256 characters', { key: 'prefix' });
+    if (typeof this.#prefix !== 'string' || this.#prefix.length > 256)
+      throw new ConfigError('prefix must be a string of at most 256 characters', { key: 'prefix' });
     this.#keyPrefix = `${this.#prefix}key:`;
     this.#counterKey = `${this.#prefix}revision`;
     this.#channel = `${this.#prefix}changes`;
@@ -135,7 +136,9 @@ export class RedisStore implements Store {
     // Commands: a bounded number of reconnect attempts, then calls fail with ERR_STORE_UNAVAILABLE
     // (the next call tries to connect again).
     this.#client = makeClient(this.#url, name, connectTimeout, queue, (retries) =>
-      retries + 1 >= this.#core.policy.attempts ? new Error(`gave up after ${this.#core.policy.attempts} connection attempts`) : storeRetryDelay(this.#core.policy, retries),
+      retries + 1 >= this.#core.policy.attempts
+        ? new Error(`gave up after ${this.#core.policy.attempts} connection attempts`)
+        : storeRetryDelay(this.#core.policy, retries),
     );
     this.#client.on('error', (err: unknown) => this.#core.telemetry.warn({ err, prefix: this.#prefix }, 'Redis connection error'));
     this.#countLosses(this.#client);
@@ -218,7 +221,14 @@ export class RedisStore implements Store {
   async put(key: string, value: unknown, options?: StoreCallOptions): Promise<number> {
     const k = this.#core.key(key);
     const v = this.#core.encode(k, value);
-    const rev = await this.#script('put', k, PUT, [this.#keyPrefix + k, this.#counterKey], [v.bytes, v.floats ?? '', this.#channel, this.#message(k)], options?.signal);
+    const rev = await this.#script(
+      'put',
+      k,
+      PUT,
+      [this.#keyPrefix + k, this.#counterKey],
+      [v.bytes, v.floats ?? '', this.#channel, this.#message(k)],
+      options?.signal,
+    );
     if (typeof rev !== 'number') throw new StoreError(`put of ${JSON.stringify(k)} returned ${inspect(rev)}`, { key: k });
     this.#core.telemetry.watchers.emit(k);
     return rev;
@@ -256,7 +266,12 @@ export class RedisStore implements Store {
     const found = new Set<string>(); // SCAN may return a key more than once
     let cursor = '0';
     do {
-      const reply = await this.#command<[Buffer, Buffer[]]>('list', undefined, ['SCAN', cursor, 'MATCH', match, 'COUNT', String(this.#scanCount)], options?.signal);
+      const reply = await this.#command<[Buffer, Buffer[]]>(
+        'list',
+        undefined,
+        ['SCAN', cursor, 'MATCH', match, 'COUNT', String(this.#scanCount)],
+        options?.signal,
+      );
       cursor = reply[0].toString('latin1');
       for (const raw of reply[1]) {
         const name = raw.toString('utf8');
@@ -279,7 +294,14 @@ export class RedisStore implements Store {
     const k = this.#core.key(key);
     checkStoreRevision(expected);
     const v = this.#core.encode(k, value);
-    const rev = await this.#script(what, k, CAS, [this.#keyPrefix + k, this.#counterKey], [v.bytes, v.floats ?? '', this.#channel, this.#message(k), String(expected)], options?.signal);
+    const rev = await this.#script(
+      what,
+      k,
+      CAS,
+      [this.#keyPrefix + k, this.#counterKey],
+      [v.bytes, v.floats ?? '', this.#channel, this.#message(k), String(expected)],
+      options?.signal,
+    );
     if (rev === null) return null;
     if (typeof rev !== 'number') throw new StoreError(`${what} of ${JSON.stringify(k)} returned ${inspect(rev)}`, { key: k });
     this.#core.telemetry.watchers.emit(k);
@@ -303,7 +325,13 @@ export class RedisStore implements Store {
     return this.#command(what, key, ['EVALSHA', s.sha, ...tail], signal, ['EVAL', s.source, ...tail]);
   }
 
-  async #command<T>(what: string, key: string | undefined, args: Array<string | Buffer>, signal?: AbortSignal, noScriptFallback?: Array<string | Buffer>): Promise<T> {
+  async #command<T>(
+    what: string,
+    key: string | undefined,
+    args: Array<string | Buffer>,
+    signal?: AbortSignal,
+    noScriptFallback?: Array<string | Buffer>,
+  ): Promise<T> {
     this.#core.checkStarted();
     throwIfAborted(signal);
     try {
@@ -352,7 +380,6 @@ export class RedisStore implements Store {
       });
     await this.#connecting;
   }
-
 
   // One count per loss of a ready connection (not per reconnect attempt).
   #countLosses(client: Client): void {

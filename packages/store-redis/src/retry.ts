@@ -4,7 +4,17 @@
  */
 import type { StoreRetryBackend } from '@converge/core';
 
-const TRANSIENT_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ECONNABORTED', 'ENOTCONN']);
+const TRANSIENT_SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+  'ENOTCONN',
+]);
 // node-redis error classes (their `name` is plain 'Error'), told apart by their messages.
 const TRANSIENT_MESSAGES = [/^socket closed unexpectedly/i, /^connection timeout/i, /^socket timeout/i, /^disconnects client/i];
 // Server replies that mean "not now" rather than "wrong".

@@ -29,7 +29,9 @@ export async function requireRedis(): Promise<void> {
   try {
     await withAdmin((c) => c.ping());
   } catch (err) {
-    throw new Error(`Redis is not reachable at ${REDIS_URL} (${(err as Error).message}); start it (check: redis-cli ping). These tests need the real server.`, { cause: err });
+    throw new Error(`Redis is not reachable at ${REDIS_URL} (${(err as Error).message}); start it (check: redis-cli ping). These tests need the real server.`, {
+      cause: err,
+    });
   }
 }
 

@@ -168,7 +168,10 @@ describe('server unavailable', () => {
       const url = new URL(REDIS_URL);
       url.host = `127.0.0.1:${proxyPort}`;
       const prefix = uniquePrefix();
-      return { through: fresh({ url: url.toString(), retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 } }, prefix), direct: fresh({ listen: false }, prefix) };
+      return {
+        through: fresh({ url: url.toString(), retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 } }, prefix),
+        direct: fresh({ listen: false }, prefix),
+      };
     },
     whileDown: (s) => {
       expect(s.stats.connectionLost).toBeGreaterThanOrEqual(1);

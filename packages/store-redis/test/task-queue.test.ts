@@ -87,7 +87,13 @@ describe('RedisTaskQueue', () => {
     // heldRecords 1: the second lease's record is forgotten, so its report reads the hash back.
     await withQueue({ defaults: { leaseMs: 60_000, retryBaseMs: 1 }, heldRecords: 1 }, async (q, prefix) => {
       const deadline = Date.now() + 600_000.5;
-      const init = { objective: 'o', poolId: 'p', inputs: { n: 1, bytes: new Uint8Array([1, 2]), nested: { a: [1, 'x'] } }, requiredCapabilities: ['c'], constraints: { deadline, maxRetries: 3 } };
+      const init = {
+        objective: 'o',
+        poolId: 'p',
+        inputs: { n: 1, bytes: new Uint8Array([1, 2]), nested: { a: [1, 'x'] } },
+        requiredCapabilities: ['c'],
+        constraints: { deadline, maxRetries: 3 },
+      };
       const a = await q.submit({ ...init, id: 'a' });
       expect(a).toEqual(await q.get('a'));
       await q.submit({ id: 'b', objective: 'o', poolId: 'p' });

@@ -1,9 +1,17 @@
 import { ValidationError } from '@converge/core';
 import { noopLogger, type Logger } from '@converge/core';
 import {
-  DEFAULT_ACK_WAIT_MS, DEFAULT_CONNECT_ATTEMPTS, DEFAULT_FLUSH_WINDOW_BYTES, DEFAULT_MAX_ACK_PENDING,
-  DEFAULT_NATS_MAX_MESSAGE_BYTES, DEFAULT_NATS_MAX_QUEUE, DEFAULT_PULL_BATCH, DEFAULT_STREAM_MAX_AGE_MS,
-  DEFAULT_STREAM_MAX_BYTES, type NatsTransportOptions, type NatsTransportStats,
+  DEFAULT_ACK_WAIT_MS,
+  DEFAULT_CONNECT_ATTEMPTS,
+  DEFAULT_FLUSH_WINDOW_BYTES,
+  DEFAULT_MAX_ACK_PENDING,
+  DEFAULT_NATS_MAX_MESSAGE_BYTES,
+  DEFAULT_NATS_MAX_QUEUE,
+  DEFAULT_PULL_BATCH,
+  DEFAULT_STREAM_MAX_AGE_MS,
+  DEFAULT_STREAM_MAX_BYTES,
+  type NatsTransportOptions,
+  type NatsTransportStats,
 } from './options.js';
 import { checkPrefix, defaultStreamName, isSubjectToken, subjectsFor, type Subjects } from './subjects.js';
 import type { ConsumerSpec, StreamSpec } from './jetstream.js';
@@ -58,22 +66,35 @@ export function resolveConfig(options: NatsTransportOptions): NatsConfig {
   let consumer: ConsumerSpec | undefined;
   if (directedJs || o.durable !== undefined) {
     stream = {
-      name: j.stream ?? defaultStreamName(subjectPrefix), subject: subjects.jsWildcard,
+      name: j.stream ?? defaultStreamName(subjectPrefix),
+      subject: subjects.jsWildcard,
       maxBytes: positiveInt('jetstream.maxBytes', j.maxBytes, DEFAULT_STREAM_MAX_BYTES),
       maxAgeMs: positiveInt('jetstream.maxAgeMs', j.maxAgeMs, DEFAULT_STREAM_MAX_AGE_MS),
     };
   }
   if (o.durable !== undefined) {
     consumer = {
-      durable: o.durable, filterSubject: subjects.jsAgent(agentId),
+      durable: o.durable,
+      filterSubject: subjects.jsAgent(agentId),
       ackWaitMs: positiveInt('jetstream.ackWaitMs', j.ackWaitMs, DEFAULT_ACK_WAIT_MS),
       maxAckPending: positiveInt('jetstream.maxAckPending', j.maxAckPending, DEFAULT_MAX_ACK_PENDING),
     };
     positiveInt('jetstream.pullBatch', j.pullBatch, DEFAULT_PULL_BATCH);
   }
   return {
-    opts: o, agentId, subjectPrefix, subjects, maxMessageBytes, maxQueue, flushWindow, directedJs, autoAck, stream, consumer,
-    logger: o.logger ?? noopLogger, metrics: createInstruments(o.metrics),
+    opts: o,
+    agentId,
+    subjectPrefix,
+    subjects,
+    maxMessageBytes,
+    maxQueue,
+    flushWindow,
+    directedJs,
+    autoAck,
+    stream,
+    consumer,
+    logger: o.logger ?? noopLogger,
+    metrics: createInstruments(o.metrics),
     stats: { sent: 0, publishFailed: 0, received: 0, droppedQueueFull: 0, malformed: 0, droppedOnStop: 0, ownSkipped: 0, acked: 0, nakked: 0 },
   };
 }

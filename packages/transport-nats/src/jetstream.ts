@@ -1,8 +1,14 @@
 import { ConfigError, TransportError } from '@converge/core';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
-  AckPolicy, DeliverPolicy, jetstreamManager, RetentionPolicy, StorageType,
-  type ConsumerMessages, type JetStreamManager, type JsMsg,
+  AckPolicy,
+  DeliverPolicy,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerMessages,
+  type JetStreamManager,
+  type JsMsg,
 } from '@nats-io/jetstream';
 
 const NS_PER_MS = 1_000_000;
@@ -50,8 +56,12 @@ export async function ensureStream(nc: NatsConnection, spec: StreamSpec): Promis
   }
   try {
     await jsm.streams.add({
-      name: spec.name, subjects: [spec.subject], retention: RetentionPolicy.Limits, storage: StorageType.File,
-      max_bytes: spec.maxBytes, max_age: spec.maxAgeMs * NS_PER_MS,
+      name: spec.name,
+      subjects: [spec.subject],
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      max_bytes: spec.maxBytes,
+      max_age: spec.maxAgeMs * NS_PER_MS,
     });
   } catch (err) {
     // Another transport may have created it at the same moment.
@@ -74,8 +84,12 @@ export async function ensureConsumer(jsm: JetStreamManager, stream: string, spec
   }
   try {
     await jsm.consumers.add(stream, {
-      durable_name: spec.durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All,
-      filter_subject: spec.filterSubject, ack_wait: spec.ackWaitMs * NS_PER_MS, max_ack_pending: spec.maxAckPending,
+      durable_name: spec.durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: spec.filterSubject,
+      ack_wait: spec.ackWaitMs * NS_PER_MS,
+      max_ack_pending: spec.maxAckPending,
     });
   } catch (err) {
     throw new TransportError(`cannot create consumer ${spec.durable}`, { code: 'ERR_JETSTREAM', cause: err });

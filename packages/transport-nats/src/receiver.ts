@@ -25,7 +25,10 @@ export class Receiver {
       cfg.stats.malformed++;
       cfg.metrics.dropped('malformed', 1);
       if (cfg.stats.malformed === 1 || cfg.stats.malformed % 1000 === 0) {
-        cfg.logger?.warn({ subject, size: data.byteLength, total: cfg.stats.malformed, err: (err as Error)?.message }, 'NATS payload is not a valid message; dropped');
+        cfg.logger?.warn(
+          { subject, size: data.byteLength, total: cfg.stats.malformed, err: (err as Error)?.message },
+          'NATS payload is not a valid message; dropped',
+        );
       }
       return undefined;
     }

@@ -6,8 +6,12 @@ import { AsyncQueue } from '@converge/network/internal';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { jetstream, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import {
-  DEFAULT_CONNECT_ATTEMPTS, DEFAULT_CONNECT_RETRY_DELAY_MS, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_MAX_RECONNECT_ATTEMPTS,
-  DEFAULT_PULL_BATCH, DEFAULT_RECONNECT_TIME_WAIT_MS,
+  DEFAULT_CONNECT_ATTEMPTS,
+  DEFAULT_CONNECT_RETRY_DELAY_MS,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_MAX_RECONNECT_ATTEMPTS,
+  DEFAULT_PULL_BATCH,
+  DEFAULT_RECONNECT_TIME_WAIT_MS,
 } from './options.js';
 import { ensureConsumer, ensureStream, PullLoop } from './jetstream.js';
 import type { NatsConfig } from './config.js';
@@ -50,7 +54,8 @@ async function connectWithRetry(cfg: NatsConfig, signal: AbortSignal | undefined
     if (signal?.aborted) throw new AbortError('NATS connect aborted', { cause: signal.reason });
     try {
       return await connect({
-        servers: o.servers, name: o.name ?? `converge-${cfg.agentId}`,
+        servers: o.servers,
+        name: o.name ?? `converge-${cfg.agentId}`,
         timeout: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
         maxReconnectAttempts: o.maxReconnectAttempts ?? DEFAULT_MAX_RECONNECT_ATTEMPTS,
         reconnectTimeWait: o.reconnectTimeWaitMs ?? DEFAULT_RECONNECT_TIME_WAIT_MS,
@@ -76,10 +81,23 @@ export async function openSession(cfg: NatsConfig, receiver: Receiver, namespace
     cfg.logger?.warn({ maxMessageBytes: cfg.maxMessageBytes, serverMaxPayload: serverMax }, 'maxMessageBytes lowered to the server max_payload');
   }
   const s: Session = {
-    nc, queue: new AsyncQueue<Message>({ maxSize: cfg.maxQueue, overflow: 'reject' }), js: undefined,
-    limit: Math.min(cfg.maxMessageBytes, serverMax), topicSubs: new Map(), pull: undefined,
-    inQueue: new WeakMap(), unacked: new Map(), roomWaiter: undefined, statusLoop: RESOLVED, unflushed: 0,
-    flushing: undefined, batchSubjects: [], batchData: [], batchScheduled: false, deferredError: undefined, stopping: false,
+    nc,
+    queue: new AsyncQueue<Message>({ maxSize: cfg.maxQueue, overflow: 'reject' }),
+    js: undefined,
+    limit: Math.min(cfg.maxMessageBytes, serverMax),
+    topicSubs: new Map(),
+    pull: undefined,
+    inQueue: new WeakMap(),
+    unacked: new Map(),
+    roomWaiter: undefined,
+    statusLoop: RESOLVED,
+    unflushed: 0,
+    flushing: undefined,
+    batchSubjects: [],
+    batchData: [],
+    batchScheduled: false,
+    deferredError: undefined,
+    stopping: false,
   };
   s.statusLoop = watchStatus(cfg, s);
   try {
@@ -97,7 +115,10 @@ export async function openSession(cfg: NatsConfig, receiver: Receiver, namespace
         s.pull = new PullLoop(messages, {
           accept: (jm) => receiver.onPulled(s, jm),
           hasRoom: () => s.queue.hasRoom(1),
-          waitForRoom: () => new Promise<void>((r) => { s.roomWaiter = r; }),
+          waitForRoom: () =>
+            new Promise<void>((r) => {
+              s.roomWaiter = r;
+            }),
           failed: (err) => cfg.logger?.error({ err: (err as Error)?.message }, 'JetStream pull loop failed'),
         });
       }
@@ -117,7 +138,8 @@ export async function openSession(cfg: NatsConfig, receiver: Receiver, namespace
 /** Subscribes the session to one topic namespace (in `queueGroup` when set). */
 export function subscribeTopic(cfg: NatsConfig, receiver: Receiver, s: Session, ns: string): void {
   const sub = s.nc.subscribe(cfg.subjects.topic(ns), {
-    queue: cfg.opts.queueGroup, callback: (_e, m) => receiver.onShared(s, m, ns),
+    queue: cfg.opts.queueGroup,
+    callback: (_e, m) => receiver.onShared(s, m, ns),
   });
   s.topicSubs.set(ns, sub);
 }
@@ -135,7 +157,10 @@ async function watchStatus(cfg: NatsConfig, s: Session): Promise<void> {
     if (st.type === 'ping') continue;
     cfg.metrics.event(st.type);
     if (st.type === 'disconnect' || st.type === 'staleConnection' || st.type === 'slowConsumer' || st.type === 'error') {
-      cfg.logger?.warn({ event: st.type, ...('server' in st ? { server: st.server } : {}), ...('error' in st ? { err: st.error.message } : {}) }, 'NATS status');
+      cfg.logger?.warn(
+        { event: st.type, ...('server' in st ? { server: st.server } : {}), ...('error' in st ? { err: st.error.message } : {}) },
+        'NATS status',
+      );
     } else {
       cfg.logger?.info({ event: st.type, ...('server' in st ? { server: st.server } : {}) }, 'NATS status');
     }

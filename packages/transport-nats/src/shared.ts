@@ -13,7 +13,11 @@ export const noop = (): void => {};
 export function publishError(err: unknown, what: string): TransportError {
   if (TransportError.is(err)) return err;
   const name = (err as { name?: string })?.name;
-  const code = name === 'ClosedConnectionError' || name === 'DrainingConnectionError' ? 'ERR_CONNECTION_CLOSED'
-    : name === 'NoRespondersError' ? 'ERR_NO_RESPONDERS' : 'ERR_TRANSPORT';
+  const code =
+    name === 'ClosedConnectionError' || name === 'DrainingConnectionError'
+      ? 'ERR_CONNECTION_CLOSED'
+      : name === 'NoRespondersError'
+        ? 'ERR_NO_RESPONDERS'
+        : 'ERR_TRANSPORT';
   return new TransportError(`${what}: ${(err as Error)?.message ?? String(err)}`, { code, cause: err });
 }

@@ -9,7 +9,9 @@ import { NATS_URL, rawConnection, uniquePrefix } from './helpers.js';
 
 function recordingLogger(): { logger: never; lines: { level: string; obj: unknown; msg: string }[] } {
   const lines: { level: string; obj: unknown; msg: string }[] = [];
-  const at = (level: string) => (obj: unknown, msg: string) => { lines.push({ level, obj, msg }); };
+  const at = (level: string) => (obj: unknown, msg: string) => {
+    lines.push({ level, obj, msg });
+  };
   const logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
   return { logger: logger as never, lines };
 }
@@ -53,7 +55,11 @@ describe('NatsTransport failure handling', () => {
     await a.send(good);
     expect((await b.receive({ timeoutMs: 10_000 }))?.id).toBe(good.id);
     expect(b.stats.malformed).toBe(2);
-    expect(metrics.counter('converge_transport_dropped_total', 'Messages a transport discarded (overflow under drop-oldest, queued at stop)', ['transport', 'reason']).get({ transport: 'nats', reason: 'malformed' })).toBe(2);
+    expect(
+      metrics
+        .counter('converge_transport_dropped_total', 'Messages a transport discarded (overflow under drop-oldest, queued at stop)', ['transport', 'reason'])
+        .get({ transport: 'nats', reason: 'malformed' }),
+    ).toBe(2);
     expect(lines.some((l) => l.level === 'warn' && /not a valid message/.test(l.msg))).toBe(true);
     expect(await b.receive({ timeoutMs: 20 })).toBeNull();
   });
@@ -114,5 +120,4 @@ describe('NatsTransport failure handling', () => {
     expect(() => new NatsTransport({ servers: NATS_URL, agentId: 'a', maxQueue: 0 })).toThrow(expect.objectContaining({ name: 'ValidationError' }));
     expect(() => new NatsTransport({ servers: NATS_URL, agentId: 'a', durable: 'bad.name' })).toThrow(expect.objectContaining({ name: 'ValidationError' }));
   });
-
 });

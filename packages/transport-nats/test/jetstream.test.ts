@@ -23,10 +23,12 @@ describe('NatsTransport JetStream mode', () => {
   const setup = (autoAck = true): { prefix: string; sender: NatsTransport; receiver: () => NatsTransport } => {
     const prefix = uniquePrefix('js');
     const sender = make({ servers: NATS_URL, agentId: 'sender', subjectPrefix: prefix, directed: 'jetstream' });
-    const receiver = (): NatsTransport => make({ servers: NATS_URL, agentId: 'receiver', subjectPrefix: prefix, durable: 'receiver', autoAck, jetstream: { ackWaitMs: 500 } });
+    const receiver = (): NatsTransport =>
+      make({ servers: NATS_URL, agentId: 'receiver', subjectPrefix: prefix, durable: 'receiver', autoAck, jetstream: { ackWaitMs: 500 } });
     return { prefix, sender, receiver };
   };
-  const directed = (n: number): Message[] => Array.from({ length: n }, (_, i) => createMessage({ sender: 'sender', recipient: 'receiver', payload: { seq: i } }));
+  const directed = (n: number): Message[] =>
+    Array.from({ length: n }, (_, i) => createMessage({ sender: 'sender', recipient: 'receiver', payload: { seq: i } }));
 
   it('keeps messages sent while the receiver is stopped and delivers them, in order, when it restarts', async () => {
     const { prefix, sender, receiver } = setup();

@@ -20,7 +20,9 @@ describe('NatsTransport queue groups', () => {
       await w.start();
     }
     await producer.start();
-    const sent: Message[] = Array.from({ length: 300 }, (_, i) => createMessage({ sender: 'producer', recipient: null, topics: [createTopic('jobs')], payload: { i } }));
+    const sent: Message[] = Array.from({ length: 300 }, (_, i) =>
+      createMessage({ sender: 'producer', recipient: null, topics: [createTopic('jobs')], payload: { i } }),
+    );
     for (const m of sent) await producer.send(m);
     await producer.flush(); // the server has dispatched every message to some worker...
     for (const w of workers) await w.flush(); // ...and each worker has read what it was given

@@ -8,7 +8,12 @@ import { describe, expect, it } from 'vitest';
 import { startHoldingChild } from '@converge/compliance/task-queue';
 import { ConfigError } from '@converge/core';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { JetStreamTaskQueue, JETSTREAM_QUEUE_MIN_ACK_WAIT_MS, jetstreamQueueAckWaitMs, type JetStreamTaskQueueOptions } from '@converge/transport-nats/task-queue';
+import {
+  JetStreamTaskQueue,
+  JETSTREAM_QUEUE_MIN_ACK_WAIT_MS,
+  jetstreamQueueAckWaitMs,
+  type JetStreamTaskQueueOptions,
+} from '@converge/transport-nats/task-queue';
 import { NATS_URL, deleteStream, rawConnection } from './helpers.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/held-fetch.child.ts', import.meta.url));

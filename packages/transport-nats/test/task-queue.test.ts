@@ -167,7 +167,9 @@ describe('JetStreamTaskQueue', () => {
       expect(await q.claim({ agentId: 'g', poolId: 'p', capabilities: ['gpu'] })).toEqual([]);
       const nc = await rawConnection();
       try {
-        const m = await (await jetstreamManager(nc)).streams.getMessage(`CVQ_${name}`, { last_by_subj: `cvq.${name}.dlq.${Buffer.from('p').toString('base64url')}` });
+        const m = await (
+          await jetstreamManager(nc)
+        ).streams.getMessage(`CVQ_${name}`, { last_by_subj: `cvq.${name}.dlq.${Buffer.from('p').toString('base64url')}` });
         expect(m?.string()).toBe('gpu');
       } finally {
         await nc.close();
@@ -175,7 +177,7 @@ describe('JetStreamTaskQueue', () => {
     });
   });
 
-  it('a claim and its report write no sweep hint, yet another client\'s expire takes back the lease of a holder that is gone', async () => {
+  it("a claim and its report write no sweep hint, yet another client's expire takes back the lease of a holder that is gone", async () => {
     await withQueue({}, async (q, name) => {
       await q.submit({ id: 'h1', objective: 'o', poolId: 'p', constraints: { claimTtlMs: 300 } });
       await q.submit({ id: 'h2', objective: 'o', poolId: 'p' });
@@ -188,7 +190,8 @@ describe('JetStreamTaskQueue', () => {
       await other.start();
       try {
         const jsm = await jetstreamManager(nc);
-        for (const id of ['h1', 'h2']) expect(await jsm.direct.getMessage(`KV_cvq_${name}`, { last_by_subj: `$KV.cvq_${name}.l.${Buffer.from(id).toString('base64url')}` })).toBeNull();
+        for (const id of ['h1', 'h2'])
+          expect(await jsm.direct.getMessage(`KV_cvq_${name}`, { last_by_subj: `$KV.cvq_${name}.l.${Buffer.from(id).toString('base64url')}` })).toBeNull();
         expect(await other.expire()).toEqual([]);
         await new Promise((r) => setTimeout(r, Math.max(0, c!.lease.expiresAt - Date.now()) + 20));
         expect(await other.expire()).toEqual([{ taskId: 'h1', agentId: 'gone', attempt: 1, outcome: 'pending' }]);
@@ -216,12 +219,14 @@ describe('JetStreamTaskQueue', () => {
     await withQueue({}, async (q) => {
       for (let i = 0; i < 1000; i += 50) await Promise.all(Array.from({ length: 50 }, (_, j) => q.submit({ id: `d${i + j}`, objective: 'o', poolId: 'p' })));
       const done: string[] = [];
-      await Promise.all(Array.from({ length: 4 }, async () => {
-        for (let [c] = await q.claim({ agentId: 'w', poolId: 'p' }); c; [c] = await q.claim({ agentId: 'w', poolId: 'p' })) {
-          await q.report(c.lease, 1);
-          done.push(c.task.id);
-        }
-      }));
+      await Promise.all(
+        Array.from({ length: 4 }, async () => {
+          for (let [c] = await q.claim({ agentId: 'w', poolId: 'p' }); c; [c] = await q.claim({ agentId: 'w', poolId: 'p' })) {
+            await q.report(c.lease, 1);
+            done.push(c.task.id);
+          }
+        }),
+      );
       expect(new Set(done).size).toBe(1000);
     });
   }, 30_000);

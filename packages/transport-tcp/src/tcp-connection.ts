@@ -137,8 +137,7 @@ export function dial(options: DialOptions): Promise<net.Socket> {
       }
     };
     const onReady = (): void => finish();
-    const onError = (err: Error): void =>
-      finish(new TransportError(`cannot connect to ${host}:${port}: ${err.message}`, { code: 'ERR_CONNECT', cause: err }));
+    const onError = (err: Error): void => finish(new TransportError(`cannot connect to ${host}:${port}: ${err.message}`, { code: 'ERR_CONNECT', cause: err }));
     const onAbort = (): void => finish(new AbortError('dial aborted', { cause: signal.reason }));
     const timer = setTimeout(
       () => finish(new TransportError(`connect to ${host}:${port} timed out after ${options.connectTimeoutMs} ms`, { code: 'ERR_CONNECT' })),

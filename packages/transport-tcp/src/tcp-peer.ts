@@ -59,9 +59,7 @@ export class TcpPeer {
     this.key = `${host}:${port}`;
     this.#ctx = ctx;
     // Bodies are queued unframed: the length prefix is written straight into the coalesced buffer.
-    this.#queue = new WriteQueue(
-      ctx.maxQueue, ctx.maxQueueBytes, (err) => ctx.instruments.sendFailed('aborted', err, this.key), FRAME_HEADER_BYTES,
-    );
+    this.#queue = new WriteQueue(ctx.maxQueue, ctx.maxQueueBytes, (err) => ctx.instruments.sendFailed('aborted', err, this.key), FRAME_HEADER_BYTES);
   }
 
   /** Whether a connection is open. */
@@ -140,9 +138,10 @@ export class TcpPeer {
       return;
     }
     this.#connecting = false;
-    const err = this.#closed || ctx.stopSignal.aborted
-      ? new TransportError('transport stopped', { code: 'ERR_STOPPED' })
-      : new TransportError(`cannot connect to ${this.key} after ${ctx.backoff.maxAttempts} attempts`, { code: 'ERR_CONNECT', cause: lastErr });
+    const err =
+      this.#closed || ctx.stopSignal.aborted
+        ? new TransportError('transport stopped', { code: 'ERR_STOPPED' })
+        : new TransportError(`cannot connect to ${this.key} after ${ctx.backoff.maxAttempts} attempts`, { code: 'ERR_CONNECT', cause: lastErr });
     const n = this.#queue.failAll(err);
     if (n > 0) ctx.instruments.sendFailed(err.code === 'ERR_STOPPED' ? 'stopped' : 'connect', err, this.key, n);
     ctx.onIdle(this);

@@ -1,8 +1,17 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import {
-  AbortError, FrameTooLargeError, NotStartedError, QueueFullError, TransportError, ValidationError, createTopic, encodeMessage,
-  type Identity, type Message, type Topic,
+  AbortError,
+  FrameTooLargeError,
+  NotStartedError,
+  QueueFullError,
+  TransportError,
+  ValidationError,
+  createTopic,
+  encodeMessage,
+  type Identity,
+  type Message,
+  type Topic,
 } from '@converge/core';
 import type { Startable } from '@converge/core';
 import { positiveIntOption, type Logger, type Metrics } from '@converge/core';
@@ -205,13 +214,15 @@ export class TcpTransport extends ReceiverTransport implements Transport, Starta
     return e ? { host: e.host, port: e.port } : undefined;
   }
 
-
   /** Listens (unless `listen: false`). Rejects with `TransportError` `ERR_LISTEN` when the port cannot be bound. Idempotent. */
   protected async startOnce(): Promise<void> {
     const o = this.#options;
     const stop = new AbortController();
     const receiver = new FrameReceiver({
-      maxSize: o.maxReceiveQueue, maxBytes: o.maxReceiveQueueBytes, maxFrameBytes: this.maxFrameBytes, instruments: this.#instruments,
+      maxSize: o.maxReceiveQueue,
+      maxBytes: o.maxReceiveQueueBytes,
+      maxFrameBytes: this.maxFrameBytes,
+      instruments: this.#instruments,
     });
     const budget = new InboundBudget(o, this.maxFrameBytes);
     budget.pausedWhen(() => receiver.paused);
@@ -284,11 +295,14 @@ export class TcpTransport extends ReceiverTransport implements Transport, Starta
     this.#pool.clear();
     const server = this.#server;
     this.#server = undefined;
-    const closing = [...this.#sockets].map((s) => new Promise<void>((resolve) => {
-      if (s.closed) resolve();
-      else s.once('close', () => resolve());
-      s.destroy();
-    }));
+    const closing = [...this.#sockets].map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          if (s.closed) resolve();
+          else s.once('close', () => resolve());
+          s.destroy();
+        }),
+    );
     if (server) closing.push(new Promise<void>((resolve) => server.close(() => resolve())));
     await Promise.all(closing);
     this.#sockets.clear();
@@ -338,7 +352,6 @@ export class TcpTransport extends ReceiverTransport implements Transport, Starta
     }
     return peer.send(body, signal);
   }
-
 
   #route(message: Message): TcpAddress & { key?: string } {
     if (message.recipient !== null) {

@@ -16,7 +16,11 @@ export type TcpInit = Omit<TcpTransportOptions, 'identity' | 'agentId' | 'logger
  * ```
  */
 export function tcp(init: TcpInit = {}): TransportFactory<TcpTransport> {
-  return (components: TransportComponents) => new TcpTransport({
-    ...init, identity: components.identity, logger: components.logger, metrics: components.metrics,
-  });
+  return (components: TransportComponents) =>
+    new TcpTransport({
+      ...init,
+      identity: components.identity,
+      logger: components.logger,
+      metrics: components.metrics,
+    });
 }

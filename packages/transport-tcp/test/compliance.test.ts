@@ -7,7 +7,10 @@ transportComplianceTests({
   name: 'TcpTransport',
   capabilities: { broadcast: false, topics: false, backpressure: true }, // routes by recipient address or transport.tcp topic only
   createPair: async () => {
-    const [a, b] = [new TcpTransport({ agentId: 'a', maxFrameBytes: 65_536 }), new TcpTransport({ agentId: 'b', maxFrameBytes: 65_536, maxReceiveQueue: 1_000 })];
+    const [a, b] = [
+      new TcpTransport({ agentId: 'a', maxFrameBytes: 65_536 }),
+      new TcpTransport({ agentId: 'b', maxFrameBytes: 65_536, maxReceiveQueue: 1_000 }),
+    ];
     return { a, b, aId: 'a', bId: 'b', maxMessageBytes: 65_536, connect: async () => (a.addPeer('b', b.address), b.addPeer('a', a.address)) };
   },
 });

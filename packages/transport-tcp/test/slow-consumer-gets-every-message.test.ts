@@ -52,10 +52,15 @@ describe('TcpTransport with a slow consumer', () => {
       for (const m of batch) seqs.push((m.payload as { seq: number }).seq);
       await sleep(2);
     }
-    expect({ received: seqs.length, dropped: b.stats.droppedReceiveQueueFull }, `stalled or lost: sender says ${a.stats.framesSent} sent`)
-      .toEqual({ received: N, dropped: 0 });
+    expect({ received: seqs.length, dropped: b.stats.droppedReceiveQueueFull }, `stalled or lost: sender says ${a.stats.framesSent} sent`).toEqual({
+      received: N,
+      dropped: 0,
+    });
     await sending;
-    expect(seqs.findIndex((s, i) => s !== i), 'first message out of order').toBe(-1);
+    expect(
+      seqs.findIndex((s, i) => s !== i),
+      'first message out of order',
+    ).toBe(-1);
     // The check only means something if the consumer really was slow: the bound was hit repeatedly.
     expect(fullSeen).toBeGreaterThan(5);
   }, 120_000);

@@ -19,7 +19,9 @@ afterEach(async () => {
   for (const s of stops.splice(0)) await s();
 });
 
-interface Logged { reason?: string }
+interface Logged {
+  reason?: string;
+}
 
 function rawSocket(port: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
@@ -41,7 +43,10 @@ describe('TcpTransport under hostile input', () => {
     const a = new TcpTransport({ identity: alice });
     await b.start();
     await a.start();
-    stops.push(() => a.stop(), () => b.stop());
+    stops.push(
+      () => a.stop(),
+      () => b.stop(),
+    );
     a.addPeer(bob.fingerprint, b.address);
 
     // The legitimate peer sends throughout.

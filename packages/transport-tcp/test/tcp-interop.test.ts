@@ -44,9 +44,7 @@ describeWithVectors('TCP interop with the reference framing', () => {
     const t = new TcpTransport();
     await t.start();
     cleanup.push(() => t.stop());
-    const keys = new Map<string, Uint8Array>(
-      vectors.identities.map((v: { name: string; public_key: string }) => [v.name, hexToBytes(v.public_key)]),
-    );
+    const keys = new Map<string, Uint8Array>(vectors.identities.map((v: { name: string; public_key: string }) => [v.name, hexToBytes(v.public_key)]));
     for (let round = 0; round < 20; round++) {
       const cuts = Array.from({ length: 1 + (round % 12) }, () => Math.floor(Math.random() * stream.byteLength));
       const socket = net.connect({ host: '127.0.0.1', port: t.port });

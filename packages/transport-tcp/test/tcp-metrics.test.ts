@@ -18,7 +18,7 @@ describe('TCP metrics through the core Metrics contract', () => {
     const b = tcp()({ identity: bob, metrics });
     expect(isTransport(a)).toBe(true);
     expect(a.agentId).toBe(alice.fingerprint);
-    expect((await metrics.metrics())).toContain('converge_transport_connections');
+    expect(await metrics.metrics()).toContain('converge_transport_connections');
     await a.start();
     await b.start();
     let stopped = false;

@@ -3,7 +3,15 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  AbortError, FrameTooLargeError, Identity, NotStartedError, QueueFullError, TransportError, createMessage, createTopic, signMessage,
+  AbortError,
+  FrameTooLargeError,
+  Identity,
+  NotStartedError,
+  QueueFullError,
+  TransportError,
+  createMessage,
+  createTopic,
+  signMessage,
 } from '@converge/core';
 import { TcpTransport } from '../src/index.js';
 import { until } from '../../../test/support/transport-helpers.js';
@@ -238,11 +246,17 @@ describe('TcpTransport', () => {
     const b = tcp();
     await b.start();
     for (let round = 0; round < 10; round++) {
-      await Promise.all(Array.from({ length: 100 }, () => new Promise<void>((resolve) => {
-        const s = net.connect({ host: '127.0.0.1', port: b.port }, () => s.destroy());
-        s.on('error', () => undefined);
-        s.on('close', () => resolve());
-      })));
+      await Promise.all(
+        Array.from(
+          { length: 100 },
+          () =>
+            new Promise<void>((resolve) => {
+              const s = net.connect({ host: '127.0.0.1', port: b.port }, () => s.destroy());
+              s.on('error', () => undefined);
+              s.on('close', () => resolve());
+            }),
+        ),
+      );
     }
     await until(() => b.stats.connectionsClosed === 1000);
     expect(b.stats.connectionsOpened).toBe(1000);

@@ -17,7 +17,11 @@ export type WebSocketClientInit = Omit<WebSocketClientOptions, 'identity' | 'age
  * ```
  */
 export function webSocketClient(init: WebSocketClientInit): TransportFactory<WebSocketClientTransport> {
-  return (components: TransportComponents) => new WebSocketClientTransport({
-    ...init, identity: components.identity, logger: components.logger, metrics: components.metrics,
-  });
+  return (components: TransportComponents) =>
+    new WebSocketClientTransport({
+      ...init,
+      identity: components.identity,
+      logger: components.logger,
+      metrics: components.metrics,
+    });
 }

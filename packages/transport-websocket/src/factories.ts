@@ -19,7 +19,11 @@ export type WebSocketInit = Omit<WebSocketTransportOptions, 'identity' | 'agentI
  * ```
  */
 export function webSocket(init: WebSocketInit = {}): TransportFactory<WebSocketTransport> {
-  return (components: TransportComponents) => new WebSocketTransport({
-    ...init, identity: components.identity, logger: components.logger, metrics: components.metrics,
-  });
+  return (components: TransportComponents) =>
+    new WebSocketTransport({
+      ...init,
+      identity: components.identity,
+      logger: components.logger,
+      metrics: components.metrics,
+    });
 }

@@ -5,12 +5,24 @@ import { ed25519Verify, fingerprintOf, type Identity } from '@converge/core';
 import type { Logger, MetricCounter, Metrics } from '@converge/core';
 import type { IdentityRegistry } from '@converge/network';
 import {
-  DEFAULT_WS_AUTH_TIMEOUT_MS, WS_AUTH_CHALLENGE_BYTES, WS_AUTH_CHALLENGE_HEADER, WS_AUTH_CLOSE_CODE, WS_AUTH_PROTOCOL,
-  WS_PLAIN_PROTOCOL, authProofBytes, authSignedBytes, encodeChallengeMessage,
+  DEFAULT_WS_AUTH_TIMEOUT_MS,
+  WS_AUTH_CHALLENGE_BYTES,
+  WS_AUTH_CHALLENGE_HEADER,
+  WS_AUTH_CLOSE_CODE,
+  WS_AUTH_PROTOCOL,
+  WS_PLAIN_PROTOCOL,
+  authProofBytes,
+  authSignedBytes,
+  encodeChallengeMessage,
 } from './ws-auth-proof.js';
 
 export {
-  DEFAULT_WS_AUTH_TIMEOUT_MS, WS_AUTH_CHALLENGE_HEADER, WS_AUTH_CLOSE_CODE, WS_AUTH_CONTEXT, WS_AUTH_PROTOCOL, WS_PLAIN_PROTOCOL,
+  DEFAULT_WS_AUTH_TIMEOUT_MS,
+  WS_AUTH_CHALLENGE_HEADER,
+  WS_AUTH_CLOSE_CODE,
+  WS_AUTH_CONTEXT,
+  WS_AUTH_PROTOCOL,
+  WS_PLAIN_PROTOCOL,
   normalizeAuthUrl,
 } from './ws-auth-proof.js';
 
@@ -59,13 +71,7 @@ export type WsAuthResult = { ok: true; agentId: string } | { ok: false; reason: 
  * `x-converge-agent` header) when one was announced; with a `registry`, the key must be the one
  * registered under that fingerprint. Returns the authenticated agent id.
  */
-export function verifyAuthProof(
-  data: Buffer,
-  challenge: Uint8Array,
-  url: string,
-  claimed: string | undefined,
-  registry?: IdentityRegistry,
-): WsAuthResult {
+export function verifyAuthProof(data: Buffer, challenge: Uint8Array, url: string, claimed: string | undefined, registry?: IdentityRegistry): WsAuthResult {
   if (data.byteLength !== PROOF_BYTES || !data.subarray(0, WS_AUTH_MAGIC.byteLength).equals(WS_AUTH_MAGIC)) {
     return { ok: false, reason: data.byteLength >= WS_AUTH_MAGIC.byteLength && data.subarray(0, 8).equals(WS_AUTH_MAGIC) ? 'malformed' : 'missing' };
   }
@@ -119,7 +125,11 @@ export class WsServerAuth {
     this.#registry = options.registry;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_WS_AUTH_TIMEOUT_MS;
     this.#logger = options.logger;
-    this.#counter = options.metrics?.counter({ name: 'converge_ws_auth_total', help: 'WebSocket client authentications, by outcome', labelNames: ['transport', 'outcome'] });
+    this.#counter = options.metrics?.counter({
+      name: 'converge_ws_auth_total',
+      help: 'WebSocket client authentications, by outcome',
+      labelNames: ['transport', 'outcome'],
+    });
   }
 
   /**

@@ -6,8 +6,15 @@
  * challenge taken in-band (see `ws-auth-proof.ts`).
  */
 import {
-  AbortError, FrameTooLargeError, NotStartedError, QueueFullError, TransportError, ValidationError, encodeMessage,
-  type Identity, type Message,
+  AbortError,
+  FrameTooLargeError,
+  NotStartedError,
+  QueueFullError,
+  TransportError,
+  ValidationError,
+  encodeMessage,
+  type Identity,
+  type Message,
 } from '@converge/core';
 import type { Startable } from '@converge/core';
 import type { Logger, Metrics } from '@converge/core';
@@ -166,13 +173,15 @@ export class WebSocketClientTransport extends ReceiverTransport implements Trans
     return this.#live?.protocol;
   }
 
-
   /** Connects (rejects with `TransportError` `ERR_CONNECT`, or `ERR_AUTH`, when it cannot). Idempotent. */
   protected async startOnce(): Promise<void> {
     const o = this.#o;
     this.#stop = new AbortController();
     this.#receiver = new FrameReceiver({
-      maxSize: o.maxReceiveQueue, maxBytes: o.maxReceiveQueueBytes, maxFrameBytes: this.maxFrameBytes, instruments: this.#instruments,
+      maxSize: o.maxReceiveQueue,
+      maxBytes: o.maxReceiveQueueBytes,
+      maxFrameBytes: this.maxFrameBytes,
+      instruments: this.#instruments,
     });
     this.#queue = new WriteQueue(o.maxQueue ?? DEFAULT_MAX_QUEUE_PER_PEER, o.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES_PER_PEER, (err) =>
       this.#instruments.sendFailed('aborted', err, this.#remote),
@@ -213,7 +222,11 @@ export class WebSocketClientTransport extends ReceiverTransport implements Trans
 
   async #dialLoop(): Promise<void> {
     const stop = this.#stop!.signal;
-    const r = await dialWithBackoff(this.#backoff, stop, () => this.#dialOnce(stop), (n, err) => this.#instruments.connectFailed(this.#remote, n, err),
+    const r = await dialWithBackoff(
+      this.#backoff,
+      stop,
+      () => this.#dialOnce(stop),
+      (n, err) => this.#instruments.connectFailed(this.#remote, n, err),
       // A refused proof does not get better by dialling again.
       (err) => TransportError.is(err) && err.code === 'ERR_AUTH',
     );
@@ -280,7 +293,9 @@ export class WebSocketClientTransport extends ReceiverTransport implements Trans
       const onError = (): void => done(new TransportError(`cannot connect to ${url}`, { code: 'ERR_CONNECT' }));
       const onClose = (ev: WebSocketEventLike): void => {
         const refused = ev.code === WS_AUTH_CLOSE_CODE;
-        done(new TransportError(`${url} closed the connection while connecting (${ev.code} ${ev.reason ?? ''})`, { code: refused ? 'ERR_AUTH' : 'ERR_CONNECT' }));
+        done(
+          new TransportError(`${url} closed the connection while connecting (${ev.code} ${ev.reason ?? ''})`, { code: refused ? 'ERR_AUTH' : 'ERR_CONNECT' }),
+        );
       };
       const onAbort = (): void => done(new AbortError('connect aborted'));
       const timer = setTimeout(
@@ -421,5 +436,4 @@ export class WebSocketClientTransport extends ReceiverTransport implements Trans
     }
     if (n > 0) this.#instruments.sent(n, bytes);
   }
-
 }

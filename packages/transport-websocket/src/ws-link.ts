@@ -29,13 +29,7 @@ export interface LinkContext {
  * reference slices them off). Messages over `maxFrameBytes + 4` are refused by `ws` itself
  * (`maxPayload`, before buffering them; the connection closes with 1009) and counted as `oversize`.
  */
-export function attachWsReader(
-  ws: WebSocket,
-  ctx: LinkContext,
-  direction: 'inbound' | 'outbound',
-  remote: string,
-  onMessage?: (m: Message) => void,
-): void {
+export function attachWsReader(ws: WebSocket, ctx: LinkContext, direction: 'inbound' | 'outbound', remote: string, onMessage?: (m: Message) => void): void {
   const { instruments, receiver } = ctx;
   receiver.attach(ws);
   instruments.opened(direction, remote);

@@ -3,10 +3,7 @@ import https from 'node:https';
 import type net from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import WebSocket, { WebSocketServer } from 'ws';
-import {
-  AbortError, FrameTooLargeError, NotStartedError, QueueFullError, TransportError, ValidationError, encodeMessage,
-  type Message,
-} from '@converge/core';
+import { AbortError, FrameTooLargeError, NotStartedError, QueueFullError, TransportError, ValidationError, encodeMessage, type Message } from '@converge/core';
 import type { Startable } from '@converge/core';
 import { checkMaxFrameBytes, encodeFrame, FRAME_HEADER_BYTES } from '@converge/network/internal';
 import { NetInstruments, type NetTransportStats } from '@converge/network/internal';
@@ -162,13 +159,15 @@ export class WebSocketTransport extends ReceiverTransport implements Transport, 
     return this.#budget?.used ?? 0;
   }
 
-
   /** Server: listens. Client: connects (rejects with `TransportError` `ERR_CONNECT` when every attempt fails). Idempotent. */
   protected async startOnce(): Promise<void> {
     const o = this.#o;
     this.#stop = new AbortController();
     const receiver = new FrameReceiver({
-      maxSize: o.maxReceiveQueue, maxBytes: o.maxReceiveQueueBytes, maxFrameBytes: this.maxFrameBytes, instruments: this.#instruments,
+      maxSize: o.maxReceiveQueue,
+      maxBytes: o.maxReceiveQueueBytes,
+      maxFrameBytes: this.maxFrameBytes,
+      instruments: this.#instruments,
     });
     if (this.mode === 'server') {
       this.#budget = new InboundBudget(o, this.maxFrameBytes);
@@ -273,7 +272,11 @@ export class WebSocketTransport extends ReceiverTransport implements Transport, 
     // to get the challenge in-band; see ws-auth-proof.ts), WS_PLAIN_PROTOCOL otherwise; never others.
     const auth = this.#auth;
     const wss = new WebSocketServer({
-      server, maxPayload: this.maxFrameBytes + FRAME_HEADER_BYTES, perMessageDeflate: false, clientTracking: false, allowSynchronousEvents: true,
+      server,
+      maxPayload: this.maxFrameBytes + FRAME_HEADER_BYTES,
+      perMessageDeflate: false,
+      clientTracking: false,
+      allowSynchronousEvents: true,
       handleProtocols: (protocols: Set<string>) => WsServerAuth.selectProtocol(protocols, auth !== undefined),
     });
     if (auth) wss.on('headers', (headers: string[], req: IncomingMessage) => auth.onHeaders(headers, req));
@@ -355,7 +358,12 @@ export class WebSocketTransport extends ReceiverTransport implements Transport, 
 
   async #dialLoop(): Promise<void> {
     const stop = this.#stop!.signal;
-    const r = await dialWithBackoff(this.#backoff, stop, () => this.#dialOnce(stop), (n, err) => this.#instruments.connectFailed(this.#remote, n, err));
+    const r = await dialWithBackoff(
+      this.#backoff,
+      stop,
+      () => this.#dialOnce(stop),
+      (n, err) => this.#instruments.connectFailed(this.#remote, n, err),
+    );
     if (r.socket) {
       if (this.#everConnected || r.attempt > 0) this.#instruments.reconnected(this.#remote);
       this.#everConnected = true;
@@ -479,5 +487,4 @@ export class WebSocketTransport extends ReceiverTransport implements Transport, 
     if (this.#clients.size === 0) throw new TransportError('no connected client to send to', { code: 'ERR_NO_ROUTE' });
     return [...this.#clients].map((c) => c.link);
   }
-
 }

@@ -77,7 +77,12 @@ export interface AuthClient {
  * Opens a `ws` client to `url` claiming agent id `claim` (the proof is up to the caller);
  * `onCleanup` receives its terminate. `options` go to `ws` (a CA for `wss://`, say).
  */
-export async function openAuthClient(url: string, claim: string, onCleanup: (c: () => Promise<unknown>) => void, options: WebSocket.ClientOptions = {}): Promise<AuthClient> {
+export async function openAuthClient(
+  url: string,
+  claim: string,
+  onCleanup: (c: () => Promise<unknown>) => void,
+  options: WebSocket.ClientOptions = {},
+): Promise<AuthClient> {
   const ws = new WebSocket(url, { ...options, headers: { [AGENT_HEADER]: claim } });
   ws.on('error', () => undefined);
   let challenge = Buffer.alloc(0);
@@ -90,7 +95,14 @@ export async function openAuthClient(url: string, claim: string, onCleanup: (c: 
   const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
   await new Promise((r) => ws.once('open', r));
   onCleanup(async () => ws.terminate());
-  return { ws, get challenge() { return challenge; }, got, closed };
+  return {
+    ws,
+    get challenge() {
+      return challenge;
+    },
+    got,
+    closed,
+  };
 }
 
 /** Options of the transports the WebSocket tests start. */

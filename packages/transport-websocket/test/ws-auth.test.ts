@@ -5,9 +5,7 @@ import { Identity, createMessage, encodeMessage, signMessage, type WireValue } f
 import { MetricsCollector } from '@converge/observability';
 import { encodeFrame } from '@converge/network/internal';
 import { IdentityRegistry } from '@converge/network';
-import {
-  WebSocketTransport, encodeAuthProof, verifyAuthProof, wsAuthSignedBytes,
-} from '../src/index.js';
+import { WebSocketTransport, encodeAuthProof, verifyAuthProof, wsAuthSignedBytes } from '../src/index.js';
 import { cleanupAfterEach, until } from '../../../test/support/transport-helpers.js';
 import { openAuthClient, type AuthClient } from './raw-ws.js';
 

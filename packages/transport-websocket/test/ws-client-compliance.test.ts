@@ -18,7 +18,10 @@ transportComplianceTests({
   createPair: async () => {
     const b = new WebSocketTransport({ port: 0, identity: bob, registry, maxFrameBytes: 65_536, maxReceiveQueue: 1_000 });
     const a = new WebSocketClientTransport({
-      url: () => b.listenUrl, identity: alice, maxFrameBytes: 65_536, WebSocket: WebSocket as unknown as WebSocketConstructor,
+      url: () => b.listenUrl,
+      identity: alice,
+      maxFrameBytes: 65_536,
+      WebSocket: WebSocket as unknown as WebSocketConstructor,
     });
     return { a, b, aId: alice.fingerprint, bId: bob.fingerprint, maxMessageBytes: 65_536 };
   },

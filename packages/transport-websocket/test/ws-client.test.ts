@@ -6,8 +6,14 @@ import { describe, expect, it } from 'vitest';
 import { Identity, createMessage, signMessage, verifyMessage, type WireValue } from '@converge/core';
 import { IdentityRegistry } from '@converge/network';
 import {
-  WS_AUTH_PROTOCOL, WS_PLAIN_PROTOCOL, WebSocketClientTransport, WebSocketTransport, encodeChallengeMessage, readChallengeMessage,
-  type WebSocketClientOptions, type WebSocketConstructor,
+  WS_AUTH_PROTOCOL,
+  WS_PLAIN_PROTOCOL,
+  WebSocketClientTransport,
+  WebSocketTransport,
+  encodeChallengeMessage,
+  readChallengeMessage,
+  type WebSocketClientOptions,
+  type WebSocketConstructor,
 } from '../src/index.js';
 import { cleanupAfterEach, until } from '../../../test/support/transport-helpers.js';
 

@@ -31,7 +31,10 @@ describe('WebSocketTransport idle timeout', () => {
     const s = await server({ idleTimeoutMs: 150, maxClients: 2, metrics });
     const a = await rawUpgrade(s.port, 'silent-1');
     const b = await rawUpgrade(s.port, 'silent-2');
-    cleanup.push(async () => a.socket.destroy(), async () => b.socket.destroy());
+    cleanup.push(
+      async () => a.socket.destroy(),
+      async () => b.socket.destroy(),
+    );
     await Promise.all([a.closed, b.closed]);
     expect(s.idleClosed).toBe(2);
     expect(await metrics.metrics()).toMatch(/converge_transport_idle_closed_total\{transport="websocket"\} 2/);

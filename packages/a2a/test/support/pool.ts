@@ -29,7 +29,13 @@ export async function makePool(poolId = 'a2a-pool'): Promise<TestPool> {
   const worker = Identity.generate();
   await pools.joinPool(worker.fingerprint, poolId);
   return {
-    queue, pools, poolId, owner, store, workerId: worker.fingerprint, pool: await pools.getPool(poolId),
+    queue,
+    pools,
+    poolId,
+    owner,
+    store,
+    workerId: worker.fingerprint,
+    pool: await pools.getPool(poolId),
     startWorker(work) {
       const stop = new AbortController();
       const loop = (async () => {

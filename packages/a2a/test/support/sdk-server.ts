@@ -31,8 +31,14 @@ export interface SdkAgentOptions {
 }
 
 const say = (taskId: string, contextId: string, text: string): Message => ({
-  role: Role.ROLE_AGENT, messageId: crypto.randomUUID(), taskId, contextId,
-  parts: [{ content: { $case: 'text', value: text }, mediaType: 'text/plain', filename: '', metadata: {} }], metadata: {}, extensions: [], referenceTaskIds: [],
+  role: Role.ROLE_AGENT,
+  messageId: crypto.randomUUID(),
+  taskId,
+  contextId,
+  parts: [{ content: { $case: 'text', value: text }, mediaType: 'text/plain', filename: '', metadata: {} }],
+  metadata: {},
+  extensions: [],
+  referenceTaskIds: [],
 });
 
 /** Starts the SDK agent: it upper-cases the text it is sent (or sums `numbers` of a data part). */
@@ -46,10 +52,24 @@ export async function startSdkAgent(options: SdkAgentOptions = {}): Promise<SdkA
       executed.push(m.messageId);
       const base = { id: ctx.taskId, contextId: ctx.contextId, artifacts: [], history: [m], metadata: {} };
       bus.publish(AgentEvent.task({ ...base, status: { state: TaskState.TASK_STATE_SUBMITTED, message: undefined, timestamp: new Date().toISOString() } }));
-      bus.publish(AgentEvent.statusUpdate({ taskId: ctx.taskId, contextId: ctx.contextId, status: { state: TaskState.TASK_STATE_WORKING, message: undefined, timestamp: new Date().toISOString() }, metadata: {} }));
+      bus.publish(
+        AgentEvent.statusUpdate({
+          taskId: ctx.taskId,
+          contextId: ctx.contextId,
+          status: { state: TaskState.TASK_STATE_WORKING, message: undefined, timestamp: new Date().toISOString() },
+          metadata: {},
+        }),
+      );
       await new Promise((r) => setTimeout(r, options.workMs ?? 20));
       if (options.fail) {
-        bus.publish(AgentEvent.statusUpdate({ taskId: ctx.taskId, contextId: ctx.contextId, status: { state: TaskState.TASK_STATE_FAILED, message: say(ctx.taskId, ctx.contextId, 'cannot do that'), timestamp: new Date().toISOString() }, metadata: {} }));
+        bus.publish(
+          AgentEvent.statusUpdate({
+            taskId: ctx.taskId,
+            contextId: ctx.contextId,
+            status: { state: TaskState.TASK_STATE_FAILED, message: say(ctx.taskId, ctx.contextId, 'cannot do that'), timestamp: new Date().toISOString() },
+            metadata: {},
+          }),
+        );
         return;
       }
       let value: unknown = '';
@@ -57,9 +77,28 @@ export async function startSdkAgent(options: SdkAgentOptions = {}): Promise<SdkA
         if (p.content?.$case === 'text') value = p.content.value.toUpperCase();
         if (p.content?.$case === 'data') value = ((p.content.value as { numbers?: number[] }).numbers ?? []).reduce((a, b) => a + b, 0);
       }
-      const part = typeof value === 'string' ? { content: { $case: 'text' as const, value }, mediaType: 'text/plain', filename: '', metadata: {} } : { content: { $case: 'data' as const, value }, mediaType: 'application/json', filename: '', metadata: {} };
-      bus.publish(AgentEvent.artifactUpdate({ taskId: ctx.taskId, contextId: ctx.contextId, artifact: { artifactId: 'answer', name: 'answer', description: '', parts: [part], metadata: {}, extensions: [] }, append: false, lastChunk: true, metadata: {} }));
-      bus.publish(AgentEvent.statusUpdate({ taskId: ctx.taskId, contextId: ctx.contextId, status: { state: TaskState.TASK_STATE_COMPLETED, message: undefined, timestamp: new Date().toISOString() }, metadata: {} }));
+      const part =
+        typeof value === 'string'
+          ? { content: { $case: 'text' as const, value }, mediaType: 'text/plain', filename: '', metadata: {} }
+          : { content: { $case: 'data' as const, value }, mediaType: 'application/json', filename: '', metadata: {} };
+      bus.publish(
+        AgentEvent.artifactUpdate({
+          taskId: ctx.taskId,
+          contextId: ctx.contextId,
+          artifact: { artifactId: 'answer', name: 'answer', description: '', parts: [part], metadata: {}, extensions: [] },
+          append: false,
+          lastChunk: true,
+          metadata: {},
+        }),
+      );
+      bus.publish(
+        AgentEvent.statusUpdate({
+          taskId: ctx.taskId,
+          contextId: ctx.contextId,
+          status: { state: TaskState.TASK_STATE_COMPLETED, message: undefined, timestamp: new Date().toISOString() },
+          metadata: {},
+        }),
+      );
     },
     cancelTask: async () => {},
   };
@@ -68,10 +107,16 @@ export async function startSdkAgent(options: SdkAgentOptions = {}): Promise<SdkA
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const card: AgentCard = {
-    name: 'sdk-upper', description: 'upper-cases text, sums numbers', version: '1.0.0',
+    name: 'sdk-upper',
+    description: 'upper-cases text, sums numbers',
+    version: '1.0.0',
     supportedInterfaces: [{ url: `${url}/rpc`, protocolBinding: 'JSONRPC', tenant: '', protocolVersion: '1.0' }],
-    provider: undefined, capabilities: { streaming: true, pushNotifications: false, extensions: [], extendedAgentCard: false },
-    securitySchemes: {}, securityRequirements: [], defaultInputModes: ['text/plain'], defaultOutputModes: ['text/plain'],
+    provider: undefined,
+    capabilities: { streaming: true, pushNotifications: false, extensions: [], extendedAgentCard: false },
+    securitySchemes: {},
+    securityRequirements: [],
+    defaultInputModes: ['text/plain'],
+    defaultOutputModes: ['text/plain'],
     skills: [
       { id: 'upper', name: 'upper', description: 'upper-cases text', tags: [], examples: [], inputModes: [], outputModes: [], securityRequirements: [] },
       { id: 'sum', name: 'sum', description: 'sums numbers', tags: [], examples: [], inputModes: [], outputModes: [], securityRequirements: [] },
@@ -79,7 +124,16 @@ export async function startSdkAgent(options: SdkAgentOptions = {}): Promise<SdkA
     signatures: [],
   };
   const signer = generateAgentCardSignature(privateKey, { alg: 'EdDSA', typ: 'JOSE', kid: 'sdk-key-1', jku: `${url}/keys.json` });
-  const handler = new DefaultRequestHandler(card, new InMemoryTaskStore(), executor, undefined, undefined, undefined, undefined, options.unsigned ? undefined : signer);
+  const handler = new DefaultRequestHandler(
+    card,
+    new InMemoryTaskStore(),
+    executor,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    options.unsigned ? undefined : signer,
+  );
   const provider = async (): Promise<AgentCard> => {
     const c = await handler.getAgentCard();
     return options.tamper ? { ...c, description: 'something else' } : c;

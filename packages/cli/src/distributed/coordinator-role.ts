@@ -9,7 +9,18 @@ import type { RunSummary } from '../summary.js';
 import { createProgress } from '../progress.js';
 import type { CoordinatorAgent } from '../workload/coordinator.js';
 import { Workload } from '../workload/workload.js';
-import { DISCOVERY_POLL_MS, DISCOVERY_REFRESH_MS, DISCOVERY_TTL_MS, discoverRole, doneKey, openSharedStack, roleMetadata, sleep, type DoneRecord, type SharedStack } from './shared.js';
+import {
+  DISCOVERY_POLL_MS,
+  DISCOVERY_REFRESH_MS,
+  DISCOVERY_TTL_MS,
+  discoverRole,
+  doneKey,
+  openSharedStack,
+  roleMetadata,
+  sleep,
+  type DoneRecord,
+  type SharedStack,
+} from './shared.js';
 import { queuePort, registerSubmitTasks } from './queue.js';
 import { QueueMetrics } from './queue-metrics.js';
 
@@ -76,7 +87,12 @@ class OutcomeReader {
         try {
           for await (const e of this.#queue.watch({ poolId, signal, bufferSize: WATCH_BUFFER })) {
             // (A task whose submit has not returned yet is not outstanding yet: mark it by its id.)
-            if ((e.state === 'completed' || e.state === 'failed' || e.state === 'cancelled') && !this.#workload.judged(e.taskId) && this.#workload.owns(e.taskId)) this.dirty.add(e.taskId);
+            if (
+              (e.state === 'completed' || e.state === 'failed' || e.state === 'cancelled') &&
+              !this.#workload.judged(e.taskId) &&
+              this.#workload.owns(e.taskId)
+            )
+              this.dirty.add(e.taskId);
           }
         } catch (err) {
           this.#watchRestarts++;
@@ -136,7 +152,12 @@ class CoordinatorRun {
     this.#io = io;
     this.#stack = stack;
     // Every credit returned wakes the coordinator at once.
-    this.#workload = new Workload({ poolId: config.poolId, total: config.tasks, claimTtlMs: config.claimTtlMs, onCredit: () => this.#runtime?.scheduler.notify() });
+    this.#workload = new Workload({
+      poolId: config.poolId,
+      total: config.tasks,
+      claimTtlMs: config.claimTtlMs,
+      onCredit: () => this.#runtime?.scheduler.notify(),
+    });
     this.#outcomes = new OutcomeReader(stack.queue.queue, this.#workload);
   }
 
@@ -144,7 +165,12 @@ class CoordinatorRun {
   async execute(): Promise<RunSummary> {
     const { config, stack } = { config: this.#config, stack: this.#stack };
     // `--metrics-port`: /metrics, /healthz and /readyz of this process.
-    if (config.metricsPort !== undefined) this.#server = await serveRunEndpoints(config.metricsPort, stack.metrics, runHealthChecks(this.#probed, stack.store, () => this.#phase));
+    if (config.metricsPort !== undefined)
+      this.#server = await serveRunEndpoints(
+        config.metricsPort,
+        stack.metrics,
+        runHealthChecks(this.#probed, stack.store, () => this.#phase),
+      );
     await Workload.preparePool(stack.poolManager, config.poolId);
     // A done record of an earlier run would stop the new run's workers at once.
     await stack.store.delete(doneKey(config.poolId));
@@ -155,7 +181,9 @@ class CoordinatorRun {
     this.#outcomes.watch(config.poolId, stack.logger);
     const coordinator = this.#coordinator();
     const transport = await this.#startRuntime(coordinator);
-    process.stderr.write(`converge: coordinator ${coordinator.id} of pool ${config.poolId} on ${stack.storeLabel}, waiting for ${config.minWorkers} worker agent(s)\n`);
+    process.stderr.write(
+      `converge: coordinator ${coordinator.id} of pool ${config.poolId} on ${stack.storeLabel}, waiting for ${config.minWorkers} worker agent(s)\n`,
+    );
     const { timedOut, t0 } = await this.#waitForOutcomes(transport);
     await this.#outcomes.stop();
     const durationMs = Date.now() - (this.#workStartedAt ?? t0);
@@ -169,9 +197,14 @@ class CoordinatorRun {
     const rt = this.#runtime!;
     await rt.stop();
     return this.#workload.summary({
-      durationMs, interrupted: this.#interrupted, rejectedMessages: rt.rejectedMessages, agents: this.#workerIds.length,
+      durationMs,
+      interrupted: this.#interrupted,
+      rejectedMessages: rt.rejectedMessages,
+      agents: this.#workerIds.length,
       messagesReceived: stack.metrics.counter('converge_runtime_messages_received_total', 'Messages accepted into agent inboxes', []).get(),
-      transport: config.transport.startsWith('nats://') ? 'nats' : config.transport, store: stack.storeLabel, role: 'coordinator',
+      transport: config.transport.startsWith('nats://') ? 'nats' : config.transport,
+      store: stack.storeLabel,
+      role: 'coordinator',
     });
   }
 
@@ -206,9 +239,13 @@ class CoordinatorRun {
     const transport = await stack.transports.create(coordinator.id, 0);
     const meters = new QueueMetrics(stack.metrics, config.poolId);
     this.#meters = meters;
-    const port = queuePort(stack.queue.queue, (t) => {
-      if (!this.#workload.judged(t.id)) this.#outcomes.outstanding.add(t.id);
-    }, { meters });
+    const port = queuePort(
+      stack.queue.queue,
+      (t) => {
+        if (!this.#workload.judged(t.id)) this.#outcomes.outstanding.add(t.id);
+      },
+      { meters },
+    );
     const rt = new AgentRuntime({
       agent: coordinator,
       transport,

@@ -28,11 +28,28 @@ export class QueueMetrics {
 
   constructor(metrics: Metrics = noopMetrics, poolId = '') {
     this.#pool = { pool: poolId };
-    this.#depth = metrics.gauge({ name: 'converge_queue_depth', help: 'Tasks the coordinator submitted to the task queue and has not yet seen terminal', labelNames: ['pool'] });
+    this.#depth = metrics.gauge({
+      name: 'converge_queue_depth',
+      help: 'Tasks the coordinator submitted to the task queue and has not yet seen terminal',
+      labelNames: ['pool'],
+    });
     this.#submits = metrics.counter({ name: 'converge_queue_submits_total', help: 'Tasks submitted to the task queue by this process', labelNames: ['pool'] });
-    this.#claims = metrics.counter({ name: 'converge_queue_claims_total', help: "Tasks claimed from the task queue by this process's claim loops", labelNames: ['pool'] });
-    this.#reports = metrics.counter({ name: 'converge_queue_reports_total', help: 'Claimed tasks ended by this process: completed, failed, refused (stale lease) or error', labelNames: ['pool', 'outcome'] });
-    this.#latency = metrics.histogram({ name: 'converge_queue_task_latency_seconds', help: 'Time from submit to the completing report (the queue record stamps), seconds', labelNames: ['pool'], buckets: TASK_LATENCY_BUCKETS });
+    this.#claims = metrics.counter({
+      name: 'converge_queue_claims_total',
+      help: "Tasks claimed from the task queue by this process's claim loops",
+      labelNames: ['pool'],
+    });
+    this.#reports = metrics.counter({
+      name: 'converge_queue_reports_total',
+      help: 'Claimed tasks ended by this process: completed, failed, refused (stale lease) or error',
+      labelNames: ['pool', 'outcome'],
+    });
+    this.#latency = metrics.histogram({
+      name: 'converge_queue_task_latency_seconds',
+      help: 'Time from submit to the completing report (the queue record stamps), seconds',
+      labelNames: ['pool'],
+      buckets: TASK_LATENCY_BUCKETS,
+    });
   }
 
   /** The coordinator's outstanding tasks now. */

@@ -2,7 +2,19 @@
 // (`--store postgres://` → PostgresTaskQueue, `redis://` → RedisTaskQueue, `nats://` →
 // JetStreamTaskQueue), the portable StoreTaskQueue over any other store. Coordinator and
 // workers only ever go through core's TaskQueue contract.
-import { ConflictError, ValidationError, type Agent, type Decision, type FailTask, type ReportTask, type Store, type Task, type TaskInit, type TaskQueue, type WireValue } from '@converge/core';
+import {
+  ConflictError,
+  ValidationError,
+  type Agent,
+  type Decision,
+  type FailTask,
+  type ReportTask,
+  type Store,
+  type Task,
+  type TaskInit,
+  type TaskQueue,
+  type WireValue,
+} from '@converge/core';
 import { StoreTaskQueue } from '@converge/coordination';
 import type { Logger } from '@converge/observability';
 import { StandardExecutor, type Executor, type TaskManagerPort } from '@converge/runtime';
@@ -46,7 +58,10 @@ export async function openTaskQueue(spec: string, namespace: string, store: Stor
     label = `redis-queue:${names.redisPrefix}`;
   } else if (/^nats:\/\//.test(spec)) {
     const mod = await importAdapter<typeof import('@converge/transport-nats/task-queue')>('@converge/transport-nats/task-queue', 'store');
-    const servers = spec.split(',').map((s) => s.trim()).filter(Boolean);
+    const servers = spec
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     // The library's ack wait follows the lease (twice it, at least 5 s): a SIGKILLed worker's
     // still-open pull requests hold their messages no longer than that. A pool consumer made
     // with other settings (an earlier version's 120 s, another --claim-ttl-ms) is updated.
@@ -80,7 +95,8 @@ export async function openTaskQueue(spec: string, namespace: string, store: Stor
  */
 export function queuePort(queue: TaskQueue, onSubmitted?: (task: Task) => void, options: QueuePortOptions = {}): TaskManagerPort {
   const { meters, sweepGapMs = 0 } = options;
-  const refused = (what: string) => () => Promise.reject(new ValidationError(`${what} decisions are not taken with a task queue: its claim loop claims and reports`));
+  const refused = (what: string) => () =>
+    Promise.reject(new ValidationError(`${what} decisions are not taken with a task queue: its claim loop claims and reports`));
   let sweeping: Promise<unknown> | undefined;
   let sweptAt = Number.NEGATIVE_INFINITY;
   const sweep = (): Promise<unknown> => {
@@ -128,7 +144,7 @@ export const SUBMIT_CONCURRENCY = 64;
  * decision fails with an `AggregateError` of them (the executor counts and logs it).
  */
 export function registerSubmitTasks(executor: Executor, port: TaskManagerPort, logger: Logger): void {
-  if (!(executor instanceof StandardExecutor)) throw new ValidationError('SubmitTasks needs the runtime\'s StandardExecutor');
+  if (!(executor instanceof StandardExecutor)) throw new ValidationError("SubmitTasks needs the runtime's StandardExecutor");
   executor.register(SUBMIT_TASKS, async (d) => {
     const tasks = (d as { tasks?: unknown }).tasks;
     if (!Array.isArray(tasks)) throw new ValidationError('SubmitTasks needs a tasks array');

@@ -8,7 +8,17 @@ import type { WorkerSummary } from '../summary.js';
 import { WorkerAgent } from '../workload/agents.js';
 import { loadWorkerClass } from '../workload/plan.js';
 import { discoveryPort } from './coordinator-role.js';
-import { DISCOVERY_POLL_MS, DISCOVERY_REFRESH_MS, DISCOVERY_TTL_MS, discoverRole, doneKey, openSharedStack, roleMetadata, sleep, type DoneRecord } from './shared.js';
+import {
+  DISCOVERY_POLL_MS,
+  DISCOVERY_REFRESH_MS,
+  DISCOVERY_TTL_MS,
+  discoverRole,
+  doneKey,
+  openSharedStack,
+  roleMetadata,
+  sleep,
+  type DoneRecord,
+} from './shared.js';
 import { newClaimLoopStats, queuePort, runClaimLoop } from './queue.js';
 import { QueueMetrics } from './queue-metrics.js';
 
@@ -42,10 +52,17 @@ export async function runWorker(config: RunConfig, io: RunIO): Promise<WorkerSum
   const t0 = Date.now();
   // `--metrics-port`: /metrics, /healthz and /readyz of this process.
   let phase: RunPhase = 'starting';
-  const server = config.metricsPort === undefined ? undefined : await serveRunEndpoints(config.metricsPort, metrics, runHealthChecks(runtimes, store, () => phase)).catch(async (err) => {
-    await stack.close();
-    throw err;
-  });
+  const server =
+    config.metricsPort === undefined
+      ? undefined
+      : await serveRunEndpoints(
+          config.metricsPort,
+          metrics,
+          runHealthChecks(runtimes, store, () => phase),
+        ).catch(async (err) => {
+          await stack.close();
+          throw err;
+        });
   try {
     // The coordinator: found through the shared discovery store.
     const registry = new IdentityRegistry();
@@ -107,7 +124,17 @@ export async function runWorker(config: RunConfig, io: RunIO): Promise<WorkerSum
     for (const w of workers) await poolManager.joinPool(w.id, config.poolId);
     for (const rt of runtimes) await rt.start();
     for (const agent of workers) {
-      loops.push(runClaimLoop(queue, agent, { poolId: config.poolId, maxClaims: CLAIMS_PER_CALL, waitMs: CLAIM_WAIT_MS, signal: claiming.signal, stats, logger, meters }));
+      loops.push(
+        runClaimLoop(queue, agent, {
+          poolId: config.poolId,
+          maxClaims: CLAIMS_PER_CALL,
+          waitMs: CLAIM_WAIT_MS,
+          signal: claiming.signal,
+          stats,
+          logger,
+          meters,
+        }),
+      );
     }
     phase = 'running';
     process.stderr.write(`converge: worker running ${workers.length} agent(s) for coordinator ${coordinatorId}\n`);
@@ -154,7 +181,12 @@ export async function runWorker(config: RunConfig, io: RunIO): Promise<WorkerSum
     claiming.abort();
     await Promise.allSettled(loops);
     await Promise.allSettled(runtimes.map((r) => r.stop()));
-    return summary(stoppedBy, coordinatorId, runtimes.reduce((n, r) => n + r.rejectedMessages, 0), stats.completed);
+    return summary(
+      stoppedBy,
+      coordinatorId,
+      runtimes.reduce((n, r) => n + r.rejectedMessages, 0),
+      stats.completed,
+    );
   } finally {
     claiming.abort();
     await Promise.allSettled(loops);

@@ -5,8 +5,20 @@
 // calls hang past their timeout (retried; the ones that always hang are dead-lettered). Every
 // task must still complete exactly once or be dead-lettered, and nothing may be lost.
 import {
-  Agent, Decisions, Identity, ToolRegistry, TransportError, ValidationError, createMessage, signMessage,
-  type Decision, type DecideContext, type Message, type Task, type TaskInit, type WireRecord,
+  Agent,
+  Decisions,
+  Identity,
+  ToolRegistry,
+  TransportError,
+  ValidationError,
+  createMessage,
+  signMessage,
+  type Decision,
+  type DecideContext,
+  type Message,
+  type Task,
+  type TaskInit,
+  type WireRecord,
 } from '@converge/core';
 import type { Transport } from '@converge/core';
 import type { TcpTransport } from '@converge/transport-tcp';
@@ -35,18 +47,20 @@ function hangOf(i: number): 'always' | 'once' | 'never' {
 
 /** The `compute` tool: the task's result, or a call that hangs (and ignores its abort signal). */
 function computeTool(): ToolRegistry {
-  return new ToolRegistry([{
-    name: 'compute',
-    description: 'computes a scenario task; hangs for some inputs',
-    run: (params) => {
-      const hang = params.hang === 'always' || (params.hang === 'once' && params.attempt === 1);
-      if (typeof params.objective !== 'string') throw new ValidationError('compute: params.objective must be a string');
-      const result = computeWork({ objective: params.objective, inputs: { numbers: params.numbers } as never });
-      if (!hang) return result;
-      // A stuck call: it does not look at its signal; the executor's deadline gives up on it.
-      return new Promise((resolve) => setTimeout(() => resolve(result), HANG_RELEASE_MS).unref());
+  return new ToolRegistry([
+    {
+      name: 'compute',
+      description: 'computes a scenario task; hangs for some inputs',
+      run: (params) => {
+        const hang = params.hang === 'always' || (params.hang === 'once' && params.attempt === 1);
+        if (typeof params.objective !== 'string') throw new ValidationError('compute: params.objective must be a string');
+        const result = computeWork({ objective: params.objective, inputs: { numbers: params.numbers } as never });
+        if (!hang) return result;
+        // A stuck call: it does not look at its signal; the executor's deadline gives up on it.
+        return new Promise((resolve) => setTimeout(() => resolve(result), HANG_RELEASE_MS).unref());
+      },
     },
-  }]);
+  ]);
 }
 
 /** A link that can be cut: while `down`, every send fails with a `TransportError` (counted). */
@@ -101,7 +115,13 @@ class ToolWorker extends Agent {
           continue;
         }
         const attempt = (o.result as { attempt?: number } | undefined)?.attempt ?? task.attempts + 1;
-        const params: WireRecord = { taskId: task.id, objective: task.objective, numbers: (task.inputs as { numbers: number[] }).numbers, hang: String((task.inputs as { hang?: string }).hang ?? 'never'), attempt };
+        const params: WireRecord = {
+          taskId: task.id,
+          objective: task.objective,
+          numbers: (task.inputs as { numbers: number[] }).numbers,
+          hang: String((task.inputs as { hang?: string }).hang ?? 'never'),
+          attempt,
+        };
         out.push(Decisions.invokeTool('compute', params, CHAOS_TOOL_TIMEOUT_MS));
       } else if (d.type === 'InvokeTool' && typeof d.params?.taskId === 'string') {
         const taskId = d.params.taskId;
@@ -208,7 +228,10 @@ export function chaosScenario(): Scenario {
 async function addChaosAgents(world: ScenarioWorld, o: ScenarioRunOptions): Promise<ChaosCast> {
   const plan: (TaskInit & { id: string })[] = Array.from({ length: o.tasks }, (_, i) => {
     const hang = hangOf(i);
-    return workTask(o.poolId, 'chaos', i, i % 2 === 0 ? 'sum' : 'sort', CHAOS_LEASE_MS, { inputs: { hang }, constraints: hang === 'always' ? { maxRetries: POISON_RETRIES } : {} });
+    return workTask(o.poolId, 'chaos', i, i % 2 === 0 ? 'sum' : 'sort', CHAOS_LEASE_MS, {
+      inputs: { hang },
+      constraints: hang === 'always' ? { maxRetries: POISON_RETRIES } : {},
+    });
   });
   const coordinator = new Submitter(plan, 8);
   const coordId = () => coordinator.id;
@@ -216,7 +239,8 @@ async function addChaosAgents(world: ScenarioWorld, o: ScenarioRunOptions): Prom
   const signer = new WrongKeySigner(coordId);
   await world.add(coordinator, { name: 'coordinator', role: 'coordinator', pools: [o.poolId] });
   const crashed: AgentRuntime[] = [];
-  for (let i = 0; i < 2; i++) crashed.push((await world.add(new Crasher(), { name: `crasher-${i + 1}`, role: 'crashes holding claims', pools: [o.poolId] })).runtime);
+  for (let i = 0; i < 2; i++)
+    crashed.push((await world.add(new Crasher(), { name: `crasher-${i + 1}`, role: 'crashes holding claims', pools: [o.poolId] })).runtime);
   await world.add(new SlowWorker(), { name: 'slow', role: `slow (${CHAOS_SLOW_MS} ms a task)`, pools: [o.poolId] });
   const tools = computeTool();
   let victimTransport: Transport | undefined;

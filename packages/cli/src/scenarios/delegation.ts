@@ -63,7 +63,12 @@ class Lead extends Agent {
     if (this.revoked === null && grant && this.#world.completed.size >= Math.ceil(this.#plan.length * REVOKE_AT)) {
       this.revoked = grant;
       this.revokedAt = this.#world.completed.size;
-      this.#world.decision('delegation revoked', { from: 'lead', to: this.#world.agent(second!)?.row.name, delegationId: grant, completedSoFar: this.revokedAt });
+      this.#world.decision('delegation revoked', {
+        from: 'lead',
+        to: this.#world.agent(second!)?.row.name,
+        delegationId: grant,
+        completedSoFar: this.revokedAt,
+      });
       this.onRevoke();
       out.push(Decisions.revokeDelegation(grant));
     }
@@ -136,7 +141,9 @@ function claimPolicy(delegation: DelegationProtocol, agentId: string, kinds: (ta
       const taskId = String((d as { taskId?: unknown }).taskId);
       const kind = kinds(taskId);
       if (kind === undefined) return { allowed: false, reason: `task ${taskId} is not this scenario's work` };
-      return delegation.isAllowed(agentId, workAction(kind)) ? { allowed: true } : { allowed: false, reason: `${agentId.slice(0, 12)} holds no live delegation of ${workAction(kind)}` };
+      return delegation.isAllowed(agentId, workAction(kind))
+        ? { allowed: true }
+        : { allowed: false, reason: `${agentId.slice(0, 12)} holds no live delegation of ${workAction(kind)}` };
     },
   };
 }
@@ -162,7 +169,12 @@ export function delegationScenario(): Scenario {
       for (let i = 0; i < workers.length; i++) {
         const w = workers[i]!;
         const sub = Math.floor(i / perSub) + 1;
-        await world.add(w, { name: `worker-${i + 1}`, role: `worker of sub-lead-${sub} (${workAction(kind(i % perSub))})`, pools: [o.poolId], policy: claimPolicy(world.delegation, w.id, kinds) });
+        await world.add(w, {
+          name: `worker-${i + 1}`,
+          role: `worker of sub-lead-${sub} (${workAction(kind(i % perSub))})`,
+          pools: [o.poolId],
+          policy: claimPolicy(world.delegation, w.id, kinds),
+        });
       }
       const revokedWorkers = workers.slice(perSub);
       let doneBefore = 0;

@@ -111,7 +111,11 @@ function answer(res: ServerResponse, body: ChatRequest, size: number, counts: Fa
     object: 'chat.completion',
     model: body.model ?? 'converge-fake-1',
     choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
-    usage: { prompt_tokens: Math.ceil(size / 4), completion_tokens: Math.ceil(content.length / 4), total_tokens: Math.ceil(size / 4) + Math.ceil(content.length / 4) },
+    usage: {
+      prompt_tokens: Math.ceil(size / 4),
+      completion_tokens: Math.ceil(content.length / 4),
+      total_tokens: Math.ceil(size / 4) + Math.ceil(content.length / 4),
+    },
   });
 }
 

@@ -22,18 +22,23 @@ export function llmScenario(): Scenario {
         await world.pool({ id: o.poolId });
         const plan = Array.from({ length: o.tasks }, (_, i) => workTask(o.poolId, 'llm', i, i % 2 === 0 ? 'sum' : 'sort', o.claimTtlMs));
         const submitter = new Submitter(plan, 4);
-        const workers = Array.from({ length: Math.min(2, Math.max(1, o.agents)) }, () => new LLMAgent({
-          capabilities: ['sum', 'sort'],
-          // A local server needs no key; the provider sends this placeholder.
-          provider: new OpenAICompatibleProvider({ apiKey: 'no-key-needed', model: FAKE_MODEL, baseUrl: server.baseUrl, timeoutMs: 10_000 }),
-          systemPrompt: 'You are a worker: claim the sum and sort tasks on offer and report their results.',
-          policy: new ActionPolicy({ allow: ['ClaimTask', 'ReportTask'] }),
-          maxCallsPerWindow: 100_000,
-          maxDecisions: 2 * FAKE_MODEL_MAX_TASKS,
-          logger: world.logger,
-        }));
+        const workers = Array.from(
+          { length: Math.min(2, Math.max(1, o.agents)) },
+          () =>
+            new LLMAgent({
+              capabilities: ['sum', 'sort'],
+              // A local server needs no key; the provider sends this placeholder.
+              provider: new OpenAICompatibleProvider({ apiKey: 'no-key-needed', model: FAKE_MODEL, baseUrl: server.baseUrl, timeoutMs: 10_000 }),
+              systemPrompt: 'You are a worker: claim the sum and sort tasks on offer and report their results.',
+              policy: new ActionPolicy({ allow: ['ClaimTask', 'ReportTask'] }),
+              maxCallsPerWindow: 100_000,
+              maxDecisions: 2 * FAKE_MODEL_MAX_TASKS,
+              logger: world.logger,
+            }),
+        );
         await world.add(submitter, { name: 'coordinator', role: 'coordinator', pools: [o.poolId] });
-        for (let i = 0; i < workers.length; i++) await world.add(workers[i]!, { name: `llm-worker-${i + 1}`, role: `llm worker (${FAKE_MODEL})`, pools: [o.poolId] });
+        for (let i = 0; i < workers.length; i++)
+          await world.add(workers[i]!, { name: `llm-worker-${i + 1}`, role: `llm worker (${FAKE_MODEL})`, pools: [o.poolId] });
         await world.start();
         await world.waitUntil(() => submitter.done && world.completed.size + world.deadLettered.size >= o.tasks, o.timeoutMs, o.signal);
         const tasks = [...world.completed.values()];

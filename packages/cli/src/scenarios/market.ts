@@ -106,7 +106,13 @@ class Auctioneer extends Agent {
       constraints.reservedUntil = now + RESERVATION_MS;
       constraints.clearingPrice = result.price;
       this.#world.auctionWon(result.winner, result.price);
-      this.#world.decision('auction cleared', { auctionId: a.task.id, auctionType: a.type, winner: this.#world.agent(result.winner)?.row.name, price: result.price, bids: result.bids.length });
+      this.#world.decision('auction cleared', {
+        auctionId: a.task.id,
+        auctionType: a.type,
+        winner: this.#world.agent(result.winner)?.row.name,
+        price: result.price,
+        bids: result.bids.length,
+      });
     } else {
       tally.unsold++;
       this.#world.decision('auction unsold', { auctionId: a.task.id, auctionType: a.type, reason: 'reason' in result ? result.reason : 'unknown' });
@@ -192,12 +198,19 @@ export function marketScenario(): Scenario {
       const auctioneer = new Auctioneer(world, plan, () => workers.map((w) => ({ id: w.id, kinds: w.capabilities.names() })));
       await world.add(auctioneer, { name: 'auctioneer', role: 'coordinator', pools: [o.poolId] });
       for (let i = 0; i < workers.length; i++) {
-        await world.add(workers[i]!, { name: `worker-${i + 1}`, role: `worker ${workers[i]!.capabilities.names().join('+')} @${workers[i]!.price}`, pools: [o.poolId] });
+        await world.add(workers[i]!, {
+          name: `worker-${i + 1}`,
+          role: `worker ${workers[i]!.capabilities.names().join('+')} @${workers[i]!.price}`,
+          pools: [o.poolId],
+        });
       }
       await world.start();
       await world.waitUntil(() => auctioneer.done && world.completed.size + world.deadLettered.size >= o.tasks, o.timeoutMs, o.signal);
       const tasks = [...world.completed.values()];
-      const byType: Record<string, { opened: number; cleared: number; unsold: number; mean_price: number | null; min_price: number | null; max_price: number | null }> = {};
+      const byType: Record<
+        string,
+        { opened: number; cleared: number; unsold: number; mean_price: number | null; min_price: number | null; max_price: number | null }
+      > = {};
       for (const [type, t] of Object.entries(auctioneer.tally)) {
         byType[type] = {
           opened: t.opened,
@@ -210,7 +223,8 @@ export function marketScenario(): Scenario {
       }
       const cleared = Object.values(auctioneer.tally).reduce((n, t) => n + t.cleared, 0);
       const checks: Record<string, boolean> = { all_tasks_done: world.completed.size === o.tasks };
-      if (o.tasks >= AUCTION_TYPES.length) for (const type of AUCTION_TYPES) checks[`${type}_cleared_with_price`] = (byType[type]?.cleared ?? 0) > 0 && byType[type]!.mean_price !== null;
+      if (o.tasks >= AUCTION_TYPES.length)
+        for (const type of AUCTION_TYPES) checks[`${type}_cleared_with_price`] = (byType[type]?.cleared ?? 0) > 0 && byType[type]!.mean_price !== null;
       return {
         tasks: o.tasks,
         wrong: tasks.filter((t) => judgeWork(t) === false).length,

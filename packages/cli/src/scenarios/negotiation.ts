@@ -151,7 +151,10 @@ class NegotiatingWorker extends ScenarioWorker {
       if (terms.price >= this.ask || (last && terms.price >= this.ask * CONCESSION)) {
         out.push(Decisions.acceptProposal(sessionId), Decisions.sendMessage(m.sender, { type: 'accepted', sessionId }));
       } else if (last) {
-        out.push(Decisions.rejectProposal(sessionId, `offer ${terms.price} is under ${Math.round(this.ask * CONCESSION)}`), Decisions.sendMessage(m.sender, { type: 'rejected', sessionId }));
+        out.push(
+          Decisions.rejectProposal(sessionId, `offer ${terms.price} is under ${Math.round(this.ask * CONCESSION)}`),
+          Decisions.sendMessage(m.sender, { type: 'rejected', sessionId }),
+        );
       } else {
         const counter = { ...terms, price: this.ask };
         out.push(Decisions.propose([], counter, sessionId), Decisions.sendMessage(m.sender, { type: 'countered', sessionId, terms: counter }));
@@ -165,14 +168,15 @@ class NegotiatingWorker extends ScenarioWorker {
 export function negotiationScenario(): Scenario {
   return {
     name: 'negotiation',
-    description: 'a client negotiates each task\'s price with a worker (propose, counter, accept, reject) before the work',
+    description: "a client negotiates each task's price with a worker (propose, counter, accept, reject) before the work",
     async run(world, o): Promise<ScenarioResult> {
       await world.pool({ id: o.poolId });
       const workers = Array.from({ length: Math.max(2, o.agents) }, (_, i) => new NegotiatingWorker(50 + 30 * i));
       const plan = Array.from({ length: o.tasks }, (_, i) => workTask(o.poolId, 'negotiation', i, i % 2 === 0 ? 'sum' : 'sort', o.claimTtlMs));
       const client = new Client(world, plan, () => workers.map((w) => w.id));
       await world.add(client, { name: 'client', role: 'coordinator', pools: [o.poolId] });
-      for (let i = 0; i < workers.length; i++) await world.add(workers[i]!, { name: `worker-${i + 1}`, role: `worker asks ${workers[i]!.ask}`, pools: [o.poolId] });
+      for (let i = 0; i < workers.length; i++)
+        await world.add(workers[i]!, { name: `worker-${i + 1}`, role: `worker asks ${workers[i]!.ask}`, pools: [o.poolId] });
       await world.start();
       await world.waitUntil(() => client.done && world.completed.size + world.deadLettered.size >= o.tasks, o.timeoutMs, o.signal);
       const t = client.tally;

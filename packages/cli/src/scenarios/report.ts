@@ -2,7 +2,9 @@ import { summaryTable } from '../summary.js';
 import type { ScenarioSummary } from './run-scenario.js';
 
 const fmtMap = (m: Record<string, number>): string => {
-  const parts = Object.entries(m).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);
+  const parts = Object.entries(m)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k} ${n}`);
   return parts.length ? parts.join(', ') : '-';
 };
 
@@ -25,7 +27,14 @@ export function scenarioTable(s: ScenarioSummary): string {
     return [a.name, a.role, String(a.tasks_done), String(a.auctions_won), prices, a.trust.toFixed(2), fmtMap(a.rejected_messages)];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  for (const r of [header, ...rows]) lines.push('  ' + r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+  for (const r of [header, ...rows])
+    lines.push(
+      '  ' +
+        r
+          .map((c, i) => c.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd(),
+    );
   const t = s.totals;
   lines.push(
     '',

@@ -38,12 +38,18 @@ export function scenarioTimeoutMs(config: Pick<RunConfig, 'timeoutMs' | 'tasks'>
  * Runs the scenario `config.scenario` in a world of its own and returns its summary. The
  * registry is an argument (default: the built-in scenarios) so embedders can add their own.
  */
-export async function runScenario(config: RunConfig & { scenario: string }, io: RunIO, registry: ScenarioRegistry = builtinScenarios()): Promise<ScenarioSummary> {
+export async function runScenario(
+  config: RunConfig & { scenario: string },
+  io: RunIO,
+  registry: ScenarioRegistry = builtinScenarios(),
+): Promise<ScenarioSummary> {
   const scenario = registry.get(config.scenario);
   const logger = cliLogger(config, io.tty ?? io.stderr.isTTY === true);
   // `--ui`: the page's server, started first so every agent's transport is tapped.
   const ui: RunUi | undefined =
-    config.ui !== undefined ? await startUi({ port: config.ui, poolId: config.poolId, transport: config.transport, total: () => config.tasks, stderr: io.stderr, logger }) : undefined;
+    config.ui !== undefined
+      ? await startUi({ port: config.ui, poolId: config.poolId, transport: config.transport, total: () => config.tasks, stderr: io.stderr, logger })
+      : undefined;
   let world: ScenarioWorld;
   try {
     world = await ScenarioWorld.open(config, logger, (t) => judgeWork(t), ui?.tap);
@@ -56,7 +62,12 @@ export async function runScenario(config: RunConfig & { scenario: string }, io: 
   // `--metrics-port`: the world's metrics and the probes, for the scenario's duration.
   let endpoints: { close(): Promise<void> } | undefined;
   try {
-    if (config.metricsPort !== undefined) endpoints = await serveRunEndpoints(config.metricsPort, world.metrics, runHealthChecks(world.runtimes, world.store, () => phase));
+    if (config.metricsPort !== undefined)
+      endpoints = await serveRunEndpoints(
+        config.metricsPort,
+        world.metrics,
+        runHealthChecks(world.runtimes, world.store, () => phase),
+      );
     phase = 'running';
     if (ui) watchWorld(ui, world);
     const result = await scenario.run(world, {
@@ -84,7 +95,14 @@ export async function runScenario(config: RunConfig & { scenario: string }, io: 
 }
 
 /** A scenario run's summary: the workload summary of its outcomes, with the scenario's rows, details and checks. */
-function scenarioSummary(config: RunConfig, name: string, world: ScenarioWorld, result: ScenarioResult, durationMs: number, interrupted: boolean): ScenarioSummary {
+function scenarioSummary(
+  config: RunConfig,
+  name: string,
+  world: ScenarioWorld,
+  result: ScenarioResult,
+  durationMs: number,
+  interrupted: boolean,
+): ScenarioSummary {
   const totals = world.totals();
   const outcomes: TaskOutcome[] = [];
   for (let i = 0; i < world.completed.size - result.wrong; i++) outcomes.push('completed');
@@ -112,7 +130,10 @@ function scenarioSummary(config: RunConfig, name: string, world: ScenarioWorld, 
 function watchWorld(ui: RunUi, world: ScenarioWorld): void {
   ui.watch({
     taskManager: world.taskManager,
-    agents: () => Promise.resolve(world.agents.filter((a) => a.runtime.isHealthy()).map((a) => ({ id: a.agent.id, publicKey: a.agent.identity.publicKey, capabilities: [] }))),
+    agents: () =>
+      Promise.resolve(
+        world.agents.filter((a) => a.runtime.isHealthy()).map((a) => ({ id: a.agent.id, publicKey: a.agent.identity.publicKey, capabilities: [] })),
+      ),
     pools: () => world.poolManager.listPools(),
     roleOf: (id) => world.agent(id)?.row.role ?? 'agent',
     rejected: () => world.rejectedMessages,

@@ -67,8 +67,15 @@ class Founder extends Agent {
       this.#openedAt = now;
       const members = this.#members();
       // Weighted by trust: what the pool has learnt about each member, never what it claims.
-      this.#world.ballots.open({ id: this.ballotId, members, choices: ['sum-first', 'sort-first'], rule: 'weighted-plurality', weights: (v) => this.#world.trust.score(v) });
-      for (const m of members) if (m !== this.id) out.push(Decisions.sendMessage(m, { type: 'ballot', ballotId: this.ballotId, choices: ['sum-first', 'sort-first'] }));
+      this.#world.ballots.open({
+        id: this.ballotId,
+        members,
+        choices: ['sum-first', 'sort-first'],
+        rule: 'weighted-plurality',
+        weights: (v) => this.#world.trust.score(v),
+      });
+      for (const m of members)
+        if (m !== this.id) out.push(Decisions.sendMessage(m, { type: 'ballot', ballotId: this.ballotId, choices: ['sum-first', 'sort-first'] }));
       out.push(Decisions.vote(this.ballotId, 'sum-first'));
       return out;
     }
@@ -79,7 +86,12 @@ class Founder extends Agent {
     if (!this.ready()) return out;
     this.result = ballot.close();
     const first: WorkKind = this.result.outcome === 'winner' && this.result.winner === 'sort-first' ? 'sort' : 'sum';
-    this.#world.decision('ballot closed', { ballotId: this.ballotId, outcome: this.result.outcome, winner: this.result.outcome === 'winner' ? this.result.winner : null, tally: { ...this.result.tally } });
+    this.#world.decision('ballot closed', {
+      ballotId: this.ballotId,
+      outcome: this.result.outcome,
+      winner: this.result.outcome === 'winner' ? this.result.winner : null,
+      tally: { ...this.result.tally },
+    });
     const second: WorkKind = first === 'sum' ? 'sort' : 'sum';
     const half = Math.ceil(this.#tasks / 2);
     for (let i = 0; i < this.#tasks; i++) out.push(Decisions.submitTask(this.#plan(i < half ? first : second, i)));
@@ -137,7 +149,9 @@ class Newcomer extends ScenarioWorker {
       // The refused join opened the question: ask the members to vote on it.
       if (o.decision.type === 'JoinPool' && o.status !== 'ok' && this.questionId === '') {
         this.questionId = poolQuestionId('admit', this.#poolId, this.id);
-        return this.#members().map((m) => Decisions.sendMessage(m, { type: 'vote-request', questionId: this.questionId, capabilities: this.capabilities.names() }));
+        return this.#members().map((m) =>
+          Decisions.sendMessage(m, { type: 'vote-request', questionId: this.questionId, capabilities: this.capabilities.names() }),
+        );
       }
     }
     return [];
@@ -169,10 +183,18 @@ export function voteScenario(): Scenario {
       world.poolManager.on('decided', (q) => {
         decided.push(q);
         const who = world.agent(q.subject)?.row.name ?? q.subject;
-        world.decision('pool question decided', { question: q.kind, subject: who, state: q.state, reason: q.reason, yes: q.votes.filter((v) => v.approve).length, no: q.votes.filter((v) => !v.approve).length });
+        world.decision('pool question decided', {
+          question: q.kind,
+          subject: who,
+          state: q.state,
+          reason: q.reason,
+          yes: q.votes.filter((v) => v.approve).length,
+          no: q.votes.filter((v) => !v.approve).length,
+        });
       });
       await world.add(founder, { name: 'founder', role: 'coordinator' });
-      for (let i = 0; i < members.length; i++) await world.add(members[i]!, { name: `member-${i + 1}`, role: i === n - 1 ? 'member (says yes to all)' : 'member' });
+      for (let i = 0; i < members.length; i++)
+        await world.add(members[i]!, { name: `member-${i + 1}`, role: i === n - 1 ? 'member (says yes to all)' : 'member' });
       await world.add(useful, { name: 'newcomer-useful', role: 'newcomer sum+sort' });
       await world.add(useless, { name: 'newcomer-spam', role: 'newcomer spam' });
       await world.start();
@@ -186,8 +208,23 @@ export function voteScenario(): Scenario {
         latencies: world.latencies,
         details: {
           governance: 'democratic, quorum 0.6, admission ask',
-          decisions: decided.map((q) => ({ question: q.kind, subject: world.agent(q.subject)?.row.name ?? q.subject, state: q.state, yes: q.votes.filter((v) => v.approve).length, no: q.votes.filter((v) => !v.approve).length, reason: q.reason })),
-          ballot: r ? { id: founder.ballotId, rule: 'weighted-plurality (trust)', outcome: r.outcome, winner: r.outcome === 'winner' ? r.winner : null, tally: { ...r.tally } } : null,
+          decisions: decided.map((q) => ({
+            question: q.kind,
+            subject: world.agent(q.subject)?.row.name ?? q.subject,
+            state: q.state,
+            yes: q.votes.filter((v) => v.approve).length,
+            no: q.votes.filter((v) => !v.approve).length,
+            reason: q.reason,
+          })),
+          ballot: r
+            ? {
+                id: founder.ballotId,
+                rule: 'weighted-plurality (trust)',
+                outcome: r.outcome,
+                winner: r.outcome === 'winner' ? r.winner : null,
+                tally: { ...r.tally },
+              }
+            : null,
           pool_questions: world.poolManager.stats().questions,
         },
         checks: {

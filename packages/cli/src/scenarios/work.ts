@@ -15,7 +15,14 @@ export interface WorkInputs {
 }
 
 /** The body of scenario task `i` of `kind` (deterministic numbers). */
-export function workTask(poolId: string, scenario: string, i: number, kind: WorkKind, claimTtlMs: number, extra: { inputs?: Record<string, WireValue>; constraints?: Record<string, WireValue> } = {}): TaskInit & { id: string } {
+export function workTask(
+  poolId: string,
+  scenario: string,
+  i: number,
+  kind: WorkKind,
+  claimTtlMs: number,
+  extra: { inputs?: Record<string, WireValue>; constraints?: Record<string, WireValue> } = {},
+): TaskInit & { id: string } {
   const numbers = Array.from({ length: 6 }, (_, k) => ((i * 7919 + k * 104729) % 200) - 100);
   return {
     id: `${poolId}:${scenario}:${i}`,

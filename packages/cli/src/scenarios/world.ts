@@ -154,7 +154,12 @@ export class ScenarioWorld {
    * whether a completed task's result is right (it moves the holder's trust); `tap` wraps every
    * agent's transport last (`--ui` copies the sent messages to its pages).
    */
-  static async open(config: RunConfig, logger: Logger, judge: (task: Task) => boolean | undefined = () => undefined, tap?: (t: Transport) => Transport): Promise<ScenarioWorld> {
+  static async open(
+    config: RunConfig,
+    logger: Logger,
+    judge: (task: Task) => boolean | undefined = () => undefined,
+    tap?: (t: Transport) => Transport,
+  ): Promise<ScenarioWorld> {
     const transports = await transportFactory(config);
     const opened = await openStore(config.store, 'store', storeNamespace(config));
     const world = new ScenarioWorld(config, logger, opened, transports, judge);
@@ -191,7 +196,17 @@ export class ScenarioWorld {
   async add(agent: Agent, options: AddAgentOptions): Promise<WorldAgent> {
     const raw = await this.#transports.create(agent.id, this.#agents.length);
     const transport = this.#tap(options.wrapTransport ? options.wrapTransport(raw) : raw);
-    const row: AgentRow = { id: agent.id, name: options.name, role: options.role, tasks_done: 0, auctions_won: 0, clearing_prices: [], trust: 0.5, rejected_messages: {}, outcomes: {} };
+    const row: AgentRow = {
+      id: agent.id,
+      name: options.name,
+      role: options.role,
+      tasks_done: 0,
+      auctions_won: 0,
+      clearing_prices: [],
+      trust: 0.5,
+      rejected_messages: {},
+      outcomes: {},
+    };
     const standard = new StandardExecutor({
       transport,
       taskManager: this.taskManager,
@@ -324,7 +339,11 @@ export class ScenarioWorld {
 
   /** The per-agent rows (trust read now). */
   rows(): AgentRow[] {
-    return this.#agents.map(({ row }) => ({ ...row, trust: Number(this.trust.score(row.id).toFixed(3)), rejected_messages: { ...(this.#rejectedBySender.get(row.id) ?? {}) } }));
+    return this.#agents.map(({ row }) => ({
+      ...row,
+      trust: Number(this.trust.score(row.id).toFixed(3)),
+      rejected_messages: { ...(this.#rejectedBySender.get(row.id) ?? {}) },
+    }));
   }
 
   /** The totals of the run so far. */
@@ -347,7 +366,12 @@ export class ScenarioWorld {
       rejected_by_reason: rejected,
       conflicts: s.conflicts,
       outcomes_by_status: outcomes,
-      tasks_by_state: { completed: this.completed.size, dead_lettered: this.deadLettered.size, cancelled: this.#cancelled, open: Math.max(0, open - this.#cancelled) },
+      tasks_by_state: {
+        completed: this.completed.size,
+        dead_lettered: this.deadLettered.size,
+        cancelled: this.#cancelled,
+        open: Math.max(0, open - this.#cancelled),
+      },
       completed_twice: this.#completedTwice,
     };
   }
@@ -381,7 +405,9 @@ export class ScenarioWorld {
         const info = b.getAuction(auctionId);
         if (info.type !== 'dutch') return b.bid(auctionId, agentId, amount);
         if (info.state === 'open' && (info.currentPrice ?? Infinity) <= amount) return b.accept(auctionId, agentId);
-        throw new ConflictError(`dutch auction ${auctionId} is ${info.state} at ${info.currentPrice}; a bid of ${amount} does not take it`, { currentState: info.state });
+        throw new ConflictError(`dutch auction ${auctionId} is ${info.state} at ${info.currentPrice}; a bid of ${amount} does not take it`, {
+          currentState: info.state,
+        });
       },
     };
   }

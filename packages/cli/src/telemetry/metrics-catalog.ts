@@ -40,7 +40,15 @@ export async function catalogMetrics(): Promise<MetricsCollector> {
   new LocalHub({ metrics });
   new TcpTransport({ agentId: 'catalog', metrics, idleTimeoutMs: 60_000 });
   const { WebSocketTransport } = await import('@converge/transport-websocket');
-  new WebSocketTransport({ host: '127.0.0.1', port: 0, agentId: 'catalog', metrics, requireAuth: true, registry: new IdentityRegistry(), idleTimeoutMs: 60_000 });
+  new WebSocketTransport({
+    host: '127.0.0.1',
+    port: 0,
+    agentId: 'catalog',
+    metrics,
+    requireAuth: true,
+    registry: new IdentityRegistry(),
+    idleTimeoutMs: 60_000,
+  });
   new MessageVerifier({ registry: new IdentityRegistry(), metrics });
   new DiscoveryService({ store, metrics });
   const taskManager = new TaskManager({ store, metrics });

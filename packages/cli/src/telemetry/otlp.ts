@@ -32,7 +32,8 @@ export function otlpTracesEndpoint(url: string): string {
   } catch (err) {
     throw new ConfigError(`invalid value for otlp: ${JSON.stringify(url)} is not a URL`, { key: 'otlp', cause: err });
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(`invalid value for otlp: ${JSON.stringify(url)} (expected http:// or https://)`, { key: 'otlp' });
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new ConfigError(`invalid value for otlp: ${JSON.stringify(url)} (expected http:// or https://)`, { key: 'otlp' });
   if (u.pathname === '' || u.pathname === '/') u.pathname = '/v1/traces';
   return u.toString();
 }

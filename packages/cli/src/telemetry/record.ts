@@ -130,7 +130,9 @@ export class RunRecorder {
       },
       recordDecisions: (agentId, decisions, inputs, tasks, outcomes) => {
         this.#at = entry.env.now();
-        return outcomes && outcomes.length > 0 ? this.log.recordDecisions(agentId, decisions, inputs, tasks, outcomes) : this.log.recordDecisions(agentId, decisions, inputs, tasks);
+        return outcomes && outcomes.length > 0
+          ? this.log.recordDecisions(agentId, decisions, inputs, tasks, outcomes)
+          : this.log.recordDecisions(agentId, decisions, inputs, tasks);
       },
     };
   }
@@ -157,7 +159,12 @@ export class RunRecorder {
       ...setup,
       readyAt: this.#readyAt,
       stopAt: this.#stopAt,
-      agents: this.#agents.map(({ agent, role, env }) => ({ id: agent.id, role, publicKey: Buffer.from(agent.identity.publicKey).toString('hex'), seed: env.seed })),
+      agents: this.#agents.map(({ agent, role, env }) => ({
+        id: agent.id,
+        role,
+        publicKey: Buffer.from(agent.identity.publicKey).toString('hex'),
+        seed: env.seed,
+      })),
     };
     const path = setupPath(this.file);
     writeFileSync(`${path}.tmp`, JSON.stringify(full, null, 2) + '\n');
@@ -171,7 +178,10 @@ export function readSetup(file: string): RecordSetup {
   try {
     raw = JSON.parse(readFileSync(setupPath(file), 'utf8'));
   } catch (err) {
-    throw new ConfigError(`cannot read ${setupPath(file)} (written by 'converge run --record ${file}'): ${(err as Error).message}`, { key: 'record', cause: err });
+    throw new ConfigError(`cannot read ${setupPath(file)} (written by 'converge run --record ${file}'): ${(err as Error).message}`, {
+      key: 'record',
+      cause: err,
+    });
   }
   const s = raw as RecordSetup;
   if (s?.version !== RECORD_FORMAT_VERSION || !Array.isArray(s.agents) || typeof s.poolId !== 'string') {

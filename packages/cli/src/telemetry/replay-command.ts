@@ -49,8 +49,20 @@ export async function rebuildAgents(setup: RecordSetup, agentModule?: string): P
     let agent: Agent;
     if (rec.role === 'coordinator') {
       agent = new CoordinatorAgent({
-        identity, poolId: setup.poolId, assignment: setup.assignment, workers: () => setup.workers, ready: gate(setup.readyAt), clock: env.now,
-        plan: planTasks({ poolId: setup.poolId, claimTtlMs: setup.claimTtlMs, total: setup.total, existing: new Set(setup.existing), now: env.now, stopped: gate(setup.stopAt) }),
+        identity,
+        poolId: setup.poolId,
+        assignment: setup.assignment,
+        workers: () => setup.workers,
+        ready: gate(setup.readyAt),
+        clock: env.now,
+        plan: planTasks({
+          poolId: setup.poolId,
+          claimTtlMs: setup.claimTtlMs,
+          total: setup.total,
+          existing: new Set(setup.existing),
+          now: env.now,
+          stopped: gate(setup.stopAt),
+        }),
       });
     } else {
       const options = { identity, coordinatorId: coordinator?.id, clock: env.now, random: env.random };
@@ -71,7 +83,12 @@ export async function replayRecording(file: string, options: { agentModule?: str
     results.push({ agentId: agent.id, role, steps: report.steps, mismatches: report.mismatches });
   }
   if (log.evicted > 0) {
-    results.push({ agentId: '(log)', role: 'worker', steps: 0, mismatches: [{ step: 0, seq: 0, expected: [], actual: [], error: `${log.evicted} entries beyond the replay bounds were not replayed` }] });
+    results.push({
+      agentId: '(log)',
+      role: 'worker',
+      steps: 0,
+      mismatches: [{ step: 0, seq: 0, expected: [], actual: [], error: `${log.evicted} entries beyond the replay bounds were not replayed` }],
+    });
   }
   return results;
 }
@@ -96,7 +113,11 @@ export function diffStep(m: ReplayMismatch): string[] {
 export async function replayMain(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; signal?: AbortSignal }): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { agent: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { agent: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
   } catch (err) {
     io.stderr.write(`converge replay: ${(err as Error).message.split('\n')[0]}\n${REPLAY_HELP}`);
     return 2;
@@ -112,7 +133,10 @@ export async function replayMain(argv: string[], io: { stdout: NodeJS.WritableSt
   }
   let results: AgentReplay[];
   try {
-    results = await replayRecording(file, { ...(parsed.values.agent ? { agentModule: parsed.values.agent } : {}), ...(io.signal ? { signal: io.signal } : {}) });
+    results = await replayRecording(file, {
+      ...(parsed.values.agent ? { agentModule: parsed.values.agent } : {}),
+      ...(io.signal ? { signal: io.signal } : {}),
+    });
   } catch (err) {
     if ((err as { code?: string }).code === 'ERR_CONFIG' || (err as Error).name === 'ReplayFormatError' || (err as { code?: string }).code === 'ENOENT') {
       io.stderr.write(`converge replay: ${(err as Error).message}\n`);
@@ -123,7 +147,17 @@ export async function replayMain(argv: string[], io: { stdout: NodeJS.WritableSt
   const steps = results.reduce((n, r) => n + r.steps, 0);
   const differing = results.reduce((n, r) => n + r.mismatches.length, 0);
   if (parsed.values.json) {
-    io.stdout.write(JSON.stringify({ file, steps, differences: differing, agents: results.map((r) => ({ ...r, mismatches: r.mismatches.map((m) => ({ ...m, expected: toTagged(m.expected as never), actual: toTagged(m.actual as never) })) })) }) + '\n');
+    io.stdout.write(
+      JSON.stringify({
+        file,
+        steps,
+        differences: differing,
+        agents: results.map((r) => ({
+          ...r,
+          mismatches: r.mismatches.map((m) => ({ ...m, expected: toTagged(m.expected as never), actual: toTagged(m.actual as never) })),
+        })),
+      }) + '\n',
+    );
     return differing === 0 ? 0 : 1;
   }
   const out: string[] = [`replay ${file}: ${results.length} agents, ${steps} decide steps, ${differing} differing`];

@@ -45,7 +45,11 @@ export type RecordSetupInput = Omit<RecordSetup, 'version' | 'agents' | 'readyAt
 /** The setup of a run, for the `--record` sidecar. */
 export function recordSetupOf(config: RunConfig, total: number | undefined, existing: ReadonlySet<string>, workers: readonly string[]): RecordSetupInput {
   return {
-    poolId: config.poolId, assignment: config.assignment, claimTtlMs: config.claimTtlMs, existing: [...existing], workers: [...workers],
+    poolId: config.poolId,
+    assignment: config.assignment,
+    claimTtlMs: config.claimTtlMs,
+    existing: [...existing],
+    workers: [...workers],
     ...(total === undefined ? {} : { total }),
     ...(config.agent ? { agentModule: resolve(config.agent) } : {}),
   };

@@ -17,10 +17,11 @@ export interface PageAssets {
  */
 export function pageAssetsLoader(): () => Promise<PageAssets> {
   let cached: Promise<PageAssets> | undefined;
-  return () => (cached ??= loadPageAssets().catch((err: unknown) => {
-    cached = undefined;
-    throw err;
-  }));
+  return () =>
+    (cached ??= loadPageAssets().catch((err: unknown) => {
+      cached = undefined;
+      throw err;
+    }));
 }
 
 async function loadPageAssets(): Promise<PageAssets> {

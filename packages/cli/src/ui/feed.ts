@@ -2,8 +2,15 @@ import { createMessage, encodeMessage, signMessage, type Identity, type Message,
 import type { Transport } from '@converge/core';
 import type { Logger } from '@converge/observability';
 import {
-  UI_LATENCY_BOUNDS, UI_STATE_TYPE, frameBytes,
-  type UiAgent, type UiAuction, type UiState, type UiTaskCounts, type UiTaskState, type UiTransition,
+  UI_LATENCY_BOUNDS,
+  UI_STATE_TYPE,
+  frameBytes,
+  type UiAgent,
+  type UiAuction,
+  type UiState,
+  type UiTaskCounts,
+  type UiTaskState,
+  type UiTransition,
 } from './protocol.js';
 import type { UiObserver, UiServer } from './server.js';
 

@@ -26,7 +26,14 @@ export interface RunUi {
  * Starts the `--ui` server on 127.0.0.1:`port` (0 = a free port) and prints
  * `ui: http://127.0.0.1:PORT/` on `stderr`. The page's bundle is read (or built) on first request.
  */
-export async function startUi(options: { port: number; poolId: string; transport: string; total: () => number; stderr: NodeJS.WritableStream; logger?: Logger }): Promise<RunUi> {
+export async function startUi(options: {
+  port: number;
+  poolId: string;
+  transport: string;
+  total: () => number;
+  stderr: NodeJS.WritableStream;
+  logger?: Logger;
+}): Promise<RunUi> {
   const relay = Identity.generate();
   let feed: UiFeed | undefined;
   const server = new UiServer({ port: options.port, relay, assets: pageAssetsLoader(), logger: options.logger, onJoin: (o) => feed?.onJoin(o) });

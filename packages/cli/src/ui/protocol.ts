@@ -110,4 +110,3 @@ export function authUrlOf(url: string): string {
   const u = new URL(url);
   return `${u.protocol}//${u.host}`;
 }
-

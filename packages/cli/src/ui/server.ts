@@ -122,7 +122,10 @@ export class UiServer {
     }
     const maxPayload = this.#o.maxClientFrameBytes ?? DEFAULT_UI_MAX_CLIENT_FRAME_BYTES;
     const wss = new WebSocketServer({
-      noServer: true, maxPayload, perMessageDeflate: false, clientTracking: false,
+      noServer: true,
+      maxPayload,
+      perMessageDeflate: false,
+      clientTracking: false,
       // Only the authenticating subprotocol is ever selected (a client offering none gets none).
       handleProtocols: (protocols: Set<string>) => (protocols.has(WS_AUTH_PROTOCOL) ? WS_AUTH_PROTOCOL : false),
     });
@@ -175,7 +178,8 @@ export class UiServer {
       if (path === '/') {
         const html = pageHtml(this.#o.relay.publicKey);
         // The page loads only its own script and talks only to its own origin.
-        const csp = "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self' ws://127.0.0.1:* ws://localhost:*; img-src 'self' data:";
+        const csp =
+          "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self' ws://127.0.0.1:* ws://localhost:*; img-src 'self' data:";
         return void res.writeHead(200, { ...headers, 'content-type': 'text/html; charset=utf-8', 'content-security-policy': csp }).end(html);
       }
       if (path === '/favicon.ico') return void res.writeHead(204, headers).end();

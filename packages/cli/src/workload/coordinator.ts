@@ -1,4 +1,16 @@
-import { Agent, Decisions, createTopic, type AgentOptions, type Decision, type Message, type Metrics, type SubmitTask, type Task, type TaskInit, type WireValue } from '@converge/core';
+import {
+  Agent,
+  Decisions,
+  createTopic,
+  type AgentOptions,
+  type Decision,
+  type Message,
+  type Metrics,
+  type SubmitTask,
+  type Task,
+  type TaskInit,
+  type WireValue,
+} from '@converge/core';
 import { BiddingProtocol } from '@converge/coordination';
 import { AUCTION_NAMESPACE, MAX_IDS_PER_MESSAGE } from './agents.js';
 

@@ -60,4 +60,3 @@ export async function loadWorkerClass(module: string): Promise<new (options: Rec
   }
   return cls as new (options: Record<string, unknown>) => Agent;
 }
-

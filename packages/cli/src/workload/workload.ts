@@ -85,7 +85,7 @@ export class Workload {
 
   /** Reads what the pool already holds, page by page (`page(cursor)`), and judges the finished tasks. */
   async resume(page: (cursor: string | undefined) => Promise<WorkloadTaskPage>): Promise<void> {
-    for (let cursor: string | null | undefined; cursor !== null; ) {
+    for (let cursor: string | null | undefined; cursor !== null;) {
       const p = await page(cursor ?? undefined);
       for (const t of p.tasks) {
         if (!this.owns(t.id)) continue;
@@ -160,8 +160,18 @@ export class Workload {
     const { durationMs, interrupted, messagesReceived, rejectedMessages, agents, transport, store, role } = facts;
     const planned = interrupted || this.total === undefined ? this.accounted : this.total;
     return buildSummary({
-      planned, outcomes: this.#outcomes.values(), latencies: this.#latencies, durationMs, messagesReceived, rejectedMessages,
-      auctioned: this.#coordinator?.auctioned ?? 0, agents, transport, store, interrupted, role,
+      planned,
+      outcomes: this.#outcomes.values(),
+      latencies: this.#latencies,
+      durationMs,
+      messagesReceived,
+      rejectedMessages,
+      auctioned: this.#coordinator?.auctioned ?? 0,
+      agents,
+      transport,
+      store,
+      interrupted,
+      role,
     });
   }
 }

@@ -177,7 +177,9 @@ export function discoveryComplianceChecks(): DiscoveryCheck[] {
  * not apply (called with vitest's `skip` from the suite; by default it ends the check quietly).
  */
 export async function withDiscovery(
-  options: DiscoveryComplianceOptions, run: (c: DiscoveryCheckContext) => Promise<void>, skip: () => void = () => undefined,
+  options: DiscoveryComplianceOptions,
+  run: (c: DiscoveryCheckContext) => Promise<void>,
+  skip: () => void = () => undefined,
 ): Promise<void> {
   const ids = Array.from({ length: MAX_AGENTS + 1 }, () => Identity.generate());
   const open: DiscoveryUnderTest[] = [];
@@ -185,10 +187,17 @@ export async function withDiscovery(
   const ctx = { now: T0 } as DiscoveryCheckContext;
   const fx = await options.create({ clock: () => ctx.now, ttlMs: TTL_MS, maxAgents: MAX_AGENTS });
   Object.assign(ctx, {
-    d: fx.discovery, fx, ids,
+    d: fx.discovery,
+    fx,
+    ids,
     reg: (i: number, extra: Partial<RegistrationUnderTest> = {}): RegistrationUnderTest => ({
-      id: ids[i]!.fingerprint, publicKey: ids[i]!, topics: [createTopic('tasks', { type: `t${i}` })],
-      capabilities: [{ name: `cap${i}` }, { name: 'common' }], endpoints: [`tcp://127.0.0.1:${9000 + i}`], metadata: { n: i }, ...extra,
+      id: ids[i]!.fingerprint,
+      publicKey: ids[i]!,
+      topics: [createTopic('tasks', { type: `t${i}` })],
+      capabilities: [{ name: `cap${i}` }, { name: 'common' }],
+      endpoints: [`tcp://127.0.0.1:${9000 + i}`],
+      metadata: { n: i },
+      ...extra,
     }),
     idsOf: (list: DescriptorUnderTest[]) => list.map((x) => x.id),
     track: (x: DiscoveryUnderTest) => void open.push(x),

@@ -54,7 +54,9 @@ const CHILD_TIMEOUT_MS = 60_000;
 function runChild(factory: ChildStoreFactory, args: string[]): Promise<Record<string, number>> {
   const execArgv = factory.execArgv ?? ['--import', 'tsx', '--conditions=@converge/source'];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...execArgv, childEntry(), factory.module, JSON.stringify(factory.options), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...execArgv, childEntry(), factory.module, JSON.stringify(factory.options), ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);

@@ -107,9 +107,13 @@ export function storeReconnectTest<S extends Store>(options: StoreReconnectOptio
 // the store under test's watch heard) holds one; fails when none is heard in 100 tries.
 async function expectHearsWritesOf(writer: Store, seen: readonly string[]): Promise<void> {
   let i = 0;
-  const heard = await eventually(async () => {
-    await writer.put(`after:${i++}`, 1);
-    return seen.some((k) => k.startsWith('after:'));
-  }, 100, 50);
+  const heard = await eventually(
+    async () => {
+      await writer.put(`after:${i++}`, 1);
+      return seen.some((k) => k.startsWith('after:'));
+    },
+    100,
+    50,
+  );
   expect(heard).toBe(true);
 }

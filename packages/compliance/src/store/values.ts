@@ -47,7 +47,11 @@ export function roundTripCases(): RoundTripCase[] {
       },
     },
     { name: 'a top-level Float64', value: new Float64(7), check: (g) => expect(g).toBeInstanceOf(Float64) },
-    { name: 'plain floats', value: [0.1, -2.5, 1e300, 5e-324, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY], check: (g) => expect(g).toEqual([0.1, -2.5, 1e300, 5e-324, Infinity, -Infinity]) },
+    {
+      name: 'plain floats',
+      value: [0.1, -2.5, 1e300, 5e-324, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY],
+      check: (g) => expect(g).toEqual([0.1, -2.5, 1e300, 5e-324, Infinity, -Infinity]),
+    },
     { name: 'NaN', value: Number.NaN, check: (g) => expect(Number.isNaN(g)).toBe(true) },
     {
       name: 'unicode strings',

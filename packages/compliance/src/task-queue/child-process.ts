@@ -30,7 +30,13 @@ export function startHoldingChild<T>(args: string[], timeoutMs = 30_000): Promis
       const nl = out.indexOf('\n');
       if (nl < 0) return;
       clearTimeout(timer);
-      resolve({ value: JSON.parse(out.slice(0, nl)) as T, kill: async () => { child.kill('SIGKILL'); await exited; } });
+      resolve({
+        value: JSON.parse(out.slice(0, nl)) as T,
+        kill: async () => {
+          child.kill('SIGKILL');
+          await exited;
+        },
+      });
     });
     child.once('exit', (code) => {
       clearTimeout(timer);

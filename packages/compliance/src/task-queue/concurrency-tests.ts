@@ -97,7 +97,11 @@ export function concurrencyTests(options: TaskQueueComplianceOptions): void {
       const [{ lease }] = await queue.claim({ agentId: 'a', poolId: 'p' });
       await queue.report(lease!, 1);
       await reading;
-      expect(seen.map((e) => [e.taskId, e.state, e.attempt])).toEqual([['wt', 'pending', 0], ['wt', 'assigned', 1], ['wt', 'completed', 1]]);
+      expect(seen.map((e) => [e.taskId, e.state, e.attempt])).toEqual([
+        ['wt', 'pending', 0],
+        ['wt', 'assigned', 1],
+        ['wt', 'completed', 1],
+      ]);
     });
   });
 }

@@ -44,7 +44,8 @@ export async function submitMany(queue: TaskQueue, n: number, poolId = 'p', pref
   // A few at a time: fast on every engine, and never thousands of calls in flight.
   for (let i = 0; i < n; i += 16) {
     const batch = [];
-    for (let j = i; j < Math.min(n, i + 16); j++) batch.push(queue.submit({ id: `${prefix}${String(j).padStart(5, '0')}`, objective: `task ${j}`, poolId, inputs: { n: j }, ...extra }));
+    for (let j = i; j < Math.min(n, i + 16); j++)
+      batch.push(queue.submit({ id: `${prefix}${String(j).padStart(5, '0')}`, objective: `task ${j}`, poolId, inputs: { n: j }, ...extra }));
     out.push(...(await Promise.all(batch)));
   }
   return out;

@@ -25,7 +25,15 @@ import { crashTests } from './crash-tests.js';
 import { feedTests } from './feed-tests.js';
 
 export { startHoldingChild, type HoldingChild } from './child-process.js';
-export { SUITE_DEFAULTS, TestClock, type ChildQueueFactory, type RawEventFeed, type TaskQueueComplianceOptions, type TaskQueueFixture, type TaskQueueSetupContext } from './fixture.js';
+export {
+  SUITE_DEFAULTS,
+  TestClock,
+  type ChildQueueFactory,
+  type RawEventFeed,
+  type TaskQueueComplianceOptions,
+  type TaskQueueFixture,
+  type TaskQueueSetupContext,
+} from './fixture.js';
 
 /**
  * Registers a vitest suite that checks a task-queue implementation against the contract:

@@ -37,7 +37,9 @@ const aborts: TransportCheck['run'] = async (ctx) => {
   const p = pair.b.receive({ signal: ac.signal });
   ac.abort();
   await ctx.expectRejects(p, 'a pending receive ignored its abort signal: it must reject with AbortError', { name: 'AbortError' });
-  await ctx.expectRejects(pair.b.receive({ signal: AbortSignal.abort() }), 'receive with an already-aborted signal did not reject at once', { name: 'AbortError' });
+  await ctx.expectRejects(pair.b.receive({ signal: AbortSignal.abort() }), 'receive with an already-aborted signal did not reject at once', {
+    name: 'AbortError',
+  });
   // The aborted receive consumed nothing: the next message still arrives.
   const m = ctx.msg({ payload: 'after abort' });
   await ctx.settle(pair.a.send(m), 'a.send() did not settle');
@@ -73,28 +75,33 @@ const sizeLimit: TransportCheck['run'] = async (ctx) => {
   await ctx.expectNothing(pair.b, 20, 'something arrived after the marker: part of the refused message was delivered');
 };
 
-const stress = (count: number): TransportCheck['run'] => async (ctx) => {
-  const { pair } = ctx;
-  await ctx.start();
-  const sent = Array.from({ length: count }, (_, i) => ctx.msg({ payload: { seq: i } }));
-  const received: Message[] = [];
-  const receiver = (async () => {
-    while (received.length < count) {
-      const ms = ctx.bounds.receiveMs;
-      const m = await within(pair.b.receive({ timeoutMs: ms }), ms + ctx.bounds.settleMs,
-        `receive({ timeoutMs: ${ms} }) did not settle in the receiver loop: the transport ignores timeoutMs`);
-      if (m === null) break;
-      received.push(m);
-    }
-  })();
-  receiver.catch(() => undefined); // awaited below; keeps an early bound failure from being "unhandled"
-  for (const m of sent) await ctx.settle(pair.a.send(m), `a.send() of message ${m.id} did not settle`);
-  await receiver;
-  expect(received.length, `${count - received.length} of ${count} messages were lost`).toBe(count);
-  expect(received.map((m) => (m.payload as { seq: number }).seq)).toEqual(sent.map((_, i) => i));
-  expect(new Set(received.map((m) => m.id)).size).toBe(count);
-  await ctx.expectNothing(pair.b, 20, 'a message arrived after all were received: duplicated delivery');
-};
+const stress =
+  (count: number): TransportCheck['run'] =>
+  async (ctx) => {
+    const { pair } = ctx;
+    await ctx.start();
+    const sent = Array.from({ length: count }, (_, i) => ctx.msg({ payload: { seq: i } }));
+    const received: Message[] = [];
+    const receiver = (async () => {
+      while (received.length < count) {
+        const ms = ctx.bounds.receiveMs;
+        const m = await within(
+          pair.b.receive({ timeoutMs: ms }),
+          ms + ctx.bounds.settleMs,
+          `receive({ timeoutMs: ${ms} }) did not settle in the receiver loop: the transport ignores timeoutMs`,
+        );
+        if (m === null) break;
+        received.push(m);
+      }
+    })();
+    receiver.catch(() => undefined); // awaited below; keeps an early bound failure from being "unhandled"
+    for (const m of sent) await ctx.settle(pair.a.send(m), `a.send() of message ${m.id} did not settle`);
+    await receiver;
+    expect(received.length, `${count - received.length} of ${count} messages were lost`).toBe(count);
+    expect(received.map((m) => (m.payload as { seq: number }).seq)).toEqual(sent.map((_, i) => i));
+    expect(new Set(received.map((m) => m.id)).size).toBe(count);
+    await ctx.expectNothing(pair.b, 20, 'a message arrived after all were received: duplicated delivery');
+  };
 
 /** The original checks: delivery, routing, order, receive semantics, limits, stress, leaks. */
 export function basicChecks(options: TransportComplianceOptions, caps: { broadcast: boolean; topics: boolean }, bounds: TransportBounds): TransportCheck[] {
@@ -104,7 +111,9 @@ export function basicChecks(options: TransportComplianceOptions, caps: { broadca
   return [
     { title: 'delivers a directed message both ways, intact', enabled: true, timeoutMs: guard, run: delivered },
     {
-      title: 'routes a message without recipient to a subscriber of its topic namespace', enabled: caps.topics, timeoutMs: guard,
+      title: 'routes a message without recipient to a subscriber of its topic namespace',
+      enabled: caps.topics,
+      timeoutMs: guard,
       run: async (ctx) => {
         ctx.pair.b.subscribe!('news');
         await ctx.start();
@@ -114,7 +123,9 @@ export function basicChecks(options: TransportComplianceOptions, caps: { broadca
       },
     },
     {
-      title: 'broadcasts a message without recipient or subscribers to the other agent', enabled: caps.broadcast, timeoutMs: guard,
+      title: 'broadcasts a message without recipient or subscribers to the other agent',
+      enabled: caps.broadcast,
+      timeoutMs: guard,
       run: async (ctx) => {
         await ctx.start();
         const m = ctx.msg({ recipient: null, payload: 'to all' });
@@ -123,7 +134,9 @@ export function basicChecks(options: TransportComplianceOptions, caps: { broadca
       },
     },
     {
-      title: 'keeps the order of messages from one sender', enabled: true, timeoutMs: LONG_GUARD_MS,
+      title: 'keeps the order of messages from one sender',
+      enabled: true,
+      timeoutMs: LONG_GUARD_MS,
       run: async (ctx) => {
         await ctx.start();
         const sent = Array.from({ length: 200 }, (_, i) => ctx.msg({ payload: { seq: i } }));
@@ -134,16 +147,27 @@ export function basicChecks(options: TransportComplianceOptions, caps: { broadca
       },
     },
     {
-      title: 'resolves null when a receive times out', enabled: true, timeoutMs: guard,
+      title: 'resolves null when a receive times out',
+      enabled: true,
+      timeoutMs: guard,
       run: async (ctx) => {
         await ctx.start();
-        expect(await ctx.settle(ctx.pair.b.receive({ timeoutMs: 20 }), 'receive({ timeoutMs: 20 }) did not settle: the transport ignores timeoutMs')).toBeNull();
+        expect(
+          await ctx.settle(ctx.pair.b.receive({ timeoutMs: 20 }), 'receive({ timeoutMs: 20 }) did not settle: the transport ignores timeoutMs'),
+        ).toBeNull();
       },
     },
-    { title: 'rejects a pending receive with AbortError when its signal aborts, and an already-aborted one at once', enabled: true, timeoutMs: guard, run: aborts },
+    {
+      title: 'rejects a pending receive with AbortError when its signal aborts, and an already-aborted one at once',
+      enabled: true,
+      timeoutMs: guard,
+      run: aborts,
+    },
     { title: 'resolves a pending receive with null when the transport stops', enabled: true, timeoutMs: guard, run: stopSettlesReceive },
     {
-      title: 'refuses send before start and after stop with NotStartedError', enabled: true, timeoutMs: guard,
+      title: 'refuses send before start and after stop with NotStartedError',
+      enabled: true,
+      timeoutMs: guard,
       run: async (ctx) => {
         const { pair } = ctx;
         expect(pair.a.started).toBe(false);
@@ -154,9 +178,19 @@ export function basicChecks(options: TransportComplianceOptions, caps: { broadca
         await ctx.expectRejects(pair.a.send(ctx.msg({ payload: 'late' })), 'send() after stop() did not settle', { name: 'NotStartedError' });
       },
     },
-    { title: 'delivers a message of exactly the size limit and refuses one byte more (FrameTooLargeError, nothing delivered)', enabled: true, timeoutMs: guard, run: sizeLimit },
+    {
+      title: 'delivers a message of exactly the size limit and refuses one byte more (FrameTooLargeError, nothing delivered)',
+      enabled: true,
+      timeoutMs: guard,
+      run: sizeLimit,
+    },
     { title: `carries ${stressCount} messages with none lost, none duplicated, order kept`, enabled: true, timeoutMs: LONG_GUARD_MS, run: stress(stressCount) },
-    { title: `leaks no handles or listeners over ${churnIterations} connect-then-close cycles`, enabled: true, timeoutMs: LONG_GUARD_MS, run: churnCheck(churnIterations) },
+    {
+      title: `leaks no handles or listeners over ${churnIterations} connect-then-close cycles`,
+      enabled: true,
+      timeoutMs: LONG_GUARD_MS,
+      run: churnCheck(churnIterations),
+    },
   ];
 }
 
@@ -182,15 +216,17 @@ const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 function churnCheck(iterations: number): TransportCheck['run'] {
   return async (ctx) => {
     const { options } = ctx;
-    const churn = options.churn ?? (async () => {
-      const p = await options.createPair();
-      await p.b.start();
-      await p.a.start();
-      await p.connect?.();
-      await p.a.stop();
-      await p.b.stop();
-      await p.cleanup?.();
-    });
+    const churn =
+      options.churn ??
+      (async () => {
+        const p = await options.createPair();
+        await p.b.start();
+        await p.a.start();
+        await p.connect?.();
+        await p.a.stop();
+        await p.b.stop();
+        await p.cleanup?.();
+      });
     await ctx.settle(churn(), 'one connect-then-close cycle did not settle'); // warm-up: lazily created, process-wide resources are not leaks
     await tick();
     const baseline = resourceCounts();

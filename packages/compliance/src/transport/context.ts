@@ -49,10 +49,14 @@ export function checkContext(options: TransportComplianceOptions, pair: Transpor
   const bounds = resolveBounds(options);
   const prepare = options.prepare ?? ((m: Message) => m);
   const settle = <T>(p: Promise<T>, defect: string): Promise<T> => within(p, bounds.settleMs, defect);
-  const msgFrom = (sender: string, recipient: string | null, init: MessageInit): Message =>
-    prepare(createMessage({ sender, recipient, ...init }));
+  const msgFrom = (sender: string, recipient: string | null, init: MessageInit): Message => prepare(createMessage({ sender, recipient, ...init }));
   return {
-    pair, options, caps, bounds, settle, msgFrom,
+    pair,
+    options,
+    caps,
+    bounds,
+    settle,
+    msgFrom,
     msg: (init) => msgFrom(pair.aId, pair.bId, init),
     async start() {
       await settle(pair.b.start(), 'b.start() did not settle');
@@ -67,14 +71,20 @@ export function checkContext(options: TransportComplianceOptions, pair: Transpor
     async expectMessage(t, what) {
       // The transport's own timeout should end the wait; the outer bound catches one that ignores it.
       const ms = bounds.receiveMs;
-      const got = await within(t.receive({ timeoutMs: ms }), ms + bounds.settleMs,
-        `receive({ timeoutMs: ${ms} }) did not settle while waiting for ${what}: the transport ignores timeoutMs`);
+      const got = await within(
+        t.receive({ timeoutMs: ms }),
+        ms + bounds.settleMs,
+        `receive({ timeoutMs: ${ms} }) did not settle while waiting for ${what}: the transport ignores timeoutMs`,
+      );
       if (got === null) throw new Error(`${what} did not arrive within ${ms} ms`);
       return got;
     },
     async expectNothing(t, windowMs, what) {
-      const got = await within(t.receive({ timeoutMs: windowMs }), windowMs + bounds.settleMs,
-        `receive({ timeoutMs: ${windowMs} }) did not settle: the transport ignores timeoutMs`);
+      const got = await within(
+        t.receive({ timeoutMs: windowMs }),
+        windowMs + bounds.settleMs,
+        `receive({ timeoutMs: ${windowMs} }) did not settle: the transport ignores timeoutMs`,
+      );
       if (got !== null) throw new Error(`${what} (received message ${got.id})`);
     },
   };

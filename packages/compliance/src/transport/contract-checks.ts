@@ -43,8 +43,10 @@ async function expectRefused(ctx: TransportCheckContext, side: 'a' | 'b'): Promi
     `${side}.send() to the unknown recipient ${UNKNOWN_RECIPIENT} resolved: it must reject with a typed error (TransportError), not drop the message silently`,
   );
   if (err instanceof ComplianceTimeoutError) throw err;
-  expect(err, 'a send to an unknown recipient must reject with a TransportError (a typed error with a code)')
-    .toMatchObject({ name: 'TransportError', code: expect.any(String) });
+  expect(err, 'a send to an unknown recipient must reject with a TransportError (a typed error with a code)').toMatchObject({
+    name: 'TransportError',
+    code: expect.any(String),
+  });
   // The transport still works, and the stray message reached no one.
   const marker = ctx.msgFrom(fromId, otherId, { payload: 'marker' });
   await ctx.settle(from.send(marker), `${side}.send() after a refused send did not settle`);
@@ -95,13 +97,17 @@ export function contractChecks(caps: Required<TransportCapabilities>, guard: num
     { title: 'yields sent messages from its async iterator and ends it when the transport stops', enabled: true, timeoutMs: guard, run: iterates },
     side === false
       ? {
-        title: 'delivers a message to an unknown recipient to no one else', enabled: true, timeoutMs: guard,
-        run: expectNotMisdelivered,
-      }
+          title: 'delivers a message to an unknown recipient to no one else',
+          enabled: true,
+          timeoutMs: guard,
+          run: expectNotMisdelivered,
+        }
       : {
-        title: 'refuses a send to an unknown recipient with a TransportError and delivers it to no one', enabled: true, timeoutMs: guard,
-        run: (ctx) => expectRefused(ctx, side),
-      },
+          title: 'refuses a send to an unknown recipient with a TransportError and delivers it to no one',
+          enabled: true,
+          timeoutMs: guard,
+          run: (ctx) => expectRefused(ctx, side),
+        },
     { title: 'stops delivering a namespace after unsubscribe', enabled: caps.topics, timeoutMs: guard, run: unsubscribes },
   ];
 }

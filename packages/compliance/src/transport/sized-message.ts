@@ -7,8 +7,7 @@ import { ValidationError, createMessage, encodeMessage, type Message, type Messa
  * applied before measuring, so it may change the size by a fixed amount only.
  */
 export function messageOfEncodedSize(init: MessageInit, size: number, finish: (m: Message) => Message = (m) => m): Message {
-  const build = (n: number, extra: number): Message =>
-    finish(createMessage({ ...init, payload: { pad: 'x'.repeat(n), fill: 'y'.repeat(extra) } }));
+  const build = (n: number, extra: number): Message => finish(createMessage({ ...init, payload: { pad: 'x'.repeat(n), fill: 'y'.repeat(extra) } }));
   for (let extra = 0; extra < 8; extra++) {
     const base = encodeMessage(build(0, extra)).byteLength;
     if (base > size) break;

@@ -19,37 +19,42 @@ function takeWaiting(t: TransportUnderTest): Message | null {
   return t.tryReceive ? t.tryReceive() : null;
 }
 
-const slowConsumer = (count: number): TransportCheck['run'] => async (ctx) => {
-  const { pair } = ctx;
-  await ctx.start();
-  const sending = (async () => {
-    for (let from = 0; from < count; from += SEND_WINDOW) {
-      const window: Promise<void>[] = [];
-      for (let i = from; i < Math.min(count, from + SEND_WINDOW); i++) window.push(pair.a.send(ctx.msg({ payload: { seq: i } })));
-      // A receiver applying backpressure slows these sends; the bound only catches a hang.
-      await within(Promise.all(window), ctx.bounds.receiveMs, `a window of sends from message ${from} did not settle while the receiver was slow`);
+const slowConsumer =
+  (count: number): TransportCheck['run'] =>
+  async (ctx) => {
+    const { pair } = ctx;
+    await ctx.start();
+    const sending = (async () => {
+      for (let from = 0; from < count; from += SEND_WINDOW) {
+        const window: Promise<void>[] = [];
+        for (let i = from; i < Math.min(count, from + SEND_WINDOW); i++) window.push(pair.a.send(ctx.msg({ payload: { seq: i } })));
+        // A receiver applying backpressure slows these sends; the bound only catches a hang.
+        await within(Promise.all(window), ctx.bounds.receiveMs, `a window of sends from message ${from} did not settle while the receiver was slow`);
+      }
+    })();
+    sending.catch(() => undefined); // awaited below; keeps an early failure from being "unhandled"
+    // Like a consumer verifying on a worker pool: one blocking receive, the rest of the batch
+    // from what is already waiting, then a pause.
+    const seqs: number[] = [];
+    while (seqs.length < count) {
+      const ms = ctx.bounds.receiveMs;
+      const first = await within(
+        pair.b.receive({ timeoutMs: ms }),
+        ms + ctx.bounds.settleMs,
+        `receive({ timeoutMs: ${ms} }) did not settle in the slow consumer: the transport ignores timeoutMs`,
+      );
+      if (first === null) break;
+      const batch = [first];
+      for (let m = takeWaiting(pair.b); m !== null; m = batch.length < BATCH ? takeWaiting(pair.b) : null) batch.push(m);
+      for (const m of batch) seqs.push((m.payload as { seq: number }).seq);
+      await pause(PAUSE_MS);
     }
-  })();
-  sending.catch(() => undefined); // awaited below; keeps an early failure from being "unhandled"
-  // Like a consumer verifying on a worker pool: one blocking receive, the rest of the batch
-  // from what is already waiting, then a pause.
-  const seqs: number[] = [];
-  while (seqs.length < count) {
-    const ms = ctx.bounds.receiveMs;
-    const first = await within(pair.b.receive({ timeoutMs: ms }), ms + ctx.bounds.settleMs,
-      `receive({ timeoutMs: ${ms} }) did not settle in the slow consumer: the transport ignores timeoutMs`);
-    if (first === null) break;
-    const batch = [first];
-    for (let m = takeWaiting(pair.b); m !== null; m = batch.length < BATCH ? takeWaiting(pair.b) : null) batch.push(m);
-    for (const m of batch) seqs.push((m.payload as { seq: number }).seq);
-    await pause(PAUSE_MS);
-  }
-  expect(seqs.length, `the receiver stalled or lost messages under a slow consumer: ${seqs.length} of ${count} arrived`).toBe(count);
-  await sending;
-  const firstWrong = seqs.findIndex((s, i) => s !== i);
-  expect(firstWrong, `message ${firstWrong} arrived out of order (seq ${seqs[firstWrong]})`).toBe(-1);
-  await ctx.expectNothing(pair.b, 20, 'a message arrived after all were received: duplicated delivery');
-};
+    expect(seqs.length, `the receiver stalled or lost messages under a slow consumer: ${seqs.length} of ${count} arrived`).toBe(count);
+    await sending;
+    const firstWrong = seqs.findIndex((s, i) => s !== i);
+    expect(firstWrong, `message ${firstWrong} arrived out of order (seq ${seqs[firstWrong]})`).toBe(-1);
+    await ctx.expectNothing(pair.b, 20, 'a message arrived after all were received: duplicated delivery');
+  };
 
 /**
  * The slow-consumer check (capability `backpressure`): `count` messages sent in windows while

@@ -60,7 +60,13 @@ export class TaskAccess {
   readonly #cache = new Map<string, { pool: Pool; at: number }>();
 
   /** @param cacheMs - how long a pool record read is reused (0: never; the checks then read every time). */
-  constructor(pools: PoolDirectory | null, governance: TaskGovernance | undefined, onRefused: () => void, cacheMs = DEFAULT_POOL_CACHE_MS, clock: () => number = Date.now) {
+  constructor(
+    pools: PoolDirectory | null,
+    governance: TaskGovernance | undefined,
+    onRefused: () => void,
+    cacheMs = DEFAULT_POOL_CACHE_MS,
+    clock: () => number = Date.now,
+  ) {
     this.#pools = pools;
     this.#governance = governance;
     this.#onRefused = onRefused;

@@ -135,7 +135,10 @@ export function checkHolder(rec: TaskRecord, agentId: string, lease: Lease, now:
   if (lease.taskId !== rec.id) throw new ValidationError(`lease is for task ${lease.taskId}, not ${rec.id}`);
   if (lease.agentId !== agentId) throw new ConflictError(`lease belongs to ${lease.agentId}, not ${agentId}`, { currentState: rec.state });
   if (lease.attempt !== rec.attempts) {
-    throw new ConflictError(`stale lease on task ${rec.id}: attempt ${lease.attempt}, current attempt ${rec.attempts} (${rec.state}, assigned to ${rec.assignedTo})`, { currentState: rec.state });
+    throw new ConflictError(
+      `stale lease on task ${rec.id}: attempt ${lease.attempt}, current attempt ${rec.attempts} (${rec.state}, assigned to ${rec.assignedTo})`,
+      { currentState: rec.state },
+    );
   }
   if (rec.assignedTo !== agentId) {
     throw new ConflictError(`task ${rec.id} is ${rec.state} and assigned to ${rec.assignedTo}, not ${agentId}`, { currentState: rec.state });
@@ -149,7 +152,8 @@ export function checkHolder(rec: TaskRecord, agentId: string, lease: Lease, now:
 function capabilitySet(capabilities: Iterable<string> | undefined): ReadonlySet<string> {
   const out = new Set<string>();
   if (capabilities === undefined) return out;
-  if (capabilities === null || typeof (capabilities as Iterable<string>)[Symbol.iterator] !== 'function') throw new ValidationError('claim capabilities must be an iterable of strings');
+  if (capabilities === null || typeof (capabilities as Iterable<string>)[Symbol.iterator] !== 'function')
+    throw new ValidationError('claim capabilities must be an iterable of strings');
   for (const c of capabilities) {
     if (typeof c !== 'string') throw new ValidationError('claim capabilities must be strings');
     out.add(c);

@@ -1,11 +1,29 @@
-import { ConflictError, NotFoundError, ValidationError, type Store, type StoreEntry, cloneWireValue, nonNegativeIntOption, nonNegativeOption, positiveIntOption } from '@converge/core';
+import {
+  ConflictError,
+  NotFoundError,
+  ValidationError,
+  type Store,
+  type StoreEntry,
+  cloneWireValue,
+  nonNegativeIntOption,
+  nonNegativeOption,
+  positiveIntOption,
+} from '@converge/core';
 import { TypedEmitter, requireId, type CallOptions, type Clock } from '../common.js';
 import { isTerminal, pastDeadline, recordKey, type TaskRecord } from './records.js';
 import { DEFAULT_CACHE_SIZE, PendingIndex } from './pending-index.js';
 import { OwnWrites, type OwnWrite } from './own-writes.js';
 import {
-  DEFAULT_AGENT_LIST_LIMIT, DEFAULT_CLAIM_TTL_MS, DEFAULT_MAX_CAS_ROUNDS, DEFAULT_MAX_RETRIES, DEFAULT_RETRY_BASE_MS,
-  DEFAULT_RETRY_MAX_MS, DEFAULT_SWEEP_LIMIT, type TaskManagerEvents, type TaskManagerOptions, type TaskManagerStats,
+  DEFAULT_AGENT_LIST_LIMIT,
+  DEFAULT_CLAIM_TTL_MS,
+  DEFAULT_MAX_CAS_ROUNDS,
+  DEFAULT_MAX_RETRIES,
+  DEFAULT_RETRY_BASE_MS,
+  DEFAULT_RETRY_MAX_MS,
+  DEFAULT_SWEEP_LIMIT,
+  type TaskManagerEvents,
+  type TaskManagerOptions,
+  type TaskManagerStats,
 } from './options.js';
 import { expire } from './retry.js';
 import { DEFAULT_POOL_CACHE_MS, TaskAccess } from './access.js';
@@ -90,7 +108,8 @@ export class TaskCore {
     // Default: the pools a PoolManager on the same store keeps (read through its public API).
     const pools = options.pools === undefined ? new PoolManager({ store: this.store }) : options.pools;
     if (pools !== null && typeof pools?.getPool !== 'function') throw new ValidationError('TaskManager pools must have getPool(poolId), or be null');
-    if (options.governance !== undefined && typeof options.governance?.mayCancel !== 'function') throw new ValidationError('TaskManager governance must have mayCancel(agentId, task, pool)');
+    if (options.governance !== undefined && typeof options.governance?.mayCancel !== 'function')
+      throw new ValidationError('TaskManager governance must have mayCancel(agentId, task, pool)');
     const poolCacheMs = nonNegativeOption(d.poolCacheMs, DEFAULT_POOL_CACHE_MS, 'defaults.poolCacheMs', 'validation');
     // Real time, not the injected clock: the cache bounds how stale a pool record may be, and a
     // test clock that jumps (or stands still) must not make it live forever.
@@ -202,4 +221,3 @@ export class TaskCore {
 export function conflictError(message: string, state: string | undefined): ConflictError {
   return new ConflictError(state ? `${message} (current state: ${state})` : message, { currentState: state });
 }
-

@@ -8,9 +8,23 @@ export type TaskCounter = Exclude<keyof TaskManagerStats, 'listenerErrors'>;
 
 /** The slot of each counter (pass `COUNTER.claims` to `count`). */
 export const COUNTER: Readonly<Record<TaskCounter, number>> = Object.freeze({
-  submitted: 0, claims: 1, conflicts: 2, casRetries: 3, completed: 4, failed: 5, retried: 6, deadLettered: 7,
-  released: 8, returned: 9, expired: 10, cancelled: 11, extended: 12, indexRepairs: 13, indexWriteFailures: 14,
-  purged: 15, refused: 16,
+  submitted: 0,
+  claims: 1,
+  conflicts: 2,
+  casRetries: 3,
+  completed: 4,
+  failed: 5,
+  retried: 6,
+  deadLettered: 7,
+  released: 8,
+  returned: 9,
+  expired: 10,
+  cancelled: 11,
+  extended: 12,
+  indexRepairs: 13,
+  indexWriteFailures: 14,
+  purged: 15,
+  refused: 16,
 });
 
 const NAMES = Object.keys(COUNTER) as TaskCounter[];

@@ -27,10 +27,27 @@ export async function submitTask(core: TaskCore, task: Task | TaskInit, options:
   // hidden class of its own per object (measured: ~50x slower to build, and every later
   // access to such records megamorphic). One literal = one shape for every record.
   const rec: TaskRecord = {
-    id: t.id, objective: t.objective, inputs: t.inputs, outputs: t.outputs, constraints: t.constraints,
-    evaluator: t.evaluator, state: t.state, assignedTo: null, result: t.result ?? null, claimedAt: null,
-    poolId: t.poolId, topic: t.topic, requiredCapabilities: t.requiredCapabilities, attempts: 0,
-    leaseExpiresAt: null, notBefore: null, failures: 0, deadLettered: false, failureReason: null, submittedAt: now, updatedAt: now,
+    id: t.id,
+    objective: t.objective,
+    inputs: t.inputs,
+    outputs: t.outputs,
+    constraints: t.constraints,
+    evaluator: t.evaluator,
+    state: t.state,
+    assignedTo: null,
+    result: t.result ?? null,
+    claimedAt: null,
+    poolId: t.poolId,
+    topic: t.topic,
+    requiredCapabilities: t.requiredCapabilities,
+    attempts: 0,
+    leaseExpiresAt: null,
+    notBefore: null,
+    failures: 0,
+    deadLettered: false,
+    failureReason: null,
+    submittedAt: now,
+    updatedAt: now,
     submittedBy: by ?? null,
   };
   const sig: CallOptions = options; // the store reads `signal` only

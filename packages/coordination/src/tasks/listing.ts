@@ -12,7 +12,13 @@ export async function listPending(core: TaskCore, options: CallOptions): Promise
 }
 
 /** `TaskManager.listPendingTasksForAgent`: see there. */
-export async function listPendingForAgent(core: TaskCore, agentId: string, poolIds: readonly string[], capabilities: Iterable<string>, options: ListOptions): Promise<TaskRecord[]> {
+export async function listPendingForAgent(
+  core: TaskCore,
+  agentId: string,
+  poolIds: readonly string[],
+  capabilities: Iterable<string>,
+  options: ListOptions,
+): Promise<TaskRecord[]> {
   requireId(agentId, 'agentId');
   const caps = capabilities instanceof Set ? (capabilities as Set<string>) : new Set(capabilities);
   const prefixes = [pendingPoolPrefix(null)];

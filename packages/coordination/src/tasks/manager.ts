@@ -2,8 +2,15 @@ import type { Task, TaskInit, TaskQueueEvent, WatchOptions, WireValue } from '@c
 import { requireId, type CallOptions, type Listener } from '../common.js';
 import { recordKey, type Lease, type ReleasedClaim, type TaskRecord } from './records.js';
 import type {
-  CancelTaskOptions, ClaimTaskOptions, ListOptions, SubmitTaskOptions, TaskManagerEvents, TaskManagerOptions, TaskManagerStats,
-  TaskPageOptions, TaskRecordPage,
+  CancelTaskOptions,
+  ClaimTaskOptions,
+  ListOptions,
+  SubmitTaskOptions,
+  TaskManagerEvents,
+  TaskManagerOptions,
+  TaskManagerStats,
+  TaskPageOptions,
+  TaskRecordPage,
 } from './options.js';
 import { TaskCore } from './core.js';
 import { claimTask, extendLease } from './claims.js';
@@ -13,10 +20,23 @@ import { listDeadLetters, listPending, listPendingForAgent } from './listing.js'
 import { purgeTasks, type PurgeOptions } from './purge.js';
 
 export {
-  DEFAULT_AGENT_LIST_LIMIT, DEFAULT_CLAIM_TTL_MS, DEFAULT_MAX_CAS_ROUNDS, DEFAULT_MAX_RETRIES, DEFAULT_RETRY_BASE_MS,
-  DEFAULT_RETRY_MAX_MS, DEFAULT_SWEEP_LIMIT, type CancelTaskOptions, type ClaimTaskOptions, type SubmitTaskOptions,
-  type ListOptions, type TaskManagerDefaults, type TaskManagerEvents, type TaskManagerOptions, type TaskManagerStats,
-  type TaskPageOptions, type TaskRecordPage,
+  DEFAULT_AGENT_LIST_LIMIT,
+  DEFAULT_CLAIM_TTL_MS,
+  DEFAULT_MAX_CAS_ROUNDS,
+  DEFAULT_MAX_RETRIES,
+  DEFAULT_RETRY_BASE_MS,
+  DEFAULT_RETRY_MAX_MS,
+  DEFAULT_SWEEP_LIMIT,
+  type CancelTaskOptions,
+  type ClaimTaskOptions,
+  type SubmitTaskOptions,
+  type ListOptions,
+  type TaskManagerDefaults,
+  type TaskManagerEvents,
+  type TaskManagerOptions,
+  type TaskManagerStats,
+  type TaskPageOptions,
+  type TaskRecordPage,
 } from './options.js';
 export { DEFAULT_PAGE_LIMIT, DEFAULT_PAGE_SCAN, MAX_PAGE_LIMIT, POOL_BUCKET_MS } from './pages.js';
 export { PURGE_PAGE_SIZE, type PurgeOptions, type TerminalTaskState } from './purge.js';

@@ -24,8 +24,16 @@ export class TaskMeters {
 
   constructor(metrics: Metrics = noopMetrics) {
     this.#tasks = metrics.gauge({ name: 'converge_tasks', help: "Tasks by state (net of this manager's transitions)", labelNames: ['state'] });
-    this.#claim = metrics.histogram({ name: 'converge_task_claim_latency_seconds', help: 'Time from submit to a won claim, seconds', buckets: TASK_LATENCY_BUCKETS });
-    this.#run = metrics.histogram({ name: 'converge_task_run_latency_seconds', help: 'Time from claim to the completing report, seconds', buckets: TASK_LATENCY_BUCKETS });
+    this.#claim = metrics.histogram({
+      name: 'converge_task_claim_latency_seconds',
+      help: 'Time from submit to a won claim, seconds',
+      buckets: TASK_LATENCY_BUCKETS,
+    });
+    this.#run = metrics.histogram({
+      name: 'converge_task_run_latency_seconds',
+      help: 'Time from claim to the completing report, seconds',
+      buckets: TASK_LATENCY_BUCKETS,
+    });
     this.#retries = metrics.counter({ name: 'converge_task_retries_total', help: 'Claimed tasks sent back to pending (failed attempt or expired lease)' });
     this.#dead = metrics.counter({ name: 'converge_task_dead_letters_total', help: 'Tasks dead-lettered (out of retries)' });
   }

@@ -25,7 +25,9 @@ const READ_BATCH = 64;
 
 /** The bucket of a submit time: fixed-width base 36, so that key order is time order. */
 function bucketOf(submittedAt: number): string {
-  return Math.floor(submittedAt / POOL_BUCKET_MS).toString(36).padStart(9, '0');
+  return Math.floor(submittedAt / POOL_BUCKET_MS)
+    .toString(36)
+    .padStart(9, '0');
 }
 
 /** Key of a task's pool-index entry. */
@@ -81,7 +83,7 @@ export class PoolIndex {
         continue;
       }
       if (after !== null && bucket === after.bucket) keys = keys.filter((k) => k.slice(prefix.length) > after.task);
-      for (let i = 0; i < keys.length; ) {
+      for (let i = 0; i < keys.length;) {
         const batch = keys.slice(i, i + Math.min(READ_BATCH, budget, limit - tasks.length));
         i += batch.length;
         const recs = await Promise.all(batch.map((k) => this.#record(k, prefix, sig)));
@@ -118,10 +120,10 @@ function resolvePage(options: TaskPageOptions): { pool: string; limit: number; a
   const { poolId, cursor } = options;
   if (poolId !== null && (typeof poolId !== 'string' || poolId.length === 0)) throw new ValidationError('listTasks poolId must be a non-empty string or null');
   const limit = options.limit ?? DEFAULT_PAGE_LIMIT;
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE_LIMIT) throw new ValidationError(`listTasks limit must be an integer in 1..${MAX_PAGE_LIMIT}`);
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE_LIMIT)
+    throw new ValidationError(`listTasks limit must be an integer in 1..${MAX_PAGE_LIMIT}`);
   if (cursor === undefined || cursor === null) return { pool: poolSegment(poolId), limit, after: null };
   const i = typeof cursor === 'string' ? cursor.indexOf(':') : -1;
   if (i <= 0) throw new ValidationError('listTasks cursor is not one this listing returned');
   return { pool: poolSegment(poolId), limit, after: { bucket: cursor.slice(0, i), task: cursor.slice(i + 1) } };
 }
-

@@ -25,7 +25,15 @@ export function failAttempt(core: TaskCore, r: TaskRecord, reason: string, now: 
 }
 
 /** Sets a record's claim fields in place: a claim (`assigned`, holder, lease) or its end (`pending`, claimable from `notBefore`). */
-export function setClaim(rec: TaskRecord, state: 'assigned' | 'pending', holder: string | null, claimedAt: number | null, leaseExpiresAt: number | null, notBefore: number | null, now: number): void {
+export function setClaim(
+  rec: TaskRecord,
+  state: 'assigned' | 'pending',
+  holder: string | null,
+  claimedAt: number | null,
+  leaseExpiresAt: number | null,
+  notBefore: number | null,
+  now: number,
+): void {
   rec.state = state;
   rec.assignedTo = holder;
   rec.claimedAt = claimedAt;
@@ -49,7 +57,13 @@ export async function afterFailOrRelease(core: TaskCore, rec: TaskRecord, attemp
 }
 
 /** Takes back an expired claim (one CAS). Returns what happened, or `null` if another writer won. */
-export async function releaseExpired(core: TaskCore, key: string, entry: StoreEntry<TaskRecord>, now: number, options: CallOptions): Promise<ReleasedClaim | null> {
+export async function releaseExpired(
+  core: TaskCore,
+  key: string,
+  entry: StoreEntry<TaskRecord>,
+  now: number,
+  options: CallOptions,
+): Promise<ReleasedClaim | null> {
   const rec = entry.value;
   const attempt = rec.attempts;
   const agentId = rec.assignedTo;

@@ -3,8 +3,16 @@
 import { throwIfAborted } from '@converge/core';
 import type { CallOptions } from '../common.js';
 import {
-  TASK_KEYS, isClaimed, isTerminal, parseClaimedKey, parsePendingKey, pastDeadline, pendingKey, recordKey,
-  type ReleasedClaim, type TaskRecord,
+  TASK_KEYS,
+  isClaimed,
+  isTerminal,
+  parseClaimedKey,
+  parsePendingKey,
+  pastDeadline,
+  pendingKey,
+  recordKey,
+  type ReleasedClaim,
+  type TaskRecord,
 } from './records.js';
 import type { TaskCore } from './core.js';
 import { expire, releaseExpired } from './retry.js';

@@ -52,8 +52,13 @@ export class TaskWatchers {
     };
     const m = this.#events;
     this.#unsubscribe = [
-      m.on('submitted', push), m.on('claimed', ({ task }) => push(task)), m.on('started', push), m.on('completed', push),
-      m.on('failed', ({ task }) => push(task)), m.on('released', push), m.on('cancelled', push),
+      m.on('submitted', push),
+      m.on('claimed', ({ task }) => push(task)),
+      m.on('started', push),
+      m.on('completed', push),
+      m.on('failed', ({ task }) => push(task)),
+      m.on('released', push),
+      m.on('cancelled', push),
     ];
   }
 }

@@ -38,7 +38,8 @@ export function resolveStoreRetry(options: StoreRetryOptions | undefined): Store
   const attempts = options?.attempts ?? STORE_DEFAULT_RETRY_ATTEMPTS;
   const baseDelayMs = options?.baseDelayMs ?? STORE_DEFAULT_RETRY_BASE_DELAY_MS;
   const maxDelayMs = options?.maxDelayMs ?? STORE_DEFAULT_RETRY_MAX_DELAY_MS;
-  if (!Number.isInteger(attempts) || attempts < 1 || attempts > 100) throw new ConfigError(`retry.attempts must be an integer in 1..100, got ${attempts}`, { key: 'retry.attempts' });
+  if (!Number.isInteger(attempts) || attempts < 1 || attempts > 100)
+    throw new ConfigError(`retry.attempts must be an integer in 1..100, got ${attempts}`, { key: 'retry.attempts' });
   if (!(baseDelayMs >= 0) || !(maxDelayMs >= baseDelayMs) || maxDelayMs > 60_000) {
     throw new ConfigError('retry delays must satisfy 0 <= baseDelayMs <= maxDelayMs <= 60000', { key: 'retry' });
   }

@@ -46,7 +46,10 @@ export function prepareStoredValue(key: string, value: unknown, maxBytes = Infin
   }
   if (bytes.byteLength > maxBytes) {
     // The code FileStore uses for the same condition, so callers handle every store alike.
-    throw new StoreError(`value of key ${JSON.stringify(key)} is ${bytes.byteLength} bytes, over the limit of ${maxBytes}`, { key, code: 'ERR_STORE_VALUE_TOO_LARGE' });
+    throw new StoreError(`value of key ${JSON.stringify(key)} is ${bytes.byteLength} bytes, over the limit of ${maxBytes}`, {
+      key,
+      code: 'ERR_STORE_VALUE_TOO_LARGE',
+    });
   }
   const floatPaths: StoredValuePath[] = [];
   // 0xcb heads every float64; without that byte anywhere there is no Float64 to look for.

@@ -82,26 +82,52 @@ function readValue(b: Uint8Array): unknown {
     return readArray(b, h & 0x0f);
   }
   switch (h) {
-    case 0xc0: pos = p + 1; return null;
-    case 0xc2: pos = p + 1; return false;
-    case 0xc3: pos = p + 1; return true;
-    case 0xc4: case 0xc5: case 0xc6: {
+    case 0xc0:
+      pos = p + 1;
+      return null;
+    case 0xc2:
+      pos = p + 1;
+      return false;
+    case 0xc3:
+      pos = p + 1;
+      return true;
+    case 0xc4:
+    case 0xc5:
+    case 0xc6: {
       const s = binSpan(b, p);
       pos = spanEnd;
       return copyBins ? new Uint8Array(viewOf(b, s, spanEnd)) : viewOf(b, s, spanEnd);
     }
-    case 0xca: pos = p + 5; return floatAt(b, p);
-    case 0xcb: pos = p + 9; return floatAt(b, p);
-    case 0xcc: case 0xd0: pos = p + 2; return intAt(b, p);
-    case 0xcd: case 0xd1: pos = p + 3; return intAt(b, p);
-    case 0xce: case 0xd2: pos = p + 5; return intAt(b, p);
-    case 0xcf: case 0xd3: pos = p + 9; return intAt(b, p);
-    case 0xdc: case 0xdd: {
+    case 0xca:
+      pos = p + 5;
+      return floatAt(b, p);
+    case 0xcb:
+      pos = p + 9;
+      return floatAt(b, p);
+    case 0xcc:
+    case 0xd0:
+      pos = p + 2;
+      return intAt(b, p);
+    case 0xcd:
+    case 0xd1:
+      pos = p + 3;
+      return intAt(b, p);
+    case 0xce:
+    case 0xd2:
+      pos = p + 5;
+      return intAt(b, p);
+    case 0xcf:
+    case 0xd3:
+      pos = p + 9;
+      return intAt(b, p);
+    case 0xdc:
+    case 0xdd: {
       const n = arrayAt(b, p);
       pos = spanEnd;
       return readArray(b, n);
     }
-    case 0xde: case 0xdf: {
+    case 0xde:
+    case 0xdf: {
       const n = mapAt(b, p);
       pos = spanEnd;
       return readMap(b, n);

@@ -42,9 +42,17 @@ for (const f of [ID, SENDER, RECIPIENT, PAYLOAD, TASK_ID]) FULLY_DECODED[f] = 1;
 // Known keys by UTF-8 length: fields and their bytes. Keys are matched on their bytes, not decoded.
 const KEYS_BY_LENGTH: { field: number; bytes: Uint8Array }[][] = [];
 for (const [field, name] of [
-  [ID, 'id'], [SENDER, 'sender'], [RECIPIENT, 'recipient'], [TOPICS, 'topics'], [PAYLOAD, 'payload'],
-  [TASK_ID, 'task_id'], [TIMESTAMP, 'timestamp'], [SIGNATURE, 'signature'], [NAMESPACE, 'namespace'],
-  [ATTRIBUTES, 'attributes'], [VERSION, 'version'],
+  [ID, 'id'],
+  [SENDER, 'sender'],
+  [RECIPIENT, 'recipient'],
+  [TOPICS, 'topics'],
+  [PAYLOAD, 'payload'],
+  [TASK_ID, 'task_id'],
+  [TIMESTAMP, 'timestamp'],
+  [SIGNATURE, 'signature'],
+  [NAMESPACE, 'namespace'],
+  [ATTRIBUTES, 'attributes'],
+  [VERSION, 'version'],
 ] as const) {
   const bytes = new TextEncoder().encode(name);
   (KEYS_BY_LENGTH[bytes.length] ??= []).push({ field, bytes });

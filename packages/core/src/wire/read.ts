@@ -101,24 +101,31 @@ export function intAt(b: Uint8Array, pos: number): number | bigint | undefined {
   if (h <= 0x7f) return h;
   if (h >= 0xe0) return h - 0x100;
   switch (h) {
-    case 0xcc: return b[pos + 1]!;
-    case 0xcd: return u16At(b, pos + 1);
-    case 0xce: return u32At(b, pos + 1);
+    case 0xcc:
+      return b[pos + 1]!;
+    case 0xcd:
+      return u16At(b, pos + 1);
+    case 0xce:
+      return u32At(b, pos + 1);
     case 0xcf: {
       const hi = u32At(b, pos + 1);
       const lo = u32At(b, pos + 5);
       return hi < 0x200000 ? hi * 2 ** 32 + lo : (BigInt(hi) << 32n) | BigInt(lo);
     }
-    case 0xd0: return (b[pos + 1]! << 24) >> 24;
-    case 0xd1: return (u16At(b, pos + 1) << 16) >> 16;
-    case 0xd2: return i32At(b, pos + 1);
+    case 0xd0:
+      return (b[pos + 1]! << 24) >> 24;
+    case 0xd1:
+      return (u16At(b, pos + 1) << 16) >> 16;
+    case 0xd2:
+      return i32At(b, pos + 1);
     case 0xd3: {
       const hi = i32At(b, pos + 1);
       const lo = u32At(b, pos + 5);
       const n = hi * 2 ** 32 + lo;
       return Number.isSafeInteger(n) ? n : (BigInt(hi) << 32n) | BigInt(lo);
     }
-    default: return undefined;
+    default:
+      return undefined;
   }
 }
 

@@ -143,23 +143,62 @@ export function scanValue(bytes: Uint8Array, pos: number, depth = 0): number {
   if (h <= 0x9f) return scanArray(bytes, pos + 1, h & 0x0f, depth);
   if (h <= 0xbf) return skipString(bytes, pos + 1, h & 0x1f);
   switch (h) {
-    case 0xc0: case 0xc2: case 0xc3: return pos + 1;
-    case 0xc4: need(bytes, pos, 2); return skipBytes(bytes, pos + 2, bytes[pos + 1]!);
-    case 0xc5: need(bytes, pos, 3); return skipBytes(bytes, pos + 3, u16(bytes, pos + 1));
-    case 0xc6: need(bytes, pos, 5); return skipBytes(bytes, pos + 5, u32(bytes, pos + 1));
-    case 0xd9: need(bytes, pos, 2); return skipString(bytes, pos + 2, bytes[pos + 1]!);
-    case 0xda: need(bytes, pos, 3); return skipString(bytes, pos + 3, u16(bytes, pos + 1));
-    case 0xdb: need(bytes, pos, 5); return skipString(bytes, pos + 5, u32(bytes, pos + 1));
-    case 0xca: need(bytes, pos, 5); return pos + 5;
-    case 0xcb: need(bytes, pos, 9); return pos + 9;
-    case 0xcc: case 0xd0: need(bytes, pos, 2); return pos + 2;
-    case 0xcd: case 0xd1: need(bytes, pos, 3); return pos + 3;
-    case 0xce: case 0xd2: need(bytes, pos, 5); return pos + 5;
-    case 0xcf: case 0xd3: need(bytes, pos, 9); return pos + 9;
-    case 0xdc: need(bytes, pos, 3); return scanArray(bytes, pos + 3, u16(bytes, pos + 1), depth);
-    case 0xdd: need(bytes, pos, 5); return scanArray(bytes, pos + 5, u32(bytes, pos + 1), depth);
-    case 0xde: need(bytes, pos, 3); return scanMap(bytes, pos + 3, u16(bytes, pos + 1), depth);
-    case 0xdf: need(bytes, pos, 5); return scanMap(bytes, pos + 5, u32(bytes, pos + 1), depth);
+    case 0xc0:
+    case 0xc2:
+    case 0xc3:
+      return pos + 1;
+    case 0xc4:
+      need(bytes, pos, 2);
+      return skipBytes(bytes, pos + 2, bytes[pos + 1]!);
+    case 0xc5:
+      need(bytes, pos, 3);
+      return skipBytes(bytes, pos + 3, u16(bytes, pos + 1));
+    case 0xc6:
+      need(bytes, pos, 5);
+      return skipBytes(bytes, pos + 5, u32(bytes, pos + 1));
+    case 0xd9:
+      need(bytes, pos, 2);
+      return skipString(bytes, pos + 2, bytes[pos + 1]!);
+    case 0xda:
+      need(bytes, pos, 3);
+      return skipString(bytes, pos + 3, u16(bytes, pos + 1));
+    case 0xdb:
+      need(bytes, pos, 5);
+      return skipString(bytes, pos + 5, u32(bytes, pos + 1));
+    case 0xca:
+      need(bytes, pos, 5);
+      return pos + 5;
+    case 0xcb:
+      need(bytes, pos, 9);
+      return pos + 9;
+    case 0xcc:
+    case 0xd0:
+      need(bytes, pos, 2);
+      return pos + 2;
+    case 0xcd:
+    case 0xd1:
+      need(bytes, pos, 3);
+      return pos + 3;
+    case 0xce:
+    case 0xd2:
+      need(bytes, pos, 5);
+      return pos + 5;
+    case 0xcf:
+    case 0xd3:
+      need(bytes, pos, 9);
+      return pos + 9;
+    case 0xdc:
+      need(bytes, pos, 3);
+      return scanArray(bytes, pos + 3, u16(bytes, pos + 1), depth);
+    case 0xdd:
+      need(bytes, pos, 5);
+      return scanArray(bytes, pos + 5, u32(bytes, pos + 1), depth);
+    case 0xde:
+      need(bytes, pos, 3);
+      return scanMap(bytes, pos + 3, u16(bytes, pos + 1), depth);
+    case 0xdf:
+      need(bytes, pos, 5);
+      return scanMap(bytes, pos + 5, u32(bytes, pos + 1), depth);
     default:
       // 0xc1 is never used; 0xc7-0xc9 and 0xd4-0xd8 are ext types, which Python's msgpack
       // does not write for plain data and which could smuggle in timestamps or custom types.

@@ -5,8 +5,20 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  DecodeError, Identity, bytesToHex, createMessage, decodeMessage, decodeValue, encodeMessage, encodeValue, hexToBytes, signMessage,
-  signingBytes, topicToString, verifyMessage, type Message,
+  DecodeError,
+  Identity,
+  bytesToHex,
+  createMessage,
+  decodeMessage,
+  decodeValue,
+  encodeMessage,
+  encodeValue,
+  hexToBytes,
+  signMessage,
+  signingBytes,
+  topicToString,
+  verifyMessage,
+  type Message,
 } from '@converge/core';
 import { browserBundleSize, describeInChromium, pageInChromium } from '../../../../test/support/chromium.js';
 import { wireValue } from '../arbitraries.js';
@@ -18,8 +30,14 @@ const CORE_INDEX = fileURLToPath(new URL('../../src/index.ts', import.meta.url))
 
 function describeNode(m: Message) {
   return {
-    id: m.id, sender: m.sender, recipient: m.recipient, taskId: m.taskId, timestamp: m.timestamp, signature: bytesToHex(m.signature),
-    topics: m.topics.map(topicToString), payload: bytesToHex(encodeValue(m.payload)),
+    id: m.id,
+    sender: m.sender,
+    recipient: m.recipient,
+    taskId: m.taskId,
+    timestamp: m.timestamp,
+    signature: bytesToHex(m.signature),
+    topics: m.topics.map(topicToString),
+    payload: bytesToHex(encodeValue(m.payload)),
   };
 }
 
@@ -53,8 +71,13 @@ describeInChromium('@converge/core in headless Chromium', () => {
     got.forEach((g: Record<string, unknown>, i: number) => {
       const v = vectors.identities[i];
       expect(g).toEqual({
-        name: v.name, backend: 'noble', publicKey: v.public_key, fingerprint: v.fingerprint, publicKeyB64: v.public_key_b64,
-        from64: v.fingerprint, fromPrivate: v.fingerprint,
+        name: v.name,
+        backend: 'noble',
+        publicKey: v.public_key,
+        fingerprint: v.fingerprint,
+        publicKeyB64: v.public_key_b64,
+        from64: v.fingerprint,
+        fromPrivate: v.fingerprint,
       });
     });
   });
@@ -72,7 +95,9 @@ describeInChromium('@converge/core in headless Chromium', () => {
 
   itWithVectors('topic strings and dict encoding', async () => {
     const got = await inPage('topics', vectors);
-    expect(got).toEqual(vectors.topics.map((v: { name: string; string: string; dict_msgpack: string }) => ({ name: v.name, string: v.string, dictMsgpack: v.dict_msgpack })));
+    expect(got).toEqual(
+      vectors.topics.map((v: { name: string; string: string; dict_msgpack: string }) => ({ name: v.name, string: v.string, dictMsgpack: v.dict_msgpack })),
+    );
   });
 
   itWithVectors('messages: signing bytes, signature, encoding, decoding, re-encoding, verification', async () => {
@@ -147,7 +172,9 @@ describeInChromium('@converge/core in headless Chromium', () => {
     const encoded = encodeMessage(signed);
     const ok = await inPage('verifyEncoded', bytesToHex(encoded), bytesToHex(node.publicKey));
     expect(ok).toEqual({ verify: true, reencoded: bytesToHex(encoded), payload: bytesToHex(encodeValue('from node')) });
-    const tampered = encodeMessage(signMessage(createMessage({ payload: 'from nodf', recipient: made.fingerprint, id: signed.id, timestamp: signed.timestamp }), node));
+    const tampered = encodeMessage(
+      signMessage(createMessage({ payload: 'from nodf', recipient: made.fingerprint, id: signed.id, timestamp: signed.timestamp }), node),
+    );
     const forged = encodeMessage(createMessage({ ...decodeMessage(tampered), signature: signed.signature }));
     expect((await inPage('verifyEncoded', bytesToHex(forged), bytesToHex(node.publicKey))).verify).toBe(false);
     expect((await inPage('verifyEncoded', bytesToHex(encoded), bytesToHex(Identity.generate().publicKey))).verify).toBe(false);
@@ -202,6 +229,8 @@ describeInChromium('@converge/core in headless Chromium', () => {
 
 describe('browser harness', () => {
   it('refuses to bundle a node:* import for the browser (the check the size test relies on)', async () => {
-    await expect(browserBundleSize({ contents: "import { randomUUID } from 'node:crypto'; console.log(randomUUID());", resolveDir: process.cwd() })).rejects.toThrow();
+    await expect(
+      browserBundleSize({ contents: "import { randomUUID } from 'node:crypto'; console.log(randomUUID());", resolveDir: process.cwd() }),
+    ).rejects.toThrow();
   });
 });

@@ -3,9 +3,26 @@
 // Chromium. It only computes; the Node test compares every result with the vectors and with
 // what core computes in Node.
 import {
-  DEFAULT_ED25519_BACKEND, DecodeError, Identity, bytesToBase64, bytesToHex, createMessage, decodeMessage, decodeValue, encodeMessage,
-  encodeValue, ed25519AsyncBackend, hexToBytes, signMessage, signingBytes, topicToString, uuid4, verifyMessage, verifyMessageAsync,
-  type Message, type Topic,
+  DEFAULT_ED25519_BACKEND,
+  DecodeError,
+  Identity,
+  bytesToBase64,
+  bytesToHex,
+  createMessage,
+  decodeMessage,
+  decodeValue,
+  encodeMessage,
+  encodeValue,
+  ed25519AsyncBackend,
+  hexToBytes,
+  signMessage,
+  signingBytes,
+  topicToString,
+  uuid4,
+  verifyMessage,
+  verifyMessageAsync,
+  type Message,
+  type Topic,
 } from '@converge/core';
 import { fromTyped } from '../vectors-typed.js';
 

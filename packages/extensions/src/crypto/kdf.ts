@@ -55,7 +55,6 @@ function bytesOf(v: string | Uint8Array, what: string): Uint8Array {
   throw new ValidationError(`${what} must be a string (UTF-8) or a Uint8Array`);
 }
 
-
 function pbkdf2Params(password: string | Uint8Array, salt: string | Uint8Array, options: DeriveKeyOptions) {
   return {
     pw: bytesOf(password, 'password'),
@@ -122,7 +121,9 @@ export async function scrypt(password: string | Uint8Array, salt: string | Uint8
   const a = {
     pw: bytesOf(password, 'password'),
     salt: bytesOf(salt, 'salt'),
-    N, r, p,
+    N,
+    r,
+    p,
     length: requireInt(options.length ?? DEFAULT_KEY_LENGTH, 'length', { min: 1, max: MAX_DERIVED_BYTES, error: 'validation' }),
     // Node counts a little more than 128·N·r; leave headroom above the bound we enforce.
     maxmem: need + 16 * 1024 * 1024,

@@ -61,7 +61,7 @@ export function encryptPayload(message: Message, key: Uint8Array, options: Encry
     throw new CryptoError('encryptPayload refuses a signed message: encrypt first, then sign the result');
   }
   const bind = options.bindMetadata ?? true;
-  const sender = isIdentity(options.sender) ? options.sender.fingerprint : options.sender ?? message.sender;
+  const sender = isIdentity(options.sender) ? options.sender.fingerprint : (options.sender ?? message.sender);
   if (typeof sender !== 'string') throw new ValidationError('sender must be an Identity or a fingerprint string');
   if (options.sender !== undefined && message.sender !== '' && message.sender !== sender) {
     throw new ValidationError('options.sender differs from the message sender');

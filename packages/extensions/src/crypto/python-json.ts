@@ -61,7 +61,9 @@ function dump(v: unknown, depth: number, path: string): string {
     const parts = Object.entries(v as Record<string, unknown>).map(([k, x]) => escapeString(k) + ': ' + dump(x, depth + 1, `${path}.${k}`));
     return '{' + parts.join(', ') + '}';
   }
-  throw new ValidationError(`${path}: a value of type ${typeof v === 'object' ? (v as object).constructor?.name ?? 'object' : typeof v} is not JSON-serializable`);
+  throw new ValidationError(
+    `${path}: a value of type ${typeof v === 'object' ? ((v as object).constructor?.name ?? 'object') : typeof v} is not JSON-serializable`,
+  );
 }
 
 /**
@@ -119,14 +121,30 @@ export function pythonJsonLoads(text: string): WireValue {
       const e = text[i + 1];
       i += 2;
       switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
+        case '"':
+          out += '"';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '/':
+          out += '/';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
         case 'u': {
           const hex = text.slice(i, i + 4);
           if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail('bad \\u escape');
@@ -134,7 +152,8 @@ export function pythonJsonLoads(text: string): WireValue {
           i += 4;
           break;
         }
-        default: fail('bad escape');
+        default:
+          fail('bad escape');
       }
       start = i;
     }
@@ -184,7 +203,14 @@ export function pythonJsonLoads(text: string): WireValue {
       }
     }
     if (c === '"') return str();
-    for (const [word, v] of [['true', true], ['false', false], ['null', null], ['NaN', NaN], ['Infinity', Infinity], ['-Infinity', -Infinity]] as const) {
+    for (const [word, v] of [
+      ['true', true],
+      ['false', false],
+      ['null', null],
+      ['NaN', NaN],
+      ['Infinity', Infinity],
+      ['-Infinity', -Infinity],
+    ] as const) {
       if (text.startsWith(word, i)) {
         i += word.length;
         return v;

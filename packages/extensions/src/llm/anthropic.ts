@@ -22,7 +22,9 @@ const usageSchema = z.object({ input_tokens: z.number().optional(), output_token
 
 const responseSchema = z.object({
   model: z.string().optional(),
-  content: z.array(z.object({ type: z.string(), text: z.string().optional(), id: z.string().optional(), name: z.string().optional(), input: z.unknown().optional() })),
+  content: z.array(
+    z.object({ type: z.string(), text: z.string().optional(), id: z.string().optional(), name: z.string().optional(), input: z.unknown().optional() }),
+  ),
   stop_reason: z.string().nullish(),
   usage: usageSchema,
 });
@@ -128,8 +130,12 @@ export class AnthropicProvider extends HttpChatProvider {
 
   protected parseResponse(body: unknown): ChatResponse {
     const r = responseSchema.safeParse(body);
-    if (!r.success) throw new LLMResponseError(`anthropic response does not have the expected shape: ${z.prettifyError(r.error).slice(0, 300)}`, { provider: this.name });
-    const content = r.data.content.filter((b) => b.type === 'text').map((b) => b.text ?? '').join('');
+    if (!r.success)
+      throw new LLMResponseError(`anthropic response does not have the expected shape: ${z.prettifyError(r.error).slice(0, 300)}`, { provider: this.name });
+    const content = r.data.content
+      .filter((b) => b.type === 'text')
+      .map((b) => b.text ?? '')
+      .join('');
     const out: ChatResponse = { content, model: r.data.model ?? this.model };
     const usage = usageOf(r.data.usage);
     if (usage) out.usage = usage;

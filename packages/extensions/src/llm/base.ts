@@ -2,8 +2,16 @@
 import type { EventSourceMessage } from 'eventsource-parser';
 import { ConfigError, ValidationError, intOption, positiveIntOption, requireInt } from '@converge/core';
 import {
-  CallContext, DEFAULT_BASE_DELAY_MS, DEFAULT_LLM_TIMEOUT_MS, DEFAULT_MAX_DELAY_MS, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES,
-  postWithRetry, readJson, readSse, type RetryOptions,
+  CallContext,
+  DEFAULT_BASE_DELAY_MS,
+  DEFAULT_LLM_TIMEOUT_MS,
+  DEFAULT_MAX_DELAY_MS,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  DEFAULT_MAX_RETRIES,
+  postWithRetry,
+  readJson,
+  readSse,
+  type RetryOptions,
 } from './http.js';
 import { LLMResponseError } from './errors.js';
 import type { ChatChunk, ChatRequest, ChatResponse, ChatToolCall, ChatToolSpec, LLMProvider } from './types.js';
@@ -35,7 +43,6 @@ export interface StreamStep {
 }
 
 const ROLES = new Set(['system', 'user', 'assistant', 'tool']);
-
 
 /** Base class of the HTTP providers: retries, deadline, bounded reads, SSE. */
 export abstract class HttpChatProvider implements LLMProvider {
@@ -124,19 +131,22 @@ export abstract class HttpChatProvider implements LLMProvider {
   }
 
   private post(request: ChatRequest, stream: boolean, ctx: CallContext): Promise<Response> {
-    return postWithRetry({
-      url: this.baseUrl + this.path,
-      headers: {
-        ...this.extraHeaders,
-        'content-type': 'application/json',
-        accept: stream ? 'text/event-stream' : 'application/json',
-        ...this.authHeaders(),
+    return postWithRetry(
+      {
+        url: this.baseUrl + this.path,
+        headers: {
+          ...this.extraHeaders,
+          'content-type': 'application/json',
+          accept: stream ? 'text/event-stream' : 'application/json',
+          ...this.authHeaders(),
+        },
+        body: this.requestBody(request, stream),
+        fetch: this.fetchImpl,
+        retry: this.retry,
+        secrets: [this.apiKey],
       },
-      body: this.requestBody(request, stream),
-      fetch: this.fetchImpl,
-      retry: this.retry,
-      secrets: [this.apiKey],
-    }, ctx);
+      ctx,
+    );
   }
 }
 
@@ -151,12 +161,19 @@ function checkRequest(request: ChatRequest): void {
     if (m.role === 'tool' && (typeof m.toolCallId !== 'string' || m.toolCallId.length === 0)) {
       throw new ValidationError(`messages[${i}] is a tool result without a toolCallId`);
     }
-    if (m.toolCalls !== undefined && (m.role !== 'assistant' || !Array.isArray(m.toolCalls as unknown)
-      || !m.toolCalls.every((c: ChatToolCall) => c && typeof c.id === 'string' && typeof c.name === 'string' && typeof c.arguments === 'string'))) {
+    if (
+      m.toolCalls !== undefined &&
+      (m.role !== 'assistant' ||
+        !Array.isArray(m.toolCalls as unknown) ||
+        !m.toolCalls.every((c: ChatToolCall) => c && typeof c.id === 'string' && typeof c.name === 'string' && typeof c.arguments === 'string'))
+    ) {
       throw new ValidationError(`messages[${i}].toolCalls must be [{ id, name, arguments: string }] on an assistant message`);
     }
   }
-  if (request.tools !== undefined && (!Array.isArray(request.tools as unknown) || !request.tools.every((t) => t && typeof t.name === 'string' && t.name.length > 0))) {
+  if (
+    request.tools !== undefined &&
+    (!Array.isArray(request.tools as unknown) || !request.tools.every((t) => t && typeof t.name === 'string' && t.name.length > 0))
+  ) {
     throw new ValidationError('tools must be an array of { name, description?, parameters? }');
   }
   if (request.maxTokens !== undefined && (!Number.isSafeInteger(request.maxTokens) || request.maxTokens < 1)) {

@@ -35,7 +35,13 @@ const poolInit = z.object({
 
 /** Schema of every core decision type: a discriminated union on `type`. */
 export const coreDecisionSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('SendMessage'), recipient: id.nullable(), payload: json, topics: z.array(topicSchema).optional(), taskId: id.nullable().optional() }),
+  z.object({
+    type: z.literal('SendMessage'),
+    recipient: id.nullable(),
+    payload: json,
+    topics: z.array(topicSchema).optional(),
+    taskId: id.nullable().optional(),
+  }),
   z.object({ type: z.literal('JoinPool'), poolId: id, context: record.optional() }),
   z.object({ type: z.literal('LeavePool'), poolId: id }),
   z.object({ type: z.literal('CreatePool'), pool: poolInit }),

@@ -4,7 +4,14 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { AbortError, exponentialBackoff } from '@converge/core';
 import {
-  LLMAuthError, LLMBadRequestError, LLMConnectionError, LLMError, LLMRateLimitError, LLMResponseError, LLMServerError, LLMTimeoutError,
+  LLMAuthError,
+  LLMBadRequestError,
+  LLMConnectionError,
+  LLMError,
+  LLMRateLimitError,
+  LLMResponseError,
+  LLMServerError,
+  LLMTimeoutError,
 } from './errors.js';
 
 /** Default deadline of one provider call, retries and stream included (60 s). */
@@ -194,7 +201,7 @@ function serverMessage(text: string): string {
   let msg = text;
   try {
     const j = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown; detail?: unknown };
-    const m = typeof j.error === 'object' ? j.error?.message : j.error ?? j.message ?? j.detail;
+    const m = typeof j.error === 'object' ? j.error?.message : (j.error ?? j.message ?? j.detail);
     if (typeof m === 'string') msg = m;
     else if (m !== undefined) msg = JSON.stringify(m);
   } catch {

@@ -8,8 +8,14 @@
 export * from './types.js';
 export * from './errors.js';
 export {
-  DEFAULT_LLM_TIMEOUT_MS, DEFAULT_MAX_RETRIES, DEFAULT_BASE_DELAY_MS, DEFAULT_MAX_DELAY_MS, DEFAULT_MAX_RESPONSE_BYTES,
-  MAX_ERROR_BODY_BYTES, parseRetryAfter, type RetryOptions,
+  DEFAULT_LLM_TIMEOUT_MS,
+  DEFAULT_MAX_RETRIES,
+  DEFAULT_BASE_DELAY_MS,
+  DEFAULT_MAX_DELAY_MS,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  MAX_ERROR_BODY_BYTES,
+  parseRetryAfter,
+  type RetryOptions,
 } from './http.js';
 export { HttpChatProvider, type HttpProviderOptions, type StreamStep } from './base.js';
 export * from './openai.js';
@@ -18,6 +24,10 @@ export * from './decision-schema.js';
 export * from './output.js';
 export * from './llm-agent.js';
 export {
-  DEFAULT_MAX_TOOL_TURNS, DEFAULT_MAX_CONVERSATION_CHARS, DEFAULT_MAX_TOOL_RESULT_CHARS, MAX_TOOL_ARGUMENT_CHARS,
-  parseToolArguments, type ToolArguments,
+  DEFAULT_MAX_TOOL_TURNS,
+  DEFAULT_MAX_CONVERSATION_CHARS,
+  DEFAULT_MAX_TOOL_RESULT_CHARS,
+  MAX_TOOL_ARGUMENT_CHARS,
+  parseToolArguments,
+  type ToolArguments,
 } from './tool-loop.js';

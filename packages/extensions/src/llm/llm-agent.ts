@@ -1,14 +1,31 @@
 // An agent whose decisions come from a chat model, vetted by a schema and a policy.
 import {
-  AbortError, Agent, ConfigError, ConvergeError, CORE_DECISION_TYPES, positiveIntOption,
-  type AgentOptions, type Decision, type DecisionPolicy, type Message, type Task,
+  AbortError,
+  Agent,
+  ConfigError,
+  ConvergeError,
+  CORE_DECISION_TYPES,
+  positiveIntOption,
+  type AgentOptions,
+  type Decision,
+  type DecisionPolicy,
+  type Message,
+  type Task,
 } from '@converge/core';
 import { DECISION_TYPES_DESCRIPTION, coreDecisionSchema, customDecisionSchema } from './decision-schema.js';
 import { MAX_MODEL_OUTPUT_CHARS, MAX_MODEL_OUTPUT_DEPTH, extractDecisionList, jsonDepthWithin } from './output.js';
 import { LLMBudgetError, LLMTimeoutError } from './errors.js';
 import {
-  DEFAULT_MAX_CONVERSATION_CHARS, DEFAULT_MAX_TOOL_RESULT_CHARS, DEFAULT_MAX_TOOL_TURNS, conversationChars, copyCalls,
-  matchToolOutcomes, parseToolArguments, rejectedToolResult, toolResultOf, type AwaitedCall,
+  DEFAULT_MAX_CONVERSATION_CHARS,
+  DEFAULT_MAX_TOOL_RESULT_CHARS,
+  DEFAULT_MAX_TOOL_TURNS,
+  conversationChars,
+  copyCalls,
+  matchToolOutcomes,
+  parseToolArguments,
+  rejectedToolResult,
+  toolResultOf,
+  type AwaitedCall,
 } from './tool-loop.js';
 import { describeMessage, describeOutcome, describeTask, informativeOutcomes, tasksKeyOf, withinBudget } from './prompt.js';
 import type { ChatMessage, ChatResponse, ChatToolCall, ChatToolSpec, LLMProvider } from './types.js';
@@ -198,8 +215,17 @@ export class LLMAgent extends Agent {
   /** The tool conversation in progress, if the model's last answer called tools. */
   private conversation: Conversation | undefined;
   private readonly counters: LLMAgentStats = {
-    calls: 0, proposed: 0, accepted: 0, providerErrors: 0, providerErrorsByCode: {}, idleSkips: 0, budgetRefusals: 0,
-    toolCalls: 0, toolResults: 0, toolResultsCut: 0, conversationsCut: 0,
+    calls: 0,
+    proposed: 0,
+    accepted: 0,
+    providerErrors: 0,
+    providerErrorsByCode: {},
+    idleSkips: 0,
+    budgetRefusals: 0,
+    toolCalls: 0,
+    toolResults: 0,
+    toolResultsCut: 0,
+    conversationsCut: 0,
     rejections: { unparseable: 0, schema: 0, policy: 0, too_many: 0 },
   };
 
@@ -219,7 +245,8 @@ export class LLMAgent extends Agent {
     this.clock = options.clock ?? Date.now;
     this.tools = [...(options.tools ?? [])];
     for (const t of this.tools) {
-      if (!t || typeof t.name !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(t.name)) throw new ConfigError('every tool needs a name of 1-64 letters, digits, _ or -', { key: 'tools' });
+      if (!t || typeof t.name !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(t.name))
+        throw new ConfigError('every tool needs a name of 1-64 letters, digits, _ or -', { key: 'tools' });
     }
     this.toolNames = new Set(this.tools.map((t) => t.name));
     this.maxToolTurns = int(options.maxToolTurns, DEFAULT_MAX_TOOL_TURNS, 'maxToolTurns');
@@ -292,7 +319,7 @@ export class LLMAgent extends Agent {
       const answer = await this.ask(chat);
       if (answer === undefined) return [];
       this.answeredTasksKey = tasksKey;
-      const calls = this.tools.length > 0 ? answer.toolCalls ?? [] : [];
+      const calls = this.tools.length > 0 ? (answer.toolCalls ?? []) : [];
       if (calls.length === 0) {
         this.conversation = undefined;
         return this.vet(answer?.content);
@@ -338,12 +365,20 @@ export class LLMAgent extends Agent {
     }
     if (!conv) {
       const { system, user } = this.buildPrompt(messages, tasks, rest);
-      conv = { messages: [{ role: 'system', content: system }, { role: 'user', content: user }], awaiting: [], turns: 0 };
+      conv = {
+        messages: [
+          { role: 'system', content: system },
+          { role: 'user', content: user },
+        ],
+        awaiting: [],
+        turns: 0,
+      };
       // A conversation is kept only while tools are offered (it carries their results).
       if (this.tools.length > 0) this.conversation = conv;
       return conv.messages;
     }
-    if (messages.length > 0 || informativeOutcomes(rest).length > 0) conv.messages.push({ role: 'user', content: this.buildPrompt(messages, tasks, rest).user });
+    if (messages.length > 0 || informativeOutcomes(rest).length > 0)
+      conv.messages.push({ role: 'user', content: this.buildPrompt(messages, tasks, rest).user });
     return conv.messages;
   }
 
@@ -459,7 +494,10 @@ export class LLMAgent extends Agent {
     if (times.length >= this.maxCallsPerWindow) {
       this.counters.budgetRefusals++;
       const retryAfterMs = Math.max(1, times[0]! + this.callWindowMs - now);
-      const err = new LLMBudgetError(`call budget spent: ${this.maxCallsPerWindow} model calls per ${this.callWindowMs} ms`, { provider: this.provider.name, retryAfterMs });
+      const err = new LLMBudgetError(`call budget spent: ${this.maxCallsPerWindow} model calls per ${this.callWindowMs} ms`, {
+        provider: this.provider.name,
+        retryAfterMs,
+      });
       this.options.logger?.warn({ code: err.code, provider: this.provider.name, retryAfterMs }, 'LLM call budget spent');
       throw err;
     }
@@ -481,10 +519,14 @@ export class LLMAgent extends Agent {
     }
     if (list === undefined) {
       const length = typeof content === 'string' ? content.length : 0;
-      const why = typeof content !== 'string' ? 'output is not a string'
-        : length > MAX_MODEL_OUTPUT_CHARS ? `output longer than ${MAX_MODEL_OUTPUT_CHARS} characters`
-          : !jsonDepthWithin(content) ? `output nested deeper than ${MAX_MODEL_OUTPUT_DEPTH} levels`
-            : 'no JSON list of decisions';
+      const why =
+        typeof content !== 'string'
+          ? 'output is not a string'
+          : length > MAX_MODEL_OUTPUT_CHARS
+            ? `output longer than ${MAX_MODEL_OUTPUT_CHARS} characters`
+            : !jsonDepthWithin(content)
+              ? `output nested deeper than ${MAX_MODEL_OUTPUT_DEPTH} levels`
+              : 'no JSON list of decisions';
       this.reject({ reason: 'unparseable', detail: `${why} (${length} characters of output)` });
       return [];
     }
@@ -533,7 +575,10 @@ export class LLMAgent extends Agent {
     }
     const r = coreDecisionSchema.safeParse(item);
     if (r.success) return r.data as Decision;
-    const detail = r.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    const detail = r.error.issues
+      .slice(0, 5)
+      .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+      .join('; ');
     this.reject({ reason: 'schema', detail, decision: item });
     return undefined;
   }

@@ -19,33 +19,47 @@ function wireMessage(m: ChatMessage): Record<string, unknown> {
   return { role: m.role, content: m.content };
 }
 
-const usageSchema = z.object({
-  prompt_tokens: z.number().optional(),
-  completion_tokens: z.number().optional(),
-  total_tokens: z.number().optional(),
-}).nullish();
+const usageSchema = z
+  .object({
+    prompt_tokens: z.number().optional(),
+    completion_tokens: z.number().optional(),
+    total_tokens: z.number().optional(),
+  })
+  .nullish();
 
 const responseSchema = z.object({
   model: z.string().optional(),
-  choices: z.array(z.object({
-    message: z.object({
-      content: z.string().nullish(),
-      tool_calls: z.array(z.object({
-        id: z.string().min(1).max(256),
-        function: z.object({ name: z.string().min(1).max(256), arguments: z.string().default('{}') }),
-      })).nullish(),
-    }),
-    finish_reason: z.string().nullish(),
-  })).min(1),
+  choices: z
+    .array(
+      z.object({
+        message: z.object({
+          content: z.string().nullish(),
+          tool_calls: z
+            .array(
+              z.object({
+                id: z.string().min(1).max(256),
+                function: z.object({ name: z.string().min(1).max(256), arguments: z.string().default('{}') }),
+              }),
+            )
+            .nullish(),
+        }),
+        finish_reason: z.string().nullish(),
+      }),
+    )
+    .min(1),
   usage: usageSchema,
 });
 
 const chunkSchema = z.object({
   model: z.string().optional(),
-  choices: z.array(z.object({
-    delta: z.object({ content: z.string().nullish() }).nullish(),
-    finish_reason: z.string().nullish(),
-  })).optional(),
+  choices: z
+    .array(
+      z.object({
+        delta: z.object({ content: z.string().nullish() }).nullish(),
+        finish_reason: z.string().nullish(),
+      }),
+    )
+    .optional(),
   usage: usageSchema,
   error: z.object({ message: z.string().optional(), type: z.string().optional(), code: z.unknown().optional() }).optional(),
 });
@@ -109,7 +123,8 @@ export class OpenAICompatibleProvider extends HttpChatProvider {
 
   protected parseResponse(body: unknown): ChatResponse {
     const r = responseSchema.safeParse(body);
-    if (!r.success) throw new LLMResponseError(`${this.name} response does not have the expected shape: ${z.prettifyError(r.error).slice(0, 300)}`, { provider: this.name });
+    if (!r.success)
+      throw new LLMResponseError(`${this.name} response does not have the expected shape: ${z.prettifyError(r.error).slice(0, 300)}`, { provider: this.name });
     const choice = r.data.choices[0]!;
     const out: ChatResponse = { content: choice.message.content ?? '', model: r.data.model ?? this.model };
     const usage = usageOf(r.data.usage);
@@ -132,7 +147,8 @@ export class OpenAICompatibleProvider extends HttpChatProvider {
       if (!r.success) throw new LLMResponseError(`${this.name} stream chunk does not have the expected shape`, { provider: this.name });
       if (r.data.error) {
         const msg = `${this.name} stream error: ${r.data.error.message ?? r.data.error.type ?? 'unknown'}`.slice(0, 500);
-        if (r.data.error.type === 'rate_limit_exceeded' || r.data.error.code === 'rate_limit_exceeded') throw new LLMRateLimitError(msg, { provider: this.name });
+        if (r.data.error.type === 'rate_limit_exceeded' || r.data.error.code === 'rate_limit_exceeded')
+          throw new LLMRateLimitError(msg, { provider: this.name });
         throw new LLMServerError(msg, { provider: this.name });
       }
       usage = usageOf(r.data.usage) ?? usage;

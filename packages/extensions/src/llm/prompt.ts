@@ -12,16 +12,27 @@ export function tasksKeyOf(tasks: readonly Task[]): string {
 /** A message as plain JSON for the prompt. */
 export function describeMessage(m: Message): unknown {
   return {
-    id: m.id, sender: m.sender, recipient: m.recipient, topics: m.topics.map(topicToString),
-    payload: jsonSafe(m.payload), taskId: m.taskId, timestamp: m.timestamp,
+    id: m.id,
+    sender: m.sender,
+    recipient: m.recipient,
+    topics: m.topics.map(topicToString),
+    payload: jsonSafe(m.payload),
+    taskId: m.taskId,
+    timestamp: m.timestamp,
   };
 }
 
 /** A task as plain JSON for the prompt. */
 export function describeTask(t: Task): unknown {
   return {
-    id: t.id, objective: t.objective, inputs: jsonSafe(t.inputs), constraints: jsonSafe(t.constraints), state: t.state,
-    poolId: t.poolId, requiredCapabilities: t.requiredCapabilities, attempts: t.attempts,
+    id: t.id,
+    objective: t.objective,
+    inputs: jsonSafe(t.inputs),
+    constraints: jsonSafe(t.constraints),
+    state: t.state,
+    poolId: t.poolId,
+    requiredCapabilities: t.requiredCapabilities,
+    attempts: t.attempts,
   };
 }
 
@@ -56,4 +67,3 @@ export function withinBudget(items: readonly unknown[], budget: { left: number }
   }
   return [out, items.length - out.length];
 }
-

@@ -102,7 +102,10 @@ function sameCall(decision: Decision, o: Record<string, unknown>): boolean {
  * outcome of the same tool and params. Returns the outcome per call (`undefined`: none) and the
  * outcomes left over (not tool results of this conversation).
  */
-export function matchToolOutcomes(awaited: readonly AwaitedCall[], outcomes: readonly unknown[]): { matched: (Record<string, unknown> | undefined)[]; rest: unknown[] } {
+export function matchToolOutcomes(
+  awaited: readonly AwaitedCall[],
+  outcomes: readonly unknown[],
+): { matched: (Record<string, unknown> | undefined)[]; rest: unknown[] } {
   const used = new Set<number>();
   const objs = outcomes.map((o) => (o && typeof o === 'object' ? (o as Record<string, unknown>) : undefined));
   const matched = awaited.map((a) => {

@@ -64,13 +64,16 @@ export async function acquireFileLock(path: string, options: FileLockOptions): P
   }
 
   // Refresh the mtime while held, so that a slow disk is not mistaken for a dead holder.
-  const refresh = setInterval(() => {
-    const now = new Date();
-    utimes(path, now, now).catch(() => {
-      // The lock was taken over (we stalled past staleMs) or the directory is gone; the
-      // operation in progress finishes either way and release() tolerates the absence.
-    });
-  }, Math.max(1, Math.floor(staleMs / 2)));
+  const refresh = setInterval(
+    () => {
+      const now = new Date();
+      utimes(path, now, now).catch(() => {
+        // The lock was taken over (we stalled past staleMs) or the directory is gone; the
+        // operation in progress finishes either way and release() tolerates the absence.
+      });
+    },
+    Math.max(1, Math.floor(staleMs / 2)),
+  );
   refresh.unref();
 
   let released = false;

@@ -233,20 +233,26 @@ export class FileStore implements Store {
     const { k, name } = this.#key(key);
     return this.#op(options, async () => {
       if (!(await this.#readLive(k, name))) return false;
-      const deleted = await this.#exclusive(k, name, options?.signal, (observed) => (observed === 0 ? false : undefined), async (record) => {
-        const current = await this.#readLive(k, name);
-        if (!current) return false;
-        // The fence is durable before the record goes, so a crash in between loses nothing.
-        await this.#writeAtomic(k, `${name}.del`, encodeTombstone(current.revision));
-        try {
-          unlinkSync(this.#path(`${name}.rec`));
-        } catch (err) {
-          throw ioError(k, 'cannot remove record', err);
-        }
-        await this.#syncDir(k);
-        record(0);
-        return true;
-      });
+      const deleted = await this.#exclusive(
+        k,
+        name,
+        options?.signal,
+        (observed) => (observed === 0 ? false : undefined),
+        async (record) => {
+          const current = await this.#readLive(k, name);
+          if (!current) return false;
+          // The fence is durable before the record goes, so a crash in between loses nothing.
+          await this.#writeAtomic(k, `${name}.del`, encodeTombstone(current.revision));
+          try {
+            unlinkSync(this.#path(`${name}.rec`));
+          } catch (err) {
+            throw ioError(k, 'cannot remove record', err);
+          }
+          await this.#syncDir(k);
+          record(0);
+          return true;
+        },
+      );
       if (deleted) this.#watchers.emit(k);
       return deleted;
     });
@@ -366,17 +372,23 @@ export class FileStore implements Store {
    * writes the record at the next revision (above the tombstone's, if the key was deleted).
    */
   async #write(key: string, name: string, value: PreparedValue, accept: (current: number) => boolean, signal?: AbortSignal): Promise<number | null> {
-    const revision = await this.#exclusive<number | null>(key, name, signal, (observed) => (accept(observed) ? undefined : null), async (record) => {
-      const current = await this.#readLive(key, name);
-      if (!accept(current?.revision ?? 0)) return null;
-      const fence = current ? current.revision : await this.#readTombstone(key, name);
-      const next = fence + 1;
-      await this.#writeAtomic(key, `${name}.rec`, encodeRecord(next, value));
-      // The record now carries the fence; the tombstone is no longer needed.
-      if (!current && fence > 0) removeQuietly(this.#path(`${name}.del`));
-      record(next);
-      return next;
-    });
+    const revision = await this.#exclusive<number | null>(
+      key,
+      name,
+      signal,
+      (observed) => (accept(observed) ? undefined : null),
+      async (record) => {
+        const current = await this.#readLive(key, name);
+        if (!accept(current?.revision ?? 0)) return null;
+        const fence = current ? current.revision : await this.#readTombstone(key, name);
+        const next = fence + 1;
+        await this.#writeAtomic(key, `${name}.rec`, encodeRecord(next, value));
+        // The record now carries the fence; the tombstone is no longer needed.
+        if (!current && fence > 0) removeQuietly(this.#path(`${name}.del`));
+        record(next);
+        return next;
+      },
+    );
     if (revision !== null) this.#watchers.emit(key);
     return revision;
   }

@@ -1,4 +1,14 @@
-import { STORE_BRAND, KeyWatchers, positiveIntOption, StoreError, ValidationError, throwIfAborted, type Store, type StoreCallOptions, type StoreEntry } from '@converge/core';
+import {
+  STORE_BRAND,
+  KeyWatchers,
+  positiveIntOption,
+  StoreError,
+  ValidationError,
+  throwIfAborted,
+  type Store,
+  type StoreCallOptions,
+  type StoreEntry,
+} from '@converge/core';
 import { clonePlain, cloneTrusted } from './clone.js';
 import { DEFAULT_MAX_KEY_LENGTH, checkRevision, validateStoreKey } from './validate.js';
 
@@ -169,4 +179,3 @@ function copyValue(key: string, value: unknown): unknown {
     throw new ValidationError(`value for ${key} is not plain data: ${(err as Error).message}`, { cause: err });
   }
 }
-

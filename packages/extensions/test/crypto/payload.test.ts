@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
-  CryptoError, Float64, Identity, ValidationError, type WireValue, createMessage, decodeMessage, encodeMessage, encodeValue, signMessage, verifyMessage,
+  CryptoError,
+  Float64,
+  Identity,
+  ValidationError,
+  type WireValue,
+  createMessage,
+  decodeMessage,
+  encodeMessage,
+  encodeValue,
+  signMessage,
+  verifyMessage,
 } from '@converge/core';
 import { ENCRYPTED_KEY, decryptPayload, encryptPayload, isEncryptedPayload, secureRandomBytes } from '../../src/crypto/index.js';
 

@@ -5,7 +5,7 @@ import { MAX_JSON_DEPTH, pythonJsonDumps, pythonJsonLoads } from '../../src/cryp
 describe('pythonJsonDumps', () => {
   it('writes what json.dumps writes', () => {
     // Expected strings are Python 3 json.dumps output for the equivalent values.
-    expect(pythonJsonDumps({ a: 1, b: [true, false, null], c: {} , d: [] })).toBe('{"a": 1, "b": [true, false, null], "c": {}, "d": []}');
+    expect(pythonJsonDumps({ a: 1, b: [true, false, null], c: {}, d: [] })).toBe('{"a": 1, "b": [true, false, null], "c": {}, "d": []}');
     expect(pythonJsonDumps(['é', '🚀', '\u007f', '\u0000', 'q"\\/\n\t\r\b\f'])).toBe(
       '["\\u00e9", "\\ud83d\\ude80", "\\u007f", "\\u0000", "q\\"\\\\/\\n\\t\\r\\b\\f"]',
     );
@@ -14,7 +14,14 @@ describe('pythonJsonDumps', () => {
     );
     expect(pythonJsonDumps([NaN, Infinity, -Infinity, new Float64(NaN)])).toBe('[NaN, Infinity, -Infinity, NaN]');
     expect(pythonJsonDumps([2n ** 64n, -(2n ** 63n), 9007199254740991, -0])).toBe('[18446744073709551616, -9223372036854775808, 9007199254740991, 0]');
-    expect(pythonJsonDumps(new Map([['10', 'a'], ['9', 'b']]))).toBe('{"10": "a", "9": "b"}');
+    expect(
+      pythonJsonDumps(
+        new Map([
+          ['10', 'a'],
+          ['9', 'b'],
+        ]),
+      ),
+    ).toBe('{"10": "a", "9": "b"}');
     expect(pythonJsonDumps('plain')).toBe('"plain"');
   });
 

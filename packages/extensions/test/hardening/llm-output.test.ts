@@ -19,23 +19,26 @@ const provider: LLMProvider = {
 };
 
 const TYPES = ['SendMessage', 'ClaimTask', 'ReportTask', 'FailTask', 'InvokeTool', 'Delegate', 'SubmitBid', 'Vote', 'Custom', 'Evil', '', 'JoinPool'];
-const decisionLike = fc.record({
-  type: fc.oneof(fc.constantFrom(...TYPES), fc.string({ maxLength: 10 }), fc.anything()),
-  taskId: fc.oneof(fc.string({ maxLength: 5 }), fc.integer(), fc.constant(null)),
-  recipient: fc.oneof(fc.string({ maxLength: 5 }), fc.constant(null)),
-  payload: fc.jsonValue({ maxDepth: 2 }),
-  result: fc.jsonValue({ maxDepth: 2 }),
-  tool: fc.string({ maxLength: 5 }),
-  params: fc.oneof(fc.dictionary(fc.string({ maxLength: 3 }), fc.jsonValue({ maxDepth: 1 })), fc.anything()),
-  amount: fc.oneof(fc.double(), fc.integer()),
-  __proto__: fc.jsonValue({ maxDepth: 1 }),
-}, { requiredKeys: [] });
+const decisionLike = fc.record(
+  {
+    type: fc.oneof(fc.constantFrom(...TYPES), fc.string({ maxLength: 10 }), fc.anything()),
+    taskId: fc.oneof(fc.string({ maxLength: 5 }), fc.integer(), fc.constant(null)),
+    recipient: fc.oneof(fc.string({ maxLength: 5 }), fc.constant(null)),
+    payload: fc.jsonValue({ maxDepth: 2 }),
+    result: fc.jsonValue({ maxDepth: 2 }),
+    tool: fc.string({ maxLength: 5 }),
+    params: fc.oneof(fc.dictionary(fc.string({ maxLength: 3 }), fc.jsonValue({ maxDepth: 1 })), fc.anything()),
+    amount: fc.oneof(fc.double(), fc.integer()),
+    __proto__: fc.jsonValue({ maxDepth: 1 }),
+  },
+  { requiredKeys: [] },
+);
 const wrap = fc.tuple(fc.string({ maxLength: 40 }), fc.string({ maxLength: 40 }), fc.constantFrom('plain', 'fence', 'jsonfence', 'object', 'single'));
 const modelText = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 300 }),
   fc.string({ unit: fc.constantFrom('`', '[', ']', '{', '}', '"', '\\', '\n', 'a', ' ', 'json'), maxLength: 300 }),
   fc.tuple(fc.array(decisionLike, { maxLength: 20 }), wrap).map(([list, [pre, post, how]]) => {
-    const json = JSON.stringify(how === 'object' ? { decisions: list } : how === 'single' ? list[0] ?? {} : list);
+    const json = JSON.stringify(how === 'object' ? { decisions: list } : how === 'single' ? (list[0] ?? {}) : list);
     if (how === 'fence') return `${pre}\n\`\`\`\n${json}\n\`\`\`\n${post}`;
     if (how === 'jsonfence') return `${pre}\n\`\`\`json\n${json}\n\`\`\`${post}`;
     return `${pre} ${json} ${post}`;

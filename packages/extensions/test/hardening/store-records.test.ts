@@ -35,7 +35,17 @@ afterAll(async () => {
 const bytes = fc.oneof(
   fc.uint8Array({ maxLength: 512 }),
   // msgpack maps that look like records, with wrong fields.
-  fc.record({ v: fc.oneof(fc.constant(1), fc.anything()), revision: fc.oneof(fc.integer(), fc.double(), fc.anything()), value: fc.anything(), f: fc.anything(), deleted: fc.anything() }, { requiredKeys: [] })
+  fc
+    .record(
+      {
+        v: fc.oneof(fc.constant(1), fc.anything()),
+        revision: fc.oneof(fc.integer(), fc.double(), fc.anything()),
+        value: fc.anything(),
+        f: fc.anything(),
+        deleted: fc.anything(),
+      },
+      { requiredKeys: [] },
+    )
     .map((r) => {
       try {
         return encodeValue(JSON.parse(JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? Number(v) : v)) ?? 'null'));
@@ -43,7 +53,12 @@ const bytes = fc.oneof(
         return new Uint8Array([0xc1]);
       }
     }),
-  fc.tuple(fc.constantFrom('rec', 'del'), fc.array(fc.tuple(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), fc.option(fc.double({ min: 0, max: 1, noNaN: true })))
+  fc
+    .tuple(
+      fc.constantFrom('rec', 'del'),
+      fc.array(fc.tuple(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
+      fc.option(fc.double({ min: 0, max: 1, noNaN: true })),
+    )
     .map(([which, flips, cut]) => {
       const b = new Uint8Array(which === 'rec' ? validRecord : validTombstone);
       for (const [at, x] of flips) b[Math.floor(at * b.length)] ^= x || 1;
@@ -93,9 +108,13 @@ describe('FileStore on corrupt record files (property-based)', () => {
   // A map whose header promises more entries than the bytes hold, once nested values have used
   // up the bytes (found by the property above; it used to surface as a TypeError from core's scan).
   it('a record whose map header over-counts its entries is StoreError', async () => {
-    writeFileSync(join(dir, 'overcount.rec'), Uint8Array.from([140, 161, 118, 1, 168, 114, 101, 118, 105, 115, 105, 111, 110, 1, 165, 118, 97, 108,
-      117, 101, 131, 161, 97, 147, 1, 203, 64, 0, 0, 0, 0, 0, 0, 0, 161, 120, 161, 109, 129, 161, 107, 196, 2, 1, 2, 161, 102, 203, 64, 8, 0, 0, 0, 0, 0,
-      0, 161, 102, 146, 146, 161, 97, 1, 145, 161, 102]));
+    writeFileSync(
+      join(dir, 'overcount.rec'),
+      Uint8Array.from([
+        140, 161, 118, 1, 168, 114, 101, 118, 105, 115, 105, 111, 110, 1, 165, 118, 97, 108, 117, 101, 131, 161, 97, 147, 1, 203, 64, 0, 0, 0, 0, 0, 0, 0, 161,
+        120, 161, 109, 129, 161, 107, 196, 2, 1, 2, 161, 102, 203, 64, 8, 0, 0, 0, 0, 0, 0, 161, 102, 146, 146, 161, 97, 1, 145, 161, 102,
+      ]),
+    );
     await expect(store.get('overcount')).rejects.toBeInstanceOf(StoreError);
   });
 

@@ -5,12 +5,14 @@ import { sendSseAwkwardly, startFakeServer } from '../../../../test/support/fake
 
 const ev = (event: string, data: object): string => `event: ${event}\ndata: ${JSON.stringify({ type: event, ...data })}\n\n`;
 const body = (pieces: string[], model: string): string =>
-  ev('message_start', { message: { id: 'msg_1', type: 'message', role: 'assistant', content: [], model, stop_reason: null, usage: { input_tokens: 5, output_tokens: 1 } } })
-  + ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } })
-  + ev('ping', {})
-  + pieces.map((p) => ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: p } })).join('')
-  + ev('content_block_stop', { index: 0 })
-  + ev('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 7 } });
+  ev('message_start', {
+    message: { id: 'msg_1', type: 'message', role: 'assistant', content: [], model, stop_reason: null, usage: { input_tokens: 5, output_tokens: 1 } },
+  }) +
+  ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }) +
+  ev('ping', {}) +
+  pieces.map((p) => ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: p } })).join('') +
+  ev('content_block_stop', { index: 0 }) +
+  ev('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 7 } });
 
 const make = (origin: string, o = {}): AnthropicProvider => new AnthropicProvider({ apiKey: API_KEY, model: 'test-model', baseUrl: origin, ...o });
 
@@ -32,8 +34,13 @@ const wire: Wire = {
     expect(b.stream).toBe(stream ? true : undefined);
   },
   success: (content, model) => ({
-    id: 'msg_1', type: 'message', role: 'assistant', model,
-    content: [{ type: 'text', text: content }], stop_reason: 'end_turn', stop_sequence: null,
+    id: 'msg_1',
+    type: 'message',
+    role: 'assistant',
+    model,
+    content: [{ type: 'text', text: content }],
+    stop_reason: 'end_turn',
+    stop_sequence: null,
     usage: { input_tokens: 5, output_tokens: 7 },
   }),
   stream: (pieces, model) => body(pieces, model) + ev('message_stop', {}),

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, createMessage, createTask, type Decision, type DecisionPolicy } from '@converge/core';
 import {
-  LLMAgent, LLMTimeoutError, OpenAIProvider, extractDecisionList, type ChatRequest, type ChatResponse, type LLMProvider, type LLMRejection,
+  LLMAgent,
+  LLMTimeoutError,
+  OpenAIProvider,
+  extractDecisionList,
+  type ChatRequest,
+  type ChatResponse,
+  type LLMProvider,
+  type LLMRejection,
 } from '../../src/llm/index.js';
 import { sendJson, startFakeServer } from '../../../../test/support/fake-http-server.js';
 
@@ -31,7 +38,9 @@ const send = { type: 'SendMessage', recipient: null, payload: { text: 'hi' } };
 
 describe('LLMAgent', () => {
   it('accepts a fenced ```json answer with prose around it', async () => {
-    const agent = new LLMAgent({ provider: new ScriptedProvider([`Sure! Here you go:\n\`\`\`json\n${JSON.stringify([claim, send])}\n\`\`\`\nHope that helps.`]) });
+    const agent = new LLMAgent({
+      provider: new ScriptedProvider([`Sure! Here you go:\n\`\`\`json\n${JSON.stringify([claim, send])}\n\`\`\`\nHope that helps.`]),
+    });
     expect(await agent.decide([], [])).toEqual([claim, send]);
     expect(agent.stats.accepted).toBe(2);
     expect(agent.stats.rejections).toEqual({ unparseable: 0, schema: 0, policy: 0, too_many: 0 });
@@ -91,7 +100,11 @@ describe('LLMAgent', () => {
     expect(agent.stats.rejections.policy).toBe(2);
     const throwing = new LLMAgent({
       provider: new ScriptedProvider([JSON.stringify([claim])]),
-      policy: { check: () => { throw new Error('policy store down'); } },
+      policy: {
+        check: () => {
+          throw new Error('policy store down');
+        },
+      },
     });
     expect(await throwing.decide([], [])).toEqual([]);
     expect(throwing.stats.rejections.policy).toBe(1);
@@ -176,9 +189,18 @@ describe('LLMAgent', () => {
   });
 
   it('end to end over HTTP with an OpenAI-compatible server', async () => {
-    const s = await startFakeServer((_req, res) => sendJson(res, 200, {
-      model: 'fake', choices: [{ index: 0, message: { role: 'assistant', content: '```json\n[{"type":"ClaimTask","taskId":"t-9"},{"type":"CancelTask","taskId":"t-9"}]\n```' }, finish_reason: 'stop' }],
-    }));
+    const s = await startFakeServer((_req, res) =>
+      sendJson(res, 200, {
+        model: 'fake',
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: '```json\n[{"type":"ClaimTask","taskId":"t-9"},{"type":"CancelTask","taskId":"t-9"}]\n```' },
+            finish_reason: 'stop',
+          },
+        ],
+      }),
+    );
     try {
       const agent = new LLMAgent({ provider: new OpenAIProvider({ apiKey: 'k', model: 'fake', baseUrl: s.origin }), policy: allowTypes('ClaimTask') });
       expect(await agent.decide([], [])).toEqual([{ type: 'ClaimTask', taskId: 't-9' }]);

@@ -32,7 +32,9 @@ describe('LLMAgent and outcomes', () => {
     const outcomes = [errorOutcome(claim, new PolicyError('not a member of the pool'), 'refused'), okOutcome(tool, 3)];
     await agent.decide([], [], { outcomes });
     expect(provider.prompts).toHaveLength(2);
-    const prompt = JSON.parse(provider.prompts[1]!) as { outcomes: { decision: string; status: string; taskId?: string; tool?: string; result?: unknown; error?: { message?: string } }[] };
+    const prompt = JSON.parse(provider.prompts[1]!) as {
+      outcomes: { decision: string; status: string; taskId?: string; tool?: string; result?: unknown; error?: { message?: string } }[];
+    };
     expect(prompt.outcomes).toHaveLength(2);
     expect(prompt.outcomes[0]).toMatchObject({ decision: 'ClaimTask', taskId: 'task-7', status: 'refused' });
     expect(prompt.outcomes[0]!.error?.message).toContain('not a member');

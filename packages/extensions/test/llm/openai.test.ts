@@ -4,7 +4,9 @@ import { MistralProvider, OpenAIProvider, OpenAICompatibleProvider } from '../..
 import { API_KEY, providerSuite } from './provider-suite.js';
 import { openAiWire } from './openai-wire.js';
 
-providerSuite(openAiWire('openai', (origin, o) => new OpenAIProvider({ apiKey: API_KEY, model: 'test-model', baseUrl: `${origin}/v1`, ...o }), 'max_completion_tokens'));
+providerSuite(
+  openAiWire('openai', (origin, o) => new OpenAIProvider({ apiKey: API_KEY, model: 'test-model', baseUrl: `${origin}/v1`, ...o }), 'max_completion_tokens'),
+);
 
 describe('OpenAIProvider specifics', () => {
   it('defaults to the public API and asks for usage in streams', () => {
@@ -17,7 +19,14 @@ describe('OpenAIProvider specifics', () => {
     expect(() => new OpenAIProvider({ apiKey: 'k', model: '' })).toThrow(ConfigError);
     expect(() => new OpenAIProvider({ apiKey: 'k', model: 'm', baseUrl: 'not a url' })).toThrow(ConfigError);
     let called = 0;
-    const p = new OpenAIProvider({ apiKey: 'k', model: 'm', fetch: (async () => { called++; return new Response('{}'); }) as typeof fetch });
+    const p = new OpenAIProvider({
+      apiKey: 'k',
+      model: 'm',
+      fetch: (async () => {
+        called++;
+        return new Response('{}');
+      }) as typeof fetch,
+    });
     await expect(p.chat({ messages: [] })).rejects.toBeInstanceOf(ValidationError);
     await expect(p.chat({ messages: [{ role: 'robot' as never, content: 'x' }] })).rejects.toBeInstanceOf(ValidationError);
     expect(called).toBe(0);

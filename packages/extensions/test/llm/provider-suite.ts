@@ -2,8 +2,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AbortError } from '@converge/core';
 import {
-  LLMAuthError, LLMBadRequestError, LLMConnectionError, LLMRateLimitError, LLMResponseError, LLMServerError, LLMTimeoutError,
-  type ChatChunk, type HttpProviderOptions, type LLMProvider,
+  LLMAuthError,
+  LLMBadRequestError,
+  LLMConnectionError,
+  LLMRateLimitError,
+  LLMResponseError,
+  LLMServerError,
+  LLMTimeoutError,
+  type ChatChunk,
+  type HttpProviderOptions,
+  type LLMProvider,
 } from '../../src/llm/index.js';
 import { sendJson, sendSseAwkwardly, startFakeServer, type FakeServer, type Handler, type Recorded } from '../../../../test/support/fake-http-server.js';
 
@@ -112,9 +120,9 @@ export function providerSuite(wire: Wire): void {
     });
 
     it('429 with Retry-After: 1 waits as told, then succeeds (backoff alone would have given up)', async () => {
-      const s = await serve((_req, res, n) => (n === 0
-        ? sendJson(res, 429, wire.error('slow down'), { 'retry-after': '1' })
-        : sendJson(res, 200, wire.success('ok', 'm'))));
+      const s = await serve((_req, res, n) =>
+        n === 0 ? sendJson(res, 429, wire.error('slow down'), { 'retry-after': '1' }) : sendJson(res, 200, wire.success('ok', 'm')),
+      );
       // A 5–10 s backoff would not fit the 5 s deadline: only honouring Retry-After can succeed.
       const p = wire.make(s.origin, { timeoutMs: 5000, retry: { baseDelayMs: 10_000, maxDelayMs: 30_000, maxRetries: 3 } });
       expect((await p.chat(request)).content).toBe('ok');
@@ -123,7 +131,10 @@ export function providerSuite(wire: Wire): void {
 
     it('429 whose Retry-After exceeds the deadline: no early retry, LLMRateLimitError with retryAfterMs', async () => {
       const s = await serve((_req, res) => sendJson(res, 429, wire.error('slow down'), { 'retry-after': '1' }));
-      const err = await wire.make(s.origin, { ...fast, timeoutMs: 500 }).chat(request).catch((e: unknown) => e);
+      const err = await wire
+        .make(s.origin, { ...fast, timeoutMs: 500 })
+        .chat(request)
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(LLMRateLimitError);
       expect((err as LLMRateLimitError).retryAfterMs).toBe(1000);
       expect((err as LLMRateLimitError).code).toBe('ERR_LLM_RATE_LIMIT');
@@ -144,7 +155,10 @@ export function providerSuite(wire: Wire): void {
 
     it('persistent 500: LLMServerError after maxRetries (streams too)', async () => {
       const s = await serve((_req, res) => sendJson(res, 500, wire.error('boom')));
-      const err = await wire.make(s.origin, { retry: { baseDelayMs: 1, maxRetries: 2 } }).chat(request).catch((e: unknown) => e);
+      const err = await wire
+        .make(s.origin, { retry: { baseDelayMs: 1, maxRetries: 2 } })
+        .chat(request)
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(LLMServerError);
       expect((err as LLMServerError).status).toBe(500);
       expect((err as Error).message).toContain('boom');
@@ -155,7 +169,10 @@ export function providerSuite(wire: Wire): void {
 
     it('401: LLMAuthError, not retried, the key never in the message', async () => {
       const s = await serve((_req, res) => sendJson(res, 401, wire.error(`Incorrect API key provided: ${API_KEY}`)));
-      const err = await wire.make(s.origin, fast).chat(request).catch((e: unknown) => e);
+      const err = await wire
+        .make(s.origin, fast)
+        .chat(request)
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(LLMAuthError);
       expect((err as LLMAuthError).code).toBe('ERR_LLM_AUTH');
       expect((err as Error).message).not.toContain(API_KEY);
@@ -172,7 +189,10 @@ export function providerSuite(wire: Wire): void {
     it('400 / 404 / 422: LLMBadRequestError, not retried', async () => {
       for (const status of [400, 404, 422]) {
         const s = await serve((_req, res) => sendJson(res, status, wire.error('bad field')));
-        const err = await wire.make(s.origin, fast).chat(request).catch((e: unknown) => e);
+        const err = await wire
+          .make(s.origin, fast)
+          .chat(request)
+          .catch((e: unknown) => e);
         expect(err).toBeInstanceOf(LLMBadRequestError);
         expect((err as LLMBadRequestError).status).toBe(status);
         expect(s.requests).toHaveLength(1);
@@ -183,7 +203,10 @@ export function providerSuite(wire: Wire): void {
 
     it('a server that never answers: LLMTimeoutError after timeoutMs', async () => {
       const s = await serve(() => {});
-      const err = await wire.make(s.origin, fast).chat({ ...request, timeoutMs: 150 }).catch((e: unknown) => e);
+      const err = await wire
+        .make(s.origin, fast)
+        .chat({ ...request, timeoutMs: 150 })
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(LLMTimeoutError);
       expect((err as LLMTimeoutError).code).toBe('ERR_LLM_TIMEOUT');
       expect(s.requests).toHaveLength(1);
@@ -234,7 +257,10 @@ export function providerSuite(wire: Wire): void {
       const s = await startFakeServer(() => {});
       const origin = s.origin;
       await s.close();
-      const err = await wire.make(origin, { retry: { baseDelayMs: 1, maxRetries: 1 } }).chat(request).catch((e: unknown) => e);
+      const err = await wire
+        .make(origin, { retry: { baseDelayMs: 1, maxRetries: 1 } })
+        .chat(request)
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(LLMConnectionError);
       expect((err as Error).message).not.toContain(API_KEY);
     });

@@ -3,9 +3,7 @@
 // gets an error tool result at once, and a conversation is bounded in turns and characters.
 import { describe, expect, it } from 'vitest';
 import { okOutcome, type Decision, type DecisionPolicy } from '@converge/core';
-import {
-  LLMAgent, MAX_TOOL_ARGUMENT_CHARS, type ChatRequest, type ChatResponse, type ChatToolCall, type LLMProvider,
-} from '../../src/llm/index.js';
+import { LLMAgent, MAX_TOOL_ARGUMENT_CHARS, type ChatRequest, type ChatResponse, type ChatToolCall, type LLMProvider } from '../../src/llm/index.js';
 
 /** Answers from a script (one entry per call; the last repeats) and records every request. */
 class ScriptedProvider implements LLMProvider {
@@ -54,20 +52,32 @@ describe('LLMAgent tool loop bounds', () => {
     const huge = JSON.stringify({ s: 'x'.repeat(MAX_TOOL_ARGUMENT_CHARS) });
     const deep = `${'{"a":'.repeat(100)}1${'}'.repeat(100)}`;
     const provider = new ScriptedProvider([
-      calls({ id: 'c1', name: 'add', arguments: huge }, { id: 'c2', name: 'add', arguments: deep }, { id: 'c3', name: 'add', arguments: '[1,2]' }, { id: 'c4', name: 'add', arguments: '{oops' }),
+      calls(
+        { id: 'c1', name: 'add', arguments: huge },
+        { id: 'c2', name: 'add', arguments: deep },
+        { id: 'c3', name: 'add', arguments: '[1,2]' },
+        { id: 'c4', name: 'add', arguments: '{oops' },
+      ),
       text('[]'),
     ]);
     const agent = new LLMAgent({ provider, tools });
     expect(await agent.decide([], [])).toEqual([]);
     expect(agent.stats.rejections.schema).toBe(4);
     const results = toolMessages(provider.requests[1]!);
-    expect(results.map((r) => [r.toolCallId, r.isError])).toEqual([['c1', true], ['c2', true], ['c3', true], ['c4', true]]);
+    expect(results.map((r) => [r.toolCallId, r.isError])).toEqual([
+      ['c1', true],
+      ['c2', true],
+      ['c3', true],
+      ['c4', true],
+    ]);
     expect(results[0]!.content).toContain('longer than');
     expect(results[1]!.content).toContain('too deep');
   });
 
   it('vets tool calls with the policy: a refused call is not returned and its refusal goes back', async () => {
-    const onlyAdd: DecisionPolicy = { check: (d: Decision) => ((d as { tool?: string }).tool === 'add' ? { allowed: true } : { allowed: false, reason: 'lookup is off limits' }) };
+    const onlyAdd: DecisionPolicy = {
+      check: (d: Decision) => ((d as { tool?: string }).tool === 'add' ? { allowed: true } : { allowed: false, reason: 'lookup is off limits' }),
+    };
     const provider = new ScriptedProvider([calls({ id: 'c1', name: 'lookup', arguments: '{}' }, { id: 'c2', name: 'add', arguments: '{}' }), text('[]')]);
     const agent = new LLMAgent({ provider, tools, policy: onlyAdd });
     const out = await agent.decide([], []);

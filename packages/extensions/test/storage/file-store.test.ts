@@ -116,7 +116,10 @@ describe('FileStore', () => {
           () => store.delete('k'),
         ];
         for (const call of calls) {
-          const err = await call().then(() => undefined, (e: unknown) => e);
+          const err = await call().then(
+            () => undefined,
+            (e: unknown) => e,
+          );
           expect(err, label).toBeInstanceOf(StoreError);
           expect(err, label).toMatchObject({ code: 'ERR_STORE_CORRUPT', key: 'k' });
         }
@@ -255,10 +258,14 @@ describe('FileStore', () => {
     const CLAIMS = 20;
     const runChild = (id: string): Promise<{ id: string; revisions: number[]; won: number[] }> =>
       new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@converge/source', CHILD, dir, 'counter', String(INCREMENTS), String(CLAIMS), id], {
-          cwd: REPO,
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
+        const child = spawn(
+          process.execPath,
+          ['--import', 'tsx', '--conditions=@converge/source', CHILD, dir, 'counter', String(INCREMENTS), String(CLAIMS), id],
+          {
+            cwd: REPO,
+            stdio: ['ignore', 'pipe', 'pipe'],
+          },
+        );
         let out = '';
         let err = '';
         child.stdout.on('data', (d: Buffer) => (out += d.toString()));

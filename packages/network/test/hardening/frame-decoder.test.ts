@@ -85,11 +85,13 @@ describe('FrameDecoder (property-based)', () => {
       fc.uint8Array({ maxLength: 4000 }),
       // Plausible prefixes (small lengths) followed by junk, so that frames do get delivered.
       fc.array(fc.tuple(fc.integer({ min: 0, max: 700 }), fc.uint8Array({ maxLength: 700 })), { maxLength: 12 }).map((parts) =>
-        concat(parts.map(([n, junk]) => {
-          const h = Buffer.alloc(4);
-          h.writeUInt32BE(n);
-          return concat([h, junk]);
-        })),
+        concat(
+          parts.map(([n, junk]) => {
+            const h = Buffer.alloc(4);
+            h.writeUInt32BE(n);
+            return concat([h, junk]);
+          }),
+        ),
       ),
     );
     fc.assert(

@@ -10,18 +10,36 @@ import { MemoryStore } from '@converge/extensions/storage';
 
 class FailingStore implements Store {
   writes = 0;
-  constructor(readonly inner: MemoryStore, readonly failAt: number) {}
+  constructor(
+    readonly inner: MemoryStore,
+    readonly failAt: number,
+  ) {}
   #write<T>(op: string, key: string, fn: () => Promise<T>): Promise<T> {
-    if (++this.writes === this.failAt) return Promise.reject(new StoreError(`injected failure of write #${this.writes} (${op} ${key})`, { key, code: 'ERR_STORE_IO' }));
+    if (++this.writes === this.failAt)
+      return Promise.reject(new StoreError(`injected failure of write #${this.writes} (${op} ${key})`, { key, code: 'ERR_STORE_IO' }));
     return fn();
   }
-  get<V>(key: string, o?: StoreCallOptions) { return this.inner.get<V>(key, o); }
-  getEntry<V>(key: string, o?: StoreCallOptions) { return this.inner.getEntry<V>(key, o); }
-  list(prefix?: string, o?: StoreCallOptions) { return this.inner.list(prefix, o); }
-  put(key: string, value: unknown, o?: StoreCallOptions) { return this.#write('put', key, () => this.inner.put(key, value, o)); }
-  putIfAbsent(key: string, value: unknown, o?: StoreCallOptions) { return this.#write('putIfAbsent', key, () => this.inner.putIfAbsent(key, value, o)); }
-  compareAndSet(key: string, value: unknown, rev: number, o?: StoreCallOptions) { return this.#write('compareAndSet', key, () => this.inner.compareAndSet(key, value, rev, o)); }
-  delete(key: string, o?: StoreCallOptions) { return this.#write('delete', key, () => this.inner.delete(key, o)); }
+  get<V>(key: string, o?: StoreCallOptions) {
+    return this.inner.get<V>(key, o);
+  }
+  getEntry<V>(key: string, o?: StoreCallOptions) {
+    return this.inner.getEntry<V>(key, o);
+  }
+  list(prefix?: string, o?: StoreCallOptions) {
+    return this.inner.list(prefix, o);
+  }
+  put(key: string, value: unknown, o?: StoreCallOptions) {
+    return this.#write('put', key, () => this.inner.put(key, value, o));
+  }
+  putIfAbsent(key: string, value: unknown, o?: StoreCallOptions) {
+    return this.#write('putIfAbsent', key, () => this.inner.putIfAbsent(key, value, o));
+  }
+  compareAndSet(key: string, value: unknown, rev: number, o?: StoreCallOptions) {
+    return this.#write('compareAndSet', key, () => this.inner.compareAndSet(key, value, rev, o));
+  }
+  delete(key: string, o?: StoreCallOptions) {
+    return this.#write('delete', key, () => this.inner.delete(key, o));
+  }
 }
 
 /** The invariants linking a task record to its index entries. */
@@ -85,7 +103,10 @@ describe('TaskManager on a store that fails a write', () => {
       expect(rec).toBeDefined();
       // A submitted task is offered to workers: pending and indexed (else it is never claimed).
       expect(rec!.state).toBe('pending');
-      expect((rec as unknown as { pendingIndexed: boolean }).pendingIndexed, `submit (${String(submitted === 'conflict' ? 'retry saw a conflict' : 'ok')})`).toBe(true);
+      expect(
+        (rec as unknown as { pendingIndexed: boolean }).pendingIndexed,
+        `submit (${String(submitted === 'conflict' ? 'retry saw a conflict' : 'ok')})`,
+      ).toBe(true);
       expect((await tm.listPendingTasksForAgent('w1', ['p'], [])).map((t) => t.id)).toEqual([id]);
 
       const lease = await retry(() => tm.claim('w1', id));

@@ -13,7 +13,12 @@ function setup() {
   const taskManager = new TaskManager({ store });
   const poolManager = new PoolManager({ store });
   const executor = new StandardExecutor({ taskManager, poolManager });
-  const ctx = (id: Identity, capabilities?: string[]): ExecutionContext => ({ agentId: id.fingerprint, identity: id, capabilities, leases: new Map<string, TaskLease>() });
+  const ctx = (id: Identity, capabilities?: string[]): ExecutionContext => ({
+    agentId: id.fingerprint,
+    identity: id,
+    capabilities,
+    leases: new Map<string, TaskLease>(),
+  });
   return { taskManager, poolManager, executor, ctx, alice: Identity.generate(), bob: Identity.generate(), mallory: Identity.generate() };
 }
 
@@ -46,7 +51,11 @@ describe('task access through decisions', () => {
     await s.poolManager.createPool({ id: 'closed', admission: { type: 'whitelist', agents: [s.alice.fingerprint] } });
     await s.poolManager.joinPool(s.alice.fingerprint, 'closed');
     const [join, submit, ghost] = await s.executor.execute(
-      [Decisions.joinPool('closed'), Decisions.submitTask({ id: 'm', objective: 'x', poolId: 'closed' }), Decisions.submitTask({ id: 'g', objective: 'x', poolId: 'ghost' })],
+      [
+        Decisions.joinPool('closed'),
+        Decisions.submitTask({ id: 'm', objective: 'x', poolId: 'closed' }),
+        Decisions.submitTask({ id: 'g', objective: 'x', poolId: 'ghost' }),
+      ],
       s.ctx(s.mallory),
     );
     expect(outcomes([join!, submit!, ghost!])).toEqual(['refused', 'refused', 'error']);

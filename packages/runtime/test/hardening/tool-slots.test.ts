@@ -17,16 +17,21 @@ describe('tool slots under hanging tools (L3)', () => {
     const signals: AbortSignal[] = [];
     const settle: (() => void)[] = [];
     // Ignores its signal and never settles on its own: the worst a tool can do.
-    const tools = new ToolRegistry([{
-      name: 'hang',
-      run: (_p, { signal }) => {
-        signals.push(signal);
-        most = Math.max(most, ++alive);
-        return new Promise((resolve) => settle.push(() => (alive--, resolve('late'))));
+    const tools = new ToolRegistry([
+      {
+        name: 'hang',
+        run: (_p, { signal }) => {
+          signals.push(signal);
+          most = Math.max(most, ++alive);
+          return new Promise((resolve) => settle.push(() => (alive--, resolve('late'))));
+        },
       },
-    }]);
+    ]);
     const executor = new StandardExecutor({ tools, toolAllowlist: ['hang'], limits, toolTimeoutMs: 20 });
-    const results = await executor.execute(Array.from({ length: 8 }, () => Decisions.invokeTool('hang')), ctx());
+    const results = await executor.execute(
+      Array.from({ length: 8 }, () => Decisions.invokeTool('hang')),
+      ctx(),
+    );
     expect(results.every((r) => !r.ok && r.error instanceof TimeoutError)).toBe(true);
     // Two started and hang; the six others timed out waiting for a slot, never ran.
     expect(signals.length).toBe(2);
@@ -47,10 +52,12 @@ describe('tool slots under hanging tools (L3)', () => {
   it('a tool that honours its signal frees its slot when it stops', async () => {
     const limits = new ResourceLimits({ maxConcurrentToolCalls: 1 });
     let runs = 0;
-    const tools = new ToolRegistry([{
-      name: 'polite',
-      run: (_p, { signal }) => (runs++, new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)))),
-    }]);
+    const tools = new ToolRegistry([
+      {
+        name: 'polite',
+        run: (_p, { signal }) => (runs++, new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)))),
+      },
+    ]);
     const executor = new StandardExecutor({ tools, toolAllowlist: ['polite'], limits, toolTimeoutMs: 10 });
     const results = await executor.execute([Decisions.invokeTool('polite'), Decisions.invokeTool('polite'), Decisions.invokeTool('polite')], ctx());
     expect(results.every((r) => !r.ok && r.error instanceof TimeoutError)).toBe(true);

@@ -121,7 +121,10 @@ describe('decisions per turn (M4)', () => {
     setImmediate(() => (ranDuring = !done));
     const identity = Identity.generate();
     const ctx: ExecutionContext = { agentId: identity.fingerprint, identity, leases: new Map() };
-    const results = await executor.execute(Array.from({ length: EXECUTE_YIELD_EVERY * 3 }, () => ({ type: 'Tick' }) as Decision), ctx);
+    const results = await executor.execute(
+      Array.from({ length: EXECUTE_YIELD_EVERY * 3 }, () => ({ type: 'Tick' }) as Decision),
+      ctx,
+    );
     done = true;
     expect(results.every((r) => r.ok)).toBe(true);
     expect(ranDuring).toBe(true);

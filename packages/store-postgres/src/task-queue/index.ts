@@ -4,6 +4,11 @@
  * @packageDocumentation
  */
 export {
-  PostgresTaskQueue, POSTGRES_QUEUE_DEFAULT_MAX_CONNECTIONS, POSTGRES_QUEUE_DEFAULT_POLL_MS, POSTGRES_QUEUE_DEFAULT_TABLE, POSTGRES_QUEUE_TYPES,
-  type PostgresTaskQueueOptions, type PostgresTaskQueueStats,
+  PostgresTaskQueue,
+  POSTGRES_QUEUE_DEFAULT_MAX_CONNECTIONS,
+  POSTGRES_QUEUE_DEFAULT_POLL_MS,
+  POSTGRES_QUEUE_DEFAULT_TABLE,
+  POSTGRES_QUEUE_TYPES,
+  type PostgresTaskQueueOptions,
+  type PostgresTaskQueueStats,
 } from './postgres-task-queue.js';

@@ -1,11 +1,41 @@
 // The PostgreSQL-native TaskQueue: one table, one statement per transition, LISTEN/NOTIFY for
 // waking claimers and for `watch`.
 import {
-  ConfigError, ConflictError, positiveIntOption, requireTaskId, NotFoundError, StoreError, TASK_QUEUE_BRAND, TaskEventFeed, DEFAULT_EXPIRE_LIMIT,
-  fenceError, prepareSubmit, requireLease, requireReason, resolveClaim, resolveList, resolveQueueDefaults, resolveStoreRetry, throwIfAborted,
-  type ClaimRequest, type ClaimedTask, type ExpireOptions, type ExpiredTask, type ListTasksOptions, type QueueCallOptions,
-  type QueuedTask, type ResolvedQueueDefaults, type SubmitOptions, type TaskInit, type TaskLease, type TaskPage, type TaskQueue,
-  type TaskQueueDefaults, type TaskQueueEvent, type WatchOptions, type WireValue,
+  ConfigError,
+  ConflictError,
+  positiveIntOption,
+  requireTaskId,
+  NotFoundError,
+  StoreError,
+  TASK_QUEUE_BRAND,
+  TaskEventFeed,
+  DEFAULT_EXPIRE_LIMIT,
+  fenceError,
+  prepareSubmit,
+  requireLease,
+  requireReason,
+  resolveClaim,
+  resolveList,
+  resolveQueueDefaults,
+  resolveStoreRetry,
+  throwIfAborted,
+  type ClaimRequest,
+  type ClaimedTask,
+  type ExpireOptions,
+  type ExpiredTask,
+  type ListTasksOptions,
+  type QueueCallOptions,
+  type QueuedTask,
+  type ResolvedQueueDefaults,
+  type SubmitOptions,
+  type TaskInit,
+  type TaskLease,
+  type TaskPage,
+  type TaskQueue,
+  type TaskQueueDefaults,
+  type TaskQueueEvent,
+  type WatchOptions,
+  type WireValue,
 } from '@converge/core';
 import pg from 'pg';
 import { NotifyListener } from '../listener.js';
@@ -57,7 +87,8 @@ export interface PostgresTaskQueueStats {
 
 /** Type parsers of the queue's pool: `int8` (bigint columns: Unix ms, sequence) as JS numbers. */
 export const POSTGRES_QUEUE_TYPES = {
-  getTypeParser: ((oid: number, format?: string): unknown => (oid === 20 ? Number : pg.types.getTypeParser(oid, format as 'text'))) as pg.CustomTypesConfig['getTypeParser'],
+  getTypeParser: ((oid: number, format?: string): unknown =>
+    oid === 20 ? Number : pg.types.getTypeParser(oid, format as 'text')) as pg.CustomTypesConfig['getTypeParser'],
 };
 
 const NAME = /^[a-z_][a-z0-9_]{0,47}$/;
@@ -93,7 +124,10 @@ export class PostgresTaskQueue implements TaskQueue {
     this.#expireLimit = positiveIntOption(options.expireLimit, DEFAULT_EXPIRE_LIMIT, 'expireLimit');
     this.#pollMs = positiveIntOption(options.pollMs, POSTGRES_QUEUE_DEFAULT_POLL_MS, 'pollMs');
     const config: pg.ClientConfig = {
-      connectionString: options.connectionString, application_name: 'converge-task-queue', keepAlive: true, types: POSTGRES_QUEUE_TYPES,
+      connectionString: options.connectionString,
+      application_name: 'converge-task-queue',
+      keepAlive: true,
+      types: POSTGRES_QUEUE_TYPES,
       ...(options.synchronousCommit === undefined ? {} : { options: `-c synchronous_commit=${options.synchronousCommit ? 'on' : 'off'}` }),
     };
     if (options.pool) {
@@ -108,7 +142,10 @@ export class PostgresTaskQueue implements TaskQueue {
     if (options.listen !== false) {
       const listenConfig = options.pool ? { ...(options.pool.options as pg.ClientConfig) } : config;
       this.#listener = new NotifyListener(listenConfig, channel, resolveStoreRetry(undefined), {
-        onRetry: () => undefined, onUnavailable: () => undefined, onLost: () => undefined, onRestored: () => this.#feed.wakeAll(),
+        onRetry: () => undefined,
+        onUnavailable: () => undefined,
+        onLost: () => undefined,
+        onRestored: () => this.#feed.wakeAll(),
         onNotify: (payload) => this.#feed.deliver(payload),
       });
     }
@@ -166,7 +203,17 @@ export class PostgresTaskQueue implements TaskQueue {
     const now = this.#clock();
     const t = prepareSubmit(init, now, options);
     const c = t.constraints;
-    const values = [t.id, t.poolId, t.requiredCapabilities, c.maxRetries ?? this.#d.maxRetries, c.claimTtlMs ?? this.#d.leaseMs, now, c.deadline ?? null, options.idempotencyKey ?? null, encodeBody(t)];
+    const values = [
+      t.id,
+      t.poolId,
+      t.requiredCapabilities,
+      c.maxRetries ?? this.#d.maxRetries,
+      c.claimTtlMs ?? this.#d.leaseMs,
+      now,
+      c.deadline ?? null,
+      options.idempotencyKey ?? null,
+      encodeBody(t),
+    ];
     const [row] = await this.#rows(this.#sql.submit, values, options);
     if (row) return rowToTask(row);
     if (options.idempotencyKey !== undefined) {

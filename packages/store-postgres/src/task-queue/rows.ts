@@ -47,16 +47,39 @@ function bytes(b: Uint8Array): Uint8Array {
 export function rowToTask(r: TaskRow): QueuedTask {
   const body = decodeValue(bytes(r.body)) as Body;
   return {
-    id: r.id, objective: body.objective, inputs: body.inputs, outputs: body.outputs, constraints: body.constraints, evaluator: body.evaluator,
-    state: r.state, assignedTo: r.assigned_to, result: r.result === null ? null : (decodeValue(bytes(r.result)) as WireValue), claimedAt: r.claimed_at,
-    poolId: r.pool, topic: body.topic, requiredCapabilities: r.caps, attempts: r.attempts, leaseExpiresAt: r.lease_expires_at,
-    notBefore: r.not_before, failures: r.failures, deadLettered: r.dead_lettered, failureReason: r.failure_reason,
-    submittedAt: r.submitted_at, updatedAt: r.updated_at,
+    id: r.id,
+    objective: body.objective,
+    inputs: body.inputs,
+    outputs: body.outputs,
+    constraints: body.constraints,
+    evaluator: body.evaluator,
+    state: r.state,
+    assignedTo: r.assigned_to,
+    result: r.result === null ? null : (decodeValue(bytes(r.result)) as WireValue),
+    claimedAt: r.claimed_at,
+    poolId: r.pool,
+    topic: body.topic,
+    requiredCapabilities: r.caps,
+    attempts: r.attempts,
+    leaseExpiresAt: r.lease_expires_at,
+    notBefore: r.not_before,
+    failures: r.failures,
+    deadLettered: r.dead_lettered,
+    failureReason: r.failure_reason,
+    submittedAt: r.submitted_at,
+    updatedAt: r.updated_at,
   };
 }
 
 /** What `expire` reports of a row the sweep changed. */
-export function expiredOf(r: { id: string; state: TaskState; attempts: number; dead_lettered: boolean; failure_reason: string | null; agent: string | null }): ExpiredTask {
+export function expiredOf(r: {
+  id: string;
+  state: TaskState;
+  attempts: number;
+  dead_lettered: boolean;
+  failure_reason: string | null;
+  agent: string | null;
+}): ExpiredTask {
   const outcome = r.failure_reason === 'deadline' ? 'expired' : r.dead_lettered ? 'dead-lettered' : 'pending';
   return { taskId: r.id, agentId: r.agent, attempt: r.attempts, outcome };
 }

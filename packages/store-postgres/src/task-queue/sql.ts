@@ -6,7 +6,8 @@
 import pg from 'pg';
 
 /** Columns every RETURNING gives back (the full record). */
-const ROW = 'id, pool, state, caps, attempts, failures, assigned_to, claimed_at, lease_expires_at, not_before, deadline, dead_lettered, failure_reason, submitted_at, updated_at, body, result';
+const ROW =
+  'id, pool, state, caps, attempts, failures, assigned_to, claimed_at, lease_expires_at, not_before, deadline, dead_lettered, failure_reason, submitted_at, updated_at, body, result';
 
 /** The fence of report/fail/extend: $1 id, $2 attempt, $3 agent, $4 now. */
 const FENCE = `id = $1 AND attempts = $2 AND assigned_to = $3 AND state IN ('assigned', 'running') AND lease_expires_at > $4 AND (deadline IS NULL OR deadline > $4)`;
@@ -68,7 +69,9 @@ export function queueStatements(table: string, channel: string, notifyAll = true
     claim: `WITH c AS (SELECT id FROM ${t} WHERE state = 'pending' AND pool = $1 AND due <= $2 AND caps <@ $3::text[] AND (deadline IS NULL OR deadline > $2)
         ORDER BY due, seq LIMIT $4 FOR UPDATE SKIP LOCKED),
       u AS (UPDATE ${t} q SET state = 'assigned', assigned_to = $5, attempts = q.attempts + 1, claimed_at = $2, lease_expires_at = $2 + q.lease_ms,
-        not_before = NULL, updated_at = $2 FROM c WHERE q.id = c.id RETURNING ${ROW.split(', ').map((c) => `q.${c}`).join(', ')})
+        not_before = NULL, updated_at = $2 FROM c WHERE q.id = c.id RETURNING ${ROW.split(', ')
+          .map((c) => `q.${c}`)
+          .join(', ')})
       SELECT u.*, ${notify('u')} FROM u`,
     report: upd(`state = 'completed', result = $5, lease_expires_at = NULL, updated_at = $4`, FENCE),
     fail: upd(failSet, FENCE),

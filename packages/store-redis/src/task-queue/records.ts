@@ -58,8 +58,12 @@ export function claimRowFields(key: string, row: unknown, poolId: string, agentI
   if (!Array.isArray(row) || row.length !== CLAIM_ROW.length) throw storedValueCorrupt(key, 'not a claimed task row');
   const stamp = Buffer.from(String(now), 'latin1');
   const f: TaskFields = new Map([
-    ['state', Buffer.from('assigned', 'latin1')], ['pool', Buffer.from(poolId, 'utf8')], ['assigned_to', Buffer.from(agentId, 'utf8')],
-    ['claimed_at', stamp], ['updated_at', stamp], ['dead_lettered', Buffer.from('0', 'latin1')],
+    ['state', Buffer.from('assigned', 'latin1')],
+    ['pool', Buffer.from(poolId, 'utf8')],
+    ['assigned_to', Buffer.from(agentId, 'utf8')],
+    ['claimed_at', stamp],
+    ['updated_at', stamp],
+    ['dead_lettered', Buffer.from('0', 'latin1')],
   ]);
   for (let i = 0; i < CLAIM_ROW.length; i++) {
     const v = row[i] as unknown;
@@ -78,9 +82,16 @@ export function submittedFields(t: Task, body: Buffer, caps: string, deadline: s
   const stamp = Buffer.from(String(now), 'latin1');
   const zero = Buffer.from('0', 'latin1');
   const f: TaskFields = new Map([
-    ['id', Buffer.from(t.id, 'utf8')], ['pool', Buffer.from(t.poolId!, 'utf8')], ['state', Buffer.from('pending', 'latin1')],
-    ['caps', Buffer.from(caps, 'utf8')], ['attempts', zero], ['failures', zero], ['submitted_at', stamp], ['updated_at', stamp],
-    ['dead_lettered', zero], ['body', body],
+    ['id', Buffer.from(t.id, 'utf8')],
+    ['pool', Buffer.from(t.poolId!, 'utf8')],
+    ['state', Buffer.from('pending', 'latin1')],
+    ['caps', Buffer.from(caps, 'utf8')],
+    ['attempts', zero],
+    ['failures', zero],
+    ['submitted_at', stamp],
+    ['updated_at', stamp],
+    ['dead_lettered', zero],
+    ['body', body],
   ]);
   if (deadline !== '') f.set('deadline', Buffer.from(deadline, 'latin1'));
   return f;
@@ -123,11 +134,26 @@ export function fieldsToTask(key: string, f: ReadonlyMap<string, Buffer>): Queue
   if (body === null || typeof body !== 'object') throw storedValueCorrupt(key, 'body is not a task body');
   if (!Array.isArray(caps) || !caps.every((c) => typeof c === 'string')) throw storedValueCorrupt(key, 'caps is not a list of strings');
   return {
-    id: need('id', text('id')), objective: body.objective, inputs: body.inputs, outputs: body.outputs, constraints: body.constraints,
-    evaluator: body.evaluator, state: state as TaskState, assignedTo: text('assigned_to'), result, claimedAt: int('claimed_at'),
-    poolId: need('pool', text('pool')), topic: body.topic, requiredCapabilities: caps as string[], attempts: need('attempts', int('attempts')),
-    leaseExpiresAt: int('lease_expires_at'), notBefore: int('not_before'), failures: need('failures', int('failures')),
-    deadLettered: text('dead_lettered') === '1', failureReason: text('failure_reason'),
-    submittedAt: need('submitted_at', int('submitted_at')), updatedAt: need('updated_at', int('updated_at')),
+    id: need('id', text('id')),
+    objective: body.objective,
+    inputs: body.inputs,
+    outputs: body.outputs,
+    constraints: body.constraints,
+    evaluator: body.evaluator,
+    state: state as TaskState,
+    assignedTo: text('assigned_to'),
+    result,
+    claimedAt: int('claimed_at'),
+    poolId: need('pool', text('pool')),
+    topic: body.topic,
+    requiredCapabilities: caps as string[],
+    attempts: need('attempts', int('attempts')),
+    leaseExpiresAt: int('lease_expires_at'),
+    notBefore: int('not_before'),
+    failures: need('failures', int('failures')),
+    deadLettered: text('dead_lettered') === '1',
+    failureReason: text('failure_reason'),
+    submittedAt: need('submitted_at', int('submitted_at')),
+    updatedAt: need('updated_at', int('updated_at')),
   };
 }

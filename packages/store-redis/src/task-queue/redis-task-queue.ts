@@ -1,11 +1,47 @@
 // The Redis-native TaskQueue: one Lua script per transition (see scripts.ts for the key
 // layout), pub/sub for waking claimers and for `watch`.
 import {
-  AbortError, ConfigError, ConflictError, ConvergeError, positiveIntOption, requireTaskId, DEFAULT_EXPIRE_LIMIT, NotFoundError, NotStartedError, StoreError, TASK_QUEUE_BRAND, TaskEventFeed,
-  fenceError, prepareSubmit, resolveStoreRetry, storeRetryDelay, requireLease, requireReason, resolveClaim, resolveList, resolveQueueDefaults, throwIfAborted,
-  type ClaimRequest, type ClaimedTask, type ExpireOptions, type ExpiredTask, type ListTasksOptions, type QueueCallOptions,
-  type QueuedTask, type ResolvedQueueDefaults, type SubmitOptions, type TaskInit, type TaskLease, type TaskPage, type TaskQueue,
-  type StoreRetryOptions, type StoreRetryPolicy, type TaskQueueDefaults, type TaskQueueEvent, type WatchOptions, type WireValue,
+  AbortError,
+  ConfigError,
+  ConflictError,
+  ConvergeError,
+  positiveIntOption,
+  requireTaskId,
+  DEFAULT_EXPIRE_LIMIT,
+  NotFoundError,
+  NotStartedError,
+  StoreError,
+  TASK_QUEUE_BRAND,
+  TaskEventFeed,
+  fenceError,
+  prepareSubmit,
+  resolveStoreRetry,
+  storeRetryDelay,
+  requireLease,
+  requireReason,
+  resolveClaim,
+  resolveList,
+  resolveQueueDefaults,
+  throwIfAborted,
+  type ClaimRequest,
+  type ClaimedTask,
+  type ExpireOptions,
+  type ExpiredTask,
+  type ListTasksOptions,
+  type QueueCallOptions,
+  type QueuedTask,
+  type ResolvedQueueDefaults,
+  type SubmitOptions,
+  type TaskInit,
+  type TaskLease,
+  type TaskPage,
+  type TaskQueue,
+  type StoreRetryOptions,
+  type StoreRetryPolicy,
+  type TaskQueueDefaults,
+  type TaskQueueEvent,
+  type WatchOptions,
+  type WireValue,
 } from '@converge/core';
 import { ErrorReply } from 'redis';
 import { BINARY, closeClient, makeClient, type Client } from '../client.js';
@@ -120,7 +156,8 @@ export class RedisTaskQueue implements TaskQueue {
     this.#url = options.url ?? 'redis://127.0.0.1:6379';
     if (typeof this.#url !== 'string' || !/^rediss?:\/\//.test(this.#url)) throw new ConfigError('url must start with redis:// or rediss://', { key: 'url' });
     this.#prefix = options.prefix ?? REDIS_QUEUE_DEFAULT_PREFIX;
-    if (typeof this.#prefix !== 'string' || this.#prefix.length > 256) throw new ConfigError('prefix must be a string of at most 256 characters', { key: 'prefix' });
+    if (typeof this.#prefix !== 'string' || this.#prefix.length > 256)
+      throw new ConfigError('prefix must be a string of at most 256 characters', { key: 'prefix' });
     this.#channel = `${this.#prefix}events`;
     const notify = options.notify ?? 'all';
     if (notify !== 'all' && notify !== 'wake-ups') throw new ConfigError("notify must be 'all' or 'wake-ups'", { key: 'notify' });
@@ -133,14 +170,16 @@ export class RedisTaskQueue implements TaskQueue {
     this.#listScan = positiveIntOption(options.listScan, REDIS_QUEUE_DEFAULT_LIST_SCAN, 'listScan');
     this.#held = new HeldRecords(positiveIntOption(options.heldRecords, REDIS_QUEUE_DEFAULT_HELD_RECORDS, 'heldRecords'));
     const name = options.clientName ?? REDIS_QUEUE_DEFAULT_CLIENT_NAME;
-    if (typeof name !== 'string' || !/^[!-~]{1,64}$/.test(name)) throw new ConfigError('clientName must be 1-64 printable ASCII characters without spaces', { key: 'clientName' });
+    if (typeof name !== 'string' || !/^[!-~]{1,64}$/.test(name))
+      throw new ConfigError('clientName must be 1-64 printable ASCII characters without spaces', { key: 'clientName' });
     const timeout = positiveIntOption(options.connectTimeoutMs, REDIS_QUEUE_DEFAULT_CONNECT_TIMEOUT_MS, 'connectTimeoutMs');
     const queue = positiveIntOption(options.maxQueuedCommands, REDIS_QUEUE_DEFAULT_MAX_QUEUED_COMMANDS, 'maxQueuedCommands');
     const policy: StoreRetryPolicy = resolveStoreRetry(options.retry);
     // Commands: a bounded number of reconnect attempts (calls made meanwhile wait in the bounded
     // command queue), then calls fail with ERR_STORE_UNAVAILABLE and the next one connects anew.
     this.#client = makeClient(this.#url, name, timeout, queue, (n) =>
-      n + 1 >= policy.attempts ? new Error(`gave up after ${policy.attempts} connection attempts`) : storeRetryDelay(policy, n));
+      n + 1 >= policy.attempts ? new Error(`gave up after ${policy.attempts} connection attempts`) : storeRetryDelay(policy, n),
+    );
     this.#client.on('error', () => undefined); // surfaced by the calls themselves
     if (options.listen !== false) {
       // The wake-up feed keeps reconnecting while the queue runs (capped backoff); node-redis
@@ -213,9 +252,22 @@ export class RedisTaskQueue implements TaskQueue {
     const caps = JSON.stringify(t.requiredCapabilities);
     const deadline = c.deadline === undefined ? '' : String(Math.ceil(c.deadline));
     const body = encodeBody(t);
-    const [code, rec] = await this.#run(SUBMIT, this.#taskKey(t.id), [
-      t.id, t.poolId!, caps, String(c.maxRetries ?? this.#d.maxRetries), String(c.claimTtlMs ?? this.#d.leaseMs), deadline, options.idempotencyKey ?? '', body,
-    ], now, options);
+    const [code, rec] = await this.#run(
+      SUBMIT,
+      this.#taskKey(t.id),
+      [
+        t.id,
+        t.poolId!,
+        caps,
+        String(c.maxRetries ?? this.#d.maxRetries),
+        String(c.claimTtlMs ?? this.#d.leaseMs),
+        deadline,
+        options.idempotencyKey ?? '',
+        body,
+      ],
+      now,
+      options,
+    );
     if (code === 0) throw new ConflictError(`task ${t.id} already exists`, { currentState: str(rec) });
     if (code === 1) return this.#record(t.id, submittedFields(t, body, caps, deadline, now));
     return this.#task(t.id, rec);
@@ -228,7 +280,13 @@ export class RedisTaskQueue implements TaskQueue {
     const ready = `${this.#prefix}r:${req.poolId}`;
     for (;;) {
       const now = this.#now();
-      const [recs, nextDue, orphans] = await this.#run(CLAIM, ready, [req.poolId, req.agentId, String(req.max), String(this.#claimScan), ...req.capabilities], now, options);
+      const [recs, nextDue, orphans] = await this.#run(
+        CLAIM,
+        ready,
+        [req.poolId, req.agentId, String(req.max), String(this.#claimScan), ...req.capabilities],
+        now,
+        options,
+      );
       if (typeof orphans === 'number' && orphans > 0) this.#stats.corrupt += orphans;
       const list = recs as Reply;
       if (list.length > 0) {
@@ -309,7 +367,12 @@ export class RedisTaskQueue implements TaskQueue {
     const out = await this.#run(RECLAIM, `${this.#prefix}d`, [String(this.#expireLimit)], this.#now(), options);
     return out.map((row) => {
       const [id, agent, attempt, outcome] = row as [Buffer, Buffer, number, Buffer];
-      return { taskId: id.toString('utf8'), agentId: agent.length === 0 ? null : agent.toString('utf8'), attempt, outcome: outcome.toString('latin1') as ExpiredTask['outcome'] };
+      return {
+        taskId: id.toString('utf8'),
+        agentId: agent.length === 0 ? null : agent.toString('utf8'),
+        attempt,
+        outcome: outcome.toString('latin1') as ExpiredTask['outcome'],
+      };
     });
   }
 
@@ -397,7 +460,9 @@ export class RedisTaskQueue implements TaskQueue {
       if (signal?.aborted && !ConvergeError.is(err)) throw new AbortError('the operation was aborted', { cause: signal.reason });
       if (err instanceof ErrorReply && err.message.includes('WRONGTYPE')) {
         this.#stats.corrupt++;
-        return Promise.reject(new StoreError(`a task queue key under ${this.#prefix} has the wrong type: ${err.message}`, { code: 'ERR_STORE_CORRUPT', cause: err }));
+        return Promise.reject(
+          new StoreError(`a task queue key under ${this.#prefix} has the wrong type: ${err.message}`, { code: 'ERR_STORE_CORRUPT', cause: err }),
+        );
       }
       // A transient failure (the connection broke) may have run the script or not: not retried.
       const code = isTransient(err) ? 'ERR_STORE_UNAVAILABLE' : 'ERR_STORE';

@@ -64,7 +64,9 @@ function script(name: string, body: string, fence = false): QueueScript {
  * '', [10] idempotency key or '', [11] body. Returns {1} (created: the client knows the record
  * it sent), {2, record} (the key's first task) or {0, state} (the id is taken).
  */
-export const SUBMIT = script('submit', `
+export const SUBMIT = script(
+  'submit',
+  `
 local id, pool, idem = ARGV[4], ARGV[5], ARGV[10]
 if idem ~= '' then
   local first = redis.call('HGET', P .. 'idem', idem)
@@ -89,7 +91,8 @@ redis.call('ZADD', P .. 'ids', 0, id)
 redis.call('SADD', P .. 'pools', pool)
 publish('pending', 0, pool, id)
 return {1}
-`);
+`,
+);
 
 /**
  * Claim. ARGV[4] pool, [5] agent, [6] max, [7] most ready entries to look at, [8..] the agent's
@@ -100,7 +103,9 @@ return {1}
  * yet due, or '' for none) lets a waiting claimer sleep until then; orphans counts ready
  * entries without a task hash, removed (a corrupt or hand-edited database).
  */
-export const CLAIM = script('claim', `
+export const CLAIM = script(
+  'claim',
+  `
 local pool, agent, max, scan = ARGV[4], ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
 local have = {}
 for i = 8, #ARGV do have[ARGV[i]] = true end
@@ -149,14 +154,17 @@ if #out == 0 then
   if #later > 0 then nextDue = later[2] end
 end
 return {out, nextDue, orphans}
-`);
+`,
+);
 
 /**
  * Report. ARGV[4] id, [5] attempt, [6] agent, [7] result, [8] '1' to return the completed
  * record ('0': the caller holds the claimed record and knows what report changes). Returns
  * {1, record or nothing}, {0, record} (fenced off) or {-1} (no task).
  */
-export const REPORT = script('report', `
+export const REPORT = script(
+  'report',
+  `
 local id = ARGV[4]
 local k = P .. 't:' .. id
 local f = redis.call('HMGET', k, 'state', 'attempts', 'assigned_to', 'lease_expires_at', 'deadline', 'pool')
@@ -169,14 +177,18 @@ if f[5] then redis.call('ZREM', P .. 'd', id) end
 publish('completed', f[2], f[6], id)
 if ARGV[8] == '0' then return {1} end
 return {1, redis.call('HGETALL', k)}
-`, true);
+`,
+  true,
+);
 
 /**
  * Fail. ARGV[4] id, [5] attempt, [6] agent, [7] reason, [8] retry base ms, [9] retry cap ms.
  * Past max_retries → dead letter (state failed); else pending again after base × 2^(failures−1),
  * capped. Returns as REPORT.
  */
-export const FAIL = script('fail', `
+export const FAIL = script(
+  'fail',
+  `
 local id = ARGV[4]
 local k = P .. 't:' .. id
 local f = redis.call('HMGET', k, 'state', 'attempts', 'assigned_to', 'lease_expires_at', 'deadline', 'pool', 'failures', 'max_retries', 'seq')
@@ -202,10 +214,14 @@ else
 end
 publish(state, f[2], pool, id)
 return {1, redis.call('HGETALL', k)}
-`, true);
+`,
+  true,
+);
 
 /** Extend. ARGV[4] id, [5] attempt, [6] agent. Returns {1, new expiry}, {0, record} or {-1}. */
-export const EXTEND = script('extend', `
+export const EXTEND = script(
+  'extend',
+  `
 local id = ARGV[4]
 local k = P .. 't:' .. id
 local f = redis.call('HMGET', k, 'state', 'attempts', 'assigned_to', 'lease_expires_at', 'deadline', 'pool', 'lease_ms')
@@ -215,10 +231,14 @@ local exp = num(NOW + tonumber(f[7]))
 redis.call('HSET', k, 'lease_expires_at', exp, 'updated_at', ARGV[3])
 redis.call('ZADD', P .. 'l:' .. f[6], exp, id)
 return {1, exp}
-`, true);
+`,
+  true,
+);
 
 /** Cancel. ARGV[4] id. Returns {1, record}, {0, state} (already terminal) or {-1}. */
-export const CANCEL = script('cancel', `
+export const CANCEL = script(
+  'cancel',
+  `
 local id = ARGV[4]
 local k = P .. 't:' .. id
 local f = redis.call('HMGET', k, 'state', 'attempts', 'pool', 'seq')
@@ -231,14 +251,17 @@ redis.call('ZREM', P .. 'l:' .. f[3], id)
 redis.call('ZREM', P .. 'd', id)
 publish('cancelled', f[2], f[3], id)
 return {1, redis.call('HGETALL', k)}
-`);
+`,
+);
 
 /**
  * Reclaim (the `expire` sweep). ARGV[4] limit. Expired leases of every pool, then live tasks
  * past their deadline: an expired lease is a failed attempt retried at once (or the dead
  * letter); a deadline fails the task ('deadline'). Returns {{id, agent or '', attempt, outcome}...}.
  */
-export const RECLAIM = script('reclaim', `
+export const RECLAIM = script(
+  'reclaim',
+  `
 local limit = tonumber(ARGV[4])
 local out = {}
 local function reclaim(id)
@@ -297,14 +320,17 @@ if #out < limit then
   for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'd', '-inf', ARGV[3], 'LIMIT', 0, limit - #out)) do reclaim(id) end
 end
 return out
-`);
+`,
+);
 
 /**
  * List. ARGV[4] cursor ('' from the start), [5] state or '', [6] pool or '', [7] records
  * wanted, [8] most ids to look at. Walks ids in order from after the cursor. Returns
  * {records, last id looked at or '', 1 when the look-at bound stopped the walk else 0}.
  */
-export const LIST = script('list', `
+export const LIST = script(
+  'list',
+  `
 local wanted, scan = tonumber(ARGV[7]), tonumber(ARGV[8])
 local from = ARGV[4] == '' and '-' or '(' .. ARGV[4]
 local out, seen, last, capped = {}, 0, '', 0
@@ -325,7 +351,8 @@ while #out < wanted do
   from = '(' .. last
 end
 return {out, last, capped}
-`);
+`,
+);
 
 /** Every script of the queue. */
 export const QUEUE_SCRIPTS = [SUBMIT, CLAIM, REPORT, FAIL, EXTEND, CANCEL, RECLAIM, LIST];

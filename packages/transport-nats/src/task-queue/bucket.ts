@@ -117,8 +117,16 @@ export class Bucket {
     }
     try {
       await this.jsm.streams.add({
-        name: this.stream, subjects: [`${this.#prefix}>`], max_msgs_per_subject: 1, max_msgs: maxMsgs, discard: DiscardPolicy.New,
-        storage: StorageType.File, allow_direct: true, allow_rollup_hdrs: true, deny_delete: false, num_replicas: 1,
+        name: this.stream,
+        subjects: [`${this.#prefix}>`],
+        max_msgs_per_subject: 1,
+        max_msgs: maxMsgs,
+        discard: DiscardPolicy.New,
+        storage: StorageType.File,
+        allow_direct: true,
+        allow_rollup_hdrs: true,
+        deny_delete: false,
+        num_replicas: 1,
       });
     } catch (err) {
       // Another client may have created it at the same moment.
@@ -178,8 +186,11 @@ export class Bucket {
    */
   async scan(prefix: string, limit: number, markers?: number[]): Promise<Entry[]> {
     const info = await this.jsm.consumers.add(this.stream, {
-      ack_policy: AckPolicy.None, deliver_policy: DeliverPolicy.LastPerSubject, filter_subject: this.subject(`${prefix}>`),
-      inactive_threshold: 30_000 * NS_PER_MS, mem_storage: true,
+      ack_policy: AckPolicy.None,
+      deliver_policy: DeliverPolicy.LastPerSubject,
+      filter_subject: this.subject(`${prefix}>`),
+      inactive_threshold: 30_000 * NS_PER_MS,
+      mem_storage: true,
     });
     const out: Entry[] = [];
     try {
@@ -344,19 +355,24 @@ export class Pulls {
     }
     line.inFlight = true;
     const expiresMs = Math.max(...batch.map((d) => d.expiresMs));
-    this.pull(stream, consumer, { batch: total, no_wait: true, expires: expiresMs * NS_PER_MS }).then((msgs) => {
-      let i = 0;
-      for (const d of batch) {
-        d.resolve(msgs.slice(i, i + d.n));
-        i += d.n;
-      }
-    }, (err: unknown) => {
-      for (const d of batch) d.reject(err);
-    }).finally(() => {
-      line.inFlight = false;
-      if (line.waiting.length > 0) this.#run(stream, consumer, key, line);
-      else this.#lines.delete(key);
-    });
+    this.pull(stream, consumer, { batch: total, no_wait: true, expires: expiresMs * NS_PER_MS })
+      .then(
+        (msgs) => {
+          let i = 0;
+          for (const d of batch) {
+            d.resolve(msgs.slice(i, i + d.n));
+            i += d.n;
+          }
+        },
+        (err: unknown) => {
+          for (const d of batch) d.reject(err);
+        },
+      )
+      .finally(() => {
+        line.inFlight = false;
+        if (line.waiting.length > 0) this.#run(stream, consumer, key, line);
+        else this.#lines.delete(key);
+      });
   }
 
   /** Ends every open request with what it has. */

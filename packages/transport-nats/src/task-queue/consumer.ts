@@ -44,8 +44,13 @@ function differences(spec: PoolConsumerSpec, found: ConsumerConfig): string[] {
  */
 export async function ensurePoolConsumer(jsm: JetStreamManager, spec: PoolConsumerSpec): Promise<void> {
   const config: ConsumerConfig = {
-    durable_name: spec.durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, filter_subject: spec.filterSubject,
-    ack_wait: spec.ackWaitMs * NS_PER_MS, max_ack_pending: spec.maxAckPending, max_deliver: -1,
+    durable_name: spec.durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    filter_subject: spec.filterSubject,
+    ack_wait: spec.ackWaitMs * NS_PER_MS,
+    max_ack_pending: spec.maxAckPending,
+    max_deliver: -1,
   } as ConsumerConfig;
   let found = await jsm.consumers.info(spec.stream, spec.durable).catch(() => null);
   if (!found) {

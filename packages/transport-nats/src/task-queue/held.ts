@@ -48,7 +48,8 @@ export async function heldTaskIds(nc: NatsConnection, jsm: JetStreamManager, str
 
 /** The first message on `subject` at or after `seq` (`STREAM.MSG.GET` with `next_by_subj`), or `null`. */
 async function nextMessage(nc: NatsConnection, stream: string, seq: number, subject: string): Promise<{ seq: number; data: Uint8Array } | null> {
-  const r = await nc.request(`$JS.API.STREAM.MSG.GET.${stream}`, JSON.stringify({ seq, next_by_subj: subject }), { timeout: 5_000 })
+  const r = await nc
+    .request(`$JS.API.STREAM.MSG.GET.${stream}`, JSON.stringify({ seq, next_by_subj: subject }), { timeout: 5_000 })
     .then((m) => m.json<{ message?: { seq: number; data?: string } }>())
     .catch(() => null);
   if (!r?.message) return null;

@@ -27,7 +27,11 @@ export class Hints {
   readonly #pending = new Set<Promise<void>>();
 
   /** @param onFailure - called for each write the server refused or did not confirm in time (counted by the queue). */
-  constructor(private readonly nc: NatsConnection, private readonly bucket: Bucket, private readonly onFailure: () => void) {}
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly bucket: Bucket,
+    private readonly onFailure: () => void,
+  ) {}
 
   /**
    * Sets or removes the hint of `t`: the write is sent now and confirmed in the background. Writes
@@ -40,7 +44,8 @@ export class Hints {
     const due = hintDue(t);
     if (due === null && before && hintDue(before) === null) return;
     const opts = { timeout: HINT_WRITE_TIMEOUT_MS, ...(due === null ? { headers: purgeMarker() } : {}) };
-    const p = this.nc.request(this.bucket.subject(`l.${token(t.id)}`), due === null ? EMPTY : enc.encode(String(due)), opts)
+    const p = this.nc
+      .request(this.bucket.subject(`l.${token(t.id)}`), due === null ? EMPTY : enc.encode(String(due)), opts)
       .then((m) => {
         const r = m.json<{ error?: { description?: string } }>();
         if (r.error) throw new StoreError(`hint write refused: ${r.error.description}`);

@@ -5,28 +5,89 @@
 // fetch, report = ack, extend = in-progress, retry = nak with delay, dead letter = term plus a
 // copy on the pool's dead-letter subject, submit = publish with `Nats-Msg-Id`.
 import {
-  ConfigError, ConflictError, NotFoundError, QueueFullError, StoreError, TASK_QUEUE_BRAND, TaskEventChannel, ValidationError,
-  AbortError, DEFAULT_EXPIRE_LIMIT, encodeValue, fenceError, newQueuedTask, prepareSubmit, requireLease, requireReason, resolveClaim, resolveList,
-  resolveQueueDefaults, throwIfAborted, type ClaimRequest, type ClaimedTask, type ExpireOptions, type ExpiredTask, type ListTasksOptions,
-  type QueueCallOptions, type QueuedTask, type ResolvedClaim, type ResolvedQueueDefaults, type SubmitOptions, type TaskInit, type TaskLease,
-  type TaskPage, type TaskQueue, type TaskQueueEvent, type WatchOptions, type WireValue,
+  ConfigError,
+  ConflictError,
+  NotFoundError,
+  QueueFullError,
+  StoreError,
+  TASK_QUEUE_BRAND,
+  TaskEventChannel,
+  ValidationError,
+  AbortError,
+  DEFAULT_EXPIRE_LIMIT,
+  encodeValue,
+  fenceError,
+  newQueuedTask,
+  prepareSubmit,
+  requireLease,
+  requireReason,
+  resolveClaim,
+  resolveList,
+  resolveQueueDefaults,
+  throwIfAborted,
+  type ClaimRequest,
+  type ClaimedTask,
+  type ExpireOptions,
+  type ExpiredTask,
+  type ListTasksOptions,
+  type QueueCallOptions,
+  type QueuedTask,
+  type ResolvedClaim,
+  type ResolvedQueueDefaults,
+  type SubmitOptions,
+  type TaskInit,
+  type TaskLease,
+  type TaskPage,
+  type TaskQueue,
+  type TaskQueueEvent,
+  type WatchOptions,
+  type WireValue,
 } from '@converge/core';
 import { connect, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { DiscardPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import {
-  DiscardPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager,
-} from '@nats-io/jetstream';
-import {
-  IDEMPOTENT_WAIT_MS, CAS_ROUNDS, jetstreamQueueAckWaitMs, JETSTREAM_QUEUE_DEFAULT_DUPLICATE_WINDOW_MS, JETSTREAM_QUEUE_DEFAULT_MAX_ACK_PENDING,
-  JETSTREAM_QUEUE_DEFAULT_MAX_DELIVER, JETSTREAM_QUEUE_DEFAULT_MAX_TASKS, JETSTREAM_QUEUE_DEFAULT_NAME, JETSTREAM_QUEUE_MAX_POOL_ID, JETSTREAM_QUEUE_SKIP_DELAY_MS,
-  JETSTREAM_QUEUE_NO_WAIT_EXPIRES_MS, JETSTREAM_QUEUE_FIRST_FETCH_EXPIRES_MS, NAME, positive, requireId, sleep, type JetStreamQueueStats, type JetStreamTaskQueueOptions,
+  IDEMPOTENT_WAIT_MS,
+  CAS_ROUNDS,
+  jetstreamQueueAckWaitMs,
+  JETSTREAM_QUEUE_DEFAULT_DUPLICATE_WINDOW_MS,
+  JETSTREAM_QUEUE_DEFAULT_MAX_ACK_PENDING,
+  JETSTREAM_QUEUE_DEFAULT_MAX_DELIVER,
+  JETSTREAM_QUEUE_DEFAULT_MAX_TASKS,
+  JETSTREAM_QUEUE_DEFAULT_NAME,
+  JETSTREAM_QUEUE_MAX_POOL_ID,
+  JETSTREAM_QUEUE_SKIP_DELAY_MS,
+  JETSTREAM_QUEUE_NO_WAIT_EXPIRES_MS,
+  JETSTREAM_QUEUE_FIRST_FETCH_EXPIRES_MS,
+  NAME,
+  positive,
+  requireId,
+  sleep,
+  type JetStreamQueueStats,
+  type JetStreamTaskQueueOptions,
 } from './config.js';
 import { ensurePoolConsumer, mismatchMode } from './consumer.js';
 import { heldTaskIds, messageBody } from './held.js';
 import { Hints } from './hints.js';
 import { Bucket, Pulls, Replies, parseAckReply, token, untoken, type Entry } from './bucket.js';
 import {
-  EVENT_HEADER, cancelled, hintDue, claimed, decodeRecord, encodeRecord, eventHeaders, expiredClaim, expiredPending, failed, isLive, leaseMsOf,
-  pageOf, parseEvent, reported, sweepable, unclaimable, type TaskRecord,
+  EVENT_HEADER,
+  cancelled,
+  hintDue,
+  claimed,
+  decodeRecord,
+  encodeRecord,
+  eventHeaders,
+  expiredClaim,
+  expiredPending,
+  failed,
+  isLive,
+  leaseMsOf,
+  pageOf,
+  parseEvent,
+  reported,
+  sweepable,
+  unclaimable,
+  type TaskRecord,
 } from './records.js';
 
 const NS_PER_MS = 1_000_000;
@@ -110,9 +171,11 @@ export class JetStreamTaskQueue implements TaskQueue {
   /** Connects (unless given a connection), creates the stream and the bucket when missing. Idempotent. */
   async start(): Promise<void> {
     if (this.#started) return;
-    const nc = this.#options.connection ?? (await connect({ noAsyncTraces: true, ...this.#options.connectOptions, servers: this.#options.servers }).catch((err: unknown) => {
-      throw new StoreError(`cannot connect to NATS at ${String(this.#options.servers)}`, { cause: err });
-    }));
+    const nc =
+      this.#options.connection ??
+      (await connect({ noAsyncTraces: true, ...this.#options.connectOptions, servers: this.#options.servers }).catch((err: unknown) => {
+        throw new StoreError(`cannot connect to NATS at ${String(this.#options.servers)}`, { cause: err });
+      }));
     this.#nc = nc;
     try {
       this.#jsm = await jetstreamManager(nc);
@@ -162,8 +225,13 @@ export class JetStreamTaskQueue implements TaskQueue {
     }
     try {
       await jsm.streams.add({
-        name: this.#stream, subjects: [`${this.#subjects}.t.*`, `${this.#subjects}.dlq.*`], retention: RetentionPolicy.Workqueue,
-        storage: StorageType.File, max_msgs: this.#maxTasks, discard: DiscardPolicy.New, duplicate_window: JETSTREAM_QUEUE_DEFAULT_DUPLICATE_WINDOW_MS * NS_PER_MS,
+        name: this.#stream,
+        subjects: [`${this.#subjects}.t.*`, `${this.#subjects}.dlq.*`],
+        retention: RetentionPolicy.Workqueue,
+        storage: StorageType.File,
+        max_msgs: this.#maxTasks,
+        discard: DiscardPolicy.New,
+        duplicate_window: JETSTREAM_QUEUE_DEFAULT_DUPLICATE_WINDOW_MS * NS_PER_MS,
       });
     } catch (err) {
       await jsm.streams.info(this.#stream).catch(() => {
@@ -178,10 +246,13 @@ export class JetStreamTaskQueue implements TaskQueue {
     if (!p) {
       const durable = `p_${token(poolId)}`;
       const spec = { stream: this.#stream, durable, filterSubject: this.#taskSubject(poolId), ackWaitMs: this.#ackWaitMs, maxAckPending: this.#maxAckPending };
-      p = ensurePoolConsumer(this.#need().jsm, { ...spec, onMismatch: this.#onConsumerMismatch }).then(() => durable, (err: unknown) => {
-        this.#consumers.delete(poolId);
-        throw err;
-      });
+      p = ensurePoolConsumer(this.#need().jsm, { ...spec, onMismatch: this.#onConsumerMismatch }).then(
+        () => durable,
+        (err: unknown) => {
+          this.#consumers.delete(poolId);
+          throw err;
+        },
+      );
       this.#consumers.set(poolId, p);
     }
     return p;
@@ -240,7 +311,9 @@ export class JetStreamTaskQueue implements TaskQueue {
   /** Ends a dead-lettered task's message and leaves a copy on the pool's dead-letter subject. */
   async #deadLetter(t: QueuedTask, reply: string | null | undefined): Promise<void> {
     await this.#settle(reply, '+TERM', true);
-    await this.#need().js.publish(`${this.#subjects}.dlq.${token(t.poolId!)}`, enc.encode(t.id), { msgID: `dlq:${t.id}` }).catch(() => undefined);
+    await this.#need()
+      .js.publish(`${this.#subjects}.dlq.${token(t.poolId!)}`, enc.encode(t.id), { msgID: `dlq:${t.id}` })
+      .catch(() => undefined);
   }
 
   /** See `TaskQueue.submit`: record create (revision 0), then the message with `Nats-Msg-Id` = task id. */
@@ -273,7 +346,8 @@ export class JetStreamTaskQueue implements TaskQueue {
       // No message, no task: take the record (and the key) back so the id can be submitted again.
       await bucket.purge(`r.${token(t.id)}`).catch(() => undefined);
       if (keyName !== null) await bucket.purge(keyName).catch(() => undefined);
-      if (/maximum messages/i.test(String((err as Error).message))) throw new QueueFullError(`stream ${this.#stream} holds its ${this.#maxTasks} tasks`, { cause: err });
+      if (/maximum messages/i.test(String((err as Error).message)))
+        throw new QueueFullError(`stream ${this.#stream} holds its ${this.#maxTasks} tasks`, { cause: err });
       throw new StoreError(`cannot publish task ${t.id}: ${(err as Error).message}`, { cause: err });
     }
     return task;
@@ -424,11 +498,18 @@ export class JetStreamTaskQueue implements TaskQueue {
   }
 
   /** A fenced transition: read (or this client's last revision), check the lease, CAS; again on a lost CAS. */
-  async #fenced(l: TaskLease, options: QueueCallOptions, next: (t: QueuedTask, now: number) => QueuedTask, transition = true): Promise<{ before: TaskRecord; task: QueuedTask }> {
+  async #fenced(
+    l: TaskLease,
+    options: QueueCallOptions,
+    next: (t: QueuedTask, now: number) => QueuedTask,
+    transition = true,
+  ): Promise<{ before: TaskRecord; task: QueuedTask }> {
     let known = this.#revisions.get(l.taskId);
     for (let round = 0; round < CAS_ROUNDS; round++) {
       throwIfAborted(options.signal);
-      const cur = known ? { revision: known.revision, record: known.record } : await this.#read(l.taskId).then((c) => c && { revision: c.entry.revision, record: c.record });
+      const cur = known
+        ? { revision: known.revision, record: known.record }
+        : await this.#read(l.taskId).then((c) => c && { revision: c.entry.revision, record: c.record });
       known = undefined;
       if (!cur) throw new NotFoundError(`task ${l.taskId} not found`);
       const now = this.#clock();
@@ -567,7 +648,12 @@ export class JetStreamTaskQueue implements TaskQueue {
     const { limit, cursor } = resolveList(options);
     throwIfAborted(options.signal);
     const entries = await this.#need().bucket.scan('r.', this.#maxTasks);
-    return pageOf(entries.map((e) => decodeRecord(e.value)?.task ?? null), cursor, limit, options);
+    return pageOf(
+      entries.map((e) => decodeRecord(e.value)?.task ?? null),
+      cursor,
+      limit,
+      options,
+    );
   }
 
   /**

@@ -2,7 +2,16 @@
 // pure function of (record, now, defaults), so the fenced calls, the sweep and the claim path
 // share one definition of what each transition does (the same as the PostgreSQL queue's SQL).
 import {
-  decodeValue, encodeValue, retryDelayMs, type ExpiredTask, type ListTasksOptions, type TaskPage, type QueuedTask, type ResolvedQueueDefaults, type TaskQueueEvent, type WireValue,
+  decodeValue,
+  encodeValue,
+  retryDelayMs,
+  type ExpiredTask,
+  type ListTasksOptions,
+  type TaskPage,
+  type QueuedTask,
+  type ResolvedQueueDefaults,
+  type TaskQueueEvent,
+  type WireValue,
 } from '@converge/core';
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 
@@ -35,7 +44,8 @@ export function recordOf(value: unknown): TaskRecord | null {
   if (!v || typeof v !== 'object' || !v.t || typeof v.t !== 'object' || typeof v.t.id !== 'string' || typeof v.t.state !== 'string') return null;
   const t = v.t;
   // The codec stores `undefined` as null; give the optional task fields back as absent.
-  for (const k of ['topic', 'evaluator'] as const) if ((t as unknown as Record<string, unknown>)[k] === null) delete (t as unknown as Record<string, unknown>)[k];
+  for (const k of ['topic', 'evaluator'] as const)
+    if ((t as unknown as Record<string, unknown>)[k] === null) delete (t as unknown as Record<string, unknown>)[k];
   return { task: t, ack: typeof v.a === 'string' ? v.a : null };
 }
 
@@ -82,7 +92,16 @@ export function unclaimable(t: QueuedTask, now: number, caps: readonly string[])
 
 /** The claimed task (attempt + 1, a fresh lease). */
 export function claimed(t: QueuedTask, agentId: string, now: number, d: ResolvedQueueDefaults): QueuedTask {
-  return { ...t, state: 'assigned', assignedTo: agentId, claimedAt: now, attempts: t.attempts + 1, leaseExpiresAt: now + leaseMsOf(t, d), notBefore: null, updatedAt: now };
+  return {
+    ...t,
+    state: 'assigned',
+    assignedTo: agentId,
+    claimedAt: now,
+    attempts: t.attempts + 1,
+    leaseExpiresAt: now + leaseMsOf(t, d),
+    notBefore: null,
+    updatedAt: now,
+  };
 }
 
 /** The completed task. */
@@ -102,7 +121,10 @@ export function failed(t: QueuedTask, reason: string, now: number, d: ResolvedQu
 export function expiredClaim(t: QueuedTask, now: number, d: ResolvedQueueDefaults): { task: QueuedTask; expired: ExpiredTask } {
   const head = { taskId: t.id, agentId: t.assignedTo, attempt: t.attempts };
   if (deadlinePassed(t, now)) {
-    return { task: { ...t, state: 'failed', failureReason: 'deadline', leaseExpiresAt: null, notBefore: null, updatedAt: now }, expired: { ...head, outcome: 'expired' } };
+    return {
+      task: { ...t, state: 'failed', failureReason: 'deadline', leaseExpiresAt: null, notBefore: null, updatedAt: now },
+      expired: { ...head, outcome: 'expired' },
+    };
   }
   const failures = t.failures + 1;
   const base = { ...t, failures, failureReason: 'lease-expired', leaseExpiresAt: null, notBefore: null, updatedAt: now };
@@ -112,7 +134,10 @@ export function expiredClaim(t: QueuedTask, now: number, d: ResolvedQueueDefault
 
 /** The pending task past its deadline. */
 export function expiredPending(t: QueuedTask, now: number): { task: QueuedTask; expired: ExpiredTask } {
-  return { task: { ...t, state: 'failed', failureReason: 'deadline', updatedAt: now }, expired: { taskId: t.id, agentId: null, attempt: t.attempts, outcome: 'expired' } };
+  return {
+    task: { ...t, state: 'failed', failureReason: 'deadline', updatedAt: now },
+    expired: { taskId: t.id, agentId: null, attempt: t.attempts, outcome: 'expired' },
+  };
 }
 
 /** The cancelled task. */
@@ -154,7 +179,13 @@ export function sweepable(t: QueuedTask, now: number): boolean {
 export function pageOf(tasks: readonly (QueuedTask | null)[], cursor: string | null, limit: number, options: ListTasksOptions): TaskPage {
   const picked: QueuedTask[] = [];
   for (const t of tasks) {
-    if (t && (cursor === null || t.id > cursor) && (options.state === undefined || t.state === options.state) && (options.poolId === undefined || t.poolId === options.poolId)) picked.push(t);
+    if (
+      t &&
+      (cursor === null || t.id > cursor) &&
+      (options.state === undefined || t.state === options.state) &&
+      (options.poolId === undefined || t.poolId === options.poolId)
+    )
+      picked.push(t);
   }
   picked.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const page = picked.slice(0, limit);

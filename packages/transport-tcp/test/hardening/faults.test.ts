@@ -19,8 +19,7 @@ async function started(t: TcpTransport): Promise<TcpTransport> {
   stops.push(() => t.stop());
   return t;
 }
-const msg = (i: number, pad = 0): Message =>
-  signMessage(createMessage({ recipient: bob.fingerprint, payload: { i, pad: 'x'.repeat(pad) } }), alice);
+const msg = (i: number, pad = 0): Message => signMessage(createMessage({ recipient: bob.fingerprint, payload: { i, pad: 'x'.repeat(pad) } }), alice);
 
 async function drain(t: TcpTransport, n: number): Promise<number[]> {
   const got: number[] = [];
@@ -44,7 +43,7 @@ describe('faults', () => {
     for (let c = 0; c < crashes; c++) {
       const s = await rawSocket(b.port);
       // Whole frames first, then a cut one, then the process "dies": FIN or RST.
-      s.write(Buffer.concat([frame, frame, frame.subarray(0, 1 + (c * 97) % (frame.byteLength - 1))]));
+      s.write(Buffer.concat([frame, frame, frame.subarray(0, 1 + ((c * 97) % (frame.byteLength - 1)))]));
       await new Promise((r) => setTimeout(r, 2));
       if (c % 2 === 0) s.resetAndDestroy();
       else s.destroy();
@@ -74,7 +73,12 @@ describe('faults', () => {
     // b never calls receive: its queue fills, it pauses its sockets, the kernel buffers fill,
     // then a's per-peer queue. 16 KiB messages fill the loopback buffers quickly.
     for (let i = 0; i < total; i++) {
-      pending.push(a.send(msg(i, 16 * 1024)).then(() => void (outcomes[i] = 'ok'), (e) => void (outcomes[i] = e instanceof QueueFullError ? 'full' : 'other')));
+      pending.push(
+        a.send(msg(i, 16 * 1024)).then(
+          () => void (outcomes[i] = 'ok'),
+          (e) => void (outcomes[i] = e instanceof QueueFullError ? 'full' : 'other'),
+        ),
+      );
       maxPending = Math.max(maxPending, a.pendingWrites);
       if (i % 32 === 0) await new Promise((r) => setTimeout(r, 1));
     }
@@ -105,10 +109,14 @@ describe('faults', () => {
     const b = new TcpTransport({ identity: bob });
     await b.start();
     const port = b.port;
-    const a = await started(new TcpTransport({
-      identity: alice, listen: false, peers: { [bob.fingerprint]: { host: '127.0.0.1', port } },
-      reconnect: { maxAttempts: 3, initialDelayMs: 5, maxDelayMs: 20 },
-    }));
+    const a = await started(
+      new TcpTransport({
+        identity: alice,
+        listen: false,
+        peers: { [bob.fingerprint]: { host: '127.0.0.1', port } },
+        reconnect: { maxAttempts: 3, initialDelayMs: 5, maxDelayMs: 20 },
+      }),
+    );
     for (let i = 0; i < 50; i++) await a.send(msg(i));
     expect(await drain(b, 50)).toEqual(Array.from({ length: 50 }, (_, i) => i));
 

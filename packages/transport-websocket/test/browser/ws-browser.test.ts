@@ -51,7 +51,9 @@ describeInChromium('WebSocket client in headless Chromium, Node server', () => {
     expect(got!.encoded).toBe(bytesToHex(encodeMessage(toPage))); // the same wire bytes
     // ...and a message signed by someone else under bob's name does not verify there.
     const mallory = Identity.generate();
-    const forged = encodeMessage(createMessage({ ...signMessage(createMessage({ recipient: me.fingerprint, payload: 'forged' }), mallory), sender: bob.fingerprint }));
+    const forged = encodeMessage(
+      createMessage({ ...signMessage(createMessage({ recipient: me.fingerprint, payload: 'forged' }), mallory), sender: bob.fingerprint }),
+    );
     await s.send(decodeMessage(forged));
     expect((await inPage('receive', bytesToHex(bob.publicKey), 10_000))?.verified).toBe(false);
 

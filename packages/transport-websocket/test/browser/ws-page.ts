@@ -1,9 +1,7 @@
 // The page side of ws-browser.test.ts, bundled with the `browser` condition and run in
 // Chromium: a WebSocketClientTransport on the browser's native WebSocket (no `ws`), with an
 // identity made from WebCrypto randomness, talking to a Node WebSocketTransport server.
-import {
-  Identity, bytesToHex, createMessage, encodeMessage, hexToBytes, signMessage, verifyMessage, type WireValue,
-} from '@converge/core';
+import { Identity, bytesToHex, createMessage, encodeMessage, hexToBytes, signMessage, verifyMessage, type WireValue } from '@converge/core';
 import { WebSocketClientTransport } from '../../src/client.js';
 
 let identity: Identity | undefined;
@@ -38,7 +36,14 @@ const page = {
   async receive(senderKeyHex: string, timeoutMs: number) {
     const m = await client!.receive({ timeoutMs });
     if (!m) return null;
-    return { id: m.id, sender: m.sender, recipient: m.recipient, payload: m.payload as unknown, verified: verifyMessage(m, hexToBytes(senderKeyHex)), encoded: bytesToHex(encodeMessage(m)) };
+    return {
+      id: m.id,
+      sender: m.sender,
+      recipient: m.recipient,
+      payload: m.payload as unknown,
+      verified: verifyMessage(m, hexToBytes(senderKeyHex)),
+      encoded: bytesToHex(encodeMessage(m)),
+    };
   },
 
   /** Stats of the client. */

@@ -43,10 +43,12 @@ async function raw(port: number): Promise<{ socket: net.Socket; closed: Promise<
   const socket = net.connect({ host: '127.0.0.1', port });
   socket.on('error', () => undefined);
   let done = false;
-  const closed = new Promise<void>((r) => socket.once('close', () => {
-    done = true;
-    r();
-  }));
+  const closed = new Promise<void>((r) =>
+    socket.once('close', () => {
+      done = true;
+      r();
+    }),
+  );
   await new Promise((r) => socket.once('connect', r));
   cleanup.push(async () => socket.destroy());
   return { socket, closed, isClosed: () => done };
@@ -172,7 +174,9 @@ describe('receive queue byte bound (H3)', () => {
     expect(instruments.stats.droppedReceiveQueueFull).toBe(10 - queued);
     expect(r.paused).toBe(true);
     expect(paused).toBe(1);
-    while (r.tryReceive()) { /* drain */ }
+    while (r.tryReceive()) {
+      /* drain */
+    }
     expect(r.bytes).toBe(0);
     expect(r.paused).toBe(false);
     expect(paused).toBe(0);

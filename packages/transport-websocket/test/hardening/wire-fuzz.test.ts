@@ -39,8 +39,16 @@ afterEach(async () => {
 
 /** What was sent, by category. */
 interface Sent {
-  malformed: number; oversize: number; truncated: number; short: number; forged: number; replayed: number; originals: number; text: number;
-  frames: number; connections: number;
+  malformed: number;
+  oversize: number;
+  truncated: number;
+  short: number;
+  forged: number;
+  replayed: number;
+  originals: number;
+  text: number;
+  frames: number;
+  connections: number;
 }
 const zero = (): Sent => ({ malformed: 0, oversize: 0, truncated: 0, short: 0, forged: 0, replayed: 0, originals: 0, text: 0, frames: 0, connections: 0 });
 
@@ -137,8 +145,10 @@ async function fuzz(run: FuzzRun): Promise<void> {
   await a.stop();
   await b.stop();
   const heap1 = await settledHeap();
-  console.log(`[wire-fuzz ${run.tag}] ${badFrames} ${run.unit} (${JSON.stringify(sent)}) + ${LEGIT} legit in ${seconds.toFixed(1)} s = ` +
-    `${Math.round((badFrames + LEGIT) / seconds)} frames/s; heap ${((heap1 - run.heap0) / MiB).toFixed(1)} MiB vs baseline`);
+  console.log(
+    `[wire-fuzz ${run.tag}] ${badFrames} ${run.unit} (${JSON.stringify(sent)}) + ${LEGIT} legit in ${seconds.toFixed(1)} s = ` +
+      `${Math.round((badFrames + LEGIT) / seconds)} frames/s; heap ${((heap1 - run.heap0) / MiB).toFixed(1)} MiB vs baseline`,
+  );
   expect(heap1 - run.heap0).toBeLessThan(50 * MiB);
 }
 
@@ -149,11 +159,18 @@ describe('wire fuzzer', () => {
     const a = new TcpTransport({ identity: alice, listen: false });
     await b.start();
     await a.start();
-    stops.push(() => b.stop(), () => a.stop());
+    stops.push(
+      () => b.stop(),
+      () => a.stop(),
+    );
     a.addPeer(bob.fingerprint, b.address);
     const budget = Math.ceil(FRAMES / 2);
     await fuzz({
-      tag: 'tcp', unit: 'bad frames', heap0, receiver: b, sender: a,
+      tag: 'tcp',
+      unit: 'bad frames',
+      heap0,
+      receiver: b,
+      sender: a,
       attack: async (sent) => {
         let remaining = budget;
         const worker = async (w: number): Promise<void> => {
@@ -234,10 +251,17 @@ describe('wire fuzzer', () => {
     await server.start();
     const client = new WebSocketTransport({ url: server.listenUrl, identity: alice });
     await client.start();
-    stops.push(() => server.stop(), () => client.stop());
+    stops.push(
+      () => server.stop(),
+      () => client.stop(),
+    );
     const budget = Math.floor(FRAMES / 2);
     await fuzz({
-      tag: 'ws', unit: 'bad messages', heap0, receiver: server, sender: client,
+      tag: 'ws',
+      unit: 'bad messages',
+      heap0,
+      receiver: server,
+      sender: client,
       attack: async (sent) => {
         const open = async (): Promise<WebSocket> => {
           const ws = new WebSocket(server.listenUrl, { perMessageDeflate: false });

@@ -45,10 +45,12 @@ async function session(): Promise<void> {
       const batch: Message[] = [];
       for (let m = first; m !== null && batch.length < MAX_BATCH; m = batch.length < MAX_BATCH ? t.tryReceive() : null) batch.push(m);
       // Verified together (keys known now); a sender first named by a state in this batch is checked when applied.
-      const verified = await Promise.all(batch.map((m) => {
-        const key = model.keyFor(m.sender);
-        return key ? verifyMessageAsync(m, key) : Promise.resolve(undefined);
-      }));
+      const verified = await Promise.all(
+        batch.map((m) => {
+          const key = model.keyFor(m.sender);
+          return key ? verifyMessageAsync(m, key) : Promise.resolve(undefined);
+        }),
+      );
       batch.forEach((m, i) => model.handleMessage(m, verified[i]));
       if (batch.length > 0) dirty = true;
       const now = refusedBy(t);

@@ -72,8 +72,23 @@ function drawGraph(m: PageModel): void {
   for (const a of agents) {
     const p = pos.get(a.id)!;
     const node = svg('g', { class: a.alive ? '' : 'gone' });
-    node.append(svg('circle', { cx: p.x, cy: p.y, r: a.role === 'coordinator' ? 16 : 11, fill: a.role === 'coordinator' ? '#c678dd' : '#5b8def', stroke: '#0f1419', 'stroke-width': 2 }));
-    node.append(svg('text', { x: p.x, y: p.y + 28, fill: '#9fb0c0', 'font-size': 11, 'text-anchor': 'middle', 'font-family': 'monospace' }, `${shortId(a.id)}${a.alive ? '' : ' (gone)'}`));
+    node.append(
+      svg('circle', {
+        cx: p.x,
+        cy: p.y,
+        r: a.role === 'coordinator' ? 16 : 11,
+        fill: a.role === 'coordinator' ? '#c678dd' : '#5b8def',
+        stroke: '#0f1419',
+        'stroke-width': 2,
+      }),
+    );
+    node.append(
+      svg(
+        'text',
+        { x: p.x, y: p.y + 28, fill: '#9fb0c0', 'font-size': 11, 'text-anchor': 'middle', 'font-family': 'monospace' },
+        `${shortId(a.id)}${a.alive ? '' : ' (gone)'}`,
+      ),
+    );
     g.append(node);
   }
 }
@@ -85,8 +100,17 @@ function drawTasks(m: PageModel): void {
   bar.replaceChildren();
   legend.replaceChildren();
   if (!t) return;
-  const parts: [string, number][] = [['pending', t.pending], ['claimed', t.claimed], ['completed', t.completed], ['dead', t.dead + t.failed + t.cancelled]];
-  const total = Math.max(1, m.state!.total, parts.reduce((n, p) => n + p[1], 0));
+  const parts: [string, number][] = [
+    ['pending', t.pending],
+    ['claimed', t.claimed],
+    ['completed', t.completed],
+    ['dead', t.dead + t.failed + t.cancelled],
+  ];
+  const total = Math.max(
+    1,
+    m.state!.total,
+    parts.reduce((n, p) => n + p[1], 0),
+  );
   for (const [name, n] of parts) {
     const d = el('div');
     d.style.width = `${(100 * n) / total}%`;
@@ -148,7 +172,12 @@ function drawAuctions(m: PageModel): void {
   for (const a of rows) {
     const tr = el('tr');
     const bids = m.bids.get(a.taskId);
-    tr.append(el('td', a.taskId.split(':').pop()), el('td', bids ? `${bids.count} (best ${bids.best})` : '—'), el('td', shortId(a.winner)), el('td', `${a.price}${a.kind ? ` ${a.kind}` : ''}`));
+    tr.append(
+      el('td', a.taskId.split(':').pop()),
+      el('td', bids ? `${bids.count} (best ${bids.best})` : '—'),
+      el('td', shortId(a.winner)),
+      el('td', `${a.price}${a.kind ? ` ${a.kind}` : ''}`),
+    );
     body.append(tr);
   }
   if (rows.length === 0) {
@@ -164,7 +193,10 @@ function drawLogs(m: PageModel): void {
   const bad = byId('rejected');
   bad.replaceChildren(...m.rejectedList.slice(0, 40).map((x) => el('li', `${x.reason}  from ${shortId(x.sender)}  ${x.id ? shortId(x.id) : ''}`)));
   const r = m.state?.relay;
-  setText('relay', r
-    ? `relay: ${r.tapped} agent messages copied, ${r.dropped} dropped (page behind), ${r.forwarded} forwarded; page skipped ${m.skipped}; run's runtimes rejected ${m.state!.runRejected}`
-    : '');
+  setText(
+    'relay',
+    r
+      ? `relay: ${r.tapped} agent messages copied, ${r.dropped} dropped (page behind), ${r.forwarded} forwarded; page skipped ${m.skipped}; run's runtimes rejected ${m.state!.runRejected}`
+      : '',
+  );
 }
