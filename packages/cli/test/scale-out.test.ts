@@ -170,7 +170,9 @@ describe.each(ENGINES)('converge run across processes on NATS and $name', (engin
       onStderr: (text) => {
         if (killedAt >= 0) return;
         const m = [...text.matchAll(/progress: (\d+)\//g)].pop();
-        if (m && Number(m[1]) >= tasks * 0.3) {
+        // The first progress line with work done (they come once a second): a run that is
+        // fast enough finishes 30 % of the tasks before the second line, so no share is waited for.
+        if (m && Number(m[1]) > 0 && Number(m[1]) < tasks) {
           killedAt = Number(m[1]);
           victim!.kill('SIGKILL'); // a crash: claims stay held until their leases expire
         }
