@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isBuilt, registryReachable, repoRoot } from './pack';
 
-const PACKED = ['core', 'network', 'runtime', 'observability', 'transport-tcp', 'transport-websocket'];
+const PACKED = ['core', 'network', 'runtime', 'transport-tcp', 'transport-websocket'];
 /** Packed for the plugin checks, left out of the size figure. */
 const PLUGINS = ['transport-tcp', 'transport-websocket'];
 const PNPM = ['-y', 'pnpm@10.34.8'];
@@ -113,6 +113,8 @@ describe.skipIf(skipReason !== undefined)('packed core, network and runtime inst
     expect(existsSync(join(app, 'node_modules/@converge/runtime/dist/index.js'))).toBe(true);
     expect(existsSync(join(app, 'node_modules/@converge/coordination'))).toBe(false);
     expect(existsSync(join(app, 'node_modules/@converge/policy'))).toBe(false);
+    // Logger and Metrics are core's contracts: no logging or metrics implementation comes along.
+    for (const impl of ['@converge/observability', 'pino', 'prom-client']) expect(existsSync(join(app, 'node_modules', impl)), impl).toBe(false);
     // ws is an optional peer of the WebSocket plugin: not installed unless asked for.
     expect(existsSync(join(app, 'node_modules/ws'))).toBe(false);
     const { bytes, packages } = installSize(
@@ -122,6 +124,7 @@ describe.skipIf(skipReason !== undefined)('packed core, network and runtime inst
     console.log(
       `[packed-install] npm i @converge/core @converge/network @converge/runtime: ${packages} packages, ${(bytes / 2 ** 20).toFixed(1)} MB (goal <= 4 MB)`,
     );
+    expect(bytes).toBeLessThanOrEqual(4 * 2 ** 20);
   });
 
   it('plain Node imports them as ESM: sign, encode, decode, verify, send over a LocalHub', () => {
