@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError, PolicyError, ValidationError, type Pool } from '@converge/core';
 import { MemoryStore } from '@converge/extensions/storage';
 import { PoolManager, StoreTaskQueue, TaskManager, pendingKey, recordKey, type Lease, type TaskGovernance, type TaskRecord } from '../src/index.js';
+import { TaskAccess } from '../src/tasks/access.js';
 
 async function setup(options: { governance?: TaskGovernance } = {}) {
   const store = new MemoryStore();
@@ -209,5 +210,34 @@ describe('L6: the lease is mandatory on report, fail, extend, start and release'
     expect(await refusal(() => tm.report('alice', 't', 'late', first))).toBeInstanceOf(ConflictError);
     expect(await refusal(() => tm.fail('t', 'late', 'alice', first))).toBeInstanceOf(ConflictError);
     expect((await tm.report('alice', 't', 'ok', second)).result).toBe('ok');
+  });
+});
+
+describe('passesSubmitNow: the submit check decided without waiting, only on a fresh cached pool', () => {
+  it('is true only for a member of a pool read within the cache time; otherwise checkSubmit runs', async () => {
+    const { pools } = await setup();
+    let reads = 0;
+    const directory = { getPool: (id: string) => (reads++, pools.getPool(id)) };
+    const clock = { now: 5_000 };
+    const access = new TaskAccess(
+      directory,
+      undefined,
+      () => undefined,
+      1_000,
+      () => clock.now,
+    );
+    expect(access.passesSubmitNow({ poolId: null }, 'mallory')).toBe(true); // no pool: nothing to check
+    expect(access.passesSubmitNow({ poolId: 'closed' }, 'alice')).toBe(false); // not read yet
+    await access.checkSubmit({ id: 't', poolId: 'closed' }, 'alice', {});
+    expect(reads).toBe(1);
+    expect(access.passesSubmitNow({ poolId: 'closed' }, 'alice')).toBe(true);
+    expect(access.passesSubmitNow({ poolId: 'closed' }, undefined)).toBe(true); // the application submits
+    expect(access.passesSubmitNow({ poolId: 'closed' }, 'mallory')).toBe(false); // checkSubmit refuses it
+    expect(await refusal(() => access.checkSubmit({ id: 'm', poolId: 'closed' }, 'mallory', {}))).toBeInstanceOf(PolicyError);
+    expect(access.passesSubmitNow({ poolId: 'ghost' }, 'alice')).toBe(false); // never found, never cached
+    clock.now += 1_000; // the cached read is stale: the check reads again
+    expect(access.passesSubmitNow({ poolId: 'closed' }, 'alice')).toBe(false);
+    const noPools = new TaskAccess(null, undefined, () => undefined);
+    expect(noPools.passesSubmitNow({ poolId: 'closed' }, 'mallory')).toBe(true);
   });
 });

@@ -58,6 +58,20 @@ describe('TaskManager.listTasks', () => {
     expect(await allPages(tm, { poolId: 'nobody', limit: 10 })).toEqual([]);
   });
 
+  it('a failed directory write fails the submit and is written again by the next submit of that second', async () => {
+    const store = new MemoryStore();
+    const put = store.put.bind(store);
+    let failDir = 1;
+    store.put = async (key, value, options) => {
+      if (key.startsWith(TASK_KEYS.poolBuckets) && failDir-- > 0) throw new Error('directory write failed');
+      return put(key, value, options);
+    };
+    const { tm } = setup(store);
+    await expect(tm.submit({ id: 'first', objective: 'x', poolId: 'p' })).rejects.toThrow('directory write failed');
+    await tm.submit({ id: 'second', objective: 'x', poolId: 'p' });
+    expect(await allPages(tm, { poolId: 'p', limit: 10 })).toEqual(['second']);
+  });
+
   it('filters by state, reading the records afresh', async () => {
     const { tm } = setup();
     for (let i = 0; i < 20; i++) await tm.submit({ id: `t${i}`, objective: 'x', poolId: 'p' });

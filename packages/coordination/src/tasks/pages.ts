@@ -47,17 +47,24 @@ export class PoolIndex {
     this.#clock = clock;
   }
 
-  /** Writes a new task's entry (and its bucket's directory entry, once per bucket). Value: the write time. */
-  async add(rec: TaskRecord, now: number, options: StoreCallOptions): Promise<void> {
+  /**
+   * Writes a new task's entry and, once per bucket, its bucket's directory entry, both at once
+   * (one store round trip, not two in a row; the submit waits for both). Value: the write time.
+   */
+  add(rec: TaskRecord, now: number, options: StoreCallOptions): Promise<unknown> {
     const pool = poolSegment(rec.poolId);
     const bucket = bucketOf(rec.submittedAt);
-    if (this.#written.get(pool) !== bucket) {
-      await this.#store.put(`${TASK_KEYS.poolBuckets}${pool}:${bucket}`, now, options);
-      this.#written.delete(pool);
-      if (this.#written.size >= MAX_REMEMBERED_POOLS) this.#written.delete(this.#written.keys().next().value!);
-      this.#written.set(pool, bucket);
-    }
-    await this.#store.put(poolEntryKey(rec), now, options);
+    const entry = this.#store.put(poolEntryKey(rec), now, options);
+    if (this.#written.get(pool) === bucket) return entry;
+    // Remembered only once written: a failed directory write is tried again by the next submit.
+    const dir = this.#store.put(`${TASK_KEYS.poolBuckets}${pool}:${bucket}`, now, options).then(() => this.#remember(pool, bucket));
+    return Promise.all([dir, entry]);
+  }
+
+  #remember(pool: string, bucket: string): void {
+    this.#written.delete(pool);
+    if (this.#written.size >= MAX_REMEMBERED_POOLS) this.#written.delete(this.#written.keys().next().value!);
+    this.#written.set(pool, bucket);
   }
 
   /** Deletes a task's entry (its bucket's directory entry goes when a listing finds the bucket empty). */
