@@ -6,21 +6,12 @@
 import { Identity } from '@converge/core';
 import { PoolManager, StoreTaskQueue } from '@converge/coordination';
 import { MemoryStore } from '@converge/extensions/storage';
-import { Role, type Message } from '@a2a-js/sdk';
+import type { Message } from '@a2a-js/sdk';
 import { ClientFactory } from '@a2a-js/sdk/client';
-import { buildPoolCard, createA2AServer, publicJwkOf, signAgentCard, verifyAgentCard } from '@converge/a2a';
+import { buildPoolCard, createA2AServer, dataPart, userMessage, publicJwkOf, signAgentCard, verifyAgentCard } from '@converge/a2a';
 import { opsPerSecond, type BenchContext } from '../harness.js';
 
-const message = (numbers: number[]): Message => ({
-  role: Role.ROLE_USER,
-  messageId: crypto.randomUUID(),
-  taskId: '',
-  contextId: '',
-  metadata: {},
-  extensions: [],
-  referenceTaskIds: [],
-  parts: [{ content: { $case: 'data', value: { numbers } }, mediaType: 'application/json', filename: '', metadata: {} }],
-});
+const message = (numbers: number[]): Message => userMessage([dataPart({ numbers })]);
 const request = (m: Message) => ({
   tenant: '',
   message: m,

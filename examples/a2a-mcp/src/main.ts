@@ -12,7 +12,7 @@
 // to the A2A client as the task's artifact.
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Role, TaskState, type Message, type StreamResponse } from '@a2a-js/sdk';
+import { TaskState, type StreamResponse } from '@a2a-js/sdk';
 import { ClientFactory, DefaultAgentCardResolver, JsonRpcTransportFactory } from '@a2a-js/sdk/client';
 import { Identity, ToolRegistry, createTopic } from '@converge/core';
 import { PoolManager, StoreTaskQueue } from '@converge/coordination';
@@ -20,7 +20,7 @@ import { MemoryStore } from '@converge/extensions/storage';
 import { LLMAgent, OpenAIProvider } from '@converge/extensions/llm';
 import { AgentRuntime } from '@converge/runtime';
 import { McpToolset } from '@converge/mcp';
-import { JWKS_PATH, createA2AServer, verifyAgentCard } from '@converge/a2a';
+import { JWKS_PATH, createA2AServer, dataPart, textPart, userMessage, verifyAgentCard } from '@converge/a2a';
 import { startFakeModel } from './fake-model.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -88,19 +88,7 @@ async function main(): Promise<number> {
       `a2a card: "${card.name}" signed by ${verified.keyFingerprint.slice(0, 16)}… (the pool owner: ${verified.keyFingerprint === owner.fingerprint})`,
     );
 
-    const message: Message = {
-      role: Role.ROLE_USER,
-      messageId: crypto.randomUUID(),
-      taskId: '',
-      contextId: '',
-      metadata: {},
-      extensions: [],
-      referenceTaskIds: [],
-      parts: [
-        { content: { $case: 'text', value: 'What is 17 times 23?' }, mediaType: 'text/plain', filename: '', metadata: {} },
-        { content: { $case: 'data', value: { a: 17, b: 23 } }, mediaType: 'application/json', filename: '', metadata: {} },
-      ],
-    };
+    const message = userMessage([textPart('What is 17 times 23?'), dataPart({ a: 17, b: 23 })]);
     const request = {
       tenant: '',
       message,

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { JWK } from 'jose';
-import { Role, TaskState, type AgentCard, type Artifact, type Message, type StreamResponse, type Task as A2ATask } from '@a2a-js/sdk';
+import { TaskState, type AgentCard, type Artifact, type Message, type StreamResponse, type Task as A2ATask } from '@a2a-js/sdk';
 import { ClientFactory, DefaultAgentCardResolver, JsonRpcTransportFactory, RestTransportFactory, type Client, type RequestOptions } from '@a2a-js/sdk/client';
 import { AbortError, ValidationError, type Identity, type Tool, type WireRecord, type WireValue } from '@converge/core';
 import type { AgentDescriptor, AgentDescriptorInit } from '@converge/network';
@@ -20,7 +20,7 @@ import {
   AgentCardSignatureError,
   UntrustedAgentError,
 } from './errors.js';
-import { dataPart, isFinalForBridge, resultOfArtifacts, stateName, textOf, textPart, toJsonValue } from './mapping.js';
+import { dataPart, isFinalForBridge, resultOfArtifacts, stateName, textOf, textPart, toJsonValue, userMessage } from './mapping.js';
 
 /** Default reconnect attempts after a broken stream, per delegation: 5. */
 export const DEFAULT_A2A_MAX_RECONNECTS = 5;
@@ -259,16 +259,7 @@ export class A2ARemoteAgent {
     if (input.text !== undefined) parts.push(textPart(input.text));
     if (input.data !== undefined) parts.push(dataPart(toJsonValue(input.data)));
     if (parts.length === 0) throw new ValidationError('a delegation needs text or data');
-    const message: Message = {
-      role: Role.ROLE_USER,
-      messageId,
-      taskId: '',
-      contextId: input.contextId ?? '',
-      parts,
-      metadata: input.skill ? { skill: input.skill } : {},
-      extensions: [],
-      referenceTaskIds: [],
-    };
+    const message = userMessage(parts, { messageId, contextId: input.contextId ?? '', metadata: input.skill ? { skill: input.skill } : {} });
     const request = {
       tenant: '',
       message,

@@ -2,6 +2,7 @@
  * What maps to what between A2A and Converge: an A2A message becomes a task's inputs, a task's
  * state becomes an A2A task state, its result an artifact; and back, for the client side.
  */
+import { randomUUID } from 'node:crypto';
 import { Role, TaskState, taskStateToJSON, type Artifact, type Message, type Part, type Task as A2ATask } from '@a2a-js/sdk';
 import { isFloat64, type QueuedTask, type TaskState as ConvergeState, type WireRecord, type WireValue } from '@converge/core';
 
@@ -114,6 +115,30 @@ export function dataPart(value: unknown): Part {
 /** An agent message of `taskId` with one text part. */
 export function agentMessage(taskId: string, contextId: string, text: string, messageId: string): Message {
   return { role: Role.ROLE_AGENT, messageId, taskId, contextId, parts: [textPart(text)], metadata: {}, extensions: [], referenceTaskIds: [] };
+}
+
+/** What `userMessage` takes besides the parts. */
+export interface UserMessageOptions {
+  /** The message id (a fresh UUID by default); the server's idempotency key. */
+  messageId?: string;
+  /** The conversation to continue (none by default). */
+  contextId?: string;
+  /** Message metadata (e.g. `{ skill }`). */
+  metadata?: Message['metadata'];
+}
+
+/** A user message with `parts`, as a client sends it to start a task. */
+export function userMessage(parts: Part[], options: UserMessageOptions = {}): Message {
+  return {
+    role: Role.ROLE_USER,
+    messageId: options.messageId ?? randomUUID(),
+    taskId: '',
+    contextId: options.contextId ?? '',
+    parts,
+    metadata: options.metadata ?? {},
+    extensions: [],
+    referenceTaskIds: [],
+  };
 }
 
 /** The artifact holding a completed task's result: a text part for a string, else a data part. */

@@ -3,28 +3,19 @@
 // the watch (or a told change) wakes its follower. A watch that falls behind is restarted and
 // every followed task is read again; a queue whose watch throws is read every `pollMs` instead.
 import { describe, expect, it } from 'vitest';
-import { Role, TaskState, type Message } from '@a2a-js/sdk';
+import { TaskState } from '@a2a-js/sdk';
 import { ClientFactory, type Client } from '@a2a-js/sdk/client';
 import { QueueFullError, type TaskQueue, type TaskQueueEvent, type WatchOptions } from '@converge/core';
 import { randomBytes } from 'node:crypto';
 import { StoreTaskQueue, TASK_KEYS, parseIdKey } from '@converge/coordination';
 import { JetStreamTaskQueue } from '@converge/transport-nats/task-queue';
-import { createA2AServer, type A2AServer, type A2AServerLimits } from '@converge/a2a';
+import { createA2AServer, dataPart, userMessage, type A2AServer, type A2AServerLimits } from '@converge/a2a';
 import { makePool, serverTestScope, sumOf } from './support/pool.js';
 
 const MINUTE = 60_000;
 
 function send(numbers: number[]) {
-  const message: Message = {
-    role: Role.ROLE_USER,
-    messageId: crypto.randomUUID(),
-    taskId: '',
-    contextId: '',
-    metadata: {},
-    extensions: [],
-    referenceTaskIds: [],
-    parts: [{ content: { $case: 'data', value: { numbers } }, mediaType: 'application/json', filename: '', metadata: {} }],
-  };
+  const message = userMessage([dataPart({ numbers })]);
   return { tenant: '', message, configuration: { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately: false }, metadata: {} };
 }
 type Sent = { id: string; status?: { state: TaskState }; artifacts?: { parts: { content?: unknown }[] }[] };

@@ -5,22 +5,13 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { Role, TaskState, type Message } from '@a2a-js/sdk';
+import { TaskState } from '@a2a-js/sdk';
 import { ClientFactory, type Client } from '@a2a-js/sdk/client';
-import { PushTargetRefusedError, createA2AServer, isBlockedAddress, type A2AServer, type A2AServerOptions } from '@converge/a2a';
+import { PushTargetRefusedError, createA2AServer, dataPart, userMessage, isBlockedAddress, type A2AServer, type A2AServerOptions } from '@converge/a2a';
 import { makePool, serverTestScope, sumOf } from './support/pool.js';
 
 function send(numbers: number[], pushUrl?: string) {
-  const message: Message = {
-    role: Role.ROLE_USER,
-    messageId: crypto.randomUUID(),
-    taskId: '',
-    contextId: '',
-    metadata: {},
-    extensions: [],
-    referenceTaskIds: [],
-    parts: [{ content: { $case: 'data', value: { numbers } }, mediaType: 'application/json', filename: '', metadata: {} }],
-  };
+  const message = userMessage([dataPart({ numbers })]);
   const taskPushNotificationConfig = pushUrl ? { tenant: '', id: 'cfg', taskId: '', url: pushUrl, token: '', authentication: undefined } : undefined;
   return { tenant: '', message, configuration: { acceptedOutputModes: [], taskPushNotificationConfig, returnImmediately: false }, metadata: {} } as never;
 }

@@ -2,7 +2,8 @@
 // ready, completes an A2A request sent by the official SDK client (its built-in workers sum the
 // numbers), refuses one without the token, and stays up until SIGINT (exit 0).
 import { describe, expect, it } from 'vitest';
-import { Role, TaskState, type Message } from '@a2a-js/sdk';
+import { TaskState, type Message } from '@a2a-js/sdk';
+import { dataPart, userMessage } from '@converge/a2a';
 import { ClientFactory } from '@a2a-js/sdk/client';
 import { Identity, createTopic } from '@converge/core';
 import { PoolManager, TaskManager } from '@converge/coordination';
@@ -13,16 +14,7 @@ import { runCli } from './run-cli.js';
 const TOKEN = 'cli-a2a-token-0123456789';
 
 function message(numbers: number[]): Message {
-  return {
-    role: Role.ROLE_USER,
-    messageId: crypto.randomUUID(),
-    taskId: '',
-    contextId: '',
-    metadata: {},
-    extensions: [],
-    referenceTaskIds: [],
-    parts: [{ content: { $case: 'data', value: { numbers } }, mediaType: 'application/json', filename: '', metadata: {} }],
-  };
+  return userMessage([dataPart({ numbers })]);
 }
 
 describe('converge run --a2a 0', () => {

@@ -2,19 +2,8 @@
  * The classification of PostgreSQL / socket errors into transient or not.
  * The retry loop itself (`withStoreRetry`, `resolveStoreRetry`) is in `@converge/core`.
  */
-import type { StoreRetryBackend } from '@converge/core';
+import { TRANSIENT_SOCKET_CODES, type StoreRetryBackend } from '@converge/core';
 
-const TRANSIENT_SOCKET_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-  'ECONNABORTED',
-  'ENOTCONN',
-]);
 // SQLSTATEs that mean "the connection or server went away / is not ready", not "your query is wrong".
 const TRANSIENT_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '40001', '40P01']);
 const TRANSIENT_MESSAGES = [

@@ -2,19 +2,8 @@
  * The classification of Redis / socket errors into transient or not.
  * The retry loop itself (`withStoreRetry`, `resolveStoreRetry`) is in `@converge/core`.
  */
-import type { StoreRetryBackend } from '@converge/core';
+import { TRANSIENT_SOCKET_CODES, type StoreRetryBackend } from '@converge/core';
 
-const TRANSIENT_SOCKET_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-  'ECONNABORTED',
-  'ENOTCONN',
-]);
 // node-redis error classes (their `name` is plain 'Error'), told apart by their messages.
 const TRANSIENT_MESSAGES = [/^socket closed unexpectedly/i, /^connection timeout/i, /^socket timeout/i, /^disconnects client/i];
 // Server replies that mean "not now" rather than "wrong".

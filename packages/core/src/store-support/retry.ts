@@ -79,6 +79,22 @@ export interface StoreRetryHooks {
   onUnavailable(err: unknown): void;
 }
 
+/**
+ * Node socket error codes (`err.code`) that mean the connection failed or went away, not that
+ * the request was wrong: every server-backed store retries these (its own codes come on top).
+ */
+export const TRANSIENT_SOCKET_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+  'ENOTCONN',
+]);
+
 /** The backend a retry loop talks to: how it is named in errors and which of its errors are worth retrying. */
 export interface StoreRetryBackend {
   /** Name of the server in the `ERR_STORE_UNAVAILABLE` message, e.g. `'PostgreSQL'`. */
