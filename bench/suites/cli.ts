@@ -115,14 +115,24 @@ function runTasks(ctx: BenchContext): void {
   }
 }
 
+/**
+ * `BENCH_CLI_ONLY=run_8x5000,scaleout_nats` runs only the named parts (`run_8x5000`, `run_tasks`,
+ * `scaleout_redis`, `scaleout_postgres`, `scaleout_nats`); unset, all of them.
+ */
+function selected(part: string): boolean {
+  const only = process.env.BENCH_CLI_ONLY;
+  return !only || only.split(',').includes(part);
+}
+
 export default async function cliBench(ctx: BenchContext): Promise<void> {
   const tasks = Math.max(500, Math.round(5000 * ctx.scale));
-  const summary = runSummary(['--agents', '8', '--tasks', String(tasks)]);
-  ctx.log(`completed ${summary.completed}/${summary.tasks} in ${summary.duration_ms} ms, p50 ${summary.latency_ms.p50} ms`);
-  ctx.report({ name: 'cli.run_8x5000', value: summary.tasks_per_s, unit: 'tasks/s' });
-  runTasks(ctx);
-
-  await scaleOut(ctx, 'redis', REDIS, tasks);
-  await scaleOut(ctx, 'postgres', process.env.CONVERGE_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test', tasks);
-  await scaleOut(ctx, 'nats', NATS, tasks);
+  if (selected('run_8x5000')) {
+    const summary = runSummary(['--agents', '8', '--tasks', String(tasks)]);
+    ctx.log(`completed ${summary.completed}/${summary.tasks} in ${summary.duration_ms} ms, p50 ${summary.latency_ms.p50} ms`);
+    ctx.report({ name: 'cli.run_8x5000', value: summary.tasks_per_s, unit: 'tasks/s' });
+  }
+  if (selected('run_tasks')) runTasks(ctx);
+  if (selected('scaleout_redis')) await scaleOut(ctx, 'redis', REDIS, tasks);
+  if (selected('scaleout_postgres')) await scaleOut(ctx, 'postgres', process.env.CONVERGE_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test', tasks);
+  if (selected('scaleout_nats')) await scaleOut(ctx, 'nats', NATS, tasks);
 }
