@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { ConfigError, type TaskQueue } from '@converge/core';
 import { StoreTaskQueue } from '@converge/coordination';
 import { MemoryStore } from '@converge/extensions/storage';
-import { importAdapter } from './stack.js';
+import { importAdapter, natsServers } from './stack.js';
 import { rawLuaCas, rawSkipLocked } from './engine-raw.js';
 
 /** Concurrent loops of the task-queue benches (the same number for a queue and its baseline): 4. */
@@ -92,70 +92,16 @@ export interface EngineBenchOptions {
  */
 export async function engineBench(o: EngineBenchOptions): Promise<EngineFigure[]> {
   const out: EngineFigure[] = [];
-  const tag = randomBytes(4).toString('hex');
   const add = (f: EngineFigure) => {
     out.push(f);
     o.log?.(`${f.name}: ${Math.round(f.value).toLocaleString('en-US')} ${f.unit}`);
   };
-  if (/^postgres(ql)?:\/\//.test(o.store)) {
-    add({ name: 'raw.postgres_skip_locked', value: await rawSkipLocked(o.store, o.tasks, o.ms), unit: 'tasks/s' });
-    const mod = await importAdapter<typeof import('@converge/store-postgres/task-queue')>('@converge/store-postgres/task-queue', 'store');
-    const q = new mod.PostgresTaskQueue({ connectionString: o.store, table: `cvb_tq_${tag}`, maxConnections: QUEUE_WORKERS, defaults: { leaseMs: 30_000 } });
-    add({
-      name: 'queue.postgres_claim_report',
-      value: await queueClaimReport(
-        withDrop(q, () => q.drop()),
-        o.tasks,
-        o.ms,
-      ),
-      unit: 'tasks/s',
-      baseline: 'raw.postgres_skip_locked',
-    });
-  } else if (/^rediss?:\/\//.test(o.store)) {
-    add({ name: 'raw.redis_lua_cas', value: await rawLuaCas(o.store, o.tasks, o.ms), unit: 'tasks/s' });
-    const mod = await importAdapter<typeof import('@converge/store-redis/task-queue')>('@converge/store-redis/task-queue', 'store');
-    const q = new mod.RedisTaskQueue({ url: o.store, prefix: `cvb:tq:${tag}:`, defaults: { leaseMs: 30_000 } });
-    add({
-      name: 'queue.redis_claim_report',
-      value: await queueClaimReport(
-        withDrop(q, () => q.drop()),
-        o.tasks,
-        o.ms,
-      ),
-      unit: 'tasks/s',
-      baseline: 'raw.redis_lua_cas',
-    });
-  } else if (/^nats:\/\//.test(o.store)) {
-    const mod = await importAdapter<typeof import('@converge/transport-nats/task-queue')>('@converge/transport-nats/task-queue', 'store');
-    const servers = o.store
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
-    const q = new mod.JetStreamTaskQueue({ servers, name: `cvb${tag}`, defaults: { leaseMs: 30_000 } });
-    add({
-      name: 'queue.jetstream_claim_report',
-      value: await queueClaimReport(
-        withDrop(q, () => q.drop()),
-        o.tasks,
-        o.ms,
-      ),
-      unit: 'tasks/s',
-    });
-    o.log?.('the bare JetStream figure: nats bench (fetch + ack on a work-queue stream)');
-  } else if (o.store === 'memory') {
-    const q = new StoreTaskQueue({ store: new MemoryStore() });
-    add({
-      name: 'queue.store_claim_report',
-      value: await queueClaimReport(
-        withDrop(q, async () => {}),
-        o.tasks,
-        o.ms,
-      ),
-      unit: 'tasks/s',
-    });
-  } else {
-    throw new ConfigError(`converge bench: --store must be memory, postgres://…, redis://… or nats://… (got ${JSON.stringify(o.store)})`, { key: 'store' });
-  }
+  const tag = randomBytes(4).toString('hex');
+  if (/^postgres(ql)?:\/\//.test(o.store)) await benchPostgres(o, tag, add);
+  else if (/^rediss?:\/\//.test(o.store)) await benchRedis(o, tag, add);
+  else if (/^nats:\/\//.test(o.store)) await benchJetStream(o, tag, add);
+  else if (o.store === 'memory') add(await queueFigure('queue.store_claim_report', withDrop(new StoreTaskQueue({ store: new MemoryStore() })), o));
+  else throw new ConfigError(`converge bench: --store must be memory, postgres://…, redis://… or nats://… (got ${JSON.stringify(o.store)})`, { key: 'store' });
   const byName = new Map(out.map((f) => [f.name, f]));
   for (const f of out) {
     const base = f.baseline ? byName.get(f.baseline) : undefined;
@@ -164,7 +110,61 @@ export async function engineBench(o: EngineBenchOptions): Promise<EngineFigure[]
   return out;
 }
 
-function withDrop(q: TaskQueue, drop: () => Promise<void>): BenchQueue {
+/** Takes one measured figure. */
+type AddFigure = (f: EngineFigure) => void;
+
+/** The claim + report figure `name` of queue `q` (measured against `baseline` when given). */
+async function queueFigure(name: string, q: BenchQueue, o: EngineBenchOptions, baseline?: string): Promise<EngineFigure> {
+  const value = await queueClaimReport(q, o.tasks, o.ms);
+  return { name, value, unit: 'tasks/s', ...(baseline ? { baseline } : {}) };
+}
+
+/** PostgreSQL: the bare SKIP LOCKED loop, then `PostgresTaskQueue` against it. */
+async function benchPostgres(o: EngineBenchOptions, tag: string, add: AddFigure): Promise<void> {
+  add({ name: 'raw.postgres_skip_locked', value: await rawSkipLocked(o.store, o.tasks, o.ms), unit: 'tasks/s' });
+  const mod = await importAdapter<typeof import('@converge/store-postgres/task-queue')>('@converge/store-postgres/task-queue', 'store');
+  const q = new mod.PostgresTaskQueue({ connectionString: o.store, table: `cvb_tq_${tag}`, maxConnections: QUEUE_WORKERS, defaults: { leaseMs: 30_000 } });
+  add(
+    await queueFigure(
+      'queue.postgres_claim_report',
+      withDrop(q, () => q.drop()),
+      o,
+      'raw.postgres_skip_locked',
+    ),
+  );
+}
+
+/** Redis: the bare Lua check-and-set loop, then `RedisTaskQueue` against it. */
+async function benchRedis(o: EngineBenchOptions, tag: string, add: AddFigure): Promise<void> {
+  add({ name: 'raw.redis_lua_cas', value: await rawLuaCas(o.store, o.tasks, o.ms), unit: 'tasks/s' });
+  const mod = await importAdapter<typeof import('@converge/store-redis/task-queue')>('@converge/store-redis/task-queue', 'store');
+  const q = new mod.RedisTaskQueue({ url: o.store, prefix: `cvb:tq:${tag}:`, defaults: { leaseMs: 30_000 } });
+  add(
+    await queueFigure(
+      'queue.redis_claim_report',
+      withDrop(q, () => q.drop()),
+      o,
+      'raw.redis_lua_cas',
+    ),
+  );
+}
+
+/** NATS: `JetStreamTaskQueue` (the bare figure is `nats bench`'s). */
+async function benchJetStream(o: EngineBenchOptions, tag: string, add: AddFigure): Promise<void> {
+  const mod = await importAdapter<typeof import('@converge/transport-nats/task-queue')>('@converge/transport-nats/task-queue', 'store');
+  const q = new mod.JetStreamTaskQueue({ servers: natsServers(o.store), name: `cvb${tag}`, defaults: { leaseMs: 30_000 } });
+  add(
+    await queueFigure(
+      'queue.jetstream_claim_report',
+      withDrop(q, () => q.drop()),
+      o,
+    ),
+  );
+  o.log?.('the bare JetStream figure: nats bench (fetch + ack on a work-queue stream)');
+}
+
+/** `q` as a {@link BenchQueue} whose `drop` is `drop` (nothing to drop by default). */
+function withDrop(q: TaskQueue, drop: () => Promise<void> = async () => {}): BenchQueue {
   return {
     start: () => q.start(),
     stop: () => q.stop(),

@@ -99,81 +99,100 @@ export interface TransportFactory {
 /** The transports of `--transport local|tcp|ws`; each registers its metrics in `telemetry.metrics` when given. */
 export async function transportFactory(config: RunConfig, telemetry: { metrics?: Metrics } = {}): Promise<TransportFactory> {
   const metrics = telemetry.metrics ? { metrics: telemetry.metrics } : {};
-  if (config.transport === 'local') {
-    const hub = new LocalHub();
-    return {
-      create: async (agentId) => {
-        const t = new LocalTransport(agentId, { hub, maxQueue: 100_000 });
-        await t.start();
-        return t;
-      },
-      endpoints: () => ['local://'],
-      connect: () => {},
-      close: async () => {},
-    };
-  }
-  if (config.transport === 'tcp') {
-    return {
-      create: async (agentId, i) => {
-        const t = new TcpTransport({ host: config.host, port: config.port === 0 ? 0 : config.port + i, agentId, ...metrics });
-        await t.start();
-        return t;
-      },
-      endpoints: (t) => [`tcp://${(t as TcpTransport).address.host}:${(t as TcpTransport).address.port}`],
-      connect: (t, agentId, endpoints) => {
-        const e = endpoints.find((x) => x.startsWith('tcp://'));
-        if (!e) return;
-        const url = new URL(e);
-        (t as TcpTransport).addPeer(agentId, { host: url.hostname, port: Number(url.port) });
-      },
-      close: async () => {},
-    };
-  }
-  if (config.transport === 'ws') {
-    const { WebSocketTransport } = await import('@converge/transport-websocket');
-    // A star: the coordinator (index 0) serves; each worker is a client on its own socket.
-    let serverUrl = '';
-    return {
-      create: async (agentId, i) => {
-        const t =
-          i === 0
-            ? new WebSocketTransport({ host: config.host, port: config.port, agentId, ...metrics })
-            : new WebSocketTransport({ url: serverUrl, agentId, ...metrics });
-        await t.start();
-        if (i === 0) serverUrl = t.listenUrl;
-        return t;
-      },
-      endpoints: (t) => [(t as InstanceType<typeof WebSocketTransport>).url ?? serverUrl],
-      connect: () => {},
-      close: async () => {},
-    };
-  }
-  if (/^nats:\/\//.test(config.transport)) {
-    const mod = await importAdapter<typeof import('@converge/transport-nats')>('@converge/transport-nats', 'transport');
-    const servers = config.transport
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
-    const { subjectPrefix } = engineNames(storeNamespace(config));
-    return {
-      create: async (agentId) => {
-        // Core NATS for directed messages: the workload's messages (calls for bids, bids) are
-        // hints bounded by timeouts; task state lives in the store, so none needs JetStream.
-        // transport-nats still types `metrics` as observability's MetricsCollector (telemetry's collector is one).
-        const options = { servers, agentId, subjectPrefix, maxQueue: 100_000, ...metrics } as ConstructorParameters<typeof mod.NatsTransport>[0];
-        const t = new mod.NatsTransport(options) as Transport;
-        try {
-          await t.start();
-        } catch (err) {
-          throw new EngineUnavailableError(`cannot connect to NATS at ${servers.join(',')}: ${(err as Error).message}`, { key: 'transport', cause: err });
-        }
-        return t;
-      },
-      // Subjects are derived from the agent id: no address to advertise.
-      endpoints: () => [`nats:${subjectPrefix}`],
-      connect: () => {},
-      close: async () => {},
-    };
-  }
+  if (config.transport === 'local') return localFactory();
+  if (config.transport === 'tcp') return tcpFactory(config, metrics);
+  if (config.transport === 'ws') return wsFactory(config, metrics);
+  if (/^nats:\/\//.test(config.transport)) return natsFactory(config, metrics);
   throw new ConfigError(`transport ${config.transport} is not available in this build`, { key: 'transport' });
+}
+
+/** The metrics option a transport is built with (empty when the run has no registry). */
+type MetricsOption = { metrics?: Metrics };
+
+/** The server list of a `nats://…[,nats://…]` value. */
+export function natsServers(spec: string): string[] {
+  return spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** What a factory whose transports need no address book does on `connect` and `close`. */
+const NO_PEERS = { connect: () => {}, close: async () => {} };
+
+/** `--transport local`: every agent on one in-process hub. */
+function localFactory(): TransportFactory {
+  const hub = new LocalHub();
+  return {
+    create: async (agentId) => {
+      const t = new LocalTransport(agentId, { hub, maxQueue: 100_000 });
+      await t.start();
+      return t;
+    },
+    endpoints: () => ['local://'],
+    ...NO_PEERS,
+  };
+}
+
+/** `--transport tcp`: agent `i` listens on `port + i` (any free port when `port` is 0); peers are told each other's address. */
+function tcpFactory(config: RunConfig, metrics: MetricsOption): TransportFactory {
+  return {
+    create: async (agentId, i) => {
+      const t = new TcpTransport({ host: config.host, port: config.port === 0 ? 0 : config.port + i, agentId, ...metrics });
+      await t.start();
+      return t;
+    },
+    endpoints: (t) => [`tcp://${(t as TcpTransport).address.host}:${(t as TcpTransport).address.port}`],
+    connect: (t, agentId, endpoints) => {
+      const e = endpoints.find((x) => x.startsWith('tcp://'));
+      if (!e) return;
+      const url = new URL(e);
+      (t as TcpTransport).addPeer(agentId, { host: url.hostname, port: Number(url.port) });
+    },
+    close: async () => {},
+  };
+}
+
+/** `--transport ws`: a star; the coordinator (index 0) serves, each worker is a client on its own socket. */
+async function wsFactory(config: RunConfig, metrics: MetricsOption): Promise<TransportFactory> {
+  const { WebSocketTransport } = await import('@converge/transport-websocket');
+  let serverUrl = '';
+  return {
+    create: async (agentId, i) => {
+      const t =
+        i === 0
+          ? new WebSocketTransport({ host: config.host, port: config.port, agentId, ...metrics })
+          : new WebSocketTransport({ url: serverUrl, agentId, ...metrics });
+      await t.start();
+      if (i === 0) serverUrl = t.listenUrl;
+      return t;
+    },
+    endpoints: (t) => [(t as InstanceType<typeof WebSocketTransport>).url ?? serverUrl],
+    ...NO_PEERS,
+  };
+}
+
+/** `--transport nats://…`: core NATS, subjects under the workload's namespace. */
+async function natsFactory(config: RunConfig, metrics: MetricsOption): Promise<TransportFactory> {
+  const mod = await importAdapter<typeof import('@converge/transport-nats')>('@converge/transport-nats', 'transport');
+  const servers = natsServers(config.transport);
+  const { subjectPrefix } = engineNames(storeNamespace(config));
+  return {
+    create: async (agentId) => {
+      // Core NATS for directed messages: the workload's messages (calls for bids, bids) are
+      // hints bounded by timeouts; task state lives in the store, so none needs JetStream.
+      // transport-nats still types `metrics` as observability's MetricsCollector (telemetry's collector is one).
+      const options = { servers, agentId, subjectPrefix, maxQueue: 100_000, ...metrics } as ConstructorParameters<typeof mod.NatsTransport>[0];
+      const t = new mod.NatsTransport(options) as Transport;
+      try {
+        await t.start();
+      } catch (err) {
+        throw new EngineUnavailableError(`cannot connect to NATS at ${servers.join(',')}: ${(err as Error).message}`, { key: 'transport', cause: err });
+      }
+      return t;
+    },
+    // Subjects are derived from the agent id: no address to advertise.
+    endpoints: () => [`nats:${subjectPrefix}`],
+    ...NO_PEERS,
+  };
 }

@@ -10,6 +10,7 @@ import { MemoryStore } from '@converge/extensions/storage';
 import { UiFeed, type RunSources } from '../src/ui/feed.js';
 import { UiServer, type UiObserver } from '../src/ui/server.js';
 import { UI_STATE_TYPE, unframeBytes, type UiState } from '../src/ui/protocol.js';
+import { until } from './support.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -37,14 +38,6 @@ function sources(taskManager: TaskManager, agents: Identity[]): RunSources {
     roleOf: (id) => (id === agents[0]!.fingerprint ? 'coordinator' : 'worker'),
     rejected: () => 3,
   };
-}
-
-async function until(check: () => boolean, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe('UiFeed', () => {

@@ -44,6 +44,18 @@ function bid(from: Identity, amount: number): Message {
   return signMessage(createMessage({ recipient: workerB.fingerprint, payload: { type: 'bid', auctionId: 'a1', amount } }), from);
 }
 
+/** `real` as it claims to be (id, sender, recipient, payload, timestamp), with the signature of `key` instead. */
+function signedByAnother(real: Message, key: Identity): Message {
+  return createMessage({
+    id: real.id,
+    sender: real.sender,
+    recipient: real.recipient,
+    payload: real.payload,
+    timestamp: real.timestamp,
+    signature: signMessage(real, key).signature,
+  });
+}
+
 describe('PageModel', () => {
   it('shows a relay state and an agent message only after verifying them', () => {
     const m = new PageModel(relay.publicKey);
@@ -61,16 +73,8 @@ describe('PageModel', () => {
   it('rejects a message whose signature is not the sender key (and shows nothing of it)', () => {
     const m = new PageModel(relay.publicKey);
     m.handleFrame(frame(state([agent(workerA)])));
-    const real = bid(workerA, 5);
     // Claims to be worker A, signed by worker B.
-    const forged = createMessage({
-      id: real.id,
-      sender: workerA.fingerprint,
-      recipient: real.recipient,
-      payload: real.payload,
-      timestamp: real.timestamp,
-      signature: signMessage(real, workerB).signature,
-    });
+    const forged = signedByAnother(bid(workerA, 5), workerB);
     m.handleFrame(frame(forged));
     expect(m.rejected).toBe(1);
     expect(m.rejectedList[0]!.reason).toBe('bad_signature');
@@ -81,13 +85,7 @@ describe('PageModel', () => {
   it('rejects a relay state not signed by the relay key in the page', () => {
     const m = new PageModel(relay.publicKey);
     const good = state([agent(workerA)], { tasks: { pending: 0, claimed: 0, completed: 999, dead: 0, failed: 0, cancelled: 0, retried: 0 } });
-    const forged = createMessage({
-      id: good.id,
-      sender: relay.fingerprint,
-      payload: good.payload,
-      timestamp: good.timestamp,
-      signature: signMessage(good, workerA).signature,
-    });
+    const forged = signedByAnother(good, workerA);
     m.handleFrame(frame(forged));
     expect(m.state).toBeUndefined();
     expect(m.rejectedList[0]!.reason).toBe('bad_signature');
@@ -145,15 +143,7 @@ describe('PageModel', () => {
     m.handleMessage(st, await verifyMessageAsync(st, m.keyFor(st.sender)!));
     expect(m.keyFor(workerA.fingerprint)).toEqual(workerA.publicKey);
     const good = bid(workerA, 9);
-    const real = bid(workerA, 1);
-    const forged = createMessage({
-      id: real.id,
-      sender: workerA.fingerprint,
-      recipient: real.recipient,
-      payload: real.payload,
-      timestamp: real.timestamp,
-      signature: signMessage(real, workerB).signature,
-    });
+    const forged = signedByAnother(bid(workerA, 1), workerB);
     m.handleMessage(good, await verifyMessageAsync(good, m.keyFor(good.sender)!));
     m.handleMessage(forged, await verifyMessageAsync(forged, m.keyFor(forged.sender)!));
     expect(m.verified).toBe(2);

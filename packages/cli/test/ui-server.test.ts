@@ -13,6 +13,7 @@ import {
 } from '@converge/transport-websocket';
 import { UiServer } from '../src/ui/server.js';
 import { frameBytes } from '../src/ui/protocol.js';
+import { until } from './support.js';
 
 const servers: UiServer[] = [];
 const sockets: WebSocket[] = [];
@@ -83,14 +84,6 @@ async function authed(s: UiServer, identity = Identity.generate()): Promise<Clie
 /** `p`, or a failure after `ms` (so a missing refusal fails fast instead of hanging). */
 function within<T>(p: Promise<T>, ms = 5_000): Promise<T> {
   return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`not within ${ms} ms`)), ms))]);
-}
-
-async function until(check: () => boolean, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe('UiServer', () => {

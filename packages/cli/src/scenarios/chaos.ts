@@ -4,26 +4,11 @@
 // and ws the link refuses sends); one agent signs its messages with the wrong key; some tool
 // calls hang past their timeout (retried; the ones that always hang are dead-lettered). Every
 // task must still complete exactly once or be dead-lettered, and nothing may be lost.
-import {
-  Agent,
-  Decisions,
-  Identity,
-  ToolRegistry,
-  TransportError,
-  ValidationError,
-  createMessage,
-  signMessage,
-  type Decision,
-  type DecideContext,
-  type Message,
-  type Task,
-  type TaskInit,
-  type WireRecord,
-} from '@converge/core';
-import type { Transport } from '@converge/core';
+import { Agent, Decisions, Identity, ToolRegistry, TransportError, ValidationError, createMessage, signMessage } from '@converge/core';
+import type { Decision, DecideContext, Message, Task, TaskInit, Transport, WireRecord } from '@converge/core';
 import type { TcpTransport } from '@converge/transport-tcp';
 import type { AgentRuntime } from '@converge/runtime';
-import { Submitter, computeWork, judgeWork, workTask } from './work.js';
+import { Submitter, computeWork, workResult, workTask } from './work.js';
 import type { ScenarioWorld } from './world.js';
 import type { Scenario, ScenarioResult, ScenarioRunOptions } from './types.js';
 
@@ -213,15 +198,17 @@ export function chaosScenario(): Scenario {
   return {
     name: 'chaos',
     description: 'crashes holding claims, a slow worker, a dropped connection, a wrong-key signer, hanging tool calls',
-    async run(world, o): Promise<ScenarioResult> {
-      await world.pool({ id: o.poolId });
-      const cast = await addChaosAgents(world, o);
-      await world.start();
-      const crashedAt: number[] = [];
-      await world.waitUntil(chaosTick(world, o, cast, crashedAt), o.timeoutMs, o.signal);
-      return chaosResult(world, o, cast, crashedAt);
-    },
+    run: runChaos,
   };
+}
+
+async function runChaos(world: ScenarioWorld, o: ScenarioRunOptions): Promise<ScenarioResult> {
+  await world.pool({ id: o.poolId });
+  const cast = await addChaosAgents(world, o);
+  await world.start();
+  const crashedAt: number[] = [];
+  await world.waitUntil(chaosTick(world, o, cast, crashedAt), o.timeoutMs, o.signal);
+  return chaosResult(world, o, cast, crashedAt);
 }
 
 /** Adds the coordinator, two crashers, the slow worker, the tool workers (worker-1's link drops) and the wrong-key signer. */
@@ -290,7 +277,7 @@ function chaosTick(world: ScenarioWorld, o: ScenarioRunOptions, cast: ChaosCast,
         crashed[i]!.halt();
       }
     }
-    const done = world.completed.size + world.deadLettered.size;
+    const done = world.settledCount;
     if (!link.down && link.drops === 0 && done >= Math.ceil(o.tasks * 0.2)) {
       link.down = true;
       link.drops++;
@@ -316,10 +303,7 @@ function chaosResult(world: ScenarioWorld, o: ScenarioRunOptions, cast: ChaosCas
   const t = world.totals();
   // With no work there is nothing for the faults to act on.
   const none = o.tasks === 0;
-  return {
-    tasks: o.tasks,
-    wrong: tasks.filter((x) => judgeWork(x) === false).length,
-    latencies: world.latencies,
+  return workResult(world, o, {
     details: {
       crashed: crashedAt.length,
       slow_worker_tasks: world.rows().find((r) => r.name === 'slow')?.tasks_done ?? 0,
@@ -332,11 +316,11 @@ function chaosResult(world: ScenarioWorld, o: ScenarioRunOptions, cast: ChaosCas
     checks: {
       retries: none || t.retries > 0,
       lease_expiries: none || t.lease_expiries > 0,
-      every_task_completed_or_dead_lettered: world.completed.size + world.deadLettered.size === o.tasks && tasks.every((x) => !world.deadLettered.has(x.id)),
+      every_task_completed_or_dead_lettered: world.settledCount === o.tasks && tasks.every((x) => !world.deadLettered.has(x.id)),
       dead_letters: o.tasks < 7 || t.dead_letters > 0,
       wrong_key_rejected: (signerRow?.rejected_messages.bad_signature ?? 0) > 0,
       tool_timeouts: none || (t.outcomes_by_status.timeout ?? 0) > 0,
       crashes_happened: none || crashedAt.length === crashed.length,
     },
-  };
+  });
 }

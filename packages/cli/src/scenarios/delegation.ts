@@ -4,9 +4,9 @@
 // sub-lead's grant: the revocation cascades to that sub-lead's workers, whose claims are refused.
 import { Agent, Decisions, type Decision, type DecideContext, type DecisionPolicy, type Message, type Task, type TaskInit } from '@converge/core';
 import type { Delegation, DelegationProtocol } from '@converge/coordination';
-import { ScenarioWorker, judgeWork, workTask, type WorkKind } from './work.js';
+import { ScenarioWorker, alternatingPlan, workResult, type WorkKind } from './work.js';
 import type { ScenarioWorld } from './world.js';
-import type { Scenario, ScenarioResult } from './types.js';
+import type { Scenario, ScenarioResult, ScenarioRunOptions } from './types.js';
 
 /** The action that lets an agent claim a task of `kind`. */
 export function workAction(kind: string): string {
@@ -153,65 +153,88 @@ export function delegationScenario(): Scenario {
   return {
     name: 'delegation',
     description: 'work rights delegated lead → sub-leads → workers with narrower scopes; one sub-lead revoked mid-run (cascade)',
-    async run(world, o): Promise<ScenarioResult> {
-      await world.pool({ id: o.poolId });
-      const plan = Array.from({ length: o.tasks }, (_, i) => workTask(o.poolId, 'delegation', i, i % 2 === 0 ? 'sum' : 'sort', o.claimTtlMs));
-      const kindOf = new Map(plan.map((t) => [t.id, t.objective]));
-      const kinds = (id: string) => kindOf.get(id);
-      const perSub = Math.max(2, Math.ceil(o.agents / 2));
-      const workers = Array.from({ length: perSub * 2 }, () => new DelegatedWorker(kinds));
-      const kind = (i: number): WorkKind => (i % 2 === 0 ? 'sum' : 'sort');
-      const subs = [0, 1].map((s) => new SubLead(world, () => workers.slice(s * perSub, (s + 1) * perSub).map((w, i) => ({ id: w.id, kind: kind(i) }))));
-      const lead = new Lead(world, () => subs.map((s) => s.id), plan);
-      world.delegation.grantRoot(lead.id, [workAction('sum'), workAction('sort'), 'submit']);
-      await world.add(lead, { name: 'lead', role: 'coordinator', pools: [o.poolId] });
-      for (let s = 0; s < subs.length; s++) await world.add(subs[s]!, { name: `sub-lead-${s + 1}`, role: 'sub-lead', pools: [o.poolId] });
-      for (let i = 0; i < workers.length; i++) {
-        const w = workers[i]!;
-        const sub = Math.floor(i / perSub) + 1;
-        await world.add(w, {
-          name: `worker-${i + 1}`,
-          role: `worker of sub-lead-${sub} (${workAction(kind(i % perSub))})`,
-          pools: [o.poolId],
-          policy: claimPolicy(world.delegation, w.id, kinds),
-        });
-      }
-      const revokedWorkers = workers.slice(perSub);
-      let doneBefore = 0;
-      lead.onRevoke = () => {
-        doneBefore = revokedWorkers.reduce((n, w) => n + (world.agent(w.id)?.row.tasks_done ?? 0), 0);
-      };
-      await world.start();
-      await world.waitUntil(() => world.completed.size + world.deadLettered.size >= o.tasks, o.timeoutMs, o.signal);
-      const stats = world.delegation.stats();
-      const tasks = [...world.completed.values()];
-      // Claims already made when the revocation landed may still be reported (a claim is
-      // checked when it is made); none is made after.
-      const doneAfter = revokedWorkers.reduce((n, w) => n + (world.agent(w.id)?.row.tasks_done ?? 0), 0) - doneBefore;
-      const refusedClaims = revokedWorkers.reduce((n, w) => n + (world.agent(w.id)?.row.outcomes.refused ?? 0), 0);
-      const live = workers.filter((w) => world.delegation.isAllowed(w.id, workAction('sum')) || world.delegation.isAllowed(w.id, workAction('sort'))).length;
-      return {
-        tasks: o.tasks,
-        wrong: tasks.filter((x) => judgeWork(x) === false).length,
-        latencies: world.latencies,
-        details: {
-          delegated: stats.delegated,
-          revoked: stats.revoked,
-          refused: stats.refused,
-          revoked_at_completed: lead.revokedAt,
-          workers_still_allowed: live,
-          workers_revoked: workers.length - live,
-          revoked_workers_done_before: lead.revoked === null ? null : doneBefore,
-          revoked_workers_done_after: lead.revoked === null ? null : doneAfter,
-          revoked_workers_claims_refused: refusedClaims,
-        },
-        checks: {
-          some_revoked: stats.revoked > 0,
-          revocation_cascaded: o.tasks === 0 || stats.revoked >= 1 + perSub,
-          wider_scope_refused: stats.refused > 0,
-          all_tasks_done: world.completed.size === o.tasks,
-        },
-      };
-    },
+    run: runDelegation,
   };
+}
+
+/** The agents of the delegation scenario. */
+interface DelegationCast {
+  lead: Lead;
+  workers: DelegatedWorker[];
+  /** Workers per sub-lead (the second sub-lead's are the ones revoked). */
+  perSub: number;
+  /** Tasks the revoked workers had done when the revocation went out. */
+  doneBefore: () => number;
+}
+
+/** The kind of work the `i`-th worker of a sub-lead is granted. */
+const kindOfWorker = (i: number): WorkKind => (i % 2 === 0 ? 'sum' : 'sort');
+
+async function runDelegation(world: ScenarioWorld, o: ScenarioRunOptions): Promise<ScenarioResult> {
+  await world.pool({ id: o.poolId });
+  const cast = await addDelegationAgents(world, o);
+  await world.start();
+  await world.waitUntil(() => world.settledCount >= o.tasks, o.timeoutMs, o.signal);
+  return delegationResult(world, o, cast);
+}
+
+/** Adds the lead, the two sub-leads and their workers (each worker's claims pass {@link claimPolicy}). */
+async function addDelegationAgents(world: ScenarioWorld, o: ScenarioRunOptions): Promise<DelegationCast> {
+  const plan = alternatingPlan(o, 'delegation');
+  const kindOf = new Map(plan.map((t) => [t.id, t.objective]));
+  const kinds = (id: string) => kindOf.get(id);
+  const perSub = Math.max(2, Math.ceil(o.agents / 2));
+  const workers = Array.from({ length: perSub * 2 }, () => new DelegatedWorker(kinds));
+  const subs = [0, 1].map((s) => new SubLead(world, () => workers.slice(s * perSub, (s + 1) * perSub).map((w, i) => ({ id: w.id, kind: kindOfWorker(i) }))));
+  const lead = new Lead(world, () => subs.map((s) => s.id), plan);
+  world.delegation.grantRoot(lead.id, [workAction('sum'), workAction('sort'), 'submit']);
+  await world.add(lead, { name: 'lead', role: 'coordinator', pools: [o.poolId] });
+  for (let s = 0; s < subs.length; s++) await world.add(subs[s]!, { name: `sub-lead-${s + 1}`, role: 'sub-lead', pools: [o.poolId] });
+  for (let i = 0; i < workers.length; i++) {
+    const w = workers[i]!;
+    const sub = Math.floor(i / perSub) + 1;
+    await world.add(w, {
+      name: `worker-${i + 1}`,
+      role: `worker of sub-lead-${sub} (${workAction(kindOfWorker(i % perSub))})`,
+      pools: [o.poolId],
+      policy: claimPolicy(world.delegation, w.id, kinds),
+    });
+  }
+  const revokedWorkers = workers.slice(perSub);
+  let doneBefore = 0;
+  lead.onRevoke = () => {
+    doneBefore = world.tasksDoneBy(revokedWorkers);
+  };
+  return { lead, workers, perSub, doneBefore: () => doneBefore };
+}
+
+/** What the delegations came to, and whether the revocation cascaded. */
+function delegationResult(world: ScenarioWorld, o: ScenarioRunOptions, cast: DelegationCast): ScenarioResult {
+  const { lead, workers, perSub } = cast;
+  const stats = world.delegation.stats();
+  const revokedWorkers = workers.slice(perSub);
+  // Claims already made when the revocation landed may still be reported (a claim is
+  // checked when it is made); none is made after.
+  const doneAfter = world.tasksDoneBy(revokedWorkers) - cast.doneBefore();
+  const refusedClaims = revokedWorkers.reduce((n, w) => n + (world.agent(w.id)?.row.outcomes.refused ?? 0), 0);
+  const live = workers.filter((w) => world.delegation.isAllowed(w.id, workAction('sum')) || world.delegation.isAllowed(w.id, workAction('sort'))).length;
+  return workResult(world, o, {
+    details: {
+      delegated: stats.delegated,
+      revoked: stats.revoked,
+      refused: stats.refused,
+      revoked_at_completed: lead.revokedAt,
+      workers_still_allowed: live,
+      workers_revoked: workers.length - live,
+      revoked_workers_done_before: lead.revoked === null ? null : cast.doneBefore(),
+      revoked_workers_done_after: lead.revoked === null ? null : doneAfter,
+      revoked_workers_claims_refused: refusedClaims,
+    },
+    checks: {
+      some_revoked: stats.revoked > 0,
+      revocation_cascaded: o.tasks === 0 || stats.revoked >= 1 + perSub,
+      wider_scope_refused: stats.refused > 0,
+      all_tasks_done: world.completed.size === o.tasks,
+    },
+  });
 }

@@ -3,9 +3,9 @@
 // capabilities and prices; the winner gets the task reserved for it.
 import { Agent, Decisions, type Decision, type DecideContext, type Message, type Task, type TaskInit } from '@converge/core';
 import type { AuctionInfo, AuctionOptions, AuctionType, BiddingProtocol } from '@converge/coordination';
-import { ScenarioWorker, judgeWork, workTask, type WorkKind } from './work.js';
+import { ScenarioWorker, alternatingPlan, meanOf, workResult, type WorkKind } from './work.js';
 import type { ScenarioWorld } from './world.js';
-import type { Scenario, ScenarioResult } from './types.js';
+import type { Scenario, ScenarioResult, ScenarioRunOptions } from './types.js';
 
 /** The auction types, in the order tasks cycle through them. */
 export const AUCTION_TYPES: readonly AuctionType[] = ['first-price', 'second-price', 'english', 'dutch'];
@@ -182,57 +182,61 @@ export function marketScenario(): Scenario {
   return {
     name: 'market',
     description: 'every task auctioned (first-price, second-price, english, dutch) among workers with different capabilities and prices',
-    async run(world, o): Promise<ScenarioResult> {
-      await world.pool({ id: o.poolId });
-      const workers: MarketWorker[] = [];
-      const agents = Math.max(2, o.agents);
-      const auction = (id: string) => {
-        try {
-          return world.bidding.getAuction(id);
-        } catch {
-          return undefined;
-        }
-      };
-      for (let i = 0; i < agents; i++) workers.push(new MarketWorker(80 + 20 * i, kindsOf(i), auction));
-      const plan = Array.from({ length: o.tasks }, (_, i) => workTask(o.poolId, 'market', i, i % 2 === 0 ? 'sum' : 'sort', o.claimTtlMs));
-      const auctioneer = new Auctioneer(world, plan, () => workers.map((w) => ({ id: w.id, kinds: w.capabilities.names() })));
-      await world.add(auctioneer, { name: 'auctioneer', role: 'coordinator', pools: [o.poolId] });
-      for (let i = 0; i < workers.length; i++) {
-        await world.add(workers[i]!, {
-          name: `worker-${i + 1}`,
-          role: `worker ${workers[i]!.capabilities.names().join('+')} @${workers[i]!.price}`,
-          pools: [o.poolId],
-        });
-      }
-      await world.start();
-      await world.waitUntil(() => auctioneer.done && world.completed.size + world.deadLettered.size >= o.tasks, o.timeoutMs, o.signal);
-      const tasks = [...world.completed.values()];
-      const byType: Record<
-        string,
-        { opened: number; cleared: number; unsold: number; mean_price: number | null; min_price: number | null; max_price: number | null }
-      > = {};
-      for (const [type, t] of Object.entries(auctioneer.tally)) {
-        byType[type] = {
-          opened: t.opened,
-          cleared: t.cleared,
-          unsold: t.unsold,
-          mean_price: t.prices.length ? Number((t.prices.reduce((a, b) => a + b, 0) / t.prices.length).toFixed(2)) : null,
-          min_price: t.prices.length ? Math.min(...t.prices) : null,
-          max_price: t.prices.length ? Math.max(...t.prices) : null,
-        };
-      }
-      const cleared = Object.values(auctioneer.tally).reduce((n, t) => n + t.cleared, 0);
-      const checks: Record<string, boolean> = { all_tasks_done: world.completed.size === o.tasks };
-      if (o.tasks >= AUCTION_TYPES.length)
-        for (const type of AUCTION_TYPES) checks[`${type}_cleared_with_price`] = (byType[type]?.cleared ?? 0) > 0 && byType[type]!.mean_price !== null;
-      return {
-        tasks: o.tasks,
-        wrong: tasks.filter((t) => judgeWork(t) === false).length,
-        latencies: world.latencies,
-        auctioned: cleared,
-        details: { auctions: byType },
-        checks,
-      };
-    },
+    run: runMarket,
   };
+}
+
+/** One auction type's line of the market's details. */
+interface AuctionTypeFigures {
+  opened: number;
+  cleared: number;
+  unsold: number;
+  mean_price: number | null;
+  min_price: number | null;
+  max_price: number | null;
+}
+
+async function runMarket(world: ScenarioWorld, o: ScenarioRunOptions): Promise<ScenarioResult> {
+  await world.pool({ id: o.poolId });
+  const auction = (id: string) => {
+    try {
+      return world.bidding.getAuction(id);
+    } catch {
+      return undefined;
+    }
+  };
+  const workers = Array.from({ length: Math.max(2, o.agents) }, (_, i) => new MarketWorker(80 + 20 * i, kindsOf(i), auction));
+  const plan = alternatingPlan(o, 'market');
+  const auctioneer = new Auctioneer(world, plan, () => workers.map((w) => ({ id: w.id, kinds: w.capabilities.names() })));
+  await world.add(auctioneer, { name: 'auctioneer', role: 'coordinator', pools: [o.poolId] });
+  for (let i = 0; i < workers.length; i++) {
+    await world.add(workers[i]!, {
+      name: `worker-${i + 1}`,
+      role: `worker ${workers[i]!.capabilities.names().join('+')} @${workers[i]!.price}`,
+      pools: [o.poolId],
+    });
+  }
+  await world.start();
+  await world.waitUntil(() => auctioneer.done && world.settledCount >= o.tasks, o.timeoutMs, o.signal);
+  return marketResult(world, o, auctioneer.tally);
+}
+
+/** The auctions by type, and whether every type cleared with a price. */
+function marketResult(world: ScenarioWorld, o: ScenarioRunOptions, tally: Record<string, AuctionTally>): ScenarioResult {
+  const byType: Record<string, AuctionTypeFigures> = {};
+  for (const [type, t] of Object.entries(tally)) {
+    byType[type] = {
+      opened: t.opened,
+      cleared: t.cleared,
+      unsold: t.unsold,
+      mean_price: meanOf(t.prices),
+      min_price: t.prices.length ? Math.min(...t.prices) : null,
+      max_price: t.prices.length ? Math.max(...t.prices) : null,
+    };
+  }
+  const cleared = Object.values(tally).reduce((n, t) => n + t.cleared, 0);
+  const checks: Record<string, boolean> = { all_tasks_done: world.completed.size === o.tasks };
+  if (o.tasks >= AUCTION_TYPES.length)
+    for (const type of AUCTION_TYPES) checks[`${type}_cleared_with_price`] = (byType[type]?.cleared ?? 0) > 0 && byType[type]!.mean_price !== null;
+  return workResult(world, o, { auctioned: cleared, details: { auctions: byType }, checks });
 }

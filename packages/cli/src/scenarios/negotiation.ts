@@ -3,9 +3,9 @@
 // submitted reserved for its worker at the agreed price, a refused one goes to the open pool.
 import { Agent, Decisions, type Decision, type DecideContext, type Message, type Task, type TaskInit, type WireValue } from '@converge/core';
 import type { NegotiationSession } from '@converge/coordination';
-import { ScenarioWorker, judgeWork, workTask } from './work.js';
+import { ScenarioWorker, alternatingPlan, meanOf, workResult } from './work.js';
 import type { ScenarioWorld } from './world.js';
-import type { Scenario, ScenarioResult } from './types.js';
+import type { Scenario, ScenarioResult, ScenarioRunOptions } from './types.js';
 
 /** The client's opening offer for a task. */
 const OPENING_OFFER = 60;
@@ -169,38 +169,34 @@ export function negotiationScenario(): Scenario {
   return {
     name: 'negotiation',
     description: "a client negotiates each task's price with a worker (propose, counter, accept, reject) before the work",
-    async run(world, o): Promise<ScenarioResult> {
-      await world.pool({ id: o.poolId });
-      const workers = Array.from({ length: Math.max(2, o.agents) }, (_, i) => new NegotiatingWorker(50 + 30 * i));
-      const plan = Array.from({ length: o.tasks }, (_, i) => workTask(o.poolId, 'negotiation', i, i % 2 === 0 ? 'sum' : 'sort', o.claimTtlMs));
-      const client = new Client(world, plan, () => workers.map((w) => w.id));
-      await world.add(client, { name: 'client', role: 'coordinator', pools: [o.poolId] });
-      for (let i = 0; i < workers.length; i++)
-        await world.add(workers[i]!, { name: `worker-${i + 1}`, role: `worker asks ${workers[i]!.ask}`, pools: [o.poolId] });
-      await world.start();
-      await world.waitUntil(() => client.done && world.completed.size + world.deadLettered.size >= o.tasks, o.timeoutMs, o.signal);
-      const t = client.tally;
-      const stats = world.negotiation.stats();
-      const tasks = [...world.completed.values()];
-      return {
-        tasks: o.tasks,
-        wrong: tasks.filter((x) => judgeWork(x) === false).length,
-        latencies: world.latencies,
-        details: {
-          agreements: t.agreements,
-          rejections: t.rejections,
-          offers: t.offers,
-          counters: stats.countered,
-          mean_agreed_price: t.agreedPrices.length ? Number((t.agreedPrices.reduce((a, b) => a + b, 0) / t.agreedPrices.length).toFixed(2)) : null,
-          agreements_by_worker: t.byWorker,
-          protocol: stats,
-        },
-        checks: {
-          all_tasks_done: world.completed.size === o.tasks,
-          agreements: o.tasks === 0 || t.agreements > 0,
-          protocol_agrees: stats.accepted === t.agreements,
-        },
-      };
-    },
+    run: runNegotiation,
   };
+}
+
+async function runNegotiation(world: ScenarioWorld, o: ScenarioRunOptions): Promise<ScenarioResult> {
+  await world.pool({ id: o.poolId });
+  const workers = Array.from({ length: Math.max(2, o.agents) }, (_, i) => new NegotiatingWorker(50 + 30 * i));
+  const client = new Client(world, alternatingPlan(o, 'negotiation'), () => workers.map((w) => w.id));
+  await world.add(client, { name: 'client', role: 'coordinator', pools: [o.poolId] });
+  for (let i = 0; i < workers.length; i++) await world.add(workers[i]!, { name: `worker-${i + 1}`, role: `worker asks ${workers[i]!.ask}`, pools: [o.poolId] });
+  await world.start();
+  await world.waitUntil(() => client.done && world.settledCount >= o.tasks, o.timeoutMs, o.signal);
+  const t = client.tally;
+  const stats = world.negotiation.stats();
+  return workResult(world, o, {
+    details: {
+      agreements: t.agreements,
+      rejections: t.rejections,
+      offers: t.offers,
+      counters: stats.countered,
+      mean_agreed_price: meanOf(t.agreedPrices),
+      agreements_by_worker: t.byWorker,
+      protocol: stats,
+    },
+    checks: {
+      all_tasks_done: world.completed.size === o.tasks,
+      agreements: o.tasks === 0 || t.agreements > 0,
+      protocol_agrees: stats.accepted === t.agreements,
+    },
+  });
 }

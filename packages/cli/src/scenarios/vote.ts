@@ -4,9 +4,9 @@
 // Before the work, a trust-weighted ballot (consensus.ts) picks which kind of task goes first.
 import { Agent, Decisions, type Decision, type DecideContext, type Message, type Task, type TaskInit, type WireValue } from '@converge/core';
 import { poolQuestionId, type PoolQuestion, type VoteResult } from '@converge/coordination';
-import { ScenarioWorker, judgeWork, workTask, type WorkKind } from './work.js';
+import { ScenarioWorker, workResult, workTask, type WorkKind } from './work.js';
 import type { ScenarioWorld } from './world.js';
-import type { Scenario, ScenarioResult } from './types.js';
+import type { Scenario, ScenarioResult, ScenarioRunOptions } from './types.js';
 
 /** Share of the members who must vote on a pool question. */
 const QUORUM = 0.6;
@@ -86,12 +86,7 @@ class Founder extends Agent {
     if (!this.ready()) return out;
     this.result = ballot.close();
     const first: WorkKind = this.result.outcome === 'winner' && this.result.winner === 'sort-first' ? 'sort' : 'sum';
-    this.#world.decision('ballot closed', {
-      ballotId: this.ballotId,
-      outcome: this.result.outcome,
-      winner: this.result.outcome === 'winner' ? this.result.winner : null,
-      tally: { ...this.result.tally },
-    });
+    this.#world.decision('ballot closed', { ballotId: this.ballotId, ...ballotOutcome(this.result) });
     const second: WorkKind = first === 'sum' ? 'sort' : 'sum';
     const half = Math.ceil(this.#tasks / 2);
     for (let i = 0; i < this.#tasks; i++) out.push(Decisions.submitTask(this.#plan(i < half ? first : second, i)));
@@ -163,78 +158,99 @@ export function voteScenario(): Scenario {
   return {
     name: 'vote',
     description: 'a pool decides by its governance (democratic, quorum): newcomers admitted or refused by vote; a trust-weighted ballot orders the work',
-    async run(world, o): Promise<ScenarioResult> {
-      const n = Math.max(3, o.agents);
-      const members = Array.from({ length: n }, (_, i) => new Member(i % 3 === 2 ? 'sort-first' : 'sum-first', i === n - 1));
-      const memberIds = () => [founder.id, ...members.map((m) => m.id)];
-      const founder: Founder = new Founder(world, memberIds, o.tasks, (kind, i) => workTask(o.poolId, 'vote', i, kind, o.claimTtlMs));
-      const useful = new Newcomer(o.poolId, ['sum', 'sort'], memberIds);
-      const useless = new Newcomer(o.poolId, ['spam'], memberIds);
-      await world.pool({
-        id: o.poolId,
-        owner: founder.id,
-        agents: members.map((m) => m.id),
-        admission: { type: 'ask' },
-        governance: { type: 'democratic', quorum: QUORUM },
-      });
-      const decided: PoolQuestion[] = [];
-      const t0 = Date.now();
-      founder.ready = () => decided.length >= 2 || Date.now() - t0 > 5_000;
-      world.poolManager.on('decided', (q) => {
-        decided.push(q);
-        const who = world.agent(q.subject)?.row.name ?? q.subject;
-        world.decision('pool question decided', {
-          question: q.kind,
-          subject: who,
-          state: q.state,
-          reason: q.reason,
-          yes: q.votes.filter((v) => v.approve).length,
-          no: q.votes.filter((v) => !v.approve).length,
-        });
-      });
-      await world.add(founder, { name: 'founder', role: 'coordinator' });
-      for (let i = 0; i < members.length; i++)
-        await world.add(members[i]!, { name: `member-${i + 1}`, role: i === n - 1 ? 'member (says yes to all)' : 'member' });
-      await world.add(useful, { name: 'newcomer-useful', role: 'newcomer sum+sort' });
-      await world.add(useless, { name: 'newcomer-spam', role: 'newcomer spam' });
-      await world.start();
-      await world.waitUntil(() => founder.submitted && decided.length >= 2 && world.completed.size + world.deadLettered.size >= o.tasks, o.timeoutMs, o.signal);
-      const state = (id: string) => decided.find((q) => q.subject === id)?.state ?? 'open';
-      const tasks = [...world.completed.values()];
-      const r = founder.result;
-      return {
-        tasks: o.tasks,
-        wrong: tasks.filter((x) => judgeWork(x) === false).length,
-        latencies: world.latencies,
-        details: {
-          governance: 'democratic, quorum 0.6, admission ask',
-          decisions: decided.map((q) => ({
-            question: q.kind,
-            subject: world.agent(q.subject)?.row.name ?? q.subject,
-            state: q.state,
-            yes: q.votes.filter((v) => v.approve).length,
-            no: q.votes.filter((v) => !v.approve).length,
-            reason: q.reason,
-          })),
-          ballot: r
-            ? {
-                id: founder.ballotId,
-                rule: 'weighted-plurality (trust)',
-                outcome: r.outcome,
-                winner: r.outcome === 'winner' ? r.winner : null,
-                tally: { ...r.tally },
-              }
-            : null,
-          pool_questions: world.poolManager.stats().questions,
-        },
-        checks: {
-          decision_recorded: decided.length > 0,
-          useful_newcomer_admitted: state(useful.id) === 'approved',
-          spam_newcomer_refused: state(useless.id) === 'rejected',
-          ballot_decided: r !== null && r.outcome !== 'no-quorum',
-          all_tasks_done: world.completed.size === o.tasks,
-        },
-      };
-    },
+    run: runVote,
   };
+}
+
+/** The agents of the vote scenario. */
+interface VoteCast {
+  founder: Founder;
+  members: Member[];
+  /** The newcomer that can do pool work (to be admitted). */
+  useful: Newcomer;
+  /** The newcomer that cannot (to be refused). */
+  useless: Newcomer;
+}
+
+async function runVote(world: ScenarioWorld, o: ScenarioRunOptions): Promise<ScenarioResult> {
+  const cast = voteCast(world, o);
+  const { founder, members } = cast;
+  await world.pool({
+    id: o.poolId,
+    owner: founder.id,
+    agents: members.map((m) => m.id),
+    admission: { type: 'ask' },
+    governance: { type: 'democratic', quorum: QUORUM },
+  });
+  const decided: PoolQuestion[] = [];
+  const t0 = Date.now();
+  founder.ready = () => decided.length >= 2 || Date.now() - t0 > 5_000;
+  world.poolManager.on('decided', (q) => {
+    decided.push(q);
+    const { question, subject, state, reason, yes, no } = questionRow(world, q);
+    world.decision('pool question decided', { question, subject, state, reason, yes, no });
+  });
+  await addVoteAgents(world, cast);
+  await world.start();
+  await world.waitUntil(() => founder.submitted && decided.length >= 2 && world.settledCount >= o.tasks, o.timeoutMs, o.signal);
+  return voteResult(world, o, cast, decided);
+}
+
+/** The founder, `o.agents` members (at least 3; the last says yes to every newcomer) and the two newcomers. */
+function voteCast(world: ScenarioWorld, o: ScenarioRunOptions): VoteCast {
+  const n = Math.max(3, o.agents);
+  const members = Array.from({ length: n }, (_, i) => new Member(i % 3 === 2 ? 'sort-first' : 'sum-first', i === n - 1));
+  const memberIds = () => [founder.id, ...members.map((m) => m.id)];
+  const founder: Founder = new Founder(world, memberIds, o.tasks, (kind, i) => workTask(o.poolId, 'vote', i, kind, o.claimTtlMs));
+  const useful = new Newcomer(o.poolId, ['sum', 'sort'], memberIds);
+  const useless = new Newcomer(o.poolId, ['spam'], memberIds);
+  return { founder, members, useful, useless };
+}
+
+/** Adds the cast to the world, founder first. */
+async function addVoteAgents(world: ScenarioWorld, { founder, members, useful, useless }: VoteCast): Promise<void> {
+  await world.add(founder, { name: 'founder', role: 'coordinator' });
+  for (let i = 0; i < members.length; i++)
+    await world.add(members[i]!, { name: `member-${i + 1}`, role: i === members.length - 1 ? 'member (says yes to all)' : 'member' });
+  await world.add(useful, { name: 'newcomer-useful', role: 'newcomer sum+sort' });
+  await world.add(useless, { name: 'newcomer-spam', role: 'newcomer spam' });
+}
+
+/** A decided pool question as the summary shows it (the subject by its name in the scenario). */
+function questionRow(world: ScenarioWorld, q: PoolQuestion): Record<string, WireValue> {
+  return {
+    question: q.kind,
+    subject: world.agent(q.subject)?.row.name ?? q.subject,
+    state: q.state,
+    yes: q.votes.filter((v) => v.approve).length,
+    no: q.votes.filter((v) => !v.approve).length,
+    reason: q.reason,
+  };
+}
+
+/** A closed ballot's outcome, winner (`null` without one) and tally. */
+function ballotOutcome(r: VoteResult): { outcome: VoteResult['outcome']; winner: string | null; tally: Record<string, number> } {
+  return { outcome: r.outcome, winner: r.outcome === 'winner' ? r.winner : null, tally: { ...r.tally } };
+}
+
+/** The admissions and the ballot, and whether each went the way the scenario expects. */
+function voteResult(world: ScenarioWorld, o: ScenarioRunOptions, cast: VoteCast, decided: readonly PoolQuestion[]): ScenarioResult {
+  const { founder, useful, useless } = cast;
+  const state = (id: string) => decided.find((q) => q.subject === id)?.state ?? 'open';
+  const r = founder.result;
+  return workResult(world, o, {
+    details: {
+      governance: 'democratic, quorum 0.6, admission ask',
+      decisions: decided.map((q) => questionRow(world, q)),
+      ballot: r ? { id: founder.ballotId, rule: 'weighted-plurality (trust)', ...ballotOutcome(r) } : null,
+      pool_questions: world.poolManager.stats().questions,
+    },
+    checks: {
+      decision_recorded: decided.length > 0,
+      useful_newcomer_admitted: state(useful.id) === 'approved',
+      spam_newcomer_refused: state(useless.id) === 'rejected',
+      ballot_decided: r !== null && r.outcome !== 'no-quorum',
+      all_tasks_done: world.completed.size === o.tasks,
+    },
+  });
 }

@@ -2,6 +2,8 @@
 // results, and the worker most scenarios build on.
 import { Agent, Decisions, type AgentOptions, type DecideContext, type Decision, type Message, type Task, type TaskInit, type WireValue } from '@converge/core';
 import { reservationOf } from '../workload/agents.js';
+import type { ScenarioResult, ScenarioRunOptions } from './types.js';
+import type { ScenarioWorld } from './world.js';
 
 /** The kinds of scenario work: the task's objective and the capability it needs. */
 export type WorkKind = 'sum' | 'sort';
@@ -34,6 +36,16 @@ export function workTask(
   };
 }
 
+/** The kind of task `i` of a plan that alternates: sums at even indexes, sorts at odd ones. */
+export function alternatingKind(i: number): WorkKind {
+  return i % 2 === 0 ? 'sum' : 'sort';
+}
+
+/** The `o.tasks` tasks of `scenario`, alternating sums and sorts, leased for `o.claimTtlMs`. */
+export function alternatingPlan(o: ScenarioRunOptions, scenario: string): (TaskInit & { id: string })[] {
+  return Array.from({ length: o.tasks }, (_, i) => workTask(o.poolId, scenario, i, alternatingKind(i), o.claimTtlMs));
+}
+
 /** The right result of a scenario task. */
 export function computeWork(task: Pick<Task, 'objective' | 'inputs'>): WireValue {
   const numbers = (task.inputs as unknown as WorkInputs).numbers ?? [];
@@ -45,6 +57,20 @@ export function computeWork(task: Pick<Task, 'objective' | 'inputs'>): WireValue
 export function judgeWork(task: Pick<Task, 'objective' | 'inputs' | 'result'>): boolean | undefined {
   if (task.objective !== 'sum' && task.objective !== 'sort') return undefined;
   return JSON.stringify(task.result) === JSON.stringify(computeWork(task));
+}
+
+/**
+ * A scenario's result: the tasks it meant to run, how many of the world's completed tasks have
+ * a wrong result, the world's latencies, and the scenario's own `details` and `checks`.
+ */
+export function workResult(world: ScenarioWorld, o: ScenarioRunOptions, own: Omit<ScenarioResult, 'tasks' | 'wrong' | 'latencies'>): ScenarioResult {
+  const wrong = [...world.completed.values()].filter((t) => judgeWork(t) === false).length;
+  return { tasks: o.tasks, wrong, latencies: world.latencies, ...own };
+}
+
+/** The mean of `values` to two decimals (`null` for none). */
+export function meanOf(values: readonly number[]): number | null {
+  return values.length ? Number((values.reduce((a, b) => a + b, 0) / values.length).toFixed(2)) : null;
 }
 
 /** Options of `ScenarioWorker`. */

@@ -1,6 +1,7 @@
 // The in-process network a scenario runs in: one store, task and pool managers, the shared
 // coordination protocols, a verifier, a trust model fed from task events and rejections, and
 // one runtime (and transport) per agent. Everything is an instance of this world: nothing global.
+import { setTimeout as delay } from 'node:timers/promises';
 import { ConflictError, NotFoundError, type Agent, type Store, type DecisionPolicy, type Pool, type Task, type ToolRegistry } from '@converge/core';
 import { IdentityRegistry, MessageVerifier } from '@converge/network';
 import type { Transport } from '@converge/core';
@@ -80,6 +81,11 @@ export interface WorldAgent {
   runtime: AgentRuntime;
   transport: Transport;
   row: AgentRow;
+}
+
+/** The row of an agent added with `options`, before it did anything. */
+function emptyRow(id: string, options: AddAgentOptions): AgentRow {
+  return { id, name: options.name, role: options.role, tasks_done: 0, auctions_won: 0, clearing_prices: [], trust: 0.5, rejected_messages: {}, outcomes: {} };
 }
 
 /** Longest a scenario waits for its tasks by default, ms. */
@@ -196,49 +202,13 @@ export class ScenarioWorld {
   async add(agent: Agent, options: AddAgentOptions): Promise<WorldAgent> {
     const raw = await this.#transports.create(agent.id, this.#agents.length);
     const transport = this.#tap(options.wrapTransport ? options.wrapTransport(raw) : raw);
-    const row: AgentRow = {
-      id: agent.id,
-      name: options.name,
-      role: options.role,
-      tasks_done: 0,
-      auctions_won: 0,
-      clearing_prices: [],
-      trust: 0.5,
-      rejected_messages: {},
-      outcomes: {},
-    };
-    const standard = new StandardExecutor({
-      transport,
-      taskManager: this.taskManager,
-      poolManager: this.poolManager,
-      negotiation: this.negotiation,
-      bidding: this.#biddingPort(),
-      ballots: this.ballots,
-      delegation: this.delegation,
-      ...(options.tools ? { tools: options.tools, toolAllowlist: options.tools.names() } : {}),
-      ...(options.toolTimeoutMs ? { toolTimeoutMs: options.toolTimeoutMs } : {}),
-      ...(options.policy ? { policy: options.policy } : {}),
-      logger: this.logger.child({ agent: options.name }),
-      metrics: this.metrics,
-    });
-    options.register?.(standard, transport);
-    // Counts the status of every outcome this agent's decisions had (the summary's outcomes).
-    const executor: Executor = {
-      execute: async (decisions, ctx) => {
-        const results = await standard.execute(decisions, ctx);
-        for (const r of results) {
-          const s = statusOfResult(r);
-          row.outcomes[s] = (row.outcomes[s] ?? 0) + 1;
-        }
-        return results;
-      },
-    };
+    const row = emptyRow(agent.id, options);
     const runtime = new AgentRuntime({
       agent,
       transport,
       taskManager: this.taskManager,
       poolManager: this.poolManager,
-      executor,
+      executor: this.#executor(transport, options, row),
       verifier: this.verifier,
       logger: this.logger.child({ agent: options.name }),
       metrics: this.metrics,
@@ -255,6 +225,36 @@ export class ScenarioWorld {
     for (const p of options.pools ?? []) await this.poolManager.joinPool(agent.id, p);
     if (this.#started) await this.#startOne(entry);
     return entry;
+  }
+
+  /** The executor of an agent added with `options`: the world's protocols, counting the status of every outcome in `row`. */
+  #executor(transport: Transport, options: AddAgentOptions, row: AgentRow): Executor {
+    const standard = new StandardExecutor({
+      transport,
+      taskManager: this.taskManager,
+      poolManager: this.poolManager,
+      negotiation: this.negotiation,
+      bidding: this.#biddingPort(),
+      ballots: this.ballots,
+      delegation: this.delegation,
+      ...(options.tools ? { tools: options.tools, toolAllowlist: options.tools.names() } : {}),
+      ...(options.toolTimeoutMs ? { toolTimeoutMs: options.toolTimeoutMs } : {}),
+      ...(options.policy ? { policy: options.policy } : {}),
+      logger: this.logger.child({ agent: options.name }),
+      metrics: this.metrics,
+    });
+    options.register?.(standard, transport);
+    // Counts the status of every outcome this agent's decisions had (the summary's outcomes).
+    return {
+      execute: async (decisions, ctx) => {
+        const results = await standard.execute(decisions, ctx);
+        for (const r of results) {
+          const s = statusOfResult(r);
+          row.outcomes[s] = (row.outcomes[s] ?? 0) + 1;
+        }
+        return results;
+      },
+    };
   }
 
   /** Starts every agent added (each transport learns the others' addresses first). */
@@ -308,16 +308,15 @@ export class ScenarioWorld {
   }
 
   /** Resolves after `ms` (or at once when `signal` aborts). */
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      }
-      signal?.addEventListener('abort', done, { once: true });
+  async sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    await delay(ms, undefined, signal ? { signal } : {}).catch((err: unknown) => {
+      if ((err as Error | undefined)?.name !== 'AbortError') throw err;
     });
+  }
+
+  /** Tasks the world saw completed or dead-lettered. */
+  get settledCount(): number {
+    return this.completed.size + this.deadLettered.size;
   }
 
   /** Whether every submitted task completed or was dead-lettered. */
@@ -330,6 +329,11 @@ export class ScenarioWorld {
   /** Logs a scenario decision (an auction cleared, an agreement, a vote decided) at info. */
   decision(what: string, fields: Record<string, unknown>): void {
     this.logger.info({ scenarioEvent: what, ...fields }, `decision: ${what}`);
+  }
+
+  /** Tasks the store recorded as completed by `agents`, together. */
+  tasksDoneBy(agents: readonly { id: string }[]): number {
+    return agents.reduce((n, a) => n + (this.#byId.get(a.id)?.row.tasks_done ?? 0), 0);
   }
 
   /** Messages claiming to come from `agentId` that were rejected, over every reason. */

@@ -109,8 +109,32 @@ export function diffStep(m: ReplayMismatch): string[] {
   return lines;
 }
 
+/** What `converge replay` writes to. */
+type ReplayIO = { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; signal?: AbortSignal };
+
 /** `converge replay FILE`: prints the report; resolves to the exit code. */
-export async function replayMain(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; signal?: AbortSignal }): Promise<number> {
+export async function replayMain(argv: string[], io: ReplayIO): Promise<number> {
+  const args = parseReplayArgs(argv, io);
+  if (typeof args === 'number') return args;
+  let results: AgentReplay[];
+  try {
+    results = await replayRecording(args.file, {
+      ...(args.agent ? { agentModule: args.agent } : {}),
+      ...(io.signal ? { signal: io.signal } : {}),
+    });
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_CONFIG' || (err as Error).name === 'ReplayFormatError' || (err as { code?: string }).code === 'ENOENT') {
+      io.stderr.write(`converge replay: ${(err as Error).message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  io.stdout.write((args.json ? replayJson(args.file, results) : replayText(args.file, results)) + '\n');
+  return results.some((r) => r.mismatches.length > 0) ? 1 : 0;
+}
+
+/** The arguments of `converge replay`, or the exit code when there is nothing to replay (help printed, or bad arguments). */
+function parseReplayArgs(argv: string[], io: ReplayIO): { file: string; agent?: string; json?: boolean } | number {
   let parsed;
   try {
     parsed = parseArgs({
@@ -131,35 +155,31 @@ export async function replayMain(argv: string[], io: { stdout: NodeJS.WritableSt
     io.stderr.write(`converge replay: expected one FILE\n${REPLAY_HELP}`);
     return 2;
   }
-  let results: AgentReplay[];
-  try {
-    results = await replayRecording(file, {
-      ...(parsed.values.agent ? { agentModule: parsed.values.agent } : {}),
-      ...(io.signal ? { signal: io.signal } : {}),
-    });
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ERR_CONFIG' || (err as Error).name === 'ReplayFormatError' || (err as { code?: string }).code === 'ENOENT') {
-      io.stderr.write(`converge replay: ${(err as Error).message}\n`);
-      return 2;
-    }
-    throw err;
-  }
-  const steps = results.reduce((n, r) => n + r.steps, 0);
-  const differing = results.reduce((n, r) => n + r.mismatches.length, 0);
-  if (parsed.values.json) {
-    io.stdout.write(
-      JSON.stringify({
-        file,
-        steps,
-        differences: differing,
-        agents: results.map((r) => ({
-          ...r,
-          mismatches: r.mismatches.map((m) => ({ ...m, expected: toTagged(m.expected as never), actual: toTagged(m.actual as never) })),
-        })),
-      }) + '\n',
-    );
-    return differing === 0 ? 0 : 1;
-  }
+  return { file, ...(parsed.values.agent ? { agent: parsed.values.agent } : {}), ...(parsed.values.json ? { json: true } : {}) };
+}
+
+/** Steps replayed and steps that decided differently, over every agent. */
+function replayCounts(results: readonly AgentReplay[]): { steps: number; differing: number } {
+  return { steps: results.reduce((n, r) => n + r.steps, 0), differing: results.reduce((n, r) => n + r.mismatches.length, 0) };
+}
+
+/** The report as one JSON object (decisions in their tagged form). */
+function replayJson(file: string, results: readonly AgentReplay[]): string {
+  const { steps, differing } = replayCounts(results);
+  return JSON.stringify({
+    file,
+    steps,
+    differences: differing,
+    agents: results.map((r) => ({
+      ...r,
+      mismatches: r.mismatches.map((m) => ({ ...m, expected: toTagged(m.expected as never), actual: toTagged(m.actual as never) })),
+    })),
+  });
+}
+
+/** The report as text: a headline, then the first {@link REPLAY_PRINTED_DIFFS} differing steps in full. */
+function replayText(file: string, results: readonly AgentReplay[]): string {
+  const { steps, differing } = replayCounts(results);
   const out: string[] = [`replay ${file}: ${results.length} agents, ${steps} decide steps, ${differing} differing`];
   let printed = 0;
   for (const r of results) {
@@ -169,6 +189,5 @@ export async function replayMain(argv: string[], io: { stdout: NodeJS.WritableSt
     }
   }
   if (printed > REPLAY_PRINTED_DIFFS) out.push(`… and ${printed - REPLAY_PRINTED_DIFFS} more differing steps`);
-  io.stdout.write(out.join('\n') + '\n');
-  return differing === 0 ? 0 : 1;
+  return out.join('\n');
 }

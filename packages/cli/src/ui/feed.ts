@@ -1,17 +1,8 @@
 import { createMessage, encodeMessage, signMessage, type Identity, type Message, type Task, type WireValue } from '@converge/core';
 import type { Transport } from '@converge/core';
 import type { Logger } from '@converge/observability';
-import {
-  UI_LATENCY_BOUNDS,
-  UI_STATE_TYPE,
-  frameBytes,
-  type UiAgent,
-  type UiAuction,
-  type UiState,
-  type UiTaskCounts,
-  type UiTaskState,
-  type UiTransition,
-} from './protocol.js';
+import { UI_LATENCY_BOUNDS, UI_STATE_TYPE, frameBytes } from './protocol.js';
+import type { UiAgent, UiAuction, UiState, UiTaskCounts, UiTaskState, UiTransition } from './protocol.js';
 import type { UiObserver, UiServer } from './server.js';
 
 /** Default agent messages kept for a page that connects later: 256. */
