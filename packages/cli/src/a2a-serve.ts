@@ -73,38 +73,46 @@ export async function serveA2A(options: A2AServeOptions): Promise<A2AEndpoint> {
   });
   // The run's workers write through their own task manager, which this queue's watch does not
   // see: that manager's transitions tell the server at once instead.
-  const watching = new AbortController();
-  const relay = options.tasks
-    ? relayTaskChanges(options.tasks, options.poolId, watching.signal, (id) => server.notifyTaskChanged(id), options.logger).catch((err: unknown) =>
-        options.logger?.warn({ err }, 'a2a: the task watch failed'),
-      )
-    : Promise.resolve();
+  const relay = options.tasks ? relayTaskChanges(options.tasks, options.poolId, (id) => server.notifyTaskChanged(id), options.logger) : undefined;
   options.stderr.write(`a2a: ${server.url}\n`);
   return {
     server,
     close: async () => {
-      watching.abort();
-      await relay;
+      await relay?.stop();
       await server.close();
       await queue.stop();
     },
   };
 }
 
-/** Calls `changed` with the id of every task of `poolId` that `tasks` moves, until `signal`; a watch that falls behind is restarted (the server's re-reads cover the gap). */
-async function relayTaskChanges(
+/**
+ * Calls `changed` with the id of every task of `poolId` that `tasks` moves, until `stop()`; a
+ * watch that falls behind is restarted (the server's re-reads cover the gap), one that fails
+ * otherwise is logged and ends the relay.
+ */
+function relayTaskChanges(
   tasks: NonNullable<A2AServeOptions['tasks']>,
   poolId: string,
-  signal: AbortSignal,
   changed: (taskId: string) => void,
   logger: A2AServeOptions['logger'],
-): Promise<void> {
-  while (!signal.aborted) {
-    try {
-      for await (const e of tasks.watchPool(poolId, { signal })) changed(e.taskId);
-    } catch (err) {
-      if ((err as Error | undefined)?.name !== 'QueueFullError') throw err;
-      logger?.warn({ err }, 'a2a: the task watch fell behind; watching again');
+): { stop(): Promise<void> } {
+  const watching = new AbortController();
+  const { signal } = watching;
+  const relay = async () => {
+    while (!signal.aborted) {
+      try {
+        for await (const e of tasks.watchPool(poolId, { signal })) changed(e.taskId);
+      } catch (err) {
+        if ((err as Error | undefined)?.name !== 'QueueFullError') throw err;
+        logger?.warn({ err }, 'a2a: the task watch fell behind; watching again');
+      }
     }
-  }
+  };
+  const running = relay().catch((err: unknown) => logger?.warn({ err }, 'a2a: the task watch failed'));
+  return {
+    stop: async () => {
+      watching.abort();
+      await running;
+    },
+  };
 }

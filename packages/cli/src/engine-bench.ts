@@ -100,7 +100,7 @@ export async function engineBench(o: EngineBenchOptions): Promise<EngineFigure[]
   if (/^postgres(ql)?:\/\//.test(o.store)) await benchPostgres(o, tag, add);
   else if (/^rediss?:\/\//.test(o.store)) await benchRedis(o, tag, add);
   else if (/^nats:\/\//.test(o.store)) await benchJetStream(o, tag, add);
-  else if (o.store === 'memory') add(await queueFigure('queue.store_claim_report', withDrop(new StoreTaskQueue({ store: new MemoryStore() })), o));
+  else if (o.store === 'memory') add(await queueFigure('queue.store_claim_report', new StoreTaskQueue({ store: new MemoryStore() }), o));
   else throw new ConfigError(`converge bench: --store must be memory, postgres://…, redis://… or nats://… (got ${JSON.stringify(o.store)})`, { key: 'store' });
   const byName = new Map(out.map((f) => [f.name, f]));
   for (const f of out) {
@@ -114,8 +114,8 @@ export async function engineBench(o: EngineBenchOptions): Promise<EngineFigure[]
 type AddFigure = (f: EngineFigure) => void;
 
 /** The claim + report figure `name` of queue `q` (measured against `baseline` when given). */
-async function queueFigure(name: string, q: BenchQueue, o: EngineBenchOptions, baseline?: string): Promise<EngineFigure> {
-  const value = await queueClaimReport(q, o.tasks, o.ms);
+async function queueFigure(name: string, q: DroppableQueue, o: EngineBenchOptions, baseline?: string): Promise<EngineFigure> {
+  const value = await queueClaimReport(benchQueue(q), o.tasks, o.ms);
   return { name, value, unit: 'tasks/s', ...(baseline ? { baseline } : {}) };
 }
 
@@ -124,14 +124,7 @@ async function benchPostgres(o: EngineBenchOptions, tag: string, add: AddFigure)
   add({ name: 'raw.postgres_skip_locked', value: await rawSkipLocked(o.store, o.tasks, o.ms), unit: 'tasks/s' });
   const mod = await importAdapter<typeof import('@converge/store-postgres/task-queue')>('@converge/store-postgres/task-queue', 'store');
   const q = new mod.PostgresTaskQueue({ connectionString: o.store, table: `cvb_tq_${tag}`, maxConnections: QUEUE_WORKERS, defaults: { leaseMs: 30_000 } });
-  add(
-    await queueFigure(
-      'queue.postgres_claim_report',
-      withDrop(q, () => q.drop()),
-      o,
-      'raw.postgres_skip_locked',
-    ),
-  );
+  add(await queueFigure('queue.postgres_claim_report', q, o, 'raw.postgres_skip_locked'));
 }
 
 /** Redis: the bare Lua check-and-set loop, then `RedisTaskQueue` against it. */
@@ -139,36 +132,26 @@ async function benchRedis(o: EngineBenchOptions, tag: string, add: AddFigure): P
   add({ name: 'raw.redis_lua_cas', value: await rawLuaCas(o.store, o.tasks, o.ms), unit: 'tasks/s' });
   const mod = await importAdapter<typeof import('@converge/store-redis/task-queue')>('@converge/store-redis/task-queue', 'store');
   const q = new mod.RedisTaskQueue({ url: o.store, prefix: `cvb:tq:${tag}:`, defaults: { leaseMs: 30_000 } });
-  add(
-    await queueFigure(
-      'queue.redis_claim_report',
-      withDrop(q, () => q.drop()),
-      o,
-      'raw.redis_lua_cas',
-    ),
-  );
+  add(await queueFigure('queue.redis_claim_report', q, o, 'raw.redis_lua_cas'));
 }
 
 /** NATS: `JetStreamTaskQueue` (the bare figure is `nats bench`'s). */
 async function benchJetStream(o: EngineBenchOptions, tag: string, add: AddFigure): Promise<void> {
   const mod = await importAdapter<typeof import('@converge/transport-nats/task-queue')>('@converge/transport-nats/task-queue', 'store');
   const q = new mod.JetStreamTaskQueue({ servers: natsServers(o.store), name: `cvb${tag}`, defaults: { leaseMs: 30_000 } });
-  add(
-    await queueFigure(
-      'queue.jetstream_claim_report',
-      withDrop(q, () => q.drop()),
-      o,
-    ),
-  );
+  add(await queueFigure('queue.jetstream_claim_report', q, o));
   o.log?.('the bare JetStream figure: nats bench (fetch + ack on a work-queue stream)');
 }
 
-/** `q` as a {@link BenchQueue} whose `drop` is `drop` (nothing to drop by default). */
-function withDrop(q: TaskQueue, drop: () => Promise<void> = async () => {}): BenchQueue {
+/** A task queue the bench drives, with `drop` where the engine keeps what the bench wrote. */
+type DroppableQueue = TaskQueue & { drop?(): Promise<void> };
+
+/** `q` as a {@link BenchQueue} (`drop` does nothing on a queue without one). */
+function benchQueue(q: DroppableQueue): BenchQueue {
   return {
     start: () => q.start(),
     stop: () => q.stop(),
-    drop,
+    drop: async () => q.drop?.(),
     submit: (t) => q.submit(t),
     claim: (r) => q.claim(r),
     report: (lease, result) => q.report(lease, result as never),
