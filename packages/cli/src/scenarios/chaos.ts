@@ -4,6 +4,7 @@
 // and ws the link refuses sends); one agent signs its messages with the wrong key; some tool
 // calls hang past their timeout (retried; the ones that always hang are dead-lettered). Every
 // task must still complete exactly once or be dead-lettered, and nothing may be lost.
+import { setTimeout as delay } from 'node:timers/promises';
 import { Agent, Decisions, Identity, ToolRegistry, TransportError, ValidationError, createMessage, signMessage } from '@converge/core';
 import type { Decision, DecideContext, Message, Task, TaskInit, Transport, WireRecord } from '@converge/core';
 import type { TcpTransport } from '@converge/transport-tcp';
@@ -42,7 +43,7 @@ function computeTool(): ToolRegistry {
         const result = computeWork({ objective: params.objective, inputs: { numbers: params.numbers } as never });
         if (!hang) return result;
         // A stuck call: it does not look at its signal; the executor's deadline gives up on it.
-        return new Promise((resolve) => setTimeout(() => resolve(result), HANG_RELEASE_MS).unref());
+        return delay(HANG_RELEASE_MS, result, { ref: false });
       },
     },
   ]);
@@ -154,7 +155,7 @@ class SlowWorker extends Agent {
     if (this.#held) {
       const task = this.#held;
       this.#held = null;
-      await new Promise((r) => setTimeout(r, CHAOS_SLOW_MS));
+      await delay(CHAOS_SLOW_MS);
       return [Decisions.reportTask(task.id, computeWork(task))];
     }
     // The tool's poison tasks are for the tool workers (they end dead-lettered): not this one's.
