@@ -84,10 +84,6 @@ async function main(): Promise<number> {
   return ok ? 0 : 1;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+// exit() ends the process even where a handle still holds the event loop; a failure rejects,
+// and Node prints it and exits with code 1.
+process.exit(await main());
