@@ -9,7 +9,17 @@ import express, { type Router } from 'express';
 import type { AgentCard } from '@a2a-js/sdk';
 import { DefaultRequestHandler, type InMemoryPushNotificationStore } from '@a2a-js/sdk/server';
 import { agentCardHandler, jsonRpcHandler, restHandler } from '@a2a-js/sdk/server/express';
-import { ConfigError, ValidationError, type Capability, type Identity, type Pool, type QueuedTask, type TaskConstraints, type TaskQueue } from '@converge/core';
+import {
+  ValidationError,
+  positiveIntOption,
+  requireInt,
+  type Capability,
+  type Identity,
+  type Pool,
+  type QueuedTask,
+  type TaskConstraints,
+  type TaskQueue,
+} from '@converge/core';
 import { KeyedRateLimiter } from '@converge/policy';
 import { AGENT_CARD_PATH, JSONRPC_PATH, JWKS_PATH, REST_PATH, buildPoolCard, jwksOf, signAgentCard } from './card.js';
 import { PoolExecutor, type AdmitHook, type ExecutorStats } from './executor.js';
@@ -146,13 +156,8 @@ export interface A2AServer extends A2ARouter {
   close(): Promise<void>;
 }
 
-function positiveInt(name: string, v: number): number {
-  if (!Number.isSafeInteger(v) || v < 1) throw new ConfigError(`a2a limit ${name} must be a positive integer`, { key: name });
-  return v;
-}
-
-/** `positiveInt` of an optional limit: undefined stays undefined (the component's default). */
-const optionalPositiveInt = (name: string, v: number | undefined): number | undefined => (v === undefined ? undefined : positiveInt(name, v));
+/** An optional limit checked as a positive integer (`ConfigError`); undefined stays undefined (the component's default). */
+const optionalPositiveInt = (name: string, v: number | undefined): number | undefined => (v === undefined ? undefined : requireInt(v, name));
 
 /** The bounds checked before anything is built, in this order (a bad one is a `ConfigError`). */
 interface CheckedLimits {
@@ -164,10 +169,10 @@ interface CheckedLimits {
 
 function checkedLimits(l: A2AServerLimits): CheckedLimits {
   return {
-    maxBody: positiveInt('maxBodyBytes', l.maxBodyBytes ?? DEFAULT_A2A_MAX_BODY_BYTES),
-    maxPush: positiveInt('maxPushConfigsPerTask', l.maxPushConfigsPerTask ?? DEFAULT_A2A_MAX_PUSH_CONFIGS),
-    maxPushTasks: positiveInt('maxPushTasks', l.maxPushTasks ?? DEFAULT_A2A_MAX_PUSH_TASKS),
-    maxStoredTasks: positiveInt('maxStoredTasks', l.maxStoredTasks ?? DEFAULT_A2A_MAX_STORED_TASKS),
+    maxBody: positiveIntOption(l.maxBodyBytes, DEFAULT_A2A_MAX_BODY_BYTES, 'maxBodyBytes'),
+    maxPush: positiveIntOption(l.maxPushConfigsPerTask, DEFAULT_A2A_MAX_PUSH_CONFIGS, 'maxPushConfigsPerTask'),
+    maxPushTasks: positiveIntOption(l.maxPushTasks, DEFAULT_A2A_MAX_PUSH_TASKS, 'maxPushTasks'),
+    maxStoredTasks: positiveIntOption(l.maxStoredTasks, DEFAULT_A2A_MAX_STORED_TASKS, 'maxStoredTasks'),
   };
 }
 
@@ -214,7 +219,7 @@ function pushNotifications(
   );
   const sender = new GuardedPushSender({
     store,
-    timeoutMs: positiveInt('pushTimeoutMs', l.pushTimeoutMs ?? DEFAULT_A2A_PUSH_TIMEOUT_MS),
+    timeoutMs: positiveIntOption(l.pushTimeoutMs, DEFAULT_A2A_PUSH_TIMEOUT_MS, 'pushTimeoutMs'),
     logger: options.logger,
     ...target,
   });
