@@ -5,6 +5,7 @@
 // the coordinator with a signed message. The coordinator checks every result twice: in the
 // messages it received (verified) and in the task records. Exit code 0 when all 100 tasks
 // were completed exactly once with correct results; 1 otherwise.
+import { setTimeout as delay } from 'node:timers/promises';
 import { Agent, Decisions, type Decision, type Message, type Task } from '@converge/core';
 import { PoolManager, TaskManager, type TaskRecord } from '@converge/coordination';
 import { MemoryStore } from '@converge/extensions/storage';
@@ -68,7 +69,7 @@ class Worker extends Agent {
     // mostly collide (a lost claim is harmless, but wasted).
     for (const task of pickRandom(tasks, 3)) {
       const n = task.inputs.n as number;
-      await new Promise((r) => setTimeout(r, 2)); // stands in for real work
+      await delay(2); // stands in for real work
       // If the claim loses the race to another worker, the executor skips the decisions after
       // it that carry the same task id (the report and the message), so nothing is done twice.
       out.push(

@@ -3,6 +3,7 @@
 // the `add` tool's return value (`ok`), a tool that hangs (`timeout`), a tool outside the
 // allowlist (`refused`) and a task another agent claimed first (`conflict`). It then uses the
 // tool's result for a second call, whose outcome arrives in the third turn.
+import { setTimeout as delay } from 'node:timers/promises';
 import { Agent, Decisions, Identity, ToolRegistry, type DecideContext, type Decision, type Message, type Outcome, type Task } from '@converge/core';
 import { TaskManager } from '@converge/coordination';
 import { MemoryStore } from '@converge/extensions/storage';
@@ -73,7 +74,7 @@ async function main(): Promise<number> {
   });
   await runtime.start();
   const deadline = Date.now() + 20_000; // a hang guard, not a timing goal
-  while (!agent.done && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while (!agent.done && Date.now() < deadline) await delay(20);
   await runtime.stop();
 
   const statuses = agent.seen.map((o) => o.status);

@@ -1,3 +1,4 @@
+import { setTimeout as pause } from 'node:timers/promises';
 import { expect } from 'vitest';
 import type { Message } from '@converge/core';
 import { LONG_GUARD_MS } from './basic-checks.js';
@@ -11,8 +12,6 @@ const SEND_WINDOW = 256;
 const BATCH = 32;
 /** The consumer's pause after each batch, ms (standing for verification or work elsewhere). */
 const PAUSE_MS = 2;
-
-const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 // A message already waiting, without blocking (`tryReceive` where the transport has it).
 function takeWaiting(t: TransportUnderTest): Message | null {
