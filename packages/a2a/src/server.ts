@@ -9,17 +9,8 @@ import express, { type Router } from 'express';
 import type { AgentCard } from '@a2a-js/sdk';
 import { DefaultRequestHandler, type InMemoryPushNotificationStore } from '@a2a-js/sdk/server';
 import { agentCardHandler, jsonRpcHandler, restHandler } from '@a2a-js/sdk/server/express';
-import {
-  ValidationError,
-  positiveIntOption,
-  requireInt,
-  type Capability,
-  type Identity,
-  type Pool,
-  type QueuedTask,
-  type TaskConstraints,
-  type TaskQueue,
-} from '@converge/core';
+import { ValidationError, positiveIntOption, requireInt } from '@converge/core';
+import type { Capability, Identity, Pool, QueuedTask, TaskConstraints, TaskQueue } from '@converge/core';
 import { KeyedRateLimiter } from '@converge/policy';
 import { AGENT_CARD_PATH, JSONRPC_PATH, JWKS_PATH, REST_PATH, buildPoolCard, jwksOf, signAgentCard } from './card.js';
 import { PoolExecutor, type AdmitHook, type ExecutorStats } from './executor.js';
