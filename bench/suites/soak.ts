@@ -85,9 +85,19 @@ class Worker extends Agent {
   }
 }
 
-/** Runs the soak scenario for `seconds` and returns its figures (growth measured after the warm-up). */
-export async function runSoak(o: SoakOptions): Promise<SoakResult> {
-  const log = o.log ?? (() => undefined);
+/** The running scenario: the shared task manager, the agents in their runtimes, and the counts so far. */
+interface SoakWorld {
+  taskManager: TaskManager;
+  submitter: Submitter;
+  runtimes: AgentRuntime[];
+  /** Tasks completed so far. */
+  tasks(): number;
+  /** Messages received so far, by every agent. */
+  messages(): number;
+}
+
+/** One store, one pool, the submitter and the workers, each in a started runtime on one hub. */
+async function startSoak(o: SoakOptions): Promise<SoakWorld> {
   const store = new MemoryStore();
   const taskManager = new TaskManager({ store });
   const poolManager = new PoolManager({ store });
@@ -113,55 +123,72 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   );
   for (const r of runtimes) await r.start();
   const messages = (): number => submitter.completed + workers.reduce((s, w) => s + w.received, 0);
+  return { taskManager, submitter, runtimes, tasks: () => tasks, messages };
+}
 
+/** The counts when the warm-up ended, and when. */
+interface Warm {
+  at: number;
+  tasks: number;
+  messages: number;
+}
+
+/** Samples memory once a second (after the purge and a full GC) until `seconds` have passed; returns the samples and the warm mark. */
+async function sample(world: SoakWorld, o: SoakOptions, warmupMs: number): Promise<{ samples: SoakResult['samples']; warm: Warm }> {
+  const log = o.log ?? (() => undefined);
   const samples: SoakResult['samples'] = [];
   const t0 = Date.now();
   const end = t0 + o.seconds * 1000;
-  let tasksAtWarm = 0;
-  let msgsAtWarm = 0;
-  let warmAt = 0;
-  const warmupMs = o.seconds * 300;
+  const warm: Warm = { at: 0, tasks: 0, messages: 0 };
   while (Date.now() < end) {
     await delay(1000);
-    await taskManager.purge({ olderThan: Date.now() + 1, states: ['completed'], limit: 1_000_000 });
+    await world.taskManager.purge({ olderThan: Date.now() + 1, states: ['completed'], limit: 1_000_000 });
     fullGc();
     const m = process.memoryUsage();
     const t = Date.now() - t0;
     samples.push({ t, rss: m.rss, heap: m.heapUsed });
-    if (warmAt === 0 && t >= warmupMs) {
-      warmAt = Date.now();
-      tasksAtWarm = tasks;
-      msgsAtWarm = messages();
-    }
-    log(`t=${(t / 1000).toFixed(0)}s tasks=${tasks} msgs=${messages()} rss=${(m.rss / 2 ** 20).toFixed(1)}MiB heap=${(m.heapUsed / 2 ** 20).toFixed(1)}MiB`);
+    if (warm.at === 0 && t >= warmupMs) Object.assign(warm, { at: Date.now(), tasks: world.tasks(), messages: world.messages() });
+    log(
+      `t=${(t / 1000).toFixed(0)}s tasks=${world.tasks()} msgs=${world.messages()} rss=${(m.rss / 2 ** 20).toFixed(1)}MiB heap=${(m.heapUsed / 2 ** 20).toFixed(1)}MiB`,
+    );
   }
-  const measured = (Date.now() - warmAt) / 1000;
-  const tasksDone = tasks - tasksAtWarm;
-  const msgsDone = messages() - msgsAtWarm;
-  submitter.stopped = true;
-  for (const r of runtimes) await r.stop();
-  taskManager.stop?.();
-  log(`purged ${taskManager.stats().purged} completed task records`);
+  return { samples, warm };
+}
 
-  // Growth: the median of the last third of the samples after the warm-up against the median
-  // of the first third. A leak shows as a trend between the two; one GC or allocator spike on
-  // a busy machine moves neither median (a max-against-start measure failed on such spikes).
+/**
+ * Growth in %: the median of the last third of the samples after the warm-up against the median
+ * of the first third. A leak shows as a trend between the two; one GC or allocator spike on a
+ * busy machine moves neither median (a max-against-start measure failed on such spikes).
+ */
+function growthPct(samples: SoakResult['samples'], warmupMs: number, k: 'rss' | 'heap'): number {
   const after = samples.filter((s) => s.t >= warmupMs);
+  if (after.length < 2) return 0;
   const median = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const third = Math.max(1, Math.floor(after.length / 3));
-  const growth = (k: 'rss' | 'heap'): number => {
-    if (after.length < 2) return 0;
-    const first = median(after.slice(0, third).map((s) => s[k]));
-    const last = median(after.slice(-third).map((s) => s[k]));
-    return (100 * (last - first)) / first;
-  };
+  const first = median(after.slice(0, third).map((s) => s[k]));
+  const last = median(after.slice(-third).map((s) => s[k]));
+  return (100 * (last - first)) / first;
+}
+
+/** Runs the soak scenario for `seconds` and returns its figures (growth measured after the warm-up). */
+export async function runSoak(o: SoakOptions): Promise<SoakResult> {
+  const world = await startSoak(o);
+  const warmupMs = o.seconds * 300;
+  const { samples, warm } = await sample(world, o, warmupMs);
+  const measured = (Date.now() - warm.at) / 1000;
+  const tasksDone = world.tasks() - warm.tasks;
+  const msgsDone = world.messages() - warm.messages;
+  world.submitter.stopped = true;
+  for (const r of world.runtimes) await r.stop();
+  world.taskManager.stop?.();
+  o.log?.(`purged ${world.taskManager.stats().purged} completed task records`);
   return {
-    rssGrowthPct: growth('rss'),
-    heapGrowthPct: growth('heap'),
+    rssGrowthPct: growthPct(samples, warmupMs, 'rss'),
+    heapGrowthPct: growthPct(samples, warmupMs, 'heap'),
     tasksPerS: tasksDone / measured,
     msgsPerS: msgsDone / measured,
-    tasks,
-    messages: messages(),
+    tasks: world.tasks(),
+    messages: world.messages(),
     samples,
   };
 }

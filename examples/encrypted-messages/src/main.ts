@@ -30,47 +30,62 @@ function flipBit(msg: Message): Message {
   return createMessage({ ...msg, topics: [...msg.topics], payload: { _encrypted: sealed.toString('base64') } });
 }
 
-async function main(): Promise<number> {
-  const [alice, bob, carol] = [Identity.generate(), Identity.generate(), Identity.generate()];
-  const registry = new IdentityRegistry();
-  for (const who of [alice, bob, carol]) registry.register(who);
+const [alice, bob, carol] = [Identity.generate(), Identity.generate(), Identity.generate()];
+const secret = { text: 'the vault code is 4711', amount: 250 };
 
-  // Both ends derive the key from the shared password and a salt sent in the clear.
+let failures = 0;
+function check(what: string, ok: boolean): void {
+  console.log(`${what}: ${ok ? 'yes' : 'NO'}`);
+  if (!ok) failures++;
+}
+
+/** Alice's key, Bob's (the same, derived on his side) and one from a wrong password. */
+interface Keys {
+  key: Uint8Array;
+  bobKey: Uint8Array;
+  wrongKey: Uint8Array;
+}
+
+// Step 1: both ends derive the key from the shared password and a salt sent in the clear.
+async function deriveKeys(): Promise<Keys> {
   const password = 'correct horse battery staple';
   const salt = secureRandomBytes(16);
   const t0 = performance.now();
   const key = await deriveKey(password, salt); // PBKDF2-HMAC-SHA256, 100,000 iterations, 32 bytes
   console.log(`derived a ${key.byteLength * 8}-bit key with PBKDF2 (100,000 iterations) in ${(performance.now() - t0).toFixed(0)} ms`);
-  const bobKey = await deriveKey(password, salt);
-  const wrongKey = await deriveKey('Tr0ub4dor&3', salt);
+  return { key, bobKey: await deriveKey(password, salt), wrongKey: await deriveKey('Tr0ub4dor&3', salt) };
+}
 
+// Step 2: encrypt, then sign, send; Bob verifies (signature, known sender, not a replay), then
+// decrypts. `sender: alice` because the metadata bound into the ciphertext must name the sender
+// that signMessage is about to set. Returns the message as sent.
+async function sendSealed({ key, bobKey }: Keys): Promise<Message> {
+  const registry = new IdentityRegistry();
+  for (const who of [alice, bob, carol]) registry.register(who);
   const hub = new LocalHub();
   const [ta, tb] = [new LocalTransport(alice.fingerprint, { hub }), new LocalTransport(bob.fingerprint, { hub })];
   await ta.start();
   await tb.start();
   const verifier = new MessageVerifier({ registry });
-  let failures = 0;
-  const check = (what: string, ok: boolean) => {
-    console.log(`${what}: ${ok ? 'yes' : 'NO'}`);
-    if (!ok) failures++;
-  };
 
-  // Encrypt, then sign. `sender: alice` because the metadata bound into the ciphertext must name
-  // the sender that signMessage is about to set.
-  const secret = { text: 'the vault code is 4711', amount: 250 };
   const sealed = encryptPayload(createMessage({ recipient: bob.fingerprint, payload: secret }), key, { sender: alice });
   const sent = signMessage(sealed, alice);
   await ta.send(sent);
   const ciphertext = (sent.payload as { _encrypted: string })._encrypted;
   console.log(`alice -> bob: payload on the wire is {"_encrypted": "${ciphertext.slice(0, 24)}..."} (${ciphertext.length} base64 chars)`);
 
-  // Bob: verify (signature, known sender, not a replay), then decrypt.
   const got = await receiveVerified(tb, verifier, { timeoutMs: 5_000 });
   const opened = got ? (decryptPayload(got, bobKey) as typeof secret) : null;
   console.log(`bob verified the signature and decrypted: ${JSON.stringify(opened)}`);
   check('decrypted payload equals what alice sent', opened !== null && opened.text === secret.text && opened.amount === secret.amount);
   check('encryptPayload refuses an already signed message (encrypt, then sign)', tryDecrypt(() => encryptPayload(sent, key)).startsWith('CryptoError'));
+  await ta.stop();
+  await tb.stop();
+  return sent;
+}
 
+// Step 3: what the receiver catches.
+function catchAttacks(sent: Message, { bobKey, wrongKey }: Keys): void {
   // 1. A flipped bit: the signature no longer verifies, and decryption would fail as well.
   const tampered = flipBit(sent);
   check('tampered message: signature fails', !verifyMessage(tampered, alice.publicKey));
@@ -89,8 +104,10 @@ async function main(): Promise<number> {
   const liftedResult = tryDecrypt(() => decryptPayload(lifted, bobKey));
   console.log(`lifted ciphertext: ${liftedResult}`);
   check('lifted ciphertext: decryption refused (bound to id, sender, recipient)', liftedResult.startsWith('CryptoError'));
+}
 
-  // 4. The reference-compatible form: no associated data. Both sides must say bindMetadata: false.
+// Step 4: the reference-compatible form: no associated data. Both sides must say bindMetadata: false.
+function referenceForm({ key, bobKey }: Keys): void {
   const plain = signMessage(encryptPayload(createMessage({ recipient: bob.fingerprint, payload: secret }), key, { bindMetadata: false }), alice);
   const openedPlain = decryptPayload(plain, bobKey, { bindMetadata: false }) as typeof secret;
   check('bindMetadata: false round trip', openedPlain.text === secret.text);
@@ -104,19 +121,16 @@ async function main(): Promise<number> {
   const liftedPlainResult = tryDecrypt(() => decryptPayload(liftedPlain, bobKey, { bindMetadata: false }));
   console.log(`lifted ciphertext without metadata binding: ${liftedPlainResult} (the reference form cannot tell)`);
   check('without binding, the lift goes unnoticed (why binding is the default)', liftedPlainResult === 'decrypted');
+}
 
-  await ta.stop();
-  await tb.stop();
+async function main(): Promise<number> {
+  const keys = await deriveKeys();
+  const sent = await sendSealed(keys);
+  catchAttacks(sent, keys);
+  referenceForm(keys);
   console.log(`summary: ${failures === 0 ? 'OK' : `${failures} FAILED`}`);
   return failures === 0 ? 0 : 1;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
-    console.error(err);
-    process.exitCode = 1;
-  },
-);
+// A failure rejects: Node prints it and exits with code 1.
+process.exitCode = await main();

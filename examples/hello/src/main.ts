@@ -62,12 +62,5 @@ async function main(): Promise<number> {
   return failures === 0 && verified === 4 ? 0 : 1;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
-    console.error(err);
-    process.exitCode = 1;
-  },
-);
+// A failure rejects: Node prints it and exits with code 1.
+process.exitCode = await main();

@@ -42,23 +42,23 @@ function attempt(fn: () => unknown): string {
   }
 }
 
-function main(): number {
-  const buyer: Party = { name: 'buyer', id: Identity.generate().fingerprint, opening: 150, limit: 250, wants: 'low' };
-  const seller: Party = { name: 'seller', id: Identity.generate().fingerprint, opening: 400, limit: 240, wants: 'high' };
-  const outsider = Identity.generate().fingerprint;
-  const nameOf = (id: string) => (id === buyer.id ? 'buyer' : id === seller.id ? 'seller' : 'outsider');
-  const protocol = new NegotiationProtocol();
-  let failures = 0;
-  const check = (what: string, got: string, want: string) => {
-    console.log(`${what}: ${got === 'allowed' ? 'allowed' : `refused (${got})`}`);
-    if (got !== want) {
-      failures++;
-      console.log(`UNEXPECTED: wanted ${want}`);
-    }
-  };
+const buyer: Party = { name: 'buyer', id: Identity.generate().fingerprint, opening: 150, limit: 250, wants: 'low' };
+const seller: Party = { name: 'seller', id: Identity.generate().fingerprint, opening: 400, limit: 240, wants: 'high' };
+const outsider = Identity.generate().fingerprint;
+const nameOf = (id: string) => (id === buyer.id ? 'buyer' : id === seller.id ? 'seller' : 'outsider');
 
-  // The buyer opens low.
-  let session: NegotiationSession = protocol.propose(buyer.id, [seller.id], { item: 'bike', price: buyer.opening } satisfies Terms);
+let failures = 0;
+function check(what: string, got: string, want: string): void {
+  console.log(`${what}: ${got === 'allowed' ? 'allowed' : `refused (${got})`}`);
+  if (got !== want) {
+    failures++;
+    console.log(`UNEXPECTED: wanted ${want}`);
+  }
+}
+
+// Step 1: the buyer opens low; nobody but the seller may answer that offer.
+function open(protocol: NegotiationProtocol): NegotiationSession {
+  const session = protocol.propose(buyer.id, [seller.id], { item: 'bike', price: buyer.opening } satisfies Terms);
   console.log(`buyer proposes 150 (session ${session.id.slice(0, 8)}, state ${session.state})`);
 
   // The buyer cannot accept its own proposal: acceptance must come from the other side.
@@ -72,8 +72,12 @@ function main(): number {
     attempt(() => protocol.counter(session.id, outsider, { item: 'bike', price: 1 })),
     'PolicyError ERR_POLICY',
   );
+  return session;
+}
 
-  // Take turns: whoever did not make the offer on the table accepts it or counters.
+// Step 2: take turns: whoever did not make the offer on the table accepts it or counters.
+function haggle(protocol: NegotiationProtocol, opened: NegotiationSession): NegotiationSession {
+  let session = opened;
   const last = new Map<Party, number>([[buyer, buyer.opening]]);
   let rounds = 0;
   while (session.state === 'proposed' || session.state === 'countered') {
@@ -91,15 +95,17 @@ function main(): number {
     console.log(`${mover.name} counters ${price} (state ${session.state})`);
     if (++rounds > 20) break; // the strategies converge; this only guards the example
   }
+  return session;
+}
 
+// Step 3: accepted is terminal: nothing else may happen in this session.
+function afterTheDeal(protocol: NegotiationProtocol, session: NegotiationSession): void {
   const deal = (session.current.terms as unknown as Terms).price;
   console.log(`deal: ${session.state} at ${deal}, offered by the ${nameOf(session.current.by)} after ${session.history.length} offers`);
   if (session.state !== 'accepted' || deal !== 250 || session.history.length !== 5) {
     failures++;
     console.log('UNEXPECTED: wanted accepted at 250 after 5 offers');
   }
-
-  // Accepted is terminal: nothing else may happen in this session.
   check(
     'seller counters after the deal',
     attempt(() => protocol.counter(session.id, seller.id, { item: 'bike', price: 500 })),
@@ -110,8 +116,10 @@ function main(): number {
     attempt(() => protocol.reject(session.id, buyer.id, 'changed my mind')),
     'ConflictError ERR_CONFLICT (session accepted)',
   );
+}
 
-  // A second session ends in a rejection, which is terminal too.
+// Step 4: a second session ends in a rejection, which is terminal too.
+function rejectTheHelmet(protocol: NegotiationProtocol): void {
   const other = protocol.propose(seller.id, [buyer.id], { item: 'helmet', price: 90 } satisfies Terms);
   const rejected = protocol.reject(other.id, buyer.id, 'too expensive');
   console.log(`helmet: seller proposes 90, buyer rejects ("${rejected.reason}"), state ${rejected.state}`);
@@ -120,6 +128,13 @@ function main(): number {
     attempt(() => protocol.accept(other.id, buyer.id)),
     'ConflictError ERR_CONFLICT (session rejected)',
   );
+}
+
+function main(): number {
+  const protocol = new NegotiationProtocol();
+  const session = haggle(protocol, open(protocol));
+  afterTheDeal(protocol, session);
+  rejectTheHelmet(protocol);
 
   const s = protocol.stats();
   console.log(`protocol: ${s.proposed} proposed, ${s.countered} countered, ${s.accepted} accepted, ${s.rejected} rejected, ${s.refused} refused`);

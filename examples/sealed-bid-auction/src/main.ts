@@ -14,7 +14,26 @@ interface BidPayload {
   amount: number;
 }
 
-async function main(): Promise<number> {
+/** The auctioneer, the three registered bidders and the auction house, on one LocalHub. */
+interface Market {
+  hub: LocalHub;
+  auctioneer: Identity;
+  auctioneerTransport: LocalTransport;
+  verifier: MessageVerifier;
+  bidders: Map<string, { identity: Identity; transport: LocalTransport }>;
+  /** Fingerprint -> bidder's name, to print who won. */
+  names: Map<string, string>;
+  house: BiddingProtocol;
+}
+
+let failures = 0;
+function check(what: string, ok: boolean): void {
+  if (!ok) failures++;
+  if (!ok) console.log(`UNEXPECTED: ${what}`);
+}
+
+// Step 1: the auctioneer and three bidders, each registered so that their signatures verify.
+async function setUp(): Promise<Market> {
   const hub = new LocalHub();
   const registry = new IdentityRegistry();
   const auctioneer = Identity.generate();
@@ -32,93 +51,91 @@ async function main(): Promise<number> {
     bidders.set(name, { identity, transport });
     names.set(identity.fingerprint, name);
   }
+  return { hub, auctioneer, auctioneerTransport, verifier, bidders, names, house: new BiddingProtocol() };
+}
 
-  const house = new BiddingProtocol();
-  let failures = 0;
-  const check = (what: string, ok: boolean) => {
-    if (!ok) failures++;
-    if (!ok) console.log(`UNEXPECTED: ${what}`);
-  };
+// A bidder signs and sends a bid; the auctioneer verifies it and hands it to the protocol.
+// Returns how the auction house answered: 'accepted' or the error's name and code.
+async function sendBid(m: Market, name: string, auctionId: string, amount: number): Promise<string> {
+  const { identity, transport } = m.bidders.get(name)!;
+  await transport.send(signMessage(createMessage({ recipient: m.auctioneer.fingerprint, payload: { auctionId, amount } }), identity));
+  const msg = await receiveVerified(m.auctioneerTransport, m.verifier, { timeoutMs: 5_000 });
+  if (msg === null) return 'not delivered or not verified';
+  const bid = msg.payload as unknown as BidPayload;
+  try {
+    m.house.bid(bid.auctionId, msg.sender, bid.amount); // msg.sender is proven by the signature
+    return 'accepted';
+  } catch (err) {
+    const e = err as ConflictError;
+    return `refused: ${e.name} ${e.code}${e.currentState ? ` (auction ${e.currentState})` : ''}`;
+  }
+}
 
-  // A bidder signs and sends a bid; the auctioneer verifies it and hands it to the protocol.
-  // Returns how the auction house answered: 'accepted' or the error's name and code.
-  const sendBid = async (name: string, auctionId: string, amount: number): Promise<string> => {
-    const { identity, transport } = bidders.get(name)!;
-    await transport.send(signMessage(createMessage({ recipient: auctioneer.fingerprint, payload: { auctionId, amount } }), identity));
-    const msg = await receiveVerified(auctioneerTransport, verifier, { timeoutMs: 5_000 });
-    if (msg === null) return 'not delivered or not verified';
-    const bid = msg.payload as unknown as BidPayload;
-    try {
-      house.bid(bid.auctionId, msg.sender, bid.amount); // msg.sender is proven by the signature
-      return 'accepted';
-    } catch (err) {
-      const e = err as ConflictError;
-      return `refused: ${e.name} ${e.code}${e.currentState ? ` (auction ${e.currentState})` : ''}`;
-    }
-  };
+const bids: [string, number][] = [
+  ['alice', 120],
+  ['bob', 100],
+  ['carol', 90],
+];
 
-  const bids: [string, number][] = [
-    ['alice', 120],
-    ['bob', 100],
-    ['carol', 90],
-  ];
-  const run = async (type: AuctionType, expectedPrice: number) => {
-    const { id } = house.openAuction({ id: `${type}-lamp`, type, reservePrice: 50 });
-    console.log(`--- ${type} sealed-bid auction "${id}" (reserve 50)`);
-    for (const [name, amount] of bids) {
-      const outcome = await sendBid(name, id, amount);
-      console.log(`${name} bids ${amount}: ${outcome}`);
-      check(`${name}'s bid`, outcome === 'accepted');
-    }
-    // Sealed bids: one per agent. Bob tries to outbid alice after the fact.
-    const second = await sendBid('bob', id, 130);
-    console.log(`bob bids again (130): ${second}`);
-    check('second bid refused', second === 'refused: ConflictError ERR_CONFLICT (auction open)');
+// Step 2: one auction of the given type: three sealed bids, a second bid and a late bid refused,
+// then the winner and the price they pay.
+async function runAuction(m: Market, type: AuctionType, expectedPrice: number): Promise<void> {
+  const { id } = m.house.openAuction({ id: `${type}-lamp`, type, reservePrice: 50 });
+  console.log(`--- ${type} sealed-bid auction "${id}" (reserve 50)`);
+  for (const [name, amount] of bids) {
+    const outcome = await sendBid(m, name, id, amount);
+    console.log(`${name} bids ${amount}: ${outcome}`);
+    check(`${name}'s bid`, outcome === 'accepted');
+  }
+  // Sealed bids: one per agent. Bob tries to outbid alice after the fact.
+  const second = await sendBid(m, 'bob', id, 130);
+  console.log(`bob bids again (130): ${second}`);
+  check('second bid refused', second === 'refused: ConflictError ERR_CONFLICT (auction open)');
 
-    house.close(id);
-    const late = await sendBid('carol', id, 200);
-    console.log(`carol bids 200 after the close: ${late}`);
-    check('late bid refused', late === 'refused: ConflictError ERR_CONFLICT (auction closed)');
+  m.house.close(id);
+  const late = await sendBid(m, 'carol', id, 200);
+  console.log(`carol bids 200 after the close: ${late}`);
+  check('late bid refused', late === 'refused: ConflictError ERR_CONFLICT (auction closed)');
 
-    const result = house.resolve(id);
-    if (result.winner === null) {
-      console.log(`no winner: ${result.reason}`);
-      check('a winner', false);
-      return;
-    }
-    console.log(`winner: ${names.get(result.winner)}, clearing price: ${result.price} (bids recorded: ${result.bids.length})`);
-    check(`${type} winner`, names.get(result.winner) === 'alice' && result.price === expectedPrice && result.bids.length === 3);
-  };
+  const result = m.house.resolve(id);
+  if (result.winner === null) {
+    console.log(`no winner: ${result.reason}`);
+    check('a winner', false);
+    return;
+  }
+  console.log(`winner: ${m.names.get(result.winner)}, clearing price: ${result.price} (bids recorded: ${result.bids.length})`);
+  check(`${type} winner`, m.names.get(result.winner) === 'alice' && result.price === expectedPrice && result.bids.length === 3);
+}
 
-  await run('second-price', 100); // alice wins and pays bob's 100
-  await run('first-price', 120); // alice wins and pays her own 120
-
-  // A bid signed by an agent nobody registered never reaches the auction house.
+// Step 3: a bid signed by an agent nobody registered never reaches the auction house.
+async function unregisteredBidIsRefused(m: Market): Promise<void> {
   const mallory = Identity.generate();
-  const malloryTransport = new LocalTransport(mallory.fingerprint, { hub });
+  const malloryTransport = new LocalTransport(mallory.fingerprint, { hub: m.hub });
   await malloryTransport.start();
-  house.openAuction({ id: 'open-lamp', type: 'second-price' });
-  await malloryTransport.send(signMessage(createMessage({ recipient: auctioneer.fingerprint, payload: { auctionId: 'open-lamp', amount: 1_000 } }), mallory));
-  const leaked = await receiveVerified(auctioneerTransport, verifier, { timeoutMs: 100 });
-  const malloryRefused = leaked === null && verifier.rejections.unknown_sender === 1;
+  m.house.openAuction({ id: 'open-lamp', type: 'second-price' });
+  await malloryTransport.send(signMessage(createMessage({ recipient: m.auctioneer.fingerprint, payload: { auctionId: 'open-lamp', amount: 1_000 } }), mallory));
+  const leaked = await receiveVerified(m.auctioneerTransport, m.verifier, { timeoutMs: 100 });
+  const malloryRefused = leaked === null && m.verifier.rejections.unknown_sender === 1;
   console.log(`unregistered mallory's bid refused by the verifier: ${malloryRefused ? 'yes' : 'no'}`);
-  check('mallory refused', malloryRefused && house.getAuction('open-lamp').bidCount === 0);
-
-  for (const { transport } of bidders.values()) await transport.stop();
+  check('mallory refused', malloryRefused && m.house.getAuction('open-lamp').bidCount === 0);
   await malloryTransport.stop();
-  await auctioneerTransport.stop();
-  const s = house.stats();
-  console.log(`auction house: ${s.opened} opened, ${s.bids} bids taken, ${s.refused} refused, ${s.resolved} resolved; messages verified: ${verifier.verified}`);
+}
+
+async function main(): Promise<number> {
+  const market = await setUp();
+  await runAuction(market, 'second-price', 100); // alice wins and pays bob's 100
+  await runAuction(market, 'first-price', 120); // alice wins and pays her own 120
+  await unregisteredBidIsRefused(market);
+
+  for (const { transport } of market.bidders.values()) await transport.stop();
+  await market.auctioneerTransport.stop();
+  const s = market.house.stats();
+  console.log(
+    `auction house: ${s.opened} opened, ${s.bids} bids taken, ${s.refused} refused, ${s.resolved} resolved; messages verified: ${market.verifier.verified}`,
+  );
   console.log(`summary: ${failures === 0 ? 'OK' : `${failures} FAILED`}`);
   return failures === 0 ? 0 : 1;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
-    console.error(err);
-    process.exitCode = 1;
-  },
-);
+// A failure rejects: Node prints it and exits with code 1.
+process.exitCode = await main();

@@ -5,6 +5,7 @@
 // the coordinator with a signed message. The coordinator checks every result twice: in the
 // messages it received (verified) and in the task records. Exit code 0 when all 100 tasks
 // were completed exactly once with correct results; 1 otherwise.
+import { setTimeout as delay } from 'node:timers/promises';
 import { Agent, Decisions, type Decision, type Message, type Task } from '@converge/core';
 import { PoolManager, TaskManager, type TaskRecord } from '@converge/coordination';
 import { MemoryStore } from '@converge/extensions/storage';
@@ -68,7 +69,7 @@ class Worker extends Agent {
     // mostly collide (a lost claim is harmless, but wasted).
     for (const task of pickRandom(tasks, 3)) {
       const n = task.inputs.n as number;
-      await new Promise((r) => setTimeout(r, 2)); // stands in for real work
+      await delay(2); // stands in for real work
       // If the claim loses the race to another worker, the executor skips the decisions after
       // it that carry the same task id (the report and the message), so nothing is done twice.
       out.push(
@@ -90,7 +91,21 @@ function pickRandom<T>(items: readonly T[], k: number): T[] {
   return copy.slice(0, k);
 }
 
-async function main(): Promise<number> {
+/** The coordinator and the workers, each in its runtime, sharing one store's pools and tasks. */
+interface Team {
+  coordinator: Coordinator;
+  workers: Worker[];
+  /** Agent id -> name, to print who did what. */
+  names: Map<string, string>;
+  verifier: MessageVerifier;
+  taskManager: TaskManager;
+  coordinatorRuntime: AgentRuntime;
+  workerRuntimes: AgentRuntime[];
+}
+
+// Step 1: one store, one pool, the agents registered (so the coordinator can verify the workers'
+// messages) and started, each in its own runtime.
+async function startTeam(): Promise<Team> {
   const store = new MemoryStore();
   const poolManager = new PoolManager({ store });
   const taskManager = new TaskManager({ store });
@@ -118,25 +133,32 @@ async function main(): Promise<number> {
 
   await coordinatorRuntime.start();
   await Promise.all(workerRuntimes.map((r) => r.start()));
-  console.log(`coordinator ${coordinator.id.slice(0, 8)} submits ${TASKS} tasks to pool "${POOL}"; workers: ${workers.map((w) => w.name).join(', ')}`);
+  return { coordinator, workers, names, verifier, taskManager, coordinatorRuntime, workerRuntimes };
+}
 
+// Step 2: wait until every report is in (or 20 s pass), then stop the runtimes. True on timeout.
+async function waitAndStop(team: Team): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = await Promise.race([
-    coordinator.allIn.then(() => false),
+    team.coordinator.allIn.then(() => false),
     new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), 20_000))),
   ]);
   clearTimeout(timer);
-  await Promise.all(workerRuntimes.map((r) => r.stop()));
-  await coordinatorRuntime.stop();
+  await Promise.all(team.workerRuntimes.map((r) => r.stop()));
+  await team.coordinatorRuntime.stop();
+  return timedOut;
+}
 
-  // Check every task: completed, by a worker, with the right square, and reported by that worker.
-  const perWorker = new Map(workers.map((w) => [w.name, 0]));
+// Step 3: check every task: completed, by a worker, with the right square, and reported by that
+// worker. Returns the tasks done per worker and how many were wrong.
+async function checkTasks(team: Team): Promise<{ perWorker: Map<string, number>; bad: number }> {
+  const perWorker = new Map(team.workers.map((w) => [w.name, 0]));
   let bad = 0;
-  for (const id of coordinator.taskIds) {
-    const rec: TaskRecord = await taskManager.getTask(id);
+  for (const id of team.coordinator.taskIds) {
+    const rec: TaskRecord = await team.taskManager.getTask(id);
     const n = rec.inputs.n as number;
-    const worker = names.get(rec.assignedTo ?? '');
-    const report = coordinator.reports.get(id);
+    const worker = team.names.get(rec.assignedTo ?? '');
+    const report = team.coordinator.reports.get(id);
     const ok =
       rec.state === 'completed' &&
       rec.attempts === 1 &&
@@ -152,18 +174,31 @@ async function main(): Promise<number> {
       console.log(`task ${id}: ${rec.state}, assigned to ${worker ?? 'nobody'}, result ${JSON.stringify(rec.result)} — WRONG`);
     }
   }
-  // Claims that did not succeed (another worker got there first), whatever outcome they were filed under.
-  const lostRaces = workerRuntimes.reduce((sum, r) => {
+  return { perWorker, bad };
+}
+
+// Claims that did not succeed (another worker got there first), whatever outcome they were filed under.
+function lostClaimRaces(workerRuntimes: readonly AgentRuntime[]): number {
+  return workerRuntimes.reduce((sum, r) => {
     const byOutcome = Object.entries((r.executor as StandardExecutor).stats());
     return sum + byOutcome.filter(([k]) => k.startsWith('ClaimTask:') && k !== 'ClaimTask:ok').reduce((a, [, n]) => a + n, 0);
   }, 0);
+}
+
+async function main(): Promise<number> {
+  const team = await startTeam();
+  const { coordinator, verifier, taskManager } = team;
+  console.log(`coordinator ${coordinator.id.slice(0, 8)} submits ${TASKS} tasks to pool "${POOL}"; workers: ${team.workers.map((w) => w.name).join(', ')}`);
+  const timedOut = await waitAndStop(team);
+  const { perWorker, bad } = await checkTasks(team);
+  const lostRaces = lostClaimRaces(team.workerRuntimes);
   const stats = taskManager.stats();
   taskManager.stop();
 
   for (const [name, count] of perWorker) console.log(`${name}: ${count} tasks`);
   console.log(`claims won: ${stats.claims}, claim races lost (skipped safely): ${lostRaces}, completed: ${stats.completed}`);
   console.log(
-    `reports received by the coordinator: ${coordinator.reports.size} (verified ${verifier.verified}, rejected ${coordinatorRuntime.rejectedMessages}, duplicates ${coordinator.duplicates})`,
+    `reports received by the coordinator: ${coordinator.reports.size} (verified ${verifier.verified}, rejected ${team.coordinatorRuntime.rejectedMessages}, duplicates ${coordinator.duplicates})`,
   );
   const done = [...perWorker.values()].reduce((a, b) => a + b, 0);
   const ok =
@@ -178,12 +213,5 @@ async function main(): Promise<number> {
   return ok ? 0 : 1;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
-    console.error(err);
-    process.exitCode = 1;
-  },
-);
+// A failure rejects: Node prints it and exits with code 1.
+process.exitCode = await main();

@@ -3,6 +3,7 @@
 // the `add` tool's return value (`ok`), a tool that hangs (`timeout`), a tool outside the
 // allowlist (`refused`) and a task another agent claimed first (`conflict`). It then uses the
 // tool's result for a second call, whose outcome arrives in the third turn.
+import { setTimeout as delay } from 'node:timers/promises';
 import { Agent, Decisions, Identity, ToolRegistry, type DecideContext, type Decision, type Message, type Outcome, type Task } from '@converge/core';
 import { TaskManager } from '@converge/coordination';
 import { MemoryStore } from '@converge/extensions/storage';
@@ -73,7 +74,7 @@ async function main(): Promise<number> {
   });
   await runtime.start();
   const deadline = Date.now() + 20_000; // a hang guard, not a timing goal
-  while (!agent.done && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while (!agent.done && Date.now() < deadline) await delay(20);
   await runtime.stop();
 
   const statuses = agent.seen.map((o) => o.status);
@@ -84,10 +85,6 @@ async function main(): Promise<number> {
   return ok ? 0 : 1;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+// exit() ends the process even where a handle still holds the event loop; a failure rejects,
+// and Node prints it and exits with code 1.
+process.exit(await main());

@@ -5,6 +5,7 @@
  * (`GetTask` + `SubscribeToTask`, or the same send again before the task is known).
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { JWK } from 'jose';
 import { TaskState, type AgentCard, type Artifact, type Message, type StreamResponse, type Task as A2ATask } from '@a2a-js/sdk';
 import { ClientFactory, DefaultAgentCardResolver, JsonRpcTransportFactory, RestTransportFactory, type Client, type RequestOptions } from '@a2a-js/sdk/client';
@@ -123,19 +124,66 @@ async function readBounded(res: Response, max: number, what: string): Promise<un
   }
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new AbortError('aborted', { cause: signal.reason }));
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(new AbortError('aborted', { cause: signal?.reason }));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/** `ms` of waiting; an abort rejects with Converge's `AbortError`. */
+async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await delay(ms, undefined, { signal });
+  } catch (err) {
+    throw new AbortError('aborted', { cause: signal?.reason ?? err });
+  }
+}
+
+type SendRequest = Parameters<Client['sendMessage']>[0];
+
+/** The send request of one delegation; `ValidationError` when the input has neither text nor data. */
+function delegateRequest(input: DelegateInput, messageId: string): SendRequest {
+  const parts = [];
+  if (input.text !== undefined) parts.push(textPart(input.text));
+  if (input.data !== undefined) parts.push(dataPart(toJsonValue(input.data)));
+  if (parts.length === 0) throw new ValidationError('a delegation needs text or data');
+  const message = userMessage(parts, { messageId, contextId: input.contextId ?? '', metadata: input.skill ? { skill: input.skill } : {} });
+  return {
+    tenant: '',
+    message,
+    configuration: { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately: false },
+    metadata: {},
+  };
+}
+
+/** What one delegation has heard so far: the task (with its latest status) and its artifacts, or a direct reply. */
+class DelegationState {
+  task: A2ATask | undefined;
+  reply: Message | undefined;
+  readonly artifacts = new Map<string, Artifact>();
+  constructor(private readonly onEvent?: (sr: StreamResponse) => void) {}
+
+  /** Folds one event in (artifact updates with `append` extend the artifact). */
+  apply(sr: StreamResponse): void {
+    this.onEvent?.(sr);
+    const p = sr.payload;
+    if (p?.$case === 'task') {
+      this.task = p.value;
+      for (const a of p.value.artifacts) this.artifacts.set(a.artifactId, a);
+    } else if (p?.$case === 'statusUpdate' && this.task && p.value.taskId === this.task.id) this.task = { ...this.task, status: p.value.status };
+    else if (p?.$case === 'artifactUpdate' && p.value.artifact) {
+      const a = p.value.artifact;
+      const prev = this.artifacts.get(a.artifactId);
+      this.artifacts.set(a.artifactId, p.value.append && prev ? { ...prev, parts: [...prev.parts, ...a.parts] } : a);
+    } else if (p?.$case === 'message') this.reply = p.value;
+  }
+
+  /** A reply came, or the task reached a state the bridge treats as final. */
+  get done(): boolean {
+    return this.reply !== undefined || isFinalForBridge(this.task?.status?.state);
+  }
+
+  /** Applies the stream's events until it ends or the delegation is done. */
+  async drain(stream: AsyncIterable<StreamResponse>): Promise<void> {
+    for await (const sr of stream) {
+      this.apply(sr);
+      if (this.done) return;
+    }
+  }
 }
 
 /**
@@ -254,82 +302,63 @@ export class A2ARemoteAgent {
     this.checkTrust();
     this.#stats.delegated++;
     const signal = options.signal ?? this.#o.signal;
-    const messageId = options.messageId ?? randomUUID();
-    const parts = [];
-    if (input.text !== undefined) parts.push(textPart(input.text));
-    if (input.data !== undefined) parts.push(dataPart(toJsonValue(input.data)));
-    if (parts.length === 0) throw new ValidationError('a delegation needs text or data');
-    const message = userMessage(parts, { messageId, contextId: input.contextId ?? '', metadata: input.skill ? { skill: input.skill } : {} });
-    const request = {
-      tenant: '',
-      message,
-      configuration: { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately: false },
-      metadata: {},
-    };
-    let task: A2ATask | undefined;
-    let reply: Message | undefined;
-    const artifacts = new Map<string, Artifact>();
-    const apply = (sr: StreamResponse): void => {
-      options.onEvent?.(sr);
-      const p = sr.payload;
-      if (p?.$case === 'task') {
-        task = p.value;
-        for (const a of p.value.artifacts) artifacts.set(a.artifactId, a);
-      } else if (p?.$case === 'statusUpdate' && task && p.value.taskId === task.id) task = { ...task, status: p.value.status };
-      else if (p?.$case === 'artifactUpdate' && p.value.artifact) {
-        const a = p.value.artifact;
-        const prev = artifacts.get(a.artifactId);
-        artifacts.set(a.artifactId, p.value.append && prev ? { ...prev, parts: [...prev.parts, ...a.parts] } : a);
-      } else if (p?.$case === 'message') reply = p.value;
-    };
-    const done = (): boolean => reply !== undefined || isFinalForBridge(task?.status?.state);
-    const client = this.client;
+    const request = delegateRequest(input, options.messageId ?? randomUUID());
+    const state = new DelegationState(options.onEvent);
+    const reconnects = await this.#follow(state, request, signal);
+    return this.#finish(state.task, state.reply, [...state.artifacts.values()], reconnects);
+  }
+
+  /**
+   * Attempts until the delegation is done; returns the reconnects it took. Polling a
+   * non-streaming task is not a reconnect; a broken or ended stream is.
+   */
+  async #follow(state: DelegationState, request: SendRequest, signal: AbortSignal | undefined): Promise<number> {
     const streaming = this.card.capabilities?.streaming === true;
-    const drain = async (stream: AsyncIterable<StreamResponse>): Promise<void> => {
-      for await (const sr of stream) {
-        apply(sr);
-        if (done()) return;
-      }
-    };
-    let lastError: unknown;
-    let reconnects = 0;
-    const attempt = async (): Promise<void> => {
-      try {
-        if (task) {
-          const t = await client.getTask({ tenant: '', id: task.id, historyLength: 0 }, this.#requestOptions(signal));
-          apply({ payload: { $case: 'task', value: t } });
-          if (!done() && streaming) await drain(client.resubscribeTask({ tenant: '', id: task.id }, this.#requestOptions(signal)));
-          else if (!done()) await sleep(this.#o.pollMs ?? DEFAULT_A2A_CLIENT_POLL_MS, signal);
-        } else if (streaming) await drain(client.sendMessageStream(request, this.#requestOptions(signal)));
-        else {
-          const r = await client.sendMessage(request, this.#requestOptions(signal));
-          if ('messageId' in r && !('status' in r)) reply = r as Message;
-          else apply({ payload: { $case: 'task', value: r as A2ATask } });
-        }
-      } catch (err) {
-        if (signal?.aborted) throw new AbortError('delegation aborted', { cause: signal.reason });
-        lastError = err;
-      }
-    };
-    await attempt();
     const max = this.#o.maxReconnects ?? DEFAULT_A2A_MAX_RECONNECTS;
-    let delay = this.#o.reconnectDelayMs ?? DEFAULT_A2A_RECONNECT_DELAY_MS;
-    // Polling a non-streaming task is not a reconnect; a broken or ended stream is.
-    while (!done()) {
+    let backoff = this.#o.reconnectDelayMs ?? DEFAULT_A2A_RECONNECT_DELAY_MS;
+    let reconnects = 0;
+    let lastError = await this.#attempt(state, request, streaming, signal);
+    while (!state.done) {
       if (lastError !== undefined || streaming) {
         if (reconnects >= max) {
           this.#stats.failed++;
           throw new A2AConnectionError(`delegation to ${this.card.name} broke off and did not resume after ${max} reconnects`, { cause: lastError });
         }
-        await sleep(delay, signal);
-        delay = Math.min(MAX_A2A_RECONNECT_DELAY_MS, delay * 2);
+        await sleep(backoff, signal);
+        backoff = Math.min(MAX_A2A_RECONNECT_DELAY_MS, backoff * 2);
         reconnects++;
         this.#stats.reconnects++;
       }
-      lastError = undefined;
-      await attempt();
+      lastError = await this.#attempt(state, request, streaming, signal);
     }
-    return this.#finish(task, reply, [...artifacts.values()], reconnects);
+    return reconnects;
+  }
+
+  /**
+   * One attempt: before the task is known, the send (streamed or not); after, `GetTask` then
+   * `SubscribeToTask` (or one poll interval without streaming). Resolves the error it met, if any;
+   * an abort rejects.
+   */
+  async #attempt(state: DelegationState, request: SendRequest, streaming: boolean, signal: AbortSignal | undefined): Promise<unknown> {
+    const client = this.client;
+    const task = state.task;
+    try {
+      if (task) {
+        const t = await client.getTask({ tenant: '', id: task.id, historyLength: 0 }, this.#requestOptions(signal));
+        state.apply({ payload: { $case: 'task', value: t } });
+        if (!state.done && streaming) await state.drain(client.resubscribeTask({ tenant: '', id: task.id }, this.#requestOptions(signal)));
+        else if (!state.done) await sleep(this.#o.pollMs ?? DEFAULT_A2A_CLIENT_POLL_MS, signal);
+      } else if (streaming) await state.drain(client.sendMessageStream(request, this.#requestOptions(signal)));
+      else {
+        const r = await client.sendMessage(request, this.#requestOptions(signal));
+        if ('messageId' in r && !('status' in r)) state.reply = r as Message;
+        else state.apply({ payload: { $case: 'task', value: r as A2ATask } });
+      }
+    } catch (err) {
+      if (signal?.aborted) throw new AbortError('delegation aborted', { cause: signal.reason });
+      return err;
+    }
+    return undefined;
   }
 
   async #finish(task: A2ATask | undefined, reply: Message | undefined, artifacts: Artifact[], reconnects: number): Promise<A2ADelegation> {

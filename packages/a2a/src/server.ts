@@ -3,29 +3,21 @@
  * bindings (the SDK's `DefaultRequestHandler` and Express handlers), authentication through the
  * card's declared schemes, and a bound on every request's size and rate.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import type { AgentCard, TaskPushNotificationConfig } from '@a2a-js/sdk';
-import { DefaultRequestHandler, InMemoryPushNotificationStore, type ServerCallContext, type User } from '@a2a-js/sdk/server';
+import express, { type Router } from 'express';
+import type { AgentCard } from '@a2a-js/sdk';
+import { DefaultRequestHandler, type InMemoryPushNotificationStore } from '@a2a-js/sdk/server';
 import { agentCardHandler, jsonRpcHandler, restHandler } from '@a2a-js/sdk/server/express';
-import {
-  ConfigError,
-  LimitExceededError,
-  ValidationError,
-  type Capability,
-  type Identity,
-  type Pool,
-  type QueuedTask,
-  type TaskConstraints,
-  type TaskQueue,
-} from '@converge/core';
+import { ValidationError, positiveIntOption, requireInt } from '@converge/core';
+import type { Capability, Identity, Pool, QueuedTask, TaskConstraints, TaskQueue } from '@converge/core';
 import { KeyedRateLimiter } from '@converge/policy';
-import { AGENT_CARD_PATH, DEFAULT_API_KEY_HEADER, JSONRPC_PATH, JWKS_PATH, REST_PATH, buildPoolCard, jwksOf, signAgentCard } from './card.js';
+import { AGENT_CARD_PATH, JSONRPC_PATH, JWKS_PATH, REST_PATH, buildPoolCard, jwksOf, signAgentCard } from './card.js';
 import { PoolExecutor, type AdmitHook, type ExecutorStats } from './executor.js';
 import { DEFAULT_A2A_MAX_STORED_TASKS, PoolTaskStore } from './task-store.js';
-import { GuardedPushSender, checkPushTarget, type HostResolver, type PushStats } from './push.js';
+import { GuardedPushSender, type HostResolver, type PushStats } from './push.js';
+import { guardedPushStore } from './push-configs.js';
+import { authGuard, bodyLimitGuard, rateLimitGuard, refusals, securityOf, type Refusals, type RefusalReason } from './server-guards.js';
 
 /** Default largest request body: 1 MiB. */
 export const DEFAULT_A2A_MAX_BODY_BYTES = 1_048_576;
@@ -120,7 +112,7 @@ export interface A2AServerOptions {
 /** Counters of an A2A server. */
 export interface A2AServerStats extends ExecutorStats {
   /** Requests refused, by reason: `body` (413), `rate` (429), `auth` (401), `push-url` (scheme/`allowPushUrl`), `push-target` (internal address), `push-configs`. */
-  refused: Record<'body' | 'rate' | 'auth' | 'push-url' | 'push-target' | 'push-configs', number>;
+  refused: Record<RefusalReason, number>;
   /** Push deliveries: sent, failed, and refused at delivery (the host resolved to an internal address by then). */
   push: PushStats;
   /** A2A tasks held by the task store now. */
@@ -155,27 +147,95 @@ export interface A2AServer extends A2ARouter {
   close(): Promise<void>;
 }
 
-class PrincipalUser implements User {
-  constructor(readonly userName: string) {}
-  get isAuthenticated(): boolean {
-    return true;
-  }
+/** An optional limit checked as a positive integer (`ConfigError`); undefined stays undefined (the component's default). */
+const optionalPositiveInt = (name: string, v: number | undefined): number | undefined => (v === undefined ? undefined : requireInt(v, name));
+
+/** The bounds checked before anything is built, in this order (a bad one is a `ConfigError`). */
+interface CheckedLimits {
+  maxBody: number;
+  maxPush: number;
+  maxPushTasks: number;
+  maxStoredTasks: number;
 }
 
-const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
-
-/** Credential → principal lookup in constant time per candidate. */
-function lookup(table: Readonly<Record<string, string>> | undefined, presented: string | undefined): string | undefined {
-  if (!table || presented === undefined) return undefined;
-  const p = digest(presented);
-  let found: string | undefined;
-  for (const [secret, principal] of Object.entries(table)) if (timingSafeEqual(digest(secret), p)) found = principal;
-  return found;
+function checkedLimits(l: A2AServerLimits): CheckedLimits {
+  return {
+    maxBody: positiveIntOption(l.maxBodyBytes, DEFAULT_A2A_MAX_BODY_BYTES, 'maxBodyBytes'),
+    maxPush: positiveIntOption(l.maxPushConfigsPerTask, DEFAULT_A2A_MAX_PUSH_CONFIGS, 'maxPushConfigsPerTask'),
+    maxPushTasks: positiveIntOption(l.maxPushTasks, DEFAULT_A2A_MAX_PUSH_TASKS, 'maxPushTasks'),
+    maxStoredTasks: positiveIntOption(l.maxStoredTasks, DEFAULT_A2A_MAX_STORED_TASKS, 'maxStoredTasks'),
+  };
 }
 
-function positiveInt(name: string, v: number): number {
-  if (!Number.isSafeInteger(v) || v < 1) throw new ConfigError(`a2a limit ${name} must be a positive integer`, { key: name });
-  return v;
+/** The pool executor behind the router: submits sends as tasks and follows them. */
+function poolExecutor(options: A2AServerOptions): PoolExecutor {
+  const l = options.limits ?? {};
+  return new PoolExecutor({
+    queue: options.queue,
+    pool: options.pool,
+    skills: (options.capabilities ?? []).map((c) => (typeof c === 'string' ? c : c.name)),
+    constraints: options.constraints,
+    admit: options.admit,
+    pollMs: optionalPositiveInt('pollMs', l.pollMs),
+    resyncMs: optionalPositiveInt('resyncMs', l.resyncMs),
+    watchRetryMs: optionalPositiveInt('watchRetryMs', l.watchRetryMs),
+    maxLiveTasks: l.maxLiveTasks,
+    onSubmit: options.onSubmit,
+    logger: options.logger,
+    onReject: (reason, detail) => options.logger?.warn({ reason, detail }, 'a2a send rejected'),
+  });
+}
+
+/** Push notifications: the guarded config store and the sender that delivers through the same target policy. */
+function pushNotifications(
+  options: A2AServerOptions,
+  limits: CheckedLimits,
+  r: Refusals,
+): { store: InMemoryPushNotificationStore; sender: GuardedPushSender; dropped: () => number } {
+  const l = options.limits ?? {};
+  const target = {
+    allowPrivateTargets: options.allowPrivatePushTargets ?? false,
+    allowHosts: options.pushHostAllowlist ?? [],
+    resolve: options.resolvePushHost,
+  };
+  const { store, dropped } = guardedPushStore(
+    {
+      allowPushUrl: options.allowPushUrl ?? ((u: URL) => u.protocol === 'http:' || u.protocol === 'https:'),
+      target,
+      maxPerTask: limits.maxPush,
+      maxTasks: limits.maxPushTasks,
+      logger: options.logger,
+    },
+    r,
+  );
+  const sender = new GuardedPushSender({
+    store,
+    timeoutMs: positiveIntOption(l.pushTimeoutMs, DEFAULT_A2A_PUSH_TIMEOUT_MS, 'pushTimeoutMs'),
+    logger: options.logger,
+    ...target,
+  });
+  return { store, sender, dropped };
+}
+
+/** The Express router: rate limit, the public card and JWKS, then the authenticated, body-bounded bindings. */
+function a2aRoutes(options: A2AServerOptions, handler: DefaultRequestHandler, maxBody: number, r: Refusals): Router {
+  const l = options.limits ?? {};
+  const limiter = new KeyedRateLimiter({
+    ratePerSecond: l.ratePerSecond ?? DEFAULT_A2A_RATE_PER_SECOND,
+    burst: l.rateBurst ?? DEFAULT_A2A_RATE_BURST,
+    maxKeys: l.maxRateKeys ?? DEFAULT_A2A_MAX_RATE_KEYS,
+  });
+  const router = express.Router();
+  router.use(rateLimitGuard(limiter, r));
+  router.get(JWKS_PATH, (_req, res) => {
+    res.json(jwksOf(options.identity));
+  });
+  router.use(AGENT_CARD_PATH, agentCardHandler({ agentCardProvider: handler }));
+  const { requireAuth, userBuilder } = authGuard(options.auth, r);
+  const bodyLimit = bodyLimitGuard(maxBody, r);
+  router.use(JSONRPC_PATH, requireAuth, bodyLimit, jsonRpcHandler({ requestHandler: handler, userBuilder }));
+  router.use(REST_PATH, requireAuth, bodyLimit, restHandler({ requestHandler: handler, userBuilder }));
+  return router;
 }
 
 /**
@@ -184,163 +244,27 @@ function positiveInt(name: string, v: number): number {
  */
 export async function createA2ARouter(options: A2AServerOptions & { baseUrl: string }): Promise<A2ARouter> {
   if (!options.queue || !options.pool || !options.identity) throw new ValidationError('createA2ARouter needs queue, pool and identity');
-  const l = options.limits ?? {};
-  const maxBody = positiveInt('maxBodyBytes', l.maxBodyBytes ?? DEFAULT_A2A_MAX_BODY_BYTES);
-  const maxPush = positiveInt('maxPushConfigsPerTask', l.maxPushConfigsPerTask ?? DEFAULT_A2A_MAX_PUSH_CONFIGS);
-  const maxPushTasks = positiveInt('maxPushTasks', l.maxPushTasks ?? DEFAULT_A2A_MAX_PUSH_TASKS);
-  const taskStore = new PoolTaskStore(options.queue, positiveInt('maxStoredTasks', l.maxStoredTasks ?? DEFAULT_A2A_MAX_STORED_TASKS));
+  const limits = checkedLimits(options.limits ?? {});
+  const taskStore = new PoolTaskStore(options.queue, limits.maxStoredTasks);
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
-  const auth = options.auth;
-  const apiKeyHeader = (auth?.apiKeyHeader ?? DEFAULT_API_KEY_HEADER).toLowerCase();
-  const hasBearer = Object.keys(auth?.bearerTokens ?? {}).length > 0;
-  const hasApiKey = Object.keys(auth?.apiKeys ?? {}).length > 0;
-  const refused: A2AServerStats['refused'] = { body: 0, rate: 0, auth: 0, 'push-url': 0, 'push-target': 0, 'push-configs': 0 };
-  const refuse = (reason: keyof typeof refused, detail: object): void => {
-    refused[reason]++;
-    options.logger?.warn({ reason, ...detail }, 'a2a request refused');
-  };
-
-  const capabilityNames = (options.capabilities ?? []).map((c) => (typeof c === 'string' ? c : c.name));
-  const unsigned = buildPoolCard({
-    pool: options.pool,
-    baseUrl,
-    capabilities: options.capabilities,
-    ...options.card,
-    security: { bearer: hasBearer, apiKey: hasApiKey, apiKeyHeader },
-  });
+  const r = refusals(options.logger);
+  const unsigned = buildPoolCard({ pool: options.pool, baseUrl, capabilities: options.capabilities, ...options.card, security: securityOf(options.auth) });
   const card = await signAgentCard(unsigned, options.identity, `${baseUrl}${JWKS_PATH}`);
-  const executor = new PoolExecutor({
-    queue: options.queue,
-    pool: options.pool,
-    skills: capabilityNames,
-    constraints: options.constraints,
-    admit: options.admit,
-    pollMs: l.pollMs === undefined ? undefined : positiveInt('pollMs', l.pollMs),
-    resyncMs: l.resyncMs === undefined ? undefined : positiveInt('resyncMs', l.resyncMs),
-    watchRetryMs: l.watchRetryMs === undefined ? undefined : positiveInt('watchRetryMs', l.watchRetryMs),
-    maxLiveTasks: l.maxLiveTasks,
-    onSubmit: options.onSubmit,
-    logger: options.logger,
-    onReject: (reason, detail) => options.logger?.warn({ reason, detail }, 'a2a send rejected'),
-  });
-
-  // Push configs: bounded per task, and only to URLs the operator allows, never to internal addresses unless allowed.
-  const pushPolicy = {
-    allowPrivateTargets: options.allowPrivatePushTargets ?? false,
-    allowHosts: options.pushHostAllowlist ?? [],
-    resolve: options.resolvePushHost,
-  };
-  const allowPushUrl = options.allowPushUrl ?? ((u: URL) => u.protocol === 'http:' || u.protocol === 'https:');
-  const pushStore = new InMemoryPushNotificationStore();
-  const save = pushStore.save.bind(pushStore);
-  const pushTasks = new Map<string, ServerCallContext>();
-  let droppedPushTasks = 0;
-  pushStore.save = async (taskId: string, ctx: ServerCallContext, config: TaskPushNotificationConfig): Promise<void> => {
-    let url: URL;
-    try {
-      url = new URL(config.url);
-    } catch (err) {
-      refuse('push-url', { taskId });
-      throw new ValidationError(`push notification url ${JSON.stringify(config.url)} is not a URL`, { cause: err });
-    }
-    if (!allowPushUrl(url)) {
-      refuse('push-url', { taskId, url: url.origin });
-      throw new ValidationError(`push notification url ${url.origin} is not allowed`);
-    }
-    try {
-      await checkPushTarget(url, pushPolicy);
-    } catch (err) {
-      refuse('push-target', { taskId, url: url.origin, err: (err as Error).message });
-      throw err;
-    }
-    const existing = await pushStore.load(taskId, ctx);
-    if (existing.length >= maxPush && !existing.some((c) => c.id === config.id)) {
-      refuse('push-configs', { taskId });
-      throw new LimitExceededError(`task ${taskId} has ${maxPush} push notification configs already`);
-    }
-    await save(taskId, ctx, config);
-    // Bounded: the tasks with configs, oldest first; past the bound the oldest one's go.
-    pushTasks.delete(taskId);
-    pushTasks.set(taskId, ctx);
-    if (pushTasks.size > maxPushTasks) {
-      const [oldest, oldCtx] = pushTasks.entries().next().value!;
-      pushTasks.delete(oldest);
-      droppedPushTasks++;
-      options.logger?.warn({ taskId: oldest, maxPushTasks }, 'a2a push configs dropped');
-      await pushStore.delete(oldest, oldCtx);
-    }
-  };
-  const pushSender = new GuardedPushSender({
-    store: pushStore,
-    timeoutMs: positiveInt('pushTimeoutMs', l.pushTimeoutMs ?? DEFAULT_A2A_PUSH_TIMEOUT_MS),
-    logger: options.logger,
-    ...pushPolicy,
-  });
-  const handler = new DefaultRequestHandler(card, taskStore, executor, undefined, pushStore, pushSender);
-
-  const limiter = new KeyedRateLimiter({
-    ratePerSecond: l.ratePerSecond ?? DEFAULT_A2A_RATE_PER_SECOND,
-    burst: l.rateBurst ?? DEFAULT_A2A_RATE_BURST,
-    maxKeys: l.maxRateKeys ?? DEFAULT_A2A_MAX_RATE_KEYS,
-  });
-  const router = express.Router();
-  router.use((req: Request, res: Response, next: NextFunction) => {
-    const key = req.socket.remoteAddress ?? 'unknown';
-    if (limiter.tryRemove(key)) return next();
-    refuse('rate', { client: key });
-    res
-      .status(429)
-      .setHeader('Retry-After', '1')
-      .json({ jsonrpc: '2.0', id: null, error: { code: -32000, message: 'rate limit exceeded' } });
-  });
-  router.get(JWKS_PATH, (_req, res) => {
-    res.json(jwksOf(options.identity));
-  });
-  router.use(AGENT_CARD_PATH, agentCardHandler({ agentCardProvider: handler }));
-
-  // Authentication: one of the declared schemes, else 401 (the card and the JWKS stay public).
-  const principalOf = (req: Request): string | undefined => {
-    const authz = req.header('authorization');
-    const bearer = authz && /^bearer\s+/i.test(authz) ? authz.replace(/^bearer\s+/i, '') : undefined;
-    return lookup(auth?.bearerTokens, bearer) ?? lookup(auth?.apiKeys, req.header(apiKeyHeader));
-  };
-  const requireAuth = (req: Request, res: Response, next: NextFunction): void => {
-    if (!hasBearer && !hasApiKey) return next();
-    if (principalOf(req) !== undefined) return next();
-    refuse('auth', { client: req.socket.remoteAddress, path: req.path });
-    if (hasBearer) res.setHeader('WWW-Authenticate', 'Bearer');
-    res.status(401).json({ jsonrpc: '2.0', id: null, error: { code: -32000, message: 'authentication required (see the agent card securitySchemes)' } });
-  };
-  const userBuilder = async (req: Request): Promise<User> => new PrincipalUser(principalOf(req) ?? 'anonymous');
-
-  // The body bound: parsed here (the SDK's own parser then leaves the body as it is).
-  const parse = express.json({ limit: maxBody, type: ['application/json', 'application/a2a+json'] });
-  const bodyLimit = (req: Request, res: Response, next: NextFunction): void => {
-    parse(req, res, (err?: unknown) => {
-      if (!err) return next();
-      const e = err as { type?: string; status?: number };
-      if (e.type === 'entity.too.large') {
-        refuse('body', { client: req.socket.remoteAddress, limit: maxBody });
-        res.status(413).json({ jsonrpc: '2.0', id: null, error: { code: -32600, message: `request body larger than ${maxBody} bytes` } });
-        return;
-      }
-      res.status(e.status ?? 400).json({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'invalid JSON payload' } });
-    });
-  };
-  router.use(JSONRPC_PATH, requireAuth, bodyLimit, jsonRpcHandler({ requestHandler: handler, userBuilder }));
-  router.use(REST_PATH, requireAuth, bodyLimit, restHandler({ requestHandler: handler, userBuilder }));
-
+  const executor = poolExecutor(options);
+  const push = pushNotifications(options, limits, r);
+  const handler = new DefaultRequestHandler(card, taskStore, executor, undefined, push.store, push.sender);
+  const router = a2aRoutes(options, handler, limits.maxBody, r);
   return {
     router,
     card,
     handler,
     stats: () => ({
       ...executor.stats(),
-      refused: { ...refused },
+      refused: { ...r.counts },
       storedTasks: taskStore.size,
       evictedTasks: taskStore.evicted,
-      droppedPushTasks,
-      push: pushSender.stats(),
+      droppedPushTasks: push.dropped(),
+      push: push.sender.stats(),
     }),
     stop: () => executor.stop(),
     notifyTaskChanged: (taskId: string) => executor.notifyChanged(taskId),

@@ -7,6 +7,7 @@
  * (`QueueFullError`) is restarted at once and every followed task is read again, so no
  * transition is lost; any other end is retried after a backoff.
  */
+import { setTimeout as pause } from 'node:timers/promises';
 import { QueueFullError, type TaskQueue } from '@converge/core';
 
 /** Default re-read interval of a followed task while the queue's watch is live (the safety net): 2 s. */
@@ -187,14 +188,4 @@ export class TaskWatcher {
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
+const sleep = (ms: number, signal: AbortSignal): Promise<void> => pause(ms, undefined, { signal }).catch(() => undefined);

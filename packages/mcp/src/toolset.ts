@@ -47,6 +47,9 @@ export const DEFAULT_MAX_RESULT_BYTES = 1024 * 1024;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 
 /** MCP tool names (spec 2025-11-25): 1–128 of letters, digits, `_`, `-`, `.`. Server names the same. */
+/** How one tool call ended, as counted. */
+type CallOutcome = Parameters<ToolsetCounters['call']>[0];
+
 const NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 
 /** Options of `McpToolset`. */
@@ -384,52 +387,7 @@ export class McpToolset {
         this.#o.logger?.warn({ server: this.#name, tool: String(definition.name).slice(0, 64) }, 'MCP tool with an invalid name ignored');
         continue;
       }
-      const name = `${this.#name}${this.#sep}${definition.name}`;
-      const bytes = Buffer.byteLength(canonicalJson(pinnedDefinition(definition)), 'utf8');
-      const offered = definitionHash(definition);
-      let entry = this.#entries.get(name);
-      const before = entry === undefined ? undefined : { offered: entry.offered, listed: entry.listed, invalid: entry.invalid };
-      if (entry === undefined) {
-        entry = { name, mcpName: definition.name, tool: this.#makeTool(name), definition, offered, listed: true };
-        this.#entries.set(name, entry);
-        summary.added.push(name);
-        for (const r of this.#registries) this.#registerIn(r, entry);
-      }
-      entry.definition = definition;
-      entry.offered = offered;
-      entry.listed = true;
-      entry.invalid = undefined;
-      if (seen.has(name)) entry.invalid = 'listed twice';
-      else if (bytes > this.#limits.definition) entry.invalid = `definition of ${bytes} bytes, over the limit of ${this.#limits.definition}`;
-      seen.add(name);
-      if (entry.invalid !== undefined) {
-        // Counted and logged once per refused definition, not once per listing.
-        if (before === undefined || before.offered !== offered || before.invalid === undefined) {
-          this.#counters.definitionRefused('invalid');
-          this.#o.logger?.warn({ server: this.#name, tool: name, reason: entry.invalid }, 'MCP tool definition refused');
-        }
-        continue;
-      }
-      const pinned = this.#pins.get(name);
-      if (pinned === undefined && this.#tofu) this.#pins.set(name, offered);
-      else if (pinned === undefined) {
-        if (before === undefined || before.offered !== offered) this.#counters.definitionRefused('unpinned');
-      } else if (pinned !== offered && (before === undefined || before.offered !== offered || !before.listed)) {
-        // Counted and logged once per new definition, not once per listing.
-        summary.changed.push(name);
-        this.#counters.definitionRefused('changed');
-        this.#o.logger?.warn({ server: this.#name, tool: name, pinned, offered }, 'MCP tool definition changed; calls refused until accepted');
-      }
-      if (this.#pins.get(name) === offered) {
-        try {
-          this.#compile(entry);
-          entry.accepted = definition;
-        } catch (err) {
-          entry.invalid = (err as Error).message;
-          this.#counters.definitionRefused('invalid');
-          this.#o.logger?.warn({ server: this.#name, tool: name, err }, 'MCP tool input schema refused');
-        }
-      }
+      this.#applyOne(definition, seen, summary);
     }
     for (const entry of this.#entries.values()) {
       if (entry.listed && !seen.has(entry.name)) {
@@ -438,6 +396,65 @@ export class McpToolset {
       }
     }
     return summary;
+  }
+
+  /** Takes one listed definition in: its entry (new or updated), its validity, its pin, its compiled schema. */
+  #applyOne(definition: McpTool, seen: Set<string>, summary: McpRefreshSummary): void {
+    const name = `${this.#name}${this.#sep}${definition.name}`;
+    const bytes = Buffer.byteLength(canonicalJson(pinnedDefinition(definition)), 'utf8');
+    const offered = definitionHash(definition);
+    let entry = this.#entries.get(name);
+    const before = entry === undefined ? undefined : { offered: entry.offered, listed: entry.listed, invalid: entry.invalid };
+    if (entry === undefined) {
+      entry = { name, mcpName: definition.name, tool: this.#makeTool(name), definition, offered, listed: true };
+      this.#entries.set(name, entry);
+      summary.added.push(name);
+      for (const r of this.#registries) this.#registerIn(r, entry);
+    }
+    entry.definition = definition;
+    entry.offered = offered;
+    entry.listed = true;
+    entry.invalid = undefined;
+    if (seen.has(name)) entry.invalid = 'listed twice';
+    else if (bytes > this.#limits.definition) entry.invalid = `definition of ${bytes} bytes, over the limit of ${this.#limits.definition}`;
+    seen.add(name);
+    if (entry.invalid !== undefined) {
+      // Counted and logged once per refused definition, not once per listing.
+      if (before === undefined || before.offered !== offered || before.invalid === undefined) {
+        this.#counters.definitionRefused('invalid');
+        this.#o.logger?.warn({ server: this.#name, tool: name, reason: entry.invalid }, 'MCP tool definition refused');
+      }
+      return;
+    }
+    this.#checkPin(entry, before, summary);
+    if (this.#pins.get(name) === offered) this.#accept(entry);
+  }
+
+  /** Pins a new tool on first use (`tofu`), or counts (once per new definition) an unpinned or changed one. */
+  #checkPin(entry: Entry, before: { offered: string; listed: boolean } | undefined, summary: McpRefreshSummary): void {
+    const { name, offered } = entry;
+    const pinned = this.#pins.get(name);
+    if (pinned === undefined && this.#tofu) this.#pins.set(name, offered);
+    else if (pinned === undefined) {
+      if (before === undefined || before.offered !== offered) this.#counters.definitionRefused('unpinned');
+    } else if (pinned !== offered && (before === undefined || before.offered !== offered || !before.listed)) {
+      // Counted and logged once per new definition, not once per listing.
+      summary.changed.push(name);
+      this.#counters.definitionRefused('changed');
+      this.#o.logger?.warn({ server: this.#name, tool: name, pinned, offered }, 'MCP tool definition changed; calls refused until accepted');
+    }
+  }
+
+  /** Compiles the pinned definition's input schema; a schema that does not compile marks the tool invalid (counted). */
+  #accept(entry: Entry): void {
+    try {
+      this.#compile(entry);
+      entry.accepted = entry.definition;
+    } catch (err) {
+      entry.invalid = (err as Error).message;
+      this.#counters.definitionRefused('invalid');
+      this.#o.logger?.warn({ server: this.#name, tool: entry.name, err }, 'MCP tool input schema refused');
+    }
   }
 
   #compile(entry: Entry): InputCheck {
@@ -485,26 +502,13 @@ export class McpToolset {
 
   async #call(name: string, params: WireRecord, signal: AbortSignal): Promise<WireValue> {
     const entry = this.#entries.get(name)!;
-    const outcome = (o: Parameters<ToolsetCounters['call']>[0]): void => this.#counters.call(o);
+    const outcome = (o: CallOutcome): void => this.#counters.call(o);
     const state = this.#state(entry);
     if (state !== 'ready') {
       outcome(`refused_${state}`);
       throw this.#refusal(entry, state);
     }
-    let args: Record<string, unknown>;
-    let violations;
-    try {
-      args = paramsToJson(params ?? {});
-      violations = this.#compile(entry)(args);
-    } catch (err) {
-      outcome('refused_input');
-      if (ValidationError.is(err)) throw new ToolInputInvalidError(name, [{ instancePath: '', message: err.message }], { cause: err });
-      throw err;
-    }
-    if (violations !== null) {
-      outcome('refused_input');
-      throw new ToolInputInvalidError(name, violations);
-    }
+    const args = this.#checkedArgs(entry, params, outcome);
     const client = this.#client;
     if (client === undefined || !this.#open) {
       outcome('failed');
@@ -529,6 +533,30 @@ export class McpToolset {
     } finally {
       signal.removeEventListener('abort', forward);
     }
+    return this.#resultOf(name, result, outcome);
+  }
+
+  /** The call's arguments as JSON, checked against the input schema (`ToolInputInvalidError`, counted). */
+  #checkedArgs(entry: Entry, params: WireRecord, outcome: (o: CallOutcome) => void): Record<string, unknown> {
+    let args: Record<string, unknown>;
+    let violations;
+    try {
+      args = paramsToJson(params ?? {});
+      violations = this.#compile(entry)(args);
+    } catch (err) {
+      outcome('refused_input');
+      if (ValidationError.is(err)) throw new ToolInputInvalidError(entry.name, [{ instancePath: '', message: err.message }], { cause: err });
+      throw err;
+    }
+    if (violations !== null) {
+      outcome('refused_input');
+      throw new ToolInputInvalidError(entry.name, violations);
+    }
+    return args;
+  }
+
+  /** The tool's content (and structured content) within the result size limit; a tool-reported error throws. */
+  #resultOf(name: string, result: CallToolResult, outcome: (o: CallOutcome) => void): WireValue {
     const value: Record<string, unknown> = { content: Array.isArray(result.content) ? result.content : [] };
     if (result.structuredContent !== undefined) value.structuredContent = result.structuredContent;
     const size = Buffer.byteLength(JSON.stringify(value), 'utf8');

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { ConfigError } from '@converge/core';
 import type { MetricsCollector } from './metrics.js';
@@ -45,46 +45,11 @@ export const READY_PATH = '/readyz';
  * the checks (200 or 503, JSON); other paths answer 404, other methods 405.
  */
 export async function serveMetrics(options: ServeMetricsOptions): Promise<MetricsServer> {
-  const { collector, port, host = '127.0.0.1', path = '/metrics', signal, health } = options;
+  const { port, host = '127.0.0.1', path = '/metrics', signal } = options;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`invalid port ${port}`, { key: 'port' });
   if (!path.startsWith('/')) throw new ConfigError(`path must start with "/": ${path}`, { key: 'path' });
   const sockets = new Set<Socket>();
-  const server: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const probe = health && (url.pathname === HEALTH_PATH || url.pathname === READY_PATH) ? url.pathname : undefined;
-    if (url.pathname !== path && probe === undefined) {
-      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
-      return;
-    }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('method not allowed\n');
-      return;
-    }
-    if (probe !== undefined) {
-      const report = probe === HEALTH_PATH ? health!.health() : health!.readiness();
-      void report
-        .then((r: HealthReport) => {
-          const body = `${JSON.stringify({ status: r.ok ? 'ok' : 'fail', checks: r.checks })}\n`;
-          res.writeHead(r.ok ? 200 : 503, {
-            'content-type': 'application/json; charset=utf-8',
-            'cache-control': 'no-store',
-            'content-length': Buffer.byteLength(body),
-          });
-          res.end(req.method === 'HEAD' ? undefined : body);
-        })
-        .catch(() => res.destroy());
-      return;
-    }
-    collector.metrics().then(
-      (body) => {
-        res.writeHead(200, { 'content-type': collector.registry.contentType, 'content-length': Buffer.byteLength(body) });
-        res.end(req.method === 'HEAD' ? undefined : body);
-      },
-      (err: unknown) => {
-        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`metrics collection failed: ${(err as Error).message}\n`);
-      },
-    );
-  });
+  const server: Server = createServer((req, res) => answer(options, path, req, res));
   server.requestTimeout = METRICS_REQUEST_TIMEOUT_MS;
   server.headersTimeout = METRICS_REQUEST_TIMEOUT_MS;
   server.on('connection', (socket) => {
@@ -109,4 +74,44 @@ export async function serveMetrics(options: ServeMetricsOptions): Promise<Metric
   if (signal?.aborted) await close();
   else signal?.addEventListener('abort', onAbort, { once: true });
   return { port: (server.address() as AddressInfo).port, close };
+}
+
+/** Answers one request: the metrics at `path`, the probes (with `health`), else 404 or 405. */
+function answer(options: ServeMetricsOptions, path: string, req: IncomingMessage, res: ServerResponse): void {
+  const { collector, health } = options;
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const probe = health && (url.pathname === HEALTH_PATH || url.pathname === READY_PATH) ? url.pathname : undefined;
+  if (url.pathname !== path && probe === undefined) {
+    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
+    return;
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('method not allowed\n');
+    return;
+  }
+  if (probe !== undefined) return answerProbe(probe === HEALTH_PATH ? health!.health() : health!.readiness(), req, res);
+  collector.metrics().then(
+    (body) => {
+      res.writeHead(200, { 'content-type': collector.registry.contentType, 'content-length': Buffer.byteLength(body) });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    },
+    (err: unknown) => {
+      res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`metrics collection failed: ${(err as Error).message}\n`);
+    },
+  );
+}
+
+/** 200 or 503 with the report as JSON (`{ status, checks }`); a check that throws drops the socket. */
+function answerProbe(report: Promise<HealthReport>, req: IncomingMessage, res: ServerResponse): void {
+  void report
+    .then((r: HealthReport) => {
+      const body = `${JSON.stringify({ status: r.ok ? 'ok' : 'fail', checks: r.checks })}\n`;
+      res.writeHead(r.ok ? 200 : 503, {
+        'content-type': 'application/json; charset=utf-8',
+        'cache-control': 'no-store',
+        'content-length': Buffer.byteLength(body),
+      });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    })
+    .catch(() => res.destroy());
 }

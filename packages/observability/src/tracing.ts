@@ -110,54 +110,22 @@ export function createTracing(options: TracingOptions = {}): Tracing {
   if (!api) return noopTracing();
   const tracer = options.tracer ?? api.trace.getTracer('@converge/observability');
   const propagator = options.propagator;
-
   const inject = <C extends TraceCarrier>(carrier: C, ctx: Context = api.context.active()): C => {
-    if (propagator) {
-      propagator.inject(ctx, carrier, api.defaultTextMapSetter);
-      return carrier;
-    }
-    const sc = api.trace.getSpanContext(ctx);
-    if (!sc || !api.isSpanContextValid(sc)) return carrier;
-    carrier.traceparent = `00-${sc.traceId}-${sc.spanId}-${(sc.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
-    const state = sc.traceState?.serialize();
-    if (state) carrier.tracestate = state;
+    if (!propagator) return injectW3C(api, carrier, ctx);
+    propagator.inject(ctx, carrier, api.defaultTextMapSetter);
     return carrier;
   };
-
   const extractCarrier = (carrier: TraceCarrier | undefined): Context => {
     const base = api.context.active();
     if (!carrier) return base;
     if (propagator) return propagator.extract(base, carrier, api.defaultTextMapGetter);
-    const m = TRACEPARENT.exec(carrier.traceparent ?? '');
-    // Version ff is forbidden; version 00 has exactly four fields; ids must not be all zero.
-    if (!m || m[1] === 'ff' || (m[1] === '00' && m[5] !== undefined) || m[2] === ZERO_TRACE || m[3] === ZERO_SPAN) return base;
-    const sc: SpanContext = { traceId: m[2]!, spanId: m[3]!, traceFlags: parseInt(m[4]!, 16) & 0x01, isRemote: true };
-    const state = carrier.tracestate;
-    if (typeof state === 'string' && state.length > 0 && state.length <= MAX_TRACESTATE_LENGTH) {
-      sc.traceState = api.createTraceState(state);
-    }
-    return api.trace.setSpanContext(base, sc);
+    return extractW3C(api, base, carrier);
   };
-
   const traceContextOf = (message: Message): Context => extractCarrier(carrierOf(message.payload));
 
   return {
     enabled: true,
-    async withSpan<T>(name: string, attributes: Attributes, fn: (span: Span | undefined) => T | Promise<T>, opts: SpanOptions = {}): Promise<T> {
-      const parent = opts.parent ?? api.context.active();
-      const spanOpts = opts.kind === undefined ? { attributes } : { attributes, kind: opts.kind };
-      return tracer.startActiveSpan(name, spanOpts, parent, async (span) => {
-        try {
-          return await fn(span);
-        } catch (err) {
-          span.recordException(err instanceof Error ? err : String(err));
-          span.setStatus({ code: api.SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
-          throw err;
-        } finally {
-          span.end();
-        }
-      });
-    },
+    withSpan: (name, attributes, fn, opts = {}) => runInSpan(api, tracer, name, attributes, fn, opts),
     injectTraceContext: inject,
     extractTraceContext: (source) => (isMessage(source) ? traceContextOf(source) : extractCarrier(source)),
     attachTraceContext(init: MessageInit, ctx?: Context): MessageInit {
@@ -165,22 +133,74 @@ export function createTracing(options: TracingOptions = {}): Tracing {
       if (carrier.traceparent === undefined) return init;
       const trace: Record<string, WireValue> = { traceparent: carrier.traceparent };
       if (carrier.tracestate !== undefined) trace.tracestate = carrier.tracestate;
-      const payload = init.payload === undefined ? {} : init.payload;
-      if (payload instanceof Map) return { ...init, payload: new Map(payload).set(TRACE_KEY, trace) };
-      if (
-        payload !== null &&
-        typeof payload === 'object' &&
-        !Array.isArray(payload) &&
-        !(payload instanceof Uint8Array) &&
-        Object.getPrototypeOf(payload) === Object.prototype
-      ) {
-        return { ...init, payload: { ...(payload as Record<string, WireValue>), [TRACE_KEY]: trace } };
-      }
-      // Strings, lists, bytes and Float64 payloads have nowhere to carry a key: sent untraced.
-      return init;
+      return withTrace(init, trace);
     },
     traceContextOf,
   };
+}
+
+/** Runs `fn` in an active span that records a thrown error (status ERROR) and always ends. */
+function runInSpan<T>(
+  api: OtelApiModule,
+  tracer: Tracer,
+  name: string,
+  attributes: Attributes,
+  fn: (span: Span | undefined) => T | Promise<T>,
+  opts: SpanOptions,
+): Promise<T> {
+  const parent = opts.parent ?? api.context.active();
+  const spanOpts = opts.kind === undefined ? { attributes } : { attributes, kind: opts.kind };
+  return tracer.startActiveSpan(name, spanOpts, parent, async (span) => {
+    try {
+      return await fn(span);
+    } catch (err) {
+      span.recordException(err instanceof Error ? err : String(err));
+      span.setStatus({ code: api.SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+      throw err;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+/** W3C trace context without a propagator: `traceparent` (and `tracestate`) of `ctx`'s span, if valid. */
+function injectW3C<C extends TraceCarrier>(api: OtelApiModule, carrier: C, ctx: Context): C {
+  const sc = api.trace.getSpanContext(ctx);
+  if (!sc || !api.isSpanContextValid(sc)) return carrier;
+  carrier.traceparent = `00-${sc.traceId}-${sc.spanId}-${(sc.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
+  const state = sc.traceState?.serialize();
+  if (state) carrier.tracestate = state;
+  return carrier;
+}
+
+/** `base` with the remote span context of a W3C `traceparent`; `base` itself when it is malformed. */
+function extractW3C(api: OtelApiModule, base: Context, carrier: TraceCarrier): Context {
+  const m = TRACEPARENT.exec(carrier.traceparent ?? '');
+  // Version ff is forbidden; version 00 has exactly four fields; ids must not be all zero.
+  if (!m || m[1] === 'ff' || (m[1] === '00' && m[5] !== undefined) || m[2] === ZERO_TRACE || m[3] === ZERO_SPAN) return base;
+  const sc: SpanContext = { traceId: m[2]!, spanId: m[3]!, traceFlags: parseInt(m[4]!, 16) & 0x01, isRemote: true };
+  const state = carrier.tracestate;
+  if (typeof state === 'string' && state.length > 0 && state.length <= MAX_TRACESTATE_LENGTH) {
+    sc.traceState = api.createTraceState(state);
+  }
+  return api.trace.setSpanContext(base, sc);
+}
+
+/** `init` with `trace` under `TRACE_KEY` of its payload, when the payload is a map or plain object. */
+function withTrace(init: MessageInit, trace: Record<string, WireValue>): MessageInit {
+  const payload = init.payload === undefined ? {} : init.payload;
+  if (payload instanceof Map) return { ...init, payload: new Map(payload).set(TRACE_KEY, trace) };
+  if (
+    payload !== null &&
+    typeof payload === 'object' &&
+    !Array.isArray(payload) &&
+    !(payload instanceof Uint8Array) &&
+    Object.getPrototypeOf(payload) === Object.prototype
+  ) {
+    return { ...init, payload: { ...(payload as Record<string, WireValue>), [TRACE_KEY]: trace } };
+  }
+  // Strings, lists, bytes and Float64 payloads have nowhere to carry a key: sent untraced.
+  return init;
 }
 
 function noopTracing(): Tracing {

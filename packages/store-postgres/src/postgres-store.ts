@@ -9,12 +9,12 @@ import {
   ServerStoreCore,
   StoreError,
   throwIfAborted,
+  type ServerStoreCoreOptions,
   type ServerStoreKind,
   type Store,
   type StoreCallOptions,
   type StoreEntry,
   type StoreLogger,
-  type StoreMetricsSink,
   type StoreRetryOptions,
 } from '@converge/core';
 import pg from 'pg';
@@ -55,8 +55,12 @@ export interface PostgresStoreStats {
   notifications: number;
 }
 
-/** Options of `PostgresStore`. Give `connectionString` or `pool`. */
-export interface PostgresStoreOptions {
+/**
+ * Options of `PostgresStore`. Give `connectionString` or `pool`. With the shared ones of
+ * `ServerStoreCoreOptions`: `maxKeyLength` (default 1024), `maxValueBytes` (default 10 MiB),
+ * `logger` (connection losses, listener errors), `metrics`.
+ */
+export interface PostgresStoreOptions extends ServerStoreCoreOptions {
   /** e.g. `postgres://user@host:5432/db`. The store then owns its pool and ends it on `stop()`. */
   connectionString?: string;
   /** A pool you own (the store never ends it); its `options` also configure the LISTEN connection. */
@@ -83,14 +87,6 @@ export interface PostgresStoreOptions {
    * wake-ups may turn it off; other processes' `watch` listeners then hear nothing from it.
    */
   notify?: boolean;
-  /** Longest key in UTF-16 code units (default 1024). */
-  maxKeyLength?: number;
-  /** Largest encoded value written or read, bytes (default 10 MiB). */
-  maxValueBytes?: number;
-  /** Logger for connection losses and listener errors. */
-  logger?: PostgresStoreLogger;
-  /** Counter sink (see `StoreMetricsSink`). */
-  metrics?: StoreMetricsSink;
 }
 
 const KIND: ServerStoreKind = { name: 'PostgresStore', label: 'postgres', backend: POSTGRES_BACKEND, defaultMaxValueBytes: POSTGRES_DEFAULT_MAX_VALUE_BYTES };

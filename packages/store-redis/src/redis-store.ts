@@ -14,12 +14,12 @@ import {
   StoreError,
   storeRetryDelay,
   throwIfAborted,
+  type ServerStoreCoreOptions,
   type ServerStoreKind,
   type Store,
   type StoreCallOptions,
   type StoreEntry,
   type StoreLogger,
-  type StoreMetricsSink,
   type StoreRetryOptions,
 } from '@converge/core';
 import { ErrorReply, ReconnectStrategyError } from 'redis';
@@ -61,8 +61,12 @@ export interface RedisStoreStats {
   notifications: number;
 }
 
-/** Options of `RedisStore`. */
-export interface RedisStoreOptions {
+/**
+ * Options of `RedisStore`. With the shared ones of `ServerStoreCoreOptions`: `maxKeyLength`
+ * (default 1024), `maxValueBytes` (default 10 MiB), `logger` (connection losses, listener
+ * errors), `metrics`.
+ */
+export interface RedisStoreOptions extends ServerStoreCoreOptions {
   /** Server URL (default `redis://127.0.0.1:6379`); `rediss://` for TLS, credentials in the URL. */
   url?: string;
   /** Prefix of every key and channel (default `converge:`); put a `{hash tag}` in it for Redis Cluster. */
@@ -79,14 +83,6 @@ export interface RedisStoreOptions {
   listen?: boolean;
   /** `COUNT` hint of each SCAN step of `list` (default 1000). */
   scanCount?: number;
-  /** Longest key in UTF-16 code units (default 1024). */
-  maxKeyLength?: number;
-  /** Largest encoded value written or read, bytes (default 10 MiB). */
-  maxValueBytes?: number;
-  /** Logger for connection losses and listener errors. */
-  logger?: RedisStoreLogger;
-  /** Counter sink (see `StoreMetricsSink`). */
-  metrics?: StoreMetricsSink;
 }
 
 const KIND: ServerStoreKind = { name: 'RedisStore', label: 'redis', backend: REDIS_BACKEND, defaultMaxValueBytes: REDIS_DEFAULT_MAX_VALUE_BYTES };

@@ -38,137 +38,151 @@ export interface DiscoveryCheck {
   run: (c: DiscoveryCheckContext) => Promise<void>;
 }
 
+/** A check of the suite. */
+const check = (title: string, run: DiscoveryCheck['run']): DiscoveryCheck => ({ title, run });
+
 /** The suite's checks, in order. */
 export function discoveryComplianceChecks(): DiscoveryCheck[] {
-  const checks: DiscoveryCheck[] = [];
-  const check = (title: string, run: DiscoveryCheck['run']): void => {
-    checks.push({ title, run });
-  };
+  return [...registrationChecks(), ...queryChecks(), ...expiryChecks(), ...capacityChecks()];
+}
 
-  check('registers a descriptor and gets it back (id, topics, capabilities, endpoints, metadata); an unknown id is undefined', async (c) => {
-    const { d, reg, ids } = c;
-    const back = await d.register(reg(0));
-    expect(back.id).toBe(ids[0]!.fingerprint);
-    const got = await d.get(ids[0]!.fingerprint);
-    expect(got).toBeDefined();
-    expect(got!.topics.map((t) => [t.namespace, t.attributes])).toEqual([['tasks', { type: 't0' }]]);
-    expect(got!.capabilities.map((x) => x.name)).toEqual(['cap0', 'common']);
-    expect(got!.endpoints).toEqual(['tcp://127.0.0.1:9000']);
-    expect(got!.metadata).toEqual({ n: 0 });
-    expect(got!.lastSeen).toBe(T0);
-    expect(await d.get(ids[1]!.fingerprint)).toBeUndefined();
-  });
+/** Register, get, replace, and copies handed out. */
+function registrationChecks(): DiscoveryCheck[] {
+  return [
+    check('registers a descriptor and gets it back (id, topics, capabilities, endpoints, metadata); an unknown id is undefined', async (c) => {
+      const { d, reg, ids } = c;
+      const back = await d.register(reg(0));
+      expect(back.id).toBe(ids[0]!.fingerprint);
+      const got = await d.get(ids[0]!.fingerprint);
+      expect(got).toBeDefined();
+      expect(got!.topics.map((t) => [t.namespace, t.attributes])).toEqual([['tasks', { type: 't0' }]]);
+      expect(got!.capabilities.map((x) => x.name)).toEqual(['cap0', 'common']);
+      expect(got!.endpoints).toEqual(['tcp://127.0.0.1:9000']);
+      expect(got!.metadata).toEqual({ n: 0 });
+      expect(got!.lastSeen).toBe(T0);
+      expect(await d.get(ids[1]!.fingerprint)).toBeUndefined();
+    }),
+    check('replaces a registration of the same agent', async (c) => {
+      const { d, reg, ids, idsOf } = c;
+      await d.register(reg(0));
+      c.now += 1_000;
+      await d.register(reg(0, { endpoints: ['ws://127.0.0.1:9999'] }));
+      expect((await d.get(ids[0]!.fingerprint))!.endpoints).toEqual(['ws://127.0.0.1:9999']);
+      expect(idsOf(await d.query())).toEqual([ids[0]!.fingerprint]);
+    }),
+    check('hands out copies: mutating what register, get or query returned changes nothing', async (c) => {
+      const { d, reg, ids } = c;
+      const back = await d.register(reg(0));
+      back.endpoints.push('tcp://evil:1');
+      (back.metadata as Record<string, unknown>).n = 99;
+      const got = (await d.get(ids[0]!.fingerprint))!;
+      got.topics.length = 0;
+      got.capabilities.push({ name: 'injected' });
+      (await d.query())[0]!.endpoints.length = 0;
+      const again = (await d.get(ids[0]!.fingerprint))!;
+      expect(again.endpoints).toEqual(['tcp://127.0.0.1:9000']);
+      expect(again.metadata).toEqual({ n: 0 });
+      expect(again.topics).toHaveLength(1);
+      expect(again.capabilities.map((x) => x.name)).toEqual(['cap0', 'common']);
+    }),
+  ];
+}
 
-  check('replaces a registration of the same agent', async (c) => {
-    const { d, reg, ids, idsOf } = c;
-    await d.register(reg(0));
-    c.now += 1_000;
-    await d.register(reg(0, { endpoints: ['ws://127.0.0.1:9999'] }));
-    expect((await d.get(ids[0]!.fingerprint))!.endpoints).toEqual(['ws://127.0.0.1:9999']);
-    expect(idsOf(await d.query())).toEqual([ids[0]!.fingerprint]);
-  });
+/** Queries by topic and capability, and descriptors not signed by their id's key. */
+function queryChecks(): DiscoveryCheck[] {
+  return [
+    check('queries by namespace, exact topic and capability, with match all and any, in registration order', async (c) => {
+      const { d, reg, ids, idsOf } = c;
+      await d.register(reg(0));
+      await d.register(reg(1, { topics: [createTopic('tasks', { type: 't1' }), createTopic('chat')] }));
+      await d.register(reg(2, { topics: [createTopic('chat')], capabilities: [{ name: 'cap2' }] }));
+      const [a, b, e] = [0, 1, 2].map((i) => ids[i]!.fingerprint);
+      expect(idsOf(await d.query())).toEqual([a, b, e]);
+      expect(idsOf(await d.query({ topics: ['tasks'] }))).toEqual([a, b]);
+      expect(idsOf(await d.query({ topics: [createTopic('tasks', { type: 't1' })] }))).toEqual([b]);
+      expect(idsOf(await d.query({ capabilities: ['common'] }))).toEqual([a, b]);
+      expect(idsOf(await d.query({ topics: ['chat'], capabilities: ['common'] }))).toEqual([b]);
+      expect(idsOf(await d.query({ topics: ['chat'], capabilities: ['cap0'], match: 'any' }))).toEqual([a, b, e]);
+      expect(await d.query({ capabilities: ['nobody-has-this'] })).toEqual([]);
+    }),
+    check('refuses a descriptor not signed by the key of its id (SignatureError or KeyError) and keeps the real one', async (c) => {
+      const { d, reg, ids, idsOf } = c;
+      await d.register(reg(0));
+      const refused = { name: expect.stringMatching(/^(SignatureError|KeyError)$/) };
+      // Agent 1 claims agent 0's id: signed, but by a key whose fingerprint is not the id.
+      await expect(d.register(reg(0, { publicKey: ids[1]!, endpoints: ['tcp://attacker:1'] }))).rejects.toMatchObject(refused);
+      // Agent 0's public key without its secret: nothing can sign the new endpoints.
+      const unsigned = reg(0, { publicKey: Identity.fromPublicKey(ids[0]!.publicKey), endpoints: ['tcp://attacker:2'] });
+      await expect(d.register(unsigned)).rejects.toMatchObject({ name: 'SignatureError' });
+      expect((await d.get(ids[0]!.fingerprint))!.endpoints).toEqual(['tcp://127.0.0.1:9000']);
+      await expect(d.register(reg(2, { id: ids[3]!.fingerprint }))).rejects.toMatchObject(refused);
+      expect(await d.get(ids[3]!.fingerprint)).toBeUndefined();
+      expect(idsOf(await d.query())).toEqual([ids[0]!.fingerprint]);
+    }),
+  ];
+}
 
-  check('hands out copies: mutating what register, get or query returned changes nothing', async (c) => {
-    const { d, reg, ids } = c;
-    const back = await d.register(reg(0));
-    back.endpoints.push('tcp://evil:1');
-    (back.metadata as Record<string, unknown>).n = 99;
-    const got = (await d.get(ids[0]!.fingerprint))!;
-    got.topics.length = 0;
-    got.capabilities.push({ name: 'injected' });
-    (await d.query())[0]!.endpoints.length = 0;
-    const again = (await d.get(ids[0]!.fingerprint))!;
-    expect(again.endpoints).toEqual(['tcp://127.0.0.1:9000']);
-    expect(again.metadata).toEqual({ n: 0 });
-    expect(again.topics).toHaveLength(1);
-    expect(again.capabilities.map((x) => x.name)).toEqual(['cap0', 'common']);
-  });
+/** How a registration ends: expiry after ttlMs (refresh extends it), and unregister. */
+function expiryChecks(): DiscoveryCheck[] {
+  return [
+    check('expires a registration ttlMs after its last register or refresh; refresh of an unknown or expired agent is NotFoundError', async (c) => {
+      const { d, reg, ids, idsOf } = c;
+      await d.register(reg(0));
+      await d.register(reg(1));
+      c.now += TTL_MS - 1;
+      await d.refresh(ids[0]!.fingerprint);
+      c.now += 1; // agent 1 is now exactly ttlMs old; agent 0 was refreshed 1 ms ago
+      expect(await d.get(ids[1]!.fingerprint)).toBeUndefined();
+      expect(idsOf(await d.query())).toEqual([ids[0]!.fingerprint]);
+      await expect(d.refresh(ids[1]!.fingerprint)).rejects.toMatchObject({ name: 'NotFoundError' });
+      await expect(d.refresh(ids[4]!.fingerprint)).rejects.toMatchObject({ name: 'NotFoundError' });
+      expect((await d.get(ids[0]!.fingerprint))!.lastSeen).toBe(T0 + TTL_MS - 1);
+    }),
+    check('unregisters (true once, then false) and forgets the agent', async (c) => {
+      const { d, reg, ids } = c;
+      await d.register(reg(0));
+      expect(await d.unregister(ids[0]!.fingerprint)).toBe(true);
+      expect(await d.unregister(ids[0]!.fingerprint)).toBe(false);
+      expect(await d.get(ids[0]!.fingerprint)).toBeUndefined();
+      expect(await d.query()).toEqual([]);
+    }),
+  ];
+}
 
-  check('queries by namespace, exact topic and capability, with match all and any, in registration order', async (c) => {
-    const { d, reg, ids, idsOf } = c;
-    await d.register(reg(0));
-    await d.register(reg(1, { topics: [createTopic('tasks', { type: 't1' }), createTopic('chat')] }));
-    await d.register(reg(2, { topics: [createTopic('chat')], capabilities: [{ name: 'cap2' }] }));
-    const [a, b, e] = [0, 1, 2].map((i) => ids[i]!.fingerprint);
-    expect(idsOf(await d.query())).toEqual([a, b, e]);
-    expect(idsOf(await d.query({ topics: ['tasks'] }))).toEqual([a, b]);
-    expect(idsOf(await d.query({ topics: [createTopic('tasks', { type: 't1' })] }))).toEqual([b]);
-    expect(idsOf(await d.query({ capabilities: ['common'] }))).toEqual([a, b]);
-    expect(idsOf(await d.query({ topics: ['chat'], capabilities: ['common'] }))).toEqual([b]);
-    expect(idsOf(await d.query({ topics: ['chat'], capabilities: ['cap0'], match: 'any' }))).toEqual([a, b, e]);
-    expect(await d.query({ capabilities: ['nobody-has-this'] })).toEqual([]);
-  });
-
-  check('refuses a descriptor not signed by the key of its id (SignatureError or KeyError) and keeps the real one', async (c) => {
-    const { d, reg, ids, idsOf } = c;
-    await d.register(reg(0));
-    const refused = { name: expect.stringMatching(/^(SignatureError|KeyError)$/) };
-    // Agent 1 claims agent 0's id: signed, but by a key whose fingerprint is not the id.
-    await expect(d.register(reg(0, { publicKey: ids[1]!, endpoints: ['tcp://attacker:1'] }))).rejects.toMatchObject(refused);
-    // Agent 0's public key without its secret: nothing can sign the new endpoints.
-    const unsigned = reg(0, { publicKey: Identity.fromPublicKey(ids[0]!.publicKey), endpoints: ['tcp://attacker:2'] });
-    await expect(d.register(unsigned)).rejects.toMatchObject({ name: 'SignatureError' });
-    expect((await d.get(ids[0]!.fingerprint))!.endpoints).toEqual(['tcp://127.0.0.1:9000']);
-    await expect(d.register(reg(2, { id: ids[3]!.fingerprint }))).rejects.toMatchObject(refused);
-    expect(await d.get(ids[3]!.fingerprint)).toBeUndefined();
-    expect(idsOf(await d.query())).toEqual([ids[0]!.fingerprint]);
-  });
-
-  check('expires a registration ttlMs after its last register or refresh; refresh of an unknown or expired agent is NotFoundError', async (c) => {
-    const { d, reg, ids, idsOf } = c;
-    await d.register(reg(0));
-    await d.register(reg(1));
-    c.now += TTL_MS - 1;
-    await d.refresh(ids[0]!.fingerprint);
-    c.now += 1; // agent 1 is now exactly ttlMs old; agent 0 was refreshed 1 ms ago
-    expect(await d.get(ids[1]!.fingerprint)).toBeUndefined();
-    expect(idsOf(await d.query())).toEqual([ids[0]!.fingerprint]);
-    await expect(d.refresh(ids[1]!.fingerprint)).rejects.toMatchObject({ name: 'NotFoundError' });
-    await expect(d.refresh(ids[4]!.fingerprint)).rejects.toMatchObject({ name: 'NotFoundError' });
-    expect((await d.get(ids[0]!.fingerprint))!.lastSeen).toBe(T0 + TTL_MS - 1);
-  });
-
-  check('unregisters (true once, then false) and forgets the agent', async (c) => {
-    const { d, reg, ids } = c;
-    await d.register(reg(0));
-    expect(await d.unregister(ids[0]!.fingerprint)).toBe(true);
-    expect(await d.unregister(ids[0]!.fingerprint)).toBe(false);
-    expect(await d.get(ids[0]!.fingerprint)).toBeUndefined();
-    expect(await d.query()).toEqual([]);
-  });
-
-  check(`holds at most maxAgents (${MAX_AGENTS}): one more is LimitExceededError, a known agent still re-registers, an expired one makes room`, async (c) => {
-    const { d, reg, ids } = c;
-    for (let i = 0; i < MAX_AGENTS; i++) await d.register(reg(i));
-    await expect(d.register(reg(MAX_AGENTS))).rejects.toMatchObject({ name: 'LimitExceededError' });
-    expect(await d.get(ids[MAX_AGENTS]!.fingerprint)).toBeUndefined();
-    await d.register(reg(0, { endpoints: ['tcp://127.0.0.1:1'] }));
-    c.now += TTL_MS - 1;
-    for (let i = 1; i < MAX_AGENTS; i++) await d.refresh(ids[i]!.fingerprint);
-    c.now += 1; // only agent 0 has expired
-    await d.register(reg(MAX_AGENTS));
-    expect((await d.query()).length).toBe(MAX_AGENTS);
-  });
-
-  check('reloads live registrations in a new instance, not unregistered or expired ones (when the fixture has reopen)', async (c) => {
-    const { d, fx, reg, ids, idsOf } = c;
-    if (!fx.reopen) return c.skip();
-    await d.register(reg(0));
-    await d.register(reg(1));
-    await d.register(reg(2));
-    await d.unregister(ids[1]!.fingerprint);
-    c.now += TTL_MS - 1;
-    await d.refresh(ids[0]!.fingerprint);
-    c.now += 1; // agent 2 expired
-    const second = await fx.reopen();
-    c.track(second);
-    await second.start?.();
-    expect(idsOf(await second.query())).toEqual([ids[0]!.fingerprint]);
-    const got = (await second.get(ids[0]!.fingerprint))!;
-    expect(got.endpoints).toEqual(['tcp://127.0.0.1:9000']);
-    expect(got.metadata).toEqual({ n: 0 });
-  });
-  return checks;
+/** The maxAgents bound, and what a new instance reloads. */
+function capacityChecks(): DiscoveryCheck[] {
+  return [
+    check(`holds at most maxAgents (${MAX_AGENTS}): one more is LimitExceededError, a known agent still re-registers, an expired one makes room`, async (c) => {
+      const { d, reg, ids } = c;
+      for (let i = 0; i < MAX_AGENTS; i++) await d.register(reg(i));
+      await expect(d.register(reg(MAX_AGENTS))).rejects.toMatchObject({ name: 'LimitExceededError' });
+      expect(await d.get(ids[MAX_AGENTS]!.fingerprint)).toBeUndefined();
+      await d.register(reg(0, { endpoints: ['tcp://127.0.0.1:1'] }));
+      c.now += TTL_MS - 1;
+      for (let i = 1; i < MAX_AGENTS; i++) await d.refresh(ids[i]!.fingerprint);
+      c.now += 1; // only agent 0 has expired
+      await d.register(reg(MAX_AGENTS));
+      expect((await d.query()).length).toBe(MAX_AGENTS);
+    }),
+    check('reloads live registrations in a new instance, not unregistered or expired ones (when the fixture has reopen)', async (c) => {
+      const { d, fx, reg, ids, idsOf } = c;
+      if (!fx.reopen) return c.skip();
+      await d.register(reg(0));
+      await d.register(reg(1));
+      await d.register(reg(2));
+      await d.unregister(ids[1]!.fingerprint);
+      c.now += TTL_MS - 1;
+      await d.refresh(ids[0]!.fingerprint);
+      c.now += 1; // agent 2 expired
+      const second = await fx.reopen();
+      c.track(second);
+      await second.start?.();
+      expect(idsOf(await second.query())).toEqual([ids[0]!.fingerprint]);
+      const got = (await second.get(ids[0]!.fingerprint))!;
+      expect(got.endpoints).toEqual(['tcp://127.0.0.1:9000']);
+      expect(got.metadata).toEqual({ n: 0 });
+    }),
+  ];
 }
 
 /**

@@ -2,7 +2,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { expect } from 'vitest';
 import { createTopic, type Message } from '@converge/core';
-import { within, type TransportBounds } from './bounds.js';
+import type { TransportBounds } from './bounds.js';
 import type { TransportCheck } from './check.js';
 import type { TransportComplianceOptions } from './options.js';
 import { messageOfEncodedSize } from './sized-message.js';
@@ -84,12 +84,7 @@ const stress =
     const received: Message[] = [];
     const receiver = (async () => {
       while (received.length < count) {
-        const ms = ctx.bounds.receiveMs;
-        const m = await within(
-          pair.b.receive({ timeoutMs: ms }),
-          ms + ctx.bounds.settleMs,
-          `receive({ timeoutMs: ${ms} }) did not settle in the receiver loop: the transport ignores timeoutMs`,
-        );
+        const m = await ctx.receiveBounded(pair.b, 'in the receiver loop');
         if (m === null) break;
         received.push(m);
       }
@@ -103,6 +98,45 @@ const stress =
     await ctx.expectNothing(pair.b, 20, 'a message arrived after all were received: duplicated delivery');
   };
 
+const topicRouted: TransportCheck['run'] = async (ctx) => {
+  ctx.pair.b.subscribe!('news');
+  await ctx.start();
+  const m = ctx.msg({ recipient: null, topics: [createTopic('news', { section: 'tech' })], payload: 'topical' });
+  await ctx.settle(ctx.pair.a.send(m), 'a.send() of a topic message did not settle');
+  expect((await ctx.expectMessage(ctx.pair.b, 'a topic message at its subscriber')).id).toBe(m.id);
+};
+
+const broadcast: TransportCheck['run'] = async (ctx) => {
+  await ctx.start();
+  const m = ctx.msg({ recipient: null, payload: 'to all' });
+  await ctx.settle(ctx.pair.a.send(m), 'a.send() of a broadcast did not settle');
+  expect((await ctx.expectMessage(ctx.pair.b, 'a broadcast at the other agent')).id).toBe(m.id);
+};
+
+const ordered: TransportCheck['run'] = async (ctx) => {
+  await ctx.start();
+  const sent = Array.from({ length: 200 }, (_, i) => ctx.msg({ payload: { seq: i } }));
+  for (const m of sent) await ctx.settle(ctx.pair.a.send(m), 'a.send() did not settle');
+  const got: string[] = [];
+  for (let i = 0; i < sent.length; i++) got.push((await ctx.expectMessage(ctx.pair.b, `message ${i} of 200`)).id);
+  expect(got).toEqual(sent.map((m) => m.id));
+};
+
+const receiveTimesOut: TransportCheck['run'] = async (ctx) => {
+  await ctx.start();
+  expect(await ctx.settle(ctx.pair.b.receive({ timeoutMs: 20 }), 'receive({ timeoutMs: 20 }) did not settle: the transport ignores timeoutMs')).toBeNull();
+};
+
+const notStarted: TransportCheck['run'] = async (ctx) => {
+  const { pair } = ctx;
+  expect(pair.a.started).toBe(false);
+  await ctx.expectRejects(pair.a.send(ctx.msg({ payload: 'early' })), 'send() before start() did not settle', { name: 'NotStartedError' });
+  await ctx.start();
+  expect(pair.a.started).toBe(true);
+  await ctx.settle(pair.a.stop(), 'a.stop() did not settle');
+  await ctx.expectRejects(pair.a.send(ctx.msg({ payload: 'late' })), 'send() after stop() did not settle', { name: 'NotStartedError' });
+};
+
 /** The original checks: delivery, routing, order, receive semantics, limits, stress, leaks. */
 export function basicChecks(options: TransportComplianceOptions, caps: { broadcast: boolean; topics: boolean }, bounds: TransportBounds): TransportCheck[] {
   const stressCount = options.stressCount ?? 10_000;
@@ -114,48 +148,25 @@ export function basicChecks(options: TransportComplianceOptions, caps: { broadca
       title: 'routes a message without recipient to a subscriber of its topic namespace',
       enabled: caps.topics,
       timeoutMs: guard,
-      run: async (ctx) => {
-        ctx.pair.b.subscribe!('news');
-        await ctx.start();
-        const m = ctx.msg({ recipient: null, topics: [createTopic('news', { section: 'tech' })], payload: 'topical' });
-        await ctx.settle(ctx.pair.a.send(m), 'a.send() of a topic message did not settle');
-        expect((await ctx.expectMessage(ctx.pair.b, 'a topic message at its subscriber')).id).toBe(m.id);
-      },
+      run: topicRouted,
     },
     {
       title: 'broadcasts a message without recipient or subscribers to the other agent',
       enabled: caps.broadcast,
       timeoutMs: guard,
-      run: async (ctx) => {
-        await ctx.start();
-        const m = ctx.msg({ recipient: null, payload: 'to all' });
-        await ctx.settle(ctx.pair.a.send(m), 'a.send() of a broadcast did not settle');
-        expect((await ctx.expectMessage(ctx.pair.b, 'a broadcast at the other agent')).id).toBe(m.id);
-      },
+      run: broadcast,
     },
     {
       title: 'keeps the order of messages from one sender',
       enabled: true,
       timeoutMs: LONG_GUARD_MS,
-      run: async (ctx) => {
-        await ctx.start();
-        const sent = Array.from({ length: 200 }, (_, i) => ctx.msg({ payload: { seq: i } }));
-        for (const m of sent) await ctx.settle(ctx.pair.a.send(m), 'a.send() did not settle');
-        const got: string[] = [];
-        for (let i = 0; i < sent.length; i++) got.push((await ctx.expectMessage(ctx.pair.b, `message ${i} of 200`)).id);
-        expect(got).toEqual(sent.map((m) => m.id));
-      },
+      run: ordered,
     },
     {
       title: 'resolves null when a receive times out',
       enabled: true,
       timeoutMs: guard,
-      run: async (ctx) => {
-        await ctx.start();
-        expect(
-          await ctx.settle(ctx.pair.b.receive({ timeoutMs: 20 }), 'receive({ timeoutMs: 20 }) did not settle: the transport ignores timeoutMs'),
-        ).toBeNull();
-      },
+      run: receiveTimesOut,
     },
     {
       title: 'rejects a pending receive with AbortError when its signal aborts, and an already-aborted one at once',
@@ -168,15 +179,7 @@ export function basicChecks(options: TransportComplianceOptions, caps: { broadca
       title: 'refuses send before start and after stop with NotStartedError',
       enabled: true,
       timeoutMs: guard,
-      run: async (ctx) => {
-        const { pair } = ctx;
-        expect(pair.a.started).toBe(false);
-        await ctx.expectRejects(pair.a.send(ctx.msg({ payload: 'early' })), 'send() before start() did not settle', { name: 'NotStartedError' });
-        await ctx.start();
-        expect(pair.a.started).toBe(true);
-        await ctx.settle(pair.a.stop(), 'a.stop() did not settle');
-        await ctx.expectRejects(pair.a.send(ctx.msg({ payload: 'late' })), 'send() after stop() did not settle', { name: 'NotStartedError' });
-      },
+      run: notStarted,
     },
     {
       title: 'delivers a message of exactly the size limit and refuses one byte more (FrameTooLargeError, nothing delivered)',

@@ -27,6 +27,11 @@ export interface TransportCheckContext {
    * matches `shape`. A timeout fails with the bound's message, not as a mismatch.
    */
   expectRejects(promise: Promise<unknown>, defect: string, shape: Record<string, unknown>): Promise<void>;
+  /**
+   * One `t.receive({ timeoutMs: bounds.receiveMs })`: the message or null, failing with a defect
+   * naming `where` (e.g. `'in the receiver loop'`) when the transport ignores its timeout.
+   */
+  receiveBounded(t: Transport, where: string): Promise<Message | null>;
   /** The next message at `t`; fails naming `what` if none arrives within `bounds.receiveMs`. */
   expectMessage(t: Transport, what: string): Promise<Message>;
   /** Fails naming `what` if `t` receives anything within `windowMs`. */
@@ -50,6 +55,11 @@ export function checkContext(options: TransportComplianceOptions, pair: Transpor
   const prepare = options.prepare ?? ((m: Message) => m);
   const settle = <T>(p: Promise<T>, defect: string): Promise<T> => within(p, bounds.settleMs, defect);
   const msgFrom = (sender: string, recipient: string | null, init: MessageInit): Message => prepare(createMessage({ sender, recipient, ...init }));
+  // The transport's own timeout should end the wait; the outer bound catches one that ignores it.
+  const receiveBounded = (t: Transport, where: string): Promise<Message | null> => {
+    const ms = bounds.receiveMs;
+    return within(t.receive({ timeoutMs: ms }), ms + bounds.settleMs, `receive({ timeoutMs: ${ms} }) did not settle ${where}: the transport ignores timeoutMs`);
+  };
   return {
     pair,
     options,
@@ -57,6 +67,7 @@ export function checkContext(options: TransportComplianceOptions, pair: Transpor
     bounds,
     settle,
     msgFrom,
+    receiveBounded,
     msg: (init) => msgFrom(pair.aId, pair.bId, init),
     async start() {
       await settle(pair.b.start(), 'b.start() did not settle');
@@ -69,14 +80,8 @@ export function checkContext(options: TransportComplianceOptions, pair: Transpor
       expect(err).toMatchObject(shape);
     },
     async expectMessage(t, what) {
-      // The transport's own timeout should end the wait; the outer bound catches one that ignores it.
-      const ms = bounds.receiveMs;
-      const got = await within(
-        t.receive({ timeoutMs: ms }),
-        ms + bounds.settleMs,
-        `receive({ timeoutMs: ${ms} }) did not settle while waiting for ${what}: the transport ignores timeoutMs`,
-      );
-      if (got === null) throw new Error(`${what} did not arrive within ${ms} ms`);
+      const got = await receiveBounded(t, `while waiting for ${what}`);
+      if (got === null) throw new Error(`${what} did not arrive within ${bounds.receiveMs} ms`);
       return got;
     },
     async expectNothing(t, windowMs, what) {

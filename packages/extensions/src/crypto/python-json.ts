@@ -90,145 +90,156 @@ const NUMBER = /-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
  * `ValidationError` on malformed input or nesting over {@link MAX_JSON_DEPTH}.
  */
 export function pythonJsonLoads(text: string): WireValue {
-  let i = 0;
-  const fail = (what: string): never => {
-    throw new ValidationError(`invalid JSON at offset ${i}: ${what}`);
-  };
-  const ws = (): void => {
-    while (i < text.length) {
-      const c = text.charCodeAt(i);
-      if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) i++;
+  return new PythonJsonParser(text).document();
+}
+
+/** The single-character escapes of a JSON string (`\u` is handled apart). */
+const ESCAPES: Readonly<Record<string, string>> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+
+/** The words `json.loads` reads as values, `-Infinity` included. */
+const WORDS = [
+  ['true', true],
+  ['false', false],
+  ['null', null],
+  ['NaN', NaN],
+  ['Infinity', Infinity],
+  ['-Infinity', -Infinity],
+] as const;
+
+/** A recursive-descent reader of one JSON document, `i` its offset. */
+class PythonJsonParser {
+  #i = 0;
+  constructor(private readonly text: string) {}
+
+  /** The whole text as one value (nothing but whitespace may follow it). */
+  document(): WireValue {
+    const result = this.#value(0);
+    this.#ws();
+    if (this.#i !== this.text.length) this.#fail('extra data after the value');
+    return result;
+  }
+
+  #fail(what: string): never {
+    throw new ValidationError(`invalid JSON at offset ${this.#i}: ${what}`);
+  }
+
+  #ws(): void {
+    const text = this.text;
+    while (this.#i < text.length) {
+      const c = text.charCodeAt(this.#i);
+      if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) this.#i++;
       else break;
     }
-  };
-  const str = (): string => {
-    i++; // opening quote
-    let out = '';
-    let start = i;
-    for (;;) {
-      if (i >= text.length) fail('unterminated string');
-      const c = text.charCodeAt(i);
-      if (c === 0x22) {
-        out += text.slice(start, i++);
-        return out;
-      }
-      if (c < 0x20) fail('control character in string');
-      if (c !== 0x5c) {
-        i++;
-        continue;
-      }
-      out += text.slice(start, i);
-      const e = text[i + 1];
-      i += 2;
-      switch (e) {
-        case '"':
-          out += '"';
-          break;
-        case '\\':
-          out += '\\';
-          break;
-        case '/':
-          out += '/';
-          break;
-        case 'b':
-          out += '\b';
-          break;
-        case 'f':
-          out += '\f';
-          break;
-        case 'n':
-          out += '\n';
-          break;
-        case 'r':
-          out += '\r';
-          break;
-        case 't':
-          out += '\t';
-          break;
-        case 'u': {
-          const hex = text.slice(i, i + 4);
-          if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail('bad \\u escape');
-          out += String.fromCharCode(parseInt(hex, 16));
-          i += 4;
-          break;
-        }
-        default:
-          fail('bad escape');
-      }
-      start = i;
-    }
-  };
-  const value = (depth: number): WireValue => {
-    if (depth > MAX_JSON_DEPTH) fail(`nesting deeper than ${MAX_JSON_DEPTH}`);
-    ws();
-    const c = text[i];
-    if (c === '{') {
-      i++;
-      const entries = new Map<string, WireValue>();
-      ws();
-      if (text[i] === '}') {
-        i++;
-        return {};
-      }
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail('expected a string key');
-        const k = str();
-        ws();
-        if (text[i++] !== ':') fail("expected ':'");
-        entries.set(k, value(depth + 1));
-        ws();
-        const sep = text[i++];
-        if (sep === '}') break;
-        if (sep !== ',') fail("expected ',' or '}'");
-      }
-      const keys = [...entries.keys()];
-      if (keys.some((k) => INDEX_LIKE.test(k))) return entries;
-      return Object.fromEntries(entries) as { [key: string]: WireValue };
-    }
-    if (c === '[') {
-      i++;
-      const arr: WireValue[] = [];
-      ws();
-      if (text[i] === ']') {
-        i++;
-        return arr;
-      }
-      for (;;) {
-        arr.push(value(depth + 1));
-        ws();
-        const sep = text[i++];
-        if (sep === ']') return arr;
-        if (sep !== ',') fail("expected ',' or ']'");
-      }
-    }
-    if (c === '"') return str();
-    for (const [word, v] of [
-      ['true', true],
-      ['false', false],
-      ['null', null],
-      ['NaN', NaN],
-      ['Infinity', Infinity],
-      ['-Infinity', -Infinity],
-    ] as const) {
-      if (text.startsWith(word, i)) {
-        i += word.length;
+  }
+
+  #value(depth: number): WireValue {
+    if (depth > MAX_JSON_DEPTH) this.#fail(`nesting deeper than ${MAX_JSON_DEPTH}`);
+    this.#ws();
+    const c = this.text[this.#i];
+    if (c === '{') return this.#object(depth);
+    if (c === '[') return this.#array(depth);
+    if (c === '"') return this.#string();
+    for (const [word, v] of WORDS) {
+      if (this.text.startsWith(word, this.#i)) {
+        this.#i += word.length;
         return v;
       }
     }
-    NUMBER.lastIndex = i;
-    const m = NUMBER.exec(text);
-    if (!m) return fail('unexpected character');
-    i += m[0].length;
+    return this.#number();
+  }
+
+  /** An object; a `Map` when a key is index-like (a JS object would move it to the front). */
+  #object(depth: number): WireValue {
+    const text = this.text;
+    this.#i++;
+    const entries = new Map<string, WireValue>();
+    this.#ws();
+    if (text[this.#i] === '}') {
+      this.#i++;
+      return {};
+    }
+    for (;;) {
+      this.#ws();
+      if (text[this.#i] !== '"') this.#fail('expected a string key');
+      const k = this.#string();
+      this.#ws();
+      if (text[this.#i++] !== ':') this.#fail("expected ':'");
+      entries.set(k, this.#value(depth + 1));
+      this.#ws();
+      const sep = text[this.#i++];
+      if (sep === '}') break;
+      if (sep !== ',') this.#fail("expected ',' or '}'");
+    }
+    const keys = [...entries.keys()];
+    if (keys.some((k) => INDEX_LIKE.test(k))) return entries;
+    return Object.fromEntries(entries) as { [key: string]: WireValue };
+  }
+
+  #array(depth: number): WireValue[] {
+    const text = this.text;
+    this.#i++;
+    const arr: WireValue[] = [];
+    this.#ws();
+    if (text[this.#i] === ']') {
+      this.#i++;
+      return arr;
+    }
+    for (;;) {
+      arr.push(this.#value(depth + 1));
+      this.#ws();
+      const sep = text[this.#i++];
+      if (sep === ']') return arr;
+      if (sep !== ',') this.#fail("expected ',' or ']'");
+    }
+  }
+
+  #string(): string {
+    const text = this.text;
+    this.#i++; // opening quote
+    let out = '';
+    let start = this.#i;
+    for (;;) {
+      if (this.#i >= text.length) this.#fail('unterminated string');
+      const c = text.charCodeAt(this.#i);
+      if (c === 0x22) {
+        out += text.slice(start, this.#i++);
+        return out;
+      }
+      if (c < 0x20) this.#fail('control character in string');
+      if (c !== 0x5c) {
+        this.#i++;
+        continue;
+      }
+      out += text.slice(start, this.#i) + this.#escape();
+      start = this.#i;
+    }
+  }
+
+  /** The character of the escape at the offset (a backslash), past which it moves. */
+  #escape(): string {
+    const e = this.text[this.#i + 1];
+    this.#i += 2;
+    if (e === 'u') {
+      const hex = this.text.slice(this.#i, this.#i + 4);
+      if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.#fail('bad \\u escape');
+      this.#i += 4;
+      return String.fromCharCode(parseInt(hex, 16));
+    }
+    const ch = e === undefined ? undefined : ESCAPES[e];
+    return ch ?? this.#fail('bad escape');
+  }
+
+  /** An integer (exact: `bigint` past 2^53) or a float (`Float64` when integer-valued or -0). */
+  #number(): WireValue {
+    NUMBER.lastIndex = this.#i;
+    const m = NUMBER.exec(this.text);
+    if (!m) return this.#fail('unexpected character');
+    this.#i += m[0].length;
     if (m[1] === undefined && m[2] === undefined) {
       const n = Number(m[0]);
       return Number.isSafeInteger(n) ? n : BigInt(m[0]);
     }
     const f = Number(m[0]);
     return Number.isInteger(f) || Object.is(f, -0) ? new Float64(f) : f;
-  };
-  const result = value(0);
-  ws();
-  if (i !== text.length) fail('extra data after the value');
-  return result;
+  }
 }
