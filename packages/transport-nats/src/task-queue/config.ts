@@ -111,6 +111,8 @@ export interface JetStreamQueueStats {
   hintWriteFailures: number;
   /** Fetch (pull) requests this client sent: concurrent no-wait claims of a pool share one. */
   fetches: number;
+  /** Messages delivered after the claim that fetched them stopped waiting (an aborted wait, a fetch the server left open): given back with a nak. */
+  lateDeliveries: number;
 }
 
 /** What a queue name must look like. */

@@ -68,7 +68,8 @@ import {
 import { ensurePoolConsumer, mismatchMode } from './consumer.js';
 import { heldTaskIds, messageBody } from './held.js';
 import { Hints } from './hints.js';
-import { Bucket, Pulls, Replies, parseAckReply, token, untoken, type Entry } from './bucket.js';
+import { Bucket, Replies, token, untoken, type Entry } from './bucket.js';
+import { Pulls, parseAckReply } from './pulls.js';
 import {
   EVENT_HEADER,
   cancelled,
@@ -126,7 +127,7 @@ export class JetStreamTaskQueue implements TaskQueue {
   readonly #warm = new Set<string>();
   /** Revision of records this client wrote last (saves a read on report); bounded. */
   readonly #revisions = new Map<string, { revision: number; record: TaskRecord }>();
-  readonly #stats: Omit<JetStreamQueueStats, 'fetches'> = { orphanMessages: 0, maxDeliverDeadLetters: 0, hintWriteFailures: 0 };
+  readonly #stats: Omit<JetStreamQueueStats, 'fetches' | 'lateDeliveries'> = { orphanMessages: 0, maxDeliverDeadLetters: 0, hintWriteFailures: 0 };
   #nc: NatsConnection | undefined;
   #js: JetStreamClient | undefined;
   #jsm: JetStreamManager | undefined;
@@ -165,7 +166,7 @@ export class JetStreamTaskQueue implements TaskQueue {
 
   /** What this client refused or repaired so far. */
   stats(): JetStreamQueueStats {
-    return { ...this.#stats, fetches: this.#pulls?.sent ?? 0 };
+    return { ...this.#stats, fetches: this.#pulls?.sent ?? 0, lateDeliveries: this.#pulls?.late ?? 0 };
   }
 
   /** Connects (unless given a connection), creates the stream and the bucket when missing. Idempotent. */
@@ -385,9 +386,15 @@ export class JetStreamTaskQueue implements TaskQueue {
       throwIfAborted(options.signal);
       let msgs: Msg[];
       try {
-        msgs = await this.#pulls!.pull(this.#stream, consumer, { batch: 1, expires: Math.ceil(left) * NS_PER_MS }, options.signal, (m) => {
-          void this.#settle(m.reply, '-NAK', false);
-        });
+        msgs = await this.#pulls!.pull(
+          this.#stream,
+          consumer,
+          { batch: 1, expires: Math.ceil(left) * NS_PER_MS },
+          {
+            signal: options.signal,
+            late: (m) => void this.#settle(m.reply, '-NAK', false),
+          },
+        );
       } catch (err) {
         if (options.signal?.aborted) throw new AbortError('claim wait aborted', { cause: err });
         throw new StoreError(`claim wait on pool ${req.poolId} failed: ${(err as Error).message}`, { cause: err });
