@@ -54,11 +54,13 @@ import {
   JETSTREAM_QUEUE_DEFAULT_MAX_DELIVER,
   JETSTREAM_QUEUE_DEFAULT_MAX_TASKS,
   JETSTREAM_QUEUE_DEFAULT_NAME,
+  JETSTREAM_QUEUE_DEFAULT_READ_AHEAD,
   JETSTREAM_QUEUE_MAX_POOL_ID,
   JETSTREAM_QUEUE_SKIP_DELAY_MS,
   JETSTREAM_QUEUE_NO_WAIT_EXPIRES_MS,
   JETSTREAM_QUEUE_FIRST_FETCH_EXPIRES_MS,
   NAME,
+  nonNegative,
   positive,
   requireId,
   sleep,
@@ -118,6 +120,7 @@ export class JetStreamTaskQueue implements TaskQueue {
   readonly #maxTasks: number;
   readonly #maxAckPending: number;
   readonly #maxDeliver: number;
+  readonly #readAhead: number;
   readonly #serverTimers: boolean;
   readonly #stream: string;
   readonly #subjects: string;
@@ -127,7 +130,11 @@ export class JetStreamTaskQueue implements TaskQueue {
   readonly #warm = new Set<string>();
   /** Revision of records this client wrote last (saves a read on report); bounded. */
   readonly #revisions = new Map<string, { revision: number; record: TaskRecord }>();
-  readonly #stats: Omit<JetStreamQueueStats, 'fetches' | 'lateDeliveries'> = { orphanMessages: 0, maxDeliverDeadLetters: 0, hintWriteFailures: 0 };
+  readonly #stats: Omit<JetStreamQueueStats, 'fetches' | 'lateDeliveries' | 'readAheadGivenBack'> = {
+    orphanMessages: 0,
+    maxDeliverDeadLetters: 0,
+    hintWriteFailures: 0,
+  };
   #nc: NatsConnection | undefined;
   #js: JetStreamClient | undefined;
   #jsm: JetStreamManager | undefined;
@@ -155,6 +162,7 @@ export class JetStreamTaskQueue implements TaskQueue {
     this.#maxAckPending = positive(options.maxAckPending ?? JETSTREAM_QUEUE_DEFAULT_MAX_ACK_PENDING, 'maxAckPending');
     this.#maxDeliver = positive(options.maxDeliver ?? JETSTREAM_QUEUE_DEFAULT_MAX_DELIVER, 'maxDeliver');
     this.#serverTimers = options.serverTimers ?? true;
+    this.#readAhead = nonNegative(options.readAhead ?? JETSTREAM_QUEUE_DEFAULT_READ_AHEAD, 'readAhead');
     this.#stream = `CVQ_${this.#name}`;
     this.#subjects = `cvq.${this.#name}`;
   }
@@ -166,7 +174,7 @@ export class JetStreamTaskQueue implements TaskQueue {
 
   /** What this client refused or repaired so far. */
   stats(): JetStreamQueueStats {
-    return { ...this.#stats, fetches: this.#pulls?.sent ?? 0, lateDeliveries: this.#pulls?.late ?? 0 };
+    return { ...this.#stats, fetches: this.#pulls?.sent ?? 0, lateDeliveries: this.#pulls?.late ?? 0, readAheadGivenBack: this.#pulls?.givenBack ?? 0 };
   }
 
   /** Connects (unless given a connection), creates the stream and the bucket when missing. Idempotent. */
@@ -184,7 +192,7 @@ export class JetStreamTaskQueue implements TaskQueue {
       throw new StoreError('JetStream is not available on this server', { cause: err });
     }
     this.#js = jetstream(nc);
-    this.#pulls = new Pulls(nc);
+    this.#pulls = new Pulls(nc, this.#readAhead);
     this.#replies = new Replies(nc);
     this.#bucket = new Bucket(`cvq_${this.#name}`, this.#replies, this.#pulls, this.#jsm);
     this.#hints = new Hints(nc, this.#bucket, () => this.#stats.hintWriteFailures++);

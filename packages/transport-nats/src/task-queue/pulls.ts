@@ -2,6 +2,7 @@
 // no-wait fetches of the claim path, written on the core connection (no nats.js consumer
 // objects): a claim's fetch is one request, its messages handed out to the claims that share it.
 import { createInbox, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { FetchLine } from './fetch-line.js';
 
 const NS_PER_MS = 1_000_000;
 /** How long past its expiry a pull request is waited for before it is ended here: 5 s. */
@@ -39,23 +40,6 @@ function isStatus(m: Msg): boolean {
   return !m.reply && (m.headers?.code ?? 0) >= 100;
 }
 
-/** Most messages one coalesced no-wait fetch asks for: 256 (more demand waits for the next fetch). */
-const MAX_COALESCED_BATCH = 256;
-
-/** A claim's share of a coalesced fetch. */
-interface Demand {
-  n: number;
-  expiresMs: number;
-  resolve: (msgs: Msg[]) => void;
-  reject: (err: unknown) => void;
-}
-
-/** The coalesced fetches of one consumer: at most one in flight, the demand that came meanwhile waiting for the next. */
-interface FetchLine {
-  inFlight: boolean;
-  waiting: Demand[];
-}
-
 /** How a caller waits for one pull request (see `Pulls.pull`). */
 export interface PullOptions {
   /** Stops waiting (the call rejects with the signal's reason). */
@@ -85,8 +69,14 @@ export class Pulls {
   sent = 0;
   /** Deliveries that came after their caller stopped waiting (handed to its `late`). */
   late = 0;
+  /** Messages read ahead that no claim took in time (given back). */
+  givenBack = 0;
 
-  constructor(private readonly nc: NatsConnection) {}
+  /** @param readAhead - messages a fetch of back-to-back claims reads ahead (0: none; see `FetchLine`). */
+  constructor(
+    private readonly nc: NatsConnection,
+    readonly readAhead = 0,
+  ) {}
 
   /**
    * One pull request on `consumer`: resolves with the messages delivered for it (up to `batch`).
@@ -148,60 +138,39 @@ export class Pulls {
    * A no-wait fetch of up to `n` messages, coalesced: while one fetch of the consumer is in
    * flight, the demands of the claims that come meanwhile are summed into the next one (one
    * request, one subscription for all of them), and its messages are shared out in order of
-   * arrival. A claim gets fewer than `n` only when the consumer had no more to give.
+   * arrival; with `readAhead`, back-to-back claims are served from messages read ahead (see
+   * `FetchLine`). A claim gets fewer than `n` only when the consumer had no more to give.
    */
   fetch(stream: string, consumer: string, n: number, expiresMs: number): Promise<Msg[]> {
     const key = `${stream}\u0000${consumer}`;
     let line = this.#lines.get(key);
     if (!line) {
-      line = { inFlight: false, waiting: [] };
+      line = new FetchLine({ pull: (batch, ms) => this.#noWait(stream, consumer, batch, ms), giveBack: (m) => this.#giveBack(m, 'readAhead') }, this.readAhead);
       this.#lines.set(key, line);
     }
-    const l = line;
-    return new Promise<Msg[]>((resolve, reject) => {
-      l.waiting.push({ n, expiresMs, resolve, reject });
-      if (!l.inFlight) this.#run(stream, consumer, key, l);
-    });
+    return line.want(n, expiresMs);
   }
 
-  #run(stream: string, consumer: string, key: string, line: FetchLine): void {
-    const batch: Demand[] = [];
-    let total = 0;
-    while (line.waiting.length > 0 && (batch.length === 0 || total + line.waiting[0]!.n <= MAX_COALESCED_BATCH)) {
-      const d = line.waiting.shift()!;
-      batch.push(d);
-      total += d.n;
-    }
-    line.inFlight = true;
-    const expiresMs = Math.max(...batch.map((d) => d.expiresMs));
-    // nats-server 2.9 was seen to leave a partly filled no-wait request open (no end status) for
-    // seconds: the claims stop waiting shortly after its expiry, and what comes later goes back.
+  /**
+   * One no-wait fetch. nats-server 2.9 was seen to leave a partly filled no-wait request open
+   * (no end status) for seconds: the claims stop waiting shortly after its expiry, and what
+   * comes later goes back.
+   */
+  #noWait(stream: string, consumer: string, batch: number, expiresMs: number): Promise<Msg[]> {
     const answerWithinMs = expiresMs + FETCH_ANSWER_GRACE_MS;
-    const late = (m: Msg): void => {
-      if (m.reply) this.nc.publish(m.reply, '-NAK');
-    };
-    this.pull(stream, consumer, { batch: total, no_wait: true, expires: expiresMs * NS_PER_MS }, { answerWithinMs, late })
-      .then(
-        (msgs) => {
-          let i = 0;
-          for (const d of batch) {
-            d.resolve(msgs.slice(i, i + d.n));
-            i += d.n;
-          }
-        },
-        (err: unknown) => {
-          for (const d of batch) d.reject(err);
-        },
-      )
-      .finally(() => {
-        line.inFlight = false;
-        if (line.waiting.length > 0) this.#run(stream, consumer, key, line);
-        else this.#lines.delete(key);
-      });
+    return this.pull(stream, consumer, { batch, no_wait: true, expires: expiresMs * NS_PER_MS }, { answerWithinMs, late: (m) => this.#giveBack(m) });
   }
 
-  /** Ends every open request with what it has. */
+  /** Naks a delivery no claim takes (late, or read ahead and not claimed in time). */
+  #giveBack(m: Msg, why?: 'readAhead'): void {
+    if (why === 'readAhead') this.givenBack++;
+    if (m.reply) this.nc.publish(m.reply, '-NAK');
+  }
+
+  /** Ends every open request with what it has, and gives back the messages read ahead. */
   stop(): void {
     for (const p of [...this.#open]) p.finish();
+    for (const line of this.#lines.values()) line.clear();
+    this.#lines.clear();
   }
 }
