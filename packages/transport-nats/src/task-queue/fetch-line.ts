@@ -47,6 +47,7 @@ export class FetchLine {
   /** When the last fetch came back with all it asked for (`-Infinity`: it did not). */
   #fullAt = Number.NEGATIVE_INFINITY;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
 
   constructor(port: FetchPort, readAhead: number) {
     this.#port = port;
@@ -67,8 +68,9 @@ export class FetchLine {
     });
   }
 
-  /** Gives back every message read ahead. */
+  /** Gives back every message read ahead, and from now on what a fetch in flight brings beyond its claims. */
   clear(): void {
+    this.#closed = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
     for (const s of this.#spare.splice(0)) this.#port.giveBack(s.m);
@@ -129,7 +131,10 @@ export class FetchLine {
       while (d.got.length < d.n && i < msgs.length) d.got.push(msgs[i++]!);
       d.resolve(d.got);
     }
-    for (; i < msgs.length; i++) this.#spare.push({ m: msgs[i]!, at: now });
+    for (; i < msgs.length; i++) {
+      if (this.#closed) this.#port.giveBack(msgs[i]!);
+      else this.#spare.push({ m: msgs[i]!, at: now });
+    }
     if (this.#spare.length > 0 && this.#timer === undefined) this.#armStaleTimer();
   }
 

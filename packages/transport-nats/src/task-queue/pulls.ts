@@ -164,7 +164,11 @@ export class Pulls {
   /** Naks a delivery no claim takes (late, or read ahead and not claimed in time). */
   #giveBack(m: Msg, why?: 'readAhead'): void {
     if (why === 'readAhead') this.givenBack++;
-    if (m.reply) this.nc.publish(m.reply, '-NAK');
+    try {
+      if (m.reply) this.nc.publish(m.reply, '-NAK');
+    } catch {
+      // The connection is closed: the server delivers the message again after its ack wait.
+    }
   }
 
   /** Ends every open request with what it has, and gives back the messages read ahead. */
