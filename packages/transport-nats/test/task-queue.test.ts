@@ -215,6 +215,29 @@ describe('JetStreamTaskQueue', () => {
     });
   });
 
+  it('back-to-back claims read ahead (no fetch of their own); what none takes goes back after the hold, counted, and another client claims it', async () => {
+    await withQueue({ readAhead: 8 }, async (q, name) => {
+      for (let i = 0; i < 20; i++) await q.submit({ id: `r${String(i).padStart(2, '0')}`, objective: 'o', poolId: 'p' });
+      await q.claim({ agentId: 'w', poolId: 'p' }); // a full fetch: the next claim's fetch reads ahead
+      await q.claim({ agentId: 'w', poolId: 'p' });
+      const fetches = q.stats().fetches;
+      const served = await Promise.all(Array.from({ length: 4 }, () => q.claim({ agentId: 'w', poolId: 'p' })));
+      expect(served.flat()).toHaveLength(4);
+      expect(q.stats().fetches).toBe(fetches);
+      await new Promise((r) => setTimeout(r, 600));
+      expect(q.stats().readAheadGivenBack).toBe(4);
+      const other = new JetStreamTaskQueue({ servers: NATS_URL, name, readAhead: 0 });
+      await other.start();
+      try {
+        const rest = await other.claim({ agentId: 'x', poolId: 'p', max: 20 });
+        expect(rest).toHaveLength(14);
+      } finally {
+        await other.stop();
+      }
+    });
+    await expect(Promise.resolve().then(() => new JetStreamTaskQueue({ servers: NATS_URL, readAhead: -1 }))).rejects.toBeInstanceOf(ConfigError);
+  });
+
   it('4 workers on one client drain the pool and every no-wait claim ends (the server cannot park one forever)', async () => {
     await withQueue({}, async (q) => {
       for (let i = 0; i < 1000; i += 50) await Promise.all(Array.from({ length: 50 }, (_, j) => q.submit({ id: `d${i + j}`, objective: 'o', poolId: 'p' })));

@@ -1,9 +1,43 @@
-// The durable pull consumer of one pool: created with this client's settings, checked when it
-// already exists (another client's, or an older version's with the former 120 s ack wait).
+// The work-queue stream of a queue, and the durable pull consumer of one pool: created with
+// this client's settings, checked when it already exists (another client's, or an older
+// version's with the former 120 s ack wait).
 import { ConfigError, StoreError } from '@converge/core';
-import { AckPolicy, DeliverPolicy, type ConsumerConfig, type JetStreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, type ConsumerConfig, type JetStreamManager } from '@nats-io/jetstream';
+import { JETSTREAM_QUEUE_DEFAULT_DUPLICATE_WINDOW_MS } from './config.js';
 
 const NS_PER_MS = 1_000_000;
+
+/**
+ * Creates the queue's work-queue stream when missing: `<subjects>.t.*` (a subject per pool) and
+ * `<subjects>.dlq.*` (dead letters), at most `maxTasks` messages (a full stream refuses a
+ * submit), the `Nats-Msg-Id` duplicate window. `StoreError` when it cannot be created.
+ */
+export async function ensureWorkStream(jsm: JetStreamManager, spec: { stream: string; subjects: string; maxTasks: number }): Promise<void> {
+  const { stream, subjects } = spec;
+  if (
+    await jsm.streams.info(stream).then(
+      () => true,
+      () => false,
+    )
+  )
+    return;
+  try {
+    await jsm.streams.add({
+      name: stream,
+      subjects: [`${subjects}.t.*`, `${subjects}.dlq.*`],
+      retention: RetentionPolicy.Workqueue,
+      storage: StorageType.File,
+      max_msgs: spec.maxTasks,
+      discard: DiscardPolicy.New,
+      duplicate_window: JETSTREAM_QUEUE_DEFAULT_DUPLICATE_WINDOW_MS * NS_PER_MS,
+    });
+  } catch (err) {
+    // Another client may have created it at the same moment.
+    await jsm.streams.info(stream).catch(() => {
+      throw new StoreError(`cannot create stream ${stream}: ${(err as Error).message}`, { cause: err });
+    });
+  }
+}
 
 /** The settings of a pool consumer this client creates and checks. */
 export interface PoolConsumerSpec {

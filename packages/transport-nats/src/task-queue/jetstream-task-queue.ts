@@ -44,31 +44,33 @@ import {
   type WireValue,
 } from '@converge/core';
 import { connect, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
-import { DiscardPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import {
   IDEMPOTENT_WAIT_MS,
   CAS_ROUNDS,
   jetstreamQueueAckWaitMs,
-  JETSTREAM_QUEUE_DEFAULT_DUPLICATE_WINDOW_MS,
   JETSTREAM_QUEUE_DEFAULT_MAX_ACK_PENDING,
   JETSTREAM_QUEUE_DEFAULT_MAX_DELIVER,
   JETSTREAM_QUEUE_DEFAULT_MAX_TASKS,
   JETSTREAM_QUEUE_DEFAULT_NAME,
+  JETSTREAM_QUEUE_DEFAULT_READ_AHEAD,
   JETSTREAM_QUEUE_MAX_POOL_ID,
   JETSTREAM_QUEUE_SKIP_DELAY_MS,
   JETSTREAM_QUEUE_NO_WAIT_EXPIRES_MS,
   JETSTREAM_QUEUE_FIRST_FETCH_EXPIRES_MS,
   NAME,
+  nonNegative,
   positive,
   requireId,
   sleep,
   type JetStreamQueueStats,
   type JetStreamTaskQueueOptions,
 } from './config.js';
-import { ensurePoolConsumer, mismatchMode } from './consumer.js';
+import { ensurePoolConsumer, ensureWorkStream, mismatchMode } from './consumer.js';
 import { heldTaskIds, messageBody } from './held.js';
 import { Hints } from './hints.js';
-import { Bucket, Pulls, Replies, parseAckReply, token, untoken, type Entry } from './bucket.js';
+import { Bucket, Replies, token, untoken, type Entry } from './bucket.js';
+import { Pulls, parseAckReply } from './pulls.js';
 import {
   EVENT_HEADER,
   cancelled,
@@ -91,6 +93,25 @@ import {
 } from './records.js';
 
 const NS_PER_MS = 1_000_000;
+
+/** A delivered message as a claim decides it. */
+interface Delivery {
+  /** Its reply subject (to ack, nak or term it). */
+  reply: string | null;
+  /** How many times the consumer delivered it (this delivery included). */
+  deliveries: number;
+  /** Whether this claim saw it before (a message given back and delivered again). */
+  repeat: boolean;
+  /** Whether the claim is a waiting one. */
+  waiting: boolean;
+}
+
+/** A task record and the revision it was read (or written) at. */
+interface Current {
+  revision: number;
+  record: TaskRecord;
+}
+
 /** `StoreError` code of a task record whose bytes are not a record. */
 const UNREADABLE = 'ERR_TASK_RECORD_UNREADABLE';
 const enc = new TextEncoder();
@@ -101,8 +122,9 @@ const dec = new TextDecoder();
  * stream `CVQ_<name>`, durable pull consumer `p_<pool>`, dead letters on `cvq.<name>.dlq.<pool>`.
  * Records: bucket `cvq_<name>` (keys `r.<id>` records, `k.<key>` idempotency keys, `l.<id>`
  * deadline hints). The sweep finds claimed tasks through the messages the pool consumers hold
- * (`held.ts`): a claim + report cycle is a fetch, two record writes and an ack. Every client of
- * a queue must share the clock.
+ * (`held.ts`): a claim + report cycle is a fetch, two record writes and an ack, and while a
+ * client's claims come back to back its fetches read ahead (`readAhead`), so most of its claims
+ * need no fetch of their own. Every client of a queue must share the clock.
  */
 export class JetStreamTaskQueue implements TaskQueue {
   /** Brand (see `isTaskQueue`). */
@@ -117,6 +139,7 @@ export class JetStreamTaskQueue implements TaskQueue {
   readonly #maxTasks: number;
   readonly #maxAckPending: number;
   readonly #maxDeliver: number;
+  readonly #readAhead: number;
   readonly #serverTimers: boolean;
   readonly #stream: string;
   readonly #subjects: string;
@@ -126,7 +149,11 @@ export class JetStreamTaskQueue implements TaskQueue {
   readonly #warm = new Set<string>();
   /** Revision of records this client wrote last (saves a read on report); bounded. */
   readonly #revisions = new Map<string, { revision: number; record: TaskRecord }>();
-  readonly #stats: Omit<JetStreamQueueStats, 'fetches'> = { orphanMessages: 0, maxDeliverDeadLetters: 0, hintWriteFailures: 0 };
+  readonly #stats: Omit<JetStreamQueueStats, 'fetches' | 'lateDeliveries' | 'readAheadGivenBack'> = {
+    orphanMessages: 0,
+    maxDeliverDeadLetters: 0,
+    hintWriteFailures: 0,
+  };
   #nc: NatsConnection | undefined;
   #js: JetStreamClient | undefined;
   #jsm: JetStreamManager | undefined;
@@ -154,6 +181,7 @@ export class JetStreamTaskQueue implements TaskQueue {
     this.#maxAckPending = positive(options.maxAckPending ?? JETSTREAM_QUEUE_DEFAULT_MAX_ACK_PENDING, 'maxAckPending');
     this.#maxDeliver = positive(options.maxDeliver ?? JETSTREAM_QUEUE_DEFAULT_MAX_DELIVER, 'maxDeliver');
     this.#serverTimers = options.serverTimers ?? true;
+    this.#readAhead = nonNegative(options.readAhead ?? JETSTREAM_QUEUE_DEFAULT_READ_AHEAD, 'readAhead');
     this.#stream = `CVQ_${this.#name}`;
     this.#subjects = `cvq.${this.#name}`;
   }
@@ -165,7 +193,7 @@ export class JetStreamTaskQueue implements TaskQueue {
 
   /** What this client refused or repaired so far. */
   stats(): JetStreamQueueStats {
-    return { ...this.#stats, fetches: this.#pulls?.sent ?? 0 };
+    return { ...this.#stats, fetches: this.#pulls?.sent ?? 0, lateDeliveries: this.#pulls?.late ?? 0, readAheadGivenBack: this.#pulls?.givenBack ?? 0 };
   }
 
   /** Connects (unless given a connection), creates the stream and the bucket when missing. Idempotent. */
@@ -183,11 +211,11 @@ export class JetStreamTaskQueue implements TaskQueue {
       throw new StoreError('JetStream is not available on this server', { cause: err });
     }
     this.#js = jetstream(nc);
-    this.#pulls = new Pulls(nc);
+    this.#pulls = new Pulls(nc, this.#readAhead);
     this.#replies = new Replies(nc);
     this.#bucket = new Bucket(`cvq_${this.#name}`, this.#replies, this.#pulls, this.#jsm);
     this.#hints = new Hints(nc, this.#bucket, () => this.#stats.hintWriteFailures++);
-    await this.#ensureStream();
+    await ensureWorkStream(this.#jsm, { stream: this.#stream, subjects: this.#subjects, maxTasks: this.#maxTasks });
     await this.#bucket.ensure(this.#maxTasks * 3);
     this.#started = true;
   }
@@ -213,31 +241,6 @@ export class JetStreamTaskQueue implements TaskQueue {
     const jsm = this.#need().jsm;
     await jsm.streams.delete(this.#stream).catch(() => false);
     await jsm.streams.delete(this.#need().bucket.stream).catch(() => false);
-  }
-
-  async #ensureStream(): Promise<void> {
-    const jsm = this.#jsm!;
-    try {
-      await jsm.streams.info(this.#stream);
-      return;
-    } catch {
-      // missing: create below
-    }
-    try {
-      await jsm.streams.add({
-        name: this.#stream,
-        subjects: [`${this.#subjects}.t.*`, `${this.#subjects}.dlq.*`],
-        retention: RetentionPolicy.Workqueue,
-        storage: StorageType.File,
-        max_msgs: this.#maxTasks,
-        discard: DiscardPolicy.New,
-        duplicate_window: JETSTREAM_QUEUE_DEFAULT_DUPLICATE_WINDOW_MS * NS_PER_MS,
-      });
-    } catch (err) {
-      await jsm.streams.info(this.#stream).catch(() => {
-        throw new StoreError(`cannot create stream ${this.#stream}: ${(err as Error).message}`, { cause: err });
-      });
-    }
   }
 
   /** The durable consumer of `poolId` (created on first use). */
@@ -385,9 +388,15 @@ export class JetStreamTaskQueue implements TaskQueue {
       throwIfAborted(options.signal);
       let msgs: Msg[];
       try {
-        msgs = await this.#pulls!.pull(this.#stream, consumer, { batch: 1, expires: Math.ceil(left) * NS_PER_MS }, options.signal, (m) => {
-          void this.#settle(m.reply, '-NAK', false);
-        });
+        msgs = await this.#pulls!.pull(
+          this.#stream,
+          consumer,
+          { batch: 1, expires: Math.ceil(left) * NS_PER_MS },
+          {
+            signal: options.signal,
+            late: (m) => void this.#settle(m.reply, '-NAK', false),
+          },
+        );
       } catch (err) {
         if (options.signal?.aborted) throw new AbortError('claim wait aborted', { cause: err });
         throw new StoreError(`claim wait on pool ${req.poolId} failed: ${(err as Error).message}`, { cause: err });
@@ -425,75 +434,95 @@ export class JetStreamTaskQueue implements TaskQueue {
   async #take(m: Msg, req: ResolvedClaim, seen: Set<number>, waiting: boolean): Promise<ClaimedTask | null> {
     const info = parseAckReply(m.reply);
     const seq = info?.streamSeq ?? -1;
-    const repeat = seen.has(seq);
+    const d: Delivery = { reply: m.reply ?? null, deliveries: info?.deliveryCount ?? 0, repeat: seen.has(seq), waiting };
     seen.add(seq);
     const body = messageBody(m.data);
-    const id = body.id;
-    let carried = (info?.deliveryCount ?? 0) === 1 && body.task ? { entry: { revision: body.revision }, record: { task: body.task, ack: null } } : null;
+    // A first delivery carries the record as submitted: claimed with one CAS, no read first.
+    let carried: Current | null = d.deliveries === 1 && body.task ? { revision: body.revision, record: { task: body.task, ack: null } } : null;
     for (let round = 0; round < CAS_ROUNDS; round++) {
-      let cur: { entry: { revision: number }; record: TaskRecord } | null = carried;
+      const cur = carried ?? (await this.#readForClaim(d, body.id));
       carried = null;
-      if (!cur) {
-        try {
-          cur = await this.#read(id);
-        } catch (err) {
-          // An unreadable record is bad input (counted, its message ended below); a failed read
-          // is not: the message goes back, for this or another claimer to try again.
-          if ((err as StoreError).code !== UNREADABLE) {
-            await this.#settle(m.reply, '-NAK', false);
-            return null;
-          }
-        }
-      }
-      if (!cur) {
-        this.#stats.orphanMessages++;
-        await this.#settle(m.reply, '+TERM', false);
-        return null;
-      }
-      const { entry, record } = cur;
-      const t = record.task;
-      const now = this.#clock();
-      if (!isLive(t)) {
-        await this.#settle(m.reply, '+ACK', false);
-        return null;
-      }
-      if (t.state !== 'pending') {
-        if (sweepable(t, now)) {
-          // The holder is gone and no sweep ran: do the sweep's transition here, then look again.
-          const { task } = expiredClaim(t, now, this.#d);
-          if ((await this.#write({ task, ack: m.reply ?? null }, entry.revision, true)) === null) continue;
-          if (task.state === 'pending') continue;
-          this.#hints!.write(task, t);
-          await this.#deadLetter(task, m.reply ?? null);
-          return null;
-        }
-        // Its ack wait ran out before its lease: keep the newest delivery in the record (acks go there) and hold the message back.
-        if ((await this.#write({ task: t, ack: m.reply ?? null }, entry.revision, false)) === null) continue;
-        await this.#settle(m.reply, this.#nak(this.#serverTimers ? t.leaseExpiresAt! - now : 0), true);
-        return null;
-      }
-      if ((info?.deliveryCount ?? 0) > this.#maxDeliver) {
-        const task: QueuedTask = { ...t, state: 'failed', deadLettered: true, failureReason: 'max-deliver', updatedAt: now };
-        if ((await this.#write({ task, ack: m.reply ?? null }, entry.revision, true)) === null) continue;
-        this.#stats.maxDeliverDeadLetters++;
-        this.#hints!.write(task, t);
-        await this.#deadLetter(task, m.reply ?? null);
-        return null;
-      }
-      const why = unclaimable(t, now, req.capabilities);
-      if (why !== null) {
-        const delay = repeat && waiting ? JETSTREAM_QUEUE_SKIP_DELAY_MS : why === 'later' && this.#serverTimers ? t.notBefore! - now : 0;
-        await this.#settle(m.reply, this.#nak(delay), true);
-        return null;
-      }
-      const task = claimed(t, req.agentId, now, this.#d);
-      // The hint goes first: the record write confirmed means the hint is stored (a lost CAS leaves a stale hint, dropped by the sweep).
-      await this.#hints!.room();
-      this.#hints!.write(task, t);
-      if ((await this.#write({ task, ack: m.reply ?? null }, entry.revision, true)) === null) continue;
-      return { task, lease: { taskId: t.id, agentId: req.agentId, attempt: task.attempts, expiresAt: task.leaseExpiresAt! } };
+      if (cur === 'settled') return null;
+      const step = await this.#step(d, cur, req);
+      if (step !== 'again') return step;
     }
-    await this.#settle(m.reply, '-NAK', true);
+    await this.#settle(d.reply, '-NAK', true);
+    return null;
+  }
+
+  /**
+   * The record of a delivered message's task, or `'settled'`: a failed read gives the message
+   * back (for this or another claimer to try again); a missing or unreadable record is bad
+   * input, counted, its message ended.
+   */
+  async #readForClaim(d: Delivery, id: string): Promise<Current | 'settled'> {
+    let cur: { entry: Entry; record: TaskRecord } | null = null;
+    try {
+      cur = await this.#read(id);
+    } catch (err) {
+      if ((err as StoreError).code !== UNREADABLE) {
+        await this.#settle(d.reply, '-NAK', false);
+        return 'settled';
+      }
+    }
+    if (!cur) {
+      this.#stats.orphanMessages++;
+      await this.#settle(d.reply, '+TERM', false);
+      return 'settled';
+    }
+    return { revision: cur.entry.revision, record: cur.record };
+  }
+
+  /** One round of deciding a delivery on its task's record: the claim, `null` (settled otherwise), or `'again'` after a lost CAS. */
+  async #step(d: Delivery, cur: Current, req: ResolvedClaim): Promise<ClaimedTask | null | 'again'> {
+    const t = cur.record.task;
+    const now = this.#clock();
+    if (!isLive(t)) {
+      await this.#settle(d.reply, '+ACK', false);
+      return null;
+    }
+    if (t.state !== 'pending') return this.#heldElsewhere(d, cur, now);
+    if (d.deliveries > this.#maxDeliver) return this.#pastMaxDeliver(d, cur, now);
+    const why = unclaimable(t, now, req.capabilities);
+    if (why !== null) {
+      const delay = d.repeat && d.waiting ? JETSTREAM_QUEUE_SKIP_DELAY_MS : why === 'later' && this.#serverTimers ? t.notBefore! - now : 0;
+      await this.#settle(d.reply, this.#nak(delay), true);
+      return null;
+    }
+    const task = claimed(t, req.agentId, now, this.#d);
+    // The hint goes first: the record write confirmed means the hint is stored (a lost CAS leaves a stale hint, dropped by the sweep).
+    await this.#hints!.room();
+    this.#hints!.write(task, t);
+    if ((await this.#write({ task, ack: d.reply }, cur.revision, true)) === null) return 'again';
+    return { task, lease: { taskId: t.id, agentId: req.agentId, attempt: task.attempts, expiresAt: task.leaseExpiresAt! } };
+  }
+
+  /** A delivery of a task another claim holds: sweep it when its lease ran out, else hold the message back until then. */
+  async #heldElsewhere(d: Delivery, cur: Current, now: number): Promise<null | 'again'> {
+    const t = cur.record.task;
+    if (sweepable(t, now)) {
+      // The holder is gone and no sweep ran: do the sweep's transition here, then look again.
+      const { task } = expiredClaim(t, now, this.#d);
+      if ((await this.#write({ task, ack: d.reply }, cur.revision, true)) === null) return 'again';
+      if (task.state === 'pending') return 'again';
+      this.#hints!.write(task, t);
+      await this.#deadLetter(task, d.reply);
+      return null;
+    }
+    // Its ack wait ran out before its lease: keep the newest delivery in the record (acks go there) and hold the message back.
+    if ((await this.#write({ task: t, ack: d.reply }, cur.revision, false)) === null) return 'again';
+    await this.#settle(d.reply, this.#nak(this.#serverTimers ? t.leaseExpiresAt! - now : 0), true);
+    return null;
+  }
+
+  /** A pending task whose message was delivered more than `maxDeliver` times: dead-lettered (counted). */
+  async #pastMaxDeliver(d: Delivery, cur: Current, now: number): Promise<null | 'again'> {
+    const t = cur.record.task;
+    const task: QueuedTask = { ...t, state: 'failed', deadLettered: true, failureReason: 'max-deliver', updatedAt: now };
+    if ((await this.#write({ task, ack: d.reply }, cur.revision, true)) === null) return 'again';
+    this.#stats.maxDeliverDeadLetters++;
+    this.#hints!.write(task, t);
+    await this.#deadLetter(task, d.reply);
     return null;
   }
 
