@@ -1,5 +1,6 @@
-// The PostgreSQL-native TaskQueue: one table, one statement per transition, LISTEN/NOTIFY for
-// waking claimers and for `watch`.
+// The PostgreSQL-native TaskQueue: one table, one statement per transition (concurrent submits,
+// reports and gets coalesced into one statement per batch), LISTEN/NOTIFY for waking claimers
+// and for `watch`.
 import {
   ConfigError,
   ConflictError,
@@ -41,6 +42,7 @@ import pg from 'pg';
 import { NotifyListener } from '../listener.js';
 import { queueStatements, type QueueStatements } from './sql.js';
 import { encodeBody, encodeResult, expiredOf, rowToTask, type TaskRow } from './rows.js';
+import { BatchedStatements } from './batched.js';
 
 /** Default table of a PostgresTaskQueue: `converge_tasks`. */
 export const POSTGRES_QUEUE_DEFAULT_TABLE = 'converge_tasks';
@@ -48,6 +50,8 @@ export const POSTGRES_QUEUE_DEFAULT_TABLE = 'converge_tasks';
 export const POSTGRES_QUEUE_DEFAULT_MAX_CONNECTIONS = 4;
 /** Default interval at which a waiting claim looks again without a notification (a retry time coming due): 500 ms. */
 export const POSTGRES_QUEUE_DEFAULT_POLL_MS = 500;
+/** Default most concurrent submits, reports or gets sent as one statement: 500. */
+export const POSTGRES_QUEUE_DEFAULT_MAX_BATCH = 500;
 
 /** Options of `new PostgresTaskQueue`. */
 export interface PostgresTaskQueueOptions {
@@ -69,6 +73,12 @@ export interface PostgresTaskQueueOptions {
   expireLimit?: number;
   /** Poll interval of waiting claims (default `POSTGRES_QUEUE_DEFAULT_POLL_MS`). */
   pollMs?: number;
+  /**
+   * Most concurrent calls of one kind (submit, report, get) sent as one statement (default
+   * `POSTGRES_QUEUE_DEFAULT_MAX_BATCH`; 1 sends each alone). Calls made while two such
+   * statements are in flight wait for the next batch; every row keeps its own fence.
+   */
+  maxBatch?: number;
   /**
    * Which transitions NOTIFY (default `'all'`): `'all'` feeds `watch` with every transition;
    * `'wake-ups'` only tasks entering `pending` (what waiting claimers need; NOTIFY serializes
@@ -112,6 +122,7 @@ export class PostgresTaskQueue implements TaskQueue {
   readonly #pollMs: number;
   readonly #listener: NotifyListener | undefined;
   readonly #feed = new TaskEventFeed();
+  readonly #batched: BatchedStatements;
   #started = false;
 
   constructor(options: PostgresTaskQueueOptions) {
@@ -123,6 +134,8 @@ export class PostgresTaskQueue implements TaskQueue {
     this.#d = resolveQueueDefaults(options.defaults);
     this.#expireLimit = positiveIntOption(options.expireLimit, DEFAULT_EXPIRE_LIMIT, 'expireLimit');
     this.#pollMs = positiveIntOption(options.pollMs, POSTGRES_QUEUE_DEFAULT_POLL_MS, 'pollMs');
+    const maxBatch = positiveIntOption(options.maxBatch, POSTGRES_QUEUE_DEFAULT_MAX_BATCH, 'maxBatch');
+    this.#batched = new BatchedStatements(async (text, values) => (await this.#pool.query({ text, values })).rows as TaskRow[], this.#sql, maxBatch);
     const config: pg.ClientConfig = {
       connectionString: options.connectionString,
       application_name: 'converge-task-queue',
@@ -198,23 +211,23 @@ export class PostgresTaskQueue implements TaskQueue {
     return (await this.#pool.query({ text, values })).rows as R[];
   }
 
-  /** See `TaskQueue.submit`: one INSERT … ON CONFLICT DO NOTHING; a conflict reads the existing row. */
+  /** See `TaskQueue.submit`: one INSERT … ON CONFLICT DO NOTHING (a batch's in one); a conflict reads the existing row. */
   async submit(init: TaskInit, options: SubmitOptions = {}): Promise<QueuedTask> {
     const now = this.#clock();
     const t = prepareSubmit(init, now, options);
     const c = t.constraints;
-    const values = [
-      t.id,
-      t.poolId,
-      t.requiredCapabilities,
-      c.maxRetries ?? this.#d.maxRetries,
-      c.claimTtlMs ?? this.#d.leaseMs,
+    throwIfAborted(options.signal);
+    const row = await this.#batched.submit({
+      id: t.id,
+      pool: t.poolId!,
+      caps: t.requiredCapabilities,
+      maxRetries: c.maxRetries ?? this.#d.maxRetries,
+      leaseMs: c.claimTtlMs ?? this.#d.leaseMs,
       now,
-      c.deadline ?? null,
-      options.idempotencyKey ?? null,
-      encodeBody(t),
-    ];
-    const [row] = await this.#rows(this.#sql.submit, values, options);
+      deadline: c.deadline ?? null,
+      idempotencyKey: options.idempotencyKey ?? null,
+      body: encodeBody(t),
+    });
     if (row) return rowToTask(row);
     if (options.idempotencyKey !== undefined) {
       const [first] = await this.#rows(this.#sql.byIdempotencyKey, [options.idempotencyKey], options);
@@ -248,11 +261,12 @@ export class PostgresTaskQueue implements TaskQueue {
     return { taskId: l.taskId, agentId: l.agentId, attempt: l.attempt, expiresAt: row.lease_expires_at };
   }
 
-  /** See `TaskQueue.report`: one UPDATE fenced by attempt. */
+  /** See `TaskQueue.report`: one UPDATE fenced by attempt (a batch's in one, each row fenced). */
   async report(lease: TaskLease, result: WireValue, options: QueueCallOptions = {}): Promise<QueuedTask> {
     const l = requireLease(lease, 'report');
     const now = this.#clock();
-    const [row] = await this.#rows(this.#sql.report, [l.taskId, l.attempt, l.agentId, now, encodeResult(result)], options);
+    throwIfAborted(options.signal);
+    const row = await this.#batched.report({ id: l.taskId, attempt: l.attempt, agent: l.agentId, now, result: encodeResult(result) });
     if (!row) throw await this.#refusal(l, now, options);
     return rowToTask(row);
   }
@@ -286,10 +300,11 @@ export class PostgresTaskQueue implements TaskQueue {
     return [...claimed, ...pending].map(expiredOf);
   }
 
-  /** See `TaskQueue.get`. */
+  /** See `TaskQueue.get` (concurrent gets are one SELECT). */
   async get(taskId: string, options: QueueCallOptions = {}): Promise<QueuedTask> {
     const id = requireTaskId(taskId);
-    const row = await this.#find(id, options);
+    throwIfAborted(options.signal);
+    const row = await this.#batched.get(id);
     if (!row) throw new NotFoundError(`task ${id} not found`);
     return rowToTask(row);
   }

@@ -9,6 +9,13 @@ import pg from 'pg';
 const ROW =
   'id, pool, state, caps, attempts, failures, assigned_to, claimed_at, lease_expires_at, not_before, deadline, dead_lettered, failure_reason, submitted_at, updated_at, body, result';
 
+/** {@link ROW} with every column qualified by `alias`. */
+function qualified(alias: string): string {
+  return ROW.split(', ')
+    .map((c) => `${alias}.${c}`)
+    .join(', ');
+}
+
 /** The fence of report/fail/extend: $1 id, $2 attempt, $3 agent, $4 now. */
 const FENCE = `id = $1 AND attempts = $2 AND assigned_to = $3 AND state IN ('assigned', 'running') AND lease_expires_at > $4 AND (deadline IS NULL OR deadline > $4)`;
 
@@ -28,6 +35,12 @@ export interface QueueStatements {
   byIdempotencyKey: string;
   claim: string;
   report: string;
+  /** `submit` of a batch: $1 ids, $2 pools, $3 capabilities (JSON arrays), $4 max retries, $5 lease ms, $6 nows, $7 deadlines, $8 idempotency keys, $9 bodies. */
+  submitMany: string;
+  /** `report` of a batch (each row fenced as `report` is): $1 ids, $2 attempts, $3 agents, $4 nows, $5 results. */
+  reportMany: string;
+  /** The rows of $1 ids. */
+  byIds: string;
   fail: string;
   extend: string;
   cancel: string;
@@ -63,15 +76,25 @@ export function queueStatements(table: string, channel: string, notifyAll = true
     ],
     submit: `WITH i AS (INSERT INTO ${t} (id, pool, state, caps, max_retries, lease_ms, due, deadline, submitted_at, updated_at, idem_key, body)
       VALUES ($1, $2, 'pending', $3, $4, $5, $6, $7, $6, $6, $8, $9) ON CONFLICT DO NOTHING RETURNING ${ROW}) SELECT i.*, ${notify('i')} FROM i`,
+    submitMany: `WITH i AS (INSERT INTO ${t} (id, pool, state, caps, max_retries, lease_ms, due, deadline, submitted_at, updated_at, idem_key, body)
+      SELECT v.id, v.pool, 'pending', ARRAY(SELECT jsonb_array_elements_text(v.caps::jsonb)), v.max_retries, v.lease_ms, v.now, v.deadline, v.now, v.now, v.idem, v.body
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::bytea[])
+        WITH ORDINALITY AS v(id, pool, caps, max_retries, lease_ms, now, deadline, idem, body, n)
+      ORDER BY v.n ON CONFLICT DO NOTHING RETURNING ${ROW}) SELECT i.*, ${notify('i')} FROM i`,
+    reportMany: `WITH v AS (SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::bigint[], $5::bytea[]) AS v(id, attempt, agent, now, result)),
+      u AS (UPDATE ${t} q SET state = 'completed', result = v.result, lease_expires_at = NULL, updated_at = v.now FROM v
+        WHERE q.id = v.id AND q.attempts = v.attempt AND q.assigned_to = v.agent AND q.state IN ('assigned', 'running')
+          AND q.lease_expires_at > v.now AND (q.deadline IS NULL OR q.deadline > v.now)
+        RETURNING ${qualified('q')})
+      SELECT u.*, ${notify('u')} FROM u`,
     byId: `SELECT ${ROW} FROM ${t} WHERE id = $1`,
+    byIds: `SELECT ${ROW} FROM ${t} WHERE id = ANY($1::text[])`,
     byIdempotencyKey: `SELECT ${ROW} FROM ${t} WHERE idem_key = $1`,
     // $1 pool, $2 now, $3 capabilities, $4 max, $5 agent.
     claim: `WITH c AS (SELECT id FROM ${t} WHERE state = 'pending' AND pool = $1 AND due <= $2 AND caps <@ $3::text[] AND (deadline IS NULL OR deadline > $2)
         ORDER BY due, seq LIMIT $4 FOR UPDATE SKIP LOCKED),
       u AS (UPDATE ${t} q SET state = 'assigned', assigned_to = $5, attempts = q.attempts + 1, claimed_at = $2, lease_expires_at = $2 + q.lease_ms,
-        not_before = NULL, updated_at = $2 FROM c WHERE q.id = c.id RETURNING ${ROW.split(', ')
-          .map((c) => `q.${c}`)
-          .join(', ')})
+        not_before = NULL, updated_at = $2 FROM c WHERE q.id = c.id RETURNING ${qualified('q')})
       SELECT u.*, ${notify('u')} FROM u`,
     report: upd(`state = 'completed', result = $5, lease_expires_at = NULL, updated_at = $4`, FENCE),
     fail: upd(failSet, FENCE),
