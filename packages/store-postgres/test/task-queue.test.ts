@@ -104,4 +104,32 @@ describe('PostgresTaskQueue', () => {
       await q.stop();
     }
   });
+
+  it("with notify 'outcomes' announces tasks entering pending and reaching a terminal state, not claims", async () => {
+    const table = uniqueTable('q');
+    const q = new PostgresTaskQueue({ connectionString: PG_URL, table, notify: 'outcomes' });
+    await q.start();
+    try {
+      const seen: string[] = [];
+      const stop = new AbortController();
+      const watching = (async () => {
+        for await (const e of q.watch({ poolId: 'p', signal: stop.signal })) {
+          seen.push(`${e.taskId}:${e.state}`);
+          if (e.state === 'cancelled') break;
+        }
+      })();
+      await new Promise((r) => setTimeout(r, 100));
+      await q.submit({ id: 'o1', objective: 'o', poolId: 'p' });
+      const [c] = await q.claim({ agentId: 'a', poolId: 'p' });
+      await q.report(c!.lease, 1);
+      await q.submit({ id: 'o2', objective: 'o', poolId: 'p' });
+      await q.cancel('o2');
+      await Promise.race([watching, new Promise((r) => setTimeout(r, 5_000))]);
+      stop.abort();
+      expect(seen).toEqual(['o1:pending', 'o1:completed', 'o2:pending', 'o2:cancelled']);
+    } finally {
+      await q.drop();
+      await q.stop();
+    }
+  });
 });

@@ -40,7 +40,7 @@ import {
 } from '@converge/core';
 import pg from 'pg';
 import { NotifyListener } from '../listener.js';
-import { queueStatements, type QueueStatements } from './sql.js';
+import { queueStatements, type NotifyMode, type QueueStatements } from './sql.js';
 import { encodeBody, encodeResult, expiredOf, rowToTask, type TaskRow } from './rows.js';
 import { BatchedStatements } from './batched.js';
 
@@ -82,9 +82,11 @@ export interface PostgresTaskQueueOptions {
   /**
    * Which transitions NOTIFY (default `'all'`): `'all'` feeds `watch` with every transition;
    * `'wake-ups'` only tasks entering `pending` (what waiting claimers need; NOTIFY serializes
-   * commits, so this is faster, and `watch` then sees only those).
+   * commits, so this is faster, and `watch` then sees only those); `'outcomes'` those and tasks
+   * reaching a terminal state (`completed`, `failed`, `cancelled`: what a submitter waiting for
+   * results needs), not claims or extends.
    */
-  notify?: 'all' | 'wake-ups';
+  notify?: NotifyMode;
   /** Whether to open the LISTEN connection (default true; without it claims wait by polling and `watch` hears nothing). */
   listen?: boolean;
 }
@@ -129,7 +131,10 @@ export class PostgresTaskQueue implements TaskQueue {
     this.#table = options.table ?? POSTGRES_QUEUE_DEFAULT_TABLE;
     if (!NAME.test(this.#table)) throw new ConfigError(`table must match ${NAME}`, { key: 'table' });
     const channel = `${this.#table}_events`;
-    this.#sql = queueStatements(this.#table, channel, (options.notify ?? 'all') === 'all');
+    const notify = options.notify ?? 'all';
+    if (notify !== 'all' && notify !== 'wake-ups' && notify !== 'outcomes')
+      throw new ConfigError("notify must be 'all', 'wake-ups' or 'outcomes'", { key: 'notify' });
+    this.#sql = queueStatements(this.#table, channel, notify);
     this.#clock = options.clock ?? Date.now;
     this.#d = resolveQueueDefaults(options.defaults);
     this.#expireLimit = positiveIntOption(options.expireLimit, DEFAULT_EXPIRE_LIMIT, 'expireLimit');

@@ -19,11 +19,20 @@ function qualified(alias: string): string {
 /** The fence of report/fail/extend: $1 id, $2 attempt, $3 agent, $4 now. */
 const FENCE = `id = $1 AND attempts = $2 AND assigned_to = $3 AND state IN ('assigned', 'running') AND lease_expires_at > $4 AND (deadline IS NULL OR deadline > $4)`;
 
-/** The event NOTIFY of a changed row `r` on `channel`; with `all` false, only rows entering `pending` (the claimers' wake-ups). */
-function notifyOf(channel: string, all: boolean): (r: string) => string {
+/** Which transitions NOTIFY (see `PostgresTaskQueueOptions.notify`). */
+export type NotifyMode = 'all' | 'wake-ups' | 'outcomes';
+
+/** The states each {@link NotifyMode} but `all` notifies. */
+const NOTIFIED: Record<Exclude<NotifyMode, 'all'>, string> = {
+  'wake-ups': `('pending')`,
+  outcomes: `('pending', 'completed', 'failed', 'cancelled')`,
+};
+
+/** The event NOTIFY of a changed row `r` on `channel`: every row, or only those whose new state `mode` names. */
+function notifyOf(channel: string, mode: NotifyMode): (r: string) => string {
   return (r) => {
     const call = `pg_notify(${pg.escapeLiteral(channel)}, json_build_array(${r}.state, ${r}.attempts, ${r}.pool, ${r}.id)::text)`;
-    return all ? call : `CASE WHEN ${r}.state = 'pending' THEN ${call} END`;
+    return mode === 'all' ? call : `CASE WHEN ${r}.state IN ${NOTIFIED[mode]} THEN ${call} END`;
   };
 }
 
@@ -49,9 +58,9 @@ export interface QueueStatements {
   list: string;
 }
 
-/** Builds the DDL and statements of table `table`, notifying on `channel` (every transition, or with `notifyAll` false only wake-ups). */
-export function queueStatements(table: string, channel: string, notifyAll = true): QueueStatements {
-  const notify = notifyOf(channel, notifyAll);
+/** Builds the DDL and statements of table `table`, notifying on `channel` the transitions `mode` names. */
+export function queueStatements(table: string, channel: string, mode: NotifyMode = 'all'): QueueStatements {
+  const notify = notifyOf(channel, mode);
   const t = pg.escapeIdentifier(table);
   const idx = (name: string): string => pg.escapeIdentifier(`${table}_${name}`);
   const upd = (set: string, where: string): string => `WITH u AS (UPDATE ${t} SET ${set} WHERE ${where} RETURNING ${ROW}) SELECT u.*, ${notify('u')} FROM u`;
