@@ -1,6 +1,7 @@
 // The tasks table of a PostgresTaskQueue and every statement on it. One statement per
 // transition: claim is an UPDATE over a `FOR UPDATE SKIP LOCKED` pick (a batch at once),
-// report/fail/extend are UPDATEs fenced by attempt, holder, lease expiry and deadline.
+// report/fail/extend are UPDATEs fenced by attempt, holder, lease expiry and deadline; the
+// batch forms of submit, report and get take arrays (`unnest`), each row fenced as alone.
 // Each transition NOTIFYs the queue's channel with the event (a wake-up for waiting claims
 // and the feed of `watch`).
 import pg from 'pg';
@@ -58,6 +59,24 @@ export interface QueueStatements {
   list: string;
 }
 
+/** The statements of the coalesced calls (see `batched.ts`) on the escaped table name `t`. */
+function batchStatements(t: string, notify: (r: string) => string): Pick<QueueStatements, 'submitMany' | 'reportMany' | 'byIds'> {
+  return {
+    submitMany: `WITH i AS (INSERT INTO ${t} (id, pool, state, caps, max_retries, lease_ms, due, deadline, submitted_at, updated_at, idem_key, body)
+      SELECT v.id, v.pool, 'pending', ARRAY(SELECT jsonb_array_elements_text(v.caps::jsonb)), v.max_retries, v.lease_ms, v.now, v.deadline, v.now, v.now, v.idem, v.body
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::bytea[])
+        WITH ORDINALITY AS v(id, pool, caps, max_retries, lease_ms, now, deadline, idem, body, n)
+      ORDER BY v.n ON CONFLICT DO NOTHING RETURNING ${ROW}) SELECT i.*, ${notify('i')} FROM i`,
+    reportMany: `WITH v AS (SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::bigint[], $5::bytea[]) AS v(id, attempt, agent, now, result)),
+      u AS (UPDATE ${t} q SET state = 'completed', result = v.result, lease_expires_at = NULL, updated_at = v.now FROM v
+        WHERE q.id = v.id AND q.attempts = v.attempt AND q.assigned_to = v.agent AND q.state IN ('assigned', 'running')
+          AND q.lease_expires_at > v.now AND (q.deadline IS NULL OR q.deadline > v.now)
+        RETURNING ${qualified('q')})
+      SELECT u.*, ${notify('u')} FROM u`,
+    byIds: `SELECT ${ROW} FROM ${t} WHERE id = ANY($1::text[])`,
+  };
+}
+
 /** Builds the DDL and statements of table `table`, notifying on `channel` the transitions `mode` names. */
 export function queueStatements(table: string, channel: string, mode: NotifyMode = 'all'): QueueStatements {
   const notify = notifyOf(channel, mode);
@@ -72,6 +91,7 @@ export function queueStatements(table: string, channel: string, mode: NotifyMode
     not_before = CASE WHEN ${over} THEN NULL ELSE $4 + LEAST($7::bigint, $6::bigint * power(2, failures)::bigint) END,
     due = CASE WHEN ${over} THEN due ELSE $4 + LEAST($7::bigint, $6::bigint * power(2, failures)::bigint) END`;
   return {
+    ...batchStatements(t, notify),
     schema: [
       `CREATE TABLE IF NOT EXISTS ${t} (
         id text COLLATE "C" PRIMARY KEY, pool text NOT NULL, state text NOT NULL, caps text[] NOT NULL,
@@ -85,19 +105,7 @@ export function queueStatements(table: string, channel: string, mode: NotifyMode
     ],
     submit: `WITH i AS (INSERT INTO ${t} (id, pool, state, caps, max_retries, lease_ms, due, deadline, submitted_at, updated_at, idem_key, body)
       VALUES ($1, $2, 'pending', $3, $4, $5, $6, $7, $6, $6, $8, $9) ON CONFLICT DO NOTHING RETURNING ${ROW}) SELECT i.*, ${notify('i')} FROM i`,
-    submitMany: `WITH i AS (INSERT INTO ${t} (id, pool, state, caps, max_retries, lease_ms, due, deadline, submitted_at, updated_at, idem_key, body)
-      SELECT v.id, v.pool, 'pending', ARRAY(SELECT jsonb_array_elements_text(v.caps::jsonb)), v.max_retries, v.lease_ms, v.now, v.deadline, v.now, v.now, v.idem, v.body
-      FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::bytea[])
-        WITH ORDINALITY AS v(id, pool, caps, max_retries, lease_ms, now, deadline, idem, body, n)
-      ORDER BY v.n ON CONFLICT DO NOTHING RETURNING ${ROW}) SELECT i.*, ${notify('i')} FROM i`,
-    reportMany: `WITH v AS (SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::bigint[], $5::bytea[]) AS v(id, attempt, agent, now, result)),
-      u AS (UPDATE ${t} q SET state = 'completed', result = v.result, lease_expires_at = NULL, updated_at = v.now FROM v
-        WHERE q.id = v.id AND q.attempts = v.attempt AND q.assigned_to = v.agent AND q.state IN ('assigned', 'running')
-          AND q.lease_expires_at > v.now AND (q.deadline IS NULL OR q.deadline > v.now)
-        RETURNING ${qualified('q')})
-      SELECT u.*, ${notify('u')} FROM u`,
     byId: `SELECT ${ROW} FROM ${t} WHERE id = $1`,
-    byIds: `SELECT ${ROW} FROM ${t} WHERE id = ANY($1::text[])`,
     byIdempotencyKey: `SELECT ${ROW} FROM ${t} WHERE idem_key = $1`,
     // $1 pool, $2 now, $3 capabilities, $4 max, $5 agent.
     claim: `WITH c AS (SELECT id FROM ${t} WHERE state = 'pending' AND pool = $1 AND due <= $2 AND caps <@ $3::text[] AND (deadline IS NULL OR deadline > $2)
