@@ -51,7 +51,8 @@ describe('PostgresTaskQueue', () => {
 
   it('coalesces concurrent submits, reports and gets into batches that decide each call as alone', async () => {
     const table = uniqueTable('q');
-    const q = new PostgresTaskQueue({ connectionString: PG_URL, table, defaults: { leaseMs: 60_000 } });
+    // One connection: the first call of each burst goes alone, the others wait and go as one batch.
+    const q = new PostgresTaskQueue({ connectionString: PG_URL, table, defaults: { leaseMs: 60_000 }, maxConnections: 1 });
     await q.start();
     try {
       // One batch: fresh ids in order, a repeated id (conflict), a repeated idempotency key (the first task).
@@ -89,16 +90,17 @@ describe('PostgresTaskQueue', () => {
 
   it('runs a batch holding a bad value call by call: only that call fails', async () => {
     const table = uniqueTable('q');
-    const q = new PostgresTaskQueue({ connectionString: PG_URL, table });
+    const q = new PostgresTaskQueue({ connectionString: PG_URL, table, maxConnections: 1 });
     await q.start();
     try {
       const out = await Promise.allSettled([
+        q.submit({ id: 'ok0', objective: 'o', poolId: 'p' }),
         q.submit({ id: 'ok1', objective: 'o', poolId: 'p' }),
         q.submit({ id: 'bad\u0000id', objective: 'o', poolId: 'p' }),
         q.submit({ id: 'ok2', objective: 'o', poolId: 'p' }),
       ]);
-      expect(out.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-      expect((await q.list({ poolId: 'p' })).tasks.map((t) => t.id)).toEqual(['ok1', 'ok2']);
+      expect(out.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+      expect((await q.list({ poolId: 'p' })).tasks.map((t) => t.id)).toEqual(['ok0', 'ok1', 'ok2']);
     } finally {
       await q.drop();
       await q.stop();

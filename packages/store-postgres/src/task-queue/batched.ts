@@ -34,8 +34,6 @@ export interface ReportValues {
   result: Uint8Array;
 }
 
-/** Batches in flight per kind: 2 (the pool's other connections stay free for claims). */
-const BATCH_CONCURRENCY = 2;
 /** Whether a batch's error is one to retry call by call: a deadlock victim (40P01) or a data exception (class 22). */
 function retryOneByOne(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
@@ -50,13 +48,14 @@ export class BatchedStatements {
   readonly #reports: Batcher<ReportValues, TaskRow | undefined>;
   readonly #gets: Batcher<string, TaskRow | undefined>;
 
-  constructor(query: RowQuery, sql: QueueStatements, maxBatch: number) {
+  /** `concurrency`: batches of one kind in flight at once (the pool's size: calls beyond it wait and go together). */
+  constructor(query: RowQuery, sql: QueueStatements, maxBatch: number, concurrency: number) {
     this.#query = query;
     this.#sql = sql;
     const make = <I>(one: (i: I) => Promise<TaskRow | undefined>, many: (jobs: BatchJob<I, TaskRow | undefined>[]) => Promise<void>) =>
       new Batcher<I, TaskRow | undefined>({
         max: maxBatch,
-        concurrency: BATCH_CONCURRENCY,
+        concurrency,
         run: (jobs) => (jobs.length === 1 ? one(jobs[0]!.input).then(jobs[0]!.resolve) : this.#orOneByOne(jobs, one, many)),
       });
     this.#submits = make(

@@ -1,7 +1,8 @@
-// Coalescing of concurrent calls into one statement. Calls made while the queue is busy (or in
-// the same turn of the event loop) are sent together, as one statement over the whole batch:
-// one round trip and one commit for many transitions instead of one each. A lone call still
-// goes alone (the single-row statement), so a caller that waits for each call pays nothing.
+// Coalescing of concurrent calls into one statement. Calls made while the queue's statements of
+// that kind are all busy are sent together when one returns, as one statement over the whole
+// batch: one round trip and one commit for many transitions instead of one each. A call made
+// while a connection is free goes at once, alone (the single-row statement), so a caller that
+// waits for each call pays nothing.
 
 /** One call waiting in a {@link Batcher}. */
 export interface BatchJob<I, O> {
@@ -25,7 +26,6 @@ export class Batcher<I, O> {
   readonly #o: BatcherOptions<I, O>;
   #waiting: BatchJob<I, O>[] = [];
   #inFlight = 0;
-  #scheduled = false;
 
   constructor(options: BatcherOptions<I, O>) {
     this.#o = options;
@@ -39,14 +39,10 @@ export class Batcher<I, O> {
     });
   }
 
-  // The first call of a turn flushes after the turn's other calls (setImmediate), not before them.
+  // Below `concurrency` batches in flight a call goes at once (alone, as it would without a
+  // batcher); the calls made while the statements are busy go together when one returns.
   #schedule(): void {
-    if (this.#scheduled || this.#inFlight >= this.#o.concurrency) return;
-    this.#scheduled = true;
-    setImmediate(() => {
-      this.#scheduled = false;
-      this.#flush();
-    });
+    if (this.#inFlight < this.#o.concurrency) this.#flush();
   }
 
   #flush(): void {

@@ -75,8 +75,9 @@ export interface PostgresTaskQueueOptions {
   pollMs?: number;
   /**
    * Most concurrent calls of one kind (submit, report, get) sent as one statement (default
-   * `POSTGRES_QUEUE_DEFAULT_MAX_BATCH`; 1 sends each alone). Calls made while two such
-   * statements are in flight wait for the next batch; every row keeps its own fence.
+   * `POSTGRES_QUEUE_DEFAULT_MAX_BATCH`; 1 sends each alone). Calls made while as many such
+   * statements as the pool has connections are in flight wait for the next batch; every row
+   * keeps its own fence.
    */
   maxBatch?: number;
   /**
@@ -139,8 +140,7 @@ export class PostgresTaskQueue implements TaskQueue {
     this.#d = resolveQueueDefaults(options.defaults);
     this.#expireLimit = positiveIntOption(options.expireLimit, DEFAULT_EXPIRE_LIMIT, 'expireLimit');
     this.#pollMs = positiveIntOption(options.pollMs, POSTGRES_QUEUE_DEFAULT_POLL_MS, 'pollMs');
-    const maxBatch = positiveIntOption(options.maxBatch, POSTGRES_QUEUE_DEFAULT_MAX_BATCH, 'maxBatch');
-    this.#batched = new BatchedStatements(async (text, values) => (await this.#pool.query({ text, values })).rows as TaskRow[], this.#sql, maxBatch);
+
     const config: pg.ClientConfig = {
       connectionString: options.connectionString,
       application_name: 'converge-task-queue',
@@ -156,6 +156,9 @@ export class PostgresTaskQueue implements TaskQueue {
       this.#pool = new pg.Pool({ ...config, max: positiveIntOption(options.maxConnections, POSTGRES_QUEUE_DEFAULT_MAX_CONNECTIONS, 'maxConnections') });
       this.#ownsPool = true;
     }
+    const maxBatch = positiveIntOption(options.maxBatch, POSTGRES_QUEUE_DEFAULT_MAX_BATCH, 'maxBatch');
+    const inFlight = (this.#pool.options as { max?: number }).max ?? POSTGRES_QUEUE_DEFAULT_MAX_CONNECTIONS;
+    this.#batched = new BatchedStatements(async (text, values) => (await this.#pool.query({ text, values })).rows as TaskRow[], this.#sql, maxBatch, inFlight);
     this.#pool.on('error', () => undefined); // an idle client's error: the pool drops it, the next query reconnects
     if (options.listen !== false) {
       const listenConfig = options.pool ? { ...(options.pool.options as pg.ClientConfig) } : config;

@@ -69,7 +69,7 @@ function batchStatements(t: string, notify: (r: string) => string): Pick<QueueSt
       ORDER BY v.n ON CONFLICT DO NOTHING RETURNING ${ROW}) SELECT i.*, ${notify('i')} FROM i`,
     reportMany: `WITH v AS (SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::bigint[], $5::bytea[]) AS v(id, attempt, agent, now, result)),
       u AS (UPDATE ${t} q SET state = 'completed', result = v.result, lease_expires_at = NULL, updated_at = v.now FROM v
-        WHERE q.id = v.id AND q.attempts = v.attempt AND q.assigned_to = v.agent AND q.state IN ('assigned', 'running')
+        WHERE q.id = ANY($1::text[]) AND q.id = v.id AND q.attempts = v.attempt AND q.assigned_to = v.agent AND q.state IN ('assigned', 'running')
           AND q.lease_expires_at > v.now AND (q.deadline IS NULL OR q.deadline > v.now)
         RETURNING ${qualified('q')})
       SELECT u.*, ${notify('u')} FROM u`,
