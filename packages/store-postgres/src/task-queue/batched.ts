@@ -136,7 +136,10 @@ export class BatchedStatements {
     const seen = new Set<string>();
     const firsts: typeof jobs = [];
     const again: typeof jobs = [];
-    for (const j of jobs) ((seen.has(j.input.id) ? again : firsts).push(j), seen.add(j.input.id));
+    for (const j of jobs) {
+      (seen.has(j.input.id) ? again : firsts).push(j);
+      seen.add(j.input.id);
+    }
     firsts.sort((a, b) => (a.input.id < b.input.id ? -1 : a.input.id > b.input.id ? 1 : 0));
     const col = <K extends keyof ReportValues>(k: K) => firsts.map((j) => j.input[k]);
     const rows = await this.#query(this.#sql.reportMany, [col('id'), col('attempt'), col('agent'), col('now'), col('result')]);

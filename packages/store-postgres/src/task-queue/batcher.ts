@@ -7,8 +7,8 @@
 /** One call waiting in a {@link Batcher}. */
 export interface BatchJob<I, O> {
   input: I;
-  resolve(output: O): void;
-  reject(err: unknown): void;
+  resolve: (output: O) => void;
+  reject: (err: unknown) => void;
 }
 
 /** Options of a {@link Batcher}. */
