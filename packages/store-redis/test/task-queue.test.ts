@@ -230,6 +230,28 @@ describe('RedisTaskQueue', () => {
     }
   });
 
+  it("with notify 'outcomes' publishes tasks entering pending and reaching a terminal state, not claims", async () => {
+    await withQueue({ notify: 'outcomes' }, async (q, prefix) => {
+      const sub = createClient({ url: REDIS_URL });
+      await sub.connect();
+      const published: string[] = [];
+      await sub.subscribe(`${prefix}events`, (m) => published.push(m));
+      try {
+        await q.submit({ id: 'o1', objective: 'o', poolId: 'p' });
+        const [c] = await q.claim({ agentId: 'a', poolId: 'p' });
+        await q.extend(c!.lease);
+        await q.report(c!.lease, 1);
+        await q.submit({ id: 'o2', objective: 'o', poolId: 'p' });
+        await q.cancel('o2');
+        await q.get('o2'); // a round trip after the last PUBLISH, so the subscriber has had it
+        await new Promise((r) => setTimeout(r, 100));
+        expect(published.map((m) => (JSON.parse(m) as unknown[])[0])).toEqual(['pending', 'completed', 'pending', 'cancelled']);
+      } finally {
+        await sub.quit();
+      }
+    });
+  });
+
   it('drop() removes every key of the prefix', async () => {
     await withQueue({}, async (q, prefix) => {
       await q.submit({ id: 'a', objective: 'o', poolId: 'p', constraints: { deadline: Date.now() + 60_000 } }, { idempotencyKey: 'k' });

@@ -24,12 +24,14 @@ import {
 import { queuePort, registerSubmitTasks } from './queue.js';
 import { QueueMetrics } from './queue-metrics.js';
 
-/** Task records read at once when checking outcomes in the queue. */
-const READ_CONCURRENCY = 64;
+/** Task records read at once when checking outcomes in the queue: 256 (PostgreSQL's queue reads them in a few statements). */
+const READ_CONCURRENCY = 256;
 /** Every outstanding task is re-read this often (the queue's watch is only a hint). */
 const RECONCILE_MS = 3_000;
-/** How often the coordinator's loop looks for outcomes the watch marked (ms). */
+/** How often the coordinator's loop updates its progress and looks whether the workload is done (ms). */
 const OUTCOME_POLL_MS = 10;
+/** The states whose tasks the coordinator reads to judge. */
+const TERMINAL: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
 /** Events the coordinator's queue watch buffers before it is restarted (the reconcile pass covers a gap). */
 const WATCH_BUFFER = 65_536;
 
@@ -60,43 +62,46 @@ export function discoveryPort(discovery: DiscoveryService, endpoints: string[]) 
 }
 
 /**
- * The outcomes of a coordinator's tasks, which workers in other processes finish: the queue's
- * watch marks tasks to read (`dirty`); a periodic pass re-reads every outstanding one.
+ * The outcomes of a coordinator's tasks, which workers in other processes finish: a task the
+ * queue's watch sees finish is read at once (up to `READ_CONCURRENCY` reads in flight, each
+ * returning its credit as it lands, not after a whole pass); a periodic pass re-reads every
+ * outstanding one (the watch is only a hint).
  */
 class OutcomeReader {
   readonly #queue: TaskQueue;
   readonly #workload: Workload;
+  readonly #logger: SharedStack['logger'];
   /** Tasks submitted (or found) whose outcome is not known yet. */
   readonly outstanding = new Set<string>();
-  /** Tasks the watch saw finish, to read. */
-  readonly dirty = new Set<string>();
+  /** Tasks the watch saw finish, waiting for a read. */
+  readonly #dirty = new Set<string>();
   readonly #watching = new AbortController();
   #watchLoop: Promise<void> = Promise.resolve();
   #watchRestarts = 0;
+  #reading = 0;
 
-  constructor(queue: TaskQueue, workload: Workload) {
+  constructor(queue: TaskQueue, workload: Workload, logger: SharedStack['logger']) {
     this.#queue = queue;
     this.#workload = workload;
+    this.#logger = logger;
   }
 
   /** Starts watching `poolId` (restarting a watch that fell behind: the reconcile pass covers a gap). */
-  watch(poolId: string, logger: SharedStack['logger']): void {
+  watch(poolId: string): void {
     const signal = this.#watching.signal;
     this.#watchLoop = (async () => {
       while (!signal.aborted) {
         try {
           for await (const e of this.#queue.watch({ poolId, signal, bufferSize: WATCH_BUFFER })) {
             // (A task whose submit has not returned yet is not outstanding yet: mark it by its id.)
-            if (
-              (e.state === 'completed' || e.state === 'failed' || e.state === 'cancelled') &&
-              !this.#workload.judged(e.taskId) &&
-              this.#workload.owns(e.taskId)
-            )
-              this.dirty.add(e.taskId);
+            if (TERMINAL.has(e.state) && !this.#workload.judged(e.taskId) && this.#workload.owns(e.taskId)) {
+              this.#dirty.add(e.taskId);
+              this.#pump();
+            }
           }
         } catch (err) {
           this.#watchRestarts++;
-          logger.warn({ err, watchRestarts: this.#watchRestarts }, 'task queue watch ended; watching again');
+          this.#logger.warn({ err, watchRestarts: this.#watchRestarts }, 'task queue watch ended; watching again');
         }
         if (!signal.aborted) await sleep(50, signal);
       }
@@ -109,20 +114,36 @@ class OutcomeReader {
     await this.#watchLoop;
   }
 
+  /** Reads marked tasks while fewer than `READ_CONCURRENCY` reads are in flight (a failed read is left to the reconcile pass). */
+  #pump(): void {
+    while (this.#reading < READ_CONCURRENCY && this.#dirty.size > 0) {
+      const id = this.#dirty.values().next().value!;
+      this.#dirty.delete(id);
+      this.#reading++;
+      void this.#readOne(id)
+        .catch((err: unknown) => this.#logger.warn({ err }, 'reading task outcomes failed'))
+        .finally(() => {
+          this.#reading--;
+          this.#pump();
+        });
+    }
+  }
+
   /** Reads the records of `ids` (READ_CONCURRENCY at a time) and judges the terminal ones. */
   async read(ids: string[]): Promise<void> {
     let next = 0;
     const lane = async (): Promise<void> => {
-      while (next < ids.length) {
-        const id = ids[next++]!;
-        const t = await this.#queue.get(id).catch((err: unknown) => {
-          if (NotFoundError.is(err)) return undefined;
-          throw err;
-        });
-        if (t !== undefined && this.#workload.judge(t, Date.now())) this.outstanding.delete(t.id);
-      }
+      while (next < ids.length) await this.#readOne(ids[next++]!);
     };
     await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, ids.length) }, lane));
+  }
+
+  async #readOne(id: string): Promise<void> {
+    const t = await this.#queue.get(id).catch((err: unknown) => {
+      if (NotFoundError.is(err)) return undefined;
+      throw err;
+    });
+    if (t !== undefined && this.#workload.judge(t, Date.now())) this.outstanding.delete(t.id);
   }
 }
 
@@ -158,7 +179,7 @@ class CoordinatorRun {
       claimTtlMs: config.claimTtlMs,
       onCredit: () => this.#runtime?.scheduler.notify(),
     });
-    this.#outcomes = new OutcomeReader(stack.queue.queue, this.#workload);
+    this.#outcomes = new OutcomeReader(stack.queue.queue, this.#workload, stack.logger);
   }
 
   /** Runs the workload to its end (or a stop request, or the time-out) and returns the summary. */
@@ -178,7 +199,7 @@ class CoordinatorRun {
     const queue = stack.queue.queue;
     await this.#workload.resume((cursor) => queue.list({ poolId: config.poolId, limit: MAX_LIST_LIMIT, ...(cursor ? { cursor } : {}) }));
     for (const id of this.#workload.existing) if (!this.#workload.judged(id)) this.#outcomes.outstanding.add(id);
-    this.#outcomes.watch(config.poolId, stack.logger);
+    this.#outcomes.watch(config.poolId);
     const coordinator = this.#coordinator();
     const transport = await this.#startRuntime(coordinator);
     process.stderr.write(
@@ -308,11 +329,6 @@ class CoordinatorRun {
             refreshing = undefined;
           });
       }
-      if (outcomes.dirty.size > 0) {
-        const ids = [...outcomes.dirty];
-        outcomes.dirty.clear();
-        await outcomes.read(ids).catch(warn);
-      }
       if (now - lastReconcile >= RECONCILE_MS && outcomes.outstanding.size > 0) {
         lastReconcile = now;
         await outcomes.read([...outcomes.outstanding]).catch(warn);
@@ -324,7 +340,7 @@ class CoordinatorRun {
         timedOut = true;
         break;
       }
-      await sleep(outcomes.dirty.size > 0 ? 0 : OUTCOME_POLL_MS);
+      await sleep(OUTCOME_POLL_MS);
     }
     this.#io.signal?.removeEventListener('abort', onAbort);
     await refreshing;

@@ -6,6 +6,7 @@ import {
   ConflictError,
   ValidationError,
   type Agent,
+  type ClaimedTask,
   type Decision,
   type FailTask,
   type ReportTask,
@@ -39,6 +40,14 @@ export function queueNames(namespace: string): { table: string; redisPrefix: str
 }
 
 /**
+ * What the PostgreSQL and Redis queues of the split roles announce: wake-ups and outcomes, the
+ * two things their processes wait for (workers for pending tasks, the coordinator for terminal
+ * ones). Claims are not announced: on PostgreSQL every notifying commit takes one global lock
+ * (the commits would queue behind each other), on Redis every process would parse each one.
+ */
+const QUEUE_NOTIFY = 'outcomes';
+
+/**
  * Opens the queue for `--store spec` (`store` is the opened `Store` of the same value, used by
  * the portable queue; `leaseMs` the default lease). `EngineUnavailableError` when the engine
  * cannot be reached.
@@ -50,11 +59,11 @@ export async function openTaskQueue(spec: string, namespace: string, store: Stor
   let label: string;
   if (/^postgres(ql)?:\/\//.test(spec)) {
     const mod = await importAdapter<typeof import('@converge/store-postgres/task-queue')>('@converge/store-postgres/task-queue', 'store');
-    queue = new mod.PostgresTaskQueue({ connectionString: spec, table: names.table, defaults }) as TaskQueue;
+    queue = new mod.PostgresTaskQueue({ connectionString: spec, table: names.table, defaults, notify: QUEUE_NOTIFY }) as TaskQueue;
     label = `postgres-queue:${names.table}`;
   } else if (/^rediss?:\/\//.test(spec)) {
     const mod = await importAdapter<typeof import('@converge/store-redis/task-queue')>('@converge/store-redis/task-queue', 'store');
-    queue = new mod.RedisTaskQueue({ url: spec, prefix: names.redisPrefix, defaults, clientName: 'converge-cli' }) as TaskQueue;
+    queue = new mod.RedisTaskQueue({ url: spec, prefix: names.redisPrefix, defaults, clientName: 'converge-cli', notify: QUEUE_NOTIFY }) as TaskQueue;
     label = `redis-queue:${names.redisPrefix}`;
   } else if (/^nats:\/\//.test(spec)) {
     const mod = await importAdapter<typeof import('@converge/transport-nats/task-queue')>('@converge/transport-nats/task-queue', 'store');
@@ -134,8 +143,11 @@ export interface QueuePortOptions {
   sweepGapMs?: number;
 }
 
-/** Submits one `SubmitTasks` decision runs at once: 64. */
-export const SUBMIT_CONCURRENCY = 64;
+/**
+ * Submits one `SubmitTasks` decision runs at once: 256 (a queue that coalesces concurrent
+ * submits, as PostgreSQL's, sends them as a few statements; the window bounds them anyway).
+ */
+export const SUBMIT_CONCURRENCY = 256;
 
 /**
  * Registers the `SubmitTasks` decision (the coordinator's batch submit, see
@@ -212,59 +224,73 @@ const CLAIM_ERROR_BACKOFF_MS = 250;
  * One agent's work loop on a queue: claim up to `maxClaims` tasks of the pool (waiting for
  * work), execute each (`agent.execute(task)` when the agent has it, as `WorkerAgent`; else its
  * `decide([], [task])`'s `ReportTask` or `FailTask` for the task), report the results (fenced by
- * the lease), until `signal` aborts. With a native queue an auction's reservation is not held
- * back from other workers: whoever claims the task first runs it (still exactly once).
+ * the lease), until `signal` aborts. The next claim goes out while a batch's reports are in
+ * flight (at most one batch reporting at a time): a round trip of the engine per batch, not two.
+ * With a native queue an auction's reservation is not held back from other workers: whoever
+ * claims the task first runs it (still exactly once).
  */
 export async function runClaimLoop(queue: TaskQueue, agent: Agent, options: ClaimLoopOptions): Promise<void> {
-  const { signal, stats } = options;
+  const { signal } = options;
   const capabilities = agent.capabilities.names();
+  const reporting = new Set<Promise<void>>();
   while (!signal.aborted) {
-    let claimed;
-    try {
-      claimed = await queue.claim({ agentId: agent.id, poolId: options.poolId, capabilities, max: options.maxClaims, waitMs: options.waitMs }, { signal });
-    } catch (err) {
-      if (signal.aborted) return;
-      stats.claimErrors++;
-      options.logger.warn({ err, agentId: agent.id }, 'task queue claim failed; retrying');
-      await pause(CLAIM_ERROR_BACKOFF_MS, signal);
-      continue;
-    }
-    stats.claims += claimed.length;
-    options.meters?.claimed(claimed.length);
-    const short = claimed.length < options.maxClaims / 2;
-    await Promise.all(
-      claimed.map(async ({ task, lease }) => {
-        let outcome: { ok: true; result: WireValue } | { ok: false; reason: string };
-        try {
-          outcome = await executeTask(agent, task);
-        } catch (err) {
-          outcome = { ok: false, reason: `agent threw: ${(err as Error).message}` };
-        }
-        try {
-          if (outcome.ok) {
-            const done = await queue.report(lease, outcome.result);
-            stats.completed++;
-            options.meters?.ended('completed', done);
-          } else {
-            await queue.fail(lease, outcome.reason);
-            stats.failed++;
-            options.meters?.ended('failed');
-          }
-        } catch (err) {
-          if (ConflictError.is(err)) {
-            stats.conflicts++;
-            options.meters?.ended('refused');
-          } else {
-            options.meters?.ended('error');
-            options.logger.warn({ err, taskId: task.id }, 'task queue report failed (the lease runs out and the task is redone)');
-          }
-        }
-      }),
-    );
+    const claimed = await claimBatch(queue, agent.id, capabilities, options);
+    if (claimed === undefined) continue;
+    const batch: Promise<void> = Promise.all(claimed.map((c) => runClaimed(queue, agent, c, options))).then(() => void reporting.delete(batch));
+    reporting.add(batch);
+    while (reporting.size > 1) await Promise.race(reporting);
     // A short batch: let work accumulate a moment before claiming again. Every waiting
     // claimer wakes on every submit, so claiming at once would take the tasks one at a time
     // (one round trip each) and cost the engine a claim per claimer per submit.
-    if (short && !signal.aborted) await pause(options.paceMs ?? CLAIM_PACE_MS, signal);
+    if (claimed.length < options.maxClaims / 2 && !signal.aborted) await pause(options.paceMs ?? CLAIM_PACE_MS, signal);
+  }
+  await Promise.all(reporting);
+}
+
+/** One claim call of the loop; `undefined` when it failed (counted, logged, backed off) or the loop was stopped. */
+async function claimBatch(queue: TaskQueue, agentId: string, capabilities: string[], options: ClaimLoopOptions): Promise<ClaimedTask[] | undefined> {
+  const { signal, stats } = options;
+  try {
+    const claimed = await queue.claim({ agentId, poolId: options.poolId, capabilities, max: options.maxClaims, waitMs: options.waitMs }, { signal });
+    stats.claims += claimed.length;
+    options.meters?.claimed(claimed.length);
+    return claimed;
+  } catch (err) {
+    if (signal.aborted) return undefined;
+    stats.claimErrors++;
+    options.logger.warn({ err, agentId }, 'task queue claim failed; retrying');
+    await pause(CLAIM_ERROR_BACKOFF_MS, signal);
+    return undefined;
+  }
+}
+
+/** Executes one claimed task and reports (or fails) it under its lease; every outcome is counted, none thrown. */
+async function runClaimed(queue: TaskQueue, agent: Agent, { task, lease }: ClaimedTask, options: ClaimLoopOptions): Promise<void> {
+  const { stats, meters } = options;
+  let outcome: { ok: true; result: WireValue } | { ok: false; reason: string };
+  try {
+    outcome = await executeTask(agent, task);
+  } catch (err) {
+    outcome = { ok: false, reason: `agent threw: ${(err as Error).message}` };
+  }
+  try {
+    if (outcome.ok) {
+      const done = await queue.report(lease, outcome.result);
+      stats.completed++;
+      meters?.ended('completed', done);
+    } else {
+      await queue.fail(lease, outcome.reason);
+      stats.failed++;
+      meters?.ended('failed');
+    }
+  } catch (err) {
+    if (ConflictError.is(err)) {
+      stats.conflicts++;
+      meters?.ended('refused');
+    } else {
+      meters?.ended('error');
+      options.logger.warn({ err, taskId: task.id }, 'task queue report failed (the lease runs out and the task is redone)');
+    }
   }
 }
 

@@ -18,6 +18,7 @@ import {
   roleMetadata,
   sleep,
   type DoneRecord,
+  type SharedStack,
 } from './shared.js';
 import { newClaimLoopStats, queuePort, runClaimLoop } from './queue.js';
 import { QueueMetrics } from './queue-metrics.js';
@@ -41,176 +42,228 @@ const DONE_POLL_MS = 250;
 export async function runWorker(config: RunConfig, io: RunIO): Promise<WorkerSummary> {
   const WorkerClass = config.agent ? await loadWorkerClass(config.agent) : undefined;
   const stack = await openSharedStack(config);
-  const { store, poolManager, transports, logger, metrics } = stack;
-  const queue = stack.queue.queue;
-  const stats = newClaimLoopStats();
-  const meters = new QueueMetrics(metrics, config.poolId);
-  const claiming = new AbortController();
-  const loops: Promise<void>[] = [];
-  const runtimes: AgentRuntime[] = [];
-  const agentIds: string[] = [];
-  const t0 = Date.now();
-  // `--metrics-port`: /metrics, /healthz and /readyz of this process.
-  let phase: RunPhase = 'starting';
-  const server =
-    config.metricsPort === undefined
-      ? undefined
-      : await serveRunEndpoints(
-          config.metricsPort,
-          metrics,
-          runHealthChecks(runtimes, store, () => phase),
-        ).catch(async (err) => {
-          await stack.close();
-          throw err;
-        });
+  const run = new WorkerRun(config, io, stack);
   try {
-    // The coordinator: found through the shared discovery store.
-    const registry = new IdentityRegistry();
-    const coordinators = new Set<string>();
-    const learn = (found: AgentDescriptor[]) => {
-      for (const d of found) {
-        if (!d.publicKey) continue;
-        if (!registry.has(d.id)) registry.register(d.publicKey);
-        coordinators.add(d.id);
-      }
-    };
-    let coordinator: AgentDescriptor | undefined;
-    process.stderr.write(`converge: worker waiting for the coordinator of pool ${config.poolId} on ${stack.storeLabel}\n`);
-    while (!coordinator) {
-      if (io.signal?.aborted) return summary('signal', '', 0);
-      if (Date.now() - t0 > config.timeoutMs) return summary('timeout', '', 0);
-      const found = await discoverRole(stack.discoveryStore, config.poolId, 'coordinator');
-      learn(found);
-      coordinator = found.at(-1);
-      if (!coordinator) await sleep(DISCOVERY_POLL_MS, io.signal);
-    }
-    const coordinatorId = coordinator.id;
+    await run.serveProbes();
+    return await run.execute(WorkerClass);
+  } finally {
+    await run.close();
+  }
+}
 
-    // The workers: transports, runtimes, pool membership.
+/** A worker agent class (`--agent`), or the default `WorkerAgent`. */
+type WorkerClass = NonNullable<Awaited<ReturnType<typeof loadWorkerClass>>>;
+
+/** One worker process: its stack, runtimes and claim loops, and the steps of `execute`. */
+class WorkerRun {
+  readonly #config: RunConfig;
+  readonly #io: RunIO;
+  readonly #stack: SharedStack;
+  readonly #stats = newClaimLoopStats();
+  readonly #meters: QueueMetrics;
+  readonly #claiming = new AbortController();
+  readonly #loops: Promise<void>[] = [];
+  readonly #runtimes: AgentRuntime[] = [];
+  readonly #agentIds: string[] = [];
+  /** Keys of the coordinators found (a restarted one has a new identity). */
+  readonly #registry = new IdentityRegistry();
+  readonly #coordinators = new Set<string>();
+  readonly #t0 = Date.now();
+  #phase: RunPhase = 'starting';
+  #server: { close(): Promise<void> } | undefined;
+  #coordinatorId = '';
+
+  constructor(config: RunConfig, io: RunIO, stack: SharedStack) {
+    this.#config = config;
+    this.#io = io;
+    this.#stack = stack;
+    this.#meters = new QueueMetrics(stack.metrics, config.poolId);
+  }
+
+  /** `--metrics-port`: /metrics, /healthz and /readyz of this process. */
+  async serveProbes(): Promise<void> {
+    const { metricsPort } = this.#config;
+    if (metricsPort === undefined) return;
+    this.#server = await serveRunEndpoints(
+      metricsPort,
+      this.#stack.metrics,
+      runHealthChecks(this.#runtimes, this.#stack.store, () => this.#phase),
+    );
+  }
+
+  /** Finds the coordinator, runs the agents until the done record, a signal or the time-out; the summary. */
+  async execute(WorkerClass: WorkerClass | undefined): Promise<WorkerSummary> {
+    const coordinator = await this.#findCoordinator();
+    if (typeof coordinator === 'string') return this.#summary(coordinator);
+    this.#coordinatorId = coordinator.id;
+    const workers = await this.#startAgents(coordinator, WorkerClass);
+    this.#startClaimLoops(workers);
+    this.#phase = 'running';
+    process.stderr.write(`converge: worker running ${workers.length} agent(s) for coordinator ${coordinator.id}\n`);
+    const stoppedBy = await this.#waitForDone();
+    this.#phase = 'stopping';
+    await this.#stopAgents();
+    return this.#summary(stoppedBy);
+  }
+
+  /** Registers the keys of the coordinators found (their messages verify) and remembers their ids. */
+  #learn(found: AgentDescriptor[]): void {
+    for (const d of found) {
+      if (!d.publicKey) continue;
+      if (!this.#registry.has(d.id)) this.#registry.register(d.publicKey);
+      this.#coordinators.add(d.id);
+    }
+  }
+
+  /** Polls the shared discovery store for the pool's coordinator; what stopped the wait when none came. */
+  async #findCoordinator(): Promise<AgentDescriptor | 'signal' | 'timeout'> {
+    const { config, io, stack } = { config: this.#config, io: this.#io, stack: this.#stack };
+    process.stderr.write(`converge: worker waiting for the coordinator of pool ${config.poolId} on ${stack.storeLabel}\n`);
+    for (;;) {
+      if (io.signal?.aborted) return 'signal';
+      if (Date.now() - this.#t0 > config.timeoutMs) return 'timeout';
+      const found = await discoverRole(stack.discoveryStore, config.poolId, 'coordinator');
+      this.#learn(found);
+      const coordinator = found.at(-1);
+      if (coordinator) return coordinator;
+      await sleep(DISCOVERY_POLL_MS, io.signal);
+    }
+  }
+
+  /** The worker agents: transports, runtimes (sharing one queue port), pool membership, started. */
+  async #startAgents(coordinator: AgentDescriptor, WorkerClass: WorkerClass | undefined): Promise<Agent[]> {
+    const { config, stack } = { config: this.#config, stack: this.#stack };
     const discovery = new DiscoveryService({ store: stack.discoveryStore, ttlMs: DISCOVERY_TTL_MS });
     await discovery.start();
-    const verifier = new MessageVerifier({ registry, metrics });
+    const verifier = new MessageVerifier({ registry: this.#registry, metrics: stack.metrics });
     const workers: Agent[] = [];
     for (let i = 0; i < config.agents; i++) {
-      const options = { identity: Identity.generate(), coordinatorId, notifyCoordinator: false };
+      const options = { identity: Identity.generate(), coordinatorId: coordinator.id, notifyCoordinator: false };
       workers.push(WorkerClass ? new WorkerClass(options) : new WorkerAgent(options));
     }
     // One port for every runtime of the process: one sweep per interval, not one per agent.
     const sweepIntervalMs = Math.max(50, Math.floor(config.claimTtlMs / 2));
-    const port = queuePort(queue, undefined, { meters, sweepGapMs: sweepIntervalMs });
-    for (let i = 0; i < workers.length; i++) {
-      const agent = workers[i]!;
-      agentIds.push(agent.id);
-      const transport = await transports.create(agent.id, i + 1);
-      transports.connect(transport, coordinatorId, coordinator.endpoints);
-      runtimes.push(
+    const port = queuePort(stack.queue.queue, undefined, { meters: this.#meters, sweepGapMs: sweepIntervalMs });
+    for (const [i, agent] of workers.entries()) {
+      this.#agentIds.push(agent.id);
+      const transport = await stack.transports.create(agent.id, i + 1);
+      stack.transports.connect(transport, coordinator.id, coordinator.endpoints);
+      this.#runtimes.push(
         new AgentRuntime({
           agent,
           transport,
-          // Messages (calls for bids) and the sweep go through the runtime; claims through the loops below.
+          // Messages (calls for bids) and the sweep go through the runtime; claims through the claim loops.
           taskManager: port,
-          poolManager,
-          discovery: discoveryPort(discovery, transports.endpoints(transport)),
+          poolManager: stack.poolManager,
+          discovery: discoveryPort(discovery, stack.transports.endpoints(transport)),
           metadata: roleMetadata('worker', config.poolId),
           discoveryRefreshMs: DISCOVERY_REFRESH_MS,
           verifier,
-          logger: logger.child({ agentId: agent.id.slice(0, 12), role: 'worker' }),
-          metrics,
+          logger: stack.logger.child({ agentId: agent.id.slice(0, 12), role: 'worker' }),
+          metrics: stack.metrics,
           ...stack.telemetry.runtimeOptions(agent, 'worker', stack.telemetry.env()),
           sweepIntervalMs,
         }),
       );
     }
-    for (const w of workers) await poolManager.joinPool(w.id, config.poolId);
-    for (const rt of runtimes) await rt.start();
+    for (const w of workers) await stack.poolManager.joinPool(w.id, config.poolId);
+    for (const rt of this.#runtimes) await rt.start();
+    return workers;
+  }
+
+  /** One claim loop per agent on the pool's queue. */
+  #startClaimLoops(workers: Agent[]): void {
     for (const agent of workers) {
-      loops.push(
-        runClaimLoop(queue, agent, {
-          poolId: config.poolId,
+      this.#loops.push(
+        runClaimLoop(this.#stack.queue.queue, agent, {
+          poolId: this.#config.poolId,
           maxClaims: CLAIMS_PER_CALL,
           waitMs: CLAIM_WAIT_MS,
-          signal: claiming.signal,
-          stats,
-          logger,
-          meters,
+          signal: this.#claiming.signal,
+          stats: this.#stats,
+          logger: this.#stack.logger,
+          meters: this.#meters,
         }),
       );
     }
-    phase = 'running';
-    process.stderr.write(`converge: worker running ${workers.length} agent(s) for coordinator ${coordinatorId}\n`);
-
-    // Until the coordinator's done record (from a coordinator this process knows), a signal or the deadline.
-    let wake: (() => void) | undefined;
-    const unwatchDone = store.watch?.(doneKey(config.poolId), () => wake?.()) ?? (() => {});
-    let stoppedBy: WorkerSummary['stopped_by'] = 'timeout';
-    let lastDiscovery = Date.now();
-    let lastProgress = Date.now();
-    for (;;) {
-      if (io.signal?.aborted) {
-        stoppedBy = 'signal';
-        break;
-      }
-      const done = await store.get<DoneRecord>(doneKey(config.poolId));
-      if (done && coordinators.has(done.coordinatorId)) {
-        stoppedBy = 'coordinator';
-        break;
-      }
-      if (Date.now() - t0 > config.timeoutMs) break;
-      const now = Date.now();
-      if (now - lastDiscovery >= 2 * DISCOVERY_POLL_MS) {
-        // A restarted coordinator has a new identity: learn its key too.
-        lastDiscovery = now;
-        learn(await discoverRole(stack.discoveryStore, config.poolId, 'coordinator').catch(() => []));
-      }
-      if (now - lastProgress >= 1_000) {
-        lastProgress = now;
-        io.stderr.write(`progress: ${stats.completed} tasks completed by this worker\n`);
-      }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, DONE_POLL_MS);
-        wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-        io.signal?.addEventListener('abort', wake, { once: true });
-      });
-      if (wake) io.signal?.removeEventListener('abort', wake);
-    }
-    unwatchDone();
-    phase = 'stopping';
-    claiming.abort();
-    await Promise.allSettled(loops);
-    await Promise.allSettled(runtimes.map((r) => r.stop()));
-    return summary(
-      stoppedBy,
-      coordinatorId,
-      runtimes.reduce((n, r) => n + r.rejectedMessages, 0),
-      stats.completed,
-    );
-  } finally {
-    claiming.abort();
-    await Promise.allSettled(loops);
-    await Promise.allSettled(runtimes.map((r) => r.stop()));
-    await server?.close();
-    await stack.close();
   }
 
-  function summary(stoppedBy: WorkerSummary['stopped_by'], coordinatorId: string, rejected: number, completed = 0): WorkerSummary {
-    const durationMs = Date.now() - t0;
+  /** Waits for the done record of a coordinator this process knows, a signal or the deadline; progress lines meanwhile. */
+  async #waitForDone(): Promise<WorkerSummary['stopped_by']> {
+    const { config, io, stack } = { config: this.#config, io: this.#io, stack: this.#stack };
+    const wakeUp = new EventTarget();
+    const unwatchDone = stack.store.watch?.(doneKey(config.poolId), () => wakeUp.dispatchEvent(new Event('wake'))) ?? (() => {});
+    let lastDiscovery = Date.now();
+    let lastProgress = Date.now();
+    try {
+      for (;;) {
+        if (io.signal?.aborted) return 'signal';
+        const done = await stack.store.get<DoneRecord>(doneKey(config.poolId));
+        if (done && this.#coordinators.has(done.coordinatorId)) return 'coordinator';
+        const now = Date.now();
+        if (now - this.#t0 > config.timeoutMs) return 'timeout';
+        if (now - lastDiscovery >= 2 * DISCOVERY_POLL_MS) {
+          // A restarted coordinator has a new identity: learn its key too.
+          lastDiscovery = now;
+          this.#learn(await discoverRole(stack.discoveryStore, config.poolId, 'coordinator').catch(() => []));
+        }
+        if (now - lastProgress >= 1_000) {
+          lastProgress = now;
+          io.stderr.write(`progress: ${this.#stats.completed} tasks completed by this worker\n`);
+        }
+        await wakeOrTimeout(DONE_POLL_MS, wakeUp, io.signal);
+      }
+    } finally {
+      unwatchDone();
+    }
+  }
+
+  /** Ends the claim loops (their reports in flight finish) and the runtimes. */
+  async #stopAgents(): Promise<void> {
+    this.#claiming.abort();
+    await Promise.allSettled(this.#loops);
+    await Promise.allSettled(this.#runtimes.map((r) => r.stop()));
+  }
+
+  #summary(stoppedBy: WorkerSummary['stopped_by']): WorkerSummary {
+    const durationMs = Date.now() - this.#t0;
+    const completed = this.#stats.completed;
     return {
       role: 'worker',
-      agents: config.agents,
-      agent_ids: agentIds,
+      agents: this.#config.agents,
+      agent_ids: this.#agentIds,
       completed,
-      claims: stats.claims,
-      conflicts: stats.conflicts,
-      coordinator: coordinatorId,
+      claims: this.#stats.claims,
+      conflicts: this.#stats.conflicts,
+      coordinator: this.#coordinatorId,
       duration_ms: durationMs,
       tasks_per_s: Number((completed / Math.max(0.001, durationMs / 1000)).toFixed(1)),
-      rejected_messages: rejected,
-      transport: config.transport.startsWith('nats://') ? 'nats' : config.transport,
-      store: stack.storeLabel,
+      rejected_messages: this.#runtimes.reduce((n, r) => n + r.rejectedMessages, 0),
+      transport: this.#config.transport.startsWith('nats://') ? 'nats' : this.#config.transport,
+      store: this.#stack.storeLabel,
       stopped_by: stoppedBy,
     };
   }
+
+  /** Releases the loops, runtimes, the probe server and the stack (whatever state the run ended in). */
+  async close(): Promise<void> {
+    await this.#stopAgents();
+    await this.#server?.close();
+    await this.#stack.close();
+  }
+}
+
+/** Resolves after `ms`, at a `wake` event of `target`, or when `signal` aborts. */
+function wakeOrTimeout(ms: number, target: EventTarget, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(t);
+      target.removeEventListener('wake', done);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    target.addEventListener('wake', done, { once: true });
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }

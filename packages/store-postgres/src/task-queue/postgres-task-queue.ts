@@ -1,5 +1,6 @@
-// The PostgreSQL-native TaskQueue: one table, one statement per transition, LISTEN/NOTIFY for
-// waking claimers and for `watch`.
+// The PostgreSQL-native TaskQueue: one table, one statement per transition (concurrent submits,
+// reports and gets coalesced into one statement per batch), LISTEN/NOTIFY for waking claimers
+// and for `watch`.
 import {
   ConfigError,
   ConflictError,
@@ -39,8 +40,9 @@ import {
 } from '@converge/core';
 import pg from 'pg';
 import { NotifyListener } from '../listener.js';
-import { queueStatements, type QueueStatements } from './sql.js';
+import { queueStatements, type NotifyMode, type QueueStatements } from './sql.js';
 import { encodeBody, encodeResult, expiredOf, rowToTask, type TaskRow } from './rows.js';
+import { BatchedStatements } from './batched.js';
 
 /** Default table of a PostgresTaskQueue: `converge_tasks`. */
 export const POSTGRES_QUEUE_DEFAULT_TABLE = 'converge_tasks';
@@ -48,6 +50,8 @@ export const POSTGRES_QUEUE_DEFAULT_TABLE = 'converge_tasks';
 export const POSTGRES_QUEUE_DEFAULT_MAX_CONNECTIONS = 4;
 /** Default interval at which a waiting claim looks again without a notification (a retry time coming due): 500 ms. */
 export const POSTGRES_QUEUE_DEFAULT_POLL_MS = 500;
+/** Default most concurrent submits, reports or gets sent as one statement: 500. */
+export const POSTGRES_QUEUE_DEFAULT_MAX_BATCH = 500;
 
 /** Options of `new PostgresTaskQueue`. */
 export interface PostgresTaskQueueOptions {
@@ -70,11 +74,20 @@ export interface PostgresTaskQueueOptions {
   /** Poll interval of waiting claims (default `POSTGRES_QUEUE_DEFAULT_POLL_MS`). */
   pollMs?: number;
   /**
+   * Most concurrent calls of one kind (submit, report, get) sent as one statement (default
+   * `POSTGRES_QUEUE_DEFAULT_MAX_BATCH`; 1 sends each alone). Calls made while as many such
+   * statements as the pool has connections are in flight wait for the next batch; every row
+   * keeps its own fence.
+   */
+  maxBatch?: number;
+  /**
    * Which transitions NOTIFY (default `'all'`): `'all'` feeds `watch` with every transition;
    * `'wake-ups'` only tasks entering `pending` (what waiting claimers need; NOTIFY serializes
-   * commits, so this is faster, and `watch` then sees only those).
+   * commits, so this is faster, and `watch` then sees only those); `'outcomes'` those and tasks
+   * reaching a terminal state (`completed`, `failed`, `cancelled`: what a submitter waiting for
+   * results needs), not claims or extends.
    */
-  notify?: 'all' | 'wake-ups';
+  notify?: NotifyMode;
   /** Whether to open the LISTEN connection (default true; without it claims wait by polling and `watch` hears nothing). */
   listen?: boolean;
 }
@@ -112,17 +125,22 @@ export class PostgresTaskQueue implements TaskQueue {
   readonly #pollMs: number;
   readonly #listener: NotifyListener | undefined;
   readonly #feed = new TaskEventFeed();
+  readonly #batched: BatchedStatements;
   #started = false;
 
   constructor(options: PostgresTaskQueueOptions) {
     this.#table = options.table ?? POSTGRES_QUEUE_DEFAULT_TABLE;
     if (!NAME.test(this.#table)) throw new ConfigError(`table must match ${NAME}`, { key: 'table' });
     const channel = `${this.#table}_events`;
-    this.#sql = queueStatements(this.#table, channel, (options.notify ?? 'all') === 'all');
+    const notify = options.notify ?? 'all';
+    if (notify !== 'all' && notify !== 'wake-ups' && notify !== 'outcomes')
+      throw new ConfigError("notify must be 'all', 'wake-ups' or 'outcomes'", { key: 'notify' });
+    this.#sql = queueStatements(this.#table, channel, notify);
     this.#clock = options.clock ?? Date.now;
     this.#d = resolveQueueDefaults(options.defaults);
     this.#expireLimit = positiveIntOption(options.expireLimit, DEFAULT_EXPIRE_LIMIT, 'expireLimit');
     this.#pollMs = positiveIntOption(options.pollMs, POSTGRES_QUEUE_DEFAULT_POLL_MS, 'pollMs');
+
     const config: pg.ClientConfig = {
       connectionString: options.connectionString,
       application_name: 'converge-task-queue',
@@ -138,6 +156,9 @@ export class PostgresTaskQueue implements TaskQueue {
       this.#pool = new pg.Pool({ ...config, max: positiveIntOption(options.maxConnections, POSTGRES_QUEUE_DEFAULT_MAX_CONNECTIONS, 'maxConnections') });
       this.#ownsPool = true;
     }
+    const maxBatch = positiveIntOption(options.maxBatch, POSTGRES_QUEUE_DEFAULT_MAX_BATCH, 'maxBatch');
+    const inFlight = (this.#pool.options as { max?: number }).max ?? POSTGRES_QUEUE_DEFAULT_MAX_CONNECTIONS;
+    this.#batched = new BatchedStatements(async (text, values) => (await this.#pool.query({ text, values })).rows as TaskRow[], this.#sql, maxBatch, inFlight);
     this.#pool.on('error', () => undefined); // an idle client's error: the pool drops it, the next query reconnects
     if (options.listen !== false) {
       const listenConfig = options.pool ? { ...(options.pool.options as pg.ClientConfig) } : config;
@@ -198,23 +219,23 @@ export class PostgresTaskQueue implements TaskQueue {
     return (await this.#pool.query({ text, values })).rows as R[];
   }
 
-  /** See `TaskQueue.submit`: one INSERT … ON CONFLICT DO NOTHING; a conflict reads the existing row. */
+  /** See `TaskQueue.submit`: one INSERT … ON CONFLICT DO NOTHING (a batch's in one); a conflict reads the existing row. */
   async submit(init: TaskInit, options: SubmitOptions = {}): Promise<QueuedTask> {
     const now = this.#clock();
     const t = prepareSubmit(init, now, options);
     const c = t.constraints;
-    const values = [
-      t.id,
-      t.poolId,
-      t.requiredCapabilities,
-      c.maxRetries ?? this.#d.maxRetries,
-      c.claimTtlMs ?? this.#d.leaseMs,
+    throwIfAborted(options.signal);
+    const row = await this.#batched.submit({
+      id: t.id,
+      pool: t.poolId!,
+      caps: t.requiredCapabilities,
+      maxRetries: c.maxRetries ?? this.#d.maxRetries,
+      leaseMs: c.claimTtlMs ?? this.#d.leaseMs,
       now,
-      c.deadline ?? null,
-      options.idempotencyKey ?? null,
-      encodeBody(t),
-    ];
-    const [row] = await this.#rows(this.#sql.submit, values, options);
+      deadline: c.deadline ?? null,
+      idempotencyKey: options.idempotencyKey ?? null,
+      body: encodeBody(t),
+    });
     if (row) return rowToTask(row);
     if (options.idempotencyKey !== undefined) {
       const [first] = await this.#rows(this.#sql.byIdempotencyKey, [options.idempotencyKey], options);
@@ -248,11 +269,12 @@ export class PostgresTaskQueue implements TaskQueue {
     return { taskId: l.taskId, agentId: l.agentId, attempt: l.attempt, expiresAt: row.lease_expires_at };
   }
 
-  /** See `TaskQueue.report`: one UPDATE fenced by attempt. */
+  /** See `TaskQueue.report`: one UPDATE fenced by attempt (a batch's in one, each row fenced). */
   async report(lease: TaskLease, result: WireValue, options: QueueCallOptions = {}): Promise<QueuedTask> {
     const l = requireLease(lease, 'report');
     const now = this.#clock();
-    const [row] = await this.#rows(this.#sql.report, [l.taskId, l.attempt, l.agentId, now, encodeResult(result)], options);
+    throwIfAborted(options.signal);
+    const row = await this.#batched.report({ id: l.taskId, attempt: l.attempt, agent: l.agentId, now, result: encodeResult(result) });
     if (!row) throw await this.#refusal(l, now, options);
     return rowToTask(row);
   }
@@ -286,10 +308,11 @@ export class PostgresTaskQueue implements TaskQueue {
     return [...claimed, ...pending].map(expiredOf);
   }
 
-  /** See `TaskQueue.get`. */
+  /** See `TaskQueue.get` (concurrent gets are one SELECT). */
   async get(taskId: string, options: QueueCallOptions = {}): Promise<QueuedTask> {
     const id = requireTaskId(taskId);
-    const row = await this.#find(id, options);
+    throwIfAborted(options.signal);
+    const row = await this.#batched.get(id);
     if (!row) throw new NotFoundError(`task ${id} not found`);
     return rowToTask(row);
   }

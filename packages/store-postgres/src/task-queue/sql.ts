@@ -1,6 +1,7 @@
 // The tasks table of a PostgresTaskQueue and every statement on it. One statement per
 // transition: claim is an UPDATE over a `FOR UPDATE SKIP LOCKED` pick (a batch at once),
-// report/fail/extend are UPDATEs fenced by attempt, holder, lease expiry and deadline.
+// report/fail/extend are UPDATEs fenced by attempt, holder, lease expiry and deadline; the
+// batch forms of submit, report and get take arrays (`unnest`), each row fenced as alone.
 // Each transition NOTIFYs the queue's channel with the event (a wake-up for waiting claims
 // and the feed of `watch`).
 import pg from 'pg';
@@ -9,14 +10,30 @@ import pg from 'pg';
 const ROW =
   'id, pool, state, caps, attempts, failures, assigned_to, claimed_at, lease_expires_at, not_before, deadline, dead_lettered, failure_reason, submitted_at, updated_at, body, result';
 
+/** {@link ROW} with every column qualified by `alias`. */
+function qualified(alias: string): string {
+  return ROW.split(', ')
+    .map((c) => `${alias}.${c}`)
+    .join(', ');
+}
+
 /** The fence of report/fail/extend: $1 id, $2 attempt, $3 agent, $4 now. */
 const FENCE = `id = $1 AND attempts = $2 AND assigned_to = $3 AND state IN ('assigned', 'running') AND lease_expires_at > $4 AND (deadline IS NULL OR deadline > $4)`;
 
-/** The event NOTIFY of a changed row `r` on `channel`; with `all` false, only rows entering `pending` (the claimers' wake-ups). */
-function notifyOf(channel: string, all: boolean): (r: string) => string {
+/** Which transitions NOTIFY (see `PostgresTaskQueueOptions.notify`). */
+export type NotifyMode = 'all' | 'wake-ups' | 'outcomes';
+
+/** The states each {@link NotifyMode} but `all` notifies. */
+const NOTIFIED: Record<Exclude<NotifyMode, 'all'>, string> = {
+  'wake-ups': `('pending')`,
+  outcomes: `('pending', 'completed', 'failed', 'cancelled')`,
+};
+
+/** The event NOTIFY of a changed row `r` on `channel`: every row, or only those whose new state `mode` names. */
+function notifyOf(channel: string, mode: NotifyMode): (r: string) => string {
   return (r) => {
     const call = `pg_notify(${pg.escapeLiteral(channel)}, json_build_array(${r}.state, ${r}.attempts, ${r}.pool, ${r}.id)::text)`;
-    return all ? call : `CASE WHEN ${r}.state = 'pending' THEN ${call} END`;
+    return mode === 'all' ? call : `CASE WHEN ${r}.state IN ${NOTIFIED[mode]} THEN ${call} END`;
   };
 }
 
@@ -28,6 +45,12 @@ export interface QueueStatements {
   byIdempotencyKey: string;
   claim: string;
   report: string;
+  /** `submit` of a batch: $1 ids, $2 pools, $3 capabilities (JSON arrays), $4 max retries, $5 lease ms, $6 nows, $7 deadlines, $8 idempotency keys, $9 bodies. */
+  submitMany: string;
+  /** `report` of a batch (each row fenced as `report` is): $1 ids, $2 attempts, $3 agents, $4 nows, $5 results. */
+  reportMany: string;
+  /** The rows of $1 ids. */
+  byIds: string;
   fail: string;
   extend: string;
   cancel: string;
@@ -36,9 +59,27 @@ export interface QueueStatements {
   list: string;
 }
 
-/** Builds the DDL and statements of table `table`, notifying on `channel` (every transition, or with `notifyAll` false only wake-ups). */
-export function queueStatements(table: string, channel: string, notifyAll = true): QueueStatements {
-  const notify = notifyOf(channel, notifyAll);
+/** The statements of the coalesced calls (see `batched.ts`) on the escaped table name `t`. */
+function batchStatements(t: string, notify: (r: string) => string): Pick<QueueStatements, 'submitMany' | 'reportMany' | 'byIds'> {
+  return {
+    submitMany: `WITH i AS (INSERT INTO ${t} (id, pool, state, caps, max_retries, lease_ms, due, deadline, submitted_at, updated_at, idem_key, body)
+      SELECT v.id, v.pool, 'pending', ARRAY(SELECT jsonb_array_elements_text(v.caps::jsonb)), v.max_retries, v.lease_ms, v.now, v.deadline, v.now, v.now, v.idem, v.body
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::bytea[])
+        WITH ORDINALITY AS v(id, pool, caps, max_retries, lease_ms, now, deadline, idem, body, n)
+      ORDER BY v.n ON CONFLICT DO NOTHING RETURNING ${ROW}) SELECT i.*, ${notify('i')} FROM i`,
+    reportMany: `WITH v AS (SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::bigint[], $5::bytea[]) AS v(id, attempt, agent, now, result)),
+      u AS (UPDATE ${t} q SET state = 'completed', result = v.result, lease_expires_at = NULL, updated_at = v.now FROM v
+        WHERE q.id = ANY($1::text[]) AND q.id = v.id AND q.attempts = v.attempt AND q.assigned_to = v.agent AND q.state IN ('assigned', 'running')
+          AND q.lease_expires_at > v.now AND (q.deadline IS NULL OR q.deadline > v.now)
+        RETURNING ${qualified('q')})
+      SELECT u.*, ${notify('u')} FROM u`,
+    byIds: `SELECT ${ROW} FROM ${t} WHERE id = ANY($1::text[])`,
+  };
+}
+
+/** Builds the DDL and statements of table `table`, notifying on `channel` the transitions `mode` names. */
+export function queueStatements(table: string, channel: string, mode: NotifyMode = 'all'): QueueStatements {
+  const notify = notifyOf(channel, mode);
   const t = pg.escapeIdentifier(table);
   const idx = (name: string): string => pg.escapeIdentifier(`${table}_${name}`);
   const upd = (set: string, where: string): string => `WITH u AS (UPDATE ${t} SET ${set} WHERE ${where} RETURNING ${ROW}) SELECT u.*, ${notify('u')} FROM u`;
@@ -50,6 +91,7 @@ export function queueStatements(table: string, channel: string, notifyAll = true
     not_before = CASE WHEN ${over} THEN NULL ELSE $4 + LEAST($7::bigint, $6::bigint * power(2, failures)::bigint) END,
     due = CASE WHEN ${over} THEN due ELSE $4 + LEAST($7::bigint, $6::bigint * power(2, failures)::bigint) END`;
   return {
+    ...batchStatements(t, notify),
     schema: [
       `CREATE TABLE IF NOT EXISTS ${t} (
         id text COLLATE "C" PRIMARY KEY, pool text NOT NULL, state text NOT NULL, caps text[] NOT NULL,
@@ -69,9 +111,7 @@ export function queueStatements(table: string, channel: string, notifyAll = true
     claim: `WITH c AS (SELECT id FROM ${t} WHERE state = 'pending' AND pool = $1 AND due <= $2 AND caps <@ $3::text[] AND (deadline IS NULL OR deadline > $2)
         ORDER BY due, seq LIMIT $4 FOR UPDATE SKIP LOCKED),
       u AS (UPDATE ${t} q SET state = 'assigned', assigned_to = $5, attempts = q.attempts + 1, claimed_at = $2, lease_expires_at = $2 + q.lease_ms,
-        not_before = NULL, updated_at = $2 FROM c WHERE q.id = c.id RETURNING ${ROW.split(', ')
-          .map((c) => `q.${c}`)
-          .join(', ')})
+        not_before = NULL, updated_at = $2 FROM c WHERE q.id = c.id RETURNING ${qualified('q')})
       SELECT u.*, ${notify('u')} FROM u`,
     report: upd(`state = 'completed', result = $5, lease_expires_at = NULL, updated_at = $4`, FENCE),
     fail: upd(failSet, FENCE),

@@ -86,9 +86,11 @@ export interface RedisTaskQueueOptions {
   /**
    * Which transitions are published (default `'all'`): `'all'` feeds `watch` with every
    * transition; `'wake-ups'` only tasks entering `pending` (what waiting claimers need; fewer
-   * messages, and `watch` then sees only those).
+   * messages, and `watch` then sees only those); `'outcomes'` those and tasks reaching a
+   * terminal state (`completed`, `failed`, `cancelled`: what a submitter waiting for results
+   * needs), not claims or extends.
    */
-  notify?: 'all' | 'wake-ups';
+  notify?: 'all' | 'wake-ups' | 'outcomes';
   /** Whether to open the subscriber connection (default true; without it claims wait by polling and `watch` hears nothing). */
   listen?: boolean;
   /**
@@ -137,7 +139,8 @@ export class RedisTaskQueue implements TaskQueue {
   readonly #url: string;
   readonly #prefix: string;
   readonly #channel: string;
-  readonly #notifyAll: string;
+  /** ARGV[2] of every script: '1' every transition, '0' wake-ups, '2' outcomes. */
+  readonly #notifyMode: string;
   readonly #clock: () => number;
   readonly #d: ResolvedQueueDefaults;
   readonly #expireLimit: number;
@@ -160,8 +163,9 @@ export class RedisTaskQueue implements TaskQueue {
       throw new ConfigError('prefix must be a string of at most 256 characters', { key: 'prefix' });
     this.#channel = `${this.#prefix}events`;
     const notify = options.notify ?? 'all';
-    if (notify !== 'all' && notify !== 'wake-ups') throw new ConfigError("notify must be 'all' or 'wake-ups'", { key: 'notify' });
-    this.#notifyAll = notify === 'all' ? '1' : '0';
+    const modes = { all: '1', 'wake-ups': '0', outcomes: '2' } as const;
+    if (!Object.hasOwn(modes, notify)) throw new ConfigError("notify must be 'all', 'wake-ups' or 'outcomes'", { key: 'notify' });
+    this.#notifyMode = modes[notify];
     this.#clock = options.clock ?? Date.now;
     this.#d = resolveQueueDefaults(options.defaults);
     this.#expireLimit = positiveIntOption(options.expireLimit, DEFAULT_EXPIRE_LIMIT, 'expireLimit');
@@ -439,7 +443,7 @@ export class RedisTaskQueue implements TaskQueue {
   /** Runs a script: EVALSHA, or EVAL when the server's script cache lacks it. */
   async #run(s: QueueScript, key: string, args: Array<string | Buffer>, now: number, options: QueueCallOptions): Promise<Reply> {
     throwIfAborted(options.signal);
-    const tail = ['1', key, this.#prefix, this.#notifyAll, String(now), ...args];
+    const tail = ['1', key, this.#prefix, this.#notifyMode, String(now), ...args];
     try {
       return (await this.#send(['EVALSHA', s.sha, ...tail], options.signal)) as Reply;
     } catch (err) {

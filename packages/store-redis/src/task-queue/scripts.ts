@@ -19,7 +19,7 @@
 // claimed_at lease_expires_at not_before deadline failure_reason result (codec bytes) idem.
 //
 // Every script: ARGV[1] = P, ARGV[2] = '1' to publish every transition ('0': only tasks entering
-// pending, the claimers' wake-ups), ARGV[3] = now (Unix ms, the client's clock), then its own.
+// pending, the claimers' wake-ups; '2': those and tasks reaching a terminal state), ARGV[3] = now (Unix ms, the client's clock), then its own.
 // KEYS carry the key the call is about, so a cluster-aware proxy can route it.
 import { createHash } from 'node:crypto';
 
@@ -35,12 +35,12 @@ local P = ARGV[1]
 local NOW = tonumber(ARGV[3])
 local function num(n) return string.format('%d', n) end
 local function member(seq, id) return string.format('%016d', tonumber(seq)) .. id end
+local function live(state) return state == 'pending' or state == 'assigned' or state == 'running' end
 local function publish(state, attempts, pool, id)
-  if ARGV[2] == '1' or state == 'pending' then
+  if ARGV[2] == '1' or state == 'pending' or (ARGV[2] == '2' and not live(state)) then
     redis.call('PUBLISH', P .. 'events', cjson.encode({state, tonumber(attempts), pool, id}))
   end
 end
-local function live(state) return state == 'pending' or state == 'assigned' or state == 'running' end
 `;
 
 /** The fence of report/fail/extend: f = HMGET state attempts assigned_to lease_expires_at deadline; ARGV[5] attempt, ARGV[6] agent. */
