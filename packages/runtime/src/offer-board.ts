@@ -1,6 +1,6 @@
 import type { Task } from '@converge/core';
 
-/** How long a task offered to one agent's turn is kept from the others (unless that turn ends first), ms. */
+/** Longest a task offered to one agent's turn is kept from the others' offers (the turn ends sooner, normally), ms. */
 export const OFFER_HOLD_MS = 500;
 
 /** Holds past which expired ones are swept out (agents that halted mid-turn leave theirs behind). */
@@ -11,27 +11,24 @@ interface Hold {
   readonly until: number;
 }
 
-/** What `OfferBoard.pick` chose for one agent. */
-export interface Offer {
-  /** The tasks offered to the agent, now held for it. */
-  readonly tasks: Task[];
-  /** When the earliest hold of another agent that kept a task out runs out (Unix ms), or `Infinity`. */
-  readonly retryAt: number;
-}
-
 /**
- * The pending tasks offered to the turns in progress of the runtimes that share one task
- * manager in this process. Every worker lists the same oldest pending tasks; without this, two
- * agents whose turns overlap (one yielded to the event loop mid-batch, say) decide to claim the
- * same tasks, and all but one claim are lost races (a wasted claim, a skipped report, a turn).
+ * The tasks offered to, and then claimed by, the turns in progress of the runtimes sharing one
+ * task manager in this process. Every worker lists the same oldest pending tasks; without this,
+ * agents whose turns overlap (all woken by one submit, or one yielded to the event loop
+ * mid-batch) decide to claim the same tasks, and all but one lose each race (a wasted claim, a
+ * skipped report, a turn). A task held here is left out of the other agents' offers: from the
+ * listing until `decide` returns, then (`narrow`) only the tasks the turn decided to claim, until
+ * it ends.
  *
- * Only a hint, never a guarantee: claims stay exactly once through the task manager, a hold
- * lasts until its agent's turn ends or `OFFER_HOLD_MS`, and a runtime in another process (or on
- * another task manager) does not see it. Bounded: an agent holds at most one turn's tasks.
+ * Only a hint, never a lock: claims stay exactly once through the task manager; a hold lasts
+ * until its turn narrows or ends, or `OFFER_HOLD_MS`; an agent turned away from a held task is
+ * woken when a turn lets one go unclaimed; a runtime in another process, or on another task
+ * manager, does not see it. Bounded: an agent holds at most one turn's offer (expired holds are
+ * swept), and one wake-up per agent waits.
  */
 export class OfferBoard {
   readonly #holds = new Map<string, Hold>();
-  /** Agents turned away from a held task, woken when a turn ends leaving one of its tasks unclaimed. */
+  /** Agents turned away from a held task: woken when a turn lets one of its offered tasks go. */
   readonly #waiters = new Map<string, () => void>();
 
   /** Holds now (expired ones included until swept). */
@@ -40,51 +37,57 @@ export class OfferBoard {
   }
 
   /**
-   * Up to `max` of `all`, from `offset` on (wrapping around), that no other agent holds now;
-   * holds them for `agentId` until `now + OFFER_HOLD_MS`. When another agent's hold kept a task
-   * out, `wake` is called once a turn ends leaving some of its tasks unclaimed.
+   * Up to `max` of `all`, from `offset` on (wrapping around), that no other agent holds at `now`;
+   * holds them for `agentId` until `now + OFFER_HOLD_MS`. Turned away from any, the agent is
+   * woken (`wake`) once a turn lets one of its tasks go.
    */
-  pick(agentId: string, all: readonly Task[], max: number, offset: number, now: number, wake: () => void): Offer {
+  pick(agentId: string, all: readonly Task[], max: number, offset: number, now: number, wake: () => void): Task[] {
     if (this.#holds.size >= SWEEP_AT) this.#sweep(now);
-    const tasks: Task[] = [];
+    const out: Task[] = [];
     const n = all.length;
     const hold: Hold = { agentId, until: now + OFFER_HOLD_MS };
-    let retryAt = Number.POSITIVE_INFINITY;
-    for (let i = 0, j = offset % n; i < n && tasks.length < max; i++, j = j + 1 === n ? 0 : j + 1) {
+    for (let i = 0, j = offset % n; i < n && out.length < max; i++, j = j + 1 === n ? 0 : j + 1) {
       const task = all[j]!;
       const held = this.#holds.get(task.id);
       if (held !== undefined && held.agentId !== agentId && held.until > now) {
-        if (held.until < retryAt) retryAt = held.until;
         this.#waiters.set(agentId, wake);
         continue;
       }
       this.#holds.set(task.id, hold);
-      tasks.push(task);
+      out.push(task);
     }
-    return { tasks, retryAt };
+    return out;
   }
 
   /**
-   * Ends `agentId`'s holds on `tasks` (its turn is over). `claimed` tells which it claimed: if
-   * any is left unclaimed, the agents turned away from them are woken to take it.
+   * After `decide`: of the tasks `offered` to `agentId`, keeps holding those it decided to claim
+   * (`claims`) and lets the others go (waking the agents turned away, if any went).
    */
-  release(agentId: string, tasks: readonly Task[], claimed: (taskId: string) => boolean): void {
+  narrow(agentId: string, offered: readonly Task[], claims: ReadonlySet<string>): void {
     let freed = false;
-    for (const task of tasks) {
-      if (this.#holds.get(task.id)?.agentId !== agentId) continue;
+    for (const task of offered) {
+      if (claims.has(task.id) || this.#holds.get(task.id)?.agentId !== agentId) continue;
       this.#holds.delete(task.id);
-      if (!freed && this.#waiters.size > 0 && !claimed(task.id)) freed = true;
+      freed = true;
     }
-    if (!freed) return;
-    const waiters = [...this.#waiters.values()];
-    this.#waiters.clear();
-    for (const wake of waiters) wake();
+    if (freed && this.#waiters.size > 0) this.#wakeWaiters();
+  }
+
+  /** Ends `agentId`'s holds on `taskIds` (its turn is over). */
+  release(agentId: string, taskIds: Iterable<string>): void {
+    for (const id of taskIds) if (this.#holds.get(id)?.agentId === agentId) this.#holds.delete(id);
   }
 
   /** Forgets `agentId` (its runtime stopped): its holds and its wake-up. */
   forget(agentId: string): void {
     this.#waiters.delete(agentId);
     for (const [id, hold] of this.#holds) if (hold.agentId === agentId) this.#holds.delete(id);
+  }
+
+  #wakeWaiters(): void {
+    const waiters = [...this.#waiters.values()];
+    this.#waiters.clear();
+    for (const wake of waiters) wake();
   }
 
   #sweep(now: number): void {

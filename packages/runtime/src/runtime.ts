@@ -81,9 +81,10 @@ export class AgentRuntime implements Startable {
   readonly #outcomes: OutcomeBuffer;
   readonly #meters: RuntimeMeters;
   #sweeping = false;
-  /** The board of the runtimes sharing the task manager, and what it offered this turn. */
+  /** The board of the runtimes sharing the task manager; what it offered this turn, then the claims it holds. */
   #board: OfferBoard | undefined;
   #offered: Task[] = [];
+  #claims: Set<string> | undefined;
   readonly #wake = (): void => this.scheduler.notify();
   #unsubscribe: (() => void)[] = [];
   #onTaskEvent = (task: Task) => void (this.#inPools(task) && this.scheduler.notify());
@@ -409,9 +410,10 @@ export class AgentRuntime implements Startable {
       const parent = this.#tracing.parentOf(messages, tasks);
       const decisions = await this.#decide(messages, tasks, parent, draining);
       if (decisions === undefined) return;
+      this.#narrowOffer(decisions);
       if (decisions.length > 0 && this.#state !== 'halted') results = await this.#execute(decisions, parent);
     } finally {
-      this.#releaseOffer(results);
+      this.#releaseOffer();
     }
     this.#wakeAfterTurn(results, draining);
   }
@@ -518,7 +520,7 @@ export class AgentRuntime implements Startable {
     }
     if (all.length === 0) return all;
     // Agents sharing a pool would all race for the head of the list: a rotating window per
-    // agent spreads their claims, and the tasks another agent's turn in progress was offered
+    // agent spreads their claims, and the tasks offered to another agent's turn in progress
     // are left to it (the board of the runtimes sharing this task manager).
     const max = this.#o.taskBatchSize ?? RUNTIME_DEFAULTS.taskBatchSize;
     const n = all.length;
@@ -527,22 +529,33 @@ export class AgentRuntime implements Startable {
       this.#taskOffset = (this.#taskOffset + max + (this.#agentHash % n)) % n;
     } else this.#taskOffset = 0;
     this.#board ??= offerBoardOf(tm);
-    const offer = this.#board.pick(this.agentId, all, max, this.#taskOffset, Date.now(), this.#wake);
-    if (offer.retryAt !== Number.POSITIVE_INFINITY) this.scheduler.notifyAt(offer.retryAt);
-    this.#offered = offer.tasks;
-    return offer.tasks;
+    this.#offered = this.#board.pick(this.agentId, all, max, this.#taskOffset, Date.now(), this.#wake);
+    return this.#offered;
   }
 
-  /** Ends the holds on the tasks this turn was offered (see `OfferBoard`). */
-  #releaseOffer(results: readonly ExecutionResult[]): void {
+  /** After decide: the turn holds on to the offered tasks it decided to claim only (see `OfferBoard`). */
+  #narrowOffer(decisions: readonly Decision[]): void {
     if (this.#offered.length === 0) return;
-    const offered = this.#offered;
+    const claims = new Set<string>();
+    for (const d of decisions) {
+      const taskId = d?.type === 'ClaimTask' ? (d as { taskId?: unknown }).taskId : undefined;
+      if (typeof taskId === 'string') claims.add(taskId);
+    }
+    this.#board!.narrow(this.agentId, this.#offered, claims);
     this.#offered = [];
-    let claimed: Set<string> | undefined;
-    this.#board?.release(this.agentId, offered, (taskId) => {
-      claimed ??= new Set(results.filter((r) => r.ok && r.decision.type === 'ClaimTask').map((r) => (r.decision as { taskId: string }).taskId));
-      return claimed.has(taskId);
-    });
+    this.#claims = claims;
+  }
+
+  /** At the end of a turn: lets go of whatever it still holds (see `OfferBoard`). */
+  #releaseOffer(): void {
+    if (this.#offered.length > 0)
+      this.#board?.release(
+        this.agentId,
+        this.#offered.map((t) => t.id),
+      );
+    if (this.#claims !== undefined) this.#board?.release(this.agentId, this.#claims);
+    this.#offered = [];
+    this.#claims = undefined;
   }
 
   async #refreshPools(): Promise<void> {
