@@ -12,6 +12,23 @@ import { COUNTER } from './counters.js';
 
 /** `TaskManager.submit`: see there. */
 export async function submitTask(core: TaskCore, task: Task | TaskInit, options: SubmitTaskOptions): Promise<TaskRecord> {
+  const { t, by, now } = await checkSubmit(core, task, options);
+  const rec = newRecord(t, by, now);
+  const key = recordKey(rec.id);
+  const revision = await writeSubmitted(core, rec, key, now, options);
+  // The same key string as the write's (its hash is cached): later transitions reuse it.
+  core.remember(rec, revision, key);
+  core.count(COUNTER.submitted);
+  core.meters.moved(null, rec, now);
+  core.events.emit('submitted', rec);
+  return rec;
+}
+
+/**
+ * The task to submit, checked before any write (`ValidationError`, or the access refusals), so
+ * that a refused task leaves nothing behind (not even a pending-index entry).
+ */
+async function checkSubmit(core: TaskCore, task: Task | TaskInit, options: SubmitTaskOptions): Promise<{ t: Task; by: string | undefined; now: number }> {
   const t = createTask(task);
   requireId(t.id, 'task id');
   if (t.state !== 'pending') throw new ValidationError(`task ${t.id}: a submitted task must be pending, got ${t.state}`);
@@ -21,12 +38,16 @@ export async function submitTask(core: TaskCore, task: Task | TaskInit, options:
   if (t.constraints.deadline !== undefined && now >= t.constraints.deadline) {
     throw new ValidationError(`task ${t.id}: deadline ${t.constraints.deadline} already passed`);
   }
-  // Before any write: a refused task leaves nothing behind (not even a pending-index entry).
   if (!core.access.passesSubmitNow(t, by)) await core.access.checkSubmit(t, by, options);
+  return { t, by, now };
+}
+
+/** The pending record of a new task. */
+function newRecord(t: Task, by: string | undefined, now: number): TaskRecord {
   // Spelled out rather than `{ ...t, more }`: V8 gives a spread followed by new members a
   // hidden class of its own per object (measured: ~50x slower to build, and every later
   // access to such records megamorphic). One literal = one shape for every record.
-  const rec: TaskRecord = {
+  return {
     id: t.id,
     objective: t.objective,
     inputs: t.inputs,
@@ -50,6 +71,10 @@ export async function submitTask(core: TaskCore, task: Task | TaskInit, options:
     updatedAt: now,
     submittedBy: by ?? null,
   };
+}
+
+/** Writes a new record and its index entries; returns its revision (`ConflictError` if the id exists). */
+async function writeSubmitted(core: TaskCore, rec: TaskRecord, key: string, now: number, options: SubmitTaskOptions): Promise<number> {
   const sig: CallOptions = options; // the store reads `signal` only
   // Index first, record second: if the record write then fails, the entry points at nothing
   // and listing removes it; the other order could leave a pending task that is never offered.
@@ -61,18 +86,10 @@ export async function submitTask(core: TaskCore, task: Task | TaskInit, options:
   await core.store.put(pendingKey(rec.poolId, rec.id), now, sig);
   await pooled;
   // Revision 0 = "must not exist" (putIfAbsent), and the answer is the revision to remember.
-  const key = recordKey(rec.id);
   const revision = await core.store.compareAndSet(key, rec, 0, sig);
-  if (revision === null) {
-    const existing = await core.store.get<TaskRecord>(key, sig);
-    throw core.conflict(`task ${rec.id} already exists`, existing?.state);
-  }
-  // The same key string as the write's (its hash is cached): later transitions reuse it.
-  core.remember(rec, revision, key);
-  core.count(COUNTER.submitted);
-  core.meters.moved(null, rec, now);
-  core.events.emit('submitted', rec);
-  return rec;
+  if (revision !== null) return revision;
+  const existing = await core.store.get<TaskRecord>(key, sig);
+  throw core.conflict(`task ${rec.id} already exists`, existing?.state);
 }
 
 /** `TaskManager.start`: see there. */
