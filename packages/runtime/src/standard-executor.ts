@@ -249,7 +249,7 @@ export class StandardExecutor implements Executor {
   #messageAndPoolHandlers(): Pick<Handlers, 'SendMessage' | 'JoinPool' | 'LeavePool' | 'CreatePool' | 'InvokeTool'> {
     const pools = () => this.#need(this.#o.poolManager, 'a pool manager');
     return {
-      SendMessage: async (d, ctx) => this.#sendMessage(d, ctx),
+      SendMessage: (d, ctx) => this.#sendMessage(d, ctx),
       JoinPool: (d, ctx) => pools().joinPool(ctx.agentId, d.poolId, d.context),
       LeavePool: (d, ctx) => pools().leavePool(ctx.agentId, d.poolId),
       CreatePool: async (d, ctx) => {
@@ -258,7 +258,7 @@ export class StandardExecutor implements Executor {
         await pools().joinPool(ctx.agentId, pool.id);
         return pool;
       },
-      InvokeTool: async (d, ctx) => this.#invokeTool(d.tool, d.params, d.timeoutMs, ctx),
+      InvokeTool: (d, ctx) => this.#invokeTool(d.tool, d.params, d.timeoutMs, ctx),
     };
   }
 
@@ -293,8 +293,8 @@ export class StandardExecutor implements Executor {
         ctx.leases.set(d.taskId, lease);
         return lease;
       },
-      ReportTask: async (d, ctx) => asHolder(ctx, d.taskId, (lease) => tasks().report(ctx.agentId, d.taskId, d.result, lease)),
-      FailTask: async (d, ctx) => asHolder(ctx, d.taskId, (lease) => tasks().fail(d.taskId, d.reason, ctx.agentId, lease)),
+      ReportTask: (d, ctx) => asHolder(ctx, d.taskId, (lease) => tasks().report(ctx.agentId, d.taskId, d.result, lease)),
+      FailTask: (d, ctx) => asHolder(ctx, d.taskId, (lease) => tasks().fail(d.taskId, d.reason, ctx.agentId, lease)),
       CancelTask: async (d, ctx) => {
         const r = await tasks().cancel(d.taskId, { by: ctx.agentId });
         ctx.leases.delete(d.taskId);

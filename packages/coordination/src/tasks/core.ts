@@ -9,7 +9,7 @@ import {
   positiveIntOption,
 } from '@converge/core';
 import { TypedEmitter, requireId, type CallOptions, type Clock } from '../common.js';
-import { isTerminal, pastDeadline, recordKey, type TaskRecord } from './records.js';
+import { deepFreeze, isTerminal, pastDeadline, recordKey, type TaskRecord } from './records.js';
 import { DEFAULT_CACHE_SIZE, PendingIndex } from './pending-index.js';
 import { OwnWrites, type OwnWrite } from './own-writes.js';
 import { resolveTaskLimits, type TaskManagerEvents, type TaskManagerOptions, type TaskManagerStats } from './options.js';
@@ -184,10 +184,19 @@ export class TaskCore {
     return rec;
   }
 
-  /** Remembers a record this manager just wrote at `revision` (a private copy) under `key` (default: its record key), or forgets a terminal one. */
-  remember(rec: TaskRecord, revision: number, key?: string): void {
-    if (isTerminal(rec)) this.own.delete(rec.id);
-    else this.own.set(rec.id, key ?? recordKey(rec.id), cloneWireValue(rec), revision);
+  /**
+   * Remembers a record this manager just wrote at `revision` under `key` (default: its record
+   * key), as a private frozen copy, which it returns; or forgets a terminal one (`undefined`).
+   * Transitions copy the remembered record's top level only: its members stay frozen and shared.
+   */
+  remember(rec: TaskRecord, revision: number, key?: string): TaskRecord | undefined {
+    if (isTerminal(rec)) {
+      this.own.delete(rec.id);
+      return undefined;
+    }
+    const copy = deepFreeze(cloneWireValue(rec));
+    this.own.set(rec.id, key ?? recordKey(rec.id), copy, revision);
+    return copy;
   }
 
   /** What callers and listeners get: the record, or a copy of it when it is the remembered one. */

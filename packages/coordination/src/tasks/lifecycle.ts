@@ -12,23 +12,48 @@ import { COUNTER } from './counters.js';
 
 /** `TaskManager.submit`: see there. */
 export async function submitTask(core: TaskCore, task: Task | TaskInit, options: SubmitTaskOptions): Promise<TaskRecord> {
-  const { t, by, now } = await checkSubmit(core, task, options);
+  const { t, by, now } = checkSubmit(core, task, options);
+  // Before any write: a refused task leaves nothing behind (not even a pending-index entry).
+  if (!core.access.passesSubmitNow(t, by)) await core.access.checkSubmit(t, by, options);
   const rec = newRecord(t, by, now);
+  const sig: CallOptions = options; // the store reads `signal` only
   const key = recordKey(rec.id);
-  const revision = await writeSubmitted(core, rec, key, now, options);
-  // The same key string as the write's (its hash is cached): later transitions reuse it.
-  core.remember(rec, revision, key);
+  // The writes stay inline (no helper function): each async level adds microtask ticks, which
+  // spread the 'submitted' events of a batch over more worker turns.
+  core.index.arm(rec.id);
+  let revision: number | null;
+  try {
+    // Index first, record second: if the record write then fails, the entry points at nothing
+    // and listing removes it; the other order could leave a pending task that is never offered.
+    // Both writes start at once; awaited one after the other (no `Promise.all`: its extra ticks
+    // spread the 'submitted' events too). The pool-index write's failure is still the
+    // submit's, and never an unhandled rejection.
+    const pooled = core.poolIndex.add(rec, now, sig);
+    pooled.catch(() => undefined);
+    await core.store.put(pendingKey(rec.poolId, rec.id), now, sig);
+    await pooled;
+    // Revision 0 = "must not exist" (putIfAbsent), and the answer is the revision to remember.
+    revision = await core.store.compareAndSet(key, rec, 0, sig);
+  } catch (err) {
+    core.index.prime(rec.id, undefined);
+    throw err;
+  }
+  if (revision === null) {
+    core.index.prime(rec.id, undefined);
+    const existing = await core.store.get<TaskRecord>(key, sig);
+    throw core.conflict(`task ${rec.id} already exists`, existing?.state);
+  }
+  // The same key string as the write's (its hash is cached): later transitions reuse it. The
+  // listings get the same frozen copy (no read back of a record just written).
+  core.index.prime(rec.id, core.remember(rec, revision, key));
   core.count(COUNTER.submitted);
   core.meters.moved(null, rec, now);
   core.events.emit('submitted', rec);
   return rec;
 }
 
-/**
- * The task to submit, checked before any write (`ValidationError`, or the access refusals), so
- * that a refused task leaves nothing behind (not even a pending-index entry).
- */
-async function checkSubmit(core: TaskCore, task: Task | TaskInit, options: SubmitTaskOptions): Promise<{ t: Task; by: string | undefined; now: number }> {
+/** The task to submit, checked before any write (`ValidationError`); `by` checked when given. */
+function checkSubmit(core: TaskCore, task: Task | TaskInit, options: SubmitTaskOptions): { t: Task; by: string | undefined; now: number } {
   const t = createTask(task);
   requireId(t.id, 'task id');
   if (t.state !== 'pending') throw new ValidationError(`task ${t.id}: a submitted task must be pending, got ${t.state}`);
@@ -38,7 +63,6 @@ async function checkSubmit(core: TaskCore, task: Task | TaskInit, options: Submi
   if (t.constraints.deadline !== undefined && now >= t.constraints.deadline) {
     throw new ValidationError(`task ${t.id}: deadline ${t.constraints.deadline} already passed`);
   }
-  if (!core.access.passesSubmitNow(t, by)) await core.access.checkSubmit(t, by, options);
   return { t, by, now };
 }
 
@@ -71,25 +95,6 @@ function newRecord(t: Task, by: string | undefined, now: number): TaskRecord {
     updatedAt: now,
     submittedBy: by ?? null,
   };
-}
-
-/** Writes a new record and its index entries; returns its revision (`ConflictError` if the id exists). */
-async function writeSubmitted(core: TaskCore, rec: TaskRecord, key: string, now: number, options: SubmitTaskOptions): Promise<number> {
-  const sig: CallOptions = options; // the store reads `signal` only
-  // Index first, record second: if the record write then fails, the entry points at nothing
-  // and listing removes it; the other order could leave a pending task that is never offered.
-  // Both writes start at once; awaited one after the other (no `Promise.all`: its extra ticks
-  // spread the 'submitted' events of a batch over more worker turns). The pool-index write's
-  // failure is still the submit's, and never an unhandled rejection.
-  const pooled = core.poolIndex.add(rec, now, sig);
-  pooled.catch(() => undefined);
-  await core.store.put(pendingKey(rec.poolId, rec.id), now, sig);
-  await pooled;
-  // Revision 0 = "must not exist" (putIfAbsent), and the answer is the revision to remember.
-  const revision = await core.store.compareAndSet(key, rec, 0, sig);
-  if (revision !== null) return revision;
-  const existing = await core.store.get<TaskRecord>(key, sig);
-  throw core.conflict(`task ${rec.id} already exists`, existing?.state);
 }
 
 /** `TaskManager.start`: see there. */
