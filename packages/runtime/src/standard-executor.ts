@@ -80,14 +80,8 @@ export interface StandardExecutorOptions {
 /** The core decision types (a Set: looked up for every decision). */
 const CORE_TYPES: ReadonlySet<string> = new Set(CORE_DECISION_TYPES);
 
-/**
- * Most decisions executed back to back before `execute` yields to the event loop (*fixed*); it
- * yields sooner, after `EXECUTE_YIELD_MS`, when they take longer.
- */
-export const EXECUTE_YIELD_EVERY = 1_024;
-
-/** Longest `execute` runs decisions back to back (all microtasks) before it yields to the event loop, ms. */
-const EXECUTE_YIELD_MS = 1;
+/** Decisions executed back to back before `execute` yields to the event loop (*fixed*). */
+export const EXECUTE_YIELD_EVERY = 64;
 
 /** Default tool call timeout, ms. */
 export const DEFAULT_TOOL_TIMEOUT_MS = 30_000;
@@ -157,18 +151,10 @@ export class StandardExecutor implements Executor {
     // Allocated on the first failed claim only: most batches lose none.
     let lostTasks: Set<string> | undefined;
     const signal = context.signal;
-    let yieldedAt = performance.now();
-    let since = 0;
     for (let i = 0; i < n; i++) {
       // Decisions that all resolve as microtasks (in-memory services) would hold the event loop
-      // for the whole batch: timers, sockets and other agents get a turn every EXECUTE_YIELD_MS
-      // (or EXECUTE_YIELD_EVERY decisions). Not a fixed count: every yield lets other agents
-      // list the tasks this batch is about to claim, and each such race lost is a wasted claim.
-      if (i > 0 && (++since >= EXECUTE_YIELD_EVERY || performance.now() - yieldedAt >= EXECUTE_YIELD_MS)) {
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        yieldedAt = performance.now();
-        since = 0;
-      }
+      // for the whole batch: timers, sockets and other agents get a turn every YIELD_EVERY.
+      if (i > 0 && i % EXECUTE_YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       const decision = decisions[i]!;
       // Once the context's signal aborts (a halt, or a stop past its grace period), the rest
       // of the batch is skipped, not half-done.
