@@ -1,4 +1,4 @@
-import { NotStartedError, exponentialBackoff, type Agent, type Decision, type Task } from '@converge/core';
+import { NotStartedError, exponentialBackoff, type Agent, type Decision, type Message, type Task, type TraceContext } from '@converge/core';
 import type { Startable } from '@converge/core';
 import { Inbox, type InboxDropReason, type QueueByteBudget } from './inbox.js';
 import { Intake } from './intake.js';
@@ -20,6 +20,7 @@ import { RuntimeMeters, exportCounters } from './runtime-metrics.js';
 import { attachTaskTrace } from './task-trace.js';
 import { watchPoolQuestions } from './pool-outcomes.js';
 import { runtimeHealth } from './runtime-health.js';
+import { offerBoardOf, type OfferBoard } from './offer-board.js';
 import type { HealthChecks } from '@converge/core';
 
 export { RUNTIME_DEFAULTS, type AgentRuntimeOptions } from './runtime-options.js';
@@ -80,6 +81,11 @@ export class AgentRuntime implements Startable {
   readonly #outcomes: OutcomeBuffer;
   readonly #meters: RuntimeMeters;
   #sweeping = false;
+  /** The board of the runtimes sharing the task manager; what it offered this turn, then the claims it holds. */
+  #board: OfferBoard | undefined;
+  #offered: Task[] = [];
+  #claims: Set<string> | undefined;
+  readonly #wake = (): void => this.scheduler.notify();
   #unsubscribe: (() => void)[] = [];
   #onTaskEvent = (task: Task) => void (this.#inPools(task) && this.scheduler.notify());
   #onTaskFailed = (event: TaskFailedEvent) => void (event.retryAt !== null && this.#inPools(event.task) && this.scheduler.notifyAt(event.retryAt));
@@ -274,6 +280,7 @@ export class AgentRuntime implements Startable {
     if (!settled) this.#telemetry.error('stop', new Error(`the turn in progress did not finish within ${limit} ms`));
     this.inbox.discard('stopped');
     this.#meters.depth(this.inbox.size);
+    this.#board?.forget(this.agentId);
     if (!crashed) {
       await this.#handBackLeases();
       await this.#unregister();
@@ -394,19 +401,37 @@ export class AgentRuntime implements Startable {
   }
 
   async #turn(draining: boolean): Promise<void> {
-    if (!draining) {
-      try {
-        await this.agent.onTick();
-      } catch (err) {
-        this.#telemetry.error('onTick', err);
-      }
-    }
+    if (!draining) await this.#tick();
     // Held, not consumed: the batch is committed only once decide returned (see TurnGuard).
     const messages = this.#guard.take(this.#o.batchSize ?? RUNTIME_DEFAULTS.batchSize);
     const tasks = draining ? [] : await this.#pendingTasks();
-    const parent = this.#tracing.parentOf(messages, tasks);
-    // The previous turn's outcomes go to this decide; like the batch's messages, they are not
-    // handed over again if it throws.
+    let results: ExecutionResult[] = [];
+    try {
+      const parent = this.#tracing.parentOf(messages, tasks);
+      const decisions = await this.#decide(messages, tasks, parent, draining);
+      if (decisions === undefined) return;
+      this.#narrowOffer(decisions);
+      if (decisions.length > 0 && this.#state !== 'halted') results = await this.#execute(decisions, parent);
+    } finally {
+      this.#releaseOffer();
+    }
+    this.#wakeAfterTurn(results, draining);
+  }
+
+  async #tick(): Promise<void> {
+    try {
+      await this.agent.onTick();
+    } catch (err) {
+      this.#telemetry.error('onTick', err);
+    }
+  }
+
+  /**
+   * Calls `decide` with the batch, the tasks on offer and the previous turn's outcomes (like the
+   * batch's messages, they are not handed over again if it throws). Returns the capped
+   * decisions, or `undefined` when decide threw (handled here: the batch is retried later).
+   */
+  async #decide(messages: readonly Message[], tasks: Task[], parent: TraceContext | undefined, draining: boolean): Promise<Decision[] | undefined> {
     const context = this.#outcomes.take();
     let decisions: Decision[];
     try {
@@ -421,36 +446,45 @@ export class AgentRuntime implements Startable {
       const defer = this.#guard.failed(messages, err, !draining);
       if (defer !== undefined) this.scheduler.notifyAt(Date.now() + defer);
       else if (this.inbox.size > 0 || this.inbox.held > 0 || tasks.length > 0) this.#wakeAfterError();
-      return;
+      return undefined;
     }
     this.#guard.succeeded(messages);
     decisions = this.#guard.cap(decisions);
     this.#errorStreak = 0;
     this.#tracing.record(decisions, messages, tasks, context.outcomes);
+    return decisions;
+  }
+
+  /** Executes the turn's decisions and keeps their outcomes for the next turn. */
+  async #execute(decisions: Decision[], parent: TraceContext | undefined): Promise<ExecutionResult[]> {
+    const ctx: ExecutionContext = {
+      agentId: this.agentId,
+      identity: this.agent.identity,
+      capabilities: this.agent.capabilities.names(),
+      leases: this.#leases,
+      signal: this.#turnController.signal,
+    };
     let results: ExecutionResult[] = [];
-    if (decisions.length > 0 && this.#state !== 'halted') {
-      const ctx: ExecutionContext = {
-        agentId: this.agentId,
-        identity: this.agent.identity,
-        capabilities: this.agent.capabilities.names(),
-        leases: this.#leases,
-        signal: this.#turnController.signal,
-      };
-      let failure: unknown;
-      try {
-        results = await this.#tracing.execute(this.executor, decisions, ctx, parent);
-      } catch (err) {
-        failure = err;
-        this.#telemetry.error('execute', err);
-      }
-      // (Re-read after the await: a halt meanwhile drops the outcomes, as a crash would.)
-      if ((this.#state as State) !== 'halted') this.#keepOutcomes(decisions, results, failure);
-      this.#leaseKeeper?.reschedule();
-      if (results.some((r) => r.ok && POOL_DECISIONS.has(r.decision.type))) await this.#refreshPools();
+    let failure: unknown;
+    try {
+      results = await this.#tracing.execute(this.executor, decisions, ctx, parent);
+    } catch (err) {
+      failure = err;
+      this.#telemetry.error('execute', err);
     }
-    // An agent whose decisions took effect (or lost a race for a task: others may be left)
-    // gets another turn at once; one whose decisions were all refused or failed sleeps until
-    // a message, a task or a lease event wakes it (re-deciding at once would repeat them).
+    // (Re-read after the await: a halt meanwhile drops the outcomes, as a crash would.)
+    if ((this.#state as State) !== 'halted') this.#keepOutcomes(decisions, results, failure);
+    this.#leaseKeeper?.reschedule();
+    if (results.some((r) => r.ok && POOL_DECISIONS.has(r.decision.type))) await this.#refreshPools();
+    return results;
+  }
+
+  /**
+   * An agent whose decisions took effect (or lost a race for a task: others may be left) gets
+   * another turn at once; one whose decisions were all refused or failed sleeps until a
+   * message, a task or a lease event wakes it (re-deciding at once would repeat them).
+   */
+  #wakeAfterTurn(results: readonly ExecutionResult[], draining: boolean): void {
     if (this.inbox.size > 0 || this.inbox.held > 0 || results.some((r) => r.ok || isLostRace(r.error))) {
       this.#outcomeStreak = 0;
       this.scheduler.notify();
@@ -476,7 +510,6 @@ export class AgentRuntime implements Startable {
     const tm = this.#o.taskManager;
     if (!tm) return [];
     let all: Task[];
-    const max = this.#o.taskBatchSize ?? RUNTIME_DEFAULTS.taskBatchSize;
     try {
       // The manager's whole window (`agentListLimit`), not just one batch: the rotation below
       // needs it to spread agents apart (listing it is cheap, its records are cached).
@@ -485,15 +518,44 @@ export class AgentRuntime implements Startable {
       this.#telemetry.error('listTasks', err);
       return [];
     }
-    if (all.length <= max) return all;
-    // Agents sharing a pool would all race for the head of the list; a rotating window per
-    // agent spreads their claims and keeps lost races rare.
+    if (all.length === 0) return all;
+    // Agents sharing a pool would all race for the head of the list: a rotating window per
+    // agent spreads their claims, and the tasks offered to another agent's turn in progress
+    // are left to it (the board of the runtimes sharing this task manager).
+    const max = this.#o.taskBatchSize ?? RUNTIME_DEFAULTS.taskBatchSize;
     const n = all.length;
-    if (this.#agentHash < 0) this.#agentHash = hashOf(this.agentId);
-    this.#taskOffset = (this.#taskOffset + max + (this.#agentHash % n)) % n;
-    const out: Task[] = [];
-    for (let i = 0, j = this.#taskOffset; i < max; i++, j = j + 1 === n ? 0 : j + 1) out.push(all[j]!);
-    return out;
+    if (n > max) {
+      if (this.#agentHash < 0) this.#agentHash = hashOf(this.agentId);
+      this.#taskOffset = (this.#taskOffset + max + (this.#agentHash % n)) % n;
+    } else this.#taskOffset = 0;
+    this.#board ??= offerBoardOf(tm);
+    this.#offered = this.#board.pick(this.agentId, all, max, this.#taskOffset, Date.now(), this.#wake);
+    return this.#offered;
+  }
+
+  /** After decide: the turn holds on to the offered tasks it decided to claim only (see `OfferBoard`). */
+  #narrowOffer(decisions: readonly Decision[]): void {
+    if (this.#offered.length === 0) return;
+    const claims = new Set<string>();
+    for (const d of decisions) {
+      const taskId = d?.type === 'ClaimTask' ? (d as { taskId?: unknown }).taskId : undefined;
+      if (typeof taskId === 'string') claims.add(taskId);
+    }
+    this.#board!.narrow(this.agentId, this.#offered, claims);
+    this.#offered = [];
+    this.#claims = claims;
+  }
+
+  /** At the end of a turn: lets go of whatever it still holds (see `OfferBoard`). */
+  #releaseOffer(): void {
+    if (this.#offered.length > 0)
+      this.#board?.release(
+        this.agentId,
+        this.#offered.map((t) => t.id),
+      );
+    if (this.#claims !== undefined) this.#board?.release(this.agentId, this.#claims);
+    this.#offered = [];
+    this.#claims = undefined;
   }
 
   async #refreshPools(): Promise<void> {

@@ -229,25 +229,13 @@ export class StandardExecutor implements Executor {
   }
 
   #coreHandlers(): Handlers {
-    const o = this.#o;
-    const tasks = () => this.#need(o.taskManager, 'a task manager');
-    const pools = () => this.#need(o.poolManager, 'a pool manager');
+    return { ...this.#messageAndPoolHandlers(), ...this.#taskHandlers(), ...this.#protocolHandlers() };
+  }
+
+  #messageAndPoolHandlers(): Pick<Handlers, 'SendMessage' | 'JoinPool' | 'LeavePool' | 'CreatePool' | 'InvokeTool'> {
+    const pools = () => this.#need(this.#o.poolManager, 'a pool manager');
     return {
-      SendMessage: async (d, ctx) => {
-        const transport = this.#need(o.transport, 'a transport');
-        if (o.limits && !o.limits.tryConsumeMessage()) throw new LimitExceededError('message rate limit reached');
-        let init: MessageInit = { recipient: d.recipient, payload: d.payload, topics: d.topics ?? [], taskId: d.taskId ?? null, sender: ctx.agentId };
-        if (o.decorateMessage) init = o.decorateMessage(init);
-        const message = signMessage(createMessage(init), ctx.identity);
-        try {
-          this.#endpoints.check(message, transport);
-        } catch (err) {
-          this.#endpointsRefused?.inc();
-          throw err;
-        }
-        await transport.send(message, { signal: ctx.signal });
-        return message.id;
-      },
+      SendMessage: (d, ctx) => this.#sendMessage(d, ctx),
       JoinPool: (d, ctx) => pools().joinPool(ctx.agentId, d.poolId, d.context),
       LeavePool: (d, ctx) => pools().leavePool(ctx.agentId, d.poolId),
       CreatePool: async (d, ctx) => {
@@ -256,6 +244,31 @@ export class StandardExecutor implements Executor {
         await pools().joinPool(ctx.agentId, pool.id);
         return pool;
       },
+      InvokeTool: (d, ctx) => this.#invokeTool(d.tool, d.params, d.timeoutMs, ctx),
+    };
+  }
+
+  async #sendMessage(d: Extract<CoreDecision, { type: 'SendMessage' }>, ctx: ExecutionContext): Promise<string> {
+    const o = this.#o;
+    const transport = this.#need(o.transport, 'a transport');
+    if (o.limits && !o.limits.tryConsumeMessage()) throw new LimitExceededError('message rate limit reached');
+    let init: MessageInit = { recipient: d.recipient, payload: d.payload, topics: d.topics ?? [], taskId: d.taskId ?? null, sender: ctx.agentId };
+    if (o.decorateMessage) init = o.decorateMessage(init);
+    const message = signMessage(createMessage(init), ctx.identity);
+    try {
+      this.#endpoints.check(message, transport);
+    } catch (err) {
+      this.#endpointsRefused?.inc();
+      throw err;
+    }
+    await transport.send(message, { signal: ctx.signal });
+    return message.id;
+  }
+
+  #taskHandlers(): Pick<Handlers, 'SubmitTask' | 'ClaimTask' | 'ReportTask' | 'FailTask' | 'CancelTask'> {
+    const o = this.#o;
+    const tasks = () => this.#need(o.taskManager, 'a task manager');
+    return {
       SubmitTask: async (d, ctx) => {
         o.limits?.checkTaskResources?.(d.task?.constraints);
         return tasks().submit(o.decorateTask ? o.decorateTask(d.task) : d.task, { by: ctx.agentId });
@@ -266,27 +279,21 @@ export class StandardExecutor implements Executor {
         ctx.leases.set(d.taskId, lease);
         return lease;
       },
-      ReportTask: async (d, ctx) => {
-        const lease = heldLease(ctx, d.taskId);
-        try {
-          return await tasks().report(ctx.agentId, d.taskId, d.result, lease);
-        } finally {
-          ctx.leases.delete(d.taskId);
-        }
-      },
-      FailTask: async (d, ctx) => {
-        const lease = heldLease(ctx, d.taskId);
-        try {
-          return await tasks().fail(d.taskId, d.reason, ctx.agentId, lease);
-        } finally {
-          ctx.leases.delete(d.taskId);
-        }
-      },
+      ReportTask: (d, ctx) => asHolder(ctx, d.taskId, (lease) => tasks().report(ctx.agentId, d.taskId, d.result, lease)),
+      FailTask: (d, ctx) => asHolder(ctx, d.taskId, (lease) => tasks().fail(d.taskId, d.reason, ctx.agentId, lease)),
       CancelTask: async (d, ctx) => {
         const r = await tasks().cancel(d.taskId, { by: ctx.agentId });
         ctx.leases.delete(d.taskId);
         return r;
       },
+    };
+  }
+
+  #protocolHandlers(): Pick<Handlers, 'SubmitBid' | 'Vote' | 'Propose' | 'AcceptProposal' | 'RejectProposal' | 'Delegate' | 'RevokeDelegation'> {
+    const o = this.#o;
+    const negotiation = () => this.#need(o.negotiation, 'a negotiation protocol');
+    const delegation = () => this.#need(o.delegation, 'a delegation protocol');
+    return {
       SubmitBid: async (d, ctx) => this.#need(o.bidding, 'a bidding protocol').bid(d.auctionId, ctx.agentId, d.amount),
       Vote: async (d, ctx) => {
         // A vote on a pool question goes to the pool manager (its governance decides); the
@@ -295,16 +302,12 @@ export class StandardExecutor implements Executor {
         if (pm?.vote && pm.hasQuestion?.(d.ballotId) === true) return pm.vote(d.ballotId, ctx.agentId, d.choice, d.weight);
         return this.#need(o.ballots, 'ballots').vote(d.ballotId, ctx.agentId, d.choice, d.weight);
       },
-      Propose: async (d, ctx) => {
-        const n = this.#need(o.negotiation, 'a negotiation protocol');
-        return d.sessionId ? n.counter(d.sessionId, ctx.agentId, d.terms) : n.propose(ctx.agentId, d.participants, d.terms);
-      },
-      AcceptProposal: async (d, ctx) => this.#need(o.negotiation, 'a negotiation protocol').accept(d.sessionId, ctx.agentId),
-      RejectProposal: async (d, ctx) => this.#need(o.negotiation, 'a negotiation protocol').reject(d.sessionId, ctx.agentId, d.reason),
-      Delegate: async (d, ctx) =>
-        this.#need(o.delegation, 'a delegation protocol').delegate(ctx.agentId, d.delegatee, { actions: d.actions, expiresAt: d.expiresAt ?? null }),
-      RevokeDelegation: async (d, ctx) => this.#need(o.delegation, 'a delegation protocol').revoke(d.delegationId, ctx.agentId),
-      InvokeTool: async (d, ctx) => this.#invokeTool(d.tool, d.params, d.timeoutMs, ctx),
+      Propose: async (d, ctx) =>
+        d.sessionId ? negotiation().counter(d.sessionId, ctx.agentId, d.terms) : negotiation().propose(ctx.agentId, d.participants, d.terms),
+      AcceptProposal: async (d, ctx) => negotiation().accept(d.sessionId, ctx.agentId),
+      RejectProposal: async (d, ctx) => negotiation().reject(d.sessionId, ctx.agentId, d.reason),
+      Delegate: async (d, ctx) => delegation().delegate(ctx.agentId, d.delegatee, { actions: d.actions, expiresAt: d.expiresAt ?? null }),
+      RevokeDelegation: async (d, ctx) => delegation().revoke(d.delegationId, ctx.agentId),
     };
   }
 
@@ -367,6 +370,16 @@ export class StandardExecutor implements Executor {
 /** Whether an error means "someone else holds or finished this task" (a lost race, not a fault). */
 export function isLostRace(err: unknown): boolean {
   return ConflictError.is(err);
+}
+
+/** Calls `call` with the lease the agent holds on `taskId`, which it gives up either way (the report or fail ends the claim). */
+async function asHolder<T>(ctx: ExecutionContext, taskId: string, call: (lease: TaskLease) => Promise<T>): Promise<T> {
+  const lease = heldLease(ctx, taskId);
+  try {
+    return await call(lease);
+  } finally {
+    ctx.leases.delete(taskId);
+  }
 }
 
 /** The lease the agent holds on `taskId`; none → `ConflictError` (it did not claim the task, or lost the claim). */

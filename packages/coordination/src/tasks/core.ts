@@ -5,26 +5,14 @@ import {
   type Store,
   type StoreEntry,
   cloneWireValue,
-  nonNegativeIntOption,
   nonNegativeOption,
   positiveIntOption,
 } from '@converge/core';
 import { TypedEmitter, requireId, type CallOptions, type Clock } from '../common.js';
-import { isTerminal, pastDeadline, recordKey, type TaskRecord } from './records.js';
+import { deepFreeze, isTerminal, pastDeadline, recordKey, type TaskRecord } from './records.js';
 import { DEFAULT_CACHE_SIZE, PendingIndex } from './pending-index.js';
 import { OwnWrites, type OwnWrite } from './own-writes.js';
-import {
-  DEFAULT_AGENT_LIST_LIMIT,
-  DEFAULT_CLAIM_TTL_MS,
-  DEFAULT_MAX_CAS_ROUNDS,
-  DEFAULT_MAX_RETRIES,
-  DEFAULT_RETRY_BASE_MS,
-  DEFAULT_RETRY_MAX_MS,
-  DEFAULT_SWEEP_LIMIT,
-  type TaskManagerEvents,
-  type TaskManagerOptions,
-  type TaskManagerStats,
-} from './options.js';
+import { resolveTaskLimits, type TaskManagerEvents, type TaskManagerOptions, type TaskManagerStats } from './options.js';
 import { expire } from './retry.js';
 import { DEFAULT_POOL_CACHE_MS, TaskAccess } from './access.js';
 import { PoolManager } from '../pool-manager.js';
@@ -96,13 +84,15 @@ export class TaskCore {
     const d = options.defaults ?? {};
     this.store = options.store;
     this.clock = options.clock ?? Date.now;
-    this.ttl = positiveIntOption(d.claimTtlMs, DEFAULT_CLAIM_TTL_MS, 'defaults.claimTtlMs', 'validation');
-    this.maxRetries = nonNegativeIntOption(d.maxRetries, DEFAULT_MAX_RETRIES, 'defaults.maxRetries', 'validation');
-    this.retryBase = nonNegativeOption(d.retryBaseMs, DEFAULT_RETRY_BASE_MS, 'defaults.retryBaseMs', 'validation');
-    this.retryMax = nonNegativeOption(d.retryMaxMs, DEFAULT_RETRY_MAX_MS, 'defaults.retryMaxMs', 'validation');
-    this.casRounds = positiveIntOption(d.maxCasRounds, DEFAULT_MAX_CAS_ROUNDS, 'defaults.maxCasRounds', 'validation');
-    this.sweepLimit = positiveIntOption(d.sweepLimit, DEFAULT_SWEEP_LIMIT, 'defaults.sweepLimit', 'validation');
-    this.agentListLimit = Math.min(this.sweepLimit, positiveIntOption(d.agentListLimit, DEFAULT_AGENT_LIST_LIMIT, 'defaults.agentListLimit', 'validation'));
+    ({
+      ttl: this.ttl,
+      maxRetries: this.maxRetries,
+      retryBase: this.retryBase,
+      retryMax: this.retryMax,
+      casRounds: this.casRounds,
+      sweepLimit: this.sweepLimit,
+      agentListLimit: this.agentListLimit,
+    } = resolveTaskLimits(d));
     this.own = new OwnWrites(positiveIntOption(d.cacheSize, DEFAULT_CACHE_SIZE, 'defaults.cacheSize', 'validation'));
     this.index = new PendingIndex(this.store, d.cacheSize, () => this.count(COUNTER.indexRepairs), this.clock);
     // Default: the pools a PoolManager on the same store keeps (read through its public API).
@@ -194,10 +184,19 @@ export class TaskCore {
     return rec;
   }
 
-  /** Remembers a record this manager just wrote at `revision` (a private copy) under `key` (default: its record key), or forgets a terminal one. */
-  remember(rec: TaskRecord, revision: number, key?: string): void {
-    if (isTerminal(rec)) this.own.delete(rec.id);
-    else this.own.set(rec.id, key ?? recordKey(rec.id), cloneWireValue(rec), revision);
+  /**
+   * Remembers a record this manager just wrote at `revision` under `key` (default: its record
+   * key), as a private frozen copy, which it returns; or forgets a terminal one (`undefined`).
+   * Transitions copy the remembered record's top level only: its members stay frozen and shared.
+   */
+  remember(rec: TaskRecord, revision: number, key?: string): TaskRecord | undefined {
+    if (isTerminal(rec)) {
+      this.own.delete(rec.id);
+      return undefined;
+    }
+    const copy = deepFreeze(cloneWireValue(rec));
+    this.own.set(rec.id, key ?? recordKey(rec.id), copy, revision);
+    return copy;
   }
 
   /** What callers and listeners get: the record, or a copy of it when it is the remembered one. */

@@ -12,6 +12,48 @@ import { COUNTER } from './counters.js';
 
 /** `TaskManager.submit`: see there. */
 export async function submitTask(core: TaskCore, task: Task | TaskInit, options: SubmitTaskOptions): Promise<TaskRecord> {
+  const { t, by, now } = checkSubmit(core, task, options);
+  // Before any write: a refused task leaves nothing behind (not even a pending-index entry).
+  if (!core.access.passesSubmitNow(t, by)) await core.access.checkSubmit(t, by, options);
+  const rec = newRecord(t, by, now);
+  const sig: CallOptions = options; // the store reads `signal` only
+  const key = recordKey(rec.id);
+  // The writes stay inline (no helper function): each async level adds microtask ticks, which
+  // spread the 'submitted' events of a batch over more worker turns.
+  core.index.arm(rec.id);
+  let revision: number | null;
+  try {
+    // Index first, record second: if the record write then fails, the entry points at nothing
+    // and listing removes it; the other order could leave a pending task that is never offered.
+    // Both writes start at once; awaited one after the other (no `Promise.all`: its extra ticks
+    // spread the 'submitted' events too). The pool-index write's failure is still the
+    // submit's, and never an unhandled rejection.
+    const pooled = core.poolIndex.add(rec, now, sig);
+    pooled.catch(() => undefined);
+    await core.store.put(pendingKey(rec.poolId, rec.id), now, sig);
+    await pooled;
+    // Revision 0 = "must not exist" (putIfAbsent), and the answer is the revision to remember.
+    revision = await core.store.compareAndSet(key, rec, 0, sig);
+  } catch (err) {
+    core.index.prime(rec.id, undefined);
+    throw err;
+  }
+  if (revision === null) {
+    core.index.prime(rec.id, undefined);
+    const existing = await core.store.get<TaskRecord>(key, sig);
+    throw core.conflict(`task ${rec.id} already exists`, existing?.state);
+  }
+  // The same key string as the write's (its hash is cached): later transitions reuse it. The
+  // listings get the same frozen copy (no read back of a record just written).
+  core.index.prime(rec.id, core.remember(rec, revision, key));
+  core.count(COUNTER.submitted);
+  core.meters.moved(null, rec, now);
+  core.events.emit('submitted', rec);
+  return rec;
+}
+
+/** The task to submit, checked before any write (`ValidationError`); `by` checked when given. */
+function checkSubmit(core: TaskCore, task: Task | TaskInit, options: SubmitTaskOptions): { t: Task; by: string | undefined; now: number } {
   const t = createTask(task);
   requireId(t.id, 'task id');
   if (t.state !== 'pending') throw new ValidationError(`task ${t.id}: a submitted task must be pending, got ${t.state}`);
@@ -21,12 +63,15 @@ export async function submitTask(core: TaskCore, task: Task | TaskInit, options:
   if (t.constraints.deadline !== undefined && now >= t.constraints.deadline) {
     throw new ValidationError(`task ${t.id}: deadline ${t.constraints.deadline} already passed`);
   }
-  // Before any write: a refused task leaves nothing behind (not even a pending-index entry).
-  if (!core.access.passesSubmitNow(t, by)) await core.access.checkSubmit(t, by, options);
+  return { t, by, now };
+}
+
+/** The pending record of a new task. */
+function newRecord(t: Task, by: string | undefined, now: number): TaskRecord {
   // Spelled out rather than `{ ...t, more }`: V8 gives a spread followed by new members a
   // hidden class of its own per object (measured: ~50x slower to build, and every later
   // access to such records megamorphic). One literal = one shape for every record.
-  const rec: TaskRecord = {
+  return {
     id: t.id,
     objective: t.objective,
     inputs: t.inputs,
@@ -50,29 +95,6 @@ export async function submitTask(core: TaskCore, task: Task | TaskInit, options:
     updatedAt: now,
     submittedBy: by ?? null,
   };
-  const sig: CallOptions = options; // the store reads `signal` only
-  // Index first, record second: if the record write then fails, the entry points at nothing
-  // and listing removes it; the other order could leave a pending task that is never offered.
-  // Both writes start at once; awaited one after the other (no `Promise.all`: its extra ticks
-  // spread the 'submitted' events of a batch over more worker turns). The pool-index write's
-  // failure is still the submit's, and never an unhandled rejection.
-  const pooled = core.poolIndex.add(rec, now, sig);
-  pooled.catch(() => undefined);
-  await core.store.put(pendingKey(rec.poolId, rec.id), now, sig);
-  await pooled;
-  // Revision 0 = "must not exist" (putIfAbsent), and the answer is the revision to remember.
-  const key = recordKey(rec.id);
-  const revision = await core.store.compareAndSet(key, rec, 0, sig);
-  if (revision === null) {
-    const existing = await core.store.get<TaskRecord>(key, sig);
-    throw core.conflict(`task ${rec.id} already exists`, existing?.state);
-  }
-  // The same key string as the write's (its hash is cached): later transitions reuse it.
-  core.remember(rec, revision, key);
-  core.count(COUNTER.submitted);
-  core.meters.moved(null, rec, now);
-  core.events.emit('submitted', rec);
-  return rec;
 }
 
 /** `TaskManager.start`: see there. */

@@ -1,6 +1,6 @@
 // The public configuration surface of a TaskManager: default limits, options, counters and
 // events (re-exported by manager.ts).
-import type { Metrics, Store, TaskState } from '@converge/core';
+import { nonNegativeIntOption, nonNegativeOption, positiveIntOption, type Metrics, type Store, type TaskState } from '@converge/core';
 import type { CallOptions, Clock } from '../common.js';
 import type { Lease, TaskRecord } from './records.js';
 import type { PoolDirectory, TaskGovernance } from './access.js';
@@ -22,6 +22,31 @@ export const DEFAULT_SWEEP_LIMIT = 10_000;
  * few dozen per turn; the window keeps a turn's cost independent of the backlog).
  */
 export const DEFAULT_AGENT_LIST_LIMIT = 256;
+
+/** The lease, retry and listing limits of a `TaskManager`, resolved from its `defaults`. */
+export interface ResolvedTaskLimits {
+  ttl: number;
+  maxRetries: number;
+  retryBase: number;
+  retryMax: number;
+  casRounds: number;
+  sweepLimit: number;
+  agentListLimit: number;
+}
+
+/** Checks `defaults` (`ValidationError`) and fills in the package defaults of the limits. */
+export function resolveTaskLimits(d: TaskManagerDefaults): ResolvedTaskLimits {
+  const sweepLimit = positiveIntOption(d.sweepLimit, DEFAULT_SWEEP_LIMIT, 'defaults.sweepLimit', 'validation');
+  return {
+    ttl: positiveIntOption(d.claimTtlMs, DEFAULT_CLAIM_TTL_MS, 'defaults.claimTtlMs', 'validation'),
+    maxRetries: nonNegativeIntOption(d.maxRetries, DEFAULT_MAX_RETRIES, 'defaults.maxRetries', 'validation'),
+    retryBase: nonNegativeOption(d.retryBaseMs, DEFAULT_RETRY_BASE_MS, 'defaults.retryBaseMs', 'validation'),
+    retryMax: nonNegativeOption(d.retryMaxMs, DEFAULT_RETRY_MAX_MS, 'defaults.retryMaxMs', 'validation'),
+    casRounds: positiveIntOption(d.maxCasRounds, DEFAULT_MAX_CAS_ROUNDS, 'defaults.maxCasRounds', 'validation'),
+    sweepLimit,
+    agentListLimit: Math.min(sweepLimit, positiveIntOption(d.agentListLimit, DEFAULT_AGENT_LIST_LIMIT, 'defaults.agentListLimit', 'validation')),
+  };
+}
 
 /** Tunable defaults of a `TaskManager`. */
 export interface TaskManagerDefaults {

@@ -54,6 +54,8 @@ export class PendingIndex {
   #stopped = false;
   #overflows = 0;
   #recordGen = 0;
+  /** Records this manager is writing (see `arm`): task id → the record writes heard since. */
+  readonly #priming = new Map<string, number>();
 
   constructor(store: Store, cacheSize: number | undefined, onRepair: () => void, clock: () => number = Date.now) {
     this.#clock = clock;
@@ -70,6 +72,7 @@ export class PendingIndex {
     this.#lists.clear();
     this.#records.clear();
     this.#dirty.clear();
+    this.#priming.clear();
   }
 
   /** Pending records under `prefixes` that pass `filter`, at most `limit`, frozen. */
@@ -106,6 +109,29 @@ export class PendingIndex {
   }
 
   /**
+   * Before this manager writes a new record of `taskId`: counts the record writes the store's
+   * watch reports from now on, so that `prime` can tell whether the write was the only one.
+   */
+  arm(taskId: string): void {
+    if (this.#unsubscribe !== null) this.#priming.set(taskId, 0);
+  }
+
+  /**
+   * After the write `arm` announced: caches `rec` (frozen, exactly as written) for the next
+   * listings, instead of reading it back, if the watch reported that write and no other one
+   * (with a watch that reports later, or another writer in between, the record is read as
+   * before). `rec` = `undefined`: the write failed.
+   */
+  prime(taskId: string, rec: TaskRecord | undefined): void {
+    const heard = this.#priming.get(taskId);
+    if (heard === undefined) return;
+    this.#priming.delete(taskId);
+    if (rec === undefined || heard !== 1) return;
+    if (this.#records.size >= this.#cacheSize) this.#records.delete(this.#records.keys().next().value!);
+    this.#records.set(taskId, rec);
+  }
+
+  /**
    * Whether an index entry without a record may belong to a submit in flight: `submit` writes
    * the entry (holding its write time) just before the record, so only entries older than
    * `INDEX_GRACE_MS` are dangling and may be removed.
@@ -132,7 +158,10 @@ export class PendingIndex {
       this.#store.watch(TASK_KEYS.record, (key) => {
         this.#recordGen++;
         const id = parseIdKey(TASK_KEYS.record, key);
-        if (id !== null) this.#records.delete(id);
+        if (id === null) return;
+        this.#records.delete(id);
+        const heard = this.#priming.get(id);
+        if (heard !== undefined) this.#priming.set(id, heard + 1);
       }),
     ];
     return true;
