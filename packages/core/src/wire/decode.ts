@@ -17,6 +17,7 @@ import { DecodeError } from '../errors.js';
 import { viewOf } from '../alloc.js';
 import { PROTO_KEY_REFUSAL } from './encode.js';
 import { scanForDecode } from './scan.js';
+import { recurringString } from './recurring.js';
 import { FIXED_SIZE, INDEX_LIKE, LENGTH_WIDTH, floatAt, intAt, lengthAt, strSpan, spanEnd, utf8At } from './read.js';
 
 /** Limits applied while decoding. */
@@ -44,7 +45,7 @@ function readMap(b: Uint8Array, n: number): unknown {
     const ks = strSpan(b, pos);
     const ke = spanEnd;
     const first = b[ks]!;
-    const key = utf8At(b, ks, ke, 'a map key');
+    const key = recurringString(b, ks, ke, 'a map key');
     if (key === '__proto__') throw new DecodeError(PROTO_KEY_REFUSAL);
     pos = ke;
     const v = readValue(b);
@@ -83,7 +84,7 @@ function readValue(b: Uint8Array): unknown {
   }
   if (h <= 0xbf) {
     pos = p + 1 + (h & 0x1f);
-    return utf8At(b, p + 1, pos, `string at byte ${p}`);
+    return utf8At(b, p + 1, pos, p);
   }
   const size = FIXED_SIZE[h]!;
   if (size === 0) return readSized(b, p, h);
@@ -106,7 +107,7 @@ function readSized(b: Uint8Array, p: number, h: number): unknown {
   }
   if (h <= 0xdb) {
     pos = start + n;
-    return utf8At(b, start, pos, `string at byte ${p}`);
+    return utf8At(b, start, pos, p);
   }
   pos = start;
   return h <= 0xdd ? readArray(b, n) : readMap(b, n);

@@ -195,8 +195,12 @@ export function floatAt(b: Uint8Array, pos: number): number {
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Decodes UTF-8 bytes `[s, e)`; invalid UTF-8 is a `DecodeError` naming `what`, as in Python's msgpack. */
-export function utf8At(b: Uint8Array, s: number, e: number, what: string): string {
+/**
+ * Decodes UTF-8 bytes `[s, e)`; invalid UTF-8 is a `DecodeError` naming `what`, as in Python's
+ * msgpack. A number `what` names the string by where its header is ("string at byte N"): the
+ * message is built only when it is needed.
+ */
+export function utf8At(b: Uint8Array, s: number, e: number, what: string | number): string {
   let acc = 0;
   for (let i = s; i < e; i++) acc |= b[i]!;
   if (acc < 0x80) {
@@ -209,6 +213,6 @@ export function utf8At(b: Uint8Array, s: number, e: number, what: string): strin
   try {
     return strictUtf8.decode(viewOf(b, s, e));
   } catch (err) {
-    throw new DecodeError(`${what} is not valid UTF-8`, { cause: err });
+    throw new DecodeError(`${typeof what === 'number' ? `string at byte ${what}` : what} is not valid UTF-8`, { cause: err });
   }
 }
