@@ -42,7 +42,9 @@ export function payloadBytesOf(msg: Message): Uint8Array {
 
 function writeHead(w: MsgpackWriter, head: readonly number[], msg: Message, sender: string): void {
   w.prefix(head);
-  w.value(msg.id);
+  const id = msg.id;
+  if (typeof id === 'string') w.str(id);
+  else w.value(id);
   w.prefix(K_SENDER);
   if (typeof sender === 'string') w.recurringStr(sender);
   else w.value(sender);
@@ -56,7 +58,9 @@ function writeTail(w: MsgpackWriter, msg: Message): void {
   w.prefix(K_TASK_ID);
   w.value(msg.taskId);
   w.prefix(K_TIMESTAMP);
-  w.value(msg.timestamp);
+  const t = msg.timestamp;
+  if (Number.isSafeInteger(t)) w.int(t);
+  else w.value(t);
 }
 
 /**
@@ -135,7 +139,9 @@ export function encodeEnvelope(msg: Message): Uint8Array {
     w.raw(payload);
     writeTail(w, msg);
     w.prefix(K_SIGNATURE);
-    w.value(msg.signature);
+    const signature = msg.signature;
+    if (signature instanceof Uint8Array) w.bin(signature);
+    else w.value(signature);
     return w.finish();
   } finally {
     releaseWriter(w);
