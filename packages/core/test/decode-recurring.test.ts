@@ -1,21 +1,10 @@
 // The decoder's fast path and its caches of recurring strings and topic lists: the same bytes
 // always decode to equal, independent values, and a cached entry never stands in for other bytes.
 import { describe, expect, it } from 'vitest';
-import {
-  Float64,
-  Identity,
-  createMessage,
-  createTopic,
-  decodeMessage,
-  decodeValue,
-  encodeMessage,
-  encodeValue,
-  signMessage,
-  verifyMessage,
-} from '@converge/core';
+import * as core from '@converge/core';
 
-const alice = Identity.generate();
-const bob = Identity.generate();
+const { Float64, Identity, createMessage, createTopic, decodeMessage, decodeValue, encodeMessage, encodeValue, signMessage, verifyMessage } = core;
+const [alice, bob] = [Identity.generate(), Identity.generate()];
 
 function signed(topics = [createTopic('tasks', { type: 'compute', n: 3 })], payload = { seq: 1, note: 'x'.repeat(40) }) {
   return signMessage(createMessage({ recipient: bob.fingerprint, topics, payload }), alice);
@@ -55,7 +44,7 @@ describe('decoding recurring messages', () => {
     const bytes = encodeMessage(signed([createTopic('t', { x: new Float64(2) })]));
     const a = decodeMessage(bytes);
     const b = decodeMessage(bytes);
-    expect((a.topics[0]!.attributes as Record<string, Float64>).x).not.toBe((b.topics[0]!.attributes as Record<string, Float64>).x);
+    expect((a.topics[0]!.attributes as Record<string, core.Float64>).x).not.toBe((b.topics[0]!.attributes as Record<string, core.Float64>).x);
     expect(String(b.topics[0]!.attributes instanceof Map)).toBe('false');
   });
 
