@@ -227,7 +227,16 @@ export class TcpTransport extends ReceiverTransport implements Transport, Starta
     const budget = new InboundBudget(o, this.maxFrameBytes);
     budget.pausedWhen(() => receiver.paused);
     this.#budget = budget;
-    const ctx: PeerContext = {
+    const ctx = this.#peerContext(receiver, budget, stop.signal);
+    if (o.listen !== false) await this.#listen(ctx);
+    this.#stop = stop;
+    this.#peerCtx = ctx;
+    this.#receiver = receiver;
+  }
+
+  #peerContext(receiver: FrameReceiver, budget: InboundBudget, stopSignal: AbortSignal): PeerContext {
+    const o = this.#options;
+    return {
       maxFrameBytes: this.maxFrameBytes,
       instruments: this.#instruments,
       receiver,
@@ -237,48 +246,48 @@ export class TcpTransport extends ReceiverTransport implements Transport, Starta
       backoff: this.#backoff,
       maxQueue: o.maxQueuePerPeer ?? DEFAULT_MAX_QUEUE_PER_PEER,
       maxQueueBytes: o.maxQueueBytesPerPeer ?? DEFAULT_MAX_QUEUE_BYTES_PER_PEER,
-      stopSignal: stop.signal,
+      stopSignal,
       track: (s) => this.#track(s),
       onIdle: (peer) => {
         if (this.#pool.get(peer.key) === peer && peer.idle) this.#pool.delete(peer.key);
       },
     };
-    if (o.listen !== false) {
-      const server = o.tls ? tls.createServer(o.tls) : net.createServer();
-      server.maxConnections = o.maxInboundConnections ?? DEFAULT_MAX_INBOUND_CONNECTIONS;
-      // Track raw sockets from the first byte (TLS: before the handshake) so stop() can destroy them.
-      server.on('connection', (socket: net.Socket) => {
+  }
+
+  // Creates the server (TCP or TLS), binds it and records the port.
+  async #listen(ctx: PeerContext): Promise<void> {
+    const o = this.#options;
+    const server = o.tls ? tls.createServer(o.tls) : net.createServer();
+    server.maxConnections = o.maxInboundConnections ?? DEFAULT_MAX_INBOUND_CONNECTIONS;
+    // Track raw sockets from the first byte (TLS: before the handshake) so stop() can destroy them.
+    server.on('connection', (socket: net.Socket) => {
+      this.#track(socket);
+      this.#idle.arm(socket);
+      if (!o.tls) this.#onInbound(socket, ctx);
+    });
+    if (o.tls) {
+      server.on('secureConnection', (socket: tls.TLSSocket) => {
         this.#track(socket);
-        this.#idle.arm(socket);
-        if (!o.tls) this.#onInbound(socket, ctx);
+        this.#onInbound(socket, ctx);
       });
-      if (o.tls) {
-        server.on('secureConnection', (socket: tls.TLSSocket) => {
-          this.#track(socket);
-          this.#onInbound(socket, ctx);
-        });
-        server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
-          this.#instruments.connectFailed(remoteOf(socket), 1, err);
-          socket.destroy();
-        });
-      }
-      server.on('error', (err) => this.#instruments.debug({ err }, 'server error'));
-      await new Promise<void>((resolve, reject) => {
-        const onError = (err: Error): void => {
-          reject(new TransportError(`cannot listen on ${this.host}:${this.#requestedPort}: ${err.message}`, { code: 'ERR_LISTEN', cause: err }));
-        };
-        server.once('error', onError);
-        server.listen({ host: this.host, port: this.#requestedPort }, () => {
-          server.off('error', onError);
-          resolve();
-        });
+      server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
+        this.#instruments.connectFailed(remoteOf(socket), 1, err);
+        socket.destroy();
       });
-      this.#server = server;
-      this.#port = (server.address() as net.AddressInfo).port;
     }
-    this.#stop = stop;
-    this.#peerCtx = ctx;
-    this.#receiver = receiver;
+    server.on('error', (err) => this.#instruments.debug({ err }, 'server error'));
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void => {
+        reject(new TransportError(`cannot listen on ${this.host}:${this.#requestedPort}: ${err.message}`, { code: 'ERR_LISTEN', cause: err }));
+      };
+      server.once('error', onError);
+      server.listen({ host: this.host, port: this.#requestedPort }, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+    this.#server = server;
+    this.#port = (server.address() as net.AddressInfo).port;
   }
 
   /** Closes the server and every connection; queued sends reject (`ERR_STOPPED`); pending receives resolve `null`. Idempotent. */

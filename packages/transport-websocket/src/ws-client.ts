@@ -248,24 +248,28 @@ export class WebSocketClientTransport extends ReceiverTransport implements Trans
   #dialOnce(stop: AbortSignal): Promise<WebSocketLike> {
     const url = this.url;
     this.#remote = url;
-    const identity = this.#o.identity;
     const ws = new this.#WebSocket(url, [WS_AUTH_PROTOCOL, WS_PLAIN_PROTOCOL]);
     ws.binaryType = 'arraybuffer';
     this.#ws = ws; // tracked at once, so stop() can close a handshake in progress
     // One message listener for the socket's life: the challenge first (when the server asked
     // for a proof), then frames; attached before anything can arrive.
-    let ready = false;
-    let onChallenge: ((data: unknown) => void) | undefined;
+    const gate: HandshakeGate = { ready: false, onChallenge: undefined };
     ws.addEventListener('message', (ev) => {
-      if (ready) this.#read(ws, ev.data, url);
-      else onChallenge?.(ev.data);
+      if (gate.ready) this.#read(ws, ev.data, url);
+      else gate.onChallenge?.(ev.data);
     });
+    return this.#handshake(ws, url, stop, gate);
+  }
+
+  // Resolves once `ws` is open (and, when the server asked for one, the proof is sent).
+  #handshake(ws: WebSocketLike, url: string, stop: AbortSignal, gate: HandshakeGate): Promise<WebSocketLike> {
+    const identity = this.#o.identity;
     return new Promise((resolve, reject) => {
       const done = (err?: Error): void => {
         clearTimeout(timer);
         stop.removeEventListener('abort', onAbort);
         ws.removeEventListener('open', onOpen);
-        onChallenge = undefined;
+        gate.onChallenge = undefined;
         ws.removeEventListener('error', onError);
         ws.removeEventListener('close', onClose);
         if (err) {
@@ -273,7 +277,7 @@ export class WebSocketClientTransport extends ReceiverTransport implements Trans
           if (this.#ws === ws) this.#ws = undefined;
           reject(err);
         } else {
-          ready = true;
+          gate.ready = true;
           resolve(ws);
         }
       };
@@ -284,19 +288,14 @@ export class WebSocketClientTransport extends ReceiverTransport implements Trans
           done(new TransportError(`${url} requires client authentication: give an identity with a secret key`, { code: 'ERR_AUTH' }));
         }
       };
-      onChallenge = (data: unknown): void => {
+      gate.onChallenge = (data: unknown): void => {
         const challenge = data instanceof ArrayBuffer ? readChallengeMessage(new Uint8Array(data)) : undefined;
         if (!challenge) return done(new TransportError(`${url} selected ${WS_AUTH_PROTOCOL} but sent no challenge first`, { code: 'ERR_AUTH' }));
         ws.send(authProofBytes(identity!, challenge, url));
         done();
       };
       const onError = (): void => done(new TransportError(`cannot connect to ${url}`, { code: 'ERR_CONNECT' }));
-      const onClose = (ev: WebSocketEventLike): void => {
-        const refused = ev.code === WS_AUTH_CLOSE_CODE;
-        done(
-          new TransportError(`${url} closed the connection while connecting (${ev.code} ${ev.reason ?? ''})`, { code: refused ? 'ERR_AUTH' : 'ERR_CONNECT' }),
-        );
-      };
+      const onClose = (ev: WebSocketEventLike): void => done(closedWhileConnecting(url, ev));
       const onAbort = (): void => done(new AbortError('connect aborted'));
       const timer = setTimeout(
         () => done(new TransportError(`connecting to ${url} timed out`, { code: 'ERR_CONNECT' })),
@@ -436,4 +435,16 @@ export class WebSocketClientTransport extends ReceiverTransport implements Trans
     }
     if (n > 0) this.#instruments.sent(n, bytes);
   }
+}
+
+/** A dial's message routing: the challenge handler until the handshake is done, then frames. */
+interface HandshakeGate {
+  ready: boolean;
+  onChallenge: ((data: unknown) => void) | undefined;
+}
+
+// The error of a socket closed during the handshake (a refused proof: `ERR_AUTH`).
+function closedWhileConnecting(url: string, ev: WebSocketEventLike): TransportError {
+  const refused = ev.code === WS_AUTH_CLOSE_CODE;
+  return new TransportError(`${url} closed the connection while connecting (${ev.code} ${ev.reason ?? ''})`, { code: refused ? 'ERR_AUTH' : 'ERR_CONNECT' });
 }

@@ -17,7 +17,8 @@ import { DecodeError } from '../errors.js';
 import { viewOf } from '../alloc.js';
 import { PROTO_KEY_REFUSAL } from './encode.js';
 import { scanForDecode } from './scan.js';
-import { INDEX_LIKE, arrayAt, binSpan, floatAt, intAt, mapAt, spanEnd, strSpan, utf8At } from './read.js';
+import { recurringString } from './recurring.js';
+import { FIXED_SIZE, INDEX_LIKE, LENGTH_WIDTH, floatAt, intAt, lengthAt, strSpan, spanEnd, utf8At } from './read.js';
 
 /** Limits applied while decoding. */
 export interface DecodeLimits {
@@ -44,7 +45,7 @@ function readMap(b: Uint8Array, n: number): unknown {
     const ks = strSpan(b, pos);
     const ke = spanEnd;
     const first = b[ks]!;
-    const key = utf8At(b, ks, ke, 'a map key');
+    const key = recurringString(b, ks, ke, 'a map key');
     if (key === '__proto__') throw new DecodeError(PROTO_KEY_REFUSAL);
     pos = ke;
     const v = readValue(b);
@@ -81,62 +82,35 @@ function readValue(b: Uint8Array): unknown {
     pos = p + 1;
     return readArray(b, h & 0x0f);
   }
-  switch (h) {
-    case 0xc0:
-      pos = p + 1;
-      return null;
-    case 0xc2:
-      pos = p + 1;
-      return false;
-    case 0xc3:
-      pos = p + 1;
-      return true;
-    case 0xc4:
-    case 0xc5:
-    case 0xc6: {
-      const s = binSpan(b, p);
-      pos = spanEnd;
-      return copyBins ? new Uint8Array(viewOf(b, s, spanEnd)) : viewOf(b, s, spanEnd);
-    }
-    case 0xca:
-      pos = p + 5;
-      return floatAt(b, p);
-    case 0xcb:
-      pos = p + 9;
-      return floatAt(b, p);
-    case 0xcc:
-    case 0xd0:
-      pos = p + 2;
-      return intAt(b, p);
-    case 0xcd:
-    case 0xd1:
-      pos = p + 3;
-      return intAt(b, p);
-    case 0xce:
-    case 0xd2:
-      pos = p + 5;
-      return intAt(b, p);
-    case 0xcf:
-    case 0xd3:
-      pos = p + 9;
-      return intAt(b, p);
-    case 0xdc:
-    case 0xdd: {
-      const n = arrayAt(b, p);
-      pos = spanEnd;
-      return readArray(b, n);
-    }
-    case 0xde:
-    case 0xdf: {
-      const n = mapAt(b, p);
-      pos = spanEnd;
-      return readMap(b, n);
-    }
+  if (h <= 0xbf) {
+    pos = p + 1 + (h & 0x1f);
+    return utf8At(b, p + 1, pos, p);
   }
-  const s = strSpan(b, p);
-  if (s < 0) throw new DecodeError(`unsupported msgpack type byte 0x${h.toString(16)} at byte ${p}`);
-  pos = spanEnd;
-  return utf8At(b, s, spanEnd, `string at byte ${p}`);
+  const size = FIXED_SIZE[h]!;
+  if (size === 0) return readSized(b, p, h);
+  pos = p + size;
+  if (h === 0xc0) return null;
+  if (h === 0xc2) return false;
+  if (h === 0xc3) return true;
+  return h === 0xca || h === 0xcb ? floatAt(b, p) : intAt(b, p);
+}
+
+// A bin, str, array or map with a length field (8, 16 or 32 bits) after its type byte.
+function readSized(b: Uint8Array, p: number, h: number): unknown {
+  const width = LENGTH_WIDTH[h]!;
+  if (width === 0) throw new DecodeError(`unsupported msgpack type byte 0x${h.toString(16)} at byte ${p}`);
+  const n = lengthAt(b, p + 1, width);
+  const start = p + 1 + width;
+  if (h <= 0xc6) {
+    pos = start + n;
+    return copyBins ? new Uint8Array(viewOf(b, start, pos)) : viewOf(b, start, pos);
+  }
+  if (h <= 0xdb) {
+    pos = start + n;
+    return utf8At(b, start, pos, p);
+  }
+  pos = start;
+  return h <= 0xdd ? readArray(b, n) : readMap(b, n);
 }
 
 function readAll(bytes: Uint8Array, copy: boolean): unknown {

@@ -306,8 +306,7 @@ export class MsgpackWriter {
     const n = bytes.byteLength;
     this.ensure(5 + n);
     this.#lengthHeader(n, 0xc4);
-    this.#u8.set(bytes, this.pos);
-    this.pos += n;
+    this.raw(bytes);
   }
 
   /** Writes a map header for `n` entries. */

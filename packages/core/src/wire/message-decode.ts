@@ -3,181 +3,28 @@
  * truncation, declared lengths against the bytes present, depth, string keys) before
  * anything is built; the fixed fields (strings, ints, nil, bin) are then read straight from
  * the bytes, and only the payload goes through the general decoder. The payload's raw bytes
- * are kept with the message, so verifying it never re-encodes the payload.
+ * are kept with the message, so verifying it never re-encodes the payload. An envelope in the
+ * canonical layout (what this codec and the reference write) is read by the one-pass fast path
+ * of canonical-decode.ts first; whatever that path does not take comes here.
  */
 import type { Message } from '../message.js';
-import { topicRoundTrips, type Topic, type TopicAttributeValue } from '../topic.js';
 import type { WireValue } from '../value.js';
-import { Float64 } from '../float.js';
 import { DecodeError } from '../errors.js';
 import { sealMessage } from '../message-slot.js';
 import { copyRange } from '../alloc.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, decodeScanned, type DecodeLimits } from './decode.js';
 import { scanForDecode, scanValue } from './scan.js';
-import { INDEX_LIKE, arrayAt, binSpan, floatAt, intAt, mapAt, spanEnd, strSpan, utf8At } from './read.js';
+import { decodeCanonical } from './canonical-decode.js';
+import { ID, PAYLOAD, RECIPIENT, SENDER, SIGNATURE, TASK_ID, TIMESTAMP, TOPICS, keyAt } from './envelope-keys.js';
+import { MAX_MESSAGE_ID_BYTES, optionalStrAt, signatureAt, strAt } from './message-fields.js';
+import { topicsAt } from './topic-decode.js';
+import { intAt, mapAt, spanEnd, strSpan } from './read.js';
 
-/**
- * Longest message id accepted, in UTF-8 bytes (a UUID is 36). Bounds what a receiver's replay
- * cache holds per message; `decodeMessage` refuses longer ids (`DecodeError`) and
- * `createMessage` longer ones (`ValidationError`).
- */
-export const MAX_MESSAGE_ID_BYTES = 128;
-
-const ID = 0;
-const SENDER = 1;
-const RECIPIENT = 2;
-const TOPICS = 3;
-const PAYLOAD = 4;
-const TASK_ID = 5;
-const TIMESTAMP = 6;
-const SIGNATURE = 7;
-const NAMESPACE = 8;
-const ATTRIBUTES = 9;
-const VERSION = 10;
+export { MAX_MESSAGE_ID_BYTES } from './message-fields.js';
 
 // Fields whose whole value decodeEnvelope decodes (so every string in it is UTF-8-checked then).
 const FULLY_DECODED = new Uint8Array(8);
 for (const f of [ID, SENDER, RECIPIENT, PAYLOAD, TASK_ID]) FULLY_DECODED[f] = 1;
-
-// Known keys by UTF-8 length: fields and their bytes. Keys are matched on their bytes, not decoded.
-const KEYS_BY_LENGTH: { field: number; bytes: Uint8Array }[][] = [];
-for (const [field, name] of [
-  [ID, 'id'],
-  [SENDER, 'sender'],
-  [RECIPIENT, 'recipient'],
-  [TOPICS, 'topics'],
-  [PAYLOAD, 'payload'],
-  [TASK_ID, 'task_id'],
-  [TIMESTAMP, 'timestamp'],
-  [SIGNATURE, 'signature'],
-  [NAMESPACE, 'namespace'],
-  [ATTRIBUTES, 'attributes'],
-  [VERSION, 'version'],
-] as const) {
-  const bytes = new TextEncoder().encode(name);
-  (KEYS_BY_LENGTH[bytes.length] ??= []).push({ field, bytes });
-}
-
-function keyAt(b: Uint8Array, start: number, end: number): number {
-  const candidates = KEYS_BY_LENGTH[end - start];
-  if (candidates === undefined) return -1;
-  for (let c = 0; c < candidates.length; c++) {
-    const key = candidates[c]!.bytes;
-    let i = 0;
-    while (i < key.length && b[start + i] === key[i]) i++;
-    if (i === key.length) return candidates[c]!.field;
-  }
-  return -1;
-}
-
-function strAt(b: Uint8Array, pos: number, what: string): string {
-  const s = strSpan(b, pos);
-  if (s < 0) throw new DecodeError(`${what} must be a string`);
-  return utf8At(b, s, spanEnd, what);
-}
-
-function optionalStrAt(b: Uint8Array, pos: number, what: string): string | null {
-  return pos < 0 || b[pos] === 0xc0 ? null : strAt(b, pos, what + ' or nil');
-}
-
-// A topic attribute stays exactly what it was on the wire (a float stays a float, `2.0`):
-// the signed bytes hold the topic's string form.
-function attributeAt(b: Uint8Array, pos: number, what: string): TopicAttributeValue {
-  const h = b[pos]!;
-  if (h === 0xc0) return null;
-  if (h === 0xc2) return false;
-  if (h === 0xc3) return true;
-  if (h === 0xca || h === 0xcb) return new Float64(floatAt(b, pos));
-  const s = strSpan(b, pos);
-  if (s >= 0) return utf8At(b, s, spanEnd, what);
-  const n = intAt(b, pos);
-  if (n === undefined) throw new DecodeError(`${what} is not a scalar`);
-  return n;
-}
-
-// Where the topic read by the last `topicAt` call ends.
-let topicEnd = 0;
-
-function topicAt(b: Uint8Array, pos: number, i: number): Topic {
-  const count = mapAt(b, pos);
-  if (count < 0) throw new DecodeError(`topics[${i}] must be a map`);
-  let p = spanEnd;
-  let namespace: string | undefined;
-  let version = '1.0';
-  let attributes: Topic['attributes'] = {};
-  for (let k = 0; k < count; k++) {
-    const ks = strSpan(b, p);
-    const ke = spanEnd;
-    const vEnd = scanValue(b, ke, 2);
-    const field = keyAt(b, ks, ke);
-    if (field === NAMESPACE) namespace = strAt(b, ke, `topics[${i}].namespace`);
-    else if (field === VERSION) version = strAt(b, ke, `topics[${i}].version`);
-    else if (field === ATTRIBUTES) attributes = attributesAt(b, ke, i);
-    p = vEnd;
-  }
-  if (namespace === undefined) throw new DecodeError(`topics[${i}].namespace is missing`);
-  const topic = { namespace, attributes, version };
-  // The signature covers the topic's string form only: that form must say exactly these attributes.
-  if (!topicRoundTrips(topic)) throw new DecodeError(`topics[${i}] is ambiguous: its attributes do not read back from its string form`);
-  topicEnd = p;
-  return topic;
-}
-
-function attributesAt(b: Uint8Array, pos: number, i: number): Topic['attributes'] {
-  const count = mapAt(b, pos);
-  if (count < 0) throw new DecodeError(`topics[${i}].attributes must be a map`);
-  let p = spanEnd;
-  const names: string[] = [];
-  const values: TopicAttributeValue[] = [];
-  let needsMap = false;
-  for (let j = 0; j < count; j++) {
-    const s = strSpan(b, p);
-    const first = b[s];
-    const name = utf8At(b, s, spanEnd, `topics[${i}] attribute name`);
-    const vStart = spanEnd;
-    p = scanValue(b, vStart, 3);
-    // A repeated name would leave one value of two, unseen by the signature: refused.
-    if (count > 1 && names.includes(name)) throw new DecodeError(`topics[${i}] repeats the attribute ${JSON.stringify(name)}`);
-    names.push(name);
-    values.push(attributeAt(b, vStart, `topics[${i}].attributes.${name}`));
-    // A plain object would move array-index-like keys first: keep wire order in a Map.
-    if (!needsMap && first !== undefined && first >= 0x30 && first <= 0x39 && INDEX_LIKE.test(name)) needsMap = true;
-  }
-  if (needsMap) {
-    const m = new Map<string, TopicAttributeValue>();
-    for (let j = 0; j < names.length; j++) m.set(names[j]!, values[j]!);
-    return m;
-  }
-  const o: Record<string, TopicAttributeValue> = {};
-  for (let j = 0; j < names.length; j++) {
-    // `__proto__` must become an own property, not the object's prototype.
-    if (names[j] === '__proto__') Object.defineProperty(o, '__proto__', { value: values[j], enumerable: true, writable: true, configurable: true });
-    else o[names[j]!] = values[j]!;
-  }
-  return o;
-}
-
-function topicsAt(b: Uint8Array, pos: number): Topic[] {
-  if (b[pos] === 0xc0) return [];
-  const n = arrayAt(b, pos);
-  if (n < 0) throw new DecodeError('topics must be an array');
-  let p = spanEnd;
-  const topics: Topic[] = [];
-  for (let i = 0; i < n; i++) {
-    topics.push(topicAt(b, p, i));
-    p = topicEnd;
-  }
-  return topics;
-}
-
-function signatureAt(b: Uint8Array, pos: number): Uint8Array {
-  if (b[pos] === 0xc0) return new Uint8Array(0);
-  const start = binSpan(b, pos);
-  if (start < 0) throw new DecodeError('signature must be bytes');
-  const len = spanEnd - start;
-  if (len !== 0 && len !== 64) throw new DecodeError(`signature must be 0 or 64 bytes, got ${len}`);
-  return copyRange(b, start, spanEnd);
-}
 
 function decodeEnvelope(b: Uint8Array): Message {
   const count = mapAt(b, 0);
@@ -248,6 +95,14 @@ export function decodeMessage(bytes: Uint8Array, limits: DecodeLimits = {}): Mes
   const max = limits.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   if (!(bytes instanceof Uint8Array)) throw new DecodeError('input must be a Uint8Array');
   if (bytes.byteLength > max) throw new DecodeError(`message of ${bytes.byteLength} bytes exceeds the limit of ${max}`);
+  // The canonical layout first; anything else (or anything it refuses) takes the general path.
+  let fast: Message | undefined;
+  try {
+    fast = decodeCanonical(bytes);
+  } catch {
+    fast = undefined;
+  }
+  if (fast !== undefined) return fast;
   try {
     return decodeEnvelope(bytes);
   } catch (err) {

@@ -10,25 +10,21 @@ import { EncodeError } from '../errors.js';
 import type { Message } from '../message.js';
 import { keepPayloadBytes, rawPayloadOf } from '../message-slot.js';
 import { topicToString, type Topic } from '../topic.js';
-import { acquireWriter, encodeValue, releaseWriter, strBytes, type MsgpackWriter } from './encode.js';
-
-// A header byte (if any) and a key, as msgpack bytes.
-function prefix(head: number[], key: string): readonly number[] {
-  return Object.freeze([...head, ...strBytes(key)]);
-}
-
-const SIGNED_HEAD = prefix([0x87], 'id');
-const ENCODED_HEAD = prefix([0x88], 'id');
-const K_SENDER = prefix([], 'sender');
-const K_RECIPIENT = prefix([], 'recipient');
-const K_TOPICS = prefix([], 'topics');
-const K_PAYLOAD = prefix([], 'payload');
-const K_TASK_ID = prefix([], 'task_id');
-const K_TIMESTAMP = prefix([], 'timestamp');
-const K_SIGNATURE = prefix([], 'signature');
-const TOPIC_HEAD = prefix([0x83], 'namespace');
-const K_ATTRIBUTES = prefix([], 'attributes');
-const K_VERSION = prefix([], 'version');
+import { acquireWriter, encodeValue, releaseWriter, type MsgpackWriter } from './encode.js';
+import {
+  ENCODED_HEAD,
+  K_ATTRIBUTES,
+  K_PAYLOAD,
+  K_RECIPIENT,
+  K_SENDER,
+  K_SIGNATURE,
+  K_TASK_ID,
+  K_TIMESTAMP,
+  K_TOPICS,
+  K_VERSION,
+  SIGNED_HEAD,
+  TOPIC_HEAD,
+} from './envelope-keys.js';
 
 /**
  * The payload's msgpack bytes: the kept ones, else a fresh encoding, which is kept with the
@@ -46,7 +42,9 @@ export function payloadBytesOf(msg: Message): Uint8Array {
 
 function writeHead(w: MsgpackWriter, head: readonly number[], msg: Message, sender: string): void {
   w.prefix(head);
-  w.value(msg.id);
+  const id = msg.id;
+  if (typeof id === 'string') w.str(id);
+  else w.value(id);
   w.prefix(K_SENDER);
   if (typeof sender === 'string') w.recurringStr(sender);
   else w.value(sender);
@@ -60,7 +58,9 @@ function writeTail(w: MsgpackWriter, msg: Message): void {
   w.prefix(K_TASK_ID);
   w.value(msg.taskId);
   w.prefix(K_TIMESTAMP);
-  w.value(msg.timestamp);
+  const t = msg.timestamp;
+  if (Number.isSafeInteger(t)) w.int(t);
+  else w.value(t);
 }
 
 /**
@@ -139,7 +139,9 @@ export function encodeEnvelope(msg: Message): Uint8Array {
     w.raw(payload);
     writeTail(w, msg);
     w.prefix(K_SIGNATURE);
-    w.value(msg.signature);
+    const signature = msg.signature;
+    if (signature instanceof Uint8Array) w.bin(signature);
+    else w.value(signature);
     return w.finish();
   } finally {
     releaseWriter(w);

@@ -12,6 +12,56 @@ import { viewOf } from '../alloc.js';
 /** A decimal integer without leading zeros: a key that a plain object may move first. */
 export const INDEX_LIKE = /^(0|[1-9][0-9]*)$/;
 
+/**
+ * Size in bytes of a value whose type byte is the index, for the fixed-size types (fixints,
+ * nil, booleans, ints, floats); 0 for every other type byte.
+ */
+export const FIXED_SIZE = new Uint8Array(256);
+for (let h = 0; h <= 0x7f; h++) FIXED_SIZE[h] = 1;
+for (let h = 0xe0; h <= 0xff; h++) FIXED_SIZE[h] = 1;
+for (const [h, size] of [
+  [0xc0, 1],
+  [0xc2, 1],
+  [0xc3, 1],
+  [0xca, 5],
+  [0xcb, 9],
+  [0xcc, 2],
+  [0xcd, 3],
+  [0xce, 5],
+  [0xcf, 9],
+  [0xd0, 2],
+  [0xd1, 3],
+  [0xd2, 5],
+  [0xd3, 9],
+] as const) {
+  FIXED_SIZE[h] = size;
+}
+
+/**
+ * Width in bytes of the length (or count) field after a type byte that has one: bin8/16/32,
+ * str8/16/32, array16/32, map16/32; 0 for every other type byte (fix forms included).
+ */
+export const LENGTH_WIDTH = new Uint8Array(256);
+for (const [h, width] of [
+  [0xc4, 1],
+  [0xc5, 2],
+  [0xc6, 4],
+  [0xd9, 1],
+  [0xda, 2],
+  [0xdb, 4],
+  [0xdc, 2],
+  [0xdd, 4],
+  [0xde, 2],
+  [0xdf, 4],
+] as const) {
+  LENGTH_WIDTH[h] = width;
+}
+
+/** The length field of `width` bytes (1, 2 or 4) at `p`, big-endian. */
+export function lengthAt(b: Uint8Array, p: number, width: number): number {
+  return width === 1 ? b[p]! : width === 2 ? u16At(b, p) : u32At(b, p);
+}
+
 /** Big-endian uint16 at `p`. */
 export function u16At(b: Uint8Array, p: number): number {
   return (b[p]! << 8) | b[p + 1]!;
@@ -145,8 +195,12 @@ export function floatAt(b: Uint8Array, pos: number): number {
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Decodes UTF-8 bytes `[s, e)`; invalid UTF-8 is a `DecodeError` naming `what`, as in Python's msgpack. */
-export function utf8At(b: Uint8Array, s: number, e: number, what: string): string {
+/**
+ * Decodes UTF-8 bytes `[s, e)`; invalid UTF-8 is a `DecodeError` naming `what`, as in Python's
+ * msgpack. A number `what` names the string by where its header is ("string at byte N"): the
+ * message is built only when it is needed.
+ */
+export function utf8At(b: Uint8Array, s: number, e: number, what: string | number): string {
   let acc = 0;
   for (let i = s; i < e; i++) acc |= b[i]!;
   if (acc < 0x80) {
@@ -159,6 +213,6 @@ export function utf8At(b: Uint8Array, s: number, e: number, what: string): strin
   try {
     return strictUtf8.decode(viewOf(b, s, e));
   } catch (err) {
-    throw new DecodeError(`${what} is not valid UTF-8`, { cause: err });
+    throw new DecodeError(`${typeof what === 'number' ? `string at byte ${what}` : what} is not valid UTF-8`, { cause: err });
   }
 }

@@ -17,7 +17,7 @@
 import { isUtf8 } from '#platform';
 import { DecodeError } from '../errors.js';
 import { viewOf } from '../alloc.js';
-import { u16At as u16, u32At as u32 } from './read.js';
+import { FIXED_SIZE, LENGTH_WIDTH, lengthAt } from './read.js';
 
 /** Deepest nesting the codec reads or writes. */
 export const MAX_DEPTH = 100;
@@ -59,18 +59,11 @@ function strStart(bytes: Uint8Array, pos: number): number {
   if (h >= 0xa0 && h <= 0xbf) {
     len = h & 0x1f;
     start = pos + 1;
-  } else if (h === 0xd9) {
-    need(bytes, pos, 2);
-    len = bytes[pos + 1]!;
-    start = pos + 2;
-  } else if (h === 0xda) {
-    need(bytes, pos, 3);
-    len = u16(bytes, pos + 1);
-    start = pos + 3;
-  } else if (h === 0xdb) {
-    need(bytes, pos, 5);
-    len = u32(bytes, pos + 1);
-    start = pos + 5;
+  } else if (h >= 0xd9 && h <= 0xdb) {
+    const width = LENGTH_WIDTH[h]!;
+    need(bytes, pos, 1 + width);
+    len = lengthAt(bytes, pos + 1, width);
+    start = pos + 1 + width;
   } else throw new DecodeError(`expected a string at byte ${pos}, found type byte 0x${h.toString(16)}`);
   need(bytes, start, len);
   strEnd = start + len;
@@ -138,70 +131,28 @@ export function scanValue(bytes: Uint8Array, pos: number, depth = 0): number {
   if (depth > MAX_DEPTH) throw new DecodeError(`nesting deeper than ${MAX_DEPTH}`);
   if (pos >= bytes.byteLength) throw truncated(pos, 1);
   const h = bytes[pos]!;
-  if (h <= 0x7f || h >= 0xe0) return pos + 1; // fixints
+  const size = FIXED_SIZE[h]!;
+  if (size !== 0) {
+    need(bytes, pos, size);
+    return pos + size;
+  }
   if (h <= 0x8f) return scanMap(bytes, pos + 1, h & 0x0f, depth);
   if (h <= 0x9f) return scanArray(bytes, pos + 1, h & 0x0f, depth);
   if (h <= 0xbf) return skipString(bytes, pos + 1, h & 0x1f);
-  switch (h) {
-    case 0xc0:
-    case 0xc2:
-    case 0xc3:
-      return pos + 1;
-    case 0xc4:
-      need(bytes, pos, 2);
-      return skipBytes(bytes, pos + 2, bytes[pos + 1]!);
-    case 0xc5:
-      need(bytes, pos, 3);
-      return skipBytes(bytes, pos + 3, u16(bytes, pos + 1));
-    case 0xc6:
-      need(bytes, pos, 5);
-      return skipBytes(bytes, pos + 5, u32(bytes, pos + 1));
-    case 0xd9:
-      need(bytes, pos, 2);
-      return skipString(bytes, pos + 2, bytes[pos + 1]!);
-    case 0xda:
-      need(bytes, pos, 3);
-      return skipString(bytes, pos + 3, u16(bytes, pos + 1));
-    case 0xdb:
-      need(bytes, pos, 5);
-      return skipString(bytes, pos + 5, u32(bytes, pos + 1));
-    case 0xca:
-      need(bytes, pos, 5);
-      return pos + 5;
-    case 0xcb:
-      need(bytes, pos, 9);
-      return pos + 9;
-    case 0xcc:
-    case 0xd0:
-      need(bytes, pos, 2);
-      return pos + 2;
-    case 0xcd:
-    case 0xd1:
-      need(bytes, pos, 3);
-      return pos + 3;
-    case 0xce:
-    case 0xd2:
-      need(bytes, pos, 5);
-      return pos + 5;
-    case 0xcf:
-    case 0xd3:
-      need(bytes, pos, 9);
-      return pos + 9;
-    case 0xdc:
-      need(bytes, pos, 3);
-      return scanArray(bytes, pos + 3, u16(bytes, pos + 1), depth);
-    case 0xdd:
-      need(bytes, pos, 5);
-      return scanArray(bytes, pos + 5, u32(bytes, pos + 1), depth);
-    case 0xde:
-      need(bytes, pos, 3);
-      return scanMap(bytes, pos + 3, u16(bytes, pos + 1), depth);
-    case 0xdf:
-      need(bytes, pos, 5);
-      return scanMap(bytes, pos + 5, u32(bytes, pos + 1), depth);
-    default:
-      // 0xc1 is never used; 0xc7-0xc9 and 0xd4-0xd8 are ext types, which Python's msgpack
-      // does not write for plain data and which could smuggle in timestamps or custom types.
-      throw new DecodeError(`unsupported msgpack type byte 0x${h.toString(16)} at byte ${pos}`);
-  }
+  return scanSized(bytes, pos, h, depth);
+}
+
+// A bin, str, array or map with a length field (8, 16 or 32 bits) after its type byte.
+function scanSized(bytes: Uint8Array, pos: number, h: number, depth: number): number {
+  const width = LENGTH_WIDTH[h]!;
+  // 0xc1 is never used; 0xc7-0xc9 and 0xd4-0xd8 are ext types, which Python's msgpack
+  // does not write for plain data and which could smuggle in timestamps or custom types.
+  if (width === 0) throw new DecodeError(`unsupported msgpack type byte 0x${h.toString(16)} at byte ${pos}`);
+  need(bytes, pos, 1 + width);
+  const n = lengthAt(bytes, pos + 1, width);
+  const start = pos + 1 + width;
+  if (h <= 0xc6) return skipBytes(bytes, start, n);
+  if (h <= 0xdb) return skipString(bytes, start, n);
+  if (h <= 0xdd) return scanArray(bytes, start, n, depth);
+  return scanMap(bytes, start, n, depth);
 }
