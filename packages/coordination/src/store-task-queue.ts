@@ -1,42 +1,11 @@
 // The portable `TaskQueue`: the contract of @converge/core's task-queue.ts over a TaskManager
 // (its public API only) on any Store. Exactly-once, fencing, retries and deadlines are the
 // TaskManager's; this file adds idempotent submit, batch and waiting claims, paging and watch.
-import {
-  ConflictError,
-  NotFoundError,
-  PolicyError,
-  positiveIntOption,
-  TASK_QUEUE_BRAND,
-  ValidationError,
-  prepareSubmit,
-  requireLease,
-  requireReason,
-  resolveClaim,
-  resolveList,
-  resolveQueueDefaults,
-  throwIfAborted,
-  waitForWake,
-  type ClaimRequest,
-  type ClaimedTask,
-  type Pool,
-  type ExpireOptions,
-  type ExpiredTask,
-  type ListTasksOptions,
-  type QueueCallOptions,
-  type QueuedTask,
-  type ResolvedClaim,
-  type Store,
-  type SubmitOptions,
-  type Task,
-  type TaskInit,
-  type TaskLease,
-  type TaskPage,
-  type TaskQueue,
-  type TaskQueueDefaults,
-  type TaskQueueEvent,
-  type WatchOptions,
-  type WireValue,
-} from '@converge/core';
+import { ConflictError, NotFoundError, PolicyError, positiveIntOption, prepareSubmit, requireLease, requireReason, resolveClaim } from '@converge/core';
+import { resolveList, resolveQueueDefaults, TASK_QUEUE_BRAND, throwIfAborted, ValidationError, waitForWake } from '@converge/core';
+import type { ClaimedTask, ClaimRequest, ExpiredTask, ExpireOptions, ListTasksOptions, Pool, QueueCallOptions, QueuedTask } from '@converge/core';
+import type { ResolvedClaim, Store, SubmitOptions, Task, TaskInit, TaskLease, TaskPage, TaskQueue, TaskQueueDefaults, TaskQueueEvent } from '@converge/core';
+import type { WatchOptions, WireValue } from '@converge/core';
 import { keySegment, type Clock } from './common.js';
 import { TaskManager } from './tasks/manager.js';
 import { actsAsMember, type PoolDirectory } from './tasks/access.js';

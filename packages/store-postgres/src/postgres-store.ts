@@ -1,22 +1,6 @@
-import {
-  STORE_BRAND,
-  checkStorePrefix,
-  checkStoreRevision,
-  ConfigError,
-  DEFAULT_MAX_MESSAGE_BYTES,
-  parseStoredRevision,
-  positiveIntOption,
-  ServerStoreCore,
-  StoreError,
-  throwIfAborted,
-  type ServerStoreCoreOptions,
-  type ServerStoreKind,
-  type Store,
-  type StoreCallOptions,
-  type StoreEntry,
-  type StoreLogger,
-  type StoreRetryOptions,
-} from '@converge/core';
+import { checkStorePrefix, checkStoreRevision, ConfigError, DEFAULT_MAX_MESSAGE_BYTES, parseStoredRevision, positiveIntOption } from '@converge/core';
+import { ServerStoreCore, STORE_BRAND, StoreError, throwIfAborted } from '@converge/core';
+import type { ServerStoreCoreOptions, ServerStoreKind, Store, StoreCallOptions, StoreEntry, StoreLogger, StoreRetryOptions } from '@converge/core';
 import pg from 'pg';
 import { prefixUpperBound } from './keys.js';
 import { NotifyListener } from './listener.js';

@@ -9,18 +9,8 @@ import type { RunSummary } from '../summary.js';
 import { createProgress } from '../progress.js';
 import type { CoordinatorAgent } from '../workload/coordinator.js';
 import { Workload } from '../workload/workload.js';
-import {
-  DISCOVERY_POLL_MS,
-  DISCOVERY_REFRESH_MS,
-  DISCOVERY_TTL_MS,
-  discoverRole,
-  doneKey,
-  openSharedStack,
-  roleMetadata,
-  sleep,
-  type DoneRecord,
-  type SharedStack,
-} from './shared.js';
+import { discoverRole, DISCOVERY_POLL_MS, DISCOVERY_REFRESH_MS, DISCOVERY_TTL_MS, doneKey, openSharedStack, roleMetadata, sleep } from './shared.js';
+import type { DoneRecord, SharedStack } from './shared.js';
 import { queuePort, registerSubmitTasks } from './queue.js';
 import { QueueMetrics } from './queue-metrics.js';
 

@@ -8,18 +8,8 @@ import type { WorkerSummary } from '../summary.js';
 import { WorkerAgent } from '../workload/agents.js';
 import { loadWorkerClass } from '../workload/plan.js';
 import { discoveryPort } from './coordinator-role.js';
-import {
-  DISCOVERY_POLL_MS,
-  DISCOVERY_REFRESH_MS,
-  DISCOVERY_TTL_MS,
-  discoverRole,
-  doneKey,
-  openSharedStack,
-  roleMetadata,
-  sleep,
-  type DoneRecord,
-  type SharedStack,
-} from './shared.js';
+import { discoverRole, DISCOVERY_POLL_MS, DISCOVERY_REFRESH_MS, DISCOVERY_TTL_MS, doneKey, openSharedStack, roleMetadata, sleep } from './shared.js';
+import type { DoneRecord, SharedStack } from './shared.js';
 import { newClaimLoopStats, queuePort, runClaimLoop } from './queue.js';
 import { QueueMetrics } from './queue-metrics.js';
 

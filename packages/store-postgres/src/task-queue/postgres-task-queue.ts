@@ -1,43 +1,12 @@
 // The PostgreSQL-native TaskQueue: one table, one statement per transition (concurrent submits,
 // reports and gets coalesced into one statement per batch), LISTEN/NOTIFY for waking claimers
 // and for `watch`.
-import {
-  ConfigError,
-  ConflictError,
-  positiveIntOption,
-  requireTaskId,
-  NotFoundError,
-  StoreError,
-  TASK_QUEUE_BRAND,
-  TaskEventFeed,
-  DEFAULT_EXPIRE_LIMIT,
-  fenceError,
-  prepareSubmit,
-  requireLease,
-  requireReason,
-  resolveClaim,
-  resolveList,
-  resolveQueueDefaults,
-  resolveStoreRetry,
-  throwIfAborted,
-  type ClaimRequest,
-  type ClaimedTask,
-  type ExpireOptions,
-  type ExpiredTask,
-  type ListTasksOptions,
-  type QueueCallOptions,
-  type QueuedTask,
-  type ResolvedQueueDefaults,
-  type SubmitOptions,
-  type TaskInit,
-  type TaskLease,
-  type TaskPage,
-  type TaskQueue,
-  type TaskQueueDefaults,
-  type TaskQueueEvent,
-  type WatchOptions,
-  type WireValue,
-} from '@converge/core';
+import { ConfigError, ConflictError, DEFAULT_EXPIRE_LIMIT, fenceError, NotFoundError, positiveIntOption, prepareSubmit, requireLease } from '@converge/core';
+import { requireReason, requireTaskId, resolveClaim, resolveList, resolveQueueDefaults, resolveStoreRetry, StoreError } from '@converge/core';
+import { TASK_QUEUE_BRAND, TaskEventFeed, throwIfAborted } from '@converge/core';
+import type { ClaimedTask, ClaimRequest, ExpiredTask, ExpireOptions, ListTasksOptions, QueueCallOptions, QueuedTask } from '@converge/core';
+import type { ResolvedQueueDefaults, SubmitOptions, TaskInit, TaskLease, TaskPage, TaskQueue, TaskQueueDefaults, TaskQueueEvent } from '@converge/core';
+import type { WatchOptions, WireValue } from '@converge/core';
 import pg from 'pg';
 import { NotifyListener } from '../listener.js';
 import { queueStatements, type NotifyMode, type QueueStatements } from './sql.js';

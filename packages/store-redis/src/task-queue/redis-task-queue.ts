@@ -1,48 +1,11 @@
 // The Redis-native TaskQueue: one Lua script per transition (see scripts.ts for the key
 // layout), pub/sub for waking claimers and for `watch`.
-import {
-  AbortError,
-  ConfigError,
-  ConflictError,
-  ConvergeError,
-  positiveIntOption,
-  requireTaskId,
-  DEFAULT_EXPIRE_LIMIT,
-  NotFoundError,
-  NotStartedError,
-  StoreError,
-  TASK_QUEUE_BRAND,
-  TaskEventFeed,
-  fenceError,
-  prepareSubmit,
-  resolveStoreRetry,
-  storeRetryDelay,
-  requireLease,
-  requireReason,
-  resolveClaim,
-  resolveList,
-  resolveQueueDefaults,
-  throwIfAborted,
-  type ClaimRequest,
-  type ClaimedTask,
-  type ExpireOptions,
-  type ExpiredTask,
-  type ListTasksOptions,
-  type QueueCallOptions,
-  type QueuedTask,
-  type ResolvedQueueDefaults,
-  type SubmitOptions,
-  type TaskInit,
-  type TaskLease,
-  type TaskPage,
-  type TaskQueue,
-  type StoreRetryOptions,
-  type StoreRetryPolicy,
-  type TaskQueueDefaults,
-  type TaskQueueEvent,
-  type WatchOptions,
-  type WireValue,
-} from '@converge/core';
+import { AbortError, ConfigError, ConflictError, ConvergeError, DEFAULT_EXPIRE_LIMIT, fenceError, NotFoundError, NotStartedError } from '@converge/core';
+import { positiveIntOption, prepareSubmit, requireLease, requireReason, requireTaskId, resolveClaim, resolveList } from '@converge/core';
+import { resolveQueueDefaults, resolveStoreRetry, StoreError, storeRetryDelay, TASK_QUEUE_BRAND, TaskEventFeed, throwIfAborted } from '@converge/core';
+import type { ClaimedTask, ClaimRequest, ExpiredTask, ExpireOptions, ListTasksOptions, QueueCallOptions, QueuedTask } from '@converge/core';
+import type { ResolvedQueueDefaults, StoreRetryOptions, StoreRetryPolicy, SubmitOptions, TaskInit, TaskLease, TaskPage, TaskQueue } from '@converge/core';
+import type { TaskQueueDefaults, TaskQueueEvent, WatchOptions, WireValue } from '@converge/core';
 import { ErrorReply } from 'redis';
 import { BINARY, closeClient, makeClient, type Client } from '../client.js';
 import { isTransient } from '../retry.js';

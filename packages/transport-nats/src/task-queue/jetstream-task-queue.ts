@@ -4,45 +4,11 @@
 // record's attempt number is what fences a stale lease. The message is the delivery: claim =
 // fetch, report = ack, extend = in-progress, retry = nak with delay, dead letter = term plus a
 // copy on the pool's dead-letter subject, submit = publish with `Nats-Msg-Id`.
-import {
-  ConfigError,
-  ConflictError,
-  NotFoundError,
-  QueueFullError,
-  StoreError,
-  TASK_QUEUE_BRAND,
-  TaskEventChannel,
-  ValidationError,
-  AbortError,
-  DEFAULT_EXPIRE_LIMIT,
-  encodeValue,
-  fenceError,
-  newQueuedTask,
-  prepareSubmit,
-  requireLease,
-  requireReason,
-  resolveClaim,
-  resolveList,
-  resolveQueueDefaults,
-  throwIfAborted,
-  type ClaimRequest,
-  type ClaimedTask,
-  type ExpireOptions,
-  type ExpiredTask,
-  type ListTasksOptions,
-  type QueueCallOptions,
-  type QueuedTask,
-  type ResolvedClaim,
-  type ResolvedQueueDefaults,
-  type SubmitOptions,
-  type TaskInit,
-  type TaskLease,
-  type TaskPage,
-  type TaskQueue,
-  type TaskQueueEvent,
-  type WatchOptions,
-  type WireValue,
-} from '@converge/core';
+import { AbortError, ConfigError, ConflictError, DEFAULT_EXPIRE_LIMIT, encodeValue, fenceError, newQueuedTask, NotFoundError } from '@converge/core';
+import { prepareSubmit, QueueFullError, requireLease, requireReason, resolveClaim, resolveList, resolveQueueDefaults, StoreError } from '@converge/core';
+import { TASK_QUEUE_BRAND, TaskEventChannel, throwIfAborted, ValidationError } from '@converge/core';
+import type { ClaimedTask, ClaimRequest, ExpiredTask, ExpireOptions, ListTasksOptions, QueueCallOptions, QueuedTask, ResolvedClaim } from '@converge/core';
+import type { ResolvedQueueDefaults, SubmitOptions, TaskInit, TaskLease, TaskPage, TaskQueue, TaskQueueEvent, WatchOptions, WireValue } from '@converge/core';
 import { connect, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import {
