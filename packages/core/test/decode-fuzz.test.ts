@@ -3,21 +3,9 @@
 // decode is a well-formed message.
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import {
-  DecodeError,
-  Identity,
-  KeyError,
-  createMessage,
-  decodeMessage,
-  decodeValue,
-  encodeMessage,
-  encodeValue,
-  hexToBytes,
-  signMessage,
-  topicToString,
-  verifyMessage,
-  type Message,
-} from '@converge/core';
+import { createMessage, DecodeError, decodeMessage, decodeValue, encodeMessage, encodeValue, hexToBytes, Identity, KeyError } from '@converge/core';
+import { signMessage, topicToString, verifyMessage } from '@converge/core';
+import type { Message } from '@converge/core';
 import { messageInit } from './arbitraries.js';
 import { describeWithVectors, vectors } from './vectors.js';
 

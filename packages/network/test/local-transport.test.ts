@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  FrameTooLargeError,
-  Identity,
-  NotStartedError,
-  QueueFullError,
-  TransportError,
-  createMessage,
-  createTopic,
-  encodeMessage,
-  isTransport,
-  signMessage,
-} from '@converge/core';
+import { createMessage, createTopic, encodeMessage, FrameTooLargeError, Identity, isTransport, NotStartedError, QueueFullError } from '@converge/core';
+import { signMessage, TransportError } from '@converge/core';
 import { transportComplianceTests } from '@converge/compliance/transport';
 import { LocalHub, LocalTransport, messageSizeBound } from '../src/index.js';
 

@@ -6,6 +6,7 @@ import {
   jetstreamManager,
   RetentionPolicy,
   StorageType,
+  type ConsumerConfig,
   type ConsumerMessages,
   type JetStreamManager,
   type JsMsg,
@@ -27,6 +28,21 @@ export interface ConsumerSpec {
   filterSubject: string;
   ackWaitMs: number;
   maxAckPending: number;
+}
+
+/**
+ * The JetStream settings of a durable pull consumer with explicit acks over the whole stream
+ * (shared by the transport's consumer and the task queue's pool consumers).
+ */
+export function pullConsumerConfig(spec: ConsumerSpec): Partial<ConsumerConfig> {
+  return {
+    durable_name: spec.durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    filter_subject: spec.filterSubject,
+    ack_wait: spec.ackWaitMs * NS_PER_MS,
+    max_ack_pending: spec.maxAckPending,
+  };
 }
 
 function isNotFound(err: unknown): boolean {
@@ -83,14 +99,7 @@ export async function ensureConsumer(jsm: JetStreamManager, stream: string, spec
     if (!isNotFound(err)) throw new TransportError(`cannot read consumer ${spec.durable}`, { code: 'ERR_JETSTREAM', cause: err });
   }
   try {
-    await jsm.consumers.add(stream, {
-      durable_name: spec.durable,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      filter_subject: spec.filterSubject,
-      ack_wait: spec.ackWaitMs * NS_PER_MS,
-      max_ack_pending: spec.maxAckPending,
-    });
+    await jsm.consumers.add(stream, pullConsumerConfig(spec));
   } catch (err) {
     throw new TransportError(`cannot create consumer ${spec.durable}`, { code: 'ERR_JETSTREAM', cause: err });
   }

@@ -5,17 +5,8 @@
  * server (or the reference's): the same frames, and the same client authentication, with the
  * challenge taken in-band (see `ws-auth-proof.ts`).
  */
-import {
-  AbortError,
-  FrameTooLargeError,
-  NotStartedError,
-  QueueFullError,
-  TransportError,
-  ValidationError,
-  encodeMessage,
-  type Identity,
-  type Message,
-} from '@converge/core';
+import { AbortError, encodeMessage, FrameTooLargeError, NotStartedError, QueueFullError, TransportError, ValidationError } from '@converge/core';
+import type { Identity, Message } from '@converge/core';
 import type { Startable } from '@converge/core';
 import type { Logger, Metrics } from '@converge/core';
 import { checkMaxFrameBytes, FRAME_HEADER_BYTES } from '@converge/network/internal';

@@ -4,42 +4,16 @@
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  DecodeError,
-  Identity,
-  bytesToHex,
-  createMessage,
-  decodeMessage,
-  decodeValue,
-  encodeMessage,
-  encodeValue,
-  hexToBytes,
-  signMessage,
-  signingBytes,
-  topicToString,
-  verifyMessage,
-  type Message,
-} from '@converge/core';
+import { bytesToHex, createMessage, DecodeError, decodeMessage, decodeValue, encodeMessage, encodeValue, hexToBytes, Identity } from '@converge/core';
+import { signingBytes, signMessage, verifyMessage } from '@converge/core';
 import { browserBundleSize, describeInChromium, pageInChromium } from '../../../../test/support/chromium.js';
 import { wireValue } from '../arbitraries.js';
 import { fromTyped, itWithVectors, vectors } from '../vectors.js';
 import type { CorePage } from './core-page.js';
+import { describeMessage } from './describe-message.js';
 
 const PAGE = fileURLToPath(new URL('./core-page.ts', import.meta.url));
 const CORE_INDEX = fileURLToPath(new URL('../../src/index.ts', import.meta.url));
-
-function describeNode(m: Message) {
-  return {
-    id: m.id,
-    sender: m.sender,
-    recipient: m.recipient,
-    taskId: m.taskId,
-    timestamp: m.timestamp,
-    signature: bytesToHex(m.signature),
-    topics: m.topics.map(topicToString),
-    payload: bytesToHex(encodeValue(m.payload)),
-  };
-}
 
 describeInChromium('@converge/core in headless Chromium', () => {
   const page = pageInChromium<CorePage>(PAGE, 'corePage');
@@ -115,7 +89,7 @@ describeInChromium('@converge/core in headless Chromium', () => {
       expect(g.resigning, v.name).toBe(v.signing_bytes);
       expect(g.verify, v.name).toBe(v.verify);
       // The page decodes exactly what Node decodes.
-      expect(g.decoded, v.name).toEqual(describeNode(decodeMessage(hexToBytes(v.encoded))));
+      expect(g.decoded, v.name).toEqual(describeMessage(decodeMessage(hexToBytes(v.encoded))));
       expect((g.decoded as { id: string }).id).toBe(v.decoded.id);
     });
   });
@@ -144,7 +118,7 @@ describeInChromium('@converge/core in headless Chromium', () => {
         expect(() => decodeMessage(hexToBytes(v.bytes))).toThrow(DecodeError);
         return;
       }
-      expect(g.decoded, v.name).toEqual(describeNode(decodeMessage(hexToBytes(v.bytes))));
+      expect(g.decoded, v.name).toEqual(describeMessage(decodeMessage(hexToBytes(v.bytes))));
       if (v.verify !== undefined) expect(g.verify, v.name).toBe(v.verify);
       expect(fromTyped(v.decoded.timestamp)).toBeDefined();
     });

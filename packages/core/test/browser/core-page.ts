@@ -2,29 +2,12 @@
 // core runs on platform.browser.ts: noble Ed25519, WebCrypto randomness, no Buffer) and run in
 // Chromium. It only computes; the Node test compares every result with the vectors and with
 // what core computes in Node.
-import {
-  DEFAULT_ED25519_BACKEND,
-  DecodeError,
-  Identity,
-  bytesToBase64,
-  bytesToHex,
-  createMessage,
-  decodeMessage,
-  decodeValue,
-  encodeMessage,
-  encodeValue,
-  ed25519AsyncBackend,
-  hexToBytes,
-  signMessage,
-  signingBytes,
-  topicToString,
-  uuid4,
-  verifyMessage,
-  verifyMessageAsync,
-  type Message,
-  type Topic,
-} from '@converge/core';
+import { bytesToBase64, bytesToHex, createMessage, DecodeError, decodeMessage, decodeValue, DEFAULT_ED25519_BACKEND } from '@converge/core';
+import { ed25519AsyncBackend, encodeMessage, encodeValue, hexToBytes, Identity, signingBytes, signMessage, topicToString, uuid4 } from '@converge/core';
+import { verifyMessage, verifyMessageAsync } from '@converge/core';
+import type { Message, Topic } from '@converge/core';
 import { fromTyped } from '../vectors-typed.js';
+import { describeMessage } from './describe-message.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Vectors = any;
@@ -43,20 +26,6 @@ function messageFromInput(input: Record<string, any>): Message {
     taskId: input.task_id,
     timestamp: fromTyped(input.timestamp),
   });
-}
-
-/** What a decoded message looks like, in comparable strings. */
-function describeMessage(m: Message): Record<string, unknown> {
-  return {
-    id: m.id,
-    sender: m.sender,
-    recipient: m.recipient,
-    taskId: m.taskId,
-    timestamp: m.timestamp,
-    signature: bytesToHex(m.signature),
-    topics: m.topics.map(topicToString),
-    payload: bytesToHex(encodeValue(m.payload)),
-  };
 }
 
 function errorName(fn: () => unknown): string | undefined {

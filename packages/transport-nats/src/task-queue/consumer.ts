@@ -2,7 +2,8 @@
 // this client's settings, checked when it already exists (another client's, or an older
 // version's with the former 120 s ack wait).
 import { ConfigError, StoreError } from '@converge/core';
-import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, type ConsumerConfig, type JetStreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DiscardPolicy, RetentionPolicy, StorageType, type ConsumerConfig, type JetStreamManager } from '@nats-io/jetstream';
+import { pullConsumerConfig, type ConsumerSpec } from '../jetstream.js';
 import { JETSTREAM_QUEUE_DEFAULT_DUPLICATE_WINDOW_MS } from './config.js';
 
 const NS_PER_MS = 1_000_000;
@@ -40,12 +41,8 @@ export async function ensureWorkStream(jsm: JetStreamManager, spec: { stream: st
 }
 
 /** The settings of a pool consumer this client creates and checks. */
-export interface PoolConsumerSpec {
+export interface PoolConsumerSpec extends ConsumerSpec {
   stream: string;
-  durable: string;
-  filterSubject: string;
-  ackWaitMs: number;
-  maxAckPending: number;
   /** `'error'`: `ConfigError` on a consumer with other settings; `'update'`: change it to these. */
   onMismatch: 'error' | 'update';
 }
@@ -77,15 +74,7 @@ function differences(spec: PoolConsumerSpec, found: ConsumerConfig): string[] {
  * then read and reported here.
  */
 export async function ensurePoolConsumer(jsm: JetStreamManager, spec: PoolConsumerSpec): Promise<void> {
-  const config: ConsumerConfig = {
-    durable_name: spec.durable,
-    ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
-    filter_subject: spec.filterSubject,
-    ack_wait: spec.ackWaitMs * NS_PER_MS,
-    max_ack_pending: spec.maxAckPending,
-    max_deliver: -1,
-  } as ConsumerConfig;
+  const config = { ...pullConsumerConfig(spec), max_deliver: -1 } as ConsumerConfig;
   let found = await jsm.consumers.info(spec.stream, spec.durable).catch(() => null);
   if (!found) {
     try {

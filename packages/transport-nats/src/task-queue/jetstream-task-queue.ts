@@ -11,27 +11,11 @@ import type { ClaimedTask, ClaimRequest, ExpiredTask, ExpireOptions, ListTasksOp
 import type { ResolvedQueueDefaults, SubmitOptions, TaskInit, TaskLease, TaskPage, TaskQueue, TaskQueueEvent, WatchOptions, WireValue } from '@converge/core';
 import { connect, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import {
-  IDEMPOTENT_WAIT_MS,
-  CAS_ROUNDS,
-  jetstreamQueueAckWaitMs,
-  JETSTREAM_QUEUE_DEFAULT_MAX_ACK_PENDING,
-  JETSTREAM_QUEUE_DEFAULT_MAX_DELIVER,
-  JETSTREAM_QUEUE_DEFAULT_MAX_TASKS,
-  JETSTREAM_QUEUE_DEFAULT_NAME,
-  JETSTREAM_QUEUE_DEFAULT_READ_AHEAD,
-  JETSTREAM_QUEUE_MAX_POOL_ID,
-  JETSTREAM_QUEUE_SKIP_DELAY_MS,
-  JETSTREAM_QUEUE_NO_WAIT_EXPIRES_MS,
-  JETSTREAM_QUEUE_FIRST_FETCH_EXPIRES_MS,
-  NAME,
-  nonNegative,
-  positive,
-  requireId,
-  sleep,
-  type JetStreamQueueStats,
-  type JetStreamTaskQueueOptions,
-} from './config.js';
+import { CAS_ROUNDS, IDEMPOTENT_WAIT_MS, JETSTREAM_QUEUE_DEFAULT_MAX_ACK_PENDING, JETSTREAM_QUEUE_DEFAULT_MAX_DELIVER } from './config.js';
+import { JETSTREAM_QUEUE_DEFAULT_MAX_TASKS, JETSTREAM_QUEUE_DEFAULT_NAME, JETSTREAM_QUEUE_DEFAULT_READ_AHEAD } from './config.js';
+import { JETSTREAM_QUEUE_FIRST_FETCH_EXPIRES_MS, JETSTREAM_QUEUE_MAX_POOL_ID, JETSTREAM_QUEUE_NO_WAIT_EXPIRES_MS } from './config.js';
+import { JETSTREAM_QUEUE_SKIP_DELAY_MS, jetstreamQueueAckWaitMs, NAME, nonNegative, positive, requireId, sleep } from './config.js';
+import type { JetStreamQueueStats, JetStreamTaskQueueOptions } from './config.js';
 import { ensurePoolConsumer, ensureWorkStream, mismatchMode } from './consumer.js';
 import { heldTaskIds, messageBody } from './held.js';
 import { Hints } from './hints.js';
