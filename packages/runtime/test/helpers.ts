@@ -1,7 +1,8 @@
 // Test agents and a small harness for runtime scenarios: a coordinator that submits tasks,
 // workers that claim, compute and report them.
 import { afterEach } from 'vitest';
-import { Agent, Decisions, Identity, type Decision, type Message, type Task, type TaskInit } from '@converge/core';
+import { Agent, Decisions, Identity, createMessage, signMessage, type Decision, type Message, type Task, type TaskInit, type WireValue } from '@converge/core';
+import { LocalTransport, type LocalHub } from '@converge/network';
 
 /** Submits `total` tasks in batches of `batch`, one batch per turn. */
 export class SubmitterAgent extends Agent {
@@ -77,4 +78,16 @@ export function stoppedAfterEach<T extends { stop(): Promise<unknown> }>(): T[] 
     await Promise.all(list.splice(0).map((x) => x.stop()));
   });
   return list;
+}
+
+/**
+ * Starts a peer with its own identity on `hub` (pushed to `peers`, so stopped after the test) and
+ * returns a function that sends it a signed direct message to `recipient` with the given payload.
+ */
+export async function startPeer(hub: LocalHub, recipient: string, peers: LocalTransport[]): Promise<(payload: WireValue) => Promise<void>> {
+  const id = Identity.generate();
+  const peer = new LocalTransport(id.fingerprint, { hub });
+  peers.push(peer);
+  await peer.start();
+  return (payload) => peer.send(signMessage(createMessage({ recipient, payload }), id));
 }

@@ -1,14 +1,5 @@
-import {
-  STORE_BRAND,
-  KeyWatchers,
-  positiveIntOption,
-  StoreError,
-  ValidationError,
-  throwIfAborted,
-  type Store,
-  type StoreCallOptions,
-  type StoreEntry,
-} from '@converge/core';
+import { KeyWatchers, positiveIntOption, STORE_BRAND, StoreError, throwIfAborted, ValidationError } from '@converge/core';
+import type { Store, StoreCallOptions, StoreEntry } from '@converge/core';
 import { clonePlain, cloneTrusted } from './clone.js';
 import { DEFAULT_MAX_KEY_LENGTH, checkRevision, validateStoreKey } from './validate.js';
 

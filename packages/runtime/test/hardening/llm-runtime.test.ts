@@ -2,11 +2,11 @@
 // not call its model again on the same input (the loop idles), and when its call budget is
 // spent the messages of the turn stay queued and are decided once the budget allows.
 import { describe, expect, it } from 'vitest';
-import { Identity, createMessage, signMessage } from '@converge/core';
+import { Identity } from '@converge/core';
 import { LocalHub, LocalTransport } from '@converge/network';
 import { LLMAgent, type ChatRequest, type ChatResponse, type LLMProvider } from '@converge/extensions/llm';
 import { AgentRuntime } from '../../src/index.js';
-import { waitUntil, stoppedAfterEach } from '../helpers.js';
+import { startPeer, waitUntil, stoppedAfterEach } from '../helpers.js';
 
 // Stopped in reverse order of these lines (vitest runs after-hooks as a stack): runtimes first.
 const peers = stoppedAfterEach<LocalTransport>();
@@ -31,11 +31,8 @@ async function setup(agent: LLMAgent) {
   const rt = new AgentRuntime({ agent, transport: new LocalTransport(agent.id, { hub }), tickIntervalMs: 1e9, sweepIntervalMs: 0 });
   running.push(rt);
   await rt.start();
-  const id = Identity.generate();
-  const peer = new LocalTransport(id.fingerprint, { hub });
-  peers.push(peer);
-  await peer.start();
-  const send = (text: string) => peer.send(signMessage(createMessage({ recipient: agent.id, payload: { text } }), id));
+  const toAgent = await startPeer(hub, agent.id, peers);
+  const send = (text: string) => toAgent({ text });
   return { rt, send };
 }
 

@@ -6,7 +6,7 @@ import { Agent, Identity, createMessage, signMessage, type Decision, type Messag
 import { LocalHub, LocalTransport } from '@converge/network';
 import { MetricsCollector } from '@converge/observability';
 import { AgentRuntime, EXECUTE_YIELD_EVERY, Inbox, StandardExecutor, type AgentRuntimeOptions, type ExecutionContext } from '../../src/index.js';
-import { waitUntil, stoppedAfterEach } from '../helpers.js';
+import { startPeer, waitUntil, stoppedAfterEach } from '../helpers.js';
 
 // Stopped in reverse order of these lines (vitest runs after-hooks as a stack): runtimes first.
 const peers = stoppedAfterEach<LocalTransport>();
@@ -28,11 +28,8 @@ async function setup(agent: Agent, extra: Partial<AgentRuntimeOptions> = {}) {
   const rt = new AgentRuntime({ agent, transport: new LocalTransport(agent.id, { hub }), metrics, tickIntervalMs: 1e9, sweepIntervalMs: 0, ...extra });
   running.push(rt);
   await rt.start();
-  const id = Identity.generate();
-  const peer = new LocalTransport(id.fingerprint, { hub });
-  peers.push(peer);
-  await peer.start();
-  const send = (n: number) => peer.send(signMessage(createMessage({ recipient: agent.id, payload: { n } }), id));
+  const toAgent = await startPeer(hub, agent.id, peers);
+  const send = (n: number) => toAgent({ n });
   const counter = (name: string, labels: Record<string, string>) => metrics.counter(name, 'x', Object.keys(labels)).get(labels);
   return { rt, send, counter };
 }
