@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { taskQueueComplianceTests } from '@converge/compliance/task-queue';
-import { isTaskQueue } from '@converge/core';
+import { createTask, isTaskQueue } from '@converge/core';
 import { FileStore, MemoryStore } from '@converge/extensions/storage';
 import { StoreTaskQueue } from '../src/index.js';
 
@@ -37,22 +37,7 @@ describe('StoreTaskQueue', () => {
     const store = new MemoryStore();
     const q = new StoreTaskQueue({ store });
     // What a crashed first submit leaves: the key's entry, no task.
-    await store.put('task-queue-idem:k', {
-      id: 'first',
-      objective: 'o',
-      poolId: 'p',
-      inputs: {},
-      outputs: {},
-      constraints: {},
-      evaluator: null,
-      state: 'pending',
-      assignedTo: null,
-      result: null,
-      claimedAt: null,
-      topic: null,
-      requiredCapabilities: [],
-      attempts: 0,
-    });
+    await store.put('task-queue-idem:k', createTask({ id: 'first', objective: 'o', poolId: 'p' }));
     const t = await q.submit({ id: 'second', objective: 'o', poolId: 'p' }, { idempotencyKey: 'k' });
     expect(t.id).toBe('first');
     expect((await q.list()).tasks.map((x) => x.id)).toEqual(['first']);

@@ -56,15 +56,7 @@ describe('the README example', () => {
     const coordinator = new Coordinator();
     const worker = new Worker(coordinator.id);
     const runtimes = [coordinator, worker].map(
-      (agent) =>
-        new AgentRuntime({
-          agent,
-          transport: new LocalTransport(agent.id, { hub }),
-          taskManager,
-          poolManager,
-          discovery,
-          policy,
-        }),
+      (agent) => new AgentRuntime({ agent, transport: new LocalTransport(agent.id, { hub }), taskManager, poolManager, discovery, policy }),
     );
     for (const rt of runtimes) await rt.start();
     await waitUntil(() => coordinator.done.size === 3);

@@ -28,18 +28,8 @@ describe('trace context carried by tasks', () => {
     const hub = new LocalHub();
     const submitter = new SubmitterAgent('p', 1);
     const worker = new SquareWorker('p');
-    const runtimes = [submitter, worker].map(
-      (agent) =>
-        new AgentRuntime({
-          agent,
-          transport: new LocalTransport(agent.id, { hub }),
-          taskManager,
-          poolManager,
-          tracer: tracing.withSpan.bind(tracing),
-          propagateTraceContext: tracing,
-          sweepIntervalMs: 0,
-        }),
-    );
+    const shared = { taskManager, poolManager, tracer: tracing.withSpan.bind(tracing), propagateTraceContext: tracing, sweepIntervalMs: 0 };
+    const runtimes = [submitter, worker].map((agent) => new AgentRuntime({ agent, transport: new LocalTransport(agent.id, { hub }), ...shared }));
     for (const rt of runtimes) await rt.start();
     for (const rt of runtimes) rt.scheduler.notify();
     await waitUntil(() => taskManager.stats().completed === 1);
