@@ -12,15 +12,8 @@ import { ClientFactory, DefaultAgentCardResolver, JsonRpcTransportFactory, RestT
 import { AbortError, ValidationError, type Identity, type Tool, type WireRecord, type WireValue } from '@converge/core';
 import type { AgentDescriptor, AgentDescriptorInit } from '@converge/network';
 import { AGENT_CARD_PATH, verifyAgentCard } from './card.js';
-import {
-  A2AConnectionError,
-  A2ATaskCanceledError,
-  A2ATaskFailedError,
-  A2ATaskRejectedError,
-  AgentCardError,
-  AgentCardSignatureError,
-  UntrustedAgentError,
-} from './errors.js';
+import { A2AConnectionError, A2ATaskCanceledError, A2ATaskFailedError, A2ATaskRejectedError, AgentCardError, AgentCardSignatureError } from './errors.js';
+import { UntrustedAgentError } from './errors.js';
 import { dataPart, isFinalForBridge, resultOfArtifacts, stateName, textOf, textPart, toJsonValue, userMessage } from './mapping.js';
 
 /** Default reconnect attempts after a broken stream, per delegation: 5. */

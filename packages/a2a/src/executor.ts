@@ -6,30 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import { TaskState } from '@a2a-js/sdk';
 import { AgentEvent, type AgentExecutor, type ExecutionEventBus, type RequestContext } from '@a2a-js/sdk/server';
-import {
-  ConflictError,
-  NotFoundError,
-  PolicyError,
-  isTerminalState,
-  type Pool,
-  type QueuedTask,
-  type TaskConstraints,
-  type TaskQueue,
-  type WireRecord,
-} from '@converge/core';
+import { ConflictError, isTerminalState, NotFoundError, PolicyError } from '@converge/core';
+import type { Pool, QueuedTask, TaskConstraints, TaskQueue, WireRecord } from '@converge/core';
 import { TaskWatcher, type TaskWaiter, type TaskWatchStats } from './task-watch.js';
-import {
-  A2A_INPUT_KEY,
-  a2aStateOf,
-  a2aTaskOf,
-  agentMessage,
-  contextIdOf,
-  inputsOfMessage,
-  resultArtifact,
-  statusTextOf,
-  taskMetadata,
-  textOf,
-} from './mapping.js';
+import { A2A_INPUT_KEY, a2aStateOf, a2aTaskOf, agentMessage, contextIdOf, inputsOfMessage, resultArtifact, statusTextOf, taskMetadata } from './mapping.js';
+import { textOf } from './mapping.js';
 
 /** Default interval at which a followed task is read again while the queue's watch is down or unsupported: 100 ms (while it is live, a transition wakes the follower at once and the re-read is every `DEFAULT_A2A_RESYNC_MS`). */
 export const DEFAULT_A2A_POLL_MS = 100;

@@ -2,16 +2,8 @@
 // "ask", removing a member, letting a member cancel another's task. The models themselves live
 // in @converge/policy (`governanceFromSpec`); this file only needs their `decide` shape, so the
 // coordination package does not depend on the policy package.
-import {
-  ConflictError,
-  LimitExceededError,
-  NotFoundError,
-  PolicyError,
-  ValidationError,
-  type ConvergeErrorOptions,
-  type Pool,
-  type PolicySpec,
-} from '@converge/core';
+import { ConflictError, LimitExceededError, NotFoundError, PolicyError, ValidationError } from '@converge/core';
+import type { ConvergeErrorOptions, PolicySpec, Pool } from '@converge/core';
 import { keySegment } from './common.js';
 
 /** Default most open questions a PoolManager holds at once, over all pools: 1,024. */

@@ -2,18 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { Agent, ConflictError, Identity, SignatureError, ValidationError, type Decision } from '@converge/core';
 import { MemoryStore } from '@converge/extensions/storage';
-import {
-  AgentNetwork,
-  DISCOVERY_EXTRA_PREFIX,
-  DiscoveryService,
-  IdentityRegistry,
-  LocalHub,
-  LocalTransport,
-  descriptorOfAgent,
-  descriptorSigningBytes,
-  signDescriptor,
-  verifyDescriptor,
-} from '../src/index.js';
+import { AgentNetwork, descriptorOfAgent, descriptorSigningBytes, DISCOVERY_EXTRA_PREFIX, DiscoveryService, IdentityRegistry } from '../src/index.js';
+import { LocalHub, LocalTransport, signDescriptor, verifyDescriptor } from '../src/index.js';
 
 const alice = Identity.generate();
 const bob = Identity.generate();

@@ -2,17 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { Identity, NotStartedError, createMessage, signMessage, type Message } from '@converge/core';
 import { MemoryStore } from '@converge/extensions/storage';
-import {
-  IdentityRegistry,
-  LocalHub,
-  LocalTransport,
-  MessageVerifier,
-  REJECTION_REASONS,
-  REPLAY_PARTITION_OVERHEAD_BYTES,
-  REPLAY_STORE_PREFIX,
-  receiveVerified,
-  replayEntryBytes,
-} from '../src/index.js';
+import { IdentityRegistry, LocalHub, LocalTransport, MessageVerifier, receiveVerified, REJECTION_REASONS } from '../src/index.js';
+import { REPLAY_PARTITION_OVERHEAD_BYTES, REPLAY_STORE_PREFIX, replayEntryBytes } from '../src/index.js';
 
 const alice = Identity.generate();
 const bob = Identity.generate();

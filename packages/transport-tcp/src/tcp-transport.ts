@@ -1,18 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import {
-  AbortError,
-  FrameTooLargeError,
-  NotStartedError,
-  QueueFullError,
-  TransportError,
-  ValidationError,
-  createTopic,
-  encodeMessage,
-  type Identity,
-  type Message,
-  type Topic,
-} from '@converge/core';
+import { AbortError, createTopic, encodeMessage, FrameTooLargeError, NotStartedError, QueueFullError, TransportError, ValidationError } from '@converge/core';
+import type { Identity, Message, Topic } from '@converge/core';
 import type { Startable } from '@converge/core';
 import { positiveIntOption, type Logger, type Metrics } from '@converge/core';
 import { checkMaxFrameBytes, FRAME_HEADER_BYTES } from '@converge/network/internal';

@@ -2,17 +2,8 @@
 // limits and clean shutdown.
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  AbortError,
-  FrameTooLargeError,
-  Identity,
-  NotStartedError,
-  QueueFullError,
-  TransportError,
-  createMessage,
-  createTopic,
-  signMessage,
-} from '@converge/core';
+import { AbortError, createMessage, createTopic, FrameTooLargeError, Identity, NotStartedError, QueueFullError, signMessage } from '@converge/core';
+import { TransportError } from '@converge/core';
 import { TcpTransport } from '../src/index.js';
 import { until } from '../../../test/support/transport-helpers.js';
 

@@ -17,20 +17,9 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { unlinkSync, type Dirent } from 'node:fs';
 import { mkdir, open, readdir } from 'node:fs/promises';
-import {
-  STORE_BRAND,
-  ConfigError,
-  DEFAULT_MAX_MESSAGE_BYTES,
-  InvalidKeyError,
-  KeyWatchers,
-  NotStartedError,
-  StoreError,
-  ValidationError,
-  throwIfAborted,
-  type Store,
-  type StoreCallOptions,
-  type StoreEntry,
-} from '@converge/core';
+import { ConfigError, DEFAULT_MAX_MESSAGE_BYTES, InvalidKeyError, KeyWatchers, NotStartedError, STORE_BRAND, StoreError } from '@converge/core';
+import { throwIfAborted, ValidationError } from '@converge/core';
+import type { Store, StoreCallOptions, StoreEntry } from '@converge/core';
 import { DirSync, readWholeFile, removeLeftoverTemps, removeQuietly, replaceFile } from './file-io.js';
 import { acquireFileLock, ioError } from './file-lock.js';
 import { decodeKeyName, encodeKeyName } from './file-names.js';

@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  CryptoError,
-  Float64,
-  Identity,
-  ValidationError,
-  type WireValue,
-  createMessage,
-  decodeMessage,
-  encodeMessage,
-  encodeValue,
-  signMessage,
-  verifyMessage,
-} from '@converge/core';
+import { createMessage, CryptoError, decodeMessage, encodeMessage, encodeValue, Float64, Identity, signMessage, ValidationError } from '@converge/core';
+import { verifyMessage } from '@converge/core';
+import type { WireValue } from '@converge/core';
 import { ENCRYPTED_KEY, decryptPayload, encryptPayload, isEncryptedPayload, secureRandomBytes } from '../../src/crypto/index.js';
 
 const alice = Identity.generate();
