@@ -78,6 +78,8 @@ class LocalRun {
   #stopSubmitting = false;
   #workerIds: string[] = [];
   #wakeQueued = false;
+  /** While `#waitForEnd` waits: ends the wait when the workload has drained (called as each task settles). */
+  #endIfDrained: (() => void) | undefined;
   readonly #workload: Workload;
 
   constructor(config: RunConfig, io: RunIO, telemetry: RunTelemetry) {
@@ -85,7 +87,7 @@ class LocalRun {
     this.#io = io;
     this.#telemetry = telemetry;
     const total = config.duration !== undefined ? undefined : config.tasks;
-    this.#workload = new Workload({ poolId: config.poolId, total, claimTtlMs: config.claimTtlMs, onCredit: () => this.#wakeCoordinator() });
+    this.#workload = new Workload({ poolId: config.poolId, total, claimTtlMs: config.claimTtlMs, onCredit: () => this.#onCredit() });
   }
 
   /** Runs the workload to its end (or a stop request) and returns the summary. */
@@ -264,19 +266,25 @@ class LocalRun {
     let interrupted = false;
     let drainUntil = Number.POSITIVE_INFINITY;
     await new Promise<void>((done) => {
+      // Everything submitted (and everything a restart found) has reached a terminal state:
+      // checked as each task settles (so the run ends with its last task) and on every tick.
+      const endIfDrained = () => {
+        if (this.#workload.drained && (this.#stopSubmitting || this.#workload.total !== undefined) && !serving) finish();
+      };
       const tick = setInterval(() => {
         progress.update(this.#workload.finished, this.#workload.total);
         const now = Date.now();
         if (durationMs !== undefined && now - t0 >= durationMs) this.#stopSubmitting = true;
-        // Everything submitted (and everything a restart found) has reached a terminal state.
-        if (this.#workload.drained && (this.#stopSubmitting || this.#workload.total !== undefined) && !serving) finish();
-        else if (now > drainUntil || (now - t0 > config.timeoutMs && !serving)) finish();
+        endIfDrained();
+        if (this.#endIfDrained && (now > drainUntil || (now - t0 > config.timeoutMs && !serving))) finish();
       }, 25);
       const finish = () => {
+        this.#endIfDrained = undefined;
         clearInterval(tick);
         io.signal?.removeEventListener('abort', onAbort);
         done();
       };
+      this.#endIfDrained = endIfDrained;
       // A stop request: submit nothing more, let the tasks already out finish (bounded), stop.
       const onAbort = () => {
         interrupted = true;
@@ -329,6 +337,12 @@ class LocalRun {
 
   #rejected(): number {
     return this.#runtimes.reduce((n, r) => n + r.rejectedMessages, 0);
+  }
+
+  /** A task of this run settled: a credit for the coordinator's window, and maybe the run's end. */
+  #onCredit(): void {
+    this.#wakeCoordinator();
+    this.#endIfDrained?.();
   }
 
   // One wake-up of the coordinator per burst of completions.

@@ -71,4 +71,15 @@ describe('Workload', () => {
     expect(w.accounted).toBe(2);
     expect(w.drained).toBe(false);
   });
+
+  it('is drained as its last task settles, before the coordinator has seen its plan run out', () => {
+    const seen: boolean[] = [];
+    const w: Workload = new Workload({ poolId: 'p', total: 2, claimTtlMs: 1_000, onCredit: () => seen.push(w.drained) });
+    const c = w.coordinator({ assignment: 'claim', workers: () => [], stopped: () => false, submitBatch: 2 });
+    expect(c.decide([], []).filter((d) => d.type === 'SubmitTask')).toHaveLength(2);
+    expect(c.exhausted).toBe(false);
+    w.judge(finished(0, 'completed'), null);
+    w.judge(finished(1, 'completed'), null);
+    expect(seen).toEqual([false, true]);
+  });
 });

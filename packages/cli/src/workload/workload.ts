@@ -152,7 +152,10 @@ export class Workload {
   /** Whether everything submitted (and found) has finished and nothing more will be submitted. */
   get drained(): boolean {
     const c = this.#coordinator;
-    return c !== undefined && c.exhausted && c.openAuctions === 0 && this.finished >= this.accounted;
+    // With a total, the plan is spent once total tasks are accounted for (the coordinator learns
+    // it only on its next turn).
+    const spent = c !== undefined && (c.exhausted || (this.total !== undefined && this.accounted >= this.total));
+    return spent && c.openAuctions === 0 && this.finished >= this.accounted;
   }
 
   /** The run's summary. */
