@@ -12,6 +12,7 @@ import { Workload } from '../workload/workload.js';
 import {
   DISCOVERY_POLL_MS,
   DISCOVERY_REFRESH_MS,
+  DISCOVERY_RUNNING_POLL_MS,
   DISCOVERY_TTL_MS,
   discoverRole,
   doneKey,
@@ -321,7 +322,9 @@ class CoordinatorRun {
     for (;;) {
       const now = Date.now();
       // Discovery in the background (a listing of the store can be slow): outcomes keep flowing.
-      if (refreshing === undefined && now - lastDiscovery >= DISCOVERY_POLL_MS) {
+      // Once enough workers came, less often (see DISCOVERY_RUNNING_POLL_MS).
+      const discoveryGap = this.#readyLatch ? DISCOVERY_RUNNING_POLL_MS : DISCOVERY_POLL_MS;
+      if (refreshing === undefined && now - lastDiscovery >= discoveryGap) {
         refreshing = this.#refreshWorkers(transport)
           .catch((err) => logger.warn({ err }, 'discovery refresh failed'))
           .finally(() => {
