@@ -9,7 +9,8 @@ import type { RunSummary } from '../summary.js';
 import { createProgress } from '../progress.js';
 import type { CoordinatorAgent } from '../workload/coordinator.js';
 import { Workload } from '../workload/workload.js';
-import { discoverRole, DISCOVERY_POLL_MS, DISCOVERY_REFRESH_MS, DISCOVERY_TTL_MS, doneKey, openSharedStack, roleMetadata, sleep } from './shared.js';
+import { discoverRole, DISCOVERY_POLL_MS, DISCOVERY_REFRESH_MS, DISCOVERY_RUNNING_POLL_MS, DISCOVERY_TTL_MS } from './shared.js';
+import { doneKey, openSharedStack, roleMetadata, sleep } from './shared.js';
 import type { DoneRecord, SharedStack } from './shared.js';
 import { queuePort, registerSubmitTasks } from './queue.js';
 import { QueueMetrics } from './queue-metrics.js';
@@ -311,7 +312,9 @@ class CoordinatorRun {
     for (;;) {
       const now = Date.now();
       // Discovery in the background (a listing of the store can be slow): outcomes keep flowing.
-      if (refreshing === undefined && now - lastDiscovery >= DISCOVERY_POLL_MS) {
+      // Once enough workers came, less often (see DISCOVERY_RUNNING_POLL_MS).
+      const discoveryGap = this.#readyLatch ? DISCOVERY_RUNNING_POLL_MS : DISCOVERY_POLL_MS;
+      if (refreshing === undefined && now - lastDiscovery >= discoveryGap) {
         refreshing = this.#refreshWorkers(transport)
           .catch((err) => logger.warn({ err }, 'discovery refresh failed'))
           .finally(() => {

@@ -15,8 +15,16 @@ import { openTaskQueue, type OpenedQueue } from './queue.js';
 export const DISCOVERY_TTL_MS = 15_000;
 /** How often each runtime refreshes its discovery registration in the split roles (5 s). */
 export const DISCOVERY_REFRESH_MS = 5_000;
-/** How often a split-role process re-reads discovery from the shared store (500 ms). */
+/** How often a split-role process re-reads discovery from the shared store while it waits for its peers (500 ms). */
 export const DISCOVERY_POLL_MS = 500;
+/**
+ * How often it re-reads discovery once the work runs (2,500 ms). A listing of a Redis store is
+ * a SCAN of the whole database, which holds the server (and every queue script behind it) for
+ * a time that grows with the database, not with the pool: polled every 500 ms by every process
+ * it took most of the server's time. A dead worker is noticed at its registration's
+ * {@link DISCOVERY_TTL_MS} anyway.
+ */
+export const DISCOVERY_RUNNING_POLL_MS = 2_500;
 
 /** Store key the coordinator writes when every task of the pool is terminal. */
 export function doneKey(poolId: string): string {

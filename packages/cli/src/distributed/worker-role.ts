@@ -8,7 +8,8 @@ import type { WorkerSummary } from '../summary.js';
 import { WorkerAgent } from '../workload/agents.js';
 import { loadWorkerClass } from '../workload/plan.js';
 import { discoveryPort } from './coordinator-role.js';
-import { discoverRole, DISCOVERY_POLL_MS, DISCOVERY_REFRESH_MS, DISCOVERY_TTL_MS, doneKey, openSharedStack, roleMetadata, sleep } from './shared.js';
+import { discoverRole, DISCOVERY_POLL_MS, DISCOVERY_REFRESH_MS, DISCOVERY_RUNNING_POLL_MS, DISCOVERY_TTL_MS } from './shared.js';
+import { doneKey, openSharedStack, roleMetadata, sleep } from './shared.js';
 import type { DoneRecord, SharedStack } from './shared.js';
 import { newClaimLoopStats, queuePort, runClaimLoop } from './queue.js';
 import { QueueMetrics } from './queue-metrics.js';
@@ -192,8 +193,9 @@ class WorkerRun {
         if (done && this.#coordinators.has(done.coordinatorId)) return 'coordinator';
         const now = Date.now();
         if (now - this.#t0 > config.timeoutMs) return 'timeout';
-        if (now - lastDiscovery >= 2 * DISCOVERY_POLL_MS) {
-          // A restarted coordinator has a new identity: learn its key too.
+        // A restarted coordinator has a new identity: learn its key too (at once when a done
+        // record names a coordinator not known yet, else every DISCOVERY_RUNNING_POLL_MS).
+        if (now - lastDiscovery >= DISCOVERY_RUNNING_POLL_MS || (done && now - lastDiscovery >= DISCOVERY_POLL_MS)) {
           lastDiscovery = now;
           this.#learn(await discoverRole(stack.discoveryStore, config.poolId, 'coordinator').catch(() => []));
         }
