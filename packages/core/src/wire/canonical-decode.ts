@@ -14,6 +14,7 @@
  * @internal
  */
 import type { Message } from '../message.js';
+import type { Topic } from '../topic.js';
 import type { WireValue } from '../value.js';
 import { sealMessage } from '../message-slot.js';
 import { copyRange, viewOf } from '../alloc.js';
@@ -61,27 +62,41 @@ function signatureEnding(b: Uint8Array, p: number, tail: Uint8Array, tailStart: 
   return (len === 64 || len === 0) && n === 2 + len ? viewOf(tail, p + 2 - tailStart, b.byteLength - tailStart) : undefined;
 }
 
-// id, sender and recipient, as the general path reads them; undefined when not canonical.
-function readHead(b: Uint8Array): { id: string; sender: string; recipient: string | null } | undefined {
+// The fields `readHead` read last (module state rather than an object per message).
+let headId = '';
+let headSender = '';
+let headRecipient: string | null = null;
+
+// Reads id, sender and recipient as the general path reads them (into `headId`, `headSender`,
+// `headRecipient`); false when they are not laid out canonically.
+function readHead(b: Uint8Array): boolean {
   let p = expectKey(b, 0, ENCODED_HEAD);
-  if (p < 0) return undefined;
+  if (p < 0) return false;
   const id = textAt(b, p, 'id', false, MAX_MESSAGE_ID_BYTES);
-  if (typeof id !== 'string') return undefined;
+  if (typeof id !== 'string') return false;
   p = expectKey(b, textEnd, K_SENDER);
-  if (p < 0) return undefined;
+  if (p < 0) return false;
   const sender = textAt(b, p, 'sender or nil', true, Infinity);
-  if (sender === undefined) return undefined;
+  if (sender === undefined) return false;
   p = expectKey(b, textEnd, K_RECIPIENT);
-  if (p < 0) return undefined;
+  if (p < 0) return false;
   const recipient = textAt(b, p, 'recipient or nil', true, Infinity);
-  if (recipient === undefined) return undefined;
-  return { id, sender: sender ?? '', recipient };
+  if (recipient === undefined) return false;
+  headId = id;
+  headSender = sender ?? '';
+  headRecipient = recipient;
+  return true;
 }
+
+// The topics of every message that has none: frozen, so one array can serve them all.
+const NO_TOPICS: readonly Topic[] = Object.freeze([]);
 
 /** Decodes a canonically laid out message, or returns `undefined` (see the module comment). */
 export function decodeCanonical(b: Uint8Array): Message | undefined {
-  const head = readHead(b);
-  if (head === undefined) return undefined;
+  if (!readHead(b)) return undefined;
+  const id = headId;
+  const sender = headSender;
+  const recipient = headRecipient;
   let p = expectKey(b, textEnd, K_TOPICS);
   if (p < 0 || p >= b.byteLength) return undefined;
   const topics = b[p] === 0xc0 ? [] : recurringTopicsAt(b, p);
@@ -106,6 +121,5 @@ export function decodeCanonical(b: Uint8Array): Message | undefined {
   if (p < 0) return undefined;
   const signature = signatureEnding(b, p, tail, tailStart);
   if (signature === undefined) return undefined;
-  const { id, sender, recipient } = head;
-  return sealMessage({ id, sender, recipient, topics: Object.freeze(topics), payload, taskId, timestamp, signature }, raw);
+  return sealMessage({ id, sender, recipient, topics: topics.length === 0 ? NO_TOPICS : Object.freeze(topics), payload, taskId, timestamp, signature }, raw);
 }
