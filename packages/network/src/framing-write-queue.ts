@@ -21,6 +21,15 @@ export interface PendingWrite {
   cleanup: (() => void) | undefined;
 }
 
+// The settle functions of the promise built last: one shared executor instead of a closure per
+// \`enqueue\` (a send without a signal allocates only its promise and its entry).
+let capturedResolve: () => void = () => undefined;
+let capturedReject: (err: unknown) => void = () => undefined;
+function captureSettlers(resolve: () => void, reject: (err: unknown) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
+
 /**
  * The bounded queue of frames waiting for one connection (while it connects, or while the
  * socket's buffer drains). Bounded by count and by bytes; beyond either, `enqueue` rejects
@@ -75,25 +84,28 @@ export class WriteQueue {
         new QueueFullError(`peer write queue full (${this.#live} frames, ${this.#bytes} bytes; limits ${this.maxFrames}, ${this.maxBytes})`),
       );
     }
-    return new Promise<void>((resolve, reject) => {
-      const entry: PendingWrite = { data, resolve, reject, done: false, cleanup: undefined };
-      if (signal) {
-        const onAbort = (): void => {
-          if (entry.done) return;
-          entry.done = true;
-          this.#live--;
-          this.#bytes -= size;
-          const err = new AbortError('send aborted', { cause: signal.reason });
-          this.#onAbort?.(err);
-          reject(err);
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-        entry.cleanup = () => signal.removeEventListener('abort', onAbort);
-      }
-      this.#items.push(entry);
-      this.#live++;
-      this.#bytes += size;
-    });
+    const promise = new Promise<void>(captureSettlers);
+    const entry: PendingWrite = { data, resolve: capturedResolve, reject: capturedReject, done: false, cleanup: undefined };
+    if (signal) this.#watchAbort(entry, signal, size);
+    this.#items.push(entry);
+    this.#live++;
+    this.#bytes += size;
+    return promise;
+  }
+
+  // Takes `entry` (of `size` bytes) out of the queue and rejects it when `signal` aborts first.
+  #watchAbort(entry: PendingWrite, signal: AbortSignal, size: number): void {
+    const onAbort = (): void => {
+      if (entry.done) return;
+      entry.done = true;
+      this.#live--;
+      this.#bytes -= size;
+      const err = new AbortError('send aborted', { cause: signal.reason });
+      this.#onAbort?.(err);
+      entry.reject(err);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    entry.cleanup = () => signal.removeEventListener('abort', onAbort);
   }
 
   /**

@@ -3,7 +3,8 @@
  * write it: a map of 8 entries whose keys come in the canonical order (`id`, `sender`,
  * `recipient`, `topics`, `payload`, `task_id`, `timestamp`, `signature`), each with a value of
  * its plain type. It reads the fields in one pass, each checked against the bytes present
- * (the payload and topics scanned exactly as the general path scans them), with recurring
+ * (the payload read by `decodeBounded`, which checks every length, count and nesting level as
+ * it goes; the topics scanned as the general path scans them), with recurring
  * strings (fingerprints, map keys) and topic lists taken from small caches.
  *
  * It returns `undefined` at the first byte that differs from that layout, and may throw
@@ -13,11 +14,11 @@
  * @internal
  */
 import type { Message } from '../message.js';
+import type { Topic } from '../topic.js';
 import type { WireValue } from '../value.js';
 import { sealMessage } from '../message-slot.js';
-import { copyRange } from '../alloc.js';
-import { decodeScanned } from './decode.js';
-import { scanForDecode } from './scan.js';
+import { copyRange, viewOf } from '../alloc.js';
+import { boundedEnd, decodeBounded } from './decode.js';
 import * as K from './envelope-keys.js';
 import { MAX_MESSAGE_ID_BYTES } from './message-fields.js';
 import { recurringString } from './recurring.js';
@@ -51,44 +52,63 @@ function textAt(b: Uint8Array, p: number, what: string, recurring: boolean, maxB
   return recurring ? recurringString(b, s, spanEnd, what) : utf8At(b, s, spanEnd, what);
 }
 
-// The signature at `p` if it is bin8 of 0 or 64 bytes or nil and ends the input, else undefined.
-function signatureEnding(b: Uint8Array, p: number): Uint8Array | undefined {
+// The signature at `p` of `b` if it is bin8 of 0 or 64 bytes or nil and ends the input, else
+// undefined. It is returned as a view of `tail`, the copy of `b` from `tailStart` to its end.
+function signatureEnding(b: Uint8Array, p: number, tail: Uint8Array, tailStart: number): Uint8Array | undefined {
   const n = b.byteLength - p;
   if (n === 1 && b[p] === 0xc0) return new Uint8Array(0);
   if (b[p] !== 0xc4 || n < 2) return undefined;
   const len = b[p + 1]!;
-  return (len === 64 || len === 0) && n === 2 + len ? copyRange(b, p + 2, b.byteLength) : undefined;
+  return (len === 64 || len === 0) && n === 2 + len ? viewOf(tail, p + 2 - tailStart, b.byteLength - tailStart) : undefined;
 }
 
-// id, sender and recipient, as the general path reads them; undefined when not canonical.
-function readHead(b: Uint8Array): { id: string; sender: string; recipient: string | null } | undefined {
+// The fields `readHead` read last (module state rather than an object per message).
+let headId = '';
+let headSender = '';
+let headRecipient: string | null = null;
+
+// Reads id, sender and recipient as the general path reads them (into `headId`, `headSender`,
+// `headRecipient`); false when they are not laid out canonically.
+function readHead(b: Uint8Array): boolean {
   let p = expectKey(b, 0, ENCODED_HEAD);
-  if (p < 0) return undefined;
+  if (p < 0) return false;
   const id = textAt(b, p, 'id', false, MAX_MESSAGE_ID_BYTES);
-  if (typeof id !== 'string') return undefined;
+  if (typeof id !== 'string') return false;
   p = expectKey(b, textEnd, K_SENDER);
-  if (p < 0) return undefined;
+  if (p < 0) return false;
   const sender = textAt(b, p, 'sender or nil', true, Infinity);
-  if (sender === undefined) return undefined;
+  if (sender === undefined) return false;
   p = expectKey(b, textEnd, K_RECIPIENT);
-  if (p < 0) return undefined;
+  if (p < 0) return false;
   const recipient = textAt(b, p, 'recipient or nil', true, Infinity);
-  if (recipient === undefined) return undefined;
-  return { id, sender: sender ?? '', recipient };
+  if (recipient === undefined) return false;
+  headId = id;
+  headSender = sender ?? '';
+  headRecipient = recipient;
+  return true;
 }
+
+// The topics of every message that has none: frozen, so one array can serve them all.
+const NO_TOPICS: readonly Topic[] = Object.freeze([]);
 
 /** Decodes a canonically laid out message, or returns `undefined` (see the module comment). */
 export function decodeCanonical(b: Uint8Array): Message | undefined {
-  const head = readHead(b);
-  if (head === undefined) return undefined;
+  if (!readHead(b)) return undefined;
+  const id = headId;
+  const sender = headSender;
+  const recipient = headRecipient;
   let p = expectKey(b, textEnd, K_TOPICS);
   if (p < 0 || p >= b.byteLength) return undefined;
   const topics = b[p] === 0xc0 ? [] : recurringTopicsAt(b, p);
   p = expectKey(b, b[p] === 0xc0 ? p + 1 : topicsEnd, K_PAYLOAD);
   if (p < 0) return undefined;
-  const payloadEnd = scanForDecode(b, p, 0);
-  const raw = copyRange(b, p, payloadEnd);
-  const payload = decodeScanned(raw) as WireValue;
+  // One copy from the payload to the end: the payload bytes and the signature are views of it.
+  // The payload is read from it in one bounded pass (no separate scan).
+  const tail = copyRange(b, p, b.byteLength);
+  const tailStart = p;
+  const payload = decodeBounded(tail) as WireValue;
+  const payloadEnd = p + boundedEnd;
+  const raw = viewOf(tail, 0, boundedEnd);
   p = expectKey(b, payloadEnd, K_TASK_ID);
   if (p < 0) return undefined;
   const taskId = textAt(b, p, 'task_id or nil', false, Infinity);
@@ -99,8 +119,7 @@ export function decodeCanonical(b: Uint8Array): Message | undefined {
   if (typeof timestamp !== 'number') return undefined;
   p = expectKey(b, p + FIXED_SIZE[b[p]!]!, K_SIGNATURE);
   if (p < 0) return undefined;
-  const signature = signatureEnding(b, p);
+  const signature = signatureEnding(b, p, tail, tailStart);
   if (signature === undefined) return undefined;
-  const { id, sender, recipient } = head;
-  return sealMessage({ id, sender, recipient, topics: Object.freeze(topics), payload, taskId, timestamp, signature }, raw);
+  return sealMessage({ id, sender, recipient, topics: topics.length === 0 ? NO_TOPICS : Object.freeze(topics), payload, taskId, timestamp, signature }, raw);
 }
