@@ -276,9 +276,13 @@ class LocalRun {
         const now = Date.now();
         if (durationMs !== undefined && now - t0 >= durationMs) this.#stopSubmitting = true;
         endIfDrained();
-        if (this.#endIfDrained && (now > drainUntil || (now - t0 > config.timeoutMs && !serving))) finish();
+        if (now > drainUntil || (now - t0 > config.timeoutMs && !serving)) finish();
       }, 25);
+      let ended = false;
+      // Idempotent: a tick may find the run drained and timed out at once.
       const finish = () => {
+        if (ended) return;
+        ended = true;
         this.#endIfDrained = undefined;
         clearInterval(tick);
         io.signal?.removeEventListener('abort', onAbort);
