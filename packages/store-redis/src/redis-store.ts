@@ -25,7 +25,7 @@ import {
 import { ErrorReply, ReconnectStrategyError } from 'redis';
 import { BINARY, closeClient, makeClient, type Client } from './client.js';
 import { REDIS_BACKEND } from './retry.js';
-import { CAS, DELETE, PUT, type Script } from './scripts.js';
+import { CAS, DELETE, LIST, PUT, type Script } from './scripts.js';
 
 /** Default server URL. */
 export const REDIS_DEFAULT_URL = 'redis://127.0.0.1:6379';
@@ -35,7 +35,7 @@ export const REDIS_DEFAULT_PREFIX = 'converge:';
 export const REDIS_DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 /** Default most commands queued while the connection is down (node-redis `commandsQueueMaxLength`). */
 export const REDIS_DEFAULT_MAX_QUEUED_COMMANDS = 10_000;
-/** Default `COUNT` hint of each SCAN step of `list`. */
+/** Default most index entries one page of `list` reads (and `COUNT` hint of each SCAN step of `reindex`). */
 export const REDIS_DEFAULT_SCAN_COUNT = 1000;
 /** Default largest encoded value written or read (10 MiB, the codec's own limit). */
 export const REDIS_DEFAULT_MAX_VALUE_BYTES = DEFAULT_MAX_MESSAGE_BYTES;
@@ -81,7 +81,7 @@ export interface RedisStoreOptions extends ServerStoreCoreOptions {
   clientName?: string;
   /** Whether `start()` subscribes to the change channel that `watch` needs for other instances' writes (default true). */
   listen?: boolean;
-  /** `COUNT` hint of each SCAN step of `list` (default 1000). */
+  /** Most index entries one page of `list` reads, and the `COUNT` hint of each SCAN step of `reindex` (default 1000). */
   scanCount?: number;
 }
 
@@ -104,6 +104,7 @@ export class RedisStore implements Store {
   readonly #prefix: string;
   readonly #keyPrefix: string;
   readonly #counterKey: string;
+  readonly #indexKey: string;
   readonly #channel: string;
   readonly #origin = randomBytes(8).toString('hex');
   readonly #core: ServerStoreCore;
@@ -121,6 +122,7 @@ export class RedisStore implements Store {
       throw new ConfigError('prefix must be a string of at most 256 characters', { key: 'prefix' });
     this.#keyPrefix = `${this.#prefix}key:`;
     this.#counterKey = `${this.#prefix}revision`;
+    this.#indexKey = `${this.#prefix}index`;
     this.#channel = `${this.#prefix}changes`;
     this.#core = new ServerStoreCore(KIND, options, { prefix: this.#prefix });
     this.#scanCount = positiveIntOption(options.scanCount, REDIS_DEFAULT_SCAN_COUNT, 'scanCount');
@@ -221,8 +223,8 @@ export class RedisStore implements Store {
       'put',
       k,
       PUT,
-      [this.#keyPrefix + k, this.#counterKey],
-      [v.bytes, v.floats ?? '', this.#channel, this.#message(k)],
+      [this.#keyPrefix + k, this.#counterKey, this.#indexKey],
+      [v.bytes, v.floats ?? '', this.#channel, this.#message(k), k],
       options?.signal,
     );
     if (typeof rev !== 'number') throw new StoreError(`put of ${JSON.stringify(k)} returned ${inspect(rev)}`, { key: k });
@@ -246,35 +248,67 @@ export class RedisStore implements Store {
   /** Removes `key`; returns whether it existed. */
   async delete(key: string, options?: StoreCallOptions): Promise<boolean> {
     const k = this.#core.key(key);
-    const n = await this.#script('delete', k, DELETE, [this.#keyPrefix + k], [this.#channel, this.#message(k)], options?.signal);
+    const n = await this.#script('delete', k, DELETE, [this.#keyPrefix + k, this.#indexKey], [this.#channel, this.#message(k), k], options?.signal);
     if (n === 1) this.#core.telemetry.watchers.emit(k);
     return n === 1;
   }
 
   /**
-   * Keys that start with `prefix`, sorted in UTF-16 code-unit order. SCAN walks the whole
-   * database (MATCH filters server-side), so the cost grows with every key in it.
+   * Keys that start with `prefix`, sorted in UTF-16 code-unit order. Read from the store's key
+   * index (`<prefix>index`, a sorted set every write and delete keeps in step in its script) by
+   * ZRANGEBYLEX, page by page, so the cost grows with the matching keys, not with the database.
+   * An index never built (the keys were written by a version without one) is built first by
+   * {@link RedisStore.reindex}; a name whose hash is gone (expired, evicted) is skipped and pruned.
    */
   async list(prefix = '', options?: StoreCallOptions): Promise<string[]> {
     const p = checkStorePrefix(prefix);
-    const full = this.#keyPrefix + p;
-    const match = `${globEscape(full)}*`;
-    const found = new Set<string>(); // SCAN may return a key more than once
+    // UTF-8 never holds the byte 0xff: every name starting with p sorts below p + 0xff.
+    const max = p === '' ? '+' : Buffer.concat([Buffer.from(`(${p}`, 'utf8'), INDEX_TOP]);
+    let min: string | Buffer = p === '' ? '(' : `[${p}`;
+    const found: string[] = [];
+    for (let built = 0; ;) {
+      const reply = await this.#script('list', undefined, LIST, [this.#indexKey], [this.#keyPrefix, min, max, String(this.#scanCount)], options?.signal);
+      if (reply === null) {
+        // No index yet, or it was deleted under the listing: (re)build it, a bounded number of times.
+        if (built++ >= MAX_REINDEX_PER_LIST) throw new StoreError(`the key index ${this.#indexKey} keeps disappearing`, { code: 'ERR_STORE' });
+        await this.reindex(options);
+        continue;
+      }
+      const [looked, last, names] = reply as [number, Buffer, Buffer[]];
+      for (const n of names) found.push(n.toString('utf8'));
+      if (looked < this.#scanCount) break;
+      min = Buffer.concat([EXCLUSIVE, last]);
+    }
+    return found.sort();
+  }
+
+  /**
+   * Builds the key index from the hashes under the prefix: one SCAN of the whole database (its
+   * cost grows with every key in it), adding each name, then the index's '' marker. `list` calls
+   * it when the index was never built (data of a version without one); call it yourself after
+   * a process of such a version wrote keys under the prefix (it does not index them). Returns
+   * the number of keys found.
+   */
+  async reindex(options?: StoreCallOptions): Promise<number> {
+    const match = `${globEscape(this.#keyPrefix)}*`;
+    const head = Buffer.from(this.#keyPrefix, 'utf8');
     let cursor = '0';
+    let count = 0;
     do {
       const reply = await this.#command<[Buffer, Buffer[]]>(
-        'list',
+        'reindex',
         undefined,
         ['SCAN', cursor, 'MATCH', match, 'COUNT', String(this.#scanCount)],
         options?.signal,
       );
       cursor = reply[0].toString('latin1');
-      for (const raw of reply[1]) {
-        const name = raw.toString('utf8');
-        if (name.startsWith(full)) found.add(name.slice(this.#keyPrefix.length));
-      }
+      const entries: Array<string | Buffer> = [];
+      for (const raw of reply[1]) if (raw.length > head.length && raw.subarray(0, head.length).equals(head)) entries.push('0', raw.subarray(head.length));
+      if (entries.length > 0) await this.#command('reindex', undefined, ['ZADD', this.#indexKey, ...entries], options?.signal);
+      count += entries.length / 2;
     } while (cursor !== '0');
-    return [...found].sort();
+    await this.#command('reindex', undefined, ['ZADD', this.#indexKey, '0', ''], options?.signal);
+    return count;
   }
 
   /**
@@ -294,8 +328,8 @@ export class RedisStore implements Store {
       what,
       k,
       CAS,
-      [this.#keyPrefix + k, this.#counterKey],
-      [v.bytes, v.floats ?? '', this.#channel, this.#message(k), String(expected)],
+      [this.#keyPrefix + k, this.#counterKey, this.#indexKey],
+      [v.bytes, v.floats ?? '', this.#channel, this.#message(k), k, String(expected)],
       options?.signal,
     );
     if (rev === null) return null;
@@ -316,7 +350,7 @@ export class RedisStore implements Store {
     this.#core.telemetry.watchers.emit(message.slice(space + 1));
   }
 
-  async #script(what: string, key: string, s: Script, keys: string[], args: Array<string | Uint8Array>, signal?: AbortSignal): Promise<unknown> {
+  async #script(what: string, key: string | undefined, s: Script, keys: string[], args: Array<string | Uint8Array>, signal?: AbortSignal): Promise<unknown> {
     const tail = [String(keys.length), ...keys, ...args.map((a) => (typeof a === 'string' ? a : Buffer.from(a.buffer, a.byteOffset, a.byteLength)))];
     return this.#command(what, key, ['EVALSHA', s.sha, ...tail], signal, ['EVAL', s.source, ...tail]);
   }
@@ -390,6 +424,13 @@ export class RedisStore implements Store {
     client.on('reconnecting', lost);
   }
 }
+
+/** How many times one `list` builds a missing key index before it gives up. */
+const MAX_REINDEX_PER_LIST = 3;
+/** The upper bound byte of a ZRANGEBYLEX prefix range (never in UTF-8). */
+const INDEX_TOP = Buffer.from([0xff]);
+/** The exclusive-bound mark of ZRANGEBYLEX. */
+const EXCLUSIVE = Buffer.from('(', 'latin1');
 
 /** Escapes Redis glob metacharacters so that MATCH treats the prefix literally. */
 export function globEscape(s: string): string {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { RESP_TYPES } from 'redis';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { globEscape, RedisStore } from '@converge/store-redis';
@@ -50,7 +51,7 @@ describe('operations', () => {
     expect(await s.list('a')).toEqual(['a*b', 'a?b', 'a[b]', 'a\\b', 'ab', 'axb', 'a\u{10FFFF}', 'a\uFFFF']);
   });
 
-  it('list pages through SCAN cursors (more keys than one COUNT step)', async () => {
+  it('list pages through the key index (more keys than one page)', async () => {
     const s = fresh({ scanCount: 10 });
     await s.start();
     const keys = Array.from({ length: 120 }, (_, i) => `p:${String(i).padStart(3, '0')}`);
@@ -75,6 +76,73 @@ describe('operations', () => {
     expect(() => new RedisStore({ clientName: 'has space' })).toThrow(expect.objectContaining({ key: 'clientName' }));
     expect(() => new RedisStore({ scanCount: 0 })).toThrow(expect.objectContaining({ key: 'scanCount' }));
     expect(() => new RedisStore({ retry: { attempts: 0 } })).toThrow(expect.objectContaining({ key: 'retry.attempts' }));
+  });
+});
+
+describe('key index', () => {
+  it('list reads the index, never SCAN: a connection refused SCAN lists, among many unrelated keys', async () => {
+    const s = fresh();
+    await s.start();
+    await s.put('a:1', 1);
+    await s.put('a:2', 2);
+    await s.put('b:1', 3);
+    await s.delete('a:2');
+    expect(await s.list('a:')).toEqual(['a:1']); // builds the index (one SCAN, the only one)
+    // Unrelated keys in the same database: SCAN would walk them all.
+    const other = uniquePrefix('other');
+    await withAdmin(async (c) => {
+      for (let i = 0; i < 5_000; i += 500) await c.mSet(Array.from({ length: 500 }, (_, j) => [`${other}${i + j}`, 'x'] as [string, string]));
+    });
+    const user = `cvt-noscan-${randomBytes(4).toString('hex')}`;
+    await withAdmin((c) => c.sendCommand(['ACL', 'SETUSER', user, 'on', 'nopass', '~*', '&*', '+@all', '-scan']));
+    const url = new URL(REDIS_URL);
+    url.username = user;
+    url.password = 'x';
+    const noScan = new RedisStore({ url: url.toString(), prefix: s.prefix, retry: { attempts: 1 } });
+    try {
+      await noScan.start();
+      await expect(noScan.reindex()).rejects.toThrow(/scan/i); // the user really cannot SCAN
+      expect(await noScan.list('a:')).toEqual(['a:1']);
+      expect(await noScan.list('')).toEqual(['a:1', 'b:1']);
+      await noScan.put('a:3', 1);
+      expect(await s.list('a')).toEqual(['a:1', 'a:3']);
+    } finally {
+      await noScan.stop();
+      await withAdmin((c) => c.sendCommand(['ACL', 'DELUSER', user]));
+      await dropPrefix(other);
+    }
+  });
+
+  it('keys written without the index (an older version) are indexed by the first list, or by reindex', async () => {
+    const s = fresh();
+    await s.start();
+    await s.put('new:1', 1);
+    await withAdmin(async (c) => {
+      // What a version without the index wrote: hashes only (and the index key deleted).
+      await c.del(`${s.prefix}index`);
+      for (const k of ['old:1', 'old:2', 'new:1']) await c.hSet(`${s.prefix}key:${k}`, { value: Buffer.from([1]), revision: '1' });
+    });
+    expect(await s.list('old:')).toEqual(['old:1', 'old:2']);
+    expect(await s.list()).toEqual(['new:1', 'old:1', 'old:2']);
+    // A process of the old version writes again: reindex picks it up.
+    await withAdmin((c) => c.hSet(`${s.prefix}key:old:3`, { value: Buffer.from([1]), revision: '2' }));
+    expect(await s.list('old:')).toEqual(['old:1', 'old:2']);
+    expect(await s.reindex()).toBe(4);
+    expect(await s.list('old:')).toEqual(['old:1', 'old:2', 'old:3']);
+  });
+
+  it('a key whose hash vanished (a TTL ran out, evicted, deleted by hand) is not listed and leaves the index', async () => {
+    const s = fresh();
+    await s.start();
+    for (const k of ['t:1', 't:2', 't:3']) await s.put(k, 1);
+    await withAdmin(async (c) => {
+      await c.pExpire(`${s.prefix}key:t:2`, 1);
+      await c.del(`${s.prefix}key:t:3`);
+    });
+    expect(await eventually(async () => (await withAdmin((c) => c.exists(`${s.prefix}key:t:2`))) === 0)).toBe(true);
+    expect(await s.list('t:')).toEqual(['t:1']);
+    expect(await withAdmin((c) => c.zRange(`${s.prefix}index`, 0, -1))).toEqual(['', 't:1']);
+    expect(await s.get('t:2')).toBeUndefined();
   });
 });
 
