@@ -41,6 +41,32 @@ async function withQueue<T>(options: ConstructorParameters<typeof RedisTaskQueue
   }
 }
 
+/** The commands clients sent about keys under `prefix` while `fn` ran (from MONITOR; a script's own commands left out). */
+async function commandsSent(prefix: string, fn: () => Promise<void>): Promise<string[]> {
+  const seen: string[] = [];
+  const end = `${prefix}end-of-test`;
+  const admin = createClient({ url: REDIS_URL });
+  admin.on('error', () => undefined);
+  await admin.connect();
+  let ended: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (ended = resolve));
+  try {
+    // Resolves once the server acknowledged MONITOR: every later command is seen.
+    await admin.monitor((line: string) => {
+      // Commands a script runs show as `[<db> lua]`: count only what clients sent.
+      if (!line.includes(prefix) || / lua\] /.test(line)) return;
+      if (line.includes(end)) ended();
+      else seen.push(line.split('"')[1]!);
+    });
+    await fn();
+    await withAdmin((c) => c.echo(end));
+    await done;
+    return seen;
+  } finally {
+    admin.destroy();
+  }
+}
+
 describe('RedisTaskQueue', () => {
   it('refuses a bad url, prefix, notify mode or limit (ConfigError)', () => {
     expect(() => new RedisTaskQueue({ url: 'http://x' })).toThrow(ConfigError);
@@ -52,21 +78,7 @@ describe('RedisTaskQueue', () => {
 
   it('each transition is one script call: submit, claim (a batch), report, fail and extend send one EVALSHA each', async () => {
     await withQueue({ defaults: { leaseMs: 60_000 } }, async (q, prefix) => {
-      const seen: string[] = [];
-      const end = `${prefix}end-of-test`;
-      const admin = createClient({ url: REDIS_URL });
-      admin.on('error', () => undefined);
-      await admin.connect();
-      let ended: () => void = () => undefined;
-      const done = new Promise<void>((resolve) => (ended = resolve));
-      // Resolves once the server acknowledged MONITOR: every later command is seen.
-      await admin.monitor((line: string) => {
-        // Commands a script runs show as `[<db> lua]`: count only what clients sent.
-        if (!line.includes(prefix) || / lua\] /.test(line)) return;
-        if (line.includes(end)) ended();
-        else seen.push(line.split('"')[1]!);
-      });
-      try {
+      const seen = await commandsSent(prefix, async () => {
         await q.submit({ id: 'a', objective: 'o', poolId: 'p' });
         await q.submit({ id: 'b', objective: 'o', poolId: 'p' });
         const got = await q.claim({ agentId: 'w', poolId: 'p', max: 2 });
@@ -74,12 +86,39 @@ describe('RedisTaskQueue', () => {
         await q.extend(got[0]!.lease);
         await q.report(got[0]!.lease, 1);
         await q.fail(got[1]!.lease, 'x');
-        await withAdmin((c) => c.echo(end));
-        await done;
-        expect(seen).toEqual(['EVALSHA', 'EVALSHA', 'EVALSHA', 'EVALSHA', 'EVALSHA', 'EVALSHA']);
-      } finally {
-        admin.destroy();
-      }
+      });
+      expect(seen).toEqual(['EVALSHA', 'EVALSHA', 'EVALSHA', 'EVALSHA', 'EVALSHA', 'EVALSHA']);
+    });
+  });
+
+  it('submits, and reports, made in one turn go as one script run (batchMax a run), each decided as if alone', async () => {
+    await withQueue({ defaults: { leaseMs: 60_000 }, batchMax: 16 }, async (q, prefix) => {
+      await q.submit({ id: 'old', objective: 'o', poolId: 'q' }, { idempotencyKey: 'k' });
+      const ids = Array.from({ length: 40 }, (_, i) => `t${String(i).padStart(2, '0')}`);
+      let outcomes: PromiseSettledResult<unknown>[] = [];
+      const submits = await commandsSent(prefix, async () => {
+        outcomes = await Promise.allSettled([
+          ...ids.map((id) => q.submit({ id, objective: 'o', poolId: 'p' })),
+          q.submit({ id: 't00', objective: 'again', poolId: 'p' }), // the id of one earlier in the batch
+          q.submit({ id: 'other', objective: 'o', poolId: 'p' }, { idempotencyKey: 'k' }), // the key's first task
+        ]);
+      });
+      expect(submits).toEqual(['EVALSHA', 'EVALSHA', 'EVALSHA']); // 42 submits, 16 a run
+      expect(outcomes.slice(0, 40).map((o) => (o.status === 'fulfilled' ? (o.value as { id: string }).id : o.reason))).toEqual(ids);
+      expect(outcomes[40]).toMatchObject({ status: 'rejected', reason: { name: 'ConflictError' } });
+      expect(outcomes[41]).toMatchObject({ status: 'fulfilled', value: { id: 'old', poolId: 'q' } });
+      const claimed = await q.claim({ agentId: 'w', poolId: 'p', max: 40 });
+      expect(claimed.map((c) => c.task.id)).toEqual(ids);
+      const stale = { ...claimed[3]!.lease, attempt: 2 };
+      let reports: PromiseSettledResult<unknown>[] = [];
+      const sent = await commandsSent(prefix, async () => {
+        reports = await Promise.allSettled([...claimed.slice(0, 16).map((c) => q.report(c.lease, c.task.id)), q.report(stale, 'stale')]);
+      });
+      expect(sent).toEqual(['EVALSHA', 'EVALSHA']);
+      expect(reports.slice(0, 16).map((r) => r.status === 'fulfilled' && (r.value as { state: string; result: unknown }).result)).toEqual(ids.slice(0, 16));
+      expect(reports[16]).toMatchObject({ status: 'rejected', reason: { name: 'ConflictError' } });
+      expect((await q.get('t03')).result).toBe('t03');
+      expect((await q.get('t16')).state).toBe('assigned');
     });
   });
 

@@ -16,3 +16,4 @@ export {
   type RedisTaskQueueStats,
 } from './redis-task-queue.js';
 export { REDIS_QUEUE_DEFAULT_HELD_RECORDS } from './held.js';
+export { REDIS_QUEUE_DEFAULT_BATCH_BYTES, REDIS_QUEUE_DEFAULT_BATCH_MAX } from './coalesce.js';

@@ -12,6 +12,7 @@ import { isTransient } from '../retry.js';
 import { CANCEL, CLAIM, EXTEND, FAIL, LIST, RECLAIM, REPORT, SUBMIT, type QueueScript } from './scripts.js';
 import { claimRowFields, encodeBody, encodeResult, fieldsToTask, hashToTask, submittedFields, type TaskFields } from './records.js';
 import { HeldRecords, REDIS_QUEUE_DEFAULT_HELD_RECORDS } from './held.js';
+import { Coalescer, REDIS_QUEUE_DEFAULT_BATCH_BYTES, REDIS_QUEUE_DEFAULT_BATCH_MAX, type CoalescedCall } from './coalesce.js';
 
 /** Default prefix of every key and the channel of a RedisTaskQueue: `converge:tq:`. */
 export const REDIS_QUEUE_DEFAULT_PREFIX = 'converge:tq:';
@@ -62,6 +63,13 @@ export interface RedisTaskQueueOptions {
    * report reads the record back (one round trip either way).
    */
   heldRecords?: number;
+  /**
+   * Most submits, and most reports, made in one turn of the event loop that go as one script run
+   * (default `REDIS_QUEUE_DEFAULT_BATCH_MAX`; 1: each alone).
+   */
+  batchMax?: number;
+  /** Most body or result bytes in one such run (default `REDIS_QUEUE_DEFAULT_BATCH_BYTES`; a larger call goes alone). */
+  batchBytes?: number;
   /** `CLIENT SETNAME` of the connections (default `REDIS_QUEUE_DEFAULT_CLIENT_NAME`). */
   clientName?: string;
   /** Time to establish a connection, ms (default `REDIS_QUEUE_DEFAULT_CONNECT_TIMEOUT_MS`). */
@@ -87,6 +95,14 @@ export interface RedisTaskQueueStats {
 }
 
 type Reply = unknown[];
+
+/** One submit or report waiting to go in a batch: the script's fields of the call, its clock reading and key. */
+interface BatchedCall {
+  key: string;
+  now: number;
+  fields: Array<string | Buffer>;
+  bytes: number;
+}
 
 /**
  * `TaskQueue` in Redis. Each transition is one Lua script run by EVALSHA (one round trip),
@@ -114,6 +130,8 @@ export class RedisTaskQueue implements TaskQueue {
   readonly #subscriber: Client | undefined;
   readonly #feed = new TaskEventFeed();
   readonly #held: HeldRecords;
+  readonly #submits: Coalescer<BatchedCall, Reply>;
+  readonly #reports: Coalescer<BatchedCall, Reply>;
   readonly #stats: Omit<RedisTaskQueueStats, 'badEvents'> = { corrupt: 0, scriptLoads: 0 };
   #state: 'new' | 'started' | 'stopped' = 'new';
   #connecting: Promise<void> | undefined;
@@ -136,6 +154,11 @@ export class RedisTaskQueue implements TaskQueue {
     this.#claimScan = positiveIntOption(options.claimScan, REDIS_QUEUE_DEFAULT_CLAIM_SCAN, 'claimScan');
     this.#listScan = positiveIntOption(options.listScan, REDIS_QUEUE_DEFAULT_LIST_SCAN, 'listScan');
     this.#held = new HeldRecords(positiveIntOption(options.heldRecords, REDIS_QUEUE_DEFAULT_HELD_RECORDS, 'heldRecords'));
+    const max = positiveIntOption(options.batchMax, REDIS_QUEUE_DEFAULT_BATCH_MAX, 'batchMax');
+    const maxBytes = positiveIntOption(options.batchBytes, REDIS_QUEUE_DEFAULT_BATCH_BYTES, 'batchBytes');
+    const batcher = (s: QueueScript) => new Coalescer<BatchedCall, Reply>({ max, maxBytes, bytes: (c) => c.bytes, send: (calls) => this.#sendBatch(s, calls) });
+    this.#submits = batcher(SUBMIT);
+    this.#reports = batcher(REPORT);
     const name = options.clientName ?? REDIS_QUEUE_DEFAULT_CLIENT_NAME;
     if (typeof name !== 'string' || !/^[!-~]{1,64}$/.test(name))
       throw new ConfigError('clientName must be 1-64 printable ASCII characters without spaces', { key: 'clientName' });
@@ -210,7 +233,8 @@ export class RedisTaskQueue implements TaskQueue {
 
   /**
    * See `TaskQueue.submit`: one script (the idempotency key, the id check and the insert at
-   * once); a created task's record is built from what was sent, not read back.
+   * once), shared with the other submits made in the same turn of the event loop (up to
+   * `batchMax`); a created task's record is built from what was sent, not read back.
    */
   async submit(init: TaskInit, options: SubmitOptions = {}): Promise<QueuedTask> {
     const now = this.#now();
@@ -219,22 +243,19 @@ export class RedisTaskQueue implements TaskQueue {
     const caps = JSON.stringify(t.requiredCapabilities);
     const deadline = c.deadline === undefined ? '' : String(Math.ceil(c.deadline));
     const body = encodeBody(t);
-    const [code, rec] = await this.#run(
-      SUBMIT,
-      this.#taskKey(t.id),
-      [
-        t.id,
-        t.poolId!,
-        caps,
-        String(c.maxRetries ?? this.#d.maxRetries),
-        String(c.claimTtlMs ?? this.#d.leaseMs),
-        deadline,
-        options.idempotencyKey ?? '',
-        body,
-      ],
-      now,
-      options,
-    );
+    const fields = [
+      t.id,
+      t.poolId!,
+      caps,
+      String(c.maxRetries ?? this.#d.maxRetries),
+      String(c.claimTtlMs ?? this.#d.leaseMs),
+      deadline,
+      options.idempotencyKey ?? '',
+      body,
+      String(now),
+    ];
+    throwIfAborted(options.signal);
+    const [code, rec] = await this.#submits.push({ key: this.#taskKey(t.id), now, fields, bytes: body.length }, options.signal);
     if (code === 0) throw new ConflictError(`task ${t.id} already exists`, { currentState: str(rec) });
     if (code === 1) return this.#record(t.id, submittedFields(t, body, caps, deadline, now));
     return this.#task(t.id, rec);
@@ -288,15 +309,19 @@ export class RedisTaskQueue implements TaskQueue {
   }
 
   /**
-   * See `TaskQueue.report`: one script fenced by attempt. When this instance leased the task,
-   * the completed record is the claimed one with what report changes (no read-back).
+   * See `TaskQueue.report`: one script fenced by attempt, shared with the other reports made in
+   * the same turn of the event loop (up to `batchMax`, each fenced at its own clock reading).
+   * When this instance leased the task, the completed record is the claimed one with what
+   * report changes (no read-back).
    */
   async report(lease: TaskLease, result: WireValue, options: QueueCallOptions = {}): Promise<QueuedTask> {
     const l = requireLease(lease, 'report');
     const now = this.#now();
     const held = this.#held.get(l);
     const bytes = encodeResult(result);
-    const [code, v] = await this.#run(REPORT, this.#taskKey(l.taskId), [l.taskId, String(l.attempt), l.agentId, bytes, held ? '0' : '1'], now, options);
+    const fields = [l.taskId, String(l.attempt), l.agentId, bytes, held ? '0' : '1', String(now)];
+    throwIfAborted(options.signal);
+    const [code, v] = await this.#reports.push({ key: this.#taskKey(l.taskId), now, fields, bytes: bytes.length }, options.signal);
     this.#held.drop(l.taskId);
     if (code !== 1) throw this.#refusal(l, code, v, now);
     if (!held) return this.#task(l.taskId, v);
@@ -401,6 +426,19 @@ export class RedisTaskQueue implements TaskQueue {
     if (code === -1) return new NotFoundError(`task ${l.taskId} not found`);
     const task = this.#task(l.taskId, rec);
     return fenceError(task, l, now) ?? new ConflictError(`task ${l.taskId} changed under the call; try again`, { currentState: task.state });
+  }
+
+  /** Runs one batch of submits or reports (`SUBMIT`, `REPORT`): one script run, one reply per call. */
+  async #sendBatch(s: QueueScript, calls: CoalescedCall<BatchedCall, Reply>[]): Promise<void> {
+    const first = calls[0]!.input;
+    const args: Array<string | Buffer> = [String(calls.length)];
+    for (const c of calls) for (const f of c.input.fields) args.push(f);
+    const out = await this.#run(s, first.key, args, first.now, {});
+    for (let i = 0; i < calls.length; i++) {
+      const reply = out[i];
+      if (Array.isArray(reply)) calls[i]!.resolve(reply);
+      else calls[i]!.reject(new StoreError(`the ${s.name} script answered ${calls.length} calls with ${out.length} replies`, { code: 'ERR_STORE' }));
+    }
   }
 
   /** Runs a script: EVALSHA, or EVAL when the server's script cache lacks it. */

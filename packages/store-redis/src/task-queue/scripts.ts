@@ -43,13 +43,16 @@ local function publish(state, attempts, pool, id)
 end
 `;
 
-/** The fence of report/fail/extend: f = HMGET state attempts assigned_to lease_expires_at deadline; ARGV[5] attempt, ARGV[6] agent. */
+/**
+ * The fence of report/fail/extend: f = HMGET state attempts assigned_to lease_expires_at
+ * deadline; the lease's attempt and agent, and the call's clock reading.
+ */
 const FENCE = `
-local function fenced(f)
+local function fenced(f, attempt, agent, now)
   if f[1] ~= 'assigned' and f[1] ~= 'running' then return false end
-  if tonumber(f[2]) ~= tonumber(ARGV[5]) or f[3] ~= ARGV[6] then return false end
-  if not f[4] or tonumber(f[4]) <= NOW then return false end
-  if f[5] and tonumber(f[5]) <= NOW then return false end
+  if tonumber(f[2]) ~= tonumber(attempt) or f[3] ~= agent then return false end
+  if not f[4] or tonumber(f[4]) <= now then return false end
+  if f[5] and tonumber(f[5]) <= now then return false end
   return true
 end
 `;
@@ -59,38 +62,50 @@ function script(name: string, body: string, fence = false): QueueScript {
   return { name, source, sha: createHash('sha1').update(source).digest('hex') };
 }
 
+/** Fields of one task in a `SUBMIT` call, in order. */
+export const SUBMIT_FIELDS = 9;
+
 /**
- * Submit. ARGV[4] id, [5] pool, [6] caps JSON, [7] max_retries, [8] lease_ms, [9] deadline or
- * '', [10] idempotency key or '', [11] body. Returns {1} (created: the client knows the record
- * it sent), {2, record} (the key's first task) or {0, state} (the id is taken).
+ * Submit, one task or several (calls made together, see `coalesce.ts`). ARGV[4] the number of
+ * tasks n, then `SUBMIT_FIELDS` per task: id, pool, caps JSON, max_retries, lease_ms, deadline
+ * or '', idempotency key or '', body, now (the call's clock reading). Each task is submitted as
+ * if alone, in order. Returns one reply per task: {1} (created: the client knows the record it
+ * sent), {2, record} (the key's first task) or {0, state} (the id is taken).
  */
 export const SUBMIT = script(
   'submit',
   `
-local id, pool, idem = ARGV[4], ARGV[5], ARGV[10]
-if idem ~= '' then
-  local first = redis.call('HGET', P .. 'idem', idem)
-  if first and redis.call('EXISTS', P .. 't:' .. first) == 1 then return {2, redis.call('HGETALL', P .. 't:' .. first)} end
+local function submit(id, pool, caps, maxRetries, leaseMs, deadline, idem, body, now)
+  if idem ~= '' then
+    local first = redis.call('HGET', P .. 'idem', idem)
+    if first and redis.call('EXISTS', P .. 't:' .. first) == 1 then return {2, redis.call('HGETALL', P .. 't:' .. first)} end
+  end
+  local k = P .. 't:' .. id
+  if redis.call('EXISTS', k) == 1 then return {0, redis.call('HGET', k, 'state') or ''} end
+  local seq = redis.call('INCR', P .. 'seq')
+  redis.call('HSET', k, 'id', id, 'pool', pool, 'state', 'pending', 'caps', caps, 'attempts', '0', 'failures', '0',
+    'max_retries', maxRetries, 'lease_ms', leaseMs, 'seq', num(seq), 'due', now, 'submitted_at', now, 'updated_at', now,
+    'dead_lettered', '0', 'body', body)
+  if deadline ~= '' then
+    redis.call('HSET', k, 'deadline', deadline)
+    redis.call('ZADD', P .. 'd', deadline, id)
+  end
+  if idem ~= '' then
+    redis.call('HSET', P .. 'idem', idem, id)
+    redis.call('HSET', k, 'idem', idem)
+  end
+  redis.call('ZADD', P .. 'r:' .. pool, now, member(seq, id))
+  redis.call('ZADD', P .. 'ids', 0, id)
+  redis.call('SADD', P .. 'pools', pool)
+  publish('pending', 0, pool, id)
+  return {1}
 end
-local k = P .. 't:' .. id
-if redis.call('EXISTS', k) == 1 then return {0, redis.call('HGET', k, 'state') or ''} end
-local seq = redis.call('INCR', P .. 'seq')
-redis.call('HSET', k, 'id', id, 'pool', pool, 'state', 'pending', 'caps', ARGV[6], 'attempts', '0', 'failures', '0',
-  'max_retries', ARGV[7], 'lease_ms', ARGV[8], 'seq', num(seq), 'due', ARGV[3], 'submitted_at', ARGV[3], 'updated_at', ARGV[3],
-  'dead_lettered', '0', 'body', ARGV[11])
-if ARGV[9] ~= '' then
-  redis.call('HSET', k, 'deadline', ARGV[9])
-  redis.call('ZADD', P .. 'd', ARGV[9], id)
+local out = {}
+for i = 0, tonumber(ARGV[4]) - 1 do
+  local a = 5 + i * ${SUBMIT_FIELDS}
+  out[#out + 1] = submit(ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], ARGV[a + 8])
 end
-if idem ~= '' then
-  redis.call('HSET', P .. 'idem', idem, id)
-  redis.call('HSET', k, 'idem', idem)
-end
-redis.call('ZADD', P .. 'r:' .. pool, ARGV[3], member(seq, id))
-redis.call('ZADD', P .. 'ids', 0, id)
-redis.call('SADD', P .. 'pools', pool)
-publish('pending', 0, pool, id)
-return {1}
+return out
 `,
 );
 
@@ -157,26 +172,39 @@ return {out, nextDue, orphans}
 `,
 );
 
+/** Fields of one report in a `REPORT` call, in order. */
+export const REPORT_FIELDS = 6;
+
 /**
- * Report. ARGV[4] id, [5] attempt, [6] agent, [7] result, [8] '1' to return the completed
- * record ('0': the caller holds the claimed record and knows what report changes). Returns
- * {1, record or nothing}, {0, record} (fenced off) or {-1} (no task).
+ * Report, one or several (calls made together, see `coalesce.ts`). ARGV[4] the number of
+ * reports n, then `REPORT_FIELDS` per report: id, attempt, agent, result, '1' to return the
+ * completed record ('0': the caller holds the claimed record and knows what report changes),
+ * now (the call's clock reading, which its fence is judged at). Each is fenced and applied as if
+ * alone, in order. Returns one reply per report: {1, record or nothing}, {0, record} (fenced
+ * off) or {-1} (no task).
  */
 export const REPORT = script(
   'report',
   `
-local id = ARGV[4]
-local k = P .. 't:' .. id
-local f = redis.call('HMGET', k, 'state', 'attempts', 'assigned_to', 'lease_expires_at', 'deadline', 'pool')
-if not f[1] then return {-1} end
-if not fenced(f) then return {0, redis.call('HGETALL', k)} end
-redis.call('HSET', k, 'state', 'completed', 'result', ARGV[7], 'updated_at', ARGV[3])
-redis.call('HDEL', k, 'lease_expires_at')
-redis.call('ZREM', P .. 'l:' .. f[6], id)
-if f[5] then redis.call('ZREM', P .. 'd', id) end
-publish('completed', f[2], f[6], id)
-if ARGV[8] == '0' then return {1} end
-return {1, redis.call('HGETALL', k)}
+local function report(id, attempt, agent, result, want, now)
+  local k = P .. 't:' .. id
+  local f = redis.call('HMGET', k, 'state', 'attempts', 'assigned_to', 'lease_expires_at', 'deadline', 'pool')
+  if not f[1] then return {-1} end
+  if not fenced(f, attempt, agent, tonumber(now)) then return {0, redis.call('HGETALL', k)} end
+  redis.call('HSET', k, 'state', 'completed', 'result', result, 'updated_at', now)
+  redis.call('HDEL', k, 'lease_expires_at')
+  redis.call('ZREM', P .. 'l:' .. f[6], id)
+  if f[5] then redis.call('ZREM', P .. 'd', id) end
+  publish('completed', f[2], f[6], id)
+  if want == '0' then return {1} end
+  return {1, redis.call('HGETALL', k)}
+end
+local out = {}
+for i = 0, tonumber(ARGV[4]) - 1 do
+  local a = 5 + i * ${REPORT_FIELDS}
+  out[#out + 1] = report(ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5])
+end
+return out
 `,
   true,
 );
@@ -193,7 +221,7 @@ local id = ARGV[4]
 local k = P .. 't:' .. id
 local f = redis.call('HMGET', k, 'state', 'attempts', 'assigned_to', 'lease_expires_at', 'deadline', 'pool', 'failures', 'max_retries', 'seq')
 if not f[1] then return {-1} end
-if not fenced(f) then return {0, redis.call('HGETALL', k)} end
+if not fenced(f, ARGV[5], ARGV[6], NOW) then return {0, redis.call('HGETALL', k)} end
 local failures = tonumber(f[7]) + 1
 local pool = f[6]
 redis.call('HSET', k, 'failures', num(failures), 'failure_reason', ARGV[7], 'updated_at', ARGV[3])
@@ -226,7 +254,7 @@ local id = ARGV[4]
 local k = P .. 't:' .. id
 local f = redis.call('HMGET', k, 'state', 'attempts', 'assigned_to', 'lease_expires_at', 'deadline', 'pool', 'lease_ms')
 if not f[1] then return {-1} end
-if not fenced(f) then return {0, redis.call('HGETALL', k)} end
+if not fenced(f, ARGV[5], ARGV[6], NOW) then return {0, redis.call('HGETALL', k)} end
 local exp = num(NOW + tonumber(f[7]))
 redis.call('HSET', k, 'lease_expires_at', exp, 'updated_at', ARGV[3])
 redis.call('ZADD', P .. 'l:' .. f[6], exp, id)
