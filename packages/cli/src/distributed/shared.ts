@@ -18,11 +18,10 @@ export const DISCOVERY_REFRESH_MS = 5_000;
 /** How often a split-role process re-reads discovery from the shared store while it waits for its peers (500 ms). */
 export const DISCOVERY_POLL_MS = 500;
 /**
- * How often it re-reads discovery once the work runs (2,500 ms). A listing of a Redis store is
- * a SCAN of the whole database, which holds the server (and every queue script behind it) for
- * a time that grows with the database, not with the pool: polled every 500 ms by every process
- * it took most of the server's time. A dead worker is noticed at its registration's
- * {@link DISCOVERY_TTL_MS} anyway.
+ * How often it re-reads discovery once the work runs (2,500 ms). Each re-read lists the
+ * discovery records and reads two keys per agent; a dead worker is noticed at its
+ * registration's {@link DISCOVERY_TTL_MS} anyway. (A Redis listing reads the store's key index,
+ * so its cost follows the store's keys, not the database's; see `RedisStore.list`.)
  */
 export const DISCOVERY_RUNNING_POLL_MS = 2_500;
 
