@@ -9,7 +9,7 @@ import { prepareSubmit, QueueFullError, requireLease, requireReason, resolveClai
 import { TASK_QUEUE_BRAND, TaskEventChannel, throwIfAborted, ValidationError } from '@converge/core';
 import type { ClaimedTask, ClaimRequest, ExpiredTask, ExpireOptions, ListTasksOptions, QueueCallOptions, QueuedTask, ResolvedClaim } from '@converge/core';
 import type { ResolvedQueueDefaults, SubmitOptions, TaskInit, TaskLease, TaskPage, TaskQueue, TaskQueueEvent, WatchOptions, WireValue } from '@converge/core';
-import { connect, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { connect, headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { CAS_ROUNDS, IDEMPOTENT_WAIT_MS, JETSTREAM_QUEUE_DEFAULT_MAX_ACK_PENDING, JETSTREAM_QUEUE_DEFAULT_MAX_DELIVER } from './config.js';
 import { JETSTREAM_QUEUE_DEFAULT_MAX_TASKS, JETSTREAM_QUEUE_DEFAULT_NAME, JETSTREAM_QUEUE_DEFAULT_READ_AHEAD } from './config.js';
@@ -19,7 +19,7 @@ import type { JetStreamQueueStats, JetStreamTaskQueueOptions } from './config.js
 import { ensurePoolConsumer, ensureWorkStream, mismatchMode } from './consumer.js';
 import { heldTaskIds, messageBody } from './held.js';
 import { Hints } from './hints.js';
-import { Bucket, Replies, token, untoken, type Entry } from './bucket.js';
+import { Bucket, publishAcked, Replies, token, untoken, type Entry } from './bucket.js';
 import { Pulls, parseAckReply } from './pulls.js';
 import {
   EVENT_HEADER,
@@ -43,6 +43,8 @@ import {
 } from './records.js';
 
 const NS_PER_MS = 1_000_000;
+/** The header JetStream deduplicates publishes by (within the stream's duplicate window). */
+const MSG_ID = 'Nats-Msg-Id';
 
 /** A delivered message as a claim decides it. */
 interface Delivery {
@@ -272,7 +274,7 @@ export class JetStreamTaskQueue implements TaskQueue {
   /** See `TaskQueue.submit`: record create (revision 0), then the message with `Nats-Msg-Id` = task id. */
   async submit(init: TaskInit, options: SubmitOptions = {}): Promise<QueuedTask> {
     throwIfAborted(options.signal);
-    const { js, bucket } = this.#need();
+    const { bucket } = this.#need();
     const now = this.#clock();
     const t = prepareSubmit(init, now, options);
     if (t.poolId!.length > JETSTREAM_QUEUE_MAX_POOL_ID) throw new ValidationError(`poolId longer than ${JETSTREAM_QUEUE_MAX_POOL_ID} characters`);
@@ -294,7 +296,10 @@ export class JetStreamTaskQueue implements TaskQueue {
     try {
       // The message carries the record as written (and its revision): a first delivery claims
       // with one CAS against that revision, without reading the bucket first.
-      await js.publish(this.#taskSubject(t.poolId!), encodeValue({ i: t.id, r: rev, t: task as unknown as WireValue }), { msgID: t.id });
+      const h = natsHeaders();
+      h.set(MSG_ID, t.id);
+      const ack = await publishAcked(this.#replies!, this.#taskSubject(t.poolId!), encodeValue({ i: t.id, r: rev, t: task as unknown as WireValue }), h);
+      if (ack.error) throw new Error(ack.error.description ?? 'refused');
     } catch (err) {
       // No message, no task: take the record (and the key) back so the id can be submitted again.
       await bucket.purge(`r.${token(t.id)}`).catch(() => undefined);
