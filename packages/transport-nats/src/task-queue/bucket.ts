@@ -26,6 +26,28 @@ export function untoken(t: string): string {
   return Buffer.from(t, 'base64url').toString('utf8');
 }
 
+/** Status of a direct get that found no message. */
+const NOT_FOUND = 404;
+/** Header of a direct get's answer: the stream sequence of the message. */
+const DIRECT_SEQUENCE = 'Nats-Sequence';
+const EMPTY = new Uint8Array(0);
+
+/** A JetStream publish's answer (PubAck): the stream sequence, or the error. */
+export interface PubAck {
+  seq?: number;
+  duplicate?: boolean;
+  error?: { err_code?: number; description?: string };
+}
+
+/**
+ * Publishes `data` to a stream's `subject` and resolves with the server's PubAck (rejects when
+ * no answer comes in time, or no stream takes the subject): the same publish as `js.publish`,
+ * without its per-call retry and error-context objects (a measurable part of a submit or claim).
+ */
+export async function publishAcked(replies: Replies, subject: string, data: Uint8Array, headers?: MsgHdrs): Promise<PubAck> {
+  return (await replies.request(subject, data, headers, PUT_TIMEOUT_MS)).json<PubAck>();
+}
+
 /** Header of a KV removal marker (`DEL` or `PURGE`, as `nats kv` writes them). */
 export const KV_OPERATION = 'KV-Operation';
 
@@ -135,11 +157,22 @@ export class Bucket {
     }
   }
 
-  /** The current entry of `key`, or `null` (none, or a removal marker). */
+  /**
+   * The current entry of `key`, or `null` (none, or a removal marker): a direct get
+   * (`last_by_subj` in the subject), as a plain request for the reason `put` gives.
+   */
   async get(key: string): Promise<Entry | null> {
-    const m = await this.jsm.direct.getMessage(this.stream, { last_by_subj: this.subject(key) });
-    if (!m || m.header?.get(KV_OPERATION)) return null;
-    return { key, value: m.data, revision: m.seq, headers: m.header };
+    let m: Msg;
+    try {
+      m = await this.replies.request(`$JS.API.DIRECT.GET.${this.stream}.${this.subject(key)}`, EMPTY, undefined, PUT_TIMEOUT_MS);
+    } catch (err) {
+      throw new StoreError(`cannot read ${key} in ${this.stream}: ${(err as Error).message}`, { cause: err, key });
+    }
+    const h = m.headers;
+    if (h?.code === NOT_FOUND) return null;
+    if (!h || h.code !== 0) throw new StoreError(`cannot read ${key} in ${this.stream}: ${h?.description || `status ${h?.code ?? 'missing'}`}`, { key });
+    if (h.get(KV_OPERATION)) return null;
+    return { key, value: m.data, revision: Number(h.get(DIRECT_SEQUENCE)), headers: h };
   }
 
   /**
@@ -147,16 +180,14 @@ export class Bucket {
    * new revision, or `null` when the CAS lost. Without `expected` the write is unconditional.
    */
   async put(key: string, value: Uint8Array, expected?: number, headers?: MsgHdrs): Promise<number | null> {
-    // A plain request (not `js.publish`): the same publish and PubAck, without the JetStream
-    // client's per-call retry and error-context objects (a measurable part of a claim).
     let h = headers;
     if (expected !== undefined) {
       h ??= natsHeaders();
       h.set(EXPECTED_LAST_SUBJECT_SEQUENCE, String(expected));
     }
-    let ack: { seq?: number; error?: { err_code?: number; description?: string } };
+    let ack: PubAck;
     try {
-      ack = (await this.replies.request(this.subject(key), value, h, PUT_TIMEOUT_MS)).json();
+      ack = await publishAcked(this.replies, this.subject(key), value, h);
     } catch (err) {
       throw new StoreError(`cannot write ${key} in ${this.stream}: ${(err as Error).message}`, { cause: err, key });
     }

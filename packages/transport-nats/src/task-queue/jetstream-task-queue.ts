@@ -4,12 +4,22 @@
 // record's attempt number is what fences a stale lease. The message is the delivery: claim =
 // fetch, report = ack, extend = in-progress, retry = nak with delay, dead letter = term plus a
 // copy on the pool's dead-letter subject, submit = publish with `Nats-Msg-Id`.
-import { AbortError, ConfigError, ConflictError, DEFAULT_EXPIRE_LIMIT, encodeValue, fenceError, newQueuedTask, NotFoundError } from '@converge/core';
+import {
+  AbortError,
+  ConfigError,
+  ConflictError,
+  DEFAULT_EXPIRE_LIMIT,
+  encodeValue,
+  RawMsgpack,
+  fenceError,
+  newQueuedTask,
+  NotFoundError,
+} from '@converge/core';
 import { prepareSubmit, QueueFullError, requireLease, requireReason, resolveClaim, resolveList, resolveQueueDefaults, StoreError } from '@converge/core';
 import { TASK_QUEUE_BRAND, TaskEventChannel, throwIfAborted, ValidationError } from '@converge/core';
 import type { ClaimedTask, ClaimRequest, ExpiredTask, ExpireOptions, ListTasksOptions, QueueCallOptions, QueuedTask, ResolvedClaim } from '@converge/core';
 import type { ResolvedQueueDefaults, SubmitOptions, TaskInit, TaskLease, TaskPage, TaskQueue, TaskQueueEvent, WatchOptions, WireValue } from '@converge/core';
-import { connect, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { connect, headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { CAS_ROUNDS, IDEMPOTENT_WAIT_MS, JETSTREAM_QUEUE_DEFAULT_MAX_ACK_PENDING, JETSTREAM_QUEUE_DEFAULT_MAX_DELIVER } from './config.js';
 import { JETSTREAM_QUEUE_DEFAULT_MAX_TASKS, JETSTREAM_QUEUE_DEFAULT_NAME, JETSTREAM_QUEUE_DEFAULT_READ_AHEAD } from './config.js';
@@ -19,7 +29,7 @@ import type { JetStreamQueueStats, JetStreamTaskQueueOptions } from './config.js
 import { ensurePoolConsumer, ensureWorkStream, mismatchMode } from './consumer.js';
 import { heldTaskIds, messageBody } from './held.js';
 import { Hints } from './hints.js';
-import { Bucket, Replies, token, untoken, type Entry } from './bucket.js';
+import { Bucket, publishAcked, Replies, token, untoken, type Entry } from './bucket.js';
 import { Pulls, parseAckReply } from './pulls.js';
 import {
   EVENT_HEADER,
@@ -43,6 +53,10 @@ import {
 } from './records.js';
 
 const NS_PER_MS = 1_000_000;
+/** The header JetStream deduplicates publishes by (within the stream's duplicate window). */
+const MSG_ID = 'Nats-Msg-Id';
+/** Pool task subjects one client keeps (forgotten all at once past this). */
+const POOL_SUBJECTS_KEPT = 1_024;
 
 /** A delivered message as a claim decides it. */
 interface Delivery {
@@ -95,6 +109,8 @@ export class JetStreamTaskQueue implements TaskQueue {
   readonly #subjects: string;
   readonly #channels = new Set<TaskEventChannel>();
   readonly #consumers = new Map<string, Promise<string>>();
+  /** Task subjects of the pools used (a submit's subject without encoding the pool each time); bounded. */
+  readonly #poolSubjects = new Map<string, string>();
   /** Consumers this client fetched from once (see `JETSTREAM_QUEUE_FIRST_FETCH_EXPIRES_MS`). */
   readonly #warm = new Set<string>();
   /** Revision of records this client wrote last (saves a read on report); bounded. */
@@ -212,7 +228,13 @@ export class JetStreamTaskQueue implements TaskQueue {
   }
 
   #taskSubject(poolId: string): string {
-    return `${this.#subjects}.t.${token(poolId)}`;
+    let subject = this.#poolSubjects.get(poolId);
+    if (subject === undefined) {
+      if (this.#poolSubjects.size >= POOL_SUBJECTS_KEPT) this.#poolSubjects.clear();
+      subject = `${this.#subjects}.t.${token(poolId)}`;
+      this.#poolSubjects.set(poolId, subject);
+    }
+    return subject;
   }
 
   #need(): { nc: NatsConnection; js: JetStreamClient; jsm: JetStreamManager; bucket: Bucket } {
@@ -229,8 +251,9 @@ export class JetStreamTaskQueue implements TaskQueue {
   }
 
   /** CAS-writes `record` over revision `expected`; a transition carries the event header. Returns the revision or `null`. */
-  async #write(record: TaskRecord, expected: number, transition: boolean): Promise<number | null> {
-    const rev = await this.#need().bucket.put(`r.${token(record.task.id)}`, encodeRecord(record), expected, transition ? eventHeaders(record.task) : undefined);
+  async #write(record: TaskRecord, expected: number, transition: boolean, taskBytes?: RawMsgpack): Promise<number | null> {
+    const value = encodeRecord(record, taskBytes);
+    const rev = await this.#need().bucket.put(`r.${token(record.task.id)}`, value, expected, transition ? eventHeaders(record.task) : undefined);
     if (rev !== null) this.#remember(record, rev);
     return rev;
   }
@@ -272,7 +295,7 @@ export class JetStreamTaskQueue implements TaskQueue {
   /** See `TaskQueue.submit`: record create (revision 0), then the message with `Nats-Msg-Id` = task id. */
   async submit(init: TaskInit, options: SubmitOptions = {}): Promise<QueuedTask> {
     throwIfAborted(options.signal);
-    const { js, bucket } = this.#need();
+    const { bucket } = this.#need();
     const now = this.#clock();
     const t = prepareSubmit(init, now, options);
     if (t.poolId!.length > JETSTREAM_QUEUE_MAX_POOL_ID) throw new ValidationError(`poolId longer than ${JETSTREAM_QUEUE_MAX_POOL_ID} characters`);
@@ -285,7 +308,9 @@ export class JetStreamTaskQueue implements TaskQueue {
       await this.#hints!.room();
       this.#hints!.write(task);
     }
-    const rev = await this.#write({ task, ack: null }, 0, true);
+    // Encoded once: the record and the message carry the same task bytes.
+    const taskBytes = new RawMsgpack(encodeValue(task as unknown as WireValue));
+    const rev = await this.#write({ task, ack: null }, 0, true, taskBytes);
     if (rev === null) {
       if (keyName !== null) await bucket.purge(keyName);
       const cur = await this.#read(t.id);
@@ -294,7 +319,10 @@ export class JetStreamTaskQueue implements TaskQueue {
     try {
       // The message carries the record as written (and its revision): a first delivery claims
       // with one CAS against that revision, without reading the bucket first.
-      await js.publish(this.#taskSubject(t.poolId!), encodeValue({ i: t.id, r: rev, t: task as unknown as WireValue }), { msgID: t.id });
+      const h = natsHeaders();
+      h.set(MSG_ID, t.id);
+      const ack = await publishAcked(this.#replies!, this.#taskSubject(t.poolId!), encodeValue({ i: t.id, r: rev, t: taskBytes }), h);
+      if (ack.error) throw new Error(ack.error.description ?? 'refused');
     } catch (err) {
       // No message, no task: take the record (and the key) back so the id can be submitted again.
       await bucket.purge(`r.${token(t.id)}`).catch(() => undefined);

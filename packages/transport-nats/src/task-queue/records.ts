@@ -5,6 +5,7 @@ import {
   decodeValue,
   encodeValue,
   retryDelayMs,
+  type RawMsgpack,
   type ExpiredTask,
   type ListTasksOptions,
   type TaskPage,
@@ -24,9 +25,13 @@ export interface TaskRecord {
 /** Header of a record write that is a transition: `[state, attempt, poolId, taskId]` (what `watch` reads). */
 export const EVENT_HEADER = 'Cv-Event';
 
-/** Encodes a record (wire codec: every wire value comes back as it went in). */
-export function encodeRecord(r: TaskRecord): Uint8Array {
-  return encodeValue({ t: r.task as unknown as WireValue, a: r.ack });
+/**
+ * Encodes a record (wire codec: every wire value comes back as it went in). `taskBytes`: the
+ * task already encoded (the same bytes, written as they are: a submit encodes its task once for
+ * the record and the message).
+ */
+export function encodeRecord(r: TaskRecord, taskBytes?: RawMsgpack): Uint8Array {
+  return encodeValue({ t: taskBytes ?? (r.task as unknown as WireValue), a: r.ack });
 }
 
 /** Decodes a record; `null` when the bytes are not one (a foreign or corrupt entry). */
