@@ -5,8 +5,8 @@ import {
   ValidationError,
   noopMetrics,
   uuid4,
-  type MetricCounter,
-  type MetricHistogram,
+  registerMetrics,
+  type MetricHandles,
   type Metrics,
   positiveIntOption,
   nonNegativeOption,
@@ -92,6 +92,23 @@ export interface BiddingOptions {
 /** Bucket bounds of `converge_auction_clearing_price` (price units, 0.1 to 10,000). */
 export const AUCTION_PRICE_BUCKETS: readonly number[] = Object.freeze([0.1, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 10_000]);
 
+/** The metrics of a BiddingProtocol. */
+const AUCTION_METRICS = {
+  prices: {
+    kind: 'histogram',
+    name: 'converge_auction_clearing_price',
+    help: 'Clearing price of each won auction, by auction type',
+    labelNames: ['type'],
+    buckets: AUCTION_PRICE_BUCKETS,
+  },
+  outcomes: {
+    kind: 'counter',
+    name: 'converge_auctions_resolved_total',
+    help: 'Auctions resolved, by type and outcome (won, no-bids, reserve-not-met)',
+    labelNames: ['type', 'outcome'],
+  },
+} as const;
+
 /** Counters of a BiddingProtocol. */
 export interface BiddingStats {
   opened: number;
@@ -131,22 +148,10 @@ export class BiddingProtocol {
   readonly #maxBids: number;
   readonly #auctions = new Map<string, Auction>();
   readonly #stats: BiddingStats = { opened: 0, bids: 0, refused: 0, resolved: 0, evicted: 0 };
-  readonly #prices: MetricHistogram;
-  readonly #outcomes: MetricCounter;
+  readonly #metrics: MetricHandles<typeof AUCTION_METRICS>;
 
   constructor(options: BiddingOptions = {}) {
-    const metrics = options.metrics ?? noopMetrics;
-    this.#prices = metrics.histogram({
-      name: 'converge_auction_clearing_price',
-      help: 'Clearing price of each won auction, by auction type',
-      labelNames: ['type'],
-      buckets: AUCTION_PRICE_BUCKETS,
-    });
-    this.#outcomes = metrics.counter({
-      name: 'converge_auctions_resolved_total',
-      help: 'Auctions resolved, by type and outcome (won, no-bids, reserve-not-met)',
-      labelNames: ['type', 'outcome'],
-    });
+    this.#metrics = registerMetrics(options.metrics ?? noopMetrics, AUCTION_METRICS);
     this.#clock = options.clock ?? Date.now;
     this.#maxAuctions = positiveIntOption(options.maxAuctions, DEFAULT_MAX_AUCTIONS, 'maxAuctions', 'validation');
     this.#maxBids = positiveIntOption(options.maxBids, DEFAULT_MAX_BIDS, 'maxBids', 'validation');
@@ -255,8 +260,8 @@ export class BiddingProtocol {
     a.result = this.#compute(a);
     this.#stats.resolved++;
     const type = a.options.type;
-    if (a.result.winner !== null) this.#prices.observe({ type }, a.result.price);
-    this.#outcomes.inc({ type, outcome: a.result.winner !== null ? 'won' : a.result.reason });
+    if (a.result.winner !== null) this.#metrics.prices.observe({ type }, a.result.price);
+    this.#metrics.outcomes.inc({ type, outcome: a.result.winner !== null ? 'won' : a.result.reason });
     return copyResult(a.result);
   }
 

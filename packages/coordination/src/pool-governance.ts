@@ -2,7 +2,7 @@
 // "ask", removing a member, letting a member cancel another's task. The models themselves live
 // in @converge/policy (`governanceFromSpec`); this file only needs their `decide` shape, so the
 // coordination package does not depend on the policy package.
-import { ConflictError, LimitExceededError, NotFoundError, PolicyError, ValidationError } from '@converge/core';
+import { ConflictError, LimitExceededError, NotFoundError, PolicyError, ValidationError, errorClass } from '@converge/core';
 import type { ConvergeErrorOptions, PolicySpec, Pool } from '@converge/core';
 import { keySegment } from './common.js';
 
@@ -98,23 +98,17 @@ export interface PoolQuestionStats {
 }
 
 /** A join that the pool's members must first approve: the question is open (`questionId`). */
-export class AdmissionPendingError extends PolicyError {
+export class AdmissionPendingError extends errorClass('AdmissionPendingError', 'ERR_ADMISSION_PENDING', undefined, PolicyError) {
   /** The question the members vote on. */
   readonly questionId: string;
   constructor(message: string, questionId: string, options?: ConvergeErrorOptions) {
-    super(message, { ...options, code: 'ERR_ADMISSION_PENDING' });
-    this.name = 'AdmissionPendingError';
+    super(message, options);
     this.questionId = questionId;
   }
 }
 
 /** A pool question that cannot be asked: the pool has no governance, or it cannot be resolved. */
-export class NoGovernanceError extends PolicyError {
-  constructor(message: string, options?: ConvergeErrorOptions) {
-    super(message, { ...options, code: 'ERR_NO_GOVERNANCE' });
-    this.name = 'NoGovernanceError';
-  }
-}
+export class NoGovernanceError extends errorClass('NoGovernanceError', 'ERR_NO_GOVERNANCE', undefined, PolicyError) {}
 
 /** The id of the question of `kind` about `subject` in `poolId` (what a `Vote` decision names). */
 export function poolQuestionId(kind: PoolQuestionKind, poolId: string, subject: string): string {

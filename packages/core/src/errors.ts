@@ -87,7 +87,9 @@ export interface ConvergeConditionClass<T extends ConvergeError = ConvergeError>
  * The base of one error condition with a fixed `name` and `code`, as nats.js declares its
  * errors: `export class NotFoundError extends errorClass('NotFoundError', 'ERR_NOT_FOUND') {}`.
  * `family` is the parent (default `ConvergeError`); one that takes its code in the options
- * (`TransportError`, `PolicyError`, `StoreError`) is given this condition's `code`.
+ * (`TransportError`, `PolicyError`, `StoreError`) is given this condition's `code`, and any other
+ * (a condition such as `SignatureError`) has its code replaced by this condition's. A condition
+ * with details of its own extends the result with a constructor that only stores them.
  */
 export function errorClass(name: string, code: string, defaultMessage?: string): ConvergeConditionClass;
 /** A condition under a family (`TransportError`, `PolicyError`, `StoreError`). */
@@ -112,6 +114,7 @@ export function errorClass(name: string, code: string, defaultMessage?: string, 
           constructor(message: string = fallback, options?: ConvergeErrorOptions) {
             super(message, { ...options, code });
             this.name = name;
+            (this as { code: string }).code = code;
           }
         };
   Object.defineProperty(made, 'name', { value: name });
@@ -190,12 +193,11 @@ export class PolicyError extends ConvergeError {
 export class LimitExceededError extends errorClass('LimitExceededError', 'ERR_LIMIT_EXCEEDED', undefined, PolicyError) {}
 
 /** An invalid configuration value. `key` names the offending setting. */
-export class ConfigError extends ConvergeError {
+export class ConfigError extends errorClass('ConfigError', 'ERR_CONFIG') {
   /** The configuration key that was invalid, where known. */
   readonly key?: string;
   constructor(message: string, options?: ConvergeErrorOptions & { key?: string }) {
-    super(message, 'ERR_CONFIG', options);
-    this.name = 'ConfigError';
+    super(message, options);
     this.key = options?.key;
   }
 }

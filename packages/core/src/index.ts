@@ -32,6 +32,7 @@ export * from './task-queue.js';
 export * from './task-event-feed.js';
 export { ed25519VerifyAsync, ed25519AsyncBackend, verifyMessageAsync, type Ed25519AsyncBackend } from './ed25519-async.js';
 export * from './observability.js';
+export * from './metric-table.js';
 export * from './transport.js';
 export * from './health.js';
 export * from './overflow.js';

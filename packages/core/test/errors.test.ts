@@ -22,6 +22,7 @@ import {
   ValidationError,
   errorClass,
   errors,
+  isConvergeError,
   throwIfAborted,
 } from '@converge/core';
 
@@ -125,6 +126,14 @@ describe('errorClass and errors', () => {
     expect(e).toBeInstanceOf(TransportError);
     expect(TransportError.is(e)).toBe(true);
     expect(QueueFullError.is(e)).toBe(false);
+  });
+
+  it('a condition under a fixed-code condition (no code option) still takes its own code', () => {
+    class Forged extends errorClass('Forged', 'ERR_FORGED', undefined, SignatureError) {}
+    const e = new Forged('bad card');
+    expect([e.name, e.code, e.message]).toEqual(['Forged', 'ERR_FORGED', 'bad card']);
+    expect(SignatureError.is(e)).toBe(true);
+    expect(isConvergeError(e, 'ERR_SIGNATURE')).toBe(false);
   });
 
   it('errors lists every core class, each recognising its own instances', () => {

@@ -1,4 +1,4 @@
-import { noopMetrics, type Metrics, type MetricCounter } from '@converge/core';
+import { noopMetrics, registerMetrics, type MetricHandles, type Metrics } from '@converge/core';
 
 /** The outcome of one MCP tool call, as counted. */
 export type McpCallOutcome =
@@ -37,6 +37,17 @@ const OUTCOMES: readonly McpCallOutcome[] = [
 ];
 const REFUSALS: readonly McpDefinitionRefusal[] = ['changed', 'unpinned', 'invalid', 'list_too_large', 'message_too_large'];
 
+/** The metrics of a toolset, registered by `ToolsetCounters`. */
+const TOOLSET_METRICS = {
+  calls: { kind: 'counter', name: 'converge_mcp_tool_calls_total', help: 'MCP tool calls, by server and outcome', labelNames: ['server', 'outcome'] },
+  refused: {
+    kind: 'counter',
+    name: 'converge_mcp_definitions_refused_total',
+    help: 'MCP tool definitions (or listings) refused, by server and reason',
+    labelNames: ['server', 'reason'],
+  },
+} as const;
+
 /**
  * The counters of one toolset, mirrored to `converge_mcp_tool_calls_total{server,outcome}` and
  * `converge_mcp_definitions_refused_total{server,reason}` when `metrics` is given.
@@ -45,36 +56,26 @@ export class ToolsetCounters {
   readonly #calls = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<McpCallOutcome, number>;
   readonly #refused = Object.fromEntries(REFUSALS.map((r) => [r, 0])) as Record<McpDefinitionRefusal, number>;
   #listings = 0;
-  readonly #callMetric: MetricCounter;
-  readonly #refusedMetric: MetricCounter;
+  readonly #metrics: MetricHandles<typeof TOOLSET_METRICS>;
 
   /** @param server - the `server` label. */
   constructor(
     readonly server: string,
     metrics: Metrics = noopMetrics,
   ) {
-    this.#callMetric = metrics.counter({
-      name: 'converge_mcp_tool_calls_total',
-      help: 'MCP tool calls, by server and outcome',
-      labelNames: ['server', 'outcome'],
-    });
-    this.#refusedMetric = metrics.counter({
-      name: 'converge_mcp_definitions_refused_total',
-      help: 'MCP tool definitions (or listings) refused, by server and reason',
-      labelNames: ['server', 'reason'],
-    });
+    this.#metrics = registerMetrics(metrics, TOOLSET_METRICS);
   }
 
   /** Counts one call. */
   call(outcome: McpCallOutcome): void {
     this.#calls[outcome]++;
-    this.#callMetric.inc({ server: this.server, outcome });
+    this.#metrics.calls.inc({ server: this.server, outcome });
   }
 
   /** Counts one refused definition (or listing). */
   definitionRefused(reason: McpDefinitionRefusal): void {
     this.#refused[reason]++;
-    this.#refusedMetric.inc({ server: this.server, reason });
+    this.#metrics.refused.inc({ server: this.server, reason });
   }
 
   /** Counts one complete listing. */

@@ -1,24 +1,12 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ROOT_CONTEXT, context, defaultTextMapGetter, trace, SpanStatusCode, type Context } from '@opentelemetry/api';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { Identity, createMessage, decodeMessage, encodeMessage, signMessage, verifyMessage, type Message } from '@converge/core';
 import { createTracing, withSpan, TRACE_KEY, type TraceCarrier } from '../src/index.js';
+import { inMemoryTracing } from './support/in-memory-tracing.js';
 
-const exporter = new InMemorySpanExporter();
-const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-const contextManager = new AsyncLocalStorageContextManager();
-
-beforeAll(() => {
-  context.setGlobalContextManager(contextManager.enable());
-});
-afterAll(async () => {
-  context.disable();
-  await provider.shutdown();
-});
-afterEach(() => exporter.reset());
+const { exporter, provider } = inMemoryTracing();
 
 function frame(bytes: Uint8Array): Buffer {
   const header = Buffer.alloc(4);

@@ -1,32 +1,21 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { context, SpanStatusCode } from '@opentelemetry/api';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { describe, expect, it } from 'vitest';
+import { SpanStatusCode } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { Agent, Decisions, type Decision, type Message } from '@converge/core';
 import { LocalHub, LocalTransport } from '@converge/network';
-import { PoolManager, TaskManager } from '@converge/coordination';
 import { MetricsCollector, ReplayLog, createTracing, replay, withSpan } from '@converge/observability';
-import { MemoryStore } from '@converge/extensions/storage';
 import { AgentRuntime, type AgentRuntimeOptions, type SpanRunner } from '@converge/runtime';
+import { inMemoryTracing } from '../../observability/test/support/in-memory-tracing.js';
 import { SquareWorker, SubmitterAgent, waitUntil, stoppedAfterEach } from './helpers.js';
+import { poolStack } from './pool-stack.js';
 
 // observability's withSpan is a SpanRunner as is (checked by tsc).
 const _runner: SpanRunner = withSpan;
 void _runner;
 
-const exporter = new InMemorySpanExporter();
-const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-const contextManager = new AsyncLocalStorageContextManager();
-beforeAll(() => {
-  context.setGlobalContextManager(contextManager.enable());
-});
-afterAll(async () => {
-  context.disable();
-  await provider.shutdown();
-});
+const { exporter, provider } = inMemoryTracing();
 
 const running = stoppedAfterEach<AgentRuntime>();
-afterEach(() => exporter.reset());
 
 /** Sends `{ ping: 1 }` to `to` on its first turn; records what it receives. */
 class Pinger extends Agent {
@@ -124,10 +113,7 @@ describe('AgentRuntime replay log and metrics', () => {
   });
 
   it('exports TaskManager.stats() as converge_taskmanager_events_total, once per collector however many runtimes share it', async () => {
-    const store = new MemoryStore();
-    const taskManager = new TaskManager({ store });
-    const poolManager = new PoolManager({ store });
-    await poolManager.createPool({ id: 'pool-1' });
+    const { taskManager, poolManager } = await poolStack();
     const hub = new LocalHub();
     const metrics = new MetricsCollector();
     const agents = [new SubmitterAgent('pool-1', 20, 5), new SquareWorker('pool-1'), new SquareWorker('pool-1')];

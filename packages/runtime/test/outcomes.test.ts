@@ -1,12 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { context as otelContext } from '@opentelemetry/api';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { describe, expect, it } from 'vitest';
 import { Agent, Decisions, Identity, ToolRegistry, type DecideContext, type Decision, type DecisionPolicy, type Message, type Task } from '@converge/core';
 import { TaskManager } from '@converge/coordination';
 import { MetricsCollector, ReplayLog, createTracing, replay } from '@converge/observability';
 import { MemoryStore } from '@converge/extensions/storage';
 import { AgentRuntime, OutcomeBuffer, type AgentRuntimeOptions, type Executor } from '@converge/runtime';
+import { inMemoryTracing } from '../../observability/test/support/in-memory-tracing.js';
 import { waitUntil, stoppedAfterEach } from './helpers.js';
 
 // Ticks that never come within a test: every turn seen here was woken by an event.
@@ -200,16 +198,7 @@ describe('outcomes are bounded, recorded and traced', () => {
 });
 
 describe('outcome spans', () => {
-  const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-  const contextManager = new AsyncLocalStorageContextManager();
-  beforeAll(() => {
-    otelContext.setGlobalContextManager(contextManager.enable());
-  });
-  afterAll(async () => {
-    otelContext.disable();
-    await provider.shutdown();
-  });
+  const { exporter, provider } = inMemoryTracing();
 
   it('each outcome is a child span of the agent.execute span that carried the decision out', async () => {
     const tracing = createTracing({ tracer: provider.getTracer('outcomes-test') });

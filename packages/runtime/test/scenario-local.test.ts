@@ -1,18 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { Identity } from '@converge/core';
 import { IdentityRegistry, LocalHub, LocalTransport, MessageVerifier } from '@converge/network';
-import { PoolManager, TaskManager } from '@converge/coordination';
-import { MemoryStore } from '@converge/extensions/storage';
 import { AgentRuntime } from '@converge/runtime';
 import { SquareWorker, SubmitterAgent, waitUntil, stoppedAfterEach } from './helpers.js';
+import { poolStack } from './pool-stack.js';
 
 const running = stoppedAfterEach<AgentRuntime>();
 
 async function stack(total: number) {
-  const store = new MemoryStore();
-  const taskManager = new TaskManager({ store });
-  const poolManager = new PoolManager({ store });
-  await poolManager.createPool({ id: 'pool-1' });
+  const { store, taskManager, poolManager } = await poolStack();
   const hub = new LocalHub();
   const registry = new IdentityRegistry();
   const completions = new Map<string, number>();

@@ -1,19 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { IdentityRegistry, MessageVerifier } from '@converge/network';
 import { TcpTransport } from '@converge/transport-tcp';
-import { PoolManager, TaskManager } from '@converge/coordination';
-import { MemoryStore } from '@converge/extensions/storage';
 import { AgentRuntime } from '@converge/runtime';
 import { SquareWorker, SubmitterAgent, waitUntil, stoppedAfterEach } from './helpers.js';
+import { poolStack } from './pool-stack.js';
 
 const running = stoppedAfterEach<AgentRuntime>();
 
 describe('a coordinator and four workers, each on its own TCP socket, identity verification on', () => {
   it('completes 5,000 tasks, each exactly once, even when a worker crashes holding claims', async () => {
-    const store = new MemoryStore();
-    const taskManager = new TaskManager({ store });
-    const poolManager = new PoolManager({ store });
-    await poolManager.createPool({ id: 'pool-1' });
+    const { taskManager, poolManager } = await poolStack();
     const registry = new IdentityRegistry();
     const completions = new Map<string, number>();
     taskManager.on('completed', (t) => completions.set(t.id, (completions.get(t.id) ?? 0) + 1));

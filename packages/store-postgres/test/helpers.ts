@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import type { StoreBackend } from '@converge/compliance/store';
 import { PostgresStore, type PostgresStoreOptions } from '@converge/store-postgres';
 
 /** The test server (override with CONVERGE_TEST_POSTGRES_URL). */
@@ -50,3 +51,11 @@ export async function dropTable(table: string): Promise<void> {
 export function makeStore(table: string, options: Partial<PostgresStoreOptions> = {}): PostgresStore {
   return new PostgresStore({ connectionString: PG_URL, table, maxConnections: 4, ...options });
 }
+
+/** PostgresStore as the shared backend suites take it: one table a store. */
+export const postgresBackend: StoreBackend<PostgresStore, Partial<PostgresStoreOptions>> = {
+  name: 'PostgresStore',
+  unique: uniqueTable,
+  make: makeStore,
+  drop: dropTable,
+};

@@ -1,18 +1,13 @@
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PostgresStore } from '@converge/store-postgres';
-import { dropTable, makeStore, PG_URL, requirePostgres, uniqueTable, withAdmin } from './helpers.js';
-import { eventually, storeOutageTest, storeReconnectTest, storeServerTests, storesPerTest, storeWatchTests } from '@converge/compliance/store';
+import { PG_URL, postgresBackend, requirePostgres, uniqueTable, withAdmin } from './helpers.js';
+import { eventually, storeOutageTest, storeReconnectTest, backendStoresPerTest, storeServerTests, storeWatchTests } from '@converge/compliance/store';
 
 beforeAll(requirePostgres);
 
 // Every store made here is stopped and its table dropped after each test.
-const fresh = storesPerTest(
-  (options: Parameters<typeof makeStore>[1] = {}, table: string = uniqueTable()) => makeStore(table, options),
-  async (stores) => {
-    for (const t of new Set(stores.map((s) => s.table))) await dropTable(t);
-  },
-);
+const fresh = backendStoresPerTest(postgresBackend);
 
 describe('schema', () => {
   it('start() creates the table with the documented columns, key in COLLATE "C"', async () => {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createClient } from 'redis';
+import type { StoreBackend } from '@converge/compliance/store';
 import { RedisStore, type RedisStoreOptions } from '@converge/store-redis';
 
 /** The test server (override with CONVERGE_TEST_REDIS_URL). */
@@ -48,3 +49,11 @@ export async function dropPrefix(prefix: string): Promise<void> {
 export function makeStore(prefix: string, options: Partial<RedisStoreOptions> = {}): RedisStore {
   return new RedisStore({ url: REDIS_URL, prefix, ...options });
 }
+
+/** RedisStore as the shared backend suites take it: one key prefix a store. */
+export const redisBackend: StoreBackend<RedisStore, Partial<RedisStoreOptions>> = {
+  name: 'RedisStore',
+  unique: uniquePrefix,
+  make: makeStore,
+  drop: dropPrefix,
+};

@@ -2,18 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { RESP_TYPES } from 'redis';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { globEscape, RedisStore } from '@converge/store-redis';
-import { dropPrefix, makeStore, REDIS_URL, requireRedis, uniquePrefix, withAdmin } from './helpers.js';
-import { eventually, storeOutageTest, storeReconnectTest, storeServerTests, storesPerTest, storeWatchTests } from '@converge/compliance/store';
+import { REDIS_URL, redisBackend, requireRedis, uniquePrefix, withAdmin } from './helpers.js';
+import { eventually, storeOutageTest, storeReconnectTest, backendStoresPerTest, storeServerTests, storeWatchTests } from '@converge/compliance/store';
 
 beforeAll(requireRedis);
 
 // Every store made here is stopped and its keys deleted after each test.
-const fresh = storesPerTest(
-  (options: Parameters<typeof makeStore>[1] = {}, prefix: string = uniquePrefix()) => makeStore(prefix, options),
-  async (stores) => {
-    for (const p of new Set(stores.map((s) => s.prefix))) await dropPrefix(p);
-  },
-);
+const fresh = backendStoresPerTest(redisBackend);
 
 describe('key layout', () => {
   it('one hash per key (binary msgpack value, revision) and a global revision counter', async () => {

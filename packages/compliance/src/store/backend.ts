@@ -1,0 +1,57 @@
+// A store backend as the tests of a server store see it (PostgreSQL, Redis): how to make a
+// store on a namespace of its own (a table, a key prefix) and delete that namespace again.
+import type { Store } from '@converge/core';
+import { storesPerTest } from './per-test.js';
+import { storeComplianceTests } from './index.js';
+
+/** How the tests of one server store make and clean up stores, each on its own namespace. */
+export interface StoreBackend<S extends Store & { stop(): Promise<void> }, O> {
+  /** The store's class name, as the suites title it (`'PostgresStore'`). */
+  name: string;
+  /** A namespace no other run uses; `tag` marks what it is for. */
+  unique: (tag?: string) => string;
+  /** A store on `namespace`. */
+  make: (namespace: string, options?: O) => S;
+  /** Deletes everything on `namespace`. */
+  drop: (namespace: string) => Promise<void>;
+}
+
+/** `backend.make`, remembering the namespace of each store it makes in `namespaces`. */
+function making<S extends Store & { stop(): Promise<void> }, O>(backend: StoreBackend<S, O>, namespaces: WeakMap<object, string>) {
+  return (namespace: string, options?: O): S => {
+    const store = backend.make(namespace, options);
+    namespaces.set(store, namespace);
+    return store;
+  };
+}
+
+/**
+ * `storesPerTest` over a backend: `fresh(options?, namespace?)` makes a store (on a new
+ * namespace by default); after each test every store made is stopped and its namespace dropped.
+ * Call it at the top level of a test file.
+ */
+export function backendStoresPerTest<S extends Store & { stop(): Promise<void> }, O>(backend: StoreBackend<S, O>) {
+  const namespaces = new WeakMap<object, string>();
+  const make = making(backend, namespaces);
+  return storesPerTest(
+    (options?: O, namespace: string = backend.unique()) => make(namespace, options),
+    async (stores) => {
+      for (const ns of new Set(stores.map((s) => namespaces.get(s)))) if (ns !== undefined) await backend.drop(ns);
+    },
+  );
+}
+
+/** The Store compliance suite over a backend: each test's store is on a new namespace, dropped after the test. */
+export function backendComplianceTests<S extends Store & { stop(): Promise<void> }, O>(backend: StoreBackend<S, O>): void {
+  const namespaces = new WeakMap<object, string>();
+  const make = making(backend, namespaces);
+  storeComplianceTests({
+    name: backend.name,
+    create: async () => make(backend.unique('c')),
+    teardown: async (store) => {
+      await store.stop?.();
+      const ns = namespaces.get(store);
+      if (ns !== undefined) await backend.drop(ns);
+    },
+  });
+}
