@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { RESP_TYPES } from 'redis';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { globEscape, RedisStore } from '@converge/store-redis';
-import { REDIS_URL, redisBackend, requireRedis, uniquePrefix, withAdmin } from './helpers.js';
+import { REDIS_URL, dropPrefix, redisBackend, requireRedis, uniquePrefix, withAdmin } from './helpers.js';
 import { eventually, storeOutageTest, storeReconnectTest, backendStoresPerTest, storeServerTests, storeWatchTests } from '@converge/compliance/store';
 
 beforeAll(requireRedis);
