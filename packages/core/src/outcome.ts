@@ -103,9 +103,12 @@ export function toPlainResult(value: unknown, depth = 0): unknown {
   if (t === 'string' || t === 'number' || t === 'boolean' || t === 'bigint') return value;
   if (t === 'function' || t === 'symbol') return undefined;
   if (depth >= MAX_RESULT_DEPTH) return null;
-  if (value instanceof Uint8Array) return new Uint8Array(value);
   if (isFloat64(value)) return value;
+  // Plain objects first (nearly every result: a record, a lease), on their prototype.
+  const proto: unknown = Object.getPrototypeOf(value);
+  if ((proto === Object.prototype || proto === null) && cleanObjectProto()) return plainObjectCopy(value as Record<string, unknown>, depth);
   if (Array.isArray(value)) return value.map((v) => toPlainResult(v, depth + 1) ?? null);
+  if (value instanceof Uint8Array) return new Uint8Array(value);
   if (value instanceof Map) {
     const m = new Map<unknown, unknown>();
     for (const [k, v] of value) m.set(k, toPlainResult(v, depth + 1));
@@ -118,6 +121,34 @@ export function toPlainResult(value: unknown, depth = 0): unknown {
     if (v !== undefined) out[k] = v;
   }
   return out;
+}
+
+/**
+ * `toPlainResult` of a plain object: a spread (which keeps V8's fast properties: an object built
+ * key by key turns into a slow dictionary past a dozen members, and a task record has twenty),
+ * then each member replaced by its own copy in place. What the spread copies beyond
+ * `Object.keys` (symbol keys) and members that copy to `undefined` are removed, as the
+ * key-by-key copy leaves them out.
+ */
+function plainObjectCopy(value: Record<string, unknown>, depth: number): Record<string, unknown> {
+  const out = { ...value };
+  let drop: string[] | undefined;
+  for (const k in out) {
+    const v = out[k];
+    if (typeof v !== 'object' && typeof v !== 'function' && typeof v !== 'symbol' && v !== undefined) continue;
+    const c = toPlainResult(v, depth + 1);
+    if (c === undefined) (drop ??= []).push(k);
+    else out[k] = c;
+  }
+  if (drop !== undefined) for (const k of drop) delete out[k];
+  if (Object.getOwnPropertySymbols(out).length > 0) return Object.fromEntries(Object.entries(out));
+  return out;
+}
+
+/** Whether `Object.prototype` has no enumerable keys (nobody polluted it), so for-in sees own keys only. */
+function cleanObjectProto(): boolean {
+  for (const _ in Object.prototype) return false;
+  return true;
 }
 
 /** The outcome of a decision that took effect. */

@@ -169,6 +169,19 @@ export class TaskAccess {
     return pool !== undefined && (by === undefined || actsAsMember(by, pool));
   }
 
+  /**
+   * Whether `checkClaim` passes on what is known without waiting: every required capability
+   * is held, and no pools are checked, or the task has none, or a fresh cached pool `agentId`
+   * acts as a member of. `false` decides nothing: the caller runs `checkClaim` (which refuses).
+   */
+  passesClaimNow(rec: TaskRecord, agentId: string, capabilities: ReadonlySet<string>): boolean {
+    const required = rec.requiredCapabilities ?? [];
+    for (let i = 0; i < required.length; i++) if (!capabilities.has(required[i]!)) return false;
+    if (rec.poolId === null || this.#pools === null) return true;
+    const pool = this.#fresh(rec.poolId, this.#clock());
+    return pool !== undefined && actsAsMember(agentId, pool);
+  }
+
   /** The cached record of `poolId` if read less than the cache time before `now`. */
   #fresh(poolId: string, now: number): Pool | undefined {
     const hit = this.#cache.get(poolId);

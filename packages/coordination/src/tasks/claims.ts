@@ -21,7 +21,8 @@ export async function claimTask(core: TaskCore, agentId: string, taskId: string,
   // required capabilities) never change after submit, so a later CAS round needs no new check.
   let checked = false;
   if (own !== undefined) {
-    await core.access.checkClaim(own.rec, agentId, capabilities, sig);
+    // Decided without an await when the cached pool lets the claimer in (as `submit` does).
+    if (!core.access.passesClaimNow(own.rec, agentId, capabilities)) await core.access.checkClaim(own.rec, agentId, capabilities, sig);
     checked = true;
     const lease = await claimOwn(core, agentId, taskId, key, own, sig);
     if (lease !== null) return lease;
@@ -30,7 +31,7 @@ export async function claimTask(core: TaskCore, agentId: string, taskId: string,
     const entry = await core.read(key, taskId, sig);
     const rec = entry.value;
     if (!checked) {
-      await core.access.checkClaim(rec, agentId, capabilities, sig);
+      if (!core.access.passesClaimNow(rec, agentId, capabilities)) await core.access.checkClaim(rec, agentId, capabilities, sig);
       checked = true;
     }
     const now = core.clock();

@@ -9,7 +9,7 @@ import {
   positiveIntOption,
 } from '@converge/core';
 import { TypedEmitter, requireId, type CallOptions, type Clock } from '../common.js';
-import { deepFreeze, isTerminal, pastDeadline, recordKey, type TaskRecord } from './records.js';
+import { frozenCopy, isTerminal, pastDeadline, recordKey, type TaskRecord } from './records.js';
 import { DEFAULT_CACHE_SIZE, PendingIndex } from './pending-index.js';
 import { OwnWrites, type OwnWrite } from './own-writes.js';
 import { resolveTaskLimits, type TaskManagerEvents, type TaskManagerOptions, type TaskManagerStats } from './options.js';
@@ -194,7 +194,7 @@ export class TaskCore {
       this.own.delete(rec.id);
       return undefined;
     }
-    const copy = deepFreeze(cloneWireValue(rec));
+    const copy = frozenCopy(rec);
     this.own.set(rec.id, key ?? recordKey(rec.id), copy, revision);
     return copy;
   }

@@ -17,6 +17,8 @@
 export class KeyWatchers {
   readonly #listeners = new Set<{ prefix: string; listener: (key: string) => void }>();
   readonly #onError?: (error: unknown, key: string) => void;
+  /** The listeners as an array, built on the first emit after a change (never mutated). */
+  #snapshot: readonly { prefix: string; listener: (key: string) => void }[] | null = null;
   #failures = 0;
 
   /** `onError` hears every exception a listener throws (they are counted either way). */
@@ -30,8 +32,9 @@ export class KeyWatchers {
     if (typeof listener !== 'function') throw new TypeError('a watch listener is a function');
     const entry = { prefix, listener };
     this.#listeners.add(entry);
+    this.#snapshot = null;
     return () => {
-      this.#listeners.delete(entry);
+      if (this.#listeners.delete(entry)) this.#snapshot = null;
     };
   }
 
@@ -41,8 +44,10 @@ export class KeyWatchers {
    */
   emit(key: string): void {
     if (this.#listeners.size === 0) return;
-    // A snapshot, so a listener added while emitting does not hear this key.
-    for (const { prefix, listener } of [...this.#listeners]) {
+    // A snapshot, so a listener added while emitting does not hear this key. It is kept until
+    // the listeners change (an add or a removal drops it): a write allocates nothing.
+    const snapshot = (this.#snapshot ??= [...this.#listeners]);
+    for (const { prefix, listener } of snapshot) {
       if (!key.startsWith(prefix)) continue;
       try {
         listener(key);
@@ -71,5 +76,6 @@ export class KeyWatchers {
   /** Removes every listener. */
   clear(): void {
     this.#listeners.clear();
+    this.#snapshot = null;
   }
 }
