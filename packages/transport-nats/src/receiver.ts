@@ -17,8 +17,11 @@ export class Receiver {
     this.#limits = { maxBytes: cfg.maxMessageBytes };
   }
 
-  #decode(data: Uint8Array, subject: string): Message | undefined {
+  // Takes the nats.js message itself: its `subject` is a getter that decodes the subject bytes
+  // (a TextDecoder call per message), read here only to log a malformed one.
+  #decode(msg: Msg | JsMsg): Message | undefined {
     const cfg = this.#cfg;
+    const data = msg.data;
     try {
       return decodeMessage(data, this.#limits);
     } catch (err) {
@@ -26,7 +29,7 @@ export class Receiver {
       cfg.metrics.dropped('malformed', 1);
       if (cfg.stats.malformed === 1 || cfg.stats.malformed % 1000 === 0) {
         cfg.logger?.warn(
-          { subject, size: data.byteLength, total: cfg.stats.malformed, err: (err as Error)?.message },
+          { subject: msg.subject, size: data.byteLength, total: cfg.stats.malformed, err: (err as Error)?.message },
           'NATS payload is not a valid message; dropped',
         );
       }
@@ -53,7 +56,7 @@ export class Receiver {
 
   /** Core-NATS directed subject callback. */
   onDirected(s: Session, msg: Msg): void {
-    const m = this.#decode(msg.data, msg.subject);
+    const m = this.#decode(msg);
     if (m) this.#enqueue(s, m);
   }
 
@@ -62,7 +65,7 @@ export class Receiver {
    * with several of our namespaces arrives once per namespace and is kept only from the first.
    */
   onShared(s: Session, msg: Msg, ns: string | undefined): void {
-    const m = this.#decode(msg.data, msg.subject);
+    const m = this.#decode(msg);
     if (!m) return;
     if (m.sender === this.#cfg.agentId) {
       this.#cfg.stats.ownSkipped++;
@@ -79,7 +82,7 @@ export class Receiver {
 
   /** JetStream pull-loop sink: queues a pulled message (remembering it for the ack), or terminates a malformed one. */
   onPulled(s: Session, jm: JsMsg): boolean {
-    const m = this.#decode(jm.data, jm.subject);
+    const m = this.#decode(jm);
     if (!m) {
       jm.term('malformed converge message');
       return false;
