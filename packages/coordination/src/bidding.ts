@@ -8,7 +8,7 @@ import {
   registerMetrics,
   type MetricHandles,
   type Metrics,
-  positiveIntOption,
+  positiveIntOptions,
   nonNegativeOption,
 } from '@converge/core';
 import { requireId, type Clock } from './common.js';
@@ -65,15 +65,6 @@ export interface AuctionInfo {
   leader: string | null;
 }
 
-/** Default English quiet period: 30 s. */
-export const DEFAULT_QUIET_PERIOD_MS = 30_000;
-/** Default Dutch price-drop interval: 1 s. */
-export const DEFAULT_DUTCH_INTERVAL_MS = 1_000;
-/** Default cap on bids per auction: 10,000. */
-export const DEFAULT_MAX_BIDS = 10_000;
-/** Default cap on auctions held (the oldest resolved one is evicted first): 10,000. */
-export const DEFAULT_MAX_AUCTIONS = 10_000;
-
 /** Options of `new BiddingProtocol`. */
 export interface BiddingOptions {
   clock?: Clock;
@@ -88,6 +79,20 @@ export interface BiddingOptions {
    */
   metrics?: Metrics;
 }
+
+/** Default capacity of a `BiddingProtocol` (its `maxAuctions` and `maxBids` options), frozen. */
+export const BIDDING_DEFAULTS = Object.freeze({ maxAuctions: 10_000, maxBids: 10_000 });
+/** Default cap on auctions held (the oldest resolved one is evicted first): 10,000. */
+export const DEFAULT_MAX_AUCTIONS = BIDDING_DEFAULTS.maxAuctions;
+/** Default cap on bids per auction: 10,000. */
+export const DEFAULT_MAX_BIDS = BIDDING_DEFAULTS.maxBids;
+
+/** Default timings of an auction (its `quietPeriodMs` and `intervalMs` options), frozen. */
+export const AUCTION_DEFAULTS = Object.freeze({ quietPeriodMs: 30_000, intervalMs: 1_000 });
+/** Default English quiet period: 30 s. */
+export const DEFAULT_QUIET_PERIOD_MS = AUCTION_DEFAULTS.quietPeriodMs;
+/** Default Dutch price-drop interval: 1 s. */
+export const DEFAULT_DUTCH_INTERVAL_MS = AUCTION_DEFAULTS.intervalMs;
 
 /** Bucket bounds of `converge_auction_clearing_price` (price units, 0.1 to 10,000). */
 export const AUCTION_PRICE_BUCKETS: readonly number[] = Object.freeze([0.1, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 10_000]);
@@ -153,8 +158,7 @@ export class BiddingProtocol {
   constructor(options: BiddingOptions = {}) {
     this.#metrics = registerMetrics(options.metrics ?? noopMetrics, AUCTION_METRICS);
     this.#clock = options.clock ?? Date.now;
-    this.#maxAuctions = positiveIntOption(options.maxAuctions, DEFAULT_MAX_AUCTIONS, 'maxAuctions', 'validation');
-    this.#maxBids = positiveIntOption(options.maxBids, DEFAULT_MAX_BIDS, 'maxBids', 'validation');
+    ({ maxAuctions: this.#maxAuctions, maxBids: this.#maxBids } = positiveIntOptions(options, BIDDING_DEFAULTS, 'validation'));
   }
 
   /** A snapshot of the counters. */
@@ -167,8 +171,7 @@ export class BiddingProtocol {
     const o = { ...options };
     if (!['first-price', 'second-price', 'english', 'dutch'].includes(o.type)) throw new ValidationError(`unknown auction type ${String(o.type)}`);
     for (const k of ['reservePrice', 'minIncrement', 'startPrice', 'decrement', 'floorPrice'] as const) nonNegativeOption(o[k], 0, k, 'validation');
-    o.quietPeriodMs = positiveIntOption(o.quietPeriodMs, DEFAULT_QUIET_PERIOD_MS, 'quietPeriodMs', 'validation');
-    o.intervalMs = positiveIntOption(o.intervalMs, DEFAULT_DUTCH_INTERVAL_MS, 'intervalMs', 'validation');
+    Object.assign(o, positiveIntOptions(o, AUCTION_DEFAULTS, 'validation'));
     if (o.type === 'dutch' && (o.startPrice === undefined || o.decrement === undefined)) {
       throw new ValidationError('a dutch auction needs startPrice and decrement');
     }

@@ -1,4 +1,4 @@
-import { ConflictError, LimitExceededError, NotFoundError, PolicyError, ValidationError, uuid4, type WireValue, positiveIntOption } from '@converge/core';
+import { ConflictError, LimitExceededError, NotFoundError, PolicyError, ValidationError, uuid4, type WireValue, positiveIntOptions } from '@converge/core';
 import { requireId, type Clock } from './common.js';
 
 /** States of a negotiation session. `accepted`, `rejected` and `expired` are terminal. */
@@ -34,14 +34,16 @@ export interface NegotiationSession {
   expiresAt: number;
 }
 
+/** Default lifetime and caps of a `NegotiationProtocol` (its options of the same names), frozen. */
+export const NEGOTIATION_DEFAULTS = Object.freeze({ ttlMs: 300_000, maxSessions: 10_000, maxRounds: 100, maxParticipants: 100 });
 /** Default session lifetime without activity: 5 minutes. */
-export const DEFAULT_NEGOTIATION_TTL_MS = 300_000;
+export const DEFAULT_NEGOTIATION_TTL_MS = NEGOTIATION_DEFAULTS.ttlMs;
 /** Default number of sessions held (open or finished): 10,000. */
-export const DEFAULT_MAX_SESSIONS = 10_000;
+export const DEFAULT_MAX_SESSIONS = NEGOTIATION_DEFAULTS.maxSessions;
 /** Default number of offers in one session: 100. */
-export const DEFAULT_MAX_ROUNDS = 100;
+export const DEFAULT_MAX_ROUNDS = NEGOTIATION_DEFAULTS.maxRounds;
 /** Default number of participants in one session: 100. */
-export const DEFAULT_MAX_PARTICIPANTS = 100;
+export const DEFAULT_MAX_PARTICIPANTS = NEGOTIATION_DEFAULTS.maxParticipants;
 
 /** Options of `new NegotiationProtocol`. */
 export interface NegotiationOptions {
@@ -96,10 +98,12 @@ export class NegotiationProtocol {
 
   constructor(options: NegotiationOptions = {}) {
     this.#clock = options.clock ?? Date.now;
-    this.#ttl = positiveIntOption(options.ttlMs, DEFAULT_NEGOTIATION_TTL_MS, 'ttlMs', 'validation');
-    this.#max = positiveIntOption(options.maxSessions, DEFAULT_MAX_SESSIONS, 'maxSessions', 'validation');
-    this.#maxRounds = positiveIntOption(options.maxRounds, DEFAULT_MAX_ROUNDS, 'maxRounds', 'validation');
-    this.#maxParticipants = positiveIntOption(options.maxParticipants, DEFAULT_MAX_PARTICIPANTS, 'maxParticipants', 'validation');
+    ({
+      ttlMs: this.#ttl,
+      maxSessions: this.#max,
+      maxRounds: this.#maxRounds,
+      maxParticipants: this.#maxParticipants,
+    } = positiveIntOptions(options, NEGOTIATION_DEFAULTS, 'validation'));
   }
 
   /** A snapshot of the counters. */

@@ -44,6 +44,22 @@ export function positiveIntOption(value: number | undefined, fallback: number, n
   return value === undefined ? fallback : requireInt(value, name, { error });
 }
 
+/**
+ * The integer options a frozen defaults table names, resolved at once: for each key of
+ * `defaults` (in its order), `options[key]` when set, checked by {@link positiveIntOption}
+ * (a safe integer >= 1, else the named error naming the key), or the table's default. Keys of
+ * `options` that `defaults` does not name are left alone.
+ */
+export function positiveIntOptions<D extends Readonly<Record<string, number>>>(
+  options: { readonly [K in keyof D]?: number | undefined },
+  defaults: D,
+  error: OptionErrorKind = 'config',
+): { -readonly [K in keyof D]: number } {
+  const out = {} as { -readonly [K in keyof D]: number };
+  for (const key of Object.keys(defaults) as (keyof D & string)[]) out[key] = positiveIntOption(options[key], defaults[key], key, error);
+  return out;
+}
+
 /** An optional integer option >= 0 (`undefined`: `fallback`); anything else → the named error. */
 export function nonNegativeIntOption(value: number | undefined, fallback: number, name: string, error: OptionErrorKind = 'config'): number {
   return value === undefined ? fallback : requireInt(value, name, { min: 0, error });

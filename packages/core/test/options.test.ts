@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, ValidationError, intOption, nonNegativeIntOption, nonNegativeOption, positiveIntOption, requireInt } from '@converge/core';
+import {
+  ConfigError,
+  ValidationError,
+  intOption,
+  nonNegativeIntOption,
+  nonNegativeOption,
+  positiveIntOption,
+  positiveIntOptions,
+  requireInt,
+} from '@converge/core';
 
 const NOT_INTS = [1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53, '3' as unknown as number, null as unknown as number];
 
@@ -13,6 +22,19 @@ describe('option checks (one module for every package)', () => {
         expect.objectContaining({ key: 'n', message: expect.stringContaining('n must be an integer >= 1') }),
       );
     }
+  });
+
+  it('positiveIntOptions resolves every key of a defaults table, each checked as positiveIntOption, in the table order', () => {
+    const defaults = Object.freeze({ ttlMs: 300, maxRounds: 10 });
+    expect(positiveIntOptions({}, defaults)).toEqual({ ttlMs: 300, maxRounds: 10 });
+    expect(positiveIntOptions({ maxRounds: 3, ttlMs: undefined }, defaults)).toEqual({ ttlMs: 300, maxRounds: 3 });
+    const withOthers: { ttlMs?: number; clock?: () => number } = { ttlMs: 5, clock: Date.now };
+    expect(positiveIntOptions(withOthers, defaults)).toEqual({ ttlMs: 5, maxRounds: 10 });
+    expect(() => positiveIntOptions({ maxRounds: 0 }, defaults)).toThrow(
+      expect.objectContaining({ key: 'maxRounds', message: expect.stringContaining('maxRounds must be an integer >= 1') }),
+    );
+    expect(() => positiveIntOptions({ ttlMs: 1.5, maxRounds: 0 }, defaults, 'validation')).toThrow(ValidationError);
+    expect(() => positiveIntOptions({ ttlMs: 1.5, maxRounds: 0 }, defaults, 'validation')).toThrow(/^ttlMs must be/);
   });
 
   it("error 'validation' throws ValidationError instead (call arguments, coordination's options)", () => {

@@ -10,28 +10,26 @@ export interface ReconnectOptions {
   maxDelayMs?: number;
 }
 
+/** Validated reconnection settings: every field of `ReconnectOptions` filled in. */
+export type Backoff = Readonly<Required<ReconnectOptions>>;
+
+/** Default reconnection settings: 5 dial attempts per cycle, 50 ms before the second, delays capped at 2,000 ms. */
+export const RECONNECT_DEFAULTS = Object.freeze({ maxAttempts: 5, initialDelayMs: 50, maxDelayMs: 2_000 }) satisfies Backoff;
 /** Default dial attempts per connection cycle: 5. */
-export const DEFAULT_CONNECT_ATTEMPTS = 5;
+export const DEFAULT_CONNECT_ATTEMPTS = RECONNECT_DEFAULTS.maxAttempts;
 /** Default first backoff delay: 50 ms. */
-export const DEFAULT_BACKOFF_INITIAL_MS = 50;
+export const DEFAULT_BACKOFF_INITIAL_MS = RECONNECT_DEFAULTS.initialDelayMs;
 /** Default largest backoff delay: 2,000 ms. */
-export const DEFAULT_BACKOFF_MAX_MS = 2_000;
+export const DEFAULT_BACKOFF_MAX_MS = RECONNECT_DEFAULTS.maxDelayMs;
 /** Default time allowed for one dial (TCP connect plus TLS handshake): 5,000 ms. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
-
-/** Validated reconnection settings. */
-export interface Backoff {
-  readonly maxAttempts: number;
-  readonly initialDelayMs: number;
-  readonly maxDelayMs: number;
-}
 
 /** Fills in and checks `ReconnectOptions`. */
 export function resolveBackoff(options: ReconnectOptions = {}): Backoff {
   const b = {
-    maxAttempts: options.maxAttempts ?? DEFAULT_CONNECT_ATTEMPTS,
-    initialDelayMs: options.initialDelayMs ?? DEFAULT_BACKOFF_INITIAL_MS,
-    maxDelayMs: options.maxDelayMs ?? DEFAULT_BACKOFF_MAX_MS,
+    maxAttempts: options.maxAttempts ?? RECONNECT_DEFAULTS.maxAttempts,
+    initialDelayMs: options.initialDelayMs ?? RECONNECT_DEFAULTS.initialDelayMs,
+    maxDelayMs: options.maxDelayMs ?? RECONNECT_DEFAULTS.maxDelayMs,
   };
   requireInt(b.maxAttempts, 'reconnect.maxAttempts', { error: 'validation' });
   if (!(b.initialDelayMs >= 0) || !(b.maxDelayMs >= b.initialDelayMs))

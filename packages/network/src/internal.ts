@@ -17,6 +17,7 @@ export {
   DEFAULT_BACKOFF_INITIAL_MS,
   DEFAULT_BACKOFF_MAX_MS,
   DEFAULT_CONNECT_TIMEOUT_MS,
+  RECONNECT_DEFAULTS,
   backoffDelay,
   resolveBackoff,
   dialWithBackoff,

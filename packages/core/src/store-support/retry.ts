@@ -16,28 +16,23 @@ export interface StoreRetryOptions {
   maxDelayMs?: number;
 }
 
-/** Default attempts per operation, the first included. */
-export const STORE_DEFAULT_RETRY_ATTEMPTS = 5;
-/** Default delay before the first retry (ms). */
-export const STORE_DEFAULT_RETRY_BASE_DELAY_MS = 100;
-/** Default cap on the delay between retries (ms). */
-export const STORE_DEFAULT_RETRY_MAX_DELAY_MS = 2000;
+/** Resolved retry settings: every field of `StoreRetryOptions` filled in. */
+export type StoreRetryPolicy = Required<StoreRetryOptions>;
 
-/** Resolved retry settings. */
-export interface StoreRetryPolicy {
-  /** Attempts in all, the first included. */
-  attempts: number;
-  /** Delay before the first retry, ms. */
-  baseDelayMs: number;
-  /** Cap on the delay between attempts, ms. */
-  maxDelayMs: number;
-}
+/** Default retry settings of a store: 5 attempts (the first included), 100 ms before the first retry, delays capped at 2,000 ms. */
+export const STORE_RETRY_DEFAULTS = Object.freeze({ attempts: 5, baseDelayMs: 100, maxDelayMs: 2000 }) satisfies StoreRetryPolicy;
+/** Default attempts per operation, the first included. */
+export const STORE_DEFAULT_RETRY_ATTEMPTS = STORE_RETRY_DEFAULTS.attempts;
+/** Default delay before the first retry (ms). */
+export const STORE_DEFAULT_RETRY_BASE_DELAY_MS = STORE_RETRY_DEFAULTS.baseDelayMs;
+/** Default cap on the delay between retries (ms). */
+export const STORE_DEFAULT_RETRY_MAX_DELAY_MS = STORE_RETRY_DEFAULTS.maxDelayMs;
 
 /** Fills defaults and checks `options`; throws `ConfigError` for a bad value. */
 export function resolveStoreRetry(options: StoreRetryOptions | undefined): StoreRetryPolicy {
-  const attempts = options?.attempts ?? STORE_DEFAULT_RETRY_ATTEMPTS;
-  const baseDelayMs = options?.baseDelayMs ?? STORE_DEFAULT_RETRY_BASE_DELAY_MS;
-  const maxDelayMs = options?.maxDelayMs ?? STORE_DEFAULT_RETRY_MAX_DELAY_MS;
+  const attempts = options?.attempts ?? STORE_RETRY_DEFAULTS.attempts;
+  const baseDelayMs = options?.baseDelayMs ?? STORE_RETRY_DEFAULTS.baseDelayMs;
+  const maxDelayMs = options?.maxDelayMs ?? STORE_RETRY_DEFAULTS.maxDelayMs;
   if (!Number.isInteger(attempts) || attempts < 1 || attempts > 100)
     throw new ConfigError(`retry.attempts must be an integer in 1..100, got ${attempts}`, { key: 'retry.attempts' });
   if (!(baseDelayMs >= 0) || !(maxDelayMs >= baseDelayMs) || maxDelayMs > 60_000) {
