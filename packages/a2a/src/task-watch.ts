@@ -10,10 +10,12 @@
 import { setTimeout as pause } from 'node:timers/promises';
 import { QueueFullError, type TaskQueue } from '@converge/core';
 
+/** Default intervals of a `TaskWatcher` (its `resyncMs` and `retryMs` options), frozen. */
+export const TASK_WATCH_DEFAULTS = Object.freeze({ resyncMs: 2_000, retryMs: 1_000 });
 /** Default re-read interval of a followed task while the queue's watch is live (the safety net): 2 s. */
-export const DEFAULT_A2A_RESYNC_MS = 2_000;
+export const DEFAULT_A2A_RESYNC_MS = TASK_WATCH_DEFAULTS.resyncMs;
 /** Default first delay before a failed (or unsupported) watch is tried again: 1 s, doubled per failure. */
-export const DEFAULT_A2A_WATCH_RETRY_MS = 1_000;
+export const DEFAULT_A2A_WATCH_RETRY_MS = TASK_WATCH_DEFAULTS.retryMs;
 /** Longest delay between attempts to restart a failing watch: 30 s. */
 export const MAX_A2A_WATCH_RETRY_MS = 30_000;
 
@@ -66,8 +68,8 @@ export class TaskWatcher {
 
   constructor(options: TaskWatcherOptions) {
     this.#o = options;
-    this.#resyncMs = options.resyncMs ?? DEFAULT_A2A_RESYNC_MS;
-    this.#retryMs = options.retryMs ?? DEFAULT_A2A_WATCH_RETRY_MS;
+    this.#resyncMs = options.resyncMs ?? TASK_WATCH_DEFAULTS.resyncMs;
+    this.#retryMs = options.retryMs ?? TASK_WATCH_DEFAULTS.retryMs;
   }
 
   /** A snapshot of the counters. */

@@ -1,15 +1,12 @@
 import { ValidationError } from '@converge/core';
 import { noopLogger, type Logger } from '@converge/core';
 import {
-  DEFAULT_ACK_WAIT_MS,
   DEFAULT_CONNECT_ATTEMPTS,
   DEFAULT_FLUSH_WINDOW_BYTES,
-  DEFAULT_MAX_ACK_PENDING,
   DEFAULT_NATS_MAX_MESSAGE_BYTES,
   DEFAULT_NATS_MAX_QUEUE,
-  DEFAULT_PULL_BATCH,
-  DEFAULT_STREAM_MAX_AGE_MS,
-  DEFAULT_STREAM_MAX_BYTES,
+  NATS_CONSUMER_DEFAULTS,
+  NATS_STREAM_DEFAULTS,
   type NatsTransportOptions,
   type NatsTransportStats,
 } from './options.js';
@@ -68,18 +65,18 @@ export function resolveConfig(options: NatsTransportOptions): NatsConfig {
     stream = {
       name: j.stream ?? defaultStreamName(subjectPrefix),
       subject: subjects.jsWildcard,
-      maxBytes: positiveInt('jetstream.maxBytes', j.maxBytes, DEFAULT_STREAM_MAX_BYTES),
-      maxAgeMs: positiveInt('jetstream.maxAgeMs', j.maxAgeMs, DEFAULT_STREAM_MAX_AGE_MS),
+      maxBytes: positiveInt('jetstream.maxBytes', j.maxBytes, NATS_STREAM_DEFAULTS.maxBytes),
+      maxAgeMs: positiveInt('jetstream.maxAgeMs', j.maxAgeMs, NATS_STREAM_DEFAULTS.maxAgeMs),
     };
   }
   if (o.durable !== undefined) {
     consumer = {
       durable: o.durable,
       filterSubject: subjects.jsAgent(agentId),
-      ackWaitMs: positiveInt('jetstream.ackWaitMs', j.ackWaitMs, DEFAULT_ACK_WAIT_MS),
-      maxAckPending: positiveInt('jetstream.maxAckPending', j.maxAckPending, DEFAULT_MAX_ACK_PENDING),
+      ackWaitMs: positiveInt('jetstream.ackWaitMs', j.ackWaitMs, NATS_CONSUMER_DEFAULTS.ackWaitMs),
+      maxAckPending: positiveInt('jetstream.maxAckPending', j.maxAckPending, NATS_CONSUMER_DEFAULTS.maxAckPending),
     };
-    positiveInt('jetstream.pullBatch', j.pullBatch, DEFAULT_PULL_BATCH);
+    positiveInt('jetstream.pullBatch', j.pullBatch, NATS_CONSUMER_DEFAULTS.pullBatch);
   }
   return {
     opts: o,

@@ -19,16 +19,6 @@ export const DEFAULT_RECONNECT_TIME_WAIT_MS = 1_000;
  * before the current one, so at most about two windows are unconfirmed at any time.
  */
 export const DEFAULT_FLUSH_WINDOW_BYTES = 256 * 1024;
-/** Default upper bound of the JetStream stream, in bytes. */
-export const DEFAULT_STREAM_MAX_BYTES = 256 * 1024 * 1024;
-/** Default age after which the stream discards a message (24 h, in ms). */
-export const DEFAULT_STREAM_MAX_AGE_MS = 24 * 60 * 60 * 1000;
-/** Default time the server waits for an ack before redelivering (ms). */
-export const DEFAULT_ACK_WAIT_MS = 30_000;
-/** Default most un-acked messages the server hands to one durable consumer. */
-export const DEFAULT_MAX_ACK_PENDING = 1_000;
-/** Default messages pulled per JetStream pull request. */
-export const DEFAULT_PULL_BATCH = 100;
 
 /** JetStream settings (used when `durable` is set or `directed` is `'jetstream'`). */
 export interface NatsJetStreamOptions {
@@ -45,6 +35,22 @@ export interface NatsJetStreamOptions {
   /** Messages per pull request (default 100). */
   pullBatch?: number;
 }
+
+/** Default bounds of the JetStream stream (`jetstream.maxBytes`, `jetstream.maxAgeMs`), frozen. */
+export const NATS_STREAM_DEFAULTS = Object.freeze({ maxBytes: 256 * 1024 * 1024, maxAgeMs: 24 * 60 * 60 * 1000 });
+/** Default upper bound of the JetStream stream, in bytes. */
+export const DEFAULT_STREAM_MAX_BYTES = NATS_STREAM_DEFAULTS.maxBytes;
+/** Default age after which the stream discards a message (24 h, in ms). */
+export const DEFAULT_STREAM_MAX_AGE_MS = NATS_STREAM_DEFAULTS.maxAgeMs;
+
+/** Default settings of a durable consumer (`jetstream.ackWaitMs`, `jetstream.maxAckPending`, `jetstream.pullBatch`), frozen. */
+export const NATS_CONSUMER_DEFAULTS = Object.freeze({ ackWaitMs: 30_000, maxAckPending: 1_000, pullBatch: 100 });
+/** Default time the server waits for an ack before redelivering (ms). */
+export const DEFAULT_ACK_WAIT_MS = NATS_CONSUMER_DEFAULTS.ackWaitMs;
+/** Default most un-acked messages the server hands to one durable consumer. */
+export const DEFAULT_MAX_ACK_PENDING = NATS_CONSUMER_DEFAULTS.maxAckPending;
+/** Default messages pulled per JetStream pull request. */
+export const DEFAULT_PULL_BATCH = NATS_CONSUMER_DEFAULTS.pullBatch;
 
 /** Options of `NatsTransport`. */
 export interface NatsTransportOptions {

@@ -85,11 +85,11 @@ export class TaskCore {
     this.store = options.store;
     this.clock = options.clock ?? Date.now;
     ({
-      ttl: this.ttl,
+      claimTtlMs: this.ttl,
       maxRetries: this.maxRetries,
-      retryBase: this.retryBase,
-      retryMax: this.retryMax,
-      casRounds: this.casRounds,
+      retryBaseMs: this.retryBase,
+      retryMaxMs: this.retryMax,
+      maxCasRounds: this.casRounds,
       sweepLimit: this.sweepLimit,
       agentListLimit: this.agentListLimit,
     } = resolveTaskLimits(d));

@@ -5,46 +5,52 @@ import type { CallOptions, Clock } from '../common.js';
 import type { Lease, TaskRecord } from './records.js';
 import type { PoolDirectory, TaskGovernance } from './access.js';
 
+/**
+ * The package defaults of a `TaskManager`'s lease, retry and listing limits (the fields of its
+ * `defaults` option of the same names), frozen.
+ */
+export const TASK_MANAGER_DEFAULTS = Object.freeze({
+  claimTtlMs: 30_000,
+  maxRetries: 3,
+  retryBaseMs: 1_000,
+  retryMaxMs: 60_000,
+  maxCasRounds: 16,
+  sweepLimit: 10_000,
+  agentListLimit: 256,
+});
 /** Default lease length of a claim when the task has no `claimTtlMs` constraint: 30 s. */
-export const DEFAULT_CLAIM_TTL_MS = 30_000;
+export const DEFAULT_CLAIM_TTL_MS = TASK_MANAGER_DEFAULTS.claimTtlMs;
 /** Default retries after the first failed attempt, before a task is dead-lettered: 3. */
-export const DEFAULT_MAX_RETRIES = 3;
+export const DEFAULT_MAX_RETRIES = TASK_MANAGER_DEFAULTS.maxRetries;
 /** Default first retry delay after `fail`: 1 s (doubled on each further failure). */
-export const DEFAULT_RETRY_BASE_MS = 1_000;
+export const DEFAULT_RETRY_BASE_MS = TASK_MANAGER_DEFAULTS.retryBaseMs;
 /** Default cap on the retry delay: 60 s. */
-export const DEFAULT_RETRY_MAX_MS = 60_000;
+export const DEFAULT_RETRY_MAX_MS = TASK_MANAGER_DEFAULTS.retryMaxMs;
 /** Default number of compare-and-set rounds one call tries before giving up with `ConflictError`: 16. */
-export const DEFAULT_MAX_CAS_ROUNDS = 16;
+export const DEFAULT_MAX_CAS_ROUNDS = TASK_MANAGER_DEFAULTS.maxCasRounds;
 /** Default cap on the tasks one sweep or one listing handles: 10,000. */
-export const DEFAULT_SWEEP_LIMIT = 10_000;
+export const DEFAULT_SWEEP_LIMIT = TASK_MANAGER_DEFAULTS.sweepLimit;
 /**
  * Default cap on the tasks one `listPendingTasksForAgent` call returns: 256 (an agent takes a
  * few dozen per turn; the window keeps a turn's cost independent of the backlog).
  */
-export const DEFAULT_AGENT_LIST_LIMIT = 256;
+export const DEFAULT_AGENT_LIST_LIMIT = TASK_MANAGER_DEFAULTS.agentListLimit;
 
-/** The lease, retry and listing limits of a `TaskManager`, resolved from its `defaults`. */
-export interface ResolvedTaskLimits {
-  ttl: number;
-  maxRetries: number;
-  retryBase: number;
-  retryMax: number;
-  casRounds: number;
-  sweepLimit: number;
-  agentListLimit: number;
-}
+/** The lease, retry and listing limits of a `TaskManager`, resolved from its `defaults`: every field of `TASK_MANAGER_DEFAULTS`. */
+export type ResolvedTaskLimits = { -readonly [K in keyof typeof TASK_MANAGER_DEFAULTS]: number };
 
 /** Checks `defaults` (`ValidationError`) and fills in the package defaults of the limits. */
 export function resolveTaskLimits(d: TaskManagerDefaults): ResolvedTaskLimits {
-  const sweepLimit = positiveIntOption(d.sweepLimit, DEFAULT_SWEEP_LIMIT, 'defaults.sweepLimit', 'validation');
+  const D = TASK_MANAGER_DEFAULTS;
+  const sweepLimit = positiveIntOption(d.sweepLimit, D.sweepLimit, 'defaults.sweepLimit', 'validation');
   return {
-    ttl: positiveIntOption(d.claimTtlMs, DEFAULT_CLAIM_TTL_MS, 'defaults.claimTtlMs', 'validation'),
-    maxRetries: nonNegativeIntOption(d.maxRetries, DEFAULT_MAX_RETRIES, 'defaults.maxRetries', 'validation'),
-    retryBase: nonNegativeOption(d.retryBaseMs, DEFAULT_RETRY_BASE_MS, 'defaults.retryBaseMs', 'validation'),
-    retryMax: nonNegativeOption(d.retryMaxMs, DEFAULT_RETRY_MAX_MS, 'defaults.retryMaxMs', 'validation'),
-    casRounds: positiveIntOption(d.maxCasRounds, DEFAULT_MAX_CAS_ROUNDS, 'defaults.maxCasRounds', 'validation'),
+    claimTtlMs: positiveIntOption(d.claimTtlMs, D.claimTtlMs, 'defaults.claimTtlMs', 'validation'),
+    maxRetries: nonNegativeIntOption(d.maxRetries, D.maxRetries, 'defaults.maxRetries', 'validation'),
+    retryBaseMs: nonNegativeOption(d.retryBaseMs, D.retryBaseMs, 'defaults.retryBaseMs', 'validation'),
+    retryMaxMs: nonNegativeOption(d.retryMaxMs, D.retryMaxMs, 'defaults.retryMaxMs', 'validation'),
+    maxCasRounds: positiveIntOption(d.maxCasRounds, D.maxCasRounds, 'defaults.maxCasRounds', 'validation'),
     sweepLimit,
-    agentListLimit: Math.min(sweepLimit, positiveIntOption(d.agentListLimit, DEFAULT_AGENT_LIST_LIMIT, 'defaults.agentListLimit', 'validation')),
+    agentListLimit: Math.min(sweepLimit, positiveIntOption(d.agentListLimit, D.agentListLimit, 'defaults.agentListLimit', 'validation')),
   };
 }
 
