@@ -16,18 +16,20 @@ import { A2AConnectionError, A2ATaskCanceledError, A2ATaskFailedError, A2ATaskRe
 import { UntrustedAgentError } from './errors.js';
 import { dataPart, isFinalForBridge, resultOfArtifacts, stateName, textOf, textPart, toJsonValue, userMessage } from './mapping.js';
 
+/** Default limits of `connectA2AAgent` (its options of the same names), frozen. */
+export const A2A_CLIENT_DEFAULTS = Object.freeze({ maxReconnects: 5, reconnectDelayMs: 200, maxCardBytes: 262_144, minTrust: 0.5, pollMs: 200 });
 /** Default reconnect attempts after a broken stream, per delegation: 5. */
-export const DEFAULT_A2A_MAX_RECONNECTS = 5;
+export const DEFAULT_A2A_MAX_RECONNECTS = A2A_CLIENT_DEFAULTS.maxReconnects;
 /** Default first reconnect delay: 200 ms (doubled per attempt, at most `MAX_A2A_RECONNECT_DELAY_MS`). */
-export const DEFAULT_A2A_RECONNECT_DELAY_MS = 200;
+export const DEFAULT_A2A_RECONNECT_DELAY_MS = A2A_CLIENT_DEFAULTS.reconnectDelayMs;
 /** Longest reconnect delay: 5 s. */
 export const MAX_A2A_RECONNECT_DELAY_MS = 5_000;
 /** Default largest agent card or JWKS document fetched: 256 KiB. */
-export const DEFAULT_A2A_MAX_CARD_BYTES = 262_144;
+export const DEFAULT_A2A_MAX_CARD_BYTES = A2A_CLIENT_DEFAULTS.maxCardBytes;
 /** Default least trust score a remote agent's key needs when a trust source is given: 0.5. */
-export const DEFAULT_A2A_MIN_TRUST = 0.5;
+export const DEFAULT_A2A_MIN_TRUST = A2A_CLIENT_DEFAULTS.minTrust;
 /** Default interval of `GetTask` polling when the remote agent does not stream: 200 ms. */
-export const DEFAULT_A2A_CLIENT_POLL_MS = 200;
+export const DEFAULT_A2A_CLIENT_POLL_MS = A2A_CLIENT_DEFAULTS.pollMs;
 
 /** Trust scores by key fingerprint (a policy `TrustModel` fits; `recordOutcome` is used when present). */
 export interface A2ATrust {
@@ -187,7 +189,7 @@ class DelegationState {
  */
 export async function connectA2AAgent(url: string, options: ConnectA2AOptions = {}): Promise<A2ARemoteAgent> {
   const doFetch = options.fetch ?? fetch;
-  const maxBytes = options.maxCardBytes ?? DEFAULT_A2A_MAX_CARD_BYTES;
+  const maxBytes = options.maxCardBytes ?? A2A_CLIENT_DEFAULTS.maxCardBytes;
   const cardUrl = url.endsWith('.json') ? new URL(url) : new URL(AGENT_CARD_PATH, url.endsWith('/') ? url : `${url}/`);
   let card: AgentCard;
   try {
@@ -266,7 +268,7 @@ export class A2ARemoteAgent {
   checkTrust(): void {
     const trust = this.#o.trust;
     if (!trust) return;
-    const min = this.#o.minTrust ?? DEFAULT_A2A_MIN_TRUST;
+    const min = this.#o.minTrust ?? A2A_CLIENT_DEFAULTS.minTrust;
     const score = trust.score(this.keyFingerprint);
     if (!(score >= min)) {
       this.#stats.untrusted++;
@@ -307,8 +309,8 @@ export class A2ARemoteAgent {
    */
   async #follow(state: DelegationState, request: SendRequest, signal: AbortSignal | undefined): Promise<number> {
     const streaming = this.card.capabilities?.streaming === true;
-    const max = this.#o.maxReconnects ?? DEFAULT_A2A_MAX_RECONNECTS;
-    let backoff = this.#o.reconnectDelayMs ?? DEFAULT_A2A_RECONNECT_DELAY_MS;
+    const max = this.#o.maxReconnects ?? A2A_CLIENT_DEFAULTS.maxReconnects;
+    let backoff = this.#o.reconnectDelayMs ?? A2A_CLIENT_DEFAULTS.reconnectDelayMs;
     let reconnects = 0;
     let lastError = await this.#attempt(state, request, streaming, signal);
     while (!state.done) {
@@ -340,7 +342,7 @@ export class A2ARemoteAgent {
         const t = await client.getTask({ tenant: '', id: task.id, historyLength: 0 }, this.#requestOptions(signal));
         state.apply({ payload: { $case: 'task', value: t } });
         if (!state.done && streaming) await state.drain(client.resubscribeTask({ tenant: '', id: task.id }, this.#requestOptions(signal)));
-        else if (!state.done) await sleep(this.#o.pollMs ?? DEFAULT_A2A_CLIENT_POLL_MS, signal);
+        else if (!state.done) await sleep(this.#o.pollMs ?? A2A_CLIENT_DEFAULTS.pollMs, signal);
       } else if (streaming) await state.drain(client.sendMessageStream(request, this.#requestOptions(signal)));
       else {
         const r = await client.sendMessage(request, this.#requestOptions(signal));

@@ -21,18 +21,24 @@ import { authGuard, bodyLimitGuard, rateLimitGuard, refusals, securityOf, type R
 
 /** Default largest request body: 1 MiB. */
 export const DEFAULT_A2A_MAX_BODY_BYTES = 1_048_576;
+
+/** Default rate limit of the server per client address (the `limits` of the same names), frozen. */
+export const A2A_RATE_DEFAULTS = Object.freeze({ ratePerSecond: 50, rateBurst: 100, maxRateKeys: 10_000 });
 /** Default sustained requests per second per client address: 50. */
-export const DEFAULT_A2A_RATE_PER_SECOND = 50;
+export const DEFAULT_A2A_RATE_PER_SECOND = A2A_RATE_DEFAULTS.ratePerSecond;
 /** Default burst of requests per client address: 100. */
-export const DEFAULT_A2A_RATE_BURST = 100;
+export const DEFAULT_A2A_RATE_BURST = A2A_RATE_DEFAULTS.rateBurst;
 /** Default most client addresses with a rate bucket: 10,000. */
-export const DEFAULT_A2A_MAX_RATE_KEYS = 10_000;
+export const DEFAULT_A2A_MAX_RATE_KEYS = A2A_RATE_DEFAULTS.maxRateKeys;
+
+/** Default bounds of the server's push notifications (the `limits` of the same names), frozen. */
+export const A2A_PUSH_DEFAULTS = Object.freeze({ maxPushConfigsPerTask: 10, maxPushTasks: 10_000, pushTimeoutMs: 5_000 });
 /** Default most push-notification configs per task: 10. */
-export const DEFAULT_A2A_MAX_PUSH_CONFIGS = 10;
+export const DEFAULT_A2A_MAX_PUSH_CONFIGS = A2A_PUSH_DEFAULTS.maxPushConfigsPerTask;
 /** Default most tasks with push-notification configs (the oldest task's configs go first): 10,000. */
-export const DEFAULT_A2A_MAX_PUSH_TASKS = 10_000;
+export const DEFAULT_A2A_MAX_PUSH_TASKS = A2A_PUSH_DEFAULTS.maxPushTasks;
 /** Default time a push-notification POST may take: 5 s. */
-export const DEFAULT_A2A_PUSH_TIMEOUT_MS = 5_000;
+export const DEFAULT_A2A_PUSH_TIMEOUT_MS = A2A_PUSH_DEFAULTS.pushTimeoutMs;
 
 /** Credentials accepted, each mapped to the principal (caller name) it authenticates. */
 export interface A2AAuthOptions {
@@ -161,8 +167,8 @@ interface CheckedLimits {
 function checkedLimits(l: A2AServerLimits): CheckedLimits {
   return {
     maxBody: positiveIntOption(l.maxBodyBytes, DEFAULT_A2A_MAX_BODY_BYTES, 'maxBodyBytes'),
-    maxPush: positiveIntOption(l.maxPushConfigsPerTask, DEFAULT_A2A_MAX_PUSH_CONFIGS, 'maxPushConfigsPerTask'),
-    maxPushTasks: positiveIntOption(l.maxPushTasks, DEFAULT_A2A_MAX_PUSH_TASKS, 'maxPushTasks'),
+    maxPush: positiveIntOption(l.maxPushConfigsPerTask, A2A_PUSH_DEFAULTS.maxPushConfigsPerTask, 'maxPushConfigsPerTask'),
+    maxPushTasks: positiveIntOption(l.maxPushTasks, A2A_PUSH_DEFAULTS.maxPushTasks, 'maxPushTasks'),
     maxStoredTasks: positiveIntOption(l.maxStoredTasks, DEFAULT_A2A_MAX_STORED_TASKS, 'maxStoredTasks'),
   };
 }
@@ -210,7 +216,7 @@ function pushNotifications(
   );
   const sender = new GuardedPushSender({
     store,
-    timeoutMs: positiveIntOption(l.pushTimeoutMs, DEFAULT_A2A_PUSH_TIMEOUT_MS, 'pushTimeoutMs'),
+    timeoutMs: positiveIntOption(l.pushTimeoutMs, A2A_PUSH_DEFAULTS.pushTimeoutMs, 'pushTimeoutMs'),
     logger: options.logger,
     ...target,
   });
@@ -221,9 +227,9 @@ function pushNotifications(
 function a2aRoutes(options: A2AServerOptions, handler: DefaultRequestHandler, maxBody: number, r: Refusals): Router {
   const l = options.limits ?? {};
   const limiter = new KeyedRateLimiter({
-    ratePerSecond: l.ratePerSecond ?? DEFAULT_A2A_RATE_PER_SECOND,
-    burst: l.rateBurst ?? DEFAULT_A2A_RATE_BURST,
-    maxKeys: l.maxRateKeys ?? DEFAULT_A2A_MAX_RATE_KEYS,
+    ratePerSecond: l.ratePerSecond ?? A2A_RATE_DEFAULTS.ratePerSecond,
+    burst: l.rateBurst ?? A2A_RATE_DEFAULTS.rateBurst,
+    maxKeys: l.maxRateKeys ?? A2A_RATE_DEFAULTS.maxRateKeys,
   });
   const router = express.Router();
   router.use(rateLimitGuard(limiter, r));

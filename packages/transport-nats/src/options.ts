@@ -36,13 +36,6 @@ export interface NatsJetStreamOptions {
   pullBatch?: number;
 }
 
-/** Default bounds of the JetStream stream (`jetstream.maxBytes`, `jetstream.maxAgeMs`), frozen. */
-export const NATS_STREAM_DEFAULTS = Object.freeze({ maxBytes: 256 * 1024 * 1024, maxAgeMs: 24 * 60 * 60 * 1000 });
-/** Default upper bound of the JetStream stream, in bytes. */
-export const DEFAULT_STREAM_MAX_BYTES = NATS_STREAM_DEFAULTS.maxBytes;
-/** Default age after which the stream discards a message (24 h, in ms). */
-export const DEFAULT_STREAM_MAX_AGE_MS = NATS_STREAM_DEFAULTS.maxAgeMs;
-
 /** Default settings of a durable consumer (`jetstream.ackWaitMs`, `jetstream.maxAckPending`, `jetstream.pullBatch`), frozen. */
 export const NATS_CONSUMER_DEFAULTS = Object.freeze({ ackWaitMs: 30_000, maxAckPending: 1_000, pullBatch: 100 });
 /** Default time the server waits for an ack before redelivering (ms). */
@@ -51,6 +44,13 @@ export const DEFAULT_ACK_WAIT_MS = NATS_CONSUMER_DEFAULTS.ackWaitMs;
 export const DEFAULT_MAX_ACK_PENDING = NATS_CONSUMER_DEFAULTS.maxAckPending;
 /** Default messages pulled per JetStream pull request. */
 export const DEFAULT_PULL_BATCH = NATS_CONSUMER_DEFAULTS.pullBatch;
+
+/** Default bounds of the JetStream stream (`jetstream.maxBytes`, `jetstream.maxAgeMs`), frozen. */
+export const NATS_STREAM_DEFAULTS = Object.freeze({ maxBytes: 256 * 1024 * 1024, maxAgeMs: 24 * 60 * 60 * 1000 });
+/** Default upper bound of the JetStream stream, in bytes. */
+export const DEFAULT_STREAM_MAX_BYTES = NATS_STREAM_DEFAULTS.maxBytes;
+/** Default age after which the stream discards a message (24 h, in ms). */
+export const DEFAULT_STREAM_MAX_AGE_MS = NATS_STREAM_DEFAULTS.maxAgeMs;
 
 /** Options of `NatsTransport`. */
 export interface NatsTransportOptions {

@@ -6,6 +6,7 @@ import {
   ConvergeError,
   CORE_DECISION_TYPES,
   positiveIntOption,
+  positiveIntOptions,
   type AgentOptions,
   type Decision,
   type DecisionPolicy,
@@ -78,16 +79,18 @@ export interface LLMAgentLogger {
   warn(obj: object, msg?: string): void;
 }
 
+/** Default limits of an `LLMAgent` (its options of the same names), frozen. */
+export const LLM_AGENT_DEFAULTS = Object.freeze({ maxDecisions: 16, timeoutMs: 60_000, maxPromptChars: 100_000, maxCallsPerWindow: 60, callWindowMs: 60_000 });
 /** Default most decisions one `decide` call returns. */
-export const DEFAULT_MAX_DECISIONS = 16;
+export const DEFAULT_MAX_DECISIONS = LLM_AGENT_DEFAULTS.maxDecisions;
 /** Default deadline of one model call made by `decide` (60 s). */
-export const DEFAULT_DECIDE_TIMEOUT_MS = 60_000;
+export const DEFAULT_DECIDE_TIMEOUT_MS = LLM_AGENT_DEFAULTS.timeoutMs;
 /** Default budget of the JSON context (messages and tasks) in the prompt, in characters. */
-export const DEFAULT_MAX_PROMPT_CHARS = 100_000;
+export const DEFAULT_MAX_PROMPT_CHARS = LLM_AGENT_DEFAULTS.maxPromptChars;
 /** Default most model calls `decide` makes per `callWindowMs`. */
-export const DEFAULT_MAX_CALLS_PER_WINDOW = 60;
+export const DEFAULT_MAX_CALLS_PER_WINDOW = LLM_AGENT_DEFAULTS.maxCallsPerWindow;
 /** Default window of the call budget, ms (60 s). */
-export const DEFAULT_CALL_WINDOW_MS = 60_000;
+export const DEFAULT_CALL_WINDOW_MS = LLM_AGENT_DEFAULTS.callWindowMs;
 
 /** What `decide` may receive beside messages and tasks (the runtime's turn context). */
 export interface LLMDecideContext {
@@ -236,12 +239,14 @@ export class LLMAgent extends Agent {
     this.provider = options.provider;
     this.policy = options.policy;
     this.options = options;
-    this.maxDecisions = int(options.maxDecisions, DEFAULT_MAX_DECISIONS, 'maxDecisions');
-    this.timeoutMs = int(options.timeoutMs, DEFAULT_DECIDE_TIMEOUT_MS, 'timeoutMs');
-    this.maxPromptChars = int(options.maxPromptChars, DEFAULT_MAX_PROMPT_CHARS, 'maxPromptChars');
+    ({
+      maxDecisions: this.maxDecisions,
+      timeoutMs: this.timeoutMs,
+      maxPromptChars: this.maxPromptChars,
+      maxCallsPerWindow: this.maxCallsPerWindow,
+      callWindowMs: this.callWindowMs,
+    } = positiveIntOptions(options, LLM_AGENT_DEFAULTS));
     this.customTypes = new Set(options.allowCustomTypes ?? []);
-    this.maxCallsPerWindow = int(options.maxCallsPerWindow, DEFAULT_MAX_CALLS_PER_WINDOW, 'maxCallsPerWindow');
-    this.callWindowMs = int(options.callWindowMs, DEFAULT_CALL_WINDOW_MS, 'callWindowMs');
     this.clock = options.clock ?? Date.now;
     this.tools = [...(options.tools ?? [])];
     for (const t of this.tools) {
