@@ -27,6 +27,7 @@ export {
   DEFAULT_RETRY_BASE_MS,
   DEFAULT_RETRY_MAX_MS,
   DEFAULT_SWEEP_LIMIT,
+  TASK_MANAGER_DEFAULTS,
   type CancelTaskOptions,
   type ClaimTaskOptions,
   type SubmitTaskOptions,
