@@ -15,6 +15,7 @@ import { FrameReceiver, ReceiverTransport, SingleFlight } from '@converge/networ
 import { DEFAULT_MAX_QUEUE_BYTES_PER_PEER, DEFAULT_MAX_QUEUE_PER_PEER, WriteQueue } from '@converge/network/internal';
 import type { SendOptions, Transport } from '@converge/core';
 import { DEFAULT_CONNECT_TIMEOUT_MS, dialWithBackoff, resolveBackoff, type Backoff, type ReconnectOptions } from '@converge/network/internal';
+import { wsFramePayload } from './ws-frame.js';
 import { WS_AUTH_CLOSE_CODE, WS_AUTH_PROTOCOL, WS_PLAIN_PROTOCOL, authProofBytes, readChallengeMessage } from './ws-auth-proof.js';
 
 /** Default `bufferedAmount` (bytes) above which the client stops sending until the socket drains: 4 MiB. */
@@ -347,20 +348,8 @@ export class WebSocketClientTransport extends ReceiverTransport implements Trans
       ws.close(1009, 'message too big');
       return;
     }
-    if (bytes.byteLength < FRAME_HEADER_BYTES) {
-      instruments.rejected('short', { remote, bytes: bytes.byteLength });
-      return;
-    }
-    const len = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0);
-    if (len > this.maxFrameBytes) {
-      instruments.rejected('oversize', { remote, size: len, limit: this.maxFrameBytes });
-      return;
-    }
-    if (len > bytes.byteLength - FRAME_HEADER_BYTES) {
-      instruments.rejected('short', { remote, bytes: bytes.byteLength, announced: len });
-      return;
-    }
-    if (receiver.deliver(bytes.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + len), remote)) instruments.received(1);
+    const payload = wsFramePayload(bytes, this.maxFrameBytes, instruments, remote);
+    if (payload && receiver.deliver(payload, remote)) instruments.received(1);
   }
 
   /**
