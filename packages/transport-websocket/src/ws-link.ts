@@ -123,8 +123,8 @@ export class WsLink {
     return p;
   }
 
-  /** Rejects every queued frame. */
-  fail(err: TransportError): number {
+  /** Rejects every queued frame; returns how many. */
+  failAll(err: TransportError): number {
     return this.#queue.failAll(err);
   }
 
