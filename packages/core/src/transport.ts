@@ -86,3 +86,30 @@ export interface TransportComponents {
 
 /** Builds a transport from its components (the second step of `tcp(init)(components)`). */
 export type TransportFactory<T extends Transport = Transport> = (components: TransportComponents) => T;
+
+/** The option fields a transport takes from its `TransportComponents` (`agentId` follows from `identity`). */
+export type TransportComponentKey = 'identity' | 'agentId' | 'logger' | 'metrics';
+
+/** Options of a transport plugin's `init` (`tcp(init)`): every field of its options `O` but the components. */
+export type TransportInit<O> = Omit<O, TransportComponentKey>;
+
+/**
+ * The second step of a transport plugin in the js-libp2p shape: a factory that builds
+ * `create({ ...init, identity, logger, metrics })` from the components it is called with.
+ *
+ * @example
+ * ```ts
+ * export function tcp(init: TcpInit = {}): TransportFactory<TcpTransport> {
+ *   return transportFactory(init, (options) => new TcpTransport(options));
+ * }
+ * ```
+ */
+export function transportFactory<I extends object, T extends Transport>(init: I, create: (options: I & TransportComponents) => T): TransportFactory<T> {
+  return (components: TransportComponents) =>
+    create({
+      ...init,
+      identity: components.identity,
+      logger: components.logger,
+      metrics: components.metrics,
+    });
+}

@@ -4,6 +4,7 @@ import type { ServerStoreCoreOptions, ServerStoreKind, Store, StoreCallOptions, 
 import pg from 'pg';
 import { prefixUpperBound } from './keys.js';
 import { NotifyListener } from './listener.js';
+import { usePool, type PoolUse } from './pool.js';
 import { POSTGRES_BACKEND, isTransient } from './retry.js';
 import { buildStatements, checkNames, type Statements } from './schema.js';
 
@@ -88,8 +89,7 @@ const KIND: ServerStoreKind = { name: 'PostgresStore', label: 'postgres', backen
 export class PostgresStore implements Store {
   /** Brand (see `isStore` of `@converge/core`). */
   readonly [STORE_BRAND] = true as const;
-  readonly #pool: pg.Pool;
-  readonly #ownsPool: boolean;
+  readonly #db: PoolUse;
   readonly #table: string;
   readonly #channel: string;
   readonly #sql: Statements;
@@ -113,26 +113,21 @@ export class PostgresStore implements Store {
 
     const applicationName = options.applicationName ?? POSTGRES_DEFAULT_APPLICATION_NAME;
     const connectTimeoutMs = positiveIntOption(options.connectTimeoutMs, POSTGRES_DEFAULT_CONNECT_TIMEOUT_MS, 'connectTimeoutMs');
-    let clientConfig: pg.ClientConfig;
-    if (options.pool) {
-      this.#pool = options.pool;
-      this.#ownsPool = false;
-      clientConfig = { ...(options.pool.options as pg.ClientConfig) };
-    } else {
-      if (typeof options.connectionString !== 'string') throw new ConfigError('connectionString must be a string', { key: 'connectionString' });
-      clientConfig = {
+    this.#db = usePool(
+      options.pool,
+      options.connectionString,
+      () => ({
         connectionString: options.connectionString,
         application_name: applicationName,
         connectionTimeoutMillis: connectTimeoutMs,
         statement_timeout: positiveIntOption(options.statementTimeoutMs, POSTGRES_DEFAULT_STATEMENT_TIMEOUT_MS, 'statementTimeoutMs'),
         keepAlive: true,
-      };
-      this.#pool = new pg.Pool({ ...clientConfig, max: positiveIntOption(options.maxConnections, POSTGRES_DEFAULT_MAX_CONNECTIONS, 'maxConnections') });
-      this.#ownsPool = true;
-    }
+      }),
+      () => positiveIntOption(options.maxConnections, POSTGRES_DEFAULT_MAX_CONNECTIONS, 'maxConnections'),
+    );
     if (options.listen !== false) {
       // The LISTEN connection never runs statements of its own, so no statement timeout.
-      const { statement_timeout: _ignored, ...listenConfig } = clientConfig as pg.ClientConfig & { statement_timeout?: number };
+      const { statement_timeout: _ignored, ...listenConfig } = this.#db.config as pg.ClientConfig & { statement_timeout?: number };
       this.#listener = new NotifyListener(listenConfig, this.#channel, this.#core.policy, {
         ...this.#core.telemetry.hooks,
         onNotify: (key, pid) => {
@@ -178,12 +173,12 @@ export class PostgresStore implements Store {
    */
   async start(): Promise<void> {
     if (!this.#core.beginStart()) return;
-    this.#pool.on('error', this.#onPoolError);
+    this.#db.pool.on('error', this.#onPoolError);
     try {
       await this.#core.retry('schema setup', undefined, () => this.#setupSchema());
       await this.#listener?.start();
     } catch (err) {
-      this.#pool.off('error', this.#onPoolError);
+      this.#db.pool.off('error', this.#onPoolError);
       await this.#listener?.stop();
       throw this.#core.wrap(err, 'start', undefined);
     }
@@ -194,8 +189,8 @@ export class PostgresStore implements Store {
   async stop(): Promise<void> {
     if (!this.#core.stop()) return;
     await this.#listener?.stop();
-    if (this.#ownsPool) await this.#pool.end().catch(() => undefined);
-    this.#pool.off('error', this.#onPoolError);
+    if (this.#db.owned) await this.#db.pool.end().catch(() => undefined);
+    this.#db.pool.off('error', this.#onPoolError);
   }
 
   /** The value at `key`, or `undefined`. */
@@ -266,7 +261,7 @@ export class PostgresStore implements Store {
   }
 
   async #setupSchema(): Promise<void> {
-    const client = await this.#pool.connect();
+    const client = await this.#db.pool.connect();
     this.#track(client);
     let broken: Error | undefined;
     try {
@@ -313,7 +308,7 @@ export class PostgresStore implements Store {
         what,
         key,
         async () => {
-          const client = await this.#pool.connect();
+          const client = await this.#db.pool.connect();
           this.#track(client);
           let broken: Error | undefined;
           try {

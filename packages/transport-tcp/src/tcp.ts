@@ -1,8 +1,8 @@
-import type { TransportComponents, TransportFactory } from '@converge/core';
+import { transportFactory, type TransportFactory, type TransportInit } from '@converge/core';
 import { TcpTransport, type TcpTransportOptions } from './tcp-transport.js';
 
 /** Options of `tcp(init)`: every `TcpTransportOptions` field but the components (identity, logger, metrics). */
-export type TcpInit = Omit<TcpTransportOptions, 'identity' | 'agentId' | 'logger' | 'metrics'>;
+export type TcpInit = TransportInit<TcpTransportOptions>;
 
 /**
  * The TCP transport as a plugin, in the js-libp2p shape: `tcp(init)` returns a factory that
@@ -16,11 +16,5 @@ export type TcpInit = Omit<TcpTransportOptions, 'identity' | 'agentId' | 'logger
  * ```
  */
 export function tcp(init: TcpInit = {}): TransportFactory<TcpTransport> {
-  return (components: TransportComponents) =>
-    new TcpTransport({
-      ...init,
-      identity: components.identity,
-      logger: components.logger,
-      metrics: components.metrics,
-    });
+  return transportFactory(init, (options) => new TcpTransport(options));
 }

@@ -1,8 +1,8 @@
-import type { TransportComponents, TransportFactory } from '@converge/core';
+import { transportFactory, type TransportFactory, type TransportInit } from '@converge/core';
 import { WebSocketClientTransport, type WebSocketClientOptions } from './ws-client.js';
 
 /** Options of `webSocketClient(init)`: every `WebSocketClientOptions` field but the components (identity, logger, metrics). */
-export type WebSocketClientInit = Omit<WebSocketClientOptions, 'identity' | 'agentId' | 'logger' | 'metrics'>;
+export type WebSocketClientInit = TransportInit<WebSocketClientOptions>;
 
 /**
  * The WHATWG WebSocket client transport (browsers, any runtime with a standard `WebSocket`) as
@@ -17,11 +17,5 @@ export type WebSocketClientInit = Omit<WebSocketClientOptions, 'identity' | 'age
  * ```
  */
 export function webSocketClient(init: WebSocketClientInit): TransportFactory<WebSocketClientTransport> {
-  return (components: TransportComponents) =>
-    new WebSocketClientTransport({
-      ...init,
-      identity: components.identity,
-      logger: components.logger,
-      metrics: components.metrics,
-    });
+  return transportFactory(init, (options) => new WebSocketClientTransport(options));
 }

@@ -1,9 +1,9 @@
-import type { TransportComponents, TransportFactory } from '@converge/core';
+import { transportFactory, type TransportFactory, type TransportInit } from '@converge/core';
 import type { WebSocketTransportOptions } from './ws-options.js';
 import { WebSocketTransport } from './ws-transport.js';
 
 /** Options of `webSocket(init)`: every `WebSocketTransportOptions` field but the components (identity, logger, metrics). */
-export type WebSocketInit = Omit<WebSocketTransportOptions, 'identity' | 'agentId' | 'logger' | 'metrics'>;
+export type WebSocketInit = TransportInit<WebSocketTransportOptions>;
 
 /**
  * The Node WebSocket transport as a plugin, in the js-libp2p shape: `webSocket(init)` returns a
@@ -19,11 +19,5 @@ export type WebSocketInit = Omit<WebSocketTransportOptions, 'identity' | 'agentI
  * ```
  */
 export function webSocket(init: WebSocketInit = {}): TransportFactory<WebSocketTransport> {
-  return (components: TransportComponents) =>
-    new WebSocketTransport({
-      ...init,
-      identity: components.identity,
-      logger: components.logger,
-      metrics: components.metrics,
-    });
+  return transportFactory(init, (options) => new WebSocketTransport(options));
 }

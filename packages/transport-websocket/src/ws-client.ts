@@ -14,7 +14,9 @@ import { NetInstruments, type NetTransportStats } from '@converge/network/intern
 import { FrameReceiver, ReceiverTransport, SingleFlight } from '@converge/network/internal';
 import { DEFAULT_MAX_QUEUE_BYTES_PER_PEER, DEFAULT_MAX_QUEUE_PER_PEER, WriteQueue } from '@converge/network/internal';
 import type { SendOptions, Transport } from '@converge/core';
-import { DEFAULT_CONNECT_TIMEOUT_MS, dialWithBackoff, resolveBackoff, type Backoff, type ReconnectOptions } from '@converge/network/internal';
+import { DEFAULT_CONNECT_TIMEOUT_MS, type ReconnectOptions } from '@converge/network/internal';
+import { wsFramePayload } from './ws-frame.js';
+import { WsRedialer } from './ws-redial.js';
 import { WS_AUTH_CLOSE_CODE, WS_AUTH_PROTOCOL, WS_PLAIN_PROTOCOL, authProofBytes, readChallengeMessage } from './ws-auth-proof.js';
 
 /** Default `bufferedAmount` (bytes) above which the client stops sending until the socket drains: 4 MiB. */
@@ -109,15 +111,14 @@ export class WebSocketClientTransport extends ReceiverTransport implements Trans
   readonly #o: WebSocketClientOptions;
   readonly #WebSocket: WebSocketConstructor;
   readonly #instruments: NetInstruments;
-  readonly #backoff: Backoff;
+  readonly #redial: WsRedialer;
+  readonly #connecting = new SingleFlight();
   readonly #high: number;
   #receiver: FrameReceiver | undefined;
   #queue: WriteQueue | undefined;
   #stop: AbortController | undefined;
   #ws: WebSocketLike | undefined;
   #live: WebSocketLike | undefined;
-  readonly #connecting = new SingleFlight();
-  #everConnected = false;
   #scheduled = false;
   #waiting: ReturnType<typeof setTimeout> | undefined;
   #remote: string;
@@ -131,10 +132,16 @@ export class WebSocketClientTransport extends ReceiverTransport implements Trans
     if (typeof ctor !== 'function') throw new ValidationError('no WebSocket implementation: this runtime has no globalThis.WebSocket; pass options.WebSocket');
     this.#WebSocket = ctor;
     this.maxFrameBytes = checkMaxFrameBytes(options.maxFrameBytes);
-    this.#backoff = resolveBackoff(options.reconnect);
     this.#high = options.highWaterBytes ?? DEFAULT_WS_CLIENT_HIGH_WATER_BYTES;
     this.agentId = options.identity?.fingerprint;
     this.#instruments = new NetInstruments('websocket', options.logger, options.metrics);
+    // A refused proof does not get better by dialling again.
+    this.#redial = new WsRedialer(
+      options.reconnect,
+      this.#instruments,
+      () => this.#remote,
+      (err) => TransportError.is(err) && err.code === 'ERR_AUTH',
+    );
     this.#remote = typeof options.url === 'string' ? options.url : 'websocket-server';
   }
 
@@ -208,32 +215,7 @@ export class WebSocketClientTransport extends ReceiverTransport implements Trans
   }
 
   #connect(): Promise<void> {
-    return this.#connecting.run(() => this.#dialLoop());
-  }
-
-  async #dialLoop(): Promise<void> {
-    const stop = this.#stop!.signal;
-    const r = await dialWithBackoff(
-      this.#backoff,
-      stop,
-      () => this.#dialOnce(stop),
-      (n, err) => this.#instruments.connectFailed(this.#remote, n, err),
-      // A refused proof does not get better by dialling again.
-      (err) => TransportError.is(err) && err.code === 'ERR_AUTH',
-    );
-    if (r.socket) {
-      if (this.#everConnected || r.attempt > 0) this.#instruments.reconnected(this.#remote);
-      this.#everConnected = true;
-      this.#use(r.socket);
-      return;
-    }
-    const err =
-      TransportError.is(r.lastErr) && r.lastErr.code === 'ERR_AUTH'
-        ? r.lastErr
-        : new TransportError(`cannot connect to ${this.#remote} after ${this.#backoff.maxAttempts} attempts`, { code: 'ERR_CONNECT', cause: r.lastErr });
-    const n = this.#queue?.failAll(err) ?? 0;
-    if (n > 0) this.#instruments.sendFailed('connect', err, this.#remote, n);
-    throw err;
+    return this.#connecting.run(async () => this.#use(await this.#redial.dial(this.#stop!.signal, (stop) => this.#dialOnce(stop), this.#queue)));
   }
 
   #dialOnce(stop: AbortSignal): Promise<WebSocketLike> {
@@ -347,20 +329,8 @@ export class WebSocketClientTransport extends ReceiverTransport implements Trans
       ws.close(1009, 'message too big');
       return;
     }
-    if (bytes.byteLength < FRAME_HEADER_BYTES) {
-      instruments.rejected('short', { remote, bytes: bytes.byteLength });
-      return;
-    }
-    const len = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0);
-    if (len > this.maxFrameBytes) {
-      instruments.rejected('oversize', { remote, size: len, limit: this.maxFrameBytes });
-      return;
-    }
-    if (len > bytes.byteLength - FRAME_HEADER_BYTES) {
-      instruments.rejected('short', { remote, bytes: bytes.byteLength, announced: len });
-      return;
-    }
-    if (receiver.deliver(bytes.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + len), remote)) instruments.received(1);
+    const payload = wsFramePayload(bytes, this.maxFrameBytes, instruments, remote);
+    if (payload && receiver.deliver(payload, remote)) instruments.received(1);
   }
 
   /**

@@ -1,9 +1,9 @@
 import type { Message, TransportError } from '@converge/core';
 import type WebSocket from 'ws';
-import { FRAME_HEADER_BYTES } from '@converge/network/internal';
 import type { NetInstruments } from '@converge/network/internal';
 import type { FrameReceiver } from '@converge/network/internal';
 import { WriteQueue } from '@converge/network/internal';
+import { wsFramePayload } from './ws-frame.js';
 
 /** Default `bufferedAmount` (bytes) above which a WebSocket link stops sending until writes complete: 4 MiB. */
 export const DEFAULT_WS_HIGH_WATER_BYTES = 4 * 1024 * 1024;
@@ -36,20 +36,9 @@ export function attachWsReader(ws: WebSocket, ctx: LinkContext, direction: 'inbo
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     instruments.receivedBytes(data.byteLength);
     if (!isBinary) instruments.text();
-    if (data.byteLength < FRAME_HEADER_BYTES) {
-      instruments.rejected('short', { remote, bytes: data.byteLength });
-      return;
-    }
-    const len = data.readUInt32BE(0);
-    if (len > ctx.maxFrameBytes) {
-      instruments.rejected('oversize', { remote, size: len, limit: ctx.maxFrameBytes });
-      return;
-    }
-    if (len > data.byteLength - FRAME_HEADER_BYTES) {
-      instruments.rejected('short', { remote, bytes: data.byteLength, announced: len });
-      return;
-    }
-    const m = receiver.deliver(new Uint8Array(data.buffer, data.byteOffset + FRAME_HEADER_BYTES, len), remote);
+    const payload = wsFramePayload(data, ctx.maxFrameBytes, instruments, remote);
+    if (!payload) return;
+    const m = receiver.deliver(payload, remote);
     if (m) {
       instruments.received(1);
       onMessage?.(m);
@@ -134,8 +123,8 @@ export class WsLink {
     return p;
   }
 
-  /** Rejects every queued frame. */
-  fail(err: TransportError): number {
+  /** Rejects every queued frame; returns how many. */
+  failAll(err: TransportError): number {
     return this.#queue.failAll(err);
   }
 

@@ -13,7 +13,8 @@ import { IdleReaper } from '@converge/network/internal';
 import { meterWsConnection } from './ws-meter.js';
 import { DEFAULT_MAX_QUEUE_BYTES_PER_PEER, DEFAULT_MAX_QUEUE_PER_PEER } from '@converge/network/internal';
 import type { SendOptions, Transport } from '@converge/core';
-import { DEFAULT_CONNECT_TIMEOUT_MS, dialWithBackoff, resolveBackoff, type Backoff } from '@converge/network/internal';
+import { DEFAULT_CONNECT_TIMEOUT_MS } from '@converge/network/internal';
+import { WsRedialer } from './ws-redial.js';
 import { DEFAULT_WS_HIGH_WATER_BYTES, WsLink, attachWsReader, guardWsErrors, type LinkContext } from './ws-link.js';
 import { WS_AUTH_CLOSE_CODE, WsServerAuth, encodeAuthProof, readChallenge, type WsAuthStats } from './ws-auth.js';
 import { AGENT_HEADER, DEFAULT_MAX_WS_CLIENTS, type WebSocketTransportOptions } from './ws-options.js';
@@ -60,7 +61,8 @@ export class WebSocketTransport extends ReceiverTransport implements Transport, 
   readonly agentId: string | undefined;
   readonly #o: WebSocketTransportOptions;
   readonly #instruments: NetInstruments;
-  readonly #backoff: Backoff;
+  readonly #redial: WsRedialer;
+  readonly #connecting = new SingleFlight();
   #receiver: FrameReceiver | undefined;
   #ctx: LinkContext | undefined;
   #stop: AbortController | undefined;
@@ -74,8 +76,6 @@ export class WebSocketTransport extends ReceiverTransport implements Transport, 
   // Client state.
   #link: WsLink | undefined;
   #ws: WebSocket | undefined;
-  readonly #connecting = new SingleFlight();
-  #everConnected = false;
   #remote: string;
   #auth: WsServerAuth | undefined;
   readonly #idle: IdleReaper | undefined;
@@ -93,9 +93,9 @@ export class WebSocketTransport extends ReceiverTransport implements Transport, 
     const port = options.port ?? 0;
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ValidationError('port must be an integer between 0 and 65535');
     this.maxFrameBytes = checkMaxFrameBytes(options.maxFrameBytes);
-    this.#backoff = resolveBackoff(options.reconnect);
     this.agentId = options.identity?.fingerprint ?? options.agentId;
     this.#instruments = new NetInstruments('websocket', options.logger, options.metrics);
+    this.#redial = new WsRedialer(options.reconnect, this.#instruments, () => this.#remote);
     new InboundBudget(options, this.maxFrameBytes).close(); // validates the budget options now
     this.#preAuthMaxBytes = options.preAuthMaxBytes ?? DEFAULT_WS_PRE_AUTH_MAX_BYTES;
     if (!Number.isSafeInteger(this.#preAuthMaxBytes) || this.#preAuthMaxBytes < 110) {
@@ -215,12 +215,12 @@ export class WebSocketTransport extends ReceiverTransport implements Transport, 
       closing.push(new Promise((resolve) => ws.once('close', () => resolve())));
       ws.terminate();
     };
-    this.#link?.fail(stopped);
+    this.#link?.failAll(stopped);
     this.#link = undefined;
     if (this.#ws) terminate(this.#ws);
     this.#ws = undefined;
     for (const c of this.#clients) {
-      c.link.fail(stopped);
+      c.link.failAll(stopped);
       terminate(c.ws);
     }
     this.#clients.clear();
@@ -319,7 +319,7 @@ export class WebSocketTransport extends ReceiverTransport implements Transport, 
       ws.once('close', () => {
         this.#clients.delete(client);
         for (const id of learned) if (this.#byAgent.get(id) === client) this.#byAgent.delete(id);
-        link.fail(new TransportError(`connection to ${remote} closed`, { code: 'ERR_CONNECTION_CLOSED' }));
+        link.failAll(new TransportError(`connection to ${remote} closed`, { code: 'ERR_CONNECTION_CLOSED' }));
       });
       this.#auth.await(ws, req, this.#o.authUrl ?? this.listenUrl, claimed, remote, (agentId) => {
         meter.setLimit(budget.maxConnectionBytes);
@@ -347,33 +347,13 @@ export class WebSocketTransport extends ReceiverTransport implements Transport, 
     ws.once('close', () => {
       this.#clients.delete(client);
       for (const id of learned) if (this.#byAgent.get(id) === client) this.#byAgent.delete(id);
-      link.fail(new TransportError(`connection to ${remote} closed`, { code: 'ERR_CONNECTION_CLOSED' }));
+      link.failAll(new TransportError(`connection to ${remote} closed`, { code: 'ERR_CONNECTION_CLOSED' }));
     });
     link.attach(ws);
   }
 
   async #connect(): Promise<void> {
-    return this.#connecting.run(() => this.#dialLoop());
-  }
-
-  async #dialLoop(): Promise<void> {
-    const stop = this.#stop!.signal;
-    const r = await dialWithBackoff(
-      this.#backoff,
-      stop,
-      () => this.#dialOnce(stop),
-      (n, err) => this.#instruments.connectFailed(this.#remote, n, err),
-    );
-    if (r.socket) {
-      if (this.#everConnected || r.attempt > 0) this.#instruments.reconnected(this.#remote);
-      this.#everConnected = true;
-      this.#useClientSocket(r.socket);
-      return;
-    }
-    const err = new TransportError(`cannot connect to ${this.#remote} after ${this.#backoff.maxAttempts} attempts`, { code: 'ERR_CONNECT', cause: r.lastErr });
-    const n = this.#link?.fail(err) ?? 0;
-    if (n > 0) this.#instruments.sendFailed('connect', err, this.#remote, n);
-    throw err;
+    return this.#connecting.run(async () => this.#useClientSocket(await this.#redial.dial(this.#stop!.signal, (stop) => this.#dialOnce(stop), this.#link)));
   }
 
   #dialOnce(stop: AbortSignal): Promise<WebSocket> {
@@ -436,7 +416,7 @@ export class WebSocketTransport extends ReceiverTransport implements Transport, 
         // Refused by the server: do not redial in a loop; queued frames fail, the next send redials.
         const err = new TransportError(`${this.#remote} refused this client (${reason.toString()})`, { code: 'ERR_AUTH' });
         this.#instruments.connectFailed(this.#remote, 1, err);
-        const n = link.fail(err);
+        const n = link.failAll(err);
         if (n > 0) this.#instruments.sendFailed('connect', err, this.#remote, n);
         return;
       }

@@ -9,6 +9,7 @@ import type { ResolvedQueueDefaults, SubmitOptions, TaskInit, TaskLease, TaskPag
 import type { WatchOptions, WireValue } from '@converge/core';
 import pg from 'pg';
 import { NotifyListener } from '../listener.js';
+import { usePool, type PoolUse } from '../pool.js';
 import { queueStatements, type NotifyMode, type QueueStatements } from './sql.js';
 import { encodeBody, encodeResult, expiredOf, rowToTask, type TaskRow } from './rows.js';
 import { BatchedStatements } from './batched.js';
@@ -84,8 +85,7 @@ const NAME = /^[a-z_][a-z0-9_]{0,47}$/;
 export class PostgresTaskQueue implements TaskQueue {
   /** Brand (see `isTaskQueue`). */
   readonly [TASK_QUEUE_BRAND] = true as const;
-  readonly #pool: pg.Pool;
-  readonly #ownsPool: boolean;
+  readonly #db: PoolUse;
   readonly #table: string;
   readonly #sql: QueueStatements;
   readonly #clock: () => number;
@@ -110,28 +110,29 @@ export class PostgresTaskQueue implements TaskQueue {
     this.#expireLimit = positiveIntOption(options.expireLimit, DEFAULT_EXPIRE_LIMIT, 'expireLimit');
     this.#pollMs = positiveIntOption(options.pollMs, POSTGRES_QUEUE_DEFAULT_POLL_MS, 'pollMs');
 
-    const config: pg.ClientConfig = {
-      connectionString: options.connectionString,
-      application_name: 'converge-task-queue',
-      keepAlive: true,
-      types: POSTGRES_QUEUE_TYPES,
-      ...(options.synchronousCommit === undefined ? {} : { options: `-c synchronous_commit=${options.synchronousCommit ? 'on' : 'off'}` }),
-    };
-    if (options.pool) {
-      this.#pool = options.pool;
-      this.#ownsPool = false;
-    } else {
-      if (typeof options.connectionString !== 'string') throw new ConfigError('connectionString must be a string', { key: 'connectionString' });
-      this.#pool = new pg.Pool({ ...config, max: positiveIntOption(options.maxConnections, POSTGRES_QUEUE_DEFAULT_MAX_CONNECTIONS, 'maxConnections') });
-      this.#ownsPool = true;
-    }
+    this.#db = usePool(
+      options.pool,
+      options.connectionString,
+      () => ({
+        connectionString: options.connectionString,
+        application_name: 'converge-task-queue',
+        keepAlive: true,
+        types: POSTGRES_QUEUE_TYPES,
+        ...(options.synchronousCommit === undefined ? {} : { options: `-c synchronous_commit=${options.synchronousCommit ? 'on' : 'off'}` }),
+      }),
+      () => positiveIntOption(options.maxConnections, POSTGRES_QUEUE_DEFAULT_MAX_CONNECTIONS, 'maxConnections'),
+    );
     const maxBatch = positiveIntOption(options.maxBatch, POSTGRES_QUEUE_DEFAULT_MAX_BATCH, 'maxBatch');
-    const inFlight = (this.#pool.options as { max?: number }).max ?? POSTGRES_QUEUE_DEFAULT_MAX_CONNECTIONS;
-    this.#batched = new BatchedStatements(async (text, values) => (await this.#pool.query({ text, values })).rows as TaskRow[], this.#sql, maxBatch, inFlight);
-    this.#pool.on('error', () => undefined); // an idle client's error: the pool drops it, the next query reconnects
+    const inFlight = (this.#db.pool.options as { max?: number }).max ?? POSTGRES_QUEUE_DEFAULT_MAX_CONNECTIONS;
+    this.#batched = new BatchedStatements(
+      async (text, values) => (await this.#db.pool.query({ text, values })).rows as TaskRow[],
+      this.#sql,
+      maxBatch,
+      inFlight,
+    );
+    this.#db.pool.on('error', () => undefined); // an idle client's error: the pool drops it, the next query reconnects
     if (options.listen !== false) {
-      const listenConfig = options.pool ? { ...(options.pool.options as pg.ClientConfig) } : config;
-      this.#listener = new NotifyListener(listenConfig, channel, resolveStoreRetry(undefined), {
+      this.#listener = new NotifyListener(this.#db.config, channel, resolveStoreRetry(undefined), {
         onRetry: () => undefined,
         onUnavailable: () => undefined,
         onLost: () => undefined,
@@ -154,7 +155,7 @@ export class PostgresTaskQueue implements TaskQueue {
   /** Creates the table and its indexes if absent (under an advisory lock), opens the LISTEN connection. */
   async start(): Promise<void> {
     if (this.#started) return;
-    const c = await this.#pool.connect();
+    const c = await this.#db.pool.connect();
     try {
       await c.query('BEGIN');
       await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [this.#table]);
@@ -174,18 +175,18 @@ export class PostgresTaskQueue implements TaskQueue {
   async stop(): Promise<void> {
     this.#feed.closeAll();
     await this.#listener?.stop();
-    if (this.#ownsPool && this.#started) await this.#pool.end();
+    if (this.#db.owned && this.#started) await this.#db.pool.end();
     this.#started = false;
   }
 
   /** Drops the table (tests and tooling). */
   async drop(): Promise<void> {
-    await this.#pool.query(`DROP TABLE IF EXISTS ${pg.escapeIdentifier(this.#table)}`);
+    await this.#db.pool.query(`DROP TABLE IF EXISTS ${pg.escapeIdentifier(this.#table)}`);
   }
 
   async #rows<R = TaskRow>(text: string, values: unknown[], options: QueueCallOptions): Promise<R[]> {
     throwIfAborted(options.signal);
-    return (await this.#pool.query({ text, values })).rows as R[];
+    return (await this.#db.pool.query({ text, values })).rows as R[];
   }
 
   /** See `TaskQueue.submit`: one INSERT … ON CONFLICT DO NOTHING (a batch's in one); a conflict reads the existing row. */
