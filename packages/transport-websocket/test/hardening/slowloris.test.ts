@@ -103,7 +103,7 @@ describe('slowloris (L7)', () => {
     expect(s.stats.rejectedSlow).toBe(0);
   });
 
-  it.each([
+  const slowWsClients = [
     {
       title: 'WebSocket: slow clients trickling a message are closed and counted; a legit client then connects and delivers',
       // Upgraded, then a 1,000-byte message trickled.
@@ -117,21 +117,24 @@ describe('slowloris (L7)', () => {
       head: Buffer.from(`GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: `),
       payload: 'legit after slow headers',
     },
-  ])('$title', async ({ connect, head, payload }) => {
-    const s = await started(new WebSocketTransport({ port: 0, identity: bob, maxClients: SLOTS, ...SLOW }), cleanup);
-    const slow = [];
-    for (let i = 0; i < SLOTS; i++) {
-      const c = await connect(s.port, i);
-      trickle(c.socket, head);
-      slow.push(c);
-    }
-    await Promise.all(slow.map((c) => c.closed));
-    expect(s.stats.rejectedSlow).toBe(SLOTS);
-    const c = await started(
-      new WebSocketTransport({ url: s.listenUrl, identity: alice, reconnect: { maxAttempts: 3, initialDelayMs: 10, maxDelayMs: 50 } }),
-      cleanup,
-    );
-    await c.send(signMessage(createMessage({ payload }), alice));
-    expect((await s.receive({ timeoutMs: 10_000 }))?.payload).toBe(payload);
-  });
+  ];
+  for (const { title, connect, head, payload } of slowWsClients) {
+    it(title, async () => {
+      const s = await started(new WebSocketTransport({ port: 0, identity: bob, maxClients: SLOTS, ...SLOW }), cleanup);
+      const slow = [];
+      for (let i = 0; i < SLOTS; i++) {
+        const c = await connect(s.port, i);
+        trickle(c.socket, head);
+        slow.push(c);
+      }
+      await Promise.all(slow.map((c) => c.closed));
+      expect(s.stats.rejectedSlow).toBe(SLOTS);
+      const c = await started(
+        new WebSocketTransport({ url: s.listenUrl, identity: alice, reconnect: { maxAttempts: 3, initialDelayMs: 10, maxDelayMs: 50 } }),
+        cleanup,
+      );
+      await c.send(signMessage(createMessage({ payload }), alice));
+      expect((await s.receive({ timeoutMs: 10_000 }))?.payload).toBe(payload);
+    });
+  }
 });
