@@ -2,6 +2,7 @@
 // and throwaway TLS certificates made with the openssl CLI.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -71,6 +72,41 @@ export function cleanupAfterEach(): (() => Promise<unknown>)[] {
   return cleanup;
 }
 
+/** Starts `transport` and adds its stop to `cleanup` (from `cleanupAfterEach`); returns it, started. */
+export async function started<T extends { start(): Promise<void>; stop(): Promise<void> }>(transport: T, cleanup: (() => Promise<unknown>)[]): Promise<T> {
+  await transport.start();
+  cleanup.push(() => transport.stop());
+  return transport;
+}
+
+/** A raw TCP connection made by `rawConnection`. */
+export interface RawConnection {
+  socket: net.Socket;
+  /** Resolves when the connection has closed (the server closing it is expected). */
+  closed: Promise<void>;
+  /** Whether it has closed yet. */
+  isClosed(): boolean;
+}
+
+/**
+ * Opens a raw TCP connection to 127.0.0.1:`port` (socket errors ignored) and waits until it is
+ * connected; when `cleanup` is given, its destroy is added there.
+ */
+export async function rawConnection(port: number, cleanup?: (() => Promise<unknown>)[]): Promise<RawConnection> {
+  const socket = net.connect({ host: '127.0.0.1', port });
+  socket.on('error', () => undefined);
+  let done = false;
+  const closed = new Promise<void>((r) =>
+    socket.once('close', () => {
+      done = true;
+      r();
+    }),
+  );
+  await new Promise((r) => socket.once('connect', r));
+  cleanup?.push(async () => socket.destroy());
+  return { socket, closed, isClosed: () => done };
+}
+
 /** PEM material for TLS tests: a CA, a server certificate (127.0.0.1, localhost) and a client certificate. */
 export interface TestPki {
   ca: string;
@@ -100,6 +136,8 @@ export function makePki(): TestPki {
   const run = (...args: string[]): void => {
     execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
   };
+  // `{ key: 'ca.key', days: '1' }` -> `-key ca.key -days 1` (openssl takes its options in any order).
+  const flags = (options: Record<string, string>): string[] => Object.entries(options).flatMap(([name, value]) => [`-${name}`, value]);
   const key = (name: string): void => run('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`);
   try {
     for (const ca of ['ca', 'ca2']) {
@@ -108,40 +146,19 @@ export function makePki(): TestPki {
         'req',
         '-x509',
         '-new',
-        '-key',
-        `${ca}.key`,
-        '-subj',
-        `/CN=Converge test ${ca}`,
-        '-days',
-        '1',
-        '-out',
-        `${ca}.crt`,
-        '-addext',
-        'basicConstraints=critical,CA:TRUE',
-        '-addext',
-        'keyUsage=critical,keyCertSign',
+        ...flags({ key: `${ca}.key`, subj: `/CN=Converge test ${ca}`, days: '1', out: `${ca}.crt` }),
+        ...['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign'].flatMap((ext) => ['-addext', ext]),
       );
     }
     const leaf = (name: string, ca: string, cn: string, ext: string): void => {
       key(name);
-      run('req', '-new', '-key', `${name}.key`, '-subj', `/CN=${cn}`, '-out', `${name}.csr`);
+      run('req', '-new', ...flags({ key: `${name}.key`, subj: `/CN=${cn}`, out: `${name}.csr` }));
       execFileSync('sh', ['-c', `printf '%s\\n' "${ext}" > ${name}.ext`], { cwd: dir });
       run(
         'x509',
         '-req',
-        '-in',
-        `${name}.csr`,
-        '-CA',
-        `${ca}.crt`,
-        '-CAkey',
-        `${ca}.key`,
         '-CAcreateserial',
-        '-days',
-        '1',
-        '-out',
-        `${name}.crt`,
-        '-extfile',
-        `${name}.ext`,
+        ...flags({ in: `${name}.csr`, CA: `${ca}.crt`, CAkey: `${ca}.key`, days: '1', out: `${name}.crt`, extfile: `${name}.ext` }),
       );
     };
     leaf('server', 'ca', 'localhost', 'subjectAltName=IP:127.0.0.1,DNS:localhost');

@@ -1,24 +1,33 @@
 // Each suite check must catch the defect it is there for: a transport with exactly one
 // behaviour broken fails that check (with a message naming the defect), and the intact
-// transport passes the same check, so the failure is the break's.
+// transport passes the same check, so the failure is the break's. The intact transport is the
+// plugin guide's HubTransport (docs/writing-plugins.md): in memory and written against core only
+// (this package cannot depend on @converge/network); the broken ones each override one method.
 import { describe, expect, it } from 'vitest';
 import type { Message } from '@converge/core';
 import { runTransportCheck, transportComplianceTests, type TransportComplianceOptions, type TransportUnderTest } from '@converge/compliance/transport';
-import { MiniHub, MiniTransport } from './fixtures/mini-transport.js';
+import { Hub, HubTransport } from '../../../test/packaging/plugin-guide/src/hub-transport.js';
 
-type Make = (id: string, hub: MiniHub) => TransportUnderTest;
+type Make = (id: string, hub: Hub) => TransportUnderTest;
+
+/** HubTransport with an unbounded inbox: nothing is ever refused or lost. */
+class MiniTransport extends HubTransport {
+  constructor(id: string, hub: Hub) {
+    super(id, hub, Infinity);
+  }
+}
 
 function optionsWith(make: Make, name: string): TransportComplianceOptions {
   return {
     name,
-    // Short bounds keep the broken cases quick; they are still far above what MiniTransport needs.
+    // Short bounds keep the broken cases quick; they are still far above what HubTransport needs.
     bounds: { receiveMs: 2_000, settleMs: 500 },
     stressCount: 500,
     slowConsumerCount: 500,
     capabilities: { backpressure: true }, // the queue is unbounded: nothing is ever lost
     churnIterations: 50,
     createPair: async () => {
-      const hub = new MiniHub();
+      const hub = new Hub(64 * 1024);
       return { a: make('a', hub), b: make('b', hub), c: make('c', hub), aId: 'a', bId: 'b', maxMessageBytes: hub.maxMessageBytes };
     },
   };
@@ -53,13 +62,16 @@ class IgnoresAbort extends MiniTransport {
     return super.receive({ timeoutMs: options?.timeoutMs });
   }
 }
-/** A receive side that silently loses what arrives while 64 messages are already waiting. */
+/** Routing that silently loses what is sent to an agent while 64 messages are already waiting there. */
 class DropsWhenBehind extends MiniTransport {
   #waiting = 0;
-  override deliver(message: Message): void {
-    if (this.#waiting >= 64) return;
-    this.#waiting++;
-    super.deliver(message);
+  override async send(message: Message): Promise<void> {
+    const to = message.recipient === null ? undefined : this.hub.agents.get(message.recipient);
+    if (to instanceof DropsWhenBehind) {
+      if (to.#waiting >= 64) return;
+      to.#waiting++;
+    }
+    return super.send(message);
   }
   override receive(options?: { signal?: AbortSignal; timeoutMs?: number }): Promise<Message | null> {
     return super.receive(options).then((m) => {
@@ -113,7 +125,7 @@ const cases: { broken: string; make: Make; check: string; defect: RegExp }[] = [
     defect: /receive\(\{ timeoutMs: 20 \}\) did not settle: the transport ignores timeoutMs/,
   },
   {
-    broken: 'a receive side that loses messages once the consumer falls behind',
+    broken: 'routing that loses messages once the consumer falls behind',
     make: (id, hub) => new DropsWhenBehind(id, hub),
     check: 'a slow consumer gets every message, in order, while backpressure pauses and resumes the sender',
     defect: /the receiver stalled or lost messages under a slow consumer: \d+ of 500 arrived/,

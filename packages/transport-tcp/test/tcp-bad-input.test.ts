@@ -3,21 +3,18 @@
 // peer's messages all arrive. Signature and replay checks are receiveVerified's job.
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Identity, createMessage, encodeMessage, signMessage, type Message } from '@converge/core';
 import { IdentityRegistry } from '@converge/network';
 import { MessageVerifier, receiveVerified } from '@converge/network';
 import { encodeFrame } from '@converge/network/internal';
 import { TcpTransport } from '../src/index.js';
-import { until } from '../../../test/support/transport-helpers.js';
+import { cleanupAfterEach, started, until } from '../../../test/support/transport-helpers.js';
 
 const alice = Identity.generate();
 const mallory = Identity.generate();
 const bob = Identity.generate();
-const stops: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const s of stops.splice(0)) await s();
-});
+const cleanup = cleanupAfterEach();
 
 interface Logged {
   reason?: string;
@@ -39,14 +36,8 @@ describe('TcpTransport under hostile input', () => {
     const logged: Logged[] = [];
     const logger = { warn: (o: Logged) => logged.push(o), debug: () => undefined, info: () => undefined, error: (o: Logged) => logged.push(o) };
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const b = new TcpTransport({ identity: bob, logger: logger as any });
-    const a = new TcpTransport({ identity: alice });
-    await b.start();
-    await a.start();
-    stops.push(
-      () => a.stop(),
-      () => b.stop(),
-    );
+    const b = await started(new TcpTransport({ identity: bob, logger: logger as any }), cleanup);
+    const a = await started(new TcpTransport({ identity: alice }), cleanup);
     a.addPeer(bob.fingerprint, b.address);
 
     // The legitimate peer sends throughout.

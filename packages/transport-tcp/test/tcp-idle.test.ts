@@ -1,30 +1,17 @@
 // Inbound idle timeout: silent connections and connections stuck in a partial frame are closed
 // and counted, so they cannot hold maxInboundConnections; active ones stay open.
-import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { Identity, ValidationError, createMessage, encodeMessage, signMessage, type WireValue } from '@converge/core';
 import { MetricsCollector } from '@converge/observability';
 import { encodeFrame } from '@converge/network/internal';
 import { DEFAULT_IDLE_TIMEOUT_MS, TcpTransport } from '../src/index.js';
-import { cleanupAfterEach, until } from '../../../test/support/transport-helpers.js';
+import { cleanupAfterEach, rawConnection, started, until } from '../../../test/support/transport-helpers.js';
 
 const alice = Identity.generate();
 const cleanup = cleanupAfterEach();
 
-async function server(options: ConstructorParameters<typeof TcpTransport>[0]): Promise<TcpTransport> {
-  const t = new TcpTransport({ port: 0, ...options });
-  await t.start();
-  cleanup.push(() => t.stop());
-  return t;
-}
-async function raw(port: number): Promise<{ socket: net.Socket; closed: Promise<void> }> {
-  const socket = net.connect({ host: '127.0.0.1', port });
-  socket.on('error', () => undefined);
-  const closed = new Promise<void>((r) => socket.once('close', () => r()));
-  await new Promise((r) => socket.once('connect', r));
-  cleanup.push(async () => socket.destroy());
-  return { socket, closed };
-}
+const server = (options: ConstructorParameters<typeof TcpTransport>[0]) => started(new TcpTransport({ port: 0, ...options }), cleanup);
+const raw = (port: number) => rawConnection(port, cleanup);
 const frame = (payload: WireValue) => encodeFrame(encodeMessage(signMessage(createMessage({ payload }), alice)));
 
 describe('TcpTransport idle timeout', () => {

@@ -12,10 +12,22 @@ const bob = Identity.generate();
 const open: TcpTransport[] = [];
 const servers: net.Server[] = [];
 
-function tcp(options: ConstructorParameters<typeof TcpTransport>[0] = {}): TcpTransport {
+type TcpOptions = ConstructorParameters<typeof TcpTransport>[0];
+
+function tcp(options: TcpOptions = {}): TcpTransport {
   const t = new TcpTransport({ reconnect: { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 5 }, ...options });
   open.push(t);
   return t;
+}
+
+/** Starts a sender `a` and a receiver `b` (each with its options), with `b` in `a`'s address book as bob. */
+async function connectedPair(aOptions: TcpOptions = {}, bOptions: TcpOptions = {}): Promise<{ a: TcpTransport; b: TcpTransport }> {
+  const a = tcp(aOptions);
+  const b = tcp(bOptions);
+  await a.start();
+  await b.start();
+  a.addPeer(bob.fingerprint, b.address);
+  return { a, b };
 }
 
 function msg(n: number, recipient: string | null = bob.fingerprint, extra: object = {}) {
@@ -29,12 +41,8 @@ afterEach(async () => {
 
 describe('TcpTransport', () => {
   it('picks a free port, routes by the address book and keeps per-sender order on one pooled connection', async () => {
-    const a = tcp({ identity: alice });
-    const b = tcp({ identity: bob });
-    await a.start();
-    await b.start();
+    const { a, b } = await connectedPair({ identity: alice }, { identity: bob });
     expect(b.port).toBeGreaterThan(0);
-    a.addPeer(bob.fingerprint, b.address);
     const sends = [];
     for (let i = 0; i < 500; i++) sends.push(a.send(msg(i)));
     await Promise.all(sends);
@@ -86,11 +94,7 @@ describe('TcpTransport', () => {
   });
 
   it('refuses an oversize message on send with FrameTooLargeError before writing anything', async () => {
-    const a = tcp({ maxFrameBytes: 1000 });
-    const b = tcp();
-    await a.start();
-    await b.start();
-    a.addPeer(bob.fingerprint, b.address);
+    const { a } = await connectedPair({ maxFrameBytes: 1000 });
     const err = await a.send(msg(1, bob.fingerprint, { blob: 'x'.repeat(2000) })).catch((e) => e);
     expect(err).toBeInstanceOf(FrameTooLargeError);
     expect(err.limit).toBe(1000);
@@ -99,11 +103,7 @@ describe('TcpTransport', () => {
   });
 
   it('refuses an inbound frame over maxFrameBytes: counted, connection closed, others unaffected', async () => {
-    const a = tcp();
-    const b = tcp({ maxFrameBytes: 1000 });
-    await a.start();
-    await b.start();
-    a.addPeer(bob.fingerprint, b.address);
+    const { a, b } = await connectedPair({}, { maxFrameBytes: 1000 });
     await a.send(msg(1, bob.fingerprint, { blob: 'x'.repeat(2000) }));
     await until(() => b.stats.rejectedOversize === 1 && b.openConnections === 0);
     await a.send(msg(2)); // a notices the loss and re-dials
@@ -111,12 +111,8 @@ describe('TcpTransport', () => {
   });
 
   it('reconnects after the connection is lost and delivers later sends', async () => {
-    const a = tcp();
-    const b = tcp();
-    await a.start();
-    await b.start();
+    const { a, b } = await connectedPair();
     const port = b.port;
-    a.addPeer(bob.fingerprint, b.address);
     await a.send(msg(1));
     expect((await b.receive())?.payload).toEqual({ n: 1 });
     await b.stop();
@@ -129,11 +125,7 @@ describe('TcpTransport', () => {
   });
 
   it('bounds the per-peer write queue: QueueFullError beyond maxQueuePerPeer', async () => {
-    const a = tcp({ maxQueuePerPeer: 10 });
-    const b = tcp();
-    await a.start();
-    await b.start();
-    a.addPeer(bob.fingerprint, b.address);
+    const { a, b } = await connectedPair({ maxQueuePerPeer: 10 });
     // Sent in one tick, before the connection exists: 10 wait, the 11th is refused at once.
     const results = await Promise.allSettled(Array.from({ length: 11 }, (_, i) => a.send(msg(i))));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(10);
@@ -192,22 +184,14 @@ describe('TcpTransport', () => {
   });
 
   it('rejects sends still queued when stop() is called', async () => {
-    const a = tcp();
-    const b = tcp();
-    await a.start();
-    await b.start();
-    a.addPeer(bob.fingerprint, b.address);
+    const { a } = await connectedPair();
     const p = a.send(msg(1)); // waits for the dial
     await a.stop();
     await expect(p).rejects.toMatchObject({ code: 'ERR_STOPPED' });
   });
 
   it('an aborted send waiting in the queue rejects with AbortError', async () => {
-    const a = tcp();
-    const b = tcp();
-    await a.start();
-    await b.start();
-    a.addPeer(bob.fingerprint, b.address);
+    const { a, b } = await connectedPair();
     const ac = new AbortController();
     const p = a.send(msg(1), { signal: ac.signal });
     ac.abort();
@@ -217,11 +201,7 @@ describe('TcpTransport', () => {
   });
 
   it('destroys every inbound and outbound socket on stop()', async () => {
-    const a = tcp();
-    const b = tcp();
-    await a.start();
-    await b.start();
-    a.addPeer(bob.fingerprint, b.address);
+    const { a, b } = await connectedPair();
     b.addPeer(alice.fingerprint, a.address);
     await a.send(msg(1));
     await b.send(msg(2, alice.fingerprint));

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { Identity, createMessage, signMessage } from '@converge/core';
 import { MetricsCollector } from '@converge/observability';
 import { WebSocketTransport } from '../src/index.js';
-import { cleanupAfterEach, until } from '../../../test/support/transport-helpers.js';
+import { cleanupAfterEach, rawConnection, until } from '../../../test/support/transport-helpers.js';
 import { rawUpgrade, startWs, type WsTestOptions } from './raw-ws.js';
 
 const alice = Identity.generate();
@@ -17,6 +17,15 @@ const cleanup = cleanupAfterEach();
 
 function start(options: WsTestOptions): Promise<WebSocketTransport> {
   return startWs(options, (c) => cleanup.push(c));
+}
+
+/** The process and the server `s` (requireAuth) are still there: an honest client authenticates and talks. Returns that client. */
+async function expectStillServing(s: WebSocketTransport): Promise<WebSocketTransport> {
+  const a = await start({ url: s.listenUrl, identity: alice });
+  await until(() => s.authStats!.authenticated === 1);
+  await a.send(signMessage(createMessage({ payload: 'still up' }), alice));
+  expect((await s.receive({ timeoutMs: 10_000 }))?.payload).toBe('still up');
+  return a;
 }
 
 // A masked client frame with RSV1..3 set and an empty payload: 6 bytes that ws refuses.
@@ -37,11 +46,7 @@ describe('WebSocket socket errors before authentication (C1)', () => {
     await until(() => s.stats.socketErrors >= 2);
     expect(s.stats.rejectedOversize).toBe(1);
     expect(await metrics.metrics()).toMatch(/converge_transport_socket_errors_total\{transport="websocket",direction="inbound"\} 2/);
-    // The process and the server are still there: an honest client authenticates and talks.
-    const a = await start({ url: s.listenUrl, identity: alice });
-    await until(() => s.authStats!.authenticated === 1);
-    await a.send(signMessage(createMessage({ payload: 'still up' }), alice));
-    expect((await s.receive({ timeoutMs: 10_000 }))?.payload).toBe('still up');
+    const a = await expectStillServing(s);
     await s.send(signMessage(createMessage({ recipient: alice.fingerprint, payload: 'back' }), bob));
     expect((await a.receive({ timeoutMs: 10_000 }))?.payload).toBe('back');
   });
@@ -61,20 +66,13 @@ describe('WebSocket socket errors before authentication (C1)', () => {
   it('a malformed HTTP request before the upgrade (clientError) closes that connection only, counted', async () => {
     const metrics = new MetricsCollector();
     const s = await start({ port: 0, identity: bob, requireAuth: true, metrics });
-    const socket = net.connect({ host: '127.0.0.1', port: s.port });
-    socket.on('error', () => undefined);
+    const { socket, closed } = await rawConnection(s.port, cleanup);
     socket.resume(); // read whatever comes back, so an answer and its end are seen
-    cleanup.push(async () => socket.destroy());
-    const closed = new Promise<void>((r) => socket.once('close', () => r()));
-    await new Promise((r) => socket.once('connect', r));
     socket.write('GET / HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n');
     await closed;
     expect(s.stats.socketErrors).toBe(1);
     expect(await metrics.metrics()).toMatch(/converge_transport_socket_errors_total\{transport="websocket",direction="inbound"\} 1/);
-    const a = await start({ url: s.listenUrl, identity: alice });
-    await until(() => s.authStats!.authenticated === 1);
-    await a.send(signMessage(createMessage({ payload: 'still up' }), alice));
-    expect((await s.receive({ timeoutMs: 10_000 }))?.payload).toBe('still up');
+    await expectStillServing(s);
   });
 
   it('a client whose server sends an invalid frame counts the error and closes that connection', async () => {

@@ -13,7 +13,7 @@ import { NetInstruments } from '@converge/network/internal';
 import { FrameReceiver } from '@converge/network/internal';
 import { TcpTransport } from '@converge/transport-tcp';
 import { WebSocketTransport } from '../../src/index.js';
-import { cleanupAfterEach, until } from '../../../../test/support/transport-helpers.js';
+import { cleanupAfterEach, rawConnection, started, until } from '../../../../test/support/transport-helpers.js';
 import { rawUpgrade, wsFrame, wsFrameHeader } from '../raw-ws.js';
 
 const alice = Identity.generate();
@@ -21,38 +21,12 @@ const bob = Identity.generate();
 const KiB = 1024;
 const cleanup = cleanupAfterEach();
 
-async function tcpServer(options: ConstructorParameters<typeof TcpTransport>[0]): Promise<TcpTransport> {
-  const t = new TcpTransport({ port: 0, ...options });
-  await t.start();
-  cleanup.push(() => t.stop());
-  return t;
-}
-async function wsServer(options: ConstructorParameters<typeof WebSocketTransport>[0]): Promise<WebSocketTransport> {
-  const t = new WebSocketTransport({ port: 0, identity: bob, ...options });
-  await t.start();
-  cleanup.push(() => t.stop());
-  return t;
-}
-async function wsClient(url: string, identity?: Identity): Promise<WebSocketTransport> {
-  const t = new WebSocketTransport({ url, identity, reconnect: { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 5 } });
-  await t.start();
-  cleanup.push(() => t.stop());
-  return t;
-}
-async function raw(port: number): Promise<{ socket: net.Socket; closed: Promise<void>; isClosed: () => boolean }> {
-  const socket = net.connect({ host: '127.0.0.1', port });
-  socket.on('error', () => undefined);
-  let done = false;
-  const closed = new Promise<void>((r) =>
-    socket.once('close', () => {
-      done = true;
-      r();
-    }),
-  );
-  await new Promise((r) => socket.once('connect', r));
-  cleanup.push(async () => socket.destroy());
-  return { socket, closed, isClosed: () => done };
-}
+const tcpServer = (options: ConstructorParameters<typeof TcpTransport>[0]) => started(new TcpTransport({ port: 0, ...options }), cleanup);
+const wsServer = (options: ConstructorParameters<typeof WebSocketTransport>[0]) =>
+  started(new WebSocketTransport({ port: 0, identity: bob, ...options }), cleanup);
+const wsClient = (url: string, identity?: Identity) =>
+  started(new WebSocketTransport({ url, identity, reconnect: { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 5 } }), cleanup);
+const raw = (port: number) => rawConnection(port, cleanup);
 const write = (s: net.Socket, b: Uint8Array): Promise<void> => new Promise((r, j) => s.write(b, (e) => (e ? j(e) : r())));
 const msg = (payload: WireValue) => signMessage(createMessage({ payload }), alice);
 const frame = (payload: WireValue) => encodeFrame(encodeMessage(msg(payload)));
@@ -184,9 +158,7 @@ describe('receive queue byte bound (H3)', () => {
 
   it('TCP: a consumer that does not read holds at most about maxReceiveQueueBytes; the senders are paused, nothing is lost', async () => {
     const s = await tcpServer({ maxReceiveQueueBytes: 512 * KiB });
-    const a = new TcpTransport({ listen: false });
-    await a.start();
-    cleanup.push(() => a.stop());
+    const a = await started(new TcpTransport({ listen: false }), cleanup);
     a.addPeer(bob.fingerprint, s.address);
     const n = 40;
     const big = 'z'.repeat(64 * KiB);

@@ -8,7 +8,7 @@ import { Identity, createMessage, signMessage } from '@converge/core';
 import { MetricsCollector } from '@converge/observability';
 import { TcpTransport } from '@converge/transport-tcp';
 import { WebSocketTransport } from '../../src/index.js';
-import { cleanupAfterEach, until } from '../../../../test/support/transport-helpers.js';
+import { cleanupAfterEach, rawConnection, started, until } from '../../../../test/support/transport-helpers.js';
 import { rawUpgrade, wsFrameHeader } from '../raw-ws.js';
 
 const alice = Identity.generate();
@@ -33,24 +33,22 @@ function trickle(socket: net.Socket, head: Buffer): () => void {
   });
   return stop;
 }
-async function rawTcp(port: number): Promise<{ socket: net.Socket; closed: Promise<void> }> {
-  const socket = net.connect({ host: '127.0.0.1', port });
-  socket.on('error', () => undefined);
-  const closed = new Promise<void>((r) => socket.once('close', () => r()));
-  await new Promise((r) => socket.once('connect', r));
-  return { socket, closed };
-}
 const toBob = (payload: string) => signMessage(createMessage({ recipient: bob.fingerprint, payload }), alice);
+
+/** A started TCP client (no listener) routing bob to the server `s`. */
+async function tcpClient(s: TcpTransport): Promise<TcpTransport> {
+  const a = await started(new TcpTransport({ listen: false }), cleanup);
+  a.addPeer(bob.fingerprint, s.address);
+  return a;
+}
 
 describe('slowloris (L7)', () => {
   it('TCP: slow connections holding every slot are closed and counted; a legit client then connects and delivers', async () => {
     const metrics = new MetricsCollector();
-    const s = new TcpTransport({ port: 0, maxInboundConnections: SLOTS, ...SLOW, metrics });
-    await s.start();
-    cleanup.push(() => s.stop());
+    const s = await started(new TcpTransport({ port: 0, maxInboundConnections: SLOTS, ...SLOW, metrics }), cleanup);
     const slow = [];
     for (let i = 0; i < SLOTS; i++) {
-      const c = await rawTcp(s.port);
+      const c = await rawConnection(s.port);
       const prefix = Buffer.alloc(4);
       prefix.writeUInt32BE(1_000, 0); // a 1,000-byte frame, delivered a byte per 100 ms
       trickle(c.socket, prefix);
@@ -62,19 +60,14 @@ describe('slowloris (L7)', () => {
     expect(s.stats.rejectedSlow).toBe(SLOTS);
     expect(s.idleClosed).toBe(0);
     expect(await metrics.metrics()).toMatch(/converge_frames_rejected_total\{transport="tcp",reason="slow"\} 4/);
-    const a = new TcpTransport({ listen: false });
-    await a.start();
-    cleanup.push(() => a.stop());
-    a.addPeer(bob.fingerprint, s.address);
+    const a = await tcpClient(s);
     await a.send(toBob('legit'));
     expect((await s.receive({ timeoutMs: 10_000 }))?.payload).toBe('legit');
   });
 
   it('TCP: a frame held longer than maxFrameTimeMs is closed even at a good rate', async () => {
-    const s = new TcpTransport({ port: 0, frameProgressTimeoutMs: 200, frameProgressMinBytes: 1, maxFrameTimeMs: 600 });
-    await s.start();
-    cleanup.push(() => s.stop());
-    const c = await rawTcp(s.port);
+    const s = await started(new TcpTransport({ port: 0, frameProgressTimeoutMs: 200, frameProgressMinBytes: 1, maxFrameTimeMs: 600 }), cleanup);
+    const c = await rawConnection(s.port);
     const prefix = Buffer.alloc(4);
     prefix.writeUInt32BE(1_000_000, 0);
     trickle(c.socket, prefix); // 10 B/s: over the 1 B per 200 ms rate, but the frame never ends
@@ -83,15 +76,10 @@ describe('slowloris (L7)', () => {
   });
 
   it('TCP: fast senders of many frames are never counted slow', async () => {
-    const s = new TcpTransport({ port: 0, frameProgressTimeoutMs: 100, frameProgressMinBytes: 1, maxFrameTimeMs: 200 });
-    await s.start();
-    cleanup.push(() => s.stop());
-    const a = new TcpTransport({ listen: false });
-    await a.start();
-    cleanup.push(() => a.stop());
-    a.addPeer(bob.fingerprint, s.address);
+    const s = await started(new TcpTransport({ port: 0, frameProgressTimeoutMs: 100, frameProgressMinBytes: 1, maxFrameTimeMs: 200 }), cleanup);
+    const a = await tcpClient(s);
     const n = 2_000;
-    const started = performance.now();
+    const startedAt = performance.now();
     let sent = 0;
     let received = 0;
     let sending = true;
@@ -105,7 +93,7 @@ describe('slowloris (L7)', () => {
     })();
     // Keep sending for well over maxFrameTimeMs: frames cut across reads are completed, so the
     // per-frame clock restarts and the stream is never taken for one slow frame.
-    while (performance.now() - started < 600 || sent < n) {
+    while (performance.now() - startedAt < 600 || sent < n) {
       await Promise.all(Array.from({ length: 100 }, () => a.send(toBob('x'.repeat(3_000)))));
       sent += 100;
     }
@@ -115,41 +103,38 @@ describe('slowloris (L7)', () => {
     expect(s.stats.rejectedSlow).toBe(0);
   });
 
-  it('WebSocket: slow clients trickling a message are closed and counted; a legit client then connects and delivers', async () => {
-    const s = new WebSocketTransport({ port: 0, identity: bob, maxClients: SLOTS, ...SLOW });
-    await s.start();
-    cleanup.push(() => s.stop());
-    const slow = [];
-    for (let i = 0; i < SLOTS; i++) {
-      const r = await rawUpgrade(s.port, `slow-${i}`);
-      trickle(r.socket, wsFrameHeader(1_000));
-      slow.push(r);
-    }
-    await Promise.all(slow.map((r) => r.closed));
-    expect(s.stats.rejectedSlow).toBe(SLOTS);
-    const c = new WebSocketTransport({ url: s.listenUrl, identity: alice, reconnect: { maxAttempts: 3, initialDelayMs: 10, maxDelayMs: 50 } });
-    await c.start();
-    cleanup.push(() => c.stop());
-    await c.send(signMessage(createMessage({ payload: 'legit ws' }), alice));
-    expect((await s.receive({ timeoutMs: 10_000 }))?.payload).toBe('legit ws');
-  });
-
-  it('WebSocket: clients trickling the upgrade request (HTTP headers) are closed and counted too', async () => {
-    const s = new WebSocketTransport({ port: 0, identity: bob, maxClients: SLOTS, ...SLOW });
-    await s.start();
-    cleanup.push(() => s.stop());
-    const slow = [];
-    for (let i = 0; i < SLOTS; i++) {
-      const c = await rawTcp(s.port);
-      trickle(c.socket, Buffer.from(`GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: `));
-      slow.push(c);
-    }
-    await Promise.all(slow.map((c) => c.closed));
-    expect(s.stats.rejectedSlow).toBe(SLOTS);
-    const c = new WebSocketTransport({ url: s.listenUrl, identity: alice, reconnect: { maxAttempts: 3, initialDelayMs: 10, maxDelayMs: 50 } });
-    await c.start();
-    cleanup.push(() => c.stop());
-    await c.send(signMessage(createMessage({ payload: 'legit after slow headers' }), alice));
-    expect((await s.receive({ timeoutMs: 10_000 }))?.payload).toBe('legit after slow headers');
-  });
+  const slowWsClients = [
+    {
+      title: 'WebSocket: slow clients trickling a message are closed and counted; a legit client then connects and delivers',
+      // Upgraded, then a 1,000-byte message trickled.
+      connect: (port: number, i: number) => rawUpgrade(port, `slow-${i}`),
+      head: wsFrameHeader(1_000),
+      payload: 'legit ws',
+    },
+    {
+      title: 'WebSocket: clients trickling the upgrade request (HTTP headers) are closed and counted too',
+      connect: (port: number) => rawConnection(port),
+      head: Buffer.from(`GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: `),
+      payload: 'legit after slow headers',
+    },
+  ];
+  for (const { title, connect, head, payload } of slowWsClients) {
+    it(title, async () => {
+      const s = await started(new WebSocketTransport({ port: 0, identity: bob, maxClients: SLOTS, ...SLOW }), cleanup);
+      const slow = [];
+      for (let i = 0; i < SLOTS; i++) {
+        const c = await connect(s.port, i);
+        trickle(c.socket, head);
+        slow.push(c);
+      }
+      await Promise.all(slow.map((c) => c.closed));
+      expect(s.stats.rejectedSlow).toBe(SLOTS);
+      const c = await started(
+        new WebSocketTransport({ url: s.listenUrl, identity: alice, reconnect: { maxAttempts: 3, initialDelayMs: 10, maxDelayMs: 50 } }),
+        cleanup,
+      );
+      await c.send(signMessage(createMessage({ payload }), alice));
+      expect((await s.receive({ timeoutMs: 10_000 }))?.payload).toBe(payload);
+    });
+  }
 });

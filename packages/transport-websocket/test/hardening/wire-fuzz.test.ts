@@ -8,7 +8,7 @@
 // CONVERGE_FUZZ_LEGIT (legitimate messages per transport, default 2,000), CONVERGE_FUZZ_SEED.
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Identity, createMessage, encodeMessage, signMessage, type Message } from '@converge/core';
 import type { Transport } from '@converge/core';
 import { IdentityRegistry } from '@converge/network';
@@ -16,7 +16,7 @@ import { MessageVerifier, receiveVerified } from '@converge/network';
 import { encodeFrame } from '@converge/network/internal';
 import { TcpTransport } from '@converge/transport-tcp';
 import { WebSocketTransport } from '../../src/index.js';
-import { until } from '../../../../test/support/transport-helpers.js';
+import { cleanupAfterEach, started, until } from '../../../../test/support/transport-helpers.js';
 import { MiB, closed, envInt, prng, rawSocket, settledHeap, write } from '../../../../test/support/wire.js';
 
 const FRAMES = envInt('CONVERGE_FUZZ_FRAMES', 100_000);
@@ -32,10 +32,7 @@ const registry = new IdentityRegistry();
 registry.register(alice);
 registry.register(mallory);
 
-const stops: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const s of stops.splice(0).reverse()) await s();
-});
+const cleanup = cleanupAfterEach();
 
 /** What was sent, by category. */
 interface Sent {
@@ -90,29 +87,26 @@ interface FuzzReceiver extends Transport {
   readonly stats: { framesReceived: number; rejectedMalformed: number; rejectedOversize: number; droppedReceiveQueueFull: number; connectionsOpened: number };
 }
 
-/** One fuzz run against a started `receiver` (see `fuzz`). */
-interface FuzzRun {
-  /** Log tag and unit: `tcp`/`bad frames`, `ws`/`bad messages`. */
-  tag: string;
-  unit: string;
-  /** `settledHeap()` before the transports were made. */
-  heap0: number;
-  receiver: FuzzReceiver;
-  /** The legitimate peer, connected to `receiver`. */
-  sender: Transport;
-  /** Runs the raw connections until the bad-frame budget is spent, counting what they send in `sent`. */
-  attack(sent: Sent): Promise<void>;
+/** One fuzz run against a receiver of type `R` (see `fuzz`). */
+interface FuzzRun<R extends FuzzReceiver> {
+  /** Makes and starts the receiver and the legitimate peer (the sender), connected to it. */
+  open(): Promise<{ receiver: R; sender: Transport }>;
+  /** Runs the raw connections against `receiver` until the bad-frame budget is spent, counting what they send in `sent`. */
+  attack(receiver: R, sent: Sent): Promise<void>;
   /** The transport's own checks once every frame is in; returns the number of bad frames sent. */
-  check(sent: Sent, verifier: MessageVerifier): number;
+  check(receiver: R, sent: Sent, verifier: MessageVerifier): number;
 }
 
 /**
- * The fuzz both transports get: `LEGIT` signed messages from `sender` while `attack` runs, then
- * every legitimate message has arrived once and in order, every bad frame is counted in its
- * category, and after both transports stop the heap is back within 50 MiB of its baseline.
+ * The fuzz both transports get: the heap baseline, then `open`; `LEGIT` signed messages from the
+ * sender while `attack` runs, then every legitimate message has arrived once and in order, every
+ * bad frame is counted in its category, and after both transports stop the heap is back within
+ * 50 MiB of its baseline. `tag` and `unit` name the run and what it counts in its log line
+ * (`tcp`/`bad frames`, `ws`/`bad messages`).
  */
-async function fuzz(run: FuzzRun): Promise<void> {
-  const { receiver: b, sender: a } = run;
+async function fuzz<R extends FuzzReceiver>(tag: string, unit: string, run: FuzzRun<R>): Promise<void> {
+  const heap0 = await settledHeap();
+  const { receiver: b, sender: a } = await run.open();
   const verifier = new MessageVerifier({ registry });
   const sent = zero();
   let fuzzing = true;
@@ -124,7 +118,7 @@ async function fuzz(run: FuzzRun): Promise<void> {
       if (i % 64 === 0) await new Promise((r) => setImmediate(r));
     }
   })();
-  await run.attack(sent);
+  await run.attack(b, sent);
   await legitSender;
   const wellFormed = LEGIT + 2 * sent.replayed + sent.forged;
   await until(() => b.stats.framesReceived === wellFormed && b.openConnections === 1);
@@ -141,37 +135,28 @@ async function fuzz(run: FuzzRun): Promise<void> {
   expect(verifier.rejections.replay).toBe(sent.replayed);
   // Every raw connection was opened; only the legitimate peer's remains.
   expect(b.stats.connectionsOpened).toBe(sent.connections + 1);
-  const badFrames = run.check(sent, verifier);
+  const badFrames = run.check(b, sent, verifier);
   await a.stop();
   await b.stop();
   const heap1 = await settledHeap();
   console.log(
-    `[wire-fuzz ${run.tag}] ${badFrames} ${run.unit} (${JSON.stringify(sent)}) + ${LEGIT} legit in ${seconds.toFixed(1)} s = ` +
-      `${Math.round((badFrames + LEGIT) / seconds)} frames/s; heap ${((heap1 - run.heap0) / MiB).toFixed(1)} MiB vs baseline`,
+    `[wire-fuzz ${tag}] ${badFrames} ${unit} (${JSON.stringify(sent)}) + ${LEGIT} legit in ${seconds.toFixed(1)} s = ` +
+      `${Math.round((badFrames + LEGIT) / seconds)} frames/s; heap ${((heap1 - heap0) / MiB).toFixed(1)} MiB vs baseline`,
   );
-  expect(heap1 - run.heap0).toBeLessThan(50 * MiB);
+  expect(heap1 - heap0).toBeLessThan(50 * MiB);
 }
 
 describe('wire fuzzer', () => {
   it(`TcpTransport: ${Math.ceil(FRAMES / 2)} bad frames from ${CONNECTIONS} raw connections, ${LEGIT} legitimate messages`, async () => {
-    const heap0 = await settledHeap();
-    const b = new TcpTransport({ identity: bob, maxFrameBytes: MAX_FRAME });
-    const a = new TcpTransport({ identity: alice, listen: false });
-    await b.start();
-    await a.start();
-    stops.push(
-      () => b.stop(),
-      () => a.stop(),
-    );
-    a.addPeer(bob.fingerprint, b.address);
     const budget = Math.ceil(FRAMES / 2);
-    await fuzz({
-      tag: 'tcp',
-      unit: 'bad frames',
-      heap0,
-      receiver: b,
-      sender: a,
-      attack: async (sent) => {
+    await fuzz('tcp', 'bad frames', {
+      open: async () => {
+        const b = await started(new TcpTransport({ identity: bob, maxFrameBytes: MAX_FRAME }), cleanup);
+        const a = await started(new TcpTransport({ identity: alice, listen: false }), cleanup);
+        a.addPeer(bob.fingerprint, b.address);
+        return { receiver: b, sender: a };
+      },
+      attack: async (b, sent) => {
         let remaining = budget;
         const worker = async (w: number): Promise<void> => {
           const rnd = prng(SEED + w);
@@ -233,7 +218,7 @@ describe('wire fuzzer', () => {
         };
         await Promise.all(Array.from({ length: CONNECTIONS }, (_, w) => worker(w)));
       },
-      check: (sent, verifier) => {
+      check: (b, sent, verifier) => {
         expect(b.stats.rejectedTruncated).toBe(sent.truncated);
         expect(verifier.rejections.unknown_sender + verifier.rejections.malformed + verifier.rejections.stale).toBe(0);
         // Every raw connection was also closed.
@@ -246,23 +231,14 @@ describe('wire fuzzer', () => {
   });
 
   it(`WebSocketTransport: ${Math.floor(FRAMES / 2)} bad messages from ${CONNECTIONS} raw clients, ${LEGIT} legitimate messages`, async () => {
-    const heap0 = await settledHeap();
-    const server = new WebSocketTransport({ identity: bob, maxFrameBytes: MAX_FRAME });
-    await server.start();
-    const client = new WebSocketTransport({ url: server.listenUrl, identity: alice });
-    await client.start();
-    stops.push(
-      () => server.stop(),
-      () => client.stop(),
-    );
     const budget = Math.floor(FRAMES / 2);
-    await fuzz({
-      tag: 'ws',
-      unit: 'bad messages',
-      heap0,
-      receiver: server,
-      sender: client,
-      attack: async (sent) => {
+    await fuzz('ws', 'bad messages', {
+      open: async () => {
+        const server = await started(new WebSocketTransport({ identity: bob, maxFrameBytes: MAX_FRAME }), cleanup);
+        const client = await started(new WebSocketTransport({ url: server.listenUrl, identity: alice }), cleanup);
+        return { receiver: server, sender: client };
+      },
+      attack: async (server, sent) => {
         const open = async (): Promise<WebSocket> => {
           const ws = new WebSocket(server.listenUrl, { perMessageDeflate: false });
           ws.on('error', () => undefined);
@@ -336,7 +312,7 @@ describe('wire fuzzer', () => {
         };
         await Promise.all(Array.from({ length: CONNECTIONS }, (_, w) => worker(w)));
       },
-      check: (sent) => {
+      check: (server, sent) => {
         expect(server.stats.rejectedShort).toBe(sent.short);
         expect(server.stats.textFrames).toBe(sent.text);
         return sent.malformed + sent.oversize + sent.short + sent.forged + 2 * sent.replayed;
