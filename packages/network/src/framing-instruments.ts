@@ -1,4 +1,4 @@
-import { registerMetrics, type Logger, type MetricHandles, type Metrics } from '@converge/core';
+import { registerMetrics, type Logger, type MetricHandles, type MetricRow, type Metrics } from '@converge/core';
 
 /** Why an inbound frame or WS message was refused (the `reason` label). */
 export type FrameRejectReason = 'oversize' | 'malformed' | 'truncated' | 'short' | 'over_budget' | 'slow';
@@ -76,36 +76,26 @@ export function emptyStats(): NetTransportStats {
   };
 }
 
+// A counter of a transport: labelled by `transport`, then by `label` when given.
+function transportCounter(name: string, help: string, label?: 'reason' | 'direction'): MetricRow & { readonly kind: 'counter' } {
+  return { kind: 'counter', name, help, labelNames: label === undefined ? ['transport'] : ['transport', label] };
+}
+
 /** The metrics of a transport, registered by `NetInstruments` (every one labelled by `transport`). */
 const NET_METRICS = {
-  sent: { kind: 'counter', name: 'converge_transport_frames_sent_total', help: 'Frames written to sockets', labelNames: ['transport'] },
-  received: { kind: 'counter', name: 'converge_transport_frames_received_total', help: 'Frames received and queued', labelNames: ['transport'] },
-  rejected: { kind: 'counter', name: 'converge_frames_rejected_total', help: 'Inbound frames refused, by reason', labelNames: ['transport', 'reason'] },
-  opened: { kind: 'counter', name: 'converge_transport_connections_opened_total', help: 'Connections opened', labelNames: ['transport', 'direction'] },
-  closed: { kind: 'counter', name: 'converge_transport_connections_closed_total', help: 'Connections closed', labelNames: ['transport', 'direction'] },
-  connectFailures: { kind: 'counter', name: 'converge_transport_connect_failures_total', help: 'Failed dial attempts', labelNames: ['transport'] },
-  reconnects: { kind: 'counter', name: 'converge_transport_reconnects_total', help: 'Connections re-established', labelNames: ['transport'] },
-  sendErrors: { kind: 'counter', name: 'converge_transport_send_errors_total', help: 'Sends that rejected, by reason', labelNames: ['transport', 'reason'] },
-  socketErrors: {
-    kind: 'counter',
-    name: 'converge_transport_socket_errors_total',
-    help: 'Socket errors handled, by direction',
-    labelNames: ['transport', 'direction'],
-  },
-  bytesSent: {
-    kind: 'counter',
-    name: 'converge_transport_bytes_sent_total',
-    help: 'Bytes written to sockets (length prefixes included)',
-    labelNames: ['transport'],
-  },
-  bytesReceived: { kind: 'counter', name: 'converge_transport_bytes_received_total', help: 'Bytes read from sockets', labelNames: ['transport'] },
+  sent: transportCounter('converge_transport_frames_sent_total', 'Frames written to sockets'),
+  received: transportCounter('converge_transport_frames_received_total', 'Frames received and queued'),
+  rejected: transportCounter('converge_frames_rejected_total', 'Inbound frames refused, by reason', 'reason'),
+  opened: transportCounter('converge_transport_connections_opened_total', 'Connections opened', 'direction'),
+  closed: transportCounter('converge_transport_connections_closed_total', 'Connections closed', 'direction'),
+  connectFailures: transportCounter('converge_transport_connect_failures_total', 'Failed dial attempts'),
+  reconnects: transportCounter('converge_transport_reconnects_total', 'Connections re-established'),
+  sendErrors: transportCounter('converge_transport_send_errors_total', 'Sends that rejected, by reason', 'reason'),
+  socketErrors: transportCounter('converge_transport_socket_errors_total', 'Socket errors handled, by direction', 'direction'),
+  bytesSent: transportCounter('converge_transport_bytes_sent_total', 'Bytes written to sockets (length prefixes included)'),
+  bytesReceived: transportCounter('converge_transport_bytes_received_total', 'Bytes read from sockets'),
   open: { kind: 'gauge', name: 'converge_transport_connections', help: 'Connections open now, by direction', labelNames: ['transport', 'direction'] },
-  dropped: {
-    kind: 'counter',
-    name: 'converge_transport_dropped_total',
-    help: 'Messages a transport discarded (overflow under drop-oldest, queued at stop)',
-    labelNames: ['transport', 'reason'],
-  },
+  dropped: transportCounter('converge_transport_dropped_total', 'Messages a transport discarded (overflow under drop-oldest, queued at stop)', 'reason'),
 } as const;
 
 const REJECT_FIELD: Record<FrameRejectReason, keyof NetTransportStats> = {
