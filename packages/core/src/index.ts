@@ -36,3 +36,4 @@ export * from './metric-table.js';
 export * from './transport.js';
 export * from './health.js';
 export * from './overflow.js';
+export * from './ring-queue.js';

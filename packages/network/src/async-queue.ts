@@ -1,4 +1,4 @@
-import { AbortError, QueueFullError, ValidationError, overflowPolicy, requireInt, type OverflowPolicy } from '@converge/core';
+import { AbortError, QueueFullError, RingQueue, ValidationError, overflowPolicy, requireInt, type OverflowPolicy } from '@converge/core';
 
 // The overflow vocabulary is core's (shared with the runtime's Inbox); re-exported for callers.
 export type { OverflowPolicy } from '@converge/core';
@@ -40,58 +40,37 @@ interface Waiter<T> {
 }
 
 /**
- * A bounded FIFO queue whose consumers wait without polling. Items live in a ring buffer
- * that grows (by doubling) up to `maxSize`, so steady-state pushes and shifts allocate nothing
- * but the promise a waiting consumer gets.
+ * A bounded FIFO queue whose consumers wait without polling. Items live in core's
+ * `RingQueue`, a ring buffer that grows (by doubling) up to `maxSize`, so steady-state pushes
+ * and shifts allocate nothing but the promise a waiting consumer gets.
  *
  * After `close()`, pending and later `shift` calls resolve `null` once the remaining items are
  * taken, and `push` returns `false` (or throws, under `throw`) without storing the item.
  */
-export class AsyncQueue<T> {
+export class AsyncQueue<T> extends RingQueue<T> {
   /** Most items held. */
   readonly maxSize: number;
   /** Overflow policy in force. */
   readonly overflow: OverflowPolicy;
-  #buf: (T | undefined)[];
-  #head = 0;
-  #size = 0;
+  /** Most bytes held (`Infinity` when unbounded). */
+  readonly maxBytes: number;
   #waiters: Waiter<T>[] = [];
   #waiterHead = 0;
   #closed = false;
   #dropped = 0;
-  // Weight of each stored item, parallel to #buf (only when maxBytes is finite).
-  readonly #maxBytes: number;
-  #weights: number[] | undefined;
-  #bytes = 0;
 
   constructor(options: AsyncQueueOptions = {}) {
     const max = options.maxSize ?? DEFAULT_QUEUE_CAPACITY;
     requireInt(max, 'maxSize', { error: 'validation' });
-    this.maxSize = max;
-    this.overflow = overflowPolicy(options.overflow, 'throw');
     const maxBytes = options.maxBytes ?? Infinity;
     if (maxBytes !== Infinity && (!Number.isSafeInteger(maxBytes) || maxBytes < 1)) {
       throw new ValidationError('maxBytes must be a positive integer');
     }
-    this.#maxBytes = maxBytes;
-    // Power-of-two capacity so that indexes wrap with a mask.
-    this.#buf = new Array<T | undefined>(16);
-    if (maxBytes !== Infinity) this.#weights = new Array(16);
-  }
-
-  /** Most bytes held (`Infinity` when unbounded). */
-  get maxBytes(): number {
-    return this.#maxBytes;
-  }
-
-  /** Total weight (the `bytes` given to `push`) of the items stored. */
-  get bytes(): number {
-    return this.#bytes;
-  }
-
-  /** Number of items waiting to be taken. */
-  get size(): number {
-    return this.#size;
+    // Items are weighed (`bytes`: the weights given to `push`) only when maxBytes is finite.
+    super(maxBytes !== Infinity);
+    this.maxSize = max;
+    this.overflow = overflowPolicy(options.overflow, 'throw');
+    this.maxBytes = maxBytes;
   }
 
   /** Items discarded by the `drop-oldest` and `drop-newest` policies so far. */
@@ -111,7 +90,7 @@ export class AsyncQueue<T> {
 
   /** Whether `push` would accept `n` more items without overflowing. */
   hasRoom(n = 1): boolean {
-    return this.#size + n - this.waiting <= this.maxSize;
+    return this.size + n - this.waiting <= this.maxSize;
   }
 
   /**
@@ -131,43 +110,33 @@ export class AsyncQueue<T> {
       w.resolve(item);
       return true;
     }
-    const w = this.#weights;
-    while (this.#size >= this.maxSize || (w !== undefined && this.#size > 0 && this.#bytes + bytes > this.#maxBytes)) {
+    const weighted = this.weighted;
+    while (this.size >= this.maxSize || (weighted && this.size > 0 && this.bytes + bytes > this.maxBytes)) {
       if (this.overflow === 'drop-oldest') {
-        this.#take();
+        this.dequeue();
         this.#dropped++;
       } else if (this.overflow === 'reject') return false;
       else if (this.overflow === 'drop-newest') {
         this.#dropped++;
         return false;
       } else {
-        throw new QueueFullError(this.#size >= this.maxSize ? `queue full (${this.maxSize} items)` : `queue full (${this.#maxBytes} bytes)`);
+        throw new QueueFullError(this.size >= this.maxSize ? `queue full (${this.maxSize} items)` : `queue full (${this.maxBytes} bytes)`);
       }
     }
     // One item heavier than maxBytes on its own still fits an empty queue (it was already
     // bounded by whoever produced it); the bound is on what accumulates.
-    if (this.#size === this.#buf.length) this.#grow();
-    const at = (this.#head + this.#size) & (this.#buf.length - 1);
-    this.#buf[at] = item;
-    // Read the weights again: `#grow` replaced the array (a weight written to the old one was
-    // lost, `bytes` became NaN and the byte bound and the receiver's resume never held again).
-    const weights = this.#weights;
-    if (weights !== undefined) {
-      weights[at] = bytes;
-      this.#bytes += bytes;
-    }
-    this.#size++;
+    this.enqueue(item, bytes);
     return true;
   }
 
   /** Whether an item of weight `bytes` fits under `maxBytes` now (always `true` when unbounded). */
   hasRoomBytes(bytes: number): boolean {
-    return this.#weights === undefined || this.#size === 0 || this.#bytes + bytes <= this.#maxBytes;
+    return !this.weighted || this.size === 0 || this.bytes + bytes <= this.maxBytes;
   }
 
   /** The next item without waiting, or `null` when empty. */
   tryShift(): T | null {
-    return this.#size > 0 ? this.#take() : null;
+    return this.size > 0 ? this.dequeue() : null;
   }
 
   /**
@@ -175,7 +144,7 @@ export class AsyncQueue<T> {
    * is closed and empty; rejects with `AbortError` when `signal` aborts.
    */
   shift(options?: ShiftOptions): Promise<T | null> {
-    if (this.#size > 0) return Promise.resolve(this.#take());
+    if (this.size > 0) return Promise.resolve(this.dequeue());
     if (this.#closed) return Promise.resolve(null);
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(new AbortError('receive aborted', { cause: signal.reason }));
@@ -226,31 +195,8 @@ export class AsyncQueue<T> {
   /** Removes and returns every queued item. */
   drain(): T[] {
     const out: T[] = [];
-    while (this.#size > 0) out.push(this.#take());
+    while (this.size > 0) out.push(this.dequeue());
     return out;
-  }
-
-  #take(): T {
-    const item = this.#buf[this.#head] as T;
-    this.#buf[this.#head] = undefined;
-    if (this.#weights !== undefined) this.#bytes -= this.#weights[this.#head]!;
-    this.#head = (this.#head + 1) & (this.#buf.length - 1);
-    this.#size--;
-    return item;
-  }
-
-  #grow(): void {
-    const next = new Array<T | undefined>(this.#buf.length * 2);
-    const w = this.#weights;
-    const nextW = w !== undefined ? new Array<number>(next.length) : undefined;
-    for (let i = 0; i < this.#size; i++) {
-      const j = (this.#head + i) & (this.#buf.length - 1);
-      next[i] = this.#buf[j];
-      if (nextW !== undefined) nextW[i] = w![j]!;
-    }
-    this.#buf = next;
-    this.#weights = nextW;
-    this.#head = 0;
   }
 
   #nextWaiter(): Waiter<T> | undefined {

@@ -1,4 +1,4 @@
-import type { Logger, MetricCounter, MetricGauge, Metrics } from '@converge/core';
+import { registerMetrics, type Logger, type MetricHandles, type MetricRow, type Metrics } from '@converge/core';
 
 /** Why an inbound frame or WS message was refused (the `reason` label). */
 export type FrameRejectReason = 'oversize' | 'malformed' | 'truncated' | 'short' | 'over_budget' | 'slow';
@@ -76,7 +76,27 @@ export function emptyStats(): NetTransportStats {
   };
 }
 
-type Counter = MetricCounter;
+// A counter of a transport: labelled by `transport`, then by `label` when given.
+function transportCounter(name: string, help: string, label?: 'reason' | 'direction'): MetricRow & { readonly kind: 'counter' } {
+  return { kind: 'counter', name, help, labelNames: label === undefined ? ['transport'] : ['transport', label] };
+}
+
+/** The metrics of a transport, registered by `NetInstruments` (every one labelled by `transport`). */
+const NET_METRICS = {
+  sent: transportCounter('converge_transport_frames_sent_total', 'Frames written to sockets'),
+  received: transportCounter('converge_transport_frames_received_total', 'Frames received and queued'),
+  rejected: transportCounter('converge_frames_rejected_total', 'Inbound frames refused, by reason', 'reason'),
+  opened: transportCounter('converge_transport_connections_opened_total', 'Connections opened', 'direction'),
+  closed: transportCounter('converge_transport_connections_closed_total', 'Connections closed', 'direction'),
+  connectFailures: transportCounter('converge_transport_connect_failures_total', 'Failed dial attempts'),
+  reconnects: transportCounter('converge_transport_reconnects_total', 'Connections re-established'),
+  sendErrors: transportCounter('converge_transport_send_errors_total', 'Sends that rejected, by reason', 'reason'),
+  socketErrors: transportCounter('converge_transport_socket_errors_total', 'Socket errors handled, by direction', 'direction'),
+  bytesSent: transportCounter('converge_transport_bytes_sent_total', 'Bytes written to sockets (length prefixes included)'),
+  bytesReceived: transportCounter('converge_transport_bytes_received_total', 'Bytes read from sockets'),
+  open: { kind: 'gauge', name: 'converge_transport_connections', help: 'Connections open now, by direction', labelNames: ['transport', 'direction'] },
+  dropped: transportCounter('converge_transport_dropped_total', 'Messages a transport discarded (overflow under drop-oldest, queued at stop)', 'reason'),
+} as const;
 
 const REJECT_FIELD: Record<FrameRejectReason, keyof NetTransportStats> = {
   oversize: 'rejectedOversize',
@@ -108,142 +128,84 @@ export class NetInstruments {
   /** The `transport` label value. */
   readonly transport: string;
   readonly #logger: Logger | undefined;
-  readonly #sent: Counter | undefined;
-  readonly #received: Counter | undefined;
-  readonly #rejected: Counter | undefined;
-  readonly #opened: Counter | undefined;
-  readonly #closed: Counter | undefined;
-  readonly #connectFailures: Counter | undefined;
-  readonly #reconnects: Counter | undefined;
-  readonly #sendErrors: Counter | undefined;
-  readonly #dropped: Counter | undefined;
-  readonly #socketErrors: Counter | undefined;
-  readonly #bytesSent: Counter | undefined;
-  readonly #bytesReceived: Counter | undefined;
-  readonly #open: MetricGauge | undefined;
+  readonly #m: MetricHandles<typeof NET_METRICS> | undefined;
   readonly #labels: { transport: string };
 
   constructor(transport: string, logger?: Logger, metrics?: Metrics) {
     this.transport = transport;
     this.#labels = { transport };
     this.#logger = logger;
-    if (metrics) {
-      this.#sent = metrics.counter({ name: 'converge_transport_frames_sent_total', help: 'Frames written to sockets', labelNames: ['transport'] });
-      this.#received = metrics.counter({ name: 'converge_transport_frames_received_total', help: 'Frames received and queued', labelNames: ['transport'] });
-      this.#rejected = metrics.counter({
-        name: 'converge_frames_rejected_total',
-        help: 'Inbound frames refused, by reason',
-        labelNames: ['transport', 'reason'],
-      });
-      this.#opened = metrics.counter({
-        name: 'converge_transport_connections_opened_total',
-        help: 'Connections opened',
-        labelNames: ['transport', 'direction'],
-      });
-      this.#closed = metrics.counter({
-        name: 'converge_transport_connections_closed_total',
-        help: 'Connections closed',
-        labelNames: ['transport', 'direction'],
-      });
-      this.#connectFailures = metrics.counter({ name: 'converge_transport_connect_failures_total', help: 'Failed dial attempts', labelNames: ['transport'] });
-      this.#reconnects = metrics.counter({ name: 'converge_transport_reconnects_total', help: 'Connections re-established', labelNames: ['transport'] });
-      this.#sendErrors = metrics.counter({
-        name: 'converge_transport_send_errors_total',
-        help: 'Sends that rejected, by reason',
-        labelNames: ['transport', 'reason'],
-      });
-      this.#socketErrors = metrics.counter({
-        name: 'converge_transport_socket_errors_total',
-        help: 'Socket errors handled, by direction',
-        labelNames: ['transport', 'direction'],
-      });
-      this.#bytesSent = metrics.counter({
-        name: 'converge_transport_bytes_sent_total',
-        help: 'Bytes written to sockets (length prefixes included)',
-        labelNames: ['transport'],
-      });
-      this.#bytesReceived = metrics.counter({ name: 'converge_transport_bytes_received_total', help: 'Bytes read from sockets', labelNames: ['transport'] });
-      this.#open = metrics.gauge({
-        name: 'converge_transport_connections',
-        help: 'Connections open now, by direction',
-        labelNames: ['transport', 'direction'],
-      });
-      this.#dropped = metrics.counter({
-        name: 'converge_transport_dropped_total',
-        help: 'Messages a transport discarded (overflow under drop-oldest, queued at stop)',
-        labelNames: ['transport', 'reason'],
-      });
-    }
+    if (metrics) this.#m = registerMetrics(metrics, NET_METRICS);
   }
 
   /** Counts `n` frames (`bytes` bytes) handed to a socket. */
   sent(n: number, bytes: number): void {
     this.stats.framesSent += n;
     this.stats.bytesSent += bytes;
-    this.#sent?.inc(this.#labels, n);
-    this.#bytesSent?.inc(this.#labels, bytes);
+    this.#m?.sent.inc(this.#labels, n);
+    this.#m?.bytesSent.inc(this.#labels, bytes);
   }
 
   /** Counts `bytes` read from a socket. */
   receivedBytes(bytes: number): void {
     this.stats.bytesReceived += bytes;
-    this.#bytesReceived?.inc(this.#labels, bytes);
+    this.#m?.bytesReceived.inc(this.#labels, bytes);
   }
 
   /** Counts `n` frames queued for `receive`. */
   received(n: number): void {
     this.stats.framesReceived += n;
-    this.#received?.inc(this.#labels, n);
+    this.#m?.received.inc(this.#labels, n);
   }
 
   /** Counts and logs (warn) a refused inbound frame. */
   rejected(reason: FrameRejectReason, detail: Record<string, unknown>, err?: unknown): void {
     this.stats[REJECT_FIELD[reason]]++;
-    this.#rejected?.inc({ transport: this.transport, reason });
+    this.#m?.rejected.inc({ transport: this.transport, reason });
     this.#logger?.warn({ transport: this.transport, reason, ...detail, err }, 'inbound frame rejected');
   }
 
   /** Counts an opened connection. */
   opened(direction: 'inbound' | 'outbound', remote: string): void {
     this.stats.connectionsOpened++;
-    this.#opened?.inc({ transport: this.transport, direction });
-    this.#open?.inc({ transport: this.transport, direction });
+    this.#m?.opened.inc({ transport: this.transport, direction });
+    this.#m?.open.inc({ transport: this.transport, direction });
     this.#logger?.debug({ transport: this.transport, direction, remote }, 'connection opened');
   }
 
   /** Counts a closed connection. */
   closed(direction: 'inbound' | 'outbound', remote: string, err?: unknown): void {
     this.stats.connectionsClosed++;
-    this.#closed?.inc({ transport: this.transport, direction });
-    this.#open?.dec({ transport: this.transport, direction });
+    this.#m?.closed.inc({ transport: this.transport, direction });
+    this.#m?.open.dec({ transport: this.transport, direction });
     this.#logger?.debug({ transport: this.transport, direction, remote, err }, 'connection closed');
   }
 
   /** Counts and logs a failed dial attempt. */
   connectFailed(remote: string, attempt: number, err: unknown): void {
     this.stats.connectFailures++;
-    this.#connectFailures?.inc(this.#labels);
+    this.#m?.connectFailures.inc(this.#labels);
     this.#logger?.warn({ transport: this.transport, remote, attempt, err }, 'connect failed');
   }
 
   /** Counts a re-established connection. */
   reconnected(remote: string): void {
     this.stats.reconnects++;
-    this.#reconnects?.inc(this.#labels);
+    this.#m?.reconnects.inc(this.#labels);
     this.#logger?.info({ transport: this.transport, remote }, 'reconnected');
   }
 
   /** Counts `count` rejected sends that failed for one reason, and logs them once (warn). */
   sendFailed(reason: SendErrorReason, err: unknown, remote?: string, count = 1): void {
     this.stats.sendErrors += count;
-    this.#sendErrors?.inc({ transport: this.transport, reason }, count);
+    this.#m?.sendErrors.inc({ transport: this.transport, reason }, count);
     this.#logger?.warn({ transport: this.transport, reason, remote, count, err }, 'send failed');
   }
 
   /** Counts and logs (error) a message dropped because the receive queue was full (by count or by bytes). */
   droppedQueueFull(remote: string, detail?: Record<string, unknown>): void {
     this.stats.droppedReceiveQueueFull++;
-    this.#dropped?.inc({ transport: this.transport, reason: 'receive_queue_full' });
+    this.#m?.dropped.inc({ transport: this.transport, reason: 'receive_queue_full' });
     this.#logger?.error({ transport: this.transport, remote, ...detail }, 'receive queue full: message dropped');
   }
 
@@ -253,7 +215,7 @@ export class NetInstruments {
    */
   socketError(direction: 'inbound' | 'outbound', remote: string, err: unknown): void {
     this.stats.socketErrors++;
-    this.#socketErrors?.inc({ transport: this.transport, direction });
+    this.#m?.socketErrors.inc({ transport: this.transport, direction });
     this.#logger?.debug({ transport: this.transport, direction, remote, err }, 'socket error');
   }
 

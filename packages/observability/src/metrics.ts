@@ -111,6 +111,14 @@ function stepper(fullName: string, step: (labels: Labels | undefined, value: num
   return (labels, value) => guard(fullName, () => step(labels, value ?? 1));
 }
 
+// The `inc` and `get` a counter's and a gauge's handles share.
+function countingHandle(metric: Counter | Gauge, fullName: string): CounterHandle {
+  return {
+    inc: stepper(fullName, (l, v) => (l === undefined ? metric.inc(v) : metric.inc(l, v))),
+    get: (l?: Labels) => findSeries(metric, l)?.value ?? 0,
+  };
+}
+
 /**
  * Counters, gauges and histograms in an explicit prom-client `Registry`, exposed as Prometheus
  * text. `counter`/`gauge`/`histogram` are get-or-create: the same name with the same type and
@@ -142,13 +150,7 @@ export class MetricsCollector implements Metrics {
   counter(spec: MetricSpec): CounterHandle;
   counter(name: string, help: string, labelNames?: string[]): CounterHandle;
   counter(nameOrSpec: string | MetricSpec, helpText?: string, labelList?: string[]): CounterHandle {
-    return this.#plain('counter', specOf(nameOrSpec, helpText, labelList), (config, fullName) => {
-      const metric = new Counter(config);
-      return {
-        inc: stepper(fullName, (l, v) => (l === undefined ? metric.inc(v) : metric.inc(l, v))),
-        get: (l?: Labels) => findSeries(metric, l)?.value ?? 0,
-      } satisfies CounterHandle;
-    });
+    return this.#plain('counter', specOf(nameOrSpec, helpText, labelList), (config, fullName) => countingHandle(new Counter(config), fullName));
   }
 
   /** Gets or creates a gauge. */
@@ -158,10 +160,9 @@ export class MetricsCollector implements Metrics {
     return this.#plain('gauge', specOf(nameOrSpec, helpText, labelList), (config, fullName) => {
       const metric = new Gauge(config);
       return {
+        ...countingHandle(metric, fullName),
         set: (l: Labels | undefined, value: number) => guard(fullName, () => (l === undefined ? metric.set(value) : metric.set(l, value))),
-        inc: stepper(fullName, (l, v) => (l === undefined ? metric.inc(v) : metric.inc(l, v))),
         dec: stepper(fullName, (l, v) => (l === undefined ? metric.dec(v) : metric.dec(l, v))),
-        get: (l?: Labels) => findSeries(metric, l)?.value ?? 0,
       } satisfies GaugeHandle;
     });
   }

@@ -1,4 +1,4 @@
-import { QueueFullError, encodeMessage, overflowPolicy, requireInt, type Message, type OverflowPolicy } from '@converge/core';
+import { QueueFullError, RingQueue, encodeMessage, overflowPolicy, requireInt, type Message, type OverflowPolicy } from '@converge/core';
 
 /**
  * Why an inbox let a message go without delivering it: evicted (`drop-oldest`), discarded on
@@ -46,19 +46,15 @@ export const DEFAULT_INBOX_SIZE = 10_000;
 
 /**
  * A bounded FIFO of received messages between the transport and an agent's `decide`.
- * A ring buffer: push and poll are O(1) and allocation-free (once grown). Bounded by count
- * and, when `limits` is given, by bytes.
+ * A ring buffer (core's `RingQueue`, weighted by encoded size when `limits` is given): push and
+ * poll are O(1) and allocation-free (once grown). Bounded by count and, when `limits` is given,
+ * by bytes (`bytes` is then the encoded size of the queued messages, 0 otherwise).
  */
-export class Inbox {
+export class Inbox extends RingQueue<Message> {
   readonly maxSize: number;
   /** The overflow policy in force. */
   readonly overflow: OverflowPolicy;
   readonly #limits: QueueByteBudget | undefined;
-  #buf: (Message | undefined)[];
-  #sizes: number[] | undefined;
-  #head = 0;
-  #size = 0;
-  #bytes = 0;
   #dropped = 0;
   #rejected = 0;
   #spaceWaiters: (() => void)[] = [];
@@ -68,23 +64,13 @@ export class Inbox {
 
   /** @throws ConfigError on a bad `maxSize` or `overflow`. */
   constructor(options: InboxOptions = {}) {
-    this.maxSize = options.maxSize ?? DEFAULT_INBOX_SIZE;
-    requireInt(this.maxSize, 'maxSize');
+    const maxSize = options.maxSize ?? DEFAULT_INBOX_SIZE;
+    requireInt(maxSize, 'maxSize');
+    super(options.limits !== undefined, Math.min(maxSize, 1024));
+    this.maxSize = maxSize;
     this.overflow = overflowPolicy(options.overflow, 'reject');
     this.#limits = options.limits;
     this.#onDrop = options.onDrop;
-    this.#buf = new Array<Message | undefined>(Math.min(this.maxSize, 1024));
-    if (this.#limits) this.#sizes = new Array(this.#buf.length).fill(0);
-  }
-
-  /** Number of queued messages. */
-  get size(): number {
-    return this.#size;
-  }
-
-  /** Encoded bytes of the queued messages (0 unless `limits` was given). */
-  get bytes(): number {
-    return this.#bytes;
   }
 
   /** Messages discarded: evicted by `drop-oldest`, discarded by `drop-newest`, too large, or left at stop. */
@@ -99,7 +85,7 @@ export class Inbox {
 
   /** Whether the inbox is at its message capacity. */
   get full(): boolean {
-    return this.#size >= this.maxSize;
+    return this.size >= this.maxSize;
   }
 
   /** Called after every accepted message (the runtime wakes its loop with it). */
@@ -121,14 +107,14 @@ export class Inbox {
   offer(message: Message): boolean {
     const n = this.#limits ? encodeMessage(message).byteLength : 0;
     while (!this.#fits(n)) {
-      if (this.#size === 0) {
+      if (this.size === 0) {
         // Alone it exceeds the byte budget: it can never be queued, whatever the policy.
         this.#drop('too-large', message);
         return false;
       }
       if (this.overflow === 'reject' || this.overflow === 'throw') {
         this.#rejected++;
-        if (this.overflow === 'throw') throw new QueueFullError(`inbox full (${this.#size} messages, ${this.#bytes} bytes)`);
+        if (this.overflow === 'throw') throw new QueueFullError(`inbox full (${this.size} messages, ${this.bytes} bytes)`);
         return false;
       }
       if (this.overflow === 'drop-newest') {
@@ -137,18 +123,14 @@ export class Inbox {
       }
       this.#drop('drop-oldest', this.#shift()!);
     }
-    if (this.#size === this.#buf.length) this.#grow();
-    const i = (this.#head + this.#size) % this.#buf.length;
-    this.#buf[i] = message;
-    if (this.#sizes) this.#sizes[i] = n;
-    this.#size++;
+    this.enqueue(message, n);
     this.#onMessage?.();
     return true;
   }
 
   /** Removes and returns up to `max` messages, oldest first. */
   poll(max = Number.POSITIVE_INFINITY): Message[] {
-    const n = Math.min(max, this.#size);
+    const n = Math.min(max, this.size);
     const out = new Array<Message>(n);
     for (let i = 0; i < n; i++) out[i] = this.#shift()!;
     if (n > 0) this.#releaseWaiters();
@@ -196,7 +178,7 @@ export class Inbox {
    * judge, and `waitForPoll` waits for bytes to be freed.
    */
   waitForSpace(signal?: AbortSignal): Promise<void> {
-    if (this.#size < this.maxSize || signal?.aborted) return Promise.resolve();
+    if (this.size < this.maxSize || signal?.aborted) return Promise.resolve();
     return this.#waitForPoll(signal);
   }
 
@@ -219,12 +201,10 @@ export class Inbox {
     return messages.length;
   }
 
+  // Whether a message of `n` encoded bytes fits; when it does, its bytes are reserved.
   #fits(n: number): boolean {
-    if (this.#size >= this.maxSize) return false;
-    if (!this.#limits) return true;
-    if (!this.#limits.reserveQueueBytes(n)) return false;
-    this.#bytes += n;
-    return true;
+    if (this.size >= this.maxSize) return false;
+    return !this.#limits || this.#limits.reserveQueueBytes(n);
   }
 
   #drop(reason: InboxDropReason, message: Message): void {
@@ -244,32 +224,11 @@ export class Inbox {
   }
 
   #shift(): Message | undefined {
-    if (this.#size === 0) return undefined;
-    const m = this.#buf[this.#head];
-    this.#buf[this.#head] = undefined;
-    if (this.#sizes) {
-      const n = this.#sizes[this.#head]!;
-      this.#sizes[this.#head] = 0;
-      this.#bytes -= n;
-      this.#limits!.releaseQueueBytes(n);
-    }
-    this.#head = (this.#head + 1) % this.#buf.length;
-    this.#size--;
+    if (this.size === 0) return undefined;
+    const n = this.headWeight;
+    const m = this.dequeue();
+    this.#limits?.releaseQueueBytes(n);
     return m;
-  }
-
-  #grow(): void {
-    const len = Math.min(this.maxSize, this.#buf.length * 2);
-    const next = new Array<Message | undefined>(len);
-    const sizes = this.#sizes ? new Array<number>(len).fill(0) : undefined;
-    for (let i = 0; i < this.#size; i++) {
-      const j = (this.#head + i) % this.#buf.length;
-      next[i] = this.#buf[j];
-      if (sizes) sizes[i] = this.#sizes![j]!;
-    }
-    this.#buf = next;
-    this.#sizes = sizes;
-    this.#head = 0;
   }
 
   #releaseWaiters(): void {

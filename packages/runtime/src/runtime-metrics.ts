@@ -1,7 +1,19 @@
-import { noopMetrics, type MetricCounter, type MetricGauge, type MetricHistogram, type Metrics, type Outcome } from '@converge/core';
+import { noopMetrics, registerMetrics, type MetricCounter, type MetricHandles, type Metrics, type Outcome } from '@converge/core';
 
 /** Bucket bounds of `converge_runtime_turn_duration_seconds` (1 ms to 10 s). */
 export const TURN_DURATION_BUCKETS: readonly number[] = Object.freeze([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+
+/** The metrics of `RuntimeMeters`. */
+const RUNTIME_METRICS = {
+  depth: { kind: 'gauge', name: 'converge_inbox_depth', help: 'Messages queued in agent inboxes (sum over the runtimes of this process)' },
+  turn: {
+    kind: 'histogram',
+    name: 'converge_runtime_turn_duration_seconds',
+    help: 'Duration of one agent turn (onTick, decide, execute), seconds',
+    buckets: TURN_DURATION_BUCKETS,
+  },
+  outcomes: { kind: 'counter', name: 'converge_runtime_outcomes_total', help: 'Decision outcomes handed to agents, by status', labelNames: ['status'] },
+} as const;
 
 /**
  * The runtime's own gauges and histograms (its counters go through `RuntimeTelemetry.count`):
@@ -11,23 +23,11 @@ export const TURN_DURATION_BUCKETS: readonly number[] = Object.freeze([0.001, 0.
  * - `converge_runtime_outcomes_total{status}` (counter): decision outcomes handed to agents, by status
  */
 export class RuntimeMeters {
-  readonly #depth: MetricGauge;
-  readonly #turn: MetricHistogram;
-  readonly #outcomes: MetricCounter;
+  readonly #m: MetricHandles<typeof RUNTIME_METRICS>;
   #lastDepth = 0;
 
   constructor(metrics: Metrics = noopMetrics) {
-    this.#depth = metrics.gauge({ name: 'converge_inbox_depth', help: 'Messages queued in agent inboxes (sum over the runtimes of this process)' });
-    this.#turn = metrics.histogram({
-      name: 'converge_runtime_turn_duration_seconds',
-      help: 'Duration of one agent turn (onTick, decide, execute), seconds',
-      buckets: TURN_DURATION_BUCKETS,
-    });
-    this.#outcomes = metrics.counter({
-      name: 'converge_runtime_outcomes_total',
-      help: 'Decision outcomes handed to agents, by status',
-      labelNames: ['status'],
-    });
+    this.#m = registerMetrics(metrics, RUNTIME_METRICS);
   }
 
   /** Reports this runtime's inbox depth now (the gauge moves by the change since the last report). */
@@ -35,18 +35,18 @@ export class RuntimeMeters {
     const delta = n - this.#lastDepth;
     if (delta === 0) return;
     this.#lastDepth = n;
-    if (delta > 0) this.#depth.inc(undefined, delta);
-    else this.#depth.dec(undefined, -delta);
+    if (delta > 0) this.#m.depth.inc(undefined, delta);
+    else this.#m.depth.dec(undefined, -delta);
   }
 
   /** Records one turn that took `ms` milliseconds. */
   turn(ms: number): void {
-    this.#turn.observe(undefined, Math.max(0, ms) / 1000);
+    this.#m.turn.observe(undefined, Math.max(0, ms) / 1000);
   }
 
   /** Counts the outcomes of one turn by status. */
   outcomes(list: readonly Outcome[]): void {
-    for (const o of list) this.#outcomes.inc({ status: o.status });
+    for (const o of list) this.#m.outcomes.inc({ status: o.status });
   }
 }
 
