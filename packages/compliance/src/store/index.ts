@@ -22,7 +22,7 @@ export { storeOutageTest, storeReconnectTest, type OutageStore, type StoreOutage
 export { eventually } from './eventually.js';
 export { storesPerTest } from './per-test.js';
 export { backendComplianceTests, backendStoresPerTest, type StoreBackend } from './backend.js';
-export { storeServerTests, storeWatchTests, type StoreServerTestOptions, type StoreWatchTestOptions } from './server.js';
+export { heardPastThrowingListener, storeServerTests, storeWatchTests, type StoreServerTestOptions, type StoreWatchTestOptions } from './server.js';
 
 /** Options of `storeComplianceTests`. */
 export interface StoreComplianceOptions {
