@@ -3,6 +3,7 @@
 import type { Store } from '@converge/core';
 import { storesPerTest } from './per-test.js';
 import { storeComplianceTests } from './index.js';
+import { storeCrossProcessTests, type ChildStoreFactory, type StoreCrossProcessOptions } from './cross-process.js';
 
 /** How the tests of one server store make and clean up stores, each on its own namespace. */
 export interface StoreBackend<S extends Store & { stop(): Promise<void> }, O> {
@@ -52,6 +53,35 @@ export function backendComplianceTests<S extends Store & { stop(): Promise<void>
       await store.stop?.();
       const ns = namespaces.get(store);
       if (ns !== undefined) await backend.drop(ns);
+    },
+  });
+}
+
+/** Options of `backendCrossProcessTests`: those of `storeCrossProcessTests` but the fixture, made from the backend. */
+export interface BackendCrossProcessOptions<S extends Store> extends Omit<StoreCrossProcessOptions<S>, 'name' | 'setup'> {
+  /** How the children reach `namespace` (their module, and options naming the namespace). */
+  child(namespace: string): ChildStoreFactory;
+  /** Readies a new namespace before the children race on it (e.g. creates the table). */
+  prepare?(namespace: string): Promise<void>;
+}
+
+/**
+ * `storeCrossProcessTests` over a backend: each test's namespace is new (`backend.unique('x')`),
+ * readied by `prepare`, opened here with `backend.make`, reached by the children through `child`
+ * and dropped after the test.
+ */
+export function backendCrossProcessTests<S extends Store & { stop(): Promise<void> }, O>(
+  backend: StoreBackend<S, O>,
+  options: BackendCrossProcessOptions<S>,
+): void {
+  const { child, prepare, ...rest } = options;
+  storeCrossProcessTests({
+    ...rest,
+    name: backend.name,
+    setup: async () => {
+      const namespace = backend.unique('x');
+      await prepare?.(namespace);
+      return { open: () => backend.make(namespace), child: child(namespace), teardown: () => backend.drop(namespace) };
     },
   });
 }

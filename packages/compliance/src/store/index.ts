@@ -21,7 +21,7 @@ export { storeCrossProcessTests, type ChildStoreFactory, type StoreCrossProcessF
 export { storeOutageTest, storeReconnectTest, type OutageStore, type StoreOutageOptions, type StoreReconnectOptions } from './outage.js';
 export { eventually } from './eventually.js';
 export { storesPerTest } from './per-test.js';
-export { backendComplianceTests, backendStoresPerTest, type StoreBackend } from './backend.js';
+export { backendComplianceTests, backendCrossProcessTests, backendStoresPerTest, type BackendCrossProcessOptions, type StoreBackend } from './backend.js';
 export { heardPastThrowingListener, storeServerTests, storeWatchTests, type StoreServerTestOptions, type StoreWatchTestOptions } from './server.js';
 
 /** Options of `storeComplianceTests`. */
