@@ -60,9 +60,9 @@ export function backendComplianceTests<S extends Store & { stop(): Promise<void>
 /** Options of `backendCrossProcessTests`: those of `storeCrossProcessTests` but the fixture, made from the backend. */
 export interface BackendCrossProcessOptions<S extends Store> extends Omit<StoreCrossProcessOptions<S>, 'name' | 'setup'> {
   /** How the children reach `namespace` (their module, and options naming the namespace). */
-  child(namespace: string): ChildStoreFactory;
+  child: (namespace: string) => ChildStoreFactory;
   /** Readies a new namespace before the children race on it (e.g. creates the table). */
-  prepare?(namespace: string): Promise<void>;
+  prepare?: (namespace: string) => Promise<void>;
 }
 
 /**
