@@ -18,7 +18,18 @@ export { casIncrement } from './concurrency-tests.js';
 export { roundTripCases, sameOnTheWire, type RoundTripCase } from './values.js';
 export { invalidKeys, validKeys } from './keys.js';
 export { storeCrossProcessTests, type ChildStoreFactory, type StoreCrossProcessFixture, type StoreCrossProcessOptions } from './cross-process.js';
-export { storeOutageTest, storeReconnectTest, type OutageStore, type StoreOutageOptions, type StoreReconnectOptions } from './outage.js';
+export {
+  DOWN_AT_START_RETRY,
+  storeDownAtStartTest,
+  storeOutageTest,
+  storeReconnectTest,
+  storeUrlOutageTest,
+  type OutageStore,
+  type StoreDownAtStartOptions,
+  type StoreOutageOptions,
+  type StoreReconnectOptions,
+  type StoreUrlOutageOptions,
+} from './outage.js';
 export { eventually } from './eventually.js';
 export { storesPerTest } from './per-test.js';
 export { backendComplianceTests, backendCrossProcessTests, backendStoresPerTest, type BackendCrossProcessOptions, type StoreBackend } from './backend.js';
