@@ -62,14 +62,18 @@ export function percentile(sorted: number[], p: number): number {
 
 // The claim + report measuring loops are the ones `converge bench` runs (one copy, in the cli).
 export { QUEUE_WORKERS, cyclesPerSecond, queueClaimReport, type BenchQueue } from '@converge/cli';
+import { randomBytes } from 'node:crypto';
 import { queueClaimReport, type BenchQueue } from '@converge/cli';
 
 /** A task-queue suite: the raw baseline on an engine and the `TaskQueue` adapter on the same engine. */
 export interface QueueSuite {
   /** The baseline: its figure name and a run returning tasks/s for `tasks` tasks over `ms`. */
   raw: { name: string; run(tasks: number, ms: number): Promise<number> };
-  /** The adapter: its figure name and a fresh queue notifying every transition or only wake-ups. */
-  adapter: { name: string; make(notify: 'all' | 'wake-ups'): BenchQueue };
+  /**
+   * The adapter: its figure name and a fresh queue notifying every transition or only wake-ups,
+   * on a namespace of its own named with `id` (random hex, new for each queue).
+   */
+  adapter: { name: string; make(notify: 'all' | 'wake-ups', id: string): BenchQueue };
   /** Tasks submitted at scale 1. */
   tasks: number;
 }
@@ -83,8 +87,13 @@ export async function runQueueSuite(ctx: BenchContext, suite: QueueSuite): Promi
   const ms = Math.round(3_000 * ctx.scale);
   const tasks = Math.round(suite.tasks * ctx.scale);
   ctx.report({ name: suite.raw.name, value: await suite.raw.run(tasks, ms), unit: 'tasks/s' });
-  const all = await queueClaimReport(suite.adapter.make('all'), tasks, ms);
+  const all = await queueClaimReport(suite.adapter.make('all', randomBytes(4).toString('hex')), tasks, ms);
   ctx.report({ name: suite.adapter.name, value: all, unit: 'tasks/s', baseline: suite.raw.name });
-  const wakeOnly = await queueClaimReport(suite.adapter.make('wake-ups'), tasks, ms);
+  const wakeOnly = await queueClaimReport(suite.adapter.make('wake-ups', randomBytes(4).toString('hex')), tasks, ms);
   ctx.report({ name: `${suite.adapter.name}_wake_only`, value: wakeOnly, unit: 'tasks/s', baseline: suite.raw.name });
+}
+
+/** A suite (a default export of bench/suites/*.ts) that runs `suite` with `runQueueSuite`. */
+export function queueSuite(suite: QueueSuite): (ctx: BenchContext) => Promise<void> {
+  return (ctx) => runQueueSuite(ctx, suite);
 }

@@ -6,21 +6,18 @@
 //   hash pending -> assigned (attempt + 1), a completing script flips assigned -> completed if
 //   the attempt still matches; two EVALSHA per task, as claim + report are.
 // Each runs under a fresh key prefix that is deleted afterwards.
-import { randomBytes } from 'node:crypto';
 import { rawLuaCas } from '@converge/cli';
 import { RedisTaskQueue } from '@converge/store-redis/task-queue';
-import { runQueueSuite, type BenchContext } from '../harness.js';
+import { queueSuite } from '../harness.js';
 
 const REDIS_URL = process.env.CONVERGE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** The suite. */
-export default async function redisQueueAdapters(ctx: BenchContext): Promise<void> {
-  await runQueueSuite(ctx, {
-    raw: { name: 'raw.redis_lua_cas', run: (tasks, ms) => rawLuaCas(REDIS_URL, tasks, ms) },
-    adapter: {
-      name: 'adapters.redis_claim_report',
-      make: (notify) => new RedisTaskQueue({ url: REDIS_URL, notify, prefix: `cvb:tq:${randomBytes(4).toString('hex')}:`, defaults: { leaseMs: 30_000 } }),
-    },
-    tasks: 60_000,
-  });
-}
+export default queueSuite({
+  raw: { name: 'raw.redis_lua_cas', run: (tasks, ms) => rawLuaCas(REDIS_URL, tasks, ms) },
+  adapter: {
+    name: 'adapters.redis_claim_report',
+    make: (notify, id) => new RedisTaskQueue({ url: REDIS_URL, notify, prefix: `cvb:tq:${id}:`, defaults: { leaseMs: 30_000 } }),
+  },
+  tasks: 60_000,
+});

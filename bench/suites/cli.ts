@@ -6,43 +6,11 @@
 // figure is skipped, with a log line, when an engine is not reachable).
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { createClient } from 'redis';
-import { JetStreamTaskQueue } from '@converge/transport-nats/task-queue';
+import { dropNamespace } from '@converge/cli';
 import type { BenchContext } from '../harness.js';
 
 const REDIS = process.env.CONVERGE_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const NATS = process.env.CONVERGE_NATS_URL ?? 'nats://127.0.0.1:4222';
-
-/** Drops what a scale-out run left in the engine under its namespace. */
-async function cleanUp(name: string, store: string, ns: string): Promise<void> {
-  if (name === 'nats') {
-    const q = new JetStreamTaskQueue({ servers: store, name: ns.slice(0, 32) });
-    await q.start();
-    await q.drop().finally(() => q.stop());
-    return cleanUp('redis', REDIS, ns);
-  }
-  if (name === 'postgres') {
-    const client = new pg.Client({ connectionString: store });
-    await client.connect();
-    try {
-      await client.query(`DROP TABLE IF EXISTS "converge_${ns}"`);
-      await client.query(`DROP TABLE IF EXISTS "cq_${ns.toLowerCase()}"`);
-    } finally {
-      await client.end();
-    }
-    return;
-  }
-  const client = createClient({ url: store });
-  await client.connect();
-  try {
-    const keys: string[] = [];
-    for await (const batch of client.scanIterator({ MATCH: `converge:${ns}:*`, COUNT: 1000 })) keys.push(...(batch as unknown as string[]));
-    for (let i = 0; i < keys.length; i += 500) await client.del(keys.slice(i, i + 500));
-  } finally {
-    await client.quit();
-  }
-}
 
 const bin = fileURLToPath(new URL('../../packages/cli/src/bin.ts', import.meta.url));
 const node = [process.execPath, '--import', 'tsx', '--conditions=@converge/source', bin, 'run'] as const;
@@ -60,7 +28,8 @@ function runAsync(args: string[]): Promise<{ code: number | null; stdout: string
 
 async function scaleOut(ctx: BenchContext, name: string, store: string, tasks: number): Promise<void> {
   const ns = `bench_${name}_${Date.now().toString(36)}`;
-  const discovery = name === 'nats' ? ['--discovery-store', REDIS] : [];
+  const discoveryStore = name === 'nats' ? REDIS : undefined;
+  const discovery = discoveryStore ? ['--discovery-store', discoveryStore] : [];
   const common = [
     '--store',
     store,
@@ -80,7 +49,12 @@ async function scaleOut(ctx: BenchContext, name: string, store: string, tasks: n
   const workers = [0, 1, 2].map(() => runAsync(['--role', 'worker', '--agents', '4', ...common]));
   const coord = await runAsync(['--role', 'coordinator', '--tasks', String(tasks), '--min-workers', '12', ...common]);
   await Promise.all(workers);
-  await cleanUp(name, store, ns).catch((err) => ctx.log(`clean-up of ${ns} failed: ${(err as Error).message}`));
+  // What the run left under its namespace: the store's own data, then the discovery store's.
+  const cleanUp = async () => {
+    await dropNamespace(store, ns);
+    if (discoveryStore) await dropNamespace(discoveryStore, ns);
+  };
+  await cleanUp().catch((err) => ctx.log(`clean-up of ${ns} failed: ${(err as Error).message}`));
   if (coord.code !== 0) {
     ctx.log(`scale-out on ${name} skipped: coordinator exited ${coord.code}: ${coord.stderr.slice(-500)}`);
     return;

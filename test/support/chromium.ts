@@ -14,7 +14,7 @@ import { gzipSync } from 'node:zlib';
 import { build, type BuildOptions } from 'esbuild';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
-import { describeNeeding } from './prerequisite.js';
+import { describerNeeding } from './prerequisite.js';
 
 /** The Chromium binary: $CHROMIUM_PATH, else Debian's /usr/bin/chromium. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -52,14 +52,10 @@ export function missingChromiumNotice(): string {
  * `describe` for a suite that needs Chromium: the suite itself when the binary is there; in CI
  * without it, one failing test naming the path; otherwise a skipped suite.
  */
-export function describeInChromium(name: string, factory: () => void): void {
-  describeNeeding(
-    { path: CHROMIUM_PATH, available: chromiumAvailable, required: chromiumRequired, notice: missingChromiumNotice },
-    'starts Chromium',
-    name,
-    factory,
-  );
-}
+export const describeInChromium = describerNeeding(
+  { path: CHROMIUM_PATH, available: chromiumAvailable, required: chromiumRequired, notice: missingChromiumNotice },
+  'starts Chromium',
+);
 
 /** A launched Chromium with one page; `close()` ends it and removes its profile. */
 export interface ChromiumSession {

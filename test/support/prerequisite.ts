@@ -29,3 +29,8 @@ export function describeNeeding(p: Prerequisite, check: string, name: string, fa
     });
   } else describe.skip(name, () => it(`needs ${p.path}`, () => {}));
 }
+
+/** A `describe` for suites that need `p`: `describeNeeding(p, check, name, factory)` with `p` and `check` bound. */
+export function describerNeeding(p: Prerequisite, check: string): (name: string, factory: () => void) => void {
+  return (name, factory) => describeNeeding(p, check, name, factory);
+}

@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { expect } from 'vitest';
 
 /** How long an example may run before its test fails: 60 s. */
 export const EXAMPLE_TIMEOUT_MS = 60_000;
@@ -29,4 +30,9 @@ export async function runExample(testUrl: string): Promise<ExampleOutput> {
     timeout: EXAMPLE_TIMEOUT_MS,
   });
   return { stdout, lines: stdout.trim().split('\n') };
+}
+
+/** Checks that `stdout` (what an example printed) holds each of `texts`, anywhere, each named on failure. */
+export function expectPrinted(stdout: string, texts: readonly string[]): void {
+  for (const text of texts) expect(stdout, text).toContain(text);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runExample } from '../../../test/support/run-example.js';
+import { expectPrinted, runExample } from '../../../test/support/run-example.js';
 
 describe('examples/negotiation', () => {
   it('runs as a program: a deal at 250 after 5 offers, illegal moves refused with typed errors, exit 0', async () => {
@@ -11,14 +11,16 @@ describe('examples/negotiation', () => {
       'seller counters 344 (state countered)',
       'buyer counters 250 (state countered)',
     ]);
-    expect(stdout).toContain('seller accepts 250 (state accepted)');
-    expect(stdout).toContain('deal: accepted at 250, offered by the buyer after 5 offers');
-    expect(stdout).toContain('buyer accepts its own proposal: refused (ConflictError ERR_CONFLICT (session proposed))');
-    expect(stdout).toContain('an outsider counters: refused (PolicyError ERR_POLICY)');
-    expect(stdout).toContain('seller counters after the deal: refused (ConflictError ERR_CONFLICT (session accepted))');
-    expect(stdout).toContain('buyer rejects after the deal: refused (ConflictError ERR_CONFLICT (session accepted))');
-    expect(stdout).toContain('buyer accepts the rejected helmet offer: refused (ConflictError ERR_CONFLICT (session rejected))');
-    expect(stdout).toContain('protocol: 2 proposed, 4 countered, 1 accepted, 1 rejected, 5 refused');
+    expectPrinted(stdout, [
+      'seller accepts 250 (state accepted)',
+      'deal: accepted at 250, offered by the buyer after 5 offers',
+      'buyer accepts its own proposal: refused (ConflictError ERR_CONFLICT (session proposed))',
+      'an outsider counters: refused (PolicyError ERR_POLICY)',
+      'seller counters after the deal: refused (ConflictError ERR_CONFLICT (session accepted))',
+      'buyer rejects after the deal: refused (ConflictError ERR_CONFLICT (session accepted))',
+      'buyer accepts the rejected helmet offer: refused (ConflictError ERR_CONFLICT (session rejected))',
+      'protocol: 2 proposed, 4 countered, 1 accepted, 1 rejected, 5 refused',
+    ]);
     expect(lines.at(-1)).toBe('summary: OK');
   });
 });

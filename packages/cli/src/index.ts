@@ -32,6 +32,7 @@ export {
   type EngineBenchOptions,
 } from './engine-bench.js';
 export { rawSkipLocked, rawLuaCas } from './engine-raw.js';
+export { dropNamespace } from './distributed/drop-namespace.js';
 export { benchCommand, BENCH_DEFAULT_SECONDS, BENCH_DEFAULT_TASKS } from './bench-command.js';
 export {
   openTaskQueue,

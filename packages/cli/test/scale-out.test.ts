@@ -6,13 +6,12 @@
 // every task record back from the queue.
 import { connect as netConnect } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresTaskQueue } from '@converge/store-postgres/task-queue';
 import { RedisTaskQueue } from '@converge/store-redis/task-queue';
 import { JetStreamTaskQueue } from '@converge/transport-nats/task-queue';
 import type { QueuedTask, TaskQueue } from '@converge/core';
+import { dropNamespace } from '../src/distributed/drop-namespace.js';
 import { runCli, type CliResult } from './run-cli.js';
 
 const PG_URL = process.env.CONVERGE_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -85,49 +84,16 @@ async function openReader(engine: string, namespace: string): Promise<TaskQueue>
   return queue;
 }
 
-async function dropNamespace(engine: string, namespace: string): Promise<void> {
-  if (engine === 'nats') {
-    const queue = new JetStreamTaskQueue({ servers: NATS_URL, name: namespace.slice(0, 32) });
-    await queue.start();
-    await queue.drop().finally(() => queue.stop());
-    return dropNamespace('redis', namespace);
-  }
-  if (engine === 'postgres') {
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
-    try {
-      await client.query(`DROP TABLE IF EXISTS "converge_${namespace}"`);
-      await client.query(`DROP SEQUENCE IF EXISTS "converge_${namespace}_revision_seq"`);
-      await client.query(`DROP TABLE IF EXISTS "cq_${namespace.toLowerCase()}"`);
-    } finally {
-      await client.end();
-    }
-  } else {
-    const client = createClient({ url: REDIS_URL });
-    await client.connect();
-    try {
-      let batch: string[] = [];
-      for await (const keys of client.scanIterator({ MATCH: `converge:${namespace}:*`, COUNT: 1000 })) {
-        batch.push(...keys);
-        if (batch.length >= 1000) {
-          await client.del(batch);
-          batch = [];
-        }
-      }
-      if (batch.length > 0) await client.del(batch);
-    } finally {
-      await client.quit();
-    }
-  }
-}
-
 describe.each(ENGINES)('converge run across processes on NATS and $name', (engine) => {
   const { name, tasks, store } = engine;
   const discovery = engine.discoveryStore ? ['--discovery-store', engine.discoveryStore] : [];
   it(`one coordinator and three worker processes complete ${tasks} tasks exactly once, one worker SIGKILLed midway`, async () => {
     const namespace = `so_${name}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
     const poolId = `scale-${namespace}`;
-    cleanups.push(() => dropNamespace(name, namespace));
+    cleanups.push(async () => {
+      await dropNamespace(store, namespace);
+      if (engine.discoveryStore) await dropNamespace(engine.discoveryStore, namespace);
+    });
     const common = [
       '--store',
       store,

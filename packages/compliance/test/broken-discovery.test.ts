@@ -10,60 +10,54 @@ const options = (make: (ctx: DiscoverySetupContext) => MiniDiscovery, name: stri
   create: async (ctx) => ({ discovery: make(ctx) }),
 });
 
+// Each broken service names the defect it has and the check that must catch it.
+
 /** Never expires a registration. */
 class NeverExpires extends MiniDiscovery {
+  static readonly broken = 'a service that never expires';
+  static readonly check = 'expires a registration ttlMs after its last register or refresh; refresh of an unknown or expired agent is NotFoundError';
   override expired(): boolean {
     return false;
   }
 }
 /** Hands out its own records instead of copies. */
 class SharesRecords extends MiniDiscovery {
+  static readonly broken = 'a service that shares its records';
+  static readonly check = 'hands out copies: mutating what register, get or query returned changes nothing';
   override async get(id: string): Promise<DescriptorUnderTest | undefined> {
     return this.live(id);
   }
 }
 /** Accepts any descriptor, signed or not. */
 class AcceptsForgeries extends MiniDiscovery {
+  static readonly broken = 'a service that accepts forged descriptors';
+  static readonly check = 'refuses a descriptor not signed by the key of its id (SignatureError or KeyError) and keeps the real one';
   override verify(_r: RegistrationUnderTest): void {}
 }
 /** Holds any number of agents. */
 class Unbounded extends MiniDiscovery {
+  static readonly broken = 'an unbounded service';
+  static readonly check = 'holds at most maxAgents (4): one more is LimitExceededError, a known agent still re-registers, an expired one makes room';
   constructor(ctx: DiscoverySetupContext) {
     super({ ...ctx, maxAgents: Number.MAX_SAFE_INTEGER });
   }
 }
 
-const cases = [
-  {
-    broken: 'a service that never expires',
-    make: (c: DiscoverySetupContext) => new NeverExpires(c),
-    check: 'expires a registration ttlMs after its last register or refresh; refresh of an unknown or expired agent is NotFoundError',
-  },
-  {
-    broken: 'a service that shares its records',
-    make: (c: DiscoverySetupContext) => new SharesRecords(c),
-    check: 'hands out copies: mutating what register, get or query returned changes nothing',
-  },
-  {
-    broken: 'a service that accepts forged descriptors',
-    make: (c: DiscoverySetupContext) => new AcceptsForgeries(c),
-    check: 'refuses a descriptor not signed by the key of its id (SignatureError or KeyError) and keeps the real one',
-  },
-  {
-    broken: 'an unbounded service',
-    make: (c: DiscoverySetupContext) => new Unbounded(c),
-    check: 'holds at most maxAgents (4): one more is LimitExceededError, a known agent still re-registers, an expired one makes room',
-  },
-];
+const broken = [NeverExpires, SharesRecords, AcceptsForgeries, Unbounded];
 
 describe('the discovery suite catches broken services', () => {
-  for (const c of cases) {
-    it(`fails "${c.check}" for ${c.broken}`, async () => {
+  for (const Broken of broken) {
+    it(`fails "${Broken.check}" for ${Broken.broken}`, async () => {
       // An assertion of the check fails (not a crash of the check itself).
-      await expect(runDiscoveryCheck(options(c.make, c.broken), c.check)).rejects.toMatchObject({ name: 'AssertionError' });
+      await expect(
+        runDiscoveryCheck(
+          options((ctx) => new Broken(ctx), Broken.broken),
+          Broken.check,
+        ),
+      ).rejects.toMatchObject({ name: 'AssertionError' });
       await runDiscoveryCheck(
         options((ctx) => new MiniDiscovery(ctx), 'intact'),
-        c.check,
+        Broken.check,
       );
     });
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError, ValidationError } from '@converge/core';
-import { BiddingProtocol } from '../src/index.js';
+import { BiddingProtocol, type AuctionOptions } from '../src/index.js';
 
 function setup() {
   const clock = { now: 0 };
@@ -8,28 +8,22 @@ function setup() {
 }
 
 describe('BiddingProtocol sealed bids', () => {
-  it('first-price: the highest bidder pays its own bid', () => {
-    const { bp } = setup();
-    bp.openAuction({ id: 'a', type: 'first-price' });
-    bp.bid('a', 'x', 10);
-    bp.bid('a', 'y', 15);
-    bp.bid('a', 'z', 12);
-    expect(bp.resolve('a')).toMatchObject({ winner: 'y', price: 15 });
-  });
-
-  it('second-price: the highest bidder pays the second-highest bid, or the reserve with one bid', () => {
-    const { bp } = setup();
-    bp.openAuction({ id: 'a', type: 'second-price' });
-    bp.bid('a', 'x', 10);
-    bp.bid('a', 'y', 15);
-    expect(bp.resolve('a')).toMatchObject({ winner: 'y', price: 10 });
-    bp.openAuction({ id: 'b', type: 'second-price', reservePrice: 7 });
-    bp.bid('b', 'x', 10);
-    expect(bp.resolve('b')).toMatchObject({ winner: 'x', price: 7 });
-    bp.openAuction({ id: 'c', type: 'second-price', reservePrice: 12 });
-    bp.bid('c', 'x', 10);
-    bp.bid('c', 'y', 20);
-    expect(bp.resolve('c')).toMatchObject({ winner: 'y', price: 12 });
+  // Each case: a fresh sealed auction, its bids in order (agent: amount), `tick` ms apart, and the result.
+  it.each<[title: string, auction: AuctionOptions, bids: Record<string, number>, tick: number, result: object]>([
+    ['first-price: the highest bidder pays its own bid', { type: 'first-price' }, { x: 10, y: 15, z: 12 }, 0, { winner: 'y', price: 15 }],
+    ['second-price: the highest bidder pays the second-highest bid', { type: 'second-price' }, { x: 10, y: 15 }, 0, { winner: 'y', price: 10 }],
+    ['second-price: the reserve with one bid', { type: 'second-price', reservePrice: 7 }, { x: 10 }, 0, { winner: 'x', price: 7 }],
+    ['second-price: the reserve above the second-highest bid', { type: 'second-price', reservePrice: 12 }, { x: 10, y: 20 }, 0, { winner: 'y', price: 12 }],
+    ['ties: the earliest bid wins', { type: 'first-price' }, { b: 10, a: 10 }, 1, { winner: 'b', price: 10 }],
+    ['ties at the same time: the smallest agent id wins', { type: 'second-price' }, { m: 10, k: 10 }, 0, { winner: 'k', price: 10 }],
+  ])('%s', (_title, auction, bids, tick, result) => {
+    const { bp, clock } = setup();
+    bp.openAuction({ id: 'a', ...auction });
+    for (const [agent, amount] of Object.entries(bids)) {
+      bp.bid('a', agent, amount);
+      clock.now += tick;
+    }
+    expect(bp.resolve('a')).toMatchObject(result);
   });
 
   it('one bid per agent; reserve not met; no bids', () => {
@@ -40,19 +34,6 @@ describe('BiddingProtocol sealed bids', () => {
     expect(bp.resolve('a')).toMatchObject({ winner: null, reason: 'reserve-not-met' });
     bp.openAuction({ id: 'b', type: 'second-price' });
     expect(bp.resolve('b')).toEqual({ winner: null, reason: 'no-bids', bids: [] });
-  });
-
-  it('ties: the earliest bid wins; at the same time, the smallest agent id', () => {
-    const { bp, clock } = setup();
-    bp.openAuction({ id: 'a', type: 'first-price' });
-    bp.bid('a', 'b', 10);
-    clock.now = 1;
-    bp.bid('a', 'a', 10);
-    expect(bp.resolve('a')).toMatchObject({ winner: 'b', price: 10 });
-    bp.openAuction({ id: 'c', type: 'second-price' });
-    bp.bid('c', 'm', 10);
-    bp.bid('c', 'k', 10);
-    expect(bp.resolve('c')).toMatchObject({ winner: 'k', price: 10 });
   });
 
   it('a bid after close is refused naming the state; the auction is unchanged', () => {

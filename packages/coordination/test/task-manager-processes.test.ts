@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,26 +5,15 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Store } from '@converge/core';
 import { TaskManager } from '../src/index.js';
+import { runChildJson } from '../../../test/support/run-child.js';
 
 const storage = (await import('@converge/extensions/storage')) as Record<string, unknown>;
 const FileStore = storage.FileStore as (new (o: { dir: string }) => Store) | undefined;
 const child = fileURLToPath(new URL('./claim-worker.child.ts', import.meta.url));
-const root = fileURLToPath(new URL('../../..', import.meta.url));
 const TASKS = 2_000;
 
 function run(dir: string, worker: string): Promise<{ worker: string; done: string[]; lost: number }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', '--conditions=@converge/source', child, dir, worker, String(TASKS), '8'], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    p.on('error', reject);
-    p.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`worker ${worker} exited ${code}: ${err}`))));
-  });
+  return runChildJson(child, [dir, worker, String(TASKS), '8'], `worker ${worker}`);
 }
 
 // Skipped only while FileStore has not landed in @converge/extensions/storage.

@@ -3,7 +3,7 @@
 // (declared with `describeWithVectors`) are skipped, or fail in CI (vectors-path.ts).
 import { readFileSync } from 'node:fs';
 import { it } from 'vitest';
-import { describeNeeding } from '../../../test/support/prerequisite.js';
+import { describerNeeding } from '../../../test/support/prerequisite.js';
 import { VECTORS_PATH, missingVectorsNotice, vectorsAvailable, vectorsRequired } from './vectors-path.js';
 
 export { VECTORS_PATH, vectorsAvailable };
@@ -17,14 +17,10 @@ export const vectors: any = vectorsAvailable ? JSON.parse(readFileSync(VECTORS_P
  * it the factory is never called (it would read `vectors`): outside CI the suite is reported as
  * skipped, in CI it holds one test that fails naming the missing path.
  */
-export function describeWithVectors(name: string, factory: () => void): void {
-  describeNeeding(
-    { path: VECTORS_PATH, available: vectorsAvailable, required: vectorsRequired, notice: missingVectorsNotice },
-    'reads the interop vectors',
-    name,
-    factory,
-  );
-}
+export const describeWithVectors = describerNeeding(
+  { path: VECTORS_PATH, available: vectorsAvailable, required: vectorsRequired, notice: missingVectorsNotice },
+  'reads the interop vectors',
+);
 
 /** `it` for one test that reads the vectors in its body: skipped or failing like `describeWithVectors`. */
 export function itWithVectors(name: string, fn: () => unknown): void {

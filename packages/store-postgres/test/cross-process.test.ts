@@ -1,23 +1,20 @@
 import { fileURLToPath } from 'node:url';
 import { beforeAll, expect } from 'vitest';
-import { storeCrossProcessTests } from '@converge/compliance/store';
-import { dropTable, makeStore, PG_URL, requirePostgres, uniqueTable } from './helpers.js';
+import { backendCrossProcessTests } from '@converge/compliance/store';
+import { makeStore, PG_URL, postgresBackend, requirePostgres } from './helpers.js';
+
+const CHILD = fileURLToPath(new URL('./fixtures/store.child.ts', import.meta.url));
 
 beforeAll(requirePostgres);
-storeCrossProcessTests({
-  name: 'PostgresStore',
+backendCrossProcessTests(postgresBackend, {
   notifiedBy: 'LISTEN/NOTIFY',
-  setup: async () => {
-    const table = uniqueTable('x');
-    const s = makeStore(table); // creates the table before the children race on it
+  // Creates the table before the children race on it.
+  prepare: async (table) => {
+    const s = makeStore(table);
     await s.start();
     await s.stop();
-    return {
-      open: () => makeStore(table),
-      child: { module: fileURLToPath(new URL('./fixtures/store.child.ts', import.meta.url)), options: { url: PG_URL, table } },
-      teardown: () => dropTable(table),
-    };
   },
+  child: (table) => ({ module: CHILD, options: { url: PG_URL, table } }),
   afterRemoteWrite: (s) => {
     expect(s.stats.notifications).toBe(1);
   },

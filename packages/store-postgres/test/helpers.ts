@@ -57,5 +57,6 @@ export const postgresBackend: StoreBackend<PostgresStore, Partial<PostgresStoreO
   name: 'PostgresStore',
   unique: uniqueTable,
   make: makeStore,
+  ready: requirePostgres,
   drop: dropTable,
 };

@@ -1,12 +1,11 @@
 import pg from 'pg';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PostgresStore } from '@converge/store-postgres';
-import { PG_URL, postgresBackend, requirePostgres, uniqueTable, withAdmin } from './helpers.js';
-import { eventually, storeOutageTest, storeReconnectTest, backendStoresPerTest, storeServerTests, storeWatchTests } from '@converge/compliance/store';
+import { PG_URL, postgresBackend, uniqueTable, withAdmin } from './helpers.js';
+import { backendStoresPerTest, eventually } from '@converge/compliance/store';
+import { storeDownAtStartTest, storeReconnectTest, storeServerTests, storeUrlOutageTest, storeWatchTests } from '@converge/compliance/store';
 
-beforeAll(requirePostgres);
-
-// Every store made here is stopped and its table dropped after each test.
+// The server is checked before all tests; every store made here is stopped and its table dropped after each test.
 const fresh = backendStoresPerTest(postgresBackend);
 
 describe('schema', () => {
@@ -143,18 +142,12 @@ describe('corrupt records', () => {
 
 describe('watch', () => {
   storeWatchTests({
-    pair: () => {
-      const table = uniqueTable();
-      return [fresh({}, table), fresh({}, table)];
-    },
+    pair: () => fresh.sharing({}, {}),
     counters: (s) => s.stats,
   });
 
   it('with notify: false other instances hear nothing, while the data is shared as usual', async () => {
-    const table = uniqueTable();
-    const quiet = fresh({ notify: false, listen: false }, table);
-    const loud = fresh({}, table);
-    const watcher = fresh({}, table);
+    const [quiet, loud, watcher] = fresh.sharing({ notify: false, listen: false }, {}, {});
     await Promise.all([quiet.start(), loud.start(), watcher.start()]);
     const seen: string[] = [];
     watcher.watch('', (k) => seen.push(k));
@@ -180,14 +173,13 @@ describe('watch', () => {
 });
 
 describe('server unavailable', () => {
-  it('a server that is down at start: StoreError ERR_STORE_UNAVAILABLE after the bounded retries', async () => {
-    const s = new PostgresStore({ connectionString: 'postgres://postgres@127.0.0.1:1/test', retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 10 } });
-    const err = await s.start().catch((e: unknown) => e);
-    expect(err).toMatchObject({ name: 'StoreError', code: 'ERR_STORE_UNAVAILABLE' });
-    expect((err as Error).message).toContain('3 attempts');
-    expect(s.stats).toMatchObject({ retries: 2, unavailable: 1 });
-    await expect(s.get('k')).rejects.toMatchObject({ name: 'NotStartedError' });
-    await s.stop();
+  storeDownAtStartTest({
+    title: 'a server that is down at start: StoreError ERR_STORE_UNAVAILABLE after the bounded retries',
+    create: (retry) => new PostgresStore({ connectionString: 'postgres://postgres@127.0.0.1:1/test', retry }),
+    attempts: '3 attempts',
+    afterFailedStart: (s) => {
+      expect(s.stats).toMatchObject({ retries: 2, unavailable: 1 });
+    },
   });
 
   let app = ''; // the application_name of the store under test, set by open()
@@ -213,16 +205,12 @@ describe('server unavailable', () => {
     },
   });
 
-  storeOutageTest({
-    server: { host: new URL(PG_URL).hostname, port: Number(new URL(PG_URL).port || 5432) },
-    open: (proxyPort) => {
-      const url = new URL(PG_URL);
-      url.host = `127.0.0.1:${proxyPort}`;
-      const table = uniqueTable();
-      return {
-        through: fresh({ connectionString: url.toString(), retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 } }, table),
-        direct: fresh({ listen: false }, table),
-      };
+  storeUrlOutageTest({
+    url: PG_URL,
+    defaultPort: 5432,
+    open: (url) => {
+      const [through, direct] = fresh.sharing({ connectionString: url, retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 } }, { listen: false });
+      return { through, direct };
     },
   });
 });

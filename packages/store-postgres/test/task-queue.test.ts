@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { taskQueueComplianceTests } from '@converge/compliance/task-queue';
+import { serverTaskQueueTests } from '@converge/compliance/task-queue';
 import { ConfigError, ConflictError, NotFoundError } from '@converge/core';
 import { PostgresTaskQueue } from '@converge/store-postgres/task-queue';
 import { PG_URL, requirePostgres, uniqueTable, withAdmin } from './helpers.js';
@@ -9,22 +9,13 @@ const CHILD = fileURLToPath(new URL('./fixtures/task-queue.child.ts', import.met
 
 beforeAll(requirePostgres);
 
-taskQueueComplianceTests({
+serverTaskQueueTests({
   name: 'PostgresTaskQueue',
-  setup: async ({ clock, defaults }) => {
-    const table = uniqueTable('q');
-    return {
-      open: async () => new PostgresTaskQueue({ connectionString: PG_URL, table, clock, defaults, maxConnections: 2, pollMs: 50 }),
-      openWakeUpsOnly: async () =>
-        new PostgresTaskQueue({ connectionString: PG_URL, table, clock, defaults, maxConnections: 2, notify: 'wake-ups', pollMs: 60_000 }),
-      feed: {
-        publish: (payload) => withAdmin(async (c) => void (await c.query('SELECT pg_notify($1, $2)', [`${table}_events`, payload]))),
-        badEvents: (q) => (q as PostgresTaskQueue).stats.badEvents,
-      },
-      teardown: () => withAdmin(async (c) => void (await c.query(`DROP TABLE IF EXISTS "${table}"`))),
-      child: { module: CHILD, options: { url: PG_URL, table, defaults } },
-    };
-  },
+  unique: () => uniqueTable('q'),
+  open: (table, options) => new PostgresTaskQueue({ connectionString: PG_URL, table, maxConnections: 2, ...options }),
+  drop: (table) => withAdmin(async (c) => void (await c.query(`DROP TABLE IF EXISTS "${table}"`))),
+  child: (table, defaults) => ({ module: CHILD, options: { url: PG_URL, table, defaults } }),
+  publish: (table, payload) => withAdmin(async (c) => void (await c.query('SELECT pg_notify($1, $2)', [`${table}_events`, payload]))),
 });
 
 describe('PostgresTaskQueue', () => {

@@ -1,20 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import { beforeAll, expect } from 'vitest';
-import { storeCrossProcessTests } from '@converge/compliance/store';
-import { dropPrefix, makeStore, REDIS_URL, requireRedis, uniquePrefix } from './helpers.js';
+import { backendCrossProcessTests } from '@converge/compliance/store';
+import { REDIS_URL, redisBackend, requireRedis } from './helpers.js';
+
+const CHILD = fileURLToPath(new URL('./fixtures/store.child.ts', import.meta.url));
 
 beforeAll(requireRedis);
-storeCrossProcessTests({
-  name: 'RedisStore',
+backendCrossProcessTests(redisBackend, {
   notifiedBy: 'PUBLISH from the write script',
-  setup: async () => {
-    const prefix = uniquePrefix('x');
-    return {
-      open: () => makeStore(prefix),
-      child: { module: fileURLToPath(new URL('./fixtures/store.child.ts', import.meta.url)), options: { url: REDIS_URL, prefix } },
-      teardown: () => dropPrefix(prefix),
-    };
-  },
+  child: (prefix) => ({ module: CHILD, options: { url: REDIS_URL, prefix } }),
   afterRemoteWrite: (s) => {
     expect(s.stats.notifications).toBe(1);
   },

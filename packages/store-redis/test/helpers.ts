@@ -55,5 +55,6 @@ export const redisBackend: StoreBackend<RedisStore, Partial<RedisStoreOptions>> 
   name: 'RedisStore',
   unique: uniquePrefix,
   make: makeStore,
+  ready: requireRedis,
   drop: dropPrefix,
 };

@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { RESP_TYPES } from 'redis';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { globEscape, RedisStore } from '@converge/store-redis';
-import { REDIS_URL, dropPrefix, redisBackend, requireRedis, uniquePrefix, withAdmin } from './helpers.js';
-import { eventually, storeOutageTest, storeReconnectTest, backendStoresPerTest, storeServerTests, storeWatchTests } from '@converge/compliance/store';
+import { REDIS_URL, dropPrefix, redisBackend, uniquePrefix, withAdmin } from './helpers.js';
+import { backendStoresPerTest, eventually } from '@converge/compliance/store';
+import { storeDownAtStartTest, storeReconnectTest, storeServerTests, storeUrlOutageTest, storeWatchTests } from '@converge/compliance/store';
 
-beforeAll(requireRedis);
-
-// Every store made here is stopped and its keys deleted after each test.
+// The server is checked before all tests; every store made here is stopped and its keys deleted after each test.
 const fresh = backendStoresPerTest(redisBackend);
 
 describe('key layout', () => {
@@ -169,10 +168,7 @@ describe('corrupt records', () => {
 
 describe('watch', () => {
   storeWatchTests({
-    pair: () => {
-      const prefix = uniquePrefix();
-      return [fresh({}, prefix), fresh({}, prefix)];
-    },
+    pair: () => fresh.sharing({}, {}),
     counters: (s) => s.stats,
   });
 
@@ -195,13 +191,10 @@ describe('watch', () => {
 });
 
 describe('server unavailable', () => {
-  it('a server that is down at start: StoreError ERR_STORE_UNAVAILABLE after bounded reconnect attempts', async () => {
-    const s = new RedisStore({ url: 'redis://127.0.0.1:1', retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 10 } });
-    const err = await s.start().catch((e: unknown) => e);
-    expect(err).toMatchObject({ name: 'StoreError', code: 'ERR_STORE_UNAVAILABLE' });
-    expect((err as Error).message).toContain('3 connection attempts');
-    await expect(s.get('k')).rejects.toMatchObject({ name: 'NotStartedError' });
-    await s.stop();
+  storeDownAtStartTest({
+    title: 'a server that is down at start: StoreError ERR_STORE_UNAVAILABLE after bounded reconnect attempts',
+    create: (retry) => new RedisStore({ url: 'redis://127.0.0.1:1', retry }),
+    attempts: '3 connection attempts',
   });
 
   let name = ''; // the client name of the store under test, set by open()
@@ -225,16 +218,12 @@ describe('server unavailable', () => {
     },
   });
 
-  storeOutageTest({
-    server: { host: new URL(REDIS_URL).hostname, port: Number(new URL(REDIS_URL).port || 6379) },
-    open: (proxyPort) => {
-      const url = new URL(REDIS_URL);
-      url.host = `127.0.0.1:${proxyPort}`;
-      const prefix = uniquePrefix();
-      return {
-        through: fresh({ url: url.toString(), retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 } }, prefix),
-        direct: fresh({ listen: false }, prefix),
-      };
+  storeUrlOutageTest({
+    url: REDIS_URL,
+    defaultPort: 6379,
+    open: (url) => {
+      const [through, direct] = fresh.sharing({ url, retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 } }, { listen: false });
+      return { through, direct };
     },
     whileDown: (s) => {
       expect(s.stats.connectionLost).toBeGreaterThanOrEqual(1);

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { taskQueueComplianceTests } from '@converge/compliance/task-queue';
+import { serverTaskQueueTests } from '@converge/compliance/task-queue';
 import { ConfigError, NotStartedError } from '@converge/core';
 import { createClient } from 'redis';
 import { RedisTaskQueue } from '@converge/store-redis/task-queue';
@@ -11,21 +11,13 @@ const CHILD = fileURLToPath(new URL('./fixtures/task-queue.child.ts', import.met
 
 beforeAll(requireRedis);
 
-taskQueueComplianceTests({
+serverTaskQueueTests({
   name: 'RedisTaskQueue',
-  setup: async ({ clock, defaults }) => {
-    const prefix = uniquePrefix('q');
-    return {
-      open: async () => new RedisTaskQueue({ url: REDIS_URL, prefix, clock, defaults, pollMs: 50 }),
-      openWakeUpsOnly: async () => new RedisTaskQueue({ url: REDIS_URL, prefix, clock, defaults, notify: 'wake-ups', pollMs: 60_000 }),
-      feed: {
-        publish: (payload) => withAdmin(async (c) => void (await c.publish(`${prefix}events`, payload))),
-        badEvents: (q) => (q as RedisTaskQueue).stats.badEvents,
-      },
-      teardown: () => dropPrefix(prefix),
-      child: { module: CHILD, options: { url: REDIS_URL, prefix, defaults } },
-    };
-  },
+  unique: () => uniquePrefix('q'),
+  open: (prefix, options) => new RedisTaskQueue({ url: REDIS_URL, prefix, ...options }),
+  drop: dropPrefix,
+  child: (prefix, defaults) => ({ module: CHILD, options: { url: REDIS_URL, prefix, defaults } }),
+  publish: (prefix, payload) => withAdmin(async (c) => void (await c.publish(`${prefix}events`, payload))),
 });
 
 /** A started queue on a fresh prefix, stopped and its keys dropped after `fn`. */

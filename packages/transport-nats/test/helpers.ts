@@ -20,6 +20,16 @@ export async function rawConnection(): Promise<NatsConnection> {
   }
 }
 
+/** Runs `fn` with a raw nats.js connection (as `rawConnection`), closed after it. */
+export async function withRawConnection<T>(fn: (nc: NatsConnection) => Promise<T>): Promise<T> {
+  const nc = await rawConnection();
+  try {
+    return await fn(nc);
+  } finally {
+    await nc.close();
+  }
+}
+
 /** Deletes a JetStream stream if it exists. */
 export async function deleteStream(name: string): Promise<void> {
   const nc = await rawConnection();

@@ -5,7 +5,8 @@ import { taskQueueComplianceTests } from '@converge/compliance/task-queue';
 import { AbortError, ConfigError, ConflictError, NotFoundError, QueueFullError, StoreError, ValidationError } from '@converge/core';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { JetStreamTaskQueue, type JetStreamTaskQueueOptions } from '@converge/transport-nats/task-queue';
-import { NATS_URL, deleteStream, rawConnection } from './helpers.js';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { NATS_URL, deleteStream, rawConnection, withRawConnection } from './helpers.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/task-queue.child.ts', import.meta.url));
 
@@ -44,6 +45,13 @@ async function withQueue(options: Partial<JetStreamTaskQueueOptions>, body: (q: 
     await q.stop();
     await dropQueue(name);
   }
+}
+
+/** After a message no readable task stands behind: a claim hands out nothing, counts it and ends it in the stream. */
+async function expectOrphanEnded(q: JetStreamTaskQueue, nc: NatsConnection, name: string): Promise<void> {
+  expect(await q.claim({ agentId: 'a', poolId: 'p' })).toEqual([]);
+  expect(q.stats().orphanMessages).toBe(1);
+  expect((await (await jetstreamManager(nc)).streams.info(`CVQ_${name}`)).state.messages).toBe(0);
 }
 
 describe('JetStreamTaskQueue', () => {
@@ -106,45 +114,30 @@ describe('JetStreamTaskQueue', () => {
   });
 
   it('a message without a task record is terminated and counted, never handed out', async () => {
-    await withQueue({}, async (q, name) => {
-      const nc = await rawConnection();
-      try {
+    await withQueue({}, (q, name) =>
+      withRawConnection(async (nc) => {
         await jetstream(nc).publish(`cvq.${name}.t.${Buffer.from('p').toString('base64url')}`, 'ghost');
-        expect(await q.claim({ agentId: 'a', poolId: 'p' })).toEqual([]);
-        expect(q.stats().orphanMessages).toBe(1);
-        expect((await (await jetstreamManager(nc)).streams.info(`CVQ_${name}`)).state.messages).toBe(0);
-      } finally {
-        await nc.close();
-      }
-    });
+        await expectOrphanEnded(q, nc, name);
+      }),
+    );
   });
 
   it('a task whose record is not readable is refused by get (StoreError) and its message ended and counted by claim', async () => {
     await withQueue({}, async (q, name) => {
       await q.submit({ id: 'bad', objective: 'o', poolId: 'p' });
-      const nc = await rawConnection();
-      try {
+      await withRawConnection(async (nc) => {
         await jetstream(nc).publish(`$KV.cvq_${name}.r.${Buffer.from('bad').toString('base64url')}`, new Uint8Array([0xff, 0x00, 0x13]));
         await expect(q.get('bad')).rejects.toBeInstanceOf(StoreError);
-        expect(await q.claim({ agentId: 'a', poolId: 'p' })).toEqual([]);
-        expect(q.stats().orphanMessages).toBe(1);
-        expect((await (await jetstreamManager(nc)).streams.info(`CVQ_${name}`)).state.messages).toBe(0);
-      } finally {
-        await nc.close();
-      }
+        await expectOrphanEnded(q, nc, name);
+      });
     });
   });
 
   it('submit publishes with Nats-Msg-Id = task id: a repeated publish of the task is deduplicated by the stream', async () => {
     await withQueue({}, async (q, name) => {
       await q.submit({ id: 'once', objective: 'o', poolId: 'p' });
-      const nc = await rawConnection();
-      try {
-        const ack = await jetstream(nc).publish(`cvq.${name}.t.${Buffer.from('p').toString('base64url')}`, 'once', { msgID: 'once' });
-        expect(ack.duplicate).toBe(true);
-      } finally {
-        await nc.close();
-      }
+      const ack = await withRawConnection((nc) => jetstream(nc).publish(`cvq.${name}.t.${Buffer.from('p').toString('base64url')}`, 'once', { msgID: 'once' }));
+      expect(ack.duplicate).toBe(true);
     });
   });
 

@@ -18,11 +18,22 @@ export { casIncrement } from './concurrency-tests.js';
 export { roundTripCases, sameOnTheWire, type RoundTripCase } from './values.js';
 export { invalidKeys, validKeys } from './keys.js';
 export { storeCrossProcessTests, type ChildStoreFactory, type StoreCrossProcessFixture, type StoreCrossProcessOptions } from './cross-process.js';
-export { storeOutageTest, storeReconnectTest, type OutageStore, type StoreOutageOptions, type StoreReconnectOptions } from './outage.js';
+export {
+  DOWN_AT_START_RETRY,
+  storeDownAtStartTest,
+  storeOutageTest,
+  storeReconnectTest,
+  storeUrlOutageTest,
+  type OutageStore,
+  type StoreDownAtStartOptions,
+  type StoreOutageOptions,
+  type StoreReconnectOptions,
+  type StoreUrlOutageOptions,
+} from './outage.js';
 export { eventually } from './eventually.js';
 export { storesPerTest } from './per-test.js';
-export { backendComplianceTests, backendStoresPerTest, type StoreBackend } from './backend.js';
-export { storeServerTests, storeWatchTests, type StoreServerTestOptions, type StoreWatchTestOptions } from './server.js';
+export { backendComplianceTests, backendCrossProcessTests, backendStoresPerTest, type BackendCrossProcessOptions, type StoreBackend } from './backend.js';
+export { heardPastThrowingListener, storeServerTests, storeWatchTests, type StoreServerTestOptions, type StoreWatchTestOptions } from './server.js';
 
 /** Options of `storeComplianceTests`. */
 export interface StoreComplianceOptions {

@@ -61,6 +61,63 @@ export function storeOutageTest<S extends OutageStore>(options: StoreOutageOptio
   });
 }
 
+/** Options of `storeUrlOutageTest`: those of `storeOutageTest` for a store that reaches its server by URL. */
+export interface StoreUrlOutageOptions<S extends OutageStore> extends Omit<StoreOutageOptions<S>, 'server' | 'open'> {
+  /** The real server's URL (`postgres://…`, `redis://…`). */
+  url: string;
+  /** The server's port when `url` names none. */
+  defaultPort: number;
+  /** As `StoreOutageOptions.open`, given `url` with its host and port replaced by the proxy's. */
+  open: (proxiedUrl: string) => { through: S; direct: S };
+}
+
+/** `storeOutageTest` for the server at `url`: `open` gets the URL that goes through the proxy. */
+export function storeUrlOutageTest<S extends OutageStore>(options: StoreUrlOutageOptions<S>): void {
+  const { url, defaultPort, open, ...rest } = options;
+  const server = new URL(url);
+  storeOutageTest({
+    ...rest,
+    server: { host: server.hostname, port: Number(server.port || defaultPort) },
+    open: (proxyPort) => {
+      const proxied = new URL(url);
+      proxied.host = `127.0.0.1:${proxyPort}`;
+      return open(proxied.toString());
+    },
+  });
+}
+
+/** The retry policy `storeDownAtStartTest` gives the store: three attempts, 5 to 10 ms apart. */
+export const DOWN_AT_START_RETRY = Object.freeze({ attempts: 3, baseDelayMs: 5, maxDelayMs: 10 });
+
+/** Options of `storeDownAtStartTest`. */
+export interface StoreDownAtStartOptions<S extends Store> {
+  /** Test title (name how the store gives up). */
+  title: string;
+  /** A store whose server refuses connections (e.g. port 1), with `retry` as its retry policy. */
+  create: (retry: typeof DOWN_AT_START_RETRY) => S;
+  /** What the error message must say of the three attempts (e.g. `'3 attempts'`). */
+  attempts: string;
+  /** Extra checks after the failed start (e.g. retry counters). */
+  afterFailedStart?: (store: S) => void;
+}
+
+/**
+ * Registers one vitest test (call it inside your `describe`): `start()` against a server that is
+ * down fails with `StoreError` `ERR_STORE_UNAVAILABLE` after the bounded attempts, naming them;
+ * calls are then `NotStartedError`, and `stop()` works.
+ */
+export function storeDownAtStartTest<S extends Store>(options: StoreDownAtStartOptions<S>): void {
+  it(options.title, async () => {
+    const s = options.create(DOWN_AT_START_RETRY);
+    const err = await Promise.resolve(s.start?.()).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'StoreError', code: 'ERR_STORE_UNAVAILABLE' });
+    expect((err as Error).message).toContain(options.attempts);
+    options.afterFailedStart?.(s);
+    await expect(s.get('k')).rejects.toMatchObject({ name: 'NotStartedError' });
+    await s.stop?.();
+  });
+}
+
 /** Options of `storeReconnectTest`. */
 export interface StoreReconnectOptions<S extends Store> {
   /** Test title (name the backend's way of cutting connections). */

@@ -25,6 +25,7 @@ import { crashTests } from './crash-tests.js';
 import { feedTests } from './feed-tests.js';
 
 export { startHoldingChild, type HoldingChild } from './child-process.js';
+export { serverTaskQueueTests, type ServerQueueClientOptions, type ServerTaskQueueOptions } from './server.js';
 export {
   SUITE_DEFAULTS,
   TestClock,

@@ -19,6 +19,17 @@ describeInChromium('@converge/core in headless Chromium', () => {
   const page = pageInChromium<CorePage>(PAGE, 'corePage');
   const inPage = page.call;
 
+  /** Runs the page's `kind` over the vectors: one result per vector of `expected` (untyped JSON, as `vectors`), each checked by `check`, in order. */
+  async function checkEachInPage(
+    kind: 'identities' | 'signatures' | 'messages' | 'negatives',
+    expected: readonly (typeof vectors)[],
+    check: (g: Record<string, unknown>, v: typeof vectors) => void,
+  ): Promise<void> {
+    const got = (await inPage(kind, vectors)) as Record<string, unknown>[];
+    expect(got).toHaveLength(expected.length);
+    got.forEach((g, i) => check(g, expected[i]));
+  }
+
   it('runs the browser platform: noble Ed25519, no Buffer or process in the page', async () => {
     const p = await inPage('platform');
     expect(p.userAgent).toMatch(/Chrome\//);
@@ -40,10 +51,7 @@ describeInChromium('@converge/core in headless Chromium', () => {
   });
 
   itWithVectors('identities: public key, fingerprint, base64, 32/64-byte secrets', async () => {
-    const got = await inPage('identities', vectors);
-    expect(got).toHaveLength(vectors.identities.length);
-    got.forEach((g: Record<string, unknown>, i: number) => {
-      const v = vectors.identities[i];
+    await checkEachInPage('identities', vectors.identities, (g, v) => {
       expect(g).toEqual({
         name: v.name,
         backend: 'noble',
@@ -57,10 +65,7 @@ describeInChromium('@converge/core in headless Chromium', () => {
   });
 
   itWithVectors('raw Ed25519 signatures: the vectors byte for byte; a tampered input does not verify', async () => {
-    const got = await inPage('signatures', vectors);
-    expect(got).toHaveLength(vectors.ed25519_signatures.length);
-    got.forEach((g: Record<string, unknown>, i: number) => {
-      const v = vectors.ed25519_signatures[i];
+    await checkEachInPage('signatures', vectors.ed25519_signatures, (g, v) => {
       expect(g.signature, v.name).toBe(v.signature);
       expect(g.verify, v.name).toBe(true);
       expect(g.verifyTampered, v.name).toBe(false);
@@ -75,10 +80,7 @@ describeInChromium('@converge/core in headless Chromium', () => {
   });
 
   itWithVectors('messages: signing bytes, signature, encoding, decoding, re-encoding, verification', async () => {
-    const got = await inPage('messages', vectors);
-    expect(got).toHaveLength(vectors.messages.length);
-    got.forEach((g: Record<string, unknown>, i: number) => {
-      const v = vectors.messages[i];
+    await checkEachInPage('messages', vectors.messages, (g, v) => {
       expect(g.signingBytes, v.name).toBe(v.signing_bytes);
       if (v.signer) {
         expect(g.sender, v.name).toBe(v.input.sender);
@@ -95,10 +97,7 @@ describeInChromium('@converge/core in headless Chromium', () => {
   });
 
   itWithVectors('verification negatives', async () => {
-    const got = await inPage('negatives', vectors);
-    expect(got).toHaveLength(vectors.verification_negatives.length);
-    got.forEach((g: Record<string, unknown>, i: number) => {
-      const v = vectors.verification_negatives[i];
+    await checkEachInPage('negatives', vectors.verification_negatives, (g, v) => {
       if ('decodeError' in g) {
         expect(g.decodeError, v.name).toBe('DecodeError');
         expect(v.verify).toBe(false);

@@ -4,20 +4,11 @@
 // again at once, forever).
 import { describe, expect, it } from 'vitest';
 import { errorOutcome, okOutcome, PolicyError, type Decision } from '@converge/core';
-import { LLMAgent, type ChatRequest, type ChatResponse, type LLMProvider } from '../../src/llm/index.js';
+import { LLMAgent } from '../../src/llm/index.js';
+import { PromptRecordingProvider } from '../../../../test/support/llm-provider.js';
 
-class RecordingProvider implements LLMProvider {
-  readonly name = 'recording';
-  readonly prompts: string[] = [];
-  async chat(request: ChatRequest): Promise<ChatResponse> {
-    this.prompts.push(request.messages[1]!.content);
-    return { content: '[]', model: 'recording' };
-  }
-  // eslint-disable-next-line require-yield
-  async *chatStream(): AsyncIterable<{ delta: string }> {
-    throw new Error('not called');
-  }
-}
+/** Answers every call with no decisions and records each prompt. */
+const recording = () => new PromptRecordingProvider('recording', '[]');
 
 const send: Decision = { type: 'SendMessage', recipient: null, payload: { hi: 1 } } as Decision;
 const claim: Decision = { type: 'ClaimTask', taskId: 'task-7' } as Decision;
@@ -25,7 +16,7 @@ const tool: Decision = { type: 'InvokeTool', tool: 'add', params: { a: 1, b: 2 }
 
 describe('LLMAgent and outcomes', () => {
   it('asks again with a refused claim and a tool result in the prompt', async () => {
-    const provider = new RecordingProvider();
+    const provider = recording();
     const agent = new LLMAgent({ provider });
     await agent.decide([], []);
     expect(provider.prompts).toHaveLength(1);
@@ -42,7 +33,7 @@ describe('LLMAgent and outcomes', () => {
   });
 
   it('does not ask again for a delivered SendMessage alone, and leaves it out of the prompt', async () => {
-    const provider = new RecordingProvider();
+    const provider = recording();
     const agent = new LLMAgent({ provider });
     await agent.decide([], []);
     await agent.decide([], [], { outcomes: [okOutcome(send, 'message-id-1')] });

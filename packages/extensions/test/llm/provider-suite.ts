@@ -10,6 +10,7 @@ import {
   LLMServerError,
   LLMTimeoutError,
   type ChatChunk,
+  type ChatRequest,
   type HttpProviderOptions,
   type LLMProvider,
 } from '../../src/llm/index.js';
@@ -49,6 +50,17 @@ async function collect(it: AsyncIterable<ChatChunk>): Promise<ChatChunk[]> {
   const out: ChatChunk[] = [];
   for await (const c of it) out.push(c);
   return out;
+}
+
+/**
+ * Sends `req` through `provider` and checks that it rejects with a `type` matching `fields`
+ * (the test fails when it resolves instead); resolves that error.
+ */
+async function chatRejects<E>(provider: LLMProvider, type: abstract new (...args: never[]) => E, fields: object = {}, req: ChatRequest = request): Promise<E> {
+  const err = await provider.chat(req).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(type);
+  expect(err).toMatchObject(fields);
+  return err as E;
 }
 
 /** Registers the shared provider tests for `wire`. */
@@ -131,13 +143,7 @@ export function providerSuite(wire: Wire): void {
 
     it('429 whose Retry-After exceeds the deadline: no early retry, LLMRateLimitError with retryAfterMs', async () => {
       const s = await serve((_req, res) => sendJson(res, 429, wire.error('slow down'), { 'retry-after': '1' }));
-      const err = await wire
-        .make(s.origin, { ...fast, timeoutMs: 500 })
-        .chat(request)
-        .catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(LLMRateLimitError);
-      expect((err as LLMRateLimitError).retryAfterMs).toBe(1000);
-      expect((err as LLMRateLimitError).code).toBe('ERR_LLM_RATE_LIMIT');
+      await chatRejects(wire.make(s.origin, { ...fast, timeoutMs: 500 }), LLMRateLimitError, { retryAfterMs: 1000, code: 'ERR_LLM_RATE_LIMIT' });
       expect(s.requests).toHaveLength(1);
     });
 
@@ -155,13 +161,10 @@ export function providerSuite(wire: Wire): void {
 
     it('persistent 500: LLMServerError after maxRetries (streams too)', async () => {
       const s = await serve((_req, res) => sendJson(res, 500, wire.error('boom')));
-      const err = await wire
-        .make(s.origin, { retry: { baseDelayMs: 1, maxRetries: 2 } })
-        .chat(request)
-        .catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(LLMServerError);
-      expect((err as LLMServerError).status).toBe(500);
-      expect((err as Error).message).toContain('boom');
+      await chatRejects(wire.make(s.origin, { retry: { baseDelayMs: 1, maxRetries: 2 } }), LLMServerError, {
+        status: 500,
+        message: expect.stringContaining('boom'),
+      });
       expect(s.requests).toHaveLength(3);
       await expect(collect(wire.make(s.origin, { retry: { baseDelayMs: 1, maxRetries: 0 } }).chatStream(request))).rejects.toBeInstanceOf(LLMServerError);
       expect(s.requests).toHaveLength(4);
@@ -169,14 +172,9 @@ export function providerSuite(wire: Wire): void {
 
     it('401: LLMAuthError, not retried, the key never in the message', async () => {
       const s = await serve((_req, res) => sendJson(res, 401, wire.error(`Incorrect API key provided: ${API_KEY}`)));
-      const err = await wire
-        .make(s.origin, fast)
-        .chat(request)
-        .catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(LLMAuthError);
-      expect((err as LLMAuthError).code).toBe('ERR_LLM_AUTH');
-      expect((err as Error).message).not.toContain(API_KEY);
-      expect((err as Error).message).toContain('[redacted]');
+      const err = await chatRejects(wire.make(s.origin, fast), LLMAuthError, { code: 'ERR_LLM_AUTH' });
+      expect(err.message).not.toContain(API_KEY);
+      expect(err.message).toContain('[redacted]');
       expect(JSON.stringify(wire.make(s.origin))).not.toContain(API_KEY);
       expect(s.requests).toHaveLength(1);
     });
@@ -189,12 +187,7 @@ export function providerSuite(wire: Wire): void {
     it('400 / 404 / 422: LLMBadRequestError, not retried', async () => {
       for (const status of [400, 404, 422]) {
         const s = await serve((_req, res) => sendJson(res, status, wire.error('bad field')));
-        const err = await wire
-          .make(s.origin, fast)
-          .chat(request)
-          .catch((e: unknown) => e);
-        expect(err).toBeInstanceOf(LLMBadRequestError);
-        expect((err as LLMBadRequestError).status).toBe(status);
+        await chatRejects(wire.make(s.origin, fast), LLMBadRequestError, { status });
         expect(s.requests).toHaveLength(1);
         await s.close();
         server = undefined;
@@ -203,12 +196,7 @@ export function providerSuite(wire: Wire): void {
 
     it('a server that never answers: LLMTimeoutError after timeoutMs', async () => {
       const s = await serve(() => {});
-      const err = await wire
-        .make(s.origin, fast)
-        .chat({ ...request, timeoutMs: 150 })
-        .catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(LLMTimeoutError);
-      expect((err as LLMTimeoutError).code).toBe('ERR_LLM_TIMEOUT');
+      await chatRejects(wire.make(s.origin, fast), LLMTimeoutError, { code: 'ERR_LLM_TIMEOUT' }, { ...request, timeoutMs: 150 });
       expect(s.requests).toHaveLength(1);
     });
 
@@ -257,12 +245,8 @@ export function providerSuite(wire: Wire): void {
       const s = await startFakeServer(() => {});
       const origin = s.origin;
       await s.close();
-      const err = await wire
-        .make(origin, { retry: { baseDelayMs: 1, maxRetries: 1 } })
-        .chat(request)
-        .catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(LLMConnectionError);
-      expect((err as Error).message).not.toContain(API_KEY);
+      const err = await chatRejects(wire.make(origin, { retry: { baseDelayMs: 1, maxRetries: 1 } }), LLMConnectionError);
+      expect(err.message).not.toContain(API_KEY);
     });
   });
 }

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
@@ -9,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { storeComplianceTests } from '@converge/compliance/store';
 import { AbortError, ConfigError, Float64, InvalidKeyError, NotStartedError, StoreError, decodeValue } from '@converge/core';
 import { FileStore, decodeKeyName, encodeKeyName } from '@converge/extensions/storage';
+import { runChildJson } from '../../../../test/support/run-child.js';
 
 let root: string;
 beforeEach(async () => void (root = await mkdtemp(join(tmpdir(), 'converge-filestore-'))));
@@ -17,7 +17,6 @@ afterEach(async () => rm(root, { recursive: true, force: true }));
 storeComplianceTests({ name: 'FileStore', create: async () => new FileStore({ dir: join(root, 'store') }) });
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'cas-child.ts');
-const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 
 describe('FileStore', () => {
   let dir: string;
@@ -257,22 +256,7 @@ describe('FileStore', () => {
     const INCREMENTS = 40;
     const CLAIMS = 20;
     const runChild = (id: string): Promise<{ id: string; revisions: number[]; won: number[] }> =>
-      new Promise((resolve, reject) => {
-        const child = spawn(
-          process.execPath,
-          ['--import', 'tsx', '--conditions=@converge/source', CHILD, dir, 'counter', String(INCREMENTS), String(CLAIMS), id],
-          {
-            cwd: REPO,
-            stdio: ['ignore', 'pipe', 'pipe'],
-          },
-        );
-        let out = '';
-        let err = '';
-        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-        child.on('error', reject);
-        child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`child ${id} exited ${code}: ${err}`))));
-      });
+      runChildJson(CHILD, [dir, 'counter', String(INCREMENTS), String(CLAIMS), id], `child ${id}`);
     const results = await Promise.all(Array.from({ length: CHILDREN }, (_, i) => runChild(`p${i}`)));
     const total = CHILDREN * INCREMENTS;
     const entry = await store.getEntry<number>('counter');

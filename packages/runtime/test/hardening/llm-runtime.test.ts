@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { Identity } from '@converge/core';
 import { LocalHub, LocalTransport } from '@converge/network';
-import { LLMAgent, type ChatRequest, type ChatResponse, type LLMProvider } from '@converge/extensions/llm';
+import { LLMAgent } from '@converge/extensions/llm';
+import { PromptRecordingProvider } from '../../../../test/support/llm-provider.js';
 import { AgentRuntime } from '../../src/index.js';
 import { startPeer, waitUntil, stoppedAfterEach } from '../helpers.js';
 
@@ -13,18 +14,7 @@ const peers = stoppedAfterEach<LocalTransport>();
 const running = stoppedAfterEach<AgentRuntime>();
 
 /** Always answers with one broadcast SendMessage: executes ok, so the runtime re-runs the turn. */
-class ChattyProvider implements LLMProvider {
-  readonly name = 'chatty';
-  readonly prompts: string[] = [];
-  async chat(request: ChatRequest): Promise<ChatResponse> {
-    this.prompts.push(request.messages[1]!.content);
-    return { content: '[{"type":"SendMessage","recipient":null,"payload":{"hello":1}}]', model: 'chatty' };
-  }
-  // eslint-disable-next-line require-yield
-  async *chatStream(): AsyncIterable<{ delta: string }> {
-    throw new Error('not called');
-  }
-}
+const chatty = () => new PromptRecordingProvider('chatty', '[{"type":"SendMessage","recipient":null,"payload":{"hello":1}}]');
 
 async function setup(agent: LLMAgent) {
   const hub = new LocalHub();
@@ -38,7 +28,7 @@ async function setup(agent: LLMAgent) {
 
 describe('an LLM agent in a runtime (M4)', () => {
   it('asks its model once per new input, not in a loop', async () => {
-    const provider = new ChattyProvider();
+    const provider = chatty();
     const agent = new LLMAgent({ provider, identity: Identity.generate() });
     const { rt, send } = await setup(agent);
     // The first turn (at start, nothing seen yet) may ask once; then only new input does.
@@ -58,7 +48,7 @@ describe('an LLM agent in a runtime (M4)', () => {
   });
 
   it('keeps the messages of a turn refused by the call budget and decides them when it allows', async () => {
-    const provider = new ChattyProvider();
+    const provider = chatty();
     const agent = new LLMAgent({ provider, identity: Identity.generate(), maxCallsPerWindow: 1, callWindowMs: 300 });
     const { rt, send } = await setup(agent);
     await waitUntil(() => rt.turns >= 1);
