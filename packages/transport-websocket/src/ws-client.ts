@@ -111,7 +111,7 @@ export class WebSocketClientTransport extends ReceiverTransport implements Trans
   readonly #o: WebSocketClientOptions;
   readonly #WebSocket: WebSocketConstructor;
   readonly #instruments: NetInstruments;
-  readonly #redial: WsRedialer;
+  readonly #redial: WsRedialer<WebSocketLike>;
   readonly #connecting = new SingleFlight();
   readonly #high: number;
   #receiver: FrameReceiver | undefined;
@@ -136,12 +136,14 @@ export class WebSocketClientTransport extends ReceiverTransport implements Trans
     this.agentId = options.identity?.fingerprint;
     this.#instruments = new NetInstruments('websocket', options.logger, options.metrics);
     // A refused proof does not get better by dialling again.
-    this.#redial = new WsRedialer(
-      options.reconnect,
-      this.#instruments,
-      () => this.#remote,
-      (err) => TransportError.is(err) && err.code === 'ERR_AUTH',
-    );
+    this.#redial = new WsRedialer({
+      reconnect: options.reconnect,
+      instruments: this.#instruments,
+      remote: () => this.#remote,
+      dialOnce: (stop) => this.#dialOnce(stop),
+      waiting: () => this.#queue,
+      final: (err) => TransportError.is(err) && err.code === 'ERR_AUTH',
+    });
     this.#remote = typeof options.url === 'string' ? options.url : 'websocket-server';
   }
 
@@ -215,7 +217,7 @@ export class WebSocketClientTransport extends ReceiverTransport implements Trans
   }
 
   #connect(): Promise<void> {
-    return this.#connecting.run(async () => this.#use(await this.#redial.dial(this.#stop!.signal, (stop) => this.#dialOnce(stop), this.#queue)));
+    return this.#connecting.run(async () => this.#use(await this.#redial.dial(this.#stop!.signal)));
   }
 
   #dialOnce(stop: AbortSignal): Promise<WebSocketLike> {

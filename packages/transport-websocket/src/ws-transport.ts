@@ -61,7 +61,7 @@ export class WebSocketTransport extends ReceiverTransport implements Transport, 
   readonly agentId: string | undefined;
   readonly #o: WebSocketTransportOptions;
   readonly #instruments: NetInstruments;
-  readonly #redial: WsRedialer;
+  readonly #redial: WsRedialer<WebSocket>;
   readonly #connecting = new SingleFlight();
   #receiver: FrameReceiver | undefined;
   #ctx: LinkContext | undefined;
@@ -95,7 +95,13 @@ export class WebSocketTransport extends ReceiverTransport implements Transport, 
     this.maxFrameBytes = checkMaxFrameBytes(options.maxFrameBytes);
     this.agentId = options.identity?.fingerprint ?? options.agentId;
     this.#instruments = new NetInstruments('websocket', options.logger, options.metrics);
-    this.#redial = new WsRedialer(options.reconnect, this.#instruments, () => this.#remote);
+    this.#redial = new WsRedialer({
+      reconnect: options.reconnect,
+      instruments: this.#instruments,
+      remote: () => this.#remote,
+      dialOnce: (stop) => this.#dialOnce(stop),
+      waiting: () => this.#link,
+    });
     new InboundBudget(options, this.maxFrameBytes).close(); // validates the budget options now
     this.#preAuthMaxBytes = options.preAuthMaxBytes ?? DEFAULT_WS_PRE_AUTH_MAX_BYTES;
     if (!Number.isSafeInteger(this.#preAuthMaxBytes) || this.#preAuthMaxBytes < 110) {
@@ -353,7 +359,7 @@ export class WebSocketTransport extends ReceiverTransport implements Transport, 
   }
 
   async #connect(): Promise<void> {
-    return this.#connecting.run(async () => this.#useClientSocket(await this.#redial.dial(this.#stop!.signal, (stop) => this.#dialOnce(stop), this.#link)));
+    return this.#connecting.run(async () => this.#useClientSocket(await this.#redial.dial(this.#stop!.signal)));
   }
 
   #dialOnce(stop: AbortSignal): Promise<WebSocket> {
