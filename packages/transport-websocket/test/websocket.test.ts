@@ -88,6 +88,16 @@ describe('WebSocketTransport', () => {
     await expect(s.send(signMessage(createMessage({ recipient: 'nobody', payload: 'x' }), bob))).rejects.toMatchObject({ code: 'ERR_NO_ROUTE' });
   });
 
+  it('a send made while the server is gone is rejected with ERR_CONNECT when the connect cycle fails, and counted', async () => {
+    const s = await server({ identity: bob });
+    const c = await client(s.listenUrl, { identity: alice });
+    await until(() => s.openConnections === 1);
+    await s.stop();
+    await until(() => c.openConnections === 0);
+    await expect(c.send(signMessage(createMessage({ payload: 'lost' }), alice))).rejects.toMatchObject({ code: 'ERR_CONNECT' });
+    expect(c.stats.sendErrors).toBe(1);
+  });
+
   it('client reconnects after the server restarts; start() fails with ERR_CONNECT when nothing listens', async () => {
     const s = await server();
     const port = s.port;

@@ -75,6 +75,17 @@ describe('WebSocketClientTransport (WHATWG WebSocket API)', () => {
     expect(s.authStats).toBeUndefined();
   });
 
+  it('a send made while the server is gone is rejected with ERR_CONNECT when the connect cycle fails, and counted', async () => {
+    const s = await server();
+    const c = client(s.listenUrl);
+    await c.start();
+    await until(() => s.openConnections === 1);
+    await s.stop();
+    await until(() => !c.connected);
+    await expect(c.send(from(alice, 'lost'))).rejects.toMatchObject({ code: 'ERR_CONNECT' });
+    expect(c.stats.sendErrors).toBe(1);
+  });
+
   it('without a secret key, start() fails with ERR_AUTH against a server requiring a proof', async () => {
     const s = await server({ requireAuth: true });
     const c = client(s.listenUrl, { identity: Identity.fromPublicKey(alice.publicKey) });
