@@ -136,9 +136,7 @@ export class WebSocketClientTransport extends ReceiverTransport implements Trans
     this.agentId = options.identity?.fingerprint;
     this.#instruments = new NetInstruments('websocket', options.logger, options.metrics);
     // A refused proof does not get better by dialling again.
-    this.#redial = new WsRedialer({
-      reconnect: options.reconnect,
-      instruments: this.#instruments,
+    this.#redial = new WsRedialer(options.reconnect, this.#instruments, {
       remote: () => this.#remote,
       dialOnce: (stop) => this.#dialOnce(stop),
       waiting: () => this.#queue,

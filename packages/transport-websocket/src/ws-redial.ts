@@ -7,12 +7,8 @@ export interface WaitingSends {
   failAll(err: TransportError): number;
 }
 
-/** What a `WsRedialer` dials with, and whom it tells. */
-export interface WsRedialerOptions<S> {
-  /** Attempts and delays of one cycle (`resolveBackoff` checks them). */
-  reconnect: ReconnectOptions | undefined;
-  /** Where failed attempts, reconnections and failed sends are counted. */
-  instruments: NetInstruments;
+/** What a `WsRedialer` dials with: the transport's side of a connection cycle. */
+export interface WsDialTarget<S> {
   /** The address dialled last (for counters and errors). */
   remote(): string;
   /** One attempt: resolves with an open socket. */
@@ -34,12 +30,15 @@ export interface WsRedialerOptions<S> {
 export class WsRedialer<S> {
   /** Attempts and delays of one cycle. */
   readonly backoff: Backoff;
-  readonly #o: WsRedialerOptions<S>;
+  readonly #instruments: NetInstruments;
+  readonly #target: WsDialTarget<S>;
   #everConnected = false;
 
-  constructor(options: WsRedialerOptions<S>) {
-    this.backoff = resolveBackoff(options.reconnect);
-    this.#o = options;
+  /** `reconnect`: attempts and delays of one cycle (checked); `instruments`: where attempts, reconnections and failed sends are counted. */
+  constructor(reconnect: ReconnectOptions | undefined, instruments: NetInstruments, target: WsDialTarget<S>) {
+    this.backoff = resolveBackoff(reconnect);
+    this.#instruments = instruments;
+    this.#target = target;
   }
 
   /**
@@ -49,26 +48,27 @@ export class WsRedialer<S> {
    * or with the final error.
    */
   async dial(stop: AbortSignal): Promise<S> {
-    const o = this.#o;
-    const final = (err: unknown): boolean => o.final?.(err) ?? false;
+    const target = this.#target;
+    const instruments = this.#instruments;
+    const final = (err: unknown): boolean => target.final?.(err) ?? false;
     const r = await dialWithBackoff(
       this.backoff,
       stop,
-      () => o.dialOnce(stop),
-      (n, err) => o.instruments.connectFailed(o.remote(), n, err),
+      () => target.dialOnce(stop),
+      (n, err) => instruments.connectFailed(target.remote(), n, err),
       final,
     );
     if ('attempt' in r) {
-      if (this.#everConnected || r.attempt > 0) o.instruments.reconnected(o.remote());
+      if (this.#everConnected || r.attempt > 0) instruments.reconnected(target.remote());
       this.#everConnected = true;
       return r.socket;
     }
     const err =
       TransportError.is(r.lastErr) && final(r.lastErr)
         ? r.lastErr
-        : new TransportError(`cannot connect to ${o.remote()} after ${this.backoff.maxAttempts} attempts`, { code: 'ERR_CONNECT', cause: r.lastErr });
-    const n = o.waiting()?.failAll(err) ?? 0;
-    if (n > 0) o.instruments.sendFailed('connect', err, o.remote(), n);
+        : new TransportError(`cannot connect to ${target.remote()} after ${this.backoff.maxAttempts} attempts`, { code: 'ERR_CONNECT', cause: r.lastErr });
+    const n = target.waiting()?.failAll(err) ?? 0;
+    if (n > 0) instruments.sendFailed('connect', err, target.remote(), n);
     throw err;
   }
 }

@@ -95,9 +95,7 @@ export class WebSocketTransport extends ReceiverTransport implements Transport, 
     this.maxFrameBytes = checkMaxFrameBytes(options.maxFrameBytes);
     this.agentId = options.identity?.fingerprint ?? options.agentId;
     this.#instruments = new NetInstruments('websocket', options.logger, options.metrics);
-    this.#redial = new WsRedialer({
-      reconnect: options.reconnect,
-      instruments: this.#instruments,
+    this.#redial = new WsRedialer(options.reconnect, this.#instruments, {
       remote: () => this.#remote,
       dialOnce: (stop) => this.#dialOnce(stop),
       waiting: () => this.#link,
